@@ -1,0 +1,187 @@
+//! Case state and `evolve`: the fold of a case's events. Pure and total over a well-formed log; a
+//! malformed log (an event before the registration, a second registration) is an error, never a
+//! panic.
+
+use crate::command::Petitioner;
+use crate::event::{Event, Flags};
+use crate::ids::{CaseId, UnitCode};
+use crate::policy::Timestamp;
+use crate::values::{Category, Channel, Level, Status};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    pub id: CaseId,
+    pub case_no: String,
+    /// The township where the petition was registered. Never changes.
+    pub township: UnitCode,
+    /// The one unit accountable now.
+    pub unit: UnitCode,
+    /// Every unit that has been accountable, in order of first accountability. These units may
+    /// read the case.
+    pub units: Vec<UnitCode>,
+    pub status: Status,
+    pub channel: Channel,
+    pub headcount: u32,
+    pub level_reached: Level,
+    pub category: Category,
+    pub summary: String,
+    pub received_at: Timestamp,
+    pub petitioners: Vec<Petitioner>,
+    pub related_case_id: Option<uuid::Uuid>,
+    pub accusation: bool,
+    pub confidential: bool,
+    pub flags: Flags,
+    /// Number of events applied; the version of the contract.
+    pub version: u64,
+    pub last_occurred_at: Timestamp,
+    pub accept_due_at: Timestamp,
+    pub accepted_at: Option<Timestamp>,
+    /// The reply deadline in force (acceptance + reply_days, or a date set by assign or supervise,
+    /// or after an extension).
+    pub reply_due_at: Option<Timestamp>,
+    pub extended: bool,
+    pub replied_at: Option<Timestamp>,
+    pub reply_on_time: Option<bool>,
+    /// Until when the petitioner may ask for the next review level.
+    pub request_window_until: Option<Timestamp>,
+    /// Review levels decided so far: 0, 1 (复查) or 2 (复核).
+    pub review_level: u8,
+    pub decision_due_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EvolveError {
+    #[error("event {0} before the case was registered")]
+    NotRegistered(&'static str),
+    #[error("case registered twice")]
+    RegisteredTwice,
+}
+
+impl Case {
+    /// The deadline of the current stage (api-contract.md, Deadlines), if the stage has one.
+    pub fn due_at(&self) -> Option<Timestamp> {
+        match self.status {
+            Status::Registered => Some(self.accept_due_at),
+            Status::Accepted | Status::Assigned => self.reply_due_at,
+            Status::UnderReview | Status::UnderRereview => self.decision_due_at,
+            _ => None,
+        }
+    }
+
+    /// Open and past the current deadline.
+    pub fn overdue(&self, now: Timestamp) -> bool {
+        self.status.is_open() && self.due_at().is_some_and(|d| now > d)
+    }
+}
+
+/// Apply one event. `occurred_at` is the event's business time, from its envelope.
+pub fn evolve(
+    state: Option<Case>,
+    id: CaseId,
+    event: &Event,
+    occurred_at: Timestamp,
+) -> Result<Case, EvolveError> {
+    let mut case = match (state, event) {
+        (None, Event::CaseRegistered(e)) => {
+            return Ok(Case {
+                id,
+                case_no: e.case_no.clone(),
+                township: e.township.clone(),
+                unit: e.township.clone(),
+                units: vec![e.township.clone()],
+                status: Status::Registered,
+                channel: e.channel,
+                headcount: e.headcount,
+                level_reached: e.level_reached,
+                category: e.category,
+                summary: e.summary.clone(),
+                received_at: e.received_at,
+                petitioners: e.petitioners.clone(),
+                related_case_id: e.related_case_id,
+                accusation: e.accusation,
+                confidential: e.confidential,
+                flags: e.flags,
+                version: 1,
+                last_occurred_at: occurred_at,
+                accept_due_at: e.accept_due_at,
+                accepted_at: None,
+                reply_due_at: None,
+                extended: false,
+                replied_at: None,
+                reply_on_time: None,
+                request_window_until: None,
+                review_level: 0,
+                decision_due_at: None,
+            })
+        }
+        (Some(_), Event::CaseRegistered(_)) => return Err(EvolveError::RegisteredTwice),
+        (None, e) => return Err(EvolveError::NotRegistered(e.type_name())),
+        (Some(case), _) => case,
+    };
+    case.version += 1;
+    case.last_occurred_at = occurred_at;
+    match event {
+        Event::CaseRegistered(_) => {}
+        Event::CaseAccepted(e) => {
+            case.status = Status::Accepted;
+            case.accepted_at = Some(occurred_at);
+            case.reply_due_at = Some(e.reply_due_at);
+        }
+        Event::CaseRejected(_) => case.status = Status::Rejected,
+        Event::CaseAssigned(e) => {
+            case.status = Status::Assigned;
+            set_unit(&mut case, &e.unit);
+            if let Some(due) = e.due_at {
+                case.reply_due_at = Some(due);
+            }
+        }
+        Event::CaseTransferred(e) => {
+            case.status = Status::Assigned;
+            set_unit(&mut case, &e.unit);
+        }
+        Event::CaseSupervised(e) => {
+            if let Some(due) = e.due_at {
+                case.reply_due_at = Some(due);
+            }
+        }
+        Event::DeadlineExtended(e) => {
+            case.extended = true;
+            case.reply_due_at = Some(e.due_at);
+        }
+        Event::CaseReplied(e) => {
+            case.status = Status::Replied;
+            case.replied_at = Some(occurred_at);
+            case.reply_on_time = Some(e.on_time);
+            case.request_window_until = Some(e.review_request_until);
+        }
+        Event::FollowUpRecorded(_) => {}
+        Event::CaseClosed(_) => case.status = Status::Closed,
+        Event::ReviewRequested(e) => {
+            case.status = if e.level <= 1 {
+                Status::UnderReview
+            } else {
+                Status::UnderRereview
+            };
+            case.decision_due_at = Some(e.decision_due_at);
+            case.request_window_until = None;
+        }
+        Event::ReviewDecided(e) => {
+            case.review_level = e.level;
+            case.decision_due_at = None;
+            case.request_window_until = e.rereview_request_until;
+            case.status = if e.level <= 1 {
+                Status::Closed
+            } else {
+                Status::Terminated
+            };
+        }
+    }
+    Ok(case)
+}
+
+fn set_unit(case: &mut Case, unit: &UnitCode) {
+    case.unit = unit.clone();
+    if !case.units.contains(unit) {
+        case.units.push(unit.clone());
+    }
+}

@@ -1,0 +1,307 @@
+//! Commands: what a principal asks the system to do. The bodies are exactly the HTTP and NATS
+//! inbox bodies of the contract (api-contract.md); unknown fields are refused so that a misspelt
+//! optional field (`occured_at`) is an error, not a silent default.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::ids::{CaseId, UnitCode};
+use crate::policy::Timestamp;
+use crate::values::{Category, Channel, Level, Outcome, RejectReason, Satisfaction};
+
+/// Personal data of one petitioner. Visible only to entitled roles (see `auth`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Petitioner {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+}
+
+/// `POST /v1/cases`: register a petition (登记).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterCase {
+    pub township: UnitCode,
+    pub channel: Channel,
+    /// Business time of the registration.
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: Timestamp,
+    pub headcount: u32,
+    pub level_reached: Level,
+    pub category: Category,
+    pub summary: String,
+    pub petitioners: Vec<Petitioner>,
+    #[serde(default)]
+    pub related_case_id: Option<CaseId>,
+    #[serde(default)]
+    pub accusation: bool,
+    #[serde(default)]
+    pub confidential: bool,
+}
+
+/// Every command on an existing case may carry `occurred_at`; its absence means "now".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptCase {
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub occurred_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectCase {
+    pub reason_code: RejectReason,
+    pub reason: String,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub occurred_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignCase {
+    pub unit: UnitCode,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub due_date: Option<NaiveDate>,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub occurred_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferCase {
+    pub unit: UnitCode,
+    pub reason: String,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub occurred_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuperviseCase {
+    pub note: String,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub due_date: Option<NaiveDate>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub occurred_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtendDeadline {
+    pub days: u32,
+    pub reason: String,
+    pub approved_by: String,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub occurred_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyCase {
+    pub outcome: Outcome,
+    pub text: String,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub occurred_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordFollowUp {
+    pub satisfaction: Satisfaction,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub occurred_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseCase {
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub occurred_at: Option<Timestamp>,
+}
+
+/// `request-review` and `request-rereview`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestReview {
+    pub reason: String,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub occurred_at: Option<Timestamp>,
+}
+
+/// `decide-review` and `decide-rereview`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecideReview {
+    pub outcome: Outcome,
+    pub text: String,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub occurred_at: Option<Timestamp>,
+}
+
+/// Every command, as decided by [`crate::decide`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Register(RegisterCase),
+    Accept(AcceptCase),
+    Reject(RejectCase),
+    Assign(AssignCase),
+    Transfer(TransferCase),
+    Supervise(SuperviseCase),
+    Extend(ExtendDeadline),
+    Reply(ReplyCase),
+    FollowUp(RecordFollowUp),
+    Close(CloseCase),
+    RequestReview(RequestReview),
+    DecideReview(DecideReview),
+    RequestRereview(RequestReview),
+    DecideRereview(DecideReview),
+}
+
+/// The action names of the contract, used in URLs (`/v1/cases/{id}/{action}`) and inbox subjects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Register,
+    Accept,
+    Reject,
+    Assign,
+    Transfer,
+    Supervise,
+    Extend,
+    Reply,
+    FollowUp,
+    Close,
+    RequestReview,
+    DecideReview,
+    RequestRereview,
+    DecideRereview,
+}
+
+impl Action {
+    pub const ALL: [Action; 14] = [
+        Action::Register,
+        Action::Accept,
+        Action::Reject,
+        Action::Assign,
+        Action::Transfer,
+        Action::Supervise,
+        Action::Extend,
+        Action::Reply,
+        Action::FollowUp,
+        Action::Close,
+        Action::RequestReview,
+        Action::DecideReview,
+        Action::RequestRereview,
+        Action::DecideRereview,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Register => "register",
+            Action::Accept => "accept",
+            Action::Reject => "reject",
+            Action::Assign => "assign",
+            Action::Transfer => "transfer",
+            Action::Supervise => "supervise",
+            Action::Extend => "extend",
+            Action::Reply => "reply",
+            Action::FollowUp => "follow-up",
+            Action::Close => "close",
+            Action::RequestReview => "request-review",
+            Action::DecideReview => "decide-review",
+            Action::RequestRereview => "request-rereview",
+            Action::DecideRereview => "decide-rereview",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    /// Parse a JSON body for this action into a command. The error is serde's message, which names
+    /// the field and the problem.
+    pub fn parse_body(self, body: &[u8]) -> Result<Command, serde_json::Error> {
+        fn p<T: serde::de::DeserializeOwned>(b: &[u8]) -> Result<T, serde_json::Error> {
+            serde_json::from_slice(b)
+        }
+        Ok(match self {
+            Action::Register => Command::Register(p(body)?),
+            Action::Accept => Command::Accept(p(body)?),
+            Action::Reject => Command::Reject(p(body)?),
+            Action::Assign => Command::Assign(p(body)?),
+            Action::Transfer => Command::Transfer(p(body)?),
+            Action::Supervise => Command::Supervise(p(body)?),
+            Action::Extend => Command::Extend(p(body)?),
+            Action::Reply => Command::Reply(p(body)?),
+            Action::FollowUp => Command::FollowUp(p(body)?),
+            Action::Close => Command::Close(p(body)?),
+            Action::RequestReview => Command::RequestReview(p(body)?),
+            Action::DecideReview => Command::DecideReview(p(body)?),
+            Action::RequestRereview => Command::RequestRereview(p(body)?),
+            Action::DecideRereview => Command::DecideRereview(p(body)?),
+        })
+    }
+}
+
+impl Command {
+    pub fn action(&self) -> Action {
+        match self {
+            Command::Register(_) => Action::Register,
+            Command::Accept(_) => Action::Accept,
+            Command::Reject(_) => Action::Reject,
+            Command::Assign(_) => Action::Assign,
+            Command::Transfer(_) => Action::Transfer,
+            Command::Supervise(_) => Action::Supervise,
+            Command::Extend(_) => Action::Extend,
+            Command::Reply(_) => Action::Reply,
+            Command::FollowUp(_) => Action::FollowUp,
+            Command::Close(_) => Action::Close,
+            Command::RequestReview(_) => Action::RequestReview,
+            Command::DecideReview(_) => Action::DecideReview,
+            Command::RequestRereview(_) => Action::RequestRereview,
+            Command::DecideRereview(_) => Action::DecideRereview,
+        }
+    }
+
+    /// The business time the command asks for; for a registration that is `received_at`.
+    pub fn occurred_at(&self) -> Option<Timestamp> {
+        match self {
+            Command::Register(c) => Some(c.received_at),
+            Command::Accept(c) => c.occurred_at,
+            Command::Reject(c) => c.occurred_at,
+            Command::Assign(c) => c.occurred_at,
+            Command::Transfer(c) => c.occurred_at,
+            Command::Supervise(c) => c.occurred_at,
+            Command::Extend(c) => c.occurred_at,
+            Command::Reply(c) => c.occurred_at,
+            Command::FollowUp(c) => c.occurred_at,
+            Command::Close(c) => c.occurred_at,
+            Command::RequestReview(c) | Command::RequestRereview(c) => c.occurred_at,
+            Command::DecideReview(c) | Command::DecideRereview(c) => c.occurred_at,
+        }
+    }
+}

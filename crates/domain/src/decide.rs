@@ -1,0 +1,357 @@
+//! `decide`: a command against a case's past gives exactly one new event, or a reason why not.
+//!
+//! One command yields one event by design (docs/ARCHITECTURE.md): every step of the lifecycle is a
+//! single fact, so one command is one JetStream message and atomic without batch publishing.
+
+use std::collections::BTreeMap;
+
+use chrono::{Duration, NaiveDate};
+
+use crate::auth::{authorize_command, authorize_register, Principal};
+use crate::case::Case;
+use crate::command::{Command, RegisterCase};
+use crate::error::DomainError;
+use crate::event::*;
+use crate::ids::{CaseId, UnitCode};
+use crate::policy::{Policy, Timestamp};
+use crate::values::{Level, Status, UnitKind};
+
+/// How far into the future a client clock may be before `occurred_at` counts as "in the future".
+pub const CLOCK_SKEW: Duration = Duration::seconds(60);
+/// Free-text fields (summary, reasons, replies) are bounded so one event stays far below the
+/// stream's message size limit.
+pub const MAX_TEXT_CHARS: usize = 20_000;
+pub const MAX_PETITIONERS: usize = 500;
+pub const MAX_HEADCOUNT: u32 = 100_000;
+
+/// Everything `decide` needs from outside: the clock, the policy, the known units, the caller.
+pub struct Ctx<'a> {
+    pub now: Timestamp,
+    pub policy: &'a Policy,
+    pub units: &'a BTreeMap<UnitCode, UnitKind>,
+    pub principal: &'a Principal,
+    /// The id of the case; for a registration, the id it will get.
+    pub case_id: CaseId,
+}
+
+/// The business time the event will carry, checked against the clock and the case's past.
+pub fn occurred_at(
+    state: Option<&Case>,
+    cmd: &Command,
+    now: Timestamp,
+) -> Result<Timestamp, DomainError> {
+    let at = cmd.occurred_at().unwrap_or(now);
+    let field = if matches!(cmd, Command::Register(_)) {
+        "received_at"
+    } else {
+        "occurred_at"
+    };
+    if at > now + CLOCK_SKEW {
+        return Err(DomainError::Validation(format!(
+            "{field} {} is in the future",
+            at.to_rfc3339()
+        )));
+    }
+    if let Some(case) = state {
+        if at < case.last_occurred_at {
+            return Err(DomainError::Validation(format!(
+                "{field} {} is before the case's previous event ({})",
+                at.to_rfc3339(),
+                case.last_occurred_at.to_rfc3339()
+            )));
+        }
+    }
+    Ok(at)
+}
+
+pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Event, DomainError> {
+    let action = cmd.action();
+    let case = match (state, cmd) {
+        (None, Command::Register(c)) => {
+            authorize_register(ctx.principal, &c.township)?;
+            let at = occurred_at(None, cmd, ctx.now)?;
+            return register(c, at, ctx);
+        }
+        (None, _) => return Err(DomainError::NotFound),
+        (Some(case), _) => case,
+    };
+    authorize_command(ctx.principal, action, case)?;
+    let at = occurred_at(Some(case), cmd, ctx.now)?;
+    let p = ctx.policy;
+    let invalid = || DomainError::InvalidTransition {
+        action: action.as_str(),
+        status: case.status,
+    };
+    let require = |ok: bool| if ok { Ok(()) } else { Err(invalid()) };
+    let handling = matches!(case.status, Status::Accepted | Status::Assigned);
+
+    Ok(match cmd {
+        Command::Register(_) => {
+            return Err(DomainError::Validation("case already registered".into()))
+        }
+        Command::Accept(_) => {
+            require(case.status == Status::Registered)?;
+            Event::CaseAccepted(CaseAccepted {
+                reply_due_at: p.deadline_after(at, p.reply_days),
+                on_time: at <= case.accept_due_at,
+            })
+        }
+        Command::Reject(c) => {
+            require(case.status == Status::Registered)?;
+            Event::CaseRejected(CaseRejected {
+                reason_code: c.reason_code,
+                reason: text("reason", &c.reason)?,
+                on_time: at <= case.accept_due_at,
+            })
+        }
+        Command::Assign(c) => {
+            require(handling)?;
+            handling_unit(ctx, &c.unit)?;
+            Event::CaseAssigned(CaseAssigned {
+                unit: c.unit.clone(),
+                from_unit: case.unit.clone(),
+                due_at: due_date(p, c.due_date, at)?,
+                note: opt_text("note", &c.note)?,
+            })
+        }
+        Command::Transfer(c) => {
+            require(handling)?;
+            handling_unit(ctx, &c.unit)?;
+            if c.unit == case.unit {
+                return Err(DomainError::Validation(format!(
+                    "case is already with {}; a transfer needs another unit",
+                    c.unit
+                )));
+            }
+            Event::CaseTransferred(CaseTransferred {
+                unit: c.unit.clone(),
+                from_unit: case.unit.clone(),
+                reason: text("reason", &c.reason)?,
+            })
+        }
+        Command::Supervise(c) => {
+            require(case.status.is_open() && case.status != Status::Replied)?;
+            if c.due_date.is_some() && !handling {
+                return Err(DomainError::Validation(format!(
+                    "a committed due_date applies to handling (accepted or assigned), not to status {}",
+                    case.status
+                )));
+            }
+            Event::CaseSupervised(CaseSupervised {
+                unit: case.unit.clone(),
+                note: text("note", &c.note)?,
+                due_at: due_date(p, c.due_date, at)?,
+            })
+        }
+        Command::Extend(c) => {
+            require(handling)?;
+            if case.extended {
+                return Err(DomainError::Validation(
+                    "the deadline of this case was already extended once".into(),
+                ));
+            }
+            if c.days == 0 || c.days > p.max_extension_days {
+                return Err(DomainError::Validation(format!(
+                    "days must be between 1 and {}",
+                    p.max_extension_days
+                )));
+            }
+            let base = case.reply_due_at.unwrap_or(at);
+            Event::DeadlineExtended(DeadlineExtended {
+                days: c.days,
+                reason: text("reason", &c.reason)?,
+                approved_by: text("approved_by", &c.approved_by)?,
+                due_at: base + Duration::days(i64::from(c.days)),
+            })
+        }
+        Command::Reply(c) => {
+            require(handling)?;
+            Event::CaseReplied(CaseReplied {
+                unit: case.unit.clone(),
+                outcome: c.outcome,
+                text: text("text", &c.text)?,
+                on_time: case.reply_due_at.is_none_or(|d| at <= d),
+                review_request_until: p.deadline_after(at, p.review_request_days),
+            })
+        }
+        Command::FollowUp(c) => {
+            require(matches!(case.status, Status::Replied | Status::Closed))?;
+            Event::FollowUpRecorded(FollowUpRecorded {
+                satisfaction: c.satisfaction,
+                note: opt_text("note", &c.note)?,
+            })
+        }
+        Command::Close(c) => {
+            require(case.status == Status::Replied)?;
+            Event::CaseClosed(CaseClosed {
+                note: opt_text("note", &c.note)?,
+            })
+        }
+        Command::RequestReview(c) | Command::RequestRereview(c) => {
+            let level = if matches!(cmd, Command::RequestReview(_)) {
+                1
+            } else {
+                2
+            };
+            require(case.status == Status::Closed && case.review_level == level - 1)?;
+            let until = case.request_window_until.ok_or_else(invalid)?;
+            if at > until {
+                return Err(DomainError::DeadlinePassed(format!(
+                    "the window to {} closed at {}",
+                    action.as_str(),
+                    until.to_rfc3339()
+                )));
+            }
+            Event::ReviewRequested(ReviewRequested {
+                level,
+                reason: text("reason", &c.reason)?,
+                decision_due_at: p.deadline_after(at, p.review_decision_days),
+            })
+        }
+        Command::DecideReview(c) | Command::DecideRereview(c) => {
+            let (level, status) = if matches!(cmd, Command::DecideReview(_)) {
+                (1, Status::UnderReview)
+            } else {
+                (2, Status::UnderRereview)
+            };
+            require(case.status == status)?;
+            Event::ReviewDecided(ReviewDecided {
+                level,
+                outcome: c.outcome,
+                text: text("text", &c.text)?,
+                on_time: case.decision_due_at.is_none_or(|d| at <= d),
+                rereview_request_until: (level == 1)
+                    .then(|| p.deadline_after(at, p.review_request_days)),
+            })
+        }
+    })
+}
+
+fn register(c: &RegisterCase, at: Timestamp, ctx: &Ctx<'_>) -> Result<Event, DomainError> {
+    let p = ctx.policy;
+    match ctx.units.get(&c.township) {
+        Some(UnitKind::Township) => {}
+        Some(kind) => {
+            return Err(DomainError::Validation(format!(
+                "township {} is a {kind}, not a township",
+                c.township
+            )))
+        }
+        None => {
+            return Err(DomainError::Validation(format!(
+                "unknown township {}",
+                c.township
+            )))
+        }
+    }
+    if c.headcount == 0 || c.headcount > MAX_HEADCOUNT {
+        return Err(DomainError::Validation(format!(
+            "headcount must be between 1 and {MAX_HEADCOUNT}"
+        )));
+    }
+    if c.petitioners.is_empty() || c.petitioners.len() > MAX_PETITIONERS {
+        return Err(DomainError::Validation(format!(
+            "between 1 and {MAX_PETITIONERS} petitioners are required"
+        )));
+    }
+    for (i, pet) in c.petitioners.iter().enumerate() {
+        text(&format!("petitioners[{i}].name"), &pet.name)?;
+        for (field, value) in [
+            ("id_number", &pet.id_number),
+            ("phone", &pet.phone),
+            ("address", &pet.address),
+        ] {
+            opt_text(&format!("petitioners[{i}].{field}"), value)?;
+        }
+    }
+    let summary = text("summary", &c.summary)?;
+    let related = c.related_case_id.map(|id| id.0);
+    if related == Some(ctx.case_id.0) {
+        return Err(DomainError::Validation(
+            "a case cannot be related to itself".into(),
+        ));
+    }
+    let local_day = p.local_date(at);
+    Ok(Event::CaseRegistered(CaseRegistered {
+        case_no: case_no(&c.township, local_day, ctx.case_id),
+        township: c.township.clone(),
+        channel: c.channel,
+        received_at: at,
+        headcount: c.headcount,
+        level_reached: c.level_reached,
+        category: c.category,
+        summary,
+        petitioners: c.petitioners.clone(),
+        related_case_id: related,
+        accusation: c.accusation,
+        confidential: c.confidential,
+        flags: Flags {
+            collective: c.headcount >= p.collective_threshold,
+            cross_level: c.level_reached > Level::Township && related.is_none(),
+            repeat: related.is_some(),
+        },
+        accept_due_at: p.deadline_after(at, p.accept_days),
+    }))
+}
+
+/// A human-readable case number: township, local registration day, and the random tail of the
+/// case id (32 bits; a collision among one township's cases of one day is negligible and harmless,
+/// since the case id is the identity).
+fn case_no(township: &UnitCode, day: NaiveDate, id: CaseId) -> String {
+    let bytes = id.0.as_bytes();
+    format!(
+        "{}-{}-{:02x}{:02x}{:02x}{:02x}",
+        township.as_str().to_uppercase(),
+        day.format("%Y%m%d"),
+        bytes[12],
+        bytes[13],
+        bytes[14],
+        bytes[15]
+    )
+}
+
+fn handling_unit(ctx: &Ctx<'_>, unit: &UnitCode) -> Result<(), DomainError> {
+    match ctx.units.get(unit) {
+        Some(UnitKind::Township | UnitKind::Department) => Ok(()),
+        Some(UnitKind::County) => Err(DomainError::Validation(format!(
+            "{unit} is the county itself; assign or transfer to a township or department"
+        ))),
+        None => Err(DomainError::Validation(format!("unknown unit {unit}"))),
+    }
+}
+
+fn due_date(
+    p: &Policy,
+    date: Option<NaiveDate>,
+    at: Timestamp,
+) -> Result<Option<Timestamp>, DomainError> {
+    match date {
+        None => Ok(None),
+        Some(d) if d < p.local_date(at) => Err(DomainError::Validation(format!(
+            "due_date {d} is before the day of the step"
+        ))),
+        Some(d) => Ok(Some(p.end_of_day(d))),
+    }
+}
+
+fn text(field: &str, s: &str) -> Result<String, DomainError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(DomainError::Validation(format!(
+            "{field} must not be empty"
+        )));
+    }
+    if t.chars().count() > MAX_TEXT_CHARS {
+        return Err(DomainError::Validation(format!(
+            "{field} is longer than {MAX_TEXT_CHARS} characters"
+        )));
+    }
+    Ok(t.to_owned())
+}
+
+fn opt_text(field: &str, s: &Option<String>) -> Result<Option<String>, DomainError> {
+    match s {
+        Some(s) if !s.trim().is_empty() => text(field, s).map(Some),
+        _ => Ok(None),
+    }
+}

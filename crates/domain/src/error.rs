@@ -1,0 +1,36 @@
+use crate::values::Status;
+
+/// Why a command was refused. Each variant maps to one machine code of the contract.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    /// The input is well-formed JSON but breaks a rule (`validation`, 422).
+    #[error("{0}")]
+    Validation(String),
+    /// The case's status does not allow the step (`invalid_transition`, 422).
+    #[error("cannot {action} a case in status {status}")]
+    InvalidTransition {
+        action: &'static str,
+        status: Status,
+    },
+    /// A petitioner's window has closed (`deadline_passed`, 422).
+    #[error("{0}")]
+    DeadlinePassed(String),
+    /// Known principal, not allowed (`forbidden`, 403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such case, or one the principal may not know of (`not_found`, 404).
+    #[error("case not found")]
+    NotFound,
+}
+
+impl DomainError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            DomainError::Validation(_) => "validation",
+            DomainError::InvalidTransition { .. } => "invalid_transition",
+            DomainError::DeadlinePassed(_) => "deadline_passed",
+            DomainError::Forbidden(_) => "forbidden",
+            DomainError::NotFound => "not_found",
+        }
+    }
+}

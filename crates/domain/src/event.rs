@@ -1,0 +1,214 @@
+//! Events: immutable facts, past tense. An event's JSON is a permanent contract: names are fixed
+//! with `rename`, golden files under `tests/golden/` pin the stored form, and an incompatible change
+//! gets a new schema version that readers upcast (see `docs/events.md`).
+//!
+//! Deadlines are computed when the fact is decided and stored in it, so replaying the log with a
+//! different policy in force reproduces exactly the deadlines that applied at the time.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::command::Petitioner;
+use crate::ids::UnitCode;
+use crate::policy::Timestamp;
+use crate::values::{Category, Channel, Level, Outcome, RejectReason, Satisfaction};
+
+/// Classifications derived at registration (domain.md, Classifications), never typed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+pub struct Flags {
+    /// 集体访: headcount at or above the collective threshold in force.
+    pub collective: bool,
+    /// 越级访: raised at county level or above with no earlier case at a lower level.
+    pub cross_level: bool,
+    /// 重复访: linked to an earlier case on the same matter.
+    pub repeat: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaseRegistered {
+    pub case_no: String,
+    pub township: UnitCode,
+    pub channel: Channel,
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: Timestamp,
+    pub headcount: u32,
+    pub level_reached: Level,
+    pub category: Category,
+    pub summary: String,
+    pub petitioners: Vec<Petitioner>,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub related_case_id: Option<uuid::Uuid>,
+    pub accusation: bool,
+    pub confidential: bool,
+    pub flags: Flags,
+    /// Acceptance must be decided by this time (received_at + accept_days).
+    #[schema(value_type = String, format = DateTime)]
+    pub accept_due_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaseAccepted {
+    /// Reply deadline in force from now on (acceptance + reply_days).
+    #[schema(value_type = String, format = DateTime)]
+    pub reply_due_at: Timestamp,
+    /// Whether acceptance was decided by its deadline.
+    pub on_time: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaseRejected {
+    pub reason_code: RejectReason,
+    pub reason: String,
+    pub on_time: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaseAssigned {
+    pub unit: UnitCode,
+    pub from_unit: UnitCode,
+    /// Set when the assignment gave a due date; it replaces the reply deadline.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub due_at: Option<Timestamp>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaseTransferred {
+    pub unit: UnitCode,
+    pub from_unit: UnitCode,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaseSupervised {
+    /// The unit being chased (accountable at the time).
+    pub unit: UnitCode,
+    pub note: String,
+    /// A new committed date, when one was given; it replaces the reply deadline.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub due_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DeadlineExtended {
+    pub days: u32,
+    pub reason: String,
+    pub approved_by: String,
+    /// The reply deadline in force after the extension.
+    #[schema(value_type = String, format = DateTime)]
+    pub due_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaseReplied {
+    pub unit: UnitCode,
+    pub outcome: Outcome,
+    pub text: String,
+    /// The reply came on or before the reply deadline in force at that moment.
+    pub on_time: bool,
+    /// The petitioner may request a review until this time.
+    #[schema(value_type = String, format = DateTime)]
+    pub review_request_until: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FollowUpRecorded {
+    pub satisfaction: Satisfaction,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaseClosed {
+    pub note: Option<String>,
+}
+
+/// `request-review` (level 1, 复查) and `request-rereview` (level 2, 复核).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReviewRequested {
+    pub level: u8,
+    pub reason: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub decision_due_at: Timestamp,
+}
+
+/// A review decision. Level 1 closes the case again and opens the re-review window; level 2
+/// terminates the case (终结).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReviewDecided {
+    pub level: u8,
+    pub outcome: Outcome,
+    pub text: String,
+    pub on_time: bool,
+    /// Level 1: the petitioner may request a re-review until this time. Level 2: none.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub rereview_request_until: Option<Timestamp>,
+}
+
+/// Every event of a case. Stored as `{"type": "...", "data": {...}}` inside the envelope.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", content = "data")]
+pub enum Event {
+    #[serde(rename = "CaseRegistered")]
+    CaseRegistered(CaseRegistered),
+    #[serde(rename = "CaseAccepted")]
+    CaseAccepted(CaseAccepted),
+    #[serde(rename = "CaseRejected")]
+    CaseRejected(CaseRejected),
+    #[serde(rename = "CaseAssigned")]
+    CaseAssigned(CaseAssigned),
+    #[serde(rename = "CaseTransferred")]
+    CaseTransferred(CaseTransferred),
+    #[serde(rename = "CaseSupervised")]
+    CaseSupervised(CaseSupervised),
+    #[serde(rename = "DeadlineExtended")]
+    DeadlineExtended(DeadlineExtended),
+    #[serde(rename = "CaseReplied")]
+    CaseReplied(CaseReplied),
+    #[serde(rename = "FollowUpRecorded")]
+    FollowUpRecorded(FollowUpRecorded),
+    #[serde(rename = "CaseClosed")]
+    CaseClosed(CaseClosed),
+    #[serde(rename = "ReviewRequested")]
+    ReviewRequested(ReviewRequested),
+    #[serde(rename = "ReviewDecided")]
+    ReviewDecided(ReviewDecided),
+}
+
+impl Event {
+    /// Every event type name, in lifecycle order.
+    pub const TYPES: [&'static str; 12] = [
+        "CaseRegistered",
+        "CaseAccepted",
+        "CaseRejected",
+        "CaseAssigned",
+        "CaseTransferred",
+        "CaseSupervised",
+        "DeadlineExtended",
+        "CaseReplied",
+        "FollowUpRecorded",
+        "CaseClosed",
+        "ReviewRequested",
+        "ReviewDecided",
+    ];
+
+    /// The current schema version of every event type. Bump one (and add an upcaster in
+    /// `eventlog::codec`) when its stored form changes incompatibly.
+    pub const SCHEMA_VERSION: u32 = 1;
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Event::CaseRegistered(_) => "CaseRegistered",
+            Event::CaseAccepted(_) => "CaseAccepted",
+            Event::CaseRejected(_) => "CaseRejected",
+            Event::CaseAssigned(_) => "CaseAssigned",
+            Event::CaseTransferred(_) => "CaseTransferred",
+            Event::CaseSupervised(_) => "CaseSupervised",
+            Event::DeadlineExtended(_) => "DeadlineExtended",
+            Event::CaseReplied(_) => "CaseReplied",
+            Event::FollowUpRecorded(_) => "FollowUpRecorded",
+            Event::CaseClosed(_) => "CaseClosed",
+            Event::ReviewRequested(_) => "ReviewRequested",
+            Event::ReviewDecided(_) => "ReviewDecided",
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! The case domain of Xinfang, pure: ids and values, commands and events, the case state with
+//! `decide` and `evolve`, the deadline policy, derived flags and authorization.
+//!
+//! This crate must never do IO, be async, read a clock or draw random numbers: the clock, new ids
+//! and the caller come in through [`decide::Ctx`], so every rule is testable as a plain
+//! given/when/then function. A test in `tests/tidy.rs` fails if it gains a dependency on tokio,
+//! async-nats, sled, axum or tracing.
+
+pub mod auth;
+pub mod case;
+pub mod command;
+pub mod decide;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod policy;
+pub mod values;
+
+pub use auth::Principal;
+pub use case::{evolve, Case, EvolveError};
+pub use command::{Action, Command};
+pub use decide::{decide, Ctx};
+pub use error::DomainError;
+pub use event::Event;
+pub use ids::{CaseId, PrincipalId, UnitCode};
+pub use policy::{Policy, Timestamp};
+pub use values::*;

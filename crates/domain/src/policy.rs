@@ -1,0 +1,102 @@
+//! Deadline and classification policy. Policy is data: provinces differ, so nothing here is a
+//! constant scattered in code. The deadlines a decision computes are written into the event, so a
+//! later policy change never rewrites the past and a deadline can be read back as of any date.
+
+use chrono::{DateTime, Days, FixedOffset, NaiveTime, TimeZone};
+use chrono_tz::Tz;
+
+/// A point in business time, with the offset it was given in.
+pub type Timestamp = DateTime<FixedOffset>;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    /// Headcount from which a visit is a collective visit (集体访).
+    pub collective_threshold: u32,
+    pub accept_days: u32,
+    pub reply_days: u32,
+    pub max_extension_days: u32,
+    pub review_request_days: u32,
+    pub review_decision_days: u32,
+    pub due_soon_days: u32,
+    /// Calendar days and statistics periods are counted in this zone.
+    pub timezone: Tz,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            collective_threshold: 5,
+            accept_days: 15,
+            reply_days: 60,
+            max_extension_days: 30,
+            review_request_days: 30,
+            review_decision_days: 30,
+            due_soon_days: 3,
+            timezone: chrono_tz::Asia::Shanghai,
+        }
+    }
+}
+
+impl Policy {
+    /// The deadline `days` calendar days after `start`: the end of that day in the policy time zone
+    /// (a step due "within 15 days" may be taken at any time on the 15th day).
+    pub fn deadline_after(&self, start: Timestamp, days: u32) -> Timestamp {
+        let local_day = start.with_timezone(&self.timezone).date_naive();
+        let due_day = local_day
+            .checked_add_days(Days::new(u64::from(days)))
+            .unwrap_or(local_day);
+        self.end_of_day(due_day)
+    }
+
+    /// The last second of a calendar day in the policy time zone.
+    pub fn end_of_day(&self, day: chrono::NaiveDate) -> Timestamp {
+        let naive = day.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default());
+        // `latest` resolves a repeated local time (DST fall-back) to its later instant; a skipped
+        // one (spring-forward) cannot happen at 23:59:59 in any zone we support, but fall back to UTC.
+        match self.timezone.from_local_datetime(&naive).latest() {
+            Some(t) => t.fixed_offset(),
+            None => naive.and_utc().fixed_offset(),
+        }
+    }
+
+    /// The calendar day of a timestamp in the policy time zone.
+    pub fn local_date(&self, t: Timestamp) -> chrono::NaiveDate {
+        t.with_timezone(&self.timezone).date_naive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> Timestamp {
+        DateTime::parse_from_rfc3339(s).expect("test timestamp")
+    }
+
+    #[test]
+    fn deadline_is_end_of_the_nth_local_day() {
+        let p = Policy::default();
+        assert_eq!(
+            p.deadline_after(ts("2026-03-02T09:30:00+08:00"), 15),
+            ts("2026-03-17T23:59:59+08:00")
+        );
+        // 2026-03-01T20:00Z is already 2 March in Shanghai.
+        assert_eq!(
+            p.deadline_after(ts("2026-03-01T20:00:00Z"), 15),
+            ts("2026-03-17T23:59:59+08:00")
+        );
+    }
+
+    #[test]
+    fn other_time_zones_follow_their_own_calendar() {
+        let p = Policy {
+            timezone: chrono_tz::Europe::Berlin,
+            ..Policy::default()
+        };
+        // Across the DST change on 2026-03-29 the deadline keeps local end of day.
+        assert_eq!(
+            p.deadline_after(ts("2026-03-28T10:00:00+01:00"), 2),
+            ts("2026-03-30T23:59:59+02:00")
+        );
+    }
+}

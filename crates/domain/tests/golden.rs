@@ -1,0 +1,126 @@
+//! Golden files pin the stored JSON of every event type: an event's JSON is a permanent contract.
+//! A change that alters a file here breaks old data; bump the schema version and add an upcaster
+//! instead. Regenerate (only for a *new* event type) with `XF_BLESS=1 cargo test -p xinfang-domain`.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::*;
+use xinfang_domain::event::*;
+use xinfang_domain::*;
+
+fn samples() -> Vec<Event> {
+    let t = ts("2026-03-02T09:30:00+08:00");
+    let cmd = register_cmd("2026-03-02T09:30:00+08:00");
+    vec![
+        Event::CaseRegistered(CaseRegistered {
+            case_no: "GAOQIAO-20260302-deadbeef".into(),
+            township: unit("gaoqiao"),
+            channel: cmd.channel,
+            received_at: t,
+            headcount: 6,
+            level_reached: Level::County,
+            category: Category::Land,
+            summary: cmd.summary,
+            petitioners: cmd.petitioners,
+            related_case_id: None,
+            accusation: false,
+            confidential: false,
+            flags: Flags {
+                collective: true,
+                cross_level: true,
+                repeat: false,
+            },
+            accept_due_at: ts("2026-03-17T23:59:59+08:00"),
+        }),
+        Event::CaseAccepted(CaseAccepted {
+            reply_due_at: ts("2026-05-01T23:59:59+08:00"),
+            on_time: true,
+        }),
+        Event::CaseRejected(CaseRejected {
+            reason_code: RejectReason::Litigation,
+            reason: "belongs to the courts".into(),
+            on_time: true,
+        }),
+        Event::CaseAssigned(CaseAssigned {
+            unit: unit("land_bureau"),
+            from_unit: unit("gaoqiao"),
+            due_at: Some(ts("2026-03-20T23:59:59+08:00")),
+            note: Some("urgent".into()),
+        }),
+        Event::CaseTransferred(CaseTransferred {
+            unit: unit("dongcheng"),
+            from_unit: unit("land_bureau"),
+            reason: "the land lies in dongcheng".into(),
+        }),
+        Event::CaseSupervised(CaseSupervised {
+            unit: unit("dongcheng"),
+            note: "please hurry".into(),
+            due_at: None,
+        }),
+        Event::DeadlineExtended(DeadlineExtended {
+            days: 30,
+            reason: "site survey".into(),
+            approved_by: "director wang".into(),
+            due_at: ts("2026-05-31T23:59:59+08:00"),
+        }),
+        Event::CaseReplied(CaseReplied {
+            unit: unit("dongcheng"),
+            outcome: Outcome::Supported,
+            text: "compensation will be paid".into(),
+            on_time: true,
+            review_request_until: ts("2026-05-10T23:59:59+08:00"),
+        }),
+        Event::FollowUpRecorded(FollowUpRecorded {
+            satisfaction: Satisfaction::BasicallySatisfied,
+            note: None,
+        }),
+        Event::CaseClosed(CaseClosed {
+            note: Some("done".into()),
+        }),
+        Event::ReviewRequested(ReviewRequested {
+            level: 1,
+            reason: "amount too low".into(),
+            decision_due_at: ts("2026-06-01T23:59:59+08:00"),
+        }),
+        Event::ReviewDecided(ReviewDecided {
+            level: 1,
+            outcome: Outcome::NotSupported,
+            text: "original decision upheld".into(),
+            on_time: true,
+            rereview_request_until: Some(ts("2026-06-30T23:59:59+08:00")),
+        }),
+    ]
+}
+
+#[test]
+fn every_event_type_has_a_golden_file_that_still_reads_and_writes_the_same() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let samples = samples();
+    let mut names: Vec<&str> = samples.iter().map(Event::type_name).collect();
+    names.sort_unstable();
+    let mut all = Event::TYPES.to_vec();
+    all.sort_unstable();
+    assert_eq!(names, all, "one sample per event type");
+    for event in samples {
+        let path = dir.join(format!(
+            "{}.v{}.json",
+            event.type_name(),
+            Event::SCHEMA_VERSION
+        ));
+        let json = serde_json::to_string_pretty(&event).expect("serialize") + "\n";
+        if std::env::var_os("XF_BLESS").is_some() && !path.exists() {
+            std::fs::write(&path, &json).expect("write golden");
+        }
+        let golden = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (new event type? run with XF_BLESS=1)",
+                path.display()
+            )
+        });
+        assert_eq!(json, golden, "{} changed its stored form", path.display());
+        let read: Event = serde_json::from_str(&golden).expect("golden file reads");
+        assert_eq!(read, event);
+    }
+}
