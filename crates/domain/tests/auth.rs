@@ -3,8 +3,8 @@
 mod common;
 
 use common::*;
-use xinfang_domain::command::*;
-use xinfang_domain::*;
+use domain::command::*;
+use domain::*;
 
 const T0: &str = "2026-03-02T09:30:00+08:00";
 

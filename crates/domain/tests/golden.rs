@@ -7,8 +7,8 @@ mod common;
 use std::path::PathBuf;
 
 use common::*;
-use xinfang_domain::event::*;
-use xinfang_domain::*;
+use domain::event::*;
+use domain::*;
 
 fn samples() -> Vec<Event> {
     let t = ts("2026-03-02T09:30:00+08:00");

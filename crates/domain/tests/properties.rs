@@ -5,8 +5,8 @@ mod common;
 
 use chrono::Duration;
 use common::*;
+use domain::*;
 use proptest::prelude::*;
-use xinfang_domain::*;
 
 fn any_command() -> impl Strategy<Value = Command> {
     prop_oneof![

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use chrono::DateTime;
-use xinfang_domain::command::*;
-use xinfang_domain::*;
+use domain::command::*;
+use domain::*;
 
 pub fn ts(s: &str) -> Timestamp {
     DateTime::parse_from_rfc3339(s).expect("test timestamp")

@@ -1,0 +1,437 @@
+//! The command path shared by HTTP and (later) the NATS inbox: load the case, `decide`, append
+//! with the expected last subject sequence, and handle what can go wrong in between.
+//!
+//! - Conflict (another writer appended first): re-read the new events and re-decide, unless the
+//!   caller pinned a version with `If-Match` (then `VersionConflict`).
+//! - Unavailable (no leader, no responders): nothing was stored; back off and retry.
+//! - Unknown (ack timed out): the append may have landed. Re-read, and if an event with this
+//!   command id is there, that is the result; otherwise re-decide. The command id is also the
+//!   `Nats-Msg-Id`, so a second copy inside the duplicate window is dropped by the stream.
+//!
+//! Recently used case states stay in memory with their last sequence, so a command costs one
+//! append, not a re-read of the case (shared/perf-baseline.md). Commands on one case are serialized
+//! inside this process by a per-case lock; across processes the expected sequence decides.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use uuid::Uuid;
+
+use domain::{
+    decide, evolve, Case, CaseId, Command, Ctx, DomainError, Policy, Principal, UnitCode, UnitKind,
+};
+
+use crate::envelope::{Actor, Envelope};
+use crate::idempotency::{command_id_for, request_hash, Committed, IdempotencyStore, Record};
+use crate::log::{case_subject, EventLog, LogError, Stored};
+
+/// A case as last seen in the log.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub case: Case,
+    pub subject: String,
+    /// Stream sequence of the case's last event.
+    pub seq: u64,
+}
+
+/// What a command needs besides the command itself.
+pub struct Request<'a> {
+    pub principal: &'a Principal,
+    /// `None` for a registration.
+    pub case_id: Option<CaseId>,
+    pub command: Command,
+    /// `If-Match`: the version the caller decided on.
+    pub if_match: Option<u64>,
+    /// `Idempotency-Key` and the body as sent (JSON), to detect a different body under one key.
+    pub idempotency: Option<(String, serde_json::Value)>,
+    pub correlation_id: Uuid,
+    pub causation_id: Option<Uuid>,
+}
+
+/// The result of a command: what was committed and the case as of that version.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub committed: Committed,
+    pub case: Case,
+    /// True when this is a replay of an earlier request (idempotency), nothing appended now.
+    pub replayed: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("the case is at version {current}, not {expected}")]
+    VersionConflict { expected: u64, current: u64 },
+    #[error("this Idempotency-Key was used with a different request")]
+    IdempotencyMismatch,
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<LogError> for CommandError {
+    fn from(e: LogError) -> Self {
+        match e {
+            LogError::Corrupt { .. } | LogError::Other(_) => CommandError::Internal(e.to_string()),
+            _ => CommandError::Unavailable(e.to_string()),
+        }
+    }
+}
+
+type Slot = Arc<tokio::sync::Mutex<Option<Loaded>>>;
+
+pub struct CaseService {
+    log: EventLog,
+    idem: IdempotencyStore,
+    policy: Policy,
+    units: BTreeMap<UnitCode, UnitKind>,
+    slots: Mutex<HashMap<CaseId, Slot>>,
+    cache_capacity: usize,
+    /// How long to keep retrying while the log is unavailable (R3 leader elections take 4-10 s).
+    retry_for: Duration,
+}
+
+impl CaseService {
+    pub fn new(
+        log: EventLog,
+        idem: IdempotencyStore,
+        policy: Policy,
+        units: BTreeMap<UnitCode, UnitKind>,
+    ) -> Self {
+        CaseService {
+            log,
+            idem,
+            policy,
+            units,
+            slots: Mutex::new(HashMap::new()),
+            cache_capacity: 50_000,
+            retry_for: Duration::from_secs(15),
+        }
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn log(&self) -> &EventLog {
+        &self.log
+    }
+
+    pub fn now(&self) -> domain::Timestamp {
+        Utc::now()
+            .with_timezone(&self.policy.timezone)
+            .fixed_offset()
+    }
+
+    fn slot(&self, id: CaseId) -> Slot {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        if slots.len() >= self.cache_capacity {
+            // Drop idle entries (nobody holds their lock); they are re-read from the log on demand.
+            slots.retain(|_, s| Arc::strong_count(s) > 1);
+            if slots.len() >= self.cache_capacity {
+                slots.clear();
+            }
+        }
+        slots.entry(id).or_default().clone()
+    }
+
+    /// The case as it is in the log now (catching up on events other processes appended).
+    pub async fn read(&self, id: CaseId) -> Result<Option<Loaded>, CommandError> {
+        let slot = self.slot(id);
+        let mut guard = slot.lock().await;
+        let current = guard.take();
+        let (fresh, _) = self.refresh(id, current).await?;
+        *guard = fresh.clone();
+        Ok(fresh)
+    }
+
+    /// Every event of a case, in log order.
+    pub async fn history(&self, id: CaseId) -> Result<Vec<Stored>, CommandError> {
+        match self.log.locate(id).await? {
+            None => Ok(vec![]),
+            Some((subject, _)) => Ok(self.log.read_subject(&subject, 1, u64::MAX).await?),
+        }
+    }
+
+    /// The case as of `version` (for replaying an idempotent response).
+    pub async fn case_at(&self, id: CaseId, version: u64) -> Result<Option<Case>, CommandError> {
+        let events = self.history(id).await?;
+        fold(None, events.iter().take(version as usize))
+    }
+
+    pub async fn execute(&self, req: Request<'_>) -> Result<Outcome, CommandError> {
+        let Some((key, body)) = req.idempotency.as_ref() else {
+            let case_id = req.case_id.unwrap_or_else(|| CaseId(Uuid::now_v7()));
+            return self.run(&req, case_id, Uuid::now_v7()).await;
+        };
+        let command_id = command_id_for(&req.principal.id.0, key);
+        let hash = request_hash(req.command.action().as_str(), req.case_id, body);
+        let case_id = loop {
+            match self.idem.get(command_id).await? {
+                Some(rec) if rec.request_hash() != hash => {
+                    return Err(CommandError::IdempotencyMismatch)
+                }
+                Some(Record::Done { result, .. }) => return self.replay(result).await,
+                Some(Record::Pending { case_id, .. }) => {
+                    if let Some(result) = self.find_committed(case_id, command_id).await? {
+                        self.idem
+                            .complete(
+                                command_id,
+                                &Record::Done {
+                                    request_hash: hash,
+                                    result: result.clone(),
+                                },
+                            )
+                            .await?;
+                        return self.replay(result).await;
+                    }
+                    break case_id;
+                }
+                None => {
+                    let case_id = req.case_id.unwrap_or_else(|| CaseId(Uuid::now_v7()));
+                    let pending = Record::Pending {
+                        request_hash: hash.clone(),
+                        case_id,
+                    };
+                    if self.idem.reserve(command_id, &pending).await? {
+                        break case_id;
+                    }
+                }
+            }
+        };
+        match self.run(&req, case_id, command_id).await {
+            Ok(outcome) => {
+                let done = Record::Done {
+                    request_hash: hash,
+                    result: outcome.committed.clone(),
+                };
+                self.idem.complete(command_id, &done).await?;
+                Ok(outcome)
+            }
+            Err(e @ (CommandError::Domain(_) | CommandError::VersionConflict { .. })) => {
+                // Definitely nothing appended: free the key so a corrected retry can use it.
+                self.idem.release(command_id).await?;
+                Err(e)
+            }
+            // Outcome unknown: the pending record stays and the next retry resolves it from the log.
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn replay(&self, result: Committed) -> Result<Outcome, CommandError> {
+        let case = self
+            .case_at(result.case_id, result.version)
+            .await?
+            .ok_or_else(|| {
+                CommandError::Internal(format!(
+                    "idempotency record names missing case {}",
+                    result.case_id
+                ))
+            })?;
+        Ok(Outcome {
+            committed: result,
+            case,
+            replayed: true,
+        })
+    }
+
+    async fn find_committed(
+        &self,
+        case_id: CaseId,
+        command_id: Uuid,
+    ) -> Result<Option<Committed>, CommandError> {
+        Ok(self
+            .history(case_id)
+            .await?
+            .into_iter()
+            .find(|s| s.envelope.command_id == command_id)
+            .map(|s| committed(&s)))
+    }
+
+    async fn run(
+        &self,
+        req: &Request<'_>,
+        case_id: CaseId,
+        command_id: Uuid,
+    ) -> Result<Outcome, CommandError> {
+        if let Command::Register(r) = &req.command {
+            if let Some(related) = r.related_case_id {
+                if self.log.locate(related).await?.is_none() {
+                    return Err(DomainError::Validation(format!(
+                        "related case {related} not found"
+                    ))
+                    .into());
+                }
+            }
+        }
+        let slot = self.slot(case_id);
+        let mut guard = slot.lock().await;
+        let give_up = Instant::now() + self.retry_for;
+        let mut backoff = Duration::from_millis(20);
+        // A cached state may be stale when other processes write; it is trusted for deciding (the
+        // expected sequence catches staleness) but refreshed before answering a version conflict.
+        let mut fresh = false;
+        loop {
+            if guard.is_none() && !fresh {
+                let (loaded, _) = self.refresh(case_id, None).await?;
+                *guard = loaded;
+                fresh = true;
+            }
+            if let (Some(expected), Some(l)) = (req.if_match, guard.as_ref()) {
+                if l.case.version != expected {
+                    if !fresh {
+                        let (loaded, _) = self.refresh(case_id, guard.take()).await?;
+                        *guard = loaded;
+                        fresh = true;
+                        continue;
+                    }
+                    return Err(CommandError::VersionConflict {
+                        expected,
+                        current: l.case.version,
+                    });
+                }
+            }
+            let state = guard.as_ref().map(|l| &l.case);
+            let now = self.now();
+            let ctx = Ctx {
+                now,
+                policy: &self.policy,
+                units: &self.units,
+                principal: req.principal,
+                case_id,
+            };
+            let event = decide(state, &req.command, &ctx)?;
+            let occurred_at = domain::decide::occurred_at(state, &req.command, now)?;
+            let (subject, expected, township) = match (guard.as_ref(), &event) {
+                (Some(l), _) => (l.subject.clone(), l.seq, l.case.township.clone()),
+                (None, domain::Event::CaseRegistered(e)) => {
+                    (case_subject(&e.township, case_id), 0, e.township.clone())
+                }
+                (None, _) => return Err(DomainError::NotFound.into()),
+            };
+            let envelope = Envelope {
+                event_id: Uuid::now_v7(),
+                case_id,
+                township,
+                schema_version: domain::Event::SCHEMA_VERSION,
+                version: state.map_or(1, |c| c.version + 1),
+                occurred_at,
+                recorded_at: now,
+                actor: Actor::from(req.principal),
+                command_id,
+                correlation_id: req.correlation_id,
+                causation_id: req.causation_id,
+                event,
+            };
+            match self.log.append(&subject, expected, &envelope).await {
+                Ok((seq, false)) => {
+                    let case = evolve(
+                        guard.take().map(|l| l.case),
+                        case_id,
+                        &envelope.event,
+                        occurred_at,
+                    )
+                    .map_err(|e| CommandError::Internal(e.to_string()))?;
+                    *guard = Some(Loaded {
+                        case: case.clone(),
+                        subject,
+                        seq,
+                    });
+                    let committed = Committed {
+                        case_id,
+                        version: case.version,
+                        seq,
+                    };
+                    return Ok(Outcome {
+                        committed,
+                        case,
+                        replayed: false,
+                    });
+                }
+                Ok((seq, true)) => {
+                    // The stream already holds this command (a retry inside the duplicate window).
+                    let stored = self.log.get(seq).await?;
+                    let (loaded, _) = self.refresh(case_id, guard.take()).await?;
+                    *guard = loaded;
+                    return self.replay(committed(&stored)).await;
+                }
+                Err(LogError::Conflict | LogError::Unknown) => {
+                    let (loaded, new_events) = self.refresh(case_id, guard.take()).await?;
+                    *guard = loaded;
+                    fresh = true;
+                    if let Some(mine) = new_events
+                        .iter()
+                        .find(|s| s.envelope.command_id == command_id)
+                    {
+                        return self.replay(committed(mine)).await;
+                    }
+                    if req.if_match.is_some() {
+                        let current = guard.as_ref().map_or(0, |l| l.case.version);
+                        return Err(CommandError::VersionConflict {
+                            expected: req.if_match.unwrap_or(0),
+                            current,
+                        });
+                    }
+                }
+                Err(LogError::Unavailable(why)) => {
+                    if Instant::now() + backoff > give_up {
+                        return Err(CommandError::Unavailable(why));
+                    }
+                    tracing::warn!(%case_id, %why, "event log unavailable, retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Catch up from `current` (or from scratch) to the log; returns the new events.
+    async fn refresh(
+        &self,
+        id: CaseId,
+        current: Option<Loaded>,
+    ) -> Result<(Option<Loaded>, Vec<Stored>), CommandError> {
+        let (subject, from, state) = match current {
+            Some(l) => (l.subject, l.seq + 1, Some(l.case)),
+            None => match self.log.locate(id).await? {
+                None => return Ok((None, vec![])),
+                Some((subject, _)) => (subject, 1, None),
+            },
+        };
+        let events = self.log.read_subject(&subject, from, u64::MAX).await?;
+        let seq = events
+            .last()
+            .map(|s| s.seq)
+            .unwrap_or(from.saturating_sub(1));
+        let case = fold(state, events.iter())?;
+        Ok((case.map(|case| Loaded { case, subject, seq }), events))
+    }
+}
+
+fn committed(s: &Stored) -> Committed {
+    Committed {
+        case_id: s.envelope.case_id,
+        version: s.envelope.version,
+        seq: s.seq,
+    }
+}
+
+fn fold<'a>(
+    mut state: Option<Case>,
+    events: impl Iterator<Item = &'a Stored>,
+) -> Result<Option<Case>, CommandError> {
+    for s in events {
+        let e = &s.envelope;
+        state = Some(
+            evolve(state, e.case_id, &e.event, e.occurred_at).map_err(|err| {
+                CommandError::Internal(format!("case {} at seq {}: {err}", e.case_id, s.seq))
+            })?,
+        );
+    }
+    Ok(state)
+}

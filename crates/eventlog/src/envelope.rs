@@ -1,0 +1,106 @@
+//! The envelope around every stored event, and its codec. The JSON is a permanent contract
+//! (docs/events.md); readers upcast old schema versions, nothing stored is ever rewritten.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use domain::{CaseId, Event, Principal, PrincipalId, Role, Timestamp, UnitCode};
+
+/// Who caused an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Actor {
+    pub id: PrincipalId,
+    pub role: Role,
+    pub unit: Option<UnitCode>,
+}
+
+impl From<&Principal> for Actor {
+    fn from(p: &Principal) -> Self {
+        Actor {
+            id: p.id.clone(),
+            role: p.role,
+            unit: p.unit.clone(),
+        }
+    }
+}
+
+/// One stored event with its metadata. `type` and `data` come from [`Event`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Envelope {
+    /// UUID v7 of this event.
+    #[schema(value_type = String, format = Uuid)]
+    pub event_id: Uuid,
+    pub case_id: CaseId,
+    /// The township where the case was registered (also a token of the subject).
+    pub township: UnitCode,
+    /// Schema version of `data` for this `type`.
+    pub schema_version: u32,
+    /// The case's version after this event: 1 for the registration, then +1 per event.
+    pub version: u64,
+    /// Business time: when it happened.
+    #[schema(value_type = String, format = DateTime)]
+    pub occurred_at: Timestamp,
+    /// System time: when the server recorded it.
+    #[schema(value_type = String, format = DateTime)]
+    pub recorded_at: Timestamp,
+    pub actor: Actor,
+    /// The command this event decided. Also the `Nats-Msg-Id`, so a re-sent command is deduplicated
+    /// by the stream; for a command with an `Idempotency-Key` it is derived from the key.
+    #[schema(value_type = String, format = Uuid)]
+    pub command_id: Uuid,
+    /// Groups everything one request or one inbox message caused.
+    #[schema(value_type = String, format = Uuid)]
+    pub correlation_id: Uuid,
+    /// The event or message that caused this command, when there is one.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub causation_id: Option<Uuid>,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CodecError {
+    #[error("stored event is not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("stored event {event_type} has schema version {version}, newer than this build reads")]
+    TooNew { event_type: String, version: u64 },
+}
+
+pub fn encode(env: &Envelope) -> Vec<u8> {
+    // Serializing plain structs of strings and numbers cannot fail.
+    serde_json::to_vec(env).unwrap_or_default()
+}
+
+/// Decode a stored event, upcasting older schema versions to the current one.
+pub fn decode(bytes: &[u8]) -> Result<Envelope, CodecError> {
+    let mut value: serde_json::Value = serde_json::from_slice(bytes)?;
+    let version = value
+        .get("schema_version")
+        .and_then(|v| v.as_u64())
+        .unwrap_or(1);
+    if version > u64::from(Event::SCHEMA_VERSION) {
+        let event_type = value
+            .get("type")
+            .and_then(|t| t.as_str())
+            .unwrap_or("?")
+            .to_owned();
+        return Err(CodecError::TooNew {
+            event_type,
+            version,
+        });
+    }
+    upcast(&mut value, version);
+    Ok(serde_json::from_value(value)?)
+}
+
+/// Bring an event stored at `version` to the current schema. Every schema version so far is 1, so
+/// there is nothing to do yet; a v2 of some event adds its transformation here, keyed by type and
+/// version, with a golden file for each version it reads.
+fn upcast(value: &mut serde_json::Value, version: u64) {
+    if version < u64::from(Event::SCHEMA_VERSION) {
+        if let Some(obj) = value.as_object_mut() {
+            obj.insert("schema_version".into(), Event::SCHEMA_VERSION.into());
+        }
+    }
+}

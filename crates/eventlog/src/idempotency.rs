@@ -1,0 +1,153 @@
+//! Durable idempotency on a JetStream key-value bucket, far beyond the stream's duplicate window.
+//!
+//! Protocol, for a request with an `Idempotency-Key`:
+//! 1. The command id is derived from (principal, key), so every retry carries the same
+//!    `Nats-Msg-Id` and the stream drops a copy that arrives within its duplicate window.
+//! 2. Before deciding, a `pending` record (request hash, case id) is created; `create` is atomic, so
+//!    of two concurrent requests one owns the key.
+//! 3. After the append, the record becomes `done` with the result (case id, version, seq).
+//! 4. A retry that finds `done` returns that result. One that finds `pending` (a crash, or a request
+//!    still running) looks in the case's log for an event with the command id: found, it completes
+//!    the record; not found, it executes again (still deduplicated by the msg id).
+//! The record holds no personal data: the response's case is re-rendered from the log as of the
+//! recorded version.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, kv};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use domain::CaseId;
+
+use crate::log::LogError;
+
+pub const BUCKET: &str = "XF_IDEMPOTENCY";
+
+/// The stored outcome of a command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Committed {
+    pub case_id: CaseId,
+    pub version: u64,
+    pub seq: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Record {
+    Pending {
+        request_hash: String,
+        case_id: CaseId,
+    },
+    Done {
+        request_hash: String,
+        result: Committed,
+    },
+}
+
+impl Record {
+    pub fn request_hash(&self) -> &str {
+        match self {
+            Record::Pending { request_hash, .. } | Record::Done { request_hash, .. } => {
+                request_hash
+            }
+        }
+    }
+}
+
+/// A key as the caller gave it, scoped to the caller.
+pub fn command_id_for(principal: &str, key: &str) -> Uuid {
+    let digest = Sha256::new()
+        .chain_update(principal.as_bytes())
+        .chain_update([0u8])
+        .chain_update(key.as_bytes())
+        .finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+/// Hash of what the request asks for: the action, the target and the body as canonical JSON, so
+/// that white space or key order do not make "the same body" different.
+pub fn request_hash(action: &str, target: Option<CaseId>, body: &serde_json::Value) -> String {
+    let canonical = serde_json::to_vec(body).unwrap_or_default();
+    let target = target.map(|c| c.to_string()).unwrap_or_default();
+    hex::encode(
+        Sha256::new()
+            .chain_update(action.as_bytes())
+            .chain_update([0u8])
+            .chain_update(target.as_bytes())
+            .chain_update([0u8])
+            .chain_update(&canonical)
+            .finalize(),
+    )
+}
+
+#[derive(Clone)]
+pub struct IdempotencyStore {
+    kv: kv::Store,
+}
+
+impl IdempotencyStore {
+    pub async fn open(
+        js: &jetstream::Context,
+        replicas: usize,
+        max_age: Duration,
+    ) -> Result<Self, LogError> {
+        let kv = js
+            .create_or_update_key_value(kv::Config {
+                bucket: BUCKET.into(),
+                description: "Xinfang idempotency records (no personal data)".into(),
+                history: 1,
+                max_age,
+                storage: jetstream::stream::StorageType::File,
+                num_replicas: replicas,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| LogError::Unavailable(format!("idempotency bucket: {e}")))?;
+        Ok(IdempotencyStore { kv })
+    }
+
+    pub async fn get(&self, command_id: Uuid) -> Result<Option<Record>, LogError> {
+        let entry = self
+            .kv
+            .get(command_id.to_string())
+            .await
+            .map_err(|e| LogError::Unavailable(e.to_string()))?;
+        match entry {
+            None => Ok(None),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| LogError::Other(format!("unreadable idempotency record: {e}"))),
+        }
+    }
+
+    /// Create the pending record; `false` if a record exists already.
+    pub async fn reserve(&self, command_id: Uuid, record: &Record) -> Result<bool, LogError> {
+        let bytes = serde_json::to_vec(record).unwrap_or_default();
+        match self.kv.create(command_id.to_string(), bytes.into()).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(LogError::Unavailable(e.to_string())),
+        }
+    }
+
+    pub async fn complete(&self, command_id: Uuid, record: &Record) -> Result<(), LogError> {
+        let bytes = serde_json::to_vec(record).unwrap_or_default();
+        self.kv
+            .put(command_id.to_string(), bytes.into())
+            .await
+            .map(|_| ())
+            .map_err(|e| LogError::Unavailable(e.to_string()))
+    }
+
+    /// Free a key whose command definitely appended nothing (refused by a rule, or a conflict).
+    pub async fn release(&self, command_id: Uuid) -> Result<(), LogError> {
+        self.kv
+            .purge(command_id.to_string())
+            .await
+            .map_err(|e| LogError::Unavailable(e.to_string()))
+    }
+}

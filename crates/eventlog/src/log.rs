@@ -1,0 +1,212 @@
+//! The case event stream on JetStream: setup, subjects, optimistic appends and case reads.
+
+use std::time::Duration;
+
+use async_nats::header::HeaderMap;
+use async_nats::jetstream::{self, context::PublishErrorKind, stream};
+use futures::TryStreamExt;
+
+use domain::{CaseId, UnitCode};
+
+use crate::envelope::{decode, encode, CodecError, Envelope};
+
+/// Subjects are `xf.events.<township>.<case_id>`: one subject per case, so the case's last
+/// sequence is the subject's, and townships can be filtered (feeds, permissions) by subject.
+pub const SUBJECT_PREFIX: &str = "xf.events";
+
+pub fn case_subject(township: &UnitCode, case: CaseId) -> String {
+    format!("{SUBJECT_PREFIX}.{township}.{case}")
+}
+
+/// How the stream is created.
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    pub stream: String,
+    pub replicas: usize,
+    /// Window in which the stream itself drops a re-sent `Nats-Msg-Id`. Durable idempotency
+    /// beyond it is the idempotency store's job.
+    pub duplicate_window: Duration,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            stream: "XF_EVENTS".into(),
+            replicas: 1,
+            duplicate_window: Duration::from_secs(120),
+        }
+    }
+}
+
+/// One event read back from the stream.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub seq: u64,
+    pub subject: String,
+    pub envelope: Envelope,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    /// The case moved on: the expected last subject sequence did not match (JetStream 10071).
+    #[error("the case was changed concurrently")]
+    Conflict,
+    /// Nothing was stored; safe to retry (no stream leader, no responders, connection lost before send).
+    #[error("event log unavailable: {0}")]
+    Unavailable(String),
+    /// The outcome is unknown (the ack timed out): the event may or may not be stored.
+    #[error("event log did not confirm the append in time")]
+    Unknown,
+    #[error("stored event unreadable at sequence {seq}: {source}")]
+    Corrupt { seq: u64, source: CodecError },
+    #[error("event log error: {0}")]
+    Other(String),
+}
+
+#[derive(Clone)]
+pub struct EventLog {
+    js: jetstream::Context,
+    stream: stream::Stream,
+}
+
+impl EventLog {
+    /// Create or update the stream and return a handle.
+    pub async fn open(js: jetstream::Context, cfg: &LogConfig) -> Result<Self, LogError> {
+        let config = stream::Config {
+            name: cfg.stream.clone(),
+            subjects: vec![format!("{SUBJECT_PREFIX}.>")],
+            storage: stream::StorageType::File,
+            num_replicas: cfg.replicas,
+            duplicate_window: cfg.duplicate_window,
+            // The log is evidence: nothing is deleted or purged, ever.
+            deny_delete: true,
+            deny_purge: true,
+            allow_direct: true,
+            max_message_size: 1024 * 1024,
+            description: Some("Xinfang case events (immutable)".into()),
+            ..Default::default()
+        };
+        js.create_or_update_stream(config)
+            .await
+            .map_err(|e| LogError::Unavailable(format!("creating stream {}: {e}", cfg.stream)))?;
+        let stream = js
+            .get_stream(&cfg.stream)
+            .await
+            .map_err(|e| LogError::Unavailable(format!("opening stream {}: {e}", cfg.stream)))?;
+        Ok(EventLog { js, stream })
+    }
+
+    pub fn jetstream(&self) -> &jetstream::Context {
+        &self.js
+    }
+
+    /// Append one event if the case's last sequence is still `expected` (0: new case).
+    /// Returns the stream sequence and whether the stream saw the command id before (a duplicate,
+    /// in which case the returned sequence is the original's and nothing was appended).
+    pub async fn append(
+        &self,
+        subject: &str,
+        expected: u64,
+        env: &Envelope,
+    ) -> Result<(u64, bool), LogError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "Nats-Expected-Last-Subject-Sequence",
+            expected.to_string().as_str(),
+        );
+        headers.insert("Nats-Msg-Id", env.command_id.to_string().as_str());
+        headers.insert("Xf-Type", env.event.type_name());
+        let ack = self
+            .js
+            .publish_with_headers(subject.to_owned(), headers, encode(env).into())
+            .await
+            .map_err(publish_error)?;
+        let ack = ack.await.map_err(publish_error)?;
+        Ok((ack.sequence, ack.duplicate))
+    }
+
+    /// The subject and number of events of a case, or `None` if it does not exist.
+    pub async fn locate(&self, case: CaseId) -> Result<Option<(String, u64)>, LogError> {
+        let mut info = self
+            .stream
+            .info_with_subjects(format!("{SUBJECT_PREFIX}.*.{case}"))
+            .await
+            .map_err(|e| LogError::Unavailable(e.to_string()))?;
+        let found = info
+            .try_next()
+            .await
+            .map_err(|e| LogError::Unavailable(e.to_string()))?;
+        Ok(found.map(|(subject, count)| (subject, count as u64)))
+    }
+
+    /// Events of one subject with sequence >= `from`, in log order, at most `limit`.
+    pub async fn read_subject(
+        &self,
+        subject: &str,
+        from: u64,
+        limit: u64,
+    ) -> Result<Vec<Stored>, LogError> {
+        use async_nats::jetstream::stream::DirectGetErrorKind;
+        let mut out = Vec::new();
+        let mut next = from.max(1);
+        while (out.len() as u64) < limit {
+            match self
+                .stream
+                .direct_get_next_for_subject(subject, Some(next))
+                .await
+            {
+                Ok(msg) => {
+                    let envelope = decode(&msg.payload).map_err(|source| LogError::Corrupt {
+                        seq: msg.sequence,
+                        source,
+                    })?;
+                    next = msg.sequence + 1;
+                    out.push(Stored {
+                        seq: msg.sequence,
+                        subject: msg.subject.to_string(),
+                        envelope,
+                    });
+                }
+                Err(e) if e.kind() == DirectGetErrorKind::NotFound => break,
+                Err(e) => return Err(LogError::Unavailable(e.to_string())),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The event at a stream sequence.
+    pub async fn get(&self, seq: u64) -> Result<Stored, LogError> {
+        let msg = self
+            .stream
+            .direct_get(seq)
+            .await
+            .map_err(|e| LogError::Unavailable(e.to_string()))?;
+        let envelope = decode(&msg.payload).map_err(|source| LogError::Corrupt { seq, source })?;
+        Ok(Stored {
+            seq,
+            subject: msg.subject.to_string(),
+            envelope,
+        })
+    }
+
+    /// The stream's last sequence (for read-your-writes and lag).
+    pub async fn last_seq(&self) -> Result<u64, LogError> {
+        let info = self
+            .stream
+            .get_info()
+            .await
+            .map_err(|e| LogError::Unavailable(e.to_string()))?;
+        Ok(info.state.last_sequence)
+    }
+}
+
+fn publish_error(e: async_nats::jetstream::context::PublishError) -> LogError {
+    match e.kind() {
+        PublishErrorKind::WrongLastSequence => LogError::Conflict,
+        PublishErrorKind::TimedOut => LogError::Unknown,
+        PublishErrorKind::StreamNotFound
+        | PublishErrorKind::BrokenPipe
+        | PublishErrorKind::MaxAckPending => LogError::Unavailable(e.to_string()),
+        _ => LogError::Other(e.to_string()),
+    }
+}

@@ -1,0 +1,165 @@
+//! The event log against a real nats-server: optimistic appends, dedupe, case reads, idempotency.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::DateTime;
+use domain::command::{AcceptCase, Petitioner, RegisterCase};
+use domain::*;
+use eventlog::cases::Request;
+use eventlog::*;
+use testkit::NatsServer;
+use uuid::Uuid;
+
+fn units() -> BTreeMap<UnitCode, UnitKind> {
+    [
+        ("gaoqiao", UnitKind::Township),
+        ("land", UnitKind::Department),
+    ]
+    .into_iter()
+    .map(|(c, k)| (UnitCode::parse(c).expect("unit"), k))
+    .collect()
+}
+
+fn county() -> Principal {
+    Principal {
+        id: PrincipalId("county-1".into()),
+        role: Role::County,
+        unit: None,
+    }
+}
+
+fn register() -> Command {
+    Command::Register(RegisterCase {
+        township: UnitCode::parse("gaoqiao").expect("unit"),
+        channel: Channel::Letter,
+        received_at: DateTime::parse_from_rfc3339("2026-03-02T09:30:00+08:00").expect("ts"),
+        headcount: 1,
+        level_reached: Level::Township,
+        category: Category::Wages,
+        summary: "unpaid wages".into(),
+        petitioners: vec![Petitioner {
+            name: "李四".into(),
+            id_number: None,
+            phone: None,
+            address: None,
+        }],
+        related_case_id: None,
+        accusation: false,
+        confidential: false,
+    })
+}
+
+fn req<'a>(p: &'a Principal, case_id: Option<CaseId>, command: Command) -> Request<'a> {
+    Request {
+        principal: p,
+        case_id,
+        command,
+        if_match: None,
+        idempotency: None,
+        correlation_id: Uuid::now_v7(),
+        causation_id: None,
+    }
+}
+
+async fn service(server: &NatsServer) -> CaseService {
+    let js = async_nats::jetstream::new(server.connect().await);
+    let log = EventLog::open(js.clone(), &LogConfig::default())
+        .await
+        .expect("stream");
+    let idem = IdempotencyStore::open(&js, 1, Duration::from_secs(3600))
+        .await
+        .expect("kv");
+    CaseService::new(log, idem, Policy::default(), units())
+}
+
+#[tokio::test]
+async fn append_read_and_expected_sequence() {
+    let server = NatsServer::start();
+    let svc = service(&server).await;
+    let p = county();
+    let out = svc
+        .execute(req(&p, None, register()))
+        .await
+        .expect("register");
+    let id = out.committed.case_id;
+    assert_eq!(out.committed.version, 1);
+    let accepted = svc
+        .execute(req(
+            &p,
+            Some(id),
+            Command::Accept(AcceptCase { occurred_at: None }),
+        ))
+        .await
+        .expect("accept");
+    assert_eq!(accepted.committed.version, 2);
+    assert_eq!(accepted.case.status, Status::Accepted);
+
+    // A second service (another process) with a stale view still decides against the log.
+    let other = service(&server).await;
+    let loaded = other.read(id).await.expect("read").expect("case exists");
+    assert_eq!(loaded.case.version, 2);
+    assert_eq!(loaded.seq, accepted.committed.seq);
+    let history = other.history(id).await.expect("history");
+    let versions: Vec<u64> = history.iter().map(|s| s.envelope.version).collect();
+    assert_eq!(versions, vec![1, 2]);
+    assert_eq!(history[1].envelope.event.type_name(), "CaseAccepted");
+
+    // A raw append with a stale expected sequence is refused and stores nothing.
+    let mut env = history[1].envelope.clone();
+    env.command_id = Uuid::now_v7();
+    let err = svc
+        .log()
+        .append(&history[0].subject, history[0].seq, &env)
+        .await
+        .expect_err("stale");
+    assert!(matches!(err, LogError::Conflict), "{err}");
+    assert_eq!(svc.history(id).await.expect("history").len(), 2);
+    // The same command id again inside the duplicate window is a duplicate, not a second event.
+    let (seq, dup) = svc
+        .log()
+        .append(
+            &history[1].subject,
+            accepted.committed.seq,
+            &history[1].envelope,
+        )
+        .await
+        .expect("dedupe");
+    assert!(dup);
+    assert_eq!(seq, accepted.committed.seq);
+    assert!(svc
+        .read(CaseId(Uuid::now_v7()))
+        .await
+        .expect("read")
+        .is_none());
+}
+
+#[tokio::test]
+async fn idempotency_key_survives_the_duplicate_window_and_detects_other_bodies() {
+    let server = NatsServer::start();
+    let svc = service(&server).await;
+    let p = county();
+    let body = serde_json::json!({"a": 1});
+    let with_key = |body: serde_json::Value| Request {
+        idempotency: Some(("key-1".to_string(), body)),
+        ..req(&p, None, register())
+    };
+    let first = svc.execute(with_key(body.clone())).await.expect("first");
+    let again = svc.execute(with_key(body.clone())).await.expect("again");
+    assert!(again.replayed);
+    assert_eq!(again.committed, first.committed);
+    // A fresh service has no cache and no duplicate window help: the KV record answers.
+    let fresh = service(&server).await;
+    let third = fresh.execute(with_key(body)).await.expect("third");
+    assert_eq!(third.committed, first.committed);
+    assert_eq!(
+        fresh.log().last_seq().await.expect("seq"),
+        first.committed.seq,
+        "nothing appended"
+    );
+    let err = fresh
+        .execute(with_key(serde_json::json!({"a": 2})))
+        .await
+        .expect_err("mismatch");
+    assert!(matches!(err, CommandError::IdempotencyMismatch));
+}
