@@ -1,1 +1,75 @@
-//! placeholder
+//! The HTTP API of Xinfang (api-contract.md): an axum router over the command path and the case
+//! reads, bearer auth, problem+json errors, `If-Match`/`ETag`, `Idempotency-Key`, `min_seq`, the
+//! OpenAPI document, `/healthz` and `/metrics`.
+//!
+//! It is the only crate that knows HTTP. It must never decide a domain rule itself (that is
+//! `domain::decide`) nor touch NATS directly (that is `eventlog`), and no input may make it answer
+//! a 5xx other than 503 for an unavailable log.
+
+pub mod auth;
+pub mod error;
+mod handlers;
+pub mod metrics;
+pub mod openapi;
+pub mod views;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+
+pub use auth::Tokens;
+pub use error::{ApiError, Problem};
+use eventlog::CaseService;
+
+/// Largest accepted request body. A registration with hundreds of petitioners stays far below.
+pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
+
+pub struct AppState {
+    pub cases: Arc<CaseService>,
+    pub tokens: Tokens,
+    pub metrics: metrics::Metrics,
+    openapi_json: String,
+}
+
+impl AppState {
+    pub fn new(cases: Arc<CaseService>, tokens: Tokens) -> Self {
+        AppState {
+            cases,
+            tokens,
+            metrics: metrics::Metrics::default(),
+            openapi_json: openapi::document().to_pretty_json().unwrap_or_default(),
+        }
+    }
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/v1/cases", post(handlers::register))
+        .route("/v1/cases/{case_id}", get(handlers::get_case))
+        .route("/v1/cases/{case_id}/history", get(handlers::history))
+        .route("/v1/cases/{case_id}/{action}", post(handlers::command))
+        .route("/v1/openapi.json", get(handlers::openapi))
+        .route("/healthz", get(handlers::healthz))
+        .route("/metrics", get(handlers::metrics))
+        .fallback(handlers::not_found)
+        .method_not_allowed_fallback(handlers::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            handlers::count_responses,
+        ))
+        .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT))
+        .with_state(state)
+}
+
+/// Serve until `shutdown` resolves, then finish in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,1 +1,88 @@
-fn main() {}
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "xinfang",
+    version,
+    about = "Case handling for citizen petitions (信访), event-sourced on NATS JetStream"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the whole system on this machine (managed nats-server unless [nats] url is set).
+    Up {
+        #[arg(long)]
+        config: PathBuf,
+        /// Also load a realistic demo data set (skipped if the log already holds events).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Run the HTTP API service.
+    Api {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Check a configuration file and exit.
+    CheckConfig {
+        #[arg(long)]
+        config: PathBuf,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("XF_LOG")
+                .unwrap_or_else(|_| "info,async_nats=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("xinfang: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xinfang: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    use xinfang::config::Config;
+    match cli.command {
+        Cmd::Up { config, demo } => {
+            let cfg = Config::load(&config)?;
+            xinfang::up::run_up(cfg, &config, demo).await
+        }
+        Cmd::Api { config } => xinfang::serve::run_api(Config::load(&config)?).await,
+        Cmd::CheckConfig { config } => {
+            let cfg = Config::load(&config)?;
+            #[allow(clippy::print_stdout)]
+            {
+                println!(
+                    "{}: ok ({} units, {} principals)",
+                    config.display(),
+                    cfg.units.len(),
+                    cfg.principals.len()
+                );
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,316 @@
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use domain::auth::{can_read_case, can_see_personal_data};
+use domain::{Action, CaseId, Command};
+use eventlog::{Outcome, Request as CommandRequest};
+
+use crate::error::ApiError;
+use crate::views::{Applied, CaseView, History, HistoryEvent, Registered};
+use crate::AppState;
+
+type AppResult = Result<Response, ApiError>;
+
+const MIN_SEQ_WAIT: Duration = Duration::from_secs(5);
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+pub async fn count_responses(
+    State(state): State<Arc<AppState>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let resp = next.run(req).await;
+    state.metrics.request(resp.status().as_u16());
+    resp
+}
+
+pub async fn register(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> AppResult {
+    let outcome = run_command(&state, &headers, Action::Register, None, body).await?;
+    let view = CaseView::new(
+        &outcome.case,
+        &state.tokens.authenticate(&headers)?,
+        state.cases.now(),
+    );
+    let c = &outcome.committed;
+    let body = Registered {
+        case_id: c.case_id,
+        case_no: outcome.case.case_no.clone(),
+        version: c.version,
+        seq: c.seq,
+        case: view,
+    };
+    let mut resp = (StatusCode::CREATED, Json(body)).into_response();
+    set_etag(&mut resp, c.version);
+    if let Ok(v) = HeaderValue::from_str(&format!("/v1/cases/{}", c.case_id)) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(resp)
+}
+
+pub async fn command(
+    State(state): State<Arc<AppState>>,
+    Path((case_id, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> AppResult {
+    let action = Action::parse(&action)
+        .filter(|a| *a != Action::Register)
+        .ok_or(ApiError::NotFound)?;
+    let case_id = parse_case_id(&case_id)?;
+    let outcome = run_command(&state, &headers, action, Some(case_id), body).await?;
+    let principal = state.tokens.authenticate(&headers)?;
+    let c = &outcome.committed;
+    let body = Applied {
+        case_id: c.case_id,
+        version: c.version,
+        seq: c.seq,
+        case: CaseView::new(&outcome.case, &principal, state.cases.now()),
+    };
+    let mut resp = Json(body).into_response();
+    set_etag(&mut resp, c.version);
+    Ok(resp)
+}
+
+async fn run_command(
+    state: &AppState,
+    headers: &HeaderMap,
+    action: Action,
+    case_id: Option<CaseId>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Outcome, ApiError> {
+    let started = Instant::now();
+    let principal = state.tokens.authenticate(headers)?;
+    let body = body.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(format!(
+                "request body is larger than {} bytes",
+                crate::DEFAULT_BODY_LIMIT
+            ))
+        } else {
+            ApiError::BadRequest(r.body_text())
+        }
+    })?;
+    let (command, json) = parse_body(action, &body)?;
+    let if_match = parse_if_match(headers)?;
+    let idempotency = idempotency_key(headers)?.map(|k| (k, json));
+    let correlation_id = headers
+        .get("x-correlation-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| Uuid::parse_str(v).ok())
+        .unwrap_or_else(Uuid::now_v7);
+    let req = CommandRequest {
+        principal: &principal,
+        case_id,
+        command,
+        if_match,
+        idempotency,
+        correlation_id,
+        causation_id: None,
+    };
+    let result = state.cases.execute(req).await;
+    let outcome_label = match &result {
+        Ok(o) if o.replayed => "replayed",
+        Ok(_) => "applied",
+        Err(eventlog::CommandError::Domain(e)) => e.code(),
+        Err(eventlog::CommandError::VersionConflict { .. }) => "version_conflict",
+        Err(eventlog::CommandError::IdempotencyMismatch) => "idempotency_mismatch",
+        Err(eventlog::CommandError::Unavailable(_)) => "unavailable",
+        Err(eventlog::CommandError::Internal(_)) => "internal",
+    };
+    state
+        .metrics
+        .command(action.as_str(), outcome_label, started.elapsed());
+    Ok(result?)
+}
+
+/// Malformed JSON, a non-object body, a wrong field type, a missing or unknown field: 400.
+fn parse_body(action: Action, body: &[u8]) -> Result<(Command, serde_json::Value), ApiError> {
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        body
+    };
+    let json: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
+    if !json.is_object() {
+        return Err(ApiError::BadRequest(
+            "the body must be a JSON object".into(),
+        ));
+    }
+    let command = action
+        .parse_body(body)
+        .map_err(|e| ApiError::BadRequest(format!("invalid {} body: {e}", action.as_str())))?;
+    Ok((command, json))
+}
+
+fn parse_if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let s = v
+        .to_str()
+        .map_err(|_| ApiError::BadRequest("If-Match is not ASCII".into()))?
+        .trim();
+    if s == "*" {
+        return Ok(None);
+    }
+    s.trim_start_matches("W/")
+        .trim_matches('"')
+        .parse::<u64>()
+        .map(Some)
+        .map_err(|_| ApiError::BadRequest(format!("If-Match must be \"<version>\", got {s}")))
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let s = v
+        .to_str()
+        .map_err(|_| ApiError::BadRequest("Idempotency-Key must be visible ASCII".into()))?;
+    if s.is_empty() || s.len() > MAX_IDEMPOTENCY_KEY {
+        return Err(ApiError::BadRequest(format!(
+            "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters"
+        )));
+    }
+    Ok(Some(s.to_owned()))
+}
+
+fn parse_case_id(s: &str) -> Result<CaseId, ApiError> {
+    CaseId::parse(s).ok_or(ApiError::NotFound)
+}
+
+fn set_etag(resp: &mut Response, version: u64) {
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        resp.headers_mut().insert(header::ETAG, v);
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadParams {
+    min_seq: Option<u64>,
+}
+
+/// Wait until the log holds `min_seq`; the case reads fold straight from the log, so the log's
+/// last sequence is what they have applied.
+async fn applied_seq(
+    state: &AppState,
+    params: Result<Query<ReadParams>, QueryRejection>,
+) -> Result<u64, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let deadline = Instant::now() + MIN_SEQ_WAIT;
+    loop {
+        let last = state
+            .cases
+            .log()
+            .last_seq()
+            .await
+            .map_err(|e| ApiError::Unavailable(e.to_string(), 1))?;
+        match params.min_seq {
+            Some(min) if last < min => {
+                if Instant::now() >= deadline {
+                    return Err(ApiError::Unavailable(
+                        format!("min_seq {min} not reached; applied {last}"),
+                        1,
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            _ => return Ok(last),
+        }
+    }
+}
+
+pub async fn get_case(
+    State(state): State<Arc<AppState>>,
+    Path(case_id): Path<String>,
+    headers: HeaderMap,
+    params: Result<Query<ReadParams>, QueryRejection>,
+) -> AppResult {
+    let principal = state.tokens.authenticate(&headers)?;
+    let case_id = parse_case_id(&case_id)?;
+    let applied = applied_seq(&state, params).await?;
+    let loaded = state.cases.read(case_id).await?.ok_or(ApiError::NotFound)?;
+    can_read_case(&principal, &loaded.case)?;
+    let mut view = CaseView::new(&loaded.case, &principal, state.cases.now());
+    view.applied_seq = Some(applied.max(loaded.seq));
+    let mut resp = Json(view).into_response();
+    set_etag(&mut resp, loaded.case.version);
+    Ok(resp)
+}
+
+pub async fn history(
+    State(state): State<Arc<AppState>>,
+    Path(case_id): Path<String>,
+    headers: HeaderMap,
+    params: Result<Query<ReadParams>, QueryRejection>,
+) -> AppResult {
+    let principal = state.tokens.authenticate(&headers)?;
+    let case_id = parse_case_id(&case_id)?;
+    let applied = applied_seq(&state, params).await?;
+    let loaded = state.cases.read(case_id).await?.ok_or(ApiError::NotFound)?;
+    can_read_case(&principal, &loaded.case)?;
+    let personal = can_see_personal_data(&principal, &loaded.case);
+    let events = state.cases.history(case_id).await?;
+    let events = events
+        .iter()
+        .map(|s| HistoryEvent::new(s, personal))
+        .collect();
+    Ok(Json(History {
+        case_id,
+        events,
+        applied_seq: applied.max(loaded.seq),
+    })
+    .into_response())
+}
+
+pub async fn openapi(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        state.openapi_json.clone(),
+    )
+        .into_response()
+}
+
+pub async fn healthz(State(state): State<Arc<AppState>>) -> AppResult {
+    let seq = state
+        .cases
+        .log()
+        .last_seq()
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string(), 1))?;
+    Ok(Json(serde_json::json!({"status": "ok", "last_seq": seq})).into_response())
+}
+
+pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let last = state.cases.log().last_seq().await.unwrap_or(0);
+    let text = state.metrics.render(&[(
+        "xf_log_last_seq",
+        "Last sequence of the case event stream.",
+        last,
+    )]);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

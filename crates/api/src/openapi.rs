@@ -1,0 +1,235 @@
+//! The OpenAPI 3.1 document, generated from the code: schemas come from the Rust types
+//! (`ToSchema`), command paths from `Action::ALL` with each action's body type.
+
+use utoipa::openapi::path::{
+    HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
+};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::response::{ResponseBuilder, ResponsesBuilder};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, ObjectBuilder, OpenApi, PathsBuilder, Ref, Required, Type};
+use utoipa::OpenApi as _;
+
+use domain::command::*;
+use domain::Action;
+
+use crate::error::Problem;
+use crate::views::*;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Xinfang",
+        description = "Case handling for citizen petitions (信访): an event-sourced county log. Contract: api-contract.md v1."
+    ),
+    components(schemas(
+        RegisterCase,
+        AcceptCase,
+        RejectCase,
+        AssignCase,
+        TransferCase,
+        SuperviseCase,
+        ExtendDeadline,
+        ReplyCase,
+        RecordFollowUp,
+        CloseCase,
+        RequestReview,
+        DecideReview,
+        CaseView,
+        Registered,
+        Applied,
+        History,
+        HistoryEvent,
+        Problem
+    ))
+)]
+struct Components;
+
+fn body_schema(action: Action) -> &'static str {
+    match action {
+        Action::Register => "RegisterCase",
+        Action::Accept => "AcceptCase",
+        Action::Reject => "RejectCase",
+        Action::Assign => "AssignCase",
+        Action::Transfer => "TransferCase",
+        Action::Supervise => "SuperviseCase",
+        Action::Extend => "ExtendDeadline",
+        Action::Reply => "ReplyCase",
+        Action::FollowUp => "RecordFollowUp",
+        Action::Close => "CloseCase",
+        Action::RequestReview | Action::RequestRereview => "RequestReview",
+        Action::DecideReview | Action::DecideRereview => "DecideReview",
+    }
+}
+
+fn json(schema: &str) -> utoipa::openapi::Content {
+    ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name(schema)))
+        .build()
+}
+
+fn responses(ok: (&str, &str, &str), errors: &[(&str, &str)]) -> utoipa::openapi::Responses {
+    let mut b = ResponsesBuilder::new().response(
+        ok.0,
+        ResponseBuilder::new()
+            .description(ok.1)
+            .content("application/json", json(ok.2)),
+    );
+    for (status, why) in errors {
+        b = b.response(
+            *status,
+            ResponseBuilder::new()
+                .description(*why)
+                .content("application/problem+json", json("Problem")),
+        );
+    }
+    b.build()
+}
+
+fn header(name: &str, what: &str) -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(what))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .build()
+}
+
+fn query(name: &str, what: &str, ty: Type) -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(what))
+        .schema(Some(ObjectBuilder::new().schema_type(ty)))
+        .build()
+}
+
+fn case_id_param() -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name("case_id")
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String).format(
+            Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Uuid,
+            )),
+        )))
+        .build()
+}
+
+const COMMAND_ERRORS: &[(&str, &str)] = &[
+    ("400", "Malformed JSON, a wrong field type or a bad header"),
+    ("401", "Missing or unknown token"),
+    ("403", "Not allowed for this principal"),
+    ("404", "No such case (or not visible to this principal)"),
+    ("409", "If-Match names a version the case has moved past; nothing appended"),
+    ("413", "Body larger than the limit"),
+    ("422", "A domain rule is broken: validation, invalid_transition, deadline_passed, idempotency_mismatch"),
+    ("503", "The event log is unavailable; retry after Retry-After"),
+];
+
+fn command_operation(action: Action) -> utoipa::openapi::path::Operation {
+    let (ok, what, schema) = if action == Action::Register {
+        ("201", "Registered", "Registered")
+    } else {
+        ("200", "Applied", "Applied")
+    };
+    let mut op = OperationBuilder::new()
+        .operation_id(Some(format!("{}_case", action.as_str().replace('-', "_"))))
+        .summary(Some(format!("{} a case", action.as_str())))
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .required(Some(Required::True))
+                .content("application/json", json(body_schema(action)))
+                .build(),
+        ))
+        .parameter(header(
+            "Idempotency-Key",
+            "Replays return the original response and append nothing",
+        ))
+        .parameter(header(
+            "X-Correlation-Id",
+            "UUID grouping everything this request causes",
+        ))
+        .responses(responses((ok, what, schema), COMMAND_ERRORS));
+    if action != Action::Register {
+        op = op.parameter(case_id_param()).parameter(header(
+            "If-Match",
+            "\"<version>\": refuse with 409 if the case moved on",
+        ));
+    }
+    op.build()
+}
+
+/// The whole document, as served at `/v1/openapi.json`.
+pub fn document() -> OpenApi {
+    let mut doc = Components::openapi();
+    let mut paths = PathsBuilder::new().path(
+        "/v1/cases",
+        PathItem::new(HttpMethod::Post, command_operation(Action::Register)),
+    );
+    for action in Action::ALL.into_iter().filter(|a| *a != Action::Register) {
+        paths = paths.path(
+            format!("/v1/cases/{{case_id}}/{}", action.as_str()),
+            PathItem::new(HttpMethod::Post, command_operation(action)),
+        );
+    }
+    let read_errors: &[(&str, &str)] = &[
+        ("401", "Missing or unknown token"),
+        ("403", "Not allowed for this principal"),
+        ("404", "No such case (or not visible to this principal)"),
+        (
+            "503",
+            "min_seq not reached within 5 s, or the log is unavailable",
+        ),
+    ];
+    let min_seq = query(
+        "min_seq",
+        "Answer once the log has at least this sequence",
+        Type::Integer,
+    );
+    paths = paths
+        .path(
+            "/v1/cases/{case_id}",
+            PathItem::new(
+                HttpMethod::Get,
+                OperationBuilder::new()
+                    .operation_id(Some("get_case"))
+                    .parameter(case_id_param())
+                    .parameter(min_seq.clone())
+                    .responses(responses(
+                        ("200", "The case; ETag is its version", "CaseView"),
+                        read_errors,
+                    )),
+            ),
+        )
+        .path(
+            "/v1/cases/{case_id}/history",
+            PathItem::new(
+                HttpMethod::Get,
+                OperationBuilder::new()
+                    .operation_id(Some("get_case_history"))
+                    .parameter(case_id_param())
+                    .parameter(min_seq)
+                    .responses(responses(
+                        ("200", "Every event of the case in log order", "History"),
+                        read_errors,
+                    )),
+            ),
+        );
+    doc.paths = paths.build();
+    if let Some(components) = doc.components.as_mut() {
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+    doc.security = Some(vec![SecurityRequirement::new(
+        "bearer",
+        Vec::<String>::new(),
+    )]);
+    doc.info.version = env!("CARGO_PKG_VERSION").into();
+    doc
+}

@@ -1,0 +1,149 @@
+//! Response bodies. Personal data is included only where `domain::auth` says so.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use domain::auth::can_see_personal_data;
+use domain::command::Petitioner;
+use domain::event::Flags;
+use domain::{
+    Case, CaseId, Category, Channel, Event, Level, Principal, Status, Timestamp, UnitCode,
+};
+use eventlog::{Actor, Stored};
+
+/// `<Case>` of the contract.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CaseView {
+    pub case_id: CaseId,
+    pub case_no: String,
+    pub township: UnitCode,
+    /// The accountable unit.
+    pub unit: UnitCode,
+    pub status: Status,
+    pub channel: Channel,
+    pub headcount: u32,
+    pub level_reached: Level,
+    pub category: Category,
+    pub summary: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: Timestamp,
+    /// Deadline of the current stage; null when the stage has none.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub due_at: Option<Timestamp>,
+    pub overdue: bool,
+    pub version: u64,
+    pub flags: Flags,
+    pub accusation: bool,
+    pub confidential: bool,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub related_case_id: Option<uuid::Uuid>,
+    /// Every unit that has been accountable, first to last.
+    pub units: Vec<UnitCode>,
+    /// Whether the deadline was extended (at most once).
+    pub extended: bool,
+    /// Review levels decided: 0, 1 (复查) or 2 (复核).
+    pub review_level: u8,
+    /// Only for roles entitled to personal data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub petitioners: Option<Vec<Petitioner>>,
+    /// On reads: the log position this answer reflects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applied_seq: Option<u64>,
+}
+
+impl CaseView {
+    pub fn new(case: &Case, viewer: &Principal, now: Timestamp) -> Self {
+        CaseView {
+            case_id: case.id,
+            case_no: case.case_no.clone(),
+            township: case.township.clone(),
+            unit: case.unit.clone(),
+            status: case.status,
+            channel: case.channel,
+            headcount: case.headcount,
+            level_reached: case.level_reached,
+            category: case.category,
+            summary: case.summary.clone(),
+            received_at: case.received_at,
+            due_at: case.due_at(),
+            overdue: case.overdue(now),
+            version: case.version,
+            flags: case.flags,
+            accusation: case.accusation,
+            confidential: case.confidential,
+            related_case_id: case.related_case_id,
+            units: case.units.clone(),
+            extended: case.extended,
+            review_level: case.review_level,
+            petitioners: can_see_personal_data(viewer, case).then(|| case.petitioners.clone()),
+            applied_seq: None,
+        }
+    }
+}
+
+/// `POST /v1/cases` → 201.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Registered {
+    pub case_id: CaseId,
+    pub case_no: String,
+    pub version: u64,
+    /// Stream sequence of the event; use as `min_seq` for read-your-writes.
+    pub seq: u64,
+    pub case: CaseView,
+}
+
+/// `POST /v1/cases/{case_id}/{action}` → 200.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Applied {
+    pub case_id: CaseId,
+    pub version: u64,
+    pub seq: u64,
+    pub case: CaseView,
+}
+
+/// One event of a case's audit trail.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HistoryEvent {
+    pub seq: u64,
+    pub version: u64,
+    #[serde(rename = "type")]
+    pub type_: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub occurred_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub recorded_at: Timestamp,
+    pub actor: Actor,
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct History {
+    pub case_id: CaseId,
+    pub events: Vec<HistoryEvent>,
+    pub applied_seq: u64,
+}
+
+impl HistoryEvent {
+    pub fn new(s: &Stored, with_personal_data: bool) -> Self {
+        let e = &s.envelope;
+        let mut data = serde_json::to_value(&e.event)
+            .ok()
+            .and_then(|mut v| v.get_mut("data").map(serde_json::Value::take))
+            .unwrap_or_default();
+        if let (Event::CaseRegistered(_), false) = (&e.event, with_personal_data) {
+            if let Some(obj) = data.as_object_mut() {
+                obj.remove("petitioners");
+            }
+        }
+        HistoryEvent {
+            seq: s.seq,
+            version: e.version,
+            type_: e.event.type_name().into(),
+            occurred_at: e.occurred_at,
+            recorded_at: e.recorded_at,
+            actor: e.actor.clone(),
+            data,
+        }
+    }
+}

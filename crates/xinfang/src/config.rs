@@ -1,0 +1,409 @@
+//! Typed configuration (api-contract.md, Configuration). A bad file is refused at start with a
+//! message naming the file, the key and the problem. `XF_NATS_URL`, `XF_HTTP_ADDR` and
+//! `XF_DATA_DIR` override the file (used by `up` to point its children at the managed server).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context as _};
+use serde::Deserialize;
+
+use api::auth::sha256;
+use domain::{Policy, Principal, PrincipalId, Role, UnitCode, UnitKind};
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    nats: NatsSection,
+    http: HttpSection,
+    #[serde(default)]
+    data: DataSection,
+    #[serde(default)]
+    policy: PolicySection,
+    #[serde(default)]
+    unit: Vec<UnitEntry>,
+    #[serde(default)]
+    principal: Vec<PrincipalEntry>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct NatsSection {
+    url: Option<String>,
+    listen: Option<String>,
+    /// Stream replicas: 1 on one node, 3 on a cluster.
+    replicas: Option<usize>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct HttpSection {
+    addr: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct DataSection {
+    dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct PolicySection {
+    collective_threshold: Option<u32>,
+    accept_days: Option<u32>,
+    reply_days: Option<u32>,
+    max_extension_days: Option<u32>,
+    review_request_days: Option<u32>,
+    review_decision_days: Option<u32>,
+    due_soon_days: Option<u32>,
+    timezone: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnitEntry {
+    code: String,
+    name: String,
+    kind: UnitKind,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrincipalEntry {
+    token: Option<String>,
+    token_sha256: Option<String>,
+    id: String,
+    role: Role,
+    unit: Option<String>,
+    nats_user: Option<String>,
+    nats_password: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub code: UnitCode,
+    pub name: String,
+    pub kind: UnitKind,
+}
+
+#[derive(Debug, Clone)]
+pub struct PrincipalConfig {
+    pub principal: Principal,
+    pub token_digest: [u8; 32],
+    pub nats_user: Option<String>,
+    pub nats_password: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub nats_url: Option<String>,
+    pub nats_listen: Option<String>,
+    pub replicas: usize,
+    pub http_addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub policy: Policy,
+    pub units: Vec<Unit>,
+    pub principals: Vec<PrincipalConfig>,
+}
+
+impl Config {
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("config {}: cannot read", path.display()))?;
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> anyhow::Result<Config> {
+        let file: File = toml::from_str(text)
+            .map_err(|e| anyhow!("config {}: {}", path.display(), e.to_string().trim()))?;
+        let err = |key: &str, problem: String| {
+            anyhow!("config {}: key `{key}`: {problem}", path.display())
+        };
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+
+        let http = env("XF_HTTP_ADDR").unwrap_or(file.http.addr);
+        let http_addr = http.parse().map_err(|e| {
+            err(
+                "http.addr",
+                format!("{http:?} is not a host:port address ({e})"),
+            )
+        })?;
+        let nats_url = env("XF_NATS_URL").or(file.nats.url);
+        if let Some(url) = &nats_url {
+            if !url.starts_with("nats://") && !url.starts_with("tls://") {
+                return Err(err(
+                    "nats.url",
+                    format!("{url:?} must start with nats:// or tls://"),
+                ));
+            }
+        }
+        if let Some(listen) = &file.nats.listen {
+            listen.parse::<SocketAddr>().map_err(|e| {
+                err(
+                    "nats.listen",
+                    format!("{listen:?} is not a host:port address ({e})"),
+                )
+            })?;
+        }
+        let replicas = file.nats.replicas.unwrap_or(1);
+        if !matches!(replicas, 1 | 3 | 5) {
+            return Err(err(
+                "nats.replicas",
+                format!("{replicas} must be 1, 3 or 5"),
+            ));
+        }
+        let base = path.parent().unwrap_or(Path::new("."));
+        let data_dir = env("XF_DATA_DIR")
+            .map(PathBuf::from)
+            .or(file
+                .data
+                .dir
+                .map(|d| if d.is_relative() { base.join(d) } else { d }))
+            .unwrap_or_else(|| base.join("data"));
+
+        let p = file.policy;
+        let d = Policy::default();
+        let positive = |key: &str, v: Option<u32>, default: u32| -> anyhow::Result<u32> {
+            match v {
+                Some(0) => Err(err(&format!("policy.{key}"), "must be at least 1".into())),
+                Some(n) => Ok(n),
+                None => Ok(default),
+            }
+        };
+        let timezone = match p.timezone {
+            None => d.timezone,
+            Some(tz) => tz.parse().map_err(|_| {
+                err(
+                    "policy.timezone",
+                    format!("{tz:?} is not an IANA time zone name"),
+                )
+            })?,
+        };
+        let policy = Policy {
+            collective_threshold: positive(
+                "collective_threshold",
+                p.collective_threshold,
+                d.collective_threshold,
+            )?,
+            accept_days: positive("accept_days", p.accept_days, d.accept_days)?,
+            reply_days: positive("reply_days", p.reply_days, d.reply_days)?,
+            max_extension_days: positive(
+                "max_extension_days",
+                p.max_extension_days,
+                d.max_extension_days,
+            )?,
+            review_request_days: positive(
+                "review_request_days",
+                p.review_request_days,
+                d.review_request_days,
+            )?,
+            review_decision_days: positive(
+                "review_decision_days",
+                p.review_decision_days,
+                d.review_decision_days,
+            )?,
+            due_soon_days: p.due_soon_days.unwrap_or(d.due_soon_days),
+            timezone,
+        };
+
+        let mut units = Vec::new();
+        let mut seen = BTreeMap::new();
+        for (i, u) in file.unit.into_iter().enumerate() {
+            let code = UnitCode::parse(&u.code).map_err(|e| err(&format!("unit[{i}].code"), e))?;
+            if seen.insert(code.clone(), u.kind).is_some() {
+                return Err(err(
+                    &format!("unit[{i}].code"),
+                    format!("{code} is defined twice"),
+                ));
+            }
+            if u.name.trim().is_empty() {
+                return Err(err(&format!("unit[{i}].name"), "must not be empty".into()));
+            }
+            units.push(Unit {
+                code,
+                name: u.name,
+                kind: u.kind,
+            });
+        }
+
+        let mut principals = Vec::new();
+        let mut ids = std::collections::BTreeSet::new();
+        let mut digests = std::collections::BTreeSet::new();
+        for (i, e) in file.principal.into_iter().enumerate() {
+            let key = |k: &str| format!("principal[{i}].{k}");
+            if e.id.trim().is_empty() {
+                return Err(err(&key("id"), "must not be empty".into()));
+            }
+            if !ids.insert(e.id.clone()) {
+                return Err(err(&key("id"), format!("{:?} is defined twice", e.id)));
+            }
+            let token_digest = match (&e.token, &e.token_sha256) {
+                (Some(t), None) if t.len() >= 8 => sha256(t),
+                (Some(_), None) => {
+                    return Err(err(&key("token"), "must be at least 8 characters".into()))
+                }
+                (None, Some(h)) => {
+                    let bytes = hex::decode(h).ok().filter(|b| b.len() == 32);
+                    let bytes = bytes
+                        .ok_or_else(|| err(&key("token_sha256"), "must be 64 hex digits".into()))?;
+                    let mut d = [0u8; 32];
+                    d.copy_from_slice(&bytes);
+                    d
+                }
+                (Some(_), Some(_)) => {
+                    return Err(err(
+                        &key("token"),
+                        "give token or token_sha256, not both".into(),
+                    ))
+                }
+                (None, None) => {
+                    return Err(err(
+                        &key("token"),
+                        "token or token_sha256 is required".into(),
+                    ))
+                }
+            };
+            if !digests.insert(token_digest) {
+                return Err(err(
+                    &key("token"),
+                    "the same token is given to two principals".into(),
+                ));
+            }
+            let unit = match (&e.unit, e.role) {
+                (Some(u), _) => {
+                    let code = UnitCode::parse(u).map_err(|m| err(&key("unit"), m))?;
+                    if !seen.contains_key(&code) {
+                        return Err(err(
+                            &key("unit"),
+                            format!("unknown unit {code:?}; define it in a [[unit]]"),
+                        ));
+                    }
+                    Some(code)
+                }
+                (None, Role::Clerk | Role::Handler | Role::System) => {
+                    return Err(err(
+                        &key("unit"),
+                        format!("role {} acts for a unit; unit is required", e.role),
+                    ))
+                }
+                (None, _) => None,
+            };
+            if e.nats_user.is_some() != e.nats_password.is_some() {
+                return Err(err(
+                    &key("nats_user"),
+                    "nats_user and nats_password go together".into(),
+                ));
+            }
+            if e.nats_user.is_some() && e.role != Role::System {
+                return Err(err(
+                    &key("nats_user"),
+                    "only role system has NATS credentials".into(),
+                ));
+            }
+            principals.push(PrincipalConfig {
+                principal: Principal {
+                    id: PrincipalId(e.id),
+                    role: e.role,
+                    unit,
+                },
+                token_digest,
+                nats_user: e.nats_user,
+                nats_password: e.nats_password,
+            });
+        }
+        Ok(Config {
+            path: path.to_owned(),
+            nats_url,
+            nats_listen: file.nats.listen,
+            replicas,
+            http_addr,
+            data_dir,
+            policy,
+            units,
+            principals,
+        })
+    }
+
+    pub fn unit_kinds(&self) -> BTreeMap<UnitCode, UnitKind> {
+        self.units
+            .iter()
+            .map(|u| (u.code.clone(), u.kind))
+            .collect()
+    }
+
+    pub fn tokens(&self) -> api::Tokens {
+        let mut t = api::Tokens::default();
+        for p in &self.principals {
+            t.insert_digest(p.token_digest, p.principal.clone());
+        }
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> anyhow::Result<Config> {
+        Config::parse(Path::new("x.toml"), text)
+    }
+
+    const OK: &str = r#"
+[http]
+addr = "127.0.0.1:8080"
+[[unit]]
+code = "gaoqiao"
+name = "高桥镇"
+kind = "township"
+[[principal]]
+token = "secret-123"
+id = "clerk-1"
+role = "clerk"
+unit = "gaoqiao"
+"#;
+
+    #[test]
+    fn a_good_file_parses_with_policy_defaults() {
+        let c = parse(OK).expect("valid");
+        assert_eq!(c.policy, Policy::default());
+        assert_eq!(c.units.len(), 1);
+        assert_eq!(
+            c.principals[0].principal.unit.as_ref().map(|u| u.as_str()),
+            Some("gaoqiao")
+        );
+    }
+
+    #[test]
+    fn errors_name_the_file_the_key_and_the_problem() {
+        let cases = [
+            (OK.replace("127.0.0.1:8080", "nope"), "http.addr"),
+            (
+                OK.replace("unit = \"gaoqiao\"", "unit = \"mars\""),
+                "principal[0].unit",
+            ),
+            (OK.replace("unit = \"gaoqiao\"", ""), "principal[0].unit"),
+            (OK.replace("secret-123", "short"), "principal[0].token"),
+            (
+                OK.replace("kind = \"township\"", "kind = \"village\""),
+                "unknown variant",
+            ),
+            (
+                OK.to_string() + "[policy]\naccept_days = 0\n",
+                "policy.accept_days",
+            ),
+            (
+                OK.to_string() + "[policy]\ntimezone = \"Mars/Olympus\"\n",
+                "policy.timezone",
+            ),
+            (OK.to_string() + "[policy]\nreply_dayz = 3\n", "reply_dayz"),
+        ];
+        for (text, key) in cases {
+            let e = parse(&text).expect_err(key).to_string();
+            assert!(e.contains("x.toml") && e.contains(key), "{key}: {e}");
+        }
+    }
+}

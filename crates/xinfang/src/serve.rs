@@ -1,0 +1,88 @@
+//! `xinfang api`: the HTTP API service.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use eventlog::{CaseService, EventLog, IdempotencyStore, LogConfig};
+
+use crate::config::Config;
+
+/// Idempotency records are kept this long ("also days later").
+pub const IDEMPOTENCY_MAX_AGE: Duration = Duration::from_secs(90 * 24 * 3600);
+
+/// Connect to NATS, retrying until `deadline`; the server may still be starting or electing.
+pub async fn connect(url: &str, name: &str) -> anyhow::Result<async_nats::Client> {
+    let opts = async_nats::ConnectOptions::new()
+        .name(name)
+        .retry_on_initial_connect()
+        .max_reconnects(None)
+        .connection_timeout(Duration::from_secs(5));
+    let client = opts
+        .connect(url)
+        .await
+        .with_context(|| format!("connecting to NATS at {url}"))?;
+    tokio::time::timeout(Duration::from_secs(30), client.flush())
+        .await
+        .with_context(|| format!("NATS at {url} did not answer within 30 s"))?
+        .with_context(|| format!("NATS at {url}"))?;
+    Ok(client)
+}
+
+pub async fn case_service(
+    cfg: &Config,
+    client: async_nats::Client,
+) -> anyhow::Result<Arc<CaseService>> {
+    let js = async_nats::jetstream::new(client);
+    let log_cfg = LogConfig {
+        replicas: cfg.replicas,
+        ..LogConfig::default()
+    };
+    let log = EventLog::open(js.clone(), &log_cfg).await?;
+    let idem = IdempotencyStore::open(&js, cfg.replicas, IDEMPOTENCY_MAX_AGE).await?;
+    Ok(Arc::new(CaseService::new(
+        log,
+        idem,
+        cfg.policy.clone(),
+        cfg.unit_kinds(),
+    )))
+}
+
+pub async fn run_api(cfg: Config) -> anyhow::Result<()> {
+    let url = cfg.nats_url.clone().context(
+        "`xinfang api` needs [nats] url (or XF_NATS_URL); `xinfang up` starts a server for you",
+    )?;
+    let client = connect(&url, "xinfang-api").await?;
+    let cases = case_service(&cfg, client).await?;
+    let state = Arc::new(api::AppState::new(cases, cfg.tokens()));
+    let listener = tokio::net::TcpListener::bind(cfg.http_addr)
+        .await
+        .with_context(|| format!("binding http.addr {}", cfg.http_addr))?;
+    tracing::info!(addr = %cfg.http_addr, nats = %url, "api serving");
+    api::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("api stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

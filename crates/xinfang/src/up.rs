@@ -1,0 +1,220 @@
+//! `xinfang up`: the whole system on one machine. Starts (or uses) a NATS server, starts each
+//! service as its own process, prints `nats …` and `ready …`, restarts a child that dies, and
+//! stops everything on SIGTERM or Ctrl-C.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use tokio::process::{Child, Command};
+
+use crate::config::Config;
+
+/// A supervised child process.
+struct Supervised {
+    name: String,
+    program: PathBuf,
+    args: Vec<String>,
+    envs: Vec<(String, String)>,
+    log: PathBuf,
+    child: Option<Child>,
+    restarts: u32,
+}
+
+impl Supervised {
+    fn spawn(&mut self) -> anyhow::Result<()> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .with_context(|| format!("opening log {}", self.log.display()))?;
+        let child = Command::new(&self.program)
+            .args(&self.args)
+            .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {} ({})", self.name, self.program.display()))?;
+        tracing::info!(service = %self.name, pid = child.id(), log = %self.log.display(), "started");
+        self.child = Some(child);
+        Ok(())
+    }
+
+    /// SIGTERM, then SIGKILL after `grace`.
+    async fn stop(&mut self, grace: Duration) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        if let Some(pid) = child.id() {
+            let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
+        }
+        match tokio::time::timeout(grace, child.wait()).await {
+            Ok(_) => tracing::info!(service = %self.name, "stopped"),
+            Err(_) => {
+                tracing::warn!(service = %self.name, "did not stop in time, killing");
+                let _ = child.kill().await;
+            }
+        }
+    }
+}
+
+pub async fn run_up(cfg: Config, config_path: &Path, demo: bool) -> anyhow::Result<()> {
+    let data = &cfg.data_dir;
+    let logs = data.join("logs");
+    std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
+    let exe = std::env::current_exe().context("locating the xinfang binary")?;
+    let config_arg = config_path.to_string_lossy().into_owned();
+
+    let mut nats = None;
+    let url = match &cfg.nats_url {
+        Some(url) => url.clone(),
+        None => {
+            let bin = crate::natsbin::find_or_install(data)?;
+            let listen = match &cfg.nats_listen {
+                Some(l) => l.clone(),
+                None => format!("127.0.0.1:{}", free_port()?),
+            };
+            let (host, port) = listen
+                .rsplit_once(':')
+                .context("nats.listen must be host:port")?;
+            let mut server = Supervised {
+                name: "nats-server".into(),
+                program: bin,
+                args: vec![
+                    "-js".into(),
+                    "-a".into(),
+                    host.into(),
+                    "-p".into(),
+                    port.into(),
+                    "-sd".into(),
+                    data.join("nats").to_string_lossy().into_owned(),
+                    "-n".into(),
+                    "xinfang-local".into(),
+                ],
+                envs: vec![],
+                log: logs.join("nats-server.log"),
+                child: None,
+                restarts: 0,
+            };
+            server.spawn()?;
+            wait_for_tcp(&listen, Duration::from_secs(20)).await?;
+            nats = Some(server);
+            format!("nats://{listen}")
+        }
+    };
+    // The contract of `up`: these two lines on stdout (everything else is logged to stderr).
+    #[allow(clippy::print_stdout)]
+    {
+        println!("nats {url}");
+    }
+
+    let env = vec![("XF_NATS_URL".to_string(), url.clone())];
+    let mut services = vec![Supervised {
+        name: "api".into(),
+        program: exe.clone(),
+        args: vec!["api".into(), "--config".into(), config_arg.clone()],
+        envs: env.clone(),
+        log: logs.join("api.log"),
+        child: None,
+        restarts: 0,
+    }];
+    for s in &mut services {
+        s.spawn()?;
+    }
+    let health = format!("http://{}/healthz", cfg.http_addr);
+    if let Err(e) = wait_for_http(&health, Duration::from_secs(60)).await {
+        for s in &mut services {
+            s.stop(Duration::from_secs(5)).await;
+        }
+        if let Some(n) = nats.as_mut() {
+            n.stop(Duration::from_secs(5)).await;
+        }
+        bail!("{e:#}; see the logs in {}", logs.display());
+    }
+    if demo {
+        let client = crate::serve::connect(&url, "xinfang-demo").await?;
+        let cases = crate::serve::case_service(&cfg, client).await?;
+        let n = crate::demo::load(&cases, &cfg).await?;
+        tracing::info!(cases = n, "demo data loaded");
+    }
+    #[allow(clippy::print_stdout)]
+    {
+        println!("ready http://{}", cfg.http_addr);
+    }
+
+    let shutdown = crate::serve::shutdown_signal();
+    tokio::pin!(shutdown);
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = tick.tick() => {
+                for s in nats.iter_mut().chain(services.iter_mut()) {
+                    restart_if_dead(s).await;
+                }
+            }
+        }
+    }
+    tracing::info!("stopping");
+    for s in services.iter_mut().rev() {
+        s.stop(Duration::from_secs(10)).await;
+    }
+    if let Some(n) = nats.as_mut() {
+        n.stop(Duration::from_secs(10)).await;
+    }
+    Ok(())
+}
+
+async fn restart_if_dead(s: &mut Supervised) {
+    let Some(child) = s.child.as_mut() else {
+        return;
+    };
+    if let Ok(Some(status)) = child.try_wait() {
+        s.restarts += 1;
+        // Back off a little more on each crash so a broken service does not spin.
+        let delay = Duration::from_millis(200 * u64::from(s.restarts.min(25)));
+        tracing::error!(service = %s.name, %status, restarts = s.restarts, "exited; restarting");
+        tokio::time::sleep(delay).await;
+        if let Err(e) = s.spawn() {
+            tracing::error!(service = %s.name, error = %format!("{e:#}"), "restart failed");
+        }
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+async fn wait_for_tcp(addr: &str, limit: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + limit;
+    while tokio::net::TcpStream::connect(addr).await.is_err() {
+        if Instant::now() > deadline {
+            bail!("nothing listens on {addr} after {limit:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
+async fn wait_for_http(url: &str, limit: Duration) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Ok(r) = client.get(url).timeout(Duration::from_secs(2)).send().await {
+            if r.status().is_success() {
+                return Ok(());
+            }
+        }
+        if Instant::now() > deadline {
+            bail!("{url} did not answer 200 within {limit:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
