@@ -1,0 +1,293 @@
+//! The real binary as separate processes: `xinfang up` end to end, and restarts of the API process
+//! and of nats-server that lose nothing.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use testkit::{free_port, NatsServer};
+
+const BIN: &str = env!("CARGO_BIN_EXE_xinfang");
+
+fn config(http_port: u16, data: &std::path::Path) -> String {
+    format!(
+        r#"
+[http]
+addr = "127.0.0.1:{http_port}"
+[data]
+dir = "{}"
+[[unit]]
+code = "gaoqiao"
+name = "高桥镇"
+kind = "township"
+[[unit]]
+code = "land_bureau"
+name = "县自然资源局"
+kind = "department"
+[[principal]]
+token = "county-token"
+id = "county-1"
+role = "county"
+"#,
+        data.display()
+    )
+}
+
+fn register_body(i: usize) -> Value {
+    json!({
+        "township": "gaoqiao", "channel": "letter", "received_at": "2026-03-02T09:30:00+08:00",
+        "headcount": 1, "level_reached": "township", "category": "wages", "summary": format!("case {i}"),
+        "petitioners": [{"name": "李四"}]
+    })
+}
+
+fn sigterm(child: &Child) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+}
+
+fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "process did not exit within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Start `xinfang up` and read its stdout until `ready`; returns the child and the lines.
+fn start_up(cfg: &std::path::Path, extra: &[&str]) -> (Child, Vec<String>) {
+    let mut child = Command::new(BIN)
+        .arg("up")
+        .arg("--config")
+        .arg(cfg)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn xinfang up");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut lines = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !lines
+        .last()
+        .is_some_and(|l: &String| l.starts_with("ready "))
+    {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => lines.push(line),
+            Err(_) => {
+                let _ = child.kill();
+                panic!("xinfang up printed no ready line; got {lines:?}");
+            }
+        }
+    }
+    (child, lines)
+}
+
+#[tokio::test]
+async fn up_serves_the_demo_stops_on_sigterm_and_finds_everything_again() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = free_port();
+    let cfg = dir.path().join("xinfang.toml");
+    std::fs::write(&cfg, config(port, &dir.path().join("data"))).expect("write config");
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+
+    let (mut up, lines) = start_up(&cfg, &["--demo"]);
+    assert!(lines[0].starts_with("nats nats://127.0.0.1:"), "{lines:?}");
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some(format!("ready {base}").as_str())
+    );
+    let health: Value = http
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .expect("health")
+        .json()
+        .await
+        .expect("json");
+    let demo_seq = health["last_seq"].as_u64().expect("seq");
+    assert!(
+        demo_seq >= 300,
+        "demo loaded at least one event per case: {health}"
+    );
+    let reg: Value = http
+        .post(format!("{base}/v1/cases"))
+        .bearer_auth("county-token")
+        .json(&register_body(0))
+        .send()
+        .await
+        .expect("register")
+        .json()
+        .await
+        .expect("json");
+    let id = reg["case_id"].as_str().expect("id").to_owned();
+    sigterm(&up);
+    assert!(
+        wait_exit(&mut up, Duration::from_secs(30)).success(),
+        "up exits cleanly on SIGTERM"
+    );
+    assert!(
+        http.get(format!("{base}/healthz")).send().await.is_err(),
+        "the API child stopped too"
+    );
+
+    let (mut up, _) = start_up(&cfg, &["--demo"]);
+    let case: Value = http
+        .get(format!("{base}/v1/cases/{id}"))
+        .bearer_auth("county-token")
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(case["version"], 1, "{case}");
+    let health: Value = http
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .expect("health")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        health["last_seq"].as_u64(),
+        Some(demo_seq + 1),
+        "demo not loaded twice"
+    );
+    sigterm(&up);
+    assert!(wait_exit(&mut up, Duration::from_secs(30)).success());
+}
+
+#[tokio::test]
+async fn killing_the_api_and_restarting_nats_loses_nothing() {
+    let mut nats = NatsServer::start();
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = free_port();
+    let cfg = dir.path().join("xinfang.toml");
+    std::fs::write(&cfg, config(port, &dir.path().join("data"))).expect("write config");
+    let nats_url = nats.url();
+    let spawn_api = || {
+        Command::new(BIN)
+            .args(["api", "--config"])
+            .arg(&cfg)
+            .env("XF_NATS_URL", &nats_url)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn api")
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let wait_ready = || async {
+        testkit::eventually(Duration::from_secs(30), "the API to serve", || async {
+            let r = http.get(format!("{base}/healthz")).send().await.ok()?;
+            r.status().is_success().then_some(())
+        })
+        .await
+    };
+    // A command that may have to ride out a restart: retried with one Idempotency-Key, so a
+    // retry of a command that did land is not applied twice.
+    let command = |path: String, body: Value, key: String| {
+        let http = http.clone();
+        let base = base.clone();
+        async move {
+            testkit::eventually(Duration::from_secs(30), "the command to be applied", || {
+                let (http, path, body, key) =
+                    (http.clone(), path.clone(), body.clone(), key.clone());
+                let base = base.clone();
+                async move {
+                    let r = http
+                        .post(format!("{base}{path}"))
+                        .bearer_auth("county-token")
+                        .header("Idempotency-Key", key)
+                        .json(&body)
+                        .send()
+                        .await
+                        .ok()?;
+                    let status = r.status().as_u16();
+                    let body: Value = r.json().await.ok()?;
+                    assert!(
+                        status < 500 || status == 503,
+                        "no 5xx but 503: {status} {body}"
+                    );
+                    (status == 200 || status == 201).then_some(body)
+                }
+            })
+            .await
+        }
+    };
+
+    let mut api = spawn_api();
+    wait_ready().await;
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let reg = command("/v1/cases".into(), register_body(i), format!("reg-{i}")).await;
+        let id = reg["case_id"].as_str().expect("id").to_owned();
+        command(
+            format!("/v1/cases/{id}/accept"),
+            json!({}),
+            format!("acc-{i}"),
+        )
+        .await;
+        ids.push(id);
+    }
+    api.kill().expect("SIGKILL api");
+    let _ = api.wait();
+    nats.restart();
+    let mut api = spawn_api();
+    wait_ready().await;
+    for (i, id) in ids.iter().enumerate() {
+        // Retrying the same keys after both restarts must not apply anything again.
+        let acc = command(
+            format!("/v1/cases/{id}/accept"),
+            json!({}),
+            format!("acc-{i}"),
+        )
+        .await;
+        assert_eq!(acc["version"], 2, "{acc}");
+        let case: Value = http
+            .get(format!("{base}/v1/cases/{id}"))
+            .bearer_auth("county-token")
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(
+            (case["version"].as_u64(), case["status"].as_str()),
+            (Some(2), Some("accepted")),
+            "{case}"
+        );
+    }
+    // And the system keeps working: a new step on every case.
+    for (i, id) in ids.iter().enumerate() {
+        let r = command(
+            format!("/v1/cases/{id}/reply"),
+            json!({"outcome": "explained", "text": "t"}),
+            format!("rep-{i}"),
+        )
+        .await;
+        assert_eq!(r["version"], 3);
+    }
+    api.kill().expect("kill");
+    let _ = api.wait();
+}

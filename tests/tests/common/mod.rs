@@ -1,0 +1,194 @@
+#![allow(dead_code)]
+//! `spawn_app()`: a real nats-server (test kit), the real API router on a random port, real HTTP.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use testkit::NatsServer;
+
+pub const CONFIG: &str = r#"
+[http]
+addr = "127.0.0.1:0"
+[[unit]]
+code = "county"
+name = "县信访局"
+kind = "county"
+[[unit]]
+code = "gaoqiao"
+name = "高桥镇"
+kind = "township"
+[[unit]]
+code = "dongcheng"
+name = "东城镇"
+kind = "township"
+[[unit]]
+code = "land_bureau"
+name = "县自然资源局"
+kind = "department"
+[[principal]]
+token = "county-token"
+id = "county-1"
+role = "county"
+unit = "county"
+[[principal]]
+token = "auditor-token"
+id = "auditor-1"
+role = "auditor"
+[[principal]]
+token = "analyst-token"
+id = "analyst-1"
+role = "analyst"
+[[principal]]
+token = "clerk-gaoqiao-token"
+id = "clerk-gaoqiao"
+role = "clerk"
+unit = "gaoqiao"
+[[principal]]
+token = "clerk-dongcheng-token"
+id = "clerk-dongcheng"
+role = "clerk"
+unit = "dongcheng"
+[[principal]]
+token = "handler-land-token"
+id = "handler-land"
+role = "handler"
+unit = "land_bureau"
+"#;
+
+pub struct App {
+    pub nats: NatsServer,
+    pub base: String,
+    pub http: reqwest::Client,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub async fn spawn_app() -> App {
+    let nats = NatsServer::start();
+    let (base, task) = start_api(&nats).await;
+    App {
+        nats,
+        base,
+        http: reqwest::Client::new(),
+        task,
+    }
+}
+
+async fn start_api(nats: &NatsServer) -> (String, tokio::task::JoinHandle<()>) {
+    let cfg = xinfang::config::Config::parse(Path::new("test.toml"), CONFIG).expect("test config");
+    let client = xinfang::serve::connect(&nats.url(), "test-api")
+        .await
+        .expect("connect");
+    let cases = xinfang::serve::case_service(&cfg, client)
+        .await
+        .expect("case service");
+    let state = Arc::new(api::AppState::new(cases, cfg.tokens()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let task = tokio::spawn(async move {
+        let _ = api::serve(listener, state, std::future::pending()).await;
+    });
+    (base, task)
+}
+
+impl App {
+    /// A second API instance on the same NATS server: another process's view of the log.
+    pub async fn restart_api(&mut self) {
+        self.task.abort();
+        let (base, task) = start_api(&self.nats).await;
+        self.base = base;
+        self.task = task;
+    }
+
+    /// Another API instance on the same NATS server (another process's cache and locks).
+    pub async fn second_api(&self) -> (String, tokio::task::JoinHandle<()>) {
+        start_api(&self.nats).await
+    }
+
+    pub async fn post(
+        &self,
+        token: &str,
+        path: &str,
+        body: &Value,
+    ) -> (u16, Value, reqwest::header::HeaderMap) {
+        self.post_with(token, path, body, &[]).await
+    }
+
+    pub async fn post_with(
+        &self,
+        token: &str,
+        path: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value, reqwest::header::HeaderMap) {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.json().await.unwrap_or(Value::Null);
+        (status, body, headers)
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Register a case as the county and return its id.
+    pub async fn register(&self) -> String {
+        let (status, body, _) = self
+            .post("county-token", "/v1/cases", &register_body())
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["case_id"].as_str().expect("case_id").to_owned()
+    }
+
+    pub async fn history_len(&self, case_id: &str) -> usize {
+        let (status, body) = self
+            .get("county-token", &format!("/v1/cases/{case_id}/history"))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["events"].as_array().map_or(0, Vec::len)
+    }
+}
+
+pub fn register_body() -> Value {
+    json!({
+        "township": "gaoqiao", "channel": "visit", "received_at": "2026-03-02T09:30:00+08:00",
+        "headcount": 6, "level_reached": "county", "category": "land", "summary": "Compensation unpaid",
+        "petitioners": [{"name": "张三", "id_number": "330102199001011234", "phone": "13800000000", "address": "高桥镇一村"}],
+        "related_case_id": null, "accusation": false, "confidential": false
+    })
+}
+
+/// Every response that is an error must be problem+json with the documented fields.
+pub fn assert_problem(status: u16, body: &Value, expected_status: u16, code: &str) {
+    assert_eq!(status, expected_status, "{body}");
+    assert_eq!(body["status"], expected_status, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    for field in ["type", "title", "detail"] {
+        assert!(body[field].is_string(), "problem without {field}: {body}");
+    }
+}

@@ -1,0 +1,346 @@
+//! Table-driven: every illegal transition and malformed input gets the documented status and a
+//! problem+json body; never a 5xx; nothing appended.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn malformed_input_is_400_or_404_or_413_with_problem_json() {
+    let app = spawn_app().await;
+    let id = app.register().await;
+    let raw =
+        |method: reqwest::Method, path: String, body: Vec<u8>, token: Option<&'static str>| {
+            let mut req = app
+                .http
+                .request(method, format!("{}{path}", app.base))
+                .body(body);
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            async move {
+                let r = req.send().await.expect("send");
+                let status = r.status().as_u16();
+                let ct = r
+                    .headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                let body: Value = r.json().await.unwrap_or(Value::Null);
+                (status, ct, body)
+            }
+        };
+    use reqwest::Method as M;
+    let big = vec![b' '; 300 * 1024];
+    let cases: Vec<(M, String, Vec<u8>, Option<&str>, u16, &str)> = vec![
+        (
+            M::POST,
+            "/v1/cases".into(),
+            b"{not json".to_vec(),
+            Some("county-token"),
+            400,
+            "validation",
+        ),
+        (
+            M::POST,
+            "/v1/cases".into(),
+            b"[1,2]".to_vec(),
+            Some("county-token"),
+            400,
+            "validation",
+        ),
+        (
+            M::POST,
+            "/v1/cases".into(),
+            br#"{"township": 5}"#.to_vec(),
+            Some("county-token"),
+            400,
+            "validation",
+        ),
+        (
+            M::POST,
+            "/v1/cases".into(),
+            serde_json::to_vec(&json!({"channel": "fax"})).expect("json"),
+            Some("county-token"),
+            400,
+            "validation",
+        ),
+        (
+            M::POST,
+            format!("/v1/cases/{id}/accept"),
+            br#"{"occured_at": "2026-01-01T00:00:00Z"}"#.to_vec(),
+            Some("county-token"),
+            400,
+            "validation",
+        ),
+        (
+            M::POST,
+            format!("/v1/cases/{id}/extend"),
+            br#"{"days": "ten", "reason": "r", "approved_by": "a"}"#.to_vec(),
+            Some("county-token"),
+            400,
+            "validation",
+        ),
+        (
+            M::POST,
+            format!("/v1/cases/{id}/reply"),
+            br#"{"outcome": "maybe", "text": "t"}"#.to_vec(),
+            Some("county-token"),
+            400,
+            "validation",
+        ),
+        (
+            M::POST,
+            format!("/v1/cases/{id}/accept"),
+            big,
+            Some("county-token"),
+            413,
+            "payload_too_large",
+        ),
+        (
+            M::POST,
+            format!("/v1/cases/{id}/fly"),
+            b"{}".to_vec(),
+            Some("county-token"),
+            404,
+            "not_found",
+        ),
+        (
+            M::POST,
+            "/v1/cases/not-a-uuid/accept".into(),
+            b"{}".to_vec(),
+            Some("county-token"),
+            404,
+            "not_found",
+        ),
+        (
+            M::POST,
+            format!("/v1/cases/{}/accept", uuid::Uuid::now_v7()),
+            b"{}".to_vec(),
+            Some("county-token"),
+            404,
+            "not_found",
+        ),
+        (
+            M::GET,
+            format!("/v1/cases/{}", uuid::Uuid::now_v7()),
+            vec![],
+            Some("county-token"),
+            404,
+            "not_found",
+        ),
+        (
+            M::GET,
+            "/v1/nothing".into(),
+            vec![],
+            Some("county-token"),
+            404,
+            "not_found",
+        ),
+        (
+            M::DELETE,
+            format!("/v1/cases/{id}"),
+            vec![],
+            Some("county-token"),
+            405,
+            "method_not_allowed",
+        ),
+        (
+            M::GET,
+            format!("/v1/cases/{id}?min_seq=abc"),
+            vec![],
+            Some("county-token"),
+            400,
+            "validation",
+        ),
+        (
+            M::POST,
+            "/v1/cases".into(),
+            b"{}".to_vec(),
+            None,
+            401,
+            "unauthorized",
+        ),
+        (
+            M::POST,
+            "/v1/cases".into(),
+            b"{}".to_vec(),
+            Some("wrong-token"),
+            401,
+            "unauthorized",
+        ),
+        (
+            M::GET,
+            format!("/v1/cases/{id}"),
+            vec![],
+            None,
+            401,
+            "unauthorized",
+        ),
+    ];
+    for (method, path, body, token, status, code) in cases {
+        let what = format!("{method} {path}");
+        let (s, ct, problem) = raw(method, path, body, token).await;
+        assert_eq!(ct, "application/problem+json", "{what}");
+        assert_eq!(
+            (s, problem["code"].as_str()),
+            (status, Some(code)),
+            "{what}: {problem}"
+        );
+        assert_problem(s, &problem, status, code);
+    }
+    let (s, body, _) = app
+        .post_with(
+            "county-token",
+            &format!("/v1/cases/{id}/accept"),
+            &json!({}),
+            &[("If-Match", "banana")],
+        )
+        .await;
+    assert_problem(s, &body, 400, "validation");
+    assert_eq!(
+        app.history_len(&id).await,
+        1,
+        "nothing appended by any of them"
+    );
+}
+
+#[tokio::test]
+async fn domain_rules_are_422_with_their_codes() {
+    let app = spawn_app().await;
+    let id = app.register().await;
+    let cmd = |action: &str, body: Value| (format!("/v1/cases/{id}/{action}"), body);
+    let reply = json!({"outcome": "supported", "text": "paid"});
+    let steps: Vec<((String, Value), u16, &str)> = vec![
+        (cmd("reply", reply.clone()), 422, "invalid_transition"),
+        (cmd("close", json!({})), 422, "invalid_transition"),
+        (
+            cmd("assign", json!({"unit": "land_bureau"})),
+            422,
+            "invalid_transition",
+        ),
+        (
+            cmd("request-review", json!({"reason": "r"})),
+            422,
+            "invalid_transition",
+        ),
+        (
+            cmd(
+                "decide-rereview",
+                json!({"outcome": "supported", "text": "t"}),
+            ),
+            422,
+            "invalid_transition",
+        ),
+        (
+            cmd(
+                "accept",
+                json!({"occurred_at": "2099-01-01T00:00:00+08:00"}),
+            ),
+            422,
+            "validation",
+        ),
+        (
+            cmd(
+                "accept",
+                json!({"occurred_at": "2020-01-01T00:00:00+08:00"}),
+            ),
+            422,
+            "validation",
+        ),
+        (
+            cmd(
+                "accept",
+                json!({"occurred_at": "2026-03-03T09:00:00+08:00"}),
+            ),
+            200,
+            "",
+        ),
+        (cmd("accept", json!({})), 422, "invalid_transition"),
+        (
+            cmd(
+                "extend",
+                json!({"days": 31, "reason": "r", "approved_by": "a"}),
+            ),
+            422,
+            "validation",
+        ),
+        (cmd("assign", json!({"unit": "nowhere"})), 422, "validation"),
+        (
+            cmd("transfer", json!({"unit": "gaoqiao", "reason": "r"})),
+            422,
+            "validation",
+        ),
+        (
+            cmd("transfer", json!({"unit": "land_bureau", "reason": "  "})),
+            422,
+            "validation",
+        ),
+        (
+            cmd(
+                "extend",
+                json!({"days": 30, "reason": "survey", "approved_by": "director", "occurred_at": "2026-03-05T09:00:00+08:00"}),
+            ),
+            200,
+            "",
+        ),
+        (
+            cmd(
+                "extend",
+                json!({"days": 1, "reason": "again", "approved_by": "director"}),
+            ),
+            422,
+            "validation",
+        ),
+        (
+            cmd(
+                "reply",
+                json!({"outcome": "supported", "text": "paid", "occurred_at": "2026-03-10T09:00:00+08:00"}),
+            ),
+            200,
+            "",
+        ),
+        (
+            cmd("close", json!({"occurred_at": "2026-03-10T10:00:00+08:00"})),
+            200,
+            "",
+        ),
+        (
+            cmd(
+                "request-review",
+                json!({"reason": "late", "occurred_at": "2026-04-20T10:00:00+08:00"}),
+            ),
+            422,
+            "deadline_passed",
+        ),
+        (
+            cmd("assign", json!({"unit": "land_bureau"})),
+            422,
+            "invalid_transition",
+        ),
+    ];
+    let mut version = 1;
+    for ((path, body), status, code) in steps {
+        let (s, resp, _) = app.post("county-token", &path, &body).await;
+        if status == 200 {
+            assert_eq!(s, 200, "{path} {body}: {resp}");
+            version += 1;
+            assert_eq!(resp["version"], version);
+        } else {
+            assert_problem(s, &resp, status, code);
+        }
+        assert_eq!(app.history_len(&id).await as u64, version, "{path} {body}");
+    }
+    let mut unknown_related = register_body();
+    unknown_related["related_case_id"] = json!(uuid::Uuid::now_v7());
+    let (s, body, _) = app
+        .post("county-token", "/v1/cases", &unknown_related)
+        .await;
+    assert_problem(s, &body, 422, "validation");
+    let mut zero = register_body();
+    zero["headcount"] = json!(0);
+    let (s, body, _) = app.post("county-token", "/v1/cases", &zero).await;
+    assert_problem(s, &body, 422, "validation");
+}

@@ -1,0 +1,119 @@
+//! Idempotent retries return the original response and append nothing, also after restarts.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn a_retried_registration_returns_the_original_response_and_appends_nothing() {
+    let mut app = spawn_app().await;
+    let key = [("Idempotency-Key", "township-record-42")];
+    let (s1, first, h1) = app
+        .post_with("county-token", "/v1/cases", &register_body(), &key)
+        .await;
+    assert_eq!(s1, 201, "{first}");
+    let (s2, second, h2) = app
+        .post_with("county-token", "/v1/cases", &register_body(), &key)
+        .await;
+    assert_eq!(s2, 201);
+    assert_eq!(first, second, "same ids, same version, same seq, same case");
+    assert_eq!(h1.get("etag"), h2.get("etag"));
+    let id = first["case_id"].as_str().expect("id").to_owned();
+
+    // Key order and white space do not make a different body.
+    let reordered: serde_json::Value =
+        serde_json::from_str(&serde_json::to_string_pretty(&register_body()).expect("json"))
+            .expect("json");
+    let (s, again, _) = app
+        .post_with("county-token", "/v1/cases", &reordered, &key)
+        .await;
+    assert_eq!((s, &again), (201, &first));
+
+    // A different body under the same key is refused and appends nothing.
+    let mut other = register_body();
+    other["headcount"] = json!(7);
+    let (s, body, _) = app
+        .post_with("county-token", "/v1/cases", &other, &key)
+        .await;
+    assert_problem(s, &body, 422, "idempotency_mismatch");
+
+    // The same key from another principal is another request.
+    let (s, theirs, _) = app
+        .post_with("clerk-gaoqiao-token", "/v1/cases", &register_body(), &key)
+        .await;
+    assert_eq!(s, 201);
+    assert_ne!(theirs["case_id"], first["case_id"]);
+
+    // Commands too; then restart the API (no cache) and nats-server (no in-memory state).
+    let accept_key = [("Idempotency-Key", "accept-1")];
+    let (s, accepted, _) = app
+        .post_with(
+            "county-token",
+            &format!("/v1/cases/{id}/accept"),
+            &json!({}),
+            &accept_key,
+        )
+        .await;
+    assert_eq!(s, 200, "{accepted}");
+    app.nats.restart();
+    app.restart_api().await;
+    let (s, replay, _) = app
+        .post_with(
+            "county-token",
+            &format!("/v1/cases/{id}/accept"),
+            &json!({}),
+            &accept_key,
+        )
+        .await;
+    assert_eq!(s, 200, "{replay}");
+    assert_eq!(replay, accepted);
+    let (s, replay, _) = app
+        .post_with("county-token", "/v1/cases", &register_body(), &key)
+        .await;
+    assert_eq!((s, &replay), (201, &first));
+    assert_eq!(
+        app.history_len(&id).await,
+        2,
+        "registration + one acceptance"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_command_does_not_burn_its_key() {
+    let app = spawn_app().await;
+    let id = app.register().await;
+    let key = [("Idempotency-Key", "close-1")];
+    let (s, body, _) = app
+        .post_with(
+            "county-token",
+            &format!("/v1/cases/{id}/close"),
+            &json!({}),
+            &key,
+        )
+        .await;
+    assert_problem(s, &body, 422, "invalid_transition");
+    // Nothing was appended, so the key is free for the same request once it becomes legal.
+    for action in ["accept", "reply"] {
+        let body = if action == "reply" {
+            json!({"outcome": "explained", "text": "t"})
+        } else {
+            json!({})
+        };
+        assert_eq!(
+            app.post("county-token", &format!("/v1/cases/{id}/{action}"), &body)
+                .await
+                .0,
+            200
+        );
+    }
+    let (s, body, _) = app
+        .post_with(
+            "county-token",
+            &format!("/v1/cases/{id}/close"),
+            &json!({}),
+            &key,
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+}
