@@ -34,7 +34,9 @@ async fn malformed_input_is_400_or_404_or_413_with_problem_json() {
         };
     use reqwest::Method as M;
     let big = vec![b' '; 300 * 1024];
-    let cases: Vec<(M, String, Vec<u8>, Option<&str>, u16, &str)> = vec![
+    /// method, path, body, token, expected status, expected code
+    type Row = (M, String, Vec<u8>, Option<&'static str>, u16, &'static str);
+    let cases: Vec<Row> = vec![
         (
             M::POST,
             "/v1/cases".into(),

@@ -11,6 +11,7 @@ pub mod error;
 mod handlers;
 pub mod metrics;
 pub mod openapi;
+pub mod proto;
 pub mod views;
 
 use std::sync::Arc;

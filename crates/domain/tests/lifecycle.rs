@@ -225,7 +225,8 @@ fn occurred_at_may_not_be_in_the_future_nor_before_the_previous_event() {
 #[test]
 fn register_validation() {
     let now = "2026-03-02T10:00:00+08:00";
-    let cases: Vec<(&str, Box<dyn Fn(&mut RegisterCase)>)> = vec![
+    type Mutation = Box<dyn Fn(&mut RegisterCase)>;
+    let cases: Vec<(&str, Mutation)> = vec![
         ("headcount", Box::new(|c| c.headcount = 0)),
         ("petitioners", Box::new(|c| c.petitioners.clear())),
         ("name", Box::new(|c| c.petitioners[0].name = "  ".into())),

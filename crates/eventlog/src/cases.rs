@@ -258,6 +258,44 @@ impl CaseService {
         case_id: CaseId,
         command_id: Uuid,
     ) -> Result<Outcome, CommandError> {
+        let slot = self.slot(case_id);
+        let mut guard = slot.lock().await;
+        let give_up = Instant::now() + self.retry_for;
+        let mut backoff = Duration::from_millis(20);
+        // A cached state may be stale when other processes write; it is trusted for deciding (the
+        // expected sequence catches staleness) but refreshed before answering a version conflict.
+        let mut fresh = false;
+        loop {
+            match self
+                .attempt(req, case_id, command_id, &mut guard, &mut fresh)
+                .await
+            {
+                Ok(Some(outcome)) => return Ok(outcome),
+                Ok(None) => {}
+                // Unavailable anywhere (load, re-read, append): nothing is half-done that a retry
+                // could double, because every retry carries the same command id.
+                Err(CommandError::Unavailable(why)) => {
+                    if Instant::now() + backoff > give_up {
+                        return Err(CommandError::Unavailable(why));
+                    }
+                    tracing::warn!(%case_id, %why, "event log unavailable, retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// One decide-and-append round. `Ok(None)`: the case moved on; decide again.
+    async fn attempt(
+        &self,
+        req: &Request<'_>,
+        case_id: CaseId,
+        command_id: Uuid,
+        guard: &mut Option<Loaded>,
+        fresh: &mut bool,
+    ) -> Result<Option<Outcome>, CommandError> {
         if let Command::Register(r) = &req.command {
             if let Some(related) = r.related_case_id {
                 if self.log.locate(related).await?.is_none() {
@@ -268,125 +306,108 @@ impl CaseService {
                 }
             }
         }
-        let slot = self.slot(case_id);
-        let mut guard = slot.lock().await;
-        let give_up = Instant::now() + self.retry_for;
-        let mut backoff = Duration::from_millis(20);
-        // A cached state may be stale when other processes write; it is trusted for deciding (the
-        // expected sequence catches staleness) but refreshed before answering a version conflict.
-        let mut fresh = false;
-        loop {
-            if guard.is_none() && !fresh {
-                let (loaded, _) = self.refresh(case_id, None).await?;
+        if guard.is_none() && !*fresh {
+            let (loaded, _) = self.refresh(case_id, None).await?;
+            *guard = loaded;
+            *fresh = true;
+        }
+        if let (Some(expected), Some(l)) = (req.if_match, guard.as_ref()) {
+            if l.case.version != expected {
+                if !*fresh {
+                    let (loaded, _) = self.refresh(case_id, guard.clone()).await?;
+                    *guard = loaded;
+                    *fresh = true;
+                    return Ok(None);
+                }
+                return Err(CommandError::VersionConflict {
+                    expected,
+                    current: l.case.version,
+                });
+            }
+        }
+        let state = guard.as_ref().map(|l| &l.case);
+        let now = self.now();
+        let ctx = Ctx {
+            now,
+            policy: &self.policy,
+            units: &self.units,
+            principal: req.principal,
+            case_id,
+        };
+        let event = decide(state, &req.command, &ctx)?;
+        let occurred_at = domain::decide::occurred_at(state, &req.command, now)?;
+        let (subject, expected, township) = match (guard.as_ref(), &event) {
+            (Some(l), _) => (l.subject.clone(), l.seq, l.case.township.clone()),
+            (None, domain::Event::CaseRegistered(e)) => {
+                (case_subject(&e.township, case_id), 0, e.township.clone())
+            }
+            (None, _) => return Err(DomainError::NotFound.into()),
+        };
+        let envelope = Envelope {
+            event_id: Uuid::now_v7(),
+            case_id,
+            township,
+            schema_version: domain::Event::SCHEMA_VERSION,
+            version: state.map_or(1, |c| c.version + 1),
+            occurred_at,
+            recorded_at: now,
+            actor: Actor::from(req.principal),
+            command_id,
+            correlation_id: req.correlation_id,
+            causation_id: req.causation_id,
+            event,
+        };
+        match self.log.append(&subject, expected, &envelope).await {
+            Ok((seq, false)) => {
+                let case = evolve(
+                    guard.take().map(|l| l.case),
+                    case_id,
+                    &envelope.event,
+                    occurred_at,
+                )
+                .map_err(|e| CommandError::Internal(e.to_string()))?;
+                *guard = Some(Loaded {
+                    case: case.clone(),
+                    subject,
+                    seq,
+                });
+                let committed = Committed {
+                    case_id,
+                    version: case.version,
+                    seq,
+                };
+                Ok(Some(Outcome {
+                    committed,
+                    case,
+                    replayed: false,
+                }))
+            }
+            Ok((seq, true)) => {
+                // The stream already holds this command (a retry inside the duplicate window).
+                let stored = self.log.get(seq).await?;
+                let (loaded, _) = self.refresh(case_id, guard.clone()).await?;
                 *guard = loaded;
-                fresh = true;
+                self.replay(committed(&stored)).await.map(Some)
             }
-            if let (Some(expected), Some(l)) = (req.if_match, guard.as_ref()) {
-                if l.case.version != expected {
-                    if !fresh {
-                        let (loaded, _) = self.refresh(case_id, guard.take()).await?;
-                        *guard = loaded;
-                        fresh = true;
-                        continue;
-                    }
-                    return Err(CommandError::VersionConflict {
-                        expected,
-                        current: l.case.version,
-                    });
+            Err(LogError::Conflict | LogError::Unknown) => {
+                let (loaded, new_events) = self.refresh(case_id, guard.clone()).await?;
+                *guard = loaded;
+                *fresh = true;
+                if let Some(mine) = new_events
+                    .iter()
+                    .find(|s| s.envelope.command_id == command_id)
+                {
+                    return self.replay(committed(mine)).await.map(Some);
                 }
-            }
-            let state = guard.as_ref().map(|l| &l.case);
-            let now = self.now();
-            let ctx = Ctx {
-                now,
-                policy: &self.policy,
-                units: &self.units,
-                principal: req.principal,
-                case_id,
-            };
-            let event = decide(state, &req.command, &ctx)?;
-            let occurred_at = domain::decide::occurred_at(state, &req.command, now)?;
-            let (subject, expected, township) = match (guard.as_ref(), &event) {
-                (Some(l), _) => (l.subject.clone(), l.seq, l.case.township.clone()),
-                (None, domain::Event::CaseRegistered(e)) => {
-                    (case_subject(&e.township, case_id), 0, e.township.clone())
-                }
-                (None, _) => return Err(DomainError::NotFound.into()),
-            };
-            let envelope = Envelope {
-                event_id: Uuid::now_v7(),
-                case_id,
-                township,
-                schema_version: domain::Event::SCHEMA_VERSION,
-                version: state.map_or(1, |c| c.version + 1),
-                occurred_at,
-                recorded_at: now,
-                actor: Actor::from(req.principal),
-                command_id,
-                correlation_id: req.correlation_id,
-                causation_id: req.causation_id,
-                event,
-            };
-            match self.log.append(&subject, expected, &envelope).await {
-                Ok((seq, false)) => {
-                    let case = evolve(
-                        guard.take().map(|l| l.case),
-                        case_id,
-                        &envelope.event,
-                        occurred_at,
-                    )
-                    .map_err(|e| CommandError::Internal(e.to_string()))?;
-                    *guard = Some(Loaded {
-                        case: case.clone(),
-                        subject,
-                        seq,
-                    });
-                    let committed = Committed {
-                        case_id,
-                        version: case.version,
-                        seq,
-                    };
-                    return Ok(Outcome {
-                        committed,
-                        case,
-                        replayed: false,
-                    });
-                }
-                Ok((seq, true)) => {
-                    // The stream already holds this command (a retry inside the duplicate window).
-                    let stored = self.log.get(seq).await?;
-                    let (loaded, _) = self.refresh(case_id, guard.take()).await?;
-                    *guard = loaded;
-                    return self.replay(committed(&stored)).await;
-                }
-                Err(LogError::Conflict | LogError::Unknown) => {
-                    let (loaded, new_events) = self.refresh(case_id, guard.take()).await?;
-                    *guard = loaded;
-                    fresh = true;
-                    if let Some(mine) = new_events
-                        .iter()
-                        .find(|s| s.envelope.command_id == command_id)
-                    {
-                        return self.replay(committed(mine)).await;
-                    }
-                    if req.if_match.is_some() {
+                match req.if_match {
+                    Some(expected) => {
                         let current = guard.as_ref().map_or(0, |l| l.case.version);
-                        return Err(CommandError::VersionConflict {
-                            expected: req.if_match.unwrap_or(0),
-                            current,
-                        });
+                        Err(CommandError::VersionConflict { expected, current })
                     }
+                    None => Ok(None),
                 }
-                Err(LogError::Unavailable(why)) => {
-                    if Instant::now() + backoff > give_up {
-                        return Err(CommandError::Unavailable(why));
-                    }
-                    tracing::warn!(%case_id, %why, "event log unavailable, retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(1));
-                }
-                Err(e) => return Err(e.into()),
             }
+            Err(e) => Err(e.into()),
         }
     }
 

@@ -9,6 +9,7 @@
 //! 4. A retry that finds `done` returns that result. One that finds `pending` (a crash, or a request
 //!    still running) looks in the case's log for an event with the command id: found, it completes
 //!    the record; not found, it executes again (still deduplicated by the msg id).
+//!
 //! The record holds no personal data: the response's case is re-rendered from the log as of the
 //! recorded version.
 

@@ -172,3 +172,51 @@ where
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
+
+/// A JetStream cluster of real nats-servers on loopback, for R3 streams and leader changes.
+pub struct NatsCluster {
+    pub nodes: Vec<NatsServer>,
+}
+
+impl NatsCluster {
+    pub fn start(size: usize) -> Self {
+        let cluster_ports: Vec<u16> = (0..size).map(|_| free_port()).collect();
+        let routes = cluster_ports
+            .iter()
+            .map(|p| format!("nats://127.0.0.1:{p}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let nodes = cluster_ports
+            .iter()
+            .enumerate()
+            .map(|(i, port)| {
+                NatsServer::start_with(&[
+                    "-n",
+                    &format!("n{i}"),
+                    "--cluster_name",
+                    "xinfang-test",
+                    "--cluster",
+                    &format!("nats://127.0.0.1:{port}"),
+                    "--routes",
+                    &routes,
+                ])
+            })
+            .collect();
+        NatsCluster { nodes }
+    }
+
+    /// All client URLs, comma-separated, as async-nats accepts them.
+    pub fn urls(&self) -> String {
+        self.nodes
+            .iter()
+            .map(NatsServer::url)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The node whose server name (`n<i>`) is `name`.
+    pub fn node_named(&mut self, name: &str) -> Option<&mut NatsServer> {
+        let i: usize = name.strip_prefix('n')?.parse().ok()?;
+        self.nodes.get_mut(i)
+    }
+}

@@ -19,8 +19,14 @@ pub async fn connect(url: &str, name: &str) -> anyhow::Result<async_nats::Client
         .retry_on_initial_connect()
         .max_reconnects(None)
         .connection_timeout(Duration::from_secs(5));
+    // A cluster is given as a comma-separated list of URLs.
+    let servers = url
+        .split(',')
+        .map(|u| u.trim().parse::<async_nats::ServerAddr>())
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("NATS url {url:?}"))?;
     let client = opts
-        .connect(url)
+        .connect(servers)
         .await
         .with_context(|| format!("connecting to NATS at {url}"))?;
     tokio::time::timeout(Duration::from_secs(30), client.flush())
@@ -65,7 +71,26 @@ pub async fn run_api(cfg: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Resolves on SIGTERM or Ctrl-C.
+/// Resolves when the supervising `xinfang up` is gone: `up` sets `XF_PARENT_PID`, and a child whose
+/// parent died (even by SIGKILL, which gives `up` no chance to stop it) is re-parented, so its
+/// parent pid changes. Never resolves for a service started on its own.
+async fn parent_gone() {
+    let Some(expected) = std::env::var("XF_PARENT_PID")
+        .ok()
+        .and_then(|p| p.parse::<i32>().ok())
+    else {
+        return std::future::pending().await;
+    };
+    loop {
+        if nix::unistd::getppid().as_raw() != expected {
+            tracing::warn!("supervisor is gone; stopping");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Resolves on SIGTERM, Ctrl-C, or when the supervising `up` is gone.
 pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -84,5 +109,6 @@ pub async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = term => {},
+        _ = parent_gone() => {},
     }
 }

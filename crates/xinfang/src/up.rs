@@ -82,6 +82,8 @@ pub async fn run_up(cfg: Config, config_path: &Path, demo: bool) -> anyhow::Resu
             let (host, port) = listen
                 .rsplit_once(':')
                 .context("nats.listen must be host:port")?;
+            let pidfile = data.join("nats-server.pid");
+            stop_leftover_server(&pidfile).await;
             let mut server = Supervised {
                 name: "nats-server".into(),
                 program: bin,
@@ -95,6 +97,8 @@ pub async fn run_up(cfg: Config, config_path: &Path, demo: bool) -> anyhow::Resu
                     data.join("nats").to_string_lossy().into_owned(),
                     "-n".into(),
                     "xinfang-local".into(),
+                    "-P".into(),
+                    pidfile.to_string_lossy().into_owned(),
                 ],
                 envs: vec![],
                 log: logs.join("nats-server.log"),
@@ -113,7 +117,10 @@ pub async fn run_up(cfg: Config, config_path: &Path, demo: bool) -> anyhow::Resu
         println!("nats {url}");
     }
 
-    let env = vec![("XF_NATS_URL".to_string(), url.clone())];
+    let env = vec![
+        ("XF_NATS_URL".to_string(), url.clone()),
+        ("XF_PARENT_PID".to_string(), std::process::id().to_string()),
+    ];
     let mut services = vec![Supervised {
         name: "api".into(),
         program: exe.clone(),
@@ -184,6 +191,28 @@ async fn restart_if_dead(s: &mut Supervised) {
             tracing::error!(service = %s.name, error = %format!("{e:#}"), "restart failed");
         }
     }
+}
+
+/// A managed server left running by an `up` that was killed (SIGKILL) would share the store with
+/// the new one: stop it first. Only a process that is still a `nats-server` is signalled.
+async fn stop_leftover_server(pidfile: &Path) {
+    let Some(pid) = std::fs::read_to_string(pidfile)
+        .ok()
+        .and_then(|p| p.trim().parse::<i32>().ok())
+    else {
+        return;
+    };
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    if comm.trim() != "nats-server" {
+        return;
+    }
+    tracing::warn!(pid, "stopping a nats-server left over from an earlier run");
+    let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
 }
 
 fn free_port() -> anyhow::Result<u16> {

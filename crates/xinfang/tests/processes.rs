@@ -291,3 +291,51 @@ async fn killing_the_api_and_restarting_nats_loses_nothing() {
     api.kill().expect("kill");
     let _ = api.wait();
 }
+
+#[tokio::test]
+async fn up_killed_hard_leaves_nothing_behind_and_starts_again() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = free_port();
+    let cfg = dir.path().join("xinfang.toml");
+    std::fs::write(&cfg, config(port, &dir.path().join("data"))).expect("write config");
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let (mut up, lines) = start_up(&cfg, &[]);
+    let nats_addr = lines[0].trim_start_matches("nats nats://").to_owned();
+    let reg: Value = http
+        .post(format!("{base}/v1/cases"))
+        .bearer_auth("county-token")
+        .json(&register_body(1))
+        .send()
+        .await
+        .expect("register")
+        .json()
+        .await
+        .expect("json");
+    up.kill().expect("SIGKILL up");
+    let _ = up.wait();
+    // The API child notices and stops; the port is free again.
+    testkit::eventually(Duration::from_secs(10), "the orphaned API to stop", || {
+        let http = http.clone();
+        let url = format!("{base}/healthz");
+        async move { http.get(url).send().await.is_err().then_some(()) }
+    })
+    .await;
+    let (mut up, lines) = start_up(&cfg, &[]);
+    assert!(lines[0].starts_with("nats nats://"));
+    // The leftover managed server was stopped, not left beside the new one.
+    assert!(std::net::TcpStream::connect(&nats_addr).is_err() || lines[0].ends_with(&nats_addr));
+    let id = reg["case_id"].as_str().expect("id");
+    let case: Value = http
+        .get(format!("{base}/v1/cases/{id}"))
+        .bearer_auth("county-token")
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(case["version"], 1, "{case}");
+    sigterm(&up);
+    assert!(wait_exit(&mut up, Duration::from_secs(30)).success());
+}

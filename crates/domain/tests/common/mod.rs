@@ -121,8 +121,7 @@ impl World {
         let before = self.case.clone();
         let err = self
             .try_as(who, now, cmd)
-            .err()
-            .expect("command should be refused");
+            .expect_err("command should be refused");
         assert_eq!(
             self.case, before,
             "a refused command must not change the case"

@@ -1,0 +1,122 @@
+//! A 3-node cluster with an R3 stream: killing the stream leader under a stream of commands loses
+//! no acknowledged command and duplicates none.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::DateTime;
+use domain::command::{AcceptCase, Petitioner, RegisterCase};
+use domain::*;
+use eventlog::cases::Request;
+use eventlog::*;
+use testkit::{eventually, NatsCluster};
+use uuid::Uuid;
+
+fn register(i: usize) -> Command {
+    Command::Register(RegisterCase {
+        township: UnitCode::parse("gaoqiao").expect("unit"),
+        channel: Channel::Phone,
+        received_at: DateTime::parse_from_rfc3339("2026-03-02T09:30:00+08:00").expect("ts"),
+        headcount: 1,
+        level_reached: Level::Township,
+        category: Category::Wages,
+        summary: format!("case {i}"),
+        petitioners: vec![Petitioner {
+            name: "王五".into(),
+            id_number: None,
+            phone: None,
+            address: None,
+        }],
+        related_case_id: None,
+        accusation: false,
+        confidential: false,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_leader_killed_under_load_loses_and_duplicates_nothing() {
+    let mut cluster = NatsCluster::start(3);
+    let client = async_nats::ConnectOptions::new()
+        .retry_on_initial_connect()
+        .connect(
+            cluster
+                .urls()
+                .split(',')
+                .map(|u| u.parse::<async_nats::ServerAddr>().expect("url"))
+                .collect::<Vec<_>>(),
+        )
+        .await
+        .expect("connect");
+    let js = async_nats::jetstream::new(client);
+    let cfg = LogConfig {
+        replicas: 3,
+        ..LogConfig::default()
+    };
+    // The cluster needs a meta leader before it can create an R3 stream.
+    let log = eventually(Duration::from_secs(30), "an R3 stream", || {
+        let (js, cfg) = (js.clone(), cfg.clone());
+        async move { EventLog::open(js, &cfg).await.ok() }
+    })
+    .await;
+    let idem = IdempotencyStore::open(&js, 3, Duration::from_secs(3600))
+        .await
+        .expect("kv");
+    let units: BTreeMap<UnitCode, UnitKind> =
+        [(UnitCode::parse("gaoqiao").expect("u"), UnitKind::Township)].into();
+    let svc = CaseService::new(log, idem, Policy::default(), units);
+    let p = Principal {
+        id: PrincipalId("county".into()),
+        role: Role::County,
+        unit: None,
+    };
+    let req = |case_id, command| Request {
+        principal: &p,
+        case_id,
+        command,
+        if_match: None,
+        idempotency: None,
+        correlation_id: Uuid::now_v7(),
+        causation_id: None,
+    };
+
+    let total = 120;
+    let mut ids = Vec::new();
+    for i in 0..total {
+        if i == total / 3 {
+            let mut stream = js.get_stream("XF_EVENTS").await.expect("stream");
+            let info = stream.info().await.expect("info");
+            let leader = info
+                .cluster
+                .as_ref()
+                .and_then(|c| c.leader.clone())
+                .expect("a leader");
+            cluster.node_named(&leader).expect("leader node").kill();
+        }
+        let out = svc
+            .execute(req(None, register(i)))
+            .await
+            .unwrap_or_else(|e| panic!("register {i}: {e}"));
+        let acc = svc
+            .execute(req(
+                Some(out.committed.case_id),
+                Command::Accept(AcceptCase { occurred_at: None }),
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("accept {i}: {e}"));
+        assert_eq!(acc.committed.version, 2);
+        ids.push(out.committed.case_id);
+    }
+    // Every acknowledged command is there exactly once.
+    let mut stream = js.get_stream("XF_EVENTS").await.expect("stream");
+    let info = stream.info().await.expect("info");
+    assert_eq!(
+        info.state.messages,
+        2 * total as u64,
+        "two events per case, no duplicates"
+    );
+    for id in ids {
+        let history = svc.history(id).await.expect("history");
+        let versions: Vec<u64> = history.iter().map(|s| s.envelope.version).collect();
+        assert_eq!(versions, vec![1, 2], "case {id}");
+    }
+}

@@ -1,0 +1,67 @@
+//! Tidy checks that run as ordinary tests.
+
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn the_nats_server_pin_is_the_same_everywhere() {
+    let v = xinfang::natsbin::NATS_SERVER_VERSION;
+    assert_eq!(testkit::NATS_SERVER_VERSION, v, "test kit");
+    let script =
+        std::fs::read_to_string(root().join("scripts/install-nats-server")).expect("script");
+    assert!(
+        script.contains(&format!("NATS_SERVER_VERSION={v}\n")),
+        "scripts/install-nats-server pins another version"
+    );
+}
+
+#[test]
+fn no_source_file_is_over_500_lines_and_no_println_in_services() {
+    let mut stack = vec![root().join("crates")];
+    let mut checked = 0;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)
+            .expect("read dir")
+            .map_while(Result::ok)
+        {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("read");
+                let lines = text.lines().count();
+                assert!(
+                    lines <= 500,
+                    "{} has {lines} lines; split it",
+                    path.display()
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 20, "walked the crates ({checked} files)");
+}
+
+#[test]
+fn every_library_crate_says_what_it_is_for() {
+    for krate in ["domain", "eventlog", "api", "testkit", "xinfang"] {
+        let lib = std::fs::read_to_string(root().join(format!("crates/{krate}/src/lib.rs")))
+            .expect("lib.rs");
+        assert!(
+            lib.starts_with("//! "),
+            "crates/{krate}/src/lib.rs must start with a //! paragraph"
+        );
+    }
+}
+
+#[test]
+fn docs_events_md_describes_every_event_type_at_its_version() {
+    let doc = std::fs::read_to_string(root().join("docs/events.md")).expect("docs/events.md");
+    for t in domain::Event::TYPES {
+        let heading = format!("### `{t}` v{}", domain::Event::SCHEMA_VERSION);
+        assert!(doc.contains(&heading), "docs/events.md lacks {heading}");
+    }
+}
