@@ -39,12 +39,9 @@ pub async fn register(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> AppResult {
-    let outcome = run_command(&state, &headers, Action::Register, None, body).await?;
-    let view = CaseView::new(
-        &outcome.case,
-        &state.tokens.authenticate(&headers)?,
-        state.cases.now(),
-    );
+    let principal = state.tokens.authenticate(&headers)?;
+    let outcome = run_command(&state, &principal, &headers, Action::Register, None, body).await?;
+    let view = CaseView::new(&outcome.case, &principal, state.cases.now());
     let c = &outcome.committed;
     let body = Registered {
         case_id: c.case_id,
@@ -67,12 +64,12 @@ pub async fn command(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> AppResult {
+    let principal = state.tokens.authenticate(&headers)?;
     let action = Action::parse(&action)
         .filter(|a| *a != Action::Register)
         .ok_or(ApiError::NotFound)?;
     let case_id = parse_case_id(&case_id)?;
-    let outcome = run_command(&state, &headers, action, Some(case_id), body).await?;
-    let principal = state.tokens.authenticate(&headers)?;
+    let outcome = run_command(&state, &principal, &headers, action, Some(case_id), body).await?;
     let c = &outcome.committed;
     let body = Applied {
         case_id: c.case_id,
@@ -87,13 +84,13 @@ pub async fn command(
 
 async fn run_command(
     state: &AppState,
+    principal: &domain::Principal,
     headers: &HeaderMap,
     action: Action,
     case_id: Option<CaseId>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Outcome, ApiError> {
     let started = Instant::now();
-    let principal = state.tokens.authenticate(headers)?;
     let body = body.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge(format!(
@@ -113,7 +110,7 @@ async fn run_command(
         .and_then(|v| Uuid::parse_str(v).ok())
         .unwrap_or_else(Uuid::now_v7);
     let req = CommandRequest {
-        principal: &principal,
+        principal,
         case_id,
         command,
         if_match,
@@ -236,6 +233,21 @@ async fn applied_seq(
     }
 }
 
+/// The case as `principal` may see it, once the log holds `min_seq`: (loaded, applied_seq).
+async fn visible_case(
+    state: &AppState,
+    principal: &domain::Principal,
+    case_id: &str,
+    params: Result<Query<ReadParams>, QueryRejection>,
+) -> Result<(eventlog::Loaded, u64), ApiError> {
+    let case_id = parse_case_id(case_id)?;
+    let applied = applied_seq(state, params).await?;
+    let loaded = state.cases.read(case_id).await?.ok_or(ApiError::NotFound)?;
+    can_read_case(principal, &loaded.case)?;
+    let applied = applied.max(loaded.seq);
+    Ok((loaded, applied))
+}
+
 pub async fn get_case(
     State(state): State<Arc<AppState>>,
     Path(case_id): Path<String>,
@@ -243,12 +255,9 @@ pub async fn get_case(
     params: Result<Query<ReadParams>, QueryRejection>,
 ) -> AppResult {
     let principal = state.tokens.authenticate(&headers)?;
-    let case_id = parse_case_id(&case_id)?;
-    let applied = applied_seq(&state, params).await?;
-    let loaded = state.cases.read(case_id).await?.ok_or(ApiError::NotFound)?;
-    can_read_case(&principal, &loaded.case)?;
+    let (loaded, applied) = visible_case(&state, &principal, &case_id, params).await?;
     let mut view = CaseView::new(&loaded.case, &principal, state.cases.now());
-    view.applied_seq = Some(applied.max(loaded.seq));
+    view.applied_seq = Some(applied);
     let mut resp = Json(view).into_response();
     set_etag(&mut resp, loaded.case.version);
     Ok(resp)
@@ -261,10 +270,8 @@ pub async fn history(
     params: Result<Query<ReadParams>, QueryRejection>,
 ) -> AppResult {
     let principal = state.tokens.authenticate(&headers)?;
-    let case_id = parse_case_id(&case_id)?;
-    let applied = applied_seq(&state, params).await?;
-    let loaded = state.cases.read(case_id).await?.ok_or(ApiError::NotFound)?;
-    can_read_case(&principal, &loaded.case)?;
+    let (loaded, applied) = visible_case(&state, &principal, &case_id, params).await?;
+    let case_id = loaded.case.id;
     let personal = can_see_personal_data(&principal, &loaded.case);
     let events = state.cases.history(case_id).await?;
     let events = events
@@ -274,7 +281,7 @@ pub async fn history(
     Ok(Json(History {
         case_id,
         events,
-        applied_seq: applied.max(loaded.seq),
+        applied_seq: applied,
     })
     .into_response())
 }

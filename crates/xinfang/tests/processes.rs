@@ -42,6 +42,18 @@ fn register_body(i: usize) -> Value {
     })
 }
 
+async fn register_as_county(http: &reqwest::Client, base: &str, i: usize) -> Value {
+    let resp = http
+        .post(format!("{base}/v1/cases"))
+        .bearer_auth("county-token")
+        .json(&register_body(i))
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(resp.status().as_u16(), 201);
+    resp.json().await.expect("json")
+}
+
 fn sigterm(child: &Child) {
     let _ = Command::new("kill")
         .arg("-TERM")
@@ -127,16 +139,7 @@ async fn up_serves_the_demo_stops_on_sigterm_and_finds_everything_again() {
         demo_seq >= 300,
         "demo loaded at least one event per case: {health}"
     );
-    let reg: Value = http
-        .post(format!("{base}/v1/cases"))
-        .bearer_auth("county-token")
-        .json(&register_body(0))
-        .send()
-        .await
-        .expect("register")
-        .json()
-        .await
-        .expect("json");
+    let reg = register_as_county(&http, &base, 0).await;
     let id = reg["case_id"].as_str().expect("id").to_owned();
     sigterm(&up);
     assert!(
@@ -302,16 +305,7 @@ async fn up_killed_hard_leaves_nothing_behind_and_starts_again() {
     let http = reqwest::Client::new();
     let (mut up, lines) = start_up(&cfg, &[]);
     let nats_addr = lines[0].trim_start_matches("nats nats://").to_owned();
-    let reg: Value = http
-        .post(format!("{base}/v1/cases"))
-        .bearer_auth("county-token")
-        .json(&register_body(1))
-        .send()
-        .await
-        .expect("register")
-        .json()
-        .await
-        .expect("json");
+    let reg = register_as_county(&http, &base, 1).await;
     up.kill().expect("SIGKILL up");
     let _ = up.wait();
     // The API child notices and stops; the port is free again.
