@@ -117,3 +117,53 @@ async fn a_refused_command_does_not_burn_its_key() {
         .await;
     assert_eq!(s, 200, "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_with_one_key_all_get_the_one_result() {
+    let app = spawn_app().await;
+    let id = app.register().await;
+    let (second, _task) = app.second_api().await;
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let http = app.http.clone();
+        let base = if i % 2 == 0 {
+            app.base.clone()
+        } else {
+            second.clone()
+        };
+        let url = format!("{base}/v1/cases/{id}/accept");
+        tasks.push(tokio::spawn(async move {
+            let r = http
+                .post(url)
+                .bearer_auth("county-token")
+                .header("Idempotency-Key", "accept-once")
+                .json(&json!({}))
+                .send()
+                .await
+                .expect("send");
+            let status = r.status().as_u16();
+            (status, r.json::<serde_json::Value>().await.expect("json"))
+        }));
+    }
+    let mut bodies = Vec::new();
+    for t in tasks {
+        let (status, body) = t.await.expect("task");
+        assert_eq!(status, 200, "{body}");
+        bodies.push(body);
+    }
+    assert!(
+        bodies.windows(2).all(|w| w[0] == w[1]),
+        "one result for every copy: {bodies:?}"
+    );
+    assert_eq!(app.history_len(&id).await, 2, "accepted exactly once");
+    // And the key stays bound to that result.
+    let (s, again, _) = app
+        .post_with(
+            "county-token",
+            &format!("/v1/cases/{id}/accept"),
+            &json!({}),
+            &[("Idempotency-Key", "accept-once")],
+        )
+        .await;
+    assert_eq!((s, &again), (200, &bodies[0]));
+}

@@ -213,7 +213,17 @@ impl CaseService {
                 Ok(outcome)
             }
             Err(e @ (CommandError::Domain(_) | CommandError::VersionConflict { .. })) => {
-                // Definitely nothing appended: free the key so a corrected retry can use it.
+                // This attempt appended nothing. But a concurrent request with the same key may
+                // have (and made this one fail, e.g. "accept twice"): then its result is ours.
+                if let Some(result) = self.find_committed(case_id, command_id).await? {
+                    let done = Record::Done {
+                        request_hash: hash,
+                        result: result.clone(),
+                    };
+                    self.idem.complete(command_id, &done).await?;
+                    return self.replay(result).await;
+                }
+                // Nothing appended under this key: free it so a corrected retry can use it.
                 self.idem.release(command_id).await?;
                 Err(e)
             }

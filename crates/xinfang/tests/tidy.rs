@@ -65,3 +65,30 @@ fn docs_events_md_describes_every_event_type_at_its_version() {
         assert!(doc.contains(&heading), "docs/events.md lacks {heading}");
     }
 }
+
+#[test]
+fn deploy_configs_are_valid() {
+    let deploy = root().join("deploy");
+    for toml in ["xinfang.toml", "xinfang-cluster.toml"] {
+        let path = deploy.join(toml);
+        xinfang::config::Config::load(&path).unwrap_or_else(|e| panic!("{e:#}"));
+    }
+    let mut confs = vec![deploy.join("nats-single.conf")];
+    confs.extend((1..=3).map(|i| deploy.join(format!("cluster/nats-{i}.conf"))));
+    for conf in confs {
+        // `-t` checks a configuration and exits.
+        let out = std::process::Command::new(testkit::nats_server_bin())
+            .arg("-t")
+            .arg("-c")
+            .arg(&conf)
+            .output()
+            .expect("run nats-server -t");
+        assert!(
+            out.status.success(),
+            "{}: {}{}",
+            conf.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
