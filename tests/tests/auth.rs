@@ -158,9 +158,11 @@ async fn confidential_and_accusation_cases_hide_personal_data_from_units() {
             "{flag}: not even the registering clerk"
         );
         let id = b["case_id"].as_str().expect("id");
-        let (_, h) = app
+        let (s, h) = app
             .get("clerk-gaoqiao-token", &format!("/v1/cases/{id}/history"))
             .await;
+        assert_eq!(s, 200, "{h}");
+        assert_eq!(h["events"][0]["type"], "CaseRegistered", "{h}");
         assert!(
             h["events"][0]["data"].get("petitioners").is_none(),
             "{flag}: history strips it too"
@@ -169,7 +171,8 @@ async fn confidential_and_accusation_cases_hide_personal_data_from_units() {
             !h.to_string().contains("330102199001011234"),
             "{flag}: no ID number anywhere"
         );
-        let (_, c) = app.get("county-token", &format!("/v1/cases/{id}")).await;
+        let (s, c) = app.get("county-token", &format!("/v1/cases/{id}")).await;
+        assert_eq!(s, 200, "{c}");
         assert!(c["petitioners"].is_array(), "{flag}: county sees it");
     }
 }

@@ -11,12 +11,12 @@ use axum::Json;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use domain::auth::{can_read_case, can_see_personal_data};
+use domain::auth::can_read_case;
 use domain::{Action, CaseId, Command};
 use eventlog::{Outcome, Request as CommandRequest};
 
 use crate::error::ApiError;
-use crate::views::{Applied, CaseView, History, HistoryEvent, Registered};
+use crate::views::{Applied, CaseView, Registered};
 use crate::AppState;
 
 type AppResult = Result<Response, ApiError>;
@@ -263,29 +263,6 @@ pub async fn get_case(
     Ok(resp)
 }
 
-pub async fn history(
-    State(state): State<Arc<AppState>>,
-    Path(case_id): Path<String>,
-    headers: HeaderMap,
-    params: Result<Query<ReadParams>, QueryRejection>,
-) -> AppResult {
-    let principal = state.tokens.authenticate(&headers)?;
-    let (loaded, applied) = visible_case(&state, &principal, &case_id, params).await?;
-    let case_id = loaded.case.id;
-    let personal = can_see_personal_data(&principal, &loaded.case);
-    let events = state.cases.history(case_id).await?;
-    let events = events
-        .iter()
-        .map(|s| HistoryEvent::new(s, personal))
-        .collect();
-    Ok(Json(History {
-        case_id,
-        events,
-        applied_seq: applied,
-    })
-    .into_response())
-}
-
 pub async fn openapi(State(state): State<Arc<AppState>>) -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
@@ -306,11 +283,25 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> AppResult {
 
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let last = state.cases.log().last_seq().await.unwrap_or(0);
-    let text = state.metrics.render(&[(
+    let mut text = state.metrics.render(&[(
         "xf_log_last_seq",
         "Last sequence of the case event stream.",
         last,
     )]);
+    text.push_str("# HELP xf_projector_applied_seq Last log sequence applied by each projector.\n# TYPE xf_projector_applied_seq gauge\n");
+    let status = crate::reads::projector_status(&state).await;
+    for (name, applied) in &status {
+        text.push_str(&format!(
+            "xf_projector_applied_seq{{projector=\"{name}\"}} {applied}\n"
+        ));
+    }
+    text.push_str("# HELP xf_projector_lag Log events not yet applied by each projector.\n# TYPE xf_projector_lag gauge\n");
+    for (name, applied) in &status {
+        text.push_str(&format!(
+            "xf_projector_lag{{projector=\"{name}\"}} {}\n",
+            last.saturating_sub(*applied)
+        ));
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 

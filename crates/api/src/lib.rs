@@ -12,6 +12,7 @@ mod handlers;
 pub mod metrics;
 pub mod openapi;
 pub mod proto;
+mod reads;
 pub mod views;
 
 use std::sync::Arc;
@@ -49,7 +50,10 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/cases", post(handlers::register))
         .route("/v1/cases/{case_id}", get(handlers::get_case))
-        .route("/v1/cases/{case_id}/history", get(handlers::history))
+        .route("/v1/cases/{case_id}/history", get(reads::history))
+        .route("/v1/queues/{unit}", get(reads::queue))
+        .route("/v1/stats", get(reads::stats))
+        .route("/v1/audit/actors/{principal_id}", get(reads::actor))
         .route("/v1/cases/{case_id}/{action}", post(handlers::command))
         .route("/v1/openapi.json", get(handlers::openapi))
         .route("/healthz", get(handlers::healthz))

@@ -6,10 +6,8 @@ use utoipa::ToSchema;
 use domain::auth::can_see_personal_data;
 use domain::command::Petitioner;
 use domain::event::Flags;
-use domain::{
-    Case, CaseId, Category, Channel, Event, Level, Principal, Status, Timestamp, UnitCode,
-};
-use eventlog::{Actor, Stored};
+use domain::{Case, CaseId, Category, Channel, Level, Principal, Status, Timestamp, UnitCode};
+use eventlog::Actor;
 
 /// `<Case>` of the contract.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -122,28 +120,4 @@ pub struct History {
     pub case_id: CaseId,
     pub events: Vec<HistoryEvent>,
     pub applied_seq: u64,
-}
-
-impl HistoryEvent {
-    pub fn new(s: &Stored, with_personal_data: bool) -> Self {
-        let e = &s.envelope;
-        let mut data = serde_json::to_value(&e.event)
-            .ok()
-            .and_then(|mut v| v.get_mut("data").map(serde_json::Value::take))
-            .unwrap_or_default();
-        if let (Event::CaseRegistered(_), false) = (&e.event, with_personal_data) {
-            if let Some(obj) = data.as_object_mut() {
-                obj.remove("petitioners");
-            }
-        }
-        HistoryEvent {
-            seq: s.seq,
-            version: e.version,
-            type_: e.event.type_name().into(),
-            occurred_at: e.occurred_at,
-            recorded_at: e.recorded_at,
-            actor: e.actor.clone(),
-            data,
-        }
-    }
 }

@@ -6,9 +6,10 @@ use crate::command::Petitioner;
 use crate::event::{Event, Flags};
 use crate::ids::{CaseId, UnitCode};
 use crate::policy::Timestamp;
-use crate::values::{Category, Channel, Level, Status};
+use crate::values::{Category, Channel, Level, Satisfaction, Status};
 
-#[derive(Debug, Clone, PartialEq)]
+/// Read models store this state (serde), so a new field needs `#[serde(default)]`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Case {
     pub id: CaseId,
     pub case_no: String,
@@ -47,6 +48,9 @@ pub struct Case {
     /// Review levels decided so far: 0, 1 (复查) or 2 (复核).
     pub review_level: u8,
     pub decision_due_at: Option<Timestamp>,
+    /// The answer of the latest follow-up, if any.
+    #[serde(default)]
+    pub last_satisfaction: Option<Satisfaction>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -112,6 +116,7 @@ pub fn evolve(
                 request_window_until: None,
                 review_level: 0,
                 decision_due_at: None,
+                last_satisfaction: None,
             })
         }
         (Some(_), Event::CaseRegistered(_)) => return Err(EvolveError::RegisteredTwice),
@@ -154,7 +159,7 @@ pub fn evolve(
             case.reply_on_time = Some(e.on_time);
             case.request_window_until = Some(e.review_request_until);
         }
-        Event::FollowUpRecorded(_) => {}
+        Event::FollowUpRecorded(e) => case.last_satisfaction = Some(e.satisfaction),
         Event::CaseClosed(_) => case.status = Status::Closed,
         Event::ReviewRequested(e) => {
             case.status = if e.level <= 1 {

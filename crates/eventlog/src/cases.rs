@@ -117,6 +117,10 @@ impl CaseService {
         &self.policy
     }
 
+    pub fn unit_kind(&self, unit: &UnitCode) -> Option<UnitKind> {
+        self.units.get(unit).copied()
+    }
+
     pub fn log(&self) -> &EventLog {
         &self.log
     }

@@ -189,6 +189,52 @@ impl EventLog {
         })
     }
 
+    /// Every event from sequence `from` on, in log order, then new ones as they are appended.
+    /// An ordered push consumer (no server-side state to clean up; it re-creates itself on gaps).
+    /// The stream never ends by itself (shared/perf-baseline.md, trap 6).
+    pub async fn follow(
+        &self,
+        from: u64,
+    ) -> Result<impl futures::Stream<Item = Result<Stored, LogError>> + Send + Unpin, LogError>
+    {
+        use async_nats::jetstream::consumer::{push, DeliverPolicy};
+        use futures::StreamExt;
+        let deliver_policy = if from <= 1 {
+            DeliverPolicy::All
+        } else {
+            DeliverPolicy::ByStartSequence {
+                start_sequence: from,
+            }
+        };
+        let consumer = self
+            .stream
+            .create_consumer(push::OrderedConfig {
+                deliver_subject: self.js.client().new_inbox(),
+                deliver_policy,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| LogError::Unavailable(format!("creating a consumer: {e}")))?;
+        let messages = consumer
+            .messages()
+            .await
+            .map_err(|e| LogError::Unavailable(format!("following the log: {e}")))?;
+        Ok(messages.map(|m| {
+            let m = m.map_err(|e| LogError::Unavailable(e.to_string()))?;
+            let seq = m
+                .info()
+                .map_err(|e| LogError::Other(format!("message without JetStream info: {e}")))?
+                .stream_sequence;
+            let envelope =
+                decode(&m.payload).map_err(|source| LogError::Corrupt { seq, source })?;
+            Ok(Stored {
+                seq,
+                subject: m.subject.to_string(),
+                envelope,
+            })
+        }))
+    }
+
     /// The stream's last sequence (for read-your-writes and lag).
     pub async fn last_seq(&self) -> Result<u64, LogError> {
         let info = self

@@ -7,5 +7,6 @@
 pub mod config;
 pub mod demo;
 pub mod natsbin;
+pub mod projector;
 pub mod serve;
 pub mod up;

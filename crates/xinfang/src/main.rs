@@ -28,8 +28,36 @@ enum Cmd {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Run one projector (queues, stats or audit): follow the log into its read model and answer
+    /// its queries.
+    Projector {
+        name: String,
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Rebuild a read model from the start of the log into a fresh database and switch over.
+    Rebuild {
+        name: String,
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Read a case straight from the log.
+    Case {
+        #[command(subcommand)]
+        what: CaseCmd,
+    },
     /// Check a configuration file and exit.
     CheckConfig {
+        #[arg(long)]
+        config: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum CaseCmd {
+    /// Print every event of a case from the log (ground truth), one JSON object per line.
+    History {
+        id: String,
         #[arg(long)]
         config: PathBuf,
     },
@@ -71,6 +99,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             xinfang::up::run_up(cfg, &config, demo).await
         }
         Cmd::Api { config } => xinfang::serve::run_api(Config::load(&config)?).await,
+        Cmd::Projector { name, config } => {
+            xinfang::projector::run_projector(Config::load(&config)?, &name).await
+        }
+        Cmd::Rebuild { name, config } => {
+            xinfang::projector::run_rebuild(Config::load(&config)?, &name).await
+        }
+        Cmd::Case {
+            what: CaseCmd::History { id, config },
+        } => xinfang::projector::print_case_history(Config::load(&config)?, &id).await,
         Cmd::CheckConfig { config } => {
             let cfg = Config::load(&config)?;
             #[allow(clippy::print_stdout)]

@@ -130,11 +130,31 @@ pub async fn run_up(cfg: Config, config_path: &Path, demo: bool) -> anyhow::Resu
         child: None,
         restarts: 0,
     }];
+    for name in projections::NAMES {
+        services.push(Supervised {
+            name: format!("projector-{name}"),
+            program: exe.clone(),
+            args: vec![
+                "projector".into(),
+                name.into(),
+                "--config".into(),
+                config_arg.clone(),
+            ],
+            envs: env.clone(),
+            log: logs.join(format!("projector-{name}.log")),
+            child: None,
+            restarts: 0,
+        });
+    }
     for s in &mut services {
         s.spawn()?;
     }
     let health = format!("http://{}/healthz", cfg.http_addr);
-    if let Err(e) = wait_for_http(&health, Duration::from_secs(60)).await {
+    let serving = async {
+        wait_for_http(&health, Duration::from_secs(60)).await?;
+        wait_for_projectors(&url, Duration::from_secs(60)).await
+    };
+    if let Err(e) = serving.await {
         for s in &mut services {
             s.stop(Duration::from_secs(5)).await;
         }
@@ -228,6 +248,35 @@ async fn wait_for_tcp(addr: &str, limit: Duration) -> anyhow::Result<()> {
             bail!("nothing listens on {addr} after {limit:?}");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
+/// Every projector answers a status query (it has opened its model and serves queries).
+async fn wait_for_projectors(url: &str, limit: Duration) -> anyhow::Result<()> {
+    let client = crate::serve::connect(url, "xinfang-up").await?;
+    let deadline = Instant::now() + limit;
+    for name in projections::NAMES {
+        let req = projections::service::Request {
+            min_seq: None,
+            now: chrono::Utc::now().fixed_offset(),
+            query: projections::service::Query::Status,
+        };
+        let body = serde_json::to_vec(&req)?;
+        loop {
+            let asked = tokio::time::timeout(
+                Duration::from_secs(1),
+                client.request(projections::service::subject(name), body.clone().into()),
+            )
+            .await;
+            if matches!(asked, Ok(Ok(_))) {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!("projector {name} did not answer within {limit:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
     Ok(())
 }

@@ -61,23 +61,96 @@ pub struct App {
     pub base: String,
     pub http: reqwest::Client,
     task: tokio::task::JoinHandle<()>,
+    projectors: Vec<tokio::task::JoinHandle<()>>,
+    pub models: tempfile::TempDir,
 }
 
 impl Drop for App {
     fn drop(&mut self) {
         self.task.abort();
+        for p in &self.projectors {
+            p.abort();
+        }
     }
 }
 
 pub async fn spawn_app() -> App {
     let nats = NatsServer::start();
     let (base, task) = start_api(&nats).await;
+    let models = tempfile::tempdir().expect("read model dir");
+    let mut projectors = Vec::new();
+    for name in projections::NAMES {
+        projectors.push(start_projector(&nats, name, &models.path().join(name)).await);
+    }
+    // Ready when every projector answers (its query subscription exists).
+    let client = nats.connect().await;
+    for name in projections::NAMES {
+        let req = serde_json::to_vec(
+            &json!({"now": "2026-01-01T00:00:00+08:00", "query": {"op": "status"}}),
+        )
+        .expect("json");
+        testkit::eventually(
+            std::time::Duration::from_secs(10),
+            "the projector to serve",
+            || {
+                let (client, req) = (client.clone(), req.clone());
+                async move {
+                    client
+                        .request(projections::service::subject(name), req.into())
+                        .await
+                        .ok()
+                }
+            },
+        )
+        .await;
+    }
     App {
         nats,
         base,
         http: reqwest::Client::new(),
         task,
+        projectors,
+        models,
     }
+}
+
+/// A projector in this process: its runner and its query service, on a real sled directory.
+pub async fn start_projector(
+    nats: &NatsServer,
+    name: &str,
+    dir: &Path,
+) -> tokio::task::JoinHandle<()> {
+    let cfg = xinfang::config::Config::parse(Path::new("test.toml"), CONFIG).expect("test config");
+    let client = xinfang::serve::connect(&nats.url(), name)
+        .await
+        .expect("connect");
+    let js = async_nats::jetstream::new(client.clone());
+    let log = eventlog::EventLog::open(js, &eventlog::LogConfig::default())
+        .await
+        .expect("log");
+    let projection = projections::by_name(name, &cfg.policy).expect("projection");
+    let shared = projections::runner::Shared::open(dir).expect("open model");
+    let dir = dir.to_owned();
+    tokio::spawn(async move {
+        let service = tokio::spawn(projections::service::serve(
+            client,
+            projection.name(),
+            shared.clone(),
+            cfg.policy.clone(),
+        ));
+        let result = projections::runner::run(
+            projection.as_ref(),
+            &dir,
+            &log,
+            &shared,
+            std::future::pending(),
+        )
+        .await;
+        service.abort();
+        if let Err(e) = result {
+            panic!("projector {} stopped: {e}", projection.name());
+        }
+    })
 }
 
 async fn start_api(nats: &NatsServer) -> (String, tokio::task::JoinHandle<()>) {

@@ -1,0 +1,68 @@
+//! Read models of Xinfang, built by following the case event log: work queues, statistics and
+//! audit trails. Each is a reducer over events into its own sled database, with the checkpoint in
+//! the same atomic batch as the data, plus the queries on it.
+//!
+//! Projections never emit events and never write to the log; a read model is disposable and can be
+//! rebuilt from the log at any time. Reducers are deterministic: no clock, no randomness, so a
+//! rebuild gives a byte-identical database (`Store::digest`).
+
+pub mod audit;
+pub mod queues;
+pub mod runner;
+pub mod service;
+pub mod stats;
+pub mod store;
+
+use domain::{evolve, Case};
+use eventlog::Stored;
+
+pub use store::{Store, StoreError, Tx};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("event at seq {seq} does not apply: {why}")]
+    Apply { seq: u64, why: String },
+}
+
+/// A read model: how one event changes it.
+pub trait Projection: Send + Sync + 'static {
+    fn name(&self) -> &'static str;
+    fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError>;
+}
+
+/// The case before and after `event`, as kept under `c/<case_id>` in the model (without personal
+/// data: no read model needs it, and statistics must never hold it).
+pub fn fold_case(tx: &mut Tx<'_>, event: &Stored) -> Result<(Option<Case>, Case), ProjectionError> {
+    let env = &event.envelope;
+    let key = format!("c/{}", env.case_id);
+    let before: Option<Case> = tx.get(&key)?;
+    let mut after =
+        evolve(before.clone(), env.case_id, &env.event, env.occurred_at).map_err(|e| {
+            ProjectionError::Apply {
+                seq: event.seq,
+                why: e.to_string(),
+            }
+        })?;
+    after.petitioners.clear();
+    tx.put(key, &after);
+    Ok((before, after))
+}
+
+/// The names of the projectors, as used on the command line and in query subjects.
+pub const NAMES: [&str; 3] = ["queues", "stats", "audit"];
+
+/// The projection called `name`.
+pub fn by_name(name: &str, policy: &domain::Policy) -> Option<Box<dyn Projection>> {
+    match name {
+        "queues" => Some(Box::new(queues::Queues)),
+        "stats" => Some(Box::new(stats::Stats {
+            policy: policy.clone(),
+        })),
+        "audit" => Some(Box::new(audit::Audit {
+            policy: policy.clone(),
+        })),
+        _ => None,
+    }
+}

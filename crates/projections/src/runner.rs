@@ -1,0 +1,197 @@
+//! Following the log into a read model, and rebuilding one from scratch.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use tokio::sync::watch;
+
+use eventlog::{EventLog, LogError, Stored};
+
+use crate::store::{current_generation, set_current, Store};
+use crate::{Projection, ProjectionError};
+
+/// Largest number of events applied in one sled batch.
+pub const BATCH: usize = 1000;
+
+/// What the runner shares with the query side: the live store and the applied sequence.
+pub struct Shared {
+    store: RwLock<Arc<Store>>,
+    pub applied: watch::Sender<u64>,
+}
+
+impl Shared {
+    pub fn open(dir: &Path) -> Result<Arc<Shared>, ProjectionError> {
+        let store = Store::open_current(dir)?;
+        let (applied, _) = watch::channel(store.checkpoint()?);
+        Ok(Arc::new(Shared {
+            store: RwLock::new(Arc::new(store)),
+            applied,
+        }))
+    }
+
+    pub fn store(&self) -> Arc<Store> {
+        self.store.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn replace(&self, store: Store) -> Arc<Store> {
+        let mut guard = self.store.write().unwrap_or_else(|p| p.into_inner());
+        std::mem::replace(&mut *guard, Arc::new(store))
+    }
+}
+
+/// Apply a batch of events (skipping any at or below the checkpoint) and commit it with the new
+/// checkpoint. Returns the checkpoint after the batch.
+pub fn apply_batch(
+    projection: &dyn Projection,
+    store: &Store,
+    events: &[Stored],
+) -> Result<u64, ProjectionError> {
+    let checkpoint = store.checkpoint()?;
+    let mut tx = store.tx();
+    let mut last = checkpoint;
+    for ev in events.iter().filter(|e| e.seq > checkpoint) {
+        projection.apply(&mut tx, ev)?;
+        last = ev.seq;
+    }
+    if last > checkpoint {
+        store.commit(tx, last)?;
+    }
+    Ok(last)
+}
+
+/// Follow the log into the live generation under `dir` until `shutdown` resolves. Reconnects after
+/// log errors; switches to a new generation when a rebuild replaces `CURRENT`. An event that does
+/// not apply stops the projector with an error rather than being skipped.
+pub async fn run(
+    projection: &dyn Projection,
+    dir: &Path,
+    log: &EventLog,
+    shared: &Shared,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), ProjectionError> {
+    tokio::pin!(shutdown);
+    let mut generation_check = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        let store = shared.store();
+        let from = store.checkpoint()? + 1;
+        let mut events = match log.follow(from).await {
+            Ok(s) => s.ready_chunks(BATCH),
+            Err(e) => {
+                tracing::warn!(projector = projection.name(), error = %e, "cannot follow the log; retrying");
+                tokio::select! {
+                    _ = &mut shutdown => return store.flush().await.map_err(Into::into),
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                }
+            }
+        };
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => {
+                    store.flush().await?;
+                    return Ok(());
+                }
+                _ = generation_check.tick() => {
+                    let live = current_generation(dir)?;
+                    if live.as_deref().is_some_and(|g| g != store.generation) {
+                        let next = Store::open_current(dir)?;
+                        tracing::info!(projector = projection.name(), generation = %next.generation, "switching to rebuilt generation");
+                        let _ = shared.applied.send_replace(next.checkpoint()?);
+                        let old = shared.replace(next);
+                        let old_dir = dir.join(&old.generation);
+                        drop(old);
+                        let _ = std::fs::remove_dir_all(old_dir);
+                        break;
+                    }
+                }
+                batch = events.next() => {
+                    let Some(batch) = batch else { break };
+                    let mut ok = Vec::with_capacity(batch.len());
+                    let mut failure: Option<LogError> = None;
+                    for item in batch {
+                        match item {
+                            Ok(ev) => ok.push(ev),
+                            Err(e) => {
+                                failure = Some(e);
+                                break;
+                            }
+                        }
+                    }
+                    let applied = apply_batch(projection, &store, &ok)?;
+                    let _ = shared.applied.send_replace(applied);
+                    if let Some(e) = failure {
+                        if let LogError::Corrupt { .. } = e {
+                            return Err(ProjectionError::Apply { seq: applied + 1, why: e.to_string() });
+                        }
+                        tracing::warn!(projector = projection.name(), error = %e, "log stream failed; resuming");
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Build a fresh generation of the read model from the start of the log up to the log's last
+/// sequence at the start, then make it the live one. `progress(applied, target)` is called as it
+/// goes. Returns (events applied, time taken).
+pub async fn rebuild(
+    projection: &dyn Projection,
+    dir: &Path,
+    log: &EventLog,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<(u64, Duration), ProjectionError> {
+    let target = log.last_seq().await.map_err(|e| ProjectionError::Apply {
+        seq: 0,
+        why: e.to_string(),
+    })?;
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    let generation = format!("g-{stamp}");
+    let path: PathBuf = dir.join(&generation);
+    let started = Instant::now();
+    let mut applied_events = 0u64;
+    {
+        let store = Store::open_dir(&path, generation.clone())?;
+        if target > 0 {
+            let mut events = log
+                .follow(1)
+                .await
+                .map_err(|e| ProjectionError::Apply {
+                    seq: 0,
+                    why: e.to_string(),
+                })?
+                .ready_chunks(BATCH);
+            let mut applied = 0;
+            while applied < target {
+                let Some(batch) = events.next().await else {
+                    break;
+                };
+                let batch: Vec<Stored> =
+                    batch.into_iter().collect::<Result<_, _>>().map_err(|e| {
+                        ProjectionError::Apply {
+                            seq: applied + 1,
+                            why: e.to_string(),
+                        }
+                    })?;
+                let upto: Vec<Stored> = batch.into_iter().filter(|e| e.seq <= target).collect();
+                applied_events += upto.len() as u64;
+                applied = apply_batch(projection, &store, &upto)?.max(applied);
+                progress(applied, target);
+            }
+        }
+        store.flush().await?;
+    }
+    let previous = current_generation(dir)?;
+    set_current(dir, &generation)?;
+    // A running projector switches within a second and deletes the old generation itself; when
+    // none runs, delete it here.
+    if let Some(prev) = previous.filter(|p| *p != generation) {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let _ = std::fs::remove_dir_all(dir.join(prev));
+    }
+    Ok((applied_events, started.elapsed()))
+}

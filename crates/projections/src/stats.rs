@@ -1,0 +1,334 @@
+//! Statistics (api-contract.md, `<Measures>`; domain.md, counting conventions), pre-aggregated.
+//!
+//! Every case belongs to one bucket `b/<received date>/<township>/<channel>/<level>/<category>`
+//! (dimensions that never change). Its contribution to the bucket's counters is recomputed from
+//! its state after every event: the old contribution is subtracted and the new one added, so a
+//! query sums buckets and never scans cases. `open_overdue` depends on the clock, so open cases with
+//! a deadline are indexed under `o/<case_id>` and checked at query time.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use domain::{Case, Policy, Satisfaction, Status, Timestamp};
+use eventlog::Stored;
+
+use crate::{fold_case, Projection, ProjectionError, Store, StoreError, Tx};
+
+pub struct Stats {
+    pub policy: Policy,
+}
+
+/// Counters that a case contributes to its bucket.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub items: i64,
+    pub batches: i64,
+    pub persons: i64,
+    pub collective_batches: i64,
+    pub collective_persons: i64,
+    pub cross_level_batches: i64,
+    pub repeat_batches: i64,
+    pub accepted: i64,
+    pub rejected: i64,
+    pub replied: i64,
+    pub closed: i64,
+    pub closed_on_time: i64,
+    pub follow_ups: i64,
+    pub satisfied: i64,
+}
+
+macro_rules! each_field {
+    ($a:ident, $b:ident, $op:tt) => {
+        $a.items $op $b.items; $a.batches $op $b.batches; $a.persons $op $b.persons;
+        $a.collective_batches $op $b.collective_batches; $a.collective_persons $op $b.collective_persons;
+        $a.cross_level_batches $op $b.cross_level_batches; $a.repeat_batches $op $b.repeat_batches;
+        $a.accepted $op $b.accepted; $a.rejected $op $b.rejected; $a.replied $op $b.replied;
+        $a.closed $op $b.closed; $a.closed_on_time $op $b.closed_on_time;
+        $a.follow_ups $op $b.follow_ups; $a.satisfied $op $b.satisfied;
+    };
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts) {
+        each_field!(self, o, +=);
+    }
+    fn sub(&mut self, o: &Counts) {
+        each_field!(self, o, -=);
+    }
+
+    /// What one case counts (domain.md): one item and one batch per registration; a visit counts
+    /// its headcount as persons, every other channel one person.
+    pub fn of(case: &Case) -> Counts {
+        let persons = if case.channel.is_visit() {
+            i64::from(case.headcount)
+        } else {
+            1
+        };
+        let closed = matches!(
+            case.status,
+            Status::Closed | Status::UnderReview | Status::UnderRereview | Status::Terminated
+        );
+        let answered = case
+            .last_satisfaction
+            .filter(|s| *s != Satisfaction::Unreachable);
+        Counts {
+            items: 1,
+            batches: 1,
+            persons,
+            collective_batches: i64::from(case.flags.collective),
+            collective_persons: if case.flags.collective { persons } else { 0 },
+            cross_level_batches: i64::from(case.flags.cross_level),
+            repeat_batches: i64::from(case.flags.repeat),
+            accepted: i64::from(case.accepted_at.is_some()),
+            rejected: i64::from(case.status == Status::Rejected),
+            replied: i64::from(case.replied_at.is_some()),
+            closed: i64::from(closed),
+            closed_on_time: i64::from(closed && case.reply_on_time == Some(true)),
+            follow_ups: i64::from(answered.is_some()),
+            satisfied: i64::from(matches!(
+                answered,
+                Some(Satisfaction::Satisfied | Satisfaction::BasicallySatisfied)
+            )),
+        }
+    }
+}
+
+/// Index entry of an open case with a deadline.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Open {
+    bucket: String,
+    due_at: Timestamp,
+}
+
+impl Stats {
+    fn bucket(&self, case: &Case) -> String {
+        format!(
+            "b/{}/{}/{}/{}/{}",
+            self.policy.local_date(case.received_at),
+            case.township,
+            case.channel,
+            case.level_reached,
+            case.category
+        )
+    }
+}
+
+impl Projection for Stats {
+    fn name(&self) -> &'static str {
+        "stats"
+    }
+
+    fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
+        let (before, after) = fold_case(tx, event)?;
+        let bucket = self.bucket(&after);
+        let mut counts: Counts = tx.get(&bucket)?.unwrap_or_default();
+        if let Some(b) = &before {
+            counts.sub(&Counts::of(b));
+        }
+        counts.add(&Counts::of(&after));
+        tx.put(bucket.clone(), &counts);
+        let open_key = format!("o/{}", after.id);
+        match after.due_at().filter(|_| after.status.is_open()) {
+            Some(due_at) => tx.put(open_key, &Open { bucket, due_at }),
+            None => tx.remove(open_key),
+        }
+        Ok(())
+    }
+}
+
+/// A rate with its numerator and denominator; `value` is null when the denominator is 0.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Rate {
+    pub num: i64,
+    pub den: i64,
+    pub value: Option<f64>,
+}
+
+impl Rate {
+    fn new(num: i64, den: i64) -> Rate {
+        Rate {
+            num,
+            den,
+            value: (den != 0).then(|| num as f64 / den as f64),
+        }
+    }
+}
+
+/// `<Measures>` of the contract.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measures {
+    #[serde(flatten)]
+    pub counts: Counts,
+    pub open_overdue: i64,
+    pub closure_rate: Rate,
+    pub on_time_rate: Rate,
+    pub satisfaction_rate: Rate,
+    pub collective_share: Rate,
+}
+
+impl Measures {
+    fn new(counts: Counts, open_overdue: i64) -> Measures {
+        let c = counts;
+        Measures {
+            counts,
+            open_overdue,
+            closure_rate: Rate::new(c.closed, c.items),
+            on_time_rate: Rate::new(c.closed_on_time, c.closed),
+            satisfaction_rate: Rate::new(c.satisfied, c.follow_ups),
+            collective_share: Rate::new(c.collective_batches, c.batches),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupBy {
+    Channel,
+    Township,
+    Level,
+    Category,
+    Month,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Row {
+    pub key: String,
+    #[serde(flatten)]
+    pub measures: Measures,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub total: Measures,
+    pub rows: Vec<Row>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Change {
+    pub items: Option<f64>,
+    pub batches: Option<f64>,
+    pub persons: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    #[serde(flatten)]
+    pub current: Period,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<Period>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<Change>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Query {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub township: Option<String>,
+    pub group_by: Option<GroupBy>,
+    #[serde(default)]
+    pub yoy: bool,
+}
+
+/// Parts of a bucket key: date, township, channel, level, category.
+fn parts(key: &str) -> Option<[&str; 5]> {
+    let mut it = key.strip_prefix("b/")?.split('/');
+    Some([it.next()?, it.next()?, it.next()?, it.next()?, it.next()?])
+}
+
+fn group_key(p: &[&str; 5], by: GroupBy) -> String {
+    match by {
+        GroupBy::Channel => p[2].to_owned(),
+        GroupBy::Township => p[1].to_owned(),
+        GroupBy::Level => p[3].to_owned(),
+        GroupBy::Category => p[4].to_owned(),
+        GroupBy::Month => p[0].get(..7).unwrap_or(p[0]).to_owned(),
+    }
+}
+
+fn period(
+    store: &Store,
+    q: &Query,
+    from: NaiveDate,
+    to: NaiveDate,
+    now: Timestamp,
+) -> Result<Period, StoreError> {
+    let mut total = Counts::default();
+    let mut overdue_total = 0;
+    let mut rows: BTreeMap<String, (Counts, i64)> = BTreeMap::new();
+    let in_scope = |p: &[&str; 5]| q.township.as_deref().is_none_or(|t| t == p[1]);
+    for (key, counts) in
+        store.range::<Counts>(&format!("b/{from}"), &format!("b/{to}/\u{10FFFF}"))?
+    {
+        let Some(p) = parts(&key) else { continue };
+        if !in_scope(&p) {
+            continue;
+        }
+        total.add(&counts);
+        if let Some(by) = q.group_by {
+            rows.entry(group_key(&p, by)).or_default().0.add(&counts);
+        }
+    }
+    let (lo, hi) = (from.to_string(), to.to_string());
+    for (_, open) in store.scan::<Open>("o/")? {
+        let Some(p) = parts(&open.bucket) else {
+            continue;
+        };
+        if p[0] < lo.as_str() || p[0] > hi.as_str() || !in_scope(&p) || now <= open.due_at {
+            continue;
+        }
+        overdue_total += 1;
+        if let Some(by) = q.group_by {
+            rows.entry(group_key(&p, by)).or_default().1 += 1;
+        }
+    }
+    Ok(Period {
+        from,
+        to,
+        total: Measures::new(total, overdue_total),
+        rows: rows
+            .into_iter()
+            .map(|(key, (c, o))| Row {
+                key,
+                measures: Measures::new(c, o),
+            })
+            .collect(),
+    })
+}
+
+fn year_earlier(d: NaiveDate) -> NaiveDate {
+    d.with_year(d.year() - 1)
+        .or_else(|| NaiveDate::from_ymd_opt(d.year() - 1, d.month(), 28))
+        .unwrap_or(d)
+}
+
+fn relative(cur: i64, prev: i64) -> Option<f64> {
+    (prev != 0).then(|| (cur - prev) as f64 / prev as f64)
+}
+
+pub fn query(store: &Store, q: &Query, now: Timestamp) -> Result<Report, StoreError> {
+    let current = period(store, q, q.from, q.to, now)?;
+    if !q.yoy {
+        return Ok(Report {
+            current,
+            previous: None,
+            change: None,
+        });
+    }
+    let previous = period(store, q, year_earlier(q.from), year_earlier(q.to), now)?;
+    let (c, p) = (&current.total.counts, &previous.total.counts);
+    let change = Change {
+        items: relative(c.items, p.items),
+        batches: relative(c.batches, p.batches),
+        persons: relative(c.persons, p.persons),
+    };
+    Ok(Report {
+        current,
+        previous: Some(previous),
+        change: Some(change),
+    })
+}
