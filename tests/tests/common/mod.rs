@@ -181,6 +181,18 @@ impl App {
         self.task = task;
     }
 
+    /// The command path itself (as another process would run it), for loading data fast.
+    pub async fn cases(&self) -> Arc<eventlog::CaseService> {
+        let cfg =
+            xinfang::config::Config::parse(Path::new("test.toml"), CONFIG).expect("test config");
+        let client = xinfang::serve::connect(&self.nats.url(), "test-loader")
+            .await
+            .expect("connect");
+        xinfang::serve::case_service(&cfg, client)
+            .await
+            .expect("case service")
+    }
+
     /// Another API instance on the same NATS server (another process's cache and locks).
     pub async fn second_api(&self) -> (String, tokio::task::JoinHandle<()>) {
         start_api(&self.nats).await
