@@ -105,3 +105,64 @@ async fn metrics_count_commands_and_carry_no_personal_data() {
         .expect("json");
     assert_eq!(health["status"], "ok");
 }
+
+#[tokio::test]
+async fn openapi_documents_the_reads_and_metrics_show_each_projector() {
+    let app = spawn_app().await;
+    let doc: serde_json::Value = app
+        .http
+        .get(format!("{}/v1/openapi.json", app.base))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    for path in [
+        "/v1/cases/{case_id}",
+        "/v1/cases/{case_id}/history",
+        "/v1/queues/{unit}",
+        "/v1/stats",
+        "/v1/audit/actors/{principal_id}",
+    ] {
+        assert!(doc["paths"][path]["get"].is_object(), "{path} missing");
+    }
+    for schema in [
+        "Queue",
+        "Report",
+        "Measures",
+        "Rate",
+        "AuditEvent",
+        "ActorTrail",
+    ] {
+        assert!(
+            doc["components"]["schemas"][schema].is_object(),
+            "schema {schema} missing"
+        );
+    }
+    let id = app.register().await;
+    assert_eq!(
+        app.history_len(&id).await,
+        1,
+        "the audit projector has the case"
+    );
+    let text = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("text");
+    for name in projections::NAMES {
+        assert!(
+            text.contains(&format!("xf_projector_applied_seq{{projector=\"{name}\"}}")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("xf_projector_lag{{projector=\"{name}\"}}")),
+            "{text}"
+        );
+    }
+}

@@ -40,7 +40,11 @@ use crate::views::*;
         Applied,
         History,
         HistoryEvent,
-        Problem
+        Problem,
+        projections::queues::Queue,
+        projections::stats::Report,
+        projections::audit::AuditEvent,
+        ActorTrail
     ))
 )]
 struct Components;
@@ -215,6 +219,103 @@ pub fn document() -> OpenApi {
                     .parameter(min_seq)
                     .responses(responses(
                         ("200", "Every event of the case in log order", "History"),
+                        read_errors,
+                    )),
+            ),
+        );
+    let date = |name: &str, what: &str| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Query)
+            .required(Required::True)
+            .description(Some(what))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String).format(
+                Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                    utoipa::openapi::KnownFormat::Date,
+                )),
+            )))
+            .build()
+    };
+    let path_param = |name: &str| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Path)
+            .required(Required::True)
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .build()
+    };
+    let min_seq = query(
+        "min_seq",
+        "Answer once the read model has applied at least this sequence",
+        Type::Integer,
+    );
+    paths = paths
+        .path(
+            "/v1/queues/{unit}",
+            PathItem::new(
+                HttpMethod::Get,
+                OperationBuilder::new()
+                    .operation_id(Some("get_queue"))
+                    .summary(Some("Work queue of a unit: open cases with deadlines"))
+                    .parameter(path_param("unit"))
+                    .parameter(query(
+                        "status",
+                        "open (default), due_soon or overdue",
+                        Type::String,
+                    ))
+                    .parameter(min_seq.clone())
+                    .responses(responses(
+                        ("200", "The queue, with applied_seq", "Queue"),
+                        read_errors,
+                    )),
+            ),
+        )
+        .path(
+            "/v1/stats",
+            PathItem::new(
+                HttpMethod::Get,
+                OperationBuilder::new()
+                    .operation_id(Some("get_stats"))
+                    .summary(Some("Statistics of the cases received in a period"))
+                    .parameter(date("from", "First day (policy time zone), inclusive"))
+                    .parameter(date("to", "Last day, inclusive"))
+                    .parameter(query("township", "Only this township", Type::String))
+                    .parameter(query(
+                        "group_by",
+                        "channel, township, level, category or month",
+                        Type::String,
+                    ))
+                    .parameter(query(
+                        "compare",
+                        "yoy: add the same period a year earlier and the change",
+                        Type::String,
+                    ))
+                    .parameter(min_seq.clone())
+                    .responses(responses(
+                        (
+                            "200",
+                            "Measures, rows and comparison, with applied_seq",
+                            "Report",
+                        ),
+                        read_errors,
+                    )),
+            ),
+        )
+        .path(
+            "/v1/audit/actors/{principal_id}",
+            PathItem::new(
+                HttpMethod::Get,
+                OperationBuilder::new()
+                    .operation_id(Some("get_actor_trail"))
+                    .summary(Some(
+                        "Everything a principal did, by the day it was recorded",
+                    ))
+                    .parameter(path_param("principal_id"))
+                    .parameter(date("from", "First day, inclusive"))
+                    .parameter(date("to", "Last day, inclusive"))
+                    .parameter(min_seq)
+                    .responses(responses(
+                        ("200", "The principal's events across cases", "ActorTrail"),
                         read_errors,
                     )),
             ),

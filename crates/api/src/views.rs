@@ -121,3 +121,11 @@ pub struct History {
     pub events: Vec<HistoryEvent>,
     pub applied_seq: u64,
 }
+
+/// `GET /v1/audit/actors/{principal_id}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ActorTrail {
+    pub actor: String,
+    pub events: Vec<projections::audit::AuditEvent>,
+    pub applied_seq: u64,
+}

@@ -17,16 +17,19 @@ pub struct Audit {
 }
 
 /// One event as the audit trail shows it (api-contract.md, history).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEvent {
     pub case_id: CaseId,
     pub seq: u64,
     pub version: u64,
     #[serde(rename = "type")]
     pub type_: String,
+    #[schema(value_type = String, format = DateTime)]
     pub occurred_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     pub recorded_at: Timestamp,
     pub actor: Actor,
+    #[schema(value_type = Object)]
     pub data: serde_json::Value,
 }
 

@@ -44,7 +44,7 @@ impl Projection for Queues {
 }
 
 /// Which items a queue query lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Filter {
     Open,
@@ -52,11 +52,12 @@ pub enum Filter {
     Overdue,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Item {
     pub case_id: CaseId,
     pub case_no: String,
     pub status: Status,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub due_at: Option<Timestamp>,
     /// Whole days until `due_at` (negative when overdue); null without a deadline.
     pub days_left: Option<i64>,
@@ -64,14 +65,15 @@ pub struct Item {
     pub due_soon: bool,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Counts {
     pub open: u64,
     pub due_soon: u64,
     pub overdue: u64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `GET /v1/queues/{unit}`.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Queue {
     pub unit: String,
     pub counts: Counts,

@@ -21,7 +21,7 @@ pub struct Stats {
 }
 
 /// Counters that a case contributes to its bucket.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Counts {
     pub items: i64,
     pub batches: i64,
@@ -139,7 +139,7 @@ impl Projection for Stats {
 }
 
 /// A rate with its numerator and denominator; `value` is null when the denominator is 0.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Rate {
     pub num: i64,
     pub den: i64,
@@ -157,7 +157,7 @@ impl Rate {
 }
 
 /// `<Measures>` of the contract.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Measures {
     #[serde(flatten)]
     pub counts: Counts,
@@ -182,7 +182,7 @@ impl Measures {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupBy {
     Channel,
@@ -192,29 +192,32 @@ pub enum GroupBy {
     Month,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Row {
     pub key: String,
     #[serde(flatten)]
     pub measures: Measures,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Period {
+    #[schema(value_type = String, format = Date)]
     pub from: NaiveDate,
+    #[schema(value_type = String, format = Date)]
     pub to: NaiveDate,
     pub total: Measures,
     pub rows: Vec<Row>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Change {
     pub items: Option<f64>,
     pub batches: Option<f64>,
     pub persons: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `GET /v1/stats`.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Report {
     #[serde(flatten)]
     pub current: Period,

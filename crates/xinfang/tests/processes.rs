@@ -333,3 +333,74 @@ async fn up_killed_hard_leaves_nothing_behind_and_starts_again() {
     sigterm(&up);
     assert!(wait_exit(&mut up, Duration::from_secs(30)).success());
 }
+
+#[tokio::test]
+async fn case_history_prints_the_log_as_json_lines() {
+    let nats = NatsServer::start();
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg_path = dir.path().join("xinfang.toml");
+    std::fs::write(&cfg_path, config(free_port(), &dir.path().join("data"))).expect("write config");
+    let cfg = xinfang::config::Config::load(&cfg_path).expect("config");
+    let cases = xinfang::serve::case_service(&cfg, nats.connect().await)
+        .await
+        .expect("cases");
+    let county = domain::Principal {
+        id: domain::PrincipalId("county-1".into()),
+        role: domain::Role::County,
+        unit: None,
+    };
+    let body = serde_json::to_vec(&register_body(7)).expect("json");
+    let req = |case_id, command| eventlog::Request {
+        principal: &county,
+        case_id,
+        command,
+        if_match: None,
+        idempotency: None,
+        correlation_id: uuid::Uuid::now_v7(),
+        causation_id: None,
+    };
+    let command = domain::Action::Register
+        .parse_body(&body)
+        .expect("register body");
+    let id = cases
+        .execute(req(None, command))
+        .await
+        .expect("register")
+        .committed
+        .case_id;
+    let accept = domain::Action::Accept
+        .parse_body(b"{}")
+        .expect("accept body");
+    cases.execute(req(Some(id), accept)).await.expect("accept");
+    let out = Command::new(BIN)
+        .args(["case", "history", &id.to_string(), "--config"])
+        .arg(&cfg_path)
+        .env("XF_NATS_URL", nats.url())
+        .output()
+        .expect("case history");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    let types: Vec<&str> = lines.iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(types, ["CaseRegistered", "CaseAccepted"]);
+    assert_eq!(lines[1]["version"], 2);
+    assert_eq!(lines[0]["actor"]["id"], "county-1");
+    let missing = Command::new(BIN)
+        .args([
+            "case",
+            "history",
+            &uuid::Uuid::now_v7().to_string(),
+            "--config",
+        ])
+        .arg(&cfg_path)
+        .env("XF_NATS_URL", nats.url())
+        .output()
+        .expect("case history");
+    assert!(!missing.status.success(), "an unknown case is an error");
+}
