@@ -8,6 +8,7 @@
 pub mod cases;
 pub mod envelope;
 pub mod idempotency;
+pub mod inbox;
 pub mod log;
 
 pub use cases::{CaseService, CommandError, Loaded, Outcome, Request};

@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod ingest;
 pub mod natsbin;
 pub mod projector;
 pub mod serve;

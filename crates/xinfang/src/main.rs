@@ -35,6 +35,11 @@ enum Cmd {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Consume the township inbox (xf.inbox.<township>.<action>) and publish outcomes.
+    Ingestor {
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Rebuild a read model from the start of the log into a fresh database and switch over.
     Rebuild {
         name: String,
@@ -102,6 +107,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Projector { name, config } => {
             xinfang::projector::run_projector(Config::load(&config)?, &name).await
         }
+        Cmd::Ingestor { config } => xinfang::ingest::run_ingestor(Config::load(&config)?).await,
         Cmd::Rebuild { name, config } => {
             xinfang::projector::run_rebuild(Config::load(&config)?, &name).await
         }

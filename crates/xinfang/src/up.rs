@@ -130,6 +130,15 @@ pub async fn run_up(cfg: Config, config_path: &Path, demo: bool) -> anyhow::Resu
         child: None,
         restarts: 0,
     }];
+    services.push(Supervised {
+        name: "ingestor".into(),
+        program: exe.clone(),
+        args: vec!["ingestor".into(), "--config".into(), config_arg.clone()],
+        envs: env.clone(),
+        log: logs.join("ingestor.log"),
+        child: None,
+        restarts: 0,
+    });
     for name in projections::NAMES {
         services.push(Supervised {
             name: format!("projector-{name}"),

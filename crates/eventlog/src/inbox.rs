@@ -1,0 +1,173 @@
+//! The township integration streams (api-contract.md, "NATS interface for township systems"):
+//! the inbox `xf.inbox.<township>.<action>` that township systems publish their steps to, and the
+//! outcomes `xf.outcome.<township>.<msg-id>` the county answers each message with. Both are
+//! streams, so messages wait while the county is down and an offline township can catch up.
+//! Nothing is dropped: an unreadable message gets a rejection outcome and stays in the inbox.
+
+use std::time::Duration;
+
+use async_nats::header::HeaderMap;
+use async_nats::jetstream::{self, consumer::pull, stream};
+use serde::{Deserialize, Serialize};
+
+use domain::{Action, CaseId, UnitCode};
+
+use crate::log::LogError;
+
+pub const INBOX_STREAM: &str = "XF_INBOX";
+pub const OUTCOME_STREAM: &str = "XF_OUTCOMES";
+pub const INGESTOR: &str = "xf-ingestor";
+/// Inbox messages and outcomes are kept this long for inspection and catching up.
+pub const KEEP: Duration = Duration::from_secs(90 * 24 * 3600);
+/// Deliveries of one inbox message before it is rejected for good (for example an action whose
+/// registration has not been applied yet, or a log that stays unavailable).
+pub const MAX_DELIVER: i64 = 8;
+
+pub fn inbox_subject(township: &UnitCode, action: Action) -> String {
+    format!("xf.inbox.{township}.{}", action.as_str())
+}
+
+pub fn outcome_subject(township: &str, msg_id: &str) -> String {
+    format!("xf.outcome.{township}.{msg_id}")
+}
+
+/// A township's record id must be usable as one subject token.
+pub fn valid_msg_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// What an inbox subject names: `xf.inbox.<township>.<action>`.
+pub fn parse_subject(subject: &str) -> Option<(&str, &str)> {
+    let mut t = subject.split('.');
+    match (t.next(), t.next(), t.next(), t.next(), t.next()) {
+        (Some("xf"), Some("inbox"), Some(township), Some(action), None) => Some((township, action)),
+        _ => None,
+    }
+}
+
+/// The county's answer to one inbox message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Outcome {
+    pub msg_id: String,
+    /// `applied` or `rejected`.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_id: Option<CaseId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// The same problem object (RFC 9457 fields and `code`) the HTTP API answers with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub error: Option<serde_json::Value>,
+    /// Inbox stream sequence of the message this answers.
+    pub inbox_seq: u64,
+}
+
+#[derive(Clone)]
+pub struct Inbox {
+    js: jetstream::Context,
+}
+
+impl Inbox {
+    /// Create or update both streams and the ingestor's durable consumer.
+    pub async fn open(
+        js: jetstream::Context,
+        replicas: usize,
+    ) -> Result<(Self, pull::Stream), LogError> {
+        let unavailable =
+            |what: &str, e: &dyn std::fmt::Display| LogError::Unavailable(format!("{what}: {e}"));
+        js.create_or_update_stream(stream::Config {
+            name: INBOX_STREAM.into(),
+            subjects: vec!["xf.inbox.>".into()],
+            storage: stream::StorageType::File,
+            num_replicas: replicas,
+            max_age: KEEP,
+            duplicate_window: Duration::from_secs(120),
+            max_message_size: 1024 * 1024,
+            description: Some("Township inbox: steps reported by township systems".into()),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| unavailable("creating the inbox stream", &e))?;
+        js.create_or_update_stream(stream::Config {
+            name: OUTCOME_STREAM.into(),
+            subjects: vec!["xf.outcome.>".into()],
+            storage: stream::StorageType::File,
+            num_replicas: replicas,
+            max_age: KEEP,
+            duplicate_window: Duration::from_secs(120),
+            allow_direct: true,
+            description: Some("Outcomes of township inbox messages".into()),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| unavailable("creating the outcome stream", &e))?;
+        let stream = js
+            .get_stream(INBOX_STREAM)
+            .await
+            .map_err(|e| unavailable("opening the inbox", &e))?;
+        let consumer: jetstream::consumer::PullConsumer = stream
+            .get_or_create_consumer(
+                INGESTOR,
+                pull::Config {
+                    durable_name: Some(INGESTOR.into()),
+                    ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                    ack_wait: Duration::from_secs(30),
+                    max_deliver: MAX_DELIVER,
+                    max_ack_pending: 1024,
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| unavailable("creating the ingestor consumer", &e))?;
+        let messages = consumer
+            .messages()
+            .await
+            .map_err(|e| unavailable("reading the inbox", &e))?;
+        Ok((Inbox { js }, messages))
+    }
+
+    /// Publish an outcome (deduplicated by the stream if the same message is answered twice).
+    pub async fn publish_outcome(&self, township: &str, outcome: &Outcome) -> Result<(), LogError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "Nats-Msg-Id",
+            format!("outcome-{township}-{}", outcome.inbox_seq).as_str(),
+        );
+        let body = serde_json::to_vec(outcome).unwrap_or_default();
+        let subject = outcome_subject(township, &outcome.msg_id);
+        let ack = self
+            .js
+            .publish_with_headers(subject, headers, body.into())
+            .await
+            .map_err(|e| LogError::Unavailable(e.to_string()))?;
+        ack.await
+            .map_err(|e| LogError::Unavailable(e.to_string()))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_and_ids() {
+        assert_eq!(
+            parse_subject("xf.inbox.gaoqiao.register"),
+            Some(("gaoqiao", "register"))
+        );
+        assert_eq!(parse_subject("xf.inbox.gaoqiao"), None);
+        assert_eq!(parse_subject("xf.inbox.a.b.c"), None);
+        assert!(valid_msg_id("GQ-2026_0001"));
+        for bad in ["", "a.b", "a b", "a*", "a>", &"x".repeat(129)] {
+            assert!(!valid_msg_id(bad), "{bad:?}");
+        }
+    }
+}

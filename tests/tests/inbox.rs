@@ -1,0 +1,174 @@
+//! Township integration over NATS: inbox messages become commands, every message gets an outcome,
+//! Nats-Msg-Id is the durable idempotency key, nothing is dropped.
+
+mod common;
+
+use std::time::Duration;
+
+use async_nats::HeaderMap;
+use common::*;
+use serde_json::{json, Value};
+
+struct Township {
+    js: async_nats::jetstream::Context,
+    outcomes: async_nats::jetstream::stream::Stream,
+}
+
+impl Township {
+    async fn publish(&self, subject: &str, msg_id: Option<&str>, body: &[u8]) {
+        let mut h = HeaderMap::new();
+        if let Some(id) = msg_id {
+            h.insert("Nats-Msg-Id", id);
+        }
+        self.js
+            .publish_with_headers(subject.to_owned(), h, body.to_vec().into())
+            .await
+            .expect("publish")
+            .await
+            .expect("stored in the inbox");
+    }
+
+    /// The outcome for one message id, waiting for it.
+    async fn outcome(&self, township: &str, msg_id: &str) -> Value {
+        let subject = format!("xf.outcome.{township}.{msg_id}");
+        testkit::eventually(Duration::from_secs(20), "an outcome", || {
+            let (s, subject) = (self.outcomes.clone(), subject.clone());
+            async move {
+                let m = s.direct_get_last_for_subject(subject).await.ok()?;
+                serde_json::from_slice(&m.payload).ok()
+            }
+        })
+        .await
+    }
+}
+
+async fn start(app: &App) -> Township {
+    let cfg =
+        xinfang::config::Config::parse(std::path::Path::new("test.toml"), CONFIG).expect("config");
+    let client = app.nats.connect().await;
+    let c2 = client.clone();
+    tokio::spawn(async move { xinfang::ingest::run_with(&cfg, c2, std::future::pending()).await });
+    let js = async_nats::jetstream::new(client);
+    let outcomes = testkit::eventually(Duration::from_secs(10), "the outcome stream", || {
+        let js = js.clone();
+        async move { js.get_stream("XF_OUTCOMES").await.ok() }
+    })
+    .await;
+    Township { js, outcomes }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbox_messages_are_applied_once_and_answered() {
+    let app = spawn_app().await;
+    let t = start(&app).await;
+    let mut reg = register_body();
+    reg.as_object_mut().expect("obj").remove("township");
+    t.publish(
+        "xf.inbox.gaoqiao.register",
+        Some("GQ-0001"),
+        reg.to_string().as_bytes(),
+    )
+    .await;
+    let out = t.outcome("gaoqiao", "GQ-0001").await;
+    assert_eq!(out["status"], "applied", "{out}");
+    assert_eq!(out["version"], 1);
+    let id = out["case_id"].as_str().expect("case id").to_owned();
+
+    let accept = json!({"case_id": id, "occurred_at": "2026-03-03T09:00:00+08:00"});
+    t.publish(
+        "xf.inbox.gaoqiao.accept",
+        Some("GQ-0002"),
+        accept.to_string().as_bytes(),
+    )
+    .await;
+    let out = t.outcome("gaoqiao", "GQ-0002").await;
+    assert_eq!(
+        (out["status"].as_str(), out["version"].as_u64()),
+        (Some("applied"), Some(2)),
+        "{out}"
+    );
+
+    // The same record sent again (a township resync): answered with the original result, not applied twice.
+    t.publish(
+        "xf.inbox.gaoqiao.accept",
+        Some("GQ-0002"),
+        accept.to_string().as_bytes(),
+    )
+    .await;
+    t.publish(
+        "xf.inbox.gaoqiao.register",
+        Some("GQ-0001"),
+        reg.to_string().as_bytes(),
+    )
+    .await;
+    assert_eq!(app.history_len(&id).await, 2);
+    let (_, case) = app.get("county-token", &format!("/v1/cases/{id}")).await;
+    assert_eq!(case["version"], 2);
+    assert_eq!(case["township"], "gaoqiao");
+
+    // An illegal transition is rejected with the same problem object as HTTP.
+    t.publish(
+        "xf.inbox.gaoqiao.close",
+        Some("GQ-0003"),
+        json!({"case_id": id}).to_string().as_bytes(),
+    )
+    .await;
+    let out = t.outcome("gaoqiao", "GQ-0003").await;
+    assert_eq!(out["status"], "rejected");
+    assert_eq!(out["error"]["code"], "invalid_transition", "{out}");
+    assert_eq!(out["error"]["status"], 422);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_messages_get_a_rejection_and_stay_inspectable() {
+    let app = spawn_app().await;
+    let t = start(&app).await;
+    let gaoqiao_case = app.register().await;
+    // Unreadable JSON, a missing case id, an unknown action, a wrong field type.
+    t.publish("xf.inbox.dongcheng.register", Some("DC-1"), b"{not json")
+        .await;
+    t.publish("xf.inbox.dongcheng.accept", Some("DC-2"), b"{}")
+        .await;
+    t.publish("xf.inbox.dongcheng.fly", Some("DC-3"), b"{}")
+        .await;
+    t.publish(
+        "xf.inbox.dongcheng.register",
+        Some("DC-4"),
+        br#"{"channel": 5}"#,
+    )
+    .await;
+    for id in ["DC-1", "DC-2", "DC-3", "DC-4"] {
+        let out = t.outcome("dongcheng", id).await;
+        assert_eq!(
+            (out["status"].as_str(), out["error"]["code"].as_str()),
+            (Some("rejected"), Some("validation")),
+            "{id}: {out}"
+        );
+    }
+    // Another township's case does not exist for dongcheng; registering for another township is refused.
+    t.publish(
+        "xf.inbox.dongcheng.accept",
+        Some("DC-5"),
+        json!({"case_id": gaoqiao_case}).to_string().as_bytes(),
+    )
+    .await;
+    let out = t.outcome("dongcheng", "DC-5").await;
+    assert_eq!(out["error"]["code"], "not_found", "{out}");
+    t.publish(
+        "xf.inbox.dongcheng.register",
+        Some("DC-6"),
+        register_body().to_string().as_bytes(),
+    )
+    .await;
+    let out = t.outcome("dongcheng", "DC-6").await;
+    assert_eq!(out["error"]["code"], "forbidden", "{out}");
+    // No msg id: still answered, under the inbox sequence.
+    t.publish("xf.inbox.dongcheng.accept", None, b"{}").await;
+    let mut stream = t.js.get_stream("XF_INBOX").await.expect("inbox");
+    let last = stream.info().await.expect("info").state.last_sequence;
+    let out = t.outcome("dongcheng", &format!("seq-{last}")).await;
+    assert_eq!(out["status"], "rejected");
+    // Everything is still in the inbox stream for inspection, and nothing reached the case log.
+    assert_eq!(stream.info().await.expect("info").state.messages, 7);
+    assert_eq!(app.history_len(&gaoqiao_case).await, 1);
+}
