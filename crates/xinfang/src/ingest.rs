@@ -218,10 +218,10 @@ impl Ingestor {
                 )
             }
         };
-        let case_id =
-            if action == Action::Register {
-                match body.get("township").and_then(Value::as_str) {
-                    Some(t) if t != township => return (
+        let case_id = if action == Action::Register {
+            match body.get("township").and_then(Value::as_str) {
+                Some(t) if t != township => {
+                    return (
                         township.clone(),
                         rejected(
                             &msg_id,
@@ -231,32 +231,33 @@ impl Ingestor {
                             )))
                             .problem(),
                         ),
-                    ),
-                    _ => {
-                        body.insert("township".into(), Value::String(township.clone()));
-                    }
+                    )
                 }
-                None
-            } else {
-                match body
-                    .remove("case_id")
-                    .as_ref()
-                    .and_then(Value::as_str)
-                    .and_then(CaseId::parse)
-                {
-                    Some(id) => Some(id),
-                    None => {
-                        return (
-                            township,
-                            bad(
-                                &msg_id,
-                                inbox_seq,
-                                format!("{} needs case_id (a UUID)", action.as_str()),
-                            ),
-                        )
-                    }
+                _ => {
+                    body.insert("township".into(), Value::String(township.clone()));
                 }
-            };
+            }
+            None
+        } else {
+            match body
+                .remove("case_id")
+                .as_ref()
+                .and_then(Value::as_str)
+                .and_then(CaseId::parse)
+            {
+                Some(id) => Some(id),
+                None => {
+                    return (
+                        township,
+                        bad(
+                            &msg_id,
+                            inbox_seq,
+                            format!("{} needs case_id (a UUID)", action.as_str()),
+                        ),
+                    )
+                }
+            }
+        };
         let json = Value::Object(body);
         let command = match action.parse_body(json.to_string().as_bytes()) {
             Ok(c) => c,

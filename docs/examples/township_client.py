@@ -1,0 +1,72 @@
+"""A township system's side of the NATS integration (docs/integration.md), with nats-py.
+
+Registers a petition and accepts it through the county inbox, waits for each outcome, and
+re-sends the registration to show it is applied once. The test suite runs this file against a
+real nats-server and a real `xinfang ingestor` (crates/xinfang/tests/township_client.rs).
+
+    python3 township_client.py nats://127.0.0.1:4222 gaoqiao
+"""
+
+import asyncio
+import json
+import sys
+
+import nats
+from nats.js.errors import NotFoundError
+
+
+async def outcome(js, township, msg_id, timeout=30.0):
+    """The county's outcome for one of our records (kept in the XF_OUTCOMES stream)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            msg = await js.get_last_msg("XF_OUTCOMES", f"xf.outcome.{township}.{msg_id}")
+            return json.loads(msg.data)
+        except NotFoundError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"no outcome for {msg_id}")
+            await asyncio.sleep(0.1)
+
+
+async def send(js, township, action, msg_id, body):
+    ack = await js.publish(
+        f"xf.inbox.{township}.{action}",
+        json.dumps(body, ensure_ascii=False).encode(),
+        headers={"Nats-Msg-Id": msg_id},
+    )
+    assert ack.stream == "XF_INBOX"
+    return await outcome(js, township, msg_id)
+
+
+async def main(url, township):
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    registration = {
+        "channel": "visit",
+        "received_at": "2026-03-02T09:30:00+08:00",
+        "headcount": 6,
+        "level_reached": "county",
+        "category": "land",
+        "summary": "Compensation for requisitioned farmland not paid",
+        "petitioners": [{"name": "张三", "phone": "13800000000"}],
+    }
+    registered = await send(js, township, "register", "REC-0001", registration)
+    case_id = registered["case_id"]
+    accepted = await send(js, township, "accept", "REC-0002",
+                          {"case_id": case_id, "occurred_at": "2026-03-03T09:00:00+08:00"})
+    # A resync after an outage sends the same record again: answered, not applied twice.
+    again = await send(js, township, "register", "REC-0001", registration)
+    refused = await send(js, township, "close", "REC-0003", {"case_id": case_id})
+    print(json.dumps({
+        "register": registered["status"],
+        "accept": accepted["status"],
+        "version": accepted["version"],
+        "resend_same_case": again["case_id"] == case_id,
+        "close": refused["status"],
+        "close_code": refused["error"]["code"],
+    }))
+    await nc.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], sys.argv[2]))
