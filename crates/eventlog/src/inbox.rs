@@ -153,6 +153,50 @@ impl Inbox {
     }
 }
 
+pub const FEED_STREAM: &str = "XF_FEED";
+
+pub fn feed_subject(unit: &UnitCode, case: CaseId) -> String {
+    format!("xf.feed.{unit}.{case}")
+}
+
+/// The per-unit feed: every event of a case a unit is or was accountable for, on
+/// `xf.feed.<unit>.<case_id>`. A day of duplicate window lets a feed service that crashed between
+/// publishing and recording its checkpoint republish without duplicates.
+pub async fn open_feed(js: &jetstream::Context, replicas: usize) -> Result<(), LogError> {
+    js.create_or_update_stream(stream::Config {
+        name: FEED_STREAM.into(),
+        subjects: vec!["xf.feed.>".into()],
+        storage: stream::StorageType::File,
+        num_replicas: replicas,
+        max_age: KEEP,
+        duplicate_window: Duration::from_secs(24 * 3600),
+        allow_direct: true,
+        description: Some("Per-unit feed of case events".into()),
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| LogError::Unavailable(format!("creating the feed stream: {e}")))?;
+    Ok(())
+}
+
+/// Publish one feed message, deduplicated by `msg_id`; waits for the stream's acknowledgement.
+pub async fn publish_feed(
+    js: &jetstream::Context,
+    subject: String,
+    msg_id: &str,
+    body: Vec<u8>,
+) -> Result<(), LogError> {
+    let mut headers = HeaderMap::new();
+    headers.insert("Nats-Msg-Id", msg_id);
+    let ack = js
+        .publish_with_headers(subject, headers, body.into())
+        .await
+        .map_err(|e| LogError::Unavailable(e.to_string()))?;
+    ack.await
+        .map_err(|e| LogError::Unavailable(e.to_string()))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod feed;
 pub mod ingest;
 pub mod natsbin;
 pub mod projector;

@@ -35,6 +35,11 @@ enum Cmd {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Deliver each case's events to the units accountable for it (xf.feed.<unit>.<case>).
+    Feed {
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Consume the township inbox (xf.inbox.<township>.<action>) and publish outcomes.
     Ingestor {
         #[arg(long)]
@@ -107,6 +112,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Projector { name, config } => {
             xinfang::projector::run_projector(Config::load(&config)?, &name).await
         }
+        Cmd::Feed { config } => xinfang::feed::run_feed(Config::load(&config)?).await,
         Cmd::Ingestor { config } => xinfang::ingest::run_ingestor(Config::load(&config)?).await,
         Cmd::Rebuild { name, config } => {
             xinfang::projector::run_rebuild(Config::load(&config)?, &name).await

@@ -131,6 +131,15 @@ pub async fn run_up(cfg: Config, config_path: &Path, demo: bool) -> anyhow::Resu
         restarts: 0,
     }];
     services.push(Supervised {
+        name: "feed".into(),
+        program: exe.clone(),
+        args: vec!["feed".into(), "--config".into(), config_arg.clone()],
+        envs: env.clone(),
+        log: logs.join("feed.log"),
+        child: None,
+        restarts: 0,
+    });
+    services.push(Supervised {
         name: "ingestor".into(),
         program: exe.clone(),
         args: vec!["ingestor".into(), "--config".into(), config_arg.clone()],

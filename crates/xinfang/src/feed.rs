@@ -1,0 +1,114 @@
+//! `xinfang feed`: delivers every event of a case to each unit that is or was accountable for it,
+//! on `xf.feed.<unit>.<case_id>` in the `XF_FEED` stream, so a township's system learns of work
+//! sent to it even after an outage.
+//!
+//! The service follows the log from its own checkpoint and keeps the cases' accountable units in
+//! a sled store (`DATA_DIR/feed`). Per batch it publishes first and then commits the checkpoint;
+//! after a crash in between, the republished messages carry the same `Nats-Msg-Id`
+//! (`<seq>-<unit>`) and the stream drops them.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use futures::StreamExt;
+
+use eventlog::{inbox, EventLog, LogConfig};
+use projections::audit::AuditEvent;
+use projections::{fold_case, Store};
+
+use crate::config::Config;
+
+pub async fn run_feed(cfg: Config) -> anyhow::Result<()> {
+    let url = cfg
+        .nats_url
+        .clone()
+        .context("`xinfang feed` needs [nats] url (or XF_NATS_URL)")?;
+    let client = crate::serve::connect(&url, "xinfang-feed").await?;
+    run_with(&cfg, client, crate::serve::shutdown_signal()).await
+}
+
+pub async fn run_with(
+    cfg: &Config,
+    client: async_nats::Client,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let js = async_nats::jetstream::new(client);
+    let log = EventLog::open(
+        js.clone(),
+        &LogConfig {
+            replicas: cfg.replicas,
+            ..LogConfig::default()
+        },
+    )
+    .await?;
+    inbox::open_feed(&js, cfg.replicas).await?;
+    let dir = cfg.data_dir.join("feed");
+    let store = Store::open_current(&dir).with_context(|| format!("opening {}", dir.display()))?;
+    tracing::info!(checkpoint = store.checkpoint()?, "feed starting");
+    tokio::pin!(shutdown);
+    loop {
+        let mut events = match log.follow(store.checkpoint()? + 1).await {
+            Ok(s) => s.ready_chunks(projections::runner::BATCH),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot follow the log; retrying");
+                tokio::select! {
+                    _ = &mut shutdown => return Ok(()),
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                }
+            }
+        };
+        loop {
+            let batch = tokio::select! {
+                _ = &mut shutdown => {
+                    store.flush().await?;
+                    return Ok(());
+                }
+                b = events.next() => b,
+            };
+            let Some(batch) = batch else { break };
+            let checkpoint = store.checkpoint()?;
+            let mut tx = store.tx();
+            let mut last = checkpoint;
+            let mut failed = false;
+            for item in batch {
+                let ev = match item {
+                    Ok(ev) => ev,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "log stream failed; resuming");
+                        failed = true;
+                        break;
+                    }
+                };
+                if ev.seq <= checkpoint {
+                    continue;
+                }
+                let (_, case) = fold_case(&mut tx, &ev)?;
+                let mut event = AuditEvent::from_stored(&ev);
+                // Units see personal data of their cases, except confidential and accusation cases.
+                if case.confidential || case.accusation {
+                    if let Some(d) = event.data.as_object_mut() {
+                        d.remove("petitioners");
+                    }
+                }
+                let body = serde_json::to_vec(&event)?;
+                for unit in &case.units {
+                    let msg_id = format!("{}-{unit}", ev.seq);
+                    inbox::publish_feed(
+                        &js,
+                        inbox::feed_subject(unit, case.id),
+                        &msg_id,
+                        body.clone(),
+                    )
+                    .await?;
+                }
+                last = ev.seq;
+            }
+            if last > checkpoint {
+                store.commit(tx, last)?;
+            }
+            if failed {
+                break;
+            }
+        }
+    }
+}

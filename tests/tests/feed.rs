@@ -1,0 +1,118 @@
+//! The per-unit feed: every event of a case a unit is or was accountable for, durably.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use futures::TryStreamExt;
+use serde_json::json;
+
+async fn counts(
+    js: &async_nats::jetstream::Context,
+    filter: &str,
+) -> std::collections::BTreeMap<String, usize> {
+    let stream = js.get_stream("XF_FEED").await.expect("feed stream");
+    let info = stream.info_with_subjects(filter).await.expect("subjects");
+    info.try_collect().await.expect("subjects")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn units_receive_the_events_of_cases_they_hold_or_held() {
+    let app = spawn_app().await;
+    let mut cfg =
+        xinfang::config::Config::parse(std::path::Path::new("test.toml"), CONFIG).expect("config");
+    let data = tempfile::tempdir().expect("tmp");
+    cfg.data_dir = data.path().to_owned();
+    let client = app.nats.connect().await;
+    let c2 = client.clone();
+    let feed =
+        tokio::spawn(
+            async move { xinfang::feed::run_with(&cfg, c2, std::future::pending()).await },
+        );
+    let js = async_nats::jetstream::new(client);
+
+    let id = app.register().await;
+    assert_eq!(
+        app.post(
+            "county-token",
+            &format!("/v1/cases/{id}/accept"),
+            &json!({})
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        app.post(
+            "county-token",
+            &format!("/v1/cases/{id}/assign"),
+            &json!({"unit": "land_bureau"})
+        )
+        .await
+        .0,
+        200
+    );
+    let (s, b, _) = app
+        .post(
+            "handler-land-token",
+            &format!("/v1/cases/{id}/reply"),
+            &json!({"outcome": "supported", "text": "t"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+
+    let gaoqiao = format!("xf.feed.gaoqiao.{id}");
+    let land = format!("xf.feed.land_bureau.{id}");
+    testkit::eventually(Duration::from_secs(20), "the feed to deliver", || {
+        let (js, gaoqiao, land) = (js.clone(), gaoqiao.clone(), land.clone());
+        async move {
+            let all = counts(&js, "xf.feed.>").await;
+            (all.get(&gaoqiao) == Some(&4) && all.get(&land) == Some(&2)).then_some(())
+        }
+    })
+    .await;
+    let all = counts(&js, "xf.feed.>").await;
+    assert_eq!(
+        all.len(),
+        2,
+        "only the two units that held the case: {all:?}"
+    );
+    let stream = js.get_stream("XF_FEED").await.expect("feed");
+    let first = stream
+        .direct_get_first_for_subject(land.clone())
+        .await
+        .expect("first land message");
+    let event: serde_json::Value = serde_json::from_slice(&first.payload).expect("json");
+    assert_eq!(
+        event["type"], "CaseAssigned",
+        "the unit learns of the work sent to it"
+    );
+    assert_eq!(event["case_id"], json!(id));
+
+    // Restarted, the feed resumes from its checkpoint: nothing is delivered twice.
+    feed.abort();
+    let mut cfg =
+        xinfang::config::Config::parse(std::path::Path::new("test.toml"), CONFIG).expect("config");
+    cfg.data_dir = data.path().to_owned();
+    let c3 = app.nats.connect().await;
+    tokio::spawn(async move { xinfang::feed::run_with(&cfg, c3, std::future::pending()).await });
+    assert_eq!(
+        app.post(
+            "handler-land-token",
+            &format!("/v1/cases/{id}/close"),
+            &json!({})
+        )
+        .await
+        .0,
+        200
+    );
+    testkit::eventually(Duration::from_secs(20), "the close to be delivered", || {
+        let (js, gaoqiao, land) = (js.clone(), gaoqiao.clone(), land.clone());
+        async move {
+            let all = counts(&js, "xf.feed.>").await;
+            (all.get(&gaoqiao) == Some(&5) && all.get(&land) == Some(&3)).then_some(())
+        }
+    })
+    .await;
+}
