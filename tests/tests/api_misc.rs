@@ -6,7 +6,7 @@ use common::*;
 use serde_json::json;
 
 #[tokio::test]
-async fn openapi_lists_every_action_and_schema() {
+async fn openapi_lists_every_path_and_schema() {
     let app = spawn_app().await;
     let doc: serde_json::Value = app
         .http
@@ -18,6 +18,15 @@ async fn openapi_lists_every_action_and_schema() {
         .await
         .expect("json");
     assert!(doc["openapi"].as_str().expect("version").starts_with("3.1"));
+    for path in [
+        "/v1/cases/{case_id}",
+        "/v1/cases/{case_id}/history",
+        "/v1/queues/{unit}",
+        "/v1/stats",
+        "/v1/audit/actors/{principal_id}",
+    ] {
+        assert!(doc["paths"][path]["get"].is_object(), "{path} missing");
+    }
     for action in domain::Action::ALL {
         let path = if action == domain::Action::Register {
             "/v1/cases".to_string()
@@ -33,6 +42,13 @@ async fn openapi_lists_every_action_and_schema() {
         "Petitioner",
         "Flags",
         "Channel",
+        "Queue",
+        "Report",
+        "Measures",
+        "Rate",
+        "AuditEvent",
+        "ActorTrail",
+        "History",
     ] {
         assert!(
             doc["components"]["schemas"][schema].is_object(),
@@ -107,39 +123,8 @@ async fn metrics_count_commands_and_carry_no_personal_data() {
 }
 
 #[tokio::test]
-async fn openapi_documents_the_reads_and_metrics_show_each_projector() {
+async fn metrics_show_each_projector() {
     let app = spawn_app().await;
-    let doc: serde_json::Value = app
-        .http
-        .get(format!("{}/v1/openapi.json", app.base))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
-    for path in [
-        "/v1/cases/{case_id}",
-        "/v1/cases/{case_id}/history",
-        "/v1/queues/{unit}",
-        "/v1/stats",
-        "/v1/audit/actors/{principal_id}",
-    ] {
-        assert!(doc["paths"][path]["get"].is_object(), "{path} missing");
-    }
-    for schema in [
-        "Queue",
-        "Report",
-        "Measures",
-        "Rate",
-        "AuditEvent",
-        "ActorTrail",
-    ] {
-        assert!(
-            doc["components"]["schemas"][schema].is_object(),
-            "schema {schema} missing"
-        );
-    }
     let id = app.register().await;
     assert_eq!(
         app.history_len(&id).await,

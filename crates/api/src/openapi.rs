@@ -39,7 +39,6 @@ use crate::views::*;
         Registered,
         Applied,
         History,
-        HistoryEvent,
         Problem,
         projections::queues::Queue,
         projections::stats::Report,

@@ -231,13 +231,6 @@ pub async fn history(
     if !can_see_personal_data(&p, &loaded.case) {
         strip_personal_data(&mut events);
     }
-    if let Some(list) = events.as_array_mut() {
-        for e in list {
-            if let Some(obj) = e.as_object_mut() {
-                obj.remove("case_id");
-            }
-        }
-    }
     Ok(with_applied(
         json!({"case_id": case_id, "events": events}),
         applied,

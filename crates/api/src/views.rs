@@ -7,7 +7,6 @@ use domain::auth::can_see_personal_data;
 use domain::command::Petitioner;
 use domain::event::Flags;
 use domain::{Case, CaseId, Category, Channel, Level, Principal, Status, Timestamp, UnitCode};
-use eventlog::Actor;
 
 /// `<Case>` of the contract.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -99,26 +98,11 @@ pub struct Applied {
     pub case: CaseView,
 }
 
-/// One event of a case's audit trail.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct HistoryEvent {
-    pub seq: u64,
-    pub version: u64,
-    #[serde(rename = "type")]
-    pub type_: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub occurred_at: Timestamp,
-    #[schema(value_type = String, format = DateTime)]
-    pub recorded_at: Timestamp,
-    pub actor: Actor,
-    #[schema(value_type = Object)]
-    pub data: serde_json::Value,
-}
-
+/// `GET /v1/cases/{case_id}/history`: the audit trail, in log order.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct History {
     pub case_id: CaseId,
-    pub events: Vec<HistoryEvent>,
+    pub events: Vec<projections::audit::AuditEvent>,
     pub applied_seq: u64,
 }
 

@@ -10,7 +10,7 @@ use async_nats::header::HeaderMap;
 use async_nats::jetstream::{self, consumer::pull, stream};
 use serde::{Deserialize, Serialize};
 
-use domain::{Action, CaseId, UnitCode};
+use domain::{CaseId, UnitCode};
 
 use crate::log::LogError;
 
@@ -22,10 +22,6 @@ pub const KEEP: Duration = Duration::from_secs(90 * 24 * 3600);
 /// Deliveries of one inbox message before it is rejected for good (for example an action whose
 /// registration has not been applied yet, or a log that stays unavailable).
 pub const MAX_DELIVER: i64 = 8;
-
-pub fn inbox_subject(township: &UnitCode, action: Action) -> String {
-    format!("xf.inbox.{township}.{}", action.as_str())
-}
 
 pub fn outcome_subject(township: &str, msg_id: &str) -> String {
     format!("xf.outcome.{township}.{msg_id}")
@@ -82,32 +78,24 @@ impl Inbox {
     ) -> Result<(Self, pull::Stream), LogError> {
         let unavailable =
             |what: &str, e: &dyn std::fmt::Display| LogError::Unavailable(format!("{what}: {e}"));
-        js.create_or_update_stream(stream::Config {
-            name: INBOX_STREAM.into(),
-            subjects: vec!["xf.inbox.>".into()],
-            storage: stream::StorageType::File,
-            num_replicas: replicas,
-            max_age: KEEP,
-            duplicate_window: Duration::from_secs(120),
-            max_message_size: 1024 * 1024,
-            description: Some("Township inbox: steps reported by township systems".into()),
-            ..Default::default()
-        })
-        .await
-        .map_err(|e| unavailable("creating the inbox stream", &e))?;
-        js.create_or_update_stream(stream::Config {
-            name: OUTCOME_STREAM.into(),
-            subjects: vec!["xf.outcome.>".into()],
-            storage: stream::StorageType::File,
-            num_replicas: replicas,
-            max_age: KEEP,
-            duplicate_window: Duration::from_secs(120),
-            allow_direct: true,
-            description: Some("Outcomes of township inbox messages".into()),
-            ..Default::default()
-        })
-        .await
-        .map_err(|e| unavailable("creating the outcome stream", &e))?;
+        kept_stream(
+            &js,
+            INBOX_STREAM,
+            "xf.inbox.>",
+            "Township inbox: steps reported by township systems",
+            replicas,
+            Duration::from_secs(120),
+        )
+        .await?;
+        kept_stream(
+            &js,
+            OUTCOME_STREAM,
+            "xf.outcome.>",
+            "Outcomes of township inbox messages",
+            replicas,
+            Duration::from_secs(120),
+        )
+        .await?;
         let stream = js
             .get_stream(INBOX_STREAM)
             .await
@@ -163,19 +151,41 @@ pub fn feed_subject(unit: &UnitCode, case: CaseId) -> String {
 /// `xf.feed.<unit>.<case_id>`. A day of duplicate window lets a feed service that crashed between
 /// publishing and recording its checkpoint republish without duplicates.
 pub async fn open_feed(js: &jetstream::Context, replicas: usize) -> Result<(), LogError> {
+    kept_stream(
+        js,
+        FEED_STREAM,
+        "xf.feed.>",
+        "Per-unit feed of case events",
+        replicas,
+        Duration::from_secs(24 * 3600),
+    )
+    .await
+}
+
+/// A file stream of the township integration, kept `KEEP` for inspection and catching up, with
+/// direct get for reading one subject's messages.
+async fn kept_stream(
+    js: &jetstream::Context,
+    name: &str,
+    subjects: &str,
+    description: &str,
+    replicas: usize,
+    duplicate_window: Duration,
+) -> Result<(), LogError> {
     js.create_or_update_stream(stream::Config {
-        name: FEED_STREAM.into(),
-        subjects: vec!["xf.feed.>".into()],
+        name: name.into(),
+        subjects: vec![subjects.into()],
         storage: stream::StorageType::File,
         num_replicas: replicas,
         max_age: KEEP,
-        duplicate_window: Duration::from_secs(24 * 3600),
+        duplicate_window,
+        max_message_size: 1024 * 1024,
         allow_direct: true,
-        description: Some("Per-unit feed of case events".into()),
+        description: Some(description.into()),
         ..Default::default()
     })
     .await
-    .map_err(|e| LogError::Unavailable(format!("creating the feed stream: {e}")))?;
+    .map_err(|e| LogError::Unavailable(format!("creating stream {name}: {e}")))?;
     Ok(())
 }
 

@@ -165,10 +165,6 @@ impl Tx<'_> {
     pub fn remove(&mut self, key: String) {
         self.overlay.insert(key.into_bytes(), None);
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.overlay.is_empty()
-    }
 }
 
 pub fn current_generation(dir: &Path) -> Result<Option<String>, StoreError> {

@@ -54,6 +54,17 @@ async fn register_as_county(http: &reqwest::Client, base: &str, i: usize) -> Val
     resp.json().await.expect("json")
 }
 
+async fn case_as_county(http: &reqwest::Client, base: &str, id: &str) -> Value {
+    let resp = http
+        .get(format!("{base}/v1/cases/{id}"))
+        .bearer_auth("county-token")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status().as_u16(), 200);
+    resp.json().await.expect("json")
+}
+
 fn sigterm(child: &Child) {
     let _ = Command::new("kill")
         .arg("-TERM")
@@ -152,15 +163,7 @@ async fn up_serves_the_demo_stops_on_sigterm_and_finds_everything_again() {
     );
 
     let (mut up, _) = start_up(&cfg, &["--demo"]);
-    let case: Value = http
-        .get(format!("{base}/v1/cases/{id}"))
-        .bearer_auth("county-token")
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let case = case_as_county(&http, &base, &id).await;
     assert_eq!(case["version"], 1, "{case}");
     let health: Value = http
         .get(format!("{base}/healthz"))
@@ -320,15 +323,7 @@ async fn up_killed_hard_leaves_nothing_behind_and_starts_again() {
     // The leftover managed server was stopped, not left beside the new one.
     assert!(std::net::TcpStream::connect(&nats_addr).is_err() || lines[0].ends_with(&nats_addr));
     let id = reg["case_id"].as_str().expect("id");
-    let case: Value = http
-        .get(format!("{base}/v1/cases/{id}"))
-        .bearer_auth("county-token")
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let case = case_as_county(&http, &base, id).await;
     assert_eq!(case["version"], 1, "{case}");
     sigterm(&up);
     assert!(wait_exit(&mut up, Duration::from_secs(30)).success());
