@@ -1,10 +1,11 @@
 """A township system's side of the NATS integration (docs/integration.md), with nats-py.
 
 Registers a petition and accepts it through the county inbox, waits for each outcome, and
-re-sends the registration to show it is applied once. The test suite runs this file against a
-real nats-server and a real `xinfang ingestor` (crates/xinfang/tests/township_client.rs).
+re-sends the registration to show it is applied once. Then catches up on its outcomes and its
+feed through the durable consumers the county keeps for it. The test suite runs this file
+against `xinfang up` with township users (crates/xinfang/tests/permissions.rs).
 
-    python3 township_client.py nats://127.0.0.1:4222 gaoqiao
+    python3 township_client.py nats://127.0.0.1:4222 gaoqiao USER PASSWORD
 """
 
 import asyncio
@@ -12,6 +13,7 @@ import json
 import sys
 
 import nats
+from nats.errors import TimeoutError as NatsTimeout
 from nats.js.errors import NotFoundError
 
 
@@ -20,7 +22,9 @@ async def outcome(js, township, msg_id, timeout=30.0):
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         try:
-            msg = await js.get_last_msg("XF_OUTCOMES", f"xf.outcome.{township}.{msg_id}")
+            msg = await js.get_last_msg(
+                "XF_OUTCOMES", f"xf.outcome.{township}.{msg_id}", direct=True
+            )
             return json.loads(msg.data)
         except NotFoundError:
             if asyncio.get_running_loop().time() > deadline:
@@ -38,8 +42,26 @@ async def send(js, township, action, msg_id, body):
     return await outcome(js, township, msg_id)
 
 
-async def main(url, township):
-    nc = await nats.connect(url)
+async def drain(js, stream, consumer):
+    """Everything waiting on one of our durable consumers, acknowledged as we go."""
+    sub = await js.pull_subscribe_bind(consumer, stream)
+    messages = []
+    while True:
+        try:
+            batch = await sub.fetch(100, timeout=1)
+        except NatsTimeout:
+            return messages
+        for msg in batch:
+            messages.append(json.loads(msg.data))
+            await msg.ack()
+
+
+async def main(url, township, user, password):
+    # Replies (JetStream acks, fetched messages) must arrive under our own inbox prefix: the
+    # server lets our user subscribe to nothing else.
+    nc = await nats.connect(
+        url, user=user, password=password, inbox_prefix=f"_INBOX.{township}"
+    )
     js = nc.jetstream()
     registration = {
         "channel": "visit",
@@ -57,6 +79,9 @@ async def main(url, township):
     # A resync after an outage sends the same record again: answered, not applied twice.
     again = await send(js, township, "register", "REC-0001", registration)
     refused = await send(js, township, "close", "REC-0003", {"case_id": case_id})
+    # Catching up after being offline: every outcome, and every event of our cases.
+    outcomes = await drain(js, "XF_OUTCOMES", f"outcomes-{township}")
+    feed = await drain(js, "XF_FEED", f"feed-{township}")
     print(json.dumps({
         "register": registered["status"],
         "accept": accepted["status"],
@@ -64,9 +89,11 @@ async def main(url, township):
         "resend_same_case": again["case_id"] == case_id,
         "close": refused["status"],
         "close_code": refused["error"]["code"],
+        "outcomes_read": len({o["msg_id"] for o in outcomes}),
+        "feed_events": len(feed),
     }))
     await nc.close()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    asyncio.run(main(*sys.argv[1:5]))

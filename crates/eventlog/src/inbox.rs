@@ -71,10 +71,13 @@ pub struct Inbox {
 }
 
 impl Inbox {
-    /// Create or update both streams and the ingestor's durable consumer.
+    /// Create or update both streams and the ingestor's durable consumer. `leaves` are the
+    /// townships that run their own leaf node server, with its JetStream domain: the county's
+    /// inbox sources their local `XF_INBOX`, only their own subjects.
     pub async fn open(
         js: jetstream::Context,
         replicas: usize,
+        leaves: &[(UnitCode, String)],
     ) -> Result<(Self, pull::Stream), LogError> {
         let unavailable =
             |what: &str, e: &dyn std::fmt::Display| LogError::Unavailable(format!("{what}: {e}"));
@@ -85,6 +88,10 @@ impl Inbox {
             "Township inbox: steps reported by township systems",
             replicas,
             Duration::from_secs(120),
+            leaves
+                .iter()
+                .map(|(unit, domain)| leaf_source(unit, domain))
+                .collect(),
         )
         .await?;
         kept_stream(
@@ -94,6 +101,7 @@ impl Inbox {
             "Outcomes of township inbox messages",
             replicas,
             Duration::from_secs(120),
+            Vec::new(),
         )
         .await?;
         let stream = js
@@ -158,8 +166,74 @@ pub async fn open_feed(js: &jetstream::Context, replicas: usize) -> Result<(), L
         "Per-unit feed of case events",
         replicas,
         Duration::from_secs(24 * 3600),
+        Vec::new(),
     )
     .await
+}
+
+/// A leaf township's local inbox, as a source of the county's: the stream of the same name in the
+/// township's JetStream domain, filtered to the township's own subjects whatever its server holds.
+fn leaf_source(unit: &UnitCode, domain: &str) -> stream::Source {
+    stream::Source {
+        name: INBOX_STREAM.into(),
+        filter_subject: Some(format!("xf.inbox.{unit}.>")),
+        external: Some(stream::External {
+            api_prefix: format!("$JS.{domain}.API"),
+            delivery_prefix: None,
+        }),
+        ..Default::default()
+    }
+}
+
+/// The durable consumer a township reads its outcomes through (it may not create consumers).
+pub fn outcomes_consumer(unit: &str) -> String {
+    format!("outcomes-{unit}")
+}
+
+/// The durable consumer a unit's system reads its feed through.
+pub fn feed_consumer(unit: &str) -> String {
+    format!("feed-{unit}")
+}
+
+/// Create (or keep) a township's durable pull consumers on `XF_OUTCOMES` and `XF_FEED`, filtered
+/// to its own subjects and starting at the beginning, so its first fetch catches up on everything.
+pub async fn township_consumers(
+    js: &jetstream::Context,
+    unit: &UnitCode,
+    replicas: usize,
+) -> Result<(), LogError> {
+    open_feed(js, replicas).await?;
+    for (stream, name, filter) in [
+        (
+            OUTCOME_STREAM,
+            outcomes_consumer(unit.as_str()),
+            format!("xf.outcome.{unit}.>"),
+        ),
+        (
+            FEED_STREAM,
+            feed_consumer(unit.as_str()),
+            format!("xf.feed.{unit}.>"),
+        ),
+    ] {
+        let s = js
+            .get_stream(stream)
+            .await
+            .map_err(|e| LogError::Unavailable(format!("opening {stream}: {e}")))?;
+        s.get_or_create_consumer::<pull::Config>(
+            &name,
+            pull::Config {
+                durable_name: Some(name.clone()),
+                description: Some(format!("read by the system of {unit}")),
+                filter_subject: filter,
+                ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                ack_wait: Duration::from_secs(30),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| LogError::Unavailable(format!("creating consumer {name}: {e}")))?;
+    }
+    Ok(())
 }
 
 /// A file stream of the township integration, kept `KEEP` for inspection and catching up, with
@@ -171,6 +245,7 @@ async fn kept_stream(
     description: &str,
     replicas: usize,
     duplicate_window: Duration,
+    sources: Vec<stream::Source>,
 ) -> Result<(), LogError> {
     js.create_or_update_stream(stream::Config {
         name: name.into(),
@@ -182,6 +257,7 @@ async fn kept_stream(
         max_message_size: 1024 * 1024,
         allow_direct: true,
         description: Some(description.into()),
+        sources: (!sources.is_empty()).then_some(sources),
         ..Default::default()
     })
     .await

@@ -49,6 +49,9 @@ pub struct NatsServer {
     pub port: u16,
     pub store: tempfile::TempDir,
     extra_args: Vec<String>,
+    envs: Vec<(String, String)>,
+    /// The configuration file takes its store directory from `$XF_NATS_STORE`.
+    store_from_env: bool,
 }
 
 impl NatsServer {
@@ -58,12 +61,28 @@ impl NatsServer {
 
     /// Start with extra command-line arguments (for example `-c FILE`).
     pub fn start_with(extra: &[&str]) -> Self {
+        Self::start_inner(extra, &[], false)
+    }
+
+    /// Start with extra arguments and environment variables (a configuration file can refer to
+    /// them as `$NAME`). The store directory is given to the file as `$XF_NATS_STORE`, as in
+    /// deploy/township/nats-leaf.conf, not with `-sd`.
+    pub fn start_with_env(extra: &[&str], envs: &[(&str, &str)]) -> Self {
+        Self::start_inner(extra, envs, true)
+    }
+
+    fn start_inner(extra: &[&str], envs: &[(&str, &str)], store_from_env: bool) -> Self {
         let store = tempfile::tempdir().expect("temp dir for the JetStream store");
         let mut server = NatsServer {
             child: None,
             port: free_port(),
             store,
             extra_args: extra.iter().map(|s| s.to_string()).collect(),
+            envs: envs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            store_from_env,
         };
         server.spawn().unwrap_or_else(|e| panic!("{e:#}"));
         server
@@ -79,11 +98,16 @@ impl NatsServer {
         let log = self.store.path().join("server.log");
         let child = Command::new(&bin)
             .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string()])
-            .arg("-sd")
-            .arg(self.store.path().join("js"))
+            .args(if self.store_from_env {
+                vec![]
+            } else {
+                vec!["-sd".into(), self.store.path().join("js")]
+            })
+            .env("XF_NATS_STORE", self.store.path().join("js"))
             .arg("-l")
             .arg(&log)
             .args(&self.extra_args)
+            .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -35,6 +35,11 @@ struct NatsSection {
     listen: Option<String>,
     /// Stream replicas: 1 on one node, 3 on a cluster.
     replicas: Option<usize>,
+    /// The county services' own NATS user (extension of the contract).
+    user: Option<String>,
+    password: Option<String>,
+    /// The managed server's leaf node listener, for townships running their own server.
+    leafnodes: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -68,6 +73,9 @@ struct UnitEntry {
     code: String,
     name: String,
     kind: UnitKind,
+    /// The JetStream domain of the township's own leaf node server, whose local inbox the county
+    /// sources (extension of the contract).
+    jetstream_domain: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,14 +95,22 @@ pub struct Unit {
     pub code: UnitCode,
     pub name: String,
     pub kind: UnitKind,
+    pub jetstream_domain: Option<String>,
+}
+
+/// A NATS user name and password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NatsCredentials {
+    pub user: String,
+    pub password: String,
 }
 
 #[derive(Debug, Clone)]
 pub struct PrincipalConfig {
     pub principal: Principal,
     pub token_digest: [u8; 32],
-    pub nats_user: Option<String>,
-    pub nats_password: Option<String>,
+    /// NATS credentials of a `system` principal (a township system's user).
+    pub nats: Option<NatsCredentials>,
 }
 
 #[derive(Debug, Clone)]
@@ -103,6 +119,9 @@ pub struct Config {
     pub nats_url: Option<String>,
     pub nats_listen: Option<String>,
     pub replicas: usize,
+    /// The county services' NATS user, if the server requires one.
+    pub nats_credentials: Option<NatsCredentials>,
+    pub nats_leafnodes: Option<String>,
     pub http_addr: SocketAddr,
     pub data_dir: PathBuf,
     pub policy: Policy,
@@ -149,6 +168,34 @@ impl Config {
                 )
             })?;
         }
+        if let Some(listen) = &file.nats.leafnodes {
+            listen.parse::<SocketAddr>().map_err(|e| {
+                err(
+                    "nats.leafnodes",
+                    format!("{listen:?} is not a host:port address ({e})"),
+                )
+            })?;
+        }
+        let nats_credentials = match (
+            env("XF_NATS_USER").or(file.nats.user),
+            env("XF_NATS_PASSWORD").or(file.nats.password),
+        ) {
+            (Some(user), Some(password)) => {
+                if !valid_nats_user(&user) {
+                    return Err(err("nats.user", format!("{user:?}: {NATS_USER_RULE}")));
+                }
+                Some(NatsCredentials { user, password })
+            }
+            (None, None) => None,
+            _ => {
+                return Err(err(
+                    "nats.user",
+                    "nats.user and nats.password go together (XF_NATS_USER/XF_NATS_PASSWORD \
+                     override them)"
+                        .into(),
+                ))
+            }
+        };
         let replicas = file.nats.replicas.unwrap_or(1);
         if !matches!(replicas, 1 | 3 | 5) {
             return Err(err(
@@ -223,16 +270,26 @@ impl Config {
             if u.name.trim().is_empty() {
                 return Err(err(&format!("unit[{i}].name"), "must not be empty".into()));
             }
+            if let Some(d) = &u.jetstream_domain {
+                if u.kind != UnitKind::Township || UnitCode::parse(d).is_err() {
+                    return Err(err(
+                        &format!("unit[{i}].jetstream_domain"),
+                        format!("{d:?}: only a township has one, spelled like a unit code"),
+                    ));
+                }
+            }
             units.push(Unit {
                 code,
                 name: u.name,
                 kind: u.kind,
+                jetstream_domain: u.jetstream_domain,
             });
         }
 
         let mut principals = Vec::new();
         let mut ids = std::collections::BTreeSet::new();
         let mut digests = std::collections::BTreeSet::new();
+        let mut nats_users = std::collections::BTreeSet::new();
         for (i, e) in file.principal.into_iter().enumerate() {
             let key = |k: &str| format!("principal[{i}].{k}");
             if e.id.trim().is_empty() {
@@ -304,6 +361,19 @@ impl Config {
                     "only role system has NATS credentials".into(),
                 ));
             }
+            if let Some(user) = &e.nats_user {
+                if !valid_nats_user(user) {
+                    return Err(err(
+                        &key("nats_user"),
+                        format!("{user:?}: {NATS_USER_RULE}"),
+                    ));
+                }
+                if !nats_users.insert(user.clone())
+                    || nats_credentials.as_ref().is_some_and(|c| &c.user == user)
+                {
+                    return Err(err(&key("nats_user"), format!("{user:?} is used twice")));
+                }
+            }
             principals.push(PrincipalConfig {
                 principal: Principal {
                     id: PrincipalId(e.id),
@@ -311,8 +381,10 @@ impl Config {
                     unit,
                 },
                 token_digest,
-                nats_user: e.nats_user,
-                nats_password: e.nats_password,
+                nats: e
+                    .nats_user
+                    .zip(e.nats_password)
+                    .map(|(user, password)| NatsCredentials { user, password }),
             });
         }
         Ok(Config {
@@ -320,11 +392,21 @@ impl Config {
             nats_url,
             nats_listen: file.nats.listen,
             replicas,
+            nats_credentials,
+            nats_leafnodes: file.nats.leafnodes,
             http_addr,
             data_dir,
             policy,
             units,
             principals,
+        })
+    }
+
+    /// The township system principals that have NATS credentials, with their unit.
+    pub fn nats_townships(&self) -> impl Iterator<Item = (&UnitCode, &NatsCredentials)> + '_ {
+        self.principals.iter().filter_map(|p| {
+            let creds = p.nats.as_ref()?;
+            Some((p.principal.unit.as_ref()?, creds))
         })
     }
 
@@ -344,66 +426,14 @@ impl Config {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+const NATS_USER_RULE: &str = "a NATS user name is 1-64 of [A-Za-z0-9_-]";
 
-    fn parse(text: &str) -> anyhow::Result<Config> {
-        Config::parse(Path::new("x.toml"), text)
-    }
-
-    const OK: &str = r#"
-[http]
-addr = "127.0.0.1:8080"
-[[unit]]
-code = "gaoqiao"
-name = "高桥镇"
-kind = "township"
-[[principal]]
-token = "secret-123"
-id = "clerk-1"
-role = "clerk"
-unit = "gaoqiao"
-"#;
-
-    #[test]
-    fn a_good_file_parses_with_policy_defaults() {
-        let c = parse(OK).expect("valid");
-        assert_eq!(c.policy, Policy::default());
-        assert_eq!(c.units.len(), 1);
-        assert_eq!(
-            c.principals[0].principal.unit.as_ref().map(|u| u.as_str()),
-            Some("gaoqiao")
-        );
-    }
-
-    #[test]
-    fn errors_name_the_file_the_key_and_the_problem() {
-        let cases = [
-            (OK.replace("127.0.0.1:8080", "nope"), "http.addr"),
-            (
-                OK.replace("unit = \"gaoqiao\"", "unit = \"mars\""),
-                "principal[0].unit",
-            ),
-            (OK.replace("unit = \"gaoqiao\"", ""), "principal[0].unit"),
-            (OK.replace("secret-123", "short"), "principal[0].token"),
-            (
-                OK.replace("kind = \"township\"", "kind = \"village\""),
-                "unknown variant",
-            ),
-            (
-                OK.to_string() + "[policy]\naccept_days = 0\n",
-                "policy.accept_days",
-            ),
-            (
-                OK.to_string() + "[policy]\ntimezone = \"Mars/Olympus\"\n",
-                "policy.timezone",
-            ),
-            (OK.to_string() + "[policy]\nreply_dayz = 3\n", "reply_dayz"),
-        ];
-        for (text, key) in cases {
-            let e = parse(&text).expect_err(key).to_string();
-            assert!(e.contains("x.toml") && e.contains(key), "{key}: {e}");
-        }
-    }
+fn valid_nats_user(user: &str) -> bool {
+    (1..=64).contains(&user.len())
+        && user
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
+
+#[cfg(test)]
+mod tests;

@@ -19,11 +19,7 @@ use projections::{fold_case, Store};
 use crate::config::Config;
 
 pub async fn run_feed(cfg: Config) -> anyhow::Result<()> {
-    let url = cfg
-        .nats_url
-        .clone()
-        .context("`xinfang feed` needs [nats] url (or XF_NATS_URL)")?;
-    let client = crate::serve::connect(&url, "xinfang-feed").await?;
+    let client = crate::serve::connect_cfg(&cfg, "xinfang-feed").await?;
     run_with(&cfg, client, crate::serve::shutdown_signal()).await
 }
 

@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use async_nats::jetstream::{self, AckKind};
 use futures::StreamExt;
 use serde_json::Value;
@@ -320,19 +319,24 @@ pub async fn run_with(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let cases = crate::serve::case_service(cfg, client.clone()).await?;
-    let (inbox, messages) = Inbox::open(jetstream::new(client), cfg.replicas).await?;
+    let js = jetstream::new(client);
+    let leaves: Vec<_> = cfg
+        .units
+        .iter()
+        .filter_map(|u| Some((u.code.clone(), u.jetstream_domain.clone()?)))
+        .collect();
+    let (inbox, messages) = Inbox::open(js.clone(), cfg.replicas, &leaves).await?;
+    for (unit, _) in cfg.nats_townships() {
+        inbox::township_consumers(&js, unit, cfg.replicas).await?;
+    }
     Ingestor::new(cases, inbox, township_principals(cfg))
         .run(messages, shutdown)
         .await
 }
 
 pub async fn run_ingestor(cfg: Config) -> anyhow::Result<()> {
-    let url = cfg
-        .nats_url
-        .clone()
-        .context("`xinfang ingestor` needs [nats] url (or XF_NATS_URL)")?;
-    let client = crate::serve::connect(&url, "xinfang-ingestor").await?;
-    tracing::info!(nats = %url, "ingestor consuming the township inbox");
+    let client = crate::serve::connect_cfg(&cfg, "xinfang-ingestor").await?;
+    tracing::info!("ingestor consuming the township inbox");
     run_with(&cfg, client, crate::serve::shutdown_signal()).await?;
     tracing::info!("ingestor stopped");
     Ok(())

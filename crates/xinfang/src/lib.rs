@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod feed;
 pub mod ingest;
+pub mod natsauth;
 pub mod natsbin;
 pub mod projector;
 pub mod serve;

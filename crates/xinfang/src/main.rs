@@ -56,6 +56,12 @@ enum Cmd {
         #[command(subcommand)]
         what: CaseCmd,
     },
+    /// Print the NATS authorization block (county and township users, with their permissions)
+    /// for an operator-run server or cluster.
+    NatsConfig {
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Check a configuration file and exit.
     CheckConfig {
         #[arg(long)]
@@ -120,6 +126,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Case {
             what: CaseCmd::History { id, config },
         } => xinfang::projector::print_case_history(Config::load(&config)?, &id).await,
+        Cmd::NatsConfig { config } => {
+            let text = xinfang::natsauth::print_nats_config(&Config::load(&config)?)?;
+            #[allow(clippy::print_stdout)]
+            {
+                print!("{text}");
+            }
+            Ok(())
+        }
         Cmd::CheckConfig { config } => {
             let cfg = Config::load(&config)?;
             #[allow(clippy::print_stdout)]

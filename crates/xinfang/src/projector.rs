@@ -24,11 +24,7 @@ pub fn model_dir(cfg: &Config, name: &str) -> PathBuf {
 }
 
 async fn open_log(cfg: &Config, name: &str) -> anyhow::Result<(async_nats::Client, EventLog)> {
-    let url = cfg
-        .nats_url
-        .clone()
-        .context("needs [nats] url (or XF_NATS_URL); `xinfang up` starts a server for you")?;
-    let client = crate::serve::connect(&url, name).await?;
+    let client = crate::serve::connect_cfg(cfg, name).await?;
     let js = async_nats::jetstream::new(client.clone());
     let log = EventLog::open(
         js,

@@ -7,14 +7,39 @@ use anyhow::Context as _;
 
 use eventlog::{CaseService, EventLog, IdempotencyStore, LogConfig};
 
-use crate::config::Config;
+use crate::config::{Config, NatsCredentials};
 
 /// Idempotency records are kept this long ("also days later").
 pub const IDEMPOTENCY_MAX_AGE: Duration = Duration::from_secs(90 * 24 * 3600);
 
-/// Connect to NATS, retrying until `deadline`; the server may still be starting or electing.
+/// Connect to the configured NATS server as the county services' user (see
+/// [`crate::natsauth::county_credentials`]).
+pub async fn connect_cfg(cfg: &Config, name: &str) -> anyhow::Result<async_nats::Client> {
+    let url = cfg
+        .nats_url
+        .as_deref()
+        .context("needs [nats] url (or XF_NATS_URL); `xinfang up` starts a server for you")?;
+    let creds = crate::natsauth::county_credentials(cfg);
+    connect_as(url, name, creds.as_ref()).await
+}
+
+/// Connect to NATS without credentials.
 pub async fn connect(url: &str, name: &str) -> anyhow::Result<async_nats::Client> {
-    let opts = async_nats::ConnectOptions::new()
+    connect_as(url, name, None).await
+}
+
+/// Connect to NATS, retrying for a while: the server may still be starting or electing.
+pub async fn connect_as(
+    url: &str,
+    name: &str,
+    creds: Option<&NatsCredentials>,
+) -> anyhow::Result<async_nats::Client> {
+    let mut opts = async_nats::ConnectOptions::new();
+    if let Some(c) = creds {
+        opts =
+            async_nats::ConnectOptions::with_user_and_password(c.user.clone(), c.password.clone());
+    }
+    let opts = opts
         .name(name)
         .retry_on_initial_connect()
         .max_reconnects(None)
@@ -56,16 +81,13 @@ pub async fn case_service(
 }
 
 pub async fn run_api(cfg: Config) -> anyhow::Result<()> {
-    let url = cfg.nats_url.clone().context(
-        "`xinfang api` needs [nats] url (or XF_NATS_URL); `xinfang up` starts a server for you",
-    )?;
-    let client = connect(&url, "xinfang-api").await?;
+    let client = connect_cfg(&cfg, "xinfang-api").await?;
     let cases = case_service(&cfg, client).await?;
     let state = Arc::new(api::AppState::new(cases, cfg.tokens()));
     let listener = tokio::net::TcpListener::bind(cfg.http_addr)
         .await
         .with_context(|| format!("binding http.addr {}", cfg.http_addr))?;
-    tracing::info!(addr = %cfg.http_addr, nats = %url, "api serving");
+    tracing::info!(addr = %cfg.http_addr, "api serving");
     api::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("api stopped");
     Ok(())

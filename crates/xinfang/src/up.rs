@@ -63,7 +63,7 @@ impl Supervised {
     }
 }
 
-pub async fn run_up(cfg: Config, config_path: &Path, demo: bool) -> anyhow::Result<()> {
+pub async fn run_up(mut cfg: Config, config_path: &Path, demo: bool) -> anyhow::Result<()> {
     let data = &cfg.data_dir;
     let logs = data.join("logs");
     std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
@@ -84,22 +84,27 @@ pub async fn run_up(cfg: Config, config_path: &Path, demo: bool) -> anyhow::Resu
                 .context("nats.listen must be host:port")?;
             let pidfile = data.join("nats-server.pid");
             stop_leftover_server(&pidfile).await;
+            // Township users get their permissions; the county services then need a user too.
+            let county = if crate::natsauth::needs_auth(&cfg) {
+                Some(crate::natsauth::county_credentials_or_generate(&cfg)?)
+            } else {
+                None
+            };
+            let conf = crate::natsauth::managed_server_config(
+                &cfg,
+                &crate::natsauth::ManagedServer {
+                    listen: &format!("{host}:{port}"),
+                    store_dir: &data.join("nats"),
+                    pidfile: &pidfile,
+                },
+                county.as_ref(),
+            )?;
+            let conf_path = data.join("nats-server.conf");
+            write_private(&conf_path, &conf)?;
             let mut server = Supervised {
                 name: "nats-server".into(),
                 program: bin,
-                args: vec![
-                    "-js".into(),
-                    "-a".into(),
-                    host.into(),
-                    "-p".into(),
-                    port.into(),
-                    "-sd".into(),
-                    data.join("nats").to_string_lossy().into_owned(),
-                    "-n".into(),
-                    "xinfang-local".into(),
-                    "-P".into(),
-                    pidfile.to_string_lossy().into_owned(),
-                ],
+                args: vec!["-c".into(), conf_path.to_string_lossy().into_owned()],
                 envs: vec![],
                 log: logs.join("nats-server.log"),
                 child: None,
@@ -111,6 +116,7 @@ pub async fn run_up(cfg: Config, config_path: &Path, demo: bool) -> anyhow::Resu
             format!("nats://{listen}")
         }
     };
+    cfg.nats_url = Some(url.clone());
     // The contract of `up`: these two lines on stdout (everything else is logged to stderr).
     #[allow(clippy::print_stdout)]
     {
@@ -170,7 +176,7 @@ pub async fn run_up(cfg: Config, config_path: &Path, demo: bool) -> anyhow::Resu
     let health = format!("http://{}/healthz", cfg.http_addr);
     let serving = async {
         wait_for_http(&health, Duration::from_secs(60)).await?;
-        wait_for_projectors(&url, Duration::from_secs(60)).await
+        wait_for_projectors(&cfg, Duration::from_secs(60)).await
     };
     if let Err(e) = serving.await {
         for s in &mut services {
@@ -182,7 +188,7 @@ pub async fn run_up(cfg: Config, config_path: &Path, demo: bool) -> anyhow::Resu
         bail!("{e:#}; see the logs in {}", logs.display());
     }
     if demo {
-        let client = crate::serve::connect(&url, "xinfang-demo").await?;
+        let client = crate::serve::connect_cfg(&cfg, "xinfang-demo").await?;
         let cases = crate::serve::case_service(&cfg, client).await?;
         let n = crate::demo::load(&cases, &cfg).await?;
         tracing::info!(cases = n, "demo data loaded");
@@ -253,6 +259,21 @@ async fn stop_leftover_server(pidfile: &Path) {
     let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
 }
 
+/// Write a file only its owner can read (the server configuration names users).
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(text.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
+}
+
 fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
@@ -271,8 +292,8 @@ async fn wait_for_tcp(addr: &str, limit: Duration) -> anyhow::Result<()> {
 }
 
 /// Every projector answers a status query (it has opened its model and serves queries).
-async fn wait_for_projectors(url: &str, limit: Duration) -> anyhow::Result<()> {
-    let client = crate::serve::connect(url, "xinfang-up").await?;
+async fn wait_for_projectors(cfg: &Config, limit: Duration) -> anyhow::Result<()> {
+    let client = crate::serve::connect_cfg(cfg, "xinfang-up").await?;
     let deadline = Instant::now() + limit;
     for name in projections::NAMES {
         let req = projections::service::Request {

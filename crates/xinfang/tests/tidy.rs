@@ -73,12 +73,26 @@ fn deploy_configs_are_valid() {
         let path = deploy.join(toml);
         xinfang::config::Config::load(&path).unwrap_or_else(|e| panic!("{e:#}"));
     }
-    let mut confs = vec![deploy.join("nats-single.conf")];
+    // The authorization block `nats-config` prints for the cluster config is valid server syntax.
+    let cluster = xinfang::config::Config::load(&deploy.join("xinfang-cluster.toml"))
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let block = xinfang::natsauth::print_nats_config(&cluster).expect("nats-config");
+    let dir = tempfile::tempdir().expect("tmp");
+    let generated = dir.path().join("generated.conf");
+    std::fs::write(&generated, format!("listen: 127.0.0.1:4222\n{block}")).expect("write");
+    let mut confs = vec![deploy.join("nats-single.conf"), generated];
+    confs.push(deploy.join("township/nats-leaf.conf"));
     confs.extend((1..=3).map(|i| deploy.join(format!("cluster/nats-{i}.conf"))));
     for conf in confs {
         // `-t` checks a configuration and exits.
         let out = std::process::Command::new(testkit::nats_server_bin())
             .arg("-t")
+            .env("XF_TOWNSHIP", "gaoqiao")
+            .env("XF_NATS_STORE", dir.path())
+            .env(
+                "XF_COUNTY_LEAF_URL",
+                "nats-leaf://gaoqiao-leaf:pw@127.0.0.1:7422",
+            )
             .arg("-c")
             .arg(&conf)
             .output()

@@ -1,0 +1,102 @@
+//! Configuration parsing: good files, and errors that name the file, the key and the problem.
+
+use super::*;
+
+fn parse(text: &str) -> anyhow::Result<Config> {
+    Config::parse(Path::new("x.toml"), text)
+}
+
+const OK: &str = r#"
+[http]
+addr = "127.0.0.1:8080"
+[[unit]]
+code = "gaoqiao"
+name = "高桥镇"
+kind = "township"
+[[principal]]
+token = "secret-123"
+id = "clerk-1"
+role = "clerk"
+unit = "gaoqiao"
+"#;
+
+#[test]
+fn a_good_file_parses_with_policy_defaults() {
+    let c = parse(OK).expect("valid");
+    assert_eq!(c.policy, Policy::default());
+    assert_eq!(c.units.len(), 1);
+    assert_eq!(
+        c.principals[0].principal.unit.as_ref().map(|u| u.as_str()),
+        Some("gaoqiao")
+    );
+}
+
+#[test]
+fn township_systems_have_nats_users_and_leaf_domains() {
+    let text = OK.replace(
+        "kind = \"township\"",
+        "kind = \"township\"\njetstream_domain = \"gaoqiao\"",
+    ) + "[[principal]]\ntoken = \"system-token\"\nid = \"sys-1\"\nrole = \"system\"\n\
+               unit = \"gaoqiao\"\nnats_user = \"gaoqiao\"\nnats_password = \"pw\"\n";
+    let c = parse(&text).expect("valid");
+    let users: Vec<_> = c
+        .nats_townships()
+        .map(|(u, cr)| (u.as_str().to_owned(), cr.user.clone()))
+        .collect();
+    assert_eq!(users, [("gaoqiao".to_owned(), "gaoqiao".to_owned())]);
+    assert_eq!(c.units[0].jetstream_domain.as_deref(), Some("gaoqiao"));
+    let twice = text.clone()
+        + "[[principal]]\ntoken = \"system-token-2\"\nid = \"sys-2\"\nrole = \"system\"\n\
+               unit = \"gaoqiao\"\nnats_user = \"gaoqiao\"\nnats_password = \"pw\"\n";
+    let e = parse(&twice).expect_err("a user twice").to_string();
+    assert!(e.contains("principal[2].nats_user"), "{e}");
+}
+
+#[test]
+fn errors_name_the_file_the_key_and_the_problem() {
+    let cases = [
+        (OK.replace("127.0.0.1:8080", "nope"), "http.addr"),
+        (
+            OK.replace("unit = \"gaoqiao\"", "unit = \"mars\""),
+            "principal[0].unit",
+        ),
+        (OK.replace("unit = \"gaoqiao\"", ""), "principal[0].unit"),
+        (OK.replace("secret-123", "short"), "principal[0].token"),
+        (
+            OK.replace("kind = \"township\"", "kind = \"village\""),
+            "unknown variant",
+        ),
+        (
+            OK.to_string() + "[policy]\naccept_days = 0\n",
+            "policy.accept_days",
+        ),
+        (
+            OK.to_string() + "[policy]\ntimezone = \"Mars/Olympus\"\n",
+            "policy.timezone",
+        ),
+        (OK.to_string() + "[policy]\nreply_dayz = 3\n", "reply_dayz"),
+        (format!("[nats]\nuser = \"xinfang\"\n{OK}"), "nats.user"),
+        (
+            format!("[nats]\nuser = \"a.b\"\npassword = \"p\"\n{OK}"),
+            "nats.user",
+        ),
+        (
+            OK.replace(
+                "unit = \"gaoqiao\"",
+                "unit = \"gaoqiao\"\nnats_user = \"g\"\nnats_password = \"p\"",
+            ),
+            "principal[0].nats_user",
+        ),
+        (
+            OK.replace(
+                "kind = \"township\"",
+                "kind = \"department\"\njetstream_domain = \"x\"",
+            ),
+            "unit[0].jetstream_domain",
+        ),
+    ];
+    for (text, key) in cases {
+        let e = parse(&text).expect_err(key).to_string();
+        assert!(e.contains("x.toml") && e.contains(key), "{key}: {e}");
+    }
+}

@@ -1,0 +1,248 @@
+//! NATS users and permissions (api-contract.md, "Credentials"): the county services' user may do
+//! everything; each township system's user may only publish into its own inbox and read its own
+//! outcomes and feed. `xinfang up` writes this into its managed server's configuration and
+//! `xinfang nats-config` prints the same block for an operator-run server or cluster.
+//!
+//! A township reads through durable pull consumers the county creates for it
+//! (`outcomes-<unit>` on `XF_OUTCOMES`, `feed-<unit>` on `XF_FEED`, see
+//! [`eventlog::inbox::township_consumers`]) and fetches a single outcome by direct get on its own
+//! subject. It may not create consumers: the API subject of a consumer name has no wildcard
+//! narrower than the whole name, so another township's consumer could not be told apart. Replies
+//! come to the township's own inbox prefix `_INBOX.<unit>`, so no user can read another's replies.
+//!
+//! Passwords are written as bcrypt hashes, so the server configuration holds no secret.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use eventlog::inbox::{FEED_STREAM, OUTCOME_STREAM};
+
+use crate::config::{Config, NatsCredentials};
+
+/// The county services' user name when `up` generates the credentials itself.
+pub const COUNTY_USER: &str = "xinfang";
+/// bcrypt cost: the server checks a password only when a client connects.
+const BCRYPT_COST: u32 = 10;
+
+/// The reply-inbox prefix a township's client must use (`inbox_prefix` in nats-py,
+/// `custom_inbox_prefix` in async-nats).
+pub fn inbox_prefix(unit: &str) -> String {
+    format!("_INBOX.{unit}")
+}
+
+/// What a township system's user may publish to (requests included) and subscribe to.
+pub fn township_permissions(unit: &str) -> (Vec<String>, Vec<String>) {
+    let outcomes = eventlog::inbox::outcomes_consumer(unit);
+    let feed = eventlog::inbox::feed_consumer(unit);
+    let publish = vec![
+        format!("xf.inbox.{unit}.>"),
+        format!("$JS.API.DIRECT.GET.{OUTCOME_STREAM}.xf.outcome.{unit}.>"),
+        format!("$JS.API.CONSUMER.INFO.{OUTCOME_STREAM}.{outcomes}"),
+        format!("$JS.API.CONSUMER.MSG.NEXT.{OUTCOME_STREAM}.{outcomes}"),
+        format!("$JS.ACK.{OUTCOME_STREAM}.{outcomes}.>"),
+        format!("$JS.API.CONSUMER.INFO.{FEED_STREAM}.{feed}"),
+        format!("$JS.API.CONSUMER.MSG.NEXT.{FEED_STREAM}.{feed}"),
+        format!("$JS.ACK.{FEED_STREAM}.{feed}.>"),
+    ];
+    let subscribe = vec![format!("{}.>", inbox_prefix(unit))];
+    (publish, subscribe)
+}
+
+fn quoted(s: &str) -> String {
+    // NATS configuration strings are JSON-compatible; a JSON string is a safe quoting.
+    serde_json::Value::String(s.to_owned()).to_string()
+}
+
+fn list(items: &[String]) -> String {
+    let items: Vec<String> = items.iter().map(|s| quoted(s)).collect();
+    format!("[{}]", items.join(", "))
+}
+
+fn hash(password: &str) -> anyhow::Result<String> {
+    bcrypt::hash(password, BCRYPT_COST).context("hashing a NATS password")
+}
+
+/// The `authorization { … }` block: the county services, each township system, and each leaf
+/// township's server connection.
+pub fn authorization(cfg: &Config, county: &NatsCredentials) -> anyhow::Result<String> {
+    let mut out = String::from("authorization {\n  users = [\n");
+    let _ = writeln!(
+        out,
+        "    # the county services (api, projectors, ingestor, feed, tools)\n    {{ user: {}, password: {} }}",
+        quoted(&county.user),
+        quoted(&hash(&county.password)?)
+    );
+    for (unit, creds) in cfg.nats_townships() {
+        let (publish, subscribe) = township_permissions(unit.as_str());
+        let _ = writeln!(
+            out,
+            "    # township system of {unit}\n    {{ user: {}, password: {},\n      permissions: {{\n        publish: {{ allow: {} }}\n        subscribe: {{ allow: {} }}\n      }} }}",
+            quoted(&creds.user),
+            quoted(&hash(&creds.password)?),
+            list(&publish),
+            list(&subscribe),
+        );
+    }
+    for unit in cfg.units.iter().filter(|u| u.jetstream_domain.is_some()) {
+        let Some((_, creds)) = cfg.nats_townships().find(|(u, _)| **u == unit.code) else {
+            anyhow::bail!(
+                "unit {} has a jetstream_domain but no system principal with nats_user",
+                unit.code
+            );
+        };
+        let (publish, subscribe) = leaf_denials();
+        let _ = writeln!(
+            out,
+            "    # leaf node server of {} (its connection to the county)\n    {{ user: {}, password: {},\n      permissions: {{\n        publish: {{ deny: {} }}\n        subscribe: {{ deny: {} }}\n      }} }}",
+            unit.code,
+            quoted(&leaf_user(&creds.user)),
+            quoted(&hash(&creds.password)?),
+            list(&publish),
+            list(&subscribe),
+        );
+    }
+    out.push_str("  ]\n}\n");
+    Ok(out)
+}
+
+/// The user a township's leaf node server connects to the county as.
+pub fn leaf_user(nats_user: &str) -> String {
+    format!("{nats_user}-leaf")
+}
+
+/// What a leaf connection may not carry. Seen from the county, "publish" is what the leaf may send
+/// in and "subscribe" what it may receive. It carries the county's sourcing of the township's
+/// inbox (requests into the leaf's own JetStream domain, its replies and deliveries), but never
+/// messages into the county's subjects, acknowledgements of the county's consumers or the
+/// county's JetStream API (`$JS.*.API.>` covers `$JS.county.API`), and it receives none of the
+/// county's messages or replies (`_INBOX.>` carries case data).
+fn leaf_denials() -> (Vec<String>, Vec<String>) {
+    let into_county = [
+        "xf.>",
+        "$JS.ACK.>",
+        "$JS.API.>",
+        "$JS.*.API.>",
+        "$KV.>",
+        "$O.>",
+    ];
+    let to_leaf = ["xf.>", "_INBOX.>", "$JS.API.>", "$KV.>", "$O.>"];
+    (
+        into_county.iter().map(|s| s.to_string()).collect(),
+        to_leaf.iter().map(|s| s.to_string()).collect(),
+    )
+}
+
+/// Whether the managed server needs authorization: when a township system has a NATS user or the
+/// county services' user is configured. Otherwise it is open to local clients, as before.
+pub fn needs_auth(cfg: &Config) -> bool {
+    cfg.nats_credentials.is_some() || cfg.nats_townships().next().is_some()
+}
+
+fn county_password_file(data: &Path) -> PathBuf {
+    data.join("nats-county.password")
+}
+
+/// The county services' credentials: from the config (or `XF_NATS_USER`/`XF_NATS_PASSWORD`), else
+/// the ones `up` generated for its managed server, if any.
+pub fn county_credentials(cfg: &Config) -> Option<NatsCredentials> {
+    if let Some(c) = &cfg.nats_credentials {
+        return Some(c.clone());
+    }
+    let password = std::fs::read_to_string(county_password_file(&cfg.data_dir)).ok()?;
+    Some(NatsCredentials {
+        user: COUNTY_USER.into(),
+        password: password.trim().to_owned(),
+    })
+}
+
+/// The county credentials for a managed server: configured ones, or generated once and kept in the
+/// data directory (readable by the owner only).
+pub fn county_credentials_or_generate(cfg: &Config) -> anyhow::Result<NatsCredentials> {
+    if let Some(c) = county_credentials(cfg) {
+        return Ok(c);
+    }
+    let path = county_password_file(&cfg.data_dir);
+    let password = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let mut f = {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("creating {}", path.display()))?
+    };
+    f.write_all(password.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(NatsCredentials {
+        user: COUNTY_USER.into(),
+        password,
+    })
+}
+
+/// The managed server's configuration file.
+pub struct ManagedServer<'a> {
+    pub listen: &'a str,
+    pub store_dir: &'a Path,
+    pub pidfile: &'a Path,
+}
+
+pub fn managed_server_config(
+    cfg: &Config,
+    server: &ManagedServer<'_>,
+    county: Option<&NatsCredentials>,
+) -> anyhow::Result<String> {
+    let mut out =
+        String::from("# Written by `xinfang up` at every start; edits are overwritten.\n");
+    let _ = writeln!(out, "server_name: \"xinfang-local\"");
+    let _ = writeln!(out, "listen: {}", quoted(server.listen));
+    let _ = writeln!(
+        out,
+        "pid_file: {}",
+        quoted(&server.pidfile.to_string_lossy())
+    );
+    let _ = writeln!(
+        out,
+        "jetstream {{\n  store_dir: {}\n  domain: \"county\"\n}}",
+        quoted(&server.store_dir.to_string_lossy())
+    );
+    if let Some(county) = county {
+        out.push_str(&authorization(cfg, county)?);
+    }
+    if let Some(listen) = &cfg.nats_leafnodes {
+        let _ = writeln!(out, "leafnodes {{ listen: {} }}", quoted(listen));
+    }
+    Ok(out)
+}
+
+/// `xinfang nats-config`: the block an operator adds to each county server's configuration.
+pub fn print_nats_config(cfg: &Config) -> anyhow::Result<String> {
+    let county = cfg.nats_credentials.as_ref().context(
+        "set [nats] user and password (the county services' NATS user) to generate the block",
+    )?;
+    let block = authorization(cfg, county)?;
+    let mut out = format!(
+        "# Generated by `xinfang nats-config --config {}`.\n# Include it in every county server's configuration.\n",
+        cfg.path.display()
+    );
+    out.push_str(&block);
+    if cfg.units.iter().any(|u| u.jetstream_domain.is_some()) {
+        out.push_str(
+            "# Township leaf nodes connect here as the <user>-leaf users above; the county\n\
+             # server's jetstream block also needs `domain: county`.\n",
+        );
+        let _ = writeln!(
+            out,
+            "leafnodes {{ listen: {} }}",
+            quoted(cfg.nats_leafnodes.as_deref().unwrap_or("0.0.0.0:7422"))
+        );
+    }
+    Ok(out)
+}

@@ -1,0 +1,134 @@
+//! `xinfang up` as a child process with township systems that have NATS users, for the tests of
+//! the township integration. Each township `<unit>` gets user `<unit>`, password `<unit>-secret`.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use async_nats::jetstream;
+use futures::StreamExt;
+use testkit::free_port;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_xinfang");
+
+pub struct Up {
+    pub child: Child,
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    pub nats_url: String,
+    pub base: String,
+}
+
+pub fn config_text(
+    http_port: u16,
+    data: &std::path::Path,
+    townships: &[&str],
+    extra: &str,
+) -> String {
+    let mut text = format!(
+        "{extra}\n[http]\naddr = \"127.0.0.1:{http_port}\"\n[data]\ndir = \"{}\"\n\
+         [[unit]]\ncode = \"county\"\nname = \"县信访局\"\nkind = \"county\"\n\
+         [[principal]]\ntoken = \"county-token\"\nid = \"county-1\"\nrole = \"county\"\nunit = \"county\"\n",
+        data.display()
+    );
+    for t in townships {
+        text.push_str(&format!(
+            "[[unit]]\ncode = \"{t}\"\nname = \"{t} 镇\"\nkind = \"township\"\n\
+             [[principal]]\ntoken = \"{t}-system-token\"\nid = \"system-{t}\"\nrole = \"system\"\n\
+             unit = \"{t}\"\nnats_user = \"{t}\"\nnats_password = \"{t}-secret\"\n"
+        ));
+    }
+    text
+}
+
+impl Up {
+    pub fn start(townships: &[&str]) -> Up {
+        Self::start_with(townships, "")
+    }
+
+    /// `extra` goes at the top of the config (for example a `[nats]` section).
+    pub fn start_with(townships: &[&str], extra: &str) -> Up {
+        Self::start_custom(|port, data| config_text(port, data, townships, extra))
+    }
+
+    /// With a config written by `make(http_port, data_dir)`.
+    pub fn start_custom(make: impl FnOnce(u16, &std::path::Path) -> String) -> Up {
+        let dir = tempfile::tempdir().expect("tmp");
+        let port = free_port();
+        let config = dir.path().join("xinfang.toml");
+        std::fs::write(&config, make(port, &dir.path().join("data"))).expect("config");
+        let mut child = Command::new(BIN)
+            .args(["up", "--config"])
+            .arg(&config)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn up");
+        let out = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(out).lines();
+        let mut nats_url = String::new();
+        for line in lines.by_ref() {
+            let line = line.expect("a line from up");
+            if let Some(url) = line.strip_prefix("nats ") {
+                nats_url = url.to_owned();
+            }
+            if line.starts_with("ready ") {
+                break;
+            }
+        }
+        assert!(nats_url.starts_with("nats://"), "up printed no nats line");
+        Up {
+            child,
+            dir,
+            config,
+            nats_url,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    pub fn cfg(&self) -> xinfang::config::Config {
+        let mut cfg = xinfang::config::Config::load(&self.config).expect("config");
+        cfg.nats_url = Some(self.nats_url.clone());
+        cfg
+    }
+
+    /// A client as the county services' user (the password `up` generated).
+    pub async fn county(&self) -> async_nats::Client {
+        let cfg = self.cfg();
+        let creds = xinfang::natsauth::county_credentials(&cfg).expect("county credentials");
+        xinfang::serve::connect_as(&self.nats_url, "test-county", Some(&creds))
+            .await
+            .expect("the county connects")
+    }
+}
+
+impl Drop for Up {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        for _ in 0..150 {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// How many messages `stream` holds on subjects matching `filter`.
+pub async fn subject_count(js: &jetstream::Context, stream: &str, filter: &str) -> usize {
+    let s = js.get_stream(stream).await.expect("stream");
+    let mut subjects = s.info_with_subjects(filter).await.expect("info");
+    let mut n = 0;
+    while let Some(s) = subjects.next().await {
+        n += s.expect("subject").1;
+    }
+    n
+}
