@@ -268,6 +268,26 @@ impl Action {
 }
 
 impl Command {
+    /// The JSON body of this command, as the HTTP API and the township inbox take it.
+    pub fn body(&self) -> serde_json::Value {
+        let v = match self {
+            Command::Register(c) => serde_json::to_value(c),
+            Command::Accept(c) => serde_json::to_value(c),
+            Command::Reject(c) => serde_json::to_value(c),
+            Command::Assign(c) => serde_json::to_value(c),
+            Command::Transfer(c) => serde_json::to_value(c),
+            Command::Supervise(c) => serde_json::to_value(c),
+            Command::Extend(c) => serde_json::to_value(c),
+            Command::Reply(c) => serde_json::to_value(c),
+            Command::FollowUp(c) => serde_json::to_value(c),
+            Command::Close(c) => serde_json::to_value(c),
+            Command::RequestReview(c) | Command::RequestRereview(c) => serde_json::to_value(c),
+            Command::DecideReview(c) | Command::DecideRereview(c) => serde_json::to_value(c),
+        };
+        // Serializing these plain structs cannot fail.
+        v.unwrap_or_default()
+    }
+
     pub fn action(&self) -> Action {
         match self {
             Command::Register(_) => Action::Register,

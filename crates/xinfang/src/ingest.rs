@@ -44,6 +44,28 @@ pub fn township_principals(cfg: &Config) -> BTreeMap<String, Principal> {
     out
 }
 
+/// Inbox messages handled at once by one ingestor (each takes a few NATS round trips).
+pub const WORKERS: usize = 64;
+
+/// What orders inbox messages: the case they are about, else the record id, else the sequence.
+fn ordering_key(msg: &jetstream::Message) -> u64 {
+    #[derive(serde::Deserialize)]
+    struct About<'a> {
+        #[serde(borrow)]
+        case_id: Option<&'a str>,
+    }
+    use std::hash::{Hash as _, Hasher as _};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    match serde_json::from_slice::<About<'_>>(&msg.payload) {
+        Ok(About { case_id: Some(id) }) => id.hash(&mut h),
+        _ => match msg.headers.as_ref().and_then(|h| h.get("Nats-Msg-Id")) {
+            Some(id) => id.as_str().hash(&mut h),
+            None => msg.payload.hash(&mut h),
+        },
+    }
+    h.finish()
+}
+
 pub struct Ingestor {
     cases: Arc<CaseService>,
     inbox: Inbox,
@@ -84,26 +106,50 @@ impl Ingestor {
         }
     }
 
-    /// Consume until `shutdown` resolves.
+    /// Consume until `shutdown` resolves. Messages are handled by [`WORKERS`] tasks; all messages
+    /// about one case (or, for a registration, with one record id) go to the same worker, in
+    /// inbox order, so a township's steps on a case are applied in the order it sent them while
+    /// different cases proceed in parallel.
     pub async fn run(
-        &self,
+        self: Arc<Self>,
         mut messages: jetstream::consumer::pull::Stream,
         shutdown: impl std::future::Future<Output = ()>,
     ) -> anyhow::Result<()> {
+        let mut lanes = Vec::with_capacity(WORKERS);
+        let mut workers = tokio::task::JoinSet::new();
+        for _ in 0..WORKERS {
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<jetstream::Message>(16);
+            lanes.push(tx);
+            let this = self.clone();
+            workers.spawn(async move {
+                while let Some(msg) = rx.recv().await {
+                    this.handle(msg).await;
+                }
+            });
+        }
         tokio::pin!(shutdown);
-        loop {
+        let result = loop {
             tokio::select! {
-                _ = &mut shutdown => return Ok(()),
+                _ = &mut shutdown => break Ok(()),
                 next = messages.next() => match next {
-                    None => anyhow::bail!("the inbox consumer ended"),
+                    None => break Err(anyhow::anyhow!("the inbox consumer ended")),
                     Some(Err(e)) => {
                         tracing::warn!(error = %e, "inbox read failed; continuing");
                         tokio::time::sleep(Duration::from_millis(500)).await;
                     }
-                    Some(Ok(msg)) => self.handle(msg).await,
+                    Some(Ok(msg)) => {
+                        let lane = ordering_key(&msg) as usize % WORKERS;
+                        if lanes[lane].send(msg).await.is_err() {
+                            break Err(anyhow::anyhow!("an inbox worker stopped"));
+                        }
+                    }
                 },
             }
-        }
+        };
+        // Let the workers finish what they hold; anything unacknowledged is redelivered.
+        drop(lanes);
+        while workers.join_next().await.is_some() {}
+        result
     }
 
     async fn handle(&self, msg: jetstream::Message) {
@@ -329,7 +375,7 @@ pub async fn run_with(
     for (unit, _) in cfg.nats_townships() {
         inbox::township_consumers(&js, unit, cfg.replicas).await?;
     }
-    Ingestor::new(cases, inbox, township_principals(cfg))
+    Arc::new(Ingestor::new(cases, inbox, township_principals(cfg)))
         .run(messages, shutdown)
         .await
 }

@@ -11,5 +11,8 @@ pub mod ingest;
 pub mod natsauth;
 pub mod natsbin;
 pub mod projector;
+pub mod rawbench;
+pub mod scenario;
 pub mod serve;
+pub mod simulate;
 pub mod up;

@@ -56,6 +56,30 @@ enum Cmd {
         #[command(subcommand)]
         what: CaseCmd,
     },
+    /// Publish realistic township traffic through the NATS inbox and report what was applied and
+    /// the outcome latency.
+    Simulate {
+        #[arg(long)]
+        config: PathBuf,
+        /// How many of the configured townships send (default: all).
+        #[arg(long)]
+        townships: Option<usize>,
+        /// Messages per second, all townships together.
+        #[arg(long, default_value_t = 50.0)]
+        rate: f64,
+        /// How long to send: 30, 30s, 2m, 1h.
+        #[arg(long, default_value = "30s", value_parser = xinfang::simulate::parse_duration)]
+        duration: std::time::Duration,
+        /// Also write the summary as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Seed of the generator (the same seed sends the same petitions).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// First measure raw JetStream appends on the same server, and report the ratio.
+        #[arg(long)]
+        baseline: bool,
+    },
     /// Print the NATS authorization block (county and township users, with their permissions)
     /// for an operator-run server or cluster.
     NatsConfig {
@@ -126,6 +150,34 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Case {
             what: CaseCmd::History { id, config },
         } => xinfang::projector::print_case_history(Config::load(&config)?, &id).await,
+        Cmd::Simulate {
+            config,
+            townships,
+            rate,
+            duration,
+            json,
+            seed,
+            baseline,
+        } => {
+            let report = xinfang::simulate::run_simulate(
+                Config::load(&config)?,
+                xinfang::simulate::Options {
+                    townships,
+                    rate,
+                    duration,
+                    json,
+                    seed,
+                    progress: true,
+                    baseline,
+                },
+            )
+            .await?;
+            #[allow(clippy::print_stdout)]
+            {
+                print!("{}", report.table());
+            }
+            Ok(())
+        }
         Cmd::NatsConfig { config } => {
             let text = xinfang::natsauth::print_nats_config(&Config::load(&config)?)?;
             #[allow(clippy::print_stdout)]

@@ -15,12 +15,24 @@ pub const IDEMPOTENCY_MAX_AGE: Duration = Duration::from_secs(90 * 24 * 3600);
 /// Connect to the configured NATS server as the county services' user (see
 /// [`crate::natsauth::county_credentials`]).
 pub async fn connect_cfg(cfg: &Config, name: &str) -> anyhow::Result<async_nats::Client> {
-    let url = cfg
-        .nats_url
-        .as_deref()
-        .context("needs [nats] url (or XF_NATS_URL); `xinfang up` starts a server for you")?;
+    let url = match &cfg.nats_url {
+        Some(url) => url.clone(),
+        None => managed_url(cfg).context(
+            "needs [nats] url (or XF_NATS_URL), or a running `xinfang up` with the same data dir",
+        )?,
+    };
     let creds = crate::natsauth::county_credentials(cfg);
-    connect_as(url, name, creds.as_ref()).await
+    connect_as(&url, name, creds.as_ref()).await
+}
+
+/// Where `up` notes the address of its managed server, for tools run with the same config.
+pub fn managed_url_file(cfg: &Config) -> std::path::PathBuf {
+    cfg.data_dir.join("nats.url")
+}
+
+fn managed_url(cfg: &Config) -> Option<String> {
+    let url = std::fs::read_to_string(managed_url_file(cfg)).ok()?;
+    Some(url.trim().to_owned()).filter(|u| u.starts_with("nats://"))
 }
 
 /// Connect to NATS without credentials.

@@ -113,7 +113,10 @@ pub async fn run_up(mut cfg: Config, config_path: &Path, demo: bool) -> anyhow::
             server.spawn()?;
             wait_for_tcp(&listen, Duration::from_secs(20)).await?;
             nats = Some(server);
-            format!("nats://{listen}")
+            let url = format!("nats://{listen}");
+            std::fs::write(crate::serve::managed_url_file(&cfg), &url)
+                .context("noting the managed server's address")?;
+            url
         }
     };
     cfg.nats_url = Some(url.clone());
