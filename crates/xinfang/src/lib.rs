@@ -4,6 +4,7 @@
 //! This is the only crate that reads configuration, environment or signals; everything it wires
 //! comes from the library crates, and it holds no domain rule of its own.
 
+pub mod bench;
 pub mod config;
 pub mod demo;
 pub mod feed;

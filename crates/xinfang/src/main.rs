@@ -80,6 +80,16 @@ enum Cmd {
         #[arg(long)]
         baseline: bool,
     },
+    /// Measure every hot path against the raw limits of this machine, in one run, on a system it
+    /// starts itself (docs/benchmarks.md).
+    Bench {
+        /// Small volumes (under 3 minutes; the CI smoke test).
+        #[arg(long)]
+        quick: bool,
+        /// Also write the results as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Print the NATS authorization block (county and township users, with their permissions)
     /// for an operator-run server or cluster.
     NatsConfig {
@@ -169,9 +179,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     seed,
                     progress: true,
                     baseline,
+                    max_in_flight: None,
                 },
             )
             .await?;
+            #[allow(clippy::print_stdout)]
+            {
+                print!("{}", report.table());
+            }
+            Ok(())
+        }
+        Cmd::Bench { quick, json } => {
+            let report = xinfang::bench::run_bench(quick, json).await?;
             #[allow(clippy::print_stdout)]
             {
                 print!("{}", report.table());

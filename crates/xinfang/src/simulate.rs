@@ -36,6 +36,9 @@ pub struct Options {
     pub progress: bool,
     /// First measure raw appends on this server (a scratch stream), for the ratio.
     pub baseline: bool,
+    /// At most this many messages waiting for their outcome; sending pauses at the limit. With a
+    /// high `rate` this measures throughput with a bounded queue (`xinfang bench`).
+    pub max_in_flight: Option<usize>,
 }
 
 /// Concurrent appenders of the raw baseline: the ingestor's workers.
@@ -202,7 +205,8 @@ pub async fn run_simulate(cfg: Config, opts: Options) -> anyhow::Result<Report> 
     let departments: Vec<UnitCode> = Vec::new();
     while start.elapsed() < opts.duration {
         let due = (start.elapsed().as_secs_f64() * opts.rate) as u64;
-        while sent < due {
+        let cap = opts.max_in_flight.unwrap_or(usize::MAX);
+        while sent < due && shared.lock().expect("lock").pending.len() < cap {
             // Progress known cases first, about as often as new ones arrive.
             let ready = {
                 let mut s = shared.lock().expect("lock");

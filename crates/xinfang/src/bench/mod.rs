@@ -1,0 +1,446 @@
+//! `xinfang bench`: every hot path against the raw limits of the machine, in one run
+//! (docs/benchmarks.md). It starts its own system with `xinfang up` on free ports in a temporary
+//! directory (each service its own process, as deployed), measures the raw baselines on the same
+//! server and disk, then Xinfang's paths, and prints a table (and JSON with `--json`).
+//!
+//! `--quick` (the CI smoke test) uses small volumes; the full mode loads 1 million events.
+
+mod work;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::simulate::Percentiles;
+
+/// Volumes and durations of one mode.
+struct Plan {
+    events: u64,
+    sled_inserts: u64,
+    raw_time: Duration,
+    http_time: Duration,
+    inbox_time: Duration,
+    lag_time: Duration,
+    lag_rate: f64,
+    samples: usize,
+}
+
+impl Plan {
+    fn new(quick: bool) -> Plan {
+        if quick {
+            Plan {
+                events: 40_000,
+                sled_inserts: 200_000,
+                raw_time: Duration::from_secs(3),
+                http_time: Duration::from_secs(5),
+                inbox_time: Duration::from_secs(5),
+                lag_time: Duration::from_secs(10),
+                lag_rate: 1000.0,
+                samples: 200,
+            }
+        } else {
+            Plan {
+                events: 1_000_000,
+                sled_inserts: 1_000_000,
+                raw_time: Duration::from_secs(10),
+                http_time: Duration::from_secs(20),
+                inbox_time: Duration::from_secs(20),
+                lag_time: Duration::from_secs(60),
+                lag_rate: 1000.0,
+                samples: 1000,
+            }
+        }
+    }
+}
+
+/// Concurrent clients of the command benchmarks (and writers of the raw baseline).
+pub const CLIENTS: usize = 64;
+const TOKEN: &str = "bench-county-token";
+
+#[derive(Debug, Serialize)]
+pub struct BenchResult {
+    pub name: String,
+    pub value: f64,
+    pub unit: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ratio: Option<f64>,
+    /// The target of this round, for the table (not a test).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub machine: serde_json::Value,
+    pub mode: String,
+    pub events: u64,
+    pub results: Vec<BenchResult>,
+}
+
+fn result(name: &str, value: f64, unit: &str) -> BenchResult {
+    BenchResult {
+        name: name.into(),
+        value,
+        unit: unit.into(),
+        baseline: None,
+        ratio: None,
+        target: None,
+    }
+}
+
+impl BenchResult {
+    fn against(mut self, baseline: &str, base: f64) -> Self {
+        self.baseline = Some(baseline.into());
+        self.ratio = Some(self.value / base);
+        self
+    }
+    fn target(mut self, t: &str) -> Self {
+        self.target = Some(t.into());
+        self
+    }
+}
+
+/// The system under test: `xinfang up` with a generated config.
+struct System {
+    child: Child,
+    cfg: Config,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl System {
+    fn start() -> anyhow::Result<System> {
+        let dir = tempfile::tempdir().context("temporary directory")?;
+        let port = free_port()?;
+        let path = dir.path().join("bench.toml");
+        let mut text = format!(
+            "[http]\naddr = \"127.0.0.1:{port}\"\n[data]\ndir = \"{}\"\n\
+             [[unit]]\ncode = \"county\"\nname = \"县信访局\"\nkind = \"county\"\n\
+             [[principal]]\ntoken = \"{TOKEN}\"\nid = \"bench-county\"\nrole = \"county\"\nunit = \"county\"\n",
+            dir.path().join("data").display()
+        );
+        for t in work::TOWNSHIPS {
+            text.push_str(&format!(
+                "[[unit]]\ncode = \"{t}\"\nname = \"{t}\"\nkind = \"township\"\n"
+            ));
+        }
+        std::fs::write(&path, text).context("writing the bench config")?;
+        let exe = std::env::current_exe().context("locating the xinfang binary")?;
+        let mut child = Command::new(exe)
+            .args(["up", "--config"])
+            .arg(&path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting xinfang up")?;
+        let out = child.stdout.take().context("up's stdout")?;
+        let mut url = None;
+        for line in BufReader::new(out).lines() {
+            let line = line.context("reading up's output")?;
+            if let Some(u) = line.strip_prefix("nats ") {
+                url = Some(u.to_owned());
+            }
+            if line.starts_with("ready ") {
+                break;
+            }
+        }
+        let mut cfg = Config::load(&path)?;
+        cfg.nats_url = Some(url.context("xinfang up did not start; see its logs")?);
+        Ok(System {
+            child,
+            cfg,
+            base: format!("http://127.0.0.1:{port}"),
+            _dir: dir,
+        })
+    }
+
+    /// Peak resident memory (VmHWM) of each service process, by name.
+    fn peak_rss(&self) -> Vec<(String, f64)> {
+        let mut out = Vec::new();
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return out;
+        };
+        for e in entries.flatten() {
+            let dir = e.path();
+            let stat = std::fs::read_to_string(dir.join("stat")).unwrap_or_default();
+            // pid (comm) state ppid …
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|p| p.parse::<u32>().ok());
+            if ppid != Some(self.child.id()) {
+                continue;
+            }
+            let cmdline = std::fs::read(dir.join("cmdline")).unwrap_or_default();
+            let args: Vec<String> = cmdline
+                .split(|b| *b == 0)
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
+            let name = match args.get(1).map(String::as_str) {
+                Some("projector") => {
+                    format!("projector-{}", args.get(2).cloned().unwrap_or_default())
+                }
+                Some(s) if !s.starts_with('-') => s.to_owned(),
+                _ => "nats-server".to_owned(),
+            };
+            let status = std::fs::read_to_string(dir.join("status")).unwrap_or_default();
+            if let Some(kb) = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            {
+                out.push((name, kb / 1024.0));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+}
+
+impl Drop for System {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn machine(data: &Path) -> serde_json::Value {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned());
+    let mem_kb = std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok());
+    let nats = crate::natsbin::find_or_install(data)
+        .ok()
+        .and_then(|bin| Command::new(bin).arg("--version").output().ok())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    serde_json::json!({
+        "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "cpu_model": model,
+        "memory_gib": mem_kb.map(|k| (k / 1024.0 / 1024.0 * 10.0).round() / 10.0),
+        "kernel": std::fs::read_to_string("/proc/sys/kernel/osrelease").ok().map(|s| s.trim().to_owned()),
+        "nats_server": nats,
+        "xinfang": env!("CARGO_PKG_VERSION"),
+        "build": if cfg!(debug_assertions) { "debug" } else { "release" },
+    })
+}
+
+fn say(msg: &str) {
+    eprintln!("bench: {msg}");
+}
+
+pub async fn run_bench(quick: bool, json: Option<PathBuf>) -> anyhow::Result<Report> {
+    let plan = Plan::new(quick);
+    let mut results = Vec::new();
+    say("starting the system (xinfang up on free ports)");
+    let sys = System::start()?;
+    let client = crate::serve::connect_cfg(&sys.cfg, "xinfang-bench").await?;
+    let js = async_nats::jetstream::new(client.clone());
+
+    say("raw baselines: expected-sequence appends, sled batches");
+    let raw_occ = crate::rawbench::raw_occ_appends(&js, CLIENTS, plan.raw_time).await?;
+    results.push(result("raw_occ_appends_per_s", raw_occ, "appends/s"));
+    let raw_sled = work::raw_sled_batch_per_s(plan.sled_inserts)?;
+    results.push(result("raw_sled_batch_per_s", raw_sled, "inserts/s"));
+
+    say("commands over HTTP, 64 clients");
+    let (http, lat) = work::http_commands(&sys.base, TOKEN, CLIENTS, plan.http_time).await;
+    let lat = Percentiles::of(lat);
+    results.push(
+        result("http_commands_per_s", http, "commands/s")
+            .against("raw_occ_appends_per_s", raw_occ)
+            .target("ratio >= 0.25"),
+    );
+    results.push(result("http_command_p50_ms", lat.p50, "ms"));
+    results.push(result("http_command_p99_ms", lat.p99, "ms"));
+
+    say("commands through the NATS inbox, 256 in flight");
+    let sim = crate::simulate::run_simulate(
+        sys.cfg.clone(),
+        crate::simulate::Options {
+            townships: None,
+            rate: 1e6,
+            duration: plan.inbox_time,
+            json: None,
+            seed: 5,
+            progress: false,
+            baseline: false,
+            max_in_flight: Some(256),
+        },
+    )
+    .await?;
+    results.push(
+        result("inbox_commands_per_s", sim.answered_per_s, "commands/s")
+            .against("raw_occ_appends_per_s", raw_occ)
+            .target("ratio >= 0.4"),
+    );
+    results.push(result("inbox_outcome_p50_ms", sim.latency_ms.p50, "ms"));
+    results.push(result("inbox_outcome_p99_ms", sim.latency_ms.p99, "ms"));
+
+    let cases = crate::serve::case_service(&sys.cfg, client.clone()).await?;
+    let have = cases.log().last_seq().await?;
+    say(&format!("loading the log to {} events", plan.events));
+    let t = Instant::now();
+    let loaded = work::load(cases.clone(), have, plan.events, true).await;
+    results.push(result(
+        "load_events_per_s",
+        loaded as f64 / t.elapsed().as_secs_f64(),
+        "events/s",
+    ));
+    let long = work::long_case(&cases, 50).await?;
+    let last = cases.log().last_seq().await?;
+    say("waiting for the projectors to catch up");
+    wait_applied(&client, last).await?;
+
+    say("reads: a 50-event case's history, a year of statistics by township");
+    let history = work::get_latencies(
+        &format!("{}/v1/cases/{long}/history", sys.base),
+        TOKEN,
+        plan.samples,
+    )
+    .await?;
+    results.push(result("history_p99_ms", Percentiles::of(history).p99, "ms").target("< 5"));
+    let today = chrono::Utc::now().date_naive();
+    let year_ago = today - chrono::Duration::days(365);
+    let stats = work::get_latencies(
+        &format!(
+            "{}/v1/stats?from={year_ago}&to={today}&group_by=township",
+            sys.base
+        ),
+        TOKEN,
+        plan.samples / 2,
+    )
+    .await?;
+    results.push(result("stats_p99_ms", Percentiles::of(stats).p99, "ms").target("< 20"));
+
+    say(&format!(
+        "projection lag at {} commands/s for {} s",
+        plan.lag_rate,
+        plan.lag_time.as_secs()
+    ));
+    let lags =
+        work::projection_lag(cases.clone(), client.clone(), plan.lag_rate, plan.lag_time).await;
+    let lag = Percentiles::of(lags);
+    results.push(result("lag_p50_ms", lag.p50, "ms"));
+    results.push(result("lag_p99_ms", lag.p99, "ms").target("< 50"));
+
+    let events = cases.log().last_seq().await?;
+    for name in projections::NAMES {
+        say(&format!("rebuilding {name} over {events} events"));
+        let projection =
+            projections::by_name(name, &sys.cfg.policy).context("a projection of that name")?;
+        let dir = tempfile::tempdir()?;
+        let (n, took) =
+            projections::runner::rebuild(projection.as_ref(), dir.path(), cases.log(), |_, _| {})
+                .await?;
+        results.push(
+            result(
+                &format!("rebuild_{name}_events_per_s"),
+                n as f64 / took.as_secs_f64(),
+                "events/s",
+            )
+            .against("raw_sled_batch_per_s", raw_sled)
+            .target("ratio >= 0.6"),
+        );
+    }
+    for (name, mb) in sys.peak_rss() {
+        let r = result(&format!("peak_rss_{name}_mb"), mb, "MiB");
+        results.push(if name == "nats-server" {
+            r
+        } else {
+            r.target("< 200")
+        });
+    }
+    let report = Report {
+        machine: machine(&sys.cfg.data_dir),
+        mode: if quick { "quick" } else { "full" }.into(),
+        events,
+        results,
+    };
+    if let Some(path) = json {
+        std::fs::write(&path, serde_json::to_vec_pretty(&report)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(report)
+}
+
+/// Every projector process has applied `seq`.
+async fn wait_applied(client: &async_nats::Client, seq: u64) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    for name in projections::NAMES {
+        loop {
+            let req = projections::service::Request {
+                min_seq: None,
+                now: chrono::Utc::now().fixed_offset(),
+                query: projections::service::Query::Status,
+            };
+            let reply = client
+                .request(
+                    projections::service::subject(name),
+                    serde_json::to_vec(&req)?.into(),
+                )
+                .await;
+            let applied = reply
+                .ok()
+                .and_then(|r| {
+                    serde_json::from_slice::<projections::service::Response>(&r.payload).ok()
+                })
+                .map(|r| r.applied_seq)
+                .unwrap_or(0);
+            if applied >= seq {
+                break;
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "projector {name} stuck at {applied}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    Ok(())
+}
+
+impl Report {
+    pub fn table(&self) -> String {
+        let mut out = format!(
+            "xinfang bench ({} mode, {} events in the log)\n{}\n\n",
+            self.mode, self.events, self.machine
+        );
+        out.push_str(&format!(
+            "{:<34} {:>14} {:<11} {:>7}  {}\n",
+            "measure", "value", "unit", "ratio", "target"
+        ));
+        for r in &self.results {
+            out.push_str(&format!(
+                "{:<34} {:>14.2} {:<11} {:>7}  {}\n",
+                r.name,
+                r.value,
+                r.unit,
+                r.ratio.map(|x| format!("{x:.3}")).unwrap_or_default(),
+                r.target.clone().unwrap_or_default(),
+            ));
+        }
+        out
+    }
+}

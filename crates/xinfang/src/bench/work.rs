@@ -1,0 +1,309 @@
+//! The workloads of `xinfang bench`: case lifecycles through the command path (in process, as the
+//! API and the ingestor run it) and over HTTP, one long case, and projection lag.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use futures::StreamExt;
+
+use domain::command::*;
+use domain::*;
+use eventlog::{CaseService, Request};
+
+pub fn bench_principal() -> Principal {
+    Principal {
+        id: PrincipalId("bench".into()),
+        role: Role::County,
+        unit: None,
+    }
+}
+
+pub const TOWNSHIPS: [&str; 3] = ["gaoqiao", "dongcheng", "xishan"];
+
+/// A registration as the API takes it, for case `i`.
+pub fn registration(i: u64) -> RegisterCase {
+    let t = Utc::now().fixed_offset() - chrono::Duration::days(1 + (i % 300) as i64);
+    RegisterCase {
+        township: UnitCode::parse(TOWNSHIPS[(i % 3) as usize]).expect("a valid unit code"),
+        channel: if i % 2 == 0 {
+            Channel::Visit
+        } else {
+            Channel::Phone
+        },
+        received_at: t,
+        headcount: 1 + (i % 9) as u32,
+        level_reached: Level::County,
+        category: Category::Land,
+        summary: "Compensation for requisitioned farmland not paid in full".into(),
+        petitioners: vec![Petitioner {
+            name: "张三".into(),
+            id_number: Some("330102199001011234".into()),
+            phone: Some("13800000000".into()),
+            address: None,
+        }],
+        related_case_id: None,
+        accusation: false,
+        confidential: false,
+    }
+}
+
+/// The steps after registration: accept, reply, close (4 events with the registration).
+pub fn lifecycle_steps() -> [Command; 3] {
+    [
+        Command::Accept(AcceptCase { occurred_at: None }),
+        Command::Reply(ReplyCase {
+            outcome: Outcome::Explained,
+            text: "Written reply delivered".into(),
+            occurred_at: None,
+        }),
+        Command::Close(CloseCase {
+            note: None,
+            occurred_at: None,
+        }),
+    ]
+}
+
+async fn exec(
+    cases: &CaseService,
+    p: &Principal,
+    case_id: Option<CaseId>,
+    command: Command,
+) -> Option<(CaseId, u64)> {
+    let out = cases
+        .execute(Request {
+            principal: p,
+            case_id,
+            command,
+            if_match: None,
+            idempotency: None,
+            correlation_id: uuid::Uuid::now_v7(),
+            causation_id: None,
+        })
+        .await
+        .ok()?;
+    Some((out.committed.case_id, out.committed.seq))
+}
+
+/// One case through its lifecycle in process; the last sequence, or `None` if a step failed.
+pub async fn lifecycle(cases: &CaseService, i: u64) -> Option<u64> {
+    let p = bench_principal();
+    let (id, mut seq) = exec(cases, &p, None, Command::Register(registration(i))).await?;
+    for step in lifecycle_steps() {
+        seq = exec(cases, &p, Some(id), step).await?.1;
+    }
+    Some(seq)
+}
+
+/// Fill the log to at least `events` events with 64 concurrent lifecycles.
+pub async fn load(cases: Arc<CaseService>, have: u64, events: u64, progress: bool) -> u64 {
+    let todo = events.saturating_sub(have).div_ceil(4);
+    let done = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let started = Instant::now();
+    futures::stream::iter(0..todo)
+        .for_each_concurrent(64, |i| {
+            let (c, done) = (cases.clone(), done.clone());
+            async move {
+                lifecycle(&c, 1_000_000 + i).await;
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                if progress && n % 25_000 == 0 {
+                    eprintln!(
+                        "bench: loaded {} events ({:.0} events/s)",
+                        n * 4,
+                        (n * 4) as f64 / started.elapsed().as_secs_f64()
+                    );
+                }
+            }
+        })
+        .await;
+    todo * 4
+}
+
+/// One case with `events` events: registered, accepted, then supervised over and over.
+pub async fn long_case(cases: &CaseService, events: usize) -> anyhow::Result<CaseId> {
+    let p = bench_principal();
+    let (id, _) = exec(cases, &p, None, Command::Register(registration(7)))
+        .await
+        .ok_or_else(|| anyhow::anyhow!("registering the long case failed"))?;
+    exec(
+        cases,
+        &p,
+        Some(id),
+        Command::Accept(AcceptCase { occurred_at: None }),
+    )
+    .await
+    .ok_or_else(|| anyhow::anyhow!("accepting the long case failed"))?;
+    for n in 2..events {
+        let step = Command::Supervise(SuperviseCase {
+            note: format!("Supervision {n}: report progress"),
+            due_date: None,
+            occurred_at: None,
+        });
+        exec(cases, &p, Some(id), step)
+            .await
+            .ok_or_else(|| anyhow::anyhow!("supervising the long case failed"))?;
+    }
+    Ok(id)
+}
+
+/// Commands per second over HTTP with `clients` concurrent clients, each running lifecycles for
+/// `time`; and every command's latency in milliseconds.
+pub async fn http_commands(
+    base: &str,
+    token: &str,
+    clients: usize,
+    time: Duration,
+) -> (f64, Vec<f64>) {
+    let http = reqwest::Client::new();
+    let latencies = Arc::new(Mutex::new(Vec::new()));
+    let start = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in 0..clients {
+        let (http, lat) = (http.clone(), latencies.clone());
+        let (base, auth) = (base.to_owned(), format!("Bearer {token}"));
+        tasks.spawn(async move {
+            let mut done = 0u64;
+            let mut i = (c as u64) << 32;
+            while start.elapsed() < time {
+                i += 1;
+                let t = Instant::now();
+                let reg = http
+                    .post(format!("{base}/v1/cases"))
+                    .header("Authorization", &auth)
+                    .json(&Command::Register(registration(i)).body())
+                    .send()
+                    .await;
+                let Ok(reg) = reg else { continue };
+                let Ok(v) = reg.json::<serde_json::Value>().await else {
+                    continue;
+                };
+                lat.lock()
+                    .expect("lock")
+                    .push(t.elapsed().as_secs_f64() * 1e3);
+                done += 1;
+                let Some(id) = v["case_id"].as_str().map(str::to_owned) else {
+                    continue;
+                };
+                for step in lifecycle_steps() {
+                    let t = Instant::now();
+                    let ok = http
+                        .post(format!("{base}/v1/cases/{id}/{}", step.action().as_str()))
+                        .header("Authorization", &auth)
+                        .json(&step.body())
+                        .send()
+                        .await
+                        .is_ok_and(|r| r.status().is_success());
+                    if !ok {
+                        break;
+                    }
+                    lat.lock()
+                        .expect("lock")
+                        .push(t.elapsed().as_secs_f64() * 1e3);
+                    done += 1;
+                }
+            }
+            done
+        });
+    }
+    let mut total = 0;
+    while let Some(n) = tasks.join_next().await {
+        total += n.unwrap_or(0);
+    }
+    let rate = total as f64 / start.elapsed().as_secs_f64();
+    let lat = latencies.lock().expect("lock").clone();
+    (rate, lat)
+}
+
+/// Milliseconds from each command's acknowledgement until each projector process has applied it
+/// (asked with `min_seq`, so the projector answers the moment it has), while commands arrive at
+/// `rate` per second for `time`.
+pub async fn projection_lag(
+    cases: Arc<CaseService>,
+    client: async_nats::Client,
+    rate: f64,
+    time: Duration,
+) -> Vec<f64> {
+    let lags = Arc::new(Mutex::new(Vec::new()));
+    let per_lifecycle = Duration::from_secs_f64(4.0 / rate);
+    let mut tick = tokio::time::interval(per_lifecycle);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let start = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut i = 10_000_000u64;
+    while start.elapsed() < time {
+        tick.tick().await;
+        i += 1;
+        let (cases, client, lags) = (cases.clone(), client.clone(), lags.clone());
+        tasks.spawn(async move {
+            let Some(seq) = lifecycle(&cases, i).await else {
+                return;
+            };
+            let acked = Instant::now();
+            for name in projections::NAMES {
+                if let Some(lag) = applied_after(&client, name, seq, acked).await {
+                    lags.lock().expect("lock").push(lag);
+                }
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    let lags = lags.lock().expect("lock").clone();
+    lags
+}
+
+async fn applied_after(
+    client: &async_nats::Client,
+    projector: &str,
+    seq: u64,
+    since: Instant,
+) -> Option<f64> {
+    let req = projections::service::Request {
+        min_seq: Some(seq),
+        now: Utc::now().fixed_offset(),
+        query: projections::service::Query::Status,
+    };
+    let body = serde_json::to_vec(&req).ok()?;
+    let reply = client
+        .request(projections::service::subject(projector), body.into())
+        .await
+        .ok()?;
+    let r: projections::service::Response = serde_json::from_slice(&reply.payload).ok()?;
+    (r.error.is_none() && r.applied_seq >= seq).then(|| since.elapsed().as_secs_f64() * 1e3)
+}
+
+/// Latencies in milliseconds of `n` sequential GETs.
+pub async fn get_latencies(url: &str, token: &str, n: usize) -> anyhow::Result<Vec<f64>> {
+    let http = reqwest::Client::new();
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        let r = http
+            .get(url)
+            .header("Authorization", format!("Bearer {token}"))
+            .send()
+            .await?;
+        anyhow::ensure!(r.status().is_success(), "GET {url}: {}", r.status());
+        r.bytes().await?;
+        out.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(out)
+}
+
+/// Raw sled: batches of 1000 inserts of 300-byte values.
+pub fn raw_sled_batch_per_s(n: u64) -> anyhow::Result<f64> {
+    let dir = tempfile::tempdir()?;
+    let db = sled::open(dir.path())?;
+    let value = vec![7u8; 300];
+    let started = Instant::now();
+    let mut i = 0u64;
+    while i < n {
+        let mut batch = sled::Batch::default();
+        for _ in 0..1000 {
+            batch.insert(&i.to_be_bytes(), value.as_slice());
+            i += 1;
+        }
+        db.apply_batch(batch)?;
+    }
+    db.flush()?;
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
