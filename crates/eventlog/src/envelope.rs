@@ -74,6 +74,16 @@ pub fn encode(env: &Envelope) -> Vec<u8> {
 
 /// Decode a stored event, upcasting older schema versions to the current one.
 pub fn decode(bytes: &[u8]) -> Result<Envelope, CodecError> {
+    // Fast path: an event at the current schema version decodes straight into the struct.
+    #[derive(serde::Deserialize)]
+    struct Peek {
+        #[serde(default)]
+        schema_version: Option<u64>,
+    }
+    let peek: Peek = serde_json::from_slice(bytes)?;
+    if peek.schema_version == Some(u64::from(Event::SCHEMA_VERSION)) {
+        return Ok(serde_json::from_slice(bytes)?);
+    }
     let mut value: serde_json::Value = serde_json::from_slice(bytes)?;
     let version = value
         .get("schema_version")

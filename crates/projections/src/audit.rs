@@ -53,6 +53,11 @@ impl AuditEvent {
     }
 }
 
+/// `e/<case>/<seq>`: the event in its case's trail.
+fn case_entry_key(case: CaseId, seq: u64) -> String {
+    format!("e/{case}/{seq:020}")
+}
+
 fn actor_prefix(actor: &str) -> String {
     // Principal ids are free text; hex keeps one id's keys from being a prefix of another's.
     format!("a/{}/", hex::encode(actor))
@@ -63,14 +68,20 @@ impl Projection for Audit {
         "audit"
     }
 
+    /// 2: the actor index holds the key of the case entry, not a second copy of the event.
+    fn version(&self) -> u32 {
+        2
+    }
+
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
         let a = AuditEvent::from_stored(event);
         let day = self.policy.local_date(a.recorded_at);
-        tx.put(
+        let entry = case_entry_key(a.case_id, a.seq);
+        tx.put_bytes(
             format!("{}{day}/{:020}", actor_prefix(&a.actor.id.0), a.seq),
-            &a,
+            entry.clone().into_bytes(),
         );
-        tx.put(format!("e/{}/{:020}", a.case_id, a.seq), &a);
+        tx.put_bytes(entry, serde_json::to_vec(&a).unwrap_or_default());
         Ok(())
     }
 }
@@ -91,11 +102,13 @@ pub fn actor_events(
     to: NaiveDate,
 ) -> Result<Vec<AuditEvent>, StoreError> {
     let p = actor_prefix(actor);
-    let mut events: Vec<AuditEvent> = store
-        .range::<AuditEvent>(&format!("{p}{from}"), &format!("{p}{to}/\u{10FFFF}"))?
-        .into_iter()
-        .map(|(_, e)| e)
-        .collect();
+    let mut events = Vec::new();
+    for (_, entry) in store.range_raw(&format!("{p}{from}"), &format!("{p}{to}/\u{10FFFF}"))? {
+        let key = String::from_utf8_lossy(&entry).into_owned();
+        if let Some(e) = store.get::<AuditEvent>(&key)? {
+            events.push(e);
+        }
+    }
     events.sort_by_key(|e| e.seq);
     Ok(events)
 }

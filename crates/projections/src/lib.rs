@@ -29,6 +29,11 @@ pub enum ProjectionError {
 /// A read model: how one event changes it.
 pub trait Projection: Send + Sync + 'static {
     fn name(&self) -> &'static str;
+    /// The layout of the model this reducer writes. A projector that finds a model written by
+    /// another version starts a fresh one and replays the log into it.
+    fn version(&self) -> u32 {
+        1
+    }
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError>;
 }
 
@@ -46,7 +51,7 @@ pub fn fold_case(tx: &mut Tx<'_>, event: &Stored) -> Result<(Option<Case>, Case)
             }
         })?;
     after.petitioners.clear();
-    tx.put(key, &after);
+    tx.put(key, after.clone());
     Ok((before, after))
 }
 

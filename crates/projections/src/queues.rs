@@ -37,7 +37,7 @@ impl Projection for Queues {
                 status: after.status,
                 due_at: after.due_at(),
             };
-            tx.put(format!("q/{}/{}", after.unit, after.id), &entry);
+            tx.put(format!("q/{}/{}", after.unit, after.id), entry);
         }
         Ok(())
     }

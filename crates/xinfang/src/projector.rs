@@ -41,8 +41,8 @@ pub async fn run_projector(cfg: Config, name: &str) -> anyhow::Result<()> {
     let projection = projection(name, &cfg)?;
     let (client, log) = open_log(&cfg, &format!("xinfang-projector-{name}")).await?;
     let dir = model_dir(&cfg, name);
-    let shared =
-        Shared::open(&dir).with_context(|| format!("opening read model {}", dir.display()))?;
+    let shared = Shared::open(&dir, projection.version())
+        .with_context(|| format!("opening read model {}", dir.display()))?;
     tracing::info!(
         projector = name,
         checkpoint = *shared.applied.borrow(),

@@ -129,7 +129,7 @@ pub async fn start_projector(
         .await
         .expect("log");
     let projection = projections::by_name(name, &cfg.policy).expect("projection");
-    let shared = projections::runner::Shared::open(dir).expect("open model");
+    let shared = projections::runner::Shared::open(dir, projection.version()).expect("open model");
     let dir = dir.to_owned();
     tokio::spawn(async move {
         let service = tokio::spawn(projections::service::serve(

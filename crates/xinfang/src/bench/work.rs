@@ -95,9 +95,9 @@ pub async fn lifecycle(cases: &CaseService, i: u64) -> Option<u64> {
     Some(seq)
 }
 
-/// Fill the log to at least `events` events with 64 concurrent lifecycles.
-pub async fn load(cases: Arc<CaseService>, have: u64, events: u64, progress: bool) -> u64 {
-    let todo = events.saturating_sub(have).div_ceil(4);
+/// Add `events` events to the log with 64 concurrent lifecycles.
+pub async fn load(cases: Arc<CaseService>, events: u64, progress: bool) -> u64 {
+    let todo = events.div_ceil(4);
     let done = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let started = Instant::now();
     futures::stream::iter(0..todo)
