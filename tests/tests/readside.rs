@@ -48,15 +48,7 @@ fn register(channel: Channel, headcount: u32, at: DateTime<FixedOffset>) -> Comm
 
 async fn exec(cases: &CaseService, case_id: Option<CaseId>, command: Command) -> (CaseId, u64) {
     let p = county();
-    let req = Request {
-        principal: &p,
-        case_id,
-        command,
-        if_match: None,
-        idempotency: None,
-        correlation_id: uuid::Uuid::now_v7(),
-        causation_id: None,
-    };
+    let req = Request::new(&p, case_id, command);
     let out = cases.execute(req).await.expect("command");
     (out.committed.case_id, out.committed.seq)
 }

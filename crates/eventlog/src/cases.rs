@@ -50,6 +50,21 @@ pub struct Request<'a> {
     pub causation_id: Option<Uuid>,
 }
 
+impl<'a> Request<'a> {
+    /// A command with nothing besides: no `If-Match`, no idempotency key, a new correlation id.
+    pub fn new(principal: &'a Principal, case_id: Option<CaseId>, command: Command) -> Self {
+        Request {
+            principal,
+            case_id,
+            command,
+            if_match: None,
+            idempotency: None,
+            correlation_id: Uuid::now_v7(),
+            causation_id: None,
+        }
+    }
+}
+
 /// The result of a command: what was committed and the case as of that version.
 #[derive(Debug, Clone)]
 pub struct Outcome {

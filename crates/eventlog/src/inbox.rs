@@ -131,21 +131,13 @@ impl Inbox {
 
     /// Publish an outcome (deduplicated by the stream if the same message is answered twice).
     pub async fn publish_outcome(&self, township: &str, outcome: &Outcome) -> Result<(), LogError> {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            "Nats-Msg-Id",
-            format!("outcome-{township}-{}", outcome.inbox_seq).as_str(),
-        );
-        let body = serde_json::to_vec(outcome).unwrap_or_default();
-        let subject = outcome_subject(township, &outcome.msg_id);
-        let ack = self
-            .js
-            .publish_with_headers(subject, headers, body.into())
-            .await
-            .map_err(|e| LogError::Unavailable(e.to_string()))?;
-        ack.await
-            .map_err(|e| LogError::Unavailable(e.to_string()))?;
-        Ok(())
+        publish_once(
+            &self.js,
+            outcome_subject(township, &outcome.msg_id),
+            &format!("outcome-{township}-{}", outcome.inbox_seq),
+            serde_json::to_vec(outcome).unwrap_or_default(),
+        )
+        .await
     }
 }
 
@@ -265,8 +257,9 @@ async fn kept_stream(
     Ok(())
 }
 
-/// Publish one feed message, deduplicated by `msg_id`; waits for the stream's acknowledgement.
-pub async fn publish_feed(
+/// Publish one message, deduplicated by the stream under `msg_id` (outcomes, feed messages);
+/// waits for the stream's acknowledgement.
+pub async fn publish_once(
     js: &jetstream::Context,
     subject: String,
     msg_id: &str,

@@ -10,7 +10,6 @@ use domain::*;
 use eventlog::cases::Request;
 use eventlog::*;
 use testkit::{eventually, NatsCluster};
-use uuid::Uuid;
 
 fn register(i: usize) -> Command {
     Command::Register(RegisterCase {
@@ -69,15 +68,7 @@ async fn stream_leader_killed_under_load_loses_and_duplicates_nothing() {
         role: Role::County,
         unit: None,
     };
-    let req = |case_id, command| Request {
-        principal: &p,
-        case_id,
-        command,
-        if_match: None,
-        idempotency: None,
-        correlation_id: Uuid::now_v7(),
-        causation_id: None,
-    };
+    let req = |case_id, command| Request::new(&p, case_id, command);
 
     let total = 120;
     let mut ids = Vec::new();

@@ -50,18 +50,6 @@ fn register() -> Command {
     })
 }
 
-fn req<'a>(p: &'a Principal, case_id: Option<CaseId>, command: Command) -> Request<'a> {
-    Request {
-        principal: p,
-        case_id,
-        command,
-        if_match: None,
-        idempotency: None,
-        correlation_id: Uuid::now_v7(),
-        causation_id: None,
-    }
-}
-
 async fn service(server: &NatsServer) -> CaseService {
     let js = async_nats::jetstream::new(server.connect().await);
     let log = EventLog::open(js.clone(), &LogConfig::default())
@@ -79,13 +67,13 @@ async fn append_read_and_expected_sequence() {
     let svc = service(&server).await;
     let p = county();
     let out = svc
-        .execute(req(&p, None, register()))
+        .execute(Request::new(&p, None, register()))
         .await
         .expect("register");
     let id = out.committed.case_id;
     assert_eq!(out.committed.version, 1);
     let accepted = svc
-        .execute(req(
+        .execute(Request::new(
             &p,
             Some(id),
             Command::Accept(AcceptCase { occurred_at: None }),
@@ -142,7 +130,7 @@ async fn idempotency_key_survives_the_duplicate_window_and_detects_other_bodies(
     let body = serde_json::json!({"a": 1});
     let with_key = |body: serde_json::Value| Request {
         idempotency: Some(("key-1".to_string(), body)),
-        ..req(&p, None, register())
+        ..Request::new(&p, None, register())
     };
     let first = svc.execute(with_key(body.clone())).await.expect("first");
     let again = svc.execute(with_key(body.clone())).await.expect("again");

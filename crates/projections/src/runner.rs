@@ -162,11 +162,7 @@ pub async fn rebuild(
         seq: 0,
         why: e.to_string(),
     })?;
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or(0);
-    let generation = format!("g-{stamp}");
+    let generation = crate::store::new_generation();
     let path: PathBuf = dir.join(&generation);
     let started = Instant::now();
     let mut applied_events = 0u64;

@@ -83,11 +83,7 @@ impl Store {
     /// A fresh, empty generation under `dir`, made the live one; the old one is deleted.
     pub fn open_fresh(dir: &Path) -> Result<Store, StoreError> {
         let old = current_generation(dir)?;
-        let stamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or(0);
-        let generation = format!("g-{stamp}");
+        let generation = new_generation();
         let store = Store::open_dir(&dir.join(&generation), generation.clone())?;
         set_current(dir, &generation)?;
         if let Some(old) = old.filter(|o| *o != generation) {
@@ -255,6 +251,15 @@ impl Tx<'_> {
             Pending::Bytes(version.to_be_bytes().to_vec()),
         );
     }
+}
+
+/// A name for a new generation: `g-<milliseconds since the epoch>`.
+pub fn new_generation() -> String {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    format!("g-{stamp}")
 }
 
 pub fn current_generation(dir: &Path) -> Result<Option<String>, StoreError> {

@@ -410,6 +410,15 @@ impl Config {
         })
     }
 
+    /// The codes of the configured units of one kind, in config order.
+    pub fn units_of(&self, kind: UnitKind) -> Vec<UnitCode> {
+        self.units
+            .iter()
+            .filter(|u| u.kind == kind)
+            .map(|u| u.code.clone())
+            .collect()
+    }
+
     pub fn unit_kinds(&self) -> BTreeMap<UnitCode, UnitKind> {
         self.units
             .iter()

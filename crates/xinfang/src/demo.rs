@@ -4,7 +4,6 @@
 //! the log already holds events, so a restart never doubles the demo.
 
 use chrono::Duration;
-use uuid::Uuid;
 
 use domain::command::*;
 use domain::*;
@@ -21,18 +20,8 @@ pub async fn load(cases: &CaseService, cfg: &Config) -> anyhow::Result<usize> {
         tracing::info!("the log already holds events; demo data is not loaded again");
         return Ok(0);
     }
-    let townships: Vec<UnitCode> = cfg
-        .units
-        .iter()
-        .filter(|u| u.kind == UnitKind::Township)
-        .map(|u| u.code.clone())
-        .collect();
-    let departments: Vec<UnitCode> = cfg
-        .units
-        .iter()
-        .filter(|u| u.kind == UnitKind::Department)
-        .map(|u| u.code.clone())
-        .collect();
+    let townships = cfg.units_of(UnitKind::Township);
+    let departments = cfg.units_of(UnitKind::Department);
     anyhow::ensure!(
         !townships.is_empty(),
         "--demo needs at least one [[unit]] of kind township"
@@ -91,16 +80,6 @@ async fn exec(
     case_id: Option<CaseId>,
     command: Command,
 ) -> Result<CaseId, CommandError> {
-    let out = cases
-        .execute(Request {
-            principal: who,
-            case_id,
-            command,
-            if_match: None,
-            idempotency: None,
-            correlation_id: Uuid::now_v7(),
-            causation_id: None,
-        })
-        .await?;
+    let out = cases.execute(Request::new(who, case_id, command)).await?;
     Ok(out.committed.case_id)
 }

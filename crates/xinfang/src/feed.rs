@@ -89,7 +89,7 @@ pub async fn run_with(
                 let body = serde_json::to_vec(&event)?;
                 for unit in &case.units {
                     let msg_id = format!("{}-{unit}", ev.seq);
-                    inbox::publish_feed(
+                    inbox::publish_once(
                         &js,
                         inbox::feed_subject(unit, case.id),
                         &msg_id,

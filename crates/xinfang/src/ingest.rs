@@ -26,20 +26,18 @@ use crate::config::Config;
 /// synthetic `system-<township>` when the config names none.
 pub fn township_principals(cfg: &Config) -> BTreeMap<String, Principal> {
     let mut out = BTreeMap::new();
-    for u in cfg.units.iter().filter(|u| u.kind == UnitKind::Township) {
+    for code in cfg.units_of(UnitKind::Township) {
         let configured = cfg
             .principals
             .iter()
-            .find(|p| {
-                p.principal.role == Role::System && p.principal.unit.as_ref() == Some(&u.code)
-            })
+            .find(|p| p.principal.role == Role::System && p.principal.unit.as_ref() == Some(&code))
             .map(|p| p.principal.clone());
         let principal = configured.unwrap_or_else(|| Principal {
-            id: PrincipalId(format!("system-{}", u.code)),
+            id: PrincipalId(format!("system-{code}")),
             role: Role::System,
-            unit: Some(u.code.clone()),
+            unit: Some(code.clone()),
         });
-        out.insert(u.code.to_string(), principal);
+        out.insert(code.to_string(), principal);
     }
     out
 }

@@ -143,12 +143,7 @@ struct Shared {
 }
 
 pub async fn run_simulate(cfg: Config, opts: Options) -> anyhow::Result<Report> {
-    let mut townships: Vec<UnitCode> = cfg
-        .units
-        .iter()
-        .filter(|u| u.kind == UnitKind::Township)
-        .map(|u| u.code.clone())
-        .collect();
+    let mut townships = cfg.units_of(UnitKind::Township);
     anyhow::ensure!(
         !townships.is_empty(),
         "the config names no [[unit]] of kind township"

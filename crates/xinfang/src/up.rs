@@ -262,6 +262,50 @@ async fn stop_leftover_server(pidfile: &Path) {
     let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
 }
 
+/// Start `bin up --config config extra…` as a child process and read its stdout until the
+/// `ready` line; returns the child and the lines (`nats …` first). Used by `xinfang bench` and the
+/// process tests. Fails if no `ready` line comes within `limit` (the child is then killed).
+pub fn spawn_up(
+    bin: &Path,
+    config: &Path,
+    extra: &[&str],
+    limit: Duration,
+) -> anyhow::Result<(std::process::Child, Vec<String>)> {
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new(bin)
+        .arg("up")
+        .arg("--config")
+        .arg(config)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {} up", bin.display()))?;
+    let stdout = child.stdout.take().context("up's stdout")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let mut lines: Vec<String> = Vec::new();
+    let deadline = Instant::now() + limit;
+    while !lines.last().is_some_and(|l| l.starts_with("ready ")) {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(line) => lines.push(line),
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!("xinfang up printed no ready line within {limit:?}; got {lines:?}");
+            }
+        }
+    }
+    Ok((child, lines))
+}
+
 /// Write a file only its owner can read (the server configuration names users).
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     use std::io::Write as _;
@@ -277,7 +321,7 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", path.display()))
 }
 
-fn free_port() -> anyhow::Result<u16> {
+pub fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())

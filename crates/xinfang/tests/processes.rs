@@ -1,7 +1,6 @@
 //! The real binary as separate processes: `xinfang up` end to end, and restarts of the API process
 //! and of nats-server that lose nothing.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -88,38 +87,8 @@ fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
 
 /// Start `xinfang up` and read its stdout until `ready`; returns the child and the lines.
 fn start_up(cfg: &std::path::Path, extra: &[&str]) -> (Child, Vec<String>) {
-    let mut child = Command::new(BIN)
-        .arg("up")
-        .arg("--config")
-        .arg(cfg)
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn xinfang up");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut lines = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while !lines
-        .last()
-        .is_some_and(|l: &String| l.starts_with("ready "))
-    {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) => lines.push(line),
-            Err(_) => {
-                let _ = child.kill();
-                panic!("xinfang up printed no ready line; got {lines:?}");
-            }
-        }
-    }
-    (child, lines)
+    xinfang::up::spawn_up(BIN.as_ref(), cfg, extra, Duration::from_secs(90))
+        .unwrap_or_else(|e| panic!("{e:#}"))
 }
 
 #[tokio::test]
@@ -345,15 +314,7 @@ async fn case_history_prints_the_log_as_json_lines() {
         unit: None,
     };
     let body = serde_json::to_vec(&register_body(7)).expect("json");
-    let req = |case_id, command| eventlog::Request {
-        principal: &county,
-        case_id,
-        command,
-        if_match: None,
-        idempotency: None,
-        correlation_id: uuid::Uuid::now_v7(),
-        causation_id: None,
-    };
+    let req = |case_id, command| eventlog::Request::new(&county, case_id, command);
     let command = domain::Action::Register
         .parse_body(&body)
         .expect("register body");

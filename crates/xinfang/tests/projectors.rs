@@ -143,15 +143,8 @@ async fn projectors_killed_mid_stream_equal_a_clean_rebuild() {
                                 occurred_at: Some(t + Days::days(5)),
                             }),
                         ];
-                        let run = |case_id, command| eventlog::Request {
-                            principal: &county,
-                            case_id,
-                            command,
-                            if_match: None,
-                            idempotency: None,
-                            correlation_id: uuid::Uuid::now_v7(),
-                            causation_id: None,
-                        };
+                        let run =
+                            |case_id, command| eventlog::Request::new(&county, case_id, command);
                         let id = cases
                             .execute(run(None, reg))
                             .await

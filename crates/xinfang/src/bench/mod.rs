@@ -7,9 +7,8 @@
 
 mod work;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -118,7 +117,7 @@ struct System {
 impl System {
     fn start() -> anyhow::Result<System> {
         let dir = tempfile::tempdir().context("temporary directory")?;
-        let port = free_port()?;
+        let port = crate::up::free_port()?;
         let path = dir.path().join("bench.toml");
         let mut text = format!(
             "[http]\naddr = \"127.0.0.1:{port}\"\n[data]\ndir = \"{}\"\n\
@@ -133,24 +132,11 @@ impl System {
         }
         std::fs::write(&path, text).context("writing the bench config")?;
         let exe = std::env::current_exe().context("locating the xinfang binary")?;
-        let mut child = Command::new(exe)
-            .args(["up", "--config"])
-            .arg(&path)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("starting xinfang up")?;
-        let out = child.stdout.take().context("up's stdout")?;
-        let mut url = None;
-        for line in BufReader::new(out).lines() {
-            let line = line.context("reading up's output")?;
-            if let Some(u) = line.strip_prefix("nats ") {
-                url = Some(u.to_owned());
-            }
-            if line.starts_with("ready ") {
-                break;
-            }
-        }
+        let (child, lines) = crate::up::spawn_up(&exe, &path, &[], Duration::from_secs(120))?;
+        let url = lines
+            .iter()
+            .find_map(|l| l.strip_prefix("nats "))
+            .map(str::to_owned);
         let mut cfg = Config::load(&path)?;
         cfg.nats_url = Some(url.context("xinfang up did not start; see its logs")?);
         Ok(System {
@@ -212,12 +198,6 @@ impl Drop for System {
         );
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
 }
 
 fn machine(data: &Path) -> serde_json::Value {

@@ -71,15 +71,7 @@ async fn exec(
     command: Command,
 ) -> Option<(CaseId, u64)> {
     let out = cases
-        .execute(Request {
-            principal: p,
-            case_id,
-            command,
-            if_match: None,
-            idempotency: None,
-            correlation_id: uuid::Uuid::now_v7(),
-            causation_id: None,
-        })
+        .execute(Request::new(p, case_id, command))
         .await
         .ok()?;
     Some((out.committed.case_id, out.committed.seq))

@@ -3,9 +3,8 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use async_nats::jetstream;
@@ -60,25 +59,14 @@ impl Up {
         let port = free_port();
         let config = dir.path().join("xinfang.toml");
         std::fs::write(&config, make(port, &dir.path().join("data"))).expect("config");
-        let mut child = Command::new(BIN)
-            .args(["up", "--config"])
-            .arg(&config)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn up");
-        let out = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(out).lines();
-        let mut nats_url = String::new();
-        for line in lines.by_ref() {
-            let line = line.expect("a line from up");
-            if let Some(url) = line.strip_prefix("nats ") {
-                nats_url = url.to_owned();
-            }
-            if line.starts_with("ready ") {
-                break;
-            }
-        }
+        let (child, lines) =
+            xinfang::up::spawn_up(BIN.as_ref(), &config, &[], Duration::from_secs(90))
+                .unwrap_or_else(|e| panic!("{e:#}"));
+        let nats_url = lines
+            .iter()
+            .find_map(|l| l.strip_prefix("nats "))
+            .unwrap_or_default()
+            .to_owned();
         assert!(nats_url.starts_with("nats://"), "up printed no nats line");
         Up {
             child,
