@@ -3,6 +3,18 @@
 //!
 //! The per-actor index is keyed by the day the event was *recorded* (policy time zone): what an
 //! official did in the system on a day, whatever business time they entered.
+//!
+//! Layout (model version 4), chosen because sled's cost is per entry written:
+//! - `e/<case>/<chunk>`: the case's events `64·chunk+1 ..= 64·chunk+64` (by version, which is
+//!   gapless), in log order. A case's history is one read, and a rebuild writes a case's events
+//!   once per batch instead of once per event.
+//! - `a/<hex(actor)>/<day>/<seq / 256>`: (seq, case, version) of the events that actor recorded
+//!   that day in that window of 256 log sequences.
+//!
+//! Both keys depend only on the events, never on batch boundaries, so a model built live and one
+//! rebuilt are byte-identical.
+
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -53,9 +65,57 @@ impl AuditEvent {
     }
 }
 
-/// `e/<case>/<seq>`: the event in its case's trail.
-fn case_entry_key(case: CaseId, seq: u64) -> String {
-    format!("e/{case}/{seq:020}")
+/// Events per case chunk.
+const CHUNK: u64 = 64;
+/// Log sequences per actor index window.
+const WINDOW: u64 = 256;
+
+/// An event as the model stores it. The event itself is kept as the JSON the log holds, so the
+/// write path never builds a `serde_json::Value`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Item {
+    seq: u64,
+    version: u64,
+    occurred_at: Timestamp,
+    recorded_at: Timestamp,
+    actor: Actor,
+    /// `{"type": …, "data": …}`, the event at the current schema version.
+    event: String,
+}
+
+impl Item {
+    fn into_event(self, case_id: CaseId) -> AuditEvent {
+        #[derive(Deserialize)]
+        struct Tagged {
+            #[serde(rename = "type")]
+            type_: String,
+            #[serde(default)]
+            data: serde_json::Value,
+        }
+        // Written by `apply` from a typed event, so it parses; an empty trail entry otherwise.
+        let Tagged { type_, data } = serde_json::from_str(&self.event).unwrap_or(Tagged {
+            type_: String::new(),
+            data: serde_json::Value::Null,
+        });
+        AuditEvent {
+            case_id,
+            seq: self.seq,
+            version: self.version,
+            type_,
+            occurred_at: self.occurred_at,
+            recorded_at: self.recorded_at,
+            actor: self.actor,
+            data,
+        }
+    }
+}
+
+/// One actor's events of one day within one window of log sequences: (seq, case, version).
+type Refs = Vec<(u64, CaseId, u64)>;
+
+/// `e/<case>/<chunk>`: the chunk of the case's trail holding `version`.
+fn chunk_key(case: CaseId, version: u64) -> String {
+    format!("e/{case}/{:010}", version.saturating_sub(1) / CHUNK)
 }
 
 fn actor_prefix(actor: &str) -> String {
@@ -68,33 +128,53 @@ impl Projection for Audit {
         "audit"
     }
 
-    /// 2: the actor index holds the key of the case entry, not a second copy of the event.
+    /// 2: the actor index held the key of the case entry, not a second copy of the event.
+    /// 4: a case's events in chunks of 64, the actor index in windows of 256 sequences (postcard).
     fn version(&self) -> u32 {
-        2
+        4
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
-        let a = AuditEvent::from_stored(event);
-        let day = self.policy.local_date(a.recorded_at);
-        let entry = case_entry_key(a.case_id, a.seq);
-        tx.put_bytes(
-            format!("{}{day}/{:020}", actor_prefix(&a.actor.id.0), a.seq),
-            entry.clone().into_bytes(),
-        );
-        tx.put_bytes(entry, serde_json::to_vec(&a).unwrap_or_default());
+        let e = &event.envelope;
+        let seq = event.seq;
+        let day = self.policy.local_date(e.recorded_at);
+        let item = Item {
+            seq,
+            version: e.version,
+            occurred_at: e.occurred_at,
+            recorded_at: e.recorded_at,
+            actor: e.actor.clone(),
+            event: serde_json::to_string(&e.event).map_err(|err| ProjectionError::Apply {
+                seq,
+                why: err.to_string(),
+            })?,
+        };
+        // The runner never hands an event twice; the checks keep a replay from duplicating one.
+        tx.update(chunk_key(e.case_id, e.version), |items: &mut Vec<Item>| {
+            if items.last().is_none_or(|last| last.seq < seq) {
+                items.push(item);
+            }
+        })?;
+        let window = format!("{}{day}/{:020}", actor_prefix(&e.actor.id.0), seq / WINDOW);
+        tx.update(window, |refs: &mut Refs| {
+            if refs.last().is_none_or(|last| last.0 < seq) {
+                refs.push((seq, e.case_id, e.version));
+            }
+        })?;
         Ok(())
     }
 }
 
 pub fn case_history(store: &Store, case: CaseId) -> Result<Vec<AuditEvent>, StoreError> {
     Ok(store
-        .scan::<AuditEvent>(&format!("e/{case}/"))?
+        .scan::<Vec<Item>>(&format!("e/{case}/"))?
         .into_iter()
-        .map(|(_, e)| e)
+        .flat_map(|(_, items)| items)
+        .map(|item| item.into_event(case))
         .collect())
 }
 
-/// Events recorded by `actor` on days `from..=to`, in log order within each day.
+/// Events recorded by `actor` on days `from..=to`, in log order.
 pub fn actor_events(
     store: &Store,
     actor: &str,
@@ -102,13 +182,184 @@ pub fn actor_events(
     to: NaiveDate,
 ) -> Result<Vec<AuditEvent>, StoreError> {
     let p = actor_prefix(actor);
-    let mut events = Vec::new();
-    for (_, entry) in store.range_raw(&format!("{p}{from}"), &format!("{p}{to}/\u{10FFFF}"))? {
-        let key = String::from_utf8_lossy(&entry).into_owned();
-        if let Some(e) = store.get::<AuditEvent>(&key)? {
-            events.push(e);
+    let mut refs: Refs = store
+        .range::<Refs>(&format!("{p}{from}"), &format!("{p}{to}/\u{10FFFF}"))?
+        .into_iter()
+        .flat_map(|(_, refs)| refs)
+        .collect();
+    refs.sort_by_key(|r| r.0);
+    // An actor's events cluster in few cases: read each chunk once.
+    let mut chunks: HashMap<String, Vec<Item>> = HashMap::new();
+    let mut events = Vec::with_capacity(refs.len());
+    for (seq, case, version) in refs {
+        let key = chunk_key(case, version);
+        if !chunks.contains_key(&key) {
+            let items = store.get::<Vec<Item>>(&key)?.unwrap_or_default();
+            chunks.insert(key.clone(), items);
+        }
+        let found = chunks
+            .get(&key)
+            .and_then(|items| items.iter().find(|i| i.seq == seq));
+        if let Some(item) = found {
+            events.push(item.clone().into_event(case));
         }
     }
-    events.sort_by_key(|e| e.seq);
     Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::event::{CaseClosed, CaseSupervised};
+    use domain::{Event, PrincipalId, Role, UnitCode};
+    use eventlog::Envelope;
+
+    fn ts(s: &str) -> Timestamp {
+        chrono::DateTime::parse_from_rfc3339(s).expect("timestamp")
+    }
+
+    /// Event `version` of `case`, at log sequence `seq`, by `actor`, recorded at `at`.
+    fn stored(case: CaseId, version: u64, seq: u64, actor: &str, at: &str) -> Stored {
+        let unit = UnitCode::parse("gaoqiao").expect("unit");
+        let event = if version.is_multiple_of(2) {
+            Event::CaseSupervised(CaseSupervised {
+                unit: unit.clone(),
+                note: format!("note {version}"),
+                due_at: None,
+            })
+        } else {
+            Event::CaseClosed(CaseClosed {
+                note: Some(format!("v{version}")),
+            })
+        };
+        Stored {
+            seq,
+            subject: format!("xf.events.gaoqiao.{case}"),
+            envelope: Envelope {
+                event_id: uuid::Uuid::now_v7(),
+                case_id: case,
+                township: unit,
+                schema_version: Event::SCHEMA_VERSION,
+                version,
+                occurred_at: ts(at),
+                recorded_at: ts(at),
+                actor: Actor {
+                    id: PrincipalId(actor.into()),
+                    role: Role::County,
+                    unit: None,
+                },
+                command_id: uuid::Uuid::now_v7(),
+                correlation_id: uuid::Uuid::now_v7(),
+                causation_id: None,
+                event,
+            },
+        }
+    }
+
+    /// 150 events of one case (three chunks) interleaved with 150 of another, by two actors,
+    /// across two days and several index windows; applied in uneven batches.
+    fn log() -> (CaseId, CaseId, Vec<Stored>) {
+        let (a, b) = (CaseId(uuid::Uuid::now_v7()), CaseId(uuid::Uuid::now_v7()));
+        let mut events = Vec::new();
+        for v in 1..=150u64 {
+            let day = if v <= 100 { "2026-03-01" } else { "2026-03-02" };
+            let at = format!("{day}T10:00:00+08:00");
+            events.push(stored(a, v, 2 * v - 1, "zhang", &at));
+            events.push(stored(
+                b,
+                v,
+                2 * v,
+                if v % 3 == 0 { "zhang" } else { "li" },
+                &at,
+            ));
+        }
+        (a, b, events)
+    }
+
+    fn build(events: &[Stored], batch: usize) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open_current(dir.path()).expect("open");
+        let audit = Audit {
+            policy: Policy::default(),
+        };
+        for chunk in events.chunks(batch) {
+            crate::runner::apply_batch(&audit, &store, chunk).expect("apply");
+        }
+        (dir, store)
+    }
+
+    #[test]
+    fn a_case_trail_spans_chunks_in_log_order() {
+        let (a, b, events) = log();
+        let (_dir, store) = build(&events, 37);
+        for case in [a, b] {
+            let trail = case_history(&store, case).expect("history");
+            let versions: Vec<u64> = trail.iter().map(|e| e.version).collect();
+            assert_eq!(
+                versions,
+                (1..=150).collect::<Vec<_>>(),
+                "every event once, in order"
+            );
+            assert!(trail.iter().all(|e| e.case_id == case));
+            assert_eq!(trail[1].type_, "CaseSupervised");
+            assert_eq!(trail[1].data["note"], "note 2");
+            assert_eq!(trail[2].type_, "CaseClosed");
+            let original = events
+                .iter()
+                .find(|s| s.envelope.case_id == case && s.envelope.version == 3)
+                .expect("event");
+            assert_eq!(
+                trail[2],
+                AuditEvent::from_stored(original),
+                "as the log has it"
+            );
+        }
+    }
+
+    #[test]
+    fn an_actor_trail_is_filtered_by_day_and_complete_across_windows() {
+        let (a, b, events) = log();
+        let (_dir, store) = build(&events, 1000);
+        let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("date");
+        let zhang =
+            actor_events(&store, "zhang", day("2026-03-01"), day("2026-03-01")).expect("zhang");
+        let expected: Vec<u64> = events
+            .iter()
+            .filter(|s| s.envelope.actor.id.0 == "zhang" && s.envelope.version <= 100)
+            .map(|s| s.seq)
+            .collect();
+        assert_eq!(zhang.iter().map(|e| e.seq).collect::<Vec<_>>(), expected);
+        assert!(zhang.iter().any(|e| e.case_id == a) && zhang.iter().any(|e| e.case_id == b));
+        let li_both = actor_events(&store, "li", day("2026-03-01"), day("2026-03-02")).expect("li");
+        assert_eq!(li_both.len(), 100, "two thirds of case b's 150 events");
+        assert!(
+            actor_events(&store, "zhan", day("2026-01-01"), day("2026-12-31"))
+                .expect("prefix")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn the_model_does_not_depend_on_batch_boundaries_or_replays() {
+        let (_, _, events) = log();
+        let (_d1, one_by_one) = build(&events, 1);
+        let (_d2, large) = build(&events, 10_000);
+        assert_eq!(
+            one_by_one.digest().expect("digest"),
+            large.digest().expect("digest")
+        );
+        // The same events again (a checkpoint lost) change nothing.
+        let audit = Audit {
+            policy: Policy::default(),
+        };
+        let mut tx = large.tx();
+        for ev in &events[..10] {
+            audit.apply(&mut tx, ev).expect("apply");
+        }
+        large.commit(tx, events.len() as u64).expect("commit");
+        assert_eq!(
+            one_by_one.digest().expect("digest"),
+            large.digest().expect("digest")
+        );
+    }
 }

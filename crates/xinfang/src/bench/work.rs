@@ -26,7 +26,7 @@ pub fn registration(i: u64) -> RegisterCase {
     let t = Utc::now().fixed_offset() - chrono::Duration::days(1 + (i % 300) as i64);
     RegisterCase {
         township: UnitCode::parse(TOWNSHIPS[(i % 3) as usize]).expect("a valid unit code"),
-        channel: if i % 2 == 0 {
+        channel: if i.is_multiple_of(2) {
             Channel::Visit
         } else {
             Channel::Phone
