@@ -190,6 +190,16 @@ impl CaseService {
         let command_id = command_id_for(&req.principal.id.0, key);
         let hash = request_hash(req.command.action().as_str(), req.case_id, body);
         let case_id = loop {
+            // Most keys are new: try to own the key first (one round trip), and read the record
+            // only when it is taken.
+            let fresh = req.case_id.unwrap_or_else(|| CaseId(Uuid::now_v7()));
+            let pending = Record::Pending {
+                request_hash: hash.clone(),
+                case_id: fresh,
+            };
+            if self.idem.reserve(command_id, &pending).await? {
+                break fresh;
+            }
             match self.idem.get(command_id).await? {
                 Some(rec) if rec.request_hash() != hash => {
                     return Err(CommandError::IdempotencyMismatch)
@@ -210,16 +220,8 @@ impl CaseService {
                     }
                     break case_id;
                 }
-                None => {
-                    let case_id = req.case_id.unwrap_or_else(|| CaseId(Uuid::now_v7()));
-                    let pending = Record::Pending {
-                        request_hash: hash.clone(),
-                        case_id,
-                    };
-                    if self.idem.reserve(command_id, &pending).await? {
-                        break case_id;
-                    }
-                }
+                // Released in between (the other request appended nothing): try again.
+                None => {}
             }
         };
         match self.run(&req, case_id, command_id).await {

@@ -4,7 +4,8 @@
 //! 1. The command id is derived from (principal, key), so every retry carries the same
 //!    `Nats-Msg-Id` and the stream drops a copy that arrives within its duplicate window.
 //! 2. Before deciding, a `pending` record (request hash, case id) is created; `create` is atomic, so
-//!    of two concurrent requests one owns the key.
+//!    of two concurrent requests one owns the key. The record is read only when the key is taken,
+//!    so a new key costs one round trip before the append and one after.
 //! 3. After the append, the record becomes `done` with the result (case id, version, seq).
 //! 4. A retry that finds `done` returns that result. One that finds `pending` (a crash, or a request
 //!    still running) looks in the case's log for an event with the command id: found, it completes
