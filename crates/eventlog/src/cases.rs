@@ -8,6 +8,11 @@
 //!   command id is there, that is the result; otherwise re-decide. The command id is also the
 //!   `Nats-Msg-Id`, so a second copy inside the duplicate window is dropped by the stream.
 //!
+//! Idempotency: a command on an existing case is recognised by its command id among the case's
+//! events, which the loaded state keeps with their request hashes, so the log itself is the
+//! durable record (forever, not for a retention period). A registration, whose case id the first
+//! attempt chooses, keeps that choice in a key-value record (`idempotency.rs`).
+//!
 //! Recently used case states stay in memory with their last sequence, so a command costs one
 //! append, not a re-read of the case (shared/perf-baseline.md). Commands on one case are serialized
 //! inside this process by a per-case lock; across processes the expected sequence decides.
@@ -24,7 +29,7 @@ use domain::{
 };
 
 use crate::envelope::{Actor, Envelope};
-use crate::idempotency::{command_id_for, request_hash, Committed, IdempotencyStore, Record};
+use crate::idempotency::{Committed, IdempotencyStore};
 use crate::log::{case_subject, EventLog, LogError, Stored};
 
 /// A case as last seen in the log.
@@ -34,6 +39,28 @@ pub struct Loaded {
     pub subject: String,
     /// Stream sequence of the case's last event.
     pub seq: u64,
+    /// Every command the case's events record, so a retried command is recognised from the log
+    /// itself.
+    pub commands: Vec<Applied>,
+}
+
+/// A command recorded by one of the case's events.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub command_id: Uuid,
+    pub committed: Committed,
+    /// Of a request with an idempotency key (`None` without one, and in older events).
+    pub request_hash: Option<String>,
+}
+
+impl Applied {
+    fn of(s: &Stored) -> Applied {
+        Applied {
+            command_id: s.envelope.command_id,
+            committed: committed(s),
+            request_hash: s.envelope.request_hash.clone(),
+        }
+    }
 }
 
 /// What a command needs besides the command itself.
@@ -96,6 +123,8 @@ impl From<LogError> for CommandError {
         }
     }
 }
+
+mod keyed;
 
 type Slot = Arc<tokio::sync::Mutex<Option<Loaded>>>;
 
@@ -183,104 +212,13 @@ impl CaseService {
     }
 
     pub async fn execute(&self, req: Request<'_>) -> Result<Outcome, CommandError> {
-        let Some((key, body)) = req.idempotency.as_ref() else {
-            let case_id = req.case_id.unwrap_or_else(|| CaseId(Uuid::now_v7()));
-            return self.run(&req, case_id, Uuid::now_v7()).await;
-        };
-        let command_id = command_id_for(&req.principal.id.0, key);
-        let hash = request_hash(req.command.action().as_str(), req.case_id, body);
-        let case_id = loop {
-            // Most keys are new: try to own the key first (one round trip), and read the record
-            // only when it is taken.
-            let fresh = req.case_id.unwrap_or_else(|| CaseId(Uuid::now_v7()));
-            let pending = Record::Pending {
-                request_hash: hash.clone(),
-                case_id: fresh,
-            };
-            if self.idem.reserve(command_id, &pending).await? {
-                break fresh;
+        match &req.idempotency {
+            None => {
+                let case_id = req.case_id.unwrap_or_else(|| CaseId(Uuid::now_v7()));
+                self.run(&req, case_id, Uuid::now_v7(), None).await
             }
-            match self.idem.get(command_id).await? {
-                Some(rec) if rec.request_hash() != hash => {
-                    return Err(CommandError::IdempotencyMismatch)
-                }
-                Some(Record::Done { result, .. }) => return self.replay(result).await,
-                Some(Record::Pending { case_id, .. }) => {
-                    if let Some(result) = self.find_committed(case_id, command_id).await? {
-                        self.idem
-                            .complete(
-                                command_id,
-                                &Record::Done {
-                                    request_hash: hash,
-                                    result: result.clone(),
-                                },
-                            )
-                            .await?;
-                        return self.replay(result).await;
-                    }
-                    break case_id;
-                }
-                // Released in between (the other request appended nothing): try again.
-                None => {}
-            }
-        };
-        match self.run(&req, case_id, command_id).await {
-            Ok(outcome) => {
-                let done = Record::Done {
-                    request_hash: hash,
-                    result: outcome.committed.clone(),
-                };
-                self.idem.complete(command_id, &done).await?;
-                Ok(outcome)
-            }
-            Err(e @ (CommandError::Domain(_) | CommandError::VersionConflict { .. })) => {
-                // This attempt appended nothing. But a concurrent request with the same key may
-                // have (and made this one fail, e.g. "accept twice"): then its result is ours.
-                if let Some(result) = self.find_committed(case_id, command_id).await? {
-                    let done = Record::Done {
-                        request_hash: hash,
-                        result: result.clone(),
-                    };
-                    self.idem.complete(command_id, &done).await?;
-                    return self.replay(result).await;
-                }
-                // Nothing appended under this key: free it so a corrected retry can use it.
-                self.idem.release(command_id).await?;
-                Err(e)
-            }
-            // Outcome unknown: the pending record stays and the next retry resolves it from the log.
-            Err(e) => Err(e),
+            Some((key, body)) => self.execute_keyed(&req, key, body).await,
         }
-    }
-
-    async fn replay(&self, result: Committed) -> Result<Outcome, CommandError> {
-        let case = self
-            .case_at(result.case_id, result.version)
-            .await?
-            .ok_or_else(|| {
-                CommandError::Internal(format!(
-                    "idempotency record names missing case {}",
-                    result.case_id
-                ))
-            })?;
-        Ok(Outcome {
-            committed: result,
-            case,
-            replayed: true,
-        })
-    }
-
-    async fn find_committed(
-        &self,
-        case_id: CaseId,
-        command_id: Uuid,
-    ) -> Result<Option<Committed>, CommandError> {
-        Ok(self
-            .history(case_id)
-            .await?
-            .into_iter()
-            .find(|s| s.envelope.command_id == command_id)
-            .map(|s| committed(&s)))
     }
 
     async fn run(
@@ -288,6 +226,7 @@ impl CaseService {
         req: &Request<'_>,
         case_id: CaseId,
         command_id: Uuid,
+        hash: Option<&str>,
     ) -> Result<Outcome, CommandError> {
         let slot = self.slot(case_id);
         let mut guard = slot.lock().await;
@@ -298,7 +237,7 @@ impl CaseService {
         let mut fresh = false;
         loop {
             match self
-                .attempt(req, case_id, command_id, &mut guard, &mut fresh)
+                .attempt(req, case_id, command_id, hash, &mut guard, &mut fresh)
                 .await
             {
                 Ok(Some(outcome)) => return Ok(outcome),
@@ -319,11 +258,18 @@ impl CaseService {
     }
 
     /// One decide-and-append round. `Ok(None)`: the case moved on; decide again.
+    ///
+    /// A command whose id the case's events already record was applied before (a retry, or a
+    /// twin that ran concurrently): its result is the answer, or `IdempotencyMismatch` when the
+    /// two requests differ. The cached state may be stale; a twin appended elsewhere surfaces as
+    /// a conflict or a refusal, and both re-read the log before answering.
+    #[allow(clippy::too_many_arguments)]
     async fn attempt(
         &self,
         req: &Request<'_>,
         case_id: CaseId,
         command_id: Uuid,
+        hash: Option<&str>,
         guard: &mut Option<Loaded>,
         fresh: &mut bool,
     ) -> Result<Option<Outcome>, CommandError> {
@@ -341,6 +287,12 @@ impl CaseService {
             let (loaded, _) = self.refresh(case_id, None).await?;
             *guard = loaded;
             *fresh = true;
+        }
+        if let Some(done) = guard
+            .as_ref()
+            .and_then(|l| l.commands.iter().find(|a| a.command_id == command_id))
+        {
+            return self.answer_twin(done.clone(), hash).await.map(Some);
         }
         if let (Some(expected), Some(l)) = (req.if_match, guard.as_ref()) {
             if l.case.version != expected {
@@ -365,7 +317,18 @@ impl CaseService {
             principal: req.principal,
             case_id,
         };
-        let event = decide(state, &req.command, &ctx)?;
+        let event = match decide(state, &req.command, &ctx) {
+            Ok(event) => event,
+            // Refused on a cached state: the log may have moved on (another process, or this
+            // command's twin), so decide once more on the log's state before answering.
+            Err(_) if !*fresh => {
+                let (loaded, _) = self.refresh(case_id, guard.clone()).await?;
+                *guard = loaded;
+                *fresh = true;
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
+        };
         let occurred_at = domain::decide::occurred_at(state, &req.command, now)?;
         let (subject, expected, township) = match (guard.as_ref(), &event) {
             (Some(l), _) => (l.subject.clone(), l.seq, l.case.township.clone()),
@@ -386,21 +349,31 @@ impl CaseService {
             command_id,
             correlation_id: req.correlation_id,
             causation_id: req.causation_id,
+            request_hash: hash.map(str::to_owned),
             event,
         };
         match self.log.append(&subject, expected, &envelope).await {
             Ok((seq, false)) => {
-                let case = evolve(
-                    guard.take().map(|l| l.case),
-                    case_id,
-                    &envelope.event,
-                    occurred_at,
-                )
-                .map_err(|e| CommandError::Internal(e.to_string()))?;
+                let (before, mut commands) = match guard.take() {
+                    Some(l) => (Some(l.case), l.commands),
+                    None => (None, Vec::new()),
+                };
+                let case = evolve(before, case_id, &envelope.event, occurred_at)
+                    .map_err(|e| CommandError::Internal(e.to_string()))?;
+                commands.push(Applied {
+                    command_id,
+                    committed: Committed {
+                        case_id,
+                        version: case.version,
+                        seq,
+                    },
+                    request_hash: envelope.request_hash.clone(),
+                });
                 *guard = Some(Loaded {
                     case: case.clone(),
                     subject,
                     seq,
+                    commands,
                 });
                 let committed = Committed {
                     case_id,
@@ -418,7 +391,7 @@ impl CaseService {
                 let stored = self.log.get(seq).await?;
                 let (loaded, _) = self.refresh(case_id, guard.clone()).await?;
                 *guard = loaded;
-                self.replay(committed(&stored)).await.map(Some)
+                self.answer_twin(Applied::of(&stored), hash).await.map(Some)
             }
             Err(LogError::Conflict | LogError::Unknown) => {
                 let (loaded, new_events) = self.refresh(case_id, guard.clone()).await?;
@@ -428,7 +401,7 @@ impl CaseService {
                     .iter()
                     .find(|s| s.envelope.command_id == command_id)
                 {
-                    return self.replay(committed(mine)).await.map(Some);
+                    return self.answer_twin(Applied::of(mine), hash).await.map(Some);
                 }
                 match req.if_match {
                     Some(expected) => {
@@ -448,11 +421,11 @@ impl CaseService {
         id: CaseId,
         current: Option<Loaded>,
     ) -> Result<(Option<Loaded>, Vec<Stored>), CommandError> {
-        let (subject, from, state) = match current {
-            Some(l) => (l.subject, l.seq + 1, Some(l.case)),
+        let (subject, from, state, mut commands) = match current {
+            Some(l) => (l.subject, l.seq + 1, Some(l.case), l.commands),
             None => match self.log.locate(id).await? {
                 None => return Ok((None, vec![])),
-                Some((subject, _)) => (subject, 1, None),
+                Some((subject, _)) => (subject, 1, None, Vec::new()),
             },
         };
         let events = self.log.read_subject(&subject, from, u64::MAX).await?;
@@ -461,7 +434,14 @@ impl CaseService {
             .map(|s| s.seq)
             .unwrap_or(from.saturating_sub(1));
         let case = fold(state, events.iter())?;
-        Ok((case.map(|case| Loaded { case, subject, seq }), events))
+        commands.extend(events.iter().map(Applied::of));
+        let loaded = case.map(|case| Loaded {
+            case,
+            subject,
+            seq,
+            commands,
+        });
+        Ok((loaded, events))
     }
 }
 

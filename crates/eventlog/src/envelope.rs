@@ -55,6 +55,11 @@ pub struct Envelope {
     /// The event or message that caused this command, when there is one.
     #[schema(value_type = Option<String>, format = Uuid)]
     pub causation_id: Option<Uuid>,
+    /// SHA-256 (hex) of the request, for a command sent with an idempotency key (an
+    /// `Idempotency-Key`, or a township's record id): a retry with the same key and another
+    /// request is refused. Absent otherwise, and in events written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_hash: Option<String>,
     #[serde(flatten)]
     pub event: Event,
 }

@@ -1,15 +1,20 @@
-//! Durable idempotency on a JetStream key-value bucket, far beyond the stream's duplicate window.
+//! Durable idempotency far beyond the stream's duplicate window.
 //!
-//! Protocol, for a request with an `Idempotency-Key`:
+//! For a request with an idempotency key (an `Idempotency-Key`, or a township's record id):
 //! 1. The command id is derived from (principal, key), so every retry carries the same
 //!    `Nats-Msg-Id` and the stream drops a copy that arrives within its duplicate window.
-//! 2. Before deciding, a `pending` record (request hash, case id) is created; `create` is atomic, so
-//!    of two concurrent requests one owns the key. The record is read only when the key is taken,
-//!    so a new key costs one round trip before the append and one after.
-//! 3. After the append, the record becomes `done` with the result (case id, version, seq).
-//! 4. A retry that finds `done` returns that result. One that finds `pending` (a crash, or a request
-//!    still running) looks in the case's log for an event with the command id: found, it completes
-//!    the record; not found, it executes again (still deduplicated by the msg id).
+//! 2. A command on an existing case needs nothing else: its event records the command id and the
+//!    request hash, the loaded case keeps them, and a retry finds them there (`cases.rs`). A twin
+//!    running concurrently in another process loses on the expected sequence and finds the
+//!    winner's event when it re-reads the case.
+//! 3. A registration has no case yet; its first attempt chooses the case id. Before deciding, a
+//!    `pending` record (request hash, case id) is created in a key-value bucket; `create` is
+//!    atomic, so of two concurrent requests one owns the key, and the record is read only when
+//!    the key is taken. A retry that finds `pending` looks in that case's log for the command id:
+//!    found, that is the result (and the record becomes `done`); not found, it executes again
+//!    under the same case id and command id, where expected sequence 0 lets only one land.
+//!    Records written `done` by earlier versions answer directly.
+//! 4. A registration refused by a rule frees its key, so a corrected retry can use it.
 //!
 //! The record holds no personal data: the response's case is re-rendered from the log as of the
 //! recorded version.

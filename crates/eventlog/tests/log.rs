@@ -151,3 +151,113 @@ async fn idempotency_key_survives_the_duplicate_window_and_detects_other_bodies(
         .expect_err("mismatch");
     assert!(matches!(err, CommandError::IdempotencyMismatch));
 }
+
+/// A service on a stream whose duplicate window is `window`.
+async fn service_with_window(server: &NatsServer, window: Duration) -> CaseService {
+    let js = async_nats::jetstream::new(server.connect().await);
+    let cfg = LogConfig {
+        duplicate_window: window,
+        ..LogConfig::default()
+    };
+    let log = EventLog::open(js.clone(), &cfg).await.expect("stream");
+    let idem = IdempotencyStore::open(&js, 1, Duration::from_secs(3600))
+        .await
+        .expect("kv");
+    CaseService::new(log, idem, Policy::default(), units())
+}
+
+#[tokio::test]
+async fn a_keyed_action_is_recognised_in_the_case_log_after_the_duplicate_window() {
+    let server = NatsServer::start();
+    let svc = service_with_window(&server, Duration::from_secs(1)).await;
+    let p = county();
+    let id = svc
+        .execute(Request::new(&p, None, register()))
+        .await
+        .expect("register")
+        .committed
+        .case_id;
+    let accept = |key: &str, body: serde_json::Value| Request {
+        idempotency: Some((key.to_string(), body)),
+        ..Request::new(
+            &p,
+            Some(id),
+            Command::Accept(AcceptCase { occurred_at: None }),
+        )
+    };
+    let first = svc
+        .execute(accept("acc-1", serde_json::json!({})))
+        .await
+        .expect("accept");
+    assert!(!first.replayed);
+    // Past the stream's duplicate window, on a service with nothing cached: only the log knows.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let fresh = service_with_window(&server, Duration::from_secs(1)).await;
+    let again = fresh
+        .execute(accept("acc-1", serde_json::json!({})))
+        .await
+        .expect("retry");
+    assert!(again.replayed);
+    assert_eq!(again.committed, first.committed);
+    assert_eq!(again.case.version, 2);
+    let err = fresh
+        .execute(accept(
+            "acc-1",
+            serde_json::json!({"occurred_at": null, "x": 1}),
+        ))
+        .await
+        .expect_err("same key, other request");
+    assert!(matches!(err, CommandError::IdempotencyMismatch));
+    assert_eq!(
+        fresh.log().last_seq().await.expect("seq"),
+        first.committed.seq,
+        "nothing appended by the retries"
+    );
+    // The twin in the process that applied it is answered from its cache the same way.
+    let cached = svc
+        .execute(accept("acc-1", serde_json::json!({})))
+        .await
+        .expect("cached retry");
+    assert_eq!(cached.committed, first.committed);
+    // A new key on the same action is a new command, refused by the rules.
+    let refused = fresh
+        .execute(accept("acc-2", serde_json::json!({})))
+        .await
+        .expect_err("accepting twice");
+    assert!(matches!(refused, CommandError::Domain(_)));
+}
+
+#[tokio::test]
+async fn keyed_twins_in_two_processes_apply_once() {
+    let server = NatsServer::start();
+    let a = service(&server).await;
+    let b = service(&server).await;
+    let p = county();
+    let id = a
+        .execute(Request::new(&p, None, register()))
+        .await
+        .expect("register")
+        .committed
+        .case_id;
+    // b caches the case at version 1, then a accepts it with the key.
+    assert_eq!(
+        b.read(id).await.expect("read").map(|l| l.case.version),
+        Some(1)
+    );
+    let keyed = || Request {
+        idempotency: Some(("twin".to_string(), serde_json::json!({}))),
+        ..Request::new(
+            &p,
+            Some(id),
+            Command::Accept(AcceptCase { occurred_at: None }),
+        )
+    };
+    let (ra, rb) = tokio::join!(a.execute(keyed()), b.execute(keyed()));
+    let (ra, rb) = (ra.expect("a"), rb.expect("b"));
+    assert_eq!(ra.committed, rb.committed);
+    assert!(
+        ra.replayed != rb.replayed,
+        "one applied it, the other replayed it"
+    );
+    assert_eq!(a.history(id).await.expect("history").len(), 2);
+}

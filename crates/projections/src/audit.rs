@@ -251,6 +251,7 @@ mod tests {
                 command_id: uuid::Uuid::now_v7(),
                 correlation_id: uuid::Uuid::now_v7(),
                 causation_id: None,
+                request_hash: None,
                 event,
             },
         }

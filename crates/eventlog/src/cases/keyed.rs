@@ -1,0 +1,129 @@
+//! Commands with an idempotency key (protocol in `idempotency.rs`): on an existing case the case's
+//! own events answer a retry; a registration keeps the case id its first attempt chose in a record.
+
+use uuid::Uuid;
+
+use domain::CaseId;
+
+use super::{committed, Applied, CaseService, CommandError, Outcome, Request};
+use crate::idempotency::{command_id_for, request_hash, Committed, Record};
+
+impl CaseService {
+    pub(super) async fn execute_keyed(
+        &self,
+        req: &Request<'_>,
+        key: &str,
+        body: &serde_json::Value,
+    ) -> Result<Outcome, CommandError> {
+        let command_id = command_id_for(&req.principal.id.0, key);
+        let hash = request_hash(req.command.action().as_str(), req.case_id, body);
+        if let Some(case_id) = req.case_id {
+            // A command on an existing case: the case's own events are the durable record (see
+            // `attempt`), so no separate record is written.
+            return self.run(req, case_id, command_id, Some(&hash)).await;
+        }
+        // A registration: the case id is chosen by the first attempt, so a record keeps it.
+        let case_id = loop {
+            // Most keys are new: try to own the key first (one round trip), and read the record
+            // only when it is taken.
+            let fresh = CaseId(Uuid::now_v7());
+            let pending = Record::Pending {
+                request_hash: hash.clone(),
+                case_id: fresh,
+            };
+            if self.idem.reserve(command_id, &pending).await? {
+                break fresh;
+            }
+            match self.idem.get(command_id).await? {
+                Some(rec) if rec.request_hash() != hash => {
+                    return Err(CommandError::IdempotencyMismatch)
+                }
+                Some(Record::Done { result, .. }) => return self.replay(result).await,
+                Some(Record::Pending { case_id, .. }) => {
+                    if let Some(result) = self.find_committed(case_id, command_id).await? {
+                        self.idem
+                            .complete(
+                                command_id,
+                                &Record::Done {
+                                    request_hash: hash,
+                                    result: result.clone(),
+                                },
+                            )
+                            .await?;
+                        return self.replay(result).await;
+                    }
+                    break case_id;
+                }
+                // Released in between (the other request appended nothing): try again.
+                None => {}
+            }
+        };
+        match self.run(req, case_id, command_id, Some(&hash)).await {
+            // The pending record names the case, whose log now holds the command: a retry finds
+            // it there (and completes the record then), so success costs no second write.
+            Ok(outcome) => Ok(outcome),
+            Err(e @ (CommandError::Domain(_) | CommandError::VersionConflict { .. })) => {
+                // This attempt appended nothing. But a concurrent request with the same key may
+                // have (and made this one fail, e.g. "accept twice"): then its result is ours.
+                if let Some(result) = self.find_committed(case_id, command_id).await? {
+                    let done = Record::Done {
+                        request_hash: hash,
+                        result: result.clone(),
+                    };
+                    self.idem.complete(command_id, &done).await?;
+                    return self.replay(result).await;
+                }
+                // Nothing appended under this key: free it so a corrected retry can use it.
+                self.idem.release(command_id).await?;
+                Err(e)
+            }
+            // Outcome unknown: the pending record stays and the next retry resolves it from the log.
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(super) async fn replay(&self, result: Committed) -> Result<Outcome, CommandError> {
+        let case = self
+            .case_at(result.case_id, result.version)
+            .await?
+            .ok_or_else(|| {
+                CommandError::Internal(format!(
+                    "idempotency record names missing case {}",
+                    result.case_id
+                ))
+            })?;
+        Ok(Outcome {
+            committed: result,
+            case,
+            replayed: true,
+        })
+    }
+
+    async fn find_committed(
+        &self,
+        case_id: CaseId,
+        command_id: Uuid,
+    ) -> Result<Option<Committed>, CommandError> {
+        Ok(self
+            .history(case_id)
+            .await?
+            .into_iter()
+            .find(|s| s.envelope.command_id == command_id)
+            .map(|s| committed(&s)))
+    }
+
+    /// The answer to a command its case's log records already: that command's result, unless the
+    /// request differs from the one that was applied.
+    pub(super) async fn answer_twin(
+        &self,
+        done: Applied,
+        hash: Option<&str>,
+    ) -> Result<Outcome, CommandError> {
+        if let (Some(theirs), Some(mine)) = (done.request_hash.as_deref(), hash) {
+            if theirs != mine {
+                return Err(CommandError::IdempotencyMismatch);
+            }
+        }
+        self.replay(done.committed).await
+    }
+}
