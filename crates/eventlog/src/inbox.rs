@@ -276,6 +276,31 @@ pub async fn publish_once(
     Ok(())
 }
 
+/// Publish `messages` (subject, `Nats-Msg-Id`, body) without waiting in between, then wait for
+/// every acknowledgement: one round trip for the lot instead of one each. On a single connection
+/// the server stores them in the order sent; only when one fails and is sent again (the caller
+/// retries the lot; the stream drops the copies it has) can it land after later ones.
+pub async fn publish_all(
+    js: &jetstream::Context,
+    messages: Vec<(String, String, Vec<u8>)>,
+) -> Result<(), LogError> {
+    let mut acks = Vec::with_capacity(messages.len());
+    for (subject, msg_id, body) in messages {
+        let mut headers = HeaderMap::new();
+        headers.insert("Nats-Msg-Id", msg_id.as_str());
+        acks.push(
+            js.publish_with_headers(subject, headers, body.into())
+                .await
+                .map_err(|e| LogError::Unavailable(e.to_string()))?,
+        );
+    }
+    for ack in acks {
+        ack.await
+            .map_err(|e| LogError::Unavailable(e.to_string()))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

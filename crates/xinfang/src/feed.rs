@@ -3,9 +3,11 @@
 //! sent to it even after an outage.
 //!
 //! The service follows the log from its own checkpoint and keeps the cases' accountable units in
-//! a sled store (`DATA_DIR/feed`). Per batch it publishes first and then commits the checkpoint;
-//! after a crash in between, the republished messages carry the same `Nats-Msg-Id`
-//! (`<seq>-<unit>`) and the stream drops them.
+//! a sled store (`DATA_DIR/feed`). Per batch it publishes (all messages of the batch, then all
+//! acknowledgements) and then commits the checkpoint; after a crash in between, the republished
+//! messages carry the same `Nats-Msg-Id` (`<seq>-<unit>`) and the stream drops them. Each message
+//! carries the event's case version: only a publish that failed and was retried can arrive after
+//! a later event of its case.
 
 use std::time::Duration;
 
@@ -66,6 +68,7 @@ pub async fn run_with(
             let mut tx = store.tx();
             let mut last = checkpoint;
             let mut failed = false;
+            let mut outgoing = Vec::new();
             for item in batch {
                 let ev = match item {
                     Ok(ev) => ev,
@@ -89,16 +92,14 @@ pub async fn run_with(
                 let body = serde_json::to_vec(&event)?;
                 for unit in &case.units {
                     let msg_id = format!("{}-{unit}", ev.seq);
-                    inbox::publish_once(
-                        &js,
-                        inbox::feed_subject(unit, case.id),
-                        &msg_id,
-                        body.clone(),
-                    )
-                    .await?;
+                    outgoing.push((inbox::feed_subject(unit, case.id), msg_id, body.clone()));
                 }
                 last = ev.seq;
             }
+            // The batch's messages go out together (awaiting each acknowledgement in turn held the
+            // feed to one round trip per message, so it fell behind under load and the log's
+            // messages piled up in its memory); the checkpoint follows their acknowledgements.
+            inbox::publish_all(&js, outgoing).await?;
             if last > checkpoint {
                 store.commit(tx, last)?;
             }
