@@ -5,16 +5,18 @@
 //!
 //! `--quick` (the CI smoke test) uses small volumes; the full mode loads 1 million events.
 
+mod system;
 mod work;
 
+use system::{cpu_phase, CpuPhase, System};
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use serde::Serialize;
 
-use crate::config::Config;
 use crate::simulate::Percentiles;
 
 /// Volumes and durations of one mode.
@@ -81,6 +83,8 @@ pub struct Report {
     pub mode: String,
     pub events: u64,
     pub results: Vec<BenchResult>,
+    /// Where the CPU went in the command phases, per process.
+    pub cpu: Vec<CpuPhase>,
 }
 
 fn result(name: &str, value: f64, unit: &str) -> BenchResult {
@@ -103,100 +107,6 @@ impl BenchResult {
     fn target(mut self, t: &str) -> Self {
         self.target = Some(t.into());
         self
-    }
-}
-
-/// The system under test: `xinfang up` with a generated config.
-struct System {
-    child: Child,
-    cfg: Config,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl System {
-    fn start() -> anyhow::Result<System> {
-        let dir = tempfile::tempdir().context("temporary directory")?;
-        let port = crate::up::free_port()?;
-        let path = dir.path().join("bench.toml");
-        let mut text = format!(
-            "[http]\naddr = \"127.0.0.1:{port}\"\n[data]\ndir = \"{}\"\n\
-             [[unit]]\ncode = \"county\"\nname = \"县信访局\"\nkind = \"county\"\n\
-             [[principal]]\ntoken = \"{TOKEN}\"\nid = \"bench-county\"\nrole = \"county\"\nunit = \"county\"\n",
-            dir.path().join("data").display()
-        );
-        for t in work::TOWNSHIPS {
-            text.push_str(&format!(
-                "[[unit]]\ncode = \"{t}\"\nname = \"{t}\"\nkind = \"township\"\n"
-            ));
-        }
-        std::fs::write(&path, text).context("writing the bench config")?;
-        let exe = std::env::current_exe().context("locating the xinfang binary")?;
-        let (child, lines) = crate::up::spawn_up(&exe, &path, &[], Duration::from_secs(120))?;
-        let url = lines
-            .iter()
-            .find_map(|l| l.strip_prefix("nats "))
-            .map(str::to_owned);
-        let mut cfg = Config::load(&path)?;
-        cfg.nats_url = Some(url.context("xinfang up did not start; see its logs")?);
-        Ok(System {
-            child,
-            cfg,
-            base: format!("http://127.0.0.1:{port}"),
-            _dir: dir,
-        })
-    }
-
-    /// Peak resident memory (VmHWM) of each service process, by name.
-    fn peak_rss(&self) -> Vec<(String, f64)> {
-        let mut out = Vec::new();
-        let Ok(entries) = std::fs::read_dir("/proc") else {
-            return out;
-        };
-        for e in entries.flatten() {
-            let dir = e.path();
-            let stat = std::fs::read_to_string(dir.join("stat")).unwrap_or_default();
-            // pid (comm) state ppid …
-            let ppid = stat
-                .rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-                .and_then(|p| p.parse::<u32>().ok());
-            if ppid != Some(self.child.id()) {
-                continue;
-            }
-            let cmdline = std::fs::read(dir.join("cmdline")).unwrap_or_default();
-            let args: Vec<String> = cmdline
-                .split(|b| *b == 0)
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect();
-            let name = match args.get(1).map(String::as_str) {
-                Some("projector") => {
-                    format!("projector-{}", args.get(2).cloned().unwrap_or_default())
-                }
-                Some(s) if !s.starts_with('-') => s.to_owned(),
-                _ => "nats-server".to_owned(),
-            };
-            let status = std::fs::read_to_string(dir.join("status")).unwrap_or_default();
-            if let Some(kb) = status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            {
-                out.push((name, kb / 1024.0));
-            }
-        }
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        out
-    }
-}
-
-impl Drop for System {
-    fn drop(&mut self) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.child.id() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        );
-        let _ = self.child.wait();
     }
 }
 
@@ -244,8 +154,14 @@ pub async fn run_bench(quick: bool, json: Option<PathBuf>) -> anyhow::Result<Rep
     let raw_sled = work::raw_sled_batch_per_s(plan.sled_inserts)?;
     results.push(result("raw_sled_batch_per_s", raw_sled, "inserts/s"));
 
+    let cases = crate::serve::case_service(&sys.cfg, client.clone()).await?;
     say("commands over HTTP, 64 clients");
+    let mut cpu = Vec::new();
+    let before = sys.cpu();
     let (http, lat) = work::http_commands(&sys.base, TOKEN, CLIENTS, plan.http_time).await;
+    // The projectors' and the feed's share of the work includes what they catch up on after.
+    wait_applied(&client, cases.log().last_seq().await?).await?;
+    cpu.push(cpu_phase("http", &before, &sys.cpu(), lat.len() as u64));
     let lat = Percentiles::of(lat);
     results.push(
         result("http_commands_per_s", http, "commands/s")
@@ -256,6 +172,7 @@ pub async fn run_bench(quick: bool, json: Option<PathBuf>) -> anyhow::Result<Rep
     results.push(result("http_command_p99_ms", lat.p99, "ms"));
 
     say("commands through the NATS inbox, 256 in flight");
+    let before = sys.cpu();
     let sim = crate::simulate::run_simulate(
         sys.cfg.clone(),
         crate::simulate::Options {
@@ -270,6 +187,13 @@ pub async fn run_bench(quick: bool, json: Option<PathBuf>) -> anyhow::Result<Rep
         },
     )
     .await?;
+    wait_applied(&client, cases.log().last_seq().await?).await?;
+    cpu.push(cpu_phase(
+        "inbox",
+        &before,
+        &sys.cpu(),
+        sim.applied + sim.rejected,
+    ));
     results.push(
         result("inbox_commands_per_s", sim.answered_per_s, "commands/s")
             .against("raw_occ_appends_per_s", raw_occ)
@@ -278,7 +202,6 @@ pub async fn run_bench(quick: bool, json: Option<PathBuf>) -> anyhow::Result<Rep
     results.push(result("inbox_outcome_p50_ms", sim.latency_ms.p50, "ms"));
     results.push(result("inbox_outcome_p99_ms", sim.latency_ms.p99, "ms"));
 
-    let cases = crate::serve::case_service(&sys.cfg, client.clone()).await?;
     say(&format!("adding {} events to the log", plan.events));
     let t = Instant::now();
     let loaded = work::load(cases.clone(), plan.events, true).await;
@@ -356,6 +279,7 @@ pub async fn run_bench(quick: bool, json: Option<PathBuf>) -> anyhow::Result<Rep
         mode: if quick { "quick" } else { "full" }.into(),
         events,
         results,
+        cpu,
     };
     if let Some(path) = json {
         std::fs::write(&path, serde_json::to_vec_pretty(&report)?)
@@ -419,6 +343,17 @@ impl Report {
                 r.ratio.map(|x| format!("{x:.3}")).unwrap_or_default(),
                 r.target.clone().unwrap_or_default(),
             ));
+        }
+        for phase in &self.cpu {
+            out.push_str(&format!(
+                "\nCPU per command, {} phase ({} commands), microseconds:\n",
+                phase.phase, phase.commands
+            ));
+            let total: f64 = phase.per_command_us.values().sum();
+            for (name, us) in &phase.per_command_us {
+                out.push_str(&format!("  {name:<22} {us:>8.1}\n"));
+            }
+            out.push_str(&format!("  {:<22} {total:>8.1}\n", "total"));
         }
         out
     }
