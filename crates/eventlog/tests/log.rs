@@ -51,14 +51,7 @@ fn register() -> Command {
 }
 
 async fn service(server: &NatsServer) -> CaseService {
-    let js = async_nats::jetstream::new(server.connect().await);
-    let log = EventLog::open(js.clone(), &LogConfig::default())
-        .await
-        .expect("stream");
-    let idem = IdempotencyStore::open(&js, 1, Duration::from_secs(3600))
-        .await
-        .expect("kv");
-    CaseService::new(log, idem, Policy::default(), units())
+    service_with_window(server, LogConfig::default().duplicate_window).await
 }
 
 #[tokio::test]
