@@ -14,6 +14,8 @@ use crate::{Projection, ProjectionError};
 
 /// Largest number of events applied in one sled batch.
 pub const BATCH: usize = 1000;
+/// How long a projector that has caught up waits before it takes the next events.
+pub const LINGER: Duration = Duration::from_millis(2);
 /// Largest batch of a rebuild. A rebuilt generation is not live until it is complete, so its batches
 /// only bound memory; larger ones let a case's several events in one batch become one write
 /// (1,000 → 10,000: rebuilds about a quarter faster, docs/benchmarks.md).
@@ -132,6 +134,12 @@ pub async fn run(
                     }
                     let applied = apply_batch(projection, &store, &ok)?;
                     let _ = shared.applied.send_replace(applied);
+                    if ok.len() < BATCH {
+                        // Under a steady stream every event would be a batch of its own, and a
+                        // sled commit per event cost more than the events themselves. A pause
+                        // lets the next events gather; it adds at most LINGER to the lag.
+                        tokio::time::sleep(LINGER).await;
+                    }
                     if let Some(e) = failure {
                         if let LogError::Corrupt { .. } = e {
                             return Err(ProjectionError::Apply { seq: applied + 1, why: e.to_string() });

@@ -64,6 +64,7 @@ pub async fn run_with(
                 b = events.next() => b,
             };
             let Some(batch) = batch else { break };
+            let small = batch.len() < projections::runner::BATCH;
             let checkpoint = store.checkpoint()?;
             let mut tx = store.tx();
             let mut last = checkpoint;
@@ -105,6 +106,10 @@ pub async fn run_with(
             }
             if failed {
                 break;
+            }
+            if small {
+                // As the projectors do: let the next events gather rather than commit each alone.
+                tokio::time::sleep(projections::runner::LINGER).await;
             }
         }
     }
