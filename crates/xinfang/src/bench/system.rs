@@ -17,6 +17,8 @@ pub struct System {
     child: Child,
     pub cfg: Config,
     pub base: String,
+    /// The generated config, for `xinfang` commands run against this system.
+    pub config: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -49,6 +51,7 @@ impl System {
             child,
             cfg,
             base: format!("http://127.0.0.1:{port}"),
+            config: path,
             _dir: dir,
         })
     }
