@@ -8,7 +8,9 @@ use crate::ids::{CaseId, UnitCode};
 use crate::policy::Timestamp;
 use crate::values::{Category, Channel, Level, Satisfaction, Status};
 
-/// Read models store this state (serde), so a new field needs `#[serde(default)]`.
+/// Read models store this state in a binary, positional format (postcard), with timestamps as
+/// numbers (`stamp`): a change to its fields needs a new model version of every read model that
+/// stores it (queues, stats, the feed), which then rebuild from the log by themselves.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Case {
     pub id: CaseId,
@@ -26,6 +28,7 @@ pub struct Case {
     pub level_reached: Level,
     pub category: Category,
     pub summary: String,
+    #[serde(with = "crate::stamp")]
     pub received_at: Timestamp,
     pub petitioners: Vec<Petitioner>,
     pub related_case_id: Option<uuid::Uuid>,
@@ -34,19 +37,26 @@ pub struct Case {
     pub flags: Flags,
     /// Number of events applied; the version of the contract.
     pub version: u64,
+    #[serde(with = "crate::stamp")]
     pub last_occurred_at: Timestamp,
+    #[serde(with = "crate::stamp")]
     pub accept_due_at: Timestamp,
+    #[serde(with = "crate::stamp::option")]
     pub accepted_at: Option<Timestamp>,
     /// The reply deadline in force (acceptance + reply_days, or a date set by assign or supervise,
     /// or after an extension).
+    #[serde(with = "crate::stamp::option")]
     pub reply_due_at: Option<Timestamp>,
     pub extended: bool,
+    #[serde(with = "crate::stamp::option")]
     pub replied_at: Option<Timestamp>,
     pub reply_on_time: Option<bool>,
     /// Until when the petitioner may ask for the next review level.
+    #[serde(with = "crate::stamp::option")]
     pub request_window_until: Option<Timestamp>,
     /// Review levels decided so far: 0, 1 (复查) or 2 (复核).
     pub review_level: u8,
+    #[serde(with = "crate::stamp::option")]
     pub decision_due_at: Option<Timestamp>,
     /// The answer of the latest follow-up, if any.
     #[serde(default)]

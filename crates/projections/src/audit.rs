@@ -76,7 +76,9 @@ const WINDOW: u64 = 256;
 struct Item {
     seq: u64,
     version: u64,
+    #[serde(with = "domain::stamp")]
     occurred_at: Timestamp,
+    #[serde(with = "domain::stamp")]
     recorded_at: Timestamp,
     actor: Actor,
     /// `{"type": …, "data": …}`, the event at the current schema version.

@@ -17,6 +17,7 @@ pub struct Entry {
     pub case_id: CaseId,
     pub case_no: String,
     pub status: Status,
+    #[serde(with = "domain::stamp::option")]
     pub due_at: Option<Timestamp>,
 }
 

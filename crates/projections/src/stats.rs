@@ -99,6 +99,7 @@ impl Counts {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Open {
     bucket: String,
+    #[serde(with = "domain::stamp")]
     due_at: Timestamp,
 }
 
@@ -115,15 +116,14 @@ impl Stats {
     }
 }
 
-/// `o/<due time, UTC, fixed width>/<case>`: sorted by due time.
+/// `o/<due time>/<case>`: sorted by due time.
 fn open_key(due: Timestamp, case: CaseId) -> String {
     format!("o/{}/{case}", due_prefix(due))
 }
 
+/// Nanoseconds since the epoch, fixed width, so keys sort by time (strftime was 5 % of a rebuild).
 fn due_prefix(t: Timestamp) -> String {
-    t.with_timezone(&chrono::Utc)
-        .format("%Y-%m-%dT%H:%M:%S%.9fZ")
-        .to_string()
+    format!("{:020}", t.timestamp_nanos_opt().unwrap_or(i64::MAX).max(0))
 }
 
 impl Projection for Stats {
@@ -132,8 +132,9 @@ impl Projection for Stats {
     }
 
     /// 2: the open-case index is keyed by due time.
+    /// 3: the due time in the key is nanoseconds since the epoch.
     fn version(&self) -> u32 {
-        2
+        3
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
