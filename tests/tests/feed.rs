@@ -96,7 +96,10 @@ async fn units_receive_the_events_of_cases_they_hold_or_held() {
         xinfang::config::Config::parse(std::path::Path::new("test.toml"), CONFIG).expect("config");
     cfg.data_dir = data.path().to_owned();
     let c3 = app.nats.connect().await;
-    tokio::spawn(async move { xinfang::feed::run_with(&cfg, c3, std::future::pending()).await });
+    let feed =
+        tokio::spawn(
+            async move { xinfang::feed::run_with(&cfg, c3, std::future::pending()).await },
+        );
     assert_eq!(
         app.post(
             "handler-land-token",
@@ -115,4 +118,57 @@ async fn units_receive_the_events_of_cases_they_hold_or_held() {
         }
     })
     .await;
+
+    // A store written with another layout is folded again from the log, up to its checkpoint and
+    // without publishing: the case's units are known again, so the next event reaches both.
+    feed.abort();
+    let _ = feed.await;
+    let dir = data.path().join("feed");
+    let checkpoint = {
+        let store = projections::Store::open_current(&dir).expect("feed store");
+        let checkpoint = store.checkpoint().expect("checkpoint");
+        let mut tx = store.tx();
+        tx.set_model_version(0);
+        store.commit(tx, checkpoint).expect("commit");
+        checkpoint
+    };
+    let mut cfg =
+        xinfang::config::Config::parse(std::path::Path::new("test.toml"), CONFIG).expect("config");
+    cfg.data_dir = data.path().to_owned();
+    let c4 = app.nats.connect().await;
+    let feed =
+        tokio::spawn(
+            async move { xinfang::feed::run_with(&cfg, c4, std::future::pending()).await },
+        );
+    assert_eq!(
+        app.post(
+            "county-token",
+            &format!("/v1/cases/{id}/follow-up"),
+            &json!({"satisfaction": "satisfied"})
+        )
+        .await
+        .0,
+        200
+    );
+    testkit::eventually(
+        Duration::from_secs(20),
+        "the follow-up to be delivered",
+        || {
+            let (js, gaoqiao, land) = (js.clone(), gaoqiao.clone(), land.clone());
+            async move {
+                let all = counts(&js, "xf.feed.>").await;
+                (all.get(&gaoqiao) == Some(&6) && all.get(&land) == Some(&4)).then_some(())
+            }
+        },
+    )
+    .await;
+    feed.abort();
+    let _ = feed.await;
+    let store = projections::Store::open_current(&dir).expect("feed store");
+    assert!(store.checkpoint().expect("checkpoint") > checkpoint);
+    assert_eq!(
+        store.model_version().expect("version"),
+        1,
+        "the current layout"
+    );
 }

@@ -41,7 +41,7 @@ pub async fn run_with(
     .await?;
     inbox::open_feed(&js, cfg.replicas).await?;
     let dir = cfg.data_dir.join("feed");
-    let store = Store::open_current(&dir).with_context(|| format!("opening {}", dir.display()))?;
+    let store = open_store(&dir, &log).await?;
     tracing::info!(checkpoint = store.checkpoint()?, "feed starting");
     tokio::pin!(shutdown);
     loop {
@@ -67,6 +67,7 @@ pub async fn run_with(
             let small = batch.len() < projections::runner::BATCH;
             let checkpoint = store.checkpoint()?;
             let mut tx = store.tx();
+            tx.set_model_version(MODEL_VERSION);
             let mut last = checkpoint;
             let mut failed = false;
             let mut outgoing = Vec::new();
@@ -113,4 +114,55 @@ pub async fn run_with(
             }
         }
     }
+}
+
+/// The layout of the feed's store (the cases' units, as `domain::Case` records).
+const MODEL_VERSION: u32 = 1;
+
+/// The feed's store under `dir`. One written with another layout is replaced: a new generation
+/// folds the cases again from the log up to the old checkpoint, without publishing anything, and
+/// becomes the live one only when complete (interrupted, the next start does it again).
+async fn open_store(dir: &std::path::Path, log: &EventLog) -> anyhow::Result<Store> {
+    use projections::store::{new_generation, set_current};
+    let opening = || format!("opening {}", dir.display());
+    let old = Store::open_current(dir).with_context(opening)?;
+    let checkpoint = old.checkpoint()?;
+    if checkpoint == 0 || old.model_version()? == MODEL_VERSION {
+        return Ok(old);
+    }
+    tracing::warn!(
+        checkpoint,
+        "feed store written with another layout; folding the cases again"
+    );
+    let generation = new_generation();
+    let store =
+        Store::open_dir(&dir.join(&generation), generation.clone()).with_context(opening)?;
+    let mut events = log
+        .follow(1)
+        .await?
+        .ready_chunks(projections::runner::BATCH);
+    let mut done = 0;
+    while done < checkpoint {
+        let Some(batch) = events.next().await else {
+            anyhow::bail!("the log ended at {done}, before the feed's checkpoint {checkpoint}");
+        };
+        let mut tx = store.tx();
+        tx.set_model_version(MODEL_VERSION);
+        for ev in batch {
+            let ev = ev?;
+            if ev.seq > checkpoint {
+                done = checkpoint;
+                break;
+            }
+            fold_case(&mut tx, &ev)?;
+            done = ev.seq;
+        }
+        store.commit(tx, done)?;
+    }
+    store.flush().await?;
+    let old_dir = dir.join(&old.generation);
+    drop(old);
+    set_current(dir, &generation)?;
+    let _ = std::fs::remove_dir_all(old_dir);
+    Ok(store)
 }
