@@ -190,14 +190,14 @@ impl EventLog {
     }
 
     /// Every event from sequence `from` on, in log order, then new ones as they are appended.
-    /// An ordered push consumer (no server-side state to clean up; it re-creates itself on gaps).
+    /// An ordered pull consumer (no server-side state to clean up; it re-creates itself on gaps).
     /// The stream never ends by itself (shared/perf-baseline.md, trap 6).
     pub async fn follow(
         &self,
         from: u64,
     ) -> Result<impl futures::Stream<Item = Result<Stored, LogError>> + Send + Unpin, LogError>
     {
-        use async_nats::jetstream::consumer::{push, DeliverPolicy};
+        use async_nats::jetstream::consumer::{pull, DeliverPolicy};
         use futures::StreamExt;
         let deliver_policy = if from <= 1 {
             DeliverPolicy::All
@@ -208,8 +208,10 @@ impl EventLog {
         };
         let consumer = self
             .stream
-            .create_consumer(push::OrderedConfig {
-                deliver_subject: self.js.client().new_inbox(),
+            // Pulled in batches (500), so a follower that falls behind holds at most about a
+            // batch in memory; a pushed consumer filled the client's buffer instead (the feed,
+            // which publishes per event, reached 206 MiB after a million events).
+            .create_consumer(pull::OrderedConfig {
                 deliver_policy,
                 ..Default::default()
             })
