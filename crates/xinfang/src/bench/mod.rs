@@ -212,8 +212,11 @@ pub async fn run_bench(quick: bool, json: Option<PathBuf>) -> anyhow::Result<Rep
     ));
     let long = work::long_case(&cases, 50).await?;
     let last = cases.log().last_seq().await?;
-    say("waiting for the projectors to catch up");
+    say("waiting for the projectors and the feed to catch up");
     wait_applied(&client, last).await?;
+    // The feed has no query to ask; reads are timed once no follower of the log has anything
+    // left to fetch, so they measure the read path and not a feed still catching up.
+    wait_followers(&js).await?;
 
     say("reads: a 50-event case's history, a year of statistics by township");
     let history = work::get_latencies(
@@ -302,6 +305,28 @@ fn rebuild_rate(sys: &System, name: &str) -> anyhow::Result<f64> {
         .and_then(|(_, rate)| rate.split_whitespace().next())
         .and_then(|r| r.parse::<f64>().ok())
         .with_context(|| format!("no rate in the output of xinfang rebuild: {stdout}"))
+}
+
+/// No consumer of the event log has messages pending.
+async fn wait_followers(js: &async_nats::jetstream::Context) -> anyhow::Result<()> {
+    use futures::TryStreamExt as _;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let stream = js.get_stream("XF_EVENTS").await?;
+    loop {
+        let pending: u64 = stream
+            .consumers()
+            .map_ok(|c| c.num_pending)
+            .try_fold(0, |sum, n| async move { Ok(sum + n) })
+            .await?;
+        if pending == 0 {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "followers still have {pending} events to fetch"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// Every projector process has applied `seq`.
