@@ -17,20 +17,24 @@ async fn counts(
     info.try_collect().await.expect("subjects")
 }
 
+/// A feed service with its store under `data`.
+async fn start_feed(
+    app: &App,
+    data: &std::path::Path,
+) -> tokio::task::JoinHandle<anyhow::Result<()>> {
+    let mut cfg =
+        xinfang::config::Config::parse(std::path::Path::new("test.toml"), CONFIG).expect("config");
+    cfg.data_dir = data.to_owned();
+    let client = app.nats.connect().await;
+    tokio::spawn(async move { xinfang::feed::run_with(&cfg, client, std::future::pending()).await })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn units_receive_the_events_of_cases_they_hold_or_held() {
     let app = spawn_app().await;
-    let mut cfg =
-        xinfang::config::Config::parse(std::path::Path::new("test.toml"), CONFIG).expect("config");
     let data = tempfile::tempdir().expect("tmp");
-    cfg.data_dir = data.path().to_owned();
-    let client = app.nats.connect().await;
-    let c2 = client.clone();
-    let feed =
-        tokio::spawn(
-            async move { xinfang::feed::run_with(&cfg, c2, std::future::pending()).await },
-        );
-    let js = async_nats::jetstream::new(client);
+    let feed = start_feed(&app, data.path()).await;
+    let js = async_nats::jetstream::new(app.nats.connect().await);
 
     let id = app.register().await;
     assert_eq!(
@@ -92,14 +96,7 @@ async fn units_receive_the_events_of_cases_they_hold_or_held() {
 
     // Restarted, the feed resumes from its checkpoint: nothing is delivered twice.
     feed.abort();
-    let mut cfg =
-        xinfang::config::Config::parse(std::path::Path::new("test.toml"), CONFIG).expect("config");
-    cfg.data_dir = data.path().to_owned();
-    let c3 = app.nats.connect().await;
-    let feed =
-        tokio::spawn(
-            async move { xinfang::feed::run_with(&cfg, c3, std::future::pending()).await },
-        );
+    let feed = start_feed(&app, data.path()).await;
     assert_eq!(
         app.post(
             "handler-land-token",
@@ -132,14 +129,7 @@ async fn units_receive_the_events_of_cases_they_hold_or_held() {
         store.commit(tx, checkpoint).expect("commit");
         checkpoint
     };
-    let mut cfg =
-        xinfang::config::Config::parse(std::path::Path::new("test.toml"), CONFIG).expect("config");
-    cfg.data_dir = data.path().to_owned();
-    let c4 = app.nats.connect().await;
-    let feed =
-        tokio::spawn(
-            async move { xinfang::feed::run_with(&cfg, c4, std::future::pending()).await },
-        );
+    let feed = start_feed(&app, data.path()).await;
     assert_eq!(
         app.post(
             "county-token",

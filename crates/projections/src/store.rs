@@ -151,16 +151,6 @@ impl Store {
         Ok(out)
     }
 
-    /// Raw values with `from <= key <= to`, in key order.
-    pub fn range_raw(&self, from: &str, to: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.db.range(from.as_bytes()..=to.as_bytes()) {
-            let (k, v) = item?;
-            out.push((String::from_utf8_lossy(&k).into_owned(), v.to_vec()));
-        }
-        Ok(out)
-    }
-
     /// SHA-256 over every key and value (checkpoint included): two models built from the same
     /// log prefix have the same digest.
     pub fn digest(&self) -> Result<String, StoreError> {
