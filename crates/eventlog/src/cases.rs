@@ -8,10 +8,10 @@
 //!   command id is there, that is the result; otherwise re-decide. The command id is also the
 //!   `Nats-Msg-Id`, so a second copy inside the duplicate window is dropped by the stream.
 //!
-//! Idempotency: a command on an existing case is recognised by its command id among the case's
-//! events, which the loaded state keeps with their request hashes, so the log itself is the
-//! durable record (forever, not for a retention period). A registration, whose case id the first
-//! attempt chooses, keeps that choice in a key-value record (`idempotency.rs`).
+//! Idempotency (`idempotency.rs`): a key-value record claims each key, so a key reused for another
+//! request is refused, and keeps the case id a registration's first attempt chose; whether a
+//! command was applied is read from the log, where its event carries the command id and request
+//! hash, which the loaded case keeps.
 //!
 //! Recently used case states stay in memory with their last sequence, so a command costs one
 //! append, not a re-read of the case (shared/perf-baseline.md). Commands on one case are serialized

@@ -3,18 +3,19 @@
 //! For a request with an idempotency key (an `Idempotency-Key`, or a township's record id):
 //! 1. The command id is derived from (principal, key), so every retry carries the same
 //!    `Nats-Msg-Id` and the stream drops a copy that arrives within its duplicate window.
-//! 2. A command on an existing case needs nothing else: its event records the command id and the
-//!    request hash, the loaded case keeps them, and a retry finds them there (`cases.rs`). A twin
-//!    running concurrently in another process loses on the expected sequence and finds the
-//!    winner's event when it re-reads the case.
-//! 3. A registration has no case yet; its first attempt chooses the case id. Before deciding, a
-//!    `pending` record (request hash, case id) is created in a key-value bucket; `create` is
-//!    atomic, so of two concurrent requests one owns the key, and the record is read only when
-//!    the key is taken. A retry that finds `pending` looks in that case's log for the command id:
-//!    found, that is the result (and the record becomes `done`); not found, it executes again
-//!    under the same case id and command id, where expected sequence 0 lets only one land.
-//!    Records written `done` by earlier versions answer directly.
-//! 4. A registration refused by a rule frees its key, so a corrected retry can use it.
+//! 2. Before deciding, a `pending` record (request hash, case id) is created in a key-value
+//!    bucket; `create` is atomic, so of two concurrent requests one owns the key, and the record
+//!    is read only when the key is taken. A key taken by another request (another body, another
+//!    case) is `IdempotencyMismatch`.
+//! 3. Whether the command was applied is read from the log: its event carries the command id and
+//!    the request hash, and the loaded case keeps them (`cases.rs`), so success writes nothing
+//!    more and a retry on an existing case is answered from the case's events, for as long as the
+//!    log is kept. A twin running concurrently in another process loses on the expected sequence
+//!    and finds the winner's event when it re-reads the case. A registration's retry looks in the
+//!    case the record names: found, that is the result (and the record becomes `done`); not
+//!    found, it executes again under the same case id and command id, where expected sequence 0
+//!    lets only one land. Records written `done` by earlier versions answer directly.
+//! 4. A command refused by a rule frees its key, so a corrected retry can use it.
 //!
 //! The record holds no personal data: the response's case is re-rendered from the log as of the
 //! recorded version.

@@ -189,38 +189,12 @@ impl EventLog {
         })
     }
 
-    /// Every event from sequence `from` on, in log order, then new ones as they are appended:
-    /// what a running follower (projector, feed) reads. An ordered pull consumer (no server-side
-    /// state to clean up; it re-creates itself on gaps), pulled in batches of 500, so a follower
-    /// that falls behind holds about a batch in memory; a pushed consumer filled the client's
-    /// buffer instead (the feed, which publishes per event, reached 206 MiB after a million
-    /// events). The stream never ends by itself (shared/perf-baseline.md, trap 6).
+    /// Every event from sequence `from` on, in log order, then new ones as they are appended.
+    /// An ordered push consumer (no server-side state to clean up; it re-creates itself on gaps,
+    /// and after a server restart within seconds). The stream never ends by itself
+    /// (shared/perf-baseline.md, trap 6). A reader that falls behind buffers up to the client's
+    /// subscription capacity: see [`follow_bounded`](Self::follow_bounded).
     pub async fn follow(
-        &self,
-        from: u64,
-    ) -> Result<impl futures::Stream<Item = Result<Stored, LogError>> + Send + Unpin, LogError>
-    {
-        use async_nats::jetstream::consumer::pull;
-        use futures::StreamExt;
-        let messages = self
-            .stream
-            .create_consumer(pull::OrderedConfig {
-                deliver_policy: deliver_from(from),
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| LogError::Unavailable(format!("creating a consumer: {e}")))?
-            .messages()
-            .await
-            .map_err(|e| LogError::Unavailable(format!("following the log: {e}")))?;
-        Ok(messages.map(|m| stored(m.map_err(|e| LogError::Unavailable(e.to_string()))?)))
-    }
-
-    /// The same events as [`follow`](Self::follow), pushed by the server as fast as it can: for a
-    /// rebuild, which reads the whole log once and decodes on a task of its own (pulling in
-    /// batches of 500 made rebuilds 15-20 % slower). A reader that falls behind buffers up to
-    /// the client's subscription capacity.
-    pub async fn replay(
         &self,
         from: u64,
     ) -> Result<impl futures::Stream<Item = Result<Stored, LogError>> + Send + Unpin, LogError>
@@ -238,7 +212,34 @@ impl EventLog {
             .map_err(|e| LogError::Unavailable(format!("creating a consumer: {e}")))?
             .messages()
             .await
-            .map_err(|e| LogError::Unavailable(format!("replaying the log: {e}")))?;
+            .map_err(|e| LogError::Unavailable(format!("following the log: {e}")))?;
+        Ok(messages.map(|m| stored(m.map_err(|e| LogError::Unavailable(e.to_string()))?)))
+    }
+
+    /// The same events through an ordered pull consumer, fetched in batches of 500, so a reader
+    /// that falls behind holds about a batch: for the feed, the slowest follower (it publishes per
+    /// event; pushed, its backlog reached 206 MiB after a million events). The price: after a
+    /// server restart it resumes only once the consumer's heartbeats are missed (up to 30 s),
+    /// and replaying is 15-20 % slower than pushed, which is why projectors and rebuilds use
+    /// [`follow`](Self::follow).
+    pub async fn follow_bounded(
+        &self,
+        from: u64,
+    ) -> Result<impl futures::Stream<Item = Result<Stored, LogError>> + Send + Unpin, LogError>
+    {
+        use async_nats::jetstream::consumer::pull;
+        use futures::StreamExt;
+        let messages = self
+            .stream
+            .create_consumer(pull::OrderedConfig {
+                deliver_policy: deliver_from(from),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| LogError::Unavailable(format!("creating a consumer: {e}")))?
+            .messages()
+            .await
+            .map_err(|e| LogError::Unavailable(format!("following the log: {e}")))?;
         Ok(messages.map(|m| stored(m.map_err(|e| LogError::Unavailable(e.to_string()))?)))
     }
 

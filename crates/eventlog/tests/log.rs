@@ -212,6 +212,26 @@ async fn a_keyed_action_is_recognised_in_the_case_log_after_the_duplicate_window
         .await
         .expect("cached retry");
     assert_eq!(cached.committed, first.committed);
+    // The key on another case is another request, also past the window.
+    let other = fresh
+        .execute(Request::new(&p, None, register()))
+        .await
+        .expect("second case")
+        .committed
+        .case_id;
+    let elsewhere = Request {
+        idempotency: Some(("acc-1".to_string(), serde_json::json!({}))),
+        ..Request::new(
+            &p,
+            Some(other),
+            Command::Accept(AcceptCase { occurred_at: None }),
+        )
+    };
+    let err = fresh
+        .execute(elsewhere)
+        .await
+        .expect_err("same key, other case");
+    assert!(matches!(err, CommandError::IdempotencyMismatch));
     // A new key on the same action is a new command, refused by the rules.
     let refused = fresh
         .execute(accept("acc-2", serde_json::json!({})))

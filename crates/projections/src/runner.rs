@@ -182,7 +182,7 @@ pub async fn rebuild(
         let store = Store::open_dir(&path, generation.clone())?;
         if target > 0 {
             let mut events = log
-                .replay(1)
+                .follow(1)
                 .await
                 .map_err(|e| ProjectionError::Apply {
                     seq: 0,

@@ -45,7 +45,7 @@ pub async fn run_with(
     tracing::info!(checkpoint = store.checkpoint()?, "feed starting");
     tokio::pin!(shutdown);
     loop {
-        let mut events = match log.follow(store.checkpoint()? + 1).await {
+        let mut events = match log.follow_bounded(store.checkpoint()? + 1).await {
             Ok(s) => s.ready_chunks(projections::runner::BATCH),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot follow the log; retrying");

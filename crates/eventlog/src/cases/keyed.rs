@@ -1,5 +1,5 @@
-//! Commands with an idempotency key (protocol in `idempotency.rs`): on an existing case the case's
-//! own events answer a retry; a registration keeps the case id its first attempt chose in a record.
+//! Commands with an idempotency key (protocol in `idempotency.rs`): a record claims the key, and
+//! the case's own events answer a retry.
 
 use uuid::Uuid;
 
@@ -17,16 +17,13 @@ impl CaseService {
     ) -> Result<Outcome, CommandError> {
         let command_id = command_id_for(&req.principal.id.0, key);
         let hash = request_hash(req.command.action().as_str(), req.case_id, body);
-        if let Some(case_id) = req.case_id {
-            // A command on an existing case: the case's own events are the durable record (see
-            // `attempt`), so no separate record is written.
-            return self.run(req, case_id, command_id, Some(&hash)).await;
-        }
-        // A registration: the case id is chosen by the first attempt, so a record keeps it.
+        // The record makes a key used for another request (another body, another case) an error,
+        // and keeps the case id a registration's first attempt chose. Whether the command was
+        // applied is found in the case's own events, so success writes nothing more.
         let case_id = loop {
             // Most keys are new: try to own the key first (one round trip), and read the record
             // only when it is taken.
-            let fresh = CaseId(Uuid::now_v7());
+            let fresh = req.case_id.unwrap_or_else(|| CaseId(Uuid::now_v7()));
             let pending = Record::Pending {
                 request_hash: hash.clone(),
                 case_id: fresh,
@@ -39,6 +36,8 @@ impl CaseService {
                     return Err(CommandError::IdempotencyMismatch)
                 }
                 Some(Record::Done { result, .. }) => return self.replay(result).await,
+                // A command on an existing case: `attempt` finds it among the case's events.
+                Some(Record::Pending { case_id, .. }) if req.case_id.is_some() => break case_id,
                 Some(Record::Pending { case_id, .. }) => {
                     if let Some(result) = self.find_committed(case_id, command_id).await? {
                         self.idem
