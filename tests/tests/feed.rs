@@ -17,6 +17,17 @@ async fn counts(
     info.try_collect().await.expect("subjects")
 }
 
+/// Wait until the feed holds `want` messages on each of `subjects`.
+async fn delivered(js: &async_nats::jetstream::Context, what: &str, want: [(&str, usize); 2]) {
+    testkit::eventually(Duration::from_secs(20), what, || async move {
+        let all = counts(js, "xf.feed.>").await;
+        want.iter()
+            .all(|(subject, n)| all.get(*subject) == Some(n))
+            .then_some(())
+    })
+    .await;
+}
+
 /// A feed service with its store under `data`.
 async fn start_feed(
     app: &App,
@@ -68,14 +79,7 @@ async fn units_receive_the_events_of_cases_they_hold_or_held() {
 
     let gaoqiao = format!("xf.feed.gaoqiao.{id}");
     let land = format!("xf.feed.land_bureau.{id}");
-    testkit::eventually(Duration::from_secs(20), "the feed to deliver", || {
-        let (js, gaoqiao, land) = (js.clone(), gaoqiao.clone(), land.clone());
-        async move {
-            let all = counts(&js, "xf.feed.>").await;
-            (all.get(&gaoqiao) == Some(&4) && all.get(&land) == Some(&2)).then_some(())
-        }
-    })
-    .await;
+    delivered(&js, "the feed to deliver", [(&gaoqiao, 4), (&land, 2)]).await;
     let all = counts(&js, "xf.feed.>").await;
     assert_eq!(
         all.len(),
@@ -107,13 +111,11 @@ async fn units_receive_the_events_of_cases_they_hold_or_held() {
         .0,
         200
     );
-    testkit::eventually(Duration::from_secs(20), "the close to be delivered", || {
-        let (js, gaoqiao, land) = (js.clone(), gaoqiao.clone(), land.clone());
-        async move {
-            let all = counts(&js, "xf.feed.>").await;
-            (all.get(&gaoqiao) == Some(&5) && all.get(&land) == Some(&3)).then_some(())
-        }
-    })
+    delivered(
+        &js,
+        "the close to be delivered",
+        [(&gaoqiao, 5), (&land, 3)],
+    )
     .await;
 
     // A store written with another layout is folded again from the log, up to its checkpoint and
@@ -140,16 +142,10 @@ async fn units_receive_the_events_of_cases_they_hold_or_held() {
         .0,
         200
     );
-    testkit::eventually(
-        Duration::from_secs(20),
+    delivered(
+        &js,
         "the follow-up to be delivered",
-        || {
-            let (js, gaoqiao, land) = (js.clone(), gaoqiao.clone(), land.clone());
-            async move {
-                let all = counts(&js, "xf.feed.>").await;
-                (all.get(&gaoqiao) == Some(&6) && all.get(&land) == Some(&4)).then_some(())
-            }
-        },
+        [(&gaoqiao, 6), (&land, 4)],
     )
     .await;
     feed.abort();

@@ -168,12 +168,23 @@ pub async fn rebuild(
     projection: &dyn Projection,
     dir: &Path,
     log: &EventLog,
-    mut progress: impl FnMut(u64, u64),
+    progress: impl FnMut(u64, u64),
 ) -> Result<(u64, Duration), ProjectionError> {
     let target = log.last_seq().await.map_err(|e| ProjectionError::Apply {
         seq: 0,
         why: e.to_string(),
     })?;
+    rebuild_upto(projection, dir, log, target, progress).await
+}
+
+/// [`rebuild`] up to sequence `target` (the feed refolds only what it has published).
+pub async fn rebuild_upto(
+    projection: &dyn Projection,
+    dir: &Path,
+    log: &EventLog,
+    target: u64,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<(u64, Duration), ProjectionError> {
     let generation = crate::store::new_generation();
     let path: PathBuf = dir.join(&generation);
     let started = Instant::now();

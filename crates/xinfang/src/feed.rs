@@ -67,7 +67,7 @@ pub async fn run_with(
             let small = batch.len() < projections::runner::BATCH;
             let checkpoint = store.checkpoint()?;
             let mut tx = store.tx();
-            tx.set_model_version(MODEL_VERSION);
+            tx.set_model_version(projections::Projection::version(&Units));
             let mut last = checkpoint;
             let mut failed = false;
             let mut outgoing = Vec::new();
@@ -116,53 +116,44 @@ pub async fn run_with(
     }
 }
 
-/// The layout of the feed's store (the cases' units, as `domain::Case` records).
-const MODEL_VERSION: u32 = 1;
+/// The feed's store as a read model: the cases' units, as `domain::Case` records.
+struct Units;
 
-/// The feed's store under `dir`. One written with another layout is replaced: a new generation
-/// folds the cases again from the log up to the old checkpoint, without publishing anything, and
-/// becomes the live one only when complete (interrupted, the next start does it again).
+impl projections::Projection for Units {
+    fn name(&self) -> &'static str {
+        "feed"
+    }
+
+    /// The layout of the stored cases (postcard, positional: see `domain::Case`).
+    fn version(&self) -> u32 {
+        1
+    }
+
+    fn apply(
+        &self,
+        tx: &mut projections::Tx<'_>,
+        event: &eventlog::Stored,
+    ) -> Result<(), projections::ProjectionError> {
+        fold_case(tx, event).map(|_| ())
+    }
+}
+
+/// The feed's store under `dir`. One written with another layout is replaced by a rebuild up to
+/// its checkpoint: the cases are folded again without publishing anything, and the new
+/// generation becomes the live one only when complete (interrupted, the next start does it again).
 async fn open_store(dir: &std::path::Path, log: &EventLog) -> anyhow::Result<Store> {
-    use projections::store::{new_generation, set_current};
+    use projections::Projection as _;
     let opening = || format!("opening {}", dir.display());
     let old = Store::open_current(dir).with_context(opening)?;
     let checkpoint = old.checkpoint()?;
-    if checkpoint == 0 || old.model_version()? == MODEL_VERSION {
+    if checkpoint == 0 || old.model_version()? == Units.version() {
         return Ok(old);
     }
     tracing::warn!(
         checkpoint,
         "feed store written with another layout; folding the cases again"
     );
-    let generation = new_generation();
-    let store =
-        Store::open_dir(&dir.join(&generation), generation.clone()).with_context(opening)?;
-    let mut events = log
-        .follow(1)
-        .await?
-        .ready_chunks(projections::runner::BATCH);
-    let mut done = 0;
-    while done < checkpoint {
-        let Some(batch) = events.next().await else {
-            anyhow::bail!("the log ended at {done}, before the feed's checkpoint {checkpoint}");
-        };
-        let mut tx = store.tx();
-        tx.set_model_version(MODEL_VERSION);
-        for ev in batch {
-            let ev = ev?;
-            if ev.seq > checkpoint {
-                done = checkpoint;
-                break;
-            }
-            fold_case(&mut tx, &ev)?;
-            done = ev.seq;
-        }
-        store.commit(tx, done)?;
-    }
-    store.flush().await?;
-    let old_dir = dir.join(&old.generation);
     drop(old);
-    set_current(dir, &generation)?;
-    let _ = std::fs::remove_dir_all(old_dir);
-    Ok(store)
+    projections::runner::rebuild_upto(&Units, dir, log, checkpoint, |_, _| {}).await?;
+    Store::open_current(dir).with_context(opening)
 }
