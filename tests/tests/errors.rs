@@ -346,3 +346,143 @@ async fn domain_rules_are_422_with_their_codes() {
     let (s, body, _) = app.post("county-token", "/v1/cases", &zero).await;
     assert_problem(s, &body, 422, "validation");
 }
+
+/// Findings 2 and 8: absurd dates are refused with a clear 400 or 422 naming the field, and the
+/// far-future due date that once made `extend` panic cannot get in.
+#[tokio::test]
+async fn absurd_dates_are_refused() {
+    let app = spawn_app().await;
+    for received_at in [
+        "0000-01-01T00:00:00Z",
+        "1600-06-01T09:00:00+08:00",
+        "1899-12-31T09:00:00+08:00",
+        "2026-03-02T09:30:00+08:06",
+        "2026-03-02T09:30:00",
+    ] {
+        let mut body = register_body();
+        body["received_at"] = json!(received_at);
+        let (status, p, _) = app.post("county-token", "/v1/cases", &body).await;
+        assert!(
+            status == 400 || status == 422,
+            "{received_at}: {status} {p}"
+        );
+        assert_eq!(p["code"], "validation", "{received_at}: {p}");
+        assert!(
+            p["detail"]
+                .as_str()
+                .expect("detail")
+                .contains("received_at"),
+            "{p}"
+        );
+    }
+    let id = app.register().await;
+    let (status, p, _) = app
+        .post(
+            "county-token",
+            &format!("/v1/cases/{id}/accept"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{p}");
+    for due_date in ["+262142-12-31", "26-01-01", "2200-01-01", "2026-13-01"] {
+        let (status, p, _) = app
+            .post(
+                "county-token",
+                &format!("/v1/cases/{id}/assign"),
+                &json!({"unit": "land_bureau", "due_date": due_date}),
+            )
+            .await;
+        assert!(status == 400 || status == 422, "{due_date}: {status} {p}");
+        assert_eq!(p["code"], "validation", "{due_date}: {p}");
+        assert!(
+            p["detail"].as_str().expect("detail").contains("due_date"),
+            "{p}"
+        );
+    }
+    // The latest allowed due date, then the extension that used to overflow: a clean answer.
+    let (status, p, _) = app
+        .post(
+            "county-token",
+            &format!("/v1/cases/{id}/assign"),
+            &json!({"unit": "land_bureau", "due_date": "2199-12-31"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{p}");
+    let (status, p, _) = app
+        .post(
+            "county-token",
+            &format!("/v1/cases/{id}/extend"),
+            &json!({"days": 30, "reason": "survey", "approved_by": "director"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{p}");
+    assert_eq!(app.history_len(&id).await, 4);
+}
+
+/// Finding 5: a stale `If-Match` on another township's case is the same 404 as an unknown case,
+/// not a 409 that tells its version.
+#[tokio::test]
+async fn a_stale_if_match_on_another_townships_case_is_not_found() {
+    let app = spawn_app().await;
+    let id = app.register().await; // gaoqiao's
+    let (status, p, _) = app
+        .post_with(
+            "clerk-dongcheng-token",
+            &format!("/v1/cases/{id}/accept"),
+            &json!({}),
+            &[("If-Match", "\"7\"")],
+        )
+        .await;
+    assert_problem(status, &p, 404, "not_found");
+    assert!(!p.to_string().contains("version"), "{p}");
+}
+
+/// Finding 7 over HTTP: a phone sent as a number is a 400 naming the field, without the number.
+#[tokio::test]
+async fn errors_never_repeat_personal_data() {
+    let app = spawn_app().await;
+    let mut body = register_body();
+    body["petitioners"][0]["phone"] = json!(13912345678u64);
+    let (status, p, _) = app.post("county-token", "/v1/cases", &body).await;
+    assert_problem(status, &p, 400, "validation");
+    assert!(!p.to_string().contains("13912345678"), "{p}");
+    assert!(
+        p["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("petitioners[0].phone"),
+        "{p}"
+    );
+    body["petitioners"][0]["phone"] = json!("13912345678");
+    body["township"] = json!("13912345678");
+    let (status, p, _) = app.post("county-token", "/v1/cases", &body).await;
+    assert_problem(status, &p, 422, "validation");
+    assert!(!p.to_string().contains("13912345678"), "{p}");
+}
+
+/// Finding 10: `related_case_id` must name a case the caller can see; another township's case
+/// gets the same answer as one that does not exist.
+#[tokio::test]
+async fn related_case_must_be_visible_to_the_caller() {
+    let app = spawn_app().await;
+    let theirs = app.register().await; // gaoqiao's
+    let mut body = register_body();
+    body["township"] = json!("dongcheng");
+    for related in [theirs.clone(), uuid::Uuid::now_v7().to_string()] {
+        body["related_case_id"] = json!(related);
+        let (status, p, _) = app.post("clerk-dongcheng-token", "/v1/cases", &body).await;
+        assert_problem(status, &p, 422, "validation");
+        assert!(
+            p["detail"]
+                .as_str()
+                .expect("detail")
+                .contains("no case you can see"),
+            "{p}"
+        );
+    }
+    // The county sees every case and may link it.
+    body["related_case_id"] = json!(theirs);
+    let (status, p, _) = app.post("county-token", "/v1/cases", &body).await;
+    assert_eq!(status, 201, "{p}");
+    assert_eq!(p["case"]["flags"]["repeat"], true, "{p}");
+}

@@ -136,22 +136,9 @@ async fn run_command(
 
 /// Malformed JSON, a non-object body, a wrong field type, a missing or unknown field: 400.
 fn parse_body(action: Action, body: &[u8]) -> Result<(Command, serde_json::Value), ApiError> {
-    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        body
-    };
-    let json: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
-    if !json.is_object() {
-        return Err(ApiError::BadRequest(
-            "the body must be a JSON object".into(),
-        ));
-    }
-    let command = action
-        .parse_body(body)
-        .map_err(|e| ApiError::BadRequest(format!("invalid {} body: {e}", action.as_str())))?;
-    Ok((command, json))
+    action
+        .decode(body)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 
 fn parse_if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {

@@ -30,6 +30,7 @@ pub struct RegisterCase {
     pub township: UnitCode,
     pub channel: Channel,
     /// Business time of the registration.
+    #[serde(deserialize_with = "crate::dates::time")]
     #[schema(value_type = String, format = DateTime)]
     pub received_at: Timestamp,
     pub headcount: u32,
@@ -49,7 +50,7 @@ pub struct RegisterCase {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptCase {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub occurred_at: Option<Timestamp>,
 }
@@ -59,7 +60,7 @@ pub struct AcceptCase {
 pub struct RejectCase {
     pub reason_code: RejectReason,
     pub reason: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub occurred_at: Option<Timestamp>,
 }
@@ -68,12 +69,12 @@ pub struct RejectCase {
 #[serde(deny_unknown_fields)]
 pub struct AssignCase {
     pub unit: UnitCode,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::dates::option_date")]
     #[schema(value_type = Option<String>, format = Date)]
     pub due_date: Option<NaiveDate>,
     #[serde(default)]
     pub note: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub occurred_at: Option<Timestamp>,
 }
@@ -83,7 +84,7 @@ pub struct AssignCase {
 pub struct TransferCase {
     pub unit: UnitCode,
     pub reason: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub occurred_at: Option<Timestamp>,
 }
@@ -92,10 +93,10 @@ pub struct TransferCase {
 #[serde(deny_unknown_fields)]
 pub struct SuperviseCase {
     pub note: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::dates::option_date")]
     #[schema(value_type = Option<String>, format = Date)]
     pub due_date: Option<NaiveDate>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub occurred_at: Option<Timestamp>,
 }
@@ -106,7 +107,7 @@ pub struct ExtendDeadline {
     pub days: u32,
     pub reason: String,
     pub approved_by: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub occurred_at: Option<Timestamp>,
 }
@@ -116,7 +117,7 @@ pub struct ExtendDeadline {
 pub struct ReplyCase {
     pub outcome: Outcome,
     pub text: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub occurred_at: Option<Timestamp>,
 }
@@ -127,7 +128,7 @@ pub struct RecordFollowUp {
     pub satisfaction: Satisfaction,
     #[serde(default)]
     pub note: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub occurred_at: Option<Timestamp>,
 }
@@ -137,7 +138,7 @@ pub struct RecordFollowUp {
 pub struct CloseCase {
     #[serde(default)]
     pub note: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub occurred_at: Option<Timestamp>,
 }
@@ -147,7 +148,7 @@ pub struct CloseCase {
 #[serde(deny_unknown_fields)]
 pub struct RequestReview {
     pub reason: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub occurred_at: Option<Timestamp>,
 }
@@ -158,7 +159,7 @@ pub struct RequestReview {
 pub struct DecideReview {
     pub outcome: Outcome,
     pub text: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub occurred_at: Option<Timestamp>,
 }
@@ -242,29 +243,99 @@ impl Action {
         Action::ALL.into_iter().find(|a| a.as_str() == s)
     }
 
-    /// Parse a JSON body for this action into a command. The error is serde's message, which names
-    /// the field and the problem.
-    pub fn parse_body(self, body: &[u8]) -> Result<Command, serde_json::Error> {
-        fn p<T: serde::de::DeserializeOwned>(b: &[u8]) -> Result<T, serde_json::Error> {
-            serde_json::from_slice(b)
+    /// Read a body as this action's command: the typed command and the body as JSON (what an
+    /// idempotency key is checked against). An empty body is `{}`.
+    pub fn decode(self, body: &[u8]) -> Result<(Command, serde_json::Value), BodyError> {
+        let json = decode_object(body)?;
+        let command = self.from_json(json.clone())?;
+        Ok((command, json))
+    }
+
+    /// Read a JSON object as this action's command. The error names the field (`petitioners[0].phone`)
+    /// and the problem, never the value.
+    pub fn from_json(self, json: serde_json::Value) -> Result<Command, BodyError> {
+        fn p<T: serde::de::DeserializeOwned>(
+            action: Action,
+            v: serde_json::Value,
+        ) -> Result<T, BodyError> {
+            serde_path_to_error::deserialize(v).map_err(|e| {
+                let path = e.path().to_string();
+                let what = redact(&e.inner().to_string());
+                BodyError(if path == "." {
+                    format!("invalid {} body: {what}", action.as_str())
+                } else {
+                    format!("invalid {} body: {path}: {what}", action.as_str())
+                })
+            })
         }
+        let a = self;
         Ok(match self {
-            Action::Register => Command::Register(p(body)?),
-            Action::Accept => Command::Accept(p(body)?),
-            Action::Reject => Command::Reject(p(body)?),
-            Action::Assign => Command::Assign(p(body)?),
-            Action::Transfer => Command::Transfer(p(body)?),
-            Action::Supervise => Command::Supervise(p(body)?),
-            Action::Extend => Command::Extend(p(body)?),
-            Action::Reply => Command::Reply(p(body)?),
-            Action::FollowUp => Command::FollowUp(p(body)?),
-            Action::Close => Command::Close(p(body)?),
-            Action::RequestReview => Command::RequestReview(p(body)?),
-            Action::DecideReview => Command::DecideReview(p(body)?),
-            Action::RequestRereview => Command::RequestRereview(p(body)?),
-            Action::DecideRereview => Command::DecideRereview(p(body)?),
+            Action::Register => Command::Register(p(a, json)?),
+            Action::Accept => Command::Accept(p(a, json)?),
+            Action::Reject => Command::Reject(p(a, json)?),
+            Action::Assign => Command::Assign(p(a, json)?),
+            Action::Transfer => Command::Transfer(p(a, json)?),
+            Action::Supervise => Command::Supervise(p(a, json)?),
+            Action::Extend => Command::Extend(p(a, json)?),
+            Action::Reply => Command::Reply(p(a, json)?),
+            Action::FollowUp => Command::FollowUp(p(a, json)?),
+            Action::Close => Command::Close(p(a, json)?),
+            Action::RequestReview => Command::RequestReview(p(a, json)?),
+            Action::DecideReview => Command::DecideReview(p(a, json)?),
+            Action::RequestRereview => Command::RequestRereview(p(a, json)?),
+            Action::DecideRereview => Command::DecideRereview(p(a, json)?),
         })
     }
+}
+
+/// Why a body is not a command (`validation`, 400). Its text names fields and problems and never
+/// repeats a value of the body: any value may be personal data (a phone number sent as a number
+/// would otherwise come back in the error, and be kept with a township's outcome).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BodyError(pub String);
+
+/// A body as a JSON object; an empty body (or only white space) is `{}`.
+pub fn decode_object(body: &[u8]) -> Result<serde_json::Value, BodyError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::Value::Object(Default::default()));
+    }
+    let json: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| BodyError(format!("malformed JSON: {}", redact(&e.to_string()))))?;
+    if !json.is_object() {
+        return Err(BodyError("the body must be a JSON object".into()));
+    }
+    Ok(json)
+}
+
+/// Remove the values serde quotes in an error message (`invalid type: integer `13800000000``,
+/// `unit code "…" must match`), keeping field names and what was expected.
+pub fn redact(msg: &str) -> String {
+    const NAMES_A_FIELD: [&str; 3] = ["missing field", "unknown field", "duplicate field"];
+    if NAMES_A_FIELD.iter().any(|p| msg.starts_with(p)) {
+        return msg.to_owned();
+    }
+    let (head, tail) = msg.split_at(msg.find(", expected").unwrap_or(msg.len()));
+    let mut out = String::with_capacity(msg.len());
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in head.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None if c == '`' || c == '"' => quote = Some(c),
+            None => out.push(c),
+        }
+    }
+    let head = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    format!("{head}{tail}")
 }
 
 impl Command {

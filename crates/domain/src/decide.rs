@@ -40,12 +40,12 @@ pub fn occurred_at(
     cmd: &Command,
     now: Timestamp,
 ) -> Result<Timestamp, DomainError> {
-    let at = cmd.occurred_at().unwrap_or(now);
     let field = if matches!(cmd, Command::Register(_)) {
         "received_at"
     } else {
         "occurred_at"
     };
+    let at = crate::dates::check_time(field, cmd.occurred_at().unwrap_or(now))?;
     if at > now + CLOCK_SKEW {
         return Err(DomainError::Validation(format!(
             "{field} {} is in the future",
@@ -157,11 +157,16 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
                 )));
             }
             let base = case.reply_due_at.unwrap_or(at);
+            let due_at = base
+                .checked_add_signed(Duration::days(i64::from(c.days)))
+                .ok_or_else(|| {
+                    DomainError::Validation("the extended deadline is out of range".into())
+                })?;
             Event::DeadlineExtended(DeadlineExtended {
                 days: c.days,
                 reason: text("reason", &c.reason)?,
                 approved_by: text("approved_by", &c.approved_by)?,
-                due_at: base + Duration::days(i64::from(c.days)),
+                due_at,
             })
         }
         Command::Reply(c) => {
@@ -238,10 +243,10 @@ fn register(c: &RegisterCase, at: Timestamp, ctx: &Ctx<'_>) -> Result<Event, Dom
             )))
         }
         None => {
-            return Err(DomainError::Validation(format!(
-                "unknown township {}",
-                c.township
-            )))
+            // Not echoed: an unknown code may be anything the caller typed.
+            return Err(DomainError::Validation(
+                "township names no township of this county".into(),
+            ));
         }
     }
     if c.headcount == 0 || c.headcount > MAX_HEADCOUNT {
@@ -316,7 +321,9 @@ fn handling_unit(ctx: &Ctx<'_>, unit: &UnitCode) -> Result<(), DomainError> {
         Some(UnitKind::County) => Err(DomainError::Validation(format!(
             "{unit} is the county itself; assign or transfer to a township or department"
         ))),
-        None => Err(DomainError::Validation(format!("unknown unit {unit}"))),
+        None => Err(DomainError::Validation(
+            "unit names no unit of this county".into(),
+        )),
     }
 }
 
@@ -325,7 +332,10 @@ fn due_date(
     date: Option<NaiveDate>,
     at: Timestamp,
 ) -> Result<Option<Timestamp>, DomainError> {
-    match date {
+    match date
+        .map(|d| crate::dates::check_date("due_date", d))
+        .transpose()?
+    {
         None => Ok(None),
         Some(d) if d < p.local_date(at) => Err(DomainError::Validation(format!(
             "due_date {d} is before the day of the step"

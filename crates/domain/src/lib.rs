@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod case;
 pub mod command;
+pub mod dates;
 pub mod decide;
 pub mod error;
 pub mod event;
@@ -19,7 +20,7 @@ pub mod values;
 
 pub use auth::Principal;
 pub use case::{evolve, Case, EvolveError};
-pub use command::{Action, Command};
+pub use command::{Action, BodyError, Command};
 pub use decide::{decide, Ctx};
 pub use error::DomainError;
 pub use event::Event;

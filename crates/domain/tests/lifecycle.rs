@@ -232,7 +232,7 @@ fn register_validation() {
         ("name", Box::new(|c| c.petitioners[0].name = "  ".into())),
         ("summary", Box::new(|c| c.summary = String::new())),
         (
-            "unknown township",
+            "no township of this county",
             Box::new(|c| c.township = unit("nowhere")),
         ),
         (

@@ -80,3 +80,149 @@ proptest! {
         prop_assert_eq!(replayed.as_ref(), w.case.as_ref());
     }
 }
+
+/// Any instant chrono can hold, with any offset it can hold.
+fn any_instant() -> impl Strategy<Value = Timestamp> + Clone {
+    use chrono::{FixedOffset, TimeZone};
+    // A day inside chrono's range at both ends, so the offset cannot push the local time out.
+    let (lo, hi) = (
+        chrono::DateTime::<chrono::Utc>::MIN_UTC.timestamp() + 86_400,
+        chrono::DateTime::<chrono::Utc>::MAX_UTC.timestamp() - 86_400,
+    );
+    prop_oneof![
+        lo..hi,
+        // Near the edges of the documented range, where off-by-one errors live.
+        -100_000_000i64..8_000_000_000,
+    ]
+    .prop_flat_map(|secs| (Just(secs), -86_399i32..86_400))
+    .prop_filter_map("representable", |(secs, off)| {
+        FixedOffset::east_opt(off)?.timestamp_opt(secs, 0).single()
+    })
+}
+
+fn any_date() -> impl Strategy<Value = chrono::NaiveDate> + Clone {
+    prop_oneof![
+        any::<i32>(),
+        // 1960 .. 2210, around the documented bounds.
+        715_000i32..807_000,
+    ]
+    .prop_filter_map("a date", chrono::NaiveDate::from_num_days_from_ce_opt)
+}
+
+fn extreme_command() -> impl Strategy<Value = Command> {
+    let at = proptest::option::of(any_instant());
+    let due = proptest::option::of(any_date());
+    prop_oneof![
+        at.clone()
+            .prop_map(|occurred_at| Command::Accept(command::AcceptCase { occurred_at })),
+        (due.clone(), at.clone()).prop_map(|(due_date, occurred_at)| {
+            Command::Assign(command::AssignCase {
+                unit: unit("land_bureau"),
+                due_date,
+                note: None,
+                occurred_at,
+            })
+        }),
+        (due, at.clone()).prop_map(|(due_date, occurred_at)| {
+            Command::Supervise(command::SuperviseCase {
+                note: "hurry".into(),
+                due_date,
+                occurred_at,
+            })
+        }),
+        (any::<u32>(), at.clone()).prop_map(|(days, occurred_at)| {
+            Command::Extend(command::ExtendDeadline {
+                days,
+                reason: "survey".into(),
+                approved_by: "director".into(),
+                occurred_at,
+            })
+        }),
+        at.clone()
+            .prop_map(|occurred_at| Command::Reply(command::ReplyCase {
+                outcome: Outcome::Explained,
+                text: "t".into(),
+                occurred_at
+            })),
+        at.clone()
+            .prop_map(|occurred_at| Command::Close(command::CloseCase {
+                note: None,
+                occurred_at
+            })),
+        at.clone().prop_map(
+            |occurred_at| Command::RequestReview(command::RequestReview {
+                reason: "r".into(),
+                occurred_at
+            })
+        ),
+        at.prop_map(|occurred_at| Command::DecideReview(command::DecideReview {
+            outcome: Outcome::Supported,
+            text: "t".into(),
+            occurred_at
+        })),
+        any_instant().prop_map(|t| {
+            let mut r = register_cmd("2026-01-05T09:00:00+08:00");
+            r.received_at = t;
+            Command::Register(r)
+        }),
+    ]
+}
+
+fn in_bounds(t: Timestamp) -> bool {
+    use chrono::Datelike;
+    // A deadline may run a few months past the last business date (an extension of it).
+    (dates::EARLIEST_YEAR..=dates::LATEST_YEAR + 1).contains(&t.naive_utc().year())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// `decide` and `evolve` never panic, whatever dates, days and order arrive, and what they
+    /// accept stays inside the documented range (issue 10: year +262142 made `extend` panic).
+    #[test]
+    fn extreme_dates_never_panic_and_never_get_in(
+        first in extreme_command(),
+        steps in prop::collection::vec((extreme_command(), 0i64..400), 0..12),
+    ) {
+        let mut w = World::new();
+        let mut now = ts("2026-01-05T09:00:00+08:00");
+        if w.try_as(&county(), &now.to_rfc3339(), first.clone()).is_err() {
+            w.run(&now.to_rfc3339(), Command::Register(register_cmd(&now.to_rfc3339())));
+        }
+        for (cmd, days) in steps {
+            now += Duration::days(days);
+            let _ = w.try_as(&county(), &now.to_rfc3339(), cmd);
+            let c = w.case();
+            for t in [Some(c.received_at), Some(c.accept_due_at), c.reply_due_at, c.decision_due_at, Some(c.last_occurred_at)]
+                .into_iter()
+                .flatten()
+            {
+                prop_assert!(in_bounds(t), "{t} got into the case");
+            }
+        }
+    }
+
+    /// Whatever bytes arrive as a body, decoding answers (never panics) and its error never
+    /// repeats a value of the body.
+    #[test]
+    fn body_errors_never_echo_values(
+        phone in "1[3-9][0-9]{9}",
+        field in prop::sample::select(vec!["phone", "id_number", "address"]),
+        as_number in any::<bool>(),
+    ) {
+        let value = if as_number { phone.clone() } else { format!("[\"{phone}\"]") };
+        let body = format!(
+            r#"{{"township":"gaoqiao","channel":"visit","received_at":"2026-01-05T09:00:00+08:00","headcount":1,"level_reached":"county","category":"land","summary":"s","petitioners":[{{"name":"n","{field}":{value}}}]}}"#
+        );
+        let err = Action::Register.decode(body.as_bytes()).expect_err("a wrong type");
+        prop_assert!(!err.0.contains(&phone), "{} echoes {phone}", err.0);
+        prop_assert!(err.0.contains(&format!("petitioners[0].{field}")), "{} names the field", err.0);
+    }
+
+    #[test]
+    fn arbitrary_bytes_decode_without_panic(body in prop::collection::vec(any::<u8>(), 0..256)) {
+        for action in Action::ALL {
+            let _ = action.decode(&body);
+        }
+    }
+}

@@ -64,6 +64,7 @@ impl Applied {
 }
 
 /// What a command needs besides the command itself.
+#[derive(Clone)]
 pub struct Request<'a> {
     pub principal: &'a Principal,
     /// `None` for a registration.
@@ -275,9 +276,14 @@ impl CaseService {
     ) -> Result<Option<Outcome>, CommandError> {
         if let Command::Register(r) = &req.command {
             if let Some(related) = r.related_case_id {
-                if self.log.locate(related).await?.is_none() {
+                // Only a case the caller may see can be named: the same answer for a case that
+                // does not exist and one of another township, so nothing leaks.
+                let (found, _) = self.refresh(related, None).await?;
+                if found
+                    .is_none_or(|l| domain::auth::can_read_case(req.principal, &l.case).is_err())
+                {
                     return Err(DomainError::Validation(format!(
-                        "related case {related} not found"
+                        "related_case_id {related} names no case you can see"
                     ))
                     .into());
                 }
@@ -295,6 +301,9 @@ impl CaseService {
             return self.answer_twin(done.clone(), hash).await.map(Some);
         }
         if let (Some(expected), Some(l)) = (req.if_match, guard.as_ref()) {
+            // A version is news only to a principal who may see the case; to anyone else the
+            // case does not exist (a 409 with its version would be an existence oracle).
+            domain::auth::can_read_case(req.principal, &l.case)?;
             if l.case.version != expected {
                 if !*fresh {
                     let (loaded, _) = self.refresh(case_id, guard.clone()).await?;

@@ -75,15 +75,19 @@ pub async fn run_up(mut cfg: Config, config_path: &Path, demo: bool) -> anyhow::
         Some(url) => url.clone(),
         None => {
             let bin = crate::natsbin::find_or_install(data)?;
-            let listen = match &cfg.nats_listen {
-                Some(l) => l.clone(),
-                None => format!("127.0.0.1:{}", free_port()?),
-            };
+            let listen = managed_listen(&cfg)?;
             let (host, port) = listen
                 .rsplit_once(':')
                 .context("nats.listen must be host:port")?;
             let pidfile = data.join("nats-server.pid");
             stop_leftover_server(&pidfile).await;
+            if let Err(e) = std::net::TcpListener::bind(&listen) {
+                bail!(
+                    "the managed nats-server's address {listen} is taken ({e}); it is kept in {} \
+                     (or set [nats] listen) so that townships keep one URL",
+                    listen_file(data).display()
+                );
+            }
             // Township users get their permissions; the county services then need a user too.
             let county = if crate::natsauth::needs_auth(&cfg) {
                 Some(crate::natsauth::county_credentials_or_generate(&cfg)?)
@@ -319,6 +323,27 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", path.display()))?;
     f.write_all(text.as_bytes())
         .with_context(|| format!("writing {}", path.display()))
+}
+
+fn listen_file(data: &Path) -> PathBuf {
+    data.join("nats.listen")
+}
+
+/// The managed server's address: `[nats] listen`, else the free port chosen at the first start,
+/// kept in the data dir, so the URL given to townships survives restarts.
+fn managed_listen(cfg: &Config) -> anyhow::Result<String> {
+    if let Some(l) = &cfg.nats_listen {
+        return Ok(l.clone());
+    }
+    let path = listen_file(&cfg.data_dir);
+    if let Ok(kept) = std::fs::read_to_string(&path) {
+        if !kept.trim().is_empty() {
+            return Ok(kept.trim().to_owned());
+        }
+    }
+    let listen = format!("127.0.0.1:{}", free_port()?);
+    std::fs::write(&path, &listen).with_context(|| format!("writing {}", path.display()))?;
+    Ok(listen)
 }
 
 pub fn free_port() -> anyhow::Result<u16> {

@@ -315,8 +315,8 @@ async fn case_history_prints_the_log_as_json_lines() {
     };
     let body = serde_json::to_vec(&register_body(7)).expect("json");
     let req = |case_id, command| eventlog::Request::new(&county, case_id, command);
-    let command = domain::Action::Register
-        .parse_body(&body)
+    let (command, _) = domain::Action::Register
+        .decode(&body)
         .expect("register body");
     let id = cases
         .execute(req(None, command))
@@ -324,9 +324,7 @@ async fn case_history_prints_the_log_as_json_lines() {
         .expect("register")
         .committed
         .case_id;
-    let accept = domain::Action::Accept
-        .parse_body(b"{}")
-        .expect("accept body");
+    let (accept, _) = domain::Action::Accept.decode(b"{}").expect("accept body");
     cases.execute(req(Some(id), accept)).await.expect("accept");
     let out = Command::new(BIN)
         .args(["case", "history", &id.to_string(), "--config"])

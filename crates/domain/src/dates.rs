@@ -1,0 +1,143 @@
+//! The range and form of business dates (docs/events.md, "Dates").
+//!
+//! Every timestamp and date a command carries must fall in [`EARLIEST`, `LATEST`] and every
+//! offset must be a real one (a whole quarter hour, at most 14 hours). Outside that range the
+//! arithmetic of deadlines overflows (year 262142 panicked in `extend`) and read models that key
+//! by nanoseconds (1677-2262) disagree with each other. The bounds are wide enough for any record
+//! a county could import and any deadline it could set.
+//!
+//! The wire forms are strict: a date is exactly `YYYY-MM-DD` (`26-01-01` is not year 26), a
+//! timestamp is RFC 3339 with its offset.
+
+use chrono::{DateTime, Datelike, NaiveDate};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
+
+use crate::error::DomainError;
+use crate::policy::Timestamp;
+
+/// First year a business date may have.
+pub const EARLIEST_YEAR: i32 = 1970;
+/// Last year a business date (a due date included) may have.
+pub const LATEST_YEAR: i32 = 2199;
+
+/// Largest UTC offset in use anywhere (Kiribati, +14:00).
+const MAX_OFFSET_SECS: i32 = 14 * 3600;
+
+fn in_range(day: NaiveDate) -> bool {
+    (EARLIEST_YEAR..=LATEST_YEAR).contains(&day.year())
+}
+
+/// `field` as a business timestamp: in range, with a real offset.
+pub fn check_time(field: &str, t: Timestamp) -> Result<Timestamp, DomainError> {
+    let offset = t.offset().local_minus_utc();
+    if offset.abs() > MAX_OFFSET_SECS || offset % 900 != 0 {
+        return Err(DomainError::Validation(format!(
+            "{field} has the offset {}; an offset is a whole quarter hour between -14:00 and +14:00",
+            t.offset()
+        )));
+    }
+    if !in_range(t.naive_utc().date()) {
+        return Err(DomainError::Validation(format!(
+            "{field} must be between {EARLIEST_YEAR}-01-01 and {LATEST_YEAR}-12-31"
+        )));
+    }
+    Ok(t)
+}
+
+/// `field` as a calendar date in range.
+pub fn check_date(field: &str, d: NaiveDate) -> Result<NaiveDate, DomainError> {
+    if !in_range(d) {
+        return Err(DomainError::Validation(format!(
+            "{field} must be between {EARLIEST_YEAR}-01-01 and {LATEST_YEAR}-12-31"
+        )));
+    }
+    Ok(d)
+}
+
+/// Parse a date in exactly the form `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    let shape = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shape {
+        return None;
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+/// Parse an RFC 3339 timestamp (four-digit year, offset required).
+pub fn parse_time(s: &str) -> Option<Timestamp> {
+    DateTime::parse_from_rfc3339(s).ok()
+}
+
+/// Serde for an optional strict date in command bodies.
+pub fn option_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        None => Ok(None),
+        Some(s) => parse_date(&s)
+            .map(Some)
+            .ok_or_else(|| D::Error::custom("a date must be YYYY-MM-DD")),
+    }
+}
+
+/// Serde for a strict RFC 3339 timestamp in command bodies.
+pub fn time<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+    let s = String::deserialize(d)?;
+    parse_time(&s).ok_or_else(|| {
+        D::Error::custom(
+            "a timestamp must be RFC 3339 with an offset, e.g. 2026-03-02T09:30:00+08:00",
+        )
+    })
+}
+
+/// Serde for an optional strict RFC 3339 timestamp in command bodies.
+pub fn option_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+    #[derive(Deserialize)]
+    struct Strict(#[serde(deserialize_with = "time")] Timestamp);
+    Ok(Option::<Strict>::deserialize(d)?.map(|s| s.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_have_exactly_one_form() {
+        assert!(parse_date("2026-01-31").is_some());
+        for bad in [
+            "26-01-01",
+            "+262142-12-31",
+            "2026-1-31",
+            "2026-02-30",
+            "２０２６-01-01",
+            "",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn range_and_offsets() {
+        let t = |s| parse_time(s).expect(s);
+        assert!(check_time("t", t("2026-03-02T09:30:00+08:00")).is_ok());
+        assert!(check_time("t", t("2026-03-02T09:30:00+05:45")).is_ok());
+        for bad in [
+            "0000-01-01T00:00:00Z",
+            "1600-01-01T00:00:00Z",
+            "1899-12-31T00:00:00+08:00",
+            "2200-01-01T00:00:00Z",
+            "2026-03-02T09:30:00+08:06",
+            "2026-03-02T09:30:00+15:00",
+        ] {
+            assert!(check_time("t", t(bad)).is_err(), "{bad}");
+        }
+        let d = |s| parse_date(s).expect(s);
+        assert!(check_date("d", d("2199-12-31")).is_ok());
+        assert!(check_date("d", d("1969-12-31")).is_err());
+    }
+}
