@@ -38,7 +38,12 @@ async def send(js, township, action, msg_id, body):
         json.dumps(body, ensure_ascii=False).encode(),
         headers={"Nats-Msg-Id": msg_id},
     )
-    assert ack.stream == "XF_INBOX"
+    # Each township's inbox is its own stream, so record ids are deduplicated per township only.
+    assert ack.stream == f"XF_INBOX_{township}", ack.stream
+    if ack.duplicate:
+        # The stream already holds a message with this record id (sent again within its
+        # two-minute duplicate window): the answer is that message's outcome.
+        pass
     return await outcome(js, township, msg_id)
 
 

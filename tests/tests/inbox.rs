@@ -164,11 +164,127 @@ async fn bad_messages_get_a_rejection_and_stay_inspectable() {
     assert_eq!(out["error"]["code"], "forbidden", "{out}");
     // No msg id: still answered, under the inbox sequence.
     t.publish("xf.inbox.dongcheng.accept", None, b"{}").await;
-    let mut stream = t.js.get_stream("XF_INBOX").await.expect("inbox");
+    let mut stream = t.js.get_stream("XF_INBOX_dongcheng").await.expect("inbox");
     let last = stream.info().await.expect("info").state.last_sequence;
     let out = t.outcome("dongcheng", &format!("seq-{last}")).await;
     assert_eq!(out["status"], "rejected");
     // Everything is still in the inbox stream for inspection, and nothing reached the case log.
     assert_eq!(stream.info().await.expect("info").state.messages, 7);
     assert_eq!(app.history_len(&gaoqiao_case).await, 1);
+}
+
+/// Finding 1: two townships that number their records alike. Each township's inbox is its own
+/// stream, so the same `Nats-Msg-Id` is stored, applied and answered for both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn townships_numbering_alike_do_not_suppress_each_other() {
+    let app = spawn_app().await;
+    let t = start(&app).await;
+    let mut acks = Vec::new();
+    for township in ["dongcheng", "gaoqiao"] {
+        let mut reg = register_body();
+        reg["township"] = json!(township);
+        let mut h = HeaderMap::new();
+        h.insert("Nats-Msg-Id", "REC-1");
+        let ack =
+            t.js.publish_with_headers(
+                format!("xf.inbox.{township}.register"),
+                h,
+                reg.to_string().into_bytes().into(),
+            )
+            .await
+            .expect("publish")
+            .await
+            .expect("stored");
+        acks.push(ack);
+    }
+    assert!(acks.iter().all(|a| !a.duplicate), "{acks:?}");
+    let mut cases = Vec::new();
+    for township in ["dongcheng", "gaoqiao"] {
+        let out = t.outcome(township, "REC-1").await;
+        assert_eq!(out["status"], "applied", "{township}: {out}");
+        let id = out["case_id"].as_str().expect("case id").to_owned();
+        let (_, case) = app.get("county-token", &format!("/v1/cases/{id}")).await;
+        assert_eq!(case["township"], township);
+        cases.push(id);
+    }
+    assert_ne!(cases[0], cases[1]);
+}
+
+/// Findings 6 and 7: a subject with an extra token is answered on the township's own outcome
+/// subject under its record id; an error never repeats a value of the body (a phone sent as a
+/// number came back in the stored outcome).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_subjects_and_bodies_are_answered_where_the_township_reads() {
+    let app = spawn_app().await;
+    let t = start(&app).await;
+    t.publish(
+        "xf.inbox.gaoqiao.register.extra",
+        Some("GQ-X1"),
+        register_body().to_string().as_bytes(),
+    )
+    .await;
+    let out = t.outcome("gaoqiao", "GQ-X1").await;
+    assert_eq!(out["status"], "rejected", "{out}");
+    assert_eq!(out["error"]["code"], "validation", "{out}");
+    assert!(out["error"]["detail"]
+        .as_str()
+        .expect("detail")
+        .contains("register.extra"));
+
+    let mut reg = register_body();
+    reg["petitioners"][0]["phone"] = json!(13912345678u64);
+    t.publish(
+        "xf.inbox.gaoqiao.register",
+        Some("GQ-X2"),
+        reg.to_string().as_bytes(),
+    )
+    .await;
+    let out = t.outcome("gaoqiao", "GQ-X2").await;
+    assert_eq!(out["error"]["code"], "validation", "{out}");
+    let text = out.to_string();
+    assert!(
+        !text.contains("13912345678"),
+        "personal data echoed: {text}"
+    );
+    assert!(text.contains("petitioners[0].phone"), "{text}");
+}
+
+/// A message that was taken many times without an answer (an ingestor that died on it each
+/// time) is answered `rejected` once, never dropped by a delivery limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poison_message_gets_a_rejection_not_silence() {
+    use futures::StreamExt as _;
+    let app = spawn_app().await;
+    let client = app.nats.connect().await;
+    let js = async_nats::jetstream::new(client);
+    let townships = [eventlog::inbox::InboxTownship {
+        unit: domain::UnitCode::parse("gaoqiao").expect("unit"),
+        leaf_domain: None,
+    }];
+    let (_, mut messages) = eventlog::inbox::Inbox::open(js.clone(), 1, &townships)
+        .await
+        .expect("inbox");
+    let mut h = HeaderMap::new();
+    h.insert("Nats-Msg-Id", "GQ-POISON");
+    js.publish_with_headers("xf.inbox.gaoqiao.accept", h, "{}".into())
+        .await
+        .expect("publish")
+        .await
+        .expect("stored");
+    // Crashed ingestors: the message is taken and given back more often than the ingestor allows.
+    for _ in 0..=xinfang::ingest::POISON_AFTER {
+        let msg = tokio::time::timeout(Duration::from_secs(10), messages.next())
+            .await
+            .expect("delivered")
+            .expect("a message")
+            .expect("ok");
+        msg.ack_with(async_nats::jetstream::AckKind::Nak(None))
+            .await
+            .expect("nak");
+    }
+    drop(messages);
+    let t = start(&app).await;
+    let out = t.outcome("gaoqiao", "GQ-POISON").await;
+    assert_eq!(out["status"], "rejected", "{out}");
+    assert_eq!(out["error"]["code"], "internal", "{out}");
 }

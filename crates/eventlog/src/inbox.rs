@@ -14,14 +14,24 @@ use domain::{CaseId, UnitCode};
 
 use crate::log::LogError;
 
-pub const INBOX_STREAM: &str = "XF_INBOX";
+/// The stream a township's inbox messages are kept in: one stream per township, so that the
+/// stream-wide `Nats-Msg-Id` deduplication of JetStream is per township by construction (two
+/// townships that number their records alike never suppress each other's messages).
+pub fn inbox_stream(township: &str) -> String {
+    format!("XF_INBOX_{township}")
+}
+/// The single inbox stream of earlier versions (`xf.inbox.>`). Its remaining messages are still
+/// answered; it no longer takes new ones (`Inbox::open`).
+pub const LEGACY_INBOX_STREAM: &str = "XF_INBOX";
+/// A leaf township's local inbox stream, in its own JetStream domain (deploy/township/).
+pub const LEAF_INBOX_STREAM: &str = "XF_INBOX";
 pub const OUTCOME_STREAM: &str = "XF_OUTCOMES";
 pub const INGESTOR: &str = "xf-ingestor";
 /// Inbox messages and outcomes are kept this long for inspection and catching up.
 pub const KEEP: Duration = Duration::from_secs(90 * 24 * 3600);
-/// Deliveries of one inbox message before it is rejected for good (for example an action whose
-/// registration has not been applied yet, or a log that stays unavailable).
-pub const MAX_DELIVER: i64 = 8;
+/// Window in which the inbox stream itself drops a re-sent `Nats-Msg-Id` (the PubAck says
+/// `duplicate`); beyond it the durable idempotency record answers.
+pub const INBOX_DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 
 pub fn outcome_subject(township: &str, msg_id: &str) -> String {
     format!("xf.outcome.{township}.{msg_id}")
@@ -36,13 +46,12 @@ pub fn valid_msg_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// What an inbox subject names: `xf.inbox.<township>.<action>`.
+/// What an inbox subject names: `xf.inbox.<township>.<action>`. The action is the rest of the
+/// subject (`register.extra` is an unknown action of a known township, answered as such).
 pub fn parse_subject(subject: &str) -> Option<(&str, &str)> {
-    let mut t = subject.split('.');
-    match (t.next(), t.next(), t.next(), t.next(), t.next()) {
-        (Some("xf"), Some("inbox"), Some(township), Some(action), None) => Some((township, action)),
-        _ => None,
-    }
+    let rest = subject.strip_prefix("xf.inbox.")?;
+    let (township, action) = rest.split_once('.')?;
+    (!township.is_empty() && !action.is_empty()).then_some((township, action))
 }
 
 /// The county's answer to one inbox message.
@@ -61,9 +70,19 @@ pub struct Outcome {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub error: Option<serde_json::Value>,
-    /// Inbox stream sequence of the message this answers.
+    /// Sequence of the message this answers in its township's inbox stream.
     pub inbox_seq: u64,
 }
+
+/// A township as the inbox knows it: its unit code and, for a township that runs its own leaf
+/// node server, that server's JetStream domain.
+pub struct InboxTownship {
+    pub unit: UnitCode,
+    pub leaf_domain: Option<String>,
+}
+
+/// Every township's inbox messages, merged; each message's stream names its township.
+pub type InboxMessages = futures::stream::SelectAll<std::pin::Pin<Box<pull::Stream>>>;
 
 #[derive(Clone)]
 pub struct Inbox {
@@ -71,29 +90,38 @@ pub struct Inbox {
 }
 
 impl Inbox {
-    /// Create or update both streams and the ingestor's durable consumer. `leaves` are the
-    /// townships that run their own leaf node server, with its JetStream domain: the county's
-    /// inbox sources their local `XF_INBOX`, only their own subjects.
+    /// Create or update each township's inbox stream, the outcome stream and the ingestor's
+    /// durable consumers, and return the townships' messages merged. A leaf township's stream
+    /// also sources the leaf's local inbox, filtered to the township's own subjects.
+    ///
+    /// The consumers never give up on a message (`max_deliver` unlimited): the ingestor itself
+    /// answers a message it cannot process, so every message gets exactly one outcome.
     pub async fn open(
         js: jetstream::Context,
         replicas: usize,
-        leaves: &[(UnitCode, String)],
-    ) -> Result<(Self, pull::Stream), LogError> {
-        let unavailable =
-            |what: &str, e: &dyn std::fmt::Display| LogError::Unavailable(format!("{what}: {e}"));
-        kept_stream(
-            &js,
-            INBOX_STREAM,
-            "xf.inbox.>",
-            "Township inbox: steps reported by township systems",
-            replicas,
-            Duration::from_secs(120),
-            leaves
-                .iter()
-                .map(|(unit, domain)| leaf_source(unit, domain))
-                .collect(),
-        )
-        .await?;
+        townships: &[InboxTownship],
+    ) -> Result<(Self, InboxMessages), LogError> {
+        let mut streams = Vec::new();
+        if let Some(legacy) = retire_legacy_inbox(&js).await? {
+            streams.push(legacy);
+        }
+        for t in townships {
+            let name = inbox_stream(t.unit.as_str());
+            kept_stream(
+                &js,
+                &name,
+                &format!("xf.inbox.{}.>", t.unit),
+                &format!("Inbox of township {}: steps its system reported", t.unit),
+                replicas,
+                INBOX_DUPLICATE_WINDOW,
+                t.leaf_domain
+                    .iter()
+                    .map(|domain| leaf_source(&t.unit, domain))
+                    .collect(),
+            )
+            .await?;
+            streams.push(name);
+        }
         kept_stream(
             &js,
             OUTCOME_STREAM,
@@ -104,41 +132,86 @@ impl Inbox {
             Vec::new(),
         )
         .await?;
-        let stream = js
-            .get_stream(INBOX_STREAM)
-            .await
-            .map_err(|e| unavailable("opening the inbox", &e))?;
-        let consumer: jetstream::consumer::PullConsumer = stream
-            .get_or_create_consumer(
-                INGESTOR,
-                pull::Config {
-                    durable_name: Some(INGESTOR.into()),
-                    ack_policy: jetstream::consumer::AckPolicy::Explicit,
-                    ack_wait: Duration::from_secs(30),
-                    max_deliver: MAX_DELIVER,
-                    max_ack_pending: 1024,
-                    ..Default::default()
-                },
-            )
-            .await
-            .map_err(|e| unavailable("creating the ingestor consumer", &e))?;
-        let messages = consumer
-            .messages()
-            .await
-            .map_err(|e| unavailable("reading the inbox", &e))?;
-        Ok((Inbox { js }, messages))
+        let mut merged = futures::stream::SelectAll::new();
+        for name in streams {
+            merged.push(Box::pin(ingestor_messages(&js, &name).await?));
+        }
+        Ok((Inbox { js }, merged))
     }
 
     /// Publish an outcome (deduplicated by the stream if the same message is answered twice).
-    pub async fn publish_outcome(&self, township: &str, outcome: &Outcome) -> Result<(), LogError> {
+    pub async fn publish_outcome(
+        &self,
+        township: &str,
+        stream: &str,
+        outcome: &Outcome,
+    ) -> Result<(), LogError> {
+        let body = serde_json::to_vec(outcome).map_err(|e| LogError::Other(e.to_string()))?;
         publish_once(
             &self.js,
             outcome_subject(township, &outcome.msg_id),
-            &format!("outcome-{township}-{}", outcome.inbox_seq),
-            serde_json::to_vec(outcome).unwrap_or_default(),
+            &format!("outcome-{stream}-{}", outcome.inbox_seq),
+            body,
         )
         .await
     }
+}
+
+/// The ingestor's durable consumer on one inbox stream, and its messages.
+async fn ingestor_messages(
+    js: &jetstream::Context,
+    stream: &str,
+) -> Result<pull::Stream, LogError> {
+    let unavailable = |what: &str, e: &dyn std::fmt::Display| {
+        LogError::Unavailable(format!("{what} {stream}: {e}"))
+    };
+    let consumer: jetstream::consumer::PullConsumer = js
+        .get_stream(stream)
+        .await
+        .map_err(|e| unavailable("opening", &e))?
+        .get_or_create_consumer(
+            INGESTOR,
+            pull::Config {
+                durable_name: Some(INGESTOR.into()),
+                ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                ack_wait: Duration::from_secs(30),
+                max_deliver: -1,
+                max_ack_pending: 1024,
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| unavailable("creating the ingestor consumer on", &e))?;
+    consumer
+        .messages()
+        .await
+        .map_err(|e| unavailable("reading", &e))
+}
+
+/// Earlier versions kept every township's messages in one stream `XF_INBOX` on `xf.inbox.>`,
+/// which deduplicated record ids across townships. Its subjects move aside so the per-township
+/// streams can take theirs; its stored messages stay (kept `KEEP`) and are still answered.
+async fn retire_legacy_inbox(js: &jetstream::Context) -> Result<Option<String>, LogError> {
+    let Ok(mut stream) = js.get_stream(LEGACY_INBOX_STREAM).await else {
+        return Ok(None);
+    };
+    let info = stream
+        .info()
+        .await
+        .map_err(|e| LogError::Unavailable(format!("reading {LEGACY_INBOX_STREAM}: {e}")))?;
+    let mut config = info.config.clone();
+    if config.subjects.iter().any(|s| s.starts_with("xf.inbox.")) {
+        config.subjects = vec!["xf.retired-inbox.>".into()];
+        config.sources = None;
+        js.update_stream(config)
+            .await
+            .map_err(|e| LogError::Unavailable(format!("retiring {LEGACY_INBOX_STREAM}: {e}")))?;
+        tracing::info!(
+            stream = LEGACY_INBOX_STREAM,
+            "the single inbox stream is retired; its messages are still answered"
+        );
+    }
+    Ok(Some(LEGACY_INBOX_STREAM.into()))
 }
 
 pub const FEED_STREAM: &str = "XF_FEED";
@@ -167,7 +240,7 @@ pub async fn open_feed(js: &jetstream::Context, replicas: usize) -> Result<(), L
 /// township's JetStream domain, filtered to the township's own subjects whatever its server holds.
 fn leaf_source(unit: &UnitCode, domain: &str) -> stream::Source {
     stream::Source {
-        name: INBOX_STREAM.into(),
+        name: LEAF_INBOX_STREAM.into(),
         filter_subject: Some(format!("xf.inbox.{unit}.>")),
         external: Some(stream::External {
             api_prefix: format!("$JS.{domain}.API"),
@@ -312,7 +385,8 @@ mod tests {
             Some(("gaoqiao", "register"))
         );
         assert_eq!(parse_subject("xf.inbox.gaoqiao"), None);
-        assert_eq!(parse_subject("xf.inbox.a.b.c"), None);
+        assert_eq!(parse_subject("xf.inbox.a.b.c"), Some(("a", "b.c")));
+        assert_eq!(parse_subject("xf.inbox..register"), None);
         assert!(valid_msg_id("GQ-2026_0001"));
         for bad in ["", "a.b", "a b", "a*", "a>", &"x".repeat(129)] {
             assert!(!valid_msg_id(bad), "{bad:?}");

@@ -70,25 +70,191 @@ pub struct Ingestor {
     principals: BTreeMap<String, Principal>,
 }
 
-enum Verdict {
-    Answer(Outcome),
-    Retry(Duration),
+/// Deliveries of a message whose case does not exist yet before it is rejected `not_found` (its
+/// registration may still be on the way through another instance or a resync burst).
+pub const NOT_FOUND_TRIES: i64 = 8;
+/// Deliveries after which a message is answered `rejected` (`internal`) without trying it again:
+/// it was taken this often without an answer, so processing it ends the process (a poison
+/// message). The consumer itself never gives up on a message, so nothing is dropped unanswered.
+pub const POISON_AFTER: i64 = 12;
+
+/// An inbox message read as a command, before anything is executed.
+#[derive(Debug)]
+pub struct Parsed {
+    pub township: String,
+    pub msg_id: String,
+    pub principal: Principal,
+    pub case_id: Option<CaseId>,
+    pub command: domain::Command,
+    /// The body as the idempotency record compares it.
+    pub body: Value,
 }
 
-fn rejected(msg_id: &str, inbox_seq: u64, problem: api::Problem) -> Verdict {
-    Verdict::Answer(Outcome {
-        msg_id: msg_id.to_owned(),
-        status: "rejected".into(),
-        case_id: None,
-        version: None,
-        seq: None,
-        error: serde_json::to_value(problem).ok(),
-        inbox_seq,
+/// Why an inbox message is not a command; answered on `xf.outcome.<township>.<msg_id>`.
+#[derive(Debug)]
+pub struct Refusal {
+    pub township: String,
+    pub msg_id: String,
+    pub error: api::ApiError,
+}
+
+/// Read an inbox message (pure: no IO). `stream_township` is the township whose inbox stream
+/// holds it, which is where its outcome goes even when the subject is malformed. A message without
+/// a usable `Nats-Msg-Id` is answered under `seq-<inbox_seq>`.
+pub fn parse_message(
+    stream_township: &str,
+    subject: &str,
+    msg_id: Option<&str>,
+    payload: &[u8],
+    inbox_seq: u64,
+    principals: &BTreeMap<String, Principal>,
+) -> Result<Parsed, Refusal> {
+    let (township, action) = match inbox::parse_subject(subject) {
+        Some((t, a)) => (t, Some(a)),
+        None => (stream_township, None),
+    };
+    let fallback_id = format!("seq-{inbox_seq}");
+    let usable_id = msg_id.filter(|id| inbox::valid_msg_id(id));
+    let refuse = |error: api::ApiError| Refusal {
+        township: township.to_owned(),
+        msg_id: usable_id.map_or_else(|| fallback_id.clone(), str::to_owned),
+        error,
+    };
+    let bad = |why: String| refuse(api::ApiError::BadRequest(why));
+    let Some(action) = action else {
+        return Err(bad(format!(
+            "subject {subject} is not xf.inbox.<township>.<action>"
+        )));
+    };
+    let msg_id = match (msg_id, usable_id) {
+        (_, Some(id)) => id.to_owned(),
+        (Some(_), None) => {
+            return Err(bad(
+                "Nats-Msg-Id (the township's record id) must match [A-Za-z0-9_-]{1,128}".into(),
+            ))
+        }
+        (None, None) => {
+            return Err(bad(
+                "Nats-Msg-Id (the township's record id) is required".into()
+            ))
+        }
+    };
+    let Some(principal) = principals.get(township) else {
+        return Err(refuse(api::ApiError::Domain(DomainError::Validation(
+            format!("{township} is not a township of this county"),
+        ))));
+    };
+    let Some(action) = Action::parse(action) else {
+        return Err(bad(format!("unknown action {action:?}")));
+    };
+    let mut body = match domain::command::decode_object(payload) {
+        Ok(Value::Object(m)) => m,
+        Ok(_) => unreachable_object(),
+        Err(e) => return Err(bad(e.to_string())),
+    };
+    let case_id = if action == Action::Register {
+        match body.get("township").and_then(Value::as_str) {
+            Some(t) if t != township => {
+                return Err(refuse(api::ApiError::Domain(DomainError::Forbidden(
+                    format!("a message on {township}'s inbox registers for {township}, not another township"),
+                ))))
+            }
+            _ => {
+                body.insert("township".into(), Value::String(township.to_owned()));
+            }
+        }
+        None
+    } else {
+        match body
+            .remove("case_id")
+            .as_ref()
+            .and_then(Value::as_str)
+            .and_then(CaseId::parse)
+        {
+            Some(id) => Some(id),
+            None => return Err(bad(format!("{} needs case_id (a UUID)", action.as_str()))),
+        }
+    };
+    let body = Value::Object(body);
+    let command = action
+        .from_json(body.clone())
+        .map_err(|e| bad(e.to_string()))?;
+    Ok(Parsed {
+        township: township.to_owned(),
+        msg_id,
+        principal: principal.clone(),
+        case_id,
+        command,
+        body,
     })
 }
 
-fn bad(msg_id: &str, inbox_seq: u64, why: String) -> Verdict {
-    rejected(msg_id, inbox_seq, api::ApiError::BadRequest(why).problem())
+/// `decode_object` answers only objects.
+fn unreachable_object() -> serde_json::Map<String, Value> {
+    serde_json::Map::new()
+}
+
+/// What became of one delivery.
+enum Verdict {
+    Answer {
+        township: String,
+        outcome: Outcome,
+    },
+    /// Not yet: deliver again after this long.
+    Retry(Duration),
+}
+
+fn answer(refusal: Refusal, inbox_seq: u64) -> Verdict {
+    Verdict::Answer {
+        township: refusal.township,
+        outcome: Outcome {
+            msg_id: refusal.msg_id,
+            status: "rejected".into(),
+            case_id: None,
+            version: None,
+            seq: None,
+            error: serde_json::to_value(refusal.error.problem()).ok(),
+            inbox_seq,
+        },
+    }
+}
+
+/// The parts of a delivered message the worker needs (the message itself stays with the caller,
+/// which acknowledges it, also when handling it panicked).
+struct Delivery {
+    stream: String,
+    stream_township: String,
+    subject: String,
+    msg_id: Option<String>,
+    payload: bytes::Bytes,
+    inbox_seq: u64,
+    delivered: i64,
+}
+
+impl Delivery {
+    fn of(msg: &jetstream::Message) -> Delivery {
+        let (stream, inbox_seq, delivered) = match msg.info() {
+            Ok(i) => (i.stream.to_owned(), i.stream_sequence, i.delivered),
+            Err(_) => (String::new(), 0, 1),
+        };
+        let stream_township = stream
+            .strip_prefix("XF_INBOX_")
+            .unwrap_or("unknown")
+            .to_owned();
+        Delivery {
+            stream,
+            stream_township,
+            subject: msg.subject.to_string(),
+            msg_id: msg
+                .headers
+                .as_ref()
+                .and_then(|h| h.get("Nats-Msg-Id"))
+                .map(|v| v.as_str().to_owned()),
+            payload: msg.payload.clone(),
+            inbox_seq,
+            delivered,
+        }
+    }
 }
 
 impl Ingestor {
@@ -110,7 +276,7 @@ impl Ingestor {
     /// different cases proceed in parallel.
     pub async fn run(
         self: Arc<Self>,
-        mut messages: jetstream::consumer::pull::Stream,
+        mut messages: inbox::InboxMessages,
         shutdown: impl std::future::Future<Output = ()>,
     ) -> anyhow::Result<()> {
         let mut lanes = Vec::with_capacity(WORKERS);
@@ -150,26 +316,53 @@ impl Ingestor {
         result
     }
 
-    async fn handle(&self, msg: jetstream::Message) {
-        let (inbox_seq, delivered) = match msg.info() {
-            Ok(i) => (i.stream_sequence, i.delivered),
-            Err(_) => (0, 1),
+    async fn handle(self: &Arc<Self>, msg: jetstream::Message) {
+        let d = Arc::new(Delivery::of(&msg));
+        let verdict = if d.delivered > POISON_AFTER {
+            tracing::error!(stream = %d.stream, inbox_seq = d.inbox_seq, delivered = d.delivered, "inbox message delivered too often without an answer; rejected");
+            answer(
+                self.refusal(
+                    &d,
+                    "this message was taken repeatedly without being answered; it was not applied",
+                ),
+                d.inbox_seq,
+            )
+        } else {
+            // A panic while deciding must not take the worker (and the process) down: the
+            // message is answered as an internal error instead.
+            let (this, d2, m2) = (self.clone(), d.clone(), msg.clone());
+            match tokio::spawn(async move { this.decide(&d2, &m2).await }).await {
+                Ok(verdict) => verdict,
+                Err(e) => {
+                    tracing::error!(stream = %d.stream, inbox_seq = d.inbox_seq, error = %e, "handling an inbox message failed; rejected");
+                    answer(
+                        self.refusal(
+                            &d,
+                            "the county could not process this message; it was not applied",
+                        ),
+                        d.inbox_seq,
+                    )
+                }
+            }
         };
-        let (township, verdict) = self.decide(&msg, inbox_seq, delivered).await;
         match verdict {
             Verdict::Retry(after) => {
                 let _ = msg.ack_with(AckKind::Nak(Some(after))).await;
             }
-            Verdict::Answer(outcome) => {
-                tracing::info!(township, msg_id = %outcome.msg_id, status = %outcome.status, inbox_seq, "inbox message answered");
-                match self.inbox.publish_outcome(&township, &outcome).await {
+            Verdict::Answer { township, outcome } => {
+                tracing::info!(township, msg_id = %outcome.msg_id, status = %outcome.status, stream = %d.stream, inbox_seq = d.inbox_seq, "inbox message answered");
+                match self
+                    .inbox
+                    .publish_outcome(&township, &d.stream, &outcome)
+                    .await
+                {
                     Ok(()) => {
                         if let Err(e) = msg.double_ack().await {
-                            tracing::warn!(error = %e, inbox_seq, "ack failed; the message will be answered again (same outcome)");
+                            tracing::warn!(error = %e, inbox_seq = d.inbox_seq, "ack failed; the message will be answered again (same outcome)");
                         }
                     }
                     Err(e) => {
-                        tracing::warn!(error = %e, inbox_seq, "could not publish the outcome; retrying");
+                        tracing::warn!(error = %e, inbox_seq = d.inbox_seq, "could not publish the outcome; retrying");
                         let _ = msg
                             .ack_with(AckKind::Nak(Some(Duration::from_secs(1))))
                             .await;
@@ -179,173 +372,94 @@ impl Ingestor {
         }
     }
 
-    async fn decide(
-        &self,
-        msg: &jetstream::Message,
-        inbox_seq: u64,
-        delivered: i64,
-    ) -> (String, Verdict) {
-        let Some((township, action)) = inbox::parse_subject(msg.subject.as_str()) else {
-            return (
-                "unknown".into(),
-                bad(
-                    &format!("seq-{inbox_seq}"),
-                    inbox_seq,
-                    format!(
-                        "subject {} is not xf.inbox.<township>.<action>",
-                        msg.subject
-                    ),
-                ),
-            );
+    /// An internal-error refusal of a delivery, addressed like any other answer.
+    fn refusal(&self, d: &Delivery, why: &str) -> Refusal {
+        let township = inbox::parse_subject(&d.subject)
+            .map_or(d.stream_township.as_str(), |(t, _)| t)
+            .to_owned();
+        Refusal {
+            township,
+            msg_id: d
+                .msg_id
+                .clone()
+                .filter(|id| inbox::valid_msg_id(id))
+                .unwrap_or_else(|| format!("seq-{}", d.inbox_seq)),
+            error: api::ApiError::Internal(why.into()),
+        }
+    }
+
+    async fn decide(&self, d: &Delivery, msg: &jetstream::Message) -> Verdict {
+        let parsed = match parse_message(
+            &d.stream_township,
+            &d.subject,
+            d.msg_id.as_deref(),
+            &d.payload,
+            d.inbox_seq,
+            &self.principals,
+        ) {
+            Ok(p) => p,
+            Err(refusal) => return answer(refusal, d.inbox_seq),
         };
-        let township = township.to_owned();
-        let header_id = msg
-            .headers
-            .as_ref()
-            .and_then(|h| h.get("Nats-Msg-Id"))
-            .map(|v| v.as_str().to_owned());
-        let msg_id = match header_id {
-            Some(id) if inbox::valid_msg_id(&id) => id,
-            Some(id) => {
-                return (
-                    township,
-                    bad(
-                        &format!("seq-{inbox_seq}"),
-                        inbox_seq,
-                        format!("Nats-Msg-Id {id:?} must match [A-Za-z0-9_-]{{1,128}}"),
-                    ),
-                )
-            }
-            None => {
-                return (
-                    township,
-                    bad(
-                        &format!("seq-{inbox_seq}"),
-                        inbox_seq,
-                        "Nats-Msg-Id (the township's record id) is required".into(),
-                    ),
-                )
-            }
-        };
-        let Some(principal) = self.principals.get(&township) else {
-            return (
-                township.clone(),
-                rejected(
-                    &msg_id,
-                    inbox_seq,
-                    api::ApiError::Domain(DomainError::Validation(format!(
-                        "{township} is not a township of this county"
-                    )))
-                    .problem(),
-                ),
-            );
-        };
-        let Some(action) = Action::parse(action) else {
-            return (
-                township,
-                bad(&msg_id, inbox_seq, format!("unknown action {action:?}")),
-            );
-        };
-        let mut body: serde_json::Map<String, Value> = match serde_json::from_slice(&msg.payload) {
-            Ok(Value::Object(m)) => m,
-            Ok(_) => {
-                return (
-                    township,
-                    bad(&msg_id, inbox_seq, "the body must be a JSON object".into()),
-                )
-            }
-            Err(e) => {
-                return (
-                    township,
-                    bad(&msg_id, inbox_seq, format!("malformed JSON: {e}")),
-                )
-            }
-        };
-        let case_id = if action == Action::Register {
-            match body.get("township").and_then(Value::as_str) {
-                Some(t) if t != township => {
-                    return (
-                        township.clone(),
-                        rejected(
-                            &msg_id,
-                            inbox_seq,
-                            api::ApiError::Domain(DomainError::Forbidden(format!(
-                                "a message on {township}'s inbox registers for {township}, not {t}"
-                            )))
-                            .problem(),
-                        ),
-                    )
-                }
-                _ => {
-                    body.insert("township".into(), Value::String(township.clone()));
-                }
-            }
-            None
-        } else {
-            match body
-                .remove("case_id")
-                .as_ref()
-                .and_then(Value::as_str)
-                .and_then(CaseId::parse)
-            {
-                Some(id) => Some(id),
-                None => {
-                    return (
-                        township,
-                        bad(
-                            &msg_id,
-                            inbox_seq,
-                            format!("{} needs case_id (a UUID)", action.as_str()),
-                        ),
-                    )
-                }
-            }
-        };
-        let json = Value::Object(body);
-        let command = match action.parse_body(json.to_string().as_bytes()) {
-            Ok(c) => c,
-            Err(e) => {
-                return (
-                    township,
-                    bad(
-                        &msg_id,
-                        inbox_seq,
-                        format!("invalid {} body: {e}", action.as_str()),
-                    ),
-                )
-            }
-        };
-        let req = Request {
+        let Parsed {
+            township,
+            msg_id,
             principal,
             case_id,
             command,
+            body,
+        } = parsed;
+        let req = Request {
+            principal: &principal,
+            case_id,
+            command,
             if_match: None,
-            idempotency: Some((msg_id.clone(), json)),
+            idempotency: Some((msg_id.clone(), body)),
             correlation_id: Uuid::now_v7(),
             causation_id: None,
         };
-        let verdict = match self.cases.execute(req).await {
-            Ok(out) => Verdict::Answer(Outcome {
-                msg_id,
-                status: "applied".into(),
-                case_id: Some(out.committed.case_id),
-                version: Some(out.committed.version),
-                seq: Some(out.committed.seq),
-                error: None,
-                inbox_seq,
-            }),
-            Err(CommandError::Domain(DomainError::NotFound))
-                if delivered < inbox::MAX_DELIVER && !self.exists(case_id).await =>
-            {
-                // The registration may still be on its way (another instance, a resync burst).
-                Verdict::Retry(Duration::from_millis(500 * delivered.max(1) as u64))
-            }
-            Err(CommandError::Unavailable(_)) if delivered < inbox::MAX_DELIVER => {
-                Verdict::Retry(Duration::from_secs(2))
-            }
-            Err(e) => rejected(&msg_id, inbox_seq, api::ApiError::from(e).problem()),
-        };
-        (township, verdict)
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            let refused = match self.cases.execute(req.clone()).await {
+                Ok(out) => {
+                    return Verdict::Answer {
+                        township,
+                        outcome: Outcome {
+                            msg_id,
+                            status: "applied".into(),
+                            case_id: Some(out.committed.case_id),
+                            version: Some(out.committed.version),
+                            seq: Some(out.committed.seq),
+                            error: None,
+                            inbox_seq: d.inbox_seq,
+                        },
+                    }
+                }
+                Err(CommandError::Domain(DomainError::NotFound))
+                    if d.delivered < NOT_FOUND_TRIES && !self.exists(case_id).await =>
+                {
+                    return Verdict::Retry(Duration::from_millis(500 * d.delivered.max(1) as u64));
+                }
+                // The log is down: the message waits here (not redelivered, so an outage does not
+                // count towards POISON_AFTER) until it is back.
+                Err(CommandError::Unavailable(why)) => {
+                    tracing::warn!(%why, inbox_seq = d.inbox_seq, "event log unavailable; the inbox message waits");
+                    // Keep the message ours meanwhile (ack_wait is 30 s).
+                    let _ = msg.ack_with(AckKind::Progress).await;
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(10));
+                    continue;
+                }
+                Err(e) => e,
+            };
+            return answer(
+                Refusal {
+                    township,
+                    msg_id,
+                    error: api::ApiError::from(refused),
+                },
+                d.inbox_seq,
+            );
+        }
     }
 
     async fn exists(&self, case: Option<CaseId>) -> bool {
@@ -364,12 +478,16 @@ pub async fn run_with(
 ) -> anyhow::Result<()> {
     let cases = crate::serve::case_service(cfg, client.clone()).await?;
     let js = jetstream::new(client);
-    let leaves: Vec<_> = cfg
+    let townships: Vec<_> = cfg
         .units
         .iter()
-        .filter_map(|u| Some((u.code.clone(), u.jetstream_domain.clone()?)))
+        .filter(|u| u.kind == UnitKind::Township)
+        .map(|u| inbox::InboxTownship {
+            unit: u.code.clone(),
+            leaf_domain: u.jetstream_domain.clone(),
+        })
         .collect();
-    let (inbox, messages) = Inbox::open(js.clone(), cfg.replicas, &leaves).await?;
+    let (inbox, messages) = Inbox::open(js.clone(), cfg.replicas, &townships).await?;
     for (unit, _) in cfg.nats_townships() {
         inbox::township_consumers(&js, unit, cfg.replicas).await?;
     }

@@ -159,9 +159,12 @@ pub async fn run_simulate(cfg: Config, opts: Options) -> anyhow::Result<Report> 
     anyhow::ensure!(opts.rate > 0.0, "--rate must be positive");
     let client = crate::serve::connect_cfg(&cfg, "xinfang-simulate").await?;
     let js = async_nats::jetstream::new(client.clone());
-    js.get_stream(eventlog::inbox::INBOX_STREAM)
-        .await
-        .context("no township inbox stream XF_INBOX; is the ingestor running (xinfang up)?")?;
+    for t in &townships {
+        let stream = eventlog::inbox::inbox_stream(t.as_str());
+        js.get_stream(&stream).await.with_context(|| {
+            format!("no township inbox stream {stream}; is the ingestor running (xinfang up)?")
+        })?;
+    }
 
     let raw = if opts.baseline {
         if opts.progress {

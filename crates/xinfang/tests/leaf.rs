@@ -164,7 +164,10 @@ async fn a_leaf_township_keeps_publishing_through_a_cut_link_and_everything_arri
     .await;
 
     // Exactly once: 25 records in the county's inbox, 25 registrations in the log.
-    assert_eq!(subject_count(&county, "XF_INBOX", "xf.inbox.>").await, 25);
+    assert_eq!(
+        subject_count(&county, &format!("XF_INBOX_{TOWNSHIP}"), "xf.inbox.>").await,
+        25
+    );
     assert_eq!(
         subject_count(&county, "XF_EVENTS", &format!("xf.events.{TOWNSHIP}.>")).await,
         25

@@ -126,10 +126,10 @@ async fn a_township_cannot_touch_another_townships_inbox_outcomes_or_feed() {
     }
 
     // Another township's inbox: refused by the server, and nothing lands there.
-    let before = subject_count(&county, "XF_INBOX", "xf.inbox.dongcheng.>").await;
+    let before = subject_count(&county, "XF_INBOX_dongcheng", "xf.inbox.dongcheng.>").await;
     assert!(send(&gao_js, "dongcheng", "GQ-EVIL").await.is_err());
     assert_eq!(
-        subject_count(&county, "XF_INBOX", "xf.inbox.dongcheng.>").await,
+        subject_count(&county, "XF_INBOX_dongcheng", "xf.inbox.dongcheng.>").await,
         before
     );
     assert_eq!(before, 1);
