@@ -151,3 +151,134 @@ async fn metrics_show_each_projector() {
         );
     }
 }
+
+/// Issue 10, findings 4 and 9: slow and idle clients cannot exhaust the API, and every error
+/// answer, also one hyper gives for a request it cannot parse, is problem+json.
+mod limits {
+    use std::time::{Duration, Instant};
+
+    use crate::common::*;
+    use serde_json::Value;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::net::TcpStream;
+
+    fn addr(base: &str) -> String {
+        base.trim_start_matches("http://").to_owned()
+    }
+
+    /// Send raw bytes, read the whole answer until the server closes (or 5 s).
+    async fn raw(base: &str, request: &[u8]) -> (u16, String, Value) {
+        let mut s = TcpStream::connect(addr(base)).await.expect("connect");
+        s.write_all(request).await.expect("write");
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await;
+        let text = String::from_utf8_lossy(&out).into_owned();
+        let status = text
+            .get(9..12)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no answer: {text:?}"));
+        let (head, body) = text.split_once("\r\n\r\n").expect("a head");
+        let body = serde_json::from_str(body).unwrap_or(Value::Null);
+        (status, head.to_ascii_lowercase(), body)
+    }
+
+    #[tokio::test]
+    async fn requests_hyper_cannot_parse_get_problem_json() {
+        let app = spawn_app().await;
+        let huge = format!(
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+            "a".repeat(1024 * 1024)
+        );
+        let rows: Vec<(Vec<u8>, u16)> = vec![
+            (b"GARBAGE\r\n\r\n".to_vec(), 400),
+            (b"GET /healthz HTTP/1.1\r\nBad Header\r\n\r\n".to_vec(), 400),
+            (huge.into_bytes(), 431),
+            // A path parameter that is not UTF-8: the router's own rejection.
+            (
+                b"GET /v1/cases/%FF%FE HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer county-token\r\nConnection: close\r\n\r\n".to_vec(),
+                400,
+            ),
+            (
+                b"POST /v1/cases/%FF/accept HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer county-token\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}".to_vec(),
+                400,
+            ),
+        ];
+        for (request, expected) in rows {
+            let (status, head, body) = raw(&app.base, &request).await;
+            let shown = String::from_utf8_lossy(&request[..request.len().min(60)]).into_owned();
+            assert_eq!(status, expected, "{shown}: {head}");
+            assert!(
+                head.contains("content-type: application/problem+json"),
+                "{shown}: {head}"
+            );
+            assert_problem(status, &body, expected, "validation");
+        }
+    }
+
+    #[tokio::test]
+    async fn thousands_of_slow_connections_do_not_starve_the_api() {
+        let app = spawn_app().await;
+        let limits = api::server::Limits {
+            max_connections: 1000,
+            header_timeout: Duration::from_secs(2),
+        };
+        let (base, _task) = start_api_with(&app.nats, limits).await;
+        // 3,000 connections: idle ones and ones that send half a request head and stall.
+        let mut held = Vec::new();
+        for i in 0..3000 {
+            let mut s = TcpStream::connect(addr(&base)).await.expect("connect");
+            if i % 2 == 0 {
+                let _ = s
+                    .write_all(b"POST /v1/cases HTTP/1.1\r\nHost: x\r\nAuthor")
+                    .await;
+            }
+            held.push(s);
+        }
+        // Over the cap: a quick 503 problem, not a hang. Health and commands answer once the
+        // stalled heads time out, while every slow connection is still open on the client side.
+        let (status, _, body) = raw(&base, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        assert!(status == 200 || status == 503, "{status} {body}");
+        if status == 503 {
+            assert_problem(status, &body, 503, "unavailable");
+        }
+        let started = Instant::now();
+        let ok = testkit::eventually(
+            Duration::from_secs(15),
+            "health while slow clients wait",
+            || {
+                let url = format!("{base}/healthz");
+                let http = app.http.clone();
+                async move {
+                    let r = http.get(url).send().await.ok()?;
+                    (r.status() == 200).then_some(())
+                }
+            },
+        )
+        .await;
+        let _: () = ok;
+        assert!(started.elapsed() < Duration::from_secs(15));
+        let resp = app
+            .http
+            .post(format!("{base}/v1/cases"))
+            .bearer_auth("county-token")
+            .json(&register_body())
+            .send()
+            .await
+            .expect("register");
+        assert_eq!(resp.status(), 201);
+        // The server closed the stalled connections itself.
+        let mut closed = 0;
+        for s in held.iter_mut().take(200) {
+            let mut buf = [0u8; 512];
+            if let Ok(Ok(_)) =
+                tokio::time::timeout(Duration::from_millis(50), s.read(&mut buf)).await
+            {
+                closed += 1;
+            }
+        }
+        assert!(
+            closed > 150,
+            "only {closed} of 200 slow connections were closed by the server"
+        );
+    }
+}

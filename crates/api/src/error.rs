@@ -22,6 +22,36 @@ pub struct Problem {
     pub code: String,
 }
 
+impl Problem {
+    /// The problem for a status answered outside the handlers (a rejection of the framework, a
+    /// malformed request hyper answered, a connection over the limit, a caught panic).
+    pub fn for_status(status: u16, detail: &str) -> Problem {
+        let (code, title) = match status {
+            400 | 414 | 431 => ("validation", "Malformed request"),
+            401 => ("unauthorized", "Unauthorized"),
+            403 => ("forbidden", "Forbidden"),
+            404 => ("not_found", "Not found"),
+            405 => ("method_not_allowed", "Method not allowed"),
+            408 => ("request_timeout", "Request timeout"),
+            413 => ("payload_too_large", "Payload too large"),
+            415 => ("unsupported_media_type", "Unsupported media type"),
+            422 => ("validation", "Invalid request"),
+            429 => ("too_many_requests", "Too many requests"),
+            503 => ("unavailable", "Service unavailable"),
+            507 => ("insufficient_storage", "Insufficient storage"),
+            400..=499 => ("validation", "Bad request"),
+            _ => ("internal", "Internal error"),
+        };
+        Problem {
+            type_: format!("https://xinfang.dev/problems/{code}"),
+            title: title.into(),
+            status,
+            detail: detail.into(),
+            code: code.into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
     BadRequest(String),

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod proto;
 mod reads;
+pub mod server;
 pub mod views;
 
 use std::sync::Arc;
@@ -65,7 +66,41 @@ pub fn router(state: Arc<AppState>) -> Router {
             handlers::count_responses,
         ))
         .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT))
+        // A panic is a bug, but it answers 500 problem+json instead of dropping the connection.
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(axum::middleware::map_response(problem_for_bare_errors))
         .with_state(state)
+}
+
+/// Every error is problem+json: an error answer of the framework itself (a path that is not
+/// UTF-8, a caught panic) is replaced by the problem for its status. Its text is not repeated:
+/// it may quote the request.
+async fn problem_for_bare_errors(resp: axum::response::Response) -> axum::response::Response {
+    use axum::http::header::CONTENT_TYPE;
+    use axum::response::IntoResponse as _;
+    let status = resp.status();
+    let is_problem = resp
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return resp;
+    }
+    if status.is_server_error() {
+        tracing::error!(%status, "an answer of the framework itself (a caught panic?)");
+    }
+    let detail = match status.as_u16() {
+        400 => "the request is malformed (a path or query parameter could not be read)",
+        404 => "no such resource",
+        _ => status.canonical_reason().unwrap_or("error"),
+    };
+    let problem = Problem::for_status(status.as_u16(), detail);
+    (
+        status,
+        [(CONTENT_TYPE, "application/problem+json")],
+        serde_json::to_vec(&problem).unwrap_or_default(),
+    )
+        .into_response()
 }
 
 /// Serve until `shutdown` resolves, then finish in-flight requests.
@@ -74,7 +109,5 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    server::serve(listener, router(state), server::Limits::default(), shutdown).await
 }

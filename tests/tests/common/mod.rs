@@ -154,6 +154,14 @@ pub async fn start_projector(
 }
 
 async fn start_api(nats: &NatsServer) -> (String, tokio::task::JoinHandle<()>) {
+    start_api_with(nats, api::server::Limits::default()).await
+}
+
+/// The API with other connection limits (the limits' own tests).
+pub async fn start_api_with(
+    nats: &NatsServer,
+    limits: api::server::Limits,
+) -> (String, tokio::task::JoinHandle<()>) {
     let cfg = xinfang::config::Config::parse(Path::new("test.toml"), CONFIG).expect("test config");
     let client = xinfang::serve::connect(&nats.url(), "test-api")
         .await
@@ -167,7 +175,8 @@ async fn start_api(nats: &NatsServer) -> (String, tokio::task::JoinHandle<()>) {
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let task = tokio::spawn(async move {
-        let _ = api::serve(listener, state, std::future::pending()).await;
+        let _ =
+            api::server::serve(listener, api::router(state), limits, std::future::pending()).await;
     });
     (base, task)
 }
