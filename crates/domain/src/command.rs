@@ -246,7 +246,7 @@ impl Action {
     /// Read a body as this action's command: the typed command and the body as JSON (what an
     /// idempotency key is checked against). An empty body is `{}`.
     pub fn decode(self, body: &[u8]) -> Result<(Command, serde_json::Value), BodyError> {
-        let json = decode_object(body)?;
+        let json = serde_json::Value::Object(decode_object(body)?);
         let command = self.from_json(json.clone())?;
         Ok((command, json))
     }
@@ -296,16 +296,18 @@ impl Action {
 pub struct BodyError(pub String);
 
 /// A body as a JSON object; an empty body (or only white space) is `{}`.
-pub fn decode_object(body: &[u8]) -> Result<serde_json::Value, BodyError> {
+pub fn decode_object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, BodyError> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(serde_json::Value::Object(Default::default()));
+        return Ok(serde_json::Map::new());
     }
-    let json: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| BodyError(format!("malformed JSON: {}", redact(&e.to_string()))))?;
-    if !json.is_object() {
-        return Err(BodyError("the body must be a JSON object".into()));
+    match serde_json::from_slice(body) {
+        Ok(serde_json::Value::Object(m)) => Ok(m),
+        Ok(_) => Err(BodyError("the body must be a JSON object".into())),
+        Err(e) => Err(BodyError(format!(
+            "malformed JSON: {}",
+            redact(&e.to_string())
+        ))),
     }
-    Ok(json)
 }
 
 /// Remove the values serde quotes in an error message (`invalid type: integer `13800000000``,

@@ -147,11 +147,7 @@ pub fn parse_message(
     let Some(action) = Action::parse(action) else {
         return Err(bad(format!("unknown action {action:?}")));
     };
-    let mut body = match domain::command::decode_object(payload) {
-        Ok(Value::Object(m)) => m,
-        Ok(_) => unreachable_object(),
-        Err(e) => return Err(bad(e.to_string())),
-    };
+    let mut body = domain::command::decode_object(payload).map_err(|e| bad(e.to_string()))?;
     let case_id = if action == Action::Register {
         match body.get("township").and_then(Value::as_str) {
             Some(t) if t != township => {
@@ -187,11 +183,6 @@ pub fn parse_message(
         command,
         body,
     })
-}
-
-/// `decode_object` answers only objects.
-fn unreachable_object() -> serde_json::Map<String, Value> {
-    serde_json::Map::new()
 }
 
 /// What became of one delivery.
