@@ -13,10 +13,9 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind};
 use futures::StreamExt;
-use serde_json::Value;
 use uuid::Uuid;
 
-use domain::{Action, CaseId, DomainError, Principal, PrincipalId, Role, UnitKind};
+use domain::{CaseId, DomainError, Principal, PrincipalId, Role, UnitKind};
 use eventlog::inbox::{self, Inbox, Outcome};
 use eventlog::{CaseService, CommandError, Request};
 
@@ -64,10 +63,17 @@ fn ordering_key(msg: &jetstream::Message) -> u64 {
     h.finish()
 }
 
+mod parse;
+
+pub use parse::{parse_message, Parsed, Refusal};
+
 pub struct Ingestor {
     cases: Arc<CaseService>,
     inbox: Inbox,
     principals: BTreeMap<String, Principal>,
+    /// Turns true when the ingestor stops: a message waiting for the log is then left for
+    /// redelivery instead of holding the shutdown.
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 /// Deliveries of a message whose case does not exist yet before it is rejected `not_found` (its
@@ -78,113 +84,6 @@ pub const NOT_FOUND_TRIES: i64 = 8;
 /// message). The consumer itself never gives up on a message, so nothing is dropped unanswered.
 pub const POISON_AFTER: i64 = 12;
 
-/// An inbox message read as a command, before anything is executed.
-#[derive(Debug)]
-pub struct Parsed {
-    pub township: String,
-    pub msg_id: String,
-    pub principal: Principal,
-    pub case_id: Option<CaseId>,
-    pub command: domain::Command,
-    /// The body as the idempotency record compares it.
-    pub body: Value,
-}
-
-/// Why an inbox message is not a command; answered on `xf.outcome.<township>.<msg_id>`.
-#[derive(Debug)]
-pub struct Refusal {
-    pub township: String,
-    pub msg_id: String,
-    pub error: api::ApiError,
-}
-
-/// Read an inbox message (pure: no IO). `stream_township` is the township whose inbox stream
-/// holds it, which is where its outcome goes even when the subject is malformed. A message without
-/// a usable `Nats-Msg-Id` is answered under `seq-<inbox_seq>`.
-pub fn parse_message(
-    stream_township: &str,
-    subject: &str,
-    msg_id: Option<&str>,
-    payload: &[u8],
-    inbox_seq: u64,
-    principals: &BTreeMap<String, Principal>,
-) -> Result<Parsed, Refusal> {
-    let (township, action) = match inbox::parse_subject(subject) {
-        Some((t, a)) => (t, Some(a)),
-        None => (stream_township, None),
-    };
-    let fallback_id = format!("seq-{inbox_seq}");
-    let usable_id = msg_id.filter(|id| inbox::valid_msg_id(id));
-    let refuse = |error: api::ApiError| Refusal {
-        township: township.to_owned(),
-        msg_id: usable_id.map_or_else(|| fallback_id.clone(), str::to_owned),
-        error,
-    };
-    let bad = |why: String| refuse(api::ApiError::BadRequest(why));
-    let Some(action) = action else {
-        return Err(bad(format!(
-            "subject {subject} is not xf.inbox.<township>.<action>"
-        )));
-    };
-    let msg_id = match (msg_id, usable_id) {
-        (_, Some(id)) => id.to_owned(),
-        (Some(_), None) => {
-            return Err(bad(
-                "Nats-Msg-Id (the township's record id) must match [A-Za-z0-9_-]{1,128}".into(),
-            ))
-        }
-        (None, None) => {
-            return Err(bad(
-                "Nats-Msg-Id (the township's record id) is required".into()
-            ))
-        }
-    };
-    let Some(principal) = principals.get(township) else {
-        return Err(refuse(api::ApiError::Domain(DomainError::Validation(
-            format!("{township} is not a township of this county"),
-        ))));
-    };
-    let Some(action) = Action::parse(action) else {
-        return Err(bad(format!("unknown action {action:?}")));
-    };
-    let mut body = domain::command::decode_object(payload).map_err(|e| bad(e.to_string()))?;
-    let case_id = if action == Action::Register {
-        match body.get("township").and_then(Value::as_str) {
-            Some(t) if t != township => {
-                return Err(refuse(api::ApiError::Domain(DomainError::Forbidden(
-                    format!("a message on {township}'s inbox registers for {township}, not another township"),
-                ))))
-            }
-            _ => {
-                body.insert("township".into(), Value::String(township.to_owned()));
-            }
-        }
-        None
-    } else {
-        match body
-            .remove("case_id")
-            .as_ref()
-            .and_then(Value::as_str)
-            .and_then(CaseId::parse)
-        {
-            Some(id) => Some(id),
-            None => return Err(bad(format!("{} needs case_id (a UUID)", action.as_str()))),
-        }
-    };
-    let body = Value::Object(body);
-    let command = action
-        .from_json(body.clone())
-        .map_err(|e| bad(e.to_string()))?;
-    Ok(Parsed {
-        township: township.to_owned(),
-        msg_id,
-        principal: principal.clone(),
-        case_id,
-        command,
-        body,
-    })
-}
-
 /// What became of one delivery.
 enum Verdict {
     Answer {
@@ -193,6 +92,9 @@ enum Verdict {
     },
     /// Not yet: deliver again after this long.
     Retry(Duration),
+    /// The ingestor is stopping: neither answered nor given back; it is delivered again after
+    /// the acknowledgement wait.
+    Leave,
 }
 
 fn answer(refusal: Refusal, inbox_seq: u64) -> Verdict {
@@ -258,6 +160,7 @@ impl Ingestor {
             cases,
             inbox,
             principals,
+            stopping: tokio::sync::watch::Sender::new(false),
         }
     }
 
@@ -302,6 +205,7 @@ impl Ingestor {
             }
         };
         // Let the workers finish what they hold; anything unacknowledged is redelivered.
+        self.stopping.send_replace(true);
         drop(lanes);
         while workers.join_next().await.is_some() {}
         result
@@ -340,6 +244,7 @@ impl Ingestor {
             Verdict::Retry(after) => {
                 let _ = msg.ack_with(AckKind::Nak(Some(after))).await;
             }
+            Verdict::Leave => {}
             Verdict::Answer { township, outcome } => {
                 tracing::info!(township, msg_id = %outcome.msg_id, status = %outcome.status, stream = %d.stream, inbox_seq = d.inbox_seq, "inbox message answered");
                 match self
@@ -436,7 +341,14 @@ impl Ingestor {
                     tracing::warn!(%why, inbox_seq = d.inbox_seq, "event log unavailable; the inbox message waits");
                     // Keep the message ours meanwhile (ack_wait is 30 s).
                     let _ = msg.ack_with(AckKind::Progress).await;
-                    tokio::time::sleep(backoff).await;
+                    let mut stopping = self.stopping.subscribe();
+                    if *stopping.borrow() {
+                        return Verdict::Leave;
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = stopping.changed() => return Verdict::Leave,
+                    }
                     backoff = (backoff * 2).min(Duration::from_secs(10));
                     continue;
                 }
