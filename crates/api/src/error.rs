@@ -65,6 +65,7 @@ pub enum ApiError {
     NotFound,
     MethodNotAllowed,
     PayloadTooLarge(String),
+    InsufficientStorage(String),
     /// Retry after the given seconds.
     Unavailable(String, u64),
     Internal(String),
@@ -114,6 +115,11 @@ impl ApiError {
                 "payload_too_large",
                 "Payload too large",
             ),
+            InsufficientStorage(_) => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                "insufficient_storage",
+                "Insufficient storage",
+            ),
             Unavailable(..) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -130,7 +136,11 @@ impl ApiError {
     fn detail(&self) -> String {
         use ApiError::*;
         match self {
-            BadRequest(d) | Unauthorized(d) | PayloadTooLarge(d) | Unavailable(d, _) => d.clone(),
+            BadRequest(d)
+            | Unauthorized(d)
+            | PayloadTooLarge(d)
+            | InsufficientStorage(d)
+            | Unavailable(d, _) => d.clone(),
             Domain(e) => e.to_string(),
             VersionConflict { expected, current } => {
                 format!("If-Match was version {expected}, the case is at version {current}; nothing was appended")
@@ -172,6 +182,7 @@ impl From<CommandError> for ApiError {
             }
             CommandError::IdempotencyMismatch => ApiError::IdempotencyMismatch,
             CommandError::Unavailable(why) => ApiError::Unavailable(why, 2),
+            CommandError::InsufficientStorage(why) => ApiError::InsufficientStorage(why),
             CommandError::Internal(why) => ApiError::Internal(why),
         }
     }
@@ -193,6 +204,9 @@ impl IntoResponse for ApiError {
             HeaderValue::from_static("application/problem+json"),
         );
         match &self {
+            ApiError::InsufficientStorage(_) => {
+                h.insert(header::RETRY_AFTER, HeaderValue::from(60u32));
+            }
             ApiError::Unavailable(_, secs) => {
                 h.insert(header::RETRY_AFTER, HeaderValue::from(*secs));
             }

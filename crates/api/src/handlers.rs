@@ -126,6 +126,7 @@ async fn run_command(
         Err(eventlog::CommandError::VersionConflict { .. }) => "version_conflict",
         Err(eventlog::CommandError::IdempotencyMismatch) => "idempotency_mismatch",
         Err(eventlog::CommandError::Unavailable(_)) => "unavailable",
+        Err(eventlog::CommandError::InsufficientStorage(_)) => "insufficient_storage",
         Err(eventlog::CommandError::Internal(_)) => "internal",
     };
     state

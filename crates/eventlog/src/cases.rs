@@ -18,6 +18,7 @@
 //! inside this process by a per-case lock; across processes the expected sequence decides.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -102,28 +103,9 @@ pub struct Outcome {
     pub replayed: bool,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum CommandError {
-    #[error(transparent)]
-    Domain(#[from] DomainError),
-    #[error("the case is at version {current}, not {expected}")]
-    VersionConflict { expected: u64, current: u64 },
-    #[error("this Idempotency-Key was used with a different request")]
-    IdempotencyMismatch,
-    #[error("{0}")]
-    Unavailable(String),
-    #[error("{0}")]
-    Internal(String),
-}
+mod error;
 
-impl From<LogError> for CommandError {
-    fn from(e: LogError) -> Self {
-        match e {
-            LogError::Corrupt { .. } | LogError::Other(_) => CommandError::Internal(e.to_string()),
-            _ => CommandError::Unavailable(e.to_string()),
-        }
-    }
-}
+pub use error::CommandError;
 
 mod keyed;
 
@@ -138,6 +120,9 @@ pub struct CaseService {
     cache_capacity: usize,
     /// How long to keep retrying while the log is unavailable (R3 leader elections take 4-10 s).
     retry_for: Duration,
+    /// Set while free disk space is below the watermark (`storage::watch` in the binary):
+    /// commands are refused at once instead of filling the disk.
+    storage_low: Arc<AtomicBool>,
 }
 
 impl CaseService {
@@ -155,7 +140,13 @@ impl CaseService {
             slots: Mutex::new(HashMap::new()),
             cache_capacity: 50_000,
             retry_for: Duration::from_secs(15),
+            storage_low: Arc::default(),
         }
+    }
+
+    /// The flag that refuses commands while storage is low; a watcher of the disk sets it.
+    pub fn storage_low(&self) -> Arc<AtomicBool> {
+        self.storage_low.clone()
     }
 
     pub fn policy(&self) -> &Policy {
@@ -213,6 +204,11 @@ impl CaseService {
     }
 
     pub async fn execute(&self, req: Request<'_>) -> Result<Outcome, CommandError> {
+        if self.storage_low.load(Ordering::Relaxed) {
+            return Err(CommandError::InsufficientStorage(
+                "free disk space is below the configured minimum; nothing was stored".into(),
+            ));
+        }
         match &req.idempotency {
             None => {
                 let case_id = req.case_id.unwrap_or_else(|| CaseId(Uuid::now_v7()));
@@ -402,7 +398,7 @@ impl CaseService {
                 *guard = loaded;
                 self.answer_twin(Applied::of(&stored), hash).await.map(Some)
             }
-            Err(LogError::Conflict | LogError::Unknown) => {
+            Err(e @ (LogError::Conflict | LogError::Unknown)) => {
                 let (loaded, new_events) = self.refresh(case_id, guard.clone()).await?;
                 *guard = loaded;
                 *fresh = true;
@@ -411,6 +407,15 @@ impl CaseService {
                     .find(|s| s.envelope.command_id == command_id)
                 {
                     return self.answer_twin(Applied::of(mine), hash).await.map(Some);
+                }
+                if matches!(e, LogError::Unknown) && new_events.is_empty() {
+                    // Not stored, as far as the log shows, and nothing else happened: retry
+                    // within the budget like any unavailability (the same command id keeps a
+                    // late landing from counting twice). Retrying at once, without a budget,
+                    // hung a request for minutes on a full disk.
+                    return Err(CommandError::Unavailable(
+                        "the event log did not confirm the append".into(),
+                    ));
                 }
                 match req.if_match {
                     Some(expected) => {

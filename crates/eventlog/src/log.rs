@@ -59,6 +59,10 @@ pub enum LogError {
     Unknown,
     #[error("stored event unreadable at sequence {seq}: {source}")]
     Corrupt { seq: u64, source: CodecError },
+    /// The store refused the write for lack of space (JetStream's storage limit or a full
+    /// disk): nothing was stored.
+    #[error("event store full: {0}")]
+    Full(String),
     #[error("event log error: {0}")]
     Other(String),
 }
@@ -261,8 +265,16 @@ fn publish_error(e: async_nats::jetstream::context::PublishError) -> LogError {
         PublishErrorKind::StreamNotFound
         | PublishErrorKind::BrokenPipe
         | PublishErrorKind::MaxAckPending => LogError::Unavailable(e.to_string()),
+        _ if is_full(&e.to_string()) => LogError::Full(e.to_string()),
         _ => LogError::Other(e.to_string()),
     }
+}
+
+/// JetStream's answers for a write refused for space: `insufficient resources` (10023) and
+/// `insufficient storage resources available` (10047), or the disk's own error.
+pub(crate) fn is_full(error: &str) -> bool {
+    let e = error.to_ascii_lowercase();
+    e.contains("insufficient") || e.contains("no space left") || e.contains("resources exceeded")
 }
 
 fn deliver_from(from: u64) -> async_nats::jetstream::consumer::DeliverPolicy {

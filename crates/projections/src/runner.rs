@@ -1,6 +1,7 @@
 //! Following the log into a read model, and rebuilding one from scratch.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,9 @@ pub const REBUILD_BATCH: usize = 10_000;
 pub struct Shared {
     store: RwLock<Arc<Store>>,
     pub applied: watch::Sender<u64>,
+    /// Set while free disk space is low: the runner takes no more events until it clears, so a
+    /// full disk never reaches sled (whose flusher fails for good on ENOSPC). Queries go on.
+    pub storage_low: Arc<AtomicBool>,
 }
 
 impl Shared {
@@ -41,6 +45,7 @@ impl Shared {
         Ok(Arc::new(Shared {
             store: RwLock::new(Arc::new(store)),
             applied,
+            storage_low: Arc::default(),
         }))
     }
 
@@ -121,6 +126,16 @@ pub async fn run(
                 }
                 batch = events.next() => {
                     let Some(batch) = batch else { break };
+                    if shared.storage_low.load(Ordering::Relaxed) {
+                        tracing::warn!(projector = projection.name(), "free disk space is low; pausing until it returns");
+                        while shared.storage_low.load(Ordering::Relaxed) {
+                            tokio::select! {
+                                _ = &mut shutdown => return Ok(()),
+                                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                            }
+                        }
+                        tracing::info!(projector = projection.name(), "free disk space is back; resuming");
+                    }
                     let mut ok = Vec::with_capacity(batch.len());
                     let mut failure: Option<LogError> = None;
                     for item in batch {
@@ -132,7 +147,26 @@ pub async fn run(
                             }
                         }
                     }
-                    let applied = apply_batch(projection, &store, &ok)?;
+                    let applied = match apply_batch(projection, &store, &ok) {
+                        Ok(applied) => applied,
+                        Err(e @ ProjectionError::Store(_)) => {
+                            // sled does not recover from a failed write in this process. Wait
+                            // for space, then stop so that the supervisor starts a fresh process,
+                            // which resumes at the last committed batch: no restart loop while
+                            // the disk is full.
+                            tracing::error!(projector = projection.name(), error = %e, "the read model could not be written; stopping once disk space is available");
+                            loop {
+                                tokio::select! {
+                                    _ = &mut shutdown => return Err(e),
+                                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                                }
+                                if !shared.storage_low.load(Ordering::Relaxed) {
+                                    return Err(e);
+                                }
+                            }
+                        }
+                        Err(e) => return Err(e),
+                    };
                     let _ = shared.applied.send_replace(applied);
                     if ok.len() < BATCH {
                         // Under a steady stream every event would be a batch of its own, and a

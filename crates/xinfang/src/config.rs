@@ -52,6 +52,7 @@ struct HttpSection {
 #[serde(deny_unknown_fields)]
 struct DataSection {
     dir: Option<PathBuf>,
+    min_free_mb: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -113,6 +114,9 @@ pub struct PrincipalConfig {
     pub nats: Option<NatsCredentials>,
 }
 
+/// Default of `[data] min_free_mb`.
+pub const DEFAULT_MIN_FREE_MB: u64 = 512;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub path: PathBuf,
@@ -124,6 +128,9 @@ pub struct Config {
     pub nats_leafnodes: Option<String>,
     pub http_addr: SocketAddr,
     pub data_dir: PathBuf,
+    /// Below this much free space under the data dir, writes are refused (507) and projectors
+    /// pause, so the disk never fills (docs/operations.md, "A full disk").
+    pub min_free_bytes: u64,
     pub policy: Policy,
     pub units: Vec<Unit>,
     pub principals: Vec<PrincipalConfig>,
@@ -211,6 +218,7 @@ impl Config {
                 .dir
                 .map(|d| if d.is_relative() { base.join(d) } else { d }))
             .unwrap_or_else(|| base.join("data"));
+        let min_free_bytes = file.data.min_free_mb.unwrap_or(DEFAULT_MIN_FREE_MB) * 1024 * 1024;
 
         let p = file.policy;
         let d = Policy::default();
@@ -396,6 +404,7 @@ impl Config {
             nats_leafnodes: file.nats.leafnodes,
             http_addr,
             data_dir,
+            min_free_bytes,
             policy,
             units,
             principals,

@@ -9,6 +9,8 @@
 //! carries the event's case version: only a publish that failed and was retried can arrive after
 //! a later event of its case.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -19,6 +21,20 @@ use projections::audit::AuditEvent;
 use projections::{fold_case, Store};
 
 use crate::config::Config;
+
+/// Wait until `low` clears; false when `shutdown` came first.
+async fn space_returned(
+    low: &AtomicBool,
+    shutdown: &mut std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
+) -> bool {
+    while low.load(Ordering::Relaxed) {
+        tokio::select! {
+            _ = shutdown.as_mut() => return false,
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+    true
+}
 
 pub async fn run_feed(cfg: Config) -> anyhow::Result<()> {
     let client = crate::serve::connect_cfg(&cfg, "xinfang-feed").await?;
@@ -43,6 +59,12 @@ pub async fn run_with(
     let dir = cfg.data_dir.join("feed");
     let store = open_store(&dir, &log).await?;
     tracing::info!(checkpoint = store.checkpoint()?, "feed starting");
+    let storage_low = Arc::new(AtomicBool::new(false));
+    crate::storage::watch(
+        cfg.data_dir.clone(),
+        cfg.min_free_bytes,
+        storage_low.clone(),
+    );
     tokio::pin!(shutdown);
     loop {
         let mut events = match log.follow_bounded(store.checkpoint()? + 1).await {
@@ -64,6 +86,14 @@ pub async fn run_with(
                 b = events.next() => b,
             };
             let Some(batch) = batch else { break };
+            // Free disk space low: take no more until it returns (the store is not written).
+            if storage_low.load(Ordering::Relaxed) {
+                tracing::warn!("free disk space is low; the feed pauses until it returns");
+                if !space_returned(&storage_low, &mut shutdown).await {
+                    return Ok(());
+                }
+                tracing::info!("free disk space is back; the feed resumes");
+            }
             let small = batch.len() < projections::runner::BATCH;
             let checkpoint = store.checkpoint()?;
             let mut tx = store.tx();
@@ -101,9 +131,23 @@ pub async fn run_with(
             // The batch's messages go out together (awaiting each acknowledgement in turn held the
             // feed to one round trip per message, so it fell behind under load and the log's
             // messages piled up in its memory); the checkpoint follows their acknowledgements.
-            inbox::publish_all(&js, outgoing).await?;
+            if let Err(e) = inbox::publish_all(&js, outgoing).await {
+                // The feed stream refused (full, or no leader): follow again from the checkpoint
+                // after a pause; what was published is deduplicated by its message id.
+                tracing::warn!(error = %e, "publishing the feed failed; retrying from the checkpoint");
+                tokio::select! {
+                    _ = &mut shutdown => return Ok(()),
+                    _ = tokio::time::sleep(Duration::from_secs(2)) => break,
+                }
+            }
             if last > checkpoint {
-                store.commit(tx, last)?;
+                if let Err(e) = store.commit(tx, last) {
+                    // As the projectors do: sled does not recover in this process, so stop
+                    // once space is back and let the supervisor start afresh (no restart loop).
+                    tracing::error!(error = %e, "the feed's store could not be written; stopping once disk space is available");
+                    space_returned(&storage_low, &mut shutdown).await;
+                    return Err(e.into());
+                }
             }
             if failed {
                 break;

@@ -337,7 +337,7 @@ impl Ingestor {
                 }
                 // The log is down: the message waits here (not redelivered, so an outage does not
                 // count towards POISON_AFTER) until it is back.
-                Err(CommandError::Unavailable(why)) => {
+                Err(CommandError::Unavailable(why) | CommandError::InsufficientStorage(why)) => {
                     tracing::warn!(%why, inbox_seq = d.inbox_seq, "event log unavailable; the inbox message waits");
                     // Keep the message ours meanwhile (ack_wait is 30 s).
                     let _ = msg.ack_with(AckKind::Progress).await;

@@ -16,4 +16,5 @@ pub mod rawbench;
 pub mod scenario;
 pub mod serve;
 pub mod simulate;
+pub mod storage;
 pub mod up;

@@ -192,6 +192,9 @@ pub struct ManagedServer<'a> {
     pub listen: &'a str,
     pub store_dir: &'a Path,
     pub pidfile: &'a Path,
+    /// JetStream's file store limit in bytes (`storage::max_file_store`): writes past it are
+    /// refused (`insufficient resources`) instead of filling the disk.
+    pub max_file_store: u64,
 }
 
 pub fn managed_server_config(
@@ -210,8 +213,9 @@ pub fn managed_server_config(
     );
     let _ = writeln!(
         out,
-        "jetstream {{\n  store_dir: {}\n  domain: \"county\"\n}}",
-        quoted(&server.store_dir.to_string_lossy())
+        "jetstream {{\n  store_dir: {}\n  domain: \"county\"\n  max_file_store: {}\n}}",
+        quoted(&server.store_dir.to_string_lossy()),
+        server.max_file_store
     );
     if let Some(county) = county {
         out.push_str(&authorization(cfg, county)?);

@@ -48,6 +48,11 @@ pub async fn run_projector(cfg: Config, name: &str) -> anyhow::Result<()> {
         checkpoint = *shared.applied.borrow(),
         "projector starting"
     );
+    crate::storage::watch(
+        cfg.data_dir.clone(),
+        cfg.min_free_bytes,
+        shared.storage_low.clone(),
+    );
     let service = tokio::spawn(projections::service::serve(
         client,
         projection.name(),

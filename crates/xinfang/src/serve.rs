@@ -84,12 +84,13 @@ pub async fn case_service(
     };
     let log = EventLog::open(js.clone(), &log_cfg).await?;
     let idem = IdempotencyStore::open(&js, cfg.replicas, IDEMPOTENCY_MAX_AGE).await?;
-    Ok(Arc::new(CaseService::new(
-        log,
-        idem,
-        cfg.policy.clone(),
-        cfg.unit_kinds(),
-    )))
+    let cases = CaseService::new(log, idem, cfg.policy.clone(), cfg.unit_kinds());
+    crate::storage::watch(
+        cfg.data_dir.clone(),
+        cfg.min_free_bytes,
+        cases.storage_low(),
+    );
+    Ok(Arc::new(cases))
 }
 
 pub async fn run_api(cfg: Config) -> anyhow::Result<()> {

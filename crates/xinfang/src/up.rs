@@ -9,59 +9,12 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context as _};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use tokio::process::{Child, Command};
 
 use crate::config::Config;
 
-/// A supervised child process.
-struct Supervised {
-    name: String,
-    program: PathBuf,
-    args: Vec<String>,
-    envs: Vec<(String, String)>,
-    log: PathBuf,
-    child: Option<Child>,
-    restarts: u32,
-}
+mod supervise;
 
-impl Supervised {
-    fn spawn(&mut self) -> anyhow::Result<()> {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .with_context(|| format!("opening log {}", self.log.display()))?;
-        let child = Command::new(&self.program)
-            .args(&self.args)
-            .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .kill_on_drop(true)
-            .spawn()
-            .with_context(|| format!("starting {} ({})", self.name, self.program.display()))?;
-        tracing::info!(service = %self.name, pid = child.id(), log = %self.log.display(), "started");
-        self.child = Some(child);
-        Ok(())
-    }
-
-    /// SIGTERM, then SIGKILL after `grace`.
-    async fn stop(&mut self, grace: Duration) {
-        let Some(mut child) = self.child.take() else {
-            return;
-        };
-        if let Some(pid) = child.id() {
-            let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
-        }
-        match tokio::time::timeout(grace, child.wait()).await {
-            Ok(_) => tracing::info!(service = %self.name, "stopped"),
-            Err(_) => {
-                tracing::warn!(service = %self.name, "did not stop in time, killing");
-                let _ = child.kill().await;
-            }
-        }
-    }
-}
+use supervise::{restart_if_dead, JetStreamWatchdog, Supervised};
 
 pub async fn run_up(mut cfg: Config, config_path: &Path, demo: bool) -> anyhow::Result<()> {
     let data = &cfg.data_dir;
@@ -100,20 +53,23 @@ pub async fn run_up(mut cfg: Config, config_path: &Path, demo: bool) -> anyhow::
                     listen: &format!("{host}:{port}"),
                     store_dir: &data.join("nats"),
                     pidfile: &pidfile,
+                    max_file_store: crate::storage::max_file_store(
+                        &data.join("nats"),
+                        cfg.min_free_bytes,
+                    )
+                    .context("reading the free space of the data dir")?,
                 },
                 county.as_ref(),
             )?;
             let conf_path = data.join("nats-server.conf");
             write_private(&conf_path, &conf)?;
-            let mut server = Supervised {
-                name: "nats-server".into(),
-                program: bin,
-                args: vec!["-c".into(), conf_path.to_string_lossy().into_owned()],
-                envs: vec![],
-                log: logs.join("nats-server.log"),
-                child: None,
-                restarts: 0,
-            };
+            let mut server = Supervised::new(
+                "nats-server",
+                bin,
+                vec!["-c".into(), conf_path.to_string_lossy().into_owned()],
+                vec![],
+                logs.join("nats-server.log"),
+            );
             server.spawn()?;
             wait_for_tcp(&listen, Duration::from_secs(20)).await?;
             nats = Some(server);
@@ -134,48 +90,24 @@ pub async fn run_up(mut cfg: Config, config_path: &Path, demo: bool) -> anyhow::
         ("XF_NATS_URL".to_string(), url.clone()),
         ("XF_PARENT_PID".to_string(), std::process::id().to_string()),
     ];
-    let mut services = vec![Supervised {
-        name: "api".into(),
-        program: exe.clone(),
-        args: vec!["api".into(), "--config".into(), config_arg.clone()],
-        envs: env.clone(),
-        log: logs.join("api.log"),
-        child: None,
-        restarts: 0,
-    }];
-    services.push(Supervised {
-        name: "feed".into(),
-        program: exe.clone(),
-        args: vec!["feed".into(), "--config".into(), config_arg.clone()],
-        envs: env.clone(),
-        log: logs.join("feed.log"),
-        child: None,
-        restarts: 0,
-    });
-    services.push(Supervised {
-        name: "ingestor".into(),
-        program: exe.clone(),
-        args: vec!["ingestor".into(), "--config".into(), config_arg.clone()],
-        envs: env.clone(),
-        log: logs.join("ingestor.log"),
-        child: None,
-        restarts: 0,
-    });
+    let service = |name: &str, args: &[&str]| {
+        let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        args.extend(["--config".into(), config_arg.clone()]);
+        Supervised::new(
+            name,
+            exe.clone(),
+            args,
+            env.clone(),
+            logs.join(format!("{name}.log")),
+        )
+    };
+    let mut services = vec![
+        service("api", &["api"]),
+        service("feed", &["feed"]),
+        service("ingestor", &["ingestor"]),
+    ];
     for name in projections::NAMES {
-        services.push(Supervised {
-            name: format!("projector-{name}"),
-            program: exe.clone(),
-            args: vec![
-                "projector".into(),
-                name.into(),
-                "--config".into(),
-                config_arg.clone(),
-            ],
-            envs: env.clone(),
-            log: logs.join(format!("projector-{name}.log")),
-            child: None,
-            restarts: 0,
-        });
+        services.push(service(&format!("projector-{name}"), &["projector", name]));
     }
     for s in &mut services {
         s.spawn()?;
@@ -208,12 +140,19 @@ pub async fn run_up(mut cfg: Config, config_path: &Path, demo: bool) -> anyhow::
     let shutdown = crate::serve::shutdown_signal();
     tokio::pin!(shutdown);
     let mut tick = tokio::time::interval(Duration::from_millis(500));
+    let mut watchdog = match &nats {
+        Some(_) => Some(JetStreamWatchdog::new(&cfg).await?),
+        None => None,
+    };
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
             _ = tick.tick() => {
                 for s in nats.iter_mut().chain(services.iter_mut()) {
                     restart_if_dead(s).await;
+                }
+                if let (Some(w), Some(server)) = (watchdog.as_mut(), nats.as_mut()) {
+                    w.check(server, &cfg).await;
                 }
             }
         }
@@ -226,22 +165,6 @@ pub async fn run_up(mut cfg: Config, config_path: &Path, demo: bool) -> anyhow::
         n.stop(Duration::from_secs(10)).await;
     }
     Ok(())
-}
-
-async fn restart_if_dead(s: &mut Supervised) {
-    let Some(child) = s.child.as_mut() else {
-        return;
-    };
-    if let Ok(Some(status)) = child.try_wait() {
-        s.restarts += 1;
-        // Back off a little more on each crash so a broken service does not spin.
-        let delay = Duration::from_millis(200 * u64::from(s.restarts.min(25)));
-        tracing::error!(service = %s.name, %status, restarts = s.restarts, "exited; restarting");
-        tokio::time::sleep(delay).await;
-        if let Err(e) = s.spawn() {
-            tracing::error!(service = %s.name, error = %format!("{e:#}"), "restart failed");
-        }
-    }
 }
 
 /// A managed server left running by an `up` that was killed (SIGKILL) would share the store with

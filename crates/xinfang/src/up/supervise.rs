@@ -1,0 +1,209 @@
+//! `up`'s supervision: child processes with whole-line logs, restarts of a child that dies,
+//! and the watchdog that restarts a managed nats-server that cannot write its store.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use tokio::process::{Child, Command};
+
+use crate::config::Config;
+
+/// A supervised child process.
+pub struct Supervised {
+    name: String,
+    program: PathBuf,
+    args: Vec<String>,
+    envs: Vec<(String, String)>,
+    log: Arc<LogFile>,
+    child: Option<Child>,
+    restarts: u32,
+}
+
+/// A child's log file. `up` reads the child's output line by line and appends whole lines, so a
+/// full disk never leaves half a line (nor a child that crashes on a failed write to stderr);
+/// lines that cannot be written are counted and the count is written once the file takes
+/// writes again.
+struct LogFile {
+    path: PathBuf,
+    dropped: AtomicU64,
+    /// Set when a line says the child could not write its store (nats-server after ENOSPC).
+    store_failed: AtomicBool,
+}
+
+impl LogFile {
+    fn new(path: PathBuf) -> Arc<LogFile> {
+        Arc::new(LogFile {
+            path,
+            dropped: AtomicU64::new(0),
+            store_failed: AtomicBool::new(false),
+        })
+    }
+
+    fn append(&self, line: &str) {
+        use std::io::Write as _;
+        let lower = line.to_ascii_lowercase();
+        if lower.contains("no space left on device") || lower.contains("critical write error") {
+            self.store_failed.store(true, Ordering::Relaxed);
+        }
+        let mut text = String::new();
+        let dropped = self.dropped.load(Ordering::Relaxed);
+        if dropped > 0 {
+            text.push_str(&format!(
+                "[xinfang up] {dropped} log lines could not be written (disk full?)\n"
+            ));
+        }
+        text.push_str(line);
+        text.push('\n');
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .and_then(|mut f| f.write_all(text.as_bytes()));
+        match written {
+            Ok(()) => self.dropped.fetch_sub(dropped, Ordering::Relaxed),
+            Err(_) => self.dropped.fetch_add(1, Ordering::Relaxed),
+        };
+    }
+
+    fn follow(self: &Arc<Self>, out: impl tokio::io::AsyncRead + Unpin + Send + 'static) {
+        use tokio::io::AsyncBufReadExt as _;
+        let log = self.clone();
+        tokio::spawn(async move {
+            let mut lines = tokio::io::BufReader::new(out).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                log.append(&line);
+            }
+        });
+    }
+}
+
+impl Supervised {
+    pub fn new(
+        name: &str,
+        program: PathBuf,
+        args: Vec<String>,
+        envs: Vec<(String, String)>,
+        log: PathBuf,
+    ) -> Self {
+        Supervised {
+            name: name.into(),
+            program,
+            args,
+            envs,
+            log: LogFile::new(log),
+            child: None,
+            restarts: 0,
+        }
+    }
+
+    pub fn spawn(&mut self) -> anyhow::Result<()> {
+        let mut child = Command::new(&self.program)
+            .args(&self.args)
+            .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {} ({})", self.name, self.program.display()))?;
+        if let Some(out) = child.stdout.take() {
+            self.log.follow(out);
+        }
+        if let Some(err) = child.stderr.take() {
+            self.log.follow(err);
+        }
+        tracing::info!(service = %self.name, pid = child.id(), log = %self.log.path.display(), "started");
+        self.child = Some(child);
+        Ok(())
+    }
+
+    /// SIGTERM, then SIGKILL after `grace`.
+    pub async fn stop(&mut self, grace: Duration) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        if let Some(pid) = child.id() {
+            let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
+        }
+        match tokio::time::timeout(grace, child.wait()).await {
+            Ok(_) => tracing::info!(service = %self.name, "stopped"),
+            Err(_) => {
+                tracing::warn!(service = %self.name, "did not stop in time, killing");
+                let _ = child.kill().await;
+            }
+        }
+    }
+}
+
+/// On ENOSPC nats-server disables JetStream, or keeps failing the writes of the stream that met
+/// it, and does not recover by itself when space returns. `up` watches the server's log for a
+/// failed write and asks for its JetStream account every few seconds; after a failed write or
+/// three refusals in a row, once free space is above the minimum again, it restarts the server
+/// (same address and store, so every client reconnects by itself).
+pub struct JetStreamWatchdog {
+    js: async_nats::jetstream::Context,
+    refusals: u32,
+    last: Instant,
+}
+
+impl JetStreamWatchdog {
+    pub async fn new(cfg: &Config) -> anyhow::Result<Self> {
+        let client = crate::serve::connect_cfg(cfg, "xinfang-up-watchdog").await?;
+        Ok(JetStreamWatchdog {
+            js: async_nats::jetstream::new(client),
+            refusals: 0,
+            last: Instant::now(),
+        })
+    }
+
+    pub async fn check(&mut self, server: &mut Supervised, cfg: &Config) {
+        if self.last.elapsed() < Duration::from_secs(2) {
+            return;
+        }
+        self.last = Instant::now();
+        match tokio::time::timeout(Duration::from_secs(2), self.js.query_account()).await {
+            Ok(Ok(_)) => self.refusals = 0,
+            // A slow answer is load, not a disabled JetStream.
+            Err(_) => {}
+            Ok(Err(e)) => {
+                self.refusals += 1;
+                tracing::warn!(error = %e, refusals = self.refusals, "the managed nats-server refuses JetStream requests");
+            }
+        }
+        let space = crate::storage::available(&cfg.data_dir).unwrap_or(0) >= cfg.min_free_bytes;
+        // A write that failed for space leaves the stream failing writes until a restart, even
+        // when JetStream itself still answers.
+        let failed_write = server.log.store_failed.load(Ordering::Relaxed);
+        if (self.refusals >= 3 || failed_write) && space {
+            server.log.store_failed.store(false, Ordering::Relaxed);
+            tracing::error!(failed_write, refusals = self.refusals, "the managed nats-server could not write its store (a full disk?); restarting it now that space is back");
+            server.stop(Duration::from_secs(10)).await;
+            if let Err(e) = server.spawn() {
+                tracing::error!(error = %format!("{e:#}"), "restarting nats-server failed");
+            }
+            self.refusals = 0;
+        }
+    }
+}
+
+pub async fn restart_if_dead(s: &mut Supervised) {
+    let Some(child) = s.child.as_mut() else {
+        return;
+    };
+    if let Ok(Some(status)) = child.try_wait() {
+        s.restarts += 1;
+        // Back off a little more on each crash so a broken service does not spin.
+        let delay = Duration::from_millis(200 * u64::from(s.restarts.min(25)));
+        tracing::error!(service = %s.name, %status, restarts = s.restarts, "exited; restarting");
+        tokio::time::sleep(delay).await;
+        if let Err(e) = s.spawn() {
+            tracing::error!(service = %s.name, error = %format!("{e:#}"), "restart failed");
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! Faults of the machine under `xinfang up`: a full disk (issue 10, finding 3). The data dir is a
+//! small tmpfs mounted for the test (root is required, as in CI), filled with one file and
+//! emptied again.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::Up;
+
+/// A tmpfs at `path` for the life of the value.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(path: &Path, size_mb: u64) -> Tmpfs {
+        std::fs::create_dir_all(path).expect("mount point");
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size_mb}m"), "tmpfs"])
+            .arg(path)
+            .status()
+            .expect("mount (the disk-full test needs root)");
+        assert!(ok.success(), "mounting a tmpfs needs root");
+        Tmpfs(path.to_owned())
+    }
+
+    /// Fill the filesystem until `leave_mb` are free; with 0, to the last byte.
+    fn fill(&self, leave_mb: u64) {
+        let free = xinfang::storage::available(&self.0).expect("statvfs");
+        let ok = Command::new("fallocate")
+            .args([
+                "-l",
+                &free
+                    .saturating_sub((leave_mb << 20).max(1 << 20))
+                    .to_string(),
+            ])
+            .arg(self.0.join("filler"))
+            .status()
+            .expect("fallocate");
+        assert!(ok.success());
+        if leave_mb == 0 {
+            // The rest, until the disk says no.
+            for (bs, file) in [("4096", "filler-rest"), ("1", "filler-last")] {
+                let _ = Command::new("dd")
+                    .args(["if=/dev/zero", &format!("bs={bs}"), "status=none"])
+                    .arg(format!("of={}", self.0.join(file).display()))
+                    .status();
+            }
+            assert_eq!(xinfang::storage::available(&self.0).expect("statvfs"), 0);
+        }
+    }
+
+    fn empty(&self) {
+        for f in ["filler", "filler-rest", "filler-last"] {
+            let _ = std::fs::remove_file(self.0.join(f));
+        }
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+fn registration(i: usize) -> Value {
+    json!({
+        "township": "gaoqiao", "channel": "letter", "received_at": "2026-03-02T09:30:00+08:00",
+        "headcount": 1, "level_reached": "township", "category": "wages",
+        "summary": format!("disk case {i}"), "petitioners": [{"name": "李四"}]
+    })
+}
+
+async fn register(http: &reqwest::Client, base: &str, i: usize) -> (u16, Value, Duration) {
+    let started = Instant::now();
+    let resp = http
+        .post(format!("{base}/v1/cases"))
+        .bearer_auth("county-token")
+        .json(&registration(i))
+        .send()
+        .await
+        .expect("register");
+    let status = resp.status().as_u16();
+    (
+        status,
+        resp.json().await.unwrap_or(Value::Null),
+        started.elapsed(),
+    )
+}
+
+/// Publish township records (4 KiB each) all at once; the ids the inbox acknowledged within 5 s.
+async fn resync(js: &async_nats::jetstream::Context, ids: &[String]) -> Vec<String> {
+    let mut pending = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let mut body = registration(100 + i);
+        body["summary"] = json!("资料".repeat(700));
+        let mut h = async_nats::HeaderMap::new();
+        h.insert("Nats-Msg-Id", id.as_str());
+        if let Ok(ack) = js
+            .publish_with_headers("xf.inbox.gaoqiao.register", h, body.to_string().into())
+            .await
+        {
+            pending.push((id.clone(), ack));
+        }
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let mut acked = Vec::new();
+    for (id, ack) in pending {
+        if let Ok(Ok(_)) = tokio::time::timeout_at(deadline, ack).await {
+            acked.push(id);
+        }
+    }
+    acked
+}
+
+fn starts(log: &Path, marker: &str) -> usize {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .matches(marker)
+        .count()
+}
+
+#[tokio::test]
+async fn a_full_disk_refuses_writes_quickly_and_recovers_by_itself() {
+    let mut disk = None;
+    let up = Up::start_custom(|port, data| {
+        disk = Some(Tmpfs::mount(data, 160));
+        support::config_text(port, data, &["gaoqiao"], "")
+            .replace("[data]\n", "[data]\nmin_free_mb = 48\n")
+    });
+    let disk = disk.expect("mounted");
+    let http = reqwest::Client::new();
+    let (status, body, _) = register(&http, &up.base, 0).await;
+    assert_eq!(status, 201, "{body}");
+    let first = body["case_id"].as_str().expect("id").to_owned();
+    let conf = std::fs::read_to_string(up.dir.path().join("data/nats-server.conf")).expect("conf");
+    assert!(conf.contains("max_file_store:"), "{conf}");
+
+    // A full disk: a clear 507, answered at once, not after a 30 s hang.
+    disk.fill(20);
+    // Until the watcher's next reading (at most a second) registrations still land: count them.
+    let landed = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(1));
+    let refused = testkit::eventually(Duration::from_secs(40), "a 507", || {
+        let (http, base, landed) = (http.clone(), up.base.clone(), landed.clone());
+        async move {
+            let (status, body, took) = register(&http, &base, 1).await;
+            if status == 201 {
+                landed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            (status == 507).then_some((body, took))
+        }
+    })
+    .await;
+    let (problem, took) = refused;
+    assert_eq!(problem["code"], "insufficient_storage", "{problem}");
+    assert!(took < Duration::from_secs(2), "refusing took {took:?}");
+    // A township's message is stored in its inbox (the disk is low, not full) and waits to be
+    // applied. Reads go on.
+    let js = async_nats::jetstream::new(up.county().await);
+    let publish = |js: async_nats::jetstream::Context, id: &'static str| async move {
+        let mut h = async_nats::HeaderMap::new();
+        h.insert("Nats-Msg-Id", id);
+        js.publish_with_headers(
+            "xf.inbox.gaoqiao.register",
+            h,
+            registration(2).to_string().into(),
+        )
+        .await
+        .map_err(|e| e.to_string())?
+        .await
+        .map_err(|e| e.to_string())
+    };
+    publish(js.clone(), "GQ-DISK-1")
+        .await
+        .expect("stored in the inbox");
+    let resp = http
+        .get(format!("{}/v1/cases/{first}", up.base))
+        .bearer_auth("county-token")
+        .send()
+        .await
+        .expect("read");
+    assert_eq!(resp.status().as_u16(), 200);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    // Space returns: writes continue without anyone restarting anything.
+    disk.empty();
+    let (status, body, _) = testkit::eventually(Duration::from_secs(15), "a 201", || {
+        let (http, base) = (http.clone(), up.base.clone());
+        async move {
+            let r = register(&http, &base, 3).await;
+            (r.0 == 201).then_some(r)
+        }
+    })
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let outcomes = js.get_stream("XF_OUTCOMES").await.expect("outcomes");
+    let outcome: Value = testkit::eventually(Duration::from_secs(20), "the outcome", || {
+        let s = outcomes.clone();
+        async move {
+            let m = s
+                .direct_get_last_for_subject("xf.outcome.gaoqiao.GQ-DISK-1")
+                .await
+                .ok()?;
+            serde_json::from_slice(&m.payload).ok()
+        }
+    })
+    .await;
+    assert_eq!(outcome["status"], "applied", "{outcome}");
+    // Every acknowledged registration is in the queue read model, and no service restarted.
+    let seq = body["seq"].as_u64().expect("seq");
+    let queue: Value = http
+        .get(format!(
+            "{}/v1/queues/gaoqiao?status=open&min_seq={seq}",
+            up.base
+        ))
+        .bearer_auth("county-token")
+        .send()
+        .await
+        .expect("queue")
+        .json()
+        .await
+        .expect("json");
+    // Those that landed before the refusals, the township's, and the one after.
+    let expected = landed.load(std::sync::atomic::Ordering::Relaxed) + 2;
+    assert_eq!(queue["counts"]["open"].as_u64(), Some(expected), "{queue}");
+    let logs = up.dir.path().join("data/logs");
+    for (file, marker) in [
+        ("projector-queues.log", "projector starting"),
+        ("projector-audit.log", "projector starting"),
+        ("feed.log", "feed starting"),
+    ] {
+        assert_eq!(starts(&logs.join(file), marker), 1, "{file} restarted");
+    }
+
+    // The disk full to the last byte, by another writer: still a quick 507. A township resync of
+    // 100 records meanwhile may be acknowledged in part; the township sends again every record
+    // it is in doubt about, and every record is applied exactly once in the end.
+    disk.fill(0);
+    // Past the watcher's next reading (once a second), every registration is refused at once.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (status, problem, took) = register(&http, &up.base, 4).await;
+    assert_eq!(status, 507, "{problem}");
+    assert!(took < Duration::from_secs(2), "refusing took {took:?}");
+    let ids: Vec<String> = (0..100).map(|i| format!("GQ-FULL-{i}")).collect();
+    let during = resync(&js, &ids).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    disk.empty();
+    // nats-server does not recover from a write that failed for space by itself; `up` restarts
+    // it once space is back, and then everything goes on.
+    let (status, body, _) =
+        testkit::eventually(Duration::from_secs(60), "a 201 after a full disk", || {
+            let (http, base) = (http.clone(), up.base.clone());
+            async move {
+                let r = register(&http, &base, 5).await;
+                (r.0 == 201).then_some(r)
+            }
+        })
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let mut missing: Vec<String> = ids.clone();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !missing.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "records never acknowledged: {missing:?}"
+        );
+        let acked = resync(&js, &missing).await;
+        missing.retain(|id| !acked.contains(id));
+    }
+    let outcomes = js.get_stream("XF_OUTCOMES").await.expect("outcomes");
+    for id in &ids {
+        let outcome: Value = testkit::eventually(Duration::from_secs(30), "an outcome", || {
+            let (s, subject) = (outcomes.clone(), format!("xf.outcome.gaoqiao.{id}"));
+            async move {
+                let m = s.direct_get_last_for_subject(subject).await.ok()?;
+                serde_json::from_slice(&m.payload).ok()
+            }
+        })
+        .await;
+        assert_eq!(outcome["status"], "applied", "{id}: {outcome}");
+    }
+    let last = body["seq"].as_u64().expect("seq");
+    let queue: Value = http
+        .get(format!(
+            "{}/v1/queues/gaoqiao?status=open&min_seq={last}",
+            up.base
+        ))
+        .bearer_auth("county-token")
+        .send()
+        .await
+        .expect("queue")
+        .json()
+        .await
+        .expect("json");
+    // Nothing acknowledged was lost and no record counts twice: the registrations before, the
+    // one after, and the 100 township records.
+    assert_eq!(
+        queue["counts"]["open"].as_u64(),
+        Some(expected + 1 + 100),
+        "acknowledged during the full disk: {} of 100",
+        during.len()
+    );
+    // A write the server could not make (it says so in its log) was followed by a restart by
+    // `up`; whether JetStream met the full disk at all depends on its buffering.
+    let server_log = std::fs::read_to_string(logs.join("nats-server.log")).unwrap_or_default();
+    if server_log.contains("no space left on device") {
+        assert!(
+            server_log.matches("Server is ready").count() >= 2,
+            "no restart after a failed write"
+        );
+    }
+    drop(up);
+}
