@@ -18,7 +18,8 @@ pub struct Problem {
     pub detail: String,
     /// Machine code: validation, invalid_transition, deadline_passed, version_conflict, not_found,
     /// unauthorized, forbidden, idempotency_mismatch, unavailable, payload_too_large,
-    /// method_not_allowed, internal.
+    /// method_not_allowed, request_timeout, unsupported_media_type, too_many_requests,
+    /// insufficient_storage, internal.
     pub code: String,
 }
 

@@ -130,7 +130,8 @@ const COMMAND_ERRORS: &[(&str, &str)] = &[
     ("409", "If-Match names a version the case has moved past; nothing appended"),
     ("413", "Body larger than the limit"),
     ("422", "A domain rule is broken: validation, invalid_transition, deadline_passed, idempotency_mismatch"),
-    ("503", "The event log is unavailable; retry after Retry-After"),
+    ("503", "The event log is unavailable, or the API serves its maximum of connections; retry after Retry-After"),
+    ("507", "insufficient_storage: free disk space is below the minimum; nothing stored, retry after Retry-After"),
 ];
 
 fn command_operation(action: Action) -> utoipa::openapi::path::Operation {
