@@ -55,6 +55,37 @@ async fn openapi_lists_every_path_and_schema() {
             "schema {schema} missing"
         );
     }
+    // The document names the values the API takes (it listed `Land` for `land`; found by the
+    // schema-driven fuzzing).
+    let names = |all: &[&str]| all.iter().map(|s| json!(s)).collect::<Vec<_>>();
+    let vocabularies: [(&str, Vec<&str>); 4] = [
+        (
+            "Category",
+            domain::Category::ALL.iter().map(|c| c.as_str()).collect(),
+        ),
+        (
+            "Channel",
+            domain::Channel::ALL.iter().map(|c| c.as_str()).collect(),
+        ),
+        (
+            "Outcome",
+            domain::Outcome::ALL.iter().map(|c| c.as_str()).collect(),
+        ),
+        (
+            "Satisfaction",
+            domain::Satisfaction::ALL
+                .iter()
+                .map(|c| c.as_str())
+                .collect(),
+        ),
+    ];
+    for (schema, values) in vocabularies {
+        assert_eq!(
+            doc["components"]["schemas"][schema]["enum"].as_array(),
+            Some(&names(&values)),
+            "{schema}"
+        );
+    }
 }
 
 #[tokio::test]

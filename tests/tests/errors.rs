@@ -486,3 +486,26 @@ async fn related_case_must_be_visible_to_the_caller() {
     assert_eq!(status, 201, "{p}");
     assert_eq!(p["case"]["flags"]["repeat"], true, "{p}");
 }
+
+/// Found by the schema-driven fuzzing: JSON Schema's `integer` includes `6.0`, and a period the
+/// schema allows but a rule refuses is a 422, not a 400.
+#[tokio::test]
+async fn whole_numbers_with_a_fraction_and_reversed_periods() {
+    let app = spawn_app().await;
+    let mut body = register_body();
+    body["headcount"] = json!(6.0);
+    let (status, p, _) = app.post("county-token", "/v1/cases", &body).await;
+    assert_eq!(status, 201, "{p}");
+    assert_eq!(p["case"]["headcount"], 6);
+    body["headcount"] = json!(6.5);
+    let (status, p, _) = app.post("county-token", "/v1/cases", &body).await;
+    assert_problem(status, &p, 400, "validation");
+    for path in [
+        "/v1/stats?from=2026-02-01&to=2026-01-01",
+        "/v1/audit/actors/county-1?from=2026-02-01&to=2026-01-01",
+        "/v1/stats?from=1600-01-01&to=2026-01-01",
+    ] {
+        let (status, p) = app.get("county-token", path).await;
+        assert_problem(status, &p, 422, "validation");
+    }
+}

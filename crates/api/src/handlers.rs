@@ -98,7 +98,7 @@ async fn run_command(
                 crate::DEFAULT_BODY_LIMIT
             ))
         } else {
-            ApiError::BadRequest(r.body_text())
+            ApiError::BadRequest(domain::command::redact(&r.body_text()))
         }
     })?;
     let (command, json) = parse_body(action, &body)?;
@@ -197,7 +197,8 @@ async fn applied_seq(
     state: &AppState,
     params: Result<Query<ReadParams>, QueryRejection>,
 ) -> Result<u64, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let Query(params) =
+        params.map_err(|e| ApiError::BadRequest(domain::command::redact(&e.body_text())))?;
     // Without min_seq the case's own last sequence (the caller takes the max) is what the answer
     // reflects; asking the stream would cost a round trip on every read.
     if params.min_seq.is_none() {

@@ -89,13 +89,50 @@ fn responses(ok: (&str, &str, &str), errors: &[(&str, &str)]) -> utoipa::openapi
     b.build()
 }
 
-fn header(name: &str, what: &str) -> utoipa::openapi::path::Parameter {
+fn header(name: &str, what: &str, pattern: &str) -> utoipa::openapi::path::Parameter {
     ParameterBuilder::new()
         .name(name)
         .parameter_in(ParameterIn::Header)
         .required(Required::False)
         .description(Some(what))
-        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(pattern)),
+        ))
+        .build()
+}
+
+/// `min_seq`: a log sequence, never negative.
+fn min_seq_param(what: &str) -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name("min_seq")
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(what))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                    utoipa::openapi::KnownFormat::Int64,
+                )))
+                .minimum(Some(0)),
+        ))
+        .build()
+}
+
+/// A query parameter taking one of `values`.
+fn one_of(name: &str, what: &str, values: &[&str]) -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(what))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(values.iter().copied())),
+        ))
         .build()
 }
 
@@ -152,16 +189,19 @@ fn command_operation(action: Action) -> utoipa::openapi::path::Operation {
         .parameter(header(
             "Idempotency-Key",
             "Replays return the original response and append nothing",
+            "^[\\x21-\\x7e]{1,255}$",
         ))
         .parameter(header(
             "X-Correlation-Id",
-            "UUID grouping everything this request causes",
+            "UUID grouping everything this request causes (another value is ignored)",
+            "^[0-9a-fA-F-]{36}$",
         ))
         .responses(responses((ok, what, schema), COMMAND_ERRORS));
     if action != Action::Register {
         op = op.parameter(case_id_param()).parameter(header(
             "If-Match",
             "\"<version>\": refuse with 409 if the case moved on",
+            "^(\\*|(W/)?\"[0-9]{1,19}\")$",
         ));
     }
     op.build()
@@ -181,6 +221,11 @@ pub fn document() -> OpenApi {
         );
     }
     let read_errors: &[(&str, &str)] = &[
+        ("400", "A malformed query parameter"),
+        (
+            "422",
+            "A period outside 1970-2199 or whose start is after its end",
+        ),
         ("401", "Missing or unknown token"),
         ("403", "Not allowed for this principal"),
         ("404", "No such case (or not visible to this principal)"),
@@ -189,11 +234,7 @@ pub fn document() -> OpenApi {
             "min_seq not reached within 5 s, or the log is unavailable",
         ),
     ];
-    let min_seq = query(
-        "min_seq",
-        "Answer once the log has at least this sequence",
-        Type::Integer,
-    );
+    let min_seq = min_seq_param("Answer once the log has at least this sequence");
     paths = paths
         .path(
             "/v1/cases/{case_id}",
@@ -244,11 +285,7 @@ pub fn document() -> OpenApi {
             .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
             .build()
     };
-    let min_seq = query(
-        "min_seq",
-        "Answer once the read model has applied at least this sequence",
-        Type::Integer,
-    );
+    let min_seq = min_seq_param("Answer once the read model has applied at least this sequence");
     paths = paths
         .path(
             "/v1/queues/{unit}",
@@ -258,10 +295,10 @@ pub fn document() -> OpenApi {
                     .operation_id(Some("get_queue"))
                     .summary(Some("Work queue of a unit: open cases with deadlines"))
                     .parameter(path_param("unit"))
-                    .parameter(query(
+                    .parameter(one_of(
                         "status",
                         "open (default), due_soon or overdue",
-                        Type::String,
+                        &["open", "due_soon", "overdue"],
                     ))
                     .parameter(min_seq.clone())
                     .responses(responses(
@@ -280,15 +317,15 @@ pub fn document() -> OpenApi {
                     .parameter(date("from", "First day (policy time zone), inclusive"))
                     .parameter(date("to", "Last day, inclusive"))
                     .parameter(query("township", "Only this township", Type::String))
-                    .parameter(query(
+                    .parameter(one_of(
                         "group_by",
                         "channel, township, level, category or month",
-                        Type::String,
+                        &["channel", "township", "level", "category", "month"],
                     ))
-                    .parameter(query(
+                    .parameter(one_of(
                         "compare",
                         "yoy: add the same period a year earlier and the change",
-                        Type::String,
+                        &["yoy"],
                     ))
                     .parameter(min_seq.clone())
                     .responses(responses(

@@ -69,7 +69,7 @@ fn with_applied(mut v: Value, applied: u64) -> Response {
 
 fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     q.map(|Query(v)| v)
-        .map_err(|e| ApiError::BadRequest(e.body_text()))
+        .map_err(|e| ApiError::BadRequest(domain::command::redact(&e.body_text())))
 }
 
 #[derive(Debug, Deserialize)]
@@ -111,7 +111,9 @@ pub async fn queue(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatsParams {
+    #[serde(deserialize_with = "domain::dates::date")]
     from: NaiveDate,
+    #[serde(deserialize_with = "domain::dates::date")]
     to: NaiveDate,
     township: Option<String>,
     group_by: Option<stats::GroupBy>,
@@ -144,12 +146,7 @@ pub async fn stats(
         }
         Role::Handler => return Err(forbidden("handlers do not read statistics")),
     }
-    if params.from > params.to {
-        return Err(ApiError::BadRequest(format!(
-            "from {} is after to {}",
-            params.from, params.to
-        )));
-    }
+    period(params.from, params.to)?;
     let q = stats::Query {
         from: params.from,
         to: params.to,
@@ -164,7 +161,9 @@ pub async fn stats(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActorParams {
+    #[serde(deserialize_with = "domain::dates::date")]
     from: NaiveDate,
+    #[serde(deserialize_with = "domain::dates::date")]
     to: NaiveDate,
     min_seq: Option<u64>,
 }
@@ -182,12 +181,7 @@ pub async fn actor(
         ));
     }
     let params = query(params)?;
-    if params.from > params.to {
-        return Err(ApiError::BadRequest(format!(
-            "from {} is after to {}",
-            params.from, params.to
-        )));
-    }
+    period(params.from, params.to)?;
     let q = ProjectorQuery::Actor {
         actor: actor.clone(),
         from: params.from,
@@ -273,4 +267,16 @@ pub async fn projector_status(state: &AppState) -> Vec<(&'static str, u64)> {
         }
     }
     out
+}
+
+/// A period of days: both ends in the documented range, the start not after the end (422).
+fn period(from: NaiveDate, to: NaiveDate) -> Result<(), ApiError> {
+    domain::dates::check_date("from", from)?;
+    domain::dates::check_date("to", to)?;
+    if from > to {
+        return Err(ApiError::Domain(domain::DomainError::Validation(format!(
+            "from {from} is after to {to}"
+        ))));
+    }
+    Ok(())
 }

@@ -33,6 +33,7 @@ pub struct RegisterCase {
     #[serde(deserialize_with = "crate::dates::time")]
     #[schema(value_type = String, format = DateTime)]
     pub received_at: Timestamp,
+    #[serde(deserialize_with = "crate::dates::whole_u32")]
     pub headcount: u32,
     pub level_reached: Level,
     pub category: Category,
@@ -104,6 +105,7 @@ pub struct SuperviseCase {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtendDeadline {
+    #[serde(deserialize_with = "crate::dates::whole_u32")]
     pub days: u32,
     pub reason: String,
     pub approved_by: String,

@@ -75,6 +75,28 @@ pub fn parse_time(s: &str) -> Option<Timestamp> {
     DateTime::parse_from_rfc3339(s).ok()
 }
 
+/// Serde for a strict date (`YYYY-MM-DD`).
+pub fn date<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+    let s = String::deserialize(d)?;
+    parse_date(&s).ok_or_else(|| D::Error::custom("a date must be YYYY-MM-DD"))
+}
+
+/// Serde for a whole number in a body: JSON Schema's `integer` includes `6.0`, so an integral
+/// number written with a fraction is taken; `6.5`, a negative or one out of range is not.
+pub fn whole_u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let n = serde_json::Number::deserialize(d)?;
+    let whole = match (n.as_u64(), n.as_f64()) {
+        (Some(u), _) => Some(u),
+        (None, Some(f)) if f.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&f) => {
+            Some(f as u64)
+        }
+        _ => None,
+    };
+    whole
+        .and_then(|u| u32::try_from(u).ok())
+        .ok_or_else(|| D::Error::custom("expected a whole number from 0 to 4294967295"))
+}
+
 /// Serde for an optional strict date in command bodies.
 pub fn option_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
     match Option::<String>::deserialize(d)? {
