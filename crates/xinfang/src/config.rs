@@ -40,6 +40,9 @@ struct NatsSection {
     password: Option<String>,
     /// The managed server's leaf node listener, for townships running their own server.
     leafnodes: Option<String>,
+    /// The managed server's fsync policy: "always" (every write on disk before its
+    /// acknowledgement) or "interval" (nats-server's default, every 2 minutes).
+    sync: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -114,6 +117,9 @@ pub struct PrincipalConfig {
     pub nats: Option<NatsCredentials>,
 }
 
+/// Default of `[nats] sync` for the managed server (docs/operations.md, "Durability").
+pub const DEFAULT_SYNC_ALWAYS: bool = true;
+
 /// Default of `[data] min_free_mb`.
 pub const DEFAULT_MIN_FREE_MB: u64 = 512;
 
@@ -126,6 +132,9 @@ pub struct Config {
     /// The county services' NATS user, if the server requires one.
     pub nats_credentials: Option<NatsCredentials>,
     pub nats_leafnodes: Option<String>,
+    /// The managed server fsyncs every write before acknowledging it (docs/operations.md,
+    /// "Durability").
+    pub nats_sync_always: bool,
     pub http_addr: SocketAddr,
     pub data_dir: PathBuf,
     /// Below this much free space under the data dir, writes are refused (507) and projectors
@@ -218,6 +227,17 @@ impl Config {
                 .dir
                 .map(|d| if d.is_relative() { base.join(d) } else { d }))
             .unwrap_or_else(|| base.join("data"));
+        let nats_sync_always = match file.nats.sync.as_deref() {
+            None => DEFAULT_SYNC_ALWAYS,
+            Some("always") => true,
+            Some("interval") => false,
+            Some(other) => {
+                return Err(err(
+                    "nats.sync",
+                    format!("{other:?} is neither \"always\" nor \"interval\""),
+                ))
+            }
+        };
         let min_free_bytes = file.data.min_free_mb.unwrap_or(DEFAULT_MIN_FREE_MB) * 1024 * 1024;
 
         let p = file.policy;
@@ -402,6 +422,7 @@ impl Config {
             replicas,
             nats_credentials,
             nats_leafnodes: file.nats.leafnodes,
+            nats_sync_always,
             http_addr,
             data_dir,
             min_free_bytes,

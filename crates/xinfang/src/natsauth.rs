@@ -213,9 +213,14 @@ pub fn managed_server_config(
     );
     let _ = writeln!(
         out,
-        "jetstream {{\n  store_dir: {}\n  domain: \"county\"\n  max_file_store: {}\n}}",
+        "jetstream {{\n  store_dir: {}\n  domain: \"county\"\n  max_file_store: {}\n{}}}",
         quoted(&server.store_dir.to_string_lossy()),
-        server.max_file_store
+        server.max_file_store,
+        if cfg.nats_sync_always {
+            "  sync_interval: always\n"
+        } else {
+            ""
+        }
     );
     if let Some(county) = county {
         out.push_str(&authorization(cfg, county)?);

@@ -144,7 +144,9 @@ pub async fn run_bench(quick: bool, json: Option<PathBuf>) -> anyhow::Result<Rep
     let plan = Plan::new(quick);
     let mut results = Vec::new();
     say("starting the system (xinfang up on free ports)");
-    let sys = System::start()?;
+    // nats-server's own fsync policy, as in every earlier run, so that ratios stay comparable;
+    // the cost of `up`'s default (fsync before every acknowledgement) is measured apart below.
+    let sys = System::start("interval")?;
     let client = crate::serve::connect_cfg(&sys.cfg, "xinfang-bench").await?;
     let js = async_nats::jetstream::new(client.clone());
 
@@ -259,6 +261,34 @@ pub async fn run_bench(quick: bool, json: Option<PathBuf>) -> anyhow::Result<Rep
                 .against("raw_sled_batch_per_s", raw_sled)
                 .target("ratio >= 0.6"),
         );
+    }
+    // Durability: the same HTTP load on a fresh system whose server fsyncs every write before
+    // acknowledging it (`[nats] sync = "always"`, the default of `up`), and on a fresh one with
+    // nats-server's own interval, so both start alike.
+    let mut fresh = Vec::new();
+    for sync in ["interval", "always"] {
+        say(&format!(
+            "commands over HTTP on a fresh system, sync {sync}"
+        ));
+        let other = System::start(sync)?;
+        let (rate, lat) = work::http_commands(&other.base, TOKEN, CLIENTS, plan.http_time).await;
+        fresh.push((sync, rate, Percentiles::of(lat)));
+    }
+    let interval_rate = fresh[0].1;
+    for (sync, rate, lat) in fresh {
+        results.push(
+            result(
+                &format!("http_commands_fresh_sync_{sync}_per_s"),
+                rate,
+                "commands/s",
+            )
+            .against("http_commands_fresh_sync_interval_per_s", interval_rate),
+        );
+        results.push(result(
+            &format!("http_command_fresh_sync_{sync}_p99_ms"),
+            lat.p99,
+            "ms",
+        ));
     }
     for (name, mb) in sys.peak_rss() {
         let r = result(&format!("peak_rss_{name}_mb"), mb, "MiB");

@@ -23,12 +23,13 @@ pub struct System {
 }
 
 impl System {
-    pub fn start() -> anyhow::Result<System> {
+    /// `up` with the managed server's fsync policy `sync` ("always" or "interval").
+    pub fn start(sync: &str) -> anyhow::Result<System> {
         let dir = tempfile::tempdir().context("temporary directory")?;
         let port = crate::up::free_port()?;
         let path = dir.path().join("bench.toml");
         let mut text = format!(
-            "[http]\naddr = \"127.0.0.1:{port}\"\n[data]\ndir = \"{}\"\n\
+            "[nats]\nsync = \"{sync}\"\n[http]\naddr = \"127.0.0.1:{port}\"\n[data]\ndir = \"{}\"\n\
              [[unit]]\ncode = \"county\"\nname = \"县信访局\"\nkind = \"county\"\n\
              [[principal]]\ntoken = \"{TOKEN}\"\nid = \"bench-county\"\nrole = \"county\"\nunit = \"county\"\n",
             dir.path().join("data").display()
