@@ -106,3 +106,349 @@ async fn twenty_commands_with_the_same_if_match_have_exactly_one_winner() {
     assert_eq!(won, 1);
     assert_eq!(app.history_len(&id).await, 2, "losers appended nothing");
 }
+
+/// Issue 10, in the style of Jepsen's analysis of NATS: a 3-node cluster with R3 streams under a
+/// bounded load of HTTP commands and township inbox messages, while the stream leader is killed
+/// (SIGKILL), a follower is paused (SIGSTOP/SIGCONT) and every node is restarted in turn. Clients
+/// retry with their idempotency keys, as the contract tells them to. The checker: every
+/// acknowledged command is in the log exactly once, every inbox record applied once, and the
+/// live read model equals one rebuilt from the log.
+mod cluster_faults {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    use futures::StreamExt as _;
+    use serde_json::{json, Value};
+    use testkit::{eventually, NatsCluster};
+
+    use crate::common::*;
+
+    const HTTP_CASES: usize = 60;
+    const INBOX_RECORDS: usize = 60;
+
+    fn stream_leader(info: &async_nats::jetstream::stream::Info) -> Option<String> {
+        info.cluster.as_ref().and_then(|c| c.leader.clone())
+    }
+
+    /// Register and accept a case over HTTP, retrying each step under its idempotency key until
+    /// it is acknowledged. Returns (case id, seq of the accept).
+    async fn http_case(
+        http: &reqwest::Client,
+        base: &str,
+        i: usize,
+        retries: &Arc<AtomicUsize>,
+    ) -> (String, u64) {
+        let send = |path: String, body: Value, key: String| {
+            let (http, base, retries) = (http.clone(), base.to_owned(), retries.clone());
+            async move {
+                loop {
+                    let sent = http
+                        .post(format!("{base}{path}"))
+                        .bearer_auth("county-token")
+                        .header("Idempotency-Key", key.as_str())
+                        .timeout(Duration::from_secs(20))
+                        .json(&body)
+                        .send()
+                        .await;
+                    if let Ok(r) = sent {
+                        let status = r.status().as_u16();
+                        let body: Value = r.json().await.unwrap_or(Value::Null);
+                        if status < 300 {
+                            return body;
+                        }
+                        assert!(
+                            status == 503,
+                            "{path}: an answer other than success or 503: {status} {body}"
+                        );
+                    }
+                    retries.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        };
+        let mut reg = register_body();
+        reg["summary"] = json!(format!("cluster case {i}"));
+        let out = send("/v1/cases".into(), reg, format!("reg-{i}")).await;
+        let id = out["case_id"].as_str().expect("case id").to_owned();
+        let out = send(
+            format!("/v1/cases/{id}/accept"),
+            json!({}),
+            format!("acc-{i}"),
+        )
+        .await;
+        assert_eq!(out["version"], 2, "{out}");
+        (id, out["seq"].as_u64().expect("seq"))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn acknowledged_commands_survive_leader_kills_pauses_and_rolling_restarts() {
+        let cluster = Arc::new(Mutex::new(NatsCluster::start(3)));
+        let url = cluster.lock().expect("lock").urls();
+        let text = format!("[nats]\nurl = \"{url}\"\nreplicas = 3\n{CONFIG}");
+        let cfg = xinfang::config::Config::parse(std::path::Path::new("test.toml"), &text)
+            .expect("config");
+        let client = xinfang::serve::connect_cfg(&cfg, "test-cluster")
+            .await
+            .expect("connect");
+        // The cluster elects a meta leader before it can create R3 streams.
+        let cases = eventually(Duration::from_secs(60), "the R3 streams", || {
+            let (cfg, client) = (cfg.clone(), client.clone());
+            async move { xinfang::serve::case_service(&cfg, client).await.ok() }
+        })
+        .await;
+        let state = Arc::new(api::AppState::new(cases.clone(), cfg.tokens()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(api::serve(listener, state, std::future::pending()));
+        let (ingest_cfg, ingest_client) = (cfg.clone(), client.clone());
+        tokio::spawn(async move {
+            let _ =
+                xinfang::ingest::run_with(&ingest_cfg, ingest_client, std::future::pending()).await;
+        });
+        // The queues projector follows the log live.
+        let models = tempfile::tempdir().expect("models");
+        let projection = projections::by_name("queues", &cfg.policy).expect("queues");
+        let live = models.path().join("live");
+        let shared = projections::runner::Shared::open(&live, projection.version()).expect("model");
+        {
+            let (shared, live, log) = (shared.clone(), live.clone(), cases.log().clone());
+            let projection = projections::by_name("queues", &cfg.policy).expect("queues");
+            tokio::spawn(async move {
+                projections::runner::run(
+                    projection.as_ref(),
+                    &live,
+                    &log,
+                    &shared,
+                    std::future::pending(),
+                )
+                .await
+                .expect("the live projector");
+            });
+        }
+        let js = async_nats::jetstream::new(client.clone());
+        eventually(Duration::from_secs(60), "the inbox stream", || {
+            let js = js.clone();
+            async move { js.get_stream("XF_INBOX_gaoqiao").await.ok() }
+        })
+        .await;
+
+        // The load: HTTP cases on 4 clients, township records published until acknowledged.
+        let http = reqwest::Client::new();
+        let started = Instant::now();
+        // Paced so that the load spans every fault below (about 30 s).
+        let retries = Arc::new(AtomicUsize::new(0));
+        let mut load = tokio::task::JoinSet::new();
+        for lane in 0..4 {
+            let (http, base, retries) = (http.clone(), base.clone(), retries.clone());
+            load.spawn(async move {
+                let mut done = Vec::new();
+                for i in (lane..HTTP_CASES).step_by(4) {
+                    done.push(http_case(&http, &base, i, &retries).await);
+                    tokio::time::sleep(Duration::from_millis(1800)).await;
+                }
+                done
+            });
+        }
+        let township = {
+            let (js, retries) = (js.clone(), retries.clone());
+            tokio::spawn(async move {
+                for i in 0..INBOX_RECORDS {
+                    let mut body = register_body();
+                    body["summary"] = json!(format!("township record {i}"));
+                    loop {
+                        let mut h = async_nats::HeaderMap::new();
+                        h.insert("Nats-Msg-Id", format!("GQ-CL-{i}").as_str());
+                        let sent = async {
+                            js.publish_with_headers(
+                                "xf.inbox.gaoqiao.register",
+                                h,
+                                body.to_string().into(),
+                            )
+                            .await
+                            .ok()?
+                            .await
+                            .ok()
+                        };
+                        if tokio::time::timeout(Duration::from_secs(10), sent)
+                            .await
+                            .ok()
+                            .flatten()
+                            .is_some()
+                        {
+                            break;
+                        }
+                        retries.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                    tokio::time::sleep(Duration::from_millis(450)).await;
+                }
+            })
+        };
+
+        // The faults, while the load runs.
+        let mut faults = Vec::new();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let mut events = js.get_stream("XF_EVENTS").await.expect("stream");
+        let leader = stream_leader(events.info().await.expect("info")).expect("a leader");
+        cluster
+            .lock()
+            .expect("lock")
+            .node_named(&leader)
+            .expect("node")
+            .kill();
+        faults.push(format!("SIGKILL of the XF_EVENTS leader {leader}"));
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        cluster
+            .lock()
+            .expect("lock")
+            .node_named(&leader)
+            .expect("node")
+            .restart();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let info = eventually(Duration::from_secs(30), "a leader", || {
+            let mut s = events.clone();
+            async move {
+                s.info()
+                    .await
+                    .ok()
+                    .cloned()
+                    .filter(|i| stream_leader(i).is_some())
+            }
+        })
+        .await;
+        let leader = stream_leader(&info).expect("leader");
+        let follower = (0..3)
+            .map(|i| format!("n{i}"))
+            .find(|n| *n != leader)
+            .expect("a follower");
+        cluster
+            .lock()
+            .expect("lock")
+            .node_named(&follower)
+            .expect("node")
+            .pause();
+        faults.push(format!("SIGSTOP of follower {follower} for 4 s"));
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        cluster
+            .lock()
+            .expect("lock")
+            .node_named(&follower)
+            .expect("node")
+            .resume();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let mut last_fault = started.elapsed();
+        for i in 0..3 {
+            cluster.lock().expect("lock").nodes[i].restart();
+            last_fault = started.elapsed();
+            faults.push(format!("restart of n{i}"));
+            tokio::time::sleep(Duration::from_secs(4)).await;
+        }
+
+        // The checker.
+        let mut acknowledged = Vec::new();
+        while let Some(done) = load.join_next().await {
+            acknowledged.extend(done.expect("an HTTP lane"));
+        }
+        township.await.expect("the township");
+        let load_over = started.elapsed();
+        assert!(
+            load_over > last_fault,
+            "the load ended before the last fault"
+        );
+        assert_eq!(acknowledged.len(), HTTP_CASES);
+        for (id, _) in &acknowledged {
+            let history = cases
+                .history(domain::CaseId::parse(id).expect("id"))
+                .await
+                .expect("history");
+            let versions: Vec<u64> = history.iter().map(|s| s.envelope.version).collect();
+            assert_eq!(
+                versions,
+                vec![1, 2],
+                "case {id}: each acknowledged command once"
+            );
+        }
+        // Right after the last restart the cluster may still be electing: ask until it answers.
+        let outcomes = eventually(Duration::from_secs(60), "the outcome stream", || {
+            let js = js.clone();
+            async move { js.get_stream("XF_OUTCOMES").await.ok() }
+        })
+        .await;
+        let mut inbox_cases = BTreeSet::new();
+        for i in 0..INBOX_RECORDS {
+            let subject = format!("xf.outcome.gaoqiao.GQ-CL-{i}");
+            let outcome: Value = eventually(Duration::from_secs(60), "an outcome", || {
+                let (s, subject) = (outcomes.clone(), subject.clone());
+                async move {
+                    let m = s.direct_get_last_for_subject(subject).await.ok()?;
+                    serde_json::from_slice(&m.payload).ok()
+                }
+            })
+            .await;
+            assert_eq!(outcome["status"], "applied", "record {i}: {outcome}");
+            inbox_cases.insert(outcome["case_id"].as_str().expect("case").to_owned());
+        }
+        assert_eq!(inbox_cases.len(), INBOX_RECORDS, "each record its own case");
+        // The whole log: exactly the acknowledged events, no command twice.
+        let last = eventually(Duration::from_secs(60), "the log's last sequence", || {
+            let cases = cases.clone();
+            async move { cases.log().last_seq().await.ok() }
+        })
+        .await;
+        let expected = (2 * HTTP_CASES + INBOX_RECORDS) as u64;
+        let mut per_command: BTreeMap<uuid::Uuid, u32> = BTreeMap::new();
+        let mut follow = cases.log().follow(1).await.expect("follow");
+        let mut seen = 0;
+        while seen < last {
+            let s = tokio::time::timeout(Duration::from_secs(20), follow.next())
+                .await
+                .expect("the log")
+                .expect("an event")
+                .expect("readable");
+            *per_command.entry(s.envelope.command_id).or_default() += 1;
+            seen = s.seq;
+        }
+        assert_eq!(
+            per_command.values().sum::<u32>() as u64,
+            expected,
+            "events in the log"
+        );
+        assert!(
+            per_command.values().all(|n| *n == 1),
+            "a command appended twice"
+        );
+        // The live read model equals a rebuild from the log.
+        eventually(Duration::from_secs(60), "the projector to catch up", || {
+            let applied = *shared.applied.borrow();
+            async move { (applied >= last).then_some(()) }
+        })
+        .await;
+        let rebuilt = models.path().join("rebuilt");
+        projections::runner::rebuild(projection.as_ref(), &rebuilt, cases.log(), |_, _| {})
+            .await
+            .expect("rebuild");
+        let rebuilt = projections::Store::open_current(&rebuilt).expect("rebuilt model");
+        assert_eq!(
+            shared.store().digest().expect("digest"),
+            rebuilt.digest().expect("digest"),
+            "the live model differs from a rebuild"
+        );
+        eprintln!(
+            "cluster faults: {} injected ({}), {} HTTP commands and {} inbox records acknowledged, \
+             {} events checked, 0 lost, 0 duplicated; {} sends retried; last fault at {:?}, \
+             load done at {:?}",
+            faults.len(),
+            faults.join("; "),
+            2 * HTTP_CASES,
+            INBOX_RECORDS,
+            expected,
+            retries.load(Ordering::Relaxed),
+            last_fault,
+            load_over
+        );
+    }
+}

@@ -136,6 +136,26 @@ impl NatsServer {
         }
     }
 
+    /// Pause the server (SIGSTOP): it holds its connections but answers nothing, like a node
+    /// that stalls; `resume` lets it go on.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// SIGCONT after [`pause`](Self::pause).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, sig: &str) {
+        if let Some(c) = &self.child {
+            let _ = Command::new("kill")
+                .arg(sig)
+                .arg(c.id().to_string())
+                .status();
+        }
+    }
+
     /// Kill and start again on the same port with the same store.
     pub fn restart(&mut self) {
         self.kill();
