@@ -115,6 +115,35 @@ async fn resync(js: &async_nats::jetstream::Context, ids: &[String]) -> Vec<Stri
     acked
 }
 
+/// The outcome of township record `id`, waiting for it.
+async fn outcome_of(js: &async_nats::jetstream::Context, id: &str) -> Value {
+    let outcomes = js.get_stream("XF_OUTCOMES").await.expect("outcomes");
+    testkit::eventually(Duration::from_secs(30), "an outcome", || {
+        let (s, subject) = (outcomes.clone(), format!("xf.outcome.gaoqiao.{id}"));
+        async move {
+            let m = s.direct_get_last_for_subject(subject).await.ok()?;
+            serde_json::from_slice(&m.payload).ok()
+        }
+    })
+    .await
+}
+
+/// Open cases in gaoqiao's queue once the read model has applied `seq`.
+async fn open_cases(http: &reqwest::Client, base: &str, seq: u64) -> Option<u64> {
+    let queue: Value = http
+        .get(format!(
+            "{base}/v1/queues/gaoqiao?status=open&min_seq={seq}"
+        ))
+        .bearer_auth("county-token")
+        .send()
+        .await
+        .expect("queue")
+        .json()
+        .await
+        .expect("json");
+    queue["counts"]["open"].as_u64()
+}
+
 fn starts(log: &Path, marker: &str) -> usize {
     std::fs::read_to_string(log)
         .unwrap_or_default()
@@ -195,36 +224,14 @@ async fn a_full_disk_refuses_writes_quickly_and_recovers_by_itself() {
     })
     .await;
     assert_eq!(status, 201, "{body}");
-    let outcomes = js.get_stream("XF_OUTCOMES").await.expect("outcomes");
-    let outcome: Value = testkit::eventually(Duration::from_secs(20), "the outcome", || {
-        let s = outcomes.clone();
-        async move {
-            let m = s
-                .direct_get_last_for_subject("xf.outcome.gaoqiao.GQ-DISK-1")
-                .await
-                .ok()?;
-            serde_json::from_slice(&m.payload).ok()
-        }
-    })
-    .await;
+    let outcome = outcome_of(&js, "GQ-DISK-1").await;
     assert_eq!(outcome["status"], "applied", "{outcome}");
     // Every acknowledged registration is in the queue read model, and no service restarted.
     let seq = body["seq"].as_u64().expect("seq");
-    let queue: Value = http
-        .get(format!(
-            "{}/v1/queues/gaoqiao?status=open&min_seq={seq}",
-            up.base
-        ))
-        .bearer_auth("county-token")
-        .send()
-        .await
-        .expect("queue")
-        .json()
-        .await
-        .expect("json");
+    let open = open_cases(&http, &up.base, seq).await;
     // Those that landed before the refusals, the township's, and the one after.
     let expected = landed.load(std::sync::atomic::Ordering::Relaxed) + 2;
-    assert_eq!(queue["counts"]["open"].as_u64(), Some(expected), "{queue}");
+    assert_eq!(open, Some(expected));
     let logs = up.dir.path().join("data/logs");
     for (file, marker) in [
         ("projector-queues.log", "projector starting"),
@@ -269,35 +276,16 @@ async fn a_full_disk_refuses_writes_quickly_and_recovers_by_itself() {
         let acked = resync(&js, &missing).await;
         missing.retain(|id| !acked.contains(id));
     }
-    let outcomes = js.get_stream("XF_OUTCOMES").await.expect("outcomes");
     for id in &ids {
-        let outcome: Value = testkit::eventually(Duration::from_secs(30), "an outcome", || {
-            let (s, subject) = (outcomes.clone(), format!("xf.outcome.gaoqiao.{id}"));
-            async move {
-                let m = s.direct_get_last_for_subject(subject).await.ok()?;
-                serde_json::from_slice(&m.payload).ok()
-            }
-        })
-        .await;
+        let outcome = outcome_of(&js, id).await;
         assert_eq!(outcome["status"], "applied", "{id}: {outcome}");
     }
     let last = body["seq"].as_u64().expect("seq");
-    let queue: Value = http
-        .get(format!(
-            "{}/v1/queues/gaoqiao?status=open&min_seq={last}",
-            up.base
-        ))
-        .bearer_auth("county-token")
-        .send()
-        .await
-        .expect("queue")
-        .json()
-        .await
-        .expect("json");
+    let open = open_cases(&http, &up.base, last).await;
     // Nothing acknowledged was lost and no record counts twice: the registrations before, the
     // one after, and the 100 township records.
     assert_eq!(
-        queue["counts"]["open"].as_u64(),
+        open,
         Some(expected + 1 + 100),
         "acknowledged during the full disk: {} of 100",
         during.len()
