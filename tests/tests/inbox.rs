@@ -272,19 +272,90 @@ async fn a_poison_message_gets_a_rejection_not_silence() {
         .await
         .expect("stored");
     // Crashed ingestors: the message is taken and given back more often than the ingestor allows.
-    for _ in 0..=xinfang::ingest::POISON_AFTER {
+    for round in 0..=xinfang::ingest::POISON_AFTER {
         let msg = tokio::time::timeout(Duration::from_secs(10), messages.next())
             .await
             .expect("delivered")
             .expect("a message")
             .expect("ok");
-        msg.ack_with(async_nats::jetstream::AckKind::Nak(None))
+        // The last one comes back only after this crashed ingestor's pull requests are gone,
+        // so the real ingestor gets it.
+        let delay = (round == xinfang::ingest::POISON_AFTER).then(|| Duration::from_secs(3));
+        msg.ack_with(async_nats::jetstream::AckKind::Nak(delay))
             .await
             .expect("nak");
     }
     drop(messages);
     let t = start(&app).await;
-    let out = t.outcome("gaoqiao", "GQ-POISON").await;
+    // Should a delivery still go to the dropped pull, it comes back after the 30 s ack wait.
+    let out: Value = testkit::eventually(Duration::from_secs(60), "the poison outcome", || {
+        let s = t.outcomes.clone();
+        async move {
+            let m = s
+                .direct_get_last_for_subject("xf.outcome.gaoqiao.GQ-POISON")
+                .await
+                .ok()?;
+            serde_json::from_slice(&m.payload).ok()
+        }
+    })
+    .await;
     assert_eq!(out["status"], "rejected", "{out}");
     assert_eq!(out["error"]["code"], "internal", "{out}");
+}
+
+/// A record id re-used with another body: inside the stream's duplicate window the PubAck says
+/// `duplicate` and the first outcome stands; after it the message is stored and answered
+/// `idempotency_mismatch` (docs/integration.md). The window is shortened to 1 s for the test.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_id_reused_with_another_body_is_a_mismatch_after_the_window() {
+    let app = spawn_app().await;
+    let t = start(&app).await;
+    let mut stream = testkit::eventually(Duration::from_secs(10), "the inbox", || {
+        let js = t.js.clone();
+        async move { js.get_stream("XF_INBOX_gaoqiao").await.ok() }
+    })
+    .await;
+    let mut config = stream.info().await.expect("info").config.clone();
+    config.duplicate_window = Duration::from_secs(1);
+    t.js.update_stream(config).await.expect("a 1 s window");
+    let publish = |body: Value| {
+        let js = t.js.clone();
+        async move {
+            let mut h = HeaderMap::new();
+            h.insert("Nats-Msg-Id", "GQ-REUSE");
+            js.publish_with_headers("xf.inbox.gaoqiao.register", h, body.to_string().into())
+                .await
+                .expect("publish")
+                .await
+                .expect("stored")
+        }
+    };
+    let first = register_body();
+    let mut other = register_body();
+    other["summary"] = json!("another matter");
+    assert!(!publish(first).await.duplicate);
+    let out = t.outcome("gaoqiao", "GQ-REUSE").await;
+    assert_eq!(out["status"], "applied", "{out}");
+    // Inside the window: not stored, the first outcome stands.
+    assert!(publish(other.clone()).await.duplicate);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // After it: stored and refused.
+    assert!(!publish(other).await.duplicate);
+    let refused = testkit::eventually(Duration::from_secs(20), "the mismatch", || {
+        let s = t.outcomes.clone();
+        async move {
+            let m = s
+                .direct_get_last_for_subject("xf.outcome.gaoqiao.GQ-REUSE")
+                .await
+                .ok()?;
+            let v: Value = serde_json::from_slice(&m.payload).ok()?;
+            (v["status"] == "rejected").then_some(v)
+        }
+    })
+    .await;
+    assert_eq!(
+        refused["error"]["code"], "idempotency_mismatch",
+        "{refused}"
+    );
+    assert_eq!(stream.info().await.expect("info").state.messages, 2);
 }
