@@ -72,9 +72,10 @@ pub enum CodecError {
     TooNew { event_type: String, version: u64 },
 }
 
-pub fn encode(env: &Envelope) -> Vec<u8> {
-    // Serializing plain structs of strings and numbers cannot fail.
-    serde_json::to_vec(env).unwrap_or_default()
+/// The stored form of an event. An error here is a bug, and it stops the append: an empty
+/// default would be an unreadable message in a stream that nothing may ever rewrite.
+pub fn encode(env: &Envelope) -> Result<Vec<u8>, CodecError> {
+    Ok(serde_json::to_vec(env)?)
 }
 
 /// Decode a stored event, upcasting older schema versions to the current one.

@@ -64,6 +64,11 @@ impl Record {
     }
 }
 
+/// A record as stored; never an empty default, which would read back as no record at all.
+fn encode_record(record: &Record) -> Result<Vec<u8>, LogError> {
+    serde_json::to_vec(record).map_err(|e| LogError::Other(format!("encoding a record: {e}")))
+}
+
 /// A key as the caller gave it, scoped to the caller.
 pub fn command_id_for(principal: &str, key: &str) -> Uuid {
     let digest = Sha256::new()
@@ -134,7 +139,7 @@ impl IdempotencyStore {
 
     /// Create the pending record; `false` if a record exists already.
     pub async fn reserve(&self, command_id: Uuid, record: &Record) -> Result<bool, LogError> {
-        let bytes = serde_json::to_vec(record).unwrap_or_default();
+        let bytes = encode_record(record)?;
         match self.kv.create(command_id.to_string(), bytes.into()).await {
             Ok(_) => Ok(true),
             Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => Ok(false),
@@ -143,7 +148,7 @@ impl IdempotencyStore {
     }
 
     pub async fn complete(&self, command_id: Uuid, record: &Record) -> Result<(), LogError> {
-        let bytes = serde_json::to_vec(record).unwrap_or_default();
+        let bytes = encode_record(record)?;
         self.kv
             .put(command_id.to_string(), bytes.into())
             .await

@@ -122,7 +122,13 @@ impl EventLog {
         headers.insert("Xf-Type", env.event.type_name());
         let ack = self
             .js
-            .publish_with_headers(subject.to_owned(), headers, encode(env).into())
+            .publish_with_headers(
+                subject.to_owned(),
+                headers,
+                encode(env)
+                    .map_err(|e| LogError::Other(format!("encoding an event: {e}")))?
+                    .into(),
+            )
             .await
             .map_err(publish_error)?;
         let ack = ack.await.map_err(publish_error)?;
