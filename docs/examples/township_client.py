@@ -3,7 +3,7 @@
 Registers a petition and accepts it through the county inbox, waits for each outcome, and
 re-sends the registration to show it is applied once. Then catches up on its outcomes and its
 feed through the durable consumers the county keeps for it. The test suite runs this file
-against `xinfang up` with township users (crates/xinfang/tests/permissions.rs).
+against `xinfang up` with township users (tests/system/permissions.rs).
 
     python3 township_client.py nats://127.0.0.1:4222 gaoqiao USER PASSWORD
 """

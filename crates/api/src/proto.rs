@@ -1,6 +1,6 @@
 //! The wire contract as files under `proto/`: a JSON Schema (draft 2020-12) for every command body,
 //! every event payload and the envelope, plus the OpenAPI document, all generated from the Rust
-//! types. `tests/proto.rs` fails when the committed files are stale; `XF_BLESS=1` rewrites them.
+//! types. the `proto` system test (`tests/system/proto.rs`) fails when the committed files are stale; `XF_BLESS=1` rewrites them.
 
 use std::collections::{BTreeMap, BTreeSet};
 

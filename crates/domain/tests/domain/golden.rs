@@ -2,11 +2,9 @@
 //! A change that alters a file here breaks old data; bump the schema version and add an upcaster
 //! instead. Regenerate (only for a *new* event type) with `XF_BLESS=1 cargo test -p xinfang-domain`.
 
-mod common;
-
 use std::path::PathBuf;
 
-use common::*;
+use crate::common::*;
 use domain::event::*;
 use domain::*;
 

@@ -1,5 +1,5 @@
 //! `proto/` is generated from the Rust types and must not go stale. After an intended change run
-//! `XF_BLESS=1 cargo test -p xinfang-api --test proto` and commit the result (old event versions'
+//! `XF_BLESS=1 cargo test -p xinfang --test system proto` and commit the result (old event versions'
 //! schemas are never removed: see docs/events.md).
 
 use std::path::PathBuf;
@@ -20,7 +20,7 @@ fn proto_files_match_the_code() {
     }
     assert!(
         stale.is_empty(),
-        "stale proto files {stale:?}: run XF_BLESS=1 cargo test -p xinfang-api --test proto"
+        "stale proto files {stale:?}: run XF_BLESS=1 cargo test -p xinfang --test system proto"
     );
 }
 

@@ -1,8 +1,6 @@
 //! Each role's allowed and forbidden actions over HTTP; another township's case is invisible.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 #[tokio::test]

@@ -1,8 +1,6 @@
 //! Idempotent retries return the original response and append nothing, also after restarts.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 #[tokio::test]

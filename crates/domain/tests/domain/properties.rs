@@ -1,10 +1,8 @@
 //! Property tests: whatever commands arrive, in whatever order, from whoever, the accepted ones
 //! replay to the same state, versions are gapless and exactly one known unit is accountable.
 
-mod common;
-
+use crate::common::*;
 use chrono::Duration;
-use common::*;
 use domain::*;
 use proptest::prelude::*;
 

@@ -1,8 +1,6 @@
 //! Concurrent writers on one case: nothing lost, nothing overwritten.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

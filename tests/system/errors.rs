@@ -1,9 +1,7 @@
 //! Table-driven: every illegal transition and malformed input gets the documented status and a
 //! problem+json body; never a 5xx; nothing appended.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 #[tokio::test]

@@ -1,12 +1,10 @@
 //! Township integration over NATS: inbox messages become commands, every message gets an outcome,
 //! Nats-Msg-Id is the durable idempotency key, nothing is dropped.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::*;
 use async_nats::HeaderMap;
-use common::*;
 use serde_json::{json, Value};
 
 struct Township {

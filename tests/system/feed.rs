@@ -1,10 +1,8 @@
 //! The per-unit feed: every event of a case a unit is or was accountable for, durably.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use futures::TryStreamExt;
 use serde_json::json;
 

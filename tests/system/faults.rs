@@ -2,14 +2,12 @@
 //! small tmpfs mounted for the test (root is required, as in CI), filled with one file and
 //! emptied again.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::support::Up;
 use serde_json::{json, Value};
-use support::Up;
 
 /// A tmpfs at `path` for the life of the value.
 struct Tmpfs(PathBuf);
@@ -156,7 +154,7 @@ async fn a_full_disk_refuses_writes_quickly_and_recovers_by_itself() {
     let mut disk = None;
     let up = Up::start_custom(|port, data| {
         disk = Some(Tmpfs::mount(data, 160));
-        support::config_text(port, data, &["gaoqiao"], "")
+        crate::support::config_text(port, data, &["gaoqiao"], "")
             .replace("[data]\n", "[data]\nmin_free_mb = 48\n")
     });
     let disk = disk.expect("mounted");

@@ -1,8 +1,6 @@
 //! OpenAPI, health, metrics, read-your-writes.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 #[tokio::test]

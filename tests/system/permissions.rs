@@ -3,8 +3,6 @@
 //! outcomes and feed; anonymous clients are refused. Also the documented Python client, which
 //! uses the township's credentials the same way.
 
-mod support;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,7 +10,7 @@ use async_nats::jetstream;
 use futures::StreamExt;
 use serde_json::{json, Value};
 
-use support::{subject_count, Up};
+use crate::support::{subject_count, Up};
 use testkit::{eventually, workspace_root};
 
 /// A township's client as the docs describe it: its user, and replies under `_INBOX.<unit>`.

@@ -1,12 +1,10 @@
 //! Read models through the HTTP contract: statistics (the worked example of domain.md and
 //! year-on-year), queue deadlines, and what analysts may see.
 
-mod common;
-
 use std::sync::Arc;
 
+use crate::common::*;
 use chrono::{DateTime, Duration, FixedOffset, Utc};
-use common::*;
 use domain::command::*;
 use domain::*;
 use eventlog::{CaseService, Request};

@@ -3,14 +3,12 @@
 //! server; what the township publishes meanwhile is applied exactly once when the link is back.
 //! The county server is configured from `xinfang nats-config`, as an operator would.
 
-mod support;
-
 use std::time::Duration;
 
 use async_nats::jetstream;
 use serde_json::{json, Value};
 
-use support::{subject_count, Up, BIN};
+use crate::support::{subject_count, Up, BIN};
 use testkit::{eventually, free_port, workspace_root, NatsServer};
 
 const TOWNSHIP: &str = "gaoqiao";

@@ -1,8 +1,6 @@
 //! Authorization rules: each role's allowed and forbidden actions, other townships' cases hidden.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use domain::command::*;
 use domain::*;
 

@@ -1,8 +1,6 @@
 //! Given/when/then tests of the lifecycle rules (domain.md, api-contract.md).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use domain::command::*;
 use domain::*;
 

@@ -1,14 +1,12 @@
 //! `xinfang simulate` against `xinfang up` with three townships: every message it sends is
 //! answered, applied through the real ingestor, and the county's log agrees with its summary.
 
-mod support;
-
 use std::process::Command;
 
 use async_nats::jetstream;
 use serde_json::Value;
 
-use support::{subject_count, Up, BIN};
+use crate::support::{subject_count, Up, BIN};
 
 #[tokio::test]
 async fn the_simulator_sends_realistic_traffic_that_is_applied_and_reported() {

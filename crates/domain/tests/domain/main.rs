@@ -1,0 +1,8 @@
+//! The domain's tests in one binary: pure, no IO, no NATS.
+
+mod common;
+
+mod auth;
+mod golden;
+mod lifecycle;
+mod properties;

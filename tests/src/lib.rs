@@ -1,1 +1,0 @@
-//! System tests live in `tests/tests/`; this library is empty on purpose.

@@ -1,0 +1,24 @@
+//! The system tests in one binary: real nats-server processes (the test kit), the real router on
+//! real HTTP, the real `xinfang` binary as separate processes. Shared helpers: `common`
+//! (`spawn_app`: the API in-process) and `support` (`Up`: `xinfang up` as a child process).
+
+mod common;
+mod support;
+
+mod api_misc;
+mod auth;
+mod cluster;
+mod command_path;
+mod concurrency;
+mod errors;
+mod faults;
+mod feed;
+mod idempotency;
+mod inbox;
+mod leaf;
+mod permissions;
+mod processes;
+mod projectors;
+mod proto;
+mod readside;
+mod simulate;
