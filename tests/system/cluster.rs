@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::DateTime;
+use commands::{CaseService, CommandRequest, IdempotencyStore};
 use domain::command::{AcceptCase, Petitioner, RegisterCase};
 use domain::*;
-use eventlog::cases::Request;
 use eventlog::*;
 use testkit::{eventually, NatsCluster};
 
@@ -68,7 +68,7 @@ async fn stream_leader_killed_under_load_loses_and_duplicates_nothing() {
         role: Role::County,
         unit: None,
     };
-    let req = |case_id, command| Request::new(&p, case_id, command);
+    let req = |case_id, command| CommandRequest::new(&p, case_id, command);
 
     let total = 120;
     let mut ids = Vec::new();

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::DateTime;
+use commands::{CaseService, CommandError, CommandRequest, IdempotencyStore};
 use domain::command::{AcceptCase, Petitioner, RegisterCase};
 use domain::*;
-use eventlog::cases::Request;
 use eventlog::*;
 use testkit::NatsServer;
 use uuid::Uuid;
@@ -60,13 +60,13 @@ async fn append_read_and_expected_sequence() {
     let svc = service(&server).await;
     let p = county();
     let out = svc
-        .execute(Request::new(&p, None, register()))
+        .execute(CommandRequest::new(&p, None, register()))
         .await
         .expect("register");
     let id = out.committed.case_id;
     assert_eq!(out.committed.version, 1);
     let accepted = svc
-        .execute(Request::new(
+        .execute(CommandRequest::new(
             &p,
             Some(id),
             Command::Accept(AcceptCase { occurred_at: None }),
@@ -121,9 +121,9 @@ async fn idempotency_key_survives_the_duplicate_window_and_detects_other_bodies(
     let svc = service(&server).await;
     let p = county();
     let body = serde_json::json!({"a": 1});
-    let with_key = |body: serde_json::Value| Request {
+    let with_key = |body: serde_json::Value| CommandRequest {
         idempotency: Some(("key-1".to_string(), body)),
-        ..Request::new(&p, None, register())
+        ..CommandRequest::new(&p, None, register())
     };
     let first = svc.execute(with_key(body.clone())).await.expect("first");
     let again = svc.execute(with_key(body.clone())).await.expect("again");
@@ -165,14 +165,14 @@ async fn a_keyed_action_is_recognised_in_the_case_log_after_the_duplicate_window
     let svc = service_with_window(&server, Duration::from_secs(1)).await;
     let p = county();
     let id = svc
-        .execute(Request::new(&p, None, register()))
+        .execute(CommandRequest::new(&p, None, register()))
         .await
         .expect("register")
         .committed
         .case_id;
-    let accept = |key: &str, body: serde_json::Value| Request {
+    let accept = |key: &str, body: serde_json::Value| CommandRequest {
         idempotency: Some((key.to_string(), body)),
-        ..Request::new(
+        ..CommandRequest::new(
             &p,
             Some(id),
             Command::Accept(AcceptCase { occurred_at: None }),
@@ -214,14 +214,14 @@ async fn a_keyed_action_is_recognised_in_the_case_log_after_the_duplicate_window
     assert_eq!(cached.committed, first.committed);
     // The key on another case is another request, also past the window.
     let other = fresh
-        .execute(Request::new(&p, None, register()))
+        .execute(CommandRequest::new(&p, None, register()))
         .await
         .expect("second case")
         .committed
         .case_id;
-    let elsewhere = Request {
+    let elsewhere = CommandRequest {
         idempotency: Some(("acc-1".to_string(), serde_json::json!({}))),
-        ..Request::new(
+        ..CommandRequest::new(
             &p,
             Some(other),
             Command::Accept(AcceptCase { occurred_at: None }),
@@ -247,7 +247,7 @@ async fn keyed_twins_in_two_processes_apply_once() {
     let b = service(&server).await;
     let p = county();
     let id = a
-        .execute(Request::new(&p, None, register()))
+        .execute(CommandRequest::new(&p, None, register()))
         .await
         .expect("register")
         .committed
@@ -257,9 +257,9 @@ async fn keyed_twins_in_two_processes_apply_once() {
         b.read(id).await.expect("read").map(|l| l.case.version),
         Some(1)
     );
-    let keyed = || Request {
+    let keyed = || CommandRequest {
         idempotency: Some(("twin".to_string(), serde_json::json!({}))),
-        ..Request::new(
+        ..CommandRequest::new(
             &p,
             Some(id),
             Command::Accept(AcceptCase { occurred_at: None }),

@@ -191,7 +191,7 @@ impl App {
     }
 
     /// The command path itself (as another process would run it), for loading data fast.
-    pub async fn cases(&self) -> Arc<eventlog::CaseService> {
+    pub async fn cases(&self) -> Arc<commands::CaseService> {
         let cfg =
             xinfang::config::Config::parse(Path::new("test.toml"), CONFIG).expect("test config");
         let client = xinfang::serve::connect(&self.nats.url(), "test-loader")

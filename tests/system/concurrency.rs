@@ -204,8 +204,12 @@ mod cluster_faults {
         tokio::spawn(api::serve(listener, state, std::future::pending()));
         let (ingest_cfg, ingest_client) = (cfg.clone(), client.clone());
         tokio::spawn(async move {
-            let _ =
-                xinfang::ingest::run_with(&ingest_cfg, ingest_client, std::future::pending()).await;
+            let _ = xinfang::serve::run_ingestor_with(
+                &ingest_cfg,
+                ingest_client,
+                std::future::pending(),
+            )
+            .await;
         });
         // The queues projector follows the log live.
         let models = tempfile::tempdir().expect("models");

@@ -45,7 +45,9 @@ async fn start(app: &App) -> Township {
         xinfang::config::Config::parse(std::path::Path::new("test.toml"), CONFIG).expect("config");
     let client = app.nats.connect().await;
     let c2 = client.clone();
-    tokio::spawn(async move { xinfang::ingest::run_with(&cfg, c2, std::future::pending()).await });
+    tokio::spawn(async move {
+        xinfang::serve::run_ingestor_with(&cfg, c2, std::future::pending()).await
+    });
     let js = async_nats::jetstream::new(client);
     let outcomes = testkit::eventually(Duration::from_secs(10), "the outcome stream", || {
         let js = js.clone();
@@ -270,7 +272,7 @@ async fn a_poison_message_gets_a_rejection_not_silence() {
         .await
         .expect("stored");
     // Crashed ingestors: the message is taken and given back more often than the ingestor allows.
-    for round in 0..=xinfang::ingest::POISON_AFTER {
+    for round in 0..=inbox::POISON_AFTER {
         let msg = tokio::time::timeout(Duration::from_secs(10), messages.next())
             .await
             .expect("delivered")
@@ -278,7 +280,7 @@ async fn a_poison_message_gets_a_rejection_not_silence() {
             .expect("ok");
         // The last one comes back only after this crashed ingestor's pull requests are gone,
         // so the real ingestor gets it.
-        let delay = (round == xinfang::ingest::POISON_AFTER).then(|| Duration::from_secs(3));
+        let delay = (round == inbox::POISON_AFTER).then(|| Duration::from_secs(3));
         msg.ack_with(async_nats::jetstream::AckKind::Nak(delay))
             .await
             .expect("nak");

@@ -314,7 +314,7 @@ async fn case_history_prints_the_log_as_json_lines() {
         unit: None,
     };
     let body = serde_json::to_vec(&register_body(7)).expect("json");
-    let req = |case_id, command| eventlog::Request::new(&county, case_id, command);
+    let req = |case_id, command| commands::CommandRequest::new(&county, case_id, command);
     let (command, _) = domain::Action::Register
         .decode(&body)
         .expect("register body");

@@ -143,8 +143,9 @@ async fn projectors_killed_mid_stream_equal_a_clean_rebuild() {
                                 occurred_at: Some(t + Days::days(5)),
                             }),
                         ];
-                        let run =
-                            |case_id, command| eventlog::Request::new(&county, case_id, command);
+                        let run = |case_id, command| {
+                            commands::CommandRequest::new(&county, case_id, command)
+                        };
                         let id = cases
                             .execute(run(None, reg))
                             .await

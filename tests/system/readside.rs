@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use crate::common::*;
 use chrono::{DateTime, Duration, FixedOffset, Utc};
+use commands::{CaseService, CommandRequest};
 use domain::command::*;
 use domain::*;
-use eventlog::{CaseService, Request};
 use futures::StreamExt;
 use serde_json::{json, Value};
 
@@ -46,7 +46,7 @@ fn register(channel: Channel, headcount: u32, at: DateTime<FixedOffset>) -> Comm
 
 async fn exec(cases: &CaseService, case_id: Option<CaseId>, command: Command) -> (CaseId, u64) {
     let p = county();
-    let req = Request::new(&p, case_id, command);
+    let req = CommandRequest::new(&p, case_id, command);
     let out = cases.execute(req).await.expect("command");
     (out.committed.case_id, out.committed.seq)
 }

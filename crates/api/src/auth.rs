@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use domain::Principal;
 
-use crate::error::ApiError;
+use crate::error::Failure;
 
 #[derive(Debug, Clone, Default)]
 pub struct Tokens {
@@ -23,10 +23,10 @@ impl Tokens {
         self.by_digest.insert(digest, principal);
     }
 
-    pub fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, ApiError> {
+    pub fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, Failure> {
         let value = headers
             .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::Unauthorized("missing Authorization: Bearer token".into()))?;
+            .ok_or_else(|| Failure::Unauthorized("missing Authorization: Bearer token".into()))?;
         let token = value
             .to_str()
             .ok()
@@ -37,11 +37,11 @@ impl Tokens {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| {
-                ApiError::Unauthorized("Authorization must be `Bearer <token>`".into())
+                Failure::Unauthorized("Authorization must be `Bearer <token>`".into())
             })?;
         self.by_digest
             .get(&sha256(token))
             .cloned()
-            .ok_or_else(|| ApiError::Unauthorized("unknown token".into()))
+            .ok_or_else(|| Failure::Unauthorized("unknown token".into()))
     }
 }

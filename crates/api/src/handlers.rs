@@ -11,11 +11,11 @@ use axum::Json;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use commands::{CommandRequest, Executed};
 use domain::auth::can_read_case;
 use domain::{Action, CaseId, Command};
-use eventlog::{Outcome, Request as CommandRequest};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Failure};
 use crate::views::{Applied, CaseView, Registered};
 use crate::AppState;
 
@@ -67,7 +67,7 @@ pub async fn command(
     let principal = state.tokens.authenticate(&headers)?;
     let action = Action::parse(&action)
         .filter(|a| *a != Action::Register)
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(Failure::NotFound)?;
     let case_id = parse_case_id(&case_id)?;
     let outcome = run_command(&state, &principal, &headers, action, Some(case_id), body).await?;
     let c = &outcome.committed;
@@ -89,16 +89,16 @@ async fn run_command(
     action: Action,
     case_id: Option<CaseId>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Outcome, ApiError> {
+) -> Result<Executed, Failure> {
     let started = Instant::now();
     let body = body.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge(format!(
+            Failure::PayloadTooLarge(format!(
                 "request body is larger than {} bytes",
                 crate::DEFAULT_BODY_LIMIT
             ))
         } else {
-            ApiError::BadRequest(domain::command::redact(&r.body_text()))
+            Failure::BadRequest(domain::command::redact(&r.body_text()))
         }
     })?;
     let (command, json) = parse_body(action, &body)?;
@@ -122,12 +122,7 @@ async fn run_command(
     let outcome_label = match &result {
         Ok(o) if o.replayed => "replayed",
         Ok(_) => "applied",
-        Err(eventlog::CommandError::Domain(e)) => e.code(),
-        Err(eventlog::CommandError::VersionConflict { .. }) => "version_conflict",
-        Err(eventlog::CommandError::IdempotencyMismatch) => "idempotency_mismatch",
-        Err(eventlog::CommandError::Unavailable(_)) => "unavailable",
-        Err(eventlog::CommandError::InsufficientStorage(_)) => "insufficient_storage",
-        Err(eventlog::CommandError::Internal(_)) => "internal",
+        Err(e) => e.code(),
     };
     state
         .metrics
@@ -136,19 +131,19 @@ async fn run_command(
 }
 
 /// Malformed JSON, a non-object body, a wrong field type, a missing or unknown field: 400.
-fn parse_body(action: Action, body: &[u8]) -> Result<(Command, serde_json::Value), ApiError> {
+fn parse_body(action: Action, body: &[u8]) -> Result<(Command, serde_json::Value), Failure> {
     action
         .decode(body)
-        .map_err(|e| ApiError::BadRequest(e.to_string()))
+        .map_err(|e| Failure::BadRequest(e.to_string()))
 }
 
-fn parse_if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+fn parse_if_match(headers: &HeaderMap) -> Result<Option<u64>, Failure> {
     let Some(v) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };
     let s = v
         .to_str()
-        .map_err(|_| ApiError::BadRequest("If-Match is not ASCII".into()))?
+        .map_err(|_| Failure::BadRequest("If-Match is not ASCII".into()))?
         .trim();
     if s == "*" {
         return Ok(None);
@@ -157,26 +152,26 @@ fn parse_if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
         .trim_matches('"')
         .parse::<u64>()
         .map(Some)
-        .map_err(|_| ApiError::BadRequest(format!("If-Match must be \"<version>\", got {s}")))
+        .map_err(|_| Failure::BadRequest(format!("If-Match must be \"<version>\", got {s}")))
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Failure> {
     let Some(v) = headers.get("idempotency-key") else {
         return Ok(None);
     };
     let s = v
         .to_str()
-        .map_err(|_| ApiError::BadRequest("Idempotency-Key must be visible ASCII".into()))?;
+        .map_err(|_| Failure::BadRequest("Idempotency-Key must be visible ASCII".into()))?;
     if s.is_empty() || s.len() > MAX_IDEMPOTENCY_KEY {
-        return Err(ApiError::BadRequest(format!(
+        return Err(Failure::BadRequest(format!(
             "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters"
         )));
     }
     Ok(Some(s.to_owned()))
 }
 
-fn parse_case_id(s: &str) -> Result<CaseId, ApiError> {
-    CaseId::parse(s).ok_or(ApiError::NotFound)
+fn parse_case_id(s: &str) -> Result<CaseId, Failure> {
+    CaseId::parse(s).ok_or(Failure::NotFound)
 }
 
 fn set_etag(resp: &mut Response, version: u64) {
@@ -196,9 +191,9 @@ pub struct ReadParams {
 async fn applied_seq(
     state: &AppState,
     params: Result<Query<ReadParams>, QueryRejection>,
-) -> Result<u64, ApiError> {
+) -> Result<u64, Failure> {
     let Query(params) =
-        params.map_err(|e| ApiError::BadRequest(domain::command::redact(&e.body_text())))?;
+        params.map_err(|e| Failure::BadRequest(domain::command::redact(&e.body_text())))?;
     // Without min_seq the case's own last sequence (the caller takes the max) is what the answer
     // reflects; asking the stream would cost a round trip on every read.
     if params.min_seq.is_none() {
@@ -211,11 +206,11 @@ async fn applied_seq(
             .log()
             .last_seq()
             .await
-            .map_err(|e| ApiError::Unavailable(e.to_string(), 1))?;
+            .map_err(|e| Failure::Unavailable(e.to_string(), 1))?;
         match params.min_seq {
             Some(min) if last < min => {
                 if Instant::now() >= deadline {
-                    return Err(ApiError::Unavailable(
+                    return Err(Failure::Unavailable(
                         format!("min_seq {min} not reached; applied {last}"),
                         1,
                     ));
@@ -233,10 +228,10 @@ async fn visible_case(
     principal: &domain::Principal,
     case_id: &str,
     params: Result<Query<ReadParams>, QueryRejection>,
-) -> Result<(eventlog::Loaded, u64), ApiError> {
+) -> Result<(commands::Loaded, u64), Failure> {
     let case_id = parse_case_id(case_id)?;
     let applied = applied_seq(state, params).await?;
-    let loaded = state.cases.read(case_id).await?.ok_or(ApiError::NotFound)?;
+    let loaded = state.cases.read(case_id).await?.ok_or(Failure::NotFound)?;
     can_read_case(principal, &loaded.case)?;
     let applied = applied.max(loaded.seq);
     Ok((loaded, applied))
@@ -271,7 +266,7 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> AppResult {
         .log()
         .last_seq()
         .await
-        .map_err(|e| ApiError::Unavailable(e.to_string(), 1))?;
+        .map_err(|e| Failure::Unavailable(e.to_string(), 1))?;
     Ok(Json(serde_json::json!({"status": "ok", "last_seq": seq})).into_response())
 }
 
@@ -300,9 +295,9 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 }
 
 pub async fn not_found() -> ApiError {
-    ApiError::NotFound
+    ApiError(Failure::NotFound)
 }
 
 pub async fn method_not_allowed() -> ApiError {
-    ApiError::MethodNotAllowed
+    ApiError(Failure::MethodNotAllowed)
 }

@@ -23,8 +23,8 @@ use axum::routing::{get, post};
 use axum::Router;
 
 pub use auth::Tokens;
-pub use error::{ApiError, Problem};
-use eventlog::CaseService;
+use commands::CaseService;
+pub use error::{ApiError, Failure, Problem};
 
 /// Largest accepted request body. A registration with hundreds of petitioners stays far below.
 pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;

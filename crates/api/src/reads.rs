@@ -18,7 +18,7 @@ use domain::Role;
 use projections::service::{self, Query as ProjectorQuery, Request};
 use projections::{queues, stats};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Failure};
 use crate::AppState;
 
 type AppResult = Result<Response, ApiError>;
@@ -29,7 +29,7 @@ pub async fn ask(
     projector: &str,
     query: ProjectorQuery,
     min_seq: Option<u64>,
-) -> Result<(Value, u64), ApiError> {
+) -> Result<(Value, u64), Failure> {
     let req = Request {
         min_seq,
         now: state.cases.now(),
@@ -43,20 +43,20 @@ pub async fn ask(
         client.request(service::subject(projector), body.into()),
     )
     .await
-    .map_err(|_| ApiError::Unavailable(format!("the {projector} projector did not answer"), 1))?
+    .map_err(|_| Failure::Unavailable(format!("the {projector} projector did not answer"), 1))?
     .map_err(|e| {
-        ApiError::Unavailable(
+        Failure::Unavailable(
             format!("the {projector} projector is not available: {e}"),
             2,
         )
     })?;
     let resp: service::Response = serde_json::from_slice(&msg.payload)
-        .map_err(|e| ApiError::Internal(format!("unreadable answer from {projector}: {e}")))?;
+        .map_err(|e| Failure::Internal(format!("unreadable answer from {projector}: {e}")))?;
     match (resp.result, resp.error) {
         (Some(v), None) => Ok((v, resp.applied_seq)),
-        (_, Some(f)) if f.code == "unavailable" => Err(ApiError::Unavailable(f.detail, 1)),
-        (_, Some(f)) if f.code == "bad_request" => Err(ApiError::BadRequest(f.detail)),
-        (_, f) => Err(ApiError::Internal(format!("{projector}: {f:?}"))),
+        (_, Some(f)) if f.code == "unavailable" => Err(Failure::Unavailable(f.detail, 1)),
+        (_, Some(f)) if f.code == "bad_request" => Err(Failure::BadRequest(f.detail)),
+        (_, f) => Err(Failure::Internal(format!("{projector}: {f:?}"))),
     }
 }
 
@@ -67,9 +67,9 @@ fn with_applied(mut v: Value, applied: u64) -> Response {
     Json(v).into_response()
 }
 
-fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Failure> {
     q.map(|Query(v)| v)
-        .map_err(|e| ApiError::BadRequest(domain::command::redact(&e.body_text())))
+        .map_err(|e| Failure::BadRequest(domain::command::redact(&e.body_text())))
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,9 +87,9 @@ pub async fn queue(
 ) -> AppResult {
     let p = state.tokens.authenticate(&headers)?;
     let params = query(params)?;
-    let code = domain::UnitCode::parse(&unit).map_err(|_| ApiError::NotFound)?;
+    let code = domain::UnitCode::parse(&unit).map_err(|_| Failure::NotFound)?;
     if state.cases.unit_kind(&code).is_none() {
-        return Err(ApiError::NotFound);
+        return Err(Failure::NotFound.into());
     }
     match p.role {
         Role::County | Role::Auditor => {}
@@ -210,8 +210,8 @@ pub async fn history(
 ) -> AppResult {
     let p = state.tokens.authenticate(&headers)?;
     let params = query(params)?;
-    let case_id = domain::CaseId::parse(&case_id).ok_or(ApiError::NotFound)?;
-    let loaded = state.cases.read(case_id).await?.ok_or(ApiError::NotFound)?;
+    let case_id = domain::CaseId::parse(&case_id).ok_or(Failure::NotFound)?;
+    let loaded = state.cases.read(case_id).await?.ok_or(Failure::NotFound)?;
     can_read_case(&p, &loaded.case)?;
     // The projector must at least have applied the case's events as this read sees them.
     let min_seq = Some(params.min_seq.unwrap_or(0).max(loaded.seq));
@@ -240,7 +240,7 @@ fn strip_personal_data(events: &mut Value) {
 }
 
 fn forbidden(why: &str) -> ApiError {
-    ApiError::Domain(domain::DomainError::Forbidden(why.into()))
+    Failure::Domain(domain::DomainError::Forbidden(why.into())).into()
 }
 
 /// Applied sequence of each projector, for `/metrics` (a projector that does not answer in time
@@ -270,11 +270,11 @@ pub async fn projector_status(state: &AppState) -> Vec<(&'static str, u64)> {
 }
 
 /// A period of days: both ends in the documented range, the start not after the end (422).
-fn period(from: NaiveDate, to: NaiveDate) -> Result<(), ApiError> {
+fn period(from: NaiveDate, to: NaiveDate) -> Result<(), Failure> {
     domain::dates::check_date("from", from)?;
     domain::dates::check_date("to", to)?;
     if from > to {
-        return Err(ApiError::Domain(domain::DomainError::Validation(format!(
+        return Err(Failure::Domain(domain::DomainError::Validation(format!(
             "from {from} is after to {to}"
         ))));
     }

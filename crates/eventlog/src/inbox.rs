@@ -12,30 +12,19 @@ use serde::{Deserialize, Serialize};
 
 use domain::{CaseId, UnitCode};
 
-use crate::log::LogError;
+use crate::log::{publish_error, LogError};
 
-/// The stream a township's inbox messages are kept in: one stream per township, so that the
-/// stream-wide `Nats-Msg-Id` deduplication of JetStream is per township by construction (two
-/// townships that number their records alike never suppress each other's messages).
-pub fn inbox_stream(township: &str) -> String {
-    format!("XF_INBOX_{township}")
-}
-/// The single inbox stream of earlier versions (`xf.inbox.>`). Its remaining messages are still
-/// answered; it no longer takes new ones (`Inbox::open`).
-pub const LEGACY_INBOX_STREAM: &str = "XF_INBOX";
-/// A leaf township's local inbox stream, in its own JetStream domain (deploy/township/).
-pub const LEAF_INBOX_STREAM: &str = "XF_INBOX";
-pub const OUTCOME_STREAM: &str = "XF_OUTCOMES";
-pub const INGESTOR: &str = "xf-ingestor";
+use crate::subjects::{self, headers};
+pub use crate::subjects::{
+    feed_consumer, inbox_stream, outcomes_consumer, FEED_STREAM, INGESTOR, LEAF_INBOX_STREAM,
+    LEGACY_INBOX_STREAM, OUTCOME_STREAM,
+};
+
 /// Inbox messages and outcomes are kept this long for inspection and catching up.
 pub const KEEP: Duration = Duration::from_secs(90 * 24 * 3600);
 /// Window in which the inbox stream itself drops a re-sent `Nats-Msg-Id` (the PubAck says
 /// `duplicate`); beyond it the durable idempotency record answers.
 pub const INBOX_DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
-
-pub fn outcome_subject(township: &str, msg_id: &str) -> String {
-    format!("xf.outcome.{township}.{msg_id}")
-}
 
 /// A township's record id must be usable as one subject token.
 pub fn valid_msg_id(id: &str) -> bool {
@@ -46,17 +35,9 @@ pub fn valid_msg_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// What an inbox subject names: `xf.inbox.<township>.<action>`. The action is the rest of the
-/// subject (`register.extra` is an unknown action of a known township, answered as such).
-pub fn parse_subject(subject: &str) -> Option<(&str, &str)> {
-    let rest = subject.strip_prefix("xf.inbox.")?;
-    let (township, action) = rest.split_once('.')?;
-    (!township.is_empty() && !action.is_empty()).then_some((township, action))
-}
-
 /// The county's answer to one inbox message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Outcome {
+pub struct OutcomeMessage {
     pub msg_id: String,
     /// `applied` or `rejected`.
     pub status: String,
@@ -110,7 +91,7 @@ impl Inbox {
             kept_stream(
                 &js,
                 &name,
-                &format!("xf.inbox.{}.>", t.unit),
+                &subjects::township_inbox(t.unit.as_str()),
                 &format!("Inbox of township {}: steps its system reported", t.unit),
                 replicas,
                 INBOX_DUPLICATE_WINDOW,
@@ -125,7 +106,7 @@ impl Inbox {
         kept_stream(
             &js,
             OUTCOME_STREAM,
-            "xf.outcome.>",
+            &subjects::all_outcomes(),
             "Outcomes of township inbox messages",
             replicas,
             Duration::from_secs(120),
@@ -144,12 +125,15 @@ impl Inbox {
         &self,
         township: &str,
         stream: &str,
-        outcome: &Outcome,
+        outcome: &OutcomeMessage,
     ) -> Result<(), LogError> {
-        let body = serde_json::to_vec(outcome).map_err(|e| LogError::Other(e.to_string()))?;
+        let body = serde_json::to_vec(outcome).map_err(|e| LogError::Encode {
+            what: "an outcome",
+            source: e.into(),
+        })?;
         publish_once(
             &self.js,
-            outcome_subject(township, &outcome.msg_id),
+            subjects::outcome(township, &outcome.msg_id),
             &format!("outcome-{stream}-{}", outcome.inbox_seq),
             body,
         )
@@ -162,13 +146,10 @@ async fn ingestor_messages(
     js: &jetstream::Context,
     stream: &str,
 ) -> Result<pull::Stream, LogError> {
-    let unavailable = |what: &str, e: &dyn std::fmt::Display| {
-        LogError::Unavailable(format!("{what} {stream}: {e}"))
-    };
     let consumer: jetstream::consumer::PullConsumer = js
         .get_stream(stream)
         .await
-        .map_err(|e| unavailable("opening", &e))?
+        .map_err(|e| LogError::unavailable("opening an inbox stream", e))?
         .get_or_create_consumer(
             INGESTOR,
             pull::Config {
@@ -181,11 +162,11 @@ async fn ingestor_messages(
             },
         )
         .await
-        .map_err(|e| unavailable("creating the ingestor consumer on", &e))?;
+        .map_err(|e| LogError::unavailable("creating the ingestor consumer", e))?;
     consumer
         .messages()
         .await
-        .map_err(|e| unavailable("reading", &e))
+        .map_err(|e| LogError::unavailable("reading an inbox stream", e))
 }
 
 /// Earlier versions kept every township's messages in one stream `XF_INBOX` on `xf.inbox.>`,
@@ -198,26 +179,20 @@ async fn retire_legacy_inbox(js: &jetstream::Context) -> Result<Option<String>, 
     let info = stream
         .info()
         .await
-        .map_err(|e| LogError::Unavailable(format!("reading {LEGACY_INBOX_STREAM}: {e}")))?;
+        .map_err(|e| LogError::unavailable("reading the legacy inbox stream", e))?;
     let mut config = info.config.clone();
-    if config.subjects.iter().any(|s| s.starts_with("xf.inbox.")) {
-        config.subjects = vec!["xf.retired-inbox.>".into()];
+    if config.subjects.iter().any(|s| subjects::is_inbox(s)) {
+        config.subjects = vec![subjects::RETIRED_INBOX.into()];
         config.sources = None;
         js.update_stream(config)
             .await
-            .map_err(|e| LogError::Unavailable(format!("retiring {LEGACY_INBOX_STREAM}: {e}")))?;
+            .map_err(|e| LogError::unavailable("retiring the legacy inbox stream", e))?;
         tracing::info!(
             stream = LEGACY_INBOX_STREAM,
             "the single inbox stream is retired; its messages are still answered"
         );
     }
     Ok(Some(LEGACY_INBOX_STREAM.into()))
-}
-
-pub const FEED_STREAM: &str = "XF_FEED";
-
-pub fn feed_subject(unit: &UnitCode, case: CaseId) -> String {
-    format!("xf.feed.{unit}.{case}")
 }
 
 /// The per-unit feed: every event of a case a unit is or was accountable for, on
@@ -227,7 +202,7 @@ pub async fn open_feed(js: &jetstream::Context, replicas: usize) -> Result<(), L
     kept_stream(
         js,
         FEED_STREAM,
-        "xf.feed.>",
+        &subjects::all_feeds(),
         "Per-unit feed of case events",
         replicas,
         Duration::from_secs(24 * 3600),
@@ -241,23 +216,13 @@ pub async fn open_feed(js: &jetstream::Context, replicas: usize) -> Result<(), L
 fn leaf_source(unit: &UnitCode, domain: &str) -> stream::Source {
     stream::Source {
         name: LEAF_INBOX_STREAM.into(),
-        filter_subject: Some(format!("xf.inbox.{unit}.>")),
+        filter_subject: Some(subjects::township_inbox(unit.as_str())),
         external: Some(stream::External {
-            api_prefix: format!("$JS.{domain}.API"),
+            api_prefix: subjects::domain_api(domain),
             delivery_prefix: None,
         }),
         ..Default::default()
     }
-}
-
-/// The durable consumer a township reads its outcomes through (it may not create consumers).
-pub fn outcomes_consumer(unit: &str) -> String {
-    format!("outcomes-{unit}")
-}
-
-/// The durable consumer a unit's system reads its feed through.
-pub fn feed_consumer(unit: &str) -> String {
-    format!("feed-{unit}")
 }
 
 /// Create (or keep) a township's durable pull consumers on `XF_OUTCOMES` and `XF_FEED`, filtered
@@ -272,18 +237,18 @@ pub async fn township_consumers(
         (
             OUTCOME_STREAM,
             outcomes_consumer(unit.as_str()),
-            format!("xf.outcome.{unit}.>"),
+            subjects::township_outcomes(unit.as_str()),
         ),
         (
             FEED_STREAM,
             feed_consumer(unit.as_str()),
-            format!("xf.feed.{unit}.>"),
+            subjects::unit_feed(unit.as_str()),
         ),
     ] {
         let s = js
             .get_stream(stream)
             .await
-            .map_err(|e| LogError::Unavailable(format!("opening {stream}: {e}")))?;
+            .map_err(|e| LogError::unavailable("opening a township stream", e))?;
         s.get_or_create_consumer::<pull::Config>(
             &name,
             pull::Config {
@@ -296,7 +261,7 @@ pub async fn township_consumers(
             },
         )
         .await
-        .map_err(|e| LogError::Unavailable(format!("creating consumer {name}: {e}")))?;
+        .map_err(|e| LogError::unavailable("creating a township consumer", e))?;
     }
     Ok(())
 }
@@ -326,7 +291,7 @@ async fn kept_stream(
         ..Default::default()
     })
     .await
-    .map_err(|e| LogError::Unavailable(format!("creating stream {name}: {e}")))?;
+    .map_err(|e| LogError::unavailable("creating a township stream", e))?;
     Ok(())
 }
 
@@ -339,13 +304,15 @@ pub async fn publish_once(
     body: Vec<u8>,
 ) -> Result<(), LogError> {
     let mut headers = HeaderMap::new();
-    headers.insert("Nats-Msg-Id", msg_id);
+    headers.insert(headers::MSG_ID, msg_id);
+    if body.is_empty() {
+        return Err(LogError::Empty);
+    }
     let ack = js
         .publish_with_headers(subject, headers, body.into())
         .await
-        .map_err(|e| LogError::Unavailable(e.to_string()))?;
-    ack.await
-        .map_err(|e| LogError::Unavailable(e.to_string()))?;
+        .map_err(publish_error)?;
+    ack.await.map_err(publish_error)?;
     Ok(())
 }
 
@@ -357,19 +324,21 @@ pub async fn publish_all(
     js: &jetstream::Context,
     messages: Vec<(String, String, Vec<u8>)>,
 ) -> Result<(), LogError> {
+    if messages.iter().any(|(_, _, body)| body.is_empty()) {
+        return Err(LogError::Empty);
+    }
     let mut acks = Vec::with_capacity(messages.len());
     for (subject, msg_id, body) in messages {
         let mut headers = HeaderMap::new();
-        headers.insert("Nats-Msg-Id", msg_id.as_str());
+        headers.insert(headers::MSG_ID, msg_id.as_str());
         acks.push(
             js.publish_with_headers(subject, headers, body.into())
                 .await
-                .map_err(|e| LogError::Unavailable(e.to_string()))?,
+                .map_err(publish_error)?,
         );
     }
     for ack in acks {
-        ack.await
-            .map_err(|e| LogError::Unavailable(e.to_string()))?;
+        ack.await.map_err(publish_error)?;
     }
     Ok(())
 }
@@ -379,14 +348,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn subjects_and_ids() {
-        assert_eq!(
-            parse_subject("xf.inbox.gaoqiao.register"),
-            Some(("gaoqiao", "register"))
-        );
-        assert_eq!(parse_subject("xf.inbox.gaoqiao"), None);
-        assert_eq!(parse_subject("xf.inbox.a.b.c"), Some(("a", "b.c")));
-        assert_eq!(parse_subject("xf.inbox..register"), None);
+    fn record_ids() {
         assert!(valid_msg_id("GQ-2026_0001"));
         for bad in ["", "a.b", "a b", "a*", "a>", &"x".repeat(129)] {
             assert!(!valid_msg_id(bad), "{bad:?}");

@@ -1,17 +1,23 @@
-//! The county's case event log on NATS JetStream, and the command path on top of it.
+//! The JetStream adapter: the county's case event log and its companion streams on NATS.
 //!
-//! Knows subjects, headers, the envelope and its codec (with upcasting), optimistic appends with
-//! `Nats-Expected-Last-Subject-Sequence`, durable idempotency, and reading a case back. It is the
-//! only crate that knows how events are laid out in NATS. It must never know HTTP, and it never
-//! deletes or rewrites a stored event.
+//! Owns every name on NATS (`subjects`: streams, subjects, consumers, headers, township
+//! permissions), the envelope and its codec (with upcasting), optimistic appends with
+//! `Nats-Expected-Last-Subject-Sequence`, reading and following the log, the township streams and
+//! the idempotency claims bucket, and typed errors that say what is safe next. It decides nothing
+//! (that is `domain` and `commands`), must never know HTTP, and never deletes or rewrites a stored
+//! event.
 
-pub mod cases;
+pub mod claims;
 pub mod envelope;
-pub mod idempotency;
 pub mod inbox;
 pub mod log;
+pub mod subjects;
 
-pub use cases::{CaseService, CommandError, Loaded, Outcome, Request};
+pub use claims::Claims;
 pub use envelope::{Actor, Envelope};
-pub use idempotency::{Committed, IdempotencyStore};
-pub use log::{EventLog, LogConfig, LogError, Stored};
+pub use log::{Cause, EventLog, LogConfig, LogError, Stored};
+
+/// The JetStream client types the services connect with (re-exported so that crates above the
+/// adapter name no NATS crate of their own).
+pub use async_nats as nats;
+pub use async_nats::jetstream;

@@ -6,17 +6,12 @@ use async_nats::header::HeaderMap;
 use async_nats::jetstream::{self, context::PublishErrorKind, stream};
 use futures::TryStreamExt;
 
-use domain::{CaseId, UnitCode};
+use domain::CaseId;
 
 use crate::envelope::{decode, encode, CodecError, Envelope};
 
-/// Subjects are `xf.events.<township>.<case_id>`: one subject per case, so the case's last
-/// sequence is the subject's, and townships can be filtered (feeds, permissions) by subject.
-pub const SUBJECT_PREFIX: &str = "xf.events";
-
-pub fn case_subject(township: &UnitCode, case: CaseId) -> String {
-    format!("{SUBJECT_PREFIX}.{township}.{case}")
-}
+pub use crate::subjects::case_subject;
+use crate::subjects::{self, headers};
 
 /// How the stream is created.
 #[derive(Debug, Clone)]
@@ -31,7 +26,7 @@ pub struct LogConfig {
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
-            stream: "XF_EVENTS".into(),
+            stream: subjects::EVENTS_STREAM.into(),
             replicas: 1,
             duplicate_window: Duration::from_secs(120),
         }
@@ -46,14 +41,25 @@ pub struct Stored {
     pub envelope: Envelope,
 }
 
+/// The error underneath, kept with its type (`source()` and downcasting reach it).
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why the log did not do what was asked. Each kind tells the caller what is safe next:
+/// `Conflict` re-decide, `Unavailable` retry (nothing stored), `Unknown` re-read (maybe stored),
+/// `Full` wait for space, the rest is a bug or damage and is not retried.
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
     /// The case moved on: the expected last subject sequence did not match (JetStream 10071).
     #[error("the case was changed concurrently")]
     Conflict,
-    /// Nothing was stored; safe to retry (no stream leader, no responders, connection lost before send).
-    #[error("event log unavailable: {0}")]
-    Unavailable(String),
+    /// Nothing was stored; safe to retry (no stream leader, no responders, connection lost before
+    /// send).
+    #[error("event log unavailable while {doing}: {source}")]
+    Unavailable {
+        doing: &'static str,
+        #[source]
+        source: Cause,
+    },
     /// The outcome is unknown (the ack timed out): the event may or may not be stored.
     #[error("event log did not confirm the append in time")]
     Unknown,
@@ -61,10 +67,48 @@ pub enum LogError {
     Corrupt { seq: u64, source: CodecError },
     /// The store refused the write for lack of space (JetStream's storage limit or a full
     /// disk): nothing was stored.
-    #[error("event store full: {0}")]
-    Full(String),
-    #[error("event log error: {0}")]
-    Other(String),
+    #[error("event store full: {source}")]
+    Full {
+        #[source]
+        source: Cause,
+    },
+    /// JetStream refused the write for another reason (a message too large, a stream sealed):
+    /// nothing was stored, and sending it again would be refused again.
+    #[error("event log refused the write: {source}")]
+    Refused {
+        #[source]
+        source: Cause,
+    },
+    /// Something could not be encoded for the log; nothing was sent.
+    #[error("cannot encode {what}: {source}")]
+    Encode {
+        what: &'static str,
+        #[source]
+        source: Cause,
+    },
+    /// An empty message was about to be written: the log and its companions never store one.
+    #[error("an empty message was about to be written")]
+    Empty,
+    /// A message delivered without the JetStream metadata every stored message has.
+    #[error("a delivered message lacks JetStream metadata: {source}")]
+    NotJetStream {
+        #[source]
+        source: Cause,
+    },
+}
+
+impl LogError {
+    pub fn unavailable(doing: &'static str, e: impl Into<Cause>) -> LogError {
+        LogError::Unavailable {
+            doing,
+            source: e.into(),
+        }
+    }
+
+    /// Whether trying again later may succeed with nothing else changed (nothing was stored).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, LogError::Unavailable { .. })
+    }
 }
 
 #[derive(Clone)]
@@ -78,7 +122,7 @@ impl EventLog {
     pub async fn open(js: jetstream::Context, cfg: &LogConfig) -> Result<Self, LogError> {
         let config = stream::Config {
             name: cfg.stream.clone(),
-            subjects: vec![format!("{SUBJECT_PREFIX}.>")],
+            subjects: vec![subjects::all_events()],
             storage: stream::StorageType::File,
             num_replicas: cfg.replicas,
             duplicate_window: cfg.duplicate_window,
@@ -92,11 +136,11 @@ impl EventLog {
         };
         js.create_or_update_stream(config)
             .await
-            .map_err(|e| LogError::Unavailable(format!("creating stream {}: {e}", cfg.stream)))?;
+            .map_err(|e| LogError::unavailable("creating the event stream", e))?;
         let stream = js
             .get_stream(&cfg.stream)
             .await
-            .map_err(|e| LogError::Unavailable(format!("opening stream {}: {e}", cfg.stream)))?;
+            .map_err(|e| LogError::unavailable("opening the event stream", e))?;
         Ok(EventLog { js, stream })
     }
 
@@ -115,18 +159,21 @@ impl EventLog {
     ) -> Result<(u64, bool), LogError> {
         let mut headers = HeaderMap::new();
         headers.insert(
-            "Nats-Expected-Last-Subject-Sequence",
+            headers::EXPECTED_LAST_SUBJECT_SEQUENCE,
             expected.to_string().as_str(),
         );
-        headers.insert("Nats-Msg-Id", env.command_id.to_string().as_str());
-        headers.insert("Xf-Type", env.event.type_name());
+        headers.insert(headers::MSG_ID, env.command_id.to_string().as_str());
+        headers.insert(headers::EVENT_TYPE, env.event.type_name());
         let ack = self
             .js
             .publish_with_headers(
                 subject.to_owned(),
                 headers,
                 encode(env)
-                    .map_err(|e| LogError::Other(format!("encoding an event: {e}")))?
+                    .map_err(|e| LogError::Encode {
+                        what: "an event",
+                        source: e.into(),
+                    })?
                     .into(),
             )
             .await
@@ -139,13 +186,13 @@ impl EventLog {
     pub async fn locate(&self, case: CaseId) -> Result<Option<(String, u64)>, LogError> {
         let mut info = self
             .stream
-            .info_with_subjects(format!("{SUBJECT_PREFIX}.*.{case}"))
+            .info_with_subjects(subjects::case_events(case))
             .await
-            .map_err(|e| LogError::Unavailable(e.to_string()))?;
+            .map_err(|e| LogError::unavailable("locating a case", e))?;
         let found = info
             .try_next()
             .await
-            .map_err(|e| LogError::Unavailable(e.to_string()))?;
+            .map_err(|e| LogError::unavailable("locating a case", e))?;
         Ok(found.map(|(subject, count)| (subject, count as u64)))
     }
 
@@ -178,7 +225,7 @@ impl EventLog {
                     });
                 }
                 Err(e) if e.kind() == DirectGetErrorKind::NotFound => break,
-                Err(e) => return Err(LogError::Unavailable(e.to_string())),
+                Err(e) => return Err(LogError::unavailable("reading a case", e)),
             }
         }
         Ok(out)
@@ -190,7 +237,7 @@ impl EventLog {
             .stream
             .direct_get(seq)
             .await
-            .map_err(|e| LogError::Unavailable(e.to_string()))?;
+            .map_err(|e| LogError::unavailable("reading an event", e))?;
         let envelope = decode(&msg.payload).map_err(|source| LogError::Corrupt { seq, source })?;
         Ok(Stored {
             seq,
@@ -219,11 +266,11 @@ impl EventLog {
                 ..Default::default()
             })
             .await
-            .map_err(|e| LogError::Unavailable(format!("creating a consumer: {e}")))?
+            .map_err(|e| LogError::unavailable("creating a consumer", e))?
             .messages()
             .await
-            .map_err(|e| LogError::Unavailable(format!("following the log: {e}")))?;
-        Ok(messages.map(|m| stored(m.map_err(|e| LogError::Unavailable(e.to_string()))?)))
+            .map_err(|e| LogError::unavailable("following the log", e))?;
+        Ok(messages.map(|m| stored(m.map_err(|e| LogError::unavailable("following the log", e))?)))
     }
 
     /// The same events through an ordered pull consumer, fetched in batches of 500, so a reader
@@ -246,11 +293,11 @@ impl EventLog {
                 ..Default::default()
             })
             .await
-            .map_err(|e| LogError::Unavailable(format!("creating a consumer: {e}")))?
+            .map_err(|e| LogError::unavailable("creating a consumer", e))?
             .messages()
             .await
-            .map_err(|e| LogError::Unavailable(format!("following the log: {e}")))?;
-        Ok(messages.map(|m| stored(m.map_err(|e| LogError::Unavailable(e.to_string()))?)))
+            .map_err(|e| LogError::unavailable("following the log", e))?;
+        Ok(messages.map(|m| stored(m.map_err(|e| LogError::unavailable("following the log", e))?)))
     }
 
     /// The stream's last sequence (for read-your-writes and lag).
@@ -259,20 +306,20 @@ impl EventLog {
             .stream
             .get_info()
             .await
-            .map_err(|e| LogError::Unavailable(e.to_string()))?;
+            .map_err(|e| LogError::unavailable("reading the stream's state", e))?;
         Ok(info.state.last_sequence)
     }
 }
 
-fn publish_error(e: async_nats::jetstream::context::PublishError) -> LogError {
+pub(crate) fn publish_error(e: async_nats::jetstream::context::PublishError) -> LogError {
     match e.kind() {
         PublishErrorKind::WrongLastSequence => LogError::Conflict,
         PublishErrorKind::TimedOut => LogError::Unknown,
         PublishErrorKind::StreamNotFound
         | PublishErrorKind::BrokenPipe
-        | PublishErrorKind::MaxAckPending => LogError::Unavailable(e.to_string()),
-        _ if is_full(&e.to_string()) => LogError::Full(e.to_string()),
-        _ => LogError::Other(e.to_string()),
+        | PublishErrorKind::MaxAckPending => LogError::unavailable("appending", e),
+        _ if is_full(&e.to_string()) => LogError::Full { source: e.into() },
+        _ => LogError::Refused { source: e.into() },
     }
 }
 
@@ -298,7 +345,7 @@ fn deliver_from(from: u64) -> async_nats::jetstream::consumer::DeliverPolicy {
 fn stored(m: async_nats::jetstream::Message) -> Result<Stored, LogError> {
     let seq = m
         .info()
-        .map_err(|e| LogError::Other(format!("message without JetStream info: {e}")))?
+        .map_err(|e| LogError::NotJetStream { source: e })?
         .stream_sequence;
     let envelope = decode(&m.payload).map_err(|source| LogError::Corrupt { seq, source })?;
     Ok(Stored {

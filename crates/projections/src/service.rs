@@ -14,9 +14,7 @@ use domain::{CaseId, Policy, Timestamp};
 use crate::runner::Shared;
 use crate::{audit, queues, stats, StoreError};
 
-pub fn subject(projector: &str) -> String {
-    format!("xf.query.{projector}")
-}
+pub use eventlog::subjects::query as subject;
 
 /// How long a query may wait for `min_seq` before answering `unavailable`.
 pub const MIN_SEQ_WAIT: Duration = Duration::from_secs(5);
@@ -151,7 +149,10 @@ pub async fn serve(
     policy: Policy,
 ) -> Result<(), async_nats::SubscribeError> {
     let mut sub = client
-        .queue_subscribe(subject(projector), format!("xf-query-{projector}"))
+        .queue_subscribe(
+            subject(projector),
+            eventlog::subjects::query_group(projector),
+        )
         .await?;
     while let Some(msg) = sub.next().await {
         let Some(reply) = msg.reply.clone() else {

@@ -5,9 +5,9 @@
 
 use chrono::Duration;
 
+use commands::{CaseService, CommandError, CommandRequest};
 use domain::command::*;
 use domain::*;
-use eventlog::{CaseService, CommandError, Request};
 
 use crate::config::Config;
 use crate::scenario::{plan_case, Rng};
@@ -80,6 +80,8 @@ async fn exec(
     case_id: Option<CaseId>,
     command: Command,
 ) -> Result<CaseId, CommandError> {
-    let out = cases.execute(Request::new(who, case_id, command)).await?;
+    let out = cases
+        .execute(CommandRequest::new(who, case_id, command))
+        .await?;
     Ok(out.committed.case_id)
 }

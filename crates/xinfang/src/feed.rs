@@ -124,7 +124,11 @@ pub async fn run_with(
                 let body = serde_json::to_vec(&event)?;
                 for unit in &case.units {
                     let msg_id = format!("{}-{unit}", ev.seq);
-                    outgoing.push((inbox::feed_subject(unit, case.id), msg_id, body.clone()));
+                    outgoing.push((
+                        eventlog::subjects::feed(unit, case.id),
+                        msg_id,
+                        body.clone(),
+                    ));
                 }
                 last = ev.seq;
             }

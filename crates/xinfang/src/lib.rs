@@ -8,7 +8,6 @@ pub mod bench;
 pub mod config;
 pub mod demo;
 pub mod feed;
-pub mod ingest;
 pub mod natsauth;
 pub mod natsbin;
 pub mod projector;

@@ -155,7 +155,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             xinfang::projector::run_projector(Config::load(&config)?, &name).await
         }
         Cmd::Feed { config } => xinfang::feed::run_feed(Config::load(&config)?).await,
-        Cmd::Ingestor { config } => xinfang::ingest::run_ingestor(Config::load(&config)?).await,
+        Cmd::Ingestor { config } => xinfang::serve::run_ingestor(Config::load(&config)?).await,
         Cmd::Rebuild { name, config } => {
             xinfang::projector::run_rebuild(Config::load(&config)?, &name).await
         }

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use eventlog::inbox::{FEED_STREAM, OUTCOME_STREAM};
+use eventlog::subjects::leaf_denials;
 
 use crate::config::{Config, NatsCredentials};
 
@@ -27,29 +27,7 @@ pub const COUNTY_USER: &str = "xinfang";
 /// bcrypt cost: the server checks a password only when a client connects.
 const BCRYPT_COST: u32 = 10;
 
-/// The reply-inbox prefix a township's client must use (`inbox_prefix` in nats-py,
-/// `custom_inbox_prefix` in async-nats).
-pub fn inbox_prefix(unit: &str) -> String {
-    format!("_INBOX.{unit}")
-}
-
-/// What a township system's user may publish to (requests included) and subscribe to.
-pub fn township_permissions(unit: &str) -> (Vec<String>, Vec<String>) {
-    let outcomes = eventlog::inbox::outcomes_consumer(unit);
-    let feed = eventlog::inbox::feed_consumer(unit);
-    let publish = vec![
-        format!("xf.inbox.{unit}.>"),
-        format!("$JS.API.DIRECT.GET.{OUTCOME_STREAM}.xf.outcome.{unit}.>"),
-        format!("$JS.API.CONSUMER.INFO.{OUTCOME_STREAM}.{outcomes}"),
-        format!("$JS.API.CONSUMER.MSG.NEXT.{OUTCOME_STREAM}.{outcomes}"),
-        format!("$JS.ACK.{OUTCOME_STREAM}.{outcomes}.>"),
-        format!("$JS.API.CONSUMER.INFO.{FEED_STREAM}.{feed}"),
-        format!("$JS.API.CONSUMER.MSG.NEXT.{FEED_STREAM}.{feed}"),
-        format!("$JS.ACK.{FEED_STREAM}.{feed}.>"),
-    ];
-    let subscribe = vec![format!("{}.>", inbox_prefix(unit))];
-    (publish, subscribe)
-}
+pub use eventlog::subjects::{reply_prefix as inbox_prefix, township_permissions};
 
 fn quoted(s: &str) -> String {
     // NATS configuration strings are JSON-compatible; a JSON string is a safe quoting.
@@ -111,28 +89,6 @@ pub fn authorization(cfg: &Config, county: &NatsCredentials) -> anyhow::Result<S
 /// The user a township's leaf node server connects to the county as.
 pub fn leaf_user(nats_user: &str) -> String {
     format!("{nats_user}-leaf")
-}
-
-/// What a leaf connection may not carry. Seen from the county, "publish" is what the leaf may send
-/// in and "subscribe" what it may receive. It carries the county's sourcing of the township's
-/// inbox (requests into the leaf's own JetStream domain, its replies and deliveries), but never
-/// messages into the county's subjects, acknowledgements of the county's consumers or the
-/// county's JetStream API (`$JS.*.API.>` covers `$JS.county.API`), and it receives none of the
-/// county's messages or replies (`_INBOX.>` carries case data).
-fn leaf_denials() -> (Vec<String>, Vec<String>) {
-    let into_county = [
-        "xf.>",
-        "$JS.ACK.>",
-        "$JS.API.>",
-        "$JS.*.API.>",
-        "$KV.>",
-        "$O.>",
-    ];
-    let to_leaf = ["xf.>", "_INBOX.>", "$JS.API.>", "$KV.>", "$O.>"];
-    (
-        into_county.iter().map(|s| s.to_string()).collect(),
-        to_leaf.iter().map(|s| s.to_string()).collect(),
-    )
 }
 
 /// Whether the managed server needs authorization: when a township system has a NATS user or the

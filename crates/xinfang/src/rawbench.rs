@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use async_nats::jetstream::{self, message::PublishMessage, stream};
 
 /// A scratch stream for raw appends, file storage like the event log.
-pub const RAW_STREAM: &str = "XF_BENCH_RAW";
+pub use eventlog::subjects::BENCH_STREAM as RAW_STREAM;
 
 /// A 600-byte JSON-ish payload, the size of a typical event.
 fn payload() -> bytes::Bytes {
@@ -28,7 +28,7 @@ pub async fn raw_occ_appends(
     let _ = js.delete_stream(RAW_STREAM).await;
     js.create_stream(stream::Config {
         name: RAW_STREAM.into(),
-        subjects: vec!["xf.bench.raw.>".into()],
+        subjects: vec![eventlog::subjects::all_bench()],
         storage: stream::StorageType::File,
         duplicate_window: Duration::from_secs(120),
         ..Default::default()
@@ -42,7 +42,7 @@ pub async fn raw_occ_appends(
         let js = js.clone();
         let body = body.clone();
         tasks.spawn(async move {
-            let subject = format!("xf.bench.raw.{w}");
+            let subject = eventlog::subjects::bench(w);
             let mut last = 0u64;
             let mut n = 0u64;
             while start.elapsed() < time {

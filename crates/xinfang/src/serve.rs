@@ -1,11 +1,15 @@
-//! `xinfang api`: the HTTP API service.
+//! The services' wiring: connecting to NATS as configured, the command path, and one `run_*` per
+//! service that builds its dependencies from the configuration and runs it until shutdown. `up`,
+//! the tests and a deployment all start services through these.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 
-use eventlog::{CaseService, EventLog, IdempotencyStore, LogConfig};
+use commands::{CaseService, IdempotencyStore};
+use domain::{Principal, PrincipalId, Role, UnitKind};
+use eventlog::{EventLog, LogConfig};
 
 use crate::config::{Config, NatsCredentials};
 
@@ -104,6 +108,56 @@ pub async fn run_api(cfg: Config) -> anyhow::Result<()> {
     api::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("api stopped");
     Ok(())
+}
+
+/// The principal each township system acts as: its `[[principal]]` of role `system`, or a
+/// synthetic `system-<township>` when the config names none.
+pub fn township_principals(cfg: &Config) -> std::collections::BTreeMap<String, Principal> {
+    let mut out = std::collections::BTreeMap::new();
+    for code in cfg.units_of(UnitKind::Township) {
+        let configured = cfg
+            .principals
+            .iter()
+            .find(|p| p.principal.role == Role::System && p.principal.unit.as_ref() == Some(&code))
+            .map(|p| p.principal.clone());
+        let principal = configured.unwrap_or_else(|| Principal {
+            id: PrincipalId(format!("system-{code}")),
+            role: Role::System,
+            unit: Some(code.clone()),
+        });
+        out.insert(code.to_string(), principal);
+    }
+    out
+}
+
+/// The township ingestor on `client` until `shutdown`.
+pub async fn run_ingestor_with(
+    cfg: &Config,
+    client: async_nats::Client,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let deps = inbox::Deps {
+        cases: case_service(cfg, client.clone()).await?,
+        js: async_nats::jetstream::new(client),
+        replicas: cfg.replicas,
+        townships: cfg
+            .units
+            .iter()
+            .filter(|u| u.kind == UnitKind::Township)
+            .map(|u| eventlog::inbox::InboxTownship {
+                unit: u.code.clone(),
+                leaf_domain: u.jetstream_domain.clone(),
+            })
+            .collect(),
+        with_consumers: cfg.nats_townships().map(|(u, _)| u.clone()).collect(),
+        principals: township_principals(cfg),
+    };
+    Ok(inbox::run(deps, shutdown).await?)
+}
+
+pub async fn run_ingestor(cfg: Config) -> anyhow::Result<()> {
+    let client = connect_cfg(&cfg, "xinfang-ingestor").await?;
+    run_ingestor_with(&cfg, client, shutdown_signal()).await
 }
 
 /// Resolves when the supervising `xinfang up` is gone: `up` sets `XF_PARENT_PID`, and a child whose

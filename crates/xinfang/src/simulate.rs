@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use domain::command::Command;
 use domain::{CaseId, UnitCode, UnitKind};
-use eventlog::inbox::Outcome;
+use eventlog::inbox::OutcomeMessage;
 
 use crate::config::Config;
 use crate::scenario::{plan_case, Rng};
@@ -42,7 +42,7 @@ pub struct Options {
 }
 
 /// Concurrent appenders of the raw baseline: the ingestor's workers.
-pub const BASELINE_WRITERS: usize = crate::ingest::WORKERS;
+pub const BASELINE_WRITERS: usize = inbox::WORKERS;
 
 /// Parse `30`, `30s`, `2m` or `1h`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -176,7 +176,7 @@ pub async fn run_simulate(cfg: Config, opts: Options) -> anyhow::Result<Report> 
     };
     let shared = Arc::new(Mutex::new(Shared::default()));
     let mut outcomes = client
-        .subscribe("xf.outcome.>")
+        .subscribe(eventlog::subjects::all_outcomes())
         .await
         .context("subscribing to outcomes")?;
     client.flush().await.context("flushing")?;
@@ -184,7 +184,7 @@ pub async fn run_simulate(cfg: Config, opts: Options) -> anyhow::Result<Report> 
         let shared = shared.clone();
         tokio::spawn(async move {
             while let Some(msg) = outcomes.next().await {
-                let Ok(o) = serde_json::from_slice::<Outcome>(&msg.payload) else {
+                let Ok(o) = serde_json::from_slice::<OutcomeMessage>(&msg.payload) else {
                     continue;
                 };
                 record(&shared, o);
@@ -235,7 +235,7 @@ pub async fn run_simulate(cfg: Config, opts: Options) -> anyhow::Result<Report> 
             if let (Some(id), Some(obj)) = (case, body.as_object_mut()) {
                 obj.insert("case_id".into(), id.to_string().into());
             }
-            let subject = format!("xf.inbox.{township}.{}", command.action().as_str());
+            let subject = eventlog::subjects::inbox(township.as_str(), command.action().as_str());
             // A transfer hands the case to another township: it continues from there.
             let after = match &command {
                 Command::Transfer(t) => t.unit.clone(),
@@ -250,7 +250,7 @@ pub async fn run_simulate(cfg: Config, opts: Options) -> anyhow::Result<Report> 
                 },
             );
             let mut headers = async_nats::HeaderMap::new();
-            headers.insert("Nats-Msg-Id", msg_id.as_str());
+            headers.insert(eventlog::subjects::headers::MSG_ID, msg_id.as_str());
             match js
                 .publish_with_headers(subject, headers, body.to_string().into())
                 .await
@@ -326,7 +326,7 @@ pub async fn run_simulate(cfg: Config, opts: Options) -> anyhow::Result<Report> 
 }
 
 /// An outcome arrived: note the latency, and queue the case's next step if it was applied.
-fn record(shared: &Mutex<Shared>, o: Outcome) {
+fn record(shared: &Mutex<Shared>, o: OutcomeMessage) {
     let mut s = shared.lock().expect("lock");
     let Some(p) = s.pending.remove(&o.msg_id) else {
         return; // another run's, or another sender's

@@ -341,7 +341,7 @@ fn rebuild_rate(sys: &System, name: &str) -> anyhow::Result<f64> {
 async fn wait_followers(js: &async_nats::jetstream::Context) -> anyhow::Result<()> {
     use futures::TryStreamExt as _;
     let deadline = Instant::now() + Duration::from_secs(600);
-    let stream = js.get_stream("XF_EVENTS").await?;
+    let stream = js.get_stream(eventlog::subjects::EVENTS_STREAM).await?;
     loop {
         let pending: u64 = stream
             .consumers()

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use futures::StreamExt;
 
+use commands::{CaseService, CommandRequest};
 use domain::command::*;
 use domain::*;
-use eventlog::{CaseService, Request};
 
 pub fn bench_principal() -> Principal {
     Principal {
@@ -71,7 +71,7 @@ async fn exec(
     command: Command,
 ) -> Option<(CaseId, u64)> {
     let out = cases
-        .execute(Request::new(p, case_id, command))
+        .execute(CommandRequest::new(p, case_id, command))
         .await
         .ok()?;
     Some((out.committed.case_id, out.committed.seq))

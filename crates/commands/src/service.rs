@@ -29,9 +29,10 @@ use domain::{
     decide, evolve, Case, CaseId, Command, Ctx, DomainError, Policy, Principal, UnitCode, UnitKind,
 };
 
-use crate::envelope::{Actor, Envelope};
+use eventlog::log::case_subject;
+use eventlog::{Actor, Envelope, EventLog, LogError, Stored};
+
 use crate::idempotency::{Committed, IdempotencyStore};
-use crate::log::{case_subject, EventLog, LogError, Stored};
 
 /// A case as last seen in the log.
 #[derive(Debug, Clone)]
@@ -42,21 +43,21 @@ pub struct Loaded {
     pub seq: u64,
     /// Every command the case's events record, so a retried command is recognised from the log
     /// itself.
-    pub commands: Vec<Applied>,
+    pub commands: Vec<RecordedCommand>,
 }
 
 /// A command recorded by one of the case's events.
 #[derive(Debug, Clone)]
-pub struct Applied {
+pub struct RecordedCommand {
     pub command_id: Uuid,
     pub committed: Committed,
     /// Of a request with an idempotency key (`None` without one, and in older events).
     pub request_hash: Option<String>,
 }
 
-impl Applied {
-    fn of(s: &Stored) -> Applied {
-        Applied {
+impl RecordedCommand {
+    fn of(s: &Stored) -> RecordedCommand {
+        RecordedCommand {
             command_id: s.envelope.command_id,
             committed: committed(s),
             request_hash: s.envelope.request_hash.clone(),
@@ -66,7 +67,7 @@ impl Applied {
 
 /// What a command needs besides the command itself.
 #[derive(Clone)]
-pub struct Request<'a> {
+pub struct CommandRequest<'a> {
     pub principal: &'a Principal,
     /// `None` for a registration.
     pub case_id: Option<CaseId>,
@@ -79,10 +80,10 @@ pub struct Request<'a> {
     pub causation_id: Option<Uuid>,
 }
 
-impl<'a> Request<'a> {
+impl<'a> CommandRequest<'a> {
     /// A command with nothing besides: no `If-Match`, no idempotency key, a new correlation id.
     pub fn new(principal: &'a Principal, case_id: Option<CaseId>, command: Command) -> Self {
-        Request {
+        CommandRequest {
             principal,
             case_id,
             command,
@@ -96,16 +97,14 @@ impl<'a> Request<'a> {
 
 /// The result of a command: what was committed and the case as of that version.
 #[derive(Debug, Clone)]
-pub struct Outcome {
+pub struct Executed {
     pub committed: Committed,
     pub case: Case,
     /// True when this is a replay of an earlier request (idempotency), nothing appended now.
     pub replayed: bool,
 }
 
-mod error;
-
-pub use error::CommandError;
+use crate::CommandError;
 
 mod keyed;
 
@@ -203,11 +202,9 @@ impl CaseService {
         fold(None, events.iter().take(version as usize))
     }
 
-    pub async fn execute(&self, req: Request<'_>) -> Result<Outcome, CommandError> {
+    pub async fn execute(&self, req: CommandRequest<'_>) -> Result<Executed, CommandError> {
         if self.storage_low.load(Ordering::Relaxed) {
-            return Err(CommandError::InsufficientStorage(
-                "free disk space is below the configured minimum; nothing was stored".into(),
-            ));
+            return Err(CommandError::StorageLow);
         }
         match &req.idempotency {
             None => {
@@ -220,11 +217,11 @@ impl CaseService {
 
     async fn run(
         &self,
-        req: &Request<'_>,
+        req: &CommandRequest<'_>,
         case_id: CaseId,
         command_id: Uuid,
         hash: Option<&str>,
-    ) -> Result<Outcome, CommandError> {
+    ) -> Result<Executed, CommandError> {
         let slot = self.slot(case_id);
         let mut guard = slot.lock().await;
         let give_up = Instant::now() + self.retry_for;
@@ -241,11 +238,11 @@ impl CaseService {
                 Ok(None) => {}
                 // Unavailable anywhere (load, re-read, append): nothing is half-done that a retry
                 // could double, because every retry carries the same command id.
-                Err(CommandError::Unavailable(why)) => {
+                Err(e) if e.is_transient() => {
                     if Instant::now() + backoff > give_up {
-                        return Err(CommandError::Unavailable(why));
+                        return Err(e);
                     }
-                    tracing::warn!(%case_id, %why, "event log unavailable, retrying");
+                    tracing::warn!(%case_id, error = %e, "event log unavailable, retrying");
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_secs(1));
                 }
@@ -263,13 +260,13 @@ impl CaseService {
     #[allow(clippy::too_many_arguments)]
     async fn attempt(
         &self,
-        req: &Request<'_>,
+        req: &CommandRequest<'_>,
         case_id: CaseId,
         command_id: Uuid,
         hash: Option<&str>,
         guard: &mut Option<Loaded>,
         fresh: &mut bool,
-    ) -> Result<Option<Outcome>, CommandError> {
+    ) -> Result<Option<Executed>, CommandError> {
         if let Command::Register(r) = &req.command {
             if let Some(related) = r.related_case_id {
                 // Only a case the caller may see can be named: the same answer for a case that
@@ -365,7 +362,7 @@ impl CaseService {
                 };
                 let case = evolve(before, case_id, &envelope.event, occurred_at)
                     .map_err(|e| CommandError::Internal(e.to_string()))?;
-                commands.push(Applied {
+                commands.push(RecordedCommand {
                     command_id,
                     committed: Committed {
                         case_id,
@@ -385,7 +382,7 @@ impl CaseService {
                     version: case.version,
                     seq,
                 };
-                Ok(Some(Outcome {
+                Ok(Some(Executed {
                     committed,
                     case,
                     replayed: false,
@@ -396,7 +393,9 @@ impl CaseService {
                 let stored = self.log.get(seq).await?;
                 let (loaded, _) = self.refresh(case_id, guard.clone()).await?;
                 *guard = loaded;
-                self.answer_twin(Applied::of(&stored), hash).await.map(Some)
+                self.answer_twin(RecordedCommand::of(&stored), hash)
+                    .await
+                    .map(Some)
             }
             Err(e @ (LogError::Conflict | LogError::Unknown)) => {
                 let (loaded, new_events) = self.refresh(case_id, guard.clone()).await?;
@@ -406,16 +405,17 @@ impl CaseService {
                     .iter()
                     .find(|s| s.envelope.command_id == command_id)
                 {
-                    return self.answer_twin(Applied::of(mine), hash).await.map(Some);
+                    return self
+                        .answer_twin(RecordedCommand::of(mine), hash)
+                        .await
+                        .map(Some);
                 }
                 if matches!(e, LogError::Unknown) && new_events.is_empty() {
                     // Not stored, as far as the log shows, and nothing else happened: retry
                     // within the budget like any unavailability (the same command id keeps a
                     // late landing from counting twice). Retrying at once, without a budget,
                     // hung a request for minutes on a full disk.
-                    return Err(CommandError::Unavailable(
-                        "the event log did not confirm the append".into(),
-                    ));
+                    return Err(CommandError::Log(LogError::Unknown));
                 }
                 match req.if_match {
                     Some(expected) => {
@@ -448,7 +448,7 @@ impl CaseService {
             .map(|s| s.seq)
             .unwrap_or(from.saturating_sub(1));
         let case = fold(state, events.iter())?;
-        commands.extend(events.iter().map(Applied::of));
+        commands.extend(events.iter().map(RecordedCommand::of));
         let loaded = case.map(|case| Loaded {
             case,
             subject,

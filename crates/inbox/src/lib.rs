@@ -1,5 +1,10 @@
-//! `xinfang ingestor`: turns township inbox messages into commands on the same path as HTTP and
-//! answers each with an outcome. Several instances share the durable consumer.
+//! The township ingestor (`xinfang ingestor`): turns township inbox messages into commands on the
+//! same path as HTTP and answers each with an outcome. Several instances share the durable
+//! consumer. A pure [`parse_message`] reads a message; [`run`] consumes until shutdown.
+//!
+//! It owns the inbox's delivery rules (ordering per case, redelivery of a case not found yet,
+//! poison messages, waiting while the log is down). It must never decide a rule itself (that is
+//! `domain` through `commands`) and never answers a message twice or not at all.
 //!
 //! Rules: the township comes from the subject (NATS permissions guarantee it), never from the body;
 //! `Nats-Msg-Id` is the township's record id and the durable idempotency key; a message that cannot
@@ -11,35 +16,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream::{self, AckKind};
+use eventlog::jetstream::AckKind;
 use futures::StreamExt;
 use uuid::Uuid;
 
-use domain::{CaseId, DomainError, Principal, PrincipalId, Role, UnitKind};
-use eventlog::inbox::{self, Inbox, Outcome};
-use eventlog::{CaseService, CommandError, Request};
-
-use crate::config::Config;
-
-/// The principal each township system acts as: its `[[principal]]` of role `system`, or a
-/// synthetic `system-<township>` when the config names none.
-pub fn township_principals(cfg: &Config) -> BTreeMap<String, Principal> {
-    let mut out = BTreeMap::new();
-    for code in cfg.units_of(UnitKind::Township) {
-        let configured = cfg
-            .principals
-            .iter()
-            .find(|p| p.principal.role == Role::System && p.principal.unit.as_ref() == Some(&code))
-            .map(|p| p.principal.clone());
-        let principal = configured.unwrap_or_else(|| Principal {
-            id: PrincipalId(format!("system-{code}")),
-            role: Role::System,
-            unit: Some(code.clone()),
-        });
-        out.insert(code.to_string(), principal);
-    }
-    out
-}
+use commands::problem::Failure;
+use commands::{CaseService, CommandError, CommandRequest, Remedy};
+use domain::{CaseId, DomainError, Principal};
+use eventlog::inbox::{self, Inbox, InboxTownship, OutcomeMessage};
+use eventlog::jetstream;
 
 /// Inbox messages handled at once by one ingestor (each takes a few NATS round trips).
 pub const WORKERS: usize = 64;
@@ -55,7 +40,11 @@ fn ordering_key(msg: &jetstream::Message) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     match serde_json::from_slice::<About<'_>>(&msg.payload) {
         Ok(About { case_id: Some(id) }) => id.hash(&mut h),
-        _ => match msg.headers.as_ref().and_then(|h| h.get("Nats-Msg-Id")) {
+        _ => match msg
+            .headers
+            .as_ref()
+            .and_then(|h| h.get(eventlog::subjects::headers::MSG_ID))
+        {
             Some(id) => id.as_str().hash(&mut h),
             None => msg.payload.hash(&mut h),
         },
@@ -88,7 +77,7 @@ pub const POISON_AFTER: i64 = 12;
 enum Verdict {
     Answer {
         township: String,
-        outcome: Outcome,
+        outcome: OutcomeMessage,
     },
     /// Not yet: deliver again after this long.
     Retry(Duration),
@@ -100,7 +89,7 @@ enum Verdict {
 fn answer(refusal: Refusal, inbox_seq: u64) -> Verdict {
     Verdict::Answer {
         township: refusal.township,
-        outcome: Outcome {
+        outcome: OutcomeMessage {
             msg_id: refusal.msg_id,
             status: "rejected".into(),
             case_id: None,
@@ -130,8 +119,7 @@ impl Delivery {
             Ok(i) => (i.stream.to_owned(), i.stream_sequence, i.delivered),
             Err(_) => (String::new(), 0, 1),
         };
-        let stream_township = stream
-            .strip_prefix("XF_INBOX_")
+        let stream_township = eventlog::subjects::township_of_inbox_stream(&stream)
             .unwrap_or("unknown")
             .to_owned();
         Delivery {
@@ -141,7 +129,7 @@ impl Delivery {
             msg_id: msg
                 .headers
                 .as_ref()
-                .and_then(|h| h.get("Nats-Msg-Id"))
+                .and_then(|h| h.get(eventlog::subjects::headers::MSG_ID))
                 .map(|v| v.as_str().to_owned()),
             payload: msg.payload.clone(),
             inbox_seq,
@@ -172,7 +160,7 @@ impl Ingestor {
         self: Arc<Self>,
         mut messages: inbox::InboxMessages,
         shutdown: impl std::future::Future<Output = ()>,
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), Stopped> {
         let mut lanes = Vec::with_capacity(WORKERS);
         let mut workers = tokio::task::JoinSet::new();
         for _ in 0..WORKERS {
@@ -190,7 +178,7 @@ impl Ingestor {
             tokio::select! {
                 _ = &mut shutdown => break Ok(()),
                 next = messages.next() => match next {
-                    None => break Err(anyhow::anyhow!("the inbox consumer ended")),
+                    None => break Err(Stopped::ConsumerEnded),
                     Some(Err(e)) => {
                         tracing::warn!(error = %e, "inbox read failed; continuing");
                         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -198,7 +186,7 @@ impl Ingestor {
                     Some(Ok(msg)) => {
                         let lane = ordering_key(&msg) as usize % WORKERS;
                         if lanes[lane].send(msg).await.is_err() {
-                            break Err(anyhow::anyhow!("an inbox worker stopped"));
+                            break Err(Stopped::WorkerStopped);
                         }
                     }
                 },
@@ -226,7 +214,7 @@ impl Ingestor {
             // A panic while deciding must not take the worker (and the process) down: the
             // message is answered as an internal error instead.
             let (this, d2, m2) = (self.clone(), d.clone(), msg.clone());
-            match tokio::spawn(async move { this.decide(&d2, &m2).await }).await {
+            match tokio::spawn(async move { this.verdict(&d2, &m2).await }).await {
                 Ok(verdict) => verdict,
                 Err(e) => {
                     tracing::error!(stream = %d.stream, inbox_seq = d.inbox_seq, error = %e, "handling an inbox message failed; rejected");
@@ -270,7 +258,7 @@ impl Ingestor {
 
     /// An internal-error refusal of a delivery, addressed like any other answer.
     fn refusal(&self, d: &Delivery, why: &str) -> Refusal {
-        let township = inbox::parse_subject(&d.subject)
+        let township = eventlog::subjects::parse_inbox(&d.subject)
             .map_or(d.stream_township.as_str(), |(t, _)| t)
             .to_owned();
         Refusal {
@@ -280,11 +268,11 @@ impl Ingestor {
                 .clone()
                 .filter(|id| inbox::valid_msg_id(id))
                 .unwrap_or_else(|| format!("seq-{}", d.inbox_seq)),
-            error: api::ApiError::Internal(why.into()),
+            error: Failure::Internal(why.into()),
         }
     }
 
-    async fn decide(&self, d: &Delivery, msg: &jetstream::Message) -> Verdict {
+    async fn verdict(&self, d: &Delivery, msg: &jetstream::Message) -> Verdict {
         let parsed = match parse_message(
             &d.stream_township,
             &d.subject,
@@ -304,7 +292,7 @@ impl Ingestor {
             command,
             body,
         } = parsed;
-        let req = Request {
+        let req = CommandRequest {
             principal: &principal,
             case_id,
             command,
@@ -319,7 +307,7 @@ impl Ingestor {
                 Ok(out) => {
                     return Verdict::Answer {
                         township,
-                        outcome: Outcome {
+                        outcome: OutcomeMessage {
                             msg_id,
                             status: "applied".into(),
                             case_id: Some(out.committed.case_id),
@@ -337,7 +325,7 @@ impl Ingestor {
                 }
                 // The log is down: the message waits here (not redelivered, so an outage does not
                 // count towards POISON_AFTER) until it is back.
-                Err(CommandError::Unavailable(why) | CommandError::InsufficientStorage(why)) => {
+                Err(why) if matches!(why.remedy(), Remedy::RetryLater | Remedy::WaitForSpace) => {
                     tracing::warn!(%why, inbox_seq = d.inbox_seq, "event log unavailable; the inbox message waits");
                     // Keep the message ours meanwhile (ack_wait is 30 s).
                     let _ = msg.ack_with(AckKind::Progress).await;
@@ -358,7 +346,7 @@ impl Ingestor {
                 Refusal {
                     township,
                     msg_id,
-                    error: api::ApiError::from(refused),
+                    error: Failure::from(refused),
                 },
                 d.inbox_seq,
             );
@@ -373,36 +361,42 @@ impl Ingestor {
     }
 }
 
-/// Open the inbox and run an ingestor on `client` until `shutdown`.
-pub async fn run_with(
-    cfg: &Config,
-    client: async_nats::Client,
-    shutdown: impl std::future::Future<Output = ()>,
-) -> anyhow::Result<()> {
-    let cases = crate::serve::case_service(cfg, client.clone()).await?;
-    let js = jetstream::new(client);
-    let townships: Vec<_> = cfg
-        .units
-        .iter()
-        .filter(|u| u.kind == UnitKind::Township)
-        .map(|u| inbox::InboxTownship {
-            unit: u.code.clone(),
-            leaf_domain: u.jetstream_domain.clone(),
-        })
-        .collect();
-    let (inbox, messages) = Inbox::open(js.clone(), cfg.replicas, &townships).await?;
-    for (unit, _) in cfg.nats_townships() {
-        inbox::township_consumers(&js, unit, cfg.replicas).await?;
-    }
-    Arc::new(Ingestor::new(cases, inbox, township_principals(cfg)))
-        .run(messages, shutdown)
-        .await
+/// What an ingestor needs: the command path, the JetStream context, the county's townships and
+/// the principal each township system acts as.
+pub struct Deps {
+    pub cases: Arc<CaseService>,
+    pub js: jetstream::Context,
+    pub replicas: usize,
+    pub townships: Vec<InboxTownship>,
+    /// Townships whose systems read outcomes and feed through consumers the county creates.
+    pub with_consumers: Vec<domain::UnitCode>,
+    pub principals: BTreeMap<String, Principal>,
 }
 
-pub async fn run_ingestor(cfg: Config) -> anyhow::Result<()> {
-    let client = crate::serve::connect_cfg(&cfg, "xinfang-ingestor").await?;
+/// Open the inbox and run an ingestor until `shutdown`.
+pub async fn run(
+    deps: Deps,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), Stopped> {
+    let (inbox, messages) = Inbox::open(deps.js.clone(), deps.replicas, &deps.townships).await?;
+    for unit in &deps.with_consumers {
+        inbox::township_consumers(&deps.js, unit, deps.replicas).await?;
+    }
     tracing::info!("ingestor consuming the township inbox");
-    run_with(&cfg, client, crate::serve::shutdown_signal()).await?;
+    Arc::new(Ingestor::new(deps.cases, inbox, deps.principals))
+        .run(messages, shutdown)
+        .await?;
     tracing::info!("ingestor stopped");
     Ok(())
+}
+
+/// Why an ingestor stopped before it was told to.
+#[derive(Debug, thiserror::Error)]
+pub enum Stopped {
+    #[error(transparent)]
+    Log(#[from] eventlog::LogError),
+    #[error("the inbox consumer ended")]
+    ConsumerEnded,
+    #[error("an inbox worker stopped")]
+    WorkerStopped,
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use commands::problem::Failure;
 use domain::{Action, CaseId, DomainError, Principal};
 use eventlog::inbox;
 
@@ -25,7 +26,7 @@ pub struct Parsed {
 pub struct Refusal {
     pub township: String,
     pub msg_id: String,
-    pub error: api::ApiError,
+    pub error: Failure,
 }
 
 /// Read an inbox message (pure: no IO). `stream_township` is the township whose inbox stream
@@ -41,46 +42,49 @@ pub fn parse_message(
 ) -> Result<Parsed, Refusal> {
     // The outcome goes to a township of this county: the subject's (the stream's, unless it is
     // the retired shared inbox), or the stream's when the subject names none.
-    let named = inbox::parse_subject(subject);
+    let named = eventlog::subjects::parse_inbox(subject);
     let (township, action) = match named {
         Some((t, a)) if principals.contains_key(t) => (t, Some(a)),
         _ => (stream_township, None),
     };
     let fallback_id = format!("seq-{inbox_seq}");
     let usable_id = msg_id.filter(|id| inbox::valid_msg_id(id));
-    let refuse = |error: api::ApiError| Refusal {
+    let refuse = |error: Failure| Refusal {
         township: township.to_owned(),
         msg_id: usable_id.map_or_else(|| fallback_id.clone(), str::to_owned),
         error,
     };
-    let bad = |why: String| refuse(api::ApiError::BadRequest(why));
+    let bad = |why: String| refuse(Failure::BadRequest(why));
     let Some(action) = action else {
         return Err(match named {
-            Some((t, _)) => refuse(api::ApiError::Domain(DomainError::Validation(format!(
+            Some((t, _)) => refuse(Failure::Domain(DomainError::Validation(format!(
                 "{t} is not a township of this county"
             )))),
             None => bad(format!(
-                "subject {subject} is not xf.inbox.<township>.<action>"
+                "subject {subject} is not {}",
+                eventlog::subjects::INBOX_FORM
             )),
         });
     };
     let msg_id = match (msg_id, usable_id) {
         (_, Some(id)) => id.to_owned(),
         (Some(_), None) => {
-            return Err(bad(
-                "Nats-Msg-Id (the township's record id) must match [A-Za-z0-9_-]{1,128}".into(),
-            ))
+            return Err(bad(format!(
+                "{} (the township's record id) must match [A-Za-z0-9_-]{{1,128}}",
+                eventlog::subjects::headers::MSG_ID
+            )))
         }
         (None, None) => {
-            return Err(bad(
-                "Nats-Msg-Id (the township's record id) is required".into()
-            ))
+            return Err(bad(format!(
+                "{} (the township's record id) is required",
+                eventlog::subjects::headers::MSG_ID
+            )))
         }
     };
     let Some(principal) = principals.get(township) else {
-        return Err(refuse(api::ApiError::Domain(DomainError::Validation(
-            format!("{township} is not a township of this county"),
-        ))));
+        return Err(refuse(Failure::Domain(DomainError::Validation(format!(
+            "{township} is not a township of this county"
+        )))));
     };
     let Some(action) = Action::parse(action) else {
         return Err(bad(format!("unknown action {action:?}")));
@@ -89,7 +93,7 @@ pub fn parse_message(
     let case_id = if action == Action::Register {
         match body.get("township").and_then(Value::as_str) {
             Some(t) if t != township => {
-                return Err(refuse(api::ApiError::Domain(DomainError::Forbidden(
+                return Err(refuse(Failure::Domain(DomainError::Forbidden(
                     format!("a message on {township}'s inbox registers for {township}, not another township"),
                 ))))
             }

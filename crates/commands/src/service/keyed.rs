@@ -5,16 +5,17 @@ use uuid::Uuid;
 
 use domain::CaseId;
 
-use super::{committed, Applied, CaseService, CommandError, Outcome, Request};
+use super::{committed, CaseService, CommandRequest, Executed, RecordedCommand};
 use crate::idempotency::{command_id_for, request_hash, Committed, Record};
+use crate::CommandError;
 
 impl CaseService {
     pub(super) async fn execute_keyed(
         &self,
-        req: &Request<'_>,
+        req: &CommandRequest<'_>,
         key: &str,
         body: &serde_json::Value,
-    ) -> Result<Outcome, CommandError> {
+    ) -> Result<Executed, CommandError> {
         let command_id = command_id_for(&req.principal.id.0, key);
         let hash = request_hash(req.command.action().as_str(), req.case_id, body);
         // The record makes a key used for another request (another body, another case) an error,
@@ -76,12 +77,12 @@ impl CaseService {
                 self.idem.release(command_id).await?;
                 Err(e)
             }
-            // Outcome unknown: the pending record stays and the next retry resolves it from the log.
+            // Executed unknown: the pending record stays and the next retry resolves it from the log.
             Err(e) => Err(e),
         }
     }
 
-    pub(super) async fn replay(&self, result: Committed) -> Result<Outcome, CommandError> {
+    pub(super) async fn replay(&self, result: Committed) -> Result<Executed, CommandError> {
         let case = self
             .case_at(result.case_id, result.version)
             .await?
@@ -91,7 +92,7 @@ impl CaseService {
                     result.case_id
                 ))
             })?;
-        Ok(Outcome {
+        Ok(Executed {
             committed: result,
             case,
             replayed: true,
@@ -115,9 +116,9 @@ impl CaseService {
     /// request differs from the one that was applied.
     pub(super) async fn answer_twin(
         &self,
-        done: Applied,
+        done: RecordedCommand,
         hash: Option<&str>,
-    ) -> Result<Outcome, CommandError> {
+    ) -> Result<Executed, CommandError> {
         if let (Some(theirs), Some(mine)) = (done.request_hash.as_deref(), hash) {
             if theirs != mine {
                 return Err(CommandError::IdempotencyMismatch);

@@ -8,7 +8,7 @@
 //!    is read only when the key is taken. A key taken by another request (another body, another
 //!    case) is `IdempotencyMismatch`.
 //! 3. Whether the command was applied is read from the log: its event carries the command id and
-//!    the request hash, and the loaded case keeps them (`cases.rs`), so success writes nothing
+//!    the request hash, and the loaded case keeps them (`service.rs`), so success writes nothing
 //!    more and a retry on an existing case is answered from the case's events, for as long as the
 //!    log is kept. A twin running concurrently in another process loses on the expected sequence
 //!    and finds the winner's event when it re-reads the case. A registration's retry looks in the
@@ -22,16 +22,17 @@
 
 use std::time::Duration;
 
-use async_nats::jetstream::{self, kv};
+use eventlog::claims::Claims;
+use eventlog::jetstream;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use domain::CaseId;
 
-use crate::log::LogError;
+use eventlog::LogError;
 
-pub const BUCKET: &str = "XF_IDEMPOTENCY";
+use crate::CommandError;
 
 /// The stored outcome of a command.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,8 +66,9 @@ impl Record {
 }
 
 /// A record as stored; never an empty default, which would read back as no record at all.
-fn encode_record(record: &Record) -> Result<Vec<u8>, LogError> {
-    serde_json::to_vec(record).map_err(|e| LogError::Other(format!("encoding a record: {e}")))
+fn encode_record(record: &Record) -> Result<Vec<u8>, CommandError> {
+    serde_json::to_vec(record)
+        .map_err(|e| CommandError::Internal(format!("encoding an idempotency record: {e}")))
 }
 
 /// A key as the caller gave it, scoped to the caller.
@@ -97,9 +99,10 @@ pub fn request_hash(action: &str, target: Option<CaseId>, body: &serde_json::Val
     )
 }
 
+/// The claims of idempotency keys, as records.
 #[derive(Clone)]
 pub struct IdempotencyStore {
-    kv: kv::Store,
+    claims: Claims,
 }
 
 impl IdempotencyStore {
@@ -108,59 +111,34 @@ impl IdempotencyStore {
         replicas: usize,
         max_age: Duration,
     ) -> Result<Self, LogError> {
-        let kv = js
-            .create_or_update_key_value(kv::Config {
-                bucket: BUCKET.into(),
-                description: "Xinfang idempotency records (no personal data)".into(),
-                history: 1,
-                max_age,
-                storage: jetstream::stream::StorageType::File,
-                num_replicas: replicas,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| LogError::Unavailable(format!("idempotency bucket: {e}")))?;
-        Ok(IdempotencyStore { kv })
+        Ok(IdempotencyStore {
+            claims: Claims::open(js, replicas, max_age).await?,
+        })
     }
 
-    pub async fn get(&self, command_id: Uuid) -> Result<Option<Record>, LogError> {
-        let entry = self
-            .kv
-            .get(command_id.to_string())
-            .await
-            .map_err(|e| LogError::Unavailable(e.to_string()))?;
-        match entry {
+    pub async fn get(&self, command_id: Uuid) -> Result<Option<Record>, CommandError> {
+        match self.claims.get(command_id).await? {
             None => Ok(None),
             Some(bytes) => serde_json::from_slice(&bytes)
                 .map(Some)
-                .map_err(|e| LogError::Other(format!("unreadable idempotency record: {e}"))),
+                .map_err(|e| CommandError::Internal(format!("unreadable idempotency record: {e}"))),
         }
     }
 
     /// Create the pending record; `false` if a record exists already.
-    pub async fn reserve(&self, command_id: Uuid, record: &Record) -> Result<bool, LogError> {
-        let bytes = encode_record(record)?;
-        match self.kv.create(command_id.to_string(), bytes.into()).await {
-            Ok(_) => Ok(true),
-            Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => Ok(false),
-            Err(e) => Err(LogError::Unavailable(e.to_string())),
-        }
+    pub async fn reserve(&self, command_id: Uuid, record: &Record) -> Result<bool, CommandError> {
+        Ok(self
+            .claims
+            .create(command_id, encode_record(record)?)
+            .await?)
     }
 
-    pub async fn complete(&self, command_id: Uuid, record: &Record) -> Result<(), LogError> {
-        let bytes = encode_record(record)?;
-        self.kv
-            .put(command_id.to_string(), bytes.into())
-            .await
-            .map(|_| ())
-            .map_err(|e| LogError::Unavailable(e.to_string()))
+    pub async fn complete(&self, command_id: Uuid, record: &Record) -> Result<(), CommandError> {
+        Ok(self.claims.put(command_id, encode_record(record)?).await?)
     }
 
     /// Free a key whose command definitely appended nothing (refused by a rule, or a conflict).
-    pub async fn release(&self, command_id: Uuid) -> Result<(), LogError> {
-        self.kv
-            .purge(command_id.to_string())
-            .await
-            .map_err(|e| LogError::Unavailable(e.to_string()))
+    pub async fn release(&self, command_id: Uuid) -> Result<(), CommandError> {
+        Ok(self.claims.purge(command_id).await?)
     }
 }
