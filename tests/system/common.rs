@@ -83,20 +83,17 @@ pub async fn spawn_app() -> App {
         projectors.push(start_projector(&nats, name, &models.path().join(name)).await);
     }
     // Ready when every projector answers (its query subscription exists).
-    let client = nats.connect().await;
+    let queries = queries::QueryClient::new(nats.connect().await);
     for name in projections::NAMES {
-        let req = serde_json::to_vec(
-            &json!({"now": "2026-01-01T00:00:00+08:00", "query": {"op": "status"}}),
-        )
-        .expect("json");
         testkit::eventually(
             std::time::Duration::from_secs(10),
             "the projector to serve",
             || {
-                let (client, req) = (client.clone(), req.clone());
+                let queries = queries.clone();
                 async move {
-                    client
-                        .request(projections::service::subject(name), req.into())
+                    let now = chrono::Utc::now().fixed_offset();
+                    queries
+                        .status(name, None, now, std::time::Duration::from_secs(1))
                         .await
                         .ok()
                 }
@@ -166,10 +163,9 @@ pub async fn start_api_with(
     let client = xinfang::serve::connect(&nats.url(), "test-api")
         .await
         .expect("connect");
-    let cases = xinfang::serve::case_service(&cfg, client)
+    let state = xinfang::serve::api_state(&cfg, client)
         .await
-        .expect("case service");
-    let state = Arc::new(api::AppState::new(cases, cfg.tokens()));
+        .expect("the API's state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -196,7 +196,11 @@ mod cluster_faults {
             async move { xinfang::serve::case_service(&cfg, client).await.ok() }
         })
         .await;
-        let state = Arc::new(api::AppState::new(cases.clone(), cfg.tokens()));
+        let state = Arc::new(api::AppState::new(
+            cases.clone(),
+            queries::QueryClient::new(client.clone()),
+            cfg.tokens(),
+        ));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

@@ -20,5 +20,7 @@ mod permissions;
 mod processes;
 mod projectors;
 mod proto;
+
+mod read_protocol;
 mod readside;
 mod simulate;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{Duration as Days, Utc};
 use futures::StreamExt;
-use serde_json::{json, Value};
+use serde_json::Value;
 use testkit::{eventually, NatsServer};
 
 use domain::command::*;
@@ -26,20 +26,20 @@ fn spawn(args: &[&str], cfg: &Path) -> Child {
         .expect("spawn xinfang")
 }
 
+/// A model's status or digest, as JSON (`op`: "status" or "digest").
 async fn ask(client: &async_nats::Client, name: &str, op: &str) -> Option<Value> {
-    let req = json!({"now": Utc::now().fixed_offset(), "query": {"op": op}});
-    let msg = tokio::time::timeout(
-        Duration::from_secs(2),
-        client.request(
-            format!("xf.query.{name}"),
-            serde_json::to_vec(&req).ok()?.into(),
-        ),
-    )
-    .await
-    .ok()?
-    .ok()?;
-    let resp: Value = serde_json::from_slice(&msg.payload).ok()?;
-    Some(resp["result"].clone())
+    let queries = queries::QueryClient::new(client.clone());
+    let now = Utc::now().fixed_offset();
+    match op {
+        "status" => serde_json::to_value(
+            queries
+                .status(name, None, now, Duration::from_secs(2))
+                .await
+                .ok()?,
+        )
+        .ok(),
+        _ => serde_json::to_value(queries.digest(name, None, now).await.ok()?).ok(),
+    }
 }
 
 async fn caught_up(client: &async_nats::Client, name: &str, last: u64) -> Value {

@@ -201,12 +201,7 @@ async fn applied_seq(
     }
     let deadline = Instant::now() + MIN_SEQ_WAIT;
     loop {
-        let last = state
-            .cases
-            .log()
-            .last_seq()
-            .await
-            .map_err(|e| Failure::Unavailable(e.to_string(), 1))?;
+        let last = state.cases.last_seq().await?;
         match params.min_seq {
             Some(min) if last < min => {
                 if Instant::now() >= deadline {
@@ -261,17 +256,12 @@ pub async fn openapi(State(state): State<Arc<AppState>>) -> Response {
 }
 
 pub async fn healthz(State(state): State<Arc<AppState>>) -> AppResult {
-    let seq = state
-        .cases
-        .log()
-        .last_seq()
-        .await
-        .map_err(|e| Failure::Unavailable(e.to_string(), 1))?;
+    let seq = state.cases.last_seq().await?;
     Ok(Json(serde_json::json!({"status": "ok", "last_seq": seq})).into_response())
 }
 
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    let last = state.cases.log().last_seq().await.unwrap_or(0);
+    let last = state.cases.last_seq().await.unwrap_or(0);
     let mut text = state.metrics.render(&[(
         "xf_log_last_seq",
         "Last sequence of the case event stream.",

@@ -3,8 +3,9 @@
 //! OpenAPI document, `/healthz` and `/metrics`.
 //!
 //! It is the only crate that knows HTTP. It must never decide a domain rule itself (that is
-//! `domain::decide`) nor touch NATS directly (that is `eventlog`), and no input may make it answer
-//! a 5xx other than 503 for an unavailable log.
+//! `domain`), never touch NATS or a store directly (commands go through `commands`, reads through
+//! `queries`; it has neither async-nats nor sled among its dependencies), and no input may make it
+//! answer a 5xx other than 503 for an unavailable log.
 
 pub mod auth;
 pub mod error;
@@ -25,21 +26,27 @@ use axum::Router;
 pub use auth::Tokens;
 use commands::CaseService;
 pub use error::{ApiError, Failure, Problem};
+use queries::QueryClient;
 
 /// Largest accepted request body. A registration with hundreds of petitioners stays far below.
 pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
 
+/// The projectors the API asks, as named on the command line and in query subjects.
+pub const PROJECTORS: [&str; 3] = ["queues", "stats", "audit"];
+
 pub struct AppState {
     pub cases: Arc<CaseService>,
+    pub queries: QueryClient,
     pub tokens: Tokens,
     pub metrics: metrics::Metrics,
     openapi_json: String,
 }
 
 impl AppState {
-    pub fn new(cases: Arc<CaseService>, tokens: Tokens) -> Self {
+    pub fn new(cases: Arc<CaseService>, queries: QueryClient, tokens: Tokens) -> Self {
         AppState {
             cases,
+            queries,
             tokens,
             metrics: metrics::Metrics::default(),
             openapi_json: openapi::document().to_pretty_json().unwrap_or_default(),

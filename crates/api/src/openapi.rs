@@ -40,9 +40,9 @@ use crate::views::*;
         Applied,
         History,
         Problem,
-        projections::queues::Queue,
-        projections::stats::Report,
-        projections::audit::AuditEvent,
+        queries::queues::Queue,
+        queries::stats::Report,
+        queries::audit::AuditEvent,
         ActorTrail
     ))
 )]

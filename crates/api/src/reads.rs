@@ -11,60 +11,43 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 use domain::auth::{can_read_case, can_see_personal_data};
 use domain::Role;
-use projections::service::{self, Query as ProjectorQuery, Request};
-use projections::{queues, stats};
+use queries::queues;
+use queries::stats::{self, StatsQuery};
+use queries::QueryError;
 
 use crate::error::{ApiError, Failure};
-use crate::AppState;
+use crate::views::{ActorTrail, History};
+use crate::{AppState, PROJECTORS};
 
 type AppResult = Result<Response, ApiError>;
 
-/// Ask a projector; `(result, applied_seq)`.
-pub async fn ask(
-    state: &AppState,
-    projector: &str,
-    query: ProjectorQuery,
-    min_seq: Option<u64>,
-) -> Result<(Value, u64), Failure> {
-    let req = Request {
-        min_seq,
-        now: state.cases.now(),
-        query,
-    };
-    let body = serde_json::to_vec(&req).unwrap_or_default();
-    let client = state.cases.log().jetstream().client();
-    let wait = service::MIN_SEQ_WAIT + Duration::from_secs(2);
-    let msg = tokio::time::timeout(
-        wait,
-        client.request(service::subject(projector), body.into()),
-    )
-    .await
-    .map_err(|_| Failure::Unavailable(format!("the {projector} projector did not answer"), 1))?
-    .map_err(|e| {
-        Failure::Unavailable(
-            format!("the {projector} projector is not available: {e}"),
-            2,
-        )
-    })?;
-    let resp: service::Response = serde_json::from_slice(&msg.payload)
-        .map_err(|e| Failure::Internal(format!("unreadable answer from {projector}: {e}")))?;
-    match (resp.result, resp.error) {
-        (Some(v), None) => Ok((v, resp.applied_seq)),
-        (_, Some(f)) if f.code == "unavailable" => Err(Failure::Unavailable(f.detail, 1)),
-        (_, Some(f)) if f.code == "bad_request" => Err(Failure::BadRequest(f.detail)),
-        (_, f) => Err(Failure::Internal(format!("{projector}: {f:?}"))),
+fn query_failure(e: QueryError) -> Failure {
+    match e {
+        QueryError::NoAnswer { .. } | QueryError::Unavailable(_) => {
+            Failure::Unavailable(e.to_string(), 1)
+        }
+        QueryError::BadRequest(d) => Failure::BadRequest(d),
+        QueryError::Internal(d) => Failure::Internal(d),
     }
 }
 
-fn with_applied(mut v: Value, applied: u64) -> Response {
+impl From<QueryError> for ApiError {
+    fn from(e: QueryError) -> Self {
+        ApiError(query_failure(e))
+    }
+}
+
+/// The answer with `applied_seq` added, as the contract's read answers carry it.
+fn with_applied<T: serde::Serialize>(answer: &T, applied: u64) -> Result<Response, ApiError> {
+    let mut v = serde_json::to_value(answer)
+        .map_err(|e| Failure::Internal(format!("encoding an answer: {e}")))?;
     if let Some(obj) = v.as_object_mut() {
         obj.insert("applied_seq".into(), applied.into());
     }
-    Json(v).into_response()
+    Ok(Json(v).into_response())
 }
 
 fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Failure> {
@@ -98,14 +81,11 @@ pub async fn queue(
         _ => return Err(forbidden("a unit sees only its own queue")),
     }
     let filter = params.status.unwrap_or(queues::Filter::Open);
-    let (v, applied) = ask(
-        &state,
-        "queues",
-        ProjectorQuery::Queue { unit, filter },
-        params.min_seq,
-    )
-    .await?;
-    Ok(with_applied(v, applied))
+    let queue = state
+        .queries
+        .queue(&unit, filter, params.min_seq, state.cases.now())
+        .await?;
+    with_applied(&queue.value, queue.applied_seq)
 }
 
 #[derive(Debug, Deserialize)]
@@ -147,15 +127,18 @@ pub async fn stats(
         Role::Handler => return Err(forbidden("handlers do not read statistics")),
     }
     period(params.from, params.to)?;
-    let q = stats::Query {
+    let q = StatsQuery {
         from: params.from,
         to: params.to,
         township: params.township,
         group_by: params.group_by,
         yoy: params.compare == Some(Compare::Yoy),
     };
-    let (v, applied) = ask(&state, "stats", ProjectorQuery::Stats(q), params.min_seq).await?;
-    Ok(with_applied(v, applied))
+    let report = state
+        .queries
+        .stats(q, params.min_seq, state.cases.now())
+        .await?;
+    with_applied(&report.value, report.applied_seq)
 }
 
 #[derive(Debug, Deserialize)]
@@ -182,16 +165,22 @@ pub async fn actor(
     }
     let params = query(params)?;
     period(params.from, params.to)?;
-    let q = ProjectorQuery::Actor {
-        actor: actor.clone(),
-        from: params.from,
-        to: params.to,
-    };
-    let (events, applied) = ask(&state, "audit", q, params.min_seq).await?;
-    Ok(with_applied(
-        json!({"actor": actor, "events": events}),
-        applied,
-    ))
+    let trail = state
+        .queries
+        .actor(
+            &actor,
+            params.from,
+            params.to,
+            params.min_seq,
+            state.cases.now(),
+        )
+        .await?;
+    Ok(Json(ActorTrail {
+        actor,
+        events: trail.value,
+        applied_seq: trail.applied_seq,
+    })
+    .into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -215,28 +204,21 @@ pub async fn history(
     can_read_case(&p, &loaded.case)?;
     // The projector must at least have applied the case's events as this read sees them.
     let min_seq = Some(params.min_seq.unwrap_or(0).max(loaded.seq));
-    let (mut events, applied) = ask(
-        &state,
-        "audit",
-        ProjectorQuery::CaseHistory { case_id },
-        min_seq,
-    )
-    .await?;
+    let mut history = state
+        .queries
+        .case_history(case_id, min_seq, state.cases.now())
+        .await?;
     if !can_see_personal_data(&p, &loaded.case) {
-        strip_personal_data(&mut events);
-    }
-    Ok(with_applied(
-        json!({"case_id": case_id, "events": events}),
-        applied,
-    ))
-}
-
-fn strip_personal_data(events: &mut Value) {
-    for e in events.as_array_mut().into_iter().flatten() {
-        if let Some(data) = e.get_mut("data").and_then(Value::as_object_mut) {
-            data.remove("petitioners");
+        for event in &mut history.value {
+            event.redact_personal_data();
         }
     }
+    Ok(Json(History {
+        case_id,
+        events: history.value,
+        applied_seq: history.applied_seq,
+    })
+    .into_response())
 }
 
 fn forbidden(why: &str) -> ApiError {
@@ -247,23 +229,13 @@ fn forbidden(why: &str) -> ApiError {
 /// is left out).
 pub async fn projector_status(state: &AppState) -> Vec<(&'static str, u64)> {
     let mut out = Vec::new();
-    for name in projections::NAMES {
-        let req = Request {
-            min_seq: None,
-            now: state.cases.now(),
-            query: ProjectorQuery::Status,
-        };
-        let body = serde_json::to_vec(&req).unwrap_or_default();
-        let client = state.cases.log().jetstream().client();
-        let asked = tokio::time::timeout(
-            Duration::from_millis(300),
-            client.request(service::subject(name), body.into()),
-        )
-        .await;
-        if let Ok(Ok(msg)) = asked {
-            if let Ok(resp) = serde_json::from_slice::<service::Response>(&msg.payload) {
-                out.push((name, resp.applied_seq));
-            }
+    for name in PROJECTORS {
+        let asked = state
+            .queries
+            .status(name, None, state.cases.now(), Duration::from_millis(300))
+            .await;
+        if let Ok(status) = asked {
+            out.push((name, status.applied_seq));
         }
     }
     out

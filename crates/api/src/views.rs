@@ -102,7 +102,7 @@ pub struct Applied {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct History {
     pub case_id: CaseId,
-    pub events: Vec<projections::audit::AuditEvent>,
+    pub events: Vec<queries::audit::AuditEvent>,
     pub applied_seq: u64,
 }
 
@@ -110,6 +110,6 @@ pub struct History {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ActorTrail {
     pub actor: String,
-    pub events: Vec<projections::audit::AuditEvent>,
+    pub events: Vec<queries::audit::AuditEvent>,
     pub applied_seq: u64,
 }

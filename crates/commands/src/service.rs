@@ -160,6 +160,11 @@ impl CaseService {
         &self.log
     }
 
+    /// The log's last sequence (for read-your-writes and health).
+    pub async fn last_seq(&self) -> Result<u64, CommandError> {
+        Ok(self.log.last_seq().await?)
+    }
+
     pub fn now(&self) -> domain::Timestamp {
         Utc::now()
             .with_timezone(&self.policy.timezone)

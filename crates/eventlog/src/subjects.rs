@@ -173,6 +173,8 @@ pub mod headers {
     pub const EXPECTED_LAST_SUBJECT_SEQUENCE: &str = "Nats-Expected-Last-Subject-Sequence";
     /// The event's type, so a tool can filter without decoding the payload.
     pub const EVENT_TYPE: &str = "Xf-Type";
+    /// A part `<i>/<n>` of a query reply too large for one message.
+    pub const CHUNK: &str = "Xf-Chunk";
 }
 
 /// The reply-inbox prefix a township's client must use (`inbox_prefix` in nats-py,

@@ -13,7 +13,7 @@ pub mod service;
 pub mod stats;
 pub mod store;
 
-use domain::{evolve, Case};
+use domain::{evolve, Case, PersonalData as _};
 use eventlog::Stored;
 
 pub use store::{Store, StoreError, Tx};
@@ -50,7 +50,7 @@ pub fn fold_case(tx: &mut Tx<'_>, event: &Stored) -> Result<(Option<Case>, Case)
                 why: e.to_string(),
             }
         })?;
-    after.petitioners.clear();
+    after.redact_personal_data();
     tx.put(key, after.clone());
     Ok((before, after))
 }

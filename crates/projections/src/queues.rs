@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use domain::{CaseId, Status, Timestamp};
 use eventlog::Stored;
 
+use queries::queues::{Filter, Item, Queue, QueueCounts};
+
 use crate::{fold_case, Projection, ProjectionError, Store, StoreError, Tx};
 
 pub struct Queues;
@@ -44,43 +46,6 @@ impl Projection for Queues {
     }
 }
 
-/// Which items a queue query lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Filter {
-    Open,
-    DueSoon,
-    Overdue,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Item {
-    pub case_id: CaseId,
-    pub case_no: String,
-    pub status: Status,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub due_at: Option<Timestamp>,
-    /// Whole days until `due_at` (negative when overdue); null without a deadline.
-    pub days_left: Option<i64>,
-    pub overdue: bool,
-    pub due_soon: bool,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Counts {
-    pub open: u64,
-    pub due_soon: u64,
-    pub overdue: u64,
-}
-
-/// `GET /v1/queues/{unit}`.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Queue {
-    pub unit: String,
-    pub counts: Counts,
-    pub items: Vec<Item>,
-}
-
 pub fn query(
     store: &Store,
     unit: &str,
@@ -88,7 +53,7 @@ pub fn query(
     now: Timestamp,
     due_soon_days: u32,
 ) -> Result<Queue, StoreError> {
-    let mut counts = Counts::default();
+    let mut counts = QueueCounts::default();
     let mut items = Vec::new();
     for (_, e) in store.scan::<Entry>(&format!("q/{unit}/"))? {
         let left = e.due_at.map(|d| d - now);

@@ -3,84 +3,31 @@
 //! queue group. The API is the only public door; this is its internal protocol.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use chrono::NaiveDate;
 use futures::StreamExt;
-use serde::{Deserialize, Serialize};
 
-use domain::{CaseId, Policy, Timestamp};
+use domain::Policy;
+use queries::{Answer, ModelDigest, ModelStatus, Query, QueryFailure, QueryReply, QueryRequest};
 
 use crate::runner::Shared;
 use crate::{audit, queues, stats, StoreError};
 
 pub use eventlog::subjects::query as subject;
+pub use queries::protocol::MIN_SEQ_WAIT;
 
-/// How long a query may wait for `min_seq` before answering `unavailable`.
-pub const MIN_SEQ_WAIT: Duration = Duration::from_secs(5);
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum Query {
-    Status,
-    Digest,
-    Queue {
-        unit: String,
-        filter: queues::Filter,
-    },
-    Stats(stats::Query),
-    CaseHistory {
-        case_id: CaseId,
-    },
-    Actor {
-        actor: String,
-        from: NaiveDate,
-        to: NaiveDate,
-    },
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Request {
-    #[serde(default)]
-    pub min_seq: Option<u64>,
-    /// The clock to compute overdue and due-soon against (the API's).
-    pub now: Timestamp,
-    pub query: Query,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Failure {
-    /// `unavailable` (min_seq not reached), `bad_request`, `internal`.
-    pub code: String,
-    pub detail: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Response {
-    pub applied_seq: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<Failure>,
-}
-
-fn fail(applied_seq: u64, code: &str, detail: String) -> Response {
-    Response {
+fn fail(applied_seq: u64, failure: QueryFailure) -> QueryReply {
+    QueryReply {
         applied_seq,
-        result: None,
-        error: Some(Failure {
-            code: code.into(),
-            detail,
-        }),
+        result: Err(failure),
     }
 }
 
 /// Answer one request.
-pub async fn answer(shared: &Shared, policy: &Policy, payload: &[u8]) -> Response {
+pub async fn answer(shared: &Shared, policy: &Policy, payload: &[u8]) -> QueryReply {
     let mut applied = shared.applied.subscribe();
-    let req: Request = match serde_json::from_slice(payload) {
+    let req: QueryRequest = match serde_json::from_slice(payload) {
         Ok(r) => r,
-        Err(e) => return fail(*applied.borrow(), "bad_request", e.to_string()),
+        Err(e) => return fail(*applied.borrow(), QueryFailure::BadRequest(e.to_string())),
     };
     if let Some(min) = req.min_seq {
         let reached = tokio::time::timeout(MIN_SEQ_WAIT, applied.wait_for(|a| *a >= min))
@@ -90,55 +37,51 @@ pub async fn answer(shared: &Shared, policy: &Policy, payload: &[u8]) -> Respons
             let now = *applied.borrow();
             return fail(
                 now,
-                "unavailable",
-                format!("min_seq {min} not reached; applied {now}"),
+                QueryFailure::Unavailable(format!("min_seq {min} not reached; applied {now}")),
             );
         }
     }
     let applied_seq = *applied.borrow();
     let store = shared.store();
-    let result: Result<serde_json::Value, StoreError> = (|| {
+    let result: Result<Answer, StoreError> = (|| {
         Ok(match &req.query {
-            Query::Status => {
-                serde_json::json!({"applied_seq": store.checkpoint()?, "generation": store.generation})
-            }
-            Query::Digest => {
-                serde_json::json!({"digest": store.digest()?, "applied_seq": store.checkpoint()?})
-            }
-            Query::Queue { unit, filter } => to_json(&queues::query(
+            Query::Status => Answer::Status(ModelStatus {
+                applied_seq: store.checkpoint()?,
+                generation: store.generation.clone(),
+            }),
+            Query::Digest => Answer::Digest(ModelDigest {
+                digest: store.digest()?,
+                applied_seq: store.checkpoint()?,
+            }),
+            Query::Queue { unit, filter } => Answer::Queue(queues::query(
                 &store,
                 unit,
                 *filter,
                 req.now,
                 policy.due_soon_days,
             )?),
-            Query::Stats(q) => to_json(&stats::query(&store, q, req.now)?),
-            Query::CaseHistory { case_id } => to_json(&audit::case_history(&store, *case_id)?),
+            Query::Stats(q) => Answer::Stats(Box::new(stats::query(&store, q, req.now)?)),
+            Query::CaseHistory { case_id } => {
+                Answer::CaseHistory(audit::case_history(&store, *case_id)?)
+            }
             Query::Actor { actor, from, to } => {
-                to_json(&audit::actor_events(&store, actor, *from, *to)?)
+                Answer::Actor(audit::actor_events(&store, actor, *from, *to)?)
             }
         })
     })();
     match result {
-        Ok(v) => Response {
+        Ok(answer) => QueryReply {
             applied_seq,
-            result: Some(v),
-            error: None,
+            result: Ok(answer),
         },
         Err(e) => {
             tracing::error!(error = %e, "query failed");
             fail(
                 applied_seq,
-                "internal",
-                "read model error; it has been logged".into(),
+                QueryFailure::Internal("read model error; it has been logged".into()),
             )
         }
     }
-}
-
-fn to_json<T: Serialize>(v: &T) -> serde_json::Value {
-    // Read-model types are plain data; serializing them cannot fail.
-    serde_json::to_value(v).unwrap_or_default()
 }
 
 /// Serve queries for `projector` until the subscription ends.
@@ -161,8 +104,14 @@ pub async fn serve(
         let (client, shared, policy) = (client.clone(), shared.clone(), policy.clone());
         tokio::spawn(async move {
             let resp = answer(&shared, &policy, &msg.payload).await;
-            let bytes = serde_json::to_vec(&resp).unwrap_or_default();
-            if let Err(e) = client.publish(reply, bytes.into()).await {
+            let bytes = match serde_json::to_vec(&resp) {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::error!(error = %e, "could not encode a query reply");
+                    return;
+                }
+            };
+            if let Err(e) = queries::transport::reply(&client, reply, bytes).await {
                 tracing::warn!(error = %e, "could not send a query reply");
             }
         });

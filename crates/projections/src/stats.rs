@@ -14,84 +14,47 @@ use serde::{Deserialize, Serialize};
 use domain::{Case, CaseId, Policy, Satisfaction, Status, Timestamp};
 use eventlog::Stored;
 
+use queries::stats::{Change, Counts, GroupBy, Measures, Period, Report, Row, StatsQuery as Query};
+
 use crate::{fold_case, Projection, ProjectionError, Store, StoreError, Tx};
 
 pub struct Stats {
     pub policy: Policy,
 }
 
-/// Counters that a case contributes to its bucket.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Counts {
-    pub items: i64,
-    pub batches: i64,
-    pub persons: i64,
-    pub collective_batches: i64,
-    pub collective_persons: i64,
-    pub cross_level_batches: i64,
-    pub repeat_batches: i64,
-    pub accepted: i64,
-    pub rejected: i64,
-    pub replied: i64,
-    pub closed: i64,
-    pub closed_on_time: i64,
-    pub follow_ups: i64,
-    pub satisfied: i64,
-}
-
-macro_rules! each_field {
-    ($a:ident, $b:ident, $op:tt) => {
-        $a.items $op $b.items; $a.batches $op $b.batches; $a.persons $op $b.persons;
-        $a.collective_batches $op $b.collective_batches; $a.collective_persons $op $b.collective_persons;
-        $a.cross_level_batches $op $b.cross_level_batches; $a.repeat_batches $op $b.repeat_batches;
-        $a.accepted $op $b.accepted; $a.rejected $op $b.rejected; $a.replied $op $b.replied;
-        $a.closed $op $b.closed; $a.closed_on_time $op $b.closed_on_time;
-        $a.follow_ups $op $b.follow_ups; $a.satisfied $op $b.satisfied;
+/// What one case counts (domain.md): one item and one batch per registration; a visit counts its
+/// headcount as persons, every other channel one person.
+fn counts_of(case: &Case) -> Counts {
+    let persons = if case.channel.is_visit() {
+        i64::from(case.headcount)
+    } else {
+        1
     };
-}
-
-impl Counts {
-    fn add(&mut self, o: &Counts) {
-        each_field!(self, o, +=);
-    }
-    fn sub(&mut self, o: &Counts) {
-        each_field!(self, o, -=);
-    }
-
-    /// What one case counts (domain.md): one item and one batch per registration; a visit counts
-    /// its headcount as persons, every other channel one person.
-    pub fn of(case: &Case) -> Counts {
-        let persons = if case.channel.is_visit() {
-            i64::from(case.headcount)
-        } else {
-            1
-        };
-        let closed = matches!(
-            case.status,
-            Status::Closed | Status::UnderReview | Status::UnderRereview | Status::Terminated
-        );
-        let answered = case
-            .last_satisfaction
-            .filter(|s| *s != Satisfaction::Unreachable);
-        Counts {
-            items: 1,
-            batches: 1,
-            persons,
-            collective_batches: i64::from(case.flags.collective),
-            collective_persons: if case.flags.collective { persons } else { 0 },
-            cross_level_batches: i64::from(case.flags.cross_level),
-            repeat_batches: i64::from(case.flags.repeat),
-            accepted: i64::from(case.accepted_at.is_some()),
-            rejected: i64::from(case.status == Status::Rejected),
-            replied: i64::from(case.replied_at.is_some()),
-            closed: i64::from(closed),
-            closed_on_time: i64::from(closed && case.reply_on_time == Some(true)),
-            follow_ups: i64::from(answered.is_some()),
-            satisfied: i64::from(matches!(
-                answered,
-                Some(Satisfaction::Satisfied | Satisfaction::BasicallySatisfied)
-            )),
-        }
+    let closed = matches!(
+        case.status,
+        Status::Closed | Status::UnderReview | Status::UnderRereview | Status::Terminated
+    );
+    let answered = case
+        .last_satisfaction
+        .filter(|s| *s != Satisfaction::Unreachable);
+    Counts {
+        items: 1,
+        batches: 1,
+        persons,
+        collective_batches: i64::from(case.flags.collective),
+        collective_persons: if case.flags.collective { persons } else { 0 },
+        cross_level_batches: i64::from(case.flags.cross_level),
+        repeat_batches: i64::from(case.flags.repeat),
+        accepted: i64::from(case.accepted_at.is_some()),
+        rejected: i64::from(case.status == Status::Rejected),
+        replied: i64::from(case.replied_at.is_some()),
+        closed: i64::from(closed),
+        closed_on_time: i64::from(closed && case.reply_on_time == Some(true)),
+        follow_ups: i64::from(answered.is_some()),
+        satisfied: i64::from(matches!(
+            answered,
+            Some(Satisfaction::Satisfied | Satisfaction::BasicallySatisfied)
+        )),
     }
 }
 
@@ -142,9 +105,9 @@ impl Projection for Stats {
         let bucket = self.bucket(&after);
         let mut counts: Counts = tx.get(&bucket)?.unwrap_or_default();
         if let Some(b) = &before {
-            counts.sub(&Counts::of(b));
+            counts.sub(&counts_of(b));
         }
-        counts.add(&Counts::of(&after));
+        counts.add(&counts_of(&after));
         tx.put(bucket.clone(), counts);
         // The open-case index is ordered by due time, so the query reads only overdue cases. A
         // case's bucket never changes, so an entry changes only with its deadline.
@@ -161,105 +124,6 @@ impl Projection for Stats {
         }
         Ok(())
     }
-}
-
-/// A rate with its numerator and denominator; `value` is null when the denominator is 0.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Rate {
-    pub num: i64,
-    pub den: i64,
-    pub value: Option<f64>,
-}
-
-impl Rate {
-    fn new(num: i64, den: i64) -> Rate {
-        Rate {
-            num,
-            den,
-            value: (den != 0).then(|| num as f64 / den as f64),
-        }
-    }
-}
-
-/// `<Measures>` of the contract.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Measures {
-    #[serde(flatten)]
-    pub counts: Counts,
-    pub open_overdue: i64,
-    pub closure_rate: Rate,
-    pub on_time_rate: Rate,
-    pub satisfaction_rate: Rate,
-    pub collective_share: Rate,
-}
-
-impl Measures {
-    fn new(counts: Counts, open_overdue: i64) -> Measures {
-        let c = counts;
-        Measures {
-            counts,
-            open_overdue,
-            closure_rate: Rate::new(c.closed, c.items),
-            on_time_rate: Rate::new(c.closed_on_time, c.closed),
-            satisfaction_rate: Rate::new(c.satisfied, c.follow_ups),
-            collective_share: Rate::new(c.collective_batches, c.batches),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum GroupBy {
-    Channel,
-    Township,
-    Level,
-    Category,
-    Month,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Row {
-    pub key: String,
-    #[serde(flatten)]
-    pub measures: Measures,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Period {
-    #[schema(value_type = String, format = Date)]
-    pub from: NaiveDate,
-    #[schema(value_type = String, format = Date)]
-    pub to: NaiveDate,
-    pub total: Measures,
-    pub rows: Vec<Row>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Change {
-    pub items: Option<f64>,
-    pub batches: Option<f64>,
-    pub persons: Option<f64>,
-}
-
-/// `GET /v1/stats`.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Report {
-    #[serde(flatten)]
-    pub current: Period,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub previous: Option<Period>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub change: Option<Change>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Query {
-    pub from: NaiveDate,
-    pub to: NaiveDate,
-    pub township: Option<String>,
-    pub group_by: Option<GroupBy>,
-    #[serde(default)]
-    pub yoy: bool,
 }
 
 /// Parts of a bucket key: date, township, channel, level, category.

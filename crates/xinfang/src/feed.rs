@@ -117,9 +117,7 @@ pub async fn run_with(
                 let mut event = AuditEvent::from_stored(&ev);
                 // Units see personal data of their cases, except confidential and accusation cases.
                 if case.confidential || case.accusation {
-                    if let Some(d) = event.data.as_object_mut() {
-                        d.remove("petitioners");
-                    }
+                    event.redact_personal_data();
                 }
                 let body = serde_json::to_vec(&event)?;
                 for unit in &case.units {

@@ -97,10 +97,19 @@ pub async fn case_service(
     Ok(Arc::new(cases))
 }
 
+/// The API's dependencies: the command path, the query client and the tokens.
+pub async fn api_state(
+    cfg: &Config,
+    client: async_nats::Client,
+) -> anyhow::Result<Arc<api::AppState>> {
+    let cases = case_service(cfg, client.clone()).await?;
+    let queries = queries::QueryClient::new(client);
+    Ok(Arc::new(api::AppState::new(cases, queries, cfg.tokens())))
+}
+
 pub async fn run_api(cfg: Config) -> anyhow::Result<()> {
     let client = connect_cfg(&cfg, "xinfang-api").await?;
-    let cases = case_service(&cfg, client).await?;
-    let state = Arc::new(api::AppState::new(cases, cfg.tokens()));
+    let state = api_state(&cfg, client).await?;
     let listener = tokio::net::TcpListener::bind(cfg.http_addr)
         .await
         .with_context(|| format!("binding http.addr {}", cfg.http_addr))?;

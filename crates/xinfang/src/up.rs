@@ -290,20 +290,18 @@ async fn wait_for_tcp(addr: &str, limit: Duration) -> anyhow::Result<()> {
 async fn wait_for_projectors(cfg: &Config, limit: Duration) -> anyhow::Result<()> {
     let client = crate::serve::connect_cfg(cfg, "xinfang-up").await?;
     let deadline = Instant::now() + limit;
+    let queries = queries::QueryClient::new(client);
     for name in projections::NAMES {
-        let req = projections::service::Request {
-            min_seq: None,
-            now: chrono::Utc::now().fixed_offset(),
-            query: projections::service::Query::Status,
-        };
-        let body = serde_json::to_vec(&req)?;
         loop {
-            let asked = tokio::time::timeout(
-                Duration::from_secs(1),
-                client.request(projections::service::subject(name), body.clone().into()),
-            )
-            .await;
-            if matches!(asked, Ok(Ok(_))) {
+            let asked = queries
+                .status(
+                    name,
+                    None,
+                    chrono::Utc::now().fixed_offset(),
+                    Duration::from_secs(1),
+                )
+                .await;
+            if asked.is_ok() {
                 break;
             }
             if Instant::now() > deadline {

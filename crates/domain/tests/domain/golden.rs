@@ -8,7 +8,7 @@ use crate::common::*;
 use domain::event::*;
 use domain::*;
 
-fn samples() -> Vec<Event> {
+pub(crate) fn samples() -> Vec<Event> {
     let t = ts("2026-03-02T09:30:00+08:00");
     let cmd = register_cmd("2026-03-02T09:30:00+08:00");
     vec![

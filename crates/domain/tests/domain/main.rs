@@ -5,4 +5,5 @@ mod common;
 mod auth;
 mod golden;
 mod lifecycle;
+mod personal;
 mod properties;

@@ -362,25 +362,18 @@ async fn wait_followers(js: &async_nats::jetstream::Context) -> anyhow::Result<(
 /// Every projector process has applied `seq`.
 async fn wait_applied(client: &async_nats::Client, seq: u64) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(600);
+    let queries = queries::QueryClient::new(client.clone());
     for name in projections::NAMES {
         loop {
-            let req = projections::service::Request {
-                min_seq: None,
-                now: chrono::Utc::now().fixed_offset(),
-                query: projections::service::Query::Status,
-            };
-            let reply = client
-                .request(
-                    projections::service::subject(name),
-                    serde_json::to_vec(&req)?.into(),
+            let applied = queries
+                .status(
+                    name,
+                    None,
+                    chrono::Utc::now().fixed_offset(),
+                    Duration::from_secs(5),
                 )
-                .await;
-            let applied = reply
-                .ok()
-                .and_then(|r| {
-                    serde_json::from_slice::<projections::service::Response>(&r.payload).ok()
-                })
-                .map(|r| r.applied_seq)
+                .await
+                .map(|s| s.applied_seq)
                 .unwrap_or(0);
             if applied >= seq {
                 break;

@@ -249,18 +249,16 @@ async fn applied_after(
     seq: u64,
     since: Instant,
 ) -> Option<f64> {
-    let req = projections::service::Request {
-        min_seq: Some(seq),
-        now: Utc::now().fixed_offset(),
-        query: projections::service::Query::Status,
-    };
-    let body = serde_json::to_vec(&req).ok()?;
-    let reply = client
-        .request(projections::service::subject(projector), body.into())
+    let status = queries::QueryClient::new(client.clone())
+        .status(
+            projector,
+            Some(seq),
+            Utc::now().fixed_offset(),
+            queries::protocol::MIN_SEQ_WAIT + Duration::from_secs(2),
+        )
         .await
         .ok()?;
-    let r: projections::service::Response = serde_json::from_slice(&reply.payload).ok()?;
-    (r.error.is_none() && r.applied_seq >= seq).then(|| since.elapsed().as_secs_f64() * 1e3)
+    (status.applied_seq >= seq).then(|| since.elapsed().as_secs_f64() * 1e3)
 }
 
 /// Latencies in milliseconds of `n` sequential GETs.

@@ -1,0 +1,240 @@
+//! The API's side: ask a projector a typed query and get its typed answer.
+
+use std::time::Duration;
+
+use chrono::NaiveDate;
+
+use domain::{CaseId, Timestamp};
+use eventlog::nats;
+use eventlog::subjects;
+
+use crate::audit::AuditEvent;
+use crate::protocol::{
+    Answer, ModelDigest, ModelStatus, Query, QueryFailure, QueryReply, QueryRequest, MIN_SEQ_WAIT,
+};
+use crate::queues::{Filter, Queue};
+use crate::stats::{Report, StatsQuery};
+use crate::transport::{self, TransportError};
+
+/// An answer with the log sequence the model had applied.
+#[derive(Debug, Clone)]
+pub struct Applied<T> {
+    pub value: T,
+    pub applied_seq: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// No projector of this name answered in time, or none is running.
+    #[error("the {projector} projector is not available: {source}")]
+    NoAnswer {
+        projector: String,
+        #[source]
+        source: TransportError,
+    },
+    /// The projector answered that it cannot (yet): `min_seq` not reached.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    BadRequest(String),
+    /// The projector failed, or its answer did not fit the protocol.
+    #[error("{0}")]
+    Internal(String),
+}
+
+#[derive(Clone)]
+pub struct QueryClient {
+    client: nats::Client,
+}
+
+impl QueryClient {
+    pub fn new(client: nats::Client) -> Self {
+        QueryClient { client }
+    }
+
+    /// Ask `projector`; waits for `min_seq` at most [`MIN_SEQ_WAIT`], and for the answer two
+    /// seconds more.
+    pub async fn ask(
+        &self,
+        projector: &str,
+        query: Query,
+        min_seq: Option<u64>,
+        now: Timestamp,
+    ) -> Result<Applied<Answer>, QueryError> {
+        self.ask_within(
+            projector,
+            query,
+            min_seq,
+            now,
+            MIN_SEQ_WAIT + Duration::from_secs(2),
+        )
+        .await
+    }
+
+    async fn ask_within(
+        &self,
+        projector: &str,
+        query: Query,
+        min_seq: Option<u64>,
+        now: Timestamp,
+        timeout: Duration,
+    ) -> Result<Applied<Answer>, QueryError> {
+        let req = QueryRequest {
+            min_seq,
+            now,
+            query,
+        };
+        let body = serde_json::to_vec(&req)
+            .map_err(|e| QueryError::Internal(format!("encoding a query: {e}")))?;
+        let bytes = transport::request(&self.client, subjects::query(projector), body, timeout)
+            .await
+            .map_err(|source| QueryError::NoAnswer {
+                projector: projector.to_owned(),
+                source,
+            })?;
+        let reply: QueryReply = serde_json::from_slice(&bytes).map_err(|e| {
+            QueryError::Internal(format!("unreadable answer from {projector}: {e}"))
+        })?;
+        match reply.result {
+            Ok(value) => Ok(Applied {
+                value,
+                applied_seq: reply.applied_seq,
+            }),
+            Err(QueryFailure::Unavailable(d)) => Err(QueryError::Unavailable(d)),
+            Err(QueryFailure::BadRequest(d)) => Err(QueryError::BadRequest(d)),
+            Err(QueryFailure::Internal(d)) => {
+                Err(QueryError::Internal(format!("{projector}: {d}")))
+            }
+        }
+    }
+
+    pub async fn queue(
+        &self,
+        unit: &str,
+        filter: Filter,
+        min_seq: Option<u64>,
+        now: Timestamp,
+    ) -> Result<Applied<Queue>, QueryError> {
+        let query = Query::Queue {
+            unit: unit.to_owned(),
+            filter,
+        };
+        match self.ask("queues", query, min_seq, now).await? {
+            Applied {
+                value: Answer::Queue(q),
+                applied_seq,
+            } => Ok(Applied {
+                value: q,
+                applied_seq,
+            }),
+            other => Err(mismatch("queue", &other.value)),
+        }
+    }
+
+    pub async fn stats(
+        &self,
+        q: StatsQuery,
+        min_seq: Option<u64>,
+        now: Timestamp,
+    ) -> Result<Applied<Report>, QueryError> {
+        match self.ask("stats", Query::Stats(q), min_seq, now).await? {
+            Applied {
+                value: Answer::Stats(r),
+                applied_seq,
+            } => Ok(Applied {
+                value: *r,
+                applied_seq,
+            }),
+            other => Err(mismatch("stats", &other.value)),
+        }
+    }
+
+    pub async fn case_history(
+        &self,
+        case_id: CaseId,
+        min_seq: Option<u64>,
+        now: Timestamp,
+    ) -> Result<Applied<Vec<AuditEvent>>, QueryError> {
+        match self
+            .ask("audit", Query::CaseHistory { case_id }, min_seq, now)
+            .await?
+        {
+            Applied {
+                value: Answer::CaseHistory(events),
+                applied_seq,
+            } => Ok(Applied {
+                value: events,
+                applied_seq,
+            }),
+            other => Err(mismatch("case_history", &other.value)),
+        }
+    }
+
+    pub async fn actor(
+        &self,
+        actor: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        min_seq: Option<u64>,
+        now: Timestamp,
+    ) -> Result<Applied<Vec<AuditEvent>>, QueryError> {
+        let query = Query::Actor {
+            actor: actor.to_owned(),
+            from,
+            to,
+        };
+        match self.ask("audit", query, min_seq, now).await? {
+            Applied {
+                value: Answer::Actor(events),
+                applied_seq,
+            } => Ok(Applied {
+                value: events,
+                applied_seq,
+            }),
+            other => Err(mismatch("actor", &other.value)),
+        }
+    }
+
+    /// A model's progress (once it has applied `min_seq`), waiting at most `timeout` in all.
+    pub async fn status(
+        &self,
+        projector: &str,
+        min_seq: Option<u64>,
+        now: Timestamp,
+        timeout: Duration,
+    ) -> Result<ModelStatus, QueryError> {
+        match self
+            .ask_within(projector, Query::Status, min_seq, now, timeout)
+            .await?
+            .value
+        {
+            Answer::Status(s) => Ok(s),
+            other => Err(mismatch("status", &other)),
+        }
+    }
+
+    /// A model's digest once it has applied `min_seq`.
+    pub async fn digest(
+        &self,
+        projector: &str,
+        min_seq: Option<u64>,
+        now: Timestamp,
+    ) -> Result<ModelDigest, QueryError> {
+        match self
+            .ask(projector, Query::Digest, min_seq, now)
+            .await?
+            .value
+        {
+            Answer::Digest(d) => Ok(d),
+            other => Err(mismatch("digest", &other)),
+        }
+    }
+}
+
+fn mismatch(asked: &str, got: &Answer) -> QueryError {
+    let got = serde_json::to_value(got)
+        .ok()
+        .and_then(|v| v.get("answer").and_then(|a| a.as_str()).map(str::to_owned))
+        .unwrap_or_default();
+    QueryError::Internal(format!("asked {asked}, the projector answered {got}"))
+}

@@ -1,0 +1,20 @@
+//! The read side's protocol: what the API may ask a projector (`Query`), what it answers
+//! (`Answer`, with the answer types of queues, statistics and audit trails), and the client the API
+//! asks with. Both sides compile against these types, so a renamed field of an answer breaks the
+//! build, not a request at run time.
+//!
+//! It owns the wire form of queries and replies and the chunked transport (`transport`): a reply
+//! larger than the server's max payload is sent as numbered parts. It must never read a store
+//! (that is `projections`) nor know HTTP or who may ask what (that is `api` and `domain::auth`).
+
+pub mod audit;
+pub mod client;
+pub mod protocol;
+pub mod queues;
+pub mod stats;
+pub mod transport;
+
+pub use client::{Applied, QueryClient, QueryError};
+pub use protocol::{
+    Answer, ModelDigest, ModelStatus, Query, QueryFailure, QueryReply, QueryRequest,
+};

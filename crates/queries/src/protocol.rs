@@ -1,0 +1,106 @@
+//! Queries and replies as they travel between the API and a projector, on
+//! `eventlog::subjects::query(<projector>)`.
+
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use domain::{CaseId, Timestamp};
+
+use crate::audit::AuditEvent;
+use crate::queues::{Filter, Queue};
+use crate::stats::{Report, StatsQuery};
+
+/// How long a query may wait for `min_seq` before answering `unavailable`.
+pub const MIN_SEQ_WAIT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Query {
+    Status,
+    Digest,
+    Queue {
+        unit: String,
+        filter: Filter,
+    },
+    Stats(StatsQuery),
+    CaseHistory {
+        case_id: CaseId,
+    },
+    Actor {
+        actor: String,
+        from: NaiveDate,
+        to: NaiveDate,
+    },
+}
+
+impl Query {
+    /// The projector that answers this query; `None` for what every projector answers.
+    pub fn projector(&self) -> Option<&'static str> {
+        match self {
+            Query::Status | Query::Digest => None,
+            Query::Queue { .. } => Some("queues"),
+            Query::Stats(_) => Some("stats"),
+            Query::CaseHistory { .. } | Query::Actor { .. } => Some("audit"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct QueryRequest {
+    /// Wait (at most [`MIN_SEQ_WAIT`]) until the model has applied this log sequence.
+    #[serde(default)]
+    pub min_seq: Option<u64>,
+    /// The clock to compute overdue and due-soon against (the API's).
+    pub now: Timestamp,
+    pub query: Query,
+}
+
+/// A model's progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelStatus {
+    pub applied_seq: u64,
+    pub generation: String,
+}
+
+/// A digest of a model's content, to compare a live model with a rebuild.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelDigest {
+    pub digest: String,
+    pub applied_seq: u64,
+}
+
+/// What a projector answers, one variant per query.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "answer", content = "result", rename_all = "snake_case")]
+pub enum Answer {
+    Status(ModelStatus),
+    Digest(ModelDigest),
+    Queue(Queue),
+    Stats(Box<Report>),
+    CaseHistory(Vec<AuditEvent>),
+    Actor(Vec<AuditEvent>),
+}
+
+/// Why a projector did not answer a query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "code", content = "detail", rename_all = "snake_case")]
+pub enum QueryFailure {
+    /// `min_seq` was not reached in time.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The request could not be read.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The read model failed (logged by the projector).
+    #[error("{0}")]
+    Internal(String),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct QueryReply {
+    /// The last log sequence the model had applied when it answered.
+    pub applied_seq: u64,
+    pub result: Result<Answer, QueryFailure>,
+}
