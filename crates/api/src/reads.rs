@@ -12,8 +12,9 @@ use axum::Json;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use domain::auth::{can_read_case, can_see_personal_data};
-use domain::Role;
+use domain::auth::{
+    can_read_case, can_read_queue, can_read_stats, can_read_trail, can_see_personal_data,
+};
 use queries::queues;
 use queries::stats::{self, StatsQuery};
 use queries::QueryError;
@@ -74,12 +75,7 @@ pub async fn queue(
     if state.cases.unit_kind(&code).is_none() {
         return Err(Failure::NotFound.into());
     }
-    match p.role {
-        Role::County | Role::Auditor => {}
-        Role::Analyst => return Err(forbidden("analysts read statistics, not work queues")),
-        Role::Clerk | Role::Handler | Role::System if p.unit.as_ref() == Some(&code) => {}
-        _ => return Err(forbidden("a unit sees only its own queue")),
-    }
+    can_read_queue(&p, &code)?;
     let filter = params.status.unwrap_or(queues::Filter::Open);
     let queue = state
         .queries
@@ -114,18 +110,7 @@ pub async fn stats(
 ) -> AppResult {
     let p = state.tokens.authenticate(&headers)?;
     let params = query(params)?;
-    match p.role {
-        Role::Analyst | Role::County | Role::Auditor => {}
-        Role::Clerk | Role::System
-            if params.township.is_some()
-                && p.unit.as_ref().map(|u| u.as_str()) == params.township.as_deref() => {}
-        Role::Clerk | Role::System => {
-            return Err(forbidden(
-                "a township reads statistics only with township = its own",
-            ))
-        }
-        Role::Handler => return Err(forbidden("handlers do not read statistics")),
-    }
+    can_read_stats(&p, params.township.as_deref())?;
     period(params.from, params.to)?;
     let q = StatsQuery {
         from: params.from,
@@ -158,11 +143,7 @@ pub async fn actor(
     params: Result<Query<ActorParams>, QueryRejection>,
 ) -> AppResult {
     let p = state.tokens.authenticate(&headers)?;
-    if !matches!(p.role, Role::Auditor | Role::County) {
-        return Err(forbidden(
-            "only auditors and the county read an official's trail",
-        ));
-    }
+    can_read_trail(&p)?;
     let params = query(params)?;
     period(params.from, params.to)?;
     let trail = state
@@ -219,10 +200,6 @@ pub async fn history(
         applied_seq: history.applied_seq,
     })
     .into_response())
-}
-
-fn forbidden(why: &str) -> ApiError {
-    Failure::Domain(domain::DomainError::Forbidden(why.into())).into()
 }
 
 /// Applied sequence of each projector, for `/metrics` (a projector that does not answer in time

@@ -104,3 +104,48 @@ pub fn authorize_command(p: &Principal, action: Action, case: &Case) -> Result<(
         }
     }
 }
+
+/// May this principal read the work queue of `unit`? The county and auditors read every queue, a
+/// unit's own staff and system its own; analysts read statistics only.
+pub fn can_read_queue(p: &Principal, unit: &UnitCode) -> Result<(), DomainError> {
+    match p.role {
+        Role::County | Role::Auditor => Ok(()),
+        Role::Analyst => Err(DomainError::Forbidden(
+            "analysts read statistics, not work queues".into(),
+        )),
+        Role::Clerk | Role::Handler | Role::System if p.unit_role() == Some(unit) => Ok(()),
+        Role::Clerk | Role::Handler | Role::System => Err(DomainError::Forbidden(
+            "a unit sees only its own queue".into(),
+        )),
+    }
+}
+
+/// May this principal read statistics scoped to `township` (`None`: the whole county)? Analysts,
+/// the county and auditors read all; a township's clerks and system only their own township;
+/// handlers none.
+pub fn can_read_stats(p: &Principal, township: Option<&str>) -> Result<(), DomainError> {
+    match p.role {
+        Role::Analyst | Role::County | Role::Auditor => Ok(()),
+        Role::Clerk | Role::System
+            if township.is_some() && p.unit_role().map(UnitCode::as_str) == township =>
+        {
+            Ok(())
+        }
+        Role::Clerk | Role::System => Err(DomainError::Forbidden(
+            "a township reads statistics only with township = its own".into(),
+        )),
+        Role::Handler => Err(DomainError::Forbidden(
+            "handlers do not read statistics".into(),
+        )),
+    }
+}
+
+/// May this principal read an official's trail (everything one principal did)?
+pub fn can_read_trail(p: &Principal) -> Result<(), DomainError> {
+    match p.role {
+        Role::Auditor | Role::County => Ok(()),
+        _ => Err(DomainError::Forbidden(
+            "only auditors and the county read an official's trail".into(),
+        )),
+    }
+}

@@ -105,3 +105,39 @@ fn personal_data_reaches_only_entitled_roles() {
         assert!(auth::can_see_personal_data(&county(), w.case()), "{flag}");
     }
 }
+
+#[test]
+fn reads_of_queues_statistics_and_trails_follow_the_role() {
+    use domain::auth::{can_read_queue, can_read_stats, can_read_trail};
+    let gaoqiao = unit("gaoqiao");
+    let county = principal("c", Role::County, Some("county"));
+    let auditor = principal("a", Role::Auditor, None);
+    let analyst = principal("n", Role::Analyst, None);
+    let handler = principal("h", Role::Handler, Some("land_bureau"));
+    let system = principal("s", Role::System, Some("gaoqiao"));
+    // Queues: the county and auditors all; a unit its own; analysts none.
+    assert!(can_read_queue(&county, &gaoqiao).is_ok());
+    assert!(can_read_queue(&auditor, &gaoqiao).is_ok());
+    assert!(can_read_queue(&clerk("gaoqiao"), &gaoqiao).is_ok());
+    assert!(can_read_queue(&system, &gaoqiao).is_ok());
+    assert!(can_read_queue(&clerk("dongcheng"), &gaoqiao).is_err());
+    assert!(can_read_queue(&handler, &gaoqiao).is_err());
+    assert!(can_read_queue(&handler, &unit("land_bureau")).is_ok());
+    assert!(can_read_queue(&analyst, &gaoqiao).is_err());
+    // Statistics: analysts, the county and auditors all; a township only its own; handlers none.
+    for p in [&analyst, &county, &auditor] {
+        assert!(can_read_stats(p, None).is_ok());
+        assert!(can_read_stats(p, Some("gaoqiao")).is_ok());
+    }
+    assert!(can_read_stats(&clerk("gaoqiao"), Some("gaoqiao")).is_ok());
+    assert!(can_read_stats(&system, Some("gaoqiao")).is_ok());
+    assert!(can_read_stats(&clerk("gaoqiao"), None).is_err());
+    assert!(can_read_stats(&clerk("gaoqiao"), Some("dongcheng")).is_err());
+    assert!(can_read_stats(&handler, Some("land_bureau")).is_err());
+    // Trails: auditors and the county only.
+    assert!(can_read_trail(&auditor).is_ok());
+    assert!(can_read_trail(&county).is_ok());
+    for p in [&analyst, &handler, &system, &clerk("gaoqiao")] {
+        assert!(matches!(can_read_trail(p), Err(DomainError::Forbidden(_))));
+    }
+}
