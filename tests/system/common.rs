@@ -80,7 +80,7 @@ pub async fn spawn_app() -> App {
     let models = tempfile::tempdir().expect("read model dir");
     let mut projectors = Vec::new();
     for name in projections::NAMES {
-        projectors.push(start_projector(&nats, name, &models.path().join(name)).await);
+        projectors.push(start_projector(&nats, name, models.path()).await);
     }
     // Ready when every projector answers (its query subscription exists).
     let queries = queries::QueryClient::new(nats.connect().await);
@@ -121,31 +121,16 @@ pub async fn start_projector(
     let client = xinfang::serve::connect(&nats.url(), name)
         .await
         .expect("connect");
-    let js = async_nats::jetstream::new(client.clone());
-    let log = eventlog::EventLog::open(js, &eventlog::LogConfig::default())
-        .await
-        .expect("log");
-    let projection = projections::by_name(name, &cfg.policy).expect("projection");
-    let shared = projections::runner::Shared::open(dir, projection.version()).expect("open model");
-    let dir = dir.to_owned();
+    let mut cfg = cfg;
+    cfg.data_dir = dir.to_owned();
+    let name = name.to_owned();
     tokio::spawn(async move {
-        let service = tokio::spawn(projections::service::serve(
-            client,
-            projection.name(),
-            shared.clone(),
-            cfg.policy.clone(),
-        ));
-        let result = projections::runner::run(
-            projection.as_ref(),
-            &dir,
-            &log,
-            &shared,
-            std::future::pending(),
-        )
-        .await;
-        service.abort();
+        let names = [name.clone()];
+        let result =
+            xinfang::projector::run_projectors_with(&cfg, client, &names, std::future::pending())
+                .await;
         if let Err(e) = result {
-            panic!("projector {} stopped: {e}", projection.name());
+            panic!("projector {name} stopped: {e:#}");
         }
     })
 }

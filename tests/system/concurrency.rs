@@ -219,20 +219,22 @@ mod cluster_faults {
         let models = tempfile::tempdir().expect("models");
         let projection = projections::by_name("queues", &cfg.policy).expect("queues");
         let live = models.path().join("live");
-        let shared = projections::runner::Shared::open(&live, projection.version()).expect("model");
+        let model = projections::runner::ModelSink::open(
+            projections::by_name("queues", &cfg.policy).expect("queues"),
+            live,
+        )
+        .expect("model");
+        let shared = model.shared.clone();
         {
-            let (shared, live, log) = (shared.clone(), live.clone(), cases.log().clone());
-            let projection = projections::by_name("queues", &cfg.policy).expect("queues");
+            let runner = projections::runner::Runner::new(
+                cases.log().clone(),
+                vec![projections::runner::Sink::Model(model)],
+            );
             tokio::spawn(async move {
-                projections::runner::run(
-                    projection.as_ref(),
-                    &live,
-                    &log,
-                    &shared,
-                    std::future::pending(),
-                )
-                .await
-                .expect("the live projector");
+                runner
+                    .run(std::future::pending())
+                    .await
+                    .expect("the live projector");
             });
         }
         let js = async_nats::jetstream::new(client.clone());

@@ -35,7 +35,15 @@ async fn start_feed(
         xinfang::config::Config::parse(std::path::Path::new("test.toml"), CONFIG).expect("config");
     cfg.data_dir = data.to_owned();
     let client = app.nats.connect().await;
-    tokio::spawn(async move { xinfang::feed::run_with(&cfg, client, std::future::pending()).await })
+    tokio::spawn(async move {
+        xinfang::projector::run_projectors_with(
+            &cfg,
+            client,
+            &["feed".into()],
+            std::future::pending(),
+        )
+        .await
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,9 +7,12 @@
 //! rebuild gives a byte-identical database (`Store::digest`).
 
 pub mod audit;
+pub mod feed;
 pub mod queues;
+mod rebuild;
 pub mod runner;
 pub mod service;
+mod sink;
 pub mod stats;
 pub mod store;
 

@@ -1,16 +1,18 @@
-//! Following the log into a read model, and rebuilding one from scratch.
+//! Following the log into sinks: read models and the feed.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::StreamExt;
 use tokio::sync::watch;
 
 use eventlog::{EventLog, LogError, Stored};
 
-use crate::store::{current_generation, set_current, Store};
+pub use crate::rebuild::{rebuild, rebuild_upto};
+pub use crate::sink::{ModelSink, Sink, SinkError};
+use crate::store::Store;
 use crate::{Projection, ProjectionError};
 
 /// Largest number of events applied in one sled batch.
@@ -26,9 +28,6 @@ pub const REBUILD_BATCH: usize = 10_000;
 pub struct Shared {
     store: RwLock<Arc<Store>>,
     pub applied: watch::Sender<u64>,
-    /// Set while free disk space is low: the runner takes no more events until it clears, so a
-    /// full disk never reaches sled (whose flusher fails for good on ENOSPC). Queries go on.
-    pub storage_low: Arc<AtomicBool>,
 }
 
 impl Shared {
@@ -45,7 +44,6 @@ impl Shared {
         Ok(Arc::new(Shared {
             store: RwLock::new(Arc::new(store)),
             applied,
-            storage_low: Arc::default(),
         }))
     }
 
@@ -53,7 +51,7 @@ impl Shared {
         self.store.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    fn replace(&self, store: Store) -> Arc<Store> {
+    pub(crate) fn replace(&self, store: Store) -> Arc<Store> {
         let mut guard = self.store.write().unwrap_or_else(|p| p.into_inner());
         std::mem::replace(&mut *guard, Arc::new(store))
     }
@@ -80,201 +78,175 @@ pub fn apply_batch(
     Ok(last)
 }
 
-/// Follow the log into the live generation under `dir` until `shutdown` resolves. Reconnects after
-/// log errors; switches to a new generation when a rebuild replaces `CURRENT`. An event that does
-/// not apply stops the projector with an error rather than being skipped.
-pub async fn run(
-    projection: &dyn Projection,
-    dir: &Path,
-    log: &EventLog,
-    shared: &Shared,
-    shutdown: impl std::future::Future<Output = ()>,
-) -> Result<(), ProjectionError> {
-    tokio::pin!(shutdown);
-    let mut generation_check = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        let store = shared.store();
-        let from = store.checkpoint()? + 1;
-        let mut events = match log.follow(from).await {
-            Ok(s) => s.ready_chunks(BATCH),
-            Err(e) => {
-                tracing::warn!(projector = projection.name(), error = %e, "cannot follow the log; retrying");
-                tokio::select! {
-                    _ = &mut shutdown => return store.flush().await.map_err(Into::into),
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                }
-            }
-        };
-        loop {
+/// Follows the log once for several sinks: each event is read and decoded once and handed to
+/// every sink in log order; each sink keeps its own store and checkpoint. One loop, one failure
+/// policy, for the read models and the feed alike:
+/// - the log stream fails: follow again from the lowest checkpoint (a sink skips what it has);
+/// - a stored event does not decode or apply: stop with the error rather than skip it;
+/// - a store cannot be written: wait until disk space is back, then stop, so the supervisor starts
+///   a fresh process (sled does not recover from a failed write in-process) without a restart
+///   loop while the disk is full;
+/// - a sink cannot publish: pause, then follow again from the lowest checkpoint (what was
+///   published is deduplicated by its message id);
+/// - free disk space is low: take no more events until it returns (queries go on).
+pub struct Runner {
+    pub log: EventLog,
+    pub sinks: Vec<Sink>,
+    /// Set while free disk space is below the watermark (watched by the binary).
+    pub storage_low: Arc<AtomicBool>,
+}
+
+impl Runner {
+    pub fn new(log: EventLog, sinks: Vec<Sink>) -> Self {
+        Runner {
+            log,
+            sinks,
+            storage_low: Arc::default(),
+        }
+    }
+
+    fn names(&self) -> String {
+        let names: Vec<&str> = self.sinks.iter().map(Sink::name).collect();
+        names.join(",")
+    }
+
+    fn from(&self) -> Result<u64, ProjectionError> {
+        let mut from = u64::MAX;
+        for sink in &self.sinks {
+            from = from.min(sink.checkpoint()?);
+        }
+        Ok(if from == u64::MAX { 1 } else { from + 1 })
+    }
+
+    /// A sink that publishes is the slowest reader; a pulled follower bounds what it buffers.
+    fn bounded(&self) -> bool {
+        self.sinks.iter().any(|s| matches!(s, Sink::Feed(_)))
+    }
+
+    async fn flush(&self) -> Result<(), ProjectionError> {
+        for sink in &self.sinks {
+            sink.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn wait_for_space(
+        &self,
+        shutdown: &mut std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
+    ) -> bool {
+        while self.storage_low.load(Ordering::Relaxed) {
             tokio::select! {
-                _ = &mut shutdown => {
-                    store.flush().await?;
-                    return Ok(());
-                }
-                _ = generation_check.tick() => {
-                    let live = current_generation(dir)?;
-                    if live.as_deref().is_some_and(|g| g != store.generation) {
-                        let next = Store::open_current(dir)?;
-                        tracing::info!(projector = projection.name(), generation = %next.generation, "switching to rebuilt generation");
-                        let _ = shared.applied.send_replace(next.checkpoint()?);
-                        let old = shared.replace(next);
-                        let old_dir = dir.join(&old.generation);
-                        drop(old);
-                        let _ = std::fs::remove_dir_all(old_dir);
-                        break;
+                _ = shutdown.as_mut() => return false,
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+        }
+        true
+    }
+
+    /// Follow the log until `shutdown` resolves.
+    pub async fn run(
+        mut self,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<(), ProjectionError> {
+        tokio::pin!(shutdown);
+        let names = self.names();
+        let mut generation_check = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            let from = self.from()?;
+            let followed = if self.bounded() {
+                self.log.follow_bounded(from).await.map(|s| s.boxed())
+            } else {
+                self.log.follow(from).await.map(|s| s.boxed())
+            };
+            let mut events = match followed {
+                Ok(s) => s.ready_chunks(BATCH),
+                Err(e) => {
+                    tracing::warn!(sinks = %names, error = %e, "cannot follow the log; retrying");
+                    tokio::select! {
+                        _ = &mut shutdown => return self.flush().await,
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
                     }
                 }
-                batch = events.next() => {
-                    let Some(batch) = batch else { break };
-                    if shared.storage_low.load(Ordering::Relaxed) {
-                        tracing::warn!(projector = projection.name(), "free disk space is low; pausing until it returns");
-                        while shared.storage_low.load(Ordering::Relaxed) {
+            };
+            loop {
+                tokio::select! {
+                    _ = &mut shutdown => return self.flush().await,
+                    _ = generation_check.tick() => {
+                        let mut switched = false;
+                        for sink in &mut self.sinks {
+                            switched |= sink.switch_if_rebuilt()?;
+                        }
+                        if switched {
+                            break;
+                        }
+                    }
+                    batch = events.next() => {
+                        let Some(batch) = batch else { break };
+                        if self.storage_low.load(Ordering::Relaxed) {
+                            tracing::warn!(sinks = %names, "free disk space is low; pausing until it returns");
+                            if !self.wait_for_space(&mut shutdown).await {
+                                return Ok(());
+                            }
+                            tracing::info!(sinks = %names, "free disk space is back; resuming");
+                        }
+                        let mut ok = Vec::with_capacity(batch.len());
+                        let mut failure: Option<LogError> = None;
+                        for item in batch {
+                            match item {
+                                Ok(ev) => ok.push(ev),
+                                Err(e) => {
+                                    failure = Some(e);
+                                    break;
+                                }
+                            }
+                        }
+                        let mut refollow = false;
+                        for sink in &mut self.sinks {
+                            match sink.write(&ok).await {
+                                Ok(_) => {}
+                                Err(SinkError::Store(e)) => {
+                                    tracing::error!(sink = sink.name(), error = %e, "a store could not be written; stopping once disk space is available");
+                                    loop {
+                                        tokio::select! {
+                                            _ = &mut shutdown => return Err(e.into()),
+                                            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                                        }
+                                        if !self.storage_low.load(Ordering::Relaxed) {
+                                            return Err(e.into());
+                                        }
+                                    }
+                                }
+                                Err(SinkError::Apply(e)) => return Err(e),
+                                Err(SinkError::Publish(e)) => {
+                                    tracing::warn!(sink = sink.name(), error = %e, "publishing failed; retrying from the checkpoint");
+                                    refollow = true;
+                                }
+                            }
+                        }
+                        if refollow {
                             tokio::select! {
-                                _ = &mut shutdown => return Ok(()),
-                                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                                _ = &mut shutdown => return self.flush().await,
+                                _ = tokio::time::sleep(Duration::from_secs(2)) => break,
                             }
                         }
-                        tracing::info!(projector = projection.name(), "free disk space is back; resuming");
-                    }
-                    let mut ok = Vec::with_capacity(batch.len());
-                    let mut failure: Option<LogError> = None;
-                    for item in batch {
-                        match item {
-                            Ok(ev) => ok.push(ev),
-                            Err(e) => {
-                                failure = Some(e);
-                                break;
+                        if ok.len() < BATCH {
+                            // Under a steady stream every event would be a batch of its own, and
+                            // a sled commit per event cost more than the events themselves. A
+                            // pause lets the next events gather; it adds at most LINGER to the lag.
+                            tokio::time::sleep(LINGER).await;
+                        }
+                        if let Some(e) = failure {
+                            if let LogError::Corrupt { seq, .. } = e {
+                                return Err(ProjectionError::Apply { seq, why: e.to_string() });
                             }
+                            tracing::warn!(sinks = %names, error = %e, "log stream failed; resuming");
+                            break;
                         }
-                    }
-                    let applied = match apply_batch(projection, &store, &ok) {
-                        Ok(applied) => applied,
-                        Err(e @ ProjectionError::Store(_)) => {
-                            // sled does not recover from a failed write in this process. Wait
-                            // for space, then stop so that the supervisor starts a fresh process,
-                            // which resumes at the last committed batch: no restart loop while
-                            // the disk is full.
-                            tracing::error!(projector = projection.name(), error = %e, "the read model could not be written; stopping once disk space is available");
-                            loop {
-                                tokio::select! {
-                                    _ = &mut shutdown => return Err(e),
-                                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                                }
-                                if !shared.storage_low.load(Ordering::Relaxed) {
-                                    return Err(e);
-                                }
-                            }
-                        }
-                        Err(e) => return Err(e),
-                    };
-                    let _ = shared.applied.send_replace(applied);
-                    if ok.len() < BATCH {
-                        // Under a steady stream every event would be a batch of its own, and a
-                        // sled commit per event cost more than the events themselves. A pause
-                        // lets the next events gather; it adds at most LINGER to the lag.
-                        tokio::time::sleep(LINGER).await;
-                    }
-                    if let Some(e) = failure {
-                        if let LogError::Corrupt { .. } = e {
-                            return Err(ProjectionError::Apply { seq: applied + 1, why: e.to_string() });
-                        }
-                        tracing::warn!(projector = projection.name(), error = %e, "log stream failed; resuming");
-                        break;
                     }
                 }
             }
         }
     }
-}
-
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-/// Build a fresh generation of the read model from the start of the log up to the log's last
-/// sequence at the start, then make it the live one. `progress(applied, target)` is called as it
-/// goes. Returns (events applied, time taken).
-pub async fn rebuild(
-    projection: &dyn Projection,
-    dir: &Path,
-    log: &EventLog,
-    progress: impl FnMut(u64, u64),
-) -> Result<(u64, Duration), ProjectionError> {
-    let target = log.last_seq().await.map_err(|e| ProjectionError::Apply {
-        seq: 0,
-        why: e.to_string(),
-    })?;
-    rebuild_upto(projection, dir, log, target, progress).await
-}
-
-/// [`rebuild`] up to sequence `target` (the feed refolds only what it has published).
-pub async fn rebuild_upto(
-    projection: &dyn Projection,
-    dir: &Path,
-    log: &EventLog,
-    target: u64,
-    mut progress: impl FnMut(u64, u64),
-) -> Result<(u64, Duration), ProjectionError> {
-    let generation = crate::store::new_generation();
-    let path: PathBuf = dir.join(&generation);
-    let started = Instant::now();
-    let mut applied_events = 0u64;
-    {
-        let store = Store::open_dir(&path, generation.clone())?;
-        if target > 0 {
-            let mut events = log
-                .follow(1)
-                .await
-                .map_err(|e| ProjectionError::Apply {
-                    seq: 0,
-                    why: e.to_string(),
-                })?
-                .ready_chunks(REBUILD_BATCH);
-            // Receive and decode on another task, so the next batch is decoded while this one is
-            // reduced and written (two cores: about a fifth faster).
-            let (tx, mut batches) = tokio::sync::mpsc::channel(2);
-            let reader = tokio::spawn(async move {
-                while let Some(batch) = events.next().await {
-                    if tx.send(batch).await.is_err() {
-                        break;
-                    }
-                }
-            });
-            let _stop_reader = AbortOnDrop(reader);
-            let mut applied = 0;
-            while applied < target {
-                let Some(batch) = batches.recv().await else {
-                    break;
-                };
-                let batch: Vec<Stored> =
-                    batch.into_iter().collect::<Result<_, _>>().map_err(|e| {
-                        ProjectionError::Apply {
-                            seq: applied + 1,
-                            why: e.to_string(),
-                        }
-                    })?;
-                let upto: Vec<Stored> = batch.into_iter().filter(|e| e.seq <= target).collect();
-                applied_events += upto.len() as u64;
-                applied = apply_batch(projection, &store, &upto)?.max(applied);
-                progress(applied, target);
-            }
-        }
-        store.flush().await?;
-    }
-    let took = started.elapsed();
-    let previous = current_generation(dir)?;
-    set_current(dir, &generation)?;
-    // A running projector switches within a second and deletes the old generation itself; when
-    // none runs, delete it here.
-    if let Some(prev) = previous.filter(|p| *p != generation) {
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        let _ = std::fs::remove_dir_all(dir.join(prev));
-    }
-    Ok((applied_events, took))
 }
 
 #[cfg(test)]

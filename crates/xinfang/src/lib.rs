@@ -7,7 +7,6 @@
 pub mod bench;
 pub mod config;
 pub mod demo;
-pub mod feed;
 pub mod natsauth;
 pub mod natsbin;
 pub mod projector;

@@ -28,8 +28,8 @@ enum Cmd {
         #[arg(long)]
         config: PathBuf,
     },
-    /// Run one projector (queues, stats or audit): follow the log into its read model and answer
-    /// its queries.
+    /// Run projectors (queues, stats, audit, feed; several as `queues,stats,audit`) over one
+    /// follower of the log: each read model answers its queries, the feed publishes.
     Projector {
         name: String,
         #[arg(long)]
@@ -152,9 +152,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Cmd::Api { config } => xinfang::serve::run_api(Config::load(&config)?).await,
         Cmd::Projector { name, config } => {
-            xinfang::projector::run_projector(Config::load(&config)?, &name).await
+            xinfang::projector::run_projectors(Config::load(&config)?, &name).await
         }
-        Cmd::Feed { config } => xinfang::feed::run_feed(Config::load(&config)?).await,
+        Cmd::Feed { config } => {
+            xinfang::projector::run_projectors(Config::load(&config)?, "feed").await
+        }
         Cmd::Ingestor { config } => xinfang::serve::run_ingestor(Config::load(&config)?).await,
         Cmd::Rebuild { name, config } => {
             xinfang::projector::run_rebuild(Config::load(&config)?, &name).await

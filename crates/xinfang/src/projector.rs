@@ -1,4 +1,5 @@
-//! `xinfang projector NAME`, `xinfang rebuild NAME` and `xinfang case history ID`.
+//! `xinfang projector NAMES` (read models and the feed, one or several per process), `xinfang
+//! rebuild NAME` and `xinfang case history ID`.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -6,7 +7,8 @@ use std::path::PathBuf;
 use anyhow::{bail, Context as _};
 
 use eventlog::{EventLog, LogConfig};
-use projections::runner::{self, Shared};
+use projections::feed::FeedSink;
+use projections::runner::{self, ModelSink, Runner, Sink};
 
 use crate::config::Config;
 
@@ -37,40 +39,99 @@ async fn open_log(cfg: &Config, name: &str) -> anyhow::Result<(async_nats::Clien
     Ok((client, log))
 }
 
-pub async fn run_projector(cfg: Config, name: &str) -> anyhow::Result<()> {
-    let projection = projection(name, &cfg)?;
-    let (client, log) = open_log(&cfg, &format!("xinfang-projector-{name}")).await?;
-    let dir = model_dir(&cfg, name);
-    let shared = Shared::open(&dir, projection.version())
-        .with_context(|| format!("opening read model {}", dir.display()))?;
-    tracing::info!(
-        projector = name,
-        checkpoint = *shared.applied.borrow(),
-        "projector starting"
-    );
+/// The sinks a projector process may host: the read models and the feed.
+pub fn sink_names() -> Vec<&'static str> {
+    let mut names = projections::NAMES.to_vec();
+    names.push("feed");
+    names
+}
+
+/// Parse `queues,stats,audit` (any of [`sink_names`], each once).
+pub fn parse_names(list: &str) -> anyhow::Result<Vec<String>> {
+    let mut names: Vec<String> = Vec::new();
+    for name in list.split(',').map(str::trim) {
+        if !sink_names().contains(&name) {
+            bail!(
+                "unknown projector {name:?}; one or more of {}, separated by commas",
+                sink_names().join(", ")
+            );
+        }
+        if names.iter().any(|n| n == name) {
+            bail!("projector {name:?} is named twice");
+        }
+        names.push(name.to_owned());
+    }
+    Ok(names)
+}
+
+/// Run the sinks `names` in this process over one follower of the log until `shutdown`: each read
+/// model with its own store, checkpoint and query service, the feed publishing.
+pub async fn run_projectors_with(
+    cfg: &Config,
+    client: async_nats::Client,
+    names: &[String],
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let js = async_nats::jetstream::new(client.clone());
+    let log = EventLog::open(
+        js.clone(),
+        &LogConfig {
+            replicas: cfg.replicas,
+            ..LogConfig::default()
+        },
+    )
+    .await?;
+    let mut sinks = Vec::new();
+    let mut services = Vec::new();
+    for name in names {
+        if name == "feed" {
+            let dir = cfg.data_dir.join("feed");
+            let feed = FeedSink::open(js.clone(), cfg.replicas, &dir, &log)
+                .await
+                .with_context(|| format!("opening the feed's store {}", dir.display()))?;
+            sinks.push(Sink::Feed(Box::new(feed)));
+            continue;
+        }
+        let dir = model_dir(cfg, name);
+        let model = ModelSink::open(projection(name, cfg)?, dir.clone())
+            .with_context(|| format!("opening read model {}", dir.display()))?;
+        tracing::info!(
+            projector = %name,
+            checkpoint = *model.shared.applied.borrow(),
+            "projector starting"
+        );
+        services.push(AbortOnDrop(tokio::spawn(projections::service::serve(
+            client.clone(),
+            model.projection.name(),
+            model.shared.clone(),
+            cfg.policy.clone(),
+        ))));
+        sinks.push(Sink::Model(model));
+    }
+    let runner = Runner::new(log, sinks);
     crate::storage::watch(
         cfg.data_dir.clone(),
         cfg.min_free_bytes,
-        shared.storage_low.clone(),
+        runner.storage_low.clone(),
     );
-    let service = tokio::spawn(projections::service::serve(
-        client,
-        projection.name(),
-        shared.clone(),
-        cfg.policy.clone(),
-    ));
-    let result = runner::run(
-        projection.as_ref(),
-        &dir,
-        &log,
-        &shared,
-        crate::serve::shutdown_signal(),
-    )
-    .await;
-    service.abort();
-    result?;
-    tracing::info!(projector = name, "projector stopped");
+    runner.run(shutdown).await?;
+    tracing::info!(projectors = %names.join(","), "stopped");
     Ok(())
+}
+
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// `xinfang projector NAMES` (and `xinfang feed`, which is `projector feed`).
+pub async fn run_projectors(cfg: Config, list: &str) -> anyhow::Result<()> {
+    let names = parse_names(list)?;
+    let client = crate::serve::connect_cfg(&cfg, &format!("xinfang-projector-{list}")).await?;
+    run_projectors_with(&cfg, client, &names, crate::serve::shutdown_signal()).await
 }
 
 #[allow(clippy::print_stdout)]
@@ -122,4 +183,21 @@ pub async fn print_case_history(cfg: Config, id: &str) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string(&event)?);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_known_and_each_once() {
+        assert_eq!(
+            parse_names("queues,stats,audit").expect("three"),
+            ["queues", "stats", "audit"]
+        );
+        assert_eq!(parse_names("feed").expect("the feed"), ["feed"]);
+        assert!(parse_names("queues,queues").is_err());
+        assert!(parse_names("queues,nope").is_err());
+        assert!(parse_names("").is_err());
+    }
 }
