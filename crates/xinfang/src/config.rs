@@ -23,6 +23,8 @@ struct File {
     #[serde(default)]
     policy: PolicySection,
     #[serde(default)]
+    projectors: ProjectorsSection,
+    #[serde(default)]
     unit: Vec<UnitEntry>,
     #[serde(default)]
     principal: Vec<PrincipalEntry>,
@@ -43,6 +45,14 @@ struct NatsSection {
     /// The managed server's fsync policy: "always" (every write on disk before its
     /// acknowledgement) or "interval" (nats-server's default, every 2 minutes).
     sync: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ProjectorsSection {
+    /// `up` runs the three read models in one process over one follower of the log (true) or
+    /// each in its own process (false).
+    cohost: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -120,6 +130,9 @@ pub struct PrincipalConfig {
 /// Default of `[nats] sync` for the managed server (docs/operations.md, "Durability").
 pub const DEFAULT_SYNC_ALWAYS: bool = true;
 
+/// Default of `[projectors] cohost` (docs/benchmarks.md, "Co-hosted projectors").
+pub const DEFAULT_COHOST_PROJECTORS: bool = false;
+
 /// Default of `[data] min_free_mb`.
 pub const DEFAULT_MIN_FREE_MB: u64 = 512;
 
@@ -140,6 +153,8 @@ pub struct Config {
     /// Below this much free space under the data dir, writes are refused (507) and projectors
     /// pause, so the disk never fills (docs/operations.md, "A full disk").
     pub min_free_bytes: u64,
+    /// `up` runs the read models in one process (docs/benchmarks.md, "Co-hosted projectors").
+    pub cohost_projectors: bool,
     pub policy: Policy,
     pub units: Vec<Unit>,
     pub principals: Vec<PrincipalConfig>,
@@ -426,6 +441,10 @@ impl Config {
             http_addr,
             data_dir,
             min_free_bytes,
+            cohost_projectors: file
+                .projectors
+                .cohost
+                .unwrap_or(DEFAULT_COHOST_PROJECTORS),
             policy,
             units,
             principals,

@@ -106,8 +106,13 @@ pub async fn run_up(mut cfg: Config, config_path: &Path, demo: bool) -> anyhow::
         service("feed", &["feed"]),
         service("ingestor", &["ingestor"]),
     ];
-    for name in projections::NAMES {
-        services.push(service(&format!("projector-{name}"), &["projector", name]));
+    if cfg.cohost_projectors {
+        let names = projections::NAMES.join(",");
+        services.push(service("projectors", &["projector", &names]));
+    } else {
+        for name in projections::NAMES {
+            services.push(service(&format!("projector-{name}"), &["projector", name]));
+        }
     }
     for s in &mut services {
         s.spawn()?;

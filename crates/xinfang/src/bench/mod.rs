@@ -146,7 +146,7 @@ pub async fn run_bench(quick: bool, json: Option<PathBuf>) -> anyhow::Result<Rep
     say("starting the system (xinfang up on free ports)");
     // nats-server's own fsync policy, as in every earlier run, so that ratios stay comparable;
     // the cost of `up`'s default (fsync before every acknowledgement) is measured apart below.
-    let sys = System::start("interval")?;
+    let sys = System::start("interval", false)?;
     let client = crate::serve::connect_cfg(&sys.cfg, "xinfang-bench").await?;
     let js = async_nats::jetstream::new(client.clone());
 
@@ -266,13 +266,53 @@ pub async fn run_bench(quick: bool, json: Option<PathBuf>) -> anyhow::Result<Rep
     // acknowledging it (`[nats] sync = "always"`, the default of `up`), and on a fresh one with
     // nats-server's own interval, so both start alike.
     let mut fresh = Vec::new();
-    for sync in ["interval", "always"] {
+    // Co-hosting: the same load once more on a fresh system (interval) whose three read models run
+    // in one process over one follower; compared with the interval system, whose run in three.
+    let mut projector_cpu = Vec::new();
+    for (sync, cohost) in [("interval", false), ("always", false), ("interval", true)] {
+        let hosting = if cohost { "cohosted" } else { "separate" };
         say(&format!(
-            "commands over HTTP on a fresh system, sync {sync}"
+            "commands over HTTP on a fresh system, sync {sync}, projectors {hosting}"
         ));
-        let other = System::start(sync)?;
+        let other = System::start(sync, cohost)?;
+        let before = other.cpu();
         let (rate, lat) = work::http_commands(&other.base, TOKEN, CLIENTS, plan.http_time).await;
-        fresh.push((sync, rate, Percentiles::of(lat)));
+        let commands = lat.len() as u64;
+        if sync == "interval" {
+            let client = crate::serve::connect_cfg(&other.cfg, "xinfang-bench").await?;
+            let last = crate::serve::case_service(&other.cfg, client.clone())
+                .await?
+                .last_seq()
+                .await?;
+            wait_applied(&client, last).await?;
+            let phase = cpu_phase(
+                &format!("http_projectors_{hosting}"),
+                &before,
+                &other.cpu(),
+                commands,
+            );
+            let of = |pick: &dyn Fn(&str) -> bool| -> f64 {
+                phase
+                    .per_command_us
+                    .iter()
+                    .filter(|(n, _)| pick(n))
+                    .map(|(_, v)| v)
+                    .sum()
+            };
+            let projectors = of(&|n| n.starts_with("projector"));
+            let services = of(&|n| n != "bench-clients");
+            let rss: f64 = other
+                .peak_rss()
+                .into_iter()
+                .filter(|(n, _)| n.starts_with("projector"))
+                .map(|(_, mb)| mb)
+                .sum();
+            projector_cpu.push((hosting, projectors, services, rss));
+            cpu.push(phase);
+        }
+        if !cohost {
+            fresh.push((sync, rate, Percentiles::of(lat)));
+        }
     }
     let interval_rate = fresh[0].1;
     for (sync, rate, lat) in fresh {
@@ -288,6 +328,30 @@ pub async fn run_bench(quick: bool, json: Option<PathBuf>) -> anyhow::Result<Rep
             &format!("http_command_fresh_sync_{sync}_p99_ms"),
             lat.p99,
             "ms",
+        ));
+    }
+    let (separate_projectors, separate_services) = (projector_cpu[0].1, projector_cpu[0].2);
+    for (hosting, projectors, services, rss) in projector_cpu {
+        results.push(
+            result(
+                &format!("cpu_projectors_{hosting}_us_per_command"),
+                projectors,
+                "µs",
+            )
+            .against("cpu_projectors_separate_us_per_command", separate_projectors),
+        );
+        results.push(
+            result(
+                &format!("cpu_services_{hosting}_us_per_command"),
+                services,
+                "µs",
+            )
+            .against("cpu_services_separate_us_per_command", separate_services),
+        );
+        results.push(result(
+            &format!("peak_rss_projectors_{hosting}_mb"),
+            rss,
+            "MiB",
         ));
     }
     for (name, mb) in sys.peak_rss() {

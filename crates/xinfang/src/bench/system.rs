@@ -23,13 +23,14 @@ pub struct System {
 }
 
 impl System {
-    /// `up` with the managed server's fsync policy `sync` ("always" or "interval").
-    pub fn start(sync: &str) -> anyhow::Result<System> {
+    /// `up` with the managed server's fsync policy `sync` ("always" or "interval") and the
+    /// projectors co-hosted in one process or not.
+    pub fn start(sync: &str, cohost: bool) -> anyhow::Result<System> {
         let dir = tempfile::tempdir().context("temporary directory")?;
         let port = crate::up::free_port()?;
         let path = dir.path().join("bench.toml");
         let mut text = format!(
-            "[nats]\nsync = \"{sync}\"\n[http]\naddr = \"127.0.0.1:{port}\"\n[data]\ndir = \"{}\"\n\
+            "[projectors]\ncohost = {cohost}\n[nats]\nsync = \"{sync}\"\n[http]\naddr = \"127.0.0.1:{port}\"\n[data]\ndir = \"{}\"\n\
              [[unit]]\ncode = \"county\"\nname = \"县信访局\"\nkind = \"county\"\n\
              [[principal]]\ntoken = \"{TOKEN}\"\nid = \"bench-county\"\nrole = \"county\"\nunit = \"county\"\n",
             dir.path().join("data").display()
