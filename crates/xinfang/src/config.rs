@@ -441,10 +441,7 @@ impl Config {
             http_addr,
             data_dir,
             min_free_bytes,
-            cohost_projectors: file
-                .projectors
-                .cohost
-                .unwrap_or(DEFAULT_COHOST_PROJECTORS),
+            cohost_projectors: file.projectors.cohost.unwrap_or(DEFAULT_COHOST_PROJECTORS),
             policy,
             units,
             principals,

@@ -4,15 +4,11 @@
 //! This is the only crate that reads configuration, environment or signals; everything it wires
 //! comes from the library crates, and it holds no domain rule of its own.
 
-pub mod bench;
 pub mod config;
-pub mod demo;
+pub mod launch;
 pub mod natsauth;
 pub mod natsbin;
 pub mod projector;
-pub mod rawbench;
-pub mod scenario;
 pub mod serve;
-pub mod simulate;
 pub mod storage;
 pub mod up;

@@ -68,7 +68,7 @@ enum Cmd {
         #[arg(long, default_value_t = 50.0)]
         rate: f64,
         /// How long to send: 30, 30s, 2m, 1h.
-        #[arg(long, default_value = "30s", value_parser = xinfang::simulate::parse_duration)]
+        #[arg(long, default_value = "30s", value_parser = loadgen::simulate::parse_duration)]
         duration: std::time::Duration,
         /// Also write the summary as JSON.
         #[arg(long)]
@@ -173,9 +173,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             seed,
             baseline,
         } => {
-            let report = xinfang::simulate::run_simulate(
-                Config::load(&config)?,
-                xinfang::simulate::Options {
+            let cfg = Config::load(&config)?;
+            let client = xinfang::serve::connect_cfg(&cfg, "xinfang-simulate").await?;
+            let report = loadgen::simulate::run_simulate(
+                client,
+                cfg.units_of(domain::UnitKind::Township),
+                loadgen::simulate::Options {
                     townships,
                     rate,
                     duration,
@@ -194,7 +197,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Bench { quick, json } => {
-            let report = xinfang::bench::run_bench(quick, json).await?;
+            let report = loadgen::bench::run_bench(&xinfang::launch::Up, quick, json).await?;
             #[allow(clippy::print_stdout)]
             {
                 print!("{}", report.table());

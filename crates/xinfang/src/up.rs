@@ -134,7 +134,12 @@ pub async fn run_up(mut cfg: Config, config_path: &Path, demo: bool) -> anyhow::
     if demo {
         let client = crate::serve::connect_cfg(&cfg, "xinfang-demo").await?;
         let cases = crate::serve::case_service(&cfg, client).await?;
-        let n = crate::demo::load(&cases, &cfg).await?;
+        let n = loadgen::demo::load(
+            &cases,
+            &cfg.units_of(domain::UnitKind::Township),
+            &cfg.units_of(domain::UnitKind::Department),
+        )
+        .await?;
         tracing::info!(cases = n, "demo data loaded");
     }
     #[allow(clippy::print_stdout)]

@@ -8,9 +8,10 @@
 mod system;
 mod work;
 
-use system::{cpu_phase, CpuPhase, System};
+use system::{cpu_phase, CpuPhase};
+pub use system::{Launch, System};
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -110,7 +111,7 @@ impl BenchResult {
     }
 }
 
-fn machine(data: &Path) -> serde_json::Value {
+fn machine(nats: Option<String>) -> serde_json::Value {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
         .lines()
@@ -121,10 +122,6 @@ fn machine(data: &Path) -> serde_json::Value {
         .lines()
         .find_map(|l| l.strip_prefix("MemTotal:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok());
-    let nats = crate::natsbin::find_or_install(data)
-        .ok()
-        .and_then(|bin| Command::new(bin).arg("--version").output().ok())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
     serde_json::json!({
         "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
         "cpu_model": model,
@@ -140,14 +137,20 @@ fn say(msg: &str) {
     eprintln!("bench: {msg}");
 }
 
-pub async fn run_bench(quick: bool, json: Option<PathBuf>) -> anyhow::Result<Report> {
+pub async fn run_bench(
+    launch: &dyn Launch,
+    quick: bool,
+    json: Option<PathBuf>,
+) -> anyhow::Result<Report> {
     let plan = Plan::new(quick);
     let mut results = Vec::new();
     say("starting the system (xinfang up on free ports)");
     // nats-server's own fsync policy, as in every earlier run, so that ratios stay comparable;
     // the cost of `up`'s default (fsync before every acknowledgement) is measured apart below.
-    let sys = System::start("interval", false)?;
-    let client = crate::serve::connect_cfg(&sys.cfg, "xinfang-bench").await?;
+    let sys = launch
+        .start("interval", false, &work::TOWNSHIPS, TOKEN)
+        .await?;
+    let client = sys.client.clone();
     let js = async_nats::jetstream::new(client.clone());
 
     say("raw baselines: expected-sequence appends, sled batches");
@@ -156,13 +159,13 @@ pub async fn run_bench(quick: bool, json: Option<PathBuf>) -> anyhow::Result<Rep
     let raw_sled = work::raw_sled_batch_per_s(plan.sled_inserts)?;
     results.push(result("raw_sled_batch_per_s", raw_sled, "inserts/s"));
 
-    let cases = crate::serve::case_service(&sys.cfg, client.clone()).await?;
+    let cases = sys.cases.clone();
     say("commands over HTTP, 64 clients");
     let mut cpu = Vec::new();
     let before = sys.cpu();
     let (http, lat) = work::http_commands(&sys.base, TOKEN, CLIENTS, plan.http_time).await;
     // The projectors' and the feed's share of the work includes what they catch up on after.
-    wait_applied(&client, cases.log().last_seq().await?).await?;
+    wait_applied(&client, cases.last_seq().await?).await?;
     cpu.push(cpu_phase("http", &before, &sys.cpu(), lat.len() as u64));
     let lat = Percentiles::of(lat);
     results.push(
@@ -176,7 +179,8 @@ pub async fn run_bench(quick: bool, json: Option<PathBuf>) -> anyhow::Result<Rep
     say("commands through the NATS inbox, 256 in flight");
     let before = sys.cpu();
     let sim = crate::simulate::run_simulate(
-        sys.cfg.clone(),
+        client.clone(),
+        sys.townships.clone(),
         crate::simulate::Options {
             townships: None,
             rate: 1e6,
@@ -189,7 +193,7 @@ pub async fn run_bench(quick: bool, json: Option<PathBuf>) -> anyhow::Result<Rep
         },
     )
     .await?;
-    wait_applied(&client, cases.log().last_seq().await?).await?;
+    wait_applied(&client, cases.last_seq().await?).await?;
     cpu.push(cpu_phase(
         "inbox",
         &before,
@@ -213,7 +217,7 @@ pub async fn run_bench(quick: bool, json: Option<PathBuf>) -> anyhow::Result<Rep
         "events/s",
     ));
     let long = work::long_case(&cases, 50).await?;
-    let last = cases.log().last_seq().await?;
+    let last = cases.last_seq().await?;
     say("waiting for the projectors and the feed to catch up");
     wait_applied(&client, last).await?;
     // The feed has no query to ask; reads are timed once no follower of the log has anything
@@ -252,7 +256,7 @@ pub async fn run_bench(quick: bool, json: Option<PathBuf>) -> anyhow::Result<Rep
     results.push(result("lag_p50_ms", lag.p50, "ms"));
     results.push(result("lag_p99_ms", lag.p99, "ms").target("< 50"));
 
-    let events = cases.log().last_seq().await?;
+    let events = cases.last_seq().await?;
     for name in projections::NAMES {
         say(&format!("rebuilding {name} over {events} events"));
         let rate = rebuild_rate(&sys, name)?;
@@ -274,17 +278,13 @@ pub async fn run_bench(quick: bool, json: Option<PathBuf>) -> anyhow::Result<Rep
         say(&format!(
             "commands over HTTP on a fresh system, sync {sync}, projectors {hosting}"
         ));
-        let other = System::start(sync, cohost)?;
+        let other = launch.start(sync, cohost, &work::TOWNSHIPS, TOKEN).await?;
         let before = other.cpu();
         let (rate, lat) = work::http_commands(&other.base, TOKEN, CLIENTS, plan.http_time).await;
         let commands = lat.len() as u64;
         if sync == "interval" {
-            let client = crate::serve::connect_cfg(&other.cfg, "xinfang-bench").await?;
-            let last = crate::serve::case_service(&other.cfg, client.clone())
-                .await?
-                .last_seq()
-                .await?;
-            wait_applied(&client, last).await?;
+            let last = other.cases.last_seq().await?;
+            wait_applied(&other.client, last).await?;
             let phase = cpu_phase(
                 &format!("http_projectors_{hosting}"),
                 &before,
@@ -338,7 +338,10 @@ pub async fn run_bench(quick: bool, json: Option<PathBuf>) -> anyhow::Result<Rep
                 projectors,
                 "µs",
             )
-            .against("cpu_projectors_separate_us_per_command", separate_projectors),
+            .against(
+                "cpu_projectors_separate_us_per_command",
+                separate_projectors,
+            ),
         );
         results.push(
             result(
@@ -363,7 +366,7 @@ pub async fn run_bench(quick: bool, json: Option<PathBuf>) -> anyhow::Result<Rep
         });
     }
     let report = Report {
-        machine: machine(&sys.cfg.data_dir),
+        machine: machine(sys.nats_server.clone()),
         mode: if quick { "quick" } else { "full" }.into(),
         events,
         results,

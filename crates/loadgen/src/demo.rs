@@ -9,19 +9,20 @@ use commands::{CaseService, CommandError, CommandRequest};
 use domain::command::*;
 use domain::*;
 
-use crate::config::Config;
 use crate::scenario::{plan_case, Rng};
 
 pub const DEMO_CASES: usize = 300;
 
 /// Load the demo set; returns the number of cases registered (0 when skipped).
-pub async fn load(cases: &CaseService, cfg: &Config) -> anyhow::Result<usize> {
-    if cases.log().last_seq().await? > 0 {
+pub async fn load(
+    cases: &CaseService,
+    townships: &[UnitCode],
+    departments: &[UnitCode],
+) -> anyhow::Result<usize> {
+    if cases.last_seq().await? > 0 {
         tracing::info!("the log already holds events; demo data is not loaded again");
         return Ok(0);
     }
-    let townships = cfg.units_of(UnitKind::Township);
-    let departments = cfg.units_of(UnitKind::Department);
     anyhow::ensure!(
         !townships.is_empty(),
         "--demo needs at least one [[unit]] of kind township"
@@ -34,7 +35,7 @@ pub async fn load(cases: &CaseService, cfg: &Config) -> anyhow::Result<usize> {
     let now = cases.now();
     let mut rng = Rng(20_260_302);
     for i in 0..DEMO_CASES {
-        let plan = plan_case(&mut rng, &townships, &departments, |rng| {
+        let plan = plan_case(&mut rng, townships, departments, |rng| {
             now - Duration::days(1 + rng.below(150) as i64)
                 - Duration::minutes(rng.below(600) as i64)
         });

@@ -4,60 +4,48 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Child;
-use std::time::Duration;
 
-use anyhow::Context as _;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
 use serde::Serialize;
 
-use super::{work, TOKEN};
-use crate::config::Config;
+use commands::CaseService;
+use domain::UnitCode;
 
-/// The system under test: `xinfang up` with a generated config.
+/// How the benchmark gets a system to measure: the binary starts `xinfang up` with a generated
+/// config on free ports (its configuration and wiring are the binary's, not this crate's).
+pub trait Launch {
+    /// A fresh system with the managed server's fsync policy `sync` ("always" or "interval"),
+    /// the read models co-hosted in one process or not, and a county principal with `token`.
+    fn start(
+        &self,
+        sync: &str,
+        cohost: bool,
+        townships: &[&str],
+        token: &str,
+    ) -> BoxFuture<'_, anyhow::Result<System>>;
+}
+
+/// A running system under test.
 pub struct System {
-    child: Child,
-    pub cfg: Config,
+    /// The `xinfang up` process; its children are the services. Stopped (SIGTERM) on drop.
+    pub up: Child,
+    /// Connected to the system's NATS as the county services.
+    pub client: async_nats::Client,
+    pub cases: Arc<CaseService>,
+    pub townships: Vec<UnitCode>,
+    /// The HTTP API's base URL.
     pub base: String,
     /// The generated config, for `xinfang` commands run against this system.
     pub config: PathBuf,
-    _dir: tempfile::TempDir,
+    /// `nats-server --version` of the managed server.
+    pub nats_server: Option<String>,
+    /// Whatever must live as long as the system (its temporary directory).
+    pub keep: Box<dyn std::any::Any + Send>,
 }
 
 impl System {
-    /// `up` with the managed server's fsync policy `sync` ("always" or "interval") and the
-    /// projectors co-hosted in one process or not.
-    pub fn start(sync: &str, cohost: bool) -> anyhow::Result<System> {
-        let dir = tempfile::tempdir().context("temporary directory")?;
-        let port = crate::up::free_port()?;
-        let path = dir.path().join("bench.toml");
-        let mut text = format!(
-            "[projectors]\ncohost = {cohost}\n[nats]\nsync = \"{sync}\"\n[http]\naddr = \"127.0.0.1:{port}\"\n[data]\ndir = \"{}\"\n\
-             [[unit]]\ncode = \"county\"\nname = \"县信访局\"\nkind = \"county\"\n\
-             [[principal]]\ntoken = \"{TOKEN}\"\nid = \"bench-county\"\nrole = \"county\"\nunit = \"county\"\n",
-            dir.path().join("data").display()
-        );
-        for t in work::TOWNSHIPS {
-            text.push_str(&format!(
-                "[[unit]]\ncode = \"{t}\"\nname = \"{t}\"\nkind = \"township\"\n"
-            ));
-        }
-        std::fs::write(&path, text).context("writing the bench config")?;
-        let exe = std::env::current_exe().context("locating the xinfang binary")?;
-        let (child, lines) = crate::up::spawn_up(&exe, &path, &[], Duration::from_secs(120))?;
-        let url = lines
-            .iter()
-            .find_map(|l| l.strip_prefix("nats "))
-            .map(str::to_owned);
-        let mut cfg = Config::load(&path)?;
-        cfg.nats_url = Some(url.context("xinfang up did not start; see its logs")?);
-        Ok(System {
-            child,
-            cfg,
-            base: format!("http://127.0.0.1:{port}"),
-            config: path,
-            _dir: dir,
-        })
-    }
-
     /// Each service process of `up`: its name and its `/proc` directory.
     fn services(&self) -> Vec<(String, PathBuf)> {
         let mut out = Vec::new();
@@ -72,7 +60,7 @@ impl System {
                 .rsplit_once(')')
                 .and_then(|(_, rest)| rest.split_whitespace().nth(1))
                 .and_then(|p| p.parse::<u32>().ok());
-            if ppid != Some(self.child.id()) {
+            if ppid != Some(self.up.id()) {
                 continue;
             }
             let cmdline = std::fs::read(dir.join("cmdline")).unwrap_or_default();
@@ -171,9 +159,9 @@ pub fn cpu_phase(
 impl Drop for System {
     fn drop(&mut self) {
         let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.child.id() as i32),
+            nix::unistd::Pid::from_raw(self.up.id() as i32),
             nix::sys::signal::Signal::SIGTERM,
         );
-        let _ = self.child.wait();
+        let _ = self.up.wait();
     }
 }

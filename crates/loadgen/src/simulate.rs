@@ -20,10 +20,9 @@ use futures::StreamExt;
 use serde::Serialize;
 
 use domain::command::Command;
-use domain::{CaseId, UnitCode, UnitKind};
+use domain::{CaseId, UnitCode};
 use eventlog::inbox::OutcomeMessage;
 
-use crate::config::Config;
 use crate::scenario::{plan_case, Rng};
 
 pub struct Options {
@@ -142,8 +141,13 @@ struct Shared {
     registered: u64,
 }
 
-pub async fn run_simulate(cfg: Config, opts: Options) -> anyhow::Result<Report> {
-    let mut townships = cfg.units_of(UnitKind::Township);
+/// Run against the county's NATS (`client`, connected as the county services) for the county's
+/// `townships`.
+pub async fn run_simulate(
+    client: async_nats::Client,
+    mut townships: Vec<UnitCode>,
+    opts: Options,
+) -> anyhow::Result<Report> {
     anyhow::ensure!(
         !townships.is_empty(),
         "the config names no [[unit]] of kind township"
@@ -157,7 +161,6 @@ pub async fn run_simulate(cfg: Config, opts: Options) -> anyhow::Result<Report> 
         townships.truncate(n);
     }
     anyhow::ensure!(opts.rate > 0.0, "--rate must be positive");
-    let client = crate::serve::connect_cfg(&cfg, "xinfang-simulate").await?;
     let js = async_nats::jetstream::new(client.clone());
     for t in &townships {
         let stream = eventlog::inbox::inbox_stream(t.as_str());

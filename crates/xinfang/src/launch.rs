@@ -1,0 +1,94 @@
+//! The system the benchmark measures: `xinfang up` with a generated config on free ports in a
+//! temporary directory, connected as the county services.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use futures::future::BoxFuture;
+
+use domain::UnitKind;
+use loadgen::bench::{Launch, System};
+
+use crate::config::Config;
+
+/// Starts `up` from this very binary.
+pub struct Up;
+
+impl Launch for Up {
+    fn start(
+        &self,
+        sync: &str,
+        cohost: bool,
+        townships: &[&str],
+        token: &str,
+    ) -> BoxFuture<'_, anyhow::Result<System>> {
+        let sync = sync.to_owned();
+        let townships: Vec<String> = townships.iter().map(|t| t.to_string()).collect();
+        let token = token.to_owned();
+        Box::pin(async move { start(&sync, cohost, &townships, &token).await })
+    }
+}
+
+async fn start(
+    sync: &str,
+    cohost: bool,
+    townships: &[String],
+    token: &str,
+) -> anyhow::Result<System> {
+    let dir = tempfile::tempdir().context("temporary directory")?;
+    let port = crate::up::free_port()?;
+    let path = dir.path().join("bench.toml");
+    let mut text = format!(
+        "[projectors]\ncohost = {cohost}\n[nats]\nsync = \"{sync}\"\n[http]\naddr = \"127.0.0.1:{port}\"\n[data]\ndir = \"{}\"\n\
+         [[unit]]\ncode = \"county\"\nname = \"县信访局\"\nkind = \"county\"\n\
+         [[principal]]\ntoken = \"{token}\"\nid = \"bench-county\"\nrole = \"county\"\nunit = \"county\"\n",
+        dir.path().join("data").display()
+    );
+    for t in townships {
+        text.push_str(&format!(
+            "[[unit]]\ncode = \"{t}\"\nname = \"{t}\"\nkind = \"township\"\n"
+        ));
+    }
+    std::fs::write(&path, text).context("writing the bench config")?;
+    let exe = std::env::current_exe().context("locating the xinfang binary")?;
+    let (mut up, lines) = crate::up::spawn_up(&exe, &path, &[], Duration::from_secs(120))?;
+    let connected = async {
+        let url = lines
+            .iter()
+            .find_map(|l| l.strip_prefix("nats "))
+            .map(str::to_owned);
+        let mut cfg = Config::load(&path)?;
+        cfg.nats_url = Some(url.context("xinfang up did not start; see its logs")?);
+        let client = crate::serve::connect_cfg(&cfg, "xinfang-bench").await?;
+        let cases = crate::serve::case_service(&cfg, client.clone()).await?;
+        anyhow::Ok((cfg, client, cases))
+    }
+    .await;
+    let (cfg, client, cases) = match connected {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = up.kill();
+            let _ = up.wait();
+            return Err(e);
+        }
+    };
+    let nats_server = crate::natsbin::find_or_install(&cfg.data_dir)
+        .ok()
+        .and_then(|bin| {
+            std::process::Command::new(bin)
+                .arg("--version")
+                .output()
+                .ok()
+        })
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    Ok(System {
+        up,
+        client,
+        cases,
+        townships: cfg.units_of(UnitKind::Township),
+        base: format!("http://127.0.0.1:{port}"),
+        config: path,
+        nats_server,
+        keep: Box::new(dir),
+    })
+}
