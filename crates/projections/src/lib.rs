@@ -15,6 +15,8 @@ pub mod service;
 mod sink;
 pub mod stats;
 pub mod store;
+#[cfg(test)]
+mod testing;
 
 use domain::{evolve, Case, PersonalData as _};
 use eventlog::Stored;

@@ -89,3 +89,115 @@ pub fn query(
         items,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use domain::command::*;
+    use domain::{Channel, Outcome, Satisfaction, Status};
+
+    use super::*;
+    use crate::testing::{build, register, ts, unit, Log};
+
+    const T0: &str = "2026-03-02T09:30:00+08:00";
+
+    fn accept(at: &str) -> Command {
+        Command::Accept(AcceptCase {
+            occurred_at: Some(ts(at)),
+        })
+    }
+
+    #[test]
+    fn a_case_is_in_the_queue_of_its_accountable_unit_while_open() {
+        let mut log = Log::new();
+        let a = log.run(None, register("gaoqiao", Channel::Visit, 2, T0), T0);
+        let b = log.run(None, register("gaoqiao", Channel::Letter, 1, T0), T0);
+        log.run(Some(a), accept(T0), T0);
+        log.run(
+            Some(a),
+            Command::Assign(AssignCase {
+                unit: unit("land_bureau"),
+                due_date: None,
+                note: None,
+                occurred_at: Some(ts("2026-03-03T10:00:00+08:00")),
+            }),
+            "2026-03-03T10:00:00+08:00",
+        );
+        let (_dir, store) = build(&Queues, &log.events, 2);
+        let now = ts("2026-03-04T10:00:00+08:00");
+        let gaoqiao = query(&store, "gaoqiao", Filter::Open, now, 3).expect("query");
+        let ids: Vec<_> = gaoqiao.items.iter().map(|i| i.case_id).collect();
+        assert_eq!(ids, [b], "the assigned case left the township's queue");
+        assert_eq!(gaoqiao.items[0].status, Status::Registered);
+        let land = query(&store, "land_bureau", Filter::Open, now, 3).expect("query");
+        assert_eq!(land.items.len(), 1);
+        assert_eq!(land.items[0].case_id, a);
+        assert_eq!(land.items[0].status, Status::Assigned);
+        // Closed, it leaves every queue.
+        let t = "2026-03-05T10:00:00+08:00";
+        log.run(
+            Some(a),
+            Command::Reply(ReplyCase {
+                outcome: Outcome::Supported,
+                text: "已答复".into(),
+                occurred_at: Some(ts(t)),
+            }),
+            t,
+        );
+        log.run(
+            Some(a),
+            Command::FollowUp(RecordFollowUp {
+                satisfaction: Satisfaction::Satisfied,
+                note: None,
+                occurred_at: Some(ts(t)),
+            }),
+            t,
+        );
+        log.run(
+            Some(a),
+            Command::Close(CloseCase {
+                note: None,
+                occurred_at: Some(ts(t)),
+            }),
+            t,
+        );
+        let (_dir, store) = build(&Queues, &log.events, 1000);
+        let land = query(&store, "land_bureau", Filter::Open, now, 3).expect("query");
+        assert!(land.items.is_empty(), "{land:?}");
+        assert_eq!(land.counts.open, 0);
+    }
+
+    #[test]
+    fn overdue_and_due_soon_are_judged_against_the_clock_of_the_query() {
+        let mut log = Log::new();
+        // Registered on 2 March: 15 days to accept, due at the end of 17 March.
+        let late = log.run(None, register("gaoqiao", Channel::Visit, 1, T0), T0);
+        let t = "2026-03-15T09:00:00+08:00";
+        let fresh = log.run(None, register("gaoqiao", Channel::Phone, 1, t), t);
+        let (_dir, store) = build(&Queues, &log.events, 1000);
+        let q = |now: &str, filter| query(&store, "gaoqiao", filter, ts(now), 3).expect("query");
+        // On 10 March nothing is due within three days.
+        let early = q("2026-03-10T12:00:00+08:00", Filter::Open);
+        assert_eq!(
+            (
+                early.counts.open,
+                early.counts.due_soon,
+                early.counts.overdue
+            ),
+            (2, 0, 0)
+        );
+        // On 16 March the first is due soon (17 March), the second not (30 March).
+        let soon = q("2026-03-16T12:00:00+08:00", Filter::DueSoon);
+        assert_eq!(soon.items.len(), 1);
+        assert_eq!(soon.items[0].case_id, late);
+        assert!(soon.items[0].due_soon && !soon.items[0].overdue);
+        // On 20 March the first is overdue by two whole days; the most urgent comes first.
+        let all = q("2026-03-20T12:00:00+08:00", Filter::Open);
+        assert_eq!(all.counts.overdue, 1);
+        assert_eq!(all.items[0].case_id, late);
+        assert!(all.items[0].overdue);
+        assert_eq!(all.items[0].days_left, Some(-3));
+        assert_eq!(all.items[1].case_id, fresh);
+        let overdue = q("2026-03-20T12:00:00+08:00", Filter::Overdue);
+        assert_eq!(overdue.items.len(), 1);
+    }
+}
