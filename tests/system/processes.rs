@@ -131,8 +131,22 @@ async fn up_serves_the_demo_stops_on_sigterm_and_finds_everything_again() {
         "the API child stopped too"
     );
 
-    let (mut up, _) = start_up(&cfg, &["--demo"]);
+    // Started again with JSON logs: every line its services write is one JSON object.
+    let (mut up, _) = start_up(&cfg, &["--demo", "--log-format", "json"]);
     let case = case_as_county(&http, &base, &id).await;
+    let api_log = std::fs::read_to_string(dir.path().join("data/logs/api.log")).expect("api log");
+    let since_restart: Vec<&str> = api_log
+        .lines()
+        .skip_while(|l| !l.starts_with('{'))
+        .collect();
+    assert!(
+        !since_restart.is_empty(),
+        "the restarted api logged JSON: {api_log}"
+    );
+    for line in since_restart {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(v["level"].is_string() && v["fields"].is_object(), "{line}");
+    }
     assert_eq!(case["version"], 1, "{case}");
     let health: Value = http
         .get(format!("{base}/healthz"))

@@ -11,4 +11,5 @@ pub mod natsbin;
 pub mod projector;
 pub mod serve;
 pub mod storage;
+pub mod telemetry;
 pub mod up;

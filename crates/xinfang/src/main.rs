@@ -9,6 +9,9 @@ use clap::{Parser, Subcommand};
     about = "Case handling for citizen petitions (信访), event-sourced on NATS JetStream"
 )]
 struct Cli {
+    /// How log lines are written to stderr: text, or one JSON object per line.
+    #[arg(long, global = true, env = "XF_LOG_FORMAT", value_enum, default_value = "text")]
+    log_format: xinfang::telemetry::LogFormat,
     #[command(subcommand)]
     command: Cmd,
 }
@@ -114,16 +117,8 @@ enum CaseCmd {
 }
 
 fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("XF_LOG")
-                .unwrap_or_else(|_| "info,async_nats=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        // Services under `up` log into files: colour codes only on a terminal.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
     let cli = Cli::parse();
+    xinfang::telemetry::init(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -148,7 +143,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Cmd::Up { config, demo } => {
             let cfg = Config::load(&config)?;
-            xinfang::up::run_up(cfg, &config, demo).await
+            xinfang::up::run_up(cfg, &config, demo, cli.log_format).await
         }
         Cmd::Api { config } => xinfang::serve::run_api(Config::load(&config)?).await,
         Cmd::Projector { name, config } => {

@@ -16,7 +16,12 @@ mod supervise;
 
 use supervise::{restart_if_dead, JetStreamWatchdog, Supervised};
 
-pub async fn run_up(mut cfg: Config, config_path: &Path, demo: bool) -> anyhow::Result<()> {
+pub async fn run_up(
+    mut cfg: Config,
+    config_path: &Path,
+    demo: bool,
+    log_format: crate::telemetry::LogFormat,
+) -> anyhow::Result<()> {
     let data = &cfg.data_dir;
     let logs = data.join("logs");
     std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
@@ -89,6 +94,10 @@ pub async fn run_up(mut cfg: Config, config_path: &Path, demo: bool) -> anyhow::
     let env = vec![
         ("XF_NATS_URL".to_string(), url.clone()),
         ("XF_PARENT_PID".to_string(), std::process::id().to_string()),
+        (
+            crate::telemetry::LOG_FORMAT_ENV.to_string(),
+            log_format.as_str().to_string(),
+        ),
     ];
     let service = |name: &str, args: &[&str]| {
         let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
