@@ -262,26 +262,9 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> AppResult {
 
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let last = state.cases.last_seq().await.unwrap_or(0);
-    let mut text = state.metrics.render(&[(
-        "xf_log_last_seq",
-        "Last sequence of the case event stream.",
-        last,
-    )]);
-    text.push_str("# HELP xf_projector_applied_seq Last log sequence applied by each projector.\n# TYPE xf_projector_applied_seq gauge\n");
     let status = crate::reads::projector_status(&state).await;
-    for (name, applied) in &status {
-        text.push_str(&format!(
-            "xf_projector_applied_seq{{projector=\"{name}\"}} {applied}\n"
-        ));
-    }
-    text.push_str("# HELP xf_projector_lag Log events not yet applied by each projector.\n# TYPE xf_projector_lag gauge\n");
-    for (name, applied) in &status {
-        text.push_str(&format!(
-            "xf_projector_lag{{projector=\"{name}\"}} {}\n",
-            last.saturating_sub(*applied)
-        ));
-    }
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+    let text = state.metrics.render(last, &status);
+    ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response()
 }
 
 pub async fn not_found() -> ApiError {

@@ -1,101 +1,132 @@
-//! Prometheus text metrics. Labels carry actions, outcomes and status codes only, never case
-//! content or personal data.
+//! Metrics in the OpenMetrics text format (`prometheus-client`, which Prometheus scrapes), instead
+//! of a hand-written exposition. Labels carry actions, outcomes, status codes and projector names
+//! only, never case content or personal data.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 use std::time::Duration;
 
-const BUCKETS_MS: [f64; 12] = [
-    0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 5000.0,
+/// The content type of [`Metrics::render`].
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+const BUCKETS_S: [f64; 12] = [
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 5.0,
 ];
 
-#[derive(Default)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CommandLabels {
+    action: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabels {
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ProjectorLabels {
+    projector: &'static str,
+}
+
 pub struct Metrics {
-    commands: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
-    requests: Mutex<BTreeMap<u16, u64>>,
-    latency_buckets: [AtomicU64; 12],
-    latency_count: AtomicU64,
-    latency_sum_us: AtomicU64,
+    registry: Registry,
+    commands: Family<CommandLabels, Counter>,
+    latency: Histogram,
+    responses: Family<StatusLabels, Counter>,
+    last_seq: Gauge,
+    applied: Family<ProjectorLabels, Gauge>,
+    lag: Family<ProjectorLabels, Gauge>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let commands = Family::<CommandLabels, Counter>::default();
+        registry.register(
+            "xf_commands",
+            "Commands handled, by action and outcome",
+            commands.clone(),
+        );
+        let latency = Histogram::new(BUCKETS_S);
+        registry.register(
+            "xf_command_duration_seconds",
+            "Command latency",
+            latency.clone(),
+        );
+        let responses = Family::<StatusLabels, Counter>::default();
+        registry.register(
+            "xf_http_responses",
+            "HTTP responses by status",
+            responses.clone(),
+        );
+        let last_seq = Gauge::default();
+        registry.register(
+            "xf_log_last_seq",
+            "Last sequence of the case event stream",
+            last_seq.clone(),
+        );
+        let applied = Family::<ProjectorLabels, Gauge>::default();
+        registry.register(
+            "xf_projector_applied_seq",
+            "Last log sequence applied by each projector",
+            applied.clone(),
+        );
+        let lag = Family::<ProjectorLabels, Gauge>::default();
+        registry.register(
+            "xf_projector_lag",
+            "Log events not yet applied by each projector",
+            lag.clone(),
+        );
+        Metrics {
+            registry,
+            commands,
+            latency,
+            responses,
+            last_seq,
+            applied,
+            lag,
+        }
+    }
 }
 
 impl Metrics {
     pub fn command(&self, action: &'static str, outcome: &'static str, took: Duration) {
-        *self
-            .commands
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry((action, outcome))
-            .or_default() += 1;
-        let ms = took.as_secs_f64() * 1000.0;
-        for (i, b) in BUCKETS_MS.iter().enumerate() {
-            if ms <= *b {
-                self.latency_buckets[i].fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        self.latency_count.fetch_add(1, Ordering::Relaxed);
-        self.latency_sum_us
-            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+        self.commands
+            .get_or_create(&CommandLabels { action, outcome })
+            .inc();
+        self.latency.observe(took.as_secs_f64());
     }
 
     pub fn request(&self, status: u16) {
-        *self
-            .requests
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(status)
-            .or_default() += 1;
+        self.responses.get_or_create(&StatusLabels { status }).inc();
     }
 
-    pub fn render(&self, extra: &[(&str, &str, u64)]) -> String {
+    /// The exposition, with the log's last sequence and each answering projector's progress as of
+    /// now (a projector that did not answer is left out).
+    pub fn render(&self, last_seq: u64, projectors: &[(&'static str, u64)]) -> String {
+        self.last_seq.set(gauge(last_seq));
+        self.applied.clear();
+        self.lag.clear();
+        for (projector, applied) in projectors {
+            let labels = ProjectorLabels { projector };
+            self.applied.get_or_create(&labels).set(gauge(*applied));
+            self.lag
+                .get_or_create(&labels)
+                .set(gauge(last_seq.saturating_sub(*applied)));
+        }
         let mut out = String::new();
-        out.push_str("# HELP xf_commands_total Commands handled, by action and outcome.\n# TYPE xf_commands_total counter\n");
-        for ((action, outcome), n) in self
-            .commands
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-        {
-            let _ = writeln!(
-                out,
-                "xf_commands_total{{action=\"{action}\",outcome=\"{outcome}\"}} {n}"
-            );
-        }
-        out.push_str("# HELP xf_command_duration_seconds Command latency.\n# TYPE xf_command_duration_seconds histogram\n");
-        for (i, b) in BUCKETS_MS.iter().enumerate() {
-            let n = self.latency_buckets[i].load(Ordering::Relaxed);
-            let _ = writeln!(
-                out,
-                "xf_command_duration_seconds_bucket{{le=\"{}\"}} {n}",
-                b / 1000.0
-            );
-        }
-        let count = self.latency_count.load(Ordering::Relaxed);
-        let _ = writeln!(
-            out,
-            "xf_command_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
-        );
-        let sum = self.latency_sum_us.load(Ordering::Relaxed) as f64 / 1e6;
-        let _ = writeln!(
-            out,
-            "xf_command_duration_seconds_sum {sum}\nxf_command_duration_seconds_count {count}"
-        );
-        out.push_str("# HELP xf_http_responses_total HTTP responses by status.\n# TYPE xf_http_responses_total counter\n");
-        for (status, n) in self
-            .requests
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-        {
-            let _ = writeln!(out, "xf_http_responses_total{{status=\"{status}\"}} {n}");
-        }
-        for (name, help, value) in extra {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
-            );
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            tracing::error!(error = %e, "encoding metrics");
         }
         out
     }
+}
+
+fn gauge(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
 }

@@ -10,7 +10,13 @@ use clap::{Parser, Subcommand};
 )]
 struct Cli {
     /// How log lines are written to stderr: text, or one JSON object per line.
-    #[arg(long, global = true, env = "XF_LOG_FORMAT", value_enum, default_value = "text")]
+    #[arg(
+        long,
+        global = true,
+        env = "XF_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
     log_format: xinfang::telemetry::LogFormat,
     #[command(subcommand)]
     command: Cmd,

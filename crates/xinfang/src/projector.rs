@@ -1,7 +1,6 @@
 //! `xinfang projector NAMES` (read models and the feed, one or several per process), `xinfang
 //! rebuild NAME` and `xinfang case history ID`.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
@@ -139,29 +138,21 @@ pub async fn run_rebuild(cfg: Config, name: &str) -> anyhow::Result<()> {
     let projection = projection(name, &cfg)?;
     let (_client, log) = open_log(&cfg, &format!("xinfang-rebuild-{name}")).await?;
     let dir = model_dir(&cfg, name);
-    let started = std::time::Instant::now();
-    let mut last_print = std::time::Instant::now();
+    // A progress bar on a terminal (indicatif hides it when stderr is not one).
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:30}] {pos}/{len} ({percent}%) {per_sec}, {eta} left",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("#> "),
+    );
+    bar.set_message(name.to_owned());
     let (events, took) = runner::rebuild(projection.as_ref(), &dir, &log, |applied, target| {
-        if last_print.elapsed().as_millis() >= 200 || applied >= target {
-            last_print = std::time::Instant::now();
-            let pct = if target == 0 {
-                100.0
-            } else {
-                applied as f64 * 100.0 / target as f64
-            };
-            let rate = applied as f64 / started.elapsed().as_secs_f64().max(1e-9);
-            let width = 30;
-            let filled = ((pct / 100.0) * width as f64) as usize;
-            eprint!(
-                "\r{name} [{}{}] {applied}/{target} ({pct:.1}%) {rate:.0} events/s   ",
-                "#".repeat(filled),
-                " ".repeat(width - filled.min(width))
-            );
-            let _ = std::io::stderr().flush();
-        }
+        bar.set_length(target);
+        bar.set_position(applied);
     })
     .await?;
-    eprintln!();
+    bar.finish_and_clear();
     let rate = events as f64 / took.as_secs_f64().max(1e-9);
     println!(
         "rebuilt {name}: {events} events in {:.2} s ({rate:.0} events/s)",
