@@ -42,3 +42,61 @@ fn every_event_and_command_has_a_schema() {
         12
     );
 }
+
+/// The AsyncAPI document names every subject a township uses and a message for every action.
+#[test]
+fn the_asyncapi_document_covers_the_township_interface() {
+    let doc = api::asyncapi::document();
+    assert_eq!(doc["asyncapi"], "3.0.0");
+    assert_eq!(
+        doc["channels"]["inbox"]["address"],
+        "xf.inbox.{township}.{action}"
+    );
+    assert_eq!(
+        doc["channels"]["outcome"]["address"],
+        "xf.outcome.{township}.{msg_id}"
+    );
+    assert_eq!(
+        doc["channels"]["feed"]["address"],
+        "xf.feed.{unit}.{case_id}"
+    );
+    for action in domain::Action::ALL {
+        let name = format!("inbox_{}", action.as_str().replace('-', "_"));
+        let message = &doc["components"]["messages"][&name];
+        assert_eq!(message["name"], action.as_str(), "{name}");
+        assert_eq!(
+            message["headers"]["required"][0], "Nats-Msg-Id",
+            "{name} carries the record id"
+        );
+        assert!(
+            doc["channels"]["inbox"]["messages"][&name].is_object(),
+            "{name} on the inbox channel"
+        );
+    }
+    // Every reference resolves inside the document.
+    fn refs(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(serde_json::Value::String(r)) = m.get("$ref") {
+                    out.push(r.clone());
+                }
+                m.values().for_each(|v| refs(v, out));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(all.len() > 20);
+    for r in all {
+        let pointer = r.strip_prefix('#').expect("a local reference");
+        assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
+    }
+    let outcome = &doc["components"]["schemas"]["OutcomeMessage"];
+    assert!(outcome["properties"]["error"]
+        .to_string()
+        .contains("Problem"));
+    let register = &doc["components"]["schemas"]["InboxRegisterCase"];
+    assert!(!register["required"].to_string().contains("\"township\""));
+}

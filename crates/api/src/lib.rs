@@ -7,6 +7,7 @@
 //! `queries`; it has neither async-nats nor sled among its dependencies), and no input may make it
 //! answer a 5xx other than 503 for an unavailable log.
 
+pub mod asyncapi;
 pub mod auth;
 pub mod error;
 mod handlers;

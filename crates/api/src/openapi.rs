@@ -48,7 +48,7 @@ use crate::views::*;
 )]
 struct Components;
 
-fn body_schema(action: Action) -> &'static str {
+pub(crate) fn body_schema(action: Action) -> &'static str {
     match action {
         Action::Register => "RegisterCase",
         Action::Accept => "AcceptCase",

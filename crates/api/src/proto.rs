@@ -140,5 +140,6 @@ pub fn files() -> Vec<(String, String)> {
     out.push((path.clone(), pretty(&standalone(&envelope, &path, &defs))));
     let openapi = serde_json::to_value(crate::openapi::document()).unwrap_or(Value::Null);
     out.push(("openapi.json".into(), pretty(&openapi)));
+    out.push(("asyncapi.json".into(), pretty(&crate::asyncapi::document())));
     out
 }

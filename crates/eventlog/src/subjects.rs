@@ -112,6 +112,11 @@ pub const FEED_STREAM: &str = "XF_FEED";
 const FEED_PREFIX: &str = "xf.feed";
 
 pub fn feed(unit: &UnitCode, case: CaseId) -> String {
+    feed_of(unit.as_str(), &case.to_string())
+}
+
+/// A feed subject from its tokens (also placeholders, for documents).
+pub fn feed_of(unit: &str, case: &str) -> String {
     format!("{FEED_PREFIX}.{unit}.{case}")
 }
 

@@ -1,0 +1,214 @@
+//! The NATS side of the contract as an AsyncAPI 3.0 document (`proto/asyncapi.json`): every
+//! subject a township system uses (its inbox, its outcomes, its feed), with the message schemas
+//! generated from the same Rust types the ingestor and the feed use. The `proto` system test fails
+//! when the committed file is stale.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Map, Value};
+use utoipa::openapi::schema::Schema;
+use utoipa::openapi::RefOr;
+use utoipa::{PartialSchema, ToSchema};
+
+use domain::command::*;
+use domain::Action;
+use eventlog::inbox::{OutcomeMessage, INBOX_DUPLICATE_WINDOW};
+use eventlog::subjects::{self, headers};
+
+type Collected = Vec<(String, RefOr<Schema>)>;
+
+fn collect<T: ToSchema>(all: &mut Collected) -> String {
+    let name = T::name().to_string();
+    all.push((name.clone(), <T as PartialSchema>::schema()));
+    T::schemas(all);
+    name
+}
+
+/// The JSON body of each inbox action: the HTTP command's body type.
+fn body_type(action: Action) -> &'static str {
+    crate::openapi::body_schema(action)
+}
+
+fn msg_id_header(description: &str, pattern: &str) -> Value {
+    json!({
+        "type": "object",
+        "required": [headers::MSG_ID],
+        "properties": {
+            headers::MSG_ID: {"type": "string", "pattern": pattern, "description": description}
+        }
+    })
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut all = Collected::new();
+    for schema in [
+        collect::<RegisterCase>,
+        collect::<AcceptCase>,
+        collect::<RejectCase>,
+        collect::<AssignCase>,
+        collect::<TransferCase>,
+        collect::<SuperviseCase>,
+        collect::<ExtendDeadline>,
+        collect::<ReplyCase>,
+        collect::<RecordFollowUp>,
+        collect::<CloseCase>,
+        collect::<RequestReview>,
+        collect::<DecideReview>,
+        collect::<OutcomeMessage>,
+        collect::<commands::Problem>,
+        collect::<queries::audit::AuditEvent>,
+    ] {
+        schema(&mut all);
+    }
+    let mut schemas: BTreeMap<String, Value> = all
+        .into_iter()
+        .map(|(name, s)| (name, serde_json::to_value(s).unwrap_or(Value::Null)))
+        .collect();
+    // A registration on a township's inbox may leave out `township`: the subject says it.
+    if let Some(mut register) = schemas.get("RegisterCase").cloned() {
+        if let Some(required) = register.get_mut("required").and_then(Value::as_array_mut) {
+            required.retain(|r| r != "township");
+        }
+        if let Some(t) = register.pointer_mut("/properties/township") {
+            t["description"] =
+                json!("The township of the inbox subject; if given, it must be that township.");
+        }
+        schemas.insert("InboxRegisterCase".into(), register);
+    }
+    // The outcome's `error` is the problem object the HTTP API answers with.
+    if let Some(error) = schemas
+        .get_mut("OutcomeMessage")
+        .and_then(|o| o.pointer_mut("/properties/error"))
+    {
+        *error = json!({
+            "oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Problem"}],
+            "description": "Why the message was rejected: the same problem object (RFC 9457 fields and `code`) as over HTTP."
+        });
+    }
+
+    let record_id = msg_id_header(
+        &format!(
+            "The township's own record id: the durable idempotency key (a message sent again, even days later, is applied once; within {} s the stream itself drops the copy).",
+            INBOX_DUPLICATE_WINDOW.as_secs()
+        ),
+        "^[A-Za-z0-9_-]{1,128}$",
+    );
+    let mut messages = Map::new();
+    let mut inbox_messages = Map::new();
+    for action in Action::ALL {
+        let name = format!("inbox_{}", action.as_str().replace('-', "_"));
+        let payload = if action == Action::Register {
+            json!({"$ref": "#/components/schemas/InboxRegisterCase"})
+        } else {
+            json!({"allOf": [
+                {"$ref": format!("#/components/schemas/{}", body_type(action))},
+                {"type": "object", "required": ["case_id"], "properties": {
+                    "case_id": {"type": "string", "format": "uuid", "description": "The case the step is about."}
+                }}
+            ]})
+        };
+        messages.insert(
+            name.clone(),
+            json!({
+                "name": action.as_str(),
+                "title": format!("{} (the body of POST {})", action.as_str(), if action == Action::Register { "/v1/cases".to_string() } else { format!("/v1/cases/{{case_id}}/{}", action.as_str()) }),
+                "contentType": "application/json",
+                "headers": record_id,
+                "payload": payload,
+            }),
+        );
+        inbox_messages.insert(
+            name.clone(),
+            json!({"$ref": format!("#/components/messages/{name}")}),
+        );
+    }
+    messages.insert(
+        "outcome".into(),
+        json!({
+            "name": "outcome",
+            "contentType": "application/json",
+            "payload": {"$ref": "#/components/schemas/OutcomeMessage"},
+        }),
+    );
+    messages.insert(
+        "feed_event".into(),
+        json!({
+            "name": "feed event",
+            "contentType": "application/json",
+            "headers": msg_id_header("`<log sequence>-<unit>`: a republished message is dropped by the stream.", "^[0-9]+-[a-z0-9_]+$"),
+            "payload": {"$ref": "#/components/schemas/AuditEvent"},
+        }),
+    );
+    let township =
+        json!({"description": "The township's unit code (its NATS user may use only its own)."});
+    let inbox_address = subjects::inbox("{township}", "{action}");
+    let actions: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
+    let components_schemas: Map<String, Value> = schemas.into_iter().collect();
+    json!({
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "Xinfang: the NATS interface for township systems",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "What a township system publishes and reads on the county's NATS (api-contract.md, \"NATS interface for township systems\"). Inbox and outcomes are JetStream streams; a township reads its outcomes and feed through durable pull consumers the county creates for it, and its replies arrive under its own inbox prefix `_INBOX.<township>`.",
+        },
+        "defaultContentType": "application/json",
+        "servers": {
+            "county": {
+                "host": "county-nats:4222",
+                "protocol": "nats",
+                "description": "The county's NATS server or cluster; a township may instead run a leaf node with its own JetStream domain (deploy/township/)."
+            }
+        },
+        "channels": {
+            "inbox": {
+                "address": inbox_address,
+                "title": format!("A township's inbox (stream {})", subjects::inbox_stream("<township>")),
+                "parameters": {
+                    "township": township,
+                    "action": {"enum": actions, "description": "The step, as in the HTTP command paths."}
+                },
+                "messages": inbox_messages,
+            },
+            "outcome": {
+                "address": subjects::outcome("{township}", "{msg_id}"),
+                "title": format!("The county's answer to each inbox message (stream {}, consumer {})", subjects::OUTCOME_STREAM, subjects::outcomes_consumer("<township>")),
+                "parameters": {
+                    "township": township,
+                    "msg_id": {"description": "The inbox message's record id."}
+                },
+                "messages": {"outcome": {"$ref": "#/components/messages/outcome"}},
+            },
+            "feed": {
+                "address": subjects::feed_of("{unit}", "{case_id}"),
+                "title": format!("Every event of a case the unit holds or held (stream {}, consumer {})", subjects::FEED_STREAM, subjects::feed_consumer("<unit>")),
+                "parameters": {
+                    "unit": {"description": "The unit's code."},
+                    "case_id": {"description": "The case's id."}
+                },
+                "messages": {"feed_event": {"$ref": "#/components/messages/feed_event"}},
+            }
+        },
+        "operations": {
+            "report_step": {
+                "action": "send",
+                "channel": {"$ref": "#/channels/inbox"},
+                "summary": "Report a step the township took; wait for the stream's acknowledgement, retry under the same record id until it comes.",
+            },
+            "read_outcomes": {
+                "action": "receive",
+                "channel": {"$ref": "#/channels/outcome"},
+                "summary": "Read every outcome, also those published while the township was offline.",
+            },
+            "read_feed": {
+                "action": "receive",
+                "channel": {"$ref": "#/channels/feed"},
+                "summary": "Learn of work sent to the unit, durably.",
+            }
+        },
+        "components": {
+            "messages": messages,
+            "schemas": components_schemas,
+        }
+    })
+}
