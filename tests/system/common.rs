@@ -7,54 +7,14 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use testkit::NatsServer;
 
-pub const CONFIG: &str = r#"
-[http]
-addr = "127.0.0.1:0"
-[[unit]]
-code = "county"
-name = "县信访局"
-kind = "county"
-[[unit]]
-code = "gaoqiao"
-name = "高桥镇"
-kind = "township"
-[[unit]]
-code = "dongcheng"
-name = "东城镇"
-kind = "township"
-[[unit]]
-code = "land_bureau"
-name = "县自然资源局"
-kind = "department"
-[[principal]]
-token = "county-token"
-id = "county-1"
-role = "county"
-unit = "county"
-[[principal]]
-token = "auditor-token"
-id = "auditor-1"
-role = "auditor"
-[[principal]]
-token = "analyst-token"
-id = "analyst-1"
-role = "analyst"
-[[principal]]
-token = "clerk-gaoqiao-token"
-id = "clerk-gaoqiao"
-role = "clerk"
-unit = "gaoqiao"
-[[principal]]
-token = "clerk-dongcheng-token"
-id = "clerk-dongcheng"
-role = "clerk"
-unit = "dongcheng"
-[[principal]]
-token = "handler-land-token"
-id = "handler-land"
-role = "handler"
-unit = "land_bureau"
-"#;
+/// The standard test county (testkit's builder) as the services read it.
+pub fn test_config() -> xinfang::config::Config {
+    xinfang::config::Config::parse(
+        Path::new("test.toml"),
+        &testkit::TestConfig::county().toml(),
+    )
+    .expect("test config")
+}
 
 pub struct App {
     pub nats: NatsServer,
@@ -117,7 +77,7 @@ pub async fn start_projector(
     name: &str,
     dir: &Path,
 ) -> tokio::task::JoinHandle<()> {
-    let cfg = xinfang::config::Config::parse(Path::new("test.toml"), CONFIG).expect("test config");
+    let cfg = test_config();
     let client = xinfang::serve::connect(&nats.url(), name)
         .await
         .expect("connect");
@@ -144,7 +104,7 @@ pub async fn start_api_with(
     nats: &NatsServer,
     limits: api::server::Limits,
 ) -> (String, tokio::task::JoinHandle<()>) {
-    let cfg = xinfang::config::Config::parse(Path::new("test.toml"), CONFIG).expect("test config");
+    let cfg = test_config();
     let client = xinfang::serve::connect(&nats.url(), "test-api")
         .await
         .expect("connect");
@@ -173,8 +133,7 @@ impl App {
 
     /// The command path itself (as another process would run it), for loading data fast.
     pub async fn cases(&self) -> Arc<commands::CaseService> {
-        let cfg =
-            xinfang::config::Config::parse(Path::new("test.toml"), CONFIG).expect("test config");
+        let cfg = test_config();
         let client = xinfang::serve::connect(&self.nats.url(), "test-loader")
             .await
             .expect("connect");

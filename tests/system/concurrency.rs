@@ -184,7 +184,10 @@ mod cluster_faults {
     async fn acknowledged_commands_survive_leader_kills_pauses_and_rolling_restarts() {
         let cluster = Arc::new(Mutex::new(NatsCluster::start(3)));
         let url = cluster.lock().expect("lock").urls();
-        let text = format!("[nats]\nurl = \"{url}\"\nreplicas = 3\n{CONFIG}");
+        let text = testkit::TestConfig::county()
+            .nats_url(url.clone())
+            .replicas(3)
+            .toml();
         let cfg = xinfang::config::Config::parse(std::path::Path::new("test.toml"), &text)
             .expect("config");
         let client = xinfang::serve::connect_cfg(&cfg, "test-cluster")

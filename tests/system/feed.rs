@@ -31,8 +31,7 @@ async fn start_feed(
     app: &App,
     data: &std::path::Path,
 ) -> tokio::task::JoinHandle<anyhow::Result<()>> {
-    let mut cfg =
-        xinfang::config::Config::parse(std::path::Path::new("test.toml"), CONFIG).expect("config");
+    let mut cfg = test_config();
     cfg.data_dir = data.to_owned();
     let client = app.nats.connect().await;
     tokio::spawn(async move {

@@ -41,8 +41,7 @@ impl Township {
 }
 
 async fn start(app: &App) -> Township {
-    let cfg =
-        xinfang::config::Config::parse(std::path::Path::new("test.toml"), CONFIG).expect("config");
+    let cfg = test_config();
     let client = app.nats.connect().await;
     let c2 = client.clone();
     tokio::spawn(async move {

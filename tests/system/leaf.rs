@@ -59,17 +59,16 @@ async fn a_leaf_township_keeps_publishing_through_a_cut_link_and_everything_arri
     let leaf_port = free_port();
     let county_cfg = dir.path().join("county.toml");
     let config = |county_url: &str, http_port: u16, data: &std::path::Path| {
-        format!(
-            "[nats]\nurl = \"{county_url}\"\nuser = \"xinfang\"\n\
-             password = \"county-secret\"\nleafnodes = \"127.0.0.1:{leaf_port}\"\n\
-             [http]\naddr = \"127.0.0.1:{http_port}\"\n[data]\ndir = \"{}\"\n\
-             [[unit]]\ncode = \"{TOWNSHIP}\"\nname = \"高桥镇\"\nkind = \"township\"\n\
-             jetstream_domain = \"{TOWNSHIP}\"\n\
-             [[principal]]\ntoken = \"gaoqiao-system-token\"\nid = \"system-gaoqiao\"\n\
-             role = \"system\"\nunit = \"{TOWNSHIP}\"\nnats_user = \"{TOWNSHIP}\"\n\
-             nats_password = \"{TOWNSHIP}-secret\"\n",
-            data.display()
-        )
+        testkit::TestConfig::new()
+            .section(format!(
+                "[nats]\nurl = \"{county_url}\"\nuser = \"xinfang\"\n\
+                 password = \"county-secret\"\nleafnodes = \"127.0.0.1:{leaf_port}\""
+            ))
+            .http_port(http_port)
+            .data_dir(data)
+            .leaf_township(TOWNSHIP, TOWNSHIP)
+            .township_system(TOWNSHIP)
+            .toml()
     };
     std::fs::write(
         &county_cfg,

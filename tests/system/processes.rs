@@ -10,27 +10,13 @@ use testkit::{free_port, NatsServer};
 const BIN: &str = env!("CARGO_BIN_EXE_xinfang");
 
 fn config(http_port: u16, data: &std::path::Path) -> String {
-    format!(
-        r#"
-[http]
-addr = "127.0.0.1:{http_port}"
-[data]
-dir = "{}"
-[[unit]]
-code = "gaoqiao"
-name = "高桥镇"
-kind = "township"
-[[unit]]
-code = "land_bureau"
-name = "县自然资源局"
-kind = "department"
-[[principal]]
-token = "county-token"
-id = "county-1"
-role = "county"
-"#,
-        data.display()
-    )
+    testkit::TestConfig::new()
+        .http_port(http_port)
+        .data_dir(data)
+        .unit("gaoqiao", "高桥镇", "township")
+        .unit("land_bureau", "县自然资源局", "department")
+        .principal("county-token", "county-1", "county", None)
+        .toml()
 }
 
 fn register_body(i: usize) -> Value {

@@ -59,13 +59,12 @@ async fn projectors_killed_mid_stream_equal_a_clean_rebuild() {
     let nats = NatsServer::start();
     let dir = tempfile::tempdir().expect("tmp");
     let cfg_path = dir.path().join("xinfang.toml");
-    let cfg_text = format!(
-        "[nats]\nurl = \"{}\"\n[http]\naddr = \"127.0.0.1:0\"\n[data]\ndir = \"{}\"\n\
-         [[unit]]\ncode = \"gaoqiao\"\nname = \"g\"\nkind = \"township\"\n\
-         [[unit]]\ncode = \"land\"\nname = \"l\"\nkind = \"department\"\n",
-        nats.url(),
-        dir.path().join("data").display()
-    );
+    let cfg_text = testkit::TestConfig::new()
+        .nats_url(nats.url())
+        .data_dir(&dir.path().join("data"))
+        .unit("gaoqiao", "g", "township")
+        .unit("land", "l", "department")
+        .toml();
     std::fs::write(&cfg_path, &cfg_text).expect("config");
     let cfg = xinfang::config::Config::load(&cfg_path).expect("parse");
     let client = nats.connect().await;

@@ -27,20 +27,16 @@ pub fn config_text(
     townships: &[&str],
     extra: &str,
 ) -> String {
-    let mut text = format!(
-        "{extra}\n[http]\naddr = \"127.0.0.1:{http_port}\"\n[data]\ndir = \"{}\"\n\
-         [[unit]]\ncode = \"county\"\nname = \"县信访局\"\nkind = \"county\"\n\
-         [[principal]]\ntoken = \"county-token\"\nid = \"county-1\"\nrole = \"county\"\nunit = \"county\"\n",
-        data.display()
-    );
+    let mut cfg = testkit::TestConfig::new()
+        .section(extra)
+        .http_port(http_port)
+        .data_dir(data)
+        .unit("county", "县信访局", "county")
+        .principal("county-token", "county-1", "county", Some("county"));
     for t in townships {
-        text.push_str(&format!(
-            "[[unit]]\ncode = \"{t}\"\nname = \"{t} 镇\"\nkind = \"township\"\n\
-             [[principal]]\ntoken = \"{t}-system-token\"\nid = \"system-{t}\"\nrole = \"system\"\n\
-             unit = \"{t}\"\nnats_user = \"{t}\"\nnats_password = \"{t}-secret\"\n"
-        ));
+        cfg = cfg.township_with_system(t);
     }
-    text
+    cfg.toml()
 }
 
 impl Up {

@@ -11,6 +11,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 
+pub mod config;
+
+pub use config::TestConfig;
+
 /// The nats-server release the project pins (also in `scripts/test` and `xinfang::natsbin`; a tidy
 /// test keeps the three equal).
 pub const NATS_SERVER_VERSION: &str = "2.15.1";

@@ -1,0 +1,229 @@
+//! One builder for the configuration files tests write, instead of TOML spelled by hand in every
+//! harness. [`TestConfig::county`] is the standard test county: the county bureau, two townships
+//! and a department, and a principal of every role.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone)]
+struct Unit {
+    code: String,
+    name: String,
+    kind: String,
+    jetstream_domain: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Principal {
+    token: String,
+    id: String,
+    role: String,
+    unit: Option<String>,
+    nats: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TestConfig {
+    http_addr: String,
+    data_dir: Option<PathBuf>,
+    nats_url: Option<String>,
+    replicas: Option<usize>,
+    extra: Vec<String>,
+    units: Vec<Unit>,
+    principals: Vec<Principal>,
+}
+
+impl Default for TestConfig {
+    fn default() -> Self {
+        TestConfig {
+            http_addr: "127.0.0.1:0".into(),
+            data_dir: None,
+            nats_url: None,
+            replicas: None,
+            extra: Vec::new(),
+            units: Vec::new(),
+            principals: Vec::new(),
+        }
+    }
+}
+
+impl TestConfig {
+    /// No units, no principals; the API on a free port.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The standard test county: units `county`, `gaoqiao` (高桥镇), `dongcheng` (东城镇) and the
+    /// department `land_bureau`; tokens `county-token`, `auditor-token`, `analyst-token`,
+    /// `clerk-gaoqiao-token`, `clerk-dongcheng-token`, `handler-land-token`.
+    pub fn county() -> Self {
+        Self::new()
+            .unit("county", "县信访局", "county")
+            .unit("gaoqiao", "高桥镇", "township")
+            .unit("dongcheng", "东城镇", "township")
+            .unit("land_bureau", "县自然资源局", "department")
+            .principal("county-token", "county-1", "county", Some("county"))
+            .principal("auditor-token", "auditor-1", "auditor", None)
+            .principal("analyst-token", "analyst-1", "analyst", None)
+            .principal(
+                "clerk-gaoqiao-token",
+                "clerk-gaoqiao",
+                "clerk",
+                Some("gaoqiao"),
+            )
+            .principal(
+                "clerk-dongcheng-token",
+                "clerk-dongcheng",
+                "clerk",
+                Some("dongcheng"),
+            )
+            .principal(
+                "handler-land-token",
+                "handler-land",
+                "handler",
+                Some("land_bureau"),
+            )
+    }
+
+    pub fn http(mut self, addr: impl Into<String>) -> Self {
+        self.http_addr = addr.into();
+        self
+    }
+
+    pub fn http_port(self, port: u16) -> Self {
+        self.http(format!("127.0.0.1:{port}"))
+    }
+
+    pub fn data_dir(mut self, dir: &Path) -> Self {
+        self.data_dir = Some(dir.to_owned());
+        self
+    }
+
+    pub fn nats_url(mut self, url: impl Into<String>) -> Self {
+        self.nats_url = Some(url.into());
+        self
+    }
+
+    pub fn replicas(mut self, n: usize) -> Self {
+        self.replicas = Some(n);
+        self
+    }
+
+    /// TOML sections of their own (for example `[policy]` or `[projectors]`), written as given.
+    pub fn section(mut self, toml: impl Into<String>) -> Self {
+        self.extra.push(toml.into());
+        self
+    }
+
+    pub fn unit(mut self, code: &str, name: &str, kind: &str) -> Self {
+        self.units.push(Unit {
+            code: code.into(),
+            name: name.into(),
+            kind: kind.into(),
+            jetstream_domain: None,
+        });
+        self
+    }
+
+    /// A township that runs its own leaf node server with JetStream domain `domain`.
+    pub fn leaf_township(mut self, code: &str, domain: &str) -> Self {
+        self.units.push(Unit {
+            code: code.into(),
+            name: format!("{code} 镇"),
+            kind: "township".into(),
+            jetstream_domain: Some(domain.into()),
+        });
+        self
+    }
+
+    pub fn principal(mut self, token: &str, id: &str, role: &str, unit: Option<&str>) -> Self {
+        self.principals.push(Principal {
+            token: token.into(),
+            id: id.into(),
+            role: role.into(),
+            unit: unit.map(str::to_owned),
+            nats: None,
+        });
+        self
+    }
+
+    /// The system principal of township `unit` (token `<unit>-system-token`, id `system-<unit>`)
+    /// with NATS user `<unit>` and password `<unit>-secret`.
+    pub fn township_system(mut self, unit: &str) -> Self {
+        self.principals.push(Principal {
+            token: format!("{unit}-system-token"),
+            id: format!("system-{unit}"),
+            role: "system".into(),
+            unit: Some(unit.into()),
+            nats: Some((unit.into(), format!("{unit}-secret"))),
+        });
+        self
+    }
+
+    /// A township unit (named `<code> 镇`) and its system principal with NATS credentials.
+    pub fn township_with_system(self, code: &str) -> Self {
+        self.unit(code, &format!("{code} 镇"), "township")
+            .township_system(code)
+    }
+
+    pub fn toml(&self) -> String {
+        let q = |s: &str| format!("{s:?}");
+        let mut out = String::new();
+        for extra in &self.extra {
+            let _ = writeln!(out, "{extra}");
+        }
+        if self.nats_url.is_some() || self.replicas.is_some() {
+            out.push_str("[nats]\n");
+            if let Some(url) = &self.nats_url {
+                let _ = writeln!(out, "url = {}", q(url));
+            }
+            if let Some(n) = self.replicas {
+                let _ = writeln!(out, "replicas = {n}");
+            }
+        }
+        let _ = writeln!(out, "[http]\naddr = {}", q(&self.http_addr));
+        if let Some(dir) = &self.data_dir {
+            let _ = writeln!(out, "[data]\ndir = {}", q(&dir.display().to_string()));
+        }
+        for u in &self.units {
+            let _ = writeln!(
+                out,
+                "[[unit]]\ncode = {}\nname = {}\nkind = {}",
+                q(&u.code),
+                q(&u.name),
+                q(&u.kind)
+            );
+            if let Some(d) = &u.jetstream_domain {
+                let _ = writeln!(out, "jetstream_domain = {}", q(d));
+            }
+        }
+        for p in &self.principals {
+            let _ = writeln!(
+                out,
+                "[[principal]]\ntoken = {}\nid = {}\nrole = {}",
+                q(&p.token),
+                q(&p.id),
+                q(&p.role)
+            );
+            if let Some(u) = &p.unit {
+                let _ = writeln!(out, "unit = {}", q(u));
+            }
+            if let Some((user, password)) = &p.nats {
+                let _ = writeln!(
+                    out,
+                    "nats_user = {}\nnats_password = {}",
+                    q(user),
+                    q(password)
+                );
+            }
+        }
+        out
+    }
+
+    /// Write the file as `dir/xinfang.toml`; returns its path.
+    pub fn write(&self, dir: &Path) -> PathBuf {
+        let path = dir.join("xinfang.toml");
+        std::fs::write(&path, self.toml()).expect("writing the test config");
+        path
+    }
+}
