@@ -1,5 +1,7 @@
 //! Test kit (dev-only): a real `nats-server` per test on a free port with a temporary JetStream
-//! store, killed on drop; waiting on a condition with a timeout.
+//! store, killed on drop (and clusters of them); waiting on a condition with a timeout; one
+//! configuration builder (`TestConfig`); and the system in-process (`system::TestSystem`), built
+//! from the binary's own service constructors.
 //!
 //! It never mocks the event log, and it never skips: a missing or too old `nats-server` is a test
 //! failure with a message saying how to install one (`scripts/test` does it).
@@ -12,6 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context as _};
 
 pub mod config;
+pub mod system;
 
 pub use config::TestConfig;
 
