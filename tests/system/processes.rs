@@ -298,6 +298,21 @@ async fn up_killed_hard_leaves_nothing_behind_and_starts_again() {
     assert!(wait_exit(&mut up, Duration::from_secs(30)).success());
 }
 
+/// A SIGTERM right after `ready` (a supervisor stopping what it just started) stops `up` cleanly;
+/// it used to arrive before `up` listened for it and kill it with the default action.
+#[tokio::test]
+async fn up_stopped_right_after_ready_exits_cleanly() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = dir.path().join("xinfang.toml");
+    std::fs::write(&cfg, config(free_port(), &dir.path().join("data"))).expect("write config");
+    for _ in 0..3 {
+        let (mut up, _) = start_up(&cfg, &[]);
+        sigterm(&up);
+        let status = wait_exit(&mut up, Duration::from_secs(30));
+        assert!(status.success(), "{status}");
+    }
+}
+
 #[tokio::test]
 async fn case_history_prints_the_log_as_json_lines() {
     let nats = NatsServer::start();

@@ -188,25 +188,29 @@ async fn parent_gone() {
     }
 }
 
-/// Resolves on SIGTERM, Ctrl-C, or when the supervising `up` is gone.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+/// Resolves on SIGTERM, SIGINT (Ctrl-C), or when the supervising `up` is gone. The signal
+/// handlers are installed when this is called, not when it is first awaited: a SIGTERM that came
+/// between `up` saying `ready` and its first wait used to kill it with the default action.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    if let Err(e) = term.as_ref().and(int.as_ref()) {
+        tracing::warn!(error = %e, "cannot install signal handlers");
+    }
+    async move {
+        let recv = |s: Option<tokio::signal::unix::Signal>| async move {
+            match s {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        tokio::select! {
+            _ = recv(term.ok()) => {},
+            _ = recv(int.ok()) => {},
+            _ = parent_gone() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-        _ = parent_gone() => {},
     }
 }

@@ -22,6 +22,9 @@ pub async fn run_up(
     demo: bool,
     log_format: crate::telemetry::LogFormat,
 ) -> anyhow::Result<()> {
+    // Listening for SIGTERM from the start: a supervisor may stop us while we start or right
+    // after `ready`, and the default action would leave the services to find out by themselves.
+    let shutdown = crate::serve::shutdown_signal();
     let data = &cfg.data_dir;
     let logs = data.join("logs");
     std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
@@ -156,7 +159,6 @@ pub async fn run_up(
         println!("ready http://{}", cfg.http_addr);
     }
 
-    let shutdown = crate::serve::shutdown_signal();
     tokio::pin!(shutdown);
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     let mut watchdog = match &nats {
