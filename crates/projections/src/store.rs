@@ -39,6 +39,10 @@ pub enum StoreError {
     Corrupt { key: String, why: String },
 }
 
+fn is_locked(e: &sled::Error) -> bool {
+    matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
+}
+
 pub struct Store {
     db: sled::Db,
     pub generation: String,
@@ -46,12 +50,26 @@ pub struct Store {
 
 impl Store {
     pub fn open_dir(path: &Path, generation: String) -> Result<Store, StoreError> {
-        let db = sled::Config::new()
-            .path(path)
-            .flush_every_ms(Some(200))
-            // sled caches 1 GiB by default; a service keeps within a small, fixed budget.
-            .cache_capacity(CACHE_BYTES)
-            .open()?;
+        let open = || {
+            sled::Config::new()
+                .path(path)
+                .flush_every_ms(Some(200))
+                // sled caches 1 GiB by default; a service keeps within a small, fixed budget.
+                .cache_capacity(CACHE_BYTES)
+                .open()
+        };
+        // A database this process has just dropped (a rebuild's generation, opened again as the
+        // live one) keeps its file lock until sled's background thread has stopped: wait for it
+        // a little rather than fail. A lock held by another live process still fails.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let db = loop {
+            match open() {
+                Err(e) if is_locked(&e) && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                other => break other?,
+            }
+        };
         Ok(Store { db, generation })
     }
 
@@ -318,6 +336,21 @@ pub fn set_current(dir: &Path, generation: &str) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A database dropped in this process keeps its lock a moment; opening it again waits for
+    /// the lock instead of failing (a rebuilt generation opened as the live one).
+    #[test]
+    fn opening_waits_for_a_lock_being_released() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let held = Store::open_dir(dir.path(), "g-1".into()).expect("open");
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            drop(held);
+        });
+        let again = Store::open_dir(dir.path(), "g-1".into());
+        release.join().expect("join");
+        assert!(again.is_ok(), "{:?}", again.err());
+    }
 
     /// A case as `fold_case` stores it: from the pinned golden event, without petitioners.
     fn stored_case() -> domain::Case {
