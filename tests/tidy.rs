@@ -8,7 +8,7 @@ fn root() -> PathBuf {
 
 #[test]
 fn the_nats_server_pin_is_the_same_everywhere() {
-    let v = xinfang::natsbin::NATS_SERVER_VERSION;
+    let v = ops::natsbin::NATS_SERVER_VERSION;
     assert_eq!(testkit::NATS_SERVER_VERSION, v, "test kit");
     let script =
         std::fs::read_to_string(root().join("scripts/install-nats-server")).expect("script");

@@ -26,7 +26,7 @@ impl Tmpfs {
 
     /// Fill the filesystem until `leave_mb` are free; with 0, to the last byte.
     fn fill(&self, leave_mb: u64) {
-        let free = xinfang::storage::available(&self.0).expect("statvfs");
+        let free = ops::storage::available(&self.0).expect("statvfs");
         let ok = Command::new("fallocate")
             .args([
                 "-l",
@@ -46,7 +46,7 @@ impl Tmpfs {
                     .arg(format!("of={}", self.0.join(file).display()))
                     .status();
             }
-            assert_eq!(xinfang::storage::available(&self.0).expect("statvfs"), 0);
+            assert_eq!(ops::storage::available(&self.0).expect("statvfs"), 0);
         }
     }
 

@@ -72,7 +72,7 @@ async fn start(
             return Err(e);
         }
     };
-    let nats_server = crate::natsbin::find_or_install(&cfg.data_dir)
+    let nats_server = ops::natsbin::find_or_install(&cfg.data_dir)
         .ok()
         .and_then(|bin| {
             std::process::Command::new(bin)

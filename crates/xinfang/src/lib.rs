@@ -7,9 +7,7 @@
 pub mod config;
 pub mod launch;
 pub mod natsauth;
-pub mod natsbin;
 pub mod projector;
 pub mod serve;
-pub mod storage;
 pub mod telemetry;
 pub mod up;

@@ -108,7 +108,7 @@ pub async fn run_projectors_with(
         sinks.push(Sink::Model(model));
     }
     let runner = Runner::new(log, sinks);
-    crate::storage::watch(
+    ops::storage::watch(
         cfg.data_dir.clone(),
         cfg.min_free_bytes,
         runner.storage_low.clone(),

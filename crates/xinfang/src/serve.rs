@@ -89,7 +89,7 @@ pub async fn case_service(
     let log = EventLog::open(js.clone(), &log_cfg).await?;
     let idem = IdempotencyStore::open(&js, cfg.replicas, IDEMPOTENCY_MAX_AGE).await?;
     let cases = CaseService::new(log, idem, cfg.policy.clone(), cfg.unit_kinds());
-    crate::storage::watch(
+    ops::storage::watch(
         cfg.data_dir.clone(),
         cfg.min_free_bytes,
         cases.storage_low(),

@@ -12,9 +12,7 @@ use nix::unistd::Pid;
 
 use crate::config::Config;
 
-mod supervise;
-
-use supervise::{restart_if_dead, JetStreamWatchdog, Supervised};
+use ops::supervise::{restart_if_dead, JetStreamWatchdog, Supervised};
 
 pub async fn run_up(
     mut cfg: Config,
@@ -35,7 +33,7 @@ pub async fn run_up(
     let url = match &cfg.nats_url {
         Some(url) => url.clone(),
         None => {
-            let bin = crate::natsbin::find_or_install(data)?;
+            let bin = ops::natsbin::find_or_install(data)?;
             let listen = managed_listen(&cfg)?;
             let (host, port) = listen
                 .rsplit_once(':')
@@ -61,7 +59,7 @@ pub async fn run_up(
                     listen: &format!("{host}:{port}"),
                     store_dir: &data.join("nats"),
                     pidfile: &pidfile,
-                    max_file_store: crate::storage::max_file_store(
+                    max_file_store: ops::storage::max_file_store(
                         &data.join("nats"),
                         cfg.min_free_bytes,
                     )
@@ -162,7 +160,9 @@ pub async fn run_up(
     tokio::pin!(shutdown);
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     let mut watchdog = match &nats {
-        Some(_) => Some(JetStreamWatchdog::new(&cfg).await?),
+        Some(_) => Some(JetStreamWatchdog::new(
+            crate::serve::connect_cfg(&cfg, "xinfang-up-watchdog").await?,
+        )?),
         None => None,
     };
     loop {
@@ -173,7 +173,7 @@ pub async fn run_up(
                     restart_if_dead(s).await;
                 }
                 if let (Some(w), Some(server)) = (watchdog.as_mut(), nats.as_mut()) {
-                    w.check(server, &cfg).await;
+                    w.check(server, &cfg.data_dir, cfg.min_free_bytes).await;
                 }
             }
         }

@@ -1,7 +1,7 @@
-//! `up`'s supervision: child processes with whole-line logs, restarts of a child that dies,
+//! Supervision: child processes with whole-line logs, restarts of a child that dies,
 //! and the watchdog that restarts a managed nats-server that cannot write its store.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -11,8 +11,6 @@ use anyhow::Context as _;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use tokio::process::{Child, Command};
-
-use crate::config::Config;
 
 /// A supervised child process.
 pub struct Supervised {
@@ -153,8 +151,8 @@ pub struct JetStreamWatchdog {
 }
 
 impl JetStreamWatchdog {
-    pub async fn new(cfg: &Config) -> anyhow::Result<Self> {
-        let client = crate::serve::connect_cfg(cfg, "xinfang-up-watchdog").await?;
+    /// Watch the server `client` is connected to.
+    pub fn new(client: async_nats::Client) -> anyhow::Result<Self> {
         Ok(JetStreamWatchdog {
             js: async_nats::jetstream::new(client),
             refusals: 0,
@@ -162,7 +160,9 @@ impl JetStreamWatchdog {
         })
     }
 
-    pub async fn check(&mut self, server: &mut Supervised, cfg: &Config) {
+    /// Check once (at most every two seconds); restart `server` when its store failed and free
+    /// space under `data_dir` is at least `min_free_bytes` again.
+    pub async fn check(&mut self, server: &mut Supervised, data_dir: &Path, min_free_bytes: u64) {
         if self.last.elapsed() < Duration::from_secs(2) {
             return;
         }
@@ -176,7 +176,7 @@ impl JetStreamWatchdog {
                 tracing::warn!(error = %e, refusals = self.refusals, "the managed nats-server refuses JetStream requests");
             }
         }
-        let space = crate::storage::available(&cfg.data_dir).unwrap_or(0) >= cfg.min_free_bytes;
+        let space = crate::storage::available(data_dir).unwrap_or(0) >= min_free_bytes;
         // A write that failed for space leaves the stream failing writes until a restart, even
         // when JetStream itself still answers.
         let failed_write = server.log.store_failed.load(Ordering::Relaxed);
