@@ -3,8 +3,8 @@
 //!
 //! This crate must never do IO, be async, read a clock or draw random numbers: the clock, new ids
 //! and the caller come in through [`decide::Ctx`], so every rule is testable as a plain
-//! given/when/then function. A test in `tests/tidy.rs` fails if it gains a dependency on tokio,
-//! async-nats, sled, axum or tracing.
+//! given/when/then function. A tidy test (`tests/tidy.rs`) fails if it gains a dependency on
+//! tokio, async-nats, sled, axum, tracing or another IO crate.
 
 pub mod auth;
 pub mod case;

@@ -150,7 +150,7 @@ mod tests {
     fn subject() -> impl Strategy<Value = String> {
         prop_oneof![
             prop::sample::select(Action::ALL.to_vec())
-                .prop_map(|a| format!("xf.inbox.gaoqiao.{}", a.as_str())),
+                .prop_map(|a| eventlog::subjects::inbox("gaoqiao", a.as_str())),
             "xf\\.inbox\\.[a-z]{0,8}(\\.[a-z-]{0,10}){0,3}",
             ".{0,40}",
         ]

@@ -201,7 +201,7 @@ mod tests {
         };
         Stored {
             seq,
-            subject: format!("xf.events.gaoqiao.{case}"),
+            subject: eventlog::subjects::case_subject(&unit, case),
             envelope: Envelope {
                 event_id: uuid::Uuid::now_v7(),
                 case_id: case,

@@ -1,8 +1,10 @@
-//! The `xinfang` program as a library: configuration, the services' wiring, the `up` supervisor,
-//! the managed nats-server and demo data. `main.rs` only parses arguments and sets up logging.
+//! The `xinfang` program as a library, a composition: the configuration, logging, one `run_*` per
+//! service that builds its dependencies from the configuration, the `up` supervisor and the
+//! managed server's NATS users. `main.rs` only parses arguments.
 //!
-//! This is the only crate that reads configuration, environment or signals; everything it wires
-//! comes from the library crates, and it holds no domain rule of its own.
+//! It reads the configuration and the environment; everything it wires comes from the library
+//! crates. It must never hold a rule of the domain or a service's loop of its own (those live in
+//! `domain`, `commands`, `inbox`, `projections` and `api`).
 
 pub mod config;
 pub mod launch;
