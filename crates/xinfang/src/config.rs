@@ -131,7 +131,7 @@ pub struct PrincipalConfig {
 pub const DEFAULT_SYNC_ALWAYS: bool = true;
 
 /// Default of `[projectors] cohost` (docs/benchmarks.md, "Co-hosted projectors").
-pub const DEFAULT_COHOST_PROJECTORS: bool = false;
+pub const DEFAULT_COHOST_PROJECTORS: bool = true;
 
 /// Default of `[data] min_free_mb`.
 pub const DEFAULT_MIN_FREE_MB: u64 = 512;

@@ -100,3 +100,12 @@ fn errors_name_the_file_the_key_and_the_problem() {
         assert!(e.contains("x.toml") && e.contains(key), "{key}: {e}");
     }
 }
+
+#[test]
+fn projectors_are_co_hosted_unless_the_file_says_otherwise() {
+    assert!(parse(OK).expect("valid").cohost_projectors);
+    let separate = format!("[projectors]\ncohost = false\n{OK}");
+    assert!(!parse(&separate).expect("valid").cohost_projectors);
+    let bad = format!("[projectors]\ncohost = \"yes\"\n{OK}");
+    assert!(parse(&bad).is_err());
+}
