@@ -507,3 +507,44 @@ async fn whole_numbers_with_a_fraction_and_reversed_periods() {
         assert_problem(status, &p, 422, "validation");
     }
 }
+
+/// Issue 12, finding 3: an ID number and a phone are checked (GB 11643-1999 check digit and birth
+/// date; a mainland mobile or a landline with area code); a bad one is 400 `validation` naming the
+/// field and saying what is expected, never repeating the value. Good ones are kept in their normal
+/// form. Both stay optional. The same holds on a township's inbox.
+#[tokio::test]
+async fn id_numbers_and_phones_are_checked_and_normalised() {
+    let app = spawn_app().await;
+    for (field, bad, expected) in [
+        ("id_number", "abc", "GB 11643-1999"),
+        ("id_number", "330102199001011235", "check digit"),
+        ("id_number", "330102199002301234", "birth date"),
+        ("phone", "hello", "mainland mobile"),
+        ("phone", "12345", "area code"),
+    ] {
+        let mut body = register_body();
+        body["petitioners"][0][field] = json!(bad);
+        let (status, p, _) = app.post("county-token", "/v1/cases", &body).await;
+        assert_problem(status, &p, 400, "validation");
+        let detail = p["detail"].as_str().expect("detail");
+        assert!(
+            detail.contains(&format!("petitioners[0].{field}")) && detail.contains(expected),
+            "{field}={bad}: {p}"
+        );
+        assert!(!p.to_string().contains(bad), "{p}");
+    }
+    // A good ID number with a small x, a phone written with spaces and +86: kept normalised.
+    let mut body = register_body();
+    body["petitioners"][0]["id_number"] = json!("11010519491231002x");
+    body["petitioners"][0]["phone"] = json!("+86 139 1234 5678");
+    let (status, reg, _) = app.post("county-token", "/v1/cases", &body).await;
+    assert_eq!(status, 201, "{reg}");
+    let petitioner = &reg["case"]["petitioners"][0];
+    assert_eq!(petitioner["id_number"], "11010519491231002X");
+    assert_eq!(petitioner["phone"], "13912345678");
+    // Neither is required.
+    let mut body = register_body();
+    body["petitioners"] = json!([{"name": "王五"}]);
+    let (status, reg, _) = app.post("county-token", "/v1/cases", &body).await;
+    assert_eq!(status, 201, "{reg}");
+}

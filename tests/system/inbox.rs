@@ -358,3 +358,30 @@ async fn a_record_id_reused_with_another_body_is_a_mismatch_after_the_window() {
     );
     assert_eq!(stream.info().await.expect("info").state.messages, 2);
 }
+
+/// Issue 12, finding 3, on the inbox: a township's registration with a bad ID number is rejected
+/// with the same 400 `validation` problem as over HTTP, naming the field and not the value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_id_number_on_the_inbox_is_rejected_naming_the_field() {
+    let app = spawn_app().await;
+    let t = start(&app).await;
+    let mut body = register_body();
+    body["petitioners"][0]["id_number"] = json!("330102199001011239");
+    t.publish(
+        "xf.inbox.gaoqiao.register",
+        Some("GQ-ID-1"),
+        &serde_json::to_vec(&body).expect("json"),
+    )
+    .await;
+    let out = t.outcome("gaoqiao", "GQ-ID-1").await;
+    assert_eq!(out["status"], "rejected", "{out}");
+    assert_eq!(out["error"]["status"], 400, "{out}");
+    assert_eq!(out["error"]["code"], "validation", "{out}");
+    assert!(
+        out["error"]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("petitioners[0].id_number")),
+        "{out}"
+    );
+    assert!(!out.to_string().contains("330102199001011239"), "{out}");
+}

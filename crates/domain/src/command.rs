@@ -15,9 +15,17 @@ use crate::values::{Category, Channel, Level, Outcome, RejectReason, Satisfactio
 #[serde(deny_unknown_fields)]
 pub struct Petitioner {
     pub name: String,
+    /// Resident ID number (GB 11643-1999): 17 digits with a valid birth date, then the check
+    /// digit (0-9 or X). A registration keeps it with a capital X (registrations recorded before
+    /// this check keep what was given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = "cn-resident-id")]
     pub id_number: Option<String>,
+    /// A mainland mobile number (optionally +86) or a landline with its area code; spaces,
+    /// hyphens and parentheses are allowed. A registration keeps it as digits (a landline as
+    /// `0AAA-NNNNNNNN`; registrations recorded before this check keep what was given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = "cn-phone")]
     pub phone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
@@ -272,7 +280,11 @@ impl Action {
         }
         let a = self;
         Ok(match self {
-            Action::Register => Command::Register(p(a, json)?),
+            Action::Register => {
+                let mut register: RegisterCase = p(a, json)?;
+                normalize_petitioners(&mut register.petitioners)?;
+                Command::Register(register)
+            }
             Action::Accept => Command::Accept(p(a, json)?),
             Action::Reject => Command::Reject(p(a, json)?),
             Action::Assign => Command::Assign(p(a, json)?),
@@ -288,6 +300,26 @@ impl Action {
             Action::DecideRereview => Command::DecideRereview(p(a, json)?),
         })
     }
+}
+
+/// Petitioners' ID numbers and phones checked and in their normal form (`identity`), so that one
+/// person's registrations carry the same identifiers. The error names the field, never the value.
+fn normalize_petitioners(petitioners: &mut [Petitioner]) -> Result<(), BodyError> {
+    use crate::identity::{normalize_id_number, normalize_phone};
+    let bad = |i: usize, field: &str, why: &str| {
+        BodyError(format!(
+            "invalid register body: petitioners[{i}].{field}: {why}"
+        ))
+    };
+    for (i, p) in petitioners.iter_mut().enumerate() {
+        if let Some(id) = &p.id_number {
+            p.id_number = Some(normalize_id_number(id).map_err(|why| bad(i, "id_number", why))?);
+        }
+        if let Some(phone) = &p.phone {
+            p.phone = Some(normalize_phone(phone).map_err(|why| bad(i, "phone", why))?);
+        }
+    }
+    Ok(())
 }
 
 /// Why a body is not a command (`validation`, 400). Its text names fields and problems and never

@@ -118,7 +118,15 @@ pub fn plan_case(
         summary: summary.into(),
         petitioners: vec![Petitioner {
             name,
-            id_number: Some(format!("3301{:014}", rng.below(10u64.pow(14)))),
+            // A valid resident ID: Hangzhou districts, born 1950-2005, any sequence.
+            id_number: domain::identity::with_check_digit(&format!(
+                "3301{:02}{}{:02}{:02}{:03}",
+                1 + rng.below(9),
+                1950 + rng.below(56),
+                1 + rng.below(12),
+                1 + rng.below(28),
+                rng.below(1000)
+            )),
             phone: Some(format!("138{:08}", rng.below(10u64.pow(8)))),
             address: Some(format!("{township} village {}", 1 + rng.below(20))),
         }],
