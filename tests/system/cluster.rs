@@ -62,7 +62,8 @@ async fn stream_leader_killed_under_load_loses_and_duplicates_nothing() {
         .expect("kv");
     let units: BTreeMap<UnitCode, UnitKind> =
         [(UnitCode::parse("gaoqiao").expect("u"), UnitKind::Township)].into();
-    let svc = CaseService::new(log, idem, Policy::default(), units);
+    let numbers = Counters::open(&js, 3).await.expect("counters");
+    let svc = CaseService::new(log, idem, numbers, Policy::default(), units);
     let p = Principal {
         id: PrincipalId("county".into()),
         role: Role::County,

@@ -156,7 +156,8 @@ async fn service_with_window(server: &NatsServer, window: Duration) -> CaseServi
     let idem = IdempotencyStore::open(&js, 1, Duration::from_secs(3600))
         .await
         .expect("kv");
-    CaseService::new(log, idem, Policy::default(), units())
+    let numbers = Counters::open(&js, 1).await.expect("counters");
+    CaseService::new(log, idem, numbers, Policy::default(), units())
 }
 
 #[tokio::test]

@@ -111,6 +111,68 @@ async fn twenty_commands_with_the_same_if_match_have_exactly_one_winner() {
 /// retry with their idempotency keys, as the contract tells them to. The checker: every
 /// acknowledged command is in the log exactly once, every inbox record applied once, and the
 /// live read model equals one rebuilt from the log.
+/// Issue 12, finding 7: case numbers are unique, numbered per township and year of receipt. 48
+/// registrations race through two API instances (two caches, as two processes would): every
+/// number is given once, with no gap, in each township's own series.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_numbers_are_unique_per_township_and_year_under_concurrent_registrations() {
+    let app = spawn_app().await;
+    let (second, _task) = app.second_api().await;
+    let mut tasks = Vec::new();
+    for i in 0..48 {
+        let http = app.http.clone();
+        let base = if i % 2 == 0 {
+            app.base.clone()
+        } else {
+            second.clone()
+        };
+        let mut body = register_body();
+        // Every fourth one in another township; every eighth received the year before.
+        if i % 4 == 3 {
+            body["township"] = json!("dongcheng");
+        }
+        if i % 8 == 5 {
+            body["received_at"] = json!("2025-12-31T09:00:00+08:00");
+        }
+        tasks.push(tokio::spawn(async move {
+            let r = http
+                .post(format!("{base}/v1/cases"))
+                .bearer_auth("county-token")
+                .json(&body)
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(r.status().as_u16(), 201);
+            let v: serde_json::Value = r.json().await.expect("json");
+            v["case"]["case_no"].as_str().expect("case_no").to_owned()
+        }));
+    }
+    let mut numbers = Vec::new();
+    for t in tasks {
+        numbers.push(t.await.expect("task"));
+    }
+    let series = |prefix: &str| {
+        let mut serials: Vec<u64> = numbers
+            .iter()
+            .filter_map(|n| n.strip_prefix(prefix))
+            .map(|s| s.parse().expect("a serial"))
+            .collect();
+        serials.sort_unstable();
+        serials
+    };
+    // 48: 36 of gaoqiao (6 of them received in 2025), 12 of dongcheng.
+    assert_eq!(series("GAOQIAO-2026-"), (1..=30).collect::<Vec<u64>>());
+    assert_eq!(series("GAOQIAO-2025-"), (1..=6).collect::<Vec<u64>>());
+    assert_eq!(series("DONGCHENG-2026-"), (1..=12).collect::<Vec<u64>>());
+    assert!(
+        numbers
+            .iter()
+            .all(|n| n.len() == "GAOQIAO-2026-000001".len()
+                || n.len() == "DONGCHENG-2026-000001".len()),
+        "{numbers:?}"
+    );
+}
+
 mod cluster_faults {
     use std::collections::{BTreeMap, BTreeSet};
     use std::sync::atomic::{AtomicUsize, Ordering};

@@ -11,6 +11,7 @@ mod error;
 pub mod idempotency;
 
 pub mod problem;
+mod request;
 mod service;
 
 pub use error::{CommandError, Remedy};

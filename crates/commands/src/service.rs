@@ -25,85 +25,14 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use uuid::Uuid;
 
-use domain::{
-    decide, evolve, Case, CaseId, Command, Ctx, DomainError, Policy, Principal, UnitCode, UnitKind,
-};
+use domain::{decide, evolve, Case, CaseId, Command, Ctx, DomainError, Policy, UnitCode, UnitKind};
 
 use eventlog::log::case_subject;
-use eventlog::{Actor, Envelope, EventLog, LogError, Stored};
+use eventlog::{Actor, Counters, Envelope, EventLog, LogError, Stored};
 
 use crate::idempotency::{Committed, IdempotencyStore};
 
-/// A case as last seen in the log.
-#[derive(Debug, Clone)]
-pub struct Loaded {
-    pub case: Case,
-    pub subject: String,
-    /// Stream sequence of the case's last event.
-    pub seq: u64,
-    /// Every command the case's events record, so a retried command is recognised from the log
-    /// itself.
-    pub commands: Vec<RecordedCommand>,
-}
-
-/// A command recorded by one of the case's events.
-#[derive(Debug, Clone)]
-pub struct RecordedCommand {
-    pub command_id: Uuid,
-    pub committed: Committed,
-    /// Of a request with an idempotency key (`None` without one, and in older events).
-    pub request_hash: Option<String>,
-}
-
-impl RecordedCommand {
-    fn of(s: &Stored) -> RecordedCommand {
-        RecordedCommand {
-            command_id: s.envelope.command_id,
-            committed: committed(s),
-            request_hash: s.envelope.request_hash.clone(),
-        }
-    }
-}
-
-/// What a command needs besides the command itself.
-#[derive(Clone)]
-pub struct CommandRequest<'a> {
-    pub principal: &'a Principal,
-    /// `None` for a registration.
-    pub case_id: Option<CaseId>,
-    pub command: Command,
-    /// `If-Match`: the version the caller decided on.
-    pub if_match: Option<u64>,
-    /// `Idempotency-Key` and the body as sent (JSON), to detect a different body under one key.
-    pub idempotency: Option<(String, serde_json::Value)>,
-    pub correlation_id: Uuid,
-    pub causation_id: Option<Uuid>,
-}
-
-impl<'a> CommandRequest<'a> {
-    /// A command with nothing besides: no `If-Match`, no idempotency key, a new correlation id.
-    pub fn new(principal: &'a Principal, case_id: Option<CaseId>, command: Command) -> Self {
-        CommandRequest {
-            principal,
-            case_id,
-            command,
-            if_match: None,
-            idempotency: None,
-            correlation_id: Uuid::now_v7(),
-            causation_id: None,
-        }
-    }
-}
-
-/// The result of a command: what was committed and the case as of that version.
-#[derive(Debug, Clone)]
-pub struct Executed {
-    pub committed: Committed,
-    pub case: Case,
-    /// True when this is a replay of an earlier request (idempotency), nothing appended now.
-    pub replayed: bool,
-}
-
+pub use crate::request::{CommandRequest, Executed, Loaded, RecordedCommand};
 use crate::CommandError;
 
 mod keyed;
@@ -113,6 +42,8 @@ type Slot = Arc<tokio::sync::Mutex<Option<Loaded>>>;
 pub struct CaseService {
     log: EventLog,
     idem: IdempotencyStore,
+    /// Case number series: a registration draws the next number of its township and year.
+    numbers: Counters,
     policy: Policy,
     units: BTreeMap<UnitCode, UnitKind>,
     slots: Mutex<HashMap<CaseId, Slot>>,
@@ -128,12 +59,14 @@ impl CaseService {
     pub fn new(
         log: EventLog,
         idem: IdempotencyStore,
+        numbers: Counters,
         policy: Policy,
         units: BTreeMap<UnitCode, UnitKind>,
     ) -> Self {
         CaseService {
             log,
             idem,
+            numbers,
             policy,
             units,
             slots: Mutex::new(HashMap::new()),
@@ -234,9 +167,19 @@ impl CaseService {
         // A cached state may be stale when other processes write; it is trusted for deciding (the
         // expected sequence catches staleness) but refreshed before answering a version conflict.
         let mut fresh = false;
+        // A registration's case number, drawn once for this request and kept across its retries.
+        let mut serial = None;
         loop {
             match self
-                .attempt(req, case_id, command_id, hash, &mut guard, &mut fresh)
+                .attempt(
+                    req,
+                    case_id,
+                    command_id,
+                    hash,
+                    &mut guard,
+                    &mut fresh,
+                    &mut serial,
+                )
                 .await
             {
                 Ok(Some(outcome)) => return Ok(outcome),
@@ -271,6 +214,7 @@ impl CaseService {
         hash: Option<&str>,
         guard: &mut Option<Loaded>,
         fresh: &mut bool,
+        serial: &mut Option<u64>,
     ) -> Result<Option<Executed>, CommandError> {
         if let Command::Register(r) = &req.command {
             if let Some(related) = r.related_case_id {
@@ -317,12 +261,13 @@ impl CaseService {
         }
         let state = guard.as_ref().map(|l| &l.case);
         let now = self.now();
-        let ctx = Ctx {
+        let mut ctx = Ctx {
             now,
             policy: &self.policy,
             units: &self.units,
             principal: req.principal,
             case_id,
+            case_serial: *serial,
         };
         let event = match decide(state, &req.command, &ctx) {
             Ok(event) => event,
@@ -335,6 +280,17 @@ impl CaseService {
                 return Ok(None);
             }
             Err(e) => return Err(e.into()),
+        };
+        // A registration that decides is numbered: its number is drawn only now, so a refused one
+        // takes none, and then it is decided again with the number.
+        let event = match (&req.command, state, ctx.case_serial) {
+            (Command::Register(r), None, None) => {
+                let series = domain::decide::case_series(r, &self.policy).0;
+                *serial = Some(self.numbers.next(&series).await?);
+                ctx.case_serial = *serial;
+                decide(state, &req.command, &ctx)?
+            }
+            _ => event,
         };
         let occurred_at = domain::decide::occurred_at(state, &req.command, now)?;
         let (subject, expected, township) = match (guard.as_ref(), &event) {
@@ -464,7 +420,7 @@ impl CaseService {
     }
 }
 
-fn committed(s: &Stored) -> Committed {
+pub(crate) fn committed(s: &Stored) -> Committed {
     Committed {
         case_id: s.envelope.case_id,
         version: s.envelope.version,

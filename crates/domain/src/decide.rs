@@ -32,6 +32,22 @@ pub struct Ctx<'a> {
     pub principal: &'a Principal,
     /// The id of the case; for a registration, the id it will get.
     pub case_id: CaseId,
+    /// For a registration: its serial in its township's series of the year
+    /// ([`case_series`]), allocated by the command path so that case numbers are unique.
+    /// `None` gives the number of earlier versions (day and a tail of the case id).
+    pub case_serial: Option<u64>,
+}
+
+/// The series a registration is numbered in: its township and the year it was received (policy
+/// time zone), as `("<township>.<year>", year)`.
+pub fn case_series(c: &RegisterCase, policy: &Policy) -> (String, i32) {
+    let year = chrono::Datelike::year(&policy.local_date(c.received_at));
+    (format!("{}.{year}", c.township), year)
+}
+
+/// A case number: `GAOQIAO-2026-000123` (township, year received, serial in that series).
+pub fn numbered_case_no(township: &UnitCode, year: i32, serial: u64) -> String {
+    format!("{}-{year}-{serial:06}", township.as_str().to_uppercase())
 }
 
 /// The business time the event will carry, checked against the clock and the case's past.
@@ -278,7 +294,10 @@ fn register(c: &RegisterCase, at: Timestamp, ctx: &Ctx<'_>) -> Result<Event, Dom
     }
     let local_day = p.local_date(at);
     Ok(Event::CaseRegistered(CaseRegistered {
-        case_no: case_no(&c.township, local_day, ctx.case_id),
+        case_no: match ctx.case_serial {
+            Some(serial) => numbered_case_no(&c.township, case_series(c, p).1, serial),
+            None => case_no(&c.township, local_day, ctx.case_id),
+        },
         township: c.township.clone(),
         channel: c.channel,
         received_at: at,
@@ -302,6 +321,7 @@ fn register(c: &RegisterCase, at: Timestamp, ctx: &Ctx<'_>) -> Result<Event, Dom
 /// A human-readable case number: township, local registration day, and the random tail of the
 /// case id (32 bits; a collision among one township's cases of one day is negligible and harmless,
 /// since the case id is the identity).
+/// The case number of earlier versions: day received and a tail of the case id (may collide).
 fn case_no(township: &UnitCode, day: NaiveDate, id: CaseId) -> String {
     let bytes = id.0.as_bytes();
     format!(

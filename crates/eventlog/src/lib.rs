@@ -8,12 +8,14 @@
 //! event.
 
 pub mod claims;
+pub mod counters;
 pub mod envelope;
 pub mod inbox;
 pub mod log;
 pub mod subjects;
 
 pub use claims::Claims;
+pub use counters::Counters;
 pub use envelope::{Actor, Envelope};
 pub use log::{Cause, EventLog, LogConfig, LogError, Stored};
 

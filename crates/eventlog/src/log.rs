@@ -89,6 +89,9 @@ pub enum LogError {
     /// An empty message was about to be written: the log and its companions never store one.
     #[error("an empty message was about to be written")]
     Empty,
+    /// A stored record that is not what it must be (damage, or a writer outside Xinfang).
+    #[error("an unreadable {what}")]
+    Unreadable { what: &'static str },
     /// A message delivered without the JetStream metadata every stored message has.
     #[error("a delivered message lacks JetStream metadata: {source}")]
     NotJetStream {

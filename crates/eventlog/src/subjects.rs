@@ -8,6 +8,7 @@
 //! XF_OUTCOMES        xf.outcome.<unit>.<msg_id>         the county's answer to each of them
 //! XF_FEED            xf.feed.<unit>.<case_id>           the events of cases a unit holds or held
 //! KV XF_IDEMPOTENCY  <hash of principal and key>        idempotency claims
+//! KV XF_CASE_NUMBERS <township>.<year>                  the last case number given
 //! (core NATS)        xf.query.<projector>               queries on the read models
 //! ```
 
@@ -147,6 +148,9 @@ pub fn feed_consumer(unit: &str) -> String {
 
 /// The KV bucket of idempotency claims.
 pub const IDEMPOTENCY_BUCKET: &str = "XF_IDEMPOTENCY";
+
+/// The KV bucket of case number series (`<township>.<year>` → the last number given).
+pub const CASE_NUMBERS_BUCKET: &str = "XF_CASE_NUMBERS";
 
 /// Queries on a read model: core NATS request/reply, replicas in a queue group.
 pub fn query(projector: &str) -> String {

@@ -83,6 +83,7 @@ impl Log {
             units: &self.units,
             principal: &county,
             case_id: id,
+            case_serial: None,
         };
         let event = decide(state, &cmd, &ctx).expect("the command is decided");
         let at = domain::decide::occurred_at(state, &cmd, ts(now)).expect("occurred at");

@@ -88,7 +88,8 @@ pub async fn case_service(
     };
     let log = EventLog::open(js.clone(), &log_cfg).await?;
     let idem = IdempotencyStore::open(&js, cfg.replicas, IDEMPOTENCY_MAX_AGE).await?;
-    let cases = CaseService::new(log, idem, cfg.policy.clone(), cfg.unit_kinds());
+    let numbers = eventlog::Counters::open(&js, cfg.replicas).await?;
+    let cases = CaseService::new(log, idem, numbers, cfg.policy.clone(), cfg.unit_kinds());
     ops::storage::watch(
         cfg.data_dir.clone(),
         cfg.min_free_bytes,

@@ -94,6 +94,7 @@ impl World {
             units: &self.units,
             principal: who,
             case_id: case_id(),
+            case_serial: None,
         };
         let event = decide(self.case.as_ref(), &cmd, &ctx)?;
         let at = decide::occurred_at(self.case.as_ref(), &cmd, ts(now))?;

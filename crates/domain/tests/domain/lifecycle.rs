@@ -260,3 +260,28 @@ fn transfer_needs_another_unit_and_never_the_county() {
     assert_eq!(w.refuse(T0, transfer("county")).code(), "validation");
     assert_eq!(w.refuse(T0, transfer("mars")).code(), "validation");
 }
+
+#[test]
+fn a_numbered_registration_carries_its_township_year_and_serial() {
+    // Received on New Year's Eve in UTC, already 1 January in the policy's time zone.
+    let mut cmd = register_cmd(T0);
+    cmd.received_at = ts("2025-12-31T20:00:00Z");
+    let policy = Policy::default();
+    assert_eq!(
+        domain::decide::case_series(&cmd, &policy),
+        ("gaoqiao.2026".to_string(), 2026)
+    );
+    let ctx = Ctx {
+        now: ts(T0),
+        policy: &policy,
+        units: &units(),
+        principal: &county(),
+        case_id: case_id(),
+        case_serial: Some(123),
+    };
+    let Event::CaseRegistered(e) = decide(None, &Command::Register(cmd), &ctx).expect("registered")
+    else {
+        panic!("not a registration")
+    };
+    assert_eq!(e.case_no, "GAOQIAO-2026-000123");
+}
