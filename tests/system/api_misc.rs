@@ -18,6 +18,7 @@ async fn openapi_lists_every_path_and_schema() {
     assert!(doc["openapi"].as_str().expect("version").starts_with("3.1"));
     for path in [
         "/v1/cases/{case_id}",
+        "/v1/cases/by-no/{case_no}",
         "/v1/cases/{case_id}/history",
         "/v1/queues/{unit}",
         "/v1/stats",

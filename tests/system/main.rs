@@ -7,6 +7,7 @@ mod support;
 
 mod api_misc;
 mod auth;
+mod casework;
 mod cluster;
 mod command_path;
 mod concurrency;

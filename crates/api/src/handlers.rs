@@ -247,6 +247,39 @@ pub async fn get_case(
     Ok(resp)
 }
 
+/// `GET /v1/cases/by-no/{case_no}`: the case a case number names, exactly as `GET` on its id
+/// (another unit's case is 404, as an unknown number).
+pub async fn get_case_by_no(
+    State(state): State<Arc<AppState>>,
+    Path(case_no): Path<String>,
+    headers: HeaderMap,
+    params: Result<Query<ReadParams>, QueryRejection>,
+) -> AppResult {
+    let principal = state.tokens.authenticate(&headers)?;
+    let Query(params) =
+        params.map_err(|e| Failure::BadRequest(domain::command::redact(&e.body_text())))?;
+    domain::auth::can_find_cases(&principal)?;
+    let plausible = (1..=64).contains(&case_no.len())
+        && case_no
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !plausible {
+        return Err(Failure::NotFound.into());
+    }
+    let found = state
+        .queries
+        .case_by_no(&case_no, params.min_seq, state.cases.now())
+        .await?;
+    let case_id = found.value.ok_or(Failure::NotFound)?;
+    let loaded = state.cases.read(case_id).await?.ok_or(Failure::NotFound)?;
+    can_read_case(&principal, &loaded.case)?;
+    let mut view = CaseView::new(&loaded.case, &principal, state.cases.now());
+    view.applied_seq = Some(found.applied_seq.max(loaded.seq));
+    let mut resp = Json(view).into_response();
+    set_etag(&mut resp, loaded.case.version);
+    Ok(resp)
+}
+
 pub async fn openapi(State(state): State<Arc<AppState>>) -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],

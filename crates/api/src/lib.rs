@@ -59,6 +59,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/cases", post(handlers::register))
         .route("/v1/cases/{case_id}", get(handlers::get_case))
+        .route("/v1/cases/by-no/{case_no}", get(handlers::get_case_by_no))
         .route("/v1/cases/{case_id}/history", get(reads::history))
         .route("/v1/queues/{unit}", get(reads::queue))
         .route("/v1/stats", get(reads::stats))

@@ -159,6 +159,24 @@ fn case_id_param() -> utoipa::openapi::path::Parameter {
         .build()
 }
 
+fn case_no_param() -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name("case_no")
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .description(Some(
+            "A case number as registered: `GAOQIAO-2026-000123` (or the earlier form `GAOQIAO-20260302-deadbeef`)",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(64))
+                .pattern(Some("^[A-Za-z0-9_-]+$")),
+        ))
+        .build()
+}
+
 const COMMAND_ERRORS: &[(&str, &str)] = &[
     ("400", "Malformed JSON, a wrong field type or a bad header"),
     ("401", "Missing or unknown token"),
@@ -243,6 +261,23 @@ pub fn document() -> OpenApi {
                 OperationBuilder::new()
                     .operation_id(Some("get_case"))
                     .parameter(case_id_param())
+                    .parameter(min_seq.clone())
+                    .responses(responses(
+                        ("200", "The case; ETag is its version", "CaseView"),
+                        read_errors,
+                    )),
+            ),
+        )
+        .path(
+            "/v1/cases/by-no/{case_no}",
+            PathItem::new(
+                HttpMethod::Get,
+                OperationBuilder::new()
+                    .operation_id(Some("get_case_by_no"))
+                    .description(Some(
+                        "The case a case number names, as GET /v1/cases/{case_id} shows it. min_seq waits for the index of case numbers (the audit projector).",
+                    ))
+                    .parameter(case_no_param())
                     .parameter(min_seq.clone())
                     .responses(responses(
                         ("200", "The case; ETag is its version", "CaseView"),

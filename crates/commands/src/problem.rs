@@ -109,6 +109,9 @@ impl Failure {
             | PayloadTooLarge(d)
             | InsufficientStorage(d)
             | Unavailable(d, _) => d.clone(),
+            // One text for a case that does not exist and one the caller may not see, so the
+            // answer is no oracle of another unit's cases.
+            Domain(DomainError::NotFound) | NotFound => "no such resource".into(),
             Domain(e) => e.to_string(),
             VersionConflict { expected, current } => {
                 format!("If-Match was version {expected}, the case is at version {current}; nothing was appended")
@@ -116,7 +119,6 @@ impl Failure {
             IdempotencyMismatch => {
                 "this Idempotency-Key was already used with a different request".into()
             }
-            NotFound => "no such resource".into(),
             MethodNotAllowed => "method not allowed on this resource".into(),
             // Never echo internals to the caller; they are logged where handled.
             Internal(_) => "internal error; it has been logged".into(),

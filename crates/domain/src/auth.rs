@@ -47,6 +47,17 @@ pub fn can_read_case(p: &Principal, case: &Case) -> Result<(), DomainError> {
     }
 }
 
+/// May this principal look cases up (by number, by search) at all? Everyone who may read a case;
+/// analysts read statistics only. Which cases it finds is [`can_read_case`] for each.
+pub fn can_find_cases(p: &Principal) -> Result<(), DomainError> {
+    match p.role {
+        Role::Analyst => Err(DomainError::Forbidden(
+            "analysts read statistics, not individual cases".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// May this principal see the petitioners' personal data of this case?
 pub fn can_see_personal_data(p: &Principal, case: &Case) -> bool {
     match p.role {

@@ -11,7 +11,9 @@
 //! - `a/<hex(actor)>/<day>/<seq / 256>`: (seq, case, version) of the events that actor recorded
 //!   that day in that window of 256 log sequences.
 //!
-//! Both keys depend only on the events, never on batch boundaries, so a model built live and one
+//! - `n/<case_no>`: the case a case number names (finding a case by its number).
+//!
+//! The keys depend only on the events, never on batch boundaries, so a model built live and one
 //! rebuilt are byte-identical.
 
 use std::collections::HashMap;
@@ -97,8 +99,9 @@ impl Projection for Audit {
 
     /// 2: the actor index held the key of the case entry, not a second copy of the event.
     /// 4: a case's events in chunks of 64, the actor index in windows of 256 sequences (postcard).
+    /// 5: the index of case numbers (`n/<case_no>`).
     fn version(&self) -> u32 {
-        4
+        5
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
@@ -128,8 +131,16 @@ impl Projection for Audit {
                 refs.push((seq, e.case_id, e.version));
             }
         })?;
+        if let domain::Event::CaseRegistered(r) = &e.event {
+            tx.put(format!("n/{}", r.case_no), e.case_id);
+        }
         Ok(())
     }
+}
+
+/// The case a case number names (any form it was given in).
+pub fn case_by_no(store: &Store, case_no: &str) -> Result<Option<CaseId>, StoreError> {
+    store.get::<CaseId>(&format!("n/{case_no}"))
 }
 
 pub fn case_history(store: &Store, case: CaseId) -> Result<Vec<AuditEvent>, StoreError> {
@@ -254,6 +265,29 @@ mod tests {
             crate::runner::apply_batch(&audit, &store, chunk).expect("apply");
         }
         (dir, store)
+    }
+
+    #[test]
+    fn a_case_is_found_by_its_number_in_either_form() {
+        use crate::testing::{build, register, Log};
+        let mut log = Log::new();
+        let t = "2026-03-02T09:30:00+08:00";
+        // The test log numbers as earlier versions did (no series), like a log written before.
+        let case = log.run(None, register("gaoqiao", domain::Channel::Visit, 2, t), t);
+        let no = match &log.events[0].envelope.event {
+            Event::CaseRegistered(r) => r.case_no.clone(),
+            _ => panic!("a registration"),
+        };
+        assert!(no.starts_with("GAOQIAO-20260302-"), "{no}");
+        let audit = Audit {
+            policy: Policy::default(),
+        };
+        let (_dir, store) = build(&audit, &log.events, 10);
+        assert_eq!(case_by_no(&store, &no).expect("lookup"), Some(case));
+        assert_eq!(
+            case_by_no(&store, "GAOQIAO-2026-000001").expect("lookup"),
+            None
+        );
     }
 
     #[test]

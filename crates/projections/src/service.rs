@@ -64,6 +64,7 @@ pub async fn answer(shared: &Shared, policy: &Policy, payload: &[u8]) -> QueryRe
             Query::CaseHistory { case_id } => {
                 Answer::CaseHistory(audit::case_history(&store, *case_id)?)
             }
+            Query::CaseByNo { case_no } => Answer::CaseByNo(audit::case_by_no(&store, case_no)?),
             Query::Actor { actor, from, to } => {
                 Answer::Actor(audit::actor_events(&store, actor, *from, *to)?)
             }

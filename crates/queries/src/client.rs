@@ -195,6 +195,28 @@ impl QueryClient {
         }
     }
 
+    /// The case a case number names, once the audit model has applied `min_seq`.
+    pub async fn case_by_no(
+        &self,
+        case_no: &str,
+        min_seq: Option<u64>,
+        now: Timestamp,
+    ) -> Result<Applied<Option<CaseId>>, QueryError> {
+        let query = Query::CaseByNo {
+            case_no: case_no.to_owned(),
+        };
+        match self.ask("audit", query, min_seq, now).await? {
+            Applied {
+                value: Answer::CaseByNo(id),
+                applied_seq,
+            } => Ok(Applied {
+                value: id,
+                applied_seq,
+            }),
+            other => Err(mismatch("case_by_no", &other.value)),
+        }
+    }
+
     /// A model's progress (once it has applied `min_seq`), waiting at most `timeout` in all.
     pub async fn status(
         &self,

@@ -28,6 +28,10 @@ pub enum Query {
     CaseHistory {
         case_id: CaseId,
     },
+    /// The case a case number names.
+    CaseByNo {
+        case_no: String,
+    },
     Actor {
         actor: String,
         from: NaiveDate,
@@ -42,7 +46,9 @@ impl Query {
             Query::Status | Query::Digest => None,
             Query::Queue { .. } => Some("queues"),
             Query::Stats(_) => Some("stats"),
-            Query::CaseHistory { .. } | Query::Actor { .. } => Some("audit"),
+            Query::CaseHistory { .. } | Query::Actor { .. } | Query::CaseByNo { .. } => {
+                Some("audit")
+            }
         }
     }
 }
@@ -80,6 +86,7 @@ pub enum Answer {
     Queue(Queue),
     Stats(Box<Report>),
     CaseHistory(Vec<AuditEvent>),
+    CaseByNo(Option<CaseId>),
     Actor(Vec<AuditEvent>),
 }
 
