@@ -56,3 +56,31 @@ async fn a_case_is_found_by_its_number_by_those_who_may_read_it() {
         assert_problem(status, &p, 404, "not_found");
     }
 }
+
+/// Issue 12, finding 8: a registration records `leader_reception`, a flag beside the channel.
+#[tokio::test]
+async fn a_leader_reception_day_visit_is_flagged() {
+    let app = spawn_app().await;
+    let mut body = register_body();
+    body["leader_reception"] = json!(true);
+    let (status, reg, _) = app.post("county-token", "/v1/cases", &body).await;
+    assert_eq!(status, 201, "{reg}");
+    assert_eq!(reg["case"]["channel"], "visit");
+    assert_eq!(reg["case"]["flags"]["leader_reception"], true, "{reg}");
+    let id = reg["case_id"].as_str().expect("id");
+    let (_, case) = app.get("county-token", &format!("/v1/cases/{id}")).await;
+    assert_eq!(case["flags"]["leader_reception"], true, "{case}");
+    let (status, plain, _) = app
+        .post("county-token", "/v1/cases", &register_body())
+        .await;
+    assert_eq!(status, 201, "{plain}");
+    assert_eq!(plain["case"]["flags"]["leader_reception"], false);
+    let (status, history) = app
+        .get(
+            "auditor-token",
+            &format!("/v1/cases/{id}/history?min_seq={}", reg["seq"]),
+        )
+        .await;
+    assert_eq!(status, 200, "{history}");
+    assert_eq!(history["events"][0]["data"]["leader_reception"], true);
+}

@@ -29,6 +29,7 @@ fn register(i: usize) -> Command {
         related_case_id: None,
         accusation: false,
         confidential: false,
+        leader_reception: false,
     })
 }
 

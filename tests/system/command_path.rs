@@ -47,6 +47,7 @@ fn register() -> Command {
         related_case_id: None,
         accusation: false,
         confidential: false,
+        leader_reception: false,
     })
 }
 

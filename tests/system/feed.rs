@@ -159,7 +159,7 @@ async fn units_receive_the_events_of_cases_they_hold_or_held() {
     assert!(store.checkpoint().expect("checkpoint") > checkpoint);
     assert_eq!(
         store.model_version().expect("version"),
-        1,
+        projections::Projection::version(&projections::feed::Units),
         "the current layout"
     );
 }

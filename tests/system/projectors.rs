@@ -116,6 +116,7 @@ async fn projectors_killed_mid_stream_equal_a_clean_rebuild() {
                             related_case_id: None,
                             accusation: false,
                             confidential: false,
+                            leader_reception: false,
                         });
                         let steps = [
                             Command::Accept(AcceptCase {

@@ -41,6 +41,7 @@ fn register(channel: Channel, headcount: u32, at: DateTime<FixedOffset>) -> Comm
         related_case_id: None,
         accusation: false,
         confidential: false,
+        leader_reception: false,
     })
 }
 

@@ -5,7 +5,6 @@ use utoipa::ToSchema;
 
 use domain::auth::can_see_personal_data;
 use domain::command::Petitioner;
-use domain::event::Flags;
 use domain::{Case, CaseId, Category, Channel, Level, Principal, Status, Timestamp, UnitCode};
 
 /// `<Case>` of the contract.
@@ -29,7 +28,7 @@ pub struct CaseView {
     pub due_at: Option<Timestamp>,
     pub overdue: bool,
     pub version: u64,
-    pub flags: Flags,
+    pub flags: CaseFlags,
     pub accusation: bool,
     pub confidential: bool,
     #[schema(value_type = Option<String>, format = Uuid)]
@@ -46,6 +45,21 @@ pub struct CaseView {
     /// On reads: the log position this answer reflects.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub applied_seq: Option<u64>,
+}
+
+/// A case's flags as the API shows them (api-contract.md, `<Case>.flags`). Named `Flags` in the
+/// OpenAPI document, as before it gained `leader_reception`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Flags)]
+pub struct CaseFlags {
+    /// 集体访: headcount at or above the collective threshold in force.
+    pub collective: bool,
+    /// 越级访: raised at county level or above with no earlier case at a lower level.
+    pub cross_level: bool,
+    /// 重复访: linked to an earlier case on the same matter.
+    pub repeat: bool,
+    /// 领导接访: received on a leader reception day.
+    pub leader_reception: bool,
 }
 
 impl CaseView {
@@ -65,7 +79,12 @@ impl CaseView {
             due_at: case.due_at(),
             overdue: case.overdue(now),
             version: case.version,
-            flags: case.flags,
+            flags: CaseFlags {
+                collective: case.flags.collective,
+                cross_level: case.flags.cross_level,
+                repeat: case.flags.repeat,
+                leader_reception: case.leader_reception,
+            },
             accusation: case.accusation,
             confidential: case.confidential,
             related_case_id: case.related_case_id,

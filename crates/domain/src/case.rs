@@ -61,6 +61,9 @@ pub struct Case {
     /// The answer of the latest follow-up, if any.
     #[serde(default)]
     pub last_satisfaction: Option<Satisfaction>,
+    /// 领导接访: received on a leader reception day.
+    #[serde(default)]
+    pub leader_reception: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -115,6 +118,7 @@ pub fn evolve(
                 accusation: e.accusation,
                 confidential: e.confidential,
                 flags: e.flags,
+                leader_reception: e.leader_reception,
                 version: 1,
                 last_occurred_at: occurred_at,
                 accept_due_at: e.accept_due_at,

@@ -53,6 +53,10 @@ pub struct RegisterCase {
     pub accusation: bool,
     #[serde(default)]
     pub confidential: bool,
+    /// 领导接访: received on a leader reception day (a flag beside the channel; a registration
+    /// on the channel `leader_reception` is one too).
+    #[serde(default)]
+    pub leader_reception: bool,
 }
 
 /// Every command on an existing case may carry `occurred_at`; its absence means "now".

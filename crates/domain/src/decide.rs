@@ -14,7 +14,7 @@ use crate::error::DomainError;
 use crate::event::*;
 use crate::ids::{CaseId, UnitCode};
 use crate::policy::{Policy, Timestamp};
-use crate::values::{Level, Status, UnitKind};
+use crate::values::{Channel, Level, Status, UnitKind};
 
 /// How far into the future a client clock may be before `occurred_at` counts as "in the future".
 pub const CLOCK_SKEW: Duration = Duration::seconds(60);
@@ -314,6 +314,7 @@ fn register(c: &RegisterCase, at: Timestamp, ctx: &Ctx<'_>) -> Result<Event, Dom
             cross_level: c.level_reached > Level::Township && related.is_none(),
             repeat: related.is_some(),
         },
+        leader_reception: c.leader_reception || c.channel == Channel::LeaderReception,
         accept_due_at: p.deadline_after(at, p.accept_days),
     }))
 }

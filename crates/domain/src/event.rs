@@ -41,6 +41,9 @@ pub struct CaseRegistered {
     pub accusation: bool,
     pub confidential: bool,
     pub flags: Flags,
+    /// 领导接访: received on a leader reception day (absent, false, in events before issue 12).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub leader_reception: bool,
     /// Acceptance must be decided by this time (received_at + accept_days).
     #[schema(value_type = String, format = DateTime)]
     pub accept_due_at: Timestamp,

@@ -133,6 +133,8 @@ pub fn plan_case(
         related_case_id: None,
         accusation: rng.chance(2),
         confidential: rng.chance(3),
+        // About one visit in ten is received on a leader reception day.
+        leader_reception: channel == Channel::Visit && rng.below(10) == 0,
     });
     let mut steps: Vec<(i64, Command)> = Vec::new();
     if rng.chance(8) {

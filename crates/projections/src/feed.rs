@@ -25,9 +25,10 @@ impl Projection for Units {
         "feed"
     }
 
-    /// The layout of the stored cases (postcard, positional: see `domain::Case`).
+    /// The layout of the stored cases (postcard, positional: see `domain::Case`); 2: with
+    /// `leader_reception`.
     fn version(&self) -> u32 {
-        1
+        2
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {

@@ -28,6 +28,11 @@ impl Projection for Queues {
         "queues"
     }
 
+    /// 2: cases stored with `leader_reception`.
+    fn version(&self) -> u32 {
+        2
+    }
+
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
         let (before, after) = fold_case(tx, event)?;
         if let Some(b) = before {

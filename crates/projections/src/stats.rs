@@ -96,8 +96,9 @@ impl Projection for Stats {
 
     /// 2: the open-case index is keyed by due time.
     /// 3: the due time in the key is nanoseconds since the epoch.
+    /// 4: cases stored with `leader_reception`.
     fn version(&self) -> u32 {
-        3
+        4
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {

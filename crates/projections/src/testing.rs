@@ -37,6 +37,7 @@ pub fn register(township: &str, channel: Channel, headcount: u32, at: &str) -> C
         related_case_id: None,
         accusation: false,
         confidential: false,
+        leader_reception: false,
     })
 }
 

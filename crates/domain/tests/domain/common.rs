@@ -61,6 +61,7 @@ pub fn register_cmd(received_at: &str) -> RegisterCase {
         related_case_id: None,
         accusation: false,
         confidential: false,
+        leader_reception: false,
     }
 }
 

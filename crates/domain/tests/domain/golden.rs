@@ -30,6 +30,7 @@ pub(crate) fn samples() -> Vec<Event> {
                 cross_level: true,
                 repeat: false,
             },
+            leader_reception: false,
             accept_due_at: ts("2026-03-17T23:59:59+08:00"),
         }),
         Event::CaseAccepted(CaseAccepted {

@@ -285,3 +285,23 @@ fn a_numbered_registration_carries_its_township_year_and_serial() {
     };
     assert_eq!(e.case_no, "GAOQIAO-2026-000123");
 }
+
+#[test]
+fn a_leader_reception_is_a_flag_beside_the_channel() {
+    let decided = |cmd: RegisterCase| {
+        let mut w = World::new();
+        w.try_as(&county(), T0, Command::Register(cmd))
+            .expect("registered")
+            .leader_reception
+    };
+    assert!(!decided(register_cmd(T0)), "not unless said");
+    let mut visit = register_cmd(T0);
+    visit.leader_reception = true;
+    assert!(decided(visit), "a visit received on a leader reception day");
+    let mut channel = register_cmd(T0);
+    channel.channel = Channel::LeaderReception;
+    assert!(
+        decided(channel),
+        "the channel of earlier registrations says it too"
+    );
+}

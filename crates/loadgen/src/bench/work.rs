@@ -45,6 +45,7 @@ pub fn registration(i: u64) -> RegisterCase {
         related_case_id: None,
         accusation: false,
         confidential: false,
+        leader_reception: false,
     }
 }
 
