@@ -5,33 +5,13 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::DateTime;
+
+use crate::common::{county, register_command};
 use commands::{CaseService, CommandRequest, IdempotencyStore};
-use domain::command::{AcceptCase, Petitioner, RegisterCase};
+use domain::command::AcceptCase;
 use domain::*;
 use eventlog::*;
 use testkit::{eventually, NatsCluster};
-
-fn register(i: usize) -> Command {
-    Command::Register(RegisterCase {
-        township: UnitCode::parse("gaoqiao").expect("unit"),
-        channel: Channel::Phone,
-        received_at: DateTime::parse_from_rfc3339("2026-03-02T09:30:00+08:00").expect("ts"),
-        headcount: 1,
-        level_reached: Level::Township,
-        category: Category::Wages,
-        summary: format!("case {i}"),
-        petitioners: vec![Petitioner {
-            name: "王五".into(),
-            id_number: None,
-            phone: None,
-            address: None,
-        }],
-        related_case_id: None,
-        accusation: false,
-        confidential: false,
-        leader_reception: false,
-    })
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stream_leader_killed_under_load_loses_and_duplicates_nothing() {
@@ -65,12 +45,9 @@ async fn stream_leader_killed_under_load_loses_and_duplicates_nothing() {
         [(UnitCode::parse("gaoqiao").expect("u"), UnitKind::Township)].into();
     let numbers = Counters::open(&js, 3).await.expect("counters");
     let svc = CaseService::new(log, idem, numbers, Policy::default(), units);
-    let p = Principal {
-        id: PrincipalId("county".into()),
-        role: Role::County,
-        unit: None,
-    };
+    let p = county();
     let req = |case_id, command| CommandRequest::new(&p, case_id, command);
+    let at = DateTime::parse_from_rfc3339("2026-03-02T09:30:00+08:00").expect("ts");
 
     let total = 120;
     let mut ids = Vec::new();
@@ -86,7 +63,7 @@ async fn stream_leader_killed_under_load_loses_and_duplicates_nothing() {
             cluster.node_named(&leader).expect("leader node").kill();
         }
         let out = svc
-            .execute(req(None, register(i)))
+            .execute(req(None, register_command(Channel::Phone, 1, at)))
             .await
             .unwrap_or_else(|e| panic!("register {i}: {e}"));
         let acc = svc

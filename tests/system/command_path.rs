@@ -4,8 +4,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::DateTime;
+
+use crate::common::{county, register_command};
 use commands::{CaseService, CommandError, CommandRequest, IdempotencyStore};
-use domain::command::{AcceptCase, Petitioner, RegisterCase};
+use domain::command::AcceptCase;
 use domain::*;
 use eventlog::*;
 use testkit::NatsServer;
@@ -21,34 +23,12 @@ fn units() -> BTreeMap<UnitCode, UnitKind> {
     .collect()
 }
 
-fn county() -> Principal {
-    Principal {
-        id: PrincipalId("county-1".into()),
-        role: Role::County,
-        unit: None,
-    }
-}
-
 fn register() -> Command {
-    Command::Register(RegisterCase {
-        township: UnitCode::parse("gaoqiao").expect("unit"),
-        channel: Channel::Letter,
-        received_at: DateTime::parse_from_rfc3339("2026-03-02T09:30:00+08:00").expect("ts"),
-        headcount: 1,
-        level_reached: Level::Township,
-        category: Category::Wages,
-        summary: "unpaid wages".into(),
-        petitioners: vec![Petitioner {
-            name: "李四".into(),
-            id_number: None,
-            phone: None,
-            address: None,
-        }],
-        related_case_id: None,
-        accusation: false,
-        confidential: false,
-        leader_reception: false,
-    })
+    register_command(
+        Channel::Letter,
+        1,
+        DateTime::parse_from_rfc3339("2026-03-02T09:30:00+08:00").expect("ts"),
+    )
 }
 
 async fn service(server: &NatsServer) -> CaseService {

@@ -2,6 +2,9 @@
 //! The system tests' helpers: the test system of the test kit under its short names, request
 //! bodies and the problem+json check.
 
+use chrono::{DateTime, FixedOffset};
+use domain::command::{Petitioner, RegisterCase};
+use domain::{Category, Channel, Command, Level, Principal, PrincipalId, Role, UnitCode};
 use serde_json::Value;
 
 pub use testkit::system::{
@@ -16,4 +19,36 @@ pub fn assert_problem(status: u16, body: &Value, expected_status: u16, code: &st
     for field in ["type", "title", "detail"] {
         assert!(body[field].is_string(), "problem without {field}: {body}");
     }
+}
+
+/// The county's principal, for commands run in-process through the command path.
+pub fn county() -> Principal {
+    Principal {
+        id: PrincipalId("county-1".into()),
+        role: Role::County,
+        unit: None,
+    }
+}
+
+/// A registration in gaoqiao, for commands run in-process (no body decoding).
+pub fn register_command(channel: Channel, headcount: u32, at: DateTime<FixedOffset>) -> Command {
+    Command::Register(RegisterCase {
+        township: UnitCode::parse("gaoqiao").expect("unit"),
+        channel,
+        received_at: at,
+        headcount,
+        level_reached: Level::Township,
+        category: Category::Land,
+        summary: "s".into(),
+        petitioners: vec![Petitioner {
+            name: "赵六".into(),
+            id_number: Some("110101199003074518".into()),
+            phone: None,
+            address: None,
+        }],
+        related_case_id: None,
+        accusation: false,
+        confidential: false,
+        leader_reception: false,
+    })
 }

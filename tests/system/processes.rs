@@ -323,11 +323,7 @@ async fn case_history_prints_the_log_as_json_lines() {
     let cases = xinfang::serve::case_service(&cfg, nats.connect().await)
         .await
         .expect("cases");
-    let county = domain::Principal {
-        id: domain::PrincipalId("county-1".into()),
-        role: domain::Role::County,
-        unit: None,
-    };
+    let county = crate::common::county();
     let body = serde_json::to_vec(&register_body(7)).expect("json");
     let req = |case_id, command| commands::CommandRequest::new(&county, case_id, command);
     let (command, _) = domain::Action::Register

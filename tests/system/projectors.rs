@@ -13,6 +13,8 @@ use testkit::{eventually, NatsServer};
 use domain::command::*;
 use domain::*;
 
+use crate::common::{county, register_command};
+
 const BIN: &str = env!("CARGO_BIN_EXE_xinfang");
 
 fn spawn(args: &[&str], cfg: &Path) -> Child {
@@ -85,39 +87,18 @@ async fn projectors_killed_mid_stream_equal_a_clean_rebuild() {
     let writer = {
         let cases = cases.clone();
         tokio::spawn(async move {
-            let county = Principal {
-                id: PrincipalId("county".into()),
-                role: Role::County,
-                unit: None,
-            };
+            let county = county();
             futures::stream::iter(0..300)
                 .for_each_concurrent(8, |i| {
                     let (cases, county) = (cases.clone(), county.clone());
                     async move {
                         let t = Utc::now().fixed_offset() - Days::days(40);
-                        let reg = Command::Register(RegisterCase {
-                            township: UnitCode::parse("gaoqiao").expect("u"),
-                            channel: if i % 3 == 0 {
-                                Channel::Visit
-                            } else {
-                                Channel::Phone
-                            },
-                            received_at: t,
-                            headcount: 1 + i % 7,
-                            level_reached: Level::County,
-                            category: Category::Wages,
-                            summary: format!("case {i}"),
-                            petitioners: vec![Petitioner {
-                                name: "n".into(),
-                                id_number: None,
-                                phone: None,
-                                address: None,
-                            }],
-                            related_case_id: None,
-                            accusation: false,
-                            confidential: false,
-                            leader_reception: false,
-                        });
+                        let channel = if i % 3 == 0 {
+                            Channel::Visit
+                        } else {
+                            Channel::Phone
+                        };
+                        let reg = register_command(channel, 1 + i % 7, t);
                         let steps = [
                             Command::Accept(AcceptCase {
                                 occurred_at: Some(t + Days::days(1)),

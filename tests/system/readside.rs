@@ -11,38 +11,8 @@ use domain::*;
 use futures::StreamExt;
 use serde_json::{json, Value};
 
-fn county() -> Principal {
-    Principal {
-        id: PrincipalId("county-1".into()),
-        role: Role::County,
-        unit: None,
-    }
-}
-
 fn ts(s: &str) -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339(s).expect("ts")
-}
-
-fn register(channel: Channel, headcount: u32, at: DateTime<FixedOffset>) -> Command {
-    Command::Register(RegisterCase {
-        township: UnitCode::parse("gaoqiao").expect("unit"),
-        channel,
-        received_at: at,
-        headcount,
-        level_reached: Level::Township,
-        category: Category::Land,
-        summary: "s".into(),
-        petitioners: vec![Petitioner {
-            name: "赵六".into(),
-            id_number: Some("110101199003074518".into()),
-            phone: None,
-            address: None,
-        }],
-        related_case_id: None,
-        accusation: false,
-        confidential: false,
-        leader_reception: false,
-    })
 }
 
 async fn exec(cases: &CaseService, case_id: Option<CaseId>, command: Command) -> (CaseId, u64) {
@@ -60,7 +30,7 @@ async fn case(
     at: DateTime<FixedOffset>,
     close: bool,
 ) -> u64 {
-    let (id, mut seq) = exec(cases, None, register(channel, headcount, at)).await;
+    let (id, mut seq) = exec(cases, None, register_command(channel, headcount, at)).await;
     if close {
         for cmd in [
             Command::Accept(AcceptCase {
@@ -235,11 +205,11 @@ async fn queues_show_legal_deadlines_against_the_clock() {
     let now = Utc::now().fixed_offset();
     let days = |n: i64| now - Duration::days(n);
     // Acceptance: 16 days ago is overdue (15-day limit), 13 days ago is due soon, 5 days ago is fine.
-    let (late_accept, _) = exec(&cases, None, register(Channel::Letter, 1, days(16))).await;
-    let (soon, _) = exec(&cases, None, register(Channel::Letter, 1, days(13))).await;
-    let (fresh, _) = exec(&cases, None, register(Channel::Letter, 1, days(5))).await;
+    let (late_accept, _) = exec(&cases, None, register_command(Channel::Letter, 1, days(16))).await;
+    let (soon, _) = exec(&cases, None, register_command(Channel::Letter, 1, days(13))).await;
+    let (fresh, _) = exec(&cases, None, register_command(Channel::Letter, 1, days(5))).await;
     // Reply: accepted 70 days ago is overdue (60 days) ...
-    let (late_reply, _) = exec(&cases, None, register(Channel::Letter, 1, days(72))).await;
+    let (late_reply, _) = exec(&cases, None, register_command(Channel::Letter, 1, days(72))).await;
     exec(
         &cases,
         Some(late_reply),
@@ -249,7 +219,7 @@ async fn queues_show_legal_deadlines_against_the_clock() {
     )
     .await;
     // ... unless extended by 30 days.
-    let (extended, _) = exec(&cases, None, register(Channel::Letter, 1, days(72))).await;
+    let (extended, _) = exec(&cases, None, register_command(Channel::Letter, 1, days(72))).await;
     exec(
         &cases,
         Some(extended),
@@ -270,7 +240,7 @@ async fn queues_show_legal_deadlines_against_the_clock() {
     )
     .await;
     // Review decision: requested 31 days ago is overdue (30 days).
-    let (review, _) = exec(&cases, None, register(Channel::Letter, 1, days(60))).await;
+    let (review, _) = exec(&cases, None, register_command(Channel::Letter, 1, days(60))).await;
     exec(
         &cases,
         Some(review),
@@ -308,7 +278,7 @@ async fn queues_show_legal_deadlines_against_the_clock() {
     )
     .await;
     // A transfer moves a case to the other township's queue.
-    let (moved, _) = exec(&cases, None, register(Channel::Letter, 1, days(3))).await;
+    let (moved, _) = exec(&cases, None, register_command(Channel::Letter, 1, days(3))).await;
     exec(
         &cases,
         Some(moved),

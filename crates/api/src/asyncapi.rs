@@ -6,23 +6,13 @@
 use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
-use utoipa::openapi::schema::Schema;
-use utoipa::openapi::RefOr;
-use utoipa::{PartialSchema, ToSchema};
 
 use domain::command::*;
 use domain::Action;
 use eventlog::inbox::{OutcomeMessage, INBOX_DUPLICATE_WINDOW};
 use eventlog::subjects::{self, headers};
 
-type Collected = Vec<(String, RefOr<Schema>)>;
-
-fn collect<T: ToSchema>(all: &mut Collected) -> String {
-    let name = T::name().to_string();
-    all.push((name.clone(), <T as PartialSchema>::schema()));
-    T::schemas(all);
-    name
-}
+use crate::proto::{collect, Collected};
 
 /// The JSON body of each inbox action: the HTTP command's body type.
 fn body_type(action: Action) -> &'static str {

@@ -32,9 +32,6 @@ use queries::QueryClient;
 /// Largest accepted request body. A registration with hundreds of petitioners stays far below.
 pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
 
-/// The projectors the API asks, as named on the command line and in query subjects.
-pub const PROJECTORS: [&str; 3] = ["queues", "stats", "audit"];
-
 pub struct AppState {
     pub cases: Arc<CaseService>,
     pub queries: QueryClient,

@@ -14,9 +14,11 @@ use domain::event::*;
 use domain::Event;
 use eventlog::Envelope;
 
-type Collected = Vec<(String, RefOr<Schema>)>;
+/// Schemas gathered by name (a type's own and those it references).
+pub(crate) type Collected = Vec<(String, RefOr<Schema>)>;
 
-fn collect<T: ToSchema>(all: &mut Collected) -> String {
+/// Gather `T`'s schema and those it references; returns `T`'s name.
+pub(crate) fn collect<T: ToSchema>(all: &mut Collected) -> String {
     let name = T::name().to_string();
     all.push((name.clone(), <T as PartialSchema>::schema()));
     T::schemas(all);

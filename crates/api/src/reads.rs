@@ -21,7 +21,7 @@ use queries::QueryError;
 
 use crate::error::{ApiError, Failure};
 use crate::views::{ActorTrail, History};
-use crate::{AppState, PROJECTORS};
+use crate::AppState;
 
 type AppResult = Result<Response, ApiError>;
 
@@ -206,7 +206,7 @@ pub async fn history(
 /// is left out).
 pub async fn projector_status(state: &AppState) -> Vec<(&'static str, u64)> {
     let mut out = Vec::new();
-    for name in PROJECTORS {
+    for name in queries::protocol::PROJECTORS {
         let asked = state
             .queries
             .status(name, None, state.cases.now(), Duration::from_millis(300))

@@ -61,7 +61,7 @@ pub fn fold_case(tx: &mut Tx<'_>, event: &Stored) -> Result<(Option<Case>, Case)
 }
 
 /// The names of the projectors, as used on the command line and in query subjects.
-pub const NAMES: [&str; 3] = ["queues", "stats", "audit"];
+pub const NAMES: [&str; 3] = queries::protocol::PROJECTORS;
 
 /// The projection called `name`.
 pub fn by_name(name: &str, policy: &domain::Policy) -> Option<Box<dyn Projection>> {

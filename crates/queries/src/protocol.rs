@@ -12,6 +12,9 @@ use crate::audit::AuditEvent;
 use crate::queues::{Filter, Queue};
 use crate::stats::{Report, StatsQuery};
 
+/// The read models that answer queries, as named on the command line and in query subjects.
+pub const PROJECTORS: [&str; 3] = ["queues", "stats", "audit"];
+
 /// How long a query may wait for `min_seq` before answering `unavailable`.
 pub const MIN_SEQ_WAIT: Duration = Duration::from_secs(5);
 
