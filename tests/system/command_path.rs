@@ -256,3 +256,28 @@ async fn keyed_twins_in_two_processes_apply_once() {
     );
     assert_eq!(a.history(id).await.expect("history").len(), 2);
 }
+
+/// Issue 11: nothing empty is ever written to a stream that nothing may rewrite. An empty message
+/// among a batch is refused before anything is sent, with its own error kind.
+#[tokio::test]
+async fn an_empty_message_is_refused_before_anything_is_published() {
+    let server = NatsServer::start();
+    let js = async_nats::jetstream::new(server.connect().await);
+    eventlog::inbox::open_feed(&js, 1)
+        .await
+        .expect("feed stream");
+    let subject = || eventlog::subjects::feed_of("gaoqiao", "case-1");
+    let refused = eventlog::inbox::publish_all(
+        &js,
+        vec![
+            (subject(), "1-gaoqiao".into(), b"{}".to_vec()),
+            (subject(), "2-gaoqiao".into(), Vec::new()),
+        ],
+    )
+    .await;
+    assert!(matches!(refused, Err(LogError::Empty)), "{refused:?}");
+    let once = eventlog::inbox::publish_once(&js, subject(), "3-gaoqiao", Vec::new()).await;
+    assert!(matches!(once, Err(LogError::Empty)), "{once:?}");
+    let mut feed = js.get_stream("XF_FEED").await.expect("stream");
+    assert_eq!(feed.info().await.expect("info").state.messages, 0);
+}

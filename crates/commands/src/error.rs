@@ -72,3 +72,53 @@ impl CommandError {
         matches!(self, CommandError::Log(e) if e.is_transient() || matches!(e, LogError::Unknown))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nats() -> eventlog::Cause {
+        "no responders".into()
+    }
+
+    /// Issue 11: a log error keeps its kind up to the answer; a conflict or an unknown outcome is
+    /// no longer folded into "unavailable" text, and a full store is not an internal error.
+    #[test]
+    fn each_log_error_keeps_its_remedy_and_code() {
+        let cases = [
+            (LogError::Conflict, Remedy::RetryLater, "unavailable"),
+            (LogError::Unknown, Remedy::RetryLater, "unavailable"),
+            (
+                LogError::unavailable("appending", nats()),
+                Remedy::RetryLater,
+                "unavailable",
+            ),
+            (
+                LogError::Full { source: nats() },
+                Remedy::WaitForSpace,
+                "insufficient_storage",
+            ),
+            (
+                LogError::Refused { source: nats() },
+                Remedy::Report,
+                "internal",
+            ),
+            (LogError::Empty, Remedy::Report, "internal"),
+        ];
+        for (log, remedy, code) in cases {
+            let e = CommandError::from(log);
+            assert_eq!(e.remedy(), remedy, "{e}");
+            assert_eq!(e.code(), code, "{e}");
+            assert!(matches!(e, CommandError::Log(_)), "the kind is kept: {e:?}");
+        }
+        assert!(CommandError::from(LogError::Unknown).is_transient());
+        assert!(!CommandError::from(LogError::Full { source: nats() }).is_transient());
+        assert_eq!(CommandError::StorageLow.remedy(), Remedy::WaitForSpace);
+        // The source error is still reachable.
+        let e = LogError::unavailable("appending", nats());
+        assert_eq!(
+            std::error::Error::source(&e).map(|s| s.to_string()),
+            Some("no responders".into())
+        );
+    }
+}
