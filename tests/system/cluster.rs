@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::DateTime;
 
 use crate::common::{county, register_command};
-use commands::{CaseService, CommandRequest, IdempotencyStore};
+use commands::{CaseService, CommandRequest};
 use domain::command::AcceptCase;
 use domain::*;
 use eventlog::*;
@@ -38,13 +38,15 @@ async fn stream_leader_killed_under_load_loses_and_duplicates_nothing() {
         async move { EventLog::open(js, &cfg).await.ok() }
     })
     .await;
-    let idem = IdempotencyStore::open(&js, 3, Duration::from_secs(3600))
-        .await
-        .expect("kv");
     let units: BTreeMap<UnitCode, UnitKind> =
         [(UnitCode::parse("gaoqiao").expect("u"), UnitKind::Township)].into();
-    let numbers = Counters::open(&js, 3).await.expect("counters");
-    let svc = CaseService::new(log, idem, numbers, Policy::default(), units);
+    let stores = testkit::config::stores(&js, log, 3).await;
+    let svc = CaseService::new(
+        stores,
+        Policy::default(),
+        units,
+        testkit::config::test_keys(),
+    );
     let p = county();
     let req = |case_id, command| CommandRequest::new(&p, case_id, command);
     let at = DateTime::parse_from_rfc3339("2026-03-02T09:30:00+08:00").expect("ts");
@@ -69,7 +71,10 @@ async fn stream_leader_killed_under_load_loses_and_duplicates_nothing() {
         let acc = svc
             .execute(req(
                 Some(out.committed.case_id),
-                Command::Accept(AcceptCase { occurred_at: None }),
+                Command::Accept(AcceptCase {
+                    occurred_at: None,
+                    new_facts: None,
+                }),
             ))
             .await
             .unwrap_or_else(|e| panic!("accept {i}: {e}"));

@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::DateTime;
 
 use crate::common::{county, register_command};
-use commands::{CaseService, CommandError, CommandRequest, IdempotencyStore};
+use commands::{CaseService, CommandError, CommandRequest};
 use domain::command::AcceptCase;
 use domain::*;
 use eventlog::*;
@@ -50,7 +50,10 @@ async fn append_read_and_expected_sequence() {
         .execute(CommandRequest::new(
             &p,
             Some(id),
-            Command::Accept(AcceptCase { occurred_at: None }),
+            Command::Accept(AcceptCase {
+                occurred_at: None,
+                new_facts: None,
+            }),
         ))
         .await
         .expect("accept");
@@ -134,11 +137,13 @@ async fn service_with_window(server: &NatsServer, window: Duration) -> CaseServi
         ..LogConfig::default()
     };
     let log = EventLog::open(js.clone(), &cfg).await.expect("stream");
-    let idem = IdempotencyStore::open(&js, 1, Duration::from_secs(3600))
-        .await
-        .expect("kv");
-    let numbers = Counters::open(&js, 1).await.expect("counters");
-    CaseService::new(log, idem, numbers, Policy::default(), units())
+    let stores = testkit::config::stores(&js, log, 1).await;
+    CaseService::new(
+        stores,
+        Policy::default(),
+        units(),
+        testkit::config::test_keys(),
+    )
 }
 
 #[tokio::test]
@@ -157,7 +162,10 @@ async fn a_keyed_action_is_recognised_in_the_case_log_after_the_duplicate_window
         ..CommandRequest::new(
             &p,
             Some(id),
-            Command::Accept(AcceptCase { occurred_at: None }),
+            Command::Accept(AcceptCase {
+                occurred_at: None,
+                new_facts: None,
+            }),
         )
     };
     let first = svc
@@ -206,7 +214,10 @@ async fn a_keyed_action_is_recognised_in_the_case_log_after_the_duplicate_window
         ..CommandRequest::new(
             &p,
             Some(other),
-            Command::Accept(AcceptCase { occurred_at: None }),
+            Command::Accept(AcceptCase {
+                occurred_at: None,
+                new_facts: None,
+            }),
         )
     };
     let err = fresh
@@ -244,7 +255,10 @@ async fn keyed_twins_in_two_processes_apply_once() {
         ..CommandRequest::new(
             &p,
             Some(id),
-            Command::Accept(AcceptCase { occurred_at: None }),
+            Command::Accept(AcceptCase {
+                occurred_at: None,
+                new_facts: None,
+            }),
         )
     };
     let (ra, rb) = tokio::join!(a.execute(keyed()), b.execute(keyed()));

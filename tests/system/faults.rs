@@ -242,9 +242,13 @@ async fn a_full_disk_refuses_writes_quickly_and_recovers_by_itself() {
     let expected = landed.load(std::sync::atomic::Ordering::Relaxed) + 2;
     assert_eq!(open, Some(expected));
     let logs = up.dir.path().join("data/logs");
-    // One process hosts the three read models (each logs its start), the feed its own.
+    // One process hosts the read models (each logs its start), the feed its own.
     for (file, marker, per_start) in [
-        ("projectors.log", "projector starting", 3),
+        (
+            "projectors.log",
+            "projector starting",
+            projections::NAMES.len(),
+        ),
         ("feed.log", "feed starting", 1),
     ] {
         assert_eq!(

@@ -11,6 +11,7 @@ mod casework;
 mod cluster;
 mod command_path;
 mod concurrency;
+mod config;
 mod errors;
 mod faults;
 mod feed;

@@ -101,6 +101,7 @@ async fn projectors_killed_mid_stream_equal_a_clean_rebuild() {
                         let reg = register_command(channel, 1 + i % 7, t);
                         let steps = [
                             Command::Accept(AcceptCase {
+                                new_facts: None,
                                 occurred_at: Some(t + Days::days(1)),
                             }),
                             Command::Assign(AssignCase {

@@ -39,7 +39,8 @@ fn every_event_and_command_has_a_schema() {
             .iter()
             .filter(|f| f.starts_with("schemas/commands/"))
             .count(),
-        12
+        // One per body type: the two re-review actions share the bodies of the review ones.
+        domain::Action::ALL.len() - 2
     );
 }
 

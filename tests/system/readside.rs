@@ -34,6 +34,7 @@ async fn case(
     if close {
         for cmd in [
             Command::Accept(AcceptCase {
+                new_facts: None,
                 occurred_at: Some(at + Duration::days(1)),
             }),
             Command::Reply(ReplyCase {
@@ -214,6 +215,7 @@ async fn queues_show_legal_deadlines_against_the_clock() {
         &cases,
         Some(late_reply),
         Command::Accept(AcceptCase {
+            new_facts: None,
             occurred_at: Some(days(70)),
         }),
     )
@@ -224,6 +226,7 @@ async fn queues_show_legal_deadlines_against_the_clock() {
         &cases,
         Some(extended),
         Command::Accept(AcceptCase {
+            new_facts: None,
             occurred_at: Some(days(70)),
         }),
     )
@@ -245,6 +248,7 @@ async fn queues_show_legal_deadlines_against_the_clock() {
         &cases,
         Some(review),
         Command::Accept(AcceptCase {
+            new_facts: None,
             occurred_at: Some(days(59)),
         }),
     )
@@ -283,6 +287,7 @@ async fn queues_show_legal_deadlines_against_the_clock() {
         &cases,
         Some(moved),
         Command::Accept(AcceptCase {
+            new_facts: None,
             occurred_at: Some(days(2)),
         }),
     )

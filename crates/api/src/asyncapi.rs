@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use domain::command::*;
 use domain::Action;
 use eventlog::inbox::{OutcomeMessage, INBOX_DUPLICATE_WINDOW};
 use eventlog::subjects::{self, headers};
@@ -32,23 +31,11 @@ fn msg_id_header(description: &str, pattern: &str) -> Value {
 /// The whole document.
 pub fn document() -> Value {
     let mut all = Collected::new();
-    for schema in [
-        collect::<RegisterCase>,
-        collect::<AcceptCase>,
-        collect::<RejectCase>,
-        collect::<AssignCase>,
-        collect::<TransferCase>,
-        collect::<SuperviseCase>,
-        collect::<ExtendDeadline>,
-        collect::<ReplyCase>,
-        collect::<RecordFollowUp>,
-        collect::<CloseCase>,
-        collect::<RequestReview>,
-        collect::<DecideReview>,
+    for schema in crate::proto::COMMANDS.into_iter().chain([
         collect::<OutcomeMessage>,
         collect::<commands::Problem>,
         collect::<queries::audit::AuditEvent>,
-    ] {
+    ]) {
         schema(&mut all);
     }
     let mut schemas: BTreeMap<String, Value> = all

@@ -51,7 +51,7 @@ impl IntoResponse for ApiError {
             Failure::InsufficientStorage(_) => {
                 h.insert(header::RETRY_AFTER, HeaderValue::from(60u32));
             }
-            Failure::Unavailable(_, secs) => {
+            Failure::Unavailable(_, secs) | Failure::TooManyRequests(_, secs) => {
                 h.insert(header::RETRY_AFTER, HeaderValue::from(*secs));
             }
             Failure::Unauthorized(_) => {

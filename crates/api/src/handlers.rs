@@ -41,11 +41,19 @@ pub async fn register(
 ) -> AppResult {
     let principal = state.tokens.authenticate(&headers)?;
     let outcome = run_command(&state, &principal, &headers, Action::Register, None, body).await?;
-    let view = CaseView::new(&outcome.case, &principal, state.cases.now());
+    let view = view(
+        &state,
+        &outcome.case,
+        outcome.committed.seq,
+        &principal,
+        false,
+    )
+    .await?;
     let c = &outcome.committed;
     let body = Registered {
         case_id: c.case_id,
         case_no: outcome.case.case_no.clone(),
+        query_code: state.cases.query_code(c.case_id),
         version: c.version,
         seq: c.seq,
         case: view,
@@ -75,11 +83,58 @@ pub async fn command(
         case_id: c.case_id,
         version: c.version,
         seq: c.seq,
-        case: CaseView::new(&outcome.case, &principal, state.cases.now()),
+        case: view(&state, &outcome.case, c.seq, &principal, false).await?,
     };
     let mut resp = Json(body).into_response();
     set_etag(&mut resp, c.version);
     Ok(resp)
+}
+
+/// How long a case view waits for the cases model's links (the case itself is read from the log).
+const LINKS_WAIT: Duration = Duration::from_secs(2);
+
+/// A case as `principal` sees it, with what its petitioners' other cases tell (the cases model,
+/// once it has applied the case's last event `seq`): the duplicate flag, and on a read (`read`)
+/// the related cases for the county and auditors. An answer to a command carries no related
+/// cases, so a replayed answer is the one first given. When the model does not answer within
+/// [`LINKS_WAIT`], the case is answered anyway with `links_unknown` set: the case comes from the
+/// log, only its links from the model.
+async fn view(
+    state: &AppState,
+    case: &domain::Case,
+    seq: u64,
+    principal: &domain::Principal,
+    read: bool,
+) -> Result<CaseView, Failure> {
+    let related = read && matches!(principal.role, domain::Role::County | domain::Role::Auditor);
+    let now = state.cases.now();
+    let asked = state
+        .queries
+        .links(
+            case.id,
+            principal.clone(),
+            related,
+            Some(seq),
+            now,
+            LINKS_WAIT,
+        )
+        .await;
+    let mut view = CaseView::new(case, principal, now);
+    match asked {
+        Ok(links) => {
+            view.flags.duplicate = links.value.duplicate;
+            if related {
+                let mut items = links.value.related;
+                crate::reads::name_units(state, &mut items);
+                view.related_cases = Some(items);
+            }
+        }
+        Err(e) => {
+            tracing::warn!(case_id = %case.id, error = %e, "a case answered without the cases model's links");
+            view.links_unknown = Some(true);
+        }
+    }
+    Ok(view)
 }
 
 async fn run_command(
@@ -240,7 +295,7 @@ pub async fn get_case(
 ) -> AppResult {
     let principal = state.tokens.authenticate(&headers)?;
     let (loaded, applied) = visible_case(&state, &principal, &case_id, params).await?;
-    let mut view = CaseView::new(&loaded.case, &principal, state.cases.now());
+    let mut view = view(&state, &loaded.case, loaded.seq, &principal, true).await?;
     view.applied_seq = Some(applied);
     let mut resp = Json(view).into_response();
     set_etag(&mut resp, loaded.case.version);
@@ -259,11 +314,7 @@ pub async fn get_case_by_no(
     let Query(params) =
         params.map_err(|e| Failure::BadRequest(domain::command::redact(&e.body_text())))?;
     domain::auth::can_find_cases(&principal)?;
-    let plausible = (1..=64).contains(&case_no.len())
-        && case_no
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if !plausible {
+    if !plausible_case_no(&case_no) {
         return Err(Failure::NotFound.into());
     }
     let found = state
@@ -273,11 +324,18 @@ pub async fn get_case_by_no(
     let case_id = found.value.ok_or(Failure::NotFound)?;
     let loaded = state.cases.read(case_id).await?.ok_or(Failure::NotFound)?;
     can_read_case(&principal, &loaded.case)?;
-    let mut view = CaseView::new(&loaded.case, &principal, state.cases.now());
+    let mut view = view(&state, &loaded.case, loaded.seq, &principal, true).await?;
     view.applied_seq = Some(found.applied_seq.max(loaded.seq));
     let mut resp = Json(view).into_response();
     set_etag(&mut resp, loaded.case.version);
     Ok(resp)
+}
+
+/// Whether `s` could be a case number at all (what is not is never looked up).
+pub(crate) fn plausible_case_no(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 pub async fn openapi(State(state): State<Arc<AppState>>) -> Response {

@@ -14,10 +14,12 @@ mod handlers;
 pub mod metrics;
 pub mod openapi;
 pub mod proto;
-mod reads;
+pub mod reads;
 pub mod server;
+pub mod status;
 pub mod views;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
@@ -26,6 +28,7 @@ use axum::Router;
 
 pub use auth::Tokens;
 use commands::CaseService;
+use domain::UnitCode;
 pub use error::{ApiError, Failure, Problem};
 use queries::QueryClient;
 
@@ -37,6 +40,11 @@ pub struct AppState {
     pub queries: QueryClient,
     pub tokens: Tokens,
     pub metrics: metrics::Metrics,
+    /// The units' names, as answers show them beside the codes.
+    pub unit_names: BTreeMap<UnitCode, String>,
+    /// Proxies whose `X-Forwarded-For` names the client (`[http] trusted_proxies`).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub status_limiter: status::FailureLimiter,
     openapi_json: String,
 }
 
@@ -47,14 +55,27 @@ impl AppState {
             queries,
             tokens,
             metrics: metrics::Metrics::default(),
+            unit_names: BTreeMap::new(),
+            trusted_proxies: Vec::new(),
+            status_limiter: status::FailureLimiter::default(),
             openapi_json: openapi::document().to_pretty_json().unwrap_or_default(),
         }
+    }
+
+    /// A unit's name (its code when it has none).
+    pub fn unit_name(&self, unit: &UnitCode) -> String {
+        self.unit_names
+            .get(unit)
+            .cloned()
+            .unwrap_or_else(|| unit.to_string())
     }
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/v1/cases", post(handlers::register))
+        .route("/v1/cases", post(handlers::register).get(reads::list_cases))
+        .route("/v1/cases/search", post(reads::search))
+        .route("/v1/status/{case_no}", get(status::status))
         .route("/v1/cases/{case_id}", get(handlers::get_case))
         .route("/v1/cases/by-no/{case_no}", get(handlers::get_case_by_no))
         .route("/v1/cases/{case_id}/history", get(reads::history))

@@ -13,6 +13,8 @@ use utoipa::OpenApi as _;
 use domain::command::*;
 use domain::Action;
 
+mod casework;
+
 use crate::error::Problem;
 use crate::views::*;
 
@@ -35,6 +37,7 @@ use crate::views::*;
         CloseCase,
         RequestReview,
         DecideReview,
+        MergeCase,
         CaseView,
         Registered,
         Applied,
@@ -43,7 +46,11 @@ use crate::views::*;
         queries::queues::Queue,
         queries::stats::Report,
         queries::audit::AuditEvent,
-        ActorTrail
+        ActorTrail,
+        queries::cases::CasePage,
+        crate::reads::SearchCases,
+        crate::reads::Found,
+        crate::status::CaseStatus
     ))
 )]
 struct Components;
@@ -62,16 +69,20 @@ pub(crate) fn body_schema(action: Action) -> &'static str {
         Action::Close => "CloseCase",
         Action::RequestReview | Action::RequestRereview => "RequestReview",
         Action::DecideReview | Action::DecideRereview => "DecideReview",
+        Action::Merge => "MergeCase",
     }
 }
 
-fn json(schema: &str) -> utoipa::openapi::Content {
+pub(crate) fn json(schema: &str) -> utoipa::openapi::Content {
     ContentBuilder::new()
         .schema(Some(Ref::from_schema_name(schema)))
         .build()
 }
 
-fn responses(ok: (&str, &str, &str), errors: &[(&str, &str)]) -> utoipa::openapi::Responses {
+pub(crate) fn responses(
+    ok: (&str, &str, &str),
+    errors: &[(&str, &str)],
+) -> utoipa::openapi::Responses {
     let mut b = ResponsesBuilder::new().response(
         ok.0,
         ResponseBuilder::new()
@@ -104,7 +115,7 @@ fn header(name: &str, what: &str, pattern: &str) -> utoipa::openapi::path::Param
 }
 
 /// `min_seq`: a log sequence, never negative.
-fn min_seq_param(what: &str) -> utoipa::openapi::path::Parameter {
+pub(crate) fn min_seq_param(what: &str) -> utoipa::openapi::path::Parameter {
     ParameterBuilder::new()
         .name("min_seq")
         .parameter_in(ParameterIn::Query)
@@ -122,7 +133,7 @@ fn min_seq_param(what: &str) -> utoipa::openapi::path::Parameter {
 }
 
 /// A query parameter taking one of `values`.
-fn one_of(name: &str, what: &str, values: &[&str]) -> utoipa::openapi::path::Parameter {
+pub(crate) fn one_of(name: &str, what: &str, values: &[&str]) -> utoipa::openapi::path::Parameter {
     ParameterBuilder::new()
         .name(name)
         .parameter_in(ParameterIn::Query)
@@ -159,7 +170,7 @@ fn case_id_param() -> utoipa::openapi::path::Parameter {
         .build()
 }
 
-fn case_no_param() -> utoipa::openapi::path::Parameter {
+pub(crate) fn case_no_param() -> utoipa::openapi::path::Parameter {
     ParameterBuilder::new()
         .name("case_no")
         .parameter_in(ParameterIn::Path)
@@ -392,7 +403,7 @@ pub fn document() -> OpenApi {
                     )),
             ),
         );
-    doc.paths = paths.build();
+    doc.paths = casework::paths(paths).build();
     if let Some(components) = doc.components.as_mut() {
         components.add_security_scheme(
             "bearer",

@@ -92,22 +92,26 @@ fn standalone(root: &str, id: &str, defs: &BTreeMap<String, Value>) -> Value {
 }
 
 /// Every file under `proto/`, as (relative path, content).
+/// Every command body's schema, collected (for `proto/` and the AsyncAPI document alike).
+pub(crate) const COMMANDS: [fn(&mut Collected) -> String; 13] = [
+    collect::<RegisterCase>,
+    collect::<AcceptCase>,
+    collect::<RejectCase>,
+    collect::<AssignCase>,
+    collect::<TransferCase>,
+    collect::<SuperviseCase>,
+    collect::<ExtendDeadline>,
+    collect::<ReplyCase>,
+    collect::<RecordFollowUp>,
+    collect::<CloseCase>,
+    collect::<RequestReview>,
+    collect::<DecideReview>,
+    collect::<MergeCase>,
+];
+
 pub fn files() -> Vec<(String, String)> {
     let mut all = Collected::new();
-    let commands = [
-        collect::<RegisterCase>(&mut all),
-        collect::<AcceptCase>(&mut all),
-        collect::<RejectCase>(&mut all),
-        collect::<AssignCase>(&mut all),
-        collect::<TransferCase>(&mut all),
-        collect::<SuperviseCase>(&mut all),
-        collect::<ExtendDeadline>(&mut all),
-        collect::<ReplyCase>(&mut all),
-        collect::<RecordFollowUp>(&mut all),
-        collect::<CloseCase>(&mut all),
-        collect::<RequestReview>(&mut all),
-        collect::<DecideReview>(&mut all),
-    ];
+    let commands = COMMANDS.map(|c| c(&mut all));
     let events = [
         collect::<CaseRegistered>(&mut all),
         collect::<CaseAccepted>(&mut all),
@@ -121,6 +125,7 @@ pub fn files() -> Vec<(String, String)> {
         collect::<CaseClosed>(&mut all),
         collect::<ReviewRequested>(&mut all),
         collect::<ReviewDecided>(&mut all),
+        collect::<CaseMerged>(&mut all),
     ];
     let envelope = collect::<Envelope>(&mut all);
     collect::<Event>(&mut all);

@@ -13,7 +13,12 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use domain::auth::{
-    can_read_case, can_read_queue, can_read_stats, can_read_trail, can_see_personal_data,
+    can_find_cases, can_read_case, can_read_queue, can_read_stats, can_read_trail,
+    can_see_personal_data,
+};
+use domain::UnitCode;
+use queries::cases::{
+    CaseFilter, CaseSummary, Cursor, Flag, ListCases, Probe, DEFAULT_LIMIT, MAX_LIMIT,
 };
 use queries::queues;
 use queries::stats::{self, StatsQuery};
@@ -25,7 +30,7 @@ use crate::AppState;
 
 type AppResult = Result<Response, ApiError>;
 
-fn query_failure(e: QueryError) -> Failure {
+pub(crate) fn query_failure(e: QueryError) -> Failure {
     match e {
         QueryError::NoAnswer { .. } | QueryError::Unavailable(_) => {
             Failure::Unavailable(e.to_string(), 1)
@@ -189,9 +194,19 @@ pub async fn history(
         .queries
         .case_history(case_id, min_seq, state.cases.now())
         .await?;
-    if !can_see_personal_data(&p, &loaded.case) {
+    // The model keeps no personal data: an entitled reader gets it from the log's event.
+    if can_see_personal_data(&p, &loaded.case) {
         for event in &mut history.value {
-            event.redact_personal_data();
+            let personal = domain::personal::PERSONAL_EVENT_TYPES.contains(&event.type_.as_str());
+            if personal && event.case_id == case_id {
+                let stored = state
+                    .cases
+                    .log()
+                    .get(event.seq)
+                    .await
+                    .map_err(commands::CommandError::from)?;
+                event.restore_personal_data(&stored);
+            }
         }
     }
     Ok(Json(History {
@@ -228,4 +243,219 @@ fn period(from: NaiveDate, to: NaiveDate) -> Result<(), Failure> {
         ))));
     }
     Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    case_no: Option<String>,
+    q: Option<String>,
+    township: Option<String>,
+    unit: Option<String>,
+    status: Option<domain::Status>,
+    stage: Option<domain::Stage>,
+    category: Option<domain::Category>,
+    channel: Option<domain::Channel>,
+    #[serde(default, deserialize_with = "domain::dates::option_date")]
+    from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "domain::dates::option_date")]
+    to: Option<NaiveDate>,
+    flag: Option<Flag>,
+    leader: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+    min_seq: Option<u64>,
+}
+
+/// A query that fits the schema but breaks a rule (422 `validation`).
+fn invalid(why: String) -> Failure {
+    Failure::Domain(domain::DomainError::Validation(why))
+}
+
+/// Longest `q` (characters).
+const MAX_Q_CHARS: usize = 200;
+
+/// A unit code given as a filter: a unit of this county, or 400.
+fn known_unit(
+    state: &AppState,
+    field: &str,
+    code: Option<String>,
+) -> Result<Option<UnitCode>, Failure> {
+    code.map(|c| {
+        UnitCode::parse(&c)
+            .ok()
+            .filter(|u| state.cases.unit_kind(u).is_some())
+            .ok_or_else(|| invalid(format!("{field} names no unit of this county")))
+    })
+    .transpose()
+}
+
+/// `GET /v1/cases`: the cases the caller may see that pass the filters, newest first, in pages.
+pub async fn list_cases(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> AppResult {
+    let p = state.tokens.authenticate(&headers)?;
+    can_find_cases(&p)?;
+    let params = query(params)?;
+    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(Failure::BadRequest(format!("limit must be between 1 and {MAX_LIMIT}")).into());
+    }
+    let cursor = params
+        .cursor
+        .as_deref()
+        .map(|c| {
+            Cursor::decode(c).ok_or_else(|| {
+                Failure::BadRequest(
+                    "cursor is not one this API gave (use next_cursor as it came)".into(),
+                )
+            })
+        })
+        .transpose()?;
+    if params
+        .q
+        .as_ref()
+        .is_some_and(|q| q.chars().count() > MAX_Q_CHARS || q.trim().is_empty())
+    {
+        return Err(invalid(format!(
+            "q must be 1 to {MAX_Q_CHARS} characters, not only spaces"
+        ))
+        .into());
+    }
+    if let (Some(from), Some(to)) = (params.from, params.to) {
+        period(from, to)?;
+    }
+    let policy = state.cases.policy();
+    let bound = |field: &str,
+                 d: Option<NaiveDate>,
+                 next_day: bool|
+     -> Result<Option<domain::Timestamp>, Failure> {
+        d.map(|d| {
+            domain::dates::check_date(field, d)?;
+            let d = if next_day {
+                d.succ_opt().unwrap_or(d)
+            } else {
+                d
+            };
+            Ok(policy.start_of_day(d))
+        })
+        .transpose()
+    };
+    let filter = CaseFilter {
+        case_no: params.case_no,
+        q: params.q.map(|q| q.trim().to_owned()),
+        township: known_unit(&state, "township", params.township)?,
+        unit: known_unit(&state, "unit", params.unit)?,
+        status: params.status,
+        stage: params.stage,
+        category: params.category,
+        channel: params.channel,
+        from: bound("from", params.from, false)?,
+        until: bound("to", params.to, true)?,
+        flag: params.flag,
+        leader: params.leader,
+    };
+    let list = ListCases {
+        principal: p,
+        filter,
+        limit,
+        cursor,
+    };
+    let mut page = state
+        .queries
+        .cases(list, params.min_seq, state.cases.now())
+        .await?;
+    name_units(&state, &mut page.value.items);
+    with_applied(&page.value, page.applied_seq)
+}
+
+/// Unit names beside the codes (the model knows codes only).
+pub(crate) fn name_units(state: &AppState, items: &mut [CaseSummary]) {
+    for item in items {
+        item.township_name = state.unit_name(&item.township);
+        item.unit_name = state.unit_name(&item.unit);
+    }
+}
+
+/// `POST /v1/cases/search`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchCases {
+    #[schema(format = "cn-resident-id")]
+    pub id_number: Option<String>,
+    #[schema(format = "cn-phone")]
+    pub phone: Option<String>,
+    pub name: Option<String>,
+}
+
+/// `POST /v1/cases/search` → 200.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Found {
+    pub items: Vec<CaseSummary>,
+    pub applied_seq: u64,
+}
+
+/// `POST /v1/cases/search`: the caller's visible cases of one petitioner. The identifiers travel
+/// in the body, never in a URL, and become keyed hashes before they leave the API.
+pub async fn search(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> AppResult {
+    let p = state.tokens.authenticate(&headers)?;
+    can_find_cases(&p)?;
+    let body = body.map_err(|r| {
+        if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            Failure::PayloadTooLarge(format!(
+                "request body is larger than {} bytes",
+                crate::DEFAULT_BODY_LIMIT
+            ))
+        } else {
+            Failure::BadRequest(domain::command::redact(&r.body_text()))
+        }
+    })?;
+    let object = domain::command::decode_object(&body).map_err(|e| Failure::BadRequest(e.0))?;
+    let s: SearchCases =
+        serde_json::from_value(serde_json::Value::Object(object)).map_err(|e| {
+            Failure::BadRequest(format!(
+                "invalid search body: {}",
+                domain::command::redact(&e.to_string())
+            ))
+        })?;
+    let bad = |field: &str, why: &str| {
+        Failure::BadRequest(format!("invalid search body: {field}: {why}"))
+    };
+    let nonempty = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+    let id = nonempty(s.id_number)
+        .map(|v| domain::identity::normalize_id_number(&v).map_err(|why| bad("id_number", why)))
+        .transpose()?;
+    let phone = nonempty(s.phone)
+        .map(|v| domain::identity::normalize_phone(&v).map_err(|why| bad("phone", why)))
+        .transpose()?;
+    let name = nonempty(s.name);
+    if id.is_none() && phone.is_none() {
+        return Err(invalid(
+            "give id_number, or phone (with or without name): a name alone does not identify a petitioner".into(),
+        )
+        .into());
+    }
+    if name.as_ref().is_some_and(|n| n.chars().count() > 100) {
+        return Err(bad("name", "at most 100 characters").into());
+    }
+    let person = state
+        .cases
+        .person(name.as_deref(), id.as_deref(), phone.as_deref());
+    let found = state
+        .queries
+        .search(p, Probe { person }, None, state.cases.now())
+        .await?;
+    let mut items = found.value;
+    name_units(&state, &mut items);
+    Ok(Json(Found {
+        items,
+        applied_seq: found.applied_seq,
+    })
+    .into_response())
 }

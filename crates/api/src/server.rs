@@ -56,10 +56,10 @@ pub async fn serve(
     let mut logged_accept_error: Option<Instant> = None;
     tokio::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             _ = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     if logged_accept_error.is_none_or(|t| t.elapsed() > Duration::from_secs(1)) {
                         tracing::error!(error = %e, "cannot accept connections (out of file descriptors?); retrying");
@@ -74,7 +74,16 @@ pub async fn serve(
             tokio::spawn(turn_away(stream));
             continue;
         };
-        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        // The peer's address, for what is limited per client (`status`).
+        let app = tower::ServiceExt::map_request(
+            app.clone(),
+            move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                req
+            },
+        );
+        let service = hyper_util::service::TowerToHyperService::new(app);
         let conn =
             graceful.watch(http.serve_connection(TokioIo::new(ProblemIo::new(stream)), service));
         tokio::spawn(async move {

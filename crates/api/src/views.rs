@@ -5,7 +5,9 @@ use utoipa::ToSchema;
 
 use domain::auth::can_see_personal_data;
 use domain::command::Petitioner;
-use domain::{Case, CaseId, Category, Channel, Level, Principal, Status, Timestamp, UnitCode};
+use domain::{
+    Case, CaseId, Category, Channel, Level, Principal, Stage, Status, Timestamp, UnitCode,
+};
 
 /// `<Case>` of the contract.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -33,6 +35,19 @@ pub struct CaseView {
     pub confidential: bool,
     #[schema(value_type = Option<String>, format = Uuid)]
     pub related_case_id: Option<uuid::Uuid>,
+    /// The other cases of the same petitioners (county and auditors only; most recent first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub related_cases: Option<Vec<queries::cases::CaseSummary>>,
+    /// Set when the cases model did not answer in time: `flags.duplicate` and `related_cases`
+    /// are then not known (the rest comes from the log).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub links_unknown: Option<bool>,
+    /// The case this one was merged into (status `merged`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub merged_into: Option<uuid::Uuid>,
+    /// Where the case stands: acceptance, handling, awaiting_close, review or done.
+    pub stage: Stage,
     /// Every unit that has been accountable, first to last.
     pub units: Vec<UnitCode>,
     /// Whether the deadline was extended (at most once).
@@ -56,10 +71,15 @@ pub struct CaseFlags {
     pub collective: bool,
     /// 越级访: raised at county level or above with no earlier case at a lower level.
     pub cross_level: bool,
-    /// 重复访: linked to an earlier case on the same matter.
+    /// 重复访: an earlier case of the same petitioner on the same category existed at
+    /// registration (or one was named in `related_case_id`).
     pub repeat: bool,
+    /// 一信多投: open, with an open case of the same petitioner and category in another unit.
+    pub duplicate: bool,
     /// 领导接访: received on a leader reception day.
     pub leader_reception: bool,
+    /// 初信初访: no earlier case of the petitioner existed at registration.
+    pub first_petition: bool,
 }
 
 impl CaseView {
@@ -83,11 +103,17 @@ impl CaseView {
                 collective: case.flags.collective,
                 cross_level: case.flags.cross_level,
                 repeat: case.flags.repeat,
+                duplicate: false,
                 leader_reception: case.leader_reception,
+                first_petition: case.first_petition,
             },
             accusation: case.accusation,
             confidential: case.confidential,
             related_case_id: case.related_case_id,
+            related_cases: None,
+            links_unknown: None,
+            merged_into: case.merged_into,
+            stage: case.stage(),
             units: case.units.clone(),
             extended: case.extended,
             review_level: case.review_level,
@@ -102,6 +128,9 @@ impl CaseView {
 pub struct Registered {
     pub case_id: CaseId,
     pub case_no: String,
+    /// For the petitioner: with the case number it opens `GET /v1/status/{case_no}` (the same
+    /// code for a replayed registration).
+    pub query_code: String,
     pub version: u64,
     /// Stream sequence of the event; use as `min_seq` for read-your-writes.
     pub seq: u64,

@@ -13,8 +13,10 @@ pub mod idempotency;
 pub mod problem;
 mod request;
 mod service;
+mod stores;
 
 pub use error::{CommandError, Remedy};
 pub use idempotency::{Committed, IdempotencyStore};
 pub use problem::Problem;
 pub use service::{CaseService, CommandRequest, Executed, Loaded, RecordedCommand};
+pub use stores::Stores;

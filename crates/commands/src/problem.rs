@@ -18,7 +18,7 @@ pub struct Problem {
     pub status: u16,
     pub detail: String,
     /// Machine code: validation, invalid_transition, deadline_passed, version_conflict, not_found,
-    /// unauthorized, forbidden, idempotency_mismatch, unavailable, payload_too_large,
+    /// terminated_matter, unauthorized, forbidden, idempotency_mismatch, unavailable, payload_too_large,
     /// method_not_allowed, request_timeout, unsupported_media_type, too_many_requests,
     /// insufficient_storage, internal.
     pub code: String,
@@ -69,6 +69,8 @@ pub enum Failure {
     NotFound,
     MethodNotAllowed,
     PayloadTooLarge(String),
+    /// Retry after the given seconds.
+    TooManyRequests(String, u64),
     InsufficientStorage(String),
     /// Retry after the given seconds.
     Unavailable(String, u64),
@@ -86,6 +88,9 @@ impl Failure {
                     (422, "invalid_transition", "Step not allowed in this status")
                 }
                 DomainError::DeadlinePassed(_) => (422, "deadline_passed", "Deadline passed"),
+                DomainError::TerminatedMatter(_) => {
+                    (422, "terminated_matter", "Repeats a terminated matter")
+                }
                 DomainError::Forbidden(_) => (403, "forbidden", "Forbidden"),
                 DomainError::NotFound => (404, "not_found", "Not found"),
             },
@@ -95,6 +100,7 @@ impl Failure {
             NotFound => (404, "not_found", "Not found"),
             MethodNotAllowed => (405, "method_not_allowed", "Method not allowed"),
             PayloadTooLarge(_) => (413, "payload_too_large", "Payload too large"),
+            TooManyRequests(..) => (429, "too_many_requests", "Too many requests"),
             InsufficientStorage(_) => (507, "insufficient_storage", "Insufficient storage"),
             Unavailable(..) => (503, "unavailable", "Service unavailable"),
             Internal(_) => (500, "internal", "Internal error"),
@@ -107,6 +113,7 @@ impl Failure {
             BadRequest(d)
             | Unauthorized(d)
             | PayloadTooLarge(d)
+            | TooManyRequests(d, _)
             | InsufficientStorage(d)
             | Unavailable(d, _) => d.clone(),
             // One text for a case that does not exist and one the caller may not see, so the

@@ -27,23 +27,35 @@ use uuid::Uuid;
 
 use domain::{decide, evolve, Case, CaseId, Command, Ctx, DomainError, Policy, UnitCode, UnitKind};
 
+use domain::identity::Keys;
+use domain::linking::Peer;
 use eventlog::log::case_subject;
-use eventlog::{Actor, Counters, Envelope, EventLog, LogError, Stored};
+use eventlog::{Actor, Counters, Envelope, EventLog, Identities, LogError, Stored};
 
 use crate::idempotency::{Committed, IdempotencyStore};
 
 pub use crate::request::{CommandRequest, Executed, Loaded, RecordedCommand};
-use crate::CommandError;
+use crate::{CommandError, Stores};
 
 mod keyed;
+mod linked;
+
+/// What a registration drew before its append, kept across its retries: its number and the
+/// earlier cases of its petitioners.
+struct Prepared {
+    serial: u64,
+    peers: Vec<Peer>,
+}
 
 type Slot = Arc<tokio::sync::Mutex<Option<Loaded>>>;
 
 pub struct CaseService {
     log: EventLog,
     idem: IdempotencyStore,
-    /// Case number series: a registration draws the next number of its township and year.
     numbers: Counters,
+    identities: Identities,
+    /// The county's secrets: identity hashes and query codes.
+    keys: Keys,
     policy: Policy,
     units: BTreeMap<UnitCode, UnitKind>,
     slots: Mutex<HashMap<CaseId, Slot>>,
@@ -57,16 +69,23 @@ pub struct CaseService {
 
 impl CaseService {
     pub fn new(
-        log: EventLog,
-        idem: IdempotencyStore,
-        numbers: Counters,
+        stores: Stores,
         policy: Policy,
         units: BTreeMap<UnitCode, UnitKind>,
+        keys: Keys,
     ) -> Self {
+        let Stores {
+            log,
+            idem,
+            numbers,
+            identities,
+        } = stores;
         CaseService {
             log,
             idem,
             numbers,
+            identities,
+            keys,
             policy,
             units,
             slots: Mutex::new(HashMap::new()),
@@ -167,8 +186,9 @@ impl CaseService {
         // A cached state may be stale when other processes write; it is trusted for deciding (the
         // expected sequence catches staleness) but refreshed before answering a version conflict.
         let mut fresh = false;
-        // A registration's case number, drawn once for this request and kept across its retries.
-        let mut serial = None;
+        // A registration's number and earlier cases, drawn once for this request and kept across
+        // its retries.
+        let mut prepared = None;
         loop {
             match self
                 .attempt(
@@ -178,7 +198,7 @@ impl CaseService {
                     hash,
                     &mut guard,
                     &mut fresh,
-                    &mut serial,
+                    &mut prepared,
                 )
                 .await
             {
@@ -214,7 +234,7 @@ impl CaseService {
         hash: Option<&str>,
         guard: &mut Option<Loaded>,
         fresh: &mut bool,
-        serial: &mut Option<u64>,
+        prepared: &mut Option<Prepared>,
     ) -> Result<Option<Executed>, CommandError> {
         if let Command::Register(r) = &req.command {
             if let Some(related) = r.related_case_id {
@@ -261,15 +281,34 @@ impl CaseService {
         }
         let state = guard.as_ref().map(|l| &l.case);
         let now = self.now();
-        let mut ctx = Ctx {
+        // What the rules need beyond the case: its petitioners' other cases (an acceptance of a
+        // repeated terminated matter), a merge's target.
+        let peers: Vec<Peer> = match (&req.command, state, prepared.as_ref()) {
+            (Command::Accept(_), Some(case), _) if case.status == domain::Status::Registered => {
+                self.terminated_peers(case).await?
+            }
+            (Command::Register(_), None, Some(p)) => p.peers.clone(),
+            _ => Vec::new(),
+        };
+        let target = match (&req.command, state) {
+            (Command::Merge(m), Some(_)) => self.visible(req.principal, m.into).await?,
+            _ => None,
+        };
+        let ctx = |case_serial, peers| Ctx {
             now,
             policy: &self.policy,
             units: &self.units,
             principal: req.principal,
             case_id,
-            case_serial: *serial,
+            case_serial,
+            peers,
+            target: target.as_ref(),
         };
-        let event = match decide(state, &req.command, &ctx) {
+        let event = match decide(
+            state,
+            &req.command,
+            &ctx(prepared.as_ref().map(|p| p.serial), peers.as_slice()),
+        ) {
             Ok(event) => event,
             // Refused on a cached state: the log may have moved on (another process, or this
             // command's twin), so decide once more on the log's state before answering.
@@ -281,17 +320,27 @@ impl CaseService {
             }
             Err(e) => return Err(e.into()),
         };
-        // A registration that decides is numbered: its number is drawn only now, so a refused one
-        // takes none, and then it is decided again with the number.
-        let event = match (&req.command, state, ctx.case_serial) {
+        // A registration that decides is filed under its petitioners and numbered only now, so a
+        // refused one takes no number; then it is decided again with both.
+        let event = match (&req.command, state, prepared.as_ref()) {
             (Command::Register(r), None, None) => {
+                let peers = self.file_registration(case_id, r).await?;
                 let series = domain::decide::case_series(r, &self.policy).0;
-                *serial = Some(self.numbers.next(&series).await?);
-                ctx.case_serial = *serial;
-                decide(state, &req.command, &ctx)?
+                let serial = self.numbers.next(&series).await?;
+                let p = prepared.insert(Prepared { serial, peers });
+                decide(
+                    state,
+                    &req.command,
+                    &ctx(Some(p.serial), p.peers.as_slice()),
+                )?
             }
             _ => event,
         };
+        if let (domain::Event::ReviewDecided(d), Some(case)) = (&event, state) {
+            if d.level >= 2 {
+                self.mark_terminated(case).await?;
+            }
+        }
         let occurred_at = domain::decide::occurred_at(state, &req.command, now)?;
         let (subject, expected, township) = match (guard.as_ref(), &event) {
             (Some(l), _) => (l.subject.clone(), l.seq, l.case.township.clone()),

@@ -29,7 +29,11 @@ impl Principal {
 fn county_only(action: Action) -> bool {
     matches!(
         action,
-        Action::Assign | Action::Supervise | Action::DecideReview | Action::DecideRereview
+        Action::Assign
+            | Action::Supervise
+            | Action::DecideReview
+            | Action::DecideRereview
+            | Action::Merge
     )
 }
 

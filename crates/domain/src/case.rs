@@ -64,6 +64,12 @@ pub struct Case {
     /// 领导接访: received on a leader reception day.
     #[serde(default)]
     pub leader_reception: bool,
+    /// 初信初访: no earlier case of the petitioner existed at registration.
+    #[serde(default)]
+    pub first_petition: bool,
+    /// The case this one was merged into (status `merged`).
+    #[serde(default)]
+    pub merged_into: Option<uuid::Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -83,6 +89,11 @@ impl Case {
             Status::UnderReview | Status::UnderRereview => self.decision_due_at,
             _ => None,
         }
+    }
+
+    /// Where the case stands (api-contract.md, Round 2: casework).
+    pub fn stage(&self) -> crate::values::Stage {
+        self.status.stage()
     }
 
     /// Open and past the current deadline.
@@ -131,6 +142,8 @@ pub fn evolve(
                 review_level: 0,
                 decision_due_at: None,
                 last_satisfaction: None,
+                first_petition: e.first_petition,
+                merged_into: None,
             })
         }
         (Some(_), Event::CaseRegistered(_)) => return Err(EvolveError::RegisteredTwice),
@@ -193,6 +206,10 @@ pub fn evolve(
             } else {
                 Status::Terminated
             };
+        }
+        Event::CaseMerged(e) => {
+            case.status = Status::Merged;
+            case.merged_into = Some(e.into);
         }
     }
     Ok(case)

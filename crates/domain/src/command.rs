@@ -63,6 +63,10 @@ pub struct RegisterCase {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptCase {
+    /// Required when the case repeats a terminated matter (条例 35): the new facts and reasons
+    /// that make it a new matter.
+    #[serde(default)]
+    pub new_facts: Option<String>,
     #[serde(default, deserialize_with = "crate::dates::option_time")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub occurred_at: Option<Timestamp>,
@@ -178,6 +182,17 @@ pub struct DecideReview {
     pub occurred_at: Option<Timestamp>,
 }
 
+/// `merge` (county): the case is the same matter as `into` (一信多投) and is merged into it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeCase {
+    pub into: CaseId,
+    pub reason: String,
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub occurred_at: Option<Timestamp>,
+}
+
 /// Every command, as decided by [`crate::decide`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -195,6 +210,7 @@ pub enum Command {
     DecideReview(DecideReview),
     RequestRereview(RequestReview),
     DecideRereview(DecideReview),
+    Merge(MergeCase),
 }
 
 /// The action names of the contract, used in URLs (`/v1/cases/{id}/{action}`) and inbox subjects.
@@ -214,10 +230,11 @@ pub enum Action {
     DecideReview,
     RequestRereview,
     DecideRereview,
+    Merge,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::Register,
         Action::Accept,
         Action::Reject,
@@ -232,6 +249,7 @@ impl Action {
         Action::DecideReview,
         Action::RequestRereview,
         Action::DecideRereview,
+        Action::Merge,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -250,6 +268,7 @@ impl Action {
             Action::DecideReview => "decide-review",
             Action::RequestRereview => "request-rereview",
             Action::DecideRereview => "decide-rereview",
+            Action::Merge => "merge",
         }
     }
 
@@ -302,6 +321,7 @@ impl Action {
             Action::DecideReview => Command::DecideReview(p(a, json)?),
             Action::RequestRereview => Command::RequestRereview(p(a, json)?),
             Action::DecideRereview => Command::DecideRereview(p(a, json)?),
+            Action::Merge => Command::Merge(p(a, json)?),
         })
     }
 }
@@ -394,6 +414,7 @@ impl Command {
             Command::Close(c) => serde_json::to_value(c),
             Command::RequestReview(c) | Command::RequestRereview(c) => serde_json::to_value(c),
             Command::DecideReview(c) | Command::DecideRereview(c) => serde_json::to_value(c),
+            Command::Merge(c) => serde_json::to_value(c),
         };
         // Serializing these plain structs cannot fail.
         v.unwrap_or_default()
@@ -415,6 +436,7 @@ impl Command {
             Command::DecideReview(_) => Action::DecideReview,
             Command::RequestRereview(_) => Action::RequestRereview,
             Command::DecideRereview(_) => Action::DecideRereview,
+            Command::Merge(_) => Action::Merge,
         }
     }
 
@@ -433,6 +455,7 @@ impl Command {
             Command::Close(c) => c.occurred_at,
             Command::RequestReview(c) | Command::RequestRereview(c) => c.occurred_at,
             Command::DecideReview(c) | Command::DecideRereview(c) => c.occurred_at,
+            Command::Merge(c) => c.occurred_at,
         }
     }
 }

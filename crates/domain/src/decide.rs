@@ -36,6 +36,12 @@ pub struct Ctx<'a> {
     /// ([`case_series`]), allocated by the command path so that case numbers are unique.
     /// `None` gives the number of earlier versions (day and a tail of the case id).
     pub case_serial: Option<u64>,
+    /// The other cases of the case's petitioners (`linking`): for a registration the earlier
+    /// ones, for an acceptance all of them with their status. The command path reads them from
+    /// the identity index and the log, so they are as current as the case itself.
+    pub peers: &'a [crate::linking::Peer],
+    /// For a merge: the case named by `into`, if the caller may see it.
+    pub target: Option<&'a Case>,
 }
 
 /// The series a registration is numbered in: its township and the year it was received (policy
@@ -105,9 +111,20 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
         Command::Register(_) => {
             return Err(DomainError::Validation("case already registered".into()))
         }
-        Command::Accept(_) => {
+        Command::Accept(c) => {
             require(case.status == Status::Registered)?;
+            let new_facts = opt_text("new_facts", &c.new_facts)?;
+            let terminated =
+                crate::linking::terminated_matter(&case.township, case.category, ctx.peers);
+            if let (Some(t), None) = (terminated, &new_facts) {
+                return Err(DomainError::TerminatedMatter(format!(
+                    "the petitioner's matter in category {} was terminated after re-review (case {}); \
+                     it is accepted again only with new_facts stated, or rejected with reason terminated_same_matter",
+                    case.category, t.case_id
+                )));
+            }
             Event::CaseAccepted(CaseAccepted {
+                new_facts,
                 reply_due_at: p.deadline_after(at, p.reply_days),
                 on_time: at <= case.accept_due_at,
             })
@@ -245,6 +262,28 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
                     .then(|| p.deadline_after(at, p.review_request_days)),
             })
         }
+        Command::Merge(c) => {
+            require(case.status.is_open())?;
+            let into = ctx.target.filter(|t| t.id == c.into).ok_or_else(|| {
+                DomainError::Validation(format!("into {} names no case you can see", c.into))
+            })?;
+            if into.id == case.id {
+                return Err(DomainError::Validation(
+                    "a case cannot be merged into itself".into(),
+                ));
+            }
+            if !into.status.is_open() {
+                return Err(DomainError::Validation(format!(
+                    "into {} is {}; a case is merged only into an open case",
+                    c.into, into.status
+                )));
+            }
+            Event::CaseMerged(CaseMerged {
+                into: into.id.0,
+                into_case_no: into.case_no.clone(),
+                reason: text("reason", &c.reason)?,
+            })
+        }
     })
 }
 
@@ -293,6 +332,8 @@ fn register(c: &RegisterCase, at: Timestamp, ctx: &Ctx<'_>) -> Result<Event, Dom
         ));
     }
     let local_day = p.local_date(at);
+    let (repeat, first_petition) =
+        crate::linking::registration_flags(&c.township, c.category, ctx.peers);
     Ok(Event::CaseRegistered(CaseRegistered {
         case_no: match ctx.case_serial {
             Some(serial) => numbered_case_no(&c.township, case_series(c, p).1, serial),
@@ -312,8 +353,9 @@ fn register(c: &RegisterCase, at: Timestamp, ctx: &Ctx<'_>) -> Result<Event, Dom
         flags: Flags {
             collective: c.headcount >= p.collective_threshold,
             cross_level: c.level_reached > Level::Township && related.is_none(),
-            repeat: related.is_some(),
+            repeat: repeat || related.is_some(),
         },
+        first_petition: first_petition && related.is_none(),
         leader_reception: c.leader_reception || c.channel == Channel::LeaderReception,
         accept_due_at: p.deadline_after(at, p.accept_days),
     }))

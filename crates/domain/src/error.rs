@@ -15,6 +15,9 @@ pub enum DomainError {
     /// A petitioner's window has closed (`deadline_passed`, 422).
     #[error("{0}")]
     DeadlinePassed(String),
+    /// Accepting a repeat of a terminated matter without new facts (`terminated_matter`, 422).
+    #[error("{0}")]
+    TerminatedMatter(String),
     /// Known principal, not allowed (`forbidden`, 403).
     #[error("{0}")]
     Forbidden(String),
@@ -29,6 +32,7 @@ impl DomainError {
             DomainError::Validation(_) => "validation",
             DomainError::InvalidTransition { .. } => "invalid_transition",
             DomainError::DeadlinePassed(_) => "deadline_passed",
+            DomainError::TerminatedMatter(_) => "terminated_matter",
             DomainError::Forbidden(_) => "forbidden",
             DomainError::NotFound => "not_found",
         }

@@ -20,7 +20,8 @@ pub struct Flags {
     pub collective: bool,
     /// 越级访: raised at county level or above with no earlier case at a lower level.
     pub cross_level: bool,
-    /// 重复访: linked to an earlier case on the same matter.
+    /// 重复访: an earlier case of the same petitioner on the same category existed at registration
+    /// (or one was named in `related_case_id`).
     pub repeat: bool,
 }
 
@@ -44,6 +45,10 @@ pub struct CaseRegistered {
     /// 领导接访: received on a leader reception day (absent, false, in events before issue 12).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub leader_reception: bool,
+    /// 初信初访: no earlier case of the petitioner existed at registration (absent, false, in
+    /// events before issue 12, which did not look).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub first_petition: bool,
     /// Acceptance must be decided by this time (received_at + accept_days).
     #[schema(value_type = String, format = DateTime)]
     pub accept_due_at: Timestamp,
@@ -51,6 +56,9 @@ pub struct CaseRegistered {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct CaseAccepted {
+    /// The new facts stated when the case repeats a terminated matter (条例 35).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_facts: Option<String>,
     /// Reply deadline in force from now on (acceptance + reply_days).
     #[schema(value_type = String, format = DateTime)]
     pub reply_due_at: Timestamp,
@@ -147,6 +155,16 @@ pub struct ReviewDecided {
     pub rereview_request_until: Option<Timestamp>,
 }
 
+/// The case was merged into another case of the same matter (一信多投): it is done, and the
+/// matter is counted once, as the case it was merged into.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaseMerged {
+    #[schema(value_type = String, format = Uuid)]
+    pub into: uuid::Uuid,
+    pub into_case_no: String,
+    pub reason: String,
+}
+
 /// Every event of a case. Stored as `{"type": "...", "data": {...}}` inside the envelope.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", content = "data")]
@@ -175,11 +193,13 @@ pub enum Event {
     ReviewRequested(ReviewRequested),
     #[serde(rename = "ReviewDecided")]
     ReviewDecided(ReviewDecided),
+    #[serde(rename = "CaseMerged")]
+    CaseMerged(CaseMerged),
 }
 
 impl Event {
     /// Every event type name, in lifecycle order.
-    pub const TYPES: [&'static str; 12] = [
+    pub const TYPES: [&'static str; 13] = [
         "CaseRegistered",
         "CaseAccepted",
         "CaseRejected",
@@ -192,6 +212,7 @@ impl Event {
         "CaseClosed",
         "ReviewRequested",
         "ReviewDecided",
+        "CaseMerged",
     ];
 
     /// The current schema version of every event type. Bump one (and add an upcaster in
@@ -212,6 +233,7 @@ impl Event {
             Event::CaseClosed(_) => "CaseClosed",
             Event::ReviewRequested(_) => "ReviewRequested",
             Event::ReviewDecided(_) => "ReviewDecided",
+            Event::CaseMerged(_) => "CaseMerged",
         }
     }
 }

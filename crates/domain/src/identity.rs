@@ -96,9 +96,237 @@ pub fn normalize_phone(raw: &str) -> Result<String, &'static str> {
     Err(PHONE_EXPECTED)
 }
 
+/// The county's secrets for recognising petitioners and answering them (api-contract.md, Round 2:
+/// casework): the identity key, under which read models and the identity index hold a keyed hash
+/// (HMAC-SHA256) of an ID number or phone instead of the value, and the query-code key, from which a
+/// case's query code is derived. Both come from the configuration, never from the log.
+#[derive(Clone)]
+pub struct Keys {
+    identity: Vec<u8>,
+    query_code: Vec<u8>,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys(…)")
+    }
+}
+
+/// A keyed hash of one identifier, truncated to 128 bits (enough to tell a county's people apart).
+pub type Digest = [u8; 16];
+
+/// How a petitioner is recognised, as keyed hashes: the ID number, name and phone together, and the
+/// phone alone (for search). Holds no plain value.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+pub struct Person {
+    pub id: Option<Digest>,
+    pub name_phone: Option<Digest>,
+    pub phone: Option<Digest>,
+}
+
+impl Person {
+    /// Whether `self` and `other` are the same petitioner (domain.md, "Finding and linking"): the
+    /// same ID number when both have one; otherwise the same name and phone. Two different ID
+    /// numbers are two people, whatever their names and phones.
+    pub fn same_as(&self, other: &Person) -> bool {
+        match (self.id, other.id) {
+            (Some(a), Some(b)) => a == b,
+            _ => self.name_phone.is_some() && self.name_phone == other.name_phone,
+        }
+    }
+
+    /// Whether anything identifies this petitioner at all.
+    pub fn is_known(&self) -> bool {
+        self.id.is_some() || self.name_phone.is_some()
+    }
+
+    /// The index keys under which this petitioner is found: `i.<hex>` (ID number), `n.<hex>` (name
+    /// and phone) and `p.<hex>` (phone).
+    pub fn keys(&self) -> Vec<String> {
+        [("i", self.id), ("n", self.name_phone), ("p", self.phone)]
+            .into_iter()
+            .filter_map(|(kind, d)| d.map(|d| format!("{kind}.{}", hex::encode(d))))
+            .collect()
+    }
+
+    /// The keys that can find the same petitioner ([`Person::same_as`]): the ID number's and the
+    /// name-and-phone key.
+    pub fn link_keys(&self) -> Vec<String> {
+        Person {
+            phone: None,
+            ..*self
+        }
+        .keys()
+    }
+}
+
+/// Least length of a configured secret.
+pub const MIN_SECRET_CHARS: usize = 32;
+
+impl Keys {
+    /// Keys from the two secrets (each at least [`MIN_SECRET_CHARS`] characters).
+    pub fn new(identity: &str, query_code: &str) -> Result<Keys, String> {
+        for (name, s) in [("identity_key", identity), ("query_code_key", query_code)] {
+            if s.trim().chars().count() < MIN_SECRET_CHARS {
+                return Err(format!(
+                    "secrets.{name} must be at least {MIN_SECRET_CHARS} characters"
+                ));
+            }
+        }
+        if identity.trim() == query_code.trim() {
+            return Err("secrets.identity_key and secrets.query_code_key must differ".into());
+        }
+        Ok(Keys {
+            identity: identity.trim().as_bytes().to_vec(),
+            query_code: query_code.trim().as_bytes().to_vec(),
+        })
+    }
+
+    fn mac(key: &[u8], parts: &[&str]) -> [u8; 32] {
+        use hmac::Mac as _;
+        // HMAC takes keys of any length.
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+        for part in parts {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part.as_bytes());
+        }
+        mac.finalize().into_bytes().into()
+    }
+
+    fn digest(&self, kind: &str, value: &str) -> Digest {
+        let full = Keys::mac(&self.identity, &[kind, value]);
+        let mut d = [0; 16];
+        d.copy_from_slice(&full[..16]);
+        d
+    }
+
+    /// How `name`, `id_number` and `phone` identify a petitioner. Values are normalised first
+    /// (`normalize_id_number`, `normalize_phone`, a name without spaces), so that two forms of one
+    /// number are one person; a value that does not normalise is taken as given.
+    pub fn person(
+        &self,
+        name: Option<&str>,
+        id_number: Option<&str>,
+        phone: Option<&str>,
+    ) -> Person {
+        let id = id_number
+            .map(|v| normalize_id_number(v).unwrap_or_else(|_| v.trim().to_owned()))
+            .filter(|v| !v.is_empty());
+        let phone = phone
+            .map(|v| normalize_phone(v).unwrap_or_else(|_| v.trim().to_owned()))
+            .filter(|v| !v.is_empty());
+        let name: Option<String> = name
+            .map(|n| n.chars().filter(|c| !c.is_whitespace()).collect())
+            .filter(|n: &String| !n.is_empty());
+        Person {
+            id: id.map(|v| self.digest("id", &v)),
+            name_phone: match (&name, &phone) {
+                (Some(n), Some(p)) => Some(self.digest("name-phone", &format!("{n}\n{p}"))),
+                _ => None,
+            },
+            phone: phone.map(|p| self.digest("phone", &p)),
+        }
+    }
+
+    /// The petitioner of a registration, as recognised.
+    pub fn petitioner(&self, p: &crate::command::Petitioner) -> Person {
+        self.person(Some(&p.name), p.id_number.as_deref(), p.phone.as_deref())
+    }
+
+    /// A case's query code: 10 characters of base32 (50 bits) of a keyed hash of the case id, so
+    /// the same case always has the same code and nobody without the key can derive one.
+    pub fn query_code(&self, case: crate::CaseId) -> String {
+        let mac = Keys::mac(&self.query_code, &["query-code", &case.0.to_string()]);
+        let mut code = data_encoding::BASE32_NOPAD.encode(&mac[..7]);
+        code.truncate(QUERY_CODE_CHARS);
+        code
+    }
+
+    /// Whether `given` is the query code of `case` (in constant time; case and spaces ignored).
+    pub fn query_code_matches(&self, case: crate::CaseId, given: &str) -> bool {
+        let given: Vec<u8> = given
+            .bytes()
+            .filter(|b| !b.is_ascii_whitespace() && *b != b'-')
+            .map(|b| b.to_ascii_uppercase())
+            .collect();
+        let want = self.query_code(case).into_bytes();
+        if given.len() != want.len() {
+            return false;
+        }
+        given
+            .iter()
+            .zip(&want)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+    }
+}
+
+/// Characters of a query code (5 bits each: 50 bits).
+pub const QUERY_CODE_CHARS: usize = 10;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn keys() -> Keys {
+        Keys::new(&"i".repeat(32), &"q".repeat(32)).expect("keys")
+    }
+
+    #[test]
+    fn one_person_in_any_form_and_no_plain_value() {
+        let k = keys();
+        let a = k.person(
+            Some("张 三"),
+            Some("11010519491231002x"),
+            Some("138 0000 0000"),
+        );
+        let b = k.person(Some("张三"), Some("11010519491231002X"), None);
+        let c = k.person(Some("张三"), None, Some("+86 13800000000"));
+        let other = k.person(
+            Some("张三"),
+            Some("330102199001011234"),
+            Some("13800000000"),
+        );
+        assert!(a.same_as(&b), "the same ID number");
+        assert!(
+            a.same_as(&c) && c.same_as(&a),
+            "no ID number on one side: name and phone"
+        );
+        assert!(!a.same_as(&other), "two ID numbers are two people");
+        assert!(!b.same_as(&c), "nothing in common");
+        assert_eq!(a.phone, other.phone, "the phone alone is kept for search");
+        let anon = k.person(Some("李四"), None, None);
+        assert!(!anon.is_known() && !anon.same_as(&anon));
+        // Another key gives other digests; no digest is the value.
+        let k2 = Keys::new(&"j".repeat(32), &"q".repeat(32)).expect("keys");
+        assert_ne!(k2.person(None, Some("11010519491231002X"), None).id, b.id);
+        for key in a.keys() {
+            assert!(
+                !key.contains("110105") && !key.contains("13800000000"),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
+    fn query_codes_are_stable_keyed_and_checked() {
+        let k = keys();
+        let case = crate::CaseId(uuid::Uuid::from_u128(7));
+        let code = k.query_code(case);
+        assert_eq!(code.len(), QUERY_CODE_CHARS);
+        assert_eq!(code, k.query_code(case), "derived, not drawn");
+        assert_ne!(code, k.query_code(crate::CaseId(uuid::Uuid::from_u128(8))));
+        let other = Keys::new(&"i".repeat(32), &"r".repeat(32)).expect("keys");
+        assert_ne!(code, other.query_code(case), "needs the key");
+        assert!(k.query_code_matches(case, &code.to_lowercase()));
+        assert!(!k.query_code_matches(case, &code[..9]));
+        assert!(!k.query_code_matches(case, ""));
+        assert!(Keys::new("short", &"q".repeat(32)).is_err());
+        assert!(Keys::new(&"q".repeat(32), &"q".repeat(32)).is_err());
+    }
 
     #[test]
     fn resident_id_numbers() {

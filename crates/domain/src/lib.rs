@@ -15,6 +15,7 @@ pub mod error;
 pub mod event;
 pub mod identity;
 pub mod ids;
+pub mod linking;
 pub mod personal;
 pub mod policy;
 pub mod stamp;

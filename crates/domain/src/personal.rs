@@ -26,6 +26,15 @@ impl PersonalData for Event {
     }
 }
 
+/// Whether an event holds personal data at all (read models store such events redacted; a
+/// reader entitled to the data gets it from the log).
+pub fn holds_personal_data(event: &Event) -> bool {
+    PERSONAL_EVENT_TYPES.contains(&event.type_name())
+}
+
+/// The event types that hold personal data (a test checks them against [`PersonalData`]).
+pub const PERSONAL_EVENT_TYPES: &[&str] = &["CaseRegistered"];
+
 /// The JSON names of the fields that hold personal data in an event's `data` (the stored form).
 /// A test checks them against [`PersonalData`] for every event type.
 pub const PERSONAL_FIELDS: &[&str] = &["petitioners"];

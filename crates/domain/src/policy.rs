@@ -59,6 +59,15 @@ impl Policy {
         }
     }
 
+    /// The first instant of a calendar day in the policy time zone.
+    pub fn start_of_day(&self, day: chrono::NaiveDate) -> Timestamp {
+        let naive = day.and_time(NaiveTime::MIN);
+        match self.timezone.from_local_datetime(&naive).earliest() {
+            Some(t) => t.fixed_offset(),
+            None => naive.and_utc().fixed_offset(),
+        }
+    }
+
     /// The calendar day of a timestamp in the policy time zone.
     pub fn local_date(&self, t: Timestamp) -> chrono::NaiveDate {
         t.with_timezone(&self.timezone).date_naive()

@@ -152,6 +152,19 @@ vocabulary!(
         UnderReview = "under_review",
         UnderRereview = "under_rereview",
         Terminated = "terminated",
+        Merged = "merged",
+    }
+);
+
+vocabulary!(
+    /// Where a case stands in its lifecycle (api-contract.md, Round 2: casework): what kind of
+    /// work it waits for.
+    Stage {
+        Acceptance = "acceptance",
+        Handling = "handling",
+        AwaitingClose = "awaiting_close",
+        Review = "review",
+        Done = "done",
     }
 );
 
@@ -168,5 +181,32 @@ impl Status {
                 | Status::UnderReview
                 | Status::UnderRereview
         )
+    }
+
+    /// The name a petitioner reads (Simplified Chinese).
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Status::Registered => "已登记",
+            Status::Accepted => "已受理",
+            Status::Rejected => "不予受理",
+            Status::Assigned => "已交办",
+            Status::Replied => "已答复",
+            Status::Closed => "已办结",
+            Status::UnderReview => "复查中",
+            Status::UnderRereview => "复核中",
+            Status::Terminated => "已终结",
+            Status::Merged => "已合并办理",
+        }
+    }
+
+    /// The stage of a case in this status.
+    pub fn stage(self) -> Stage {
+        match self {
+            Status::Registered => Stage::Acceptance,
+            Status::Accepted | Status::Assigned => Stage::Handling,
+            Status::Replied => Stage::AwaitingClose,
+            Status::UnderReview | Status::UnderRereview => Stage::Review,
+            Status::Rejected | Status::Closed | Status::Terminated | Status::Merged => Stage::Done,
+        }
     }
 }

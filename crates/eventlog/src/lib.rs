@@ -10,6 +10,7 @@
 pub mod claims;
 pub mod counters;
 pub mod envelope;
+pub mod identities;
 pub mod inbox;
 pub mod log;
 pub mod subjects;
@@ -17,6 +18,7 @@ pub mod subjects;
 pub use claims::Claims;
 pub use counters::Counters;
 pub use envelope::{Actor, Envelope};
+pub use identities::Identities;
 pub use log::{Cause, EventLog, LogConfig, LogError, Stored};
 
 /// The JetStream client types the services connect with (re-exported so that crates above the

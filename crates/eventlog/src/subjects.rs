@@ -9,6 +9,7 @@
 //! XF_FEED            xf.feed.<unit>.<case_id>           the events of cases a unit holds or held
 //! KV XF_IDEMPOTENCY  <hash of principal and key>        idempotency claims
 //! KV XF_CASE_NUMBERS <township>.<year>                  the last case number given
+//! KV XF_IDENTITIES   <i|n|p>.<keyed hash>               the cases of a petitioner (hashes only)
 //! (core NATS)        xf.query.<projector>               queries on the read models
 //! ```
 
@@ -151,6 +152,9 @@ pub const IDEMPOTENCY_BUCKET: &str = "XF_IDEMPOTENCY";
 
 /// The KV bucket of case number series (`<township>.<year>` → the last number given).
 pub const CASE_NUMBERS_BUCKET: &str = "XF_CASE_NUMBERS";
+
+/// The KV bucket of the identity index (`<kind>.<hex of a keyed hash>` → the cases filed).
+pub const IDENTITY_BUCKET: &str = "XF_IDENTITIES";
 
 /// Queries on a read model: core NATS request/reply, replicas in a queue group.
 pub fn query(projector: &str) -> String {

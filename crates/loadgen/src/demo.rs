@@ -34,11 +34,22 @@ pub async fn load(
     };
     let now = cases.now();
     let mut rng = Rng(20_260_302);
+    // Petitioners registered so far, with their matter: about one case in eight is a returning
+    // petitioner (重复访 when on the same matter).
+    let mut seen: Vec<(Petitioner, Category)> = Vec::new();
     for i in 0..DEMO_CASES {
-        let plan = plan_case(&mut rng, townships, departments, |rng| {
+        let mut plan = plan_case(&mut rng, townships, departments, |rng| {
             now - Duration::days(1 + rng.below(150) as i64)
                 - Duration::minutes(rng.below(600) as i64)
         });
+        if !seen.is_empty() && rng.chance(12) {
+            let (petitioner, category) = rng.pick(&seen).clone();
+            plan.register.petitioners = vec![petitioner];
+            if rng.chance(60) {
+                plan.register.category = category;
+            }
+        }
+        seen.push((plan.register.petitioners[0].clone(), plan.register.category));
         let mut t = plan.register.received_at;
         let case_id = exec(cases, &loader, None, Command::Register(plan.register)).await?;
         let steps = plan.steps;
@@ -54,7 +65,44 @@ pub async fn load(
             tracing::info!(loaded = i + 1, of = DEMO_CASES, "demo data");
         }
     }
-    Ok(DEMO_CASES)
+    Ok(DEMO_CASES + one_matter_in_two_places(cases, &loader, townships).await?)
+}
+
+/// 一信多投: one petitioner's matter registered yesterday in two townships, both still open, for
+/// the county's duplicates list (`GET /v1/cases?flag=duplicate`) and a merge. Returns the cases
+/// registered (none with a single township).
+async fn one_matter_in_two_places(
+    cases: &CaseService,
+    loader: &Principal,
+    townships: &[UnitCode],
+) -> anyhow::Result<usize> {
+    let [first, second, ..] = townships else {
+        return Ok(0);
+    };
+    let at = cases.now() - Duration::days(1);
+    for (township, hours) in [(first, 0), (second, 3)] {
+        let register = RegisterCase {
+            township: township.clone(),
+            channel: Channel::Letter,
+            received_at: at + Duration::hours(hours),
+            headcount: 1,
+            level_reached: Level::Township,
+            category: Category::Wages,
+            summary: "建筑工地拖欠农民工工资八个月，同一封信寄往两个乡镇".into(),
+            petitioners: vec![Petitioner {
+                name: "刘建国".into(),
+                id_number: domain::identity::with_check_digit("33010219780512345"),
+                phone: Some("13905710001".into()),
+                address: None,
+            }],
+            related_case_id: None,
+            accusation: false,
+            confidential: false,
+            leader_reception: false,
+        };
+        exec(cases, loader, None, Command::Register(register)).await?;
+    }
+    Ok(2)
 }
 
 fn set_occurred_at(cmd: &mut Command, t: Timestamp) {
@@ -71,6 +119,7 @@ fn set_occurred_at(cmd: &mut Command, t: Timestamp) {
         Command::Close(c) => &mut c.occurred_at,
         Command::RequestReview(c) | Command::RequestRereview(c) => &mut c.occurred_at,
         Command::DecideReview(c) | Command::DecideRereview(c) => &mut c.occurred_at,
+        Command::Merge(c) => &mut c.occurred_at,
     };
     *slot = Some(t);
 }

@@ -151,7 +151,10 @@ pub fn plan_case(
     } else {
         steps.push((
             rng.below(12) as i64,
-            Command::Accept(AcceptCase { occurred_at: None }),
+            Command::Accept(AcceptCase {
+                occurred_at: None,
+                new_facts: None,
+            }),
         ));
         if !departments.is_empty() && rng.chance(40) {
             let unit = rng.pick(departments).clone();

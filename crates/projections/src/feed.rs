@@ -26,9 +26,9 @@ impl Projection for Units {
     }
 
     /// The layout of the stored cases (postcard, positional: see `domain::Case`); 2: with
-    /// `leader_reception`.
+    /// `leader_reception`; 3: with `first_petition` and `merged_into`.
     fn version(&self) -> u32 {
-        2
+        3
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {

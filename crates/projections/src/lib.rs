@@ -1,5 +1,5 @@
-//! Read models of Xinfang, built by following the case event log: work queues, statistics and
-//! audit trails. Each is a reducer over events into its own sled database, with the checkpoint in
+//! Read models of Xinfang, built by following the case event log: work queues, statistics, audit
+//! trails and the cases to find. Each is a reducer over events into its own sled database, with the checkpoint in
 //! the same atomic batch as the data, plus the queries on it.
 //!
 //! Projections never emit events and never write to the log; a read model is disposable and can be
@@ -7,6 +7,7 @@
 //! rebuild gives a byte-identical database (`Store::digest`).
 
 pub mod audit;
+pub mod cases;
 pub mod feed;
 pub mod queues;
 mod rebuild;
@@ -61,10 +62,14 @@ pub fn fold_case(tx: &mut Tx<'_>, event: &Stored) -> Result<(Option<Case>, Case)
 }
 
 /// The names of the projectors, as used on the command line and in query subjects.
-pub const NAMES: [&str; 3] = queries::protocol::PROJECTORS;
+pub const NAMES: [&str; 4] = queries::protocol::PROJECTORS;
 
-/// The projection called `name`.
-pub fn by_name(name: &str, policy: &domain::Policy) -> Option<Box<dyn Projection>> {
+/// The projection called `name` (`keys`: the county's identity key, for the cases model).
+pub fn by_name(
+    name: &str,
+    policy: &domain::Policy,
+    keys: &domain::identity::Keys,
+) -> Option<Box<dyn Projection>> {
     match name {
         "queues" => Some(Box::new(queues::Queues)),
         "stats" => Some(Box::new(stats::Stats {
@@ -73,6 +78,7 @@ pub fn by_name(name: &str, policy: &domain::Policy) -> Option<Box<dyn Projection
         "audit" => Some(Box::new(audit::Audit {
             policy: policy.clone(),
         })),
+        "cases" => Some(Box::new(cases::Cases { keys: keys.clone() })),
         _ => None,
     }
 }

@@ -28,9 +28,9 @@ impl Projection for Queues {
         "queues"
     }
 
-    /// 2: cases stored with `leader_reception`.
+    /// 2: cases stored with `leader_reception`. 3: with `first_petition` and `merged_into`.
     fn version(&self) -> u32 {
-        2
+        3
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
@@ -107,6 +107,7 @@ mod tests {
 
     fn accept(at: &str) -> Command {
         Command::Accept(AcceptCase {
+            new_facts: None,
             occurred_at: Some(ts(at)),
         })
     }

@@ -10,7 +10,7 @@ use domain::Policy;
 use queries::{Answer, ModelDigest, ModelStatus, Query, QueryFailure, QueryReply, QueryRequest};
 
 use crate::runner::Shared;
-use crate::{audit, queues, stats, StoreError};
+use crate::{audit, cases, queues, stats, StoreError};
 
 pub use eventlog::subjects::query as subject;
 pub use queries::protocol::MIN_SEQ_WAIT;
@@ -64,7 +64,18 @@ pub async fn answer(shared: &Shared, policy: &Policy, payload: &[u8]) -> QueryRe
             Query::CaseHistory { case_id } => {
                 Answer::CaseHistory(audit::case_history(&store, *case_id)?)
             }
-            Query::CaseByNo { case_no } => Answer::CaseByNo(audit::case_by_no(&store, case_no)?),
+            Query::CaseByNo { case_no } => Answer::CaseByNo(cases::case_by_no(&store, case_no)?),
+            Query::Cases(list) => Answer::Cases(cases::list(&store, list, req.now)?),
+            Query::Links {
+                case_id,
+                principal,
+                related,
+            } => Answer::Links(cases::links(
+                &store, *case_id, principal, *related, req.now,
+            )?),
+            Query::Search { principal, probe } => {
+                Answer::Search(cases::search(&store, principal, probe, req.now)?)
+            }
             Query::Actor { actor, from, to } => {
                 Answer::Actor(audit::actor_events(&store, actor, *from, *to)?)
             }

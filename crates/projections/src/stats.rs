@@ -23,8 +23,15 @@ pub struct Stats {
 }
 
 /// What one case counts (domain.md): one item and one batch per registration; a visit counts its
-/// headcount as persons, every other channel one person.
+/// headcount as persons, every other channel one person. A merged case counts only as merged: its
+/// matter is the case it was merged into (domain.md, 一信多投).
 fn counts_of(case: &Case) -> Counts {
+    if case.status == Status::Merged {
+        return Counts {
+            merged: 1,
+            ..Counts::default()
+        };
+    }
     let persons = if case.channel.is_visit() {
         i64::from(case.headcount)
     } else {
@@ -55,6 +62,7 @@ fn counts_of(case: &Case) -> Counts {
             answered,
             Some(Satisfaction::Satisfied | Satisfaction::BasicallySatisfied)
         )),
+        merged: 0,
     }
 }
 
@@ -97,8 +105,9 @@ impl Projection for Stats {
     /// 2: the open-case index is keyed by due time.
     /// 3: the due time in the key is nanoseconds since the epoch.
     /// 4: cases stored with `leader_reception`.
+    /// 5: cases with `first_petition` and `merged_into`; the `merged` count.
     fn version(&self) -> u32 {
-        4
+        5
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
@@ -250,6 +259,7 @@ mod tests {
         log.run(
             Some(case),
             Command::Accept(AcceptCase {
+                new_facts: None,
                 occurred_at: Some(ts(at)),
             }),
             at,
@@ -379,6 +389,46 @@ mod tests {
         assert_eq!(whole.current.total.counts.persons, 3);
         assert_eq!(whole.current.rows.len(), 1);
         assert_eq!(whole.current.rows[0].key, "visit");
+    }
+
+    #[test]
+    fn a_merged_case_counts_as_merged_and_its_matter_once() {
+        let mut log = Log::new();
+        let t = "2026-03-02T09:30:00+08:00";
+        let primary = log.run(None, register("gaoqiao", Channel::Visit, 3, t), t);
+        let other = log.run(None, register("dongcheng", Channel::Visit, 3, t), t);
+        let q = query_of("2026-03-01", "2026-03-31", Some(GroupBy::Township), false);
+        let now = ts("2026-03-03T10:00:00+08:00");
+        let before = query(&build(&stats(), &log.events, 1000).1, &q, now).expect("query");
+        assert_eq!(
+            (
+                before.current.total.counts.items,
+                before.current.total.counts.persons
+            ),
+            (2, 6),
+            "two registrations of one matter, before the merge"
+        );
+        let at = "2026-03-03T09:00:00+08:00";
+        let merge = Command::Merge(MergeCase {
+            into: primary,
+            reason: "一信多投".into(),
+            occurred_at: Some(ts(at)),
+        });
+        log.run(Some(other), merge, at);
+        for batch in [1, 1000] {
+            let r = query(&build(&stats(), &log.events, batch).1, &q, now).expect("query");
+            let c = r.current.total.counts;
+            assert_eq!((c.items, c.batches, c.persons, c.merged), (1, 1, 3, 1));
+            let dongcheng = r
+                .current
+                .rows
+                .iter()
+                .find(|r| r.key == "dongcheng")
+                .expect("row");
+            assert_eq!(dongcheng.measures.counts.items, 0);
+            assert_eq!(dongcheng.measures.counts.merged, 1);
+            assert_eq!(r.current.total.open_overdue, 0);
+        }
     }
 
     #[test]

@@ -136,6 +136,12 @@ impl Store {
         Ok(())
     }
 
+    /// Write everything to disk now (blocking).
+    pub fn flush_now(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
     pub async fn flush(&self) -> Result<(), StoreError> {
         self.db.flush_async().await?;
         Ok(())
@@ -167,6 +173,25 @@ impl Store {
             out.push((key, value));
         }
         Ok(out)
+    }
+
+    /// Keys from `start` on while they begin with `prefix`, in key order, read lazily (a listing
+    /// stops early).
+    pub fn keys_from<'a>(
+        &'a self,
+        prefix: &'a str,
+        start: &str,
+    ) -> impl Iterator<Item = Result<String, StoreError>> + 'a {
+        self.db
+            .range(start.as_bytes().to_vec()..)
+            .take_while(move |item| {
+                item.as_ref()
+                    .map_or(true, |(k, _)| k.starts_with(prefix.as_bytes()))
+            })
+            .map(|item| {
+                item.map(|(k, _)| String::from_utf8_lossy(&k).into_owned())
+                    .map_err(StoreError::from)
+            })
     }
 
     /// SHA-256 over every key and value (checkpoint included): two models built from the same
@@ -294,6 +319,39 @@ impl Tx<'_> {
         self.overlay.insert(key.into_bytes(), Pending::Removed);
     }
 
+    /// Values under `prefix` as this batch sees them (its own writes over the tree), in key order.
+    pub fn scan<T: DeserializeOwned + Clone + 'static>(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<(String, T)>, StoreError> {
+        let mut found: BTreeMap<Vec<u8>, Option<T>> = BTreeMap::new();
+        for item in self.tree.scan_prefix(prefix.as_bytes()) {
+            let (k, v) = item?;
+            let key = String::from_utf8_lossy(&k).into_owned();
+            found.insert(k.to_vec(), Some(decode(&key, &v)?));
+        }
+        let written = self
+            .overlay
+            .range(prefix.as_bytes().to_vec()..)
+            .take_while(|(k, _)| k.starts_with(prefix.as_bytes()));
+        for (k, pending) in written {
+            let key = String::from_utf8_lossy(k).into_owned();
+            let value = match pending {
+                Pending::Removed => None,
+                Pending::Bytes(b) => Some(decode(&key, b)?),
+                Pending::Typed(v) => match v.as_any().downcast_ref::<T>() {
+                    Some(t) => Some(t.clone()),
+                    None => Some(decode(&key, &v.encode())?),
+                },
+            };
+            found.insert(k.clone(), value);
+        }
+        Ok(found
+            .into_iter()
+            .filter_map(|(k, v)| Some((String::from_utf8_lossy(&k).into_owned(), v?)))
+            .collect())
+    }
+
     /// Record the version of the reducer writing this batch.
     pub fn set_model_version(&mut self, version: u32) {
         self.overlay.insert(
@@ -334,92 +392,4 @@ pub fn set_current(dir: &Path, generation: &str) -> Result<(), StoreError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A database dropped in this process keeps its lock a moment; opening it again waits for
-    /// the lock instead of failing (a rebuilt generation opened as the live one).
-    #[test]
-    fn opening_waits_for_a_lock_being_released() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let held = Store::open_dir(dir.path(), "g-1".into()).expect("open");
-        let release = std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_millis(300));
-            drop(held);
-        });
-        let again = Store::open_dir(dir.path(), "g-1".into());
-        release.join().expect("join");
-        assert!(again.is_ok(), "{:?}", again.err());
-    }
-
-    /// A case as `fold_case` stores it: from the pinned golden event, without petitioners.
-    fn stored_case() -> domain::Case {
-        let event: domain::Event = serde_json::from_str(include_str!(
-            "../../domain/tests/golden/CaseRegistered.v1.json"
-        ))
-        .expect("golden event");
-        let id = domain::CaseId(uuid::Uuid::now_v7());
-        let at = chrono::DateTime::parse_from_rfc3339("2026-03-02T10:00:00+08:00").expect("ts");
-        let mut case = domain::evolve(None, id, &event, at).expect("evolve");
-        case.petitioners.clear();
-        case
-    }
-
-    #[test]
-    fn records_round_trip_through_the_compact_encoding() {
-        let case = stored_case();
-        let bytes = encode(&case);
-        assert_eq!(bytes[0], POSTCARD);
-        let json = serde_json::to_vec(&case).expect("json");
-        assert!(
-            bytes.len() * 2 < json.len(),
-            "{} vs {} bytes",
-            bytes.len(),
-            json.len()
-        );
-        assert_eq!(decode::<domain::Case>("c/x", &bytes).expect("decode"), case);
-    }
-
-    #[test]
-    fn json_written_by_earlier_versions_still_reads() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let store = Store::open_current(dir.path()).expect("open");
-        let case = stored_case();
-        let mut tx = store.tx();
-        tx.put_bytes("old".into(), serde_json::to_vec(&case).expect("json"));
-        tx.put("new".into(), case.clone());
-        store.commit(tx, 1).expect("commit");
-        assert_eq!(
-            store.get::<domain::Case>("old").expect("old"),
-            Some(case.clone())
-        );
-        assert_eq!(store.get::<domain::Case>("new").expect("new"), Some(case));
-        let mut tx = store.tx();
-        tx.put_bytes("bad".into(), vec![POSTCARD, 0xff]);
-        store.commit(tx, 2).expect("commit");
-        assert!(matches!(
-            store.get::<domain::Case>("bad"),
-            Err(StoreError::Corrupt { .. })
-        ));
-    }
-
-    #[test]
-    fn update_changes_a_value_in_place_and_reads_the_tree_first() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let store = Store::open_current(dir.path()).expect("open");
-        let mut tx = store.tx();
-        tx.update("k".into(), |v: &mut Vec<u64>| v.push(1))
-            .expect("update");
-        tx.update("k".into(), |v: &mut Vec<u64>| v.push(2))
-            .expect("update");
-        store.commit(tx, 1).expect("commit");
-        let mut tx = store.tx();
-        tx.update("k".into(), |v: &mut Vec<u64>| v.push(3))
-            .expect("update");
-        store.commit(tx, 2).expect("commit");
-        assert_eq!(
-            store.get::<Vec<u64>>("k").expect("get"),
-            Some(vec![1, 2, 3])
-        );
-    }
-}
+mod tests;

@@ -85,6 +85,12 @@ impl Log {
             principal: &county,
             case_id: id,
             case_serial: None,
+            peers: &[],
+            // A merge's target, as the command path loads it.
+            target: match &cmd {
+                domain::Command::Merge(m) => self.cases.get(&m.into),
+                _ => None,
+            },
         };
         let event = decide(state, &cmd, &ctx).expect("the command is decided");
         let at = domain::decide::occurred_at(state, &cmd, ts(now)).expect("occurred at");

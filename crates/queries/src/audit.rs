@@ -43,6 +43,19 @@ impl AuditEvent {
 }
 
 impl AuditEvent {
+    /// Put back the personal data of the event as the log holds it (`stored`, the same event),
+    /// for a reader entitled to it: trails are kept without it.
+    pub fn restore_personal_data(&mut self, stored: &Stored) {
+        let full = AuditEvent::from_stored(stored);
+        if let (Some(into), Some(from)) = (self.data.as_object_mut(), full.data.as_object()) {
+            for field in domain::personal::PERSONAL_FIELDS {
+                if let Some(v) = from.get(*field) {
+                    into.insert((*field).to_owned(), v.clone());
+                }
+            }
+        }
+    }
+
     /// The event without personal data, for a reader not entitled to it.
     pub fn redact_personal_data(&mut self) {
         domain::personal::redact_event_json(&mut self.data);

@@ -9,6 +9,7 @@ use eventlog::nats;
 use eventlog::subjects;
 
 use crate::audit::AuditEvent;
+use crate::cases::{CasePage, CaseSummary, Links, ListCases, Probe};
 use crate::protocol::{
     Answer, ModelDigest, ModelStatus, Query, QueryFailure, QueryReply, QueryRequest, MIN_SEQ_WAIT,
 };
@@ -195,7 +196,81 @@ impl QueryClient {
         }
     }
 
-    /// The case a case number names, once the audit model has applied `min_seq`.
+    /// A page of cases, once the cases model has applied `min_seq`.
+    pub async fn cases(
+        &self,
+        list: ListCases,
+        min_seq: Option<u64>,
+        now: Timestamp,
+    ) -> Result<Applied<CasePage>, QueryError> {
+        match self
+            .ask("cases", Query::Cases(Box::new(list)), min_seq, now)
+            .await?
+        {
+            Applied {
+                value: Answer::Cases(page),
+                applied_seq,
+            } => Ok(Applied {
+                value: page,
+                applied_seq,
+            }),
+            other => Err(mismatch("cases", &other.value)),
+        }
+    }
+
+    /// What the other cases of a case's petitioners tell, once the cases model has applied
+    /// `min_seq`, waiting at most `timeout` in all.
+    pub async fn links(
+        &self,
+        case_id: CaseId,
+        principal: domain::Principal,
+        related: bool,
+        min_seq: Option<u64>,
+        now: Timestamp,
+        timeout: Duration,
+    ) -> Result<Applied<Links>, QueryError> {
+        let query = Query::Links {
+            case_id,
+            principal,
+            related,
+        };
+        match self
+            .ask_within("cases", query, min_seq, now, timeout)
+            .await?
+        {
+            Applied {
+                value: Answer::Links(links),
+                applied_seq,
+            } => Ok(Applied {
+                value: links,
+                applied_seq,
+            }),
+            other => Err(mismatch("links", &other.value)),
+        }
+    }
+
+    /// The cases of one petitioner that `principal` may see.
+    pub async fn search(
+        &self,
+        principal: domain::Principal,
+        probe: Probe,
+        min_seq: Option<u64>,
+        now: Timestamp,
+    ) -> Result<Applied<Vec<CaseSummary>>, QueryError> {
+        let query = Query::Search { principal, probe };
+        match self.ask("cases", query, min_seq, now).await? {
+            Applied {
+                value: Answer::Search(items),
+                applied_seq,
+            } => Ok(Applied {
+                value: items,
+                applied_seq,
+            }),
+            other => Err(mismatch("search", &other.value)),
+        }
+    }
+
+    /// The case a case number names, once the cases model has applied `min_seq`.
     pub async fn case_by_no(
         &self,
         case_no: &str,
@@ -205,7 +280,7 @@ impl QueryClient {
         let query = Query::CaseByNo {
             case_no: case_no.to_owned(),
         };
-        match self.ask("audit", query, min_seq, now).await? {
+        match self.ask("cases", query, min_seq, now).await? {
             Applied {
                 value: Answer::CaseByNo(id),
                 applied_seq,

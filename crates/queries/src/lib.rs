@@ -8,6 +8,7 @@
 //! (that is `projections`) nor know HTTP or who may ask what (that is `api` and `domain::auth`).
 
 pub mod audit;
+pub mod cases;
 pub mod client;
 pub mod protocol;
 pub mod queues;

@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 use domain::{CaseId, Timestamp};
 
 use crate::audit::AuditEvent;
+use crate::cases::{CasePage, CaseSummary, Links, ListCases, Probe};
 use crate::queues::{Filter, Queue};
 use crate::stats::{Report, StatsQuery};
 
 /// The read models that answer queries, as named on the command line and in query subjects.
-pub const PROJECTORS: [&str; 3] = ["queues", "stats", "audit"];
+pub const PROJECTORS: [&str; 4] = ["queues", "stats", "audit", "cases"];
 
 /// How long a query may wait for `min_seq` before answering `unavailable`.
 pub const MIN_SEQ_WAIT: Duration = Duration::from_secs(5);
@@ -35,6 +36,19 @@ pub enum Query {
     CaseByNo {
         case_no: String,
     },
+    /// A page of the cases `principal` may see that pass the filters.
+    Cases(Box<ListCases>),
+    /// What the other cases of a case's petitioners tell (with them, if `related`).
+    Links {
+        case_id: CaseId,
+        principal: domain::Principal,
+        related: bool,
+    },
+    /// The cases of one petitioner that `principal` may see.
+    Search {
+        principal: domain::Principal,
+        probe: Probe,
+    },
     Actor {
         actor: String,
         from: NaiveDate,
@@ -49,9 +63,11 @@ impl Query {
             Query::Status | Query::Digest => None,
             Query::Queue { .. } => Some("queues"),
             Query::Stats(_) => Some("stats"),
-            Query::CaseHistory { .. } | Query::Actor { .. } | Query::CaseByNo { .. } => {
-                Some("audit")
-            }
+            Query::CaseHistory { .. } | Query::Actor { .. } => Some("audit"),
+            Query::CaseByNo { .. }
+            | Query::Cases(_)
+            | Query::Search { .. }
+            | Query::Links { .. } => Some("cases"),
         }
     }
 }
@@ -90,6 +106,9 @@ pub enum Answer {
     Stats(Box<Report>),
     CaseHistory(Vec<AuditEvent>),
     CaseByNo(Option<CaseId>),
+    Cases(CasePage),
+    Search(Vec<CaseSummary>),
+    Links(Links),
     Actor(Vec<AuditEvent>),
 }
 

@@ -21,6 +21,9 @@ pub struct Counts {
     pub closed_on_time: i64,
     pub follow_ups: i64,
     pub satisfied: i64,
+    /// Cases merged into another case of the same matter (一信多投): counted here only, the
+    /// matter itself as the case it was merged into.
+    pub merged: i64,
 }
 
 macro_rules! each_field {
@@ -31,6 +34,7 @@ macro_rules! each_field {
         $a.accepted $op $b.accepted; $a.rejected $op $b.rejected; $a.replied $op $b.replied;
         $a.closed $op $b.closed; $a.closed_on_time $op $b.closed_on_time;
         $a.follow_ups $op $b.follow_ups; $a.satisfied $op $b.satisfied;
+        $a.merged $op $b.merged;
     };
 }
 

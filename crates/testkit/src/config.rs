@@ -31,6 +31,18 @@ pub struct TestConfig {
     extra: Vec<String>,
     units: Vec<Unit>,
     principals: Vec<Principal>,
+    /// `[secrets]` (the identity and query-code keys); `None` leaves them to the data dir.
+    secrets: Option<(String, String)>,
+}
+
+/// The identity key of test configurations.
+pub const TEST_IDENTITY_KEY: &str = "test-identity-key-0123456789abcdef0123456789";
+/// The query-code key of test configurations.
+pub const TEST_QUERY_CODE_KEY: &str = "test-query-code-key-0123456789abcdef01234567";
+
+/// The keys of test configurations.
+pub fn test_keys() -> domain::identity::Keys {
+    domain::identity::Keys::new(TEST_IDENTITY_KEY, TEST_QUERY_CODE_KEY).expect("test keys")
 }
 
 impl Default for TestConfig {
@@ -43,6 +55,7 @@ impl Default for TestConfig {
             extra: Vec::new(),
             units: Vec::new(),
             principals: Vec::new(),
+            secrets: Some((TEST_IDENTITY_KEY.into(), TEST_QUERY_CODE_KEY.into())),
         }
     }
 }
@@ -110,6 +123,12 @@ impl TestConfig {
     }
 
     /// TOML sections of their own (for example `[policy]` or `[projectors]`), written as given.
+    /// No `[secrets]`: the services read them from the data dir, where `up` generates them.
+    pub fn without_secrets(mut self) -> Self {
+        self.secrets = None;
+        self
+    }
+
     pub fn section(mut self, toml: impl Into<String>) -> Self {
         self.extra.push(toml.into());
         self
@@ -181,6 +200,14 @@ impl TestConfig {
                 let _ = writeln!(out, "replicas = {n}");
             }
         }
+        if let Some((identity, query_code)) = &self.secrets {
+            let _ = writeln!(
+                out,
+                "[secrets]\nidentity_key = {}\nquery_code_key = {}",
+                q(identity),
+                q(query_code)
+            );
+        }
         let _ = writeln!(out, "[http]\naddr = {}", q(&self.http_addr));
         if let Some(dir) = &self.data_dir {
             let _ = writeln!(out, "[data]\ndir = {}", q(&dir.display().to_string()));
@@ -225,5 +252,25 @@ impl TestConfig {
         let path = dir.join("xinfang.toml");
         std::fs::write(&path, self.toml()).expect("writing the test config");
         path
+    }
+}
+
+/// The command path's stores on `js` beside `log` (idempotency records kept an hour).
+pub async fn stores(
+    js: &async_nats::jetstream::Context,
+    log: eventlog::EventLog,
+    replicas: usize,
+) -> commands::Stores {
+    commands::Stores {
+        log,
+        idem: commands::IdempotencyStore::open(js, replicas, std::time::Duration::from_secs(3600))
+            .await
+            .expect("idempotency bucket"),
+        numbers: eventlog::Counters::open(js, replicas)
+            .await
+            .expect("case number bucket"),
+        identities: eventlog::Identities::open(js, replicas)
+            .await
+            .expect("identity index"),
     }
 }

@@ -2,107 +2,18 @@
 //! message naming the file, the key and the problem. `XF_NATS_URL`, `XF_HTTP_ADDR` and
 //! `XF_DATA_DIR` override the file (used by `up` to point its children at the managed server).
 
+mod file;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context as _};
-use serde::Deserialize;
 
 use api::auth::sha256;
 use domain::{Policy, Principal, PrincipalId, Role, UnitCode, UnitKind};
 
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct File {
-    #[serde(default)]
-    nats: NatsSection,
-    http: HttpSection,
-    #[serde(default)]
-    data: DataSection,
-    #[serde(default)]
-    policy: PolicySection,
-    #[serde(default)]
-    projectors: ProjectorsSection,
-    #[serde(default)]
-    unit: Vec<UnitEntry>,
-    #[serde(default)]
-    principal: Vec<PrincipalEntry>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct NatsSection {
-    url: Option<String>,
-    listen: Option<String>,
-    /// Stream replicas: 1 on one node, 3 on a cluster.
-    replicas: Option<usize>,
-    /// The county services' own NATS user (extension of the contract).
-    user: Option<String>,
-    password: Option<String>,
-    /// The managed server's leaf node listener, for townships running their own server.
-    leafnodes: Option<String>,
-    /// The managed server's fsync policy: "always" (every write on disk before its
-    /// acknowledgement) or "interval" (nats-server's default, every 2 minutes).
-    sync: Option<String>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct ProjectorsSection {
-    /// `up` runs the three read models in one process over one follower of the log (true) or
-    /// each in its own process (false).
-    cohost: Option<bool>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct HttpSection {
-    addr: String,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct DataSection {
-    dir: Option<PathBuf>,
-    min_free_mb: Option<u64>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct PolicySection {
-    collective_threshold: Option<u32>,
-    accept_days: Option<u32>,
-    reply_days: Option<u32>,
-    max_extension_days: Option<u32>,
-    review_request_days: Option<u32>,
-    review_decision_days: Option<u32>,
-    due_soon_days: Option<u32>,
-    timezone: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UnitEntry {
-    code: String,
-    name: String,
-    kind: UnitKind,
-    /// The JetStream domain of the township's own leaf node server, whose local inbox the county
-    /// sources (extension of the contract).
-    jetstream_domain: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PrincipalEntry {
-    token: Option<String>,
-    token_sha256: Option<String>,
-    id: String,
-    role: Role,
-    unit: Option<String>,
-    nats_user: Option<String>,
-    nats_password: Option<String>,
-}
+use file::File;
 
 #[derive(Debug, Clone)]
 pub struct Unit {
@@ -149,6 +60,7 @@ pub struct Config {
     /// "Durability").
     pub nats_sync_always: bool,
     pub http_addr: SocketAddr,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub data_dir: PathBuf,
     /// Below this much free space under the data dir, writes are refused (507) and projectors
     /// pause, so the disk never fills (docs/operations.md, "A full disk").
@@ -158,6 +70,8 @@ pub struct Config {
     pub policy: Policy,
     pub units: Vec<Unit>,
     pub principals: Vec<PrincipalConfig>,
+    /// `[secrets]` as configured (environment over file), by `ops::secrets` key.
+    pub secrets: Vec<(ops::secrets::Secret, Option<String>)>,
 }
 
 impl Config {
@@ -182,6 +96,19 @@ impl Config {
                 format!("{http:?} is not a host:port address ({e})"),
             )
         })?;
+        let trusted_proxies = file
+            .http
+            .trusted_proxies
+            .iter()
+            .map(|a| {
+                a.parse().map_err(|_| {
+                    err(
+                        "http.trusted_proxies",
+                        format!("{a:?} is not an IP address"),
+                    )
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
         let nats_url = env("XF_NATS_URL").or(file.nats.url);
         if let Some(url) = &nats_url {
             if !url.starts_with("nats://") && !url.starts_with("tls://") {
@@ -433,6 +360,7 @@ impl Config {
         Ok(Config {
             path: path.to_owned(),
             nats_url,
+            trusted_proxies,
             nats_listen: file.nats.listen,
             replicas,
             nats_credentials,
@@ -445,7 +373,27 @@ impl Config {
             policy,
             units,
             principals,
+            secrets: vec![
+                (
+                    ops::secrets::IDENTITY_KEY,
+                    env("XF_IDENTITY_KEY").or(file.secrets.identity_key),
+                ),
+                (
+                    ops::secrets::QUERY_CODE_KEY,
+                    env("XF_QUERY_CODE_KEY").or(file.secrets.query_code_key),
+                ),
+            ],
         })
+    }
+
+    /// The county's keys: configured, or from the data dir (where `up` generates them).
+    pub fn keys(&self) -> anyhow::Result<domain::identity::Keys> {
+        let get = |i: usize| {
+            let (secret, value) = &self.secrets[i];
+            ops::secrets::resolve(value.as_deref(), &self.data_dir, secret)
+        };
+        domain::identity::Keys::new(&get(0)?, &get(1)?)
+            .map_err(|e| anyhow!("config {}: {e}", self.path.display()))
     }
 
     /// The township system principals that have NATS credentials, with their unit.
@@ -489,6 +437,3 @@ fn valid_nats_user(user: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
-
-#[cfg(test)]
-mod tests;

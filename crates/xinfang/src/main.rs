@@ -54,6 +54,12 @@ enum Cmd {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Rebuild the identity index (KV XF_IDENTITIES) from the log: after rotating the identity
+    /// key (docs/operations.md, "Secrets"), or if the bucket was lost.
+    ReindexIdentities {
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Rebuild a read model from the start of the log into a fresh database and switch over.
     Rebuild {
         name: String,
@@ -159,6 +165,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             xinfang::projector::run_projectors(Config::load(&config)?, "feed").await
         }
         Cmd::Ingestor { config } => xinfang::serve::run_ingestor(Config::load(&config)?).await,
+        Cmd::ReindexIdentities { config } => {
+            let cfg = Config::load(&config)?;
+            let client = xinfang::serve::connect_cfg(&cfg, "xinfang-reindex").await?;
+            let cases = xinfang::serve::case_service(&cfg, client).await?;
+            let filed = cases.reindex_identities().await?;
+            tracing::info!(registrations = filed, "identity index rebuilt from the log");
+            Ok(())
+        }
         Cmd::Rebuild { name, config } => {
             xinfang::projector::run_rebuild(Config::load(&config)?, &name).await
         }

@@ -13,7 +13,6 @@
 //! Passwords are written as bcrypt hashes, so the server configuration holds no secret.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -120,23 +119,8 @@ pub fn county_credentials_or_generate(cfg: &Config) -> anyhow::Result<NatsCreden
     if let Some(c) = county_credentials(cfg) {
         return Ok(c);
     }
-    let path = county_password_file(&cfg.data_dir);
-    let password = format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    );
-    let mut f = {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-            .with_context(|| format!("creating {}", path.display()))?
-    };
-    f.write_all(password.as_bytes())
-        .with_context(|| format!("writing {}", path.display()))?;
+    let password = ops::secrets::random_hex(32)?;
+    ops::secrets::create_file(&county_password_file(&cfg.data_dir), &password)?;
     Ok(NatsCredentials {
         user: COUNTY_USER.into(),
         password,

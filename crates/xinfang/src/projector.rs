@@ -12,7 +12,7 @@ use projections::runner::{self, ModelSink, Runner, Sink};
 use crate::config::Config;
 
 fn projection(name: &str, cfg: &Config) -> anyhow::Result<Box<dyn projections::Projection>> {
-    projections::by_name(name, &cfg.policy).with_context(|| {
+    projections::by_name(name, &cfg.policy, &cfg.keys()?).with_context(|| {
         format!(
             "unknown projector {name:?}; one of {}",
             projections::NAMES.join(", ")

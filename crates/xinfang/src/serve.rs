@@ -88,8 +88,13 @@ pub async fn case_service(
     };
     let log = EventLog::open(js.clone(), &log_cfg).await?;
     let idem = IdempotencyStore::open(&js, cfg.replicas, IDEMPOTENCY_MAX_AGE).await?;
-    let numbers = eventlog::Counters::open(&js, cfg.replicas).await?;
-    let cases = CaseService::new(log, idem, numbers, cfg.policy.clone(), cfg.unit_kinds());
+    let stores = commands::Stores {
+        log,
+        idem,
+        numbers: eventlog::Counters::open(&js, cfg.replicas).await?,
+        identities: eventlog::Identities::open(&js, cfg.replicas).await?,
+    };
+    let cases = CaseService::new(stores, cfg.policy.clone(), cfg.unit_kinds(), cfg.keys()?);
     ops::storage::watch(
         cfg.data_dir.clone(),
         cfg.min_free_bytes,
@@ -105,7 +110,14 @@ pub async fn api_state(
 ) -> anyhow::Result<Arc<api::AppState>> {
     let cases = case_service(cfg, client.clone()).await?;
     let queries = queries::QueryClient::new(client);
-    Ok(Arc::new(api::AppState::new(cases, queries, cfg.tokens())))
+    let mut state = api::AppState::new(cases, queries, cfg.tokens());
+    state.unit_names = cfg
+        .units
+        .iter()
+        .map(|u| (u.code.clone(), u.name.clone()))
+        .collect();
+    state.trusted_proxies = cfg.trusted_proxies.clone();
+    Ok(Arc::new(state))
 }
 
 pub async fn run_api(cfg: Config) -> anyhow::Result<()> {

@@ -28,6 +28,15 @@ pub async fn run_up(
     std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
     let exe = std::env::current_exe().context("locating the xinfang binary")?;
     let config_arg = config_path.to_string_lossy().into_owned();
+    let configured: Vec<_> = cfg
+        .secrets
+        .iter()
+        .map(|(s, v)| (*s, v.as_deref()))
+        .collect();
+    for file in ops::secrets::generate_missing(&configured, data)? {
+        tracing::warn!(file = %file.display(), "generated a secret at first start; keep it with the data (docs/operations.md, Secrets)");
+    }
+    cfg.keys()?;
 
     let mut nats = None;
     let url = match &cfg.nats_url {

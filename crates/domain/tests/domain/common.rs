@@ -71,6 +71,10 @@ pub struct World {
     pub units: BTreeMap<UnitCode, UnitKind>,
     pub case: Option<Case>,
     pub events: Vec<Event>,
+    /// The other cases of the petitioner, as the command path would find them.
+    pub peers: Vec<domain::linking::Peer>,
+    /// A merge's target, as the command path would load it.
+    pub target: Option<Case>,
 }
 
 impl World {
@@ -80,6 +84,8 @@ impl World {
             units: units(),
             case: None,
             events: vec![],
+            peers: vec![],
+            target: None,
         }
     }
 
@@ -96,6 +102,8 @@ impl World {
             principal: who,
             case_id: case_id(),
             case_serial: None,
+            peers: &self.peers,
+            target: self.target.as_ref(),
         };
         let event = decide(self.case.as_ref(), &cmd, &ctx)?;
         let at = decide::occurred_at(self.case.as_ref(), &cmd, ts(now))?;
@@ -137,7 +145,10 @@ impl World {
 }
 
 pub fn accept() -> Command {
-    Command::Accept(AcceptCase { occurred_at: None })
+    Command::Accept(AcceptCase {
+        occurred_at: None,
+        new_facts: None,
+    })
 }
 pub fn reply() -> Command {
     Command::Reply(ReplyCase {

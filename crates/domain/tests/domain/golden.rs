@@ -31,9 +31,11 @@ pub(crate) fn samples() -> Vec<Event> {
                 repeat: false,
             },
             leader_reception: false,
+            first_petition: false,
             accept_due_at: ts("2026-03-17T23:59:59+08:00"),
         }),
         Event::CaseAccepted(CaseAccepted {
+            new_facts: None,
             reply_due_at: ts("2026-05-01T23:59:59+08:00"),
             on_time: true,
         }),
@@ -89,6 +91,11 @@ pub(crate) fn samples() -> Vec<Event> {
             text: "original decision upheld".into(),
             on_time: true,
             rereview_request_until: Some(ts("2026-06-30T23:59:59+08:00")),
+        }),
+        Event::CaseMerged(CaseMerged {
+            into: uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001),
+            into_case_no: "XIAHE-2026-000007".into(),
+            reason: "一信多投: the same matter as XIAHE-2026-000007".into(),
         }),
     ]
 }

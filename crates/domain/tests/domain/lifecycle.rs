@@ -206,11 +206,13 @@ fn assign_and_supervise_due_dates_replace_the_reply_deadline() {
 fn occurred_at_may_not_be_in_the_future_nor_before_the_previous_event() {
     let mut w = registered();
     let future = Command::Accept(AcceptCase {
+        new_facts: None,
         occurred_at: Some(ts("2026-03-02T10:00:00+08:00")),
     });
     let err = w.refuse("2026-03-02T09:45:00+08:00", future);
     assert!(err.to_string().contains("future"), "{err}");
     let before = Command::Accept(AcceptCase {
+        new_facts: None,
         occurred_at: Some(ts("2026-03-01T10:00:00+08:00")),
     });
     let err = w.refuse("2026-03-02T09:45:00+08:00", before);
@@ -278,6 +280,8 @@ fn a_numbered_registration_carries_its_township_year_and_serial() {
         principal: &county(),
         case_id: case_id(),
         case_serial: Some(123),
+        peers: &[],
+        target: None,
     };
     let Event::CaseRegistered(e) = decide(None, &Command::Register(cmd), &ctx).expect("registered")
     else {

@@ -5,5 +5,6 @@ mod common;
 mod auth;
 mod golden;
 mod lifecycle;
+mod linking;
 mod personal;
 mod properties;

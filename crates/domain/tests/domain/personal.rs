@@ -17,6 +17,12 @@ fn the_json_redaction_removes_exactly_what_the_typed_one_empties() {
         let mut typed = event.clone();
         typed.redact_personal_data();
         let after = data(&typed);
+        assert_eq!(
+            before != after,
+            domain::personal::holds_personal_data(&event),
+            "{}: PERSONAL_EVENT_TYPES names exactly the types the redaction changes",
+            event.type_name()
+        );
         // Fields the typed redaction changed are personal fields, and they end up empty.
         for (key, value) in &before {
             if after.get(key) != Some(value) {

@@ -112,7 +112,10 @@ fn extreme_command() -> impl Strategy<Value = Command> {
     let due = proptest::option::of(any_date());
     prop_oneof![
         at.clone()
-            .prop_map(|occurred_at| Command::Accept(command::AcceptCase { occurred_at })),
+            .prop_map(|occurred_at| Command::Accept(command::AcceptCase {
+                occurred_at,
+                new_facts: None
+            })),
         (due.clone(), at.clone()).prop_map(|(due_date, occurred_at)| {
             Command::Assign(command::AssignCase {
                 unit: unit("land_bureau"),

@@ -3,16 +3,18 @@
 //! directory (each service its own process, as deployed), measures the raw baselines on the same
 //! server and disk, then Xinfang's paths, and prints a table (and JSON with `--json`).
 //!
-//! `--quick` (the CI smoke test) uses small volumes; the full mode loads 1 million events.
+//! `--quick` (the CI smoke test) uses small volumes; the full mode loads 1.2 million events
+//! (300,000 cases).
 
 mod system;
+mod waits;
 mod work;
 
 use system::{cpu_phase, CpuPhase};
 pub use system::{Launch, System};
+use waits::{rebuild_rate, wait_applied, wait_followers};
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -47,7 +49,8 @@ impl Plan {
             }
         } else {
             Plan {
-                events: 1_000_000,
+                // 300,000 cases of four events each (the log of issue 12's search target).
+                events: 1_200_000,
                 sled_inserts: 1_000_000,
                 raw_time: Duration::from_secs(10),
                 http_time: Duration::from_secs(20),
@@ -245,6 +248,31 @@ pub async fn run_bench(
     .await?;
     results.push(result("stats_p99_ms", Percentiles::of(stats).p99, "ms").target("< 20"));
 
+    say("finding cases: a township's closed cases, a petitioner's cases");
+    let list = work::get_latencies(
+        &format!(
+            "{}/v1/cases?township=gaoqiao&status=closed&limit=50",
+            sys.base
+        ),
+        TOKEN,
+        plan.samples,
+    )
+    .await?;
+    results.push(result("list_cases_p99_ms", Percentiles::of(list).p99, "ms").target("< 10"));
+    // Petitioners of the loaded cases, spread over the log.
+    let cases_loaded = plan.events / 4;
+    let search = work::post_latencies(
+        &format!("{}/v1/cases/search", sys.base),
+        TOKEN,
+        plan.samples,
+        |k| {
+            let i = 1_000_000 + (k as u64 * 7919) % cases_loaded.max(1);
+            serde_json::json!({"id_number": work::id_number(i)})
+        },
+    )
+    .await?;
+    results.push(result("search_p99_ms", Percentiles::of(search).p99, "ms").target("< 10"));
+
     say(&format!(
         "projection lag at {} commands/s for {} s",
         plan.lag_rate,
@@ -377,82 +405,6 @@ pub async fn run_bench(
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(report)
-}
-
-/// Events per second of `xinfang rebuild NAME` against the system: the operator's command, in a
-/// process of its own (the live projector switches to the rebuilt generation afterwards).
-fn rebuild_rate(sys: &System, name: &str) -> anyhow::Result<f64> {
-    let exe = std::env::current_exe().context("locating the xinfang binary")?;
-    let out = Command::new(exe)
-        .arg("rebuild")
-        .arg(name)
-        .arg("--config")
-        .arg(&sys.config)
-        .stderr(std::process::Stdio::null())
-        .output()
-        .context("running xinfang rebuild")?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    anyhow::ensure!(
-        out.status.success(),
-        "xinfang rebuild {name} failed: {stdout}"
-    );
-    // "rebuilt NAME: N events in S s (R events/s)"
-    stdout
-        .rsplit_once('(')
-        .and_then(|(_, rate)| rate.split_whitespace().next())
-        .and_then(|r| r.parse::<f64>().ok())
-        .with_context(|| format!("no rate in the output of xinfang rebuild: {stdout}"))
-}
-
-/// No consumer of the event log has messages pending.
-async fn wait_followers(js: &async_nats::jetstream::Context) -> anyhow::Result<()> {
-    use futures::TryStreamExt as _;
-    let deadline = Instant::now() + Duration::from_secs(600);
-    let stream = js.get_stream(eventlog::subjects::EVENTS_STREAM).await?;
-    loop {
-        let pending: u64 = stream
-            .consumers()
-            .map_ok(|c| c.num_pending)
-            .try_fold(0, |sum, n| async move { Ok(sum + n) })
-            .await?;
-        if pending == 0 {
-            return Ok(());
-        }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "followers still have {pending} events to fetch"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// Every projector process has applied `seq`.
-async fn wait_applied(client: &async_nats::Client, seq: u64) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(600);
-    let queries = queries::QueryClient::new(client.clone());
-    for name in projections::NAMES {
-        loop {
-            let applied = queries
-                .status(
-                    name,
-                    None,
-                    chrono::Utc::now().fixed_offset(),
-                    Duration::from_secs(5),
-                )
-                .await
-                .map(|s| s.applied_seq)
-                .unwrap_or(0);
-            if applied >= seq {
-                break;
-            }
-            anyhow::ensure!(
-                Instant::now() < deadline,
-                "projector {name} stuck at {applied}"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-    Ok(())
 }
 
 impl Report {

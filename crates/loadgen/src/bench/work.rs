@@ -36,12 +36,7 @@ pub fn registration(i: u64) -> RegisterCase {
         level_reached: Level::County,
         category: Category::Land,
         summary: "Compensation for requisitioned farmland not paid in full".into(),
-        petitioners: vec![Petitioner {
-            name: "张三".into(),
-            id_number: Some("330102199001011234".into()),
-            phone: Some("13800000000".into()),
-            address: None,
-        }],
+        petitioners: vec![petitioner(i)],
         related_case_id: None,
         accusation: false,
         confidential: false,
@@ -49,10 +44,36 @@ pub fn registration(i: u64) -> RegisterCase {
     }
 }
 
+/// The petitioner of the `i`-th registration: one person in 16.8 million, each with their own
+/// valid ID number and phone (a realistic spread for the identity index).
+pub fn petitioner(i: u64) -> Petitioner {
+    Petitioner {
+        name: "张三".into(),
+        id_number: Some(id_number(i)),
+        phone: Some(format!("138{:08}", i % 100_000_000)),
+        address: None,
+    }
+}
+
+/// A valid resident ID number for `i`.
+pub fn id_number(i: u64) -> String {
+    let first17 = format!(
+        "330102{}{:02}{:02}{:03}",
+        1950 + i % 50,
+        1 + (i / 50) % 12,
+        1 + (i / 600) % 28,
+        (i / 16_800) % 1000
+    );
+    domain::identity::with_check_digit(&first17).unwrap_or_default()
+}
+
 /// The steps after registration: accept, reply, close (4 events with the registration).
 pub fn lifecycle_steps() -> [Command; 3] {
     [
-        Command::Accept(AcceptCase { occurred_at: None }),
+        Command::Accept(AcceptCase {
+            occurred_at: None,
+            new_facts: None,
+        }),
         Command::Reply(ReplyCase {
             outcome: Outcome::Explained,
             text: "Written reply delivered".into(),
@@ -122,7 +143,10 @@ pub async fn long_case(cases: &CaseService, events: usize) -> anyhow::Result<Cas
         cases,
         &p,
         Some(id),
-        Command::Accept(AcceptCase { occurred_at: None }),
+        Command::Accept(AcceptCase {
+            occurred_at: None,
+            new_facts: None,
+        }),
     )
     .await
     .ok_or_else(|| anyhow::anyhow!("accepting the long case failed"))?;
@@ -274,6 +298,30 @@ pub async fn get_latencies(url: &str, token: &str, n: usize) -> anyhow::Result<V
             .send()
             .await?;
         anyhow::ensure!(r.status().is_success(), "GET {url}: {}", r.status());
+        r.bytes().await?;
+        out.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(out)
+}
+
+/// Latencies (ms) of `n` POSTs of `body(k)` to `url`.
+pub async fn post_latencies(
+    url: &str,
+    token: &str,
+    n: usize,
+    body: impl Fn(usize) -> serde_json::Value,
+) -> anyhow::Result<Vec<f64>> {
+    let http = reqwest::Client::new();
+    let mut out = Vec::with_capacity(n);
+    for k in 0..n {
+        let t = Instant::now();
+        let r = http
+            .post(url)
+            .header("Authorization", format!("Bearer {token}"))
+            .json(&body(k))
+            .send()
+            .await?;
+        anyhow::ensure!(r.status().is_success(), "POST {url}: {}", r.status());
         r.bytes().await?;
         out.push(t.elapsed().as_secs_f64() * 1e3);
     }

@@ -1,6 +1,10 @@
-//! Configuration parsing: good files, and errors that name the file, the key and the problem.
+//! Configuration parsing (`xinfang::config`): good files, and errors that name the file, the key
+//! and the problem.
 
-use super::*;
+use std::path::Path;
+
+use domain::Policy;
+use xinfang::config::*;
 
 fn parse(text: &str) -> anyhow::Result<Config> {
     Config::parse(Path::new("x.toml"), text)
@@ -108,4 +112,52 @@ fn projectors_are_co_hosted_unless_the_file_says_otherwise() {
     assert!(!parse(&separate).expect("valid").cohost_projectors);
     let bad = format!("[projectors]\ncohost = \"yes\"\n{OK}");
     assert!(parse(&bad).is_err());
+}
+
+#[test]
+fn secrets_come_from_the_file_or_the_data_dir_and_are_checked() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = format!("[data]\ndir = {:?}\n", dir.path().display().to_string());
+    // Neither configured nor generated: the error says where to put one.
+    let c = parse(&format!("{data}{OK}")).expect("valid");
+    let err = format!("{:#}", c.keys().expect_err("no secrets"));
+    assert!(
+        err.contains("identity_key") && err.contains("xinfang up"),
+        "{err}"
+    );
+    // Generated into the data dir (as `up` does): read from there.
+    let configured: Vec<_> = c.secrets.iter().map(|(s, v)| (*s, v.as_deref())).collect();
+    ops::secrets::generate_missing(&configured, dir.path()).expect("generate");
+    c.keys().expect("keys from the data dir");
+    // Configured ones win, and must be long enough.
+    let short = format!(
+        "[secrets]\nidentity_key = \"short\"\nquery_code_key = {:?}\n{data}{OK}",
+        "q".repeat(40)
+    );
+    let err = format!(
+        "{:#}",
+        parse(&short)
+            .expect("parses")
+            .keys()
+            .expect_err("too short")
+    );
+    assert!(
+        err.contains("secrets.identity_key") && err.contains("32"),
+        "{err}"
+    );
+}
+
+#[test]
+fn trusted_proxies_are_ip_addresses() {
+    let bad = OK.replace("[http]\n", "[http]\ntrusted_proxies = [\"proxy.local\"]\n");
+    let err = format!("{:#}", parse(&bad).expect_err("refused"));
+    assert!(
+        err.contains("http.trusted_proxies") && err.contains("proxy.local"),
+        "{err}"
+    );
+    let good = OK.replace(
+        "[http]\n",
+        "[http]\ntrusted_proxies = [\"10.0.0.1\", \"::1\"]\n",
+    );
+    assert_eq!(parse(&good).expect("valid").trusted_proxies.len(), 2);
 }

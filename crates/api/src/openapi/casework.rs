@@ -1,0 +1,165 @@
+//! The paths of finding cases (issue 12): the listing, the petitioner search and the petitioner's
+//! status page.
+
+use utoipa::openapi::path::{
+    HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
+};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::security::SecurityRequirement;
+use utoipa::openapi::{ObjectBuilder, PathsBuilder, Required, Type};
+
+use super::{case_no_param, json, min_seq_param, one_of, responses};
+
+fn bounded(
+    name: &str,
+    what: &str,
+    min: usize,
+    max: usize,
+    pattern: Option<&str>,
+) -> utoipa::openapi::path::Parameter {
+    let mut schema = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(min))
+        .max_length(Some(max));
+    if let Some(p) = pattern {
+        schema = schema.pattern(Some(p));
+    }
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(what))
+        .schema(Some(schema))
+        .build()
+}
+
+fn date(name: &str, what: &str) -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(what))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String).format(
+            Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Date,
+            )),
+        )))
+        .build()
+}
+
+pub(super) fn paths(paths: PathsBuilder) -> PathsBuilder {
+    let unit = "^[a-z0-9_-]{1,32}$";
+    let statuses: Vec<&str> = domain::Status::ALL.iter().map(|v| v.as_str()).collect();
+    let stages: Vec<&str> = domain::Stage::ALL.iter().map(|v| v.as_str()).collect();
+    let categories: Vec<&str> = domain::Category::ALL.iter().map(|v| v.as_str()).collect();
+    let channels: Vec<&str> = domain::Channel::ALL.iter().map(|v| v.as_str()).collect();
+    let flags: Vec<&str> = queries::cases::Flag::ALL
+        .iter()
+        .map(|f| f.as_str())
+        .collect();
+    let limit = ParameterBuilder::new()
+        .name("limit")
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some("Items per page (default 50)"))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(queries::cases::MAX_LIMIT as f64)),
+        ))
+        .build();
+    let list = OperationBuilder::new()
+        .operation_id(Some("list_cases"))
+        .summary(Some("The cases the caller may see, newest first, in pages"))
+        .description(Some(
+            "Every filter given must hold. Visibility is that of GET on each case; analysts are refused. A page may hold fewer items than `limit` and still give `next_cursor` (a page reads a bounded part of the index); follow `next_cursor` until it is null.",
+        ))
+        .parameter(bounded("case_no", "Exactly this case number", 1, 64, Some("^[A-Za-z0-9_-]+$")))
+        .parameter(bounded("q", "Text the summary contains (an accusation's only for the county and auditors)", 1, 200, None))
+        .parameter(bounded("township", "Registered by this township (a unit code of the county)", 1, 32, Some(unit)))
+        .parameter(bounded("unit", "Accountable now (a unit code of the county)", 1, 32, Some(unit)))
+        .parameter(one_of("status", "In this status", &statuses))
+        .parameter(one_of("stage", "At this stage", &stages))
+        .parameter(one_of("category", "Of this category", &categories))
+        .parameter(one_of("channel", "Received on this channel", &channels))
+        .parameter(date("from", "Received on or after this day (policy time zone)"))
+        .parameter(date("to", "Received on or before this day"))
+        .parameter(one_of("flag", "With this flag set", &flags))
+        .parameter(bounded("leader", "Owned by this leader (领导包案)", 1, 100, None))
+        .parameter(limit)
+        .parameter(bounded("cursor", "`next_cursor` of the previous page", 50, 50, Some("^c1[0-9a-f]{48}$")))
+        .parameter(min_seq_param("Answer once the cases model has applied at least this sequence"))
+        .responses(responses(
+            ("200", "A page of case summaries, with applied_seq", "CasePage"),
+            &[
+                ("400", "An unknown or malformed query parameter, or a cursor this API did not give"),
+                ("401", "Missing or unknown token"),
+                ("403", "Analysts read statistics, not cases"),
+                ("422", "A unit that is not the county's, a period whose start is after its end or outside 1970-2199, q of spaces only"),
+                ("503", "min_seq not reached within 5 s, or the cases projector is unavailable"),
+            ],
+        ));
+    let search = OperationBuilder::new()
+        .operation_id(Some("search_cases"))
+        .summary(Some("The caller's visible cases of one petitioner"))
+        .description(Some(
+            "By ID number; or by phone, with the name to tell people with one phone apart. The identifiers travel in the body only and are matched as keyed hashes (no read model holds them).",
+        ))
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .required(Some(Required::True))
+                .content("application/json", json("SearchCases"))
+                .build(),
+        ))
+        .responses(responses(
+            ("200", "The petitioner's cases, newest first (at most 1000)", "Found"),
+            &[
+                ("400", "Malformed JSON, an unknown field, or an ID number or phone that is not one (the detail names the field)"),
+                ("401", "Missing or unknown token"),
+                ("403", "Analysts read statistics, not cases"),
+                ("413", "Body larger than the limit"),
+                ("422", "Neither id_number nor phone given"),
+                ("503", "The cases projector is unavailable"),
+            ],
+        ));
+    let code = ParameterBuilder::new()
+        .name("code")
+        .parameter_in(ParameterIn::Query)
+        .required(Required::True)
+        .description(Some(
+            "The query code the petitioner was given at registration",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(64)),
+        ))
+        .build();
+    let status = OperationBuilder::new()
+        .operation_id(Some("petitioner_status"))
+        .summary(Some("How a case stands, for the petitioner (no login)"))
+        .description(Some(
+            "No personal data and no ids. A wrong code answers exactly like an unknown number; failed lookups are limited per case number and per client address (429 with Retry-After).",
+        ))
+        .security(SecurityRequirement::default())
+        .parameter(case_no_param())
+        .parameter(code)
+        .responses(responses(
+            ("200", "The case's status", "CaseStatus"),
+            &[
+                ("400", "The code is missing"),
+                ("404", "No case with this number and code"),
+                ("429", "Too many failed lookups for this number or from this address"),
+                ("503", "The cases projector or the log is unavailable"),
+            ],
+        ));
+    paths
+        .path("/v1/cases", PathItem::new(HttpMethod::Get, list))
+        .path("/v1/cases/search", PathItem::new(HttpMethod::Post, search))
+        .path(
+            "/v1/status/{case_no}",
+            PathItem::new(HttpMethod::Get, status),
+        )
+}

@@ -1,0 +1,218 @@
+//! The command path's view of a petitioner's other cases: filing a registration in the identity
+//! index before it is appended, and reading the other cases of a case's petitioners from the index
+//! and the log (for the rules of `domain::linking`, and for the case view's related cases).
+
+use std::collections::BTreeSet;
+
+use futures::{StreamExt as _, TryStreamExt as _};
+
+use domain::command::RegisterCase;
+use domain::identity::Person;
+use domain::linking::{Filed, Peer};
+use domain::{Case, CaseId, Principal};
+
+use super::CaseService;
+use crate::CommandError;
+
+/// Index operations in flight at once for one case (a joint letter has many petitioners).
+const PARALLEL: usize = 8;
+
+impl CaseService {
+    /// The petitioners of a case as the county recognises them (hashes only).
+    pub fn persons(&self, petitioners: &[domain::command::Petitioner]) -> Vec<Person> {
+        let mut persons: Vec<Person> = petitioners
+            .iter()
+            .map(|p| self.keys.petitioner(p))
+            .filter(Person::is_known)
+            .collect();
+        persons.dedup();
+        persons
+    }
+
+    /// File a registration (to become `case_id`) under its petitioners' keys and return the
+    /// earlier cases of the same petitioners. Filing again (a retry) changes nothing.
+    pub(super) async fn file_registration(
+        &self,
+        case_id: CaseId,
+        r: &RegisterCase,
+    ) -> Result<Vec<Peer>, CommandError> {
+        let mut work = Vec::new();
+        for person in self.persons(&r.petitioners) {
+            let filed = Filed {
+                case_id,
+                category: r.category,
+                township: r.township.clone(),
+                secret: r.accusation || r.confidential,
+                person,
+                terminated: false,
+            };
+            for key in person.link_keys() {
+                work.push((key, filed.clone()));
+            }
+        }
+        let before: Vec<Vec<Filed>> = futures::stream::iter(work)
+            .map(|(key, filed)| async move {
+                let earlier = self.identities.file(&key, &filed).await?;
+                Ok::<_, CommandError>(
+                    earlier
+                        .into_iter()
+                        .filter(|e| e.case_id != case_id && e.person.same_as(&filed.person))
+                        .collect(),
+                )
+            })
+            .buffered(PARALLEL)
+            .try_collect()
+            .await?;
+        let mut seen = BTreeSet::new();
+        Ok(before
+            .into_iter()
+            .flatten()
+            .filter(|f| seen.insert(f.case_id.0))
+            .map(|f| f.peer())
+            .collect())
+    }
+
+    /// The cases of the petitioners' matter (the case's category) that may have been terminated,
+    /// as the log has them now: the identity index marks a case before its terminating event is
+    /// appended, so an unmarked case is certainly not terminated, and a marked one is read.
+    /// Read without the per-case locks: a command on one case may read another while a command
+    /// on that one reads the first.
+    pub(super) async fn terminated_peers(&self, case: &Case) -> Result<Vec<Peer>, CommandError> {
+        let mut work = Vec::new();
+        for person in self.persons(&case.petitioners) {
+            for key in person.link_keys() {
+                work.push((key, person));
+            }
+        }
+        let filed: Vec<Vec<Filed>> = futures::stream::iter(work)
+            .map(|(key, person)| async move {
+                let all = self.identities.get(&key).await?;
+                Ok::<_, CommandError>(
+                    all.into_iter()
+                        .filter(|e| e.terminated && e.category == case.category)
+                        .filter(|e| e.case_id != case.id && e.person.same_as(&person))
+                        .collect(),
+                )
+            })
+            .buffered(PARALLEL)
+            .try_collect()
+            .await?;
+        let mut seen = BTreeSet::new();
+        let ids: Vec<CaseId> = filed
+            .into_iter()
+            .flatten()
+            .filter(|f| seen.insert(f.case_id.0))
+            .map(|f| f.case_id)
+            .collect();
+        let cases: Vec<Option<Case>> = futures::stream::iter(ids)
+            .map(|id| async move {
+                Ok::<_, CommandError>(self.refresh(id, None).await?.0.map(|l| l.case))
+            })
+            .buffered(PARALLEL)
+            .try_collect()
+            .await?;
+        Ok(cases.iter().flatten().map(Peer::of).collect())
+    }
+
+    /// Before a case's terminating event is appended: mark it in the identity index.
+    pub(super) async fn mark_terminated(&self, case: &Case) -> Result<(), CommandError> {
+        let keys: BTreeSet<String> = self
+            .persons(&case.petitioners)
+            .iter()
+            .flat_map(|p| p.link_keys())
+            .collect();
+        futures::stream::iter(keys)
+            .map(|key| async move { self.identities.mark_terminated(&key, case.id).await })
+            .buffered(PARALLEL)
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(())
+    }
+
+    /// The case `id` as the log has it, if `principal` may see it (a merge's target).
+    pub(super) async fn visible(
+        &self,
+        principal: &Principal,
+        id: CaseId,
+    ) -> Result<Option<Case>, CommandError> {
+        let (found, _) = self.refresh(id, None).await?;
+        Ok(found
+            .map(|l| l.case)
+            .filter(|c| domain::auth::can_read_case(principal, c).is_ok()))
+    }
+
+    /// Rebuild the identity index from the log as it is now: empty it, then file every
+    /// registration and mark every termination in log order, under the keys of the identity key
+    /// in force. Writers should be stopped meanwhile (docs/operations.md, "Secrets"). Returns the
+    /// registrations filed.
+    pub async fn reindex_identities(&self) -> Result<u64, CommandError> {
+        let last = self.log.last_seq().await?;
+        self.identities.clear().await?;
+        if last == 0 {
+            return Ok(0);
+        }
+        // Each case's link keys, for its termination later in the log.
+        let mut keys_of: std::collections::HashMap<CaseId, BTreeSet<String>> = Default::default();
+        let mut events = self.log.follow(1).await?;
+        let mut filed = 0;
+        while let Some(stored) = events.next().await {
+            let stored = stored?;
+            let e = &stored.envelope;
+            match &e.event {
+                domain::Event::CaseRegistered(r) => {
+                    let reg = RegisterCase {
+                        township: r.township.clone(),
+                        channel: r.channel,
+                        received_at: r.received_at,
+                        headcount: r.headcount,
+                        level_reached: r.level_reached,
+                        category: r.category,
+                        summary: String::new(),
+                        petitioners: r.petitioners.clone(),
+                        related_case_id: None,
+                        accusation: r.accusation,
+                        confidential: r.confidential,
+                        leader_reception: r.leader_reception,
+                    };
+                    self.file_registration(e.case_id, &reg).await?;
+                    let persons = self.persons(&reg.petitioners);
+                    keys_of.insert(
+                        e.case_id,
+                        persons.iter().flat_map(|p| p.link_keys()).collect(),
+                    );
+                    filed += 1;
+                }
+                domain::Event::ReviewDecided(d) if d.level >= 2 => {
+                    for key in keys_of.get(&e.case_id).into_iter().flatten() {
+                        self.identities.mark_terminated(key, e.case_id).await?;
+                    }
+                }
+                _ => {}
+            }
+            if stored.seq >= last {
+                break;
+            }
+        }
+        Ok(filed)
+    }
+
+    /// A case's query code for the petitioner (api-contract.md, Round 2: casework).
+    pub fn query_code(&self, case: CaseId) -> String {
+        self.keys.query_code(case)
+    }
+
+    /// Whether `code` is the query code of `case`.
+    pub fn query_code_matches(&self, case: CaseId, code: &str) -> bool {
+        self.keys.query_code_matches(case, code)
+    }
+
+    /// The keyed hashes of a petitioner as a search gives it.
+    pub fn person(
+        &self,
+        name: Option<&str>,
+        id_number: Option<&str>,
+        phone: Option<&str>,
+    ) -> Person {
+        self.keys.person(name, id_number, phone)
+    }
+}

@@ -1,0 +1,153 @@
+//! The identity index: for each keyed hash of a petitioner's identifiers (`domain::identity`), the
+//! cases filed under it, in a JetStream key-value bucket advanced by compare-and-set. The command
+//! path files a registration here *before* appending it, so every case in the log is in the index
+//! and a later command (an acceptance right after the registration) sees a consistent set of the
+//! petitioner's cases. A case whose append then failed may stay filed; readers drop ids the log
+//! does not know. The index holds hashes only, never a plain identifier (values are postcard).
+
+use async_nats::jetstream::{self, kv};
+use bytes::Bytes;
+
+use domain::linking::Filed;
+
+use crate::log::LogError;
+use crate::subjects::IDENTITY_BUCKET;
+
+/// Most cases kept under one key; the oldest go first (the index then forgets the earliest cases
+/// of a person with more registrations than this). A value holds about 90 bytes per case.
+pub const MAX_FILED: usize = 1_000;
+
+/// The cases under one key, as stored: postcard (compact; hashes are not for reading anyway).
+fn encode(filed: &[Filed]) -> Result<Bytes, LogError> {
+    postcard::to_allocvec(filed)
+        .map(Bytes::from)
+        .map_err(|e| LogError::Encode {
+            what: "an identity index entry",
+            source: e.into(),
+        })
+}
+
+#[derive(Clone)]
+pub struct Identities {
+    kv: kv::Store,
+}
+
+impl Identities {
+    pub async fn open(js: &jetstream::Context, replicas: usize) -> Result<Self, LogError> {
+        let kv = js
+            .create_or_update_key_value(kv::Config {
+                bucket: IDENTITY_BUCKET.into(),
+                description: "Xinfang identity index: keyed hashes of petitioners' identifiers and the cases filed under each".into(),
+                history: 1,
+                storage: jetstream::stream::StorageType::File,
+                num_replicas: replicas,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| LogError::unavailable("opening the identity index", e))?;
+        Ok(Identities { kv })
+    }
+
+    async fn entry(&self, key: &str) -> Result<(Vec<Filed>, Option<u64>), LogError> {
+        let entry = self
+            .kv
+            .entry(key)
+            .await
+            .map_err(|e| LogError::unavailable("reading the identity index", e))?;
+        match entry {
+            Some(e) if e.operation == kv::Operation::Put => {
+                let filed = postcard::from_bytes(&e.value).map_err(|_| LogError::Unreadable {
+                    what: "identity index entry",
+                })?;
+                Ok((filed, Some(e.revision)))
+            }
+            Some(e) => Ok((Vec::new(), Some(e.revision))),
+            None => Ok((Vec::new(), None)),
+        }
+    }
+
+    /// The cases filed under `key`, oldest first.
+    pub async fn get(&self, key: &str) -> Result<Vec<Filed>, LogError> {
+        Ok(self.entry(key).await?.0)
+    }
+
+    /// Empty the index (before it is filed again from the log).
+    pub async fn clear(&self) -> Result<u64, LogError> {
+        use futures::TryStreamExt as _;
+        let keys: Vec<String> = self
+            .kv
+            .keys()
+            .await
+            .map_err(|e| LogError::unavailable("listing the identity index", e))?
+            .try_collect()
+            .await
+            .map_err(|e| LogError::unavailable("listing the identity index", e))?;
+        for key in &keys {
+            self.kv
+                .purge(key)
+                .await
+                .map_err(|e| LogError::unavailable("clearing the identity index", e))?;
+        }
+        Ok(keys.len() as u64)
+    }
+
+    /// Mark `case` under `key` as maybe terminated (see `Filed::terminated`).
+    pub async fn mark_terminated(&self, key: &str, case: domain::CaseId) -> Result<(), LogError> {
+        loop {
+            let (mut all, revision) = self.entry(key).await?;
+            let mut changed = false;
+            for f in all
+                .iter_mut()
+                .filter(|f| f.case_id == case && !f.terminated)
+            {
+                f.terminated = true;
+                changed = true;
+            }
+            let Some(rev) = revision.filter(|_| changed) else {
+                return Ok(());
+            };
+            let value = encode(&all)?;
+            match self.kv.update(key, value, rev).await {
+                Ok(_) => return Ok(()),
+                Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => {}
+                Err(e) => return Err(LogError::unavailable("marking in the identity index", e)),
+            }
+        }
+    }
+
+    /// File `filed` under `key` (once: filing the same case and person again changes nothing) and
+    /// return what was filed there before it.
+    pub async fn file(&self, key: &str, filed: &Filed) -> Result<Vec<Filed>, LogError> {
+        loop {
+            let (mut all, revision) = self.entry(key).await?;
+            if let Some(at) = all
+                .iter()
+                .position(|f| f.case_id == filed.case_id && f.person == filed.person)
+            {
+                all.truncate(at);
+                return Ok(all);
+            }
+            let before = all.clone();
+            all.push(filed.clone());
+            if all.len() > MAX_FILED {
+                all.drain(..all.len() - MAX_FILED);
+            }
+            let value = encode(&all)?;
+            let written = match revision {
+                None => match self.kv.create(key, value).await {
+                    Ok(_) => true,
+                    Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => false,
+                    Err(e) => return Err(LogError::unavailable("filing in the identity index", e)),
+                },
+                Some(rev) => match self.kv.update(key, value, rev).await {
+                    Ok(_) => true,
+                    Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => false,
+                    Err(e) => return Err(LogError::unavailable("filing in the identity index", e)),
+                },
+            };
+            if written {
+                return Ok(before);
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! What the bench waits for between its phases, and the operator's rebuild it times.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+
+use super::System;
+
+/// Events per second of `xinfang rebuild NAME` against the system: the operator's command, in a
+/// process of its own (the live projector switches to the rebuilt generation afterwards).
+pub(super) fn rebuild_rate(sys: &System, name: &str) -> anyhow::Result<f64> {
+    let exe = std::env::current_exe().context("locating the xinfang binary")?;
+    let out = Command::new(exe)
+        .arg("rebuild")
+        .arg(name)
+        .arg("--config")
+        .arg(&sys.config)
+        .stderr(std::process::Stdio::null())
+        .output()
+        .context("running xinfang rebuild")?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    anyhow::ensure!(
+        out.status.success(),
+        "xinfang rebuild {name} failed: {stdout}"
+    );
+    // "rebuilt NAME: N events in S s (R events/s)"
+    stdout
+        .rsplit_once('(')
+        .and_then(|(_, rate)| rate.split_whitespace().next())
+        .and_then(|r| r.parse::<f64>().ok())
+        .with_context(|| format!("no rate in the output of xinfang rebuild: {stdout}"))
+}
+
+/// No consumer of the event log has messages pending.
+pub(super) async fn wait_followers(js: &async_nats::jetstream::Context) -> anyhow::Result<()> {
+    use futures::TryStreamExt as _;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let stream = js.get_stream(eventlog::subjects::EVENTS_STREAM).await?;
+    loop {
+        let pending: u64 = stream
+            .consumers()
+            .map_ok(|c| c.num_pending)
+            .try_fold(0, |sum, n| async move { Ok(sum + n) })
+            .await?;
+        if pending == 0 {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "followers still have {pending} events to fetch"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Every projector process has applied `seq`.
+pub(super) async fn wait_applied(client: &async_nats::Client, seq: u64) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let queries = queries::QueryClient::new(client.clone());
+    for name in projections::NAMES {
+        loop {
+            let applied = queries
+                .status(
+                    name,
+                    None,
+                    chrono::Utc::now().fixed_offset(),
+                    Duration::from_secs(5),
+                )
+                .await
+                .map(|s| s.applied_seq)
+                .unwrap_or(0);
+            if applied >= seq {
+                break;
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "projector {name} stuck at {applied}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    Ok(())
+}

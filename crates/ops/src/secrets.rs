@@ -1,0 +1,149 @@
+//! The county's secrets on one machine (api-contract.md, Round 2: casework; docs/operations.md,
+//! "Secrets"): each comes from the configuration or the environment, or else from a file in the
+//! data directory, which `up` generates at first start (mode 0600) and says so in its log.
+//! Every service of one county must use the same secrets; a service other than `up` never
+//! generates one, so two processes cannot each make up their own.
+
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+/// One secret: its key in `[secrets]`, its environment variable and its file in the data dir.
+#[derive(Debug, Clone, Copy)]
+pub struct Secret {
+    pub key: &'static str,
+    pub env: &'static str,
+    pub file: &'static str,
+}
+
+/// The identity HMAC key: read models and the identity index hold keyed hashes under it.
+pub const IDENTITY_KEY: Secret = Secret {
+    key: "identity_key",
+    env: "XF_IDENTITY_KEY",
+    file: "secrets/identity.key",
+};
+
+/// The key petitioners' query codes are derived with.
+pub const QUERY_CODE_KEY: Secret = Secret {
+    key: "query_code_key",
+    env: "XF_QUERY_CODE_KEY",
+    file: "secrets/query-code.key",
+};
+
+/// Every secret `up` provides.
+pub const ALL: [Secret; 2] = [IDENTITY_KEY, QUERY_CODE_KEY];
+
+/// Where a secret is kept in `data_dir`.
+pub fn path(data_dir: &Path, secret: &Secret) -> PathBuf {
+    data_dir.join(secret.file)
+}
+
+/// The secret: `configured` (the config file's value, already overridden by the environment),
+/// else the file in `data_dir`.
+pub fn resolve(
+    configured: Option<&str>,
+    data_dir: &Path,
+    secret: &Secret,
+) -> anyhow::Result<String> {
+    if let Some(v) = configured.filter(|v| !v.trim().is_empty()) {
+        return Ok(v.trim().to_owned());
+    }
+    let file = path(data_dir, secret);
+    match std::fs::read_to_string(&file) {
+        Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
+        Ok(_) => anyhow::bail!("secret file {} is empty", file.display()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => anyhow::bail!(
+            "no secrets.{key}: set it in the config file or {env}, or start `xinfang up` once with \
+             this data dir, which generates {file}",
+            key = secret.key,
+            env = secret.env,
+            file = file.display()
+        ),
+        Err(e) => Err(e).with_context(|| format!("reading {}", file.display())),
+    }
+}
+
+/// For `up`: generate each secret that is neither configured nor in `data_dir` yet. Returns the
+/// files written.
+pub fn generate_missing(
+    configured: &[(Secret, Option<&str>)],
+    data_dir: &Path,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    for (secret, value) in configured {
+        let file = path(data_dir, secret);
+        if value.is_some_and(|v| !v.trim().is_empty()) || file.exists() {
+            continue;
+        }
+        create_file(&file, &random_hex(32)?)?;
+        written.push(file);
+    }
+    Ok(written)
+}
+
+/// `bytes` random bytes from the kernel, as hex.
+pub fn random_hex(bytes: usize) -> anyhow::Result<String> {
+    let mut buf = vec![0u8; bytes];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .context("reading /dev/urandom")?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Write `content` to a new file readable by the owner only (never over an existing one).
+pub fn create_file(path: &Path, content: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+    if let Some(dir) = path.parent() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(content.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configured_wins_then_the_file_and_up_generates_only_what_is_missing() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("tmp");
+        let err = resolve(None, dir.path(), &IDENTITY_KEY).expect_err("nothing yet");
+        assert!(err.to_string().contains("XF_IDENTITY_KEY"), "{err}");
+        let written = generate_missing(
+            &[(IDENTITY_KEY, None), (QUERY_CODE_KEY, Some("configured"))],
+            dir.path(),
+        )
+        .expect("generate");
+        assert_eq!(written, [path(dir.path(), &IDENTITY_KEY)]);
+        let mode = std::fs::metadata(&written[0])
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let generated = resolve(None, dir.path(), &IDENTITY_KEY).expect("from the file");
+        assert_eq!(generated.len(), 64);
+        // A second start keeps the secret; a configured value wins over the file.
+        generate_missing(&[(IDENTITY_KEY, None)], dir.path()).expect("again");
+        assert_eq!(
+            resolve(None, dir.path(), &IDENTITY_KEY).expect("kept"),
+            generated
+        );
+        assert_eq!(
+            resolve(Some("from config"), dir.path(), &IDENTITY_KEY).expect("configured"),
+            "from config"
+        );
+        assert!(!path(dir.path(), &QUERY_CODE_KEY).exists());
+    }
+}

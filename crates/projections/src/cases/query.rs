@@ -1,0 +1,278 @@
+//! The cases model's queries: a page of a listing, a petitioner search, a case's links and the
+//! case a number names.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use domain::linking::Filed;
+use domain::{CaseId, Principal, Role, Timestamp};
+use queries::cases::{
+    CaseFilter, CasePage, CaseSummary, Cursor, ListCases, Probe, SummaryFlags, MAX_LIMIT,
+};
+
+use super::{count_key, cursor_of, micros, order_key, row_key, Row, SCAN_BUDGET};
+use crate::{Store, StoreError};
+
+/// Whether `p` may read an accusation's summary.
+fn sees_accusations(p: &Principal) -> bool {
+    matches!(p.role, Role::County | Role::Auditor)
+}
+
+fn summary(row: &Row, viewer: &Principal, now: Timestamp) -> CaseSummary {
+    let c = &row.case;
+    let due_at = c.due_at().filter(|_| c.status.is_open());
+    CaseSummary {
+        case_id: c.id,
+        case_no: c.case_no.clone(),
+        township: c.township.clone(),
+        township_name: String::new(),
+        unit: c.unit.clone(),
+        unit_name: String::new(),
+        status: c.status,
+        stage: c.stage(),
+        category: c.category,
+        channel: c.channel,
+        headcount: c.headcount,
+        received_at: c.received_at,
+        summary: (!c.accusation || sees_accusations(viewer)).then(|| c.summary.clone()),
+        due_at,
+        days_left: due_at.map(|d| (d - now).num_seconds().div_euclid(86_400)),
+        overdue: c.overdue(now),
+        flags: SummaryFlags {
+            collective: c.flags.collective,
+            cross_level: c.flags.cross_level,
+            repeat: c.flags.repeat,
+            duplicate: row.duplicate(),
+            leader_reception: c.leader_reception,
+            first_petition: c.first_petition,
+        },
+    }
+}
+
+/// Whether a row passes the filters and the viewer may see it.
+fn passes(row: &Row, f: &CaseFilter, viewer: &Principal) -> bool {
+    let c = &row.case;
+    let text_ok =
+        f.q.as_deref()
+            .is_none_or(|q| (!c.accusation || sees_accusations(viewer)) && c.summary.contains(q));
+    domain::auth::can_read_case(viewer, c).is_ok()
+        && f.case_no.as_deref().is_none_or(|n| n == c.case_no)
+        && f.township.as_ref().is_none_or(|t| *t == c.township)
+        && f.unit.as_ref().is_none_or(|u| *u == c.unit)
+        && f.status.is_none_or(|s| s == c.status)
+        && f.stage.is_none_or(|s| s == c.stage())
+        && f.category.is_none_or(|x| x == c.category)
+        && f.channel.is_none_or(|x| x == c.channel)
+        && f.from.is_none_or(|t| c.received_at >= t)
+        && f.until.is_none_or(|t| c.received_at < t)
+        && f.flag.is_none_or(|x| row.flag(x))
+        // No case is owned by a leader yet (领导包案 comes with its command).
+        && f.leader.is_none()
+        && text_ok
+}
+
+/// The indexes a listing may read: each holds every case that passes its filters.
+fn candidates(f: &CaseFilter, viewer: &Principal) -> Vec<(&'static str, String)> {
+    let mut out = vec![("a", String::new())];
+    if let (Role::Clerk | Role::Handler | Role::System, Some(u)) = (viewer.role, &viewer.unit) {
+        out.push(("v", u.to_string()));
+    }
+    if let Some(t) = &f.township {
+        out.push(("t", t.to_string()));
+        if let Some(s) = f.status {
+            out.push(("ts", format!("{t}.{s}")));
+        }
+    }
+    if let Some(u) = &f.unit {
+        out.push(("u", u.to_string()));
+        if let Some(s) = f.status {
+            out.push(("us", format!("{u}.{s}")));
+        }
+    }
+    if let Some(s) = f.status {
+        out.push(("s", s.to_string()));
+    }
+    if let Some(flag) = f.flag {
+        out.push(("f", flag.as_str().to_owned()));
+    }
+    out
+}
+
+/// A page of the cases `req.principal` may see that pass the filters, newest first.
+pub fn list(store: &Store, req: &ListCases, now: Timestamp) -> Result<CasePage, StoreError> {
+    let f = &req.filter;
+    let limit = req.limit.clamp(1, MAX_LIMIT);
+    if let Some(no) = &f.case_no {
+        // A number names at most one case.
+        let found = case_by_no(store, no)?
+            .map(|id| store.get::<Row>(&row_key(id)))
+            .transpose()?
+            .flatten()
+            .filter(|r| passes(r, f, &req.principal))
+            .filter(|r| {
+                req.cursor
+                    .is_none_or(|c| r.order() > order_key(c.received_micros, c.case_id))
+            });
+        return Ok(CasePage {
+            items: found
+                .iter()
+                .map(|r| summary(r, &req.principal, now))
+                .collect(),
+            next_cursor: None,
+        });
+    }
+    let mut smallest: Option<((&str, String), u64)> = None;
+    for (index, value) in candidates(f, &req.principal) {
+        let n = store.get::<u64>(&count_key(index, &value))?.unwrap_or(0);
+        if smallest.as_ref().is_none_or(|(_, m)| n < *m) {
+            smallest = Some(((index, value), n));
+        }
+    }
+    let Some(((index, value), _)) = smallest else {
+        return Ok(CasePage {
+            items: vec![],
+            next_cursor: None,
+        });
+    };
+    let prefix = format!("x/{index}/{value}/");
+    // Start after the cursor, or at the newest case received before `until`.
+    let mut start = format!(
+        "{prefix}{}",
+        req.cursor
+            .map_or_else(String::new, |c| order_key(c.received_micros, c.case_id))
+    );
+    if let Some(until) = f.until {
+        let bound = format!(
+            "{prefix}{}",
+            order_key(micros(until), CaseId(uuid::Uuid::max()))
+        );
+        start = start.max(bound);
+    }
+    let from = f.from.map(micros);
+    let mut items = Vec::new();
+    let mut last_scanned = None;
+    let mut exhausted = true;
+    for (scanned, key) in store.keys_from(&prefix, &start).enumerate() {
+        let key = key?;
+        let order = &key[prefix.len()..];
+        if req.cursor.is_some() && key == start {
+            continue;
+        }
+        if scanned >= SCAN_BUDGET {
+            exhausted = false;
+            break;
+        }
+        let Some(pos) = cursor_of(order) else {
+            continue;
+        };
+        if from.is_some_and(|from| pos.received_micros < from) {
+            break;
+        }
+        last_scanned = Some(pos);
+        let Some(row) = store.get::<Row>(&row_key(pos.case_id))? else {
+            continue;
+        };
+        if passes(&row, f, &req.principal) {
+            if items.len() == limit {
+                // One more passes: the page is full and there is a next one.
+                let last: &CaseSummary = &items[limit - 1];
+                return Ok(CasePage {
+                    next_cursor: Some(
+                        Cursor {
+                            received_micros: micros(last.received_at),
+                            case_id: last.case_id,
+                        }
+                        .encode(),
+                    ),
+                    items,
+                });
+            }
+            items.push(summary(&row, &req.principal, now));
+        }
+    }
+    Ok(CasePage {
+        items,
+        next_cursor: (!exhausted)
+            .then(|| last_scanned.map(|c| c.encode()))
+            .flatten(),
+    })
+}
+
+/// The cases of one petitioner that `viewer` may see, newest first (at most [`MAX_LIMIT`]).
+pub fn search(
+    store: &Store,
+    viewer: &Principal,
+    probe: &Probe,
+    now: Timestamp,
+) -> Result<Vec<CaseSummary>, StoreError> {
+    let mut ids = BTreeSet::new();
+    for key in probe.keys() {
+        for (_, filed) in store.scan::<Filed>(&format!("k/{key}/"))? {
+            if probe.matches(&filed.person) {
+                ids.insert(filed.case_id.0);
+            }
+        }
+    }
+    let mut rows: BTreeMap<String, Row> = BTreeMap::new();
+    for id in ids {
+        if let Some(row) = store.get::<Row>(&row_key(CaseId(id)))? {
+            if domain::auth::can_read_case(viewer, &row.case).is_ok() {
+                rows.insert(row.order(), row);
+            }
+        }
+    }
+    Ok(rows
+        .values()
+        .take(MAX_LIMIT)
+        .map(|r| summary(r, viewer, now))
+        .collect())
+}
+
+/// Most related cases answered for one case.
+pub const MAX_RELATED: usize = 200;
+
+/// What the other cases of a case's petitioners tell: its duplicate flag and (if `related`) the
+/// other cases `viewer` may see, newest first.
+pub fn links(
+    store: &Store,
+    case_id: CaseId,
+    viewer: &Principal,
+    related: bool,
+    now: Timestamp,
+) -> Result<queries::cases::Links, StoreError> {
+    let Some(row) = store.get::<Row>(&row_key(case_id))? else {
+        return Ok(queries::cases::Links::default());
+    };
+    let mut others: BTreeMap<String, Row> = BTreeMap::new();
+    if related {
+        let mut ids = BTreeSet::new();
+        for person in &row.persons {
+            for key in person.link_keys() {
+                for (_, filed) in store.scan::<Filed>(&format!("k/{key}/"))? {
+                    if filed.case_id != case_id && filed.person.same_as(person) {
+                        ids.insert(filed.case_id.0);
+                    }
+                }
+            }
+        }
+        for id in ids {
+            if let Some(other) = store.get::<Row>(&row_key(CaseId(id)))? {
+                if domain::auth::can_read_case(viewer, &other.case).is_ok() {
+                    others.insert(other.order(), other);
+                }
+            }
+        }
+    }
+    Ok(queries::cases::Links {
+        duplicate: row.duplicate(),
+        related: others
+            .values()
+            .take(MAX_RELATED)
+            .map(|r| summary(r, viewer, now))
+            .collect(),
+    })
+}
+
+/// The case a case number names.
+pub fn case_by_no(store: &Store, case_no: &str) -> Result<Option<CaseId>, StoreError> {
+    store.get::<CaseId>(&format!("n/{case_no}"))
+}

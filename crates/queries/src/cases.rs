@@ -1,0 +1,208 @@
+//! Finding cases (`GET /v1/cases`, `POST /v1/cases/search`, `GET /v1/cases/by-no/{case_no}`):
+//! the filters and cursor of a listing, the probe of a petitioner search, and the case summaries
+//! the cases model answers with. Unit names are the API's to add (the model knows codes only).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use domain::identity::Digest;
+use domain::{CaseId, Category, Channel, Principal, Stage, Status, Timestamp, UnitCode};
+
+/// Most items of one page.
+pub const MAX_LIMIT: usize = 1000;
+/// Items of a page when `limit` is not given.
+pub const DEFAULT_LIMIT: usize = 50;
+
+/// A flag a listing can filter on (`flag=`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    Collective,
+    CrossLevel,
+    Repeat,
+    Duplicate,
+    LeaderReception,
+    FirstPetition,
+}
+
+impl Flag {
+    pub const ALL: [Flag; 6] = [
+        Flag::Collective,
+        Flag::CrossLevel,
+        Flag::Repeat,
+        Flag::Duplicate,
+        Flag::LeaderReception,
+        Flag::FirstPetition,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flag::Collective => "collective",
+            Flag::CrossLevel => "cross_level",
+            Flag::Repeat => "repeat",
+            Flag::Duplicate => "duplicate",
+            Flag::LeaderReception => "leader_reception",
+            Flag::FirstPetition => "first_petition",
+        }
+    }
+}
+
+/// The filters of a listing; every one given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CaseFilter {
+    pub case_no: Option<String>,
+    /// Text the summary contains (an accusation's summary only for those who may read it).
+    pub q: Option<String>,
+    pub township: Option<UnitCode>,
+    pub unit: Option<UnitCode>,
+    pub status: Option<Status>,
+    pub stage: Option<Stage>,
+    pub category: Option<Category>,
+    pub channel: Option<Channel>,
+    /// Received on or after this time.
+    #[serde(default, with = "domain::stamp::option")]
+    pub from: Option<Timestamp>,
+    /// Received before this time.
+    #[serde(default, with = "domain::stamp::option")]
+    pub until: Option<Timestamp>,
+    pub flag: Option<Flag>,
+    /// The leader who owns the case (领导包案); no case has one before issue 13's command.
+    pub leader: Option<String>,
+}
+
+/// A page of a listing, asked by the API for `principal` (who sees what `GET` on a case shows).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListCases {
+    pub principal: Principal,
+    pub filter: CaseFilter,
+    pub limit: usize,
+    /// Where the previous page ended (`next_cursor`).
+    pub cursor: Option<Cursor>,
+}
+
+/// A position in the newest-first order of cases: (received time, case id). Opaque to clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Cursor {
+    pub received_micros: i64,
+    pub case_id: CaseId,
+}
+
+impl Cursor {
+    /// The form clients see: `c1` and 48 hex digits.
+    pub fn encode(&self) -> String {
+        format!(
+            "c1{:016x}{}",
+            (self.received_micros as u64) ^ (1 << 63),
+            self.case_id.0.simple()
+        )
+    }
+
+    /// A cursor this API gave, or `None`.
+    pub fn decode(s: &str) -> Option<Cursor> {
+        let hex = s.strip_prefix("c1")?;
+        if hex.len() != 48 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let micros = u64::from_str_radix(&hex[..16], 16).ok()? ^ (1 << 63);
+        let id = uuid::Uuid::parse_str(&hex[16..]).ok()?;
+        Some(Cursor {
+            received_micros: micros as i64,
+            case_id: CaseId(id),
+        })
+    }
+}
+
+/// What a petitioner search looks for: keyed hashes only (computed by the API with the county's
+/// identity key), never the values.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Probe {
+    pub person: domain::identity::Person,
+}
+
+impl Probe {
+    /// Whether `filed` (a petitioner of some case) is the one looked for: the same person
+    /// (`Person::same_as`), or, when only a phone was given, the same phone.
+    pub fn matches(&self, filed: &domain::identity::Person) -> bool {
+        let p = &self.person;
+        if p.id.is_some() || p.name_phone.is_some() {
+            p.same_as(filed)
+        } else {
+            p.phone.is_some() && p.phone == filed.phone
+        }
+    }
+
+    /// The index keys to read.
+    pub fn keys(&self) -> Vec<String> {
+        let p = &self.person;
+        if p.id.is_some() || p.name_phone.is_some() {
+            p.link_keys()
+        } else {
+            p.keys()
+        }
+    }
+
+    pub fn digests(&self) -> [Option<Digest>; 3] {
+        [self.person.id, self.person.name_phone, self.person.phone]
+    }
+}
+
+/// `<CaseSummary>` of the contract (unit names added by the API).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaseSummary {
+    pub case_id: CaseId,
+    pub case_no: String,
+    pub township: UnitCode,
+    #[serde(default)]
+    pub township_name: String,
+    /// The accountable unit.
+    pub unit: UnitCode,
+    #[serde(default)]
+    pub unit_name: String,
+    pub status: Status,
+    pub stage: Stage,
+    pub category: Category,
+    pub channel: Channel,
+    pub headcount: u32,
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: Timestamp,
+    /// Absent for an accusation, except for the county and auditors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// Deadline of the current stage; null when it has none.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub due_at: Option<Timestamp>,
+    /// Whole days until `due_at` (negative when overdue).
+    pub days_left: Option<i64>,
+    pub overdue: bool,
+    pub flags: SummaryFlags,
+}
+
+/// The flags of a case summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SummaryFlags {
+    pub collective: bool,
+    pub cross_level: bool,
+    pub repeat: bool,
+    pub duplicate: bool,
+    pub leader_reception: bool,
+    pub first_petition: bool,
+}
+
+/// A page of case summaries, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CasePage {
+    pub items: Vec<CaseSummary>,
+    /// Where the next page starts; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// What the other cases of a case's petitioners tell about it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Links {
+    /// 一信多投: open, with an open case of the same petitioner and category in another unit.
+    pub duplicate: bool,
+    /// The other cases of its petitioners that the viewer may see, newest first (when asked).
+    pub related: Vec<CaseSummary>,
+}

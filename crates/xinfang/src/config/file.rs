@@ -1,0 +1,114 @@
+//! The configuration file as written (api-contract.md, Configuration): its sections and keys,
+//! read strictly (an unknown key is an error). `Config::parse` checks and types them.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use domain::{Role, UnitKind};
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct File {
+    #[serde(default)]
+    pub(super) nats: NatsSection,
+    pub(super) http: HttpSection,
+    #[serde(default)]
+    pub(super) data: DataSection,
+    #[serde(default)]
+    pub(super) policy: PolicySection,
+    #[serde(default)]
+    pub(super) projectors: ProjectorsSection,
+    #[serde(default)]
+    pub(super) secrets: SecretsSection,
+    #[serde(default)]
+    pub(super) unit: Vec<UnitEntry>,
+    #[serde(default)]
+    pub(super) principal: Vec<PrincipalEntry>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NatsSection {
+    pub(super) url: Option<String>,
+    pub(super) listen: Option<String>,
+    /// Stream replicas: 1 on one node, 3 on a cluster.
+    pub(super) replicas: Option<usize>,
+    /// The county services' own NATS user (extension of the contract).
+    pub(super) user: Option<String>,
+    pub(super) password: Option<String>,
+    /// The managed server's leaf node listener, for townships running their own server.
+    pub(super) leafnodes: Option<String>,
+    /// The managed server's fsync policy: "always" (every write on disk before its
+    /// acknowledgement) or "interval" (nats-server's default, every 2 minutes).
+    pub(super) sync: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ProjectorsSection {
+    /// `up` runs the three read models in one process over one follower of the log (true) or
+    /// each in its own process (false).
+    pub(super) cohost: Option<bool>,
+}
+
+/// The county's secrets (docs/operations.md, "Secrets"); absent ones come from the environment
+/// or the data dir.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SecretsSection {
+    pub(super) identity_key: Option<String>,
+    pub(super) query_code_key: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct HttpSection {
+    pub(super) addr: String,
+    /// Proxies whose `X-Forwarded-For` names the client (IP addresses).
+    #[serde(default)]
+    pub(super) trusted_proxies: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DataSection {
+    pub(super) dir: Option<PathBuf>,
+    pub(super) min_free_mb: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PolicySection {
+    pub(super) collective_threshold: Option<u32>,
+    pub(super) accept_days: Option<u32>,
+    pub(super) reply_days: Option<u32>,
+    pub(super) max_extension_days: Option<u32>,
+    pub(super) review_request_days: Option<u32>,
+    pub(super) review_decision_days: Option<u32>,
+    pub(super) due_soon_days: Option<u32>,
+    pub(super) timezone: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct UnitEntry {
+    pub(super) code: String,
+    pub(super) name: String,
+    pub(super) kind: UnitKind,
+    /// The JetStream domain of the township's own leaf node server, whose local inbox the county
+    /// sources (extension of the contract).
+    pub(super) jetstream_domain: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PrincipalEntry {
+    pub(super) token: Option<String>,
+    pub(super) token_sha256: Option<String>,
+    pub(super) id: String,
+    pub(super) role: Role,
+    pub(super) unit: Option<String>,
+    pub(super) nats_user: Option<String>,
+    pub(super) nats_password: Option<String>,
+}
