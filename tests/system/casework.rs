@@ -144,6 +144,9 @@ async fn a_petitioner_registered_in_two_townships_is_flagged_in_both_within_a_se
     .await;
     assert_eq!(second["case"]["flags"]["repeat"], true, "{second}");
     assert_eq!(second["case"]["flags"]["first_petition"], false);
+    // The registering clerk is told at once: the same matter is open in another township.
+    assert_eq!(second["case"]["flags"]["duplicate"], true, "{second}");
+    assert_eq!(first["case"]["flags"]["duplicate"], false);
     let (a, b) = (
         first["case_id"].as_str().expect("id").to_owned(),
         second["case_id"].as_str().expect("id").to_owned(),

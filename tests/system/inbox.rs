@@ -72,6 +72,17 @@ async fn inbox_messages_are_applied_once_and_answered() {
     assert_eq!(out["status"], "applied", "{out}");
     assert_eq!(out["version"], 1);
     let id = out["case_id"].as_str().expect("case id").to_owned();
+    // A registration's outcome tells the petitioner's case number and query code.
+    assert!(
+        out["case_no"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("GAOQIAO-")),
+        "{out}"
+    );
+    assert!(
+        out["query_code"].as_str().is_some_and(|c| c.len() >= 8),
+        "{out}"
+    );
 
     let accept = json!({"case_id": id, "occurred_at": "2026-03-03T09:00:00+08:00"});
     t.publish(

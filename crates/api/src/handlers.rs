@@ -41,14 +41,10 @@ pub async fn register(
 ) -> AppResult {
     let principal = state.tokens.authenticate(&headers)?;
     let outcome = run_command(&state, &principal, &headers, Action::Register, None, body).await?;
-    let view = view(
-        &state,
-        &outcome.case,
-        outcome.committed.seq,
-        &principal,
-        false,
-    )
-    .await?;
+    let links = Links::Command {
+        peers: &outcome.peers,
+    };
+    let view = view(&state, &outcome.case, &principal, links).await?;
     let c = &outcome.committed;
     let body = Registered {
         case_id: c.case_id,
@@ -83,7 +79,15 @@ pub async fn command(
         case_id: c.case_id,
         version: c.version,
         seq: c.seq,
-        case: view(&state, &outcome.case, c.seq, &principal, false).await?,
+        case: view(
+            &state,
+            &outcome.case,
+            &principal,
+            Links::Command {
+                peers: &outcome.peers,
+            },
+        )
+        .await?,
     };
     let mut resp = Json(body).into_response();
     set_etag(&mut resp, c.version);
@@ -93,20 +97,34 @@ pub async fn command(
 /// How long a case view waits for the cases model's links (the case itself is read from the log).
 const LINKS_WAIT: Duration = Duration::from_secs(2);
 
-/// A case as `principal` sees it, with what its petitioners' other cases tell (the cases model,
-/// once it has applied the case's last event `seq`): the duplicate flag, and on a read (`read`)
-/// the related cases for the county and auditors. An answer to a command carries no related
-/// cases, so a replayed answer is the one first given. When the model does not answer within
+/// Where a case view's links come from.
+enum Links<'a> {
+    /// A read: from the cases model once it has applied the case's last event `seq`, with the
+    /// related cases for the county and auditors.
+    Read { seq: u64 },
+    /// An answer to a command: what the model knows now, without waiting for it (the command is
+    /// done); a registration the model does not know yet is judged on the earlier cases the
+    /// command path read (`peers`). It carries no related cases.
+    Command { peers: &'a [domain::linking::Peer] },
+}
+
+/// A case as `principal` sees it, with what its petitioners' other cases tell: the duplicate
+/// flag and, on a read, the related cases. When the cases model does not answer within
 /// [`LINKS_WAIT`], the case is answered anyway with `links_unknown` set: the case comes from the
 /// log, only its links from the model.
 async fn view(
     state: &AppState,
     case: &domain::Case,
-    seq: u64,
     principal: &domain::Principal,
-    read: bool,
+    links: Links<'_>,
 ) -> Result<CaseView, Failure> {
-    let related = read && matches!(principal.role, domain::Role::County | domain::Role::Auditor);
+    let (min_seq, related) = match links {
+        Links::Read { seq } => (
+            Some(seq),
+            matches!(principal.role, domain::Role::County | domain::Role::Auditor),
+        ),
+        Links::Command { .. } => (None, false),
+    };
     let now = state.cases.now();
     let asked = state
         .queries
@@ -114,22 +132,32 @@ async fn view(
             case.id,
             principal.clone(),
             related,
-            Some(seq),
+            min_seq,
             now,
             LINKS_WAIT,
         )
         .await;
     let mut view = CaseView::new(case, principal, now);
-    match asked {
-        Ok(links) => {
-            view.flags.duplicate = links.value.duplicate;
+    match (asked, links) {
+        (Ok(known), _) if known.value.known => {
+            view.flags.duplicate = known.value.duplicate;
             if related {
-                let mut items = links.value.related;
+                let mut items = known.value.related;
                 crate::reads::name_units(state, &mut items);
                 view.related_cases = Some(items);
             }
         }
-        Err(e) => {
+        (_, Links::Command { peers }) => {
+            view.flags.duplicate = domain::linking::duplicate(
+                &case.township,
+                case.category,
+                &case.unit,
+                case.status,
+                peers,
+            );
+        }
+        (Ok(_), Links::Read { .. }) => {}
+        (Err(e), Links::Read { .. }) => {
             tracing::warn!(case_id = %case.id, error = %e, "a case answered without the cases model's links");
             view.links_unknown = Some(true);
         }
@@ -295,7 +323,13 @@ pub async fn get_case(
 ) -> AppResult {
     let principal = state.tokens.authenticate(&headers)?;
     let (loaded, applied) = visible_case(&state, &principal, &case_id, params).await?;
-    let mut view = view(&state, &loaded.case, loaded.seq, &principal, true).await?;
+    let mut view = view(
+        &state,
+        &loaded.case,
+        &principal,
+        Links::Read { seq: loaded.seq },
+    )
+    .await?;
     view.applied_seq = Some(applied);
     let mut resp = Json(view).into_response();
     set_etag(&mut resp, loaded.case.version);
@@ -324,7 +358,13 @@ pub async fn get_case_by_no(
     let case_id = found.value.ok_or(Failure::NotFound)?;
     let loaded = state.cases.read(case_id).await?.ok_or(Failure::NotFound)?;
     can_read_case(&principal, &loaded.case)?;
-    let mut view = view(&state, &loaded.case, loaded.seq, &principal, true).await?;
+    let mut view = view(
+        &state,
+        &loaded.case,
+        &principal,
+        Links::Read { seq: loaded.seq },
+    )
+    .await?;
     view.applied_seq = Some(found.applied_seq.max(loaded.seq));
     let mut resp = Json(view).into_response();
     set_etag(&mut resp, loaded.case.version);

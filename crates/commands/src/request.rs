@@ -76,4 +76,8 @@ pub struct Executed {
     pub case: Case,
     /// True when this is a replay of an earlier request (idempotency), nothing appended now.
     pub replayed: bool,
+    /// For a registration as first executed: the earlier cases of its petitioners on its
+    /// category as the log had them right after (at most 20, the latest), so that its answer can
+    /// tell whether it is one matter in several places before any read model knows the case.
+    pub peers: Vec<domain::linking::Peer>,
 }

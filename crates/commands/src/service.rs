@@ -392,10 +392,17 @@ impl CaseService {
                     version: case.version,
                     seq,
                 };
+                let peers = match (&envelope.event, prepared.as_ref()) {
+                    (domain::Event::CaseRegistered(_), Some(p)) => {
+                        self.current_peers(&p.peers, case.category).await
+                    }
+                    _ => Vec::new(),
+                };
                 Ok(Some(Executed {
                     committed,
                     case,
                     replayed: false,
+                    peers,
                 }))
             }
             Ok((seq, true)) => {

@@ -47,6 +47,12 @@ pub struct OutcomeMessage {
     pub version: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,
+    /// A registration's case number, for the petitioner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_no: Option<String>,
+    /// A registration's query code, for the petitioner (`GET /v1/status/{case_no}?code=`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_code: Option<String>,
     /// The same problem object (RFC 9457 fields and `code`) the HTTP API answers with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]

@@ -95,6 +95,8 @@ fn answer(refusal: Refusal, inbox_seq: u64) -> Verdict {
             case_id: None,
             version: None,
             seq: None,
+            case_no: None,
+            query_code: None,
             error: serde_json::to_value(refusal.error.problem()).ok(),
             inbox_seq,
         },
@@ -301,10 +303,12 @@ impl Ingestor {
             correlation_id: Uuid::now_v7(),
             causation_id: None,
         };
+        let registers = matches!(req.command, domain::Command::Register(_));
         let mut backoff = Duration::from_secs(1);
         loop {
             let refused = match self.cases.execute(req.clone()).await {
                 Ok(out) => {
+                    let id = out.committed.case_id;
                     return Verdict::Answer {
                         township,
                         outcome: OutcomeMessage {
@@ -313,10 +317,12 @@ impl Ingestor {
                             case_id: Some(out.committed.case_id),
                             version: Some(out.committed.version),
                             seq: Some(out.committed.seq),
+                            case_no: registers.then(|| out.case.case_no.clone()),
+                            query_code: registers.then(|| self.cases.query_code(id)),
                             error: None,
                             inbox_seq: d.inbox_seq,
                         },
-                    }
+                    };
                 }
                 Err(CommandError::Domain(DomainError::NotFound))
                     if d.delivered < NOT_FOUND_TRIES && !self.exists(case_id).await =>

@@ -201,6 +201,8 @@ pub struct CasePage {
 /// What the other cases of a case's petitioners tell about it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Links {
+    /// Whether the model knows the case (it may not have applied its registration yet).
+    pub known: bool,
     /// 一信多投: open, with an open case of the same petitioner and category in another unit.
     pub duplicate: bool,
     /// The other cases of its petitioners that the viewer may see, newest first (when asked).

@@ -96,6 +96,7 @@ impl CaseService {
             committed: result,
             case,
             replayed: true,
+            peers: Vec::new(),
         })
     }
 

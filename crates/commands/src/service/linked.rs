@@ -114,6 +114,35 @@ impl CaseService {
         Ok(cases.iter().flatten().map(Peer::of).collect())
     }
 
+    /// The latest (at most 20) of a registration's earlier cases on `category` as the log has them
+    /// now. Best effort: the registration is already stored, so a log that does not answer gives
+    /// none rather than an error.
+    pub(super) async fn current_peers(
+        &self,
+        earlier: &[Peer],
+        category: domain::Category,
+    ) -> Vec<Peer> {
+        let ids: Vec<CaseId> = earlier
+            .iter()
+            .rev()
+            .filter(|p| p.category == category)
+            .take(20)
+            .map(|p| p.case_id)
+            .collect();
+        let read: Result<Vec<Option<Case>>, CommandError> = futures::stream::iter(ids)
+            .map(|id| async move { Ok(self.refresh(id, None).await?.0.map(|l| l.case)) })
+            .buffered(PARALLEL)
+            .try_collect()
+            .await;
+        match read {
+            Ok(cases) => cases.iter().flatten().map(Peer::of).collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "the earlier cases of a registration could not be read");
+                Vec::new()
+            }
+        }
+    }
+
     /// Before a case's terminating event is appended: mark it in the identity index.
     pub(super) async fn mark_terminated(&self, case: &Case) -> Result<(), CommandError> {
         let keys: BTreeSet<String> = self

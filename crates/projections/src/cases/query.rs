@@ -263,6 +263,7 @@ pub fn links(
         }
     }
     Ok(queries::cases::Links {
+        known: true,
         duplicate: row.duplicate(),
         related: others
             .values()
