@@ -151,9 +151,13 @@ async fn a_petitioner_registered_in_two_townships_is_flagged_in_both_within_a_se
         first["case_id"].as_str().expect("id").to_owned(),
         second["case_id"].as_str().expect("id").to_owned(),
     );
+    // A reader that has seen the second registration (its seq as min_seq) sees both flagged.
+    let seen = second["seq"].as_u64().expect("seq");
     let started = std::time::Instant::now();
     for id in [&a, &b] {
-        let (status, case) = app.get("county-token", &format!("/v1/cases/{id}")).await;
+        let (status, case) = app
+            .get("county-token", &format!("/v1/cases/{id}?min_seq={seen}"))
+            .await;
         assert_eq!(status, 200, "{case}");
         assert_eq!(case["flags"]["duplicate"], true, "{case}");
         assert!(case.get("links_unknown").is_none(), "{case}");
@@ -166,7 +170,12 @@ async fn a_petitioner_registered_in_two_townships_is_flagged_in_both_within_a_se
         let other = if id == &a { &b } else { &a };
         assert_eq!(related, [other.as_str()]);
     }
-    let (status, dups) = app.get("county-token", "/v1/cases?flag=duplicate").await;
+    let (status, dups) = app
+        .get(
+            "county-token",
+            &format!("/v1/cases?flag=duplicate&min_seq={seen}"),
+        )
+        .await;
     assert_eq!(status, 200, "{dups}");
     let mut listed = ids_of(&dups);
     listed.sort();

@@ -72,10 +72,42 @@ fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
     }
 }
 
+/// A child process that a failing test does not leave behind: dropped while still running, it is
+/// stopped (SIGTERM, then SIGKILL after 10 s), so `up` takes its own children down with it.
+struct Running(Child);
+
+impl std::ops::Deref for Running {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            sigterm(&self.0);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline && matches!(self.0.try_wait(), Ok(None)) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// Start `xinfang up` and read its stdout until `ready`; returns the child and the lines.
-fn start_up(cfg: &std::path::Path, extra: &[&str]) -> (Child, Vec<String>) {
-    xinfang::up::spawn_up(BIN.as_ref(), cfg, extra, Duration::from_secs(90))
-        .unwrap_or_else(|e| panic!("{e:#}"))
+fn start_up(cfg: &std::path::Path, extra: &[&str]) -> (Running, Vec<String>) {
+    let (child, lines) = xinfang::up::spawn_up(BIN.as_ref(), cfg, extra, Duration::from_secs(90))
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    (Running(child), lines)
 }
 
 #[tokio::test]
@@ -280,6 +312,7 @@ async fn killing_the_api_and_restarting_nats_loses_nothing() {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
+            .map(Running)
             .expect("spawn api")
     };
     let base = format!("http://127.0.0.1:{port}");

@@ -41,8 +41,16 @@ pub async fn register(
 ) -> AppResult {
     let principal = state.tokens.authenticate(&headers)?;
     let outcome = run_command(&state, &principal, &headers, Action::Register, None, body).await?;
-    let links = Links::Command {
-        peers: &outcome.peers,
+    // A replayed registration asks the model (rare); the first answer judges on its peers.
+    let links = if outcome.replayed {
+        Links::Replay {
+            seq: outcome.committed.seq,
+        }
+    } else {
+        Links::Command {
+            registration: true,
+            peers: &outcome.peers,
+        }
     };
     let view = view(&state, &outcome.case, &principal, links).await?;
     let c = &outcome.committed;
@@ -84,7 +92,8 @@ pub async fn command(
             &outcome.case,
             &principal,
             Links::Command {
-                peers: &outcome.peers,
+                registration: false,
+                peers: &[],
             },
         )
         .await?,
@@ -102,10 +111,17 @@ enum Links<'a> {
     /// A read: from the cases model once it has applied the case's last event `seq`, with the
     /// related cases for the county and auditors.
     Read { seq: u64 },
-    /// An answer to a command: what the model knows now, without waiting for it (the command is
-    /// done); a registration the model does not know yet is judged on the earlier cases the
-    /// command path read (`peers`). It carries no related cases.
-    Command { peers: &'a [domain::linking::Peer] },
+    /// An answer to a command. A registration is judged on the earlier cases the command path
+    /// read (`peers`, exact at that moment). Any other command's answer does not ask the cases
+    /// model (a query per command cost more than the command itself, docs/benchmarks.md): its
+    /// links are unknown; `GET` tells them. It carries no related cases.
+    Command {
+        registration: bool,
+        peers: &'a [domain::linking::Peer],
+    },
+    /// The answer to a replayed registration (rare): from the model, once it has applied the
+    /// registration (`seq`), without related cases.
+    Replay { seq: u64 },
 }
 
 /// A case as `principal` sees it, with what its petitioners' other cases tell: the duplicate
@@ -118,36 +134,13 @@ async fn view(
     principal: &domain::Principal,
     links: Links<'_>,
 ) -> Result<CaseView, Failure> {
-    let (min_seq, related) = match links {
-        Links::Read { seq } => (
-            Some(seq),
-            matches!(principal.role, domain::Role::County | domain::Role::Auditor),
-        ),
-        Links::Command { .. } => (None, false),
-    };
     let now = state.cases.now();
-    let asked = state
-        .queries
-        .links(
-            case.id,
-            principal.clone(),
-            related,
-            min_seq,
-            now,
-            LINKS_WAIT,
-        )
-        .await;
     let mut view = CaseView::new(case, principal, now);
-    match (asked, links) {
-        (Ok(known), _) if known.value.known => {
-            view.flags.duplicate = known.value.duplicate;
-            if related {
-                let mut items = known.value.related;
-                crate::reads::name_units(state, &mut items);
-                view.related_cases = Some(items);
-            }
-        }
-        (_, Links::Command { peers }) => {
+    let (seq, read) = match links {
+        Links::Command {
+            registration: true,
+            peers,
+        } => {
             view.flags.duplicate = domain::linking::duplicate(
                 &case.township,
                 case.category,
@@ -155,9 +148,38 @@ async fn view(
                 case.status,
                 peers,
             );
+            return Ok(view);
         }
-        (Ok(_), Links::Read { .. }) => {}
-        (Err(e), Links::Read { .. }) => {
+        Links::Command { .. } => {
+            view.links_unknown = Some(true);
+            return Ok(view);
+        }
+        Links::Read { seq } => (seq, true),
+        Links::Replay { seq } => (seq, false),
+    };
+    let related = read && matches!(principal.role, domain::Role::County | domain::Role::Auditor);
+    let asked = state
+        .queries
+        .links(
+            case.id,
+            principal.clone(),
+            related,
+            Some(seq),
+            now,
+            LINKS_WAIT,
+        )
+        .await;
+    match asked {
+        Ok(known) if known.value.known => {
+            view.flags.duplicate = known.value.duplicate;
+            if related {
+                let mut items = known.value.related;
+                crate::reads::name_units(state, &mut items);
+                view.related_cases = Some(items);
+            }
+        }
+        Ok(_) => view.links_unknown = Some(true),
+        Err(e) => {
             tracing::warn!(case_id = %case.id, error = %e, "a case answered without the cases model's links");
             view.links_unknown = Some(true);
         }
@@ -323,11 +345,12 @@ pub async fn get_case(
 ) -> AppResult {
     let principal = state.tokens.authenticate(&headers)?;
     let (loaded, applied) = visible_case(&state, &principal, &case_id, params).await?;
+    // The links reflect at least the case's own events and the client's `min_seq`.
     let mut view = view(
         &state,
         &loaded.case,
         &principal,
-        Links::Read { seq: loaded.seq },
+        Links::Read { seq: applied },
     )
     .await?;
     view.applied_seq = Some(applied);
@@ -358,14 +381,15 @@ pub async fn get_case_by_no(
     let case_id = found.value.ok_or(Failure::NotFound)?;
     let loaded = state.cases.read(case_id).await?.ok_or(Failure::NotFound)?;
     can_read_case(&principal, &loaded.case)?;
+    let applied = found.applied_seq.max(loaded.seq);
     let mut view = view(
         &state,
         &loaded.case,
         &principal,
-        Links::Read { seq: loaded.seq },
+        Links::Read { seq: applied },
     )
     .await?;
-    view.applied_seq = Some(found.applied_seq.max(loaded.seq));
+    view.applied_seq = Some(applied);
     let mut resp = Json(view).into_response();
     set_etag(&mut resp, loaded.case.version);
     Ok(resp)

@@ -387,6 +387,8 @@ pub struct SearchCases {
     pub id_number: Option<String>,
     #[schema(format = "cn-phone")]
     pub phone: Option<String>,
+    /// With `phone`: tells people who share a phone apart.
+    #[schema(max_length = 100)]
     pub name: Option<String>,
 }
 

@@ -118,6 +118,16 @@ impl Identities {
     /// File `filed` under `key` (once: filing the same case and person again changes nothing) and
     /// return what was filed there before it.
     pub async fn file(&self, key: &str, filed: &Filed) -> Result<Vec<Filed>, LogError> {
+        // Most keys are new (a first petition): try to create one at once, one round trip.
+        match self
+            .kv
+            .create(key, encode(std::slice::from_ref(filed))?)
+            .await
+        {
+            Ok(_) => return Ok(Vec::new()),
+            Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {}
+            Err(e) => return Err(LogError::unavailable("filing in the identity index", e)),
+        }
         loop {
             let (mut all, revision) = self.entry(key).await?;
             if let Some(at) = all

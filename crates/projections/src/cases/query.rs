@@ -9,7 +9,7 @@ use queries::cases::{
     CaseFilter, CasePage, CaseSummary, Cursor, ListCases, Probe, SummaryFlags, MAX_LIMIT,
 };
 
-use super::{count_key, cursor_of, micros, order_key, row_key, Row, SCAN_BUDGET};
+use super::{cursor_of, micros, order_key, row_key, Row, SCAN_BUDGET};
 use crate::{Store, StoreError};
 
 /// Whether `p` may read an accusation's summary.
@@ -70,29 +70,31 @@ fn passes(row: &Row, f: &CaseFilter, viewer: &Principal) -> bool {
         && text_ok
 }
 
-/// The indexes a listing may read: each holds every case that passes its filters.
+/// The indexes a listing may read (each holds every case that passes its filters), least
+/// specific first: all cases, a unit's visible ones, a status, a township or unit, a flag, a
+/// township or unit with a status.
 fn candidates(f: &CaseFilter, viewer: &Principal) -> Vec<(&'static str, String)> {
     let mut out = vec![("a", String::new())];
     if let (Role::Clerk | Role::Handler | Role::System, Some(u)) = (viewer.role, &viewer.unit) {
         out.push(("v", u.to_string()));
     }
-    if let Some(t) = &f.township {
-        out.push(("t", t.to_string()));
-        if let Some(s) = f.status {
-            out.push(("ts", format!("{t}.{s}")));
-        }
-    }
-    if let Some(u) = &f.unit {
-        out.push(("u", u.to_string()));
-        if let Some(s) = f.status {
-            out.push(("us", format!("{u}.{s}")));
-        }
-    }
     if let Some(s) = f.status {
         out.push(("s", s.to_string()));
     }
+    if let Some(t) = &f.township {
+        out.push(("t", t.to_string()));
+    }
+    if let Some(u) = &f.unit {
+        out.push(("u", u.to_string()));
+    }
     if let Some(flag) = f.flag {
         out.push(("f", flag.as_str().to_owned()));
+    }
+    if let (Some(t), Some(s)) = (&f.township, f.status) {
+        out.push(("ts", format!("{t}.{s}")));
+    }
+    if let (Some(u), Some(s)) = (&f.unit, f.status) {
+        out.push(("us", format!("{u}.{s}")));
     }
     out
 }
@@ -120,14 +122,8 @@ pub fn list(store: &Store, req: &ListCases, now: Timestamp) -> Result<CasePage, 
             next_cursor: None,
         });
     }
-    let mut smallest: Option<((&str, String), u64)> = None;
-    for (index, value) in candidates(f, &req.principal) {
-        let n = store.get::<u64>(&count_key(index, &value))?.unwrap_or(0);
-        if smallest.as_ref().is_none_or(|(_, m)| n < *m) {
-            smallest = Some(((index, value), n));
-        }
-    }
-    let Some(((index, value), _)) = smallest else {
+    // The most specific index the filters allow (candidates come least specific first).
+    let Some((index, value)) = candidates(f, &req.principal).pop() else {
         return Ok(CasePage {
             items: vec![],
             next_cursor: None,
