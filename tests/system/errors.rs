@@ -217,7 +217,10 @@ async fn domain_rules_are_422_with_their_codes() {
         (cmd("reply", reply.clone()), 422, "invalid_transition"),
         (cmd("close", json!({})), 422, "invalid_transition"),
         (
-            cmd("assign", json!({"unit": "land_bureau"})),
+            cmd(
+                "extend",
+                json!({"days": 5, "reason": "r", "approved_by": "a"}),
+            ),
             422,
             "invalid_transition",
         ),

@@ -26,3 +26,4 @@ mod proto;
 mod read_protocol;
 mod readside;
 mod simulate;
+mod workbench;

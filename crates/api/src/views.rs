@@ -48,6 +48,8 @@ pub struct CaseView {
     pub merged_into: Option<uuid::Uuid>,
     /// Where the case stands: acceptance, handling, awaiting_close, review or done.
     pub stage: Stage,
+    /// 推诿: transfers after the first.
+    pub bounces: u32,
     /// Every unit that has been accountable, first to last.
     pub units: Vec<UnitCode>,
     /// Whether the deadline was extended (at most once).
@@ -80,6 +82,8 @@ pub struct CaseFlags {
     pub leader_reception: bool,
     /// 初信初访: no earlier case of the petitioner existed at registration.
     pub first_petition: bool,
+    /// 推诿: transferred `bounce_threshold` times after the first transfer.
+    pub bounced: bool,
 }
 
 impl CaseView {
@@ -106,7 +110,9 @@ impl CaseView {
                 duplicate: false,
                 leader_reception: case.leader_reception,
                 first_petition: case.first_petition,
+                bounced: case.bounced,
             },
+            bounces: case.bounces(),
             accusation: case.accusation,
             confidential: case.confidential,
             related_case_id: case.related_case_id,

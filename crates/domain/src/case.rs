@@ -70,6 +70,12 @@ pub struct Case {
     /// The case this one was merged into (status `merged`).
     #[serde(default)]
     pub merged_into: Option<uuid::Uuid>,
+    /// Transfers so far; every one after the first is a bounce (推诿).
+    #[serde(default)]
+    pub transfers: u32,
+    /// Flagged for the county: bounced `bounce_threshold` times (decided by the transfer).
+    #[serde(default)]
+    pub bounced: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -89,6 +95,11 @@ impl Case {
             Status::UnderReview | Status::UnderRereview => self.decision_due_at,
             _ => None,
         }
+    }
+
+    /// 推诿: transfers after the first.
+    pub fn bounces(&self) -> u32 {
+        self.transfers.saturating_sub(1)
     }
 
     /// Where the case stands (api-contract.md, Round 2: casework).
@@ -144,6 +155,8 @@ pub fn evolve(
                 last_satisfaction: None,
                 first_petition: e.first_petition,
                 merged_into: None,
+                transfers: 0,
+                bounced: false,
             })
         }
         (Some(_), Event::CaseRegistered(_)) => return Err(EvolveError::RegisteredTwice),
@@ -161,15 +174,22 @@ pub fn evolve(
         }
         Event::CaseRejected(_) => case.status = Status::Rejected,
         Event::CaseAssigned(e) => {
-            case.status = Status::Assigned;
+            // Before acceptance the case stays to be accepted, by its new unit.
+            if case.status != Status::Registered {
+                case.status = Status::Assigned;
+            }
             set_unit(&mut case, &e.unit);
             if let Some(due) = e.due_at {
                 case.reply_due_at = Some(due);
             }
         }
         Event::CaseTransferred(e) => {
-            case.status = Status::Assigned;
+            if case.status != Status::Registered {
+                case.status = Status::Assigned;
+            }
             set_unit(&mut case, &e.unit);
+            case.transfers += 1;
+            case.bounced |= e.bounced;
         }
         Event::CaseSupervised(e) => {
             if let Some(due) = e.due_at {

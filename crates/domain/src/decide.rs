@@ -106,6 +106,8 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
     };
     let require = |ok: bool| if ok { Ok(()) } else { Err(invalid()) };
     let handling = matches!(case.status, Status::Accepted | Status::Assigned);
+    // Triage: a case may be assigned or transferred before acceptance, too.
+    let triage = handling || case.status == Status::Registered;
 
     Ok(match cmd {
         Command::Register(_) => {
@@ -138,8 +140,15 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
             })
         }
         Command::Assign(c) => {
-            require(handling)?;
+            require(triage)?;
             handling_unit(ctx, &c.unit)?;
+            if !handling && c.due_date.is_some() {
+                return Err(DomainError::Validation(
+                    "due_date applies once the case is accepted; before acceptance the acceptance \
+                     deadline from receipt runs on"
+                        .into(),
+                ));
+            }
             Event::CaseAssigned(CaseAssigned {
                 unit: c.unit.clone(),
                 from_unit: case.unit.clone(),
@@ -148,7 +157,7 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
             })
         }
         Command::Transfer(c) => {
-            require(handling)?;
+            require(triage)?;
             handling_unit(ctx, &c.unit)?;
             if c.unit == case.unit {
                 return Err(DomainError::Validation(format!(
@@ -156,10 +165,13 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
                     c.unit
                 )));
             }
+            // Every transfer after the first is a bounce (推诿).
+            let bounces = case.transfers;
             Event::CaseTransferred(CaseTransferred {
                 unit: c.unit.clone(),
                 from_unit: case.unit.clone(),
                 reason: text("reason", &c.reason)?,
+                bounced: bounces >= p.bounce_threshold.max(1),
             })
         }
         Command::Supervise(c) => {
@@ -378,12 +390,11 @@ fn case_no(township: &UnitCode, day: NaiveDate, id: CaseId) -> String {
     )
 }
 
+/// A unit that may be accountable: a township, a department, or the county itself (which may
+/// keep a case).
 fn handling_unit(ctx: &Ctx<'_>, unit: &UnitCode) -> Result<(), DomainError> {
     match ctx.units.get(unit) {
-        Some(UnitKind::Township | UnitKind::Department) => Ok(()),
-        Some(UnitKind::County) => Err(DomainError::Validation(format!(
-            "{unit} is the county itself; assign or transfer to a township or department"
-        ))),
+        Some(UnitKind::Township | UnitKind::Department | UnitKind::County) => Ok(()),
         None => Err(DomainError::Validation(
             "unit names no unit of this county".into(),
         )),

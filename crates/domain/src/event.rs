@@ -88,6 +88,10 @@ pub struct CaseTransferred {
     pub unit: UnitCode,
     pub from_unit: UnitCode,
     pub reason: String,
+    /// 推诿: with this transfer the case has been transferred `bounce_threshold` (policy in force)
+    /// times after its first transfer, or more (absent, false, in events before issue 13).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bounced: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -18,6 +18,9 @@ pub struct Policy {
     pub review_request_days: u32,
     pub review_decision_days: u32,
     pub due_soon_days: u32,
+    /// 推诿: a case is flagged `bounced` once it has been transferred this many times after its
+    /// first transfer.
+    pub bounce_threshold: u32,
     /// Calendar days and statistics periods are counted in this zone.
     pub timezone: Tz,
 }
@@ -32,6 +35,7 @@ impl Default for Policy {
             review_request_days: 30,
             review_decision_days: 30,
             due_soon_days: 3,
+            bounce_threshold: 2,
             timezone: chrono_tz::Asia::Shanghai,
         }
     }

@@ -67,6 +67,7 @@ impl Row {
             Flag::Duplicate => self.duplicate(),
             Flag::LeaderReception => c.leader_reception,
             Flag::FirstPetition => c.first_petition,
+            Flag::Bounced => c.bounced,
         }
     }
 
@@ -243,9 +244,9 @@ impl Projection for Cases {
         "cases"
     }
 
-    /// 2: without the counts of each index value.
+    /// 2: without the counts of each index value. 3: cases with their transfers (bounces).
     fn version(&self) -> u32 {
-        2
+        3
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {

@@ -26,9 +26,10 @@ impl Projection for Units {
     }
 
     /// The layout of the stored cases (postcard, positional: see `domain::Case`); 2: with
-    /// `leader_reception`; 3: with `first_petition` and `merged_into`.
+    /// `leader_reception`; 3: with `first_petition` and `merged_into`; 4: with transfers and
+    /// `bounced`.
     fn version(&self) -> u32 {
-        3
+        4
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {

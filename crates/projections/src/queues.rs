@@ -29,8 +29,9 @@ impl Projection for Queues {
     }
 
     /// 2: cases stored with `leader_reception`. 3: with `first_petition` and `merged_into`.
+    /// 4: with transfers and `bounced`.
     fn version(&self) -> u32 {
-        3
+        4
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {

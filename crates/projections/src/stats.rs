@@ -63,6 +63,7 @@ fn counts_of(case: &Case) -> Counts {
             Some(Satisfaction::Satisfied | Satisfaction::BasicallySatisfied)
         )),
         merged: 0,
+        bounced: i64::from(case.bounced),
     }
 }
 
@@ -106,8 +107,9 @@ impl Projection for Stats {
     /// 3: the due time in the key is nanoseconds since the epoch.
     /// 4: cases stored with `leader_reception`.
     /// 5: cases with `first_petition` and `merged_into`; the `merged` count.
+    /// 6: cases with transfers; the `bounced` count.
     fn version(&self) -> u32 {
-        5
+        6
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {

@@ -25,16 +25,18 @@ pub enum Flag {
     Duplicate,
     LeaderReception,
     FirstPetition,
+    Bounced,
 }
 
 impl Flag {
-    pub const ALL: [Flag; 6] = [
+    pub const ALL: [Flag; 7] = [
         Flag::Collective,
         Flag::CrossLevel,
         Flag::Repeat,
         Flag::Duplicate,
         Flag::LeaderReception,
         Flag::FirstPetition,
+        Flag::Bounced,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +47,7 @@ impl Flag {
             Flag::Duplicate => "duplicate",
             Flag::LeaderReception => "leader_reception",
             Flag::FirstPetition => "first_petition",
+            Flag::Bounced => "bounced",
         }
     }
 }
@@ -177,6 +180,8 @@ pub struct CaseSummary {
     pub days_left: Option<i64>,
     pub overdue: bool,
     pub flags: SummaryFlags,
+    /// 推诿: transfers after the first.
+    pub bounces: u32,
 }
 
 /// The flags of a case summary.
@@ -188,6 +193,8 @@ pub struct SummaryFlags {
     pub duplicate: bool,
     pub leader_reception: bool,
     pub first_petition: bool,
+    /// 推诿: transferred `bounce_threshold` times after the first transfer.
+    pub bounced: bool,
 }
 
 /// A page of case summaries, newest first.

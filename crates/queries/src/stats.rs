@@ -24,6 +24,9 @@ pub struct Counts {
     /// Cases merged into another case of the same matter (一信多投): counted here only, the
     /// matter itself as the case it was merged into.
     pub merged: i64,
+    /// Cases flagged for bouncing between units (推诿, `bounce_threshold` transfers after the
+    /// first).
+    pub bounced: i64,
 }
 
 macro_rules! each_field {
@@ -34,7 +37,7 @@ macro_rules! each_field {
         $a.accepted $op $b.accepted; $a.rejected $op $b.rejected; $a.replied $op $b.replied;
         $a.closed $op $b.closed; $a.closed_on_time $op $b.closed_on_time;
         $a.follow_ups $op $b.follow_ups; $a.satisfied $op $b.satisfied;
-        $a.merged $op $b.merged;
+        $a.merged $op $b.merged; $a.bounced $op $b.bounced;
     };
 }
 

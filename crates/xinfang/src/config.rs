@@ -224,6 +224,7 @@ impl Config {
                 d.review_decision_days,
             )?,
             due_soon_days: p.due_soon_days.unwrap_or(d.due_soon_days),
+            bounce_threshold: positive("bounce_threshold", p.bounce_threshold, d.bounce_threshold)?,
             timezone,
         };
 

@@ -54,6 +54,7 @@ pub(crate) fn samples() -> Vec<Event> {
             unit: unit("dongcheng"),
             from_unit: unit("land_bureau"),
             reason: "the land lies in dongcheng".into(),
+            bounced: false,
         }),
         Event::CaseSupervised(CaseSupervised {
             unit: unit("dongcheng"),

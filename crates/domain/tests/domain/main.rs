@@ -8,3 +8,4 @@ mod lifecycle;
 mod linking;
 mod personal;
 mod properties;
+mod triage;

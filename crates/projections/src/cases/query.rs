@@ -44,7 +44,9 @@ fn summary(row: &Row, viewer: &Principal, now: Timestamp) -> CaseSummary {
             duplicate: row.duplicate(),
             leader_reception: c.leader_reception,
             first_petition: c.first_petition,
+            bounced: c.bounced,
         },
+        bounces: c.bounces(),
     }
 }
 

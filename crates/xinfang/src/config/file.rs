@@ -87,6 +87,7 @@ pub(super) struct PolicySection {
     pub(super) review_request_days: Option<u32>,
     pub(super) review_decision_days: Option<u32>,
     pub(super) due_soon_days: Option<u32>,
+    pub(super) bounce_threshold: Option<u32>,
     pub(super) timezone: Option<String>,
 }
 

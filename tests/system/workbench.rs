@@ -1,0 +1,96 @@
+//! Issue 13 (casework 2): the county's workbench.
+
+use serde_json::json;
+
+use crate::common::*;
+
+async fn step(
+    app: &App,
+    token: &str,
+    id: &str,
+    action: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let (status, out, _) = app
+        .post(token, &format!("/v1/cases/{id}/{action}"), &body)
+        .await;
+    assert_eq!(status, 200, "{action}: {out}");
+    out
+}
+
+/// Issue 13, finding 2: a case can be routed before acceptance, and four transfers back and forth
+/// (推诿) are flagged, listed for the county and counted.
+#[tokio::test]
+async fn a_case_bounced_between_units_is_flagged_listed_and_counted() {
+    let app = spawn_app().await;
+    let (status, reg, _) = app
+        .post("county-token", "/v1/cases", &register_body())
+        .await;
+    assert_eq!(status, 201, "{reg}");
+    let id = reg["case_id"].as_str().expect("id").to_owned();
+    // The wrong township first: routed before acceptance, the clock from receipt runs on.
+    let routed = step(
+        &app,
+        "clerk-gaoqiao-token",
+        &id,
+        "transfer",
+        json!({"unit": "dongcheng", "reason": "属东城镇"}),
+    )
+    .await;
+    assert_eq!(routed["case"]["status"], "registered");
+    assert_eq!(routed["case"]["due_at"], reg["case"]["due_at"]);
+    step(&app, "clerk-dongcheng-token", &id, "accept", json!({})).await;
+    let mut last = routed;
+    for (token, to) in [
+        ("clerk-dongcheng-token", "land_bureau"),
+        ("handler-land-token", "dongcheng"),
+        ("clerk-dongcheng-token", "land_bureau"),
+    ] {
+        last = step(
+            &app,
+            token,
+            &id,
+            "transfer",
+            json!({"unit": to, "reason": "不归我们管"}),
+        )
+        .await;
+    }
+    assert_eq!(last["case"]["bounces"], 3, "{last}");
+    assert_eq!(last["case"]["flags"]["bounced"], true);
+    let seq = last["seq"].as_u64().expect("seq");
+    let (status, list) = app
+        .get(
+            "county-token",
+            &format!("/v1/cases?flag=bounced&min_seq={seq}"),
+        )
+        .await;
+    assert_eq!(status, 200, "{list}");
+    let items = list["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{list}");
+    assert_eq!(items[0]["case_id"], json!(id));
+    assert_eq!(items[0]["bounces"], 3);
+    assert_eq!(items[0]["unit_name"], "县自然资源局", "{list}");
+    let (status, stats) = app
+        .get(
+            "analyst-token",
+            &format!("/v1/stats?from=2026-03-01&to=2026-03-31&min_seq={seq}"),
+        )
+        .await;
+    assert_eq!(status, 200, "{stats}");
+    assert_eq!(stats["total"]["bounced"], 1, "{stats}");
+    // The county may keep a case itself.
+    let (_, other, _) = app
+        .post("county-token", "/v1/cases", &register_body())
+        .await;
+    let other_id = other["case_id"].as_str().expect("id");
+    let kept = step(
+        &app,
+        "county-token",
+        other_id,
+        "assign",
+        json!({"unit": "county"}),
+    )
+    .await;
+    assert_eq!(kept["case"]["unit"], "county");
+    step(&app, "county-token", other_id, "accept", json!({})).await;
+}
