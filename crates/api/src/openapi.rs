@@ -220,11 +220,19 @@ fn command_operation(action: Action) -> utoipa::openapi::path::Operation {
             "Replays return the original response and append nothing",
             "^[\\x21-\\x7e]{1,255}$",
         ))
-        .parameter(header(
-            "X-Correlation-Id",
-            "UUID grouping everything this request causes (another value is ignored)",
-            "^[0-9a-fA-F-]{36}$",
-        ))
+        // No pattern: the API takes any value here and ignores one that is not a UUID (the
+        // fuzzer found that a pattern promised a refusal the API never gives).
+        .parameter(
+            ParameterBuilder::new()
+                .name("X-Correlation-Id")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "A UUID grouping everything this request causes; any other value is ignored (a new one is made), never refused",
+                ))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build(),
+        )
         .responses(responses((ok, what, schema), COMMAND_ERRORS));
     if action != Action::Register {
         op = op.parameter(case_id_param()).parameter(header(
