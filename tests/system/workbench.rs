@@ -94,3 +94,71 @@ async fn a_case_bounced_between_units_is_flagged_listed_and_counted() {
     assert_eq!(kept["case"]["unit"], "county");
     step(&app, "county-token", other_id, "accept", json!({})).await;
 }
+
+/// Issue 13, items 3 and 4: the supervision board and leader ownership.
+#[tokio::test]
+async fn the_supervision_board_and_leader_ownership() {
+    let app = spawn_app().await;
+    let (_, reg, _) = app
+        .post("county-token", "/v1/cases", &register_body())
+        .await;
+    let id = reg["case_id"].as_str().expect("id").to_owned();
+    step(
+        &app,
+        "county-token",
+        &id,
+        "accept",
+        json!({"occurred_at": "2026-03-05T09:00:00+08:00"}),
+    )
+    .await;
+    // Chased twice; the unit committed to a date in the past of the clock (business time lies
+    // behind: the case was received in March).
+    step(&app, "county-token", &id, "supervise", json!({"note": "请加快办理", "due_date": "2026-04-01", "occurred_at": "2026-03-10T10:00:00+08:00"})).await;
+    step(&app, "county-token", &id, "supervise", json!({"note": "再次督办", "due_date": "2026-04-15", "occurred_at": "2026-03-20T10:00:00+08:00"})).await;
+    let (status, p, _) = app
+        .post(
+            "clerk-gaoqiao-token",
+            &format!("/v1/cases/{id}/assign-leader"),
+            &json!({"name": "王建华", "title": "副县长"}),
+        )
+        .await;
+    assert_eq!(status, 403, "county only: {p}");
+    let owned = step(
+        &app,
+        "county-token",
+        &id,
+        "assign-leader",
+        json!({"name": "王建华", "title": "副县长"}),
+    )
+    .await;
+    assert_eq!(
+        owned["case"]["leader"],
+        json!({"name": "王建华", "title": "副县长"})
+    );
+    let sup = &owned["case"]["supervision"];
+    assert_eq!(sup["count"], 2, "{owned}");
+    assert_eq!(sup["committed_date"], "2026-04-15");
+    assert_eq!(
+        sup["committed_overdue"], true,
+        "the date has passed, the case is open"
+    );
+    let seq = owned["seq"].as_u64().expect("seq");
+    for path in [
+        format!("/v1/cases?flag=supervised&min_seq={seq}"),
+        format!("/v1/cases?leader=%E7%8E%8B%E5%BB%BA%E5%8D%8E&min_seq={seq}"),
+    ] {
+        let (status, list) = app.get("county-token", &path).await;
+        assert_eq!(status, 200, "{list}");
+        let items = list["items"].as_array().expect("items");
+        assert_eq!(items.len(), 1, "{path}: {list}");
+        assert_eq!(items[0]["supervision"]["count"], 2);
+        assert_eq!(items[0]["leader"]["name"], "王建华");
+    }
+    let (_, none) = app
+        .get(
+            "county-token",
+            &format!("/v1/cases?leader=%E6%9D%8E%E5%9B%9B&min_seq={seq}"),
+        )
+        .await;
+    assert!(none["items"].as_array().expect("items").is_empty());
+}

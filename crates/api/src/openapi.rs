@@ -38,6 +38,7 @@ use crate::views::*;
         RequestReview,
         DecideReview,
         MergeCase,
+        AssignLeader,
         CaseView,
         Registered,
         Applied,
@@ -70,6 +71,7 @@ pub(crate) fn body_schema(action: Action) -> &'static str {
         Action::RequestReview | Action::RequestRereview => "RequestReview",
         Action::DecideReview | Action::DecideRereview => "DecideReview",
         Action::Merge => "MergeCase",
+        Action::AssignLeader => "AssignLeader",
     }
 }
 

@@ -93,7 +93,7 @@ fn standalone(root: &str, id: &str, defs: &BTreeMap<String, Value>) -> Value {
 
 /// Every file under `proto/`, as (relative path, content).
 /// Every command body's schema, collected (for `proto/` and the AsyncAPI document alike).
-pub(crate) const COMMANDS: [fn(&mut Collected) -> String; 13] = [
+pub(crate) const COMMANDS: [fn(&mut Collected) -> String; 14] = [
     collect::<RegisterCase>,
     collect::<AcceptCase>,
     collect::<RejectCase>,
@@ -107,6 +107,7 @@ pub(crate) const COMMANDS: [fn(&mut Collected) -> String; 13] = [
     collect::<RequestReview>,
     collect::<DecideReview>,
     collect::<MergeCase>,
+    collect::<AssignLeader>,
 ];
 
 pub fn files() -> Vec<(String, String)> {
@@ -126,6 +127,7 @@ pub fn files() -> Vec<(String, String)> {
         collect::<ReviewRequested>(&mut all),
         collect::<ReviewDecided>(&mut all),
         collect::<CaseMerged>(&mut all),
+        collect::<LeaderAssigned>(&mut all),
     ];
     let envelope = collect::<Envelope>(&mut all);
     collect::<Event>(&mut all);

@@ -50,6 +50,12 @@ pub struct CaseView {
     pub stage: Stage,
     /// 推诿: transfers after the first.
     pub bounces: u32,
+    /// 督办, when the county has chased the case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supervision: Option<queries::cases::Supervision>,
+    /// 领导包案: the leader who answers for the case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leader: Option<domain::Leader>,
     /// Every unit that has been accountable, first to last.
     pub units: Vec<UnitCode>,
     /// Whether the deadline was extended (at most once).
@@ -84,6 +90,8 @@ pub struct CaseFlags {
     pub first_petition: bool,
     /// 推诿: transferred `bounce_threshold` times after the first transfer.
     pub bounced: bool,
+    /// 督办: the county has chased the case.
+    pub supervised: bool,
 }
 
 impl CaseView {
@@ -111,8 +119,11 @@ impl CaseView {
                 leader_reception: case.leader_reception,
                 first_petition: case.first_petition,
                 bounced: case.bounced,
+                supervised: case.supervisions > 0,
             },
             bounces: case.bounces(),
+            supervision: queries::cases::Supervision::of(case, now),
+            leader: case.leader.clone(),
             accusation: case.accusation,
             confidential: case.confidential,
             related_case_id: case.related_case_id,

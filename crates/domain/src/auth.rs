@@ -34,6 +34,7 @@ fn county_only(action: Action) -> bool {
             | Action::DecideReview
             | Action::DecideRereview
             | Action::Merge
+            | Action::AssignLeader
     )
 }
 

@@ -76,6 +76,22 @@ pub struct Case {
     /// Flagged for the county: bounced `bounce_threshold` times (decided by the transfer).
     #[serde(default)]
     pub bounced: bool,
+    /// 督办: how often the county chased the accountable unit.
+    #[serde(default)]
+    pub supervisions: u32,
+    /// The last date a unit committed to when chased (its end, policy time zone).
+    #[serde(default, with = "crate::stamp::option")]
+    pub committed_at: Option<Timestamp>,
+    /// 领导包案: the leader who answers for the case.
+    #[serde(default)]
+    pub leader: Option<Leader>,
+}
+
+/// A leader who owns a case (领导包案).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Leader {
+    pub name: String,
+    pub title: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,6 +121,11 @@ impl Case {
     /// Where the case stands (api-contract.md, Round 2: casework).
     pub fn stage(&self) -> crate::values::Stage {
         self.status.stage()
+    }
+
+    /// 督办: the committed date of the last supervision has passed while the case is open.
+    pub fn committed_overdue(&self, now: Timestamp) -> bool {
+        self.status.is_open() && self.committed_at.is_some_and(|d| now > d)
     }
 
     /// Open and past the current deadline.
@@ -157,6 +178,9 @@ pub fn evolve(
                 merged_into: None,
                 transfers: 0,
                 bounced: false,
+                supervisions: 0,
+                committed_at: None,
+                leader: None,
             })
         }
         (Some(_), Event::CaseRegistered(_)) => return Err(EvolveError::RegisteredTwice),
@@ -192,8 +216,10 @@ pub fn evolve(
             case.bounced |= e.bounced;
         }
         Event::CaseSupervised(e) => {
+            case.supervisions += 1;
             if let Some(due) = e.due_at {
                 case.reply_due_at = Some(due);
+                case.committed_at = Some(due);
             }
         }
         Event::DeadlineExtended(e) => {
@@ -230,6 +256,12 @@ pub fn evolve(
         Event::CaseMerged(e) => {
             case.status = Status::Merged;
             case.merged_into = Some(e.into);
+        }
+        Event::LeaderAssigned(e) => {
+            case.leader = Some(Leader {
+                name: e.name.clone(),
+                title: e.title.clone(),
+            });
         }
     }
     Ok(case)

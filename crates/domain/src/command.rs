@@ -182,6 +182,18 @@ pub struct DecideReview {
     pub occurred_at: Option<Timestamp>,
 }
 
+/// `assign-leader` (county): a named leader answers for the case until it is closed (领导包案).
+/// The leader is a person, not necessarily a principal of the system.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignLeader {
+    pub name: String,
+    pub title: String,
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub occurred_at: Option<Timestamp>,
+}
+
 /// `merge` (county): the case is the same matter as `into` (一信多投) and is merged into it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -211,6 +223,7 @@ pub enum Command {
     RequestRereview(RequestReview),
     DecideRereview(DecideReview),
     Merge(MergeCase),
+    AssignLeader(AssignLeader),
 }
 
 /// The action names of the contract, used in URLs (`/v1/cases/{id}/{action}`) and inbox subjects.
@@ -231,10 +244,11 @@ pub enum Action {
     RequestRereview,
     DecideRereview,
     Merge,
+    AssignLeader,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::Register,
         Action::Accept,
         Action::Reject,
@@ -250,6 +264,7 @@ impl Action {
         Action::RequestRereview,
         Action::DecideRereview,
         Action::Merge,
+        Action::AssignLeader,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -269,6 +284,7 @@ impl Action {
             Action::RequestRereview => "request-rereview",
             Action::DecideRereview => "decide-rereview",
             Action::Merge => "merge",
+            Action::AssignLeader => "assign-leader",
         }
     }
 
@@ -322,6 +338,7 @@ impl Action {
             Action::RequestRereview => Command::RequestRereview(p(a, json)?),
             Action::DecideRereview => Command::DecideRereview(p(a, json)?),
             Action::Merge => Command::Merge(p(a, json)?),
+            Action::AssignLeader => Command::AssignLeader(p(a, json)?),
         })
     }
 }
@@ -415,6 +432,7 @@ impl Command {
             Command::RequestReview(c) | Command::RequestRereview(c) => serde_json::to_value(c),
             Command::DecideReview(c) | Command::DecideRereview(c) => serde_json::to_value(c),
             Command::Merge(c) => serde_json::to_value(c),
+            Command::AssignLeader(c) => serde_json::to_value(c),
         };
         // Serializing these plain structs cannot fail.
         v.unwrap_or_default()
@@ -437,6 +455,7 @@ impl Command {
             Command::RequestRereview(_) => Action::RequestRereview,
             Command::DecideRereview(_) => Action::DecideRereview,
             Command::Merge(_) => Action::Merge,
+            Command::AssignLeader(_) => Action::AssignLeader,
         }
     }
 
@@ -456,6 +475,7 @@ impl Command {
             Command::RequestReview(c) | Command::RequestRereview(c) => c.occurred_at,
             Command::DecideReview(c) | Command::DecideRereview(c) => c.occurred_at,
             Command::Merge(c) => c.occurred_at,
+            Command::AssignLeader(c) => c.occurred_at,
         }
     }
 }

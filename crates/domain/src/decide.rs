@@ -274,6 +274,13 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
                     .then(|| p.deadline_after(at, p.review_request_days)),
             })
         }
+        Command::AssignLeader(c) => {
+            require(case.status.is_open())?;
+            Event::LeaderAssigned(LeaderAssigned {
+                name: text("name", &c.name)?,
+                title: text("title", &c.title)?,
+            })
+        }
         Command::Merge(c) => {
             require(case.status.is_open())?;
             let into = ctx.target.filter(|t| t.id == c.into).ok_or_else(|| {

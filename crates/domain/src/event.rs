@@ -169,6 +169,13 @@ pub struct CaseMerged {
     pub reason: String,
 }
 
+/// 领导包案: a named leader answers for the case until it is closed (replacing any earlier one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LeaderAssigned {
+    pub name: String,
+    pub title: String,
+}
+
 /// Every event of a case. Stored as `{"type": "...", "data": {...}}` inside the envelope.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", content = "data")]
@@ -199,11 +206,13 @@ pub enum Event {
     ReviewDecided(ReviewDecided),
     #[serde(rename = "CaseMerged")]
     CaseMerged(CaseMerged),
+    #[serde(rename = "LeaderAssigned")]
+    LeaderAssigned(LeaderAssigned),
 }
 
 impl Event {
     /// Every event type name, in lifecycle order.
-    pub const TYPES: [&'static str; 13] = [
+    pub const TYPES: [&'static str; 14] = [
         "CaseRegistered",
         "CaseAccepted",
         "CaseRejected",
@@ -217,6 +226,7 @@ impl Event {
         "ReviewRequested",
         "ReviewDecided",
         "CaseMerged",
+        "LeaderAssigned",
     ];
 
     /// The current schema version of every event type. Bump one (and add an upcaster in
@@ -238,6 +248,7 @@ impl Event {
             Event::ReviewRequested(_) => "ReviewRequested",
             Event::ReviewDecided(_) => "ReviewDecided",
             Event::CaseMerged(_) => "CaseMerged",
+            Event::LeaderAssigned(_) => "LeaderAssigned",
         }
     }
 }

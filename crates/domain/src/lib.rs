@@ -22,7 +22,7 @@ pub mod stamp;
 pub mod values;
 
 pub use auth::Principal;
-pub use case::{evolve, Case, EvolveError};
+pub use case::{evolve, Case, EvolveError, Leader};
 pub use command::{Action, BodyError, Command};
 pub use decide::{decide, Ctx};
 pub use error::DomainError;

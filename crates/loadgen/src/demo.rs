@@ -120,6 +120,7 @@ fn set_occurred_at(cmd: &mut Command, t: Timestamp) {
         Command::RequestReview(c) | Command::RequestRereview(c) => &mut c.occurred_at,
         Command::DecideReview(c) | Command::DecideRereview(c) => &mut c.occurred_at,
         Command::Merge(c) => &mut c.occurred_at,
+        Command::AssignLeader(c) => &mut c.occurred_at,
     };
     *slot = Some(t);
 }

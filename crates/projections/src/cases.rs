@@ -8,7 +8,7 @@
 //! - `x/<index>/<value>/<order>`: the case under each index it belongs to, `<order>` sorting
 //!   newest received first ([`order_key`]). Indexes: `a` (all), `t` (registering township),
 //!   `u` (accountable unit), `v` (every unit that held it: what a unit may see), `s` (status),
-//!   `ts`/`us` (township or unit with status), `f` (each flag set).
+//!   `ts`/`us` (township or unit with status), `f` (each flag set), `l` (the owning leader).
 //! - `n/<case_no>`: the case a number names.
 //! - `k/<kind>.<hash>/<case>`: a petitioner of the case filed under a keyed hash of its ID
 //!   number, name and phone, or phone (`domain::identity::Person::keys`).
@@ -68,6 +68,7 @@ impl Row {
             Flag::LeaderReception => c.leader_reception,
             Flag::FirstPetition => c.first_petition,
             Flag::Bounced => c.bounced,
+            Flag::Supervised => c.supervisions > 0,
         }
     }
 
@@ -87,6 +88,7 @@ impl Row {
             ("us", format!("{}.{}", c.unit, c.status)),
         ];
         out.extend(c.units.iter().map(|u| ("v", u.to_string())));
+        out.extend(c.leader.iter().map(|l| ("l", leader_key(&l.name))));
         out.extend(
             Flag::ALL
                 .into_iter()
@@ -117,6 +119,11 @@ fn cursor_of(order: &str) -> Option<Cursor> {
         received_micros: ((!time) ^ (1 << 63)) as i64,
         case_id: CaseId(uuid::Uuid::from_u128(!id)),
     })
+}
+
+/// A leader's name in an index key (free text: hex keeps it one key segment).
+pub(crate) fn leader_key(name: &str) -> String {
+    hex::encode(name.trim())
 }
 
 fn row_key(id: CaseId) -> String {
@@ -245,8 +252,9 @@ impl Projection for Cases {
     }
 
     /// 2: without the counts of each index value. 3: cases with their transfers (bounces).
+    /// 4: supervision and leader (index `l`).
     fn version(&self) -> u32 {
-        3
+        4
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {

@@ -27,9 +27,9 @@ impl Projection for Units {
 
     /// The layout of the stored cases (postcard, positional: see `domain::Case`); 2: with
     /// `leader_reception`; 3: with `first_petition` and `merged_into`; 4: with transfers and
-    /// `bounced`.
+    /// `bounced`; 5: with supervision and leader.
     fn version(&self) -> u32 {
-        4
+        5
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {

@@ -29,9 +29,9 @@ impl Projection for Queues {
     }
 
     /// 2: cases stored with `leader_reception`. 3: with `first_petition` and `merged_into`.
-    /// 4: with transfers and `bounced`.
+    /// 4: with transfers and `bounced`. 5: with supervision and leader.
     fn version(&self) -> u32 {
-        4
+        5
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {

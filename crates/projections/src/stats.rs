@@ -107,9 +107,9 @@ impl Projection for Stats {
     /// 3: the due time in the key is nanoseconds since the epoch.
     /// 4: cases stored with `leader_reception`.
     /// 5: cases with `first_petition` and `merged_into`; the `merged` count.
-    /// 6: cases with transfers; the `bounced` count.
+    /// 6: cases with transfers; the `bounced` count. 7: cases with supervision and leader.
     fn version(&self) -> u32 {
-        6
+        7
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {

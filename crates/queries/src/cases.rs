@@ -26,10 +26,11 @@ pub enum Flag {
     LeaderReception,
     FirstPetition,
     Bounced,
+    Supervised,
 }
 
 impl Flag {
-    pub const ALL: [Flag; 7] = [
+    pub const ALL: [Flag; 8] = [
         Flag::Collective,
         Flag::CrossLevel,
         Flag::Repeat,
@@ -37,6 +38,7 @@ impl Flag {
         Flag::LeaderReception,
         Flag::FirstPetition,
         Flag::Bounced,
+        Flag::Supervised,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +50,7 @@ impl Flag {
             Flag::LeaderReception => "leader_reception",
             Flag::FirstPetition => "first_petition",
             Flag::Bounced => "bounced",
+            Flag::Supervised => "supervised",
         }
     }
 }
@@ -71,7 +74,7 @@ pub struct CaseFilter {
     #[serde(default, with = "domain::stamp::option")]
     pub until: Option<Timestamp>,
     pub flag: Option<Flag>,
-    /// The leader who owns the case (领导包案); no case has one before issue 13's command.
+    /// The leader who owns the case (领导包案), by name.
     pub leader: Option<String>,
 }
 
@@ -182,6 +185,34 @@ pub struct CaseSummary {
     pub flags: SummaryFlags,
     /// 推诿: transfers after the first.
     pub bounces: u32,
+    /// 督办, when the county has chased the case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supervision: Option<Supervision>,
+    /// 领导包案: the leader who answers for the case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leader: Option<domain::Leader>,
+}
+
+impl Supervision {
+    /// A case's supervision as of `now`; `None` when it was never chased.
+    pub fn of(case: &domain::Case, now: Timestamp) -> Option<Supervision> {
+        (case.supervisions > 0).then(|| Supervision {
+            count: case.supervisions,
+            // Stored as the end of the day in the policy's time zone, with its offset.
+            committed_date: case.committed_at.map(|t| t.date_naive()),
+            committed_overdue: case.committed_overdue(now),
+        })
+    }
+}
+
+/// 督办: how often a case was chased, the last date its unit committed to, and whether that date
+/// has passed while the case is open (against the clock of the answer, like `overdue`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Supervision {
+    pub count: u32,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub committed_date: Option<chrono::NaiveDate>,
+    pub committed_overdue: bool,
 }
 
 /// The flags of a case summary.
@@ -195,6 +226,8 @@ pub struct SummaryFlags {
     pub first_petition: bool,
     /// 推诿: transferred `bounce_threshold` times after the first transfer.
     pub bounced: bool,
+    /// 督办: the county has chased the case.
+    pub supervised: bool,
 }
 
 /// A page of case summaries, newest first.

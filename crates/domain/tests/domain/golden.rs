@@ -98,6 +98,10 @@ pub(crate) fn samples() -> Vec<Event> {
             into_case_no: "XIAHE-2026-000007".into(),
             reason: "一信多投: the same matter as XIAHE-2026-000007".into(),
         }),
+        Event::LeaderAssigned(LeaderAssigned {
+            name: "王建华".into(),
+            title: "副县长".into(),
+        }),
     ]
 }
 

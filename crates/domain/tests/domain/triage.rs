@@ -75,3 +75,45 @@ fn every_transfer_after_the_first_is_a_bounce_and_the_threshold_flags_it() {
     a.run(T1, assign("land_bureau"));
     assert_eq!(a.case().bounces(), 0);
 }
+
+#[test]
+fn a_leader_owns_an_open_case_and_supervisions_are_counted() {
+    let mut w = World::new();
+    w.run(T0, Command::Register(register_cmd(T0)));
+    w.run(T1, accept());
+    let lead = |name: &str| {
+        Command::AssignLeader(AssignLeader {
+            name: name.into(),
+            title: "副县长".into(),
+            occurred_at: None,
+        })
+    };
+    let clerk = principal("clerk-gaoqiao-1", Role::Clerk, Some("gaoqiao"));
+    assert_eq!(w.refuse_as(&clerk, T1, lead("王建华")).code(), "forbidden");
+    assert_eq!(w.refuse(T1, lead(" ")).code(), "validation");
+    let case = w.run(T1, lead("王建华"));
+    assert_eq!(
+        case.leader.as_ref().map(|l| l.name.as_str()),
+        Some("王建华")
+    );
+    let case = w.run(T1, lead("李明"));
+    assert_eq!(
+        case.leader.as_ref().map(|l| l.name.as_str()),
+        Some("李明"),
+        "replaced"
+    );
+    w.run(T1, supervise(None));
+    let case = w.run(T1, supervise(Some("2026-03-20")));
+    assert_eq!(case.supervisions, 2);
+    let committed = case.committed_at.expect("committed");
+    assert_eq!(committed.date_naive().to_string(), "2026-03-20");
+    assert!(!case.committed_overdue(ts("2026-03-20T12:00:00+08:00")));
+    assert!(case.committed_overdue(ts("2026-03-21T00:00:01+08:00")));
+    w.run(T1, reply());
+    w.run(T1, close());
+    assert!(
+        !w.case().committed_overdue(ts("2026-04-01T00:00:00+08:00")),
+        "done: no longer overdue"
+    );
+    assert_eq!(w.refuse(T1, lead("王建华")).code(), "invalid_transition");
+}

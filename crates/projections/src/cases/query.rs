@@ -9,7 +9,7 @@ use queries::cases::{
     CaseFilter, CasePage, CaseSummary, Cursor, ListCases, Probe, SummaryFlags, MAX_LIMIT,
 };
 
-use super::{cursor_of, micros, order_key, row_key, Row, SCAN_BUDGET};
+use super::{cursor_of, leader_key, micros, order_key, row_key, Row, SCAN_BUDGET};
 use crate::{Store, StoreError};
 
 /// Whether `p` may read an accusation's summary.
@@ -45,8 +45,11 @@ fn summary(row: &Row, viewer: &Principal, now: Timestamp) -> CaseSummary {
             leader_reception: c.leader_reception,
             first_petition: c.first_petition,
             bounced: c.bounced,
+            supervised: c.supervisions > 0,
         },
         bounces: c.bounces(),
+        supervision: queries::cases::Supervision::of(c, now),
+        leader: c.leader.clone(),
     }
 }
 
@@ -67,8 +70,9 @@ fn passes(row: &Row, f: &CaseFilter, viewer: &Principal) -> bool {
         && f.from.is_none_or(|t| c.received_at >= t)
         && f.until.is_none_or(|t| c.received_at < t)
         && f.flag.is_none_or(|x| row.flag(x))
-        // No case is owned by a leader yet (领导包案 comes with its command).
-        && f.leader.is_none()
+        && f.leader
+            .as_deref()
+            .is_none_or(|l| c.leader.as_ref().is_some_and(|x| x.name.trim() == l.trim()))
         && text_ok
 }
 
@@ -91,6 +95,9 @@ fn candidates(f: &CaseFilter, viewer: &Principal) -> Vec<(&'static str, String)>
     }
     if let Some(flag) = f.flag {
         out.push(("f", flag.as_str().to_owned()));
+    }
+    if let Some(l) = &f.leader {
+        out.push(("l", leader_key(l)));
     }
     if let (Some(t), Some(s)) = (&f.township, f.status) {
         out.push(("ts", format!("{t}.{s}")));
