@@ -135,6 +135,9 @@ async fn the_supervision_board_and_leader_ownership() {
         owned["case"]["leader"],
         json!({"name": "王建华", "title": "副县长"})
     );
+    // Names beside the codes (issue 13, item 8).
+    assert_eq!(owned["case"]["township_name"], "高桥镇");
+    assert_eq!(owned["case"]["unit_name"], "高桥镇");
     let sup = &owned["case"]["supervision"];
     assert_eq!(sup["count"], 2, "{owned}");
     assert_eq!(sup["committed_date"], "2026-04-15");

@@ -136,6 +136,8 @@ async fn view(
 ) -> Result<CaseView, Failure> {
     let now = state.cases.now();
     let mut view = CaseView::new(case, principal, now);
+    view.township_name = state.unit_name(&case.township);
+    view.unit_name = state.unit_name(&case.unit);
     let (seq, read) = match links {
         Links::Command {
             registration: true,

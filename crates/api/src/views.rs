@@ -15,8 +15,12 @@ pub struct CaseView {
     pub case_id: CaseId,
     pub case_no: String,
     pub township: UnitCode,
+    /// The registering township's name.
+    pub township_name: String,
     /// The accountable unit.
     pub unit: UnitCode,
+    /// The accountable unit's name.
+    pub unit_name: String,
     pub status: Status,
     pub channel: Channel,
     pub headcount: u32,
@@ -100,7 +104,9 @@ impl CaseView {
             case_id: case.id,
             case_no: case.case_no.clone(),
             township: case.township.clone(),
+            township_name: case.township.to_string(),
             unit: case.unit.clone(),
+            unit_name: case.unit.to_string(),
             status: case.status,
             channel: case.channel,
             headcount: case.headcount,
