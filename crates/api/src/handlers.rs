@@ -198,16 +198,7 @@ async fn run_command(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Executed, Failure> {
     let started = Instant::now();
-    let body = body.map_err(|r| {
-        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Failure::PayloadTooLarge(format!(
-                "request body is larger than {} bytes",
-                crate::DEFAULT_BODY_LIMIT
-            ))
-        } else {
-            Failure::BadRequest(domain::command::redact(&r.body_text()))
-        }
-    })?;
+    let body = body.map_err(body_failure)?;
     let (command, json) = parse_body(action, &body)?;
     let if_match = parse_if_match(headers)?;
     let idempotency = idempotency_key(headers)?.map(|k| (k, json));
@@ -235,6 +226,18 @@ async fn run_command(
         .metrics
         .command(action.as_str(), outcome_label, started.elapsed());
     Ok(result?)
+}
+
+/// Why a body could not be read: too large (413), or broken (400, its text without values).
+pub(crate) fn body_failure(r: BytesRejection) -> Failure {
+    if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        Failure::PayloadTooLarge(format!(
+            "request body is larger than {} bytes",
+            crate::DEFAULT_BODY_LIMIT
+        ))
+    } else {
+        Failure::BadRequest(domain::command::redact(&r.body_text()))
+    }
 }
 
 /// Malformed JSON, a non-object body, a wrong field type, a missing or unknown field: 400.
@@ -347,18 +350,7 @@ pub async fn get_case(
 ) -> AppResult {
     let principal = state.tokens.authenticate(&headers)?;
     let (loaded, applied) = visible_case(&state, &principal, &case_id, params).await?;
-    // The links reflect at least the case's own events and the client's `min_seq`.
-    let mut view = view(
-        &state,
-        &loaded.case,
-        &principal,
-        Links::Read { seq: applied },
-    )
-    .await?;
-    view.applied_seq = Some(applied);
-    let mut resp = Json(view).into_response();
-    set_etag(&mut resp, loaded.case.version);
-    Ok(resp)
+    case_response(&state, &loaded, &principal, applied).await
 }
 
 /// `GET /v1/cases/by-no/{case_no}`: the case a case number names, exactly as `GET` on its id
@@ -384,13 +376,19 @@ pub async fn get_case_by_no(
     let loaded = state.cases.read(case_id).await?.ok_or(Failure::NotFound)?;
     can_read_case(&principal, &loaded.case)?;
     let applied = found.applied_seq.max(loaded.seq);
-    let mut view = view(
-        &state,
-        &loaded.case,
-        &principal,
-        Links::Read { seq: applied },
-    )
-    .await?;
+    case_response(&state, &loaded, &principal, applied).await
+}
+
+/// A read case as `principal` sees it, reflecting the log up to `applied` (its links at least
+/// the case's own events and the client's `min_seq`), with its version as ETag.
+async fn case_response(
+    state: &AppState,
+    loaded: &commands::Loaded,
+    principal: &domain::Principal,
+    applied: u64,
+) -> AppResult {
+    let links = Links::Read { seq: applied };
+    let mut view = view(state, &loaded.case, principal, links).await?;
     view.applied_seq = Some(applied);
     let mut resp = Json(view).into_response();
     set_etag(&mut resp, loaded.case.version);

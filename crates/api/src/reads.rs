@@ -408,16 +408,7 @@ pub async fn search(
 ) -> AppResult {
     let p = state.tokens.authenticate(&headers)?;
     can_find_cases(&p)?;
-    let body = body.map_err(|r| {
-        if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            Failure::PayloadTooLarge(format!(
-                "request body is larger than {} bytes",
-                crate::DEFAULT_BODY_LIMIT
-            ))
-        } else {
-            Failure::BadRequest(domain::command::redact(&r.body_text()))
-        }
-    })?;
+    let body = body.map_err(crate::handlers::body_failure)?;
     let object = domain::command::decode_object(&body).map_err(|e| Failure::BadRequest(e.0))?;
     let s: SearchCases =
         serde_json::from_value(serde_json::Value::Object(object)).map_err(|e| {
