@@ -50,5 +50,6 @@ pub fn register_command(channel: Channel, headcount: u32, at: DateTime<FixedOffs
         accusation: false,
         confidential: false,
         leader_reception: false,
+        accused_unit: None,
     })
 }

@@ -27,7 +27,7 @@ async fn delivered(js: &async_nats::jetstream::Context, what: &str, want: [(&str
 }
 
 /// A feed service with its store under `data`.
-async fn start_feed(
+pub(crate) async fn start_feed(
     app: &App,
     data: &std::path::Path,
 ) -> tokio::task::JoinHandle<anyhow::Result<()>> {

@@ -12,6 +12,7 @@ mod cluster;
 mod command_path;
 mod concurrency;
 mod config;
+mod corrections;
 mod errors;
 mod faults;
 mod feed;

@@ -14,6 +14,7 @@ mod handlers;
 pub mod metrics;
 pub mod openapi;
 pub mod proto;
+mod queues;
 pub mod reads;
 pub mod server;
 pub mod status;
@@ -79,7 +80,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/cases/{case_id}", get(handlers::get_case))
         .route("/v1/cases/by-no/{case_no}", get(handlers::get_case_by_no))
         .route("/v1/cases/{case_id}/history", get(reads::history))
-        .route("/v1/queues/{unit}", get(reads::queue))
+        .route("/v1/queues/{unit}", get(queues::queue))
+        .route("/v1/workbench", get(queues::workbench))
         .route("/v1/stats", get(reads::stats))
         .route("/v1/audit/actors/{principal_id}", get(reads::actor))
         .route("/v1/cases/{case_id}/{action}", post(handlers::command))

@@ -39,6 +39,9 @@ use crate::views::*;
         DecideReview,
         MergeCase,
         AssignLeader,
+        CorrectRegistration,
+        RegistrationFacts,
+        WithdrawCase,
         CaseView,
         Registered,
         Applied,
@@ -72,6 +75,8 @@ pub(crate) fn body_schema(action: Action) -> &'static str {
         Action::DecideReview | Action::DecideRereview => "DecideReview",
         Action::Merge => "MergeCase",
         Action::AssignLeader => "AssignLeader",
+        Action::Correct => "CorrectRegistration",
+        Action::Withdraw => "WithdrawCase",
     }
 }
 
@@ -343,26 +348,6 @@ pub fn document() -> OpenApi {
     };
     let min_seq = min_seq_param("Answer once the read model has applied at least this sequence");
     paths = paths
-        .path(
-            "/v1/queues/{unit}",
-            PathItem::new(
-                HttpMethod::Get,
-                OperationBuilder::new()
-                    .operation_id(Some("get_queue"))
-                    .summary(Some("Work queue of a unit: open cases with deadlines"))
-                    .parameter(path_param("unit"))
-                    .parameter(one_of(
-                        "status",
-                        "open (default), due_soon or overdue",
-                        &["open", "due_soon", "overdue"],
-                    ))
-                    .parameter(min_seq.clone())
-                    .responses(responses(
-                        ("200", "The queue, with applied_seq", "Queue"),
-                        read_errors,
-                    )),
-            ),
-        )
         .path(
             "/v1/stats",
             PathItem::new(

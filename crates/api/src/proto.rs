@@ -93,7 +93,7 @@ fn standalone(root: &str, id: &str, defs: &BTreeMap<String, Value>) -> Value {
 
 /// Every file under `proto/`, as (relative path, content).
 /// Every command body's schema, collected (for `proto/` and the AsyncAPI document alike).
-pub(crate) const COMMANDS: [fn(&mut Collected) -> String; 14] = [
+pub(crate) const COMMANDS: [fn(&mut Collected) -> String; 16] = [
     collect::<RegisterCase>,
     collect::<AcceptCase>,
     collect::<RejectCase>,
@@ -108,6 +108,8 @@ pub(crate) const COMMANDS: [fn(&mut Collected) -> String; 14] = [
     collect::<DecideReview>,
     collect::<MergeCase>,
     collect::<AssignLeader>,
+    collect::<CorrectRegistration>,
+    collect::<WithdrawCase>,
 ];
 
 pub fn files() -> Vec<(String, String)> {
@@ -128,6 +130,8 @@ pub fn files() -> Vec<(String, String)> {
         collect::<ReviewDecided>(&mut all),
         collect::<CaseMerged>(&mut all),
         collect::<LeaderAssigned>(&mut all),
+        collect::<RegistrationCorrected>(&mut all),
+        collect::<CaseWithdrawn>(&mut all),
     ];
     let envelope = collect::<Envelope>(&mut all);
     collect::<Event>(&mut all);

@@ -1,4 +1,4 @@
-//! Reads served by the projectors (queues, statistics, audit trails), asked over NATS
+//! Reads served by the projectors (cases, statistics, audit trails), asked over NATS
 //! request/reply and answered here as the contract says.
 
 use std::sync::Arc;
@@ -13,14 +13,12 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use domain::auth::{
-    can_find_cases, can_read_case, can_read_queue, can_read_stats, can_read_trail,
-    can_see_personal_data,
+    can_find_cases, can_read_case, can_read_stats, can_read_trail, can_see_personal_data,
 };
 use domain::UnitCode;
 use queries::cases::{
     CaseFilter, CaseSummary, Cursor, Flag, ListCases, Probe, DEFAULT_LIMIT, MAX_LIMIT,
 };
-use queries::queues;
 use queries::stats::{self, StatsQuery};
 use queries::QueryError;
 
@@ -47,7 +45,10 @@ impl From<QueryError> for ApiError {
 }
 
 /// The answer with `applied_seq` added, as the contract's read answers carry it.
-fn with_applied<T: serde::Serialize>(answer: &T, applied: u64) -> Result<Response, ApiError> {
+pub(crate) fn with_applied<T: serde::Serialize>(
+    answer: &T,
+    applied: u64,
+) -> Result<Response, ApiError> {
     let mut v = serde_json::to_value(answer)
         .map_err(|e| Failure::Internal(format!("encoding an answer: {e}")))?;
     if let Some(obj) = v.as_object_mut() {
@@ -56,37 +57,9 @@ fn with_applied<T: serde::Serialize>(answer: &T, applied: u64) -> Result<Respons
     Ok(Json(v).into_response())
 }
 
-fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Failure> {
+pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Failure> {
     q.map(|Query(v)| v)
         .map_err(|e| Failure::BadRequest(domain::command::redact(&e.body_text())))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct QueueParams {
-    status: Option<queues::Filter>,
-    min_seq: Option<u64>,
-}
-
-pub async fn queue(
-    State(state): State<Arc<AppState>>,
-    Path(unit): Path<String>,
-    headers: HeaderMap,
-    params: Result<Query<QueueParams>, QueryRejection>,
-) -> AppResult {
-    let p = state.tokens.authenticate(&headers)?;
-    let params = query(params)?;
-    let code = domain::UnitCode::parse(&unit).map_err(|_| Failure::NotFound)?;
-    if state.cases.unit_kind(&code).is_none() {
-        return Err(Failure::NotFound.into());
-    }
-    can_read_queue(&p, &code)?;
-    let filter = params.status.unwrap_or(queues::Filter::Open);
-    let queue = state
-        .queries
-        .queue(&unit, filter, params.min_seq, state.cases.now())
-        .await?;
-    with_applied(&queue.value, queue.applied_seq)
 }
 
 #[derive(Debug, Deserialize)]
@@ -123,6 +96,13 @@ pub async fn stats(
         township: params.township,
         group_by: params.group_by,
         yoy: params.compare == Some(Compare::Yoy),
+        // A unit's own readers never see an accusation against it, not even in a figure.
+        hide_accused: match p.role {
+            domain::Role::Clerk | domain::Role::Handler | domain::Role::System => {
+                p.unit.as_ref().map(ToString::to_string)
+            }
+            _ => None,
+        },
     };
     let report = state
         .queries
@@ -268,7 +248,7 @@ pub struct ListParams {
 }
 
 /// A query that fits the schema but breaks a rule (422 `validation`).
-fn invalid(why: String) -> Failure {
+pub(crate) fn invalid(why: String) -> Failure {
     Failure::Domain(domain::DomainError::Validation(why))
 }
 
@@ -276,7 +256,7 @@ fn invalid(why: String) -> Failure {
 const MAX_Q_CHARS: usize = 200;
 
 /// A unit code given as a filter: a unit of this county, or 400.
-fn known_unit(
+pub(crate) fn known_unit(
     state: &AppState,
     field: &str,
     code: Option<String>,

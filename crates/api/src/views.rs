@@ -60,6 +60,19 @@ pub struct CaseView {
     /// 领导包案: the leader who answers for the case.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub leader: Option<domain::Leader>,
+    /// The latest reply (答复): outcome, text and business time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply: Option<domain::case::Reply>,
+    /// The latest follow-up (回访): satisfaction and business time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<domain::case::FollowUp>,
+    /// Until when the petitioner may ask for a review (复查) or re-review (复核), while that
+    /// window is open; null otherwise.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub review_request_due_at: Option<Timestamp>,
+    /// 检举控告: the unit the accusation is against (county and auditors only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accused_unit: Option<UnitCode>,
     /// Every unit that has been accountable, first to last.
     pub units: Vec<UnitCode>,
     /// Whether the deadline was extended (at most once).
@@ -136,6 +149,12 @@ impl CaseView {
             related_cases: None,
             links_unknown: None,
             merged_into: case.merged_into,
+            reply: case.reply.clone(),
+            follow_up: case.follow_up.clone(),
+            review_request_due_at: case.review_request_due_at(),
+            accused_unit: matches!(viewer.role, domain::Role::County | domain::Role::Auditor)
+                .then(|| case.accused_unit.clone())
+                .flatten(),
             stage: case.stage(),
             units: case.units.clone(),
             extended: case.extended,

@@ -18,7 +18,7 @@ pub struct Problem {
     pub status: u16,
     pub detail: String,
     /// Machine code: validation, invalid_transition, deadline_passed, version_conflict, not_found,
-    /// terminated_matter, unauthorized, forbidden, idempotency_mismatch, unavailable, payload_too_large,
+    /// terminated_matter, accused_unit, unauthorized, forbidden, idempotency_mismatch, unavailable, payload_too_large,
     /// method_not_allowed, request_timeout, unsupported_media_type, too_many_requests,
     /// insufficient_storage, internal.
     pub code: String,
@@ -90,6 +90,9 @@ impl Failure {
                 DomainError::DeadlinePassed(_) => (422, "deadline_passed", "Deadline passed"),
                 DomainError::TerminatedMatter(_) => {
                     (422, "terminated_matter", "Repeats a terminated matter")
+                }
+                DomainError::AccusedUnit(_) => {
+                    (422, "accused_unit", "The accusation is against this unit")
                 }
                 DomainError::Forbidden(_) => (403, "forbidden", "Forbidden"),
                 DomainError::NotFound => (404, "not_found", "Not found"),

@@ -39,6 +39,8 @@ use crate::{CommandError, Stores};
 
 mod keyed;
 mod linked;
+mod reading;
+use reading::fold;
 
 /// What a registration drew before its append, kept across its retries: its number and the
 /// earlier cases of its petitioners.
@@ -321,8 +323,15 @@ impl CaseService {
             Err(e) => return Err(e.into()),
         };
         // A registration that decides is filed under its petitioners and numbered only now, so a
-        // refused one takes no number; then it is decided again with both.
+        // refused one takes no number; then it is decided again with both. A correction of the
+        // facts the index files is filed again, and decided again with its earlier cases.
         let event = match (&req.command, state, prepared.as_ref()) {
+            (Command::Correct(_), Some(case), _) => {
+                match self.refile_correction(case, &event, now).await? {
+                    Some(peers) => decide(state, &req.command, &ctx(None, peers.as_slice()))?,
+                    None => event,
+                }
+            }
             (Command::Register(r), None, None) => {
                 let peers = self.file_registration(case_id, r).await?;
                 let series = domain::decide::case_series(r, &self.policy).0;
@@ -445,35 +454,6 @@ impl CaseService {
             Err(e) => Err(e.into()),
         }
     }
-
-    /// Catch up from `current` (or from scratch) to the log; returns the new events.
-    async fn refresh(
-        &self,
-        id: CaseId,
-        current: Option<Loaded>,
-    ) -> Result<(Option<Loaded>, Vec<Stored>), CommandError> {
-        let (subject, from, state, mut commands) = match current {
-            Some(l) => (l.subject, l.seq + 1, Some(l.case), l.commands),
-            None => match self.log.locate(id).await? {
-                None => return Ok((None, vec![])),
-                Some((subject, _)) => (subject, 1, None, Vec::new()),
-            },
-        };
-        let events = self.log.read_subject(&subject, from, u64::MAX).await?;
-        let seq = events
-            .last()
-            .map(|s| s.seq)
-            .unwrap_or(from.saturating_sub(1));
-        let case = fold(state, events.iter())?;
-        commands.extend(events.iter().map(RecordedCommand::of));
-        let loaded = case.map(|case| Loaded {
-            case,
-            subject,
-            seq,
-            commands,
-        });
-        Ok((loaded, events))
-    }
 }
 
 pub(crate) fn committed(s: &Stored) -> Committed {
@@ -482,19 +462,4 @@ pub(crate) fn committed(s: &Stored) -> Committed {
         version: s.envelope.version,
         seq: s.seq,
     }
-}
-
-fn fold<'a>(
-    mut state: Option<Case>,
-    events: impl Iterator<Item = &'a Stored>,
-) -> Result<Option<Case>, CommandError> {
-    for s in events {
-        let e = &s.envelope;
-        state = Some(
-            evolve(state, e.case_id, &e.event, e.occurred_at).map_err(|err| {
-                CommandError::Internal(format!("case {} at seq {}: {err}", e.case_id, s.seq))
-            })?,
-        );
-    }
-    Ok(state)
 }

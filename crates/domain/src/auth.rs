@@ -45,11 +45,18 @@ pub fn can_read_case(p: &Principal, case: &Case) -> Result<(), DomainError> {
         Role::Analyst => Err(DomainError::Forbidden(
             "analysts read statistics, not individual cases".into(),
         )),
+        // The accused unit never learns of an accusation (条例 30), whatever else holds.
         Role::Clerk | Role::Handler | Role::System => match p.unit_role() {
-            Some(u) if case.units.contains(u) => Ok(()),
+            Some(u) if case.units.contains(u) && case.accused_unit.as_ref() != Some(u) => Ok(()),
             _ => Err(DomainError::NotFound),
         },
     }
+}
+
+/// Whether `p` acts for the unit an accusation is against: it sees nothing of such a case, not
+/// even in a figure.
+pub fn is_accused(p: &Principal, case: &Case) -> bool {
+    case.accused_unit.is_some() && p.unit_role() == case.accused_unit.as_ref()
 }
 
 /// May this principal look cases up (by number, by search) at all? Everyone who may read a case;
@@ -103,6 +110,18 @@ pub fn authorize_command(p: &Principal, action: Action, case: &Case) -> Result<(
         ))),
         Role::Clerk | Role::Handler | Role::System => {
             can_read_case(p, case)?;
+            if action == Action::Correct {
+                // The township the case was registered for may correct it (within the window
+                // `decide` checks), whoever is accountable now.
+                return if p.unit_role() == Some(&case.township) {
+                    Ok(())
+                } else {
+                    Err(DomainError::Forbidden(format!(
+                        "only the county or the township the case was registered for ({}) may correct it",
+                        case.township
+                    )))
+                };
+            }
             if county_only(action) {
                 return Err(DomainError::Forbidden(format!(
                     "only the county may {}",

@@ -15,7 +15,8 @@ use crate::values::{Category, Channel, Level, Satisfaction, Status};
 pub struct Case {
     pub id: CaseId,
     pub case_no: String,
-    /// The township where the petition was registered. Never changes.
+    /// The township of the matter: the one the petition was registered for, unless a correction
+    /// (更正, county only) named another. The case's log subject keeps the registering township.
     pub township: UnitCode,
     /// The one unit accountable now.
     pub unit: UnitCode,
@@ -30,10 +31,16 @@ pub struct Case {
     pub summary: String,
     #[serde(with = "crate::stamp")]
     pub received_at: Timestamp,
+    /// The receipt as first registered (corrections of `received_at` leave it): the start of a
+    /// township's correction window.
+    #[serde(with = "crate::stamp")]
+    pub registered_at: Timestamp,
     pub petitioners: Vec<Petitioner>,
     pub related_case_id: Option<uuid::Uuid>,
     pub accusation: bool,
     pub confidential: bool,
+    /// 检举控告: the unit the accusation is against. It never sees the case.
+    pub accused_unit: Option<UnitCode>,
     pub flags: Flags,
     /// Number of events applied; the version of the contract.
     pub version: u64,
@@ -58,9 +65,10 @@ pub struct Case {
     pub review_level: u8,
     #[serde(with = "crate::stamp::option")]
     pub decision_due_at: Option<Timestamp>,
-    /// The answer of the latest follow-up, if any.
-    #[serde(default)]
-    pub last_satisfaction: Option<Satisfaction>,
+    /// The latest reply (答复).
+    pub reply: Option<Reply>,
+    /// The latest follow-up (回访), if any.
+    pub follow_up: Option<FollowUp>,
     /// 领导接访: received on a leader reception day.
     #[serde(default)]
     pub leader_reception: bool,
@@ -85,6 +93,26 @@ pub struct Case {
     /// 领导包案: the leader who answers for the case.
     #[serde(default)]
     pub leader: Option<Leader>,
+}
+
+/// A case's reply as the petitioner got it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Reply {
+    pub outcome: crate::values::Outcome,
+    pub text: String,
+    /// Business time of the reply.
+    #[serde(with = "crate::stamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+}
+
+/// The answer of a follow-up call.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct FollowUp {
+    pub satisfaction: Satisfaction,
+    #[serde(with = "crate::stamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
 }
 
 /// A leader who owns a case (领导包案).
@@ -123,6 +151,20 @@ impl Case {
         self.status.stage()
     }
 
+    /// Until when the petitioner may ask for a review (复查) or re-review (复核), while that
+    /// window is open.
+    pub fn review_request_due_at(&self) -> Option<Timestamp> {
+        match self.status {
+            Status::Replied | Status::Closed => self.request_window_until,
+            _ => None,
+        }
+    }
+
+    /// The satisfaction of the latest follow-up.
+    pub fn last_satisfaction(&self) -> Option<Satisfaction> {
+        self.follow_up.as_ref().map(|f| f.satisfaction)
+    }
+
     /// 督办: the committed date of the last supervision has passed while the case is open.
     pub fn committed_overdue(&self, now: Timestamp) -> bool {
         self.status.is_open() && self.committed_at.is_some_and(|d| now > d)
@@ -143,12 +185,15 @@ pub fn evolve(
 ) -> Result<Case, EvolveError> {
     let mut case = match (state, event) {
         (None, Event::CaseRegistered(e)) => {
+            // An accusation against the township of the matter is held by the county from the
+            // start: the township is never among the units that may read it.
+            let unit = e.held_by.clone().unwrap_or_else(|| e.township.clone());
             return Ok(Case {
                 id,
                 case_no: e.case_no.clone(),
                 township: e.township.clone(),
-                unit: e.township.clone(),
-                units: vec![e.township.clone()],
+                unit: unit.clone(),
+                units: vec![unit],
                 status: Status::Registered,
                 channel: e.channel,
                 headcount: e.headcount,
@@ -156,10 +201,12 @@ pub fn evolve(
                 category: e.category,
                 summary: e.summary.clone(),
                 received_at: e.received_at,
+                registered_at: e.received_at,
                 petitioners: e.petitioners.clone(),
                 related_case_id: e.related_case_id,
                 accusation: e.accusation,
                 confidential: e.confidential,
+                accused_unit: e.accused_unit.clone(),
                 flags: e.flags,
                 leader_reception: e.leader_reception,
                 version: 1,
@@ -173,7 +220,8 @@ pub fn evolve(
                 request_window_until: None,
                 review_level: 0,
                 decision_due_at: None,
-                last_satisfaction: None,
+                reply: None,
+                follow_up: None,
                 first_petition: e.first_petition,
                 merged_into: None,
                 transfers: 0,
@@ -181,7 +229,7 @@ pub fn evolve(
                 supervisions: 0,
                 committed_at: None,
                 leader: None,
-            })
+            });
         }
         (Some(_), Event::CaseRegistered(_)) => return Err(EvolveError::RegisteredTwice),
         (None, e) => return Err(EvolveError::NotRegistered(e.type_name())),
@@ -228,11 +276,21 @@ pub fn evolve(
         }
         Event::CaseReplied(e) => {
             case.status = Status::Replied;
+            case.reply = Some(Reply {
+                outcome: e.outcome,
+                text: e.text.clone(),
+                at: occurred_at,
+            });
             case.replied_at = Some(occurred_at);
             case.reply_on_time = Some(e.on_time);
             case.request_window_until = Some(e.review_request_until);
         }
-        Event::FollowUpRecorded(e) => case.last_satisfaction = Some(e.satisfaction),
+        Event::FollowUpRecorded(e) => {
+            case.follow_up = Some(FollowUp {
+                satisfaction: e.satisfaction,
+                at: occurred_at,
+            })
+        }
         Event::CaseClosed(_) => case.status = Status::Closed,
         Event::ReviewRequested(e) => {
             case.status = if e.level <= 1 {
@@ -263,6 +321,43 @@ pub fn evolve(
                 title: e.title.clone(),
             });
         }
+        Event::RegistrationCorrected(e) => {
+            let a = &e.after;
+            if let Some(t) = &a.township {
+                case.township = t.clone();
+            }
+            if let Some(x) = a.channel {
+                case.channel = x;
+            }
+            if let Some(x) = a.received_at {
+                case.received_at = x;
+            }
+            if let Some(x) = a.headcount {
+                case.headcount = x;
+            }
+            if let Some(x) = a.level_reached {
+                case.level_reached = x;
+            }
+            if let Some(x) = a.category {
+                case.category = x;
+            }
+            if let Some(x) = &a.summary {
+                case.summary = x.clone();
+            }
+            if let Some(x) = &a.petitioners {
+                case.petitioners = x.clone();
+            }
+            if let Some(x) = a.leader_reception {
+                case.leader_reception = x;
+            }
+            case.flags = e.flags;
+            case.first_petition = e.first_petition;
+            case.accept_due_at = e.accept_due_at;
+            if let Some(unit) = &e.unit {
+                set_unit(&mut case, unit);
+            }
+        }
+        Event::CaseWithdrawn(_) => case.status = Status::Withdrawn,
     }
     Ok(case)
 }

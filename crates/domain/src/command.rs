@@ -10,6 +10,10 @@ use crate::ids::{CaseId, UnitCode};
 use crate::policy::Timestamp;
 use crate::values::{Category, Channel, Level, Outcome, RejectReason, Satisfaction};
 
+pub use decode::{decode_object, redact, BodyError};
+
+mod decode;
+
 /// Personal data of one petitioner. Visible only to entitled roles (see `auth`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -57,6 +61,10 @@ pub struct RegisterCase {
     /// on the channel `leader_reception` is one too).
     #[serde(default)]
     pub leader_reception: bool,
+    /// 检举控告: the unit the accusation is against (only with `accusation: true`). It never sees
+    /// the case; an accusation against the township of the matter is held by the county.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accused_unit: Option<UnitCode>,
 }
 
 /// Every command on an existing case may carry `occurred_at`; its absence means "now".
@@ -205,6 +213,70 @@ pub struct MergeCase {
     pub occurred_at: Option<Timestamp>,
 }
 
+/// Registration facts (更正): in a `correct` command the ones to change, in `RegistrationCorrected`
+/// the changed ones as they were and as they are. Only the fields given are changed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationFacts {
+    /// The township of the matter (county only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub township: Option<UnitCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    #[serde(
+        default,
+        deserialize_with = "crate::dates::option_time",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub received_at: Option<Timestamp>,
+    #[serde(
+        default,
+        deserialize_with = "crate::dates::option_whole_u32",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub headcount: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level_reached: Option<Level>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<Category>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// Personal data: replaces the petitioners as a whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub petitioners: Option<Vec<Petitioner>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leader_reception: Option<bool>,
+}
+
+impl RegistrationFacts {
+    pub fn is_empty(&self) -> bool {
+        *self == RegistrationFacts::default()
+    }
+}
+
+/// `correct` (更正): registration facts were recorded wrongly. The county may correct any case;
+/// the township it was registered for within `correction_days` of receipt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectRegistration {
+    pub reason: String,
+    pub changes: RegistrationFacts,
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub occurred_at: Option<Timestamp>,
+}
+
+/// `withdraw` (撤回): the petitioner withdrew the petition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawCase {
+    pub reason: String,
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub occurred_at: Option<Timestamp>,
+}
+
 /// Every command, as decided by [`crate::decide`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -224,6 +296,8 @@ pub enum Command {
     DecideRereview(DecideReview),
     Merge(MergeCase),
     AssignLeader(AssignLeader),
+    Correct(CorrectRegistration),
+    Withdraw(WithdrawCase),
 }
 
 /// The action names of the contract, used in URLs (`/v1/cases/{id}/{action}`) and inbox subjects.
@@ -245,10 +319,12 @@ pub enum Action {
     DecideRereview,
     Merge,
     AssignLeader,
+    Correct,
+    Withdraw,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 18] = [
         Action::Register,
         Action::Accept,
         Action::Reject,
@@ -265,6 +341,8 @@ impl Action {
         Action::DecideRereview,
         Action::Merge,
         Action::AssignLeader,
+        Action::Correct,
+        Action::Withdraw,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -285,134 +363,14 @@ impl Action {
             Action::DecideRereview => "decide-rereview",
             Action::Merge => "merge",
             Action::AssignLeader => "assign-leader",
+            Action::Correct => "correct",
+            Action::Withdraw => "withdraw",
         }
     }
 
     pub fn parse(s: &str) -> Option<Action> {
         Action::ALL.into_iter().find(|a| a.as_str() == s)
     }
-
-    /// Read a body as this action's command: the typed command and the body as JSON (what an
-    /// idempotency key is checked against). An empty body is `{}`.
-    pub fn decode(self, body: &[u8]) -> Result<(Command, serde_json::Value), BodyError> {
-        let json = serde_json::Value::Object(decode_object(body)?);
-        let command = self.from_json(json.clone())?;
-        Ok((command, json))
-    }
-
-    /// Read a JSON object as this action's command. The error names the field (`petitioners[0].phone`)
-    /// and the problem, never the value.
-    pub fn from_json(self, json: serde_json::Value) -> Result<Command, BodyError> {
-        fn p<T: serde::de::DeserializeOwned>(
-            action: Action,
-            v: serde_json::Value,
-        ) -> Result<T, BodyError> {
-            serde_path_to_error::deserialize(v).map_err(|e| {
-                let path = e.path().to_string();
-                let what = redact(&e.inner().to_string());
-                BodyError(if path == "." {
-                    format!("invalid {} body: {what}", action.as_str())
-                } else {
-                    format!("invalid {} body: {path}: {what}", action.as_str())
-                })
-            })
-        }
-        let a = self;
-        Ok(match self {
-            Action::Register => {
-                let mut register: RegisterCase = p(a, json)?;
-                normalize_petitioners(&mut register.petitioners)?;
-                Command::Register(register)
-            }
-            Action::Accept => Command::Accept(p(a, json)?),
-            Action::Reject => Command::Reject(p(a, json)?),
-            Action::Assign => Command::Assign(p(a, json)?),
-            Action::Transfer => Command::Transfer(p(a, json)?),
-            Action::Supervise => Command::Supervise(p(a, json)?),
-            Action::Extend => Command::Extend(p(a, json)?),
-            Action::Reply => Command::Reply(p(a, json)?),
-            Action::FollowUp => Command::FollowUp(p(a, json)?),
-            Action::Close => Command::Close(p(a, json)?),
-            Action::RequestReview => Command::RequestReview(p(a, json)?),
-            Action::DecideReview => Command::DecideReview(p(a, json)?),
-            Action::RequestRereview => Command::RequestRereview(p(a, json)?),
-            Action::DecideRereview => Command::DecideRereview(p(a, json)?),
-            Action::Merge => Command::Merge(p(a, json)?),
-            Action::AssignLeader => Command::AssignLeader(p(a, json)?),
-        })
-    }
-}
-
-/// Petitioners' ID numbers and phones checked and in their normal form (`identity`), so that one
-/// person's registrations carry the same identifiers. The error names the field, never the value.
-fn normalize_petitioners(petitioners: &mut [Petitioner]) -> Result<(), BodyError> {
-    use crate::identity::{normalize_id_number, normalize_phone};
-    let bad = |i: usize, field: &str, why: &str| {
-        BodyError(format!(
-            "invalid register body: petitioners[{i}].{field}: {why}"
-        ))
-    };
-    for (i, p) in petitioners.iter_mut().enumerate() {
-        if let Some(id) = &p.id_number {
-            p.id_number = Some(normalize_id_number(id).map_err(|why| bad(i, "id_number", why))?);
-        }
-        if let Some(phone) = &p.phone {
-            p.phone = Some(normalize_phone(phone).map_err(|why| bad(i, "phone", why))?);
-        }
-    }
-    Ok(())
-}
-
-/// Why a body is not a command (`validation`, 400). Its text names fields and problems and never
-/// repeats a value of the body: any value may be personal data (a phone number sent as a number
-/// would otherwise come back in the error, and be kept with a township's outcome).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct BodyError(pub String);
-
-/// A body as a JSON object; an empty body (or only white space) is `{}`.
-pub fn decode_object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, BodyError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(serde_json::Map::new());
-    }
-    match serde_json::from_slice(body) {
-        Ok(serde_json::Value::Object(m)) => Ok(m),
-        Ok(_) => Err(BodyError("the body must be a JSON object".into())),
-        Err(e) => Err(BodyError(format!(
-            "malformed JSON: {}",
-            redact(&e.to_string())
-        ))),
-    }
-}
-
-/// Remove the values serde quotes in an error message (`invalid type: integer `13800000000``,
-/// `unit code "…" must match`), keeping field names and what was expected.
-pub fn redact(msg: &str) -> String {
-    const NAMES_A_FIELD: [&str; 3] = ["missing field", "unknown field", "duplicate field"];
-    if NAMES_A_FIELD.iter().any(|p| msg.starts_with(p)) {
-        return msg.to_owned();
-    }
-    let (head, tail) = msg.split_at(msg.find(", expected").unwrap_or(msg.len()));
-    let mut out = String::with_capacity(msg.len());
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for c in head.chars() {
-        match quote {
-            Some(q) => {
-                if escaped {
-                    escaped = false;
-                } else if c == '\\' {
-                    escaped = true;
-                } else if c == q {
-                    quote = None;
-                }
-            }
-            None if c == '`' || c == '"' => quote = Some(c),
-            None => out.push(c),
-        }
-    }
-    let head = out.split_whitespace().collect::<Vec<_>>().join(" ");
-    format!("{head}{tail}")
 }
 
 impl Command {
@@ -433,6 +391,8 @@ impl Command {
             Command::DecideReview(c) | Command::DecideRereview(c) => serde_json::to_value(c),
             Command::Merge(c) => serde_json::to_value(c),
             Command::AssignLeader(c) => serde_json::to_value(c),
+            Command::Correct(c) => serde_json::to_value(c),
+            Command::Withdraw(c) => serde_json::to_value(c),
         };
         // Serializing these plain structs cannot fail.
         v.unwrap_or_default()
@@ -456,7 +416,32 @@ impl Command {
             Command::DecideRereview(_) => Action::DecideRereview,
             Command::Merge(_) => Action::Merge,
             Command::AssignLeader(_) => Action::AssignLeader,
+            Command::Correct(_) => Action::Correct,
+            Command::Withdraw(_) => Action::Withdraw,
         }
+    }
+
+    /// Where a command on an existing case keeps its `occurred_at`; `None` for a registration
+    /// (its business time is `received_at`).
+    pub fn occurred_at_mut(&mut self) -> Option<&mut Option<Timestamp>> {
+        Some(match self {
+            Command::Register(_) => return None,
+            Command::Accept(c) => &mut c.occurred_at,
+            Command::Reject(c) => &mut c.occurred_at,
+            Command::Assign(c) => &mut c.occurred_at,
+            Command::Transfer(c) => &mut c.occurred_at,
+            Command::Supervise(c) => &mut c.occurred_at,
+            Command::Extend(c) => &mut c.occurred_at,
+            Command::Reply(c) => &mut c.occurred_at,
+            Command::FollowUp(c) => &mut c.occurred_at,
+            Command::Close(c) => &mut c.occurred_at,
+            Command::RequestReview(c) | Command::RequestRereview(c) => &mut c.occurred_at,
+            Command::DecideReview(c) | Command::DecideRereview(c) => &mut c.occurred_at,
+            Command::Merge(c) => &mut c.occurred_at,
+            Command::AssignLeader(c) => &mut c.occurred_at,
+            Command::Correct(c) => &mut c.occurred_at,
+            Command::Withdraw(c) => &mut c.occurred_at,
+        })
     }
 
     /// The business time the command asks for; for a registration that is `received_at`.
@@ -476,6 +461,8 @@ impl Command {
             Command::DecideReview(c) | Command::DecideRereview(c) => c.occurred_at,
             Command::Merge(c) => c.occurred_at,
             Command::AssignLeader(c) => c.occurred_at,
+            Command::Correct(c) => c.occurred_at,
+            Command::Withdraw(c) => c.occurred_at,
         }
     }
 }

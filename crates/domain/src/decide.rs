@@ -7,6 +7,10 @@ use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate};
 
+use registration::{correct, not_accused, register};
+
+mod registration;
+
 use crate::auth::{authorize_command, authorize_register, Principal};
 use crate::case::Case;
 use crate::command::{Command, RegisterCase};
@@ -14,7 +18,7 @@ use crate::error::DomainError;
 use crate::event::*;
 use crate::ids::{CaseId, UnitCode};
 use crate::policy::{Policy, Timestamp};
-use crate::values::{Channel, Level, Status, UnitKind};
+use crate::values::{Status, UnitKind};
 
 /// How far into the future a client clock may be before `occurred_at` counts as "in the future".
 pub const CLOCK_SKEW: Duration = Duration::seconds(60);
@@ -38,7 +42,9 @@ pub struct Ctx<'a> {
     pub case_serial: Option<u64>,
     /// The other cases of the case's petitioners (`linking`): for a registration the earlier
     /// ones, for an acceptance all of them with their status. The command path reads them from
-    /// the identity index and the log, so they are as current as the case itself.
+    /// the identity index and the log, so they are as current as the case itself. For a
+    /// correction of the category, township or petitioners: the cases filed before this one under
+    /// its (corrected) petitioners, as for a registration.
     pub peers: &'a [crate::linking::Peer],
     /// For a merge: the case named by `into`, if the caller may see it.
     pub target: Option<&'a Case>,
@@ -142,6 +148,7 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
         Command::Assign(c) => {
             require(triage)?;
             handling_unit(ctx, &c.unit)?;
+            not_accused(case, &c.unit)?;
             if !handling && c.due_date.is_some() {
                 return Err(DomainError::Validation(
                     "due_date applies once the case is accepted; before acceptance the acceptance \
@@ -159,6 +166,7 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
         Command::Transfer(c) => {
             require(triage)?;
             handling_unit(ctx, &c.unit)?;
+            not_accused(case, &c.unit)?;
             if c.unit == case.unit {
                 return Err(DomainError::Validation(format!(
                     "case is already with {}; a transfer needs another unit",
@@ -281,6 +289,13 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
                 title: text("title", &c.title)?,
             })
         }
+        Command::Correct(c) => correct(case, c, at, ctx)?,
+        Command::Withdraw(c) => {
+            require(case.status.is_open())?;
+            Event::CaseWithdrawn(CaseWithdrawn {
+                reason: text("reason", &c.reason)?,
+            })
+        }
         Command::Merge(c) => {
             require(case.status.is_open())?;
             let into = ctx.target.filter(|t| t.id == c.into).ok_or_else(|| {
@@ -304,97 +319,6 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
             })
         }
     })
-}
-
-fn register(c: &RegisterCase, at: Timestamp, ctx: &Ctx<'_>) -> Result<Event, DomainError> {
-    let p = ctx.policy;
-    match ctx.units.get(&c.township) {
-        Some(UnitKind::Township) => {}
-        Some(kind) => {
-            return Err(DomainError::Validation(format!(
-                "township {} is a {kind}, not a township",
-                c.township
-            )))
-        }
-        None => {
-            // Not echoed: an unknown code may be anything the caller typed.
-            return Err(DomainError::Validation(
-                "township names no township of this county".into(),
-            ));
-        }
-    }
-    if c.headcount == 0 || c.headcount > MAX_HEADCOUNT {
-        return Err(DomainError::Validation(format!(
-            "headcount must be between 1 and {MAX_HEADCOUNT}"
-        )));
-    }
-    if c.petitioners.is_empty() || c.petitioners.len() > MAX_PETITIONERS {
-        return Err(DomainError::Validation(format!(
-            "between 1 and {MAX_PETITIONERS} petitioners are required"
-        )));
-    }
-    for (i, pet) in c.petitioners.iter().enumerate() {
-        text(&format!("petitioners[{i}].name"), &pet.name)?;
-        for (field, value) in [
-            ("id_number", &pet.id_number),
-            ("phone", &pet.phone),
-            ("address", &pet.address),
-        ] {
-            opt_text(&format!("petitioners[{i}].{field}"), value)?;
-        }
-    }
-    let summary = text("summary", &c.summary)?;
-    let related = c.related_case_id.map(|id| id.0);
-    if related == Some(ctx.case_id.0) {
-        return Err(DomainError::Validation(
-            "a case cannot be related to itself".into(),
-        ));
-    }
-    let local_day = p.local_date(at);
-    let (repeat, first_petition) =
-        crate::linking::registration_flags(&c.township, c.category, ctx.peers);
-    Ok(Event::CaseRegistered(CaseRegistered {
-        case_no: match ctx.case_serial {
-            Some(serial) => numbered_case_no(&c.township, case_series(c, p).1, serial),
-            None => case_no(&c.township, local_day, ctx.case_id),
-        },
-        township: c.township.clone(),
-        channel: c.channel,
-        received_at: at,
-        headcount: c.headcount,
-        level_reached: c.level_reached,
-        category: c.category,
-        summary,
-        petitioners: c.petitioners.clone(),
-        related_case_id: related,
-        accusation: c.accusation,
-        confidential: c.confidential,
-        flags: Flags {
-            collective: c.headcount >= p.collective_threshold,
-            cross_level: c.level_reached > Level::Township && related.is_none(),
-            repeat: repeat || related.is_some(),
-        },
-        first_petition: first_petition && related.is_none(),
-        leader_reception: c.leader_reception || c.channel == Channel::LeaderReception,
-        accept_due_at: p.deadline_after(at, p.accept_days),
-    }))
-}
-
-/// A human-readable case number: township, local registration day, and the random tail of the
-/// case id (32 bits; a collision among one township's cases of one day is negligible and harmless,
-/// since the case id is the identity).
-/// The case number of earlier versions: day received and a tail of the case id (may collide).
-fn case_no(township: &UnitCode, day: NaiveDate, id: CaseId) -> String {
-    let bytes = id.0.as_bytes();
-    format!(
-        "{}-{}-{:02x}{:02x}{:02x}{:02x}",
-        township.as_str().to_uppercase(),
-        day.format("%Y%m%d"),
-        bytes[12],
-        bytes[13],
-        bytes[14],
-        bytes[15]
-    )
 }
 
 /// A unit that may be accountable: a township, a department, or the county itself (which may

@@ -18,6 +18,9 @@ pub enum DomainError {
     /// Accepting a repeat of a terminated matter without new facts (`terminated_matter`, 422).
     #[error("{0}")]
     TerminatedMatter(String),
+    /// Giving a case to the unit its accusation is against (`accused_unit`, 422).
+    #[error("{0}")]
+    AccusedUnit(String),
     /// Known principal, not allowed (`forbidden`, 403).
     #[error("{0}")]
     Forbidden(String),
@@ -33,6 +36,7 @@ impl DomainError {
             DomainError::InvalidTransition { .. } => "invalid_transition",
             DomainError::DeadlinePassed(_) => "deadline_passed",
             DomainError::TerminatedMatter(_) => "terminated_matter",
+            DomainError::AccusedUnit(_) => "accused_unit",
             DomainError::Forbidden(_) => "forbidden",
             DomainError::NotFound => "not_found",
         }

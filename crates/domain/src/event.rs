@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::command::Petitioner;
+use crate::command::{Petitioner, RegistrationFacts};
 use crate::ids::UnitCode;
 use crate::policy::Timestamp;
 use crate::values::{Category, Channel, Level, Outcome, RejectReason, Satisfaction};
@@ -49,6 +49,14 @@ pub struct CaseRegistered {
     /// events before issue 12, which did not look).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub first_petition: bool,
+    /// 检举控告: the unit the accusation is against; it never sees the case (absent in events
+    /// before issue 13, and when none was named).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accused_unit: Option<UnitCode>,
+    /// The unit accountable from registration when it is not the township: the county, for an
+    /// accusation against the township of the matter (absent: the township).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_by: Option<UnitCode>,
     /// Acceptance must be decided by this time (received_at + accept_days).
     #[schema(value_type = String, format = DateTime)]
     pub accept_due_at: Timestamp,
@@ -176,6 +184,32 @@ pub struct LeaderAssigned {
     pub title: String,
 }
 
+/// 更正: registration facts corrected. `before` and `after` hold the changed facts only; the
+/// classifications and the acceptance deadline are derived again from the corrected facts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RegistrationCorrected {
+    pub reason: String,
+    pub before: RegistrationFacts,
+    pub after: RegistrationFacts,
+    /// The classifications of the corrected registration.
+    pub flags: Flags,
+    /// 初信初访, judged again when the category, township or petitioners changed.
+    pub first_petition: bool,
+    /// The acceptance deadline from the (corrected) receipt.
+    #[schema(value_type = String, format = DateTime)]
+    pub accept_due_at: Timestamp,
+    /// The accountable unit after the correction, when a corrected township takes over a case
+    /// it was registered for and nobody had moved yet (absent: unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<UnitCode>,
+}
+
+/// 撤回: the petitioner withdrew; the case is done (and counted).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaseWithdrawn {
+    pub reason: String,
+}
+
 /// Every event of a case. Stored as `{"type": "...", "data": {...}}` inside the envelope.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", content = "data")]
@@ -208,11 +242,15 @@ pub enum Event {
     CaseMerged(CaseMerged),
     #[serde(rename = "LeaderAssigned")]
     LeaderAssigned(LeaderAssigned),
+    #[serde(rename = "RegistrationCorrected")]
+    RegistrationCorrected(RegistrationCorrected),
+    #[serde(rename = "CaseWithdrawn")]
+    CaseWithdrawn(CaseWithdrawn),
 }
 
 impl Event {
     /// Every event type name, in lifecycle order.
-    pub const TYPES: [&'static str; 14] = [
+    pub const TYPES: [&'static str; 16] = [
         "CaseRegistered",
         "CaseAccepted",
         "CaseRejected",
@@ -227,6 +265,8 @@ impl Event {
         "ReviewDecided",
         "CaseMerged",
         "LeaderAssigned",
+        "RegistrationCorrected",
+        "CaseWithdrawn",
     ];
 
     /// The current schema version of every event type. Bump one (and add an upcaster in
@@ -249,6 +289,8 @@ impl Event {
             Event::ReviewDecided(_) => "ReviewDecided",
             Event::CaseMerged(_) => "CaseMerged",
             Event::LeaderAssigned(_) => "LeaderAssigned",
+            Event::RegistrationCorrected(_) => "RegistrationCorrected",
+            Event::CaseWithdrawn(_) => "CaseWithdrawn",
         }
     }
 }

@@ -19,9 +19,14 @@ impl PersonalData for Case {
 
 impl PersonalData for Event {
     fn redact_personal_data(&mut self) {
-        // Only the registration carries personal data.
-        if let Event::CaseRegistered(e) = self {
-            e.petitioners.clear();
+        // Only the registration and its corrections carry personal data.
+        match self {
+            Event::CaseRegistered(e) => e.petitioners.clear(),
+            Event::RegistrationCorrected(e) => {
+                e.before.petitioners = None;
+                e.after.petitioners = None;
+            }
+            _ => {}
         }
     }
 }
@@ -33,18 +38,46 @@ pub fn holds_personal_data(event: &Event) -> bool {
 }
 
 /// The event types that hold personal data (a test checks them against [`PersonalData`]).
-pub const PERSONAL_EVENT_TYPES: &[&str] = &["CaseRegistered"];
+pub const PERSONAL_EVENT_TYPES: &[&str] = &["CaseRegistered", "RegistrationCorrected"];
 
-/// The JSON names of the fields that hold personal data in an event's `data` (the stored form).
-/// A test checks them against [`PersonalData`] for every event type.
-pub const PERSONAL_FIELDS: &[&str] = &["petitioners"];
+/// The JSON paths (`object.field`) of the fields that hold personal data in an event's `data`
+/// (the stored form). A test checks them against [`PersonalData`] for every event type.
+pub const PERSONAL_FIELDS: &[&str] = &["petitioners", "before.petitioners", "after.petitioners"];
+
+/// The object holding the last segment of `path` in `data`, and that segment.
+fn parent<'a, 'p>(
+    data: &'a mut serde_json::Value,
+    path: &'p str,
+) -> Option<(&'a mut serde_json::Map<String, serde_json::Value>, &'p str)> {
+    let (head, field) = match path.rsplit_once('.') {
+        Some((head, field)) => (Some(head), field),
+        None => (None, path),
+    };
+    let mut at = data;
+    for segment in head.into_iter().flat_map(|h| h.split('.')) {
+        at = at.get_mut(segment)?;
+    }
+    Some((at.as_object_mut()?, field))
+}
 
 /// An event's `data` as JSON (the stored `{"type", "data"}` form's `data`), without personal
 /// data: the fields that hold it are left out, as views without personal data leave them out.
 pub fn redact_event_json(data: &mut serde_json::Value) {
-    if let Some(object) = data.as_object_mut() {
-        for field in PERSONAL_FIELDS {
-            object.remove(*field);
+    for path in PERSONAL_FIELDS {
+        if let Some((object, field)) = parent(data, path) {
+            object.remove(field);
+        }
+    }
+}
+
+/// Put the personal fields of `full` (the same event's `data` as the log holds it) back into
+/// `data`, a redacted copy.
+pub fn restore_event_json(data: &mut serde_json::Value, full: &serde_json::Value) {
+    for path in PERSONAL_FIELDS {
+        let mut from = full.clone();
+        let value = parent(&mut from, path).and_then(|(o, f)| o.remove(f));
+        if let (Some(value), Some((into, field))) = (value, parent(data, path)) {
+            into.insert(field.to_owned(), value);
         }
     }
 }

@@ -21,6 +21,9 @@ pub struct Policy {
     /// 推诿: a case is flagged `bounced` once it has been transferred this many times after its
     /// first transfer.
     pub bounce_threshold: u32,
+    /// 更正: days after receipt during which the township a case was registered for may correct
+    /// its registration (the county may at any time).
+    pub correction_days: u32,
     /// Calendar days and statistics periods are counted in this zone.
     pub timezone: Tz,
 }
@@ -36,6 +39,7 @@ impl Default for Policy {
             review_decision_days: 30,
             due_soon_days: 3,
             bounce_threshold: 2,
+            correction_days: 3,
             timezone: chrono_tz::Asia::Shanghai,
         }
     }

@@ -153,6 +153,7 @@ vocabulary!(
         UnderRereview = "under_rereview",
         Terminated = "terminated",
         Merged = "merged",
+        Withdrawn = "withdrawn",
     }
 );
 
@@ -196,6 +197,7 @@ impl Status {
             Status::UnderRereview => "复核中",
             Status::Terminated => "已终结",
             Status::Merged => "已合并办理",
+            Status::Withdrawn => "已撤回",
         }
     }
 
@@ -206,7 +208,11 @@ impl Status {
             Status::Accepted | Status::Assigned => Stage::Handling,
             Status::Replied => Stage::AwaitingClose,
             Status::UnderReview | Status::UnderRereview => Stage::Review,
-            Status::Rejected | Status::Closed | Status::Terminated | Status::Merged => Stage::Done,
+            Status::Rejected
+            | Status::Closed
+            | Status::Terminated
+            | Status::Merged
+            | Status::Withdrawn => Stage::Done,
         }
     }
 }

@@ -91,10 +91,45 @@ impl Identities {
         Ok(keys.len() as u64)
     }
 
-    /// Mark `case` under `key` as maybe terminated (see `Filed::terminated`).
-    pub async fn mark_terminated(&self, key: &str, case: domain::CaseId) -> Result<(), LogError> {
+    /// Change the cases under `key` with `change` (which says whether it changed anything and
+    /// what to return), by compare-and-set until no concurrent writer came between.
+    async fn edit<T>(
+        &self,
+        key: &str,
+        what: &'static str,
+        mut change: impl FnMut(&mut Vec<Filed>) -> (bool, T),
+    ) -> Result<T, LogError> {
         loop {
             let (mut all, revision) = self.entry(key).await?;
+            let (changed, out) = change(&mut all);
+            if !changed {
+                return Ok(out);
+            }
+            if all.len() > MAX_FILED {
+                all.drain(..all.len() - MAX_FILED);
+            }
+            let value = encode(&all)?;
+            let written = match revision {
+                None => match self.kv.create(key, value).await {
+                    Ok(_) => true,
+                    Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => false,
+                    Err(e) => return Err(LogError::unavailable(what, e)),
+                },
+                Some(rev) => match self.kv.update(key, value, rev).await {
+                    Ok(_) => true,
+                    Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => false,
+                    Err(e) => return Err(LogError::unavailable(what, e)),
+                },
+            };
+            if written {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Mark `case` under `key` as maybe terminated (see `Filed::terminated`).
+    pub async fn mark_terminated(&self, key: &str, case: domain::CaseId) -> Result<(), LogError> {
+        self.edit(key, "marking in the identity index", |all| {
             let mut changed = false;
             for f in all
                 .iter_mut()
@@ -103,16 +138,9 @@ impl Identities {
                 f.terminated = true;
                 changed = true;
             }
-            let Some(rev) = revision.filter(|_| changed) else {
-                return Ok(());
-            };
-            let value = encode(&all)?;
-            match self.kv.update(key, value, rev).await {
-                Ok(_) => return Ok(()),
-                Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => {}
-                Err(e) => return Err(LogError::unavailable("marking in the identity index", e)),
-            }
-        }
+            (changed, ())
+        })
+        .await
     }
 
     /// File `filed` under `key` (once: filing the same case and person again changes nothing) and
@@ -128,36 +156,49 @@ impl Identities {
             Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {}
             Err(e) => return Err(LogError::unavailable("filing in the identity index", e)),
         }
-        loop {
-            let (mut all, revision) = self.entry(key).await?;
-            if let Some(at) = all
+        self.refile(key, filed, false).await
+    }
+
+    /// File `filed` under `key`, replacing (in its place) what was filed for the same case and
+    /// person when `replace` (a corrected category or township), and return what was filed there
+    /// before it.
+    pub async fn refile(
+        &self,
+        key: &str,
+        filed: &Filed,
+        replace: bool,
+    ) -> Result<Vec<Filed>, LogError> {
+        self.edit(key, "filing in the identity index", |all| {
+            match all
                 .iter()
                 .position(|f| f.case_id == filed.case_id && f.person == filed.person)
             {
-                all.truncate(at);
-                return Ok(all);
+                Some(at) => {
+                    let mut new = filed.clone();
+                    new.terminated |= all[at].terminated;
+                    let changed = replace && all[at] != new;
+                    if changed {
+                        all[at] = new;
+                    }
+                    (changed, all[..at].to_vec())
+                }
+                None => {
+                    let before = all.clone();
+                    all.push(filed.clone());
+                    (true, before)
+                }
             }
-            let before = all.clone();
-            all.push(filed.clone());
-            if all.len() > MAX_FILED {
-                all.drain(..all.len() - MAX_FILED);
-            }
-            let value = encode(&all)?;
-            let written = match revision {
-                None => match self.kv.create(key, value).await {
-                    Ok(_) => true,
-                    Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => false,
-                    Err(e) => return Err(LogError::unavailable("filing in the identity index", e)),
-                },
-                Some(rev) => match self.kv.update(key, value, rev).await {
-                    Ok(_) => true,
-                    Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => false,
-                    Err(e) => return Err(LogError::unavailable("filing in the identity index", e)),
-                },
-            };
-            if written {
-                return Ok(before);
-            }
-        }
+        })
+        .await
+    }
+
+    /// Remove `case` from under `key` (its petitioners were corrected).
+    pub async fn unfile(&self, key: &str, case: domain::CaseId) -> Result<(), LogError> {
+        self.edit(key, "unfiling in the identity index", |all| {
+            let n = all.len();
+            all.retain(|f| f.case_id != case);
+            (all.len() != n, ())
+        })
+        .await
     }
 }

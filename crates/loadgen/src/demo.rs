@@ -99,6 +99,7 @@ async fn one_matter_in_two_places(
             accusation: false,
             confidential: false,
             leader_reception: false,
+            accused_unit: None,
         };
         exec(cases, loader, None, Command::Register(register)).await?;
     }
@@ -106,23 +107,9 @@ async fn one_matter_in_two_places(
 }
 
 fn set_occurred_at(cmd: &mut Command, t: Timestamp) {
-    let slot = match cmd {
-        Command::Register(_) => return,
-        Command::Accept(c) => &mut c.occurred_at,
-        Command::Reject(c) => &mut c.occurred_at,
-        Command::Assign(c) => &mut c.occurred_at,
-        Command::Transfer(c) => &mut c.occurred_at,
-        Command::Supervise(c) => &mut c.occurred_at,
-        Command::Extend(c) => &mut c.occurred_at,
-        Command::Reply(c) => &mut c.occurred_at,
-        Command::FollowUp(c) => &mut c.occurred_at,
-        Command::Close(c) => &mut c.occurred_at,
-        Command::RequestReview(c) | Command::RequestRereview(c) => &mut c.occurred_at,
-        Command::DecideReview(c) | Command::DecideRereview(c) => &mut c.occurred_at,
-        Command::Merge(c) => &mut c.occurred_at,
-        Command::AssignLeader(c) => &mut c.occurred_at,
-    };
-    *slot = Some(t);
+    if let Some(slot) = cmd.occurred_at_mut() {
+        *slot = Some(t);
+    }
 }
 
 async fn exec(

@@ -135,6 +135,7 @@ pub fn plan_case(
         confidential: rng.chance(3),
         // About one visit in ten is received on a leader reception day.
         leader_reception: channel == Channel::Visit && rng.below(10) == 0,
+        accused_unit: None,
     });
     let mut steps: Vec<(i64, Command)> = Vec::new();
     if rng.chance(8) {

@@ -16,6 +16,12 @@
 //!   duplicate flag depends on open cases alone, so a petitioner with hundreds of closed cases
 //!   costs nothing when one more opens.
 //!
+//! - `d/<scope>/<due order>`: every open case by its current deadline, soonest first, cases
+//!   without one (replied, awaiting closure) last ([`due_order`]); scopes `a` (all), `u.<unit>`
+//!   (the accountable unit: its work queue), `t.<township>`. Work queues and the workbench.
+//! - `c/<scope>/<day>`: how many open cases of a scope fall due on a (UTC) day, or `none`: the
+//!   queue counts read these and the entries of at most two days, never the whole queue.
+//!
 //! A listing scans at most [`SCAN_BUDGET`] index entries per page; a page that ran out of budget
 //! may hold fewer items than asked and still give a `next_cursor`, so no query reads the whole
 //! model.
@@ -76,6 +82,45 @@ impl Row {
         order_key(micros(self.case.received_at), self.case.id)
     }
 
+    /// The work-queue scopes of an open case; none for a closed one.
+    fn scopes(&self) -> Vec<String> {
+        let c = &self.case;
+        if !c.status.is_open() {
+            return Vec::new();
+        }
+        vec![
+            "a".to_owned(),
+            format!("u.{}", c.unit),
+            format!("t.{}", c.township),
+        ]
+    }
+
+    fn due(&self) -> Option<Timestamp> {
+        self.case.due_at()
+    }
+
+    /// Every key the case has outside its row: listing index entries and queue entries.
+    fn entries(&self) -> BTreeSet<String> {
+        let order = self.order();
+        let mut out: BTreeSet<String> = self
+            .indexes()
+            .into_iter()
+            .map(|(index, value)| entry_key(index, &value, &order))
+            .collect();
+        let due = due_order(self.due(), self.case.id);
+        out.extend(self.scopes().iter().map(|s| format!("d/{s}/{due}")));
+        out
+    }
+
+    /// The queue counters the case adds one to.
+    fn counters(&self) -> BTreeSet<String> {
+        let day = due_day(self.due());
+        self.scopes()
+            .iter()
+            .map(|s| format!("c/{s}/{day}"))
+            .collect()
+    }
+
     /// `(index, value)` of every index the case is under.
     fn indexes(&self) -> Vec<(&'static str, String)> {
         let c = &self.case;
@@ -112,6 +157,21 @@ pub fn order_key(received_micros: i64, id: CaseId) -> String {
     )
 }
 
+/// Sorts soonest deadline first (by the second), cases without one last, then by case id.
+pub fn due_order(due: Option<Timestamp>, id: CaseId) -> String {
+    format!("{:016x}{:032x}", due_key(due), id.0.as_u128())
+}
+
+/// A deadline as the first part of [`due_order`].
+pub(crate) fn due_key(due: Option<Timestamp>) -> u64 {
+    due.map_or(u64::MAX, |d| (d.timestamp() as u64) ^ (1 << 63))
+}
+
+/// The (UTC) day a deadline falls on, as a counter key part; `none` without one.
+fn due_day(due: Option<Timestamp>) -> String {
+    due.map_or_else(|| "none".to_owned(), |d| d.naive_utc().date().to_string())
+}
+
 fn cursor_of(order: &str) -> Option<Cursor> {
     let time = u64::from_str_radix(order.get(..16)?, 16).ok()?;
     let id = u128::from_str_radix(order.get(16..48)?, 16).ok()?;
@@ -134,27 +194,30 @@ fn entry_key(index: &str, value: &str, order: &str) -> String {
     format!("x/{index}/{value}/{order}")
 }
 
-/// Write `after`, moving its index entries from where `before` had them. (Counting each index
-/// value's cases, to read the smallest, cost a fifth of the model's work per event; a listing
-/// picks its index by how specific it is instead.)
+/// Write `after`, moving its index and queue entries and its counts from where `before` had them.
+/// (Counting each index value's cases, to read the smallest, cost a fifth of the model's work per
+/// event; a listing picks its index by how specific it is instead.)
 fn put_row(tx: &mut Tx<'_>, before: Option<&Row>, after: Row) -> Result<(), StoreError> {
-    let old: BTreeSet<(&str, String)> = before
-        .map(|b| b.indexes())
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
-    let new: BTreeSet<(&str, String)> = after.indexes().into_iter().collect();
-    let (old_order, new_order) = (before.map(Row::order), after.order());
-    for (index, value) in &old {
-        if old_order.as_ref() != Some(&new_order) || !new.contains(&(*index, value.clone())) {
-            if let Some(order) = &old_order {
-                tx.remove(entry_key(index, value, order));
-            }
-        }
+    let old = before.map(Row::entries).unwrap_or_default();
+    let new = after.entries();
+    for key in old.difference(&new) {
+        tx.remove(key.clone());
     }
-    for (index, value) in &new {
-        if old_order.as_ref() != Some(&new_order) || !old.contains(&(*index, value.clone())) {
-            tx.put(entry_key(index, value, &new_order), ());
+    for key in new.difference(&old) {
+        tx.put(key.clone(), ());
+    }
+    let old = before.map(Row::counters).unwrap_or_default();
+    let new = after.counters();
+    for (key, delta) in old
+        .difference(&new)
+        .map(|k| (k, -1))
+        .chain(new.difference(&old).map(|k| (k, 1)))
+    {
+        let n: i64 = tx.get(key)?.unwrap_or(0);
+        if n + delta == 0 {
+            tx.remove(key.clone());
+        } else {
+            tx.put(key.clone(), n + delta);
         }
     }
     tx.put(row_key(after.case.id), after);
@@ -172,14 +235,7 @@ struct Open {
 fn file_open(tx: &mut Tx<'_>, row: &Row, open: bool) {
     let c = &row.case;
     for person in &row.persons {
-        let filed = Filed {
-            case_id: c.id,
-            category: c.category,
-            township: c.township.clone(),
-            secret: c.accusation || c.confidential,
-            person: *person,
-            terminated: false,
-        };
+        let filed = filed_of(row, person);
         for key in person.link_keys() {
             let k = format!("o/{key}/{}", c.id);
             if open {
@@ -202,9 +258,17 @@ fn file_open(tx: &mut Tx<'_>, row: &Row, open: bool) {
 /// only when their flag under a key changes.
 fn relink(tx: &mut Tx<'_>, before: Option<&Row>, mut row: Row) -> Result<(), StoreError> {
     let me = row.case.id;
-    let category = row.case.category;
     row.duplicate_under.clear();
-    for key in row.link_keys() {
+    // Under the keys and category it had, too: a correction may have taken it from there.
+    let mut keys: BTreeSet<(String, domain::Category)> = row
+        .link_keys()
+        .into_iter()
+        .map(|k| (k, row.case.category))
+        .collect();
+    if let Some(b) = before {
+        keys.extend(b.link_keys().into_iter().map(|k| (k, b.case.category)));
+    }
+    for (key, category) in keys {
         let open: Vec<Open> = tx
             .scan::<Open>(&format!("o/{key}/"))?
             .into_iter()
@@ -252,9 +316,10 @@ impl Projection for Cases {
     }
 
     /// 2: without the counts of each index value. 3: cases with their transfers (bounces).
-    /// 4: supervision and leader (index `l`).
+    /// 4: supervision and leader (index `l`). 5: queue entries and counts (`d/`, `c/`); cases
+    /// with reply, follow-up, corrections and the accused unit.
     fn version(&self) -> u32 {
-        4
+        5
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
@@ -270,38 +335,20 @@ impl Projection for Cases {
             seq: event.seq,
             why: e.to_string(),
         })?;
+        // The petitioners as keyed hashes: from the registration, or a correction of them.
         let persons = match (&before, &env.event) {
-            (Some(b), _) => b.persons.clone(),
-            (None, Event::CaseRegistered(r)) => {
-                let mut persons: Vec<Person> = r
-                    .petitioners
-                    .iter()
-                    .map(|p| self.keys.petitioner(p))
-                    .filter(|p| p.is_known() || p.phone.is_some())
-                    .collect();
-                persons.dedup();
-                for person in &persons {
-                    let filed = Filed {
-                        case_id: case.id,
-                        category: case.category,
-                        township: case.township.clone(),
-                        secret: case.accusation || case.confidential,
-                        person: *person,
-                        terminated: false,
-                    };
-                    for key in person.keys() {
-                        tx.put(format!("k/{key}/{}", case.id), filed.clone());
-                    }
-                }
+            (_, Event::CaseRegistered(r)) => {
                 tx.put(format!("n/{}", r.case_no), case.id);
-                persons
+                self.persons(&r.petitioners)
             }
+            (Some(b), Event::RegistrationCorrected(c)) => match &c.after.petitioners {
+                Some(p) => self.persons(p),
+                None => b.persons.clone(),
+            },
+            (Some(b), _) => b.persons.clone(),
             (None, _) => Vec::new(),
         };
         case.redact_personal_data();
-        let moved = before.as_ref().is_none_or(|b| {
-            (b.case.status.is_open(), &b.case.unit) != (case.status.is_open(), &case.unit)
-        });
         let row = Row {
             case,
             persons,
@@ -310,18 +357,72 @@ impl Projection for Cases {
                 .map(|b| b.duplicate_under.clone())
                 .unwrap_or_default(),
         };
+        // Filed for search and links under each petitioner (again, after a correction of whom or
+        // what the case is about).
+        let refiled = before.as_ref().is_none_or(|b| {
+            (&b.persons, b.case.category, &b.case.township)
+                != (&row.persons, row.case.category, &row.case.township)
+        });
+        if refiled {
+            if let Some(b) = &before {
+                for key in b.persons.iter().flat_map(|p| p.keys()) {
+                    tx.remove(format!("k/{key}/{}", b.case.id));
+                }
+            }
+            for person in &row.persons {
+                for key in person.keys() {
+                    tx.put(format!("k/{key}/{}", row.case.id), filed_of(&row, person));
+                }
+            }
+        }
+        let moved = refiled
+            || before.as_ref().is_none_or(|b| {
+                (b.case.status.is_open(), &b.case.unit)
+                    != (row.case.status.is_open(), &row.case.unit)
+            });
         if !moved {
             return Ok(put_row(tx, before.as_ref(), row)?);
         }
         // Whether this case, and the open cases of its petitioners on its category, are one
-        // matter in several places changes only when a case opens, closes or moves.
+        // matter in several places changes only when a case opens, closes, moves or is corrected.
+        if let Some(b) = &before {
+            file_open(tx, b, false);
+        }
         file_open(tx, &row, row.case.status.is_open());
         Ok(relink(tx, before.as_ref(), row)?)
     }
 }
 
+impl Cases {
+    /// A case's petitioners as keyed hashes (those with an identifier or a phone), once each.
+    fn persons(&self, petitioners: &[domain::command::Petitioner]) -> Vec<Person> {
+        let mut persons: Vec<Person> = petitioners
+            .iter()
+            .map(|p| self.keys.petitioner(p))
+            .filter(|p| p.is_known() || p.phone.is_some())
+            .collect();
+        persons.dedup();
+        persons
+    }
+}
+
+/// A petitioner of a case as filed under its keys.
+fn filed_of(row: &Row, person: &Person) -> Filed {
+    let c = &row.case;
+    Filed {
+        case_id: c.id,
+        category: c.category,
+        township: c.township.clone(),
+        secret: c.accusation || c.confidential,
+        person: *person,
+        terminated: false,
+    }
+}
+
 mod query;
+pub(crate) mod queue;
 #[cfg(test)]
 mod tests;
 
-pub use query::{case_by_no, links, list, search, MAX_RELATED};
+pub use query::{case_by_no, links, list, search, Clock, MAX_RELATED};
+pub use queue::{counts, queue};

@@ -27,9 +27,10 @@ impl Projection for Units {
 
     /// The layout of the stored cases (postcard, positional: see `domain::Case`); 2: with
     /// `leader_reception`; 3: with `first_petition` and `merged_into`; 4: with transfers and
-    /// `bounced`; 5: with supervision and leader.
+    /// `bounced`; 5: with supervision and leader; 6: with reply, follow-up, the accused unit
+    /// and the first receipt.
     fn version(&self) -> u32 {
-        5
+        6
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
@@ -96,6 +97,10 @@ impl FeedSink {
             // Units see personal data of their cases, except confidential and accusation cases.
             if case.confidential || case.accusation {
                 event.redact_personal_data();
+            }
+            // An accusation's summary never goes into any feed (条例 30): it may name people.
+            if case.accusation {
+                event.redact_summary();
             }
             let body = serde_json::to_vec(&event).map_err(|e| {
                 SinkError::Publish(eventlog::LogError::Encode {

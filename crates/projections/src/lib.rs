@@ -1,5 +1,5 @@
-//! Read models of Xinfang, built by following the case event log: work queues, statistics, audit
-//! trails and the cases to find. Each is a reducer over events into its own sled database, with the checkpoint in
+//! Read models of Xinfang, built by following the case event log: the cases to find and work on
+//! (listings, search, work queues), statistics and audit trails. Each is a reducer over events into its own sled database, with the checkpoint in
 //! the same atomic batch as the data, plus the queries on it.
 //!
 //! Projections never emit events and never write to the log; a read model is disposable and can be
@@ -9,7 +9,6 @@
 pub mod audit;
 pub mod cases;
 pub mod feed;
-pub mod queues;
 mod rebuild;
 pub mod runner;
 pub mod service;
@@ -62,7 +61,18 @@ pub fn fold_case(tx: &mut Tx<'_>, event: &Stored) -> Result<(Option<Case>, Case)
 }
 
 /// The names of the projectors, as used on the command line and in query subjects.
-pub const NAMES: [&str; 4] = queries::protocol::PROJECTORS;
+pub const NAMES: [&str; 3] = queries::protocol::PROJECTORS;
+
+/// The projector a name on the command line means: one of [`NAMES`], or an alias of earlier
+/// versions (`queues`: the cases model serves the work queues).
+pub fn canonical(name: &str) -> Option<&'static str> {
+    NAMES.iter().copied().find(|n| *n == name).or_else(|| {
+        queries::protocol::ALIASES
+            .iter()
+            .find(|(alias, _)| *alias == name)
+            .map(|(_, n)| *n)
+    })
+}
 
 /// The projection called `name` (`keys`: the county's identity key, for the cases model).
 pub fn by_name(
@@ -70,8 +80,7 @@ pub fn by_name(
     policy: &domain::Policy,
     keys: &domain::identity::Keys,
 ) -> Option<Box<dyn Projection>> {
-    match name {
-        "queues" => Some(Box::new(queues::Queues)),
+    match canonical(name)? {
         "stats" => Some(Box::new(stats::Stats {
             policy: policy.clone(),
         })),

@@ -10,7 +10,7 @@ use domain::Policy;
 use queries::{Answer, ModelDigest, ModelStatus, Query, QueryFailure, QueryReply, QueryRequest};
 
 use crate::runner::Shared;
-use crate::{audit, cases, queues, stats, StoreError};
+use crate::{audit, cases, stats, StoreError};
 
 pub use eventlog::subjects::query as subject;
 pub use queries::protocol::MIN_SEQ_WAIT;
@@ -43,6 +43,10 @@ pub async fn answer(shared: &Shared, policy: &Policy, payload: &[u8]) -> QueryRe
     }
     let applied_seq = *applied.borrow();
     let store = shared.store();
+    let clock = cases::Clock {
+        now: req.now,
+        due_soon_days: policy.due_soon_days,
+    };
     let result: Result<Answer, StoreError> = (|| {
         Ok(match &req.query {
             Query::Status => Answer::Status(ModelStatus {
@@ -53,28 +57,20 @@ pub async fn answer(shared: &Shared, policy: &Policy, payload: &[u8]) -> QueryRe
                 digest: store.digest()?,
                 applied_seq: store.checkpoint()?,
             }),
-            Query::Queue { unit, filter } => Answer::Queue(queues::query(
-                &store,
-                unit,
-                *filter,
-                req.now,
-                policy.due_soon_days,
-            )?),
+            Query::Queue(q) => Answer::Queue(cases::queue(&store, q, clock)?),
             Query::Stats(q) => Answer::Stats(Box::new(stats::query(&store, q, req.now)?)),
             Query::CaseHistory { case_id } => {
                 Answer::CaseHistory(audit::case_history(&store, *case_id)?)
             }
             Query::CaseByNo { case_no } => Answer::CaseByNo(cases::case_by_no(&store, case_no)?),
-            Query::Cases(list) => Answer::Cases(cases::list(&store, list, req.now)?),
+            Query::Cases(list) => Answer::Cases(cases::list(&store, list, clock)?),
             Query::Links {
                 case_id,
                 principal,
                 related,
-            } => Answer::Links(cases::links(
-                &store, *case_id, principal, *related, req.now,
-            )?),
+            } => Answer::Links(cases::links(&store, *case_id, principal, *related, clock)?),
             Query::Search { principal, probe } => {
-                Answer::Search(cases::search(&store, principal, probe, req.now)?)
+                Answer::Search(cases::search(&store, principal, probe, clock)?)
             }
             Query::Actor { actor, from, to } => {
                 Answer::Actor(audit::actor_events(&store, actor, *from, *to)?)

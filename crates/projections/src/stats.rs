@@ -1,9 +1,11 @@
 //! Statistics (api-contract.md, `<Measures>`; domain.md, counting conventions), pre-aggregated.
 //!
-//! Every case belongs to one bucket `b/<received date>/<township>/<channel>/<level>/<category>`
-//! (dimensions that never change). Its contribution to the bucket's counters is recomputed from
-//! its state after every event: the old contribution is subtracted and the new one added, so a
-//! query sums buckets and never scans cases. `open_overdue` depends on the clock, so open cases with
+//! Every case belongs to one bucket
+//! `b/<received date>/<township>/<channel>/<level>/<category>/<accused unit or ->`. Its
+//! contribution is recomputed from its state after every event: the old contribution is
+//! subtracted from the old bucket and the new one added to the new (a correction may move a case
+//! to another bucket), so a query sums buckets and never scans cases. The accused unit is a
+//! dimension so that its own readers never see the accusation in a figure. `open_overdue` depends on the clock, so open cases with
 //! a deadline are indexed under `o/<due time>/<case_id>` and the query reads the index up to now.
 
 use std::collections::BTreeMap;
@@ -42,7 +44,7 @@ fn counts_of(case: &Case) -> Counts {
         Status::Closed | Status::UnderReview | Status::UnderRereview | Status::Terminated
     );
     let answered = case
-        .last_satisfaction
+        .last_satisfaction()
         .filter(|s| *s != Satisfaction::Unreachable);
     Counts {
         items: 1,
@@ -64,6 +66,7 @@ fn counts_of(case: &Case) -> Counts {
         )),
         merged: 0,
         bounced: i64::from(case.bounced),
+        withdrawn: i64::from(case.status == Status::Withdrawn),
     }
 }
 
@@ -78,12 +81,13 @@ struct Open {
 impl Stats {
     fn bucket(&self, case: &Case) -> String {
         format!(
-            "b/{}/{}/{}/{}/{}",
+            "b/{}/{}/{}/{}/{}/{}",
             self.policy.local_date(case.received_at),
             case.township,
             case.channel,
             case.level_reached,
-            case.category
+            case.category,
+            case.accused_unit.as_ref().map_or("-", |u| u.as_str())
         )
     }
 }
@@ -108,25 +112,38 @@ impl Projection for Stats {
     /// 4: cases stored with `leader_reception`.
     /// 5: cases with `first_petition` and `merged_into`; the `merged` count.
     /// 6: cases with transfers; the `bounced` count. 7: cases with supervision and leader.
+    /// 8: buckets by accused unit; cases with reply, follow-up and corrections; `withdrawn`.
     fn version(&self) -> u32 {
-        7
+        8
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
         let (before, after) = fold_case(tx, event)?;
         let bucket = self.bucket(&after);
-        let mut counts: Counts = tx.get(&bucket)?.unwrap_or_default();
-        if let Some(b) = &before {
+        let old_bucket = before.as_ref().map(|b| self.bucket(b));
+        // A bucket no case counts in any more (a correction moved its only case) is removed, so
+        // it gives no empty row.
+        let put = |tx: &mut Tx<'_>, key: &str, counts: Counts| {
+            if counts == Counts::default() {
+                tx.remove(key.to_owned());
+            } else {
+                tx.put(key.to_owned(), counts);
+            }
+        };
+        if let (Some(b), Some(key)) = (&before, &old_bucket) {
+            let mut counts: Counts = tx.get(key)?.unwrap_or_default();
             counts.sub(&counts_of(b));
+            put(tx, key, counts);
         }
+        let mut counts: Counts = tx.get(&bucket)?.unwrap_or_default();
         counts.add(&counts_of(&after));
-        tx.put(bucket.clone(), counts);
-        // The open-case index is ordered by due time, so the query reads only overdue cases. A
-        // case's bucket never changes, so an entry changes only with its deadline.
+        put(tx, &bucket, counts);
+        // The open-case index is ordered by due time, so the query reads only overdue cases. An
+        // entry changes with the case's deadline or bucket.
         let open_due = |c: &Case| c.due_at().filter(|_| c.status.is_open());
         let old = before.as_ref().and_then(open_due);
         let new = open_due(&after);
-        if old != new {
+        if old != new || old_bucket.as_ref() != Some(&bucket) {
             if let Some(due) = old {
                 tx.remove(open_key(due, after.id));
             }
@@ -138,13 +155,20 @@ impl Projection for Stats {
     }
 }
 
-/// Parts of a bucket key: date, township, channel, level, category.
-fn parts(key: &str) -> Option<[&str; 5]> {
+/// Parts of a bucket key: date, township, channel, level, category, accused unit.
+fn parts(key: &str) -> Option<[&str; 6]> {
     let mut it = key.strip_prefix("b/")?.split('/');
-    Some([it.next()?, it.next()?, it.next()?, it.next()?, it.next()?])
+    Some([
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+    ])
 }
 
-fn group_key(p: &[&str; 5], by: GroupBy) -> String {
+fn group_key(p: &[&str; 6], by: GroupBy) -> String {
     match by {
         GroupBy::Channel => p[2].to_owned(),
         GroupBy::Township => p[1].to_owned(),
@@ -164,7 +188,10 @@ fn period(
     let mut total = Counts::default();
     let mut overdue_total = 0;
     let mut rows: BTreeMap<String, (Counts, i64)> = BTreeMap::new();
-    let in_scope = |p: &[&str; 5]| q.township.as_deref().is_none_or(|t| t == p[1]);
+    let in_scope = |p: &[&str; 6]| {
+        q.township.as_deref().is_none_or(|t| t == p[1])
+            && q.hide_accused.as_deref().is_none_or(|u| u != p[5])
+    };
     for (key, counts) in
         store.range::<Counts>(&format!("b/{from}"), &format!("b/{to}/\u{10FFFF}"))?
     {
@@ -293,6 +320,7 @@ mod tests {
             township: None,
             group_by,
             yoy,
+            hide_accused: None,
         }
     }
 

@@ -38,6 +38,7 @@ pub fn register(township: &str, channel: Channel, headcount: u32, at: &str) -> C
         accusation: false,
         confidential: false,
         leader_reception: false,
+        accused_unit: None,
     })
 }
 

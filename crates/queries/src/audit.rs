@@ -47,10 +47,17 @@ impl AuditEvent {
     /// for a reader entitled to it: trails are kept without it.
     pub fn restore_personal_data(&mut self, stored: &Stored) {
         let full = AuditEvent::from_stored(stored);
-        if let (Some(into), Some(from)) = (self.data.as_object_mut(), full.data.as_object()) {
-            for field in domain::personal::PERSONAL_FIELDS {
-                if let Some(v) = from.get(*field) {
-                    into.insert((*field).to_owned(), v.clone());
+        domain::personal::restore_event_json(&mut self.data, &full.data);
+    }
+
+    /// The event without the summary it may carry (a registration's, a correction's before and
+    /// after), for a feed of an accusation.
+    pub fn redact_summary(&mut self) {
+        if let Some(o) = self.data.as_object_mut() {
+            o.remove("summary");
+            for side in ["before", "after"] {
+                if let Some(inner) = o.get_mut(side).and_then(|v| v.as_object_mut()) {
+                    inner.remove("summary");
                 }
             }
         }

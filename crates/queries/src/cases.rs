@@ -182,6 +182,9 @@ pub struct CaseSummary {
     /// Whole days until `due_at` (negative when overdue).
     pub days_left: Option<i64>,
     pub overdue: bool,
+    /// Not overdue, and due within the policy's `due_soon_days`.
+    #[serde(default)]
+    pub due_soon: bool,
     pub flags: SummaryFlags,
     /// 推诿: transfers after the first.
     pub bounces: u32,

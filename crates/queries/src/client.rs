@@ -13,7 +13,7 @@ use crate::cases::{CasePage, CaseSummary, Links, ListCases, Probe};
 use crate::protocol::{
     Answer, ModelDigest, ModelStatus, Query, QueryFailure, QueryReply, QueryRequest, MIN_SEQ_WAIT,
 };
-use crate::queues::{Filter, Queue};
+use crate::queues::{Queue, QueueQuery};
 use crate::stats::{Report, StatsQuery};
 use crate::transport::{self, TransportError};
 
@@ -111,16 +111,12 @@ impl QueryClient {
 
     pub async fn queue(
         &self,
-        unit: &str,
-        filter: Filter,
+        query: QueueQuery,
         min_seq: Option<u64>,
         now: Timestamp,
     ) -> Result<Applied<Queue>, QueryError> {
-        let query = Query::Queue {
-            unit: unit.to_owned(),
-            filter,
-        };
-        match self.ask("queues", query, min_seq, now).await? {
+        let query = Query::Queue(Box::new(query));
+        match self.ask("cases", query, min_seq, now).await? {
             Applied {
                 value: Answer::Queue(q),
                 applied_seq,

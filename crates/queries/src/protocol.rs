@@ -10,11 +10,15 @@ use domain::{CaseId, Timestamp};
 
 use crate::audit::AuditEvent;
 use crate::cases::{CasePage, CaseSummary, Links, ListCases, Probe};
-use crate::queues::{Filter, Queue};
+use crate::queues::{Queue, QueueQuery};
 use crate::stats::{Report, StatsQuery};
 
 /// The read models that answer queries, as named on the command line and in query subjects.
-pub const PROJECTORS: [&str; 4] = ["queues", "stats", "audit", "cases"];
+pub const PROJECTORS: [&str; 3] = ["cases", "stats", "audit"];
+
+/// Names of earlier versions still taken on the command line, and the projector each now is:
+/// the queues model was folded into the cases model (issue 13), which serves queues since.
+pub const ALIASES: [(&str, &str); 1] = [("queues", "cases")];
 
 /// How long a query may wait for `min_seq` before answering `unavailable`.
 pub const MIN_SEQ_WAIT: Duration = Duration::from_secs(5);
@@ -24,10 +28,8 @@ pub const MIN_SEQ_WAIT: Duration = Duration::from_secs(5);
 pub enum Query {
     Status,
     Digest,
-    Queue {
-        unit: String,
-        filter: Filter,
-    },
+    /// A page of a work queue or the workbench.
+    Queue(Box<QueueQuery>),
     Stats(StatsQuery),
     CaseHistory {
         case_id: CaseId,
@@ -61,7 +63,7 @@ impl Query {
     pub fn projector(&self) -> Option<&'static str> {
         match self {
             Query::Status | Query::Digest => None,
-            Query::Queue { .. } => Some("queues"),
+            Query::Queue(_) => Some("cases"),
             Query::Stats(_) => Some("stats"),
             Query::CaseHistory { .. } | Query::Actor { .. } => Some("audit"),
             Query::CaseByNo { .. }

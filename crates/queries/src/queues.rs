@@ -1,10 +1,14 @@
-//! The answer of a work queue query (`GET /v1/queues/{unit}`).
+//! Work queues (`GET /v1/queues/{unit}`) and the county's workbench (`GET /v1/workbench`): the
+//! open cases of a unit, a township or the whole county, soonest deadline first, as case
+//! summaries, with counts and a cursor.
 
 use serde::{Deserialize, Serialize};
 
-use domain::{CaseId, Status, Timestamp};
+use domain::{CaseId, Principal, Stage, Timestamp, UnitCode};
 
-/// Which items a queue query lists.
+use crate::cases::{CaseSummary, Flag};
+
+/// Which items a queue query lists by deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Filter {
@@ -13,30 +17,88 @@ pub enum Filter {
     Overdue,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Item {
-    pub case_id: CaseId,
-    pub case_no: String,
-    pub status: Status,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub due_at: Option<Timestamp>,
-    /// Whole days until `due_at` (negative when overdue); null without a deadline.
-    pub days_left: Option<i64>,
-    pub overdue: bool,
-    pub due_soon: bool,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+/// The counts of a queue's open cases (all of them, whatever the filters of the page).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QueueCounts {
     pub open: u64,
     pub due_soon: u64,
     pub overdue: u64,
+    /// Replied, waiting for follow-up and closure: no deadline runs (stage `awaiting_close`).
+    pub awaiting_close: u64,
 }
 
-/// `GET /v1/queues/{unit}`.
+/// Whose open cases: one unit's (its work queue), one township's, or the county's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    Unit(UnitCode),
+    Township(UnitCode),
+    All,
+}
+
+/// A page of a queue, asked by the API for `principal`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct QueueQuery {
+    pub principal: Principal,
+    pub scope: Scope,
+    pub filter: Filter,
+    pub stage: Option<Stage>,
+    pub flag: Option<Flag>,
+    /// With a township scope: only the cases of this accountable unit too.
+    pub unit: Option<UnitCode>,
+    pub limit: usize,
+    pub cursor: Option<DueCursor>,
+    /// Days before a deadline from which a case is due soon (policy).
+    pub due_soon_days: u32,
+}
+
+/// A position in the soonest-deadline-first order: (deadline, case id); cases without a
+/// deadline come last. Opaque to clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DueCursor {
+    /// The deadline in seconds since the epoch; `None` for a case without one.
+    pub due: Option<i64>,
+    pub case_id: CaseId,
+}
+
+impl DueCursor {
+    pub fn of(due: Option<Timestamp>, case_id: CaseId) -> DueCursor {
+        DueCursor {
+            due: due.map(|d| d.timestamp()),
+            case_id,
+        }
+    }
+
+    /// The form clients see: `q1` and 48 hex digits.
+    pub fn encode(&self) -> String {
+        let due = self.due.map_or(u64::MAX, |d| (d as u64) ^ (1 << 63));
+        format!("q1{due:016x}{}", self.case_id.0.simple())
+    }
+
+    /// A cursor this API gave, or `None`.
+    pub fn decode(s: &str) -> Option<DueCursor> {
+        let hex = s.strip_prefix("q1")?;
+        if hex.len() != 48 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let due = u64::from_str_radix(&hex[..16], 16).ok()?;
+        let id = uuid::Uuid::parse_str(&hex[16..]).ok()?;
+        Some(DueCursor {
+            due: (due != u64::MAX).then_some((due ^ (1 << 63)) as i64),
+            case_id: CaseId(id),
+        })
+    }
+}
+
+/// `GET /v1/queues/{unit}` and `GET /v1/workbench`.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Queue {
-    pub unit: String,
+    /// The unit of a work queue (absent on the workbench).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
     pub counts: QueueCounts,
-    pub items: Vec<Item>,
+    /// Soonest deadline first; replied cases (no deadline) last.
+    pub items: Vec<CaseSummary>,
+    /// Where the next page starts; null on the last page.
+    pub next_cursor: Option<String>,
 }

@@ -27,6 +27,8 @@ pub struct Counts {
     /// Cases flagged for bouncing between units (推诿, `bounce_threshold` transfers after the
     /// first).
     pub bounced: i64,
+    /// Cases the petitioner withdrew (撤回): done, and counted as every case is.
+    pub withdrawn: i64,
 }
 
 macro_rules! each_field {
@@ -37,7 +39,7 @@ macro_rules! each_field {
         $a.accepted $op $b.accepted; $a.rejected $op $b.rejected; $a.replied $op $b.replied;
         $a.closed $op $b.closed; $a.closed_on_time $op $b.closed_on_time;
         $a.follow_ups $op $b.follow_ups; $a.satisfied $op $b.satisfied;
-        $a.merged $op $b.merged; $a.bounced $op $b.bounced;
+        $a.merged $op $b.merged; $a.bounced $op $b.bounced; $a.withdrawn $op $b.withdrawn;
     };
 }
 
@@ -148,4 +150,7 @@ pub struct StatsQuery {
     pub group_by: Option<GroupBy>,
     #[serde(default)]
     pub yoy: bool,
+    /// Leave out the accusations against this unit (the reader acts for it: 条例 30).
+    #[serde(default)]
+    pub hide_accused: Option<String>,
 }

@@ -225,6 +225,8 @@ impl Config {
             )?,
             due_soon_days: p.due_soon_days.unwrap_or(d.due_soon_days),
             bounce_threshold: positive("bounce_threshold", p.bounce_threshold, d.bounce_threshold)?,
+            // 0: only the county corrects.
+            correction_days: p.correction_days.unwrap_or(d.correction_days),
             timezone,
         };
 

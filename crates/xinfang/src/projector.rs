@@ -45,10 +45,15 @@ pub fn sink_names() -> Vec<&'static str> {
     names
 }
 
-/// Parse `queues,stats,audit` (any of [`sink_names`], each once).
+/// Parse `cases,stats,audit` (any of [`sink_names`] or an alias of earlier versions such as
+/// `queues`, each once).
 pub fn parse_names(list: &str) -> anyhow::Result<Vec<String>> {
     let mut names: Vec<String> = Vec::new();
-    for name in list.split(',').map(str::trim) {
+    for given in list.split(',').map(str::trim) {
+        let name = projections::canonical(given).unwrap_or(given);
+        if name != given {
+            tracing::info!("projector {given:?} is served by {name:?} since issue 13");
+        }
         if !sink_names().contains(&name) {
             bail!(
                 "unknown projector {name:?}; one or more of {}, separated by commas",
@@ -136,6 +141,8 @@ pub async fn run_projectors(cfg: Config, list: &str) -> anyhow::Result<()> {
 #[allow(clippy::print_stdout)]
 pub async fn run_rebuild(cfg: Config, name: &str) -> anyhow::Result<()> {
     let projection = projection(name, &cfg)?;
+    // An alias (`queues`) rebuilds the model it names now.
+    let name = projection.name();
     let (_client, log) = open_log(&cfg, &format!("xinfang-rebuild-{name}")).await?;
     let dir = model_dir(&cfg, name);
     // A progress bar on a terminal (indicatif hides it when stderr is not one).
@@ -183,12 +190,17 @@ mod tests {
     #[test]
     fn names_are_known_and_each_once() {
         assert_eq!(
-            parse_names("queues,stats,audit").expect("three"),
-            ["queues", "stats", "audit"]
+            parse_names("cases,stats,audit").expect("three"),
+            ["cases", "stats", "audit"]
         );
         assert_eq!(parse_names("feed").expect("the feed"), ["feed"]);
-        assert!(parse_names("queues,queues").is_err());
-        assert!(parse_names("queues,nope").is_err());
+        // `queues` of earlier versions is the cases model now, once.
+        assert_eq!(
+            parse_names("queues,stats").expect("alias"),
+            ["cases", "stats"]
+        );
+        assert!(parse_names("queues,cases").is_err());
+        assert!(parse_names("cases,nope").is_err());
         assert!(parse_names("").is_err());
     }
 }

@@ -1,5 +1,5 @@
-//! The paths of finding cases (issue 12): the listing, the petitioner search and the petitioner's
-//! status page.
+//! The paths of finding cases and working on them (issues 12 and 13): the listing, the petitioner
+//! search, the petitioner's status page, work queues and the workbench.
 
 use utoipa::openapi::path::{
     HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
@@ -87,7 +87,7 @@ pub(super) fn paths(paths: PathsBuilder) -> PathsBuilder {
         .parameter(date("to", "Received on or before this day"))
         .parameter(one_of("flag", "With this flag set", &flags))
         .parameter(bounded("leader", "Owned by this leader (领导包案)", 1, 100, None))
-        .parameter(limit)
+        .parameter(limit.clone())
         .parameter(bounded("cursor", "`next_cursor` of the previous page", 50, 50, Some("^c1[0-9a-f]{48}$")))
         .parameter(min_seq_param("Answer once the cases model has applied at least this sequence"))
         .responses(responses(
@@ -155,7 +155,83 @@ pub(super) fn paths(paths: PathsBuilder) -> PathsBuilder {
                 ("503", "The cases projector or the log is unavailable"),
             ],
         ));
+    let queue_params = |op: OperationBuilder| {
+        op.parameter(one_of(
+            "status",
+            "open (default), due_soon or overdue",
+            &["open", "due_soon", "overdue"],
+        ))
+        .parameter(one_of(
+            "stage",
+            "At this stage (open stages only)",
+            &["acceptance", "handling", "awaiting_close", "review"],
+        ))
+        .parameter(one_of("flag", "With this flag set", &flags))
+        .parameter(limit.clone())
+        .parameter(bounded(
+            "cursor",
+            "`next_cursor` of the previous page",
+            50,
+            50,
+            Some("^q1[0-9a-f]{48}$"),
+        ))
+        .parameter(min_seq_param(
+            "Answer once the cases model has applied at least this sequence",
+        ))
+    };
+    let unit_path = ParameterBuilder::new()
+        .name("unit")
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .build();
+    let queue_errors: &[(&str, &str)] = &[
+        (
+            "400",
+            "An unknown or malformed query parameter, or a cursor this API did not give",
+        ),
+        ("401", "Missing or unknown token"),
+        (
+            "403",
+            "Not this principal's queue (a unit reads its own; analysts none)",
+        ),
+        ("404", "No such unit"),
+        (
+            "422",
+            "stage done (a queue holds open cases only), or a unit that is not the county's",
+        ),
+        (
+            "503",
+            "min_seq not reached within 5 s, or the cases projector is unavailable",
+        ),
+    ];
+    let queue = queue_params(
+        OperationBuilder::new()
+            .operation_id(Some("get_queue"))
+            .summary(Some("Work queue of a unit: its open cases, soonest deadline first"))
+            .description(Some(
+                "Items are case summaries; replied cases awaiting follow-up and closure (no deadline) come after every case on the clock and are counted apart. `counts` cover the whole queue, whatever the filters of the page.",
+            ))
+            .parameter(unit_path),
+    )
+    .responses(responses(
+        ("200", "A page of the queue with its counts, with applied_seq", "Queue"),
+        queue_errors,
+    ));
+    let workbench = queue_params(
+        OperationBuilder::new()
+            .operation_id(Some("get_workbench"))
+            .summary(Some("Every unit's open cases (county and auditors), soonest deadline first"))
+            .parameter(bounded("unit", "Accountable now (a unit code of the county)", 1, 32, Some(unit)))
+            .parameter(bounded("township", "Township of the matter (a unit code of the county)", 1, 32, Some(unit))),
+    )
+    .responses(responses(
+        ("200", "A page of open cases with counts (of the unit or township given, else all), with applied_seq", "Queue"),
+        queue_errors,
+    ));
     paths
+        .path("/v1/queues/{unit}", PathItem::new(HttpMethod::Get, queue))
+        .path("/v1/workbench", PathItem::new(HttpMethod::Get, workbench))
         .path("/v1/cases", PathItem::new(HttpMethod::Get, list))
         .path("/v1/cases/search", PathItem::new(HttpMethod::Post, search))
         .path(

@@ -17,6 +17,15 @@ use crate::CommandError;
 /// Index operations in flight at once for one case (a joint letter has many petitioners).
 const PARALLEL: usize = 8;
 
+/// What the identity index files of a case: its petitioners (hashes) with its matter.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Filing {
+    pub persons: Vec<Person>,
+    pub category: domain::Category,
+    pub township: domain::UnitCode,
+    pub secret: bool,
+}
+
 impl CaseService {
     /// The petitioners of a case as the county recognises them (hashes only).
     pub fn persons(&self, petitioners: &[domain::command::Petitioner]) -> Vec<Person> {
@@ -36,14 +45,82 @@ impl CaseService {
         case_id: CaseId,
         r: &RegisterCase,
     ) -> Result<Vec<Peer>, CommandError> {
+        let filing = Filing {
+            persons: self.persons(&r.petitioners),
+            category: r.category,
+            township: r.township.clone(),
+            secret: r.accusation || r.confidential,
+        };
+        self.file(case_id, &filing, false).await
+    }
+
+    /// File a corrected registration (更正 of its petitioners, category or township) under its
+    /// petitioners' keys now, in the place it had where it stays under a key, take it from the
+    /// keys of petitioners it no longer has, and return the cases filed before it. Done before
+    /// the correction is appended, as a registration is filed before it is; a retry changes
+    /// nothing more.
+    /// `None` when the correction leaves what the index files as it was.
+    pub(super) async fn refile_correction(
+        &self,
+        case: &Case,
+        correction: &domain::Event,
+        now: domain::Timestamp,
+    ) -> Result<Option<Vec<Peer>>, CommandError> {
+        let after = domain::evolve(Some(case.clone()), case.id, correction, now)
+            .map_err(|e| CommandError::Internal(e.to_string()))?;
+        let (old, new) = (self.filing(case), self.filing(&after));
+        if old == new {
+            return Ok(None);
+        }
+        self.refile(&old, &new, case.id).await.map(Some)
+    }
+
+    async fn refile(
+        &self,
+        before: &Filing,
+        after: &Filing,
+        case_id: CaseId,
+    ) -> Result<Vec<Peer>, CommandError> {
+        let peers = self.file(case_id, after, true).await?;
+        let kept: BTreeSet<String> = after.persons.iter().flat_map(|p| p.link_keys()).collect();
+        let gone: BTreeSet<String> = before
+            .persons
+            .iter()
+            .flat_map(|p| p.link_keys())
+            .filter(|k| !kept.contains(k))
+            .collect();
+        futures::stream::iter(gone)
+            .map(|key| async move { self.identities.unfile(&key, case_id).await })
+            .buffered(PARALLEL)
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(peers)
+    }
+
+    /// What the identity index files of a case.
+    fn filing(&self, case: &Case) -> Filing {
+        Filing {
+            persons: self.persons(&case.petitioners),
+            category: case.category,
+            township: case.township.clone(),
+            secret: case.accusation || case.confidential,
+        }
+    }
+
+    async fn file(
+        &self,
+        case_id: CaseId,
+        filing: &Filing,
+        replace: bool,
+    ) -> Result<Vec<Peer>, CommandError> {
         let mut work = Vec::new();
-        for person in self.persons(&r.petitioners) {
+        for person in &filing.persons {
             let filed = Filed {
                 case_id,
-                category: r.category,
-                township: r.township.clone(),
-                secret: r.accusation || r.confidential,
-                person,
+                category: filing.category,
+                township: filing.township.clone(),
+                secret: filing.secret,
+                person: *person,
                 terminated: false,
             };
             for key in person.link_keys() {
@@ -52,7 +129,11 @@ impl CaseService {
         }
         let before: Vec<Vec<Filed>> = futures::stream::iter(work)
             .map(|(key, filed)| async move {
-                let earlier = self.identities.file(&key, &filed).await?;
+                let earlier = if replace {
+                    self.identities.refile(&key, &filed, true).await?
+                } else {
+                    self.identities.file(&key, &filed).await?
+                };
                 Ok::<_, CommandError>(
                     earlier
                         .into_iter()
@@ -180,8 +261,8 @@ impl CaseService {
         if last == 0 {
             return Ok(0);
         }
-        // Each case's link keys, for its termination later in the log.
-        let mut keys_of: std::collections::HashMap<CaseId, BTreeSet<String>> = Default::default();
+        // Each case's filing, for its corrections and its termination later in the log.
+        let mut filings: std::collections::HashMap<CaseId, Filing> = Default::default();
         let mut events = self.log.follow(1).await?;
         let mut filed = 0;
         while let Some(stored) = events.next().await {
@@ -202,17 +283,44 @@ impl CaseService {
                         accusation: r.accusation,
                         confidential: r.confidential,
                         leader_reception: r.leader_reception,
+                        accused_unit: r.accused_unit.clone(),
                     };
                     self.file_registration(e.case_id, &reg).await?;
-                    let persons = self.persons(&reg.petitioners);
-                    keys_of.insert(
+                    filings.insert(
                         e.case_id,
-                        persons.iter().flat_map(|p| p.link_keys()).collect(),
+                        Filing {
+                            persons: self.persons(&reg.petitioners),
+                            category: reg.category,
+                            township: reg.township.clone(),
+                            secret: reg.accusation || reg.confidential,
+                        },
                     );
                     filed += 1;
                 }
+                domain::Event::RegistrationCorrected(c) => {
+                    if let Some(before) = filings.get(&e.case_id).cloned() {
+                        let a = &c.after;
+                        let after = Filing {
+                            persons: match &a.petitioners {
+                                Some(p) => self.persons(p),
+                                None => before.persons.clone(),
+                            },
+                            category: a.category.unwrap_or(before.category),
+                            township: a.township.clone().unwrap_or(before.township.clone()),
+                            secret: before.secret,
+                        };
+                        if after != before {
+                            self.refile(&before, &after, e.case_id).await?;
+                            filings.insert(e.case_id, after);
+                        }
+                    }
+                }
                 domain::Event::ReviewDecided(d) if d.level >= 2 => {
-                    for key in keys_of.get(&e.case_id).into_iter().flatten() {
+                    let keys: BTreeSet<String> = filings
+                        .get(&e.case_id)
+                        .map(|f| f.persons.iter().flat_map(|p| p.link_keys()).collect())
+                        .unwrap_or_default();
+                    for key in &keys {
                         self.identities.mark_terminated(key, e.case_id).await?;
                     }
                 }

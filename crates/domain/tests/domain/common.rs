@@ -62,6 +62,7 @@ pub fn register_cmd(received_at: &str) -> RegisterCase {
         accusation: false,
         confidential: false,
         leader_reception: false,
+        accused_unit: None,
     }
 }
 

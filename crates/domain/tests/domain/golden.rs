@@ -32,6 +32,8 @@ pub(crate) fn samples() -> Vec<Event> {
             },
             leader_reception: false,
             first_petition: false,
+            accused_unit: None,
+            held_by: None,
             accept_due_at: ts("2026-03-17T23:59:59+08:00"),
         }),
         Event::CaseAccepted(CaseAccepted {
@@ -101,6 +103,35 @@ pub(crate) fn samples() -> Vec<Event> {
         Event::LeaderAssigned(LeaderAssigned {
             name: "王建华".into(),
             title: "副县长".into(),
+        }),
+        Event::RegistrationCorrected(RegistrationCorrected {
+            reason: "人数登记错误".into(),
+            before: command::RegistrationFacts {
+                headcount: Some(6),
+                petitioners: Some(register_cmd("2026-03-02T09:30:00+08:00").petitioners),
+                ..Default::default()
+            },
+            after: command::RegistrationFacts {
+                headcount: Some(3),
+                petitioners: Some(vec![command::Petitioner {
+                    name: "李四".into(),
+                    id_number: None,
+                    phone: Some("13900000000".into()),
+                    address: None,
+                }]),
+                ..Default::default()
+            },
+            flags: Flags {
+                collective: false,
+                cross_level: true,
+                repeat: false,
+            },
+            first_petition: true,
+            accept_due_at: ts("2026-03-17T23:59:59+08:00"),
+            unit: None,
+        }),
+        Event::CaseWithdrawn(CaseWithdrawn {
+            reason: "信访人撤回".into(),
         }),
     ]
 }

@@ -3,6 +3,7 @@
 mod common;
 
 mod auth;
+mod corrections;
 mod golden;
 mod lifecycle;
 mod linking;

@@ -41,6 +41,7 @@ pub fn registration(i: u64) -> RegisterCase {
         accusation: false,
         confidential: false,
         leader_reception: false,
+        accused_unit: None,
     }
 }
 

@@ -17,9 +17,28 @@ fn sees_accusations(p: &Principal) -> bool {
     matches!(p.role, Role::County | Role::Auditor)
 }
 
-fn summary(row: &Row, viewer: &Principal, now: Timestamp) -> CaseSummary {
+/// The clock of an answer: now, and how many days before a deadline a case is due soon.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    pub now: Timestamp,
+    pub due_soon_days: u32,
+}
+
+impl Clock {
+    /// Overdue and due soon, for a deadline.
+    pub fn judge(&self, due: Option<Timestamp>) -> (bool, bool) {
+        let left = due.map(|d| d - self.now);
+        let overdue = left.is_some_and(|l| l < chrono::Duration::zero());
+        let soon = chrono::Duration::days(i64::from(self.due_soon_days));
+        (overdue, !overdue && left.is_some_and(|l| l <= soon))
+    }
+}
+
+pub(super) fn summary(row: &Row, viewer: &Principal, clock: Clock) -> CaseSummary {
     let c = &row.case;
+    let now = clock.now;
     let due_at = c.due_at().filter(|_| c.status.is_open());
+    let (overdue, due_soon) = clock.judge(due_at);
     CaseSummary {
         case_id: c.id,
         case_no: c.case_no.clone(),
@@ -36,7 +55,8 @@ fn summary(row: &Row, viewer: &Principal, now: Timestamp) -> CaseSummary {
         summary: (!c.accusation || sees_accusations(viewer)).then(|| c.summary.clone()),
         due_at,
         days_left: due_at.map(|d| (d - now).num_seconds().div_euclid(86_400)),
-        overdue: c.overdue(now),
+        overdue,
+        due_soon,
         flags: SummaryFlags {
             collective: c.flags.collective,
             cross_level: c.flags.cross_level,
@@ -54,7 +74,7 @@ fn summary(row: &Row, viewer: &Principal, now: Timestamp) -> CaseSummary {
 }
 
 /// Whether a row passes the filters and the viewer may see it.
-fn passes(row: &Row, f: &CaseFilter, viewer: &Principal) -> bool {
+pub(super) fn passes(row: &Row, f: &CaseFilter, viewer: &Principal) -> bool {
     let c = &row.case;
     let text_ok =
         f.q.as_deref()
@@ -109,7 +129,7 @@ fn candidates(f: &CaseFilter, viewer: &Principal) -> Vec<(&'static str, String)>
 }
 
 /// A page of the cases `req.principal` may see that pass the filters, newest first.
-pub fn list(store: &Store, req: &ListCases, now: Timestamp) -> Result<CasePage, StoreError> {
+pub fn list(store: &Store, req: &ListCases, now: Clock) -> Result<CasePage, StoreError> {
     let f = &req.filter;
     let limit = req.limit.clamp(1, MAX_LIMIT);
     if let Some(no) = &f.case_no {
@@ -207,7 +227,7 @@ pub fn search(
     store: &Store,
     viewer: &Principal,
     probe: &Probe,
-    now: Timestamp,
+    now: Clock,
 ) -> Result<Vec<CaseSummary>, StoreError> {
     let mut ids = BTreeSet::new();
     for key in probe.keys() {
@@ -242,7 +262,7 @@ pub fn links(
     case_id: CaseId,
     viewer: &Principal,
     related: bool,
-    now: Timestamp,
+    now: Clock,
 ) -> Result<queries::cases::Links, StoreError> {
     let Some(row) = store.get::<Row>(&row_key(case_id))? else {
         return Ok(queries::cases::Links::default());

@@ -10,15 +10,24 @@ use crate::Store;
 
 const ID: &str = "330102199001011234";
 
-fn keys() -> Keys {
+mod queue;
+
+pub(super) fn clock(t: &str) -> Clock {
+    Clock {
+        now: ts(t),
+        due_soon_days: 3,
+    }
+}
+
+pub(super) fn keys() -> Keys {
     Keys::new(&"i".repeat(32), &"q".repeat(32)).expect("keys")
 }
 
-fn model() -> Cases {
+pub(super) fn model() -> Cases {
     Cases { keys: keys() }
 }
 
-fn who(role: Role, unit: Option<&str>) -> Principal {
+pub(super) fn who(role: Role, unit: Option<&str>) -> Principal {
     Principal {
         id: PrincipalId(format!("{role}")),
         role,
@@ -27,7 +36,7 @@ fn who(role: Role, unit: Option<&str>) -> Principal {
 }
 
 /// A registration of 张三 (with `id` as ID number, phone 13800000000).
-fn petition(township: &str, at: &str, id: Option<&str>, category: Category) -> Command {
+pub(super) fn petition(township: &str, at: &str, id: Option<&str>, category: Category) -> Command {
     let mut cmd = register(township, Channel::Visit, 1, at);
     if let Command::Register(r) = &mut cmd {
         r.category = category;
@@ -50,7 +59,7 @@ fn page(
         limit,
         cursor: cursor.map(|c| Cursor::decode(c).expect("a cursor we gave")),
     };
-    list(store, &req, ts("2026-04-01T10:00:00+08:00")).expect("list")
+    list(store, &req, clock("2026-04-01T10:00:00+08:00")).expect("list")
 }
 
 fn ids(p: &CasePage) -> Vec<CaseId> {
@@ -273,7 +282,7 @@ fn a_petitioner_is_found_by_keyed_hashes_and_no_plain_identifier_is_stored() {
         let probe = Probe {
             person: k.person(name, id, phone),
         };
-        search(&store, viewer, &probe, ts(t2))
+        search(&store, viewer, &probe, clock(t2))
             .expect("search")
             .iter()
             .map(|s| s.case_id)

@@ -88,6 +88,7 @@ pub(super) struct PolicySection {
     pub(super) review_decision_days: Option<u32>,
     pub(super) due_soon_days: Option<u32>,
     pub(super) bounce_threshold: Option<u32>,
+    pub(super) correction_days: Option<u32>,
     pub(super) timezone: Option<String>,
 }
 

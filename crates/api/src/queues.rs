@@ -1,0 +1,177 @@
+//! `GET /v1/queues/{unit}` (a unit's work queue) and `GET /v1/workbench` (every unit's open
+//! cases, for the county and auditors), answered by the cases model.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde::Deserialize;
+
+use domain::auth::can_read_queue;
+use domain::{Principal, Role, Stage};
+use queries::cases::{Flag, DEFAULT_LIMIT, MAX_LIMIT};
+use queries::queues::{DueCursor, Filter, QueueQuery, Scope};
+
+use crate::error::{ApiError, Failure};
+use crate::reads::{known_unit, name_units, query, with_applied};
+use crate::AppState;
+
+/// The filters and page of a queue; the workbench adds `unit` and `township`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueParams {
+    status: Option<Filter>,
+    stage: Option<Stage>,
+    flag: Option<Flag>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+    min_seq: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkbenchParams {
+    unit: Option<String>,
+    township: Option<String>,
+    status: Option<Filter>,
+    stage: Option<Stage>,
+    flag: Option<Flag>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+    min_seq: Option<u64>,
+}
+
+/// The query for a page of `scope` (and, within a township, of one unit) with the filters given.
+#[allow(clippy::too_many_arguments)]
+fn queue_query(
+    state: &AppState,
+    principal: Principal,
+    scope: Scope,
+    unit: Option<domain::UnitCode>,
+    status: Option<Filter>,
+    stage: Option<Stage>,
+    flag: Option<Flag>,
+    limit: Option<usize>,
+    cursor: Option<&str>,
+) -> Result<QueueQuery, Failure> {
+    let (limit, cursor) = page(limit, cursor)?;
+    Ok(QueueQuery {
+        principal,
+        scope,
+        filter: status.unwrap_or(Filter::Open),
+        stage: open_stage(stage)?,
+        flag,
+        unit,
+        limit,
+        cursor,
+        due_soon_days: state.cases.policy().due_soon_days,
+    })
+}
+
+fn page(limit: Option<usize>, cursor: Option<&str>) -> Result<(usize, Option<DueCursor>), Failure> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(Failure::BadRequest(format!(
+            "limit: expected a whole number from 1 to {MAX_LIMIT}"
+        )));
+    }
+    let cursor = cursor
+        .map(|c| {
+            DueCursor::decode(c).ok_or_else(|| {
+                Failure::BadRequest(
+                    "cursor: expected a next_cursor this API gave, as it came".into(),
+                )
+            })
+        })
+        .transpose()?;
+    Ok((limit, cursor))
+}
+
+/// Only open cases are in a queue: a stage that has none finds nothing, and says so.
+fn open_stage(stage: Option<Stage>) -> Result<Option<Stage>, Failure> {
+    if stage == Some(Stage::Done) {
+        return Err(crate::reads::invalid(
+            "stage: a queue holds open cases; expected acceptance, handling, awaiting_close or review"
+                .into(),
+        ));
+    }
+    Ok(stage)
+}
+
+async fn answer(
+    state: &AppState,
+    q: QueueQuery,
+    min_seq: Option<u64>,
+) -> Result<Response, ApiError> {
+    let mut queue = state.queries.queue(q, min_seq, state.cases.now()).await?;
+    name_units(state, &mut queue.value.items);
+    with_applied(&queue.value, queue.applied_seq)
+}
+
+pub async fn queue(
+    State(state): State<Arc<AppState>>,
+    Path(unit): Path<String>,
+    headers: HeaderMap,
+    params: Result<Query<QueueParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let p = state.tokens.authenticate(&headers)?;
+    let params = query(params)?;
+    let code = domain::UnitCode::parse(&unit).map_err(|_| Failure::NotFound)?;
+    if state.cases.unit_kind(&code).is_none() {
+        return Err(Failure::NotFound.into());
+    }
+    can_read_queue(&p, &code)?;
+    let q = queue_query(
+        &state,
+        p,
+        Scope::Unit(code),
+        None,
+        params.status,
+        params.stage,
+        params.flag,
+        params.limit,
+        params.cursor.as_deref(),
+    )?;
+    answer(&state, q, params.min_seq).await
+}
+
+fn can_read_workbench(p: &Principal) -> Result<(), Failure> {
+    match p.role {
+        Role::County | Role::Auditor => Ok(()),
+        _ => Err(Failure::Domain(domain::DomainError::Forbidden(
+            "the workbench is the county's and the auditors'; a unit reads its own queue".into(),
+        ))),
+    }
+}
+
+pub async fn workbench(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    params: Result<Query<WorkbenchParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let p = state.tokens.authenticate(&headers)?;
+    can_read_workbench(&p)?;
+    let params = query(params)?;
+    let unit = known_unit(&state, "unit", params.unit)?;
+    let township = known_unit(&state, "township", params.township)?;
+    // The narrowest index: a unit's queue, else a township's open cases, else all.
+    let (scope, also_unit) = match (unit, township) {
+        (Some(u), None) => (Scope::Unit(u), None),
+        (u, Some(t)) => (Scope::Township(t), u),
+        (None, None) => (Scope::All, None),
+    };
+    let q = queue_query(
+        &state,
+        p,
+        scope,
+        also_unit,
+        params.status,
+        params.stage,
+        params.flag,
+        params.limit,
+        params.cursor.as_deref(),
+    )?;
+    answer(&state, q, params.min_seq).await
+}

@@ -1,0 +1,53 @@
+//! Reading a case from the log: from scratch, or catching up a cached state.
+
+use domain::{evolve, Case, CaseId};
+use eventlog::Stored;
+
+use super::{CaseService, Loaded, RecordedCommand};
+use crate::CommandError;
+
+impl CaseService {
+    /// Catch up from `current` (or from scratch) to the log; returns the new events.
+    pub(super) async fn refresh(
+        &self,
+        id: CaseId,
+        current: Option<Loaded>,
+    ) -> Result<(Option<Loaded>, Vec<Stored>), CommandError> {
+        let (subject, from, state, mut commands) = match current {
+            Some(l) => (l.subject, l.seq + 1, Some(l.case), l.commands),
+            None => match self.log.locate(id).await? {
+                None => return Ok((None, vec![])),
+                Some((subject, _)) => (subject, 1, None, Vec::new()),
+            },
+        };
+        let events = self.log.read_subject(&subject, from, u64::MAX).await?;
+        let seq = events
+            .last()
+            .map(|s| s.seq)
+            .unwrap_or(from.saturating_sub(1));
+        let case = fold(state, events.iter())?;
+        commands.extend(events.iter().map(RecordedCommand::of));
+        let loaded = case.map(|case| Loaded {
+            case,
+            subject,
+            seq,
+            commands,
+        });
+        Ok((loaded, events))
+    }
+}
+
+pub(super) fn fold<'a>(
+    mut state: Option<Case>,
+    events: impl Iterator<Item = &'a Stored>,
+) -> Result<Option<Case>, CommandError> {
+    for s in events {
+        let e = &s.envelope;
+        state = Some(
+            evolve(state, e.case_id, &e.event, e.occurred_at).map_err(|err| {
+                CommandError::Internal(format!("case {} at seq {}: {err}", e.case_id, s.seq))
+            })?,
+        );
+    }
+    Ok(state)
+}

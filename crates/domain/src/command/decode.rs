@@ -1,0 +1,141 @@
+//! Reading a command from a body (HTTP or a township's inbox message): the typed command, or an
+//! error that names the field and what was expected, never a value.
+
+use super::*;
+
+impl Action {
+    /// Read a body as this action's command: the typed command and the body as JSON (what an
+    /// idempotency key is checked against). An empty body is `{}`.
+    pub fn decode(self, body: &[u8]) -> Result<(Command, serde_json::Value), BodyError> {
+        let json = serde_json::Value::Object(decode_object(body)?);
+        let command = self.from_json(json.clone())?;
+        Ok((command, json))
+    }
+
+    /// Read a JSON object as this action's command. The error names the field (`petitioners[0].phone`)
+    /// and the problem, never the value.
+    pub fn from_json(self, json: serde_json::Value) -> Result<Command, BodyError> {
+        fn p<T: serde::de::DeserializeOwned>(
+            action: Action,
+            v: serde_json::Value,
+        ) -> Result<T, BodyError> {
+            serde_path_to_error::deserialize(v).map_err(|e| {
+                let path = e.path().to_string();
+                let what = redact(&e.inner().to_string());
+                BodyError(if path == "." {
+                    format!("invalid {} body: {what}", action.as_str())
+                } else {
+                    format!("invalid {} body: {path}: {what}", action.as_str())
+                })
+            })
+        }
+        let a = self;
+        Ok(match self {
+            Action::Register => {
+                let mut register: RegisterCase = p(a, json)?;
+                normalize_petitioners(a, "petitioners", &mut register.petitioners)?;
+                Command::Register(register)
+            }
+            Action::Accept => Command::Accept(p(a, json)?),
+            Action::Reject => Command::Reject(p(a, json)?),
+            Action::Assign => Command::Assign(p(a, json)?),
+            Action::Transfer => Command::Transfer(p(a, json)?),
+            Action::Supervise => Command::Supervise(p(a, json)?),
+            Action::Extend => Command::Extend(p(a, json)?),
+            Action::Reply => Command::Reply(p(a, json)?),
+            Action::FollowUp => Command::FollowUp(p(a, json)?),
+            Action::Close => Command::Close(p(a, json)?),
+            Action::RequestReview => Command::RequestReview(p(a, json)?),
+            Action::DecideReview => Command::DecideReview(p(a, json)?),
+            Action::RequestRereview => Command::RequestRereview(p(a, json)?),
+            Action::DecideRereview => Command::DecideRereview(p(a, json)?),
+            Action::Merge => Command::Merge(p(a, json)?),
+            Action::AssignLeader => Command::AssignLeader(p(a, json)?),
+            Action::Correct => {
+                let mut correct: CorrectRegistration = p(a, json)?;
+                if let Some(petitioners) = &mut correct.changes.petitioners {
+                    normalize_petitioners(a, "changes.petitioners", petitioners)?;
+                }
+                Command::Correct(correct)
+            }
+            Action::Withdraw => Command::Withdraw(p(a, json)?),
+        })
+    }
+}
+
+/// Petitioners' ID numbers and phones checked and in their normal form (`identity`), so that one
+/// person's registrations carry the same identifiers. The error names the field, never the value.
+fn normalize_petitioners(
+    action: Action,
+    path: &str,
+    petitioners: &mut [Petitioner],
+) -> Result<(), BodyError> {
+    use crate::identity::{normalize_id_number, normalize_phone};
+    let bad = |i: usize, field: &str, why: &str| {
+        BodyError(format!(
+            "invalid {} body: {path}[{i}].{field}: {why}",
+            action.as_str()
+        ))
+    };
+    for (i, p) in petitioners.iter_mut().enumerate() {
+        if let Some(id) = &p.id_number {
+            p.id_number = Some(normalize_id_number(id).map_err(|why| bad(i, "id_number", why))?);
+        }
+        if let Some(phone) = &p.phone {
+            p.phone = Some(normalize_phone(phone).map_err(|why| bad(i, "phone", why))?);
+        }
+    }
+    Ok(())
+}
+
+/// Why a body is not a command (`validation`, 400). Its text names fields and problems and never
+/// repeats a value of the body: any value may be personal data (a phone number sent as a number
+/// would otherwise come back in the error, and be kept with a township's outcome).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BodyError(pub String);
+
+/// A body as a JSON object; an empty body (or only white space) is `{}`.
+pub fn decode_object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, BodyError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::Map::new());
+    }
+    match serde_json::from_slice(body) {
+        Ok(serde_json::Value::Object(m)) => Ok(m),
+        Ok(_) => Err(BodyError("the body must be a JSON object".into())),
+        Err(e) => Err(BodyError(format!(
+            "malformed JSON: {}",
+            redact(&e.to_string())
+        ))),
+    }
+}
+
+/// Remove the values serde quotes in an error message (`invalid type: integer `13800000000``,
+/// `unit code "…" must match`), keeping field names and what was expected.
+pub fn redact(msg: &str) -> String {
+    const NAMES_A_FIELD: [&str; 3] = ["missing field", "unknown field", "duplicate field"];
+    if NAMES_A_FIELD.iter().any(|p| msg.starts_with(p)) {
+        return msg.to_owned();
+    }
+    let (head, tail) = msg.split_at(msg.find(", expected").unwrap_or(msg.len()));
+    let mut out = String::with_capacity(msg.len());
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in head.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None if c == '`' || c == '"' => quote = Some(c),
+            None => out.push(c),
+        }
+    }
+    let head = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    format!("{head}{tail}")
+}

@@ -1,0 +1,296 @@
+//! Deciding a registration and its corrections: the facts checked, the classifications derived,
+//! the unit that holds an accusation.
+
+use chrono::NaiveDate;
+
+use super::{case_series, numbered_case_no, opt_text, text, Ctx, MAX_HEADCOUNT, MAX_PETITIONERS};
+use crate::case::Case;
+use crate::command::{CorrectRegistration, RegisterCase, RegistrationFacts};
+use crate::error::DomainError;
+use crate::event::*;
+use crate::ids::{CaseId, UnitCode};
+use crate::policy::Timestamp;
+use crate::values::{Channel, Level, Role, Status, UnitKind};
+
+pub(super) fn register(
+    c: &RegisterCase,
+    at: Timestamp,
+    ctx: &Ctx<'_>,
+) -> Result<Event, DomainError> {
+    let p = ctx.policy;
+    match ctx.units.get(&c.township) {
+        Some(UnitKind::Township) => {}
+        Some(kind) => {
+            return Err(DomainError::Validation(format!(
+                "township {} is a {kind}, not a township",
+                c.township
+            )))
+        }
+        None => {
+            // Not echoed: an unknown code may be anything the caller typed.
+            return Err(DomainError::Validation(
+                "township names no township of this county".into(),
+            ));
+        }
+    }
+    if c.headcount == 0 || c.headcount > MAX_HEADCOUNT {
+        return Err(DomainError::Validation(format!(
+            "headcount must be between 1 and {MAX_HEADCOUNT}"
+        )));
+    }
+    check_petitioners("petitioners", &c.petitioners)?;
+    let summary = text("summary", &c.summary)?;
+    let held_by = accused_holder(c, ctx)?;
+    let related = c.related_case_id.map(|id| id.0);
+    if related == Some(ctx.case_id.0) {
+        return Err(DomainError::Validation(
+            "a case cannot be related to itself".into(),
+        ));
+    }
+    let local_day = p.local_date(at);
+    let (repeat, first_petition) =
+        crate::linking::registration_flags(&c.township, c.category, ctx.peers);
+    Ok(Event::CaseRegistered(CaseRegistered {
+        case_no: match ctx.case_serial {
+            Some(serial) => numbered_case_no(&c.township, case_series(c, p).1, serial),
+            None => case_no(&c.township, local_day, ctx.case_id),
+        },
+        township: c.township.clone(),
+        channel: c.channel,
+        received_at: at,
+        headcount: c.headcount,
+        level_reached: c.level_reached,
+        category: c.category,
+        summary,
+        petitioners: c.petitioners.clone(),
+        related_case_id: related,
+        accusation: c.accusation,
+        confidential: c.confidential,
+        flags: Flags {
+            collective: c.headcount >= p.collective_threshold,
+            cross_level: c.level_reached > Level::Township && related.is_none(),
+            repeat: repeat || related.is_some(),
+        },
+        first_petition: first_petition && related.is_none(),
+        leader_reception: c.leader_reception || c.channel == Channel::LeaderReception,
+        accused_unit: c.accused_unit.clone(),
+        held_by,
+        accept_due_at: p.deadline_after(at, p.accept_days),
+    }))
+}
+
+/// 检举控告: check `accused_unit`, and name the county as holder when the accusation is against
+/// the township of the matter.
+fn accused_holder(c: &RegisterCase, ctx: &Ctx<'_>) -> Result<Option<UnitCode>, DomainError> {
+    let Some(accused) = &c.accused_unit else {
+        return Ok(None);
+    };
+    if !c.accusation {
+        return Err(DomainError::Validation(
+            "accused_unit: given only with accusation: true".into(),
+        ));
+    }
+    match ctx.units.get(accused) {
+        None => Err(DomainError::Validation(
+            "accused_unit: names no unit of this county".into(),
+        )),
+        Some(UnitKind::County) => Err(DomainError::Validation(
+            "accused_unit: an accusation against the county bureau goes to the level above; \
+             it cannot be the county"
+                .into(),
+        )),
+        Some(_) if *accused == c.township => county_unit(ctx).map(Some),
+        Some(_) => Ok(None),
+    }
+}
+
+/// The county's own unit (the first of kind `county`).
+fn county_unit(ctx: &Ctx<'_>) -> Result<UnitCode, DomainError> {
+    ctx.units
+        .iter()
+        .find(|(_, kind)| **kind == UnitKind::County)
+        .map(|(code, _)| code.clone())
+        .ok_or_else(|| {
+            DomainError::Validation(
+                "no unit of kind county is configured to hold an accusation against its township"
+                    .into(),
+            )
+        })
+}
+
+/// A case is never given to the unit its accusation is against.
+pub(super) fn not_accused(case: &Case, unit: &UnitCode) -> Result<(), DomainError> {
+    if case.accused_unit.as_ref() == Some(unit) {
+        return Err(DomainError::AccusedUnit(format!(
+            "the accusation is against {unit}; it cannot be given the case"
+        )));
+    }
+    Ok(())
+}
+
+/// 更正: the changed facts as they were and will be, checked as a registration checks them, with
+/// the classifications and the acceptance deadline derived again.
+pub(super) fn correct(
+    case: &Case,
+    c: &CorrectRegistration,
+    at: Timestamp,
+    ctx: &Ctx<'_>,
+) -> Result<Event, DomainError> {
+    let p = ctx.policy;
+    let reason = text("reason", &c.reason)?;
+    if ctx.principal.role != Role::County {
+        let until = p.deadline_after(case.registered_at, p.correction_days);
+        if ctx.now > until {
+            return Err(DomainError::DeadlinePassed(format!(
+                "a township may correct a registration until {} ({} days after receipt); \
+                 later only the county may",
+                until.to_rfc3339(),
+                p.correction_days
+            )));
+        }
+        if c.changes.township.is_some() {
+            return Err(DomainError::Forbidden(
+                "only the county corrects the township of a case (a township moves a case by transfer)"
+                    .into(),
+            ));
+        }
+    }
+    let ch = &c.changes;
+    let mut before = RegistrationFacts::default();
+    let mut after = RegistrationFacts::default();
+    macro_rules! diff {
+        ($field:ident, $current:expr) => {
+            if let Some(new) = &ch.$field {
+                if *new != $current {
+                    before.$field = Some($current.clone());
+                    after.$field = Some(new.clone());
+                }
+            }
+        };
+    }
+    diff!(township, case.township);
+    diff!(channel, case.channel);
+    diff!(received_at, case.received_at);
+    diff!(headcount, case.headcount);
+    diff!(level_reached, case.level_reached);
+    diff!(category, case.category);
+    diff!(leader_reception, case.leader_reception);
+    if let Some(summary) = &ch.summary {
+        let summary = text("changes.summary", summary)?;
+        if summary != case.summary {
+            before.summary = Some(case.summary.clone());
+            after.summary = Some(summary);
+        }
+    }
+    if let Some(petitioners) = &ch.petitioners {
+        check_petitioners("changes.petitioners", petitioners)?;
+        if *petitioners != case.petitioners {
+            before.petitioners = Some(case.petitioners.clone());
+            after.petitioners = Some(petitioners.clone());
+        }
+    }
+    if after.is_empty() {
+        return Err(DomainError::Validation(
+            "changes: name at least one registration fact that differs from the case".into(),
+        ));
+    }
+    let township = after
+        .township
+        .clone()
+        .unwrap_or_else(|| case.township.clone());
+    if after.township.is_some() && ctx.units.get(&township) != Some(&UnitKind::Township) {
+        return Err(DomainError::Validation(
+            "changes.township: names no township of this county".into(),
+        ));
+    }
+    let headcount = after.headcount.unwrap_or(case.headcount);
+    if headcount == 0 || headcount > MAX_HEADCOUNT {
+        return Err(DomainError::Validation(format!(
+            "changes.headcount: must be between 1 and {MAX_HEADCOUNT}"
+        )));
+    }
+    let received_at = after.received_at.unwrap_or(case.received_at);
+    if after.received_at.is_some() {
+        crate::dates::check_time("changes.received_at", received_at)?;
+        let latest = case.accepted_at.unwrap_or(at);
+        if received_at > latest {
+            return Err(DomainError::Validation(format!(
+                "changes.received_at: must not be after {} (the case's acceptance, or the correction)",
+                latest.to_rfc3339()
+            )));
+        }
+    }
+    let level = after.level_reached.unwrap_or(case.level_reached);
+    let category = after.category.unwrap_or(case.category);
+    let related = case.related_case_id;
+    let relinked =
+        after.category.is_some() || after.petitioners.is_some() || after.township.is_some();
+    let (repeat, first_petition) = if relinked {
+        let (repeat, first) = crate::linking::registration_flags(&township, category, ctx.peers);
+        (repeat || related.is_some(), first && related.is_none())
+    } else {
+        (case.flags.repeat, case.first_petition)
+    };
+    // A corrected township takes over a case registered for the wrong one while nobody has
+    // moved it; an accusation against the corrected township is held by the county.
+    let unit = match &after.township {
+        Some(t) if case.accused_unit.as_ref() == Some(t) => {
+            let county = county_unit(ctx)?;
+            (case.unit != county).then_some(county)
+        }
+        Some(t) if case.status == Status::Registered && case.units.len() == 1 => Some(t.clone()),
+        _ => None,
+    };
+    Ok(Event::RegistrationCorrected(RegistrationCorrected {
+        reason,
+        before,
+        after,
+        flags: Flags {
+            collective: headcount >= p.collective_threshold,
+            cross_level: level > Level::Township && related.is_none(),
+            repeat,
+        },
+        first_petition,
+        accept_due_at: p.deadline_after(received_at, p.accept_days),
+        unit,
+    }))
+}
+
+fn check_petitioners(
+    field: &str,
+    petitioners: &[crate::command::Petitioner],
+) -> Result<(), DomainError> {
+    if petitioners.is_empty() || petitioners.len() > MAX_PETITIONERS {
+        return Err(DomainError::Validation(format!(
+            "{field}: between 1 and {MAX_PETITIONERS} petitioners are required"
+        )));
+    }
+    for (i, pet) in petitioners.iter().enumerate() {
+        text(&format!("{field}[{i}].name"), &pet.name)?;
+        for (f, value) in [
+            ("id_number", &pet.id_number),
+            ("phone", &pet.phone),
+            ("address", &pet.address),
+        ] {
+            opt_text(&format!("{field}[{i}].{f}"), value)?;
+        }
+    }
+    Ok(())
+}
+
+/// A human-readable case number: township, local registration day, and the random tail of the
+/// case id (32 bits; a collision among one township's cases of one day is negligible and harmless,
+/// since the case id is the identity).
+/// The case number of earlier versions: day received and a tail of the case id (may collide).
+fn case_no(township: &UnitCode, day: NaiveDate, id: CaseId) -> String {
+    let bytes = id.0.as_bytes();
+    format!(
+        "{}-{}-{:02x}{:02x}{:02x}{:02x}",
+        township.as_str().to_uppercase(),
+        day.format("%Y%m%d"),
+        bytes[12],
+        bytes[13],
+        bytes[14],
+        bytes[15]
+    )
+}

@@ -1,0 +1,180 @@
+//! Work queues and the workbench: the open cases of a scope soonest deadline first, from the
+//! `d/` entries, and their counts from the `c/` day counters (reading the entries of at most the
+//! two days where "overdue" and "due soon" end, never the whole queue).
+
+use chrono::{Duration, NaiveDate};
+
+use domain::{CaseId, Timestamp};
+use queries::queues::{DueCursor, Filter, Queue, QueueCounts, QueueQuery, Scope};
+
+use super::query::{summary, Clock};
+use super::{due_key, due_order, row_key, Row, SCAN_BUDGET};
+use crate::{Store, StoreError};
+
+fn scope_key(scope: &Scope) -> String {
+    match scope {
+        Scope::Unit(u) => format!("u.{u}"),
+        Scope::Township(t) => format!("t.{t}"),
+        Scope::All => "a".to_owned(),
+    }
+}
+
+/// The first due-order key at or after `t` (to the second).
+fn at(t: Timestamp) -> String {
+    format!("{:016x}", due_key(Some(t)))
+}
+
+/// Entries of `scope` due in `[from, to)` (due-order prefixes), split by whether they are past
+/// `now` (overdue) or within the due-soon horizon.
+fn count_between(
+    store: &Store,
+    prefix: &str,
+    from: &str,
+    to: &str,
+    now: Timestamp,
+    soon_until: Timestamp,
+    counts: &mut QueueCounts,
+) -> Result<(), StoreError> {
+    let (now_key, soon_key) = (at(now), at(soon_until));
+    for key in store.keys_from(prefix, &format!("{prefix}{from}")) {
+        let key = key?;
+        let due = &key[prefix.len()..];
+        if due[..16] >= *to {
+            break;
+        }
+        // Overdue: strictly past now (to the second: `now` itself is not overdue).
+        if due[..16] < *now_key {
+            counts.overdue += 1;
+        } else if due[..16] <= *soon_key {
+            counts.due_soon += 1;
+        }
+    }
+    Ok(())
+}
+
+/// The counts of a scope's open cases against `clock`.
+pub fn counts(store: &Store, scope: &Scope, clock: Clock) -> Result<QueueCounts, StoreError> {
+    let now = clock.now;
+    let soon_until = now + Duration::days(i64::from(clock.due_soon_days));
+    let (today, soon_day) = (now.naive_utc().date(), soon_until.naive_utc().date());
+    let scope = scope_key(scope);
+    let prefix = format!("d/{scope}/");
+    let mut counts = QueueCounts::default();
+    let day_start = |d: NaiveDate| -> String {
+        let t = d
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+            .and_utc()
+            .fixed_offset();
+        at(t)
+    };
+    let mut exact = Vec::new();
+    for (key, n) in store.scan::<i64>(&format!("c/{scope}/"))? {
+        let n = u64::try_from(n).unwrap_or(0);
+        counts.open += n;
+        let day = &key[key.rfind('/').map_or(0, |i| i + 1)..];
+        let Ok(day) = day.parse::<NaiveDate>() else {
+            counts.awaiting_close += n;
+            continue;
+        };
+        if day < today {
+            counts.overdue += n;
+        } else if day == today || day == soon_day {
+            exact.push(day);
+        } else if day < soon_day {
+            counts.due_soon += n;
+        }
+    }
+    // The days where a line falls within: count their entries one by one.
+    for day in exact {
+        let (from, to) = (day_start(day), day_start(day + Duration::days(1)));
+        count_between(store, &prefix, &from, &to, now, soon_until, &mut counts)?;
+    }
+    Ok(counts)
+}
+
+/// A page of a queue (or the workbench) that `q.principal` may see, soonest deadline first.
+pub fn queue(store: &Store, q: &QueueQuery, clock: Clock) -> Result<Queue, StoreError> {
+    let limit = q.limit.clamp(1, queries::cases::MAX_LIMIT);
+    let prefix = format!("d/{}/", scope_key(&q.scope));
+    let now_key = at(clock.now);
+    let soon_key = at(clock.now + Duration::days(i64::from(clock.due_soon_days)));
+    // Overdue cases come first in this order, due-soon ones right after them.
+    let first = match q.filter {
+        Filter::Open | Filter::Overdue => String::new(),
+        Filter::DueSoon => now_key.clone(),
+    };
+    let cursor = q.cursor.map(|c| {
+        let due = c.due.and_then(|s| chrono::DateTime::from_timestamp(s, 0));
+        due_order(due.map(|d| d.fixed_offset()), c.case_id)
+    });
+    let start = format!("{prefix}{}", cursor.clone().unwrap_or_default().max(first));
+    let mut items = Vec::new();
+    let mut last = None;
+    let mut exhausted = true;
+    for (scanned, key) in store.keys_from(&prefix, &start).enumerate() {
+        let key = key?;
+        let order = &key[prefix.len()..];
+        if cursor.as_deref() == Some(order) {
+            continue;
+        }
+        if scanned >= SCAN_BUDGET {
+            exhausted = false;
+            break;
+        }
+        let due = &order[..16.min(order.len())];
+        let past_end = match q.filter {
+            Filter::Open => false,
+            Filter::Overdue => due >= now_key.as_str(),
+            Filter::DueSoon => due > soon_key.as_str(),
+        };
+        if past_end {
+            break;
+        }
+        let Some(id) = order
+            .get(16..48)
+            .and_then(|h| u128::from_str_radix(h, 16).ok())
+        else {
+            continue;
+        };
+        let Some(row) = store.get::<Row>(&row_key(CaseId(uuid::Uuid::from_u128(id))))? else {
+            continue;
+        };
+        last = Some(DueCursor::of(row.case.due_at(), row.case.id));
+        if !wanted(&row, q) {
+            continue;
+        }
+        if items.len() == limit {
+            let l: &queries::cases::CaseSummary = &items[limit - 1];
+            return Ok(Queue {
+                unit: unit_of(q),
+                counts: counts(store, &q.scope, clock)?,
+                next_cursor: Some(DueCursor::of(l.due_at, l.case_id).encode()),
+                items,
+            });
+        }
+        items.push(summary(&row, &q.principal, clock));
+    }
+    Ok(Queue {
+        unit: unit_of(q),
+        counts: counts(store, &q.scope, clock)?,
+        items,
+        next_cursor: (!exhausted).then(|| last.map(|c| c.encode())).flatten(),
+    })
+}
+
+fn unit_of(q: &QueueQuery) -> Option<String> {
+    match &q.scope {
+        Scope::Unit(u) => Some(u.to_string()),
+        _ => None,
+    }
+}
+
+fn wanted(row: &Row, q: &QueueQuery) -> bool {
+    let c = &row.case;
+    domain::auth::can_read_case(&q.principal, c).is_ok()
+        && c.status.is_open()
+        && q.stage.is_none_or(|s| s == c.stage())
+        && q.flag.is_none_or(|f| row.flag(f))
+        && q.unit.as_ref().is_none_or(|u| *u == c.unit)
+}
