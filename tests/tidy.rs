@@ -2,6 +2,27 @@
 
 use std::path::PathBuf;
 
+/// Every Rust source file under `crates/`, with its text.
+fn rust_files() -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root().join("crates")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)
+            .expect("read dir")
+            .map_while(Result::ok)
+        {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("read");
+                out.push((path, text));
+            }
+        }
+    }
+    out
+}
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -20,58 +41,97 @@ fn the_nats_server_pin_is_the_same_everywhere() {
 
 #[test]
 fn no_source_file_is_over_500_lines_and_no_println_in_services() {
-    let mut stack = vec![root().join("crates")];
     let mut checked = 0;
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir)
-            .expect("read dir")
-            .map_while(Result::ok)
-        {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                let text = std::fs::read_to_string(&path).expect("read");
-                // Services log with tracing; only the binary's command output (up's two lines,
-                // bench and simulate reports, case history) prints, each under an explicit
-                // allow of clippy's print_stdout, which the workspace warns on.
-                // The load tools (bench, simulate and their helpers) report on the terminal.
-                let tool = path.components().any(|c| {
-                    [
-                        "bench",
-                        "simulate.rs",
-                        "rawbench.rs",
-                        "scenario.rs",
-                        "demo.rs",
-                        "main.rs",
-                    ]
-                    .contains(&c.as_os_str().to_str().unwrap_or(""))
-                });
-                let in_library = path.components().any(|c| c.as_os_str() == "src") && !tool;
-                for (n, line) in text.lines().enumerate() {
-                    let prints = ["println!(", "print!(", "eprintln!(", "dbg!("]
-                        .iter()
-                        .any(|m| line.contains(m));
-                    let allowed = text.contains("allow(clippy::print_stdout)")
-                        || line.trim_start().starts_with("//");
-                    assert!(
-                        !(prints && in_library && !allowed),
-                        "{}:{}: prints outside an allowed command output; use tracing",
-                        path.display(),
-                        n + 1
-                    );
+    for (path, text) in rust_files() {
+        // Services log with tracing; only the binary's command output (up's two lines,
+        // bench and simulate reports, case history) prints, each under an explicit
+        // allow of clippy's print_stdout, which the workspace warns on.
+        // The load tools (bench, simulate and their helpers) report on the terminal.
+        let tool = path.components().any(|c| {
+            [
+                "bench",
+                "simulate.rs",
+                "rawbench.rs",
+                "scenario.rs",
+                "demo.rs",
+                "main.rs",
+            ]
+            .contains(&c.as_os_str().to_str().unwrap_or(""))
+        });
+        let in_library = path.components().any(|c| c.as_os_str() == "src") && !tool;
+        for (n, line) in text.lines().enumerate() {
+            let prints = ["println!(", "print!(", "eprintln!(", "dbg!("]
+                .iter()
+                .any(|m| line.contains(m));
+            let allowed =
+                text.contains("allow(clippy::print_stdout)") || line.trim_start().starts_with("//");
+            assert!(
+                !(prints && in_library && !allowed),
+                "{}:{}: prints outside an allowed command output; use tracing",
+                path.display(),
+                n + 1
+            );
+        }
+        let lines = text.lines().count();
+        assert!(
+            lines <= 500,
+            "{} has {lines} lines; split it",
+            path.display()
+        );
+        checked += 1;
+    }
+    assert!(checked > 20, "walked the crates ({checked} files)");
+}
+
+/// Every message for people is written in both languages (`domain::Text`): the second string of
+/// a `text!(…)` or `Text::new(…)` with literals has Chinese in it, so no message is English twice.
+#[test]
+fn every_message_has_a_chinese_text() {
+    /// A string literal at the start of `s` (after white space): its text and the rest after it.
+    fn literal(s: &str) -> Option<(String, &str)> {
+        let s = s.trim_start();
+        let body = s.strip_prefix('"')?;
+        let mut lit = String::new();
+        let mut escaped = false;
+        for (i, c) in body.char_indices() {
+            match (escaped, c) {
+                (true, c) => {
+                    lit.push(c);
+                    escaped = false;
                 }
-                let lines = text.lines().count();
+                (false, '\\') => escaped = true,
+                (false, '"') => return Some((lit, &body[i + 1..])),
+                (false, c) => lit.push(c),
+            }
+        }
+        None
+    }
+    let cjk = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    let mut checked = 0;
+    for (path, text) in rust_files() {
+        for marker in ["text!(", "Text::new("] {
+            for (at, _) in text.match_indices(marker) {
+                // Only calls whose two arguments are literals.
+                let Some((_, rest)) = literal(&text[at + marker.len()..]) else {
+                    continue;
+                };
+                let Some(rest) = rest.trim_start().strip_prefix(',') else {
+                    continue;
+                };
+                let Some((zh, _)) = literal(rest) else {
+                    continue;
+                };
+                let line = text[..at].lines().count();
                 assert!(
-                    lines <= 500,
-                    "{} has {lines} lines; split it",
+                    cjk(&zh),
+                    "{}:{line}: the second text of a message is Chinese, not {zh:?}",
                     path.display()
                 );
                 checked += 1;
             }
         }
     }
-    assert!(checked > 20, "walked the crates ({checked} files)");
+    assert!(checked > 80, "found the messages ({checked})");
 }
 
 #[test]

@@ -578,3 +578,130 @@ async fn a_correlation_id_that_is_no_uuid_is_ignored_as_documented() {
         .clone();
     assert!(param["schema"].get("pattern").is_none(), "{param}");
 }
+
+/// Issue 13, finding 9: errors were English serde texts ("premature end of input at line 1
+/// column 66", "unknown variant `来访`"). Now a field error names the field and the form it
+/// expects, and with `Accept-Language: zh-CN` title and detail are Chinese; `code` is the same.
+#[tokio::test]
+async fn errors_a_clerk_understands_in_chinese_and_in_english() {
+    let app = spawn_app().await;
+    let zh = [("Accept-Language", "zh-CN,zh;q=0.9,en;q=0.8")];
+    let has_cjk = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    let mut body = register_body();
+    body["channel"] = json!("来访");
+    let (status, en, _) = app.post("county-token", "/v1/cases", &body).await;
+    assert_problem(status, &en, 400, "validation");
+    assert!(
+        en["detail"]
+            .as_str()
+            .expect("detail")
+            .starts_with("channel: expected one of letter, visit, phone"),
+        "{en}"
+    );
+    let (status, p, headers) = app.post_with("county-token", "/v1/cases", &body, &zh).await;
+    assert_problem(status, &p, 400, "validation");
+    assert_eq!(p["title"], "请求格式错误", "{p}");
+    let detail = p["detail"].as_str().expect("detail");
+    assert!(
+        detail.starts_with("channel：应为 letter、visit、phone"),
+        "{detail}"
+    );
+    assert!(
+        !detail.contains("来访"),
+        "the value is not echoed: {detail}"
+    );
+    assert_eq!(headers["content-language"], "zh-CN");
+
+    let mut body = register_body();
+    body["received_at"] = json!("2026-03-05 09:30");
+    let (_, en, _) = app.post("county-token", "/v1/cases", &body).await;
+    assert_eq!(
+        en["detail"],
+        "received_at: expected an RFC 3339 time with offset, e.g. 2026-03-05T09:30:00+08:00",
+        "{en}"
+    );
+    let (_, p, _) = app.post_with("county-token", "/v1/cases", &body, &zh).await;
+    assert_eq!(
+        p["detail"],
+        "received_at：应为带时区偏移的 RFC 3339 时间，例如 2026-03-05T09:30:00+08:00"
+    );
+
+    // JSON cut short: where, in Chinese.
+    let resp = app
+        .http
+        .post(format!("{}/v1/cases", app.base))
+        .bearer_auth("county-token")
+        .header("Accept-Language", "zh-CN")
+        .header("Content-Type", "application/json")
+        .body(r#"{"township": "gaoqiao", "channel": "visit", "received_at": "#)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status().as_u16(), 400);
+    let p: Value = resp.json().await.expect("json");
+    let detail = p["detail"].as_str().expect("detail");
+    assert!(detail.starts_with("JSON 格式错误：第 1 行第 "), "{detail}");
+
+    // Rules, permissions, unknown cases and the framework's own answers alike.
+    let id = app.register().await;
+    let (status, p, _) = app
+        .post_with(
+            "county-token",
+            &format!("/v1/cases/{id}/close"),
+            &json!({}),
+            &zh,
+        )
+        .await;
+    assert_problem(status, &p, 422, "invalid_transition");
+    assert_eq!(p["title"], "当前状态不允许此操作");
+    assert_eq!(p["detail"], "状态为“已登记”的案件不能办结", "{p}");
+    let (status, p, _) = app
+        .post_with(
+            "analyst-token",
+            &format!("/v1/cases/{id}/accept"),
+            &json!({}),
+            &zh,
+        )
+        .await;
+    assert_problem(status, &p, 403, "forbidden");
+    assert!(has_cjk(p["detail"].as_str().expect("detail")), "{p}");
+    let resp = app
+        .http
+        .get(format!("{}/v1/nowhere", app.base))
+        .header("Accept-Language", "zh-CN")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status().as_u16(), 404);
+    let p: Value = resp.json().await.expect("json");
+    assert_eq!(
+        (p["code"].as_str(), p["title"].as_str()),
+        (Some("not_found"), Some("未找到"))
+    );
+    let resp = app
+        .http
+        .get(format!("{}/v1/cases?status=%E6%9D%A5%E8%AE%BF", app.base))
+        .bearer_auth("county-token")
+        .header("Accept-Language", "zh-CN")
+        .send()
+        .await
+        .expect("send");
+    let p: Value = resp.json().await.expect("json");
+    assert!(
+        p["detail"]
+            .as_str()
+            .expect("detail")
+            .starts_with("status：应为 registered"),
+        "{p}"
+    );
+    // Without a preference for Chinese, English.
+    let (_, p, _) = app
+        .post_with(
+            "county-token",
+            &format!("/v1/cases/{id}/close"),
+            &json!({}),
+            &[("Accept-Language", "en-GB, zh;q=0.5")],
+        )
+        .await;
+    assert_eq!(p["detail"], "cannot close a case in status registered");
+}

@@ -26,7 +26,12 @@ impl Tokens {
     pub fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, Failure> {
         let value = headers
             .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| Failure::Unauthorized("missing Authorization: Bearer token".into()))?;
+            .ok_or_else(|| {
+                Failure::Unauthorized(domain::text!(
+                    "missing Authorization: Bearer token",
+                    "缺少 Authorization: Bearer 令牌"
+                ))
+            })?;
         let token = value
             .to_str()
             .ok()
@@ -37,11 +42,14 @@ impl Tokens {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| {
-                Failure::Unauthorized("Authorization must be `Bearer <token>`".into())
+                Failure::Unauthorized(domain::text!(
+                    "Authorization must be `Bearer <token>`",
+                    "Authorization 应为 `Bearer <令牌>`"
+                ))
             })?;
         self.by_digest
             .get(&sha256(token))
             .cloned()
-            .ok_or_else(|| Failure::Unauthorized("unknown token".into()))
+            .ok_or_else(|| Failure::Unauthorized(domain::text!("unknown token", "令牌无效")))
     }
 }

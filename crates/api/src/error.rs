@@ -37,7 +37,7 @@ impl IntoResponse for ApiError {
         if let Failure::Internal(why) = &failure {
             tracing::error!(%why, "internal error");
         }
-        let problem = failure.problem();
+        let problem = failure.problem_in(crate::lang::current());
         let status =
             StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&problem).unwrap_or_default();

@@ -2,8 +2,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -16,6 +16,7 @@ use domain::auth::can_read_case;
 use domain::{Action, CaseId, Command};
 
 use crate::error::{ApiError, Failure};
+use crate::params::Params;
 use crate::views::{Applied, CaseView, Registered};
 use crate::AppState;
 
@@ -231,20 +232,23 @@ async fn run_command(
 /// Why a body could not be read: too large (413), or broken (400, its text without values).
 pub(crate) fn body_failure(r: BytesRejection) -> Failure {
     if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        Failure::PayloadTooLarge(format!(
-            "request body is larger than {} bytes",
-            crate::DEFAULT_BODY_LIMIT
+        let limit = crate::DEFAULT_BODY_LIMIT;
+        Failure::PayloadTooLarge(domain::text!(
+            "request body is larger than {limit} bytes",
+            "请求内容超过 {limit} 字节"
         ))
     } else {
-        Failure::BadRequest(domain::command::redact(&r.body_text()))
+        let why = domain::command::redact(&r.body_text());
+        Failure::BadRequest(domain::text!(
+            "the request body could not be read: {why}",
+            "无法读取请求内容：{why}"
+        ))
     }
 }
 
 /// Malformed JSON, a non-object body, a wrong field type, a missing or unknown field: 400.
 fn parse_body(action: Action, body: &[u8]) -> Result<(Command, serde_json::Value), Failure> {
-    action
-        .decode(body)
-        .map_err(|e| Failure::BadRequest(e.to_string()))
+    action.decode(body).map_err(|e| Failure::BadRequest(e.0))
 }
 
 fn parse_if_match(headers: &HeaderMap) -> Result<Option<u64>, Failure> {
@@ -253,7 +257,12 @@ fn parse_if_match(headers: &HeaderMap) -> Result<Option<u64>, Failure> {
     };
     let s = v
         .to_str()
-        .map_err(|_| Failure::BadRequest("If-Match is not ASCII".into()))?
+        .map_err(|_| {
+            Failure::BadRequest(domain::text!(
+                "If-Match: expected \"<version>\", e.g. \"3\"",
+                "If-Match：应为 \"<版本号>\"，例如 \"3\""
+            ))
+        })?
         .trim();
     if s == "*" {
         return Ok(None);
@@ -262,7 +271,12 @@ fn parse_if_match(headers: &HeaderMap) -> Result<Option<u64>, Failure> {
         .trim_matches('"')
         .parse::<u64>()
         .map(Some)
-        .map_err(|_| Failure::BadRequest(format!("If-Match must be \"<version>\", got {s}")))
+        .map_err(|_| {
+            Failure::BadRequest(domain::text!(
+                "If-Match: expected \"<version>\", e.g. \"3\"",
+                "If-Match：应为 \"<版本号>\"，例如 \"3\""
+            ))
+        })
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Failure> {
@@ -271,12 +285,14 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Failure> {
     };
     let s = v
         .to_str()
-        .map_err(|_| Failure::BadRequest("Idempotency-Key must be visible ASCII".into()))?;
-    if s.is_empty() || s.len() > MAX_IDEMPOTENCY_KEY {
-        return Err(Failure::BadRequest(format!(
-            "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters"
-        )));
-    }
+        .ok()
+        .filter(|s| !s.is_empty() && s.len() <= MAX_IDEMPOTENCY_KEY)
+        .ok_or_else(|| {
+            Failure::BadRequest(domain::text!(
+                "Idempotency-Key: expected 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters",
+                "Idempotency-Key：应为 1 至 {MAX_IDEMPOTENCY_KEY} 个可见 ASCII 字符"
+            ))
+        })?;
     Ok(Some(s.to_owned()))
 }
 
@@ -298,12 +314,7 @@ pub struct ReadParams {
 
 /// Wait until the log holds `min_seq`; the case reads fold straight from the log, so the log's
 /// last sequence is what they have applied.
-async fn applied_seq(
-    state: &AppState,
-    params: Result<Query<ReadParams>, QueryRejection>,
-) -> Result<u64, Failure> {
-    let Query(params) =
-        params.map_err(|e| Failure::BadRequest(domain::command::redact(&e.body_text())))?;
+async fn applied_seq(state: &AppState, params: ReadParams) -> Result<u64, Failure> {
     // Without min_seq the case's own last sequence (the caller takes the max) is what the answer
     // reflects; asking the stream would cost a round trip on every read.
     if params.min_seq.is_none() {
@@ -332,7 +343,7 @@ async fn visible_case(
     state: &AppState,
     principal: &domain::Principal,
     case_id: &str,
-    params: Result<Query<ReadParams>, QueryRejection>,
+    params: ReadParams,
 ) -> Result<(commands::Loaded, u64), Failure> {
     let case_id = parse_case_id(case_id)?;
     let applied = applied_seq(state, params).await?;
@@ -346,7 +357,7 @@ pub async fn get_case(
     State(state): State<Arc<AppState>>,
     Path(case_id): Path<String>,
     headers: HeaderMap,
-    params: Result<Query<ReadParams>, QueryRejection>,
+    Params(params): Params<ReadParams>,
 ) -> AppResult {
     let principal = state.tokens.authenticate(&headers)?;
     let (loaded, applied) = visible_case(&state, &principal, &case_id, params).await?;
@@ -359,11 +370,9 @@ pub async fn get_case_by_no(
     State(state): State<Arc<AppState>>,
     Path(case_no): Path<String>,
     headers: HeaderMap,
-    params: Result<Query<ReadParams>, QueryRejection>,
+    Params(params): Params<ReadParams>,
 ) -> AppResult {
     let principal = state.tokens.authenticate(&headers)?;
-    let Query(params) =
-        params.map_err(|e| Failure::BadRequest(domain::command::redact(&e.body_text())))?;
     domain::auth::can_find_cases(&principal)?;
     if !plausible_case_no(&case_no) {
         return Err(Failure::NotFound.into());

@@ -11,8 +11,10 @@ pub mod asyncapi;
 pub mod auth;
 pub mod error;
 mod handlers;
+pub mod lang;
 pub mod metrics;
 pub mod openapi;
+pub mod params;
 pub mod proto;
 mod queues;
 pub mod reads;
@@ -98,6 +100,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         // A panic is a bug, but it answers 500 problem+json instead of dropping the connection.
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(axum::middleware::map_response(problem_for_bare_errors))
+        // Outermost: every problem inside, the framework's too, is answered in its language.
+        .layer(axum::middleware::from_fn(lang::scope))
         .with_state(state)
 }
 
@@ -119,11 +123,21 @@ async fn problem_for_bare_errors(resp: axum::response::Response) -> axum::respon
         tracing::error!(%status, "an answer of the framework itself (a caught panic?)");
     }
     let detail = match status.as_u16() {
-        400 => "the request is malformed (a path or query parameter could not be read)",
-        404 => "no such resource",
-        _ => status.canonical_reason().unwrap_or("error"),
+        400 => domain::Text::new(
+            "the request is malformed (a path or query parameter could not be read)",
+            "请求格式错误（路径或查询参数无法读取）",
+        ),
+        404 => domain::Text::new("no such resource", "没有这个资源"),
+        413 => domain::Text::new(
+            format!("request body is larger than {DEFAULT_BODY_LIMIT} bytes"),
+            format!("请求内容超过 {DEFAULT_BODY_LIMIT} 字节"),
+        ),
+        _ => {
+            let reason = status.canonical_reason().unwrap_or("error");
+            domain::Text::new(reason, format!("请求未能完成（{reason}）"))
+        }
     };
-    let problem = Problem::for_status(status.as_u16(), detail);
+    let problem = Problem::for_status_in(status.as_u16(), &detail, lang::current());
     (
         status,
         [(CONTENT_TYPE, "application/problem+json")],

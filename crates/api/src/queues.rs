@@ -3,19 +3,19 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 
 use domain::auth::can_read_queue;
 use domain::{Principal, Role, Stage};
-use queries::cases::{Flag, DEFAULT_LIMIT, MAX_LIMIT};
+use queries::cases::Flag;
 use queries::queues::{DueCursor, Filter, QueueQuery, Scope};
 
 use crate::error::{ApiError, Failure};
-use crate::reads::{known_unit, name_units, query, with_applied};
+use crate::params::Params;
+use crate::reads::{foreign_cursor, known_unit, name_units, page_limit, with_applied};
 use crate::AppState;
 
 /// The filters and page of a queue; the workbench adds `unit` and `township`.
@@ -71,20 +71,9 @@ fn queue_query(
 }
 
 fn page(limit: Option<usize>, cursor: Option<&str>) -> Result<(usize, Option<DueCursor>), Failure> {
-    let limit = limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(Failure::BadRequest(format!(
-            "limit: expected a whole number from 1 to {MAX_LIMIT}"
-        )));
-    }
+    let limit = page_limit(limit)?;
     let cursor = cursor
-        .map(|c| {
-            DueCursor::decode(c).ok_or_else(|| {
-                Failure::BadRequest(
-                    "cursor: expected a next_cursor this API gave, as it came".into(),
-                )
-            })
-        })
+        .map(|c| DueCursor::decode(c).ok_or_else(foreign_cursor))
         .transpose()?;
     Ok((limit, cursor))
 }
@@ -92,10 +81,10 @@ fn page(limit: Option<usize>, cursor: Option<&str>) -> Result<(usize, Option<Due
 /// Only open cases are in a queue: a stage that has none finds nothing, and says so.
 fn open_stage(stage: Option<Stage>) -> Result<Option<Stage>, Failure> {
     if stage == Some(Stage::Done) {
-        return Err(crate::reads::invalid(
-            "stage: a queue holds open cases; expected acceptance, handling, awaiting_close or review"
-                .into(),
-        ));
+        return Err(crate::reads::invalid(domain::text!(
+            "stage: a queue holds open cases; expected acceptance, handling, awaiting_close or review",
+            "stage：待办只含未办结的案件，应为 acceptance、handling、awaiting_close 或 review"
+        )));
     }
     Ok(stage)
 }
@@ -114,10 +103,9 @@ pub async fn queue(
     State(state): State<Arc<AppState>>,
     Path(unit): Path<String>,
     headers: HeaderMap,
-    params: Result<Query<QueueParams>, QueryRejection>,
+    Params(params): Params<QueueParams>,
 ) -> Result<Response, ApiError> {
     let p = state.tokens.authenticate(&headers)?;
-    let params = query(params)?;
     let code = domain::UnitCode::parse(&unit).map_err(|_| Failure::NotFound)?;
     if state.cases.unit_kind(&code).is_none() {
         return Err(Failure::NotFound.into());
@@ -141,7 +129,10 @@ fn can_read_workbench(p: &Principal) -> Result<(), Failure> {
     match p.role {
         Role::County | Role::Auditor => Ok(()),
         _ => Err(Failure::Domain(domain::DomainError::Forbidden(
-            "the workbench is the county's and the auditors'; a unit reads its own queue".into(),
+            domain::text!(
+                "the workbench is the county's and the auditors'; a unit reads its own queue",
+                "工作台仅供县信访局和审计人员使用；各单位查看本单位待办"
+            ),
         ))),
     }
 }
@@ -149,11 +140,10 @@ fn can_read_workbench(p: &Principal) -> Result<(), Failure> {
 pub async fn workbench(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    params: Result<Query<WorkbenchParams>, QueryRejection>,
+    Params(params): Params<WorkbenchParams>,
 ) -> Result<Response, ApiError> {
     let p = state.tokens.authenticate(&headers)?;
     can_read_workbench(&p)?;
-    let params = query(params)?;
     let unit = known_unit(&state, "unit", params.unit)?;
     let township = known_unit(&state, "township", params.township)?;
     // The narrowest index: a unit's queue, else a township's open cases, else all.

@@ -4,8 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -23,6 +22,7 @@ use queries::stats::{self, StatsQuery};
 use queries::QueryError;
 
 use crate::error::{ApiError, Failure};
+use crate::params::Params;
 use crate::views::{ActorTrail, History};
 use crate::AppState;
 
@@ -33,7 +33,10 @@ pub(crate) fn query_failure(e: QueryError) -> Failure {
         QueryError::NoAnswer { .. } | QueryError::Unavailable(_) => {
             Failure::Unavailable(e.to_string(), 1)
         }
-        QueryError::BadRequest(d) => Failure::BadRequest(d),
+        QueryError::BadRequest(d) => Failure::BadRequest(domain::Text::new(
+            format!("the read model could not read the query: {d}"),
+            format!("读模型无法解析查询：{d}"),
+        )),
         QueryError::Internal(d) => Failure::Internal(d),
     }
 }
@@ -55,11 +58,6 @@ pub(crate) fn with_applied<T: serde::Serialize>(
         obj.insert("applied_seq".into(), applied.into());
     }
     Ok(Json(v).into_response())
-}
-
-pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Failure> {
-    q.map(|Query(v)| v)
-        .map_err(|e| Failure::BadRequest(domain::command::redact(&e.body_text())))
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,10 +82,9 @@ pub enum Compare {
 pub async fn stats(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    params: Result<Query<StatsParams>, QueryRejection>,
+    Params(params): Params<StatsParams>,
 ) -> AppResult {
     let p = state.tokens.authenticate(&headers)?;
-    let params = query(params)?;
     can_read_stats(&p, params.township.as_deref())?;
     period(params.from, params.to)?;
     let q = StatsQuery {
@@ -125,11 +122,10 @@ pub async fn actor(
     State(state): State<Arc<AppState>>,
     Path(actor): Path<String>,
     headers: HeaderMap,
-    params: Result<Query<ActorParams>, QueryRejection>,
+    Params(params): Params<ActorParams>,
 ) -> AppResult {
     let p = state.tokens.authenticate(&headers)?;
     can_read_trail(&p)?;
-    let params = query(params)?;
     period(params.from, params.to)?;
     let trail = state
         .queries
@@ -161,10 +157,9 @@ pub async fn history(
     State(state): State<Arc<AppState>>,
     Path(case_id): Path<String>,
     headers: HeaderMap,
-    params: Result<Query<HistoryParams>, QueryRejection>,
+    Params(params): Params<HistoryParams>,
 ) -> AppResult {
     let p = state.tokens.authenticate(&headers)?;
-    let params = query(params)?;
     let case_id = domain::CaseId::parse(&case_id).ok_or(Failure::NotFound)?;
     let loaded = state.cases.read(case_id).await?.ok_or(Failure::NotFound)?;
     can_read_case(&p, &loaded.case)?;
@@ -218,9 +213,12 @@ fn period(from: NaiveDate, to: NaiveDate) -> Result<(), Failure> {
     domain::dates::check_date("from", from)?;
     domain::dates::check_date("to", to)?;
     if from > to {
-        return Err(Failure::Domain(domain::DomainError::Validation(format!(
-            "from {from} is after to {to}"
-        ))));
+        return Err(Failure::Domain(domain::DomainError::Validation(
+            domain::text!(
+                "from {from} is after to {to}",
+                "from：开始日期 {from} 晚于结束日期 {to}"
+            ),
+        )));
     }
     Ok(())
 }
@@ -248,8 +246,28 @@ pub struct ListParams {
 }
 
 /// A query that fits the schema but breaks a rule (422 `validation`).
-pub(crate) fn invalid(why: String) -> Failure {
+pub(crate) fn invalid(why: domain::Text) -> Failure {
     Failure::Domain(domain::DomainError::Validation(why))
+}
+
+/// A page's `limit`: [`DEFAULT_LIMIT`] when not given, at most [`MAX_LIMIT`].
+pub(crate) fn page_limit(limit: Option<usize>) -> Result<usize, Failure> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(Failure::BadRequest(domain::text!(
+            "limit: expected a whole number from 1 to {MAX_LIMIT}",
+            "limit：应为 1 至 {MAX_LIMIT} 之间的整数"
+        )));
+    }
+    Ok(limit)
+}
+
+/// A `cursor` this API did not give.
+pub(crate) fn foreign_cursor() -> Failure {
+    Failure::BadRequest(domain::text!(
+        "cursor: expected a next_cursor this API gave, as it came",
+        "cursor：应为本接口返回的 next_cursor，原样传回"
+    ))
 }
 
 /// Longest `q` (characters).
@@ -265,7 +283,12 @@ pub(crate) fn known_unit(
         UnitCode::parse(&c)
             .ok()
             .filter(|u| state.cases.unit_kind(u).is_some())
-            .ok_or_else(|| invalid(format!("{field} names no unit of this county")))
+            .ok_or_else(|| {
+                invalid(domain::text!(
+                    "{field} names no unit of this county",
+                    "{field}：不是本县的单位"
+                ))
+            })
     })
     .transpose()
 }
@@ -274,33 +297,24 @@ pub(crate) fn known_unit(
 pub async fn list_cases(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    params: Result<Query<ListParams>, QueryRejection>,
+    Params(params): Params<ListParams>,
 ) -> AppResult {
     let p = state.tokens.authenticate(&headers)?;
     can_find_cases(&p)?;
-    let params = query(params)?;
-    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(Failure::BadRequest(format!("limit must be between 1 and {MAX_LIMIT}")).into());
-    }
+    let limit = page_limit(params.limit)?;
     let cursor = params
         .cursor
         .as_deref()
-        .map(|c| {
-            Cursor::decode(c).ok_or_else(|| {
-                Failure::BadRequest(
-                    "cursor is not one this API gave (use next_cursor as it came)".into(),
-                )
-            })
-        })
+        .map(|c| Cursor::decode(c).ok_or_else(foreign_cursor))
         .transpose()?;
     if params
         .q
         .as_ref()
         .is_some_and(|q| q.chars().count() > MAX_Q_CHARS || q.trim().is_empty())
     {
-        return Err(invalid(format!(
-            "q must be 1 to {MAX_Q_CHARS} characters, not only spaces"
+        return Err(invalid(domain::text!(
+            "q must be 1 to {MAX_Q_CHARS} characters, not only spaces",
+            "q：应为 1 至 {MAX_Q_CHARS} 个字符，且不能只有空格"
         ))
         .into());
     }
@@ -390,16 +404,14 @@ pub async fn search(
     can_find_cases(&p)?;
     let body = body.map_err(crate::handlers::body_failure)?;
     let object = domain::command::decode_object(&body).map_err(|e| Failure::BadRequest(e.0))?;
-    let s: SearchCases =
-        serde_json::from_value(serde_json::Value::Object(object)).map_err(|e| {
-            Failure::BadRequest(format!(
-                "invalid search body: {}",
-                domain::command::redact(&e.to_string())
+    let s: SearchCases = serde_path_to_error::deserialize(serde_json::Value::Object(object))
+        .map_err(|e| {
+            Failure::BadRequest(domain::text::field_error(
+                &e.path().to_string(),
+                &e.inner().to_string(),
             ))
         })?;
-    let bad = |field: &str, why: &str| {
-        Failure::BadRequest(format!("invalid search body: {field}: {why}"))
-    };
+    let bad = |field: &str, why: &str| Failure::BadRequest(domain::text::field_error(field, why));
     let nonempty = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
     let id = nonempty(s.id_number)
         .map(|v| domain::identity::normalize_id_number(&v).map_err(|why| bad("id_number", why)))
@@ -409,13 +421,18 @@ pub async fn search(
         .transpose()?;
     let name = nonempty(s.name);
     if id.is_none() && phone.is_none() {
-        return Err(invalid(
-            "give id_number, or phone (with or without name): a name alone does not identify a petitioner".into(),
-        )
+        return Err(invalid(domain::text!(
+            "give id_number, or phone (with or without name): a name alone does not identify a petitioner",
+            "请提供 id_number，或 phone（可附 name）：仅凭姓名不能确定信访人"
+        ))
         .into());
     }
     if name.as_ref().is_some_and(|n| n.chars().count() > 100) {
-        return Err(bad("name", "at most 100 characters").into());
+        return Err(Failure::BadRequest(domain::text!(
+            "name: expected at most 100 characters",
+            "name：最多 100 个字符"
+        ))
+        .into());
     }
     let person = state
         .cases

@@ -9,8 +9,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -134,7 +133,7 @@ pub async fn status(
     Path(case_no): Path<String>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    params: Result<Query<StatusParams>, QueryRejection>,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> Result<Response, ApiError> {
     let client = format!(
         "client:{}",
@@ -147,15 +146,17 @@ pub async fn status(
     ] {
         if let Some(secs) = state.status_limiter.blocked(key, max) {
             return Err(Failure::TooManyRequests(
-                "too many failed status lookups; try again later".into(),
+                domain::text!(
+                    "too many failed status lookups; try again later",
+                    "查询失败次数过多，请稍后再试"
+                ),
                 secs,
             )
             .into());
         }
     }
-    let Ok(Query(params)) = params else {
-        return Err(Failure::BadRequest("give the query code as ?code=".into()).into());
-    };
+    // Read after the limits, so a blocked client is told so whatever it sends.
+    let params: StatusParams = crate::params::parse(raw.as_deref().unwrap_or(""))?;
     match lookup(&state, &case_no, &params.code).await {
         Ok(found) => Ok(Json(found).into_response()),
         Err(Failure::NotFound) => {

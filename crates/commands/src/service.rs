@@ -246,8 +246,9 @@ impl CaseService {
                 if found
                     .is_none_or(|l| domain::auth::can_read_case(req.principal, &l.case).is_err())
                 {
-                    return Err(DomainError::Validation(format!(
-                        "related_case_id {related} names no case you can see"
+                    return Err(DomainError::Validation(domain::text!(
+                        "related_case_id {related} names no case you can see",
+                        "related_case_id：{related} 不是您可查看的案件"
                     ))
                     .into());
                 }

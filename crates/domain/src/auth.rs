@@ -42,9 +42,7 @@ fn county_only(action: Action) -> bool {
 pub fn can_read_case(p: &Principal, case: &Case) -> Result<(), DomainError> {
     match p.role {
         Role::County | Role::Auditor => Ok(()),
-        Role::Analyst => Err(DomainError::Forbidden(
-            "analysts read statistics, not individual cases".into(),
-        )),
+        Role::Analyst => Err(analysts_read_statistics()),
         // The accused unit never learns of an accusation (条例 30), whatever else holds.
         Role::Clerk | Role::Handler | Role::System => match p.unit_role() {
             Some(u) if case.units.contains(u) && case.accused_unit.as_ref() != Some(u) => Ok(()),
@@ -63,9 +61,7 @@ pub fn is_accused(p: &Principal, case: &Case) -> bool {
 /// analysts read statistics only. Which cases it finds is [`can_read_case`] for each.
 pub fn can_find_cases(p: &Principal) -> Result<(), DomainError> {
     match p.role {
-        Role::Analyst => Err(DomainError::Forbidden(
-            "analysts read statistics, not individual cases".into(),
-        )),
+        Role::Analyst => Err(analysts_read_statistics()),
         _ => Ok(()),
     }
 }
@@ -88,15 +84,18 @@ pub fn authorize_register(p: &Principal, township: &UnitCode) -> Result<(), Doma
         Role::County => Ok(()),
         Role::Clerk | Role::Handler | Role::System => match p.unit_role() {
             Some(u) if u == township => Ok(()),
-            _ => Err(DomainError::Forbidden(format!(
-                "{} may register petitions only for its own unit",
-                p.id
+            _ => Err(DomainError::Forbidden(crate::text!(
+                "a unit registers petitions only for itself",
+                "只能为本单位登记信访事项"
             ))),
         },
-        Role::Auditor | Role::Analyst => Err(DomainError::Forbidden(format!(
-            "role {} cannot register petitions",
-            p.role
-        ))),
+        Role::Auditor | Role::Analyst => {
+            let role = p.role;
+            Err(DomainError::Forbidden(crate::text!(
+                "role {role} cannot register petitions",
+                "{role} 角色不能登记信访事项"
+            )))
+        }
     }
 }
 
@@ -104,10 +103,13 @@ pub fn authorize_register(p: &Principal, township: &UnitCode) -> Result<(), Doma
 pub fn authorize_command(p: &Principal, action: Action, case: &Case) -> Result<(), DomainError> {
     match p.role {
         Role::County => Ok(()),
-        Role::Auditor | Role::Analyst => Err(DomainError::Forbidden(format!(
-            "role {} cannot change cases",
-            p.role
-        ))),
+        Role::Auditor | Role::Analyst => {
+            let role = p.role;
+            Err(DomainError::Forbidden(crate::text!(
+                "role {role} cannot change cases",
+                "{role} 角色不能办理案件"
+            )))
+        }
         Role::Clerk | Role::Handler | Role::System => {
             can_read_case(p, case)?;
             if action == Action::Correct {
@@ -116,23 +118,25 @@ pub fn authorize_command(p: &Principal, action: Action, case: &Case) -> Result<(
                 return if p.unit_role() == Some(&case.township) {
                     Ok(())
                 } else {
-                    Err(DomainError::Forbidden(format!(
-                        "only the county or the township the case was registered for ({}) may correct it",
-                        case.township
+                    let t = &case.township;
+                    Err(DomainError::Forbidden(crate::text!(
+                        "only the county or the township the case was registered for ({t}) may correct it",
+                        "只有县信访局或登记该案件的乡镇（{t}）可以更正"
                     )))
                 };
             }
             if county_only(action) {
-                return Err(DomainError::Forbidden(format!(
-                    "only the county may {}",
-                    action.as_str()
+                let (en, zh) = (action.as_str(), action.name_zh());
+                return Err(DomainError::Forbidden(crate::text!(
+                    "only the county may {en}",
+                    "只有县信访局可以{zh}"
                 )));
             }
             if p.unit_role() != Some(&case.unit) {
-                return Err(DomainError::Forbidden(format!(
-                    "only the accountable unit ({}) or the county may {}",
-                    case.unit,
-                    action.as_str()
+                let (unit, en, zh) = (&case.unit, action.as_str(), action.name_zh());
+                return Err(DomainError::Forbidden(crate::text!(
+                    "only the accountable unit ({unit}) or the county may {en}",
+                    "只有责任单位（{unit}）或县信访局可以{zh}"
                 )));
             }
             Ok(())
@@ -145,13 +149,12 @@ pub fn authorize_command(p: &Principal, action: Action, case: &Case) -> Result<(
 pub fn can_read_queue(p: &Principal, unit: &UnitCode) -> Result<(), DomainError> {
     match p.role {
         Role::County | Role::Auditor => Ok(()),
-        Role::Analyst => Err(DomainError::Forbidden(
-            "analysts read statistics, not work queues".into(),
-        )),
+        Role::Analyst => Err(analysts_read_statistics()),
         Role::Clerk | Role::Handler | Role::System if p.unit_role() == Some(unit) => Ok(()),
-        Role::Clerk | Role::Handler | Role::System => Err(DomainError::Forbidden(
-            "a unit sees only its own queue".into(),
-        )),
+        Role::Clerk | Role::Handler | Role::System => Err(DomainError::Forbidden(crate::text!(
+            "a unit sees only its own queue",
+            "只能查看本单位的待办"
+        ))),
     }
 }
 
@@ -166,12 +169,14 @@ pub fn can_read_stats(p: &Principal, township: Option<&str>) -> Result<(), Domai
         {
             Ok(())
         }
-        Role::Clerk | Role::System => Err(DomainError::Forbidden(
-            "a township reads statistics only with township = its own".into(),
-        )),
-        Role::Handler => Err(DomainError::Forbidden(
-            "handlers do not read statistics".into(),
-        )),
+        Role::Clerk | Role::System => Err(DomainError::Forbidden(crate::text!(
+            "a township reads statistics only with township = its own",
+            "乡镇只能查看本乡镇的统计（township 须为本乡镇）"
+        ))),
+        Role::Handler => Err(DomainError::Forbidden(crate::text!(
+            "handlers do not read statistics",
+            "承办人员不能查看统计"
+        ))),
     }
 }
 
@@ -179,8 +184,16 @@ pub fn can_read_stats(p: &Principal, township: Option<&str>) -> Result<(), Domai
 pub fn can_read_trail(p: &Principal) -> Result<(), DomainError> {
     match p.role {
         Role::Auditor | Role::County => Ok(()),
-        _ => Err(DomainError::Forbidden(
-            "only auditors and the county read an official's trail".into(),
-        )),
+        _ => Err(DomainError::Forbidden(crate::text!(
+            "only auditors and the county read an official's trail",
+            "只有审计人员和县信访局可以查看工作人员的操作记录"
+        ))),
     }
+}
+
+fn analysts_read_statistics() -> DomainError {
+    DomainError::Forbidden(crate::text!(
+        "analysts read statistics, not individual cases or queues",
+        "统计分析人员只能查看统计，不能查看具体案件或待办"
+    ))
 }

@@ -368,6 +368,30 @@ impl Action {
         }
     }
 
+    /// The step in Chinese, as a clerk names it.
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Action::Register => "登记",
+            Action::Accept => "受理",
+            Action::Reject => "不予受理",
+            Action::Assign => "交办",
+            Action::Transfer => "转送",
+            Action::Supervise => "督办",
+            Action::Extend => "延期",
+            Action::Reply => "答复",
+            Action::FollowUp => "回访",
+            Action::Close => "办结",
+            Action::RequestReview => "申请复查",
+            Action::DecideReview => "作出复查意见",
+            Action::RequestRereview => "申请复核",
+            Action::DecideRereview => "作出复核意见",
+            Action::Merge => "合并",
+            Action::AssignLeader => "确定包案领导",
+            Action::Correct => "更正",
+            Action::Withdraw => "撤回",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Action> {
         Action::ALL.into_iter().find(|a| a.as_str() == s)
     }

@@ -28,19 +28,33 @@ fn in_range(day: NaiveDate) -> bool {
     (EARLIEST_YEAR..=LATEST_YEAR).contains(&day.year())
 }
 
+fn out_of_range(field: &str) -> DomainError {
+    DomainError::Validation(crate::text!(
+        "{field}: expected a date between {EARLIEST_YEAR}-01-01 and {LATEST_YEAR}-12-31",
+        "{field}：日期应在 {EARLIEST_YEAR}-01-01 至 {LATEST_YEAR}-12-31 之间"
+    ))
+}
+
+/// What a timestamp in a body must be (error messages; `text` has it in Chinese).
+pub const TIME_EXPECTED: &str =
+    "expected an RFC 3339 time with offset, e.g. 2026-03-05T09:30:00+08:00";
+/// What a date in a body must be.
+pub const DATE_EXPECTED: &str = "expected a date YYYY-MM-DD, e.g. 2026-03-05";
+/// What a whole number in a body must be.
+pub const WHOLE_EXPECTED: &str = "expected a whole number from 0 to 4294967295";
+
 /// `field` as a business timestamp: in range, with a real offset.
 pub fn check_time(field: &str, t: Timestamp) -> Result<Timestamp, DomainError> {
     let offset = t.offset().local_minus_utc();
     if offset.abs() > MAX_OFFSET_SECS || offset % 900 != 0 {
-        return Err(DomainError::Validation(format!(
-            "{field} has the offset {}; an offset is a whole quarter hour between -14:00 and +14:00",
-            t.offset()
+        let offset = t.offset();
+        return Err(DomainError::Validation(crate::text!(
+            "{field}: has the offset {offset}; expected an offset of whole quarter hours between -14:00 and +14:00",
+            "{field}：时区偏移 {offset} 无效，应为 -14:00 至 +14:00 之间的整刻钟"
         )));
     }
     if !in_range(t.naive_utc().date()) {
-        return Err(DomainError::Validation(format!(
-            "{field} must be between {EARLIEST_YEAR}-01-01 and {LATEST_YEAR}-12-31"
-        )));
+        return Err(out_of_range(field));
     }
     Ok(t)
 }
@@ -48,9 +62,7 @@ pub fn check_time(field: &str, t: Timestamp) -> Result<Timestamp, DomainError> {
 /// `field` as a calendar date in range.
 pub fn check_date(field: &str, d: NaiveDate) -> Result<NaiveDate, DomainError> {
     if !in_range(d) {
-        return Err(DomainError::Validation(format!(
-            "{field} must be between {EARLIEST_YEAR}-01-01 and {LATEST_YEAR}-12-31"
-        )));
+        return Err(out_of_range(field));
     }
     Ok(d)
 }
@@ -78,7 +90,7 @@ pub fn parse_time(s: &str) -> Option<Timestamp> {
 /// Serde for a strict date (`YYYY-MM-DD`).
 pub fn date<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
     let s = String::deserialize(d)?;
-    parse_date(&s).ok_or_else(|| D::Error::custom("a date must be YYYY-MM-DD"))
+    parse_date(&s).ok_or_else(|| D::Error::custom(DATE_EXPECTED))
 }
 
 /// Serde for a whole number in a body: JSON Schema's `integer` includes `6.0`, so an integral
@@ -94,7 +106,7 @@ pub fn whole_u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
     };
     whole
         .and_then(|u| u32::try_from(u).ok())
-        .ok_or_else(|| D::Error::custom("expected a whole number from 0 to 4294967295"))
+        .ok_or_else(|| D::Error::custom(WHOLE_EXPECTED))
 }
 
 /// Serde for an optional whole number in a body (see [`whole_u32`]).
@@ -110,18 +122,14 @@ pub fn option_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>,
         None => Ok(None),
         Some(s) => parse_date(&s)
             .map(Some)
-            .ok_or_else(|| D::Error::custom("a date must be YYYY-MM-DD")),
+            .ok_or_else(|| D::Error::custom(DATE_EXPECTED)),
     }
 }
 
 /// Serde for a strict RFC 3339 timestamp in command bodies.
 pub fn time<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
     let s = String::deserialize(d)?;
-    parse_time(&s).ok_or_else(|| {
-        D::Error::custom(
-            "a timestamp must be RFC 3339 with an offset, e.g. 2026-03-02T09:30:00+08:00",
-        )
-    })
+    parse_time(&s).ok_or_else(|| D::Error::custom(TIME_EXPECTED))
 }
 
 /// Serde for an optional strict RFC 3339 timestamp in command bodies.

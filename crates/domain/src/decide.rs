@@ -75,17 +75,18 @@ pub fn occurred_at(
     };
     let at = crate::dates::check_time(field, cmd.occurred_at().unwrap_or(now))?;
     if at > now + CLOCK_SKEW {
-        return Err(DomainError::Validation(format!(
-            "{field} {} is in the future",
-            at.to_rfc3339()
+        let t = at.to_rfc3339();
+        return Err(DomainError::Validation(crate::text!(
+            "{field} {t} is in the future",
+            "{field}：{t} 晚于当前时间"
         )));
     }
     if let Some(case) = state {
         if at < case.last_occurred_at {
-            return Err(DomainError::Validation(format!(
-                "{field} {} is before the case's previous event ({})",
-                at.to_rfc3339(),
-                case.last_occurred_at.to_rfc3339()
+            let (t, prev) = (at.to_rfc3339(), case.last_occurred_at.to_rfc3339());
+            return Err(DomainError::Validation(crate::text!(
+                "{field} {t} is before the case's previous event ({prev})",
+                "{field}：{t} 早于本案上一步的时间（{prev}）"
             )));
         }
     }
@@ -117,7 +118,10 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
 
     Ok(match cmd {
         Command::Register(_) => {
-            return Err(DomainError::Validation("case already registered".into()))
+            return Err(DomainError::Validation(crate::text!(
+                "case already registered",
+                "案件已登记"
+            )))
         }
         Command::Accept(c) => {
             require(case.status == Status::Registered)?;
@@ -125,10 +129,11 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
             let terminated =
                 crate::linking::terminated_matter(&case.township, case.category, ctx.peers);
             if let (Some(t), None) = (terminated, &new_facts) {
-                return Err(DomainError::TerminatedMatter(format!(
-                    "the petitioner's matter in category {} was terminated after re-review (case {}); \
+                let (category, id) = (case.category, t.case_id);
+                return Err(DomainError::TerminatedMatter(crate::text!(
+                    "the petitioner's matter in category {category} was terminated after re-review (case {id}); \
                      it is accepted again only with new_facts stated, or rejected with reason terminated_same_matter",
-                    case.category, t.case_id
+                    "信访人的同一事项（类别 {category}）已复核终结（案件 {id}）；须在 new_facts 中写明新的事实和理由方可受理，否则以 terminated_same_matter 不予受理"
                 )));
             }
             Event::CaseAccepted(CaseAccepted {
@@ -150,11 +155,11 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
             handling_unit(ctx, &c.unit)?;
             not_accused(case, &c.unit)?;
             if !handling && c.due_date.is_some() {
-                return Err(DomainError::Validation(
+                return Err(DomainError::Validation(crate::text!(
                     "due_date applies once the case is accepted; before acceptance the acceptance \
-                     deadline from receipt runs on"
-                        .into(),
-                ));
+                     deadline from receipt runs on",
+                    "due_date：受理后才能指定办理期限；受理前按收到之日起的受理期限计算"
+                )));
             }
             Event::CaseAssigned(CaseAssigned {
                 unit: c.unit.clone(),
@@ -168,9 +173,10 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
             handling_unit(ctx, &c.unit)?;
             not_accused(case, &c.unit)?;
             if c.unit == case.unit {
-                return Err(DomainError::Validation(format!(
-                    "case is already with {}; a transfer needs another unit",
-                    c.unit
+                let unit = &c.unit;
+                return Err(DomainError::Validation(crate::text!(
+                    "case is already with {unit}; a transfer needs another unit",
+                    "unit：案件已在 {unit}，转送须转给其他单位"
                 )));
             }
             // Every transfer after the first is a bounce (推诿).
@@ -185,9 +191,10 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
         Command::Supervise(c) => {
             require(case.status.is_open() && case.status != Status::Replied)?;
             if c.due_date.is_some() && !handling {
-                return Err(DomainError::Validation(format!(
-                    "a committed due_date applies to handling (accepted or assigned), not to status {}",
-                    case.status
+                let (status, zh) = (case.status, case.status.name_zh());
+                return Err(DomainError::Validation(crate::text!(
+                    "a committed due_date applies to handling (accepted or assigned), not to status {status}",
+                    "due_date：承诺办结日期只适用于办理中（已受理或已交办）的案件，不适用于“{zh}”"
                 )));
             }
             Event::CaseSupervised(CaseSupervised {
@@ -199,21 +206,26 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
         Command::Extend(c) => {
             require(handling)?;
             if case.extended {
-                return Err(DomainError::Validation(
-                    "the deadline of this case was already extended once".into(),
-                ));
+                return Err(DomainError::Validation(crate::text!(
+                    "the deadline of this case was already extended once",
+                    "本案已延期一次，不能再次延期"
+                )));
             }
             if c.days == 0 || c.days > p.max_extension_days {
-                return Err(DomainError::Validation(format!(
-                    "days must be between 1 and {}",
-                    p.max_extension_days
+                let max = p.max_extension_days;
+                return Err(DomainError::Validation(crate::text!(
+                    "days must be between 1 and {max}",
+                    "days：延期天数应在 1 至 {max} 之间"
                 )));
             }
             let base = case.reply_due_at.unwrap_or(at);
             let due_at = base
                 .checked_add_signed(Duration::days(i64::from(c.days)))
                 .ok_or_else(|| {
-                    DomainError::Validation("the extended deadline is out of range".into())
+                    DomainError::Validation(crate::text!(
+                        "the extended deadline is out of range",
+                        "延期后的期限超出范围"
+                    ))
                 })?;
             Event::DeadlineExtended(DeadlineExtended {
                 days: c.days,
@@ -254,10 +266,10 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
             require(case.status == Status::Closed && case.review_level == level - 1)?;
             let until = case.request_window_until.ok_or_else(invalid)?;
             if at > until {
-                return Err(DomainError::DeadlinePassed(format!(
-                    "the window to {} closed at {}",
-                    action.as_str(),
-                    until.to_rfc3339()
+                let (en, zh, t) = (action.as_str(), action.name_zh(), until.to_rfc3339());
+                return Err(DomainError::DeadlinePassed(crate::text!(
+                    "the window to {en} closed at {t}",
+                    "{zh}的期限已于 {t} 届满"
                 )));
             }
             Event::ReviewRequested(ReviewRequested {
@@ -299,17 +311,23 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
         Command::Merge(c) => {
             require(case.status.is_open())?;
             let into = ctx.target.filter(|t| t.id == c.into).ok_or_else(|| {
-                DomainError::Validation(format!("into {} names no case you can see", c.into))
+                let into = c.into;
+                DomainError::Validation(crate::text!(
+                    "into {into} names no case you can see",
+                    "into：{into} 不是您可查看的案件"
+                ))
             })?;
             if into.id == case.id {
-                return Err(DomainError::Validation(
-                    "a case cannot be merged into itself".into(),
-                ));
+                return Err(DomainError::Validation(crate::text!(
+                    "a case cannot be merged into itself",
+                    "into：案件不能合并到自身"
+                )));
             }
             if !into.status.is_open() {
-                return Err(DomainError::Validation(format!(
-                    "into {} is {}; a case is merged only into an open case",
-                    c.into, into.status
+                let (id, status, zh) = (c.into, into.status, into.status.name_zh());
+                return Err(DomainError::Validation(crate::text!(
+                    "into {id} is {status}; a case is merged only into an open case",
+                    "into：{id} 的状态为“{zh}”，只能合并到未办结的案件"
                 )));
             }
             Event::CaseMerged(CaseMerged {
@@ -326,9 +344,10 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
 fn handling_unit(ctx: &Ctx<'_>, unit: &UnitCode) -> Result<(), DomainError> {
     match ctx.units.get(unit) {
         Some(UnitKind::Township | UnitKind::Department | UnitKind::County) => Ok(()),
-        None => Err(DomainError::Validation(
-            "unit names no unit of this county".into(),
-        )),
+        None => Err(DomainError::Validation(crate::text!(
+            "unit names no unit of this county",
+            "unit：不是本县的单位"
+        ))),
     }
 }
 
@@ -342,8 +361,9 @@ fn due_date(
         .transpose()?
     {
         None => Ok(None),
-        Some(d) if d < p.local_date(at) => Err(DomainError::Validation(format!(
-            "due_date {d} is before the day of the step"
+        Some(d) if d < p.local_date(at) => Err(DomainError::Validation(crate::text!(
+            "due_date {d} is before the day of the step",
+            "due_date：{d} 早于本步骤的日期"
         ))),
         Some(d) => Ok(Some(p.end_of_day(d))),
     }
@@ -352,13 +372,15 @@ fn due_date(
 fn text(field: &str, s: &str) -> Result<String, DomainError> {
     let t = s.trim();
     if t.is_empty() {
-        return Err(DomainError::Validation(format!(
-            "{field} must not be empty"
+        return Err(DomainError::Validation(crate::text!(
+            "{field} must not be empty",
+            "{field}：不能为空"
         )));
     }
     if t.chars().count() > MAX_TEXT_CHARS {
-        return Err(DomainError::Validation(format!(
-            "{field} is longer than {MAX_TEXT_CHARS} characters"
+        return Err(DomainError::Validation(crate::text!(
+            "{field} is longer than {MAX_TEXT_CHARS} characters",
+            "{field}：超过 {MAX_TEXT_CHARS} 个字符"
         )));
     }
     Ok(t.to_owned())

@@ -1,3 +1,4 @@
+use crate::text::Text;
 use crate::values::Status;
 
 /// Why a command was refused. Each variant maps to one machine code of the contract.
@@ -5,7 +6,7 @@ use crate::values::Status;
 pub enum DomainError {
     /// The input is well-formed JSON but breaks a rule (`validation`, 422).
     #[error("{0}")]
-    Validation(String),
+    Validation(Text),
     /// The case's status does not allow the step (`invalid_transition`, 422).
     #[error("cannot {action} a case in status {status}")]
     InvalidTransition {
@@ -14,22 +15,41 @@ pub enum DomainError {
     },
     /// A petitioner's window has closed (`deadline_passed`, 422).
     #[error("{0}")]
-    DeadlinePassed(String),
+    DeadlinePassed(Text),
     /// Accepting a repeat of a terminated matter without new facts (`terminated_matter`, 422).
     #[error("{0}")]
-    TerminatedMatter(String),
+    TerminatedMatter(Text),
     /// Giving a case to the unit its accusation is against (`accused_unit`, 422).
     #[error("{0}")]
-    AccusedUnit(String),
+    AccusedUnit(Text),
     /// Known principal, not allowed (`forbidden`, 403).
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(Text),
     /// No such case, or one the principal may not know of (`not_found`, 404).
     #[error("case not found")]
     NotFound,
 }
 
 impl DomainError {
+    /// The message for people, in both languages.
+    pub fn text(&self) -> Text {
+        match self {
+            DomainError::Validation(t)
+            | DomainError::DeadlinePassed(t)
+            | DomainError::TerminatedMatter(t)
+            | DomainError::AccusedUnit(t)
+            | DomainError::Forbidden(t) => t.clone(),
+            DomainError::InvalidTransition { action, status } => {
+                let step = crate::Action::parse(action).map_or(*action, |a| a.name_zh());
+                Text::new(
+                    self.to_string(),
+                    format!("状态为“{}”的案件不能{step}", status.name_zh()),
+                )
+            }
+            DomainError::NotFound => Text::new(self.to_string(), "案件不存在"),
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             DomainError::Validation(_) => "validation",

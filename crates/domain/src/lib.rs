@@ -19,6 +19,7 @@ pub mod linking;
 pub mod personal;
 pub mod policy;
 pub mod stamp;
+pub mod text;
 pub mod values;
 
 pub use auth::Principal;
@@ -30,4 +31,5 @@ pub use event::Event;
 pub use ids::{CaseId, PrincipalId, UnitCode};
 pub use personal::PersonalData;
 pub use policy::{Policy, Timestamp};
+pub use text::{Lang, Text};
 pub use values::*;

@@ -54,48 +54,61 @@ pub fn parse_message(
         msg_id: usable_id.map_or_else(|| fallback_id.clone(), str::to_owned),
         error,
     };
-    let bad = |why: String| refuse(Failure::BadRequest(why));
+    let bad = |why: domain::Text| refuse(Failure::BadRequest(why));
     let Some(action) = action else {
         return Err(match named {
-            Some((t, _)) => refuse(Failure::Domain(DomainError::Validation(format!(
-                "{t} is not a township of this county"
+            Some((t, _)) => refuse(Failure::Domain(DomainError::Validation(domain::text!(
+                "{t} is not a township of this county",
+                "{t} 不是本县的乡镇"
             )))),
-            None => bad(format!(
-                "subject {subject} is not {}",
-                eventlog::subjects::INBOX_FORM
-            )),
+            None => {
+                let form = eventlog::subjects::INBOX_FORM;
+                bad(domain::text!(
+                    "subject {subject} is not {form}",
+                    "主题 {subject} 不符合 {form}"
+                ))
+            }
         });
     };
     let msg_id = match (msg_id, usable_id) {
         (_, Some(id)) => id.to_owned(),
         (Some(_), None) => {
-            return Err(bad(format!(
-                "{} (the township's record id) must match [A-Za-z0-9_-]{{1,128}}",
-                eventlog::subjects::headers::MSG_ID
-            )))
+            let h = eventlog::subjects::headers::MSG_ID;
+            return Err(bad(domain::text!(
+                "{h} (the township's record id) must match [A-Za-z0-9_-]{{1,128}}",
+                "{h}（乡镇的记录编号）应为 1 至 128 个字符：A-Z、a-z、0-9、_ 或 -"
+            )));
         }
         (None, None) => {
-            return Err(bad(format!(
-                "{} (the township's record id) is required",
-                eventlog::subjects::headers::MSG_ID
-            )))
+            let h = eventlog::subjects::headers::MSG_ID;
+            return Err(bad(domain::text!(
+                "{h} (the township's record id) is required",
+                "{h}（乡镇的记录编号）必填"
+            )));
         }
     };
     let Some(principal) = principals.get(township) else {
-        return Err(refuse(Failure::Domain(DomainError::Validation(format!(
-            "{township} is not a township of this county"
-        )))));
+        return Err(refuse(Failure::Domain(DomainError::Validation(
+            domain::text!(
+                "{township} is not a township of this county",
+                "{township} 不是本县的乡镇"
+            ),
+        ))));
     };
     let Some(action) = Action::parse(action) else {
-        return Err(bad(format!("unknown action {action:?}")));
+        return Err(bad(domain::text!(
+            "unknown action {action:?}",
+            "未知的操作 {action:?}"
+        )));
     };
-    let mut body = domain::command::decode_object(payload).map_err(|e| bad(e.to_string()))?;
+    let mut body = domain::command::decode_object(payload).map_err(|e| bad(e.0))?;
     let case_id = if action == Action::Register {
         match body.get("township").and_then(Value::as_str) {
             Some(t) if t != township => {
-                return Err(refuse(Failure::Domain(DomainError::Forbidden(
-                    format!("a message on {township}'s inbox registers for {township}, not another township"),
-                ))))
+                return Err(refuse(Failure::Domain(DomainError::Forbidden(domain::text!(
+                    "a message on {township}'s inbox registers for {township}, not another township",
+                    "{township} 收件箱中的消息只能为 {township} 登记，不能为其他乡镇登记"
+                )))))
             }
             _ => {
                 body.insert("township".into(), Value::String(township.to_owned()));
@@ -110,13 +123,17 @@ pub fn parse_message(
             .and_then(CaseId::parse)
         {
             Some(id) => Some(id),
-            None => return Err(bad(format!("{} needs case_id (a UUID)", action.as_str()))),
+            None => {
+                let a = action.as_str();
+                return Err(bad(domain::text!(
+                    "case_id: required for {a}, a case id (UUID)",
+                    "case_id：{a} 必须提供案件 ID（UUID）"
+                )));
+            }
         }
     };
     let body = Value::Object(body);
-    let command = action
-        .from_json(body.clone())
-        .map_err(|e| bad(e.to_string()))?;
+    let command = action.from_json(body.clone()).map_err(|e| bad(e.0))?;
     Ok(Parsed {
         township: township.to_owned(),
         msg_id,

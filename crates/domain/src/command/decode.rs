@@ -15,66 +15,55 @@ impl Action {
     /// Read a JSON object as this action's command. The error names the field (`petitioners[0].phone`)
     /// and the problem, never the value.
     pub fn from_json(self, json: serde_json::Value) -> Result<Command, BodyError> {
-        fn p<T: serde::de::DeserializeOwned>(
-            action: Action,
-            v: serde_json::Value,
-        ) -> Result<T, BodyError> {
+        fn p<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, BodyError> {
             serde_path_to_error::deserialize(v).map_err(|e| {
-                let path = e.path().to_string();
-                let what = redact(&e.inner().to_string());
-                BodyError(if path == "." {
-                    format!("invalid {} body: {what}", action.as_str())
-                } else {
-                    format!("invalid {} body: {path}: {what}", action.as_str())
-                })
+                BodyError(crate::text::field_error(
+                    &e.path().to_string(),
+                    &e.inner().to_string(),
+                ))
             })
         }
-        let a = self;
         Ok(match self {
             Action::Register => {
-                let mut register: RegisterCase = p(a, json)?;
-                normalize_petitioners(a, "petitioners", &mut register.petitioners)?;
+                let mut register: RegisterCase = p(json)?;
+                normalize_petitioners("petitioners", &mut register.petitioners)?;
                 Command::Register(register)
             }
-            Action::Accept => Command::Accept(p(a, json)?),
-            Action::Reject => Command::Reject(p(a, json)?),
-            Action::Assign => Command::Assign(p(a, json)?),
-            Action::Transfer => Command::Transfer(p(a, json)?),
-            Action::Supervise => Command::Supervise(p(a, json)?),
-            Action::Extend => Command::Extend(p(a, json)?),
-            Action::Reply => Command::Reply(p(a, json)?),
-            Action::FollowUp => Command::FollowUp(p(a, json)?),
-            Action::Close => Command::Close(p(a, json)?),
-            Action::RequestReview => Command::RequestReview(p(a, json)?),
-            Action::DecideReview => Command::DecideReview(p(a, json)?),
-            Action::RequestRereview => Command::RequestRereview(p(a, json)?),
-            Action::DecideRereview => Command::DecideRereview(p(a, json)?),
-            Action::Merge => Command::Merge(p(a, json)?),
-            Action::AssignLeader => Command::AssignLeader(p(a, json)?),
+            Action::Accept => Command::Accept(p(json)?),
+            Action::Reject => Command::Reject(p(json)?),
+            Action::Assign => Command::Assign(p(json)?),
+            Action::Transfer => Command::Transfer(p(json)?),
+            Action::Supervise => Command::Supervise(p(json)?),
+            Action::Extend => Command::Extend(p(json)?),
+            Action::Reply => Command::Reply(p(json)?),
+            Action::FollowUp => Command::FollowUp(p(json)?),
+            Action::Close => Command::Close(p(json)?),
+            Action::RequestReview => Command::RequestReview(p(json)?),
+            Action::DecideReview => Command::DecideReview(p(json)?),
+            Action::RequestRereview => Command::RequestRereview(p(json)?),
+            Action::DecideRereview => Command::DecideRereview(p(json)?),
+            Action::Merge => Command::Merge(p(json)?),
+            Action::AssignLeader => Command::AssignLeader(p(json)?),
             Action::Correct => {
-                let mut correct: CorrectRegistration = p(a, json)?;
+                let mut correct: CorrectRegistration = p(json)?;
                 if let Some(petitioners) = &mut correct.changes.petitioners {
-                    normalize_petitioners(a, "changes.petitioners", petitioners)?;
+                    normalize_petitioners("changes.petitioners", petitioners)?;
                 }
                 Command::Correct(correct)
             }
-            Action::Withdraw => Command::Withdraw(p(a, json)?),
+            Action::Withdraw => Command::Withdraw(p(json)?),
         })
     }
 }
 
 /// Petitioners' ID numbers and phones checked and in their normal form (`identity`), so that one
 /// person's registrations carry the same identifiers. The error names the field, never the value.
-fn normalize_petitioners(
-    action: Action,
-    path: &str,
-    petitioners: &mut [Petitioner],
-) -> Result<(), BodyError> {
+fn normalize_petitioners(path: &str, petitioners: &mut [Petitioner]) -> Result<(), BodyError> {
     use crate::identity::{normalize_id_number, normalize_phone};
     let bad = |i: usize, field: &str, why: &str| {
-        BodyError(format!(
-            "invalid {} body: {path}[{i}].{field}: {why}",
-            action.as_str()
+        BodyError(crate::text::field_error(
+            &format!("{path}[{i}].{field}"),
+            why,
         ))
     };
     for (i, p) in petitioners.iter_mut().enumerate() {
@@ -93,7 +82,7 @@ fn normalize_petitioners(
 /// would otherwise come back in the error, and be kept with a township's outcome).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct BodyError(pub String);
+pub struct BodyError(pub crate::Text);
 
 /// A body as a JSON object; an empty body (or only white space) is `{}`.
 pub fn decode_object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, BodyError> {
@@ -102,11 +91,11 @@ pub fn decode_object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::
     }
     match serde_json::from_slice(body) {
         Ok(serde_json::Value::Object(m)) => Ok(m),
-        Ok(_) => Err(BodyError("the body must be a JSON object".into())),
-        Err(e) => Err(BodyError(format!(
-            "malformed JSON: {}",
-            redact(&e.to_string())
+        Ok(_) => Err(BodyError(crate::text!(
+            "the body must be a JSON object",
+            "请求体必须是 JSON 对象"
         ))),
+        Err(e) => Err(BodyError(crate::text::malformed_json(&e.to_string()))),
     }
 }
 

@@ -21,21 +21,24 @@ pub(super) fn register(
     match ctx.units.get(&c.township) {
         Some(UnitKind::Township) => {}
         Some(kind) => {
-            return Err(DomainError::Validation(format!(
-                "township {} is a {kind}, not a township",
-                c.township
-            )))
+            let t = &c.township;
+            return Err(DomainError::Validation(crate::text!(
+                "township {t} is a {kind}, not a township",
+                "township：{t} 不是乡镇（而是 {kind}）"
+            )));
         }
         None => {
             // Not echoed: an unknown code may be anything the caller typed.
-            return Err(DomainError::Validation(
-                "township names no township of this county".into(),
-            ));
+            return Err(DomainError::Validation(crate::text!(
+                "township names no township of this county",
+                "township：不是本县的乡镇"
+            )));
         }
     }
     if c.headcount == 0 || c.headcount > MAX_HEADCOUNT {
-        return Err(DomainError::Validation(format!(
-            "headcount must be between 1 and {MAX_HEADCOUNT}"
+        return Err(DomainError::Validation(crate::text!(
+            "headcount must be between 1 and {MAX_HEADCOUNT}",
+            "headcount：人数应在 1 至 {MAX_HEADCOUNT} 之间"
         )));
     }
     check_petitioners("petitioners", &c.petitioners)?;
@@ -43,9 +46,10 @@ pub(super) fn register(
     let held_by = accused_holder(c, ctx)?;
     let related = c.related_case_id.map(|id| id.0);
     if related == Some(ctx.case_id.0) {
-        return Err(DomainError::Validation(
-            "a case cannot be related to itself".into(),
-        ));
+        return Err(DomainError::Validation(crate::text!(
+            "a case cannot be related to itself",
+            "related_case_id：案件不能关联自身"
+        )));
     }
     let local_day = p.local_date(at);
     let (repeat, first_petition) =
@@ -86,19 +90,21 @@ fn accused_holder(c: &RegisterCase, ctx: &Ctx<'_>) -> Result<Option<UnitCode>, D
         return Ok(None);
     };
     if !c.accusation {
-        return Err(DomainError::Validation(
-            "accused_unit: given only with accusation: true".into(),
-        ));
+        return Err(DomainError::Validation(crate::text!(
+            "accused_unit: given only with accusation: true",
+            "accused_unit：只有检举控告（accusation: true）才能指明被检举单位"
+        )));
     }
     match ctx.units.get(accused) {
-        None => Err(DomainError::Validation(
-            "accused_unit: names no unit of this county".into(),
-        )),
-        Some(UnitKind::County) => Err(DomainError::Validation(
+        None => Err(DomainError::Validation(crate::text!(
+            "accused_unit: names no unit of this county",
+            "accused_unit：不是本县的单位"
+        ))),
+        Some(UnitKind::County) => Err(DomainError::Validation(crate::text!(
             "accused_unit: an accusation against the county bureau goes to the level above; \
-             it cannot be the county"
-                .into(),
-        )),
+             it cannot be the county",
+            "accused_unit：检举县信访局的事项应向上级反映，被检举单位不能是县信访局"
+        ))),
         Some(_) if *accused == c.township => county_unit(ctx).map(Some),
         Some(_) => Ok(None),
     }
@@ -111,18 +117,19 @@ fn county_unit(ctx: &Ctx<'_>) -> Result<UnitCode, DomainError> {
         .find(|(_, kind)| **kind == UnitKind::County)
         .map(|(code, _)| code.clone())
         .ok_or_else(|| {
-            DomainError::Validation(
-                "no unit of kind county is configured to hold an accusation against its township"
-                    .into(),
-            )
+            DomainError::Validation(crate::text!(
+                "no unit of kind county is configured to hold an accusation against its township",
+                "未配置县级单位，无法由县里直接办理检举乡镇的事项"
+            ))
         })
 }
 
 /// A case is never given to the unit its accusation is against.
 pub(super) fn not_accused(case: &Case, unit: &UnitCode) -> Result<(), DomainError> {
     if case.accused_unit.as_ref() == Some(unit) {
-        return Err(DomainError::AccusedUnit(format!(
-            "the accusation is against {unit}; it cannot be given the case"
+        return Err(DomainError::AccusedUnit(crate::text!(
+            "the accusation is against {unit}; it cannot be given the case",
+            "unit：该检举控告针对 {unit}，不能交由其办理"
         )));
     }
     Ok(())
@@ -141,18 +148,18 @@ pub(super) fn correct(
     if ctx.principal.role != Role::County {
         let until = p.deadline_after(case.registered_at, p.correction_days);
         if ctx.now > until {
-            return Err(DomainError::DeadlinePassed(format!(
-                "a township may correct a registration until {} ({} days after receipt); \
+            let (t, days) = (until.to_rfc3339(), p.correction_days);
+            return Err(DomainError::DeadlinePassed(crate::text!(
+                "a township may correct a registration until {t} ({days} days after receipt); \
                  later only the county may",
-                until.to_rfc3339(),
-                p.correction_days
+                "乡镇只能在收到后 {days} 日内（{t} 前）更正登记信息，逾期只能由县信访局更正"
             )));
         }
         if c.changes.township.is_some() {
-            return Err(DomainError::Forbidden(
-                "only the county corrects the township of a case (a township moves a case by transfer)"
-                    .into(),
-            ));
+            return Err(DomainError::Forbidden(crate::text!(
+                "only the county corrects the township of a case (a township moves a case by transfer)",
+                "只有县信访局可以更正案件所属乡镇（乡镇可通过转送移交案件）"
+            )));
         }
     }
     let ch = &c.changes;
@@ -190,23 +197,26 @@ pub(super) fn correct(
         }
     }
     if after.is_empty() {
-        return Err(DomainError::Validation(
-            "changes: name at least one registration fact that differs from the case".into(),
-        ));
+        return Err(DomainError::Validation(crate::text!(
+            "changes: name at least one registration fact that differs from the case",
+            "changes：至少应有一项与现登记信息不同的更正"
+        )));
     }
     let township = after
         .township
         .clone()
         .unwrap_or_else(|| case.township.clone());
     if after.township.is_some() && ctx.units.get(&township) != Some(&UnitKind::Township) {
-        return Err(DomainError::Validation(
-            "changes.township: names no township of this county".into(),
-        ));
+        return Err(DomainError::Validation(crate::text!(
+            "changes.township: names no township of this county",
+            "changes.township：不是本县的乡镇"
+        )));
     }
     let headcount = after.headcount.unwrap_or(case.headcount);
     if headcount == 0 || headcount > MAX_HEADCOUNT {
-        return Err(DomainError::Validation(format!(
-            "changes.headcount: must be between 1 and {MAX_HEADCOUNT}"
+        return Err(DomainError::Validation(crate::text!(
+            "changes.headcount: must be between 1 and {MAX_HEADCOUNT}",
+            "changes.headcount：人数应在 1 至 {MAX_HEADCOUNT} 之间"
         )));
     }
     let received_at = after.received_at.unwrap_or(case.received_at);
@@ -214,9 +224,10 @@ pub(super) fn correct(
         crate::dates::check_time("changes.received_at", received_at)?;
         let latest = case.accepted_at.unwrap_or(at);
         if received_at > latest {
-            return Err(DomainError::Validation(format!(
-                "changes.received_at: must not be after {} (the case's acceptance, or the correction)",
-                latest.to_rfc3339()
+            let t = latest.to_rfc3339();
+            return Err(DomainError::Validation(crate::text!(
+                "changes.received_at: must not be after {t} (the case's acceptance, or the correction)",
+                "changes.received_at：不能晚于 {t}（受理或更正的时间）"
             )));
         }
     }
@@ -261,8 +272,9 @@ fn check_petitioners(
     petitioners: &[crate::command::Petitioner],
 ) -> Result<(), DomainError> {
     if petitioners.is_empty() || petitioners.len() > MAX_PETITIONERS {
-        return Err(DomainError::Validation(format!(
-            "{field}: between 1 and {MAX_PETITIONERS} petitioners are required"
+        return Err(DomainError::Validation(crate::text!(
+            "{field}: between 1 and {MAX_PETITIONERS} petitioners are required",
+            "{field}：信访人应为 1 至 {MAX_PETITIONERS} 人"
         )));
     }
     for (i, pet) in petitioners.iter().enumerate() {
