@@ -6,6 +6,7 @@ mod common;
 mod support;
 
 mod api_misc;
+mod attachments;
 mod auth;
 mod casework;
 mod cluster;

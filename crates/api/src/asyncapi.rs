@@ -73,7 +73,9 @@ pub fn document() -> Value {
     );
     let mut messages = Map::new();
     let mut inbox_messages = Map::new();
-    for action in Action::ALL {
+    // Evidence travels with its bytes over HTTP, not through the inbox.
+    let inbox_actions = Action::ALL.into_iter().filter(|a| *a != Action::Attach);
+    for action in inbox_actions.clone() {
         let name = format!("inbox_{}", action.as_str().replace('-', "_"));
         let payload = if action == Action::Register {
             json!({"$ref": "#/components/schemas/InboxRegisterCase"})
@@ -120,7 +122,7 @@ pub fn document() -> Value {
     let township =
         json!({"description": "The township's unit code (its NATS user may use only its own)."});
     let inbox_address = subjects::inbox("{township}", "{action}");
-    let actions: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
+    let actions: Vec<&str> = inbox_actions.map(|a| a.as_str()).collect();
     let components_schemas: Map<String, Value> = schemas.into_iter().collect();
     json!({
         "asyncapi": "3.0.0",

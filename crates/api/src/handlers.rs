@@ -78,8 +78,10 @@ pub async fn command(
     body: Result<Bytes, BytesRejection>,
 ) -> AppResult {
     let principal = state.tokens.authenticate(&headers)?;
+    // Registration has its own path, and evidence is uploaded with its bytes
+    // (`POST /v1/cases/{id}/attachments`), never named by a client.
     let action = Action::parse(&action)
-        .filter(|a| *a != Action::Register)
+        .filter(|a| !matches!(a, Action::Register | Action::Attach))
         .ok_or(Failure::NotFound)?;
     let case_id = parse_case_id(&case_id)?;
     let outcome = run_command(&state, &principal, &headers, action, Some(case_id), body).await?;
@@ -198,9 +200,23 @@ async fn run_command(
     case_id: Option<CaseId>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Executed, Failure> {
-    let started = Instant::now();
-    let body = body.map_err(body_failure)?;
+    let body = body.map_err(|r| body_failure(r, crate::DEFAULT_BODY_LIMIT))?;
     let (command, json) = parse_body(action, &body)?;
+    execute(state, principal, headers, case_id, command, json).await
+}
+
+/// Execute `command` (its body `json`) with the headers of the request: If-Match,
+/// Idempotency-Key, X-Correlation-Id; counted in the metrics.
+pub(crate) async fn execute(
+    state: &AppState,
+    principal: &domain::Principal,
+    headers: &HeaderMap,
+    case_id: Option<CaseId>,
+    command: Command,
+    json: serde_json::Value,
+) -> Result<Executed, Failure> {
+    let started = Instant::now();
+    let action = command.action();
     let if_match = parse_if_match(headers)?;
     let idempotency = idempotency_key(headers)?.map(|k| (k, json));
     let correlation_id = headers
@@ -229,10 +245,10 @@ async fn run_command(
     Ok(result?)
 }
 
-/// Why a body could not be read: too large (413), or broken (400, its text without values).
-pub(crate) fn body_failure(r: BytesRejection) -> Failure {
+/// Why a body could not be read: larger than `limit` (413), or broken (400, its text without
+/// values).
+pub(crate) fn body_failure(r: BytesRejection, limit: usize) -> Failure {
     if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        let limit = crate::DEFAULT_BODY_LIMIT;
         Failure::PayloadTooLarge(domain::text!(
             "request body is larger than {limit} bytes",
             "请求内容超过 {limit} 字节"

@@ -8,6 +8,7 @@
 //! answer a 5xx other than 503 for an unavailable log.
 
 pub mod asyncapi;
+pub mod attachments;
 pub mod auth;
 pub mod error;
 mod handlers;
@@ -37,6 +38,8 @@ use queries::QueryClient;
 
 /// Largest accepted request body. A registration with hundreds of petitioners stays far below.
 pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
+/// The largest attachment when the configuration sets none (`[limits] attachment_mb`, 50 MB).
+pub const DEFAULT_ATTACHMENT_LIMIT: usize = 50 << 20;
 
 pub struct AppState {
     pub cases: Arc<CaseService>,
@@ -48,6 +51,8 @@ pub struct AppState {
     /// Proxies whose `X-Forwarded-For` names the client (`[http] trusted_proxies`).
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub status_limiter: status::FailureLimiter,
+    /// The largest attachment accepted, in bytes (`[limits] attachment_mb`).
+    pub attachment_limit: usize,
     openapi_json: String,
 }
 
@@ -61,6 +66,7 @@ impl AppState {
             unit_names: BTreeMap::new(),
             trusted_proxies: Vec::new(),
             status_limiter: status::FailureLimiter::default(),
+            attachment_limit: DEFAULT_ATTACHMENT_LIMIT,
             openapi_json: openapi::document().to_pretty_json().unwrap_or_default(),
         }
     }
@@ -82,6 +88,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/cases/{case_id}", get(handlers::get_case))
         .route("/v1/cases/by-no/{case_no}", get(handlers::get_case_by_no))
         .route("/v1/cases/{case_id}/history", get(reads::history))
+        .route(
+            "/v1/cases/{case_id}/attachments",
+            post(attachments::upload).layer(DefaultBodyLimit::max(state.attachment_limit)),
+        )
+        .route(
+            "/v1/cases/{case_id}/attachments/{attachment_id}",
+            get(attachments::download),
+        )
         .route("/v1/queues/{unit}", get(queues::queue))
         .route("/v1/workbench", get(queues::workbench))
         .route("/v1/stats", get(reads::stats))

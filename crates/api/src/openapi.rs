@@ -42,6 +42,8 @@ use crate::views::*;
         CorrectRegistration,
         RegistrationFacts,
         WithdrawCase,
+        AddAttachment,
+        crate::attachments::Uploaded,
         CaseView,
         Registered,
         Applied,
@@ -77,6 +79,7 @@ pub(crate) fn body_schema(action: Action) -> &'static str {
         Action::AssignLeader => "AssignLeader",
         Action::Correct => "CorrectRegistration",
         Action::Withdraw => "WithdrawCase",
+        Action::Attach => "AddAttachment",
     }
 }
 
@@ -164,7 +167,7 @@ fn query(name: &str, what: &str, ty: Type) -> utoipa::openapi::path::Parameter {
         .build()
 }
 
-fn case_id_param() -> utoipa::openapi::path::Parameter {
+pub(crate) fn case_id_param() -> utoipa::openapi::path::Parameter {
     ParameterBuilder::new()
         .name("case_id")
         .parameter_in(ParameterIn::Path)
@@ -258,7 +261,10 @@ pub fn document() -> OpenApi {
         "/v1/cases",
         PathItem::new(HttpMethod::Post, command_operation(Action::Register)),
     );
-    for action in Action::ALL.into_iter().filter(|a| *a != Action::Register) {
+    for action in Action::ALL
+        .into_iter()
+        .filter(|a| !matches!(a, Action::Register | Action::Attach))
+    {
         paths = paths.path(
             format!("/v1/cases/{{case_id}}/{}", action.as_str()),
             PathItem::new(HttpMethod::Post, command_operation(action)),

@@ -93,7 +93,7 @@ fn standalone(root: &str, id: &str, defs: &BTreeMap<String, Value>) -> Value {
 
 /// Every file under `proto/`, as (relative path, content).
 /// Every command body's schema, collected (for `proto/` and the AsyncAPI document alike).
-pub(crate) const COMMANDS: [fn(&mut Collected) -> String; 16] = [
+pub(crate) const COMMANDS: [fn(&mut Collected) -> String; 17] = [
     collect::<RegisterCase>,
     collect::<AcceptCase>,
     collect::<RejectCase>,
@@ -110,6 +110,7 @@ pub(crate) const COMMANDS: [fn(&mut Collected) -> String; 16] = [
     collect::<AssignLeader>,
     collect::<CorrectRegistration>,
     collect::<WithdrawCase>,
+    collect::<AddAttachment>,
 ];
 
 pub fn files() -> Vec<(String, String)> {
@@ -132,6 +133,7 @@ pub fn files() -> Vec<(String, String)> {
         collect::<LeaderAssigned>(&mut all),
         collect::<RegistrationCorrected>(&mut all),
         collect::<CaseWithdrawn>(&mut all),
+        collect::<AttachmentAdded>(&mut all),
     ];
     let envelope = collect::<Envelope>(&mut all);
     collect::<Event>(&mut all);

@@ -318,6 +318,31 @@ pub async fn list_cases(
         ))
         .into());
     }
+    // The forms the OpenAPI document gives them (400: the request does not fit its schema).
+    if params.case_no.as_deref().is_some_and(|n| {
+        n.is_empty()
+            || n.len() > 64
+            || !n
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    }) {
+        return Err(Failure::BadRequest(domain::text!(
+            "case_no: expected a case number, 1 to 64 of A-Z, a-z, 0-9, _ and -",
+            "case_no：应为案件编号，1 至 64 个字符：A-Z、a-z、0-9、_ 或 -"
+        ))
+        .into());
+    }
+    if params
+        .leader
+        .as_deref()
+        .is_some_and(|l| l.is_empty() || l.chars().count() > 100)
+    {
+        return Err(Failure::BadRequest(domain::text!(
+            "leader: expected a name of 1 to 100 characters",
+            "leader：应为 1 至 100 个字符的姓名"
+        ))
+        .into());
+    }
     if let (Some(from), Some(to)) = (params.from, params.to) {
         period(from, to)?;
     }
@@ -402,7 +427,7 @@ pub async fn search(
 ) -> AppResult {
     let p = state.tokens.authenticate(&headers)?;
     can_find_cases(&p)?;
-    let body = body.map_err(crate::handlers::body_failure)?;
+    let body = body.map_err(|r| crate::handlers::body_failure(r, crate::DEFAULT_BODY_LIMIT))?;
     let object = domain::command::decode_object(&body).map_err(|e| Failure::BadRequest(e.0))?;
     let s: SearchCases = serde_path_to_error::deserialize(serde_json::Value::Object(object))
         .map_err(|e| {

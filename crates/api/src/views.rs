@@ -73,6 +73,9 @@ pub struct CaseView {
     /// 检举控告: the unit the accusation is against (county and auditors only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub accused_unit: Option<UnitCode>,
+    /// 证据材料, in the order attached (`GET /v1/cases/{id}/attachments/{attachment_id}` gives
+    /// the bytes); file names only for roles entitled to personal data.
+    pub attachments: Vec<domain::case::Attachment>,
     /// Every unit that has been accountable, first to last.
     pub units: Vec<UnitCode>,
     /// Whether the deadline was extended (at most once).
@@ -156,6 +159,18 @@ impl CaseView {
                 .then(|| case.accused_unit.clone())
                 .flatten(),
             stage: case.stage(),
+            attachments: case
+                .attachments
+                .iter()
+                .map(|a| domain::case::Attachment {
+                    filename: if can_see_personal_data(viewer, case) {
+                        a.filename.clone()
+                    } else {
+                        String::new()
+                    },
+                    ..a.clone()
+                })
+                .collect(),
             units: case.units.clone(),
             extended: case.extended,
             review_level: case.review_level,

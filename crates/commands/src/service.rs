@@ -56,6 +56,7 @@ pub struct CaseService {
     idem: IdempotencyStore,
     numbers: Counters,
     identities: Identities,
+    attachments: eventlog::Attachments,
     /// The county's secrets: identity hashes and query codes.
     keys: Keys,
     policy: Policy,
@@ -81,12 +82,14 @@ impl CaseService {
             idem,
             numbers,
             identities,
+            attachments,
         } = stores;
         CaseService {
             log,
             idem,
             numbers,
             identities,
+            attachments,
             keys,
             policy,
             units,
@@ -108,6 +111,12 @@ impl CaseService {
 
     pub fn unit_kind(&self, unit: &UnitCode) -> Option<UnitKind> {
         self.units.get(unit).copied()
+    }
+
+    /// The store of evidence: the API puts an attachment's bytes there before the command that
+    /// attaches them.
+    pub fn attachments(&self) -> &eventlog::Attachments {
+        &self.attachments
     }
 
     pub fn log(&self) -> &EventLog {

@@ -12,4 +12,6 @@ pub struct Stores {
     pub numbers: Counters,
     /// The identity index: a registration is filed under its petitioners' keyed hashes.
     pub identities: Identities,
+    /// Evidence, named by the SHA-256 of its bytes.
+    pub attachments: eventlog::Attachments,
 }

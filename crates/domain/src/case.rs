@@ -93,6 +93,36 @@ pub struct Case {
     /// 领导包案: the leader who answers for the case.
     #[serde(default)]
     pub leader: Option<Leader>,
+    /// 证据材料, in the order attached.
+    pub attachments: Vec<Attachment>,
+}
+
+/// Evidence attached to a case (its bytes in the attachment store under `sha256`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Attachment {
+    #[schema(value_type = String, format = Uuid)]
+    pub attachment_id: uuid::Uuid,
+    pub sha256: String,
+    pub size: u64,
+    pub content_type: String,
+    /// Personal data: empty where it was left out.
+    pub filename: String,
+    #[serde(with = "crate::stamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+}
+
+/// The id of the attachment of `sha256` (hex) to `case`: the same file attached to one case twice
+/// is one attachment.
+pub fn attachment_id(case: CaseId, sha256: &str) -> uuid::Uuid {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    h.update(case.0.as_bytes());
+    h.update(sha256.as_bytes());
+    let digest = h.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
 }
 
 /// A case's reply as the petitioner got it.
@@ -229,6 +259,7 @@ pub fn evolve(
                 supervisions: 0,
                 committed_at: None,
                 leader: None,
+                attachments: Vec::new(),
             });
         }
         (Some(_), Event::CaseRegistered(_)) => return Err(EvolveError::RegisteredTwice),
@@ -358,6 +389,14 @@ pub fn evolve(
             }
         }
         Event::CaseWithdrawn(_) => case.status = Status::Withdrawn,
+        Event::AttachmentAdded(e) => case.attachments.push(Attachment {
+            attachment_id: e.attachment_id,
+            sha256: e.sha256.clone(),
+            size: e.size,
+            content_type: e.content_type.clone(),
+            filename: e.filename.clone(),
+            at: occurred_at,
+        }),
     }
     Ok(case)
 }

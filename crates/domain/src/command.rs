@@ -10,8 +10,10 @@ use crate::ids::{CaseId, UnitCode};
 use crate::policy::Timestamp;
 use crate::values::{Category, Channel, Level, Outcome, RejectReason, Satisfaction};
 
+pub use action::Action;
 pub use decode::{decode_object, redact, BodyError};
 
+mod action;
 mod decode;
 
 /// Personal data of one petitioner. Visible only to entitled roles (see `auth`).
@@ -277,6 +279,23 @@ pub struct WithdrawCase {
     pub occurred_at: Option<Timestamp>,
 }
 
+/// Evidence (证据材料) attached to a case: the bytes are stored first (content-addressed by
+/// `sha256`), then this names them. Over HTTP it is `POST /v1/cases/{id}/attachments` with the
+/// bytes; the API builds this command, never a client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddAttachment {
+    /// SHA-256 of the bytes, lowercase hex: the object's name in the attachment store.
+    pub sha256: String,
+    pub size: u64,
+    pub content_type: String,
+    /// Personal data (a file name may name a person).
+    pub filename: String,
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub occurred_at: Option<Timestamp>,
+}
+
 /// Every command, as decided by [`crate::decide`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -298,103 +317,7 @@ pub enum Command {
     AssignLeader(AssignLeader),
     Correct(CorrectRegistration),
     Withdraw(WithdrawCase),
-}
-
-/// The action names of the contract, used in URLs (`/v1/cases/{id}/{action}`) and inbox subjects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Action {
-    Register,
-    Accept,
-    Reject,
-    Assign,
-    Transfer,
-    Supervise,
-    Extend,
-    Reply,
-    FollowUp,
-    Close,
-    RequestReview,
-    DecideReview,
-    RequestRereview,
-    DecideRereview,
-    Merge,
-    AssignLeader,
-    Correct,
-    Withdraw,
-}
-
-impl Action {
-    pub const ALL: [Action; 18] = [
-        Action::Register,
-        Action::Accept,
-        Action::Reject,
-        Action::Assign,
-        Action::Transfer,
-        Action::Supervise,
-        Action::Extend,
-        Action::Reply,
-        Action::FollowUp,
-        Action::Close,
-        Action::RequestReview,
-        Action::DecideReview,
-        Action::RequestRereview,
-        Action::DecideRereview,
-        Action::Merge,
-        Action::AssignLeader,
-        Action::Correct,
-        Action::Withdraw,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Register => "register",
-            Action::Accept => "accept",
-            Action::Reject => "reject",
-            Action::Assign => "assign",
-            Action::Transfer => "transfer",
-            Action::Supervise => "supervise",
-            Action::Extend => "extend",
-            Action::Reply => "reply",
-            Action::FollowUp => "follow-up",
-            Action::Close => "close",
-            Action::RequestReview => "request-review",
-            Action::DecideReview => "decide-review",
-            Action::RequestRereview => "request-rereview",
-            Action::DecideRereview => "decide-rereview",
-            Action::Merge => "merge",
-            Action::AssignLeader => "assign-leader",
-            Action::Correct => "correct",
-            Action::Withdraw => "withdraw",
-        }
-    }
-
-    /// The step in Chinese, as a clerk names it.
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Action::Register => "登记",
-            Action::Accept => "受理",
-            Action::Reject => "不予受理",
-            Action::Assign => "交办",
-            Action::Transfer => "转送",
-            Action::Supervise => "督办",
-            Action::Extend => "延期",
-            Action::Reply => "答复",
-            Action::FollowUp => "回访",
-            Action::Close => "办结",
-            Action::RequestReview => "申请复查",
-            Action::DecideReview => "作出复查意见",
-            Action::RequestRereview => "申请复核",
-            Action::DecideRereview => "作出复核意见",
-            Action::Merge => "合并",
-            Action::AssignLeader => "确定包案领导",
-            Action::Correct => "更正",
-            Action::Withdraw => "撤回",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Action> {
-        Action::ALL.into_iter().find(|a| a.as_str() == s)
-    }
+    Attach(AddAttachment),
 }
 
 impl Command {
@@ -417,6 +340,7 @@ impl Command {
             Command::AssignLeader(c) => serde_json::to_value(c),
             Command::Correct(c) => serde_json::to_value(c),
             Command::Withdraw(c) => serde_json::to_value(c),
+            Command::Attach(c) => serde_json::to_value(c),
         };
         // Serializing these plain structs cannot fail.
         v.unwrap_or_default()
@@ -442,6 +366,7 @@ impl Command {
             Command::AssignLeader(_) => Action::AssignLeader,
             Command::Correct(_) => Action::Correct,
             Command::Withdraw(_) => Action::Withdraw,
+            Command::Attach(_) => Action::Attach,
         }
     }
 
@@ -465,6 +390,7 @@ impl Command {
             Command::AssignLeader(c) => &mut c.occurred_at,
             Command::Correct(c) => &mut c.occurred_at,
             Command::Withdraw(c) => &mut c.occurred_at,
+            Command::Attach(c) => &mut c.occurred_at,
         })
     }
 
@@ -487,6 +413,7 @@ impl Command {
             Command::AssignLeader(c) => c.occurred_at,
             Command::Correct(c) => c.occurred_at,
             Command::Withdraw(c) => c.occurred_at,
+            Command::Attach(c) => c.occurred_at,
         }
     }
 }

@@ -302,6 +302,7 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
             })
         }
         Command::Correct(c) => correct(case, c, at, ctx)?,
+        Command::Attach(c) => attach(case, c)?,
         Command::Withdraw(c) => {
             require(case.status.is_open())?;
             Event::CaseWithdrawn(CaseWithdrawn {
@@ -337,6 +338,52 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
             })
         }
     })
+}
+
+/// Most characters of an attachment's file name or content type.
+const MAX_FILENAME_CHARS: usize = 255;
+
+/// 证据材料: the stored bytes named by their SHA-256, once per case.
+fn attach(case: &Case, c: &crate::command::AddAttachment) -> Result<Event, DomainError> {
+    let sha = c.sha256.to_ascii_lowercase();
+    if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(DomainError::Validation(crate::text!(
+            "sha256: expected 64 hex digits",
+            "sha256：应为 64 位十六进制数字"
+        )));
+    }
+    let filename = text("filename", &c.filename)?;
+    if filename.chars().count() > MAX_FILENAME_CHARS || filename.contains(['/', '\\', '\0']) {
+        return Err(DomainError::Validation(crate::text!(
+            "filename: expected a file name of at most {MAX_FILENAME_CHARS} characters, without / or \\",
+            "filename：应为不超过 {MAX_FILENAME_CHARS} 个字符的文件名，不含 / 或 \\"
+        )));
+    }
+    let content_type = text("content_type", &c.content_type)?;
+    if content_type.len() > MAX_FILENAME_CHARS {
+        return Err(DomainError::Validation(crate::text!(
+            "content_type: expected at most {MAX_FILENAME_CHARS} characters",
+            "content_type：不能超过 {MAX_FILENAME_CHARS} 个字符"
+        )));
+    }
+    let attachment_id = crate::case::attachment_id(case.id, &sha);
+    if case
+        .attachments
+        .iter()
+        .any(|a| a.attachment_id == attachment_id)
+    {
+        return Err(DomainError::Validation(crate::text!(
+            "this file is already attached to the case ({attachment_id})",
+            "该文件已是本案的证据材料（{attachment_id}）"
+        )));
+    }
+    Ok(Event::AttachmentAdded(AttachmentAdded {
+        attachment_id,
+        sha256: sha,
+        size: c.size,
+        content_type,
+        filename,
+    }))
 }
 
 /// A unit that may be accountable: a township, a department, or the county itself (which may

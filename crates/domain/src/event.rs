@@ -210,6 +210,19 @@ pub struct CaseWithdrawn {
     pub reason: String,
 }
 
+/// 证据材料: evidence attached to the case. The bytes are in the attachment store under `sha256`;
+/// `attachment_id` is derived from the case and the bytes, so a file is attached to a case once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AttachmentAdded {
+    #[schema(value_type = String, format = Uuid)]
+    pub attachment_id: uuid::Uuid,
+    pub sha256: String,
+    pub size: u64,
+    pub content_type: String,
+    /// Personal data (a file name may name a person): left out where petitioners are.
+    pub filename: String,
+}
+
 /// Every event of a case. Stored as `{"type": "...", "data": {...}}` inside the envelope.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", content = "data")]
@@ -246,11 +259,13 @@ pub enum Event {
     RegistrationCorrected(RegistrationCorrected),
     #[serde(rename = "CaseWithdrawn")]
     CaseWithdrawn(CaseWithdrawn),
+    #[serde(rename = "AttachmentAdded")]
+    AttachmentAdded(AttachmentAdded),
 }
 
 impl Event {
     /// Every event type name, in lifecycle order.
-    pub const TYPES: [&'static str; 16] = [
+    pub const TYPES: [&'static str; 17] = [
         "CaseRegistered",
         "CaseAccepted",
         "CaseRejected",
@@ -267,6 +282,7 @@ impl Event {
         "LeaderAssigned",
         "RegistrationCorrected",
         "CaseWithdrawn",
+        "AttachmentAdded",
     ];
 
     /// The current schema version of every event type. Bump one (and add an upcaster in
@@ -291,6 +307,7 @@ impl Event {
             Event::LeaderAssigned(_) => "LeaderAssigned",
             Event::RegistrationCorrected(_) => "RegistrationCorrected",
             Event::CaseWithdrawn(_) => "CaseWithdrawn",
+            Event::AttachmentAdded(_) => "AttachmentAdded",
         }
     }
 }

@@ -14,6 +14,9 @@ pub trait PersonalData {
 impl PersonalData for Case {
     fn redact_personal_data(&mut self) {
         self.petitioners.clear();
+        for a in &mut self.attachments {
+            a.filename.clear();
+        }
     }
 }
 
@@ -26,6 +29,7 @@ impl PersonalData for Event {
                 e.before.petitioners = None;
                 e.after.petitioners = None;
             }
+            Event::AttachmentAdded(e) => e.filename.clear(),
             _ => {}
         }
     }
@@ -38,11 +42,17 @@ pub fn holds_personal_data(event: &Event) -> bool {
 }
 
 /// The event types that hold personal data (a test checks them against [`PersonalData`]).
-pub const PERSONAL_EVENT_TYPES: &[&str] = &["CaseRegistered", "RegistrationCorrected"];
+pub const PERSONAL_EVENT_TYPES: &[&str] =
+    &["CaseRegistered", "RegistrationCorrected", "AttachmentAdded"];
 
 /// The JSON paths (`object.field`) of the fields that hold personal data in an event's `data`
 /// (the stored form). A test checks them against [`PersonalData`] for every event type.
-pub const PERSONAL_FIELDS: &[&str] = &["petitioners", "before.petitioners", "after.petitioners"];
+pub const PERSONAL_FIELDS: &[&str] = &[
+    "petitioners",
+    "before.petitioners",
+    "after.petitioners",
+    "filename",
+];
 
 /// The object holding the last segment of `path` in `data`, and that segment.
 fn parent<'a, 'p>(

@@ -7,6 +7,7 @@
 //! (that is `domain` and `commands`), must never know HTTP, and never deletes or rewrites a stored
 //! event.
 
+pub mod attachments;
 pub mod claims;
 pub mod counters;
 pub mod envelope;
@@ -15,6 +16,7 @@ pub mod inbox;
 pub mod log;
 pub mod subjects;
 
+pub use attachments::Attachments;
 pub use claims::Claims;
 pub use counters::Counters;
 pub use envelope::{Actor, Envelope};

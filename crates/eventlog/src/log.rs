@@ -86,6 +86,10 @@ pub enum LogError {
         #[source]
         source: Cause,
     },
+    /// What is stored does not match what names it (an attachment whose bytes do not hash to
+    /// its name).
+    #[error("{0}")]
+    Inconsistent(String),
     /// An empty message was about to be written: the log and its companions never store one.
     #[error("an empty message was about to be written")]
     Empty,

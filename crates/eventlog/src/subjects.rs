@@ -10,6 +10,7 @@
 //! KV XF_IDEMPOTENCY  <hash of principal and key>        idempotency claims
 //! KV XF_CASE_NUMBERS <township>.<year>                  the last case number given
 //! KV XF_IDENTITIES   <i|n|p>.<keyed hash>               the cases of a petitioner (hashes only)
+//! OBJ XF_ATTACHMENTS <sha256 hex>                       evidence attached to cases
 //! (core NATS)        xf.query.<projector>               queries on the read models
 //! ```
 
@@ -155,6 +156,9 @@ pub const CASE_NUMBERS_BUCKET: &str = "XF_CASE_NUMBERS";
 
 /// The KV bucket of the identity index (`<kind>.<hex of a keyed hash>` → the cases filed).
 pub const IDENTITY_BUCKET: &str = "XF_IDENTITIES";
+
+/// The object store of attachments (evidence), objects named by the SHA-256 of their bytes.
+pub const ATTACHMENT_BUCKET: &str = "XF_ATTACHMENTS";
 
 /// Queries on a read model: core NATS request/reply, replicas in a queue group.
 pub fn query(projector: &str) -> String {

@@ -65,7 +65,95 @@ pub async fn load(
             tracing::info!(loaded = i + 1, of = DEMO_CASES, "demo data");
         }
     }
-    Ok(DEMO_CASES + one_matter_in_two_places(cases, &loader, townships).await?)
+    let pair = one_matter_in_two_places(cases, &loader, townships).await?;
+    Ok(DEMO_CASES + pair + casework(cases, &loader, townships, departments).await?)
+}
+
+/// The county's casework at a glance (issue 13): an accusation against a township (held by the
+/// county), a registration corrected, a withdrawal, a case with evidence and a leader who owns
+/// it. Returns the cases registered.
+async fn casework(
+    cases: &CaseService,
+    loader: &Principal,
+    townships: &[UnitCode],
+    departments: &[UnitCode],
+) -> anyhow::Result<usize> {
+    let Some(township) = townships.first() else {
+        return Ok(0);
+    };
+    let at = cases.now() - Duration::days(2);
+    let register = |summary: &str, headcount: u32, name: &str| RegisterCase {
+        township: township.clone(),
+        channel: Channel::Visit,
+        received_at: at,
+        headcount,
+        level_reached: Level::County,
+        category: Category::Land,
+        summary: summary.into(),
+        petitioners: vec![Petitioner {
+            name: name.into(),
+            id_number: None,
+            phone: None,
+            address: None,
+        }],
+        related_case_id: None,
+        accusation: false,
+        confidential: false,
+        leader_reception: false,
+        accused_unit: None,
+    };
+    let step = |t: i64| Some(at + Duration::hours(t));
+    // Against the township (the county holds it) when the county has a unit of its own to hold
+    // it; else against a department.
+    let accuse = |unit: &UnitCode| RegisterCase {
+        accusation: true,
+        accused_unit: Some(unit.clone()),
+        ..register("举报村干部截留征地补偿款", 1, "匿名")
+    };
+    let held = exec(cases, loader, None, Command::Register(accuse(township))).await;
+    match (held, departments.first()) {
+        (Ok(_), _) => {}
+        (Err(CommandError::Domain(DomainError::Validation(_))), Some(department)) => {
+            exec(cases, loader, None, Command::Register(accuse(department))).await?;
+        }
+        (Err(CommandError::Domain(DomainError::Validation(_))), None) => {}
+        (Err(e), _) => return Err(e.into()),
+    }
+    let new_case = |r: RegisterCase| exec(cases, loader, None, Command::Register(r));
+    let corrected = new_case(register("征地补偿标准过低，集体来访", 6, "陈国平")).await?;
+    let correct = CorrectRegistration {
+        reason: "来访人数登记有误，实为 2 人".into(),
+        changes: RegistrationFacts {
+            headcount: Some(2),
+            ..Default::default()
+        },
+        occurred_at: step(1),
+    };
+    exec(cases, loader, Some(corrected), Command::Correct(correct)).await?;
+    let withdrawn = new_case(register("宅基地界址纠纷", 1, "赵秀兰")).await?;
+    let withdraw = WithdrawCase {
+        reason: "双方已自行协商解决，信访人申请撤回".into(),
+        occurred_at: step(2),
+    };
+    exec(cases, loader, Some(withdrawn), Command::Withdraw(withdraw)).await?;
+    let evidence = new_case(register("征地后未安置，附来信扫描件", 1, "孙立军")).await?;
+    let scan = b"%PDF-1.4\n% demo: a scanned letter\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n";
+    let sha256 = cases.attachments().put(scan).await?;
+    let attach = AddAttachment {
+        sha256,
+        size: scan.len() as u64,
+        content_type: "application/pdf".into(),
+        filename: "来信扫描件.pdf".into(),
+        occurred_at: step(1),
+    };
+    exec(cases, loader, Some(evidence), Command::Attach(attach)).await?;
+    let lead = AssignLeader {
+        name: "王建华".into(),
+        title: "副县长".into(),
+        occurred_at: step(2),
+    };
+    exec(cases, loader, Some(evidence), Command::AssignLeader(lead)).await?;
+    Ok(4)
 }
 
 /// 一信多投: one petitioner's matter registered yesterday in two townships, both still open, for

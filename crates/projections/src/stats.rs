@@ -113,8 +113,9 @@ impl Projection for Stats {
     /// 5: cases with `first_petition` and `merged_into`; the `merged` count.
     /// 6: cases with transfers; the `bounced` count. 7: cases with supervision and leader.
     /// 8: buckets by accused unit; cases with reply, follow-up and corrections; `withdrawn`.
+    /// 9: cases with attachments.
     fn version(&self) -> u32 {
-        8
+        9
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {

@@ -272,5 +272,8 @@ pub async fn stores(
         identities: eventlog::Identities::open(js, replicas)
             .await
             .expect("identity index"),
+        attachments: eventlog::Attachments::open(js, replicas)
+            .await
+            .expect("attachment store"),
     }
 }

@@ -43,6 +43,8 @@ pub const DEFAULT_SYNC_ALWAYS: bool = true;
 
 /// Default of `[projectors] cohost` (docs/benchmarks.md, "Co-hosted projectors").
 pub const DEFAULT_COHOST_PROJECTORS: bool = true;
+/// `[limits] attachment_mb` when not set.
+pub const DEFAULT_ATTACHMENT_MB: u64 = 50;
 
 /// Default of `[data] min_free_mb`.
 pub const DEFAULT_MIN_FREE_MB: u64 = 512;
@@ -61,6 +63,8 @@ pub struct Config {
     pub nats_sync_always: bool,
     pub http_addr: SocketAddr,
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The largest attachment accepted, in bytes (`[limits] attachment_mb`, default 50).
+    pub attachment_limit: usize,
     pub data_dir: PathBuf,
     /// Below this much free space under the data dir, writes are refused (507) and projectors
     /// pause, so the disk never fills (docs/operations.md, "A full disk").
@@ -360,10 +364,18 @@ impl Config {
                     .map(|(user, password)| NatsCredentials { user, password }),
             });
         }
+        let attachment_mb = file.limits.attachment_mb.unwrap_or(DEFAULT_ATTACHMENT_MB);
+        if !(1..=1024).contains(&attachment_mb) {
+            return Err(err(
+                "limits.attachment_mb",
+                format!("{attachment_mb} is not between 1 and 1024"),
+            ));
+        }
         Ok(Config {
             path: path.to_owned(),
             nats_url,
             trusted_proxies,
+            attachment_limit: usize::try_from(attachment_mb << 20).unwrap_or(usize::MAX),
             nats_listen: file.nats.listen,
             replicas,
             nats_credentials,

@@ -93,6 +93,7 @@ pub async fn case_service(
         idem,
         numbers: eventlog::Counters::open(&js, cfg.replicas).await?,
         identities: eventlog::Identities::open(&js, cfg.replicas).await?,
+        attachments: eventlog::Attachments::open(&js, cfg.replicas).await?,
     };
     let cases = CaseService::new(stores, cfg.policy.clone(), cfg.unit_kinds(), cfg.keys()?);
     ops::storage::watch(
@@ -117,6 +118,7 @@ pub async fn api_state(
         .map(|u| (u.code.clone(), u.name.clone()))
         .collect();
     state.trusted_proxies = cfg.trusted_proxies.clone();
+    state.attachment_limit = cfg.attachment_limit;
     Ok(Arc::new(state))
 }
 

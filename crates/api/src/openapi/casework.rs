@@ -229,7 +229,124 @@ pub(super) fn paths(paths: PathsBuilder) -> PathsBuilder {
         ("200", "A page of open cases with counts (of the unit or township given, else all), with applied_seq", "Queue"),
         queue_errors,
     ));
+    let case_id = super::case_id_param;
+    let binary = || {
+        utoipa::openapi::ContentBuilder::new()
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String).format(
+                Some(utoipa::openapi::SchemaFormat::Custom("binary".into())),
+            )))
+            .build()
+    };
+    let mut upload_body = RequestBodyBuilder::new()
+        .required(Some(Required::True))
+        .description(Some(
+            "The file's bytes with its Content-Type and `Content-Disposition: attachment; filename=…` (or `filename*=UTF-8''…`), or multipart/form-data with one file part",
+        ))
+        .content(
+            "multipart/form-data",
+            utoipa::openapi::ContentBuilder::new()
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Object)
+                        .property(
+                            "file",
+                            ObjectBuilder::new()
+                                .schema_type(Type::String)
+                                .format(Some(utoipa::openapi::SchemaFormat::Custom("binary".into()))),
+                        )
+                        .required("file")
+                        .additional_properties(Some(
+                            utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+                        )),
+                ))
+                .build(),
+        );
+    for t in crate::attachments::media_types() {
+        upload_body = upload_body.content(t, binary());
+    }
+    let upload = OperationBuilder::new()
+        .operation_id(Some("add_attachment"))
+        .summary(Some("Attach evidence (证据材料) to a case"))
+        .description(Some(
+            "Stored content-addressed by SHA-256 in a JetStream object store, then attached by an AttachmentAdded event (the accountable unit or the county). The same file attached again answers 200 with the same attachment. Idempotency-Key, If-Match and X-Correlation-Id work as for the other commands.",
+        ))
+        .parameter(case_id())
+        .request_body(Some(upload_body.build()))
+        .responses(responses(
+            ("201", "Attached", "Uploaded"),
+            &[
+                ("400", "A multipart body without its one file part, or a bad header"),
+                ("401", "Missing or unknown token"),
+                ("403", "Not the accountable unit or the county"),
+                ("404", "No such case (or not visible to this principal)"),
+                ("409", "If-Match names a version the case has moved past"),
+                ("413", "Larger than [limits] attachment_mb (default 50 MB)"),
+                ("415", "A type evidence may not have, or bytes that are not of the type declared"),
+                ("422", "An empty file, or a file already attached"),
+                ("503", "The log or the attachment store is unavailable"),
+                ("507", "Free disk space below the minimum"),
+            ],
+        ));
+    let download = OperationBuilder::new()
+        .operation_id(Some("get_attachment"))
+        .summary(Some("The bytes of a case's attachment"))
+        .description(Some(
+            "For whoever may read the case; the file name in Content-Disposition only for roles entitled to personal data.",
+        ))
+        .parameter(case_id())
+        .parameter(
+            ParameterBuilder::new()
+                .name("attachment_id")
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build(),
+        )
+        .responses(
+            utoipa::openapi::ResponsesBuilder::new()
+                .response(
+                    "200",
+                    crate::attachments::media_types().fold(
+                        utoipa::openapi::ResponseBuilder::new()
+                            .description("The file, with the Content-Type it was attached with"),
+                        |r, t| r.content(t, binary()),
+                    ),
+                )
+                .response(
+                    "401",
+                    utoipa::openapi::ResponseBuilder::new()
+                        .description("Missing or unknown token")
+                        .content("application/problem+json", json("Problem")),
+                )
+                .response(
+                    "403",
+                    utoipa::openapi::ResponseBuilder::new()
+                        .description("Analysts read statistics, not cases")
+                        .content("application/problem+json", json("Problem")),
+                )
+                .response(
+                    "404",
+                    utoipa::openapi::ResponseBuilder::new()
+                        .description("No such case or attachment (or not visible to this principal)")
+                        .content("application/problem+json", json("Problem")),
+                )
+                .response(
+                    "503",
+                    utoipa::openapi::ResponseBuilder::new()
+                        .description("The log or the attachment store is unavailable")
+                        .content("application/problem+json", json("Problem")),
+                )
+                .build(),
+        );
     paths
+        .path(
+            "/v1/cases/{case_id}/attachments",
+            PathItem::new(HttpMethod::Post, upload),
+        )
+        .path(
+            "/v1/cases/{case_id}/attachments/{attachment_id}",
+            PathItem::new(HttpMethod::Get, download),
+        )
         .path("/v1/queues/{unit}", PathItem::new(HttpMethod::Get, queue))
         .path("/v1/workbench", PathItem::new(HttpMethod::Get, workbench))
         .path("/v1/cases", PathItem::new(HttpMethod::Get, list))

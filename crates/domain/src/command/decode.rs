@@ -52,6 +52,7 @@ impl Action {
                 Command::Correct(correct)
             }
             Action::Withdraw => Command::Withdraw(p(json)?),
+            Action::Attach => Command::Attach(p(json)?),
         })
     }
 }

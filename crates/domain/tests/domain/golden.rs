@@ -133,6 +133,13 @@ pub(crate) fn samples() -> Vec<Event> {
         Event::CaseWithdrawn(CaseWithdrawn {
             reason: "信访人撤回".into(),
         }),
+        Event::AttachmentAdded(AttachmentAdded {
+            attachment_id: uuid::Uuid::from_u128(0x1d5a_7f00_2b3c_8e4d_9a1b_0c2d_3e4f_5a6b),
+            sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
+            size: 182_344,
+            content_type: "application/pdf".into(),
+            filename: "张三来信扫描件.pdf".into(),
+        }),
     ]
 }
 

@@ -273,6 +273,17 @@ pub async fn run_bench(
     .await?;
     results.push(result("search_p99_ms", Percentiles::of(search).p99, "ms").target("< 10"));
 
+    say("work: pages of 100 through a township's queue, the county's workbench, all cases");
+    for (name, path) in [
+        ("queue_page_p99_ms", "/v1/queues/gaoqiao?limit=100"),
+        ("workbench_page_p99_ms", "/v1/workbench?limit=100"),
+        ("list_page_p99_ms", "/v1/cases?limit=100"),
+    ] {
+        let pages =
+            work::page_latencies(&format!("{}{path}", sys.base), TOKEN, plan.samples).await?;
+        results.push(result(name, Percentiles::of(pages).p99, "ms").target("< 10"));
+    }
+
     say(&format!(
         "projection lag at {} commands/s for {} s",
         plan.lag_rate,

@@ -305,6 +305,31 @@ pub async fn get_latencies(url: &str, token: &str, n: usize) -> anyhow::Result<V
     Ok(out)
 }
 
+/// Latencies (ms) of `n` pages of the listing at `first` (which takes `cursor`), following
+/// `next_cursor` through it and starting over at the end, so every depth of it is timed.
+pub async fn page_latencies(first: &str, token: &str, n: usize) -> anyhow::Result<Vec<f64>> {
+    let http = reqwest::Client::new();
+    let mut out = Vec::with_capacity(n);
+    let mut cursor: Option<String> = None;
+    for _ in 0..n {
+        let url = match &cursor {
+            Some(c) => format!("{first}&cursor={c}"),
+            None => first.to_owned(),
+        };
+        let t = Instant::now();
+        let r = http
+            .get(&url)
+            .header("Authorization", format!("Bearer {token}"))
+            .send()
+            .await?;
+        anyhow::ensure!(r.status().is_success(), "GET {url}: {}", r.status());
+        let page: serde_json::Value = r.json().await?;
+        out.push(t.elapsed().as_secs_f64() * 1e3);
+        cursor = page["next_cursor"].as_str().map(str::to_owned);
+    }
+    Ok(out)
+}
+
 /// Latencies (ms) of `n` POSTs of `body(k)` to `url`.
 pub async fn post_latencies(
     url: &str,

@@ -22,6 +22,8 @@ pub(super) struct File {
     #[serde(default)]
     pub(super) secrets: SecretsSection,
     #[serde(default)]
+    pub(super) limits: LimitsSection,
+    #[serde(default)]
     pub(super) unit: Vec<UnitEntry>,
     #[serde(default)]
     pub(super) principal: Vec<PrincipalEntry>,
@@ -68,6 +70,13 @@ pub(super) struct HttpSection {
     /// Proxies whose `X-Forwarded-For` names the client (IP addresses).
     #[serde(default)]
     pub(super) trusted_proxies: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LimitsSection {
+    /// Largest attachment, in MB (default 50).
+    pub(super) attachment_mb: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, Default)]

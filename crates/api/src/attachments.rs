@@ -1,0 +1,385 @@
+//! Evidence (证据材料): `POST /v1/cases/{id}/attachments` stores the bytes (raw with
+//! `Content-Type` and `Content-Disposition: attachment; filename=…`, or multipart with one file)
+//! in the object store under their SHA-256, then attaches them with an `AttachmentAdded` event;
+//! `GET /v1/cases/{id}/attachments/{attachment_id}` gives them back to whoever may read the case.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use domain::auth::{authorize_command, can_read_case, can_see_personal_data};
+use domain::command::AddAttachment;
+use domain::{Action, CaseId, Command, Text};
+
+use crate::error::{ApiError, Failure};
+use crate::AppState;
+
+/// What an upload answers (201), and a case lists.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Uploaded {
+    pub case_id: CaseId,
+    #[schema(value_type = String, format = Uuid)]
+    pub attachment_id: uuid::Uuid,
+    pub sha256: String,
+    pub size: u64,
+    pub content_type: String,
+    pub filename: String,
+    pub version: u64,
+    pub seq: u64,
+}
+
+/// The types evidence may have, and the first bytes each must start with (when it has a fixed
+/// signature): scans, photos, documents, recordings.
+const TYPES: &[(&str, &[&[u8]])] = &[
+    ("application/pdf", &[b"%PDF-"]),
+    ("image/jpeg", &[b"\xFF\xD8\xFF"]),
+    ("image/png", &[b"\x89PNG\r\n\x1a\n"]),
+    ("image/gif", &[b"GIF87a", b"GIF89a"]),
+    ("image/tiff", &[b"II*\0", b"MM\0*"]),
+    ("image/webp", &[b"RIFF"]),
+    ("image/heic", &[]),
+    ("text/plain", &[]),
+    ("application/msword", &[b"\xD0\xCF\x11\xE0"]),
+    (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        &[b"PK\x03\x04"],
+    ),
+    ("application/vnd.ms-excel", &[b"\xD0\xCF\x11\xE0"]),
+    (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &[b"PK\x03\x04"],
+    ),
+    ("audio/mpeg", &[]),
+    ("audio/mp4", &[]),
+    ("audio/wav", &[b"RIFF"]),
+    ("video/mp4", &[]),
+];
+
+/// The media types evidence may have (for the OpenAPI document).
+pub(crate) fn media_types() -> impl Iterator<Item = &'static str> {
+    TYPES.iter().map(|(t, _)| *t)
+}
+
+fn unsupported(why: Text) -> Failure {
+    Failure::UnsupportedMediaType(why)
+}
+
+/// The media type (without parameters, lowercase), if it is one evidence may have and the bytes
+/// look like it.
+fn check_type(content_type: Option<&str>, bytes: &[u8]) -> Result<String, Failure> {
+    let Some(raw) = content_type else {
+        return Err(unsupported(domain::text!(
+            "Content-Type: required, one of the evidence types (PDF, JPEG, PNG, …)",
+            "Content-Type：必填，应为证据材料的类型之一（PDF、JPEG、PNG 等）"
+        )));
+    };
+    let media = raw
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let Some((_, signatures)) = TYPES.iter().find(|(t, _)| *t == media) else {
+        let allowed = TYPES.iter().map(|(t, _)| *t).collect::<Vec<_>>();
+        let (en, zh) = (allowed.join(", "), allowed.join("、"));
+        return Err(unsupported(domain::text!(
+            "Content-Type: expected one of {en}",
+            "Content-Type：应为 {zh} 之一"
+        )));
+    };
+    if !signatures.is_empty() && !signatures.iter().any(|s| bytes.starts_with(s)) {
+        return Err(unsupported(domain::text!(
+            "the bytes are not a {media} file (their first bytes do not match the type)",
+            "文件内容与声明的类型 {media} 不符"
+        )));
+    }
+    Ok(media)
+}
+
+/// A percent-encoded UTF-8 value (RFC 5987 `filename*=UTF-8''…`).
+fn percent_decode(s: &str) -> Option<String> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut bytes = s.bytes();
+    while let Some(b) = bytes.next() {
+        if b == b'%' {
+            let hi = (bytes.next()? as char).to_digit(16)?;
+            let lo = (bytes.next()? as char).to_digit(16)?;
+            out.push(u8::try_from(hi * 16 + lo).ok()?);
+        } else {
+            out.push(b);
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The file name of a `Content-Disposition` (`filename*` preferred), without any directory.
+fn filename_of(disposition: Option<&str>) -> Option<String> {
+    let d = disposition?;
+    let mut plain = None;
+    let mut extended = None;
+    for part in d.split(';').map(str::trim) {
+        if let Some(v) = part.strip_prefix("filename*=") {
+            let v = v.trim_matches('"');
+            let encoded = v.split_once("''").map_or(v, |(_, e)| e);
+            extended = percent_decode(encoded);
+        } else if let Some(v) = part.strip_prefix("filename=") {
+            plain = Some(v.trim_matches('"').to_owned());
+        }
+    }
+    let name = extended.or(plain)?;
+    let base = name
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    (!base.is_empty()).then_some(base)
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The one file of a body: (bytes, declared type, file name).
+async fn file_of(
+    state: &Arc<AppState>,
+    req: Request,
+) -> Result<(Bytes, Option<String>, Option<String>), Failure> {
+    let limit = state.attachment_limit;
+    let too_large = || {
+        Failure::PayloadTooLarge(domain::text!(
+            "the attachment is larger than {limit} bytes",
+            "证据材料超过 {limit} 字节"
+        ))
+    };
+    let content_type = header_str(req.headers(), header::CONTENT_TYPE);
+    let disposition = header_str(req.headers(), header::CONTENT_DISPOSITION);
+    if content_type
+        .as_deref()
+        .is_some_and(|t| t.to_ascii_lowercase().starts_with("multipart/form-data"))
+    {
+        let broken = |why: String| {
+            Failure::BadRequest(domain::text!(
+                "multipart body: {why}",
+                "multipart 请求体无法读取：{why}"
+            ))
+        };
+        let failed = |e: axum::extract::multipart::MultipartError| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                too_large()
+            } else {
+                broken(e.body_text())
+            }
+        };
+        let mut form = Multipart::from_request(req, state)
+            .await
+            .map_err(|e| broken(e.body_text()))?;
+        let mut found = None;
+        while let Some(field) = form.next_field().await.map_err(failed)? {
+            // The file: a part with a file name, or the part named `file`.
+            if field.file_name().is_none() && field.name() != Some("file") {
+                continue;
+            }
+            if found.is_some() {
+                return Err(Failure::BadRequest(domain::text!(
+                    "multipart body: expected one file",
+                    "multipart 请求体：只能包含一个文件"
+                )));
+            }
+            let name = field
+                .file_name()
+                .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).trim().to_owned());
+            let kind = field.content_type().map(str::to_owned);
+            let bytes = field.bytes().await.map_err(failed)?;
+            found = Some((bytes, kind, name));
+        }
+        return found.ok_or_else(|| {
+            Failure::BadRequest(domain::text!(
+                "multipart body: expected a file part (named file, or with a filename)",
+                "multipart 请求体：缺少文件（名为 file 或带 filename 的部分）"
+            ))
+        });
+    }
+    let name = filename_of(disposition.as_deref());
+    let bytes = Bytes::from_request(req, state)
+        .await
+        .map_err(|r| crate::handlers::body_failure(r, limit))?;
+    Ok((bytes, content_type, name))
+}
+
+/// `POST /v1/cases/{case_id}/attachments` → 201.
+pub async fn upload(
+    State(state): State<Arc<AppState>>,
+    Path(case_id): Path<String>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let headers = req.headers().clone();
+    let principal = state.tokens.authenticate(&headers)?;
+    let case_id = CaseId::parse(&case_id).ok_or(Failure::NotFound)?;
+    // Who may attach is known before a byte is stored.
+    let loaded = state.cases.read(case_id).await?.ok_or(Failure::NotFound)?;
+    can_read_case(&principal, &loaded.case)?;
+    authorize_command(&principal, Action::Attach, &loaded.case)?;
+    let (bytes, declared, name) = file_of(&state, req).await?;
+    if bytes.is_empty() {
+        return Err(
+            Failure::Domain(domain::DomainError::Validation(domain::text!(
+                "the attachment is empty",
+                "证据材料为空文件"
+            )))
+            .into(),
+        );
+    }
+    let content_type = check_type(declared.as_deref(), &bytes)?;
+    let sha256 = state
+        .cases
+        .attachments()
+        .put(&bytes)
+        .await
+        .map_err(commands::CommandError::from)?;
+    let filename = name.unwrap_or_else(|| "attachment".to_owned());
+    let command = AddAttachment {
+        sha256,
+        size: bytes.len() as u64,
+        content_type,
+        filename,
+        occurred_at: None,
+    };
+    let json = serde_json::to_value(&command).unwrap_or_default();
+    let outcome = crate::handlers::execute(
+        &state,
+        &principal,
+        &headers,
+        Some(case_id),
+        Command::Attach(command.clone()),
+        json,
+    )
+    .await?;
+    let id = domain::case::attachment_id(case_id, &command.sha256);
+    let body = Uploaded {
+        case_id,
+        attachment_id: id,
+        sha256: command.sha256,
+        size: command.size,
+        content_type: command.content_type,
+        filename: command.filename,
+        version: outcome.committed.version,
+        seq: outcome.committed.seq,
+    };
+    let status = if outcome.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(body)).into_response())
+}
+
+/// `GET /v1/cases/{case_id}/attachments/{attachment_id}`: the bytes, to whoever may read the
+/// case (the file name only to those who may see personal data).
+pub async fn download(
+    State(state): State<Arc<AppState>>,
+    Path((case_id, attachment_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let principal = state.tokens.authenticate(&headers)?;
+    let case_id = CaseId::parse(&case_id).ok_or(Failure::NotFound)?;
+    let wanted = uuid::Uuid::parse_str(&attachment_id).map_err(|_| Failure::NotFound)?;
+    let loaded = state.cases.read(case_id).await?.ok_or(Failure::NotFound)?;
+    can_read_case(&principal, &loaded.case)?;
+    let a = loaded
+        .case
+        .attachments
+        .iter()
+        .find(|a| a.attachment_id == wanted)
+        .ok_or(Failure::NotFound)?;
+    let bytes = state
+        .cases
+        .attachments()
+        .get(&a.sha256)
+        .await
+        .map_err(commands::CommandError::from)?
+        .ok_or_else(|| Failure::Internal(format!("attachment {} is not stored", a.sha256)))?;
+    let name = if can_see_personal_data(&principal, &loaded.case) {
+        a.filename.clone()
+    } else {
+        a.attachment_id.to_string()
+    };
+    let encoded: String = name
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
+            b => format!("%{b:02X}"),
+        })
+        .collect();
+    let mut resp = (StatusCode::OK, bytes).into_response();
+    let h = resp.headers_mut();
+    let set = |h: &mut HeaderMap, k: header::HeaderName, v: String| {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            h.insert(k, v);
+        }
+    };
+    set(h, header::CONTENT_TYPE, a.content_type.clone());
+    set(
+        h,
+        header::CONTENT_DISPOSITION,
+        format!("attachment; filename*=UTF-8''{encoded}"),
+    );
+    set(h, header::ETAG, format!("\"{}\"", a.sha256));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_name_comes_from_either_form_without_directories() {
+        assert_eq!(
+            filename_of(Some("attachment; filename=\"scan.pdf\"")).as_deref(),
+            Some("scan.pdf")
+        );
+        assert_eq!(
+            filename_of(Some(
+                "attachment; filename=\"x.pdf\"; filename*=UTF-8''%E6%9D%A5%E4%BF%A1.pdf"
+            ))
+            .as_deref(),
+            Some("来信.pdf")
+        );
+        assert_eq!(
+            filename_of(Some("attachment; filename=\"../../etc/passwd\"")).as_deref(),
+            Some("passwd")
+        );
+        assert_eq!(filename_of(Some("attachment")), None);
+    }
+
+    #[test]
+    fn a_type_is_one_of_the_evidence_types_and_the_bytes_look_like_it() {
+        assert_eq!(
+            check_type(Some("application/pdf; charset=binary"), b"%PDF-1.7 ...")
+                .ok()
+                .as_deref(),
+            Some("application/pdf")
+        );
+        assert!(check_type(Some("application/pdf"), b"MZ\x90\0").is_err());
+        assert!(check_type(Some("application/x-msdownload"), b"MZ").is_err());
+        assert!(check_type(None, b"%PDF-").is_err());
+        assert!(check_type(Some("text/plain"), "来信内容".as_bytes()).is_ok());
+    }
+}

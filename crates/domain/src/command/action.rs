@@ -1,0 +1,102 @@
+//! The actions of the contract: their names in URLs and inbox subjects, and in Chinese.
+
+/// The action names of the contract, used in URLs (`/v1/cases/{id}/{action}`) and inbox subjects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Register,
+    Accept,
+    Reject,
+    Assign,
+    Transfer,
+    Supervise,
+    Extend,
+    Reply,
+    FollowUp,
+    Close,
+    RequestReview,
+    DecideReview,
+    RequestRereview,
+    DecideRereview,
+    Merge,
+    AssignLeader,
+    Correct,
+    Withdraw,
+    Attach,
+}
+
+impl Action {
+    pub const ALL: [Action; 19] = [
+        Action::Register,
+        Action::Accept,
+        Action::Reject,
+        Action::Assign,
+        Action::Transfer,
+        Action::Supervise,
+        Action::Extend,
+        Action::Reply,
+        Action::FollowUp,
+        Action::Close,
+        Action::RequestReview,
+        Action::DecideReview,
+        Action::RequestRereview,
+        Action::DecideRereview,
+        Action::Merge,
+        Action::AssignLeader,
+        Action::Correct,
+        Action::Withdraw,
+        Action::Attach,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Register => "register",
+            Action::Accept => "accept",
+            Action::Reject => "reject",
+            Action::Assign => "assign",
+            Action::Transfer => "transfer",
+            Action::Supervise => "supervise",
+            Action::Extend => "extend",
+            Action::Reply => "reply",
+            Action::FollowUp => "follow-up",
+            Action::Close => "close",
+            Action::RequestReview => "request-review",
+            Action::DecideReview => "decide-review",
+            Action::RequestRereview => "request-rereview",
+            Action::DecideRereview => "decide-rereview",
+            Action::Merge => "merge",
+            Action::AssignLeader => "assign-leader",
+            Action::Correct => "correct",
+            Action::Withdraw => "withdraw",
+            Action::Attach => "attach",
+        }
+    }
+
+    /// The step in Chinese, as a clerk names it.
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Action::Register => "登记",
+            Action::Accept => "受理",
+            Action::Reject => "不予受理",
+            Action::Assign => "交办",
+            Action::Transfer => "转送",
+            Action::Supervise => "督办",
+            Action::Extend => "延期",
+            Action::Reply => "答复",
+            Action::FollowUp => "回访",
+            Action::Close => "办结",
+            Action::RequestReview => "申请复查",
+            Action::DecideReview => "作出复查意见",
+            Action::RequestRereview => "申请复核",
+            Action::DecideRereview => "作出复核意见",
+            Action::Merge => "合并",
+            Action::AssignLeader => "确定包案领导",
+            Action::Correct => "更正",
+            Action::Withdraw => "撤回",
+            Action::Attach => "添加证据材料",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}

@@ -1,0 +1,89 @@
+//! Evidence (证据材料): scanned letters, photos and documents, in a JetStream object store,
+//! content-addressed: an object is named by the SHA-256 of its bytes, so the same file is stored
+//! once however often it is attached, and what an `AttachmentAdded` event names can be checked
+//! against what is stored.
+
+use async_nats::jetstream::{self, object_store};
+use sha2::{Digest as _, Sha256};
+use tokio::io::AsyncReadExt as _;
+
+use crate::log::LogError;
+use crate::subjects::ATTACHMENT_BUCKET;
+
+#[derive(Clone)]
+pub struct Attachments {
+    store: object_store::ObjectStore,
+}
+
+/// The SHA-256 of `bytes`, as lowercase hex: an object's name.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl Attachments {
+    pub async fn open(js: &jetstream::Context, replicas: usize) -> Result<Self, LogError> {
+        let store = match js.get_object_store(ATTACHMENT_BUCKET).await {
+            Ok(store) => store,
+            Err(_) => js
+                .create_object_store(object_store::Config {
+                    bucket: ATTACHMENT_BUCKET.into(),
+                    description: Some(
+                        "Xinfang evidence: attachments of cases, named by the SHA-256 of their bytes"
+                            .into(),
+                    ),
+                    storage: jetstream::stream::StorageType::File,
+                    num_replicas: replicas,
+                    ..Default::default()
+                })
+                .await
+                .map_err(|e| LogError::unavailable("opening the attachment store", e))?,
+        };
+        Ok(Attachments { store })
+    }
+
+    /// Store `bytes` under their SHA-256 (once: bytes already stored are not written again).
+    /// Returns the name.
+    pub async fn put(&self, bytes: &[u8]) -> Result<String, LogError> {
+        let name = sha256_hex(bytes);
+        if self.size(&name).await? == Some(bytes.len()) {
+            return Ok(name);
+        }
+        let mut reader = bytes;
+        self.store
+            .put(name.as_str(), &mut reader)
+            .await
+            .map_err(|e| LogError::unavailable("storing an attachment", e))?;
+        Ok(name)
+    }
+
+    /// The size of the object `name`, if stored.
+    pub async fn size(&self, name: &str) -> Result<Option<usize>, LogError> {
+        match self.store.info(name).await {
+            Ok(info) if !info.deleted => Ok(Some(info.size)),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == object_store::InfoErrorKind::NotFound => Ok(None),
+            Err(e) => Err(LogError::unavailable("reading the attachment store", e)),
+        }
+    }
+
+    /// The bytes stored under `name`, checked against it (a changed object is an error, not an
+    /// answer); `None` when nothing is stored.
+    pub async fn get(&self, name: &str) -> Result<Option<Vec<u8>>, LogError> {
+        let mut object = match self.store.get(name).await {
+            Ok(o) => o,
+            Err(e) if e.kind() == object_store::GetErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(LogError::unavailable("reading an attachment", e)),
+        };
+        let mut bytes = Vec::with_capacity(object.info().size);
+        object
+            .read_to_end(&mut bytes)
+            .await
+            .map_err(|e| LogError::unavailable("reading an attachment", e))?;
+        if sha256_hex(&bytes) != name {
+            return Err(LogError::Inconsistent(format!(
+                "attachment {name} does not hash to its name"
+            )));
+        }
+        Ok(Some(bytes))
+    }
+}
