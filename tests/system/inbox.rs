@@ -396,3 +396,113 @@ async fn a_bad_id_number_on_the_inbox_is_rejected_naming_the_field() {
     );
     assert!(!out.to_string().contains("330102199001011239"), "{out}");
 }
+
+/// Issue 13, item 7: evidence referenced from the inbox. The bytes are stored over HTTP first;
+/// the `attach` step names them by hash, and waits a little for bytes not stored yet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_is_stored_over_http_and_attached_from_the_inbox() {
+    let app = spawn_app().await;
+    let t = start(&app).await;
+    let id = app.register().await;
+    let scan = b"%PDF-1.4\n% a scanned letter of the township\n%%EOF\n".to_vec();
+    let resp = app
+        .http
+        .post(format!("{}/v1/attachments", app.base))
+        .bearer_auth("clerk-gaoqiao-token")
+        .header("Content-Type", "application/pdf")
+        .body(scan.clone())
+        .send()
+        .await
+        .expect("store");
+    assert_eq!(resp.status().as_u16(), 201);
+    let stored: Value = resp.json().await.expect("json");
+    let sha = stored["sha256"].as_str().expect("sha256").to_owned();
+    let resp = app
+        .http
+        .post(format!("{}/v1/attachments", app.base))
+        .bearer_auth("analyst-token")
+        .header("Content-Type", "application/pdf")
+        .body(scan.clone())
+        .send()
+        .await
+        .expect("store");
+    assert_eq!(resp.status().as_u16(), 403, "analysts store no evidence");
+
+    let attach = |sha: &str, size: usize, kind: &str| {
+        json!({"case_id": id, "sha256": sha, "size": size, "content_type": kind, "filename": "来信.pdf"})
+            .to_string()
+    };
+    t.publish(
+        "xf.inbox.gaoqiao.attach",
+        Some("GQ-A1"),
+        attach(&sha, scan.len(), "application/pdf").as_bytes(),
+    )
+    .await;
+    let out = t.outcome("gaoqiao", "GQ-A1").await;
+    assert_eq!(out["status"], "applied", "{out}");
+    let (_, case) = app
+        .get("clerk-gaoqiao-token", &format!("/v1/cases/{id}"))
+        .await;
+    let att = case["attachments"][0]["attachment_id"]
+        .as_str()
+        .expect("attached")
+        .to_owned();
+    let resp = app
+        .http
+        .get(format!("{}/v1/cases/{id}/attachments/{att}", app.base))
+        .bearer_auth("county-token")
+        .send()
+        .await
+        .expect("download");
+    assert!(resp.bytes().await.expect("bytes").as_ref() == scan.as_slice());
+
+    // What it says must be what is stored.
+    t.publish(
+        "xf.inbox.gaoqiao.attach",
+        Some("GQ-A2"),
+        attach(&sha, 7, "application/pdf").as_bytes(),
+    )
+    .await;
+    let out = t.outcome("gaoqiao", "GQ-A2").await;
+    assert_eq!(
+        (out["status"].as_str(), out["error"]["code"].as_str()),
+        (Some("rejected"), Some("validation")),
+        "{out}"
+    );
+    t.publish(
+        "xf.inbox.gaoqiao.attach",
+        Some("GQ-A3"),
+        attach(&sha, scan.len(), "image/png").as_bytes(),
+    )
+    .await;
+    let out = t.outcome("gaoqiao", "GQ-A3").await;
+    assert_eq!(out["error"]["code"], "unsupported_media_type", "{out}");
+    // Bytes the county does not hold: it waits, then says to upload them first.
+    let unknown = "0".repeat(64);
+    t.publish(
+        "xf.inbox.gaoqiao.attach",
+        Some("GQ-A4"),
+        attach(&unknown, 10, "application/pdf").as_bytes(),
+    )
+    .await;
+    let out = testkit::eventually(
+        Duration::from_secs(60),
+        "the missing bytes' outcome",
+        || {
+            let (s, subject) = (t.outcomes.clone(), "xf.outcome.gaoqiao.GQ-A4".to_owned());
+            async move {
+                let m = s.direct_get_last_for_subject(subject).await.ok()?;
+                serde_json::from_slice::<Value>(&m.payload).ok()
+            }
+        },
+    )
+    .await;
+    assert_eq!(out["status"], "rejected", "{out}");
+    assert!(
+        out["error"]["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("upload the bytes first"),
+        "{out}"
+    );
+}

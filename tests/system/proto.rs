@@ -61,13 +61,7 @@ fn the_asyncapi_document_covers_the_township_interface() {
         doc["channels"]["feed"]["address"],
         "xf.feed.{unit}.{case_id}"
     );
-    // Evidence travels with its bytes over HTTP, not through the inbox.
-    let attach = "inbox_attach";
-    assert!(doc["components"]["messages"][attach].is_null());
-    for action in domain::Action::ALL
-        .into_iter()
-        .filter(|a| *a != domain::Action::Attach)
-    {
+    for action in domain::Action::ALL {
         let name = format!("inbox_{}", action.as_str().replace('-', "_"));
         let message = &doc["components"]["messages"][&name];
         assert_eq!(message["name"], action.as_str(), "{name}");

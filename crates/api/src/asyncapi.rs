@@ -73,9 +73,7 @@ pub fn document() -> Value {
     );
     let mut messages = Map::new();
     let mut inbox_messages = Map::new();
-    // Evidence travels with its bytes over HTTP, not through the inbox.
-    let inbox_actions = Action::ALL.into_iter().filter(|a| *a != Action::Attach);
-    for action in inbox_actions.clone() {
+    for action in Action::ALL {
         let name = format!("inbox_{}", action.as_str().replace('-', "_"));
         let payload = if action == Action::Register {
             json!({"$ref": "#/components/schemas/InboxRegisterCase"})
@@ -91,7 +89,11 @@ pub fn document() -> Value {
             name.clone(),
             json!({
                 "name": action.as_str(),
-                "title": format!("{} (the body of POST {})", action.as_str(), if action == Action::Register { "/v1/cases".to_string() } else { format!("/v1/cases/{{case_id}}/{}", action.as_str()) }),
+                "title": match action {
+                    Action::Register => "register (the body of POST /v1/cases)".to_string(),
+                    Action::Attach => "attach (evidence stored first with POST /v1/attachments, named by its sha256)".to_string(),
+                    a => format!("{} (the body of POST /v1/cases/{{case_id}}/{})", a.as_str(), a.as_str()),
+                },
                 "contentType": "application/json",
                 "headers": record_id,
                 "payload": payload,
@@ -122,7 +124,7 @@ pub fn document() -> Value {
     let township =
         json!({"description": "The township's unit code (its NATS user may use only its own)."});
     let inbox_address = subjects::inbox("{township}", "{action}");
-    let actions: Vec<&str> = inbox_actions.map(|a| a.as_str()).collect();
+    let actions: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
     let components_schemas: Map<String, Value> = schemas.into_iter().collect();
     json!({
         "asyncapi": "3.0.0",

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use domain::auth::{authorize_command, can_read_case, can_see_personal_data};
 use domain::command::AddAttachment;
-use domain::{Action, CaseId, Command, Text};
+use domain::{Action, CaseId, Command};
 
 use crate::error::{ApiError, Failure};
 use crate::AppState;
@@ -34,72 +34,13 @@ pub struct Uploaded {
     pub seq: u64,
 }
 
-/// The types evidence may have, and the first bytes each must start with (when it has a fixed
-/// signature): scans, photos, documents, recordings.
-const TYPES: &[(&str, &[&[u8]])] = &[
-    ("application/pdf", &[b"%PDF-"]),
-    ("image/jpeg", &[b"\xFF\xD8\xFF"]),
-    ("image/png", &[b"\x89PNG\r\n\x1a\n"]),
-    ("image/gif", &[b"GIF87a", b"GIF89a"]),
-    ("image/tiff", &[b"II*\0", b"MM\0*"]),
-    ("image/webp", &[b"RIFF"]),
-    ("image/heic", &[]),
-    ("text/plain", &[]),
-    ("application/msword", &[b"\xD0\xCF\x11\xE0"]),
-    (
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        &[b"PK\x03\x04"],
-    ),
-    ("application/vnd.ms-excel", &[b"\xD0\xCF\x11\xE0"]),
-    (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        &[b"PK\x03\x04"],
-    ),
-    ("audio/mpeg", &[]),
-    ("audio/mp4", &[]),
-    ("audio/wav", &[b"RIFF"]),
-    ("video/mp4", &[]),
-];
-
 /// The media types evidence may have (for the OpenAPI document).
 pub(crate) fn media_types() -> impl Iterator<Item = &'static str> {
-    TYPES.iter().map(|(t, _)| *t)
+    domain::evidence::MEDIA_TYPES.iter().map(|(t, _)| *t)
 }
 
-fn unsupported(why: Text) -> Failure {
-    Failure::UnsupportedMediaType(why)
-}
-
-/// The media type (without parameters, lowercase), if it is one evidence may have and the bytes
-/// look like it.
 fn check_type(content_type: Option<&str>, bytes: &[u8]) -> Result<String, Failure> {
-    let Some(raw) = content_type else {
-        return Err(unsupported(domain::text!(
-            "Content-Type: required, one of the evidence types (PDF, JPEG, PNG, …)",
-            "Content-Type：必填，应为证据材料的类型之一（PDF、JPEG、PNG 等）"
-        )));
-    };
-    let media = raw
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let Some((_, signatures)) = TYPES.iter().find(|(t, _)| *t == media) else {
-        let allowed = TYPES.iter().map(|(t, _)| *t).collect::<Vec<_>>();
-        let (en, zh) = (allowed.join(", "), allowed.join("、"));
-        return Err(unsupported(domain::text!(
-            "Content-Type: expected one of {en}",
-            "Content-Type：应为 {zh} 之一"
-        )));
-    };
-    if !signatures.is_empty() && !signatures.iter().any(|s| bytes.starts_with(s)) {
-        return Err(unsupported(domain::text!(
-            "the bytes are not a {media} file (their first bytes do not match the type)",
-            "文件内容与声明的类型 {media} 不符"
-        )));
-    }
-    Ok(media)
+    domain::evidence::check_media(content_type, bytes).map_err(Failure::UnsupportedMediaType)
 }
 
 /// A percent-encoded UTF-8 value (RFC 5987 `filename*=UTF-8''…`).
@@ -283,6 +224,55 @@ pub async fn upload(
     Ok((status, Json(body)).into_response())
 }
 
+/// What `POST /v1/attachments` answers (201): the bytes are stored, not yet attached.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Stored {
+    pub sha256: String,
+    pub size: u64,
+    pub content_type: String,
+}
+
+/// `POST /v1/attachments` → 201: store evidence without attaching it. A township system then
+/// names it by `sha256` in an inbox message `attach` (docs/integration.md, "Evidence").
+pub async fn store(State(state): State<Arc<AppState>>, req: Request) -> Result<Response, ApiError> {
+    let principal = state.tokens.authenticate(req.headers())?;
+    if !matches!(
+        principal.role,
+        domain::Role::Clerk | domain::Role::Handler | domain::Role::System | domain::Role::County
+    ) {
+        return Err(
+            Failure::Domain(domain::DomainError::Forbidden(domain::text!(
+                "only those who handle cases store evidence",
+                "只有办理案件的人员可以提交证据材料"
+            )))
+            .into(),
+        );
+    }
+    let (bytes, declared, _) = file_of(&state, req).await?;
+    if bytes.is_empty() {
+        return Err(
+            Failure::Domain(domain::DomainError::Validation(domain::text!(
+                "the attachment is empty",
+                "证据材料为空文件"
+            )))
+            .into(),
+        );
+    }
+    let content_type = check_type(declared.as_deref(), &bytes)?;
+    let sha256 = state
+        .cases
+        .attachments()
+        .put(&bytes)
+        .await
+        .map_err(commands::CommandError::from)?;
+    let body = Stored {
+        sha256,
+        size: bytes.len() as u64,
+        content_type,
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
 /// `GET /v1/cases/{case_id}/attachments/{attachment_id}`: the bytes, to whoever may read the
 /// case (the file name only to those who may see personal data).
 pub async fn download(
@@ -367,19 +357,5 @@ mod tests {
             Some("passwd")
         );
         assert_eq!(filename_of(Some("attachment")), None);
-    }
-
-    #[test]
-    fn a_type_is_one_of_the_evidence_types_and_the_bytes_look_like_it() {
-        assert_eq!(
-            check_type(Some("application/pdf; charset=binary"), b"%PDF-1.7 ...")
-                .ok()
-                .as_deref(),
-            Some("application/pdf")
-        );
-        assert!(check_type(Some("application/pdf"), b"MZ\x90\0").is_err());
-        assert!(check_type(Some("application/x-msdownload"), b"MZ").is_err());
-        assert!(check_type(None, b"%PDF-").is_err());
-        assert!(check_type(Some("text/plain"), "来信内容".as_bytes()).is_ok());
     }
 }

@@ -96,6 +96,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/v1/cases/{case_id}/attachments/{attachment_id}",
             get(attachments::download),
         )
+        .route(
+            "/v1/attachments",
+            post(attachments::store).layer(DefaultBodyLimit::max(state.attachment_limit)),
+        )
         .route("/v1/queues/{unit}", get(queues::queue))
         .route("/v1/workbench", get(queues::workbench))
         .route("/v1/stats", get(reads::stats))

@@ -44,6 +44,7 @@ use crate::views::*;
         WithdrawCase,
         AddAttachment,
         crate::attachments::Uploaded,
+        crate::attachments::Stored,
         CaseView,
         Registered,
         Applied,

@@ -13,6 +13,7 @@ pub mod dates;
 pub mod decide;
 pub mod error;
 pub mod event;
+pub mod evidence;
 pub mod identity;
 pub mod ids;
 pub mod linking;

@@ -294,6 +294,31 @@ impl Ingestor {
             command,
             body,
         } = parsed;
+        // Evidence named by its hash must be stored (uploaded over HTTP) and be what it says.
+        if let domain::Command::Attach(a) = &command {
+            match self.evidence(a).await {
+                Ok(()) => {}
+                Err(None) if d.delivered < NOT_FOUND_TRIES => {
+                    return Verdict::Retry(Duration::from_millis(500 * d.delivered.max(1) as u64));
+                }
+                Err(why) => {
+                    let error = why.unwrap_or_else(|| {
+                        Failure::Domain(DomainError::Validation(domain::text!(
+                            "sha256: no evidence is stored under it; upload the bytes first (POST /v1/attachments)",
+                            "sha256：未找到对应的证据材料，请先上传文件（POST /v1/attachments）"
+                        )))
+                    });
+                    return answer(
+                        Refusal {
+                            township,
+                            msg_id,
+                            error,
+                        },
+                        d.inbox_seq,
+                    );
+                }
+            }
+        }
         let req = CommandRequest {
             principal: &principal,
             case_id,
@@ -357,6 +382,36 @@ impl Ingestor {
                 d.inbox_seq,
             );
         }
+    }
+
+    /// Whether the bytes an `attach` names are stored, of the size and type it says: `Err(None)`
+    /// while they are not (yet) stored, or the store cannot be read.
+    async fn evidence(&self, a: &domain::command::AddAttachment) -> Result<(), Option<Failure>> {
+        let sha = a.sha256.to_ascii_lowercase();
+        if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+            // `decide` refuses it with its reason.
+            return Ok(());
+        }
+        let bytes = match self.cases.attachments().get(&sha).await {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Err(None),
+            Err(e) => {
+                tracing::warn!(error = %e, "the attachment store could not be read");
+                return Err(None);
+            }
+        };
+        if bytes.len() as u64 != a.size {
+            let n = bytes.len();
+            return Err(Some(Failure::Domain(DomainError::Validation(
+                domain::text!(
+                    "size: the stored bytes are {n} bytes",
+                    "size：已存储的文件为 {n} 字节"
+                ),
+            ))));
+        }
+        domain::evidence::check_media(Some(&a.content_type), &bytes)
+            .map(|_| ())
+            .map_err(|why| Some(Failure::UnsupportedMediaType(why)))
     }
 
     async fn exists(&self, case: Option<CaseId>) -> bool {

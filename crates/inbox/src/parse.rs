@@ -95,14 +95,6 @@ pub fn parse_message(
             ),
         ))));
     };
-    if action == Action::Attach.as_str() {
-        // The bytes must reach the county first; a township sends them over HTTP
-        // (docs/integration.md, "Evidence").
-        return Err(bad(domain::text!(
-            "attach: send evidence with its bytes to POST /v1/cases/{{case_id}}/attachments",
-            "attach：证据材料须连同文件内容提交至 POST /v1/cases/{{case_id}}/attachments"
-        )));
-    }
     let Some(action) = Action::parse(action) else {
         return Err(bad(domain::text!(
             "unknown action {action:?}",

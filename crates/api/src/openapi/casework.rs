@@ -287,6 +287,33 @@ pub(super) fn paths(paths: PathsBuilder) -> PathsBuilder {
                 ("507", "Free disk space below the minimum"),
             ],
         ));
+    let mut store_body = RequestBodyBuilder::new()
+        .required(Some(Required::True))
+        .description(Some(
+        "As for attaching to a case: the bytes with their type, or multipart with one file part",
+    ));
+    for t in crate::attachments::media_types() {
+        store_body = store_body.content(t, binary());
+    }
+    let store = OperationBuilder::new()
+        .operation_id(Some("store_evidence"))
+        .summary(Some("Store evidence without attaching it (for an inbox `attach` step)"))
+        .description(Some(
+            "A township system stores the bytes here, then names them by sha256 in an `attach` message on its NATS inbox (docs/integration.md, \"Evidence\").",
+        ))
+        .request_body(Some(store_body.build()))
+        .responses(responses(
+            ("201", "Stored (not attached to anything yet)", "Stored"),
+            &[
+                ("400", "A multipart body without its one file part, or a bad header"),
+                ("401", "Missing or unknown token"),
+                ("403", "Auditors and analysts do not store evidence"),
+                ("413", "Larger than [limits] attachment_mb (default 50 MB)"),
+                ("415", "A type evidence may not have, or bytes that are not of the type declared"),
+                ("422", "An empty file"),
+                ("503", "The attachment store is unavailable"),
+            ],
+        ));
     let download = OperationBuilder::new()
         .operation_id(Some("get_attachment"))
         .summary(Some("The bytes of a case's attachment"))
@@ -347,6 +374,7 @@ pub(super) fn paths(paths: PathsBuilder) -> PathsBuilder {
             "/v1/cases/{case_id}/attachments/{attachment_id}",
             PathItem::new(HttpMethod::Get, download),
         )
+        .path("/v1/attachments", PathItem::new(HttpMethod::Post, store))
         .path("/v1/queues/{unit}", PathItem::new(HttpMethod::Get, queue))
         .path("/v1/workbench", PathItem::new(HttpMethod::Get, workbench))
         .path("/v1/cases", PathItem::new(HttpMethod::Get, list))
