@@ -157,6 +157,30 @@ async fn file_of(
     Ok((bytes, content_type, name))
 }
 
+/// The file of a request, checked (not empty, an evidence type, bytes of that type) and stored;
+/// with its file name, if it had one.
+async fn receive(state: &Arc<AppState>, req: Request) -> Result<(Stored, Option<String>), Failure> {
+    let (bytes, declared, name) = file_of(state, req).await?;
+    if bytes.is_empty() {
+        return Err(Failure::Domain(domain::DomainError::Validation(
+            domain::text!("the attachment is empty", "证据材料为空文件"),
+        )));
+    }
+    let content_type = check_type(declared.as_deref(), &bytes)?;
+    let sha256 = state
+        .cases
+        .attachments()
+        .put(&bytes)
+        .await
+        .map_err(commands::CommandError::from)?;
+    let stored = Stored {
+        sha256,
+        size: bytes.len() as u64,
+        content_type,
+    };
+    Ok((stored, name))
+}
+
 /// `POST /v1/cases/{case_id}/attachments` → 201.
 pub async fn upload(
     State(state): State<Arc<AppState>>,
@@ -170,29 +194,12 @@ pub async fn upload(
     let loaded = state.cases.read(case_id).await?.ok_or(Failure::NotFound)?;
     can_read_case(&principal, &loaded.case)?;
     authorize_command(&principal, Action::Attach, &loaded.case)?;
-    let (bytes, declared, name) = file_of(&state, req).await?;
-    if bytes.is_empty() {
-        return Err(
-            Failure::Domain(domain::DomainError::Validation(domain::text!(
-                "the attachment is empty",
-                "证据材料为空文件"
-            )))
-            .into(),
-        );
-    }
-    let content_type = check_type(declared.as_deref(), &bytes)?;
-    let sha256 = state
-        .cases
-        .attachments()
-        .put(&bytes)
-        .await
-        .map_err(commands::CommandError::from)?;
-    let filename = name.unwrap_or_else(|| "attachment".to_owned());
+    let (stored, name) = receive(&state, req).await?;
     let command = AddAttachment {
-        sha256,
-        size: bytes.len() as u64,
-        content_type,
-        filename,
+        sha256: stored.sha256,
+        size: stored.size,
+        content_type: stored.content_type,
+        filename: name.unwrap_or_else(|| "attachment".to_owned()),
         occurred_at: None,
     };
     let json = serde_json::to_value(&command).unwrap_or_default();
@@ -248,29 +255,8 @@ pub async fn store(State(state): State<Arc<AppState>>, req: Request) -> Result<R
             .into(),
         );
     }
-    let (bytes, declared, _) = file_of(&state, req).await?;
-    if bytes.is_empty() {
-        return Err(
-            Failure::Domain(domain::DomainError::Validation(domain::text!(
-                "the attachment is empty",
-                "证据材料为空文件"
-            )))
-            .into(),
-        );
-    }
-    let content_type = check_type(declared.as_deref(), &bytes)?;
-    let sha256 = state
-        .cases
-        .attachments()
-        .put(&bytes)
-        .await
-        .map_err(commands::CommandError::from)?;
-    let body = Stored {
-        sha256,
-        size: bytes.len() as u64,
-        content_type,
-    };
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    let (stored, _) = receive(&state, req).await?;
+    Ok((StatusCode::CREATED, Json(stored)).into_response())
 }
 
 /// `GET /v1/cases/{case_id}/attachments/{attachment_id}`: the bytes, to whoever may read the

@@ -264,6 +264,7 @@ pub(super) fn paths(paths: PathsBuilder) -> PathsBuilder {
     for t in crate::attachments::media_types() {
         upload_body = upload_body.content(t, binary());
     }
+    let evidence = upload_body.build();
     let upload = OperationBuilder::new()
         .operation_id(Some("add_attachment"))
         .summary(Some("Attach evidence (证据材料) to a case"))
@@ -271,7 +272,7 @@ pub(super) fn paths(paths: PathsBuilder) -> PathsBuilder {
             "Stored content-addressed by SHA-256 in a JetStream object store, then attached by an AttachmentAdded event (the accountable unit or the county). The same file attached again answers 200 with the same attachment. Idempotency-Key, If-Match and X-Correlation-Id work as for the other commands.",
         ))
         .parameter(case_id())
-        .request_body(Some(upload_body.build()))
+        .request_body(Some(evidence.clone()))
         .responses(responses(
             ("201", "Attached", "Uploaded"),
             &[
@@ -287,21 +288,13 @@ pub(super) fn paths(paths: PathsBuilder) -> PathsBuilder {
                 ("507", "Free disk space below the minimum"),
             ],
         ));
-    let mut store_body = RequestBodyBuilder::new()
-        .required(Some(Required::True))
-        .description(Some(
-        "As for attaching to a case: the bytes with their type, or multipart with one file part",
-    ));
-    for t in crate::attachments::media_types() {
-        store_body = store_body.content(t, binary());
-    }
     let store = OperationBuilder::new()
         .operation_id(Some("store_evidence"))
         .summary(Some("Store evidence without attaching it (for an inbox `attach` step)"))
         .description(Some(
             "A township system stores the bytes here, then names them by sha256 in an `attach` message on its NATS inbox (docs/integration.md, \"Evidence\").",
         ))
-        .request_body(Some(store_body.build()))
+        .request_body(Some(evidence.clone()))
         .responses(responses(
             ("201", "Stored (not attached to anything yet)", "Stored"),
             &[
