@@ -28,4 +28,5 @@ mod proto;
 mod read_protocol;
 mod readside;
 mod simulate;
+mod statistics;
 mod workbench;

@@ -20,6 +20,7 @@ pub mod proto;
 mod queues;
 pub mod reads;
 pub mod server;
+pub mod stats;
 pub mod status;
 pub mod views;
 
@@ -102,7 +103,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/v1/queues/{unit}", get(queues::queue))
         .route("/v1/workbench", get(queues::workbench))
-        .route("/v1/stats", get(reads::stats))
+        .route("/v1/stats", get(stats::stats))
         .route("/v1/audit/actors/{principal_id}", get(reads::actor))
         .route("/v1/cases/{case_id}/{action}", post(handlers::command))
         .route("/v1/openapi.json", get(handlers::openapi))

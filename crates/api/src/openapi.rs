@@ -143,6 +143,27 @@ pub(crate) fn min_seq_param(what: &str) -> utoipa::openapi::path::Parameter {
         .build()
 }
 
+/// An alternation of `values` for a pattern.
+fn vocab<'a>(values: impl Iterator<Item = &'a str>) -> String {
+    format!("({})", values.collect::<Vec<_>>().join("|"))
+}
+
+/// A query parameter taking a comma-separated list of `item` (a regular expression); it may also
+/// repeat.
+fn list_param(name: &str, what: &str, item: &str) -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(what))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(format!("^{item}(,{item})*$"))),
+        ))
+        .build()
+}
+
 /// A query parameter taking one of `values`.
 pub(crate) fn one_of(name: &str, what: &str, values: &[&str]) -> utoipa::openapi::path::Parameter {
     ParameterBuilder::new()
@@ -155,16 +176,6 @@ pub(crate) fn one_of(name: &str, what: &str, values: &[&str]) -> utoipa::openapi
                 .schema_type(Type::String)
                 .enum_values(Some(values.iter().copied())),
         ))
-        .build()
-}
-
-fn query(name: &str, what: &str, ty: Type) -> utoipa::openapi::path::Parameter {
-    ParameterBuilder::new()
-        .name(name)
-        .parameter_in(ParameterIn::Query)
-        .required(Required::False)
-        .description(Some(what))
-        .schema(Some(ObjectBuilder::new().schema_type(ty)))
         .build()
 }
 
@@ -364,12 +375,25 @@ pub fn document() -> OpenApi {
                     .summary(Some("Statistics of the cases received in a period"))
                     .parameter(date("from", "First day (policy time zone), inclusive"))
                     .parameter(date("to", "Last day, inclusive"))
-                    .parameter(query("township", "Only this township", Type::String))
-                    .parameter(one_of(
-                        "group_by",
-                        "channel, township, level, category or month",
-                        &["channel", "township", "level", "category", "month"],
-                    ))
+                    .parameter(
+                        ParameterBuilder::new()
+                            .name("group_by")
+                            .parameter_in(ParameterIn::Query)
+                            .required(Required::False)
+                            .description(Some(
+                                "One or two of channel, level, category, township, unit, month, band, leader_reception, comma-separated (`channel,level`): a row per value, or per pair (`key` \"a|b\", `keys`)",
+                            ))
+                            .schema(Some(ObjectBuilder::new().schema_type(Type::String).pattern(Some(
+                                "^(channel|level|category|township|unit|month|band|leader_reception)(,(channel|level|category|township|unit|month|band|leader_reception))?$",
+                            ))))
+                            .build(),
+                    )
+                    .parameter(list_param("channel", "Only these channels (repeat, or comma-separated)", &vocab(domain::Channel::ALL.iter().map(|v| v.as_str()))))
+                    .parameter(list_param("level", "Only these levels reached", &vocab(domain::Level::ALL.iter().map(|v| v.as_str()))))
+                    .parameter(list_param("category", "Only these categories", &vocab(domain::Category::ALL.iter().map(|v| v.as_str()))))
+                    .parameter(list_param("township", "Only these townships (a township's clerk: exactly its own)", "[a-z0-9_-]{1,32}"))
+                    .parameter(list_param("unit", "Only these accountable units (at the reply, or now)", "[a-z0-9_-]{1,32}"))
+                    .parameter(list_param("band", "Only visits of these bands", "(individual|group|collective)"))
                     .parameter(one_of(
                         "compare",
                         "yoy: add the same period a year earlier and the change",

@@ -11,14 +11,11 @@ use axum::Json;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use domain::auth::{
-    can_find_cases, can_read_case, can_read_stats, can_read_trail, can_see_personal_data,
-};
+use domain::auth::{can_find_cases, can_read_case, can_read_trail, can_see_personal_data};
 use domain::UnitCode;
 use queries::cases::{
     CaseFilter, CaseSummary, Cursor, Flag, ListCases, Probe, DEFAULT_LIMIT, MAX_LIMIT,
 };
-use queries::stats::{self, StatsQuery};
 use queries::QueryError;
 
 use crate::error::{ApiError, Failure};
@@ -58,54 +55,6 @@ pub(crate) fn with_applied<T: serde::Serialize>(
         obj.insert("applied_seq".into(), applied.into());
     }
     Ok(Json(v).into_response())
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StatsParams {
-    #[serde(deserialize_with = "domain::dates::date")]
-    from: NaiveDate,
-    #[serde(deserialize_with = "domain::dates::date")]
-    to: NaiveDate,
-    township: Option<String>,
-    group_by: Option<stats::GroupBy>,
-    compare: Option<Compare>,
-    min_seq: Option<u64>,
-}
-
-#[derive(Debug, Deserialize, PartialEq)]
-#[serde(rename_all = "snake_case")]
-pub enum Compare {
-    Yoy,
-}
-
-pub async fn stats(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Params(params): Params<StatsParams>,
-) -> AppResult {
-    let p = state.tokens.authenticate(&headers)?;
-    can_read_stats(&p, params.township.as_deref())?;
-    period(params.from, params.to)?;
-    let q = StatsQuery {
-        from: params.from,
-        to: params.to,
-        township: params.township,
-        group_by: params.group_by,
-        yoy: params.compare == Some(Compare::Yoy),
-        // A unit's own readers never see an accusation against it, not even in a figure.
-        hide_accused: match p.role {
-            domain::Role::Clerk | domain::Role::Handler | domain::Role::System => {
-                p.unit.as_ref().map(ToString::to_string)
-            }
-            _ => None,
-        },
-    };
-    let report = state
-        .queries
-        .stats(q, params.min_seq, state.cases.now())
-        .await?;
-    with_applied(&report.value, report.applied_seq)
 }
 
 #[derive(Debug, Deserialize)]
@@ -209,7 +158,7 @@ pub async fn projector_status(state: &AppState) -> Vec<(&'static str, u64)> {
 }
 
 /// A period of days: both ends in the documented range, the start not after the end (422).
-fn period(from: NaiveDate, to: NaiveDate) -> Result<(), Failure> {
+pub(crate) fn period(from: NaiveDate, to: NaiveDate) -> Result<(), Failure> {
     domain::dates::check_date("from", from)?;
     domain::dates::check_date("to", to)?;
     if from > to {

@@ -128,6 +128,8 @@ pub fn attachment_id(case: CaseId, sha256: &str) -> uuid::Uuid {
 /// A case's reply as the petitioner got it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Reply {
+    /// The unit that replied (accountable then).
+    pub unit: UnitCode,
     pub outcome: crate::values::Outcome,
     pub text: String,
     /// Business time of the reply.
@@ -308,6 +310,7 @@ pub fn evolve(
         Event::CaseReplied(e) => {
             case.status = Status::Replied;
             case.reply = Some(Reply {
+                unit: e.unit.clone(),
                 outcome: e.outcome,
                 text: e.text.clone(),
                 at: occurred_at,

@@ -12,6 +12,9 @@ pub type Timestamp = DateTime<FixedOffset>;
 pub struct Policy {
     /// Headcount from which a visit is a collective visit (集体访).
     pub collective_threshold: u32,
+    /// Headcount from which a visit is a group visit (群体访), below the collective threshold:
+    /// individual < group_threshold ≤ group < collective_threshold ≤ collective.
+    pub group_threshold: u32,
     pub accept_days: u32,
     pub reply_days: u32,
     pub max_extension_days: u32,
@@ -32,6 +35,7 @@ impl Default for Policy {
     fn default() -> Self {
         Policy {
             collective_threshold: 5,
+            group_threshold: 2,
             accept_days: 15,
             reply_days: 60,
             max_extension_days: 30,
@@ -45,7 +49,39 @@ impl Default for Policy {
     }
 }
 
+/// A visit's band by headcount (domain.md, "Counting, round 2"); letters and other channels form
+/// none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Band {
+    Individual,
+    Group,
+    Collective,
+}
+
+impl Band {
+    pub const ALL: [Band; 3] = [Band::Individual, Band::Group, Band::Collective];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Band::Individual => "individual",
+            Band::Group => "group",
+            Band::Collective => "collective",
+        }
+    }
+}
+
 impl Policy {
+    /// The band of a visit of `headcount` people.
+    pub fn band(&self, headcount: u32) -> Band {
+        if headcount >= self.collective_threshold {
+            Band::Collective
+        } else if headcount >= self.group_threshold {
+            Band::Group
+        } else {
+            Band::Individual
+        }
+    }
+
     /// The deadline `days` calendar days after `start`: the end of that day in the policy time zone
     /// (a step due "within 15 days" may be taken at any time on the 15th day).
     pub fn deadline_after(&self, start: Timestamp, days: u32) -> Timestamp {

@@ -1,6 +1,8 @@
 //! The answer of a statistics query (`GET /v1/stats`): measures with their arithmetic (rates with
 //! numerator and denominator), per period and row, and the query itself.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -27,8 +29,24 @@ pub struct Counts {
     /// Cases flagged for bouncing between units (推诿, `bounce_threshold` transfers after the
     /// first).
     pub bounced: i64,
-    /// Cases the petitioner withdrew (撤回): done, and counted as every case is.
+    /// Cases the petitioner withdrew (撤回): counted as items, never as closed.
     pub withdrawn: i64,
+    /// Visit bands (visits only; policy `group_threshold` and `collective_threshold`): 个人访.
+    pub individual_batches: i64,
+    pub individual_persons: i64,
+    /// 群体访.
+    pub group_batches: i64,
+    pub group_persons: i64,
+    /// Signatories of letters (a joint letter is one letter, one person, with its signatures).
+    pub signatures: i64,
+    /// 领导接访.
+    pub leader_reception_batches: i64,
+    pub leader_reception_persons: i64,
+    pub repeat_persons: i64,
+    /// Terminated after re-review (终结).
+    pub terminated: i64,
+    /// Replied by the reply deadline in force at the time.
+    pub replied_on_time: i64,
 }
 
 macro_rules! each_field {
@@ -40,10 +58,60 @@ macro_rules! each_field {
         $a.closed $op $b.closed; $a.closed_on_time $op $b.closed_on_time;
         $a.follow_ups $op $b.follow_ups; $a.satisfied $op $b.satisfied;
         $a.merged $op $b.merged; $a.bounced $op $b.bounced; $a.withdrawn $op $b.withdrawn;
+        $a.individual_batches $op $b.individual_batches; $a.individual_persons $op $b.individual_persons;
+        $a.group_batches $op $b.group_batches; $a.group_persons $op $b.group_persons;
+        $a.signatures $op $b.signatures;
+        $a.leader_reception_batches $op $b.leader_reception_batches;
+        $a.leader_reception_persons $op $b.leader_reception_persons;
+        $a.repeat_persons $op $b.repeat_persons; $a.terminated $op $b.terminated;
+        $a.replied_on_time $op $b.replied_on_time;
     };
 }
 
 impl Counts {
+    /// Every count by its name, as the API shows it.
+    pub fn named(&self) -> Vec<(&'static str, i64)> {
+        let v = serde_json::to_value(self).unwrap_or_default();
+        let names: &[&'static str] = &[
+            "items",
+            "batches",
+            "persons",
+            "collective_batches",
+            "collective_persons",
+            "cross_level_batches",
+            "repeat_batches",
+            "accepted",
+            "rejected",
+            "replied",
+            "closed",
+            "closed_on_time",
+            "follow_ups",
+            "satisfied",
+            "merged",
+            "bounced",
+            "withdrawn",
+            "individual_batches",
+            "individual_persons",
+            "group_batches",
+            "group_persons",
+            "signatures",
+            "leader_reception_batches",
+            "leader_reception_persons",
+            "repeat_persons",
+            "terminated",
+            "replied_on_time",
+        ];
+        names
+            .iter()
+            .map(|n| {
+                (
+                    *n,
+                    v.get(*n).and_then(serde_json::Value::as_i64).unwrap_or(0),
+                )
+            })
+            .collect()
+    }
+
     pub fn add(&mut self, o: &Counts) {
         each_field!(self, o, +=);
     }
@@ -80,6 +148,8 @@ pub struct Measures {
     pub on_time_rate: Rate,
     pub satisfaction_rate: Rate,
     pub collective_share: Rate,
+    /// Replies by their deadline over replies.
+    pub reply_on_time_rate: Rate,
 }
 
 impl Measures {
@@ -92,10 +162,23 @@ impl Measures {
             on_time_rate: Rate::new(c.closed_on_time, c.closed),
             satisfaction_rate: Rate::new(c.satisfied, c.follow_ups),
             collective_share: Rate::new(c.collective_batches, c.batches),
+            reply_on_time_rate: Rate::new(c.replied_on_time, c.replied),
         }
+    }
+
+    /// Every rate by its name.
+    pub fn rates(&self) -> [(&'static str, Rate); 5] {
+        [
+            ("closure_rate", self.closure_rate),
+            ("on_time_rate", self.on_time_rate),
+            ("satisfaction_rate", self.satisfaction_rate),
+            ("collective_share", self.collective_share),
+            ("reply_on_time_rate", self.reply_on_time_rate),
+        ]
     }
 }
 
+/// A dimension a report is cut by (`group_by`, up to two).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupBy {
@@ -104,13 +187,69 @@ pub enum GroupBy {
     Level,
     Category,
     Month,
+    /// The accountable unit: at the reply, or now when not replied yet.
+    Unit,
+    /// A visit's band: individual, group, collective; `-` for other channels.
+    Band,
+    /// `true` for cases received on a leader reception day.
+    LeaderReception,
+}
+
+impl GroupBy {
+    pub const ALL: [GroupBy; 8] = [
+        GroupBy::Channel,
+        GroupBy::Township,
+        GroupBy::Level,
+        GroupBy::Category,
+        GroupBy::Month,
+        GroupBy::Unit,
+        GroupBy::Band,
+        GroupBy::LeaderReception,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupBy::Channel => "channel",
+            GroupBy::Township => "township",
+            GroupBy::Level => "level",
+            GroupBy::Category => "category",
+            GroupBy::Month => "month",
+            GroupBy::Unit => "unit",
+            GroupBy::Band => "band",
+            GroupBy::LeaderReception => "leader_reception",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<GroupBy> {
+        GroupBy::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+}
+
+/// The filters of a report: a case counts when, for every dimension given, its value is one of
+/// those given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Filters {
+    pub channel: Vec<String>,
+    pub level: Vec<String>,
+    pub category: Vec<String>,
+    pub township: Vec<String>,
+    pub unit: Vec<String>,
+    pub band: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Row {
+    /// The row's values joined by `|`, in the order of `group_by`.
     pub key: String,
+    /// The row's value of each dimension.
+    #[serde(default)]
+    pub keys: BTreeMap<String, String>,
     #[serde(flatten)]
     pub measures: Measures,
+    /// With `compare=yoy`: the relative change of each count against the same row a year
+    /// earlier (null when that was 0), and of each rate the difference in percentage points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<BTreeMap<String, Option<f64>>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -146,8 +285,11 @@ pub struct Report {
 pub struct StatsQuery {
     pub from: NaiveDate,
     pub to: NaiveDate,
-    pub township: Option<String>,
-    pub group_by: Option<GroupBy>,
+    /// Up to two dimensions.
+    #[serde(default)]
+    pub group_by: Vec<GroupBy>,
+    #[serde(default)]
+    pub filters: Filters,
     #[serde(default)]
     pub yoy: bool,
     /// Leave out the accusations against this unit (the reader acts for it: 条例 30).

@@ -210,6 +210,7 @@ impl Config {
                 p.collective_threshold,
                 d.collective_threshold,
             )?,
+            group_threshold: positive("group_threshold", p.group_threshold, d.group_threshold)?,
             accept_days: positive("accept_days", p.accept_days, d.accept_days)?,
             reply_days: positive("reply_days", p.reply_days, d.reply_days)?,
             max_extension_days: positive(
@@ -233,6 +234,15 @@ impl Config {
             correction_days: p.correction_days.unwrap_or(d.correction_days),
             timezone,
         };
+        if policy.group_threshold >= policy.collective_threshold {
+            return Err(err(
+                "policy.group_threshold",
+                format!(
+                    "{} must be below collective_threshold ({}): individual < group < collective",
+                    policy.group_threshold, policy.collective_threshold
+                ),
+            ));
+        }
 
         let mut units = Vec::new();
         let mut seen = BTreeMap::new();

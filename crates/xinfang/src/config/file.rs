@@ -90,6 +90,7 @@ pub(super) struct DataSection {
 #[serde(deny_unknown_fields)]
 pub(super) struct PolicySection {
     pub(super) collective_threshold: Option<u32>,
+    pub(super) group_threshold: Option<u32>,
     pub(super) accept_days: Option<u32>,
     pub(super) reply_days: Option<u32>,
     pub(super) max_extension_days: Option<u32>,

@@ -1,0 +1,211 @@
+//! A report from the buckets: the period's buckets that pass the filters, summed in total and per
+//! row of up to two dimensions; `open_overdue` from the index of open cases by deadline; with
+//! `compare=yoy` the same rows a year earlier and each row's change.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+
+use domain::Timestamp;
+use queries::stats::{Change, Counts, GroupBy, Measures, Period, Report, Row, StatsQuery as Query};
+
+use super::{due_prefix, Open, DIMS};
+use crate::{Store, StoreError};
+
+/// A bucket key's parts, as [`DIMS`] names them.
+fn parts(key: &str) -> Option<[&str; 9]> {
+    let mut it = key.strip_prefix("b/")?.split('/');
+    let mut out = [""; 9];
+    for part in &mut out {
+        *part = it.next()?;
+    }
+    Some(out)
+}
+
+fn part(p: &[&str; 9], dim: &str) -> String {
+    let at = DIMS.iter().position(|d| *d == dim).unwrap_or(0);
+    p[at].to_owned()
+}
+
+fn value(p: &[&str; 9], by: GroupBy) -> String {
+    match by {
+        GroupBy::Month => p[0].get(..7).unwrap_or(p[0]).to_owned(),
+        GroupBy::LeaderReception => (p[8] == "y").to_string(),
+        GroupBy::Channel => part(p, "channel"),
+        GroupBy::Township => part(p, "township"),
+        GroupBy::Level => part(p, "level"),
+        GroupBy::Category => part(p, "category"),
+        GroupBy::Unit => part(p, "unit"),
+        GroupBy::Band => part(p, "band"),
+    }
+}
+
+/// Whether a bucket is in the query's scope: its filters, and not an accusation against the
+/// reader's own unit.
+fn in_scope(q: &Query, p: &[&str; 9]) -> bool {
+    let f = &q.filters;
+    let ok = |wanted: &[String], dim: &str| {
+        wanted.is_empty() || wanted.iter().any(|w| *w == part(p, dim))
+    };
+    ok(&f.channel, "channel")
+        && ok(&f.level, "level")
+        && ok(&f.category, "category")
+        && ok(&f.township, "township")
+        && ok(&f.unit, "unit")
+        && ok(&f.band, "band")
+        && q.hide_accused.as_deref().is_none_or(|u| u != p[5])
+}
+
+/// The row of a bucket: its key and its value of each dimension.
+fn row_of(q: &Query, p: &[&str; 9]) -> (String, BTreeMap<String, String>) {
+    let values: Vec<(String, String)> = q
+        .group_by
+        .iter()
+        .map(|by| (by.as_str().to_owned(), value(p, *by)))
+        .collect();
+    let key = values
+        .iter()
+        .map(|(_, v)| v.as_str())
+        .collect::<Vec<_>>()
+        .join("|");
+    (key, values.into_iter().collect())
+}
+
+type Rows = BTreeMap<String, (BTreeMap<String, String>, Counts, i64)>;
+
+fn period(
+    store: &Store,
+    q: &Query,
+    from: NaiveDate,
+    to: NaiveDate,
+    now: Timestamp,
+) -> Result<(Period, Rows), StoreError> {
+    let mut total = Counts::default();
+    let mut overdue_total = 0;
+    let mut rows: Rows = BTreeMap::new();
+    for (key, counts) in
+        store.range::<Counts>(&format!("b/{from}"), &format!("b/{to}/\u{10FFFF}"))?
+    {
+        let Some(p) = parts(&key) else { continue };
+        if !in_scope(q, &p) {
+            continue;
+        }
+        total.add(&counts);
+        if !q.group_by.is_empty() {
+            let (k, keys) = row_of(q, &p);
+            rows.entry(k)
+                .or_insert_with(|| (keys, Counts::default(), 0))
+                .1
+                .add(&counts);
+        }
+    }
+    let (lo, hi) = (from.to_string(), to.to_string());
+    // Only cases due before now can be overdue: read the index up to now.
+    for (_, open) in store.range::<Open>("o/", &format!("o/{}", due_prefix(now)))? {
+        let Some(p) = parts(&open.bucket) else {
+            continue;
+        };
+        if p[0] < lo.as_str() || p[0] > hi.as_str() || !in_scope(q, &p) || now <= open.due_at {
+            continue;
+        }
+        overdue_total += 1;
+        if !q.group_by.is_empty() {
+            let (k, keys) = row_of(q, &p);
+            rows.entry(k)
+                .or_insert_with(|| (keys, Counts::default(), 0))
+                .2 += 1;
+        }
+    }
+    let period = Period {
+        from,
+        to,
+        total: Measures::new(total, overdue_total),
+        rows: rows
+            .iter()
+            // A row of nothing (its cases were corrected or merged away) is left out.
+            .filter(|(_, (_, c, o))| *c != Counts::default() || *o != 0)
+            .map(|(key, (keys, c, o))| Row {
+                key: key.clone(),
+                keys: keys.clone(),
+                measures: Measures::new(*c, *o),
+                change: None,
+            })
+            .collect(),
+    };
+    Ok((period, rows))
+}
+
+fn year_earlier(d: NaiveDate) -> NaiveDate {
+    d.with_year(d.year() - 1)
+        .or_else(|| NaiveDate::from_ymd_opt(d.year() - 1, d.month(), 28))
+        .unwrap_or(d)
+}
+
+fn relative(cur: i64, prev: i64) -> Option<f64> {
+    (prev != 0).then(|| (cur - prev) as f64 / prev as f64)
+}
+
+/// Each count's relative change and each rate's difference in percentage points.
+fn change(cur: &Measures, prev: &Measures) -> BTreeMap<String, Option<f64>> {
+    let mut out: BTreeMap<String, Option<f64>> = cur
+        .counts
+        .named()
+        .into_iter()
+        .zip(prev.counts.named())
+        .map(|((name, c), (_, p))| (name.to_owned(), relative(c, p)))
+        .collect();
+    out.insert(
+        "open_overdue".into(),
+        relative(cur.open_overdue, prev.open_overdue),
+    );
+    for ((name, c), (_, p)) in cur.rates().into_iter().zip(prev.rates()) {
+        let pp = c.value.zip(p.value).map(|(c, p)| (c - p) * 100.0);
+        out.insert(name.to_owned(), pp);
+    }
+    out
+}
+
+pub fn query(store: &Store, q: &Query, now: Timestamp) -> Result<Report, StoreError> {
+    let (mut current, _) = period(store, q, q.from, q.to, now)?;
+    if !q.yoy {
+        return Ok(Report {
+            current,
+            previous: None,
+            change: None,
+        });
+    }
+    let (previous, prev_rows) = period(store, q, year_earlier(q.from), year_earlier(q.to), now)?;
+    // The same rows a year earlier (zero where nothing was), each current row with its change.
+    let previous_rows: Vec<Row> = current
+        .rows
+        .iter()
+        .map(|row| {
+            let (c, o) = prev_rows
+                .get(&row.key)
+                .map_or((Counts::default(), 0), |(_, c, o)| (*c, *o));
+            Row {
+                key: row.key.clone(),
+                keys: row.keys.clone(),
+                measures: Measures::new(c, o),
+                change: None,
+            }
+        })
+        .collect();
+    for (row, prev) in current.rows.iter_mut().zip(&previous_rows) {
+        row.change = Some(change(&row.measures, &prev.measures));
+    }
+    let (c, p) = (&current.total.counts, &previous.total.counts);
+    let total_change = Change {
+        items: relative(c.items, p.items),
+        batches: relative(c.batches, p.batches),
+        persons: relative(c.persons, p.persons),
+    };
+    Ok(Report {
+        current,
+        previous: Some(Period {
+            rows: previous_rows,
+            ..previous
+        }),
+        change: Some(total_change),
+    })
+}

@@ -1,0 +1,233 @@
+//! Issue 14, items 1 and 2: reports cut by two dimensions with filters, the visit bands, joint
+//! letters, leader reception and each row's year-on-year change.
+
+use domain::command::*;
+use domain::{Channel, Outcome, Satisfaction};
+use queries::stats::{Filters, GroupBy, StatsQuery as Query};
+
+use super::{query, Stats};
+use crate::testing::{build, register, ts, Log};
+
+fn q(from: &str, to: &str, group_by: Vec<GroupBy>, filters: Filters, yoy: bool) -> Query {
+    Query {
+        from: from.parse().expect("date"),
+        to: to.parse().expect("date"),
+        group_by,
+        filters,
+        yoy,
+        hide_accused: None,
+    }
+}
+
+fn close(log: &mut Log, case: domain::CaseId, at: &str) {
+    for cmd in [
+        Command::Accept(AcceptCase {
+            new_facts: None,
+            occurred_at: Some(ts(at)),
+        }),
+        Command::Reply(ReplyCase {
+            outcome: Outcome::Explained,
+            text: "已答复".into(),
+            occurred_at: Some(ts(at)),
+        }),
+        Command::FollowUp(RecordFollowUp {
+            satisfaction: Satisfaction::Satisfied,
+            note: None,
+            occurred_at: Some(ts(at)),
+        }),
+        Command::Close(CloseCase {
+            note: None,
+            occurred_at: Some(ts(at)),
+        }),
+    ] {
+        log.run(Some(case), cmd, at);
+    }
+}
+
+#[test]
+fn visits_form_bands_a_joint_letter_is_a_letter_and_two_way_cuts_add_up() {
+    let mut log = Log::new();
+    let t = "2026-03-02T09:30:00+08:00";
+    let individual = log.run(None, register("gaoqiao", Channel::Visit, 1, t), t);
+    log.run(None, register("gaoqiao", Channel::Visit, 3, t), t);
+    log.run(None, register("dongcheng", Channel::Visit, 6, t), t);
+    log.run(
+        None,
+        register("dongcheng", Channel::LeaderReception, 2, t),
+        t,
+    );
+    // A joint letter of 40 signatories: one letter, one person, 40 signatures, no band.
+    let letter = log.run(None, register("gaoqiao", Channel::Letter, 40, t), t);
+    close(&mut log, individual, "2026-03-05T10:00:00+08:00");
+    close(&mut log, letter, "2026-03-05T10:00:00+08:00");
+    let (_d, store) = build(
+        &Stats {
+            policy: domain::Policy::default(),
+        },
+        &log.events,
+        3,
+    );
+    let now = ts("2026-03-10T10:00:00+08:00");
+    let all = query(
+        &store,
+        &q(
+            "2026-03-01",
+            "2026-03-31",
+            vec![],
+            Filters::default(),
+            false,
+        ),
+        now,
+    )
+    .expect("query");
+    let c = all.current.total.counts;
+    assert_eq!((c.items, c.batches, c.persons), (5, 5, 1 + 3 + 6 + 2 + 1));
+    assert_eq!((c.individual_batches, c.individual_persons), (1, 1));
+    assert_eq!(
+        (c.group_batches, c.group_persons),
+        (2, 5),
+        "3 and the leader reception of 2"
+    );
+    assert_eq!((c.collective_batches, c.collective_persons), (1, 6));
+    assert_eq!(c.signatures, 40);
+    assert_eq!(
+        (c.leader_reception_batches, c.leader_reception_persons),
+        (1, 2)
+    );
+    assert_eq!((c.replied, c.replied_on_time), (2, 2));
+    assert_eq!(all.current.total.reply_on_time_rate.value, Some(1.0));
+
+    // Channel by band: each row names both values; the rows add up to the total.
+    let cut = query(
+        &store,
+        &q(
+            "2026-03-01",
+            "2026-03-31",
+            vec![GroupBy::Channel, GroupBy::Band],
+            Filters::default(),
+            false,
+        ),
+        now,
+    )
+    .expect("query");
+    let rows: Vec<(&str, i64, i64)> = cut
+        .current
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.key.as_str(),
+                r.measures.counts.batches,
+                r.measures.counts.persons,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("leader_reception|group", 1, 2),
+            ("letter|-", 1, 1),
+            ("visit|collective", 1, 6),
+            ("visit|group", 1, 3),
+            ("visit|individual", 1, 1),
+        ]
+    );
+    assert_eq!(cut.current.rows[0].keys["channel"], "leader_reception");
+    assert_eq!(cut.current.rows[0].keys["band"], "group");
+    let sum: i64 = cut
+        .current
+        .rows
+        .iter()
+        .map(|r| r.measures.counts.persons)
+        .sum();
+    assert_eq!(sum, c.persons);
+
+    // Filters repeat: visits (both channels) of the group band only.
+    let filtered = query(
+        &store,
+        &q(
+            "2026-03-01",
+            "2026-03-31",
+            vec![GroupBy::Township],
+            Filters {
+                channel: vec!["visit".into(), "leader_reception".into()],
+                band: vec!["group".into()],
+                ..Filters::default()
+            },
+            false,
+        ),
+        now,
+    )
+    .expect("query");
+    assert_eq!(filtered.current.total.counts.batches, 2);
+    let towns: Vec<&str> = filtered
+        .current
+        .rows
+        .iter()
+        .map(|r| r.key.as_str())
+        .collect();
+    assert_eq!(towns, ["dongcheng", "gaoqiao"]);
+}
+
+#[test]
+fn every_row_has_its_own_year_on_year_change_and_rates_compare_in_points() {
+    let mut log = Log::new();
+    // Last March: 2 visits (1 closed), 4 letters. This March: 3 visits (3 closed), 4 letters.
+    let last = "2025-03-03T09:00:00+08:00";
+    let v1 = log.run(None, register("gaoqiao", Channel::Visit, 1, last), last);
+    log.run(None, register("gaoqiao", Channel::Visit, 1, last), last);
+    close(&mut log, v1, "2025-03-04T09:00:00+08:00");
+    for _ in 0..4 {
+        log.run(None, register("gaoqiao", Channel::Letter, 1, last), last);
+    }
+    let now_t = "2026-03-03T09:00:00+08:00";
+    for _ in 0..3 {
+        let v = log.run(None, register("gaoqiao", Channel::Visit, 1, now_t), now_t);
+        close(&mut log, v, "2026-03-04T09:00:00+08:00");
+    }
+    for _ in 0..4 {
+        log.run(None, register("gaoqiao", Channel::Letter, 1, now_t), now_t);
+    }
+    let (_d, store) = build(
+        &Stats {
+            policy: domain::Policy::default(),
+        },
+        &log.events,
+        7,
+    );
+    let r = query(
+        &store,
+        &q(
+            "2026-03-01",
+            "2026-03-31",
+            vec![GroupBy::Channel],
+            Filters::default(),
+            true,
+        ),
+        ts("2026-03-10T10:00:00+08:00"),
+    )
+    .expect("query");
+    let visit = r
+        .current
+        .rows
+        .iter()
+        .find(|r| r.key == "visit")
+        .expect("visit row");
+    let change = visit.change.as_ref().expect("change");
+    assert_eq!(change["batches"], Some(0.5), "3 against 2");
+    // Closure 100 % against 50 %: +50 points.
+    assert_eq!(change["closure_rate"], Some(50.0));
+    let letter = r
+        .current
+        .rows
+        .iter()
+        .find(|r| r.key == "letter")
+        .expect("letter row");
+    assert_eq!(letter.change.as_ref().expect("change")["items"], Some(0.0));
+    // The total's change mixes both (7 against 6), and the rows do not contradict it.
+    assert_eq!(r.change.expect("change").items, Some(1.0 / 6.0));
+    let prev = r.previous.expect("previous");
+    let keys: Vec<&str> = prev.rows.iter().map(|r| r.key.as_str()).collect();
+    assert_eq!(keys, ["letter", "visit"], "the same rows a year earlier");
+    assert_eq!(prev.rows[1].measures.counts.batches, 2);
+}

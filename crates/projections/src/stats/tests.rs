@@ -1,0 +1,220 @@
+use domain::command::*;
+use domain::{Channel, Outcome, Satisfaction};
+
+use chrono::NaiveDate;
+use queries::stats::{Counts, Filters, GroupBy, StatsQuery as Query};
+
+use super::*;
+use crate::testing::{build, register, ts, Log};
+
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+}
+
+fn stats() -> Stats {
+    Stats {
+        policy: Policy::default(),
+    }
+}
+
+/// Accept, reply on `reply_at`, follow up with `satisfaction`, close.
+fn handle(log: &mut Log, case: CaseId, at: &str, reply_at: &str, satisfaction: Satisfaction) {
+    log.run(
+        Some(case),
+        Command::Accept(AcceptCase {
+            new_facts: None,
+            occurred_at: Some(ts(at)),
+        }),
+        at,
+    );
+    for cmd in [
+        Command::Reply(ReplyCase {
+            outcome: Outcome::Supported,
+            text: "已答复".into(),
+            occurred_at: Some(ts(reply_at)),
+        }),
+        Command::FollowUp(RecordFollowUp {
+            satisfaction,
+            note: None,
+            occurred_at: Some(ts(reply_at)),
+        }),
+        Command::Close(CloseCase {
+            note: None,
+            occurred_at: Some(ts(reply_at)),
+        }),
+    ] {
+        log.run(Some(case), cmd, reply_at);
+    }
+}
+
+fn query_of(from: &str, to: &str, group_by: Option<GroupBy>, yoy: bool) -> Query {
+    Query {
+        from: day(from),
+        to: day(to),
+        group_by: group_by.into_iter().collect(),
+        filters: Filters::default(),
+        yoy,
+        hide_accused: None,
+    }
+}
+
+#[test]
+fn items_batches_persons_and_rates_with_their_arithmetic() {
+    let mut log = Log::new();
+    let t = "2026-03-02T09:30:00+08:00";
+    // A collective visit of 6, a visit of 2, a letter (a letter is one person; how joint
+    // letters count is the statistics issue's).
+    let collective = log.run(None, register("gaoqiao", Channel::Visit, 6, t), t);
+    let visit = log.run(None, register("gaoqiao", Channel::Visit, 2, t), t);
+    log.run(None, register("dongcheng", Channel::Letter, 1, t), t);
+    // Replied on time and satisfied; replied late (after 60 days) and unsatisfied.
+    handle(
+        &mut log,
+        collective,
+        t,
+        "2026-03-20T10:00:00+08:00",
+        Satisfaction::Satisfied,
+    );
+    handle(
+        &mut log,
+        visit,
+        t,
+        "2026-05-20T10:00:00+08:00",
+        Satisfaction::Dissatisfied,
+    );
+    let (_dir, store) = build(&stats(), &log.events, 3);
+    let now = ts("2026-06-01T10:00:00+08:00");
+    let r = query(
+        &store,
+        &query_of("2026-03-01", "2026-03-31", Some(GroupBy::Township), false),
+        now,
+    )
+    .expect("query");
+    let c = &r.current.total.counts;
+    assert_eq!((c.items, c.batches, c.persons), (3, 3, 9));
+    assert_eq!((c.collective_batches, c.collective_persons), (1, 6));
+    assert_eq!(
+        (c.accepted, c.replied, c.closed, c.closed_on_time),
+        (2, 2, 2, 1)
+    );
+    let m = &r.current.total;
+    assert_eq!((m.closure_rate.num, m.closure_rate.den), (2, 3));
+    assert_eq!((m.on_time_rate.num, m.on_time_rate.den), (1, 2));
+    assert_eq!(m.on_time_rate.value, Some(0.5));
+    assert_eq!((m.satisfaction_rate.num, m.satisfaction_rate.den), (1, 2));
+    assert_eq!((m.collective_share.num, m.collective_share.den), (1, 3));
+    // The letter's case is open past its acceptance deadline.
+    assert_eq!(m.open_overdue, 1);
+    let rows: Vec<(&str, i64, i64)> = r
+        .current
+        .rows
+        .iter()
+        .map(|row| {
+            (
+                row.key.as_str(),
+                row.measures.counts.items,
+                row.measures.counts.persons,
+            )
+        })
+        .collect();
+    assert_eq!(rows, [("dongcheng", 1, 1), ("gaoqiao", 2, 8)]);
+    // Outside the period: nothing.
+    let empty = query(
+        &store,
+        &query_of("2026-04-01", "2026-04-30", None, false),
+        now,
+    )
+    .expect("query");
+    assert_eq!(empty.current.total.counts, Counts::default());
+    assert_eq!(
+        empty.current.total.closure_rate.value, None,
+        "0 of 0 is no rate"
+    );
+}
+
+#[test]
+fn a_case_counts_once_whatever_its_events_and_batches() {
+    let mut log = Log::new();
+    let t = "2026-03-02T09:30:00+08:00";
+    let case = log.run(None, register("gaoqiao", Channel::Visit, 3, t), t);
+    handle(
+        &mut log,
+        case,
+        t,
+        "2026-03-10T10:00:00+08:00",
+        Satisfaction::Satisfied,
+    );
+    let q = query_of("2026-03-01", "2026-03-31", Some(GroupBy::Channel), false);
+    let now = ts("2026-04-01T10:00:00+08:00");
+    let whole = query(&build(&stats(), &log.events, 1000).1, &q, now).expect("query");
+    let one_by_one = query(&build(&stats(), &log.events, 1).1, &q, now).expect("query");
+    assert_eq!(whole.current.total, one_by_one.current.total);
+    assert_eq!(whole.current.total.counts.items, 1);
+    assert_eq!(whole.current.total.counts.persons, 3);
+    assert_eq!(whole.current.rows.len(), 1);
+    assert_eq!(whole.current.rows[0].key, "visit");
+}
+
+#[test]
+fn a_merged_case_counts_as_merged_and_its_matter_once() {
+    let mut log = Log::new();
+    let t = "2026-03-02T09:30:00+08:00";
+    let primary = log.run(None, register("gaoqiao", Channel::Visit, 3, t), t);
+    let other = log.run(None, register("dongcheng", Channel::Visit, 3, t), t);
+    let q = query_of("2026-03-01", "2026-03-31", Some(GroupBy::Township), false);
+    let now = ts("2026-03-03T10:00:00+08:00");
+    let before = query(&build(&stats(), &log.events, 1000).1, &q, now).expect("query");
+    assert_eq!(
+        (
+            before.current.total.counts.items,
+            before.current.total.counts.persons
+        ),
+        (2, 6),
+        "two registrations of one matter, before the merge"
+    );
+    let at = "2026-03-03T09:00:00+08:00";
+    let merge = Command::Merge(MergeCase {
+        into: primary,
+        reason: "一信多投".into(),
+        occurred_at: Some(ts(at)),
+    });
+    log.run(Some(other), merge, at);
+    for batch in [1, 1000] {
+        let r = query(&build(&stats(), &log.events, batch).1, &q, now).expect("query");
+        let c = r.current.total.counts;
+        assert_eq!((c.items, c.batches, c.persons, c.merged), (1, 1, 3, 1));
+        let dongcheng = r
+            .current
+            .rows
+            .iter()
+            .find(|r| r.key == "dongcheng")
+            .expect("row");
+        assert_eq!(dongcheng.measures.counts.items, 0);
+        assert_eq!(dongcheng.measures.counts.merged, 1);
+        assert_eq!(r.current.total.open_overdue, 0);
+    }
+}
+
+#[test]
+fn year_on_year_compares_the_same_days_a_year_earlier() {
+    let mut log = Log::new();
+    for at in ["2025-03-05T09:00:00+08:00", "2025-03-06T09:00:00+08:00"] {
+        log.run(None, register("gaoqiao", Channel::Phone, 1, at), at);
+    }
+    let at = "2026-03-05T09:00:00+08:00";
+    for _ in 0..3 {
+        log.run(None, register("gaoqiao", Channel::Phone, 1, at), at);
+    }
+    let (_dir, store) = build(&stats(), &log.events, 1000);
+    let r = query(
+        &store,
+        &query_of("2026-03-01", "2026-03-31", None, true),
+        ts("2026-04-01T10:00:00+08:00"),
+    )
+    .expect("query");
+    let previous = r.previous.expect("previous period");
+    assert_eq!(previous.from, day("2025-03-01"));
+    assert_eq!(previous.total.counts.items, 2);
+    assert_eq!(r.current.total.counts.items, 3);
+    assert_eq!(r.change.expect("change").items, Some(0.5));
+}

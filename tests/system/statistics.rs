@@ -1,0 +1,89 @@
+//! Issue 14 (statistics as county reports cut them), over HTTP: two-way cuts, repeated filters,
+//! and parameters that say what is wrong.
+
+use serde_json::json;
+
+use crate::common::*;
+
+#[tokio::test]
+async fn a_two_way_cut_with_repeated_filters_over_http() {
+    let app = spawn_app().await;
+    let mut seq = 0;
+    for (channel, headcount) in [
+        ("visit", 1),
+        ("visit", 3),
+        ("leader_reception", 6),
+        ("letter", 40),
+    ] {
+        let mut body = register_body();
+        body["channel"] = json!(channel);
+        body["headcount"] = json!(headcount);
+        let (status, out, _) = app.post("county-token", "/v1/cases", &body).await;
+        assert_eq!(status, 201, "{out}");
+        seq = out["seq"].as_u64().expect("seq");
+    }
+    let base = format!("/v1/stats?from=2026-03-01&to=2026-03-31&min_seq={seq}");
+    let (status, r) = app
+        .get(
+            "analyst-token",
+            &format!("{base}&group_by=channel,band&channel=visit&channel=leader_reception"),
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    let rows: Vec<(String, i64)> = r["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| {
+            (
+                row["key"].as_str().expect("key").to_owned(),
+                row["persons"].as_i64().expect("persons"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("leader_reception|collective".to_owned(), 6),
+            ("visit|group".to_owned(), 3),
+            ("visit|individual".to_owned(), 1),
+        ]
+    );
+    assert_eq!(
+        r["rows"][0]["keys"],
+        json!({"channel": "leader_reception", "band": "collective"})
+    );
+    let (_, all) = app.get("analyst-token", &base).await;
+    assert_eq!(all["total"]["signatures"], 40, "{all}");
+    assert_eq!(
+        all["total"]["collective_batches"], 1,
+        "visits only: the joint letter is a letter"
+    );
+    for (query, field) in [
+        ("&group_by=channel,band,level", "group_by"),
+        ("&group_by=weather", "group_by"),
+        ("&band=huge", "band"),
+        ("&channel=carrier_pigeon", "channel"),
+        ("&colour=red", "colour"),
+    ] {
+        let (status, p) = app.get("analyst-token", &format!("{base}{query}")).await;
+        assert_problem(status, &p, 400, "validation");
+        assert!(
+            p["detail"].as_str().expect("detail").starts_with(field),
+            "{p}"
+        );
+    }
+    // A township's clerk reads its own township, exactly.
+    let (status, _) = app
+        .get(
+            "clerk-gaoqiao-token",
+            &format!("{base}&township=gaoqiao&township=dongcheng"),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, mine) = app
+        .get("clerk-gaoqiao-token", &format!("{base}&township=gaoqiao"))
+        .await;
+    assert_eq!(status, 200, "{mine}");
+    assert_eq!(mine["total"]["items"], 4);
+}
