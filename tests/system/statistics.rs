@@ -87,3 +87,75 @@ async fn a_two_way_cut_with_repeated_filters_over_http() {
     assert_eq!(status, 200, "{mine}");
     assert_eq!(mine["total"]["items"], 4);
 }
+
+/// Issue 14, item 3: figures by responsible unit; a unit's staff read their own unit's.
+#[tokio::test]
+async fn figures_by_responsible_unit_and_a_handler_reads_its_own() {
+    let app = spawn_app().await;
+    let answered = app.register().await;
+    app.register().await;
+    let step = |id: String, token: &'static str, action: &'static str, body: serde_json::Value| {
+        let app = &app;
+        async move {
+            let (status, out, _) = app
+                .post(token, &format!("/v1/cases/{id}/{action}"), &body)
+                .await;
+            assert_eq!(status, 200, "{action}: {out}");
+            out["seq"].as_u64().expect("seq")
+        }
+    };
+    step(
+        answered.clone(),
+        "county-token",
+        "accept",
+        json!({"occurred_at": "2026-03-03T09:00:00+08:00"}),
+    )
+    .await;
+    step(
+        answered.clone(),
+        "county-token",
+        "assign",
+        json!({"unit": "land_bureau", "occurred_at": "2026-03-03T10:00:00+08:00"}),
+    )
+    .await;
+    let seq = step(
+        answered.clone(),
+        "handler-land-token",
+        "reply",
+        json!({"outcome": "supported", "text": "已答复", "occurred_at": "2026-03-10T10:00:00+08:00"}),
+    )
+    .await;
+    let base = format!("/v1/stats?from=2026-03-01&to=2026-03-31&min_seq={seq}");
+    let (status, by_unit) = app
+        .get("county-token", &format!("{base}&group_by=unit"))
+        .await;
+    assert_eq!(status, 200, "{by_unit}");
+    let rows: Vec<(&str, i64, i64)> = by_unit["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            (
+                r["key"].as_str().expect("key"),
+                r["items"].as_i64().expect("items"),
+                r["replied"].as_i64().expect("replied"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [("gaoqiao", 1, 0), ("land_bureau", 1, 1)],
+        "the unit that replied; else the one accountable now"
+    );
+    let (status, mine) = app
+        .get("handler-land-token", &format!("{base}&unit=land_bureau"))
+        .await;
+    assert_eq!(status, 200, "{mine}");
+    assert_eq!(mine["total"]["reply_on_time_rate"]["num"], 1, "{mine}");
+    for query in ["", "&unit=gaoqiao", "&unit=land_bureau&unit=gaoqiao"] {
+        let (status, p) = app
+            .get("handler-land-token", &format!("{base}{query}"))
+            .await;
+        assert_problem(status, &p, 403, "forbidden");
+    }
+}

@@ -392,7 +392,7 @@ pub fn document() -> OpenApi {
                     .parameter(list_param("level", "Only these levels reached", &vocab(domain::Level::ALL.iter().map(|v| v.as_str()))))
                     .parameter(list_param("category", "Only these categories", &vocab(domain::Category::ALL.iter().map(|v| v.as_str()))))
                     .parameter(list_param("township", "Only these townships (a township's clerk: exactly its own)", "[a-z0-9_-]{1,32}"))
-                    .parameter(list_param("unit", "Only these accountable units (at the reply, or now)", "[a-z0-9_-]{1,32}"))
+                    .parameter(list_param("unit", "Only these accountable units (at the reply, or now); a unit's staff read exactly their own", "[a-z0-9_-]{1,32}"))
                     .parameter(list_param("band", "Only visits of these bands", "(individual|group|collective)"))
                     .parameter(one_of(
                         "compare",

@@ -9,7 +9,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::NaiveDate;
 
-use domain::auth::can_read_stats;
+use domain::auth::{can_read_stats, StatsScope};
 use domain::{Category, Channel, Level, Role, Text};
 use queries::stats::{Filters, GroupBy, StatsQuery};
 
@@ -155,12 +155,19 @@ pub async fn stats(
         let missing = if params.from.is_none() { "from" } else { "to" };
         return Err(bad(missing, "required", "必填").into());
     };
-    // A township reads its own figures only: exactly its township given.
-    let township = match params.filters.township.as_slice() {
-        [one] => Some(one.as_str()),
-        _ => None,
+    // A unit reads its own figures only: exactly its own township or unit given.
+    fn exactly(v: &[String]) -> Option<&str> {
+        match v {
+            [one] => Some(one.as_str()),
+            [] => None,
+            _ => Some(""),
+        }
+    }
+    let scope = StatsScope {
+        township: exactly(&params.filters.township),
+        unit: exactly(&params.filters.unit),
     };
-    can_read_stats(&p, township)?;
+    can_read_stats(&p, scope)?;
     period(from, to)?;
     for (field, codes) in [
         ("township", &params.filters.township),

@@ -158,24 +158,33 @@ pub fn can_read_queue(p: &Principal, unit: &UnitCode) -> Result<(), DomainError>
     }
 }
 
-/// May this principal read statistics scoped to `township` (`None`: the whole county)? Analysts,
-/// the county and auditors read all; a township's clerks and system only their own township;
-/// handlers none.
-pub fn can_read_stats(p: &Principal, township: Option<&str>) -> Result<(), DomainError> {
+/// The scope a statistics query asks for: exactly one township, exactly one accountable unit,
+/// or neither (the county).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatsScope<'a> {
+    pub township: Option<&'a str>,
+    pub unit: Option<&'a str>,
+}
+
+/// May this principal read statistics of `scope`? Analysts, the county and auditors read all. A
+/// unit's staff and system read their own unit's figures (`unit` = their own: the on-time reply
+/// rate, closure and satisfaction of the cases it answers for), and a township's staff and
+/// system its township's too (`township` = their own).
+pub fn can_read_stats(p: &Principal, scope: StatsScope<'_>) -> Result<(), DomainError> {
+    let own = p.unit_role().map(UnitCode::as_str);
     match p.role {
         Role::Analyst | Role::County | Role::Auditor => Ok(()),
-        Role::Clerk | Role::System
-            if township.is_some() && p.unit_role().map(UnitCode::as_str) == township =>
+        Role::Clerk | Role::Handler | Role::System
+            if own.is_some()
+                && (scope.unit.is_none() || scope.unit == own)
+                && (scope.township.is_none() || scope.township == own)
+                && (scope.unit.is_some() || scope.township.is_some()) =>
         {
             Ok(())
         }
-        Role::Clerk | Role::System => Err(DomainError::Forbidden(crate::text!(
-            "a township reads statistics only with township = its own",
-            "乡镇只能查看本乡镇的统计（township 须为本乡镇）"
-        ))),
-        Role::Handler => Err(DomainError::Forbidden(crate::text!(
-            "handlers do not read statistics",
-            "承办人员不能查看统计"
+        _ => Err(DomainError::Forbidden(crate::text!(
+            "a unit reads statistics of its own only: unit = its own, or township = its own",
+            "各单位只能查看本单位的统计：unit 或 township 须为本单位"
         ))),
     }
 }

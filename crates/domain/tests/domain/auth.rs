@@ -108,7 +108,19 @@ fn personal_data_reaches_only_entitled_roles() {
 
 #[test]
 fn reads_of_queues_statistics_and_trails_follow_the_role() {
-    use domain::auth::{can_read_queue, can_read_stats, can_read_trail};
+    use domain::auth::{can_read_queue, can_read_stats, can_read_trail, StatsScope};
+    let town = |t: &'static str| StatsScope {
+        township: Some(t),
+        unit: None,
+    };
+    let of_unit = |u: &'static str| StatsScope {
+        township: None,
+        unit: Some(u),
+    };
+    let all = StatsScope {
+        township: None,
+        unit: None,
+    };
     let gaoqiao = unit("gaoqiao");
     let county = principal("c", Role::County, Some("county"));
     let auditor = principal("a", Role::Auditor, None);
@@ -124,16 +136,21 @@ fn reads_of_queues_statistics_and_trails_follow_the_role() {
     assert!(can_read_queue(&handler, &gaoqiao).is_err());
     assert!(can_read_queue(&handler, &unit("land_bureau")).is_ok());
     assert!(can_read_queue(&analyst, &gaoqiao).is_err());
-    // Statistics: analysts, the county and auditors all; a township only its own; handlers none.
+    // Statistics: analysts, the county and auditors all; a unit its own unit's (a township its
+    // township's too), nothing else.
     for p in [&analyst, &county, &auditor] {
-        assert!(can_read_stats(p, None).is_ok());
-        assert!(can_read_stats(p, Some("gaoqiao")).is_ok());
+        assert!(can_read_stats(p, all).is_ok());
+        assert!(can_read_stats(p, town("gaoqiao")).is_ok());
     }
-    assert!(can_read_stats(&clerk("gaoqiao"), Some("gaoqiao")).is_ok());
-    assert!(can_read_stats(&system, Some("gaoqiao")).is_ok());
-    assert!(can_read_stats(&clerk("gaoqiao"), None).is_err());
-    assert!(can_read_stats(&clerk("gaoqiao"), Some("dongcheng")).is_err());
-    assert!(can_read_stats(&handler, Some("land_bureau")).is_err());
+    assert!(can_read_stats(&clerk("gaoqiao"), town("gaoqiao")).is_ok());
+    assert!(can_read_stats(&clerk("gaoqiao"), of_unit("gaoqiao")).is_ok());
+    assert!(can_read_stats(&system, town("gaoqiao")).is_ok());
+    assert!(can_read_stats(&clerk("gaoqiao"), all).is_err());
+    assert!(can_read_stats(&clerk("gaoqiao"), town("dongcheng")).is_err());
+    assert!(can_read_stats(&clerk("gaoqiao"), of_unit("land_bureau")).is_err());
+    assert!(can_read_stats(&handler, of_unit("land_bureau")).is_ok());
+    assert!(can_read_stats(&handler, of_unit("gaoqiao")).is_err());
+    assert!(can_read_stats(&handler, all).is_err());
     // Trails: auditors and the county only.
     assert!(can_read_trail(&auditor).is_ok());
     assert!(can_read_trail(&county).is_ok());
