@@ -376,13 +376,16 @@ async fn queues_show_legal_deadlines_against_the_clock() {
         .await
         .1,
     );
-    let from = (now - Duration::days(80)).date_naive();
+    // Up to today in the county's time zone (UTC+8): a period that has not ended counts
+    // open_overdue now (one that has ended, at its end).
+    let local = now.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("offset"));
+    let from = (local - Duration::days(80)).date_naive();
     let (s, st) = app
         .get(
             "county-token",
             &format!(
                 "/v1/stats?from={from}&to={}&min_seq={last}",
-                now.date_naive()
+                local.date_naive()
             ),
         )
         .await;

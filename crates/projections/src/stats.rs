@@ -144,15 +144,29 @@ impl Projection for Stats {
     /// 6: cases with transfers; the `bounced` count. 7: cases with supervision and leader.
     /// 8: buckets by accused unit; cases with reply, follow-up and corrections; `withdrawn`.
     /// 9: cases with attachments. 10: buckets by unit, band and leader reception; bands and
-    /// the measures of issue 14.
+    /// the measures of issue 14. 11: when cases were overdue (`t/`, `v/`).
     fn version(&self) -> u32 {
-        10
+        11
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
         let (before, after) = fold_case(tx, event)?;
         let bucket = self.bucket(&after);
         let old_bucket = before.as_ref().map(|b| self.bucket(b));
+        // When it was overdue, for periods that have ended.
+        let timeline_key = format!("t/{}", after.id);
+        let mut timeline: overdue::Timeline = tx.get(&timeline_key)?.unwrap_or_default();
+        let old_deltas = timeline.deltas(&self.policy);
+        timeline.advance(event.envelope.occurred_at, &after);
+        let new_deltas = timeline.deltas(&self.policy);
+        if old_bucket.as_ref() != Some(&bucket) || old_deltas != new_deltas {
+            overdue::update(
+                tx,
+                old_bucket.as_deref().map(|b| (b, &old_deltas)),
+                (&bucket, &new_deltas),
+            )?;
+        }
+        tx.put(timeline_key, timeline);
         // A bucket no case counts in any more (a correction moved its only case) is removed, so
         // it gives no empty row.
         let put = |tx: &mut Tx<'_>, key: &str, counts: Counts| {
@@ -187,6 +201,7 @@ impl Projection for Stats {
     }
 }
 
+mod overdue;
 mod query;
 #[cfg(test)]
 mod slices;

@@ -79,7 +79,10 @@ fn period(
     from: NaiveDate,
     to: NaiveDate,
     now: Timestamp,
+    policy: &domain::Policy,
 ) -> Result<(Period, Rows), StoreError> {
+    // A period that has ended counts `open_overdue` at its end, not now.
+    let ended = policy.end_of_day(to) < now;
     let mut total = Counts::default();
     let mut overdue_total = 0;
     let mut rows: Rows = BTreeMap::new();
@@ -100,6 +103,26 @@ fn period(
         }
     }
     let (lo, hi) = (from.to_string(), to.to_string());
+    if ended {
+        // Counted at the end of the period: the cases overdue at the end of its last day.
+        for (key, n) in store.range::<i64>(&format!("v/{from}"), &format!("v/{to}/\u{10FFFF}"))? {
+            let Some((bucket, day)) = super::overdue::parse_delta(&key) else {
+                continue;
+            };
+            let Some(p) = parts(&bucket) else { continue };
+            if day > to || !in_scope(q, &p) {
+                continue;
+            }
+            overdue_total += n;
+            if !q.group_by.is_empty() {
+                let (k, keys) = row_of(q, &p);
+                rows.entry(k)
+                    .or_insert_with(|| (keys, Counts::default(), 0))
+                    .2 += n;
+            }
+        }
+        return Ok(finish(from, to, total, overdue_total, rows));
+    }
     // Only cases due before now can be overdue: read the index up to now.
     for (_, open) in store.range::<Open>("o/", &format!("o/{}", due_prefix(now)))? {
         let Some(p) = parts(&open.bucket) else {
@@ -116,6 +139,16 @@ fn period(
                 .2 += 1;
         }
     }
+    Ok(finish(from, to, total, overdue_total, rows))
+}
+
+fn finish(
+    from: NaiveDate,
+    to: NaiveDate,
+    total: Counts,
+    overdue_total: i64,
+    rows: Rows,
+) -> (Period, Rows) {
     let period = Period {
         from,
         to,
@@ -132,7 +165,7 @@ fn period(
             })
             .collect(),
     };
-    Ok((period, rows))
+    (period, rows)
 }
 
 fn year_earlier(d: NaiveDate) -> NaiveDate {
@@ -165,8 +198,13 @@ fn change(cur: &Measures, prev: &Measures) -> BTreeMap<String, Option<f64>> {
     out
 }
 
-pub fn query(store: &Store, q: &Query, now: Timestamp) -> Result<Report, StoreError> {
-    let (mut current, _) = period(store, q, q.from, q.to, now)?;
+pub fn query(
+    store: &Store,
+    q: &Query,
+    now: Timestamp,
+    policy: &domain::Policy,
+) -> Result<Report, StoreError> {
+    let (mut current, _) = period(store, q, q.from, q.to, now, policy)?;
     if !q.yoy {
         return Ok(Report {
             current,
@@ -174,7 +212,14 @@ pub fn query(store: &Store, q: &Query, now: Timestamp) -> Result<Report, StoreEr
             change: None,
         });
     }
-    let (previous, prev_rows) = period(store, q, year_earlier(q.from), year_earlier(q.to), now)?;
+    let (previous, prev_rows) = period(
+        store,
+        q,
+        year_earlier(q.from),
+        year_earlier(q.to),
+        now,
+        policy,
+    )?;
     // The same rows a year earlier (zero where nothing was), each current row with its change.
     let previous_rows: Vec<Row> = current
         .rows

@@ -5,8 +5,17 @@ use domain::command::*;
 use domain::{Channel, Outcome, Satisfaction};
 use queries::stats::{Filters, GroupBy, StatsQuery as Query};
 
-use super::{query, Stats};
+use super::Stats;
 use crate::testing::{build, register, ts, Log};
+
+/// The query with the default policy (the one the tests' logs are decided under).
+fn query(
+    store: &crate::Store,
+    q: &queries::stats::StatsQuery,
+    now: domain::Timestamp,
+) -> Result<queries::stats::Report, crate::StoreError> {
+    super::query(store, q, now, &domain::Policy::default())
+}
 
 fn q(from: &str, to: &str, group_by: Vec<GroupBy>, filters: Filters, yoy: bool) -> Query {
     Query {
@@ -230,4 +239,69 @@ fn every_row_has_its_own_year_on_year_change_and_rates_compare_in_points() {
     let keys: Vec<&str> = prev.rows.iter().map(|r| r.key.as_str()).collect();
     assert_eq!(keys, ["letter", "visit"], "the same rows a year earlier");
     assert_eq!(prev.rows[1].measures.counts.batches, 2);
+}
+
+/// Issue 14, item 4: "open_overdue is always now, even for a period that ended last year".
+#[test]
+fn open_overdue_of_an_ended_period_is_counted_at_its_end() {
+    let mut log = Log::new();
+    let t = "2026-03-02T09:30:00+08:00";
+    // Never accepted: overdue since its acceptance deadline (17 March), still open.
+    log.run(None, register("gaoqiao", Channel::Visit, 1, t), t);
+    // Accepted late (20 March): overdue from 17 to 20 March, then on the reply clock until
+    // 19 May. At the end of March it was not overdue; now (June) it is.
+    let late = log.run(None, register("gaoqiao", Channel::Visit, 1, t), t);
+    let accepted = "2026-03-20T10:00:00+08:00";
+    log.run(
+        Some(late),
+        Command::Accept(AcceptCase {
+            new_facts: None,
+            occurred_at: Some(ts(accepted)),
+        }),
+        accepted,
+    );
+    // Closed late within March: not open at its end.
+    let done = log.run(None, register("dongcheng", Channel::Visit, 1, t), t);
+    close(&mut log, done, "2026-03-25T10:00:00+08:00");
+    let march = |yoy| {
+        q(
+            "2026-03-01",
+            "2026-03-31",
+            vec![GroupBy::Township],
+            Filters::default(),
+            yoy,
+        )
+    };
+    for batch in [1, 4, 1000] {
+        let (_d, store) = build(
+            &Stats {
+                policy: domain::Policy::default(),
+            },
+            &log.events,
+            batch,
+        );
+        let june = query(&store, &march(false), ts("2026-06-01T10:00:00+08:00")).expect("query");
+        assert_eq!(
+            june.current.total.open_overdue, 1,
+            "at the end of March (batch {batch})"
+        );
+        let rows: Vec<(&str, i64)> = june
+            .current
+            .rows
+            .iter()
+            .map(|r| (r.key.as_str(), r.measures.open_overdue))
+            .collect();
+        assert_eq!(rows, [("dongcheng", 0), ("gaoqiao", 1)]);
+        // A period still running counts now: in June the late-accepted case is past its reply
+        // deadline (19 May) as well.
+        let running = q(
+            "2026-03-01",
+            "2026-06-30",
+            vec![],
+            Filters::default(),
+            false,
+        );
+        let now = query(&store, &running, ts("2026-06-01T10:00:00+08:00")).expect("query");
+        assert_eq!(now.current.total.open_overdue, 2, "batch {batch}");
+    }
 }

@@ -7,6 +7,15 @@ use queries::stats::{Counts, Filters, GroupBy, StatsQuery as Query};
 use super::*;
 use crate::testing::{build, register, ts, Log};
 
+/// The query with the default policy (the one the tests' logs are decided under).
+fn query(
+    store: &crate::Store,
+    q: &queries::stats::StatsQuery,
+    now: domain::Timestamp,
+) -> Result<queries::stats::Report, crate::StoreError> {
+    super::query(store, q, now, &domain::Policy::default())
+}
+
 fn day(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
 }
