@@ -159,3 +159,80 @@ async fn figures_by_responsible_unit_and_a_handler_reads_its_own() {
         assert_problem(status, &p, 403, "forbidden");
     }
 }
+
+/// Issue 14, item 7: "No export". Every case of a period as CSV (with a BOM, for spreadsheets)
+/// or JSON Lines, without personal data.
+#[tokio::test]
+async fn cases_export_as_csv_and_json_lines_without_personal_data() {
+    let app = spawn_app().await;
+    let mut seq = 0;
+    for i in 0..5 {
+        let mut body = register_body();
+        body["received_at"] = json!(format!("2026-03-0{}T09:30:00+08:00", i + 1));
+        body["summary"] = json!("征地补偿款未发放，张三家");
+        let (status, out, _) = app.post("county-token", "/v1/cases", &body).await;
+        assert_eq!(status, 201, "{out}");
+        seq = out["seq"].as_u64().expect("seq");
+    }
+    let get = |path: String, token: &'static str| {
+        let app = &app;
+        async move {
+            let resp = app
+                .http
+                .get(format!("{}{path}", app.base))
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("export");
+            let status = resp.status().as_u16();
+            let kind = resp
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap_or("").to_owned())
+                .unwrap_or_default();
+            (status, kind, resp.bytes().await.expect("body"))
+        }
+    };
+    let (status, kind, csv) = get(
+        format!("/v1/export/cases?from=2026-03-02&to=2026-03-04&min_seq={seq}"),
+        "analyst-token",
+    )
+    .await;
+    assert_eq!((status, kind.as_str()), (200, "text/csv; charset=utf-8"));
+    assert!(csv.starts_with("\u{feff}case_id,case_no,received_date,".as_bytes()));
+    let text = String::from_utf8(csv.to_vec()).expect("utf-8");
+    let lines: Vec<&str> = text.trim_end().split("\r\n").collect();
+    assert_eq!(
+        lines.len(),
+        4,
+        "a header and the three cases of 2-4 March: {text}"
+    );
+    assert!(
+        lines[1].contains(",2026-03-02,gaoqiao,gaoqiao,visit,county,land,6,collective,"),
+        "{}",
+        lines[1]
+    );
+    for secret in ["张三", "330102199001011234", "13800000000", "征地补偿款"] {
+        assert!(!text.contains(secret), "{secret} in the export");
+    }
+    let (status, kind, jsonl) = get(
+        format!("/v1/export/cases?from=2026-03-01&to=2026-03-31&format=jsonl&min_seq={seq}"),
+        "county-token",
+    )
+    .await;
+    assert_eq!((status, kind.as_str()), (200, "application/x-ndjson"));
+    let rows: Vec<serde_json::Value> = String::from_utf8(jsonl.to_vec())
+        .expect("utf-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(rows.len(), 5);
+    assert_eq!(rows[0]["received_date"], "2026-03-01");
+    assert_eq!(rows[4]["received_date"], "2026-03-05");
+    let (status, _, body) = get(
+        "/v1/export/cases?from=2026-03-01&to=2026-03-31".into(),
+        "clerk-gaoqiao-token",
+    )
+    .await;
+    assert_eq!(status, 403, "{}", String::from_utf8_lossy(&body));
+}

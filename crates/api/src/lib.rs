@@ -11,6 +11,7 @@ pub mod asyncapi;
 pub mod attachments;
 pub mod auth;
 pub mod error;
+pub mod export;
 mod handlers;
 pub mod lang;
 pub mod metrics;
@@ -104,6 +105,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/queues/{unit}", get(queues::queue))
         .route("/v1/workbench", get(queues::workbench))
         .route("/v1/stats", get(stats::stats))
+        .route("/v1/export/cases", get(export::cases))
         .route("/v1/audit/actors/{principal_id}", get(reads::actor))
         .route("/v1/cases/{case_id}/{action}", post(handlers::command))
         .route("/v1/openapi.json", get(handlers::openapi))

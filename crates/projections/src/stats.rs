@@ -144,7 +144,8 @@ impl Projection for Stats {
     /// 6: cases with transfers; the `bounced` count. 7: cases with supervision and leader.
     /// 8: buckets by accused unit; cases with reply, follow-up and corrections; `withdrawn`.
     /// 9: cases with attachments. 10: buckets by unit, band and leader reception; bands and
-    /// the measures of issue 14. 11: when cases were overdue (`t/`, `v/`).
+    /// the measures of issue 14. 11: when cases were overdue (`t/`, `v/`); the period index of
+    /// the export (`e/`).
     fn version(&self) -> u32 {
         11
     }
@@ -167,6 +168,17 @@ impl Projection for Stats {
             )?;
         }
         tx.put(timeline_key, timeline);
+        // The period index of the export.
+        let (old_key, new_key) = (
+            before.as_ref().map(|b| export::period_key(&self.policy, b)),
+            export::period_key(&self.policy, &after),
+        );
+        if old_key.as_ref() != Some(&new_key) {
+            if let Some(k) = old_key {
+                tx.remove(k);
+            }
+            tx.put(new_key, ());
+        }
         // A bucket no case counts in any more (a correction moved its only case) is removed, so
         // it gives no empty row.
         let put = |tx: &mut Tx<'_>, key: &str, counts: Counts| {
@@ -201,6 +213,7 @@ impl Projection for Stats {
     }
 }
 
+mod export;
 mod overdue;
 mod query;
 #[cfg(test)]
@@ -208,4 +221,5 @@ mod slices;
 #[cfg(test)]
 mod tests;
 
+pub use export::export;
 pub use query::query;

@@ -167,6 +167,28 @@ impl QueryClient {
         }
     }
 
+    /// A page of the cases of a period, for export.
+    pub async fn export(
+        &self,
+        query: crate::stats::ExportQuery,
+        min_seq: Option<u64>,
+        now: Timestamp,
+    ) -> Result<Applied<crate::stats::ExportPage>, QueryError> {
+        match self
+            .ask("stats", Query::Export(query), min_seq, now)
+            .await?
+        {
+            Applied {
+                value: Answer::Export(page),
+                applied_seq,
+            } => Ok(Applied {
+                value: page,
+                applied_seq,
+            }),
+            other => Err(mismatch("export", &other.value)),
+        }
+    }
+
     pub async fn actor(
         &self,
         actor: &str,

@@ -31,6 +31,8 @@ pub enum Query {
     /// A page of a work queue or the workbench.
     Queue(Box<QueueQuery>),
     Stats(StatsQuery),
+    /// A page of the cases of a period, for export.
+    Export(crate::stats::ExportQuery),
     CaseHistory {
         case_id: CaseId,
     },
@@ -64,7 +66,7 @@ impl Query {
         match self {
             Query::Status | Query::Digest => None,
             Query::Queue(_) => Some("cases"),
-            Query::Stats(_) => Some("stats"),
+            Query::Stats(_) | Query::Export(_) => Some("stats"),
             Query::CaseHistory { .. } | Query::Actor { .. } => Some("audit"),
             Query::CaseByNo { .. }
             | Query::Cases(_)
@@ -106,6 +108,7 @@ pub enum Answer {
     Digest(ModelDigest),
     Queue(Queue),
     Stats(Box<Report>),
+    Export(crate::stats::ExportPage),
     CaseHistory(Vec<AuditEvent>),
     CaseByNo(Option<CaseId>),
     Cases(CasePage),

@@ -296,3 +296,59 @@ pub struct StatsQuery {
     #[serde(default)]
     pub hide_accused: Option<String>,
 }
+
+/// A page of the cases of a period for export (`GET /v1/export/cases`), in the order received.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExportQuery {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Leave out the accusations against this unit.
+    #[serde(default)]
+    pub hide_accused: Option<String>,
+    /// Where the previous page ended (the model's key), if any.
+    #[serde(default)]
+    pub after: Option<String>,
+    pub limit: usize,
+}
+
+/// One case as an analyst exports it: every dimension and milestone, no personal data and no
+/// summary (it may name people).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ExportRow {
+    #[schema(value_type = String, format = Uuid)]
+    pub case_id: uuid::Uuid,
+    pub case_no: String,
+    pub received_date: NaiveDate,
+    pub township: String,
+    /// The accountable unit: at the reply, or now.
+    pub unit: String,
+    pub channel: String,
+    pub level_reached: String,
+    pub category: String,
+    pub headcount: u32,
+    /// A visit's band; empty for other channels.
+    pub band: String,
+    pub leader_reception: bool,
+    pub collective: bool,
+    pub cross_level: bool,
+    pub repeat: bool,
+    pub first_petition: bool,
+    pub status: String,
+    pub stage: String,
+    pub accepted_date: Option<NaiveDate>,
+    pub replied_date: Option<NaiveDate>,
+    pub reply_on_time: Option<bool>,
+    pub satisfaction: Option<String>,
+    pub bounces: u32,
+    pub supervisions: u32,
+    pub review_level: u8,
+    pub merged: bool,
+    pub withdrawn: bool,
+}
+
+/// A page of an export and where the next one starts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExportPage {
+    pub rows: Vec<ExportRow>,
+    pub next: Option<String>,
+}

@@ -47,6 +47,11 @@ fn date(name: &str, what: &str) -> utoipa::openapi::path::Parameter {
         .build()
 }
 
+fn required(mut p: utoipa::openapi::path::Parameter) -> utoipa::openapi::path::Parameter {
+    p.required = Required::True;
+    p
+}
+
 pub(super) fn paths(paths: PathsBuilder) -> PathsBuilder {
     let unit = "^[a-z0-9_-]{1,32}$";
     let statuses: Vec<&str> = domain::Status::ALL.iter().map(|v| v.as_str()).collect();
@@ -358,7 +363,59 @@ pub(super) fn paths(paths: PathsBuilder) -> PathsBuilder {
                 )
                 .build(),
         );
+    let text = |t: Type| {
+        utoipa::openapi::ContentBuilder::new()
+            .schema(Some(ObjectBuilder::new().schema_type(t)))
+            .build()
+    };
+    let export = OperationBuilder::new()
+        .operation_id(Some("export_cases"))
+        .summary(Some("Every case of a period, one row each, for analysts (no personal data)"))
+        .description(Some(
+            "CSV (UTF-8 with a BOM, CRLF lines, a header row) or JSON Lines, streamed in pages: every dimension and milestone of each case received in the period, never a petitioner, a summary or a file name.",
+        ))
+        .parameter(required(date("from", "First day received (policy time zone), inclusive")))
+        .parameter(required(date("to", "Last day received, inclusive")))
+        .parameter(one_of("format", "csv (default) or jsonl", &["csv", "jsonl"]))
+        .parameter(min_seq_param("Answer once the stats model has applied at least this sequence"))
+        .responses(
+            utoipa::openapi::ResponsesBuilder::new()
+                .response(
+                    "200",
+                    utoipa::openapi::ResponseBuilder::new()
+                        .description("The cases, streamed")
+                        .content("text/csv; charset=utf-8", text(Type::String))
+                        .content("application/x-ndjson", text(Type::String)),
+                )
+                .build(),
+        )
+        .build();
+    let mut export = export;
+    for (status, why) in [
+        ("400", "A missing or malformed parameter"),
+        ("401", "Missing or unknown token"),
+        ("403", "Only analysts, the county and auditors export"),
+        (
+            "422",
+            "A period whose start is after its end or outside 1970-2199",
+        ),
+        (
+            "503",
+            "min_seq not reached within 5 s, or the stats projector is unavailable",
+        ),
+    ] {
+        export.responses.responses.insert(
+            status.to_owned(),
+            utoipa::openapi::RefOr::T(
+                utoipa::openapi::ResponseBuilder::new()
+                    .description(why)
+                    .content("application/problem+json", json("Problem"))
+                    .build(),
+            ),
+        );
+    }
     paths
+        .path("/v1/export/cases", PathItem::new(HttpMethod::Get, export))
         .path(
             "/v1/cases/{case_id}/attachments",
             PathItem::new(HttpMethod::Post, upload),
