@@ -236,3 +236,51 @@ async fn cases_export_as_csv_and_json_lines_without_personal_data() {
     .await;
     assert_eq!(status, 403, "{}", String::from_utf8_lossy(&body));
 }
+
+/// Issue 14, item 7: `xinfang export events --from-seq N`, the log as JSON Lines.
+#[tokio::test]
+async fn the_log_exports_as_json_lines_from_a_sequence() {
+    let app = spawn_app().await;
+    let id = app.register().await;
+    app.register().await;
+    let (status, out, _) = app
+        .post(
+            "county-token",
+            &format!("/v1/cases/{id}/accept"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{out}");
+    let js = async_nats::jetstream::new(app.nats.connect().await);
+    let log = eventlog::EventLog::open(js, &eventlog::LogConfig::default())
+        .await
+        .expect("log");
+    let last = log.last_seq().await.expect("last");
+    let mut out = Vec::new();
+    let written = xinfang::projector::write_events(&log, 2, &mut out)
+        .await
+        .expect("export");
+    let lines: Vec<serde_json::Value> = String::from_utf8(out)
+        .expect("utf-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(written as usize, lines.len());
+    let seqs: Vec<u64> = lines
+        .iter()
+        .map(|l| l["seq"].as_u64().expect("seq"))
+        .collect();
+    assert_eq!(seqs, (2..=last).collect::<Vec<_>>());
+    assert_eq!(
+        lines.last().expect("one")["envelope"]["type"],
+        "CaseAccepted"
+    );
+    assert_eq!(lines.last().expect("one")["envelope"]["case_id"], json!(id));
+    let mut none = Vec::new();
+    assert_eq!(
+        xinfang::projector::write_events(&log, last + 1, &mut none)
+            .await
+            .expect("export"),
+        0
+    );
+}

@@ -71,6 +71,11 @@ enum Cmd {
         #[command(subcommand)]
         what: CaseCmd,
     },
+    /// Export from the log: `events --from-seq N` (JSON Lines, for the county and auditors).
+    Export {
+        #[command(subcommand)]
+        what: ExportCmd,
+    },
     /// Publish realistic township traffic through the NATS inbox and report what was applied and
     /// the outcome latency.
     Simulate {
@@ -113,6 +118,18 @@ enum Cmd {
     },
     /// Check a configuration file and exit.
     CheckConfig {
+        #[arg(long)]
+        config: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCmd {
+    /// Every event from a log sequence to the end of the log as it is now, one JSON object per
+    /// line (`seq`, `subject`, the envelope as stored).
+    Events {
+        #[arg(long, default_value_t = 1)]
+        from_seq: u64,
         #[arg(long)]
         config: PathBuf,
     },
@@ -179,6 +196,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Case {
             what: CaseCmd::History { id, config },
         } => xinfang::projector::print_case_history(Config::load(&config)?, &id).await,
+        Cmd::Export {
+            what: ExportCmd::Events { from_seq, config },
+        } => xinfang::projector::print_events(Config::load(&config)?, from_seq).await,
         Cmd::Simulate {
             config,
             townships,
