@@ -284,3 +284,92 @@ async fn the_log_exports_as_json_lines_from_a_sequence() {
         0
     );
 }
+
+/// Issue 14, item 7: the documented DuckDB query over the CSV export gives the figures of
+/// `/v1/stats` (DuckDB installed by scripts/install-nats-server into .tools/duckdb).
+#[tokio::test]
+async fn the_documented_duckdb_report_over_the_export_matches_the_statistics() {
+    let app = spawn_app().await;
+    let mut seq = 0;
+    for (i, (channel, headcount)) in [("visit", 6), ("visit", 1), ("letter", 30), ("phone", 1)]
+        .into_iter()
+        .enumerate()
+    {
+        let mut body = register_body();
+        body["channel"] = json!(channel);
+        body["headcount"] = json!(headcount);
+        let (status, out, _) = app.post("county-token", "/v1/cases", &body).await;
+        assert_eq!(status, 201, "{out}");
+        seq = out["seq"].as_u64().expect("seq");
+        if i == 1 {
+            let id = out["case_id"].as_str().expect("id").to_owned();
+            for (action, body) in [
+                ("accept", json!({})),
+                ("reply", json!({"outcome": "explained", "text": "已答复"})),
+                ("close", json!({})),
+            ] {
+                let (status, out, _) = app
+                    .post("county-token", &format!("/v1/cases/{id}/{action}"), &body)
+                    .await;
+                assert_eq!(status, 200, "{out}");
+                seq = out["seq"].as_u64().expect("seq");
+            }
+        }
+    }
+    let csv = app
+        .http
+        .get(format!(
+            "{}/v1/export/cases?from=2026-03-01&to=2026-03-31&min_seq={seq}",
+            app.base
+        ))
+        .bearer_auth("analyst-token")
+        .send()
+        .await
+        .expect("export")
+        .bytes()
+        .await
+        .expect("csv");
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("cases.csv");
+    std::fs::write(&path, &csv).expect("write");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = std::process::Command::new("python3")
+        .arg(root.join("docs/examples/duckdb_report.py"))
+        .arg(&path)
+        .env("PYTHONPATH", root.join(".tools/duckdb"))
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "the DuckDB example failed (is duckdb installed? run scripts/install-nats-server):\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let (_, stats) = app
+        .get(
+            "analyst-token",
+            &format!("/v1/stats?from=2026-03-01&to=2026-03-31&group_by=channel&min_seq={seq}"),
+        )
+        .await;
+    let rows = stats["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 3);
+    for row in rows {
+        let channel = row["key"].as_str().expect("key");
+        let ours = &report[channel];
+        assert_eq!(ours["batches"], row["batches"], "{channel}: {report} {row}");
+        assert_eq!(ours["persons"], row["persons"], "{channel}");
+        assert_eq!(
+            ours["closure_rate"]["num"], row["closure_rate"]["num"],
+            "{channel}"
+        );
+        assert_eq!(
+            ours["closure_rate"]["den"], row["closure_rate"]["den"],
+            "{channel}"
+        );
+    }
+    assert_eq!(report["visit"]["persons"], 7);
+    assert_eq!(
+        report["letter"]["persons"], 1,
+        "a joint letter is one person"
+    );
+}
