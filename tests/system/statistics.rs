@@ -257,9 +257,7 @@ async fn the_log_exports_as_json_lines_from_a_sequence() {
         .expect("log");
     let last = log.last_seq().await.expect("last");
     let mut out = Vec::new();
-    let written = xinfang::projector::write_events(&log, 2, &mut out)
-        .await
-        .expect("export");
+    let written = log.write_jsonl(2, &mut out).await.expect("export");
     let lines: Vec<serde_json::Value> = String::from_utf8(out)
         .expect("utf-8")
         .lines()
@@ -278,9 +276,7 @@ async fn the_log_exports_as_json_lines_from_a_sequence() {
     assert_eq!(lines.last().expect("one")["envelope"]["case_id"], json!(id));
     let mut none = Vec::new();
     assert_eq!(
-        xinfang::projector::write_events(&log, last + 1, &mut none)
-            .await
-            .expect("export"),
+        log.write_jsonl(last + 1, &mut none).await.expect("export"),
         0
     );
 }

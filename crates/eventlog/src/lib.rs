@@ -11,6 +11,7 @@ pub mod attachments;
 pub mod claims;
 pub mod counters;
 pub mod envelope;
+mod export;
 pub mod identities;
 pub mod inbox;
 pub mod log;

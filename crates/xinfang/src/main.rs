@@ -71,7 +71,7 @@ enum Cmd {
         #[command(subcommand)]
         what: CaseCmd,
     },
-    /// Export from the log: `events --from-seq N` (JSON Lines, for the county and auditors).
+    /// Export from the log: `events --from-seq N` (for the county and auditors).
     Export {
         #[command(subcommand)]
         what: ExportCmd,
@@ -125,8 +125,7 @@ enum Cmd {
 
 #[derive(Subcommand)]
 enum ExportCmd {
-    /// Every event from a log sequence to the end of the log as it is now, one JSON object per
-    /// line (`seq`, `subject`, the envelope as stored).
+    /// The log from a sequence to its end, one JSON object per line (`EventLog::write_jsonl`).
     Events {
         #[arg(long, default_value_t = 1)]
         from_seq: u64,

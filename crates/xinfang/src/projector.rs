@@ -168,45 +168,11 @@ pub async fn run_rebuild(cfg: Config, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `xinfang export events --from-seq N`: the log from sequence `from` to its end as it is now, one
-/// JSON object per line (`seq`, `subject` and the envelope as stored, personal data included: a
-/// tool of the county and auditors, who hold the configuration).
-pub async fn write_events(
-    log: &EventLog,
-    from: u64,
-    out: &mut impl std::io::Write,
-) -> anyhow::Result<u64> {
-    use futures::StreamExt as _;
-    let last = log.last_seq().await?;
-    if last < from.max(1) {
-        return Ok(0);
-    }
-    // Bounded: a slow writer (a pipe to a file) holds a batch, not the log.
-    let mut events = log.follow_bounded(from.max(1)).await?;
-    let mut written = 0;
-    while let Some(stored) = events.next().await {
-        let stored = stored?;
-        let line = serde_json::json!({
-            "seq": stored.seq,
-            "subject": stored.subject,
-            "envelope": stored.envelope,
-        });
-        writeln!(out, "{line}")?;
-        written += 1;
-        if stored.seq >= last {
-            break;
-        }
-    }
-    out.flush()?;
-    Ok(written)
-}
-
-#[allow(clippy::print_stdout)]
+/// `xinfang export events`: the log as JSON Lines on stdout.
 pub async fn print_events(cfg: Config, from: u64) -> anyhow::Result<()> {
     let (_client, log) = open_log(&cfg, "xinfang-export-events").await?;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    write_events(&log, from, &mut out).await?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    log.write_jsonl(from, &mut out).await?;
     Ok(())
 }
 
