@@ -59,7 +59,14 @@ async fn a_two_way_cut_with_repeated_filters_over_http() {
         all["total"]["collective_batches"], 1,
         "visits only: the joint letter is a letter"
     );
+    let (status, p) = app
+        .get("analyst-token", &format!("{base}&group_by=unit,unit"))
+        .await;
+    assert_problem(status, &p, 422, "validation");
     for (query, field) in [
+        ("&group_by=", "group_by"),
+        ("&township=", "township"),
+        ("&channel=visit,", "channel"),
         ("&group_by=channel,band,level", "group_by"),
         ("&group_by=weather", "group_by"),
         ("&band=huge", "band"),

@@ -59,7 +59,11 @@ fn parse(query: &str) -> Result<StatsParams, Failure> {
         let (k, v) = (k.into_owned(), v.into_owned());
         let n = seen.entry(k.clone()).or_default();
         *n += 1;
-        let values = || v.split(',').map(str::trim).filter(|s| !s.is_empty());
+        // Every item of a list given: `township=` or `channel=visit,` names nothing.
+        if v.split(',').any(|x| x.trim().is_empty()) {
+            return Err(bad(&k, "expected a value, not an empty one", "不能为空"));
+        }
+        let values = || v.split(',').map(str::trim);
         let once = |n: usize| {
             if n > 1 {
                 Err(bad(&k, "given more than once", "重复"))
@@ -87,7 +91,10 @@ fn parse(query: &str) -> Result<StatsParams, Failure> {
                         bad(&k, &format!("expected one or two of {}", all.join(", ")), &format!("应为 {} 中的一至两项", all.join("、")))
                     })?;
                     if p.group_by.contains(&by) {
-                        return Err(bad(&k, "a dimension named twice", "维度重复"));
+                        // Fits the schema (a pattern cannot say "two different"): a rule, 422.
+                        return Err(Failure::Domain(domain::DomainError::Validation(
+                            domain::text!("group_by: a dimension named twice", "group_by：维度重复"),
+                        )));
                     }
                     p.group_by.push(by);
                 }
