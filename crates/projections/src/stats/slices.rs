@@ -2,20 +2,12 @@
 //! letters, leader reception and each row's year-on-year change.
 
 use domain::command::*;
-use domain::{Channel, Outcome, Satisfaction};
+use domain::{Channel, Satisfaction};
 use queries::stats::{Filters, GroupBy, StatsQuery as Query};
 
+use super::tests::{handle, query};
 use super::Stats;
 use crate::testing::{build, register, ts, Log};
-
-/// The query with the default policy (the one the tests' logs are decided under).
-fn query(
-    store: &crate::Store,
-    q: &queries::stats::StatsQuery,
-    now: domain::Timestamp,
-) -> Result<queries::stats::Report, crate::StoreError> {
-    super::query(store, q, now, &domain::Policy::default())
-}
 
 fn q(from: &str, to: &str, group_by: Vec<GroupBy>, filters: Filters, yoy: bool) -> Query {
     Query {
@@ -25,31 +17,6 @@ fn q(from: &str, to: &str, group_by: Vec<GroupBy>, filters: Filters, yoy: bool) 
         filters,
         yoy,
         hide_accused: None,
-    }
-}
-
-fn close(log: &mut Log, case: domain::CaseId, at: &str) {
-    for cmd in [
-        Command::Accept(AcceptCase {
-            new_facts: None,
-            occurred_at: Some(ts(at)),
-        }),
-        Command::Reply(ReplyCase {
-            outcome: Outcome::Explained,
-            text: "已答复".into(),
-            occurred_at: Some(ts(at)),
-        }),
-        Command::FollowUp(RecordFollowUp {
-            satisfaction: Satisfaction::Satisfied,
-            note: None,
-            occurred_at: Some(ts(at)),
-        }),
-        Command::Close(CloseCase {
-            note: None,
-            occurred_at: Some(ts(at)),
-        }),
-    ] {
-        log.run(Some(case), cmd, at);
     }
 }
 
@@ -67,8 +34,20 @@ fn visits_form_bands_a_joint_letter_is_a_letter_and_two_way_cuts_add_up() {
     );
     // A joint letter of 40 signatories: one letter, one person, 40 signatures, no band.
     let letter = log.run(None, register("gaoqiao", Channel::Letter, 40, t), t);
-    close(&mut log, individual, "2026-03-05T10:00:00+08:00");
-    close(&mut log, letter, "2026-03-05T10:00:00+08:00");
+    handle(
+        &mut log,
+        individual,
+        "2026-03-05T10:00:00+08:00",
+        "2026-03-05T10:00:00+08:00",
+        Satisfaction::Satisfied,
+    );
+    handle(
+        &mut log,
+        letter,
+        "2026-03-05T10:00:00+08:00",
+        "2026-03-05T10:00:00+08:00",
+        Satisfaction::Satisfied,
+    );
     let (_d, store) = build(
         &Stats {
             policy: domain::Policy::default(),
@@ -185,14 +164,26 @@ fn every_row_has_its_own_year_on_year_change_and_rates_compare_in_points() {
     let last = "2025-03-03T09:00:00+08:00";
     let v1 = log.run(None, register("gaoqiao", Channel::Visit, 1, last), last);
     log.run(None, register("gaoqiao", Channel::Visit, 1, last), last);
-    close(&mut log, v1, "2025-03-04T09:00:00+08:00");
+    handle(
+        &mut log,
+        v1,
+        "2025-03-04T09:00:00+08:00",
+        "2025-03-04T09:00:00+08:00",
+        Satisfaction::Satisfied,
+    );
     for _ in 0..4 {
         log.run(None, register("gaoqiao", Channel::Letter, 1, last), last);
     }
     let now_t = "2026-03-03T09:00:00+08:00";
     for _ in 0..3 {
         let v = log.run(None, register("gaoqiao", Channel::Visit, 1, now_t), now_t);
-        close(&mut log, v, "2026-03-04T09:00:00+08:00");
+        handle(
+            &mut log,
+            v,
+            "2026-03-04T09:00:00+08:00",
+            "2026-03-04T09:00:00+08:00",
+            Satisfaction::Satisfied,
+        );
     }
     for _ in 0..4 {
         log.run(None, register("gaoqiao", Channel::Letter, 1, now_t), now_t);
@@ -262,7 +253,13 @@ fn open_overdue_of_an_ended_period_is_counted_at_its_end() {
     );
     // Closed late within March: not open at its end.
     let done = log.run(None, register("dongcheng", Channel::Visit, 1, t), t);
-    close(&mut log, done, "2026-03-25T10:00:00+08:00");
+    handle(
+        &mut log,
+        done,
+        "2026-03-25T10:00:00+08:00",
+        "2026-03-25T10:00:00+08:00",
+        Satisfaction::Satisfied,
+    );
     let march = |yoy| {
         q(
             "2026-03-01",

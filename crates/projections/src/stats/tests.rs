@@ -8,7 +8,7 @@ use super::*;
 use crate::testing::{build, register, ts, Log};
 
 /// The query with the default policy (the one the tests' logs are decided under).
-fn query(
+pub(super) fn query(
     store: &crate::Store,
     q: &queries::stats::StatsQuery,
     now: domain::Timestamp,
@@ -27,7 +27,13 @@ fn stats() -> Stats {
 }
 
 /// Accept, reply on `reply_at`, follow up with `satisfaction`, close.
-fn handle(log: &mut Log, case: CaseId, at: &str, reply_at: &str, satisfaction: Satisfaction) {
+pub(super) fn handle(
+    log: &mut Log,
+    case: CaseId,
+    at: &str,
+    reply_at: &str,
+    satisfaction: Satisfaction,
+) {
     log.run(
         Some(case),
         Command::Accept(AcceptCase {
