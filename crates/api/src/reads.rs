@@ -351,13 +351,22 @@ pub(crate) fn name_units(state: &AppState, items: &mut [CaseSummary]) {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchCases {
-    #[schema(format = "cn-resident-id")]
+    #[serde(default, deserialize_with = "present")]
+    #[schema(format = "cn-resident-id", nullable = false)]
     pub id_number: Option<String>,
-    #[schema(format = "cn-phone")]
+    #[serde(default, deserialize_with = "present")]
+    #[schema(format = "cn-phone", nullable = false)]
     pub phone: Option<String>,
     /// With `phone`: tells people who share a phone apart.
-    #[schema(max_length = 100)]
+    #[serde(default, deserialize_with = "present")]
+    #[schema(max_length = 100, nullable = false)]
     pub name: Option<String>,
+}
+
+/// A field that is a string when given: `null` is refused (leave the field out instead), as the
+/// OpenAPI document says (a format on a nullable field was read as refusing `null`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
 }
 
 /// `POST /v1/cases/search` → 200.
