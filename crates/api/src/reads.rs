@@ -363,10 +363,16 @@ pub struct SearchCases {
     pub name: Option<String>,
 }
 
-/// A field that is a string when given: `null` is refused (leave the field out instead), as the
-/// OpenAPI document says (a format on a nullable field was read as refusing `null`).
+/// A field that is a string when given: `null` and an empty string are refused (leave the field
+/// out instead), as the OpenAPI document's formats say.
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    String::deserialize(d).map(Some)
+    let s = String::deserialize(d)?;
+    if s.trim().is_empty() {
+        return Err(serde::de::Error::custom(
+            "expected a value, not an empty one (leave the field out instead)",
+        ));
+    }
+    Ok(Some(s))
 }
 
 /// `POST /v1/cases/search` → 200.
