@@ -358,12 +358,17 @@ pub struct SearchCases {
     #[schema(format = "cn-phone", nullable = false)]
     pub phone: Option<String>,
     /// With `phone`: tells people who share a phone apart.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "string")]
     #[schema(max_length = 100, nullable = false)]
     pub name: Option<String>,
 }
 
-/// A field that is a string when given: `null` and an empty string are refused (leave the field
+/// A field that is a string when given: `null` is refused (leave the field out instead).
+fn string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
+}
+
+/// An identifier field, a string when given: `null` and an empty string are refused (leave the field
 /// out instead), as the OpenAPI document's formats say.
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     let s = String::deserialize(d)?;
