@@ -25,6 +25,8 @@ async fn openapi_lists_every_path_and_schema() {
         "/v1/audit/actors/{principal_id}",
         "/v1/workbench",
         "/v1/cases/{case_id}/attachments/{attachment_id}",
+        "/v1/adjustments",
+        "/v1/adjustments/{adjustment_id}",
     ] {
         assert!(doc["paths"][path]["get"].is_object(), "{path} missing");
     }
@@ -33,6 +35,10 @@ async fn openapi_lists_every_path_and_schema() {
             domain::Action::Register => "/v1/cases".to_string(),
             // Evidence is posted with its bytes.
             domain::Action::Attach => "/v1/cases/{case_id}/attachments".to_string(),
+            // 核减 have paths of their own.
+            domain::Action::RequestAdjustment => "/v1/adjustments".to_string(),
+            domain::Action::ApproveAdjustment => "/v1/adjustments/{adjustment_id}/approve".into(),
+            domain::Action::RevokeAdjustment => "/v1/adjustments/{adjustment_id}/revoke".into(),
             a => format!("/v1/cases/{{case_id}}/{}", a.as_str()),
         };
         assert!(doc["paths"][&path]["post"].is_object(), "{path} missing");

@@ -5,6 +5,7 @@
 mod common;
 mod support;
 
+mod adjustments;
 mod api_misc;
 mod attachments;
 mod auth;

@@ -73,7 +73,8 @@ pub fn document() -> Value {
     );
     let mut messages = Map::new();
     let mut inbox_messages = Map::new();
-    for action in Action::ALL {
+    // Adjustments (核减) are the county's and the auditors', on HTTP only.
+    for action in Action::ALL.into_iter().filter(|a| !a.is_adjustment()) {
         let name = format!("inbox_{}", action.as_str().replace('-', "_"));
         let payload = if action == Action::Register {
             json!({"$ref": "#/components/schemas/InboxRegisterCase"})
@@ -124,7 +125,11 @@ pub fn document() -> Value {
     let township =
         json!({"description": "The township's unit code (its NATS user may use only its own)."});
     let inbox_address = subjects::inbox("{township}", "{action}");
-    let actions: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
+    let actions: Vec<&str> = Action::ALL
+        .iter()
+        .filter(|a| !a.is_adjustment())
+        .map(|a| a.as_str())
+        .collect();
     let components_schemas: Map<String, Value> = schemas.into_iter().collect();
     json!({
         "asyncapi": "3.0.0",

@@ -78,10 +78,10 @@ pub async fn command(
     body: Result<Bytes, BytesRejection>,
 ) -> AppResult {
     let principal = state.tokens.authenticate(&headers)?;
-    // Registration has its own path, and evidence is uploaded with its bytes
-    // (`POST /v1/cases/{id}/attachments`), never named by a client.
+    // Registration has its own path, evidence is uploaded with its bytes
+    // (`POST /v1/cases/{id}/attachments`), never named by a client, and adjustments have theirs.
     let action = Action::parse(&action)
-        .filter(|a| !matches!(a, Action::Register | Action::Attach))
+        .filter(|a| a.on_case_url())
         .ok_or(Failure::NotFound)?;
     let case_id = parse_case_id(&case_id)?;
     let outcome = run_command(&state, &principal, &headers, action, Some(case_id), body).await?;

@@ -7,6 +7,7 @@
 //! `queries`; it has neither async-nats nor sled among its dependencies), and no input may make it
 //! answer a 5xx other than 503 for an unavailable log.
 
+pub mod adjustments;
 pub mod asyncapi;
 pub mod attachments;
 pub mod auth;
@@ -106,6 +107,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/workbench", get(queues::workbench))
         .route("/v1/stats", get(stats::stats))
         .route("/v1/export/cases", get(export::cases))
+        .route(
+            "/v1/adjustments",
+            post(adjustments::request).get(adjustments::list),
+        )
+        .route("/v1/adjustments/{id}", get(adjustments::get))
+        .route("/v1/adjustments/{id}/approve", post(adjustments::approve))
+        .route("/v1/adjustments/{id}/revoke", post(adjustments::revoke))
         .route("/v1/audit/actors/{principal_id}", get(reads::actor))
         .route("/v1/cases/{case_id}/{action}", post(handlers::command))
         .route("/v1/openapi.json", get(handlers::openapi))

@@ -14,6 +14,7 @@ use domain::command::*;
 use domain::Action;
 
 mod casework;
+mod statistics;
 
 use crate::error::Problem;
 use crate::views::*;
@@ -57,7 +58,15 @@ use crate::views::*;
         queries::cases::CasePage,
         crate::reads::SearchCases,
         crate::reads::Found,
-        crate::status::CaseStatus
+        crate::status::CaseStatus,
+        RequestAdjustment,
+        ApproveAdjustment,
+        RevokeAdjustment,
+        crate::adjustments::NewAdjustment,
+        crate::adjustments::RevokeBody,
+        crate::adjustments::AdjustmentStep,
+        queries::adjustments::AdjustmentList,
+        queries::adjustments::AdjustmentRecord
     ))
 )]
 struct Components;
@@ -81,6 +90,9 @@ pub(crate) fn body_schema(action: Action) -> &'static str {
         Action::Correct => "CorrectRegistration",
         Action::Withdraw => "WithdrawCase",
         Action::Attach => "AddAttachment",
+        Action::RequestAdjustment => "RequestAdjustment",
+        Action::ApproveAdjustment => "ApproveAdjustment",
+        Action::RevokeAdjustment => "RevokeAdjustment",
     }
 }
 
@@ -139,27 +151,6 @@ pub(crate) fn min_seq_param(what: &str) -> utoipa::openapi::path::Parameter {
                     utoipa::openapi::KnownFormat::Int64,
                 )))
                 .minimum(Some(0)),
-        ))
-        .build()
-}
-
-/// An alternation of `values` for a pattern.
-fn vocab<'a>(values: impl Iterator<Item = &'a str>) -> String {
-    format!("({})", values.collect::<Vec<_>>().join("|"))
-}
-
-/// A query parameter taking a comma-separated list of `item` (a regular expression); it may also
-/// repeat.
-fn list_param(name: &str, what: &str, item: &str) -> utoipa::openapi::path::Parameter {
-    ParameterBuilder::new()
-        .name(name)
-        .parameter_in(ParameterIn::Query)
-        .required(Required::False)
-        .description(Some(what))
-        .schema(Some(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .pattern(Some(format!("^{item}(,{item})*$"))),
         ))
         .build()
 }
@@ -273,10 +264,7 @@ pub fn document() -> OpenApi {
         "/v1/cases",
         PathItem::new(HttpMethod::Post, command_operation(Action::Register)),
     );
-    for action in Action::ALL
-        .into_iter()
-        .filter(|a| !matches!(a, Action::Register | Action::Attach))
-    {
+    for action in Action::ALL.into_iter().filter(|a| a.on_case_url()) {
         paths = paths.path(
             format!("/v1/cases/{{case_id}}/{}", action.as_str()),
             PathItem::new(HttpMethod::Post, command_operation(action)),
@@ -343,19 +331,7 @@ pub fn document() -> OpenApi {
                     )),
             ),
         );
-    let date = |name: &str, what: &str| {
-        ParameterBuilder::new()
-            .name(name)
-            .parameter_in(ParameterIn::Query)
-            .required(Required::True)
-            .description(Some(what))
-            .schema(Some(ObjectBuilder::new().schema_type(Type::String).format(
-                Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                    utoipa::openapi::KnownFormat::Date,
-                )),
-            )))
-            .build()
-    };
+    let date = statistics::date;
     let path_param = |name: &str| {
         ParameterBuilder::new()
             .name(name)
@@ -366,50 +342,6 @@ pub fn document() -> OpenApi {
     };
     let min_seq = min_seq_param("Answer once the read model has applied at least this sequence");
     paths = paths
-        .path(
-            "/v1/stats",
-            PathItem::new(
-                HttpMethod::Get,
-                OperationBuilder::new()
-                    .operation_id(Some("get_stats"))
-                    .summary(Some("Statistics of the cases received in a period"))
-                    .parameter(date("from", "First day (policy time zone), inclusive"))
-                    .parameter(date("to", "Last day, inclusive"))
-                    .parameter(
-                        ParameterBuilder::new()
-                            .name("group_by")
-                            .parameter_in(ParameterIn::Query)
-                            .required(Required::False)
-                            .description(Some(
-                                "One or two of channel, level, category, township, unit, month, band, leader_reception, comma-separated (`channel,level`): a row per value, or per pair (`key` \"a|b\", `keys`)",
-                            ))
-                            .schema(Some(ObjectBuilder::new().schema_type(Type::String).pattern(Some(
-                                "^(channel|level|category|township|unit|month|band|leader_reception)(,(channel|level|category|township|unit|month|band|leader_reception))?$",
-                            ))))
-                            .build(),
-                    )
-                    .parameter(list_param("channel", "Only these channels (repeat, or comma-separated)", &vocab(domain::Channel::ALL.iter().map(|v| v.as_str()))))
-                    .parameter(list_param("level", "Only these levels reached", &vocab(domain::Level::ALL.iter().map(|v| v.as_str()))))
-                    .parameter(list_param("category", "Only these categories", &vocab(domain::Category::ALL.iter().map(|v| v.as_str()))))
-                    .parameter(list_param("township", "Only these townships (a township's clerk: exactly its own)", "[a-z0-9_-]{1,32}"))
-                    .parameter(list_param("unit", "Only these accountable units (at the reply, or now); a unit's staff read exactly their own", "[a-z0-9_-]{1,32}"))
-                    .parameter(list_param("band", "Only visits of these bands", "(individual|group|collective)"))
-                    .parameter(one_of(
-                        "compare",
-                        "yoy: add the same period a year earlier and the change",
-                        &["yoy"],
-                    ))
-                    .parameter(min_seq.clone())
-                    .responses(responses(
-                        (
-                            "200",
-                            "Measures, rows and comparison, with applied_seq",
-                            "Report",
-                        ),
-                        read_errors,
-                    )),
-            ),
-        )
         .path(
             "/v1/audit/actors/{principal_id}",
             PathItem::new(
@@ -429,7 +361,7 @@ pub fn document() -> OpenApi {
                     )),
             ),
         );
-    doc.paths = casework::paths(paths).build();
+    doc.paths = statistics::paths(casework::paths(paths), read_errors).build();
     if let Some(components) = doc.components.as_mut() {
         components.add_security_scheme(
             "bearer",

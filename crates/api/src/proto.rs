@@ -93,7 +93,7 @@ fn standalone(root: &str, id: &str, defs: &BTreeMap<String, Value>) -> Value {
 
 /// Every file under `proto/`, as (relative path, content).
 /// Every command body's schema, collected (for `proto/` and the AsyncAPI document alike).
-pub(crate) const COMMANDS: [fn(&mut Collected) -> String; 17] = [
+pub(crate) const COMMANDS: [fn(&mut Collected) -> String; 20] = [
     collect::<RegisterCase>,
     collect::<AcceptCase>,
     collect::<RejectCase>,
@@ -111,6 +111,9 @@ pub(crate) const COMMANDS: [fn(&mut Collected) -> String; 17] = [
     collect::<CorrectRegistration>,
     collect::<WithdrawCase>,
     collect::<AddAttachment>,
+    collect::<RequestAdjustment>,
+    collect::<ApproveAdjustment>,
+    collect::<RevokeAdjustment>,
 ];
 
 pub fn files() -> Vec<(String, String)> {
@@ -134,6 +137,9 @@ pub fn files() -> Vec<(String, String)> {
         collect::<RegistrationCorrected>(&mut all),
         collect::<CaseWithdrawn>(&mut all),
         collect::<AttachmentAdded>(&mut all),
+        collect::<AdjustmentRequested>(&mut all),
+        collect::<AdjustmentApproved>(&mut all),
+        collect::<AdjustmentRevoked>(&mut all),
     ];
     let envelope = collect::<Envelope>(&mut all);
     collect::<Event>(&mut all);

@@ -26,6 +26,7 @@ struct StatsParams {
     group_by: Vec<GroupBy>,
     filters: Filters,
     yoy: bool,
+    adjusted: bool,
     min_seq: Option<u64>,
 }
 
@@ -107,6 +108,10 @@ fn parse(query: &str) -> Result<StatsParams, Failure> {
                 one_of(&k, &v, &["yoy"])?;
                 p.yoy = true;
             }
+            "adjusted" => {
+                once(*n)?;
+                p.adjusted = one_of(&k, &v, &["true", "false"])? == "true";
+            }
             "min_seq" => {
                 once(*n)?;
                 p.min_seq = Some(v.parse().map_err(|_| {
@@ -142,8 +147,8 @@ fn parse(query: &str) -> Result<StatsParams, Failure> {
             _ => {
                 return Err(bad(
                     &k,
-                    "unknown parameter; expected from, to, group_by, compare, channel, level, category, township, unit, band or min_seq",
-                    "未知参数；应为 from、to、group_by、compare、channel、level、category、township、unit、band 或 min_seq",
+                    "unknown parameter; expected from, to, group_by, compare, adjusted, channel, level, category, township, unit, band or min_seq",
+                    "未知参数；应为 from、to、group_by、compare、adjusted、channel、level、category、township、unit、band 或 min_seq",
                 ))
             }
         }
@@ -190,6 +195,7 @@ pub async fn stats(
         group_by: params.group_by,
         filters: params.filters,
         yoy: params.yoy,
+        adjusted: params.adjusted,
         // A unit's own readers never see an accusation against it, not even in a figure.
         hide_accused: match p.role {
             Role::Clerk | Role::Handler | Role::System => p.unit.as_ref().map(ToString::to_string),

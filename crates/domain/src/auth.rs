@@ -35,6 +35,9 @@ fn county_only(action: Action) -> bool {
             | Action::DecideRereview
             | Action::Merge
             | Action::AssignLeader
+            | Action::RequestAdjustment
+            | Action::ApproveAdjustment
+            | Action::RevokeAdjustment
     )
 }
 
@@ -103,6 +106,16 @@ pub fn authorize_register(p: &Principal, township: &UnitCode) -> Result<(), Doma
 pub fn authorize_command(p: &Principal, action: Action, case: &Case) -> Result<(), DomainError> {
     match p.role {
         Role::County => Ok(()),
+        // An auditor approves or revokes an adjustment of the figures (核减), and changes nothing
+        // else; an adjustment is requested by the county.
+        Role::Auditor
+            if matches!(
+                action,
+                Action::ApproveAdjustment | Action::RevokeAdjustment
+            ) =>
+        {
+            Ok(())
+        }
         Role::Auditor | Role::Analyst => {
             let role = p.role;
             Err(DomainError::Forbidden(crate::text!(
@@ -196,6 +209,18 @@ pub fn can_read_trail(p: &Principal) -> Result<(), DomainError> {
         _ => Err(DomainError::Forbidden(crate::text!(
             "only auditors and the county read an official's trail",
             "只有审计人员和县信访局可以查看工作人员的操作记录"
+        ))),
+    }
+}
+
+/// May this principal handle adjustments of the figures (核减): list them, approve or revoke one?
+/// The county and auditors; who may request one is [`authorize_command`].
+pub fn can_handle_adjustments(p: &Principal) -> Result<(), DomainError> {
+    match p.role {
+        Role::Auditor | Role::County => Ok(()),
+        _ => Err(DomainError::Forbidden(crate::text!(
+            "only the county and auditors handle adjustments of the figures",
+            "只有县信访局和审计人员可以办理核减"
         ))),
     }
 }

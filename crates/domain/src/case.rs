@@ -95,6 +95,9 @@ pub struct Case {
     pub leader: Option<Leader>,
     /// 证据材料, in the order attached.
     pub attachments: Vec<Attachment>,
+    /// 核减 of the case's figures, in the order requested.
+    #[serde(default)]
+    pub adjustments: Vec<crate::adjustment::Adjustment>,
 }
 
 /// Evidence attached to a case (its bytes in the attachment store under `sha256`).
@@ -262,6 +265,7 @@ pub fn evolve(
                 committed_at: None,
                 leader: None,
                 attachments: Vec::new(),
+                adjustments: Vec::new(),
             });
         }
         (Some(_), Event::CaseRegistered(_)) => return Err(EvolveError::RegisteredTwice),
@@ -269,6 +273,10 @@ pub fn evolve(
         (Some(case), _) => case,
     };
     case.version += 1;
+    if event.is_adjustment() {
+        crate::adjustment::evolve(&mut case, event, occurred_at);
+        return Ok(case);
+    }
     case.last_occurred_at = occurred_at;
     match event {
         Event::CaseRegistered(_) => {}
@@ -400,6 +408,9 @@ pub fn evolve(
             filename: e.filename.clone(),
             at: occurred_at,
         }),
+        Event::AdjustmentRequested(_)
+        | Event::AdjustmentApproved(_)
+        | Event::AdjustmentRevoked(_) => {}
     }
     Ok(case)
 }

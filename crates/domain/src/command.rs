@@ -296,6 +296,35 @@ pub struct AddAttachment {
     pub occurred_at: Option<Timestamp>,
 }
 
+/// `POST /v1/adjustments` (核减, county): remove the case from `measure` (every measure with
+/// `items`) once another principal approves. Over HTTP the body also names `case_id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestAdjustment {
+    /// A count measure of `<Measures>`, or `open_overdue` ([`crate::adjustment::MEASURES`]).
+    pub measure: String,
+    pub reason: String,
+    /// The document that decided the adjustment (文号).
+    pub document_no: String,
+}
+
+/// `POST /v1/adjustments/{id}/approve` (county or auditor, not the requester).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveAdjustment {
+    #[schema(value_type = String, format = Uuid)]
+    pub adjustment_id: uuid::Uuid,
+}
+
+/// `POST /v1/adjustments/{id}/revoke` (county or auditor); over HTTP the body is `{"reason"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeAdjustment {
+    #[schema(value_type = String, format = Uuid)]
+    pub adjustment_id: uuid::Uuid,
+    pub reason: String,
+}
+
 /// Every command, as decided by [`crate::decide`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -318,6 +347,9 @@ pub enum Command {
     Correct(CorrectRegistration),
     Withdraw(WithdrawCase),
     Attach(AddAttachment),
+    RequestAdjustment(RequestAdjustment),
+    ApproveAdjustment(ApproveAdjustment),
+    RevokeAdjustment(RevokeAdjustment),
 }
 
 impl Command {
@@ -341,6 +373,9 @@ impl Command {
             Command::Correct(c) => serde_json::to_value(c),
             Command::Withdraw(c) => serde_json::to_value(c),
             Command::Attach(c) => serde_json::to_value(c),
+            Command::RequestAdjustment(c) => serde_json::to_value(c),
+            Command::ApproveAdjustment(c) => serde_json::to_value(c),
+            Command::RevokeAdjustment(c) => serde_json::to_value(c),
         };
         // Serializing these plain structs cannot fail.
         v.unwrap_or_default()
@@ -367,14 +402,21 @@ impl Command {
             Command::Correct(_) => Action::Correct,
             Command::Withdraw(_) => Action::Withdraw,
             Command::Attach(_) => Action::Attach,
+            Command::RequestAdjustment(_) => Action::RequestAdjustment,
+            Command::ApproveAdjustment(_) => Action::ApproveAdjustment,
+            Command::RevokeAdjustment(_) => Action::RevokeAdjustment,
         }
     }
 
     /// Where a command on an existing case keeps its `occurred_at`; `None` for a registration
-    /// (its business time is `received_at`).
+    /// (its business time is `received_at`) and the adjustments (their time is when they are
+    /// recorded: they are about figures, not the handling).
     pub fn occurred_at_mut(&mut self) -> Option<&mut Option<Timestamp>> {
         Some(match self {
-            Command::Register(_) => return None,
+            Command::Register(_)
+            | Command::RequestAdjustment(_)
+            | Command::ApproveAdjustment(_)
+            | Command::RevokeAdjustment(_) => return None,
             Command::Accept(c) => &mut c.occurred_at,
             Command::Reject(c) => &mut c.occurred_at,
             Command::Assign(c) => &mut c.occurred_at,
@@ -414,6 +456,9 @@ impl Command {
             Command::Correct(c) => c.occurred_at,
             Command::Withdraw(c) => c.occurred_at,
             Command::Attach(c) => c.occurred_at,
+            Command::RequestAdjustment(_)
+            | Command::ApproveAdjustment(_)
+            | Command::RevokeAdjustment(_) => None,
         }
     }
 }

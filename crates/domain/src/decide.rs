@@ -11,6 +11,7 @@ use registration::{correct, not_accused, register};
 
 mod registration;
 
+use crate::adjustment;
 use crate::auth::{authorize_command, authorize_register, Principal};
 use crate::case::Case;
 use crate::command::{Command, RegisterCase};
@@ -303,6 +304,9 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
         }
         Command::Correct(c) => correct(case, c, at, ctx)?,
         Command::Attach(c) => attach(case, c)?,
+        Command::RequestAdjustment(c) => adjustment::request(case, c, &ctx.principal.id)?,
+        Command::ApproveAdjustment(c) => adjustment::approve(case, c, &ctx.principal.id)?,
+        Command::RevokeAdjustment(c) => adjustment::revoke(case, c, &ctx.principal.id)?,
         Command::Withdraw(c) => {
             require(case.status.is_open())?;
             Event::CaseWithdrawn(CaseWithdrawn {
@@ -416,7 +420,7 @@ fn due_date(
     }
 }
 
-fn text(field: &str, s: &str) -> Result<String, DomainError> {
+pub(crate) fn text(field: &str, s: &str) -> Result<String, DomainError> {
     let t = s.trim();
     if t.is_empty() {
         return Err(DomainError::Validation(crate::text!(

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::command::{Petitioner, RegistrationFacts};
-use crate::ids::UnitCode;
+use crate::ids::{PrincipalId, UnitCode};
 use crate::policy::Timestamp;
 use crate::values::{Category, Channel, Level, Outcome, RejectReason, Satisfaction};
 
@@ -223,6 +223,43 @@ pub struct AttachmentAdded {
     pub filename: String,
 }
 
+/// 核减 requested: remove the case from `measure` (every measure with `items`) once another
+/// principal approves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AdjustmentRequested {
+    /// Derived from the case and this event's version ([`crate::adjustment::adjustment_id`]).
+    #[schema(value_type = String, format = Uuid)]
+    pub adjustment_id: uuid::Uuid,
+    pub measure: String,
+    pub reason: String,
+    pub document_no: String,
+    /// Who asked (also the envelope's actor): another principal must approve.
+    #[schema(value_type = String)]
+    pub requested_by: PrincipalId,
+}
+
+/// 核减 approved by a principal other than the requester: the adjusted figures leave the case
+/// out of `measure` from now on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AdjustmentApproved {
+    #[schema(value_type = String, format = Uuid)]
+    pub adjustment_id: uuid::Uuid,
+    pub measure: String,
+    #[schema(value_type = String)]
+    pub approved_by: PrincipalId,
+}
+
+/// 核减 revoked (pending or approved): no figure leaves the case out for it any more.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AdjustmentRevoked {
+    #[schema(value_type = String, format = Uuid)]
+    pub adjustment_id: uuid::Uuid,
+    pub measure: String,
+    pub reason: String,
+    #[schema(value_type = String)]
+    pub revoked_by: PrincipalId,
+}
+
 /// Every event of a case. Stored as `{"type": "...", "data": {...}}` inside the envelope.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", content = "data")]
@@ -261,11 +298,17 @@ pub enum Event {
     CaseWithdrawn(CaseWithdrawn),
     #[serde(rename = "AttachmentAdded")]
     AttachmentAdded(AttachmentAdded),
+    #[serde(rename = "AdjustmentRequested")]
+    AdjustmentRequested(AdjustmentRequested),
+    #[serde(rename = "AdjustmentApproved")]
+    AdjustmentApproved(AdjustmentApproved),
+    #[serde(rename = "AdjustmentRevoked")]
+    AdjustmentRevoked(AdjustmentRevoked),
 }
 
 impl Event {
     /// Every event type name, in lifecycle order.
-    pub const TYPES: [&'static str; 17] = [
+    pub const TYPES: [&'static str; 20] = [
         "CaseRegistered",
         "CaseAccepted",
         "CaseRejected",
@@ -283,6 +326,9 @@ impl Event {
         "RegistrationCorrected",
         "CaseWithdrawn",
         "AttachmentAdded",
+        "AdjustmentRequested",
+        "AdjustmentApproved",
+        "AdjustmentRevoked",
     ];
 
     /// The current schema version of every event type. Bump one (and add an upcaster in
@@ -308,6 +354,19 @@ impl Event {
             Event::RegistrationCorrected(_) => "RegistrationCorrected",
             Event::CaseWithdrawn(_) => "CaseWithdrawn",
             Event::AttachmentAdded(_) => "AttachmentAdded",
+            Event::AdjustmentRequested(_) => "AdjustmentRequested",
+            Event::AdjustmentApproved(_) => "AdjustmentApproved",
+            Event::AdjustmentRevoked(_) => "AdjustmentRevoked",
         }
+    }
+
+    /// 核减 steps: about the figures, not the handling (they leave status and clock alone).
+    pub fn is_adjustment(&self) -> bool {
+        matches!(
+            self,
+            Event::AdjustmentRequested(_)
+                | Event::AdjustmentApproved(_)
+                | Event::AdjustmentRevoked(_)
+        )
     }
 }

@@ -6,6 +6,7 @@
 //! given/when/then function. A tidy test (`tests/tidy.rs`) fails if it gains a dependency on
 //! tokio, async-nats, sled, axum, tracing or another IO crate.
 
+pub mod adjustment;
 pub mod auth;
 pub mod case;
 pub mod command;

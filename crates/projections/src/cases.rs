@@ -318,9 +318,9 @@ impl Projection for Cases {
     /// 2: without the counts of each index value. 3: cases with their transfers (bounces).
     /// 4: supervision and leader (index `l`). 5: queue entries and counts (`d/`, `c/`); cases
     /// with reply, follow-up, corrections and the accused unit. 6: cases with attachments.
-    /// 7: the reply's unit.
+    /// 7: the reply's unit. 8: cases with their adjustments (核减).
     fn version(&self) -> u32 {
-        7
+        8
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {

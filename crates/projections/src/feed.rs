@@ -28,9 +28,9 @@ impl Projection for Units {
     /// The layout of the stored cases (postcard, positional: see `domain::Case`); 2: with
     /// `leader_reception`; 3: with `first_petition` and `merged_into`; 4: with transfers and
     /// `bounced`; 5: with supervision and leader; 6: with reply, follow-up, the accused unit
-    /// and the first receipt; 7: with attachments; 8: the reply's unit.
+    /// and the first receipt; 7: with attachments; 8: the reply's unit; 9: with adjustments.
     fn version(&self) -> u32 {
-        8
+        9
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {

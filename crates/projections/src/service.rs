@@ -60,6 +60,12 @@ pub async fn answer(shared: &Shared, policy: &Policy, payload: &[u8]) -> QueryRe
             Query::Queue(q) => Answer::Queue(cases::queue(&store, q, clock)?),
             Query::Stats(q) => Answer::Stats(Box::new(stats::query(&store, q, req.now, policy)?)),
             Query::Export(q) => Answer::Export(stats::export(&store, q, policy)?),
+            Query::Adjustment { adjustment_id } => {
+                Answer::Adjustment(stats::adjustment(&store, *adjustment_id)?)
+            }
+            Query::Adjustments { from, to } => {
+                Answer::Adjustments(stats::adjustments(&store, *from, *to)?)
+            }
             Query::CaseHistory { case_id } => {
                 Answer::CaseHistory(audit::case_history(&store, *case_id)?)
             }

@@ -27,7 +27,7 @@ pub struct Stats {
 /// headcount as persons, every other channel one person. A merged case counts only as merged: its
 /// matter is the case it was merged into (domain.md, 一信多投). Only visits form bands; a joint
 /// letter is one letter with its signatures.
-fn counts_of(case: &Case, policy: &Policy) -> Counts {
+pub(super) fn counts_of(case: &Case, policy: &Policy) -> Counts {
     if case.status == Status::Merged {
         return Counts {
             merged: 1,
@@ -100,16 +100,23 @@ pub const DIMS: [&str; 9] = [
 
 impl Stats {
     fn bucket(&self, case: &Case) -> String {
+        bucket_of(&self.policy, case)
+    }
+}
+
+/// The bucket a case counts in.
+pub(super) fn bucket_of(policy: &Policy, case: &Case) -> String {
+    {
         // The unit a case belongs to: accountable at the reply, or now.
         let unit = case.reply.as_ref().map_or(&case.unit, |r| &r.unit);
         let band = if case.channel.is_visit() {
-            self.policy.band(case.headcount).as_str()
+            policy.band(case.headcount).as_str()
         } else {
             "-"
         };
         format!(
             "b/{}/{}/{}/{}/{}/{}/{}/{}/{}",
-            self.policy.local_date(case.received_at),
+            policy.local_date(case.received_at),
             case.township,
             case.channel,
             case.level_reached,
@@ -145,13 +152,21 @@ impl Projection for Stats {
     /// 8: buckets by accused unit; cases with reply, follow-up and corrections; `withdrawn`.
     /// 9: cases with attachments. 10: buckets by unit, band and leader reception; bands and
     /// the measures of issue 14. 11: when cases were overdue (`t/`, `v/`); the period index of
-    /// the export (`e/`).
+    /// the export (`e/`). 12: cases with their adjustments; the adjustments (`j/`).
     fn version(&self) -> u32 {
-        11
+        12
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
         let (before, after) = fold_case(tx, event)?;
+        if !after.adjustments.is_empty() {
+            adjusted::index(tx, &self.policy, &after);
+        }
+        // An adjustment changes no raw figure, and is not a step of the handling: the overdue
+        // timeline goes on as before.
+        if event.envelope.event.is_adjustment() {
+            return Ok(());
+        }
         let bucket = self.bucket(&after);
         let old_bucket = before.as_ref().map(|b| self.bucket(b));
         // When it was overdue, for periods that have ended.
@@ -213,6 +228,7 @@ impl Projection for Stats {
     }
 }
 
+mod adjusted;
 mod export;
 mod overdue;
 mod query;
@@ -221,5 +237,6 @@ mod slices;
 #[cfg(test)]
 mod tests;
 
+pub use adjusted::{adjustment, adjustments};
 pub use export::export;
 pub use query::query;

@@ -77,13 +77,24 @@ impl Log {
             role: Role::County,
             unit: Some(unit("county")),
         };
+        self.run_as(&county, case, cmd, now)
+    }
+
+    /// Decide `cmd` as `county` (a principal) at `now`; returns the case's id.
+    pub fn run_as(
+        &mut self,
+        county: &Principal,
+        case: Option<CaseId>,
+        cmd: Command,
+        now: &str,
+    ) -> CaseId {
         let id = case.unwrap_or_else(|| CaseId(uuid::Uuid::now_v7()));
         let state = self.cases.get(&id);
         let ctx = Ctx {
             now: ts(now),
             policy: &self.policy,
             units: &self.units,
-            principal: &county,
+            principal: county,
             case_id: id,
             case_serial: None,
             peers: &[],

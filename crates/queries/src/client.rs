@@ -8,6 +8,7 @@ use domain::{CaseId, Timestamp};
 use eventlog::nats;
 use eventlog::subjects;
 
+use crate::adjustments::AdjustmentRecord;
 use crate::audit::AuditEvent;
 use crate::cases::{CasePage, CaseSummary, Links, ListCases, Probe};
 use crate::protocol::{
@@ -143,6 +144,46 @@ impl QueryClient {
                 applied_seq,
             }),
             other => Err(mismatch("stats", &other.value)),
+        }
+    }
+
+    /// 核减: one adjustment, once the statistics model has applied `min_seq`.
+    pub async fn adjustment(
+        &self,
+        adjustment_id: uuid::Uuid,
+        min_seq: Option<u64>,
+        now: Timestamp,
+    ) -> Result<Applied<Option<AdjustmentRecord>>, QueryError> {
+        let q = Query::Adjustment { adjustment_id };
+        match self.ask("stats", q, min_seq, now).await? {
+            Applied {
+                value: Answer::Adjustment(a),
+                applied_seq,
+            } => Ok(Applied {
+                value: a,
+                applied_seq,
+            }),
+            other => Err(mismatch("adjustment", &other.value)),
+        }
+    }
+
+    /// 核减: the adjustments of the cases received from `from` to `to`.
+    pub async fn adjustments(
+        &self,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+        min_seq: Option<u64>,
+        now: Timestamp,
+    ) -> Result<Applied<Vec<AdjustmentRecord>>, QueryError> {
+        match self.ask("stats", Query::Adjustments { from, to }, min_seq, now).await? {
+            Applied {
+                value: Answer::Adjustments(a),
+                applied_seq,
+            } => Ok(Applied {
+                value: a,
+                applied_seq,
+            }),
+            other => Err(mismatch("adjustments", &other.value)),
         }
     }
 

@@ -7,6 +7,7 @@
 //! larger than the server's max payload is sent as numbered parts. It must never read a store
 //! (that is `projections`) nor know HTTP or who may ask what (that is `api` and `domain::auth`).
 
+pub mod adjustments;
 pub mod audit;
 pub mod cases;
 pub mod client;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use domain::{CaseId, Timestamp};
 
+use crate::adjustments::AdjustmentRecord;
 use crate::audit::AuditEvent;
 use crate::cases::{CasePage, CaseSummary, Links, ListCases, Probe};
 use crate::queues::{Queue, QueueQuery};
@@ -33,6 +34,15 @@ pub enum Query {
     Stats(StatsQuery),
     /// A page of the cases of a period, for export.
     Export(crate::stats::ExportQuery),
+    /// 核减: one adjustment by its id.
+    Adjustment {
+        adjustment_id: uuid::Uuid,
+    },
+    /// 核减: the adjustments of the cases received in a period.
+    Adjustments {
+        from: NaiveDate,
+        to: NaiveDate,
+    },
     CaseHistory {
         case_id: CaseId,
     },
@@ -66,7 +76,10 @@ impl Query {
         match self {
             Query::Status | Query::Digest => None,
             Query::Queue(_) => Some("cases"),
-            Query::Stats(_) | Query::Export(_) => Some("stats"),
+            Query::Stats(_)
+            | Query::Export(_)
+            | Query::Adjustment { .. }
+            | Query::Adjustments { .. } => Some("stats"),
             Query::CaseHistory { .. } | Query::Actor { .. } => Some("audit"),
             Query::CaseByNo { .. }
             | Query::Cases(_)
@@ -109,6 +122,8 @@ pub enum Answer {
     Queue(Queue),
     Stats(Box<Report>),
     Export(crate::stats::ExportPage),
+    Adjustment(Option<AdjustmentRecord>),
+    Adjustments(Vec<AdjustmentRecord>),
     CaseHistory(Vec<AuditEvent>),
     CaseByNo(Option<CaseId>),
     Cases(CasePage),

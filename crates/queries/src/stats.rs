@@ -112,6 +112,16 @@ impl Counts {
             .collect()
     }
 
+    /// This case's contribution to `measure` alone (nothing for a name that is no count).
+    pub fn only(&self, measure: &str) -> Counts {
+        let fields: serde_json::Map<String, serde_json::Value> = self
+            .named()
+            .into_iter()
+            .map(|(n, v)| (n.to_owned(), (if n == measure { v } else { 0 }).into()))
+            .collect();
+        serde_json::from_value(fields.into()).unwrap_or_default()
+    }
+
     pub fn add(&mut self, o: &Counts) {
         each_field!(self, o, +=);
     }
@@ -260,6 +270,12 @@ pub struct Period {
     pub to: NaiveDate,
     pub total: Measures,
     pub rows: Vec<Row>,
+    /// With `adjusted=true`: the figures before the adjustments (`total` and `rows` are after).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_total: Option<Measures>,
+    /// With `adjusted=true`: the approved adjustments applied to this period's figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjustments: Option<Vec<crate::adjustments::AdjustmentRecord>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -292,6 +308,9 @@ pub struct StatsQuery {
     pub filters: Filters,
     #[serde(default)]
     pub yoy: bool,
+    /// 核减: apply the approved adjustments (the raw figures beside them).
+    #[serde(default)]
+    pub adjusted: bool,
     /// Leave out the accusations against this unit (the reader acts for it: 条例 30).
     #[serde(default)]
     pub hide_accused: Option<String>,

@@ -67,8 +67,8 @@ impl TestConfig {
     }
 
     /// The standard test county: units `county`, `gaoqiao` (高桥镇), `dongcheng` (东城镇) and the
-    /// department `land_bureau`; tokens `county-token`, `auditor-token`, `analyst-token`,
-    /// `clerk-gaoqiao-token`, `clerk-dongcheng-token`, `handler-land-token`.
+    /// department `land_bureau`; tokens `county-token`, `county-2-token`, `auditor-token`,
+    /// `analyst-token`, `clerk-gaoqiao-token`, `clerk-dongcheng-token`, `handler-land-token`.
     pub fn county() -> Self {
         Self::new()
             .unit("county", "县信访局", "county")
@@ -76,6 +76,7 @@ impl TestConfig {
             .unit("dongcheng", "东城镇", "township")
             .unit("land_bureau", "县自然资源局", "department")
             .principal("county-token", "county-1", "county", Some("county"))
+            .principal("county-2-token", "county-2", "county", Some("county"))
             .principal("auditor-token", "auditor-1", "auditor", None)
             .principal("analyst-token", "analyst-1", "analyst", None)
             .principal(

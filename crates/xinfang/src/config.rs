@@ -122,21 +122,14 @@ impl Config {
                 ));
             }
         }
-        if let Some(listen) = &file.nats.listen {
-            listen.parse::<SocketAddr>().map_err(|e| {
-                err(
-                    "nats.listen",
-                    format!("{listen:?} is not a host:port address ({e})"),
-                )
-            })?;
-        }
-        if let Some(listen) = &file.nats.leafnodes {
-            listen.parse::<SocketAddr>().map_err(|e| {
-                err(
-                    "nats.leafnodes",
-                    format!("{listen:?} is not a host:port address ({e})"),
-                )
-            })?;
+        for (key, addr) in [
+            ("nats.listen", &file.nats.listen),
+            ("nats.leafnodes", &file.nats.leafnodes),
+        ] {
+            if let Some(a) = addr {
+                let bad = |e| err(key, format!("{a:?} is not a host:port address ({e})"));
+                a.parse::<SocketAddr>().map_err(bad)?;
+            }
         }
         let nats_credentials = match (
             env("XF_NATS_USER").or(file.nats.user),

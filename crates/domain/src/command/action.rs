@@ -22,10 +22,13 @@ pub enum Action {
     Correct,
     Withdraw,
     Attach,
+    RequestAdjustment,
+    ApproveAdjustment,
+    RevokeAdjustment,
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 22] = [
         Action::Register,
         Action::Accept,
         Action::Reject,
@@ -45,6 +48,9 @@ impl Action {
         Action::Correct,
         Action::Withdraw,
         Action::Attach,
+        Action::RequestAdjustment,
+        Action::ApproveAdjustment,
+        Action::RevokeAdjustment,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -68,6 +74,9 @@ impl Action {
             Action::Correct => "correct",
             Action::Withdraw => "withdraw",
             Action::Attach => "attach",
+            Action::RequestAdjustment => "request-adjustment",
+            Action::ApproveAdjustment => "approve-adjustment",
+            Action::RevokeAdjustment => "revoke-adjustment",
         }
     }
 
@@ -93,7 +102,25 @@ impl Action {
             Action::Correct => "更正",
             Action::Withdraw => "撤回",
             Action::Attach => "添加证据材料",
+            Action::RequestAdjustment => "申请核减",
+            Action::ApproveAdjustment => "批准核减",
+            Action::RevokeAdjustment => "撤销核减",
         }
+    }
+
+    /// 核减: the adjustment steps, on `/v1/adjustments` (county and auditors), never on a case's
+    /// URL nor a township's inbox.
+    pub fn is_adjustment(self) -> bool {
+        matches!(
+            self,
+            Action::RequestAdjustment | Action::ApproveAdjustment | Action::RevokeAdjustment
+        )
+    }
+
+    /// A step taken on `/v1/cases/{id}/{action}`: registration has its own path, evidence is
+    /// uploaded with its bytes, and adjustments have theirs.
+    pub fn on_case_url(self) -> bool {
+        !matches!(self, Action::Register | Action::Attach) && !self.is_adjustment()
     }
 
     pub fn parse(s: &str) -> Option<Action> {

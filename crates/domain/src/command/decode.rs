@@ -53,6 +53,9 @@ impl Action {
             }
             Action::Withdraw => Command::Withdraw(p(json)?),
             Action::Attach => Command::Attach(p(json)?),
+            Action::RequestAdjustment => Command::RequestAdjustment(p(json)?),
+            Action::ApproveAdjustment => Command::ApproveAdjustment(p(json)?),
+            Action::RevokeAdjustment => Command::RevokeAdjustment(p(json)?),
         })
     }
 }

@@ -140,6 +140,24 @@ pub(crate) fn samples() -> Vec<Event> {
             content_type: "application/pdf".into(),
             filename: "张三来信扫描件.pdf".into(),
         }),
+        Event::AdjustmentRequested(AdjustmentRequested {
+            adjustment_id: uuid::Uuid::from_u128(0x6f1c_2a9e_0d4b_8a37_9e21_5b7c_3d2e_1f00),
+            measure: "open_overdue".into(),
+            reason: "逾期系上级交办材料未到，经县联席会议认定不计入".into(),
+            document_no: "X信联〔2026〕7号".into(),
+            requested_by: PrincipalId("county:zhou".into()),
+        }),
+        Event::AdjustmentApproved(AdjustmentApproved {
+            adjustment_id: uuid::Uuid::from_u128(0x6f1c_2a9e_0d4b_8a37_9e21_5b7c_3d2e_1f00),
+            measure: "open_overdue".into(),
+            approved_by: PrincipalId("auditor:li".into()),
+        }),
+        Event::AdjustmentRevoked(AdjustmentRevoked {
+            adjustment_id: uuid::Uuid::from_u128(0x6f1c_2a9e_0d4b_8a37_9e21_5b7c_3d2e_1f00),
+            measure: "open_overdue".into(),
+            reason: "复核认定逾期属实".into(),
+            revoked_by: PrincipalId("county:wang".into()),
+        }),
     ]
 }
 

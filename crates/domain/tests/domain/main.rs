@@ -2,6 +2,7 @@
 
 mod common;
 
+mod adjustments;
 mod auth;
 mod corrections;
 mod golden;

@@ -121,14 +121,56 @@ fn period(
                     .2 += n;
             }
         }
-        return Ok(finish(from, to, total, overdue_total, rows));
+    } else {
+        // Only cases due before now can be overdue: read the index up to now.
+        overdue_total += overdue_now(store, q, (&lo, &hi), now, &mut rows)?;
     }
-    // Only cases due before now can be overdue: read the index up to now.
+    if !q.adjusted {
+        return Ok(finish(from, to, total, overdue_total, rows, None));
+    }
+    // 核减: the approved adjustments of the period out of the figures, the raw ones beside.
+    let raw = Measures::new(total, overdue_total);
+    let scope = |bucket: &str| parts(bucket).is_some_and(|p| in_scope(q, &p));
+    let removals = super::adjusted::removals(store, (from, to), now, policy, scope)?;
+    let mut applied = Vec::new();
+    for r in removals {
+        total.sub(&r.counts);
+        overdue_total -= r.overdue;
+        if let (false, Some(p)) = (q.group_by.is_empty(), parts(&r.bucket)) {
+            let (k, keys) = row_of(q, &p);
+            let row = rows
+                .entry(k)
+                .or_insert_with(|| (keys, Counts::default(), 0));
+            row.1.sub(&r.counts);
+            row.2 -= r.overdue;
+        }
+        // Reasons are free text that may name people: a report lists the adjustments without.
+        applied.push(r.record.without_text());
+    }
+    Ok(finish(
+        from,
+        to,
+        total,
+        overdue_total,
+        rows,
+        Some((raw, applied)),
+    ))
+}
+
+/// The cases of the period open and overdue now, in total and added to their rows.
+fn overdue_now(
+    store: &Store,
+    q: &Query,
+    (lo, hi): (&str, &str),
+    now: Timestamp,
+    rows: &mut Rows,
+) -> Result<i64, StoreError> {
+    let mut overdue_total = 0;
     for (_, open) in store.range::<Open>("o/", &format!("o/{}", due_prefix(now)))? {
         let Some(p) = parts(&open.bucket) else {
             continue;
         };
-        if p[0] < lo.as_str() || p[0] > hi.as_str() || !in_scope(q, &p) || now <= open.due_at {
+        if p[0] < lo || p[0] > hi || !in_scope(q, &p) || now <= open.due_at {
             continue;
         }
         overdue_total += 1;
@@ -139,7 +181,7 @@ fn period(
                 .2 += 1;
         }
     }
-    Ok(finish(from, to, total, overdue_total, rows))
+    Ok(overdue_total)
 }
 
 fn finish(
@@ -148,7 +190,9 @@ fn finish(
     total: Counts,
     overdue_total: i64,
     rows: Rows,
+    adjusted: Option<(Measures, Vec<queries::adjustments::AdjustmentRecord>)>,
 ) -> (Period, Rows) {
+    let (raw_total, adjustments) = adjusted.unzip();
     let period = Period {
         from,
         to,
@@ -164,6 +208,8 @@ fn finish(
                 change: None,
             })
             .collect(),
+        raw_total,
+        adjustments,
     };
     (period, rows)
 }

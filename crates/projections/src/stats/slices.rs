@@ -16,6 +16,7 @@ fn q(from: &str, to: &str, group_by: Vec<GroupBy>, filters: Filters, yoy: bool) 
         group_by,
         filters,
         yoy,
+        adjusted: false,
         hide_accused: None,
     }
 }

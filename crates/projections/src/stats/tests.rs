@@ -69,6 +69,7 @@ fn query_of(from: &str, to: &str, group_by: Option<GroupBy>, yoy: bool) -> Query
         group_by: group_by.into_iter().collect(),
         filters: Filters::default(),
         yoy,
+        adjusted: false,
         hide_accused: None,
     }
 }
@@ -232,4 +233,93 @@ fn year_on_year_compares_the_same_days_a_year_earlier() {
     assert_eq!(previous.total.counts.items, 2);
     assert_eq!(r.current.total.counts.items, 3);
     assert_eq!(r.change.expect("change").items, Some(0.5));
+}
+
+#[test]
+fn every_count_measure_and_open_overdue_can_be_adjusted() {
+    let mut names: Vec<&str> = Counts::default().named().into_iter().map(|(n, _)| n).collect();
+    names.push("open_overdue");
+    assert_eq!(names, domain::adjustment::MEASURES);
+}
+
+/// 核减: only an approved adjustment changes the adjusted figures, the raw ones stay beside them,
+/// a revoked one changes nothing, and the default report is raw.
+#[test]
+fn approved_adjustments_leave_the_case_out_of_the_adjusted_figures_only() {
+    let mut log = Log::new();
+    let t = "2026-03-02T09:30:00+08:00";
+    let late = log.run(None, register("gaoqiao", Channel::Visit, 2, t), t);
+    let on_time = log.run(None, register("gaoqiao", Channel::Visit, 1, t), t);
+    let open = log.run(None, register("dongcheng", Channel::Letter, 1, t), t);
+    let r = "2026-05-20T10:00:00+08:00";
+    handle(&mut log, late, t, r, Satisfaction::Dissatisfied);
+    handle(&mut log, on_time, t, "2026-03-10T10:00:00+08:00", Satisfaction::Satisfied);
+    let at = "2026-06-02T10:00:00+08:00";
+    let auditor = domain::Principal {
+        id: domain::PrincipalId("auditor-1".into()),
+        role: domain::Role::Auditor,
+        unit: None,
+    };
+    let adjust = |log: &mut Log, case, measure: &str, approve: bool| {
+        log.run(
+            Some(case),
+            Command::RequestAdjustment(RequestAdjustment {
+                measure: measure.into(),
+                reason: "经县联席会议认定".into(),
+                document_no: "X信联〔2026〕7号".into(),
+            }),
+            at,
+        );
+        let version = log.events.iter().filter(|e| e.envelope.case_id == case).count() as u64;
+        let id = domain::adjustment::adjustment_id(case, version);
+        if approve {
+            let cmd = Command::ApproveAdjustment(ApproveAdjustment { adjustment_id: id });
+            log.run_as(&auditor, Some(case), cmd, at);
+        }
+        id
+    };
+    // The late reply leaves `closed` (not `closed_on_time`, which it never was), the open letter
+    // leaves `open_overdue`; a pending request on the on-time case changes nothing.
+    adjust(&mut log, late, "closed", true);
+    let overdue = adjust(&mut log, open, "open_overdue", true);
+    adjust(&mut log, on_time, "items", false);
+    let now = ts("2026-06-03T10:00:00+08:00");
+    let mut q = query_of("2026-03-01", "2026-03-31", Some(GroupBy::Township), false);
+    let raw = query(&build(&stats(), &log.events, 1000).1, &q, now).expect("query");
+    assert_eq!(raw.current.total.counts.closed, 2);
+    assert_eq!(raw.current.total.open_overdue, 1);
+    assert!(raw.current.raw_total.is_none() && raw.current.adjustments.is_none());
+    q.adjusted = true;
+    for batch in [1, 1000] {
+        let a = query(&build(&stats(), &log.events, batch).1, &q, now).expect("query");
+        let total = &a.current.total;
+        assert_eq!((total.closure_rate.num, total.closure_rate.den), (1, 3));
+        assert_eq!(total.counts.items, 3, "only `closed` left the figures");
+        assert_eq!(total.open_overdue, 0);
+        assert_eq!(a.current.raw_total.as_ref(), Some(&raw.current.total));
+        let listed = a.current.adjustments.as_ref().expect("the adjustments applied");
+        assert_eq!(listed.len(), 2, "the pending one is not applied");
+        assert!(listed.iter().all(|r| r.reason.is_none()), "no free text in a report");
+        let row = |k: &str| a.current.rows.iter().find(|r| r.key == k).expect("row").measures.clone();
+        assert_eq!(row("gaoqiao").counts.closed, 1);
+        assert_eq!(row("dongcheng").open_overdue, 0);
+    }
+    // Revoked: counted again.
+    log.run(
+        Some(open),
+        Command::RevokeAdjustment(RevokeAdjustment {
+            adjustment_id: overdue,
+            reason: "复核认定逾期属实".into(),
+        }),
+        at,
+    );
+    let a = query(&build(&stats(), &log.events, 1000).1, &q, now).expect("query");
+    assert_eq!(a.current.total.open_overdue, 1);
+    assert_eq!(a.current.adjustments.map(|l| l.len()), Some(1));
+    // Everything of the period is listed with its reason, whatever its status.
+    let store = build(&stats(), &log.events, 1000).1;
+    let all = super::adjusted::adjustments(&store, day("2026-03-01"), day("2026-03-31"))
+        .expect("list");
+    assert_eq!(all.len(), 3);
+    assert!(all.iter().all(|r| r.reason.is_some()));
 }

@@ -30,7 +30,24 @@ fn stored_case() -> domain::Case {
 
 #[test]
 fn records_round_trip_through_the_compact_encoding() {
-    let case = stored_case();
+    let mut case = stored_case();
+    // With an adjustment (核减), approved: its optional fields given and left out.
+    let at = case.received_at;
+    case.adjustments.push(domain::adjustment::Adjustment {
+        adjustment_id: uuid::Uuid::now_v7(),
+        measure: "open_overdue".into(),
+        reason: "不可抗力".into(),
+        document_no: "县信访〔2026〕3号".into(),
+        status: domain::adjustment::AdjustmentStatus::Approved,
+        requested_by: domain::PrincipalId("county-1".into()),
+        requested_at: at,
+        version: 2,
+        approved_by: Some(domain::PrincipalId("auditor-1".into())),
+        approved_at: Some(at),
+        revoked_by: None,
+        revoked_at: None,
+        revoke_reason: None,
+    });
     let bytes = encode(&case);
     assert_eq!(bytes[0], POSTCARD);
     let json = serde_json::to_vec(&case).expect("json");

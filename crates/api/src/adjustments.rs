@@ -1,0 +1,260 @@
+//! 核减 over HTTP (api-contract.md "Round 2: statistics"): a county principal requests that a case
+//! leave a figure (`POST /v1/adjustments`), a *different* county or auditor principal approves it
+//! (`…/{id}/approve`), either may revoke it (`…/{id}/revoke`); the county and auditors list the
+//! adjustments of a period. Each step is a command on the case, decided by `domain::adjustment`
+//! and appended to the case's subject like any other.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use domain::adjustment::AdjustmentStatus;
+use domain::auth::can_handle_adjustments;
+use domain::command::{ApproveAdjustment, RequestAdjustment, RevokeAdjustment};
+use domain::{CaseId, Command};
+use queries::adjustments::AdjustmentList;
+
+use crate::error::{ApiError, Failure};
+use crate::handlers::{body_failure, execute};
+use crate::params::Params;
+use crate::reads::{period, with_applied};
+use crate::AppState;
+
+type AppResult = Result<Response, ApiError>;
+
+/// `POST /v1/adjustments`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAdjustment {
+    #[schema(value_type = String, format = Uuid)]
+    pub case_id: uuid::Uuid,
+    /// A count measure of `Measures`, `open_overdue`, or `items` (every measure).
+    pub measure: String,
+    pub reason: String,
+    /// The document that decided it (文号).
+    pub document_no: String,
+}
+
+/// `POST /v1/adjustments/{id}/revoke`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeBody {
+    pub reason: String,
+}
+
+/// `POST /v1/adjustments/{id}/approve` takes no fields (an empty body or `{}`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Empty {}
+
+/// The answer to a step of an adjustment.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AdjustmentStep {
+    #[schema(value_type = String, format = Uuid)]
+    pub adjustment_id: uuid::Uuid,
+    #[schema(value_type = String, format = Uuid)]
+    pub case_id: uuid::Uuid,
+    pub measure: String,
+    pub status: AdjustmentStatus,
+    /// The case's version after the step.
+    pub version: u64,
+    /// The log sequence of the step: `min_seq` for a read that must show it.
+    pub seq: u64,
+}
+
+/// The body as `T`; an error names the field, never the value (400).
+fn body<T: serde::de::DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(T, serde_json::Value), Failure> {
+    let body = body.map_err(|r| body_failure(r, crate::DEFAULT_BODY_LIMIT))?;
+    let json = serde_json::Value::Object(
+        domain::command::decode_object(&body).map_err(|e| Failure::BadRequest(e.0))?,
+    );
+    let typed = serde_path_to_error::deserialize(json.clone()).map_err(|e| {
+        Failure::BadRequest(domain::text::field_error(
+            &e.path().to_string(),
+            &e.inner().to_string(),
+        ))
+    })?;
+    Ok((typed, json))
+}
+
+/// Run one step of adjustment `id` on `case_id` and answer it.
+async fn step(
+    state: &AppState,
+    principal: &domain::Principal,
+    headers: &HeaderMap,
+    (case_id, id): (CaseId, uuid::Uuid),
+    command: Command,
+    json: serde_json::Value,
+) -> Result<(AdjustmentStep, StatusCode), Failure> {
+    let created = matches!(command, Command::RequestAdjustment(_));
+    let done = execute(state, principal, headers, Some(case_id), command, json).await?;
+    let c = &done.committed;
+    // A request's id is derived from the version it makes (the same on a replay).
+    let id = if created {
+        domain::adjustment::adjustment_id(case_id, c.version)
+    } else {
+        id
+    };
+    let a = done
+        .case
+        .adjustments
+        .iter()
+        .find(|a| a.adjustment_id == id)
+        .ok_or_else(|| Failure::Internal(format!("adjustment {id} missing after its step")))?;
+    let answer = AdjustmentStep {
+        adjustment_id: id,
+        case_id: case_id.0,
+        measure: a.measure.clone(),
+        status: a.status,
+        version: c.version,
+        seq: c.seq,
+    };
+    Ok((answer, if created { StatusCode::CREATED } else { StatusCode::OK }))
+}
+
+fn answer((step, status): (AdjustmentStep, StatusCode)) -> Response {
+    let location = format!("/v1/adjustments/{}", step.adjustment_id);
+    let mut resp = (status, Json(step)).into_response();
+    if status == StatusCode::CREATED {
+        if let Ok(v) = HeaderValue::from_str(&location) {
+            resp.headers_mut().insert(header::LOCATION, v);
+        }
+    }
+    resp
+}
+
+/// `POST /v1/adjustments`: pending until another principal approves it.
+pub async fn request(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> AppResult {
+    let p = state.tokens.authenticate(&headers)?;
+    let (b, json) = body::<NewAdjustment>(raw)?;
+    let command = Command::RequestAdjustment(RequestAdjustment {
+        measure: b.measure,
+        reason: b.reason,
+        document_no: b.document_no,
+    });
+    let ids = (CaseId(b.case_id), uuid::Uuid::nil());
+    Ok(answer(step(&state, &p, &headers, ids, command, json).await?))
+}
+
+/// The case of adjustment `id`, once the statistics model has applied the log as it is now (an
+/// adjustment requested a moment ago is found).
+async fn case_of(state: &AppState, id: &str) -> Result<(CaseId, uuid::Uuid), Failure> {
+    let id = uuid::Uuid::parse_str(id).map_err(|_| Failure::NotFound)?;
+    let last = state
+        .cases
+        .log()
+        .last_seq()
+        .await
+        .map_err(commands::CommandError::from)?;
+    let found = state
+        .queries
+        .adjustment(id, Some(last), state.cases.now())
+        .await
+        .map_err(crate::reads::query_failure)?;
+    let record = found.value.ok_or(Failure::NotFound)?;
+    Ok((CaseId(record.case_id), id))
+}
+
+/// `POST /v1/adjustments/{id}/approve`: by a county or auditor principal other than the requester.
+pub async fn approve(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> AppResult {
+    let p = state.tokens.authenticate(&headers)?;
+    can_handle_adjustments(&p)?;
+    let (Empty {}, json) = body::<Empty>(raw)?;
+    let ids = case_of(&state, &id).await?;
+    let command = Command::ApproveAdjustment(ApproveAdjustment {
+        adjustment_id: ids.1,
+    });
+    Ok(answer(step(&state, &p, &headers, ids, command, json).await?))
+}
+
+/// `POST /v1/adjustments/{id}/revoke` `{"reason"}`: by a county or auditor principal.
+pub async fn revoke(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> AppResult {
+    let p = state.tokens.authenticate(&headers)?;
+    can_handle_adjustments(&p)?;
+    let (b, json) = body::<RevokeBody>(raw)?;
+    let ids = case_of(&state, &id).await?;
+    let command = Command::RevokeAdjustment(RevokeAdjustment {
+        adjustment_id: ids.1,
+        reason: b.reason,
+    });
+    Ok(answer(step(&state, &p, &headers, ids, command, json).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    #[serde(deserialize_with = "domain::dates::date")]
+    from: NaiveDate,
+    #[serde(deserialize_with = "domain::dates::date")]
+    to: NaiveDate,
+    min_seq: Option<u64>,
+}
+
+/// `GET /v1/adjustments?from&to`: every adjustment (any status) of the cases received in the
+/// period, in the order requested, with reasons.
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Params(q): Params<ListParams>,
+) -> AppResult {
+    let p = state.tokens.authenticate(&headers)?;
+    can_handle_adjustments(&p)?;
+    period(q.from, q.to)?;
+    let found = state
+        .queries
+        .adjustments(q.from, q.to, q.min_seq, state.cases.now())
+        .await?;
+    let list = AdjustmentList {
+        from: q.from,
+        to: q.to,
+        items: found.value,
+    };
+    with_applied(&list, found.applied_seq)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OneParams {
+    min_seq: Option<u64>,
+}
+
+/// `GET /v1/adjustments/{id}`.
+pub async fn get(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Params(q): Params<OneParams>,
+) -> AppResult {
+    let p = state.tokens.authenticate(&headers)?;
+    can_handle_adjustments(&p)?;
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| Failure::NotFound)?;
+    let found = state
+        .queries
+        .adjustment(id, q.min_seq, state.cases.now())
+        .await?;
+    let record = found.value.ok_or(Failure::NotFound)?;
+    with_applied(&record, found.applied_seq)
+}
