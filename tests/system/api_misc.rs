@@ -27,6 +27,7 @@ async fn openapi_lists_every_path_and_schema() {
         "/v1/cases/{case_id}/attachments/{attachment_id}",
         "/v1/adjustments",
         "/v1/adjustments/{adjustment_id}",
+        "/v1/scorecards",
     ] {
         assert!(doc["paths"][path]["get"].is_object(), "{path} missing");
     }

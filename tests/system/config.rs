@@ -98,11 +98,50 @@ fn errors_name_the_file_the_key_and_the_problem() {
             ),
             "unit[0].jetstream_domain",
         ),
+        (
+            OK.to_string()
+                + "[[scorecard]]\nversion = \"v1\"\neffective_from = 2026-01-01\n\
+                   indicators = [{ name = \"speed\", weight = 1, better = \"higher\" }]\n",
+            "scorecard[0]`: version \"v1\": indicator \"speed\"",
+        ),
+        (
+            OK.to_string()
+                + "[[scorecard]]\nversion = \"v1\"\neffective_from = \"2026-02-30\"\n\
+                   indicators = []\n",
+            "effective_from",
+        ),
     ];
     for (text, key) in cases {
         let e = parse(&text).expect_err(key).to_string();
         assert!(e.contains("x.toml") && e.contains(key), "{key}: {e}");
     }
+}
+
+#[test]
+fn scorecard_rules_are_read_by_version() {
+    let c = parse(testkit::config::SCORECARDS).map(|_| ());
+    assert!(
+        c.is_err(),
+        "no [http]: the rules alone are no configuration"
+    );
+    let c = parse(&format!("{OK}{}", testkit::config::SCORECARDS)).expect("valid");
+    let versions: Vec<(&str, String)> = c
+        .scorecards
+        .iter()
+        .map(|r| (r.version.as_str(), r.effective_from.to_string()))
+        .collect();
+    assert_eq!(
+        versions,
+        [
+            ("2025版", "2025-01-01".into()),
+            ("2026版", "2026-01-01".into())
+        ]
+    );
+    assert_eq!(c.scorecards[1].indicators[1].weight, 40.0);
+    assert!(
+        parse(OK).expect("valid").scorecards.is_empty(),
+        "none: the default rules"
+    );
 }
 
 #[test]

@@ -28,6 +28,7 @@ mod proto;
 
 mod read_protocol;
 mod readside;
+mod scorecards;
 mod simulate;
 mod statistics;
 mod workbench;

@@ -62,7 +62,10 @@ fn the_asyncapi_document_covers_the_township_interface() {
         "xf.feed.{unit}.{case_id}"
     );
     // 核减 are the county's, never a township's.
-    for action in domain::Action::ALL.into_iter().filter(|a| !a.is_adjustment()) {
+    for action in domain::Action::ALL
+        .into_iter()
+        .filter(|a| !a.is_adjustment())
+    {
         let name = format!("inbox_{}", action.as_str().replace('-', "_"));
         let message = &doc["components"]["messages"][&name];
         assert_eq!(message["name"], action.as_str(), "{name}");
@@ -75,7 +78,10 @@ fn the_asyncapi_document_covers_the_township_interface() {
             "{name} on the inbox channel"
         );
     }
-    for action in domain::Action::ALL.into_iter().filter(|a| a.is_adjustment()) {
+    for action in domain::Action::ALL
+        .into_iter()
+        .filter(|a| a.is_adjustment())
+    {
         let name = format!("inbox_{}", action.as_str().replace('-', "_"));
         assert!(doc["components"]["messages"][&name].is_null(), "{name}");
     }

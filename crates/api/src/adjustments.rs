@@ -118,7 +118,14 @@ async fn step(
         version: c.version,
         seq: c.seq,
     };
-    Ok((answer, if created { StatusCode::CREATED } else { StatusCode::OK }))
+    Ok((
+        answer,
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+    ))
 }
 
 fn answer((step, status): (AdjustmentStep, StatusCode)) -> Response {
@@ -146,7 +153,9 @@ pub async fn request(
         document_no: b.document_no,
     });
     let ids = (CaseId(b.case_id), uuid::Uuid::nil());
-    Ok(answer(step(&state, &p, &headers, ids, command, json).await?))
+    Ok(answer(
+        step(&state, &p, &headers, ids, command, json).await?,
+    ))
 }
 
 /// The case of adjustment `id`, once the statistics model has applied the log as it is now (an
@@ -182,7 +191,9 @@ pub async fn approve(
     let command = Command::ApproveAdjustment(ApproveAdjustment {
         adjustment_id: ids.1,
     });
-    Ok(answer(step(&state, &p, &headers, ids, command, json).await?))
+    Ok(answer(
+        step(&state, &p, &headers, ids, command, json).await?,
+    ))
 }
 
 /// `POST /v1/adjustments/{id}/revoke` `{"reason"}`: by a county or auditor principal.
@@ -200,7 +211,9 @@ pub async fn revoke(
         adjustment_id: ids.1,
         reason: b.reason,
     });
-    Ok(answer(step(&state, &p, &headers, ids, command, json).await?))
+    Ok(answer(
+        step(&state, &p, &headers, ids, command, json).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]

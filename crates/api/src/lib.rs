@@ -21,6 +21,7 @@ pub mod params;
 pub mod proto;
 mod queues;
 pub mod reads;
+pub mod scorecards;
 pub mod server;
 pub mod stats;
 pub mod status;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub status_limiter: status::FailureLimiter,
     /// The largest attachment accepted, in bytes (`[limits] attachment_mb`).
     pub attachment_limit: usize,
+    /// 考核 rules by version (`[[scorecard]]`); none: the default rules.
+    pub scorecards: Vec<queries::scorecard::Rules>,
     openapi_json: String,
 }
 
@@ -70,6 +73,7 @@ impl AppState {
             trusted_proxies: Vec::new(),
             status_limiter: status::FailureLimiter::default(),
             attachment_limit: DEFAULT_ATTACHMENT_LIMIT,
+            scorecards: Vec::new(),
             openapi_json: openapi::document().to_pretty_json().unwrap_or_default(),
         }
     }
@@ -112,6 +116,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(adjustments::request).get(adjustments::list),
         )
         .route("/v1/adjustments/{id}", get(adjustments::get))
+        .route("/v1/scorecards", get(scorecards::scorecards))
         .route("/v1/adjustments/{id}/approve", post(adjustments::approve))
         .route("/v1/adjustments/{id}/revoke", post(adjustments::revoke))
         .route("/v1/audit/actors/{principal_id}", get(reads::actor))

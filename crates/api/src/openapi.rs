@@ -66,7 +66,8 @@ use crate::views::*;
         crate::adjustments::RevokeBody,
         crate::adjustments::AdjustmentStep,
         queries::adjustments::AdjustmentList,
-        queries::adjustments::AdjustmentRecord
+        queries::adjustments::AdjustmentRecord,
+        queries::scorecard::Scorecards
     ))
 )]
 struct Components;
@@ -341,26 +342,25 @@ pub fn document() -> OpenApi {
             .build()
     };
     let min_seq = min_seq_param("Answer once the read model has applied at least this sequence");
-    paths = paths
-        .path(
-            "/v1/audit/actors/{principal_id}",
-            PathItem::new(
-                HttpMethod::Get,
-                OperationBuilder::new()
-                    .operation_id(Some("get_actor_trail"))
-                    .summary(Some(
-                        "Everything a principal did, by the day it was recorded",
-                    ))
-                    .parameter(path_param("principal_id"))
-                    .parameter(date("from", "First day, inclusive"))
-                    .parameter(date("to", "Last day, inclusive"))
-                    .parameter(min_seq)
-                    .responses(responses(
-                        ("200", "The principal's events across cases", "ActorTrail"),
-                        read_errors,
-                    )),
-            ),
-        );
+    paths = paths.path(
+        "/v1/audit/actors/{principal_id}",
+        PathItem::new(
+            HttpMethod::Get,
+            OperationBuilder::new()
+                .operation_id(Some("get_actor_trail"))
+                .summary(Some(
+                    "Everything a principal did, by the day it was recorded",
+                ))
+                .parameter(path_param("principal_id"))
+                .parameter(date("from", "First day, inclusive"))
+                .parameter(date("to", "Last day, inclusive"))
+                .parameter(min_seq)
+                .responses(responses(
+                    ("200", "The principal's events across cases", "ActorTrail"),
+                    read_errors,
+                )),
+        ),
+    );
     doc.paths = statistics::paths(casework::paths(paths), read_errors).build();
     if let Some(components) = doc.components.as_mut() {
         components.add_security_scheme(

@@ -175,7 +175,10 @@ impl QueryClient {
         min_seq: Option<u64>,
         now: Timestamp,
     ) -> Result<Applied<Vec<AdjustmentRecord>>, QueryError> {
-        match self.ask("stats", Query::Adjustments { from, to }, min_seq, now).await? {
+        match self
+            .ask("stats", Query::Adjustments { from, to }, min_seq, now)
+            .await?
+        {
             Applied {
                 value: Answer::Adjustments(a),
                 applied_seq,

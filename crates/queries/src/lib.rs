@@ -13,6 +13,7 @@ pub mod cases;
 pub mod client;
 pub mod protocol;
 pub mod queues;
+pub mod scorecard;
 pub mod stats;
 pub mod transport;
 

@@ -60,6 +60,21 @@ impl Default for TestConfig {
     }
 }
 
+/// Two versions of the 考核 rules (the scorecard tests score a period under each).
+pub const SCORECARDS: &str = r#"[[scorecard]]
+version = "2025版"
+effective_from = 2025-01-01
+indicators = [{ name = "closure_rate", weight = 100, better = "higher" }]
+
+[[scorecard]]
+version = "2026版"
+effective_from = "2026-01-01"
+indicators = [
+  { name = "reply_on_time_rate", weight = 60, better = "higher" },
+  { name = "collective_share", weight = 40, better = "lower" },
+]
+"#;
+
 impl TestConfig {
     /// No units, no principals; the API on a free port.
     pub fn new() -> Self {
@@ -67,10 +82,11 @@ impl TestConfig {
     }
 
     /// The standard test county: units `county`, `gaoqiao` (高桥镇), `dongcheng` (东城镇) and the
-    /// department `land_bureau`; tokens `county-token`, `county-2-token`, `auditor-token`,
+    /// department `land_bureau`; the scorecard rules [`SCORECARDS`]; tokens `county-token`, `county-2-token`, `auditor-token`,
     /// `analyst-token`, `clerk-gaoqiao-token`, `clerk-dongcheng-token`, `handler-land-token`.
     pub fn county() -> Self {
         Self::new()
+            .section(SCORECARDS)
             .unit("county", "县信访局", "county")
             .unit("gaoqiao", "高桥镇", "township")
             .unit("dongcheng", "东城镇", "township")

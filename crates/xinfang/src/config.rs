@@ -74,6 +74,7 @@ pub struct Config {
     pub policy: Policy,
     pub units: Vec<Unit>,
     pub principals: Vec<PrincipalConfig>,
+    pub scorecards: Vec<queries::scorecard::Rules>, // 考核 rules by version; none: the default
     /// `[secrets]` as configured (environment over file), by `ops::secrets` key.
     pub secrets: Vec<(ops::secrets::Secret, Option<String>)>,
 }
@@ -374,8 +375,11 @@ impl Config {
                 format!("{attachment_mb} is not between 1 and 1024"),
             ));
         }
+        queries::scorecard::Rules::check(&file.scorecard)
+            .map_err(|(n, e)| err(&format!("scorecard[{n}]"), e))?;
         Ok(Config {
             path: path.to_owned(),
+            scorecards: file.scorecard,
             nats_url,
             trusted_proxies,
             attachment_limit: usize::try_from(attachment_mb << 20).unwrap_or(usize::MAX),

@@ -119,6 +119,7 @@ pub async fn api_state(
         .collect();
     state.trusted_proxies = cfg.trusted_proxies.clone();
     state.attachment_limit = cfg.attachment_limit;
+    state.scorecards = cfg.scorecards.clone();
     Ok(Arc::new(state))
 }
 

@@ -163,7 +163,14 @@ pub(super) fn paths(paths: PathsBuilder, read_errors: &[(&str, &str)]) -> PathsB
         .operation_id(Some("get_adjustment"))
         .parameter(adjustment_id())
         .parameter(min_seq())
-        .responses(responses(("200", "The adjustment, with applied_seq", "AdjustmentRecord"), read_errors));
+        .responses(responses(
+            (
+                "200",
+                "The adjustment, with applied_seq",
+                "AdjustmentRecord",
+            ),
+            read_errors,
+        ));
     let approve = step(
         ("approve_adjustment", "Approve an adjustment: a county or auditor principal other than the requester (no body, or {})"),
         None,
@@ -171,7 +178,10 @@ pub(super) fn paths(paths: PathsBuilder, read_errors: &[(&str, &str)]) -> PathsB
         ("200", "Approved: the adjusted figures leave the case out"),
     );
     let revoke = step(
-        ("revoke_adjustment", "Revoke an adjustment, pending or approved: the county or an auditor"),
+        (
+            "revoke_adjustment",
+            "Revoke an adjustment, pending or approved: the county or an auditor",
+        ),
         Some("RevokeBody"),
         true,
         ("200", "Revoked: the figures count the case again"),
@@ -182,14 +192,38 @@ pub(super) fn paths(paths: PathsBuilder, read_errors: &[(&str, &str)]) -> PathsB
         false,
         ("201", "Requested: pending"),
     );
+    let scorecards = OperationBuilder::new()
+        .operation_id(Some("get_scorecards"))
+        .summary(Some("考核: every township and department scored under the rules version in force at the period's start (analysts, the county, auditors)"))
+        .parameter(date("from", "First day a case was received, inclusive: names the rules version"))
+        .parameter(date("to", "Last day, inclusive"))
+        .parameter(adjusted())
+        .parameter(min_seq())
+        .responses(responses(
+            ("200", "Each unit's indicators (num/den, value, points), total and rank, with the rules version and applied_seq", "Scorecards"),
+            &[
+                ("400", "A missing or malformed parameter"),
+                ("401", "Missing or unknown token"),
+                ("403", "A unit's staff: a scorecard ranks every unit"),
+                ("422", "A period outside 1970-2199, whose start is after its end, or with no rules in force at its start"),
+                ("503", "min_seq not reached within 5 s, or the stats projector is unavailable"),
+            ],
+        ));
     paths
+        .path("/v1/scorecards", PathItem::new(HttpMethod::Get, scorecards))
         .path("/v1/stats", PathItem::new(HttpMethod::Get, stats))
-        .path(
-            "/v1/adjustments",
-            PathItem::new(HttpMethod::Post, request),
-        )
+        .path("/v1/adjustments", PathItem::new(HttpMethod::Post, request))
         .path("/v1/adjustments", PathItem::new(HttpMethod::Get, list))
-        .path("/v1/adjustments/{adjustment_id}", PathItem::new(HttpMethod::Get, get))
-        .path("/v1/adjustments/{adjustment_id}/approve", PathItem::new(HttpMethod::Post, approve))
-        .path("/v1/adjustments/{adjustment_id}/revoke", PathItem::new(HttpMethod::Post, revoke))
+        .path(
+            "/v1/adjustments/{adjustment_id}",
+            PathItem::new(HttpMethod::Get, get),
+        )
+        .path(
+            "/v1/adjustments/{adjustment_id}/approve",
+            PathItem::new(HttpMethod::Post, approve),
+        )
+        .path(
+            "/v1/adjustments/{adjustment_id}/revoke",
+            PathItem::new(HttpMethod::Post, revoke),
+        )
 }

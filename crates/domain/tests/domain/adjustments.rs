@@ -62,7 +62,10 @@ fn the_requester_cannot_approve_but_another_county_or_auditor_principal_can() {
     assert_eq!(w.refuse_as(&clerk, T1, approve(id)).code(), "forbidden");
     let analyst = principal("analyst-1", Role::Analyst, None);
     assert_eq!(w.refuse_as(&analyst, T1, approve(id)).code(), "forbidden");
-    let case = w.try_as(&auditor(), T1, approve(id)).expect("approved").clone();
+    let case = w
+        .try_as(&auditor(), T1, approve(id))
+        .expect("approved")
+        .clone();
     let a = &case.adjustments[0];
     assert_eq!(a.status, AdjustmentStatus::Approved);
     assert_eq!(a.approved_by, Some(auditor().id));
@@ -72,7 +75,8 @@ fn the_requester_cannot_approve_but_another_county_or_auditor_principal_can() {
     // A second county principal approves as well as an auditor does.
     let mut w = registered();
     let id = w.run(T1, request("closed")).adjustments[0].adjustment_id;
-    w.try_as(&other, T1, approve(id)).expect("another county principal");
+    w.try_as(&other, T1, approve(id))
+        .expect("another county principal");
 }
 
 #[test]
@@ -96,13 +100,23 @@ fn a_figure_has_one_live_adjustment_and_a_revoked_one_makes_room() {
     // `items` overlaps every figure, both ways.
     assert_eq!(w.refuse(T1, request("items")).code(), "validation");
     w.run(T1, request("satisfied"));
-    let case = w.try_as(&auditor(), T1, revoke(id)).expect("revoked").clone();
+    let case = w
+        .try_as(&auditor(), T1, revoke(id))
+        .expect("revoked")
+        .clone();
     let a = &case.adjustments[0];
     assert_eq!(a.status, AdjustmentStatus::Revoked);
     assert_eq!(a.revoked_by, Some(auditor().id));
     assert_eq!(a.revoke_reason.as_deref(), Some("复核认定属实"));
-    assert_eq!(w.refuse(T1, revoke(id)).code(), "validation", "revoked once");
-    assert_eq!(w.refuse_as(&auditor(), T1, approve(id)).code(), "validation");
+    assert_eq!(
+        w.refuse(T1, revoke(id)).code(),
+        "validation",
+        "revoked once"
+    );
+    assert_eq!(
+        w.refuse_as(&auditor(), T1, approve(id)).code(),
+        "validation"
+    );
     w.run(T1, request("closed"));
     assert_eq!(w.case().adjustments.len(), 3);
 }
@@ -119,5 +133,8 @@ fn an_unknown_measure_an_empty_reason_or_a_foreign_id_is_refused() {
     });
     assert_eq!(w.refuse(T1, empty).code(), "validation");
     let foreign = uuid::Uuid::from_u128(7);
-    assert_eq!(w.refuse_as(&auditor(), T1, approve(foreign)).code(), "validation");
+    assert_eq!(
+        w.refuse_as(&auditor(), T1, approve(foreign)).code(),
+        "validation"
+    );
 }

@@ -121,9 +121,5 @@ fn overdue_in(
     }
     let timeline: super::overdue::Timeline =
         store.get(&format!("t/{}", case.id))?.unwrap_or_default();
-    Ok(timeline
-        .deltas(policy)
-        .range(..=to)
-        .map(|(_, n)| *n)
-        .sum())
+    Ok(timeline.deltas(policy).range(..=to).map(|(_, n)| *n).sum())
 }

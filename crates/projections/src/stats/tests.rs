@@ -237,7 +237,11 @@ fn year_on_year_compares_the_same_days_a_year_earlier() {
 
 #[test]
 fn every_count_measure_and_open_overdue_can_be_adjusted() {
-    let mut names: Vec<&str> = Counts::default().named().into_iter().map(|(n, _)| n).collect();
+    let mut names: Vec<&str> = Counts::default()
+        .named()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
     names.push("open_overdue");
     assert_eq!(names, domain::adjustment::MEASURES);
 }
@@ -253,7 +257,13 @@ fn approved_adjustments_leave_the_case_out_of_the_adjusted_figures_only() {
     let open = log.run(None, register("dongcheng", Channel::Letter, 1, t), t);
     let r = "2026-05-20T10:00:00+08:00";
     handle(&mut log, late, t, r, Satisfaction::Dissatisfied);
-    handle(&mut log, on_time, t, "2026-03-10T10:00:00+08:00", Satisfaction::Satisfied);
+    handle(
+        &mut log,
+        on_time,
+        t,
+        "2026-03-10T10:00:00+08:00",
+        Satisfaction::Satisfied,
+    );
     let at = "2026-06-02T10:00:00+08:00";
     let auditor = domain::Principal {
         id: domain::PrincipalId("auditor-1".into()),
@@ -270,7 +280,11 @@ fn approved_adjustments_leave_the_case_out_of_the_adjusted_figures_only() {
             }),
             at,
         );
-        let version = log.events.iter().filter(|e| e.envelope.case_id == case).count() as u64;
+        let version = log
+            .events
+            .iter()
+            .filter(|e| e.envelope.case_id == case)
+            .count() as u64;
         let id = domain::adjustment::adjustment_id(case, version);
         if approve {
             let cmd = Command::ApproveAdjustment(ApproveAdjustment { adjustment_id: id });
@@ -297,10 +311,25 @@ fn approved_adjustments_leave_the_case_out_of_the_adjusted_figures_only() {
         assert_eq!(total.counts.items, 3, "only `closed` left the figures");
         assert_eq!(total.open_overdue, 0);
         assert_eq!(a.current.raw_total.as_ref(), Some(&raw.current.total));
-        let listed = a.current.adjustments.as_ref().expect("the adjustments applied");
+        let listed = a
+            .current
+            .adjustments
+            .as_ref()
+            .expect("the adjustments applied");
         assert_eq!(listed.len(), 2, "the pending one is not applied");
-        assert!(listed.iter().all(|r| r.reason.is_none()), "no free text in a report");
-        let row = |k: &str| a.current.rows.iter().find(|r| r.key == k).expect("row").measures.clone();
+        assert!(
+            listed.iter().all(|r| r.reason.is_none()),
+            "no free text in a report"
+        );
+        let row = |k: &str| {
+            a.current
+                .rows
+                .iter()
+                .find(|r| r.key == k)
+                .expect("row")
+                .measures
+                .clone()
+        };
         assert_eq!(row("gaoqiao").counts.closed, 1);
         assert_eq!(row("dongcheng").open_overdue, 0);
     }
@@ -318,8 +347,8 @@ fn approved_adjustments_leave_the_case_out_of_the_adjusted_figures_only() {
     assert_eq!(a.current.adjustments.map(|l| l.len()), Some(1));
     // Everything of the period is listed with its reason, whatever its status.
     let store = build(&stats(), &log.events, 1000).1;
-    let all = super::adjusted::adjustments(&store, day("2026-03-01"), day("2026-03-31"))
-        .expect("list");
+    let all =
+        super::adjusted::adjustments(&store, day("2026-03-01"), day("2026-03-31")).expect("list");
     assert_eq!(all.len(), 3);
     assert!(all.iter().all(|r| r.reason.is_some()));
 }

@@ -27,6 +27,8 @@ pub(super) struct File {
     pub(super) unit: Vec<UnitEntry>,
     #[serde(default)]
     pub(super) principal: Vec<PrincipalEntry>,
+    #[serde(default)]
+    pub(super) scorecard: Vec<queries::scorecard::Rules>,
 }
 
 #[derive(Debug, Deserialize, Default)]
