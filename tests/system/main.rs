@@ -28,6 +28,7 @@ mod proto;
 
 mod read_protocol;
 mod readside;
+mod reports;
 mod scorecards;
 mod simulate;
 mod statistics;
