@@ -231,6 +231,16 @@ async fn demo_links_and_no_plain_identifiers(
         .collect();
     assert_eq!(pair.len(), 2, "the demo's 一信多投 pair: {dups}");
     assert_ne!(pair[0]["township"], pair[1]["township"]);
+    // The demo has the same months a year earlier: year-on-year shows a change.
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let from = today - chrono::Duration::days(200);
+    let yoy = get(format!("/v1/stats?from={from}&to={today}&compare=yoy")).await;
+    assert_eq!(
+        yoy["previous"]["total"]["items"],
+        loadgen::demo::PRIOR_YEAR_CASES,
+        "{yoy}"
+    );
+    assert!(yoy["change"]["items"].as_f64().is_some_and(|c| c > 0.0), "{yoy}");
     let repeats = get("/v1/cases?flag=repeat&limit=1000".into()).await;
     assert!(
         !repeats["items"].as_array().expect("items").is_empty(),

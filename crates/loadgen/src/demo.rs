@@ -1,7 +1,8 @@
 //! `xinfang up --demo`: a few hundred realistic cases across the configured townships, driven
 //! through the real command path (`CaseService::execute`, the same `decide` and append as HTTP),
-//! with business times spread over the last five months. Deterministic (seeded), and skipped when
-//! the log already holds events, so a restart never doubles the demo.
+//! with business times spread over the last five months and the same months a year earlier.
+//! Deterministic (seeded), and skipped when the log already holds events, so a restart never
+//! doubles the demo.
 
 use chrono::Duration;
 
@@ -12,6 +13,8 @@ use domain::*;
 use crate::scenario::{plan_case, Rng};
 
 pub const DEMO_CASES: usize = 300;
+/// Cases of the same months a year earlier.
+pub const PRIOR_YEAR_CASES: usize = 120;
 
 /// Load the demo set; returns the number of cases registered (0 when skipped).
 pub async fn load(
@@ -37,36 +40,40 @@ pub async fn load(
     // Petitioners registered so far, with their matter: about one case in eight is a returning
     // petitioner (重复访 when on the same matter).
     let mut seen: Vec<(Petitioner, Category)> = Vec::new();
-    for i in 0..DEMO_CASES {
-        let mut plan = plan_case(&mut rng, townships, departments, |rng| {
-            now - Duration::days(1 + rng.below(150) as i64)
-                - Duration::minutes(rng.below(600) as i64)
-        });
-        if !seen.is_empty() && rng.chance(12) {
-            let (petitioner, category) = rng.pick(&seen).clone();
-            plan.register.petitioners = vec![petitioner];
-            if rng.chance(60) {
-                plan.register.category = category;
+    // The same months a year earlier first (so that `compare=yoy` shows a change), then this year.
+    let mut loaded = 0;
+    for (n, year_ago) in [(PRIOR_YEAR_CASES, 365), (DEMO_CASES, 0)] {
+        for _ in 0..n {
+            let mut plan = plan_case(&mut rng, townships, departments, |rng| {
+                now - Duration::days(year_ago + 1 + rng.below(150) as i64)
+                    - Duration::minutes(rng.below(600) as i64)
+            });
+            if !seen.is_empty() && rng.chance(12) {
+                let (petitioner, category) = rng.pick(&seen).clone();
+                plan.register.petitioners = vec![petitioner];
+                if rng.chance(60) {
+                    plan.register.category = category;
+                }
             }
-        }
-        seen.push((plan.register.petitioners[0].clone(), plan.register.category));
-        let mut t = plan.register.received_at;
-        let case_id = exec(cases, &loader, None, Command::Register(plan.register)).await?;
-        let steps = plan.steps;
-        for (days, mut cmd) in steps {
-            t += Duration::days(days) + Duration::minutes(30);
-            if t > now {
-                break;
+            seen.push((plan.register.petitioners[0].clone(), plan.register.category));
+            let mut t = plan.register.received_at;
+            let case_id = exec(cases, &loader, None, Command::Register(plan.register)).await?;
+            for (days, mut cmd) in plan.steps {
+                t += Duration::days(days) + Duration::minutes(30);
+                if t > now {
+                    break;
+                }
+                set_occurred_at(&mut cmd, t);
+                exec(cases, &loader, Some(case_id), cmd).await?;
             }
-            set_occurred_at(&mut cmd, t);
-            exec(cases, &loader, Some(case_id), cmd).await?;
-        }
-        if (i + 1) % 100 == 0 {
-            tracing::info!(loaded = i + 1, of = DEMO_CASES, "demo data");
+            loaded += 1;
+            if loaded % 100 == 0 {
+                tracing::info!(loaded, of = DEMO_CASES + PRIOR_YEAR_CASES, "demo data");
+            }
         }
     }
     let pair = one_matter_in_two_places(cases, &loader, townships).await?;
-    Ok(DEMO_CASES + pair + casework(cases, &loader, townships, departments).await?)
+    Ok(loaded + pair + casework(cases, &loader, townships, departments).await?)
 }
 
 /// The county's casework at a glance (issue 13): an accusation against a township (held by the
