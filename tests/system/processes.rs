@@ -240,7 +240,10 @@ async fn demo_links_and_no_plain_identifiers(
         loadgen::demo::PRIOR_YEAR_CASES,
         "{yoy}"
     );
-    assert!(yoy["change"]["items"].as_f64().is_some_and(|c| c > 0.0), "{yoy}");
+    assert!(
+        yoy["change"]["items"].as_f64().is_some_and(|c| c > 0.0),
+        "{yoy}"
+    );
     let repeats = get("/v1/cases?flag=repeat&limit=1000".into()).await;
     assert!(
         !repeats["items"].as_array().expect("items").is_empty(),

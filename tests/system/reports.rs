@@ -235,3 +235,50 @@ async fn a_half_year_report_with_a_two_way_cut_bands_and_year_on_year_per_row() 
         (4, 91)
     );
 }
+
+/// 越级访 of matters the county registers at its own office (issue 14): the county names the
+/// township of the matter; the case is cross-level only when the petitioner had no earlier case
+/// of the matter at that township (it was flagged for every such case before).
+#[tokio::test]
+async fn a_matter_registered_at_the_county_is_cross_level_only_when_the_township_never_had_it() {
+    let app = spawn_app().await;
+    let register = |level: &str, id_number: &str| {
+        let mut body = register_body();
+        body["level_reached"] = serde_json::json!(level);
+        body["petitioners"][0]["id_number"] = serde_json::json!(id_number);
+        body
+    };
+    let id = |digits: &str| domain::identity::with_check_digit(digits).expect("id");
+    let (known, unknown) = (id("11010119900307451"), id("11010119800101005"));
+    let (known, unknown) = (known.as_str(), unknown.as_str());
+    let (status, first, _) = app
+        .post("county-token", "/v1/cases", &register("township", known))
+        .await;
+    assert_eq!(status, 201, "{first}");
+    assert_eq!(first["case"]["flags"]["cross_level"], false);
+    let (status, again, _) = app
+        .post("county-token", "/v1/cases", &register("county", known))
+        .await;
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(
+        again["case"]["flags"]["cross_level"], false,
+        "gaoqiao had the matter first"
+    );
+    assert_eq!(again["case"]["flags"]["repeat"], true);
+    let (status, straight, _) = app
+        .post("county-token", "/v1/cases", &register("county", unknown))
+        .await;
+    assert_eq!(status, 201, "{straight}");
+    assert_eq!(
+        straight["case"]["flags"]["cross_level"], true,
+        "straight to the county"
+    );
+    let seq = straight["seq"].as_u64().expect("seq");
+    let (_, stats) = app
+        .get(
+            "analyst-token",
+            &format!("/v1/stats?from=2026-03-01&to=2026-03-31&min_seq={seq}"),
+        )
+        .await;
+    assert_eq!(stats["total"]["cross_level_batches"], 1, "{stats}");
+}

@@ -5,7 +5,10 @@
 //! - **first petition** (初信初访): no earlier case of the petitioner exists at all;
 //! - **duplicate** (一信多投): the case is open and a case of the same petitioner on the same
 //!   category is open in another unit. Both cases carry it, so the county sees the matter wherever
-//!   it looks, and it goes when one of them is merged or done.
+//!   it looks, and it goes when one of them is merged or done;
+//! - **cross-level** (越级访): the matter reached a level above the township (the county registers
+//!   it at its own office, naming the township of the matter) and the petitioner has no earlier
+//!   case of the matter (its township and category) at township level.
 //!
 //! An accusation or confidential case gives no hint across townships: it counts for another case
 //! only when both were registered by the same township ([`counts_for`]).
@@ -14,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::identity::Person;
 use crate::ids::{CaseId, UnitCode};
-use crate::values::{Category, Status};
+use crate::values::{Category, Level, Status};
 
 /// Another case of (one of) a case's petitioners, as the linking rules see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +31,8 @@ pub struct Peer {
     /// The unit accountable now and the status, where known (not at registration).
     pub unit: Option<UnitCode>,
     pub status: Option<Status>,
+    /// The level the case reached, where known (not for index entries filed before issue 14).
+    pub level: Option<Level>,
 }
 
 /// One petitioner of a case, filed under an index key (the identity index and the cases model).
@@ -43,6 +48,9 @@ pub struct Filed {
     /// with it is checked in the log.
     #[serde(default)]
     pub terminated: bool,
+    /// The level the case reached (`None` in entries filed before issue 14).
+    #[serde(default)]
+    pub level: Option<Level>,
 }
 
 impl Peer {
@@ -55,6 +63,7 @@ impl Peer {
             secret: case.accusation || case.confidential,
             unit: Some(case.unit.clone()),
             status: Some(case.status),
+            level: Some(case.level_reached),
         }
     }
 }
@@ -68,6 +77,7 @@ impl Filed {
             secret: self.secret,
             unit: None,
             status: None,
+            level: self.level,
         }
     }
 }
@@ -88,6 +98,24 @@ pub fn registration_flags(
     let counted: Vec<&Peer> = earlier.iter().filter(|p| counts_for(township, p)).collect();
     let repeat = counted.iter().any(|p| p.category == category);
     (repeat, counted.is_empty())
+}
+
+/// Whether a case of `township` on `category` that reached `level` is cross-level (越级访): above
+/// the township, not the continuation of a case it names (`related`), and without an earlier case
+/// of the petitioner on the matter at township level.
+pub fn cross_level(
+    (township, category, level): (&UnitCode, Category, Level),
+    related: bool,
+    earlier: &[Peer],
+) -> bool {
+    level > Level::Township
+        && !related
+        && !earlier.iter().any(|p| {
+            counts_for(township, p)
+                && &p.township == township
+                && p.category == category
+                && p.level == Some(Level::Township)
+        })
 }
 
 /// Whether a case (registered by `township`, on `category`, now with `unit` in `status`) is one

@@ -27,6 +27,35 @@ fn encode(filed: &[Filed]) -> Result<Bytes, LogError> {
         })
 }
 
+/// An entry as stored: the current layout, or the one filed before issue 14 (without the level of
+/// each case, read as unknown). An entry of the current layout never reads as one of the earlier
+/// layout to its last byte (its trailing level is left over, or misread as the next case's id), so
+/// the earlier layout is tried first and taken only when it reads the whole value.
+fn decode(bytes: &[u8]) -> Option<Vec<Filed>> {
+    #[derive(serde::Deserialize)]
+    struct Before14 {
+        case_id: domain::CaseId,
+        category: domain::Category,
+        township: domain::UnitCode,
+        secret: bool,
+        person: domain::identity::Person,
+        terminated: bool,
+    }
+    if let Ok((old, [])) = postcard::take_from_bytes::<Vec<Before14>>(bytes) {
+        let filed = old.into_iter().map(|o| Filed {
+            case_id: o.case_id,
+            category: o.category,
+            township: o.township,
+            secret: o.secret,
+            person: o.person,
+            terminated: o.terminated,
+            level: None,
+        });
+        return Some(filed.collect());
+    }
+    postcard::from_bytes(bytes).ok()
+}
+
 #[derive(Clone)]
 pub struct Identities {
     kv: kv::Store,
@@ -56,7 +85,7 @@ impl Identities {
             .map_err(|e| LogError::unavailable("reading the identity index", e))?;
         match entry {
             Some(e) if e.operation == kv::Operation::Put => {
-                let filed = postcard::from_bytes(&e.value).map_err(|_| LogError::Unreadable {
+                let filed = decode(&e.value).ok_or(LogError::Unreadable {
                     what: "identity index entry",
                 })?;
                 Ok((filed, Some(e.revision)))
@@ -200,5 +229,50 @@ impl Identities {
             (all.len() != n, ())
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::identity::Person;
+    use domain::{CaseId, Category, Level, UnitCode};
+
+    fn filed(n: u128, level: Option<Level>) -> Filed {
+        Filed {
+            case_id: CaseId(uuid::Uuid::from_u128(n)),
+            category: Category::Land,
+            township: UnitCode::parse("gaoqiao").expect("unit"),
+            secret: false,
+            person: Person::default(),
+            terminated: n % 2 == 0,
+            level,
+        }
+    }
+
+    #[test]
+    fn entries_of_both_layouts_read_back() {
+        for n in 0..4u128 {
+            let now: Vec<Filed> = (0..n).map(|i| filed(i, Some(Level::Township))).collect();
+            assert_eq!(decode(&encode(&now).expect("encode")), Some(now));
+            // Filed before issue 14: the same fields without the level.
+            let before: Vec<Filed> = (0..n).map(|i| filed(i, None)).collect();
+            let old: Vec<_> = before
+                .iter()
+                .map(|f| {
+                    (
+                        f.case_id,
+                        f.category,
+                        &f.township,
+                        f.secret,
+                        f.person,
+                        f.terminated,
+                    )
+                })
+                .collect();
+            let bytes = postcard::to_allocvec(&old).expect("encode");
+            assert_eq!(decode(&bytes), Some(before), "{n} cases");
+        }
+        assert_eq!(decode(&[0xff, 0xff]), None);
     }
 }

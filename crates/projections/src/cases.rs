@@ -318,9 +318,10 @@ impl Projection for Cases {
     /// 2: without the counts of each index value. 3: cases with their transfers (bounces).
     /// 4: supervision and leader (index `l`). 5: queue entries and counts (`d/`, `c/`); cases
     /// with reply, follow-up, corrections and the accused unit. 6: cases with attachments.
-    /// 7: the reply's unit. 8: cases with their adjustments (核减).
+    /// 7: the reply's unit. 8: cases with their adjustments (核减). 9: filed petitioners with
+    /// the level their case reached (越级访).
     fn version(&self) -> u32 {
-        8
+        9
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
@@ -417,6 +418,7 @@ fn filed_of(row: &Row, person: &Person) -> Filed {
         secret: c.accusation || c.confidential,
         person: *person,
         terminated: false,
+        level: Some(c.level_reached),
     }
 }
 

@@ -24,6 +24,7 @@ pub(crate) struct Filing {
     pub category: domain::Category,
     pub township: domain::UnitCode,
     pub secret: bool,
+    pub level: domain::Level,
 }
 
 impl CaseService {
@@ -50,6 +51,7 @@ impl CaseService {
             category: r.category,
             township: r.township.clone(),
             secret: r.accusation || r.confidential,
+            level: r.level_reached,
         };
         self.file(case_id, &filing, false).await
     }
@@ -104,6 +106,7 @@ impl CaseService {
             category: case.category,
             township: case.township.clone(),
             secret: case.accusation || case.confidential,
+            level: case.level_reached,
         }
     }
 
@@ -122,6 +125,7 @@ impl CaseService {
                 secret: filing.secret,
                 person: *person,
                 terminated: false,
+                level: Some(filing.level),
             };
             for key in person.link_keys() {
                 work.push((key, filed.clone()));
@@ -293,6 +297,7 @@ impl CaseService {
                             category: reg.category,
                             township: reg.township.clone(),
                             secret: reg.accusation || reg.confidential,
+                            level: reg.level_reached,
                         },
                     );
                     filed += 1;
@@ -308,6 +313,7 @@ impl CaseService {
                             category: a.category.unwrap_or(before.category),
                             township: a.township.clone().unwrap_or(before.township.clone()),
                             secret: before.secret,
+                            level: a.level_reached.unwrap_or(before.level),
                         };
                         if after != before {
                             self.refile(&before, &after, e.case_id).await?;

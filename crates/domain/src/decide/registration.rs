@@ -72,7 +72,11 @@ pub(super) fn register(
         confidential: c.confidential,
         flags: Flags {
             collective: c.headcount >= p.collective_threshold,
-            cross_level: c.level_reached > Level::Township && related.is_none(),
+            cross_level: crate::linking::cross_level(
+                (&c.township, c.category, c.level_reached),
+                related.is_some(),
+                ctx.peers,
+            ),
             repeat: repeat || related.is_some(),
         },
         first_petition: first_petition && related.is_none(),
@@ -242,6 +246,15 @@ pub(super) fn correct(
     } else {
         (case.flags.repeat, case.first_petition)
     };
+    // Judged again on the peers when the case is filed again; else a level corrected upward is
+    // cross-level unless it was known not to be (an earlier case at township level).
+    let cross_level = if relinked {
+        crate::linking::cross_level((&township, category, level), related.is_some(), ctx.peers)
+    } else {
+        level > Level::Township
+            && related.is_none()
+            && (case.flags.cross_level || case.level_reached == Level::Township)
+    };
     // A corrected township takes over a case registered for the wrong one while nobody has
     // moved it; an accusation against the corrected township is held by the county.
     let unit = match &after.township {
@@ -258,7 +271,7 @@ pub(super) fn correct(
         after,
         flags: Flags {
             collective: headcount >= p.collective_threshold,
-            cross_level: level > Level::Township && related.is_none(),
+            cross_level,
             repeat,
         },
         first_petition,

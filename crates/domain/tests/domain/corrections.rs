@@ -165,6 +165,7 @@ fn corrected_petitioners_and_category_judge_the_returning_petitioner_again() {
         secret: false,
         unit: None,
         status: None,
+        level: None,
     }];
     let case = w.run(
         T1,

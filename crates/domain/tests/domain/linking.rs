@@ -16,6 +16,7 @@ fn peer(n: u128, category: Category, township: &str, secret: bool, status: Optio
         secret,
         unit: status.map(|_| unit(township)),
         status,
+        level: None,
     }
 }
 
@@ -225,6 +226,7 @@ mod group_rule {
                         secret: p.secret,
                         unit: Some(p.unit.clone()),
                         status: Some(Status::Accepted),
+                        level: None,
                     })
                     .collect();
                 let one = duplicate(&m.township, Category::Land, &m.unit, Status::Accepted, &peers);
@@ -232,4 +234,60 @@ mod group_rule {
             }
         }
     }
+}
+
+/// 越级访 for a matter the county registers at its own office (issue 14): cross-level unless the
+/// petitioner has an earlier case of the matter (its township and category) at township level.
+#[test]
+fn a_county_registration_is_cross_level_only_without_an_earlier_township_case_of_the_matter() {
+    let at = |level: Level, p: Peer| Peer {
+        level: Some(level),
+        ..p
+    };
+    let county_registration = |peers: Vec<Peer>| {
+        let mut w = World::new();
+        w.peers = peers;
+        let mut r = register_cmd(T0);
+        r.level_reached = Level::County;
+        w.run(T0, Command::Register(r)).flags.cross_level
+    };
+    let category = register_cmd(T0).category;
+    let other = if category == Category::Land {
+        Category::Wages
+    } else {
+        Category::Land
+    };
+    assert!(county_registration(vec![]), "straight to the county");
+    assert!(
+        !county_registration(vec![at(
+            Level::Township,
+            peer(1, category, "gaoqiao", false, None)
+        )]),
+        "the township had the matter first"
+    );
+    for (why, earlier) in [
+        (
+            "another matter",
+            at(Level::Township, peer(2, other, "gaoqiao", false, None)),
+        ),
+        (
+            "another township's matter",
+            at(Level::Township, peer(3, category, "dongcheng", false, None)),
+        ),
+        (
+            "an earlier case at the county too",
+            at(Level::County, peer(4, category, "gaoqiao", false, None)),
+        ),
+        (
+            "an index entry of unknown level",
+            peer(5, category, "gaoqiao", false, None),
+        ),
+    ] {
+        assert!(county_registration(vec![earlier]), "{why}");
+    }
+    // At the township itself it is never cross-level.
+    let mut w = World::new();
+    let mut r = register_cmd(T0);
+    r.level_reached = Level::Township;
+    assert!(!w.run(T0, Command::Register(r)).flags.cross_level);
 }

@@ -247,6 +247,39 @@ pub async fn run_bench(
     )
     .await?;
     results.push(result("stats_p99_ms", Percentiles::of(stats).p99, "ms").target("< 20"));
+    let two_way = work::get_latencies(
+        &format!(
+            "{}/v1/stats?from={year_ago}&to={today}&group_by=township,month&compare=yoy",
+            sys.base
+        ),
+        TOKEN,
+        plan.samples / 2,
+    )
+    .await?;
+    let p99 = Percentiles::of(two_way).p99;
+    results.push(result("stats_two_way_p99_ms", p99, "ms").target("< 20"));
+
+    say("export: every case of the year as CSV, streamed");
+    let before = sys.peak_rss();
+    let t = Instant::now();
+    let rows = work::export_rows(
+        &format!(
+            "{}/v1/export/cases?from={year_ago}&to={today}&format=csv",
+            sys.base
+        ),
+        TOKEN,
+    )
+    .await?;
+    let secs = t.elapsed().as_secs_f64();
+    results.push(result("export_cases", rows as f64, "rows"));
+    results.push(result("export_cases_per_s", rows as f64 / secs, "rows/s"));
+    for (name, after) in sys.peak_rss() {
+        if name == "api" || name == "projector-stats" {
+            let was = before.iter().find(|(n, _)| *n == name).map_or(0.0, |b| b.1);
+            let growth = format!("export_peak_rss_growth_{name}_mb");
+            results.push(result(&growth, after - was, "MB"));
+        }
+    }
 
     say("finding cases: a township's closed cases, a petitioner's cases");
     let list = work::get_latencies(

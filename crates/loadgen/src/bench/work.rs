@@ -305,6 +305,22 @@ pub async fn get_latencies(url: &str, token: &str, n: usize) -> anyhow::Result<V
     Ok(out)
 }
 
+/// The data rows of a CSV export at `url`, read as it streams (chunk by chunk, never held whole).
+pub async fn export_rows(url: &str, token: &str) -> anyhow::Result<u64> {
+    let mut r = reqwest::Client::new()
+        .get(url)
+        .header("Authorization", format!("Bearer {token}"))
+        .send()
+        .await?;
+    anyhow::ensure!(r.status().is_success(), "GET {url}: {}", r.status());
+    let mut lines = 0u64;
+    while let Some(chunk) = r.chunk().await? {
+        lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+    }
+    // The header line is no case.
+    Ok(lines.saturating_sub(1))
+}
+
 /// Latencies (ms) of `n` pages of the listing at `first` (which takes `cursor`), following
 /// `next_cursor` through it and starting over at the end, so every depth of it is timed.
 pub async fn page_latencies(first: &str, token: &str, n: usize) -> anyhow::Result<Vec<f64>> {
