@@ -245,7 +245,7 @@ mod tests {
             township: UnitCode::parse("gaoqiao").expect("unit"),
             secret: false,
             person: Person::default(),
-            terminated: n % 2 == 0,
+            terminated: n.is_multiple_of(2),
             level,
         }
     }

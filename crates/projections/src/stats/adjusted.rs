@@ -49,7 +49,7 @@ pub fn adjustments(
         .map(|(_, (case, a))| AdjustmentRecord::new(&case, &a))
         .filter(|r| (from..=to).contains(&r.received_date))
         .collect();
-    out.sort_by(|a, b| (a.requested_at, a.adjustment_id).cmp(&(b.requested_at, b.adjustment_id)));
+    out.sort_by_key(|a| (a.requested_at, a.adjustment_id));
     Ok(out)
 }
 
