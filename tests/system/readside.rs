@@ -436,3 +436,42 @@ async fn analysts_never_see_personal_data_or_cases() {
     assert_eq!(trail["events"][0]["case_id"], json!(id));
     assert_eq!(trail["events"][0]["type"], "CaseRegistered");
 }
+
+/// The actor trail by business date (issue 15, item 4): a registration entered today for a
+/// petition received on 2 March is in 2 March's trail by `date=occurred` and in today's by the
+/// recorded date (the default), so late entry shows.
+#[tokio::test]
+async fn the_actor_trail_by_business_date_shows_late_entry() {
+    let app = spawn_app().await;
+    let (status, reg, _) = app
+        .post("county-token", "/v1/cases", &register_body())
+        .await;
+    assert_eq!(status, 201, "{reg}");
+    let seq = reg["seq"].as_u64().expect("seq");
+    let today = (Utc::now() + Duration::hours(8)).date_naive();
+    let trail = |query: String| {
+        let app = &app;
+        async move {
+            let path = format!("/v1/audit/actors/county-1?{query}&min_seq={seq}");
+            let (status, body) = app.get("auditor-token", &path).await;
+            assert_eq!(status, 200, "{body}");
+            body["events"].as_array().expect("events").len()
+        }
+    };
+    let received = "from=2026-03-02&to=2026-03-02";
+    assert_eq!(trail(format!("{received}&date=occurred")).await, 1);
+    assert_eq!(
+        trail(received.to_owned()).await,
+        0,
+        "recorded today, not on 2 March"
+    );
+    assert_eq!(trail(format!("{received}&date=recorded")).await, 0);
+    assert_eq!(trail(format!("from={today}&to={today}")).await, 1);
+    let (status, body) = app
+        .get(
+            "auditor-token",
+            &format!("/v1/audit/actors/county-1?{received}&date=business"),
+        )
+        .await;
+    assert_problem(status, &body, 400, "validation");
+}

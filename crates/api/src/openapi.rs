@@ -349,11 +349,16 @@ pub fn document() -> OpenApi {
             OperationBuilder::new()
                 .operation_id(Some("get_actor_trail"))
                 .summary(Some(
-                    "Everything a principal did, by the day it was recorded",
+                    "Everything a principal did, by the day it was recorded or occurred",
                 ))
                 .parameter(path_param("principal_id"))
                 .parameter(date("from", "First day, inclusive"))
                 .parameter(date("to", "Last day, inclusive"))
+                .parameter(one_of(
+                    "date",
+                    "Which day from and to select by: the day recorded (the default) or the day the event occurred (business time), so late entry shows",
+                    &["recorded", "occurred"],
+                ))
                 .parameter(min_seq)
                 .responses(responses(
                     ("200", "The principal's events across cases", "ActorTrail"),

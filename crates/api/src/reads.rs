@@ -64,7 +64,16 @@ pub struct ActorParams {
     from: NaiveDate,
     #[serde(deserialize_with = "domain::dates::date")]
     to: NaiveDate,
+    /// Which day `from` and `to` select by: `recorded` (the default) or `occurred`.
+    date: Option<TrailDate>,
     min_seq: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum TrailDate {
+    Recorded,
+    Occurred,
 }
 
 pub async fn actor(
@@ -80,8 +89,8 @@ pub async fn actor(
         .queries
         .actor(
             &actor,
-            params.from,
-            params.to,
+            (params.from, params.to),
+            params.date == Some(TrailDate::Occurred),
             params.min_seq,
             state.cases.now(),
         )

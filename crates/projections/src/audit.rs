@@ -3,14 +3,17 @@
 //! from the log for a reader entitled to it.
 //!
 //! The per-actor index is keyed by the day the event was *recorded* (policy time zone): what an
-//! official did in the system on a day, whatever business time they entered.
+//! official did in the system on a day, whatever business time they entered; a second one by the
+//! day it *occurred* (business time), so that late entry shows: a step entered today for last
+//! month is in last month's trail by business date and in today's by recorded date.
 //!
 //! Layout (model version 4), chosen because sled's cost is per entry written:
 //! - `e/<case>/<chunk>`: the case's events `64·chunk+1 ..= 64·chunk+64` (by version, which is
 //!   gapless), in log order. A case's history is one read, and a rebuild writes a case's events
 //!   once per batch instead of once per event.
 //! - `a/<hex(actor)>/<day>/<seq / 256>`: (seq, case, version) of the events that actor recorded
-//!   that day in that window of 256 log sequences.
+//!   that day in that window of 256 log sequences; `b/<hex(actor)>/<day>/<seq / 256>` the same
+//!   by the day the events occurred.
 //!
 //! - `m/<case>`: (seq, case, version) of the events that merged another case into this one, so
 //!   the history of the case a matter was merged into shows the merge too.
@@ -89,6 +92,20 @@ fn chunk_key(case: CaseId, version: u64) -> String {
     format!("e/{case}/{:010}", version.saturating_sub(1) / CHUNK)
 }
 
+/// Which day an actor's trail is filed under: recorded (`a/`) or occurred (`b/`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrailDate {
+    Recorded,
+    Occurred,
+}
+
+fn trail_prefix(actor: &str, date: TrailDate) -> String {
+    match date {
+        TrailDate::Recorded => actor_prefix(actor),
+        TrailDate::Occurred => format!("b/{}/", hex::encode(actor)),
+    }
+}
+
 fn actor_prefix(actor: &str) -> String {
     // Principal ids are free text; hex keeps one id's keys from being a prefix of another's.
     format!("a/{}/", hex::encode(actor))
@@ -102,9 +119,10 @@ impl Projection for Audit {
     /// 2: the actor index held the key of the case entry, not a second copy of the event.
     /// 4: a case's events in chunks of 64, the actor index in windows of 256 sequences (postcard).
     /// 5: the index of case numbers (`n/<case_no>`). 6: without it (the cases model has it), with
-    /// the merges into a case (`m/<case>`), events without personal data.
+    /// the merges into a case (`m/<case>`), events without personal data. 7: the actor index by
+    /// business date too (`b/`).
     fn version(&self) -> u32 {
-        6
+        7
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
@@ -145,12 +163,19 @@ impl Projection for Audit {
                 }
             })?;
         }
-        let window = format!("{}{day}/{:020}", actor_prefix(&e.actor.id.0), seq / WINDOW);
-        tx.update(window, |refs: &mut Refs| {
-            if refs.last().is_none_or(|last| last.0 < seq) {
-                refs.push((seq, e.case_id, e.version));
-            }
-        })?;
+        let occurred = self.policy.local_date(e.occurred_at);
+        for (date, day) in [(TrailDate::Recorded, day), (TrailDate::Occurred, occurred)] {
+            let window = format!(
+                "{}{day}/{:020}",
+                trail_prefix(&e.actor.id.0, date),
+                seq / WINDOW
+            );
+            tx.update(window, |refs: &mut Refs| {
+                if refs.last().is_none_or(|last| last.0 < seq) {
+                    refs.push((seq, e.case_id, e.version));
+                }
+            })?;
+        }
         Ok(())
     }
 }
@@ -177,14 +202,14 @@ pub fn case_history(store: &Store, case: CaseId) -> Result<Vec<AuditEvent>, Stor
     Ok(events)
 }
 
-/// Events recorded by `actor` on days `from..=to`, in log order.
+/// Events of `actor` recorded (or, by `date`, occurred) on days `from..=to`, in log order.
 pub fn actor_events(
     store: &Store,
     actor: &str,
-    from: NaiveDate,
-    to: NaiveDate,
+    (from, to): (NaiveDate, NaiveDate),
+    date: TrailDate,
 ) -> Result<Vec<AuditEvent>, StoreError> {
-    let p = actor_prefix(actor);
+    let p = trail_prefix(actor, date);
     let mut refs: Refs = store
         .range::<Refs>(&format!("{p}{from}"), &format!("{p}{to}/\u{10FFFF}"))?
         .into_iter()
@@ -216,6 +241,8 @@ mod tests {
     use domain::event::{CaseClosed, CaseSupervised};
     use domain::{Event, PrincipalId, Role, UnitCode};
     use eventlog::Envelope;
+
+    const REC: TrailDate = TrailDate::Recorded;
 
     fn ts(s: &str) -> Timestamp {
         chrono::DateTime::parse_from_rfc3339(s).expect("timestamp")
@@ -325,8 +352,8 @@ mod tests {
         let (a, b, events) = log();
         let (_dir, store) = build(&events, 1000);
         let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("date");
-        let zhang =
-            actor_events(&store, "zhang", day("2026-03-01"), day("2026-03-01")).expect("zhang");
+        let zhang = actor_events(&store, "zhang", (day("2026-03-01"), day("2026-03-01")), REC)
+            .expect("zhang");
         let expected: Vec<u64> = events
             .iter()
             .filter(|s| s.envelope.actor.id.0 == "zhang" && s.envelope.version <= 100)
@@ -334,10 +361,11 @@ mod tests {
             .collect();
         assert_eq!(zhang.iter().map(|e| e.seq).collect::<Vec<_>>(), expected);
         assert!(zhang.iter().any(|e| e.case_id == a) && zhang.iter().any(|e| e.case_id == b));
-        let li_both = actor_events(&store, "li", day("2026-03-01"), day("2026-03-02")).expect("li");
+        let li_both =
+            actor_events(&store, "li", (day("2026-03-01"), day("2026-03-02")), REC).expect("li");
         assert_eq!(li_both.len(), 100, "two thirds of case b's 150 events");
         assert!(
-            actor_events(&store, "zhan", day("2026-01-01"), day("2026-12-31"))
+            actor_events(&store, "zhan", (day("2026-01-01"), day("2026-12-31")), REC)
                 .expect("prefix")
                 .is_empty()
         );
@@ -365,5 +393,30 @@ mod tests {
             one_by_one.digest().expect("digest"),
             large.digest().expect("digest")
         );
+    }
+
+    /// Late entry shows: a step entered on 3 March for 1 February is in February's trail by
+    /// business date and in March's by recorded date, and in no other.
+    #[test]
+    fn an_actor_trail_by_business_date_shows_late_entry() {
+        let case = CaseId(uuid::Uuid::now_v7());
+        let mut late = stored(case, 1, 1, "wang", "2026-03-03T10:00:00+08:00");
+        late.envelope.occurred_at = ts("2026-02-01T10:00:00+08:00");
+        let on_time = stored(case, 2, 2, "wang", "2026-03-03T11:00:00+08:00");
+        let (_dir, store) = build(&[late, on_time], 1);
+        let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("date");
+        let seqs = |from: &str, to: &str, date| -> Vec<u64> {
+            actor_events(&store, "wang", (day(from), day(to)), date)
+                .expect("trail")
+                .iter()
+                .map(|e| e.seq)
+                .collect()
+        };
+        let occ = TrailDate::Occurred;
+        assert_eq!(seqs("2026-02-01", "2026-02-01", occ), [1]);
+        assert_eq!(seqs("2026-02-01", "2026-02-01", REC), Vec::<u64>::new());
+        assert_eq!(seqs("2026-03-03", "2026-03-03", occ), [2]);
+        assert_eq!(seqs("2026-03-03", "2026-03-03", REC), [1, 2]);
+        assert_eq!(seqs("2026-01-01", "2026-12-31", occ), [1, 2], "each once");
     }
 }

@@ -79,8 +79,18 @@ pub async fn answer(shared: &Shared, policy: &Policy, payload: &[u8]) -> QueryRe
             Query::Search { principal, probe } => {
                 Answer::Search(cases::search(&store, principal, probe, clock)?)
             }
-            Query::Actor { actor, from, to } => {
-                Answer::Actor(audit::actor_events(&store, actor, *from, *to)?)
+            Query::Actor {
+                actor,
+                from,
+                to,
+                occurred,
+            } => {
+                let date = if *occurred {
+                    audit::TrailDate::Occurred
+                } else {
+                    audit::TrailDate::Recorded
+                };
+                Answer::Actor(audit::actor_events(&store, actor, (*from, *to), date)?)
             }
         })
     })();

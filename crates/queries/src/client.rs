@@ -233,11 +233,12 @@ impl QueryClient {
         }
     }
 
+    /// The events of `actor` recorded (or, with `occurred`, that occurred) from `from` to `to`.
     pub async fn actor(
         &self,
         actor: &str,
-        from: NaiveDate,
-        to: NaiveDate,
+        (from, to): (NaiveDate, NaiveDate),
+        occurred: bool,
         min_seq: Option<u64>,
         now: Timestamp,
     ) -> Result<Applied<Vec<AuditEvent>>, QueryError> {
@@ -245,6 +246,7 @@ impl QueryClient {
             actor: actor.to_owned(),
             from,
             to,
+            occurred,
         };
         match self.ask("audit", query, min_seq, now).await? {
             Applied {

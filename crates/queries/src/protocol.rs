@@ -67,6 +67,9 @@ pub enum Query {
         actor: String,
         from: NaiveDate,
         to: NaiveDate,
+        /// By the day the events occurred (business time) instead of the day recorded.
+        #[serde(default)]
+        occurred: bool,
     },
 }
 
