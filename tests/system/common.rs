@@ -2,9 +2,10 @@
 //! The system tests' helpers: the test system of the test kit under its short names, request
 //! bodies and the problem+json check.
 
-use chrono::{DateTime, FixedOffset};
-use domain::command::{Petitioner, RegisterCase};
-use domain::{Category, Channel, Command, Level, Principal, PrincipalId, Role, UnitCode};
+use chrono::{DateTime, Duration, FixedOffset};
+use commands::{CaseService, CommandRequest};
+use domain::command::{AcceptCase, CloseCase, Petitioner, RegisterCase, ReplyCase};
+use domain::{Category, Channel, Command, Level, Outcome, Principal, PrincipalId, Role, UnitCode};
 use serde_json::Value;
 
 pub use testkit::system::{
@@ -52,4 +53,38 @@ pub fn register_command(channel: Channel, headcount: u32, at: DateTime<FixedOffs
         leader_reception: false,
         accused_unit: None,
     })
+}
+
+/// Run `register` (received `at`) as the county through the command path and, if `close`,
+/// accept it a day later, reply on the fifth day and close it on the sixth; returns the last seq.
+pub async fn handled(
+    cases: &CaseService,
+    register: Command,
+    at: DateTime<FixedOffset>,
+    close: bool,
+) -> u64 {
+    let p = county();
+    let run = |id, cmd| cases.execute(CommandRequest::new(&p, id, cmd));
+    let out = run(None, register).await.expect("register");
+    let (id, mut seq) = (out.committed.case_id, out.committed.seq);
+    if close {
+        for cmd in [
+            Command::Accept(AcceptCase {
+                new_facts: None,
+                occurred_at: Some(at + Duration::days(1)),
+            }),
+            Command::Reply(ReplyCase {
+                outcome: Outcome::Explained,
+                text: "t".into(),
+                occurred_at: Some(at + Duration::days(5)),
+            }),
+            Command::Close(CloseCase {
+                note: None,
+                occurred_at: Some(at + Duration::days(6)),
+            }),
+        ] {
+            seq = run(Some(id), cmd).await.expect("step").committed.seq;
+        }
+    }
+    seq
 }

@@ -22,37 +22,6 @@ async fn exec(cases: &CaseService, case_id: Option<CaseId>, command: Command) ->
     (out.committed.case_id, out.committed.seq)
 }
 
-/// Register a case and, if `close`, accept, reply and close it; returns the last seq.
-async fn case(
-    cases: &CaseService,
-    channel: Channel,
-    headcount: u32,
-    at: DateTime<FixedOffset>,
-    close: bool,
-) -> u64 {
-    let (id, mut seq) = exec(cases, None, register_command(channel, headcount, at)).await;
-    if close {
-        for cmd in [
-            Command::Accept(AcceptCase {
-                new_facts: None,
-                occurred_at: Some(at + Duration::days(1)),
-            }),
-            Command::Reply(ReplyCase {
-                outcome: Outcome::Explained,
-                text: "t".into(),
-                occurred_at: Some(at + Duration::days(5)),
-            }),
-            Command::Close(CloseCase {
-                note: None,
-                occurred_at: Some(at + Duration::days(6)),
-            }),
-        ] {
-            seq = exec(cases, Some(id), cmd).await.1;
-        }
-    }
-    seq
-}
-
 /// Load many cases, 16 at a time; returns the highest seq.
 async fn load(
     cases: Arc<CaseService>,
@@ -61,7 +30,7 @@ async fn load(
     futures::stream::iter(specs)
         .map(|(c, h, at, close)| {
             let cases = cases.clone();
-            async move { case(&cases, c, h, at, close).await }
+            async move { handled(&cases, register_command(c, h, at), at, close).await }
         })
         .buffer_unordered(16)
         .fold(0, |m, s| async move { m.max(s) })

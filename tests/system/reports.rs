@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, FixedOffset};
-use commands::{CaseService, CommandRequest};
+use chrono::{DateTime, FixedOffset};
+use commands::CaseService;
 use domain::command::*;
 use domain::*;
 use futures::StreamExt;
@@ -65,41 +65,11 @@ async fn one(
     cases: &CaseService,
     (channel, level, headcount, at, close): (Channel, Level, u32, DateTime<FixedOffset>, bool),
 ) -> u64 {
-    let p = county();
     let mut register = register_command(channel, headcount, at);
     if let Command::Register(r) = &mut register {
         r.level_reached = level;
     }
-    let out = cases
-        .execute(CommandRequest::new(&p, None, register))
-        .await
-        .expect("register");
-    let (id, mut seq) = (out.committed.case_id, out.committed.seq);
-    if close {
-        for cmd in [
-            Command::Accept(AcceptCase {
-                new_facts: None,
-                occurred_at: Some(at + Duration::days(1)),
-            }),
-            Command::Reply(ReplyCase {
-                outcome: Outcome::Explained,
-                text: "t".into(),
-                occurred_at: Some(at + Duration::days(5)),
-            }),
-            Command::Close(CloseCase {
-                note: None,
-                occurred_at: Some(at + Duration::days(6)),
-            }),
-        ] {
-            seq = cases
-                .execute(CommandRequest::new(&p, Some(id), cmd))
-                .await
-                .expect("step")
-                .committed
-                .seq;
-        }
-    }
-    seq
+    handled(cases, register, at, close).await
 }
 
 fn row<'a>(body: &'a Value, key: &str) -> &'a Value {

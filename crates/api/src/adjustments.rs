@@ -86,24 +86,20 @@ fn body<T: serde::de::DeserializeOwned>(
     Ok((typed, json))
 }
 
-/// Run one step of adjustment `id` on `case_id` and answer it.
+/// Run one step of adjustment `id` on `case_id` and answer it; a request (no `id` yet) names
+/// the adjustment its version makes (the same on a replay).
 async fn step(
     state: &AppState,
     principal: &domain::Principal,
     headers: &HeaderMap,
-    (case_id, id): (CaseId, uuid::Uuid),
+    (case_id, id): (CaseId, Option<uuid::Uuid>),
     command: Command,
     json: serde_json::Value,
 ) -> Result<(AdjustmentStep, StatusCode), Failure> {
-    let created = matches!(command, Command::RequestAdjustment(_));
     let done = execute(state, principal, headers, Some(case_id), command, json).await?;
     let c = &done.committed;
-    // A request's id is derived from the version it makes (the same on a replay).
-    let id = if created {
-        domain::adjustment::adjustment_id(case_id, c.version)
-    } else {
-        id
-    };
+    let created = id.is_none();
+    let id = id.unwrap_or_else(|| domain::adjustment::adjustment_id(case_id, c.version));
     let a = done
         .case
         .adjustments
@@ -152,7 +148,7 @@ pub async fn request(
         reason: b.reason,
         document_no: b.document_no,
     });
-    let ids = (CaseId(b.case_id), uuid::Uuid::nil());
+    let ids = (CaseId(b.case_id), None);
     Ok(answer(
         step(&state, &p, &headers, ids, command, json).await?,
     ))
@@ -187,12 +183,10 @@ pub async fn approve(
     let p = state.tokens.authenticate(&headers)?;
     can_handle_adjustments(&p)?;
     let (Empty {}, json) = body::<Empty>(raw)?;
-    let ids = case_of(&state, &id).await?;
-    let command = Command::ApproveAdjustment(ApproveAdjustment {
-        adjustment_id: ids.1,
-    });
+    let (case, id) = case_of(&state, &id).await?;
+    let command = Command::ApproveAdjustment(ApproveAdjustment { adjustment_id: id });
     Ok(answer(
-        step(&state, &p, &headers, ids, command, json).await?,
+        step(&state, &p, &headers, (case, Some(id)), command, json).await?,
     ))
 }
 
@@ -206,13 +200,13 @@ pub async fn revoke(
     let p = state.tokens.authenticate(&headers)?;
     can_handle_adjustments(&p)?;
     let (b, json) = body::<RevokeBody>(raw)?;
-    let ids = case_of(&state, &id).await?;
+    let (case, id) = case_of(&state, &id).await?;
     let command = Command::RevokeAdjustment(RevokeAdjustment {
-        adjustment_id: ids.1,
+        adjustment_id: id,
         reason: b.reason,
     });
     Ok(answer(
-        step(&state, &p, &headers, ids, command, json).await?,
+        step(&state, &p, &headers, (case, Some(id)), command, json).await?,
     ))
 }
 

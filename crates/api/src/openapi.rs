@@ -172,8 +172,13 @@ pub(crate) fn one_of(name: &str, what: &str, values: &[&str]) -> utoipa::openapi
 }
 
 pub(crate) fn case_id_param() -> utoipa::openapi::path::Parameter {
+    uuid_path_param("case_id")
+}
+
+/// A path parameter holding a UUID.
+pub(crate) fn uuid_path_param(name: &str) -> utoipa::openapi::path::Parameter {
     ParameterBuilder::new()
-        .name("case_id")
+        .name(name)
         .parameter_in(ParameterIn::Path)
         .required(Required::True)
         .schema(Some(ObjectBuilder::new().schema_type(Type::String).format(

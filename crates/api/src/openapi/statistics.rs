@@ -58,16 +58,7 @@ fn adjusted() -> utoipa::openapi::path::Parameter {
 }
 
 fn adjustment_id() -> utoipa::openapi::path::Parameter {
-    ParameterBuilder::new()
-        .name("adjustment_id")
-        .parameter_in(ParameterIn::Path)
-        .required(Required::True)
-        .schema(Some(ObjectBuilder::new().schema_type(Type::String).format(
-            Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                utoipa::openapi::KnownFormat::Uuid,
-            )),
-        )))
-        .build()
+    super::uuid_path_param("adjustment_id")
 }
 
 const STEP_ERRORS: &[(&str, &str)] = &[
