@@ -54,7 +54,8 @@ async def drain(js, stream, consumer):
     while True:
         try:
             batch = await sub.fetch(100, timeout=1)
-        except NatsTimeout:
+        except (NatsTimeout, asyncio.TimeoutError):
+            # nats-py raises either, depending on where the wait for the batch ran out.
             return messages
         for msg in batch:
             messages.append(json.loads(msg.data))
