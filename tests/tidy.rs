@@ -292,6 +292,23 @@ mod architecture {
     }
 
     #[test]
+    fn integrity_does_no_io() {
+        let m = Metadata::load();
+        assert_none(
+            "integrity",
+            &m.deps("integrity"),
+            IO,
+            "verifying is pure: an auditor runs it offline",
+        );
+        assert!(
+            m.deps("integrity")
+                .iter()
+                .all(|d| !d.starts_with("xinfang")),
+            "integrity stands alone"
+        );
+    }
+
+    #[test]
     fn only_eventlog_subjects_spells_nats_names() {
         let spelled = [
             "\"xf.",

@@ -613,6 +613,7 @@ async fn the_identity_index_is_rebuilt_under_a_rotated_key() {
                 domain::Policy::default(),
                 test_config().unit_kinds(),
                 keys,
+                testkit::config::signer(),
             )
         }
     };

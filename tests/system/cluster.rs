@@ -46,6 +46,7 @@ async fn stream_leader_killed_under_load_loses_and_duplicates_nothing() {
         Policy::default(),
         units,
         testkit::config::test_keys(),
+        testkit::config::signer(),
     );
     let p = county();
     let req = |case_id, command| CommandRequest::new(&p, case_id, command);

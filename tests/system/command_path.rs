@@ -143,6 +143,7 @@ async fn service_with_window(server: &NatsServer, window: Duration) -> CaseServi
         Policy::default(),
         units(),
         testkit::config::test_keys(),
+        testkit::config::signer(),
     )
 }
 

@@ -25,6 +25,7 @@ mod permissions;
 mod processes;
 mod projectors;
 mod proto;
+mod tamper;
 
 mod read_protocol;
 mod readside;

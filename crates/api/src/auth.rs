@@ -53,3 +53,79 @@ impl Tokens {
             .ok_or_else(|| Failure::Unauthorized(domain::text!("unknown token", "令牌无效")))
     }
 }
+
+/// A `[[principal]]` of the configuration file (api-contract.md, Configuration).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrincipalEntry {
+    pub token: Option<String>,
+    pub token_sha256: Option<String>,
+    pub id: String,
+    pub role: domain::Role,
+    pub unit: Option<String>,
+    pub nats_user: Option<String>,
+    pub nats_password: Option<String>,
+}
+
+impl PrincipalEntry {
+    /// The principal and the digest of its token, checked against the units defined and the
+    /// principals before it (`ids`, `digests`); the error names the key and the problem.
+    pub fn check(
+        &self,
+        i: usize,
+        units: &[domain::ids::Unit],
+        ids: &mut std::collections::BTreeSet<String>,
+        digests: &mut std::collections::BTreeSet<[u8; 32]>,
+    ) -> Result<(Principal, [u8; 32]), (String, String)> {
+        use domain::{PrincipalId, Role, UnitCode};
+        let key = |k: &str| format!("principal[{i}].{k}");
+        let fail = |k: &str, problem: &str| Err((key(k), problem.to_owned()));
+        if self.id.trim().is_empty() {
+            return fail("id", "must not be empty");
+        }
+        if !ids.insert(self.id.clone()) {
+            return Err((key("id"), format!("{:?} is defined twice", self.id)));
+        }
+        let digest = match (&self.token, &self.token_sha256) {
+            (Some(t), None) if t.len() >= 8 => sha256(t),
+            (Some(_), None) => return fail("token", "must be at least 8 characters"),
+            (None, Some(h)) => {
+                let mut d = [0u8; 32];
+                if hex::decode_to_slice(h, &mut d).is_err() {
+                    return fail("token_sha256", "must be 64 hex digits");
+                }
+                d
+            }
+            (Some(_), Some(_)) => return fail("token", "give token or token_sha256, not both"),
+            (None, None) => return fail("token", "token or token_sha256 is required"),
+        };
+        if !digests.insert(digest) {
+            return fail("token", "the same token is given to two principals");
+        }
+        let unit = match (&self.unit, self.role) {
+            (Some(u), _) => {
+                let code = UnitCode::parse(u).map_err(|m| (key("unit"), m))?;
+                if !units.iter().any(|u| u.code == code) {
+                    return Err((
+                        key("unit"),
+                        format!("unknown unit {code:?}; define it in a [[unit]]"),
+                    ));
+                }
+                Some(code)
+            }
+            (None, Role::Clerk | Role::Handler | Role::System) => {
+                return Err((
+                    key("unit"),
+                    format!("role {} acts for a unit; unit is required", self.role),
+                ))
+            }
+            (None, _) => None,
+        };
+        let principal = Principal {
+            id: PrincipalId(self.id.clone()),
+            role: self.role,
+            unit,
+        };
+        Ok((principal, digest))
+    }
+}

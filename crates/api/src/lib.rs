@@ -14,6 +14,7 @@ pub mod auth;
 pub mod error;
 pub mod export;
 mod handlers;
+pub mod integrity;
 pub mod lang;
 pub mod metrics;
 pub mod openapi;
@@ -59,6 +60,8 @@ pub struct AppState {
     pub attachment_limit: usize,
     /// 考核 rules by version (`[[scorecard]]`); none: the default rules.
     pub scorecards: Vec<queries::scorecard::Rules>,
+    /// The public keys and checkpoints (absent: the integrity endpoints answer 503).
+    pub integrity: Option<integrity::Integrity>,
     openapi_json: String,
 }
 
@@ -74,6 +77,7 @@ impl AppState {
             status_limiter: status::FailureLimiter::default(),
             attachment_limit: DEFAULT_ATTACHMENT_LIMIT,
             scorecards: Vec::new(),
+            integrity: None,
             openapi_json: openapi::document().to_pretty_json().unwrap_or_default(),
         }
     }
@@ -120,6 +124,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/adjustments/{id}/approve", post(adjustments::approve))
         .route("/v1/adjustments/{id}/revoke", post(adjustments::revoke))
         .route("/v1/audit/actors/{principal_id}", get(reads::actor))
+        .route("/v1/audit/public-key", get(integrity::public_key))
+        .route("/v1/cases/{case_id}/verify", get(integrity::verify))
+        .route("/v1/cases/{case_id}/bundle", get(integrity::bundle))
         .route("/v1/cases/{case_id}/{action}", post(handlers::command))
         .route("/v1/openapi.json", get(handlers::openapi))
         .route("/healthz", get(handlers::healthz))

@@ -14,6 +14,7 @@ use domain::command::*;
 use domain::Action;
 
 mod casework;
+mod integrity;
 mod statistics;
 
 use crate::error::Problem;
@@ -67,7 +68,11 @@ use crate::views::*;
         crate::adjustments::AdjustmentStep,
         queries::adjustments::AdjustmentList,
         queries::adjustments::AdjustmentRecord,
-        queries::scorecard::Scorecards
+        queries::scorecard::Scorecards,
+        crate::integrity::PublicKeys,
+        crate::integrity::KeyView,
+        crate::integrity::Verification,
+        crate::integrity::FindingView
     ))
 )]
 struct Components;
@@ -371,6 +376,7 @@ pub fn document() -> OpenApi {
                 )),
         ),
     );
+    let paths = integrity::paths(paths, read_errors);
     doc.paths = statistics::paths(casework::paths(paths), read_errors).build();
     if let Some(components) = doc.components.as_mut() {
         components.add_security_scheme(

@@ -9,6 +9,7 @@
 
 mod error;
 pub mod idempotency;
+pub mod notary;
 
 pub mod problem;
 mod request;

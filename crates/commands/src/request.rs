@@ -15,6 +15,8 @@ pub struct Loaded {
     pub subject: String,
     /// Stream sequence of the case's last event.
     pub seq: u64,
+    /// The chain hash of the case's last event: the next event's `prev_hash`.
+    pub hash: integrity::Hash,
     /// Every command the case's events record, so a retried command is recognised from the log
     /// itself.
     pub commands: Vec<RecordedCommand>,

@@ -59,6 +59,8 @@ pub struct CaseService {
     attachments: eventlog::Attachments,
     /// The county's secrets: identity hashes and query codes.
     keys: Keys,
+    /// The key every event is signed with (envelope v2); only the command path holds it.
+    signer: integrity::Signer,
     policy: Policy,
     units: BTreeMap<UnitCode, UnitKind>,
     slots: Mutex<HashMap<CaseId, Slot>>,
@@ -76,6 +78,7 @@ impl CaseService {
         policy: Policy,
         units: BTreeMap<UnitCode, UnitKind>,
         keys: Keys,
+        signer: integrity::Signer,
     ) -> Self {
         let Stores {
             log,
@@ -91,6 +94,7 @@ impl CaseService {
             identities,
             attachments,
             keys,
+            signer,
             policy,
             units,
             slots: Mutex::new(HashMap::new()),
@@ -121,6 +125,11 @@ impl CaseService {
 
     pub fn log(&self) -> &EventLog {
         &self.log
+    }
+
+    /// The command path's signing key (for the statements it makes: a case's head in a bundle).
+    pub fn signer(&self) -> &integrity::Signer {
+        &self.signer
     }
 
     /// The log's last sequence (for read-your-writes and health).
@@ -368,7 +377,7 @@ impl CaseService {
             }
             (None, _) => return Err(DomainError::NotFound.into()),
         };
-        let envelope = Envelope {
+        let mut envelope = Envelope {
             event_id: Uuid::now_v7(),
             case_id,
             township,
@@ -381,9 +390,24 @@ impl CaseService {
             correlation_id: req.correlation_id,
             causation_id: req.causation_id,
             request_hash: hash.map(str::to_owned),
+            prev_hash: guard.as_ref().map(|l| integrity::to_hex(&l.hash)),
+            key_id: None,
+            hash: None,
+            sig: None,
             event,
         };
-        match self.log.append(&subject, expected, &envelope).await {
+        let bytes = eventlog::envelope::seal(&mut envelope, &self.signer).map_err(|e| {
+            CommandError::Log(LogError::Encode {
+                what: "an event",
+                source: e.into(),
+            })
+        })?;
+        let chain_hash = integrity::open(&bytes).hash();
+        match self
+            .log
+            .append_bytes(&subject, expected, &envelope, bytes)
+            .await
+        {
             Ok((seq, false)) => {
                 let (before, mut commands) = match guard.take() {
                     Some(l) => (Some(l.case), l.commands),
@@ -404,6 +428,7 @@ impl CaseService {
                     case: case.clone(),
                     subject,
                     seq,
+                    hash: chain_hash,
                     commands,
                 });
                 let committed = Committed {

@@ -208,6 +208,18 @@ pub fn can_read_trail(p: &Principal) -> Result<(), DomainError> {
     }
 }
 
+/// May this principal verify the log's proof of a case and export its bundle? Auditors and the
+/// county.
+pub fn can_verify(p: &Principal) -> Result<(), DomainError> {
+    match p.role {
+        Role::Auditor | Role::County => Ok(()),
+        _ => Err(DomainError::Forbidden(crate::text!(
+            "only auditors and the county verify cases and export their bundles",
+            "只有审计人员和县信访局可以校验案件记录并导出证明包"
+        ))),
+    }
+}
+
 /// May this principal handle adjustments of the figures (核减): list them, approve or revoke one?
 /// The county and auditors; who may request one is [`authorize_command`].
 pub fn can_handle_adjustments(p: &Principal) -> Result<(), DomainError> {

@@ -74,3 +74,41 @@ impl fmt::Display for PrincipalId {
         f.write_str(&self.0)
     }
 }
+
+/// A unit as the configuration defines it (api-contract.md, Configuration: `[[unit]]`).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unit {
+    pub code: UnitCode,
+    pub name: String,
+    pub kind: crate::UnitKind,
+    /// The JetStream domain of the township's own leaf node server, whose local inbox the county
+    /// sources (extension of the contract).
+    pub jetstream_domain: Option<String>,
+}
+
+impl Unit {
+    /// Check the `[[unit]]` entries: each code once, a name, a JetStream domain only for a
+    /// township. The error names the key (`unit[i].…`) and the problem.
+    pub fn check_all(units: &[Unit]) -> Result<(), (String, String)> {
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, u) in units.iter().enumerate() {
+            let key = |k: &str| format!("unit[{i}].{k}");
+            if !seen.insert(&u.code) {
+                return Err((key("code"), format!("{} is defined twice", u.code)));
+            }
+            if u.name.trim().is_empty() {
+                return Err((key("name"), "must not be empty".into()));
+            }
+            if let Some(d) = &u.jetstream_domain {
+                if u.kind != crate::UnitKind::Township || UnitCode::parse(d).is_err() {
+                    return Err((
+                        key("jetstream_domain"),
+                        format!("{d:?}: only a township has one, spelled like a unit code"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -49,6 +49,89 @@ impl Default for Policy {
     }
 }
 
+/// `[policy]` as the configuration file writes it (api-contract.md, Configuration): every key
+/// optional, unknown keys refused.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySection {
+    pub collective_threshold: Option<u32>,
+    pub group_threshold: Option<u32>,
+    pub accept_days: Option<u32>,
+    pub reply_days: Option<u32>,
+    pub max_extension_days: Option<u32>,
+    pub review_request_days: Option<u32>,
+    pub review_decision_days: Option<u32>,
+    pub due_soon_days: Option<u32>,
+    pub bounce_threshold: Option<u32>,
+    pub correction_days: Option<u32>,
+    pub timezone: Option<String>,
+}
+
+impl PolicySection {
+    /// The policy, or the key (under `policy.`) and what is wrong with it.
+    pub fn into_policy(self) -> Result<Policy, (String, String)> {
+        let d = Policy::default();
+        let positive = |key: &str, v: Option<u32>, default: u32| match v {
+            Some(0) => Err((format!("policy.{key}"), "must be at least 1".to_owned())),
+            Some(n) => Ok(n),
+            None => Ok(default),
+        };
+        let timezone = match self.timezone {
+            None => d.timezone,
+            Some(tz) => tz.parse().map_err(|_| {
+                (
+                    "policy.timezone".to_owned(),
+                    format!("{tz:?} is not an IANA time zone name"),
+                )
+            })?,
+        };
+        let policy = Policy {
+            collective_threshold: positive(
+                "collective_threshold",
+                self.collective_threshold,
+                d.collective_threshold,
+            )?,
+            group_threshold: positive("group_threshold", self.group_threshold, d.group_threshold)?,
+            accept_days: positive("accept_days", self.accept_days, d.accept_days)?,
+            reply_days: positive("reply_days", self.reply_days, d.reply_days)?,
+            max_extension_days: positive(
+                "max_extension_days",
+                self.max_extension_days,
+                d.max_extension_days,
+            )?,
+            review_request_days: positive(
+                "review_request_days",
+                self.review_request_days,
+                d.review_request_days,
+            )?,
+            review_decision_days: positive(
+                "review_decision_days",
+                self.review_decision_days,
+                d.review_decision_days,
+            )?,
+            due_soon_days: self.due_soon_days.unwrap_or(d.due_soon_days),
+            bounce_threshold: positive(
+                "bounce_threshold",
+                self.bounce_threshold,
+                d.bounce_threshold,
+            )?,
+            // 0: only the county corrects.
+            correction_days: self.correction_days.unwrap_or(d.correction_days),
+            timezone,
+        };
+        if policy.group_threshold >= policy.collective_threshold {
+            return Err((
+                "policy.group_threshold".to_owned(),
+                format!(
+                    "{} must be below collective_threshold ({}): individual < group < collective",
+                    policy.group_threshold, policy.collective_threshold
+                ),
+            ));
+        }
+        Ok(policy)
+    }
+}
+
 /// A visit's band by headcount (domain.md, "Counting, round 2"); letters and other channels form
 /// none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

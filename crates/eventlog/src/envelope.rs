@@ -60,6 +60,19 @@ pub struct Envelope {
     /// request is refused. Absent otherwise, and in events written before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_hash: Option<String>,
+    /// Envelope v2 (docs/events.md): the hash (hex) of the case's previous event; absent on a
+    /// case's first event and on events written before v2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev_hash: Option<String>,
+    /// Envelope v2: the id of the key `sig` was made with (`GET /v1/audit/public-key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// Envelope v2: SHA-256 (hex) of the envelope without `hash` and `sig` in canonical form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
+    /// Envelope v2: Ed25519 signature (base64) of `hash` by the command path's key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sig: Option<String>,
     #[serde(flatten)]
     pub event: Event,
 }
@@ -76,6 +89,20 @@ pub enum CodecError {
 /// default would be an unreadable message in a stream that nothing may ever rewrite.
 pub fn encode(env: &Envelope) -> Result<Vec<u8>, CodecError> {
     Ok(serde_json::to_vec(env)?)
+}
+
+/// Seal an envelope v2 for the log: set its key id, hash and signature (`prev_hash` is the
+/// caller's), and return the bytes to store: its canonical JSON with `hash` and `sig` last
+/// (`integrity::event`).
+pub fn seal(env: &mut Envelope, signer: &integrity::Signer) -> Result<Vec<u8>, CodecError> {
+    env.key_id = Some(signer.key_id().to_owned());
+    env.hash = None;
+    env.sig = None;
+    let content = integrity::canonical::to_vec(&serde_json::to_value(&*env)?);
+    let sealed = integrity::event::seal(&content, signer);
+    env.hash = Some(integrity::to_hex(&sealed.hash));
+    env.sig = Some(sealed.sig);
+    Ok(sealed.bytes)
 }
 
 /// Decode a stored event, upcasting older schema versions to the current one.

@@ -8,6 +8,7 @@
 //! event.
 
 pub mod attachments;
+pub mod checkpoints;
 pub mod claims;
 pub mod counters;
 pub mod envelope;
@@ -18,6 +19,7 @@ pub mod log;
 pub mod subjects;
 
 pub use attachments::Attachments;
+pub use checkpoints::Checkpoints;
 pub use claims::Claims;
 pub use counters::Counters;
 pub use envelope::{Actor, Envelope};

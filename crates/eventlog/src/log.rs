@@ -39,6 +39,27 @@ pub struct Stored {
     pub seq: u64,
     pub subject: String,
     pub envelope: Envelope,
+    /// The bytes as stored (what the chain's hashes are over).
+    pub raw: bytes::Bytes,
+}
+
+impl Stored {
+    /// An event that is not from the log (tests, replays in memory): its bytes are its encoding.
+    pub fn unsigned(seq: u64, subject: String, envelope: Envelope) -> Stored {
+        let raw = encode(&envelope).unwrap_or_default().into();
+        Stored {
+            seq,
+            subject,
+            envelope,
+            raw,
+        }
+    }
+
+    /// The event's hash in the chain and the Merkle tree: of its content for an envelope v2, of
+    /// its bytes for an event written before (`integrity::event`).
+    pub fn chain_hash(&self) -> integrity::Hash {
+        integrity::open(&self.raw).hash()
+    }
 }
 
 /// The error underneath, kept with its type (`source()` and downcasting reach it).
@@ -164,6 +185,21 @@ impl EventLog {
         expected: u64,
         env: &Envelope,
     ) -> Result<(u64, bool), LogError> {
+        let bytes = encode(env).map_err(|e| LogError::Encode {
+            what: "an event",
+            source: e.into(),
+        })?;
+        self.append_bytes(subject, expected, env, bytes).await
+    }
+
+    /// Append `bytes`, the stored form of `env` (sealed by the command path).
+    pub async fn append_bytes(
+        &self,
+        subject: &str,
+        expected: u64,
+        env: &Envelope,
+        bytes: Vec<u8>,
+    ) -> Result<(u64, bool), LogError> {
         let mut headers = HeaderMap::new();
         headers.insert(
             headers::EXPECTED_LAST_SUBJECT_SEQUENCE,
@@ -173,16 +209,7 @@ impl EventLog {
         headers.insert(headers::EVENT_TYPE, env.event.type_name());
         let ack = self
             .js
-            .publish_with_headers(
-                subject.to_owned(),
-                headers,
-                encode(env)
-                    .map_err(|e| LogError::Encode {
-                        what: "an event",
-                        source: e.into(),
-                    })?
-                    .into(),
-            )
+            .publish_with_headers(subject.to_owned(), headers, bytes.into())
             .await
             .map_err(publish_error)?;
         let ack = ack.await.map_err(publish_error)?;
@@ -229,6 +256,7 @@ impl EventLog {
                         seq: msg.sequence,
                         subject: msg.subject.to_string(),
                         envelope,
+                        raw: msg.payload,
                     });
                 }
                 Err(e) if e.kind() == DirectGetErrorKind::NotFound => break,
@@ -250,6 +278,7 @@ impl EventLog {
             seq,
             subject: msg.subject.to_string(),
             envelope,
+            raw: msg.payload,
         })
     }
 
@@ -263,10 +292,18 @@ impl EventLog {
         from: u64,
     ) -> Result<impl futures::Stream<Item = Result<Stored, LogError>> + Send + Unpin, LogError>
     {
-        use async_nats::jetstream::consumer::push;
         use futures::StreamExt;
-        let messages = self
-            .stream
+        let messages = self.pushed(from).await?;
+        Ok(messages.map(|m| stored(m.map_err(|e| LogError::unavailable("following the log", e))?)))
+    }
+
+    /// The messages of an ordered push consumer from `from` on.
+    async fn pushed(
+        &self,
+        from: u64,
+    ) -> Result<async_nats::jetstream::consumer::push::Ordered, LogError> {
+        use async_nats::jetstream::consumer::push;
+        self.stream
             .create_consumer(push::OrderedConfig {
                 deliver_subject: self.js.client().new_inbox(),
                 deliver_policy: deliver_from(from),
@@ -276,8 +313,7 @@ impl EventLog {
             .map_err(|e| LogError::unavailable("creating a consumer", e))?
             .messages()
             .await
-            .map_err(|e| LogError::unavailable("following the log", e))?;
-        Ok(messages.map(|m| stored(m.map_err(|e| LogError::unavailable("following the log", e))?)))
+            .map_err(|e| LogError::unavailable("following the log", e))
     }
 
     /// The same events through an ordered pull consumer, fetched in batches of 500, so a reader
@@ -305,6 +341,25 @@ impl EventLog {
             .await
             .map_err(|e| LogError::unavailable("following the log", e))?;
         Ok(messages.map(|m| stored(m.map_err(|e| LogError::unavailable("following the log", e))?)))
+    }
+
+    /// The stored bytes of every event from `from` on, undecoded: (seq, subject, bytes, how many
+    /// follow it now). For verifying, which hashes bytes and needs no typed event.
+    pub async fn follow_raw(
+        &self,
+        from: u64,
+    ) -> Result<
+        impl futures::Stream<Item = Result<(u64, String, bytes::Bytes, u64), LogError>> + Send + Unpin,
+        LogError,
+    > {
+        use futures::StreamExt;
+        let messages = self.pushed(from).await?;
+        Ok(messages.map(|m| {
+            let m = m.map_err(|e| LogError::unavailable("following the log", e))?;
+            let info = m.info().map_err(|e| LogError::NotJetStream { source: e })?;
+            let (seq, pending) = (info.stream_sequence, info.pending);
+            Ok((seq, m.subject.to_string(), m.payload.clone(), pending))
+        }))
     }
 
     /// The stream's last sequence (for read-your-writes and lag).
@@ -359,5 +414,6 @@ fn stored(m: async_nats::jetstream::Message) -> Result<Stored, LogError> {
         seq,
         subject: m.subject.to_string(),
         envelope,
+        raw: m.payload.clone(),
     })
 }

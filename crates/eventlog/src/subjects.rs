@@ -149,6 +149,10 @@ pub fn feed_consumer(unit: &str) -> String {
 }
 
 /// The KV bucket of idempotency claims.
+/// The notary's signed checkpoints of the Merkle tree over `XF_EVENTS` (integrity::statement).
+pub const CHECKPOINT_STREAM: &str = "XF_CHECKPOINTS";
+pub const CHECKPOINT_SUBJECT: &str = "xf.checkpoints";
+
 pub const IDEMPOTENCY_BUCKET: &str = "XF_IDEMPOTENCY";
 
 /// The KV bucket of case number series (`<township>.<year>` → the last number given).
@@ -188,6 +192,9 @@ pub mod headers {
     pub const MSG_ID: &str = "Nats-Msg-Id";
     /// Optimistic concurrency: the case subject's last sequence the append was decided against.
     pub const EXPECTED_LAST_SUBJECT_SEQUENCE: &str = "Nats-Expected-Last-Subject-Sequence";
+    /// Optimistic concurrency on a whole stream: its last sequence (two notaries never fork the
+    /// checkpoints).
+    pub const EXPECTED_LAST_SEQUENCE: &str = "Nats-Expected-Last-Sequence";
     /// The event's type, so a tool can filter without decoding the payload.
     pub const EVENT_TYPE: &str = "Xf-Type";
     /// A part `<i>/<n>` of a query reply too large for one message.
@@ -218,6 +225,10 @@ pub fn township_permissions(unit: &str) -> (Vec<String>, Vec<String>) {
         format!("$JS.API.CONSUMER.INFO.{FEED_STREAM}.{feed}"),
         format!("$JS.API.CONSUMER.MSG.NEXT.{FEED_STREAM}.{feed}"),
         format!("$JS.ACK.{FEED_STREAM}.{feed}.>"),
+        // Every township may fetch the signed checkpoints (no personal data in them) and keep
+        // them: a second party holding them is what makes rewriting the whole log detectable.
+        format!("$JS.API.DIRECT.GET.{CHECKPOINT_STREAM}"),
+        format!("$JS.API.DIRECT.GET.{CHECKPOINT_STREAM}.>"),
     ];
     let subscribe = vec![format!("{}.>", reply_prefix(unit))];
     (publish, subscribe)

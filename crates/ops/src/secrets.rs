@@ -31,8 +31,16 @@ pub const QUERY_CODE_KEY: Secret = Secret {
     file: "secrets/query-code.key",
 };
 
+/// The seed (32 bytes, hex) of the Ed25519 key the command path signs events and checkpoints
+/// with (docs/operations.md, "Signing keys"). Only the api and the ingestor read it.
+pub const SIGNING_KEY: Secret = Secret {
+    key: "signing_key",
+    env: "XF_SIGNING_KEY",
+    file: "secrets/signing.key",
+};
+
 /// Every secret `up` provides.
-pub const ALL: [Secret; 2] = [IDENTITY_KEY, QUERY_CODE_KEY];
+pub const ALL: [Secret; 3] = [IDENTITY_KEY, QUERY_CODE_KEY, SIGNING_KEY];
 
 /// Where a secret is kept in `data_dir`.
 pub fn path(data_dir: &Path, secret: &Secret) -> PathBuf {

@@ -31,6 +31,8 @@ use eventlog::{Actor, Stored};
 
 pub use queries::audit::AuditEvent;
 
+pub mod tree;
+
 use crate::{Projection, ProjectionError, Store, StoreError, Tx};
 
 pub struct Audit {
@@ -55,6 +57,12 @@ struct Item {
     actor: Actor,
     /// `{"type": …, "data": …}`, the event at the current schema version.
     event: String,
+    /// Its leaf in the Merkle tree over the log (`tree`).
+    leaf: u64,
+    /// Its hash in the chain (`integrity::event`).
+    chain: integrity::Hash,
+    /// Envelope v2: `prev_hash`, `key_id`, `sig` as stored.
+    sealed: Option<(Option<String>, String, String)>,
 }
 
 impl Item {
@@ -71,6 +79,10 @@ impl Item {
             type_: String::new(),
             data: serde_json::Value::Null,
         });
+        let (prev_hash, key_id, sig) = match self.sealed {
+            Some((prev, key, sig)) => (prev, Some(key), Some(sig)),
+            None => (None, None, None),
+        };
         AuditEvent {
             case_id,
             seq: self.seq,
@@ -80,6 +92,10 @@ impl Item {
             recorded_at: self.recorded_at,
             actor: self.actor,
             data,
+            prev_hash,
+            hash: Some(integrity::to_hex(&self.chain)),
+            key_id,
+            sig,
         }
     }
 }
@@ -120,16 +136,27 @@ impl Projection for Audit {
     /// 4: a case's events in chunks of 64, the actor index in windows of 256 sequences (postcard).
     /// 5: the index of case numbers (`n/<case_no>`). 6: without it (the cases model has it), with
     /// the merges into a case (`m/<case>`), events without personal data. 7: the actor index by
-    /// business date too (`b/`).
+    /// business date too (`b/`). 8: each event's chain hash, signature and leaf, and the
+    /// Merkle tree over the log (`tree`).
     fn version(&self) -> u32 {
-        7
+        8
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
         let e = &event.envelope;
         let seq = event.seq;
         let day = self.policy.local_date(e.recorded_at);
+        let chain = event.chain_hash();
+        // A replayed event (never from the runner) is not pushed below either.
+        let leaf = tree::append(tx, seq, &chain)?.unwrap_or_default();
+        let sealed = match (&e.key_id, &e.sig) {
+            (Some(key), Some(sig)) => Some((e.prev_hash.clone(), key.clone(), sig.clone())),
+            _ => None,
+        };
         let item = Item {
+            leaf,
+            chain,
+            sealed,
             seq,
             version: e.version,
             occurred_at: e.occurred_at,
@@ -202,6 +229,33 @@ pub fn case_history(store: &Store, case: CaseId) -> Result<Vec<AuditEvent>, Stor
     Ok(events)
 }
 
+/// Where each of a case's own events is in the log, with its audit path in the tree of the first
+/// `tree_size` events (for those it covers), in log order.
+pub fn positions(
+    store: &Store,
+    case: CaseId,
+    tree_size: u64,
+) -> Result<Vec<integrity::bundle::Position>, StoreError> {
+    let tree_size = tree_size.min(tree::size(store)?);
+    let mut out = Vec::new();
+    for (_, items) in store.scan::<Vec<Item>>(&format!("e/{case}/"))? {
+        for item in items {
+            let covered = item.leaf < tree_size;
+            out.push(integrity::bundle::Position {
+                seq: item.seq,
+                hash: integrity::to_hex(&item.chain),
+                leaf_index: covered.then_some(item.leaf),
+                path: if covered {
+                    tree::proof(store, item.leaf, tree_size)?
+                } else {
+                    Vec::new()
+                },
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// Events of `actor` recorded (or, by `date`, occurred) on days `from..=to`, in log order.
 pub fn actor_events(
     store: &Store,
@@ -262,10 +316,10 @@ mod tests {
                 note: Some(format!("v{version}")),
             })
         };
-        Stored {
+        Stored::unsigned(
             seq,
-            subject: eventlog::subjects::case_subject(&unit, case),
-            envelope: Envelope {
+            eventlog::subjects::case_subject(&unit, case),
+            Envelope {
                 event_id: uuid::Uuid::now_v7(),
                 case_id: case,
                 township: unit,
@@ -282,9 +336,13 @@ mod tests {
                 correlation_id: uuid::Uuid::now_v7(),
                 causation_id: None,
                 request_hash: None,
+                prev_hash: None,
+                key_id: None,
+                hash: None,
+                sig: None,
                 event,
             },
-        }
+        )
     }
 
     /// 150 events of one case (three chunks) interleaved with 150 of another, by two actors,

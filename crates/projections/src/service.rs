@@ -69,6 +69,9 @@ pub async fn answer(shared: &Shared, policy: &Policy, payload: &[u8]) -> QueryRe
             Query::CaseHistory { case_id } => {
                 Answer::CaseHistory(audit::case_history(&store, *case_id)?)
             }
+            Query::Positions { case_id, tree_size } => {
+                Answer::Positions(audit::positions(&store, *case_id, *tree_size)?)
+            }
             Query::CaseByNo { case_no } => Answer::CaseByNo(cases::case_by_no(&store, case_no)?),
             Query::Cases(list) => Answer::Cases(cases::list(&store, list, clock)?),
             Query::Links {

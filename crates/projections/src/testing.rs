@@ -108,10 +108,10 @@ impl Log {
         let at = domain::decide::occurred_at(state, &cmd, ts(now)).expect("occurred at");
         let next = evolve(state.cloned(), id, &event, at).expect("the event applies");
         let seq = self.events.len() as u64 + 1;
-        self.events.push(Stored {
+        self.events.push(Stored::unsigned(
             seq,
-            subject: eventlog::subjects::case_subject(&next.township, id),
-            envelope: Envelope {
+            eventlog::subjects::case_subject(&next.township, id),
+            Envelope {
                 event_id: uuid::Uuid::now_v7(),
                 case_id: id,
                 township: next.township.clone(),
@@ -128,9 +128,13 @@ impl Log {
                 correlation_id: uuid::Uuid::now_v7(),
                 causation_id: None,
                 request_hash: None,
+                prev_hash: None,
+                key_id: None,
+                hash: None,
+                sig: None,
                 event,
             },
-        });
+        ));
         self.cases.insert(id, next);
         id
     }

@@ -20,6 +20,19 @@ pub struct AuditEvent {
     pub actor: Actor,
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
+    /// Envelope v2: the hash of the case's previous event (absent on its first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev_hash: Option<String>,
+    /// The event's hash in the chain: of its content for an envelope v2, of its stored bytes for
+    /// an event written before (the genesis rule, docs/events.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
+    /// Envelope v2: the key `sig` was made with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// Envelope v2: the Ed25519 signature of `hash` (base64).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sig: Option<String>,
 }
 
 impl AuditEvent {
@@ -38,6 +51,10 @@ impl AuditEvent {
             recorded_at: e.recorded_at,
             actor: e.actor.clone(),
             data,
+            prev_hash: e.prev_hash.clone(),
+            hash: Some(integrity::to_hex(&s.chain_hash())),
+            key_id: e.key_id.clone(),
+            sig: e.sig.clone(),
         }
     }
 }

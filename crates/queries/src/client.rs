@@ -211,6 +211,22 @@ impl QueryClient {
         }
     }
 
+    /// Where a case's events are in the log, with audit paths in the tree of `tree_size` events
+    /// (the audit model has applied at least `min_seq`: the checkpoint's last sequence).
+    pub async fn positions(
+        &self,
+        case_id: CaseId,
+        tree_size: u64,
+        min_seq: Option<u64>,
+        now: Timestamp,
+    ) -> Result<Vec<integrity::bundle::Position>, QueryError> {
+        let query = Query::Positions { case_id, tree_size };
+        match self.ask("audit", query, min_seq, now).await?.value {
+            Answer::Positions(p) => Ok(p),
+            other => Err(mismatch("positions", &other)),
+        }
+    }
+
     /// A page of the cases of a period, for export.
     pub async fn export(
         &self,

@@ -46,6 +46,12 @@ pub enum Query {
     CaseHistory {
         case_id: CaseId,
     },
+    /// Where each of a case's events is in the log, with its audit path in the tree of the
+    /// first `tree_size` events (integrity::bundle::Position).
+    Positions {
+        case_id: CaseId,
+        tree_size: u64,
+    },
     /// The case a case number names.
     CaseByNo {
         case_no: String,
@@ -83,7 +89,9 @@ impl Query {
             | Query::Export(_)
             | Query::Adjustment { .. }
             | Query::Adjustments { .. } => Some("stats"),
-            Query::CaseHistory { .. } | Query::Actor { .. } => Some("audit"),
+            Query::CaseHistory { .. } | Query::Positions { .. } | Query::Actor { .. } => {
+                Some("audit")
+            }
             Query::CaseByNo { .. }
             | Query::Cases(_)
             | Query::Search { .. }
@@ -128,6 +136,7 @@ pub enum Answer {
     Adjustment(Option<AdjustmentRecord>),
     Adjustments(Vec<AdjustmentRecord>),
     CaseHistory(Vec<AuditEvent>),
+    Positions(Vec<integrity::bundle::Position>),
     CaseByNo(Option<CaseId>),
     Cases(CasePage),
     Search(Vec<CaseSummary>),

@@ -38,6 +38,15 @@ pub struct TestConfig {
 /// The identity key of test configurations.
 pub const TEST_IDENTITY_KEY: &str = "test-identity-key-0123456789abcdef0123456789";
 /// The query-code key of test configurations.
+/// The seed of the test county's signing key (docs/operations.md, "Signing keys").
+pub const TEST_SIGNING_KEY: &str =
+    "5e4ed0a1c9b8a7f6e5d4c3b2a1908f7e6d5c4b3a29180f1e2d3c4b5a69788796";
+
+/// The test county's signing key.
+pub fn signer() -> integrity::Signer {
+    integrity::Signer::from_seed_hex(TEST_SIGNING_KEY).expect("test signing key")
+}
+
 pub const TEST_QUERY_CODE_KEY: &str = "test-query-code-key-0123456789abcdef01234567";
 
 /// The keys of test configurations.
@@ -220,11 +229,14 @@ impl TestConfig {
         if let Some((identity, query_code)) = &self.secrets {
             let _ = writeln!(
                 out,
-                "[secrets]\nidentity_key = {}\nquery_code_key = {}",
+                "[secrets]\nidentity_key = {}\nquery_code_key = {}\nsigning_key = {}",
                 q(identity),
-                q(query_code)
+                q(query_code),
+                q(TEST_SIGNING_KEY)
             );
         }
+        // Checkpoints within a second, so tests see them soon.
+        let _ = writeln!(out, "[integrity]\ncheckpoint_seconds = 1");
         let _ = writeln!(out, "[http]\naddr = {}", q(&self.http_addr));
         if let Some(dir) = &self.data_dir {
             let _ = writeln!(out, "[data]\ndir = {}", q(&dir.display().to_string()));

@@ -10,18 +10,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context as _};
 
-use api::auth::sha256;
-use domain::{Policy, Principal, PrincipalId, Role, UnitCode, UnitKind};
+use domain::{Policy, Principal, Role, UnitCode, UnitKind};
 
 use file::File;
 
-#[derive(Debug, Clone)]
-pub struct Unit {
-    pub code: UnitCode,
-    pub name: String,
-    pub kind: UnitKind,
-    pub jetstream_domain: Option<String>,
-}
+pub use domain::ids::Unit;
 
 /// A NATS user name and password.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +70,7 @@ pub struct Config {
     pub scorecards: Vec<queries::scorecard::Rules>, // 考核 rules by version; none: the default
     /// `[secrets]` as configured (environment over file), by `ops::secrets` key.
     pub secrets: Vec<(ops::secrets::Secret, Option<String>)>,
+    pub integrity: integrity::config::Settings,
 }
 
 impl Config {
@@ -180,92 +174,13 @@ impl Config {
         };
         let min_free_bytes = file.data.min_free_mb.unwrap_or(DEFAULT_MIN_FREE_MB) * 1024 * 1024;
 
-        let p = file.policy;
-        let d = Policy::default();
-        let positive = |key: &str, v: Option<u32>, default: u32| -> anyhow::Result<u32> {
-            match v {
-                Some(0) => Err(err(&format!("policy.{key}"), "must be at least 1".into())),
-                Some(n) => Ok(n),
-                None => Ok(default),
-            }
-        };
-        let timezone = match p.timezone {
-            None => d.timezone,
-            Some(tz) => tz.parse().map_err(|_| {
-                err(
-                    "policy.timezone",
-                    format!("{tz:?} is not an IANA time zone name"),
-                )
-            })?,
-        };
-        let policy = Policy {
-            collective_threshold: positive(
-                "collective_threshold",
-                p.collective_threshold,
-                d.collective_threshold,
-            )?,
-            group_threshold: positive("group_threshold", p.group_threshold, d.group_threshold)?,
-            accept_days: positive("accept_days", p.accept_days, d.accept_days)?,
-            reply_days: positive("reply_days", p.reply_days, d.reply_days)?,
-            max_extension_days: positive(
-                "max_extension_days",
-                p.max_extension_days,
-                d.max_extension_days,
-            )?,
-            review_request_days: positive(
-                "review_request_days",
-                p.review_request_days,
-                d.review_request_days,
-            )?,
-            review_decision_days: positive(
-                "review_decision_days",
-                p.review_decision_days,
-                d.review_decision_days,
-            )?,
-            due_soon_days: p.due_soon_days.unwrap_or(d.due_soon_days),
-            bounce_threshold: positive("bounce_threshold", p.bounce_threshold, d.bounce_threshold)?,
-            // 0: only the county corrects.
-            correction_days: p.correction_days.unwrap_or(d.correction_days),
-            timezone,
-        };
-        if policy.group_threshold >= policy.collective_threshold {
-            return Err(err(
-                "policy.group_threshold",
-                format!(
-                    "{} must be below collective_threshold ({}): individual < group < collective",
-                    policy.group_threshold, policy.collective_threshold
-                ),
-            ));
-        }
+        let policy = file
+            .policy
+            .into_policy()
+            .map_err(|(key, problem)| err(&key, problem))?;
 
-        let mut units = Vec::new();
-        let mut seen = BTreeMap::new();
-        for (i, u) in file.unit.into_iter().enumerate() {
-            let code = UnitCode::parse(&u.code).map_err(|e| err(&format!("unit[{i}].code"), e))?;
-            if seen.insert(code.clone(), u.kind).is_some() {
-                return Err(err(
-                    &format!("unit[{i}].code"),
-                    format!("{code} is defined twice"),
-                ));
-            }
-            if u.name.trim().is_empty() {
-                return Err(err(&format!("unit[{i}].name"), "must not be empty".into()));
-            }
-            if let Some(d) = &u.jetstream_domain {
-                if u.kind != UnitKind::Township || UnitCode::parse(d).is_err() {
-                    return Err(err(
-                        &format!("unit[{i}].jetstream_domain"),
-                        format!("{d:?}: only a township has one, spelled like a unit code"),
-                    ));
-                }
-            }
-            units.push(Unit {
-                code,
-                name: u.name,
-                kind: u.kind,
-                jetstream_domain: u.jetstream_domain,
-            });
-        }
+        let units = file.unit;
+        Unit::check_all(&units).map_err(|(key, problem)| err(&key, problem))?;
 
         let mut principals = Vec::new();
         let mut ids = std::collections::BTreeSet::new();
@@ -273,63 +188,9 @@ impl Config {
         let mut nats_users = std::collections::BTreeSet::new();
         for (i, e) in file.principal.into_iter().enumerate() {
             let key = |k: &str| format!("principal[{i}].{k}");
-            if e.id.trim().is_empty() {
-                return Err(err(&key("id"), "must not be empty".into()));
-            }
-            if !ids.insert(e.id.clone()) {
-                return Err(err(&key("id"), format!("{:?} is defined twice", e.id)));
-            }
-            let token_digest = match (&e.token, &e.token_sha256) {
-                (Some(t), None) if t.len() >= 8 => sha256(t),
-                (Some(_), None) => {
-                    return Err(err(&key("token"), "must be at least 8 characters".into()))
-                }
-                (None, Some(h)) => {
-                    let bytes = hex::decode(h).ok().filter(|b| b.len() == 32);
-                    let bytes = bytes
-                        .ok_or_else(|| err(&key("token_sha256"), "must be 64 hex digits".into()))?;
-                    let mut d = [0u8; 32];
-                    d.copy_from_slice(&bytes);
-                    d
-                }
-                (Some(_), Some(_)) => {
-                    return Err(err(
-                        &key("token"),
-                        "give token or token_sha256, not both".into(),
-                    ))
-                }
-                (None, None) => {
-                    return Err(err(
-                        &key("token"),
-                        "token or token_sha256 is required".into(),
-                    ))
-                }
-            };
-            if !digests.insert(token_digest) {
-                return Err(err(
-                    &key("token"),
-                    "the same token is given to two principals".into(),
-                ));
-            }
-            let unit = match (&e.unit, e.role) {
-                (Some(u), _) => {
-                    let code = UnitCode::parse(u).map_err(|m| err(&key("unit"), m))?;
-                    if !seen.contains_key(&code) {
-                        return Err(err(
-                            &key("unit"),
-                            format!("unknown unit {code:?}; define it in a [[unit]]"),
-                        ));
-                    }
-                    Some(code)
-                }
-                (None, Role::Clerk | Role::Handler | Role::System) => {
-                    return Err(err(
-                        &key("unit"),
-                        format!("role {} acts for a unit; unit is required", e.role),
-                    ))
-                }
-                (None, _) => None,
-            };
+            let (principal, token_digest) = e
+                .check(i, &units, &mut ids, &mut digests)
+                .map_err(|(k, p)| err(&k, p))?;
             if e.nats_user.is_some() != e.nats_password.is_some() {
                 return Err(err(
                     &key("nats_user"),
@@ -356,11 +217,7 @@ impl Config {
                 }
             }
             principals.push(PrincipalConfig {
-                principal: Principal {
-                    id: PrincipalId(e.id),
-                    role: e.role,
-                    unit,
-                },
+                principal,
                 token_digest,
                 nats: e
                     .nats_user
@@ -404,8 +261,21 @@ impl Config {
                     ops::secrets::QUERY_CODE_KEY,
                     env("XF_QUERY_CODE_KEY").or(file.secrets.query_code_key),
                 ),
+                (
+                    ops::secrets::SIGNING_KEY,
+                    env("XF_SIGNING_KEY").or(file.secrets.signing_key),
+                ),
             ],
+            integrity: file.integrity.parse().map_err(|(k, p)| err(&k, p))?,
         })
+    }
+
+    /// The command path's signing key (docs/operations.md, "Signing keys").
+    pub fn signer(&self) -> anyhow::Result<integrity::Signer> {
+        let (secret, value) = &self.secrets[2];
+        let seed = ops::secrets::resolve(value.as_deref(), &self.data_dir, secret)?;
+        integrity::Signer::from_seed_hex(&seed)
+            .map_err(|e| anyhow!("config {}: secrets.signing_key: {e}", self.path.display()))
     }
 
     /// The county's keys: configured, or from the data dir (where `up` generates them).

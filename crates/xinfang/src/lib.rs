@@ -6,6 +6,7 @@
 //! crates. It must never hold a rule of the domain or a service's loop of its own (those live in
 //! `domain`, `commands`, `inbox`, `projections` and `api`).
 
+pub mod audit;
 pub mod config;
 pub mod launch;
 pub mod natsauth;

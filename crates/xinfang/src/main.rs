@@ -71,7 +71,23 @@ enum Cmd {
         #[command(subcommand)]
         what: CaseCmd,
     },
-    /// Export from the log: `events --from-seq N` (for the county and auditors).
+    /// Verify the log (signed hash chain and checkpoints) with `--config`, or a case bundle
+    /// offline with `--bundle FILE --public-key KEY`; exit 0 only when everything verifies.
+    Verify {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        bundle: Option<PathBuf>,
+        /// A base64 Ed25519 key, or a file with one or with `GET /v1/audit/public-key`'s answer.
+        #[arg(long)]
+        public_key: Option<String>,
+        /// Check every event's signature, also those a verified checkpoint covers.
+        #[arg(long)]
+        all_signatures: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export from the log: `events --from-seq N`, `case ID --bundle FILE`.
     Export {
         #[command(subcommand)]
         what: ExportCmd,
@@ -125,6 +141,14 @@ enum Cmd {
 
 #[derive(Subcommand)]
 enum ExportCmd {
+    /// A case's events with the proof an offline `verify --bundle` needs (JSON Lines).
+    Case {
+        id: String,
+        #[arg(long)]
+        bundle: PathBuf,
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// The log from a sequence to its end, one JSON object per line (`EventLog::write_jsonl`).
     Events {
         #[arg(long, default_value_t = 1)]
@@ -198,6 +222,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Export {
             what: ExportCmd::Events { from_seq, config },
         } => xinfang::projector::print_events(Config::load(&config)?, from_seq).await,
+        Cmd::Export {
+            what: ExportCmd::Case { id, bundle, config },
+        } => xinfang::audit::export_bundle(Config::load(&config)?, &id, &bundle).await,
+        Cmd::Verify {
+            config,
+            bundle,
+            public_key,
+            all_signatures,
+            json,
+        } => match (bundle, config, public_key) {
+            (Some(b), _, Some(key)) => xinfang::audit::verify_bundle(&b, &key, json),
+            (Some(_), _, None) => anyhow::bail!("--bundle needs --public-key"),
+            (None, Some(c), key) => {
+                let cfg = Config::load(&c)?;
+                xinfang::audit::verify_live(cfg, key.as_deref(), all_signatures, json).await
+            }
+            (None, None, _) => anyhow::bail!("verify needs --config FILE or --bundle FILE"),
+        },
         Cmd::Simulate {
             config,
             townships,

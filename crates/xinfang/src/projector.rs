@@ -26,16 +26,17 @@ pub fn model_dir(cfg: &Config, name: &str) -> PathBuf {
 
 async fn open_log(cfg: &Config, name: &str) -> anyhow::Result<(async_nats::Client, EventLog)> {
     let client = crate::serve::connect_cfg(cfg, name).await?;
-    let js = async_nats::jetstream::new(client.clone());
-    let log = EventLog::open(
-        js,
-        &LogConfig {
-            replicas: cfg.replicas,
-            ..LogConfig::default()
-        },
-    )
-    .await?;
-    Ok((client, log))
+    Ok((client.clone(), open_log_with(cfg, client).await?))
+}
+
+pub async fn open_log_with(cfg: &Config, client: async_nats::Client) -> anyhow::Result<EventLog> {
+    let js = async_nats::jetstream::new(client);
+    let replicas = cfg.replicas;
+    let log_cfg = LogConfig {
+        replicas,
+        ..LogConfig::default()
+    };
+    Ok(EventLog::open(js, &log_cfg).await?)
 }
 
 /// The sinks a projector process may host: the read models and the feed.

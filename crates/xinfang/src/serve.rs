@@ -95,7 +95,13 @@ pub async fn case_service(
         identities: eventlog::Identities::open(&js, cfg.replicas).await?,
         attachments: eventlog::Attachments::open(&js, cfg.replicas).await?,
     };
-    let cases = CaseService::new(stores, cfg.policy.clone(), cfg.unit_kinds(), cfg.keys()?);
+    let cases = CaseService::new(
+        stores,
+        cfg.policy.clone(),
+        cfg.unit_kinds(),
+        cfg.keys()?,
+        cfg.signer()?,
+    );
     ops::storage::watch(
         cfg.data_dir.clone(),
         cfg.min_free_bytes,
@@ -120,6 +126,13 @@ pub async fn api_state(
     state.trusted_proxies = cfg.trusted_proxies.clone();
     state.attachment_limit = cfg.attachment_limit;
     state.scorecards = cfg.scorecards.clone();
+    let public_keys = cfg.integrity.public_keys(&cfg.signer()?);
+    state.integrity = Some(api::integrity::Integrity {
+        keys: integrity::KeySet::new(public_keys.clone())?,
+        public_keys,
+        checkpoints: eventlog::Checkpoints::open(state.cases.log().jetstream(), cfg.replicas)
+            .await?,
+    });
     Ok(Arc::new(state))
 }
 
@@ -161,8 +174,20 @@ pub async fn run_ingestor_with(
     client: async_nats::Client,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    let cases = case_service(cfg, client.clone()).await?;
+    let signer = cfg.signer()?;
+    let notary = commands::notary::Notary {
+        log: cases.log().clone(),
+        checkpoints: eventlog::Checkpoints::open(cases.log().jetstream(), cfg.replicas).await?,
+        keys: integrity::KeySet::new(cfg.integrity.public_keys(&signer))?,
+        signer,
+        every: cfg.integrity.checkpoint_events,
+        interval: cfg.integrity.checkpoint_interval,
+    };
+    // The notary signs, so it runs with the command path, beside the ingestor.
+    let notary = tokio::spawn(notary.run(std::future::pending()));
     let deps = inbox::Deps {
-        cases: case_service(cfg, client.clone()).await?,
+        cases,
         js: async_nats::jetstream::new(client),
         replicas: cfg.replicas,
         townships: cfg
@@ -177,7 +202,9 @@ pub async fn run_ingestor_with(
         with_consumers: cfg.nats_townships().map(|(u, _)| u.clone()).collect(),
         principals: township_principals(cfg),
     };
-    Ok(inbox::run(deps, shutdown).await?)
+    let result = inbox::run(deps, shutdown).await;
+    notary.abort();
+    Ok(result?)
 }
 
 pub async fn run_ingestor(cfg: Config) -> anyhow::Result<()> {

@@ -13,11 +13,11 @@ impl CaseService {
         id: CaseId,
         current: Option<Loaded>,
     ) -> Result<(Option<Loaded>, Vec<Stored>), CommandError> {
-        let (subject, from, state, mut commands) = match current {
-            Some(l) => (l.subject, l.seq + 1, Some(l.case), l.commands),
+        let (subject, from, state, mut commands, hash) = match current {
+            Some(l) => (l.subject, l.seq + 1, Some(l.case), l.commands, l.hash),
             None => match self.log.locate(id).await? {
                 None => return Ok((None, vec![])),
-                Some((subject, _)) => (subject, 1, None, Vec::new()),
+                Some((subject, _)) => (subject, 1, None, Vec::new(), [0; 32]),
             },
         };
         let events = self.log.read_subject(&subject, from, u64::MAX).await?;
@@ -26,11 +26,13 @@ impl CaseService {
             .map(|s| s.seq)
             .unwrap_or(from.saturating_sub(1));
         let case = fold(state, events.iter())?;
+        let hash = events.last().map_or(hash, Stored::chain_hash);
         commands.extend(events.iter().map(RecordedCommand::of));
         let loaded = case.map(|case| Loaded {
             case,
             subject,
             seq,
+            hash,
             commands,
         });
         Ok((loaded, events))

@@ -6,6 +6,7 @@
 //! `--quick` (the CI smoke test) uses small volumes; the full mode loads 1.2 million events
 //! (300,000 cases).
 
+mod chain;
 mod system;
 mod waits;
 mod work;
@@ -258,6 +259,9 @@ pub async fn run_bench(
     .await?;
     let p99 = Percentiles::of(two_way).p99;
     results.push(result("stats_two_way_p99_ms", p99, "ms").target("< 20"));
+
+    say("the chain: sealing, the notary's check, verifying the whole log");
+    results.extend(chain::results(&cases, &js, last).await?);
 
     say("export: every case of the year as CSV, streamed");
     let before = sys.peak_rss();

@@ -5,8 +5,6 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use domain::{Role, UnitKind};
-
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub(super) struct File {
@@ -16,7 +14,7 @@ pub(super) struct File {
     #[serde(default)]
     pub(super) data: DataSection,
     #[serde(default)]
-    pub(super) policy: PolicySection,
+    pub(super) policy: domain::policy::PolicySection,
     #[serde(default)]
     pub(super) projectors: ProjectorsSection,
     #[serde(default)]
@@ -24,9 +22,11 @@ pub(super) struct File {
     #[serde(default)]
     pub(super) limits: LimitsSection,
     #[serde(default)]
-    pub(super) unit: Vec<UnitEntry>,
+    pub(super) integrity: integrity::config::Section,
     #[serde(default)]
-    pub(super) principal: Vec<PrincipalEntry>,
+    pub(super) unit: Vec<domain::ids::Unit>,
+    #[serde(default)]
+    pub(super) principal: Vec<api::auth::PrincipalEntry>,
     #[serde(default)]
     pub(super) scorecard: Vec<queries::scorecard::Rules>,
 }
@@ -63,6 +63,7 @@ pub(super) struct ProjectorsSection {
 pub(super) struct SecretsSection {
     pub(super) identity_key: Option<String>,
     pub(super) query_code_key: Option<String>,
+    pub(super) signing_key: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -86,43 +87,4 @@ pub(super) struct LimitsSection {
 pub(super) struct DataSection {
     pub(super) dir: Option<PathBuf>,
     pub(super) min_free_mb: Option<u64>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub(super) struct PolicySection {
-    pub(super) collective_threshold: Option<u32>,
-    pub(super) group_threshold: Option<u32>,
-    pub(super) accept_days: Option<u32>,
-    pub(super) reply_days: Option<u32>,
-    pub(super) max_extension_days: Option<u32>,
-    pub(super) review_request_days: Option<u32>,
-    pub(super) review_decision_days: Option<u32>,
-    pub(super) due_soon_days: Option<u32>,
-    pub(super) bounce_threshold: Option<u32>,
-    pub(super) correction_days: Option<u32>,
-    pub(super) timezone: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct UnitEntry {
-    pub(super) code: String,
-    pub(super) name: String,
-    pub(super) kind: UnitKind,
-    /// The JetStream domain of the township's own leaf node server, whose local inbox the county
-    /// sources (extension of the contract).
-    pub(super) jetstream_domain: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct PrincipalEntry {
-    pub(super) token: Option<String>,
-    pub(super) token_sha256: Option<String>,
-    pub(super) id: String,
-    pub(super) role: Role,
-    pub(super) unit: Option<String>,
-    pub(super) nats_user: Option<String>,
-    pub(super) nats_password: Option<String>,
 }

@@ -1,0 +1,265 @@
+//! Tamper evidence over HTTP (api-contract.md, "Round 2: integrity"): the public keys events and
+//! checkpoints are signed with (`GET /v1/audit/public-key`), a case verified against the last
+//! checkpoint (`GET /v1/cases/{id}/verify`) and its bundle for offline verification
+//! (`GET /v1/cases/{id}/bundle`, which `xinfang export case ID --bundle` writes too).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+use commands::CaseService;
+use domain::auth::{can_read_case, can_verify};
+use domain::CaseId;
+use eventlog::Checkpoints;
+use integrity::bundle::{Bundle, Header, Proof};
+use integrity::{CaseHead, Checkpoint, Finding, KeySet, PublicKey, Report};
+use queries::QueryClient;
+
+use crate::error::{ApiError, Failure};
+use crate::AppState;
+
+type AppResult = Result<Response, ApiError>;
+
+/// What the integrity endpoints need beyond the command path.
+pub struct Integrity {
+    pub public_keys: Vec<PublicKey>,
+    pub keys: KeySet,
+    pub checkpoints: Checkpoints,
+}
+
+/// The keys events and checkpoints may be signed with: the current one and those retired.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PublicKeys {
+    pub keys: Vec<KeyView>,
+}
+
+/// One public key (`integrity::PublicKey`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct KeyView {
+    /// `ed25519:` and the first 8 bytes of the key's SHA-256, in hex (an event's `key_id`).
+    pub key_id: String,
+    /// Always `ed25519`.
+    pub algorithm: String,
+    /// The 32-byte key in base64: what `xinfang verify --public-key` takes.
+    pub public_key: String,
+    /// From when it signs (absent: from any time).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub valid_from: Option<integrity::keys::Time>,
+    /// Until when (absent: the current key).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub valid_to: Option<integrity::keys::Time>,
+}
+
+impl From<PublicKey> for KeyView {
+    fn from(k: PublicKey) -> Self {
+        KeyView {
+            key_id: k.key_id,
+            algorithm: k.algorithm,
+            public_key: k.public_key,
+            valid_from: k.valid_from,
+            valid_to: k.valid_to,
+        }
+    }
+}
+
+/// A case verified against the log's last checkpoint.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Verification {
+    #[schema(value_type = String, format = Uuid)]
+    pub case_id: CaseId,
+    /// Everything verified: no finding.
+    pub ok: bool,
+    /// The case's events in the log.
+    pub events: u64,
+    /// The last sequence of the checkpoint the case's events were proven against (absent
+    /// before the first checkpoint).
+    pub checkpoint_seq: Option<u64>,
+    pub signatures_checked: u64,
+    pub findings: Vec<FindingView>,
+}
+
+/// One thing wrong (`integrity::Finding`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FindingView {
+    /// The stream sequence it is at, when there is one.
+    pub seq: Option<u64>,
+    /// `hash_mismatch`, `signature`, `unsigned`, `chain`, `subject`, `missing`, `rejected`,
+    /// `checkpoint_signature`, `checkpoint_root`, `checkpoint_order`, `truncated`,
+    /// `inclusion`, `head`, `unreadable`.
+    pub code: String,
+    pub detail: String,
+}
+
+impl Verification {
+    fn new(case_id: CaseId, r: Report) -> Self {
+        Verification {
+            case_id,
+            ok: r.ok,
+            events: r.events,
+            checkpoint_seq: r.checkpoint_seq,
+            signatures_checked: r.signatures_checked,
+            findings: r
+                .findings
+                .into_iter()
+                .map(|f| FindingView {
+                    seq: f.seq,
+                    code: f.code,
+                    detail: f.detail,
+                })
+                .collect(),
+        }
+    }
+}
+
+fn integrity(state: &AppState) -> Result<&Integrity, Failure> {
+    state.integrity.as_ref().ok_or_else(|| {
+        Failure::Unavailable("this API was started without its signing keys".into(), 5)
+    })
+}
+
+/// `GET /v1/audit/public-key`: any principal.
+pub async fn public_key(State(state): State<Arc<AppState>>, headers: HeaderMap) -> AppResult {
+    state.tokens.authenticate(&headers)?;
+    let keys = integrity(&state)?.public_keys.clone();
+    let keys = keys.into_iter().map(KeyView::from).collect();
+    Ok(Json(PublicKeys { keys }).into_response())
+}
+
+/// The bundle of a case the principal may verify (auditors and the county).
+async fn case_bundle(
+    state: &AppState,
+    headers: &HeaderMap,
+    case_id: &str,
+) -> Result<(CaseId, Bundle, Vec<Finding>), Failure> {
+    let p = state.tokens.authenticate(headers)?;
+    can_verify(&p)?;
+    let case_id = CaseId::parse(case_id).ok_or(Failure::NotFound)?;
+    let loaded = state.cases.read(case_id).await?.ok_or(Failure::NotFound)?;
+    can_read_case(&p, &loaded.case)?;
+    let i = integrity(state)?;
+    let (bundle, extra) = assemble(
+        &state.cases,
+        &state.queries,
+        &i.checkpoints,
+        &i.keys,
+        case_id,
+    )
+    .await?;
+    Ok((case_id, bundle, extra))
+}
+
+/// `GET /v1/cases/{id}/verify`: auditors and the county.
+pub async fn verify(
+    State(state): State<Arc<AppState>>,
+    Path(case_id): Path<String>,
+    headers: HeaderMap,
+) -> AppResult {
+    let (case_id, bundle, mut extra) = case_bundle(&state, &headers, &case_id).await?;
+    let keys = &integrity(&state)?.keys;
+    let mut report = integrity::bundle::verify(&bundle, keys);
+    report.findings.append(&mut extra);
+    report.ok = report.findings.is_empty();
+    Ok(Json(Verification::new(case_id, report)).into_response())
+}
+
+/// `GET /v1/cases/{id}/bundle`: the case's events with their proof, as JSON Lines.
+pub async fn bundle(
+    State(state): State<Arc<AppState>>,
+    Path(case_id): Path<String>,
+    headers: HeaderMap,
+) -> AppResult {
+    let (_, bundle, _) = case_bundle(&state, &headers, &case_id).await?;
+    let mut resp = bundle.to_jsonl().into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-ndjson"),
+    );
+    Ok(resp)
+}
+
+/// The last checkpoint that verifies with `keys` (one written by anyone else is passed over).
+pub async fn last_checkpoint(
+    checkpoints: &Checkpoints,
+    keys: &KeySet,
+) -> Result<Option<Checkpoint>, Failure> {
+    let last = checkpoints
+        .last_seq()
+        .await
+        .map_err(commands::CommandError::from)?;
+    for seq in (1..=last).rev().take(1000) {
+        if let Some(Ok(cp)) = checkpoints
+            .get(seq)
+            .await
+            .map_err(commands::CommandError::from)?
+        {
+            if cp.verify(keys).is_ok() {
+                return Ok(Some(cp));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// A case's bundle: its events as the log holds them, where each is in the log and its audit
+/// path to the last checkpoint (from the audit model, which must have applied the case), the
+/// checkpoint, and the head statement signed now. Also what the log and the audit model
+/// disagree on (an event the model holds that the log no longer has).
+pub async fn assemble(
+    cases: &CaseService,
+    queries: &QueryClient,
+    checkpoints: &Checkpoints,
+    keys: &KeySet,
+    case_id: CaseId,
+) -> Result<(Bundle, Vec<Finding>), Failure> {
+    let events = cases.history(case_id).await?;
+    let last = events.last().ok_or(Failure::NotFound)?;
+    let checkpoint = last_checkpoint(checkpoints, keys).await?;
+    let tree_size = checkpoint.as_ref().map_or(0, |c| c.tree_size);
+    let min_seq = checkpoint.as_ref().map_or(0, |c| c.last_seq).max(last.seq);
+    let positions = queries
+        .positions(case_id, tree_size, Some(min_seq), cases.now())
+        .await
+        .map_err(crate::reads::query_failure)?;
+    let mut findings = Vec::new();
+    for p in &positions {
+        if !events.iter().any(|e| e.seq == p.seq) {
+            findings.push(Finding::new(
+                Some(p.seq),
+                "missing",
+                format!(
+                    "the audit trail holds seq {} of this case, the log no longer has it",
+                    p.seq
+                ),
+            ));
+        }
+    }
+    let now = cases.now();
+    let head = CaseHead {
+        case_id: case_id.to_string(),
+        version: last.envelope.version,
+        last_seq: last.seq,
+        last_hash: integrity::to_hex(&last.chain_hash()),
+        at: now,
+        key_id: String::new(),
+        sig: String::new(),
+    }
+    .sign(cases.signer());
+    let mut proofs: Vec<Proof> = positions.into_iter().map(Proof::Event).collect();
+    proofs.extend(checkpoint.map(Proof::Checkpoint));
+    proofs.push(Proof::Head(head));
+    let bundle = Bundle {
+        header: Header {
+            xinfang_bundle: 1,
+            case_id: case_id.to_string(),
+            stream: eventlog::subjects::EVENTS_STREAM.into(),
+            exported_at: now,
+        },
+        events: events.iter().map(|e| e.raw.to_vec()).collect(),
+        proofs,
+    };
+    Ok((bundle, findings))
+}
