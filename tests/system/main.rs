@@ -7,6 +7,7 @@ mod support;
 
 mod adjustments;
 mod api_misc;
+mod asof;
 mod attachments;
 mod auth;
 mod casework;

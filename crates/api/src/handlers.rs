@@ -112,8 +112,11 @@ const LINKS_WAIT: Duration = Duration::from_secs(2);
 /// Where a case view's links come from.
 enum Links<'a> {
     /// A read: from the cases model once it has applied the case's last event `seq`, with the
-    /// related cases for the county and auditors.
-    Read { seq: u64 },
+    /// related cases for the county and auditors; as of `at`, from the model as it was then.
+    Read {
+        seq: u64,
+        at: Option<crate::asof::Point>,
+    },
     /// An answer to a command. A registration is judged on the earlier cases the command path
     /// read (`peers`, exact at that moment). Any other command's answer does not ask the cases
     /// model (a query per command cost more than the command itself, docs/benchmarks.md): its
@@ -137,7 +140,11 @@ async fn view(
     principal: &domain::Principal,
     links: Links<'_>,
 ) -> Result<CaseView, Failure> {
-    let now = state.cases.now();
+    let at = match links {
+        Links::Read { at, .. } => at,
+        _ => None,
+    };
+    let (queries, now) = state.reader(at);
     let mut view = CaseView::new(case, principal, now);
     view.township_name = state.unit_name(&case.township);
     view.unit_name = state.unit_name(&case.unit);
@@ -159,12 +166,11 @@ async fn view(
             view.links_unknown = Some(true);
             return Ok(view);
         }
-        Links::Read { seq } => (seq, true),
+        Links::Read { seq, .. } => (seq, true),
         Links::Replay { seq } => (seq, false),
     };
     let related = read && matches!(principal.role, domain::Role::County | domain::Role::Auditor);
-    let asked = state
-        .queries
+    let asked = queries
         .links(
             case.id,
             principal.clone(),
@@ -326,20 +332,23 @@ fn set_etag(resp: &mut Response, version: u64) {
 #[serde(deny_unknown_fields)]
 pub struct ReadParams {
     min_seq: Option<u64>,
+    at_seq: Option<u64>,
+    #[serde(default, deserialize_with = "domain::dates::option_time")]
+    as_of: Option<domain::Timestamp>,
 }
 
 /// Wait until the log holds `min_seq`; the case reads fold straight from the log, so the log's
 /// last sequence is what they have applied.
-async fn applied_seq(state: &AppState, params: ReadParams) -> Result<u64, Failure> {
+async fn applied_seq(state: &AppState, min_seq: Option<u64>) -> Result<u64, Failure> {
     // Without min_seq the case's own last sequence (the caller takes the max) is what the answer
     // reflects; asking the stream would cost a round trip on every read.
-    if params.min_seq.is_none() {
+    if min_seq.is_none() {
         return Ok(0);
     }
     let deadline = Instant::now() + MIN_SEQ_WAIT;
     loop {
         let last = state.cases.last_seq().await?;
-        match params.min_seq {
+        match min_seq {
             Some(min) if last < min => {
                 if Instant::now() >= deadline {
                     return Err(Failure::Unavailable(
@@ -359,10 +368,18 @@ async fn visible_case(
     state: &AppState,
     principal: &domain::Principal,
     case_id: &str,
-    params: ReadParams,
+    min_seq: Option<u64>,
+    at: Option<crate::asof::Point>,
 ) -> Result<(commands::Loaded, u64), Failure> {
     let case_id = parse_case_id(case_id)?;
-    let applied = applied_seq(state, params).await?;
+    if let Some(at) = at {
+        // As of a past point: the case's events up to it (none then: it did not exist).
+        let loaded = state.cases.read_at(case_id, at.seq).await?;
+        let loaded = loaded.ok_or(Failure::NotFound)?;
+        can_read_case(principal, &loaded.case)?;
+        return Ok((loaded, at.seq));
+    }
+    let applied = applied_seq(state, min_seq).await?;
     let loaded = state.cases.read(case_id).await?.ok_or(Failure::NotFound)?;
     can_read_case(principal, &loaded.case)?;
     let applied = applied.max(loaded.seq);
@@ -376,8 +393,9 @@ pub async fn get_case(
     Params(params): Params<ReadParams>,
 ) -> AppResult {
     let principal = state.tokens.authenticate(&headers)?;
-    let (loaded, applied) = visible_case(&state, &principal, &case_id, params).await?;
-    case_response(&state, &loaded, &principal, applied).await
+    let at = crate::asof::point(&state, params.at_seq, params.as_of).await?;
+    let (loaded, applied) = visible_case(&state, &principal, &case_id, params.min_seq, at).await?;
+    case_response(&state, &loaded, &principal, applied, at).await
 }
 
 /// `GET /v1/cases/by-no/{case_no}`: the case a case number names, exactly as `GET` on its id
@@ -398,10 +416,16 @@ pub async fn get_case_by_no(
         .case_by_no(&case_no, params.min_seq, state.cases.now())
         .await?;
     let case_id = found.value.ok_or(Failure::NotFound)?;
+    let at = crate::asof::point(&state, params.at_seq, params.as_of).await?;
+    if at.is_some() {
+        let id = case_id.to_string();
+        let (loaded, applied) = visible_case(&state, &principal, &id, None, at).await?;
+        return case_response(&state, &loaded, &principal, applied, at).await;
+    }
     let loaded = state.cases.read(case_id).await?.ok_or(Failure::NotFound)?;
     can_read_case(&principal, &loaded.case)?;
     let applied = found.applied_seq.max(loaded.seq);
-    case_response(&state, &loaded, &principal, applied).await
+    case_response(&state, &loaded, &principal, applied, None).await
 }
 
 /// A read case as `principal` sees it, reflecting the log up to `applied` (its links at least
@@ -411,8 +435,9 @@ async fn case_response(
     loaded: &commands::Loaded,
     principal: &domain::Principal,
     applied: u64,
+    at: Option<crate::asof::Point>,
 ) -> AppResult {
-    let links = Links::Read { seq: applied };
+    let links = Links::Read { seq: applied, at };
     let mut view = view(state, &loaded.case, principal, links).await?;
     view.applied_seq = Some(applied);
     let mut resp = Json(view).into_response();

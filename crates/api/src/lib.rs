@@ -8,6 +8,7 @@
 //! answer a 5xx other than 503 for an unavailable log.
 
 pub mod adjustments;
+pub mod asof;
 pub mod asyncapi;
 pub mod attachments;
 pub mod auth;

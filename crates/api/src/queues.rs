@@ -28,6 +28,9 @@ pub struct QueueParams {
     limit: Option<usize>,
     cursor: Option<String>,
     min_seq: Option<u64>,
+    at_seq: Option<u64>,
+    #[serde(default, deserialize_with = "domain::dates::option_time")]
+    as_of: Option<domain::Timestamp>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,6 +44,9 @@ pub struct WorkbenchParams {
     limit: Option<usize>,
     cursor: Option<String>,
     min_seq: Option<u64>,
+    at_seq: Option<u64>,
+    #[serde(default, deserialize_with = "domain::dates::option_time")]
+    as_of: Option<domain::Timestamp>,
 }
 
 /// The query for a page of `scope` (and, within a township, of one unit) with the filters given.
@@ -93,8 +99,11 @@ async fn answer(
     state: &AppState,
     q: QueueQuery,
     min_seq: Option<u64>,
+    (at_seq, as_of): (Option<u64>, Option<domain::Timestamp>),
 ) -> Result<Response, ApiError> {
-    let mut queue = state.queries.queue(q, min_seq, state.cases.now()).await?;
+    let at = crate::asof::point(state, at_seq, as_of).await?;
+    let (queries, now) = state.reader(at);
+    let mut queue = queries.queue(q, min_seq, now).await?;
     name_units(state, &mut queue.value.items);
     with_applied(&queue.value, queue.applied_seq)
 }
@@ -122,7 +131,7 @@ pub async fn queue(
         params.limit,
         params.cursor.as_deref(),
     )?;
-    answer(&state, q, params.min_seq).await
+    answer(&state, q, params.min_seq, (params.at_seq, params.as_of)).await
 }
 
 fn can_read_workbench(p: &Principal) -> Result<(), Failure> {
@@ -163,5 +172,5 @@ pub async fn workbench(
         params.limit,
         params.cursor.as_deref(),
     )?;
-    answer(&state, q, params.min_seq).await
+    answer(&state, q, params.min_seq, (params.at_seq, params.as_of)).await
 }

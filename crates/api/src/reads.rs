@@ -67,6 +67,9 @@ pub struct ActorParams {
     /// Which day `from` and `to` select by: `recorded` (the default) or `occurred`.
     date: Option<TrailDate>,
     min_seq: Option<u64>,
+    at_seq: Option<u64>,
+    #[serde(default, deserialize_with = "domain::dates::option_time")]
+    as_of: Option<domain::Timestamp>,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq)]
@@ -85,14 +88,15 @@ pub async fn actor(
     let p = state.tokens.authenticate(&headers)?;
     can_read_trail(&p)?;
     period(params.from, params.to)?;
-    let trail = state
-        .queries
+    let at = crate::asof::point(&state, params.at_seq, params.as_of).await?;
+    let (queries, now) = state.reader(at);
+    let trail = queries
         .actor(
             &actor,
             (params.from, params.to),
             params.date == Some(TrailDate::Occurred),
             params.min_seq,
-            state.cases.now(),
+            now,
         )
         .await?;
     Ok(Json(ActorTrail {
@@ -107,6 +111,9 @@ pub async fn actor(
 #[serde(deny_unknown_fields)]
 pub struct HistoryParams {
     min_seq: Option<u64>,
+    at_seq: Option<u64>,
+    #[serde(default, deserialize_with = "domain::dates::option_time")]
+    as_of: Option<domain::Timestamp>,
 }
 
 /// The audit trail of a case, from the audit projector; who may read it and whether personal
@@ -119,14 +126,17 @@ pub async fn history(
 ) -> AppResult {
     let p = state.tokens.authenticate(&headers)?;
     let case_id = domain::CaseId::parse(&case_id).ok_or(Failure::NotFound)?;
-    let loaded = state.cases.read(case_id).await?.ok_or(Failure::NotFound)?;
+    let at = crate::asof::point(&state, params.at_seq, params.as_of).await?;
+    let loaded = match at {
+        Some(at) => state.cases.read_at(case_id, at.seq).await?,
+        None => state.cases.read(case_id).await?,
+    };
+    let loaded = loaded.ok_or(Failure::NotFound)?;
     can_read_case(&p, &loaded.case)?;
     // The projector must at least have applied the case's events as this read sees them.
     let min_seq = Some(params.min_seq.unwrap_or(0).max(loaded.seq));
-    let mut history = state
-        .queries
-        .case_history(case_id, min_seq, state.cases.now())
-        .await?;
+    let (queries, now) = state.reader(at);
+    let mut history = queries.case_history(case_id, min_seq, now).await?;
     // The model keeps no personal data: an entitled reader gets it from the log's event.
     if can_see_personal_data(&p, &loaded.case) {
         for event in &mut history.value {

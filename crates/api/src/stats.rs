@@ -28,6 +28,8 @@ struct StatsParams {
     yoy: bool,
     adjusted: bool,
     min_seq: Option<u64>,
+    at_seq: Option<u64>,
+    as_of: Option<domain::Timestamp>,
 }
 
 fn bad(field: &str, en: &str, zh: &str) -> Failure {
@@ -112,10 +114,20 @@ fn parse(query: &str) -> Result<StatsParams, Failure> {
                 once(*n)?;
                 p.adjusted = one_of(&k, &v, &["true", "false"])? == "true";
             }
-            "min_seq" => {
+            "min_seq" | "at_seq" => {
                 once(*n)?;
-                p.min_seq = Some(v.parse().map_err(|_| {
+                let seq = Some(v.parse().map_err(|_| {
                     bad(&k, "expected a whole number, 0 or more", "应为非负整数")
+                })?);
+                match k.as_str() {
+                    "min_seq" => p.min_seq = seq,
+                    _ => p.at_seq = seq,
+                }
+            }
+            "as_of" => {
+                once(*n)?;
+                p.as_of = Some(domain::dates::parse_time(&v).ok_or_else(|| {
+                    bad(&k, "expected an RFC 3339 time with offset", "应为带时区的 RFC 3339 时间")
                 })?);
             }
             "channel" => {
@@ -202,9 +214,8 @@ pub async fn stats(
             _ => None,
         },
     };
-    let report = state
-        .queries
-        .stats(q, params.min_seq, state.cases.now())
-        .await?;
+    let at = crate::asof::point(&state, params.at_seq, params.as_of).await?;
+    let (queries, now) = state.reader(at);
+    let report = queries.stats(q, params.min_seq, now).await?;
     with_applied(&report.value, report.applied_seq)
 }

@@ -362,6 +362,62 @@ impl EventLog {
         }))
     }
 
+    /// The first event at or after `seq` and when JetStream stored it, or `None` past the end.
+    async fn stored_at_or_after(
+        &self,
+        seq: u64,
+    ) -> Result<Option<(u64, chrono::DateTime<chrono::Utc>)>, LogError> {
+        use async_nats::jetstream::stream::DirectGetErrorKind;
+        match self
+            .stream
+            .direct_get_next_for_subject(subjects::all_events(), Some(seq.max(1)))
+            .await
+        {
+            Ok(msg) => {
+                let nanos = msg.time.unix_timestamp_nanos();
+                let time = chrono::DateTime::from_timestamp_nanos(nanos as i64);
+                Ok(Some((msg.sequence, time)))
+            }
+            Err(e) if e.kind() == DirectGetErrorKind::NotFound => Ok(None),
+            Err(e) => Err(LogError::unavailable("reading the log's stream times", e)),
+        }
+    }
+
+    /// When JetStream stored the event at `seq` (or the next one after a gap), if any.
+    pub async fn stream_time(
+        &self,
+        seq: u64,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, LogError> {
+        Ok(self.stored_at_or_after(seq).await?.map(|(_, t)| t))
+    }
+
+    /// The last sequence JetStream stored at or before `t` (0: none), by bisection over the
+    /// stream times, which never decrease along the log: about 20 direct gets for a million.
+    pub async fn last_seq_at(&self, t: chrono::DateTime<chrono::Utc>) -> Result<u64, LogError> {
+        let last = self.last_seq().await?;
+        let Some((first, first_time)) = self.stored_at_or_after(1).await? else {
+            return Ok(0);
+        };
+        if first_time > t {
+            return Ok(0);
+        }
+        match self.stored_at_or_after(last).await? {
+            Some((_, time)) if time <= t => return Ok(last),
+            None => return Ok(last),
+            _ => {}
+        }
+        // time(lo) <= t < time(hi)
+        let (mut lo, mut hi) = (first, last);
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            match self.stored_at_or_after(mid).await? {
+                Some((seq, time)) if time <= t => lo = seq.min(hi - 1).max(mid),
+                _ => hi = mid,
+            }
+        }
+        Ok(lo)
+    }
+
     /// The stream's last sequence (for read-your-writes and lag).
     pub async fn last_seq(&self) -> Result<u64, LogError> {
         let info = self

@@ -13,6 +13,7 @@ mod rebuild;
 pub mod runner;
 pub mod service;
 mod sink;
+pub mod snapshots;
 pub mod stats;
 pub mod store;
 #[cfg(test)]

@@ -10,7 +10,16 @@ use domain::Policy;
 use queries::{Answer, ModelDigest, ModelStatus, Query, QueryFailure, QueryReply, QueryRequest};
 
 use crate::runner::Shared;
-use crate::{audit, cases, stats, StoreError};
+use crate::snapshots::Snapshots;
+use crate::{audit, cases, stats, Store, StoreError};
+
+/// What a model needs to answer as of a past log sequence: the log, and the model's snapshots;
+/// without snapshots (the audit model, whose answers are events) an answer keeps the events up
+/// to the sequence.
+pub struct AsOf {
+    pub log: eventlog::EventLog,
+    pub snapshots: Option<Arc<Snapshots>>,
+}
 
 pub use eventlog::subjects::query as subject;
 pub use queries::protocol::MIN_SEQ_WAIT;
@@ -23,13 +32,49 @@ fn fail(applied_seq: u64, failure: QueryFailure) -> QueryReply {
 }
 
 /// Answer one request.
-pub async fn answer(shared: &Shared, policy: &Policy, payload: &[u8]) -> QueryReply {
+pub async fn answer(
+    shared: &Shared,
+    policy: &Policy,
+    as_of: Option<&AsOf>,
+    payload: &[u8],
+) -> QueryReply {
     let mut applied = shared.applied.subscribe();
     let req: QueryRequest = match serde_json::from_slice(payload) {
         Ok(r) => r,
         Err(e) => return fail(*applied.borrow(), QueryFailure::BadRequest(e.to_string())),
     };
-    if let Some(min) = req.min_seq {
+    // As of a sequence: a view built from a snapshot, or (events) the live model once it has
+    // applied the sequence, its answer cut there.
+    let mut upto = None;
+    let mut view = None;
+    match (req.at_seq, as_of) {
+        (None, _) => {}
+        (
+            Some(n),
+            Some(AsOf {
+                log,
+                snapshots: Some(s),
+            }),
+        ) => match s.view(log, n).await {
+            Ok(v) => view = Some(v),
+            Err(e) => {
+                tracing::warn!(error = %e, at_seq = n, "no view as of the sequence");
+                let why = format!("the model as of seq {n} could not be built");
+                return fail(n, QueryFailure::Unavailable(why));
+            }
+        },
+        (
+            Some(n),
+            Some(AsOf {
+                snapshots: None, ..
+            }),
+        ) => upto = Some(n),
+        (Some(_), None) => {
+            let why = "this model does not answer as of a past sequence".to_owned();
+            return fail(*applied.borrow(), QueryFailure::BadRequest(why));
+        }
+    }
+    if let Some(min) = req.min_seq.max(upto).filter(|_| view.is_none()) {
         let reached = tokio::time::timeout(MIN_SEQ_WAIT, applied.wait_for(|a| *a >= min))
             .await
             .is_ok_and(|r| r.is_ok());
@@ -41,62 +86,40 @@ pub async fn answer(shared: &Shared, policy: &Policy, payload: &[u8]) -> QueryRe
             );
         }
     }
-    let applied_seq = *applied.borrow();
-    let store = shared.store();
-    let clock = cases::Clock {
-        now: req.now,
-        due_soon_days: policy.due_soon_days,
+    let (store, mut applied_seq) = match (view, req.at_seq) {
+        (Some(v), Some(n)) => (v, n),
+        (_, Some(n)) => (shared.store(), n),
+        _ => (shared.store(), *applied.borrow()),
     };
-    let result: Result<Answer, StoreError> = (|| {
-        Ok(match &req.query {
-            Query::Status => Answer::Status(ModelStatus {
-                applied_seq: store.checkpoint()?,
-                generation: store.generation.clone(),
-            }),
-            Query::Digest => Answer::Digest(ModelDigest {
-                digest: store.digest()?,
-                applied_seq: store.checkpoint()?,
-            }),
-            Query::Queue(q) => Answer::Queue(cases::queue(&store, q, clock)?),
-            Query::Stats(q) => Answer::Stats(Box::new(stats::query(&store, q, req.now, policy)?)),
-            Query::Export(q) => Answer::Export(stats::export(&store, q, policy)?),
-            Query::Adjustment { adjustment_id } => {
-                Answer::Adjustment(stats::adjustment(&store, *adjustment_id)?)
+    let mut result = None;
+    if req.at_seq.is_none() {
+        // A live answer says exactly which log prefix it reflects: the checkpoint before and
+        // after it agree (a batch committed meanwhile: ask again), so the same question as of
+        // `applied_seq` gets the same answer.
+        for _ in 0..3 {
+            let before = store.checkpoint();
+            let answer = run(&store, &req, policy);
+            match (before, store.checkpoint()) {
+                (Ok(b), Ok(a)) if a == b => {
+                    (result, applied_seq) = (Some(answer), a);
+                    break;
+                }
+                _ => result = Some(answer),
             }
-            Query::Adjustments { from, to } => {
-                Answer::Adjustments(stats::adjustments(&store, *from, *to)?)
-            }
-            Query::CaseHistory { case_id } => {
-                Answer::CaseHistory(audit::case_history(&store, *case_id)?)
-            }
-            Query::Positions { case_id, tree_size } => {
-                Answer::Positions(audit::positions(&store, *case_id, *tree_size)?)
-            }
-            Query::CaseByNo { case_no } => Answer::CaseByNo(cases::case_by_no(&store, case_no)?),
-            Query::Cases(list) => Answer::Cases(cases::list(&store, list, clock)?),
-            Query::Links {
-                case_id,
-                principal,
-                related,
-            } => Answer::Links(cases::links(&store, *case_id, principal, *related, clock)?),
-            Query::Search { principal, probe } => {
-                Answer::Search(cases::search(&store, principal, probe, clock)?)
-            }
-            Query::Actor {
-                actor,
-                from,
-                to,
-                occurred,
-            } => {
-                let date = if *occurred {
-                    audit::TrailDate::Occurred
-                } else {
-                    audit::TrailDate::Recorded
-                };
-                Answer::Actor(audit::actor_events(&store, actor, (*from, *to), date)?)
-            }
-        })
-    })();
+        }
+    }
+    let result = result.unwrap_or_else(|| run(&store, &req, policy));
+    let result = result.map(|answer| match (answer, upto) {
+        (Answer::CaseHistory(mut events), Some(n)) => {
+            events.retain(|e| e.seq <= n);
+            Answer::CaseHistory(events)
+        }
+        (Answer::Actor(mut events), Some(n)) => {
+            events.retain(|e| e.seq <= n);
+            Answer::Actor(events)
+        }
+        (answer, _) => answer,
+    });
     match result {
         Ok(answer) => QueryReply {
             applied_seq,
@@ -112,12 +135,69 @@ pub async fn answer(shared: &Shared, policy: &Policy, payload: &[u8]) -> QueryRe
     }
 }
 
+/// One query on `store` (a live model or a view).
+fn run(store: &Store, req: &QueryRequest, policy: &Policy) -> Result<Answer, StoreError> {
+    let clock = cases::Clock {
+        now: req.now,
+        due_soon_days: policy.due_soon_days,
+    };
+    Ok(match &req.query {
+        Query::Status => Answer::Status(ModelStatus {
+            applied_seq: store.checkpoint()?,
+            generation: store.generation.clone(),
+        }),
+        Query::Digest => Answer::Digest(ModelDigest {
+            digest: store.digest()?,
+            applied_seq: store.checkpoint()?,
+        }),
+        Query::Queue(q) => Answer::Queue(cases::queue(store, q, clock)?),
+        Query::Stats(q) => Answer::Stats(Box::new(stats::query(store, q, req.now, policy)?)),
+        Query::Export(q) => Answer::Export(stats::export(store, q, policy)?),
+        Query::Adjustment { adjustment_id } => {
+            Answer::Adjustment(stats::adjustment(store, *adjustment_id)?)
+        }
+        Query::Adjustments { from, to } => {
+            Answer::Adjustments(stats::adjustments(store, *from, *to)?)
+        }
+        Query::CaseHistory { case_id } => {
+            Answer::CaseHistory(audit::case_history(store, *case_id)?)
+        }
+        Query::Positions { case_id, tree_size } => {
+            Answer::Positions(audit::positions(store, *case_id, *tree_size)?)
+        }
+        Query::CaseByNo { case_no } => Answer::CaseByNo(cases::case_by_no(store, case_no)?),
+        Query::Cases(list) => Answer::Cases(cases::list(store, list, clock)?),
+        Query::Links {
+            case_id,
+            principal,
+            related,
+        } => Answer::Links(cases::links(store, *case_id, principal, *related, clock)?),
+        Query::Search { principal, probe } => {
+            Answer::Search(cases::search(store, principal, probe, clock)?)
+        }
+        Query::Actor {
+            actor,
+            from,
+            to,
+            occurred,
+        } => {
+            let date = if *occurred {
+                audit::TrailDate::Occurred
+            } else {
+                audit::TrailDate::Recorded
+            };
+            Answer::Actor(audit::actor_events(store, actor, (*from, *to), date)?)
+        }
+    })
+}
+
 /// Serve queries for `projector` until the subscription ends.
 pub async fn serve(
     client: async_nats::Client,
     projector: &'static str,
     shared: Arc<Shared>,
     policy: Policy,
+    as_of: Option<Arc<AsOf>>,
 ) -> Result<(), async_nats::SubscribeError> {
     let mut sub = client
         .queue_subscribe(
@@ -130,8 +210,9 @@ pub async fn serve(
             continue;
         };
         let (client, shared, policy) = (client.clone(), shared.clone(), policy.clone());
+        let as_of = as_of.clone();
         tokio::spawn(async move {
-            let resp = answer(&shared, &policy, &msg.payload).await;
+            let resp = answer(&shared, &policy, as_of.as_deref(), &msg.payload).await;
             let bytes = match serde_json::to_vec(&resp) {
                 Ok(b) => b,
                 Err(e) => {

@@ -15,7 +15,9 @@
 //! switches over.
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -46,7 +48,15 @@ fn is_locked(e: &sled::Error) -> bool {
 pub struct Store {
     db: sled::Db,
     pub generation: String,
+    /// An as-of view's writes over its snapshot (`view`); none for a live model.
+    overlay: Option<Arc<Overlay>>,
 }
+
+mod view;
+pub use view::Overlay;
+
+/// The overlay of a live model: nothing.
+static NO_OVERLAY: Overlay = BTreeMap::new();
 
 impl Store {
     pub fn open_dir(path: &Path, generation: String) -> Result<Store, StoreError> {
@@ -70,7 +80,11 @@ impl Store {
                 other => break other?,
             }
         };
-        Ok(Store { db, generation })
+        Ok(Store {
+            db,
+            generation,
+            overlay: None,
+        })
     }
 
     /// The live generation under `dir`, created empty if there is none.
@@ -81,11 +95,44 @@ impl Store {
         Ok(store)
     }
 
+    /// A view of this database with `overlay` over it (read only).
+    pub fn view(&self, overlay: Overlay) -> Store {
+        Store {
+            db: self.db.clone(),
+            generation: format!("{}+view", self.generation),
+            overlay: Some(Arc::new(overlay)),
+        }
+    }
+
+    /// The stored bytes under `key`, the overlay's first.
+    fn raw_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(v) = self.overlay.as_ref().and_then(|o| o.get(key)) {
+            return Ok(v.clone());
+        }
+        Ok(self.db.get(key)?.map(|v| v.to_vec()))
+    }
+
+    /// Entries between `lo` and `hi` in key order, the overlay's over the database's.
+    fn entries(
+        &self,
+        lo: Bound<Vec<u8>>,
+        hi: Bound<Vec<u8>>,
+    ) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + '_ {
+        let over = self.overlay.as_deref().unwrap_or(&NO_OVERLAY);
+        let base = self
+            .db
+            .range::<Vec<u8>, _>((lo.clone(), hi.clone()))
+            .map(|item| {
+                item.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                    .map_err(StoreError::from)
+            });
+        view::Merged::new(base, over.range::<Vec<u8>, _>((lo, hi)))
+    }
+
     /// Stream sequence of the last event applied (0: none).
     pub fn checkpoint(&self) -> Result<u64, StoreError> {
         Ok(self
-            .db
-            .get(CHECKPOINT)?
+            .raw_get(CHECKPOINT)?
             .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
             .map(u64::from_be_bytes)
             .unwrap_or(0))
@@ -94,8 +141,7 @@ impl Store {
     /// The version of the reducer that wrote this model (0: none recorded).
     pub fn model_version(&self) -> Result<u32, StoreError> {
         Ok(self
-            .db
-            .get(MODEL_VERSION)?
+            .raw_get(MODEL_VERSION)?
             .and_then(|v| <[u8; 4]>::try_from(v.as_ref()).ok())
             .map(u32::from_be_bytes)
             .unwrap_or(0))
@@ -115,7 +161,7 @@ impl Store {
 
     pub fn tx(&self) -> Tx<'_> {
         Tx {
-            tree: &self.db,
+            store: self,
             overlay: BTreeMap::new(),
         }
     }
@@ -123,6 +169,7 @@ impl Store {
     /// Write the overlay and the checkpoint in one atomic batch. Typed values are serialized
     /// here, once per key per batch, however often the batch read and rewrote them.
     pub fn commit(&self, tx: Tx<'_>, checkpoint: u64) -> Result<(), StoreError> {
+        debug_assert!(self.overlay.is_none(), "a view is never written");
         let mut batch = sled::Batch::default();
         for (k, v) in tx.overlay {
             match v {
@@ -148,7 +195,7 @@ impl Store {
     }
 
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
-        match self.db.get(key.as_bytes())? {
+        match self.raw_get(key.as_bytes())? {
             None => Ok(None),
             Some(v) => decode(key, &v).map(Some),
         }
@@ -166,7 +213,11 @@ impl Store {
         to: &str,
     ) -> Result<Vec<(String, T)>, StoreError> {
         let mut out = Vec::new();
-        for item in self.db.range(from.as_bytes()..=to.as_bytes()) {
+        let range = (
+            Bound::Included(from.as_bytes().to_vec()),
+            Bound::Included(to.as_bytes().to_vec()),
+        );
+        for item in self.entries(range.0, range.1) {
             let (k, v) = item?;
             let key = String::from_utf8_lossy(&k).into_owned();
             let value = decode(&key, &v)?;
@@ -182,23 +233,36 @@ impl Store {
         prefix: &'a str,
         start: &str,
     ) -> impl Iterator<Item = Result<String, StoreError>> + 'a {
-        self.db
-            .range(start.as_bytes().to_vec()..)
+        self.entries(Bound::Included(start.as_bytes().to_vec()), Bound::Unbounded)
             .take_while(move |item| {
                 item.as_ref()
                     .map_or(true, |(k, _)| k.starts_with(prefix.as_bytes()))
             })
-            .map(|item| {
-                item.map(|(k, _)| String::from_utf8_lossy(&k).into_owned())
-                    .map_err(StoreError::from)
-            })
+            .map(|item| item.map(|(k, _)| String::from_utf8_lossy(&k).into_owned()))
+    }
+
+    /// Write every entry of this store (a view's overlay included) into `dst`, in batches:
+    /// a snapshot materialised compactly. Returns the entries written.
+    pub fn copy_into(&self, dst: &Store) -> Result<u64, StoreError> {
+        let mut batch = sled::Batch::default();
+        let mut n = 0u64;
+        for item in self.entries(Bound::Unbounded, Bound::Unbounded) {
+            let (k, v) = item?;
+            batch.insert(k, v);
+            n += 1;
+            if n % 10_000 == 0 {
+                dst.db.apply_batch(std::mem::take(&mut batch))?;
+            }
+        }
+        dst.db.apply_batch(batch)?;
+        Ok(n)
     }
 
     /// SHA-256 over every key and value (checkpoint included): two models built from the same
     /// log prefix have the same digest.
     pub fn digest(&self) -> Result<String, StoreError> {
         let mut h = Sha256::new();
-        for item in self.db.iter() {
+        for item in self.entries(Bound::Unbounded, Bound::Unbounded) {
             let (k, v) = item?;
             h.update((k.len() as u64).to_be_bytes());
             h.update(&k);
@@ -258,9 +322,9 @@ impl<T: Serialize + Send + 'static> Record for T {
     }
 }
 
-/// Reads see the batch's own writes first, then the tree.
+/// Reads see the batch's own writes first, then the store.
 pub struct Tx<'a> {
-    tree: &'a sled::Tree,
+    store: &'a Store,
     overlay: BTreeMap<Vec<u8>, Pending>,
 }
 
@@ -276,7 +340,7 @@ impl Tx<'_> {
             },
             Some(Pending::Bytes(b)) => decode(key, b).map(Some),
             Some(Pending::Removed) => Ok(None),
-            None => match self.tree.get(key.as_bytes())? {
+            None => match self.store.raw_get(key.as_bytes())? {
                 Some(v) => decode(key, &v).map(Some),
                 None => Ok(None),
             },
@@ -325,7 +389,12 @@ impl Tx<'_> {
         prefix: &str,
     ) -> Result<Vec<(String, T)>, StoreError> {
         let mut found: BTreeMap<Vec<u8>, Option<T>> = BTreeMap::new();
-        for item in self.tree.scan_prefix(prefix.as_bytes()) {
+        let after = format!("{prefix}\u{10FFFF}").into_bytes();
+        let range = (
+            Bound::Included(prefix.as_bytes().to_vec()),
+            Bound::Included(after),
+        );
+        for item in self.store.entries(range.0, range.1) {
             let (k, v) = item?;
             let key = String::from_utf8_lossy(&k).into_owned();
             found.insert(k.to_vec(), Some(decode(&key, &v)?));

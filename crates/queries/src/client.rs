@@ -47,11 +47,24 @@ pub enum QueryError {
 #[derive(Clone)]
 pub struct QueryClient {
     client: nats::Client,
+    at_seq: Option<u64>,
 }
 
 impl QueryClient {
     pub fn new(client: nats::Client) -> Self {
-        QueryClient { client }
+        QueryClient {
+            client,
+            at_seq: None,
+        }
+    }
+
+    /// The same client asking every query as of log sequence `seq` (none: now); pass the point's
+    /// time as each query's `now`.
+    pub fn at(&self, seq: Option<u64>) -> QueryClient {
+        QueryClient {
+            client: self.client.clone(),
+            at_seq: seq,
+        }
     }
 
     /// Ask `projector`; waits for `min_seq` at most [`MIN_SEQ_WAIT`], and for the answer two
@@ -84,6 +97,7 @@ impl QueryClient {
         let req = QueryRequest {
             min_seq,
             now,
+            at_seq: self.at_seq,
             query,
         };
         let body = serde_json::to_vec(&req)

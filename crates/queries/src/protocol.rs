@@ -105,8 +105,13 @@ pub struct QueryRequest {
     /// Wait (at most [`MIN_SEQ_WAIT`]) until the model has applied this log sequence.
     #[serde(default)]
     pub min_seq: Option<u64>,
-    /// The clock to compute overdue and due-soon against (the API's).
+    /// The clock to compute overdue and due-soon against (the API's, or the point in time an
+    /// as-of query asks about).
     pub now: Timestamp,
+    /// As of this log sequence (api-contract.md, Round 2: integrity): the model as it was when
+    /// it had applied exactly the log up to it.
+    #[serde(default)]
+    pub at_seq: Option<u64>,
     pub query: Query,
 }
 

@@ -36,11 +36,19 @@ impl Drop for TestSystem {
 
 /// A nats-server, the API and the three read models (co-hosted, as `up` may run them).
 pub async fn spawn() -> TestSystem {
+    spawn_with(|_| {}).await
+}
+
+/// [`spawn`] with the projectors' configuration changed by `configure` (say, snapshots every
+/// few events).
+pub async fn spawn_with(configure: impl FnOnce(&mut xinfang::config::Config)) -> TestSystem {
     let nats = NatsServer::start();
     let (base, task) = start_api(&nats).await;
     let models = tempfile::tempdir().expect("read model dir");
-    let projectors =
-        vec![start_projector(&nats, &projections::NAMES.join(","), models.path()).await];
+    let mut cfg = test_config();
+    configure(&mut cfg);
+    let names = projections::NAMES.join(",");
+    let projectors = vec![start_projector_cfg(&nats, &names, models.path(), cfg).await];
     // Ready when every projector answers (its query subscription exists).
     let queries = queries::QueryClient::new(nats.connect().await);
     for name in projections::NAMES {
@@ -77,7 +85,15 @@ pub async fn start_projector(
     names: &str,
     dir: &Path,
 ) -> tokio::task::JoinHandle<()> {
-    let cfg = test_config();
+    start_projector_cfg(nats, names, dir, test_config()).await
+}
+
+async fn start_projector_cfg(
+    nats: &NatsServer,
+    names: &str,
+    dir: &Path,
+    cfg: xinfang::config::Config,
+) -> tokio::task::JoinHandle<()> {
     let client = xinfang::serve::connect(&nats.url(), "test-projectors")
         .await
         .expect("connect");

@@ -64,6 +64,8 @@ pub struct Config {
     pub min_free_bytes: u64,
     /// `up` runs the read models in one process (docs/benchmarks.md, "Co-hosted projectors").
     pub cohost_projectors: bool,
+    /// `[projectors] snapshot_events` (default 50,000; docs/operations.md, "As of a past time").
+    pub snapshot_events: u64,
     pub policy: Policy,
     pub units: Vec<Unit>,
     pub principals: Vec<PrincipalConfig>,
@@ -249,6 +251,7 @@ impl Config {
             data_dir,
             min_free_bytes,
             cohost_projectors: file.projectors.cohost.unwrap_or(DEFAULT_COHOST_PROJECTORS),
+            snapshot_events: file.projectors.snapshot_events.unwrap_or(50_000).max(1),
             policy,
             units,
             principals,

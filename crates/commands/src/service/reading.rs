@@ -39,6 +39,34 @@ impl CaseService {
     }
 }
 
+impl CaseService {
+    /// The case as it was once the log held sequence `seq` (its events up to it), or `None`
+    /// if it did not exist yet. For reads as of a past point; the cache is not touched.
+    pub async fn read_at(&self, id: CaseId, seq: u64) -> Result<Option<Loaded>, CommandError> {
+        let Some((subject, _)) = self.log.locate(id).await? else {
+            return Ok(None);
+        };
+        let events: Vec<Stored> = self
+            .log
+            .read_subject(&subject, 1, u64::MAX)
+            .await?
+            .into_iter()
+            .take_while(|s| s.seq <= seq)
+            .collect();
+        let Some(last) = events.last() else {
+            return Ok(None);
+        };
+        let (last_seq, hash) = (last.seq, last.chain_hash());
+        Ok(fold(None, events.iter())?.map(|case| Loaded {
+            case,
+            subject,
+            seq: last_seq,
+            hash,
+            commands: events.iter().map(RecordedCommand::of).collect(),
+        }))
+    }
+}
+
 pub(super) fn fold<'a>(
     mut state: Option<Case>,
     events: impl Iterator<Item = &'a Stored>,

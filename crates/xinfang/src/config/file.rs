@@ -54,6 +54,8 @@ pub(super) struct ProjectorsSection {
     /// `up` runs the three read models in one process over one follower of the log (true) or
     /// each in its own process (false).
     pub(super) cohost: Option<bool>,
+    /// A snapshot of the cases and stats models every this many events, for as-of queries.
+    pub(super) snapshot_events: Option<u64>,
 }
 
 /// The county's secrets (docs/operations.md, "Secrets"); absent ones come from the environment

@@ -1,0 +1,226 @@
+//! As of a past point of the log (issue 15, item 3): snapshots of a read model every
+//! `every` events, and views at any sequence built from the nearest snapshot before it.
+//!
+//! A snapshot `DIR/snapshots/v<model version>-<seq>` is the model as it was at that sequence,
+//! written compactly into a fresh sled database, never written again. It is built in the
+//! background, off the live model (whose database is never copied while it is written): the
+//! view at `seq` (the previous snapshot with the events since replayed over it) is written out
+//! entry by entry. A view replays into memory only (`store::view`), so a query as of sequence N
+//! costs the events between the snapshot and N, at most `every`. Snapshots of another model
+//! version are deleted when the projector starts (a rebuilt model builds them again).
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+
+use eventlog::EventLog;
+
+use crate::store::Store;
+use crate::{Projection, ProjectionError};
+
+/// Views kept for the queries that follow (an auditor pages through one point of the log).
+const VIEWS: usize = 4;
+/// Opened snapshot databases kept.
+const OPEN: usize = 2;
+/// How long a view waits for the log to deliver the events it replays.
+const REPLAY_WAIT: Duration = Duration::from_secs(30);
+
+pub struct Snapshots {
+    dir: PathBuf,
+    every: u64,
+    projection: Box<dyn Projection>,
+    opened: Mutex<VecDeque<(u64, Arc<Store>)>>,
+    views: Mutex<VecDeque<(u64, Arc<Store>)>>,
+    /// One build or view replay at a time (they share the opened snapshots).
+    busy: tokio::sync::Mutex<()>,
+}
+
+fn apply_err(seq: u64, why: impl ToString) -> ProjectionError {
+    ProjectionError::Apply {
+        seq,
+        why: why.to_string(),
+    }
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> ProjectionError + '_ {
+    move |source| {
+        ProjectionError::Store(crate::StoreError::Io {
+            path: path.to_owned(),
+            source,
+        })
+    }
+}
+
+impl Snapshots {
+    /// The snapshots of `projection`'s model under `model_dir`; those of another model version
+    /// and unfinished ones are deleted.
+    pub fn open(
+        model_dir: &Path,
+        projection: Box<dyn Projection>,
+        every: u64,
+    ) -> Result<Snapshots, ProjectionError> {
+        let dir = model_dir.join("snapshots");
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let prefix = format!("v{}-", projection.version());
+        for entry in std::fs::read_dir(&dir).map_err(io(&dir))?.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.starts_with(&prefix) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+        Ok(Snapshots {
+            dir,
+            every: every.max(1),
+            projection,
+            opened: Mutex::default(),
+            views: Mutex::default(),
+            busy: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    fn path(&self, seq: u64) -> PathBuf {
+        self.dir
+            .join(format!("v{}-{seq:020}", self.projection.version()))
+    }
+
+    /// The sequences of the complete snapshots, ascending.
+    pub fn list(&self) -> Vec<u64> {
+        let prefix = format!("v{}-", self.projection.version());
+        let mut out: Vec<u64> = std::fs::read_dir(&self.dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.strip_prefix(&prefix)?.parse().ok()
+            })
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// The snapshot at `seq` (0: an empty model), opened once and kept.
+    fn snapshot(&self, seq: u64) -> Result<Arc<Store>, ProjectionError> {
+        let mut opened = self.opened.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, s)) = opened.iter().find(|(s, _)| *s == seq) {
+            return Ok(s.clone());
+        }
+        let path = if seq == 0 {
+            self.dir.join("empty")
+        } else {
+            self.path(seq)
+        };
+        let store = Arc::new(Store::open_dir(&path, format!("snapshot-{seq}"))?);
+        opened.push_front((seq, store.clone()));
+        opened.truncate(OPEN);
+        Ok(store)
+    }
+
+    /// The model as it was at `seq`: the nearest snapshot at or before it with the events since
+    /// replayed over it in memory. The caller makes sure the log reaches `seq`.
+    pub async fn view(&self, log: &EventLog, seq: u64) -> Result<Arc<Store>, ProjectionError> {
+        if let Some(v) = self.cached(seq) {
+            return Ok(v);
+        }
+        let _busy = self.busy.lock().await;
+        if let Some(v) = self.cached(seq) {
+            return Ok(v);
+        }
+        let base_seq = self
+            .list()
+            .into_iter()
+            .filter(|s| *s <= seq)
+            .max()
+            .unwrap_or(0);
+        let base = self.snapshot(base_seq)?;
+        let mut tx = base.tx();
+        if seq > base_seq {
+            let mut events = log
+                .follow(base_seq + 1)
+                .await
+                .map_err(|e| apply_err(base_seq + 1, e))?;
+            loop {
+                let next = tokio::time::timeout(REPLAY_WAIT, events.next())
+                    .await
+                    .map_err(|_| apply_err(seq, "the log did not deliver the events to replay"))?;
+                let Some(ev) = next else { break };
+                let ev = ev.map_err(|e| apply_err(seq, e))?;
+                if ev.seq > seq {
+                    break;
+                }
+                self.projection.apply(&mut tx, &ev)?;
+                if ev.seq == seq {
+                    break;
+                }
+            }
+        }
+        let view = Arc::new(base.view(tx.freeze(seq)));
+        let mut views = self.views.lock().unwrap_or_else(|p| p.into_inner());
+        views.push_front((seq, view.clone()));
+        views.truncate(VIEWS);
+        Ok(view)
+    }
+
+    fn cached(&self, seq: u64) -> Option<Arc<Store>> {
+        let views = self.views.lock().unwrap_or_else(|p| p.into_inner());
+        views
+            .iter()
+            .find(|(s, _)| *s == seq)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Build every snapshot due by `applied` (each `every` events), oldest first. Returns how
+    /// many were built.
+    pub async fn build_due(&self, log: &EventLog, applied: u64) -> Result<usize, ProjectionError> {
+        let mut next =
+            self.list().last().copied().unwrap_or(0) / self.every * self.every + self.every;
+        let mut built = 0;
+        while next <= applied {
+            self.build(log, next).await?;
+            built += 1;
+            next += self.every;
+        }
+        Ok(built)
+    }
+
+    async fn build(&self, log: &EventLog, seq: u64) -> Result<(), ProjectionError> {
+        let started = std::time::Instant::now();
+        let view = self.view(log, seq).await?;
+        let tmp = self.dir.join(format!("tmp-{seq}"));
+        let _ = std::fs::remove_dir_all(&tmp);
+        let entries = {
+            let out = Store::open_dir(&tmp, format!("snapshot-{seq}"))?;
+            let n = view.copy_into(&out)?;
+            out.flush().await?;
+            n
+        };
+        let path = self.path(seq);
+        std::fs::rename(&tmp, &path).map_err(io(&path))?;
+        tracing::info!(
+            model = self.projection.name(),
+            seq,
+            entries,
+            secs = started.elapsed().as_secs_f64(),
+            "snapshot written"
+        );
+        Ok(())
+    }
+
+    /// Build snapshots as the live model moves on, until the task is dropped.
+    pub async fn keep_up(
+        self: Arc<Self>,
+        log: EventLog,
+        applied: tokio::sync::watch::Receiver<u64>,
+    ) {
+        loop {
+            let now = *applied.borrow();
+            if let Err(e) = self.build_due(&log, now).await {
+                tracing::warn!(model = self.projection.name(), error = %e, "a snapshot could not be built; trying again later");
+            }
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+    }
+}
