@@ -378,6 +378,7 @@ pub fn document() -> OpenApi {
     );
     let paths = integrity::paths(paths, read_errors);
     doc.paths = statistics::paths(casework::paths(paths), read_errors).build();
+    integrity::add_as_of(&mut doc);
     if let Some(components) = doc.components.as_mut() {
         components.add_security_scheme(
             "bearer",

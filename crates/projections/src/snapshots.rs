@@ -9,9 +9,9 @@
 //! costs the events between the snapshot and N, at most `every`. Snapshots of another model
 //! version are deleted when the projector starts (a rebuilt model builds them again).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -23,17 +23,21 @@ use crate::{Projection, ProjectionError};
 
 /// Views kept for the queries that follow (an auditor pages through one point of the log).
 const VIEWS: usize = 4;
-/// Opened snapshot databases kept.
-const OPEN: usize = 2;
 /// How long a view waits for the log to deliver the events it replays.
 const REPLAY_WAIT: Duration = Duration::from_secs(30);
+
+/// A view kept: its sequence, the view, the snapshot it reads through.
+type KeptView = (u64, Arc<Store>, Arc<Store>);
 
 pub struct Snapshots {
     dir: PathBuf,
     every: u64,
     projection: Box<dyn Projection>,
-    opened: Mutex<VecDeque<(u64, Arc<Store>)>>,
-    views: Mutex<VecDeque<(u64, Arc<Store>)>>,
+    /// The snapshot databases open in this process (sled opens a database once): while a view
+    /// on one is kept, it stays open.
+    opened: Mutex<HashMap<u64, Weak<Store>>>,
+    /// The last views, each with the snapshot it reads through.
+    views: Mutex<VecDeque<KeptView>>,
     /// One build or view replay at a time (they share the opened snapshots).
     busy: tokio::sync::Mutex<()>,
 }
@@ -102,11 +106,11 @@ impl Snapshots {
         out
     }
 
-    /// The snapshot at `seq` (0: an empty model), opened once and kept.
+    /// The snapshot at `seq` (0: an empty model), opened once while in use.
     fn snapshot(&self, seq: u64) -> Result<Arc<Store>, ProjectionError> {
         let mut opened = self.opened.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, s)) = opened.iter().find(|(s, _)| *s == seq) {
-            return Ok(s.clone());
+        if let Some(s) = opened.get(&seq).and_then(Weak::upgrade) {
+            return Ok(s);
         }
         let path = if seq == 0 {
             self.dir.join("empty")
@@ -114,8 +118,8 @@ impl Snapshots {
             self.path(seq)
         };
         let store = Arc::new(Store::open_dir(&path, format!("snapshot-{seq}"))?);
-        opened.push_front((seq, store.clone()));
-        opened.truncate(OPEN);
+        opened.retain(|_, w| w.strong_count() > 0);
+        opened.insert(seq, Arc::downgrade(&store));
         Ok(store)
     }
 
@@ -137,6 +141,7 @@ impl Snapshots {
             .unwrap_or(0);
         let base = self.snapshot(base_seq)?;
         let mut tx = base.tx();
+        tx.set_model_version(self.projection.version());
         if seq > base_seq {
             let mut events = log
                 .follow(base_seq + 1)
@@ -159,7 +164,7 @@ impl Snapshots {
         }
         let view = Arc::new(base.view(tx.freeze(seq)));
         let mut views = self.views.lock().unwrap_or_else(|p| p.into_inner());
-        views.push_front((seq, view.clone()));
+        views.push_front((seq, view.clone(), base.clone()));
         views.truncate(VIEWS);
         Ok(view)
     }
@@ -168,8 +173,8 @@ impl Snapshots {
         let views = self.views.lock().unwrap_or_else(|p| p.into_inner());
         views
             .iter()
-            .find(|(s, _)| *s == seq)
-            .map(|(_, v)| v.clone())
+            .find(|(s, ..)| *s == seq)
+            .map(|(_, v, _)| v.clone())
     }
 
     /// Build every snapshot due by `applied` (each `every` events), oldest first. Returns how
@@ -220,7 +225,33 @@ impl Snapshots {
             if let Err(e) = self.build_due(&log, now).await {
                 tracing::warn!(model = self.projection.name(), error = %e, "a snapshot could not be built; trying again later");
             }
-            tokio::time::sleep(Duration::from_secs(5)).await;
+            tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
+}
+
+/// What a model needs to answer as of a past point (`service::AsOf`), and the task that keeps
+/// its snapshots as it moves on: for a model with a `projection` to replay (cases, stats);
+/// without one (audit) its answers are cut at the point.
+pub fn as_of(
+    model_dir: &Path,
+    projection: Option<Box<dyn Projection>>,
+    every: u64,
+    log: EventLog,
+    applied: tokio::sync::watch::Receiver<u64>,
+) -> Result<
+    (
+        Arc<crate::service::AsOf>,
+        Option<tokio::task::JoinHandle<()>>,
+    ),
+    ProjectionError,
+> {
+    let snapshots = match projection {
+        Some(p) => Some(Arc::new(Snapshots::open(model_dir, p, every)?)),
+        None => None,
+    };
+    let keeper = snapshots
+        .clone()
+        .map(|s| tokio::spawn(s.keep_up(log.clone(), applied)));
+    Ok((Arc::new(crate::service::AsOf { log, snapshots }), keeper))
 }

@@ -250,7 +250,7 @@ impl Store {
             let (k, v) = item?;
             batch.insert(k, v);
             n += 1;
-            if n % 10_000 == 0 {
+            if n.is_multiple_of(10_000) {
                 dst.db.apply_batch(std::mem::take(&mut batch))?;
             }
         }

@@ -10,10 +10,7 @@ use crate::config::Config;
 /// The trusted keys from `--public-key`: a base64 key, or a file holding one or the JSON of
 /// `GET /v1/audit/public-key`.
 fn keys(arg: &str) -> anyhow::Result<integrity::KeySet> {
-    let text = match std::fs::read_to_string(arg) {
-        Ok(text) => text,
-        Err(_) => arg.to_owned(),
-    };
+    let text = std::fs::read_to_string(arg).unwrap_or_else(|_| arg.to_owned());
     integrity::KeySet::parse(&text).with_context(|| "--public-key")
 }
 

@@ -88,6 +88,7 @@ async fn start(
         townships: cfg.units_of(UnitKind::Township),
         base: format!("http://127.0.0.1:{port}"),
         config: path,
+        data: cfg.data_dir.clone(),
         nats_server,
         keep: Box::new(dir),
     })

@@ -87,7 +87,7 @@ pub async fn run_projectors_with(
     )
     .await?;
     let mut sinks = Vec::new();
-    let mut services = Vec::new();
+    let (mut services, mut keepers) = (Vec::new(), Vec::new());
     for name in names {
         if name == "feed" {
             let dir = cfg.data_dir.join("feed");
@@ -105,36 +105,20 @@ pub async fn run_projectors_with(
             checkpoint = *model.shared.applied.borrow(),
             "projector starting"
         );
-        // As of a past sequence: the cases and stats models from snapshots they keep.
-        let snapshots = match name.as_str() {
-            "audit" => None,
-            _ => {
-                let s = projections::snapshots::Snapshots::open(
-                    &dir,
-                    projection(name, cfg)?,
-                    cfg.snapshot_events,
-                )?;
-                Some(std::sync::Arc::new(s))
-            }
-        };
-        if let Some(s) = &snapshots {
-            let applied = model.shared.applied.subscribe();
-            let keep_up = s.clone().keep_up(log.clone(), applied);
-            services.push(AbortOnDrop(tokio::spawn(async move {
-                keep_up.await;
-                Ok(())
-            })));
-        }
-        let as_of = projections::service::AsOf {
-            log: log.clone(),
-            snapshots,
-        };
+        // As of a past point: the cases and stats models from snapshots they keep.
+        let replay = (name != "audit")
+            .then(|| projection(name, cfg))
+            .transpose()?;
+        let applied = model.shared.applied.subscribe();
+        let (as_of, keeper) =
+            projections::snapshots::as_of(&dir, replay, cfg.snapshot_events, log.clone(), applied)?;
+        keepers.extend(keeper.map(AbortOnDrop));
         services.push(AbortOnDrop(tokio::spawn(projections::service::serve(
             client.clone(),
             model.projection.name(),
             model.shared.clone(),
             cfg.policy.clone(),
-            Some(std::sync::Arc::new(as_of)),
+            Some(as_of),
         ))));
         sinks.push(Sink::Model(model));
     }

@@ -9,7 +9,6 @@ use anyhow::Context as _;
 
 use commands::{CaseService, IdempotencyStore};
 use domain::{Principal, PrincipalId, Role, UnitKind};
-use eventlog::{EventLog, LogConfig};
 
 use crate::config::{Config, NatsCredentials};
 
@@ -81,12 +80,8 @@ pub async fn case_service(
     cfg: &Config,
     client: async_nats::Client,
 ) -> anyhow::Result<Arc<CaseService>> {
-    let js = async_nats::jetstream::new(client);
-    let log_cfg = LogConfig {
-        replicas: cfg.replicas,
-        ..LogConfig::default()
-    };
-    let log = EventLog::open(js.clone(), &log_cfg).await?;
+    let js = async_nats::jetstream::new(client.clone());
+    let log = crate::projector::open_log_with(cfg, client).await?;
     let idem = IdempotencyStore::open(&js, cfg.replicas, IDEMPOTENCY_MAX_AGE).await?;
     let stores = commands::Stores {
         log,

@@ -5,7 +5,62 @@ use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
 use utoipa::openapi::response::{ResponseBuilder, ResponsesBuilder};
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, PathsBuilder, Type};
 
+use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+use utoipa::openapi::{OpenApi, Required};
+
 use super::{case_id_param, json, responses};
+
+/// The reads that answer as of a past point (api-contract.md, Round 2: integrity).
+const AS_OF_PATHS: [&str; 7] = [
+    "/v1/cases/{case_id}",
+    "/v1/cases/by-no/{case_no}",
+    "/v1/cases/{case_id}/history",
+    "/v1/queues/{unit}",
+    "/v1/workbench",
+    "/v1/stats",
+    "/v1/audit/actors/{principal_id}",
+];
+
+/// `at_seq` and `as_of` on each read of [`AS_OF_PATHS`].
+pub(super) fn add_as_of(doc: &mut OpenApi) {
+    let at_seq = ParameterBuilder::new()
+        .name("at_seq")
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(
+            "As of this log sequence: the log up to it, the clock at its stream time (with as_of: the clock at as_of). The answer is what the read answered then; its applied_seq is this sequence. 422 for 0 or beyond the log's end",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                    utoipa::openapi::KnownFormat::Int64,
+                )))
+                .minimum(Some(1)),
+        ))
+        .build();
+    let as_of = ParameterBuilder::new()
+        .name("as_of")
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(
+            "As of this time (RFC 3339 with offset): the log up to the last sequence stored at or before it, the clock at it. 422 in the future or (with at_seq) before that sequence was stored",
+        ))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String).format(
+            Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::DateTime,
+            )),
+        )))
+        .build();
+    for path in AS_OF_PATHS {
+        let get = doc.paths.paths.get_mut(path).and_then(|p| p.get.as_mut());
+        if let Some(op) = get {
+            let params = op.parameters.get_or_insert_with(Vec::new);
+            params.push(at_seq.clone());
+            params.push(as_of.clone());
+        }
+    }
+}
 
 pub(super) fn paths(paths: PathsBuilder, errors: &[(&str, &str)]) -> PathsBuilder {
     let mut bundle = ResponsesBuilder::new().response(

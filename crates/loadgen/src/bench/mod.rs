@@ -6,6 +6,7 @@
 //! `--quick` (the CI smoke test) uses small volumes; the full mode loads 1.2 million events
 //! (300,000 cases).
 
+mod asof;
 mod chain;
 mod system;
 mod waits;
@@ -262,6 +263,8 @@ pub async fn run_bench(
 
     say("the chain: sealing, the notary's check, verifying the whole log");
     results.extend(chain::results(&cases, &js, last).await?);
+    say("as of a past point: statistics, a queue, a case");
+    results.extend(asof::results(&sys, TOKEN, 50_000, last).await?);
 
     say("export: every case of the year as CSV, streamed");
     let before = sys.peak_rss();

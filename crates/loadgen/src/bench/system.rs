@@ -39,6 +39,8 @@ pub struct System {
     pub base: String,
     /// The generated config, for `xinfang` commands run against this system.
     pub config: PathBuf,
+    /// Its data directory.
+    pub data: PathBuf,
     /// `nats-server --version` of the managed server.
     pub nats_server: Option<String>,
     /// Whatever must live as long as the system (its temporary directory).

@@ -1,0 +1,96 @@
+//! Reads as of a past point (issue 15, item 3) on the loaded log: statistics, a queue and a
+//! case at a sequence halfway between two snapshots, the first time (the view is replayed from
+//! the snapshot before it) and again (the view is kept), and the snapshots' size on disk.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use super::work::get_latencies;
+use super::{result, say, BenchResult, System};
+
+/// Bytes under `dir`, recursively.
+fn disk(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => disk(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+/// Snapshots of the cases and stats models: (count, bytes), once every one due by `last` is
+/// written (or after ten minutes, as far as they got).
+async fn snapshots(sys: &System, every: u64, last: u64) -> (usize, u64) {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let mut count = 0;
+        let mut bytes = 0;
+        for model in ["cases", "stats"] {
+            let dir = sys.data.join("projections").join(model).join("snapshots");
+            let done = std::fs::read_dir(&dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with('v'))
+                .count();
+            count += done;
+            bytes += disk(&dir);
+        }
+        if count as u64 >= 2 * (last / every) || Instant::now() > deadline {
+            return (count, bytes);
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+pub async fn results(
+    sys: &System,
+    token: &str,
+    every: u64,
+    last: u64,
+) -> anyhow::Result<Vec<BenchResult>> {
+    let (count, bytes) = snapshots(sys, every, last).await;
+    let mut out = vec![
+        result("snapshots", count as f64, "snapshots"),
+        result("snapshots_disk_mb", bytes as f64 / 1e6, "MB"),
+    ];
+    // Halfway between two snapshots of the middle of the log: the replay a typical point costs.
+    let at = (last / 2) / every * every + every / 2;
+    let case = sys.cases.log().get(at).await?.envelope.case_id;
+    let today = chrono::Utc::now().date_naive();
+    let year_ago = today - chrono::Duration::days(365);
+    for (name, path) in [
+        (
+            "asof_stats",
+            format!("/v1/stats?from={year_ago}&to={today}&group_by=township&at_seq={at}"),
+        ),
+        (
+            "asof_queue",
+            format!("/v1/queues/gaoqiao?limit=100&at_seq={at}"),
+        ),
+        ("asof_case", format!("/v1/cases/{case}?at_seq={at}")),
+        (
+            "asof_case_other_point",
+            format!("/v1/cases/{case}?at_seq={}", at + 1),
+        ),
+    ] {
+        say(&format!("as of seq {at}: {name}"));
+        let url = format!("{}{path}", sys.base);
+        let first = get_latencies(&url, token, 1).await?;
+        let again = get_latencies(&url, token, 20).await?;
+        let again = crate::simulate::Percentiles::of(again);
+        let target = if name.starts_with("asof_case") {
+            "< 50"
+        } else {
+            "< 2000"
+        };
+        out.push(result(&format!("{name}_first_ms"), first[0], "ms").target(target));
+        out.push(result(&format!("{name}_again_p99_ms"), again.p99, "ms"));
+    }
+    Ok(out)
+}
