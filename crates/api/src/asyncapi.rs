@@ -122,6 +122,16 @@ pub fn document() -> Value {
             "payload": {"$ref": "#/components/schemas/AuditEvent"},
         }),
     );
+    messages.insert(
+        "checkpoint".into(),
+        json!({
+            "name": "Checkpoint",
+            "title": "A signed checkpoint of the county's event log (docs/events.md, Checkpoints)",
+            "contentType": "application/json",
+            "payload": {"$ref": "#/components/schemas/Checkpoint"},
+        }),
+    );
+    schemas.insert("Checkpoint".into(), checkpoint_schema());
     let township =
         json!({"description": "The township's unit code (its NATS user may use only its own)."});
     let inbox_address = subjects::inbox("{township}", "{action}");
@@ -165,6 +175,11 @@ pub fn document() -> Value {
                 },
                 "messages": {"outcome": {"$ref": "#/components/messages/outcome"}},
             },
+            "checkpoints": {
+                "address": subjects::CHECKPOINT_SUBJECT,
+                "title": format!("The notary's signed checkpoints (stream {}; a township may direct-get them and should keep every one it sees)", subjects::CHECKPOINT_STREAM),
+                "messages": {"checkpoint": {"$ref": "#/components/messages/checkpoint"}},
+            },
             "feed": {
                 "address": subjects::feed_of("{unit}", "{case_id}"),
                 "title": format!("Every event of a case the unit holds or held (stream {}, consumer {})", subjects::FEED_STREAM, subjects::feed_consumer("<unit>")),
@@ -186,6 +201,11 @@ pub fn document() -> Value {
                 "channel": {"$ref": "#/channels/outcome"},
                 "summary": "Read every outcome, also those published while the township was offline.",
             },
+            "read_checkpoints": {
+                "action": "receive",
+                "channel": {"$ref": "#/channels/checkpoints"},
+                "summary": "Fetch the checkpoints (direct get, by sequence or the last) and keep them: a second party holding them makes a rewritten log detectable.",
+            },
             "read_feed": {
                 "action": "receive",
                 "channel": {"$ref": "#/channels/feed"},
@@ -197,4 +217,73 @@ pub fn document() -> Value {
             "schemas": components_schemas,
         }
     })
+}
+
+/// `integrity::Checkpoint` (the integrity crate is pure and has no schema derive).
+fn checkpoint_schema() -> Value {
+    let hex = json!({"type": "string", "pattern": "^[0-9a-f]{64}$"});
+    let seq = json!({"type": "integer", "minimum": 0});
+    json!({
+        "type": "object",
+        "required": ["stream", "tree_size", "last_seq", "root", "at", "invalid", "frontier", "key_id", "sig"],
+        "properties": {
+            "stream": {"type": "string", "description": "The stream the tree is over."},
+            "tree_size": seq.clone(),
+            "last_seq": seq.clone(),
+            "root": hex.clone(),
+            "at": {"type": "string", "format": "date-time"},
+            "first_signed_seq": {"type": ["integer", "null"], "minimum": 1},
+            "invalid": {"type": "array", "items": seq, "description": "Sequences whose hash or signature did not verify when the notary took them in."},
+            "frontier": {
+                "type": "object",
+                "required": ["size", "nodes"],
+                "properties": {"size": {"type": "integer", "minimum": 0}, "nodes": {"type": "array", "items": hex}}
+            },
+            "key_id": {"type": "string", "pattern": "^ed25519:[0-9a-f]{16}$"},
+            "sig": {"type": "string", "description": "Ed25519 over SHA-256 of the canonical JSON without sig, base64."}
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand-written schema names exactly the fields a checkpoint is written with.
+    #[test]
+    fn the_checkpoint_schema_matches_the_checkpoint() {
+        let mut frontier = integrity::Frontier::default();
+        frontier.push(integrity::merkle::leaf(1, &[7; 32]));
+        let cp = integrity::Checkpoint {
+            stream: "s".into(),
+            tree_size: 1,
+            last_seq: 1,
+            root: integrity::to_hex(&frontier.root()),
+            at: chrono::DateTime::parse_from_rfc3339("2026-12-04T10:00:00+08:00").expect("t"),
+            first_signed_seq: Some(1),
+            invalid: vec![],
+            frontier,
+            key_id: String::new(),
+            sig: String::new(),
+        }
+        .sign(&integrity::Signer::from_seed([1; 32]));
+        let written = serde_json::to_value(&cp).expect("json");
+        let schema = checkpoint_schema();
+        let keys = |v: &Value| -> Vec<String> {
+            let mut k: Vec<String> = v.as_object().expect("object").keys().cloned().collect();
+            k.sort();
+            k
+        };
+        assert_eq!(keys(&written), keys(&schema["properties"]));
+        for required in schema["required"].as_array().expect("required") {
+            assert!(written.get(required.as_str().expect("name")).is_some());
+        }
+        let key_id = regex_free_key_id(written["key_id"].as_str().expect("key id"));
+        assert!(key_id, "{}", written["key_id"]);
+    }
+
+    fn regex_free_key_id(k: &str) -> bool {
+        k.strip_prefix("ed25519:")
+            .is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+    }
 }

@@ -201,19 +201,21 @@ pub async fn verify_log(
     loop {
         let mut v = integrity::LogVerifier::new(keys, cps.clone(), all);
         if last > 0 {
-            let mut events = log.follow_raw(1).await?;
-            // Nothing for a while: the tail was deleted (the stream's last sequence stays).
-            let idle = Duration::from_secs(5);
-            while let Ok(Some(next)) = tokio::time::timeout(idle, events.next()).await {
-                let (seq, subject, bytes, pending) = next?;
-                v.event(seq, &subject, &bytes);
-                if seq % 10_000 == 0 {
-                    progress(seq, last);
-                }
-                if seq >= last || pending == 0 {
-                    break;
+            // Received on one task, verified on another: two cores, about twice the rate.
+            let (tx, mut batches) = tokio::sync::mpsc::channel(8);
+            let events = log.follow_raw(1).await?;
+            let reader = tokio::spawn(read_until(events, last, tx));
+            while let Some(batch) = batches.recv().await {
+                for (seq, subject, bytes) in batch {
+                    v.event(seq, &subject, &bytes);
+                    if seq % 100_000 == 0 {
+                        progress(seq, last);
+                    }
                 }
             }
+            reader
+                .await
+                .map_err(|e| LogError::unavailable("reading the log", e))??;
         }
         if v.roots_mismatched() && !all {
             all = true;
@@ -221,4 +223,34 @@ pub async fn verify_log(
         }
         return Ok(v.finish());
     }
+}
+
+type Raw = (u64, String, bytes::Bytes);
+
+/// Hand the log's events up to `last` to `tx` in batches, then close it. Stops early when
+/// nothing follows (`pending` 0) or nothing comes for a while (a deleted tail: the stream's last
+/// sequence stays).
+async fn read_until(
+    events: impl futures::Stream<Item = Result<(u64, String, bytes::Bytes, u64), LogError>> + Unpin,
+    last: u64,
+    tx: tokio::sync::mpsc::Sender<Vec<Raw>>,
+) -> Result<(), LogError> {
+    let mut events = events.ready_chunks(1000);
+    let idle = Duration::from_secs(5);
+    while let Ok(Some(chunk)) = tokio::time::timeout(idle, events.next()).await {
+        let mut batch = Vec::with_capacity(chunk.len());
+        let mut done = false;
+        for item in chunk {
+            let (seq, subject, bytes, pending) = item?;
+            done |= seq >= last || pending == 0;
+            batch.push((seq, subject, bytes));
+            if done {
+                break;
+            }
+        }
+        if tx.send(batch).await.is_err() || done {
+            break;
+        }
+    }
+    Ok(())
 }

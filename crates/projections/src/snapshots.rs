@@ -29,6 +29,14 @@ const REPLAY_WAIT: Duration = Duration::from_secs(30);
 /// A view kept: its sequence, the view, the snapshot it reads through.
 type KeptView = (u64, Arc<Store>, Arc<Store>);
 
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 pub struct Snapshots {
     dir: PathBuf,
     every: u64,
@@ -143,23 +151,42 @@ impl Snapshots {
         let mut tx = base.tx();
         tx.set_model_version(self.projection.version());
         if seq > base_seq {
-            let mut events = log
+            // Received and decoded on another task while this one reduces (as a rebuild does).
+            let events = log
                 .follow(base_seq + 1)
                 .await
                 .map_err(|e| apply_err(base_seq + 1, e))?;
-            loop {
-                let next = tokio::time::timeout(REPLAY_WAIT, events.next())
-                    .await
-                    .map_err(|_| apply_err(seq, "the log did not deliver the events to replay"))?;
-                let Some(ev) = next else { break };
-                let ev = ev.map_err(|e| apply_err(seq, e))?;
-                if ev.seq > seq {
-                    break;
+            let (sender, mut batches) = tokio::sync::mpsc::channel(4);
+            let reader = tokio::spawn(async move {
+                let mut events = events.ready_chunks(1000);
+                while let Ok(Some(batch)) = tokio::time::timeout(REPLAY_WAIT, events.next()).await {
+                    let last = batch.last().and_then(|e| e.as_ref().ok()).map(|e| e.seq);
+                    if sender.send(batch).await.is_err() || last >= Some(seq) {
+                        break;
+                    }
                 }
-                self.projection.apply(&mut tx, &ev)?;
-                if ev.seq == seq {
-                    break;
+            });
+            let _stop = AbortOnDrop(reader);
+            let mut reached = base_seq;
+            'replay: while let Some(batch) = batches.recv().await {
+                for ev in batch {
+                    let ev = ev.map_err(|e| apply_err(seq, e))?;
+                    if ev.seq > seq {
+                        reached = seq;
+                        break 'replay;
+                    }
+                    self.projection.apply(&mut tx, &ev)?;
+                    reached = ev.seq;
+                    if ev.seq == seq {
+                        break 'replay;
+                    }
                 }
+            }
+            if reached < seq {
+                return Err(apply_err(
+                    seq,
+                    "the log did not deliver the events to replay",
+                ));
             }
         }
         let view = Arc::new(base.view(tx.freeze(seq)));
