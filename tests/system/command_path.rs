@@ -296,3 +296,87 @@ async fn an_empty_message_is_refused_before_anything_is_published() {
     let mut feed = js.get_stream("XF_FEED").await.expect("stream");
     assert_eq!(feed.info().await.expect("info").state.messages, 0);
 }
+
+/// The genesis rule (docs/events.md, "Envelope v2"): an event written before the chain keeps its
+/// bytes, its hash is theirs, and the case's first sealed event names it in `prev_hash`; the
+/// log verifies. An unsealed event after the first sealed one is a finding.
+#[tokio::test]
+async fn events_written_before_the_chain_are_its_genesis() {
+    // A registration as a build before envelope v2 wrote it, first in a log of its own.
+    let source = NatsServer::start();
+    let sealed = service(&source).await;
+    let p = county();
+    let out = sealed
+        .execute(CommandRequest::new(&p, None, register()))
+        .await
+        .expect("register");
+    let mut old = sealed
+        .history(out.committed.case_id)
+        .await
+        .expect("history")[0]
+        .envelope
+        .clone();
+    (old.key_id, old.hash, old.sig, old.prev_hash) = (None, None, None, None);
+    let server = NatsServer::start();
+    let svc = service(&server).await;
+    let subject = eventlog::log::case_subject(&old.township, old.case_id);
+    svc.log()
+        .append(&subject, 0, &old)
+        .await
+        .expect("legacy append");
+    let accepted = svc
+        .execute(CommandRequest::new(
+            &p,
+            Some(old.case_id),
+            Command::Accept(AcceptCase {
+                occurred_at: None,
+                new_facts: None,
+            }),
+        ))
+        .await
+        .expect("accept");
+    let history = svc.history(old.case_id).await.expect("history");
+    assert!(history[0].envelope.sig.is_none());
+    let genesis = integrity::sha256(&history[0].raw);
+    assert_eq!(
+        history[1].envelope.prev_hash.as_deref(),
+        Some(integrity::to_hex(&genesis).as_str())
+    );
+    let keys = integrity::KeySet::new(vec![integrity::PublicKey::new(
+        &testkit::config::signer().public_key(),
+        None,
+        None,
+    )])
+    .expect("keys");
+    let js = svc.log().jetstream().clone();
+    let checkpoints = eventlog::Checkpoints::open(&js, 1)
+        .await
+        .expect("checkpoints");
+    let report = commands::notary::verify_log(svc.log(), &checkpoints, &keys, true, |_, _| {})
+        .await
+        .expect("verify");
+    assert!(report.ok, "{}", report.text());
+    assert_eq!((report.events, report.signatures_checked), (2, 1));
+
+    // An unsealed event after that is not legacy: it is named.
+    let mut late = history[1].envelope.clone();
+    (late.key_id, late.hash, late.sig) = (None, None, None);
+    late.version = 3;
+    late.command_id = Uuid::now_v7();
+    svc.log()
+        .append(&subject, accepted.committed.seq, &late)
+        .await
+        .expect("append");
+    let report = commands::notary::verify_log(svc.log(), &checkpoints, &keys, false, |_, _| {})
+        .await
+        .expect("verify");
+    let seq = accepted.committed.seq + 1;
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.seq == Some(seq) && f.code == "unsigned"),
+        "{}",
+        report.text()
+    );
+}

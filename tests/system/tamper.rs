@@ -341,3 +341,37 @@ async fn the_log_is_signed_checkpointed_verified_and_every_alteration_is_found()
         );
     }
 }
+
+/// Who may verify: auditors and the county; a clerk may not, whichever case (403: nothing about
+/// the case leaks), nor an analyst. Before any checkpoint a case verifies
+/// on its signatures and chain alone (`checkpoint_seq` null); the public keys are for anyone
+/// signed in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verification_is_for_auditors_and_the_county() {
+    let app = testkit::system::spawn().await;
+    let id = app.register().await;
+    let (status, v) = app
+        .get("auditor-token", &format!("/v1/cases/{id}/verify"))
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["events"], 1);
+    assert!(v["checkpoint_seq"].is_null(), "{v}");
+    assert_eq!(v["signatures_checked"], 1);
+    for (token, expected) in [
+        ("clerk-gaoqiao-token", 403),
+        ("analyst-token", 403),
+        ("clerk-dongcheng-token", 403),
+    ] {
+        for what in ["verify", "bundle"] {
+            let (status, body) = app.get(token, &format!("/v1/cases/{id}/{what}")).await;
+            assert_eq!(status, expected, "{token} {what}: {body}");
+        }
+    }
+    let (status, keys) = app.get("clerk-gaoqiao-token", "/v1/audit/public-key").await;
+    assert_eq!(status, 200, "{keys}");
+    let signer = testkit::config::signer();
+    assert_eq!(keys["keys"][0]["key_id"], signer.key_id());
+    let (status, _) = app.get("nobody", "/v1/audit/public-key").await;
+    assert_eq!(status, 401);
+}
