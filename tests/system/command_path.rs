@@ -380,3 +380,93 @@ async fn events_written_before_the_chain_are_its_genesis() {
         report.text()
     );
 }
+
+/// The notary keeps no store: stopped and started again it resumes from the frontier its last
+/// checkpoint carries, and two at once never fork the checkpoints; the log verifies against
+/// every checkpoint they wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notaries_resume_from_their_checkpoints_and_never_fork() {
+    let server = NatsServer::start();
+    let svc = service(&server).await;
+    let p = county();
+    let js = svc.log().jetstream().clone();
+    let checkpoints = eventlog::Checkpoints::open(&js, 1)
+        .await
+        .expect("checkpoints");
+    let keys = || {
+        integrity::KeySet::new(vec![integrity::PublicKey::new(
+            &testkit::config::signer().public_key(),
+            None,
+            None,
+        )])
+        .expect("keys")
+    };
+    let notary = || commands::notary::Notary {
+        log: svc.log().clone(),
+        checkpoints: checkpoints.clone(),
+        signer: testkit::config::signer(),
+        keys: keys(),
+        every: 3,
+        interval: Duration::from_millis(300),
+    };
+    let register_some = |n: usize| {
+        let svc = &svc;
+        let p = &p;
+        async move {
+            for _ in 0..n {
+                svc.execute(CommandRequest::new(p, None, register()))
+                    .await
+                    .expect("register");
+            }
+        }
+    };
+    let covered = |seq: u64| {
+        let checkpoints = checkpoints.clone();
+        async move {
+            let last = checkpoints.last_seq().await.ok()?;
+            let cp = checkpoints.get(last).await.ok()??.ok()?;
+            (cp.last_seq >= seq).then_some(last)
+        }
+    };
+    register_some(5).await;
+    let first = tokio::spawn(notary().run(std::future::pending()));
+    let last = svc.last_seq().await.expect("last");
+    testkit::eventually(Duration::from_secs(10), "a checkpoint of 5", || {
+        covered(last)
+    })
+    .await;
+    first.abort();
+    let _ = first.await;
+    register_some(7).await;
+    // Two notaries at once, resuming from the first one's checkpoint.
+    let (a, b) = (
+        tokio::spawn(notary().run(std::future::pending())),
+        tokio::spawn(notary().run(std::future::pending())),
+    );
+    let last = svc.last_seq().await.expect("last");
+    testkit::eventually(Duration::from_secs(10), "a checkpoint of 12", || {
+        covered(last)
+    })
+    .await;
+    a.abort();
+    b.abort();
+    let all = checkpoints.all().await.expect("all");
+    assert!(all.len() >= 3, "{} checkpoints", all.len());
+    let sizes: Vec<u64> = all
+        .iter()
+        .map(|(_, c)| c.as_ref().expect("a checkpoint").tree_size)
+        .collect();
+    assert!(
+        sizes.windows(2).all(|w| w[0] < w[1]),
+        "no fork, no repeat: {sizes:?}"
+    );
+    let report = commands::notary::verify_log(svc.log(), &checkpoints, &keys(), false, |_, _| {})
+        .await
+        .expect("verify");
+    assert!(report.ok, "{}", report.text());
+    assert_eq!(report.checkpoint_seq, Some(last));
+    assert_eq!(
+        report.signatures_checked, 0,
+        "every event covered by a checkpoint"
+    );
+}
