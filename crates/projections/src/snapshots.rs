@@ -46,8 +46,6 @@ pub struct Snapshots {
     opened: Mutex<HashMap<u64, Weak<Store>>>,
     /// The last views, each with the snapshot it reads through.
     views: Mutex<VecDeque<KeptView>>,
-    /// One build or view replay at a time (they share the opened snapshots).
-    busy: tokio::sync::Mutex<()>,
 }
 
 fn apply_err(seq: u64, why: impl ToString) -> ProjectionError {
@@ -89,7 +87,6 @@ impl Snapshots {
             projection,
             opened: Mutex::default(),
             views: Mutex::default(),
-            busy: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -137,10 +134,8 @@ impl Snapshots {
         if let Some(v) = self.cached(seq) {
             return Ok(v);
         }
-        let _busy = self.busy.lock().await;
-        if let Some(v) = self.cached(seq) {
-            return Ok(v);
-        }
+        // Replays run side by side (a snapshot being built never holds a query up); two asking
+        // for the same new point may both replay it.
         let base_seq = self
             .list()
             .into_iter()

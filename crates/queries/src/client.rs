@@ -44,6 +44,10 @@ pub enum QueryError {
     Internal(String),
 }
 
+/// How long a query as of a past point may take (its view is replayed from the snapshot
+/// before the point: at most `[projectors] snapshot_events` events).
+pub const AS_OF_WAIT: Duration = Duration::from_secs(60);
+
 #[derive(Clone)]
 pub struct QueryClient {
     client: nats::Client,
@@ -81,7 +85,11 @@ impl QueryClient {
             query,
             min_seq,
             now,
-            MIN_SEQ_WAIT + Duration::from_secs(2),
+            match self.at_seq {
+                // As of a past point the model replays up to a snapshot interval first.
+                Some(_) => AS_OF_WAIT,
+                None => MIN_SEQ_WAIT + Duration::from_secs(2),
+            },
         )
         .await
     }
