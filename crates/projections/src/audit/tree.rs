@@ -80,3 +80,77 @@ pub fn proof(store: &Store, index: u64, tree_size: u64) -> Result<Vec<Hash>, Sto
         Ok(perfect_from_leaves(leaves, level, (first % CHUNK) >> level).unwrap_or_default())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use integrity::Frontier;
+
+    /// Proofs from the stored tree (chunks of 256 leaves, perfect subtrees above) verify against
+    /// the root of a frontier built leaf by leaf, for sizes around the chunk boundaries, however
+    /// the leaves were batched.
+    #[test]
+    fn stored_proofs_verify_against_the_root_across_chunks() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open_dir(dir.path(), "g".into()).expect("store");
+        let n = 1100u64;
+        let hashes: Vec<Hash> = (1..=n)
+            .map(|s| integrity::sha256(&s.to_be_bytes()))
+            .collect();
+        let mut roots = vec![merkle::empty_root()];
+        let mut frontier = Frontier::default();
+        let mut seq = 0;
+        for batch in [1usize, 254, 3, 300, 500, 42] {
+            let mut tx = store.tx();
+            for _ in 0..batch {
+                seq += 1;
+                let leaf = merkle::leaf(seq, &hashes[seq as usize - 1]);
+                frontier.push(leaf);
+                roots.push(frontier.root());
+                assert_eq!(
+                    append(&mut tx, seq, &hashes[seq as usize - 1]).expect("append"),
+                    Some(seq - 1)
+                );
+            }
+            // A replay of the batch's last event changes nothing.
+            assert_eq!(
+                append(&mut tx, seq, &hashes[seq as usize - 1]).expect("again"),
+                None
+            );
+            store.commit(tx, seq).expect("commit");
+        }
+        assert_eq!(seq, n);
+        assert_eq!(size(&store).expect("size"), n);
+        for tree_size in [1, 255, 256, 257, 511, 512, 513, 768, 1024, 1025, n] {
+            for index in [
+                0,
+                1,
+                200,
+                255,
+                256,
+                300,
+                511,
+                512,
+                1023,
+                1024,
+                tree_size - 1,
+            ] {
+                if index >= tree_size {
+                    continue;
+                }
+                let path = proof(&store, index, tree_size).expect("proof");
+                let leaf = merkle::leaf(index + 1, &hashes[index as usize]);
+                assert!(
+                    merkle::verify_inclusion(
+                        index,
+                        tree_size,
+                        &leaf,
+                        &path,
+                        &roots[tree_size as usize]
+                    ),
+                    "leaf {index} in a tree of {tree_size}"
+                );
+            }
+        }
+    }
+}
