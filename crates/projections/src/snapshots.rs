@@ -21,8 +21,9 @@ use eventlog::EventLog;
 use crate::store::Store;
 use crate::{Projection, ProjectionError};
 
-/// Views kept for the queries that follow (an auditor pages through one point of the log).
-const VIEWS: usize = 4;
+/// Views kept for the queries that follow (an auditor pages through one point of the log); each
+/// holds in memory what the events since its snapshot changed.
+const VIEWS: usize = 2;
 /// How long a view waits for the log to deliver the events it replays.
 const REPLAY_WAIT: Duration = Duration::from_secs(30);
 
@@ -44,6 +45,8 @@ pub struct Snapshots {
     /// The snapshot databases open in this process (sled opens a database once): while a view
     /// on one is kept, it stays open.
     opened: Mutex<HashMap<u64, Weak<Store>>>,
+    /// The points being replayed now.
+    pending: Mutex<HashMap<u64, Arc<tokio::sync::OnceCell<Arc<Store>>>>>,
     /// The last views, each with the snapshot it reads through.
     views: Mutex<VecDeque<KeptView>>,
 }
@@ -87,6 +90,7 @@ impl Snapshots {
             projection,
             opened: Mutex::default(),
             views: Mutex::default(),
+            pending: Mutex::default(),
         })
     }
 
@@ -134,8 +138,24 @@ impl Snapshots {
         if let Some(v) = self.cached(seq) {
             return Ok(v);
         }
-        // Replays run side by side (a snapshot being built never holds a query up); two asking
-        // for the same new point may both replay it.
+        // One replay per point: those asking for a point being replayed wait for it; replays of
+        // other points (and a snapshot being built) run side by side.
+        let cell = {
+            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            pending.entry(seq).or_default().clone()
+        };
+        let view = cell
+            .get_or_try_init(|| self.replay(log, seq))
+            .await
+            .cloned();
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&seq);
+        view
+    }
+
+    async fn replay(&self, log: &EventLog, seq: u64) -> Result<Arc<Store>, ProjectionError> {
         let base_seq = self
             .list()
             .into_iter()

@@ -102,6 +102,11 @@ impl QueryClient {
         now: Timestamp,
         timeout: Duration,
     ) -> Result<Applied<Answer>, QueryError> {
+        // As of a past point the model may replay first, whatever the caller would wait now.
+        let timeout = match self.at_seq {
+            Some(_) => timeout.max(AS_OF_WAIT),
+            None => timeout,
+        };
         let req = QueryRequest {
             min_seq,
             now,
