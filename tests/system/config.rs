@@ -200,3 +200,85 @@ fn trusted_proxies_are_ip_addresses() {
     );
     assert_eq!(parse(&good).expect("valid").trusted_proxies.len(), 2);
 }
+
+/// `[integrity]`: retired keys with their validity are listed after the current one (what
+/// `GET /v1/audit/public-key` answers), and a key that is not one, a time that is not one, or a
+/// checkpoint interval of 0 is refused naming the key.
+#[test]
+fn signing_keys_rotate_through_the_integrity_section() {
+    let old = integrity::Signer::from_seed([5; 32]);
+    let old_key = integrity::PublicKey::new(&old.public_key(), None, None).public_key;
+    let section = format!(
+        "[integrity]\ncheckpoint_events = 500\nsigning_key_valid_from = \"2027-01-01T00:00:00+08:00\"\n\
+         [[integrity.retired_key]]\npublic_key = \"{old_key}\"\nvalid_from = \"2026-01-01T00:00:00+08:00\"\n\
+         valid_to = \"2027-01-01T00:00:00+08:00\"\n"
+    );
+    let c = parse(&format!("{section}{OK}")).expect("valid");
+    assert_eq!(c.integrity.checkpoint_events, 500);
+    let current = testkit::config::signer();
+    let keys = c.integrity.public_keys(&current);
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[0].key_id, current.key_id());
+    assert_eq!(
+        keys[0].valid_from.map(|t| t.to_rfc3339()).as_deref(),
+        Some("2027-01-01T00:00:00+08:00")
+    );
+    assert_eq!(keys[1].key_id, old.key_id());
+    assert!(keys[1].valid_to.is_some());
+    // The old key's signatures verify inside its period only, the new key's after its start.
+    let set = integrity::KeySet::new(keys).expect("keys");
+    let hash = integrity::sha256(b"an event");
+    let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).expect("time");
+    assert!(set
+        .verify(
+            old.key_id(),
+            &hash,
+            &old.sign(&hash),
+            at("2026-06-01T00:00:00+08:00")
+        )
+        .is_ok());
+    assert!(set
+        .verify(
+            old.key_id(),
+            &hash,
+            &old.sign(&hash),
+            at("2027-06-01T00:00:00+08:00")
+        )
+        .is_err());
+    assert!(set
+        .verify(
+            current.key_id(),
+            &hash,
+            &current.sign(&hash),
+            at("2026-06-01T00:00:00+08:00")
+        )
+        .is_err());
+    assert!(set
+        .verify(
+            current.key_id(),
+            &hash,
+            &current.sign(&hash),
+            at("2027-06-01T00:00:00+08:00")
+        )
+        .is_ok());
+
+    for (bad, key) in [
+        (
+            section.replace(&old_key, "not-a-key"),
+            "integrity.retired_key[0].public_key",
+        ),
+        (
+            section.replace("valid_to = \"2027", "valid_to = \"soon"),
+            "integrity.retired_key[0].valid_to",
+        ),
+        (
+            section.replace("checkpoint_events = 500", "checkpoint_events = 0"),
+            "integrity.checkpoint_events",
+        ),
+    ] {
+        let err = parse(&format!("{bad}{OK}"))
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains(key) && err.contains("x.toml"), "{err}");
+    }
+}
