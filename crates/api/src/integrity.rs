@@ -186,22 +186,11 @@ pub async fn last_checkpoint(
     checkpoints: &Checkpoints,
     keys: &KeySet,
 ) -> Result<Option<Checkpoint>, Failure> {
-    let last = checkpoints
-        .last_seq()
+    let found = checkpoints
+        .last_trusted(|cp| cp.verify(keys).is_ok(), 1000)
         .await
         .map_err(commands::CommandError::from)?;
-    for seq in (1..=last).rev().take(1000) {
-        if let Some(Ok(cp)) = checkpoints
-            .get(seq)
-            .await
-            .map_err(commands::CommandError::from)?
-        {
-            if cp.verify(keys).is_ok() {
-                return Ok(Some(cp));
-            }
-        }
-    }
-    Ok(None)
+    Ok(found.map(|(_, cp)| cp))
 }
 
 /// A case's bundle: its events as the log holds them, where each is in the log and its audit

@@ -56,30 +56,15 @@ impl Notary {
     /// Where the last checkpoint this notary can trust left off.
     async fn resume(&self) -> Result<State, LogError> {
         let expected = self.checkpoints.last_seq().await?;
-        let mut seq = expected;
-        while seq > 0 {
-            match self.checkpoints.get(seq).await? {
-                Some(Ok(cp)) if self.trusts(&cp) => {
-                    return Ok(State {
-                        frontier: cp.frontier,
-                        last_seq: cp.last_seq,
-                        first_signed: cp.first_signed_seq,
-                        invalid: Vec::new(),
-                        expected,
-                        pending_since: None,
-                    })
-                }
-                _ => tracing::error!(
-                    seq,
-                    "notary: checkpoint {seq} is not one of ours; skipping it"
-                ),
-            }
-            seq -= 1;
-        }
+        let trusted = self
+            .checkpoints
+            .last_trusted(|cp| self.trusts(cp), u64::MAX)
+            .await?
+            .map(|(_, cp)| cp);
         Ok(State {
-            frontier: Frontier::default(),
-            last_seq: 0,
-            first_signed: None,
+            last_seq: trusted.as_ref().map_or(0, |cp| cp.last_seq),
+            first_signed: trusted.as_ref().and_then(|cp| cp.first_signed_seq),
+            frontier: trusted.map(|cp| cp.frontier).unwrap_or_default(),
             invalid: Vec::new(),
             expected,
             pending_since: None,

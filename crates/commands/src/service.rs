@@ -396,13 +396,13 @@ impl CaseService {
             sig: None,
             event,
         };
-        let bytes = eventlog::envelope::seal(&mut envelope, &self.signer).map_err(|e| {
-            CommandError::Log(LogError::Encode {
-                what: "an event",
-                source: e.into(),
-            })
-        })?;
-        let chain_hash = integrity::open(&bytes).hash();
+        let (bytes, chain_hash) =
+            eventlog::envelope::seal(&mut envelope, &self.signer).map_err(|e| {
+                CommandError::Log(LogError::Encode {
+                    what: "an event",
+                    source: e.into(),
+                })
+            })?;
         match self
             .log
             .append_bytes(&subject, expected, &envelope, bytes)

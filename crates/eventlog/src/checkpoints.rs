@@ -84,6 +84,26 @@ impl Checkpoints {
         }
     }
 
+    /// The last checkpoint `trusted` accepts (those after it, written by anyone else, are passed
+    /// over), with its sequence in this stream; looks back at most `limit` messages.
+    pub async fn last_trusted(
+        &self,
+        trusted: impl Fn(&Checkpoint) -> bool,
+        limit: u64,
+    ) -> Result<Option<(u64, Checkpoint)>, LogError> {
+        let last = self.last_seq().await?;
+        for seq in (1..=last)
+            .rev()
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        {
+            match self.get(seq).await? {
+                Some(Ok(cp)) if trusted(&cp) => return Ok(Some((seq, cp))),
+                _ => tracing::warn!(seq, "checkpoint {seq} is not a trusted one; passed over"),
+            }
+        }
+        Ok(None)
+    }
+
     /// Append `cp` if the stream's last sequence is still `expected` (0: empty). `Conflict`
     /// when another notary got there first.
     pub async fn append(&self, cp: &Checkpoint, expected: u64) -> Result<u64, LogError> {

@@ -92,9 +92,12 @@ pub fn encode(env: &Envelope) -> Result<Vec<u8>, CodecError> {
 }
 
 /// Seal an envelope v2 for the log: set its key id, hash and signature (`prev_hash` is the
-/// caller's), and return the bytes to store: its canonical JSON with `hash` and `sig` last
-/// (`integrity::event`).
-pub fn seal(env: &mut Envelope, signer: &integrity::Signer) -> Result<Vec<u8>, CodecError> {
+/// caller's), and return the bytes to store (its canonical JSON with `hash` and `sig` last,
+/// `integrity::event`) and the hash.
+pub fn seal(
+    env: &mut Envelope,
+    signer: &integrity::Signer,
+) -> Result<(Vec<u8>, integrity::Hash), CodecError> {
     env.key_id = Some(signer.key_id().to_owned());
     env.hash = None;
     env.sig = None;
@@ -102,7 +105,7 @@ pub fn seal(env: &mut Envelope, signer: &integrity::Signer) -> Result<Vec<u8>, C
     let sealed = integrity::event::seal(&content, signer);
     env.hash = Some(integrity::to_hex(&sealed.hash));
     env.sig = Some(sealed.sig);
-    Ok(sealed.bytes)
+    Ok((sealed.bytes, sealed.hash))
 }
 
 /// Decode a stored event, upcasting older schema versions to the current one.

@@ -63,7 +63,8 @@ fn existing_ancestor(p: &Path) -> PathBuf {
     p
 }
 
-fn dir_size(p: &Path) -> u64 {
+/// Bytes of the files under `p`, recursively (0 for what cannot be read).
+pub fn dir_size(p: &Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(p) else {
         return 0;
     };

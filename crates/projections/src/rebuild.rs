@@ -12,7 +12,8 @@ use crate::runner::{apply_batch, REBUILD_BATCH};
 use crate::store::{current_generation, set_current, Store};
 use crate::{Projection, ProjectionError};
 
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
+/// A task aborted when this is dropped (a reader feeding a replay that stopped early).
+pub(crate) struct AbortOnDrop(pub(crate) tokio::task::JoinHandle<()>);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {

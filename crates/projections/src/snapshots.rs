@@ -18,6 +18,7 @@ use futures::StreamExt;
 
 use eventlog::EventLog;
 
+use crate::rebuild::AbortOnDrop;
 use crate::store::Store;
 use crate::{Projection, ProjectionError};
 
@@ -29,14 +30,6 @@ const REPLAY_WAIT: Duration = Duration::from_secs(30);
 
 /// A view kept: its sequence, the view, the snapshot it reads through.
 type KeptView = (u64, Arc<Store>, Arc<Store>);
-
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
 
 pub struct Snapshots {
     dir: PathBuf,

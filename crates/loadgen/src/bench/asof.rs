@@ -2,26 +2,10 @@
 //! case at a sequence halfway between two snapshots, the first time (the view is replayed from
 //! the snapshot before it) and again (the view is kept), and the snapshots' size on disk.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::work::get_latencies;
 use super::{result, say, BenchResult, System};
-
-/// Bytes under `dir`, recursively.
-fn disk(dir: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() => disk(&e.path()),
-            Ok(m) => m.len(),
-            Err(_) => 0,
-        })
-        .sum()
-}
 
 /// Snapshots of the cases and stats models: (count, bytes), once every one due by `last` is
 /// written (or after ten minutes, as far as they got).
@@ -39,7 +23,7 @@ async fn snapshots(sys: &System, every: u64, last: u64) -> (usize, u64) {
                 .filter(|e| e.file_name().to_string_lossy().starts_with('v'))
                 .count();
             count += done;
-            bytes += disk(&dir);
+            bytes += ops::storage::dir_size(&dir);
         }
         if count as u64 >= 2 * (last / every) || Instant::now() > deadline {
             return (count, bytes);

@@ -55,7 +55,7 @@ pub async fn seal_cost(cases: &CaseService, seq: u64, n: u32) -> anyhow::Result<
     });
     let mut bytes = Vec::new();
     let seal_us = time(&mut || {
-        bytes = eventlog::envelope::seal(&mut env, signer).unwrap_or_default();
+        bytes = eventlog::envelope::seal(&mut env, signer).map_or_else(|_| Vec::new(), |s| s.0);
     });
     let key = signer.key_id().to_owned();
     let check_us = time(&mut || {
