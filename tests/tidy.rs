@@ -309,6 +309,16 @@ mod architecture {
     }
 
     #[test]
+    fn cipher_does_no_io_and_stands_alone() {
+        let m = Metadata::load();
+        assert_none("cipher", &m.deps("cipher"), IO, "sealing is pure");
+        assert!(
+            m.deps("cipher").iter().all(|d| !d.starts_with("xinfang")),
+            "cipher stands alone"
+        );
+    }
+
+    #[test]
     fn only_eventlog_subjects_spells_nats_names() {
         let spelled = [
             "\"xf.",

@@ -28,6 +28,7 @@ async fn openapi_lists_every_path_and_schema() {
         "/v1/adjustments",
         "/v1/adjustments/{adjustment_id}",
         "/v1/scorecards",
+        "/v1/erasures",
     ] {
         assert!(doc["paths"][path]["get"].is_object(), "{path} missing");
     }
@@ -40,6 +41,7 @@ async fn openapi_lists_every_path_and_schema() {
             domain::Action::RequestAdjustment => "/v1/adjustments".to_string(),
             domain::Action::ApproveAdjustment => "/v1/adjustments/{adjustment_id}/approve".into(),
             domain::Action::RevokeAdjustment => "/v1/adjustments/{adjustment_id}/revoke".into(),
+            domain::Action::ApproveErasure => "/v1/erasures/{erasure_id}/approve".into(),
             a => format!("/v1/cases/{{case_id}}/{}", a.as_str()),
         };
         assert!(doc["paths"][&path]["post"].is_object(), "{path} missing");

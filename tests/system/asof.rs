@@ -167,8 +167,13 @@ async fn a_view_as_of_a_sequence_is_the_model_rebuilt_up_to_it() {
     let cfg = testkit::system::test_config();
     let keys = cfg.keys().expect("keys");
     let dir = tempfile::tempdir().expect("tmp");
+    let js = eventlog::jetstream::new(app.nats.connect().await);
+    let vault = eventlog::Vault::open(&js, 1, testkit::config::keyring())
+        .await
+        .expect("vault");
     for name in ["cases", "stats"] {
-        let projection = projections::by_name(name, &cfg.policy, &keys).expect("projection");
+        let projection =
+            projections::by_name(name, &cfg.policy, &keys, Some(&vault)).expect("projection");
         // Snapshots are written in the background; the views are built on them.
         let snapshots = app
             .models

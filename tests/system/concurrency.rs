@@ -282,11 +282,12 @@ mod cluster_faults {
         });
         // The queues projector follows the log live.
         let models = tempfile::tempdir().expect("models");
-        let projection = projections::by_name("queues", &cfg.policy, &testkit::config::test_keys())
-            .expect("queues");
+        let projection =
+            projections::by_name("queues", &cfg.policy, &testkit::config::test_keys(), None)
+                .expect("queues");
         let live = models.path().join("live");
         let model = projections::runner::ModelSink::open(
-            projections::by_name("queues", &cfg.policy, &testkit::config::test_keys())
+            projections::by_name("queues", &cfg.policy, &testkit::config::test_keys(), None)
                 .expect("queues"),
             live,
         )

@@ -165,9 +165,23 @@ fn secrets_come_from_the_file_or_the_data_dir_and_are_checked() {
         "{err}"
     );
     // Generated into the data dir (as `up` does): read from there.
-    let configured: Vec<_> = c.secrets.iter().map(|(s, v)| (*s, v.as_deref())).collect();
+    let configured: Vec<_> = c
+        .secrets
+        .values
+        .iter()
+        .map(|(s, v)| (*s, v.as_deref()))
+        .collect();
     ops::secrets::generate_missing(&configured, dir.path()).expect("generate");
     c.keys().expect("keys from the data dir");
+    // The key-encryption key too (generated as 32 bytes of hex); a previous one being rotated
+    // away must be a key as well, and the error names it.
+    c.keyring().expect("KEK from the data dir");
+    let bad = parse(&format!("[secrets]\nprevious_keks = [\"abc\"]\n{data}{OK}")).expect("parses");
+    let err = format!("{:#}", bad.keyring().expect_err("not a key"));
+    assert!(
+        err.contains("previous_keks") && err.contains("64 hex"),
+        "{err}"
+    );
     // Configured ones win, and must be long enough.
     let short = format!(
         "[secrets]\nidentity_key = \"short\"\nquery_code_key = {:?}\n{data}{OK}",

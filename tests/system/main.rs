@@ -16,6 +16,7 @@ mod command_path;
 mod concurrency;
 mod config;
 mod corrections;
+mod erasure;
 mod errors;
 mod faults;
 mod feed;

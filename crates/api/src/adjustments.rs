@@ -52,7 +52,7 @@ pub struct RevokeBody {
 /// `POST /v1/adjustments/{id}/approve` takes no fields (an empty body or `{}`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Empty {}
+pub(crate) struct Empty {}
 
 /// The answer to a step of an adjustment.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -70,7 +70,7 @@ pub struct AdjustmentStep {
 }
 
 /// The body as `T`; an error names the field, never the value (400).
-fn body<T: serde::de::DeserializeOwned>(
+pub(crate) fn body<T: serde::de::DeserializeOwned>(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(T, serde_json::Value), Failure> {
     let body = body.map_err(|r| body_failure(r, crate::DEFAULT_BODY_LIMIT))?;
@@ -126,9 +126,14 @@ async fn step(
 
 fn answer((step, status): (AdjustmentStep, StatusCode)) -> Response {
     let location = format!("/v1/adjustments/{}", step.adjustment_id);
+    step_answer(step, status, &location)
+}
+
+/// A step's answer; a created one names where it is (`Location`).
+pub(crate) fn step_answer(step: impl Serialize, status: StatusCode, location: &str) -> Response {
     let mut resp = (status, Json(step)).into_response();
     if status == StatusCode::CREATED {
-        if let Ok(v) = HeaderValue::from_str(&location) {
+        if let Ok(v) = HeaderValue::from_str(location) {
             resp.headers_mut().insert(header::LOCATION, v);
         }
     }

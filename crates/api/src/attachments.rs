@@ -159,7 +159,12 @@ async fn file_of(
 
 /// The file of a request, checked (not empty, an evidence type, bytes of that type) and stored;
 /// with its file name, if it had one.
-async fn receive(state: &Arc<AppState>, req: Request) -> Result<(Stored, Option<String>), Failure> {
+/// `case`: the case it is evidence of, sealed under its key (else it waits unattached).
+async fn receive(
+    state: &Arc<AppState>,
+    req: Request,
+    case: Option<CaseId>,
+) -> Result<(Stored, Option<String>), Failure> {
     let (bytes, declared, name) = file_of(state, req).await?;
     if bytes.is_empty() {
         return Err(Failure::Domain(domain::DomainError::Validation(
@@ -167,12 +172,16 @@ async fn receive(state: &Arc<AppState>, req: Request) -> Result<(Stored, Option<
         )));
     }
     let content_type = check_type(declared.as_deref(), &bytes)?;
-    let sha256 = state
-        .cases
-        .attachments()
-        .put(&bytes)
-        .await
-        .map_err(commands::CommandError::from)?;
+    let store = state.cases.attachments();
+    let sha256 = match case {
+        Some(case) => {
+            let key = state.cases.vault().key_or_create(case).await;
+            let key = key.map_err(commands::CommandError::from)?;
+            store.put_sealed(case, &key, &bytes).await
+        }
+        None => store.put(&bytes).await,
+    }
+    .map_err(commands::CommandError::from)?;
     let stored = Stored {
         sha256,
         size: bytes.len() as u64,
@@ -194,7 +203,10 @@ pub async fn upload(
     let loaded = state.cases.read(case_id).await?.ok_or(Failure::NotFound)?;
     can_read_case(&principal, &loaded.case)?;
     authorize_command(&principal, Action::Attach, &loaded.case)?;
-    let (stored, name) = receive(&state, req).await?;
+    if domain::erasure::is_erased(&loaded.case) {
+        return Err(Failure::Domain(domain::erasure::erased_refusal()).into());
+    }
+    let (stored, name) = receive(&state, req, Some(case_id)).await?;
     let command = AddAttachment {
         sha256: stored.sha256,
         size: stored.size,
@@ -255,7 +267,7 @@ pub async fn store(State(state): State<Arc<AppState>>, req: Request) -> Result<R
             .into(),
         );
     }
-    let (stored, _) = receive(&state, req).await?;
+    let (stored, _) = receive(&state, req, None).await?;
     Ok((StatusCode::CREATED, Json(stored)).into_response())
 }
 
@@ -277,13 +289,20 @@ pub async fn download(
         .iter()
         .find(|a| a.attachment_id == wanted)
         .ok_or(Failure::NotFound)?;
+    // Erased with the case's personal data: the key that opened the bytes is gone.
+    let key = if domain::erasure::is_erased(&loaded.case) {
+        None
+    } else {
+        let key = state.cases.vault().key(case_id).await;
+        key.map_err(commands::CommandError::from)?
+    };
     let bytes = state
         .cases
         .attachments()
-        .get(&a.sha256)
+        .get_of(case_id, key.as_ref(), &a.sha256)
         .await
         .map_err(commands::CommandError::from)?
-        .ok_or_else(|| Failure::Internal(format!("attachment {} is not stored", a.sha256)))?;
+        .ok_or(Failure::Domain(domain::erasure::erased_refusal()))?;
     let name = if can_see_personal_data(&principal, &loaded.case) {
         a.filename.clone()
     } else {

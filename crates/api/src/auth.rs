@@ -121,6 +121,15 @@ impl PrincipalEntry {
             }
             (None, _) => None,
         };
+        if self.nats_user.is_some() != self.nats_password.is_some() {
+            return fail("nats_user", "nats_user and nats_password go together");
+        }
+        if self.nats_user.is_some() && self.role != Role::System {
+            return fail("nats_user", "only role system has NATS credentials");
+        }
+        if let Some(user) = self.nats_user.as_deref().filter(|u| !valid_nats_user(u)) {
+            return Err((key("nats_user"), format!("{user:?}: {NATS_USER_RULE}")));
+        }
         let principal = Principal {
             id: PrincipalId(self.id.clone()),
             role: self.role,
@@ -128,4 +137,14 @@ impl PrincipalEntry {
         };
         Ok((principal, digest))
     }
+}
+
+/// What a NATS user name may be (a principal's `nats_user`, `[nats] user`).
+pub const NATS_USER_RULE: &str = "a NATS user name is 1-64 of [A-Za-z0-9_-]";
+
+pub fn valid_nats_user(user: &str) -> bool {
+    (1..=64).contains(&user.len())
+        && user
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }

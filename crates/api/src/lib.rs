@@ -12,6 +12,7 @@ pub mod asof;
 pub mod asyncapi;
 pub mod attachments;
 pub mod auth;
+pub mod erasures;
 pub mod error;
 pub mod export;
 mod handlers;
@@ -128,6 +129,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/audit/public-key", get(integrity::public_key))
         .route("/v1/cases/{case_id}/verify", get(integrity::verify))
         .route("/v1/cases/{case_id}/bundle", get(integrity::bundle))
+        .route(
+            "/v1/cases/{case_id}/erase-personal-data",
+            post(erasures::request),
+        )
+        .route("/v1/erasures", get(erasures::list))
+        .route("/v1/erasures/{id}/approve", post(erasures::approve))
         .route("/v1/cases/{case_id}/{action}", post(handlers::command))
         .route("/v1/openapi.json", get(handlers::openapi))
         .route("/healthz", get(handlers::healthz))

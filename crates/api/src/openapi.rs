@@ -72,7 +72,14 @@ use crate::views::*;
         crate::integrity::PublicKeys,
         crate::integrity::KeyView,
         crate::integrity::Verification,
-        crate::integrity::FindingView
+        crate::integrity::FindingView,
+        crate::erasures::EraseBody,
+        crate::erasures::ErasureStep,
+        crate::erasures::ErasureList,
+        crate::erasures::ErasureRecord,
+        domain::erasure::Erasure,
+        domain::erasure::ErasureStatus,
+        ApproveErasure
     ))
 )]
 struct Components;
@@ -99,6 +106,8 @@ pub(crate) fn body_schema(action: Action) -> &'static str {
         Action::RequestAdjustment => "RequestAdjustment",
         Action::ApproveAdjustment => "ApproveAdjustment",
         Action::RevokeAdjustment => "RevokeAdjustment",
+        Action::RequestErasure => "EraseBody",
+        Action::ApproveErasure => "ApproveErasure",
     }
 }
 

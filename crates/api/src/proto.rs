@@ -93,7 +93,7 @@ fn standalone(root: &str, id: &str, defs: &BTreeMap<String, Value>) -> Value {
 
 /// Every file under `proto/`, as (relative path, content).
 /// Every command body's schema, collected (for `proto/` and the AsyncAPI document alike).
-pub(crate) const COMMANDS: [fn(&mut Collected) -> String; 20] = [
+pub(crate) const COMMANDS: [fn(&mut Collected) -> String; 22] = [
     collect::<RegisterCase>,
     collect::<AcceptCase>,
     collect::<RejectCase>,
@@ -114,6 +114,8 @@ pub(crate) const COMMANDS: [fn(&mut Collected) -> String; 20] = [
     collect::<RequestAdjustment>,
     collect::<ApproveAdjustment>,
     collect::<RevokeAdjustment>,
+    collect::<RequestErasure>,
+    collect::<ApproveErasure>,
 ];
 
 pub fn files() -> Vec<(String, String)> {
@@ -140,6 +142,8 @@ pub fn files() -> Vec<(String, String)> {
         collect::<AdjustmentRequested>(&mut all),
         collect::<AdjustmentApproved>(&mut all),
         collect::<AdjustmentRevoked>(&mut all),
+        collect::<PersonalDataErasureRequested>(&mut all),
+        collect::<PersonalDataErased>(&mut all),
     ];
     let envelope = collect::<Envelope>(&mut all);
     collect::<Event>(&mut all);

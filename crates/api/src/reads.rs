@@ -142,10 +142,17 @@ pub async fn history(
         for event in &mut history.value {
             let personal = domain::personal::PERSONAL_EVENT_TYPES.contains(&event.type_.as_str());
             if personal && event.case_id == case_id {
-                let stored = state
+                let mut stored = state
                     .cases
                     .log()
                     .get(event.seq)
+                    .await
+                    .map_err(commands::CommandError::from)?;
+                let erased = domain::erasure::is_erased(&loaded.case);
+                state
+                    .cases
+                    .vault()
+                    .open_envelope(&mut stored.envelope, erased)
                     .await
                     .map_err(commands::CommandError::from)?;
                 event.restore_personal_data(&stored);

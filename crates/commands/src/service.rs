@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use uuid::Uuid;
 
-use domain::{decide, evolve, Case, CaseId, Command, Ctx, DomainError, Policy, UnitCode, UnitKind};
+use domain::{decide, evolve, CaseId, Command, Ctx, DomainError, Policy, UnitCode, UnitKind};
 
 use domain::identity::Keys;
 use domain::linking::Peer;
@@ -40,6 +40,7 @@ use crate::{CommandError, Stores};
 mod keyed;
 mod linked;
 mod reading;
+mod sealing;
 use reading::fold;
 
 /// What a registration drew before its append, kept across its retries: its number and the
@@ -57,6 +58,8 @@ pub struct CaseService {
     numbers: Counters,
     identities: Identities,
     attachments: eventlog::Attachments,
+    vault: eventlog::Vault,
+    erasures: eventlog::Erasures,
     /// The county's secrets: identity hashes and query codes.
     keys: Keys,
     /// The key every event is signed with (envelope v2); only the command path holds it.
@@ -86,6 +89,8 @@ impl CaseService {
             numbers,
             identities,
             attachments,
+            vault,
+            erasures,
         } = stores;
         CaseService {
             log,
@@ -93,6 +98,8 @@ impl CaseService {
             numbers,
             identities,
             attachments,
+            vault,
+            erasures,
             keys,
             signer,
             policy,
@@ -127,6 +134,11 @@ impl CaseService {
         &self.log
     }
 
+    /// The cases' data keys (evidence is sealed under them; erasure destroys them).
+    pub fn vault(&self) -> &eventlog::Vault {
+        &self.vault
+    }
+
     /// The command path's signing key (for the statements it makes: a case's head in a bundle).
     pub fn signer(&self) -> &integrity::Signer {
         &self.signer
@@ -153,30 +165,6 @@ impl CaseService {
             }
         }
         slots.entry(id).or_default().clone()
-    }
-
-    /// The case as it is in the log now (catching up on events other processes appended).
-    pub async fn read(&self, id: CaseId) -> Result<Option<Loaded>, CommandError> {
-        let slot = self.slot(id);
-        let mut guard = slot.lock().await;
-        let current = guard.take();
-        let (fresh, _) = self.refresh(id, current).await?;
-        *guard = fresh.clone();
-        Ok(fresh)
-    }
-
-    /// Every event of a case, in log order.
-    pub async fn history(&self, id: CaseId) -> Result<Vec<Stored>, CommandError> {
-        match self.log.locate(id).await? {
-            None => Ok(vec![]),
-            Some((subject, _)) => Ok(self.log.read_subject(&subject, 1, u64::MAX).await?),
-        }
-    }
-
-    /// The case as of `version` (for replaying an idempotent response).
-    pub async fn case_at(&self, id: CaseId, version: u64) -> Result<Option<Case>, CommandError> {
-        let events = self.history(id).await?;
-        fold(None, events.iter().take(version as usize))
     }
 
     pub async fn execute(&self, req: CommandRequest<'_>) -> Result<Executed, CommandError> {
@@ -394,8 +382,10 @@ impl CaseService {
             key_id: None,
             hash: None,
             sig: None,
+            personal: None,
             event,
         };
+        let plain = self.seal_personal(state, &mut envelope).await?;
         let (bytes, chain_hash) =
             eventlog::envelope::seal(&mut envelope, &self.signer).map_err(|e| {
                 CommandError::Log(LogError::Encode {
@@ -409,6 +399,9 @@ impl CaseService {
             .await
         {
             Ok((seq, false)) => {
+                if let Some(plain) = plain {
+                    envelope.event = plain;
+                }
                 let (before, mut commands) = match guard.take() {
                     Some(l) => (Some(l.case), l.commands),
                     None => (None, Vec::new()),

@@ -14,4 +14,8 @@ pub struct Stores {
     pub identities: Identities,
     /// Evidence, named by the SHA-256 of its bytes.
     pub attachments: eventlog::Attachments,
+    /// The cases' data keys: personal data is sealed under them before it is appended.
+    pub vault: eventlog::Vault,
+    /// The register of erasures requested (erasure id → case).
+    pub erasures: eventlog::Erasures,
 }

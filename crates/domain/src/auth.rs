@@ -38,6 +38,8 @@ fn county_only(action: Action) -> bool {
             | Action::RequestAdjustment
             | Action::ApproveAdjustment
             | Action::RevokeAdjustment
+            | Action::RequestErasure
+            | Action::ApproveErasure
     )
 }
 
@@ -108,7 +110,12 @@ pub fn authorize_command(p: &Principal, action: Action, case: &Case) -> Result<(
         Role::County => Ok(()),
         // An auditor approves or revokes an adjustment of the figures (核减), and changes nothing
         // else; an adjustment is requested by the county.
-        Role::Auditor if matches!(action, Action::ApproveAdjustment | Action::RevokeAdjustment) => {
+        Role::Auditor
+            if matches!(
+                action,
+                Action::ApproveAdjustment | Action::RevokeAdjustment | Action::ApproveErasure
+            ) =>
+        {
             Ok(())
         }
         Role::Auditor | Role::Analyst => {

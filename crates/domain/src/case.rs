@@ -98,6 +98,9 @@ pub struct Case {
     /// 核减 of the case's figures, in the order requested.
     #[serde(default)]
     pub adjustments: Vec<crate::adjustment::Adjustment>,
+    /// 个人信息删除 of the case, in the order requested.
+    #[serde(default)]
+    pub erasures: Vec<crate::erasure::Erasure>,
 }
 
 /// Evidence attached to a case (its bytes in the attachment store under `sha256`).
@@ -266,6 +269,7 @@ pub fn evolve(
                 leader: None,
                 attachments: Vec::new(),
                 adjustments: Vec::new(),
+                erasures: Vec::new(),
             });
         }
         (Some(_), Event::CaseRegistered(_)) => return Err(EvolveError::RegisteredTwice),
@@ -275,6 +279,10 @@ pub fn evolve(
     case.version += 1;
     if event.is_adjustment() {
         crate::adjustment::evolve(&mut case, event, occurred_at);
+        return Ok(case);
+    }
+    if event.is_erasure() {
+        crate::erasure::evolve(&mut case, event, occurred_at);
         return Ok(case);
     }
     case.last_occurred_at = occurred_at;
@@ -410,7 +418,9 @@ pub fn evolve(
         }),
         Event::AdjustmentRequested(_)
         | Event::AdjustmentApproved(_)
-        | Event::AdjustmentRevoked(_) => {}
+        | Event::AdjustmentRevoked(_)
+        | Event::PersonalDataErasureRequested(_)
+        | Event::PersonalDataErased(_) => {}
     }
     Ok(case)
 }

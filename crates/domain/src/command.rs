@@ -325,6 +325,24 @@ pub struct RevokeAdjustment {
     pub reason: String,
 }
 
+/// `POST /v1/cases/{id}/erase-personal-data` (county): erase the case's personal data once
+/// another principal approves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestErasure {
+    pub reason: String,
+    /// The petitioner's request (or the order) the erasure answers.
+    pub request_ref: String,
+}
+
+/// `POST /v1/erasures/{id}/approve` (county or auditor, not the requester).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveErasure {
+    #[schema(value_type = String, format = Uuid)]
+    pub erasure_id: uuid::Uuid,
+}
+
 /// Every command, as decided by [`crate::decide`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -350,6 +368,8 @@ pub enum Command {
     RequestAdjustment(RequestAdjustment),
     ApproveAdjustment(ApproveAdjustment),
     RevokeAdjustment(RevokeAdjustment),
+    RequestErasure(RequestErasure),
+    ApproveErasure(ApproveErasure),
 }
 
 impl Command {
@@ -376,6 +396,8 @@ impl Command {
             Command::RequestAdjustment(c) => serde_json::to_value(c),
             Command::ApproveAdjustment(c) => serde_json::to_value(c),
             Command::RevokeAdjustment(c) => serde_json::to_value(c),
+            Command::RequestErasure(c) => serde_json::to_value(c),
+            Command::ApproveErasure(c) => serde_json::to_value(c),
         };
         // Serializing these plain structs cannot fail.
         v.unwrap_or_default()
@@ -405,6 +427,8 @@ impl Command {
             Command::RequestAdjustment(_) => Action::RequestAdjustment,
             Command::ApproveAdjustment(_) => Action::ApproveAdjustment,
             Command::RevokeAdjustment(_) => Action::RevokeAdjustment,
+            Command::RequestErasure(_) => Action::RequestErasure,
+            Command::ApproveErasure(_) => Action::ApproveErasure,
         }
     }
 
@@ -416,7 +440,9 @@ impl Command {
             Command::Register(_)
             | Command::RequestAdjustment(_)
             | Command::ApproveAdjustment(_)
-            | Command::RevokeAdjustment(_) => return None,
+            | Command::RevokeAdjustment(_)
+            | Command::RequestErasure(_)
+            | Command::ApproveErasure(_) => return None,
             Command::Accept(c) => &mut c.occurred_at,
             Command::Reject(c) => &mut c.occurred_at,
             Command::Assign(c) => &mut c.occurred_at,
@@ -458,7 +484,9 @@ impl Command {
             Command::Attach(c) => c.occurred_at,
             Command::RequestAdjustment(_)
             | Command::ApproveAdjustment(_)
-            | Command::RevokeAdjustment(_) => None,
+            | Command::RevokeAdjustment(_)
+            | Command::RequestErasure(_)
+            | Command::ApproveErasure(_) => None,
         }
     }
 }

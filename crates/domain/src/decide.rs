@@ -94,6 +94,17 @@ pub fn occurred_at(
     Ok(at)
 }
 
+/// Whether a command on `case` would record personal data in it (`personal`).
+fn brings_personal_data(cmd: &Command, case: &Case) -> bool {
+    match cmd {
+        Command::Attach(_) => true,
+        Command::Correct(c) => {
+            c.changes.petitioners.is_some() || (case.accusation && c.changes.summary.is_some())
+        }
+        _ => false,
+    }
+}
+
 pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Event, DomainError> {
     let action = cmd.action();
     let case = match (state, cmd) {
@@ -106,6 +117,9 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
         (Some(case), _) => case,
     };
     authorize_command(ctx.principal, action, case)?;
+    if crate::erasure::is_erased(case) && brings_personal_data(cmd, case) {
+        return Err(crate::erasure::erased_refusal());
+    }
     let at = occurred_at(Some(case), cmd, ctx.now)?;
     let p = ctx.policy;
     let invalid = || DomainError::InvalidTransition {
@@ -307,6 +321,8 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
         Command::RequestAdjustment(c) => adjustment::request(case, c, &ctx.principal.id)?,
         Command::ApproveAdjustment(c) => adjustment::approve(case, c, &ctx.principal.id)?,
         Command::RevokeAdjustment(c) => adjustment::revoke(case, c, &ctx.principal.id)?,
+        Command::RequestErasure(c) => crate::erasure::request(case, c, &ctx.principal.id)?,
+        Command::ApproveErasure(c) => crate::erasure::approve(case, c, &ctx.principal.id)?,
         Command::Withdraw(c) => {
             require(case.status.is_open())?;
             Event::CaseWithdrawn(CaseWithdrawn {

@@ -35,7 +35,12 @@ pub struct CaseRegistered {
     pub headcount: u32,
     pub level_reached: Level,
     pub category: Category,
+    /// Sealed with the personal data when the case is an accusation (absent where unsealed).
+    #[serde(default)]
     pub summary: String,
+    /// Sealed under the case's data key (absent where unsealed: an erased case, a reader
+    /// without the key).
+    #[serde(default)]
     pub petitioners: Vec<Petitioner>,
     #[schema(value_type = Option<String>, format = Uuid)]
     pub related_case_id: Option<uuid::Uuid>,
@@ -219,7 +224,9 @@ pub struct AttachmentAdded {
     pub sha256: String,
     pub size: u64,
     pub content_type: String,
-    /// Personal data (a file name may name a person): left out where petitioners are.
+    /// Personal data (a file name may name a person): left out where petitioners are, and
+    /// sealed under the case's data key.
+    #[serde(default)]
     pub filename: String,
 }
 
@@ -258,6 +265,33 @@ pub struct AdjustmentRevoked {
     pub reason: String,
     #[schema(value_type = String)]
     pub revoked_by: PrincipalId,
+}
+
+/// 个人信息删除 requested: erase the case's personal data once another principal approves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PersonalDataErasureRequested {
+    /// Derived from the case and this event's version ([`crate::erasure::erasure_id`]).
+    #[schema(value_type = String, format = Uuid)]
+    pub erasure_id: uuid::Uuid,
+    pub reason: String,
+    /// The petitioner's request (or the order) the erasure answers.
+    pub request_ref: String,
+    #[schema(value_type = String)]
+    pub requested_by: PrincipalId,
+}
+
+/// 个人信息已删除: approved by a principal other than the requester; the case's data key is
+/// destroyed, so the personal data its events hold sealed can no longer be read anywhere.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PersonalDataErased {
+    #[schema(value_type = String, format = Uuid)]
+    pub erasure_id: uuid::Uuid,
+    pub reason: String,
+    pub request_ref: String,
+    #[schema(value_type = String)]
+    pub requested_by: PrincipalId,
+    #[schema(value_type = String)]
+    pub approved_by: PrincipalId,
 }
 
 /// Every event of a case. Stored as `{"type": "...", "data": {...}}` inside the envelope.
@@ -304,11 +338,15 @@ pub enum Event {
     AdjustmentApproved(AdjustmentApproved),
     #[serde(rename = "AdjustmentRevoked")]
     AdjustmentRevoked(AdjustmentRevoked),
+    #[serde(rename = "PersonalDataErasureRequested")]
+    PersonalDataErasureRequested(PersonalDataErasureRequested),
+    #[serde(rename = "PersonalDataErased")]
+    PersonalDataErased(PersonalDataErased),
 }
 
 impl Event {
     /// Every event type name, in lifecycle order.
-    pub const TYPES: [&'static str; 20] = [
+    pub const TYPES: [&'static str; 22] = [
         "CaseRegistered",
         "CaseAccepted",
         "CaseRejected",
@@ -329,6 +367,8 @@ impl Event {
         "AdjustmentRequested",
         "AdjustmentApproved",
         "AdjustmentRevoked",
+        "PersonalDataErasureRequested",
+        "PersonalDataErased",
     ];
 
     /// The current schema version of every event type. Bump one (and add an upcaster in
@@ -357,6 +397,8 @@ impl Event {
             Event::AdjustmentRequested(_) => "AdjustmentRequested",
             Event::AdjustmentApproved(_) => "AdjustmentApproved",
             Event::AdjustmentRevoked(_) => "AdjustmentRevoked",
+            Event::PersonalDataErasureRequested(_) => "PersonalDataErasureRequested",
+            Event::PersonalDataErased(_) => "PersonalDataErased",
         }
     }
 
@@ -367,6 +409,14 @@ impl Event {
             Event::AdjustmentRequested(_)
                 | Event::AdjustmentApproved(_)
                 | Event::AdjustmentRevoked(_)
+        )
+    }
+
+    /// 个人信息删除 steps: about the record, not the handling (status and clock stay).
+    pub fn is_erasure(&self) -> bool {
+        matches!(
+            self,
+            Event::PersonalDataErasureRequested(_) | Event::PersonalDataErased(_)
         )
     }
 }

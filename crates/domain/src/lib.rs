@@ -12,6 +12,7 @@ pub mod case;
 pub mod command;
 pub mod dates;
 pub mod decide;
+pub mod erasure;
 pub mod error;
 pub mod event;
 pub mod evidence;

@@ -17,6 +17,10 @@ impl PersonalData for Case {
         for a in &mut self.attachments {
             a.filename.clear();
         }
+        // An accusation's summary may name the people it accuses: sealed like personal data.
+        if self.accusation {
+            self.summary.clear();
+        }
     }
 }
 
@@ -83,11 +87,51 @@ pub fn redact_event_json(data: &mut serde_json::Value) {
 /// Put the personal fields of `full` (the same event's `data` as the log holds it) back into
 /// `data`, a redacted copy.
 pub fn restore_event_json(data: &mut serde_json::Value, full: &serde_json::Value) {
-    for path in PERSONAL_FIELDS {
+    for path in &sealed_paths(true) {
         let mut from = full.clone();
         let value = parent(&mut from, path).and_then(|(o, f)| o.remove(f));
         if let (Some(value), Some((into, field))) = (value, parent(data, path)) {
             into.insert(field.to_owned(), value);
+        }
+    }
+}
+
+/// The JSON paths of an event's `data` sealed under its case's data key (crypto-shredding,
+/// `cipher`): the personal fields, and for an accusation (检举控告) also its summary, which may
+/// name the people it accuses.
+pub fn sealed_paths(accusation: bool) -> Vec<&'static str> {
+    let mut paths = PERSONAL_FIELDS.to_vec();
+    if accusation {
+        paths.extend(["summary", "before.summary", "after.summary"]);
+    }
+    paths
+}
+
+/// Take the fields at `paths` out of `data`: an object of path → value (empty when `data` has
+/// none of them).
+pub fn take_fields(
+    data: &mut serde_json::Value,
+    paths: &[&str],
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut taken = serde_json::Map::new();
+    for path in paths {
+        if let Some((object, field)) = parent(data, path) {
+            if let Some(value) = object.remove(field) {
+                taken.insert((*path).to_owned(), value);
+            }
+        }
+    }
+    taken
+}
+
+/// Put fields taken by [`take_fields`] back where they were.
+pub fn put_fields(
+    data: &mut serde_json::Value,
+    fields: serde_json::Map<String, serde_json::Value>,
+) {
+    for (path, value) in fields {
+        if let Some((object, field)) = parent(data, &path) {
+            object.insert(field.to_owned(), value);
         }
     }
 }

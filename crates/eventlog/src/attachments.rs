@@ -2,6 +2,11 @@
 //! content-addressed: an object is named by the SHA-256 of its bytes, so the same file is stored
 //! once however often it is attached, and what an `AttachmentAdded` event names can be checked
 //! against what is stored.
+//!
+//! Evidence of a case is stored sealed under the case's data key (`vault`) as `<case>.<sha256>`:
+//! it may show a person, and it goes with the key when the case's personal data is erased.
+//! Bytes stored before they are attached (`POST /v1/attachments`, for a township's `attach`)
+//! wait under their plain name until the attachment seals them (`adopt`) and removes them.
 
 use async_nats::jetstream::{self, object_store};
 use sha2::{Digest as _, Sha256};
@@ -82,6 +87,90 @@ impl Attachments {
         if sha256_hex(&bytes) != name {
             return Err(LogError::Inconsistent(format!(
                 "attachment {name} does not hash to its name"
+            )));
+        }
+        Ok(Some(bytes))
+    }
+
+    fn sealed_name(case: domain::CaseId, sha256: &str) -> String {
+        format!("{case}.{sha256}")
+    }
+
+    /// Store `bytes` as evidence of `case`, sealed under its key. Returns their SHA-256.
+    pub async fn put_sealed(
+        &self,
+        case: domain::CaseId,
+        key: &cipher::DataKey,
+        bytes: &[u8],
+    ) -> Result<String, LogError> {
+        let sha = sha256_hex(bytes);
+        let name = Attachments::sealed_name(case, &sha);
+        if self.size(&name).await?.is_none() {
+            let sealed = crate::Vault::seal_bytes(key, case, &sha, bytes);
+            let mut reader = sealed.as_slice();
+            self.store
+                .put(name.as_str(), &mut reader)
+                .await
+                .map_err(|e| LogError::unavailable("storing an attachment", e))?;
+        }
+        Ok(sha)
+    }
+
+    /// Seal the waiting bytes named `sha256` as evidence of `case` (once), and remove the plain
+    /// copy. Nothing to do when they are sealed already or not stored.
+    pub async fn adopt(
+        &self,
+        case: domain::CaseId,
+        key: &cipher::DataKey,
+        sha256: &str,
+    ) -> Result<(), LogError> {
+        if self
+            .size(&Attachments::sealed_name(case, sha256))
+            .await?
+            .is_some()
+        {
+            return Ok(());
+        }
+        let Some(bytes) = self.get(sha256).await? else {
+            return Ok(());
+        };
+        self.put_sealed(case, key, &bytes).await?;
+        self.store
+            .delete(sha256)
+            .await
+            .map_err(|e| LogError::unavailable("removing a plain attachment", e))
+    }
+
+    /// The evidence `sha256` of `case`, opened with its key (`None` once erased), checked
+    /// against its name; bytes stored before sealing are read as they are.
+    pub async fn get_of(
+        &self,
+        case: domain::CaseId,
+        key: Option<&cipher::DataKey>,
+        sha256: &str,
+    ) -> Result<Option<Vec<u8>>, LogError> {
+        let name = Attachments::sealed_name(case, sha256);
+        let sealed = match self.store.get(name.as_str()).await {
+            Ok(mut o) => {
+                let mut bytes = Vec::with_capacity(o.info().size);
+                o.read_to_end(&mut bytes)
+                    .await
+                    .map_err(|e| LogError::unavailable("reading an attachment", e))?;
+                Some(bytes)
+            }
+            Err(e) if e.kind() == object_store::GetErrorKind::NotFound => None,
+            Err(e) => return Err(LogError::unavailable("reading an attachment", e)),
+        };
+        let Some(sealed) = sealed else {
+            return self.get(sha256).await;
+        };
+        let Some(key) = key else {
+            return Ok(None);
+        };
+        let bytes = crate::Vault::open_bytes(key, case, sha256, &sealed)?;
+        if sha256_hex(&bytes) != sha256 {
+            return Err(LogError::Inconsistent(format!(
+                "attachment {sha256} does not hash to its name"
             )));
         }
         Ok(Some(bytes))

@@ -73,6 +73,12 @@ pub struct Envelope {
     /// Envelope v2: Ed25519 signature (base64) of `hash` by the command path's key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sig: Option<String>,
+    /// Envelope v2: the personal fields of `data` (docs/events.md, "Sealed personal data"),
+    /// sealed under the case's data key; absent when the event has none, and in events written
+    /// before sealing (until `xinfang migrate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub personal: Option<cipher::Sealed>,
     #[serde(flatten)]
     pub event: Event,
 }

@@ -12,19 +12,23 @@ pub mod checkpoints;
 pub mod claims;
 pub mod counters;
 pub mod envelope;
+pub mod erasures;
 mod export;
 pub mod identities;
 pub mod inbox;
 pub mod log;
 pub mod subjects;
+pub mod vault;
 
 pub use attachments::Attachments;
 pub use checkpoints::Checkpoints;
 pub use claims::Claims;
 pub use counters::Counters;
 pub use envelope::{Actor, Envelope};
+pub use erasures::Erasures;
 pub use identities::Identities;
 pub use log::{Cause, EventLog, LogConfig, LogError, Stored};
+pub use vault::Vault;
 
 /// The JetStream client types the services connect with (re-exported so that crates above the
 /// adapter name no NATS crate of their own).

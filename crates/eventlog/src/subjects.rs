@@ -11,6 +11,8 @@
 //! KV XF_CASE_NUMBERS <township>.<year>                  the last case number given
 //! KV XF_IDENTITIES   <i|n|p>.<keyed hash>               the cases of a petitioner (hashes only)
 //! OBJ XF_ATTACHMENTS <sha256 hex>                       evidence attached to cases
+//! XF_KEYS            xf.keys.<case_id>                  each case's data key, wrapped by the KEK
+//! KV XF_ERASURES     <erasure_id>                       the case of each erasure requested
 //! (core NATS)        xf.query.<projector>               queries on the read models
 //! ```
 
@@ -163,6 +165,22 @@ pub const IDENTITY_BUCKET: &str = "XF_IDENTITIES";
 
 /// The object store of attachments (evidence), objects named by the SHA-256 of their bytes.
 pub const ATTACHMENT_BUCKET: &str = "XF_ATTACHMENTS";
+
+/// The stream of wrapped data keys (`cipher`): one message per case on `xf.keys.<case_id>`,
+/// erased (not merely deleted) when the case's personal data is.
+pub const KEYS_STREAM: &str = "XF_KEYS";
+const KEYS_PREFIX: &str = "xf.keys";
+
+pub fn data_key(case: CaseId) -> String {
+    format!("{KEYS_PREFIX}.{case}")
+}
+
+pub fn all_data_keys() -> String {
+    format!("{KEYS_PREFIX}.>")
+}
+
+/// The KV bucket naming the case of every erasure requested (`<erasure_id>` → case id).
+pub const ERASURE_BUCKET: &str = "XF_ERASURES";
 
 /// Queries on a read model: core NATS request/reply, replicas in a queue group.
 pub fn query(projector: &str) -> String {

@@ -296,7 +296,7 @@ impl Ingestor {
         } = parsed;
         // Evidence named by its hash must be stored (uploaded over HTTP) and be what it says.
         if let domain::Command::Attach(a) = &command {
-            match self.evidence(a).await {
+            match self.evidence(case_id, a).await {
                 Ok(()) => {}
                 Err(None) if d.delivered < NOT_FOUND_TRIES => {
                     return Verdict::Retry(Duration::from_millis(500 * d.delivered.max(1) as u64));
@@ -386,13 +386,30 @@ impl Ingestor {
 
     /// Whether the bytes an `attach` names are stored, of the size and type it says: `Err(None)`
     /// while they are not (yet) stored, or the store cannot be read.
-    async fn evidence(&self, a: &domain::command::AddAttachment) -> Result<(), Option<Failure>> {
+    async fn evidence(
+        &self,
+        case: Option<CaseId>,
+        a: &domain::command::AddAttachment,
+    ) -> Result<(), Option<Failure>> {
         let sha = a.sha256.to_ascii_lowercase();
         if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
             // `decide` refuses it with its reason.
             return Ok(());
         }
-        let bytes = match self.cases.attachments().get(&sha).await {
+        // Waiting under its plain name, or already sealed as this case's evidence.
+        let stored = match case {
+            Some(case) => match self.cases.vault().key(case).await {
+                Ok(key) => {
+                    self.cases
+                        .attachments()
+                        .get_of(case, key.as_ref(), &sha)
+                        .await
+                }
+                Err(e) => Err(e),
+            },
+            None => self.cases.attachments().get(&sha).await,
+        };
+        let bytes = match stored {
             Ok(Some(bytes)) => bytes,
             Ok(None) => return Err(None),
             Err(e) => {
@@ -443,6 +460,21 @@ pub async fn run(
     for unit in &deps.with_consumers {
         inbox::township_consumers(&deps.js, unit, deps.replicas).await?;
     }
+    // Erasures are carried out again at every start: a data key restored from a backup of
+    // the key stream is erased again (docs/operations.md, "Erasure of personal data").
+    let cases = deps.cases.clone();
+    tokio::spawn(async move {
+        match cases.reapply_erasures().await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                keys = n,
+                "erased data keys again that erased cases still had (restored from a backup?)"
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "could not re-apply the erasures of personal data")
+            }
+        }
+    });
     tracing::info!("ingestor consuming the township inbox");
     Arc::new(Ingestor::new(deps.cases, inbox, deps.principals))
         .run(messages, shutdown)

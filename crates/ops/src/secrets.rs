@@ -39,8 +39,77 @@ pub const SIGNING_KEY: Secret = Secret {
     file: "secrets/signing.key",
 };
 
+/// The key-encryption key (32 bytes, hex) that wraps every case's data key (docs/operations.md,
+/// "Personal data keys"). Never in NATS; the api, the ingestor and the cases projector read it.
+pub const KEK: Secret = Secret {
+    key: "kek",
+    env: "XF_KEK",
+    file: "secrets/kek.key",
+};
+
 /// Every secret `up` provides.
-pub const ALL: [Secret; 3] = [IDENTITY_KEY, QUERY_CODE_KEY, SIGNING_KEY];
+pub const ALL: [Secret; 4] = [IDENTITY_KEY, QUERY_CODE_KEY, SIGNING_KEY, KEK];
+
+/// `[secrets]` as written in the configuration (docs/operations.md, "Secrets"); absent ones
+/// come from the environment or the data dir.
+#[derive(Debug, serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    identity_key: Option<String>,
+    query_code_key: Option<String>,
+    signing_key: Option<String>,
+    kek: Option<String>,
+    /// Key-encryption keys being rotated away: they unwrap, never wrap (docs/operations.md,
+    /// "Rotating the key-encryption key").
+    #[serde(default)]
+    previous_keks: Vec<String>,
+}
+
+/// The secrets as configured (the environment over the file), in the order of [`ALL`], and the
+/// previous KEKs.
+#[derive(Debug, Clone, Default)]
+pub struct Configured {
+    pub values: Vec<(Secret, Option<String>)>,
+    pub previous_keks: Vec<String>,
+}
+
+impl Section {
+    pub fn configured(self) -> Configured {
+        let env = |s: &Secret| std::env::var(s.env).ok().filter(|v| !v.trim().is_empty());
+        let given = [
+            self.identity_key,
+            self.query_code_key,
+            self.signing_key,
+            self.kek,
+        ];
+        Configured {
+            values: ALL
+                .iter()
+                .zip(given)
+                .map(|(s, v)| (*s, env(s).or(v)))
+                .collect(),
+            previous_keks: self.previous_keks,
+        }
+    }
+}
+
+impl Configured {
+    /// Secret `secret`: configured, or from its file in `data_dir`.
+    pub fn resolve(&self, data_dir: &Path, secret: &Secret) -> anyhow::Result<String> {
+        let value = self
+            .values
+            .iter()
+            .find(|(s, _)| s.key == secret.key)
+            .and_then(|(_, v)| v.as_deref());
+        resolve(value, data_dir, secret)
+    }
+
+    /// The key-encryption keys as configured (hex): the current one and those being rotated
+    /// away (`cipher::Kek::from_hex` reads them).
+    pub fn keks(&self, data_dir: &Path) -> anyhow::Result<(String, Vec<String>)> {
+        Ok((self.resolve(data_dir, &KEK)?, self.previous_keks.clone()))
+    }
+}
 
 /// Where a secret is kept in `data_dir`.
 pub fn path(data_dir: &Path, secret: &Secret) -> PathBuf {

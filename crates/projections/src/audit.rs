@@ -340,6 +340,7 @@ mod tests {
                 key_id: None,
                 hash: None,
                 sig: None,
+                personal: None,
                 event,
             },
         )

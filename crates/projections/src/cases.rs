@@ -40,6 +40,8 @@ use crate::{Projection, ProjectionError, StoreError, Tx};
 
 pub struct Cases {
     pub keys: Keys,
+    /// The data keys: the petitioners of a registration are sealed in the log.
+    pub vault: Option<eventlog::Vault>,
 }
 
 /// Index entries a listing reads at most for one page.
@@ -319,9 +321,14 @@ impl Projection for Cases {
     /// 4: supervision and leader (index `l`). 5: queue entries and counts (`d/`, `c/`); cases
     /// with reply, follow-up, corrections and the accused unit. 6: cases with attachments.
     /// 7: the reply's unit. 8: cases with their adjustments (核减). 9: filed petitioners with
-    /// the level their case reached (越级访).
+    /// the level their case reached (越级访). 10: no accusation's summary, petitioners dropped
+    /// when erased (their events sealed).
     fn version(&self) -> u32 {
-        9
+        10
+    }
+
+    fn vault(&self) -> Option<&eventlog::Vault> {
+        self.vault.as_ref()
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
@@ -339,6 +346,8 @@ impl Projection for Cases {
         })?;
         // The petitioners as keyed hashes: from the registration, or a correction of them.
         let persons = match (&before, &env.event) {
+            // Erased: nobody finds the case by its petitioners any more.
+            (_, Event::PersonalDataErased(_)) => Vec::new(),
             (_, Event::CaseRegistered(r)) => {
                 tx.put(format!("n/{}", r.case_no), case.id);
                 self.persons(&r.petitioners)

@@ -28,9 +28,10 @@ impl Projection for Units {
     /// The layout of the stored cases (postcard, positional: see `domain::Case`); 2: with
     /// `leader_reception`; 3: with `first_petition` and `merged_into`; 4: with transfers and
     /// `bounced`; 5: with supervision and leader; 6: with reply, follow-up, the accused unit
-    /// and the first receipt; 7: with attachments; 8: the reply's unit; 9: with adjustments.
+    /// and the first receipt; 7: with attachments; 8: the reply's unit; 9: with adjustments;
+    /// 10: with erasures.
     fn version(&self) -> u32 {
-        9
+        10
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
@@ -94,10 +95,9 @@ impl FeedSink {
         for ev in events.iter().filter(|e| e.seq > checkpoint) {
             let (_, case) = fold_case(&mut tx, ev)?;
             let mut event = AuditEvent::from_stored(ev);
-            // Units see personal data of their cases, except confidential and accusation cases.
-            if case.confidential || case.accusation {
-                event.redact_personal_data();
-            }
+            // No personal data in any feed: a township fetches its cases' contact data over
+            // HTTP where it is entitled to (its events are sealed in the log anyway).
+            event.redact_personal_data();
             // An accusation's summary never goes into any feed (条例 30): it may name people.
             if case.accusation {
                 event.redact_summary();

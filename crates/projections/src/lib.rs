@@ -41,6 +41,12 @@ pub trait Projection: Send + Sync + 'static {
         1
     }
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError>;
+    /// The data keys, for a model that needs what a case's personal data identifies (the
+    /// cases model keeps its petitioners' keyed hashes); its events are opened before `apply`
+    /// (`runner::open_personal`). Every other model sees events sealed.
+    fn vault(&self) -> Option<&eventlog::Vault> {
+        None
+    }
 }
 
 /// The case before and after `event`, as kept under `c/<case_id>` in the model (without personal
@@ -75,11 +81,13 @@ pub fn canonical(name: &str) -> Option<&'static str> {
     })
 }
 
-/// The projection called `name` (`keys`: the county's identity key, for the cases model).
+/// The projection called `name` (`keys`: the county's identity key, and `vault` the data keys,
+/// for the cases model).
 pub fn by_name(
     name: &str,
     policy: &domain::Policy,
     keys: &domain::identity::Keys,
+    vault: Option<&eventlog::Vault>,
 ) -> Option<Box<dyn Projection>> {
     match canonical(name)? {
         "stats" => Some(Box::new(stats::Stats {
@@ -88,7 +96,10 @@ pub fn by_name(
         "audit" => Some(Box::new(audit::Audit {
             policy: policy.clone(),
         })),
-        "cases" => Some(Box::new(cases::Cases { keys: keys.clone() })),
+        "cases" => Some(Box::new(cases::Cases {
+            keys: keys.clone(),
+            vault: vault.cloned(),
+        })),
         _ => None,
     }
 }

@@ -85,7 +85,9 @@ pub async fn rebuild_upto(
                     })?;
                 let upto: Vec<Stored> = batch.into_iter().filter(|e| e.seq <= target).collect();
                 applied_events += upto.len() as u64;
-                applied = apply_batch(projection, &store, &upto)?.max(applied);
+                let opened = crate::runner::open_personal(projection, &upto).await?;
+                let upto = opened.as_deref().unwrap_or(&upto);
+                applied = apply_batch(projection, &store, upto)?.max(applied);
                 progress(applied, target);
             }
         }

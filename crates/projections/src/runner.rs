@@ -57,6 +57,32 @@ impl Shared {
     }
 }
 
+/// The events of `batch` as `projection` takes them: with their personal data opened when it
+/// has the data keys (`Projection::vault`), else as they are. An erased case's fields stay shut
+/// (its key is gone); a case erased later in the log is dropped from the model by that event.
+pub async fn open_personal(
+    projection: &dyn Projection,
+    batch: &[Stored],
+) -> Result<Option<Vec<Stored>>, ProjectionError> {
+    let Some(vault) = projection.vault() else {
+        return Ok(None);
+    };
+    if batch.iter().all(|e| e.envelope.personal.is_none()) {
+        return Ok(None);
+    }
+    let mut opened = batch.to_vec();
+    for ev in &mut opened {
+        vault
+            .open_envelope(&mut ev.envelope, false)
+            .await
+            .map_err(|e| ProjectionError::Apply {
+                seq: ev.seq,
+                why: e.to_string(),
+            })?;
+    }
+    Ok(Some(opened))
+}
+
 /// Apply a batch of events (skipping any at or below the checkpoint) and commit it with the new
 /// checkpoint. Returns the checkpoint after the batch.
 pub fn apply_batch(

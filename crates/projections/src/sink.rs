@@ -79,8 +79,13 @@ impl Sink {
     pub async fn write(&mut self, events: &[Stored]) -> Result<u64, SinkError> {
         match self {
             Sink::Model(m) => {
+                let opened = crate::runner::open_personal(m.projection.as_ref(), events).await?;
                 let store = m.shared.store();
-                let applied = apply_batch(m.projection.as_ref(), &store, events)?;
+                let applied = apply_batch(
+                    m.projection.as_ref(),
+                    &store,
+                    opened.as_deref().unwrap_or(events),
+                )?;
                 let _ = m.shared.applied.send_replace(applied);
                 Ok(applied)
             }

@@ -177,8 +177,12 @@ impl Snapshots {
             let _stop = AbortOnDrop(reader);
             let mut reached = base_seq;
             'replay: while let Some(batch) = batches.recv().await {
-                for ev in batch {
-                    let ev = ev.map_err(|e| apply_err(seq, e))?;
+                let batch: Vec<eventlog::Stored> = batch
+                    .into_iter()
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| apply_err(seq, e))?;
+                let opened = crate::runner::open_personal(self.projection.as_ref(), &batch).await?;
+                for ev in opened.unwrap_or(batch) {
                     if ev.seq > seq {
                         reached = seq;
                         break 'replay;

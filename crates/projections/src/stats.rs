@@ -152,9 +152,10 @@ impl Projection for Stats {
     /// 8: buckets by accused unit; cases with reply, follow-up and corrections; `withdrawn`.
     /// 9: cases with attachments. 10: buckets by unit, band and leader reception; bands and
     /// the measures of issue 14. 11: when cases were overdue (`t/`, `v/`); the period index of
-    /// the export (`e/`). 12: cases with their adjustments; the adjustments (`j/`).
+    /// the export (`e/`). 12: cases with their adjustments; the adjustments (`j/`). 13: cases
+    /// with their erasures.
     fn version(&self) -> u32 {
-        12
+        13
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {

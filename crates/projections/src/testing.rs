@@ -132,6 +132,7 @@ impl Log {
                 key_id: None,
                 hash: None,
                 sig: None,
+                personal: None,
                 event,
             },
         ));

@@ -47,6 +47,14 @@ pub fn signer() -> integrity::Signer {
     integrity::Signer::from_seed_hex(TEST_SIGNING_KEY).expect("test signing key")
 }
 
+/// The test county's key-encryption key (docs/operations.md, "Personal data keys").
+pub const TEST_KEK: &str = "4b454b2d746573742d6b65792d30313233343536373839616263646566303132";
+
+/// The test county's key-encryption keys.
+pub fn keyring() -> cipher::Keyring {
+    cipher::Keyring::new(cipher::Kek::from_hex(TEST_KEK).expect("test KEK"), vec![])
+}
+
 pub const TEST_QUERY_CODE_KEY: &str = "test-query-code-key-0123456789abcdef01234567";
 
 /// The keys of test configurations.
@@ -229,10 +237,11 @@ impl TestConfig {
         if let Some((identity, query_code)) = &self.secrets {
             let _ = writeln!(
                 out,
-                "[secrets]\nidentity_key = {}\nquery_code_key = {}\nsigning_key = {}",
+                "[secrets]\nidentity_key = {}\nquery_code_key = {}\nsigning_key = {}\nkek = {}",
                 q(identity),
                 q(query_code),
-                q(TEST_SIGNING_KEY)
+                q(TEST_SIGNING_KEY),
+                q(TEST_KEK)
             );
         }
         // Checkpoints within a second, so tests see them soon.
@@ -304,5 +313,11 @@ pub async fn stores(
         attachments: eventlog::Attachments::open(js, replicas)
             .await
             .expect("attachment store"),
+        vault: eventlog::Vault::open(js, replicas, keyring())
+            .await
+            .expect("data key stream"),
+        erasures: eventlog::Erasures::open(js, replicas)
+            .await
+            .expect("erasure register"),
     }
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context as _};
 
-use domain::{Policy, Principal, Role, UnitCode, UnitKind};
+use domain::{Policy, Principal, UnitCode, UnitKind};
 
 use file::File;
 
@@ -70,8 +70,8 @@ pub struct Config {
     pub units: Vec<Unit>,
     pub principals: Vec<PrincipalConfig>,
     pub scorecards: Vec<queries::scorecard::Rules>, // 考核 rules by version; none: the default
-    /// `[secrets]` as configured (environment over file), by `ops::secrets` key.
-    pub secrets: Vec<(ops::secrets::Secret, Option<String>)>,
+    /// `[secrets]` as configured (environment over file).
+    pub secrets: ops::secrets::Configured,
     pub integrity: integrity::config::Settings,
 }
 
@@ -133,8 +133,9 @@ impl Config {
             env("XF_NATS_PASSWORD").or(file.nats.password),
         ) {
             (Some(user), Some(password)) => {
-                if !valid_nats_user(&user) {
-                    return Err(err("nats.user", format!("{user:?}: {NATS_USER_RULE}")));
+                if !api::auth::valid_nats_user(&user) {
+                    let rule = api::auth::NATS_USER_RULE;
+                    return Err(err("nats.user", format!("{user:?}: {rule}")));
                 }
                 Some(NatsCredentials { user, password })
             }
@@ -193,25 +194,7 @@ impl Config {
             let (principal, token_digest) = e
                 .check(i, &units, &mut ids, &mut digests)
                 .map_err(|(k, p)| err(&k, p))?;
-            if e.nats_user.is_some() != e.nats_password.is_some() {
-                return Err(err(
-                    &key("nats_user"),
-                    "nats_user and nats_password go together".into(),
-                ));
-            }
-            if e.nats_user.is_some() && e.role != Role::System {
-                return Err(err(
-                    &key("nats_user"),
-                    "only role system has NATS credentials".into(),
-                ));
-            }
             if let Some(user) = &e.nats_user {
-                if !valid_nats_user(user) {
-                    return Err(err(
-                        &key("nats_user"),
-                        format!("{user:?}: {NATS_USER_RULE}"),
-                    ));
-                }
                 if !nats_users.insert(user.clone())
                     || nats_credentials.as_ref().is_some_and(|c| &c.user == user)
                 {
@@ -255,40 +238,42 @@ impl Config {
             policy,
             units,
             principals,
-            secrets: vec![
-                (
-                    ops::secrets::IDENTITY_KEY,
-                    env("XF_IDENTITY_KEY").or(file.secrets.identity_key),
-                ),
-                (
-                    ops::secrets::QUERY_CODE_KEY,
-                    env("XF_QUERY_CODE_KEY").or(file.secrets.query_code_key),
-                ),
-                (
-                    ops::secrets::SIGNING_KEY,
-                    env("XF_SIGNING_KEY").or(file.secrets.signing_key),
-                ),
-            ],
+            secrets: file.secrets.configured(),
             integrity: file.integrity.parse().map_err(|(k, p)| err(&k, p))?,
         })
     }
 
     /// The command path's signing key (docs/operations.md, "Signing keys").
     pub fn signer(&self) -> anyhow::Result<integrity::Signer> {
-        let (secret, value) = &self.secrets[2];
-        let seed = ops::secrets::resolve(value.as_deref(), &self.data_dir, secret)?;
+        let seed = self
+            .secrets
+            .resolve(&self.data_dir, &ops::secrets::SIGNING_KEY)?;
         integrity::Signer::from_seed_hex(&seed)
             .map_err(|e| anyhow!("config {}: secrets.signing_key: {e}", self.path.display()))
     }
 
     /// The county's keys: configured, or from the data dir (where `up` generates them).
     pub fn keys(&self) -> anyhow::Result<domain::identity::Keys> {
-        let get = |i: usize| {
-            let (secret, value) = &self.secrets[i];
-            ops::secrets::resolve(value.as_deref(), &self.data_dir, secret)
+        let get = |s| self.secrets.resolve(&self.data_dir, s);
+        domain::identity::Keys::new(
+            &get(&ops::secrets::IDENTITY_KEY)?,
+            &get(&ops::secrets::QUERY_CODE_KEY)?,
+        )
+        .map_err(|e| anyhow!("config {}: {e}", self.path.display()))
+    }
+
+    /// The key-encryption keys (docs/operations.md, "Personal data keys").
+    pub fn keyring(&self) -> anyhow::Result<cipher::Keyring> {
+        let (current, previous) = self.secrets.keks(&self.data_dir)?;
+        let kek = |what: &str, v: &str| {
+            let e = |e| anyhow!("config {}: secrets.{what}: {e}", self.path.display());
+            cipher::Kek::from_hex(v).map_err(e)
         };
-        domain::identity::Keys::new(&get(0)?, &get(1)?)
-            .map_err(|e| anyhow!("config {}: {e}", self.path.display()))
+        let previous = previous.iter().map(|v| kek("previous_keks", v));
+        Ok(cipher::Keyring::new(
+            kek("kek", &current)?,
+            previous.collect::<anyhow::Result<_>>()?,
+        ))
     }
 
     /// The township system principals that have NATS credentials, with their unit.
@@ -322,13 +307,4 @@ impl Config {
         }
         t
     }
-}
-
-const NATS_USER_RULE: &str = "a NATS user name is 1-64 of [A-Za-z0-9_-]";
-
-fn valid_nats_user(user: &str) -> bool {
-    (1..=64).contains(&user.len())
-        && user
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }

@@ -60,6 +60,12 @@ enum Cmd {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Wrap every case's data key with the current key-encryption key and erase the old
+    /// wrappings (docs/operations.md, "Personal data keys").
+    RotateKek {
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Rebuild a read model from the start of the log into a fresh database and switch over.
     Rebuild {
         name: String,
@@ -206,11 +212,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Cmd::Ingestor { config } => xinfang::serve::run_ingestor(Config::load(&config)?).await,
         Cmd::ReindexIdentities { config } => {
-            let cfg = Config::load(&config)?;
-            let client = xinfang::serve::connect_cfg(&cfg, "xinfang-reindex").await?;
-            let cases = xinfang::serve::case_service(&cfg, client).await?;
+            let cases = xinfang::serve::cases_of(&config, "xinfang-reindex").await?;
             let filed = cases.reindex_identities().await?;
             tracing::info!(registrations = filed, "identity index rebuilt from the log");
+            Ok(())
+        }
+        Cmd::RotateKek { config } => {
+            let cases = xinfang::serve::cases_of(&config, "xinfang-rotate-kek").await?;
+            let done = cases.vault().rotate().await?;
+            let (rewrapped, current) = (done.rewrapped, done.current);
+            tracing::info!(rewrapped, current, "data keys wrapped by the current KEK");
             Ok(())
         }
         Cmd::Rebuild { name, config } => {

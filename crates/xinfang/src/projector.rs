@@ -5,19 +5,30 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
 
-use eventlog::{EventLog, LogConfig};
+use eventlog::{EventLog, LogConfig, Vault};
 use projections::feed::FeedSink;
 use projections::runner::{self, ModelSink, Runner, Sink};
 
 use crate::config::Config;
 
-fn projection(name: &str, cfg: &Config) -> anyhow::Result<Box<dyn projections::Projection>> {
-    projections::by_name(name, &cfg.policy, &cfg.keys()?).with_context(|| {
+fn projection(
+    name: &str,
+    cfg: &Config,
+    vault: Option<&Vault>,
+) -> anyhow::Result<Box<dyn projections::Projection>> {
+    projections::by_name(name, &cfg.policy, &cfg.keys()?, vault).with_context(|| {
         format!(
             "unknown projector {name:?}; one of {}",
             projections::NAMES.join(", ")
         )
     })
+}
+
+/// The data keys, for a process that hosts the cases model (`needed`).
+async fn vault_for(cfg: &Config, log: &EventLog, needed: bool) -> anyhow::Result<Option<Vault>> {
+    let open =
+        async { anyhow::Ok(Vault::open(log.jetstream(), cfg.replicas, cfg.keyring()?).await?) };
+    Ok(if needed { Some(open.await?) } else { None })
 }
 
 pub fn model_dir(cfg: &Config, name: &str) -> PathBuf {
@@ -86,6 +97,7 @@ pub async fn run_projectors_with(
         },
     )
     .await?;
+    let vault = vault_for(cfg, &log, names.iter().any(|n| n == "cases")).await?;
     let mut sinks = Vec::new();
     let (mut services, mut keepers) = (Vec::new(), Vec::new());
     for name in names {
@@ -98,7 +110,7 @@ pub async fn run_projectors_with(
             continue;
         }
         let dir = model_dir(cfg, name);
-        let model = ModelSink::open(projection(name, cfg)?, dir.clone())
+        let model = ModelSink::open(projection(name, cfg, vault.as_ref())?, dir.clone())
             .with_context(|| format!("opening read model {}", dir.display()))?;
         tracing::info!(
             projector = %name,
@@ -107,7 +119,7 @@ pub async fn run_projectors_with(
         );
         // As of a past point: the cases and stats models from snapshots they keep.
         let replay = (name != "audit")
-            .then(|| projection(name, cfg))
+            .then(|| projection(name, cfg, vault.as_ref()))
             .transpose()?;
         let applied = model.shared.applied.subscribe();
         let (as_of, keeper) =
@@ -150,10 +162,11 @@ pub async fn run_projectors(cfg: Config, list: &str) -> anyhow::Result<()> {
 
 #[allow(clippy::print_stdout)]
 pub async fn run_rebuild(cfg: Config, name: &str) -> anyhow::Result<()> {
-    let projection = projection(name, &cfg)?;
     // An alias (`queues`) rebuilds the model it names now.
-    let name = projection.name();
+    let name = projection(name, &cfg, None)?.name();
     let (_client, log) = open_log(&cfg, &format!("xinfang-rebuild-{name}")).await?;
+    let vault = vault_for(&cfg, &log, name == "cases").await?;
+    let projection = projection(name, &cfg, vault.as_ref())?;
     let dir = model_dir(&cfg, name);
     // A progress bar on a terminal (indicatif hides it when stderr is not one).
     let bar = indicatif::ProgressBar::new(0).with_style(

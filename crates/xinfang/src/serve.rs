@@ -89,6 +89,8 @@ pub async fn case_service(
         numbers: eventlog::Counters::open(&js, cfg.replicas).await?,
         identities: eventlog::Identities::open(&js, cfg.replicas).await?,
         attachments: eventlog::Attachments::open(&js, cfg.replicas).await?,
+        vault: eventlog::Vault::open(&js, cfg.replicas, cfg.keyring()?).await?,
+        erasures: eventlog::Erasures::open(&js, cfg.replicas).await?,
     };
     let cases = CaseService::new(
         stores,
@@ -103,6 +105,12 @@ pub async fn case_service(
         cases.storage_low(),
     );
     Ok(Arc::new(cases))
+}
+
+/// The command path for a one-off command (`reindex-identities`, `rotate-kek`).
+pub async fn cases_of(config: &std::path::Path, name: &str) -> anyhow::Result<Arc<CaseService>> {
+    let cfg = Config::load(config)?;
+    case_service(&cfg, connect_cfg(&cfg, name).await?).await
 }
 
 /// The API's dependencies: the command path, the query client and the tokens.

@@ -30,6 +30,7 @@ pub async fn run_up(
     let config_arg = config_path.to_string_lossy().into_owned();
     let configured: Vec<_> = cfg
         .secrets
+        .values
         .iter()
         .map(|(s, v)| (*s, v.as_deref()))
         .collect();

@@ -132,4 +132,48 @@ pub(super) fn paths(paths: PathsBuilder, errors: &[(&str, &str)]) -> PathsBuilde
                     .responses(bundle.build()),
             ),
         )
+        .path(
+            "/v1/cases/{case_id}/erase-personal-data",
+            PathItem::new(HttpMethod::Post, erasure_step(
+                ("request_erasure", "Ask that the case's personal data be erased (PIPL): the county; pending until another principal approves"),
+                Some("EraseBody"),
+                ("201", "Requested: pending"),
+            ).parameter(case_id_param()).build()),
+        )
+        .path(
+            "/v1/erasures/{erasure_id}/approve",
+            PathItem::new(HttpMethod::Post, erasure_step(
+                ("approve_erasure", "Approve an erasure: a county or auditor principal other than the requester (no body, or {}); the case's data key is destroyed"),
+                None,
+                ("200", "Erased: every read shows the case without its personal data"),
+            ).parameter(super::uuid_path_param("erasure_id")).build()),
+        )
+        .path(
+            "/v1/erasures",
+            PathItem::new(
+                HttpMethod::Get,
+                OperationBuilder::new()
+                    .operation_id(Some("list_erasures"))
+                    .summary(Some("Every erasure of personal data, with who asked and who approved (the county and auditors)"))
+                    .responses(responses(("200", "The erasures in the order requested", "ErasureList"), errors)),
+            ),
+        )
+}
+
+fn erasure_step(
+    (id, summary): (&str, &str),
+    body: Option<&str>,
+    ok: (&str, &str),
+) -> OperationBuilder {
+    let errors: &[(&str, &str)] = &[
+        ("400", "Malformed JSON, a missing or unknown field, a bad header"),
+        ("401", "Missing or unknown token"),
+        ("403", "Not the county (a request) or the county or an auditor (approval); or approving one's own request"),
+        ("404", "No such case or erasure"),
+        ("409", "If-Match names a version the case has moved past; nothing appended"),
+        ("413", "Body larger than the limit"),
+        ("422", "An empty reason or request_ref, an erasure already pending, a case already erased, approving one not pending"),
+        ("503", "The event log is unavailable; retry after Retry-After"),
+    ];
+    super::statistics::command_step((id, summary), body, (ok.0, ok.1, "ErasureStep"), errors)
 }

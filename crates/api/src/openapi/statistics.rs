@@ -75,11 +75,30 @@ const STEP_ERRORS: &[(&str, &str)] = &[
 
 /// A step of an adjustment: its body schema (none for an approval) and whether the path names it.
 fn step(
-    (id, summary): (&str, &str),
+    id_summary: (&str, &str),
     body: Option<&str>,
     on_id: bool,
     ok: (&str, &str),
 ) -> utoipa::openapi::path::Operation {
+    let op = command_step(
+        id_summary,
+        body,
+        (ok.0, ok.1, "AdjustmentStep"),
+        STEP_ERRORS,
+    );
+    match on_id {
+        true => op.parameter(adjustment_id()).build(),
+        false => op.build(),
+    }
+}
+
+/// A command on a path of its own: its idempotency key, body and answers.
+pub(super) fn command_step(
+    (id, summary): (&str, &str),
+    body: Option<&str>,
+    ok: (&str, &str, &str),
+    errors: &[(&str, &str)],
+) -> OperationBuilder {
     let mut op = OperationBuilder::new()
         .operation_id(Some(id))
         .summary(Some(summary))
@@ -88,7 +107,7 @@ fn step(
             "Replays return the original response and append nothing",
             "^[\\x21-\\x7e]{1,255}$",
         ))
-        .responses(responses((ok.0, ok.1, "AdjustmentStep"), STEP_ERRORS));
+        .responses(responses(ok, errors));
     if let Some(schema) = body {
         op = op.request_body(Some(
             RequestBodyBuilder::new()
@@ -97,10 +116,7 @@ fn step(
                 .build(),
         ));
     }
-    if on_id {
-        op = op.parameter(adjustment_id());
-    }
-    op.build()
+    op
 }
 
 pub(super) fn paths(paths: PathsBuilder, read_errors: &[(&str, &str)]) -> PathsBuilder {

@@ -99,6 +99,22 @@ impl CaseService {
         Ok(peers)
     }
 
+    /// Take every petitioner of `case` out of the identity index (its personal data is erased).
+    pub(super) async fn unfile(&self, case: &Case) -> Result<(), CommandError> {
+        let keys: BTreeSet<String> = self
+            .filing(case)
+            .persons
+            .iter()
+            .flat_map(|p| p.link_keys())
+            .collect();
+        futures::stream::iter(keys)
+            .map(|key| async move { self.identities.unfile(&key, case.id).await })
+            .buffered(PARALLEL)
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(())
+    }
+
     /// What the identity index files of a case.
     fn filing(&self, case: &Case) -> Filing {
         Filing {
@@ -270,9 +286,22 @@ impl CaseService {
         let mut events = self.log.follow(1).await?;
         let mut filed = 0;
         while let Some(stored) = events.next().await {
-            let stored = stored?;
+            let mut stored = stored?;
+            // Petitioners are sealed in the log; an erased case's stay shut (and unfiled).
+            self.vault
+                .open_envelope(&mut stored.envelope, false)
+                .await?;
             let e = &stored.envelope;
             match &e.event {
+                domain::Event::PersonalDataErased(_) => {
+                    if let Some(f) = filings.remove(&e.case_id) {
+                        let gone = Filing {
+                            persons: Vec::new(),
+                            ..f.clone()
+                        };
+                        self.refile(&f, &gone, e.case_id).await?;
+                    }
+                }
                 domain::Event::CaseRegistered(r) => {
                     let reg = RegisterCase {
                         township: r.township.clone(),

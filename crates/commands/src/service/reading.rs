@@ -1,12 +1,41 @@
 //! Reading a case from the log: from scratch, or catching up a cached state.
 
 use domain::{evolve, Case, CaseId};
+
 use eventlog::Stored;
 
 use super::{CaseService, Loaded, RecordedCommand};
 use crate::CommandError;
 
 impl CaseService {
+    /// The case as it is in the log now (catching up on events other processes appended).
+    pub async fn read(&self, id: CaseId) -> Result<Option<Loaded>, CommandError> {
+        let slot = self.slot(id);
+        let mut guard = slot.lock().await;
+        let current = guard.take();
+        let (fresh, _) = self.refresh(id, current).await?;
+        *guard = fresh.clone();
+        Ok(fresh)
+    }
+
+    /// Every event of a case, in log order, its personal data opened (unless erased).
+    pub async fn history(&self, id: CaseId) -> Result<Vec<Stored>, CommandError> {
+        match self.log.locate(id).await? {
+            None => Ok(vec![]),
+            Some((subject, _)) => {
+                let mut events = self.log.read_subject(&subject, 1, u64::MAX).await?;
+                self.open_events(&mut events, false).await?;
+                Ok(events)
+            }
+        }
+    }
+
+    /// The case as of `version` (for replaying an idempotent response).
+    pub async fn case_at(&self, id: CaseId, version: u64) -> Result<Option<Case>, CommandError> {
+        let events = self.history(id).await?;
+        fold(None, events.iter().take(version as usize))
+    }
+
     /// Catch up from `current` (or from scratch) to the log; returns the new events.
     pub(super) async fn refresh(
         &self,
@@ -20,7 +49,9 @@ impl CaseService {
                 Some((subject, _)) => (subject, 1, None, Vec::new(), [0; 32]),
             },
         };
-        let events = self.log.read_subject(&subject, from, u64::MAX).await?;
+        let mut events = self.log.read_subject(&subject, from, u64::MAX).await?;
+        let erased = state.as_ref().is_some_and(domain::erasure::is_erased);
+        self.open_events(&mut events, erased).await?;
         let seq = events
             .last()
             .map(|s| s.seq)
@@ -46,13 +77,14 @@ impl CaseService {
         let Some((subject, _)) = self.log.locate(id).await? else {
             return Ok(None);
         };
-        let events: Vec<Stored> = self
+        let mut events: Vec<Stored> = self
             .log
             .read_subject(&subject, 1, u64::MAX)
             .await?
             .into_iter()
             .take_while(|s| s.seq <= seq)
             .collect();
+        self.open_events(&mut events, false).await?;
         let Some(last) = events.last() else {
             return Ok(None);
         };

@@ -25,10 +25,12 @@ pub enum Action {
     RequestAdjustment,
     ApproveAdjustment,
     RevokeAdjustment,
+    RequestErasure,
+    ApproveErasure,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 24] = [
         Action::Register,
         Action::Accept,
         Action::Reject,
@@ -51,6 +53,8 @@ impl Action {
         Action::RequestAdjustment,
         Action::ApproveAdjustment,
         Action::RevokeAdjustment,
+        Action::RequestErasure,
+        Action::ApproveErasure,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -77,6 +81,8 @@ impl Action {
             Action::RequestAdjustment => "request-adjustment",
             Action::ApproveAdjustment => "approve-adjustment",
             Action::RevokeAdjustment => "revoke-adjustment",
+            Action::RequestErasure => "erase-personal-data",
+            Action::ApproveErasure => "approve-erasure",
         }
     }
 
@@ -105,15 +111,22 @@ impl Action {
             Action::RequestAdjustment => "申请核减",
             Action::ApproveAdjustment => "批准核减",
             Action::RevokeAdjustment => "撤销核减",
+            Action::RequestErasure => "申请删除个人信息",
+            Action::ApproveErasure => "批准删除个人信息",
         }
     }
 
-    /// 核减: the adjustment steps, on `/v1/adjustments` (county and auditors), never on a case's
-    /// URL nor a township's inbox.
+    /// 核减 and 个人信息删除: steps about the record (county and auditors) on paths of their own
+    /// (`/v1/adjustments`, `/v1/cases/{id}/erase-personal-data`, `/v1/erasures`), never on a
+    /// case's step URL nor a township's inbox.
     pub fn is_adjustment(self) -> bool {
         matches!(
             self,
-            Action::RequestAdjustment | Action::ApproveAdjustment | Action::RevokeAdjustment
+            Action::RequestAdjustment
+                | Action::ApproveAdjustment
+                | Action::RevokeAdjustment
+                | Action::RequestErasure
+                | Action::ApproveErasure
         )
     }
 

@@ -56,6 +56,8 @@ impl Action {
             Action::RequestAdjustment => Command::RequestAdjustment(p(json)?),
             Action::ApproveAdjustment => Command::ApproveAdjustment(p(json)?),
             Action::RevokeAdjustment => Command::RevokeAdjustment(p(json)?),
+            Action::RequestErasure => Command::RequestErasure(p(json)?),
+            Action::ApproveErasure => Command::ApproveErasure(p(json)?),
         })
     }
 }

@@ -158,6 +158,19 @@ pub(crate) fn samples() -> Vec<Event> {
             reason: "复核认定逾期属实".into(),
             revoked_by: PrincipalId("county:wang".into()),
         }),
+        Event::PersonalDataErasureRequested(PersonalDataErasureRequested {
+            erasure_id: uuid::Uuid::from_u128(0x7a2d_3b8f_1e5c_9b48_0f32_6c8d_4e3f_2a10),
+            reason: "信访人依法申请删除个人信息".into(),
+            request_ref: "删除申请〔2026〕3号".into(),
+            requested_by: PrincipalId("county:wang".into()),
+        }),
+        Event::PersonalDataErased(PersonalDataErased {
+            erasure_id: uuid::Uuid::from_u128(0x7a2d_3b8f_1e5c_9b48_0f32_6c8d_4e3f_2a10),
+            reason: "信访人依法申请删除个人信息".into(),
+            request_ref: "删除申请〔2026〕3号".into(),
+            requested_by: PrincipalId("county:wang".into()),
+            approved_by: PrincipalId("auditor:zhao".into()),
+        }),
     ]
 }
 

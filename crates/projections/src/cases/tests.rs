@@ -24,7 +24,10 @@ pub(super) fn keys() -> Keys {
 }
 
 pub(super) fn model() -> Cases {
-    Cases { keys: keys() }
+    Cases {
+        keys: keys(),
+        vault: None,
+    }
 }
 
 pub(super) fn who(role: Role, unit: Option<&str>) -> Principal {

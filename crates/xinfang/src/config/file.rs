@@ -18,7 +18,7 @@ pub(super) struct File {
     #[serde(default)]
     pub(super) projectors: ProjectorsSection,
     #[serde(default)]
-    pub(super) secrets: SecretsSection,
+    pub(super) secrets: ops::secrets::Section,
     #[serde(default)]
     pub(super) limits: LimitsSection,
     #[serde(default)]
@@ -56,16 +56,6 @@ pub(super) struct ProjectorsSection {
     pub(super) cohost: Option<bool>,
     /// A snapshot of the cases and stats models every this many events, for as-of queries.
     pub(super) snapshot_events: Option<u64>,
-}
-
-/// The county's secrets (docs/operations.md, "Secrets"); absent ones come from the environment
-/// or the data dir.
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub(super) struct SecretsSection {
-    pub(super) identity_key: Option<String>,
-    pub(super) query_code_key: Option<String>,
-    pub(super) signing_key: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

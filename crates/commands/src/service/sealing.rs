@@ -1,0 +1,106 @@
+//! Personal data on the command path (crypto-shredding, `eventlog::vault`): sealed under the
+//! case's data key before an event is signed and appended, opened when the case is read, and
+//! destroyed with the key when an erasure is approved.
+
+use domain::{Case, CaseId, Event};
+use eventlog::{Envelope, Stored, Vault};
+
+use super::CaseService;
+use crate::CommandError;
+
+/// Whether the case is (or by its registration becomes) an accusation, whose summary is
+/// sealed too.
+fn accusation(state: Option<&Case>, event: &Event) -> bool {
+    state.is_some_and(|c| c.accusation) || matches!(event, Event::CaseRegistered(e) if e.accusation)
+}
+
+impl CaseService {
+    /// Seal the personal fields of `env`'s event for the log; returns the event as decided (with
+    /// its personal data, for the case this process keeps) when anything was sealed.
+    pub(super) async fn seal_personal(
+        &self,
+        state: Option<&Case>,
+        env: &mut Envelope,
+    ) -> Result<Option<Event>, CommandError> {
+        let accusation = accusation(state, &env.event);
+        if !domain::personal::holds_personal_data(&env.event) && !accusation {
+            return Ok(None);
+        }
+        let plain = env.event.clone();
+        let key = self.vault.key_or_create(env.case_id).await?;
+        // Evidence waiting under its plain name is sealed as the case's now.
+        if let Event::AttachmentAdded(a) = &env.event {
+            self.attachments.adopt(env.case_id, &key, &a.sha256).await?;
+        }
+        Vault::seal(env, &key, accusation)?;
+        Ok(env.personal.is_some().then_some(plain))
+    }
+
+    /// Open the personal data of one case's `events` (nothing once its log shows an erasure,
+    /// or when `erased` says an earlier part of it did).
+    pub(super) async fn open_events(
+        &self,
+        events: &mut [Stored],
+        erased: bool,
+    ) -> Result<(), CommandError> {
+        let erased = erased
+            || events
+                .iter()
+                .any(|s| matches!(s.envelope.event, Event::PersonalDataErased(_)));
+        for s in events.iter_mut() {
+            self.vault.open_envelope(&mut s.envelope, erased).await?;
+        }
+        Ok(())
+    }
+
+    /// Carry out an approved erasure of `case`'s personal data: its data key is erased (so
+    /// every sealed field of it, wherever the log was copied, stays shut) and its petitioners
+    /// leave the identity index. Safe to repeat (the ingestor re-applies every erasure of the
+    /// log when it starts, so a key restored from a backup is erased again).
+    pub async fn complete_erasure(&self, case: CaseId) -> Result<u64, CommandError> {
+        self.unfile_erased(case).await?;
+        let erased = self.vault.erase(case).await?;
+        // The cached state held the personal data in memory: read it again from the log.
+        if let Ok(mut slots) = self.slots.lock() {
+            slots.remove(&case);
+        }
+        Ok(erased)
+    }
+
+    /// Take the petitioners of `case` out of the identity index (while its key still opens
+    /// them: the erasure's own event leaves the case without petitioners).
+    async fn unfile_erased(&self, case: CaseId) -> Result<(), CommandError> {
+        let Some((subject, _)) = self.log.locate(case).await? else {
+            return Ok(());
+        };
+        let mut events = self.log.read_subject(&subject, 1, u64::MAX).await?;
+        events.retain(|s| !s.envelope.event.is_erasure());
+        self.open_events(&mut events, false).await?;
+        if let Some(before) = super::fold(None, events.iter())? {
+            self.unfile(&before).await?;
+        }
+        Ok(())
+    }
+}
+
+impl CaseService {
+    /// The register of erasures (erasure id → case).
+    pub fn erasures(&self) -> &eventlog::Erasures {
+        &self.erasures
+    }
+
+    /// Carry out again every approved erasure in the register (at start: a data key restored
+    /// from a backup is erased again). Returns how many keys were erased now.
+    pub async fn reapply_erasures(&self) -> Result<u64, CommandError> {
+        let mut erased = 0;
+        for case in self.erasures.cases().await? {
+            let Some(loaded) = self.read(case).await? else {
+                continue;
+            };
+            if domain::erasure::is_erased(&loaded.case) && self.vault.key(case).await?.is_some() {
+                erased += self.complete_erasure(case).await?;
+            }
+        }
+        Ok(erased)
+    }
+}
