@@ -19,6 +19,44 @@ const ADDRESS: &str = "葫芦庙仁清巷八号";
 const ACCUSATION: &str = "举报葫芦庙住持挪用香火钱";
 const FILENAME: &str = "甄士隐来信.pdf";
 const EVIDENCE: &str = "EVIDENCE-OF-ZHEN-7781";
+/// Of a township system's registration over NATS, and of a message of it that is rejected.
+const INBOX_NAME: &str = "贾雨村";
+const INBOX_PHONE: &str = "13711112222";
+const REJECTED_NAME: &str = "封肃";
+
+/// Publish `body` as township gaoqiao's message `msg_id` on `action`; its outcome.
+async fn township(up: &Up, action: &str, msg_id: &str, body: &Value) -> Value {
+    let client = async_nats::ConnectOptions::with_user_and_password(
+        "gaoqiao".into(),
+        "gaoqiao-secret".into(),
+    )
+    .custom_inbox_prefix("_INBOX.gaoqiao")
+    .connect(up.nats_url.as_str())
+    .await
+    .expect("the township connects");
+    let js = async_nats::jetstream::new(client);
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Nats-Msg-Id", msg_id);
+    let subject = format!("xf.inbox.gaoqiao.{action}");
+    js.publish_with_headers(subject, headers, body.to_string().into())
+        .await
+        .expect("publish")
+        .await
+        .expect("stored in the inbox");
+    let outcomes = js
+        .get_stream_no_info("XF_OUTCOMES")
+        .await
+        .expect("outcomes");
+    let subject = format!("xf.outcome.gaoqiao.{msg_id}");
+    testkit::eventually(Duration::from_secs(20), "an outcome", || {
+        let (outcomes, subject) = (outcomes.clone(), subject.clone());
+        async move {
+            let m = outcomes.direct_get_last_for_subject(subject).await.ok()?;
+            serde_json::from_slice::<Value>(&m.payload).ok()
+        }
+    })
+    .await
+}
 
 async fn call(
     up: &Up,
@@ -165,6 +203,20 @@ async fn personal_data_is_sealed_at_rest_and_an_approved_erasure_destroys_it_for
         },
     )
     .await;
+
+    // A township system's registration over NATS, and a message of it that is refused: the
+    // inbox keeps neither's plain body once answered; the refused one is kept for inspection in
+    // its outcome, without its personal data.
+    let mut reg = testkit::system::register_body();
+    reg.as_object_mut().expect("object").remove("township");
+    reg["petitioners"] = json!([{"name": INBOX_NAME, "phone": INBOX_PHONE}]);
+    let applied = township(&up, "register", "GQ-ERASE-1", &reg).await;
+    assert_eq!(applied["status"], "applied", "{applied}");
+    let mut bad = reg.clone();
+    bad["petitioners"] = json!([{"name": REJECTED_NAME, "phone": "12"}]);
+    let rejected = township(&up, "register", "GQ-ERASE-2", &bad).await;
+    assert_eq!(rejected["status"], "rejected", "{rejected}");
+    assert_eq!(rejected["body"]["channel"], "visit", "{rejected}");
 
     // At rest: nowhere in plain (sled flushes within half a second; NATS writes at once).
     tokio::time::sleep(Duration::from_secs(2)).await;

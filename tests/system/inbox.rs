@@ -172,14 +172,29 @@ async fn bad_messages_get_a_rejection_and_stay_inspectable() {
     .await;
     let out = t.outcome("dongcheng", "DC-6").await;
     assert_eq!(out["error"]["code"], "forbidden", "{out}");
+    // The rejected message stays inspectable in its outcome, without its personal data.
+    assert_eq!(out["body"]["channel"], "visit", "{out}");
+    assert!(out["body"].get("petitioners").is_none(), "{out}");
+    assert!(!out.to_string().contains("330102199001011234"), "{out}");
+    let unreadable = t.outcome("dongcheng", "DC-1").await;
+    assert_eq!(
+        unreadable["body"],
+        json!({"unreadable_bytes": 9}),
+        "{unreadable}"
+    );
     // No msg id: still answered, under the inbox sequence.
     t.publish("xf.inbox.dongcheng.accept", None, b"{}").await;
     let mut stream = t.js.get_stream("XF_INBOX_dongcheng").await.expect("inbox");
     let last = stream.info().await.expect("info").state.last_sequence;
     let out = t.outcome("dongcheng", &format!("seq-{last}")).await;
     assert_eq!(out["status"], "rejected");
-    // Everything is still in the inbox stream for inspection, and nothing reached the case log.
-    assert_eq!(stream.info().await.expect("info").state.messages, 7);
+    // Every answered message is erased from the inbox stream (its plain body goes with it), and
+    // nothing reached the case log.
+    testkit::eventually(Duration::from_secs(10), "the inbox emptied", || {
+        let mut stream = stream.clone();
+        async move { (stream.info().await.ok()?.state.messages == 0).then_some(()) }
+    })
+    .await;
     assert_eq!(app.history_len(&gaoqiao_case).await, 1);
 }
 
@@ -367,7 +382,8 @@ async fn a_record_id_reused_with_another_body_is_a_mismatch_after_the_window() {
         refused["error"]["code"], "idempotency_mismatch",
         "{refused}"
     );
-    assert_eq!(stream.info().await.expect("info").state.messages, 2);
+    // Both were taken (and, answered, erased).
+    assert_eq!(stream.info().await.expect("info").state.last_sequence, 2);
 }
 
 /// Issue 12, finding 3, on the inbox: a township's registration with a bad ID number is rejected

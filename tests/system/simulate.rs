@@ -6,7 +6,7 @@ use std::process::Command;
 use async_nats::jetstream;
 use serde_json::Value;
 
-use crate::support::{subject_count, Up, BIN};
+use crate::support::{stored_count, subject_count, Up, BIN};
 
 #[tokio::test]
 async fn the_simulator_sends_realistic_traffic_that_is_applied_and_reported() {
@@ -41,7 +41,7 @@ async fn the_simulator_sends_realistic_traffic_that_is_applied_and_reported() {
     assert!(registered > 0 && registered < sent, "{r}");
     let mut inboxes = 0;
     for t in ["gaoqiao", "dongcheng", "xishan"] {
-        inboxes += subject_count(&county, &format!("XF_INBOX_{t}"), "xf.inbox.>").await as u64;
+        inboxes += stored_count(&county, &format!("XF_INBOX_{t}")).await;
     }
     assert_eq!(inboxes, sent);
     assert_eq!(
@@ -51,13 +51,7 @@ async fn the_simulator_sends_realistic_traffic_that_is_applied_and_reported() {
     // Every simulated township sent something.
     for t in ["gaoqiao", "dongcheng", "xishan"] {
         assert!(
-            subject_count(
-                &county,
-                &format!("XF_INBOX_{t}"),
-                &format!("xf.inbox.{t}.>")
-            )
-            .await
-                > 0,
+            stored_count(&county, &format!("XF_INBOX_{t}")).await > 0,
             "{t} sent nothing"
         );
     }

@@ -106,6 +106,13 @@ impl Drop for Up {
     }
 }
 
+/// How many messages `stream` ever stored (its last sequence): an inbox erases each message
+/// once it is answered, so what it holds says nothing of what it took.
+pub async fn stored_count(js: &jetstream::Context, stream: &str) -> u64 {
+    let mut s = js.get_stream(stream).await.expect("stream");
+    s.info().await.expect("info").state.last_sequence
+}
+
 /// How many messages `stream` holds on subjects matching `filter`.
 pub async fn subject_count(js: &jetstream::Context, stream: &str, filter: &str) -> usize {
     let s = js.get_stream(stream).await.expect("stream");

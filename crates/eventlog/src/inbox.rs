@@ -59,6 +59,11 @@ pub struct OutcomeMessage {
     pub error: Option<serde_json::Value>,
     /// Sequence of the message this answers in its township's inbox stream.
     pub inbox_seq: u64,
+    /// A rejected message as it was received, without personal data, kept here for inspection:
+    /// every message's plain copy is erased from the inbox once it is answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub body: Option<serde_json::Value>,
 }
 
 /// A township as the inbox knows it: its unit code and, for a township that runs its own leaf
@@ -144,6 +149,35 @@ impl Inbox {
             body,
         )
         .await
+    }
+}
+
+impl Inbox {
+    /// Erase an answered message from its inbox stream (JetStream's secure delete: the stored
+    /// record is overwritten), so its plain personal data is kept no longer than its outcome
+    /// takes. `false` when it was gone already.
+    pub async fn erase(&self, stream: &str, seq: u64) -> Result<bool, LogError> {
+        #[derive(Deserialize)]
+        struct Deleted {
+            #[serde(default)]
+            success: bool,
+        }
+        let subject = subjects::erase_message(stream);
+        let answer: Result<Deleted, _> = self
+            .js
+            .request(
+                subject,
+                &serde_json::json!({ "seq": seq, "no_erase": false }),
+            )
+            .await;
+        match answer {
+            Ok(d) => Ok(d.success),
+            Err(e) if e.kind() == jetstream::context::RequestErrorKind::Other => Ok(false),
+            Err(e) => Err(LogError::unavailable(
+                "erasing an answered inbox message",
+                e,
+            )),
+        }
     }
 }
 

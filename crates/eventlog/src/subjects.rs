@@ -179,6 +179,11 @@ pub fn all_data_keys() -> String {
     format!("{KEYS_PREFIX}.>")
 }
 
+/// The JetStream API request (under `$JS.API.`) that deletes one message of `stream`, erasing it.
+pub fn erase_message(stream: &str) -> String {
+    format!("STREAM.MSG.DELETE.{stream}")
+}
+
 /// The KV bucket naming the case of every erasure requested (`<erasure_id>` → case id).
 pub const ERASURE_BUCKET: &str = "XF_ERASURES";
 

@@ -52,6 +52,7 @@ fn ordering_key(msg: &jetstream::Message) -> u64 {
     h.finish()
 }
 
+mod evidence;
 mod parse;
 
 pub use parse::{parse_message, Parsed, Refusal};
@@ -77,7 +78,7 @@ pub const POISON_AFTER: i64 = 12;
 enum Verdict {
     Answer {
         township: String,
-        outcome: OutcomeMessage,
+        outcome: Box<OutcomeMessage>,
     },
     /// Not yet: deliver again after this long.
     Retry(Duration),
@@ -89,7 +90,7 @@ enum Verdict {
 fn answer(refusal: Refusal, inbox_seq: u64) -> Verdict {
     Verdict::Answer {
         township: refusal.township,
-        outcome: OutcomeMessage {
+        outcome: Box::new(OutcomeMessage {
             msg_id: refusal.msg_id,
             status: "rejected".into(),
             case_id: None,
@@ -98,8 +99,9 @@ fn answer(refusal: Refusal, inbox_seq: u64) -> Verdict {
             case_no: None,
             query_code: None,
             error: serde_json::to_value(refusal.error.problem()).ok(),
+            body: None,
             inbox_seq,
-        },
+        }),
     }
 }
 
@@ -235,7 +237,14 @@ impl Ingestor {
                 let _ = msg.ack_with(AckKind::Nak(Some(after))).await;
             }
             Verdict::Leave => {}
-            Verdict::Answer { township, outcome } => {
+            Verdict::Answer {
+                township,
+                mut outcome,
+            } => {
+                // Kept for inspection without personal data; the inbox's copy goes below.
+                if outcome.status == "rejected" {
+                    outcome.body = Some(domain::personal::redact_command_body(&msg.payload));
+                }
                 tracing::info!(township, msg_id = %outcome.msg_id, status = %outcome.status, stream = %d.stream, inbox_seq = d.inbox_seq, "inbox message answered");
                 match self
                     .inbox
@@ -245,6 +254,8 @@ impl Ingestor {
                     Ok(()) => {
                         if let Err(e) = msg.double_ack().await {
                             tracing::warn!(error = %e, inbox_seq = d.inbox_seq, "ack failed; the message will be answered again (same outcome)");
+                        } else if let Err(e) = self.inbox.erase(&d.stream, d.inbox_seq).await {
+                            tracing::warn!(error = %e, inbox_seq = d.inbox_seq, "could not erase an answered inbox message; it stays until the stream's age limit");
                         }
                     }
                     Err(e) => {
@@ -336,7 +347,7 @@ impl Ingestor {
                     let id = out.committed.case_id;
                     return Verdict::Answer {
                         township,
-                        outcome: OutcomeMessage {
+                        outcome: Box::new(OutcomeMessage {
                             msg_id,
                             status: "applied".into(),
                             case_id: Some(out.committed.case_id),
@@ -346,7 +357,8 @@ impl Ingestor {
                             query_code: registers.then(|| self.cases.query_code(id)),
                             error: None,
                             inbox_seq: d.inbox_seq,
-                        },
+                            body: None,
+                        }),
                     };
                 }
                 Err(CommandError::Domain(DomainError::NotFound))
@@ -382,53 +394,6 @@ impl Ingestor {
                 d.inbox_seq,
             );
         }
-    }
-
-    /// Whether the bytes an `attach` names are stored, of the size and type it says: `Err(None)`
-    /// while they are not (yet) stored, or the store cannot be read.
-    async fn evidence(
-        &self,
-        case: Option<CaseId>,
-        a: &domain::command::AddAttachment,
-    ) -> Result<(), Option<Failure>> {
-        let sha = a.sha256.to_ascii_lowercase();
-        if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-            // `decide` refuses it with its reason.
-            return Ok(());
-        }
-        // Waiting under its plain name, or already sealed as this case's evidence.
-        let stored = match case {
-            Some(case) => match self.cases.vault().key(case).await {
-                Ok(key) => {
-                    self.cases
-                        .attachments()
-                        .get_of(case, key.as_ref(), &sha)
-                        .await
-                }
-                Err(e) => Err(e),
-            },
-            None => self.cases.attachments().get(&sha).await,
-        };
-        let bytes = match stored {
-            Ok(Some(bytes)) => bytes,
-            Ok(None) => return Err(None),
-            Err(e) => {
-                tracing::warn!(error = %e, "the attachment store could not be read");
-                return Err(None);
-            }
-        };
-        if bytes.len() as u64 != a.size {
-            let n = bytes.len();
-            return Err(Some(Failure::Domain(DomainError::Validation(
-                domain::text!(
-                    "size: the stored bytes are {n} bytes",
-                    "size：已存储的文件为 {n} 字节"
-                ),
-            ))));
-        }
-        domain::evidence::check_media(Some(&a.content_type), &bytes)
-            .map(|_| ())
-            .map_err(|why| Some(Failure::UnsupportedMediaType(why)))
     }
 
     async fn exists(&self, case: Option<CaseId>) -> bool {
