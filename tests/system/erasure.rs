@@ -270,6 +270,7 @@ async fn personal_data_is_sealed_at_rest_and_an_approved_erasure_destroys_it_for
         still["petitioners"][0]["name"], NAME,
         "nothing erased while pending: {still}"
     );
+    assert_eq!(still["personal_data_erased"], false, "{still}");
     let (s, done) = call(&up, "auditor-token", "POST", &approve, None).await;
     assert_eq!(s, 200, "{done}");
     assert_eq!(done["status"], "erased");
@@ -279,6 +280,7 @@ async fn personal_data_is_sealed_at_rest_and_an_approved_erasure_destroys_it_for
     let (s, after) = call(&up, "county-token", "GET", &format!("/v1/cases/{id}"), None).await;
     assert_eq!(s, 200, "the case record stays: {after}");
     assert_eq!(after["petitioners"], json!([]), "{after}");
+    assert_eq!(after["personal_data_erased"], true, "{after}");
     assert_eq!(after["attachments"][0]["filename"], "", "{after}");
     assert_eq!(after["case_no"], case["case_no"]);
     let history_path = format!("/v1/cases/{id}/history?min_seq={erased_seq}");

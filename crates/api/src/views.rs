@@ -85,6 +85,9 @@ pub struct CaseView {
     /// Only for roles entitled to personal data.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub petitioners: Option<Vec<Petitioner>>,
+    /// The case's personal data was erased (PIPL; `PersonalDataErased`): its petitioners,
+    /// evidence file names and bytes and an accusation's summary read as erased.
+    pub personal_data_erased: bool,
     /// On reads: the log position this answer reflects.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub applied_seq: Option<u64>,
@@ -175,6 +178,7 @@ impl CaseView {
             extended: case.extended,
             review_level: case.review_level,
             petitioners: can_see_personal_data(viewer, case).then(|| case.petitioners.clone()),
+            personal_data_erased: domain::erasure::is_erased(case),
             applied_seq: None,
         }
     }
