@@ -22,10 +22,11 @@ impl CaseService {
         state: Option<&Case>,
         env: &mut Envelope,
     ) -> Result<Option<Event>, CommandError> {
-        let accusation = accusation(state, &env.event);
-        if !domain::personal::holds_personal_data(&env.event) && !accusation {
+        // The events that hold personal data are also the only ones with a summary.
+        if !domain::personal::holds_personal_data(&env.event) {
             return Ok(None);
         }
+        let accusation = accusation(state, &env.event);
         let plain = env.event.clone();
         let key = self.vault.key_or_create(env.case_id).await?;
         // Evidence waiting under its plain name is sealed as the case's now.
