@@ -5,7 +5,6 @@
 //! its personal data reads as erased, search no longer finds the person, the log still verifies,
 //! and the data directory still holds none of it.
 
-use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -74,38 +73,6 @@ async fn call(
     let resp = req.bearer_auth(token).send().await.expect("request");
     let status = resp.status().as_u16();
     (status, resp.json().await.unwrap_or(Value::Null))
-}
-
-/// Every file under `dir` holding any of `values` (as UTF-8 bytes): (file, value).
-fn plain_values(dir: &Path, values: &[&str]) -> Vec<(String, String)> {
-    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(dir, &mut files);
-    assert!(
-        files.len() > 20,
-        "the data directory holds the stores: {files:?}"
-    );
-    let mut found = Vec::new();
-    for file in files {
-        let Ok(bytes) = std::fs::read(&file) else {
-            continue;
-        };
-        for v in values {
-            if bytes.windows(v.len()).any(|w| w == v.as_bytes()) {
-                found.push((file.display().to_string(), (*v).to_owned()));
-            }
-        }
-    }
-    found
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -225,7 +192,7 @@ async fn personal_data_is_sealed_at_rest_and_an_approved_erasure_destroys_it_for
     ];
     let data = up.dir.path().join("data");
     assert_eq!(
-        plain_values(&data, &values),
+        crate::support::plain_values(&data, &values, 20),
         Vec::<(String, String)>::new(),
         "plain personal data at rest"
     );
@@ -370,7 +337,7 @@ async fn personal_data_is_sealed_at_rest_and_an_approved_erasure_destroys_it_for
 
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(
-        plain_values(&data, &values),
+        crate::support::plain_values(&data, &values, 20),
         Vec::<(String, String)>::new(),
         "plain personal data after erasure"
     );

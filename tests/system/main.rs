@@ -23,6 +23,7 @@ mod feed;
 mod idempotency;
 mod inbox;
 mod leaf;
+mod migrate;
 mod permissions;
 mod processes;
 mod projectors;

@@ -123,3 +123,41 @@ pub async fn subject_count(js: &jetstream::Context, stream: &str, filter: &str) 
     }
     n
 }
+
+/// Every file under `dir` holding any of `values` (as UTF-8 bytes): (file, value), sorted. Fails
+/// when `dir` holds fewer than `files_at_least` files: a test that greps for plain data must be
+/// grepping the stores.
+pub fn plain_values(
+    dir: &std::path::Path,
+    values: &[&str],
+    files_at_least: usize,
+) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_owned()];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            match entry.path() {
+                p if p.is_dir() => dirs.push(p),
+                p => files.push(p),
+            }
+        }
+    }
+    assert!(
+        files.len() >= files_at_least,
+        "{} holds the stores: {files:?}",
+        dir.display()
+    );
+    let mut found = Vec::new();
+    for file in files {
+        let Ok(bytes) = std::fs::read(&file) else {
+            continue;
+        };
+        for v in values {
+            if bytes.windows(v.len()).any(|w| w == v.as_bytes()) {
+                found.push((file.display().to_string(), (*v).to_owned()));
+            }
+        }
+    }
+    found.sort();
+    found
+}

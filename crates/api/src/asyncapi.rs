@@ -233,11 +233,23 @@ fn checkpoint_schema() -> Value {
             "root": hex.clone(),
             "at": {"type": "string", "format": "date-time"},
             "first_signed_seq": {"type": ["integer", "null"], "minimum": 1},
-            "invalid": {"type": "array", "items": seq, "description": "Sequences whose hash or signature did not verify when the notary took them in."},
+            "invalid": {"type": "array", "items": seq.clone(), "description": "Sequences whose hash or signature did not verify when the notary took them in."},
             "frontier": {
                 "type": "object",
                 "required": ["size", "nodes"],
                 "properties": {"size": {"type": "integer", "minimum": 0}, "nodes": {"type": "array", "items": hex}}
+            },
+            "migrated": {
+                "type": "object",
+                "description": "Only on the statement `xinfang migrate` wrote when it rewrote the log (docs/operations.md, \"Migrating a log written before sealing\"): the checkpoints before it are of the old log, whose root it names.",
+                "required": ["from_tree_size", "from_last_seq", "from_root", "sealed_events", "rewritten_events"],
+                "properties": {
+                    "from_tree_size": seq.clone(),
+                    "from_last_seq": seq.clone(),
+                    "from_root": hex.clone(),
+                    "sealed_events": seq.clone(),
+                    "rewritten_events": seq.clone()
+                }
             },
             "key_id": {"type": "string", "pattern": "^ed25519:[0-9a-f]{16}$"},
             "sig": {"type": "string", "description": "Ed25519 over SHA-256 of the canonical JSON without sig, base64."}
@@ -263,6 +275,13 @@ mod tests {
             first_signed_seq: Some(1),
             invalid: vec![],
             frontier,
+            migrated: Some(integrity::Migrated {
+                from_tree_size: 1,
+                from_last_seq: 1,
+                from_root: integrity::to_hex(&[9; 32]),
+                sealed_events: 1,
+                rewritten_events: 1,
+            }),
             key_id: String::new(),
             sig: String::new(),
         }
@@ -275,6 +294,10 @@ mod tests {
             k
         };
         assert_eq!(keys(&written), keys(&schema["properties"]));
+        assert_eq!(
+            keys(&written["migrated"]),
+            keys(&schema["properties"]["migrated"]["properties"])
+        );
         for required in schema["required"].as_array().expect("required") {
             assert!(written.get(required.as_str().expect("name")).is_some());
         }

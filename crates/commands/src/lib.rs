@@ -9,6 +9,7 @@
 
 mod error;
 pub mod idempotency;
+pub mod migrate;
 pub mod notary;
 
 pub mod problem;

@@ -123,7 +123,7 @@ impl Notary {
                             env.key_id.as_deref().unwrap_or(""),
                             claimed,
                             sig,
-                            env.recorded_at,
+                            env.migrated_at.unwrap_or(env.recorded_at),
                         )
                         .is_ok()
             }
@@ -152,6 +152,7 @@ impl Notary {
             first_signed_seq: state.first_signed,
             invalid: std::mem::take(&mut state.invalid),
             frontier: state.frontier.clone(),
+            migrated: None,
             key_id: String::new(),
             sig: String::new(),
         }

@@ -383,6 +383,7 @@ impl CaseService {
             hash: None,
             sig: None,
             personal: None,
+            migrated_at: None,
             event,
         };
         let plain = self.seal_personal(state, &mut envelope).await?;

@@ -18,6 +18,7 @@ use crate::subjects::ATTACHMENT_BUCKET;
 #[derive(Clone)]
 pub struct Attachments {
     store: object_store::ObjectStore,
+    js: jetstream::Context,
 }
 
 /// The SHA-256 of `bytes`, as lowercase hex: an object's name.
@@ -43,7 +44,10 @@ impl Attachments {
                 .await
                 .map_err(|e| LogError::unavailable("opening the attachment store", e))?,
         };
-        Ok(Attachments { store })
+        Ok(Attachments {
+            store,
+            js: js.clone(),
+        })
     }
 
     /// Store `bytes` under their SHA-256 (once: bytes already stored are not written again).
@@ -135,6 +139,39 @@ impl Attachments {
             return Ok(());
         };
         self.put_sealed(case, key, &bytes).await?;
+        self.erase_plain(sha256).await
+    }
+
+    /// Remove the plain object `sha256`, erasing its chunks first (JetStream's secure delete: an
+    /// object store's delete only purges them, which keeps the bytes on disk until compacted).
+    pub async fn erase_plain(&self, sha256: &str) -> Result<(), LogError> {
+        use async_nats::jetstream::stream::DirectGetErrorKind;
+        let nuid = match self.store.info(sha256).await {
+            Ok(info) if !info.deleted => info.nuid,
+            Ok(_) => return Ok(()),
+            Err(e) if e.kind() == object_store::InfoErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(LogError::unavailable("reading the attachment store", e)),
+        };
+        let stream_name = crate::subjects::attachment_stream();
+        let stream = self
+            .js
+            .get_stream_no_info(&stream_name)
+            .await
+            .map_err(|e| LogError::unavailable("opening the attachment store", e))?;
+        let chunks = crate::subjects::attachment_chunks(&nuid);
+        let mut from = 1;
+        loop {
+            let seq = match stream
+                .direct_get_next_for_subject(chunks.as_str(), Some(from))
+                .await
+            {
+                Ok(m) => m.sequence,
+                Err(e) if e.kind() == DirectGetErrorKind::NotFound => break,
+                Err(e) => return Err(LogError::unavailable("reading the attachment store", e)),
+            };
+            crate::rewrite::erase_message(&self.js, &stream_name, seq).await?;
+            from = seq + 1;
+        }
         self.store
             .delete(sha256)
             .await

@@ -79,6 +79,12 @@ pub struct Envelope {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub personal: Option<cipher::Sealed>,
+    /// Set on an event `xinfang migrate` rewrote (to seal personal data stored before sealing
+    /// existed, or because an earlier event of its case was): when; a signed event was signed
+    /// then, and its key must have been valid at that time rather than at `recorded_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub migrated_at: Option<Timestamp>,
     #[serde(flatten)]
     pub event: Event,
 }

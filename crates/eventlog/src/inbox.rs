@@ -157,27 +157,7 @@ impl Inbox {
     /// record is overwritten), so its plain personal data is kept no longer than its outcome
     /// takes. `false` when it was gone already.
     pub async fn erase(&self, stream: &str, seq: u64) -> Result<bool, LogError> {
-        #[derive(Deserialize)]
-        struct Deleted {
-            #[serde(default)]
-            success: bool,
-        }
-        let subject = subjects::erase_message(stream);
-        let answer: Result<Deleted, _> = self
-            .js
-            .request(
-                subject,
-                &serde_json::json!({ "seq": seq, "no_erase": false }),
-            )
-            .await;
-        match answer {
-            Ok(d) => Ok(d.success),
-            Err(e) if e.kind() == jetstream::context::RequestErrorKind::Other => Ok(false),
-            Err(e) => Err(LogError::unavailable(
-                "erasing an answered inbox message",
-                e,
-            )),
-        }
+        crate::rewrite::erase_message(&self.js, stream, seq).await
     }
 }
 

@@ -5,7 +5,7 @@
 //! `Nats-Expected-Last-Subject-Sequence`, reading and following the log, the township streams and
 //! the idempotency claims bucket, and typed errors that say what is safe next. It decides nothing
 //! (that is `domain` and `commands`), must never know HTTP, and never deletes or rewrites a stored
-//! event.
+//! event, but for the one migration that seals a log written before sealing (`rewrite`).
 
 pub mod attachments;
 pub mod checkpoints;
@@ -17,6 +17,7 @@ mod export;
 pub mod identities;
 pub mod inbox;
 pub mod log;
+pub mod rewrite;
 pub mod subjects;
 pub mod vault;
 

@@ -376,14 +376,18 @@ impl EventLog {
             Ok(msg) => {
                 let nanos = msg.time.unix_timestamp_nanos();
                 let time = chrono::DateTime::from_timestamp_nanos(nanos as i64);
-                Ok(Some((msg.sequence, time)))
+                Ok(Some((
+                    msg.sequence,
+                    crate::rewrite::stored_at(Some(&msg.headers), time),
+                )))
             }
             Err(e) if e.kind() == DirectGetErrorKind::NotFound => Ok(None),
             Err(e) => Err(LogError::unavailable("reading the log's stream times", e)),
         }
     }
 
-    /// When JetStream stored the event at `seq` (or the next one after a gap), if any.
+    /// When JetStream stored the event at `seq` (or the next one after a gap), if any; for an
+    /// event `xinfang migrate` rewrote, when the original was (`Xf-Stored-At`).
     pub async fn stream_time(
         &self,
         seq: u64,

@@ -13,6 +13,7 @@
 //! OBJ XF_ATTACHMENTS <sha256 hex>                       evidence attached to cases
 //! XF_KEYS            xf.keys.<case_id>                  each case's data key, wrapped by the KEK
 //! KV XF_ERASURES     <erasure_id>                       the case of each erasure requested
+//! XF_EVENTS_MIGRATION xf.migration.<event subject>      the log rewritten, while `migrate` runs
 //! (core NATS)        xf.query.<projector>               queries on the read models
 //! ```
 
@@ -184,6 +185,33 @@ pub fn erase_message(stream: &str) -> String {
     format!("STREAM.MSG.DELETE.{stream}")
 }
 
+/// The stream `xinfang migrate` writes the rewritten log into before it replaces `XF_EVENTS`
+/// (gone once it has), on `xf.migration.<the event's subject>`.
+pub const MIGRATION_STREAM: &str = "XF_EVENTS_MIGRATION";
+const MIGRATION_PREFIX: &str = "xf.migration";
+
+pub fn migration_subject(event_subject: &str) -> String {
+    format!("{MIGRATION_PREFIX}.{event_subject}")
+}
+
+pub fn all_migration() -> String {
+    format!("{MIGRATION_PREFIX}.>")
+}
+
+/// The event subject a message of [`MIGRATION_STREAM`] was on.
+pub fn unmigrated_subject(subject: &str) -> Option<&str> {
+    subject.strip_prefix(MIGRATION_PREFIX)?.strip_prefix('.')
+}
+
+/// The stream behind the attachment object store, and the subject of an object's chunks.
+pub fn attachment_stream() -> String {
+    format!("OBJ_{ATTACHMENT_BUCKET}")
+}
+
+pub fn attachment_chunks(nuid: &str) -> String {
+    format!("$O.{ATTACHMENT_BUCKET}.C.{nuid}")
+}
+
 /// The KV bucket naming the case of every erasure requested (`<erasure_id>` → case id).
 pub const ERASURE_BUCKET: &str = "XF_ERASURES";
 
@@ -222,6 +250,15 @@ pub mod headers {
     pub const EVENT_TYPE: &str = "Xf-Type";
     /// A part `<i>/<n>` of a query reply too large for one message.
     pub const CHUNK: &str = "Xf-Chunk";
+    /// On a message `xinfang migrate` rewrote: when JetStream stored the original (RFC 3339),
+    /// the stream time `as_of` goes by (the rewritten message's own is the migration's).
+    pub const STORED_AT: &str = "Xf-Stored-At";
+
+    /// Whether a header is JetStream's (a condition of the publish or its deduplication id),
+    /// which a message written again must not carry over.
+    pub fn is_jetstream(name: &str) -> bool {
+        name.starts_with("Nats-")
+    }
 }
 
 /// The reply-inbox prefix a township's client must use (`inbox_prefix` in nats-py,

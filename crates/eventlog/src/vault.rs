@@ -301,6 +301,12 @@ impl Vault {
         Ok(())
     }
 
+    /// Seal `plain` (the JSON object of an event's personal fields) for event `event` of `case`:
+    /// what [`Vault::seal`] stores in `personal`, for a caller holding the event as JSON.
+    pub fn seal_fields(key: &DataKey, case: CaseId, event: uuid::Uuid, plain: &[u8]) -> Sealed {
+        key.seal(&context(case, event), plain)
+    }
+
     /// Open the sealed personal fields of `env` into its event, when the case's key exists
     /// (`erased` says the case's log shows an erasure: nothing is opened then, whatever key a
     /// cache still holds). Returns whether the fields were opened.

@@ -249,5 +249,6 @@ pub fn verify(bundle: &Bundle, keys: &KeySet) -> Report {
         checkpoint_seq: checkpoint.map(|c| c.last_seq),
         signatures_checked: signatures,
         findings,
+        migrations: Vec::new(),
     }
 }

@@ -20,7 +20,7 @@ pub mod verify;
 pub use event::{open, Opened};
 pub use keys::{KeyError, KeySet, PublicKey, Signer};
 pub use merkle::{Frontier, Hash};
-pub use statement::{CaseHead, Checkpoint};
+pub use statement::{CaseHead, Checkpoint, Migrated};
 pub use verify::{Finding, LogVerifier, Report};
 
 /// SHA-256 of `bytes`.

@@ -26,9 +26,28 @@ pub struct Checkpoint {
     /// notary took them in (a writer without the signing key). Normally empty.
     pub invalid: Vec<u64>,
     pub frontier: Frontier,
+    /// Set on the statement `xinfang migrate` writes when it rewrote the log (sealing the
+    /// personal data of events written before that was done): the checkpoints before it are of
+    /// the log as it was, this one and those after it of the log as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migrated: Option<Migrated>,
     pub key_id: String,
     #[serde(default)]
     pub sig: String,
+}
+
+/// What a migration rewrote, and the log it rewrote: the root of the Merkle tree over the old
+/// log, which `xinfang migrate` verified against every checkpoint before it rewrote anything.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Migrated {
+    /// The old log's size, last sequence and root (hex).
+    pub from_tree_size: u64,
+    pub from_last_seq: u64,
+    pub from_root: String,
+    /// Events whose personal data was sealed (or dropped, for a case already erased).
+    pub sealed_events: u64,
+    /// Events rewritten: those, and the later events of their cases (their `prev_hash` moved).
+    pub rewritten_events: u64,
 }
 
 /// The system's statement of a case's last event when it was exported, so that a bundle cut

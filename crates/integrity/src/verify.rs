@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::event::{open, Opened};
 use crate::keys::{KeySet, Time};
 use crate::merkle::{leaf, Frontier};
-use crate::{to_hex, Checkpoint, Hash};
+use crate::{to_hex, Checkpoint, Hash, Migrated};
 
 /// One thing wrong, with the sequence it is at when there is one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,12 +52,35 @@ pub struct Report {
     pub checkpoint_seq: Option<u64>,
     pub signatures_checked: u64,
     pub findings: Vec<Finding>,
+    /// The migrations the checkpoint stream records (`xinfang migrate`): the log was rewritten
+    /// then, and the checkpoints before each are of the log as it was.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub migrations: Vec<Migration>,
+}
+
+/// A migration as a report names it: when, the log's size then, and what it rewrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Migration {
+    pub at: Time,
+    pub last_seq: u64,
+    #[serde(flatten)]
+    pub migrated: Migrated,
 }
 
 impl Report {
     /// The findings one per line (`seq N: code: detail`) and a summary line.
     pub fn text(&self) -> String {
         let mut out = String::new();
+        for m in &self.migrations {
+            out.push_str(&format!(
+                "migrated at {}: the log up to seq {} (old root {}) rewritten, {} events sealed, {} rewritten\n",
+                m.at.to_rfc3339(),
+                m.last_seq,
+                m.migrated.from_root,
+                m.migrated.sealed_events,
+                m.migrated.rewritten_events
+            ));
+        }
         for f in &self.findings {
             let at = f.seq.map_or_else(|| "-".to_owned(), |s| s.to_string());
             out.push_str(&format!("seq {at}: {}: {}\n", f.code, f.detail));
@@ -89,6 +112,10 @@ pub(crate) struct Head<'a> {
     pub key_id: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub recorded_at: Cow<'a, str>,
+    /// Set on an event `xinfang migrate` rewrote (and signed) then: the time its key must have
+    /// been valid at.
+    #[serde(default, borrow)]
+    pub migrated_at: Option<Cow<'a, str>>,
 }
 
 pub(crate) fn head(bytes: &[u8]) -> Result<Head<'_>, String> {
@@ -128,7 +155,8 @@ pub(crate) fn check_event(
         if check_sig {
             checked = true;
             let key = h.key_id.as_deref().unwrap_or("");
-            let verified = match Time::parse_from_rfc3339(&h.recorded_at) {
+            let signed_at = h.migrated_at.as_deref().unwrap_or(&h.recorded_at);
+            let verified = match Time::parse_from_rfc3339(signed_at) {
                 Ok(at) => keys
                     .verify(key, claimed, sig, at)
                     .map_err(|e| e.to_string()),
@@ -201,6 +229,7 @@ pub struct LogVerifier<'k> {
     verified_to: Option<u64>,
     signatures_checked: u64,
     findings: Vec<Finding>,
+    migrations: Vec<Migration>,
 }
 
 impl<'k> LogVerifier<'k> {
@@ -213,6 +242,7 @@ impl<'k> LogVerifier<'k> {
     ) -> Self {
         let mut findings = Vec::new();
         let mut good: Vec<Checkpoint> = Vec::new();
+        let mut migrations = Vec::new();
         let mut last_stream_seq = 0;
         for (stream_seq, cp) in checkpoints {
             if stream_seq != last_stream_seq + 1 {
@@ -245,6 +275,15 @@ impl<'k> LogVerifier<'k> {
                     format!("checkpoint {stream_seq} (up to seq {}): {e}", cp.last_seq),
                 ));
                 continue;
+            }
+            if let Some(m) = &cp.migrated {
+                // The log was rewritten: what the checkpoints before said was of the old log.
+                good.clear();
+                migrations.push(Migration {
+                    at: cp.at,
+                    last_seq: cp.last_seq,
+                    migrated: m.clone(),
+                });
             }
             if let Some(prev) = good.last() {
                 if cp.tree_size < prev.tree_size || cp.last_seq < prev.last_seq {
@@ -282,6 +321,7 @@ impl<'k> LogVerifier<'k> {
             verified_to: None,
             signatures_checked: 0,
             findings,
+            migrations,
         }
     }
 
@@ -399,6 +439,7 @@ impl<'k> LogVerifier<'k> {
             checkpoint_seq: self.verified_to,
             signatures_checked: self.signatures_checked,
             findings: self.findings,
+            migrations: self.migrations,
         }
     }
 }

@@ -40,6 +40,44 @@ pub struct Options {
     pub max_in_flight: Option<usize>,
 }
 
+/// The flags of `xinfang simulate`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// How many of the configured townships send (default: all).
+    #[arg(long)]
+    townships: Option<usize>,
+    /// Messages per second, all townships together.
+    #[arg(long, default_value_t = 50.0)]
+    rate: f64,
+    /// How long to send: 30, 30s, 2m, 1h.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    duration: Duration,
+    /// Also write the summary as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Seed of the generator (the same seed sends the same petitions).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// First measure raw JetStream appends on the same server, and report the ratio.
+    #[arg(long)]
+    baseline: bool,
+}
+
+impl From<Args> for Options {
+    fn from(a: Args) -> Options {
+        Options {
+            townships: a.townships,
+            rate: a.rate,
+            duration: a.duration,
+            json: a.json,
+            seed: a.seed,
+            progress: true,
+            baseline: a.baseline,
+            max_in_flight: None,
+        }
+    }
+}
+
 /// Concurrent appenders of the raw baseline: the ingestor's workers.
 pub const BASELINE_WRITERS: usize = inbox::WORKERS;
 

@@ -341,6 +341,7 @@ mod tests {
                 hash: None,
                 sig: None,
                 personal: None,
+                migrated_at: None,
                 event,
             },
         )

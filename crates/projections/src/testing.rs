@@ -133,6 +133,7 @@ impl Log {
                 hash: None,
                 sig: None,
                 personal: None,
+                migrated_at: None,
                 event,
             },
         ));

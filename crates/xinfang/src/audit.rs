@@ -1,5 +1,5 @@
-//! `xinfang verify` (the live log, or a case bundle offline with only the auditor's public key)
-//! and `xinfang export case ID --bundle FILE`.
+//! `xinfang verify` (the live log, or a case bundle offline with only the auditor's public key),
+//! `xinfang export case ID --bundle FILE` and `xinfang migrate`.
 
 use std::path::Path;
 
@@ -79,4 +79,27 @@ pub async fn export_bundle(cfg: Config, id: &str, file: &Path) -> anyhow::Result
         .await
         .map_err(|f| anyhow::anyhow!("case {case_id}: {f:?}"))?;
     std::fs::write(file, bundle.to_jsonl()).with_context(|| format!("writing {}", file.display()))
+}
+
+/// `xinfang migrate --config FILE` (`commands::migrate`), then the local audit model rebuilt:
+/// it holds each event's hash, which the migration changed.
+#[allow(clippy::print_stdout)]
+pub async fn migrate(cfg: Config) -> anyhow::Result<()> {
+    let cases = crate::serve::case_service(
+        &cfg,
+        crate::serve::connect_cfg(&cfg, "xinfang-migrate").await?,
+    )
+    .await?;
+    let keys = integrity::KeySet::new(cfg.integrity.public_keys(cases.signer()))?;
+    let checkpoints = eventlog::Checkpoints::open(cases.log().jetstream(), cfg.replicas).await?;
+    let log_cfg = eventlog::LogConfig {
+        replicas: cfg.replicas,
+        ..Default::default()
+    };
+    let done = commands::migrate::migrate(&cases, &keys, &checkpoints, &log_cfg).await?;
+    println!("{}", serde_json::to_string_pretty(&done)?);
+    if done.rewritten_events > 0 {
+        crate::projector::run_rebuild(cfg, "audit").await?;
+    }
+    Ok(())
 }

@@ -1,3 +1,6 @@
+//! The command line: each subcommand's answer goes to stdout, its log to stderr.
+#![allow(clippy::print_stdout)]
+
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -66,6 +69,12 @@ enum Cmd {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Seal, once, the personal data of a log written before sealing, under a signed statement
+    /// (docs/operations.md, "Migrating a log written before sealing"); every service stopped.
+    Migrate {
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Rebuild a read model from the start of the log into a fresh database and switch over.
     Rebuild {
         name: String,
@@ -103,24 +112,8 @@ enum Cmd {
     Simulate {
         #[arg(long)]
         config: PathBuf,
-        /// How many of the configured townships send (default: all).
-        #[arg(long)]
-        townships: Option<usize>,
-        /// Messages per second, all townships together.
-        #[arg(long, default_value_t = 50.0)]
-        rate: f64,
-        /// How long to send: 30, 30s, 2m, 1h.
-        #[arg(long, default_value = "30s", value_parser = loadgen::simulate::parse_duration)]
-        duration: std::time::Duration,
-        /// Also write the summary as JSON.
-        #[arg(long)]
-        json: Option<PathBuf>,
-        /// Seed of the generator (the same seed sends the same petitions).
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// First measure raw JetStream appends on the same server, and report the ratio.
-        #[arg(long)]
-        baseline: bool,
+        #[command(flatten)]
+        args: loadgen::simulate::Args,
     },
     /// Measure every hot path against the raw limits of this machine, in one run, on a system it
     /// starts itself (docs/benchmarks.md).
@@ -224,6 +217,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!(rewrapped, current, "data keys wrapped by the current KEK");
             Ok(())
         }
+        Cmd::Migrate { config } => xinfang::audit::migrate(Config::load(&config)?).await,
         Cmd::Rebuild { name, config } => {
             xinfang::projector::run_rebuild(Config::load(&config)?, &name).await
         }
@@ -251,65 +245,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             (None, None, _) => anyhow::bail!("verify needs --config FILE or --bundle FILE"),
         },
-        Cmd::Simulate {
-            config,
-            townships,
-            rate,
-            duration,
-            json,
-            seed,
-            baseline,
-        } => {
+        Cmd::Simulate { config, args } => {
             let cfg = Config::load(&config)?;
             let client = xinfang::serve::connect_cfg(&cfg, "xinfang-simulate").await?;
-            let report = loadgen::simulate::run_simulate(
-                client,
-                cfg.units_of(domain::UnitKind::Township),
-                loadgen::simulate::Options {
-                    townships,
-                    rate,
-                    duration,
-                    json,
-                    seed,
-                    progress: true,
-                    baseline,
-                    max_in_flight: None,
-                },
-            )
-            .await?;
-            #[allow(clippy::print_stdout)]
-            {
-                print!("{}", report.table());
-            }
+            let townships = cfg.units_of(domain::UnitKind::Township);
+            let report = loadgen::simulate::run_simulate(client, townships, args.into()).await?;
+            print!("{}", report.table());
             Ok(())
         }
         Cmd::Bench { quick, json } => {
             let report = loadgen::bench::run_bench(&xinfang::launch::Up, quick, json).await?;
-            #[allow(clippy::print_stdout)]
-            {
-                print!("{}", report.table());
-            }
+            print!("{}", report.table());
             Ok(())
         }
         Cmd::NatsConfig { config } => {
             let text = xinfang::natsauth::print_nats_config(&Config::load(&config)?)?;
-            #[allow(clippy::print_stdout)]
-            {
-                print!("{text}");
-            }
+            print!("{text}");
             Ok(())
         }
         Cmd::CheckConfig { config } => {
             let cfg = Config::load(&config)?;
-            #[allow(clippy::print_stdout)]
-            {
-                println!(
-                    "{}: ok ({} units, {} principals)",
-                    config.display(),
-                    cfg.units.len(),
-                    cfg.principals.len()
-                );
-            }
+            println!(
+                "{}: ok ({} units, {} principals)",
+                config.display(),
+                cfg.units.len(),
+                cfg.principals.len()
+            );
             Ok(())
         }
     }
