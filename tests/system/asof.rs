@@ -142,12 +142,17 @@ async fn answers_as_of_a_past_point_are_the_live_answers_of_then() {
     assert_problem(status, &body, 404, "not_found");
 }
 
-/// A view as of any sequence (a snapshot with the events since replayed over it) holds exactly
-/// what a model rebuilt from the log up to that sequence holds: the same digest, for the cases
-/// and the stats model, between snapshots, on them and before the first.
+/// A view as of any sequence (its snapshots with the events since replayed over them) holds
+/// exactly what a model rebuilt from the log up to that sequence holds: the same digest, for the
+/// cases and the stats model, between snapshots, on them and before the first, through a full
+/// snapshot (every third: 21) and deltas over it and over the empty model.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_view_as_of_a_sequence_is_the_model_rebuilt_up_to_it() {
-    let app = testkit::system::spawn_with(|c| c.snapshot_events = 7).await;
+    let app = testkit::system::spawn_with(|c| {
+        c.snapshot_events = 7;
+        c.snapshot_layers = 3;
+    })
+    .await;
     for i in 0..25 {
         let (s, body, _) = app
             .post("county-token", "/v1/cases", &registration(i))
@@ -193,7 +198,12 @@ async fn a_view_as_of_a_sequence_is_the_model_rebuilt_up_to_it() {
             }
         })
         .await;
-        for seq in [1, 6, 7, 8, 14, 20, last - 1, last] {
+        let full = format!("v{}-{:020}", projection.version(), 21);
+        assert!(
+            snapshots.join(&full).exists(),
+            "{name}: no full snapshot {full}"
+        );
+        for seq in [1, 6, 7, 8, 14, 20, 21, 22, 28, 30, last - 1, last] {
             let view = queries
                 .at(Some(seq))
                 .digest(name, None, now)

@@ -27,6 +27,8 @@ const CHECKPOINT: &[u8] = b"\x00checkpoint";
 const MODEL_VERSION: &[u8] = b"\x00model-version";
 /// sled's page cache per read model.
 pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// sled's page cache per snapshot database.
+const SNAPSHOT_CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -48,24 +50,40 @@ fn is_locked(e: &sled::Error) -> bool {
 pub struct Store {
     db: sled::Db,
     pub generation: String,
-    /// An as-of view's writes over its snapshot (`view`); none for a live model.
+    /// An as-of view's snapshot deltas over `db`, oldest first (`layered`); none for a model.
+    deltas: Vec<Arc<Store>>,
+    /// The snapshot `db` belongs to, kept open while a view reads it.
+    base: Option<Arc<Store>>,
+    /// An as-of view's writes over its snapshots (`view`); none for a live model.
     overlay: Option<Arc<Overlay>>,
 }
 
 mod view;
 pub use view::Overlay;
 
-/// The overlay of a live model: nothing.
-static NO_OVERLAY: Overlay = BTreeMap::new();
-
 impl Store {
     pub fn open_dir(path: &Path, generation: String) -> Result<Store, StoreError> {
+        Store::open_with(path, generation, CACHE_BYTES, Some(200))
+    }
+
+    /// A snapshot's database: written once (and flushed by its writer), then only read, so
+    /// with a small cache (a view may read through dozens) and no flusher of its own.
+    pub fn open_snapshot(path: &Path, generation: String) -> Result<Store, StoreError> {
+        Store::open_with(path, generation, SNAPSHOT_CACHE_BYTES, None)
+    }
+
+    fn open_with(
+        path: &Path,
+        generation: String,
+        cache: u64,
+        flush_every_ms: Option<u64>,
+    ) -> Result<Store, StoreError> {
         let open = || {
             sled::Config::new()
                 .path(path)
-                .flush_every_ms(Some(200))
+                .flush_every_ms(flush_every_ms)
                 // sled caches 1 GiB by default; a service keeps within a small, fixed budget.
-                .cache_capacity(CACHE_BYTES)
+                .cache_capacity(cache)
                 .open()
         };
         // A database this process has just dropped (a rebuild's generation, opened again as the
@@ -83,6 +101,8 @@ impl Store {
         Ok(Store {
             db,
             generation,
+            deltas: Vec::new(),
+            base: None,
             overlay: None,
         })
     }
@@ -95,38 +115,15 @@ impl Store {
         Ok(store)
     }
 
-    /// A view of this database with `overlay` over it (read only).
+    /// A view of this store with `overlay` over it (read only).
     pub fn view(&self, overlay: Overlay) -> Store {
         Store {
             db: self.db.clone(),
             generation: format!("{}+view", self.generation),
+            deltas: self.deltas.clone(),
+            base: self.base.clone(),
             overlay: Some(Arc::new(overlay)),
         }
-    }
-
-    /// The stored bytes under `key`, the overlay's first.
-    fn raw_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        if let Some(v) = self.overlay.as_ref().and_then(|o| o.get(key)) {
-            return Ok(v.clone());
-        }
-        Ok(self.db.get(key)?.map(|v| v.to_vec()))
-    }
-
-    /// Entries between `lo` and `hi` in key order, the overlay's over the database's.
-    fn entries(
-        &self,
-        lo: Bound<Vec<u8>>,
-        hi: Bound<Vec<u8>>,
-    ) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + '_ {
-        let over = self.overlay.as_deref().unwrap_or(&NO_OVERLAY);
-        let base = self
-            .db
-            .range::<Vec<u8>, _>((lo.clone(), hi.clone()))
-            .map(|item| {
-                item.map(|(k, v)| (k.to_vec(), v.to_vec()))
-                    .map_err(StoreError::from)
-            });
-        view::Merged::new(base, over.range::<Vec<u8>, _>((lo, hi)))
     }
 
     /// Stream sequence of the last event applied (0: none).
@@ -169,7 +166,10 @@ impl Store {
     /// Write the overlay and the checkpoint in one atomic batch. Typed values are serialized
     /// here, once per key per batch, however often the batch read and rewrote them.
     pub fn commit(&self, tx: Tx<'_>, checkpoint: u64) -> Result<(), StoreError> {
-        debug_assert!(self.overlay.is_none(), "a view is never written");
+        debug_assert!(
+            self.base.is_none() && self.overlay.is_none(),
+            "a view is never written"
+        );
         let mut batch = sled::Batch::default();
         for (k, v) in tx.overlay {
             match v {

@@ -44,7 +44,7 @@ pub enum QueryError {
     Internal(String),
 }
 
-/// How long a query as of a past point may take (its view is replayed from the snapshot
+/// How long a query as of a past point may take (its view is replayed over the snapshots
 /// before the point: at most `[projectors] snapshot_events` events).
 pub const AS_OF_WAIT: Duration = Duration::from_secs(60);
 

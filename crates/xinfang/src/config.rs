@@ -64,8 +64,10 @@ pub struct Config {
     pub min_free_bytes: u64,
     /// `up` runs the read models in one process (docs/benchmarks.md, "Co-hosted projectors").
     pub cohost_projectors: bool,
-    /// `[projectors] snapshot_events` (default 50,000; docs/operations.md, "As of a past time").
+    /// `[projectors] snapshot_events` (default 10,000; docs/operations.md, "As of a past time").
     pub snapshot_events: u64,
+    /// `[projectors] snapshot_layers` (default 25): every this many snapshots, a full one.
+    pub snapshot_layers: u64,
     pub policy: Policy,
     pub units: Vec<Unit>,
     pub principals: Vec<PrincipalConfig>,
@@ -234,7 +236,8 @@ impl Config {
             data_dir,
             min_free_bytes,
             cohost_projectors: file.projectors.cohost.unwrap_or(DEFAULT_COHOST_PROJECTORS),
-            snapshot_events: file.projectors.snapshot_events.unwrap_or(50_000).max(1),
+            snapshot_events: file.projectors.snapshot_events.unwrap_or(10_000).max(1),
+            snapshot_layers: file.projectors.snapshot_layers.unwrap_or(25).max(1),
             policy,
             units,
             principals,

@@ -122,8 +122,9 @@ pub async fn run_projectors_with(
             .then(|| projection(name, cfg, vault.as_ref()))
             .transpose()?;
         let applied = model.shared.applied.subscribe();
+        let spacing = (cfg.snapshot_events, cfg.snapshot_layers);
         let (as_of, keeper) =
-            projections::snapshots::as_of(&dir, replay, cfg.snapshot_events, log.clone(), applied)?;
+            projections::snapshots::as_of(&dir, replay, spacing, log.clone(), applied)?;
         keepers.extend(keeper.map(AbortOnDrop));
         services.push(AbortOnDrop(tokio::spawn(projections::service::serve(
             client.clone(),

@@ -1,16 +1,19 @@
 //! Reads as of a past point (issue 15, item 3) on the loaded log: statistics, a queue and a
 //! case at a sequence halfway between two snapshots, the first time (the view is replayed from
-//! the snapshot before it) and again (the view is kept), and the snapshots' size on disk.
+//! the snapshot before it) and again (the view is kept); a queue just before the next snapshot
+//! (the longest replay); how long the snapshots took to catch up once the load stopped, and
+//! their size on disk.
 
 use std::time::{Duration, Instant};
 
 use super::work::get_latencies;
 use super::{result, say, BenchResult, System};
 
-/// Snapshots of the cases and stats models: (count, bytes), once every one due by `last` is
-/// written (or after ten minutes, as far as they got).
-async fn snapshots(sys: &System, every: u64, last: u64) -> (usize, u64) {
-    let deadline = Instant::now() + Duration::from_secs(600);
+/// Snapshots of the cases and stats models: (count, bytes, seconds waited for them), once every
+/// one due by `last` is written (or after ten minutes, as far as they got).
+async fn snapshots(sys: &System, every: u64, last: u64) -> (usize, u64, f64) {
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(600);
     loop {
         let mut count = 0;
         let mut bytes = 0;
@@ -26,7 +29,7 @@ async fn snapshots(sys: &System, every: u64, last: u64) -> (usize, u64) {
             bytes += ops::storage::dir_size(&dir);
         }
         if count as u64 >= 2 * (last / every) || Instant::now() > deadline {
-            return (count, bytes);
+            return (count, bytes, started.elapsed().as_secs_f64());
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
@@ -38,10 +41,11 @@ pub async fn results(
     every: u64,
     last: u64,
 ) -> anyhow::Result<Vec<BenchResult>> {
-    let (count, bytes) = snapshots(sys, every, last).await;
+    let (count, bytes, waited) = snapshots(sys, every, last).await;
     let mut out = vec![
         result("snapshots", count as f64, "snapshots"),
         result("snapshots_disk_mb", bytes as f64 / 1e6, "MB"),
+        result("snapshots_wait_s", waited, "s"),
     ];
     // Halfway between two snapshots of the middle of the log: the replay a typical point costs.
     let at = (last / 2) / every * every + every / 2;
@@ -61,6 +65,10 @@ pub async fn results(
         (
             "asof_case_other_point",
             format!("/v1/cases/{case}?at_seq={}", at + 1),
+        ),
+        (
+            "asof_queue_far",
+            format!("/v1/queues/gaoqiao?limit=100&at_seq={}", at + every / 2 - 1),
         ),
     ] {
         say(&format!("as of seq {at}: {name}"));

@@ -264,7 +264,8 @@ pub async fn run_bench(
     say("the chain: sealing, the notary's check, verifying the whole log");
     results.extend(chain::results(&cases, &js, last).await?);
     say("as of a past point: statistics, a queue, a case");
-    results.extend(asof::results(&sys, TOKEN, 50_000, last).await?);
+    // `[projectors] snapshot_events` as `up` runs by default.
+    results.extend(asof::results(&sys, TOKEN, 10_000, last).await?);
 
     say("export: every case of the year as CSV, streamed");
     let before = sys.peak_rss();

@@ -1,12 +1,16 @@
-//! As-of views (issue 15, item 3): a snapshot's database with the events after it replayed over
-//! it in memory. The replay writes into a `Tx` as a live batch would; instead of committing, its
-//! writes become the view's overlay, which every read of the `Store` consults before the
-//! database. Queries run on a view unchanged.
+//! As-of views (issue 15, item 3): a snapshot's database, the snapshot deltas written after it
+//! (each the keys a stretch of the log changed, a removal stored as an empty value), and the
+//! events after the last of them replayed over it all in memory. The replay writes into a `Tx`
+//! as a live batch would; instead of committing, its writes become the view's overlay, which
+//! every read of the `Store` consults first, then the deltas newest first, then the database.
+//! Queries run on a view unchanged.
 
 use std::collections::BTreeMap;
 use std::iter::Peekable;
+use std::ops::Bound;
+use std::sync::Arc;
 
-use super::{Pending, StoreError, Tx, CHECKPOINT};
+use super::{Pending, Store, StoreError, Tx, CHECKPOINT};
 
 /// Values written over a snapshot: `None` where a key was removed.
 pub type Overlay = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
@@ -32,19 +36,93 @@ impl Tx<'_> {
 }
 
 type Entry = Result<(Vec<u8>, Vec<u8>), StoreError>;
+/// An entry of a layer over the database: a value, or `None` where the key was removed.
+type Over = Result<(Vec<u8>, Option<Vec<u8>>), StoreError>;
 
-/// The database's entries with an overlay's over them, in key order: an overlay entry replaces
-/// the database's under the same key, and a removal hides it.
-pub struct Merged<'a, I: Iterator<Item = Entry>> {
-    base: Peekable<I>,
-    over: Peekable<std::collections::btree_map::Range<'a, Vec<u8>, Option<Vec<u8>>>>,
+/// A delta's stored value for a removal. No model stores an empty value (records carry a tag
+/// or are JSON; the checkpoint and the model version are 8 and 4 bytes).
+const REMOVED: &[u8] = b"";
+
+impl Store {
+    /// `base` with snapshot `deltas` over it (oldest first), read only: the model as it was at
+    /// the last delta.
+    pub fn layered(base: Arc<Store>, deltas: Vec<Arc<Store>>) -> Store {
+        Store {
+            db: base.db.clone(),
+            generation: format!("{}+{}", base.generation, deltas.len()),
+            deltas,
+            base: Some(base),
+            overlay: None,
+        }
+    }
+
+    /// The stored bytes under `key`: the overlay's, else the newest delta's, else the database's.
+    pub(super) fn raw_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(v) = self.overlay.as_ref().and_then(|o| o.get(key)) {
+            return Ok(v.clone());
+        }
+        for delta in self.deltas.iter().rev() {
+            if let Some(v) = delta.db.get(key)? {
+                return Ok((v != REMOVED).then(|| v.to_vec()));
+            }
+        }
+        Ok(self.db.get(key)?.map(|v| v.to_vec()))
+    }
+
+    /// Entries between `lo` and `hi` in key order, each layer's over those below it.
+    pub(super) fn entries(
+        &self,
+        lo: Bound<Vec<u8>>,
+        hi: Bound<Vec<u8>>,
+    ) -> Box<dyn Iterator<Item = Entry> + '_> {
+        let range = (lo, hi);
+        let mut merged: Box<dyn Iterator<Item = Entry> + '_> =
+            Box::new(self.db.range::<Vec<u8>, _>(range.clone()).map(|item| {
+                item.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                    .map_err(Into::into)
+            }));
+        for delta in &self.deltas {
+            let over = delta.db.range::<Vec<u8>, _>(range.clone()).map(|item| {
+                item.map(|(k, v)| (k.to_vec(), (v != REMOVED).then(|| v.to_vec())))
+                    .map_err(Into::into)
+            });
+            merged = Box::new(Merged::new(merged, over));
+        }
+        if let Some(overlay) = &self.overlay {
+            let over = overlay
+                .range::<Vec<u8>, _>(range)
+                .map(|(k, v)| Ok((k.clone(), v.clone())));
+            merged = Box::new(Merged::new(merged, over));
+        }
+        merged
+    }
+
+    /// Write this view's overlay (what the events replayed over its snapshots changed, the
+    /// checkpoint among it) into `dst`: a snapshot delta. Returns the entries written.
+    pub fn write_delta(&self, dst: &Store) -> Result<u64, StoreError> {
+        let mut batch = sled::Batch::default();
+        let mut n = 0u64;
+        for (k, v) in self.overlay.iter().flat_map(|o| o.iter()) {
+            batch.insert(k.as_slice(), v.as_deref().unwrap_or(REMOVED));
+            n += 1;
+            if n.is_multiple_of(10_000) {
+                dst.db.apply_batch(std::mem::take(&mut batch))?;
+            }
+        }
+        dst.db.apply_batch(batch)?;
+        Ok(n)
+    }
 }
 
-impl<'a, I: Iterator<Item = Entry>> Merged<'a, I> {
-    pub fn new(
-        base: I,
-        over: std::collections::btree_map::Range<'a, Vec<u8>, Option<Vec<u8>>>,
-    ) -> Self {
+/// The entries below with a layer's over them, in key order: a layer's entry replaces the one
+/// below under the same key, and a removal hides it.
+pub struct Merged<I: Iterator<Item = Entry>, J: Iterator<Item = Over>> {
+    base: Peekable<I>,
+    over: Peekable<J>,
+}
+
+impl<I: Iterator<Item = Entry>, J: Iterator<Item = Over>> Merged<I, J> {
+    pub fn new(base: I, over: J) -> Self {
         Merged {
             base: base.peekable(),
             over: over.peekable(),
@@ -52,7 +130,7 @@ impl<'a, I: Iterator<Item = Entry>> Merged<'a, I> {
     }
 }
 
-impl<I: Iterator<Item = Entry>> Iterator for Merged<'_, I> {
+impl<I: Iterator<Item = Entry>, J: Iterator<Item = Over>> Iterator for Merged<I, J> {
     type Item = Entry;
 
     fn next(&mut self) -> Option<Entry> {
@@ -60,21 +138,27 @@ impl<I: Iterator<Item = Entry>> Iterator for Merged<'_, I> {
             let order = match (self.base.peek(), self.over.peek()) {
                 (None, None) => return None,
                 (Some(Err(_)), _) => return self.base.next(),
+                (_, Some(Err(_))) => {
+                    return match self.over.next() {
+                        Some(Err(e)) => Some(Err(e)),
+                        _ => None,
+                    }
+                }
                 (None, Some(_)) => std::cmp::Ordering::Less,
                 (Some(_), None) => std::cmp::Ordering::Greater,
-                (Some(Ok((b, _))), Some((o, _))) => o.as_slice().cmp(b.as_slice()),
+                (Some(Ok((b, _))), Some(Ok((o, _)))) => o.as_slice().cmp(b.as_slice()),
             };
             if order == std::cmp::Ordering::Equal {
-                // The overlay's value (or removal) stands for the database's.
+                // The layer's value (or removal) stands for the one below.
                 self.base.next();
             }
-            let take_over = order != std::cmp::Ordering::Greater;
-            if !take_over {
+            if order == std::cmp::Ordering::Greater {
                 return self.base.next();
             }
             match self.over.next() {
-                Some((k, Some(v))) => return Some(Ok((k.clone(), v.clone()))),
-                Some((_, None)) => continue,
+                Some(Ok((k, Some(v)))) => return Some(Ok((k, v))),
+                Some(Ok((_, None))) => continue,
+                Some(Err(e)) => return Some(Err(e)),
                 None => return None,
             }
         }
@@ -84,6 +168,68 @@ impl<I: Iterator<Item = Entry>> Iterator for Merged<'_, I> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A snapshot with `writes` (`None`: a removal) written as a view's overlay would be.
+    fn layer(dir: &std::path::Path, name: &str, writes: &[(&str, Option<&str>)]) -> Arc<Store> {
+        let store = Store::open_snapshot(&dir.join(name), name.into()).expect("open");
+        let overlay: Overlay = writes
+            .iter()
+            .map(|(k, v)| (k.as_bytes().to_vec(), v.map(|v| v.as_bytes().to_vec())))
+            .collect();
+        store.view(overlay).write_delta(&store).expect("write");
+        Arc::new(store)
+    }
+
+    #[test]
+    fn a_view_reads_its_overlay_then_its_deltas_newest_first_then_its_base() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let base = layer(
+            dir.path(),
+            "base",
+            &[("a", Some("1")), ("b", Some("1")), ("c", Some("1"))],
+        );
+        let older = layer(
+            dir.path(),
+            "d1",
+            &[("b", None), ("d", Some("2")), ("a", Some("2"))],
+        );
+        let newer = layer(dir.path(), "d2", &[("a", Some("3")), ("b", Some("3"))]);
+        let mut overlay = Overlay::new();
+        overlay.insert(b"d".to_vec(), None);
+        overlay.insert(b"e".to_vec(), Some(b"4".to_vec()));
+        let view = Store::layered(base, vec![older.clone(), newer]).view(overlay);
+        let get = |k: &str| {
+            view.raw_get(k.as_bytes())
+                .expect("get")
+                .map(|v| String::from_utf8(v).expect("utf8"))
+        };
+        assert_eq!(get("a").as_deref(), Some("3"));
+        assert_eq!(get("b").as_deref(), Some("3"));
+        assert_eq!(get("c").as_deref(), Some("1"));
+        assert_eq!(get("d"), None);
+        assert_eq!(get("e").as_deref(), Some("4"));
+        let all: Vec<(String, String)> = view
+            .entries(Bound::Unbounded, Bound::Unbounded)
+            .map(|e| e.expect("entry"))
+            .map(|(k, v)| {
+                (
+                    String::from_utf8(k).expect("k"),
+                    String::from_utf8(v).expect("v"),
+                )
+            })
+            .collect();
+        let want: Vec<(String, String)> = [("a", "3"), ("b", "3"), ("c", "1"), ("e", "4")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(all, want);
+        // The older delta alone: b removed over the base, d added.
+        let dir2 = tempfile::tempdir().expect("tmp");
+        let base = layer(dir2.path(), "base", &[("b", Some("1"))]);
+        let at_older = Store::layered(base, vec![older]);
+        assert_eq!(at_older.raw_get(b"b").expect("get"), None);
+        assert_eq!(at_older.raw_get(b"d").expect("get"), Some(b"2".to_vec()));
+    }
 
     #[test]
     fn the_overlay_replaces_and_hides_and_interleaves_in_order() {
@@ -96,16 +242,16 @@ mod tests {
         over.insert(b"c".to_vec(), Some(b"changed".to_vec()));
         over.insert(b"e".to_vec(), None);
         over.insert(b"h".to_vec(), Some(b"last".to_vec()));
-        let merged: Vec<(String, String)> =
-            Merged::new(base.into_iter(), over.range::<Vec<u8>, _>(..))
-                .map(|e| e.expect("entry"))
-                .map(|(k, v)| {
-                    (
-                        String::from_utf8(k).expect("k"),
-                        String::from_utf8(v).expect("v"),
-                    )
-                })
-                .collect();
+        let over = over.into_iter().map(Ok);
+        let merged: Vec<(String, String)> = Merged::new(base.into_iter(), over)
+            .map(|e| e.expect("entry"))
+            .map(|(k, v)| {
+                (
+                    String::from_utf8(k).expect("k"),
+                    String::from_utf8(v).expect("v"),
+                )
+            })
+            .collect();
         let want = [
             ("a", "base"),
             ("b", "new"),
