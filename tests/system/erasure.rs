@@ -16,7 +16,7 @@ const ID_NUMBER: &str = "330102199001011234";
 const PHONE: &str = "13912345678";
 const ADDRESS: &str = "葫芦庙仁清巷八号";
 const ACCUSATION: &str = "举报葫芦庙住持挪用香火钱";
-const FILENAME: &str = "甄士隐来信.pdf";
+const FILENAME: &str = crate::support::EVIDENCE_FILENAME;
 const EVIDENCE: &str = "EVIDENCE-OF-ZHEN-7781";
 /// Of a township system's registration over NATS, and of a message of it that is rejected.
 const INBOX_NAME: &str = "贾雨村";
@@ -100,22 +100,7 @@ async fn personal_data_is_sealed_at_rest_and_an_approved_erasure_destroys_it_for
     accusation["petitioners"] = json!([{"name": "匿名", "phone": "13800000001"}]);
     let (s, acc) = call(&up, "county-token", "POST", "/v1/cases", Some(&accusation)).await;
     assert_eq!(s, 201, "{acc}");
-    let mut pdf = b"%PDF-1.7\n".to_vec();
-    pdf.extend_from_slice(EVIDENCE.as_bytes());
-    let resp = reqwest::Client::new()
-        .post(format!("{}/v1/cases/{id}/attachments", up.base))
-        .bearer_auth("county-token")
-        .header("Content-Type", "application/pdf")
-        .header(
-            "Content-Disposition",
-            "attachment; filename*=UTF-8''%E7%94%84%E5%A3%AB%E9%9A%90%E6%9D%A5%E4%BF%A1.pdf",
-        )
-        .body(pdf.clone())
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(resp.status().as_u16(), 201);
-    let uploaded: Value = resp.json().await.expect("json");
+    let (pdf, uploaded) = crate::support::upload_evidence(&up.base, &id, EVIDENCE).await;
     let seq = uploaded["seq"].as_u64().expect("seq");
 
     // Entitled readers see it all: the case, its history and its evidence.

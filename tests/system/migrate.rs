@@ -18,7 +18,7 @@ use crate::support::BIN;
 const NAME: &str = "甄士隐";
 const ID_NUMBER: &str = "330102199001011234";
 const ACCUSATION: &str = "举报葫芦庙住持挪用香火钱";
-const FILENAME: &str = "甄士隐来信.pdf";
+const FILENAME: &str = crate::support::EVIDENCE_FILENAME;
 const EVIDENCE: &str = "EVIDENCE-OF-ZHEN-7781";
 const INBOX_NAME: &str = "贾雨村";
 
@@ -76,22 +76,7 @@ async fn migrate_seals_a_log_written_before_sealing_and_keeps_it_verifiable() {
     let (s, acc, _) = sys.post("county-token", "/v1/cases", &accusation).await;
     assert_eq!(s, 201, "{acc}");
     let id = case["case_id"].as_str().expect("id").to_owned();
-    let mut pdf = b"%PDF-1.7\n".to_vec();
-    pdf.extend_from_slice(EVIDENCE.as_bytes());
-    let resp = sys
-        .http
-        .post(format!("{}/v1/cases/{id}/attachments", sys.base))
-        .bearer_auth("county-token")
-        .header("Content-Type", "application/pdf")
-        .header(
-            "Content-Disposition",
-            "attachment; filename*=UTF-8''%E7%94%84%E5%A3%AB%E9%9A%90%E6%9D%A5%E4%BF%A1.pdf",
-        )
-        .body(pdf.clone())
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(resp.status().as_u16(), 201);
+    let (pdf, _) = crate::support::upload_evidence(&sys.base, &id, EVIDENCE).await;
     let (s, accepted, _) = sys
         .post(
             "clerk-gaoqiao-token",

@@ -161,3 +161,31 @@ pub fn plain_values(
     found.sort();
     found
 }
+
+/// The file name the personal-data tests give their evidence (plain data: it names a person).
+pub const EVIDENCE_FILENAME: &str = "甄士隐来信.pdf";
+
+/// Upload a PDF holding `evidence` to case `case_id` as the county, named
+/// [`EVIDENCE_FILENAME`]: its bytes and the answer (201).
+pub async fn upload_evidence(
+    base: &str,
+    case_id: &str,
+    evidence: &str,
+) -> (Vec<u8>, serde_json::Value) {
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    pdf.extend_from_slice(evidence.as_bytes());
+    let resp = reqwest::Client::new()
+        .post(format!("{base}/v1/cases/{case_id}/attachments"))
+        .bearer_auth("county-token")
+        .header("Content-Type", "application/pdf")
+        .header(
+            "Content-Disposition",
+            "attachment; filename*=UTF-8''%E7%94%84%E5%A3%AB%E9%9A%90%E6%9D%A5%E4%BF%A1.pdf",
+        )
+        .body(pdf.clone())
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(resp.status().as_u16(), 201);
+    (pdf, resp.json().await.expect("json"))
+}
