@@ -90,6 +90,16 @@ pub fn apply_batch(
     store: &Store,
     events: &[Stored],
 ) -> Result<u64, ProjectionError> {
+    apply_batch_recorded(projection, store, events, None)
+}
+
+/// `apply_batch`, with what it committed recorded over `record` too.
+pub fn apply_batch_recorded(
+    projection: &dyn Projection,
+    store: &Store,
+    events: &[Stored],
+    record: Option<&mut crate::store::Overlay>,
+) -> Result<u64, ProjectionError> {
     let checkpoint = store.checkpoint()?;
     let mut tx = store.tx();
     tx.set_model_version(projection.version());
@@ -99,7 +109,7 @@ pub fn apply_batch(
         last = ev.seq;
     }
     if last > checkpoint {
-        store.commit(tx, last)?;
+        store.commit_recorded(tx, last, record)?;
     }
     Ok(last)
 }

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use eventlog::{LogError, Stored};
 
 use crate::feed::FeedSink;
-use crate::runner::{apply_batch, Shared};
+use crate::runner::{apply_batch, apply_batch_recorded, Shared};
+use crate::snapshots::{Recorder, Snapshots};
+use crate::store::Overlay;
 use crate::store::{current_generation, Store, StoreError};
 use crate::{Projection, ProjectionError};
 
@@ -40,6 +42,8 @@ pub struct ModelSink {
     pub projection: Box<dyn Projection>,
     pub dir: PathBuf,
     pub shared: Arc<Shared>,
+    /// Writes the model's snapshot deltas as it goes (`snapshots`), if it keeps snapshots.
+    pub recorder: Option<Recorder>,
 }
 
 impl ModelSink {
@@ -50,7 +54,43 @@ impl ModelSink {
             projection,
             dir,
             shared,
+            recorder: None,
         })
+    }
+
+    /// Record the model's snapshot deltas into `snapshots` as its batches commit.
+    pub fn record_snapshots(&mut self, snapshots: Arc<Snapshots>) -> Result<(), StoreError> {
+        self.recorder = Some(Recorder::new(snapshots, self.shared.store().checkpoint()?));
+        Ok(())
+    }
+
+    /// Apply `events` (opened) in batches cut at the snapshot points, each point's delta
+    /// written once the model has reached it. Returns the checkpoint after them.
+    fn apply(&mut self, events: &[Stored]) -> Result<u64, ProjectionError> {
+        let store = self.shared.store();
+        let projection = self.projection.as_ref();
+        let Some(recorder) = self.recorder.as_mut() else {
+            return apply_batch(projection, &store, events);
+        };
+        let mut applied = store.checkpoint()?;
+        recorder.follow(applied);
+        let mut rest: &[Stored] = events;
+        while let Some(first) = rest.iter().position(|e| e.seq > applied) {
+            rest = &rest[first..];
+            let point = recorder.next_point();
+            let n = rest.iter().take_while(|e| e.seq <= point).count();
+            if n > 0 {
+                let mut changes = Overlay::new();
+                applied = apply_batch_recorded(projection, &store, &rest[..n], Some(&mut changes))?;
+                recorder.committed(applied, changes);
+                rest = &rest[n..];
+            }
+            // At the point, or the next event is past it: the model holds what it held there.
+            if applied == point || !rest.is_empty() {
+                recorder.reached();
+            }
+        }
+        Ok(applied)
     }
 }
 
@@ -80,12 +120,7 @@ impl Sink {
         match self {
             Sink::Model(m) => {
                 let opened = crate::runner::open_personal(m.projection.as_ref(), events).await?;
-                let store = m.shared.store();
-                let applied = apply_batch(
-                    m.projection.as_ref(),
-                    &store,
-                    opened.as_deref().unwrap_or(events),
-                )?;
+                let applied = m.apply(opened.as_deref().unwrap_or(events))?;
                 let _ = m.shared.applied.send_replace(applied);
                 Ok(applied)
             }

@@ -1,16 +1,19 @@
 //! As of a past point of the log (issue 15, item 3): snapshots of a read model every `every`
 //! events, and views at any sequence built from the snapshots before it.
 //!
-//! A snapshot is written once into a fresh sled database and never again, in the background,
-//! off the live model (whose database is never copied while it is written). Most are **deltas**
-//! (`DIR/snapshots/v<model version>-<seq>-from-<seq>`): the keys the events since the previous
-//! snapshot changed, with their values at `seq`. Every `layers`-th is **full**
-//! (`v<model version>-<seq>`): the whole model at `seq`, so a view reads through at most
-//! `layers` deltas. A snapshot costs what its stretch of the log changed, and the full ones a
-//! copy of the model now and then, so their total grows with the log, not with its square. A
-//! view at N is the chain of snapshots up to the last one at or before N with the events since
-//! replayed over it in memory (`store::view`), at most `every` of them. Snapshots of another
-//! model version are deleted when the projector starts (a rebuilt model builds them again).
+//! A snapshot is a file written once (`store::frozen`), never written again. Most are
+//! **deltas** (`DIR/snapshots/v<model version>-<seq>-from-<seq>.snap`): the keys the events
+//! since the previous snapshot point changed, with their values at `seq`. The live projector
+//! writes them as it goes (`Recorder`: what its batches committed, cut at the points), so they
+//! cost no second pass over the log. Every `layers`-th point also gets a **full** snapshot
+//! (`v<model version>-<seq>.snap`), written in the background from the deltas, so a view reads
+//! through at most `layers` files; their total grows with the log, not with its square. A point
+//! the projector could not record (it started between two points, or a rebuild switched
+//! generations) is built in the background by replaying its stretch of the log over the
+//! snapshots before it. A view at N reads the chain of snapshots up to the last point at or
+//! before N with the events since replayed over it in memory (`store::view`), at most `every`
+//! of them. Snapshots of another model version are deleted when the projector starts (a rebuilt
+//! model builds them again).
 
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -21,8 +24,11 @@ use futures::StreamExt;
 
 use eventlog::EventLog;
 
+mod recorder;
+pub use recorder::Recorder;
+
 use crate::rebuild::AbortOnDrop;
-use crate::store::Store;
+use crate::store::{frozen, Frozen, Store};
 use crate::{Projection, ProjectionError};
 
 /// Views kept for the queries that follow (an auditor pages through one point of the log); each
@@ -41,13 +47,14 @@ pub struct Snap {
 impl Snap {
     fn name(&self, version: u32) -> String {
         match self.from {
-            None => format!("v{version}-{:020}", self.to),
-            Some(from) => format!("v{version}-{:020}-from-{from:020}", self.to),
+            None => format!("v{version}-{:020}.snap", self.to),
+            Some(from) => format!("v{version}-{:020}-from-{from:020}.snap", self.to),
         }
     }
 
     fn parse(name: &str, version: u32) -> Option<Snap> {
         let rest = name.strip_prefix(&format!("v{version}-"))?;
+        let rest = rest.strip_suffix(".snap")?;
         Some(match rest.split_once("-from-") {
             None => Snap {
                 to: rest.parse().ok()?,
@@ -101,9 +108,10 @@ pub struct Snapshots {
     /// Every this many snapshots, a full one.
     layers: u64,
     projection: Box<dyn Projection>,
-    /// The snapshot databases open in this process (sled opens a database once): while a view
-    /// reads one, it stays open.
-    opened: Mutex<HashMap<Snap, Weak<Store>>>,
+    /// The empty database every view reads below its snapshots.
+    empty: Arc<Store>,
+    /// The snapshot files open in this process: while a view reads one, it stays open.
+    opened: Mutex<HashMap<Snap, Weak<Frozen>>>,
     /// The points being replayed now.
     pending: Mutex<HashMap<u64, Arc<tokio::sync::OnceCell<View>>>>,
     /// The last views.
@@ -115,6 +123,17 @@ fn apply_err(seq: u64, why: impl ToString) -> ProjectionError {
         seq,
         why: why.to_string(),
     }
+}
+
+/// Write `entries` to `tmp`, then rename it to `done`.
+fn write_file(
+    tmp: &Path,
+    done: &Path,
+    entries: impl Iterator<Item = Result<frozen::Change, crate::StoreError>>,
+) -> Result<u64, ProjectionError> {
+    let n = frozen::write(tmp, entries)?;
+    std::fs::rename(tmp, done).map_err(io(done))?;
+    Ok(n)
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> ProjectionError + '_ {
@@ -142,14 +161,18 @@ impl Snapshots {
         for entry in std::fs::read_dir(&dir).map_err(io(&dir))?.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             if Snap::parse(&name, version).is_none() {
+                // Unfinished, of another version, or of the sled format before files.
                 let _ = std::fs::remove_dir_all(entry.path());
+                let _ = std::fs::remove_file(entry.path());
             }
         }
+        let empty = Arc::new(Store::open_dir(&dir.join("empty"), "empty".into())?);
         Ok(Snapshots {
             dir,
             every: every.max(1),
             layers: layers.max(1),
             projection,
+            empty,
             opened: Mutex::default(),
             views: Mutex::default(),
             pending: Mutex::default(),
@@ -173,36 +196,28 @@ impl Snapshots {
         out
     }
 
-    /// A snapshot's database (`None`: the empty model), opened once while in use.
-    fn snapshot(&self, snap: Option<Snap>) -> Result<Arc<Store>, ProjectionError> {
-        let key = snap.unwrap_or(Snap { to: 0, from: None });
+    /// A snapshot's file, opened once while in use.
+    fn snapshot(&self, snap: Snap) -> Result<Arc<Frozen>, ProjectionError> {
         let mut opened = self.opened.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(s) = opened.get(&key).and_then(Weak::upgrade) {
+        if let Some(s) = opened.get(&snap).and_then(Weak::upgrade) {
             return Ok(s);
         }
-        let path = match snap {
-            None => self.dir.join("empty"),
-            Some(snap) => self.path(snap),
-        };
-        let store = Arc::new(Store::open_snapshot(&path, format!("snapshot-{}", key.to))?);
+        let frozen = Arc::new(Frozen::open(&self.path(snap))?);
         opened.retain(|_, w| w.strong_count() > 0);
-        opened.insert(key, Arc::downgrade(&store));
-        Ok(store)
+        opened.insert(snap, Arc::downgrade(&frozen));
+        Ok(frozen)
     }
 
-    /// The model at the last snapshot at or before `n` (read through its chain) and its sequence.
+    /// The model at the last snapshot point at or before `n` (read through its chain) and that
+    /// point.
     fn base(&self, n: u64) -> Result<(Store, u64), ProjectionError> {
         let chain = chain(&self.list(), n);
         let top = chain.last().map_or(0, |s| s.to);
-        let (full, deltas) = match chain.first() {
-            Some(first) if first.from.is_none() => (Some(*first), &chain[1..]),
-            _ => (None, &chain[..]),
-        };
-        let deltas = deltas
+        let layers = chain
             .iter()
-            .map(|d| self.snapshot(Some(*d)))
+            .map(|s| self.snapshot(*s))
             .collect::<Result<_, _>>()?;
-        Ok((Store::layered(self.snapshot(full)?, deltas), top))
+        Ok((Store::layered(self.empty.clone(), layers), top))
     }
 
     /// The model as it was at `seq`: its snapshots up to it with the events since replayed over
@@ -295,42 +310,73 @@ impl Snapshots {
             .map(|(_, v, top)| (v.clone(), *top))
     }
 
-    /// Build every snapshot due by `applied` (each `every` events), oldest first. Returns how
-    /// many were built.
+    /// The snapshot point after `seq`.
+    fn point_after(&self, seq: u64) -> u64 {
+        seq / self.every * self.every + self.every
+    }
+
+    fn is_full_point(&self, seq: u64) -> bool {
+        (seq / self.every).is_multiple_of(self.layers)
+    }
+
+    /// Write `entries` as snapshot `snap` (to a temporary file, then renamed: a snapshot is
+    /// complete or absent). Returns how many entries it holds.
+    fn write(
+        &self,
+        snap: Snap,
+        entries: impl Iterator<Item = Result<frozen::Change, crate::StoreError>>,
+    ) -> Result<u64, ProjectionError> {
+        write_file(&self.tmp(snap), &self.path(snap), entries)
+    }
+
+    fn tmp(&self, snap: Snap) -> PathBuf {
+        self.dir
+            .join(format!("tmp-{}", snap.name(self.projection.version())))
+    }
+
+    /// Build every snapshot due by `applied` that is missing, oldest first: a point the live
+    /// projector did not record (replayed from the log), and a full snapshot at every
+    /// `layers`-th point. Returns how many were built.
     pub async fn build_due(&self, log: &EventLog, applied: u64) -> Result<usize, ProjectionError> {
-        let last = self.list().last().map_or(0, |s| s.to);
-        let mut next = last / self.every * self.every + self.every;
         let mut built = 0;
-        while next <= applied {
-            self.build(log, next).await?;
-            built += 1;
-            next += self.every;
+        let mut have = self.list();
+        let mut point = self.every;
+        while point <= applied {
+            if !have.iter().any(|s| s.to == point) {
+                self.build(log, point, false).await?;
+                built += 1;
+                have = self.list();
+            }
+            let full = Snap {
+                to: point,
+                from: None,
+            };
+            if self.is_full_point(point) && !have.contains(&full) {
+                self.build(log, point, true).await?;
+                built += 1;
+                have = self.list();
+            }
+            point += self.every;
         }
         Ok(built)
     }
 
-    async fn build(&self, log: &EventLog, seq: u64) -> Result<(), ProjectionError> {
+    async fn build(&self, log: &EventLog, seq: u64, full: bool) -> Result<(), ProjectionError> {
         let started = std::time::Instant::now();
         let (view, top) = self.view_over(log, seq).await?;
-        let full = (seq / self.every).is_multiple_of(self.layers);
         let snap = Snap {
             to: seq,
             from: (!full).then_some(top),
         };
-        let tmp = self.dir.join(format!("tmp-{seq}"));
-        let _ = std::fs::remove_dir_all(&tmp);
-        let entries = {
-            let out = Store::open_snapshot(&tmp, format!("snapshot-{seq}"))?;
-            let n = if full {
-                view.copy_into(&out)?
-            } else {
-                view.write_delta(&out)?
-            };
-            out.flush().await?;
-            n
+        let entries = if full {
+            // Every entry of the model through its chain of files: off the runtime's threads.
+            let (tmp, done) = (self.tmp(snap), self.path(snap));
+            tokio::task::spawn_blocking(move || write_file(&tmp, &done, view.everything()))
+                .await
+                .map_err(|e| apply_err(seq, e))??
+        } else {
+            self.write(snap, view.changes())?
         };
-        let path = self.path(snap);
-        std::fs::rename(&tmp, &path).map_err(io(&path))?;
         tracing::info!(
             model = self.projection.name(),
             seq,
@@ -385,58 +431,4 @@ pub fn as_of(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::{chain, Snap};
-
-    fn full(to: u64) -> Snap {
-        Snap { to, from: None }
-    }
-
-    fn delta(from: u64, to: u64) -> Snap {
-        Snap {
-            to,
-            from: Some(from),
-        }
-    }
-
-    #[test]
-    fn names_read_back() {
-        for snap in [full(50_000), delta(40, 50)] {
-            assert_eq!(Snap::parse(&snap.name(10), 10), Some(snap));
-            assert_eq!(Snap::parse(&snap.name(10), 11), None);
-        }
-        assert_eq!(Snap::parse("tmp-10", 10), None);
-        assert_eq!(Snap::parse("empty", 10), None);
-    }
-
-    #[test]
-    fn a_chain_runs_from_the_last_snapshot_down_to_a_full_one() {
-        let all = [
-            delta(0, 10),
-            delta(10, 20),
-            full(30),
-            delta(20, 30),
-            delta(30, 40),
-            delta(40, 50),
-        ];
-        let mut all = all.to_vec();
-        all.sort_unstable();
-        assert_eq!(chain(&all, 5), vec![]);
-        assert_eq!(chain(&all, 19), vec![delta(0, 10)]);
-        assert_eq!(chain(&all, 20), vec![delta(0, 10), delta(10, 20)]);
-        // The full snapshot at 30, not the delta to it.
-        assert_eq!(chain(&all, 35), vec![full(30)]);
-        assert_eq!(
-            chain(&all, 99),
-            vec![full(30), delta(30, 40), delta(40, 50)]
-        );
-    }
-
-    #[test]
-    fn a_chain_with_a_link_missing_is_passed_over() {
-        let all = vec![delta(0, 10), delta(20, 30)];
-        assert_eq!(chain(&all, 35), vec![delta(0, 10)]);
-        let all = vec![delta(5, 10)];
-        assert_eq!(chain(&all, 35), vec![]);
-    }
-}
+mod tests;

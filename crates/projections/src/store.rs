@@ -23,12 +23,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-const CHECKPOINT: &[u8] = b"\x00checkpoint";
+pub(crate) const CHECKPOINT: &[u8] = b"\x00checkpoint";
 const MODEL_VERSION: &[u8] = b"\x00model-version";
 /// sled's page cache per read model.
 pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
-/// sled's page cache per snapshot database.
-const SNAPSHOT_CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -50,26 +48,22 @@ fn is_locked(e: &sled::Error) -> bool {
 pub struct Store {
     db: sled::Db,
     pub generation: String,
-    /// An as-of view's snapshot deltas over `db`, oldest first (`layered`); none for a model.
-    deltas: Vec<Arc<Store>>,
-    /// The snapshot `db` belongs to, kept open while a view reads it.
+    /// An as-of view's snapshots over `db`, oldest first (`layered`); none for a model.
+    layers: Vec<Arc<Frozen>>,
+    /// The (empty) database a view's `db` belongs to, kept open while the view is.
     base: Option<Arc<Store>>,
     /// An as-of view's writes over its snapshots (`view`); none for a live model.
     overlay: Option<Arc<Overlay>>,
 }
 
+pub mod frozen;
 mod view;
+pub use frozen::Frozen;
 pub use view::Overlay;
 
 impl Store {
     pub fn open_dir(path: &Path, generation: String) -> Result<Store, StoreError> {
         Store::open_with(path, generation, CACHE_BYTES, Some(200))
-    }
-
-    /// A snapshot's database: written once (and flushed by its writer), then only read, so
-    /// with a small cache (a view may read through dozens) and no flusher of its own.
-    pub fn open_snapshot(path: &Path, generation: String) -> Result<Store, StoreError> {
-        Store::open_with(path, generation, SNAPSHOT_CACHE_BYTES, None)
     }
 
     fn open_with(
@@ -101,7 +95,7 @@ impl Store {
         Ok(Store {
             db,
             generation,
-            deltas: Vec::new(),
+            layers: Vec::new(),
             base: None,
             overlay: None,
         })
@@ -120,7 +114,7 @@ impl Store {
         Store {
             db: self.db.clone(),
             generation: format!("{}+view", self.generation),
-            deltas: self.deltas.clone(),
+            layers: self.layers.clone(),
             base: self.base.clone(),
             overlay: Some(Arc::new(overlay)),
         }
@@ -166,19 +160,40 @@ impl Store {
     /// Write the overlay and the checkpoint in one atomic batch. Typed values are serialized
     /// here, once per key per batch, however often the batch read and rewrote them.
     pub fn commit(&self, tx: Tx<'_>, checkpoint: u64) -> Result<(), StoreError> {
+        self.commit_recorded(tx, checkpoint, None)
+    }
+
+    /// `commit`, and what it wrote (the checkpoint among it) recorded over `record` too.
+    pub fn commit_recorded(
+        &self,
+        tx: Tx<'_>,
+        checkpoint: u64,
+        mut record: Option<&mut Overlay>,
+    ) -> Result<(), StoreError> {
         debug_assert!(
             self.base.is_none() && self.overlay.is_none(),
             "a view is never written"
         );
         let mut batch = sled::Batch::default();
         for (k, v) in tx.overlay {
-            match v {
-                Pending::Bytes(v) => batch.insert(k, v),
-                Pending::Typed(v) => batch.insert(k, v.encode()),
-                Pending::Removed => batch.remove(k),
+            let v = match v {
+                Pending::Bytes(v) => Some(v),
+                Pending::Typed(v) => Some(v.encode()),
+                Pending::Removed => None,
+            };
+            match &v {
+                Some(v) => batch.insert(k.as_slice(), v.as_slice()),
+                None => batch.remove(k.as_slice()),
+            }
+            if let Some(r) = record.as_deref_mut() {
+                r.insert(k, v);
             }
         }
-        batch.insert(CHECKPOINT, &checkpoint.to_be_bytes());
+        let checkpoint = checkpoint.to_be_bytes();
+        batch.insert(CHECKPOINT, &checkpoint);
+        if let Some(r) = record {
+            r.insert(CHECKPOINT.to_vec(), Some(checkpoint.to_vec()));
+        }
         self.db.apply_batch(batch)?;
         Ok(())
     }
@@ -239,23 +254,6 @@ impl Store {
                     .map_or(true, |(k, _)| k.starts_with(prefix.as_bytes()))
             })
             .map(|item| item.map(|(k, _)| String::from_utf8_lossy(&k).into_owned()))
-    }
-
-    /// Write every entry of this store (a view's overlay included) into `dst`, in batches:
-    /// a snapshot materialised compactly. Returns the entries written.
-    pub fn copy_into(&self, dst: &Store) -> Result<u64, StoreError> {
-        let mut batch = sled::Batch::default();
-        let mut n = 0u64;
-        for item in self.entries(Bound::Unbounded, Bound::Unbounded) {
-            let (k, v) = item?;
-            batch.insert(k, v);
-            n += 1;
-            if n.is_multiple_of(10_000) {
-                dst.db.apply_batch(std::mem::take(&mut batch))?;
-            }
-        }
-        dst.db.apply_batch(batch)?;
-        Ok(n)
     }
 
     /// SHA-256 over every key and value (checkpoint included): two models built from the same

@@ -110,7 +110,7 @@ pub async fn run_projectors_with(
             continue;
         }
         let dir = model_dir(cfg, name);
-        let model = ModelSink::open(projection(name, cfg, vault.as_ref())?, dir.clone())
+        let mut model = ModelSink::open(projection(name, cfg, vault.as_ref())?, dir.clone())
             .with_context(|| format!("opening read model {}", dir.display()))?;
         tracing::info!(
             projector = %name,
@@ -126,6 +126,9 @@ pub async fn run_projectors_with(
         let (as_of, keeper) =
             projections::snapshots::as_of(&dir, replay, spacing, log.clone(), applied)?;
         keepers.extend(keeper.map(AbortOnDrop));
+        if let Some(snapshots) = &as_of.snapshots {
+            model.record_snapshots(snapshots.clone())?;
+        }
         services.push(AbortOnDrop(tokio::spawn(projections::service::serve(
             client.clone(),
             model.projection.name(),

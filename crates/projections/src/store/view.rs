@@ -1,15 +1,16 @@
-//! As-of views (issue 15, item 3): a snapshot's database, the snapshot deltas written after it
-//! (each the keys a stretch of the log changed, a removal stored as an empty value), and the
-//! events after the last of them replayed over it all in memory. The replay writes into a `Tx`
-//! as a live batch would; instead of committing, its writes become the view's overlay, which
-//! every read of the `Store` consults first, then the deltas newest first, then the database.
-//! Queries run on a view unchanged.
+//! As-of views (issue 15, item 3): snapshot files (`frozen`: a full one, then the deltas after
+//! it, each the keys a stretch of the log changed) and the events after the last of them
+//! replayed over them in memory. The replay writes into a `Tx` as a live batch would; instead of
+//! committing, its writes become the view's overlay, which every read of the `Store` consults
+//! first, then the snapshots newest first (a removal in one hides what is below). Queries run
+//! on a view unchanged.
 
 use std::collections::BTreeMap;
 use std::iter::Peekable;
 use std::ops::Bound;
 use std::sync::Arc;
 
+use super::frozen::{Change, Frozen};
 use super::{Pending, Store, StoreError, Tx, CHECKPOINT};
 
 /// Values written over a snapshot: `None` where a key was removed.
@@ -37,33 +38,30 @@ impl Tx<'_> {
 
 type Entry = Result<(Vec<u8>, Vec<u8>), StoreError>;
 /// An entry of a layer over the database: a value, or `None` where the key was removed.
-type Over = Result<(Vec<u8>, Option<Vec<u8>>), StoreError>;
-
-/// A delta's stored value for a removal. No model stores an empty value (records carry a tag
-/// or are JSON; the checkpoint and the model version are 8 and 4 bytes).
-const REMOVED: &[u8] = b"";
+type Over = Result<Change, StoreError>;
 
 impl Store {
-    /// `base` with snapshot `deltas` over it (oldest first), read only: the model as it was at
-    /// the last delta.
-    pub fn layered(base: Arc<Store>, deltas: Vec<Arc<Store>>) -> Store {
+    /// The snapshots `layers` (oldest first) over `empty`, an empty database, read only: the
+    /// model as it was at the last of them.
+    pub fn layered(empty: Arc<Store>, layers: Vec<Arc<Frozen>>) -> Store {
         Store {
-            db: base.db.clone(),
-            generation: format!("{}+{}", base.generation, deltas.len()),
-            deltas,
-            base: Some(base),
+            db: empty.db.clone(),
+            generation: format!("snapshots+{}", layers.len()),
+            layers,
+            base: Some(empty),
             overlay: None,
         }
     }
 
-    /// The stored bytes under `key`: the overlay's, else the newest delta's, else the database's.
+    /// The stored bytes under `key`: the overlay's, else the newest snapshot's, else the
+    /// database's.
     pub(super) fn raw_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         if let Some(v) = self.overlay.as_ref().and_then(|o| o.get(key)) {
             return Ok(v.clone());
         }
-        for delta in self.deltas.iter().rev() {
-            if let Some(v) = delta.db.get(key)? {
-                return Ok((v != REMOVED).then(|| v.to_vec()));
+        for layer in self.layers.iter().rev() {
+            if let Some(v) = layer.get(key)? {
+                return Ok(v);
             }
         }
         Ok(self.db.get(key)?.map(|v| v.to_vec()))
@@ -81,11 +79,8 @@ impl Store {
                 item.map(|(k, v)| (k.to_vec(), v.to_vec()))
                     .map_err(Into::into)
             }));
-        for delta in &self.deltas {
-            let over = delta.db.range::<Vec<u8>, _>(range.clone()).map(|item| {
-                item.map(|(k, v)| (k.to_vec(), (v != REMOVED).then(|| v.to_vec())))
-                    .map_err(Into::into)
-            });
+        for layer in &self.layers {
+            let over = layer.range(range.0.clone(), range.1.clone());
             merged = Box::new(Merged::new(merged, over));
         }
         if let Some(overlay) = &self.overlay {
@@ -97,20 +92,19 @@ impl Store {
         merged
     }
 
-    /// Write this view's overlay (what the events replayed over its snapshots changed, the
-    /// checkpoint among it) into `dst`: a snapshot delta. Returns the entries written.
-    pub fn write_delta(&self, dst: &Store) -> Result<u64, StoreError> {
-        let mut batch = sled::Batch::default();
-        let mut n = 0u64;
-        for (k, v) in self.overlay.iter().flat_map(|o| o.iter()) {
-            batch.insert(k.as_slice(), v.as_deref().unwrap_or(REMOVED));
-            n += 1;
-            if n.is_multiple_of(10_000) {
-                dst.db.apply_batch(std::mem::take(&mut batch))?;
-            }
-        }
-        dst.db.apply_batch(batch)?;
-        Ok(n)
+    /// This view's overlay in key order (what the events replayed over its snapshots changed,
+    /// the checkpoint among it): a snapshot delta.
+    pub fn changes(&self) -> impl Iterator<Item = Result<Change, StoreError>> + '_ {
+        self.overlay
+            .iter()
+            .flat_map(|o| o.iter())
+            .map(|(k, v)| Ok((k.clone(), v.clone())))
+    }
+
+    /// Every entry of this store as a snapshot's: a full snapshot.
+    pub fn everything(&self) -> impl Iterator<Item = Result<Change, StoreError>> + '_ {
+        self.entries(Bound::Unbounded, Bound::Unbounded)
+            .map(|e| e.map(|(k, v)| (k, Some(v))))
     }
 }
 
@@ -169,23 +163,26 @@ impl<I: Iterator<Item = Entry>, J: Iterator<Item = Over>> Iterator for Merged<I,
 mod tests {
     use super::*;
 
-    /// A snapshot with `writes` (`None`: a removal) written as a view's overlay would be.
-    fn layer(dir: &std::path::Path, name: &str, writes: &[(&str, Option<&str>)]) -> Arc<Store> {
-        let store = Store::open_snapshot(&dir.join(name), name.into()).expect("open");
-        let overlay: Overlay = writes
+    /// A snapshot file with `writes` (`None`: a removal).
+    fn layer(dir: &std::path::Path, name: &str, writes: &[(&str, Option<&str>)]) -> Arc<Frozen> {
+        let path = dir.join(name);
+        let mut sorted: Vec<Change> = writes
             .iter()
             .map(|(k, v)| (k.as_bytes().to_vec(), v.map(|v| v.as_bytes().to_vec())))
             .collect();
-        store.view(overlay).write_delta(&store).expect("write");
-        Arc::new(store)
+        sorted.sort();
+        super::super::frozen::write(&path, sorted.into_iter().map(Ok)).expect("write");
+        Arc::new(Frozen::open(&path).expect("open"))
     }
 
     #[test]
-    fn a_view_reads_its_overlay_then_its_deltas_newest_first_then_its_base() {
+    fn a_view_reads_its_overlay_then_its_snapshots_newest_first() {
         let dir = tempfile::tempdir().expect("tmp");
-        let base = layer(
+        let empty =
+            Arc::new(Store::open_dir(&dir.path().join("empty"), "e".into()).expect("empty"));
+        let full = layer(
             dir.path(),
-            "base",
+            "full",
             &[("a", Some("1")), ("b", Some("1")), ("c", Some("1"))],
         );
         let older = layer(
@@ -197,7 +194,8 @@ mod tests {
         let mut overlay = Overlay::new();
         overlay.insert(b"d".to_vec(), None);
         overlay.insert(b"e".to_vec(), Some(b"4".to_vec()));
-        let view = Store::layered(base, vec![older.clone(), newer]).view(overlay);
+        let layers = vec![full.clone(), older.clone(), newer];
+        let view = Store::layered(empty.clone(), layers).view(overlay);
         let get = |k: &str| {
             view.raw_get(k.as_bytes())
                 .expect("get")
@@ -223,12 +221,11 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         assert_eq!(all, want);
-        // The older delta alone: b removed over the base, d added.
-        let dir2 = tempfile::tempdir().expect("tmp");
-        let base = layer(dir2.path(), "base", &[("b", Some("1"))]);
-        let at_older = Store::layered(base, vec![older]);
+        // The older delta over the full snapshot: b removed, d added.
+        let at_older = Store::layered(empty, vec![full, older]);
         assert_eq!(at_older.raw_get(b"b").expect("get"), None);
         assert_eq!(at_older.raw_get(b"d").expect("get"), Some(b"2".to_vec()));
+        assert_eq!(at_older.raw_get(b"c").expect("get"), Some(b"1".to_vec()));
     }
 
     #[test]

@@ -1,0 +1,91 @@
+//! The live projector's side of the snapshots: what its batches commit, gathered between two
+//! snapshot points and written as the delta of the later one once the model has reached it.
+
+use std::sync::Arc;
+
+use super::{Snap, Snapshots};
+use crate::store::{Overlay, CHECKPOINT};
+use crate::ProjectionError;
+
+pub struct Recorder {
+    snapshots: Arc<Snapshots>,
+    /// The model's checkpoint as last seen.
+    at: u64,
+    /// The last snapshot point passed.
+    point: u64,
+    /// Whether `changes` hold everything committed since `point` (not after a start or a switch
+    /// between two points).
+    whole: bool,
+    changes: Overlay,
+}
+
+impl Recorder {
+    /// Record for `snapshots` from a model at `checkpoint`.
+    pub fn new(snapshots: Arc<Snapshots>, checkpoint: u64) -> Recorder {
+        let point = checkpoint / snapshots.every * snapshots.every;
+        Recorder {
+            snapshots,
+            at: checkpoint,
+            point,
+            whole: point == checkpoint,
+            changes: Overlay::new(),
+        }
+    }
+
+    /// The model is at `checkpoint` before its next batch: a model that moved on without this
+    /// recorder (a rebuilt generation) is recorded again from its next point.
+    pub fn follow(&mut self, checkpoint: u64) {
+        if checkpoint != self.at {
+            *self = Recorder::new(self.snapshots.clone(), checkpoint);
+        }
+    }
+
+    /// The snapshot point the next batch must not pass.
+    pub fn next_point(&self) -> u64 {
+        self.snapshots.point_after(self.point)
+    }
+
+    /// A batch committed, bringing the model to `checkpoint`, wrote `changes`.
+    pub fn committed(&mut self, checkpoint: u64, changes: Overlay) {
+        self.at = checkpoint;
+        if self.whole {
+            self.changes.extend(changes);
+        }
+    }
+
+    /// The model holds what it held at the next point (it is there, or its next event is past
+    /// it): write that point's delta if everything since the last one was recorded and no
+    /// snapshot is there yet. A delta that cannot be written is left to be built from the log
+    /// later (snapshots are disposable; the model goes on). Returns the point.
+    pub fn reached(&mut self) -> u64 {
+        let point = self.next_point();
+        if let Err(e) = self.write_point(point) {
+            tracing::warn!(model = self.snapshots.projection.name(), point, error = %e, "a snapshot delta could not be written; it will be built from the log");
+        }
+        self.point = point;
+        self.whole = true;
+        point
+    }
+
+    fn write_point(&mut self, point: u64) -> Result<(), ProjectionError> {
+        let changes = std::mem::take(&mut self.changes);
+        if self.whole && !self.snapshots.list().iter().any(|s| s.to == point) {
+            let mut changes = changes;
+            changes.insert(CHECKPOINT.to_vec(), Some(point.to_be_bytes().to_vec()));
+            let snap = Snap {
+                to: point,
+                from: Some(self.point),
+            };
+            let started = std::time::Instant::now();
+            let entries = self.snapshots.write(snap, changes.into_iter().map(Ok))?;
+            tracing::debug!(
+                model = self.snapshots.projection.name(),
+                point,
+                entries,
+                secs = started.elapsed().as_secs_f64(),
+                "snapshot recorded"
+            );
+        }
+        Ok(())
+    }
+}

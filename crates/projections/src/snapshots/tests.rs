@@ -1,0 +1,125 @@
+use std::sync::Arc;
+
+use super::{chain, frozen, Snap, Snapshots, Store};
+
+fn full(to: u64) -> Snap {
+    Snap { to, from: None }
+}
+
+fn delta(from: u64, to: u64) -> Snap {
+    Snap {
+        to,
+        from: Some(from),
+    }
+}
+
+#[test]
+fn names_read_back() {
+    for snap in [full(50_000), delta(40, 50)] {
+        assert_eq!(Snap::parse(&snap.name(10), 10), Some(snap));
+        assert_eq!(Snap::parse(&snap.name(10), 11), None);
+    }
+    assert_eq!(Snap::parse("tmp-10", 10), None);
+    assert_eq!(Snap::parse("empty", 10), None);
+}
+
+#[test]
+fn a_chain_runs_from_the_last_snapshot_down_to_a_full_one() {
+    let all = [
+        delta(0, 10),
+        delta(10, 20),
+        full(30),
+        delta(20, 30),
+        delta(30, 40),
+        delta(40, 50),
+    ];
+    let mut all = all.to_vec();
+    all.sort_unstable();
+    assert_eq!(chain(&all, 5), vec![]);
+    assert_eq!(chain(&all, 19), vec![delta(0, 10)]);
+    assert_eq!(chain(&all, 20), vec![delta(0, 10), delta(10, 20)]);
+    // The full snapshot at 30, not the delta to it.
+    assert_eq!(chain(&all, 35), vec![full(30)]);
+    assert_eq!(
+        chain(&all, 99),
+        vec![full(30), delta(30, 40), delta(40, 50)]
+    );
+}
+
+#[test]
+fn a_chain_with_a_link_missing_is_passed_over() {
+    let all = vec![delta(0, 10), delta(20, 30)];
+    assert_eq!(chain(&all, 35), vec![delta(0, 10)]);
+    let all = vec![delta(5, 10)];
+    assert_eq!(chain(&all, 35), vec![]);
+}
+
+/// The live projector records a delta at every point as its batches commit, with no pass over
+/// the log of its own: batches of any size are cut at the points, a point the log skips (no
+/// event at that sequence) is recorded once an event past it arrives, and the model read
+/// through the deltas at each point is the model built from the events up to it.
+#[tokio::test]
+async fn the_projector_records_a_delta_at_every_point_as_it_goes() {
+    use crate::runner::{ModelSink, Sink};
+    use crate::testing::{build, register, Log};
+
+    let stats = || {
+        Box::new(crate::stats::Stats {
+            policy: domain::Policy::default(),
+        })
+    };
+    let mut log = Log::new();
+    for i in 0..30 {
+        let at = format!("2026-03-{:02}T09:00:00+08:00", 1 + i % 28);
+        let channel = if i % 2 == 0 {
+            domain::Channel::Visit
+        } else {
+            domain::Channel::Letter
+        };
+        log.run(None, register("gaoqiao", channel, 1 + i % 5, &at), &at);
+    }
+    // The log skips sequence 10 (inside a stretch) and 16 (a point).
+    let events: Vec<eventlog::Stored> = log
+        .events
+        .into_iter()
+        .filter(|e| e.seq != 10 && e.seq != 16)
+        .collect();
+    let dir = tempfile::tempdir().expect("tmp");
+    let model_dir = dir.path().join("stats");
+    let snapshots = Arc::new(Snapshots::open(&model_dir, stats(), 4, 3).expect("snapshots"));
+    let mut model = ModelSink::open(stats(), model_dir.clone()).expect("model");
+    model.record_snapshots(snapshots.clone()).expect("record");
+    let mut sink = Sink::Model(model);
+    let mut rest = &events[..];
+    for size in [3, 5, 1, 7, 2, 9].into_iter().cycle() {
+        if rest.is_empty() {
+            break;
+        }
+        let (batch, tail) = rest.split_at(size.min(rest.len()));
+        sink.write(batch).await.expect("write");
+        rest = tail;
+    }
+    let points: Vec<Snap> = snapshots.list();
+    let want: Vec<Snap> = (1..=7).map(|k| delta(4 * (k - 1), 4 * k)).collect();
+    assert_eq!(points, want, "a delta at every point up to 28, none beyond");
+    let without_checkpoint = |store: &Store| -> Vec<frozen::Change> {
+        store
+            .everything()
+            .map(|e| e.expect("entry"))
+            .filter(|(k, _)| k.as_slice() != crate::store::CHECKPOINT)
+            .collect()
+    };
+    for point in [4, 8, 12, 16, 20, 28] {
+        let (view, top) = snapshots.base(point).expect("view");
+        assert_eq!(top, point);
+        assert_eq!(view.checkpoint().expect("checkpoint"), point);
+        let upto: Vec<eventlog::Stored> =
+            events.iter().filter(|e| e.seq <= point).cloned().collect();
+        let (_dir, rebuilt) = build(stats().as_ref(), &upto, 1000);
+        assert_eq!(
+            without_checkpoint(&view),
+            without_checkpoint(&rebuilt),
+            "the model at {point}"
+        );
+    }
+}
