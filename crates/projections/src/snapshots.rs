@@ -116,6 +116,8 @@ pub struct Snapshots {
     pending: Mutex<HashMap<u64, Arc<tokio::sync::OnceCell<View>>>>,
     /// The last views.
     views: Mutex<VecDeque<KeptView>>,
+    /// The points whose deltas the live projector is writing now.
+    recording: Mutex<std::collections::BTreeSet<u64>>,
 }
 
 fn apply_err(seq: u64, why: impl ToString) -> ProjectionError {
@@ -176,6 +178,7 @@ impl Snapshots {
             opened: Mutex::default(),
             views: Mutex::default(),
             pending: Mutex::default(),
+            recording: Mutex::default(),
         })
     }
 
@@ -310,6 +313,33 @@ impl Snapshots {
             .map(|(_, v, top)| (v.clone(), *top))
     }
 
+    /// Mark `point`'s delta as being written by the live projector (or no longer).
+    fn recording(&self, point: u64, now: bool) {
+        let mut recording = self.recording.lock().unwrap_or_else(|p| p.into_inner());
+        if now {
+            recording.insert(point);
+        } else {
+            recording.remove(&point);
+        }
+    }
+
+    fn is_recording(&self, point: u64) -> bool {
+        let recording = self.recording.lock().unwrap_or_else(|p| p.into_inner());
+        recording.contains(&point)
+    }
+
+    /// Wait until no delta is being written.
+    pub async fn recorded(&self) {
+        while !self
+            .recording
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty()
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     /// The snapshot point after `seq`.
     fn point_after(&self, seq: u64) -> u64 {
         seq / self.every * self.every + self.every
@@ -342,6 +372,11 @@ impl Snapshots {
         let mut have = self.list();
         let mut point = self.every;
         while point <= applied {
+            if self.is_recording(point) {
+                // Its delta is being written; a full snapshot there waits for it.
+                point += self.every;
+                continue;
+            }
             if !have.iter().any(|s| s.to == point) {
                 self.build(log, point, false).await?;
                 built += 1;

@@ -10,10 +10,12 @@ use super::work::get_latencies;
 use super::{result, say, BenchResult, System};
 
 /// Snapshots of the cases and stats models: (count, bytes, seconds waited for them), once every
-/// one due by `last` is written (or after ten minutes, as far as they got).
+/// one due by `last` is written (a delta at every point, a full one at every 25th: `up`'s
+/// defaults), or after ten minutes, as far as they got.
 async fn snapshots(sys: &System, every: u64, last: u64) -> (usize, u64, f64) {
     let started = Instant::now();
     let deadline = started + Duration::from_secs(600);
+    let due = 2 * (last / every + last / (every * 25));
     loop {
         let mut count = 0;
         let mut bytes = 0;
@@ -23,12 +25,12 @@ async fn snapshots(sys: &System, every: u64, last: u64) -> (usize, u64, f64) {
                 .into_iter()
                 .flatten()
                 .flatten()
-                .filter(|e| e.file_name().to_string_lossy().starts_with('v'))
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".snap"))
                 .count();
             count += done;
             bytes += ops::storage::dir_size(&dir);
         }
-        if count as u64 >= 2 * (last / every) || Instant::now() > deadline {
+        if count as u64 >= due || Instant::now() > deadline {
             return (count, bytes, started.elapsed().as_secs_f64());
         }
         tokio::time::sleep(Duration::from_secs(2)).await;

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use super::{Snap, Snapshots};
 use crate::store::{Overlay, CHECKPOINT};
-use crate::ProjectionError;
 
 pub struct Recorder {
     snapshots: Arc<Snapshots>,
@@ -54,20 +53,13 @@ impl Recorder {
     }
 
     /// The model holds what it held at the next point (it is there, or its next event is past
-    /// it): write that point's delta if everything since the last one was recorded and no
-    /// snapshot is there yet. A delta that cannot be written is left to be built from the log
-    /// later (snapshots are disposable; the model goes on). Returns the point.
+    /// it): write that point's delta, if everything since the last one was recorded and no
+    /// snapshot is there yet, on a blocking thread (the projector goes on; until the file is
+    /// there the point counts as being recorded, so it is not also built from the log). A delta
+    /// that cannot be written is left to be built from the log (snapshots are disposable).
+    /// Returns the point.
     pub fn reached(&mut self) -> u64 {
         let point = self.next_point();
-        if let Err(e) = self.write_point(point) {
-            tracing::warn!(model = self.snapshots.projection.name(), point, error = %e, "a snapshot delta could not be written; it will be built from the log");
-        }
-        self.point = point;
-        self.whole = true;
-        point
-    }
-
-    fn write_point(&mut self, point: u64) -> Result<(), ProjectionError> {
         let changes = std::mem::take(&mut self.changes);
         if self.whole && !self.snapshots.list().iter().any(|s| s.to == point) {
             let mut changes = changes;
@@ -76,16 +68,27 @@ impl Recorder {
                 to: point,
                 from: Some(self.point),
             };
-            let started = std::time::Instant::now();
-            let entries = self.snapshots.write(snap, changes.into_iter().map(Ok))?;
-            tracing::debug!(
-                model = self.snapshots.projection.name(),
-                point,
-                entries,
-                secs = started.elapsed().as_secs_f64(),
-                "snapshot recorded"
-            );
+            let snapshots = self.snapshots.clone();
+            snapshots.recording(point, true);
+            tokio::task::spawn_blocking(move || {
+                let started = std::time::Instant::now();
+                match snapshots.write(snap, changes.into_iter().map(Ok)) {
+                    Ok(entries) => tracing::debug!(
+                        model = snapshots.projection.name(),
+                        point,
+                        entries,
+                        secs = started.elapsed().as_secs_f64(),
+                        "snapshot recorded"
+                    ),
+                    Err(e) => {
+                        tracing::warn!(model = snapshots.projection.name(), point, error = %e, "a snapshot delta could not be written; it will be built from the log")
+                    }
+                }
+                snapshots.recording(point, false);
+            });
         }
-        Ok(())
+        self.point = point;
+        self.whole = true;
+        point
     }
 }

@@ -99,6 +99,7 @@ async fn the_projector_records_a_delta_at_every_point_as_it_goes() {
         sink.write(batch).await.expect("write");
         rest = tail;
     }
+    snapshots.recorded().await;
     let points: Vec<Snap> = snapshots.list();
     let want: Vec<Snap> = (1..=7).map(|k| delta(4 * (k - 1), 4 * k)).collect();
     assert_eq!(points, want, "a delta at every point up to 28, none beyond");
