@@ -340,3 +340,32 @@ mod limits {
         );
     }
 }
+
+/// `GET /v1/me` tells the principal behind a token (the console's sign-in): each role with its
+/// unit and the unit's name; no token or an unknown one is a 401 problem.
+#[tokio::test]
+async fn me_names_the_principal_behind_the_token() {
+    let app = testkit::system::spawn().await;
+    for (token, id, role, unit, name) in [
+        (
+            "clerk-gaoqiao-token",
+            "clerk-gaoqiao",
+            "clerk",
+            Some("gaoqiao"),
+            Some("高桥镇"),
+        ),
+        ("county-token", "county-1", "county", Some("county"), None),
+        ("analyst-token", "analyst-1", "analyst", None, None),
+    ] {
+        let (status, me) = app.get(token, "/v1/me").await;
+        assert_eq!(status, 200, "{me}");
+        assert_eq!(me["principal_id"], id, "{me}");
+        assert_eq!(me["role"], role, "{me}");
+        assert_eq!(me["unit"].as_str(), unit, "{me}");
+        if let Some(name) = name {
+            assert_eq!(me["unit_name"], name, "{me}");
+        }
+    }
+    let (status, body) = app.get("no-such-token", "/v1/me").await;
+    assert_problem(status, &body, 401, "unauthorized");
+}

@@ -18,6 +18,7 @@ pub mod export;
 mod handlers;
 pub mod integrity;
 pub mod lang;
+pub mod me;
 pub mod metrics;
 pub mod openapi;
 pub mod params;
@@ -127,6 +128,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/adjustments/{id}/revoke", post(adjustments::revoke))
         .route("/v1/audit/actors/{principal_id}", get(reads::actor))
         .route("/v1/audit/public-key", get(integrity::public_key))
+        .route("/v1/me", get(me::me))
         .route("/v1/cases/{case_id}/verify", get(integrity::verify))
         .route("/v1/cases/{case_id}/bundle", get(integrity::bundle))
         .route(

@@ -71,6 +71,7 @@ use crate::views::*;
         queries::scorecard::Scorecards,
         crate::integrity::PublicKeys,
         crate::integrity::KeyView,
+        crate::me::Me,
         crate::integrity::Verification,
         crate::integrity::FindingView,
         crate::erasures::EraseBody,
@@ -382,6 +383,21 @@ pub fn document() -> OpenApi {
                 .responses(responses(
                     ("200", "The principal's events across cases", "ActorTrail"),
                     read_errors,
+                )),
+        ),
+    );
+    let paths = paths.path(
+        "/v1/me",
+        PathItem::new(
+            HttpMethod::Get,
+            OperationBuilder::new()
+                .operation_id(Some("get_me"))
+                .summary(Some(
+                    "The principal the token stands for: its id, role and unit (the console signs in with it)",
+                ))
+                .responses(responses(
+                    ("200", "The principal", "Me"),
+                    &[("401", "Missing or unknown token")],
                 )),
         ),
     );
