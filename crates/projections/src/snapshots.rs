@@ -403,15 +403,14 @@ impl Snapshots {
             to: seq,
             from: (!full).then_some(top),
         };
-        let entries = if full {
-            // Every entry of the model through its chain of files: off the runtime's threads.
-            let (tmp, done) = (self.tmp(snap), self.path(snap));
-            tokio::task::spawn_blocking(move || write_file(&tmp, &done, view.everything()))
-                .await
-                .map_err(|e| apply_err(seq, e))??
-        } else {
-            self.write(snap, view.changes())?
-        };
+        // Written (and synced) off the runtime's threads, which answer queries meanwhile.
+        let (tmp, done) = (self.tmp(snap), self.path(snap));
+        let entries = tokio::task::spawn_blocking(move || match full {
+            true => write_file(&tmp, &done, view.everything()),
+            false => write_file(&tmp, &done, view.changes()),
+        })
+        .await
+        .map_err(|e| apply_err(seq, e))??;
         tracing::info!(
             model = self.projection.name(),
             seq,
