@@ -369,3 +369,78 @@ async fn me_names_the_principal_behind_the_token() {
     let (status, body) = app.get("no-such-token", "/v1/me").await;
     assert_problem(status, &body, 401, "unauthorized");
 }
+
+/// `<Case>.allowed_actions` lists the steps the caller may take now (the console's buttons): the
+/// county may triage a new case, its township clerk may accept it but not assign it, another
+/// township's clerk does not see it at all; after the reply only closing and follow-up are
+/// left; as of a past point, nothing.
+#[tokio::test]
+async fn a_case_lists_the_steps_its_reader_may_take_now() {
+    let app = testkit::system::spawn().await;
+    let id = app.register().await;
+    let actions = |v: &serde_json::Value| -> Vec<String> {
+        v["allowed_actions"]
+            .as_array()
+            .expect("allowed_actions")
+            .iter()
+            .map(|a| a.as_str().expect("action").to_owned())
+            .collect()
+    };
+    let (status, county) = app.get("county-token", &format!("/v1/cases/{id}")).await;
+    assert_eq!(status, 200, "{county}");
+    let county = actions(&county);
+    for a in [
+        "accept",
+        "reject",
+        "assign",
+        "transfer",
+        "supervise",
+        "merge",
+        "correct",
+    ] {
+        assert!(county.contains(&a.to_owned()), "{a} in {county:?}");
+    }
+    assert!(!county.contains(&"reply".to_owned()), "{county:?}");
+    let (status, clerk) = app
+        .get("clerk-gaoqiao-token", &format!("/v1/cases/{id}"))
+        .await;
+    assert_eq!(status, 200, "{clerk}");
+    let clerk = actions(&clerk);
+    assert!(clerk.contains(&"accept".to_owned()), "{clerk:?}");
+    assert!(
+        !clerk.contains(&"assign".to_owned()),
+        "county only: {clerk:?}"
+    );
+    let (status, _) = app
+        .get("clerk-dongcheng-token", &format!("/v1/cases/{id}"))
+        .await;
+    assert_eq!(status, 404);
+    for (action, body) in [
+        ("accept", json!({})),
+        ("reply", json!({"outcome": "supported", "text": "已答复"})),
+    ] {
+        let (status, body, _) = app
+            .post("county-token", &format!("/v1/cases/{id}/{action}"), &body)
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (_, replied) = app.get("county-token", &format!("/v1/cases/{id}")).await;
+    let mut left = actions(&replied);
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            "assign-leader",
+            "close",
+            "correct",
+            "follow-up",
+            "merge",
+            "withdraw"
+        ]
+    );
+    let (status, past) = app
+        .get("county-token", &format!("/v1/cases/{id}?at_seq=1"))
+        .await;
+    assert_eq!(status, 200, "{past}");
+    assert!(actions(&past).is_empty(), "{past}");
+}

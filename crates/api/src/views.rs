@@ -88,6 +88,10 @@ pub struct CaseView {
     /// The case's personal data was erased (PIPL; `PersonalDataErased`): its petitioners,
     /// evidence file names and bytes and an accusation's summary read as erased.
     pub personal_data_erased: bool,
+    /// The steps (`POST /v1/cases/{id}/{action}` actions) the caller may take on the case now:
+    /// its status admits them, the caller is authorized, and a once-only step or a window is
+    /// still open. Empty as of a past point. Attachments, adjustments and erasure are not listed.
+    pub allowed_actions: Vec<String>,
     /// On reads: the log position this answer reflects.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub applied_seq: Option<u64>,
@@ -179,6 +183,7 @@ impl CaseView {
             review_level: case.review_level,
             petitioners: can_see_personal_data(viewer, case).then(|| case.petitioners.clone()),
             personal_data_erased: domain::erasure::is_erased(case),
+            allowed_actions: Vec::new(),
             applied_seq: None,
         }
     }

@@ -9,7 +9,10 @@ use chrono::{Duration, NaiveDate};
 
 use registration::{correct, not_accused, register};
 
+mod allowed;
 mod registration;
+
+pub use allowed::{allowed_actions, status_allows, CASE_STEPS};
 
 use crate::adjustment;
 use crate::auth::{authorize_command, authorize_register, Principal};
@@ -126,10 +129,10 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
         action: action.as_str(),
         status: case.status,
     };
-    let require = |ok: bool| if ok { Ok(()) } else { Err(invalid()) };
+    if !status_allows(action, case) {
+        return Err(invalid());
+    }
     let handling = matches!(case.status, Status::Accepted | Status::Assigned);
-    // Triage: a case may be assigned or transferred before acceptance, too.
-    let triage = handling || case.status == Status::Registered;
 
     Ok(match cmd {
         Command::Register(_) => {
@@ -139,7 +142,6 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
             )))
         }
         Command::Accept(c) => {
-            require(case.status == Status::Registered)?;
             let new_facts = opt_text("new_facts", &c.new_facts)?;
             let terminated =
                 crate::linking::terminated_matter(&case.township, case.category, ctx.peers);
@@ -157,16 +159,12 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
                 on_time: at <= case.accept_due_at,
             })
         }
-        Command::Reject(c) => {
-            require(case.status == Status::Registered)?;
-            Event::CaseRejected(CaseRejected {
-                reason_code: c.reason_code,
-                reason: text("reason", &c.reason)?,
-                on_time: at <= case.accept_due_at,
-            })
-        }
+        Command::Reject(c) => Event::CaseRejected(CaseRejected {
+            reason_code: c.reason_code,
+            reason: text("reason", &c.reason)?,
+            on_time: at <= case.accept_due_at,
+        }),
         Command::Assign(c) => {
-            require(triage)?;
             handling_unit(ctx, &c.unit)?;
             not_accused(case, &c.unit)?;
             if !handling && c.due_date.is_some() {
@@ -184,7 +182,6 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
             })
         }
         Command::Transfer(c) => {
-            require(triage)?;
             handling_unit(ctx, &c.unit)?;
             not_accused(case, &c.unit)?;
             if c.unit == case.unit {
@@ -204,7 +201,6 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
             })
         }
         Command::Supervise(c) => {
-            require(case.status.is_open() && case.status != Status::Replied)?;
             if c.due_date.is_some() && !handling {
                 let (status, zh) = (case.status, case.status.name_zh());
                 return Err(DomainError::Validation(crate::text!(
@@ -219,7 +215,6 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
             })
         }
         Command::Extend(c) => {
-            require(handling)?;
             if case.extended {
                 return Err(DomainError::Validation(crate::text!(
                     "the deadline of this case was already extended once",
@@ -249,36 +244,26 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
                 due_at,
             })
         }
-        Command::Reply(c) => {
-            require(handling)?;
-            Event::CaseReplied(CaseReplied {
-                unit: case.unit.clone(),
-                outcome: c.outcome,
-                text: text("text", &c.text)?,
-                on_time: case.reply_due_at.is_none_or(|d| at <= d),
-                review_request_until: p.deadline_after(at, p.review_request_days),
-            })
-        }
-        Command::FollowUp(c) => {
-            require(matches!(case.status, Status::Replied | Status::Closed))?;
-            Event::FollowUpRecorded(FollowUpRecorded {
-                satisfaction: c.satisfaction,
-                note: opt_text("note", &c.note)?,
-            })
-        }
-        Command::Close(c) => {
-            require(case.status == Status::Replied)?;
-            Event::CaseClosed(CaseClosed {
-                note: opt_text("note", &c.note)?,
-            })
-        }
+        Command::Reply(c) => Event::CaseReplied(CaseReplied {
+            unit: case.unit.clone(),
+            outcome: c.outcome,
+            text: text("text", &c.text)?,
+            on_time: case.reply_due_at.is_none_or(|d| at <= d),
+            review_request_until: p.deadline_after(at, p.review_request_days),
+        }),
+        Command::FollowUp(c) => Event::FollowUpRecorded(FollowUpRecorded {
+            satisfaction: c.satisfaction,
+            note: opt_text("note", &c.note)?,
+        }),
+        Command::Close(c) => Event::CaseClosed(CaseClosed {
+            note: opt_text("note", &c.note)?,
+        }),
         Command::RequestReview(c) | Command::RequestRereview(c) => {
             let level = if matches!(cmd, Command::RequestReview(_)) {
                 1
             } else {
                 2
             };
-            require(case.status == Status::Closed && case.review_level == level - 1)?;
             let until = case.request_window_until.ok_or_else(invalid)?;
             if at > until {
                 let (en, zh, t) = (action.as_str(), action.name_zh(), until.to_rfc3339());
@@ -294,12 +279,11 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
             })
         }
         Command::DecideReview(c) | Command::DecideRereview(c) => {
-            let (level, status) = if matches!(cmd, Command::DecideReview(_)) {
-                (1, Status::UnderReview)
+            let level = if matches!(cmd, Command::DecideReview(_)) {
+                1
             } else {
-                (2, Status::UnderRereview)
+                2
             };
-            require(case.status == status)?;
             Event::ReviewDecided(ReviewDecided {
                 level,
                 outcome: c.outcome,
@@ -309,13 +293,10 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
                     .then(|| p.deadline_after(at, p.review_request_days)),
             })
         }
-        Command::AssignLeader(c) => {
-            require(case.status.is_open())?;
-            Event::LeaderAssigned(LeaderAssigned {
-                name: text("name", &c.name)?,
-                title: text("title", &c.title)?,
-            })
-        }
+        Command::AssignLeader(c) => Event::LeaderAssigned(LeaderAssigned {
+            name: text("name", &c.name)?,
+            title: text("title", &c.title)?,
+        }),
         Command::Correct(c) => correct(case, c, at, ctx)?,
         Command::Attach(c) => attach(case, c)?,
         Command::RequestAdjustment(c) => adjustment::request(case, c, &ctx.principal.id)?,
@@ -323,14 +304,10 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
         Command::RevokeAdjustment(c) => adjustment::revoke(case, c, &ctx.principal.id)?,
         Command::RequestErasure(c) => crate::erasure::request(case, c, &ctx.principal.id)?,
         Command::ApproveErasure(c) => crate::erasure::approve(case, c, &ctx.principal.id)?,
-        Command::Withdraw(c) => {
-            require(case.status.is_open())?;
-            Event::CaseWithdrawn(CaseWithdrawn {
-                reason: text("reason", &c.reason)?,
-            })
-        }
+        Command::Withdraw(c) => Event::CaseWithdrawn(CaseWithdrawn {
+            reason: text("reason", &c.reason)?,
+        }),
         Command::Merge(c) => {
-            require(case.status.is_open())?;
             let into = ctx.target.filter(|t| t.id == c.into).ok_or_else(|| {
                 let into = c.into;
                 DomainError::Validation(crate::text!(

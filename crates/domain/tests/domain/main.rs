@@ -3,6 +3,7 @@
 mod common;
 
 mod adjustments;
+mod allowed;
 mod auth;
 mod corrections;
 mod golden;
