@@ -431,10 +431,34 @@ mod architecture {
         for server in HTTP_SERVER {
             let users = m.dependents(server);
             assert!(
-                users.iter().all(|u| u == "xinfang-api"),
-                "{server} is used by {users:?}: only api serves HTTP"
+                users
+                    .iter()
+                    .all(|u| u == "xinfang-api" || u == "xinfang-console"),
+                "{server} is used by {users:?}: only api (and the console beside it) serves HTTP"
             );
         }
+    }
+
+    /// The console reaches the system only through the API's router: no store, no log, no
+    /// command path, no read side of its own.
+    #[test]
+    fn console_has_only_the_api() {
+        let m = Metadata::load();
+        assert_none(
+            "console",
+            &m.deps("console"),
+            &[
+                "async-nats",
+                "sled",
+                "xinfang-api",
+                "xinfang-commands",
+                "xinfang-queries",
+                "xinfang-eventlog",
+                "xinfang-projections",
+                "xinfang-cipher",
+            ],
+            "the console calls the API's router, which it is given",
+        );
     }
 
     #[test]

@@ -444,3 +444,22 @@ async fn a_case_lists_the_steps_its_reader_may_take_now() {
     assert_eq!(status, 200, "{past}");
     assert!(actions(&past).is_empty(), "{past}");
 }
+
+/// `GET /v1/units` names every unit with its kind, for any principal (the console's forms show
+/// names, never codes); without a token it is a 401 problem.
+#[tokio::test]
+async fn units_are_listed_by_name_and_kind() {
+    let app = testkit::system::spawn().await;
+    let (status, body) = app.get("clerk-gaoqiao-token", "/v1/units").await;
+    assert_eq!(status, 200, "{body}");
+    let units = body["units"].as_array().expect("units");
+    let gaoqiao = units
+        .iter()
+        .find(|u| u["code"] == "gaoqiao")
+        .expect("gaoqiao listed");
+    assert_eq!(gaoqiao["name"], "高桥镇", "{body}");
+    assert_eq!(gaoqiao["kind"], "township", "{body}");
+    assert!(units.iter().any(|u| u["kind"] == "county"), "{body}");
+    let (status, body) = app.get("no-such-token", "/v1/units").await;
+    assert_problem(status, &body, 401, "unauthorized");
+}

@@ -36,9 +36,10 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use axum::Router;
 
 pub use auth::Tokens;
+/// The router `router` returns, for the binary that composes it with the console.
+pub use axum::Router;
 use commands::CaseService;
 use domain::UnitCode;
 pub use error::{ApiError, Failure, Problem};
@@ -129,6 +130,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/audit/actors/{principal_id}", get(reads::actor))
         .route("/v1/audit/public-key", get(integrity::public_key))
         .route("/v1/me", get(me::me))
+        .route("/v1/units", get(me::units))
         .route("/v1/cases/{case_id}/verify", get(integrity::verify))
         .route("/v1/cases/{case_id}/bundle", get(integrity::bundle))
         .route(

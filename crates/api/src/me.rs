@@ -37,3 +37,37 @@ pub async fn me(State(state): State<Arc<AppState>>, headers: HeaderMap) -> AppRe
     })
     .into_response())
 }
+
+/// One unit of the county.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UnitEntry {
+    pub code: String,
+    pub name: String,
+    /// `county`, `township` or `department`.
+    pub kind: String,
+}
+
+/// `GET /v1/units`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Units {
+    pub units: Vec<UnitEntry>,
+}
+
+/// `GET /v1/units`: any principal (the console's forms name units, never show codes).
+pub async fn units(State(state): State<Arc<AppState>>, headers: HeaderMap) -> AppResult {
+    state.tokens.authenticate(&headers)?;
+    let units = state
+        .unit_names
+        .iter()
+        .map(|(code, name)| UnitEntry {
+            code: code.to_string(),
+            name: name.clone(),
+            kind: state
+                .cases
+                .unit_kind(code)
+                .map(|k| k.as_str().to_owned())
+                .unwrap_or_default(),
+        })
+        .collect();
+    Ok(Json(Units { units }).into_response())
+}

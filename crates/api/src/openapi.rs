@@ -72,6 +72,8 @@ use crate::views::*;
         crate::integrity::PublicKeys,
         crate::integrity::KeyView,
         crate::me::Me,
+        crate::me::UnitEntry,
+        crate::me::Units,
         crate::integrity::Verification,
         crate::integrity::FindingView,
         crate::erasures::EraseBody,
@@ -397,6 +399,21 @@ pub fn document() -> OpenApi {
                 ))
                 .responses(responses(
                     ("200", "The principal", "Me"),
+                    &[("401", "Missing or unknown token")],
+                )),
+        ),
+    );
+    let paths = paths.path(
+        "/v1/units",
+        PathItem::new(
+            HttpMethod::Get,
+            OperationBuilder::new()
+                .operation_id(Some("list_units"))
+                .summary(Some(
+                    "The county's units: code, name and kind (forms offer them by name)",
+                ))
+                .responses(responses(
+                    ("200", "The units, by code", "Units"),
                     &[("401", "Missing or unknown token")],
                 )),
         ),

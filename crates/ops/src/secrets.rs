@@ -47,8 +47,17 @@ pub const KEK: Secret = Secret {
     file: "secrets/kek.key",
 };
 
+/// The key (32 bytes, hex) the web console seals its session cookies with and derives its CSRF
+/// tokens from (docs/console.md). Only the api reads it; every api instance of a county must
+/// share it, so a session outlives a restart and works on any instance.
+pub const CONSOLE_KEY: Secret = Secret {
+    key: "console_key",
+    env: "XF_CONSOLE_KEY",
+    file: "secrets/console.key",
+};
+
 /// Every secret `up` provides.
-pub const ALL: [Secret; 4] = [IDENTITY_KEY, QUERY_CODE_KEY, SIGNING_KEY, KEK];
+pub const ALL: [Secret; 5] = [IDENTITY_KEY, QUERY_CODE_KEY, SIGNING_KEY, KEK, CONSOLE_KEY];
 
 /// `[secrets]` as written in the configuration (docs/operations.md, "Secrets"); absent ones
 /// come from the environment or the data dir.
@@ -59,6 +68,7 @@ pub struct Section {
     query_code_key: Option<String>,
     signing_key: Option<String>,
     kek: Option<String>,
+    console_key: Option<String>,
     /// Key-encryption keys being rotated away: they unwrap, never wrap (docs/operations.md,
     /// "Rotating the key-encryption key").
     #[serde(default)]
@@ -81,6 +91,7 @@ impl Section {
             self.query_code_key,
             self.signing_key,
             self.kek,
+            self.console_key,
         ];
         Configured {
             values: ALL
@@ -102,6 +113,20 @@ impl Configured {
             .find(|(s, _)| s.key == secret.key)
             .and_then(|(_, v)| v.as_deref());
         resolve(value, data_dir, secret)
+    }
+
+    /// A 32-byte key given as 64 hex digits (`console_key`).
+    pub fn key32(&self, data_dir: &Path, secret: &Secret) -> anyhow::Result<[u8; 32]> {
+        let hex = self.resolve(data_dir, secret)?;
+        let digits: Vec<u8> = hex
+            .as_bytes()
+            .chunks(2)
+            .filter_map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
+            .collect();
+        <[u8; 32]>::try_from(digits.as_slice())
+            .ok()
+            .filter(|_| hex.len() == 64)
+            .ok_or_else(|| anyhow::anyhow!("secrets.{}: expected 64 hex digits", secret.key))
     }
 
     /// The key-encryption keys as configured (hex): the current one and those being rotated
@@ -222,5 +247,27 @@ mod tests {
             "from config"
         );
         assert!(!path(dir.path(), &QUERY_CODE_KEY).exists());
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    #[test]
+    fn a_32_byte_key_is_64_hex_digits() {
+        let dir = tempfile::tempdir().expect("dir");
+        let with = |v: &str| Configured {
+            values: vec![(CONSOLE_KEY, Some(v.to_owned()))],
+            previous_keks: Vec::new(),
+        };
+        let key = with(&"ab".repeat(32)).key32(dir.path(), &CONSOLE_KEY);
+        assert_eq!(key.expect("a key"), [0xab; 32]);
+        for bad in ["ab".repeat(31), "zz".repeat(32), "ab".repeat(33)] {
+            let err = with(&bad)
+                .key32(dir.path(), &CONSOLE_KEY)
+                .expect_err("refused");
+            assert!(err.to_string().contains("console_key"), "{err}");
+        }
     }
 }

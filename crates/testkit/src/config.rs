@@ -48,6 +48,9 @@ pub fn signer() -> integrity::Signer {
 }
 
 /// The test county's key-encryption key (docs/operations.md, "Personal data keys").
+/// The console's session key of the test county.
+pub const TEST_CONSOLE_KEY: &str =
+    "636f6e736f6c652d746573742d6b65792d303132333435363738396162636465";
 pub const TEST_KEK: &str = "4b454b2d746573742d6b65792d30313233343536373839616263646566303132";
 
 /// The test county's key-encryption keys.
@@ -237,11 +240,12 @@ impl TestConfig {
         if let Some((identity, query_code)) = &self.secrets {
             let _ = writeln!(
                 out,
-                "[secrets]\nidentity_key = {}\nquery_code_key = {}\nsigning_key = {}\nkek = {}",
+                "[secrets]\nidentity_key = {}\nquery_code_key = {}\nsigning_key = {}\nkek = {}\nconsole_key = {}",
                 q(identity),
                 q(query_code),
                 q(TEST_SIGNING_KEY),
-                q(TEST_KEK)
+                q(TEST_KEK),
+                q(TEST_CONSOLE_KEY)
             );
         }
         // Checkpoints within a second, so tests see them soon.

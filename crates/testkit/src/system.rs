@@ -126,13 +126,13 @@ pub async fn start_api_with(
     let state = xinfang::serve::api_state(&cfg, client)
         .await
         .expect("the API's state");
+    let app = xinfang::serve::http_app(&cfg, state).expect("the API and the console");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let task = tokio::spawn(async move {
-        let _ =
-            api::server::serve(listener, api::router(state), limits, std::future::pending()).await;
+        let _ = api::server::serve(listener, app, limits, std::future::pending()).await;
     });
     (base, task)
 }

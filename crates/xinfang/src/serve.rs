@@ -139,14 +139,24 @@ pub async fn api_state(
     Ok(Arc::new(state))
 }
 
+/// What `xinfang api` serves: the HTTP API and beside it the web console (crates/console).
+pub fn http_app(cfg: &Config, state: Arc<api::AppState>) -> anyhow::Result<api::Router> {
+    let key = cfg
+        .secrets
+        .key32(&cfg.data_dir, &ops::secrets::CONSOLE_KEY)?;
+    let console = console::Console::new(key, cfg.policy.timezone, cfg.trusted_proxies.clone());
+    Ok(console::mount(api::router(state), console))
+}
+
 pub async fn run_api(cfg: Config) -> anyhow::Result<()> {
     let client = connect_cfg(&cfg, "xinfang-api").await?;
     let state = api_state(&cfg, client).await?;
     let listener = tokio::net::TcpListener::bind(cfg.http_addr)
         .await
         .with_context(|| format!("binding http.addr {}", cfg.http_addr))?;
-    tracing::info!(addr = %cfg.http_addr, "api serving");
-    api::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!(addr = %cfg.http_addr, "api serving (the console under /console/)");
+    let app = http_app(&cfg, state)?;
+    api::server::serve(listener, app, Default::default(), shutdown_signal()).await?;
     tracing::info!("api stopped");
     Ok(())
 }

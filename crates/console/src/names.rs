@@ -1,0 +1,168 @@
+//! What the console shows instead of the API's codes: the vocabulary in Chinese, times in the
+//! policy time zone.
+
+use chrono::{DateTime, FixedOffset};
+use chrono_tz::Tz;
+
+/// A word of the API's vocabulary in Chinese (statuses, channels, categories, levels, stages,
+/// outcomes, satisfaction, reasons, roles, flags, bands); an unknown word is shown as it is.
+pub fn zh(word: &str) -> String {
+    if let Some(s) = domain::Status::ALL.iter().find(|s| s.as_str() == word) {
+        return s.name_zh().to_owned();
+    }
+    if let Some(a) = domain::command::Action::parse(word) {
+        return a.name_zh().to_owned();
+    }
+    let name = match word {
+        "letter" => "来信",
+        "visit" => "来访",
+        "phone" => "电话",
+        "online" => "网上信访",
+        "hotline_12345" => "12345 热线",
+        "mailbox" => "领导信箱",
+        "leader_reception" => "领导接访",
+        "village" => "村级",
+        "township" => "乡镇级",
+        "county" => "县级",
+        "city" => "市级",
+        "province" => "省级",
+        "national" => "国家级",
+        "land" => "土地",
+        "wages" => "劳资欠薪",
+        "demolition" => "征收拆迁",
+        "social_security" => "社会保障",
+        "urban_management" => "城市管理",
+        "environment" => "生态环境",
+        "other" => "其他",
+        "acceptance" => "待受理",
+        "handling" => "办理中",
+        "awaiting_close" => "待办结",
+        "review" => "复查复核",
+        "done" => "已完结",
+        "supported" => "支持",
+        "explained" => "解释说明",
+        "not_supported" => "不支持",
+        "satisfied" => "满意",
+        "basically_satisfied" => "基本满意",
+        "dissatisfied" => "不满意",
+        "unreachable" => "联系不上",
+        "litigation" => "属诉讼事项",
+        "in_progress_elsewhere" => "已在其他机关办理",
+        "terminated_same_matter" => "同一事项已终结",
+        "out_of_scope" => "不属于信访事项",
+        "clerk" => "乡镇登记员",
+        "handler" => "承办人员",
+        "analyst" => "统计分析人员",
+        "auditor" => "纪检审计人员",
+        "system" => "乡镇系统",
+        "collective" => "集体访",
+        "cross_level" => "越级访",
+        "repeat" => "重复访",
+        "duplicate" => "一信多投",
+        "bounced" => "推诿",
+        "supervised" => "督办",
+        "first_petition" => "初信初访",
+        "individual" => "个体",
+        "group" => "多人",
+        "open" => "在办",
+        "due_soon" => "即将到期",
+        "overdue" => "已逾期",
+        "pending" => "待批准",
+        "approved" => "已批准",
+        "revoked" => "已撤销",
+        _ => return word.to_owned(),
+    };
+    name.to_owned()
+}
+
+/// A role's name in the header.
+pub fn role(word: &str) -> String {
+    if word == "county" {
+        "县局工作人员".to_owned()
+    } else {
+        zh(word)
+    }
+}
+
+/// An event type of the log in Chinese.
+pub fn event(kind: &str) -> String {
+    let name = match kind {
+        "CaseRegistered" => "登记",
+        "CaseAccepted" => "受理",
+        "CaseRejected" => "不予受理",
+        "CaseAssigned" => "交办",
+        "CaseTransferred" => "转送",
+        "CaseSupervised" => "督办",
+        "DeadlineExtended" => "延期",
+        "CaseReplied" => "答复",
+        "FollowUpRecorded" => "回访",
+        "CaseClosed" => "办结",
+        "ReviewRequested" => "申请复查/复核",
+        "ReviewDecided" => "复查/复核意见",
+        "CaseMerged" => "合并办理",
+        "LeaderAssigned" => "确定包案领导",
+        "RegistrationCorrected" => "更正登记信息",
+        "CaseWithdrawn" => "撤回",
+        "AttachmentAdded" => "添加证据材料",
+        "AdjustmentRequested" => "申请核减",
+        "AdjustmentApproved" => "批准核减",
+        "AdjustmentRevoked" => "撤销核减",
+        "ErasureRequested" => "申请删除个人信息",
+        "PersonalDataErased" => "删除个人信息",
+        other => return other.to_owned(),
+    };
+    name.to_owned()
+}
+
+/// A timestamp of the API (RFC 3339) as a date and minute in the policy time zone.
+pub fn time(tz: Tz, rfc3339: &str) -> String {
+    match DateTime::<FixedOffset>::parse_from_rfc3339(rfc3339) {
+        Ok(t) => t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+        Err(_) => rfc3339.to_owned(),
+    }
+}
+
+/// The date of a timestamp in the policy time zone.
+pub fn date(tz: Tz, rfc3339: &str) -> String {
+    match DateTime::<FixedOffset>::parse_from_rfc3339(rfc3339) {
+        Ok(t) => t.with_timezone(&tz).format("%Y-%m-%d").to_string(),
+        Err(_) => rfc3339.to_owned(),
+    }
+}
+
+/// A JSON value as text (strings without quotes, null empty).
+pub fn text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A rate `{num, den, value}` as "62.5%（5/8）".
+pub fn rate(v: &serde_json::Value) -> String {
+    let (num, den) = (text(&v["num"]), text(&v["den"]));
+    match v["value"].as_f64() {
+        Some(x) => format!("{:.1}%（{num}/{den}）", x * 100.0),
+        None => format!("—（{num}/{den}）"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_shown_in_the_policy_zone() {
+        let tz: Tz = "Asia/Shanghai".parse().expect("tz");
+        assert_eq!(time(tz, "2026-03-02T01:30:00Z"), "2026-03-02 09:30");
+        assert_eq!(date(tz, "2026-03-01T20:00:00+00:00"), "2026-03-02");
+        assert_eq!(zh("registered"), "已登记");
+        assert_eq!(zh("hotline_12345"), "12345 热线");
+        assert_eq!(zh("follow-up"), "回访");
+        assert_eq!(
+            rate(&serde_json::json!({"num": 5, "den": 8, "value": 0.625})),
+            "62.5%（5/8）"
+        );
+    }
+}

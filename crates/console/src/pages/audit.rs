@@ -1,0 +1,237 @@
+//! 纪检审计: open any case by its number (its page shows the history and the verification of its
+//! hash chain), an official's trail across cases, adjustments (核减) and erasures with who asked
+//! and who approved; every page may be shown as of a date.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::Query;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::Value;
+
+use super::FormData;
+use crate::backend::{query, seg};
+use crate::frame::{problem_page, render, s, Signed};
+use crate::names::{date, event, time, zh};
+use crate::pages::table::{Cell, Input, Table, TablePage};
+
+type Params = Query<BTreeMap<String, String>>;
+
+fn get<'a>(p: &'a BTreeMap<String, String>, k: &str) -> &'a str {
+    p.get(k).map_or("", |v| v.trim())
+}
+
+/// The first day of this year and today, in the policy time zone.
+pub fn this_year(signed: &Signed) -> (String, String) {
+    let today = chrono::Utc::now()
+        .with_timezone(&signed.console.tz)
+        .date_naive();
+    (format!("{}-01-01", today.format("%Y")), today.to_string())
+}
+
+pub async fn index(signed: Signed) -> Response {
+    let mut page = TablePage::new(signed.frame("案件核查", "/console/audit"), "案件核查");
+    page.intro = "输入案件编号，查看该案件的全部事件及哈希链核验结果；可在页首选择“截至日期”查看当时的情况。".into();
+    page.form_method = "post".into();
+    page.inputs = vec![Input::text("case_no", "案件编号", "")];
+    render(&page)
+}
+
+/// A case number (in the body, never in a URL) → that case's page.
+pub async fn open_case(signed: Signed, body: Bytes) -> Response {
+    let form = FormData::parse(&body);
+    if let Some(r) = signed.csrf_refused(Some(form.get("csrf"))) {
+        return r;
+    }
+    let no = form.get("case_no");
+    let found = signed
+        .console
+        .api
+        .get(signed.token(), format!("/v1/cases/by-no/{}", seg(no)))
+        .await;
+    if !found.ok() {
+        return problem_page(&found);
+    }
+    Redirect::to(&format!(
+        "/console/cases/{}",
+        seg(&s(&found.json, "case_id"))
+    ))
+    .into_response()
+}
+
+/// 人员轨迹: every event an official caused, by business or recorded date.
+pub async fn actor(signed: Signed, Query(p): Query<BTreeMap<String, String>>) -> Response {
+    let (first, today) = this_year(&signed);
+    let who = get(&p, "principal");
+    let from = super::param(&p, "from", &first);
+    let to = super::param(&p, "to", &today);
+    let by = if get(&p, "date") == "occurred" {
+        "occurred"
+    } else {
+        "recorded"
+    };
+    let mut page = TablePage::new(signed.frame("人员轨迹", "/console/audit/actor"), "人员轨迹");
+    page.intro = "某一工作人员在各案件中的全部操作。".into();
+    page.inputs = vec![
+        Input::text("principal", "工作人员账号", who),
+        Input::date("from", "起", &from),
+        Input::date("to", "止", &to),
+        Input::select(
+            "date",
+            "按",
+            by,
+            &[("recorded", "录入日期"), ("occurred", "业务日期")],
+        ),
+    ];
+    if who.is_empty() {
+        return render(&page);
+    }
+    let as_of = super::end_of_day(&signed.console, get(&p, "as_of")).unwrap_or_default();
+    page.f.as_of = get(&p, "as_of").to_owned();
+    let path = format!(
+        "/v1/audit/actors/{}{}",
+        seg(who),
+        query(&[
+            ("from", &from),
+            ("to", &to),
+            ("date", by),
+            ("as_of", &as_of)
+        ])
+    );
+    let answer = signed.console.api.get(signed.token(), path).await;
+    if !answer.ok() {
+        page.f.error = answer.detail();
+        return render(&page);
+    }
+    let tz = signed.console.tz;
+    let rows: Vec<Vec<Cell>> = answer.json["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            vec![
+                Cell::text(s(e, "seq")),
+                Cell::link(
+                    s(e, "case_id").chars().take(8).collect::<String>(),
+                    format!("/console/cases/{}", s(e, "case_id")),
+                ),
+                Cell::text(event(&s(e, "type"))),
+                Cell::text(time(tz, &s(e, "occurred_at"))),
+                Cell::text(time(tz, &s(e, "recorded_at"))),
+            ]
+        })
+        .collect();
+    page.tables.push(Table {
+        title: format!("{who} 的操作（{} 条）", rows.len()),
+        columns: ["序号", "案件", "操作", "业务时间", "录入时间"]
+            .map(String::from)
+            .to_vec(),
+        rows,
+    });
+    render(&page)
+}
+
+fn who_when(signed: &Signed, by: &Value, at: &Value) -> String {
+    match by.as_str() {
+        Some(b) => format!(
+            "{b}（{}）",
+            time(signed.console.tz, at.as_str().unwrap_or(""))
+        ),
+        None => String::new(),
+    }
+}
+
+/// 核减与删除: adjustments of the period and erasures, with who asked and who approved.
+pub async fn records(signed: Signed, Query(p): Params) -> Response {
+    let (first, today) = this_year(&signed);
+    let from = super::param(&p, "from", &first);
+    let to = super::param(&p, "to", &today);
+    let mut page = TablePage::new(
+        signed.frame("核减与删除", "/console/audit/records"),
+        "核减与个人信息删除",
+    );
+    page.inputs = vec![
+        Input::date("from", "收到日期起", &from),
+        Input::date("to", "止", &to),
+    ];
+    page.f.as_of_allowed = false;
+    let api = &signed.console.api;
+    let adj = api
+        .get(
+            signed.token(),
+            format!("/v1/adjustments{}", query(&[("from", &from), ("to", &to)])),
+        )
+        .await;
+    if !adj.ok() {
+        return problem_page(&adj);
+    }
+    let tz = signed.console.tz;
+    let rows = adj.json["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            vec![
+                Cell::link(
+                    s(a, "case_no"),
+                    format!("/console/cases/{}", s(a, "case_id")),
+                ),
+                Cell::text(date(tz, &s(a, "received_date"))),
+                Cell::text(s(a, "measure")),
+                Cell::text(s(a, "document_no")),
+                Cell::text(s(a, "reason")),
+                Cell::text(zh(&s(a, "status"))),
+                Cell::text(who_when(&signed, &a["requested_by"], &a["requested_at"])),
+                Cell::text(who_when(&signed, &a["approved_by"], &a["approved_at"])),
+                Cell::text(who_when(&signed, &a["revoked_by"], &a["revoked_at"])),
+            ]
+        })
+        .collect();
+    page.tables.push(Table {
+        title: "核减".into(),
+        columns: [
+            "案件",
+            "收到日期",
+            "指标",
+            "文号",
+            "理由",
+            "状态",
+            "申请",
+            "批准",
+            "撤销",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+    });
+    let er = api.get(signed.token(), "/v1/erasures").await;
+    if er.ok() {
+        let rows = er.json["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                let e = &r["erasure"];
+                vec![
+                    Cell::link(
+                        s(r, "case_no"),
+                        format!("/console/cases/{}", s(r, "case_id")),
+                    ),
+                    Cell::text(s(e, "request_ref")),
+                    Cell::text(s(e, "reason")),
+                    Cell::text(zh(&s(e, "status"))),
+                    Cell::text(who_when(&signed, &e["requested_by"], &e["requested_at"])),
+                    Cell::text(who_when(&signed, &e["approved_by"], &e["approved_at"])),
+                ]
+            })
+            .collect();
+        page.tables.push(Table {
+            title: "个人信息删除".into(),
+            columns: ["案件", "申请文号", "理由", "状态", "申请", "批准"]
+                .map(String::from)
+                .to_vec(),
+            rows,
+        });
+    }
+    render(&page)
+}

@@ -1,0 +1,422 @@
+//! 案件页: a case with its timeline (business and recorded time, who, for which unit), its
+//! evidence, its verification (county, auditors) and a form for exactly each step the API says
+//! the principal may take now (`allowed_actions`).
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{Path, Query, Request};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::{json, Map, Value};
+
+use super::FormData;
+use crate::backend::{query, seg, Call};
+use crate::frame::{problem_page, render, s, Frame, Signed};
+use crate::names::{date, event, text, time, zh};
+use crate::pages::steps::{form_of, ActionForm};
+use crate::pages::timeline::{details, Event};
+#[derive(Template)]
+#[template(path = "case.html")]
+pub struct CasePage {
+    pub f: Frame,
+    pub case_id: String,
+    pub version: String,
+    pub facts: Vec<(String, String)>,
+    pub summary: String,
+    pub petitioners: Vec<String>,
+    pub flags: Vec<String>,
+    pub overdue: bool,
+    pub events: Vec<Event>,
+    pub history_note: String,
+    pub attachments: Vec<(String, String, String)>,
+    pub can_attach: bool,
+    pub verification: String,
+    pub verified: bool,
+    pub forms: Vec<ActionForm>,
+}
+
+async fn unit_choices(signed: &Signed) -> Vec<(String, String)> {
+    let answer = signed.console.api.get(signed.token(), "/v1/units").await;
+    answer.json["units"]
+        .as_array()
+        .map(|us| {
+            us.iter()
+                .filter(|u| s(u, "kind") != "county" || s(u, "code") == "county")
+                .map(|u| (s(u, "code"), s(u, "name")))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The case page.
+pub async fn page(
+    signed: Signed,
+    Path(case_id): Path<String>,
+    Query(p): Query<BTreeMap<String, String>>,
+) -> Response {
+    let done = p.get("done").map(String::as_str).unwrap_or("");
+    let as_of = p.get("as_of").map(String::as_str).unwrap_or("");
+    show(&signed, &case_id, as_of, done, None).await
+}
+
+async fn show(
+    signed: &Signed,
+    case_id: &str,
+    as_of_date: &str,
+    done: &str,
+    error: Option<(StatusCode, String)>,
+) -> Response {
+    let c = &signed.console;
+    let as_of = super::end_of_day(c, as_of_date).unwrap_or_default();
+    let q = query(&[("as_of", &as_of)]);
+    let case = c
+        .api
+        .get(signed.token(), format!("/v1/cases/{}{q}", seg(case_id)))
+        .await;
+    if !case.ok() {
+        return problem_page(&case);
+    }
+    let v = &case.json;
+    let units: BTreeMap<String, String> = unit_choices(signed).await.into_iter().collect();
+    let history = c
+        .api
+        .get(
+            signed.token(),
+            format!("/v1/cases/{}/history{q}", seg(case_id)),
+        )
+        .await;
+    let mut history_note = String::new();
+    let events = match history.json["events"].as_array() {
+        Some(evs) if history.ok() => evs
+            .iter()
+            .map(|e| {
+                let occurred = s(e, "occurred_at");
+                let recorded = s(e, "recorded_at");
+                let late = date(c.tz, &occurred) != date(c.tz, &recorded);
+                let actor = &e["actor"];
+                let actor_unit = units.get(&s(actor, "unit")).cloned().unwrap_or_default();
+                Event {
+                    seq: s(e, "seq"),
+                    kind: event(&s(e, "type")),
+                    occurred: time(c.tz, &occurred),
+                    recorded: time(c.tz, &recorded),
+                    late,
+                    actor: format!(
+                        "{}（{}{}）",
+                        s(actor, "id"),
+                        crate::names::role(&s(actor, "role")),
+                        if actor_unit.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" · {actor_unit}")
+                        }
+                    ),
+                    details: details(e, &units, c.tz),
+                }
+            })
+            .collect(),
+        _ => {
+            history_note = history.detail();
+            Vec::new()
+        }
+    };
+    let (verification, verified) = if signed.is(&["county", "auditor"]) && as_of.is_empty() {
+        let ver = c
+            .api
+            .get(signed.token(), format!("/v1/cases/{}/verify", seg(case_id)))
+            .await;
+        if ver.ok() {
+            let ok = ver.json["ok"]
+                .as_bool()
+                .or(ver.json["valid"].as_bool())
+                .unwrap_or(false);
+            let n = ver.json["events"]
+                .as_u64()
+                .or(ver.json["checked"].as_u64())
+                .unwrap_or(0);
+            if ok {
+                (
+                    format!("已核验：{n} 个事件的哈希链与签名完整，未被篡改。"),
+                    true,
+                )
+            } else {
+                (format!("核验未通过：{}", ver.json["findings"]), false)
+            }
+        } else {
+            (format!("无法核验：{}", ver.detail()), false)
+        }
+    } else {
+        (String::new(), false)
+    };
+    let unit_list: Vec<(String, String)> =
+        units.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let forms: Vec<ActionForm> = v["allowed_actions"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(|a| form_of(a, &unit_list))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut facts = vec![
+        ("案件编号".to_owned(), s(v, "case_no")),
+        ("状态".to_owned(), zh(&s(v, "status"))),
+        ("责任单位".to_owned(), s(v, "unit_name")),
+        ("登记乡镇".to_owned(), s(v, "township_name")),
+        ("渠道".to_owned(), zh(&s(v, "channel"))),
+        ("类别".to_owned(), zh(&s(v, "category"))),
+        ("到达层级".to_owned(), zh(&s(v, "level_reached"))),
+        ("人数".to_owned(), s(v, "headcount")),
+        ("收到时间".to_owned(), time(c.tz, &s(v, "received_at"))),
+        ("当前期限".to_owned(), time(c.tz, &s(v, "due_at"))),
+    ];
+    if let Some(r) = v["reply"].as_object() {
+        let r = Value::Object(r.clone());
+        facts.push((
+            "答复".to_owned(),
+            format!(
+                "{}（{}）：{}",
+                zh(&s(&r, "outcome")),
+                time(c.tz, &s(&r, "at")),
+                s(&r, "text")
+            ),
+        ));
+    }
+    if let Some(until) = v["review_request_due_at"].as_str() {
+        facts.push(("可申请复查/复核至".to_owned(), time(c.tz, until)));
+    }
+    if let Some(l) = v["leader"].as_object() {
+        let l = Value::Object(l.clone());
+        facts.push((
+            "包案领导".to_owned(),
+            format!("{} {}", s(&l, "title"), s(&l, "name")),
+        ));
+    }
+    let flags = v["flags"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(_, on)| on.as_bool() == Some(true))
+                .map(|(k, _)| zh(k))
+                .collect()
+        })
+        .unwrap_or_default();
+    let petitioners = v["petitioners"]
+        .as_array()
+        .map(|ps| {
+            ps.iter()
+                .map(|p| {
+                    [
+                        s(p, "name"),
+                        s(p, "id_number"),
+                        s(p, "phone"),
+                        s(p, "address"),
+                    ]
+                    .into_iter()
+                    .filter(|x| !x.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("，")
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let attachments = v["attachments"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|x| {
+                    let name = s(x, "filename");
+                    let name = if name.is_empty() {
+                        "（文件名不可见）".to_owned()
+                    } else {
+                        name
+                    };
+                    (
+                        s(x, "attachment_id"),
+                        name,
+                        format!("{} 字节", s(x, "size")),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut f = signed.frame(&format!("案件 {}", s(v, "case_no")), "");
+    f.as_of = as_of_date.to_owned();
+    if !done.is_empty() {
+        f.notice = format!("已{}。", zh(done));
+    }
+    let status = match error {
+        Some((status, msg)) => {
+            f.error = msg;
+            status
+        }
+        None => StatusCode::OK,
+    };
+    let page = CasePage {
+        f,
+        case_id: case_id.to_owned(),
+        version: s(v, "version"),
+        facts,
+        summary: s(v, "summary"),
+        petitioners,
+        flags,
+        overdue: v["overdue"].as_bool().unwrap_or(false),
+        events,
+        history_note,
+        attachments,
+        can_attach: !forms.is_empty() && as_of.is_empty(),
+        verification,
+        verified,
+        forms: if as_of.is_empty() { forms } else { Vec::new() },
+    };
+    (status, render(&page)).into_response()
+}
+
+/// A step from the case page's form: its body built from the fields, sent with `If-Match` so a
+/// case changed meanwhile is not acted on blindly.
+pub async fn act(signed: Signed, Path(case_id): Path<String>, body: axum::body::Bytes) -> Response {
+    let form = FormData::parse(&body);
+    if let Some(r) = signed.csrf_refused(Some(form.get("csrf"))) {
+        return r;
+    }
+    let action = form.get("action").to_owned();
+    let mut b = Map::new();
+    for (k, v) in &form.0 {
+        let v = v.trim();
+        if v.is_empty() || matches!(k.as_str(), "csrf" | "action" | "version") {
+            continue;
+        }
+        let value = match k.as_str() {
+            "days" | "headcount" => match v.parse::<u64>() {
+                Ok(n) => json!(n),
+                Err(_) => json!(v),
+            },
+            "occurred_at" => match super::local_time(&signed.console, v) {
+                Some(t) => json!(t),
+                None => json!(v),
+            },
+            _ => json!(v),
+        };
+        b.insert(k.clone(), value);
+    }
+    if action == "merge" {
+        let no = b
+            .remove("into_case_no")
+            .map(|v| text(&v))
+            .unwrap_or_default();
+        let target = signed
+            .console
+            .api
+            .get(signed.token(), format!("/v1/cases/by-no/{}", seg(&no)))
+            .await;
+        if !target.ok() {
+            let msg = format!("并入案件编号：找不到您可查看的案件 {no}。");
+            return show(
+                &signed,
+                &case_id,
+                "",
+                "",
+                Some((StatusCode::UNPROCESSABLE_ENTITY, msg)),
+            )
+            .await;
+        }
+        b.insert("into".into(), target.json["case_id"].clone());
+    }
+    if action == "correct" {
+        let mut changes = Map::new();
+        for k in ["summary", "headcount"] {
+            if let Some(v) = b.remove(k) {
+                changes.insert(k.into(), v);
+            }
+        }
+        b.insert("changes".into(), Value::Object(changes));
+    }
+    let mut call = Call::post_json(
+        signed.token(),
+        format!("/v1/cases/{}/{}", seg(&case_id), seg(&action)),
+        &Value::Object(b),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", form.get("version"))) {
+        call.headers.push((header::IF_MATCH, v));
+    }
+    let answer = signed.console.api.call(call).await;
+    if answer.ok() {
+        return Redirect::to(&format!(
+            "/console/cases/{}?done={}",
+            seg(&case_id),
+            seg(&action)
+        ))
+        .into_response();
+    }
+    let msg = match answer.code() {
+        "version_conflict" => "案件已被他人更新，页面已刷新为最新情况，请核对后重试。".to_owned(),
+        _ => format!("{}：{}", zh(&action), answer.detail()),
+    };
+    if matches!(answer.status.as_u16(), 401) {
+        return Redirect::to("/console/login").into_response();
+    }
+    show(&signed, &case_id, "", "", Some((answer.status, msg))).await
+}
+
+/// 证据材料 upload: the browser's multipart body goes to the API as it is (the API checks its
+/// size and type); the CSRF token comes in the form's URL, since the body is not read here.
+pub async fn upload(
+    signed: Signed,
+    Path(case_id): Path<String>,
+    Query(p): Query<BTreeMap<String, String>>,
+    req: Request,
+) -> Response {
+    if let Some(r) = signed.csrf_refused(p.get("csrf").map(String::as_str)) {
+        return r;
+    }
+    let content_type = req.headers().get(header::CONTENT_TYPE).cloned();
+    let call = Call {
+        method: Method::POST,
+        path: format!("/v1/cases/{}/attachments", seg(&case_id)),
+        token: Some(signed.token()),
+        body: Body::new(req.into_body()),
+        content_type,
+        headers: Vec::new(),
+        peer: signed.peer,
+    };
+    let answer = signed.console.api.call(call).await;
+    if answer.ok() {
+        return Redirect::to(&format!("/console/cases/{}?done=attach", seg(&case_id)))
+            .into_response();
+    }
+    show(
+        &signed,
+        &case_id,
+        "",
+        "",
+        Some((answer.status, format!("上传证据材料：{}", answer.detail()))),
+    )
+    .await
+}
+
+/// An attachment's bytes, as the API gives them to this principal.
+pub async fn download(
+    signed: Signed,
+    Path((case_id, attachment_id)): Path<(String, String)>,
+) -> Response {
+    let resp = signed
+        .console
+        .api
+        .raw(Call::get(
+            signed.token(),
+            format!(
+                "/v1/cases/{}/attachments/{}",
+                seg(&case_id),
+                seg(&attachment_id)
+            ),
+        ))
+        .await;
+    if resp.status().is_success() {
+        return resp;
+    }
+    let status = resp.status();
+    crate::frame::message_page(status, "无法取得该证据材料，或您无权查看。")
+}

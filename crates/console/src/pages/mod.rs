@@ -1,0 +1,184 @@
+//! The console's pages, by who uses them.
+
+pub mod audit;
+pub mod case;
+pub mod register;
+pub mod stats;
+pub mod status;
+mod steps;
+pub mod table;
+mod timeline;
+pub mod work;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::frame::{render, same_origin, Frame, Signed};
+use crate::{session, Console, Shared};
+
+/// A form's fields in order (a field may repeat).
+pub struct FormData(pub Vec<(String, String)>);
+
+impl FormData {
+    pub fn parse(body: &[u8]) -> FormData {
+        FormData(
+            form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    /// The first value of `name`, trimmed.
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.trim())
+    }
+}
+
+/// `/console/`: the role's own first page.
+pub async fn home(signed: Signed) -> Response {
+    let to = match signed.role.as_str() {
+        "county" => "/console/workbench",
+        "auditor" => "/console/audit",
+        "analyst" => "/console/stats",
+        _ => "/console/queue",
+    };
+    Redirect::to(to).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    f: Frame,
+}
+
+pub async fn login_form() -> Response {
+    render(&LoginPage {
+        f: Frame::public("登录"),
+    })
+}
+
+/// Sign-in: the token is checked by the API (`GET /v1/me`) and sealed into the session cookie.
+pub async fn login(
+    State(console): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut f = Frame::public("登录");
+    if !same_origin(&headers) {
+        return crate::refusal(
+            StatusCode::FORBIDDEN,
+            "请求来源与本站不一致，已拒绝（跨站请求）。",
+        );
+    }
+    let form = FormData::parse(&body);
+    let token = form.get("token");
+    if token.is_empty() {
+        f.error = "请输入令牌。".to_owned();
+        return (StatusCode::BAD_REQUEST, render(&LoginPage { f })).into_response();
+    }
+    let me = console.api.get(token, "/v1/me").await;
+    if !me.ok() {
+        f.error = if me.status == StatusCode::UNAUTHORIZED {
+            "令牌无效，请核对后重试。".to_owned()
+        } else {
+            me.detail()
+        };
+        return (StatusCode::UNAUTHORIZED, render(&LoginPage { f })).into_response();
+    }
+    let now = chrono::Utc::now().timestamp();
+    let (_, value) = console.keys.open_session(token, now);
+    let secure = crate::over_tls(&console, &headers, Some(peer.ip()));
+    (
+        [(header::SET_COOKIE, session::set_cookie(&value, secure))],
+        Redirect::to("/console/"),
+    )
+        .into_response()
+}
+
+pub async fn logout(
+    signed: Signed,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = FormData::parse(&body);
+    if let Some(r) = signed.csrf_refused(Some(form.get("csrf"))) {
+        return r;
+    }
+    let secure = crate::over_tls(&signed.console, &headers, Some(peer.ip()));
+    (
+        [(header::SET_COOKIE, session::clear_cookie(secure))],
+        Redirect::to("/console/login"),
+    )
+        .into_response()
+}
+
+pub async fn not_found() -> Response {
+    crate::frame::message_page(StatusCode::NOT_FOUND, "没有这个页面。")
+}
+
+/// The embedded assets. Their names carry their version, so they may be cached for long.
+pub async fn asset(Path(file): Path<String>) -> Response {
+    let (body, kind): (&'static [u8], &str) = match file.as_str() {
+        "console-1.css" => (
+            include_bytes!("../../assets/console.css"),
+            "text/css; charset=utf-8",
+        ),
+        "console-1.js" => (
+            include_bytes!("../../assets/console.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "echarts-5.6.0.min.js" => (
+            include_bytes!("../../assets/vendor/echarts-5.6.0.min.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        _ => return not_found().await,
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A date the user typed (`YYYY-MM-DD`) as the end of that day in the policy time zone, for the
+/// API's `as_of`; `None` when empty or not a date.
+pub fn end_of_day(console: &Console, date: &str) -> Option<String> {
+    use chrono::TimeZone as _;
+    let d = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok()?;
+    let t = console
+        .tz
+        .from_local_datetime(&d.and_hms_opt(23, 59, 59)?)
+        .earliest()?;
+    // Today: as of now (the API refuses a time in the future).
+    let now = chrono::Utc::now().with_timezone(&console.tz) - chrono::Duration::seconds(1);
+    Some(t.min(now).to_rfc3339())
+}
+
+/// A local date and time from a form (`YYYY-MM-DDTHH:MM`) in the policy time zone, RFC 3339.
+pub fn local_time(console: &Console, v: &str) -> Option<String> {
+    use chrono::TimeZone as _;
+    let t = chrono::NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M").ok()?;
+    Some(console.tz.from_local_datetime(&t).earliest()?.to_rfc3339())
+}
+
+/// A query parameter, trimmed; `default` when absent or empty.
+pub fn param(p: &std::collections::BTreeMap<String, String>, k: &str, default: &str) -> String {
+    match p.get(k).map(|v| v.trim()) {
+        Some(v) if !v.is_empty() => v.to_owned(),
+        _ => default.to_owned(),
+    }
+}

@@ -1,0 +1,359 @@
+//! 登记: the registration form, with the API's validation shown at the field it names, and the
+//! returning-petitioner hints (重复访, 一信多投) before and after registering.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+use super::FormData;
+use crate::backend::Call;
+use crate::frame::{problem_page, render, s, Frame, Signed};
+use crate::names::{date, zh};
+
+pub struct RegField {
+    pub name: String,
+    pub label: String,
+    pub kind: String,
+    pub required: bool,
+    pub options: Vec<(String, String)>,
+    pub value: String,
+    pub error: String,
+}
+
+pub struct Hint {
+    pub case_id: String,
+    pub case_no: String,
+    pub status: String,
+    pub unit_name: String,
+    pub category: String,
+    pub received: String,
+    pub open_elsewhere: bool,
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterPage {
+    f: Frame,
+    fields: Vec<RegField>,
+    hints: Vec<Hint>,
+    checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "registered.html")]
+struct RegisteredPage {
+    f: Frame,
+    case_id: String,
+    case_no: String,
+    query_code: String,
+    hints: Vec<String>,
+}
+
+fn vocab(words: &[&'static str]) -> Vec<(String, String)> {
+    words.iter().map(|w| ((*w).to_owned(), zh(w))).collect()
+}
+
+async fn fields(signed: &Signed, form: &FormData) -> Vec<RegField> {
+    let units = signed.console.api.get(signed.token(), "/v1/units").await;
+    let townships: Vec<(String, String)> = units.json["units"]
+        .as_array()
+        .map(|us| {
+            us.iter()
+                .filter(|u| s(u, "kind") == "township")
+                .filter(|u| signed.role == "county" || s(u, "code") == signed.unit)
+                .map(|u| (s(u, "code"), s(u, "name")))
+                .collect()
+        })
+        .unwrap_or_default();
+    let all_units: Vec<(String, String)> = std::iter::once((String::new(), "（无）".to_owned()))
+        .chain(
+            units.json["units"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|u| (s(u, "code"), s(u, "name"))),
+        )
+        .collect();
+    let f =
+        |name: &str, label: &str, kind: &str, required: bool, options: Vec<(String, String)>| {
+            RegField {
+                name: name.into(),
+                label: label.into(),
+                kind: kind.into(),
+                required,
+                options,
+                value: form.get(name).to_owned(),
+                error: String::new(),
+            }
+        };
+    vec![
+        f("township", "登记乡镇", "select", true, townships),
+        f(
+            "channel",
+            "渠道",
+            "select",
+            true,
+            vocab(&[
+                "visit",
+                "letter",
+                "phone",
+                "online",
+                "hotline_12345",
+                "mailbox",
+                "leader_reception",
+            ]),
+        ),
+        f("received_at", "收到时间", "datetime-local", true, vec![]),
+        f(
+            "headcount",
+            "人数（来信为署名人数）",
+            "number",
+            true,
+            vec![],
+        ),
+        f(
+            "level_reached",
+            "已到达层级",
+            "select",
+            true,
+            vocab(&[
+                "village", "township", "county", "city", "province", "national",
+            ]),
+        ),
+        f(
+            "category",
+            "事项类别",
+            "select",
+            true,
+            vocab(&[
+                "land",
+                "wages",
+                "demolition",
+                "social_security",
+                "urban_management",
+                "environment",
+                "other",
+            ]),
+        ),
+        f("summary", "事项摘要", "textarea", true, vec![]),
+        f("name", "信访人姓名", "text", true, vec![]),
+        f("id_number", "身份证号码", "text", false, vec![]),
+        f("phone", "联系电话", "text", false, vec![]),
+        f("address", "住址", "text", false, vec![]),
+        f(
+            "related_case_no",
+            "关联的在先案件编号（重复访）",
+            "text",
+            false,
+            vec![],
+        ),
+        f("leader_reception", "领导接访日", "checkbox", false, vec![]),
+        f("accusation", "检举控告", "checkbox", false, vec![]),
+        f("accused_unit", "被检举控告单位", "select", false, all_units),
+        f("confidential", "涉密或需保护", "checkbox", false, vec![]),
+    ]
+}
+
+pub async fn form(signed: Signed) -> Response {
+    let fields = fields(&signed, &FormData(Vec::new())).await;
+    render(&RegisterPage {
+        f: signed.frame("登记", "/console/register"),
+        fields,
+        hints: Vec::new(),
+        checked: false,
+    })
+}
+
+/// Earlier cases of the petitioner named in the form (by ID number, else phone, else name).
+async fn hints(signed: &Signed, form: &FormData) -> Vec<Hint> {
+    let by = if !form.get("id_number").is_empty() {
+        json!({"id_number": form.get("id_number")})
+    } else if !form.get("phone").is_empty() {
+        json!({"phone": form.get("phone")})
+    } else if !form.get("name").is_empty() {
+        json!({"name": form.get("name")})
+    } else {
+        return Vec::new();
+    };
+    let answer = signed
+        .console
+        .api
+        .call(Call::post_json(signed.token(), "/v1/cases/search", &by))
+        .await;
+    let category = form.get("category");
+    answer.json["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|v| Hint {
+                    case_id: s(v, "case_id"),
+                    case_no: s(v, "case_no"),
+                    status: zh(&s(v, "status")),
+                    unit_name: s(v, "unit_name"),
+                    category: zh(&s(v, "category")),
+                    received: date(signed.console.tz, &s(v, "received_at")),
+                    open_elsewhere: s(v, "stage") != "done" && s(v, "category") == category,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The field a problem's detail names (`petitioners[0].id_number：…` names `id_number`).
+fn field_of(detail: &str) -> Option<String> {
+    let head = detail.split(['：', ':']).next()?;
+    if head.len() == detail.len() || head.contains(' ') {
+        return None;
+    }
+    let last = head.rsplit('.').next()?;
+    Some(last.split('[').next()?.to_owned())
+}
+
+/// 查重 (`check`) or 登记.
+pub async fn submit(signed: Signed, body: Bytes) -> Response {
+    let form = FormData::parse(&body);
+    if let Some(r) = signed.csrf_refused(Some(form.get("csrf"))) {
+        return r;
+    }
+    let mut fields = fields(&signed, &form).await;
+    let hints = hints(&signed, &form).await;
+    let mut f = signed.frame("登记", "/console/register");
+    if form.get("check") == "1" {
+        if hints.is_empty() {
+            f.notice = "未查到该信访人的在先案件（初信初访）。".to_owned();
+        }
+        return render(&RegisterPage {
+            f,
+            fields,
+            hints,
+            checked: true,
+        });
+    }
+    let mut errors: Vec<(String, String)> = Vec::new();
+    let received = super::local_time(&signed.console, form.get("received_at"));
+    if received.is_none() {
+        errors.push(("received_at".into(), "请填写收到时间。".into()));
+    }
+    let headcount = form.get("headcount").parse::<u64>().ok();
+    if headcount.is_none() {
+        errors.push(("headcount".into(), "人数应为正整数。".into()));
+    }
+    let mut related = Value::Null;
+    if !form.get("related_case_no").is_empty() {
+        let path = format!(
+            "/v1/cases/by-no/{}",
+            crate::backend::seg(form.get("related_case_no"))
+        );
+        let found = signed.console.api.get(signed.token(), path).await;
+        if found.ok() {
+            related = found.json["case_id"].clone();
+        } else {
+            errors.push((
+                "related_case_no".into(),
+                "找不到您可查看的该编号案件。".into(),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        let mut petitioner = serde_json::Map::new();
+        for k in ["name", "id_number", "phone", "address"] {
+            if !form.get(k).is_empty() {
+                petitioner.insert(k.into(), json!(form.get(k)));
+            }
+        }
+        let accusation = form.get("accusation") == "on";
+        let mut body = json!({
+            "township": form.get("township"), "channel": form.get("channel"),
+            "received_at": received, "headcount": headcount,
+            "level_reached": form.get("level_reached"), "category": form.get("category"),
+            "summary": form.get("summary"), "petitioners": [petitioner],
+            "related_case_id": related, "accusation": accusation,
+            "confidential": form.get("confidential") == "on",
+            "leader_reception": form.get("leader_reception") == "on",
+        });
+        if accusation && !form.get("accused_unit").is_empty() {
+            body["accused_unit"] = json!(form.get("accused_unit"));
+        }
+        let mut call = Call::post_json(signed.token(), "/v1/cases", &body);
+        // A double click or a resent form registers once: the key is the form's own.
+        if let Ok(v) = axum::http::HeaderValue::from_str(form.get("form_id")) {
+            if !form.get("form_id").is_empty() {
+                call.headers
+                    .push((axum::http::HeaderName::from_static("idempotency-key"), v));
+            }
+        }
+        let answer = signed.console.api.call(call).await;
+        if answer.ok() {
+            let v = &answer.json;
+            let flags = &v["case"]["flags"];
+            let mut notes = Vec::new();
+            for (k, text) in [
+                ("repeat", "重复访：该信访人此前就同一类别事项有过案件。"),
+                (
+                    "duplicate",
+                    "一信多投：同一信访人同一事项在其他单位有在办案件。",
+                ),
+                ("collective", "集体访：人数达到集体访标准。"),
+                ("cross_level", "越级访。"),
+                ("first_petition", "初信初访。"),
+            ] {
+                if flags[k].as_bool() == Some(true) {
+                    notes.push(text.to_owned());
+                }
+            }
+            let page = RegisteredPage {
+                f: signed.frame("登记完成", "/console/register"),
+                case_id: s(v, "case_id"),
+                case_no: s(v, "case_no"),
+                query_code: s(v, "query_code"),
+                hints: notes,
+            };
+            return (StatusCode::CREATED, render(&page)).into_response();
+        }
+        if answer.status == StatusCode::FORBIDDEN || answer.status == StatusCode::UNAUTHORIZED {
+            return problem_page(&answer);
+        }
+        let detail = answer.detail();
+        match field_of(&detail) {
+            Some(name) if fields.iter().any(|f| f.name == name) => errors.push((name, detail)),
+            _ => f.error = detail,
+        }
+    }
+    for (name, msg) in errors {
+        if let Some(fl) = fields.iter_mut().find(|f| f.name == name) {
+            fl.error = msg;
+        }
+    }
+    if f.error.is_empty() {
+        f.error = "请按提示修改标红的项目后再提交。".to_owned();
+    }
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        render(&RegisterPage {
+            f,
+            fields,
+            hints,
+            checked: false,
+        }),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_problem_names_its_field() {
+        assert_eq!(
+            super::field_of("petitioners[0].id_number：校验位错误").as_deref(),
+            Some("id_number")
+        );
+        assert_eq!(
+            super::field_of("summary: must not be empty").as_deref(),
+            Some("summary")
+        );
+        assert_eq!(super::field_of("案件已登记"), None);
+    }
+}

@@ -1,0 +1,101 @@
+//! A page of a form and tables (the auditors' and analysts' pages share it).
+
+use askama::Template;
+
+use crate::frame::Frame;
+
+pub struct Cell {
+    pub text: String,
+    pub href: String,
+}
+
+impl Cell {
+    pub fn text(text: impl Into<String>) -> Cell {
+        Cell {
+            text: text.into(),
+            href: String::new(),
+        }
+    }
+
+    pub fn link(text: impl Into<String>, href: impl Into<String>) -> Cell {
+        Cell {
+            text: text.into(),
+            href: href.into(),
+        }
+    }
+}
+
+pub struct Table {
+    pub title: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+pub struct Input {
+    pub name: String,
+    pub label: String,
+    pub kind: String,
+    pub value: String,
+    pub options: Vec<(String, String)>,
+}
+
+impl Input {
+    pub fn text(name: &str, label: &str, value: &str) -> Input {
+        Input {
+            name: name.into(),
+            label: label.into(),
+            kind: "text".into(),
+            value: value.into(),
+            options: Vec::new(),
+        }
+    }
+
+    pub fn date(name: &str, label: &str, value: &str) -> Input {
+        Input {
+            kind: "date".into(),
+            ..Input::text(name, label, value)
+        }
+    }
+
+    pub fn select(name: &str, label: &str, value: &str, options: &[(&str, &str)]) -> Input {
+        Input {
+            kind: "select".into(),
+            options: options
+                .iter()
+                .map(|(v, l)| ((*v).to_owned(), (*l).to_owned()))
+                .collect(),
+            ..Input::text(name, label, value)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "table.html")]
+pub struct TablePage {
+    pub f: Frame,
+    pub heading: String,
+    pub intro: String,
+    /// `get` (filters in the URL: nothing personal) or `post`.
+    pub form_method: String,
+    pub inputs: Vec<Input>,
+    pub tables: Vec<Table>,
+    /// Links beside the form (a CSV download).
+    pub links: Vec<(String, String)>,
+    /// Chart data (JSON) for the page's script; empty for none.
+    pub charts: String,
+}
+
+impl TablePage {
+    pub fn new(f: Frame, heading: &str) -> TablePage {
+        TablePage {
+            f,
+            heading: heading.into(),
+            intro: String::new(),
+            form_method: "get".into(),
+            inputs: Vec::new(),
+            tables: Vec::new(),
+            links: Vec::new(),
+            charts: String::new(),
+        }
+    }
+}

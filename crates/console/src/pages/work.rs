@@ -1,0 +1,357 @@
+//! Lists of cases: a unit's queue (clerks, handlers), the county's workbench across units with
+//! its supervision board (`flag=supervised`), and finding cases by number or words.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::Query;
+use axum::response::Response;
+use serde_json::Value;
+
+use crate::backend::{query, seg};
+use crate::frame::{problem_page, render, s, Frame, Signed};
+use crate::names::{date, zh};
+
+type Params = Query<BTreeMap<String, String>>;
+
+pub struct Row {
+    pub case_id: String,
+    pub case_no: String,
+    pub status: String,
+    pub stage: String,
+    pub category: String,
+    pub channel: String,
+    pub unit_name: String,
+    pub headcount: String,
+    pub received: String,
+    pub due: String,
+    pub days_left: String,
+    /// `overdue`, `due-soon` or empty: the row's deadline colour.
+    pub class: String,
+    pub flags: String,
+}
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "list.html")]
+pub struct ListPage {
+    pub f: Frame,
+    pub heading: String,
+    pub counts: Vec<(String, String)>,
+    pub action: String,
+    pub filters: Vec<(String, String, Vec<Choice>)>,
+    pub search: Option<String>,
+    pub rows: Vec<Row>,
+    pub show_unit: bool,
+    pub next: String,
+    pub first: String,
+}
+
+fn row(c: &crate::Console, v: &Value) -> Row {
+    let overdue = v["overdue"].as_bool().unwrap_or(false);
+    let due_soon = v["due_soon"].as_bool().unwrap_or(false);
+    let days = v["days_left"].as_i64();
+    let flags = v["flags"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(k, on)| on.as_bool() == Some(true) && *k != "first_petition")
+                .map(|(k, _)| zh(k))
+                .collect::<Vec<_>>()
+                .join("、")
+        })
+        .unwrap_or_default();
+    Row {
+        case_id: s(v, "case_id"),
+        case_no: s(v, "case_no"),
+        status: zh(&s(v, "status")),
+        stage: zh(&s(v, "stage")),
+        category: zh(&s(v, "category")),
+        channel: zh(&s(v, "channel")),
+        unit_name: s(v, "unit_name"),
+        headcount: s(v, "headcount"),
+        received: date(c.tz, &s(v, "received_at")),
+        due: date(c.tz, &s(v, "due_at")),
+        days_left: match days {
+            Some(d) if overdue => format!("逾期 {} 天", -d.min(0)),
+            Some(d) => format!("剩 {d} 天"),
+            None => String::new(),
+        },
+        class: if overdue {
+            "overdue".into()
+        } else if due_soon {
+            "due-soon".into()
+        } else {
+            String::new()
+        },
+        flags,
+    }
+}
+
+fn choices(selected: &str, options: &[(&str, &str)]) -> Vec<Choice> {
+    options
+        .iter()
+        .map(|(v, l)| Choice {
+            value: (*v).to_owned(),
+            label: (*l).to_owned(),
+            selected: *v == selected,
+        })
+        .collect()
+}
+
+const STATUS: [(&str, &str); 3] = [
+    ("open", "全部在办"),
+    ("due_soon", "即将到期"),
+    ("overdue", "已逾期"),
+];
+const STAGES: [(&str, &str); 5] = [
+    ("", "全部阶段"),
+    ("acceptance", "待受理"),
+    ("handling", "办理中"),
+    ("awaiting_close", "待办结"),
+    ("review", "复查复核"),
+];
+const FLAGS: [(&str, &str); 7] = [
+    ("", "全部"),
+    ("duplicate", "一信多投"),
+    ("bounced", "推诿"),
+    ("supervised", "督办"),
+    ("repeat", "重复访"),
+    ("collective", "集体访"),
+    ("leader_reception", "领导接访"),
+];
+
+/// The page of a list answer (`items`, `next_cursor`).
+fn list(
+    signed: &Signed,
+    mut page: ListPage,
+    answer: &Value,
+    here: &str,
+    p: &BTreeMap<String, String>,
+) -> Response {
+    page.rows = answer["items"]
+        .as_array()
+        .map(|items| items.iter().map(|v| row(&signed.console, v)).collect())
+        .unwrap_or_default();
+    if let Some(next) = answer["next_cursor"].as_str() {
+        let mut pairs: Vec<(&str, &str)> = p
+            .iter()
+            .filter(|(k, _)| *k != "cursor")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        pairs.push(("cursor", next));
+        page.next = format!("{here}{}", query(&pairs));
+    }
+    if p.contains_key("cursor") {
+        let pairs: Vec<(&str, &str)> = p
+            .iter()
+            .filter(|(k, _)| *k != "cursor")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        page.first = format!("{here}{}", query(&pairs));
+    }
+    render(&page)
+}
+
+fn get<'a>(p: &'a BTreeMap<String, String>, k: &str) -> &'a str {
+    p.get(k).map_or("", |v| v.trim())
+}
+
+fn counts(answer: &Value) -> Vec<(String, String)> {
+    ["open", "due_soon", "overdue"]
+        .iter()
+        .filter_map(|k| answer["counts"][k].as_u64().map(|n| (zh(k), n.to_string())))
+        .collect()
+}
+
+fn base_page(f: Frame, heading: &str, action: &str, p: &BTreeMap<String, String>) -> ListPage {
+    ListPage {
+        f,
+        heading: heading.to_owned(),
+        counts: Vec::new(),
+        action: action.to_owned(),
+        filters: vec![
+            (
+                "status".into(),
+                "期限".into(),
+                choices(get(p, "status"), &STATUS),
+            ),
+            (
+                "stage".into(),
+                "阶段".into(),
+                choices(get(p, "stage"), &STAGES),
+            ),
+            (
+                "flag".into(),
+                "标记".into(),
+                choices(get(p, "flag"), &FLAGS),
+            ),
+        ],
+        search: None,
+        rows: Vec::new(),
+        show_unit: false,
+        next: String::new(),
+        first: String::new(),
+    }
+}
+
+/// A page of `path` (a queue or the workbench) with the filters of `p`, or the API's problem.
+async fn fetch(
+    signed: &Signed,
+    path: &str,
+    p: &BTreeMap<String, String>,
+) -> Result<Value, Response> {
+    let as_of = crate::pages::end_of_day(&signed.console, get(p, "as_of")).unwrap_or_default();
+    let mut pairs: Vec<(&str, &str)> = ["status", "stage", "flag", "unit", "cursor"]
+        .into_iter()
+        .map(|k| (k, get(p, k)))
+        .collect();
+    pairs.extend([("as_of", as_of.as_str()), ("limit", "50")]);
+    let answer = signed
+        .console
+        .api
+        .get(signed.token(), format!("{path}{}", query(&pairs)))
+        .await;
+    if answer.ok() {
+        Ok(answer.json)
+    } else {
+        Err(problem_page(&answer))
+    }
+}
+
+/// 我的待办: the queue of the principal's unit with deadline colours, filters and pages.
+pub async fn queue(signed: Signed, Query(mut p): Params) -> Response {
+    let unit = if signed.unit.is_empty() {
+        "county"
+    } else {
+        signed.unit.as_str()
+    };
+    p.remove("unit");
+    let answer = match fetch(&signed, &format!("/v1/queues/{}", seg(unit)), &p).await {
+        Ok(a) => a,
+        Err(page) => return page,
+    };
+    let mut f = signed.frame("我的待办", "/console/queue");
+    f.as_of = get(&p, "as_of").to_owned();
+    let heading = format!("{} · 待办案件", signed.unit_name);
+    let mut page = base_page(f, &heading, "/console/queue", &p);
+    page.counts = counts(&answer);
+    list(&signed, page, &answer, "/console/queue", &p)
+}
+
+/// 工作台 (county, auditors): every unit's open cases; `flag=supervised` is the supervision board.
+pub async fn workbench(signed: Signed, Query(p): Params) -> Response {
+    let answer = match fetch(&signed, "/v1/workbench", &p).await {
+        Ok(a) => a,
+        Err(page) => return page,
+    };
+    let supervision = get(&p, "flag") == "supervised";
+    let (title, active, heading) = if supervision {
+        (
+            "督办",
+            "/console/workbench?flag=supervised",
+            "督办案件（全县）",
+        )
+    } else {
+        ("工作台", "/console/workbench", "全县在办案件")
+    };
+    let mut f = signed.frame(title, active);
+    f.as_of = get(&p, "as_of").to_owned();
+    let mut page = base_page(f, heading, "/console/workbench", &p);
+    page.counts = counts(&answer);
+    page.show_unit = true;
+    list(&signed, page, &answer, "/console/workbench", &p)
+}
+
+/// 案件查询: the form. Searching is a POST, so no name, number or phone lands in a URL.
+pub async fn find(signed: Signed) -> Response {
+    let mut f = signed.frame("案件查询", "/console/cases");
+    f.as_of_allowed = false;
+    let mut page = base_page(f, "案件查询", "/console/cases", &BTreeMap::new());
+    page.filters.clear();
+    page.search = Some(String::new());
+    page.show_unit = true;
+    render(&page)
+}
+
+/// 案件查询: a case number, an ID number, a phone number, a petitioner's name or words of the
+/// summary; the API decides what the principal may see.
+pub async fn find_post(signed: Signed, body: axum::body::Bytes) -> Response {
+    let form = super::FormData::parse(&body);
+    if let Some(r) = signed.csrf_refused(Some(form.get("csrf"))) {
+        return r;
+    }
+    let q = form.get("q");
+    let mut f = signed.frame("案件查询", "/console/cases");
+    f.as_of_allowed = false;
+    let mut page = base_page(f, "案件查询", "/console/cases", &BTreeMap::new());
+    page.filters.clear();
+    page.search = Some(q.to_owned());
+    page.show_unit = true;
+    if q.is_empty() {
+        return render(&page);
+    }
+    let digits = q.chars().filter(char::is_ascii_digit).count();
+    let api = &signed.console.api;
+    let answer = if q.contains('-') && !q.contains(' ') {
+        api.get(
+            signed.token(),
+            format!("/v1/cases{}", query(&[("case_no", q)])),
+        )
+        .await
+    } else if digits >= 15 {
+        let body = serde_json::json!({"id_number": q});
+        api.call(crate::backend::Call::post_json(
+            signed.token(),
+            "/v1/cases/search",
+            &body,
+        ))
+        .await
+    } else if digits >= 7 && digits + 3 >= q.chars().count() {
+        let body = serde_json::json!({"phone": q});
+        api.call(crate::backend::Call::post_json(
+            signed.token(),
+            "/v1/cases/search",
+            &body,
+        ))
+        .await
+    } else {
+        let by_words = api
+            .get(
+                signed.token(),
+                format!("/v1/cases{}", query(&[("q", q), ("limit", "100")])),
+            )
+            .await;
+        if by_words.ok()
+            && by_words.json["items"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+        {
+            by_words
+        } else {
+            let body = serde_json::json!({"name": q});
+            api.call(crate::backend::Call::post_json(
+                signed.token(),
+                "/v1/cases/search",
+                &body,
+            ))
+            .await
+        }
+    };
+    if !answer.ok() {
+        page.f.error = answer.detail();
+        return render(&page);
+    }
+    list(
+        &signed,
+        page,
+        &answer.json,
+        "/console/cases",
+        &BTreeMap::new(),
+    )
+}

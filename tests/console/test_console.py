@@ -1,0 +1,292 @@
+"""The console end to end, through the browser only: each role's pages, a case from
+registration to closure, who may see what, the petitioner's page, sessions and forms."""
+
+import datetime
+import random
+import re
+
+from conftest import TOKENS, shot, sign_in
+
+TODAY = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).date().isoformat()
+
+
+def id_number(birth="19800101"):
+    """A valid 18-digit resident ID number (GB 11643 check digit)."""
+    body = "330102" + birth + f"{random.randint(0, 999):03d}"
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights)) % 11]
+    return body + check
+
+
+def stats_figure(page, township, label):
+    """The figure of `label` (件, 办结, …) on the analyst's statistics page for today."""
+    page.goto(f"/console/stats?from={TODAY}&to={TODAY}&township={township}")
+    row = page.locator("table").first.locator("tr", has=page.locator(f"td:text-is('{label}')"))
+    return int(row.locator("td").nth(1).inner_text())
+
+
+def act(page, label, fields=None, selects=None):
+    """Open the step `label` on a case page, fill it, confirm, and wait for the notice."""
+    form = page.locator("details.act", has=page.locator(f"summary:text-is('{label}')"))
+    form.locator("summary").click()
+    for name, value in (fields or {}).items():
+        form.locator(f"[name={name}]").fill(value)
+    for name, value in (selects or {}).items():
+        form.locator(f"select[name={name}]").select_option(label=value)
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    notice = page.locator(".notice")
+    assert notice.count() == 1, page.locator("main").inner_text()[:1500]
+    assert f"已{label}" in notice.inner_text()
+
+
+def test_each_role_signs_in_to_its_own_pages_and_out_again(as_role):
+    expected = {
+        "clerk": ("/console/queue", ["我的待办", "登记", "案件查询"], "clerk-queue"),
+        "handler": ("/console/queue", ["我的待办", "案件查询"], "handler-queue"),
+        "county": ("/console/workbench", ["工作台", "督办", "登记", "统计"], "county-workbench"),
+        "auditor": ("/console/audit", ["案件核查", "人员轨迹", "核减与删除"], "auditor-audit"),
+        "analyst": ("/console/stats", ["统计", "考核"], "analyst-stats"),
+    }
+    for role, (home, nav, name) in expected.items():
+        page = as_role(role)
+        assert page.url.endswith(home), (role, page.url)
+        labels = page.locator("header nav a").all_inner_texts()
+        assert labels[: len(nav)] == nav or all(n in labels for n in nav), (role, labels)
+        if role == "analyst":
+            assert "登记" not in labels and "工作台" not in labels
+        if role == "handler":
+            assert "登记" not in labels
+        page.wait_for_load_state("networkidle")
+        shot(page, name)
+        page.click("text=退出")
+        page.wait_for_load_state()
+        assert page.url.endswith("/console/login")
+        page.goto(home)
+        assert page.url.endswith("/console/login"), "signed out: the page asks to sign in again"
+
+
+def test_a_wrong_token_is_refused_with_a_message(new_page):
+    page = new_page()
+    page.goto("/console/login")
+    page.fill("#token", "not-a-token-at-all")
+    page.click("button[type=submit]")
+    assert "令牌无效" in page.locator(".error").inner_text()
+    page.goto("/console/workbench")
+    assert page.url.endswith("/console/login")
+
+
+def test_a_case_from_registration_to_closure_through_the_console(as_role, new_page):
+    analyst = as_role("analyst")
+    items_before = stats_figure(analyst, "gaoqiao", "件")
+    closed_before = stats_figure(analyst, "gaoqiao", "办结")
+
+    name = f"测试人{random.randint(10000, 99999)}"
+    summary = f"征地补偿款未按期发放（界面测试 {random.randint(0, 10**9)}）"
+    clerk = as_role("clerk")
+    clerk.click("header nav >> text=登记")
+    clerk.select_option("#f-channel", label="来访")
+    clerk.fill("#f-headcount", "2")
+    clerk.select_option("#f-level_reached", label="县级")
+    clerk.select_option("#f-category", label="土地")
+    clerk.fill("#f-summary", summary)
+    clerk.fill("#f-name", name)
+    clerk.fill("#f-id_number", "33010219800101123")  # 17 digits: refused, at its field
+    clerk.fill("#f-phone", f"139{random.randint(10**7, 10**8 - 1)}")
+    clerk.click("button.primary")
+    clerk.wait_for_load_state()
+    field = clerk.locator(".field.invalid", has=clerk.locator("#f-id_number"))
+    assert field.count() == 1, clerk.locator("main").inner_text()[:1500]
+    assert field.locator(".field-error").inner_text().strip() != ""
+    assert clerk.locator("#f-summary").input_value() == summary, "the form keeps what was typed"
+    shot(clerk, "clerk-register-error")
+
+    clerk.fill("#f-id_number", id_number())
+    clerk.click("text=查重（在先案件）")
+    clerk.wait_for_load_state()
+    assert clerk.locator("#hints").count() == 1
+    clerk.click("button.primary")
+    clerk.wait_for_load_state()
+    case_no = clerk.locator("#case-no").inner_text().strip()
+    code = clerk.locator("#query-code").inner_text().strip()
+    assert re.match(r"^[A-Z]+-", case_no), case_no
+    assert len(code) >= 8
+    clerk.click("text=打开案件")
+    clerk.wait_for_load_state()
+    case_url = clerk.url
+    case_path = case_url[case_url.index("/console/cases/"):]
+    assert name in clerk.locator("main").inner_text(), "the clerk of the township sees the petitioner"
+    offered = clerk.locator("details.act summary").all_inner_texts()
+    assert "受理" in offered and "交办" not in offered, offered
+    act(clerk, "受理")
+    shot(clerk, "clerk-case")
+
+    county = as_role("county")
+    county.click("header nav >> text=案件查询")
+    county.fill("input[name=q]", case_no)
+    county.click("button:text-is('查询')")
+    county.wait_for_load_state()
+    county.click(f"text={case_no}")
+    county.wait_for_load_state()
+    act(county, "交办", selects={"unit": "县自然资源局"}, fields={"note": "请依法核查处理"})
+
+    handler = as_role("handler")
+    for _ in range(40):
+        if handler.locator(f"text={case_no}").count():
+            break
+        handler.wait_for_timeout(250)
+        handler.reload()
+    assert handler.locator(f"text={case_no}").count() == 1, "the case is in the handler's queue"
+    handler.click(f"text={case_no}")
+    handler.wait_for_load_state()
+    act(handler, "答复", selects={"outcome": "支持"}, fields={"text": "经核查，补偿款已于本月发放。"})
+    act(handler, "回访", selects={"satisfaction": "满意"})
+    act(handler, "办结")
+    facts = handler.locator("dl.facts").inner_text()
+    assert "已办结" in facts
+    timeline = handler.locator("table.timeline tbody tr")
+    assert timeline.count() == 6, timeline.all_inner_texts()
+    kinds = [timeline.nth(i).locator("td").nth(1).inner_text() for i in range(6)]
+    assert kinds == ["登记", "受理", "交办", "答复", "回访", "办结"], kinds
+    assert "县自然资源局" in timeline.nth(2).inner_text(), "units by name, not code"
+
+    # The figures count it: one more case, one more closed (read models catch up within seconds).
+    for _ in range(40):
+        if stats_figure(analyst, "gaoqiao", "办结") == closed_before + 1:
+            break
+        analyst.wait_for_timeout(250)
+    assert stats_figure(analyst, "gaoqiao", "件") == items_before + 1
+    assert stats_figure(analyst, "gaoqiao", "办结") == closed_before + 1
+
+    # The analyst sees no personal data anywhere, and no case page.
+    stats_text = analyst.locator("body").inner_text()
+    assert name not in stats_text and summary not in stats_text
+    with analyst.expect_download() as d:
+        analyst.click("text=下载各乡镇数据（CSV）")
+    csv = open(d.value.path(), encoding="utf-8-sig").read()
+    assert "高桥镇" in csv and name not in csv
+    resp = analyst.goto(case_path)
+    assert resp.status in (403, 404), resp.status
+    assert name not in analyst.content() and summary not in analyst.content()
+
+    # A clerk of another township cannot open it by its address: the same 404 as no case.
+    other = as_role("clerk_other")
+    resp = other.goto(case_path)
+    assert resp.status == 404
+    assert "未找到" in other.locator("h1").inner_text()
+    assert name not in other.content()
+
+    # The auditor finds it by number: history and the verification of its chain.
+    auditor = as_role("auditor")
+    auditor.fill("input[name=case_no]", case_no)
+    auditor.click("button:text-is('确定')")
+    auditor.wait_for_load_state()
+    assert "已核验" in auditor.locator("#verification").inner_text()
+    assert auditor.locator("table.timeline tbody tr").count() == 6
+    assert auditor.locator("details.act").count() == 0, "an auditor changes nothing"
+    shot(auditor, "auditor-case")
+
+    # The petitioner's page: the right code answers, a wrong one is refused.
+    public = new_page()
+    public.goto("/console/status")
+    public.fill("#case_no", case_no)
+    public.fill("#code", code)
+    public.click("button[type=submit]")
+    result = public.locator("#status-result").inner_text()
+    assert "已办结" in result and "是" in result, result
+    assert name not in public.content()
+    shot(public, "petitioner-status")
+    public.fill("#case_no", case_no)
+    public.fill("#code", "WRONGCOD")
+    public.click("button[type=submit]")
+    assert "不正确" in public.locator(".error").inner_text()
+    assert public.locator("#status-result").count() == 0
+    assert code not in public.url and case_no not in public.url, "nothing of the case in the URL"
+
+
+def test_the_statistics_page_draws_its_charts_offline(as_role):
+    page = as_role("analyst")
+    page.goto("/console/stats?from=2026-01-01&to=" + TODAY)
+    for chart in ["#chart-channel", "#chart-months", "#chart-townships"]:
+        page.wait_for_selector(f"{chart}[data-ready='1'] canvas")
+    tables = page.locator("table").all_inner_texts()
+    assert any("办结率" in t and "/" in t for t in tables), "rates with numerator and denominator"
+    page.wait_for_timeout(300)
+    shot(page, "analyst-stats")
+    page.goto("/console/scorecards")
+    assert page.locator("table tbody tr").count() >= 1
+    shot(page, "analyst-scorecards")
+
+
+def test_county_workbench_filters_and_the_supervision_board(as_role):
+    page = as_role("county")
+    assert page.locator("table.cases tbody tr").count() >= 1
+    page.select_option("select[name=status]", "overdue")
+    page.click("button:text-is('筛选')")
+    page.wait_for_load_state()
+    rows = page.locator("table.cases tbody tr")
+    if rows.count() and "没有" not in rows.first.inner_text():
+        assert "overdue" in (rows.first.get_attribute("class") or "")
+    page.click("header nav >> text=督办")
+    page.wait_for_load_state()
+    assert "督办" in page.locator("h1").inner_text()
+    shot(page, "county-supervision")
+    page.goto(f"/console/workbench?as_of={TODAY}")
+    assert "正在查看截至" in page.locator(".asof").inner_text()
+
+
+def test_sessions_are_sealed_http_only_and_strict(as_role):
+    page = as_role("clerk")
+    cookies = page.context.cookies()
+    session = [c for c in cookies if c["name"] == "xf_session"]
+    assert len(session) == 1
+    c = session[0]
+    assert c["httpOnly"] and c["sameSite"] == "Strict" and c["path"] == "/console"
+    assert TOKENS["clerk"] not in c["value"], "the token is sealed, not stored as it is"
+    assert page.evaluate("document.cookie") == "", "scripts cannot read the session"
+
+
+def test_a_form_without_its_csrf_token_is_refused(as_role):
+    page = as_role("county")
+    resp = page.request.post(
+        "/console/register",
+        form={"township": "gaoqiao", "summary": "x"},
+        headers={"Origin": page.url.split("/console")[0]},
+    )
+    assert resp.status == 403
+    assert "表单已失效" in resp.text()
+    resp = page.request.post(
+        "/console/logout", form={}, headers={"Origin": "http://evil.example"}
+    )
+    assert resp.status == 403
+
+
+def test_pages_fit_a_phone_and_work_by_keyboard(new_page):
+    page = new_page((390, 844))
+    page.goto("/console/login")
+    assert page.evaluate("document.activeElement.id") == "token", "the token field has focus"
+    page.keyboard.type(TOKENS["clerk"])
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith("/console/queue")
+    # The first Tab reaches the skip link, which leads to the page's content.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "跳到正文"
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"the page is {overflow}px wider than the phone"
+    shot(page, "clerk-queue-phone")
+    family = page.evaluate("getComputedStyle(document.body).fontFamily")
+    assert "Noto Sans CJK SC" in family and "Microsoft YaHei" in family
+
+
+def test_unknown_pages_and_problems_are_pages_not_traces(as_role, new_page):
+    page = as_role("clerk")
+    resp = page.goto("/console/cases/not-a-case-id")
+    assert resp.status in (400, 404)
+    assert page.locator("h1").count() == 1
+    assert "panicked" not in page.content() and "stack" not in page.content()
+    resp = page.goto("/console/no-such-page")
+    assert resp.status == 404 and "没有这个页面" in page.content()
+    anon = new_page()
+    resp = anon.goto("/")
+    assert anon.url.endswith("/console/login")
