@@ -290,3 +290,76 @@ def test_unknown_pages_and_problems_are_pages_not_traces(as_role, new_page):
     anon = new_page()
     resp = anon.goto("/")
     assert anon.url.endswith("/console/login")
+
+
+def register_by_api(page, token="demo-county-token"):
+    """A case registered through the API (for the tests that are not about registering)."""
+    resp = page.request.post(
+        "/v1/cases",
+        headers={"Authorization": f"Bearer {token}"},
+        data={
+            "township": "gaoqiao", "channel": "letter", "received_at": f"{TODAY}T08:00:00+08:00",
+            "headcount": 1, "level_reached": "township", "category": "wages",
+            "summary": "拖欠工资（界面测试）", "petitioners": [{"name": f"证据人{random.randint(1000, 9999)}"}],
+        },
+    )
+    assert resp.status == 201, resp.text()
+    return resp.json()
+
+
+def test_evidence_is_uploaded_and_downloaded_from_the_case_page(as_role, tmp_path):
+    page = as_role("county")
+    case = register_by_api(page)
+    page.goto(f"/console/cases/{case['case_id']}")
+    pdf = tmp_path / "来信.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n% console test\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n")
+    page.set_input_files("input[type=file]", str(pdf))
+    page.click("button:text-is('上传')")
+    page.wait_for_load_state()
+    assert "已添加证据材料" in page.locator(".notice").inner_text()
+    link = page.locator("ul.files a", has_text="来信.pdf")
+    assert link.count() == 1
+    with page.expect_download() as d:
+        link.click()
+    assert open(d.value.path(), "rb").read() == pdf.read_bytes()
+    kinds = page.locator("table.timeline tbody tr td:nth-child(2)").all_inner_texts()
+    assert kinds == ["登记", "添加证据材料"], kinds
+
+
+def test_a_registration_sent_twice_registers_once(as_role):
+    page = as_role("clerk")
+    page.goto("/console/register")
+    page.fill("#f-headcount", "1")
+    page.fill("#f-summary", f"重复提交测试 {random.randint(0, 10**9)}")
+    page.fill("#f-name", f"重复人{random.randint(1000, 9999)}")
+    fields = page.eval_on_selector(
+        "form.register",
+        "f => Object.fromEntries(new FormData(f).entries())",
+    )
+    origin = page.url.split("/console")[0]
+    answers = [
+        page.request.post("/console/register", form=fields, headers={"Origin": origin})
+        for _ in range(2)
+    ]
+    assert [a.status for a in answers] == [201, 201], [a.text()[:500] for a in answers]
+    numbers = [re.search(r'id="case-no">([^<]+)<', a.text()).group(1) for a in answers]
+    assert numbers[0] == numbers[1], numbers
+
+
+def test_an_auditor_reads_a_trail_and_a_case_as_it_was(as_role):
+    county = as_role("county")
+    case = register_by_api(county)
+    county.goto(f"/console/cases/{case['case_id']}")
+    act(county, "受理")
+    auditor = as_role("auditor")
+    auditor.goto(f"/console/audit/actor?principal=county-zhang&from={TODAY}&to={TODAY}")
+    rows = auditor.locator("table tbody tr").all_inner_texts()
+    assert any("登记" in r for r in rows) and any("受理" in r for r in rows), rows
+    shot(auditor, "auditor-trail")
+    yesterday = (datetime.date.fromisoformat(TODAY) - datetime.timedelta(days=1)).isoformat()
+    resp = auditor.goto(f"/console/cases/{case['case_id']}?as_of={yesterday}")
+    assert resp.status == 404, "the case did not exist yesterday"
+    auditor.goto(f"/console/cases/{case['case_id']}?as_of={TODAY}")
+    assert "正在查看截至" in auditor.locator(".asof").inner_text()
+    auditor.goto("/console/audit/records")
+    assert auditor.locator("h2", has_text="核减").count() >= 1

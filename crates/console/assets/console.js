@@ -9,10 +9,6 @@
         "T" + pad(d.getHours()) + ":" + pad(d.getMinutes());
     }
   });
-  // One registration per form, however often it is sent (the API's Idempotency-Key).
-  document.querySelectorAll("input[data-form-id]").forEach(function (el) {
-    if (!el.value && window.crypto && crypto.randomUUID) { el.value = crypto.randomUUID(); }
-  });
   // A form sent once: its button waits for the answer.
   document.querySelectorAll("form").forEach(function (form) {
     form.addEventListener("submit", function () {

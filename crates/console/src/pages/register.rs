@@ -36,6 +36,8 @@ pub struct Hint {
 #[template(path = "register.html")]
 struct RegisterPage {
     f: Frame,
+    /// This rendering's idempotency key: the same form sent twice registers once.
+    form_id: String,
     fields: Vec<RegField>,
     hints: Vec<Hint>,
     checked: bool,
@@ -160,10 +162,20 @@ pub async fn form(signed: Signed) -> Response {
     let fields = fields(&signed, &FormData(Vec::new())).await;
     render(&RegisterPage {
         f: signed.frame("登记", "/console/register"),
+        form_id: form_id(),
         fields,
         hints: Vec::new(),
         checked: false,
     })
+}
+
+/// A new random form id (128 bits, hex).
+fn form_id() -> String {
+    let mut id = [0u8; 16];
+    if getrandom::getrandom(&mut id).is_err() {
+        return String::new();
+    }
+    id.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Earlier cases of the petitioner named in the form (by ID number, else phone, else name).
@@ -227,6 +239,7 @@ pub async fn submit(signed: Signed, body: Bytes) -> Response {
         }
         return render(&RegisterPage {
             f,
+            form_id: form_id(),
             fields,
             hints,
             checked: true,
@@ -334,6 +347,7 @@ pub async fn submit(signed: Signed, body: Bytes) -> Response {
         StatusCode::UNPROCESSABLE_ENTITY,
         render(&RegisterPage {
             f,
+            form_id: form_id(),
             fields,
             hints,
             checked: false,
