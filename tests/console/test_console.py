@@ -234,6 +234,16 @@ def test_county_workbench_filters_and_the_supervision_board(as_role):
     page.goto(f"/console/workbench?as_of={TODAY}")
     assert "正在查看截至" in page.locator(".asof").inner_text()
 
+    # 领导包案: a leader is named on a case page; the workbench's filter finds the case.
+    case = register_by_api(page)
+    page.goto(f"/console/cases/{case['case_id']}")
+    act(page, "确定包案领导", fields={"name": "王建国", "title": "副县长"})
+    page.goto("/console/workbench?flag=leader")
+    row = page.locator("table.cases tbody tr", has_text=case["case_no"])
+    assert row.count() == 1, page.locator("table.cases").inner_text()[:2000]
+    assert "包案：副县长王建国" in row.inner_text()
+    assert all("包案" in r for r in page.locator("table.cases tbody tr").all_inner_texts())
+
 
 def test_sessions_are_sealed_http_only_and_strict(as_role):
     page = as_role("clerk")

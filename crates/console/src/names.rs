@@ -62,6 +62,7 @@ pub fn zh(word: &str) -> String {
         "bounced" => "推诿",
         "supervised" => "督办",
         "first_petition" => "初信初访",
+        "leader" => "领导包案",
         "individual" => "个体",
         "group" => "多人",
         "open" => "在办",

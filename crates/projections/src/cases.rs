@@ -77,6 +77,7 @@ impl Row {
             Flag::FirstPetition => c.first_petition,
             Flag::Bounced => c.bounced,
             Flag::Supervised => c.supervisions > 0,
+            Flag::Leader => c.leader.is_some(),
         }
     }
 
@@ -322,9 +323,9 @@ impl Projection for Cases {
     /// with reply, follow-up, corrections and the accused unit. 6: cases with attachments.
     /// 7: the reply's unit. 8: cases with their adjustments (核减). 9: filed petitioners with
     /// the level their case reached (越级访). 10: no accusation's summary, petitioners dropped
-    /// when erased (their events sealed).
+    /// when erased (their events sealed). 11: the flag `leader` (领导包案) in index `f`.
     fn version(&self) -> u32 {
-        10
+        11
     }
 
     fn vault(&self) -> Option<&eventlog::Vault> {

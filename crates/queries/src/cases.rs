@@ -27,10 +27,12 @@ pub enum Flag {
     FirstPetition,
     Bounced,
     Supervised,
+    /// 领导包案: a leader answers for the case.
+    Leader,
 }
 
 impl Flag {
-    pub const ALL: [Flag; 8] = [
+    pub const ALL: [Flag; 9] = [
         Flag::Collective,
         Flag::CrossLevel,
         Flag::Repeat,
@@ -39,6 +41,7 @@ impl Flag {
         Flag::FirstPetition,
         Flag::Bounced,
         Flag::Supervised,
+        Flag::Leader,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +54,7 @@ impl Flag {
             Flag::FirstPetition => "first_petition",
             Flag::Bounced => "bounced",
             Flag::Supervised => "supervised",
+            Flag::Leader => "leader",
         }
     }
 }

@@ -66,6 +66,28 @@ fn row(c: &crate::Console, v: &Value) -> Row {
                 .join("、")
         })
         .unwrap_or_default();
+    let mut flags = flags;
+    if let Some(l) = v["leader"].as_object() {
+        let l = Value::Object(l.clone());
+        push(
+            &mut flags,
+            format!("包案：{}{}", s(&l, "title"), s(&l, "name")),
+        );
+    }
+    if let Some(sv) = v["supervision"]
+        .as_object()
+        .filter(|sv| sv["count"].as_u64() > Some(0))
+    {
+        let sv = Value::Object(sv.clone());
+        let mut text = format!("督办 {} 次", s(&sv, "count"));
+        if let Some(d) = sv.get("committed_date").and_then(Value::as_str) {
+            text.push_str(&format!("，承诺 {d} 办结"));
+            if sv.get("committed_overdue").and_then(Value::as_bool) == Some(true) {
+                text.push_str("（已超期）");
+            }
+        }
+        push(&mut flags, text);
+    }
     Row {
         case_id: s(v, "case_id"),
         case_no: s(v, "case_no"),
@@ -93,6 +115,13 @@ fn row(c: &crate::Console, v: &Value) -> Row {
     }
 }
 
+fn push(flags: &mut String, more: String) {
+    if !flags.is_empty() {
+        flags.push('；');
+    }
+    flags.push_str(&more);
+}
+
 fn choices(selected: &str, options: &[(&str, &str)]) -> Vec<Choice> {
     options
         .iter()
@@ -116,7 +145,7 @@ const STAGES: [(&str, &str); 5] = [
     ("awaiting_close", "待办结"),
     ("review", "复查复核"),
 ];
-const FLAGS: [(&str, &str); 7] = [
+const FLAGS: [(&str, &str); 8] = [
     ("", "全部"),
     ("duplicate", "一信多投"),
     ("bounced", "推诿"),
@@ -124,6 +153,7 @@ const FLAGS: [(&str, &str); 7] = [
     ("repeat", "重复访"),
     ("collective", "集体访"),
     ("leader_reception", "领导接访"),
+    ("leader", "领导包案"),
 ];
 
 /// The page of a list answer (`items`, `next_cursor`).

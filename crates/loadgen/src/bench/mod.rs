@@ -8,6 +8,7 @@
 
 mod asof;
 mod chain;
+mod console;
 mod system;
 mod waits;
 mod work;
@@ -266,6 +267,9 @@ pub async fn run_bench(
     say("as of a past point: statistics, a queue, a case");
     // `[projectors] snapshot_events` as `up` runs by default.
     results.extend(asof::results(&sys, TOKEN, 10_000, last).await?);
+    say("the web console's pages, signed in as the county");
+    let pages = (plan.samples / 10).max(10);
+    results.extend(console::results(&sys, TOKEN, &long.to_string(), pages).await?);
 
     say("export: every case of the year as CSV, streamed");
     let before = sys.peak_rss();

@@ -361,3 +361,32 @@ fn the_model_does_not_depend_on_batch_boundaries() {
     let (_b, all) = build(&model(), &log.events, 1000);
     assert_eq!(one.digest().expect("digest"), all.digest().expect("digest"));
 }
+
+#[test]
+fn a_case_a_leader_answers_for_is_found_by_the_flag_leader() {
+    let mut log = Log::new();
+    let t = "2026-03-02T09:30:00+08:00";
+    let owned = log.run(None, petition("gaoqiao", t, Some(ID), Category::Land), t);
+    let other = log.run(None, petition("dongcheng", t, None, Category::Wages), t);
+    let at = "2026-03-03T09:00:00+08:00";
+    let leader = Command::AssignLeader(AssignLeader {
+        name: "王建国".into(),
+        title: "副县长".into(),
+        occurred_at: Some(ts(at)),
+    });
+    log.run(Some(owned), leader, at);
+    let county = who(Role::County, None);
+    for batch in [1, 1000] {
+        let (_d, store) = build(&model(), &log.events, batch);
+        let f = CaseFilter {
+            flag: Some(Flag::Leader),
+            ..CaseFilter::default()
+        };
+        assert_eq!(
+            ids(&page(&store, &county, f, 10, None)),
+            [owned],
+            "batch {batch}"
+        );
+        assert_ne!(owned, other);
+    }
+}
