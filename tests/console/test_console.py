@@ -370,6 +370,52 @@ def test_an_auditor_reads_a_trail_and_a_case_as_it_was(as_role):
     resp = auditor.goto(f"/console/cases/{case['case_id']}?as_of={yesterday}")
     assert resp.status == 404, "the case did not exist yesterday"
     auditor.goto(f"/console/cases/{case['case_id']}?as_of={TODAY}")
+    assert auditor.locator(".asof").count() == 1, auditor.locator("main").inner_text()[:1000]
     assert "正在查看截至" in auditor.locator(".asof").inner_text()
     auditor.goto("/console/audit/records")
     assert auditor.locator("h2", has_text="核减").count() >= 1
+
+
+def test_a_returning_petitioner_is_hinted_at_registration_and_linked_on_the_case_page(as_role):
+    county = as_role("county")
+    person = id_number("19700202")
+    resp = county.request.post(
+        "/v1/cases",
+        headers={"Authorization": "Bearer demo-county-token"},
+        data={
+            "township": "gaoqiao", "channel": "visit", "received_at": f"{TODAY}T08:00:00+08:00",
+            "headcount": 1, "level_reached": "township", "category": "land",
+            "summary": "宅基地纠纷（第一次）", "petitioners": [{"name": "回访人", "id_number": person}],
+        },
+    )
+    assert resp.status == 201, resp.text()
+    first = resp.json()
+
+    clerk = as_role("clerk")
+    clerk.goto("/console/register")
+    clerk.fill("#f-headcount", "2")
+    clerk.select_option("#f-category", label="土地")
+    clerk.fill("#f-summary", "宅基地纠纷（再次来访）")
+    clerk.fill("#f-name", "回访人")
+    clerk.fill("#f-id_number", person)
+    clerk.fill("#f-others", f"同行人，{id_number('19750505')}")
+    clerk.click("text=查重（在先案件）")
+    clerk.wait_for_load_state()
+    hint = clerk.locator("#hints li", has_text=first["case_no"])
+    assert hint.count() == 1, clerk.locator("main").inner_text()[:1500]
+    assert "可能一信多投" in hint.inner_text(), "open, same category"
+    assert clerk.locator("#f-others").input_value().startswith("同行人"), "the form keeps the others"
+    clerk.click("button.primary")
+    clerk.wait_for_load_state()
+    notes = " ".join(clerk.locator("p.notice").all_inner_texts())
+    assert "重复访" in notes, notes
+    second_no = clerk.locator("#case-no").inner_text().strip()
+    clerk.click("text=打开案件")
+    clerk.wait_for_load_state()
+    assert "同行人" in clerk.locator("dl.facts").inner_text(), "both petitioners registered"
+    second_path = clerk.url[clerk.url.index("/console/cases/"):]
+
+    county.goto(second_path)
+    related = county.locator("#related")
+    assert first["case_no"] in related.inner_text(), county.locator("main").inner_text()[:1500]
+    assert second_no in county.locator("h1").inner_text()

@@ -148,14 +148,12 @@ async fn view(
     let mut view = CaseView::new(case, principal, now);
     view.township_name = state.unit_name(&case.township);
     view.unit_name = state.unit_name(&case.unit);
-    // As of a past point, nothing can be done any more.
-    if at.is_none() {
-        view.allowed_actions =
-            domain::decide::allowed_actions(case, principal, state.cases.policy(), now)
-                .into_iter()
-                .map(|a| a.as_str().to_owned())
-                .collect();
-    }
+    // As of a past point: the steps that were open then (an as-of answer is the live one of then).
+    view.allowed_actions =
+        domain::decide::allowed_actions(case, principal, state.cases.policy(), now)
+            .into_iter()
+            .map(|a| a.as_str().to_owned())
+            .collect();
     let (seq, read) = match links {
         Links::Command {
             registration: true,

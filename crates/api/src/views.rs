@@ -90,7 +90,8 @@ pub struct CaseView {
     pub personal_data_erased: bool,
     /// The steps (`POST /v1/cases/{id}/{action}` actions) the caller may take on the case now:
     /// its status admits them, the caller is authorized, and a once-only step or a window is
-    /// still open. Empty as of a past point. Attachments, adjustments and erasure are not listed.
+    /// still open; as of a past point, those of then. Attachments, adjustments and erasure are
+    /// not listed.
     pub allowed_actions: Vec<String>,
     /// On reads: the log position this answer reflects.
     #[serde(skip_serializing_if = "Option::is_none")]

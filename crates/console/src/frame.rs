@@ -172,6 +172,7 @@ impl Signed {
             csrf: self.csrf(),
             as_of_allowed: self.is(&["county", "auditor"]),
             as_of: String::new(),
+            keep: Vec::new(),
             notice: String::new(),
             error: String::new(),
         }
@@ -195,6 +196,8 @@ pub struct Frame {
     pub as_of_allowed: bool,
     /// The date the page is shown as of (`YYYY-MM-DD`), empty for now.
     pub as_of: String,
+    /// The page's own parameters, which choosing a date keeps.
+    pub keep: Vec<(String, String)>,
     pub notice: String,
     pub error: String,
 }
@@ -209,6 +212,7 @@ impl Frame {
             csrf: String::new(),
             as_of_allowed: false,
             as_of: String::new(),
+            keep: Vec::new(),
             notice: String::new(),
             error: String::new(),
         }

@@ -88,6 +88,12 @@ pub async fn actor(signed: Signed, Query(p): Query<BTreeMap<String, String>>) ->
     }
     let as_of = super::end_of_day(&signed.console, get(&p, "as_of")).unwrap_or_default();
     page.f.as_of = get(&p, "as_of").to_owned();
+    page.f.keep = vec![
+        ("principal".into(), who.to_owned()),
+        ("from".into(), from.clone()),
+        ("to".into(), to.clone()),
+        ("date".into(), by.to_owned()),
+    ];
     let path = format!(
         "/v1/audit/actors/{}{}",
         seg(who),

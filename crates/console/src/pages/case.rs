@@ -34,6 +34,8 @@ pub struct CasePage {
     pub can_attach: bool,
     pub verification: String,
     pub verified: bool,
+    /// The other cases of the same petitioners (county, auditors): id, number, status, unit.
+    pub related: Vec<(String, String, String, String)>,
     pub forms: Vec<ActionForm>,
 }
 
@@ -243,6 +245,24 @@ async fn show(
                 .collect()
         })
         .unwrap_or_default();
+    let related = v["related_cases"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            let what = format!(
+                "{} · {}",
+                zh(&s(r, "category")),
+                date(c.tz, &s(r, "received_at"))
+            );
+            (
+                s(r, "case_id"),
+                s(r, "case_no"),
+                zh(&s(r, "status")),
+                format!("{} · {what}", s(r, "unit_name")),
+            )
+        })
+        .collect();
     let mut f = signed.frame(&format!("案件 {}", s(v, "case_no")), "");
     f.as_of = as_of_date.to_owned();
     if !done.is_empty() {
@@ -267,10 +287,15 @@ async fn show(
         events,
         history_note,
         attachments,
-        can_attach: !forms.is_empty() && as_of.is_empty(),
+        can_attach: !forms.is_empty() && as_of_date.is_empty(),
         verification,
         verified,
-        forms: if as_of.is_empty() { forms } else { Vec::new() },
+        related,
+        forms: if as_of_date.is_empty() {
+            forms
+        } else {
+            Vec::new()
+        },
     };
     (status, render(&page)).into_response()
 }

@@ -155,7 +155,7 @@ pub async fn asset(Path(file): Path<String>) -> Response {
 }
 
 /// A date the user typed (`YYYY-MM-DD`) as the end of that day in the policy time zone, for the
-/// API's `as_of`; `None` when empty or not a date.
+/// API's `as_of`; `None` when empty, not a date, or today (the live answer).
 pub fn end_of_day(console: &Console, date: &str) -> Option<String> {
     use chrono::TimeZone as _;
     let d = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok()?;
@@ -163,9 +163,9 @@ pub fn end_of_day(console: &Console, date: &str) -> Option<String> {
         .tz
         .from_local_datetime(&d.and_hms_opt(23, 59, 59)?)
         .earliest()?;
-    // Today: as of now (the API refuses a time in the future).
-    let now = chrono::Utc::now().with_timezone(&console.tz) - chrono::Duration::seconds(1);
-    Some(t.min(now).to_rfc3339())
+    // A day not over yet: as it is now, which is the live answer (the API refuses a time in the
+    // future, and a second ago would miss what was done in the last second).
+    (t < chrono::Utc::now().with_timezone(&console.tz)).then(|| t.to_rfc3339())
 }
 
 /// A local date and time from a form (`YYYY-MM-DDTHH:MM`) in the policy time zone, RFC 3339.

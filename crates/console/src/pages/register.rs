@@ -145,6 +145,13 @@ async fn fields(signed: &Signed, form: &FormData) -> Vec<RegField> {
         f("phone", "联系电话", "text", false, vec![]),
         f("address", "住址", "text", false, vec![]),
         f(
+            "others",
+            "其他信访人（每行一人：姓名，身份证号码，电话；后两项可省）",
+            "textarea",
+            false,
+            vec![],
+        ),
+        f(
             "related_case_no",
             "关联的在先案件编号（重复访）",
             "text",
@@ -214,11 +221,41 @@ async fn hints(signed: &Signed, form: &FormData) -> Vec<Hint> {
         .unwrap_or_default()
 }
 
-/// The field a problem's detail names (`petitioners[0].id_number：…` names `id_number`).
+/// The other petitioners, one per line: a name, then an ID number and a phone number in any
+/// order (told apart by their form), separated by commas or spaces.
+fn others(text: &str) -> Vec<Value> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let mut p = serde_json::Map::new();
+            let parts = line
+                .split([',', '，', '、', ' ', '\t'])
+                .filter(|x| !x.is_empty());
+            for part in parts {
+                let digits = part.chars().filter(char::is_ascii_digit).count();
+                let key = if digits >= 15 {
+                    "id_number"
+                } else if digits >= 7 {
+                    "phone"
+                } else {
+                    "name"
+                };
+                p.entry(key).or_insert_with(|| json!(part));
+            }
+            Value::Object(p)
+        })
+        .collect()
+}
+
+/// The field a problem's detail names (`petitioners[0].id_number：…` names `id_number`; a later
+/// petitioner's field is in `others`).
 fn field_of(detail: &str) -> Option<String> {
     let head = detail.split(['：', ':']).next()?;
     if head.len() == detail.len() || head.contains(' ') {
         return None;
+    }
+    if head.starts_with("petitioners[") && !head.starts_with("petitioners[0]") {
+        return Some("others".to_owned());
     }
     let last = head.rsplit('.').next()?;
     Some(last.split('[').next()?.to_owned())
@@ -277,12 +314,14 @@ pub async fn submit(signed: Signed, body: Bytes) -> Response {
                 petitioner.insert(k.into(), json!(form.get(k)));
             }
         }
+        let mut petitioners = vec![Value::Object(petitioner)];
+        petitioners.extend(others(form.get("others")));
         let accusation = form.get("accusation") == "on";
         let mut body = json!({
             "township": form.get("township"), "channel": form.get("channel"),
             "received_at": received, "headcount": headcount,
             "level_reached": form.get("level_reached"), "category": form.get("category"),
-            "summary": form.get("summary"), "petitioners": [petitioner],
+            "summary": form.get("summary"), "petitioners": petitioners,
             "related_case_id": related, "accusation": accusation,
             "confidential": form.get("confidential") == "on",
             "leader_reception": form.get("leader_reception") == "on",
@@ -369,5 +408,21 @@ mod tests {
             Some("summary")
         );
         assert_eq!(super::field_of("案件已登记"), None);
+        assert_eq!(
+            super::field_of("petitioners[2].phone：号码无效").as_deref(),
+            Some("others")
+        );
+    }
+
+    #[test]
+    fn other_petitioners_are_read_one_per_line() {
+        let ps = super::others("李四，330102198001011235，13900000000\n\n王五 13800000001\n赵六");
+        assert_eq!(ps.len(), 3);
+        assert_eq!(ps[0]["name"], "李四");
+        assert_eq!(ps[0]["id_number"], "330102198001011235");
+        assert_eq!(ps[0]["phone"], "13900000000");
+        assert_eq!(ps[1]["phone"], "13800000001");
+        assert!(ps[1].get("id_number").is_none());
+        assert_eq!(ps[2]["name"], "赵六");
     }
 }

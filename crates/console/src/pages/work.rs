@@ -199,7 +199,12 @@ fn counts(answer: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-fn base_page(f: Frame, heading: &str, action: &str, p: &BTreeMap<String, String>) -> ListPage {
+fn base_page(mut f: Frame, heading: &str, action: &str, p: &BTreeMap<String, String>) -> ListPage {
+    f.keep = ["status", "stage", "flag", "unit"]
+        .into_iter()
+        .filter(|k| !get(p, k).is_empty())
+        .map(|k| (k.to_owned(), get(p, k).to_owned()))
+        .collect();
     ListPage {
         f,
         heading: heading.to_owned(),
