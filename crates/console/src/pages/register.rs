@@ -370,7 +370,11 @@ pub async fn submit(signed: Signed, body: Bytes) -> Response {
         }
         let detail = answer.detail();
         match field_of(&detail) {
-            Some(name) if fields.iter().any(|f| f.name == name) => errors.push((name, detail)),
+            Some(name) if fields.iter().any(|f| f.name == name) => {
+                // At the field, the message without the field's path before it.
+                let text = detail.split_once(['：', ':']).map_or(detail.as_str(), |(_, t)| t.trim());
+                errors.push((name, text.to_owned()))
+            }
             _ => f.error = detail,
         }
     }
