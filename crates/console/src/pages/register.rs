@@ -372,7 +372,9 @@ pub async fn submit(signed: Signed, body: Bytes) -> Response {
         match field_of(&detail) {
             Some(name) if fields.iter().any(|f| f.name == name) => {
                 // At the field, the message without the field's path before it.
-                let text = detail.split_once(['：', ':']).map_or(detail.as_str(), |(_, t)| t.trim());
+                let text = detail
+                    .split_once(['：', ':'])
+                    .map_or(detail.as_str(), |(_, t)| t.trim());
                 errors.push((name, text.to_owned()))
             }
             _ => f.error = detail,
