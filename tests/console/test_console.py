@@ -225,8 +225,9 @@ def test_county_workbench_filters_and_the_supervision_board(as_role):
     page.click("button:text-is('筛选')")
     page.wait_for_load_state()
     rows = page.locator("table.cases tbody tr")
-    if rows.count() and "没有" not in rows.first.inner_text():
-        assert "overdue" in (rows.first.get_attribute("class") or "")
+    assert rows.count() >= 1 and "没有" not in rows.first.inner_text(), "the demo has overdue cases"
+    classes = [rows.nth(i).get_attribute("class") for i in range(rows.count())]
+    assert all(c == "overdue" for c in classes), classes
     page.click("header nav >> text=督办")
     page.wait_for_load_state()
     assert "督办" in page.locator("h1").inner_text()

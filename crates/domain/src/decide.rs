@@ -12,7 +12,7 @@ use registration::{correct, not_accused, register};
 mod allowed;
 mod registration;
 
-pub use allowed::{allowed_actions, status_allows, CASE_STEPS};
+pub use allowed::{allowed_actions, case_steps, status_allows};
 
 use crate::adjustment;
 use crate::auth::{authorize_command, authorize_register, Principal};

@@ -268,9 +268,9 @@ pub async fn submit(signed: Signed, body: Bytes) -> Response {
         return r;
     }
     let mut fields = fields(&signed, &form).await;
-    let hints = hints(&signed, &form).await;
     let mut f = signed.frame("登记", "/console/register");
     if form.get("check") == "1" {
+        let hints = hints(&signed, &form).await;
         if hints.is_empty() {
             f.notice = "未查到该信访人的在先案件（初信初访）。".to_owned();
         }
@@ -394,7 +394,7 @@ pub async fn submit(signed: Signed, body: Bytes) -> Response {
             f,
             form_id: form_id(),
             fields,
-            hints,
+            hints: hints(&signed, &form).await,
             checked: false,
         }),
     )

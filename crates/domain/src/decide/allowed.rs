@@ -8,27 +8,11 @@ use crate::command::Action;
 use crate::policy::{Policy, Timestamp};
 use crate::values::{Role, Status};
 
-/// The steps on a case a console offers as buttons, in the order of the lifecycle. Attachments,
-/// adjustments and erasures have their own forms.
-pub const CASE_STEPS: [Action; 17] = [
-    Action::Accept,
-    Action::Reject,
-    Action::Assign,
-    Action::Transfer,
-    Action::Supervise,
-    Action::Extend,
-    Action::Reply,
-    Action::FollowUp,
-    Action::Close,
-    Action::RequestReview,
-    Action::DecideReview,
-    Action::RequestRereview,
-    Action::DecideRereview,
-    Action::AssignLeader,
-    Action::Merge,
-    Action::Withdraw,
-    Action::Correct,
-];
+/// The steps on a case a console offers as buttons, in the order of the lifecycle: the actions
+/// taken on a case's step URL (attachments, adjustments and erasures have their own forms).
+pub fn case_steps() -> impl Iterator<Item = Action> {
+    Action::ALL.into_iter().filter(|a| a.on_case_url())
+}
 
 /// Whether the case's status admits `action` (otherwise `decide` answers `invalid_transition`).
 /// Actions whose rules are not about the status (correction, attachments, adjustments, erasure)
@@ -60,7 +44,7 @@ pub fn status_allows(action: Action, case: &Case) -> bool {
     }
 }
 
-/// The steps of [`CASE_STEPS`] `principal` may take on `case` at `now`: its status admits them,
+/// The steps of [`case_steps`] `principal` may take on `case` at `now`: its status admits them,
 /// the principal is authorized, and a step that can be taken once (an extension) or within a
 /// window (a review request, a township's correction) still can.
 pub fn allowed_actions(
@@ -69,8 +53,7 @@ pub fn allowed_actions(
     policy: &Policy,
     now: Timestamp,
 ) -> Vec<Action> {
-    CASE_STEPS
-        .into_iter()
+    case_steps()
         .filter(|&a| status_allows(a, case) && authorize_command(principal, a, case).is_ok())
         .filter(|&a| match a {
             Action::Extend => !case.extended,

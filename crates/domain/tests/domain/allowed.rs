@@ -61,7 +61,7 @@ fn check_all(w: &mut World, now: &str) {
     ];
     for p in &who {
         let offered = decide::allowed_actions(w.case(), p, &w.policy, ts(now));
-        for action in decide::CASE_STEPS {
+        for action in decide::case_steps() {
             if action == Action::Merge {
                 // Needs a second case; its status rule is that of withdraw.
                 continue;
@@ -102,6 +102,11 @@ fn offered_steps_are_exactly_those_decide_takes() {
     check_all(&mut w, "2026-03-14T11:00:00+08:00");
     w.run("2026-03-15T10:00:00+08:00", decide_rereview());
     check_all(&mut w, "2026-03-15T11:00:00+08:00");
+    assert_eq!(
+        decide::case_steps().count(),
+        17,
+        "every step of the contract's tables"
+    );
     assert!(decide::allowed_actions(
         w.case(),
         &county(),
