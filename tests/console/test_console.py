@@ -7,7 +7,25 @@ import re
 
 from conftest import TOKENS, shot, sign_in
 
-TODAY = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).date().isoformat()
+SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
+
+
+def now():
+    """The wall clock in the policy zone (Asia/Shanghai), read at each use: the suite must pass at
+    any hour, and a run may cross midnight there."""
+    return datetime.datetime.now(SHANGHAI).replace(microsecond=0)
+
+
+def today():
+    return now().date().isoformat()
+
+
+def received_now():
+    """A receipt time that is today in Shanghai and never in the future: a minute ago, or
+    midnight when today is younger than that. (A fixed hour such as 08:00 is in the future for
+    the first eight hours of every day.)"""
+    t = now()
+    return max(t - datetime.timedelta(minutes=1), t.replace(hour=0, minute=0, second=0)).isoformat()
 
 
 def id_number(birth="19800101"):
@@ -20,7 +38,7 @@ def id_number(birth="19800101"):
 
 def stats_figure(page, township, label):
     """The figure of `label` (件, 办结, …) on the analyst's statistics page for today."""
-    page.goto(f"/console/stats?from={TODAY}&to={TODAY}&township={township}")
+    page.goto(f"/console/stats?from={today()}&to={today()}&township={township}")
     row = page.locator("table").first.locator("tr", has=page.locator(f"td:text-is('{label}')"))
     return int(row.locator("td").nth(1).inner_text())
 
@@ -206,7 +224,7 @@ def test_a_case_from_registration_to_closure_through_the_console(as_role, new_pa
 
 def test_the_statistics_page_draws_its_charts_offline(as_role):
     page = as_role("analyst")
-    page.goto("/console/stats?from=2026-01-01&to=" + TODAY)
+    page.goto(f"/console/stats?from={today()[:4]}-01-01&to={today()}")
     for chart in ["#chart-channel", "#chart-months", "#chart-townships"]:
         page.wait_for_selector(f"{chart}[data-ready='1'] canvas")
     tables = page.locator("table").all_inner_texts()
@@ -232,7 +250,7 @@ def test_county_workbench_filters_and_the_supervision_board(as_role):
     page.wait_for_load_state()
     assert "督办" in page.locator("h1").inner_text()
     shot(page, "county-supervision")
-    page.goto(f"/console/workbench?as_of={TODAY}")
+    page.goto(f"/console/workbench?as_of={today()}")
     assert "正在查看截至" in page.locator(".asof").inner_text()
 
     # 领导包案: a leader is named on a case page; the workbench's filter finds the case.
@@ -309,7 +327,7 @@ def register_by_api(page, token="demo-county-token"):
         "/v1/cases",
         headers={"Authorization": f"Bearer {token}"},
         data={
-            "township": "gaoqiao", "channel": "letter", "received_at": f"{TODAY}T08:00:00+08:00",
+            "township": "gaoqiao", "channel": "letter", "received_at": received_now(),
             "headcount": 1, "level_reached": "township", "category": "wages",
             "summary": "拖欠工资（界面测试）", "petitioners": [{"name": f"证据人{random.randint(1000, 9999)}"}],
         },
@@ -363,14 +381,14 @@ def test_an_auditor_reads_a_trail_and_a_case_as_it_was(as_role):
     county.goto(f"/console/cases/{case['case_id']}")
     act(county, "受理")
     auditor = as_role("auditor")
-    auditor.goto(f"/console/audit/actor?principal=county-zhang&from={TODAY}&to={TODAY}")
+    auditor.goto(f"/console/audit/actor?principal=county-zhang&from={today()}&to={today()}")
     rows = auditor.locator("table tbody tr").all_inner_texts()
     assert any("登记" in r for r in rows) and any("受理" in r for r in rows), rows
     shot(auditor, "auditor-trail")
-    yesterday = (datetime.date.fromisoformat(TODAY) - datetime.timedelta(days=1)).isoformat()
+    yesterday = (datetime.date.fromisoformat(today()) - datetime.timedelta(days=1)).isoformat()
     resp = auditor.goto(f"/console/cases/{case['case_id']}?as_of={yesterday}")
     assert resp.status == 404, "the case did not exist yesterday"
-    auditor.goto(f"/console/cases/{case['case_id']}?as_of={TODAY}")
+    auditor.goto(f"/console/cases/{case['case_id']}?as_of={today()}")
     assert auditor.locator(".asof").count() == 1, auditor.locator("main").inner_text()[:1000]
     assert "正在查看截至" in auditor.locator(".asof").inner_text()
     auditor.goto("/console/audit/records")
@@ -384,7 +402,7 @@ def test_a_returning_petitioner_is_hinted_at_registration_and_linked_on_the_case
         "/v1/cases",
         headers={"Authorization": "Bearer demo-county-token"},
         data={
-            "township": "gaoqiao", "channel": "visit", "received_at": f"{TODAY}T08:00:00+08:00",
+            "township": "gaoqiao", "channel": "visit", "received_at": received_now(),
             "headcount": 1, "level_reached": "township", "category": "land",
             "summary": "宅基地纠纷（第一次）", "petitioners": [{"name": "回访人", "id_number": person}],
         },
