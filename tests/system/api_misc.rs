@@ -278,6 +278,7 @@ mod limits {
         let limits = api::server::Limits {
             max_connections: 50,
             header_timeout: Duration::from_secs(60),
+            ..Default::default()
         };
         let (base, _task) = start_api_with(&app.nats, limits).await;
         let _held = slow_clients(&base, 50).await;
@@ -292,12 +293,92 @@ mod limits {
         );
     }
 
+    /// Issue 30, finding 1: a body promised by `Content-Length` and never sent held its connection
+    /// for ever, so one client filled the connection cap. Now a stalled body is answered 408 and
+    /// closed, and one address holds at most its share of the connections while others are
+    /// served.
+    #[tokio::test]
+    async fn stalled_bodies_time_out_and_one_address_cannot_take_every_connection() {
+        let app = spawn_app().await;
+        let limits = api::server::Limits {
+            max_connections: 400,
+            max_connections_per_address: 60,
+            body_timeout: Duration::from_secs(2),
+            ..Default::default()
+        };
+        let (base, _task) = start_api_with(&app.nats, limits).await;
+        let paths = ["/v1/cases", "/console/login", "/console/status"];
+        // 120 connections from 127.0.0.1, twice its share: each promises 1,000 bytes and sends 9.
+        let mut held = Vec::new();
+        for i in 0..120 {
+            let mut s = TcpStream::connect(addr(&base)).await.expect("connect");
+            let head = format!(
+                "POST {} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer county-token\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"a\": 12}}",
+                paths[i % paths.len()]
+            );
+            let _ = s.write_all(head.as_bytes()).await;
+            held.push(s);
+        }
+        // Another address is served while they stall.
+        let other = reqwest::Client::builder()
+            .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+            .build()
+            .expect("client");
+        let resp = other
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .expect("health from another address");
+        assert_eq!(resp.status(), 200);
+        // Those over the address's share are turned away at once; the rest time out with 408.
+        let started = Instant::now();
+        let (mut turned_away, mut timed_out) = (0, 0);
+        for s in held.iter_mut() {
+            let mut out = Vec::new();
+            let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await;
+            let text = String::from_utf8_lossy(&out);
+            match text.get(9..12) {
+                Some("503") => turned_away += 1,
+                Some("408") => {
+                    assert!(text.contains("application/problem+json"), "{text}");
+                    assert!(text.contains("\"code\":\"request_timeout\""), "{text}");
+                    timed_out += 1;
+                }
+                _ => panic!("neither turned away nor timed out: {text:?}"),
+            }
+        }
+        assert_eq!((turned_away, timed_out), (60, 60));
+        assert!(
+            started.elapsed() < Duration::from_secs(8),
+            "{:?}",
+            started.elapsed()
+        );
+        // A body sent in pieces within its grace is taken whole.
+        let mut s = TcpStream::connect(addr(&base)).await.expect("connect");
+        let body = serde_json::to_vec(&register_body()).expect("body");
+        let head = format!(
+            "POST /v1/cases HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer county-token\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        s.write_all(head.as_bytes()).await.expect("head");
+        for piece in body.chunks(body.len().div_ceil(4)) {
+            s.write_all(piece).await.expect("piece");
+            tokio::time::sleep(Duration::from_millis(400)).await;
+        }
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await;
+        let text = String::from_utf8_lossy(&out);
+        assert_eq!(text.get(9..12), Some("201"), "{text}");
+    }
+
     #[tokio::test]
     async fn thousands_of_slow_connections_do_not_starve_the_api() {
         let app = spawn_app().await;
         let limits = api::server::Limits {
             max_connections: 1000,
+            max_connections_per_address: 4000,
             header_timeout: Duration::from_secs(2),
+            ..Default::default()
         };
         let (base, _task) = start_api_with(&app.nats, limits).await;
         // 3,000 idle and half-sent connections, three times the cap, all kept open by the client.

@@ -3,21 +3,36 @@
 //!
 //! - a request head must arrive within [`Limits::header_timeout`] of the moment the server starts
 //!   waiting for it, which also closes keep-alive connections idle that long;
-//! - at most [`Limits::max_connections`] connections are served at once; one more is answered
-//!   503 `unavailable` (problem+json, `Retry-After`) and closed at once, so file descriptors stay
-//!   bounded and `/healthz` keeps answering;
+//! - a request body must keep arriving: within [`Limits::body_timeout`] of the request's start,
+//!   plus the time its bytes so far take at [`Limits::body_min_rate`]; a body that stalls is
+//!   answered 408 `request_timeout` and its connection closed (a `Content-Length` promised and
+//!   never sent held a connection for ever before issue 30);
+//! - at most [`Limits::max_connections`] connections are served at once, and at most
+//!   [`Limits::max_connections_per_address`] from one client address (trusted proxies, which
+//!   carry many clients, are exempt); one more is answered 503 `unavailable` (problem+json,
+//!   `Retry-After`) and closed at once, so file descriptors stay bounded, one client cannot take
+//!   every connection, and `/healthz` keeps answering;
 //! - a failed `accept` (out of file descriptors) is logged, at most once a second, and retried.
 //!
 //! hyper answers a request it cannot parse (bad request line, headers too large) itself, with an
 //! empty body and no hook to change it; [`ProblemIo`] rewrites those answers into problem+json.
 
+use std::collections::HashMap;
+use std::future::Future as _;
 use std::io;
+use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
+use axum::body::Body;
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::{IntoResponse as _, Response};
 use axum::Router;
+use hyper::body::{Bytes, Frame, SizeHint};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
@@ -27,14 +42,58 @@ use crate::error::Problem;
 #[derive(Debug, Clone)]
 pub struct Limits {
     pub max_connections: usize,
+    /// Connections one client address may hold at once.
+    pub max_connections_per_address: usize,
+    /// Addresses exempt from the per-address limit (`[http] trusted_proxies`).
+    pub exempt: Vec<IpAddr>,
     pub header_timeout: Duration,
+    /// The grace a request body has before it must keep up with `body_min_rate`.
+    pub body_timeout: Duration,
+    /// The slowest average rate (bytes per second) a body may arrive at after its grace.
+    pub body_min_rate: u32,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_connections: 4096,
+            max_connections_per_address: 256,
+            exempt: Vec::new(),
             header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            body_min_rate: 16 * 1024,
+        }
+    }
+}
+
+/// Open connections per client address.
+#[derive(Default)]
+struct PerAddress(Mutex<HashMap<IpAddr, usize>>);
+
+impl PerAddress {
+    /// Count one more connection from `ip`, unless it holds `max` already.
+    fn enter(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<AddressSlot> {
+        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(ip).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(AddressSlot(self.clone(), ip))
+    }
+}
+
+/// One connection counted against its address until dropped.
+struct AddressSlot(Arc<PerAddress>, IpAddr);
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut open = self.0 .0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.1);
+            }
         }
     }
 }
@@ -48,6 +107,14 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let per_address = Arc::new(PerAddress::default());
+    let app = app.layer(axum::middleware::from_fn_with_state(
+        BodyDeadline {
+            grace: limits.body_timeout,
+            min_rate: limits.body_min_rate.max(1),
+        },
+        body_deadline,
+    ));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -74,6 +141,17 @@ pub async fn serve(
             tokio::spawn(turn_away(stream));
             continue;
         };
+        let slot = if limits.exempt.contains(&peer.ip()) {
+            None
+        } else {
+            match per_address.enter(peer.ip(), limits.max_connections_per_address) {
+                Some(slot) => Some(slot),
+                None => {
+                    tokio::spawn(turn_away(stream));
+                    continue;
+                }
+            }
+        };
         // The peer's address, for what is limited per client (`status`).
         let app = tower::ServiceExt::map_request(
             app.clone(),
@@ -89,7 +167,7 @@ pub async fn serve(
         tokio::spawn(async move {
             // Errors here are the client's (reset, timed out); hyper has answered what it could.
             let _ = conn.await;
-            drop(permit);
+            drop((permit, slot));
         });
     }
     drop(listener);
@@ -100,6 +178,99 @@ pub async fn serve(
         tracing::warn!("connections still open after 10 s; closing them");
     }
     Ok(())
+}
+
+#[derive(Debug, Clone, Copy)]
+struct BodyDeadline {
+    grace: Duration,
+    min_rate: u32,
+}
+
+/// Every request's body under its deadline; a request whose body stalled is answered 408 and its
+/// connection closed, whatever the handler made of the broken body.
+async fn body_deadline(
+    axum::extract::State(deadline): axum::extract::State<BodyDeadline>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let stalled = Arc::new(AtomicBool::new(false));
+    let req = req.map(|body| {
+        Body::new(TimedBody {
+            inner: body,
+            deadline,
+            started: tokio::time::Instant::now(),
+            received: 0,
+            sleep: Box::pin(tokio::time::sleep(deadline.grace)),
+            stalled: stalled.clone(),
+        })
+    });
+    let response = next.run(req).await;
+    if !stalled.load(Ordering::Relaxed) {
+        return response;
+    }
+    let body = problem_body(
+        408,
+        "the request body did not arrive in time; send it at once, or more quickly",
+    );
+    (
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        [
+            (axum::http::header::CONTENT_TYPE, "application/problem+json"),
+            (axum::http::header::CONNECTION, "close"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A request body that fails once it is later than its grace plus the time its bytes so far
+/// take at the minimum rate.
+struct TimedBody {
+    inner: Body,
+    deadline: BodyDeadline,
+    started: tokio::time::Instant,
+    received: u64,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+    stalled: Arc<AtomicBool>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the request body did not arrive in time")]
+struct BodyTimedOut;
+
+impl hyper::body::Body for TimedBody {
+    type Data = Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = self.get_mut();
+        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
+            if let Some(Ok(data)) = frame.as_ref().map(|f| f.as_ref().map(Frame::data_ref)) {
+                this.received += data.map_or(0, |d| d.len() as u64);
+                let earned = Duration::from_secs_f64(
+                    this.received as f64 / f64::from(this.deadline.min_rate),
+                );
+                this.sleep
+                    .as_mut()
+                    .reset(this.started + this.deadline.grace + earned);
+            }
+            return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
+        }
+        ready!(this.sleep.as_mut().poll(cx));
+        this.stalled.store(true, Ordering::Relaxed);
+        Poll::Ready(Some(Err(BodyTimedOut.into())))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// One connection over the limit: a 503 problem and the connection closed.
