@@ -111,6 +111,20 @@ fn errors_name_the_file_the_key_and_the_problem() {
             "effective_from",
         ),
     ];
+    // Issue 30, finding 9: ids that differ only in case or spaces are one principal twice.
+    let twin = |id: &str| {
+        format!(
+            "{OK}[[principal]]\ntoken = \"secret-456\"\nid = \"{id}\"\nrole = \"clerk\"\nunit = \"gaoqiao\"\n"
+        )
+    };
+    let cases = cases
+        .into_iter()
+        .chain([
+            (twin("Clerk-1"), "principal[1].id"),
+            (twin("clerk-1 "), "principal[1].id"),
+            (twin("CLERK-1"), "principal[1].id"),
+        ])
+        .collect::<Vec<_>>();
     for (text, key) in cases {
         let e = parse(&text).expect_err(key).to_string();
         assert!(e.contains("x.toml") && e.contains(key), "{key}: {e}");

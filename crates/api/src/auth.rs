@@ -83,8 +83,19 @@ impl PrincipalEntry {
         if self.id.trim().is_empty() {
             return fail("id", "must not be empty");
         }
-        if !ids.insert(self.id.clone()) {
-            return Err((key("id"), format!("{:?} is defined twice", self.id)));
+        if self.id.trim() != self.id {
+            return fail("id", "must not begin or end with spaces");
+        }
+        // Ids that differ only in case or spaces would be two principals to the two-person
+        // rule but one person to a reader (issue 30).
+        if !ids.insert(domain::ids::canonical_principal(&self.id)) {
+            return Err((
+                key("id"),
+                format!(
+                    "{:?} is defined twice (ids are compared without regard to case)",
+                    self.id
+                ),
+            ));
         }
         let digest = match (&self.token, &self.token_sha256) {
             (Some(t), None) if t.len() >= 8 => sha256(t),

@@ -184,7 +184,7 @@ pub(crate) fn approve(
         )));
     }
     // Nobody adjusts a figure alone (domain.md, 核减).
-    if &a.requested_by == by {
+    if a.requested_by.same_as(by) {
         return Err(DomainError::Forbidden(crate::text!(
             "an adjustment is approved by another principal than the one who requested it",
             "核减须由申请人以外的人员批准"

@@ -129,7 +129,7 @@ pub(crate) fn approve(
         )));
     }
     // Nobody erases alone, as nobody adjusts a figure alone.
-    if &e.requested_by == by {
+    if e.requested_by.same_as(by) {
         return Err(DomainError::Forbidden(crate::text!(
             "an erasure is approved by another principal than the one who requested it",
             "个人信息删除须由申请人以外的人员批准"

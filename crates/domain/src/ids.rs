@@ -69,6 +69,25 @@ impl fmt::Display for UnitCode {
 #[schema(value_type = String)]
 pub struct PrincipalId(pub String);
 
+impl PrincipalId {
+    /// The form two ids are compared in when it matters who is who (the two-person rule of
+    /// 核减 and erasure, configuration): without surrounding spaces and in lower case, so that
+    /// `County-Zhang` and `county-zhang ` are the same person as `county-zhang` (issue 30).
+    pub fn canonical(&self) -> String {
+        canonical_principal(&self.0)
+    }
+
+    /// Whether `self` and `other` name the same principal ([`canonical`](Self::canonical)).
+    pub fn same_as(&self, other: &PrincipalId) -> bool {
+        self.canonical() == other.canonical()
+    }
+}
+
+/// [`PrincipalId::canonical`] of a plain string (the configuration's ids before they are ids).
+pub fn canonical_principal(id: &str) -> String {
+    id.trim().to_lowercase()
+}
+
 impl fmt::Display for PrincipalId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -79,6 +79,28 @@ fn the_requester_cannot_approve_but_another_county_or_auditor_principal_can() {
         .expect("another county principal");
 }
 
+/// Issue 30, finding 9: ids compared as strings let `County-1` or `county-1 ` approve
+/// `county-1`'s own request (and its erasures). The same person in another case or with spaces
+/// is still the requester.
+#[test]
+fn the_requester_under_another_case_or_with_spaces_is_still_the_requester() {
+    let mut w = registered();
+    let id = w.run(T1, request("items")).adjustments[0].adjustment_id;
+    let me = county().id.0;
+    for alias in [
+        me.to_uppercase(),
+        format!("{me} "),
+        format!(" {}", me.to_uppercase()),
+    ] {
+        let twin = principal(&alias, Role::County, Some("county"));
+        assert_eq!(
+            w.refuse_as(&twin, T1, approve(id)).code(),
+            "forbidden",
+            "{alias:?}"
+        );
+    }
+}
+
 #[test]
 fn only_the_county_requests_and_an_auditor_changes_nothing_else() {
     let mut w = registered();
