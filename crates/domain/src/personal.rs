@@ -136,23 +136,130 @@ pub fn put_fields(
     }
 }
 
+/// The fields of command bodies kept in a rejected message's copy: those that name a
+/// vocabulary, a unit, a case, a date, a number or a flag, never free text nor a person.
+const KEPT_FIELDS: &[&str] = &[
+    "township",
+    "channel",
+    "received_at",
+    "occurred_at",
+    "headcount",
+    "level_reached",
+    "category",
+    "related_case_id",
+    "accusation",
+    "accused_unit",
+    "confidential",
+    "leader_reception",
+    "unit",
+    "due_date",
+    "days",
+    "outcome",
+    "satisfaction",
+    "into",
+    "measure",
+    "adjustment_id",
+    "erasure_id",
+    "case_id",
+    "reason_code",
+    "content_type",
+    "size",
+    "changes",
+];
+
 /// A command body as a township sent it (an inbox message), without personal data: for keeping
-/// a rejected message for inspection once its plain copy is erased. The fields that may hold
-/// personal data in any command body are left out (and a summary, which an accusation's may
-/// be); a body that is not a JSON object is kept only as its size.
+/// a rejected message for inspection once its plain copy is erased. An allow-list (issue 30: a
+/// deny-list of field names kept a misspelled `petitioner` or `contact` in plain): only the
+/// fields of [`KEPT_FIELDS`] stay, and of them only numbers, flags and short ASCII words that
+/// hold no run of 7 digits (a phone or ID number put in the wrong field); `changes` is kept the
+/// same way. How many other fields there were is said (`other_fields`), never their names. A
+/// body that is not a JSON object is kept only as its size.
 pub fn redact_command_body(body: &[u8]) -> serde_json::Value {
-    const PATHS: &[&str] = &[
-        "petitioners",
-        "changes.petitioners",
-        "filename",
-        "summary",
-        "changes.summary",
-    ];
     match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(mut v) if v.is_object() => {
-            take_fields(&mut v, PATHS);
-            v
-        }
+        Ok(serde_json::Value::Object(map)) => serde_json::Value::Object(kept(map, 0)),
         _ => serde_json::json!({ "unreadable_bytes": body.len() }),
+    }
+}
+
+fn kept(
+    map: serde_json::Map<String, serde_json::Value>,
+    depth: u8,
+) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::Value;
+    let mut out = serde_json::Map::new();
+    let mut other = 0u64;
+    for (key, value) in map {
+        if !KEPT_FIELDS.contains(&key.as_str()) {
+            other += 1;
+            continue;
+        }
+        let value = match value {
+            Value::Object(inner) if key == "changes" && depth == 0 => {
+                Value::Object(kept(inner, depth + 1))
+            }
+            Value::String(s) if harmless(&s) => Value::String(s),
+            v @ (Value::Number(_) | Value::Bool(_) | Value::Null) => v,
+            _ => {
+                other += 1;
+                continue;
+            }
+        };
+        out.insert(key, value);
+    }
+    if other > 0 {
+        out.insert("other_fields".into(), other.into());
+    }
+    out
+}
+
+/// A short ASCII word, code, id or date: no run of 7 digits (a phone or an ID number).
+fn harmless(s: &str) -> bool {
+    let mut run = 0;
+    s.len() <= 64
+        && s.chars().all(|c| {
+            run = if c.is_ascii_digit() { run + 1 } else { 0 };
+            run < 7 && (c.is_ascii_alphanumeric() || "-_:.+T".contains(c))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 30, finding 8: personal data under a misspelled key stayed in plain for 90 days.
+    #[test]
+    fn a_rejected_body_keeps_only_allowed_fields_of_harmless_form() {
+        let body = serde_json::json!({
+            "township": "gaoqiao", "channel": "visit", "received_at": "2026-03-02T09:30:00+08:00",
+            "headcount": 6, "confidential": false,
+            "petitioner": [{"name": "张三", "id_number": "330102199001011234"}],
+            "Petitioners": [{"phone": "13800000000"}],
+            "contact": "13800000000",
+            "summary": "张三的土地",
+            "unit": "13800000000",
+            "changes": {"category": "land", "address": "高桥镇一村", "township": "张三"},
+        });
+        let kept = redact_command_body(body.to_string().as_bytes());
+        let text = kept.to_string();
+        for secret in [
+            "张三",
+            "330102199001011234",
+            "13800000000",
+            "高桥镇一村",
+            "contact",
+            "etitioner",
+        ] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert_eq!(kept["channel"], "visit");
+        assert_eq!(kept["received_at"], "2026-03-02T09:30:00+08:00");
+        assert_eq!(kept["headcount"], 6);
+        assert_eq!(kept["changes"]["category"], "land");
+        assert_eq!(kept["other_fields"], 5, "{kept}");
+        assert_eq!(kept["changes"]["other_fields"], 2, "{kept}");
+        assert_eq!(
+            redact_command_body(b"not json"),
+            serde_json::json!({"unreadable_bytes": 8})
+        );
     }
 }
