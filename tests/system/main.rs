@@ -20,6 +20,7 @@ mod erasure;
 mod errors;
 mod faults;
 mod feed;
+mod hostile;
 mod idempotency;
 mod inbox;
 mod leaf;

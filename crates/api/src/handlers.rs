@@ -446,6 +446,7 @@ async fn case_response(
     let links = Links::Read { seq: applied, at };
     let mut view = view(state, &loaded.case, principal, links).await?;
     view.applied_seq = Some(applied);
+    view.rejected_events = loaded.rejected.clone();
     let mut resp = Json(view).into_response();
     set_etag(&mut resp, loaded.case.version);
     Ok(resp)
@@ -464,18 +465,6 @@ pub async fn openapi(State(state): State<Arc<AppState>>) -> Response {
         state.openapi_json.clone(),
     )
         .into_response()
-}
-
-pub async fn healthz(State(state): State<Arc<AppState>>) -> AppResult {
-    let seq = state.cases.last_seq().await?;
-    Ok(Json(serde_json::json!({"status": "ok", "last_seq": seq})).into_response())
-}
-
-pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    let last = state.cases.last_seq().await.unwrap_or(0);
-    let status = crate::reads::projector_status(&state).await;
-    let text = state.metrics.render(last, &status);
-    ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response()
 }
 
 pub async fn not_found() -> ApiError {

@@ -16,6 +16,7 @@ pub mod erasures;
 pub mod error;
 pub mod export;
 mod handlers;
+mod health;
 pub mod integrity;
 pub mod lang;
 pub mod me;
@@ -141,8 +142,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/erasures/{id}/approve", post(erasures::approve))
         .route("/v1/cases/{case_id}/{action}", post(handlers::command))
         .route("/v1/openapi.json", get(handlers::openapi))
-        .route("/healthz", get(handlers::healthz))
-        .route("/metrics", get(handlers::metrics))
+        .route("/healthz", get(health::healthz))
+        .route("/metrics", get(health::metrics))
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

@@ -41,6 +41,7 @@ pub struct Metrics {
     last_seq: Gauge,
     applied: Family<ProjectorLabels, Gauge>,
     lag: Family<ProjectorLabels, Gauge>,
+    rejected: Family<ProjectorLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -82,6 +83,12 @@ impl Default for Metrics {
             "Log events not yet applied by each projector",
             lag.clone(),
         );
+        let rejected = Family::<ProjectorLabels, Gauge>::default();
+        registry.register(
+            "xf_projector_rejected_events",
+            "Events of the log each projector did not take as facts (forged, unsigned, replayed); alert on any",
+            rejected.clone(),
+        );
         Metrics {
             registry,
             commands,
@@ -90,6 +97,7 @@ impl Default for Metrics {
             last_seq,
             applied,
             lag,
+            rejected,
         }
     }
 }
@@ -108,16 +116,27 @@ impl Metrics {
 
     /// The exposition, with the log's last sequence and each answering projector's progress as of
     /// now (a projector that did not answer is left out).
-    pub fn render(&self, last_seq: u64, projectors: &[(&'static str, u64)]) -> String {
+    pub fn render(
+        &self,
+        last_seq: u64,
+        projectors: &[(&'static str, Option<queries::ModelStatus>)],
+    ) -> String {
         self.last_seq.set(gauge(last_seq));
         self.applied.clear();
         self.lag.clear();
-        for (projector, applied) in projectors {
+        self.rejected.clear();
+        for (projector, status) in projectors {
+            let Some(status) = status else { continue };
             let labels = ProjectorLabels { projector };
-            self.applied.get_or_create(&labels).set(gauge(*applied));
+            self.applied
+                .get_or_create(&labels)
+                .set(gauge(status.applied_seq));
             self.lag
                 .get_or_create(&labels)
-                .set(gauge(last_seq.saturating_sub(*applied)));
+                .set(gauge(last_seq.saturating_sub(status.applied_seq)));
+            self.rejected
+                .get_or_create(&labels)
+                .set(gauge(status.rejected_events));
         }
         let mut out = String::new();
         if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {

@@ -167,20 +167,21 @@ pub async fn history(
     .into_response())
 }
 
-/// Applied sequence of each projector, for `/metrics` (a projector that does not answer in time
-/// is left out).
-pub async fn projector_status(state: &AppState) -> Vec<(&'static str, u64)> {
-    let mut out = Vec::new();
-    for name in queries::protocol::PROJECTORS {
-        let asked = state
+/// Each projector's status, for `/metrics` and `/healthz` (a projector that does not answer in
+/// 300 ms is `None`); asked all at once.
+pub async fn projector_status(
+    state: &AppState,
+) -> Vec<(&'static str, Option<queries::ModelStatus>)> {
+    let now = state.cases.now();
+    let asked = queries::protocol::PROJECTORS.map(|name| async move {
+        let status = state
             .queries
-            .status(name, None, state.cases.now(), Duration::from_millis(300))
-            .await;
-        if let Ok(status) = asked {
-            out.push((name, status.applied_seq));
-        }
-    }
-    out
+            .status(name, None, now, Duration::from_millis(300))
+            .await
+            .ok();
+        (name, status)
+    });
+    futures::future::join_all(asked).await
 }
 
 /// A period of days: both ends in the documented range, the start not after the end (422).

@@ -93,6 +93,12 @@ pub struct CaseView {
     /// still open; as of a past point, those of then. Attachments, adjustments and erasure are
     /// not listed.
     pub allowed_actions: Vec<String>,
+    /// On reads: events on the case's subject in the log that are not facts (issue 30): forged
+    /// (hash or signature), unsigned after the log was sealed, misfiled, or out of order (a
+    /// replay); the case is shown as if they were absent. Empty for a case nobody tampered
+    /// with; `GET /v1/cases/{id}/verify` tells more.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rejected_events: Vec<commands::RejectedEvent>,
     /// On reads: the log position this answer reflects.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub applied_seq: Option<u64>,
@@ -185,6 +191,7 @@ impl CaseView {
             petitioners: can_see_personal_data(viewer, case).then(|| case.petitioners.clone()),
             personal_data_erased: domain::erasure::is_erased(case),
             allowed_actions: Vec::new(),
+            rejected_events: Vec::new(),
             applied_seq: None,
         }
     }

@@ -20,5 +20,5 @@ mod stores;
 pub use error::{CommandError, Remedy};
 pub use idempotency::{Committed, IdempotencyStore};
 pub use problem::Problem;
-pub use service::{CaseService, CommandRequest, Executed, Loaded, RecordedCommand};
+pub use service::{CaseService, CommandRequest, Executed, Loaded, RecordedCommand, RejectedEvent};
 pub use stores::Stores;

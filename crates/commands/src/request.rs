@@ -20,6 +20,16 @@ pub struct Loaded {
     /// Every command the case's events record, so a retried command is recognised from the log
     /// itself.
     pub commands: Vec<RecordedCommand>,
+    /// The events of the case's subject that are not facts (forged, unsigned, replayed), read
+    /// as absent: the case says it was tampered with.
+    pub rejected: Vec<RejectedEvent>,
+}
+
+/// An event in a case's log that is not a fact, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct RejectedEvent {
+    pub seq: u64,
+    pub reason: eventlog::Rejection,
 }
 
 /// A command recorded by one of the case's events.

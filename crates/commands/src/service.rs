@@ -34,7 +34,7 @@ use eventlog::{Actor, Counters, Envelope, EventLog, Identities, LogError, Stored
 
 use crate::idempotency::{Committed, IdempotencyStore};
 
-pub use crate::request::{CommandRequest, Executed, Loaded, RecordedCommand};
+pub use crate::request::{CommandRequest, Executed, Loaded, RecordedCommand, RejectedEvent};
 use crate::{CommandError, Stores};
 
 mod keyed;
@@ -403,9 +403,9 @@ impl CaseService {
                 if let Some(plain) = plain {
                     envelope.event = plain;
                 }
-                let (before, mut commands) = match guard.take() {
-                    Some(l) => (Some(l.case), l.commands),
-                    None => (None, Vec::new()),
+                let (before, mut commands, rejected) = match guard.take() {
+                    Some(l) => (Some(l.case), l.commands, l.rejected),
+                    None => (None, Vec::new(), Vec::new()),
                 };
                 let case = evolve(before, case_id, &envelope.event, occurred_at)
                     .map_err(|e| CommandError::Internal(e.to_string()))?;
@@ -424,6 +424,7 @@ impl CaseService {
                     seq,
                     hash: chain_hash,
                     commands,
+                    rejected,
                 });
                 let committed = Committed {
                     case_id,

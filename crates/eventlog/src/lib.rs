@@ -7,6 +7,7 @@
 //! (that is `domain` and `commands`), must never know HTTP, and never deletes or rewrites a stored
 //! event, but for the one migration that seals a log written before sealing (`rewrite`).
 
+pub mod admission;
 pub mod attachments;
 pub mod checkpoints;
 pub mod claims;
@@ -21,6 +22,7 @@ pub mod rewrite;
 pub mod subjects;
 pub mod vault;
 
+pub use admission::{Admission, Rejection};
 pub use attachments::Attachments;
 pub use checkpoints::Checkpoints;
 pub use claims::Claims;

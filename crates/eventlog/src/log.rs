@@ -8,9 +8,15 @@ use futures::TryStreamExt;
 
 use domain::CaseId;
 
-use crate::envelope::{decode, encode, CodecError, Envelope};
+use std::sync::Arc;
+
+use crate::admission::{Admission, Rejection};
+use crate::envelope::{decode, encode, Envelope};
 
 pub use crate::subjects::case_subject;
+pub use error::{Cause, LogError};
+
+mod error;
 use crate::subjects::{self, headers};
 
 /// How the stream is created.
@@ -41,6 +47,9 @@ pub struct Stored {
     pub envelope: Envelope,
     /// The bytes as stored (what the chain's hashes are over).
     pub raw: bytes::Bytes,
+    /// Why this event is not a fact, judged by its seal as it was read (`admission`); `None`
+    /// when it is admitted, or read by a log without keys (tools that verify by themselves).
+    pub rejected: Option<Rejection>,
 }
 
 impl Stored {
@@ -52,7 +61,13 @@ impl Stored {
             subject,
             envelope,
             raw,
+            rejected: None,
         }
+    }
+
+    /// Whether this event is taken as a fact (its seal held when it was read).
+    pub fn admitted(&self) -> bool {
+        self.rejected.is_none()
     }
 
     /// The event's hash in the chain and the Merkle tree: of its content for an envelope v2, of
@@ -62,87 +77,12 @@ impl Stored {
     }
 }
 
-/// The error underneath, kept with its type (`source()` and downcasting reach it).
-pub type Cause = Box<dyn std::error::Error + Send + Sync>;
-
-/// Why the log did not do what was asked. Each kind tells the caller what is safe next:
-/// `Conflict` re-decide, `Unavailable` retry (nothing stored), `Unknown` re-read (maybe stored),
-/// `Full` wait for space, the rest is a bug or damage and is not retried.
-#[derive(Debug, thiserror::Error)]
-pub enum LogError {
-    /// The case moved on: the expected last subject sequence did not match (JetStream 10071).
-    #[error("the case was changed concurrently")]
-    Conflict,
-    /// Nothing was stored; safe to retry (no stream leader, no responders, connection lost before
-    /// send).
-    #[error("event log unavailable while {doing}: {source}")]
-    Unavailable {
-        doing: &'static str,
-        #[source]
-        source: Cause,
-    },
-    /// The outcome is unknown (the ack timed out): the event may or may not be stored.
-    #[error("event log did not confirm the append in time")]
-    Unknown,
-    #[error("stored event unreadable at sequence {seq}: {source}")]
-    Corrupt { seq: u64, source: CodecError },
-    /// The store refused the write for lack of space (JetStream's storage limit or a full
-    /// disk): nothing was stored.
-    #[error("event store full: {source}")]
-    Full {
-        #[source]
-        source: Cause,
-    },
-    /// JetStream refused the write for another reason (a message too large, a stream sealed):
-    /// nothing was stored, and sending it again would be refused again.
-    #[error("event log refused the write: {source}")]
-    Refused {
-        #[source]
-        source: Cause,
-    },
-    /// Something could not be encoded for the log; nothing was sent.
-    #[error("cannot encode {what}: {source}")]
-    Encode {
-        what: &'static str,
-        #[source]
-        source: Cause,
-    },
-    /// What is stored does not match what names it (an attachment whose bytes do not hash to
-    /// its name).
-    #[error("{0}")]
-    Inconsistent(String),
-    /// An empty message was about to be written: the log and its companions never store one.
-    #[error("an empty message was about to be written")]
-    Empty,
-    /// A stored record that is not what it must be (damage, or a writer outside Xinfang).
-    #[error("an unreadable {what}")]
-    Unreadable { what: &'static str },
-    /// A message delivered without the JetStream metadata every stored message has.
-    #[error("a delivered message lacks JetStream metadata: {source}")]
-    NotJetStream {
-        #[source]
-        source: Cause,
-    },
-}
-
-impl LogError {
-    pub fn unavailable(doing: &'static str, e: impl Into<Cause>) -> LogError {
-        LogError::Unavailable {
-            doing,
-            source: e.into(),
-        }
-    }
-
-    /// Whether trying again later may succeed with nothing else changed (nothing was stored).
-    pub fn is_transient(&self) -> bool {
-        matches!(self, LogError::Unavailable { .. })
-    }
-}
-
 #[derive(Clone)]
 pub struct EventLog {
     js: jetstream::Context,
     stream: stream::Stream,
+    /// Judges each event's seal as it is read; services always have it (`with_admission`).
+    admission: Option<Arc<Admission>>,
 }
 
 impl EventLog {
@@ -169,7 +109,71 @@ impl EventLog {
             .get_stream(&cfg.stream)
             .await
             .map_err(|e| LogError::unavailable("opening the event stream", e))?;
-        Ok(EventLog { js, stream })
+        Ok(EventLog {
+            js,
+            stream,
+            admission: None,
+        })
+    }
+
+    /// This log, judging every event it reads by its seal (`Stored::rejected`).
+    pub fn with_admission(mut self, admission: Arc<Admission>) -> Self {
+        self.admission = Some(admission);
+        self
+    }
+
+    /// Whether this log judges the events it reads (`with_admission`).
+    pub fn judges(&self) -> bool {
+        self.admission.is_some()
+    }
+
+    /// A message of the log as a stored event, judged. Bytes that do not decode stop the reader
+    /// (`Corrupt`) when the county sealed them or the log does not judge; otherwise they are a
+    /// rejected event of their own (`Unreadable`), passed over like the others.
+    fn decode(&self, seq: u64, subject: String, raw: bytes::Bytes) -> Result<Stored, LogError> {
+        let envelope = match (decode(&raw), &self.admission) {
+            (Ok(envelope), _) => envelope,
+            (Err(source), Some(a)) if !a.genuine(&raw) => {
+                tracing::error!(
+                    seq,
+                    subject,
+                    error = %source,
+                    "a message in the log is not an event, and nobody with the signing key wrote it; it is read as absent"
+                );
+                return Ok(Stored {
+                    envelope: crate::admission::placeholder(&subject),
+                    seq,
+                    subject,
+                    raw,
+                    rejected: Some(Rejection::Unreadable),
+                });
+            }
+            (Err(source), _) => return Err(LogError::Corrupt { seq, source }),
+        };
+        Ok(self.stored(seq, subject, envelope, raw))
+    }
+
+    /// A decoded message as a stored event, judged.
+    fn stored(&self, seq: u64, subject: String, envelope: Envelope, raw: bytes::Bytes) -> Stored {
+        let rejected = self
+            .admission
+            .as_ref()
+            .and_then(|a| a.judge(seq, &subject, &raw, &envelope));
+        if let Some(why) = rejected {
+            tracing::error!(
+                seq,
+                case_id = %envelope.case_id,
+                rejected = why.as_str(),
+                "an event in the log is not a fact (a writer without the signing key?); it is read as absent"
+            );
+        }
+        Stored {
+            seq,
+            subject,
+            envelope,
+            raw,
+            rejected,
+        }
     }
 
     pub fn jetstream(&self) -> &jetstream::Context {
@@ -247,17 +251,8 @@ impl EventLog {
                 .await
             {
                 Ok(msg) => {
-                    let envelope = decode(&msg.payload).map_err(|source| LogError::Corrupt {
-                        seq: msg.sequence,
-                        source,
-                    })?;
                     next = msg.sequence + 1;
-                    out.push(Stored {
-                        seq: msg.sequence,
-                        subject: msg.subject.to_string(),
-                        envelope,
-                        raw: msg.payload,
-                    });
+                    out.push(self.decode(msg.sequence, msg.subject.to_string(), msg.payload)?);
                 }
                 Err(e) if e.kind() == DirectGetErrorKind::NotFound => break,
                 Err(e) => return Err(LogError::unavailable("reading a case", e)),
@@ -273,13 +268,7 @@ impl EventLog {
             .direct_get(seq)
             .await
             .map_err(|e| LogError::unavailable("reading an event", e))?;
-        let envelope = decode(&msg.payload).map_err(|source| LogError::Corrupt { seq, source })?;
-        Ok(Stored {
-            seq,
-            subject: msg.subject.to_string(),
-            envelope,
-            raw: msg.payload,
-        })
+        self.decode(seq, msg.subject.to_string(), msg.payload)
     }
 
     /// Every event from sequence `from` on, in log order, then new ones as they are appended.
@@ -294,7 +283,19 @@ impl EventLog {
     {
         use futures::StreamExt;
         let messages = self.pushed(from).await?;
-        Ok(messages.map(|m| stored(m.map_err(|e| LogError::unavailable("following the log", e))?)))
+        let log = self.clone();
+        Ok(messages.map(move |m| {
+            log.decoded(m.map_err(|e| LogError::unavailable("following the log", e))?)
+        }))
+    }
+
+    /// A message of the log as a stored event.
+    fn decoded(&self, m: async_nats::jetstream::Message) -> Result<Stored, LogError> {
+        let seq = m
+            .info()
+            .map_err(|e| LogError::NotJetStream { source: e })?
+            .stream_sequence;
+        self.decode(seq, m.subject.to_string(), m.payload.clone())
     }
 
     /// The messages of an ordered push consumer from `from` on.
@@ -340,7 +341,10 @@ impl EventLog {
             .messages()
             .await
             .map_err(|e| LogError::unavailable("following the log", e))?;
-        Ok(messages.map(|m| stored(m.map_err(|e| LogError::unavailable("following the log", e))?)))
+        let log = self.clone();
+        Ok(messages.map(move |m| {
+            log.decoded(m.map_err(|e| LogError::unavailable("following the log", e))?)
+        }))
     }
 
     /// The stored bytes of every event from `from` on, undecoded: (seq, subject, bytes, how many
@@ -461,19 +465,4 @@ fn deliver_from(from: u64) -> async_nats::jetstream::consumer::DeliverPolicy {
             start_sequence: from,
         }
     }
-}
-
-/// A message of the log as a stored event.
-fn stored(m: async_nats::jetstream::Message) -> Result<Stored, LogError> {
-    let seq = m
-        .info()
-        .map_err(|e| LogError::NotJetStream { source: e })?
-        .stream_sequence;
-    let envelope = decode(&m.payload).map_err(|source| LogError::Corrupt { seq, source })?;
-    Ok(Stored {
-        seq,
-        subject: m.subject.to_string(),
-        envelope,
-        raw: m.payload.clone(),
-    })
 }

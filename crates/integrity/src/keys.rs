@@ -180,6 +180,22 @@ impl KeySet {
         self.keys.is_empty()
     }
 
+    /// Whether `sig` (base64) is a signature of `hash` by any of the keys, whatever its validity
+    /// (for bytes that do not say which key: an event that does not decode).
+    pub fn signed_by_any(&self, hash: &Hash, sig: &str) -> bool {
+        let Some(bytes) = B64
+            .decode(sig)
+            .ok()
+            .and_then(|b| <[u8; 64]>::try_from(b).ok())
+        else {
+            return false;
+        };
+        let sig = Signature::from_bytes(&bytes);
+        self.keys
+            .iter()
+            .any(|(_, key)| key.verify(hash, &sig).is_ok())
+    }
+
     /// Whether `sig` (base64) is `key_id`'s signature of `hash`, made at `at` inside the key's
     /// validity.
     pub fn verify(&self, key_id: &str, hash: &Hash, sig: &str, at: Time) -> Result<(), KeyError> {

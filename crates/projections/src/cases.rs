@@ -335,6 +335,9 @@ impl Projection for Cases {
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
         let env = &event.envelope;
         let before: Option<Row> = tx.get(&row_key(env.case_id))?;
+        if !crate::admitted(tx, event, before.as_ref().map(|r| r.case.version)) {
+            return Ok(());
+        }
         let mut case = evolve(
             before.as_ref().map(|r| r.case.clone()),
             env.case_id,

@@ -35,7 +35,7 @@ impl Projection for Units {
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
-        fold_case(tx, event).map(|_| ())
+        fold_case(tx, event).map(drop)
     }
 }
 
@@ -93,7 +93,11 @@ impl FeedSink {
         let mut last = checkpoint;
         let mut outgoing = Vec::new();
         for ev in events.iter().filter(|e| e.seq > checkpoint) {
-            let (_, case) = fold_case(&mut tx, ev)?;
+            last = ev.seq;
+            // An event that is not a fact goes to no township.
+            let Some((_, case)) = fold_case(&mut tx, ev)? else {
+                continue;
+            };
             let mut event = AuditEvent::from_stored(ev);
             // No personal data in any feed: a township fetches its cases' contact data over
             // HTTP where it is entitled to (its events are sealed in the log anyway).
@@ -115,7 +119,6 @@ impl FeedSink {
                     body.clone(),
                 ));
             }
-            last = ev.seq;
         }
         // The batch's messages go out together (awaiting each acknowledgement in turn held the
         // feed to one round trip per message, so it fell behind under load and the log's messages

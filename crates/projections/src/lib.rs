@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod cases;
 pub mod feed;
+pub mod names;
 mod rebuild;
 pub mod runner;
 pub mod service;
@@ -50,11 +51,18 @@ pub trait Projection: Send + Sync + 'static {
 }
 
 /// The case before and after `event`, as kept under `c/<case_id>` in the model (without personal
-/// data: no read model needs it, and statistics must never hold it).
-pub fn fold_case(tx: &mut Tx<'_>, event: &Stored) -> Result<(Option<Case>, Case), ProjectionError> {
+/// data: no read model needs it, and statistics must never hold it); `None` when the event is not
+/// a fact (`admitted`): the model then stays as it was.
+pub fn fold_case(
+    tx: &mut Tx<'_>,
+    event: &Stored,
+) -> Result<Option<(Option<Case>, Case)>, ProjectionError> {
     let env = &event.envelope;
     let key = format!("c/{}", env.case_id);
     let before: Option<Case> = tx.get(&key)?;
+    if !admitted(tx, event, before.as_ref().map(|c| c.version)) {
+        return Ok(None);
+    }
     let mut after =
         evolve(before.clone(), env.case_id, &env.event, env.occurred_at).map_err(|e| {
             ProjectionError::Apply {
@@ -64,7 +72,38 @@ pub fn fold_case(tx: &mut Tx<'_>, event: &Stored) -> Result<(Option<Case>, Case)
         })?;
     after.redact_personal_data();
     tx.put(key, after.clone());
-    Ok((before, after))
+    Ok(Some((before, after)))
+}
+
+/// Where a model keeps the events of the log it did not take as facts (`~rejected/<seq>` → why), so
+/// that they are counted (`rejected_count`) after a restart as after a rebuild.
+const REJECTED: &str = "~rejected/";
+
+/// Whether `event` is a fact for a model whose case's last admitted version is `last`: its seal
+/// held as it was read, and it follows that version (issue 30: a replayed or forged event is
+/// read as absent instead of stopping the model). One that is not is recorded under `~rejected/`.
+pub fn admitted(tx: &mut Tx<'_>, event: &Stored, last: Option<u64>) -> bool {
+    let why = match event.rejected {
+        Some(why) => why,
+        None if eventlog::admission::follows(last, event.envelope.version) => return true,
+        None => {
+            tracing::error!(
+                seq = event.seq,
+                case_id = %event.envelope.case_id,
+                version = event.envelope.version,
+                last = last.unwrap_or(0),
+                "an event in the log does not follow its case's last one (a replay?); it is read as absent"
+            );
+            eventlog::Rejection::OutOfOrder
+        }
+    };
+    tx.put(format!("{REJECTED}{:020}", event.seq), why);
+    false
+}
+
+/// How many events of the log `store`'s model did not take as facts.
+pub fn rejected_count(store: &Store) -> Result<u64, StoreError> {
+    Ok(store.scan::<eventlog::Rejection>(REJECTED)?.len() as u64)
 }
 
 /// The names of the projectors, as used on the command line and in query subjects.

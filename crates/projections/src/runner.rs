@@ -71,7 +71,8 @@ pub async fn open_personal(
         return Ok(None);
     }
     let mut opened = batch.to_vec();
-    for ev in &mut opened {
+    // An event that is not a fact is not opened (a forged one may carry anything there).
+    for ev in opened.iter_mut().filter(|e| e.admitted()) {
         vault
             .open_envelope(&mut ev.envelope, false)
             .await

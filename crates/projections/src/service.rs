@@ -145,6 +145,7 @@ fn run(store: &Store, req: &QueryRequest, policy: &Policy) -> Result<Answer, Sto
         Query::Status => Answer::Status(ModelStatus {
             applied_seq: store.checkpoint()?,
             generation: store.generation.clone(),
+            rejected_events: crate::rejected_count(store)?,
         }),
         Query::Digest => Answer::Digest(ModelDigest {
             digest: store.digest()?,

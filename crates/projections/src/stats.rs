@@ -159,7 +159,9 @@ impl Projection for Stats {
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
-        let (before, after) = fold_case(tx, event)?;
+        let Some((before, after)) = fold_case(tx, event)? else {
+            return Ok(());
+        };
         if !after.adjustments.is_empty() {
             adjusted::index(tx, &self.policy, &after);
         }

@@ -120,6 +120,9 @@ pub struct QueryRequest {
 pub struct ModelStatus {
     pub applied_seq: u64,
     pub generation: String,
+    /// Events of the log the model did not take as facts (forged, replayed: issue 30).
+    #[serde(default)]
+    pub rejected_events: u64,
 }
 
 /// A digest of a model's content, to compare a live model with a rebuild.

@@ -99,7 +99,7 @@ async fn start_projector_cfg(
         .expect("connect");
     let mut cfg = cfg;
     cfg.data_dir = dir.to_owned();
-    let names = xinfang::projector::parse_names(names).expect("projector names");
+    let names = projections::names::parse(names).expect("projector names");
     tokio::spawn(async move {
         let result =
             xinfang::projector::run_projectors_with(&cfg, client, &names, std::future::pending())

@@ -36,10 +36,10 @@ pub async fn verify_live(
 ) -> anyhow::Result<()> {
     let keys = match public_key {
         Some(k) => keys(k)?,
-        None => integrity::KeySet::new(cfg.integrity.public_keys(&cfg.signer()?))?,
+        None => cfg.key_set()?,
     };
     let client = crate::serve::connect_cfg(&cfg, "xinfang-verify").await?;
-    let log = crate::projector::open_log_with(&cfg, client).await?;
+    let log = crate::projector::open_log_plain(&cfg, client).await?;
     let checkpoints = eventlog::Checkpoints::open(log.jetstream(), cfg.replicas).await?;
     let started = std::time::Instant::now();
     let report = commands::notary::verify_log(&log, &checkpoints, &keys, all_signatures, |d, t| {

@@ -247,6 +247,13 @@ impl Config {
     }
 
     /// The command path's signing key (docs/operations.md, "Signing keys").
+    /// Every key the county's events may be signed with (the current one and the retired).
+    pub fn key_set(&self) -> anyhow::Result<integrity::KeySet> {
+        Ok(integrity::KeySet::new(
+            self.integrity.public_keys(&self.signer()?),
+        )?)
+    }
+
     pub fn signer(&self) -> anyhow::Result<integrity::Signer> {
         let seed = self
             .secrets

@@ -40,44 +40,25 @@ async fn open_log(cfg: &Config, name: &str) -> anyhow::Result<(async_nats::Clien
     Ok((client.clone(), open_log_with(cfg, client).await?))
 }
 
-pub async fn open_log_with(cfg: &Config, client: async_nats::Client) -> anyhow::Result<EventLog> {
+/// The log as it is, every event read as stored: for the tools that show or verify it
+/// themselves (`verify`, `export events`, `case history`).
+pub async fn open_log_plain(cfg: &Config, client: async_nats::Client) -> anyhow::Result<EventLog> {
     let js = async_nats::jetstream::new(client);
-    let replicas = cfg.replicas;
     let log_cfg = LogConfig {
-        replicas,
+        replicas: cfg.replicas,
         ..LogConfig::default()
     };
     Ok(EventLog::open(js, &log_cfg).await?)
 }
 
-/// The sinks a projector process may host: the read models and the feed.
-pub fn sink_names() -> Vec<&'static str> {
-    let mut names = projections::NAMES.to_vec();
-    names.push("feed");
-    names
-}
-
-/// Parse `cases,stats,audit` (any of [`sink_names`] or an alias of earlier versions such as
-/// `queues`, each once).
-pub fn parse_names(list: &str) -> anyhow::Result<Vec<String>> {
-    let mut names: Vec<String> = Vec::new();
-    for given in list.split(',').map(str::trim) {
-        let name = projections::canonical(given).unwrap_or(given);
-        if name != given {
-            tracing::info!("projector {given:?} is served by {name:?} since issue 13");
-        }
-        if !sink_names().contains(&name) {
-            bail!(
-                "unknown projector {name:?}; one or more of {}, separated by commas",
-                sink_names().join(", ")
-            );
-        }
-        if names.iter().any(|n| n == name) {
-            bail!("projector {name:?} is named twice");
-        }
-        names.push(name.to_owned());
-    }
-    Ok(names)
+/// The log as services (and rebuilds, which must judge as they do) read it: every event judged
+/// by its seal (`eventlog::admission`), with the log's first sealed sequence from the last
+/// checkpoint the county's keys verify.
+pub async fn open_log_with(cfg: &Config, client: async_nats::Client) -> anyhow::Result<EventLog> {
+    let log = open_log_plain(cfg, client).await?;
+    let checkpoints = eventlog::Checkpoints::open(log.jetstream(), cfg.replicas).await?;
+    let admission = eventlog::Admission::open(cfg.key_set()?, &checkpoints).await?;
+    Ok(log.with_admission(std::sync::Arc::new(admission)))
 }
 
 /// Run the sinks `names` in this process over one follower of the log until `shutdown`: each read
@@ -89,14 +70,7 @@ pub async fn run_projectors_with(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let js = async_nats::jetstream::new(client.clone());
-    let log = EventLog::open(
-        js.clone(),
-        &LogConfig {
-            replicas: cfg.replicas,
-            ..LogConfig::default()
-        },
-    )
-    .await?;
+    let log = open_log_with(cfg, client.clone()).await?;
     let vault = vault_for(cfg, &log, names.iter().any(|n| n == "cases")).await?;
     let mut sinks = Vec::new();
     let (mut services, mut keepers) = (Vec::new(), Vec::new());
@@ -159,7 +133,7 @@ impl<T> Drop for AbortOnDrop<T> {
 
 /// `xinfang projector NAMES` (and `xinfang feed`, which is `projector feed`).
 pub async fn run_projectors(cfg: Config, list: &str) -> anyhow::Result<()> {
-    let names = parse_names(list)?;
+    let names = projections::names::parse(list).map_err(anyhow::Error::msg)?;
     let client = crate::serve::connect_cfg(&cfg, &format!("xinfang-projector-{list}")).await?;
     run_projectors_with(&cfg, client, &names, crate::serve::shutdown_signal()).await
 }
@@ -197,7 +171,8 @@ pub async fn run_rebuild(cfg: Config, name: &str) -> anyhow::Result<()> {
 
 /// `xinfang export events`: the log as JSON Lines on stdout.
 pub async fn print_events(cfg: Config, from: u64) -> anyhow::Result<()> {
-    let (_client, log) = open_log(&cfg, "xinfang-export-events").await?;
+    let client = crate::serve::connect_cfg(&cfg, "xinfang-export-events").await?;
+    let log = open_log_plain(&cfg, client).await?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     log.write_jsonl(from, &mut out).await?;
     Ok(())
@@ -207,7 +182,8 @@ pub async fn print_events(cfg: Config, from: u64) -> anyhow::Result<()> {
 #[allow(clippy::print_stdout)]
 pub async fn print_case_history(cfg: Config, id: &str) -> anyhow::Result<()> {
     let case_id = domain::CaseId::parse(id).with_context(|| format!("{id:?} is not a case id"))?;
-    let (_client, log) = open_log(&cfg, "xinfang-case-history").await?;
+    let client = crate::serve::connect_cfg(&cfg, "xinfang-case-history").await?;
+    let log = open_log_plain(&cfg, client).await?;
     let Some((subject, _)) = log.locate(case_id).await? else {
         bail!("case {case_id} not found in the log")
     };
@@ -216,26 +192,4 @@ pub async fn print_case_history(cfg: Config, id: &str) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string(&event)?);
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_are_known_and_each_once() {
-        assert_eq!(
-            parse_names("cases,stats,audit").expect("three"),
-            ["cases", "stats", "audit"]
-        );
-        assert_eq!(parse_names("feed").expect("the feed"), ["feed"]);
-        // `queues` of earlier versions is the cases model now, once.
-        assert_eq!(
-            parse_names("queues,stats").expect("alias"),
-            ["cases", "stats"]
-        );
-        assert!(parse_names("queues,cases").is_err());
-        assert!(parse_names("cases,nope").is_err());
-        assert!(parse_names("").is_err());
-    }
 }

@@ -156,7 +156,11 @@ pub async fn run_api(cfg: Config) -> anyhow::Result<()> {
         .with_context(|| format!("binding http.addr {}", cfg.http_addr))?;
     tracing::info!(addr = %cfg.http_addr, "api serving (the console under /console/)");
     let app = http_app(&cfg, state)?;
-    api::server::serve(listener, app, Default::default(), shutdown_signal()).await?;
+    let limits = api::server::Limits {
+        exempt: cfg.trusted_proxies.clone(),
+        ..Default::default()
+    };
+    api::server::serve(listener, app, limits, shutdown_signal()).await?;
     tracing::info!("api stopped");
     Ok(())
 }
@@ -192,7 +196,7 @@ pub async fn run_ingestor_with(
     let notary = commands::notary::Notary {
         log: cases.log().clone(),
         checkpoints: eventlog::Checkpoints::open(cases.log().jetstream(), cfg.replicas).await?,
-        keys: integrity::KeySet::new(cfg.integrity.public_keys(&signer))?,
+        keys: cfg.key_set()?,
         signer,
         every: cfg.integrity.checkpoint_events,
         interval: cfg.integrity.checkpoint_interval,

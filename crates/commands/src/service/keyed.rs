@@ -109,7 +109,7 @@ impl CaseService {
             .history(case_id)
             .await?
             .into_iter()
-            .find(|s| s.envelope.command_id == command_id)
+            .find(|s| s.admitted() && s.envelope.command_id == command_id)
             .map(|s| committed(&s)))
     }
 

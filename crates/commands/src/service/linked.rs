@@ -287,6 +287,9 @@ impl CaseService {
         let mut filed = 0;
         while let Some(stored) = events.next().await {
             let mut stored = stored?;
+            if !stored.admitted() {
+                continue;
+            }
             // Petitioners are sealed in the log; an erased case's stay shut (and unfiled).
             self.vault
                 .open_envelope(&mut stored.envelope, false)

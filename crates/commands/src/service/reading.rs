@@ -2,9 +2,10 @@
 
 use domain::{evolve, Case, CaseId};
 
-use eventlog::Stored;
+use eventlog::{Rejection, Stored};
 
 use super::{CaseService, Loaded, RecordedCommand};
+use crate::request::RejectedEvent;
 use crate::CommandError;
 
 impl CaseService {
@@ -33,7 +34,8 @@ impl CaseService {
     /// The case as of `version` (for replaying an idempotent response).
     pub async fn case_at(&self, id: CaseId, version: u64) -> Result<Option<Case>, CommandError> {
         let events = self.history(id).await?;
-        fold(None, events.iter().take(version as usize))
+        let facts = fold(None, events.iter())?.facts;
+        Ok(fold(None, facts.into_iter().take(version as usize))?.case)
     }
 
     /// Catch up from `current` (or from scratch) to the log; returns the new events.
@@ -42,11 +44,18 @@ impl CaseService {
         id: CaseId,
         current: Option<Loaded>,
     ) -> Result<(Option<Loaded>, Vec<Stored>), CommandError> {
-        let (subject, from, state, mut commands, hash) = match current {
-            Some(l) => (l.subject, l.seq + 1, Some(l.case), l.commands, l.hash),
+        let (subject, from, state, mut commands, hash, mut rejected) = match current {
+            Some(l) => (
+                l.subject,
+                l.seq + 1,
+                Some(l.case),
+                l.commands,
+                l.hash,
+                l.rejected,
+            ),
             None => match self.log.locate(id).await? {
                 None => return Ok((None, vec![])),
-                Some((subject, _)) => (subject, 1, None, Vec::new(), [0; 32]),
+                Some((subject, _)) => (subject, 1, None, Vec::new(), [0; 32], Vec::new()),
             },
         };
         let mut events = self.log.read_subject(&subject, from, u64::MAX).await?;
@@ -56,15 +65,17 @@ impl CaseService {
             .last()
             .map(|s| s.seq)
             .unwrap_or(from.saturating_sub(1));
-        let case = fold(state, events.iter())?;
-        let hash = events.last().map_or(hash, Stored::chain_hash);
-        commands.extend(events.iter().map(RecordedCommand::of));
-        let loaded = case.map(|case| Loaded {
+        let folded = fold(state, events.iter())?;
+        let hash = folded.facts.last().map_or(hash, |s| s.chain_hash());
+        commands.extend(folded.facts.iter().map(|s| RecordedCommand::of(s)));
+        rejected.extend(folded.rejected);
+        let loaded = folded.case.map(|case| Loaded {
             case,
             subject,
             seq,
             hash,
             commands,
+            rejected,
         });
         Ok((loaded, events))
     }
@@ -85,31 +96,65 @@ impl CaseService {
             .take_while(|s| s.seq <= seq)
             .collect();
         self.open_events(&mut events, false).await?;
-        let Some(last) = events.last() else {
+        let Some(last_seq) = events.last().map(|s| s.seq) else {
             return Ok(None);
         };
-        let (last_seq, hash) = (last.seq, last.chain_hash());
-        Ok(fold(None, events.iter())?.map(|case| Loaded {
+        let folded = fold(None, events.iter())?;
+        let hash = folded.facts.last().map_or([0; 32], |s| s.chain_hash());
+        let commands = folded
+            .facts
+            .iter()
+            .map(|s| RecordedCommand::of(s))
+            .collect();
+        Ok(folded.case.map(|case| Loaded {
             case,
             subject,
             seq: last_seq,
             hash,
-            commands: events.iter().map(RecordedCommand::of).collect(),
+            commands,
+            rejected: folded.rejected,
         }))
     }
 }
 
+/// A case folded from its events: the events taken as facts, and those that are not.
+pub(super) struct Folded<'a> {
+    pub case: Option<Case>,
+    pub facts: Vec<&'a Stored>,
+    pub rejected: Vec<RejectedEvent>,
+}
+
+/// Fold `events` onto `state`, taking only the facts (issue 30): an event whose seal did not
+/// hold when it was read, or that does not follow the case's last admitted version (a replay,
+/// a gap), is read as absent, and listed in `rejected`.
 pub(super) fn fold<'a>(
     mut state: Option<Case>,
     events: impl Iterator<Item = &'a Stored>,
-) -> Result<Option<Case>, CommandError> {
+) -> Result<Folded<'a>, CommandError> {
+    let (mut facts, mut rejected) = (Vec::new(), Vec::new());
     for s in events {
         let e = &s.envelope;
+        let reason = match s.rejected {
+            Some(why) => Some(why),
+            None if eventlog::admission::follows(state.as_ref().map(|c| c.version), e.version) => {
+                None
+            }
+            None => Some(Rejection::OutOfOrder),
+        };
+        if let Some(reason) = reason {
+            rejected.push(RejectedEvent { seq: s.seq, reason });
+            continue;
+        }
         state = Some(
             evolve(state, e.case_id, &e.event, e.occurred_at).map_err(|err| {
                 CommandError::Internal(format!("case {} at seq {}: {err}", e.case_id, s.seq))
             })?,
         );
+        facts.push(s);
     }
-    Ok(state)
+    Ok(Folded {
+        case: state,
+        facts,
+        rejected,
+    })
 }

@@ -44,11 +44,13 @@ impl CaseService {
         events: &mut [Stored],
         erased: bool,
     ) -> Result<(), CommandError> {
+        // An event that is not a fact neither erases nor is opened (a forged one may carry
+        // anything in its `personal`).
         let erased = erased
             || events
                 .iter()
-                .any(|s| matches!(s.envelope.event, Event::PersonalDataErased(_)));
-        for s in events.iter_mut() {
+                .any(|s| s.admitted() && matches!(s.envelope.event, Event::PersonalDataErased(_)));
+        for s in events.iter_mut().filter(|s| s.admitted()) {
             self.vault.open_envelope(&mut s.envelope, erased).await?;
         }
         Ok(())
@@ -77,7 +79,7 @@ impl CaseService {
         let mut events = self.log.read_subject(&subject, 1, u64::MAX).await?;
         events.retain(|s| !s.envelope.event.is_erasure());
         self.open_events(&mut events, false).await?;
-        if let Some(before) = super::fold(None, events.iter())? {
+        if let Some(before) = super::fold(None, events.iter())?.case {
             self.unfile(&before).await?;
         }
         Ok(())

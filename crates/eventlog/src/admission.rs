@@ -1,0 +1,172 @@
+//! Which events of the log are facts (issue 30). The log denies deletes, so an event that should
+//! not be there stays there for good: a forged event appended with stream credentials, or the
+//! exact bytes of a signed event published again. Every reader judges each event the same way
+//! and acts as if a rejected one were absent, instead of taking it as state or stopping on it:
+//!
+//! - the seal, here, as the event is read: its hash must be that of its content and its
+//!   signature one of the county's keys made within the key's validity; an unsealed event is
+//!   admitted only before the log's first sealed one (the genesis rule, docs/events.md);
+//! - the order, by whoever folds the case ([`follows`]): an event must carry the version after
+//!   the case's last admitted one, so a replayed event (an old version) or one that skips a
+//!   version is not applied.
+//!
+//! `xinfang verify` and the notary still report every such event at its sequence; this only
+//! keeps them out of state.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use integrity::{KeySet, Opened};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::envelope::Envelope;
+
+/// Why an event in the log is not a fact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Rejection {
+    /// Its hash is not that of its content, or its signature is not the county's.
+    Forged,
+    /// Not sealed, though the log was sealed before it.
+    Unsigned,
+    /// Its case id is not that of the subject it was published on.
+    Misfiled,
+    /// Its version does not follow the case's last admitted event: a replay or a gap.
+    OutOfOrder,
+    /// It does not decode as an event, and no key of the county sealed it.
+    Unreadable,
+}
+
+impl Rejection {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rejection::Forged => "forged",
+            Rejection::Unsigned => "unsigned",
+            Rejection::Misfiled => "misfiled",
+            Rejection::OutOfOrder => "out_of_order",
+            Rejection::Unreadable => "unreadable",
+        }
+    }
+}
+
+/// Judges the seal of each event read from the log with the county's public keys.
+#[derive(Debug)]
+pub struct Admission {
+    keys: KeySet,
+    /// The sequence of the first sealed event seen or known (`u64::MAX`: none yet).
+    genesis: AtomicU64,
+}
+
+impl Admission {
+    /// With `first_signed`, the log's first sealed sequence where a checkpoint tells it; else
+    /// it is learnt from the first sealed event read.
+    pub fn new(keys: KeySet, first_signed: Option<u64>) -> Admission {
+        Admission {
+            keys,
+            genesis: AtomicU64::new(first_signed.unwrap_or(u64::MAX)),
+        }
+    }
+
+    /// With the log's first sealed sequence from the last checkpoint of `checkpoints` that `keys`
+    /// verify (looking back at most 16), learnt from the log itself when there is none.
+    pub async fn open(
+        keys: KeySet,
+        checkpoints: &crate::Checkpoints,
+    ) -> Result<Admission, crate::LogError> {
+        let first_signed = checkpoints
+            .last_trusted(|cp| cp.verify(&keys).is_ok(), 16)
+            .await?
+            .and_then(|(_, cp)| cp.first_signed_seq);
+        Ok(Admission::new(keys, first_signed))
+    }
+
+    /// Why the event at `seq` (its stored bytes and decoded envelope, published on `subject`)
+    /// is not a fact, or `None` when its seal holds.
+    pub fn judge(&self, seq: u64, subject: &str, raw: &[u8], env: &Envelope) -> Option<Rejection> {
+        if !subject.ends_with(&env.case_id.to_string()) {
+            return Some(Rejection::Misfiled);
+        }
+        match integrity::open(raw) {
+            Opened::Sealed {
+                content,
+                claimed,
+                sig,
+            } => {
+                let at = env.migrated_at.unwrap_or(env.recorded_at);
+                let key = env.key_id.as_deref().unwrap_or("");
+                if content != claimed || self.keys.verify(key, &claimed, &sig, at).is_err() {
+                    return Some(Rejection::Forged);
+                }
+                self.genesis.fetch_min(seq, Ordering::Relaxed);
+                None
+            }
+            Opened::Legacy { .. } => {
+                (seq > self.genesis.load(Ordering::Relaxed)).then_some(Rejection::Unsigned)
+            }
+        }
+    }
+}
+
+impl Admission {
+    /// Whether bytes that do not decode were sealed by the county all the same (then they are
+    /// an event this build cannot read, a bug or an upgrade to finish, and the reader stops);
+    /// bytes nobody sealed are not a fact.
+    pub fn genuine(&self, raw: &[u8]) -> bool {
+        match integrity::open(raw) {
+            Opened::Sealed {
+                content,
+                claimed,
+                sig,
+            } => content == claimed && self.keys.signed_by_any(&claimed, &sig),
+            Opened::Legacy { .. } => false,
+        }
+    }
+}
+
+/// What stands for a message of the log that is not an event at all, so that every reader
+/// passes over it at its sequence like any other rejected one (the tree of the log still has
+/// its leaf, `Stored::chain_hash` of its bytes). Its version is 0, which follows no case's
+/// version, so no fold takes it even unchecked.
+pub fn placeholder(subject: &str) -> Envelope {
+    let epoch = chrono::DateTime::UNIX_EPOCH.fixed_offset();
+    let case_id = crate::subjects::case_of_subject(subject)
+        .and_then(domain::CaseId::parse)
+        .unwrap_or(domain::CaseId(uuid::Uuid::nil()));
+    let township = subject
+        .split('.')
+        .nth(2)
+        .and_then(|t| domain::UnitCode::parse(t).ok())
+        .or_else(|| domain::UnitCode::parse("unknown").ok())
+        .expect("a valid unit code");
+    Envelope {
+        event_id: uuid::Uuid::nil(),
+        case_id,
+        township,
+        schema_version: 0,
+        version: 0,
+        occurred_at: epoch,
+        recorded_at: epoch,
+        actor: crate::Actor {
+            id: domain::PrincipalId(String::new()),
+            role: domain::Role::System,
+            unit: None,
+        },
+        command_id: uuid::Uuid::nil(),
+        correlation_id: uuid::Uuid::nil(),
+        causation_id: None,
+        request_hash: None,
+        prev_hash: None,
+        key_id: None,
+        hash: None,
+        sig: None,
+        personal: None,
+        migrated_at: None,
+        event: domain::Event::CaseClosed(domain::event::CaseClosed { note: None }),
+    }
+}
+
+/// Whether an event of `version` follows a case whose last admitted event has `last` (`None`:
+/// the case has none yet).
+pub fn follows(last: Option<u64>, version: u64) -> bool {
+    version == last.unwrap_or(0) + 1
+}
