@@ -514,6 +514,25 @@ async fn a_petitioner_reads_the_status_with_the_query_code_and_guessing_is_limit
     let (status, limited, retry) = get(format!("/v1/status/{no}?code={code}")).await;
     assert_problem(status, &limited, 429, "too_many_requests");
     assert!(retry, "Retry-After");
+    // Issue 30, finding 10: ten wrong codes from one address locked the case's page for
+    // everyone. The petitioner elsewhere still reads it with the right code.
+    let elsewhere = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .expect("client");
+    let resp = elsewhere
+        .get(format!("{}/v1/status/{no}?code={code}", app.base))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status(), 200, "not locked out by another address");
+    // One address is limited over all numbers too (20 failures in all).
+    for n in 0..9 {
+        let (status, _, _) = get(format!("/v1/status/GAOQIAO-2026-99999{n}?code=CCCCCCCCCC")).await;
+        assert_eq!(status, 404);
+    }
+    let (status, limited, _) = get(format!("/v1/status/GAOQIAO-2026-888888?code={code}")).await;
+    assert_problem(status, &limited, 429, "too_many_requests");
 }
 
 /// Issue 12: the list's filters and bad input: each a clear 4xx, never a 5xx.

@@ -24,6 +24,30 @@ role = "clerk"
 unit = "gaoqiao"
 "#;
 
+/// Issue 30, finding 6: tokens may be 8 characters. Shorter than 20 they are refused while the
+/// API listens beyond loopback, and warned of on loopback (demo and test configurations).
+#[test]
+fn short_tokens_are_refused_beyond_loopback_and_warned_of_on_it() {
+    let c = parse(OK).expect("loopback");
+    assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+    assert!(
+        c.warnings[0].contains("principal[0].token"),
+        "{:?}",
+        c.warnings
+    );
+    let e = parse(&OK.replace("127.0.0.1:8080", "0.0.0.0:8080"))
+        .expect_err("short token beyond loopback")
+        .to_string();
+    assert!(
+        e.contains("principal[0].token") && e.contains("loopback"),
+        "{e}"
+    );
+    let long = OK
+        .replace("127.0.0.1:8080", "0.0.0.0:8080")
+        .replace("secret-123", "a-long-random-token-of-32-chars!");
+    assert!(parse(&long).expect("a long token").warnings.is_empty());
+}
+
 #[test]
 fn a_good_file_parses_with_policy_defaults() {
     let c = parse(OK).expect("valid");

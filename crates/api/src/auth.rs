@@ -14,6 +14,11 @@ pub struct Tokens {
     by_digest: HashMap<[u8; 32], Principal>,
 }
 
+/// Tokens shorter than this are refused when the API listens beyond loopback, and warned of on
+/// loopback (demo and test configurations): failed tokens are limited per client
+/// (`limits::auth_failures`), not per token, so only length keeps many clients from guessing.
+pub const STRONG_TOKEN: usize = 20;
+
 pub fn sha256(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }

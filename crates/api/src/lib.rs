@@ -19,6 +19,7 @@ mod handlers;
 mod health;
 pub mod integrity;
 pub mod lang;
+pub mod limits;
 pub mod me;
 pub mod metrics;
 pub mod openapi;
@@ -60,7 +61,10 @@ pub struct AppState {
     pub unit_names: BTreeMap<UnitCode, String>,
     /// Proxies whose `X-Forwarded-For` names the client (`[http] trusted_proxies`).
     pub trusted_proxies: Vec<std::net::IpAddr>,
-    pub status_limiter: status::FailureLimiter,
+    /// Failed status lookups per client and per (client, case number).
+    pub status_limiter: limits::FailureLimiter,
+    /// Failed bearer tokens per client (`limits::auth_failures`).
+    pub auth_limiter: limits::FailureLimiter,
     /// The largest attachment accepted, in bytes (`[limits] attachment_mb`).
     pub attachment_limit: usize,
     /// 考核 rules by version (`[[scorecard]]`); none: the default rules.
@@ -79,7 +83,8 @@ impl AppState {
             metrics: metrics::Metrics::default(),
             unit_names: BTreeMap::new(),
             trusted_proxies: Vec::new(),
-            status_limiter: status::FailureLimiter::default(),
+            status_limiter: limits::FailureLimiter::new(status::WINDOW),
+            auth_limiter: limits::FailureLimiter::new(limits::AUTH_WINDOW),
             attachment_limit: DEFAULT_ATTACHMENT_LIMIT,
             scorecards: Vec::new(),
             integrity: None,
@@ -146,6 +151,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(health::metrics))
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::auth_failures,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             handlers::count_responses,

@@ -130,7 +130,24 @@ pub(crate) fn responses(
             .description(ok.1)
             .content("application/json", json(ok.2)),
     );
-    for (status, why) in errors {
+    // Every operation with a token may meet the limit on failed tokens (`limits`), and every
+    // one with a body the body's deadline (`server`).
+    let mut errors = errors.to_vec();
+    let has = |errors: &[(&str, &str)], s: &str| errors.iter().any(|(status, _)| *status == s);
+    if has(&errors, "401") && !has(&errors, "429") {
+        errors.push((
+            "429",
+            "Too many failed tokens from this address (or, on the status page, lookups); retry after Retry-After",
+        ));
+    }
+    if has(&errors, "413") && !has(&errors, "408") {
+        errors.push((
+            "408",
+            "The request body did not arrive in time; the connection is closed",
+        ));
+    }
+    errors.sort_by_key(|(status, _)| *status);
+    for (status, why) in &errors {
         b = b.response(
             *status,
             ResponseBuilder::new()

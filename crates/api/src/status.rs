@@ -1,13 +1,13 @@
 //! `GET /v1/status/{case_no}?code=…`: how a case stands, for the petitioner, without login
 //! (api-contract.md, Round 2: casework). It shows no personal data and no ids. A wrong code
-//! answers exactly like an unknown number, and failed lookups are limited per case number and per
-//! client address (429), so the code (50 bits) cannot be guessed; behind a trusted proxy the
-//! client address is the one the proxy forwarded.
+//! answers exactly like an unknown number, and failed lookups are limited per (client address,
+//! case number) and per client address (429, `limits`), so the code (50 bits) cannot be guessed
+//! and nobody elsewhere can lock a petitioner out; behind a trusted proxy the client address is
+//! the one the proxy forwarded.
 
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::HeaderMap;
@@ -17,88 +17,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, Failure};
+use crate::limits::client_key;
 use crate::AppState;
 
 /// Failed lookups allowed per client address within [`WINDOW`].
 pub const MAX_FAILURES_PER_CLIENT: u32 = 20;
-/// Failed lookups allowed per case number within [`WINDOW`].
-pub const MAX_FAILURES_PER_CASE: u32 = 10;
+/// Failed lookups allowed per (client address, case number) within [`WINDOW`].
+pub const MAX_FAILURES_PER_CLIENT_AND_CASE: u32 = 10;
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
-/// Most keys tracked; while full of live entries, keys not yet tracked are refused.
-const CAPACITY: usize = 100_000;
-
-/// Failures per key in fixed windows.
-pub struct FailureLimiter {
-    window: Duration,
-    entries: Mutex<HashMap<String, (Instant, u32)>>,
-}
-
-impl Default for FailureLimiter {
-    fn default() -> Self {
-        FailureLimiter::new(WINDOW)
-    }
-}
-
-impl FailureLimiter {
-    pub fn new(window: Duration) -> Self {
-        FailureLimiter {
-            window,
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// `Some(seconds to wait)` while `key` has used up `max` failures.
-    pub fn blocked(&self, key: &str, max: u32) -> Option<u64> {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        match entries.get(key) {
-            Some((start, _)) if now.duration_since(*start) >= self.window => {
-                entries.remove(key);
-                None
-            }
-            Some((start, n)) if *n >= max => {
-                Some((self.window - now.duration_since(*start)).as_secs().max(1))
-            }
-            Some(_) => None,
-            None if entries.len() >= CAPACITY => {
-                let window = self.window;
-                entries.retain(|_, (start, _)| now.duration_since(*start) < window);
-                (entries.len() >= CAPACITY).then_some(self.window.as_secs())
-            }
-            None => None,
-        }
-    }
-
-    pub fn fail(&self, key: &str) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        let e = entries.entry(key.to_owned()).or_insert((now, 0));
-        if now.duration_since(e.0) >= self.window {
-            *e = (now, 0);
-        }
-        e.1 += 1;
-    }
-}
-
-/// The client's address: the peer's, or behind a trusted proxy the last address it forwarded
-/// that is not itself a trusted proxy.
-pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
-    if !trusted.contains(&peer) {
-        return peer;
-    }
-    let forwarded: Vec<IpAddr> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|a| a.trim().parse().ok())
-        .collect();
-    forwarded
-        .into_iter()
-        .rev()
-        .find(|a| !trusted.contains(a))
-        .unwrap_or(peer)
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -135,14 +61,12 @@ pub async fn status(
     headers: HeaderMap,
     axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> Result<Response, ApiError> {
-    let client = format!(
-        "client:{}",
-        client_address(peer.ip(), &headers, &state.trusted_proxies)
-    );
-    let number = format!("case:{}", case_no.to_ascii_uppercase());
+    // Never per case number alone: failures elsewhere must not lock a petitioner out.
+    let client = client_key(peer.ip(), &headers, &state.trusted_proxies);
+    let number = format!("{client} {}", case_no.to_ascii_uppercase());
     for (key, max) in [
         (&client, MAX_FAILURES_PER_CLIENT),
-        (&number, MAX_FAILURES_PER_CASE),
+        (&number, MAX_FAILURES_PER_CLIENT_AND_CASE),
     ] {
         if let Some(secs) = state.status_limiter.blocked(key, max) {
             return Err(Failure::TooManyRequests(
@@ -197,47 +121,4 @@ async fn lookup(state: &AppState, case_no: &str, code: &str) -> Result<CaseStatu
         reply_date: case.replied_at.map(day),
         review_request_until: case.request_window_until.map(day),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn failures_are_limited_per_key_and_forgotten_after_the_window() {
-        let l = FailureLimiter::new(Duration::from_millis(200));
-        for _ in 0..3 {
-            assert_eq!(l.blocked("a", 3), None);
-            l.fail("a");
-        }
-        assert!(l.blocked("a", 3).is_some());
-        assert_eq!(l.blocked("b", 3), None, "another key is not affected");
-        std::thread::sleep(Duration::from_millis(250));
-        assert_eq!(l.blocked("a", 3), None, "a new window");
-    }
-
-    #[test]
-    fn the_forwarded_address_counts_only_behind_a_trusted_proxy() {
-        let proxy: IpAddr = "10.0.0.1".parse().expect("ip");
-        let mut h = HeaderMap::new();
-        h.insert(
-            "x-forwarded-for",
-            "203.0.113.9, 198.51.100.7".parse().expect("hv"),
-        );
-        let other: IpAddr = "192.0.2.1".parse().expect("ip");
-        assert_eq!(
-            client_address(other, &h, &[proxy]),
-            other,
-            "untrusted peer: its own"
-        );
-        let last: IpAddr = "198.51.100.7".parse().expect("ip");
-        assert_eq!(client_address(proxy, &h, &[proxy]), last);
-        // A chain of trusted proxies is skipped from the right.
-        h.insert(
-            "x-forwarded-for",
-            "198.51.100.7, 10.0.0.1".parse().expect("hv"),
-        );
-        assert_eq!(client_address(proxy, &h, &[proxy]), last);
-        assert_eq!(client_address(proxy, &HeaderMap::new(), &[proxy]), proxy);
-    }
 }

@@ -107,11 +107,12 @@ impl Api {
         let Ok(mut req) = req.body(call.body) else {
             return problem_response(StatusCode::BAD_REQUEST, "请求无法构造");
         };
-        // What the API limits per client (the status page) is limited per browser's address.
-        let peer = call
-            .peer
-            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
-        req.extensions_mut().insert(ConnectInfo(peer));
+        // What the API limits per client (the status page, failed tokens at sign-in) is
+        // limited per browser's address; a call for a signed-in session carries none, so a
+        // token withdrawn since is not counted against the console's own address.
+        if let Some(peer) = call.peer {
+            req.extensions_mut().insert(ConnectInfo(peer));
+        }
         match self.router.clone().oneshot(req).await {
             Ok(resp) => resp,
             Err(never) => match never {},

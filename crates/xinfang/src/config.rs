@@ -75,6 +75,8 @@ pub struct Config {
     /// `[secrets]` as configured (environment over file).
     pub secrets: ops::secrets::Configured,
     pub integrity: integrity::config::Settings,
+    /// What is allowed but weak (short tokens on loopback), for `check-config` and the log.
+    pub warnings: Vec<String>,
 }
 
 impl Config {
@@ -93,7 +95,7 @@ impl Config {
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
 
         let http = env("XF_HTTP_ADDR").unwrap_or(file.http.addr);
-        let http_addr = http.parse().map_err(|e| {
+        let http_addr: SocketAddr = http.parse().map_err(|e| {
             err(
                 "http.addr",
                 format!("{http:?} is not a host:port address ({e})"),
@@ -191,8 +193,15 @@ impl Config {
         let mut ids = std::collections::BTreeSet::new();
         let mut digests = std::collections::BTreeSet::new();
         let mut nats_users = std::collections::BTreeSet::new();
+        let mut short_tokens = Vec::new();
         for (i, e) in file.principal.into_iter().enumerate() {
             let key = |k: &str| format!("principal[{i}].{k}");
+            if e.token
+                .as_ref()
+                .is_some_and(|t| t.len() < api::auth::STRONG_TOKEN)
+            {
+                short_tokens.push(key("token"));
+            }
             let (principal, token_digest) = e
                 .check(i, &units, &mut ids, &mut digests)
                 .map_err(|(k, p)| err(&k, p))?;
@@ -212,6 +221,23 @@ impl Config {
                     .map(|(user, password)| NatsCredentials { user, password }),
             });
         }
+        let short = format!(
+            "shorter than {} characters, which can be guessed",
+            api::auth::STRONG_TOKEN
+        );
+        if let Some(k) = short_tokens
+            .first()
+            .filter(|_| !http_addr.ip().is_loopback())
+        {
+            return Err(err(
+                k,
+                format!("{short}; refused while http.addr listens beyond loopback"),
+            ));
+        }
+        let warnings = short_tokens
+            .iter()
+            .map(|k| format!("{k}: {short}"))
+            .collect();
         let attachment_mb = file.limits.attachment_mb.unwrap_or(DEFAULT_ATTACHMENT_MB);
         if !(1..=1024).contains(&attachment_mb) {
             return Err(err(
@@ -243,6 +269,7 @@ impl Config {
             principals,
             secrets: file.secrets.configured(),
             integrity: file.integrity.parse().map_err(|(k, p)| err(&k, p))?,
+            warnings,
         })
     }
 

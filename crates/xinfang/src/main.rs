@@ -265,6 +265,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Cmd::CheckConfig { config } => {
             let cfg = Config::load(&config)?;
+            for w in &cfg.warnings {
+                println!("warning: {}: {w}", config.display());
+            }
             println!(
                 "{}: ok ({} units, {} principals)",
                 config.display(),

@@ -149,6 +149,9 @@ pub fn http_app(cfg: &Config, state: Arc<api::AppState>) -> anyhow::Result<api::
 }
 
 pub async fn run_api(cfg: Config) -> anyhow::Result<()> {
+    for w in &cfg.warnings {
+        tracing::warn!(config = %cfg.path.display(), "{w}");
+    }
     let client = connect_cfg(&cfg, "xinfang-api").await?;
     let state = api_state(&cfg, client).await?;
     let listener = tokio::net::TcpListener::bind(cfg.http_addr)
