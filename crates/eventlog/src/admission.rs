@@ -83,27 +83,60 @@ impl Admission {
     /// Why the event at `seq` (its stored bytes and decoded envelope, published on `subject`)
     /// is not a fact, or `None` when its seal holds.
     pub fn judge(&self, seq: u64, subject: &str, raw: &[u8], env: &Envelope) -> Option<Rejection> {
-        if !subject.ends_with(&env.case_id.to_string()) {
-            return Some(Rejection::Misfiled);
-        }
-        match integrity::open(raw) {
-            Opened::Sealed {
-                content,
-                claimed,
-                sig,
-            } => {
-                let at = env.migrated_at.unwrap_or(env.recorded_at);
-                let key = env.key_id.as_deref().unwrap_or("");
-                if content != claimed || self.keys.verify(key, &claimed, &sig, at).is_err() {
-                    return Some(Rejection::Forged);
+        self.judge_all(&[(seq, subject, raw, env)])[0]
+    }
+
+    /// [`judge`](Self::judge) for many events at once, their signatures checked in one batch.
+    pub fn judge_all(&self, events: &[(u64, &str, &[u8], &Envelope)]) -> Vec<Option<Rejection>> {
+        let mut verdicts = vec![None; events.len()];
+        let mut signed = Vec::new();
+        for (i, (seq, subject, raw, env)) in events.iter().enumerate() {
+            if !subject.ends_with(&env.case_id.to_string()) {
+                verdicts[i] = Some(Rejection::Misfiled);
+                continue;
+            }
+            match integrity::open(raw) {
+                Opened::Sealed {
+                    content,
+                    claimed,
+                    sig,
+                } if content == claimed => signed.push((i, *seq, claimed, sig)),
+                Opened::Sealed { .. } => verdicts[i] = Some(Rejection::Forged),
+                Opened::Legacy { .. } => {
+                    let genesis = self.genesis.load(Ordering::Relaxed);
+                    verdicts[i] = (*seq > genesis).then_some(Rejection::Unsigned);
                 }
-                self.genesis.fetch_min(seq, Ordering::Relaxed);
-                None
-            }
-            Opened::Legacy { .. } => {
-                (seq > self.genesis.load(Ordering::Relaxed)).then_some(Rejection::Unsigned)
             }
         }
+        let checks: Vec<_> = signed
+            .iter()
+            .map(|(i, _, hash, sig)| {
+                let env = events[*i].3;
+                let key = env.key_id.as_deref().unwrap_or("");
+                (
+                    key,
+                    hash,
+                    sig.as_str(),
+                    env.migrated_at.unwrap_or(env.recorded_at),
+                )
+            })
+            .collect();
+        let valid = self.keys.verify_all(&checks);
+        for ((i, seq, ..), valid) in signed.iter().zip(valid) {
+            if valid {
+                self.genesis.fetch_min(*seq, Ordering::Relaxed);
+            } else {
+                verdicts[*i] = Some(Rejection::Forged);
+            }
+        }
+        // An unsealed event after a sealed one of this same batch.
+        let genesis = self.genesis.load(Ordering::Relaxed);
+        for (i, (seq, _, raw, _)) in events.iter().enumerate() {
+            if verdicts[i].is_none() && *seq > genesis && !integrity::open(raw).is_sealed() {
+                verdicts[i] = Some(Rejection::Unsigned);
+            }
+        }
+        verdicts
     }
 }
 

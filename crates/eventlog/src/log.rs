@@ -11,11 +11,12 @@ use domain::CaseId;
 use std::sync::Arc;
 
 use crate::admission::{Admission, Rejection};
-use crate::envelope::{decode, encode, Envelope};
+use crate::envelope::{encode, Envelope};
 
 pub use crate::subjects::case_subject;
 pub use error::{Cause, LogError};
 
+mod decoding;
 mod error;
 use crate::subjects::{self, headers};
 
@@ -127,55 +128,6 @@ impl EventLog {
         self.admission.is_some()
     }
 
-    /// A message of the log as a stored event, judged. Bytes that do not decode stop the reader
-    /// (`Corrupt`) when the county sealed them or the log does not judge; otherwise they are a
-    /// rejected event of their own (`Unreadable`), passed over like the others.
-    fn decode(&self, seq: u64, subject: String, raw: bytes::Bytes) -> Result<Stored, LogError> {
-        let envelope = match (decode(&raw), &self.admission) {
-            (Ok(envelope), _) => envelope,
-            (Err(source), Some(a)) if !a.genuine(&raw) => {
-                tracing::error!(
-                    seq,
-                    subject,
-                    error = %source,
-                    "a message in the log is not an event, and nobody with the signing key wrote it; it is read as absent"
-                );
-                return Ok(Stored {
-                    envelope: crate::admission::placeholder(&subject),
-                    seq,
-                    subject,
-                    raw,
-                    rejected: Some(Rejection::Unreadable),
-                });
-            }
-            (Err(source), _) => return Err(LogError::Corrupt { seq, source }),
-        };
-        Ok(self.stored(seq, subject, envelope, raw))
-    }
-
-    /// A decoded message as a stored event, judged.
-    fn stored(&self, seq: u64, subject: String, envelope: Envelope, raw: bytes::Bytes) -> Stored {
-        let rejected = self
-            .admission
-            .as_ref()
-            .and_then(|a| a.judge(seq, &subject, &raw, &envelope));
-        if let Some(why) = rejected {
-            tracing::error!(
-                seq,
-                case_id = %envelope.case_id,
-                rejected = why.as_str(),
-                "an event in the log is not a fact (a writer without the signing key?); it is read as absent"
-            );
-        }
-        Stored {
-            seq,
-            subject,
-            envelope,
-            raw,
-            rejected,
-        }
-    }
-
     pub fn jetstream(&self) -> &jetstream::Context {
         &self.js
     }
@@ -252,13 +204,13 @@ impl EventLog {
             {
                 Ok(msg) => {
                     next = msg.sequence + 1;
-                    out.push(self.decode(msg.sequence, msg.subject.to_string(), msg.payload)?);
+                    out.push((msg.sequence, msg.subject.to_string(), msg.payload));
                 }
                 Err(e) if e.kind() == DirectGetErrorKind::NotFound => break,
                 Err(e) => return Err(LogError::unavailable("reading a case", e)),
             }
         }
-        Ok(out)
+        self.decode_all(out).into_iter().collect()
     }
 
     /// The event at a stream sequence.
@@ -268,7 +220,8 @@ impl EventLog {
             .direct_get(seq)
             .await
             .map_err(|e| LogError::unavailable("reading an event", e))?;
-        self.decode(seq, msg.subject.to_string(), msg.payload)
+        let mut one = self.decode_all(vec![(seq, msg.subject.to_string(), msg.payload)]);
+        one.pop().unwrap_or(Err(LogError::Empty))
     }
 
     /// Every event from sequence `from` on, in log order, then new ones as they are appended.
@@ -283,19 +236,9 @@ impl EventLog {
     {
         use futures::StreamExt;
         let messages = self.pushed(from).await?;
-        let log = self.clone();
-        Ok(messages.map(move |m| {
-            log.decoded(m.map_err(|e| LogError::unavailable("following the log", e))?)
-        }))
-    }
-
-    /// A message of the log as a stored event.
-    fn decoded(&self, m: async_nats::jetstream::Message) -> Result<Stored, LogError> {
-        let seq = m
-            .info()
-            .map_err(|e| LogError::NotJetStream { source: e })?
-            .stream_sequence;
-        self.decode(seq, m.subject.to_string(), m.payload.clone())
+        Ok(self.decoded(
+            messages.map(|m| m.map_err(|e| LogError::unavailable("following the log", e))),
+        ))
     }
 
     /// The messages of an ordered push consumer from `from` on.
@@ -341,10 +284,9 @@ impl EventLog {
             .messages()
             .await
             .map_err(|e| LogError::unavailable("following the log", e))?;
-        let log = self.clone();
-        Ok(messages.map(move |m| {
-            log.decoded(m.map_err(|e| LogError::unavailable("following the log", e))?)
-        }))
+        Ok(self.decoded(
+            messages.map(|m| m.map_err(|e| LogError::unavailable("following the log", e))),
+        ))
     }
 
     /// The stored bytes of every event from `from` on, undecoded: (seq, subject, bytes, how many

@@ -49,31 +49,10 @@ pub async fn connect_as(
     name: &str,
     creds: Option<&NatsCredentials>,
 ) -> anyhow::Result<async_nats::Client> {
-    let mut opts = async_nats::ConnectOptions::new();
-    if let Some(c) = creds {
-        opts =
-            async_nats::ConnectOptions::with_user_and_password(c.user.clone(), c.password.clone());
-    }
-    let opts = opts
-        .name(name)
-        .retry_on_initial_connect()
-        .max_reconnects(None)
-        .connection_timeout(Duration::from_secs(5));
-    // A cluster is given as a comma-separated list of URLs.
-    let servers = url
-        .split(',')
-        .map(|u| u.trim().parse::<async_nats::ServerAddr>())
-        .collect::<Result<Vec<_>, _>>()
-        .with_context(|| format!("NATS url {url:?}"))?;
-    let client = opts
-        .connect(servers)
+    let user = creds.map(|c| (c.user.as_str(), c.password.as_str()));
+    eventlog::connect(url, name, user)
         .await
-        .with_context(|| format!("connecting to NATS at {url}"))?;
-    tokio::time::timeout(Duration::from_secs(30), client.flush())
-        .await
-        .with_context(|| format!("NATS at {url} did not answer within 30 s"))?
-        .with_context(|| format!("NATS at {url}"))?;
-    Ok(client)
+        .with_context(|| format!("NATS at {url}"))
 }
 
 pub async fn case_service(

@@ -1,0 +1,103 @@
+//! Decoding and judging what is read from the log (`admission`), many messages at once.
+
+use super::{EventLog, LogError, Stored};
+use crate::admission::Rejection;
+use crate::envelope::{decode, Envelope};
+
+impl EventLog {
+    /// Messages of the log as stored events, judged a ready chunk at a time (the signatures of
+    /// a chunk are checked in one batch; a chunk is what has arrived, so nothing waits for it).
+    pub(super) fn decoded(
+        &self,
+        messages: impl futures::Stream<Item = Result<async_nats::jetstream::Message, LogError>>
+            + Send
+            + Unpin,
+    ) -> impl futures::Stream<Item = Result<Stored, LogError>> + Send + Unpin {
+        use futures::StreamExt;
+        let log = self.clone();
+        messages.ready_chunks(256).flat_map(move |chunk| {
+            let mut out = Vec::with_capacity(chunk.len());
+            let mut raw = Vec::with_capacity(chunk.len());
+            for m in chunk {
+                let info = m.and_then(|m| {
+                    let seq = m
+                        .info()
+                        .map_err(|e| LogError::NotJetStream { source: e })?
+                        .stream_sequence;
+                    Ok((seq, m.subject.to_string(), m.payload.clone()))
+                });
+                match info {
+                    Ok(r) => raw.push(r),
+                    Err(e) => {
+                        out.extend(log.decode_all(std::mem::take(&mut raw)));
+                        out.push(Err(e));
+                    }
+                }
+            }
+            out.extend(log.decode_all(raw));
+            futures::stream::iter(out)
+        })
+    }
+
+    /// Messages of the log as stored events, judged together (`admission`). Bytes that do not
+    /// decode stop the reader (`Corrupt`) when the county sealed them or the log does not judge;
+    /// otherwise they are a rejected event of their own (`Unreadable`), passed over like the
+    /// others.
+    pub(super) fn decode_all(
+        &self,
+        raw: Vec<(u64, String, bytes::Bytes)>,
+    ) -> Vec<Result<Stored, LogError>> {
+        let decoded: Vec<_> = raw.iter().map(|(_, _, r)| decode(r)).collect();
+        let judged: Vec<(u64, &str, &[u8], &Envelope)> = raw
+            .iter()
+            .zip(&decoded)
+            .filter_map(|((seq, subject, r), d)| {
+                Some((*seq, subject.as_str(), &r[..], d.as_ref().ok()?))
+            })
+            .collect();
+        let mut verdicts = match &self.admission {
+            Some(a) => a.judge_all(&judged),
+            None => vec![None; judged.len()],
+        }
+        .into_iter();
+        let mut out = Vec::with_capacity(raw.len());
+        for ((seq, subject, raw), decoded) in raw.into_iter().zip(decoded) {
+            let (envelope, rejected) = match (decoded, &self.admission) {
+                (Ok(envelope), _) => {
+                    let rejected = verdicts.next().flatten();
+                    (envelope, rejected)
+                }
+                (Err(source), Some(a)) if !a.genuine(&raw) => {
+                    tracing::error!(
+                        seq,
+                        subject,
+                        error = %source,
+                        "a message in the log is not an event, and nobody with the signing key wrote it; it is read as absent"
+                    );
+                    let envelope = crate::admission::placeholder(&subject);
+                    (envelope, Some(Rejection::Unreadable))
+                }
+                (Err(source), _) => {
+                    out.push(Err(LogError::Corrupt { seq, source }));
+                    continue;
+                }
+            };
+            if let Some(why) = rejected.filter(|w| *w != Rejection::Unreadable) {
+                tracing::error!(
+                    seq,
+                    case_id = %envelope.case_id,
+                    rejected = why.as_str(),
+                    "an event in the log is not a fact (a writer without the signing key?); it is read as absent"
+                );
+            }
+            out.push(Ok(Stored {
+                seq,
+                subject,
+                envelope,
+                raw,
+                rejected,
+            }));
+        }
+        out
+    }
+}
