@@ -251,3 +251,88 @@ async fn guessing_tokens_is_cut_off_per_address_at_the_api_and_the_console() {
         .expect("login");
     assert_eq!(resp.status(), 303, "another browser signs in");
 }
+
+/// Issue 30, finding 5: after sign-out the old cookie still opened the workbench and, with its
+/// CSRF token, accepted a case, for 10 hours. Sessions are kept open on the server (a NATS
+/// key-value bucket): sign-out ends a session for every copy of its cookie, on every API
+/// instance; a second instance serves a session the first opened.
+#[tokio::test]
+async fn signing_out_ends_the_session_on_every_api_instance() {
+    let app = spawn_app().await;
+    let (second, _task) = start_api_with(&app.nats, api::server::Limits::default()).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let resp = http
+        .post(format!("{}/console/login", app.base))
+        .header("Origin", app.base.clone())
+        .form(&[("token", "county-token")])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(resp.status(), 303);
+    let cookie = resp
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let page = |base: String| {
+        let (http, cookie) = (http.clone(), cookie.clone());
+        async move {
+            let resp = http
+                .get(format!("{base}/console/workbench"))
+                .header("Cookie", cookie)
+                .send()
+                .await
+                .expect("workbench");
+            let status = resp.status().as_u16();
+            (status, resp.text().await.unwrap_or_default())
+        }
+    };
+    let (status, body) = page(app.base.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = page(second.clone()).await;
+    assert_eq!(status, 200, "the other instance serves the session");
+    let csrf = body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a csrf token")
+        .to_owned();
+    let resp = http
+        .post(format!("{}/console/logout", app.base))
+        .header("Origin", app.base.clone())
+        .header("Cookie", cookie.clone())
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(resp.status(), 303);
+    // The old cookie opens nothing, here or on the other instance, and acts on nothing.
+    for base in [app.base.clone(), second.clone()] {
+        let (status, _) = page(base).await;
+        assert_eq!(status, 303, "back to the sign-in page");
+    }
+    let id = app.register().await;
+    let resp = http
+        .post(format!("{}/console/cases/{id}/act", app.base))
+        .header("Origin", app.base.clone())
+        .header("Cookie", cookie)
+        .form(&[("csrf", csrf.as_str()), ("action", "accept")])
+        .send()
+        .await
+        .expect("act");
+    assert_eq!(resp.status(), 303);
+    assert_eq!(
+        resp.headers().get("location").and_then(|v| v.to_str().ok()),
+        Some("/console/login")
+    );
+    let (_, case) = app.get("county-token", &format!("/v1/cases/{id}")).await;
+    assert_eq!(
+        case["status"], "registered",
+        "nothing was done with the old cookie"
+    );
+}

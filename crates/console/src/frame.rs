@@ -42,6 +42,19 @@ impl FromRequestParts<Arc<Shared>> for Signed {
             .and_then(|c| session::cookie(c, session::COOKIE))
             .and_then(|v| console.keys.read(v, now))
             .ok_or_else(|| Redirect::to("/console/login").into_response())?;
+        // Signed out or expired on the server: the cookie alone opens nothing.
+        match console.sessions.is_open(&session.id, now).await {
+            Ok(true) => {}
+            Ok(false) => return Err(Redirect::to("/console/login").into_response()),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read console sessions");
+                return Err(message_page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "暂时无法确认登录状态，请稍后再试。",
+                )
+                .into_response());
+            }
+        }
         if parts.method != Method::GET
             && parts.method != Method::HEAD
             && !same_origin(&parts.headers)

@@ -4,8 +4,8 @@
 //!
 //! Server-rendered (askama templates compiled into the binary; docs/ARCHITECTURE.md says why).
 //! Every page asks the HTTP API — its own router, called in-process with the session's token
-//! ([`backend`]) — so the console can do nothing the API does not allow that principal. It
-//! keeps no state of its own: the session is a sealed cookie ([`session`]).
+//! ([`backend`]) — so the console can do nothing the API does not allow that principal. Its
+//! session is a sealed cookie whose id the server keeps while it is open ([`session`]).
 //!
 //! It must never read a store, the log or NATS, nor hold a token anywhere but in the sealed
 //! cookie; it never decides who may do what (it offers the steps the API lists for the case) and
@@ -34,14 +34,22 @@ pub struct Console {
     pub keys: session::Keys,
     pub tz: Tz,
     pub trusted_proxies: Vec<IpAddr>,
+    /// Which sessions are open.
+    pub sessions: Arc<dyn session::SessionStore>,
 }
 
 impl Console {
-    pub fn new(key: [u8; 32], tz: Tz, trusted_proxies: Vec<IpAddr>) -> Self {
+    pub fn new(
+        key: [u8; 32],
+        tz: Tz,
+        trusted_proxies: Vec<IpAddr>,
+        sessions: Arc<dyn session::SessionStore>,
+    ) -> Self {
         Console {
             keys: session::Keys::new(&key),
             tz,
             trusted_proxies,
+            sessions,
         }
     }
 }

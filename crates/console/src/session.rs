@@ -1,7 +1,8 @@
 //! The console's session: the principal's token sealed into a cookie (XChaCha20-Poly1305 under
 //! a key derived from `secrets.console_key`) with its expiry and a session id; the CSRF token of
-//! every form is an HMAC of that id. Nothing is kept on the server, so any API instance of the
-//! county that shares the key serves the session, and signing out clears the cookie.
+//! every form is an HMAC of that id. The server keeps which sessions are open ([`SessionStore`]:
+//! the binary gives a NATS key-value bucket), so signing out or expiry ends a session for every
+//! copy of its cookie, on every API instance of the county, across restarts.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
@@ -12,6 +13,19 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 pub const COOKIE: &str = "xf_session";
+
+/// What the server keeps of sessions: which ids are open. The console knows no store (its
+/// crate invariant), so the binary hands it one.
+pub trait SessionStore: Send + Sync {
+    /// Record session `id` as open until `expires` (Unix seconds).
+    fn begin<'a>(&'a self, id: &'a str, expires: i64) -> BoxFuture<'a, Result<(), String>>;
+    /// Whether session `id` is open at `now`.
+    fn is_open<'a>(&'a self, id: &'a str, now: i64) -> BoxFuture<'a, Result<bool, String>>;
+    /// End session `id`.
+    fn end<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), String>>;
+}
+
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 /// A session lasts a working day.
 pub const TTL_SECONDS: i64 = 10 * 3600;
 

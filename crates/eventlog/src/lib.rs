@@ -20,6 +20,7 @@ pub mod identities;
 pub mod inbox;
 pub mod log;
 pub mod rewrite;
+pub mod sessions;
 pub mod subjects;
 pub mod vault;
 
@@ -33,6 +34,7 @@ pub use envelope::{Actor, Envelope};
 pub use erasures::Erasures;
 pub use identities::Identities;
 pub use log::{Cause, EventLog, LogConfig, LogError, Stored};
+pub use sessions::Sessions;
 pub use vault::Vault;
 
 /// The JetStream client types the services connect with (re-exported so that crates above the

@@ -13,6 +13,7 @@
 //! OBJ XF_ATTACHMENTS <sha256 hex>                       evidence attached to cases
 //! XF_KEYS            xf.keys.<case_id>                  each case's data key, wrapped by the KEK
 //! KV XF_ERASURES     <erasure_id>                       the case of each erasure requested
+//! KV XF_SESSIONS     <session id>                       the console's open sessions
 //! XF_EVENTS_MIGRATION xf.migration.<event subject>      the log rewritten, while `migrate` runs
 //! (core NATS)        xf.query.<projector>               queries on the read models
 //! ```
@@ -157,6 +158,9 @@ pub const CHECKPOINT_STREAM: &str = "XF_CHECKPOINTS";
 pub const CHECKPOINT_SUBJECT: &str = "xf.checkpoints";
 
 pub const IDEMPOTENCY_BUCKET: &str = "XF_IDEMPOTENCY";
+
+/// The KV bucket of the web console's open sessions (session id → expiry; no token, no person).
+pub const SESSIONS_BUCKET: &str = "XF_SESSIONS";
 
 /// The KV bucket of case number series (`<township>.<year>` → the last number given).
 pub const CASE_NUMBERS_BUCKET: &str = "XF_CASE_NUMBERS";

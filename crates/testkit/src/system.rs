@@ -126,7 +126,9 @@ pub async fn start_api_with(
     let state = xinfang::serve::api_state(&cfg, client)
         .await
         .expect("the API's state");
-    let app = xinfang::serve::http_app(&cfg, state).expect("the API and the console");
+    let app = xinfang::serve::http_app(&cfg, state)
+        .await
+        .expect("the API and the console");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

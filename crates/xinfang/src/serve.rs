@@ -118,13 +118,34 @@ pub async fn api_state(
     Ok(Arc::new(state))
 }
 
-/// What `xinfang api` serves: the HTTP API and beside it the web console (crates/console).
-pub fn http_app(cfg: &Config, state: Arc<api::AppState>) -> anyhow::Result<api::Router> {
+/// What `xinfang api` serves: the HTTP API and beside it the web console (crates/console), whose
+/// open sessions are kept in NATS.
+pub async fn http_app(cfg: &Config, state: Arc<api::AppState>) -> anyhow::Result<api::Router> {
     let key = cfg
         .secrets
         .key32(&cfg.data_dir, &ops::secrets::CONSOLE_KEY)?;
-    let console = console::Console::new(key, cfg.policy.timezone, cfg.trusted_proxies.clone());
+    let ttl = Duration::from_secs(console::session::TTL_SECONDS.unsigned_abs());
+    let sessions = eventlog::Sessions::open(state.cases.log().jetstream(), cfg.replicas, ttl);
+    let sessions = Arc::new(KvSessions(sessions.await?));
+    let tz = cfg.policy.timezone;
+    let console = console::Console::new(key, tz, cfg.trusted_proxies.clone(), sessions);
     Ok(console::mount(api::router(state), console))
+}
+
+struct KvSessions(eventlog::Sessions);
+
+type Answer<'a, T> = console::session::BoxFuture<'a, Result<T, String>>;
+
+impl console::session::SessionStore for KvSessions {
+    fn begin<'a>(&'a self, id: &'a str, expires: i64) -> Answer<'a, ()> {
+        Box::pin(async move { self.0.begin(id, expires).await.map_err(|e| e.to_string()) })
+    }
+    fn is_open<'a>(&'a self, id: &'a str, now: i64) -> Answer<'a, bool> {
+        Box::pin(async move { self.0.is_open(id, now).await.map_err(|e| e.to_string()) })
+    }
+    fn end<'a>(&'a self, id: &'a str) -> Answer<'a, ()> {
+        Box::pin(async move { self.0.end(id).await.map_err(|e| e.to_string()) })
+    }
 }
 
 pub async fn run_api(cfg: Config) -> anyhow::Result<()> {
@@ -137,7 +158,7 @@ pub async fn run_api(cfg: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding http.addr {}", cfg.http_addr))?;
     tracing::info!(addr = %cfg.http_addr, "api serving (the console under /console/)");
-    let app = http_app(&cfg, state)?;
+    let app = http_app(&cfg, state).await?;
     let limits = api::server::Limits {
         exempt: cfg.trusted_proxies.clone(),
         ..Default::default()

@@ -113,7 +113,15 @@ pub async fn login(
         return (status, render(&LoginPage { f })).into_response();
     }
     let now = chrono::Utc::now().timestamp();
-    let (_, value) = console.keys.open_session(token, now);
+    let (session, value) = console.keys.open_session(token, now);
+    if let Err(e) = console.sessions.begin(&session.id, session.expires).await {
+        tracing::warn!(error = %e, "cannot record a console session");
+        return crate::frame::message_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "暂时无法登录，请稍后再试。",
+        )
+        .into_response();
+    }
     let secure = crate::over_tls(&console, &headers, Some(peer.ip()));
     (
         [(header::SET_COOKIE, session::set_cookie(&value, secure))],
@@ -131,6 +139,15 @@ pub async fn logout(
     let form = FormData::parse(&body);
     if let Some(r) = signed.csrf_refused(Some(form.get("csrf"))) {
         return r;
+    }
+    // Ended on the server, so a copy of the cookie opens nothing any more.
+    if let Err(e) = signed.console.sessions.end(&signed.session.id).await {
+        tracing::warn!(error = %e, "cannot end a console session");
+        return crate::frame::message_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "暂时无法退出，请稍后再试。",
+        )
+        .into_response();
     }
     let secure = crate::over_tls(&signed.console, &headers, Some(peer.ip()));
     (
