@@ -35,6 +35,13 @@ pub(crate) fn query_failure(e: QueryError) -> Failure {
             format!("读模型无法解析查询：{d}"),
         )),
         QueryError::Internal(d) => Failure::Internal(d),
+        QueryError::Busy(_) => Failure::TooManyRequests(
+            domain::text!(
+                "as many past points as the system builds at once are being built; retry shortly",
+                "正在生成的历史时点视图已达上限，请稍后重试"
+            ),
+            2,
+        ),
     }
 }
 

@@ -31,6 +31,9 @@ pub enum ProjectionError {
     Store(#[from] StoreError),
     #[error("event at seq {seq} does not apply: {why}")]
     Apply { seq: u64, why: String },
+    /// As many views as a model builds at once are being built; the point at `seq` is not.
+    #[error("the model is building as many past views as it may; seq {seq} has to wait")]
+    Busy { seq: u64 },
 }
 
 /// A read model: how one event changes it.

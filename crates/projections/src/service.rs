@@ -11,7 +11,7 @@ use queries::{Answer, ModelDigest, ModelStatus, Query, QueryFailure, QueryReply,
 
 use crate::runner::Shared;
 use crate::snapshots::Snapshots;
-use crate::{audit, cases, stats, Store, StoreError};
+use crate::{audit, cases, stats, ProjectionError, Store, StoreError};
 
 /// What a model needs to answer as of a past log sequence: the log, and the model's snapshots;
 /// without snapshots (the audit model, whose answers are events) an answer keeps the events up
@@ -57,6 +57,9 @@ pub async fn answer(
             }),
         ) => match s.view(log, n).await {
             Ok(v) => view = Some(v),
+            Err(e @ ProjectionError::Busy { .. }) => {
+                return fail(*applied.borrow(), QueryFailure::Busy(e.to_string()));
+            }
             Err(e) => {
                 tracing::warn!(error = %e, at_seq = n, "no view as of the sequence");
                 let why = format!("the model as of seq {n} could not be built");

@@ -39,6 +39,9 @@ pub enum QueryError {
     Unavailable(String),
     #[error("{0}")]
     BadRequest(String),
+    /// The projector builds as many views of past points as it may (answer 429).
+    #[error("{0}")]
+    Busy(String),
     /// The projector failed, or its answer did not fit the protocol.
     #[error("{0}")]
     Internal(String),
@@ -131,6 +134,7 @@ impl QueryClient {
             }),
             Err(QueryFailure::Unavailable(d)) => Err(QueryError::Unavailable(d)),
             Err(QueryFailure::BadRequest(d)) => Err(QueryError::BadRequest(d)),
+            Err(QueryFailure::Busy(d)) => Err(QueryError::Busy(d)),
             Err(QueryFailure::Internal(d)) => {
                 Err(QueryError::Internal(format!("{projector}: {d}")))
             }

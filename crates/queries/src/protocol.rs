@@ -165,6 +165,9 @@ pub enum QueryFailure {
     /// The read model failed (logged by the projector).
     #[error("{0}")]
     Internal(String),
+    /// The model builds as many views of past points as it may; ask again shortly.
+    #[error("{0}")]
+    Busy(String),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
