@@ -239,3 +239,69 @@ async fn an_attachment_over_the_limit_is_413_and_nothing_is_attached() {
     );
     server.abort();
 }
+
+/// Issue 30, finding 11: 8 uploads of 49 MiB at once took the API from 48 MB to 1 GB (each is
+/// held whole while it is checked and sealed). The API receives two at once; a third is
+/// answered 429 with `Retry-After` before its body is read, and the two complete.
+#[tokio::test]
+async fn uploads_are_received_two_at_a_time() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let app = spawn_app().await;
+    let id = app.register().await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let bodies = [pdf(1 << 20), pdf(1 << 20)];
+    let head = |body: &[u8]| {
+        format!(
+        "POST /v1/cases/{id}/attachments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer county-token\r\nContent-Type: application/pdf\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    };
+    // Two uploads under way: their heads and the first half of their bodies.
+    let mut held = Vec::new();
+    for body in &bodies {
+        let mut s = tokio::net::TcpStream::connect(&addr)
+            .await
+            .expect("connect");
+        s.write_all(head(body).as_bytes()).await.expect("head");
+        s.write_all(&body[..body.len() / 2]).await.expect("half");
+        held.push(s);
+    }
+    // The third, whole, while they are received.
+    let third = testkit::eventually(std::time::Duration::from_secs(5), "a 429", || {
+        let (http, base, id) = (app.http.clone(), app.base.clone(), id.clone());
+        async move {
+            let resp = http
+                .post(format!("{base}/v1/cases/{id}/attachments"))
+                .bearer_auth("county-token")
+                .header("Content-Type", "application/pdf")
+                .body(pdf(4096))
+                .send()
+                .await
+                .ok()?;
+            let retry = resp.headers().contains_key("retry-after");
+            let status = resp.status().as_u16();
+            let body: Value = resp.json().await.ok()?;
+            (status == 429).then_some((retry, body))
+        }
+    })
+    .await;
+    assert!(third.0, "Retry-After");
+    assert_problem(429, &third.1, 429, "too_many_requests");
+    for (mut s, body) in held.into_iter().zip(&bodies) {
+        s.write_all(&body[body.len() / 2..]).await.expect("rest");
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out).await;
+        let text = String::from_utf8_lossy(&out);
+        assert_eq!(text.get(9..12), Some("201"), "{text}");
+    }
+    let (status, _) = upload(
+        &app.base,
+        &app.http,
+        "county-token",
+        &id,
+        pdf(4096),
+        "application/pdf",
+    )
+    .await;
+    assert_eq!(status, 201, "received again once the others are done");
+}

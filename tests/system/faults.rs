@@ -190,6 +190,17 @@ async fn a_full_disk_refuses_writes_quickly_and_recovers_by_itself() {
     let (problem, took) = refused;
     assert_eq!(problem["code"], "insufficient_storage", "{problem}");
     assert!(took < Duration::from_secs(2), "refusing took {took:?}");
+    // Issue 30, finding 4: uploads not yet attached skipped the watermark, so a clerk could fill
+    // the store. They are refused alike.
+    let resp = http
+        .post(format!("{}/v1/attachments", up.base))
+        .bearer_auth("county-token")
+        .header("Content-Type", "application/pdf")
+        .body(b"%PDF-1.4\n% while the disk is low\n%%EOF\n".to_vec())
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(resp.status().as_u16(), 507);
     // A township's message is stored in its inbox (the disk is low, not full) and waits to be
     // applied. Reads go on.
     let js = async_nats::jetstream::new(up.county().await);
@@ -321,4 +332,63 @@ async fn a_full_disk_refuses_writes_quickly_and_recovers_by_itself() {
         );
     }
     drop(up);
+}
+
+/// Issue 30, finding 4: the managed server's `max_file_store` was computed once at start, so
+/// after the disk was grown every write past the old limit was refused ("insufficient
+/// resources") until `up` was restarted. The limit now follows the disk: `up` rewrites it and
+/// the server reloads it, and writes go on past the old limit without a restart.
+#[tokio::test]
+async fn a_grown_disk_raises_the_store_limit_without_a_restart() {
+    let mut disk = None;
+    let up = Up::start_custom(|port, data| {
+        disk = Some(Tmpfs::mount(data, 160));
+        crate::support::config_text(port, data, &["gaoqiao"], "")
+            .replace("[data]\n", "[data]\nmin_free_mb = 16\n")
+    });
+    let disk = disk.expect("mounted");
+    let conf = up.dir.path().join("data/nats-server.conf");
+    let limit = || {
+        let text = std::fs::read_to_string(&conf).expect("conf");
+        text.split_once("max_file_store: ")
+            .and_then(|(_, rest)| rest.split_whitespace().next()?.parse::<u64>().ok())
+            .expect("max_file_store")
+    };
+    let before = limit();
+    assert!(before < 160 << 20, "{before}");
+    let ok = Command::new("mount")
+        .args(["-o", "remount,size=480m"])
+        .arg(&disk.0)
+        .status()
+        .expect("remount");
+    assert!(ok.success());
+    testkit::eventually(
+        Duration::from_secs(20),
+        "the limit to follow the disk",
+        || async { (limit() > before + (200 << 20)).then_some(()) },
+    )
+    .await;
+    // 200 MB of evidence, past the limit the server started with.
+    let http = reqwest::Client::new();
+    for i in 0..10u8 {
+        let mut pdf = b"%PDF-1.4\n".to_vec();
+        pdf.extend(std::iter::repeat_n(i, 20 << 20));
+        let resp = http
+            .post(format!("{}/v1/attachments", up.base))
+            .bearer_auth("county-token")
+            .header("Content-Type", "application/pdf")
+            .body(pdf)
+            .send()
+            .await
+            .expect("upload");
+        let status = resp.status().as_u16();
+        assert_eq!(
+            status,
+            201,
+            "upload {i}: {}",
+            resp.text().await.unwrap_or_default()
+        );
+    }
+    let (status, body, _) = register(&http, &up.base, 1).await;
+    assert_eq!(status, 201, "{body}");
 }

@@ -165,6 +165,24 @@ async fn receive(
     req: Request,
     case: Option<CaseId>,
 ) -> Result<(Stored, Option<String>), Failure> {
+    // Under the same free-space watermark as commands (a clerk filled the store with uploads).
+    if state
+        .cases
+        .storage_low()
+        .load(std::sync::atomic::Ordering::Relaxed)
+    {
+        return Err(commands::CommandError::StorageLow.into());
+    }
+    let _receiving = state.uploads.clone().try_acquire_owned().map_err(|_| {
+        let n = crate::UPLOADS;
+        Failure::TooManyRequests(
+            domain::text!(
+                "the API receives {n} uploads at once; send this one again shortly",
+                "系统同时只接收 {n} 个上传，请稍后重新上传"
+            ),
+            2,
+        )
+    })?;
     let (bytes, declared, name) = file_of(state, req).await?;
     if bytes.is_empty() {
         return Err(Failure::Domain(domain::DomainError::Validation(
@@ -179,7 +197,14 @@ async fn receive(
             let key = key.map_err(commands::CommandError::from)?;
             store.put_sealed(case, &key, &bytes).await
         }
-        None => store.put(&bytes).await,
+        None => {
+            // Sealed under its own key until an `attach` adopts it, erased if none does.
+            let id =
+                eventlog::Attachments::waiting_key_id(&eventlog::attachments::sha256_hex(&bytes));
+            let key = state.cases.vault().key_or_create(id).await;
+            let key = key.map_err(commands::CommandError::from)?;
+            store.put_waiting(&key, &bytes).await
+        }
     }
     .map_err(commands::CommandError::from)?;
     let stored = Stored {

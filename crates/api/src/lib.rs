@@ -49,6 +49,9 @@ use queries::QueryClient;
 
 /// Largest accepted request body. A registration with hundreds of petitioners stays far below.
 pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
+/// Uploads one API receives at once; one more is answered 429 (issue 30: 8 uploads of 49 MiB at
+/// once took the API from 48 MB to 1 GB).
+pub const UPLOADS: usize = 2;
 /// The largest attachment when the configuration sets none (`[limits] attachment_mb`, 50 MB).
 pub const DEFAULT_ATTACHMENT_LIMIT: usize = 50 << 20;
 
@@ -67,6 +70,8 @@ pub struct AppState {
     pub auth_limiter: limits::FailureLimiter,
     /// The largest attachment accepted, in bytes (`[limits] attachment_mb`).
     pub attachment_limit: usize,
+    /// Uploads received at once (each is held whole in memory while it is checked and sealed).
+    pub uploads: Arc<tokio::sync::Semaphore>,
     /// 考核 rules by version (`[[scorecard]]`); none: the default rules.
     pub scorecards: Vec<queries::scorecard::Rules>,
     /// The public keys and checkpoints (absent: the integrity endpoints answer 503).
@@ -86,6 +91,7 @@ impl AppState {
             status_limiter: limits::FailureLimiter::new(status::WINDOW),
             auth_limiter: limits::FailureLimiter::new(limits::AUTH_WINDOW),
             attachment_limit: DEFAULT_ATTACHMENT_LIMIT,
+            uploads: Arc::new(tokio::sync::Semaphore::new(UPLOADS)),
             scorecards: Vec::new(),
             integrity: None,
             openapi_json: openapi::document().to_pretty_json().unwrap_or_default(),

@@ -96,6 +96,108 @@ impl Attachments {
         Ok(Some(bytes))
     }
 
+    /// The id a waiting upload's own data key is kept under in the vault: derived from its
+    /// SHA-256 (the first 16 bytes of SHA-256 of `waiting:<sha256>`), never a case's.
+    pub fn waiting_key_id(sha256: &str) -> domain::CaseId {
+        let digest = Sha256::digest(format!("waiting:{sha256}").as_bytes());
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&digest[..16]);
+        domain::CaseId(uuid::Uuid::from_bytes(id))
+    }
+
+    fn waiting_name(sha256: &str) -> String {
+        format!("waiting.{sha256}")
+    }
+
+    /// Store `bytes` uploaded before their case is known (`POST /v1/attachments`), sealed under
+    /// their own data key (`waiting_key_id`), until an `attach` adopts them or they expire
+    /// (issue 30: they stayed in plain and for ever). Returns their SHA-256.
+    pub async fn put_waiting(
+        &self,
+        key: &cipher::DataKey,
+        bytes: &[u8],
+    ) -> Result<String, LogError> {
+        let sha = sha256_hex(bytes);
+        let name = Attachments::waiting_name(&sha);
+        if self.size(&name).await?.is_none() {
+            let sealed =
+                crate::Vault::seal_bytes(key, Attachments::waiting_key_id(&sha), &sha, bytes);
+            let mut reader = sealed.as_slice();
+            self.store
+                .put(name.as_str(), &mut reader)
+                .await
+                .map_err(|e| LogError::unavailable("storing an attachment", e))?;
+        }
+        Ok(sha)
+    }
+
+    /// The waiting upload `sha256`, opened with its key, checked against its name.
+    pub async fn get_waiting(
+        &self,
+        key: &cipher::DataKey,
+        sha256: &str,
+    ) -> Result<Option<Vec<u8>>, LogError> {
+        let Some(sealed) = self.object(&Attachments::waiting_name(sha256)).await? else {
+            return Ok(None);
+        };
+        let bytes =
+            crate::Vault::open_bytes(key, Attachments::waiting_key_id(sha256), sha256, &sealed)?;
+        if sha256_hex(&bytes) != sha256 {
+            return Err(LogError::Inconsistent(format!(
+                "attachment {sha256} does not hash to its name"
+            )));
+        }
+        Ok(Some(bytes))
+    }
+
+    /// The SHA-256 of every waiting upload stored more than `age` ago.
+    pub async fn waiting_older_than(
+        &self,
+        age: std::time::Duration,
+    ) -> Result<Vec<String>, LogError> {
+        use futures::TryStreamExt;
+        let cutoff = chrono::Utc::now().timestamp() - i64::try_from(age.as_secs()).unwrap_or(0);
+        let mut list = self
+            .store
+            .list()
+            .await
+            .map_err(|e| LogError::unavailable("listing the attachment store", e))?;
+        let mut old = Vec::new();
+        while let Some(info) = list
+            .try_next()
+            .await
+            .map_err(|e| LogError::unavailable("listing the attachment store", e))?
+        {
+            let stale = info.modified.is_some_and(|m| m.unix_timestamp() <= cutoff);
+            if let (Some(sha), true, false) =
+                (info.name.strip_prefix("waiting."), stale, info.deleted)
+            {
+                old.push(sha.to_owned());
+            }
+        }
+        Ok(old)
+    }
+
+    /// Erase the waiting upload `sha256` (its chunks securely, as `erase_plain`).
+    pub async fn erase_waiting(&self, sha256: &str) -> Result<(), LogError> {
+        self.erase_object(&Attachments::waiting_name(sha256)).await
+    }
+
+    /// An object's stored bytes as they are, if it is stored.
+    async fn object(&self, name: &str) -> Result<Option<Vec<u8>>, LogError> {
+        match self.store.get(name).await {
+            Ok(mut o) => {
+                let mut bytes = Vec::with_capacity(o.info().size);
+                o.read_to_end(&mut bytes)
+                    .await
+                    .map_err(|e| LogError::unavailable("reading an attachment", e))?;
+                Ok(Some(bytes))
+            }
+            Err(e) if e.kind() == object_store::GetErrorKind::NotFound => Ok(None),
+            Err(e) => Err(LogError::unavailable("reading an attachment", e)),
+        }
+    }
+
     fn sealed_name(case: domain::CaseId, sha256: &str) -> String {
         format!("{case}.{sha256}")
     }
@@ -120,31 +222,47 @@ impl Attachments {
         Ok(sha)
     }
 
-    /// Seal the waiting bytes named `sha256` as evidence of `case` (once), and remove the plain
-    /// copy. Nothing to do when they are sealed already or not stored.
+    /// Seal the waiting bytes named `sha256` as evidence of `case` (once), and remove the
+    /// waiting copy: sealed under its own key (`waiting`), or plain (stored before sealing).
+    /// Nothing to do when they are sealed already or not stored. Returns whether a sealed
+    /// waiting copy was adopted (its key may then be erased).
     pub async fn adopt(
         &self,
         case: domain::CaseId,
         key: &cipher::DataKey,
         sha256: &str,
-    ) -> Result<(), LogError> {
+        waiting: Option<&cipher::DataKey>,
+    ) -> Result<bool, LogError> {
         if self
             .size(&Attachments::sealed_name(case, sha256))
             .await?
             .is_some()
         {
-            return Ok(());
+            return Ok(false);
         }
-        let Some(bytes) = self.get(sha256).await? else {
-            return Ok(());
+        if let Some(bytes) = self.get(sha256).await? {
+            self.put_sealed(case, key, &bytes).await?;
+            self.erase_plain(sha256).await?;
+            return Ok(false);
+        }
+        let Some(bytes) = (match waiting {
+            Some(w) => self.get_waiting(w, sha256).await?,
+            None => None,
+        }) else {
+            return Ok(false);
         };
         self.put_sealed(case, key, &bytes).await?;
-        self.erase_plain(sha256).await
+        self.erase_waiting(sha256).await?;
+        Ok(true)
     }
 
     /// Remove the plain object `sha256`, erasing its chunks first (JetStream's secure delete: an
     /// object store's delete only purges them, which keeps the bytes on disk until compacted).
     pub async fn erase_plain(&self, sha256: &str) -> Result<(), LogError> {
+        self.erase_object(sha256).await
+    }
+
+    async fn erase_object(&self, sha256: &str) -> Result<(), LogError> {
         use async_nats::jetstream::stream::DirectGetErrorKind;
         let nuid = match self.store.info(sha256).await {
             Ok(info) if !info.deleted => info.nuid,

@@ -1,5 +1,6 @@
-//! Evidence an inbox `attach` names by its hash: stored over HTTP first, waiting under its plain
-//! name or already sealed as the case's, and of the size and type the message says.
+//! Evidence an inbox `attach` names by its hash: stored over HTTP first, waiting sealed under its
+//! own key (or plain, from before that) or already sealed as the case's, and of the size and
+//! type the message says.
 
 use domain::{CaseId, DomainError};
 
@@ -30,6 +31,17 @@ impl Ingestor {
                 Err(e) => Err(e),
             },
             None => self.cases.attachments().get(&sha).await,
+        };
+        // Uploaded over HTTP, waiting sealed under its own key.
+        let stored = match stored {
+            Ok(None) => {
+                let id = eventlog::Attachments::waiting_key_id(&sha);
+                match self.cases.vault().key(id).await {
+                    Ok(Some(key)) => self.cases.attachments().get_waiting(&key, &sha).await,
+                    other => other.map(|_| None),
+                }
+            }
+            other => other,
         };
         let bytes = match stored {
             Ok(Some(bytes)) => bytes,

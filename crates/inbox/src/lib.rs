@@ -251,7 +251,10 @@ impl Ingestor {
                     .publish_outcome(&township, &d.stream, &outcome)
                     .await
                 {
-                    Ok(()) => {
+                    Ok(restated) => {
+                        if restated {
+                            tracing::warn!(township, msg_id = %outcome.msg_id, inbox_seq = d.inbox_seq, "a message under the id of a record already applied was refused; the applied outcome is restated after the refusal");
+                        }
                         if let Err(e) = msg.double_ack().await {
                             tracing::warn!(error = %e, inbox_seq = d.inbox_seq, "ack failed; the message will be answered again (same outcome)");
                         } else if let Err(e) = self.inbox.erase(&d.stream, d.inbox_seq).await {
@@ -440,6 +443,19 @@ pub async fn run(
             }
         }
     });
+    // Uploads never attached are erased after WAITING_DAYS, sealed copy and key.
+    let cases = deps.cases.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            match cases.expire_waiting(WAITING).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(uploads = n, "erased uploads never attached"),
+                Err(e) => tracing::warn!(error = %e, "could not expire uploads never attached"),
+            }
+        }
+    });
     tracing::info!("ingestor consuming the township inbox");
     Arc::new(Ingestor::new(deps.cases, inbox, deps.principals))
         .run(messages, shutdown)
@@ -447,6 +463,9 @@ pub async fn run(
     tracing::info!("ingestor stopped");
     Ok(())
 }
+
+/// How long an upload waits for the `attach` that names it (`POST /v1/attachments`).
+pub const WAITING: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Why an ingestor stopped before it was told to.
 #[derive(Debug, thiserror::Error)]

@@ -1,5 +1,6 @@
 //! Supervision: child processes with whole-line logs, restarts of a child that dies,
-//! and the watchdog that restarts a managed nats-server that cannot write its store.
+//! and the watchdog that restarts a managed nats-server that cannot write its store and keeps
+//! its store limit in step with the disk.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -121,6 +122,13 @@ impl Supervised {
         Ok(())
     }
 
+    /// Send `signal` to the running child, if any.
+    pub fn signal(&self, signal: Signal) {
+        if let Some(pid) = self.child.as_ref().and_then(|c| c.id()) {
+            let _ = kill(Pid::from_raw(pid as i32), signal);
+        }
+    }
+
     /// SIGTERM, then SIGKILL after `grace`.
     pub async fn stop(&mut self, grace: Duration) {
         let Some(mut child) = self.child.take() else {
@@ -148,6 +156,8 @@ pub struct JetStreamWatchdog {
     js: async_nats::jetstream::Context,
     refusals: u32,
     last: Instant,
+    /// The server's configuration file and store: its `max_file_store` follows the disk.
+    limit: Option<(PathBuf, PathBuf)>,
 }
 
 impl JetStreamWatchdog {
@@ -157,7 +167,52 @@ impl JetStreamWatchdog {
             js: async_nats::jetstream::new(client),
             refusals: 0,
             last: Instant::now(),
+            limit: None,
         })
+    }
+
+    /// Keep the `max_file_store` of the server's configuration file `conf` in step with the
+    /// disk under `store_dir` (issue 30, finding 4: the limit computed at start stayed when the
+    /// disk grew, and every write was refused, "insufficient resources", until a restart). When
+    /// the limit it would get now differs by more than a sixteenth, the file is rewritten and
+    /// the server reloads it (SIGHUP: the limit is reloadable), without a restart.
+    pub fn following_store_limit(mut self, conf: PathBuf, store_dir: PathBuf) -> Self {
+        self.limit = Some((conf, store_dir));
+        self
+    }
+
+    fn follow_store_limit(&self, server: &Supervised, min_free_bytes: u64) {
+        const KEY: &str = "max_file_store: ";
+        let Some((conf, store_dir)) = &self.limit else {
+            return;
+        };
+        let Ok(text) = std::fs::read_to_string(conf) else {
+            return;
+        };
+        let Some(old) = text
+            .split_once(KEY)
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .and_then(|n| n.parse::<u64>().ok())
+        else {
+            return;
+        };
+        let Ok(new) = crate::storage::max_file_store(store_dir, min_free_bytes) else {
+            return;
+        };
+        if new.abs_diff(old) <= old / 16 {
+            return;
+        }
+        let text = text.replacen(&format!("{KEY}{old}"), &format!("{KEY}{new}"), 1);
+        if let Err(e) = std::fs::write(conf, text) {
+            tracing::warn!(error = %e, "cannot rewrite the managed nats-server's configuration");
+            return;
+        }
+        tracing::info!(
+            old,
+            new,
+            "the disk changed: the managed nats-server's store limit follows it (reload)"
+        );
+        server.signal(Signal::SIGHUP);
     }
 
     /// Check once (at most every two seconds); restart `server` when its store failed and free
@@ -176,6 +231,7 @@ impl JetStreamWatchdog {
                 tracing::warn!(error = %e, refusals = self.refusals, "the managed nats-server refuses JetStream requests");
             }
         }
+        self.follow_store_limit(server, min_free_bytes);
         let space = crate::storage::available(data_dir).unwrap_or(0) >= min_free_bytes;
         // A write that failed for space leaves the stream failing writes until a restart, even
         // when JetStream itself still answers.

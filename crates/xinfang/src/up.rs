@@ -170,9 +170,13 @@ pub async fn run_up(
     tokio::pin!(shutdown);
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     let mut watchdog = match &nats {
-        Some(_) => Some(JetStreamWatchdog::new(
-            crate::serve::connect_cfg(&cfg, "xinfang-up-watchdog").await?,
-        )?),
+        Some(_) => Some(
+            JetStreamWatchdog::new(crate::serve::connect_cfg(&cfg, "xinfang-up-watchdog").await?)?
+                .following_store_limit(
+                    cfg.data_dir.join("nats-server.conf"),
+                    cfg.data_dir.join("nats"),
+                ),
+        ),
         None => None,
     };
     loop {

@@ -29,9 +29,17 @@ impl CaseService {
         let accusation = accusation(state, &env.event);
         let plain = env.event.clone();
         let key = self.vault.key_or_create(env.case_id).await?;
-        // Evidence waiting under its plain name is sealed as the case's now.
+        // Evidence waiting (sealed under its own key, or plain from before) is sealed as the
+        // case's now, and the waiting copy and its key are erased.
         if let Event::AttachmentAdded(a) = &env.event {
-            self.attachments.adopt(env.case_id, &key, &a.sha256).await?;
+            let waiting_id = eventlog::Attachments::waiting_key_id(&a.sha256);
+            let waiting = self.vault.key(waiting_id).await?;
+            let adopted = self
+                .attachments
+                .adopt(env.case_id, &key, &a.sha256, waiting.as_ref());
+            if adopted.await? {
+                self.vault.erase(waiting_id).await?;
+            }
         }
         Vault::seal(env, &key, accusation)?;
         Ok(env.personal.is_some().then_some(plain))
@@ -105,5 +113,18 @@ impl CaseService {
             }
         }
         Ok(erased)
+    }
+
+    /// Erase the uploads that waited for their case longer than `age` (never attached), and
+    /// their keys. Returns how many.
+    pub async fn expire_waiting(&self, age: std::time::Duration) -> Result<usize, CommandError> {
+        let old = self.attachments.waiting_older_than(age).await?;
+        for sha in &old {
+            self.attachments.erase_waiting(sha).await?;
+            self.vault
+                .erase(eventlog::Attachments::waiting_key_id(sha))
+                .await?;
+        }
+        Ok(old.len())
     }
 }
