@@ -366,22 +366,26 @@ async fn a_record_id_reused_with_another_body_is_a_mismatch_after_the_window() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     // After it: stored and refused.
     assert!(!publish(other).await.duplicate);
-    let refused = testkit::eventually(Duration::from_secs(20), "the mismatch", || {
+    // The refusal is in the outcomes, in order; then (issue 30, finding 11: the refusal replaced
+    // it) the applied outcome again, so the record's last outcome is what happened to it.
+    let subject = "xf.outcome.gaoqiao.GQ-REUSE";
+    let all = testkit::eventually(Duration::from_secs(20), "the mismatch", || {
         let s = t.outcomes.clone();
         async move {
-            let m = s
-                .direct_get_last_for_subject("xf.outcome.gaoqiao.GQ-REUSE")
-                .await
-                .ok()?;
-            let v: Value = serde_json::from_slice(&m.payload).ok()?;
-            (v["status"] == "rejected").then_some(v)
+            let mut all = Vec::new();
+            let mut from = 1;
+            while let Ok(m) = s.direct_get_next_for_subject(subject, Some(from)).await {
+                from = m.sequence + 1;
+                all.push(serde_json::from_slice::<Value>(&m.payload).ok()?);
+            }
+            (all.len() == 3).then_some(all)
         }
     })
     .await;
-    assert_eq!(
-        refused["error"]["code"], "idempotency_mismatch",
-        "{refused}"
-    );
+    let statuses: Vec<&str> = all.iter().filter_map(|o| o["status"].as_str()).collect();
+    assert_eq!(statuses, ["applied", "rejected", "applied"], "{all:?}");
+    assert_eq!(all[1]["error"]["code"], "idempotency_mismatch", "{all:?}");
+    assert_eq!(all[2], all[0], "the applied outcome restated as it was");
     // Both were taken (and, answered, erased).
     assert_eq!(stream.info().await.expect("info").state.last_sequence, 2);
 }
@@ -433,6 +437,11 @@ async fn evidence_is_stored_over_http_and_attached_from_the_inbox() {
     assert_eq!(resp.status().as_u16(), 201);
     let stored: Value = resp.json().await.expect("json");
     let sha = stored["sha256"].as_str().expect("sha256").to_owned();
+    // Issue 30, finding 11: a waiting upload stayed in plain in the object store. It is sealed
+    // under its own key now.
+    let marker = "a scanned letter of the township";
+    let plain = crate::support::plain_values(app.nats.store.path(), &[marker], 1);
+    assert!(plain.is_empty(), "in plain: {plain:?}");
     let resp = app
         .http
         .post(format!("{}/v1/attachments", app.base))
@@ -471,6 +480,45 @@ async fn evidence_is_stored_over_http_and_attached_from_the_inbox() {
         .await
         .expect("download");
     assert!(resp.bytes().await.expect("bytes").as_ref() == scan.as_slice());
+    // Adopted: its waiting copy and key are gone; nothing expires that is attached.
+    let waiting = eventlog::Attachments::waiting_key_id(&sha);
+    let cases = app.cases().await;
+    assert!(cases.vault().key(waiting).await.expect("vault").is_none());
+    // Issue 30, finding 4: an upload never attached was kept for ever. Past its age it is
+    // erased, copy and key (the ingestor sweeps every hour with an age of 7 days).
+    let stray = b"%PDF-1.4\n% never attached\n%%EOF\n".to_vec();
+    let resp = app
+        .http
+        .post(format!("{}/v1/attachments", app.base))
+        .bearer_auth("clerk-gaoqiao-token")
+        .header("Content-Type", "application/pdf")
+        .body(stray.clone())
+        .send()
+        .await
+        .expect("store");
+    assert_eq!(resp.status().as_u16(), 201);
+    let stray_sha = eventlog::attachments::sha256_hex(&stray);
+    let stray_id = eventlog::Attachments::waiting_key_id(&stray_sha);
+    assert!(cases.vault().key(stray_id).await.expect("vault").is_some());
+    assert_eq!(
+        cases
+            .expire_waiting(Duration::from_secs(3600))
+            .await
+            .expect("sweep"),
+        0,
+        "not old enough"
+    );
+    assert_eq!(
+        cases.expire_waiting(Duration::ZERO).await.expect("sweep"),
+        1
+    );
+    assert!(cases.vault().key(stray_id).await.expect("vault").is_none());
+    assert!(cases
+        .attachments()
+        .size(&format!("waiting.{stray_sha}"))
+        .await
+        .expect("size")
+        .is_none());
 
     // What it says must be what is stored.
     t.publish(
@@ -520,5 +568,67 @@ async fn evidence_is_stored_over_http_and_attached_from_the_inbox() {
             .expect("detail")
             .contains("upload the bytes first"),
         "{out}"
+    );
+}
+
+/// Issue 30, finding 11: a resend refused after the inbox's duplicate window replaced the
+/// applied outcome of its record on the outcome's subject. An applied outcome is final: a later
+/// refusal under the same record id is not published over it (a later applied one is).
+#[tokio::test]
+async fn a_refused_resend_never_replaces_an_applied_outcome() {
+    let nats = testkit::NatsServer::start();
+    let js = async_nats::jetstream::new(nats.connect().await);
+    let townships = [eventlog::inbox::InboxTownship {
+        unit: domain::UnitCode::parse("gaoqiao").expect("unit"),
+        leaf_domain: None,
+    }];
+    let (inbox, _messages) = eventlog::inbox::Inbox::open(js.clone(), 1, &townships)
+        .await
+        .expect("inbox");
+    let outcome = |status: &str, inbox_seq: u64| eventlog::inbox::OutcomeMessage {
+        msg_id: "GQ-7".into(),
+        status: status.into(),
+        case_id: None,
+        version: None,
+        seq: None,
+        case_no: None,
+        query_code: None,
+        error: None,
+        inbox_seq,
+        body: None,
+    };
+    let last = || async {
+        let stream = js.get_stream("XF_OUTCOMES").await.expect("outcomes");
+        let m = stream
+            .direct_get_last_for_subject("xf.outcome.gaoqiao.GQ-7")
+            .await
+            .expect("last outcome");
+        serde_json::from_slice::<Value>(&m.payload).expect("json")
+    };
+    let stream = "XF_INBOX_gaoqiao";
+    let publish = |o| {
+        let inbox = inbox.clone();
+        async move {
+            inbox
+                .publish_outcome("gaoqiao", stream, &o)
+                .await
+                .expect("publish")
+        }
+    };
+    assert!(!publish(outcome("rejected", 1)).await);
+    assert_eq!(
+        last().await["status"],
+        "rejected",
+        "a refusal before any applied one is last"
+    );
+    assert!(!publish(outcome("applied", 2)).await);
+    assert!(
+        publish(outcome("rejected", 3)).await,
+        "the applied outcome is restated"
+    );
+    let kept = last().await;
+    assert_eq!(
+        (kept["status"].as_str(), kept["inbox_seq"].as_u64()),
+        (Some("applied"), Some(2))
     );
 }

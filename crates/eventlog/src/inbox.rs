@@ -132,23 +132,50 @@ impl Inbox {
     }
 
     /// Publish an outcome (deduplicated by the stream if the same message is answered twice).
+    /// An applied record's outcome is final: a later refusal of a message under the same id (a
+    /// resend with another body, after the inbox's duplicate window) is published, so a
+    /// township reading its outcomes in order sees it, and then the applied outcome again, so
+    /// the last outcome of a record id stays what happened to that record (issue 30: the
+    /// refusal replaced it). Returns whether the applied outcome was restated.
     pub async fn publish_outcome(
         &self,
         township: &str,
         stream: &str,
         outcome: &OutcomeMessage,
-    ) -> Result<(), LogError> {
+    ) -> Result<bool, LogError> {
+        let subject = subjects::outcome(township, &outcome.msg_id);
+        let applied = match outcome.status.as_str() {
+            "applied" => None,
+            _ => self.applied(&subject).await?,
+        };
         let body = serde_json::to_vec(outcome).map_err(|e| LogError::Encode {
             what: "an outcome",
             source: e.into(),
         })?;
-        publish_once(
-            &self.js,
-            subjects::outcome(township, &outcome.msg_id),
-            &format!("outcome-{stream}-{}", outcome.inbox_seq),
-            body,
-        )
-        .await
+        let id = format!("outcome-{stream}-{}", outcome.inbox_seq);
+        publish_once(&self.js, subject.clone(), &id, body).await?;
+        let Some(applied) = applied else {
+            return Ok(false);
+        };
+        publish_once(&self.js, subject, &format!("{id}-restated"), applied).await?;
+        Ok(true)
+    }
+
+    /// The last outcome on `subject` if it says applied.
+    async fn applied(&self, subject: &str) -> Result<Option<Vec<u8>>, LogError> {
+        use async_nats::jetstream::stream::DirectGetErrorKind;
+        let stream = self
+            .js
+            .get_stream_no_info(OUTCOME_STREAM)
+            .await
+            .map_err(|e| LogError::unavailable("opening the outcomes", e))?;
+        match stream.direct_get_last_for_subject(subject).await {
+            Ok(m) => Ok(serde_json::from_slice::<OutcomeMessage>(&m.payload)
+                .is_ok_and(|o| o.status == "applied")
+                .then(|| m.payload.to_vec())),
+            Err(e) if e.kind() == DirectGetErrorKind::NotFound => Ok(None),
+            Err(e) => Err(LogError::unavailable("reading an outcome", e)),
+        }
     }
 }
 
