@@ -130,24 +130,7 @@ pub(crate) fn responses(
             .description(ok.1)
             .content("application/json", json(ok.2)),
     );
-    // Every operation with a token may meet the limit on failed tokens (`limits`), and every
-    // one with a body the body's deadline (`server`).
-    let mut errors = errors.to_vec();
-    let has = |errors: &[(&str, &str)], s: &str| errors.iter().any(|(status, _)| *status == s);
-    if has(&errors, "401") && !has(&errors, "429") {
-        errors.push((
-            "429",
-            "Too many failed tokens from this address (or, on the status page, lookups); retry after Retry-After",
-        ));
-    }
-    if has(&errors, "413") && !has(&errors, "408") {
-        errors.push((
-            "408",
-            "The request body did not arrive in time; the connection is closed",
-        ));
-    }
-    errors.sort_by_key(|(status, _)| *status);
-    for (status, why) in &errors {
+    for (status, why) in errors {
         b = b.response(
             *status,
             ResponseBuilder::new()
@@ -438,6 +421,7 @@ pub fn document() -> OpenApi {
     let paths = integrity::paths(paths, read_errors);
     doc.paths = statistics::paths(casework::paths(paths), read_errors).build();
     integrity::add_as_of(&mut doc);
+    add_limits(&mut doc);
     if let Some(components) = doc.components.as_mut() {
         components.add_security_scheme(
             "bearer",
@@ -450,4 +434,34 @@ pub fn document() -> OpenApi {
     )]);
     doc.info.version = env!("CARGO_PKG_VERSION").into();
     doc
+}
+
+/// Every operation that takes a token may meet the limit on failed tokens (`limits`: 429), and
+/// every one that takes a body the body's deadline (`server`: 408).
+fn add_limits(doc: &mut OpenApi) {
+    let problem = |why: &str| {
+        ResponseBuilder::new()
+            .description(why)
+            .content("application/problem+json", json("Problem"))
+            .build()
+    };
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
+        ];
+        for op in ops.into_iter().flatten() {
+            let r = &mut op.responses.responses;
+            if r.contains_key("401") && !r.contains_key("429") {
+                let why = "Too many failed tokens from this address; retry after Retry-After";
+                r.insert("429".into(), problem(why).into());
+            }
+            if r.contains_key("413") && !r.contains_key("408") {
+                let why = "The request body did not arrive in time; the connection is closed";
+                r.insert("408".into(), problem(why).into());
+            }
+        }
+    }
 }
