@@ -68,12 +68,26 @@ async fn replayed_forged_and_unsigned_events_are_never_state_and_raise_the_alarm
     let subject = first.subject.to_string();
     let replayed = publish(&js, &subject, first.payload.to_vec()).await;
     let rogue = integrity::Signer::from_seed([7; 32]);
-    let forged = publish(
-        &js,
-        &subject,
-        crate::tamper::forged(&second.payload, &rogue),
-    )
-    .await;
+    // The services mark what they append (a header); the forger copies the acceptance's mark,
+    // which is bound to that event's hash, so the forged event's signature is checked.
+    let mark = second
+        .headers
+        .get("Xf-Mark")
+        .expect("the services' mark")
+        .clone();
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Xf-Mark", mark);
+    let forged = js
+        .publish_with_headers(
+            subject.clone(),
+            headers,
+            crate::tamper::forged(&second.payload, &rogue).into(),
+        )
+        .await
+        .expect("publish")
+        .await
+        .expect("ack")
+        .sequence;
     // No seal at all: the acceptance's content as an old (v1) envelope, one version on.
     let mut bare: Value = serde_json::from_slice(&second.payload).expect("json");
     for k in ["hash", "sig", "key_id", "prev_hash"] {

@@ -49,10 +49,15 @@ impl Rejection {
     }
 }
 
+/// An event to judge: its sequence, subject, stored bytes, envelope and the services' mark.
+pub type Judged<'a> = (u64, &'a str, &'a [u8], &'a Envelope, Option<&'a str>);
+
 /// Judges the seal of each event read from the log with the county's public keys.
-#[derive(Debug)]
 pub struct Admission {
     keys: KeySet,
+    /// The services' own mark on what they append (`integrity::event::event_mac`): an event that
+    /// carries it rightly needs no signature check.
+    mac: Option<integrity::event::MacKey>,
     /// The sequence of the first sealed event seen or known (`u64::MAX`: none yet).
     genesis: AtomicU64,
 }
@@ -63,8 +68,26 @@ impl Admission {
     pub fn new(keys: KeySet, first_signed: Option<u64>) -> Admission {
         Admission {
             keys,
+            mac: None,
             genesis: AtomicU64::new(first_signed.unwrap_or(u64::MAX)),
         }
+    }
+
+    /// With the services' mark key: what this process appends carries the mark, and what it
+    /// reads with a right mark is taken as sealed without checking its signature.
+    pub fn with_mark(mut self, key: integrity::event::MacKey) -> Self {
+        self.mac = Some(key);
+        self
+    }
+
+    /// The mark for the event `raw` appended on `subject`, if this process holds the key.
+    pub fn mark(&self, subject: &str, raw: &[u8]) -> Option<String> {
+        let key = self.mac.as_ref()?;
+        Some(integrity::event::event_mac(
+            key,
+            subject,
+            &integrity::open(raw).hash(),
+        ))
     }
 
     /// With the log's first sealed sequence from the last checkpoint of `checkpoints` that `keys`
@@ -83,14 +106,14 @@ impl Admission {
     /// Why the event at `seq` (its stored bytes and decoded envelope, published on `subject`)
     /// is not a fact, or `None` when its seal holds.
     pub fn judge(&self, seq: u64, subject: &str, raw: &[u8], env: &Envelope) -> Option<Rejection> {
-        self.judge_all(&[(seq, subject, raw, env)])[0]
+        self.judge_all(&[(seq, subject, raw, env, None)])[0]
     }
 
     /// [`judge`](Self::judge) for many events at once, their signatures checked in one batch.
-    pub fn judge_all(&self, events: &[(u64, &str, &[u8], &Envelope)]) -> Vec<Option<Rejection>> {
+    pub fn judge_all(&self, events: &[Judged<'_>]) -> Vec<Option<Rejection>> {
         let mut verdicts = vec![None; events.len()];
         let mut signed = Vec::new();
-        for (i, (seq, subject, raw, env)) in events.iter().enumerate() {
+        for (i, (seq, subject, raw, env, mark)) in events.iter().enumerate() {
             if !subject.ends_with(&env.case_id.to_string()) {
                 verdicts[i] = Some(Rejection::Misfiled);
                 continue;
@@ -100,7 +123,16 @@ impl Admission {
                     content,
                     claimed,
                     sig,
-                } if content == claimed => signed.push((i, *seq, claimed, sig)),
+                } if content == claimed => {
+                    let marked = self.mac.as_ref().zip(*mark).is_some_and(|(key, mark)| {
+                        integrity::event::event_mac(key, subject, &claimed) == mark
+                    });
+                    if marked {
+                        self.genesis.fetch_min(*seq, Ordering::Relaxed);
+                    } else {
+                        signed.push((i, *seq, claimed, sig));
+                    }
+                }
                 Opened::Sealed { .. } => verdicts[i] = Some(Rejection::Forged),
                 Opened::Legacy { .. } => {
                     let genesis = self.genesis.load(Ordering::Relaxed);
@@ -131,7 +163,7 @@ impl Admission {
         }
         // An unsealed event after a sealed one of this same batch.
         let genesis = self.genesis.load(Ordering::Relaxed);
-        for (i, (seq, _, raw, _)) in events.iter().enumerate() {
+        for (i, (seq, _, raw, ..)) in events.iter().enumerate() {
             if verdicts[i].is_none() && *seq > genesis && !integrity::open(raw).is_sealed() {
                 verdicts[i] = Some(Rejection::Unsigned);
             }

@@ -163,6 +163,13 @@ impl EventLog {
         );
         headers.insert(headers::MSG_ID, env.command_id.to_string().as_str());
         headers.insert(headers::EVENT_TYPE, env.event.type_name());
+        if let Some(mark) = self
+            .admission
+            .as_ref()
+            .and_then(|a| a.mark(subject, &bytes))
+        {
+            headers.insert(headers::MARK, mark.as_str());
+        }
         let ack = self
             .js
             .publish_with_headers(subject.to_owned(), headers, bytes.into())
@@ -204,7 +211,8 @@ impl EventLog {
             {
                 Ok(msg) => {
                     next = msg.sequence + 1;
-                    out.push((msg.sequence, msg.subject.to_string(), msg.payload));
+                    let mark = mark_of(Some(&msg.headers));
+                    out.push((msg.sequence, msg.subject.to_string(), msg.payload, mark));
                 }
                 Err(e) if e.kind() == DirectGetErrorKind::NotFound => break,
                 Err(e) => return Err(LogError::unavailable("reading a case", e)),
@@ -220,7 +228,8 @@ impl EventLog {
             .direct_get(seq)
             .await
             .map_err(|e| LogError::unavailable("reading an event", e))?;
-        let mut one = self.decode_all(vec![(seq, msg.subject.to_string(), msg.payload)]);
+        let mark = mark_of(Some(&msg.headers));
+        let mut one = self.decode_all(vec![(seq, msg.subject.to_string(), msg.payload, mark)]);
         one.pop().unwrap_or(Err(LogError::Empty))
     }
 
@@ -407,4 +416,9 @@ fn deliver_from(from: u64) -> async_nats::jetstream::consumer::DeliverPolicy {
             start_sequence: from,
         }
     }
+}
+
+/// The services' mark on a message, if it carries one.
+fn mark_of(headers: Option<&HeaderMap>) -> Option<String> {
+    Some(headers?.get(headers::MARK)?.as_str().to_owned())
 }

@@ -257,6 +257,9 @@ pub mod headers {
     /// On a message `xinfang migrate` rewrote: when JetStream stored the original (RFC 3339),
     /// the stream time `as_of` goes by (the rewritten message's own is the migration's).
     pub const STORED_AT: &str = "Xf-Stored-At";
+    /// On an event the county services appended: their mark (`integrity::event::event_mac`),
+    /// which lets a reader that holds the key skip the signature check.
+    pub const MARK: &str = "Xf-Mark";
 
     /// Whether a header is JetStream's (a condition of the publish or its deduplication id),
     /// which a message written again must not carry over.

@@ -118,6 +118,25 @@ fn split(stored: &[u8]) -> Option<(&[u8], Hash, &str)> {
     ))
 }
 
+/// The key of [`event_mac`].
+pub type MacKey = [u8; 32];
+
+/// The county services' mark on an event they appended (a header beside the stored bytes, not
+/// part of them): HMAC-SHA256 under `key` of the subject and the event's hash, in hex. A reader
+/// that holds the key takes an event with a right mark as sealed by the county without checking
+/// its signature (about 1 us instead of 30: every service reads every event); an event without
+/// it, or with a wrong one, has its signature checked. It proves nothing to anyone else: the
+/// signature stays the evidence.
+pub fn event_mac(key: &MacKey, subject: &str, hash: &Hash) -> String {
+    use hmac::Mac as _;
+    let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(key)
+        .expect("HMAC takes any key length");
+    mac.update(subject.as_bytes());
+    mac.update(&[0]);
+    mac.update(hash);
+    hex::encode(mac.finalize().into_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

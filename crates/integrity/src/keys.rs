@@ -83,6 +83,17 @@ impl Signer {
     pub fn sign(&self, hash: &Hash) -> String {
         B64.encode(self.key.sign(hash).to_bytes())
     }
+
+    /// The key of the county services' own mark on the events they append
+    /// ([`crate::event::event_mac`]), derived from the signing seed: whoever holds it could
+    /// sign as well, so it adds nobody who can forge.
+    pub fn event_mac_key(&self) -> crate::event::MacKey {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        h.update(b"xinfang event mac v1");
+        h.update(self.key.to_bytes());
+        h.finalize().into()
+    }
 }
 
 /// A public key with its validity, as `GET /v1/audit/public-key` lists it.

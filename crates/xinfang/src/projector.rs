@@ -35,11 +35,6 @@ pub fn model_dir(cfg: &Config, name: &str) -> PathBuf {
     cfg.data_dir.join("projections").join(name)
 }
 
-async fn open_log(cfg: &Config, name: &str) -> anyhow::Result<(async_nats::Client, EventLog)> {
-    let client = crate::serve::connect_cfg(cfg, name).await?;
-    Ok((client.clone(), open_log_with(cfg, client).await?))
-}
-
 /// The log as it is, every event read as stored: for the tools that show or verify it
 /// themselves (`verify`, `export events`, `case history`).
 pub async fn open_log_plain(cfg: &Config, client: async_nats::Client) -> anyhow::Result<EventLog> {
@@ -57,7 +52,9 @@ pub async fn open_log_plain(cfg: &Config, client: async_nats::Client) -> anyhow:
 pub async fn open_log_with(cfg: &Config, client: async_nats::Client) -> anyhow::Result<EventLog> {
     let log = open_log_plain(cfg, client).await?;
     let checkpoints = eventlog::Checkpoints::open(log.jetstream(), cfg.replicas).await?;
+    let mark = cfg.signer()?.event_mac_key();
     let admission = eventlog::Admission::open(cfg.key_set()?, &checkpoints).await?;
+    let admission = admission.with_mark(mark);
     Ok(log.with_admission(std::sync::Arc::new(admission)))
 }
 
@@ -142,7 +139,8 @@ pub async fn run_projectors(cfg: Config, list: &str) -> anyhow::Result<()> {
 pub async fn run_rebuild(cfg: Config, name: &str) -> anyhow::Result<()> {
     // An alias (`queues`) rebuilds the model it names now.
     let name = projection(name, &cfg, None)?.name();
-    let (_client, log) = open_log(&cfg, &format!("xinfang-rebuild-{name}")).await?;
+    let client = crate::serve::connect_cfg(&cfg, &format!("xinfang-rebuild-{name}")).await?;
+    let log = open_log_with(&cfg, client).await?;
     let vault = vault_for(&cfg, &log, name == "cases").await?;
     let projection = projection(name, &cfg, vault.as_ref())?;
     let dir = model_dir(&cfg, name);

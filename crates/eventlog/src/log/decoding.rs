@@ -2,7 +2,10 @@
 
 use super::{EventLog, LogError, Stored};
 use crate::admission::Rejection;
-use crate::envelope::{decode, Envelope};
+use crate::envelope::decode;
+
+/// A message as read: its sequence, subject, bytes and the services' mark, if any.
+pub(super) type Raw = (u64, String, bytes::Bytes, Option<String>);
 
 impl EventLog {
     /// Messages of the log as stored events, judged a ready chunk at a time (the signatures of
@@ -24,7 +27,8 @@ impl EventLog {
                         .info()
                         .map_err(|e| LogError::NotJetStream { source: e })?
                         .stream_sequence;
-                    Ok((seq, m.subject.to_string(), m.payload.clone()))
+                    let mark = super::mark_of(m.headers.as_ref());
+                    Ok((seq, m.subject.to_string(), m.payload.clone(), mark))
                 });
                 match info {
                     Ok(r) => raw.push(r),
@@ -43,16 +47,19 @@ impl EventLog {
     /// decode stop the reader (`Corrupt`) when the county sealed them or the log does not judge;
     /// otherwise they are a rejected event of their own (`Unreadable`), passed over like the
     /// others.
-    pub(super) fn decode_all(
-        &self,
-        raw: Vec<(u64, String, bytes::Bytes)>,
-    ) -> Vec<Result<Stored, LogError>> {
-        let decoded: Vec<_> = raw.iter().map(|(_, _, r)| decode(r)).collect();
-        let judged: Vec<(u64, &str, &[u8], &Envelope)> = raw
+    pub(super) fn decode_all(&self, raw: Vec<Raw>) -> Vec<Result<Stored, LogError>> {
+        let decoded: Vec<_> = raw.iter().map(|(_, _, r, _)| decode(r)).collect();
+        let judged: Vec<crate::admission::Judged> = raw
             .iter()
             .zip(&decoded)
-            .filter_map(|((seq, subject, r), d)| {
-                Some((*seq, subject.as_str(), &r[..], d.as_ref().ok()?))
+            .filter_map(|((seq, subject, r, mark), d)| {
+                Some((
+                    *seq,
+                    subject.as_str(),
+                    &r[..],
+                    d.as_ref().ok()?,
+                    mark.as_deref(),
+                ))
             })
             .collect();
         let mut verdicts = match &self.admission {
@@ -61,7 +68,7 @@ impl EventLog {
         }
         .into_iter();
         let mut out = Vec::with_capacity(raw.len());
-        for ((seq, subject, raw), decoded) in raw.into_iter().zip(decoded) {
+        for ((seq, subject, raw, _), decoded) in raw.into_iter().zip(decoded) {
             let (envelope, rejected) = match (decoded, &self.admission) {
                 (Ok(envelope), _) => {
                     let rejected = verdicts.next().flatten();
