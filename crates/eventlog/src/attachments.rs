@@ -118,17 +118,32 @@ impl Attachments {
         bytes: &[u8],
     ) -> Result<String, LogError> {
         let sha = sha256_hex(bytes);
-        let name = Attachments::waiting_name(&sha);
-        if self.size(&name).await?.is_none() {
-            let sealed =
-                crate::Vault::seal_bytes(key, Attachments::waiting_key_id(&sha), &sha, bytes);
+        let (name, id) = (
+            Attachments::waiting_name(&sha),
+            Attachments::waiting_key_id(&sha),
+        );
+        self.put_sealed_as(&name, id, key, &sha, bytes).await?;
+        Ok(sha)
+    }
+
+    /// Store `bytes` (of SHA-256 `sha`) as object `name`, sealed under `key` for `id`, once.
+    async fn put_sealed_as(
+        &self,
+        name: &str,
+        id: domain::CaseId,
+        key: &cipher::DataKey,
+        sha: &str,
+        bytes: &[u8],
+    ) -> Result<(), LogError> {
+        if self.size(name).await?.is_none() {
+            let sealed = crate::Vault::seal_bytes(key, id, sha, bytes);
             let mut reader = sealed.as_slice();
             self.store
-                .put(name.as_str(), &mut reader)
+                .put(name, &mut reader)
                 .await
                 .map_err(|e| LogError::unavailable("storing an attachment", e))?;
         }
-        Ok(sha)
+        Ok(())
     }
 
     /// The waiting upload `sha256`, opened with its key, checked against its name.
@@ -211,14 +226,7 @@ impl Attachments {
     ) -> Result<String, LogError> {
         let sha = sha256_hex(bytes);
         let name = Attachments::sealed_name(case, &sha);
-        if self.size(&name).await?.is_none() {
-            let sealed = crate::Vault::seal_bytes(key, case, &sha, bytes);
-            let mut reader = sealed.as_slice();
-            self.store
-                .put(name.as_str(), &mut reader)
-                .await
-                .map_err(|e| LogError::unavailable("storing an attachment", e))?;
-        }
+        self.put_sealed_as(&name, case, key, &sha, bytes).await?;
         Ok(sha)
     }
 
@@ -305,18 +313,7 @@ impl Attachments {
         sha256: &str,
     ) -> Result<Option<Vec<u8>>, LogError> {
         let name = Attachments::sealed_name(case, sha256);
-        let sealed = match self.store.get(name.as_str()).await {
-            Ok(mut o) => {
-                let mut bytes = Vec::with_capacity(o.info().size);
-                o.read_to_end(&mut bytes)
-                    .await
-                    .map_err(|e| LogError::unavailable("reading an attachment", e))?;
-                Some(bytes)
-            }
-            Err(e) if e.kind() == object_store::GetErrorKind::NotFound => None,
-            Err(e) => return Err(LogError::unavailable("reading an attachment", e)),
-        };
-        let Some(sealed) = sealed else {
+        let Some(sealed) = self.object(&name).await? else {
             return self.get(sha256).await;
         };
         let Some(key) = key else {
