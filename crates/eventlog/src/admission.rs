@@ -114,7 +114,8 @@ impl Admission {
         let mut verdicts = vec![None; events.len()];
         let mut signed = Vec::new();
         for (i, (seq, subject, raw, env, mark)) in events.iter().enumerate() {
-            if !subject.ends_with(&env.case_id.to_string()) {
+            let case = crate::subjects::case_of_subject(subject).and_then(domain::CaseId::parse);
+            if case != Some(env.case_id) {
                 verdicts[i] = Some(Rejection::Misfiled);
                 continue;
             }
@@ -125,7 +126,7 @@ impl Admission {
                     sig,
                 } if content == claimed => {
                     let marked = self.mac.as_ref().zip(*mark).is_some_and(|(key, mark)| {
-                        integrity::event::event_mac(key, subject, &claimed) == mark
+                        integrity::event::event_mac_ok(key, subject, &claimed, mark)
                     });
                     if marked {
                         self.genesis.fetch_min(*seq, Ordering::Relaxed);

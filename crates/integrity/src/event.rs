@@ -129,16 +129,43 @@ pub type MacKey = [u8; 32];
 /// signature stays the evidence.
 pub fn event_mac(key: &MacKey, subject: &str, hash: &Hash) -> String {
     use hmac::Mac as _;
+    hex::encode(event_hmac(key, subject, hash).finalize().into_bytes())
+}
+
+/// Whether `mark` (hex) is [`event_mac`] of the subject and hash, compared in constant time.
+pub fn event_mac_ok(key: &MacKey, subject: &str, hash: &Hash, mark: &str) -> bool {
+    use hmac::Mac as _;
+    let Ok(given) = hex::decode(mark) else {
+        return false;
+    };
+    event_hmac(key, subject, hash).verify_slice(&given).is_ok()
+}
+
+fn event_hmac(key: &MacKey, subject: &str, hash: &Hash) -> hmac::Hmac<sha2::Sha256> {
+    use hmac::Mac as _;
     let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(key)
         .expect("HMAC takes any key length");
     mac.update(subject.as_bytes());
     mac.update(&[0]);
     mac.update(hash);
-    hex::encode(mac.finalize().into_bytes())
+    mac
 }
 
 #[cfg(test)]
 mod tests {
+    /// The services' mark holds for its subject and hash only, and garbage is no mark.
+    #[test]
+    fn a_mark_is_bound_to_its_subject_and_hash() {
+        let (key, other) = ([1u8; 32], [2u8; 32]);
+        let (h, g) = (crate::sha256(b"event"), crate::sha256(b"other"));
+        let mark = super::event_mac(&key, "subject-1", &h);
+        assert!(super::event_mac_ok(&key, "subject-1", &h, &mark));
+        assert!(!super::event_mac_ok(&key, "subject-2", &h, &mark));
+        assert!(!super::event_mac_ok(&key, "subject-1", &g, &mark));
+        assert!(!super::event_mac_ok(&other, "subject-1", &h, &mark));
+        assert!(!super::event_mac_ok(&key, "subject-1", &h, "not hex"));
+    }
+
     use super::*;
 
     #[test]
