@@ -165,3 +165,33 @@ async fn concurrent_requests_with_one_key_all_get_the_one_result() {
         .await;
     assert_eq!((s, &again), (200, &bodies[0]));
 }
+
+/// Found by the fuzzer (issue 30's runs): an `Idempotency-Key` with a space was taken, though
+/// the OpenAPI document promises visible ASCII only. It is a 400 problem now, on every command.
+#[tokio::test]
+async fn an_idempotency_key_outside_visible_ascii_is_refused() {
+    let app = spawn_app().await;
+    let id = app.register().await;
+    for key in ["two words", "tab\there"] {
+        let (status, body, _) = app
+            .post_with(
+                "county-token",
+                &format!("/v1/cases/{id}/erase-personal-data"),
+                &json!({"reason": "申请删除"}),
+                &[("Idempotency-Key", key)],
+            )
+            .await;
+        assert_problem(status, &body, 400, "validation");
+        let (status, body, _) = app
+            .post_with(
+                "county-token",
+                &format!("/v1/cases/{id}/accept"),
+                &json!({}),
+                &[("Idempotency-Key", key)],
+            )
+            .await;
+        assert_problem(status, &body, 400, "validation");
+    }
+    let (_, case) = app.get("county-token", &format!("/v1/cases/{id}")).await;
+    assert_eq!(case["version"], 1, "nothing appended");
+}

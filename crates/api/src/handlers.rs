@@ -314,7 +314,13 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Failure> {
     let s = v
         .to_str()
         .ok()
-        .filter(|s| !s.is_empty() && s.len() <= MAX_IDEMPOTENCY_KEY)
+        // Exactly what the OpenAPI document promises: visible ASCII, no space (the fuzzer sent
+        // one with a space, which HTTP allows in a header value, and it was taken).
+        .filter(|s| {
+            !s.is_empty()
+                && s.len() <= MAX_IDEMPOTENCY_KEY
+                && s.bytes().all(|b| (0x21..=0x7e).contains(&b))
+        })
         .ok_or_else(|| {
             Failure::BadRequest(domain::text!(
                 "Idempotency-Key: expected 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters",
