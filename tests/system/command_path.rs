@@ -470,3 +470,57 @@ async fn notaries_resume_from_their_checkpoints_and_never_fork() {
         "every event covered by a checkpoint"
     );
 }
+
+/// Issue 31: case numbers are leased in blocks when registrations come fast, one at a time when
+/// they come slowly. Two processes drawing at once never share a number; a quiet process draws
+/// the next number of the series (no block is taken, so a restart skips none).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_numbers_are_leased_in_blocks_only_when_busy_and_never_given_twice() {
+    let server = NatsServer::start();
+    let js = async_nats::jetstream::new(server.connect().await);
+    let (a, b) = (
+        Counters::open(&js, 1).await.expect("counters"),
+        Counters::open(&js, 1).await.expect("counters"),
+    );
+    // Quiet: three draws, one a second apart in two processes, are 1, 2, 3.
+    assert_eq!(a.next("quiet.2026").await.expect("draw"), 1);
+    assert_eq!(b.next("quiet.2026").await.expect("draw"), 2);
+    assert_eq!(a.next("quiet.2026").await.expect("draw"), 3);
+
+    // Busy: 2 × 400 draws as fast as they go, from both processes at once.
+    let draw = |c: Counters| async move {
+        let mut got = Vec::new();
+        for _ in 0..400 {
+            got.push(c.next("busy.2026").await.expect("draw"));
+        }
+        got
+    };
+    let (x, y) = tokio::join!(tokio::spawn(draw(a.clone())), tokio::spawn(draw(b.clone())));
+    let mut all: Vec<u64> = x
+        .expect("task")
+        .into_iter()
+        .chain(y.expect("task"))
+        .collect();
+    let n = all.len();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), n, "a number was given twice");
+    // Blocks were leased: far fewer writes than draws (each write is a revision of the bucket;
+    // one round trip a draw would make at least 800), and the series advanced past what was
+    // drawn by less than two largest blocks (the rest of each process's last block).
+    let kv = js.get_key_value("XF_CASE_NUMBERS").await.expect("bucket");
+    let entry = kv.entry("busy.2026").await.expect("get").expect("counter");
+    let last: u64 = std::str::from_utf8(&entry.value)
+        .expect("utf8")
+        .parse()
+        .expect("number");
+    assert!(
+        (800..800 + 2 * counters::MAX_LEASE).contains(&last),
+        "{last}"
+    );
+    assert!(
+        entry.revision < 400,
+        "{} writes for 800 draws",
+        entry.revision
+    );
+}

@@ -13,6 +13,7 @@ mod allowed;
 mod registration;
 
 pub use allowed::{allowed_actions, case_steps, status_allows};
+pub use registration::complete_registration;
 
 use crate::adjustment;
 use crate::auth::{authorize_command, authorize_register, Principal};

@@ -155,6 +155,22 @@ impl Vault {
             .ok_or(LogError::Unreadable { what: "data key" })
     }
 
+    /// The data key of a case this process has just named (a registration's new id): stored at
+    /// once, one round trip, and read only if another writer stored one first.
+    pub async fn key_for_new(&self, case: CaseId) -> Result<DataKey, LogError> {
+        if let Some(key) = self.cached(case) {
+            return Ok(key);
+        }
+        let key = DataKey::generate();
+        if self.store_wrapped(case, &key, 0).await? {
+            self.remember(case, &key);
+            return Ok(key);
+        }
+        self.key(case)
+            .await?
+            .ok_or(LogError::Unreadable { what: "data key" })
+    }
+
     /// Store `key` wrapped by the current KEK as `case`'s, if the case's last key message is
     /// still `expected` (0: none yet). `false` when it is not.
     async fn store_wrapped(

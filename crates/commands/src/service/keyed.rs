@@ -21,7 +21,8 @@ impl CaseService {
         // The record makes a key used for another request (another body, another case) an error,
         // and keeps the case id a registration's first attempt chose. Whether the command was
         // applied is found in the case's own events, so success writes nothing more.
-        let case_id = loop {
+        // `minted`: the key was new and the case id made for this request, so no case has it.
+        let (case_id, minted) = loop {
             // Most keys are new: try to own the key first (one round trip), and read the record
             // only when it is taken.
             let fresh = req.case_id.unwrap_or_else(|| CaseId(Uuid::now_v7()));
@@ -30,7 +31,7 @@ impl CaseService {
                 case_id: fresh,
             };
             if self.idem.reserve(command_id, &pending).await? {
-                break fresh;
+                break (fresh, req.case_id.is_none());
             }
             match self.idem.get(command_id).await? {
                 Some(rec) if rec.request_hash() != hash => {
@@ -38,7 +39,9 @@ impl CaseService {
                 }
                 Some(Record::Done { result, .. }) => return self.replay(result).await,
                 // A command on an existing case: `attempt` finds it among the case's events.
-                Some(Record::Pending { case_id, .. }) if req.case_id.is_some() => break case_id,
+                Some(Record::Pending { case_id, .. }) if req.case_id.is_some() => {
+                    break (case_id, false)
+                }
                 Some(Record::Pending { case_id, .. }) => {
                     if let Some(result) = self.find_committed(case_id, command_id).await? {
                         self.idem
@@ -52,13 +55,20 @@ impl CaseService {
                             .await?;
                         return self.replay(result).await;
                     }
-                    break case_id;
+                    break (case_id, false);
                 }
                 // Released in between (the other request appended nothing): try again.
                 None => {}
             }
         };
-        match self.run(req, case_id, command_id, Some(&hash)).await {
+        let round = super::Round {
+            req,
+            case_id,
+            command_id,
+            hash: Some(&hash),
+            minted,
+        };
+        match self.run(&round).await {
             // The pending record names the case, whose log now holds the command: a retry finds
             // it there (and completes the record then), so success costs no second write.
             Ok(outcome) => Ok(outcome),

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 
-use super::{case_series, numbered_case_no, opt_text, text, Ctx, MAX_HEADCOUNT, MAX_PETITIONERS};
+use super::{numbered_case_no, opt_text, text, Ctx, MAX_HEADCOUNT, MAX_PETITIONERS};
 use crate::case::Case;
 use crate::command::{CorrectRegistration, RegisterCase, RegistrationFacts};
 use crate::error::DomainError;
@@ -52,13 +52,8 @@ pub(super) fn register(
         )));
     }
     let local_day = p.local_date(at);
-    let (repeat, first_petition) =
-        crate::linking::registration_flags(&c.township, c.category, ctx.peers);
-    Ok(Event::CaseRegistered(CaseRegistered {
-        case_no: match ctx.case_serial {
-            Some(serial) => numbered_case_no(&c.township, case_series(c, p).1, serial),
-            None => case_no(&c.township, local_day, ctx.case_id),
-        },
+    let mut event = CaseRegistered {
+        case_no: case_no(&c.township, local_day, ctx.case_id),
         township: c.township.clone(),
         channel: c.channel,
         received_at: at,
@@ -72,19 +67,45 @@ pub(super) fn register(
         confidential: c.confidential,
         flags: Flags {
             collective: c.headcount >= p.collective_threshold,
-            cross_level: crate::linking::cross_level(
-                (&c.township, c.category, c.level_reached),
-                related.is_some(),
-                ctx.peers,
-            ),
-            repeat: repeat || related.is_some(),
+            cross_level: false,
+            repeat: false,
         },
-        first_petition: first_petition && related.is_none(),
+        first_petition: false,
         leader_reception: c.leader_reception || c.channel == Channel::LeaderReception,
         accused_unit: c.accused_unit.clone(),
         held_by,
         accept_due_at: p.deadline_after(at, p.accept_days),
-    }))
+    };
+    complete_registration(&mut event, ctx.case_serial, ctx.peers, p);
+    Ok(Event::CaseRegistered(event))
+}
+
+/// Give a decided registration what it takes from outside the case: its number in its series
+/// (`None`: a number made of its day and id) and what its petitioners' earlier cases make of it
+/// (repeat, first petition, cross-level). `decide` does this with the context's lookups; the
+/// command path decides a registration once without them (a refused one draws no number and is
+/// filed nowhere), then draws and files it, and completes it here.
+pub fn complete_registration(
+    event: &mut CaseRegistered,
+    serial: Option<u64>,
+    peers: &[crate::linking::Peer],
+    policy: &crate::policy::Policy,
+) {
+    if let Some(serial) = serial {
+        // The series' year, as `case_series` draws it: the county's local date of receipt.
+        let year = chrono::Datelike::year(&policy.local_date(event.received_at));
+        event.case_no = numbered_case_no(&event.township, year, serial);
+    }
+    let related = event.related_case_id.is_some();
+    let (repeat, first_petition) =
+        crate::linking::registration_flags(&event.township, event.category, peers);
+    event.flags.cross_level = crate::linking::cross_level(
+        (&event.township, event.category, event.level_reached),
+        related,
+        peers,
+    );
+    event.flags.repeat = repeat || related;
+    event.first_petition = first_petition && !related;
 }
 
 /// 检举控告: check `accused_unit`, and name the county as holder when the accusation is against
