@@ -124,6 +124,9 @@ enum Cmd {
         /// Also write the results as JSON.
         #[arg(long)]
         json: Option<PathBuf>,
+        /// Fail when CPU per command exceeds this budget (CI: .ci/bench-budget.json).
+        #[arg(long)]
+        budget: Option<PathBuf>,
     },
     /// Print the NATS authorization block (county and township users, with their permissions)
     /// for an operator-run server or cluster.
@@ -253,10 +256,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", report.table());
             Ok(())
         }
-        Cmd::Bench { quick, json } => {
+        Cmd::Bench {
+            quick,
+            json,
+            budget,
+        } => {
+            let budget = budget
+                .map(|b| loadgen::bench::Budget::load(&b))
+                .transpose()?;
             let report = loadgen::bench::run_bench(&xinfang::launch::Up, quick, json).await?;
             print!("{}", report.table());
-            Ok(())
+            budget.map_or(Ok(()), |b| report.check_budget(&b))
         }
         Cmd::NatsConfig { config } => {
             let text = xinfang::natsauth::print_nats_config(&Config::load(&config)?)?;
