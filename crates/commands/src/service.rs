@@ -160,7 +160,24 @@ impl CaseService {
         slots.entry(id).or_default().clone()
     }
 
+    /// Execute a command, waiting out the log's unavailability for up to 15 s (HTTP: a client
+    /// waits for its answer).
     pub async fn execute(&self, req: CommandRequest<'_>) -> Result<Executed, CommandError> {
+        self.execute_within(req, self.retry_for).await
+    }
+
+    /// Execute a command without waiting for an unavailable log: its first transient failure is
+    /// the answer, for a caller with a retry policy of its own (the ingestor, whose message
+    /// waits in its stream), so that two policies do not stack.
+    pub async fn execute_once(&self, req: CommandRequest<'_>) -> Result<Executed, CommandError> {
+        self.execute_within(req, Duration::ZERO).await
+    }
+
+    async fn execute_within(
+        &self,
+        req: CommandRequest<'_>,
+        retry_for: Duration,
+    ) -> Result<Executed, CommandError> {
         if self.storage_low.load(Ordering::Relaxed) {
             return Err(CommandError::StorageLow);
         }
@@ -174,19 +191,21 @@ impl CaseService {
                     command_id: Uuid::now_v7(),
                     hash: None,
                     minted,
+                    retry_for,
                 };
                 self.run(&round).await
             }
-            Some((key, body)) => self.execute_keyed(&req, key, body).await,
+            Some((key, body)) => self.execute_keyed(&req, key, body, retry_for).await,
         }
     }
 
-    /// Rounds until one answers; the log's unavailability is waited out for `retry_for`.
+    /// Rounds until one answers; the log's unavailability is waited out for the round's
+    /// `retry_for`.
     async fn run(&self, round: &Round<'_, '_>) -> Result<Executed, CommandError> {
         let case_id = round.case_id;
         let slot = self.slot(case_id);
         let mut guard = slot.lock().await;
-        let give_up = Instant::now() + self.retry_for;
+        let give_up = Instant::now() + round.retry_for;
         let mut backoff = Duration::from_millis(20);
         let mut progress = Progress {
             guard: &mut guard,
@@ -200,7 +219,7 @@ impl CaseService {
                 // Unavailable anywhere (load, re-read, append): nothing is half-done that a retry
                 // could double, because every retry carries the same command id.
                 Err(e) if e.is_transient() => {
-                    if Instant::now() + backoff > give_up {
+                    if round.retry_for.is_zero() || Instant::now() + backoff > give_up {
                         return Err(e);
                     }
                     tracing::warn!(%case_id, error = %e, "event log unavailable, retrying");

@@ -30,24 +30,18 @@ use eventlog::jetstream;
 pub const WORKERS: usize = 64;
 
 /// What orders inbox messages: the case they are about, else the record id, else the sequence.
-fn ordering_key(msg: &jetstream::Message) -> u64 {
-    #[derive(serde::Deserialize)]
-    struct About<'a> {
-        #[serde(borrow)]
-        case_id: Option<&'a str>,
-    }
+fn ordering_key(d: &Delivery, parsed: &Result<Parsed, Refusal>) -> u64 {
     use std::hash::{Hash as _, Hasher as _};
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    match serde_json::from_slice::<About<'_>>(&msg.payload) {
-        Ok(About { case_id: Some(id) }) => id.hash(&mut h),
-        _ => match msg
-            .headers
-            .as_ref()
-            .and_then(|h| h.get(eventlog::subjects::headers::MSG_ID))
-        {
-            Some(id) => id.as_str().hash(&mut h),
-            None => msg.payload.hash(&mut h),
-        },
+    match (parsed, &d.msg_id) {
+        (
+            Ok(Parsed {
+                case_id: Some(id), ..
+            }),
+            _,
+        ) => id.to_string().hash(&mut h),
+        (_, Some(id)) => id.as_str().hash(&mut h),
+        (_, None) => d.payload.hash(&mut h),
     }
     h.finish()
 }
@@ -66,6 +60,10 @@ pub struct Ingestor {
     stopping: tokio::sync::watch::Sender<bool>,
 }
 
+/// The first wait of a message for an unavailable log; it doubles up to [`LAST_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(50);
+const LAST_BACKOFF: Duration = Duration::from_secs(10);
+
 /// Deliveries of a message whose case does not exist yet before it is rejected `not_found` (its
 /// registration may still be on the way through another instance or a resync burst).
 pub const NOT_FOUND_TRIES: i64 = 8;
@@ -73,6 +71,9 @@ pub const NOT_FOUND_TRIES: i64 = 8;
 /// it was taken this often without an answer, so processing it ends the process (a poison
 /// message). The consumer itself never gives up on a message, so nothing is dropped unanswered.
 pub const POISON_AFTER: i64 = 12;
+
+/// A delivered message, what the worker needs of it, and what it says.
+type Job = (jetstream::Message, Delivery, Result<Parsed, Refusal>);
 
 /// What became of one delivery.
 enum Verdict {
@@ -168,12 +169,12 @@ impl Ingestor {
         let mut lanes = Vec::with_capacity(WORKERS);
         let mut workers = tokio::task::JoinSet::new();
         for _ in 0..WORKERS {
-            let (tx, mut rx) = tokio::sync::mpsc::channel::<jetstream::Message>(16);
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<Job>(16);
             lanes.push(tx);
             let this = self.clone();
             workers.spawn(async move {
-                while let Some(msg) = rx.recv().await {
-                    this.handle(msg).await;
+                while let Some((msg, d, parsed)) = rx.recv().await {
+                    this.handle(msg, d, parsed).await;
                 }
             });
         }
@@ -188,8 +189,11 @@ impl Ingestor {
                         tokio::time::sleep(Duration::from_millis(500)).await;
                     }
                     Some(Ok(msg)) => {
-                        let lane = ordering_key(&msg) as usize % WORKERS;
-                        if lanes[lane].send(msg).await.is_err() {
+                        // Parsed once, here: the lane follows from what it is about.
+                        let d = Delivery::of(&msg);
+                        let parsed = self.parse(&d);
+                        let lane = ordering_key(&d, &parsed) as usize % WORKERS;
+                        if lanes[lane].send((msg, d, parsed)).await.is_err() {
                             break Err(Stopped::WorkerStopped);
                         }
                     }
@@ -203,8 +207,24 @@ impl Ingestor {
         result
     }
 
-    async fn handle(self: &Arc<Self>, msg: jetstream::Message) {
-        let d = Arc::new(Delivery::of(&msg));
+    fn parse(&self, d: &Delivery) -> Result<Parsed, Refusal> {
+        parse_message(
+            &d.stream_township,
+            &d.subject,
+            d.msg_id.as_deref(),
+            &d.payload,
+            d.inbox_seq,
+            &self.principals,
+        )
+    }
+
+    async fn handle(
+        self: &Arc<Self>,
+        msg: jetstream::Message,
+        d: Delivery,
+        parsed: Result<Parsed, Refusal>,
+    ) {
+        let d = Arc::new(d);
         let verdict = if d.delivered > POISON_AFTER {
             tracing::error!(stream = %d.stream, inbox_seq = d.inbox_seq, delivered = d.delivered, "inbox message delivered too often without an answer; rejected");
             answer(
@@ -218,7 +238,7 @@ impl Ingestor {
             // A panic while deciding must not take the worker (and the process) down: the
             // message is answered as an internal error instead.
             let (this, d2, m2) = (self.clone(), d.clone(), msg.clone());
-            match tokio::spawn(async move { this.verdict(&d2, &m2).await }).await {
+            match tokio::spawn(async move { this.verdict(&d2, &m2, parsed).await }).await {
                 Ok(verdict) => verdict,
                 Err(e) => {
                     tracing::error!(stream = %d.stream, inbox_seq = d.inbox_seq, error = %e, "handling an inbox message failed; rejected");
@@ -255,10 +275,16 @@ impl Ingestor {
                         if restated {
                             tracing::warn!(township, msg_id = %outcome.msg_id, inbox_seq = d.inbox_seq, "a message under the id of a record already applied was refused; the applied outcome is restated after the refusal");
                         }
-                        if let Err(e) = msg.double_ack().await {
-                            tracing::warn!(error = %e, inbox_seq = d.inbox_seq, "ack failed; the message will be answered again (same outcome)");
-                        } else if let Err(e) = self.inbox.erase(&d.stream, d.inbox_seq).await {
+                        // The outcome is stored, so the message is answered: it is erased (its
+                        // plain personal data) and acknowledged without waiting for the server's
+                        // confirmation. A lost acknowledgement of a message still there makes it
+                        // answered again, with the same outcome id, which the outcome stream
+                        // drops; an erased one is not delivered again.
+                        if let Err(e) = self.inbox.erase(&d.stream, d.inbox_seq).await {
                             tracing::warn!(error = %e, inbox_seq = d.inbox_seq, "could not erase an answered inbox message; it stays until the stream's age limit");
+                        }
+                        if let Err(e) = msg.ack().await {
+                            tracing::warn!(error = %e, inbox_seq = d.inbox_seq, "ack failed; the message will be answered again (same outcome)");
                         }
                     }
                     Err(e) => {
@@ -288,15 +314,13 @@ impl Ingestor {
         }
     }
 
-    async fn verdict(&self, d: &Delivery, msg: &jetstream::Message) -> Verdict {
-        let parsed = match parse_message(
-            &d.stream_township,
-            &d.subject,
-            d.msg_id.as_deref(),
-            &d.payload,
-            d.inbox_seq,
-            &self.principals,
-        ) {
+    async fn verdict(
+        &self,
+        d: &Delivery,
+        msg: &jetstream::Message,
+        parsed: Result<Parsed, Refusal>,
+    ) -> Verdict {
+        let parsed = match parsed {
             Ok(p) => p,
             Err(refusal) => return answer(refusal, d.inbox_seq),
         };
@@ -343,9 +367,11 @@ impl Ingestor {
             causation_id: None,
         };
         let registers = matches!(req.command, domain::Command::Register(_));
-        let mut backoff = Duration::from_secs(1);
+        // The one retry policy of an inbox message while the log is unavailable: the command
+        // path does not wait (execute_once), this loop does, keeping the message ours.
+        let mut backoff = FIRST_BACKOFF;
         loop {
-            let refused = match self.cases.execute(req.clone()).await {
+            let refused = match self.cases.execute_once(req.clone()).await {
                 Ok(out) => {
                     let id = out.committed.case_id;
                     return Verdict::Answer {
@@ -383,7 +409,7 @@ impl Ingestor {
                         _ = tokio::time::sleep(backoff) => {}
                         _ = stopping.changed() => return Verdict::Leave,
                     }
-                    backoff = (backoff * 2).min(Duration::from_secs(10));
+                    backoff = (backoff * 2).min(LAST_BACKOFF);
                     continue;
                 }
                 Err(e) => e,

@@ -15,6 +15,7 @@ impl CaseService {
         req: &CommandRequest<'_>,
         key: &str,
         body: &serde_json::Value,
+        retry_for: std::time::Duration,
     ) -> Result<Executed, CommandError> {
         let command_id = command_id_for(&req.principal.id.0, key);
         let hash = request_hash(req.command.action().as_str(), req.case_id, body);
@@ -67,6 +68,7 @@ impl CaseService {
             command_id,
             hash: Some(&hash),
             minted,
+            retry_for,
         };
         match self.run(&round).await {
             // The pending record names the case, whose log now holds the command: a retry finds

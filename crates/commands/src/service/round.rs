@@ -27,6 +27,8 @@ pub(super) struct Round<'r, 'a> {
     pub hash: Option<&'r str>,
     /// The case id was made for this request just now: no case has it, so nothing is read.
     pub minted: bool,
+    /// How long an unavailable log is waited out (zero: not at all).
+    pub retry_for: std::time::Duration,
 }
 
 /// What a registration drew before its append, kept across its retries: its number and the
