@@ -72,7 +72,11 @@ impl Recorder {
             snapshots.recording(point, true);
             tokio::task::spawn_blocking(move || {
                 let started = std::time::Instant::now();
-                match snapshots.write(snap, changes.into_iter().map(Ok)) {
+                let from = snap.from.unwrap_or(0);
+                let written = snapshots
+                    .trimmed(from, changes)
+                    .and_then(|changes| snapshots.write(snap, changes.into_iter().map(Ok)));
+                match written {
                     Ok(entries) => tracing::debug!(
                         model = snapshots.projection.name(),
                         point,

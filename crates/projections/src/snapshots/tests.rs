@@ -124,3 +124,129 @@ async fn the_projector_records_a_delta_at_every_point_as_it_goes() {
         );
     }
 }
+
+/// Issue 31: a delta holds a removal only of a key the model held at its `from` point. Cases
+/// registered and closed within one stretch leave no trace of their open-case index and queue
+/// entries in its delta, and the model read through the deltas at each point is still the model
+/// built from the events up to it.
+#[tokio::test]
+async fn a_delta_leaves_out_keys_made_and_removed_within_its_stretch() {
+    use crate::runner::{ModelSink, Sink};
+    use crate::testing::{build, register, Log};
+    use domain::command::{AcceptCase, CloseCase, ReplyCase};
+    use domain::{Command, Outcome};
+
+    let cases = || {
+        Box::new(crate::cases::Cases {
+            keys: domain::identity::Keys::new(&"i".repeat(32), &"q".repeat(32)).expect("keys"),
+            vault: None,
+        })
+    };
+    let mut log = Log::new();
+    let mut open = Vec::new();
+    for i in 0..12 {
+        let at = format!("2026-03-{:02}T09:00:00+08:00", 1 + i);
+        let reg = register("gaoqiao", domain::Channel::Visit, 1, &at);
+        let id = log.run(None, reg, &at);
+        let steps = [
+            Command::Accept(AcceptCase {
+                occurred_at: None,
+                new_facts: None,
+            }),
+            Command::Reply(ReplyCase {
+                outcome: Outcome::Explained,
+                text: "答复".into(),
+                occurred_at: None,
+            }),
+            Command::Close(CloseCase {
+                note: None,
+                occurred_at: None,
+            }),
+        ];
+        // Every third case stays open across points; the others go through every step at once.
+        let take = if i % 3 == 0 { 1 } else { 3 };
+        for step in steps.into_iter().take(take) {
+            log.run(
+                Some(id),
+                step,
+                &format!("2026-03-{:02}T10:00:00+08:00", 1 + i),
+            );
+        }
+        if take == 1 {
+            open.push(id);
+        }
+    }
+    for id in open {
+        let close = [
+            Command::Reply(ReplyCase {
+                outcome: Outcome::Explained,
+                text: "答复".into(),
+                occurred_at: None,
+            }),
+            Command::Close(CloseCase {
+                note: None,
+                occurred_at: None,
+            }),
+        ];
+        for step in close {
+            log.run(Some(id), step, "2026-03-20T09:00:00+08:00");
+        }
+    }
+    let events = log.events;
+    let dir = tempfile::tempdir().expect("tmp");
+    let model_dir = dir.path().join("cases");
+    let snapshots = Arc::new(Snapshots::open(&model_dir, cases(), 8, 100).expect("snapshots"));
+    let mut model = ModelSink::open(cases(), model_dir.clone()).expect("model");
+    model.record_snapshots(snapshots.clone()).expect("record");
+    let mut sink = Sink::Model(model);
+    for batch in events.chunks(3) {
+        sink.write(batch).await.expect("write");
+        // One point at a time: each delta is trimmed against the one before it.
+        snapshots.recorded().await;
+    }
+    let points = snapshots.list();
+    assert!(points.len() >= 4, "{points:?}");
+    let mut removals = 0;
+    for snap in &points {
+        let from = snap.from.expect("a delta");
+        let (before, _) = snapshots.base(from).expect("view");
+        for entry in snapshots
+            .snapshot(*snap)
+            .expect("open")
+            .range(std::ops::Bound::Unbounded, std::ops::Bound::Unbounded)
+        {
+            let (key, value) = entry.expect("entry");
+            if value.is_none() {
+                removals += 1;
+                assert!(
+                    before.holds(&key).expect("holds"),
+                    "{snap:?} removes {} that the model did not hold at {from}",
+                    String::from_utf8_lossy(&key)
+                );
+            }
+        }
+        let (view, _) = snapshots.base(snap.to).expect("view");
+        let upto: Vec<eventlog::Stored> = events
+            .iter()
+            .filter(|e| e.seq <= snap.to)
+            .cloned()
+            .collect();
+        let (_dir, rebuilt) = build(cases().as_ref(), &upto, 1000);
+        let entries = |store: &Store| -> Vec<frozen::Change> {
+            store
+                .everything()
+                .map(|e| e.expect("entry"))
+                .filter(|(k, _)| k.as_slice() != crate::store::CHECKPOINT)
+                .collect()
+        };
+        assert_eq!(
+            entries(&view),
+            entries(&rebuilt),
+            "the model at {}",
+            snap.to
+        );
+    }
+    // The cases left open across points were removed from their indexes later: those removals
+    // are kept.
+    assert!(removals > 0);
+}

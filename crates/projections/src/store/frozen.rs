@@ -132,6 +132,19 @@ impl Frozen {
         }
     }
 
+    /// Whether the snapshot names `key`: `None` if not, `Some(false)` for a removal, `Some(true)`
+    /// for a value (its length read, not the value).
+    pub fn holds(&self, key: &[u8]) -> Result<Option<bool>, StoreError> {
+        let Some(offset) = self.keys.get(key) else {
+            return Ok(None);
+        };
+        let mut len = [0u8; 4];
+        self.file
+            .read_exact_at(&mut len, offset)
+            .map_err(io(&self.path))?;
+        Ok(Some(u32::from_le_bytes(len) != REMOVED))
+    }
+
     /// The entries between `lo` and `hi`, in key order.
     pub fn range(
         &self,

@@ -67,6 +67,19 @@ impl Store {
         Ok(self.db.get(key)?.map(|v| v.to_vec()))
     }
 
+    /// Whether a value is stored under `key` (as `raw_get`, without reading a snapshot's value).
+    pub fn holds(&self, key: &[u8]) -> Result<bool, StoreError> {
+        if let Some(v) = self.overlay.as_ref().and_then(|o| o.get(key)) {
+            return Ok(v.is_some());
+        }
+        for layer in self.layers.iter().rev() {
+            if let Some(held) = layer.holds(key)? {
+                return Ok(held);
+            }
+        }
+        Ok(self.db.contains_key(key)?)
+    }
+
     /// Entries between `lo` and `hi` in key order, each layer's over those below it.
     pub(super) fn entries(
         &self,
