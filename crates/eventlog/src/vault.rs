@@ -24,6 +24,8 @@ use crate::subjects::{all_data_keys, data_key, KEYS_STREAM};
 
 /// Most unwrapped keys a process keeps (a key and its id take about 100 bytes).
 const CACHE: usize = 50_000;
+/// Data keys read at once by [`Vault::keys`].
+pub const KEYS_AT_ONCE: usize = 32;
 
 /// The data keys of every case: created once, read, erased, rewrapped.
 #[derive(Clone)]
@@ -337,6 +339,32 @@ impl Vault {
             return Ok(false);
         };
         Vault::open_with(env, &key, &sealed)?;
+        Ok(true)
+    }
+
+    /// The data keys of `cases` (`None` for a case without one), read concurrently, at most
+    /// [`KEYS_AT_ONCE`] at a time: a batch of events opened one key at a time waited one round
+    /// trip per case (issue 31).
+    pub async fn keys(
+        &self,
+        cases: impl IntoIterator<Item = CaseId>,
+    ) -> Result<HashMap<CaseId, Option<DataKey>>, LogError> {
+        use futures::{StreamExt as _, TryStreamExt as _};
+        let ids: std::collections::BTreeSet<CaseId> = cases.into_iter().collect();
+        futures::stream::iter(ids)
+            .map(|id| async move { Ok::<_, LogError>((id, self.key(id).await?)) })
+            .buffer_unordered(KEYS_AT_ONCE)
+            .try_collect()
+            .await
+    }
+
+    /// Open the personal data of `env` with its case's key read before ([`Vault::keys`]);
+    /// `false` when it has none sealed or there is no key (erased).
+    pub fn open_with_key(env: &mut Envelope, key: Option<&DataKey>) -> Result<bool, LogError> {
+        let (Some(sealed), Some(key)) = (env.personal.clone(), key) else {
+            return Ok(false);
+        };
+        Vault::open_with(env, key, &sealed)?;
         Ok(true)
     }
 

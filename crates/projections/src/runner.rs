@@ -71,15 +71,24 @@ pub async fn open_personal(
         return Ok(None);
     }
     let mut opened = batch.to_vec();
-    // An event that is not a fact is not opened (a forged one may carry anything there).
+    // An event that is not a fact is not opened (a forged one may carry anything there). The
+    // batch's keys are read at once, not one round trip per case.
+    let sealed = |e: &&mut Stored| e.admitted() && e.envelope.personal.is_some();
+    let keys = vault
+        .keys(opened.iter_mut().filter(sealed).map(|e| e.envelope.case_id))
+        .await
+        .map_err(|e| ProjectionError::Apply {
+            seq: batch.first().map_or(0, |s| s.seq),
+            why: e.to_string(),
+        })?;
     for ev in opened.iter_mut().filter(|e| e.admitted()) {
-        vault
-            .open_envelope(&mut ev.envelope, false)
-            .await
-            .map_err(|e| ProjectionError::Apply {
+        let key = keys.get(&ev.envelope.case_id).and_then(Option::as_ref);
+        eventlog::Vault::open_with_key(&mut ev.envelope, key).map_err(|e| {
+            ProjectionError::Apply {
                 seq: ev.seq,
                 why: e.to_string(),
-            })?;
+            }
+        })?;
     }
     Ok(Some(opened))
 }
