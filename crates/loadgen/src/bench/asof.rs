@@ -10,12 +10,12 @@ use super::work::get_latencies;
 use super::{result, say, BenchResult, System};
 
 /// Snapshots of the cases and stats models: (count, bytes, seconds waited for them), once every
-/// one due by `last` is written (a delta at every point, a full one at every 25th: `up`'s
+/// one due by `last` is written (a delta at every point, a full one at every `layers`-th: `up`'s
 /// defaults), or after ten minutes, as far as they got.
-async fn snapshots(sys: &System, every: u64, last: u64) -> (usize, u64, f64) {
+async fn snapshots(sys: &System, (every, layers): (u64, u64), last: u64) -> (usize, u64, f64) {
     let started = Instant::now();
     let deadline = started + Duration::from_secs(600);
-    let due = 2 * (last / every + last / (every * 25));
+    let due = 2 * (last / every + last / (every * layers));
     loop {
         let mut count = 0;
         let mut bytes = 0;
@@ -40,10 +40,10 @@ async fn snapshots(sys: &System, every: u64, last: u64) -> (usize, u64, f64) {
 pub async fn results(
     sys: &System,
     token: &str,
-    every: u64,
+    (every, layers): (u64, u64),
     last: u64,
 ) -> anyhow::Result<Vec<BenchResult>> {
-    let (count, bytes, waited) = snapshots(sys, every, last).await;
+    let (count, bytes, waited) = snapshots(sys, (every, layers), last).await;
     let mut out = vec![
         result("snapshots", count as f64, "snapshots"),
         result("snapshots_disk_mb", bytes as f64 / 1e6, "MB"),

@@ -69,6 +69,9 @@ impl Plan {
     }
 }
 
+/// `[projectors] snapshot_events` and `snapshot_layers` as `up` runs by default.
+const SNAPSHOTS: (u64, u64) = (10_000, 25);
+
 /// Concurrent clients of the command benchmarks (and writers of the raw baseline).
 pub const CLIENTS: usize = 64;
 const TOKEN: &str = "bench-county-token";
@@ -272,7 +275,7 @@ pub async fn run_bench(
     results.extend(chain::results(&cases, &js, last).await?);
     say("as of a past point: statistics, a queue, a case");
     // `[projectors] snapshot_events` as `up` runs by default.
-    results.extend(asof::results(&sys, TOKEN, 10_000, last).await?);
+    results.extend(asof::results(&sys, TOKEN, SNAPSHOTS, last).await?);
     say("the web console's pages, signed in as the county");
     let pages = (plan.samples / 10).max(10);
     results.extend(console::results(&sys, TOKEN, &long.to_string(), pages).await?);
