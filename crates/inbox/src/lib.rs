@@ -29,25 +29,11 @@ use eventlog::jetstream;
 /// Inbox messages handled at once by one ingestor (each takes a few NATS round trips).
 pub const WORKERS: usize = 64;
 
-/// What orders inbox messages: the case they are about, else the record id, else the sequence.
-fn ordering_key(d: &Delivery, parsed: &Result<Parsed, Refusal>) -> u64 {
-    use std::hash::{Hash as _, Hasher as _};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    match (parsed, &d.msg_id) {
-        (
-            Ok(Parsed {
-                case_id: Some(id), ..
-            }),
-            _,
-        ) => id.to_string().hash(&mut h),
-        (_, Some(id)) => id.as_str().hash(&mut h),
-        (_, None) => d.payload.hash(&mut h),
-    }
-    h.finish()
-}
-
+mod delivery;
 mod evidence;
 mod parse;
+
+use delivery::{ordering_key, Delivery};
 
 pub use parse::{parse_message, Parsed, Refusal};
 
@@ -103,43 +89,6 @@ fn answer(refusal: Refusal, inbox_seq: u64) -> Verdict {
             body: None,
             inbox_seq,
         }),
-    }
-}
-
-/// The parts of a delivered message the worker needs (the message itself stays with the caller,
-/// which acknowledges it, also when handling it panicked).
-struct Delivery {
-    stream: String,
-    stream_township: String,
-    subject: String,
-    msg_id: Option<String>,
-    payload: bytes::Bytes,
-    inbox_seq: u64,
-    delivered: i64,
-}
-
-impl Delivery {
-    fn of(msg: &jetstream::Message) -> Delivery {
-        let (stream, inbox_seq, delivered) = match msg.info() {
-            Ok(i) => (i.stream.to_owned(), i.stream_sequence, i.delivered),
-            Err(_) => (String::new(), 0, 1),
-        };
-        let stream_township = eventlog::subjects::township_of_inbox_stream(&stream)
-            .unwrap_or("unknown")
-            .to_owned();
-        Delivery {
-            stream,
-            stream_township,
-            subject: msg.subject.to_string(),
-            msg_id: msg
-                .headers
-                .as_ref()
-                .and_then(|h| h.get(eventlog::subjects::headers::MSG_ID))
-                .map(|v| v.as_str().to_owned()),
-            payload: msg.payload.clone(),
-            inbox_seq,
-            delivered,
-        }
     }
 }
 

@@ -380,29 +380,6 @@ impl Snapshots {
         write_file(&self.tmp(snap), &self.path(snap), entries)
     }
 
-    /// What a delta since `from` needs of `changes`: every value, and a removal only of a key
-    /// the model held at `from`. A key made and removed between the two points (a case's status
-    /// and queue entries as it goes through its steps) is nothing to a view, and was about half
-    /// of a cases delta (issue 31). Every removal is kept when `from`'s snapshot is not there to
-    /// tell.
-    fn trimmed(
-        &self,
-        from: u64,
-        changes: crate::store::Overlay,
-    ) -> Result<crate::store::Overlay, ProjectionError> {
-        let (base, top) = self.base(from)?;
-        if top != from {
-            return Ok(changes);
-        }
-        let mut kept = crate::store::Overlay::new();
-        for (key, value) in changes {
-            if value.is_some() || base.holds(&key)? {
-                kept.insert(key, value);
-            }
-        }
-        Ok(kept)
-    }
-
     fn tmp(&self, snap: Snap) -> PathBuf {
         self.dir
             .join(format!("tmp-{}", snap.name(self.projection.version())))

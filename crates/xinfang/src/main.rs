@@ -117,17 +117,7 @@ enum Cmd {
     },
     /// Measure every hot path against the raw limits of this machine, in one run, on a system it
     /// starts itself (docs/benchmarks.md).
-    Bench {
-        /// Small volumes (under 3 minutes; the CI smoke test).
-        #[arg(long)]
-        quick: bool,
-        /// Also write the results as JSON.
-        #[arg(long)]
-        json: Option<PathBuf>,
-        /// Fail when CPU per command exceeds this budget (CI: .ci/bench-budget.json).
-        #[arg(long)]
-        budget: Option<PathBuf>,
-    },
+    Bench(loadgen::bench::Args),
     /// Print the NATS authorization block (county and township users, with their permissions)
     /// for an operator-run server or cluster.
     NatsConfig {
@@ -256,17 +246,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", report.table());
             Ok(())
         }
-        Cmd::Bench {
-            quick,
-            json,
-            budget,
-        } => {
-            let budget = budget
-                .map(|b| loadgen::bench::Budget::load(&b))
-                .transpose()?;
-            let report = loadgen::bench::run_bench(&xinfang::launch::Up, quick, json).await?;
+        Cmd::Bench(args) => {
+            let (report, verdict) = loadgen::bench::run_cli(&xinfang::launch::Up, args).await?;
             print!("{}", report.table());
-            budget.map_or(Ok(()), |b| report.check_budget(&b))
+            verdict
         }
         Cmd::NatsConfig { config } => {
             let text = xinfang::natsauth::print_nats_config(&Config::load(&config)?)?;

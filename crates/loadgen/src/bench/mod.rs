@@ -16,6 +16,7 @@ mod waits;
 mod work;
 
 pub use cpu::Budget;
+pub use report::{run_cli, Args};
 use system::{cpu_phase, CpuPhase};
 pub use system::{Launch, System};
 use waits::{rebuild_rate, wait_applied, wait_followers};

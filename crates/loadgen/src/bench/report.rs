@@ -1,7 +1,35 @@
 //! The bench's report as a table, and its CPU checked against a budget.
 
+use std::path::PathBuf;
+
 use super::cpu::{Budget, CommandCpu};
-use super::Report;
+use super::{run_bench, Launch, Report};
+
+/// `xinfang bench`'s options.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Small volumes (under 3 minutes; what CI runs).
+    #[arg(long)]
+    quick: bool,
+    /// Also write the results as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Fail when CPU per command exceeds this budget (CI: .ci/bench-budget.json).
+    #[arg(long)]
+    budget: Option<PathBuf>,
+}
+
+/// Run the bench as `args` ask: its report, and whether it kept within the budget (if one was
+/// given; read before the run, so a bad file fails at once).
+pub async fn run_cli(
+    launch: &dyn Launch,
+    args: Args,
+) -> anyhow::Result<(Report, anyhow::Result<()>)> {
+    let budget = args.budget.map(|b| Budget::load(&b)).transpose()?;
+    let report = run_bench(launch, args.quick, args.json).await?;
+    let verdict = budget.map_or(Ok(()), |b| report.check_budget(&b));
+    Ok((report, verdict))
+}
 
 impl Report {
     pub fn table(&self) -> String {

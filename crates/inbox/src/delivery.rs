@@ -1,0 +1,59 @@
+//! A delivered inbox message as the workers take it, and the lane it goes to.
+
+use eventlog::jetstream;
+
+use crate::{Parsed, Refusal};
+
+/// What orders inbox messages: the case they are about, else the record id, else the sequence.
+pub(crate) fn ordering_key(d: &Delivery, parsed: &Result<Parsed, Refusal>) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    match (parsed, &d.msg_id) {
+        (
+            Ok(Parsed {
+                case_id: Some(id), ..
+            }),
+            _,
+        ) => id.to_string().hash(&mut h),
+        (_, Some(id)) => id.as_str().hash(&mut h),
+        (_, None) => d.payload.hash(&mut h),
+    }
+    h.finish()
+}
+
+/// The parts of a delivered message the worker needs (the message itself stays with the caller,
+/// which acknowledges it, also when handling it panicked).
+pub(crate) struct Delivery {
+    pub(crate) stream: String,
+    pub(crate) stream_township: String,
+    pub(crate) subject: String,
+    pub(crate) msg_id: Option<String>,
+    pub(crate) payload: bytes::Bytes,
+    pub(crate) inbox_seq: u64,
+    pub(crate) delivered: i64,
+}
+
+impl Delivery {
+    pub(crate) fn of(msg: &jetstream::Message) -> Delivery {
+        let (stream, inbox_seq, delivered) = match msg.info() {
+            Ok(i) => (i.stream.to_owned(), i.stream_sequence, i.delivered),
+            Err(_) => (String::new(), 0, 1),
+        };
+        let stream_township = eventlog::subjects::township_of_inbox_stream(&stream)
+            .unwrap_or("unknown")
+            .to_owned();
+        Delivery {
+            stream,
+            stream_township,
+            subject: msg.subject.to_string(),
+            msg_id: msg
+                .headers
+                .as_ref()
+                .and_then(|h| h.get(eventlog::subjects::headers::MSG_ID))
+                .map(|v| v.as_str().to_owned()),
+            payload: msg.payload.clone(),
+            inbox_seq,
+            delivered,
+        }
+    }
+}
