@@ -143,26 +143,23 @@ impl Vault {
     /// The data key of `case`, made now if it has none. Two writers making one at once agree:
     /// the first stored wins and the other reads it.
     pub async fn key_or_create(&self, case: CaseId) -> Result<DataKey, LogError> {
-        if let Some(key) = self.key(case).await? {
-            return Ok(key);
+        match self.key(case).await? {
+            Some(key) => Ok(key),
+            None => self.create_key(case).await,
         }
-        let key = DataKey::generate();
-        if self.store_wrapped(case, &key, 0).await? {
-            self.remember(case, &key);
-            return Ok(key);
-        }
-        // Another writer stored the case's key first: take it.
-        self.key(case)
-            .await?
-            .ok_or(LogError::Unreadable { what: "data key" })
     }
 
     /// The data key of a case this process has just named (a registration's new id): stored at
     /// once, one round trip, and read only if another writer stored one first.
     pub async fn key_for_new(&self, case: CaseId) -> Result<DataKey, LogError> {
-        if let Some(key) = self.cached(case) {
-            return Ok(key);
+        match self.cached(case) {
+            Some(key) => Ok(key),
+            None => self.create_key(case).await,
         }
+    }
+
+    /// Make and store a key for `case`; if another writer stored one first, take that one.
+    async fn create_key(&self, case: CaseId) -> Result<DataKey, LogError> {
         let key = DataKey::generate();
         if self.store_wrapped(case, &key, 0).await? {
             self.remember(case, &key);

@@ -331,30 +331,19 @@ impl CaseService {
         &self,
         r: &Round<'_, '_>,
         p: &mut Progress<'_>,
-        sealed: Sealed,
+        mut sealed: Sealed,
     ) -> Result<Option<Executed>, CommandError> {
-        let Sealed {
-            subject,
-            expected,
-            mut envelope,
-            bytes,
-            plain,
-            chain_hash,
-            occurred_at,
-        } = sealed;
+        let bytes = std::mem::take(&mut sealed.bytes);
         match self
             .log
-            .append_bytes(&subject, expected, &envelope, bytes)
+            .append_bytes(&sealed.subject, sealed.expected, &sealed.envelope, bytes)
             .await
         {
             Ok((seq, false)) => {
-                if let Some(plain) = plain {
-                    envelope.event = plain;
-                }
-                let (case, committed) =
-                    self.absorb(r, p, &envelope, subject, seq, chain_hash, occurred_at)?;
-                let peers = match (&envelope.event, p.prepared.as_ref()) {
-                    (Event::CaseRegistered(_), Some(drawn)) if !drawn.peers.is_empty() => {
+                let (case, committed) = self.absorb(r, p, sealed, seq)?;
+                // Only a registration draws (`prepared`): its earlier cases as they are now.
+                let peers = match p.prepared.as_ref() {
+                    Some(drawn) if !drawn.peers.is_empty() => {
                         self.current_peers(&drawn.peers, case.category).await
                     }
                     _ => Vec::new(),
@@ -404,18 +393,25 @@ impl CaseService {
         }
     }
 
-    /// The appended event applied to the case held.
-    #[allow(clippy::too_many_arguments)]
+    /// The appended event (stored at `seq`) applied to the case held.
     fn absorb(
         &self,
         r: &Round<'_, '_>,
         p: &mut Progress<'_>,
-        envelope: &Envelope,
-        subject: String,
+        sealed: Sealed,
         seq: u64,
-        hash: integrity::Hash,
-        occurred_at: Timestamp,
     ) -> Result<(domain::Case, Committed), CommandError> {
+        let Sealed {
+            subject,
+            mut envelope,
+            plain,
+            chain_hash,
+            occurred_at,
+            ..
+        } = sealed;
+        if let Some(plain) = plain {
+            envelope.event = plain;
+        }
         let (before, mut commands, rejected) = match p.guard.take() {
             Some(l) => (Some(l.case), l.commands, l.rejected),
             None => (None, Vec::new(), Vec::new()),
@@ -430,13 +426,13 @@ impl CaseService {
         commands.push(RecordedCommand {
             command_id: r.command_id,
             committed: committed.clone(),
-            request_hash: envelope.request_hash.clone(),
+            request_hash: envelope.request_hash,
         });
         *p.guard = Some(Loaded {
             case: case.clone(),
             subject,
             seq,
-            hash,
+            hash: chain_hash,
             commands,
             rejected,
         });

@@ -142,6 +142,19 @@ async fn a_delta_leaves_out_keys_made_and_removed_within_its_stretch() {
             vault: None,
         })
     };
+    let reply = || {
+        Command::Reply(ReplyCase {
+            outcome: Outcome::Explained,
+            text: "答复".into(),
+            occurred_at: None,
+        })
+    };
+    let close = || {
+        Command::Close(CloseCase {
+            note: None,
+            occurred_at: None,
+        })
+    };
     let mut log = Log::new();
     let mut open = Vec::new();
     for i in 0..12 {
@@ -153,15 +166,8 @@ async fn a_delta_leaves_out_keys_made_and_removed_within_its_stretch() {
                 occurred_at: None,
                 new_facts: None,
             }),
-            Command::Reply(ReplyCase {
-                outcome: Outcome::Explained,
-                text: "答复".into(),
-                occurred_at: None,
-            }),
-            Command::Close(CloseCase {
-                note: None,
-                occurred_at: None,
-            }),
+            reply(),
+            close(),
         ];
         // Every third case stays open across points; the others go through every step at once.
         let take = if i % 3 == 0 { 1 } else { 3 };
@@ -177,18 +183,7 @@ async fn a_delta_leaves_out_keys_made_and_removed_within_its_stretch() {
         }
     }
     for id in open {
-        let close = [
-            Command::Reply(ReplyCase {
-                outcome: Outcome::Explained,
-                text: "答复".into(),
-                occurred_at: None,
-            }),
-            Command::Close(CloseCase {
-                note: None,
-                occurred_at: None,
-            }),
-        ];
-        for step in close {
+        for step in [reply(), close()] {
             log.run(Some(id), step, "2026-03-20T09:00:00+08:00");
         }
     }
