@@ -44,10 +44,44 @@ pub fn workspace_root() -> PathBuf {
 
 /// A free TCP port on loopback (bound, read, released).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+    free_ports(1)[0]
+}
+
+/// `n` distinct free loopback ports: all are held bound until every one is chosen, so the set
+/// has no duplicates (ports chosen one by one can repeat once released).
+pub fn free_ports(n: usize) -> Vec<u16> {
+    let held: Vec<TcpListener> = (0..n)
+        .map(|_| TcpListener::bind("127.0.0.1:0").expect("a free loopback port"))
+        .collect();
+    held.iter()
+        .map(|l| l.local_addr().expect("a bound address").port())
+        .collect()
+}
+
+/// How many times a server that exits before it listens (its port was taken between choosing it
+/// and binding it, by another test's process) is started again on fresh ports.
+const START_ATTEMPTS: usize = 4;
+
+/// How long a starting server may take to listen; a loaded CI machine runs a hundred tests at
+/// once on two cores.
+const LISTEN_WITHIN: Duration = Duration::from_secs(30);
+
+/// Why a server did not come up.
+#[derive(Debug)]
+enum StartError {
+    /// The process ended before listening: typically a port taken meanwhile. Worth retrying.
+    Exited(String),
+    /// Anything else (missing binary, still not listening at the deadline). Not retried.
+    Other(anyhow::Error),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Exited(why) => write!(f, "{why}"),
+            StartError::Other(e) => write!(f, "{e:#}"),
+        }
+    }
 }
 
 /// A running nats-server with JetStream, owned by one test.
@@ -79,10 +113,30 @@ impl NatsServer {
     }
 
     fn start_inner(extra: &[&str], envs: &[(&str, &str)], store_from_env: bool) -> Self {
+        let mut last = None;
+        for _ in 0..START_ATTEMPTS {
+            match Self::try_start(free_port(), extra, envs, store_from_env) {
+                Ok(server) => return server,
+                Err(StartError::Exited(why)) => last = Some(why),
+                Err(other) => panic!("{other}"),
+            }
+        }
+        panic!(
+            "nats-server exited before listening {START_ATTEMPTS} times; last: {}",
+            last.unwrap_or_default()
+        )
+    }
+
+    fn try_start(
+        port: u16,
+        extra: &[&str],
+        envs: &[(&str, &str)],
+        store_from_env: bool,
+    ) -> Result<Self, StartError> {
         let store = tempfile::tempdir().expect("temp dir for the JetStream store");
         let mut server = NatsServer {
             child: None,
-            port: free_port(),
+            port,
             store,
             extra_args: extra.iter().map(|s| s.to_string()).collect(),
             envs: envs
@@ -91,18 +145,20 @@ impl NatsServer {
                 .collect(),
             store_from_env,
         };
-        server.spawn().unwrap_or_else(|e| panic!("{e:#}"));
-        server
+        server.spawn()?;
+        Ok(server)
     }
 
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
-    fn spawn(&mut self) -> anyhow::Result<()> {
+    fn spawn(&mut self) -> Result<(), StartError> {
         let bin = nats_server_bin();
-        check_version(&bin)?;
+        check_version(&bin).map_err(StartError::Other)?;
         let log = self.store.path().join("server.log");
+        // A restart appends to the same log: only what this process writes counts.
+        let log_from = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
         let child = Command::new(&bin)
             .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string()])
             .args(if self.store_from_env {
@@ -119,16 +175,28 @@ impl NatsServer {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .with_context(|| format!("starting {}", bin.display()))?;
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            if Instant::now() > deadline {
-                bail!(
-                    "nats-server did not listen on {} within 10 s; log: {}",
+            .with_context(|| format!("starting {}", bin.display()))
+            .map_err(StartError::Other)?;
+        let child = self.child.insert(child);
+        let deadline = Instant::now() + LISTEN_WITHIN;
+        // Ready when this process says it listens on the port: a connection alone could be
+        // answered by another process that holds the port.
+        let ready = format!("Listening for client connections on 127.0.0.1:{}", self.port);
+        while !log_since(&log, log_from).contains(&ready) {
+            if let Ok(Some(status)) = child.try_wait() {
+                self.child = None;
+                return Err(StartError::Exited(format!(
+                    "nats-server on {} exited ({status}) before listening; its log ends:\n{}",
                     self.port,
-                    log.display()
-                );
+                    log_tail(&log)
+                )));
+            }
+            if Instant::now() > deadline {
+                return Err(StartError::Other(anyhow::anyhow!(
+                    "nats-server did not listen on {} within {LISTEN_WITHIN:?}; its log ends:\n{}",
+                    self.port,
+                    log_tail(&log)
+                )));
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -166,7 +234,7 @@ impl NatsServer {
     /// Kill and start again on the same port with the same store.
     pub fn restart(&mut self) {
         self.kill();
-        self.spawn().unwrap_or_else(|e| panic!("{e:#}"));
+        self.spawn().unwrap_or_else(|e| panic!("{e}"));
     }
 
     pub async fn connect(&self) -> async_nats::Client {
@@ -180,6 +248,25 @@ impl Drop for NatsServer {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// The last lines of a server's log, for a failure message (its temporary directory is removed
+/// when the test ends, so a path alone would point at nothing).
+fn log_since(log: &Path, from: u64) -> String {
+    use std::io::{Read as _, Seek as _};
+    let mut text = String::new();
+    if let Ok(mut f) = std::fs::File::open(log) {
+        if f.seek(std::io::SeekFrom::Start(from)).is_ok() {
+            let _ = f.read_to_string(&mut text);
+        }
+    }
+    text
+}
+
+fn log_tail(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_else(|e| format!("(no log: {e})"));
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(15)..].join("\n")
 }
 
 fn check_version(bin: &Path) -> anyhow::Result<()> {
@@ -231,29 +318,49 @@ pub struct NatsCluster {
 
 impl NatsCluster {
     pub fn start(size: usize) -> Self {
-        let cluster_ports: Vec<u16> = (0..size).map(|_| free_port()).collect();
+        let mut last = None;
+        for _ in 0..START_ATTEMPTS {
+            match Self::try_start(size) {
+                Ok(cluster) => return NatsCluster { nodes: cluster },
+                Err(StartError::Exited(why)) => last = Some(why),
+                Err(other) => panic!("{other}"),
+            }
+        }
+        panic!(
+            "a cluster node exited before listening {START_ATTEMPTS} times; last: {}",
+            last.unwrap_or_default()
+        )
+    }
+
+    /// Every port (client and cluster, all nodes) is chosen in one go so that none repeats; a
+    /// node that cannot bind fails the whole attempt (its peers' routes name its cluster port).
+    fn try_start(size: usize) -> Result<Vec<NatsServer>, StartError> {
+        let ports = free_ports(2 * size);
+        let (client_ports, cluster_ports) = ports.split_at(size);
         let routes = cluster_ports
             .iter()
             .map(|p| format!("nats://127.0.0.1:{p}"))
             .collect::<Vec<_>>()
             .join(",");
-        let nodes = cluster_ports
-            .iter()
-            .enumerate()
-            .map(|(i, port)| {
-                NatsServer::start_with(&[
+        let mut nodes = Vec::with_capacity(size);
+        for (i, (client, cluster)) in client_ports.iter().zip(cluster_ports).enumerate() {
+            nodes.push(NatsServer::try_start(
+                *client,
+                &[
                     "-n",
                     &format!("n{i}"),
                     "--cluster_name",
                     "xinfang-test",
                     "--cluster",
-                    &format!("nats://127.0.0.1:{port}"),
+                    &format!("nats://127.0.0.1:{cluster}"),
                     "--routes",
                     &routes,
-                ])
-            })
-            .collect();
-        NatsCluster { nodes }
+                ],
+                &[],
+                false,
+            )?);
+        }
+        Ok(nodes)
     }
 
     /// All client URLs, comma-separated, as async-nats accepts them.
@@ -269,5 +376,34 @@ impl NatsCluster {
     pub fn node_named(&mut self, name: &str) -> Option<&mut NatsServer> {
         let i: usize = name.strip_prefix('n')?.parse().ok()?;
         self.nodes.get_mut(i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_whose_port_is_taken_exits_with_its_log_and_is_retried() {
+        let taken = TcpListener::bind("127.0.0.1:0").expect("a port to occupy");
+        let port = taken.local_addr().expect("address").port();
+        match NatsServer::try_start(port, &[], &[], false) {
+            Err(StartError::Exited(why)) => assert!(
+                why.contains(&port.to_string()) && why.contains("in use"),
+                "the failure names the port and the log's reason: {why}"
+            ),
+            Err(other) => panic!("expected an early exit, got: {other}"),
+            Ok(_) => panic!("a server started on a port that was already bound"),
+        }
+        // A start chooses its own ports and comes up.
+        let server = NatsServer::start();
+        assert!(std::net::TcpStream::connect(("127.0.0.1", server.port)).is_ok());
+    }
+
+    #[test]
+    fn ports_chosen_together_are_distinct() {
+        let ports = free_ports(64);
+        let distinct: std::collections::BTreeSet<u16> = ports.iter().copied().collect();
+        assert_eq!(distinct.len(), ports.len());
     }
 }
