@@ -348,7 +348,7 @@ async fn events_written_before_the_chain_are_its_genesis() {
         None,
     )])
     .expect("keys");
-    let js = svc.log().jetstream().clone();
+    let js = svc.log().jetstream().expect("on NATS").clone();
     let checkpoints = eventlog::Checkpoints::open(&js, 1)
         .await
         .expect("checkpoints");
@@ -389,7 +389,7 @@ async fn notaries_resume_from_their_checkpoints_and_never_fork() {
     let server = NatsServer::start();
     let svc = service(&server).await;
     let p = county();
-    let js = svc.log().jetstream().clone();
+    let js = svc.log().jetstream().expect("on NATS").clone();
     let checkpoints = eventlog::Checkpoints::open(&js, 1)
         .await
         .expect("checkpoints");

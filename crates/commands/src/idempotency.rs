@@ -116,6 +116,11 @@ impl IdempotencyStore {
         })
     }
 
+    /// The records in `claims` (in memory, for unit tests).
+    pub fn on(claims: Claims) -> Self {
+        IdempotencyStore { claims }
+    }
+
     pub async fn get(&self, command_id: Uuid) -> Result<Option<Record>, CommandError> {
         match self.claims.get(command_id).await? {
             None => Ok(None),

@@ -21,4 +21,4 @@ pub use error::{CommandError, Remedy};
 pub use idempotency::{Committed, IdempotencyStore};
 pub use problem::Problem;
 pub use service::{CaseService, CommandRequest, Executed, Loaded, RecordedCommand, RejectedEvent};
-pub use stores::Stores;
+pub use stores::{MemoryStores, Stores};

@@ -233,7 +233,7 @@ pub async fn migrate(
     checkpoints: &Checkpoints,
     log_config: &LogConfig,
 ) -> Result<Migration, MigrateError> {
-    let js = cases.log().jetstream().clone();
+    let js = cases.log().jetstream()?.clone();
     let mut tries = 0;
     while let Some(n @ 1..) = rewrite::live_consumers(&js, subjects::EVENTS_STREAM).await? {
         tries += 1;

@@ -10,15 +10,14 @@
 
 use async_nats::jetstream::{self, object_store};
 use sha2::{Digest as _, Sha256};
-use tokio::io::AsyncReadExt as _;
 
 use crate::log::LogError;
+use crate::port::{nats::NatsObjects, Objects};
 use crate::subjects::ATTACHMENT_BUCKET;
 
 #[derive(Clone)]
 pub struct Attachments {
-    store: object_store::ObjectStore,
-    js: jetstream::Context,
+    objects: Objects,
 }
 
 /// The SHA-256 of `bytes`, as lowercase hex: an object's name.
@@ -44,10 +43,15 @@ impl Attachments {
                 .await
                 .map_err(|e| LogError::unavailable("opening the attachment store", e))?,
         };
-        Ok(Attachments {
+        Ok(Attachments::on(std::sync::Arc::new(NatsObjects::new(
+            js.clone(),
             store,
-            js: js.clone(),
-        })
+        ))))
+    }
+
+    /// The evidence in `objects` (in memory, for unit tests).
+    pub fn on(objects: Objects) -> Self {
+        Attachments { objects }
     }
 
     /// Store `bytes` under their SHA-256 (once: bytes already stored are not written again).
@@ -57,37 +61,21 @@ impl Attachments {
         if self.size(&name).await? == Some(bytes.len()) {
             return Ok(name);
         }
-        let mut reader = bytes;
-        self.store
-            .put(name.as_str(), &mut reader)
-            .await
-            .map_err(|e| LogError::unavailable("storing an attachment", e))?;
+        self.objects.put(&name, bytes).await?;
         Ok(name)
     }
 
     /// The size of the object `name`, if stored.
     pub async fn size(&self, name: &str) -> Result<Option<usize>, LogError> {
-        match self.store.info(name).await {
-            Ok(info) if !info.deleted => Ok(Some(info.size)),
-            Ok(_) => Ok(None),
-            Err(e) if e.kind() == object_store::InfoErrorKind::NotFound => Ok(None),
-            Err(e) => Err(LogError::unavailable("reading the attachment store", e)),
-        }
+        self.objects.size(name).await
     }
 
     /// The bytes stored under `name`, checked against it (a changed object is an error, not an
     /// answer); `None` when nothing is stored.
     pub async fn get(&self, name: &str) -> Result<Option<Vec<u8>>, LogError> {
-        let mut object = match self.store.get(name).await {
-            Ok(o) => o,
-            Err(e) if e.kind() == object_store::GetErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(LogError::unavailable("reading an attachment", e)),
+        let Some(bytes) = self.objects.get(name).await? else {
+            return Ok(None);
         };
-        let mut bytes = Vec::with_capacity(object.info().size);
-        object
-            .read_to_end(&mut bytes)
-            .await
-            .map_err(|e| LogError::unavailable("reading an attachment", e))?;
         if sha256_hex(&bytes) != name {
             return Err(LogError::Inconsistent(format!(
                 "attachment {name} does not hash to its name"
@@ -137,11 +125,7 @@ impl Attachments {
     ) -> Result<(), LogError> {
         if self.size(name).await?.is_none() {
             let sealed = crate::Vault::seal_bytes(key, id, sha, bytes);
-            let mut reader = sealed.as_slice();
-            self.store
-                .put(name, &mut reader)
-                .await
-                .map_err(|e| LogError::unavailable("storing an attachment", e))?;
+            self.objects.put(name, &sealed).await?;
         }
         Ok(())
     }
@@ -170,27 +154,15 @@ impl Attachments {
         &self,
         age: std::time::Duration,
     ) -> Result<Vec<String>, LogError> {
-        use futures::TryStreamExt;
         let cutoff = chrono::Utc::now().timestamp() - i64::try_from(age.as_secs()).unwrap_or(0);
-        let mut list = self
-            .store
+        Ok(self
+            .objects
             .list()
-            .await
-            .map_err(|e| LogError::unavailable("listing the attachment store", e))?;
-        let mut old = Vec::new();
-        while let Some(info) = list
-            .try_next()
-            .await
-            .map_err(|e| LogError::unavailable("listing the attachment store", e))?
-        {
-            let stale = info.modified.is_some_and(|m| m.unix_timestamp() <= cutoff);
-            if let (Some(sha), true, false) =
-                (info.name.strip_prefix("waiting."), stale, info.deleted)
-            {
-                old.push(sha.to_owned());
-            }
-        }
-        Ok(old)
+            .await?
+            .into_iter()
+            .filter(|(_, at)| *at <= cutoff)
+            .filter_map(|(name, _)| Some(name.strip_prefix("waiting.")?.to_owned()))
+            .collect())
     }
 
     /// Erase the waiting upload `sha256` (its chunks securely, as `erase_plain`).
@@ -200,17 +172,7 @@ impl Attachments {
 
     /// An object's stored bytes as they are, if it is stored.
     async fn object(&self, name: &str) -> Result<Option<Vec<u8>>, LogError> {
-        match self.store.get(name).await {
-            Ok(mut o) => {
-                let mut bytes = Vec::with_capacity(o.info().size);
-                o.read_to_end(&mut bytes)
-                    .await
-                    .map_err(|e| LogError::unavailable("reading an attachment", e))?;
-                Ok(Some(bytes))
-            }
-            Err(e) if e.kind() == object_store::GetErrorKind::NotFound => Ok(None),
-            Err(e) => Err(LogError::unavailable("reading an attachment", e)),
-        }
+        self.objects.get(name).await
     }
 
     fn sealed_name(case: domain::CaseId, sha256: &str) -> String {
@@ -270,38 +232,8 @@ impl Attachments {
         self.erase_object(sha256).await
     }
 
-    async fn erase_object(&self, sha256: &str) -> Result<(), LogError> {
-        use async_nats::jetstream::stream::DirectGetErrorKind;
-        let nuid = match self.store.info(sha256).await {
-            Ok(info) if !info.deleted => info.nuid,
-            Ok(_) => return Ok(()),
-            Err(e) if e.kind() == object_store::InfoErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(LogError::unavailable("reading the attachment store", e)),
-        };
-        let stream_name = crate::subjects::attachment_stream();
-        let stream = self
-            .js
-            .get_stream_no_info(&stream_name)
-            .await
-            .map_err(|e| LogError::unavailable("opening the attachment store", e))?;
-        let chunks = crate::subjects::attachment_chunks(&nuid);
-        let mut from = 1;
-        loop {
-            let seq = match stream
-                .direct_get_next_for_subject(chunks.as_str(), Some(from))
-                .await
-            {
-                Ok(m) => m.sequence,
-                Err(e) if e.kind() == DirectGetErrorKind::NotFound => break,
-                Err(e) => return Err(LogError::unavailable("reading the attachment store", e)),
-            };
-            crate::rewrite::erase_message(&self.js, &stream_name, seq).await?;
-            from = seq + 1;
-        }
-        self.store
-            .delete(sha256)
-            .await
-            .map_err(|e| LogError::unavailable("removing a plain attachment", e))
+    async fn erase_object(&self, name: &str) -> Result<(), LogError> {
+        self.objects.erase(name).await
     }
 
     /// The evidence `sha256` of `case`, opened with its key (`None` once erased), checked

@@ -9,11 +9,12 @@ use bytes::Bytes;
 use uuid::Uuid;
 
 use crate::log::LogError;
+use crate::port::{self, nats::NatsBucket, Bucket};
 use crate::subjects::IDEMPOTENCY_BUCKET;
 
 #[derive(Clone)]
 pub struct Claims {
-    kv: kv::Store,
+    kv: Bucket,
 }
 
 impl Claims {
@@ -22,8 +23,9 @@ impl Claims {
         replicas: usize,
         max_age: Duration,
     ) -> Result<Self, LogError> {
-        let kv = js
-            .create_or_update_key_value(kv::Config {
+        let kv = NatsBucket::open(
+            js,
+            kv::Config {
                 bucket: IDEMPOTENCY_BUCKET.into(),
                 description: "Xinfang idempotency records (no personal data)".into(),
                 history: 1,
@@ -31,17 +33,20 @@ impl Claims {
                 storage: jetstream::stream::StorageType::File,
                 num_replicas: replicas,
                 ..Default::default()
-            })
-            .await
-            .map_err(|e| LogError::unavailable("opening the idempotency bucket", e))?;
-        Ok(Claims { kv })
+            },
+            "opening the idempotency bucket",
+        )
+        .await?;
+        Ok(Claims::on(std::sync::Arc::new(kv)))
+    }
+
+    /// The claims in `bucket` (in memory, for unit tests).
+    pub fn on(bucket: Bucket) -> Self {
+        Claims { kv: bucket }
     }
 
     pub async fn get(&self, id: Uuid) -> Result<Option<Bytes>, LogError> {
-        self.kv
-            .get(id.to_string())
-            .await
-            .map_err(|e| LogError::unavailable("reading a claim", e))
+        port::value(&*self.kv, &id.to_string(), "reading a claim").await
     }
 
     /// Create the claim; `false` if one exists already. An empty value is refused: it would read
@@ -50,11 +55,9 @@ impl Claims {
         if value.is_empty() {
             return Err(LogError::Empty);
         }
-        match self.kv.create(id.to_string(), value.into()).await {
-            Ok(_) => Ok(true),
-            Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => Ok(false),
-            Err(e) => Err(LogError::unavailable("creating a claim", e)),
-        }
+        self.kv
+            .create(&id.to_string(), value.into(), "creating a claim")
+            .await
     }
 
     pub async fn put(&self, id: Uuid, value: Vec<u8>) -> Result<(), LogError> {
@@ -62,16 +65,11 @@ impl Claims {
             return Err(LogError::Empty);
         }
         self.kv
-            .put(id.to_string(), value.into())
+            .put(&id.to_string(), value.into(), "writing a claim")
             .await
-            .map(|_| ())
-            .map_err(|e| LogError::unavailable("writing a claim", e))
     }
 
     pub async fn purge(&self, id: Uuid) -> Result<(), LogError> {
-        self.kv
-            .purge(id.to_string())
-            .await
-            .map_err(|e| LogError::unavailable("purging a claim", e))
+        self.kv.purge(&id.to_string(), "purging a claim").await
     }
 }

@@ -16,6 +16,7 @@ use async_nats::jetstream::{self, kv};
 use bytes::Bytes;
 
 use crate::log::LogError;
+use crate::port::{nats::NatsBucket, Bucket};
 use crate::subjects::CASE_NUMBERS_BUCKET;
 
 /// Draws a second below which numbers are taken one at a time.
@@ -25,7 +26,7 @@ pub const MAX_LEASE: u64 = 64;
 
 #[derive(Clone)]
 pub struct Counters {
-    kv: kv::Store,
+    kv: Bucket,
     series: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<Lease>>>>>,
 }
 
@@ -76,21 +77,28 @@ impl Lease {
 
 impl Counters {
     pub async fn open(js: &jetstream::Context, replicas: usize) -> Result<Self, LogError> {
-        let kv = js
-            .create_or_update_key_value(kv::Config {
+        let kv = NatsBucket::open(
+            js,
+            kv::Config {
                 bucket: CASE_NUMBERS_BUCKET.into(),
                 description: "Xinfang case number series: the last number given, per series".into(),
                 history: 1,
                 storage: jetstream::stream::StorageType::File,
                 num_replicas: replicas,
                 ..Default::default()
-            })
-            .await
-            .map_err(|e| LogError::unavailable("opening the case number bucket", e))?;
-        Ok(Counters {
-            kv,
+            },
+            "opening the case number bucket",
+        )
+        .await?;
+        Ok(Counters::on(Arc::new(kv)))
+    }
+
+    /// The series in `bucket` (in memory, for unit tests).
+    pub fn on(bucket: Bucket) -> Self {
+        Counters {
+            kv: bucket,
             series: Arc::default(),
-        })
+        }
     }
 
     /// The next number of `series` (1, 2, …). A number may be skipped (a caller that fails after
@@ -118,13 +126,9 @@ impl Counters {
     /// Advance `series` by `size`; returns the last number of the block taken.
     async fn lease(&self, series: &str, size: u64) -> Result<u64, LogError> {
         loop {
-            let entry = self
-                .kv
-                .entry(series)
-                .await
-                .map_err(|e| LogError::unavailable("reading a counter", e))?;
-            let last = match &entry {
-                Some(e) if e.operation == kv::Operation::Put => std::str::from_utf8(&e.value)
+            let entry = self.kv.entry(series, "reading a counter").await?;
+            let last = match entry.as_ref().and_then(|e| e.value.as_ref()) {
+                Some(value) => std::str::from_utf8(value)
                     .ok()
                     .and_then(|v| v.parse::<u64>().ok())
                     .ok_or(LogError::Unreadable {
@@ -135,16 +139,12 @@ impl Counters {
             let next = last + size;
             let value = Bytes::from(next.to_string());
             let written = match &entry {
-                None => match self.kv.create(series, value).await {
-                    Ok(_) => true,
-                    Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => false,
-                    Err(e) => return Err(LogError::unavailable("creating a counter", e)),
-                },
-                Some(e) => match self.kv.update(series, value, e.revision).await {
-                    Ok(_) => true,
-                    Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => false,
-                    Err(e) => return Err(LogError::unavailable("advancing a counter", e)),
-                },
+                None => self.kv.create(series, value, "creating a counter").await?,
+                Some(e) => {
+                    self.kv
+                        .update(series, value, e.revision, "advancing a counter")
+                        .await?
+                }
             };
             if written {
                 return Ok(next);

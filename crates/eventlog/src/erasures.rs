@@ -4,22 +4,23 @@
 //! is erased again). Ids and case ids only; no personal data.
 
 use async_nats::jetstream::{self, kv};
-use futures::TryStreamExt as _;
 
 use domain::CaseId;
 
 use crate::log::LogError;
+use crate::port::{self, nats::NatsBucket, Bucket};
 use crate::subjects::ERASURE_BUCKET;
 
 #[derive(Clone)]
 pub struct Erasures {
-    kv: kv::Store,
+    kv: Bucket,
 }
 
 impl Erasures {
     pub async fn open(js: &jetstream::Context, replicas: usize) -> Result<Self, LogError> {
-        let kv = js
-            .create_or_update_key_value(kv::Config {
+        let kv = NatsBucket::open(
+            js,
+            kv::Config {
                 bucket: ERASURE_BUCKET.into(),
                 description: "Xinfang erasures of personal data: the case of each erasure id"
                     .into(),
@@ -27,28 +28,32 @@ impl Erasures {
                 storage: jetstream::stream::StorageType::File,
                 num_replicas: replicas,
                 ..Default::default()
-            })
-            .await
-            .map_err(|e| LogError::unavailable("opening the erasure register", e))?;
-        Ok(Erasures { kv })
+            },
+            "opening the erasure register",
+        )
+        .await?;
+        Ok(Erasures::on(std::sync::Arc::new(kv)))
+    }
+
+    /// The register in `bucket` (in memory, for unit tests).
+    pub fn on(bucket: Bucket) -> Self {
+        Erasures { kv: bucket }
     }
 
     /// Record that erasure `id` is of `case` (again: the same answer).
     pub async fn file(&self, id: uuid::Uuid, case: CaseId) -> Result<(), LogError> {
         self.kv
-            .put(id.to_string(), case.to_string().into())
+            .put(
+                &id.to_string(),
+                case.to_string().into(),
+                "filing an erasure",
+            )
             .await
-            .map(|_| ())
-            .map_err(|e| LogError::unavailable("filing an erasure", e))
     }
 
     /// The case of erasure `id`, if it was requested.
     pub async fn case_of(&self, id: uuid::Uuid) -> Result<Option<CaseId>, LogError> {
-        let value = self
-            .kv
-            .get(id.to_string())
-            .await
-            .map_err(|e| LogError::unavailable("reading the erasure register", e))?;
+        let value = port::value(&*self.kv, &id.to_string(), "reading the erasure register").await?;
         value
             .map(|v| {
                 std::str::from_utf8(&v)
@@ -64,13 +69,7 @@ impl Erasures {
 
     /// Every case with an erasure requested, once each.
     pub async fn cases(&self) -> Result<Vec<CaseId>, LogError> {
-        let keys: Vec<String> = match self.kv.keys().await {
-            Ok(keys) => keys
-                .try_collect()
-                .await
-                .map_err(|e| LogError::unavailable("listing the erasure register", e))?,
-            Err(e) => return Err(LogError::unavailable("listing the erasure register", e)),
-        };
+        let keys = self.kv.keys("listing the erasure register").await?;
         let mut cases = Vec::new();
         for key in keys {
             let Ok(id) = key.parse::<uuid::Uuid>() else {

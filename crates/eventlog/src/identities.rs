@@ -11,6 +11,7 @@ use bytes::Bytes;
 use domain::linking::Filed;
 
 use crate::log::LogError;
+use crate::port::{self, nats::NatsBucket, Bucket};
 use crate::subjects::IDENTITY_BUCKET;
 
 /// Most cases kept under one key; the oldest go first (the index then forgets the earliest cases
@@ -58,37 +59,42 @@ fn decode(bytes: &[u8]) -> Option<Vec<Filed>> {
 
 #[derive(Clone)]
 pub struct Identities {
-    kv: kv::Store,
+    kv: Bucket,
 }
 
 impl Identities {
     pub async fn open(js: &jetstream::Context, replicas: usize) -> Result<Self, LogError> {
-        let kv = js
-            .create_or_update_key_value(kv::Config {
+        let kv = NatsBucket::open(
+            js,
+            kv::Config {
                 bucket: IDENTITY_BUCKET.into(),
                 description: "Xinfang identity index: keyed hashes of petitioners' identifiers and the cases filed under each".into(),
                 history: 1,
                 storage: jetstream::stream::StorageType::File,
                 num_replicas: replicas,
                 ..Default::default()
-            })
-            .await
-            .map_err(|e| LogError::unavailable("opening the identity index", e))?;
-        Ok(Identities { kv })
+            },
+            "opening the identity index",
+        )
+        .await?;
+        Ok(Identities::on(std::sync::Arc::new(kv)))
+    }
+
+    /// The index in `bucket` (in memory, for unit tests).
+    pub fn on(bucket: Bucket) -> Self {
+        Identities { kv: bucket }
     }
 
     async fn entry(&self, key: &str) -> Result<(Vec<Filed>, Option<u64>), LogError> {
-        let entry = self
-            .kv
-            .entry(key)
-            .await
-            .map_err(|e| LogError::unavailable("reading the identity index", e))?;
-        match entry {
-            Some(e) if e.operation == kv::Operation::Put => {
-                let filed = decode(&e.value).ok_or(LogError::Unreadable {
+        match self.kv.entry(key, "reading the identity index").await? {
+            Some(port::Entry {
+                value: Some(value),
+                revision,
+            }) => {
+                let filed = decode(&value).ok_or(LogError::Unreadable {
                     what: "identity index entry",
                 })?;
-                Ok((filed, Some(e.revision)))
+                Ok((filed, Some(revision)))
             }
             Some(e) => Ok((Vec::new(), Some(e.revision))),
             None => Ok((Vec::new(), None)),
@@ -102,20 +108,9 @@ impl Identities {
 
     /// Empty the index (before it is filed again from the log).
     pub async fn clear(&self) -> Result<u64, LogError> {
-        use futures::TryStreamExt as _;
-        let keys: Vec<String> = self
-            .kv
-            .keys()
-            .await
-            .map_err(|e| LogError::unavailable("listing the identity index", e))?
-            .try_collect()
-            .await
-            .map_err(|e| LogError::unavailable("listing the identity index", e))?;
+        let keys = self.kv.keys("listing the identity index").await?;
         for key in &keys {
-            self.kv
-                .purge(key)
-                .await
-                .map_err(|e| LogError::unavailable("clearing the identity index", e))?;
+            self.kv.purge(key, "clearing the identity index").await?;
         }
         Ok(keys.len() as u64)
     }
@@ -139,16 +134,8 @@ impl Identities {
             }
             let value = encode(&all)?;
             let written = match revision {
-                None => match self.kv.create(key, value).await {
-                    Ok(_) => true,
-                    Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => false,
-                    Err(e) => return Err(LogError::unavailable(what, e)),
-                },
-                Some(rev) => match self.kv.update(key, value, rev).await {
-                    Ok(_) => true,
-                    Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => false,
-                    Err(e) => return Err(LogError::unavailable(what, e)),
-                },
+                None => self.kv.create(key, value, what).await?,
+                Some(rev) => self.kv.update(key, value, rev, what).await?,
             };
             if written {
                 return Ok(out);
@@ -176,14 +163,13 @@ impl Identities {
     /// return what was filed there before it.
     pub async fn file(&self, key: &str, filed: &Filed) -> Result<Vec<Filed>, LogError> {
         // Most keys are new (a first petition): try to create one at once, one round trip.
-        match self
+        let value = encode(std::slice::from_ref(filed))?;
+        if self
             .kv
-            .create(key, encode(std::slice::from_ref(filed))?)
-            .await
+            .create(key, value, "filing in the identity index")
+            .await?
         {
-            Ok(_) => return Ok(Vec::new()),
-            Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {}
-            Err(e) => return Err(LogError::unavailable("filing in the identity index", e)),
+            return Ok(Vec::new());
         }
         self.refile(key, filed, false).await
     }

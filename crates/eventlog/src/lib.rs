@@ -19,6 +19,7 @@ mod export;
 pub mod identities;
 pub mod inbox;
 pub mod log;
+pub mod port;
 pub mod rewrite;
 pub mod sessions;
 pub mod subjects;

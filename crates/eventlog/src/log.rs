@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use async_nats::header::HeaderMap;
 use async_nats::jetstream::{self, context::PublishErrorKind, stream};
-use futures::TryStreamExt;
 
 use domain::CaseId;
 
@@ -12,6 +11,7 @@ use std::sync::Arc;
 
 use crate::admission::{Admission, Rejection};
 use crate::envelope::{encode, Envelope};
+use crate::port::{nats::NatsMessages, Messages};
 
 pub use crate::subjects::case_subject;
 pub use error::{Cause, LogError};
@@ -80,10 +80,19 @@ impl Stored {
 
 #[derive(Clone)]
 pub struct EventLog {
-    js: jetstream::Context,
-    stream: stream::Stream,
+    /// Appends and the reads of one case or event go through the port (JetStream, or memory in
+    /// unit tests).
+    messages: Messages,
+    /// Following and the stream's state need JetStream itself; `None` for a log in memory.
+    nats: Option<Nats>,
     /// Judges each event's seal as it is read; services always have it (`with_admission`).
     admission: Option<Arc<Admission>>,
+}
+
+#[derive(Clone)]
+struct Nats {
+    js: jetstream::Context,
+    stream: stream::Stream,
 }
 
 impl EventLog {
@@ -111,10 +120,26 @@ impl EventLog {
             .await
             .map_err(|e| LogError::unavailable("opening the event stream", e))?;
         Ok(EventLog {
-            js,
-            stream,
+            messages: Arc::new(NatsMessages::new(js.clone(), stream.clone())),
+            nats: Some(Nats { js, stream }),
             admission: None,
         })
+    }
+
+    /// A log on `messages` alone (in memory, for unit tests of the command path): appends and
+    /// the reads of a case work; following and the stream's state are `Unavailable`.
+    pub fn on(messages: Messages) -> Self {
+        EventLog {
+            messages,
+            nats: None,
+            admission: None,
+        }
+    }
+
+    fn nats(&self) -> Result<&Nats, LogError> {
+        self.nats
+            .as_ref()
+            .ok_or_else(|| LogError::unavailable("following", "a log in memory cannot be followed"))
     }
 
     /// This log, judging every event it reads by its seal (`Stored::rejected`).
@@ -128,8 +153,9 @@ impl EventLog {
         self.admission.is_some()
     }
 
-    pub fn jetstream(&self) -> &jetstream::Context {
-        &self.js
+    /// The JetStream context the log is on (to open its companions); `Unavailable` in memory.
+    pub fn jetstream(&self) -> Result<&jetstream::Context, LogError> {
+        Ok(&self.nats()?.js)
     }
 
     /// Append one event if the case's last sequence is still `expected` (0: new case).
@@ -171,26 +197,17 @@ impl EventLog {
             headers.insert(headers::MARK, mark.as_str());
         }
         let ack = self
-            .js
-            .publish_with_headers(subject.to_owned(), headers, bytes.into())
-            .await
-            .map_err(publish_error)?;
-        let ack = ack.await.map_err(publish_error)?;
-        Ok((ack.sequence, ack.duplicate))
+            .messages
+            .publish(subject.to_owned(), headers, bytes.into())
+            .await?;
+        Ok((ack.seq, ack.duplicate))
     }
 
     /// The subject and number of events of a case, or `None` if it does not exist.
     pub async fn locate(&self, case: CaseId) -> Result<Option<(String, u64)>, LogError> {
-        let mut info = self
-            .stream
-            .info_with_subjects(subjects::case_events(case))
+        self.messages
+            .subject_count(&subjects::case_events(case))
             .await
-            .map_err(|e| LogError::unavailable("locating a case", e))?;
-        let found = info
-            .try_next()
-            .await
-            .map_err(|e| LogError::unavailable("locating a case", e))?;
-        Ok(found.map(|(subject, count)| (subject, count as u64)))
     }
 
     /// Events of one subject with sequence >= `from`, in log order, at most `limit`.
@@ -200,36 +217,26 @@ impl EventLog {
         from: u64,
         limit: u64,
     ) -> Result<Vec<Stored>, LogError> {
-        use async_nats::jetstream::stream::DirectGetErrorKind;
         let mut out = Vec::new();
         let mut next = from.max(1);
         while (out.len() as u64) < limit {
-            match self
-                .stream
-                .direct_get_next_for_subject(subject, Some(next))
-                .await
-            {
-                Ok(msg) => {
-                    next = msg.sequence + 1;
-                    let mark = mark_of(Some(&msg.headers));
-                    out.push((msg.sequence, msg.subject.to_string(), msg.payload, mark));
-                }
-                Err(e) if e.kind() == DirectGetErrorKind::NotFound => break,
-                Err(e) => return Err(LogError::unavailable("reading a case", e)),
-            }
+            let Some(msg) = self.messages.next_for_subject(subject, next).await? else {
+                break;
+            };
+            next = msg.seq + 1;
+            let mark = mark_of(Some(&msg.headers));
+            out.push((msg.seq, msg.subject, msg.payload, mark));
         }
         self.decode_all(out).into_iter().collect()
     }
 
     /// The event at a stream sequence.
     pub async fn get(&self, seq: u64) -> Result<Stored, LogError> {
-        let msg = self
-            .stream
-            .direct_get(seq)
-            .await
-            .map_err(|e| LogError::unavailable("reading an event", e))?;
+        let msg = self.messages.get(seq).await?.ok_or_else(|| {
+            LogError::unavailable("reading an event", format!("no event at sequence {seq}"))
+        })?;
         let mark = mark_of(Some(&msg.headers));
-        let mut one = self.decode_all(vec![(seq, msg.subject.to_string(), msg.payload, mark)]);
+        let mut one = self.decode_all(vec![(seq, msg.subject, msg.payload, mark)]);
         one.pop().unwrap_or(Err(LogError::Empty))
     }
 
@@ -256,9 +263,10 @@ impl EventLog {
         from: u64,
     ) -> Result<async_nats::jetstream::consumer::push::Ordered, LogError> {
         use async_nats::jetstream::consumer::push;
-        self.stream
+        let nats = self.nats()?;
+        nats.stream
             .create_consumer(push::OrderedConfig {
-                deliver_subject: self.js.client().new_inbox(),
+                deliver_subject: nats.js.client().new_inbox(),
                 deliver_policy: deliver_from(from),
                 ..Default::default()
             })
@@ -283,6 +291,7 @@ impl EventLog {
         use async_nats::jetstream::consumer::pull;
         use futures::StreamExt;
         let messages = self
+            .nats()?
             .stream
             .create_consumer(pull::OrderedConfig {
                 deliver_policy: deliver_from(from),
@@ -324,6 +333,7 @@ impl EventLog {
     ) -> Result<Option<(u64, chrono::DateTime<chrono::Utc>)>, LogError> {
         use async_nats::jetstream::stream::DirectGetErrorKind;
         match self
+            .nats()?
             .stream
             .direct_get_next_for_subject(subjects::all_events(), Some(seq.max(1)))
             .await
@@ -380,6 +390,7 @@ impl EventLog {
     /// The stream's last sequence (for read-your-writes and lag).
     pub async fn last_seq(&self) -> Result<u64, LogError> {
         let info = self
+            .nats()?
             .stream
             .get_info()
             .await

@@ -20,6 +20,7 @@ use domain::CaseId;
 
 use crate::envelope::Envelope;
 use crate::log::LogError;
+use crate::port::{nats::NatsMessages, Messages};
 use crate::subjects::{all_data_keys, data_key, KEYS_STREAM};
 
 /// Most unwrapped keys a process keeps (a key and its id take about 100 bytes).
@@ -31,8 +32,10 @@ pub const KEYS_AT_ONCE: usize = 32;
 #[derive(Clone)]
 pub struct Vault {
     ring: Arc<Keyring>,
-    js: jetstream::Context,
-    stream: stream::Stream,
+    /// Keys are stored, read and erased through the port (JetStream, or memory in unit tests).
+    messages: Messages,
+    /// Rotation reads the whole stream with a consumer: JetStream only.
+    stream: Option<stream::Stream>,
     cache: Arc<Mutex<HashMap<CaseId, DataKey>>>,
 }
 
@@ -78,10 +81,20 @@ impl Vault {
             .map_err(|e| LogError::unavailable("opening the data key stream", e))?;
         Ok(Vault {
             ring: Arc::new(ring),
-            js: js.clone(),
-            stream,
+            messages: Arc::new(NatsMessages::new(js.clone(), stream.clone())),
+            stream: Some(stream),
             cache: Arc::default(),
         })
+    }
+
+    /// The keys in `messages` (in memory, for unit tests); rotation is `Unavailable`.
+    pub fn on(messages: Messages, ring: Keyring) -> Vault {
+        Vault {
+            ring: Arc::new(ring),
+            messages,
+            stream: None,
+            cache: Arc::default(),
+        }
     }
 
     /// The id of the KEK new keys are wrapped with.
@@ -104,21 +117,14 @@ impl Vault {
 
     /// The stored message of `case`'s key: its sequence and wrapping, if there is one.
     async fn stored(&self, case: CaseId) -> Result<Option<(u64, Wrapped)>, LogError> {
-        match self
-            .stream
-            .direct_get_last_for_subject(data_key(case))
-            .await
-        {
-            Ok(m) => {
-                let wrapped: Wrapped =
-                    serde_json::from_slice(&m.payload).map_err(|_| LogError::Unreadable {
-                        what: "wrapped data key",
-                    })?;
-                Ok(Some((m.sequence, wrapped)))
-            }
-            Err(e) if e.kind() == stream::DirectGetErrorKind::NotFound => Ok(None),
-            Err(e) => Err(LogError::unavailable("reading a data key", e)),
-        }
+        let Some(m) = self.messages.last_for_subject(&data_key(case)).await? else {
+            return Ok(None);
+        };
+        let wrapped: Wrapped =
+            serde_json::from_slice(&m.payload).map_err(|_| LogError::Unreadable {
+                what: "wrapped data key",
+            })?;
+        Ok(Some((m.seq, wrapped)))
     }
 
     fn unwrap(&self, case: CaseId, wrapped: &Wrapped) -> Result<DataKey, LogError> {
@@ -188,18 +194,14 @@ impl Vault {
             crate::subjects::headers::EXPECTED_LAST_SUBJECT_SEQUENCE,
             expected.to_string().as_str(),
         );
-        let sent = self
-            .js
-            .publish_with_headers(data_key(case), headers, body.into())
+        match self
+            .messages
+            .publish(data_key(case), headers, body.into())
             .await
-            .map_err(|e| LogError::unavailable("storing a data key", e))?
-            .await;
-        match sent {
+        {
             Ok(_) => Ok(true),
-            Err(e) if e.kind() == jetstream::context::PublishErrorKind::WrongLastSequence => {
-                Ok(false)
-            }
-            Err(e) => Err(LogError::unavailable("storing a data key", e)),
+            Err(LogError::Conflict) => Ok(false),
+            Err(e) => Err(e),
         }
     }
 
@@ -211,10 +213,12 @@ impl Vault {
         }
         let mut erased = 0;
         while let Some((seq, _)) = self.stored(case).await? {
-            self.stream
-                .delete_message(seq)
-                .await
-                .map_err(|e| LogError::unavailable("erasing a data key", e))?;
+            if !self.messages.erase(seq).await? {
+                return Err(LogError::unavailable(
+                    "erasing a data key",
+                    format!("the stream did not erase sequence {seq}"),
+                ));
+            }
             erased += 1;
         }
         Ok(erased)
@@ -226,8 +230,10 @@ impl Vault {
     pub async fn rotate(&self) -> Result<Rotation, LogError> {
         use futures::StreamExt as _;
         let mut report = Rotation::default();
-        let stored = self
-            .stream
+        let stream = self.stream.as_ref().ok_or_else(|| {
+            LogError::unavailable("rotating the KEK", "the keys in memory cannot be rotated")
+        })?;
+        let stored = stream
             .clone()
             .info()
             .await
@@ -237,8 +243,7 @@ impl Vault {
         if stored == 0 {
             return Ok(report);
         }
-        let consumer = self
-            .stream
+        let consumer = stream
             .create_consumer(jetstream::consumer::pull::OrderedConfig {
                 deliver_policy: jetstream::consumer::DeliverPolicy::All,
                 ..Default::default()
@@ -284,11 +289,8 @@ impl Vault {
             if self.store_wrapped(case, &key, seq).await? {
                 report.rewrapped += 1;
             }
-            match self.stream.delete_message(seq).await {
-                Ok(_) => {}
-                Err(e) if matches!(e.kind(), stream::DeleteMessageErrorKind::JetStream(_)) => {}
-                Err(e) => return Err(LogError::unavailable("erasing an old wrapping", e)),
-            }
+            // `false`: erased meanwhile, which is what was wanted.
+            self.messages.erase(seq).await?;
         }
         Ok(report)
     }

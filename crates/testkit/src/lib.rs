@@ -181,7 +181,10 @@ impl NatsServer {
         let deadline = Instant::now() + LISTEN_WITHIN;
         // Ready when this process says it listens on the port: a connection alone could be
         // answered by another process that holds the port.
-        let ready = format!("Listening for client connections on 127.0.0.1:{}", self.port);
+        let ready = format!(
+            "Listening for client connections on 127.0.0.1:{}",
+            self.port
+        );
         while !log_since(&log, log_from).contains(&ready) {
             if let Ok(Some(status)) = child.try_wait() {
                 self.child = None;

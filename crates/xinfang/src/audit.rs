@@ -40,7 +40,7 @@ pub async fn verify_live(
     };
     let client = crate::serve::connect_cfg(&cfg, "xinfang-verify").await?;
     let log = crate::projector::open_log_plain(&cfg, client).await?;
-    let checkpoints = eventlog::Checkpoints::open(log.jetstream(), cfg.replicas).await?;
+    let checkpoints = eventlog::Checkpoints::open(log.jetstream()?, cfg.replicas).await?;
     let started = std::time::Instant::now();
     let report = commands::notary::verify_log(&log, &checkpoints, &keys, all_signatures, |d, t| {
         tracing::info!(done = d, of = t, "verifying")
@@ -73,7 +73,7 @@ pub async fn export_bundle(cfg: Config, id: &str, file: &Path) -> anyhow::Result
     let client = crate::serve::connect_cfg(&cfg, "xinfang-export-case").await?;
     let cases = crate::serve::case_service(&cfg, client.clone()).await?;
     let keys = integrity::KeySet::new(cfg.integrity.public_keys(cases.signer()))?;
-    let checkpoints = eventlog::Checkpoints::open(cases.log().jetstream(), cfg.replicas).await?;
+    let checkpoints = eventlog::Checkpoints::open(cases.log().jetstream()?, cfg.replicas).await?;
     let queries = queries::QueryClient::new(client);
     let (bundle, _) = api::integrity::assemble(&cases, &queries, &checkpoints, &keys, case_id)
         .await
@@ -91,7 +91,7 @@ pub async fn migrate(cfg: Config) -> anyhow::Result<()> {
     )
     .await?;
     let keys = integrity::KeySet::new(cfg.integrity.public_keys(cases.signer()))?;
-    let checkpoints = eventlog::Checkpoints::open(cases.log().jetstream(), cfg.replicas).await?;
+    let checkpoints = eventlog::Checkpoints::open(cases.log().jetstream()?, cfg.replicas).await?;
     let log_cfg = eventlog::LogConfig {
         replicas: cfg.replicas,
         ..Default::default()

@@ -27,7 +27,7 @@ fn projection(
 /// The data keys, for a process that hosts the cases model (`needed`).
 async fn vault_for(cfg: &Config, log: &EventLog, needed: bool) -> anyhow::Result<Option<Vault>> {
     let open =
-        async { anyhow::Ok(Vault::open(log.jetstream(), cfg.replicas, cfg.keyring()?).await?) };
+        async { anyhow::Ok(Vault::open(log.jetstream()?, cfg.replicas, cfg.keyring()?).await?) };
     Ok(if needed { Some(open.await?) } else { None })
 }
 
@@ -51,7 +51,7 @@ pub async fn open_log_plain(cfg: &Config, client: async_nats::Client) -> anyhow:
 /// checkpoint the county's keys verify.
 pub async fn open_log_with(cfg: &Config, client: async_nats::Client) -> anyhow::Result<EventLog> {
     let log = open_log_plain(cfg, client).await?;
-    let checkpoints = eventlog::Checkpoints::open(log.jetstream(), cfg.replicas).await?;
+    let checkpoints = eventlog::Checkpoints::open(log.jetstream()?, cfg.replicas).await?;
     let mark = cfg.signer()?.event_mac_key();
     let admission = eventlog::Admission::open(cfg.key_set()?, &checkpoints).await?;
     let admission = admission.with_mark(mark);

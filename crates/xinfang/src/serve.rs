@@ -112,7 +112,7 @@ pub async fn api_state(
     state.integrity = Some(api::integrity::Integrity {
         keys: integrity::KeySet::new(public_keys.clone())?,
         public_keys,
-        checkpoints: eventlog::Checkpoints::open(state.cases.log().jetstream(), cfg.replicas)
+        checkpoints: eventlog::Checkpoints::open(state.cases.log().jetstream()?, cfg.replicas)
             .await?,
     });
     Ok(Arc::new(state))
@@ -125,7 +125,7 @@ pub async fn http_app(cfg: &Config, state: Arc<api::AppState>) -> anyhow::Result
         .secrets
         .key32(&cfg.data_dir, &ops::secrets::CONSOLE_KEY)?;
     let ttl = Duration::from_secs(console::session::TTL_SECONDS.unsigned_abs());
-    let sessions = eventlog::Sessions::open(state.cases.log().jetstream(), cfg.replicas, ttl);
+    let sessions = eventlog::Sessions::open(state.cases.log().jetstream()?, cfg.replicas, ttl);
     let sessions = Arc::new(KvSessions(sessions.await?));
     let tz = cfg.policy.timezone;
     let console = console::Console::new(key, tz, cfg.trusted_proxies.clone(), sessions);
@@ -198,7 +198,7 @@ pub async fn run_ingestor_with(
     let signer = cfg.signer()?;
     let notary = commands::notary::Notary {
         log: cases.log().clone(),
-        checkpoints: eventlog::Checkpoints::open(cases.log().jetstream(), cfg.replicas).await?,
+        checkpoints: eventlog::Checkpoints::open(cases.log().jetstream()?, cfg.replicas).await?,
         keys: cfg.key_set()?,
         signer,
         every: cfg.integrity.checkpoint_events,
