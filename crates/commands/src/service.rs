@@ -40,6 +40,8 @@ mod linked;
 mod reading;
 mod round;
 mod sealing;
+#[cfg(test)]
+mod tests;
 use reading::fold;
 use round::{Progress, Round};
 

@@ -89,6 +89,13 @@ impl CaseService {
                 self.idem.release(command_id).await?;
                 Err(e)
             }
+            // The case's log holds this key's command with another body (its claim had expired):
+            // this request appended nothing, and its claim must not outlive it, or the retry
+            // with the body the log holds would be refused too.
+            Err(e @ CommandError::IdempotencyMismatch) => {
+                self.idem.release(command_id).await?;
+                Err(e)
+            }
             // Executed unknown: the pending record stays and the next retry resolves it from the log.
             Err(e) => Err(e),
         }
