@@ -568,3 +568,41 @@ fn deploy_configs_are_valid() {
         );
     }
 }
+
+/// The repository stands on its own: no file cites the workplace's shared notes (the domain,
+/// the contract, the style guide, the machine's baseline) that sit outside it; docs/ keeps the
+/// project's own reference.
+#[test]
+fn nothing_cites_a_file_outside_the_repository() {
+    let outside = ["domain", "api-contract", "style", "perf-baseline"]
+        .map(|name| format!("shared/{name}.md"));
+    let skip = [".git", "target", ".tools", "node_modules", ".venv"];
+    let mut found = Vec::new();
+    let mut stack = vec![root()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)
+            .expect("read dir")
+            .map_while(Result::ok)
+        {
+            let path = entry.path();
+            let name = entry.file_name();
+            if path.is_dir() {
+                if !skip.iter().any(|s| name == *s) {
+                    stack.push(path);
+                }
+                continue;
+            }
+            // Text files only; this test spells the names it looks for.
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            if path.ends_with("tests/tidy.rs") {
+                continue;
+            }
+            for cited in outside.iter().filter(|o| text.contains(o.as_str())) {
+                found.push(format!("{} cites {cited}", path.display()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{found:#?}");
+}

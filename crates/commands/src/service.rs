@@ -14,7 +14,7 @@
 //! hash, which the loaded case keeps.
 //!
 //! Recently used case states stay in memory with their last sequence, so a command costs one
-//! append, not a re-read of the case (shared/perf-baseline.md). Commands on one case are serialized
+//! append, not a re-read of the case (which costs more than the append). Commands on one case are serialized
 //! inside this process by a per-case lock; across processes the expected sequence decides.
 
 use std::collections::{BTreeMap, HashMap};

@@ -243,7 +243,7 @@ impl EventLog {
     /// Every event from sequence `from` on, in log order, then new ones as they are appended.
     /// An ordered push consumer (no server-side state to clean up; it re-creates itself on gaps,
     /// and after a server restart within seconds). The stream never ends by itself
-    /// (shared/perf-baseline.md, trap 6). A reader that falls behind buffers up to the client's
+    /// (a JetStream consumer is endless: end it yourself). A reader that falls behind buffers up to the client's
     /// subscription capacity: see [`follow_bounded`](Self::follow_bounded).
     pub async fn follow(
         &self,

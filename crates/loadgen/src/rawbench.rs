@@ -1,5 +1,5 @@
 //! Raw limits of the machine, measured with the same client library as Xinfang, so Xinfang's
-//! figures can be given as a ratio measured in the same run (shared/perf-baseline.md).
+//! figures can be given as a ratio measured in the same run (docs/benchmarks.md).
 
 use std::time::{Duration, Instant};
 

@@ -1,5 +1,5 @@
 //! Realistic petitions for the demo data and the simulator: the channel mix, headcounts
-//! (collective visits), levels, categories and lifecycle steps of `shared/domain.md`, from a
+//! (collective visits), levels, categories and lifecycle steps of a county's petitions, from a
 //! seeded generator so a run can be repeated.
 
 use domain::command::*;
