@@ -463,6 +463,10 @@ pub async fn run_bench(
             r.target(if quick { "<= 150" } else { "<= 200" })
         });
     }
+    for (name, anon, file) in sys.rss_split() {
+        results.push(result(&format!("rss_anon_{name}_mb"), anon, "MiB"));
+        results.push(result(&format!("rss_file_{name}_mb"), file, "MiB"));
+    }
     if let Some(figures) = cpu::CommandCpu::of(&cpu) {
         results.extend(figures.results(quick));
     }

@@ -99,6 +99,29 @@ impl System {
         out
     }
 
+    /// Resident memory now of each service process, by name: (anonymous, file-backed) MiB
+    /// (`RssAnon`, `RssFile`): the file-backed part is mapped files, the read models' snapshots
+    /// among them, which the kernel may drop and read again.
+    pub fn rss_split(&self) -> Vec<(String, f64, f64)> {
+        let field = |status: &str, name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+                .map(|kb| kb / 1024.0)
+        };
+        let mut out = Vec::new();
+        for (name, dir) in self.services() {
+            let status = std::fs::read_to_string(dir.join("status")).unwrap_or_default();
+            if let (Some(anon), Some(file)) =
+                (field(&status, "RssAnon:"), field(&status, "RssFile:"))
+            {
+                out.push((name, anon, file));
+            }
+        }
+        out
+    }
+
     /// CPU seconds (user + system) used so far by each service process and by this one (the
     /// benchmark's clients).
     pub fn cpu(&self) -> BTreeMap<String, f64> {
