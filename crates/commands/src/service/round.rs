@@ -356,7 +356,10 @@ impl CaseService {
                 }))
             }
             Ok((seq, true)) => {
-                // The stream already holds this command (a retry inside the duplicate window).
+                // The stream holds this command's message id already. nats-server 2.15 checks
+                // the expected sequence first, so a retry of a stored append is a conflict
+                // (below) and this answer does not come (eventlog's `tests/ports.rs`); it is
+                // kept for a server that checks the id first.
                 let stored = self.log.get(seq).await?;
                 self.reload(r, p).await?;
                 self.answer_twin(RecordedCommand::of(&stored), r.hash)

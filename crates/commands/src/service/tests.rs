@@ -1,5 +1,5 @@
 //! The command path's branches on the stores in memory (`MemoryStores`): a concurrent writer
-//! first, `If-Match`, a duplicate acknowledgement, an append whose outcome is unknown (stored or
+//! first, `If-Match`, a twin's command run again, an append whose outcome is unknown (stored or
 //! lost), an unavailable log, an idempotency key reused with another body. Two services over the
 //! same stores are two processes. The system tests run the same paths on real NATS.
 
@@ -286,12 +286,13 @@ async fn an_unavailable_log_is_waited_out_and_nothing_is_stored_twice() {
 }
 
 #[tokio::test]
-async fn a_duplicate_acknowledgement_answers_with_the_twin_s_result() {
+async fn a_twin_s_command_run_again_elsewhere_answers_with_its_result() {
     let stores = MemoryStores::new();
     let (a, b) = (service(&stores), service(&stores));
     let case = registered(&a).await;
     // `b` runs the keyed command; `a`, holding the case as it was, runs it again with the same
-    // key: its append carries the same message id, which the stream has seen.
+    // key: its append (the same message id, the old expected sequence) is a conflict, and the
+    // case read again holds the command.
     let first = keyed(&b, case, "k1", supervise("x")).await.expect("b");
     let before = stores.events.len();
     let again = keyed(&a, case, "k1", supervise("x")).await.expect("a");

@@ -1,7 +1,9 @@
-//! The ports in memory, with JetStream's semantics where the command path depends on them: a
-//! message id seen before is a duplicate (answered with the original's sequence, before any
-//! expected sequence is checked), an expected last subject sequence that is not the subject's
-//! last is a conflict, a key is created once and updated by revision. Faults are injected one
+//! The ports in memory, with JetStream's semantics where the command path depends on them (and
+//! `tests/ports.rs` checks them against a real nats-server): an expected last subject sequence
+//! that is not the subject's last is a conflict, checked first; then a message id seen before is
+//! a duplicate, answered with the original's sequence (so a repeated append with an expected
+//! sequence is a conflict once the first is stored); a key is created once and updated by
+//! revision. Faults are injected one
 //! append at a time ([`Fault`]) to exercise what a server does under failure: an outage, a full
 //! store, an acknowledgement lost after the message was stored or before.
 //!
@@ -94,13 +96,6 @@ impl MemoryMessages {
             Some(Fault::Lost) => return Err(LogError::Unknown),
             Some(Fault::StoredUnacknowledged) | None => {}
         }
-        let id = headers.get(headers::MSG_ID).map(|v| v.as_str().to_owned());
-        if let Some(&seq) = id.as_ref().and_then(|id| s.ids.get(id)) {
-            return Ok(Ack {
-                seq,
-                duplicate: true,
-            });
-        }
         if let Some(expected) = headers.get(headers::EXPECTED_LAST_SUBJECT_SEQUENCE) {
             let expected: u64 = expected.as_str().parse().map_err(|_| LogError::Refused {
                 source: "an expected sequence that is not a number".into(),
@@ -114,6 +109,13 @@ impl MemoryMessages {
             if last != expected {
                 return Err(LogError::Conflict);
             }
+        }
+        let id = headers.get(headers::MSG_ID).map(|v| v.as_str().to_owned());
+        if let Some(&seq) = id.as_ref().and_then(|id| s.ids.get(id)) {
+            return Ok(Ack {
+                seq,
+                duplicate: true,
+            });
         }
         s.last += 1;
         let seq = s.last;
@@ -414,8 +416,12 @@ mod tests {
             put("a.1", Some(0), Some("c2")).await,
             Err(LogError::Conflict)
         ));
-        // A message id seen before is a duplicate, whatever its expected sequence.
-        let dup = put("a.1", Some(0), Some("c1")).await.expect("duplicate");
+        // The expected sequence is checked before the message id.
+        assert!(matches!(
+            put("a.1", Some(0), Some("c1")).await,
+            Err(LogError::Conflict)
+        ));
+        let dup = put("a.1", Some(1), Some("c1")).await.expect("duplicate");
         assert_eq!((dup.seq, dup.duplicate), (1, true));
         assert_eq!(
             put("a.2", Some(0), None).await.expect("other subject").seq,
