@@ -167,7 +167,7 @@ impl Attachments {
 
     /// Erase the waiting upload `sha256` (its chunks securely, as `erase_plain`).
     pub async fn erase_waiting(&self, sha256: &str) -> Result<(), LogError> {
-        self.erase_object(&Attachments::waiting_name(sha256)).await
+        self.objects.erase(&Attachments::waiting_name(sha256)).await
     }
 
     /// An object's stored bytes as they are, if it is stored.
@@ -229,11 +229,7 @@ impl Attachments {
     /// Remove the plain object `sha256`, erasing its chunks first (JetStream's secure delete: an
     /// object store's delete only purges them, which keeps the bytes on disk until compacted).
     pub async fn erase_plain(&self, sha256: &str) -> Result<(), LogError> {
-        self.erase_object(sha256).await
-    }
-
-    async fn erase_object(&self, name: &str) -> Result<(), LogError> {
-        self.objects.erase(name).await
+        self.objects.erase(sha256).await
     }
 
     /// The evidence `sha256` of `case`, opened with its key (`None` once erased), checked

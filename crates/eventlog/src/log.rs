@@ -139,7 +139,7 @@ impl EventLog {
     fn nats(&self) -> Result<&Nats, LogError> {
         self.nats
             .as_ref()
-            .ok_or_else(|| LogError::unavailable("following", "a log in memory cannot be followed"))
+            .ok_or_else(|| LogError::unavailable("reaching JetStream", "this log is in memory"))
     }
 
     /// This log, judging every event it reads by its seal (`Stored::rejected`).

@@ -66,6 +66,20 @@ const START_ATTEMPTS: usize = 4;
 /// once on two cores.
 const LISTEN_WITHIN: Duration = Duration::from_secs(30);
 
+/// `start()`, again while it fails because a server exited before listening (each try chooses
+/// fresh ports); any other failure, or the last such one, fails the test.
+fn on_fresh_ports<T>(mut start: impl FnMut() -> Result<T, StartError>) -> T {
+    let mut last = String::new();
+    for _ in 0..START_ATTEMPTS {
+        match start() {
+            Ok(started) => return started,
+            Err(StartError::Exited(why)) => last = why,
+            Err(other) => panic!("{other}"),
+        }
+    }
+    panic!("nats-server exited before listening {START_ATTEMPTS} times; last: {last}")
+}
+
 /// Why a server did not come up.
 #[derive(Debug)]
 enum StartError {
@@ -113,18 +127,7 @@ impl NatsServer {
     }
 
     fn start_inner(extra: &[&str], envs: &[(&str, &str)], store_from_env: bool) -> Self {
-        let mut last = None;
-        for _ in 0..START_ATTEMPTS {
-            match Self::try_start(free_port(), extra, envs, store_from_env) {
-                Ok(server) => return server,
-                Err(StartError::Exited(why)) => last = Some(why),
-                Err(other) => panic!("{other}"),
-            }
-        }
-        panic!(
-            "nats-server exited before listening {START_ATTEMPTS} times; last: {}",
-            last.unwrap_or_default()
-        )
+        on_fresh_ports(|| Self::try_start(free_port(), extra, envs, store_from_env))
     }
 
     fn try_start(
@@ -321,18 +324,9 @@ pub struct NatsCluster {
 
 impl NatsCluster {
     pub fn start(size: usize) -> Self {
-        let mut last = None;
-        for _ in 0..START_ATTEMPTS {
-            match Self::try_start(size) {
-                Ok(cluster) => return NatsCluster { nodes: cluster },
-                Err(StartError::Exited(why)) => last = Some(why),
-                Err(other) => panic!("{other}"),
-            }
+        NatsCluster {
+            nodes: on_fresh_ports(|| Self::try_start(size)),
         }
-        panic!(
-            "a cluster node exited before listening {START_ATTEMPTS} times; last: {}",
-            last.unwrap_or_default()
-        )
     }
 
     /// Every port (client and cluster, all nodes) is chosen in one go so that none repeats; a

@@ -336,18 +336,6 @@ impl MemoryObjects {
     pub fn new() -> Self {
         Self::default()
     }
-
-    /// Make every object look stored `secs` earlier than it was.
-    pub fn age(&self, secs: i64) {
-        for (_, at) in lock(&self.inner).values_mut() {
-            *at -= secs;
-        }
-    }
-
-    /// The names stored.
-    pub fn names(&self) -> Vec<String> {
-        lock(&self.inner).keys().cloned().collect()
-    }
 }
 
 impl ObjectPort for MemoryObjects {
