@@ -205,3 +205,67 @@ async fn projectors_killed_mid_stream_equal_a_clean_rebuild() {
         let _ = p.wait();
     }
 }
+
+/// The projectors follow the log with pulled consumers (bounded buffers). After the server
+/// restarts, each one notices within seconds (missed heartbeats) and resumes: a read at the
+/// newest event's sequence is answered within seconds (3 s here), not after the client's
+/// default 30 s of missed heartbeats (with those, this test failed). Two `min_seq` waits of 5 s
+/// leave room for a loaded machine and still fail on 30 s.
+#[tokio::test]
+async fn every_model_resumes_within_seconds_of_its_server_restarting() {
+    let mut app = crate::common::spawn_app().await;
+    let before = app.register().await;
+    app.nats.restart();
+    // The command path rides out the restart; one key, so a retry is not a second case.
+    let key = [("Idempotency-Key", "after-restart")];
+    let reg = eventually(
+        Duration::from_secs(30),
+        "a registration after the restart",
+        || {
+            let app = &app;
+            async move {
+                let (s, body, _) = app
+                    .post_with(
+                        "county-token",
+                        "/v1/cases",
+                        &testkit::system::register_body(),
+                        &key,
+                    )
+                    .await;
+                (s == 201).then_some(body)
+            }
+        },
+    )
+    .await;
+    let (id, seq) = (reg["case_id"].as_str().expect("id"), &reg["seq"]);
+    assert_ne!(id, before);
+    for (model, path) in [
+        ("audit", format!("/v1/cases/{id}/history?min_seq={seq}")),
+        ("cases", format!("/v1/cases?township=gaoqiao&min_seq={seq}")),
+        (
+            "stats",
+            format!("/v1/stats?from=2026-03-01&to=2026-03-31&min_seq={seq}"),
+        ),
+    ] {
+        let mut answers = Vec::new();
+        for _ in 0..2 {
+            let (status, body) = app.get("county-token", &path).await;
+            answers.push((status, body));
+            if status == 200 {
+                break;
+            }
+        }
+        let (status, body) = answers.pop().expect("an answer");
+        assert_eq!(
+            status, 200,
+            "the {model} model did not resume in time: {body}"
+        );
+    }
+    let (_, list) = app
+        .get(
+            "county-token",
+            &format!("/v1/cases?township=gaoqiao&min_seq={seq}"),
+        )
+        .await;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(2), "{list}");
+}

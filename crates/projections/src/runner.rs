@@ -165,11 +165,6 @@ impl Runner {
         Ok(if from == u64::MAX { 1 } else { from + 1 })
     }
 
-    /// A sink that publishes is the slowest reader; a pulled follower bounds what it buffers.
-    fn bounded(&self) -> bool {
-        self.sinks.iter().any(|s| matches!(s, Sink::Feed(_)))
-    }
-
     async fn flush(&self) -> Result<(), ProjectionError> {
         for sink in &self.sinks {
             sink.flush().await?;
@@ -200,11 +195,8 @@ impl Runner {
         let mut generation_check = tokio::time::interval(Duration::from_secs(1));
         loop {
             let from = self.from()?;
-            let followed = if self.bounded() {
-                self.log.follow_bounded(from).await.map(|s| s.boxed())
-            } else {
-                self.log.follow(from).await.map(|s| s.boxed())
-            };
+            // Pulled: a projector that falls behind holds a batch, not the server's backlog.
+            let followed = self.log.follow_bounded(from).await;
             let mut events = match followed {
                 Ok(s) => s.ready_chunks(BATCH),
                 Err(e) => {
