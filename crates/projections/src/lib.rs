@@ -31,6 +31,10 @@ pub enum ProjectionError {
     Store(#[from] StoreError),
     #[error("event at seq {seq} does not apply: {why}")]
     Apply { seq: u64, why: String },
+    /// What an event needs from the log could not be read now (a server restarting, a timeout):
+    /// nothing was applied, and the same events apply once it can be read.
+    #[error("the log could not be read for the events from seq {seq}: {why}")]
+    Unavailable { seq: u64, why: String },
     /// As many views as a model builds at once are being built; the point at `seq` is not.
     #[error("the model is building as many past views as it may; seq {seq} has to wait")]
     Busy { seq: u64 },

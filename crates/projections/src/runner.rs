@@ -78,9 +78,13 @@ pub async fn open_personal(
     let keys = vault
         .keys(opened.iter_mut().filter(sealed).map(|e| e.envelope.case_id))
         .await
-        .map_err(|e| ProjectionError::Apply {
-            seq: batch.first().map_or(0, |s| s.seq),
-            why: e.to_string(),
+        .map_err(|e| {
+            let (seq, why) = (batch.first().map_or(0, |s| s.seq), e.to_string());
+            if e.is_transient() {
+                ProjectionError::Unavailable { seq, why }
+            } else {
+                ProjectionError::Apply { seq, why }
+            }
         })?;
     for ev in opened.iter_mut().filter(|e| e.admitted()) {
         let key = keys.get(&ev.envelope.case_id).and_then(Option::as_ref);
@@ -130,6 +134,8 @@ pub fn apply_batch_recorded(
 /// policy, for the read models and the feed alike:
 /// - the log stream fails: follow again from the lowest checkpoint (a sink skips what it has);
 /// - a stored event does not decode or apply: stop with the error rather than skip it;
+/// - what an event needs from the log (its data key) cannot be read now, a server restarting:
+///   pause, then follow again from the lowest checkpoint (nothing of the batch was committed);
 /// - a store cannot be written: wait until disk space is back, then stop, so the supervisor starts
 ///   a fresh process (sled does not recover from a failed write in-process) without a restart
 ///   loop while the disk is full;
@@ -256,6 +262,10 @@ impl Runner {
                                     }
                                 }
                                 Err(SinkError::Apply(e)) => return Err(e),
+                                Err(SinkError::Unavailable(e)) => {
+                                    tracing::warn!(sink = sink.name(), error = %e, "the log could not be read; retrying from the checkpoint");
+                                    refollow = true;
+                                }
                                 Err(SinkError::Publish(e)) => {
                                     tracing::warn!(sink = sink.name(), error = %e, "publishing failed; retrying from the checkpoint");
                                     refollow = true;
@@ -291,6 +301,56 @@ impl Runner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A registration whose petitioners are sealed (what they hold does not matter: the data
+    /// keys are read first).
+    fn sealed_registration() -> Stored {
+        let mut log = crate::testing::Log::new();
+        let at = "2026-03-02T09:00:00+08:00";
+        log.run(
+            None,
+            crate::testing::register("gaoqiao", domain::Channel::Visit, 1, at),
+            at,
+        );
+        let mut event = log.events.remove(0);
+        event.envelope.personal = Some(cipher::Sealed {
+            alg: "x".into(),
+            nonce: String::new(),
+            ct: String::new(),
+        });
+        event
+    }
+
+    /// Before: a timeout reading the data keys (a server restarting) stopped the projector as if
+    /// the event were broken ("event at seq 1 does not apply"), found by the system test
+    /// `every_model_resumes_within_seconds_of_its_server_restarting`. Now it is a transient
+    /// failure the runner waits out, and a broken event stays one.
+    #[tokio::test]
+    async fn a_log_that_cannot_be_read_now_is_waited_out_not_taken_for_a_broken_event() {
+        let messages = eventlog::port::memory::MemoryMessages::new();
+        let ring = cipher::Keyring::new(
+            cipher::Kek::from_hex(&"ab".repeat(32)).expect("kek"),
+            vec![],
+        );
+        let cases = crate::cases::Cases {
+            keys: domain::identity::Keys::new(&"i".repeat(32), &"q".repeat(32)).expect("keys"),
+            vault: Some(eventlog::Vault::on(Arc::new(messages.clone()), ring)),
+        };
+        let batch = [sealed_registration()];
+        messages.set_reads_down(true);
+        let e = open_personal(&cases, &batch)
+            .await
+            .expect_err("keys unreadable");
+        assert!(
+            matches!(e, ProjectionError::Unavailable { seq: 1, .. }),
+            "{e}"
+        );
+        assert!(matches!(SinkError::from(e), SinkError::Unavailable(_)));
+        // Readable again: this event has no data key (never sealed by this vault), so it is
+        // opened as far as it can be, without an error.
+        messages.set_reads_down(false);
+        assert!(open_personal(&cases, &batch).await.is_ok());
+    }
 
     fn write(dir: &Path, version: u32, checkpoint: u64) {
         let store = Store::open_current(dir).expect("open");

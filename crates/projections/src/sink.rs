@@ -25,12 +25,16 @@ pub enum SinkError {
     /// Publishing failed; nothing was committed.
     #[error(transparent)]
     Publish(#[from] LogError),
+    /// The log could not be read for an event (transient); nothing was committed.
+    #[error(transparent)]
+    Unavailable(ProjectionError),
 }
 
 impl From<ProjectionError> for SinkError {
     fn from(e: ProjectionError) -> Self {
         match e {
             ProjectionError::Store(e) => SinkError::Store(e),
+            e @ ProjectionError::Unavailable { .. } => SinkError::Unavailable(e),
             e => SinkError::Apply(e),
         }
     }

@@ -41,6 +41,8 @@ struct Stream {
     ids: HashMap<String, u64>,
     faults: VecDeque<Fault>,
     publishes: u64,
+    /// Reads time out (a server restarting): `Unavailable`.
+    reads_down: bool,
 }
 
 /// A stream in memory.
@@ -61,6 +63,22 @@ impl MemoryMessages {
     /// The next appends meet `faults`, in order, one each.
     pub fn inject(&self, faults: &[Fault]) {
         lock(&self.inner).faults.extend(faults);
+    }
+
+    /// While `down`, every read is `Unavailable` (a server restarting); appends: [`Self::inject`].
+    pub fn set_reads_down(&self, down: bool) {
+        lock(&self.inner).reads_down = down;
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Stream) -> T) -> Result<T, LogError> {
+        let s = lock(&self.inner);
+        if s.reads_down {
+            return Err(LogError::unavailable(
+                "reading",
+                "request timed out (injected)",
+            ));
+        }
+        Ok(f(&s))
     }
 
     /// How many appends were tried (each fault and duplicate included).
@@ -157,31 +175,33 @@ impl MessagePort for MemoryMessages {
         subject: &'a str,
         from: u64,
     ) -> BoxFuture<'a, Result<Option<Message>, LogError>> {
-        let found = lock(&self.inner)
-            .messages
-            .range(from.max(1)..)
-            .map(|(_, m)| m)
-            .find(|m| subject_matches(subject, &m.subject))
-            .cloned();
-        async move { Ok(found) }.boxed()
+        let found = self.read(|s| {
+            s.messages
+                .range(from.max(1)..)
+                .map(|(_, m)| m)
+                .find(|m| subject_matches(subject, &m.subject))
+                .cloned()
+        });
+        async move { found }.boxed()
     }
 
     fn last_for_subject<'a>(
         &'a self,
         subject: &'a str,
     ) -> BoxFuture<'a, Result<Option<Message>, LogError>> {
-        let found = lock(&self.inner)
-            .messages
-            .values()
-            .rev()
-            .find(|m| subject_matches(subject, &m.subject))
-            .cloned();
-        async move { Ok(found) }.boxed()
+        let found = self.read(|s| {
+            s.messages
+                .values()
+                .rev()
+                .find(|m| subject_matches(subject, &m.subject))
+                .cloned()
+        });
+        async move { found }.boxed()
     }
 
     fn get(&self, seq: u64) -> BoxFuture<'_, Result<Option<Message>, LogError>> {
-        let found = lock(&self.inner).messages.get(&seq).cloned();
-        async move { Ok(found) }.boxed()
+        let found = self.read(|s| s.messages.get(&seq).cloned());
+        async move { found }.boxed()
     }
 
     fn subject_count<'a>(
