@@ -187,12 +187,8 @@ impl EventLog {
         env: &Envelope,
         bytes: Vec<u8>,
     ) -> Result<(u64, bool), LogError> {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            headers::EXPECTED_LAST_SUBJECT_SEQUENCE,
-            expected.to_string().as_str(),
-        );
-        headers.insert(headers::MSG_ID, env.command_id.to_string().as_str());
+        let mut headers =
+            headers::append(Some(expected), Some(env.command_id.to_string().as_str()));
         headers.insert(headers::EVENT_TYPE, env.event.type_name());
         if let Some(mark) = self
             .admission

@@ -242,6 +242,19 @@ pub fn all_bench() -> String {
 
 /// Headers.
 pub mod headers {
+    /// The headers of an optimistic append: the subject's expected last sequence and the
+    /// message id, each when given.
+    pub fn append(expected: Option<u64>, id: Option<&str>) -> async_nats::HeaderMap {
+        let mut h = async_nats::HeaderMap::new();
+        if let Some(e) = expected {
+            h.insert(EXPECTED_LAST_SUBJECT_SEQUENCE, e.to_string().as_str());
+        }
+        if let Some(id) = id {
+            h.insert(MSG_ID, id);
+        }
+        h
+    }
+
     /// The message id JetStream deduplicates on: the command id of an event, the township's record
     /// id of an inbox message.
     pub const MSG_ID: &str = "Nats-Msg-Id";

@@ -189,11 +189,7 @@ impl Vault {
             what: "a wrapped data key",
             source: e.into(),
         })?;
-        let mut headers = async_nats::HeaderMap::new();
-        headers.insert(
-            crate::subjects::headers::EXPECTED_LAST_SUBJECT_SEQUENCE,
-            expected.to_string().as_str(),
-        );
+        let headers = crate::subjects::headers::append(Some(expected), None);
         match self
             .messages
             .publish(data_key(case), headers, body.into())

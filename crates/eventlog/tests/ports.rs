@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use async_nats::HeaderMap;
 use bytes::Bytes;
 
 use eventlog::jetstream::{self, kv, object_store, stream};
@@ -25,25 +24,11 @@ fn shown<T: std::fmt::Debug>(r: Result<T, LogError>) -> String {
     }
 }
 
-fn headers_of(expected: Option<u64>, id: Option<&str>) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    if let Some(e) = expected {
-        h.insert(
-            headers::EXPECTED_LAST_SUBJECT_SEQUENCE,
-            e.to_string().as_str(),
-        );
-    }
-    if let Some(id) = id {
-        h.insert(headers::MSG_ID, id);
-    }
-    h
-}
-
 async fn message_script(m: &dyn MessagePort) -> Vec<String> {
     let put = |subject: &str, expected: Option<u64>, id: Option<&str>| {
         m.publish(
             subject.to_owned(),
-            headers_of(expected, id),
+            headers::append(expected, id),
             Bytes::from(format!("{subject} {expected:?} {id:?}")),
         )
     };

@@ -262,12 +262,10 @@ impl Runner {
                                     }
                                 }
                                 Err(SinkError::Apply(e)) => return Err(e),
-                                Err(SinkError::Unavailable(e)) => {
-                                    tracing::warn!(sink = sink.name(), error = %e, "the log could not be read; retrying from the checkpoint");
-                                    refollow = true;
-                                }
-                                Err(SinkError::Publish(e)) => {
-                                    tracing::warn!(sink = sink.name(), error = %e, "publishing failed; retrying from the checkpoint");
+                                // The log could not be read for an event, or publishing
+                                // failed: nothing was committed; again from the checkpoint.
+                                Err(e @ (SinkError::Unavailable(_) | SinkError::Publish(_))) => {
+                                    tracing::warn!(sink = sink.name(), error = %e, "retrying from the checkpoint");
                                     refollow = true;
                                 }
                             }
@@ -324,7 +322,7 @@ mod tests {
     /// Before: a timeout reading the data keys (a server restarting) stopped the projector as if
     /// the event were broken ("event at seq 1 does not apply"), found by the system test
     /// `every_model_resumes_within_seconds_of_its_server_restarting`. Now it is a transient
-    /// failure the runner waits out, and a broken event stays one.
+    /// failure the runner waits out.
     #[tokio::test]
     async fn a_log_that_cannot_be_read_now_is_waited_out_not_taken_for_a_broken_event() {
         let messages = eventlog::port::memory::MemoryMessages::new();

@@ -395,19 +395,7 @@ impl ObjectPort for MemoryObjects {
 mod tests {
     use super::*;
 
-    fn headers(expected: Option<u64>, id: Option<&str>) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        if let Some(e) = expected {
-            h.insert(
-                headers::EXPECTED_LAST_SUBJECT_SEQUENCE,
-                e.to_string().as_str(),
-            );
-        }
-        if let Some(id) = id {
-            h.insert(headers::MSG_ID, id);
-        }
-        h
-    }
+    use crate::subjects::headers::append as headers;
 
     #[tokio::test]
     async fn appends_follow_jetstream_rules() {
