@@ -19,7 +19,7 @@ pub use cpu::Budget;
 pub use report::{run_cli, Args};
 use system::{cpu_phase, CpuPhase};
 pub use system::{Launch, System};
-use waits::{rebuild_rate, wait_applied, wait_followers};
+use waits::{rebuild_rate, wait_applied, wait_followers, wait_settled};
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -180,8 +180,9 @@ pub async fn run_bench(
     say("commands over HTTP, 64 clients");
     let before = sys.cpu();
     let (http, lat) = work::http_commands(&sys.base, TOKEN, CLIENTS, plan.http_time).await;
-    // The projectors' and the feed's share of the work includes what they catch up on after.
-    wait_applied(&client, cases.last_seq().await?).await?;
+    // The projectors', the feed's and the notary's share of the work includes what they catch
+    // up on after.
+    wait_settled(&client, cases.last_seq().await?).await?;
     cpu.push(cpu_phase("http", &before, &sys.cpu(), lat.len() as u64));
     let lat = Percentiles::of(lat);
     results.push(
@@ -209,7 +210,7 @@ pub async fn run_bench(
         },
     )
     .await?;
-    wait_applied(&client, cases.last_seq().await?).await?;
+    wait_settled(&client, cases.last_seq().await?).await?;
     cpu.push(cpu_phase(
         "inbox",
         &before,
@@ -382,7 +383,7 @@ pub async fn run_bench(
         let commands = lat.len() as u64;
         if sync == "interval" {
             let last = other.cases.last_seq().await?;
-            wait_applied(&other.client, last).await?;
+            wait_settled(&other.client, last).await?;
             let phase = cpu_phase(
                 &format!("http_projectors_{hosting}"),
                 &before,

@@ -54,6 +54,43 @@ pub(super) async fn wait_followers(js: &async_nats::jetstream::Context) -> anyho
     }
 }
 
+/// The notary has taken in the log up to `seq`, less the events it covers only once its
+/// checkpoint interval has passed (fewer than `CHECKPOINT_EVENTS`): its work on a phase's events
+/// is then charged to that phase, not to the next one.
+pub(super) async fn wait_notarized(
+    js: &async_nats::jetstream::Context,
+    seq: u64,
+) -> anyhow::Result<()> {
+    const CHECKPOINT_EVENTS: u64 = 1000;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let checkpoints = eventlog::Checkpoints::open(js, 1).await?;
+    let wanted = seq.saturating_sub(CHECKPOINT_EVENTS - 1);
+    loop {
+        let covered = match checkpoints.get(checkpoints.last_seq().await?).await? {
+            Some(Ok(cp)) => cp.last_seq,
+            _ => 0,
+        };
+        if covered >= wanted {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the notary is stuck at {covered} (wanted {wanted})"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// What a phase of load leaves behind is done before its CPU is read: every projector has
+/// applied `seq`, the feed and every other follower have nothing left to fetch, and the notary
+/// has covered it.
+pub(super) async fn wait_settled(client: &async_nats::Client, seq: u64) -> anyhow::Result<()> {
+    let js = async_nats::jetstream::new(client.clone());
+    wait_applied(client, seq).await?;
+    wait_followers(&js).await?;
+    wait_notarized(&js, seq).await
+}
+
 /// Every projector process has applied `seq`.
 pub(super) async fn wait_applied(client: &async_nats::Client, seq: u64) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(600);
