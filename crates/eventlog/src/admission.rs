@@ -49,8 +49,16 @@ impl Rejection {
     }
 }
 
-/// An event to judge: its sequence, subject, stored bytes, envelope and the services' mark.
-pub type Judged<'a> = (u64, &'a str, &'a [u8], &'a Envelope, Option<&'a str>);
+/// An event to judge: its sequence, subject, stored bytes, envelope, the services' mark, and
+/// its bytes opened (`integrity::open`, which hashes them: done once per event read).
+pub type Judged<'a> = (
+    u64,
+    &'a str,
+    &'a [u8],
+    &'a Envelope,
+    Option<&'a str>,
+    &'a Opened,
+);
 
 /// Judges the seal of each event read from the log with the county's public keys.
 pub struct Admission {
@@ -106,32 +114,32 @@ impl Admission {
     /// Why the event at `seq` (its stored bytes and decoded envelope, published on `subject`)
     /// is not a fact, or `None` when its seal holds.
     pub fn judge(&self, seq: u64, subject: &str, raw: &[u8], env: &Envelope) -> Option<Rejection> {
-        self.judge_all(&[(seq, subject, raw, env, None)])[0]
+        self.judge_all(&[(seq, subject, raw, env, None, &integrity::open(raw))])[0]
     }
 
     /// [`judge`](Self::judge) for many events at once, their signatures checked in one batch.
     pub fn judge_all(&self, events: &[Judged<'_>]) -> Vec<Option<Rejection>> {
         let mut verdicts = vec![None; events.len()];
         let mut signed = Vec::new();
-        for (i, (seq, subject, raw, env, mark)) in events.iter().enumerate() {
+        for (i, (seq, subject, _, env, mark, opened)) in events.iter().enumerate() {
             let case = crate::subjects::case_of_subject(subject).and_then(domain::CaseId::parse);
             if case != Some(env.case_id) {
                 verdicts[i] = Some(Rejection::Misfiled);
                 continue;
             }
-            match integrity::open(raw) {
+            match opened {
                 Opened::Sealed {
                     content,
                     claimed,
                     sig,
                 } if content == claimed => {
                     let marked = self.mac.as_ref().zip(*mark).is_some_and(|(key, mark)| {
-                        integrity::event::event_mac_ok(key, subject, &claimed, mark)
+                        integrity::event::event_mac_ok(key, subject, claimed, mark)
                     });
                     if marked {
                         self.genesis.fetch_min(*seq, Ordering::Relaxed);
                     } else {
-                        signed.push((i, *seq, claimed, sig));
+                        signed.push((i, *seq, *claimed, sig.as_str()));
                     }
                 }
                 Opened::Sealed { .. } => verdicts[i] = Some(Rejection::Forged),
@@ -146,12 +154,7 @@ impl Admission {
             .map(|(i, _, hash, sig)| {
                 let env = events[*i].3;
                 let key = env.key_id.as_deref().unwrap_or("");
-                (
-                    key,
-                    hash,
-                    sig.as_str(),
-                    env.migrated_at.unwrap_or(env.recorded_at),
-                )
+                (key, hash, *sig, env.migrated_at.unwrap_or(env.recorded_at))
             })
             .collect();
         let valid = self.keys.verify_all(&checks);
@@ -164,8 +167,8 @@ impl Admission {
         }
         // An unsealed event after a sealed one of this same batch.
         let genesis = self.genesis.load(Ordering::Relaxed);
-        for (i, (seq, _, raw, ..)) in events.iter().enumerate() {
-            if verdicts[i].is_none() && *seq > genesis && !integrity::open(raw).is_sealed() {
+        for (i, (seq, .., opened)) in events.iter().enumerate() {
+            if verdicts[i].is_none() && *seq > genesis && !opened.is_sealed() {
                 verdicts[i] = Some(Rejection::Unsigned);
             }
         }

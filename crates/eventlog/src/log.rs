@@ -56,16 +56,19 @@ pub struct Stored {
     /// Why this event is not a fact, judged by its seal as it was read (`admission`); `None`
     /// when it is admitted, or read by a log without keys (tools that verify by themselves).
     pub rejected: Option<Rejection>,
+    /// [`Stored::chain_hash`], computed once as the event is read and judged.
+    pub(crate) hash: integrity::Hash,
 }
 
 impl Stored {
     /// An event that is not from the log (tests, replays in memory): its bytes are its encoding.
     pub fn unsigned(seq: u64, subject: String, envelope: Envelope) -> Stored {
-        let raw = encode(&envelope).unwrap_or_default().into();
+        let raw: bytes::Bytes = encode(&envelope).unwrap_or_default().into();
         Stored {
             seq,
             subject,
             envelope,
+            hash: integrity::open(&raw).hash(),
             raw,
             rejected: None,
         }
@@ -79,7 +82,7 @@ impl Stored {
     /// The event's hash in the chain and the Merkle tree: of its content for an envelope v2, of
     /// its bytes for an event written before (`integrity::event`).
     pub fn chain_hash(&self) -> integrity::Hash {
-        integrity::open(&self.raw).hash()
+        self.hash
     }
 }
 

@@ -97,6 +97,11 @@ pub fn open(stored: &[u8]) -> Opened {
     }
 }
 
+/// Whether `stored` is an envelope v2 (it carries a hash and a signature), without hashing it.
+pub fn is_sealed(stored: &[u8]) -> bool {
+    split(stored).is_some()
+}
+
 fn split(stored: &[u8]) -> Option<(&[u8], Hash, &str)> {
     let n = stored.len();
     if n < SUFFIX_LEN + 2 || !stored.ends_with(b"\"}") {

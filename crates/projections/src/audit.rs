@@ -154,8 +154,15 @@ impl Projection for Audit {
         // but one that is not a fact is in no case's history nor anyone's trail.
         // The sequence of the case's event of `version` in the model, if it has one.
         let held = |tx: &mut Tx<'_>, version: u64| -> Result<Option<u64>, ProjectionError> {
-            let items: Option<Vec<Item>> = tx.get(&chunk_key(e.case_id, version))?;
-            Ok(items.and_then(|items| items.iter().find(|i| i.version == version).map(|i| i.seq)))
+            let found = tx.read(
+                &chunk_key(e.case_id, version),
+                |items: Option<&Vec<Item>>| {
+                    items.and_then(|items| {
+                        items.iter().find(|i| i.version == version).map(|i| i.seq)
+                    })
+                },
+            )?;
+            Ok(found)
         };
         let this = held(tx, e.version)?;
         if this == Some(seq) {

@@ -345,6 +345,29 @@ impl Tx<'_> {
         }
     }
 
+    /// The value under `key` as this batch sees it, lent to `f`: without the copy [`get`]
+    /// makes of a value this batch wrote already (a case's trail chunk, read for every event).
+    ///
+    /// [`get`]: Tx::get
+    pub fn read<T, R>(&self, key: &str, f: impl FnOnce(Option<&T>) -> R) -> Result<R, StoreError>
+    where
+        T: DeserializeOwned + 'static,
+    {
+        let bytes = match self.overlay.get(key.as_bytes()) {
+            Some(Pending::Typed(v)) => match v.as_any().downcast_ref::<T>() {
+                Some(t) => return Ok(f(Some(t))),
+                None => v.encode(),
+            },
+            Some(Pending::Bytes(b)) => return Ok(f(Some(&decode(key, b)?))),
+            Some(Pending::Removed) => return Ok(f(None)),
+            None => match self.store.raw_get(key.as_bytes())? {
+                Some(v) => v,
+                None => return Ok(f(None)),
+            },
+        };
+        Ok(f(Some(&decode(key, &bytes)?)))
+    }
+
     /// Change the value under `key` (the default when there is none) in place: a value this batch
     /// wrote already is changed without a copy, which matters for values that grow by appends.
     pub fn update<T, R>(

@@ -49,16 +49,20 @@ impl EventLog {
     /// others.
     pub(super) fn decode_all(&self, raw: Vec<Raw>) -> Vec<Result<Stored, LogError>> {
         let decoded: Vec<_> = raw.iter().map(|(_, _, r, _)| decode(r)).collect();
+        // Hashed once here: the judge, the chain (`Stored::chain_hash`) and the notary use it.
+        let opened: Vec<_> = raw.iter().map(|(_, _, r, _)| integrity::open(r)).collect();
         let judged: Vec<crate::admission::Judged> = raw
             .iter()
             .zip(&decoded)
-            .filter_map(|((seq, subject, r, mark), d)| {
+            .zip(&opened)
+            .filter_map(|(((seq, subject, r, mark), d), o)| {
                 Some((
                     *seq,
                     subject.as_str(),
                     &r[..],
                     d.as_ref().ok()?,
                     mark.as_deref(),
+                    o,
                 ))
             })
             .collect();
@@ -68,7 +72,8 @@ impl EventLog {
         }
         .into_iter();
         let mut out = Vec::with_capacity(raw.len());
-        for ((seq, subject, raw, _), decoded) in raw.into_iter().zip(decoded) {
+        for (((seq, subject, raw, _), decoded), opened) in raw.into_iter().zip(decoded).zip(opened)
+        {
             let (envelope, rejected) = match (decoded, &self.admission) {
                 (Ok(envelope), _) => {
                     let rejected = verdicts.next().flatten();
@@ -103,6 +108,7 @@ impl EventLog {
                 envelope,
                 raw,
                 rejected,
+                hash: opened.hash(),
             }));
         }
         out
