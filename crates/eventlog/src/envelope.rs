@@ -25,9 +25,8 @@ impl From<&Principal> for Actor {
     }
 }
 
-/// One stored event with its metadata. `type` and `data` come from [`Event`]. It is read in one
-/// pass ([`wire`]): a derived `flatten` buffered every field of every event before reading it
-/// again, and the stored JSON's sorted keys put `data` before `type`, which buffered `data` too.
+// Its `Deserialize` is in `wire` (one pass; a derived `flatten` buffered every field).
+/// One stored event with its metadata. `type` and `data` come from [`Event`].
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Envelope {
     /// UUID v7 of this event.
@@ -165,7 +164,9 @@ fn upcast(value: &mut serde_json::Value, version: u64) {
 
 mod wire {
     //! `Deserialize` for [`Envelope`] in one pass: the envelope's fields, `type`, and `data` kept
-    //! raw, then `data` read as the event `type` names.
+    //! raw, then `data` read as the event `type` names. A derived `#[serde(flatten)]` buffered
+    //! every field of every event before reading it again, and the stored JSON's sorted keys put
+    //! `data` before `type`, which made the adjacently tagged event buffer `data` too.
 
     use std::borrow::Cow;
 

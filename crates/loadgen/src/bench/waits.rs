@@ -55,16 +55,17 @@ pub(super) async fn wait_followers(js: &async_nats::jetstream::Context) -> anyho
 }
 
 /// The notary has taken in the log up to `seq`, less the events it covers only once its
-/// checkpoint interval has passed (fewer than `CHECKPOINT_EVENTS`): its work on a phase's events
-/// is then charged to that phase, not to the next one.
+/// checkpoint interval has passed (fewer than `checkpoint_events`, the bench's systems run the
+/// default): its work on a phase's events is then charged to that phase, not to the next one.
+/// The bench's systems are one server, so the checkpoint stream is opened as one replica.
 pub(super) async fn wait_notarized(
     js: &async_nats::jetstream::Context,
     seq: u64,
 ) -> anyhow::Result<()> {
-    const CHECKPOINT_EVENTS: u64 = 1000;
+    let every = integrity::config::Settings::default().checkpoint_events;
     let deadline = Instant::now() + Duration::from_secs(600);
     let checkpoints = eventlog::Checkpoints::open(js, 1).await?;
-    let wanted = seq.saturating_sub(CHECKPOINT_EVENTS - 1);
+    let wanted = seq.saturating_sub(every - 1);
     loop {
         let covered = match checkpoints.get(checkpoints.last_seq().await?).await? {
             Some(Ok(cp)) => cp.last_seq,
