@@ -49,16 +49,16 @@ impl Rejection {
     }
 }
 
-/// An event to judge: its sequence, subject, stored bytes, envelope, the services' mark, and
-/// its bytes opened (`integrity::open`, which hashes them: done once per event read).
-pub type Judged<'a> = (
-    u64,
-    &'a str,
-    &'a [u8],
-    &'a Envelope,
-    Option<&'a str>,
-    &'a Opened,
-);
+/// An event to judge, as read from the log.
+pub struct Judged<'a> {
+    pub seq: u64,
+    pub subject: &'a str,
+    pub envelope: &'a Envelope,
+    /// The services' mark, from the message's headers.
+    pub mark: Option<&'a str>,
+    /// Its stored bytes opened (`integrity::open`, which hashes them: once per event read).
+    pub opened: &'a Opened,
+}
 
 /// Judges the seal of each event read from the log with the county's public keys.
 pub struct Admission {
@@ -114,14 +114,29 @@ impl Admission {
     /// Why the event at `seq` (its stored bytes and decoded envelope, published on `subject`)
     /// is not a fact, or `None` when its seal holds.
     pub fn judge(&self, seq: u64, subject: &str, raw: &[u8], env: &Envelope) -> Option<Rejection> {
-        self.judge_all(&[(seq, subject, raw, env, None, &integrity::open(raw))])[0]
+        let opened = integrity::open(raw);
+        let one = Judged {
+            seq,
+            subject,
+            envelope: env,
+            mark: None,
+            opened: &opened,
+        };
+        self.judge_all(&[one])[0]
     }
 
     /// [`judge`](Self::judge) for many events at once, their signatures checked in one batch.
     pub fn judge_all(&self, events: &[Judged<'_>]) -> Vec<Option<Rejection>> {
         let mut verdicts = vec![None; events.len()];
         let mut signed = Vec::new();
-        for (i, (seq, subject, _, env, mark, opened)) in events.iter().enumerate() {
+        for (i, e) in events.iter().enumerate() {
+            let Judged {
+                seq,
+                subject,
+                envelope: env,
+                mark,
+                opened,
+            } = e;
             let case = crate::subjects::case_of_subject(subject).and_then(domain::CaseId::parse);
             if case != Some(env.case_id) {
                 verdicts[i] = Some(Rejection::Misfiled);
@@ -152,7 +167,7 @@ impl Admission {
         let checks: Vec<_> = signed
             .iter()
             .map(|(i, _, hash, sig)| {
-                let env = events[*i].3;
+                let env = events[*i].envelope;
                 let key = env.key_id.as_deref().unwrap_or("");
                 (key, hash, *sig, env.migrated_at.unwrap_or(env.recorded_at))
             })
@@ -167,8 +182,8 @@ impl Admission {
         }
         // An unsealed event after a sealed one of this same batch.
         let genesis = self.genesis.load(Ordering::Relaxed);
-        for (i, (seq, .., opened)) in events.iter().enumerate() {
-            if verdicts[i].is_none() && *seq > genesis && !opened.is_sealed() {
+        for (i, e) in events.iter().enumerate() {
+            if verdicts[i].is_none() && e.seq > genesis && !e.opened.is_sealed() {
                 verdicts[i] = Some(Rejection::Unsigned);
             }
         }

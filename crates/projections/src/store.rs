@@ -331,18 +331,7 @@ impl Tx<'_> {
         &self,
         key: &str,
     ) -> Result<Option<T>, StoreError> {
-        match self.overlay.get(key.as_bytes()) {
-            Some(Pending::Typed(v)) => match v.as_any().downcast_ref::<T>() {
-                Some(t) => Ok(Some(t.clone())),
-                None => decode(key, &v.encode()).map(Some),
-            },
-            Some(Pending::Bytes(b)) => decode(key, b).map(Some),
-            Some(Pending::Removed) => Ok(None),
-            None => match self.store.raw_get(key.as_bytes())? {
-                Some(v) => decode(key, &v).map(Some),
-                None => Ok(None),
-            },
-        }
+        self.read(key, |v: Option<&T>| v.cloned())
     }
 
     /// The value under `key` as this batch sees it, lent to `f`: without the copy [`get`]

@@ -55,15 +55,14 @@ impl EventLog {
             .iter()
             .zip(&decoded)
             .zip(&opened)
-            .filter_map(|(((seq, subject, r, mark), d), o)| {
-                Some((
-                    *seq,
-                    subject.as_str(),
-                    &r[..],
-                    d.as_ref().ok()?,
-                    mark.as_deref(),
-                    o,
-                ))
+            .filter_map(|(((seq, subject, _, mark), d), opened)| {
+                Some(crate::admission::Judged {
+                    seq: *seq,
+                    subject,
+                    envelope: d.as_ref().ok()?,
+                    mark: mark.as_deref(),
+                    opened,
+                })
             })
             .collect();
         let mut verdicts = match &self.admission {
