@@ -300,3 +300,76 @@ async fn many_past_points_at_once_are_bounded_and_refused_clearly() {
         assert_eq!(status, 200, "at_seq={n} asked again: {body}");
     }
 }
+
+/// A case as of a past point carries the links it had then, read from the log: the same
+/// petitioner's case in another township (related, and both 一信多投) as it was, a later case of
+/// the petitioner not yet, and a case whose petitioner was corrected away since still as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_as_of_a_past_point_has_the_links_it_had_then() {
+    let app = testkit::system::spawn_with(|c| c.snapshot_events = 10).await;
+    let petition = |township: &str, name: &str, phone: &str| {
+        let mut r = registration(1);
+        r["township"] = json!(township);
+        r["petitioners"] = json!([{"name": name, "phone": phone}]);
+        r
+    };
+    let register = |body: Value| {
+        let app = &app;
+        async move {
+            let (status, out, _) = app.post("county-token", "/v1/cases", &body).await;
+            assert_eq!(status, 201, "{out}");
+            let seq = out["seq"].as_u64().expect("seq");
+            (out["case_id"].as_str().expect("id").to_owned(), seq)
+        }
+    };
+    let (first, _) = register(petition("gaoqiao", "陈建国", "13800000001")).await;
+    let (other, _) = register(petition("dongcheng", "陈建国", "13800000001")).await;
+    let (_, seq) = register(petition("dongcheng", "李四", "13800000002")).await;
+    let case = format!("/v1/cases/{first}");
+    // A live read that has seen the log up to `seq`, and when it was answered.
+    let read = |seq: u64| {
+        let (app, case) = (&app, &case);
+        async move {
+            let path = format!("{case}?min_seq={seq}");
+            let (status, live) = app.get("county-token", &path).await;
+            assert_eq!(status, 200, "{path}: {live}");
+            let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+            (live, at)
+        }
+    };
+    let (linked, linked_at) = read(seq).await;
+    assert_eq!(linked["flags"]["duplicate"], true, "{linked}");
+    let related: Vec<&Value> = linked["related_cases"]
+        .as_array()
+        .expect("related")
+        .iter()
+        .collect();
+    assert_eq!(related.len(), 1, "{linked}");
+    assert_eq!(related[0]["case_id"], other.as_str());
+    assert_eq!(related[0]["flags"]["duplicate"], true);
+
+    // The other case's petitioner was somebody else; then the petitioner comes again.
+    let body = json!({"reason": "录错了人", "changes": {"petitioners": [{"name": "王五", "phone": "13800000003"}]}});
+    let (status, out, _) = app
+        .post("county-token", &format!("/v1/cases/{other}/correct"), &body)
+        .await;
+    assert_eq!(status, 200, "{out}");
+    let (alone, alone_at) = read(out["seq"].as_u64().expect("seq")).await;
+    assert_eq!(alone["flags"]["duplicate"], false, "{alone}");
+    assert_eq!(alone["related_cases"], json!([]), "{alone}");
+    let (later, seq) = register(petition("gaoqiao", "陈建国", "13800000001")).await;
+    let (again, _) = read(seq).await;
+    assert_eq!(
+        again["related_cases"][0]["case_id"],
+        later.as_str(),
+        "{again}"
+    );
+
+    for (live, at) in [(linked, linked_at), (alone, alone_at)] {
+        let seq = live["applied_seq"].as_u64().expect("applied_seq");
+        let then = format!("{case}?at_seq={seq}&as_of={at}");
+        let (status, asked) = app.get("county-token", &then).await;
+        assert_eq!(status, 200, "{then}: {asked}");
+        assert_eq!(without_applied(asked), without_applied(live), "{then}");
+    }
+}

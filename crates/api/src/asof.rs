@@ -94,3 +94,43 @@ impl AppState {
         }
     }
 }
+
+/// What a case's petitioners' other cases told at `point` (the case as it was then), computed
+/// from the log: the duplicate flag and, for a `related` reader, the related cases it may see.
+/// `None` when more cases had their petitioners corrected since than the cases model names at
+/// once: the caller asks the model as it was then instead.
+pub(crate) async fn links(
+    state: &AppState,
+    case: &domain::Case,
+    principal: &domain::Principal,
+    related: bool,
+    point: Point,
+) -> Result<Option<(bool, Vec<queries::cases::CaseSummary>)>, Failure> {
+    // Every correction appended so far: the index below files the cases as they are after it.
+    let last = state.cases.last_seq().await?;
+    let moved = state
+        .queries
+        .moved_after(point.seq, Some(last), state.cases.now(), crate::LINKS_WAIT)
+        .await
+        .map_err(crate::reads::query_failure)?
+        .value;
+    if !moved.complete {
+        return Ok(None);
+    }
+    let viewer = related.then_some((principal, queries::cases::MAX_RELATED));
+    let links = state
+        .cases
+        .links_at(case, point.seq, &moved.cases, viewer)
+        .await?;
+    let clock = queries::cases::Clock {
+        now: point.time,
+        due_soon_days: state.cases.policy().due_soon_days,
+    };
+    let mut items: Vec<_> = links
+        .related
+        .iter()
+        .map(|(c, duplicate)| queries::cases::CaseSummary::of(c, *duplicate, principal, clock))
+        .collect();
+    crate::reads::name_units(state, &mut items);
+    Ok(Some((links.duplicate, items)))
+}

@@ -106,13 +106,11 @@ pub async fn command(
     Ok(resp)
 }
 
-/// How long a case view waits for the cases model's links (the case itself is read from the log).
-const LINKS_WAIT: Duration = Duration::from_secs(2);
-
 /// Where a case view's links come from.
 enum Links<'a> {
     /// A read: from the cases model once it has applied the case's last event `seq`, with the
-    /// related cases for the county and auditors; as of `at`, from the model as it was then.
+    /// related cases for the county and auditors; as of `at`, from the log as it was then
+    /// (`asof::links`).
     Read {
         seq: u64,
         at: Option<crate::asof::Point>,
@@ -132,7 +130,7 @@ enum Links<'a> {
 
 /// A case as `principal` sees it, with what its petitioners' other cases tell: the duplicate
 /// flag and, on a read, the related cases. When the cases model does not answer within
-/// [`LINKS_WAIT`], the case is answered anyway with `links_unknown` set: the case comes from the
+/// [`crate::LINKS_WAIT`], the case is answered anyway with `links_unknown` set: the case comes from the
 /// log, only its links from the model.
 async fn view(
     state: &AppState,
@@ -176,6 +174,21 @@ async fn view(
         Links::Replay { seq } => (seq, false),
     };
     let related = read && matches!(principal.role, domain::Role::County | domain::Role::Auditor);
+    if let Some(point) = at {
+        match crate::asof::links(state, case, principal, related, point).await {
+            Ok(Some((duplicate, items))) => {
+                view.flags.duplicate = duplicate;
+                view.related_cases = related.then_some(items);
+                return Ok(view);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(case_id = %case.id, error = ?e, "a case as of a past point answered without its links");
+                view.links_unknown = Some(true);
+                return Ok(view);
+            }
+        }
+    }
     let asked = queries
         .links(
             case.id,
@@ -183,7 +196,7 @@ async fn view(
             related,
             Some(seq),
             now,
-            LINKS_WAIT,
+            crate::LINKS_WAIT,
         )
         .await;
     match asked {

@@ -49,6 +49,9 @@ use queries::QueryClient;
 
 /// Largest accepted request body. A registration with hundreds of petitioners stays far below.
 pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
+
+/// How long a case view waits for the cases model's links (the case itself is read from the log).
+pub(crate) const LINKS_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 /// Uploads one API receives at once; one more is answered 429 (issue 30: 8 uploads of 49 MiB at
 /// once took the API from 48 MB to 1 GB).
 pub const UPLOADS: usize = 2;

@@ -34,9 +34,11 @@ use crate::idempotency::{Committed, IdempotencyStore};
 
 pub use crate::request::{CommandRequest, Executed, Loaded, RecordedCommand, RejectedEvent};
 use crate::{CommandError, Stores};
+pub use past::PastLinks;
 
 mod keyed;
 mod linked;
+mod past;
 mod reading;
 mod round;
 mod sealing;

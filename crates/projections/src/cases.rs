@@ -193,6 +193,11 @@ fn row_key(id: CaseId) -> String {
     format!("r/{id}")
 }
 
+/// A correction at `seq` that changed whom a case's petitioners are.
+fn moved_key(seq: u64) -> String {
+    format!("p/{seq:020}")
+}
+
 fn entry_key(index: &str, value: &str, order: &str) -> String {
     format!("x/{index}/{value}/{order}")
 }
@@ -324,8 +329,9 @@ impl Projection for Cases {
     /// 7: the reply's unit. 8: cases with their adjustments (核减). 9: filed petitioners with
     /// the level their case reached (越级访). 10: no accusation's summary, petitioners dropped
     /// when erased (their events sealed). 11: the flag `leader` (领导包案) in index `f`.
+    /// 12: corrections of petitioners (`p/`).
     fn version(&self) -> u32 {
-        11
+        12
     }
 
     fn vault(&self) -> Option<&eventlog::Vault> {
@@ -379,6 +385,12 @@ impl Projection for Cases {
                 != (&row.persons, row.case.category, &row.case.township)
         });
         if refiled {
+            // Links as of a past point find a case by its petitioners of then (`moved_after`).
+            if before.as_ref().is_some_and(|b| b.persons != row.persons)
+                && matches!(env.event, Event::RegistrationCorrected(_))
+            {
+                tx.put(moved_key(event.seq), row.case.id);
+            }
             if let Some(b) = &before {
                 for key in b.persons.iter().flat_map(|p| p.keys()) {
                     tx.remove(format!("k/{key}/{}", b.case.id));
@@ -440,5 +452,5 @@ pub(crate) mod queue;
 #[cfg(test)]
 mod tests;
 
-pub use query::{case_by_no, links, list, search, Clock, MAX_RELATED};
+pub use query::{case_by_no, links, list, moved_after, search, Clock, MAX_RELATED};
 pub use queue::{counts, queue};

@@ -176,6 +176,9 @@ fn run(store: &Store, req: &QueryRequest, policy: &Policy) -> Result<Answer, Sto
             principal,
             related,
         } => Answer::Links(cases::links(store, *case_id, principal, *related, clock)?),
+        Query::MovedAfter { seq } => {
+            Answer::Moved(cases::moved_after(store, *seq, queries::cases::MAX_MOVED)?)
+        }
         Query::Search { principal, probe } => {
             Answer::Search(cases::search(store, principal, probe, clock)?)
         }

@@ -200,6 +200,70 @@ pub struct CaseSummary {
     pub leader: Option<domain::Leader>,
 }
 
+/// Whether `p` may read an accusation's summary.
+pub fn sees_accusations(p: &Principal) -> bool {
+    matches!(p.role, domain::Role::County | domain::Role::Auditor)
+}
+
+/// The clock of an answer: now, and how many days before a deadline a case is due soon.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    pub now: Timestamp,
+    pub due_soon_days: u32,
+}
+
+impl Clock {
+    /// Overdue and due soon, for a deadline.
+    pub fn judge(&self, due: Option<Timestamp>) -> (bool, bool) {
+        let left = due.map(|d| d - self.now);
+        let overdue = left.is_some_and(|l| l < chrono::Duration::zero());
+        let soon = chrono::Duration::days(i64::from(self.due_soon_days));
+        (overdue, !overdue && left.is_some_and(|l| l <= soon))
+    }
+}
+
+impl CaseSummary {
+    /// A case as `viewer` sees it in a listing, against `clock` (without unit names); its
+    /// duplicate flag (一信多投) is what its petitioners' other cases tell.
+    pub fn of(c: &domain::Case, duplicate: bool, viewer: &Principal, clock: Clock) -> Self {
+        let now = clock.now;
+        let due_at = c.due_at().filter(|_| c.status.is_open());
+        let (overdue, due_soon) = clock.judge(due_at);
+        CaseSummary {
+            case_id: c.id,
+            case_no: c.case_no.clone(),
+            township: c.township.clone(),
+            township_name: String::new(),
+            unit: c.unit.clone(),
+            unit_name: String::new(),
+            status: c.status,
+            stage: c.stage(),
+            category: c.category,
+            channel: c.channel,
+            headcount: c.headcount,
+            received_at: c.received_at,
+            summary: (!c.accusation || sees_accusations(viewer)).then(|| c.summary.clone()),
+            due_at,
+            days_left: due_at.map(|d| (d - now).num_seconds().div_euclid(86_400)),
+            overdue,
+            due_soon,
+            flags: SummaryFlags {
+                collective: c.flags.collective,
+                cross_level: c.flags.cross_level,
+                repeat: c.flags.repeat,
+                duplicate,
+                leader_reception: c.leader_reception,
+                first_petition: c.first_petition,
+                bounced: c.bounced,
+                supervised: c.supervisions > 0,
+            },
+            bounces: c.bounces(),
+            supervision: Supervision::of(c, now),
+            leader: c.leader.clone(),
+        }
+    }
+}
+
 impl Supervision {
     /// A case's supervision as of `now`; `None` when it was never chased.
     pub fn of(case: &domain::Case, now: Timestamp) -> Option<Supervision> {
@@ -244,6 +308,21 @@ pub struct CasePage {
     /// Where the next page starts; null on the last page.
     pub next_cursor: Option<String>,
 }
+
+/// The cases whose petitioners were corrected after a point of the log (`Query::MovedAfter`):
+/// they may have been filed under other petitioners then than now.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Moved {
+    pub cases: Vec<CaseId>,
+    /// Whether these are all of them (at most [`MAX_MOVED`] are answered).
+    pub complete: bool,
+}
+
+/// Most cases a `Moved` answer names.
+pub const MAX_MOVED: usize = 1_000;
+
+/// Most related cases a case view lists.
+pub const MAX_RELATED: usize = 200;
 
 /// What the other cases of a case's petitioners tell about it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -10,7 +10,7 @@ use eventlog::subjects;
 
 use crate::adjustments::AdjustmentRecord;
 use crate::audit::AuditEvent;
-use crate::cases::{CasePage, CaseSummary, Links, ListCases, Probe};
+use crate::cases::{CasePage, CaseSummary, Links, ListCases, Moved, Probe};
 use crate::protocol::{
     Answer, ModelDigest, ModelStatus, Query, QueryFailure, QueryReply, QueryRequest, MIN_SEQ_WAIT,
 };
@@ -357,6 +357,31 @@ impl QueryClient {
                 applied_seq,
             }),
             other => Err(mismatch("links", &other.value)),
+        }
+    }
+
+    /// The cases whose petitioners a correction changed after log sequence `seq`, once the
+    /// cases model has applied `min_seq`, waiting at most `timeout` in all.
+    pub async fn moved_after(
+        &self,
+        seq: u64,
+        min_seq: Option<u64>,
+        now: Timestamp,
+        timeout: Duration,
+    ) -> Result<Applied<Moved>, QueryError> {
+        let query = Query::MovedAfter { seq };
+        match self
+            .ask_within("cases", query, min_seq, now, timeout)
+            .await?
+        {
+            Applied {
+                value: Answer::Moved(moved),
+                applied_seq,
+            } => Ok(Applied {
+                value: moved,
+                applied_seq,
+            }),
+            other => Err(mismatch("moved_after", &other.value)),
         }
     }
 

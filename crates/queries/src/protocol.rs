@@ -10,7 +10,7 @@ use domain::{CaseId, Timestamp};
 
 use crate::adjustments::AdjustmentRecord;
 use crate::audit::AuditEvent;
-use crate::cases::{CasePage, CaseSummary, Links, ListCases, Probe};
+use crate::cases::{CasePage, CaseSummary, Links, ListCases, Moved, Probe};
 use crate::queues::{Queue, QueueQuery};
 use crate::stats::{Report, StatsQuery};
 
@@ -64,6 +64,10 @@ pub enum Query {
         principal: domain::Principal,
         related: bool,
     },
+    /// The cases whose petitioners a correction changed after log sequence `seq`.
+    MovedAfter {
+        seq: u64,
+    },
     /// The cases of one petitioner that `principal` may see.
     Search {
         principal: domain::Principal,
@@ -95,7 +99,8 @@ impl Query {
             Query::CaseByNo { .. }
             | Query::Cases(_)
             | Query::Search { .. }
-            | Query::Links { .. } => Some("cases"),
+            | Query::Links { .. }
+            | Query::MovedAfter { .. } => Some("cases"),
         }
     }
 }
@@ -149,6 +154,7 @@ pub enum Answer {
     Cases(CasePage),
     Search(Vec<CaseSummary>),
     Links(Links),
+    Moved(Moved),
     Actor(Vec<AuditEvent>),
 }
 

@@ -22,7 +22,11 @@ const SIGNING_KEY: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703ba
 
 fn service(stores: &MemoryStores) -> CaseService {
     let ring = cipher::Keyring::new(cipher::Kek::from_hex(KEK).expect("KEK"), vec![]);
-    let units = BTreeMap::from([(gaoqiao(), UnitKind::Township)]);
+    let dongcheng = UnitCode::parse("dongcheng").expect("unit");
+    let units = BTreeMap::from([
+        (gaoqiao(), UnitKind::Township),
+        (dongcheng, UnitKind::Township),
+    ]);
     CaseService::new(
         stores.stores(ring),
         Policy::default(),
@@ -361,4 +365,84 @@ async fn once_a_claim_has_expired_the_case_s_own_events_still_refuse_another_bod
         .expect("the same body");
     assert!(again.replayed);
     assert_eq!(versions(&svc, case).await, vec![1, 2]);
+}
+
+/// A registration in `township` by the same petitioner as [`register`] (or `name`, another one).
+fn register_in(svc: &CaseService, township: &str, name: Option<&str>) -> Command {
+    let Command::Register(mut r) = register(svc) else {
+        unreachable!()
+    };
+    r.township = UnitCode::parse(township).expect("unit");
+    if let Some(name) = name {
+        r.petitioners[0].name = name.into();
+        r.petitioners[0].id_number = Some("11010119900307451X".into());
+    }
+    Command::Register(r)
+}
+
+/// A case's links as of a past point come from the log: the same petitioner's case in another
+/// township is related and makes both duplicates (一信多投) once it exists, not before; a case
+/// whose petitioners were corrected away since is found only when named as moved.
+#[tokio::test]
+async fn links_as_of_a_past_point_are_read_from_the_log() {
+    let stores = MemoryStores::new();
+    let svc = service(&stores);
+    let first = run(&svc, None, register_in(&svc, "gaoqiao", None)).await;
+    let first = first.expect("first").committed;
+    let other = run(&svc, None, register_in(&svc, "dongcheng", None)).await;
+    let other = other.expect("other").committed;
+    let stranger = run(&svc, None, register_in(&svc, "dongcheng", Some("钱七"))).await;
+    let stranger = stranger.expect("stranger").committed;
+    let who = county();
+    let at = |seq: u64| {
+        let (svc, who) = (&svc, &who);
+        async move {
+            let case = svc.read_at(first.case_id, seq).await.expect("read");
+            let case = case.expect("the case existed").case;
+            svc.links_at(&case, seq, &[], Some((who, 200)))
+                .await
+                .expect("links")
+        }
+    };
+    let before = at(first.seq).await;
+    assert!(!before.duplicate && before.related.is_empty(), "{before:?}");
+    let after = at(stranger.seq).await;
+    assert!(after.duplicate, "{after:?}");
+    let related: Vec<(CaseId, bool)> = after.related.iter().map(|(c, d)| (c.id, *d)).collect();
+    assert_eq!(related, vec![(other.case_id, true)]);
+
+    // The other case's petitioner is corrected to somebody else: now it is not related.
+    let correct = Command::Correct(domain::command::CorrectRegistration {
+        reason: "录错了人".into(),
+        changes: domain::command::RegistrationFacts {
+            petitioners: Some(vec![Petitioner {
+                name: "孙八".into(),
+                id_number: Some("110101199003070011".into()),
+                phone: None,
+                address: None,
+            }]),
+            ..Default::default()
+        },
+        occurred_at: None,
+    });
+    let corrected = run(&svc, Some(other.case_id), correct).await;
+    let corrected = corrected.expect("corrected").committed;
+    let now = at(corrected.seq).await;
+    assert!(!now.duplicate && now.related.is_empty(), "{now:?}");
+    // As of before the correction the index no longer files it under the petitioner: only the
+    // cases named as moved since find it.
+    let case = svc
+        .read_at(first.case_id, stranger.seq)
+        .await
+        .expect("read");
+    let case = case.expect("existed").case;
+    let unnamed = svc
+        .links_at(&case, stranger.seq, &[], Some((&who, 200)))
+        .await;
+    assert!(unnamed.expect("links").related.is_empty());
+    let named = svc
+        .links_at(&case, stranger.seq, &[other.case_id], Some((&who, 200)))
+        .await
+        .expect("links");
+    assert_eq!(named, after);
 }

@@ -4,73 +4,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use domain::linking::Filed;
-use domain::{CaseId, Principal, Role, Timestamp};
+use domain::{CaseId, Principal, Role};
 use queries::cases::{
-    CaseFilter, CasePage, CaseSummary, Cursor, ListCases, Probe, SummaryFlags, MAX_LIMIT,
+    sees_accusations, CaseFilter, CasePage, CaseSummary, Cursor, ListCases, Probe, MAX_LIMIT,
 };
+pub use queries::cases::{Clock, MAX_RELATED};
 
-use super::{cursor_of, leader_key, micros, order_key, row_key, Row, SCAN_BUDGET};
+use super::{cursor_of, leader_key, micros, moved_key, order_key, row_key, Row, SCAN_BUDGET};
 use crate::{Store, StoreError};
 
-/// Whether `p` may read an accusation's summary.
-fn sees_accusations(p: &Principal) -> bool {
-    matches!(p.role, Role::County | Role::Auditor)
-}
-
-/// The clock of an answer: now, and how many days before a deadline a case is due soon.
-#[derive(Debug, Clone, Copy)]
-pub struct Clock {
-    pub now: Timestamp,
-    pub due_soon_days: u32,
-}
-
-impl Clock {
-    /// Overdue and due soon, for a deadline.
-    pub fn judge(&self, due: Option<Timestamp>) -> (bool, bool) {
-        let left = due.map(|d| d - self.now);
-        let overdue = left.is_some_and(|l| l < chrono::Duration::zero());
-        let soon = chrono::Duration::days(i64::from(self.due_soon_days));
-        (overdue, !overdue && left.is_some_and(|l| l <= soon))
-    }
-}
-
+/// A row as `viewer` sees it in a listing.
 pub(super) fn summary(row: &Row, viewer: &Principal, clock: Clock) -> CaseSummary {
-    let c = &row.case;
-    let now = clock.now;
-    let due_at = c.due_at().filter(|_| c.status.is_open());
-    let (overdue, due_soon) = clock.judge(due_at);
-    CaseSummary {
-        case_id: c.id,
-        case_no: c.case_no.clone(),
-        township: c.township.clone(),
-        township_name: String::new(),
-        unit: c.unit.clone(),
-        unit_name: String::new(),
-        status: c.status,
-        stage: c.stage(),
-        category: c.category,
-        channel: c.channel,
-        headcount: c.headcount,
-        received_at: c.received_at,
-        summary: (!c.accusation || sees_accusations(viewer)).then(|| c.summary.clone()),
-        due_at,
-        days_left: due_at.map(|d| (d - now).num_seconds().div_euclid(86_400)),
-        overdue,
-        due_soon,
-        flags: SummaryFlags {
-            collective: c.flags.collective,
-            cross_level: c.flags.cross_level,
-            repeat: c.flags.repeat,
-            duplicate: row.duplicate(),
-            leader_reception: c.leader_reception,
-            first_petition: c.first_petition,
-            bounced: c.bounced,
-            supervised: c.supervisions > 0,
-        },
-        bounces: c.bounces(),
-        supervision: queries::cases::Supervision::of(c, now),
-        leader: c.leader.clone(),
-    }
+    CaseSummary::of(&row.case, row.duplicate(), viewer, clock)
 }
 
 /// Whether a row passes the filters and the viewer may see it.
@@ -252,9 +197,6 @@ pub fn search(
         .collect())
 }
 
-/// Most related cases answered for one case.
-pub const MAX_RELATED: usize = 200;
-
 /// What the other cases of a case's petitioners tell: its duplicate flag and (if `related`) the
 /// other cases `viewer` may see, newest first.
 pub fn links(
@@ -301,4 +243,29 @@ pub fn links(
 /// The case a case number names.
 pub fn case_by_no(store: &Store, case_no: &str) -> Result<Option<CaseId>, StoreError> {
     store.get::<CaseId>(&format!("n/{case_no}"))
+}
+
+/// The cases whose petitioners a correction changed after log sequence `seq`, at most `limit`
+/// (oldest first), and whether that is all of them.
+pub fn moved_after(
+    store: &Store,
+    seq: u64,
+    limit: usize,
+) -> Result<queries::cases::Moved, StoreError> {
+    let mut cases = BTreeSet::new();
+    let mut complete = true;
+    for key in store.keys_from("p/", &moved_key(seq.saturating_add(1))) {
+        let key = key?;
+        if cases.len() == limit {
+            complete = false;
+            break;
+        }
+        if let Some(id) = store.get::<CaseId>(&key)? {
+            cases.insert(id.0);
+        }
+    }
+    Ok(queries::cases::Moved {
+        cases: cases.into_iter().map(CaseId).collect(),
+        complete,
+    })
 }
