@@ -3,14 +3,18 @@
 //!
 //! Layout: the values one after another (each a little-endian `u32` length, `u32::MAX` for a
 //! removal, then the bytes), then an `fst` map from every key to the offset of its value, then
-//! the map's offset and length (`u64` each) and a magic. The map is held in memory (an fst shares
-//! the keys' prefixes and suffixes, so a view that reads through dozens of snapshots knows at
-//! once which hold a key); values are read from the file at their offset. A sled database per
+//! the map's offset and length (`u64` each) and a magic. An open snapshot maps its file into
+//! memory read-only (an fst shares the keys' prefixes and suffixes, so a view that reads through
+//! dozens of snapshots knows at once which hold a key) and reads values from the file at their
+//! offset: the kernel keeps the pages a view touches in its page cache, shared and evictable,
+//! instead of the process holding every key of the model (a full snapshot of 1.25 million
+//! events has a 201 MB map: docs/benchmarks.md, "A read model's memory at full size"). The map is
+//! built into a file beside the snapshot as it is written, not in memory. A sled database per
 //! snapshot took several times the bytes it held and a page cache and threads per open snapshot
 //! (docs/benchmarks.md).
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Seek, Write};
 use std::ops::Bound;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -28,7 +32,31 @@ pub type Change = (Vec<u8>, Option<Vec<u8>>);
 pub struct Frozen {
     path: PathBuf,
     file: File,
-    keys: fst::Map<Vec<u8>>,
+    keys: fst::Map<Keys>,
+}
+
+/// The key map of a snapshot file, mapped read-only.
+struct Keys(memmap2::Mmap);
+
+impl AsRef<[u8]> for Keys {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// Map `len` bytes of `file` at `offset` read-only into memory, for lookups at random places
+/// (no read-ahead: a lookup touches a few pages of the map).
+#[allow(unsafe_code)]
+fn map(file: &File, path: &Path, offset: u64, len: usize) -> Result<Keys, StoreError> {
+    let mut options = memmap2::MmapOptions::new();
+    options.offset(offset).len(len);
+    // SAFETY: a snapshot file is written to a temporary name, synced and renamed into place, and
+    // never written, truncated or extended after (`snapshots::write_file`); removing it keeps the
+    // mapping valid. So the mapped bytes do not change under the reader. The range was checked
+    // against the file's length by the caller.
+    let map = unsafe { options.map(file) }.map_err(io(path))?;
+    map.advise(memmap2::Advice::Random).map_err(io(path))?;
+    Ok(Keys(map))
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
@@ -53,7 +81,19 @@ pub fn write(
 ) -> Result<u64, StoreError> {
     let file = File::create(path).map_err(io(path))?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
-    let mut keys = fst::MapBuilder::memory();
+    // The key map is built into a file of its own as the keys come (an fst builder keeps only
+    // the keys' unfinished suffixes), then copied after the values.
+    let side = path.with_extension("keys");
+    let keys_file = File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&side)
+        .map_err(io(&side))?;
+    let _ = std::fs::remove_file(&side);
+    let mut keys = fst::MapBuilder::new(BufWriter::with_capacity(1 << 20, keys_file))
+        .map_err(|e| corrupt(path, e))?;
     let mut offset = 0u64;
     let mut n = 0u64;
     for entry in entries {
@@ -73,10 +113,11 @@ pub fn write(
         n += 1;
     }
     let keys = keys.into_inner().map_err(|e| corrupt(path, e))?;
-    out.write_all(&keys).map_err(io(path))?;
+    let mut keys = keys.into_inner().map_err(|e| io(&side)(e.into_error()))?;
+    keys.rewind().map_err(io(&side))?;
+    let keys_len = std::io::copy(&mut keys, &mut out).map_err(io(path))?;
     out.write_all(&offset.to_le_bytes()).map_err(io(path))?;
-    out.write_all(&(keys.len() as u64).to_le_bytes())
-        .map_err(io(path))?;
+    out.write_all(&keys_len.to_le_bytes()).map_err(io(path))?;
     out.write_all(MAGIC).map_err(io(path))?;
     let file = out.into_inner().map_err(|e| io(path)(e.into_error()))?;
     file.sync_all().map_err(io(path))?;
@@ -97,8 +138,8 @@ impl Frozen {
         if &footer[16..] != MAGIC || word(0).saturating_add(word(8)) != len - 24 {
             return Err(corrupt(path, "not a snapshot file"));
         }
-        let mut keys = vec![0u8; usize::try_from(word(8)).map_err(|e| corrupt(path, e))?];
-        file.read_exact_at(&mut keys, word(0)).map_err(io(path))?;
+        let keys_len = usize::try_from(word(8)).map_err(|e| corrupt(path, e))?;
+        let keys = map(&file, path, word(0), keys_len)?;
         let keys = fst::Map::new(keys).map_err(|e| corrupt(path, e))?;
         Ok(Frozen {
             path: path.to_owned(),
@@ -107,13 +148,19 @@ impl Frozen {
         })
     }
 
-    /// The value at `offset`: `None` for a removal.
-    fn value(&self, offset: u64) -> Result<Option<Vec<u8>>, StoreError> {
+    /// The length word at `offset` (`REMOVED` for a removal).
+    fn length(&self, offset: u64) -> Result<u32, StoreError> {
         let mut len = [0u8; 4];
         self.file
             .read_exact_at(&mut len, offset)
             .map_err(io(&self.path))?;
-        let len = u32::from_le_bytes(len);
+        Ok(u32::from_le_bytes(len))
+    }
+
+    /// The value at `offset`: `None` for a removal. Read from the file, not mapped: values are
+    /// most of a snapshot, and a scan through them stays in the page cache, not in the process.
+    fn value(&self, offset: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let len = self.length(offset)?;
         if len == REMOVED {
             return Ok(None);
         }
@@ -138,11 +185,7 @@ impl Frozen {
         let Some(offset) = self.keys.get(key) else {
             return Ok(None);
         };
-        let mut len = [0u8; 4];
-        self.file
-            .read_exact_at(&mut len, offset)
-            .map_err(io(&self.path))?;
-        Ok(Some(u32::from_le_bytes(len) != REMOVED))
+        Ok(Some(self.length(offset)? != REMOVED))
     }
 
     /// The entries between `lo` and `hi`, in key order.
@@ -241,5 +284,47 @@ mod tests {
         bytes.truncate(bytes.len() - 3);
         std::fs::write(&path, bytes).expect("write");
         assert!(Frozen::open(&path).is_err());
+    }
+
+    /// A snapshot of many keys (its map built into a file as it is written) reads back every
+    /// key and any range, and leaves nothing but itself in its directory.
+    #[test]
+    fn a_large_snapshot_reads_back_and_leaves_no_side_file() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("s.snap");
+        let key = |i: u32| format!("x/{:08}/{:032x}", i, u128::from(i) * 0x9e37_79b9);
+        let entries = (0..50_000u32).map(|i| {
+            let value = (i % 7 != 0).then(|| i.to_le_bytes().to_vec());
+            Ok((key(i).into_bytes(), value))
+        });
+        assert_eq!(write(&path, entries).expect("write"), 50_000);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, ["s.snap"]);
+        let frozen = Frozen::open(&path).expect("open");
+        assert_eq!(frozen.len(), 50_000);
+        for i in [0u32, 1, 7, 12_345, 49_999] {
+            let want = (i % 7 != 0).then(|| i.to_le_bytes().to_vec());
+            assert_eq!(
+                frozen.get(key(i).as_bytes()).expect("get"),
+                Some(want),
+                "{i}"
+            );
+            assert_eq!(
+                frozen.holds(key(i).as_bytes()).expect("holds"),
+                Some(i % 7 != 0)
+            );
+        }
+        assert_eq!(frozen.get(b"x/99999999").expect("get"), None);
+        let lo = Bound::Included(key(100).into_bytes());
+        let hi = Bound::Excluded(key(200).into_bytes());
+        let range: Vec<Change> = frozen.range(lo, hi).map(|e| e.expect("entry")).collect();
+        assert_eq!(range.len(), 100);
+        assert_eq!(
+            range[1],
+            (key(101).into_bytes(), Some(101u32.to_le_bytes().to_vec()))
+        );
     }
 }
