@@ -173,15 +173,19 @@ impl CaseService {
             persons: self.persons(&case.petitioners),
             case: case.clone(),
         };
+        // The case as given is the case as of the point: it is not read again.
+        let given = Known {
+            persons: me.persons.clone(),
+            case: case.clone(),
+        };
         let mut past = Past {
             service: self,
             seq,
             moved,
-            cases: HashMap::new(),
+            cases: HashMap::from([(case.id, Some(given))]),
             keys: HashMap::new(),
         };
         past.load(link_keys(&me.persons)).await?;
-        // The case itself as given (the read of it above is the same case as of the point).
         let duplicate = past.duplicate(&me);
         let Some((viewer, limit)) = viewer else {
             return Ok(PastLinks {
