@@ -126,6 +126,11 @@ pub struct Person {
     pub phone: Option<Digest>,
 }
 
+/// Every key under which any of `persons` links to other cases ([`Person::link_keys`]), once.
+pub fn link_keys(persons: &[Person]) -> std::collections::BTreeSet<String> {
+    persons.iter().flat_map(Person::link_keys).collect()
+}
+
 impl Person {
     /// Whether `self` and `other` are the same petitioner (domain.md, "Finding and linking"): the
     /// same ID number when both have one; otherwise the same name and phone. Two different ID

@@ -63,7 +63,7 @@ impl Row {
 
     /// The keys that link the case's petitioners to other cases.
     fn link_keys(&self) -> BTreeSet<String> {
-        self.persons.iter().flat_map(|p| p.link_keys()).collect()
+        domain::identity::link_keys(&self.persons)
     }
 
     fn flag(&self, flag: Flag) -> bool {

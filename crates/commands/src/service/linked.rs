@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use futures::{StreamExt as _, TryStreamExt as _};
 
 use domain::command::RegisterCase;
-use domain::identity::Person;
+use domain::identity::{link_keys, Person};
 use domain::linking::{Filed, Peer};
 use domain::{Case, CaseId, Principal};
 
@@ -84,11 +84,9 @@ impl CaseService {
         case_id: CaseId,
     ) -> Result<Vec<Peer>, CommandError> {
         let peers = self.file(case_id, after, true).await?;
-        let kept: BTreeSet<String> = after.persons.iter().flat_map(|p| p.link_keys()).collect();
-        let gone: BTreeSet<String> = before
-            .persons
-            .iter()
-            .flat_map(|p| p.link_keys())
+        let kept = link_keys(&after.persons);
+        let gone: BTreeSet<String> = link_keys(&before.persons)
+            .into_iter()
             .filter(|k| !kept.contains(k))
             .collect();
         futures::stream::iter(gone)
@@ -101,12 +99,7 @@ impl CaseService {
 
     /// Take every petitioner of `case` out of the identity index (its personal data is erased).
     pub(super) async fn unfile(&self, case: &Case) -> Result<(), CommandError> {
-        let keys: BTreeSet<String> = self
-            .filing(case)
-            .persons
-            .iter()
-            .flat_map(|p| p.link_keys())
-            .collect();
+        let keys = link_keys(&self.filing(case).persons);
         futures::stream::iter(keys)
             .map(|key| async move { self.identities.unfile(&key, case.id).await })
             .buffered(PARALLEL)
@@ -246,11 +239,7 @@ impl CaseService {
 
     /// Before a case's terminating event is appended: mark it in the identity index.
     pub(super) async fn mark_terminated(&self, case: &Case) -> Result<(), CommandError> {
-        let keys: BTreeSet<String> = self
-            .persons(&case.petitioners)
-            .iter()
-            .flat_map(|p| p.link_keys())
-            .collect();
+        let keys = link_keys(&self.persons(&case.petitioners));
         futures::stream::iter(keys)
             .map(|key| async move { self.identities.mark_terminated(&key, case.id).await })
             .buffered(PARALLEL)
@@ -356,7 +345,7 @@ impl CaseService {
                 domain::Event::ReviewDecided(d) if d.level >= 2 => {
                     let keys: BTreeSet<String> = filings
                         .get(&e.case_id)
-                        .map(|f| f.persons.iter().flat_map(|p| p.link_keys()).collect())
+                        .map(|f| link_keys(&f.persons))
                         .unwrap_or_default();
                     for key in &keys {
                         self.identities.mark_terminated(key, e.case_id).await?;

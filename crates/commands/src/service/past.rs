@@ -13,7 +13,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use futures::{StreamExt as _, TryStreamExt as _};
 
-use domain::identity::Person;
+use domain::identity::{link_keys, Person};
 use domain::linking::Member;
 use domain::{Case, CaseId, Category, Principal};
 
@@ -126,8 +126,7 @@ impl<'a> Past<'a> {
 
     /// Whether `known` was one matter in several places then (its keys loaded).
     fn duplicate(&self, known: &Known) -> bool {
-        let keys: BTreeSet<String> = known.persons.iter().flat_map(|p| p.link_keys()).collect();
-        keys.iter().any(|key| {
+        link_keys(&known.persons).iter().any(|key| {
             let members = self.members(key, known.case.category);
             let flags = domain::linking::duplicates_in(&members);
             members
@@ -152,10 +151,6 @@ impl<'a> Past<'a> {
         }
         out
     }
-}
-
-fn link_keys(persons: &[Person]) -> BTreeSet<String> {
-    persons.iter().flat_map(|p| p.link_keys()).collect()
 }
 
 impl CaseService {
