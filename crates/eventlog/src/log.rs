@@ -396,13 +396,22 @@ impl EventLog {
 
     /// The stream's last sequence (for read-your-writes and lag).
     pub async fn last_seq(&self) -> Result<u64, LogError> {
+        Ok(self.state().await?.last_sequence)
+    }
+
+    /// The bytes the stream's store holds (the figure snapshots on disk are held against).
+    pub async fn stored_bytes(&self) -> Result<u64, LogError> {
+        Ok(self.state().await?.bytes)
+    }
+
+    async fn state(&self) -> Result<stream::State, LogError> {
         let info = self
             .nats()?
             .stream
             .get_info()
             .await
             .map_err(|e| LogError::unavailable("reading the stream's state", e))?;
-        Ok(info.state.last_sequence)
+        Ok(info.state)
     }
 }
 

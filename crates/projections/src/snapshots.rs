@@ -1,19 +1,25 @@
 //! As of a past point of the log (issue 15, item 3): snapshots of a read model every `every`
 //! events, and views at any sequence built from the snapshots before it.
 //!
-//! A snapshot is a file written once (`store::frozen`), never written again. Most are
-//! **deltas** (`DIR/snapshots/v<model version>-<seq>-from-<seq>.snap`): the keys the events
-//! since the previous snapshot point changed, with their values at `seq`. The live projector
-//! writes them as it goes (`Recorder`: what its batches committed, cut at the points), so they
-//! cost no second pass over the log. Every `layers`-th point also gets a **full** snapshot
-//! (`v<model version>-<seq>.snap`), written in the background from the deltas, so a view reads
-//! through at most `layers` files; their total grows with the log, not with its square. A point
-//! the projector could not record (it started between two points, or a rebuild switched
-//! generations) is built in the background by replaying its stretch of the log over the
-//! snapshots before it. A view at N reads the chain of snapshots up to the last point at or
-//! before N with the events since replayed over it in memory (`store::view`), at most `every`
-//! of them. Snapshots of another model version are deleted when the projector starts (a rebuilt
-//! model builds them again).
+//! A snapshot is a file written once (`store::frozen`), never written again: the keys the events
+//! of a stretch of the log changed, with their values at its end (a removal kept as such),
+//! named `DIR/snapshots/v<model version>-<to>-from-<from>.snap`. Most are **deltas**, one
+//! stretch of `every` events each. The live projector writes them as it goes (`Recorder`: what
+//! its batches committed, cut at the points), so they cost no second pass over the log. Every
+//! `layers`-th point also gets a **level** (`levels`): the deltas since the `layers`-th point
+//! before it stacked into one file, written in the background; every `layers`-th level point a
+//! level over those levels, and so on. A view reads the fewest files that lead from the empty
+//! model to its point (`chain`): at most `layers - 1` of each size, and the levels of the
+//! largest size there is, one per `every × layers^k` events. Disk grows with the log (each
+//! change is in a delta and in at most one level of each size, fewer once overwritten), not
+//! with its square as a full copy of the model at every `layers`-th point did (2.2 GB at 1.4
+//! million events: docs/benchmarks.md). A full snapshot (`v<model version>-<to>.snap`, written
+//! by earlier versions) is still read. A point the projector could not record (it started
+//! between two points, or a rebuild switched generations) is built in the background by
+//! replaying its stretch of the log over the snapshots before it. A view at N reads the chain of
+//! snapshots up to the last point at or before N with the events since replayed over it in
+//! memory (`store::view`), at most `every` of them. Snapshots of another model version are
+//! deleted when the projector starts (a rebuilt model builds them again).
 
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -24,7 +30,10 @@ use futures::StreamExt;
 
 use eventlog::EventLog;
 
+mod chain;
+mod levels;
 mod recorder;
+pub use chain::chain;
 pub use recorder::Recorder;
 
 use crate::rebuild::AbortOnDrop;
@@ -71,35 +80,6 @@ impl Snap {
     }
 }
 
-/// The snapshots a view at `n` reads, oldest first: the last snapshot at or before `n` and
-/// those it is a delta over, down to a full one (or a delta over the empty model). A chain with
-/// a link missing is passed over for the one before it.
-pub fn chain(all: &[Snap], n: u64) -> Vec<Snap> {
-    let below = |to: u64| {
-        // A full snapshot at a point rather than a delta to it: fewer layers.
-        let mut at: Vec<&Snap> = all.iter().filter(|s| s.to == to).collect();
-        at.sort_by_key(|s| s.from.is_some());
-        at.first().copied().copied()
-    };
-    let mut tops: Vec<u64> = all.iter().map(|s| s.to).filter(|to| *to <= n).collect();
-    tops.dedup();
-    for top in tops.into_iter().rev() {
-        let mut out = Vec::new();
-        let mut at = below(top);
-        while let Some(snap) = at {
-            out.push(snap);
-            at = match snap.from {
-                None | Some(0) => {
-                    out.reverse();
-                    return out;
-                }
-                Some(from) => below(from),
-            };
-        }
-    }
-    Vec::new()
-}
-
 /// A view and the sequence of the last snapshot it reads.
 type View = (Arc<Store>, u64);
 /// A view kept: its sequence, the view, the last snapshot it reads.
@@ -108,7 +88,7 @@ type KeptView = (u64, Arc<Store>, u64);
 pub struct Snapshots {
     dir: PathBuf,
     every: u64,
-    /// Every this many snapshots, a full one.
+    /// Every this many snapshots of one size, a level over them (at least 2).
     layers: u64,
     projection: Box<dyn Projection>,
     /// The empty database every view reads below its snapshots.
@@ -155,8 +135,8 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> ProjectionError + '_ {
 
 impl Snapshots {
     /// The snapshots of `projection`'s model under `model_dir`, one every `every` events and a
-    /// full one every `layers` snapshots; those of another model version and unfinished ones
-    /// are deleted.
+    /// level over every `layers` of one size; those of another model version and unfinished
+    /// ones are deleted.
     pub fn open(
         model_dir: &Path,
         projection: Box<dyn Projection>,
@@ -178,7 +158,7 @@ impl Snapshots {
         Ok(Snapshots {
             dir,
             every: every.max(1),
-            layers: layers.max(1),
+            layers: layers.max(2),
             projection,
             empty,
             opened: Mutex::default(),
@@ -366,10 +346,6 @@ impl Snapshots {
         seq / self.every * self.every + self.every
     }
 
-    fn is_full_point(&self, seq: u64) -> bool {
-        (seq / self.every).is_multiple_of(self.layers)
-    }
-
     /// Write `entries` as snapshot `snap` (to a temporary file, then renamed: a snapshot is
     /// complete or absent). Returns how many entries it holds.
     fn write(
@@ -386,56 +362,40 @@ impl Snapshots {
     }
 
     /// Build every snapshot due by `applied` that is missing, oldest first: a point the live
-    /// projector did not record (replayed from the log), and a full snapshot at every
-    /// `layers`-th point. Returns how many were built.
+    /// projector did not record (replayed from the log), then the levels (`levels`). Returns
+    /// how many were built.
     pub async fn build_due(&self, log: &EventLog, applied: u64) -> Result<usize, ProjectionError> {
         let mut built = 0;
-        let mut have = self.list();
+        let have = self.list();
         let mut point = self.every;
         while point <= applied {
-            if self.is_recording(point) {
-                // Its delta is being written; a full snapshot there waits for it.
-                point += self.every;
-                continue;
-            }
-            if !have.iter().any(|s| s.to == point) {
-                self.build(log, point, false).await?;
+            // A point whose delta is being written is left to the live projector.
+            if !self.is_recording(point) && !have.iter().any(|s| s.to == point) {
+                self.build(log, point).await?;
                 built += 1;
-                have = self.list();
-            }
-            let full = Snap {
-                to: point,
-                from: None,
-            };
-            if self.is_full_point(point) && !have.contains(&full) {
-                self.build(log, point, true).await?;
-                built += 1;
-                have = self.list();
             }
             point += self.every;
         }
-        Ok(built)
+        Ok(built + self.build_levels(applied).await?)
     }
 
-    async fn build(&self, log: &EventLog, seq: u64, full: bool) -> Result<(), ProjectionError> {
+    /// Write the delta at `seq` from a view replayed over the snapshots before it.
+    async fn build(&self, log: &EventLog, seq: u64) -> Result<(), ProjectionError> {
         let started = std::time::Instant::now();
         let (view, top) = self.view_over(log, seq).await?;
         let snap = Snap {
             to: seq,
-            from: (!full).then_some(top),
+            from: Some(top),
         };
         // Written (and synced) off the runtime's threads, which answer queries meanwhile.
         let (tmp, done) = (self.tmp(snap), self.path(snap));
-        let entries = tokio::task::spawn_blocking(move || match full {
-            true => write_file(&tmp, &done, view.everything()),
-            false => write_file(&tmp, &done, view.changes()),
-        })
-        .await
-        .map_err(|e| apply_err(seq, e))??;
+        let entries = tokio::task::spawn_blocking(move || write_file(&tmp, &done, view.changes()))
+            .await
+            .map_err(|e| apply_err(seq, e))??;
         tracing::info!(
             model = self.projection.name(),
             seq,
-            full,
+            from = top,
             entries,
             secs = started.elapsed().as_secs_f64(),
             "snapshot written"

@@ -59,7 +59,7 @@ pub struct Store {
 pub mod frozen;
 mod view;
 pub use frozen::Frozen;
-pub use view::Overlay;
+pub use view::{stacked, Overlay};
 
 impl Store {
     pub fn open_dir(path: &Path, generation: String) -> Result<Store, StoreError> {

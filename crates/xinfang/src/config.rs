@@ -66,7 +66,8 @@ pub struct Config {
     pub cohost_projectors: bool,
     /// `[projectors] snapshot_events` (default 10,000; docs/operations.md, "As of a past time").
     pub snapshot_events: u64,
-    /// `[projectors] snapshot_layers` (default 25): every this many snapshots, a full one.
+    /// `[projectors] snapshot_layers` (default 25, at least 2): every this many snapshots of one
+    /// size, a level stacking them (`projections::snapshots`).
     pub snapshot_layers: u64,
     pub policy: Policy,
     pub units: Vec<Unit>,
@@ -263,7 +264,7 @@ impl Config {
             min_free_bytes,
             cohost_projectors: file.projectors.cohost.unwrap_or(DEFAULT_COHOST_PROJECTORS),
             snapshot_events: file.projectors.snapshot_events.unwrap_or(10_000).max(1),
-            snapshot_layers: file.projectors.snapshot_layers.unwrap_or(25).max(1),
+            snapshot_layers: file.projectors.snapshot_layers.unwrap_or(25).max(2),
             policy,
             units,
             principals,

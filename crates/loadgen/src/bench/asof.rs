@@ -2,7 +2,7 @@
 //! case at a sequence halfway between two snapshots, the first time (the view is replayed from
 //! the snapshot before it) and again (the view is kept); a queue just before the next snapshot
 //! (the longest replay); how long the snapshots took to catch up once the load stopped, and
-//! their size on disk.
+//! their size on disk against the event stream's store.
 
 use std::time::{Duration, Instant};
 
@@ -10,7 +10,7 @@ use super::work::get_latencies;
 use super::{result, say, BenchResult, System};
 
 /// Snapshots of the cases and stats models: (count, bytes, seconds waited for them), once every
-/// one due by `last` is written (a delta at every point, a full one at every `layers`-th: `up`'s
+/// one due by `last` is written (a delta at every point, a level at every `layers`-th: `up`'s
 /// defaults), or after ten minutes, as far as they got.
 async fn snapshots(sys: &System, (every, layers): (u64, u64), last: u64) -> (usize, u64, f64) {
     let started = Instant::now();
@@ -44,9 +44,13 @@ pub async fn results(
     last: u64,
 ) -> anyhow::Result<Vec<BenchResult>> {
     let (count, bytes, waited) = snapshots(sys, (every, layers), last).await;
+    let stream_mb = sys.cases.log().stored_bytes().await? as f64 / 1e6;
     let mut out = vec![
         result("snapshots", count as f64, "snapshots"),
-        result("snapshots_disk_mb", bytes as f64 / 1e6, "MB"),
+        result("stream_store_mb", stream_mb, "MB"),
+        result("snapshots_disk_mb", bytes as f64 / 1e6, "MB")
+            .against("stream_store_mb", stream_mb)
+            .target("ratio <= 0.5"),
         result("snapshots_wait_s", waited, "s"),
     ];
     // Halfway between two snapshots of the middle of the log: the replay a typical point costs.

@@ -46,6 +46,49 @@ fn a_chain_runs_from_the_last_snapshot_down_to_a_full_one() {
     );
 }
 
+/// Issue 31: levels stack the deltas of their stretch; a view reads the fewest files that reach
+/// its point, and a level's stretch is found through the files of the size below it.
+#[test]
+fn a_chain_reads_the_fewest_snapshots_through_levels() {
+    let mut all: Vec<Snap> = (1..=8).map(|k| delta(10 * (k - 1), 10 * k)).collect();
+    all.extend([delta(0, 20), delta(20, 40), delta(40, 60), delta(60, 80)]);
+    all.extend([delta(0, 40), delta(40, 80)]);
+    all.sort_unstable();
+    assert_eq!(chain(&all, 39), vec![delta(0, 20), delta(20, 30)]);
+    assert_eq!(
+        chain(&all, 75),
+        vec![delta(0, 40), delta(40, 60), delta(60, 70)]
+    );
+    assert_eq!(chain(&all, 80), vec![delta(0, 40), delta(40, 80)]);
+    // What a level of the next size stacks: those below it between its start and its point.
+    assert_eq!(
+        super::chain::between(&all, 40, 80),
+        Some(vec![delta(40, 80)])
+    );
+    let without: Vec<Snap> = all
+        .iter()
+        .copied()
+        .filter(|s| *s != delta(40, 80))
+        .collect();
+    assert_eq!(
+        super::chain::between(&without, 40, 80),
+        Some(vec![delta(40, 60), delta(60, 80)])
+    );
+    // A delta missing below a level: the level still reaches over it.
+    let gap: Vec<Snap> = all
+        .iter()
+        .copied()
+        .filter(|s| *s != delta(30, 40))
+        .collect();
+    assert_eq!(chain(&gap, 55), vec![delta(0, 40), delta(40, 50)]);
+    assert_eq!(
+        super::chain::between(&gap, 20, 40),
+        Some(vec![delta(20, 40)])
+    );
+    let gap: Vec<Snap> = gap.into_iter().filter(|s| *s != delta(20, 40)).collect();
+    assert_eq!(super::chain::between(&gap, 20, 40), None);
+}
+
 #[test]
 fn a_chain_with_a_link_missing_is_passed_over() {
     let all = vec![delta(0, 10), delta(20, 30)];
@@ -125,10 +168,10 @@ async fn the_projector_records_a_delta_at_every_point_as_it_goes() {
     }
 }
 
-/// Issue 31: a delta holds a removal only of a key the model held at its `from` point. Cases
-/// registered and closed within one stretch leave no trace of their open-case index and queue
-/// entries in its delta, and the model read through the deltas at each point is still the model
-/// built from the events up to it.
+/// Issue 31: a delta, and a level stacking deltas, holds a removal only of a key the model held
+/// at its `from` point. Cases registered and closed within one stretch leave no trace of their
+/// open-case index and queue entries in it, and the model read through the fewest snapshots at
+/// each point (levels among them) is still the model built from the events up to it.
 #[tokio::test]
 async fn a_delta_leaves_out_keys_made_and_removed_within_its_stretch() {
     use crate::runner::{ModelSink, Sink};
@@ -190,7 +233,7 @@ async fn a_delta_leaves_out_keys_made_and_removed_within_its_stretch() {
     let events = log.events;
     let dir = tempfile::tempdir().expect("tmp");
     let model_dir = dir.path().join("cases");
-    let snapshots = Arc::new(Snapshots::open(&model_dir, cases(), 8, 100).expect("snapshots"));
+    let snapshots = Arc::new(Snapshots::open(&model_dir, cases(), 8, 2).expect("snapshots"));
     let mut model = ModelSink::open(cases(), model_dir.clone()).expect("model");
     model.record_snapshots(snapshots.clone()).expect("record");
     let mut sink = Sink::Model(model);
@@ -199,8 +242,19 @@ async fn a_delta_leaves_out_keys_made_and_removed_within_its_stretch() {
         // One point at a time: each delta is trimmed against the one before it.
         snapshots.recorded().await;
     }
+    let last = events.last().expect("events").seq;
+    assert_eq!(last, 48);
+    assert_eq!(snapshots.build_levels(last).await.expect("levels"), 4);
     let points = snapshots.list();
-    assert!(points.len() >= 4, "{points:?}");
+    let mut want: Vec<Snap> = (1..=6).map(|k| delta(8 * (k - 1), 8 * k)).collect();
+    // Levels of 16 events at 16, 32 and 48, of 32 at 32.
+    want.extend([delta(0, 16), delta(16, 32), delta(32, 48), delta(0, 32)]);
+    want.sort_unstable();
+    assert_eq!(points, want);
+    assert_eq!(chain(&points, 48), vec![delta(0, 32), delta(32, 48)]);
+    assert_eq!(chain(&points, 47), vec![delta(0, 32), delta(32, 40)]);
+    // Built already: none again.
+    assert_eq!(snapshots.build_levels(last).await.expect("levels"), 0);
     let mut removals = 0;
     for snap in &points {
         let from = snap.from.expect("a delta");

@@ -1,5 +1,5 @@
-//! As-of views (issue 15, item 3): snapshot files (`frozen`: a full one, then the deltas after
-//! it, each the keys a stretch of the log changed) and the events after the last of them
+//! As-of views (issue 15, item 3): snapshot files (`frozen`: each the keys a stretch of the log
+//! changed, oldest first, the first over the empty model) and the events after the last of them
 //! replayed over them in memory. The replay writes into a `Tx` as a live batch would; instead of
 //! committing, its writes become the view's overlay, which every read of the `Store` consults
 //! first, then the snapshots newest first (a removal in one hides what is below). Queries run
@@ -87,9 +87,9 @@ impl Store {
         hi: Bound<Vec<u8>>,
     ) -> Box<dyn Iterator<Item = Entry> + '_> {
         let range = (lo, hi);
-        let mut merged: Box<dyn Iterator<Item = Entry> + '_> =
+        let mut merged: Box<dyn Iterator<Item = Over> + '_> =
             Box::new(self.db.range::<Vec<u8>, _>(range.clone()).map(|item| {
-                item.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                item.map(|(k, v)| (k.to_vec(), Some(v.to_vec())))
                     .map_err(Into::into)
             }));
         for layer in &self.layers {
@@ -102,7 +102,11 @@ impl Store {
                 .map(|(k, v)| Ok((k.clone(), v.clone())));
             merged = Box::new(Merged::new(merged, over));
         }
-        merged
+        Box::new(merged.filter_map(|e| match e {
+            Ok((k, Some(v))) => Some(Ok((k, v))),
+            Ok((_, None)) => None,
+            Err(e) => Some(Err(e)),
+        }))
     }
 
     /// This view's overlay in key order (what the events replayed over its snapshots changed,
@@ -114,21 +118,33 @@ impl Store {
             .map(|(k, v)| Ok((k.clone(), v.clone())))
     }
 
-    /// Every entry of this store as a snapshot's: a full snapshot.
+    /// Every entry of this store as a snapshot's: the whole model.
     pub fn everything(&self) -> impl Iterator<Item = Result<Change, StoreError>> + '_ {
         self.entries(Bound::Unbounded, Bound::Unbounded)
             .map(|e| e.map(|(k, v)| (k, Some(v))))
     }
 }
 
-/// The entries below with a layer's over them, in key order: a layer's entry replaces the one
-/// below under the same key, and a removal hides it.
-pub struct Merged<I: Iterator<Item = Entry>, J: Iterator<Item = Over>> {
+/// The entries of snapshots `layers` (oldest first) stacked, removals kept, in key order: what
+/// the stretches they cover changed together, each key as the newest of them left it.
+pub fn stacked(layers: &[Arc<Frozen>]) -> impl Iterator<Item = Over> + '_ {
+    let mut merged: Box<dyn Iterator<Item = Over> + '_> = Box::new(std::iter::empty());
+    for layer in layers {
+        let over = layer.range(Bound::Unbounded, Bound::Unbounded);
+        merged = Box::new(Merged::new(merged, over));
+    }
+    merged
+}
+
+/// The entries below with a layer's over them, in key order: a layer's entry (a value or a
+/// removal) replaces the one below under the same key. Removals are passed on, for the layers
+/// above and for the reader to drop.
+pub struct Merged<I: Iterator<Item = Over>, J: Iterator<Item = Over>> {
     base: Peekable<I>,
     over: Peekable<J>,
 }
 
-impl<I: Iterator<Item = Entry>, J: Iterator<Item = Over>> Merged<I, J> {
+impl<I: Iterator<Item = Over>, J: Iterator<Item = Over>> Merged<I, J> {
     pub fn new(base: I, over: J) -> Self {
         Merged {
             base: base.peekable(),
@@ -137,37 +153,26 @@ impl<I: Iterator<Item = Entry>, J: Iterator<Item = Over>> Merged<I, J> {
     }
 }
 
-impl<I: Iterator<Item = Entry>, J: Iterator<Item = Over>> Iterator for Merged<I, J> {
-    type Item = Entry;
+impl<I: Iterator<Item = Over>, J: Iterator<Item = Over>> Iterator for Merged<I, J> {
+    type Item = Over;
 
-    fn next(&mut self) -> Option<Entry> {
-        loop {
-            let order = match (self.base.peek(), self.over.peek()) {
-                (None, None) => return None,
-                (Some(Err(_)), _) => return self.base.next(),
-                (_, Some(Err(_))) => {
-                    return match self.over.next() {
-                        Some(Err(e)) => Some(Err(e)),
-                        _ => None,
-                    }
-                }
-                (None, Some(_)) => std::cmp::Ordering::Less,
-                (Some(_), None) => std::cmp::Ordering::Greater,
-                (Some(Ok((b, _))), Some(Ok((o, _)))) => o.as_slice().cmp(b.as_slice()),
-            };
-            if order == std::cmp::Ordering::Equal {
+    fn next(&mut self) -> Option<Over> {
+        let order = match (self.base.peek(), self.over.peek()) {
+            (None, None) => return None,
+            (Some(Err(_)), _) => return self.base.next(),
+            (_, Some(Err(_))) => return self.over.next(),
+            (None, Some(_)) => std::cmp::Ordering::Less,
+            (Some(_), None) => std::cmp::Ordering::Greater,
+            (Some(Ok((b, _))), Some(Ok((o, _)))) => o.as_slice().cmp(b.as_slice()),
+        };
+        match order {
+            std::cmp::Ordering::Greater => self.base.next(),
+            std::cmp::Ordering::Equal => {
                 // The layer's value (or removal) stands for the one below.
                 self.base.next();
+                self.over.next()
             }
-            if order == std::cmp::Ordering::Greater {
-                return self.base.next();
-            }
-            match self.over.next() {
-                Some(Ok((k, Some(v)))) => return Some(Ok((k, v))),
-                Some(Ok((_, None))) => continue,
-                Some(Err(e)) => return Some(Err(e)),
-                None => return None,
-            }
+            std::cmp::Ordering::Less => self.over.next(),
         }
     }
 }
@@ -243,9 +248,9 @@ mod tests {
 
     #[test]
     fn the_overlay_replaces_and_hides_and_interleaves_in_order() {
-        let base: Vec<Entry> = ["a", "c", "e", "g"]
+        let base: Vec<Over> = ["a", "c", "e", "g"]
             .iter()
-            .map(|k| Ok((k.as_bytes().to_vec(), b"base".to_vec())))
+            .map(|k| Ok((k.as_bytes().to_vec(), Some(b"base".to_vec()))))
             .collect();
         let mut over = Overlay::new();
         over.insert(b"b".to_vec(), Some(b"new".to_vec()));
@@ -253,26 +258,50 @@ mod tests {
         over.insert(b"e".to_vec(), None);
         over.insert(b"h".to_vec(), Some(b"last".to_vec()));
         let over = over.into_iter().map(Ok);
-        let merged: Vec<(String, String)> = Merged::new(base.into_iter(), over)
+        let merged = strings(Merged::new(base.into_iter(), over));
+        // The removal of e stands for it, for the reader to drop.
+        let want = [
+            ("a", Some("base")),
+            ("b", Some("new")),
+            ("c", Some("changed")),
+            ("e", None),
+            ("g", Some("base")),
+            ("h", Some("last")),
+        ];
+        assert_eq!(merged, owned(&want));
+    }
+
+    fn strings(entries: impl Iterator<Item = Over>) -> Vec<(String, Option<String>)> {
+        entries
             .map(|e| e.expect("entry"))
             .map(|(k, v)| {
-                (
-                    String::from_utf8(k).expect("k"),
-                    String::from_utf8(v).expect("v"),
-                )
+                let v = v.map(|v| String::from_utf8(v).expect("v"));
+                (String::from_utf8(k).expect("k"), v)
             })
-            .collect();
-        let want = [
-            ("a", "base"),
-            ("b", "new"),
-            ("c", "changed"),
-            ("g", "base"),
-            ("h", "last"),
-        ];
-        let want: Vec<(String, String)> = want
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        assert_eq!(merged, want);
+            .collect()
+    }
+
+    fn owned(want: &[(&str, Option<&str>)]) -> Vec<(String, Option<String>)> {
+        want.iter()
+            .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
+            .collect()
+    }
+
+    /// Snapshots stacked into one (a level over the deltas of its span): each key as the newest
+    /// layer left it, a removal kept as a removal, in key order.
+    #[test]
+    fn stacked_snapshots_keep_the_newest_entry_of_each_key_and_its_removals() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let older = layer(
+            dir.path(),
+            "d1",
+            &[("a", Some("1")), ("b", None), ("c", Some("1"))],
+        );
+        let middle = layer(dir.path(), "d2", &[("a", None), ("d", Some("2"))]);
+        let newer = layer(dir.path(), "d3", &[("a", Some("3")), ("c", None)]);
+        let all = strings(stacked(&[older, middle, newer]));
+        let want = [("a", Some("3")), ("b", None), ("c", None), ("d", Some("2"))];
+        assert_eq!(all, owned(&want));
+        assert!(stacked(&[]).next().is_none());
     }
 }

@@ -56,7 +56,7 @@ pub(super) struct ProjectorsSection {
     pub(super) cohost: Option<bool>,
     /// A snapshot of the cases and stats models every this many events, for as-of queries.
     pub(super) snapshot_events: Option<u64>,
-    /// Every this many snapshots, a full one (the others are deltas).
+    /// Every this many snapshots of one size, a level stacking them (the others are deltas).
     pub(super) snapshot_layers: Option<u64>,
 }
 
