@@ -2,15 +2,17 @@
 //! the log changed (a removal kept as such), written once in key order and never again.
 //!
 //! Layout: the values one after another (each a little-endian `u32` length, `u32::MAX` for a
-//! removal, then the bytes), then an `fst` map from every key to the offset of its value, then
-//! the map's offset and length (`u64` each) and a magic. An open snapshot maps its file into
-//! memory read-only (an fst shares the keys' prefixes and suffixes, so a view that reads through
-//! dozens of snapshots knows at once which hold a key) and reads values from the file at their
-//! offset: the kernel keeps the pages a view touches in its page cache, shared and evictable,
-//! instead of the process holding every key of the model (a full snapshot of 1.25 million
-//! events has a 201 MB map: docs/benchmarks.md, "A read model's memory at full size"). The map is
-//! built into a file beside the snapshot as it is written, not in memory. A sled database per
-//! snapshot took several times the bytes it held and a page cache and threads per open snapshot
+//! removal, then the bytes) in compressed blocks (`blocks`), then an `fst` map from every key to
+//! its value's place, then the map's offset and length (`u64` each) and a magic. An open
+//! snapshot maps its key map into memory read-only (an fst shares the keys' prefixes and
+//! suffixes, so a view that reads through dozens of snapshots knows at once which hold a key)
+//! and reads a value's block from the file, keeping the last few it read: the kernel keeps the
+//! pages a view touches in its page cache, shared and evictable, instead of the process holding
+//! every key of the model (a full snapshot of 1.25 million events had a 201 MB map:
+//! docs/benchmarks.md, "A read model's memory at full size"). The map is built into a file beside
+//! the snapshot as it is written, not in memory. Files of the first layout (`XFSNAP01`: values
+//! not compressed, a key's value at its offset) are still read. A sled database per snapshot
+//! took several times the bytes it held and a page cache and threads per open snapshot
 //! (docs/benchmarks.md).
 
 use std::fs::File;
@@ -18,13 +20,21 @@ use std::io::{BufWriter, Seek, Write};
 use std::ops::Bound;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use fst::{IntoStreamer, Streamer};
 
 use super::StoreError;
 
-const MAGIC: &[u8; 8] = b"XFSNAP01";
+mod blocks;
+
+/// Values in compressed blocks.
+const MAGIC: &[u8; 8] = b"XFSNAP02";
+/// Values one after another, as written before issue 31's sixth part.
+const PLAIN: &[u8; 8] = b"XFSNAP01";
 const REMOVED: u32 = u32::MAX;
+/// Blocks an open snapshot keeps (a scan reads each block once; a few views read at once).
+const KEPT_BLOCKS: usize = 4;
 
 /// An entry of a snapshot: a value, or `None` where the key was removed.
 pub type Change = (Vec<u8>, Option<Vec<u8>>);
@@ -33,6 +43,11 @@ pub struct Frozen {
     path: PathBuf,
     file: File,
     keys: fst::Map<Keys>,
+    /// Where the values end (the key map's offset), and whether they are in blocks.
+    values_end: u64,
+    blocks: bool,
+    /// The blocks read last, newest first.
+    kept: Mutex<Vec<(u64, Arc<Vec<u8>>)>>,
 }
 
 /// The key map of a snapshot file, mapped read-only.
@@ -94,11 +109,10 @@ pub fn write(
     let _ = std::fs::remove_file(&side);
     let mut keys = fst::MapBuilder::new(BufWriter::with_capacity(1 << 20, keys_file))
         .map_err(|e| corrupt(path, e))?;
-    let mut offset = 0u64;
+    let mut values = blocks::Writer::new();
     let mut n = 0u64;
     for entry in entries {
         let (key, value) = entry?;
-        keys.insert(&key, offset).map_err(|e| corrupt(path, e))?;
         let len = match &value {
             Some(v) => u32::try_from(v.len())
                 .ok()
@@ -106,12 +120,14 @@ pub fn write(
                 .ok_or_else(|| corrupt(path, "a value of 4 GiB or more"))?,
             None => REMOVED,
         };
-        out.write_all(&len.to_le_bytes()).map_err(io(path))?;
         let bytes = value.as_deref().unwrap_or_default();
-        out.write_all(bytes).map_err(io(path))?;
-        offset += 4 + bytes.len() as u64;
+        let place = values
+            .push(&[&len.to_le_bytes(), bytes], &mut out)
+            .map_err(io(path))?;
+        keys.insert(&key, place).map_err(|e| corrupt(path, e))?;
         n += 1;
     }
+    let offset = values.finish(&mut out).map_err(io(path))?;
     let keys = keys.into_inner().map_err(|e| corrupt(path, e))?;
     let mut keys = keys.into_inner().map_err(|e| io(&side)(e.into_error()))?;
     keys.rewind().map_err(io(&side))?;
@@ -135,7 +151,8 @@ impl Frozen {
         file.read_exact_at(&mut footer, len - 24)
             .map_err(io(path))?;
         let word = |i: usize| u64::from_le_bytes(footer[i..i + 8].try_into().unwrap_or_default());
-        if &footer[16..] != MAGIC || word(0).saturating_add(word(8)) != len - 24 {
+        let blocks = &footer[16..] == MAGIC;
+        if !(blocks || &footer[16..] == PLAIN) || word(0).saturating_add(word(8)) != len - 24 {
             return Err(corrupt(path, "not a snapshot file"));
         }
         let keys_len = usize::try_from(word(8)).map_err(|e| corrupt(path, e))?;
@@ -145,28 +162,70 @@ impl Frozen {
             path: path.to_owned(),
             file,
             keys,
+            values_end: word(0),
+            blocks,
+            kept: Mutex::default(),
         })
     }
 
-    /// The length word at `offset` (`REMOVED` for a removal).
-    fn length(&self, offset: u64) -> Result<u32, StoreError> {
+    /// The plain bytes of the block at `at`: kept, or read and kept.
+    fn block(&self, at: u64) -> Result<Arc<Vec<u8>>, StoreError> {
+        let kept = || self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, block)) = kept().iter().find(|(a, _)| *a == at) {
+            return Ok(block.clone());
+        }
+        let block =
+            Arc::new(blocks::read(&self.file, at, self.values_end).map_err(io(&self.path))?);
+        let mut kept = kept();
+        kept.insert(0, (at, block.clone()));
+        kept.truncate(KEPT_BLOCKS);
+        Ok(block)
+    }
+
+    /// The record at `place` in its block: its length word and its bytes.
+    fn in_block(&self, place: u64) -> Result<(u32, Arc<Vec<u8>>, usize), StoreError> {
+        let (at, start) = blocks::split(place);
+        let block = self.block(at)?;
+        let len = block
+            .get(start..start + 4)
+            .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+            .ok_or_else(|| corrupt(&self.path, "a value's place is outside its block"))?;
+        let end = match len {
+            REMOVED => start + 4,
+            len => start + 4 + len as usize,
+        };
+        if end > block.len() {
+            return Err(corrupt(&self.path, "a value runs past its block"));
+        }
+        Ok((len, block, start + 4))
+    }
+
+    /// The length word at `place` (`REMOVED` for a removal).
+    fn length(&self, place: u64) -> Result<u32, StoreError> {
+        if self.blocks {
+            return Ok(self.in_block(place)?.0);
+        }
         let mut len = [0u8; 4];
         self.file
-            .read_exact_at(&mut len, offset)
+            .read_exact_at(&mut len, place)
             .map_err(io(&self.path))?;
         Ok(u32::from_le_bytes(len))
     }
 
-    /// The value at `offset`: `None` for a removal. Read from the file, not mapped: values are
+    /// The value at `place`: `None` for a removal. Read from the file, not mapped: values are
     /// most of a snapshot, and a scan through them stays in the page cache, not in the process.
-    fn value(&self, offset: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        let len = self.length(offset)?;
+    fn value(&self, place: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        if self.blocks {
+            let (len, block, start) = self.in_block(place)?;
+            return Ok((len != REMOVED).then(|| block[start..start + len as usize].to_vec()));
+        }
+        let len = self.length(place)?;
         if len == REMOVED {
             return Ok(None);
         }
         let mut value = vec![0u8; len as usize];
         self.file
-            .read_exact_at(&mut value, offset + 4)
+            .read_exact_at(&mut value, place + 4)
             .map_err(io(&self.path))?;
         Ok(Some(value))
     }
@@ -326,5 +385,55 @@ mod tests {
             range[1],
             (key(101).into_bytes(), Some(101u32.to_le_bytes().to_vec()))
         );
+    }
+
+    /// Snapshots written before values were compressed (`XFSNAP01`: each value at its offset)
+    /// read as they did, and a damaged block is an error, not a panic or a wrong value.
+    #[test]
+    fn the_first_layout_still_reads_and_a_damaged_block_is_refused() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("old.snap");
+        let mut values = Vec::new();
+        let mut map = fst::MapBuilder::memory();
+        for (k, v) in [("a", Some("1")), ("b", None), ("c", Some("three"))] {
+            map.insert(k, values.len() as u64).expect("insert");
+            let len = v.map_or(REMOVED, |v| v.len() as u32);
+            values.extend_from_slice(&len.to_le_bytes());
+            values.extend_from_slice(v.unwrap_or_default().as_bytes());
+        }
+        let map = map.into_inner().expect("map");
+        let mut file = values.clone();
+        file.extend_from_slice(&map);
+        file.extend_from_slice(&(values.len() as u64).to_le_bytes());
+        file.extend_from_slice(&(map.len() as u64).to_le_bytes());
+        file.extend_from_slice(PLAIN);
+        std::fs::write(&path, file).expect("write");
+        let old = Frozen::open(&path).expect("open");
+        assert_eq!(old.get(b"a").expect("get"), Some(Some(b"1".to_vec())));
+        assert_eq!(old.holds(b"b").expect("holds"), Some(false));
+        let all: Vec<Change> = old
+            .range(Bound::Unbounded, Bound::Unbounded)
+            .map(|e| e.expect("entry"))
+            .collect();
+        assert_eq!(all[2], (b"c".to_vec(), Some(b"three".to_vec())));
+
+        let path = dir.path().join("new.snap");
+        let entries =
+            (0..2_000u32).map(|i| Ok((format!("k{i:05}").into_bytes(), Some(vec![7; 50]))));
+        write(&path, entries).expect("write");
+        let mut bytes = std::fs::read(&path).expect("read");
+        assert!(
+            bytes.len() < 2_000 * 50,
+            "the values are compressed: {}",
+            bytes.len()
+        );
+        // The first block's compressed bytes, past its two length words.
+        for b in &mut bytes[8..40] {
+            *b ^= 0x5a;
+        }
+        std::fs::write(&path, bytes).expect("write");
+        let damaged = Frozen::open(&path).expect("the key map is intact");
+        assert!(damaged.get(b"k00000").is_err());
+        assert!(damaged.get(b"k01999").expect("a later block").is_some());
     }
 }
