@@ -5,6 +5,12 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+/// jemalloc, not glibc's malloc: sled's many small nodes fragment glibc's arenas (a rebuild of the
+/// cases model at 1.39M events peaks 16 % lower and runs 20 % faster; docs/benchmarks.md, "Sixth
+/// part"). Its options are set when it is built (.cargo/config.toml).
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(
     name = "xinfang",
