@@ -19,11 +19,11 @@ impl Snapshots {
         self.layers.checked_pow(k)?.checked_mul(self.every)
     }
 
-    /// The sizes of the levels due at `point`, smallest first.
-    fn levels_at(&self, point: u64) -> impl Iterator<Item = (u32, u64)> + '_ {
+    /// The stretches of the levels due at `point`, smallest first.
+    fn levels_at(&self, point: u64) -> impl Iterator<Item = u64> + '_ {
         (1..)
-            .map_while(move |k| Some((k, self.span(k)?)))
-            .take_while(move |(_, span)| point.is_multiple_of(*span))
+            .map_while(move |k| self.span(k))
+            .take_while(move |span| point.is_multiple_of(*span))
     }
 
     /// Build every level due by `applied` that is missing, oldest and smallest first (a level
@@ -33,7 +33,7 @@ impl Snapshots {
         let mut built = 0;
         let mut point = self.every;
         while point <= applied {
-            for (_, span) in self.levels_at(point).collect::<Vec<_>>() {
+            for span in self.levels_at(point).collect::<Vec<_>>() {
                 let floor = point - span;
                 let all = self.list();
                 // A level there, or a full snapshot (one from earlier versions), reaches as far.
