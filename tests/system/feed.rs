@@ -26,7 +26,9 @@ async fn delivered(js: &async_nats::jetstream::Context, what: &str, want: [(&str
     .await;
 }
 
-/// A feed service with its store under `data`.
+/// A feed service with its store under `data`, returned once its stream exists: the service
+/// creates `XF_FEED` as it starts, and a test that looked at the stream before then would fail
+/// for nothing (it did, once in CI).
 pub(crate) async fn start_feed(
     app: &App,
     data: &std::path::Path,
@@ -34,7 +36,7 @@ pub(crate) async fn start_feed(
     let mut cfg = test_config();
     cfg.data_dir = data.to_owned();
     let client = app.nats.connect().await;
-    tokio::spawn(async move {
+    let feed = tokio::spawn(async move {
         xinfang::projector::run_projectors_with(
             &cfg,
             client,
@@ -42,7 +44,14 @@ pub(crate) async fn start_feed(
             std::future::pending(),
         )
         .await
+    });
+    let js = async_nats::jetstream::new(app.nats.connect().await);
+    testkit::eventually(Duration::from_secs(20), "the feed stream", || {
+        let js = js.clone();
+        async move { js.get_stream("XF_FEED").await.ok().map(drop) }
     })
+    .await;
+    feed
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
