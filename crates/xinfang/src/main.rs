@@ -46,7 +46,7 @@ enum Cmd {
         #[arg(long)]
         config: PathBuf,
     },
-    /// Run projectors (queues, stats, audit, feed; several as `queues,stats,audit`) over one
+    /// Run projectors (cases, stats, audit, feed; several as `cases,stats,audit`) over one
     /// follower of the log: each read model answers its queries, the feed publishes.
     Projector {
         name: String,
