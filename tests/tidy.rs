@@ -185,6 +185,48 @@ fn every_library_crate_says_what_it_owns_and_what_it_must_never_do() {
     }
 }
 
+/// Who may do what is decided in one place, `domain::auth`: outside the `domain` crate no code
+/// matches on a principal's role or names several roles in one pattern (the form each of the
+/// role checks that had spread into `api`, `queries` and `projections` took). Building a
+/// principal of a role, or finding the one of a role, stays allowed.
+#[test]
+fn role_checks_live_in_domain_auth() {
+    let mut found = Vec::new();
+    for (path, text) in rust_files() {
+        if path.components().any(|c| c.as_os_str() == "domain") {
+            continue;
+        }
+        for (n, line) in text.lines().enumerate() {
+            let code: String = line
+                .split("//")
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .collect();
+            if names_several_roles(&code) || (code.starts_with("match") && code.ends_with(".role{"))
+            {
+                found.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "role checks belong in domain::auth:\n{}",
+        found.join("\n")
+    );
+}
+
+/// `Role::A | Role::B` (spaces removed): a pattern of several roles.
+fn names_several_roles(code: &str) -> bool {
+    code.match_indices("Role::").any(|(i, _)| {
+        let after = &code[i + "Role::".len()..];
+        let name = after
+            .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .unwrap_or(after.len());
+        after[name..].starts_with('|') || code[..i].trim_end_matches("domain::").ends_with('|')
+    })
+}
+
 /// The crates under `crates/` (directory names, which are the library names).
 fn workspace_crates() -> Vec<String> {
     let mut out: Vec<String> = std::fs::read_dir(root().join("crates"))

@@ -327,3 +327,24 @@ async fn personal_data_is_sealed_at_rest_and_an_approved_erasure_destroys_it_for
         "plain personal data after erasure"
     );
 }
+
+/// Issue 32, item 6: erasures were authorized as adjustments, so a refused clerk read that only
+/// the county and auditors "handle adjustments of the figures".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unit_refused_an_erasure_is_told_about_erasures() {
+    let app = crate::common::spawn_app().await;
+    let approve = "/v1/erasures/00000000-0000-0000-0000-000000000000/approve";
+    for token in ["clerk-gaoqiao-token", "analyst-token"] {
+        let (s, listed) = app.get(token, "/v1/erasures").await;
+        assert_eq!(s, 403, "{listed}");
+        let (s, approved, _) = app.post(token, approve, &json!({})).await;
+        assert_eq!(s, 403, "{approved}");
+        for refused in [&listed, &approved] {
+            let detail = refused["detail"].as_str().expect("detail");
+            assert!(
+                detail.contains("erasures") && !detail.contains("adjustments"),
+                "{refused}"
+            );
+        }
+    }
+}

@@ -280,18 +280,7 @@ pub struct Stored {
 /// names it by `sha256` in an inbox message `attach` (docs/integration.md, "Evidence").
 pub async fn store(State(state): State<Arc<AppState>>, req: Request) -> Result<Response, ApiError> {
     let principal = state.tokens.authenticate(req.headers())?;
-    if !matches!(
-        principal.role,
-        domain::Role::Clerk | domain::Role::Handler | domain::Role::System | domain::Role::County
-    ) {
-        return Err(
-            Failure::Domain(domain::DomainError::Forbidden(domain::text!(
-                "only those who handle cases store evidence",
-                "只有办理案件的人员可以提交证据材料"
-            )))
-            .into(),
-        );
-    }
+    domain::auth::can_store_evidence(&principal).map_err(Failure::Domain)?;
     let (stored, _) = receive(&state, req, None).await?;
     Ok((StatusCode::CREATED, Json(stored)).into_response())
 }

@@ -129,7 +129,7 @@ impl PrincipalEntry {
                 }
                 Some(code)
             }
-            (None, Role::Clerk | Role::Handler | Role::System) => {
+            (None, role) if domain::auth::acts_for_a_unit(role) => {
                 return Err((
                     key("unit"),
                     format!("role {} acts for a unit; unit is required", self.role),

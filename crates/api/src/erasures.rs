@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-use domain::auth::can_handle_adjustments;
+use domain::auth::can_handle_erasures;
 use domain::command::{ApproveErasure, RequestErasure};
 use domain::erasure::{Erasure, ErasureStatus};
 use domain::{CaseId, Command};
@@ -123,7 +123,7 @@ pub async fn approve(
     raw: Result<Bytes, BytesRejection>,
 ) -> AppResult {
     let p = state.tokens.authenticate(&headers)?;
-    can_handle_adjustments(&p)?;
+    can_handle_erasures(&p)?;
     let (Empty {}, json) = body::<Empty>(raw)?;
     let (case_id, id) = case_of(&state, &id).await?;
     let command = Command::ApproveErasure(ApproveErasure { erasure_id: id });
@@ -146,7 +146,7 @@ pub async fn approve(
 /// approved, in the order requested.
 pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> AppResult {
     let p = state.tokens.authenticate(&headers)?;
-    can_handle_adjustments(&p)?;
+    can_handle_erasures(&p)?;
     let mut items = Vec::new();
     let cases = state
         .cases

@@ -12,7 +12,6 @@ use chrono::NaiveDate;
 use futures::StreamExt as _;
 use serde::Deserialize;
 
-use domain::Role;
 use queries::stats::{ExportQuery, ExportRow};
 
 use crate::error::{ApiError, Failure};
@@ -109,15 +108,7 @@ pub async fn cases(
     Params(params): Params<ExportParams>,
 ) -> Result<Response, ApiError> {
     let p = state.tokens.authenticate(&headers)?;
-    if !matches!(p.role, Role::Analyst | Role::County | Role::Auditor) {
-        return Err(
-            Failure::Domain(domain::DomainError::Forbidden(domain::text!(
-                "only analysts, the county and auditors export cases",
-                "只有统计分析人员、县信访局和审计人员可以导出案件"
-            )))
-            .into(),
-        );
-    }
+    domain::auth::can_export_cases(&p).map_err(Failure::Domain)?;
     period(params.from, params.to)?;
     let format = params.format.unwrap_or(Format::Csv);
     let first = ExportQuery {

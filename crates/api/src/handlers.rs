@@ -173,7 +173,7 @@ async fn view(
         Links::Read { seq, .. } => (seq, true),
         Links::Replay { seq } => (seq, false),
     };
-    let related = read && matches!(principal.role, domain::Role::County | domain::Role::Auditor);
+    let related = read && domain::auth::reads_county_wide(principal);
     if let Some(point) = at {
         match crate::asof::links(state, case, principal, related, point).await {
             Ok(Some((duplicate, items))) => {

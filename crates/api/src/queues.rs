@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use domain::auth::can_read_queue;
-use domain::{Principal, Role, Stage};
+use domain::{Principal, Stage};
 use queries::cases::Flag;
 use queries::queues::{DueCursor, Filter, QueueQuery, Scope};
 
@@ -134,25 +134,13 @@ pub async fn queue(
     answer(&state, q, params.min_seq, (params.at_seq, params.as_of)).await
 }
 
-fn can_read_workbench(p: &Principal) -> Result<(), Failure> {
-    match p.role {
-        Role::County | Role::Auditor => Ok(()),
-        _ => Err(Failure::Domain(domain::DomainError::Forbidden(
-            domain::text!(
-                "the workbench is the county's and the auditors'; a unit reads its own queue",
-                "工作台仅供县信访局和审计人员使用；各单位查看本单位待办"
-            ),
-        ))),
-    }
-}
-
 pub async fn workbench(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Params(params): Params<WorkbenchParams>,
 ) -> Result<Response, ApiError> {
     let p = state.tokens.authenticate(&headers)?;
-    can_read_workbench(&p)?;
+    domain::auth::can_read_workbench(&p).map_err(Failure::Domain)?;
     let unit = known_unit(&state, "unit", params.unit)?;
     let township = known_unit(&state, "township", params.township)?;
     // The narrowest index: a unit's queue, else a township's open cases, else all.

@@ -10,7 +10,7 @@ use axum::response::Response;
 use chrono::NaiveDate;
 
 use domain::auth::{can_read_stats, StatsScope};
-use domain::{Category, Channel, Level, Role, Text};
+use domain::{Category, Channel, Level, Text};
 use queries::stats::{Filters, GroupBy, StatsQuery};
 
 use crate::error::{ApiError, Failure};
@@ -209,10 +209,7 @@ pub async fn stats(
         yoy: params.yoy,
         adjusted: params.adjusted,
         // A unit's own readers never see an accusation against it, not even in a figure.
-        hide_accused: match p.role {
-            Role::Clerk | Role::Handler | Role::System => p.unit.as_ref().map(ToString::to_string),
-            _ => None,
-        },
+        hide_accused: p.acting_unit().map(ToString::to_string),
     };
     let at = crate::asof::point(&state, params.at_seq, params.as_of).await?;
     let (queries, now) = state.reader(at);

@@ -169,7 +169,7 @@ impl CaseView {
             reply: case.reply.clone(),
             follow_up: case.follow_up.clone(),
             review_request_due_at: case.review_request_due_at(),
-            accused_unit: matches!(viewer.role, domain::Role::County | domain::Role::Auditor)
+            accused_unit: domain::auth::reads_county_wide(viewer)
                 .then(|| case.accused_unit.clone())
                 .flatten(),
             stage: case.stage(),

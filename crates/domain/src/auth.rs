@@ -18,12 +18,26 @@ pub struct Principal {
 }
 
 impl Principal {
-    fn unit_role(&self) -> Option<&UnitCode> {
-        match self.role {
-            Role::Clerk | Role::Handler | Role::System => self.unit.as_ref(),
-            _ => None,
+    /// The unit a clerk, handler or township system acts for; none for county-wide roles.
+    pub fn acting_unit(&self) -> Option<&UnitCode> {
+        if acts_for_a_unit(self.role) {
+            self.unit.as_ref()
+        } else {
+            None
         }
     }
+}
+
+/// Whether a principal of `role` acts for one unit (and must name it in the configuration):
+/// clerks, handlers and township systems.
+pub fn acts_for_a_unit(role: Role) -> bool {
+    matches!(role, Role::Clerk | Role::Handler | Role::System)
+}
+
+/// Whether `p` reads county-wide: the county bureau and auditors see what a unit never does, an
+/// accusation's summary and the unit it is against, and the cases related to a case.
+pub fn reads_county_wide(p: &Principal) -> bool {
+    matches!(p.role, Role::County | Role::Auditor)
 }
 
 fn county_only(action: Action) -> bool {
@@ -49,7 +63,7 @@ pub fn can_read_case(p: &Principal, case: &Case) -> Result<(), DomainError> {
         Role::County | Role::Auditor => Ok(()),
         Role::Analyst => Err(analysts_read_statistics()),
         // The accused unit never learns of an accusation (条例 30), whatever else holds.
-        Role::Clerk | Role::Handler | Role::System => match p.unit_role() {
+        Role::Clerk | Role::Handler | Role::System => match p.acting_unit() {
             Some(u) if case.units.contains(u) && case.accused_unit.as_ref() != Some(u) => Ok(()),
             _ => Err(DomainError::NotFound),
         },
@@ -59,7 +73,7 @@ pub fn can_read_case(p: &Principal, case: &Case) -> Result<(), DomainError> {
 /// Whether `p` acts for the unit an accusation is against: it sees nothing of such a case, not
 /// even in a figure.
 pub fn is_accused(p: &Principal, case: &Case) -> bool {
-    case.accused_unit.is_some() && p.unit_role() == case.accused_unit.as_ref()
+    case.accused_unit.is_some() && p.acting_unit() == case.accused_unit.as_ref()
 }
 
 /// May this principal look cases up (by number, by search) at all? Everyone who may read a case;
@@ -78,7 +92,7 @@ pub fn can_see_personal_data(p: &Principal, case: &Case) -> bool {
         Role::Analyst => false,
         Role::Clerk | Role::Handler | Role::System => {
             !(case.accusation || case.confidential)
-                && p.unit_role().is_some_and(|u| case.units.contains(u))
+                && p.acting_unit().is_some_and(|u| case.units.contains(u))
         }
     }
 }
@@ -87,7 +101,7 @@ pub fn can_see_personal_data(p: &Principal, case: &Case) -> bool {
 pub fn authorize_register(p: &Principal, township: &UnitCode) -> Result<(), DomainError> {
     match p.role {
         Role::County => Ok(()),
-        Role::Clerk | Role::Handler | Role::System => match p.unit_role() {
+        Role::Clerk | Role::Handler | Role::System => match p.acting_unit() {
             Some(u) if u == township => Ok(()),
             _ => Err(DomainError::Forbidden(crate::text!(
                 "a unit registers petitions only for itself",
@@ -130,7 +144,7 @@ pub fn authorize_command(p: &Principal, action: Action, case: &Case) -> Result<(
             if action == Action::Correct {
                 // The township the case was registered for may correct it (within the window
                 // `decide` checks), whoever is accountable now.
-                return if p.unit_role() == Some(&case.township) {
+                return if p.acting_unit() == Some(&case.township) {
                     Ok(())
                 } else {
                     let t = &case.township;
@@ -147,7 +161,7 @@ pub fn authorize_command(p: &Principal, action: Action, case: &Case) -> Result<(
                     "只有县信访局可以{zh}"
                 )));
             }
-            if p.unit_role() != Some(&case.unit) {
+            if p.acting_unit() != Some(&case.unit) {
                 let (unit, en, zh) = (&case.unit, action.as_str(), action.name_zh());
                 return Err(DomainError::Forbidden(crate::text!(
                     "only the accountable unit ({unit}) or the county may {en}",
@@ -165,7 +179,7 @@ pub fn can_read_queue(p: &Principal, unit: &UnitCode) -> Result<(), DomainError>
     match p.role {
         Role::County | Role::Auditor => Ok(()),
         Role::Analyst => Err(analysts_read_statistics()),
-        Role::Clerk | Role::Handler | Role::System if p.unit_role() == Some(unit) => Ok(()),
+        Role::Clerk | Role::Handler | Role::System if p.acting_unit() == Some(unit) => Ok(()),
         Role::Clerk | Role::Handler | Role::System => Err(DomainError::Forbidden(crate::text!(
             "a unit sees only its own queue",
             "只能查看本单位的待办"
@@ -186,7 +200,7 @@ pub struct StatsScope<'a> {
 /// rate, closure and satisfaction of the cases it answers for), and a township's staff and
 /// system its township's too (`township` = their own).
 pub fn can_read_stats(p: &Principal, scope: StatsScope<'_>) -> Result<(), DomainError> {
-    let own = p.unit_role().map(UnitCode::as_str);
+    let own = p.acting_unit().map(UnitCode::as_str);
     match p.role {
         Role::Analyst | Role::County | Role::Auditor => Ok(()),
         Role::Clerk | Role::Handler | Role::System
@@ -235,6 +249,52 @@ pub fn can_handle_adjustments(p: &Principal) -> Result<(), DomainError> {
         _ => Err(DomainError::Forbidden(crate::text!(
             "only the county and auditors handle adjustments of the figures",
             "只有县信访局和审计人员可以办理核减"
+        ))),
+    }
+}
+
+/// May this principal handle erasures of personal data (个人信息删除): list them, approve one?
+/// The county and auditors; who may request one is [`authorize_command`].
+pub fn can_handle_erasures(p: &Principal) -> Result<(), DomainError> {
+    match p.role {
+        Role::Auditor | Role::County => Ok(()),
+        _ => Err(DomainError::Forbidden(crate::text!(
+            "only the county and auditors handle erasures of personal data",
+            "只有县信访局和审计人员可以办理个人信息删除"
+        ))),
+    }
+}
+
+/// May this principal read the county's workbench (every unit's open cases)? A unit reads its
+/// own queue instead.
+pub fn can_read_workbench(p: &Principal) -> Result<(), DomainError> {
+    match p.role {
+        Role::County | Role::Auditor => Ok(()),
+        _ => Err(DomainError::Forbidden(crate::text!(
+            "the workbench is the county's and the auditors'; a unit reads its own queue",
+            "工作台仅供县信访局和审计人员使用；各单位查看本单位待办"
+        ))),
+    }
+}
+
+/// May this principal export the cases of a period (without personal data)?
+pub fn can_export_cases(p: &Principal) -> Result<(), DomainError> {
+    match p.role {
+        Role::Analyst | Role::County | Role::Auditor => Ok(()),
+        _ => Err(DomainError::Forbidden(crate::text!(
+            "only analysts, the county and auditors export cases",
+            "只有统计分析人员、县信访局和审计人员可以导出案件"
+        ))),
+    }
+}
+
+/// May this principal store evidence before attaching it? Those who handle cases.
+pub fn can_store_evidence(p: &Principal) -> Result<(), DomainError> {
+    match p.role {
+        Role::Clerk | Role::Handler | Role::System | Role::County => Ok(()),
+        _ => Err(DomainError::Forbidden(crate::text!(
+            "only those who handle cases store evidence",
+            "只有办理案件的人员可以提交证据材料"
         ))),
     }
 }

@@ -200,11 +200,6 @@ pub struct CaseSummary {
     pub leader: Option<domain::Leader>,
 }
 
-/// Whether `p` may read an accusation's summary.
-pub fn sees_accusations(p: &Principal) -> bool {
-    matches!(p.role, domain::Role::County | domain::Role::Auditor)
-}
-
 /// The clock of an answer: now, and how many days before a deadline a case is due soon.
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
@@ -242,7 +237,8 @@ impl CaseSummary {
             channel: c.channel,
             headcount: c.headcount,
             received_at: c.received_at,
-            summary: (!c.accusation || sees_accusations(viewer)).then(|| c.summary.clone()),
+            summary: (!c.accusation || domain::auth::reads_county_wide(viewer))
+                .then(|| c.summary.clone()),
             due_at,
             days_left: due_at.map(|d| (d - now).num_seconds().div_euclid(86_400)),
             overdue,

@@ -4,10 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use domain::linking::Filed;
-use domain::{CaseId, Principal, Role};
-use queries::cases::{
-    sees_accusations, CaseFilter, CasePage, CaseSummary, Cursor, ListCases, Probe, MAX_LIMIT,
-};
+use domain::{CaseId, Principal};
+use queries::cases::{CaseFilter, CasePage, CaseSummary, Cursor, ListCases, Probe, MAX_LIMIT};
 pub use queries::cases::{Clock, MAX_RELATED};
 
 use super::{cursor_of, leader_key, micros, moved_key, order_key, row_key, Row, SCAN_BUDGET};
@@ -21,9 +19,9 @@ pub(super) fn summary(row: &Row, viewer: &Principal, clock: Clock) -> CaseSummar
 /// Whether a row passes the filters and the viewer may see it.
 pub(super) fn passes(row: &Row, f: &CaseFilter, viewer: &Principal) -> bool {
     let c = &row.case;
-    let text_ok =
-        f.q.as_deref()
-            .is_none_or(|q| (!c.accusation || sees_accusations(viewer)) && c.summary.contains(q));
+    let text_ok = f.q.as_deref().is_none_or(|q| {
+        (!c.accusation || domain::auth::reads_county_wide(viewer)) && c.summary.contains(q)
+    });
     domain::auth::can_read_case(viewer, c).is_ok()
         && f.case_no.as_deref().is_none_or(|n| n == c.case_no)
         && f.township.as_ref().is_none_or(|t| *t == c.township)
@@ -46,7 +44,7 @@ pub(super) fn passes(row: &Row, f: &CaseFilter, viewer: &Principal) -> bool {
 /// township or unit with a status.
 fn candidates(f: &CaseFilter, viewer: &Principal) -> Vec<(&'static str, String)> {
     let mut out = vec![("a", String::new())];
-    if let (Role::Clerk | Role::Handler | Role::System, Some(u)) = (viewer.role, &viewer.unit) {
+    if let Some(u) = viewer.acting_unit() {
         out.push(("v", u.to_string()));
     }
     if let Some(s) = f.status {
