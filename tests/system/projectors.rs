@@ -265,3 +265,27 @@ async fn every_model_resumes_within_seconds_of_its_server_restarting() {
         .await;
     assert_eq!(list["items"].as_array().map(Vec::len), Some(2), "{list}");
 }
+
+/// Issue 32, item 6: a rebuild that cannot reach the log says so; it read "event at seq 0 does
+/// not apply", as if the log held a bad event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_without_the_log_says_that_the_log_could_not_be_read() {
+    let mut server = NatsServer::start();
+    let js = async_nats::jetstream::new(server.connect().await);
+    let log = eventlog::EventLog::open(js, &eventlog::LogConfig::default())
+        .await
+        .expect("log");
+    server.kill();
+    let dir = tempfile::tempdir().expect("tmp");
+    let audit = projections::audit::Audit {
+        policy: Policy::default(),
+    };
+    let failed = projections::runner::rebuild(&audit, dir.path(), &log, |_, _| {}).await;
+    let Err(e) = failed else {
+        panic!("a rebuild without a server succeeded");
+    };
+    assert!(
+        e.to_string().starts_with("the log could not be read: "),
+        "{e}"
+    );
+}

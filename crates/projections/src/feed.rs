@@ -57,10 +57,7 @@ impl FeedSink {
     ) -> Result<FeedSink, ProjectionError> {
         inbox::open_feed(&js, replicas)
             .await
-            .map_err(|e| ProjectionError::Apply {
-                seq: 0,
-                why: e.to_string(),
-            })?;
+            .map_err(|e| ProjectionError::Log(format!("opening the feed stream: {e}")))?;
         let old = Store::open_current(dir)?;
         let checkpoint = old.checkpoint()?;
         let store = if checkpoint == 0 || old.model_version()? == Units.version() {

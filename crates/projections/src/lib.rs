@@ -2,7 +2,7 @@
 //! (listings, search, work queues), statistics and audit trails. Each is a reducer over events into its own sled database, with the checkpoint in
 //! the same atomic batch as the data, plus the queries on it.
 //!
-//! Projections never emit events and never write to the log; a read model is disposable and can be
+//! Projections must never emit events or write to the log; a read model is disposable and can be
 //! rebuilt from the log at any time. Reducers are deterministic: no clock, no randomness, so a
 //! rebuild gives a byte-identical database (`Store::digest`).
 
@@ -35,6 +35,9 @@ pub enum ProjectionError {
     /// nothing was applied, and the same events apply once it can be read.
     #[error("the log could not be read for the events from seq {seq}: {why}")]
     Unavailable { seq: u64, why: String },
+    /// The log itself could not be reached (its stream's state, a follower): nothing was applied.
+    #[error("the log could not be read: {0}")]
+    Log(String),
     /// As many views as a model builds at once are being built; the point at `seq` is not.
     #[error("the model is building as many past views as it may; seq {seq} has to wait")]
     Busy { seq: u64 },

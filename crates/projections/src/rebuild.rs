@@ -30,10 +30,10 @@ pub async fn rebuild(
     log: &EventLog,
     progress: impl FnMut(u64, u64),
 ) -> Result<(u64, Duration), ProjectionError> {
-    let target = log.last_seq().await.map_err(|e| ProjectionError::Apply {
-        seq: 0,
-        why: e.to_string(),
-    })?;
+    let target = log
+        .last_seq()
+        .await
+        .map_err(|e| ProjectionError::Log(e.to_string()))?;
     rebuild_upto(projection, dir, log, target, progress).await
 }
 
@@ -55,10 +55,7 @@ pub async fn rebuild_upto(
             let mut events = log
                 .follow(1)
                 .await
-                .map_err(|e| ProjectionError::Apply {
-                    seq: 0,
-                    why: e.to_string(),
-                })?
+                .map_err(|e| ProjectionError::Log(e.to_string()))?
                 .ready_chunks(REBUILD_BATCH);
             // Receive and decode on another task, so the next batch is decoded while this one is
             // reduced and written (two cores: about a fifth faster).
@@ -78,7 +75,7 @@ pub async fn rebuild_upto(
                 };
                 let batch: Vec<Stored> =
                     batch.into_iter().collect::<Result<_, _>>().map_err(|e| {
-                        ProjectionError::Apply {
+                        ProjectionError::Unavailable {
                             seq: applied + 1,
                             why: e.to_string(),
                         }

@@ -34,7 +34,9 @@ impl From<ProjectionError> for SinkError {
     fn from(e: ProjectionError) -> Self {
         match e {
             ProjectionError::Store(e) => SinkError::Store(e),
-            e @ ProjectionError::Unavailable { .. } => SinkError::Unavailable(e),
+            e @ (ProjectionError::Unavailable { .. } | ProjectionError::Log(_)) => {
+                SinkError::Unavailable(e)
+            }
             e => SinkError::Apply(e),
         }
     }
