@@ -4,8 +4,13 @@ use std::path::PathBuf;
 
 /// Every Rust source file under `crates/`, with its text.
 fn rust_files() -> Vec<(PathBuf, String)> {
+    rust_files_under(root().join("crates"))
+}
+
+/// Every Rust source file under `dir`, with its text.
+fn rust_files_under(dir: PathBuf) -> Vec<(PathBuf, String)> {
     let mut out = Vec::new();
-    let mut stack = vec![root().join("crates")];
+    let mut stack = vec![dir];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir)
             .expect("read dir")
@@ -225,6 +230,52 @@ fn names_several_roles(code: &str) -> bool {
             .unwrap_or(after.len());
         after[name..].starts_with('|') || code[..i].trim_end_matches("domain::").ends_with('|')
     })
+}
+
+/// Every dev-dependency of a crate is named in its sources (tests included): one nothing used
+/// made a crate's unit tests build the whole binary (`testkit` in `projections`).
+#[test]
+fn every_dev_dependency_is_used() {
+    let mut unused = Vec::new();
+    for krate in workspace_crates() {
+        let dir = root().join("crates").join(&krate);
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).expect("Cargo.toml");
+        let dev: Vec<&str> = manifest
+            .split("[dev-dependencies]")
+            .nth(1)
+            .map(|rest| rest.split("\n[").next().unwrap_or(""))
+            .unwrap_or("")
+            .lines()
+            .filter_map(|l| l.split(['.', '=', ' ']).next())
+            .filter(|name| !name.is_empty() && !name.starts_with('#'))
+            .collect();
+        // The binary crate's tests are the top-level `tests/`.
+        let mut sources: Vec<String> = rust_files()
+            .into_iter()
+            .filter(|(path, _)| path.starts_with(&dir))
+            .map(|(_, text)| text)
+            .collect();
+        if krate == "xinfang" {
+            sources.extend(
+                rust_files_under(root().join("tests"))
+                    .into_iter()
+                    .map(|(_, text)| text),
+            );
+        }
+        for name in dev {
+            let ident = name.replace('-', "_");
+            let used = sources.iter().any(|text| {
+                text.contains(&format!("{ident}::")) || text.contains(&format!("use {ident}"))
+            });
+            if !used {
+                unused.push(format!("crates/{krate}: {name}"));
+            }
+        }
+    }
+    assert!(
+        unused.is_empty(),
+        "dev-dependencies nothing uses: {unused:?}"
+    );
 }
 
 /// The crates under `crates/` (directory names, which are the library names).
