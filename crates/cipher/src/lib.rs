@@ -5,8 +5,9 @@
 //! destroying the one stored copy of the wrapped data key makes the case's personal data
 //! unreadable everywhere it was ever written, backups included once the KEK has been rotated.
 //!
-//! Pure: no IO besides the kernel's random numbers. What is personal is the domain's to say
-//! (`domain::personal`); where the wrapped keys live is the event log's (`eventlog::vault`).
+//! Pure: no IO besides the kernel's random numbers. It must never decide what is personal (the
+//! domain's to say, `domain::personal`) nor where the wrapped keys live (the event log's,
+//! `eventlog::vault`).
 
 mod keys;
 mod sealed;

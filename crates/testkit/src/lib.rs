@@ -3,7 +3,7 @@
 //! configuration builder (`TestConfig`); and the system in-process (`system::TestSystem`), built
 //! from the binary's own service constructors.
 //!
-//! It never mocks the event log, and it never skips: a missing or too old `nats-server` is a test
+//! It must never mock the event log, and never skip: a missing or too old `nats-server` is a test
 //! failure with a message saying how to install one (`scripts/test` does it).
 
 use std::net::TcpListener;
