@@ -58,8 +58,11 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> AppResult {
 }
 
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    let last = state.cases.last_seq().await.unwrap_or(0);
-    let status = crate::reads::projector_status(&state).await;
+    let (last, status) = tokio::join!(
+        state.cases.last_seq(),
+        crate::reads::projector_status(&state)
+    );
+    let last = last.unwrap_or(0);
     let text = state.metrics.render(last, &status);
     ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response()
 }
