@@ -263,3 +263,30 @@ pub async fn restart_if_dead(s: &mut Supervised) {
         }
     }
 }
+
+/// A process left running by an `up` that was killed (SIGKILL), named by its pid file: a managed
+/// server that would share its store with the new one. Stopped (SIGTERM, then SIGKILL after
+/// 10 s) only if the process is still a `comm` (its command name), so a reused pid is left alone.
+pub async fn stop_leftover(pidfile: &Path, comm: &str) {
+    let Some(pid) = std::fs::read_to_string(pidfile)
+        .ok()
+        .and_then(|p| p.trim().parse::<i32>().ok())
+    else {
+        return;
+    };
+    let running = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    if running.trim() != comm {
+        return;
+    }
+    tracing::warn!(
+        pid,
+        comm,
+        "stopping a process left over from an earlier run"
+    );
+    let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+}

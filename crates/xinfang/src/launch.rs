@@ -36,7 +36,7 @@ async fn start(
     token: &str,
 ) -> anyhow::Result<System> {
     let dir = tempfile::tempdir().context("temporary directory")?;
-    let port = crate::up::free_port()?;
+    let port = ops::ports::free_port()?;
     let path = dir.path().join("bench.toml");
     let mut text = format!(
         "[projectors]\ncohost = {cohost}\n[nats]\nsync = \"{sync}\"\n[http]\naddr = \"127.0.0.1:{port}\"\n[data]\ndir = \"{}\"\n\

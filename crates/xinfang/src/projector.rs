@@ -132,7 +132,7 @@ impl<T> Drop for AbortOnDrop<T> {
 pub async fn run_projectors(cfg: Config, list: &str) -> anyhow::Result<()> {
     let names = projections::names::parse(list).map_err(anyhow::Error::msg)?;
     let client = crate::serve::connect_cfg(&cfg, &format!("xinfang-projector-{list}")).await?;
-    run_projectors_with(&cfg, client, &names, crate::serve::shutdown_signal()).await
+    run_projectors_with(&cfg, client, &names, ops::signals::shutdown_signal()).await
 }
 
 #[allow(clippy::print_stdout)]

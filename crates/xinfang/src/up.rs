@@ -7,8 +7,6 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
 
 use crate::config::Config;
 
@@ -22,7 +20,7 @@ pub async fn run_up(
 ) -> anyhow::Result<()> {
     // Listening for SIGTERM from the start: a supervisor may stop us while we start or right
     // after `ready`, and the default action would leave the services to find out by themselves.
-    let shutdown = crate::serve::shutdown_signal();
+    let shutdown = ops::signals::shutdown_signal();
     let data = &cfg.data_dir;
     let logs = data.join("logs");
     std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
@@ -49,7 +47,7 @@ pub async fn run_up(
                 .rsplit_once(':')
                 .context("nats.listen must be host:port")?;
             let pidfile = data.join("nats-server.pid");
-            stop_leftover_server(&pidfile).await;
+            ops::supervise::stop_leftover(&pidfile, "nats-server").await;
             if let Err(e) = std::net::TcpListener::bind(&listen) {
                 bail!(
                     "the managed nats-server's address {listen} is taken ({e}); it is kept in {} \
@@ -78,7 +76,7 @@ pub async fn run_up(
                 county.as_ref(),
             )?;
             let conf_path = data.join("nats-server.conf");
-            write_private(&conf_path, &conf)?;
+            ops::secrets::replace_file(&conf_path, &conf)?;
             let mut server = Supervised::new(
                 "nats-server",
                 bin,
@@ -87,7 +85,7 @@ pub async fn run_up(
                 logs.join("nats-server.log"),
             );
             server.spawn()?;
-            wait_for_tcp(&listen, Duration::from_secs(20)).await?;
+            ops::ports::wait_for_tcp(&listen, Duration::from_secs(20)).await?;
             nats = Some(server);
             let url = format!("nats://{listen}");
             std::fs::write(crate::serve::managed_url_file(&cfg), &url)
@@ -104,7 +102,10 @@ pub async fn run_up(
 
     let env = vec![
         ("XF_NATS_URL".to_string(), url.clone()),
-        ("XF_PARENT_PID".to_string(), std::process::id().to_string()),
+        (
+            ops::signals::PARENT_PID.to_string(),
+            std::process::id().to_string(),
+        ),
         (
             crate::telemetry::LOG_FORMAT_ENV.to_string(),
             log_format.as_str().to_string(),
@@ -202,28 +203,6 @@ pub async fn run_up(
     Ok(())
 }
 
-/// A managed server left running by an `up` that was killed (SIGKILL) would share the store with
-/// the new one: stop it first. Only a process that is still a `nats-server` is signalled.
-async fn stop_leftover_server(pidfile: &Path) {
-    let Some(pid) = std::fs::read_to_string(pidfile)
-        .ok()
-        .and_then(|p| p.trim().parse::<i32>().ok())
-    else {
-        return;
-    };
-    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-    if comm.trim() != "nats-server" {
-        return;
-    }
-    tracing::warn!(pid, "stopping a nats-server left over from an earlier run");
-    let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::path::Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-}
-
 /// Start `bin up --config config extra…` as a child process and read its stdout until the
 /// `ready` line; returns the child and the lines (`nats …` first). Used by `xinfang bench` and the
 /// process tests. Fails if no `ready` line comes within `limit` (the child is then killed).
@@ -268,21 +247,6 @@ pub fn spawn_up(
     Ok((child, lines))
 }
 
-/// Write a file only its owner can read (the server configuration names users).
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    f.write_all(text.as_bytes())
-        .with_context(|| format!("writing {}", path.display()))
-}
-
 fn listen_file(data: &Path) -> PathBuf {
     data.join("nats.listen")
 }
@@ -299,26 +263,9 @@ fn managed_listen(cfg: &Config) -> anyhow::Result<String> {
             return Ok(kept.trim().to_owned());
         }
     }
-    let listen = format!("127.0.0.1:{}", free_port()?);
+    let listen = format!("127.0.0.1:{}", ops::ports::free_port()?);
     std::fs::write(&path, &listen).with_context(|| format!("writing {}", path.display()))?;
     Ok(listen)
-}
-
-pub fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-async fn wait_for_tcp(addr: &str, limit: Duration) -> anyhow::Result<()> {
-    let deadline = Instant::now() + limit;
-    while tokio::net::TcpStream::connect(addr).await.is_err() {
-        if Instant::now() > deadline {
-            bail!("nothing listens on {addr} after {limit:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Ok(())
 }
 
 /// Every projector answers a status query (it has opened its model and serves queries).

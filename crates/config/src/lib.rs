@@ -1,6 +1,12 @@
-//! Typed configuration (api-contract.md, Configuration). A bad file is refused at start with a
+//! The configuration file of Xinfang, typed and checked (api-contract.md, Configuration): units,
+//! principals and their tokens, the policy and the scorecard rules, NATS, HTTP, storage, the
+//! snapshots' spacing and where each secret comes from. A bad file is refused at start with a
 //! message naming the file, the key and the problem. `XF_NATS_URL`, `XF_HTTP_ADDR` and
 //! `XF_DATA_DIR` override the file (used by `up` to point its children at the managed server).
+//!
+//! It reads the file and the environment, and the secrets through `ops::secrets`. It must never
+//! connect to anything or start a service (that is the `xinfang` composition), and never decide
+//! a rule of the domain: what a policy or a principal means is `domain`'s and `api`'s.
 
 mod file;
 
