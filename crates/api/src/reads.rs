@@ -72,18 +72,11 @@ pub struct ActorParams {
     #[serde(deserialize_with = "domain::dates::date")]
     to: NaiveDate,
     /// Which day `from` and `to` select by: `recorded` (the default) or `occurred`.
-    date: Option<TrailDate>,
+    date: Option<queries::audit::TrailDate>,
     min_seq: Option<u64>,
     at_seq: Option<u64>,
     #[serde(default, deserialize_with = "domain::dates::option_time")]
     as_of: Option<domain::Timestamp>,
-}
-
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq)]
-#[serde(rename_all = "snake_case")]
-pub enum TrailDate {
-    Recorded,
-    Occurred,
 }
 
 pub async fn actor(
@@ -101,7 +94,7 @@ pub async fn actor(
         .actor(
             &actor,
             (params.from, params.to),
-            params.date == Some(TrailDate::Occurred),
+            params.date.unwrap_or_default(),
             params.min_seq,
             now,
         )

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use domain::{CaseId, Policy, Timestamp};
 use eventlog::{Actor, Stored};
 
-pub use queries::audit::AuditEvent;
+pub use queries::audit::{AuditEvent, TrailDate};
 
 pub mod tree;
 
@@ -108,13 +108,8 @@ fn chunk_key(case: CaseId, version: u64) -> String {
     format!("e/{case}/{:010}", version.saturating_sub(1) / CHUNK)
 }
 
-/// Which day an actor's trail is filed under: recorded (`a/`) or occurred (`b/`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TrailDate {
-    Recorded,
-    Occurred,
-}
-
+/// The prefix of an actor's trail by the day it is filed under: recorded (`a/`) or occurred
+/// (`b/`).
 fn trail_prefix(actor: &str, date: TrailDate) -> String {
     match date {
         TrailDate::Recorded => actor_prefix(actor),

@@ -186,15 +186,8 @@ fn run(store: &Store, req: &QueryRequest, policy: &Policy) -> Result<Answer, Sto
             actor,
             from,
             to,
-            occurred,
-        } => {
-            let date = if *occurred {
-                audit::TrailDate::Occurred
-            } else {
-                audit::TrailDate::Recorded
-            };
-            Answer::Actor(audit::actor_events(store, actor, (*from, *to), date)?)
-        }
+            date,
+        } => Answer::Actor(audit::actor_events(store, actor, (*from, *to), *date)?),
     })
 }
 

@@ -5,6 +5,16 @@ use serde::{Deserialize, Serialize};
 use domain::{CaseId, Timestamp};
 use eventlog::{Actor, Stored};
 
+/// Which day an official's trail selects events by: the day they were recorded (the default) or
+/// the day they occurred (business time, which a late entry backdates).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TrailDate {
+    #[default]
+    Recorded,
+    Occurred,
+}
+
 /// One event as the audit trail shows it (api-contract.md, history).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEvent {
@@ -83,5 +93,32 @@ impl AuditEvent {
     /// The event without personal data, for a reader not entitled to it.
     pub fn redact_personal_data(&mut self) {
         domain::personal::redact_event_json(&mut self.data);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TrailDate;
+    use crate::Query;
+
+    /// An official's trail names the day it selects by, as the HTTP parameter does
+    /// (`date=recorded|occurred`); a query without it selects by the day recorded.
+    #[test]
+    fn a_trail_query_names_its_day_and_defaults_to_recorded() {
+        let asked = serde_json::json!({
+            "op": "actor", "actor": "clerk-1", "from": "2026-01-01", "to": "2026-01-31",
+            "date": "occurred"
+        });
+        let Query::Actor { date, .. } = serde_json::from_value(asked.clone()).expect("query")
+        else {
+            panic!("not a trail query");
+        };
+        assert_eq!(date, TrailDate::Occurred);
+        let mut without = asked;
+        without.as_object_mut().expect("object").remove("date");
+        let Query::Actor { date, .. } = serde_json::from_value(without).expect("query") else {
+            panic!("not a trail query");
+        };
+        assert_eq!(date, TrailDate::Recorded);
     }
 }

@@ -280,12 +280,12 @@ impl QueryClient {
         }
     }
 
-    /// The events of `actor` recorded (or, with `occurred`, that occurred) from `from` to `to`.
+    /// The events of `actor` recorded (or, by `date`, that occurred) from `from` to `to`.
     pub async fn actor(
         &self,
         actor: &str,
         (from, to): (NaiveDate, NaiveDate),
-        occurred: bool,
+        date: crate::audit::TrailDate,
         min_seq: Option<u64>,
         now: Timestamp,
     ) -> Result<Applied<Vec<AuditEvent>>, QueryError> {
@@ -293,7 +293,7 @@ impl QueryClient {
             actor: actor.to_owned(),
             from,
             to,
-            occurred,
+            date,
         };
         match self.ask("audit", query, min_seq, now).await? {
             Applied {

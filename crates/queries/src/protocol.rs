@@ -77,9 +77,9 @@ pub enum Query {
         actor: String,
         from: NaiveDate,
         to: NaiveDate,
-        /// By the day the events occurred (business time) instead of the day recorded.
+        /// Which day `from` and `to` select by.
         #[serde(default)]
-        occurred: bool,
+        date: crate::audit::TrailDate,
     },
 }
 
