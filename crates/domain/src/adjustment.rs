@@ -18,38 +18,9 @@ use crate::event::{AdjustmentApproved, AdjustmentRequested, AdjustmentRevoked, E
 use crate::ids::{CaseId, PrincipalId};
 use crate::policy::Timestamp;
 
-/// The figures a case can be removed from: every count measure of `<Measures>` (api-contract.md)
-/// and `open_overdue`. `items` removes the case from every measure.
-pub const MEASURES: [&str; 28] = [
-    "items",
-    "batches",
-    "persons",
-    "collective_batches",
-    "collective_persons",
-    "cross_level_batches",
-    "repeat_batches",
-    "accepted",
-    "rejected",
-    "replied",
-    "closed",
-    "closed_on_time",
-    "follow_ups",
-    "satisfied",
-    "merged",
-    "bounced",
-    "withdrawn",
-    "individual_batches",
-    "individual_persons",
-    "group_batches",
-    "group_persons",
-    "signatures",
-    "leader_reception_batches",
-    "leader_reception_persons",
-    "repeat_persons",
-    "terminated",
-    "replied_on_time",
-    "open_overdue",
-];
+/// The figures a case can be removed from: every count of `<Measures>` and `open_overdue`
+/// ([`crate::measures::adjustable`]). `items` removes the case from every measure.
+pub use crate::measures::adjustable;
 
 /// Where an adjustment stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -138,8 +109,8 @@ pub(crate) fn request(
     by: &PrincipalId,
 ) -> Result<Event, DomainError> {
     let measure = c.measure.trim();
-    if !MEASURES.contains(&measure) {
-        let known = MEASURES.join(", ");
+    if !adjustable(measure) {
+        let known = crate::measures::COUNTS.join(", ") + ", " + crate::measures::OPEN_OVERDUE;
         return Err(DomainError::Validation(crate::text!(
             "measure: expected a count measure ({known})",
             "measure：应为计数指标之一（{known}）"

@@ -19,6 +19,7 @@ pub mod evidence;
 pub mod identity;
 pub mod ids;
 pub mod linking;
+pub mod measures;
 pub mod personal;
 pub mod policy;
 pub mod stamp;

@@ -11,13 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::stats::Measures;
 
 /// The rates an indicator may name (`<Measures>`).
-pub const RATES: [&str; 5] = [
-    "closure_rate",
-    "on_time_rate",
-    "satisfaction_rate",
-    "collective_share",
-    "reply_on_time_rate",
-];
+pub use domain::measures::RATES;
 
 /// Whether a higher or a lower value of an indicator scores better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -72,36 +72,7 @@ impl Counts {
     /// Every count by its name, as the API shows it.
     pub fn named(&self) -> Vec<(&'static str, i64)> {
         let v = serde_json::to_value(self).unwrap_or_default();
-        let names: &[&'static str] = &[
-            "items",
-            "batches",
-            "persons",
-            "collective_batches",
-            "collective_persons",
-            "cross_level_batches",
-            "repeat_batches",
-            "accepted",
-            "rejected",
-            "replied",
-            "closed",
-            "closed_on_time",
-            "follow_ups",
-            "satisfied",
-            "merged",
-            "bounced",
-            "withdrawn",
-            "individual_batches",
-            "individual_persons",
-            "group_batches",
-            "group_persons",
-            "signatures",
-            "leader_reception_batches",
-            "leader_reception_persons",
-            "repeat_persons",
-            "terminated",
-            "replied_on_time",
-        ];
-        names
+        domain::measures::COUNTS
             .iter()
             .map(|n| {
                 (
@@ -370,4 +341,32 @@ pub struct ExportRow {
 pub struct ExportPage {
     pub rows: Vec<ExportRow>,
     pub next: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Counts, Measures};
+    use domain::measures::{COUNTS, OPEN_OVERDUE, RATES};
+
+    /// The one list of measure names is the figures a report carries, in their order: a field
+    /// added to `Counts` or `Measures` without its name, or a name without its field, fails here.
+    #[test]
+    fn the_measure_names_are_the_figures_of_a_report() {
+        let fields = |v: serde_json::Value| -> Vec<String> {
+            v.as_object().expect("object").keys().cloned().collect()
+        };
+        let counts = fields(serde_json::to_value(Counts::default()).expect("json"));
+        let mut sorted: Vec<&str> = COUNTS.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(counts, sorted, "the counts");
+        let named: Vec<&str> = Counts::default().named().iter().map(|(n, _)| *n).collect();
+        assert_eq!(named, COUNTS);
+        let measures = Measures::new(Counts::default(), 0);
+        let rates: Vec<&str> = measures.rates().iter().map(|(n, _)| *n).collect();
+        assert_eq!(rates, RATES);
+        let mut all: Vec<&str> = COUNTS.iter().chain(&RATES).copied().collect();
+        all.push(OPEN_OVERDUE);
+        all.sort_unstable();
+        assert_eq!(fields(serde_json::to_value(measures).expect("json")), all);
+    }
 }

@@ -2,7 +2,7 @@
 //! principal approves, either may revoke; nobody adjusts a figure alone.
 
 use crate::common::*;
-use domain::adjustment::{adjustment_id, AdjustmentStatus, MEASURES};
+use domain::adjustment::{adjustable, adjustment_id, AdjustmentStatus};
 use domain::command::*;
 use domain::*;
 
@@ -147,7 +147,7 @@ fn a_figure_has_one_live_adjustment_and_a_revoked_one_makes_room() {
 fn an_unknown_measure_an_empty_reason_or_a_foreign_id_is_refused() {
     let mut w = registered();
     assert_eq!(w.refuse(T1, request("bogus")).code(), "validation");
-    assert!(MEASURES.contains(&"open_overdue") && MEASURES.contains(&"items"));
+    assert!(adjustable("open_overdue") && adjustable("items") && !adjustable("closure_rate"));
     let empty = Command::RequestAdjustment(RequestAdjustment {
         measure: "items".into(),
         reason: " ".into(),
