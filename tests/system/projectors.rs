@@ -289,3 +289,36 @@ async fn a_rebuild_without_the_log_says_that_the_log_could_not_be_read() {
         "{e}"
     );
 }
+
+/// Issue 32, item 2: a query sent to the wrong model was answered as if it were that model's
+/// (an official's trail asked of the cases model: no events, no error); it is refused, naming
+/// the model that answers it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_sent_to_the_wrong_model_is_refused() {
+    let app = crate::common::spawn_app().await;
+    app.register().await;
+    let queries = queries::QueryClient::new(app.nats.connect().await);
+    let now = Utc::now().fixed_offset();
+    let today = now.date_naive();
+    let trail = || queries::protocol::Query::Actor {
+        actor: "county-1".into(),
+        from: today,
+        to: today,
+        date: Default::default(),
+    };
+    match queries.ask("cases", trail(), None, now).await {
+        Err(queries::QueryError::BadRequest(why)) => {
+            assert!(why.contains("the audit model does"), "{why}")
+        }
+        other => panic!("the cases model answered an audit query: {other:?}"),
+    }
+    let answered = queries
+        .ask("audit", trail(), None, now)
+        .await
+        .expect("the audit model answers its own query");
+    assert!(
+        matches!(answered.value, queries::protocol::Answer::Actor(_)),
+        "{:?}",
+        answered.value
+    );
+}

@@ -31,8 +31,9 @@ fn fail(applied_seq: u64, failure: QueryFailure) -> QueryReply {
     }
 }
 
-/// Answer one request.
+/// Answer one request to the model `model`.
 pub async fn answer(
+    model: &str,
     shared: &Shared,
     policy: &Policy,
     as_of: Option<&AsOf>,
@@ -43,6 +44,11 @@ pub async fn answer(
         Ok(r) => r,
         Err(e) => return fail(*applied.borrow(), QueryFailure::BadRequest(e.to_string())),
     };
+    // A query of another model is refused: this store would answer it empty (issue 32).
+    if let Some(owner) = req.query.projector().filter(|owner| *owner != model) {
+        let why = format!("the {model} model does not answer this query; the {owner} model does");
+        return fail(*applied.borrow(), QueryFailure::BadRequest(why));
+    }
     // As of a sequence: a view built from a snapshot, or (events) the live model once it has
     // applied the sequence, its answer cut there.
     let mut upto = None;
@@ -212,7 +218,7 @@ pub async fn serve(
         let (client, shared, policy) = (client.clone(), shared.clone(), policy.clone());
         let as_of = as_of.clone();
         tokio::spawn(async move {
-            let resp = answer(&shared, &policy, as_of.as_deref(), &msg.payload).await;
+            let resp = answer(projector, &shared, &policy, as_of.as_deref(), &msg.payload).await;
             let bytes = match serde_json::to_vec(&resp) {
                 Ok(b) => b,
                 Err(e) => {
