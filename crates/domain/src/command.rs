@@ -301,7 +301,7 @@ pub struct AddAttachment {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestAdjustment {
-    /// A count measure of `<Measures>`, or `open_overdue` ([`crate::measures::adjustable`]).
+    /// A count measure of `<Measures>`, or `open_overdue`.
     pub measure: String,
     pub reason: String,
     /// The document that decided the adjustment (文号).
