@@ -11,7 +11,7 @@
 use async_nats::jetstream::{self, object_store};
 use sha2::{Digest as _, Sha256};
 
-use crate::log::LogError;
+use crate::error::LogError;
 use crate::port::{nats::NatsObjects, Objects};
 use crate::subjects::ATTACHMENT_BUCKET;
 

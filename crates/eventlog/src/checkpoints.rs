@@ -7,7 +7,7 @@ use async_nats::jetstream::{self, stream};
 
 use integrity::Checkpoint;
 
-use crate::log::{publish_error, LogError};
+use crate::error::{publish_error, LogError};
 use crate::subjects::{headers, CHECKPOINT_STREAM, CHECKPOINT_SUBJECT};
 
 #[derive(Clone)]

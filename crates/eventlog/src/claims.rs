@@ -8,7 +8,7 @@ use async_nats::jetstream::{self, kv};
 use bytes::Bytes;
 use uuid::Uuid;
 
-use crate::log::LogError;
+use crate::error::LogError;
 use crate::port::{self, nats::NatsBucket, Bucket};
 use crate::subjects::IDEMPOTENCY_BUCKET;
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::log::LogError;
+use crate::error::LogError;
 
 /// Connect to NATS at `url` (a cluster: URLs separated by commas) as `user` with `password`
 /// when given, retrying for a while: the server may still be starting or electing. Fails when

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use async_nats::jetstream::{self, kv};
 use bytes::Bytes;
 
-use crate::log::LogError;
+use crate::error::LogError;
 use crate::port::{nats::NatsBucket, Bucket};
 use crate::subjects::CASE_NUMBERS_BUCKET;
 

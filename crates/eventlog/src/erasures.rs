@@ -7,7 +7,7 @@ use async_nats::jetstream::{self, kv};
 
 use domain::CaseId;
 
-use crate::log::LogError;
+use crate::error::LogError;
 use crate::port::{self, nats::NatsBucket, Bucket};
 use crate::subjects::ERASURE_BUCKET;
 

@@ -1,6 +1,7 @@
 //! The log as JSON Lines (`xinfang export events`), for the county and auditors.
 
-use crate::log::{EventLog, LogError};
+use crate::error::LogError;
+use crate::log::EventLog;
 
 impl EventLog {
     /// The log from sequence `from` to its end as it is now, one JSON object per line (`seq`,

@@ -10,7 +10,7 @@ use bytes::Bytes;
 
 use domain::linking::Filed;
 
-use crate::log::LogError;
+use crate::error::LogError;
 use crate::port::{self, nats::NatsBucket, Bucket};
 use crate::subjects::IDENTITY_BUCKET;
 

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use domain::{CaseId, UnitCode};
 
-use crate::log::{publish_error, LogError};
+use crate::error::{publish_error, LogError};
 
 use crate::subjects::{self, headers};
 pub use crate::subjects::{

@@ -15,6 +15,7 @@ mod connect;
 pub mod counters;
 pub mod envelope;
 pub mod erasures;
+pub mod error;
 mod export;
 pub mod identities;
 pub mod inbox;
@@ -33,8 +34,9 @@ pub use connect::connect;
 pub use counters::Counters;
 pub use envelope::{Actor, Envelope};
 pub use erasures::Erasures;
+pub use error::{Cause, LogError};
 pub use identities::Identities;
-pub use log::{Cause, EventLog, LogConfig, LogError, Stored};
+pub use log::{EventLog, LogConfig, Stored};
 pub use sessions::Sessions;
 pub use vault::Vault;
 

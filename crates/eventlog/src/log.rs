@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use async_nats::header::HeaderMap;
-use async_nats::jetstream::{self, context::PublishErrorKind, stream};
+use async_nats::jetstream::{self, stream};
+use chrono::{DateTime, Utc};
 
 use domain::CaseId;
 
@@ -13,11 +14,10 @@ use crate::admission::{Admission, Rejection};
 use crate::envelope::{encode, Envelope};
 use crate::port::{nats::NatsMessages, Messages};
 
+pub use crate::error::{Cause, LogError};
 pub use crate::subjects::case_subject;
-pub use error::{Cause, LogError};
 
 mod decoding;
-mod error;
 use crate::subjects::{self, headers};
 
 /// How long one pull of a pulled follower ([`EventLog::follow_bounded`]) waits for events. The
@@ -348,10 +348,7 @@ impl EventLog {
             Ok(msg) => {
                 let nanos = msg.time.unix_timestamp_nanos();
                 let time = chrono::DateTime::from_timestamp_nanos(nanos as i64);
-                Ok(Some((
-                    msg.sequence,
-                    crate::rewrite::stored_at(Some(&msg.headers), time),
-                )))
+                Ok(Some((msg.sequence, stored_at(Some(&msg.headers), time))))
             }
             Err(e) if e.kind() == DirectGetErrorKind::NotFound => Ok(None),
             Err(e) => Err(LogError::unavailable("reading the log's stream times", e)),
@@ -415,25 +412,6 @@ impl EventLog {
     }
 }
 
-pub(crate) fn publish_error(e: async_nats::jetstream::context::PublishError) -> LogError {
-    match e.kind() {
-        PublishErrorKind::WrongLastSequence => LogError::Conflict,
-        PublishErrorKind::TimedOut => LogError::Unknown,
-        PublishErrorKind::StreamNotFound
-        | PublishErrorKind::BrokenPipe
-        | PublishErrorKind::MaxAckPending => LogError::unavailable("appending", e),
-        _ if is_full(&e.to_string()) => LogError::Full { source: e.into() },
-        _ => LogError::Refused { source: e.into() },
-    }
-}
-
-/// JetStream's answers for a write refused for space: `insufficient resources` (10023) and
-/// `insufficient storage resources available` (10047), or the disk's own error.
-pub(crate) fn is_full(error: &str) -> bool {
-    let e = error.to_ascii_lowercase();
-    e.contains("insufficient") || e.contains("no space left") || e.contains("resources exceeded")
-}
-
 fn deliver_from(from: u64) -> async_nats::jetstream::consumer::DeliverPolicy {
     use async_nats::jetstream::consumer::DeliverPolicy;
     if from <= 1 {
@@ -448,4 +426,12 @@ fn deliver_from(from: u64) -> async_nats::jetstream::consumer::DeliverPolicy {
 /// The services' mark on a message, if it carries one.
 fn mark_of(headers: Option<&HeaderMap>) -> Option<String> {
     Some(headers?.get(headers::MARK)?.as_str().to_owned())
+}
+
+/// The stream time of a message: its `Xf-Stored-At` when it was migrated, else JetStream's.
+pub(crate) fn stored_at(headers: Option<&HeaderMap>, stream_time: DateTime<Utc>) -> DateTime<Utc> {
+    headers
+        .and_then(|h| h.get(headers::STORED_AT))
+        .and_then(|v| DateTime::parse_from_rfc3339(v.as_str()).ok())
+        .map_or(stream_time, |t| t.with_timezone(&Utc))
 }

@@ -20,7 +20,7 @@ use async_nats::HeaderMap;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 
-use crate::log::LogError;
+use crate::error::LogError;
 
 pub mod memory;
 pub mod nats;

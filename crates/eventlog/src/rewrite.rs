@@ -14,7 +14,8 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt as _;
 use serde::Deserialize;
 
-use crate::log::{publish_error, LogError};
+use crate::error::{publish_error, LogError};
+use crate::log::stored_at;
 use crate::subjects::{self, headers};
 
 /// One stored message, as stored.
@@ -26,14 +27,6 @@ pub struct Raw {
     pub payload: bytes::Bytes,
     /// When JetStream stored it (for a message migrated before, when the original was).
     pub stored_at: DateTime<Utc>,
-}
-
-/// The stream time of a message: its `Xf-Stored-At` when it was migrated, else JetStream's.
-pub(crate) fn stored_at(headers: Option<&HeaderMap>, stream_time: DateTime<Utc>) -> DateTime<Utc> {
-    headers
-        .and_then(|h| h.get(headers::STORED_AT))
-        .and_then(|v| DateTime::parse_from_rfc3339(v.as_str()).ok())
-        .map_or(stream_time, |t| t.with_timezone(&Utc))
 }
 
 /// Whether `name` exists, and how many consumers read it (0 when it does not exist).

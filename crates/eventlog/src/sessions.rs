@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, kv};
 
-use crate::log::LogError;
+use crate::error::LogError;
 use crate::subjects::SESSIONS_BUCKET;
 
 #[derive(Clone)]

@@ -19,7 +19,7 @@ use cipher::{DataKey, Keyring, Sealed, Wrapped};
 use domain::CaseId;
 
 use crate::envelope::Envelope;
-use crate::log::LogError;
+use crate::error::LogError;
 use crate::port::{nats::NatsMessages, Messages};
 use crate::subjects::{all_data_keys, data_key, KEYS_STREAM};
 

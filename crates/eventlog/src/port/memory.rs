@@ -18,7 +18,7 @@ use futures::future::BoxFuture;
 use futures::FutureExt as _;
 
 use super::{subject_matches, Ack, BucketPort, Entry, Message, MessagePort, ObjectPort};
-use crate::log::LogError;
+use crate::error::LogError;
 use crate::subjects::headers;
 
 /// What the next append meets instead of a healthy server.

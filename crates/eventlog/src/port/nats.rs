@@ -7,7 +7,7 @@ use futures::future::BoxFuture;
 use futures::{FutureExt as _, TryStreamExt as _};
 
 use super::{Ack, BucketPort, Entry, Message, MessagePort, ObjectPort};
-use crate::log::{publish_error, LogError};
+use crate::error::{publish_error, LogError};
 
 /// One JetStream stream.
 #[derive(Clone)]
