@@ -42,6 +42,17 @@ pub struct Committed {
     pub seq: u64,
 }
 
+impl Committed {
+    /// The outcome a stored event records.
+    pub(crate) fn of(s: &eventlog::Stored) -> Committed {
+        Committed {
+            case_id: s.envelope.case_id,
+            version: s.envelope.version,
+            seq: s.seq,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Record {

@@ -45,7 +45,7 @@ impl RecordedCommand {
     pub(crate) fn of(s: &Stored) -> RecordedCommand {
         RecordedCommand {
             command_id: s.envelope.command_id,
-            committed: crate::service::committed(s),
+            committed: Committed::of(s),
             request_hash: s.envelope.request_hash.clone(),
         }
     }

@@ -28,9 +28,9 @@ use uuid::Uuid;
 use domain::{CaseId, Policy, UnitCode, UnitKind};
 
 use domain::identity::Keys;
-use eventlog::{Counters, EventLog, Identities, Stored};
+use eventlog::{Counters, EventLog, Identities};
 
-use crate::idempotency::{Committed, IdempotencyStore};
+use crate::idempotency::IdempotencyStore;
 
 pub use crate::request::{CommandRequest, Executed, Loaded, RecordedCommand, RejectedEvent};
 use crate::{CommandError, Stores};
@@ -233,13 +233,5 @@ impl CaseService {
                 Err(e) => return Err(e),
             }
         }
-    }
-}
-
-pub(crate) fn committed(s: &Stored) -> Committed {
-    Committed {
-        case_id: s.envelope.case_id,
-        version: s.envelope.version,
-        seq: s.seq,
     }
 }

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use domain::CaseId;
 
-use super::{committed, CaseService, CommandRequest, Executed, RecordedCommand};
+use super::{CaseService, CommandRequest, Executed, RecordedCommand};
 use crate::idempotency::{command_id_for, request_hash, Committed, Record};
 use crate::CommandError;
 
@@ -129,7 +129,7 @@ impl CaseService {
             .await?
             .into_iter()
             .find(|s| s.admitted() && s.envelope.command_id == command_id)
-            .map(|s| committed(&s)))
+            .map(|s| Committed::of(&s)))
     }
 
     /// The answer to a command its case's log records already: that command's result, unless the
