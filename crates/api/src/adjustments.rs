@@ -21,8 +21,9 @@ use domain::command::{ApproveAdjustment, RequestAdjustment, RevokeAdjustment};
 use domain::{CaseId, Command};
 use queries::adjustments::AdjustmentList;
 
+use crate::error::body_failure;
 use crate::error::{ApiError, Failure};
-use crate::handlers::{body_failure, execute};
+use crate::handlers::execute;
 use crate::params::Params;
 use crate::reads::{period, with_applied};
 use crate::AppState;
@@ -173,7 +174,7 @@ async fn case_of(state: &AppState, id: &str) -> Result<(CaseId, uuid::Uuid), Fai
         .queries
         .adjustment(id, Some(last), state.cases.now())
         .await
-        .map_err(crate::reads::query_failure)?;
+        .map_err(crate::error::query_failure)?;
     let record = found.value.ok_or(Failure::NotFound)?;
     Ok((CaseId(record.case_id), id))
 }

@@ -112,7 +112,7 @@ pub(crate) async fn links(
         .queries
         .moved_after(point.seq, Some(last), state.cases.now(), crate::LINKS_WAIT)
         .await
-        .map_err(crate::reads::query_failure)?
+        .map_err(crate::error::query_failure)?
         .value;
     if !moved.complete {
         return Ok(None);
@@ -131,6 +131,6 @@ pub(crate) async fn links(
         .iter()
         .map(|(c, duplicate)| queries::cases::CaseSummary::of(c, *duplicate, principal, clock))
         .collect();
-    crate::reads::name_units(state, &mut items);
+    state.name_units(&mut items);
     Ok(Some((links.duplicate, items)))
 }

@@ -11,7 +11,7 @@ use domain::Action;
 use eventlog::inbox::{OutcomeMessage, INBOX_DUPLICATE_WINDOW};
 use eventlog::subjects::{self, headers};
 
-use crate::proto::{collect, Collected};
+use crate::schemas::{collect, Collected};
 
 /// The JSON body of each inbox action: the HTTP command's body type.
 fn body_type(action: Action) -> &'static str {
@@ -31,7 +31,7 @@ fn msg_id_header(description: &str, pattern: &str) -> Value {
 /// The whole document.
 pub fn document() -> Value {
     let mut all = Collected::new();
-    for schema in crate::proto::COMMANDS.into_iter().chain([
+    for schema in crate::schemas::COMMANDS.into_iter().chain([
         collect::<OutcomeMessage>,
         collect::<commands::Problem>,
         collect::<queries::audit::AuditEvent>,

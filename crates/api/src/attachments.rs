@@ -153,7 +153,7 @@ async fn file_of(
     let name = filename_of(disposition.as_deref());
     let bytes = Bytes::from_request(req, state)
         .await
-        .map_err(|r| crate::handlers::body_failure(r, limit))?;
+        .map_err(|r| crate::error::body_failure(r, limit))?;
     Ok((bytes, content_type, name))
 }
 

@@ -204,7 +204,7 @@ async fn view(
             view.flags.duplicate = known.value.duplicate;
             if related {
                 let mut items = known.value.related;
-                crate::reads::name_units(state, &mut items);
+                state.name_units(&mut items);
                 view.related_cases = Some(items);
             }
         }
@@ -225,7 +225,7 @@ async fn run_command(
     case_id: Option<CaseId>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Executed, Failure> {
-    let body = body.map_err(|r| body_failure(r, crate::DEFAULT_BODY_LIMIT))?;
+    let body = body.map_err(|r| crate::error::body_failure(r, crate::DEFAULT_BODY_LIMIT))?;
     let (command, json) = parse_body(action, &body)?;
     execute(state, principal, headers, case_id, command, json).await
 }
@@ -268,23 +268,6 @@ pub(crate) async fn execute(
         .metrics
         .command(action.as_str(), outcome_label, started.elapsed());
     Ok(result?)
-}
-
-/// Why a body could not be read: larger than `limit` (413), or broken (400, its text without
-/// values).
-pub(crate) fn body_failure(r: BytesRejection, limit: usize) -> Failure {
-    if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        Failure::PayloadTooLarge(domain::text!(
-            "request body is larger than {limit} bytes",
-            "请求内容超过 {limit} 字节"
-        ))
-    } else {
-        let why = domain::command::redact(&r.body_text());
-        Failure::BadRequest(domain::text!(
-            "the request body could not be read: {why}",
-            "无法读取请求内容：{why}"
-        ))
-    }
 }
 
 /// Malformed JSON, a non-object body, a wrong field type, a missing or unknown field: 400.

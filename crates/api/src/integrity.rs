@@ -212,7 +212,7 @@ pub async fn assemble(
     let positions = queries
         .positions(case_id, tree_size, Some(min_seq), cases.now())
         .await
-        .map_err(crate::reads::query_failure)?;
+        .map_err(crate::error::query_failure)?;
     let mut findings = Vec::new();
     for p in &positions {
         if !events.iter().any(|e| e.seq == p.seq) {

@@ -27,6 +27,7 @@ pub mod params;
 pub mod proto;
 mod queues;
 pub mod reads;
+mod schemas;
 pub mod scorecards;
 pub mod server;
 pub mod stats;
@@ -107,6 +108,14 @@ impl AppState {
             .get(unit)
             .cloned()
             .unwrap_or_else(|| unit.to_string())
+    }
+
+    /// Each case's township and unit by name.
+    pub(crate) fn name_units(&self, items: &mut [queries::cases::CaseSummary]) {
+        for item in items {
+            item.township_name = self.unit_name(&item.township);
+            item.unit_name = self.unit_name(&item.unit);
+        }
     }
 }
 

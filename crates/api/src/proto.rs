@@ -5,25 +5,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
-use utoipa::openapi::schema::Schema;
-use utoipa::openapi::RefOr;
-use utoipa::{PartialSchema, ToSchema};
 
-use domain::command::*;
 use domain::event::*;
 use domain::Event;
 use eventlog::Envelope;
 
-/// Schemas gathered by name (a type's own and those it references).
-pub(crate) type Collected = Vec<(String, RefOr<Schema>)>;
-
-/// Gather `T`'s schema and those it references; returns `T`'s name.
-pub(crate) fn collect<T: ToSchema>(all: &mut Collected) -> String {
-    let name = T::name().to_string();
-    all.push((name.clone(), <T as PartialSchema>::schema()));
-    T::schemas(all);
-    name
-}
+use crate::schemas::{collect, Collected, COMMANDS};
 
 fn refs(value: &Value, out: &mut BTreeSet<String>) {
     match value {
@@ -92,32 +79,6 @@ fn standalone(root: &str, id: &str, defs: &BTreeMap<String, Value>) -> Value {
 }
 
 /// Every file under `proto/`, as (relative path, content).
-/// Every command body's schema, collected (for `proto/` and the AsyncAPI document alike).
-pub(crate) const COMMANDS: [fn(&mut Collected) -> String; 22] = [
-    collect::<RegisterCase>,
-    collect::<AcceptCase>,
-    collect::<RejectCase>,
-    collect::<AssignCase>,
-    collect::<TransferCase>,
-    collect::<SuperviseCase>,
-    collect::<ExtendDeadline>,
-    collect::<ReplyCase>,
-    collect::<RecordFollowUp>,
-    collect::<CloseCase>,
-    collect::<RequestReview>,
-    collect::<DecideReview>,
-    collect::<MergeCase>,
-    collect::<AssignLeader>,
-    collect::<CorrectRegistration>,
-    collect::<WithdrawCase>,
-    collect::<AddAttachment>,
-    collect::<RequestAdjustment>,
-    collect::<ApproveAdjustment>,
-    collect::<RevokeAdjustment>,
-    collect::<RequestErasure>,
-    collect::<ApproveErasure>,
-];
-
 pub fn files() -> Vec<(String, String)> {
     let mut all = Collected::new();
     let commands = COMMANDS.map(|c| c(&mut all));

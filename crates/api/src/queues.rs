@@ -15,7 +15,7 @@ use queries::queues::{DueCursor, Filter, QueueQuery, Scope};
 
 use crate::error::{ApiError, Failure};
 use crate::params::Params;
-use crate::reads::{foreign_cursor, known_unit, name_units, page_limit, with_applied};
+use crate::reads::{foreign_cursor, known_unit, page_limit, with_applied};
 use crate::AppState;
 
 /// The filters and page of a queue; the workbench adds `unit` and `township`.
@@ -104,7 +104,7 @@ async fn answer(
     let at = crate::asof::point(state, at_seq, as_of).await?;
     let (queries, now) = state.reader(at);
     let mut queue = queries.queue(q, min_seq, now).await?;
-    name_units(state, &mut queue.value.items);
+    state.name_units(&mut queue.value.items);
     with_applied(&queue.value, queue.applied_seq)
 }
 

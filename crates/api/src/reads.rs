@@ -25,29 +25,9 @@ use crate::AppState;
 
 type AppResult = Result<Response, ApiError>;
 
-pub(crate) fn query_failure(e: QueryError) -> Failure {
-    match e {
-        QueryError::NoAnswer { .. } | QueryError::Unavailable(_) => {
-            Failure::Unavailable(e.to_string(), 1)
-        }
-        QueryError::BadRequest(d) => Failure::BadRequest(domain::Text::new(
-            format!("the read model could not read the query: {d}"),
-            format!("读模型无法解析查询：{d}"),
-        )),
-        QueryError::Internal(d) => Failure::Internal(d),
-        QueryError::Busy(_) => Failure::TooManyRequests(
-            domain::text!(
-                "as many past points as the system builds at once are being built; retry shortly",
-                "正在生成的历史时点视图已达上限，请稍后重试"
-            ),
-            2,
-        ),
-    }
-}
-
 impl From<QueryError> for ApiError {
     fn from(e: QueryError) -> Self {
-        ApiError(query_failure(e))
+        ApiError(crate::error::query_failure(e))
     }
 }
 
@@ -362,16 +342,8 @@ pub async fn list_cases(
         .queries
         .cases(list, params.min_seq, state.cases.now())
         .await?;
-    name_units(&state, &mut page.value.items);
+    state.name_units(&mut page.value.items);
     with_applied(&page.value, page.applied_seq)
-}
-
-/// Unit names beside the codes (the model knows codes only).
-pub(crate) fn name_units(state: &AppState, items: &mut [CaseSummary]) {
-    for item in items {
-        item.township_name = state.unit_name(&item.township);
-        item.unit_name = state.unit_name(&item.unit);
-    }
 }
 
 /// `POST /v1/cases/search`.
@@ -423,7 +395,7 @@ pub async fn search(
 ) -> AppResult {
     let p = state.tokens.authenticate(&headers)?;
     can_find_cases(&p)?;
-    let body = body.map_err(|r| crate::handlers::body_failure(r, crate::DEFAULT_BODY_LIMIT))?;
+    let body = body.map_err(|r| crate::error::body_failure(r, crate::DEFAULT_BODY_LIMIT))?;
     let object = domain::command::decode_object(&body).map_err(|e| Failure::BadRequest(e.0))?;
     let s: SearchCases = serde_path_to_error::deserialize(serde_json::Value::Object(object))
         .map_err(|e| {
@@ -463,7 +435,7 @@ pub async fn search(
         .search(p, Probe { person }, None, state.cases.now())
         .await?;
     let mut items = found.value;
-    name_units(&state, &mut items);
+    state.name_units(&mut items);
     Ok(Json(Found {
         items,
         applied_seq: found.applied_seq,

@@ -101,7 +101,7 @@ async fn lookup(state: &AppState, case_no: &str, code: &str) -> Result<CaseStatu
         .queries
         .case_by_no(case_no, None, now)
         .await
-        .map_err(crate::reads::query_failure)?
+        .map_err(crate::error::query_failure)?
         .value
         .ok_or(Failure::NotFound)?;
     if !state.cases.query_code_matches(id, code) {
