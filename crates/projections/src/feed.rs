@@ -13,7 +13,7 @@ use std::path::Path;
 use eventlog::{inbox, jetstream, EventLog, Stored};
 use queries::audit::AuditEvent;
 
-use crate::sink::SinkError;
+use crate::apply::SinkError;
 use crate::store::{Store, StoreError};
 use crate::{fold_case, Projection, ProjectionError, Tx};
 

@@ -6,6 +6,7 @@
 //! rebuilt from the log at any time. Reducers are deterministic: no clock, no randomness, so a
 //! rebuild gives a byte-identical database (`Store::digest`).
 
+mod apply;
 pub mod audit;
 pub mod cases;
 pub mod feed;
@@ -150,5 +151,14 @@ pub fn by_name(
             vault: vault.cloned(),
         })),
         _ => None,
+    }
+}
+
+/// A task aborted when this is dropped (a reader feeding a replay that stopped early).
+pub(crate) struct AbortOnDrop(pub(crate) tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

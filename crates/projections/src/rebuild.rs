@@ -8,18 +8,9 @@ use futures::StreamExt;
 
 use eventlog::{EventLog, Stored};
 
-use crate::runner::{apply_batch, REBUILD_BATCH};
+use crate::apply::{apply_batch, REBUILD_BATCH};
 use crate::store::{current_generation, set_current, Store};
 use crate::{Projection, ProjectionError};
-
-/// A task aborted when this is dropped (a reader feeding a replay that stopped early).
-pub(crate) struct AbortOnDrop(pub(crate) tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
 
 /// Build a fresh generation of the read model from the start of the log up to the log's last
 /// sequence at the start, then make it the live one. `progress(applied, target)` is called as it
@@ -67,7 +58,7 @@ pub async fn rebuild_upto(
                     }
                 }
             });
-            let _stop_reader = AbortOnDrop(reader);
+            let _stop_reader = crate::AbortOnDrop(reader);
             let mut applied = 0;
             while applied < target {
                 let Some(batch) = batches.recv().await else {
@@ -82,7 +73,7 @@ pub async fn rebuild_upto(
                     })?;
                 let upto: Vec<Stored> = batch.into_iter().filter(|e| e.seq <= target).collect();
                 applied_events += upto.len() as u64;
-                let opened = crate::runner::open_personal(projection, &upto).await?;
+                let opened = crate::apply::open_personal(projection, &upto).await?;
                 let upto = opened.as_deref().unwrap_or(&upto);
                 applied = apply_batch(projection, &store, upto)?.max(applied);
                 progress(applied, target);

@@ -1,134 +1,25 @@
 //! Following the log into sinks: read models and the feed.
 
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use tokio::sync::watch;
 
-use eventlog::{EventLog, LogError, Stored};
+use eventlog::{EventLog, LogError};
 
+pub use crate::apply::{
+    apply_batch, apply_batch_recorded, open_personal, Shared, SinkError, REBUILD_BATCH,
+};
 pub use crate::rebuild::{rebuild, rebuild_upto};
-pub use crate::sink::{ModelSink, Sink, SinkError};
-use crate::store::Store;
-use crate::{Projection, ProjectionError};
+pub use crate::sink::{ModelSink, Sink};
+use crate::ProjectionError;
 
 /// Largest number of events applied in one sled batch.
 pub const BATCH: usize = 1000;
 /// How long a projector that has caught up waits before it takes the next events (2 ms until
 /// issue 31: 5 ms took 3-10 % off the CPU per command for 2.5 ms more lag at the median).
 pub const LINGER: Duration = Duration::from_millis(5);
-/// Largest batch of a rebuild. A rebuilt generation is not live until it is complete, so its batches
-/// only bound memory; larger ones let a case's several events in one batch become one write
-/// (1,000 → 10,000: rebuilds about a quarter faster, docs/benchmarks.md).
-pub const REBUILD_BATCH: usize = 10_000;
-
-/// What the runner shares with the query side: the live store and the applied sequence.
-pub struct Shared {
-    store: RwLock<Arc<Store>>,
-    pub applied: watch::Sender<u64>,
-}
-
-impl Shared {
-    /// Open the live model under `dir`; one written by another `version` of the reducer is
-    /// replaced by a fresh, empty generation (the runner then replays the log into it).
-    pub fn open(dir: &Path, version: u32) -> Result<Arc<Shared>, ProjectionError> {
-        let mut store = Store::open_current(dir)?;
-        if store.checkpoint()? > 0 && store.model_version()? != version {
-            tracing::warn!(dir = %dir.display(), found = store.model_version()?, version, "read model written by another version; rebuilding from the log");
-            drop(store);
-            store = Store::open_fresh(dir)?;
-        }
-        let (applied, _) = watch::channel(store.checkpoint()?);
-        Ok(Arc::new(Shared {
-            store: RwLock::new(Arc::new(store)),
-            applied,
-        }))
-    }
-
-    pub fn store(&self) -> Arc<Store> {
-        self.store.read().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    pub(crate) fn replace(&self, store: Store) -> Arc<Store> {
-        let mut guard = self.store.write().unwrap_or_else(|p| p.into_inner());
-        std::mem::replace(&mut *guard, Arc::new(store))
-    }
-}
-
-/// The events of `batch` as `projection` takes them: with their personal data opened when it
-/// has the data keys (`Projection::vault`), else as they are. An erased case's fields stay shut
-/// (its key is gone); a case erased later in the log is dropped from the model by that event.
-pub async fn open_personal(
-    projection: &dyn Projection,
-    batch: &[Stored],
-) -> Result<Option<Vec<Stored>>, ProjectionError> {
-    let Some(vault) = projection.vault() else {
-        return Ok(None);
-    };
-    if batch.iter().all(|e| e.envelope.personal.is_none()) {
-        return Ok(None);
-    }
-    let mut opened = batch.to_vec();
-    // An event that is not a fact is not opened (a forged one may carry anything there). The
-    // batch's keys are read at once, not one round trip per case.
-    let sealed = |e: &&mut Stored| e.admitted() && e.envelope.personal.is_some();
-    let keys = vault
-        .keys(opened.iter_mut().filter(sealed).map(|e| e.envelope.case_id))
-        .await
-        .map_err(|e| {
-            let (seq, why) = (batch.first().map_or(0, |s| s.seq), e.to_string());
-            if e.is_transient() {
-                ProjectionError::Unavailable { seq, why }
-            } else {
-                ProjectionError::Apply { seq, why }
-            }
-        })?;
-    for ev in opened.iter_mut().filter(|e| e.admitted()) {
-        let key = keys.get(&ev.envelope.case_id).and_then(Option::as_ref);
-        eventlog::Vault::open_with_key(&mut ev.envelope, key).map_err(|e| {
-            ProjectionError::Apply {
-                seq: ev.seq,
-                why: e.to_string(),
-            }
-        })?;
-    }
-    Ok(Some(opened))
-}
-
-/// Apply a batch of events (skipping any at or below the checkpoint) and commit it with the new
-/// checkpoint. Returns the checkpoint after the batch.
-pub fn apply_batch(
-    projection: &dyn Projection,
-    store: &Store,
-    events: &[Stored],
-) -> Result<u64, ProjectionError> {
-    apply_batch_recorded(projection, store, events, None)
-}
-
-/// `apply_batch`, with what it committed recorded over `record` too.
-pub fn apply_batch_recorded(
-    projection: &dyn Projection,
-    store: &Store,
-    events: &[Stored],
-    record: Option<&mut crate::store::Overlay>,
-) -> Result<u64, ProjectionError> {
-    let checkpoint = store.checkpoint()?;
-    let mut tx = store.tx();
-    tx.set_model_version(projection.version());
-    let mut last = checkpoint;
-    for ev in events.iter().filter(|e| e.seq > checkpoint) {
-        projection.apply(&mut tx, ev)?;
-        last = ev.seq;
-    }
-    if last > checkpoint {
-        store.commit_recorded(tx, last, record)?;
-    }
-    Ok(last)
-}
-
 /// Follows the log once for several sinks: each event is read and decoded once and handed to
 /// every sink in log order; each sink keeps its own store and checkpoint. One loop, one failure
 /// policy, for the read models and the feed alike:
@@ -299,6 +190,9 @@ impl Runner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
+    use eventlog::Stored;
+    use std::path::Path;
 
     /// A registration whose petitioners are sealed (what they hold does not matter: the data
     /// keys are read first).

@@ -9,18 +9,10 @@ use futures::StreamExt;
 use domain::Policy;
 use queries::{Answer, ModelDigest, ModelStatus, Query, QueryFailure, QueryReply, QueryRequest};
 
-use crate::runner::Shared;
-use crate::snapshots::Snapshots;
+use crate::apply::Shared;
 use crate::{audit, cases, stats, ProjectionError, Store, StoreError};
 
-/// What a model needs to answer as of a past log sequence: the log, and the model's snapshots;
-/// without snapshots (the audit model, whose answers are events) an answer keeps the events up
-/// to the sequence.
-pub struct AsOf {
-    pub log: eventlog::EventLog,
-    pub snapshots: Option<Arc<Snapshots>>,
-}
-
+pub use crate::snapshots::AsOf;
 pub use eventlog::subjects::query as subject;
 pub use queries::protocol::MIN_SEQ_WAIT;
 

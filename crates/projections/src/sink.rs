@@ -4,43 +4,14 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use eventlog::{LogError, Stored};
+use eventlog::Stored;
 
+use crate::apply::{apply_batch, apply_batch_recorded, Shared, SinkError};
 use crate::feed::FeedSink;
-use crate::runner::{apply_batch, apply_batch_recorded, Shared};
 use crate::snapshots::{Recorder, Snapshots};
 use crate::store::Overlay;
 use crate::store::{current_generation, Store, StoreError};
 use crate::{Projection, ProjectionError};
-
-/// Why a sink did not take a batch; the runner's failure policy depends on which.
-#[derive(Debug, thiserror::Error)]
-pub enum SinkError {
-    /// The store could not be written (a full disk).
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// An event does not apply: a bug or damage, never skipped.
-    #[error(transparent)]
-    Apply(ProjectionError),
-    /// Publishing failed; nothing was committed.
-    #[error(transparent)]
-    Publish(#[from] LogError),
-    /// The log could not be read for an event (transient); nothing was committed.
-    #[error(transparent)]
-    Unavailable(ProjectionError),
-}
-
-impl From<ProjectionError> for SinkError {
-    fn from(e: ProjectionError) -> Self {
-        match e {
-            ProjectionError::Store(e) => SinkError::Store(e),
-            e @ (ProjectionError::Unavailable { .. } | ProjectionError::Log(_)) => {
-                SinkError::Unavailable(e)
-            }
-            e => SinkError::Apply(e),
-        }
-    }
-}
 
 /// A read model served to queries: its reducer, its directory of generations and what the query
 /// side shares with the runner.
@@ -125,7 +96,7 @@ impl Sink {
     pub async fn write(&mut self, events: &[Stored]) -> Result<u64, SinkError> {
         match self {
             Sink::Model(m) => {
-                let opened = crate::runner::open_personal(m.projection.as_ref(), events).await?;
+                let opened = crate::apply::open_personal(m.projection.as_ref(), events).await?;
                 let applied = m.apply(opened.as_deref().unwrap_or(events))?;
                 let _ = m.shared.applied.send_replace(applied);
                 Ok(applied)

@@ -36,8 +36,8 @@ mod recorder;
 pub use chain::chain;
 pub use recorder::Recorder;
 
-use crate::rebuild::AbortOnDrop;
 use crate::store::{frozen, Frozen, Store};
+use crate::AbortOnDrop;
 use crate::{Projection, ProjectionError};
 
 /// Views kept for the queries that follow (an auditor pages through one point of the log); each
@@ -279,7 +279,7 @@ impl Snapshots {
                     .into_iter()
                     .collect::<Result<_, _>>()
                     .map_err(|e| apply_err(seq, e))?;
-                let opened = crate::runner::open_personal(self.projection.as_ref(), &batch).await?;
+                let opened = crate::apply::open_personal(self.projection.as_ref(), &batch).await?;
                 for ev in opened.unwrap_or(batch) {
                     if ev.seq > seq {
                         reached = seq;
@@ -428,13 +428,7 @@ pub fn as_of(
     (every, layers): (u64, u64),
     log: EventLog,
     applied: tokio::sync::watch::Receiver<u64>,
-) -> Result<
-    (
-        Arc<crate::service::AsOf>,
-        Option<tokio::task::JoinHandle<()>>,
-    ),
-    ProjectionError,
-> {
+) -> Result<(Arc<AsOf>, Option<tokio::task::JoinHandle<()>>), ProjectionError> {
     let snapshots = match projection {
         Some(p) => Some(Arc::new(Snapshots::open(model_dir, p, every, layers)?)),
         None => None,
@@ -442,7 +436,15 @@ pub fn as_of(
     let keeper = snapshots
         .clone()
         .map(|s| tokio::spawn(s.keep_up(log.clone(), applied)));
-    Ok((Arc::new(crate::service::AsOf { log, snapshots }), keeper))
+    Ok((Arc::new(AsOf { log, snapshots }), keeper))
+}
+
+/// What a model needs to answer as of a past log sequence: the log, and the model's snapshots;
+/// without snapshots (the audit model, whose answers are events) an answer keeps the events up
+/// to the sequence.
+pub struct AsOf {
+    pub log: eventlog::EventLog,
+    pub snapshots: Option<Arc<Snapshots>>,
 }
 
 #[cfg(test)]
