@@ -39,7 +39,7 @@ pub async fn verify_live(
         None => cfg.key_set()?,
     };
     let client = crate::serve::connect_cfg(&cfg, "xinfang-verify").await?;
-    let log = crate::projector::open_log_plain(&cfg, client).await?;
+    let log = crate::serve::open_log_plain(&cfg, client).await?;
     let checkpoints = eventlog::Checkpoints::open(log.jetstream()?, cfg.replicas).await?;
     let started = std::time::Instant::now();
     let report = commands::notary::verify_log(&log, &checkpoints, &keys, all_signatures, |d, t| {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
 
-use eventlog::{EventLog, LogConfig, Vault};
+use eventlog::{EventLog, Vault};
 use projections::feed::FeedSink;
 use projections::runner::{self, ModelSink, Runner, Sink};
 
@@ -35,29 +35,6 @@ pub fn model_dir(cfg: &Config, name: &str) -> PathBuf {
     cfg.data_dir.join("projections").join(name)
 }
 
-/// The log as it is, every event read as stored: for the tools that show or verify it
-/// themselves (`verify`, `export events`, `case history`).
-pub async fn open_log_plain(cfg: &Config, client: async_nats::Client) -> anyhow::Result<EventLog> {
-    let js = async_nats::jetstream::new(client);
-    let log_cfg = LogConfig {
-        replicas: cfg.replicas,
-        ..LogConfig::default()
-    };
-    Ok(EventLog::open(js, &log_cfg).await?)
-}
-
-/// The log as services (and rebuilds, which must judge as they do) read it: every event judged
-/// by its seal (`eventlog::admission`), with the log's first sealed sequence from the last
-/// checkpoint the county's keys verify.
-pub async fn open_log_with(cfg: &Config, client: async_nats::Client) -> anyhow::Result<EventLog> {
-    let log = open_log_plain(cfg, client).await?;
-    let checkpoints = eventlog::Checkpoints::open(log.jetstream()?, cfg.replicas).await?;
-    let mark = cfg.signer()?.event_mac_key();
-    let admission = eventlog::Admission::open(cfg.key_set()?, &checkpoints).await?;
-    let admission = admission.with_mark(mark);
-    Ok(log.with_admission(std::sync::Arc::new(admission)))
-}
-
 /// Run the sinks `names` in this process over one follower of the log until `shutdown`: each read
 /// model with its own store, checkpoint and query service, the feed publishing.
 pub async fn run_projectors_with(
@@ -67,7 +44,7 @@ pub async fn run_projectors_with(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let js = async_nats::jetstream::new(client.clone());
-    let log = open_log_with(cfg, client.clone()).await?;
+    let log = crate::serve::open_log_with(cfg, client.clone()).await?;
     let vault = vault_for(cfg, &log, names.iter().any(|n| n == "cases")).await?;
     let mut sinks = Vec::new();
     let (mut services, mut keepers) = (Vec::new(), Vec::new());
@@ -140,7 +117,7 @@ pub async fn run_rebuild(cfg: Config, name: &str) -> anyhow::Result<()> {
     // An alias (`queues`) rebuilds the model it names now.
     let name = projection(name, &cfg, None)?.name();
     let client = crate::serve::connect_cfg(&cfg, &format!("xinfang-rebuild-{name}")).await?;
-    let log = open_log_with(&cfg, client).await?;
+    let log = crate::serve::open_log_with(&cfg, client).await?;
     let vault = vault_for(&cfg, &log, name == "cases").await?;
     let projection = projection(name, &cfg, vault.as_ref())?;
     let dir = model_dir(&cfg, name);
@@ -170,7 +147,7 @@ pub async fn run_rebuild(cfg: Config, name: &str) -> anyhow::Result<()> {
 /// `xinfang export events`: the log as JSON Lines on stdout.
 pub async fn print_events(cfg: Config, from: u64) -> anyhow::Result<()> {
     let client = crate::serve::connect_cfg(&cfg, "xinfang-export-events").await?;
-    let log = open_log_plain(&cfg, client).await?;
+    let log = crate::serve::open_log_plain(&cfg, client).await?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     log.write_jsonl(from, &mut out).await?;
     Ok(())
@@ -181,7 +158,7 @@ pub async fn print_events(cfg: Config, from: u64) -> anyhow::Result<()> {
 pub async fn print_case_history(cfg: Config, id: &str) -> anyhow::Result<()> {
     let case_id = domain::CaseId::parse(id).with_context(|| format!("{id:?} is not a case id"))?;
     let client = crate::serve::connect_cfg(&cfg, "xinfang-case-history").await?;
-    let log = open_log_plain(&cfg, client).await?;
+    let log = crate::serve::open_log_plain(&cfg, client).await?;
     let Some((subject, _)) = log.locate(case_id).await? else {
         bail!("case {case_id} not found in the log")
     };

@@ -55,12 +55,41 @@ pub async fn connect_as(
         .with_context(|| format!("NATS at {url}"))
 }
 
+/// The log as it is, every event read as stored: for the tools that show or verify it
+/// themselves (`verify`, `export events`, `case history`).
+pub async fn open_log_plain(
+    cfg: &Config,
+    client: async_nats::Client,
+) -> anyhow::Result<eventlog::EventLog> {
+    let js = async_nats::jetstream::new(client);
+    let log_cfg = eventlog::LogConfig {
+        replicas: cfg.replicas,
+        ..eventlog::LogConfig::default()
+    };
+    Ok(eventlog::EventLog::open(js, &log_cfg).await?)
+}
+
+/// The log as services (and rebuilds, which must judge as they do) read it: every event judged
+/// by its seal (`eventlog::admission`), with the log's first sealed sequence from the last
+/// checkpoint the county's keys verify.
+pub async fn open_log_with(
+    cfg: &Config,
+    client: async_nats::Client,
+) -> anyhow::Result<eventlog::EventLog> {
+    let log = open_log_plain(cfg, client).await?;
+    let checkpoints = eventlog::Checkpoints::open(log.jetstream()?, cfg.replicas).await?;
+    let mark = cfg.signer()?.event_mac_key();
+    let admission = eventlog::Admission::open(cfg.key_set()?, &checkpoints).await?;
+    let admission = admission.with_mark(mark);
+    Ok(log.with_admission(std::sync::Arc::new(admission)))
+}
+
 pub async fn case_service(
     cfg: &Config,
     client: async_nats::Client,
 ) -> anyhow::Result<Arc<CaseService>> {
     let js = async_nats::jetstream::new(client.clone());
-    let log = crate::projector::open_log_with(cfg, client).await?;
+    let log = open_log_with(cfg, client).await?;
     let idem = IdempotencyStore::open(&js, cfg.replicas, IDEMPOTENCY_MAX_AGE).await?;
     let stores = commands::Stores {
         log,
