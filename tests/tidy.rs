@@ -235,6 +235,201 @@ fn names_several_roles(code: &str) -> bool {
     })
 }
 
+/// Modules in one direction: within a crate no group of modules reaches each other through
+/// `crate::` and `super::` paths; a module sits below its users, never beside them. A parent
+/// naming its own children by their bare names does not count (declaring and re-exporting them
+/// is what a parent does), nor does the crate root. The groups still to undo are listed, and the
+/// list only shrinks: a new group fails, and so does a listed one that is gone.
+#[test]
+fn modules_depend_in_one_direction() {
+    const STILL: [&str; 2] = [
+        "domain: adjustment auth case decide erasure",
+        "domain: command dates error identity text",
+    ];
+    let mut found = Vec::new();
+    for krate in workspace_crates() {
+        let modules = module_texts(&root().join("crates").join(&krate).join("src"));
+        let edges: std::collections::BTreeMap<&str, Vec<&str>> = modules
+            .iter()
+            .filter(|(m, _)| !m.is_empty())
+            .map(|(m, text)| (m.as_str(), references(m, text, &modules)))
+            .collect();
+        for group in mutually_reaching(&edges) {
+            found.push(format!("{krate}: {}", group.join(" ")));
+        }
+    }
+    found.sort();
+    assert_eq!(
+        found, STILL,
+        "groups of modules that use each other (undo them; the list only shrinks)"
+    );
+}
+
+/// Every module of a crate's `src/` by path (`a::b`; the root is ``), with its text without
+/// comments and without its `#[cfg(test)] mod tests`. Test files are left out.
+fn module_texts(src: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    for (path, text) in rust_files_under(src.to_owned()) {
+        let rel = path.strip_prefix(src).expect("under src");
+        if rel.components().any(|c| c.as_os_str() == "tests") || rel.ends_with("tests.rs") {
+            continue;
+        }
+        let mut parts: Vec<String> = rel
+            .with_extension("")
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        if matches!(
+            parts.last().map(String::as_str),
+            Some("mod" | "lib" | "main")
+        ) {
+            parts.pop();
+        }
+        let code: String = text
+            .lines()
+            .map(|l| l.split("//").next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let code = match code.find("#[cfg(test)]\nmod tests") {
+            Some(i) => code[..i].to_owned(),
+            None => code,
+        };
+        out.insert(parts.join("::"), code);
+    }
+    out
+}
+
+/// The modules `module`'s text reaches by `crate::` and `super::` paths: each path resolved to
+/// the longest module it starts with; itself and the root left out.
+fn references<'a>(
+    module: &str,
+    text: &str,
+    modules: &'a std::collections::BTreeMap<String, String>,
+) -> Vec<&'a str> {
+    let parent = module.rsplit_once("::").map_or("", |(p, _)| p);
+    let mut out = Vec::new();
+    for (prefix, base) in [("crate::", ""), ("super::", parent)] {
+        for (i, _) in text.match_indices(prefix) {
+            let before = text[..i].chars().next_back();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
+                continue;
+            }
+            for path in paths_after(&text[i + prefix.len()..]) {
+                let full = if base.is_empty() {
+                    path
+                } else {
+                    format!("{base}::{path}")
+                };
+                let mut segments: Vec<&str> = full.split("::").collect();
+                while !segments.is_empty() {
+                    let candidate = segments.join("::");
+                    if let Some((m, _)) = modules.get_key_value(&candidate) {
+                        if m != module && !m.is_empty() && !out.contains(&m.as_str()) {
+                            out.push(m.as_str());
+                        }
+                        break;
+                    }
+                    segments.pop();
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The paths a `crate::`/`super::` prefix is followed by: `a::b::c` (up to a `::{` group), or the
+/// first segment of each item of a `{…}` group.
+fn paths_after(rest: &str) -> Vec<String> {
+    let ident = |s: &str| {
+        s.find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(s.len())
+    };
+    if let Some(group) = rest.strip_prefix('{') {
+        let (mut depth, mut end) = (1, group.len());
+        for (i, c) in group.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 {
+                end = i;
+                break;
+            }
+        }
+        let mut items = Vec::new();
+        let (mut depth, mut start) = (0, 0);
+        let inner = &group[..end];
+        for (i, c) in inner.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    items.push(&inner[start..i]);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        items.push(&inner[start..]);
+        return items
+            .into_iter()
+            .map(str::trim)
+            .map(|item| item[..ident(item)].to_owned())
+            .filter(|name| !name.is_empty() && name != "self")
+            .collect();
+    }
+    let mut segments = Vec::new();
+    let mut at = rest;
+    loop {
+        let n = ident(at);
+        if n == 0 {
+            break;
+        }
+        segments.push(&at[..n]);
+        match at[n..].strip_prefix("::") {
+            Some(next) if ident(next) > 0 => at = next,
+            _ => break,
+        }
+    }
+    if segments.is_empty() {
+        Vec::new()
+    } else {
+        vec![segments.join("::")]
+    }
+}
+
+/// The groups of two or more nodes that each reach all the others, each sorted.
+fn mutually_reaching(edges: &std::collections::BTreeMap<&str, Vec<&str>>) -> Vec<Vec<String>> {
+    let reach = |from: &str| {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut stack = vec![from];
+        while let Some(m) = stack.pop() {
+            for next in edges.get(m).into_iter().flatten() {
+                if seen.insert(*next) {
+                    stack.push(next);
+                }
+            }
+        }
+        seen
+    };
+    let reaches: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> =
+        edges.keys().map(|m| (*m, reach(m))).collect();
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    for (m, r) in &reaches {
+        if !r.contains(m) || groups.iter().any(|g| g.iter().any(|x| x == m)) {
+            continue;
+        }
+        let group: Vec<String> = reaches
+            .iter()
+            .filter(|(other, back)| r.contains(*other) && back.contains(m))
+            .map(|(other, _)| (*other).to_owned())
+            .collect();
+        groups.push(group);
+    }
+    groups
+}
+
 /// Every dev-dependency of a crate is named in its sources (tests included): one nothing used
 /// made a crate's unit tests build the whole binary (`testkit` in `projections`).
 #[test]
