@@ -228,7 +228,7 @@ pub async fn upload(
     let loaded = state.cases.read(case_id).await?.ok_or(Failure::NotFound)?;
     can_read_case(&principal, &loaded.case)?;
     authorize_command(&principal, Action::Attach, &loaded.case)?;
-    if domain::erasure::is_erased(&loaded.case) {
+    if loaded.case.personal_data_erased() {
         return Err(Failure::Domain(domain::erasure::erased_refusal()).into());
     }
     let (stored, name) = receive(&state, req, Some(case_id)).await?;
@@ -304,7 +304,7 @@ pub async fn download(
         .find(|a| a.attachment_id == wanted)
         .ok_or(Failure::NotFound)?;
     // Erased with the case's personal data: the key that opened the bytes is gone.
-    let key = if domain::erasure::is_erased(&loaded.case) {
+    let key = if loaded.case.personal_data_erased() {
         None
     } else {
         let key = state.cases.vault().key(case_id).await;

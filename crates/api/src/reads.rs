@@ -128,7 +128,7 @@ pub async fn history(
                     .get(event.seq)
                     .await
                     .map_err(commands::CommandError::from)?;
-                let erased = domain::erasure::is_erased(&loaded.case);
+                let erased = loaded.case.personal_data_erased();
                 state
                     .cases
                     .vault()

@@ -189,7 +189,7 @@ impl CaseView {
             extended: case.extended,
             review_level: case.review_level,
             petitioners: can_see_personal_data(viewer, case).then(|| case.petitioners.clone()),
-            personal_data_erased: domain::erasure::is_erased(case),
+            personal_data_erased: case.personal_data_erased(),
             allowed_actions: Vec::new(),
             rejected_events: Vec::new(),
             applied_seq: None,

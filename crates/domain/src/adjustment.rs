@@ -11,10 +11,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::case::Case;
-use crate::command::{ApproveAdjustment, RequestAdjustment, RevokeAdjustment};
-use crate::error::DomainError;
-use crate::event::{AdjustmentApproved, AdjustmentRequested, AdjustmentRevoked, Event};
+use crate::event::Event;
 use crate::ids::{CaseId, PrincipalId};
 use crate::policy::Timestamp;
 
@@ -72,7 +69,7 @@ pub struct Adjustment {
 
 impl Adjustment {
     /// Whether this adjustment (pending or approved) removes the case from `measure`.
-    fn covers(&self, measure: &str) -> bool {
+    pub(crate) fn covers(&self, measure: &str) -> bool {
         self.status != AdjustmentStatus::Revoked
             && (self.measure == measure || self.measure == "items" || measure == "items")
     }
@@ -91,111 +88,19 @@ pub fn adjustment_id(case: CaseId, version: u64) -> uuid::Uuid {
     uuid::Builder::from_custom_bytes(bytes).into_uuid()
 }
 
-fn find(case: &Case, id: uuid::Uuid) -> Result<&Adjustment, DomainError> {
-    case.adjustments
-        .iter()
-        .find(|a| a.adjustment_id == id)
-        .ok_or_else(|| {
-            DomainError::Validation(crate::text!(
-                "adjustment {id} is not an adjustment of this case",
-                "核减 {id} 不是本案的核减"
-            ))
-        })
-}
-
-pub(crate) fn request(
-    case: &Case,
-    c: &RequestAdjustment,
-    by: &PrincipalId,
-) -> Result<Event, DomainError> {
-    let measure = c.measure.trim();
-    if !adjustable(measure) {
-        let known = crate::measures::COUNTS.join(", ") + ", " + crate::measures::OPEN_OVERDUE;
-        return Err(DomainError::Validation(crate::text!(
-            "measure: expected a count measure ({known})",
-            "measure：应为计数指标之一（{known}）"
-        )));
-    }
-    if let Some(a) = case.adjustments.iter().find(|a| a.covers(measure)) {
-        let (id, m, s, zh) = (
-            a.adjustment_id,
-            &a.measure,
-            a.status.as_str(),
-            if a.status == AdjustmentStatus::Pending {
-                "待批准"
-            } else {
-                "已生效"
-            },
-        );
-        return Err(DomainError::Validation(crate::text!(
-            "the case already has an adjustment of {m} ({id}, {s}); revoke it first",
-            "本案已有 {m} 的核减（{id}，{zh}），须先撤销"
-        )));
-    }
-    Ok(Event::AdjustmentRequested(AdjustmentRequested {
-        adjustment_id: adjustment_id(case.id, case.version + 1),
-        measure: measure.to_owned(),
-        reason: crate::decide::text("reason", &c.reason)?,
-        document_no: crate::decide::text("document_no", &c.document_no)?,
-        requested_by: by.clone(),
-    }))
-}
-
-pub(crate) fn approve(
-    case: &Case,
-    c: &ApproveAdjustment,
-    by: &PrincipalId,
-) -> Result<Event, DomainError> {
-    let a = find(case, c.adjustment_id)?;
-    if a.status != AdjustmentStatus::Pending {
-        let (id, s) = (a.adjustment_id, a.status.as_str());
-        return Err(DomainError::Validation(crate::text!(
-            "adjustment {id} is {s}; only a pending adjustment is approved",
-            "核减 {id} 的状态为 {s}，只能批准待批准的核减"
-        )));
-    }
-    // Nobody adjusts a figure alone (domain.md, 核减).
-    if a.requested_by.same_as(by) {
-        return Err(DomainError::Forbidden(crate::text!(
-            "an adjustment is approved by another principal than the one who requested it",
-            "核减须由申请人以外的人员批准"
-        )));
-    }
-    Ok(Event::AdjustmentApproved(AdjustmentApproved {
-        adjustment_id: a.adjustment_id,
-        measure: a.measure.clone(),
-        approved_by: by.clone(),
-    }))
-}
-
-pub(crate) fn revoke(
-    case: &Case,
-    c: &RevokeAdjustment,
-    by: &PrincipalId,
-) -> Result<Event, DomainError> {
-    let a = find(case, c.adjustment_id)?;
-    if a.status == AdjustmentStatus::Revoked {
-        let id = a.adjustment_id;
-        return Err(DomainError::Validation(crate::text!(
-            "adjustment {id} is already revoked",
-            "核减 {id} 已撤销"
-        )));
-    }
-    Ok(Event::AdjustmentRevoked(AdjustmentRevoked {
-        adjustment_id: a.adjustment_id,
-        measure: a.measure.clone(),
-        reason: crate::decide::text("reason", &c.reason)?,
-        revoked_by: by.clone(),
-    }))
-}
-
 /// `evolve` of the adjustment events.
-pub(crate) fn evolve(case: &mut Case, event: &Event, at: Timestamp) {
-    fn find(case: &mut Case, id: uuid::Uuid) -> Option<&mut Adjustment> {
-        case.adjustments.iter_mut().find(|a| a.adjustment_id == id)
+/// `version` is the case's version with the event applied.
+pub(crate) fn evolve(
+    adjustments: &mut Vec<Adjustment>,
+    version: u64,
+    event: &Event,
+    at: Timestamp,
+) {
+    fn find(all: &mut [Adjustment], id: uuid::Uuid) -> Option<&mut Adjustment> {
+        all.iter_mut().find(|a| a.adjustment_id == id)
     }
     match event {
-        Event::AdjustmentRequested(e) => case.adjustments.push(Adjustment {
+        Event::AdjustmentRequested(e) => adjustments.push(Adjustment {
             adjustment_id: e.adjustment_id,
             measure: e.measure.clone(),
             reason: e.reason.clone(),
@@ -203,7 +108,7 @@ pub(crate) fn evolve(case: &mut Case, event: &Event, at: Timestamp) {
             status: AdjustmentStatus::Pending,
             requested_by: e.requested_by.clone(),
             requested_at: at,
-            version: case.version,
+            version,
             approved_by: None,
             approved_at: None,
             revoked_by: None,
@@ -211,14 +116,14 @@ pub(crate) fn evolve(case: &mut Case, event: &Event, at: Timestamp) {
             revoke_reason: None,
         }),
         Event::AdjustmentApproved(e) => {
-            if let Some(a) = find(case, e.adjustment_id) {
+            if let Some(a) = find(adjustments, e.adjustment_id) {
                 a.status = AdjustmentStatus::Approved;
                 a.approved_by = Some(e.approved_by.clone());
                 a.approved_at = Some(at);
             }
         }
         Event::AdjustmentRevoked(e) => {
-            if let Some(a) = find(case, e.adjustment_id) {
+            if let Some(a) = find(adjustments, e.adjustment_id) {
                 a.status = AdjustmentStatus::Revoked;
                 a.revoked_by = Some(e.revoked_by.clone());
                 a.revoked_at = Some(at);

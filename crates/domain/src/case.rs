@@ -169,6 +169,13 @@ pub enum EvolveError {
 }
 
 impl Case {
+    /// Whether the case's personal data has been erased (an approved erasure).
+    pub fn personal_data_erased(&self) -> bool {
+        self.erasures
+            .iter()
+            .any(|e| e.status == crate::erasure::ErasureStatus::Erased)
+    }
+
     /// The deadline of the current stage (api-contract.md, Deadlines), if the stage has one.
     pub fn due_at(&self) -> Option<Timestamp> {
         match self.status {
@@ -278,11 +285,18 @@ pub fn evolve(
     };
     case.version += 1;
     if event.is_adjustment() {
-        crate::adjustment::evolve(&mut case, event, occurred_at);
+        crate::adjustment::evolve(&mut case.adjustments, case.version, event, occurred_at);
         return Ok(case);
     }
     if event.is_erasure() {
-        crate::erasure::evolve(&mut case, event, occurred_at);
+        crate::erasure::evolve(&mut case.erasures, event, occurred_at);
+        if matches!(event, Event::PersonalDataErased(_)) {
+            // What the log no longer reveals, the case no longer holds.
+            crate::PersonalData::redact_personal_data(&mut case);
+            if case.accusation {
+                case.summary.clear();
+            }
+        }
         return Ok(case);
     }
     case.last_occurred_at = occurred_at;

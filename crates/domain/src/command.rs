@@ -10,8 +10,9 @@ use crate::ids::{CaseId, UnitCode};
 use crate::policy::Timestamp;
 use crate::values::{Category, Channel, Level, Outcome, RejectReason, Satisfaction};
 
+pub use crate::text::redact;
 pub use action::Action;
-pub use decode::{decode_object, redact, BodyError};
+pub use decode::{decode_object, BodyError};
 
 mod action;
 mod decode;

@@ -35,13 +35,7 @@ fn out_of_range(field: &str) -> DomainError {
     ))
 }
 
-/// What a timestamp in a body must be (error messages; `text` has it in Chinese).
-pub const TIME_EXPECTED: &str =
-    "expected an RFC 3339 time with offset, e.g. 2026-03-05T09:30:00+08:00";
-/// What a date in a body must be.
-pub const DATE_EXPECTED: &str = "expected a date YYYY-MM-DD, e.g. 2026-03-05";
-/// What a whole number in a body must be.
-pub const WHOLE_EXPECTED: &str = "expected a whole number from 0 to 4294967295";
+pub use crate::text::{DATE_EXPECTED, TIME_EXPECTED, WHOLE_EXPECTED};
 
 /// `field` as a business timestamp: in range, with a real offset.
 pub fn check_time(field: &str, t: Timestamp) -> Result<Timestamp, DomainError> {

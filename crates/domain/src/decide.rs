@@ -9,13 +9,14 @@ use chrono::{Duration, NaiveDate};
 
 use registration::{correct, not_accused, register};
 
+mod adjustments;
 mod allowed;
+mod erasures;
 mod registration;
 
 pub use allowed::{allowed_actions, case_steps, status_allows};
 pub use registration::complete_registration;
 
-use crate::adjustment;
 use crate::auth::{authorize_command, authorize_register, Principal};
 use crate::case::Case;
 use crate::command::{Command, RegisterCase};
@@ -121,7 +122,7 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
         (Some(case), _) => case,
     };
     authorize_command(ctx.principal, action, case)?;
-    if crate::erasure::is_erased(case) && brings_personal_data(cmd, case) {
+    if case.personal_data_erased() && brings_personal_data(cmd, case) {
         return Err(crate::erasure::erased_refusal());
     }
     let at = occurred_at(Some(case), cmd, ctx.now)?;
@@ -300,11 +301,11 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
         }),
         Command::Correct(c) => correct(case, c, at, ctx)?,
         Command::Attach(c) => attach(case, c)?,
-        Command::RequestAdjustment(c) => adjustment::request(case, c, &ctx.principal.id)?,
-        Command::ApproveAdjustment(c) => adjustment::approve(case, c, &ctx.principal.id)?,
-        Command::RevokeAdjustment(c) => adjustment::revoke(case, c, &ctx.principal.id)?,
-        Command::RequestErasure(c) => crate::erasure::request(case, c, &ctx.principal.id)?,
-        Command::ApproveErasure(c) => crate::erasure::approve(case, c, &ctx.principal.id)?,
+        Command::RequestAdjustment(c) => adjustments::request(case, c, &ctx.principal.id)?,
+        Command::ApproveAdjustment(c) => adjustments::approve(case, c, &ctx.principal.id)?,
+        Command::RevokeAdjustment(c) => adjustments::revoke(case, c, &ctx.principal.id)?,
+        Command::RequestErasure(c) => erasures::request(case, c, &ctx.principal.id)?,
+        Command::ApproveErasure(c) => erasures::approve(case, c, &ctx.principal.id)?,
         Command::Withdraw(c) => Event::CaseWithdrawn(CaseWithdrawn {
             reason: text("reason", &c.reason)?,
         }),

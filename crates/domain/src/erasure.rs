@@ -11,10 +11,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::case::Case;
-use crate::command::{ApproveErasure, RequestErasure};
 use crate::error::DomainError;
-use crate::event::{Event, PersonalDataErased, PersonalDataErasureRequested};
+use crate::event::Event;
 use crate::ids::{CaseId, PrincipalId};
 use crate::policy::Timestamp;
 
@@ -62,13 +60,6 @@ pub fn erasure_id(case: CaseId, version: u64) -> uuid::Uuid {
     uuid::Builder::from_custom_bytes(bytes).into_uuid()
 }
 
-/// Whether the case's personal data has been erased.
-pub fn is_erased(case: &Case) -> bool {
-    case.erasures
-        .iter()
-        .any(|e| e.status == ErasureStatus::Erased)
-}
-
 /// The refusal of a step that would bring personal data into an erased case.
 pub fn erased_refusal() -> DomainError {
     DomainError::Validation(crate::text!(
@@ -77,77 +68,11 @@ pub fn erased_refusal() -> DomainError {
     ))
 }
 
-pub(crate) fn request(
-    case: &Case,
-    c: &RequestErasure,
-    by: &PrincipalId,
-) -> Result<Event, DomainError> {
-    if is_erased(case) {
-        return Err(erased_refusal());
-    }
-    if let Some(e) = case
-        .erasures
-        .iter()
-        .find(|e| e.status == ErasureStatus::Pending)
-    {
-        let id = e.erasure_id;
-        return Err(DomainError::Validation(crate::text!(
-            "the case already has a pending erasure ({id}); approve it",
-            "本案已有待批准的个人信息删除申请（{id}）"
-        )));
-    }
-    Ok(Event::PersonalDataErasureRequested(
-        PersonalDataErasureRequested {
-            erasure_id: erasure_id(case.id, case.version + 1),
-            reason: crate::decide::text("reason", &c.reason)?,
-            request_ref: crate::decide::text("request_ref", &c.request_ref)?,
-            requested_by: by.clone(),
-        },
-    ))
-}
-
-pub(crate) fn approve(
-    case: &Case,
-    c: &ApproveErasure,
-    by: &PrincipalId,
-) -> Result<Event, DomainError> {
-    let id = c.erasure_id;
-    let e = case
-        .erasures
-        .iter()
-        .find(|e| e.erasure_id == id)
-        .ok_or_else(|| {
-            DomainError::Validation(crate::text!(
-                "erasure {id} is not an erasure of this case",
-                "{id} 不是本案的个人信息删除申请"
-            ))
-        })?;
-    if e.status != ErasureStatus::Pending {
-        return Err(DomainError::Validation(crate::text!(
-            "erasure {id} is already approved",
-            "个人信息删除申请 {id} 已批准"
-        )));
-    }
-    // Nobody erases alone, as nobody adjusts a figure alone.
-    if e.requested_by.same_as(by) {
-        return Err(DomainError::Forbidden(crate::text!(
-            "an erasure is approved by another principal than the one who requested it",
-            "个人信息删除须由申请人以外的人员批准"
-        )));
-    }
-    Ok(Event::PersonalDataErased(PersonalDataErased {
-        erasure_id: id,
-        reason: e.reason.clone(),
-        request_ref: e.request_ref.clone(),
-        requested_by: e.requested_by.clone(),
-        approved_by: by.clone(),
-    }))
-}
-
 /// `evolve` of the erasure events.
-pub(crate) fn evolve(case: &mut Case, event: &Event, at: Timestamp) {
+/// (What an erasure does to the rest of the case is the case's `evolve`.)
+pub(crate) fn evolve(erasures: &mut Vec<Erasure>, event: &Event, at: Timestamp) {
     match event {
-        Event::PersonalDataErasureRequested(e) => case.erasures.push(Erasure {
+        Event::PersonalDataErasureRequested(e) => erasures.push(Erasure {
             erasure_id: e.erasure_id,
             reason: e.reason.clone(),
             request_ref: e.request_ref.clone(),
@@ -158,19 +83,10 @@ pub(crate) fn evolve(case: &mut Case, event: &Event, at: Timestamp) {
             approved_at: None,
         }),
         Event::PersonalDataErased(e) => {
-            if let Some(x) = case
-                .erasures
-                .iter_mut()
-                .find(|x| x.erasure_id == e.erasure_id)
-            {
+            if let Some(x) = erasures.iter_mut().find(|x| x.erasure_id == e.erasure_id) {
                 x.status = ErasureStatus::Erased;
                 x.approved_by = Some(e.approved_by.clone());
                 x.approved_at = Some(at);
-            }
-            // What the log no longer reveals, the case no longer holds.
-            crate::PersonalData::redact_personal_data(case);
-            if case.accusation {
-                case.summary.clear();
             }
         }
         _ => {}

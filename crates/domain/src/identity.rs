@@ -4,13 +4,7 @@
 //!
 //! Messages say what is expected and never repeat the value (it is personal data).
 
-/// What a resident ID number must be, for error messages.
-pub const ID_NUMBER_EXPECTED: &str = "expected an 18-character resident ID number (GB 11643-1999): \
-     17 digits with a valid birth date (YYYYMMDD from the 7th digit), then the check digit (0-9 or X)";
-
-/// What a phone number must be, for error messages.
-pub const PHONE_EXPECTED: &str = "expected a mainland mobile number (11 digits starting 13-19, \
-     optionally +86) or a landline with its area code (0 and 2-3 digits, then 7-8 digits)";
+pub use crate::text::{ID_NUMBER_EXPECTED, PHONE_EXPECTED};
 
 /// The ID number in its normal form (capital `X`, no surrounding space), or why it is not one.
 pub fn normalize_id_number(raw: &str) -> Result<String, &'static str> {

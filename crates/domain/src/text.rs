@@ -182,7 +182,7 @@ pub fn field_error(path: &str, serde_msg: &str) -> Text {
         ));
     }
     // A message of ours or of serde that is not known here: the English, in both.
-    let en = crate::command::redact(msg);
+    let en = redact(msg);
     named(Text::new(en.clone(), format!("无效：{en}")))
 }
 
@@ -219,7 +219,7 @@ pub fn malformed_json(serde_msg: &str) -> Text {
     .rev()
     .find(|(en, _)| what.starts_with(en))
     .map_or("格式错误", |(_, zh)| zh);
-    let en_what = crate::command::redact(what);
+    let en_what = redact(what);
     match at {
         Some(_) => Text::new(
             format!("malformed JSON: {en_what} at line {line} column {column}"),
@@ -232,26 +232,41 @@ pub fn malformed_json(serde_msg: &str) -> Text {
     }
 }
 
+/// What a timestamp in a body must be (error messages; [`KNOWN`] has it in Chinese).
+pub const TIME_EXPECTED: &str =
+    "expected an RFC 3339 time with offset, e.g. 2026-03-05T09:30:00+08:00";
+/// What a date in a body must be.
+pub const DATE_EXPECTED: &str = "expected a date YYYY-MM-DD, e.g. 2026-03-05";
+/// What a whole number in a body must be.
+pub const WHOLE_EXPECTED: &str = "expected a whole number from 0 to 4294967295";
+/// What a resident ID number must be, for error messages.
+pub const ID_NUMBER_EXPECTED: &str = "expected an 18-character resident ID number (GB 11643-1999): \
+     17 digits with a valid birth date (YYYYMMDD from the 7th digit), then the check digit (0-9 or X)";
+
+/// What a phone number must be, for error messages.
+pub const PHONE_EXPECTED: &str = "expected a mainland mobile number (11 digits starting 13-19, \
+     optionally +86) or a landline with its area code (0 and 2-3 digits, then 7-8 digits)";
+
 /// The messages of our own decoders (`dates`, `identity`), in both languages.
 const KNOWN: &[(&str, &str)] = &[
     (
-        crate::dates::TIME_EXPECTED,
+        TIME_EXPECTED,
         "应为带时区偏移的 RFC 3339 时间，例如 2026-03-05T09:30:00+08:00",
     ),
     (
-        crate::dates::DATE_EXPECTED,
+        DATE_EXPECTED,
         "应为 YYYY-MM-DD 格式的日期，例如 2026-03-05",
     ),
     (
-        crate::dates::WHOLE_EXPECTED,
+        WHOLE_EXPECTED,
         "应为 0 至 4294967295 之间的整数",
     ),
     (
-        crate::identity::ID_NUMBER_EXPECTED,
+        ID_NUMBER_EXPECTED,
         "应为 18 位公民身份号码（GB 11643-1999）：17 位数字（第 7 位起为有效的出生日期 YYYYMMDD）加校验码（0-9 或 X）",
     ),
     (
-        crate::identity::PHONE_EXPECTED,
+        PHONE_EXPECTED,
         "应为大陆手机号码（11 位，以 13-19 开头，可带 +86）或带区号的固定电话（0 加 2-3 位区号，再加 7-8 位号码）",
     ),
 ];
@@ -292,6 +307,36 @@ fn expected_zh(e: &str) -> String {
     }
 }
 
+/// Remove the values serde quotes in an error message (`invalid type: integer `13800000000``,
+/// `unit code "…" must match`), keeping field names and what was expected.
+pub fn redact(msg: &str) -> String {
+    const NAMES_A_FIELD: [&str; 3] = ["missing field", "unknown field", "duplicate field"];
+    if NAMES_A_FIELD.iter().any(|p| msg.starts_with(p)) {
+        return msg.to_owned();
+    }
+    let (head, tail) = msg.split_at(msg.find(", expected").unwrap_or(msg.len()));
+    let mut out = String::with_capacity(msg.len());
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in head.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None if c == '`' || c == '"' => quote = Some(c),
+            None => out.push(c),
+        }
+    }
+    let head = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    format!("{head}{tail}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,7 +370,7 @@ mod tests {
             !t.en.contains("来访") && !t.zh.contains("来访"),
             "the value is not echoed"
         );
-        let t = field_error("received_at", crate::dates::TIME_EXPECTED);
+        let t = field_error("received_at", TIME_EXPECTED);
         assert!(t
             .en
             .starts_with("received_at: expected an RFC 3339 time with offset"));

@@ -59,7 +59,9 @@ impl CaseService {
             },
         };
         let mut events = self.log.read_subject(&subject, from, u64::MAX).await?;
-        let erased = state.as_ref().is_some_and(domain::erasure::is_erased);
+        let erased = state
+            .as_ref()
+            .is_some_and(domain::Case::personal_data_erased);
         self.open_events(&mut events, erased).await?;
         let seq = events
             .last()

@@ -108,7 +108,7 @@ impl CaseService {
             let Some(loaded) = self.read(case).await? else {
                 continue;
             };
-            if domain::erasure::is_erased(&loaded.case) && self.vault.key(case).await?.is_some() {
+            if loaded.case.personal_data_erased() && self.vault.key(case).await?.is_some() {
                 erased += self.complete_erasure(case).await?;
             }
         }

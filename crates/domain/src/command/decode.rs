@@ -104,33 +104,3 @@ pub fn decode_object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::
         Err(e) => Err(BodyError(crate::text::malformed_json(&e.to_string()))),
     }
 }
-
-/// Remove the values serde quotes in an error message (`invalid type: integer `13800000000``,
-/// `unit code "…" must match`), keeping field names and what was expected.
-pub fn redact(msg: &str) -> String {
-    const NAMES_A_FIELD: [&str; 3] = ["missing field", "unknown field", "duplicate field"];
-    if NAMES_A_FIELD.iter().any(|p| msg.starts_with(p)) {
-        return msg.to_owned();
-    }
-    let (head, tail) = msg.split_at(msg.find(", expected").unwrap_or(msg.len()));
-    let mut out = String::with_capacity(msg.len());
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for c in head.chars() {
-        match quote {
-            Some(q) => {
-                if escaped {
-                    escaped = false;
-                } else if c == '\\' {
-                    escaped = true;
-                } else if c == q {
-                    quote = None;
-                }
-            }
-            None if c == '`' || c == '"' => quote = Some(c),
-            None => out.push(c),
-        }
-    }
-    let head = out.split_whitespace().collect::<Vec<_>>().join(" ");
-    format!("{head}{tail}")
-}
