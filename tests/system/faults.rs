@@ -115,6 +115,23 @@ async fn resync(js: &async_nats::jetstream::Context, ids: &[String]) -> Vec<Stri
     acked
 }
 
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// Register case `i` again and again until it is created (201), within `limit`; its body.
+async fn registered(
+    http: &reqwest::Client,
+    base: &str,
+    i: usize,
+    limit: Duration,
+    what: &str,
+) -> Value {
+    testkit::eventually(limit, what, || async move {
+        let (status, body, _) = register(http, base, i).await;
+        (status == 201).then_some(body)
+    })
+    .await
+}
+
 /// The outcome of township record `id`, waiting for it.
 async fn outcome_of(js: &async_nats::jetstream::Context, id: &str) -> Value {
     let outcomes = js.get_stream("XF_OUTCOMES").await.expect("outcomes");
@@ -233,15 +250,7 @@ async fn a_full_disk_refuses_writes_quickly_and_recovers_by_itself() {
 
     // Space returns: writes continue without anyone restarting anything.
     disk.empty();
-    let (status, body, _) = testkit::eventually(Duration::from_secs(15), "a 201", || {
-        let (http, base) = (http.clone(), up.base.clone());
-        async move {
-            let r = register(&http, &base, 3).await;
-            (r.0 == 201).then_some(r)
-        }
-    })
-    .await;
-    assert_eq!(status, 201, "{body}");
+    let body = registered(&http, &up.base, 3, Duration::from_secs(15), "a 201").await;
     let outcome = outcome_of(&js, "GQ-DISK-1").await;
     assert_eq!(outcome["status"], "applied", "{outcome}");
     // Every acknowledged registration is in the queue read model, and no service restarted. The
@@ -286,16 +295,7 @@ async fn a_full_disk_refuses_writes_quickly_and_recovers_by_itself() {
     disk.empty();
     // nats-server does not recover from a write that failed for space by itself; `up` restarts
     // it once space is back, and then everything goes on.
-    let (status, body, _) =
-        testkit::eventually(Duration::from_secs(60), "a 201 after a full disk", || {
-            let (http, base) = (http.clone(), up.base.clone());
-            async move {
-                let r = register(&http, &base, 5).await;
-                (r.0 == 201).then_some(r)
-            }
-        })
-        .await;
-    assert_eq!(status, 201, "{body}");
+    let body = registered(&http, &up.base, 5, MINUTE, "a 201 after a full disk").await;
     let mut missing: Vec<String> = ids.clone();
     let deadline = Instant::now() + Duration::from_secs(60);
     while !missing.is_empty() {
@@ -337,11 +337,7 @@ async fn a_full_disk_refuses_writes_quickly_and_recovers_by_itself() {
         assert!(tries <= 10, "the server never wrote into the full disk");
         disk.empty();
         // Space back: registrations land again (a restarted server included).
-        testkit::eventually(Duration::from_secs(60), "a 201 with space", || {
-            let (http, base) = (http.clone(), up.base.clone());
-            async move { (register(&http, &base, 6).await.0 == 201).then_some(()) }
-        })
-        .await;
+        registered(&http, &up.base, 6, MINUTE, "a 201 with space").await;
         disk.fill(0);
         let ids: Vec<String> = (0..20).map(|i| format!("GQ-ENOSPC-{tries}-{i}")).collect();
         resync(&js, &ids).await;
@@ -359,16 +355,7 @@ async fn a_full_disk_refuses_writes_quickly_and_recovers_by_itself() {
         },
     )
     .await;
-    let (status, body, _) =
-        testkit::eventually(Duration::from_secs(60), "a 201 after the restart", || {
-            let (http, base) = (http.clone(), up.base.clone());
-            async move {
-                let r = register(&http, &base, 7).await;
-                (r.0 == 201).then_some(r)
-            }
-        })
-        .await;
-    assert_eq!(status, 201, "{body}");
+    registered(&http, &up.base, 7, MINUTE, "a 201 after the restart").await;
     drop(up);
 }
 

@@ -154,10 +154,11 @@ pub fn by_name(
     }
 }
 
-/// A task aborted when this is dropped (a reader feeding a replay that stopped early).
-pub(crate) struct AbortOnDrop(pub(crate) tokio::task::JoinHandle<()>);
+/// A task aborted when this is dropped: a reader feeding a replay that stopped early, a
+/// projector's query services and snapshot keepers when it stops.
+pub struct AbortOnDrop<T>(pub tokio::task::JoinHandle<T>);
 
-impl Drop for AbortOnDrop {
+impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
     }

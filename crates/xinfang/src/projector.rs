@@ -73,17 +73,19 @@ pub async fn run_projectors_with(
         let spacing = (cfg.snapshot_events, cfg.snapshot_layers);
         let (as_of, keeper) =
             projections::snapshots::as_of(&dir, replay, spacing, log.clone(), applied)?;
-        keepers.extend(keeper.map(AbortOnDrop));
+        keepers.extend(keeper.map(projections::AbortOnDrop));
         if let Some(snapshots) = &as_of.snapshots {
             model.record_snapshots(snapshots.clone())?;
         }
-        services.push(AbortOnDrop(tokio::spawn(projections::service::serve(
-            client.clone(),
-            model.projection.name(),
-            model.shared.clone(),
-            cfg.policy.clone(),
-            Some(as_of),
-        ))));
+        services.push(projections::AbortOnDrop(tokio::spawn(
+            projections::service::serve(
+                client.clone(),
+                model.projection.name(),
+                model.shared.clone(),
+                cfg.policy.clone(),
+                Some(as_of),
+            ),
+        )));
         sinks.push(Sink::Model(model));
     }
     let runner = Runner::new(log, sinks);
@@ -95,14 +97,6 @@ pub async fn run_projectors_with(
     runner.run(shutdown).await?;
     tracing::info!(projectors = %names.join(","), "stopped");
     Ok(())
-}
-
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 /// `xinfang projector NAMES` (and `xinfang feed`, which is `projector feed`).
