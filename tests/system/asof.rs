@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::common::assert_problem;
+use crate::common::{assert_problem, conn};
 
 fn registration(i: usize) -> Value {
     json!({
@@ -173,8 +173,8 @@ async fn a_view_as_of_a_sequence_is_the_model_rebuilt_up_to_it() {
     let cfg = testkit::system::test_config();
     let keys = cfg.keys().expect("keys");
     let dir = tempfile::tempdir().expect("tmp");
-    let js = eventlog::jetstream::new(app.nats.connect().await);
-    let vault = eventlog::Vault::open(&js, 1, testkit::config::keyring())
+    let js = async_nats::jetstream::new(app.nats.connect().await);
+    let vault = eventlog::Vault::open(&conn(&js), 1, testkit::config::keyring())
         .await
         .expect("vault");
     for name in ["cases", "stats"] {

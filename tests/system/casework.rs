@@ -621,7 +621,7 @@ async fn the_identity_index_is_rebuilt_under_a_rotated_key() {
         let nats = &nats;
         async move {
             let js = async_nats::jetstream::new(nats.connect().await);
-            let log = eventlog::EventLog::open(js.clone(), &eventlog::LogConfig::default())
+            let log = eventlog::EventLog::open(&conn(&js), &eventlog::LogConfig::default())
                 .await
                 .expect("log");
             let stores = testkit::config::stores(&js, log, 1).await;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::DateTime;
 
-use crate::common::{county, register_command};
+use crate::common::{conn, county, register_command};
 use commands::{CaseService, CommandRequest};
 use domain::command::AcceptCase;
 use domain::*;
@@ -35,7 +35,7 @@ async fn stream_leader_killed_under_load_loses_and_duplicates_nothing() {
     // The cluster needs a meta leader before it can create an R3 stream.
     let log = eventually(Duration::from_secs(30), "an R3 stream", || {
         let (js, cfg) = (js.clone(), cfg.clone());
-        async move { EventLog::open(js, &cfg).await.ok() }
+        async move { EventLog::open(&conn(&js), &cfg).await.ok() }
     })
     .await;
     let units: BTreeMap<UnitCode, UnitKind> =

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::DateTime;
 
-use crate::common::{county, register_command};
+use crate::common::{conn, county, register_command};
 use commands::{CaseService, CommandError, CommandRequest};
 use domain::command::AcceptCase;
 use domain::*;
@@ -136,7 +136,7 @@ async fn service_with_window(server: &NatsServer, window: Duration) -> CaseServi
         duplicate_window: window,
         ..LogConfig::default()
     };
-    let log = EventLog::open(js.clone(), &cfg).await.expect("stream");
+    let log = EventLog::open(&conn(&js), &cfg).await.expect("stream");
     let stores = testkit::config::stores(&js, log, 1).await;
     CaseService::new(
         stores,
@@ -278,12 +278,12 @@ async fn keyed_twins_in_two_processes_apply_once() {
 async fn an_empty_message_is_refused_before_anything_is_published() {
     let server = NatsServer::start();
     let js = async_nats::jetstream::new(server.connect().await);
-    eventlog::inbox::open_feed(&js, 1)
+    eventlog::inbox::open_feed(&conn(&js), 1)
         .await
         .expect("feed stream");
     let subject = || eventlog::subjects::feed_of("gaoqiao", "case-1");
     let refused = eventlog::inbox::publish_all(
-        &js,
+        &conn(&js),
         vec![
             (subject(), "1-gaoqiao".into(), b"{}".to_vec()),
             (subject(), "2-gaoqiao".into(), Vec::new()),
@@ -291,7 +291,7 @@ async fn an_empty_message_is_refused_before_anything_is_published() {
     )
     .await;
     assert!(matches!(refused, Err(LogError::Empty)), "{refused:?}");
-    let once = eventlog::inbox::publish_once(&js, subject(), "3-gaoqiao", Vec::new()).await;
+    let once = eventlog::inbox::publish_once(&conn(&js), subject(), "3-gaoqiao", Vec::new()).await;
     assert!(matches!(once, Err(LogError::Empty)), "{once:?}");
     let mut feed = js.get_stream("XF_FEED").await.expect("stream");
     assert_eq!(feed.info().await.expect("info").state.messages, 0);
@@ -348,11 +348,11 @@ async fn events_written_before_the_chain_are_its_genesis() {
         None,
     )])
     .expect("keys");
-    let js = svc.log().jetstream().expect("on NATS").clone();
-    let checkpoints = eventlog::Checkpoints::open(&js, 1)
+    let js = svc.log().connection().expect("on NATS").jetstream().clone();
+    let checkpoints = eventlog::Checkpoints::open(&conn(&js), 1)
         .await
         .expect("checkpoints");
-    let report = commands::notary::verify_log(svc.log(), &checkpoints, &keys, true, |_, _| {})
+    let report = maintenance::notary::verify_log(svc.log(), &checkpoints, &keys, true, |_, _| {})
         .await
         .expect("verify");
     assert!(report.ok, "{}", report.text());
@@ -367,7 +367,7 @@ async fn events_written_before_the_chain_are_its_genesis() {
         .append(&subject, accepted.committed.seq, &late)
         .await
         .expect("append");
-    let report = commands::notary::verify_log(svc.log(), &checkpoints, &keys, false, |_, _| {})
+    let report = maintenance::notary::verify_log(svc.log(), &checkpoints, &keys, false, |_, _| {})
         .await
         .expect("verify");
     let seq = accepted.committed.seq + 1;
@@ -389,8 +389,8 @@ async fn notaries_resume_from_their_checkpoints_and_never_fork() {
     let server = NatsServer::start();
     let svc = service(&server).await;
     let p = county();
-    let js = svc.log().jetstream().expect("on NATS").clone();
-    let checkpoints = eventlog::Checkpoints::open(&js, 1)
+    let js = svc.log().connection().expect("on NATS").jetstream().clone();
+    let checkpoints = eventlog::Checkpoints::open(&conn(&js), 1)
         .await
         .expect("checkpoints");
     let keys = || {
@@ -401,7 +401,7 @@ async fn notaries_resume_from_their_checkpoints_and_never_fork() {
         )])
         .expect("keys")
     };
-    let notary = || commands::notary::Notary {
+    let notary = || maintenance::notary::Notary {
         log: svc.log().clone(),
         checkpoints: checkpoints.clone(),
         signer: testkit::config::signer(),
@@ -460,9 +460,10 @@ async fn notaries_resume_from_their_checkpoints_and_never_fork() {
         sizes.windows(2).all(|w| w[0] < w[1]),
         "no fork, no repeat: {sizes:?}"
     );
-    let report = commands::notary::verify_log(svc.log(), &checkpoints, &keys(), false, |_, _| {})
-        .await
-        .expect("verify");
+    let report =
+        maintenance::notary::verify_log(svc.log(), &checkpoints, &keys(), false, |_, _| {})
+            .await
+            .expect("verify");
     assert!(report.ok, "{}", report.text());
     assert_eq!(report.checkpoint_seq, Some(last));
     assert_eq!(
@@ -479,8 +480,8 @@ async fn case_numbers_are_leased_in_blocks_only_when_busy_and_never_given_twice(
     let server = NatsServer::start();
     let js = async_nats::jetstream::new(server.connect().await);
     let (a, b) = (
-        Counters::open(&js, 1).await.expect("counters"),
-        Counters::open(&js, 1).await.expect("counters"),
+        Counters::open(&conn(&js), 1).await.expect("counters"),
+        Counters::open(&conn(&js), 1).await.expect("counters"),
     );
     // Quiet: three draws, one a second apart in two processes, are 1, 2, 3.
     assert_eq!(a.next("quiet.2026").await.expect("draw"), 1);

@@ -88,3 +88,8 @@ pub async fn handled(
     }
     seq
 }
+
+/// The adapter's handle on a JetStream context a test made itself.
+pub fn conn(js: &async_nats::jetstream::Context) -> eventlog::Connection {
+    js.into()
+}

@@ -305,7 +305,7 @@ mod cluster_faults {
                     .expect("the live projector");
             });
         }
-        let js = async_nats::jetstream::new(client.clone());
+        let js = client.jetstream().clone();
         eventually(Duration::from_secs(60), "the inbox stream", || {
             let js = js.clone();
             async move { js.get_stream("XF_INBOX_gaoqiao").await.ok() }

@@ -310,7 +310,7 @@ async fn personal_data_is_sealed_at_rest_and_an_approved_erasure_destroys_it_for
     .await;
     assert_eq!(verified["ok"], true, "{verified}");
     // The key itself is gone from the key stream.
-    let js = eventlog::jetstream::new(up.county().await);
+    let js = async_nats::jetstream::new(up.county().await);
     let keys = js.get_stream("XF_KEYS").await.expect("key stream");
     let subject = format!("xf.keys.{id}");
     assert!(

@@ -286,7 +286,7 @@ async fn a_poison_message_gets_a_rejection_not_silence() {
         unit: domain::UnitCode::parse("gaoqiao").expect("unit"),
         leaf_domain: None,
     }];
-    let (_, mut messages) = eventlog::inbox::Inbox::open(js.clone(), 1, &townships)
+    let (_, mut messages) = eventlog::inbox::Inbox::open(&conn(&js), 1, &townships)
         .await
         .expect("inbox");
     let mut h = HeaderMap::new();
@@ -306,7 +306,7 @@ async fn a_poison_message_gets_a_rejection_not_silence() {
         // The last one comes back only after this crashed ingestor's pull requests are gone,
         // so the real ingestor gets it.
         let delay = (round == inbox::POISON_AFTER).then(|| Duration::from_secs(3));
-        msg.ack_with(async_nats::jetstream::AckKind::Nak(delay))
+        msg.retry_after(delay.unwrap_or_default())
             .await
             .expect("nak");
     }
@@ -582,7 +582,7 @@ async fn a_refused_resend_never_replaces_an_applied_outcome() {
         unit: domain::UnitCode::parse("gaoqiao").expect("unit"),
         leaf_domain: None,
     }];
-    let (inbox, _messages) = eventlog::inbox::Inbox::open(js.clone(), 1, &townships)
+    let (inbox, _messages) = eventlog::inbox::Inbox::open(&conn(&js), 1, &townships)
         .await
         .expect("inbox");
     let outcome = |status: &str, inbox_seq: u64| eventlog::inbox::OutcomeMessage {

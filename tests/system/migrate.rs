@@ -6,6 +6,7 @@
 //! migration), every case reads as before to those entitled, stream times (`as_of`) are kept,
 //! and a second run changes nothing.
 
+use crate::common::conn;
 use std::collections::BTreeMap;
 use std::process::Command;
 
@@ -107,7 +108,7 @@ async fn migrate_seals_a_log_written_before_sealing_and_keeps_it_verifiable() {
     // The same log as written before sealing, with its companions, on a server of its own.
     let old = testkit::NatsServer::start();
     let js = jetstream::new(old.connect().await);
-    let log = eventlog::EventLog::open(js.clone(), &eventlog::LogConfig::default())
+    let log = eventlog::EventLog::open(&conn(&js), &eventlog::LogConfig::default())
         .await
         .expect("log");
     for (subject, bytes) in written_before(&events, 2) {
@@ -118,16 +119,20 @@ async fn migrate_seals_a_log_written_before_sealing_and_keeps_it_verifiable() {
             .expect("ack");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    let attachments = eventlog::Attachments::open(&js, 1).await.expect("store");
+    let attachments = eventlog::Attachments::open(&conn(&js), 1)
+        .await
+        .expect("store");
     let sha = attachments.put(&pdf).await.expect("plain evidence");
-    eventlog::inbox::open_feed(&js, 1).await.expect("feed");
+    eventlog::inbox::open_feed(&conn(&js), 1)
+        .await
+        .expect("feed");
     let (_, (_, registration)) = events.first_key_value().expect("first");
     let mut feed_event = serde_json::to_value(&registration.event).expect("event");
     feed_event["case_id"] = json!(id);
     feed_event["seq"] = json!(1);
     let feed_subject = eventlog::subjects::feed_of("county", &id);
     eventlog::inbox::publish_once(
-        &js,
+        &conn(&js),
         feed_subject,
         "1-county",
         feed_event.to_string().into_bytes(),
@@ -138,7 +143,7 @@ async fn migrate_seals_a_log_written_before_sealing_and_keeps_it_verifiable() {
         unit: domain::UnitCode::parse("gaoqiao").expect("unit"),
         leaf_domain: None,
     };
-    let (_, mut inbox) = eventlog::inbox::Inbox::open(js.clone(), 1, &[township])
+    let (_, mut inbox) = eventlog::inbox::Inbox::open(&conn(&js), 1, &[township])
         .await
         .expect("inbox");
     let mut reg = testkit::system::register_body();
@@ -152,7 +157,7 @@ async fn migrate_seals_a_log_written_before_sealing_and_keeps_it_verifiable() {
     .await
     .expect("stored");
     let answered = inbox.next().await.expect("a message").expect("message");
-    answered.double_ack().await.expect("answered");
+    answered.ack_confirmed().await.expect("answered");
     let times: Vec<_> = {
         let mut t = Vec::new();
         for seq in 1..=4 {
@@ -207,7 +212,7 @@ async fn migrate_seals_a_log_written_before_sealing_and_keeps_it_verifiable() {
     assert!(out.contains("migrated at"), "{out}");
 
     // Stream times are those of the original messages, so `as_of` answers as before.
-    let log = eventlog::EventLog::open(js.clone(), &eventlog::LogConfig::default())
+    let log = eventlog::EventLog::open(&conn(&js), &eventlog::LogConfig::default())
         .await
         .expect("log");
     for (i, t) in times.iter().enumerate() {
@@ -242,7 +247,7 @@ async fn migrate_seals_a_log_written_before_sealing_and_keeps_it_verifiable() {
     drop(migrated);
 
     // Once is enough: a second run finds nothing to do and writes nothing.
-    let checkpoints = eventlog::Checkpoints::open(&js, 1)
+    let checkpoints = eventlog::Checkpoints::open(&conn(&js), 1)
         .await
         .expect("checkpoints");
     let (cps, last) = (

@@ -13,7 +13,7 @@ use testkit::{eventually, NatsServer};
 use domain::command::*;
 use domain::*;
 
-use crate::common::{county, register_command};
+use crate::common::{conn, county, register_command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_xinfang");
 
@@ -272,7 +272,7 @@ async fn every_model_resumes_within_seconds_of_its_server_restarting() {
 async fn a_rebuild_without_the_log_says_that_the_log_could_not_be_read() {
     let mut server = NatsServer::start();
     let js = async_nats::jetstream::new(server.connect().await);
-    let log = eventlog::EventLog::open(js, &eventlog::LogConfig::default())
+    let log = eventlog::EventLog::open(&conn(&js), &eventlog::LogConfig::default())
         .await
         .expect("log");
     server.kill();

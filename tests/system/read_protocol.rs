@@ -11,27 +11,26 @@ use crate::common::*;
 #[tokio::test]
 async fn a_reply_larger_than_the_max_payload_arrives_in_parts() {
     let nats = testkit::NatsServer::start();
-    let client = nats.connect().await;
-    let max = client.server_info().max_payload;
+    let client = eventlog::Connection::from(nats.connect().await);
+    let max = client.client().server_info().max_payload;
     let big: Vec<u8> = (0..3 * max + 17).map(|i| (i % 251) as u8).collect();
-    let mut requests = client.subscribe("test.big").await.expect("subscribe");
+    let mut requests = eventlog::rpc::requests(&client, "test.big".into(), "test".into())
+        .await
+        .expect("subscribe");
     let responder = {
-        let (client, big) = (client.clone(), big.clone());
+        let big = big.clone();
         tokio::spawn(async move {
-            while let Some(msg) = requests.next().await {
-                let body = if msg.payload.as_ref() == b"small" {
+            while let Some(request) = requests.next().await {
+                let body = if request.payload().as_ref() == b"small" {
                     b"tiny".to_vec()
                 } else {
                     big.clone()
                 };
-                let reply = msg.reply.expect("a reply subject");
-                queries::transport::reply(&client, reply, body)
-                    .await
-                    .expect("reply");
+                request.reply(body).await.expect("reply");
             }
         })
     };
-    let got = queries::transport::request(
+    let got = eventlog::rpc::request(
         &client,
         "test.big".into(),
         b"big".to_vec(),
@@ -41,7 +40,7 @@ async fn a_reply_larger_than_the_max_payload_arrives_in_parts() {
     .expect("the whole reply");
     assert_eq!(got.len(), big.len());
     assert!(got.as_ref() == big.as_slice(), "the parts joined differ");
-    let small = queries::transport::request(
+    let small = eventlog::rpc::request(
         &client,
         "test.big".into(),
         b"small".to_vec(),
@@ -52,7 +51,7 @@ async fn a_reply_larger_than_the_max_payload_arrives_in_parts() {
     assert_eq!(small.as_ref(), b"tiny");
     // Nobody listens: a quick, typed answer instead of a time-out.
     let started = std::time::Instant::now();
-    let none = queries::transport::request(
+    let none = eventlog::rpc::request(
         &client,
         "test.nobody".into(),
         b"x".to_vec(),
@@ -60,10 +59,7 @@ async fn a_reply_larger_than_the_max_payload_arrives_in_parts() {
     )
     .await;
     assert!(
-        matches!(
-            none,
-            Err(queries::transport::TransportError::NoResponders(_))
-        ),
+        matches!(none, Err(eventlog::rpc::TransportError::NoResponders(_))),
         "{none:?}"
     );
     assert!(started.elapsed() < Duration::from_secs(5));

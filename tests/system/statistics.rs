@@ -259,7 +259,7 @@ async fn the_log_exports_as_json_lines_from_a_sequence() {
         .await;
     assert_eq!(status, 200, "{out}");
     let js = async_nats::jetstream::new(app.nats.connect().await);
-    let log = eventlog::EventLog::open(js, &eventlog::LogConfig::default())
+    let log = eventlog::EventLog::open(&conn(&js), &eventlog::LogConfig::default())
         .await
         .expect("log");
     let last = log.last_seq().await.expect("last");

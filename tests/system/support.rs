@@ -86,6 +86,7 @@ impl Up {
         xinfang::serve::connect_as(&self.nats_url, "test-county", Some(&creds))
             .await
             .expect("the county connects")
+            .into()
     }
 }
 

@@ -23,7 +23,6 @@
 use std::time::Duration;
 
 use eventlog::claims::Claims;
-use eventlog::jetstream;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -118,12 +117,12 @@ pub struct IdempotencyStore {
 
 impl IdempotencyStore {
     pub async fn open(
-        js: &jetstream::Context,
+        nats: &eventlog::Connection,
         replicas: usize,
         max_age: Duration,
     ) -> Result<Self, LogError> {
         Ok(IdempotencyStore {
-            claims: Claims::open(js, replicas, max_age).await?,
+            claims: Claims::open(nats, replicas, max_age).await?,
         })
     }
 

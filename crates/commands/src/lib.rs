@@ -9,8 +9,6 @@
 
 mod error;
 pub mod idempotency;
-pub mod migrate;
-pub mod notary;
 
 pub mod problem;
 mod request;

@@ -26,7 +26,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 impl Attachments {
-    pub async fn open(js: &jetstream::Context, replicas: usize) -> Result<Self, LogError> {
+    pub async fn open(nats: &crate::Connection, replicas: usize) -> Result<Self, LogError> {
+        let js = nats.jetstream();
         let store = match js.get_object_store(ATTACHMENT_BUCKET).await {
             Ok(store) => store,
             Err(_) => js

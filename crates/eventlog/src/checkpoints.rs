@@ -17,7 +17,8 @@ pub struct Checkpoints {
 }
 
 impl Checkpoints {
-    pub async fn open(js: &jetstream::Context, replicas: usize) -> Result<Self, LogError> {
+    pub async fn open(nats: &crate::Connection, replicas: usize) -> Result<Self, LogError> {
+        let js = nats.jetstream();
         let config = stream::Config {
             name: CHECKPOINT_STREAM.into(),
             subjects: vec![CHECKPOINT_SUBJECT.into()],

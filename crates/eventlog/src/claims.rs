@@ -19,10 +19,11 @@ pub struct Claims {
 
 impl Claims {
     pub async fn open(
-        js: &jetstream::Context,
+        nats: &crate::Connection,
         replicas: usize,
         max_age: Duration,
     ) -> Result<Self, LogError> {
+        let js = nats.jetstream();
         let kv = NatsBucket::open(
             js,
             kv::Config {

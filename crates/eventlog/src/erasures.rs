@@ -17,7 +17,8 @@ pub struct Erasures {
 }
 
 impl Erasures {
-    pub async fn open(js: &jetstream::Context, replicas: usize) -> Result<Self, LogError> {
+    pub async fn open(nats: &crate::Connection, replicas: usize) -> Result<Self, LogError> {
+        let js = nats.jetstream();
         let kv = NatsBucket::open(
             js,
             kv::Config {

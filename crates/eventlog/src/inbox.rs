@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use async_nats::header::HeaderMap;
 use async_nats::jetstream::{self, consumer::pull, stream};
+use futures::StreamExt as _;
 use serde::{Deserialize, Serialize};
 
 use domain::{CaseId, UnitCode};
@@ -74,11 +75,92 @@ pub struct InboxTownship {
 }
 
 /// Every township's inbox messages, merged; each message's stream names its township.
-pub type InboxMessages = futures::stream::SelectAll<std::pin::Pin<Box<pull::Stream>>>;
+pub type InboxMessages =
+    std::pin::Pin<Box<dyn futures::Stream<Item = Result<Submission, LogError>> + Send>>;
+
+/// One inbox message as the ingestor takes it: read it, answer it, then acknowledge it (or ask for
+/// it again later). Unacknowledged, it is delivered again after the consumer's ack wait.
+#[derive(Clone)]
+pub struct Submission(jetstream::Message);
+
+/// Where a submission was stored and how often it has been delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    /// The inbox stream (its name says the township whose stream it is).
+    pub stream: String,
+    /// The message's sequence in that stream.
+    pub seq: u64,
+    /// 1 on the first delivery.
+    pub delivered: i64,
+}
+
+impl Submission {
+    pub fn subject(&self) -> &str {
+        self.0.subject.as_str()
+    }
+
+    pub fn payload(&self) -> &bytes::Bytes {
+        &self.0.payload
+    }
+
+    /// The township's record id (`Nats-Msg-Id`), when it sent one.
+    pub fn msg_id(&self) -> Option<&str> {
+        let value = self.0.headers.as_ref()?.get(headers::MSG_ID)?;
+        Some(value.as_str())
+    }
+
+    /// Where it was stored; an unknown stream with sequence 0 if the reply subject is unreadable.
+    pub fn position(&self) -> Position {
+        match self.0.info() {
+            Ok(i) => Position {
+                stream: i.stream.to_owned(),
+                seq: i.stream_sequence,
+                delivered: i.delivered,
+            },
+            Err(_) => Position {
+                stream: String::new(),
+                seq: 0,
+                delivered: 1,
+            },
+        }
+    }
+
+    /// Answered: not delivered again.
+    pub async fn ack(&self) -> Result<(), LogError> {
+        self.0
+            .ack()
+            .await
+            .map_err(|e| LogError::unavailable("acknowledging an inbox message", e))
+    }
+
+    /// Answered, once the server confirms it has taken the acknowledgement.
+    pub async fn ack_confirmed(&self) -> Result<(), LogError> {
+        self.0
+            .double_ack()
+            .await
+            .map_err(|e| LogError::unavailable("acknowledging an inbox message", e))
+    }
+
+    /// Not answered now: deliver it again after `after`.
+    pub async fn retry_after(&self, after: Duration) -> Result<(), LogError> {
+        self.0
+            .ack_with(jetstream::AckKind::Nak(Some(after)))
+            .await
+            .map_err(|e| LogError::unavailable("handing back an inbox message", e))
+    }
+
+    /// Still being worked on: restart the consumer's ack wait.
+    pub async fn in_progress(&self) -> Result<(), LogError> {
+        self.0
+            .ack_with(jetstream::AckKind::Progress)
+            .await
+            .map_err(|e| LogError::unavailable("keeping an inbox message", e))
+    }
+}
 
 #[derive(Clone)]
 pub struct Inbox {
-    js: jetstream::Context,
+    nats: crate::Connection,
 }
 
 impl Inbox {
@@ -89,10 +171,11 @@ impl Inbox {
     /// The consumers never give up on a message (`max_deliver` unlimited): the ingestor itself
     /// answers a message it cannot process, so every message gets exactly one outcome.
     pub async fn open(
-        js: jetstream::Context,
+        nats: &crate::Connection,
         replicas: usize,
         townships: &[InboxTownship],
     ) -> Result<(Self, InboxMessages), LogError> {
+        let js = nats.jetstream().clone();
         let mut streams = Vec::new();
         if let Some(legacy) = retire_legacy_inbox(&js).await? {
             streams.push(legacy);
@@ -128,7 +211,11 @@ impl Inbox {
         for name in streams {
             merged.push(Box::pin(ingestor_messages(&js, &name).await?));
         }
-        Ok((Inbox { js }, merged))
+        let merged = merged.map(|m| {
+            m.map(Submission)
+                .map_err(|e| LogError::unavailable("reading an inbox stream", e))
+        });
+        Ok((Inbox { nats: nats.clone() }, Box::pin(merged)))
     }
 
     /// Publish an outcome (deduplicated by the stream if the same message is answered twice).
@@ -153,11 +240,11 @@ impl Inbox {
             source: e.into(),
         })?;
         let id = format!("outcome-{stream}-{}", outcome.inbox_seq);
-        publish_once(&self.js, subject.clone(), &id, body).await?;
+        publish_once(&self.nats, subject.clone(), &id, body).await?;
         let Some(applied) = applied else {
             return Ok(false);
         };
-        publish_once(&self.js, subject, &format!("{id}-restated"), applied).await?;
+        publish_once(&self.nats, subject, &format!("{id}-restated"), applied).await?;
         Ok(true)
     }
 
@@ -165,7 +252,8 @@ impl Inbox {
     async fn applied(&self, subject: &str) -> Result<Option<Vec<u8>>, LogError> {
         use async_nats::jetstream::stream::DirectGetErrorKind;
         let stream = self
-            .js
+            .nats
+            .jetstream()
             .get_stream_no_info(OUTCOME_STREAM)
             .await
             .map_err(|e| LogError::unavailable("opening the outcomes", e))?;
@@ -184,7 +272,7 @@ impl Inbox {
     /// record is overwritten), so its plain personal data is kept no longer than its outcome
     /// takes. `false` when it was gone already.
     pub async fn erase(&self, stream: &str, seq: u64) -> Result<bool, LogError> {
-        crate::rewrite::erase_message(&self.js, stream, seq).await
+        crate::rewrite::erase_in(self.nats.jetstream(), stream, seq).await
     }
 }
 
@@ -245,7 +333,8 @@ async fn retire_legacy_inbox(js: &jetstream::Context) -> Result<Option<String>, 
 /// The per-unit feed: every event of a case a unit is or was accountable for, on
 /// `xf.feed.<unit>.<case_id>`. A day of duplicate window lets a feed service that crashed between
 /// publishing and recording its checkpoint republish without duplicates.
-pub async fn open_feed(js: &jetstream::Context, replicas: usize) -> Result<(), LogError> {
+pub async fn open_feed(nats: &crate::Connection, replicas: usize) -> Result<(), LogError> {
+    let js = nats.jetstream();
     kept_stream(
         js,
         FEED_STREAM,
@@ -275,11 +364,12 @@ fn leaf_source(unit: &UnitCode, domain: &str) -> stream::Source {
 /// Create (or keep) a township's durable pull consumers on `XF_OUTCOMES` and `XF_FEED`, filtered
 /// to its own subjects and starting at the beginning, so its first fetch catches up on everything.
 pub async fn township_consumers(
-    js: &jetstream::Context,
+    nats: &crate::Connection,
     unit: &UnitCode,
     replicas: usize,
 ) -> Result<(), LogError> {
-    open_feed(js, replicas).await?;
+    let js = nats.jetstream();
+    open_feed(nats, replicas).await?;
     for (stream, name, filter) in [
         (
             OUTCOME_STREAM,
@@ -345,11 +435,12 @@ async fn kept_stream(
 /// Publish one message, deduplicated by the stream under `msg_id` (outcomes, feed messages);
 /// waits for the stream's acknowledgement.
 pub async fn publish_once(
-    js: &jetstream::Context,
+    nats: &crate::Connection,
     subject: String,
     msg_id: &str,
     body: Vec<u8>,
 ) -> Result<(), LogError> {
+    let js = nats.jetstream();
     let mut headers = HeaderMap::new();
     headers.insert(headers::MSG_ID, msg_id);
     if body.is_empty() {
@@ -368,9 +459,10 @@ pub async fn publish_once(
 /// the server stores them in the order sent; only when one fails and is sent again (the caller
 /// retries the lot; the stream drops the copies it has) can it land after later ones.
 pub async fn publish_all(
-    js: &jetstream::Context,
+    nats: &crate::Connection,
     messages: Vec<(String, String, Vec<u8>)>,
 ) -> Result<(), LogError> {
+    let js = nats.jetstream();
     if messages.iter().any(|(_, _, body)| body.is_empty()) {
         return Err(LogError::Empty);
     }

@@ -22,6 +22,7 @@ pub mod inbox;
 pub mod log;
 pub mod port;
 pub mod rewrite;
+pub mod rpc;
 pub mod sessions;
 pub mod subjects;
 pub mod vault;
@@ -30,7 +31,7 @@ pub use admission::{Admission, Rejection};
 pub use attachments::Attachments;
 pub use checkpoints::Checkpoints;
 pub use claims::Claims;
-pub use connect::connect;
+pub use connect::{connect, Connection};
 pub use counters::Counters;
 pub use envelope::{Actor, Envelope};
 pub use erasures::Erasures;
@@ -39,8 +40,3 @@ pub use identities::Identities;
 pub use log::{EventLog, LogConfig, Stored};
 pub use sessions::Sessions;
 pub use vault::Vault;
-
-/// The JetStream client types the services connect with (re-exported so that crates above the
-/// adapter name no NATS crate of their own).
-pub use async_nats as nats;
-pub use async_nats::jetstream;

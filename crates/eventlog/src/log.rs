@@ -99,13 +99,15 @@ pub struct EventLog {
 
 #[derive(Clone)]
 struct Nats {
+    conn: crate::Connection,
     js: jetstream::Context,
     stream: stream::Stream,
 }
 
 impl EventLog {
     /// Create or update the stream and return a handle.
-    pub async fn open(js: jetstream::Context, cfg: &LogConfig) -> Result<Self, LogError> {
+    pub async fn open(conn: &crate::Connection, cfg: &LogConfig) -> Result<Self, LogError> {
+        let js = conn.jetstream().clone();
         let config = stream::Config {
             name: cfg.stream.clone(),
             subjects: vec![subjects::all_events()],
@@ -129,7 +131,11 @@ impl EventLog {
             .map_err(|e| LogError::unavailable("opening the event stream", e))?;
         Ok(EventLog {
             messages: Arc::new(NatsMessages::new(js.clone(), stream.clone())),
-            nats: Some(Nats { js, stream }),
+            nats: Some(Nats {
+                conn: conn.clone(),
+                js,
+                stream,
+            }),
             admission: None,
         })
     }
@@ -161,9 +167,22 @@ impl EventLog {
         self.admission.is_some()
     }
 
-    /// The JetStream context the log is on (to open its companions); `Unavailable` in memory.
-    pub fn jetstream(&self) -> Result<&jetstream::Context, LogError> {
-        Ok(&self.nats()?.js)
+    /// The connection the log is on (to open its companions); `Unavailable` in memory.
+    pub fn connection(&self) -> Result<&crate::Connection, LogError> {
+        Ok(&self.nats()?.conn)
+    }
+
+    /// Events the log's consumers (the followers: projectors, feed, notary) have still to fetch,
+    /// all together.
+    pub async fn pending_to_followers(&self) -> Result<u64, LogError> {
+        use futures::TryStreamExt as _;
+        self.nats()?
+            .stream
+            .consumers()
+            .map_ok(|c| c.num_pending)
+            .try_fold(0, |sum, n| async move { Ok(sum + n) })
+            .await
+            .map_err(|e| LogError::unavailable("reading the log's consumers", e))
     }
 
     /// Append one event if the case's last sequence is still `expected` (0: new case).

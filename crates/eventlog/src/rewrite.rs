@@ -4,7 +4,7 @@
 //! writing messages at exactly the sequences they had, erasing single messages, and the staging
 //! stream the rewritten log waits in before it replaces `XF_EVENTS`.
 //!
-//! Nothing here decides what is rewritten: that is `commands::migrate`.
+//! Nothing here decides what is rewritten: that is `maintenance::migrate`.
 
 use std::collections::VecDeque;
 
@@ -30,7 +30,8 @@ pub struct Raw {
 }
 
 /// Whether `name` exists, and how many consumers read it (0 when it does not exist).
-pub async fn consumers_of(js: &jetstream::Context, name: &str) -> Result<Option<usize>, LogError> {
+pub async fn consumers_of(nats: &crate::Connection, name: &str) -> Result<Option<usize>, LogError> {
+    let js = nats.jetstream();
     match js.get_stream(name).await {
         Ok(mut s) => {
             let info = s
@@ -56,10 +57,11 @@ pub async fn consumers_of(js: &jetstream::Context, name: &str) -> Result<Option<
 /// pull consumer with a request waiting (a stopped process's consumer lingers, unread, until
 /// the server removes it). `None` when the stream does not exist.
 pub async fn live_consumers(
-    js: &jetstream::Context,
+    nats: &crate::Connection,
     name: &str,
 ) -> Result<Option<usize>, LogError> {
-    if consumers_of(js, name).await?.is_none() {
+    let js = nats.jetstream();
+    if consumers_of(nats, name).await?.is_none() {
         return Ok(None);
     }
     let stream = js
@@ -76,8 +78,9 @@ pub async fn live_consumers(
 }
 
 /// Delete a whole stream (its files go with it). `false` when there was none.
-pub async fn delete_stream(js: &jetstream::Context, name: &str) -> Result<bool, LogError> {
-    if consumers_of(js, name).await?.is_none() {
+pub async fn delete_stream(nats: &crate::Connection, name: &str) -> Result<bool, LogError> {
+    let js = nats.jetstream();
+    if consumers_of(nats, name).await?.is_none() {
         return Ok(false);
     }
     js.delete_stream(name)
@@ -87,8 +90,9 @@ pub async fn delete_stream(js: &jetstream::Context, name: &str) -> Result<bool, 
 }
 
 /// Create the staging stream, empty (an earlier one is deleted first).
-pub async fn create_staging(js: &jetstream::Context, replicas: usize) -> Result<(), LogError> {
-    delete_stream(js, subjects::MIGRATION_STREAM).await?;
+pub async fn create_staging(nats: &crate::Connection, replicas: usize) -> Result<(), LogError> {
+    let js = nats.jetstream();
+    delete_stream(nats, subjects::MIGRATION_STREAM).await?;
     js.create_stream(stream::Config {
         name: subjects::MIGRATION_STREAM.into(),
         subjects: vec![subjects::all_migration()],
@@ -107,9 +111,10 @@ pub async fn create_staging(js: &jetstream::Context, replicas: usize) -> Result<
 /// Every message of `name` stored now, in order, handed over a channel as it is read (an error
 /// ends it). Messages stored after the call are not read.
 pub async fn read_stream(
-    js: &jetstream::Context,
+    nats: &crate::Connection,
     name: &str,
 ) -> Result<tokio::sync::mpsc::Receiver<Result<Raw, LogError>>, LogError> {
+    let js = nats.jetstream();
     use jetstream::consumer::push;
     let mut stream = js
         .get_stream(name)
@@ -180,9 +185,9 @@ pub struct SeqWriter {
 
 impl SeqWriter {
     /// A writer to `stream`, which must be empty.
-    pub fn new(js: &jetstream::Context, stream: &str) -> SeqWriter {
+    pub fn new(nats: &crate::Connection, stream: &str) -> SeqWriter {
         SeqWriter {
-            js: js.clone(),
+            js: nats.jetstream().clone(),
             stream: stream.into(),
             next: 1,
             in_flight: VecDeque::new(),
@@ -273,7 +278,7 @@ impl SeqWriter {
             self.settle_one().await?;
         }
         for gap in std::mem::take(&mut self.gaps) {
-            erase_message(&self.js, &self.stream, gap).await?;
+            erase_in(&self.js, &self.stream, gap).await?;
         }
         Ok(self.next - 1)
     }
@@ -282,6 +287,14 @@ impl SeqWriter {
 /// Erase one message of `stream` (JetStream's secure delete: the stored record is overwritten).
 /// `false` when it was gone already.
 pub async fn erase_message(
+    nats: &crate::Connection,
+    stream: &str,
+    seq: u64,
+) -> Result<bool, LogError> {
+    erase_in(nats.jetstream(), stream, seq).await
+}
+
+pub(crate) async fn erase_in(
     js: &jetstream::Context,
     stream: &str,
     seq: u64,
@@ -307,8 +320,9 @@ pub async fn erase_message(
 /// Every inbox stream (the township ones and the retired single one) with the last sequence its
 /// ingestor consumer has answered (0: none, or no consumer yet).
 pub async fn answered_inbox_messages(
-    js: &jetstream::Context,
+    nats: &crate::Connection,
 ) -> Result<Vec<(String, u64, u64)>, LogError> {
+    let js = nats.jetstream();
     let mut names = js.stream_names();
     let mut out = Vec::new();
     while let Some(name) = names.next().await {

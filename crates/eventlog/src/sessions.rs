@@ -20,10 +20,11 @@ pub struct Sessions {
 impl Sessions {
     /// Open the bucket; a session lives at most `ttl`.
     pub async fn open(
-        js: &jetstream::Context,
+        nats: &crate::Connection,
         replicas: usize,
         ttl: Duration,
     ) -> Result<Self, LogError> {
+        let js = nats.jetstream();
         let kv = js
             .create_or_update_key_value(kv::Config {
                 bucket: SESSIONS_BUCKET.into(),

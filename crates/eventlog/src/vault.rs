@@ -60,10 +60,11 @@ fn context(case: CaseId, event: uuid::Uuid) -> String {
 
 impl Vault {
     pub async fn open(
-        js: &jetstream::Context,
+        nats: &crate::Connection,
         replicas: usize,
         ring: Keyring,
     ) -> Result<Vault, LogError> {
+        let js = nats.jetstream();
         let stream = js
             .get_or_create_stream(stream::Config {
                 name: KEYS_STREAM.into(),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use eventlog::jetstream::{self, kv, object_store, stream};
+use async_nats::jetstream::{self, kv, object_store, stream};
 use eventlog::port::memory::{MemoryBucket, MemoryMessages, MemoryObjects};
 use eventlog::port::nats::{NatsBucket, NatsMessages, NatsObjects};
 use eventlog::port::{BucketPort, MessagePort, ObjectPort};

@@ -22,7 +22,7 @@ fn ring(current: &str, previous: &[&str]) -> Keyring {
 #[tokio::test]
 async fn data_keys_are_made_once_rewrapped_on_rotation_and_erased_for_good() {
     let nats = testkit::NatsServer::start();
-    let js = eventlog::jetstream::new(nats.connect().await);
+    let js = eventlog::Connection::from(nats.connect().await);
     let (one, two) = (
         Vault::open(&js, 1, ring(A, &[])).await.expect("vault"),
         Vault::open(&js, 1, ring(A, &[])).await.expect("vault"),
@@ -57,7 +57,7 @@ async fn data_keys_are_made_once_rewrapped_on_rotation_and_erased_for_good() {
             .is_err(),
         "the old KEK no longer unwraps anything stored"
     );
-    let stream = js.get_stream("XF_KEYS").await.expect("stream");
+    let stream = js.jetstream().get_stream("XF_KEYS").await.expect("stream");
     assert_eq!(
         stream.cached_info().state.messages,
         2,

@@ -1,6 +1,6 @@
 //! A delivered inbox message as the workers take it, and the lane it goes to.
 
-use eventlog::jetstream;
+use eventlog::inbox::Submission;
 
 use crate::{Parsed, Refusal};
 
@@ -34,26 +34,19 @@ pub(crate) struct Delivery {
 }
 
 impl Delivery {
-    pub(crate) fn of(msg: &jetstream::Message) -> Delivery {
-        let (stream, inbox_seq, delivered) = match msg.info() {
-            Ok(i) => (i.stream.to_owned(), i.stream_sequence, i.delivered),
-            Err(_) => (String::new(), 0, 1),
-        };
-        let stream_township = eventlog::subjects::township_of_inbox_stream(&stream)
+    pub(crate) fn of(msg: &Submission) -> Delivery {
+        let position = msg.position();
+        let stream_township = eventlog::subjects::township_of_inbox_stream(&position.stream)
             .unwrap_or("unknown")
             .to_owned();
         Delivery {
-            stream,
+            stream: position.stream,
             stream_township,
-            subject: msg.subject.to_string(),
-            msg_id: msg
-                .headers
-                .as_ref()
-                .and_then(|h| h.get(eventlog::subjects::headers::MSG_ID))
-                .map(|v| v.as_str().to_owned()),
-            payload: msg.payload.clone(),
-            inbox_seq,
-            delivered,
+            subject: msg.subject().to_owned(),
+            msg_id: msg.msg_id().map(str::to_owned),
+            payload: msg.payload().clone(),
+            inbox_seq: position.seq,
+            delivered: position.delivered,
         }
     }
 }

@@ -16,15 +16,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use eventlog::jetstream::AckKind;
 use futures::StreamExt;
 use uuid::Uuid;
 
 use commands::problem::Failure;
 use commands::{CaseService, CommandError, CommandRequest, Remedy};
 use domain::{CaseId, DomainError, Principal};
+use eventlog::inbox::Submission;
 use eventlog::inbox::{self, Inbox, InboxTownship, OutcomeMessage};
-use eventlog::jetstream;
 
 /// Inbox messages handled at once by one ingestor (each takes a few NATS round trips).
 pub const WORKERS: usize = 64;
@@ -59,7 +58,7 @@ pub const NOT_FOUND_TRIES: i64 = 8;
 pub const POISON_AFTER: i64 = 12;
 
 /// A delivered message, what the worker needs of it, and what it says.
-type Job = (jetstream::Message, Delivery, Result<Parsed, Refusal>);
+type Job = (Submission, Delivery, Result<Parsed, Refusal>);
 
 /// What became of one delivery.
 enum Verdict {
@@ -169,7 +168,7 @@ impl Ingestor {
 
     async fn handle(
         self: &Arc<Self>,
-        msg: jetstream::Message,
+        msg: Submission,
         d: Delivery,
         parsed: Result<Parsed, Refusal>,
     ) {
@@ -203,7 +202,7 @@ impl Ingestor {
         };
         match verdict {
             Verdict::Retry(after) => {
-                let _ = msg.ack_with(AckKind::Nak(Some(after))).await;
+                let _ = msg.retry_after(after).await;
             }
             Verdict::Leave => {}
             Verdict::Answer {
@@ -212,7 +211,7 @@ impl Ingestor {
             } => {
                 // Kept for inspection without personal data; the inbox's copy goes below.
                 if outcome.status == "rejected" {
-                    outcome.body = Some(domain::personal::redact_command_body(&msg.payload));
+                    outcome.body = Some(domain::personal::redact_command_body(msg.payload()));
                 }
                 tracing::info!(township, msg_id = %outcome.msg_id, status = %outcome.status, stream = %d.stream, inbox_seq = d.inbox_seq, "inbox message answered");
                 match self
@@ -238,9 +237,7 @@ impl Ingestor {
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, inbox_seq = d.inbox_seq, "could not publish the outcome; retrying");
-                        let _ = msg
-                            .ack_with(AckKind::Nak(Some(Duration::from_secs(1))))
-                            .await;
+                        let _ = msg.retry_after(Duration::from_secs(1)).await;
                     }
                 }
             }
@@ -266,7 +263,7 @@ impl Ingestor {
     async fn verdict(
         &self,
         d: &Delivery,
-        msg: &jetstream::Message,
+        msg: &Submission,
         parsed: Result<Parsed, Refusal>,
     ) -> Verdict {
         let parsed = match parsed {
@@ -349,7 +346,7 @@ impl Ingestor {
                 Err(why) if matches!(why.remedy(), Remedy::RetryLater | Remedy::WaitForSpace) => {
                     tracing::warn!(%why, inbox_seq = d.inbox_seq, "event log unavailable; the inbox message waits");
                     // Keep the message ours meanwhile (ack_wait is 30 s).
-                    let _ = msg.ack_with(AckKind::Progress).await;
+                    let _ = msg.in_progress().await;
                     let mut stopping = self.stopping.subscribe();
                     if *stopping.borrow() {
                         return Verdict::Leave;
@@ -382,11 +379,11 @@ impl Ingestor {
     }
 }
 
-/// What an ingestor needs: the command path, the JetStream context, the county's townships and
+/// What an ingestor needs: the command path, the connection to NATS, the county's townships and
 /// the principal each township system acts as.
 pub struct Deps {
     pub cases: Arc<CaseService>,
-    pub js: jetstream::Context,
+    pub nats: eventlog::Connection,
     pub replicas: usize,
     pub townships: Vec<InboxTownship>,
     /// Townships whose systems read outcomes and feed through consumers the county creates.
@@ -399,9 +396,9 @@ pub async fn run(
     deps: Deps,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), Stopped> {
-    let (inbox, messages) = Inbox::open(deps.js.clone(), deps.replicas, &deps.townships).await?;
+    let (inbox, messages) = Inbox::open(&deps.nats, deps.replicas, &deps.townships).await?;
     for unit in &deps.with_consumers {
-        inbox::township_consumers(&deps.js, unit, deps.replicas).await?;
+        inbox::township_consumers(&deps.nats, unit, deps.replicas).await?;
     }
     // Erasures are carried out again at every start: a data key restored from a backup of
     // the key stream is erased again (docs/operations.md, "Erasure of personal data").

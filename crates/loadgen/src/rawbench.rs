@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use async_nats::jetstream::{self, message::PublishMessage, stream};
+use async_nats::jetstream::{message::PublishMessage, stream};
 
 /// A scratch stream for raw appends, file storage like the event log.
 pub use eventlog::subjects::BENCH_STREAM as RAW_STREAM;
@@ -21,10 +21,11 @@ fn payload() -> bytes::Bytes {
 /// event: `writers` tasks, each on its own subject awaiting each acknowledgement, for `time`.
 /// Returns appends per second. The scratch stream is deleted afterwards.
 pub async fn raw_occ_appends(
-    js: &jetstream::Context,
+    nats: &eventlog::Connection,
     writers: usize,
     time: Duration,
 ) -> anyhow::Result<f64> {
+    let js = nats.jetstream();
     let _ = js.delete_stream(RAW_STREAM).await;
     js.create_stream(stream::Config {
         name: RAW_STREAM.into(),

@@ -190,7 +190,7 @@ struct Shared {
 /// Run against the county's NATS (`client`, connected as the county services) for the county's
 /// `townships`.
 pub async fn run_simulate(
-    client: async_nats::Client,
+    nats: eventlog::Connection,
     mut townships: Vec<UnitCode>,
     opts: Options,
 ) -> anyhow::Result<Report> {
@@ -207,7 +207,7 @@ pub async fn run_simulate(
         townships.truncate(n);
     }
     anyhow::ensure!(opts.rate > 0.0, "--rate must be positive");
-    let js = async_nats::jetstream::new(client.clone());
+    let (client, js) = (nats.client().clone(), nats.jetstream().clone());
     for t in &townships {
         let stream = eventlog::inbox::inbox_stream(t.as_str());
         js.get_stream(&stream).await.with_context(|| {
@@ -219,7 +219,10 @@ pub async fn run_simulate(
         if opts.progress {
             eprintln!("simulate: measuring raw appends ({BASELINE_WRITERS} writers, 5 s)");
         }
-        Some(crate::rawbench::raw_occ_appends(&js, BASELINE_WRITERS, Duration::from_secs(5)).await?)
+        Some(
+            crate::rawbench::raw_occ_appends(&nats, BASELINE_WRITERS, Duration::from_secs(5))
+                .await?,
+        )
     } else {
         None
     };

@@ -162,9 +162,9 @@ pub struct JetStreamWatchdog {
 
 impl JetStreamWatchdog {
     /// Watch the server `client` is connected to.
-    pub fn new(client: async_nats::Client) -> anyhow::Result<Self> {
+    pub fn new(client: impl Into<async_nats::Client>) -> anyhow::Result<Self> {
         Ok(JetStreamWatchdog {
-            js: async_nats::jetstream::new(client),
+            js: async_nats::jetstream::new(client.into()),
             refusals: 0,
             last: Instant::now(),
             limit: None,

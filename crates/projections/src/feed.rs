@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use eventlog::{inbox, jetstream, EventLog, Stored};
+use eventlog::{inbox, Connection, EventLog, Stored};
 use queries::audit::AuditEvent;
 
 use crate::apply::SinkError;
@@ -40,7 +40,7 @@ impl Projection for Units {
 }
 
 pub struct FeedSink {
-    js: jetstream::Context,
+    nats: Connection,
     store: Store,
 }
 
@@ -50,12 +50,12 @@ impl FeedSink {
     /// publishing anything, and the new generation becomes live only when complete (interrupted,
     /// the next start does it again).
     pub async fn open(
-        js: jetstream::Context,
+        nats: Connection,
         replicas: usize,
         dir: &Path,
         log: &EventLog,
     ) -> Result<FeedSink, ProjectionError> {
-        inbox::open_feed(&js, replicas)
+        inbox::open_feed(&nats, replicas)
             .await
             .map_err(|e| ProjectionError::Log(format!("opening the feed stream: {e}")))?;
         let old = Store::open_current(dir)?;
@@ -72,7 +72,7 @@ impl FeedSink {
             Store::open_current(dir)?
         };
         tracing::info!(checkpoint = store.checkpoint()?, "feed starting");
-        Ok(FeedSink { js, store })
+        Ok(FeedSink { nats, store })
     }
 
     pub fn checkpoint(&self) -> Result<u64, StoreError> {
@@ -120,7 +120,7 @@ impl FeedSink {
         // The batch's messages go out together (awaiting each acknowledgement in turn held the
         // feed to one round trip per message, so it fell behind under load and the log's messages
         // piled up in its memory); the checkpoint follows their acknowledgements.
-        inbox::publish_all(&self.js, outgoing).await?;
+        inbox::publish_all(&self.nats, outgoing).await?;
         if last > checkpoint {
             self.store.commit(tx, last)?;
         }

@@ -191,26 +191,24 @@ fn run(store: &Store, req: &QueryRequest, policy: &Policy) -> Result<Answer, Sto
 
 /// Serve queries for `projector` until the subscription ends.
 pub async fn serve(
-    client: async_nats::Client,
+    nats: eventlog::Connection,
     projector: &'static str,
     shared: Arc<Shared>,
     policy: Policy,
     as_of: Option<Arc<AsOf>>,
-) -> Result<(), async_nats::SubscribeError> {
-    let mut sub = client
-        .queue_subscribe(
-            subject(projector),
-            eventlog::subjects::query_group(projector),
-        )
-        .await?;
-    while let Some(msg) = sub.next().await {
-        let Some(reply) = msg.reply.clone() else {
-            continue;
-        };
-        let (client, shared, policy) = (client.clone(), shared.clone(), policy.clone());
+) -> Result<(), eventlog::rpc::TransportError> {
+    let mut requests = eventlog::rpc::requests(
+        &nats,
+        subject(projector),
+        eventlog::subjects::query_group(projector),
+    )
+    .await?;
+    while let Some(request) = requests.next().await {
+        let (shared, policy) = (shared.clone(), policy.clone());
         let as_of = as_of.clone();
         tokio::spawn(async move {
-            let resp = answer(projector, &shared, &policy, as_of.as_deref(), &msg.payload).await;
+            let payload = request.payload();
+            let resp = answer(projector, &shared, &policy, as_of.as_deref(), payload).await;
             let bytes = match serde_json::to_vec(&resp) {
                 Ok(b) => b,
                 Err(e) => {
@@ -218,7 +216,7 @@ pub async fn serve(
                     return;
                 }
             };
-            if let Err(e) = queries::transport::reply(&client, reply, bytes).await {
+            if let Err(e) = request.reply(bytes).await {
                 tracing::warn!(error = %e, "could not send a query reply");
             }
         });

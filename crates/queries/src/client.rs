@@ -5,8 +5,8 @@ use std::time::Duration;
 use chrono::NaiveDate;
 
 use domain::{CaseId, Timestamp};
-use eventlog::nats;
-use eventlog::subjects;
+use eventlog::rpc::{self, TransportError};
+use eventlog::{subjects, Connection};
 
 use crate::adjustments::AdjustmentRecord;
 use crate::audit::AuditEvent;
@@ -16,7 +16,6 @@ use crate::protocol::{
 };
 use crate::queues::{Queue, QueueQuery};
 use crate::stats::{Report, StatsQuery};
-use crate::transport::{self, TransportError};
 
 /// An answer with the log sequence the model had applied.
 #[derive(Debug, Clone)]
@@ -53,14 +52,14 @@ pub const AS_OF_WAIT: Duration = Duration::from_secs(60);
 
 #[derive(Clone)]
 pub struct QueryClient {
-    client: nats::Client,
+    nats: Connection,
     at_seq: Option<u64>,
 }
 
 impl QueryClient {
-    pub fn new(client: nats::Client) -> Self {
+    pub fn new(nats: impl Into<Connection>) -> Self {
         QueryClient {
-            client,
+            nats: nats.into(),
             at_seq: None,
         }
     }
@@ -69,7 +68,7 @@ impl QueryClient {
     /// time as each query's `now`.
     pub fn at(&self, seq: Option<u64>) -> QueryClient {
         QueryClient {
-            client: self.client.clone(),
+            nats: self.nats.clone(),
             at_seq: seq,
         }
     }
@@ -118,7 +117,7 @@ impl QueryClient {
         };
         let body = serde_json::to_vec(&req)
             .map_err(|e| QueryError::Internal(format!("encoding a query: {e}")))?;
-        let bytes = transport::request(&self.client, subjects::query(projector), body, timeout)
+        let bytes = rpc::request(&self.nats, subjects::query(projector), body, timeout)
             .await
             .map_err(|source| QueryError::NoAnswer {
                 projector: projector.to_owned(),

@@ -3,8 +3,8 @@
 //! asks with. Both sides compile against these types, so a renamed field of an answer breaks the
 //! build, not a request at run time.
 //!
-//! It owns the wire form of queries and replies and the chunked transport (`transport`): a reply
-//! larger than the server's max payload is sent as numbered parts. It must never read a store
+//! It owns the wire form of queries and replies; the chunked request/reply they travel by is the
+//! adapter's (`eventlog::rpc`). It must never read a store
 //! (that is `projections`) nor know HTTP or who may ask what (that is `api` and `domain::auth`).
 
 pub mod adjustments;
@@ -15,7 +15,6 @@ pub mod protocol;
 pub mod queues;
 pub mod scorecard;
 pub mod stats;
-pub mod transport;
 
 pub use client::{Applied, QueryClient, QueryError};
 pub use protocol::{

@@ -297,12 +297,13 @@ impl TestConfig {
     }
 }
 
-/// The command path's stores on `js` beside `log` (idempotency records kept an hour).
+/// The command path's stores on `nats` beside `log` (idempotency records kept an hour).
 pub async fn stores(
-    js: &async_nats::jetstream::Context,
+    nats: impl Into<eventlog::Connection>,
     log: eventlog::EventLog,
     replicas: usize,
 ) -> commands::Stores {
+    let js = &nats.into();
     commands::Stores {
         log,
         idem: commands::IdempotencyStore::open(js, replicas, std::time::Duration::from_secs(3600))

@@ -123,10 +123,10 @@ pub async fn start_api_with(
     let client = xinfang::serve::connect(&nats.url(), "test-api")
         .await
         .expect("connect");
-    let state = xinfang::serve::api_state(&cfg, client)
+    let state = xinfang::serve::api_state(&cfg, client.clone())
         .await
         .expect("the API's state");
-    let app = xinfang::serve::http_app(&cfg, state)
+    let app = xinfang::serve::http_app(&cfg, &client, state)
         .await
         .expect("the API and the console");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -39,13 +39,14 @@ pub async fn verify_live(
         None => cfg.key_set()?,
     };
     let client = crate::serve::connect_cfg(&cfg, "xinfang-verify").await?;
-    let log = crate::serve::open_log_plain(&cfg, client).await?;
-    let checkpoints = eventlog::Checkpoints::open(log.jetstream()?, cfg.replicas).await?;
+    let log = crate::serve::open_log_plain(&cfg, client.clone()).await?;
+    let checkpoints = eventlog::Checkpoints::open(&client, cfg.replicas).await?;
     let started = std::time::Instant::now();
-    let report = commands::notary::verify_log(&log, &checkpoints, &keys, all_signatures, |d, t| {
-        tracing::info!(done = d, of = t, "verifying")
-    })
-    .await?;
+    let report =
+        maintenance::notary::verify_log(&log, &checkpoints, &keys, all_signatures, |d, t| {
+            tracing::info!(done = d, of = t, "verifying")
+        })
+        .await?;
     let secs = started.elapsed().as_secs_f64();
     tracing::info!(
         events = report.events,
@@ -72,8 +73,8 @@ pub async fn export_bundle(cfg: Config, id: &str, file: &Path) -> anyhow::Result
     let case_id = domain::CaseId::parse(id).with_context(|| format!("{id:?} is not a case id"))?;
     let client = crate::serve::connect_cfg(&cfg, "xinfang-export-case").await?;
     let cases = crate::serve::case_service(&cfg, client.clone()).await?;
-    let keys = integrity::KeySet::new(cfg.integrity.public_keys(cases.signer()))?;
-    let checkpoints = eventlog::Checkpoints::open(cases.log().jetstream()?, cfg.replicas).await?;
+    let keys = integrity::KeySet::new(cfg.integrity.public_keys(&cfg.signer()?))?;
+    let checkpoints = eventlog::Checkpoints::open(&client, cfg.replicas).await?;
     let queries = queries::QueryClient::new(client);
     let (bundle, _) = api::integrity::assemble(&cases, &queries, &checkpoints, &keys, case_id)
         .await
@@ -81,22 +82,28 @@ pub async fn export_bundle(cfg: Config, id: &str, file: &Path) -> anyhow::Result
     std::fs::write(file, bundle.to_jsonl()).with_context(|| format!("writing {}", file.display()))
 }
 
-/// `xinfang migrate --config FILE` (`commands::migrate`), then the local audit model rebuilt:
+/// `xinfang migrate --config FILE` (`maintenance::migrate`), then the local audit model rebuilt:
 /// it holds each event's hash, which the migration changed.
 #[allow(clippy::print_stdout)]
 pub async fn migrate(cfg: Config) -> anyhow::Result<()> {
-    let cases = crate::serve::case_service(
-        &cfg,
-        crate::serve::connect_cfg(&cfg, "xinfang-migrate").await?,
-    )
-    .await?;
-    let keys = integrity::KeySet::new(cfg.integrity.public_keys(cases.signer()))?;
-    let checkpoints = eventlog::Checkpoints::open(cases.log().jetstream()?, cfg.replicas).await?;
+    let nats = crate::serve::connect_cfg(&cfg, "xinfang-migrate").await?;
+    let signer = cfg.signer()?;
+    let stores = maintenance::migrate::Stores {
+        log: &crate::serve::open_log_with(&cfg, nats.clone()).await?,
+        vault: &eventlog::Vault::open(&nats, cfg.replicas, cfg.keyring()?).await?,
+        attachments: &eventlog::Attachments::open(&nats, cfg.replicas).await?,
+        signer: &signer,
+        now: chrono::Utc::now()
+            .with_timezone(&cfg.policy.timezone)
+            .fixed_offset(),
+    };
+    let keys = integrity::KeySet::new(cfg.integrity.public_keys(&signer))?;
+    let checkpoints = eventlog::Checkpoints::open(&nats, cfg.replicas).await?;
     let log_cfg = eventlog::LogConfig {
         replicas: cfg.replicas,
         ..Default::default()
     };
-    let done = commands::migrate::migrate(&cases, &keys, &checkpoints, &log_cfg).await?;
+    let done = maintenance::migrate::migrate(&stores, &keys, &checkpoints, &log_cfg).await?;
     println!("{}", serde_json::to_string_pretty(&done)?);
     if done.rewritten_events > 0 {
         crate::projector::run_rebuild(cfg, "audit").await?;

@@ -83,7 +83,7 @@ async fn start(
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
     Ok(System {
         up,
-        client,
+        nats: client,
         cases,
         townships: cfg.units_of(UnitKind::Township),
         base: format!("http://127.0.0.1:{port}"),

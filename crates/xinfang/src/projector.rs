@@ -27,7 +27,7 @@ fn projection(
 /// The data keys, for a process that hosts the cases model (`needed`).
 async fn vault_for(cfg: &Config, log: &EventLog, needed: bool) -> anyhow::Result<Option<Vault>> {
     let open =
-        async { anyhow::Ok(Vault::open(log.jetstream()?, cfg.replicas, cfg.keyring()?).await?) };
+        async { anyhow::Ok(Vault::open(log.connection()?, cfg.replicas, cfg.keyring()?).await?) };
     Ok(if needed { Some(open.await?) } else { None })
 }
 
@@ -39,19 +39,19 @@ pub fn model_dir(cfg: &Config, name: &str) -> PathBuf {
 /// model with its own store, checkpoint and query service, the feed publishing.
 pub async fn run_projectors_with(
     cfg: &Config,
-    client: async_nats::Client,
+    nats: impl Into<eventlog::Connection>,
     names: &[String],
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let js = async_nats::jetstream::new(client.clone());
-    let log = crate::serve::open_log_with(cfg, client.clone()).await?;
+    let nats: eventlog::Connection = nats.into();
+    let log = crate::serve::open_log_with(cfg, nats.clone()).await?;
     let vault = vault_for(cfg, &log, names.iter().any(|n| n == "cases")).await?;
     let mut sinks = Vec::new();
     let (mut services, mut keepers) = (Vec::new(), Vec::new());
     for name in names {
         if name == "feed" {
             let dir = cfg.data_dir.join("feed");
-            let feed = FeedSink::open(js.clone(), cfg.replicas, &dir, &log)
+            let feed = FeedSink::open(nats.clone(), cfg.replicas, &dir, &log)
                 .await
                 .with_context(|| format!("opening the feed's store {}", dir.display()))?;
             sinks.push(Sink::Feed(Box::new(feed)));
@@ -79,7 +79,7 @@ pub async fn run_projectors_with(
         }
         services.push(projections::AbortOnDrop(tokio::spawn(
             projections::service::serve(
-                client.clone(),
+                nats.clone(),
                 model.projection.name(),
                 model.shared.clone(),
                 cfg.policy.clone(),

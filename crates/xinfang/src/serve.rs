@@ -17,7 +17,7 @@ pub const IDEMPOTENCY_MAX_AGE: Duration = Duration::from_secs(90 * 24 * 3600);
 
 /// Connect to the configured NATS server as the county services' user (see
 /// [`crate::natsauth::county_credentials`]).
-pub async fn connect_cfg(cfg: &Config, name: &str) -> anyhow::Result<async_nats::Client> {
+pub async fn connect_cfg(cfg: &Config, name: &str) -> anyhow::Result<eventlog::Connection> {
     let url = match &cfg.nats_url {
         Some(url) => url.clone(),
         None => managed_url(cfg).context(
@@ -39,7 +39,7 @@ fn managed_url(cfg: &Config) -> Option<String> {
 }
 
 /// Connect to NATS without credentials.
-pub async fn connect(url: &str, name: &str) -> anyhow::Result<async_nats::Client> {
+pub async fn connect(url: &str, name: &str) -> anyhow::Result<eventlog::Connection> {
     connect_as(url, name, None).await
 }
 
@@ -48,7 +48,7 @@ pub async fn connect_as(
     url: &str,
     name: &str,
     creds: Option<&NatsCredentials>,
-) -> anyhow::Result<async_nats::Client> {
+) -> anyhow::Result<eventlog::Connection> {
     let user = creds.map(|c| (c.user.as_str(), c.password.as_str()));
     eventlog::connect(url, name, user)
         .await
@@ -59,14 +59,14 @@ pub async fn connect_as(
 /// themselves (`verify`, `export events`, `case history`).
 pub async fn open_log_plain(
     cfg: &Config,
-    client: async_nats::Client,
+    nats: impl Into<eventlog::Connection>,
 ) -> anyhow::Result<eventlog::EventLog> {
-    let js = async_nats::jetstream::new(client);
+    let nats: eventlog::Connection = nats.into();
     let log_cfg = eventlog::LogConfig {
         replicas: cfg.replicas,
         ..eventlog::LogConfig::default()
     };
-    Ok(eventlog::EventLog::open(js, &log_cfg).await?)
+    Ok(eventlog::EventLog::open(&nats, &log_cfg).await?)
 }
 
 /// The log as services (and rebuilds, which must judge as they do) read it: every event judged
@@ -74,10 +74,11 @@ pub async fn open_log_plain(
 /// checkpoint the county's keys verify.
 pub async fn open_log_with(
     cfg: &Config,
-    client: async_nats::Client,
+    nats: impl Into<eventlog::Connection>,
 ) -> anyhow::Result<eventlog::EventLog> {
-    let log = open_log_plain(cfg, client).await?;
-    let checkpoints = eventlog::Checkpoints::open(log.jetstream()?, cfg.replicas).await?;
+    let nats: eventlog::Connection = nats.into();
+    let log = open_log_plain(cfg, nats).await?;
+    let checkpoints = eventlog::Checkpoints::open(log.connection()?, cfg.replicas).await?;
     let mark = cfg.signer()?.event_mac_key();
     let admission = eventlog::Admission::open(cfg.key_set()?, &checkpoints).await?;
     let admission = admission.with_mark(mark);
@@ -86,19 +87,20 @@ pub async fn open_log_with(
 
 pub async fn case_service(
     cfg: &Config,
-    client: async_nats::Client,
+    nats: impl Into<eventlog::Connection>,
 ) -> anyhow::Result<Arc<CaseService>> {
-    let js = async_nats::jetstream::new(client.clone());
-    let log = open_log_with(cfg, client).await?;
-    let idem = IdempotencyStore::open(&js, cfg.replicas, IDEMPOTENCY_MAX_AGE).await?;
+    let nats: eventlog::Connection = nats.into();
+    let log = open_log_with(cfg, nats.clone()).await?;
+    let js = &nats;
+    let idem = IdempotencyStore::open(js, cfg.replicas, IDEMPOTENCY_MAX_AGE).await?;
     let stores = commands::Stores {
         log,
         idem,
-        numbers: eventlog::Counters::open(&js, cfg.replicas).await?,
-        identities: eventlog::Identities::open(&js, cfg.replicas).await?,
-        attachments: eventlog::Attachments::open(&js, cfg.replicas).await?,
-        vault: eventlog::Vault::open(&js, cfg.replicas, cfg.keyring()?).await?,
-        erasures: eventlog::Erasures::open(&js, cfg.replicas).await?,
+        numbers: eventlog::Counters::open(js, cfg.replicas).await?,
+        identities: eventlog::Identities::open(js, cfg.replicas).await?,
+        attachments: eventlog::Attachments::open(js, cfg.replicas).await?,
+        vault: eventlog::Vault::open(js, cfg.replicas, cfg.keyring()?).await?,
+        erasures: eventlog::Erasures::open(js, cfg.replicas).await?,
     };
     let cases = CaseService::new(
         stores,
@@ -124,10 +126,11 @@ pub async fn cases_of(config: &std::path::Path, name: &str) -> anyhow::Result<Ar
 /// The API's dependencies: the command path, the query client and the tokens.
 pub async fn api_state(
     cfg: &Config,
-    client: async_nats::Client,
+    nats: impl Into<eventlog::Connection>,
 ) -> anyhow::Result<Arc<api::AppState>> {
-    let cases = case_service(cfg, client.clone()).await?;
-    let queries = queries::QueryClient::new(client);
+    let nats: eventlog::Connection = nats.into();
+    let cases = case_service(cfg, nats.clone()).await?;
+    let queries = queries::QueryClient::new(nats.clone());
     let mut state = api::AppState::new(cases, queries, cfg.tokens());
     state.unit_names = cfg
         .units
@@ -141,20 +144,23 @@ pub async fn api_state(
     state.integrity = Some(api::integrity::Integrity {
         keys: integrity::KeySet::new(public_keys.clone())?,
         public_keys,
-        checkpoints: eventlog::Checkpoints::open(state.cases.log().jetstream()?, cfg.replicas)
-            .await?,
+        checkpoints: eventlog::Checkpoints::open(&nats, cfg.replicas).await?,
     });
     Ok(Arc::new(state))
 }
 
 /// What `xinfang api` serves: the HTTP API and beside it the web console (crates/console), whose
 /// open sessions are kept in NATS.
-pub async fn http_app(cfg: &Config, state: Arc<api::AppState>) -> anyhow::Result<api::Router> {
+pub async fn http_app(
+    cfg: &Config,
+    nats: &eventlog::Connection,
+    state: Arc<api::AppState>,
+) -> anyhow::Result<api::Router> {
     let key = cfg
         .secrets
         .key32(&cfg.data_dir, &ops::secrets::CONSOLE_KEY)?;
     let ttl = Duration::from_secs(console::session::TTL_SECONDS.unsigned_abs());
-    let sessions = eventlog::Sessions::open(state.cases.log().jetstream()?, cfg.replicas, ttl);
+    let sessions = eventlog::Sessions::open(nats, cfg.replicas, ttl);
     let sessions = Arc::new(KvSessions(sessions.await?));
     let tz = cfg.policy.timezone;
     let console = console::Console::new(key, tz, cfg.trusted_proxies.clone(), sessions);
@@ -182,12 +188,12 @@ pub async fn run_api(cfg: Config) -> anyhow::Result<()> {
         tracing::warn!(config = %cfg.path.display(), "{w}");
     }
     let client = connect_cfg(&cfg, "xinfang-api").await?;
-    let state = api_state(&cfg, client).await?;
+    let state = api_state(&cfg, client.clone()).await?;
     let listener = tokio::net::TcpListener::bind(cfg.http_addr)
         .await
         .with_context(|| format!("binding http.addr {}", cfg.http_addr))?;
     tracing::info!(addr = %cfg.http_addr, "api serving (the console under /console/)");
-    let app = http_app(&cfg, state).await?;
+    let app = http_app(&cfg, &client, state).await?;
     let limits = api::server::Limits {
         exempt: cfg.trusted_proxies.clone(),
         ..Default::default()
@@ -220,14 +226,15 @@ pub fn township_principals(cfg: &Config) -> std::collections::BTreeMap<String, P
 /// The township ingestor on `client` until `shutdown`.
 pub async fn run_ingestor_with(
     cfg: &Config,
-    client: async_nats::Client,
+    nats: impl Into<eventlog::Connection>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let cases = case_service(cfg, client.clone()).await?;
+    let nats: eventlog::Connection = nats.into();
+    let cases = case_service(cfg, nats.clone()).await?;
     let signer = cfg.signer()?;
-    let notary = commands::notary::Notary {
-        log: cases.log().clone(),
-        checkpoints: eventlog::Checkpoints::open(cases.log().jetstream()?, cfg.replicas).await?,
+    let notary = maintenance::notary::Notary {
+        log: open_log_with(cfg, nats.clone()).await?,
+        checkpoints: eventlog::Checkpoints::open(&nats, cfg.replicas).await?,
         keys: cfg.key_set()?,
         signer,
         every: cfg.integrity.checkpoint_events,
@@ -237,7 +244,7 @@ pub async fn run_ingestor_with(
     let notary = tokio::spawn(notary.run(std::future::pending()));
     let deps = inbox::Deps {
         cases,
-        js: async_nats::jetstream::new(client),
+        nats,
         replicas: cfg.replicas,
         townships: cfg
             .units

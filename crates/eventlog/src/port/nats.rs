@@ -359,7 +359,7 @@ impl ObjectPort for NatsObjects {
                     Err(e) if e.kind() == stream::DirectGetErrorKind::NotFound => break,
                     Err(e) => return Err(LogError::unavailable("reading the attachment store", e)),
                 };
-                crate::rewrite::erase_message(&self.js, &stream_name, seq).await?;
+                crate::rewrite::erase_in(&self.js, &stream_name, seq).await?;
                 from = seq + 1;
             }
             self.store

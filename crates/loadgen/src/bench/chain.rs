@@ -12,11 +12,11 @@ use super::{result, BenchResult};
 /// The chain's figures: per event (on the log's first event) and the verify rate.
 pub async fn results(
     cases: &CaseService,
-    js: &async_nats::jetstream::Context,
+    nats: &eventlog::Connection,
     last: u64,
 ) -> anyhow::Result<Vec<BenchResult>> {
     let cost = seal_cost(cases, 1, 20_000).await?;
-    let (verified, secs) = verify_rate(cases, js, last).await?;
+    let (verified, secs) = verify_rate(cases, nats, last).await?;
     let (read, read_secs) = read_rate(cases, last).await?;
     Ok(vec![
         result("read_log_raw_per_s", read as f64 / read_secs, "events/s"),
@@ -86,10 +86,10 @@ pub async fn seal_cost(cases: &CaseService, seq: u64, n: u32) -> anyhow::Result<
 /// `xinfang verify` over the whole log: (events, seconds), once a checkpoint covers `last`.
 pub async fn verify_rate(
     cases: &CaseService,
-    js: &async_nats::jetstream::Context,
+    nats: &eventlog::Connection,
     last: u64,
 ) -> anyhow::Result<(u64, f64)> {
-    let checkpoints = Checkpoints::open(js, 1).await?;
+    let checkpoints = Checkpoints::open(nats, 1).await?;
     let deadline = Instant::now() + std::time::Duration::from_secs(600);
     while checkpoints.last_seq().await? == 0
         || checkpoints
@@ -108,7 +108,7 @@ pub async fn verify_rate(
     )])?;
     let t = Instant::now();
     let report =
-        commands::notary::verify_log(cases.log(), &checkpoints, &keys, false, |_, _| {}).await?;
+        maintenance::notary::verify_log(cases.log(), &checkpoints, &keys, false, |_, _| {}).await?;
     let secs = t.elapsed().as_secs_f64();
     anyhow::ensure!(
         report.ok,

@@ -163,13 +163,12 @@ pub async fn run_bench(
     let sys = launch
         .start("interval", false, &work::TOWNSHIPS, TOKEN)
         .await?;
-    let client = sys.client.clone();
-    let js = async_nats::jetstream::new(client.clone());
+    let client = sys.nats.clone();
 
     say("raw baselines: expected-sequence appends, sled batches");
     let mut cpu = Vec::new();
     let before = sys.cpu();
-    let raw_occ = crate::rawbench::raw_occ_appends(&js, CLIENTS, plan.raw_time).await?;
+    let raw_occ = crate::rawbench::raw_occ_appends(&client, CLIENTS, plan.raw_time).await?;
     let appends = (raw_occ * plan.raw_time.as_secs_f64()) as u64;
     cpu.push(cpu_phase("raw_occ_appends", &before, &sys.cpu(), appends));
     results.push(result("raw_occ_appends_per_s", raw_occ, "appends/s"));
@@ -239,7 +238,7 @@ pub async fn run_bench(
     wait_applied(&client, last).await?;
     // The feed has no query to ask; reads are timed once no follower of the log has anything
     // left to fetch, so they measure the read path and not a feed still catching up.
-    wait_followers(&js).await?;
+    wait_followers(&client).await?;
 
     say("reads: a 50-event case's history, a year of statistics by township");
     let history = work::get_latencies(
@@ -274,7 +273,7 @@ pub async fn run_bench(
     results.push(result("stats_two_way_p99_ms", p99, "ms").target("< 20"));
 
     say("the chain: sealing, the notary's check, verifying the whole log");
-    results.extend(chain::results(&cases, &js, last).await?);
+    results.extend(chain::results(&cases, &client, last).await?);
     say("as of a past point: statistics, a queue, a case");
     // `[projectors] snapshot_events` as `up` runs by default.
     results.extend(asof::results(&sys, TOKEN, SNAPSHOTS, last).await?);
@@ -383,7 +382,7 @@ pub async fn run_bench(
         let commands = lat.len() as u64;
         if sync == "interval" {
             let last = other.cases.last_seq().await?;
-            wait_settled(&other.client, last).await?;
+            wait_settled(&other.nats, last).await?;
             let phase = cpu_phase(
                 &format!("http_projectors_{hosting}"),
                 &before,

@@ -32,7 +32,7 @@ pub struct System {
     /// The `xinfang up` process; its children are the services. Stopped (SIGTERM) on drop.
     pub up: Child,
     /// Connected to the system's NATS as the county services.
-    pub client: async_nats::Client,
+    pub nats: eventlog::Connection,
     pub cases: Arc<CaseService>,
     pub townships: Vec<UnitCode>,
     /// The HTTP API's base URL.

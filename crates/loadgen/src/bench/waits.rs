@@ -33,16 +33,11 @@ pub(super) fn rebuild_rate(sys: &System, name: &str) -> anyhow::Result<f64> {
 }
 
 /// No consumer of the event log has messages pending.
-pub(super) async fn wait_followers(js: &async_nats::jetstream::Context) -> anyhow::Result<()> {
-    use futures::TryStreamExt as _;
+pub(super) async fn wait_followers(nats: &eventlog::Connection) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(600);
-    let stream = js.get_stream(eventlog::subjects::EVENTS_STREAM).await?;
+    let log = eventlog::EventLog::open(nats, &eventlog::LogConfig::default()).await?;
     loop {
-        let pending: u64 = stream
-            .consumers()
-            .map_ok(|c| c.num_pending)
-            .try_fold(0, |sum, n| async move { Ok(sum + n) })
-            .await?;
+        let pending = log.pending_to_followers().await?;
         if pending == 0 {
             return Ok(());
         }
@@ -58,13 +53,10 @@ pub(super) async fn wait_followers(js: &async_nats::jetstream::Context) -> anyho
 /// checkpoint interval has passed (fewer than `checkpoint_events`, the bench's systems run the
 /// default): its work on a phase's events is then charged to that phase, not to the next one.
 /// The bench's systems are one server, so the checkpoint stream is opened as one replica.
-pub(super) async fn wait_notarized(
-    js: &async_nats::jetstream::Context,
-    seq: u64,
-) -> anyhow::Result<()> {
+pub(super) async fn wait_notarized(nats: &eventlog::Connection, seq: u64) -> anyhow::Result<()> {
     let every = integrity::config::Settings::default().checkpoint_events;
     let deadline = Instant::now() + Duration::from_secs(600);
-    let checkpoints = eventlog::Checkpoints::open(js, 1).await?;
+    let checkpoints = eventlog::Checkpoints::open(nats, 1).await?;
     let wanted = seq.saturating_sub(every - 1);
     loop {
         let covered = match checkpoints.get(checkpoints.last_seq().await?).await? {
@@ -85,15 +77,14 @@ pub(super) async fn wait_notarized(
 /// What a phase of load leaves behind is done before its CPU is read: every projector has
 /// applied `seq`, the feed and every other follower have nothing left to fetch, and the notary
 /// has covered it.
-pub(super) async fn wait_settled(client: &async_nats::Client, seq: u64) -> anyhow::Result<()> {
-    let js = async_nats::jetstream::new(client.clone());
-    wait_applied(client, seq).await?;
-    wait_followers(&js).await?;
-    wait_notarized(&js, seq).await
+pub(super) async fn wait_settled(nats: &eventlog::Connection, seq: u64) -> anyhow::Result<()> {
+    wait_applied(nats, seq).await?;
+    wait_followers(nats).await?;
+    wait_notarized(nats, seq).await
 }
 
 /// Every projector process has applied `seq`.
-pub(super) async fn wait_applied(client: &async_nats::Client, seq: u64) -> anyhow::Result<()> {
+pub(super) async fn wait_applied(client: &eventlog::Connection, seq: u64) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(600);
     let queries = queries::QueryClient::new(client.clone());
     for name in projections::NAMES {

@@ -237,7 +237,7 @@ pub async fn http_commands(
 /// `rate` per second for `time`.
 pub async fn projection_lag(
     cases: Arc<CaseService>,
-    client: async_nats::Client,
+    client: eventlog::Connection,
     rate: f64,
     time: Duration,
 ) -> Vec<f64> {
@@ -270,7 +270,7 @@ pub async fn projection_lag(
 }
 
 async fn applied_after(
-    client: &async_nats::Client,
+    client: &eventlog::Connection,
     projector: &str,
     seq: u64,
     since: Instant,

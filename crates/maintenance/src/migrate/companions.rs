@@ -6,22 +6,22 @@ use eventlog::rewrite;
 use eventlog::subjects;
 use serde_json::Value;
 
+use super::Stores;
 use super::{bad, each, CaseInfo, MigrateError};
-use crate::CaseService;
 
 /// Feed messages with personal data: published again without it, then the original erased.
 pub(super) async fn feed(
-    js: &eventlog::jetstream::Context,
+    nats: &eventlog::Connection,
     scanned: &HashMap<String, CaseInfo>,
 ) -> Result<u64, MigrateError> {
-    if rewrite::consumers_of(js, subjects::FEED_STREAM)
+    if rewrite::consumers_of(nats, subjects::FEED_STREAM)
         .await?
         .is_none()
     {
         return Ok(0);
     }
     let mut redacted = Vec::new();
-    each(js, subjects::FEED_STREAM, |raw| {
+    each(nats, subjects::FEED_STREAM, |raw| {
         let Ok(mut v) = serde_json::from_slice::<Value>(&raw.payload) else {
             return Ok(());
         };
@@ -46,8 +46,8 @@ pub(super) async fn feed(
     .await?;
     let n = redacted.len() as u64;
     for (seq, subject, body) in redacted {
-        eventlog::inbox::publish_once(js, subject, &format!("migrated-{seq}"), body).await?;
-        rewrite::erase_message(js, subjects::FEED_STREAM, seq).await?;
+        eventlog::inbox::publish_once(nats, subject, &format!("migrated-{seq}"), body).await?;
+        rewrite::erase_message(nats, subjects::FEED_STREAM, seq).await?;
     }
     Ok(n)
 }
@@ -55,7 +55,7 @@ pub(super) async fn feed(
 /// Plain evidence objects the log names: sealed for each case that attached them (not for an
 /// erased one), then erased.
 pub(super) async fn evidence(
-    cases: &CaseService,
+    cases: &Stores<'_>,
     scanned: &HashMap<String, CaseInfo>,
 ) -> Result<u64, MigrateError> {
     let mut holders: BTreeMap<&str, Vec<(&str, bool)>> = BTreeMap::new();
@@ -66,16 +66,16 @@ pub(super) async fn evidence(
     }
     let mut n = 0;
     for (sha, of) in holders {
-        let Some(bytes) = cases.attachments().get(sha).await? else {
+        let Some(bytes) = cases.attachments.get(sha).await? else {
             continue;
         };
         for (case, _) in of.into_iter().filter(|(_, erased)| !erased) {
             let id =
                 domain::CaseId::parse(case).ok_or_else(|| bad(format!("no case id {case}")))?;
-            let key = cases.vault().key_or_create(id).await?;
-            cases.attachments().put_sealed(id, &key, &bytes).await?;
+            let key = cases.vault.key_or_create(id).await?;
+            cases.attachments.put_sealed(id, &key, &bytes).await?;
         }
-        cases.attachments().erase_plain(sha).await?;
+        cases.attachments.erase_plain(sha).await?;
         n += 1;
     }
     Ok(n)

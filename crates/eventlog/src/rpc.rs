@@ -6,11 +6,12 @@
 
 use std::time::Duration;
 
+use async_nats::HeaderMap;
 use bytes::{Bytes, BytesMut};
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
 
-use eventlog::nats::{self, HeaderMap};
-use eventlog::subjects::headers::CHUNK;
+use crate::subjects::headers::CHUNK;
+use crate::{Cause, Connection};
 
 /// Room left in each part for the headers and the protocol line.
 const HEADROOM: usize = 4096;
@@ -24,20 +25,21 @@ pub enum TransportError {
     #[error("a malformed reply part: {0}")]
     BadPart(String),
     #[error("NATS: {0}")]
-    Nats(#[source] eventlog::Cause),
+    Nats(#[source] Cause),
 }
 
-fn nats_error(e: impl Into<eventlog::Cause>) -> TransportError {
+fn nats_error(e: impl Into<Cause>) -> TransportError {
     TransportError::Nats(e.into())
 }
 
 /// Send `body` to `subject` and wait (at most `timeout` in all) for the whole reply.
 pub async fn request(
-    client: &nats::Client,
+    nats: &Connection,
     subject: String,
     body: Vec<u8>,
     timeout: Duration,
 ) -> Result<Bytes, TransportError> {
+    let client = nats.client();
     let inbox = client.new_inbox();
     let mut replies = client.subscribe(inbox.clone()).await.map_err(nats_error)?;
     client
@@ -47,7 +49,7 @@ pub async fn request(
     let collect = async {
         let mut parts: Vec<Option<Bytes>> = Vec::new();
         while let Some(msg) = replies.next().await {
-            if msg.status == Some(nats::StatusCode::NO_RESPONDERS) {
+            if msg.status == Some(async_nats::StatusCode::NO_RESPONDERS) {
                 return Err(TransportError::NoResponders(subject.clone()));
             }
             let Some((i, n)) = part_of(msg.headers.as_ref())? else {
@@ -87,13 +89,55 @@ fn part_of(headers: Option<&HeaderMap>) -> Result<Option<(usize, usize)>, Transp
     Ok(Some((i, n)))
 }
 
-/// Send `body` as the reply to a request: one message if it fits the server's max payload, else
-/// numbered parts.
-pub async fn reply(
-    client: &nats::Client,
-    reply_to: nats::Subject,
+/// One request taken by [`requests`]: its body, and where its reply goes.
+pub struct Request {
+    nats: Connection,
+    reply_to: async_nats::Subject,
+    payload: Bytes,
+}
+
+impl Request {
+    pub fn payload(&self) -> &Bytes {
+        &self.payload
+    }
+
+    /// Send `body` as the reply: one message if it fits the server's max payload, else numbered
+    /// parts.
+    pub async fn reply(&self, body: Vec<u8>) -> Result<(), TransportError> {
+        reply(&self.nats, self.reply_to.clone(), body).await
+    }
+}
+
+/// The requests sent to `subject`, shared with the other members of queue `group` (each request
+/// goes to one of them). A message without a reply subject is not a request and is skipped.
+pub async fn requests(
+    nats: &Connection,
+    subject: String,
+    group: String,
+) -> Result<impl Stream<Item = Request> + Send + Unpin + 'static, TransportError> {
+    let sub = nats
+        .client()
+        .queue_subscribe(subject, group)
+        .await
+        .map_err(nats_error)?;
+    let nats = nats.clone();
+    Ok(sub.filter_map(move |msg| {
+        let request = msg.reply.map(|reply_to| Request {
+            nats: nats.clone(),
+            reply_to,
+            payload: msg.payload,
+        });
+        std::future::ready(request)
+    }))
+}
+
+/// Send `body` as the reply to a request on `reply_to` (see [`Request::reply`]).
+async fn reply(
+    nats: &Connection,
+    reply_to: async_nats::Subject,
     body: Vec<u8>,
 ) -> Result<(), TransportError> {
+    let client = nats.client();
     let max = client.server_info().max_payload;
     let part = max.saturating_sub(HEADROOM).max(1024);
     if body.len() <= part {

@@ -28,7 +28,16 @@ use integrity::{Checkpoint, Frontier, Hash, KeySet, Migrated};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::CaseService;
+/// What a migration reads, rewrites and signs with: the log on NATS, the cases' data keys, the
+/// evidence store, and the county's signing key.
+pub struct Stores<'a> {
+    pub log: &'a EventLog,
+    pub vault: &'a Vault,
+    pub attachments: &'a eventlog::Attachments,
+    pub signer: &'a integrity::Signer,
+    /// The time the migration is stamped with (`migrated_at`, the statement's).
+    pub now: domain::Timestamp,
+}
 
 mod companions;
 
@@ -168,11 +177,11 @@ fn rewrite_event(
 
 /// Read a whole stream into `f`, in order.
 async fn each(
-    js: &eventlog::jetstream::Context,
+    nats: &eventlog::Connection,
     stream: &str,
     mut f: impl FnMut(rewrite::Raw) -> Result<(), MigrateError>,
 ) -> Result<(), MigrateError> {
-    let mut rx = rewrite::read_stream(js, stream).await?;
+    let mut rx = rewrite::read_stream(nats, stream).await?;
     while let Some(raw) = rx.recv().await {
         f(raw?)?;
     }
@@ -185,11 +194,11 @@ fn parse(raw: &rewrite::Raw) -> Result<Value, MigrateError> {
 
 /// Each case's accusation flag, erasure and evidence, and how many events hold plain data.
 async fn scan(
-    js: &eventlog::jetstream::Context,
+    nats: &eventlog::Connection,
 ) -> Result<(HashMap<String, CaseInfo>, u64), MigrateError> {
     let mut cases: HashMap<String, CaseInfo> = HashMap::new();
     let mut plain = 0;
-    each(js, subjects::EVENTS_STREAM, |raw| {
+    each(nats, subjects::EVENTS_STREAM, |raw| {
         let v = parse(&raw)?;
         let case = v["case_id"].as_str().unwrap_or_default().to_owned();
         let info = cases.entry(case).or_default();
@@ -213,12 +222,9 @@ async fn scan(
 }
 
 /// The root and size of the Merkle tree over a stream's events.
-async fn tree_of(
-    js: &eventlog::jetstream::Context,
-    stream: &str,
-) -> Result<Frontier, MigrateError> {
+async fn tree_of(nats: &eventlog::Connection, stream: &str) -> Result<Frontier, MigrateError> {
     let mut tree = Frontier::default();
-    each(js, stream, |raw| {
+    each(nats, stream, |raw| {
         tree.push(leaf(raw.seq, &integrity::open(&raw.payload).hash()));
         Ok(())
     })
@@ -228,14 +234,14 @@ async fn tree_of(
 
 /// Run the migration (see the module's steps).
 pub async fn migrate(
-    cases: &CaseService,
+    cases: &Stores<'_>,
     keys: &KeySet,
     checkpoints: &Checkpoints,
     log_config: &LogConfig,
 ) -> Result<Migration, MigrateError> {
-    let js = cases.log().jetstream()?.clone();
+    let nats = cases.log.connection()?.clone();
     let mut tries = 0;
-    while let Some(n @ 1..) = rewrite::live_consumers(&js, subjects::EVENTS_STREAM).await? {
+    while let Some(n @ 1..) = rewrite::live_consumers(&nats, subjects::EVENTS_STREAM).await? {
         tries += 1;
         if tries > 5 {
             return Err(MigrateError::Busy(n));
@@ -243,22 +249,22 @@ pub async fn migrate(
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
     let mut done = Migration::default();
-    if rewrite::consumers_of(&js, subjects::MIGRATION_STREAM)
+    if rewrite::consumers_of(&nats, subjects::MIGRATION_STREAM)
         .await?
         .is_some()
     {
-        match staged_statement(&js, checkpoints, keys).await? {
+        match staged_statement(&nats, checkpoints, keys).await? {
             Some(cp) => {
                 tracing::info!("finishing the migration an earlier run started");
-                swap(&js, log_config, &cp).await?;
+                swap(&nats, log_config, &cp).await?;
                 done.resumed = true;
             }
             None => {
-                rewrite::delete_stream(&js, subjects::MIGRATION_STREAM).await?;
+                rewrite::delete_stream(&nats, subjects::MIGRATION_STREAM).await?;
             }
         }
     }
-    let report = crate::notary::verify_log(cases.log(), checkpoints, keys, false, |d, t| {
+    let report = crate::notary::verify_log(cases.log, checkpoints, keys, false, |d, t| {
         tracing::info!(done = d, of = t, "verifying before migrating")
     })
     .await?;
@@ -273,17 +279,17 @@ pub async fn migrate(
         return Err(MigrateError::DoesNotVerify(first));
     }
     done.events = report.events;
-    let (scanned, plain) = scan(&js).await?;
+    let (scanned, plain) = scan(&nats).await?;
     tracing::info!(events = report.events, plain, "scanned the log");
     if plain > 0 {
-        let cp = stage(cases, &js, &scanned, checkpoints, log_config, &mut done).await?;
-        swap(&js, log_config, &cp).await?;
+        let cp = stage(cases, &nats, &scanned, checkpoints, log_config, &mut done).await?;
+        swap(&nats, log_config, &cp).await?;
     }
-    done.feed_messages = companions::feed(&js, &scanned).await?;
-    for (stream, first, answered) in rewrite::answered_inbox_messages(&js).await? {
+    done.feed_messages = companions::feed(&nats, &scanned).await?;
+    for (stream, first, answered) in rewrite::answered_inbox_messages(&nats).await? {
         for seq in first.max(1)..=answered {
             done.inbox_messages_erased +=
-                u64::from(rewrite::erase_message(&js, &stream, seq).await?);
+                u64::from(rewrite::erase_message(&nats, &stream, seq).await?);
         }
     }
     done.attachments_sealed = companions::evidence(cases, &scanned).await?;
@@ -292,22 +298,22 @@ pub async fn migrate(
 
 /// Steps 3 and 4: the log rewritten into the staging stream, and the signed statement.
 async fn stage(
-    cases: &CaseService,
-    js: &eventlog::jetstream::Context,
+    cases: &Stores<'_>,
+    nats: &eventlog::Connection,
     scanned: &HashMap<String, CaseInfo>,
     checkpoints: &Checkpoints,
     log_config: &LogConfig,
     done: &mut Migration,
 ) -> Result<Checkpoint, MigrateError> {
-    rewrite::create_staging(js, log_config.replicas).await?;
-    let now = cases.now();
+    rewrite::create_staging(nats, log_config.replicas).await?;
+    let now = cases.now;
     let stamp = now.to_rfc3339_opts(chrono::SecondsFormat::Micros, false);
-    let mut writer = SeqWriter::new(js, subjects::MIGRATION_STREAM);
+    let mut writer = SeqWriter::new(nats, subjects::MIGRATION_STREAM);
     let (mut old, mut new) = (Frontier::default(), Frontier::default());
     let mut chains: HashMap<String, Chain> = HashMap::new();
     let (mut first_signed, mut last) = (None, 0);
     let none = CaseInfo::default();
-    let mut rx = rewrite::read_stream(js, subjects::EVENTS_STREAM).await?;
+    let mut rx = rewrite::read_stream(nats, subjects::EVENTS_STREAM).await?;
     while let Some(raw) = rx.recv().await {
         let raw = raw?;
         let event = parse(&raw)?;
@@ -319,7 +325,7 @@ async fn stage(
             true => {
                 let id = domain::CaseId::parse(&case)
                     .ok_or_else(|| bad(format!("seq {}: no case id", raw.seq)))?;
-                Some(Some(cases.vault().key_or_create(id).await?))
+                Some(Some(cases.vault.key_or_create(id).await?))
             }
         };
         let sealing = key.as_ref().map(|k| (info.accusation, k.as_ref()));
@@ -327,7 +333,7 @@ async fn stage(
         old.push(leaf(raw.seq, &original));
         let chain = chains.entry(case).or_default();
         let (bytes, hash) =
-            match rewrite_event(event, &raw.payload, sealing, chain, cases.signer(), &stamp)? {
+            match rewrite_event(event, &raw.payload, sealing, chain, cases.signer, &stamp)? {
                 Some((bytes, hash)) => {
                     done.rewritten_events += 1;
                     done.sealed_events += u64::from(sealing.is_some());
@@ -367,7 +373,7 @@ async fn stage(
         key_id: String::new(),
         sig: String::new(),
     }
-    .sign(cases.signer());
+    .sign(cases.signer);
     checkpoints
         .append(&cp, checkpoints.last_seq().await?)
         .await?;
@@ -378,7 +384,7 @@ async fn stage(
 /// The last checkpoint, when it is a migration statement the staged log matches (a run
 /// interrupted after step 4).
 async fn staged_statement(
-    js: &eventlog::jetstream::Context,
+    nats: &eventlog::Connection,
     checkpoints: &Checkpoints,
     keys: &KeySet,
 ) -> Result<Option<Checkpoint>, MigrateError> {
@@ -391,21 +397,21 @@ async fn staged_statement(
     let Some(cp) = last.filter(|cp| cp.migrated.is_some() && cp.verify(keys).is_ok()) else {
         return Ok(None);
     };
-    let staged = tree_of(js, subjects::MIGRATION_STREAM).await?;
+    let staged = tree_of(nats, subjects::MIGRATION_STREAM).await?;
     Ok((staged.size == cp.tree_size && integrity::to_hex(&staged.root()) == cp.root).then_some(cp))
 }
 
 /// Step 5: `XF_EVENTS` replaced by the staged log, checked against the statement.
 async fn swap(
-    js: &eventlog::jetstream::Context,
+    nats: &eventlog::Connection,
     log_config: &LogConfig,
     cp: &Checkpoint,
 ) -> Result<(), MigrateError> {
-    rewrite::delete_stream(js, subjects::EVENTS_STREAM).await?;
-    EventLog::open(js.clone(), log_config).await?;
-    let mut writer = SeqWriter::new(js, subjects::EVENTS_STREAM);
+    rewrite::delete_stream(nats, subjects::EVENTS_STREAM).await?;
+    EventLog::open(nats, log_config).await?;
+    let mut writer = SeqWriter::new(nats, subjects::EVENTS_STREAM);
     let mut tree = Frontier::default();
-    let mut rx = rewrite::read_stream(js, subjects::MIGRATION_STREAM).await?;
+    let mut rx = rewrite::read_stream(nats, subjects::MIGRATION_STREAM).await?;
     while let Some(raw) = rx.recv().await {
         let raw = raw?;
         let subject = subjects::unmigrated_subject(&raw.subject)
@@ -426,7 +432,7 @@ async fn swap(
             cp.tree_size
         )));
     }
-    rewrite::delete_stream(js, subjects::MIGRATION_STREAM).await?;
+    rewrite::delete_stream(nats, subjects::MIGRATION_STREAM).await?;
     tracing::info!(
         events = tree.size,
         "the log is replaced by its migrated form"
