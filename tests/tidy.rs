@@ -674,6 +674,81 @@ mod architecture {
         );
     }
 
+    /// Only the adapter names the NATS client. `cargo metadata` cannot see a client reached
+    /// through a re-export or handed out by the adapter (issue 32: `eventlog` re-exported
+    /// `async_nats` and `jetstream`, and `commands`, `inbox` and `queries` spoke JetStream through
+    /// it while their dependency checks passed), so this reads the source: outside the crates
+    /// allowed to speak NATS, no code names `async_nats` or `jetstream::`, or reaches into the
+    /// adapter's `Connection` for its client (`.jetstream()`, `.client()`).
+    #[test]
+    fn only_the_adapter_names_the_nats_client() {
+        // The adapter and log maintenance; `ops` for its JetStream watchdog; the test kit.
+        const CRATES: &[&str] = &["eventlog", "maintenance", "ops", "testkit"];
+        // The bench's raw baselines measure the client itself; the simulator plays township
+        // systems, which are NATS clients of the county by the contract.
+        const FILES: &[&str] = &[
+            "crates/loadgen/src/rawbench.rs",
+            "crates/loadgen/src/simulate.rs",
+        ];
+        let mut found = Vec::new();
+        for krate in super::workspace_crates() {
+            if CRATES.contains(&krate.as_str()) {
+                continue;
+            }
+            for (path, text) in sources(&root().join("crates").join(&krate).join("src")) {
+                let rel = path
+                    .strip_prefix(root())
+                    .unwrap_or(&path)
+                    .display()
+                    .to_string();
+                if FILES.contains(&rel.as_str()) {
+                    continue;
+                }
+                found
+                    .extend(nats_client_named(&text).map(|(n, line)| format!("{rel}:{n}: {line}")));
+            }
+        }
+        assert!(
+            found.is_empty(),
+            "only eventlog (and {CRATES:?}, {FILES:?}) may speak NATS; use eventlog's operations:\n{}",
+            found.join("\n")
+        );
+    }
+
+    /// Lines of code (not comments) that name the NATS client; a tracing filter's
+    /// `async_nats=warn` names a log target, not the client.
+    fn nats_client_named(text: &str) -> impl Iterator<Item = (usize, &str)> {
+        text.lines().enumerate().filter_map(|(i, line)| {
+            let code = line.trim_start();
+            let named = !code.starts_with("//")
+                && (code.replace("async_nats=", "").contains("async_nats")
+                    || code.contains("jetstream::")
+                    || code.contains(".jetstream()")
+                    || code.contains(".client()"));
+            named.then_some((i + 1, code))
+        })
+    }
+
+    #[test]
+    fn the_nats_client_rule_sees_each_way_of_naming_it() {
+        for planted in [
+            "use async_nats::jetstream;",
+            "let js: eventlog::jetstream::Context = todo!();",
+            "let js = nats.jetstream().clone();",
+            "    let client = nats.client();",
+            "pub use async_nats as nats;",
+        ] {
+            assert_eq!(nats_client_named(planted).count(), 1, "{planted}");
+        }
+        for allowed in [
+            "// async_nats::jetstream in a comment",
+            r#"let filter = "info,async_nats=warn";"#,
+            "let nats: eventlog::Connection = nats.into();",
+        ] {
+            assert_eq!(nats_client_named(allowed).count(), 0, "{allowed}");
+        }
+    }
+
     #[test]
     fn commands_touch_nats_only_through_eventlog() {
         let m = Metadata::load();
@@ -689,6 +764,24 @@ mod architecture {
             &deps,
             &["async-nats", "sled"],
             "NATS is eventlog's",
+        );
+    }
+
+    #[test]
+    fn maintenance_knows_no_http_and_no_store() {
+        let m = Metadata::load();
+        let deps = m.deps("maintenance");
+        assert_none(
+            "maintenance",
+            &deps,
+            HTTP_SERVER,
+            "log keeping knows no HTTP",
+        );
+        assert_none(
+            "maintenance",
+            &deps,
+            &["sled", "xinfang-commands", "xinfang-projections"],
+            "it keeps the log beside the command path, not through it",
         );
     }
 
