@@ -767,6 +767,56 @@ mod architecture {
         );
     }
 
+    /// The command path names its operations instead of handing out its stores (issue 32:
+    /// `CaseService::log()`, `vault()`, `attachments()`, `signer()` and `erasures()` had 33
+    /// callers outside `commands`, and `api` read the log and the vault itself).
+    #[test]
+    fn the_command_path_hands_out_no_store() {
+        let mut found = Vec::new();
+        for (path, text) in sources(&root().join("crates/commands/src")) {
+            for (n, line) in text.lines().enumerate() {
+                if hands_out_a_store(line) {
+                    found.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                }
+            }
+        }
+        assert!(
+            found.is_empty(),
+            "name the operation instead:\n{}",
+            found.join("\n")
+        );
+        assert!(hands_out_a_store("    pub fn log(&self) -> &EventLog {"));
+        assert!(hands_out_a_store(
+            "    pub fn vault(&self) -> &eventlog::Vault {"
+        ));
+        assert!(hands_out_a_store(
+            "pub fn signer(&self) -> &integrity::Signer {"
+        ));
+        assert!(!hands_out_a_store("    pub fn policy(&self) -> &Policy {"));
+    }
+
+    fn hands_out_a_store(line: &str) -> bool {
+        const STORES: &[&str] = &[
+            "EventLog",
+            "Vault",
+            "Attachments",
+            "Erasures",
+            "Identities",
+            "Counters",
+            "Claims",
+            "Signer",
+            "Connection",
+        ];
+        let line = line.trim_start();
+        line.starts_with("pub fn ")
+            && line.split_once("-> &").is_some_and(|(_, ty)| {
+                let ty = ty
+                    .trim_start_matches("eventlog::")
+                    .trim_start_matches("integrity::");
+                STORES.iter().any(|s| ty.starts_with(s))
+            })
+    }
+
     #[test]
     fn maintenance_knows_no_http_and_no_store() {
         let m = Metadata::load();

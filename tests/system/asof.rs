@@ -177,6 +177,9 @@ async fn a_view_as_of_a_sequence_is_the_model_rebuilt_up_to_it() {
     let vault = eventlog::Vault::open(&conn(&js), 1, testkit::config::keyring())
         .await
         .expect("vault");
+    let log = xinfang::serve::open_log_with(&cfg, app.nats.connect().await)
+        .await
+        .expect("the log");
     for name in ["cases", "stats"] {
         let projection =
             projections::by_name(name, &cfg.policy, &keys, Some(&vault)).expect("projection");
@@ -211,15 +214,9 @@ async fn a_view_as_of_a_sequence_is_the_model_rebuilt_up_to_it() {
                 .await
                 .expect("view");
             let rebuilt = dir.path().join(format!("{name}-{seq}"));
-            projections::runner::rebuild_upto(
-                projection.as_ref(),
-                &rebuilt,
-                cases.log(),
-                seq,
-                |_, _| {},
-            )
-            .await
-            .expect("rebuild");
+            projections::runner::rebuild_upto(projection.as_ref(), &rebuilt, &log, seq, |_, _| {})
+                .await
+                .expect("rebuild");
             let rebuilt = projections::Store::open_current(&rebuilt).expect("rebuilt");
             assert_eq!(view.applied_seq, seq);
             assert_eq!(

@@ -31,6 +31,14 @@ fn register() -> Command {
     )
 }
 
+/// The log the services write, opened beside them (for raw appends and the notary).
+async fn log(server: &NatsServer) -> EventLog {
+    let js = async_nats::jetstream::new(server.connect().await);
+    EventLog::open(&conn(&js), &LogConfig::default())
+        .await
+        .expect("stream")
+}
+
 async fn service(server: &NatsServer) -> CaseService {
     service_with_window(server, LogConfig::default().duplicate_window).await
 }
@@ -73,16 +81,16 @@ async fn append_read_and_expected_sequence() {
     // A raw append with a stale expected sequence is refused and stores nothing.
     let mut env = history[1].envelope.clone();
     env.command_id = Uuid::now_v7();
-    let err = svc
-        .log()
+    let err = log(&server)
+        .await
         .append(&history[0].subject, history[0].seq, &env)
         .await
         .expect_err("stale");
     assert!(matches!(err, LogError::Conflict), "{err}");
     assert_eq!(svc.history(id).await.expect("history").len(), 2);
     // The same command id again inside the duplicate window is a duplicate, not a second event.
-    let (seq, dup) = svc
-        .log()
+    let (seq, dup) = log(&server)
+        .await
         .append(
             &history[1].subject,
             accepted.committed.seq,
@@ -118,7 +126,7 @@ async fn idempotency_key_survives_the_duplicate_window_and_detects_other_bodies(
     let third = fresh.execute(with_key(body)).await.expect("third");
     assert_eq!(third.committed, first.committed);
     assert_eq!(
-        fresh.log().last_seq().await.expect("seq"),
+        fresh.last_seq().await.expect("seq"),
         first.committed.seq,
         "nothing appended"
     );
@@ -193,7 +201,7 @@ async fn a_keyed_action_is_recognised_in_the_case_log_after_the_duplicate_window
         .expect_err("same key, other request");
     assert!(matches!(err, CommandError::IdempotencyMismatch));
     assert_eq!(
-        fresh.log().last_seq().await.expect("seq"),
+        fresh.last_seq().await.expect("seq"),
         first.committed.seq,
         "nothing appended by the retries"
     );
@@ -320,10 +328,8 @@ async fn events_written_before_the_chain_are_its_genesis() {
     let server = NatsServer::start();
     let svc = service(&server).await;
     let subject = eventlog::log::case_subject(&old.township, old.case_id);
-    svc.log()
-        .append(&subject, 0, &old)
-        .await
-        .expect("legacy append");
+    let log = log(&server).await;
+    log.append(&subject, 0, &old).await.expect("legacy append");
     let accepted = svc
         .execute(CommandRequest::new(
             &p,
@@ -348,11 +354,10 @@ async fn events_written_before_the_chain_are_its_genesis() {
         None,
     )])
     .expect("keys");
-    let js = svc.log().connection().expect("on NATS").jetstream().clone();
-    let checkpoints = eventlog::Checkpoints::open(&conn(&js), 1)
+    let checkpoints = eventlog::Checkpoints::open(log.connection().expect("on NATS"), 1)
         .await
         .expect("checkpoints");
-    let report = maintenance::notary::verify_log(svc.log(), &checkpoints, &keys, true, |_, _| {})
+    let report = maintenance::notary::verify_log(&log, &checkpoints, &keys, true, |_, _| {})
         .await
         .expect("verify");
     assert!(report.ok, "{}", report.text());
@@ -363,11 +368,10 @@ async fn events_written_before_the_chain_are_its_genesis() {
     (late.key_id, late.hash, late.sig) = (None, None, None);
     late.version = 3;
     late.command_id = Uuid::now_v7();
-    svc.log()
-        .append(&subject, accepted.committed.seq, &late)
+    log.append(&subject, accepted.committed.seq, &late)
         .await
         .expect("append");
-    let report = maintenance::notary::verify_log(svc.log(), &checkpoints, &keys, false, |_, _| {})
+    let report = maintenance::notary::verify_log(&log, &checkpoints, &keys, false, |_, _| {})
         .await
         .expect("verify");
     let seq = accepted.committed.seq + 1;
@@ -389,8 +393,8 @@ async fn notaries_resume_from_their_checkpoints_and_never_fork() {
     let server = NatsServer::start();
     let svc = service(&server).await;
     let p = county();
-    let js = svc.log().connection().expect("on NATS").jetstream().clone();
-    let checkpoints = eventlog::Checkpoints::open(&conn(&js), 1)
+    let log = log(&server).await;
+    let checkpoints = eventlog::Checkpoints::open(log.connection().expect("on NATS"), 1)
         .await
         .expect("checkpoints");
     let keys = || {
@@ -402,7 +406,7 @@ async fn notaries_resume_from_their_checkpoints_and_never_fork() {
         .expect("keys")
     };
     let notary = || maintenance::notary::Notary {
-        log: svc.log().clone(),
+        log: log.clone(),
         checkpoints: checkpoints.clone(),
         signer: testkit::config::signer(),
         keys: keys(),
@@ -460,10 +464,9 @@ async fn notaries_resume_from_their_checkpoints_and_never_fork() {
         sizes.windows(2).all(|w| w[0] < w[1]),
         "no fork, no repeat: {sizes:?}"
     );
-    let report =
-        maintenance::notary::verify_log(svc.log(), &checkpoints, &keys(), false, |_, _| {})
-            .await
-            .expect("verify");
+    let report = maintenance::notary::verify_log(&log, &checkpoints, &keys(), false, |_, _| {})
+        .await
+        .expect("verify");
     assert!(report.ok, "{}", report.text());
     assert_eq!(report.checkpoint_seq, Some(last));
     assert_eq!(

@@ -261,6 +261,9 @@ mod cluster_faults {
             async move { xinfang::serve::case_service(&cfg, client).await.ok() }
         })
         .await;
+        let log = xinfang::serve::open_log_with(&cfg, client.clone())
+            .await
+            .expect("the log");
         let state = Arc::new(api::AppState::new(
             cases.clone(),
             queries::QueryClient::new(client.clone()),
@@ -295,7 +298,7 @@ mod cluster_faults {
         let shared = model.shared.clone();
         {
             let runner = projections::runner::Runner::new(
-                cases.log().clone(),
+                log.clone(),
                 vec![projections::runner::Sink::Model(model)],
             );
             tokio::spawn(async move {
@@ -472,12 +475,12 @@ mod cluster_faults {
         // The whole log: exactly the acknowledged events, no command twice.
         let last = eventually(Duration::from_secs(60), "the log's last sequence", || {
             let cases = cases.clone();
-            async move { cases.log().last_seq().await.ok() }
+            async move { cases.last_seq().await.ok() }
         })
         .await;
         let expected = (2 * HTTP_CASES + INBOX_RECORDS) as u64;
         let mut per_command: BTreeMap<uuid::Uuid, u32> = BTreeMap::new();
-        let mut follow = cases.log().follow(1).await.expect("follow");
+        let mut follow = log.follow(1).await.expect("follow");
         let mut seen = 0;
         while seen < last {
             let s = tokio::time::timeout(Duration::from_secs(20), follow.next())
@@ -504,7 +507,7 @@ mod cluster_faults {
         })
         .await;
         let rebuilt = models.path().join("rebuilt");
-        projections::runner::rebuild(projection.as_ref(), &rebuilt, cases.log(), |_, _| {})
+        projections::runner::rebuild(projection.as_ref(), &rebuilt, &log, |_, _| {})
             .await
             .expect("rebuild");
         let rebuilt = projections::Store::open_current(&rebuilt).expect("rebuilt model");

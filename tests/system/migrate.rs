@@ -237,10 +237,8 @@ async fn migrate_seals_a_log_written_before_sealing_and_keeps_it_verifiable() {
             assert!(n.envelope.migrated_at.is_some(), "{:?}", n.envelope);
         }
     }
-    let key = migrated.vault().key(ids[0]).await.expect("key");
     let opened = migrated
-        .attachments()
-        .get_of(ids[0], key.as_ref(), &sha)
+        .evidence(ids[0], false, &sha)
         .await
         .expect("evidence");
     assert_eq!(opened, Some(pdf));

@@ -147,7 +147,7 @@ async fn projectors_killed_mid_stream_equal_a_clean_rebuild() {
     eventually(
         Duration::from_secs(30),
         "the writer to be under way",
-        || async { (cases.log().last_seq().await.ok()? > 200).then_some(()) },
+        || async { (cases.last_seq().await.ok()? > 200).then_some(()) },
     )
     .await;
     for p in &mut procs {
@@ -162,7 +162,7 @@ async fn projectors_killed_mid_stream_equal_a_clean_rebuild() {
     // from its own checkpoint (they were killed at different points).
     let mut procs = vec![spawn(&["projector", &names.join(",")], &cfg_path)];
     writer.await.expect("writer");
-    let last = cases.log().last_seq().await.expect("last");
+    let last = cases.last_seq().await.expect("last");
     assert!(last > 800, "{last} events");
 
     for n in names {

@@ -164,12 +164,7 @@ pub async fn request(
 /// adjustment requested a moment ago is found).
 async fn case_of(state: &AppState, id: &str) -> Result<(CaseId, uuid::Uuid), Failure> {
     let id = uuid::Uuid::parse_str(id).map_err(|_| Failure::NotFound)?;
-    let last = state
-        .cases
-        .log()
-        .last_seq()
-        .await
-        .map_err(commands::CommandError::from)?;
+    let last = state.cases.last_seq().await?;
     let found = state
         .queries
         .adjustment(id, Some(last), state.cases.now())

@@ -30,10 +30,9 @@ pub async fn point(
     if at_seq.is_none() && as_of.is_none() {
         return Ok(None);
     }
-    let log = state.cases.log();
     let tz = state.cases.policy().timezone;
     let local = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).fixed_offset();
-    let last = log.last_seq().await.map_err(commands::CommandError::from)?;
+    let last = state.cases.last_seq().await?;
     if let Some(t) = as_of {
         domain::dates::check_time("as_of", t)?;
         if t > state.cases.now() {
@@ -57,18 +56,17 @@ pub async fn point(
             )))
         }
         (Some(n), _) => n,
-        (None, Some(t)) => log
-            .last_seq_at(t.with_timezone(&chrono::Utc))
-            .await
-            .map_err(commands::CommandError::from)?,
+        (None, Some(t)) => {
+            state
+                .cases
+                .last_seq_at(t.with_timezone(&chrono::Utc))
+                .await?
+        }
         (None, None) => return Ok(None),
     };
     let stored = match seq {
         0 => None,
-        _ => log
-            .stream_time(seq)
-            .await
-            .map_err(commands::CommandError::from)?,
+        _ => state.cases.stored_at(seq).await?,
     };
     let time = match (as_of, stored) {
         (Some(t), Some(s)) if t < local(s) => {

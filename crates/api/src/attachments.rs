@@ -190,23 +190,8 @@ async fn receive(
         )));
     }
     let content_type = check_type(declared.as_deref(), &bytes)?;
-    let store = state.cases.attachments();
-    let sha256 = match case {
-        Some(case) => {
-            let key = state.cases.vault().key_or_create(case).await;
-            let key = key.map_err(commands::CommandError::from)?;
-            store.put_sealed(case, &key, &bytes).await
-        }
-        None => {
-            // Sealed under its own key until an `attach` adopts it, erased if none does.
-            let id =
-                eventlog::Attachments::waiting_key_id(&eventlog::attachments::sha256_hex(&bytes));
-            let key = state.cases.vault().key_or_create(id).await;
-            let key = key.map_err(commands::CommandError::from)?;
-            store.put_waiting(&key, &bytes).await
-        }
-    }
-    .map_err(commands::CommandError::from)?;
+    // Without a case: sealed under its own key until an `attach` adopts it, erased if none does.
+    let sha256 = state.cases.store_evidence(case, &bytes).await?;
     let stored = Stored {
         sha256,
         size: bytes.len() as u64,
@@ -304,18 +289,11 @@ pub async fn download(
         .find(|a| a.attachment_id == wanted)
         .ok_or(Failure::NotFound)?;
     // Erased with the case's personal data: the key that opened the bytes is gone.
-    let key = if loaded.case.personal_data_erased() {
-        None
-    } else {
-        let key = state.cases.vault().key(case_id).await;
-        key.map_err(commands::CommandError::from)?
-    };
+    let erased = loaded.case.personal_data_erased();
     let bytes = state
         .cases
-        .attachments()
-        .get_of(case_id, key.as_ref(), &a.sha256)
-        .await
-        .map_err(commands::CommandError::from)?
+        .evidence(case_id, erased, &a.sha256)
+        .await?
         .ok_or(Failure::Domain(domain::erasure::erased_refusal()))?;
     let name = if can_see_personal_data(&principal, &loaded.case) {
         a.filename.clone()

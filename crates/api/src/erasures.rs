@@ -86,12 +86,7 @@ pub async fn request(
     let c = &done.committed;
     let id = domain::erasure::erasure_id(case_id, c.version);
     // Filed once the request is in the log (a retry with its Idempotency-Key files it again).
-    state
-        .cases
-        .erasures()
-        .file(id, case_id)
-        .await
-        .map_err(commands::CommandError::from)?;
+    state.cases.file_erasure(id, case_id).await?;
     let step = ErasureStep {
         erasure_id: id,
         case_id: case_id.0,
@@ -106,10 +101,8 @@ async fn case_of(state: &AppState, id: &str) -> Result<(CaseId, uuid::Uuid), Fai
     let id = uuid::Uuid::parse_str(id).map_err(|_| Failure::NotFound)?;
     let case = state
         .cases
-        .erasures()
-        .case_of(id)
-        .await
-        .map_err(commands::CommandError::from)?
+        .case_of_erasure(id)
+        .await?
         .ok_or(Failure::NotFound)?;
     Ok((case, id))
 }
@@ -148,12 +141,7 @@ pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> App
     let p = state.tokens.authenticate(&headers)?;
     can_handle_erasures(&p)?;
     let mut items = Vec::new();
-    let cases = state
-        .cases
-        .erasures()
-        .cases()
-        .await
-        .map_err(commands::CommandError::from)?;
+    let cases = state.cases.cases_with_erasures().await?;
     for case in cases {
         if let Some(loaded) = state.cases.read(case).await? {
             items.extend(loaded.case.erasures.iter().map(|e| ErasureRecord {

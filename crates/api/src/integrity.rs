@@ -227,7 +227,7 @@ pub async fn assemble(
         }
     }
     let now = cases.now();
-    let head = CaseHead {
+    let head = cases.sign_head(CaseHead {
         case_id: case_id.to_string(),
         version: last.envelope.version,
         last_seq: last.seq,
@@ -235,8 +235,7 @@ pub async fn assemble(
         at: now,
         key_id: String::new(),
         sig: String::new(),
-    }
-    .sign(cases.signer());
+    });
     let mut proofs: Vec<Proof> = positions.into_iter().map(Proof::Event).collect();
     proofs.extend(checkpoint.map(Proof::Checkpoint));
     proofs.push(Proof::Head(head));

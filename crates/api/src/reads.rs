@@ -122,19 +122,8 @@ pub async fn history(
         for event in &mut history.value {
             let personal = domain::personal::PERSONAL_EVENT_TYPES.contains(&event.type_.as_str());
             if personal && event.case_id == case_id {
-                let mut stored = state
-                    .cases
-                    .log()
-                    .get(event.seq)
-                    .await
-                    .map_err(commands::CommandError::from)?;
                 let erased = loaded.case.personal_data_erased();
-                state
-                    .cases
-                    .vault()
-                    .open_envelope(&mut stored.envelope, erased)
-                    .await
-                    .map_err(commands::CommandError::from)?;
+                let stored = state.cases.event_opened(event.seq, erased).await?;
                 event.restore_personal_data(&stored);
             }
         }

@@ -36,6 +36,7 @@ pub use crate::request::{CommandRequest, Executed, Loaded, RecordedCommand, Reje
 use crate::{CommandError, Stores};
 pub use past::PastLinks;
 
+mod evidence;
 mod keyed;
 mod linked;
 mod past;
@@ -121,24 +122,9 @@ impl CaseService {
         self.units.get(unit).copied()
     }
 
-    /// The store of evidence: the API puts an attachment's bytes there before the command that
-    /// attaches them.
-    pub fn attachments(&self) -> &eventlog::Attachments {
-        &self.attachments
-    }
-
-    pub fn log(&self) -> &EventLog {
-        &self.log
-    }
-
-    /// The cases' data keys (evidence is sealed under them; erasure destroys them).
-    pub fn vault(&self) -> &eventlog::Vault {
-        &self.vault
-    }
-
-    /// The command path's signing key (for the statements it makes: a case's head in a bundle).
-    pub fn signer(&self) -> &integrity::Signer {
-        &self.signer
+    /// Sign a statement the command path makes (a case's head in a bundle) with its key.
+    pub fn sign_head(&self, head: integrity::CaseHead) -> integrity::CaseHead {
+        head.sign(&self.signer)
     }
 
     /// The log's last sequence (for read-your-writes and health).

@@ -19,30 +19,9 @@ impl Ingestor {
             // `decide` refuses it with its reason.
             return Ok(());
         }
-        // Waiting under its plain name, or already sealed as this case's evidence.
-        let stored = match case {
-            Some(case) => match self.cases.vault().key(case).await {
-                Ok(key) => {
-                    self.cases
-                        .attachments()
-                        .get_of(case, key.as_ref(), &sha)
-                        .await
-                }
-                Err(e) => Err(e),
-            },
-            None => self.cases.attachments().get(&sha).await,
-        };
-        // Uploaded over HTTP, waiting sealed under its own key.
-        let stored = match stored {
-            Ok(None) => {
-                let id = eventlog::Attachments::waiting_key_id(&sha);
-                match self.cases.vault().key(id).await {
-                    Ok(Some(key)) => self.cases.attachments().get_waiting(&key, &sha).await,
-                    other => other.map(|_| None),
-                }
-            }
-            other => other,
-        };
+        // Waiting under its plain name, sealed as this case's evidence, or uploaded over HTTP
+        // and sealed under its own key.
+        let stored = self.cases.evidence_to_attach(case, &sha).await;
         let bytes = match stored {
             Ok(Some(bytes)) => bytes,
             Ok(None) => return Err(None),

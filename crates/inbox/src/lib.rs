@@ -373,7 +373,7 @@ impl Ingestor {
 
     async fn exists(&self, case: Option<CaseId>) -> bool {
         match case {
-            Some(id) => matches!(self.cases.log().locate(id).await, Ok(Some(_))),
+            Some(id) => matches!(self.cases.in_log(id).await, Ok(true)),
             None => false,
         }
     }

@@ -145,7 +145,7 @@ async fn casework(
     exec(cases, loader, Some(withdrawn), Command::Withdraw(withdraw)).await?;
     let evidence = new_case(register("征地后未安置，附来信扫描件", 1, "孙立军")).await?;
     let scan = b"%PDF-1.4\n% demo: a scanned letter\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n";
-    let sha256 = cases.attachments().put(scan).await?;
+    let sha256 = cases.store_evidence(Some(evidence), scan).await?;
     let attach = AddAttachment {
         sha256,
         size: scan.len() as u64,

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use futures::future::BoxFuture;
 
 use domain::UnitKind;
-use loadgen::bench::{Launch, System};
+use loadgen::bench::{BenchStores, Launch, System};
 
 use crate::config::Config;
 
@@ -61,10 +61,15 @@ async fn start(
         cfg.nats_url = Some(url.context("xinfang up did not start; see its logs")?);
         let client = crate::serve::connect_cfg(&cfg, "xinfang-bench").await?;
         let cases = crate::serve::case_service(&cfg, client.clone()).await?;
-        anyhow::Ok((cfg, client, cases))
+        let stores = BenchStores {
+            log: crate::serve::open_log_with(&cfg, client.clone()).await?,
+            vault: eventlog::Vault::open(&client, cfg.replicas, cfg.keyring()?).await?,
+            signer: cfg.signer()?,
+        };
+        anyhow::Ok((cfg, client, cases, stores))
     }
     .await;
-    let (cfg, client, cases) = match connected {
+    let (cfg, client, cases, stores) = match connected {
         Ok(c) => c,
         Err(e) => {
             let _ = up.kill();
@@ -85,6 +90,7 @@ async fn start(
         up,
         nats: client,
         cases,
+        stores,
         townships: cfg.units_of(UnitKind::Township),
         base: format!("http://127.0.0.1:{port}"),
         config: path,

@@ -211,7 +211,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Cmd::RotateKek { config } => {
             let cases = xinfang::serve::cases_of(&config, "xinfang-rotate-kek").await?;
-            let done = cases.vault().rotate().await?;
+            let done = cases.rotate_data_keys().await?;
             let (rewrapped, current) = (done.rewrapped, done.current);
             tracing::info!(rewrapped, current, "data keys wrapped by the current KEK");
             Ok(())

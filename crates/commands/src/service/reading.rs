@@ -19,6 +19,33 @@ impl CaseService {
         Ok(fresh)
     }
 
+    /// Whether the log holds any event of case `id`.
+    pub async fn in_log(&self, id: CaseId) -> Result<bool, CommandError> {
+        Ok(self.log.locate(id).await?.is_some())
+    }
+
+    /// The event at `seq` with its personal data opened, unless its case's is `erased`.
+    pub async fn event_opened(&self, seq: u64, erased: bool) -> Result<Stored, CommandError> {
+        let mut stored = self.log.get(seq).await?;
+        self.vault
+            .open_envelope(&mut stored.envelope, erased)
+            .await?;
+        Ok(stored)
+    }
+
+    /// The last sequence the log stored at or before `t` (0: none).
+    pub async fn last_seq_at(&self, t: chrono::DateTime<chrono::Utc>) -> Result<u64, CommandError> {
+        Ok(self.log.last_seq_at(t).await?)
+    }
+
+    /// When the log stored the event at `seq` (or the next one after a gap), if any.
+    pub async fn stored_at(
+        &self,
+        seq: u64,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, CommandError> {
+        Ok(self.log.stream_time(seq).await?)
+    }
+
     /// Every event of a case, in log order, its personal data opened (unless erased).
     pub async fn history(&self, id: CaseId) -> Result<Vec<Stored>, CommandError> {
         match self.log.locate(id).await? {

@@ -95,9 +95,19 @@ impl CaseService {
 }
 
 impl CaseService {
-    /// The register of erasures (erasure id → case).
-    pub fn erasures(&self) -> &eventlog::Erasures {
-        &self.erasures
+    /// File erasure `id` of `case` in the register (once its request is in the log).
+    pub async fn file_erasure(&self, id: uuid::Uuid, case: CaseId) -> Result<(), CommandError> {
+        Ok(self.erasures.file(id, case).await?)
+    }
+
+    /// The case erasure `id` was requested for, if it is filed.
+    pub async fn case_of_erasure(&self, id: uuid::Uuid) -> Result<Option<CaseId>, CommandError> {
+        Ok(self.erasures.case_of(id).await?)
+    }
+
+    /// Every case an erasure was filed for.
+    pub async fn cases_with_erasures(&self) -> Result<Vec<CaseId>, CommandError> {
+        Ok(self.erasures.cases().await?)
     }
 
     /// Carry out again every approved erasure in the register (at start: a data key restored

@@ -44,7 +44,7 @@ pub async fn results(
     last: u64,
 ) -> anyhow::Result<Vec<BenchResult>> {
     let (count, bytes, waited) = snapshots(sys, (every, layers), last).await;
-    let stream_mb = sys.cases.log().stored_bytes().await? as f64 / 1e6;
+    let stream_mb = sys.stores.log.stored_bytes().await? as f64 / 1e6;
     let mut out = vec![
         result("snapshots", count as f64, "snapshots"),
         result("stream_store_mb", stream_mb, "MB"),
@@ -55,7 +55,7 @@ pub async fn results(
     ];
     // Halfway between two snapshots of the middle of the log: the replay a typical point costs.
     let at = (last / 2) / every * every + every / 2;
-    let case = sys.cases.log().get(at).await?.envelope.case_id;
+    let case = sys.stores.log.get(at).await?.envelope.case_id;
     let today = chrono::Utc::now().date_naive();
     let year_ago = today - chrono::Duration::days(365);
     for (name, path) in [

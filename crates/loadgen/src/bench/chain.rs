@@ -3,15 +3,15 @@
 
 use std::time::Instant;
 
-use commands::CaseService;
 use eventlog::Checkpoints;
 use integrity::{KeySet, PublicKey};
 
+use super::system::Stores;
 use super::{result, BenchResult};
 
 /// The chain's figures: per event (on the log's first event) and the verify rate.
 pub async fn results(
-    cases: &CaseService,
+    cases: &Stores,
     nats: &eventlog::Connection,
     last: u64,
 ) -> anyhow::Result<Vec<BenchResult>> {
@@ -41,9 +41,9 @@ pub struct SealCost {
     pub personal_us: f64,
 }
 
-pub async fn seal_cost(cases: &CaseService, seq: u64, n: u32) -> anyhow::Result<SealCost> {
-    let stored = cases.log().get(seq).await?;
-    let signer = cases.signer();
+pub async fn seal_cost(cases: &Stores, seq: u64, n: u32) -> anyhow::Result<SealCost> {
+    let stored = cases.log.get(seq).await?;
+    let signer = &cases.signer;
     let keys = KeySet::new(vec![PublicKey::new(&signer.public_key(), None, None)])?;
     let time = |f: &mut dyn FnMut()| {
         let t = Instant::now();
@@ -61,7 +61,7 @@ pub async fn seal_cost(cases: &CaseService, seq: u64, n: u32) -> anyhow::Result<
         bytes = eventlog::envelope::seal(&mut env, signer).map_or_else(|_| Vec::new(), |s| s.0);
     });
     // A registration's personal data opened, then sealed again as the command path does.
-    let vault = cases.vault();
+    let vault = &cases.vault;
     let data_key = vault.key_or_create(stored.envelope.case_id).await?;
     let mut plain = stored.envelope.clone();
     vault.open_envelope(&mut plain, false).await?;
@@ -85,7 +85,7 @@ pub async fn seal_cost(cases: &CaseService, seq: u64, n: u32) -> anyhow::Result<
 
 /// `xinfang verify` over the whole log: (events, seconds), once a checkpoint covers `last`.
 pub async fn verify_rate(
-    cases: &CaseService,
+    cases: &Stores,
     nats: &eventlog::Connection,
     last: u64,
 ) -> anyhow::Result<(u64, f64)> {
@@ -101,14 +101,10 @@ pub async fn verify_rate(
         anyhow::ensure!(Instant::now() < deadline, "no checkpoint covers seq {last}");
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
-    let keys = KeySet::new(vec![PublicKey::new(
-        &cases.signer().public_key(),
-        None,
-        None,
-    )])?;
+    let keys = KeySet::new(vec![PublicKey::new(&cases.signer.public_key(), None, None)])?;
     let t = Instant::now();
     let report =
-        maintenance::notary::verify_log(cases.log(), &checkpoints, &keys, false, |_, _| {}).await?;
+        maintenance::notary::verify_log(&cases.log, &checkpoints, &keys, false, |_, _| {}).await?;
     let secs = t.elapsed().as_secs_f64();
     anyhow::ensure!(
         report.ok,
@@ -119,10 +115,10 @@ pub async fn verify_rate(
 }
 
 /// The whole log read as `verify` reads it, without verifying: (events, seconds).
-async fn read_rate(cases: &CaseService, last: u64) -> anyhow::Result<(u64, f64)> {
+async fn read_rate(cases: &Stores, last: u64) -> anyhow::Result<(u64, f64)> {
     use futures::StreamExt;
     let t = Instant::now();
-    let mut events = cases.log().follow_raw(1).await?;
+    let mut events = cases.log.follow_raw(1).await?;
     let mut n = 0u64;
     while let Some(next) = events.next().await {
         let (seq, _, _, pending) = next?;

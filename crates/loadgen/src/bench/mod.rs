@@ -18,7 +18,7 @@ mod work;
 pub use cpu::Budget;
 pub use report::{run_cli, Args};
 use system::{cpu_phase, CpuPhase};
-pub use system::{Launch, System};
+pub use system::{Launch, Stores as BenchStores, System};
 use waits::{rebuild_rate, wait_applied, wait_followers, wait_settled};
 
 use std::path::PathBuf;
@@ -273,7 +273,7 @@ pub async fn run_bench(
     results.push(result("stats_two_way_p99_ms", p99, "ms").target("< 20"));
 
     say("the chain: sealing, the notary's check, verifying the whole log");
-    results.extend(chain::results(&cases, &client, last).await?);
+    results.extend(chain::results(&sys.stores, &client, last).await?);
     say("as of a past point: statistics, a queue, a case");
     // `[projectors] snapshot_events` as `up` runs by default.
     results.extend(asof::results(&sys, TOKEN, SNAPSHOTS, last).await?);

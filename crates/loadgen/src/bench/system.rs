@@ -27,6 +27,13 @@ pub trait Launch {
     ) -> BoxFuture<'_, anyhow::Result<System>>;
 }
 
+/// The stores the bench measures directly, beside the command path.
+pub struct Stores {
+    pub log: eventlog::EventLog,
+    pub vault: eventlog::Vault,
+    pub signer: integrity::Signer,
+}
+
 /// A running system under test.
 pub struct System {
     /// The `xinfang up` process; its children are the services. Stopped (SIGTERM) on drop.
@@ -34,6 +41,9 @@ pub struct System {
     /// Connected to the system's NATS as the county services.
     pub nats: eventlog::Connection,
     pub cases: Arc<CaseService>,
+    /// The log, the data keys and the signing key, opened as the services open them: the
+    /// chain's and the snapshots' figures measure them directly.
+    pub stores: Stores,
     pub townships: Vec<UnitCode>,
     /// The HTTP API's base URL.
     pub base: String,
