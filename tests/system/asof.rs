@@ -210,7 +210,11 @@ async fn a_view_as_of_a_sequence_is_the_model_rebuilt_up_to_it() {
         for seq in [1, 6, 7, 8, 14, 20, 21, 22, 28, 30, last - 1, last] {
             let view = queries
                 .at(Some(seq))
-                .digest(name, None, now)
+                .digest(
+                    queries::protocol::Model::named(name).expect("model"),
+                    None,
+                    now,
+                )
                 .await
                 .expect("view");
             let rebuilt = dir.path().join(format!("{name}-{seq}"));

@@ -14,6 +14,7 @@ use domain::command::*;
 use domain::*;
 
 use crate::common::{conn, county, register_command};
+use queries::protocol::Model;
 
 const BIN: &str = env!("CARGO_BIN_EXE_xinfang");
 
@@ -31,6 +32,7 @@ fn spawn(args: &[&str], cfg: &Path) -> Child {
 /// A model's status or digest, as JSON (`op`: "status" or "digest").
 async fn ask(client: &async_nats::Client, name: &str, op: &str) -> Option<Value> {
     let queries = queries::QueryClient::new(client.clone());
+    let name = queries::protocol::Model::named(name).expect("a model");
     let now = Utc::now().fixed_offset();
     match op {
         "status" => serde_json::to_value(
@@ -300,20 +302,23 @@ async fn a_query_sent_to_the_wrong_model_is_refused() {
     let queries = queries::QueryClient::new(app.nats.connect().await);
     let now = Utc::now().fixed_offset();
     let today = now.date_naive();
-    let trail = || queries::protocol::Query::Actor {
-        actor: "county-1".into(),
-        from: today,
-        to: today,
-        date: Default::default(),
+    let trail = || {
+        queries::protocol::Query::Actor(queries::protocol::Trail {
+            actor: "county-1".into(),
+            from: today,
+            to: today,
+            date: Default::default(),
+        })
     };
-    match queries.ask("cases", trail(), None, now).await {
+    let wait = Duration::from_secs(5);
+    match queries.send(Model::Cases, trail(), None, now, wait).await {
         Err(queries::QueryError::BadRequest(why)) => {
             assert!(why.contains("the audit model does"), "{why}")
         }
         other => panic!("the cases model answered an audit query: {other:?}"),
     }
     let answered = queries
-        .ask("audit", trail(), None, now)
+        .send(Model::Audit, trail(), None, now, wait)
         .await
         .expect("the audit model answers its own query");
     assert!(

@@ -142,13 +142,13 @@ pub async fn projector_status(
     state: &AppState,
 ) -> Vec<(&'static str, Option<queries::ModelStatus>)> {
     let now = state.cases.now();
-    let asked = queries::protocol::PROJECTORS.map(|name| async move {
+    let asked = queries::protocol::Model::ALL.map(|model| async move {
         let status = state
             .queries
-            .status(name, None, now, Duration::from_millis(300))
+            .status(model, None, now, Duration::from_millis(300))
             .await
             .ok();
-        (name, status)
+        (model.name(), status)
     });
     futures::future::join_all(asked).await
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 
 use domain::Policy;
+use queries::protocol::Model;
 use queries::{Answer, ModelDigest, ModelStatus, Query, QueryFailure, QueryReply, QueryRequest};
 
 use crate::apply::Shared;
@@ -25,7 +26,7 @@ fn fail(applied_seq: u64, failure: QueryFailure) -> QueryReply {
 
 /// Answer one request to the model `model`.
 pub async fn answer(
-    model: &str,
+    model: Model,
     shared: &Shared,
     policy: &Policy,
     as_of: Option<&AsOf>,
@@ -37,7 +38,7 @@ pub async fn answer(
         Err(e) => return fail(*applied.borrow(), QueryFailure::BadRequest(e.to_string())),
     };
     // A query of another model is refused: this store would answer it empty (issue 32).
-    if let Some(owner) = req.query.projector().filter(|owner| *owner != model) {
+    if let Some(owner) = req.query.model().filter(|owner| *owner != model) {
         let why = format!("the {model} model does not answer this query; the {owner} model does");
         return fail(*applied.borrow(), QueryFailure::BadRequest(why));
     }
@@ -155,52 +156,44 @@ fn run(store: &Store, req: &QueryRequest, policy: &Policy) -> Result<Answer, Sto
         Query::Queue(q) => Answer::Queue(cases::queue(store, q, clock)?),
         Query::Stats(q) => Answer::Stats(Box::new(stats::query(store, q, req.now, policy)?)),
         Query::Export(q) => Answer::Export(stats::export(store, q, policy)?),
-        Query::Adjustment { adjustment_id } => {
-            Answer::Adjustment(stats::adjustment(store, *adjustment_id)?)
-        }
-        Query::Adjustments { from, to } => {
-            Answer::Adjustments(stats::adjustments(store, *from, *to)?)
-        }
-        Query::CaseHistory { case_id } => {
-            Answer::CaseHistory(audit::case_history(store, *case_id)?)
-        }
-        Query::Positions { case_id, tree_size } => {
-            Answer::Positions(audit::positions(store, *case_id, *tree_size)?)
-        }
-        Query::CaseByNo { case_no } => Answer::CaseByNo(cases::case_by_no(store, case_no)?),
+        Query::Adjustment(q) => Answer::Adjustment(stats::adjustment(store, q.adjustment_id)?),
+        Query::Adjustments(q) => Answer::Adjustments(stats::adjustments(store, q.from, q.to)?),
+        Query::CaseHistory(q) => Answer::CaseHistory(audit::case_history(store, q.case_id)?),
+        Query::Positions(q) => Answer::Positions(audit::positions(store, q.case_id, q.tree_size)?),
+        Query::CaseByNo(q) => Answer::CaseByNo(cases::case_by_no(store, &q.case_no)?),
         Query::Cases(list) => Answer::Cases(cases::list(store, list, clock)?),
-        Query::Links {
-            case_id,
-            principal,
-            related,
-        } => Answer::Links(cases::links(store, *case_id, principal, *related, clock)?),
-        Query::MovedAfter { seq } => {
-            Answer::Moved(cases::moved_after(store, *seq, queries::cases::MAX_MOVED)?)
+        Query::Links(q) => Answer::Links(cases::links(
+            store,
+            q.case_id,
+            &q.principal,
+            q.related,
+            clock,
+        )?),
+        Query::MovedAfter(q) => {
+            Answer::Moved(cases::moved_after(store, q.seq, queries::cases::MAX_MOVED)?)
         }
-        Query::Search { principal, probe } => {
-            Answer::Search(cases::search(store, principal, probe, clock)?)
-        }
-        Query::Actor {
-            actor,
-            from,
-            to,
-            date,
-        } => Answer::Actor(audit::actor_events(store, actor, (*from, *to), *date)?),
+        Query::Search(q) => Answer::Search(cases::search(store, &q.principal, &q.probe, clock)?),
+        Query::Actor(q) => Answer::Actor(audit::actor_events(
+            store,
+            &q.actor,
+            (q.from, q.to),
+            q.date,
+        )?),
     })
 }
 
-/// Serve queries for `projector` until the subscription ends.
+/// Serve queries for `model` until the subscription ends.
 pub async fn serve(
     nats: eventlog::Connection,
-    projector: &'static str,
+    model: Model,
     shared: Arc<Shared>,
     policy: Policy,
     as_of: Option<Arc<AsOf>>,
 ) -> Result<(), eventlog::rpc::TransportError> {
     let mut requests = eventlog::rpc::requests(
         &nats,
-        subject(projector),
-        eventlog::subjects::query_group(projector),
+        subject(model.name()),
+        eventlog::subjects::query_group(model.name()),
     )
     .await?;
     while let Some(request) = requests.next().await {
@@ -208,7 +201,7 @@ pub async fn serve(
         let as_of = as_of.clone();
         tokio::spawn(async move {
             let payload = request.payload();
-            let resp = answer(projector, &shared, &policy, as_of.as_deref(), payload).await;
+            let resp = answer(model, &shared, &policy, as_of.as_deref(), payload).await;
             let bytes = match serde_json::to_vec(&resp) {
                 Ok(b) => b,
                 Err(e) => {

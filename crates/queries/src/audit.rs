@@ -109,14 +109,17 @@ mod tests {
             "op": "actor", "actor": "clerk-1", "from": "2026-01-01", "to": "2026-01-31",
             "date": "occurred"
         });
-        let Query::Actor { date, .. } = serde_json::from_value(asked.clone()).expect("query")
+        let Query::Actor(crate::protocol::Trail { date, .. }) =
+            serde_json::from_value(asked.clone()).expect("query")
         else {
             panic!("not a trail query");
         };
         assert_eq!(date, TrailDate::Occurred);
         let mut without = asked;
         without.as_object_mut().expect("object").remove("date");
-        let Query::Actor { date, .. } = serde_json::from_value(without).expect("query") else {
+        let Query::Actor(crate::protocol::Trail { date, .. }) =
+            serde_json::from_value(without).expect("query")
+        else {
             panic!("not a trail query");
         };
         assert_eq!(date, TrailDate::Recorded);

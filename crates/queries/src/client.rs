@@ -12,7 +12,9 @@ use crate::adjustments::AdjustmentRecord;
 use crate::audit::AuditEvent;
 use crate::cases::{CasePage, CaseSummary, Links, ListCases, Moved, Probe};
 use crate::protocol::{
-    Answer, ModelDigest, ModelStatus, Query, QueryFailure, QueryReply, QueryRequest, MIN_SEQ_WAIT,
+    AdjustmentById, AdjustmentsReceived, Answer, Ask, CaseByNo, CaseHistory, LinksOf, Model,
+    ModelDigest, ModelStatus, MovedAfter, Positions, Query, QueryFailure, QueryReply, QueryRequest,
+    Search, Trail, MIN_SEQ_WAIT,
 };
 use crate::queues::{Queue, QueueQuery};
 use crate::stats::{Report, StatsQuery};
@@ -73,37 +75,57 @@ impl QueryClient {
         }
     }
 
-    /// Ask `projector`; waits for `min_seq` at most [`MIN_SEQ_WAIT`], and for the answer two
-    /// seconds more.
-    pub async fn ask(
+    /// Ask `request` of the model that answers it; waits for `min_seq` at most
+    /// [`MIN_SEQ_WAIT`], and for the answer two seconds more.
+    pub async fn ask<R: Ask>(
         &self,
-        projector: &str,
-        query: Query,
+        request: R,
         min_seq: Option<u64>,
         now: Timestamp,
-    ) -> Result<Applied<Answer>, QueryError> {
-        self.ask_within(
-            projector,
-            query,
-            min_seq,
-            now,
-            match self.at_seq {
-                // As of a past point the model replays up to a snapshot interval first.
-                Some(_) => AS_OF_WAIT,
-                None => MIN_SEQ_WAIT + Duration::from_secs(2),
-            },
-        )
-        .await
+    ) -> Result<Applied<R::Reply>, QueryError> {
+        self.ask_within(request, min_seq, now, self.wait()).await
     }
 
-    async fn ask_within(
+    /// [`QueryClient::ask`], waiting at most `timeout` in all.
+    pub async fn ask_within<R: Ask>(
         &self,
-        projector: &str,
+        request: R,
+        min_seq: Option<u64>,
+        now: Timestamp,
+        timeout: Duration,
+    ) -> Result<Applied<R::Reply>, QueryError> {
+        let answered = self
+            .send(R::MODEL, request.into_query(), min_seq, now, timeout)
+            .await?;
+        match R::reply(answered.value) {
+            Ok(value) => Ok(Applied {
+                value,
+                applied_seq: answered.applied_seq,
+            }),
+            Err(other) => Err(mismatch(R::MODEL, &other)),
+        }
+    }
+
+    /// How long an answer may take: as of a past point the model replays up to a snapshot
+    /// interval first.
+    fn wait(&self) -> Duration {
+        match self.at_seq {
+            Some(_) => AS_OF_WAIT,
+            None => MIN_SEQ_WAIT + Duration::from_secs(2),
+        }
+    }
+
+    /// Send `query` to `model` as it is, and take whatever it answers: for what every model
+    /// answers (`status`, `digest`); everything else goes through [`QueryClient::ask`].
+    pub async fn send(
+        &self,
+        model: Model,
         query: Query,
         min_seq: Option<u64>,
         now: Timestamp,
         timeout: Duration,
     ) -> Result<Applied<Answer>, QueryError> {
+        let projector = model.name();
         // As of a past point the model may replay first, whatever the caller would wait now.
         let timeout = match self.at_seq {
             Some(_) => timeout.max(AS_OF_WAIT),
@@ -146,17 +168,7 @@ impl QueryClient {
         min_seq: Option<u64>,
         now: Timestamp,
     ) -> Result<Applied<Queue>, QueryError> {
-        let query = Query::Queue(Box::new(query));
-        match self.ask("cases", query, min_seq, now).await? {
-            Applied {
-                value: Answer::Queue(q),
-                applied_seq,
-            } => Ok(Applied {
-                value: q,
-                applied_seq,
-            }),
-            other => Err(mismatch("queue", &other.value)),
-        }
+        self.ask(query, min_seq, now).await
     }
 
     pub async fn stats(
@@ -165,16 +177,11 @@ impl QueryClient {
         min_seq: Option<u64>,
         now: Timestamp,
     ) -> Result<Applied<Report>, QueryError> {
-        match self.ask("stats", Query::Stats(q), min_seq, now).await? {
-            Applied {
-                value: Answer::Stats(r),
-                applied_seq,
-            } => Ok(Applied {
-                value: *r,
-                applied_seq,
-            }),
-            other => Err(mismatch("stats", &other.value)),
-        }
+        let answered = self.ask(q, min_seq, now).await?;
+        Ok(Applied {
+            value: *answered.value,
+            applied_seq: answered.applied_seq,
+        })
     }
 
     /// 核减: one adjustment, once the statistics model has applied `min_seq`.
@@ -184,40 +191,20 @@ impl QueryClient {
         min_seq: Option<u64>,
         now: Timestamp,
     ) -> Result<Applied<Option<AdjustmentRecord>>, QueryError> {
-        let q = Query::Adjustment { adjustment_id };
-        match self.ask("stats", q, min_seq, now).await? {
-            Applied {
-                value: Answer::Adjustment(a),
-                applied_seq,
-            } => Ok(Applied {
-                value: a,
-                applied_seq,
-            }),
-            other => Err(mismatch("adjustment", &other.value)),
-        }
+        self.ask(AdjustmentById { adjustment_id }, min_seq, now)
+            .await
     }
 
     /// 核减: the adjustments of the cases received from `from` to `to`.
     pub async fn adjustments(
         &self,
-        from: chrono::NaiveDate,
-        to: chrono::NaiveDate,
+        from: NaiveDate,
+        to: NaiveDate,
         min_seq: Option<u64>,
         now: Timestamp,
     ) -> Result<Applied<Vec<AdjustmentRecord>>, QueryError> {
-        match self
-            .ask("stats", Query::Adjustments { from, to }, min_seq, now)
-            .await?
-        {
-            Applied {
-                value: Answer::Adjustments(a),
-                applied_seq,
-            } => Ok(Applied {
-                value: a,
-                applied_seq,
-            }),
-            other => Err(mismatch("adjustments", &other.value)),
-        }
+        self.ask(AdjustmentsReceived { from, to }, min_seq, now)
+            .await
     }
 
     pub async fn case_history(
@@ -226,19 +213,7 @@ impl QueryClient {
         min_seq: Option<u64>,
         now: Timestamp,
     ) -> Result<Applied<Vec<AuditEvent>>, QueryError> {
-        match self
-            .ask("audit", Query::CaseHistory { case_id }, min_seq, now)
-            .await?
-        {
-            Applied {
-                value: Answer::CaseHistory(events),
-                applied_seq,
-            } => Ok(Applied {
-                value: events,
-                applied_seq,
-            }),
-            other => Err(mismatch("case_history", &other.value)),
-        }
+        self.ask(CaseHistory { case_id }, min_seq, now).await
     }
 
     /// Where a case's events are in the log, with audit paths in the tree of `tree_size` events
@@ -250,11 +225,8 @@ impl QueryClient {
         min_seq: Option<u64>,
         now: Timestamp,
     ) -> Result<Vec<integrity::bundle::Position>, QueryError> {
-        let query = Query::Positions { case_id, tree_size };
-        match self.ask("audit", query, min_seq, now).await?.value {
-            Answer::Positions(p) => Ok(p),
-            other => Err(mismatch("positions", &other)),
-        }
+        let request = Positions { case_id, tree_size };
+        Ok(self.ask(request, min_seq, now).await?.value)
     }
 
     /// A page of the cases of a period, for export.
@@ -264,19 +236,7 @@ impl QueryClient {
         min_seq: Option<u64>,
         now: Timestamp,
     ) -> Result<Applied<crate::stats::ExportPage>, QueryError> {
-        match self
-            .ask("stats", Query::Export(query), min_seq, now)
-            .await?
-        {
-            Applied {
-                value: Answer::Export(page),
-                applied_seq,
-            } => Ok(Applied {
-                value: page,
-                applied_seq,
-            }),
-            other => Err(mismatch("export", &other.value)),
-        }
+        self.ask(query, min_seq, now).await
     }
 
     /// The events of `actor` recorded (or, by `date`, that occurred) from `from` to `to`.
@@ -288,22 +248,14 @@ impl QueryClient {
         min_seq: Option<u64>,
         now: Timestamp,
     ) -> Result<Applied<Vec<AuditEvent>>, QueryError> {
-        let query = Query::Actor {
-            actor: actor.to_owned(),
+        let actor = actor.to_owned();
+        let request = Trail {
+            actor,
             from,
             to,
             date,
         };
-        match self.ask("audit", query, min_seq, now).await? {
-            Applied {
-                value: Answer::Actor(events),
-                applied_seq,
-            } => Ok(Applied {
-                value: events,
-                applied_seq,
-            }),
-            other => Err(mismatch("actor", &other.value)),
-        }
+        self.ask(request, min_seq, now).await
     }
 
     /// A page of cases, once the cases model has applied `min_seq`.
@@ -313,19 +265,7 @@ impl QueryClient {
         min_seq: Option<u64>,
         now: Timestamp,
     ) -> Result<Applied<CasePage>, QueryError> {
-        match self
-            .ask("cases", Query::Cases(Box::new(list)), min_seq, now)
-            .await?
-        {
-            Applied {
-                value: Answer::Cases(page),
-                applied_seq,
-            } => Ok(Applied {
-                value: page,
-                applied_seq,
-            }),
-            other => Err(mismatch("cases", &other.value)),
-        }
+        self.ask(list, min_seq, now).await
     }
 
     /// What the other cases of a case's petitioners tell, once the cases model has applied
@@ -339,24 +279,12 @@ impl QueryClient {
         now: Timestamp,
         timeout: Duration,
     ) -> Result<Applied<Links>, QueryError> {
-        let query = Query::Links {
+        let request = LinksOf {
             case_id,
             principal,
             related,
         };
-        match self
-            .ask_within("cases", query, min_seq, now, timeout)
-            .await?
-        {
-            Applied {
-                value: Answer::Links(links),
-                applied_seq,
-            } => Ok(Applied {
-                value: links,
-                applied_seq,
-            }),
-            other => Err(mismatch("links", &other.value)),
-        }
+        self.ask_within(request, min_seq, now, timeout).await
     }
 
     /// The cases whose petitioners a correction changed after log sequence `seq`, once the
@@ -368,20 +296,8 @@ impl QueryClient {
         now: Timestamp,
         timeout: Duration,
     ) -> Result<Applied<Moved>, QueryError> {
-        let query = Query::MovedAfter { seq };
-        match self
-            .ask_within("cases", query, min_seq, now, timeout)
-            .await?
-        {
-            Applied {
-                value: Answer::Moved(moved),
-                applied_seq,
-            } => Ok(Applied {
-                value: moved,
-                applied_seq,
-            }),
-            other => Err(mismatch("moved_after", &other.value)),
-        }
+        self.ask_within(MovedAfter { seq }, min_seq, now, timeout)
+            .await
     }
 
     /// The cases of one petitioner that `principal` may see.
@@ -392,17 +308,7 @@ impl QueryClient {
         min_seq: Option<u64>,
         now: Timestamp,
     ) -> Result<Applied<Vec<CaseSummary>>, QueryError> {
-        let query = Query::Search { principal, probe };
-        match self.ask("cases", query, min_seq, now).await? {
-            Applied {
-                value: Answer::Search(items),
-                applied_seq,
-            } => Ok(Applied {
-                value: items,
-                applied_seq,
-            }),
-            other => Err(mismatch("search", &other.value)),
-        }
+        self.ask(Search { principal, probe }, min_seq, now).await
     }
 
     /// The case a case number names, once the cases model has applied `min_seq`.
@@ -412,61 +318,52 @@ impl QueryClient {
         min_seq: Option<u64>,
         now: Timestamp,
     ) -> Result<Applied<Option<CaseId>>, QueryError> {
-        let query = Query::CaseByNo {
-            case_no: case_no.to_owned(),
-        };
-        match self.ask("cases", query, min_seq, now).await? {
-            Applied {
-                value: Answer::CaseByNo(id),
-                applied_seq,
-            } => Ok(Applied {
-                value: id,
-                applied_seq,
-            }),
-            other => Err(mismatch("case_by_no", &other.value)),
-        }
+        let case_no = case_no.to_owned();
+        self.ask(CaseByNo { case_no }, min_seq, now).await
     }
 
     /// A model's progress (once it has applied `min_seq`), waiting at most `timeout` in all.
     pub async fn status(
         &self,
-        projector: &str,
+        model: Model,
         min_seq: Option<u64>,
         now: Timestamp,
         timeout: Duration,
     ) -> Result<ModelStatus, QueryError> {
         match self
-            .ask_within(projector, Query::Status, min_seq, now, timeout)
+            .send(model, Query::Status, min_seq, now, timeout)
             .await?
             .value
         {
             Answer::Status(s) => Ok(s),
-            other => Err(mismatch("status", &other)),
+            other => Err(mismatch(model, &other)),
         }
     }
 
     /// A model's digest once it has applied `min_seq`.
     pub async fn digest(
         &self,
-        projector: &str,
+        model: Model,
         min_seq: Option<u64>,
         now: Timestamp,
     ) -> Result<ModelDigest, QueryError> {
         match self
-            .ask(projector, Query::Digest, min_seq, now)
+            .send(model, Query::Digest, min_seq, now, self.wait())
             .await?
             .value
         {
             Answer::Digest(d) => Ok(d),
-            other => Err(mismatch("digest", &other)),
+            other => Err(mismatch(model, &other)),
         }
     }
 }
 
-fn mismatch(asked: &str, got: &Answer) -> QueryError {
+fn mismatch(model: Model, got: &Answer) -> QueryError {
     let got = serde_json::to_value(got)
         .ok()
         .and_then(|v| v.get("answer").and_then(|a| a.as_str()).map(str::to_owned))
         .unwrap_or_default();
-    QueryError::Internal(format!("asked {asked}, the projector answered {got}"))
+    QueryError::Internal(format!(
+        "the {model} model answered {got}, not what was asked"
+    ))
 }

@@ -51,7 +51,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut xinfang::config::Config)) ->
     let projectors = vec![start_projector_cfg(&nats, &names, models.path(), cfg).await];
     // Ready when every projector answers (its query subscription exists).
     let queries = queries::QueryClient::new(nats.connect().await);
-    for name in projections::NAMES {
+    for model in queries::protocol::Model::ALL {
         crate::eventually(
             std::time::Duration::from_secs(10),
             "the projector to serve",
@@ -60,7 +60,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut xinfang::config::Config)) ->
                 async move {
                     let now = chrono::Utc::now().fixed_offset();
                     queries
-                        .status(name, None, now, std::time::Duration::from_secs(1))
+                        .status(model, None, now, std::time::Duration::from_secs(1))
                         .await
                         .ok()
                 }

@@ -77,10 +77,12 @@ pub async fn run_projectors_with(
         if let Some(snapshots) = &as_of.snapshots {
             model.record_snapshots(snapshots.clone())?;
         }
+        let answers = queries::protocol::Model::named(model.projection.name())
+            .with_context(|| format!("{name} answers no queries"))?;
         services.push(projections::AbortOnDrop(tokio::spawn(
             projections::service::serve(
                 nats.clone(),
-                model.projection.name(),
+                answers,
                 model.shared.clone(),
                 cfg.policy.clone(),
                 Some(as_of),

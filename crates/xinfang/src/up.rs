@@ -131,7 +131,8 @@ pub async fn run_up(
         let names = projections::NAMES.join(",");
         services.push(service("projectors", &["projector", &names]));
     } else {
-        for name in projections::NAMES {
+        for model in queries::protocol::Model::ALL {
+            let name = model.name();
             services.push(service(&format!("projector-{name}"), &["projector", name]));
         }
     }
@@ -273,11 +274,12 @@ async fn wait_for_projectors(cfg: &Config, limit: Duration) -> anyhow::Result<()
     let client = crate::serve::connect_cfg(cfg, "xinfang-up").await?;
     let deadline = Instant::now() + limit;
     let queries = queries::QueryClient::new(client);
-    for name in projections::NAMES {
+    for model in queries::protocol::Model::ALL {
+        let name = model.name();
         loop {
             let asked = queries
                 .status(
-                    name,
+                    model,
                     None,
                     chrono::Utc::now().fixed_offset(),
                     Duration::from_secs(1),

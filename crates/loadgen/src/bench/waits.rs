@@ -87,11 +87,12 @@ pub(super) async fn wait_settled(nats: &eventlog::Connection, seq: u64) -> anyho
 pub(super) async fn wait_applied(client: &eventlog::Connection, seq: u64) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(600);
     let queries = queries::QueryClient::new(client.clone());
-    for name in projections::NAMES {
+    for model in queries::protocol::Model::ALL {
+        let name = model.name();
         loop {
             let applied = queries
                 .status(
-                    name,
+                    model,
                     None,
                     chrono::Utc::now().fixed_offset(),
                     Duration::from_secs(5),

@@ -257,8 +257,8 @@ pub async fn projection_lag(
                 return;
             };
             let acked = Instant::now();
-            for name in projections::NAMES {
-                if let Some(lag) = applied_after(&client, name, seq, acked).await {
+            for model in queries::protocol::Model::ALL {
+                if let Some(lag) = applied_after(&client, model, seq, acked).await {
                     lags.lock().expect("lock").push(lag);
                 }
             }
@@ -271,7 +271,7 @@ pub async fn projection_lag(
 
 async fn applied_after(
     client: &eventlog::Connection,
-    projector: &str,
+    projector: queries::protocol::Model,
     seq: u64,
     since: Instant,
 ) -> Option<f64> {
