@@ -1031,6 +1031,249 @@ fn deploy_configs_are_valid() {
 /// The repository stands on its own: no file cites the workplace's shared notes (the domain,
 /// the contract, the style guide, the machine's baseline) that sit outside it; docs/ keeps the
 /// project's own reference.
+/// Every document a file cites by name (`something.md`) is in the repository: at the path given,
+/// in `docs/`, or beside the citing file. Issue 32, item 5: 43 citations named `api-contract.md`
+/// and `domain.md` bare, files a newcomer could not find; the check above only saw them when
+/// written with the directory they lived in.
+#[test]
+fn every_cited_document_is_in_the_repository() {
+    let root = root();
+    let mut missing = Vec::new();
+    for (path, text) in text_files() {
+        for name in cited_documents(&text) {
+            let beside = path.parent().map(|d| d.join(&name));
+            let found = root.join(&name).is_file()
+                || root.join("docs").join(&name).is_file()
+                || beside.is_some_and(|b| b.is_file());
+            if !found {
+                missing.push(format!("{} cites {name}", path.display()));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "cited, not in the repository: {missing:#?}"
+    );
+    // The check sees a bare name and a name with a directory.
+    assert_eq!(
+        cited_documents("(api-contract.md, Configuration) and docs/x.md."),
+        ["api-contract.md", "docs/x.md"]
+    );
+}
+
+/// The names ending in `.md` that `text` mentions (not in a URL).
+fn cited_documents(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || "_./-:".contains(c)))
+        .filter(|t| !t.contains("://"))
+        .map(|t| t.trim_end_matches('.'))
+        .filter(|t| t.ends_with(".md") && t.len() > 3)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The repository's text files (sources, documents, schemas, scripts), not build output.
+fn text_files() -> Vec<(PathBuf, String)> {
+    let skip = [".git", "target", ".tools", "node_modules", ".venv"];
+    let exts = [
+        "rs", "md", "json", "toml", "py", "sh", "yml", "yaml", "html", "js", "css",
+    ];
+    let mut out = Vec::new();
+    let mut stack = vec![root()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)
+            .expect("read dir")
+            .map_while(Result::ok)
+        {
+            let path = entry.path();
+            if path.is_dir() {
+                if !skip.iter().any(|s| entry.file_name() == *s) {
+                    stack.push(path);
+                }
+            } else if path
+                .extension()
+                .is_some_and(|e| exts.iter().any(|x| e == *x))
+                && !path.ends_with("tests/tidy.rs")
+            {
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    out.push((path, text));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// docs/contract.md is the project's own reference of its external contract; the OpenAPI and
+/// AsyncAPI documents are generated from the code. Every HTTP operation, every NATS channel, every
+/// vocabulary and every problem code is in both, alike; every configuration key it lists is a
+/// field of the section that reads it.
+#[test]
+fn the_contract_reference_matches_openapi_and_asyncapi() {
+    use std::collections::BTreeSet;
+    let doc = std::fs::read_to_string(root().join("docs/contract.md")).expect("docs/contract.md");
+    let json = |p: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(root().join(p)).expect(p)).expect(p)
+    };
+    let (openapi, asyncapi) = (json("proto/openapi.json"), json("proto/asyncapi.json"));
+    let cells = |line: &str| -> Vec<String> {
+        line.trim()
+            .trim_matches('|')
+            .split('|')
+            .map(|c| c.trim().trim_matches('`').to_owned())
+            .collect()
+    };
+    let section = |title: &str| -> Vec<&str> {
+        doc.lines()
+            .skip_while(|l| *l != format!("## {title}"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("## "))
+            .collect()
+    };
+
+    // HTTP: method and path, both ways.
+    let documented: BTreeSet<(String, String)> = section("HTTP")
+        .into_iter()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| {
+            let c = cells(l);
+            (c[0].clone(), c[1].clone())
+        })
+        .collect();
+    let mut served = BTreeSet::new();
+    for (path, ops) in openapi["paths"].as_object().expect("paths") {
+        for method in ops.as_object().expect("operations").keys() {
+            if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                served.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    assert!(served.len() >= 40, "{served:?}");
+    assert_eq!(
+        documented, served,
+        "docs/contract.md, HTTP, against proto/openapi.json"
+    );
+
+    // NATS: channel and subject, both ways.
+    let documented: BTreeSet<(String, String)> = section("NATS: the township interface")
+        .into_iter()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| {
+            let c = cells(l);
+            (c[0].clone(), c[1].clone())
+        })
+        .collect();
+    let channels: BTreeSet<(String, String)> = asyncapi["channels"]
+        .as_object()
+        .expect("channels")
+        .iter()
+        .map(|(name, c)| (name.clone(), c["address"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    assert_eq!(
+        documented, channels,
+        "docs/contract.md, NATS, against proto/asyncapi.json"
+    );
+
+    // Vocabularies: each list as the schema of the same name has it.
+    let schemas = &openapi["components"]["schemas"];
+    let mut vocabularies = 0;
+    for line in section("Vocabularies") {
+        let Some((name, values)) = line.strip_prefix("- `").and_then(|l| l.split_once("`: "))
+        else {
+            continue;
+        };
+        let listed: Vec<&str> = values.split(", ").collect();
+        let schema: Vec<&str> = schemas[name]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no enum schema {name}"))
+            .iter()
+            .map(|v| v.as_str().unwrap_or(""))
+            .collect();
+        assert_eq!(listed, schema, "docs/contract.md, vocabulary {name}");
+        vocabularies += 1;
+    }
+    let enums = schemas
+        .as_object()
+        .expect("schemas")
+        .values()
+        .filter(|s| s.get("enum").is_some())
+        .count();
+    // Every enum of the document but `Better` (a scorecard rule's direction, in rules.md).
+    assert_eq!(
+        vocabularies + 1,
+        enums,
+        "a vocabulary of the OpenAPI document is not listed"
+    );
+
+    // Problem codes: the list in "Errors" is the one the Problem schema gives.
+    let words = |text: &str| -> BTreeSet<String> {
+        text.split(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+            .filter(|w| {
+                w.len() > 3 && w.contains('_')
+                    || [
+                        "validation",
+                        "forbidden",
+                        "unauthorized",
+                        "unavailable",
+                        "internal",
+                    ]
+                    .contains(w)
+            })
+            .map(str::to_owned)
+            .collect()
+    };
+    let problem = schemas["Problem"]["properties"]["code"]["description"]
+        .as_str()
+        .expect("the codes");
+    let errors = section("Errors").join(" ");
+    let listed = errors
+        .split("`code`, one of:")
+        .nth(1)
+        .and_then(|t| t.split('.').next())
+        .expect("the list of codes");
+    assert_eq!(
+        words(listed),
+        words(problem),
+        "docs/contract.md, Errors, against the Problem schema"
+    );
+
+    // Configuration: each key listed is a field of the section's source.
+    let sources = [
+        ("[nats]", "crates/config/src/file.rs"),
+        ("[http]", "crates/config/src/file.rs"),
+        ("[data]", "crates/config/src/file.rs"),
+        ("[projectors]", "crates/config/src/file.rs"),
+        ("[limits]", "crates/config/src/file.rs"),
+        ("[policy]", "crates/domain/src/policy.rs"),
+        ("[secrets]", "crates/ops/src/secrets.rs"),
+        ("[integrity]", "crates/integrity/src/config.rs"),
+        ("[[unit]]", "crates/domain/src/ids.rs"),
+        ("[[principal]]", "crates/api/src/auth.rs"),
+        ("[[scorecard]]", "crates/queries/src/scorecard.rs"),
+    ];
+    let mut sections = 0;
+    for line in section("Configuration")
+        .into_iter()
+        .filter(|l| l.starts_with("| `["))
+    {
+        let c = cells(line);
+        let (_, file) = sources
+            .iter()
+            .find(|(s, _)| *s == c[0])
+            .unwrap_or_else(|| panic!("no source known for {}", c[0]));
+        let source = std::fs::read_to_string(root().join(file)).expect(file);
+        for key in c[1].split(", ") {
+            let key = key.split(' ').next().unwrap_or(key).trim_matches('`');
+            assert!(
+                source.contains(&format!(" {key}: ")),
+                "docs/contract.md lists {} {key}, which {file} does not read",
+                c[0]
+            );
+        }
+        sections += 1;
+    }
+    assert_eq!(sections, sources.len());
+}
+
 #[test]
 fn nothing_cites_a_file_outside_the_repository() {
     let outside = ["domain", "api-contract", "style", "perf-baseline"]

@@ -1,4 +1,4 @@
-"""The contract's rules for every answer, as a Schemathesis check (api-contract.md, "Errors"):
+"""The contract's rules for every answer, as a Schemathesis check (docs/contract.md, "Errors"):
 no 5xx other than the documented 503 and 507, and every error is problem+json with `type`,
 `title`, `status` (the HTTP status), `detail` and a machine `code`."""
 

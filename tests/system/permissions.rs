@@ -1,4 +1,4 @@
-//! NATS permissions of township systems (api-contract.md, "Credentials"), against the server that
+//! NATS permissions of township systems (docs/integration.md, "Credentials"), against the server that
 //! `xinfang up` configures: a township publishes only into its own inbox and reads only its own
 //! outcomes and feed; anonymous clients are refused. Also the documented Python client, which
 //! uses the township's credentials the same way.

@@ -1,4 +1,4 @@
-//! Read models through the HTTP contract: statistics (the worked example of domain.md and
+//! Read models through the HTTP contract: statistics (the worked example of the counting rules and
 //! year-on-year), queue deadlines, and what analysts may see.
 
 use std::sync::Arc;

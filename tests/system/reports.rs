@@ -1,5 +1,5 @@
 //! Issue 14: a second report of our own making ("东城区 2026 年上半年信访情况", the worked example
-//! of domain.md is `readside`), re-entered case by case and every stated figure checked through
+//! of the counting rules is `readside`), re-entered case by case and every stated figure checked through
 //! HTTP: closure per channel with num/den, a two-way cut, year-on-year per row, visit bands and
 //! the signatures of a joint letter.
 

@@ -1,4 +1,4 @@
-//! 核减 over HTTP (api-contract.md "Round 2: statistics"): a county principal requests that a case
+//! 核减 over HTTP (docs/contract.md, "HTTP"; docs/rules.md, "核减 (adjustments)"): a county principal requests that a case
 //! leave a figure (`POST /v1/adjustments`), a *different* county or auditor principal approves it
 //! (`…/{id}/approve`), either may revoke it (`…/{id}/revoke`); the county and auditors list the
 //! adjustments of a period. Each step is a command on the case, decided by `domain::adjustment`

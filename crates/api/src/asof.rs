@@ -1,4 +1,4 @@
-//! `at_seq` and `as_of` (api-contract.md, "Round 2: integrity"): a read as the system showed it
+//! `at_seq` and `as_of` (docs/contract.md, "HTTP"): a read as the system showed it
 //! at a past point of the log. `at_seq=N` is the log up to sequence N with the clock at N's
 //! stream time; `as_of=T` the log up to the last sequence stored at or before T with the clock
 //! at T; both together, the log up to N with the clock at T. The answer has the same shape as a

@@ -146,7 +146,7 @@ pub fn document() -> Value {
         "info": {
             "title": "Xinfang: the NATS interface for township systems",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "What a township system publishes and reads on the county's NATS (api-contract.md, \"NATS interface for township systems\"). Inbox and outcomes are JetStream streams; a township reads its outcomes and feed through durable pull consumers the county creates for it, and its replies arrive under its own inbox prefix `_INBOX.<township>`.",
+            "description": "What a township system publishes and reads on the county's NATS (docs/contract.md, \"NATS: the township interface\"). Inbox and outcomes are JetStream streams; a township reads its outcomes and feed through durable pull consumers the county creates for it, and its replies arrive under its own inbox prefix `_INBOX.<township>`.",
         },
         "defaultContentType": "application/json",
         "servers": {

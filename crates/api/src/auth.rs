@@ -59,7 +59,7 @@ impl Tokens {
     }
 }
 
-/// A `[[principal]]` of the configuration file (api-contract.md, Configuration).
+/// A `[[principal]]` of the configuration file (docs/contract.md, "Configuration").
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PrincipalEntry {

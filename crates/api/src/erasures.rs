@@ -1,4 +1,4 @@
-//! 个人信息删除 over HTTP (api-contract.md "Round 2: integrity"): a county principal asks for the
+//! 个人信息删除 over HTTP (docs/contract.md, "HTTP"): a county principal asks for the
 //! erasure of a case's personal data (`POST /v1/cases/{id}/erase-personal-data`), a *different*
 //! county or auditor principal approves it (`POST /v1/erasures/{id}/approve`), whereupon the
 //! case's data key is destroyed (`CaseService::complete_erasure`). County and auditors list the

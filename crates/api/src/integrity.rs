@@ -1,4 +1,4 @@
-//! Tamper evidence over HTTP (api-contract.md, "Round 2: integrity"): the public keys events and
+//! Tamper evidence over HTTP (docs/contract.md, "HTTP"): the public keys events and
 //! checkpoints are signed with (`GET /v1/audit/public-key`), a case verified against the last
 //! checkpoint (`GET /v1/cases/{id}/verify`) and its bundle for offline verification
 //! (`GET /v1/cases/{id}/bundle`, which `xinfang export case ID --bundle` writes too).

@@ -1,4 +1,4 @@
-//! The HTTP API of Xinfang (api-contract.md): an axum router over the command path and the case
+//! The HTTP API of Xinfang (docs/contract.md): an axum router over the command path and the case
 //! reads, bearer auth, problem+json errors, `If-Match`/`ETag`, `Idempotency-Key`, `min_seq`, the
 //! OpenAPI document, `/healthz` and `/metrics`.
 //!

@@ -24,7 +24,7 @@ use crate::views::*;
 #[openapi(
     info(
         title = "Xinfang",
-        description = "Case handling for citizen petitions (信访): an event-sourced county log. Contract: api-contract.md v1. Errors are application/problem+json with a machine `code`; with `Accept-Language: zh-CN` (or any zh tag preferred over en) their `title` and `detail` are in Simplified Chinese (answered with `Content-Language`), the `code` unchanged. A field error names the field and the form it expects, never the value given."
+        description = "Case handling for citizen petitions (信访): an event-sourced county log. Contract: docs/contract.md, v1. Errors are application/problem+json with a machine `code`; with `Accept-Language: zh-CN` (or any zh tag preferred over en) their `title` and `detail` are in Simplified Chinese (answered with `Content-Language`), the `code` unchanged. A field error names the field and the form it expects, never the value given."
     ),
     components(schemas(
         RegisterCase,

@@ -1,5 +1,5 @@
 //! `GET /v1/status/{case_no}?code=…`: how a case stands, for the petitioner, without login
-//! (api-contract.md, Round 2: casework). It shows no personal data and no ids. A wrong code
+//! (docs/contract.md, "HTTP"). It shows no personal data and no ids. A wrong code
 //! answers exactly like an unknown number, and failed lookups are limited per (client address,
 //! case number) and per client address (429, `limits`), so the code (50 bits) cannot be guessed
 //! and nobody elsewhere can lock a petitioner out; behind a trusted proxy the client address is

@@ -104,7 +104,7 @@ pub struct CaseView {
     pub applied_seq: Option<u64>,
 }
 
-/// A case's flags as the API shows them (api-contract.md, `<Case>.flags`). Named `Flags` in the
+/// A case's flags as the API shows them (docs/rules.md, "Classifications"). Named `Flags` in the
 /// OpenAPI document, as before it gained `leader_reception`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[schema(as = Flags)]

@@ -1,4 +1,4 @@
-//! The configuration file as written (api-contract.md, Configuration): its sections and keys,
+//! The configuration file as written (docs/contract.md, "Configuration"): its sections and keys,
 //! read strictly (an unknown key is an error). `Config::parse` checks and types them.
 
 use std::path::PathBuf;

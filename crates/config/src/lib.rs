@@ -1,4 +1,4 @@
-//! The configuration file of Xinfang, typed and checked (api-contract.md, Configuration): units,
+//! The configuration file of Xinfang, typed and checked (docs/contract.md, "Configuration"): units,
 //! principals and their tokens, the policy and the scorecard rules, NATS, HTTP, storage, the
 //! snapshots' spacing and where each secret comes from. A bad file is refused at start with a
 //! message naming the file, the key and the problem. `XF_NATS_URL`, `XF_HTTP_ADDR` and

@@ -1,4 +1,4 @@
-//! 核减 (statistic adjustment, domain.md "Counting, round 2"): a county principal asks that a case
+//! 核减 (statistic adjustment, docs/rules.md, "核减 (adjustments)"): a county principal asks that a case
 //! be removed from one assessed figure (or, with `items`, from every figure), giving the reason and
 //! the document that decided it; it takes effect only when a *different* county or auditor
 //! principal approves it, and either of them may revoke it later. Each step is an event on the

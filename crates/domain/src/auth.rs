@@ -1,4 +1,4 @@
-//! Who may do what (api-contract.md, the "who" column of the command table, and the read rules).
+//! Who may do what (docs/contract.md, "Principals").
 //! Existence of another township's case must not leak, so a unit that never held a case gets
 //! `NotFound`, not `Forbidden`.
 

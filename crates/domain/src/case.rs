@@ -176,7 +176,7 @@ impl Case {
             .any(|e| e.status == crate::erasure::ErasureStatus::Erased)
     }
 
-    /// The deadline of the current stage (api-contract.md, Deadlines), if the stage has one.
+    /// The deadline of the current stage (docs/contract.md, "Deadlines"), if the stage has one.
     pub fn due_at(&self) -> Option<Timestamp> {
         match self.status {
             Status::Registered => Some(self.accept_due_at),
@@ -191,7 +191,7 @@ impl Case {
         self.transfers.saturating_sub(1)
     }
 
-    /// Where the case stands (api-contract.md, Round 2: casework).
+    /// Where the case stands (docs/contract.md, "Vocabularies").
     pub fn stage(&self) -> crate::values::Stage {
         self.status.stage()
     }

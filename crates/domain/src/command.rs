@@ -1,5 +1,5 @@
 //! Commands: what a principal asks the system to do. The bodies are exactly the HTTP and NATS
-//! inbox bodies of the contract (api-contract.md); unknown fields are refused so that a misspelt
+//! inbox bodies of the contract (docs/contract.md); unknown fields are refused so that a misspelt
 //! optional field (`occured_at`) is an error, not a silent default.
 
 use chrono::NaiveDate;

@@ -1,4 +1,4 @@
-//! Erasure of a case's personal data (PIPL; api-contract.md "Round 2: integrity"): a county
+//! Erasure of a case's personal data (PIPL; docs/contract.md, "HTTP"): a county
 //! principal asks for it with the reason and the request it answers, a *different* county or
 //! auditor principal approves it, and the approval is the event `PersonalDataErased`, after which
 //! the command path destroys the case's data key (crypto-shredding, `eventlog::vault`). The case

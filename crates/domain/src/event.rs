@@ -13,7 +13,7 @@ use crate::ids::{PrincipalId, UnitCode};
 use crate::policy::Timestamp;
 use crate::values::{Category, Channel, Level, Outcome, RejectReason, Satisfaction};
 
-/// Classifications derived at registration (domain.md, Classifications), never typed in.
+/// Classifications derived at registration (docs/rules.md, "Classifications"), never typed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
 pub struct Flags {
     /// 集体访: headcount at or above the collective threshold in force.

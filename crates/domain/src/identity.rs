@@ -1,4 +1,4 @@
-//! A petitioner's identifiers as the county recognises them (domain.md, "Finding and linking"):
+//! A petitioner's identifiers as the county recognises them (docs/rules.md, "Finding and linking"):
 //! the resident ID number (GB 11643-1999) and a mainland phone number, checked and normalised
 //! when a registration is read, so that two registrations of one person carry the same form.
 //!
@@ -90,7 +90,7 @@ pub fn normalize_phone(raw: &str) -> Result<String, &'static str> {
     Err(PHONE_EXPECTED)
 }
 
-/// The county's secrets for recognising petitioners and answering them (api-contract.md, Round 2:
+/// The county's secrets for recognising petitioners and answering them (docs/contract.md,
 /// casework): the identity key, under which read models and the identity index hold a keyed hash
 /// (HMAC-SHA256) of an ID number or phone instead of the value, and the query-code key, from which a
 /// case's query code is derived. Both come from the configuration, never from the log.
@@ -126,7 +126,7 @@ pub fn link_keys(persons: &[Person]) -> std::collections::BTreeSet<String> {
 }
 
 impl Person {
-    /// Whether `self` and `other` are the same petitioner (domain.md, "Finding and linking"): the
+    /// Whether `self` and `other` are the same petitioner (docs/rules.md, "Finding and linking"): the
     /// same ID number when both have one; otherwise the same name and phone. Two different ID
     /// numbers are two people, whatever their names and phones.
     pub fn same_as(&self, other: &Person) -> bool {

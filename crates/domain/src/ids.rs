@@ -94,7 +94,7 @@ impl fmt::Display for PrincipalId {
     }
 }
 
-/// A unit as the configuration defines it (api-contract.md, Configuration: `[[unit]]`).
+/// A unit as the configuration defines it (docs/contract.md, "Configuration": `[[unit]]`).
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Unit {

@@ -1,4 +1,4 @@
-//! Recognising a returning petitioner (domain.md, "Finding and linking"): which other cases of the
+//! Recognising a returning petitioner (docs/rules.md, "Finding and linking"): which other cases of the
 //! same petitioner count for a case's flags, and the flags they give.
 //!
 //! - **repeat** (重复访): an earlier case of the same petitioner on the same category exists;

@@ -49,7 +49,7 @@ impl Default for Policy {
     }
 }
 
-/// `[policy]` as the configuration file writes it (api-contract.md, Configuration): every key
+/// `[policy]` as the configuration file writes it (docs/contract.md, "Configuration"): every key
 /// optional, unknown keys refused.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -132,7 +132,7 @@ impl PolicySection {
     }
 }
 
-/// A visit's band by headcount (domain.md, "Counting, round 2"); letters and other channels form
+/// A visit's band by headcount (docs/rules.md, "Classifications"); letters and other channels form
 /// none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Band {

@@ -58,7 +58,7 @@ vocabulary!(
 
 impl Channel {
     /// Visits (including leader reception days) count their headcount as persons and form a batch per
-    /// group; every other channel counts one batch and one person per item (domain.md, counting).
+    /// group; every other channel counts one batch and one person per item (docs/rules.md, "Counting").
     pub fn is_visit(self) -> bool {
         matches!(self, Channel::Visit | Channel::LeaderReception)
     }
@@ -129,7 +129,7 @@ vocabulary!(
 );
 
 vocabulary!(
-    /// What a principal may do (api-contract.md, Configuration).
+    /// What a principal may do (docs/contract.md, "Configuration").
     Role {
         Clerk = "clerk",
         Handler = "handler",
@@ -141,7 +141,7 @@ vocabulary!(
 );
 
 vocabulary!(
-    /// Status of a case (api-contract.md, Statuses).
+    /// Status of a case (docs/contract.md, "Vocabularies").
     Status {
         Registered = "registered",
         Accepted = "accepted",
@@ -158,7 +158,7 @@ vocabulary!(
 );
 
 vocabulary!(
-    /// Where a case stands in its lifecycle (api-contract.md, Round 2: casework): what kind of
+    /// Where a case stands in its lifecycle (docs/contract.md, "Vocabularies"): what kind of
     /// work it waits for.
     Stage {
         Acceptance = "acceptance",

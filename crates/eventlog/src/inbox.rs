@@ -1,4 +1,4 @@
-//! The township integration streams (api-contract.md, "NATS interface for township systems"):
+//! The township integration streams (docs/contract.md, "NATS: the township interface"):
 //! the inbox `xf.inbox.<township>.<action>` that township systems publish their steps to, and the
 //! outcomes `xf.outcome.<township>.<msg-id>` the county answers each message with. Both are
 //! streams, so messages wait while the county is down and an offline township can catch up.

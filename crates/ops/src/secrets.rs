@@ -1,4 +1,4 @@
-//! The county's secrets on one machine (api-contract.md, Round 2: casework; docs/operations.md,
+//! The county's secrets on one machine (docs/operations.md,
 //! "Secrets"): each comes from the configuration or the environment, or else from a file in the
 //! data directory, which `up` generates at first start (mode 0600) and says so in its log.
 //! Every service of one county must use the same secrets; a service other than `up` never

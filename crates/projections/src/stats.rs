@@ -1,4 +1,4 @@
-//! Statistics (api-contract.md, `<Measures>`; domain.md, counting conventions), pre-aggregated.
+//! Statistics (docs/rules.md, "Counting"), pre-aggregated.
 //!
 //! Every case belongs to one bucket `b/<received date>/<township>/<channel>/<level>/<category>/
 //! <accused unit or ->/<unit>/<band or ->/<leader reception y|n>` ([`DIMS`]; the unit is the one
@@ -23,9 +23,9 @@ pub struct Stats {
     pub policy: Policy,
 }
 
-/// What one case counts (domain.md): one item and one batch per registration; a visit counts its
+/// What one case counts (docs/rules.md, "Counting"): one item and one batch per registration; a visit counts its
 /// headcount as persons, every other channel one person. A merged case counts only as merged: its
-/// matter is the case it was merged into (domain.md, 一信多投). Only visits form bands; a joint
+/// matter is the case it was merged into (docs/rules.md, "Counting"). Only visits form bands; a joint
 /// letter is one letter with its signatures.
 pub(super) fn counts_of(case: &Case, policy: &Policy) -> Counts {
     if case.status == Status::Merged {

@@ -15,7 +15,7 @@ pub enum TrailDate {
     Occurred,
 }
 
-/// One event as the audit trail shows it (api-contract.md, history).
+/// One event as the audit trail shows it (docs/contract.md, "HTTP").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEvent {
     pub case_id: CaseId,

@@ -235,7 +235,7 @@ pub struct QueryRequest {
     /// The clock to compute overdue and due-soon against (the API's, or the point in time an
     /// as-of query asks about).
     pub now: Timestamp,
-    /// As of this log sequence (api-contract.md, Round 2: integrity): the model as it was when
+    /// As of this log sequence (docs/contract.md, "Requests and answers"): the model as it was when
     /// it had applied exactly the log up to it.
     #[serde(default)]
     pub at_seq: Option<u64>,

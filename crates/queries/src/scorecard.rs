@@ -1,4 +1,4 @@
-//! 考核 scorecards (domain.md "Counting, round 2"): rules in the configuration (`[[scorecard]]`,
+//! 考核 scorecards (docs/rules.md, "考核 (scorecards)"): rules in the configuration (`[[scorecard]]`,
 //! versioned, each in force from its `effective_from`), and the scoring of every township and
 //! department under the version in force at a period's start. Scoring is a pure function of the
 //! rules and each unit's measures (`/v1/stats?group_by=unit`), so an analyst can redo it by hand.
@@ -66,7 +66,7 @@ fn toml_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Err
 
 impl Rules {
     /// The rules used when the configuration has none: the reply on time, closure and
-    /// satisfaction, the figures domain.md names as the basis of assessments.
+    /// satisfaction, the figures docs/rules.md, "Counting", names.
     pub fn default_rules() -> Rules {
         let higher = |name: &str, weight| Indicator {
             name: name.into(),

@@ -1,4 +1,4 @@
-//! NATS users and permissions (api-contract.md, "Credentials"): the county services' user may do
+//! NATS users and permissions (docs/integration.md, "Credentials"): the county services' user may do
 //! everything; each township system's user may only publish into its own inbox and read its own
 //! outcomes and feed. `xinfang up` writes this into its managed server's configuration and
 //! `xinfang nats-config` prints the same block for an operator-run server or cluster.

@@ -10,7 +10,7 @@ use utoipa::openapi::{OpenApi, Required};
 
 use super::{case_id_param, json, responses};
 
-/// The reads that answer as of a past point (api-contract.md, Round 2: integrity).
+/// The reads that answer as of a past point (docs/contract.md, "Requests and answers").
 const AS_OF_PATHS: [&str; 7] = [
     "/v1/cases/{case_id}",
     "/v1/cases/by-no/{case_no}",

@@ -360,7 +360,7 @@ impl CaseService {
         Ok(filed)
     }
 
-    /// A case's query code for the petitioner (api-contract.md, Round 2: casework).
+    /// A case's query code for the petitioner (docs/contract.md, "HTTP").
     pub fn query_code(&self, case: CaseId) -> String {
         self.keys.query_code(case)
     }

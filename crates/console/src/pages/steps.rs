@@ -1,4 +1,4 @@
-//! The form of each step a case page offers: the fields of its body (api-contract.md,
+//! The form of each step a case page offers: the fields of its body (docs/contract.md,
 //! Commands), with the vocabulary in Chinese and units by name.
 
 use crate::names::zh;
@@ -41,7 +41,7 @@ fn vocab(words: &[&str]) -> Vec<(String, String)> {
 
 const OUTCOMES: [&str; 3] = ["supported", "explained", "not_supported"];
 
-/// The form of one step: the fields its body has (api-contract.md, Commands).
+/// The form of one step: the fields its body has (docs/contract.md, "HTTP").
 pub fn form_of(action: &str, units: &[(String, String)]) -> ActionForm {
     let reason = || field("reason", "理由", "textarea", true);
     let fields = match action {

@@ -71,7 +71,7 @@ pub(crate) fn approve(
             "核减 {id} 的状态为 {s}，只能批准待批准的核减"
         )));
     }
-    // Nobody adjusts a figure alone (domain.md, 核减).
+    // Nobody adjusts a figure alone (docs/rules.md, "核减 (adjustments)").
     if a.requested_by.same_as(by) {
         return Err(DomainError::Forbidden(crate::text!(
             "an adjustment is approved by another principal than the one who requested it",

@@ -1,4 +1,4 @@
-//! Given/when/then tests of the lifecycle rules (domain.md, api-contract.md).
+//! Given/when/then tests of the lifecycle rules (docs/rules.md, docs/contract.md).
 
 use crate::common::*;
 use domain::command::*;
