@@ -193,6 +193,25 @@ fn every_library_crate_says_what_it_owns_and_what_it_must_never_do() {
     }
 }
 
+/// docs/ARCHITECTURE.md's code map has one entry per crate of `crates/`, and none for a crate
+/// that is gone (the map is read by newcomers first; issue 32 asked a test to keep it in step).
+#[test]
+fn the_code_map_lists_every_crate() {
+    let architecture =
+        std::fs::read_to_string(root().join("docs/ARCHITECTURE.md")).expect("architecture");
+    let mapped: std::collections::BTreeSet<String> = architecture
+        .lines()
+        .filter_map(|l| l.strip_prefix("- `crates/"))
+        .filter_map(|l| l.split_once('`').map(|(name, _)| name.to_owned()))
+        .collect();
+    let crates: std::collections::BTreeSet<String> = workspace_crates().into_iter().collect();
+    assert!(crates.len() >= 16, "{crates:?}");
+    assert_eq!(
+        mapped, crates,
+        "docs/ARCHITECTURE.md's code map against crates/"
+    );
+}
+
 /// Who may do what is decided in one place, `domain::auth`: outside the `domain` crate no code
 /// matches on a principal's role or names several roles in one pattern (the form each of the
 /// role checks that had spread into `api`, `queries` and `projections` took). Building a
