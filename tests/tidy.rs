@@ -885,6 +885,57 @@ mod architecture {
         }
     }
 
+    /// A read model's keys are named in `projections::keys`, one module per model, and spelt
+    /// nowhere else: a one-letter prefix means something only within its model (issue 32:
+    /// `e/`, `o/`, `t/` and `b/` each held two different things in two models, and keys were
+    /// formatted where they were used). The generic store and the unit tests use keys of their
+    /// own.
+    #[test]
+    fn read_model_keys_are_spelt_only_in_keys_rs() {
+        let mut found = Vec::new();
+        for (path, text) in sources(&root().join("crates/projections/src")) {
+            let rel = path
+                .strip_prefix(root())
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            let exempt = rel.ends_with("/keys.rs")
+                || rel.contains("/store")
+                || rel.contains("/tests")
+                || rel.ends_with("/testing.rs");
+            if exempt {
+                continue;
+            }
+            for (n, line) in text.lines().enumerate() {
+                if spells_a_key(line) {
+                    found.push(format!("{rel}:{}: {}", n + 1, line.trim()));
+                }
+            }
+        }
+        assert!(
+            found.is_empty(),
+            "name the key in projections::keys:\n{}",
+            found.join("\n")
+        );
+        assert!(spells_a_key(
+            r#"    let key = format!("c/{}", env.case_id);"#
+        ));
+        assert!(spells_a_key(r#"store.keys_from("e/", &start)"#));
+        assert!(!spells_a_key("// `r/<case>`: the row"));
+    }
+
+    /// A string literal opening with a one-letter prefix and a slash (`"c/…`), in code.
+    fn spells_a_key(line: &str) -> bool {
+        let code = line.trim_start();
+        if code.starts_with("//") {
+            return false;
+        }
+        code.split('"').skip(1).step_by(2).any(|literal| {
+            let b = literal.as_bytes();
+            b.len() >= 2 && b[0].is_ascii_lowercase() && b[1] == b'/'
+        })
+    }
+
     #[test]
     fn api_has_neither_nats_nor_sled_and_is_the_only_http_server() {
         let m = Metadata::load();

@@ -33,6 +33,7 @@ pub use queries::audit::{AuditEvent, TrailDate};
 
 pub mod tree;
 
+use crate::keys::audit as keys;
 use crate::{Projection, ProjectionError, Store, StoreError, Tx};
 
 pub struct Audit {
@@ -105,7 +106,7 @@ type Refs = Vec<(u64, CaseId, u64)>;
 
 /// `e/<case>/<chunk>`: the chunk of the case's trail holding `version`.
 fn chunk_key(case: CaseId, version: u64) -> String {
-    format!("e/{case}/{:010}", version.saturating_sub(1) / CHUNK)
+    keys::chunk(case, version.saturating_sub(1) / CHUNK)
 }
 
 /// The prefix of an actor's trail by the day it is filed under: recorded (`a/`) or occurred
@@ -113,13 +114,12 @@ fn chunk_key(case: CaseId, version: u64) -> String {
 fn trail_prefix(actor: &str, date: TrailDate) -> String {
     match date {
         TrailDate::Recorded => actor_prefix(actor),
-        TrailDate::Occurred => format!("b/{}/", hex::encode(actor)),
+        TrailDate::Occurred => keys::occurred_by(actor),
     }
 }
 
 fn actor_prefix(actor: &str) -> String {
-    // Principal ids are free text; hex keeps one id's keys from being a prefix of another's.
-    format!("a/{}/", hex::encode(actor))
+    keys::recorded_by(actor)
 }
 
 impl Projection for Audit {
@@ -202,7 +202,7 @@ impl Projection for Audit {
         };
         if !admitted {
             // Kept apart, for the case's proofs only: `verify` shows it at its place in the log.
-            tx.put(format!("q/{}/{seq:020}", e.case_id), item);
+            tx.put(keys::refused(e.case_id, seq), item);
             return Ok(());
         }
         // The runner never hands an event twice; the checks keep a replay from duplicating one.
@@ -212,7 +212,7 @@ impl Projection for Audit {
             }
         })?;
         if let domain::Event::CaseMerged(m) = &e.event {
-            tx.update(format!("m/{}", m.into), |refs: &mut Refs| {
+            tx.update(keys::merged_into(CaseId(m.into)), |refs: &mut Refs| {
                 if refs.last().is_none_or(|last| last.0 < seq) {
                     refs.push((seq, e.case_id, e.version));
                 }
@@ -239,12 +239,14 @@ impl Projection for Audit {
 /// the merged case's id).
 pub fn case_history(store: &Store, case: CaseId) -> Result<Vec<AuditEvent>, StoreError> {
     let mut events: Vec<AuditEvent> = store
-        .scan::<Vec<Item>>(&format!("e/{case}/"))?
+        .scan::<Vec<Item>>(&keys::chunks(case))?
         .into_iter()
         .flat_map(|(_, items)| items)
         .map(|item| item.into_event(case))
         .collect();
-    let merges = store.get::<Refs>(&format!("m/{case}"))?.unwrap_or_default();
+    let merges = store
+        .get::<Refs>(&keys::merged_into(case))?
+        .unwrap_or_default();
     for (seq, merged, version) in merges {
         let items = store
             .get::<Vec<Item>>(&chunk_key(merged, version))?
@@ -266,9 +268,9 @@ pub fn positions(
 ) -> Result<Vec<integrity::bundle::Position>, StoreError> {
     let tree_size = tree_size.min(tree::size(store)?);
     let mut out = Vec::new();
-    let rejected = store.scan::<Item>(&format!("q/{case}/"))?;
+    let rejected = store.scan::<Item>(&keys::refused_of(case))?;
     let items = store
-        .scan::<Vec<Item>>(&format!("e/{case}/"))?
+        .scan::<Vec<Item>>(&keys::chunks(case))?
         .into_iter()
         .flat_map(|(_, items)| items)
         .chain(rejected.into_iter().map(|(_, item)| item));

@@ -36,6 +36,7 @@ use domain::{evolve, Case, CaseId, Event, PersonalData as _, Timestamp};
 use eventlog::Stored;
 use queries::cases::{Cursor, Flag};
 
+use crate::keys::cases::{self as keys, entry as entry_key, moved as moved_key, row as row_key};
 use crate::{Projection, ProjectionError, StoreError, Tx};
 
 pub struct Cases {
@@ -111,7 +112,7 @@ impl Row {
             .map(|(index, value)| entry_key(index, &value, &order))
             .collect();
         let due = due_order(self.due(), self.case.id);
-        out.extend(self.scopes().iter().map(|s| format!("d/{s}/{due}")));
+        out.extend(self.scopes().iter().map(|s| keys::queued(s, &due)));
         out
     }
 
@@ -120,7 +121,7 @@ impl Row {
         let day = due_day(self.due());
         self.scopes()
             .iter()
-            .map(|s| format!("c/{s}/{day}"))
+            .map(|s| keys::counter(s, &day))
             .collect()
     }
 
@@ -189,19 +190,6 @@ pub(crate) fn leader_key(name: &str) -> String {
     hex::encode(name.trim())
 }
 
-fn row_key(id: CaseId) -> String {
-    format!("r/{id}")
-}
-
-/// A correction at `seq` that changed whom a case's petitioners are.
-fn moved_key(seq: u64) -> String {
-    format!("p/{seq:020}")
-}
-
-fn entry_key(index: &str, value: &str, order: &str) -> String {
-    format!("x/{index}/{value}/{order}")
-}
-
 /// Write `after`, moving its index and queue entries and its counts from where `before` had them.
 /// (Counting each index value's cases, to read the smallest, cost a fifth of the model's work per
 /// event; a listing picks its index by how specific it is instead.)
@@ -245,7 +233,7 @@ fn file_open(tx: &mut Tx<'_>, row: &Row, open: bool) {
     for person in &row.persons {
         let filed = filed_of(row, person);
         for key in person.link_keys() {
-            let k = format!("o/{key}/{}", c.id);
+            let k = keys::open(&key, c.id);
             if open {
                 tx.put(
                     k,
@@ -278,7 +266,7 @@ fn relink(tx: &mut Tx<'_>, before: Option<&Row>, mut row: Row) -> Result<(), Sto
     }
     for (key, category) in keys {
         let open: Vec<Open> = tx
-            .scan::<Open>(&format!("o/{key}/"))?
+            .scan::<Open>(&keys::opens(&key))?
             .into_iter()
             .map(|(_, o)| o)
             .filter(|o| o.filed.category == category)
@@ -359,7 +347,7 @@ impl Projection for Cases {
             // Erased: nobody finds the case by its petitioners any more.
             (_, Event::PersonalDataErased(_)) => Vec::new(),
             (_, Event::CaseRegistered(r)) => {
-                tx.put(format!("n/{}", r.case_no), case.id);
+                tx.put(keys::case_no(&r.case_no), case.id);
                 self.persons(&r.petitioners)
             }
             (Some(b), Event::RegistrationCorrected(c)) => match &c.after.petitioners {
@@ -393,12 +381,12 @@ impl Projection for Cases {
             }
             if let Some(b) = &before {
                 for key in b.persons.iter().flat_map(|p| p.keys()) {
-                    tx.remove(format!("k/{key}/{}", b.case.id));
+                    tx.remove(keys::filed(&key, b.case.id));
                 }
             }
             for person in &row.persons {
                 for key in person.keys() {
-                    tx.put(format!("k/{key}/{}", row.case.id), filed_of(&row, person));
+                    tx.put(keys::filed(&key, row.case.id), filed_of(&row, person));
                 }
             }
         }

@@ -10,6 +10,7 @@ mod apply;
 pub mod audit;
 pub mod cases;
 pub mod feed;
+pub mod keys;
 pub mod names;
 mod rebuild;
 pub mod runner;
@@ -69,7 +70,7 @@ pub fn fold_case(
     event: &Stored,
 ) -> Result<Option<(Option<Case>, Case)>, ProjectionError> {
     let env = &event.envelope;
-    let key = format!("c/{}", env.case_id);
+    let key = keys::shared::case(env.case_id);
     let before: Option<Case> = tx.get(&key)?;
     if !admitted(tx, event, before.as_ref().map(|c| c.version)) {
         return Ok(None);
@@ -86,9 +87,8 @@ pub fn fold_case(
     Ok(Some((before, after)))
 }
 
-/// Where a model keeps the events of the log it did not take as facts (`~rejected/<seq>` → why), so
-/// that they are counted (`rejected_count`) after a restart as after a rebuild.
-const REJECTED: &str = "~rejected/";
+// A model keeps the events of the log it did not take as facts (`keys::shared::rejected`, the
+// seq → why), so that they are counted (`rejected_count`) after a restart as after a rebuild.
 
 /// Whether `event` is a fact for a model whose case's last admitted version is `last`: its seal
 /// held as it was read, and it follows that version (issue 30: a replayed or forged event is
@@ -108,13 +108,15 @@ pub fn admitted(tx: &mut Tx<'_>, event: &Stored, last: Option<u64>) -> bool {
             eventlog::Rejection::OutOfOrder
         }
     };
-    tx.put(format!("{REJECTED}{:020}", event.seq), why);
+    tx.put(keys::shared::rejected(event.seq), why);
     false
 }
 
 /// How many events of the log `store`'s model did not take as facts.
 pub fn rejected_count(store: &Store) -> Result<u64, StoreError> {
-    Ok(store.scan::<eventlog::Rejection>(REJECTED)?.len() as u64)
+    Ok(store
+        .scan::<eventlog::Rejection>(keys::shared::REJECTED)?
+        .len() as u64)
 }
 
 /// The names of the projectors, as used on the command line and in query subjects.

@@ -114,24 +114,23 @@ pub(super) fn bucket_of(policy: &Policy, case: &Case) -> String {
         } else {
             "-"
         };
-        format!(
-            "b/{}/{}/{}/{}/{}/{}/{}/{}/{}",
-            policy.local_date(case.received_at),
-            case.township,
-            case.channel,
-            case.level_reached,
-            case.category,
+        crate::keys::stats::bucket(&[
+            &policy.local_date(case.received_at).to_string(),
+            case.township.as_str(),
+            case.channel.as_str(),
+            case.level_reached.as_str(),
+            case.category.as_str(),
             case.accused_unit.as_ref().map_or("-", |u| u.as_str()),
-            unit,
+            unit.as_str(),
             band,
             if case.leader_reception { "y" } else { "n" },
-        )
+        ])
     }
 }
 
 /// `o/<due time>/<case>`: sorted by due time.
 fn open_key(due: Timestamp, case: CaseId) -> String {
-    format!("o/{}/{case}", due_prefix(due))
+    crate::keys::stats::open(&due_prefix(due), case)
 }
 
 /// Nanoseconds since the epoch, fixed width, so keys sort by time (strftime was 5 % of a rebuild).
@@ -173,7 +172,7 @@ impl Projection for Stats {
         let bucket = self.bucket(&after);
         let old_bucket = before.as_ref().map(|b| self.bucket(b));
         // When it was overdue, for periods that have ended.
-        let timeline_key = format!("t/{}", after.id);
+        let timeline_key = crate::keys::stats::timeline(after.id);
         let mut timeline: overdue::Timeline = tx.get(&timeline_key)?.unwrap_or_default();
         let old_deltas = timeline.deltas(&self.policy);
         timeline.advance(event.envelope.occurred_at, &after);

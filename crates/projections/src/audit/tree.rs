@@ -13,15 +13,7 @@ use crate::{Store, StoreError, Tx};
 /// log2 of the leaves per chunk.
 const CHUNK_LEVEL: u32 = 8;
 const CHUNK: u64 = 1 << CHUNK_LEVEL;
-const SIZE: &str = "t/size";
-
-fn chunk_key(chunk: u64) -> String {
-    format!("l/{chunk:012}")
-}
-
-fn node_key(level: u32, index: u64) -> String {
-    format!("t/{level:02}/{index:012}")
-}
+use crate::keys::audit::{leaves as chunk_key, node as node_key, TREE_SIZE as SIZE};
 
 /// Add the leaf of the event at `seq` with `hash`; returns its index, or `None` for an event at
 /// or below the last one taken in (a replay changes nothing).

@@ -101,7 +101,7 @@ pub fn list(store: &Store, req: &ListCases, now: Clock) -> Result<CasePage, Stor
             next_cursor: None,
         });
     };
-    let prefix = format!("x/{index}/{value}/");
+    let prefix = crate::keys::cases::entries(index, &value);
     // Start after the cursor, or at the newest case received before `until`.
     let mut start = format!(
         "{prefix}{}",
@@ -174,7 +174,7 @@ pub fn search(
 ) -> Result<Vec<CaseSummary>, StoreError> {
     let mut ids = BTreeSet::new();
     for key in probe.keys() {
-        for (_, filed) in store.scan::<Filed>(&format!("k/{key}/"))? {
+        for (_, filed) in store.scan::<Filed>(&crate::keys::cases::filings(&key))? {
             if probe.matches(&filed.person) {
                 ids.insert(filed.case_id.0);
             }
@@ -212,7 +212,7 @@ pub fn links(
         let mut ids = BTreeSet::new();
         for person in &row.persons {
             for key in person.link_keys() {
-                for (_, filed) in store.scan::<Filed>(&format!("k/{key}/"))? {
+                for (_, filed) in store.scan::<Filed>(&crate::keys::cases::filings(&key))? {
                     if filed.case_id != case_id && filed.person.same_as(person) {
                         ids.insert(filed.case_id.0);
                     }
@@ -240,7 +240,7 @@ pub fn links(
 
 /// The case a case number names.
 pub fn case_by_no(store: &Store, case_no: &str) -> Result<Option<CaseId>, StoreError> {
-    store.get::<CaseId>(&format!("n/{case_no}"))
+    store.get::<CaseId>(&crate::keys::cases::case_no(case_no))
 }
 
 /// The cases whose petitioners a correction changed after log sequence `seq`, at most `limit`
@@ -252,7 +252,7 @@ pub fn moved_after(
 ) -> Result<queries::cases::Moved, StoreError> {
     let mut cases = BTreeSet::new();
     let mut complete = true;
-    for key in store.keys_from("p/", &moved_key(seq.saturating_add(1))) {
+    for key in store.keys_from(crate::keys::cases::MOVED, &moved_key(seq.saturating_add(1))) {
         let key = key?;
         if cases.len() == limit {
             complete = false;

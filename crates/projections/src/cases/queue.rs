@@ -58,7 +58,7 @@ pub fn counts(store: &Store, scope: &Scope, clock: Clock) -> Result<QueueCounts,
     let soon_until = now + Duration::days(i64::from(clock.due_soon_days));
     let (today, soon_day) = (now.naive_utc().date(), soon_until.naive_utc().date());
     let scope = scope_key(scope);
-    let prefix = format!("d/{scope}/");
+    let prefix = crate::keys::cases::queue(&scope);
     let mut counts = QueueCounts::default();
     let day_start = |d: NaiveDate| -> String {
         let t = d
@@ -69,7 +69,7 @@ pub fn counts(store: &Store, scope: &Scope, clock: Clock) -> Result<QueueCounts,
         at(t)
     };
     let mut exact = Vec::new();
-    for (key, n) in store.scan::<i64>(&format!("c/{scope}/"))? {
+    for (key, n) in store.scan::<i64>(&crate::keys::cases::counters(&scope))? {
         let n = u64::try_from(n).unwrap_or(0);
         counts.open += n;
         let day = &key[key.rfind('/').map_or(0, |i| i + 1)..];
@@ -96,7 +96,7 @@ pub fn counts(store: &Store, scope: &Scope, clock: Clock) -> Result<QueueCounts,
 /// A page of a queue (or the workbench) that `q.principal` may see, soonest deadline first.
 pub fn queue(store: &Store, q: &QueueQuery, clock: Clock) -> Result<Queue, StoreError> {
     let limit = q.limit.clamp(1, queries::cases::MAX_LIMIT);
-    let prefix = format!("d/{}/", scope_key(&q.scope));
+    let prefix = crate::keys::cases::queue(&scope_key(&q.scope));
     let now_key = at(clock.now);
     let soon_key = at(clock.now + Duration::days(i64::from(clock.due_soon_days)));
     // Overdue cases come first in this order, due-soon ones right after them.

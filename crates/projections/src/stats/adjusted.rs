@@ -16,7 +16,7 @@ use queries::stats::Counts;
 use crate::{Store, StoreError, Tx};
 
 fn key(id: uuid::Uuid) -> String {
-    format!("j/{id}")
+    crate::keys::stats::adjustment(id)
 }
 
 /// An adjustment as stored: with its case's number and receipt (postcard, positional).
@@ -44,7 +44,7 @@ pub fn adjustments(
     to: NaiveDate,
 ) -> Result<Vec<AdjustmentRecord>, StoreError> {
     let mut out: Vec<AdjustmentRecord> = store
-        .scan::<Entry>("j/")?
+        .scan::<Entry>(crate::keys::stats::ADJUSTMENTS)?
         .into_iter()
         .map(|(_, (case, a))| AdjustmentRecord::new(&case, &a))
         .filter(|r| (from..=to).contains(&r.received_date))
@@ -77,7 +77,9 @@ pub(super) fn removals(
         if record.status != AdjustmentStatus::Approved {
             continue;
         }
-        let Some(case) = store.get::<Case>(&format!("c/{}", record.case_id))? else {
+        let Some(case) =
+            store.get::<Case>(&crate::keys::shared::case(domain::CaseId(record.case_id)))?
+        else {
             continue;
         };
         let bucket = super::bucket_of(policy, &case);
@@ -119,7 +121,8 @@ fn overdue_in(
     if !ended {
         return Ok(i64::from(case.overdue(now)));
     }
-    let timeline: super::overdue::Timeline =
-        store.get(&format!("t/{}", case.id))?.unwrap_or_default();
+    let timeline: super::overdue::Timeline = store
+        .get(&crate::keys::stats::timeline(case.id))?
+        .unwrap_or_default();
     Ok(timeline.deltas(policy).range(..=to).map(|(_, n)| *n).sum())
 }

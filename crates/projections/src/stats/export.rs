@@ -8,7 +8,7 @@ use crate::{Store, StoreError};
 
 /// The key of a case in the period index.
 pub(super) fn period_key(policy: &Policy, case: &Case) -> String {
-    format!("e/{}/{}", policy.local_date(case.received_at), case.id)
+    crate::keys::stats::export(policy.local_date(case.received_at), case.id)
 }
 
 fn row(policy: &Policy, c: &Case) -> ExportRow {
@@ -51,11 +51,11 @@ fn row(policy: &Policy, c: &Case) -> ExportRow {
 /// A page of the period's cases, in the order received.
 pub fn export(store: &Store, q: &ExportQuery, policy: &Policy) -> Result<ExportPage, StoreError> {
     let limit = q.limit.clamp(1, 10_000);
-    let start = q.after.clone().unwrap_or_else(|| format!("e/{}", q.from));
-    let end = format!("e/{}/\u{10FFFF}", q.to);
+    let (first, end) = crate::keys::stats::exports(q.from, q.to);
+    let start = q.after.clone().unwrap_or(first);
     let mut rows = Vec::new();
     let mut last = None;
-    for key in store.keys_from("e/", &start) {
+    for key in store.keys_from(crate::keys::stats::EXPORT, &start) {
         let key = key?;
         if key > end {
             break;
@@ -69,7 +69,7 @@ pub fn export(store: &Store, q: &ExportQuery, policy: &Policy) -> Result<ExportP
         let Some(id) = key.rsplit('/').next().and_then(CaseId::parse) else {
             continue;
         };
-        let Some(case) = store.get::<Case>(&format!("c/{id}"))? else {
+        let Some(case) = store.get::<Case>(&crate::keys::shared::case(id))? else {
             continue;
         };
         last = Some(key.clone());

@@ -70,10 +70,7 @@ impl Timeline {
     }
 }
 
-fn delta_key(bucket: &str, day: NaiveDate) -> String {
-    // The bucket without its `b/`, so `v/` keys sort by received date like the buckets.
-    format!("v/{}/{day}", bucket.trim_start_matches("b/"))
-}
+use crate::keys::stats::delta as delta_key;
 
 /// Move a case's deltas from `old` (under `old_bucket`) to `new` (under `new_bucket`).
 pub(super) fn update(
@@ -103,7 +100,5 @@ pub(super) fn update(
 
 /// Parse a delta key: (the bucket key, the day).
 pub(super) fn parse_delta(key: &str) -> Option<(String, NaiveDate)> {
-    let rest = key.strip_prefix("v/")?;
-    let (bucket, day) = rest.rsplit_once('/')?;
-    Some((format!("b/{bucket}"), day.parse().ok()?))
+    crate::keys::stats::parse_delta(key)
 }

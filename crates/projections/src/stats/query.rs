@@ -14,7 +14,7 @@ use crate::{Store, StoreError};
 
 /// A bucket key's parts, as [`DIMS`] names them.
 fn parts(key: &str) -> Option<[&str; 9]> {
-    let mut it = key.strip_prefix("b/")?.split('/');
+    let mut it = crate::keys::stats::bucket_dims(key)?;
     let mut out = [""; 9];
     for part in &mut out {
         *part = it.next()?;
@@ -86,9 +86,8 @@ fn period(
     let mut total = Counts::default();
     let mut overdue_total = 0;
     let mut rows: Rows = BTreeMap::new();
-    for (key, counts) in
-        store.range::<Counts>(&format!("b/{from}"), &format!("b/{to}/\u{10FFFF}"))?
-    {
+    let (first, last) = crate::keys::stats::buckets(from, to);
+    for (key, counts) in store.range::<Counts>(&first, &last)? {
         let Some(p) = parts(&key) else { continue };
         if !in_scope(q, &p) {
             continue;
@@ -105,7 +104,8 @@ fn period(
     let (lo, hi) = (from.to_string(), to.to_string());
     if ended {
         // Counted at the end of the period: the cases overdue at the end of its last day.
-        for (key, n) in store.range::<i64>(&format!("v/{from}"), &format!("v/{to}/\u{10FFFF}"))? {
+        let (first, last) = crate::keys::stats::deltas(from, to);
+        for (key, n) in store.range::<i64>(&first, &last)? {
             let Some((bucket, day)) = super::overdue::parse_delta(&key) else {
                 continue;
             };
@@ -166,7 +166,10 @@ fn overdue_now(
     rows: &mut Rows,
 ) -> Result<i64, StoreError> {
     let mut overdue_total = 0;
-    for (_, open) in store.range::<Open>("o/", &format!("o/{}", due_prefix(now)))? {
+    for (_, open) in store.range::<Open>(
+        crate::keys::stats::OPEN,
+        &crate::keys::stats::open_until(&due_prefix(now)),
+    )? {
         let Some(p) = parts(&open.bucket) else {
             continue;
         };
