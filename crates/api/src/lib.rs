@@ -218,7 +218,7 @@ async fn problem_for_bare_errors(resp: axum::response::Response) -> axum::respon
             domain::Text::new(reason, format!("请求未能完成（{reason}）"))
         }
     };
-    let problem = Problem::for_status_in(status.as_u16(), &detail, lang::current());
+    let problem = commands::problem::for_status_in(status.as_u16(), &detail, lang::current());
     (
         status,
         [(CONTENT_TYPE, "application/problem+json")],

@@ -7,24 +7,13 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::AppState;
 
-type AppResult = Result<Response, ApiError>;
+pub use wire::{Me, UnitEntry, Units};
 
-/// The principal behind the request's token.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Me {
-    pub principal_id: String,
-    #[schema(inline)]
-    pub role: domain::Role,
-    /// The principal's unit (none for the county-wide roles without one).
-    pub unit: Option<String>,
-    /// The unit's name.
-    pub unit_name: Option<String>,
-}
+type AppResult = Result<Response, ApiError>;
 
 /// `GET /v1/me`: any principal.
 pub async fn me(State(state): State<Arc<AppState>>, headers: HeaderMap) -> AppResult {
@@ -36,21 +25,6 @@ pub async fn me(State(state): State<Arc<AppState>>, headers: HeaderMap) -> AppRe
         unit: p.unit.map(|u| u.to_string()),
     })
     .into_response())
-}
-
-/// One unit of the county.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct UnitEntry {
-    pub code: String,
-    pub name: String,
-    /// `county`, `township` or `department`.
-    pub kind: String,
-}
-
-/// `GET /v1/units`.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Units {
-    pub units: Vec<UnitEntry>,
 }
 
 /// `GET /v1/units`: any principal (the console's forms name units, never show codes).

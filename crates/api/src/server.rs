@@ -37,7 +37,6 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::error::Problem;
 
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -292,7 +291,7 @@ async fn turn_away(mut stream: TcpStream) {
 }
 
 fn problem_body(status: u16, detail: &str) -> Vec<u8> {
-    serde_json::to_vec(&Problem::for_status(status, detail)).unwrap_or_default()
+    serde_json::to_vec(&commands::problem::for_status(status, detail)).unwrap_or_default()
 }
 
 /// The statuses hyper answers by itself, with an empty body, for a request it cannot parse.

@@ -13,12 +13,13 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use serde::Deserialize;
 
 use crate::error::{ApiError, Failure};
 use crate::limits::client_key;
 use crate::AppState;
+
+pub use wire::CaseStatus;
 
 /// Failed lookups allowed per client address within [`WINDOW`].
 pub const MAX_FAILURES_PER_CLIENT: u32 = 20;
@@ -30,28 +31,6 @@ pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 #[serde(deny_unknown_fields)]
 pub struct StatusParams {
     code: String,
-}
-
-/// `GET /v1/status/{case_no}`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CaseStatus {
-    pub case_no: String,
-    pub status: domain::Status,
-    /// The status in Chinese, as a petitioner reads it.
-    pub status_name: String,
-    /// The unit handling the case.
-    pub unit_name: String,
-    #[schema(value_type = String, format = Date)]
-    pub received_date: chrono::NaiveDate,
-    /// The deadline of the current stage, if it has one.
-    #[schema(value_type = Option<String>, format = Date)]
-    pub due_date: Option<chrono::NaiveDate>,
-    pub replied: bool,
-    #[schema(value_type = Option<String>, format = Date)]
-    pub reply_date: Option<chrono::NaiveDate>,
-    /// The last day a review (复查) or re-review (复核) may be requested.
-    #[schema(value_type = Option<String>, format = Date)]
-    pub review_request_until: Option<chrono::NaiveDate>,
 }
 
 pub async fn status(

@@ -1,92 +1,76 @@
 //! One table maps every refusal to a status and a machine code (RFC 9457 problem+json), shared by
 //! the HTTP API and the outcomes of township inbox messages.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
 use domain::{DomainError, Lang, Text};
 use eventlog::LogError;
 
 use crate::CommandError;
 
-/// `application/problem+json` body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Problem {
-    #[serde(rename = "type")]
-    pub type_: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    /// Machine code: validation, invalid_transition, deadline_passed, version_conflict, not_found,
-    /// terminated_matter, accused_unit, unauthorized, forbidden, idempotency_mismatch, unavailable, payload_too_large,
-    /// method_not_allowed, request_timeout, unsupported_media_type, too_many_requests,
-    /// insufficient_storage, internal.
-    pub code: String,
+pub use wire::{Problem, ProblemCode};
+
+/// The problem for a status answered outside the handlers (a rejection of the framework, a
+/// malformed request hyper answered, a connection over the limit, a caught panic).
+pub fn for_status(status: u16, detail: &str) -> Problem {
+    for_status_in(status, &Text::new(detail, detail), Lang::En)
 }
 
-impl Problem {
-    /// The problem for a status answered outside the handlers (a rejection of the framework, a
-    /// malformed request hyper answered, a connection over the limit, a caught panic).
-    pub fn for_status(status: u16, detail: &str) -> Problem {
-        Problem::for_status_in(status, &Text::new(detail, detail), Lang::En)
-    }
-
-    /// The same in `lang`.
-    pub fn for_status_in(status: u16, detail: &Text, lang: Lang) -> Problem {
-        let code = match status {
-            400 | 414 | 431 => "validation",
-            401 => "unauthorized",
-            403 => "forbidden",
-            404 => "not_found",
-            405 => "method_not_allowed",
-            408 => "request_timeout",
-            413 => "payload_too_large",
-            415 => "unsupported_media_type",
-            422 => "validation",
-            429 => "too_many_requests",
-            503 => "unavailable",
-            507 => "insufficient_storage",
-            400..=499 => "validation",
-            _ => "internal",
-        };
-        let title = if status == 400 {
-            title(code, 400, lang)
-        } else {
-            title(code, 0, lang)
-        };
-        Problem {
-            type_: format!("https://xinfang.dev/problems/{code}"),
-            title: title.into(),
-            status,
-            detail: detail.in_lang(lang).to_owned(),
-            code: code.into(),
-        }
+/// The same in `lang`.
+pub fn for_status_in(status: u16, detail: &Text, lang: Lang) -> Problem {
+    use ProblemCode as C;
+    let code = match status {
+        400 | 414 | 431 => C::Validation,
+        401 => C::Unauthorized,
+        403 => C::Forbidden,
+        404 => C::NotFound,
+        405 => C::MethodNotAllowed,
+        408 => C::RequestTimeout,
+        413 => C::PayloadTooLarge,
+        415 => C::UnsupportedMediaType,
+        422 => C::Validation,
+        429 => C::TooManyRequests,
+        503 => C::Unavailable,
+        507 => C::InsufficientStorage,
+        400..=499 => C::Validation,
+        _ => C::Internal,
+    };
+    let title = if status == 400 {
+        title(code, 400, lang)
+    } else {
+        title(code, 0, lang)
+    };
+    Problem {
+        type_: format!("https://xinfang.dev/problems/{code}"),
+        title: title.into(),
+        status,
+        detail: detail.in_lang(lang).to_owned(),
+        code,
     }
 }
 
 /// The title of a problem with `code` (and, for `validation`, its status: 400 is a malformed
 /// request, 422 a rule broken), in `lang`.
-fn title(code: &str, status: u16, lang: Lang) -> &'static str {
+fn title(code: ProblemCode, status: u16, lang: Lang) -> &'static str {
+    use ProblemCode as C;
     let (en, zh) = match (code, status) {
-        ("validation", 400) => ("Malformed request", "请求格式错误"),
-        ("validation", _) => ("Invalid request", "请求不符合规则"),
-        ("invalid_transition", _) => ("Step not allowed in this status", "当前状态不允许此操作"),
-        ("deadline_passed", _) => ("Deadline passed", "期限已过"),
-        ("terminated_matter", _) => ("Repeats a terminated matter", "重复已终结的信访事项"),
-        ("accused_unit", _) => ("The accusation is against this unit", "检举控告针对该单位"),
-        ("forbidden", _) => ("Forbidden", "无权操作"),
-        ("not_found", _) => ("Not found", "未找到"),
-        ("version_conflict", _) => ("Version conflict", "版本冲突"),
-        ("idempotency_mismatch", _) => ("Idempotency key reused", "幂等键已用于其他请求"),
-        ("unauthorized", _) => ("Unauthorized", "未认证"),
-        ("method_not_allowed", _) => ("Method not allowed", "不支持此请求方法"),
-        ("request_timeout", _) => ("Request timeout", "请求超时"),
-        ("payload_too_large", _) => ("Payload too large", "请求内容过大"),
-        ("unsupported_media_type", _) => ("Unsupported media type", "不支持的文件类型"),
-        ("too_many_requests", _) => ("Too many requests", "请求过于频繁"),
-        ("insufficient_storage", _) => ("Insufficient storage", "存储空间不足"),
-        ("unavailable", _) => ("Service unavailable", "服务暂时不可用"),
-        _ => ("Internal error", "内部错误"),
+        (C::Validation, 400) => ("Malformed request", "请求格式错误"),
+        (C::Validation, _) => ("Invalid request", "请求不符合规则"),
+        (C::InvalidTransition, _) => ("Step not allowed in this status", "当前状态不允许此操作"),
+        (C::DeadlinePassed, _) => ("Deadline passed", "期限已过"),
+        (C::TerminatedMatter, _) => ("Repeats a terminated matter", "重复已终结的信访事项"),
+        (C::AccusedUnit, _) => ("The accusation is against this unit", "检举控告针对该单位"),
+        (C::Forbidden, _) => ("Forbidden", "无权操作"),
+        (C::NotFound, _) => ("Not found", "未找到"),
+        (C::VersionConflict, _) => ("Version conflict", "版本冲突"),
+        (C::IdempotencyMismatch, _) => ("Idempotency key reused", "幂等键已用于其他请求"),
+        (C::Unauthorized, _) => ("Unauthorized", "未认证"),
+        (C::MethodNotAllowed, _) => ("Method not allowed", "不支持此请求方法"),
+        (C::RequestTimeout, _) => ("Request timeout", "请求超时"),
+        (C::PayloadTooLarge, _) => ("Payload too large", "请求内容过大"),
+        (C::UnsupportedMediaType, _) => ("Unsupported media type", "不支持的文件类型"),
+        (C::TooManyRequests, _) => ("Too many requests", "请求过于频繁"),
+        (C::InsufficientStorage, _) => ("Insufficient storage", "存储空间不足"),
+        (C::Unavailable, _) => ("Service unavailable", "服务暂时不可用"),
+        (C::Internal, _) => ("Internal error", "内部错误"),
     };
     match lang {
         Lang::En => en,
@@ -120,26 +104,27 @@ pub enum Failure {
 }
 
 impl Failure {
-    fn parts(&self) -> (u16, &'static str) {
+    fn parts(&self) -> (u16, ProblemCode) {
         use Failure::*;
+        use ProblemCode as C;
         match self {
-            BadRequest(_) => (400, "validation"),
+            BadRequest(_) => (400, C::Validation),
             Domain(e) => match e {
-                DomainError::Forbidden(_) => (403, "forbidden"),
-                DomainError::NotFound => (404, "not_found"),
-                e => (422, e.code()),
+                DomainError::Forbidden(_) => (403, C::Forbidden),
+                DomainError::NotFound => (404, C::NotFound),
+                e => (422, ProblemCode::of(e)),
             },
-            VersionConflict { .. } => (409, "version_conflict"),
-            IdempotencyMismatch => (422, "idempotency_mismatch"),
-            Unauthorized(_) => (401, "unauthorized"),
-            NotFound => (404, "not_found"),
-            MethodNotAllowed => (405, "method_not_allowed"),
-            PayloadTooLarge(_) => (413, "payload_too_large"),
-            UnsupportedMediaType(_) => (415, "unsupported_media_type"),
-            TooManyRequests(..) => (429, "too_many_requests"),
-            InsufficientStorage(_) => (507, "insufficient_storage"),
-            Unavailable(..) => (503, "unavailable"),
-            Internal(_) => (500, "internal"),
+            VersionConflict { .. } => (409, C::VersionConflict),
+            IdempotencyMismatch => (422, C::IdempotencyMismatch),
+            Unauthorized(_) => (401, C::Unauthorized),
+            NotFound => (404, C::NotFound),
+            MethodNotAllowed => (405, C::MethodNotAllowed),
+            PayloadTooLarge(_) => (413, C::PayloadTooLarge),
+            UnsupportedMediaType(_) => (415, C::UnsupportedMediaType),
+            TooManyRequests(..) => (429, C::TooManyRequests),
+            InsufficientStorage(_) => (507, C::InsufficientStorage),
+            Unavailable(..) => (503, C::Unavailable),
+            Internal(_) => (500, C::Internal),
         }
     }
 
@@ -196,7 +181,7 @@ impl Failure {
             title: title(code, status, lang).into(),
             status,
             detail: self.detail().in_lang(lang).to_owned(),
-            code: code.into(),
+            code,
         }
     }
 }

@@ -33,17 +33,28 @@ impl Answer {
         self.status.is_success()
     }
 
-    /// The problem's Chinese detail (the API answers in the console's language).
-    pub fn detail(&self) -> String {
-        self.json["detail"]
-            .as_str()
-            .or(self.json["title"].as_str())
-            .unwrap_or("请求未能完成")
-            .to_owned()
+    /// The answer as the type the API writes it with (`wire`): a field renamed there breaks
+    /// the console's build, not its pages.
+    pub fn read<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {
+        T::deserialize(&self.json).map_err(|e| format!("the API's answer was not understood: {e}"))
     }
 
-    pub fn code(&self) -> &str {
-        self.json["code"].as_str().unwrap_or("")
+    /// The problem of an answer that is not a success.
+    pub fn problem(&self) -> Option<wire::Problem> {
+        (!self.ok()).then(|| self.read().ok()).flatten()
+    }
+
+    /// The problem's Chinese detail (the API answers in the console's language), or its title.
+    pub fn detail(&self) -> String {
+        match self.problem() {
+            Some(p) if !p.detail.is_empty() => p.detail,
+            Some(p) => p.title,
+            None => "请求未能完成".to_owned(),
+        }
+    }
+
+    pub fn code(&self) -> Option<wire::ProblemCode> {
+        self.problem().map(|p| p.code)
     }
 }
 

@@ -71,13 +71,15 @@ impl FromRequestParts<Arc<Shared>> for Signed {
         if !me.ok() {
             return Err(problem_page(&me));
         }
-        let s = |k: &str| me.json[k].as_str().unwrap_or("").to_owned();
+        let me: wire::Me = me
+            .read()
+            .map_err(|why| crate::refusal(StatusCode::BAD_GATEWAY, &why))?;
         Ok(Signed {
             console: console.clone(),
-            principal_id: s("principal_id"),
-            role: s("role"),
-            unit: s("unit"),
-            unit_name: s("unit_name"),
+            principal_id: me.principal_id,
+            role: me.role.as_str().to_owned(),
+            unit: me.unit.unwrap_or_default(),
+            unit_name: me.unit_name.unwrap_or_default(),
             session,
             peer: parts
                 .extensions

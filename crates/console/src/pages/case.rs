@@ -40,16 +40,12 @@ pub struct CasePage {
 }
 
 async fn unit_choices(signed: &Signed) -> Vec<(String, String)> {
-    let answer = signed.console.api.get(signed.token(), "/v1/units").await;
-    answer.json["units"]
-        .as_array()
-        .map(|us| {
-            us.iter()
-                .filter(|u| s(u, "kind") != "county" || s(u, "code") == "county")
-                .map(|u| (s(u, "code"), s(u, "name")))
-                .collect()
-        })
-        .unwrap_or_default()
+    super::units(signed)
+        .await
+        .into_iter()
+        .filter(|u| u.kind != "county" || u.code == "county")
+        .map(|u| (u.code, u.name))
+        .collect()
 }
 
 /// The case page.
@@ -377,7 +373,9 @@ pub async fn act(signed: Signed, Path(case_id): Path<String>, body: axum::body::
         .into_response();
     }
     let msg = match answer.code() {
-        "version_conflict" => "案件已被他人更新，页面已刷新为最新情况，请核对后重试。".to_owned(),
+        Some(wire::ProblemCode::VersionConflict) => {
+            "案件已被他人更新，页面已刷新为最新情况，请核对后重试。".to_owned()
+        }
         _ => format!("{}：{}", zh(&action), answer.detail()),
     };
     if matches!(answer.status.as_u16(), 401) {

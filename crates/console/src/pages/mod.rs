@@ -45,6 +45,16 @@ impl FormData {
 }
 
 /// `/console/`: the role's own first page.
+/// The county's units (`GET /v1/units`); none when the API does not answer (a form then offers
+/// none, and the API refuses what names an unknown unit).
+async fn units(signed: &Signed) -> Vec<wire::UnitEntry> {
+    let answer = signed.console.api.get(signed.token(), "/v1/units").await;
+    answer
+        .read::<wire::Units>()
+        .map(|u| u.units)
+        .unwrap_or_default()
+}
+
 pub async fn home(signed: Signed) -> Response {
     let to = match signed.role.as_str() {
         "county" => "/console/workbench",

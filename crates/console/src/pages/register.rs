@@ -58,25 +58,15 @@ fn vocab(words: &[&'static str]) -> Vec<(String, String)> {
 }
 
 async fn fields(signed: &Signed, form: &FormData) -> Vec<RegField> {
-    let units = signed.console.api.get(signed.token(), "/v1/units").await;
-    let townships: Vec<(String, String)> = units.json["units"]
-        .as_array()
-        .map(|us| {
-            us.iter()
-                .filter(|u| s(u, "kind") == "township")
-                .filter(|u| signed.role == "county" || s(u, "code") == signed.unit)
-                .map(|u| (s(u, "code"), s(u, "name")))
-                .collect()
-        })
-        .unwrap_or_default();
+    let units = super::units(signed).await;
+    let townships: Vec<(String, String)> = units
+        .iter()
+        .filter(|u| u.kind == "township")
+        .filter(|u| signed.role == "county" || u.code == signed.unit)
+        .map(|u| (u.code.clone(), u.name.clone()))
+        .collect();
     let all_units: Vec<(String, String)> = std::iter::once((String::new(), "（无）".to_owned()))
-        .chain(
-            units.json["units"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|u| (s(u, "code"), s(u, "name"))),
-        )
+        .chain(units.into_iter().map(|u| (u.code, u.name)))
         .collect();
     let f =
         |name: &str, label: &str, kind: &str, required: bool, options: Vec<(String, String)>| {

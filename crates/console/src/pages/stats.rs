@@ -81,12 +81,10 @@ impl Period {
 }
 
 async fn unit_names(signed: &Signed) -> BTreeMap<String, String> {
-    let units = signed.console.api.get(signed.token(), "/v1/units").await;
-    units.json["units"]
-        .as_array()
+    super::units(signed)
+        .await
         .into_iter()
-        .flatten()
-        .map(|u| (s(u, "code"), s(u, "name")))
+        .map(|u| (u.code, u.name))
         .collect()
 }
 

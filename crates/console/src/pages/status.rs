@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::FormData;
 use crate::backend::{query, seg, Call};
-use crate::frame::{render, s, same_origin, Frame};
+use crate::frame::{render, same_origin, Frame};
 use crate::Shared;
 
 #[derive(Template)]
@@ -78,24 +78,28 @@ pub async fn lookup(
         };
         return (answer.status, render(&page(f, Vec::new()))).into_response();
     }
-    let v = &answer.json;
+    let v: wire::CaseStatus = match answer.read() {
+        Ok(v) => v,
+        Err(why) => {
+            f.error = why;
+            return (StatusCode::BAD_GATEWAY, render(&page(f, Vec::new()))).into_response();
+        }
+    };
     let yes_no = |b: bool| if b { "是" } else { "否" }.to_owned();
+    let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
     let mut facts = vec![
-        ("案件编号".to_owned(), s(v, "case_no")),
-        ("办理状态".to_owned(), s(v, "status_name")),
-        ("办理单位".to_owned(), s(v, "unit_name")),
-        ("收到日期".to_owned(), s(v, "received_date")),
-        ("办理期限".to_owned(), s(v, "due_date")),
-        (
-            "是否已答复".to_owned(),
-            yes_no(v["replied"].as_bool().unwrap_or(false)),
-        ),
+        ("案件编号".to_owned(), v.case_no),
+        ("办理状态".to_owned(), v.status_name),
+        ("办理单位".to_owned(), v.unit_name),
+        ("收到日期".to_owned(), v.received_date.to_string()),
+        ("办理期限".to_owned(), day(v.due_date)),
+        ("是否已答复".to_owned(), yes_no(v.replied)),
     ];
-    if !s(v, "reply_date").is_empty() {
-        facts.push(("答复日期".to_owned(), s(v, "reply_date")));
+    if let Some(d) = v.reply_date {
+        facts.push(("答复日期".to_owned(), d.to_string()));
     }
-    if !s(v, "review_request_until").is_empty() {
-        facts.push(("可申请复查/复核至".to_owned(), s(v, "review_request_until")));
+    if let Some(d) = v.review_request_until {
+        facts.push(("可申请复查/复核至".to_owned(), d.to_string()));
     }
     render(&page(f, facts))
 }

@@ -1,0 +1,30 @@
+//! Who a token stands for (`GET /v1/me`) and the county's units (`GET /v1/units`).
+
+use serde::{Deserialize, Serialize};
+
+/// The principal behind the request's token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Me {
+    pub principal_id: String,
+    #[schema(inline)]
+    pub role: domain::Role,
+    /// The principal's unit (none for the county-wide roles without one).
+    pub unit: Option<String>,
+    /// The unit's name.
+    pub unit_name: Option<String>,
+}
+
+/// One unit of the county.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct UnitEntry {
+    pub code: String,
+    pub name: String,
+    /// `county`, `township` or `department`.
+    pub kind: String,
+}
+
+/// `GET /v1/units`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Units {
+    pub units: Vec<UnitEntry>,
+}

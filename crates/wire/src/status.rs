@@ -1,0 +1,27 @@
+//! How a case stands, for its petitioner (`GET /v1/status/{case_no}`, no sign-in): no personal
+//! data and no ids.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// `GET /v1/status/{case_no}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaseStatus {
+    pub case_no: String,
+    pub status: domain::Status,
+    /// The status in Chinese, as a petitioner reads it.
+    pub status_name: String,
+    /// The unit handling the case.
+    pub unit_name: String,
+    #[schema(value_type = String, format = Date)]
+    pub received_date: chrono::NaiveDate,
+    /// The deadline of the current stage, if it has one.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub due_date: Option<chrono::NaiveDate>,
+    pub replied: bool,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub reply_date: Option<chrono::NaiveDate>,
+    /// The last day a review (复查) or re-review (复核) may be requested.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub review_request_until: Option<chrono::NaiveDate>,
+}
