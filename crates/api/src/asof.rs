@@ -127,7 +127,7 @@ pub(crate) async fn links(
     let mut items: Vec<_> = links
         .related
         .iter()
-        .map(|(c, duplicate)| queries::cases::CaseSummary::of(c, *duplicate, principal, clock))
+        .map(|(c, duplicate)| queries::cases::summary_of(c, *duplicate, principal, clock))
         .collect();
     state.name_units(&mut items);
     Ok(Some((links.duplicate, items)))

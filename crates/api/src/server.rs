@@ -37,7 +37,6 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
-
 #[derive(Debug, Clone)]
 pub struct Limits {
     pub max_connections: usize,

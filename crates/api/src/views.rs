@@ -158,7 +158,7 @@ impl CaseView {
                 supervised: case.supervisions > 0,
             },
             bounces: case.bounces(),
-            supervision: queries::cases::Supervision::of(case, now),
+            supervision: queries::cases::supervision_of(case, now),
             leader: case.leader.clone(),
             accusation: case.accusation,
             confidential: case.confidential,

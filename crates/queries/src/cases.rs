@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use domain::identity::Digest;
+
 use domain::{CaseId, Category, Channel, Principal, Stage, Status, Timestamp, UnitCode};
+pub use wire::cases::{CasePage, CaseSummary, SummaryFlags, Supervision};
 
 /// Most items of one page.
 pub const MAX_LIMIT: usize = 1000;
@@ -158,48 +160,6 @@ impl Probe {
     }
 }
 
-/// `<CaseSummary>` of the contract (unit names added by the API).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct CaseSummary {
-    pub case_id: CaseId,
-    pub case_no: String,
-    pub township: UnitCode,
-    #[serde(default)]
-    pub township_name: String,
-    /// The accountable unit.
-    pub unit: UnitCode,
-    #[serde(default)]
-    pub unit_name: String,
-    pub status: Status,
-    pub stage: Stage,
-    pub category: Category,
-    pub channel: Channel,
-    pub headcount: u32,
-    #[schema(value_type = String, format = DateTime)]
-    pub received_at: Timestamp,
-    /// Absent for an accusation, except for the county and auditors.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub summary: Option<String>,
-    /// Deadline of the current stage; null when it has none.
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub due_at: Option<Timestamp>,
-    /// Whole days until `due_at` (negative when overdue).
-    pub days_left: Option<i64>,
-    pub overdue: bool,
-    /// Not overdue, and due within the policy's `due_soon_days`.
-    #[serde(default)]
-    pub due_soon: bool,
-    pub flags: SummaryFlags,
-    /// 推诿: transfers after the first.
-    pub bounces: u32,
-    /// 督办, when the county has chased the case.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub supervision: Option<Supervision>,
-    /// 领导包案: the leader who answers for the case.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub leader: Option<domain::Leader>,
-}
-
 /// The clock of an answer: now, and how many days before a deadline a case is due soon.
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
@@ -217,92 +177,60 @@ impl Clock {
     }
 }
 
-impl CaseSummary {
-    /// A case as `viewer` sees it in a listing, against `clock` (without unit names); its
-    /// duplicate flag (一信多投) is what its petitioners' other cases tell.
-    pub fn of(c: &domain::Case, duplicate: bool, viewer: &Principal, clock: Clock) -> Self {
-        let now = clock.now;
-        let due_at = c.due_at().filter(|_| c.status.is_open());
-        let (overdue, due_soon) = clock.judge(due_at);
-        CaseSummary {
-            case_id: c.id,
-            case_no: c.case_no.clone(),
-            township: c.township.clone(),
-            township_name: String::new(),
-            unit: c.unit.clone(),
-            unit_name: String::new(),
-            status: c.status,
-            stage: c.stage(),
-            category: c.category,
-            channel: c.channel,
-            headcount: c.headcount,
-            received_at: c.received_at,
-            summary: (!c.accusation || domain::auth::reads_county_wide(viewer))
-                .then(|| c.summary.clone()),
-            due_at,
-            days_left: due_at.map(|d| (d - now).num_seconds().div_euclid(86_400)),
-            overdue,
-            due_soon,
-            flags: SummaryFlags {
-                collective: c.flags.collective,
-                cross_level: c.flags.cross_level,
-                repeat: c.flags.repeat,
-                duplicate,
-                leader_reception: c.leader_reception,
-                first_petition: c.first_petition,
-                bounced: c.bounced,
-                supervised: c.supervisions > 0,
-            },
-            bounces: c.bounces(),
-            supervision: Supervision::of(c, now),
-            leader: c.leader.clone(),
-        }
+/// A case as `viewer` sees it in a listing, against `clock` (without unit names); its duplicate
+/// flag (一信多投) is what its petitioners' other cases tell.
+pub fn summary_of(
+    c: &domain::Case,
+    duplicate: bool,
+    viewer: &Principal,
+    clock: Clock,
+) -> CaseSummary {
+    let now = clock.now;
+    let due_at = c.due_at().filter(|_| c.status.is_open());
+    let (overdue, due_soon) = clock.judge(due_at);
+    CaseSummary {
+        case_id: c.id,
+        case_no: c.case_no.clone(),
+        township: c.township.clone(),
+        township_name: String::new(),
+        unit: c.unit.clone(),
+        unit_name: String::new(),
+        status: c.status,
+        stage: c.stage(),
+        category: c.category,
+        channel: c.channel,
+        headcount: c.headcount,
+        received_at: c.received_at,
+        summary: (!c.accusation || domain::auth::reads_county_wide(viewer))
+            .then(|| c.summary.clone()),
+        due_at,
+        days_left: due_at.map(|d| (d - now).num_seconds().div_euclid(86_400)),
+        overdue,
+        due_soon,
+        flags: SummaryFlags {
+            collective: c.flags.collective,
+            cross_level: c.flags.cross_level,
+            repeat: c.flags.repeat,
+            duplicate,
+            leader_reception: c.leader_reception,
+            first_petition: c.first_petition,
+            bounced: c.bounced,
+            supervised: c.supervisions > 0,
+        },
+        bounces: c.bounces(),
+        supervision: supervision_of(c, now),
+        leader: c.leader.clone(),
     }
 }
 
-impl Supervision {
-    /// A case's supervision as of `now`; `None` when it was never chased.
-    pub fn of(case: &domain::Case, now: Timestamp) -> Option<Supervision> {
-        (case.supervisions > 0).then(|| Supervision {
-            count: case.supervisions,
-            // Stored as the end of the day in the policy's time zone, with its offset.
-            committed_date: case.committed_at.map(|t| t.date_naive()),
-            committed_overdue: case.committed_overdue(now),
-        })
-    }
-}
-
-/// 督办: how often a case was chased, the last date its unit committed to, and whether that date
-/// has passed while the case is open (against the clock of the answer, like `overdue`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Supervision {
-    pub count: u32,
-    #[schema(value_type = Option<String>, format = Date)]
-    pub committed_date: Option<chrono::NaiveDate>,
-    pub committed_overdue: bool,
-}
-
-/// The flags of a case summary.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct SummaryFlags {
-    pub collective: bool,
-    pub cross_level: bool,
-    pub repeat: bool,
-    pub duplicate: bool,
-    pub leader_reception: bool,
-    pub first_petition: bool,
-    /// 推诿: transferred `bounce_threshold` times after the first transfer.
-    pub bounced: bool,
-    /// 督办: the county has chased the case.
-    pub supervised: bool,
-}
-
-/// A page of case summaries, newest first.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct CasePage {
-    pub items: Vec<CaseSummary>,
-    /// Where the next page starts; null on the last page.
-    pub next_cursor: Option<String>,
+/// A case's supervision as of `now`; `None` when it was never chased.
+pub fn supervision_of(case: &domain::Case, now: Timestamp) -> Option<Supervision> {
+    (case.supervisions > 0).then(|| Supervision {
+        count: case.supervisions,
+        // Stored as the end of the day in the policy's time zone, with its offset.
+        committed_date: case.committed_at.map(|t| t.date_naive()),
+        committed_overdue: case.committed_overdue(now),
+    })
 }
 
 /// The cases whose petitioners were corrected after a point of the log (`Query::MovedAfter`):

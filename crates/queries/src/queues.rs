@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use domain::{CaseId, Principal, Stage, Timestamp, UnitCode};
 
-use crate::cases::{CaseSummary, Flag};
+use crate::cases::Flag;
+
+pub use wire::cases::{Queue, QueueCounts};
 
 /// Which items a queue query lists by deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -15,16 +17,6 @@ pub enum Filter {
     Open,
     DueSoon,
     Overdue,
-}
-
-/// The counts of a queue's open cases (all of them, whatever the filters of the page).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct QueueCounts {
-    pub open: u64,
-    pub due_soon: u64,
-    pub overdue: u64,
-    /// Replied, waiting for follow-up and closure: no deadline runs (stage `awaiting_close`).
-    pub awaiting_close: u64,
 }
 
 /// Whose open cases: one unit's (its work queue), one township's, or the county's.
@@ -88,17 +80,4 @@ impl DueCursor {
             case_id: CaseId(id),
         })
     }
-}
-
-/// `GET /v1/queues/{unit}` and `GET /v1/workbench`.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Queue {
-    /// The unit of a work queue (absent on the workbench).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit: Option<String>,
-    pub counts: QueueCounts,
-    /// Soonest deadline first; replied cases (no deadline) last.
-    pub items: Vec<CaseSummary>,
-    /// Where the next page starts; null on the last page.
-    pub next_cursor: Option<String>,
 }

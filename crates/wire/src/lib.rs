@@ -5,6 +5,7 @@
 //! It holds data only: serde and schema types with no behaviour beyond naming their values. It
 //! must never do IO, know a store, NATS or HTTP, or depend on a crate above `domain`.
 
+pub mod cases;
 pub mod me;
 pub mod problem;
 pub mod status;

@@ -6,10 +6,9 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::extract::Query;
 use axum::response::Response;
-use serde_json::Value;
 
 use crate::backend::{query, seg};
-use crate::frame::{problem_page, render, s, Frame, Signed};
+use crate::frame::{problem_page, render, Frame, Signed};
 use crate::names::{date, zh};
 
 type Params = Query<BTreeMap<String, String>>;
@@ -52,61 +51,58 @@ pub struct ListPage {
     pub first: String,
 }
 
-fn row(c: &crate::Console, v: &Value) -> Row {
-    let overdue = v["overdue"].as_bool().unwrap_or(false);
-    let due_soon = v["due_soon"].as_bool().unwrap_or(false);
-    let days = v["days_left"].as_i64();
-    let flags = v["flags"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter(|(k, on)| on.as_bool() == Some(true) && *k != "first_petition")
-                .map(|(k, _)| zh(k))
-                .collect::<Vec<_>>()
-                .join("、")
-        })
-        .unwrap_or_default();
-    let mut flags = flags;
-    if let Some(l) = v["leader"].as_object() {
-        let l = Value::Object(l.clone());
-        push(
-            &mut flags,
-            format!("包案：{}{}", s(&l, "title"), s(&l, "name")),
-        );
+fn row(c: &crate::Console, v: &wire::cases::CaseSummary) -> Row {
+    let f = &v.flags;
+    // In the order of their names, as the page always listed them.
+    let on = [
+        ("bounced", f.bounced),
+        ("collective", f.collective),
+        ("cross_level", f.cross_level),
+        ("duplicate", f.duplicate),
+        ("leader_reception", f.leader_reception),
+        ("repeat", f.repeat),
+        ("supervised", f.supervised),
+    ];
+    let mut flags = on
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(k, _)| zh(k))
+        .collect::<Vec<_>>()
+        .join("、");
+    if let Some(l) = &v.leader {
+        push(&mut flags, format!("包案：{}{}", l.title, l.name));
     }
-    if let Some(sv) = v["supervision"]
-        .as_object()
-        .filter(|sv| sv["count"].as_u64() > Some(0))
-    {
-        let sv = Value::Object(sv.clone());
-        let mut text = format!("督办 {} 次", s(&sv, "count"));
-        if let Some(d) = sv.get("committed_date").and_then(Value::as_str) {
+    if let Some(sv) = v.supervision.as_ref().filter(|sv| sv.count > 0) {
+        let mut text = format!("督办 {} 次", sv.count);
+        if let Some(d) = sv.committed_date {
             text.push_str(&format!("，承诺 {d} 办结"));
-            if sv.get("committed_overdue").and_then(Value::as_bool) == Some(true) {
+            if sv.committed_overdue {
                 text.push_str("（已超期）");
             }
         }
         push(&mut flags, text);
     }
+    let day =
+        |t: Option<domain::Timestamp>| t.map(|t| date(c.tz, &t.to_rfc3339())).unwrap_or_default();
     Row {
-        case_id: s(v, "case_id"),
-        case_no: s(v, "case_no"),
-        status: zh(&s(v, "status")),
-        stage: zh(&s(v, "stage")),
-        category: zh(&s(v, "category")),
-        channel: zh(&s(v, "channel")),
-        unit_name: s(v, "unit_name"),
-        headcount: s(v, "headcount"),
-        received: date(c.tz, &s(v, "received_at")),
-        due: date(c.tz, &s(v, "due_at")),
-        days_left: match days {
-            Some(d) if overdue => format!("逾期 {} 天", -d.min(0)),
+        case_id: v.case_id.to_string(),
+        case_no: v.case_no.clone(),
+        status: zh(v.status.as_str()),
+        stage: zh(v.stage.as_str()),
+        category: zh(v.category.as_str()),
+        channel: zh(v.channel.as_str()),
+        unit_name: v.unit_name.clone(),
+        headcount: v.headcount.to_string(),
+        received: day(Some(v.received_at)),
+        due: day(v.due_at),
+        days_left: match v.days_left {
+            Some(d) if v.overdue => format!("逾期 {} 天", -d.min(0)),
             Some(d) => format!("剩 {d} 天"),
             None => String::new(),
         },
-        class: if overdue {
+        class: if v.overdue {
             "overdue".into()
-        } else if due_soon {
+        } else if v.due_soon {
             "due-soon".into()
         } else {
             String::new()
@@ -156,19 +152,16 @@ const FLAGS: [(&str, &str); 8] = [
     ("leader", "领导包案"),
 ];
 
-/// The page of a list answer (`items`, `next_cursor`).
+/// The page of a list answer (its items and where the next page starts).
 fn list(
     signed: &Signed,
     mut page: ListPage,
-    answer: &Value,
+    (items, next): (&[wire::cases::CaseSummary], Option<&str>),
     here: &str,
     p: &BTreeMap<String, String>,
 ) -> Response {
-    page.rows = answer["items"]
-        .as_array()
-        .map(|items| items.iter().map(|v| row(&signed.console, v)).collect())
-        .unwrap_or_default();
-    if let Some(next) = answer["next_cursor"].as_str() {
+    page.rows = items.iter().map(|v| row(&signed.console, v)).collect();
+    if let Some(next) = next {
         let mut pairs: Vec<(&str, &str)> = p
             .iter()
             .filter(|(k, _)| *k != "cursor")
@@ -192,11 +185,15 @@ fn get<'a>(p: &'a BTreeMap<String, String>, k: &str) -> &'a str {
     p.get(k).map_or("", |v| v.trim())
 }
 
-fn counts(answer: &Value) -> Vec<(String, String)> {
-    ["open", "due_soon", "overdue"]
-        .iter()
-        .filter_map(|k| answer["counts"][k].as_u64().map(|n| (zh(k), n.to_string())))
-        .collect()
+fn counts(counts: &wire::cases::QueueCounts) -> Vec<(String, String)> {
+    [
+        ("open", counts.open),
+        ("due_soon", counts.due_soon),
+        ("overdue", counts.overdue),
+    ]
+    .iter()
+    .map(|(k, n)| (zh(k), n.to_string()))
+    .collect()
 }
 
 fn base_page(mut f: Frame, heading: &str, action: &str, p: &BTreeMap<String, String>) -> ListPage {
@@ -240,7 +237,7 @@ async fn fetch(
     signed: &Signed,
     path: &str,
     p: &BTreeMap<String, String>,
-) -> Result<Value, Response> {
+) -> Result<wire::cases::Queue, Response> {
     let as_of = crate::pages::end_of_day(&signed.console, get(p, "as_of")).unwrap_or_default();
     let mut pairs: Vec<(&str, &str)> = ["status", "stage", "flag", "unit", "cursor"]
         .into_iter()
@@ -252,11 +249,12 @@ async fn fetch(
         .api
         .get(signed.token(), format!("{path}{}", query(&pairs)))
         .await;
-    if answer.ok() {
-        Ok(answer.json)
-    } else {
-        Err(problem_page(&answer))
+    if !answer.ok() {
+        return Err(problem_page(&answer));
     }
+    answer
+        .read()
+        .map_err(|why| crate::refusal(axum::http::StatusCode::BAD_GATEWAY, &why))
 }
 
 /// 我的待办: the queue of the principal's unit with deadline colours, filters and pages.
@@ -275,8 +273,9 @@ pub async fn queue(signed: Signed, Query(mut p): Params) -> Response {
     f.as_of = get(&p, "as_of").to_owned();
     let heading = format!("{} · 待办案件", signed.unit_name);
     let mut page = base_page(f, &heading, "/console/queue", &p);
-    page.counts = counts(&answer);
-    list(&signed, page, &answer, "/console/queue", &p)
+    page.counts = counts(&answer.counts);
+    let (items, next) = (&answer.items, answer.next_cursor.as_deref());
+    list(&signed, page, (items, next), "/console/queue", &p)
 }
 
 /// 工作台 (county, auditors): every unit's open cases; `flag=supervised` is the supervision board.
@@ -298,9 +297,10 @@ pub async fn workbench(signed: Signed, Query(p): Params) -> Response {
     let mut f = signed.frame(title, active);
     f.as_of = get(&p, "as_of").to_owned();
     let mut page = base_page(f, heading, "/console/workbench", &p);
-    page.counts = counts(&answer);
+    page.counts = counts(&answer.counts);
     page.show_unit = true;
-    list(&signed, page, &answer, "/console/workbench", &p)
+    let (items, next) = (&answer.items, answer.next_cursor.as_deref());
+    list(&signed, page, (items, next), "/console/workbench", &p)
 }
 
 /// 案件查询: the form. Searching is a POST, so no name, number or phone lands in a URL.
@@ -362,11 +362,8 @@ pub async fn find_post(signed: Signed, body: axum::body::Bytes) -> Response {
                 format!("/v1/cases{}", query(&[("q", q), ("limit", "100")])),
             )
             .await;
-        if by_words.ok()
-            && by_words.json["items"]
-                .as_array()
-                .is_some_and(|a| !a.is_empty())
-        {
+        let found = by_words.read::<wire::cases::CasePage>();
+        if by_words.ok() && found.is_ok_and(|page| !page.items.is_empty()) {
             by_words
         } else {
             let body = serde_json::json!({"name": q});
@@ -382,11 +379,20 @@ pub async fn find_post(signed: Signed, body: axum::body::Bytes) -> Response {
         page.f.error = answer.detail();
         return render(&page);
     }
-    list(
-        &signed,
-        page,
-        &answer.json,
-        "/console/cases",
-        &BTreeMap::new(),
-    )
+    match answer.read::<wire::cases::CasePage>() {
+        Ok(found) => {
+            let (items, next) = (&found.items, found.next_cursor.as_deref());
+            list(
+                &signed,
+                page,
+                (items, next),
+                "/console/cases",
+                &BTreeMap::new(),
+            )
+        }
+        Err(why) => {
+            page.f.error = why;
+            render(&page)
+        }
+    }
 }

@@ -13,7 +13,7 @@ use crate::{Store, StoreError};
 
 /// A row as `viewer` sees it in a listing.
 pub(super) fn summary(row: &Row, viewer: &Principal, clock: Clock) -> CaseSummary {
-    CaseSummary::of(&row.case, row.duplicate(), viewer, clock)
+    queries::cases::summary_of(&row.case, row.duplicate(), viewer, clock)
 }
 
 /// Whether a row passes the filters and the viewer may see it.

@@ -1,0 +1,104 @@
+//! Lists of cases as the API answers them: a case's summary, a page of them, a work queue.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use domain::{CaseId, Category, Channel, Stage, Status, Timestamp, UnitCode};
+
+/// `<CaseSummary>` of the contract (unit names added by the API).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaseSummary {
+    pub case_id: CaseId,
+    pub case_no: String,
+    pub township: UnitCode,
+    #[serde(default)]
+    pub township_name: String,
+    /// The accountable unit.
+    pub unit: UnitCode,
+    #[serde(default)]
+    pub unit_name: String,
+    pub status: Status,
+    pub stage: Stage,
+    pub category: Category,
+    pub channel: Channel,
+    pub headcount: u32,
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: Timestamp,
+    /// Absent for an accusation, except for the county and auditors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// Deadline of the current stage; null when it has none.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub due_at: Option<Timestamp>,
+    /// Whole days until `due_at` (negative when overdue).
+    pub days_left: Option<i64>,
+    pub overdue: bool,
+    /// Not overdue, and due within the policy's `due_soon_days`.
+    #[serde(default)]
+    pub due_soon: bool,
+    pub flags: SummaryFlags,
+    /// 推诿: transfers after the first.
+    pub bounces: u32,
+    /// 督办, when the county has chased the case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supervision: Option<Supervision>,
+    /// 领导包案: the leader who answers for the case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leader: Option<domain::Leader>,
+}
+
+/// 督办: how often a case was chased, the last date its unit committed to, and whether that date
+/// has passed while the case is open (against the clock of the answer, like `overdue`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Supervision {
+    pub count: u32,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub committed_date: Option<chrono::NaiveDate>,
+    pub committed_overdue: bool,
+}
+
+/// The flags of a case summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SummaryFlags {
+    pub collective: bool,
+    pub cross_level: bool,
+    pub repeat: bool,
+    pub duplicate: bool,
+    pub leader_reception: bool,
+    pub first_petition: bool,
+    /// 推诿: transferred `bounce_threshold` times after the first transfer.
+    pub bounced: bool,
+    /// 督办: the county has chased the case.
+    pub supervised: bool,
+}
+
+/// A page of case summaries, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CasePage {
+    pub items: Vec<CaseSummary>,
+    /// Where the next page starts; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The counts of a queue's open cases (all of them, whatever the filters of the page).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct QueueCounts {
+    pub open: u64,
+    pub due_soon: u64,
+    pub overdue: u64,
+    /// Replied, waiting for follow-up and closure: no deadline runs (stage `awaiting_close`).
+    pub awaiting_close: u64,
+}
+
+/// `GET /v1/queues/{unit}` and `GET /v1/workbench`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Queue {
+    /// The unit of a work queue (absent on the workbench).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    pub counts: QueueCounts,
+    /// Soonest deadline first; replied cases (no deadline) last.
+    pub items: Vec<CaseSummary>,
+    /// Where the next page starts; null on the last page.
+    pub next_cursor: Option<String>,
+}
