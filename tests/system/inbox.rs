@@ -587,9 +587,10 @@ async fn a_refused_resend_never_replaces_an_applied_outcome() {
     let (inbox, _messages) = eventlog::inbox::Inbox::open(&conn(&js), 1, &townships)
         .await
         .expect("inbox");
-    let outcome = |status: &str, inbox_seq: u64| eventlog::inbox::OutcomeMessage {
+    use eventlog::inbox::OutcomeStatus::{Applied, Rejected};
+    let outcome = |status, inbox_seq: u64| eventlog::inbox::OutcomeMessage {
         msg_id: "GQ-7".into(),
-        status: status.into(),
+        status,
         case_id: None,
         version: None,
         seq: None,
@@ -617,15 +618,15 @@ async fn a_refused_resend_never_replaces_an_applied_outcome() {
                 .expect("publish")
         }
     };
-    assert!(!publish(outcome("rejected", 1)).await);
+    assert!(!publish(outcome(Rejected, 1)).await);
     assert_eq!(
         last().await["status"],
         "rejected",
         "a refusal before any applied one is last"
     );
-    assert!(!publish(outcome("applied", 2)).await);
+    assert!(!publish(outcome(Applied, 2)).await);
     assert!(
-        publish(outcome("rejected", 3)).await,
+        publish(outcome(Rejected, 3)).await,
         "the applied outcome is restated"
     );
     let kept = last().await;

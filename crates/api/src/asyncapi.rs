@@ -53,16 +53,6 @@ pub fn document() -> Value {
         }
         schemas.insert("InboxRegisterCase".into(), register);
     }
-    // The outcome's `error` is the problem object the HTTP API answers with.
-    if let Some(error) = schemas
-        .get_mut("OutcomeMessage")
-        .and_then(|o| o.pointer_mut("/properties/error"))
-    {
-        *error = json!({
-            "oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Problem"}],
-            "description": "Why the message was rejected: the same problem object (RFC 9457 fields and `code`) as over HTTP."
-        });
-    }
 
     let record_id = msg_id_header(
         &format!(

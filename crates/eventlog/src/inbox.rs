@@ -9,9 +9,8 @@ use std::time::Duration;
 use async_nats::header::HeaderMap;
 use async_nats::jetstream::{self, consumer::pull, stream};
 use futures::StreamExt as _;
-use serde::{Deserialize, Serialize};
 
-use domain::{CaseId, UnitCode};
+use domain::UnitCode;
 
 use crate::error::{publish_error, LogError};
 
@@ -36,36 +35,7 @@ pub fn valid_msg_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// The county's answer to one inbox message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct OutcomeMessage {
-    pub msg_id: String,
-    /// `applied` or `rejected`.
-    pub status: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub case_id: Option<CaseId>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seq: Option<u64>,
-    /// A registration's case number, for the petitioner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub case_no: Option<String>,
-    /// A registration's query code, for the petitioner (`GET /v1/status/{case_no}?code=`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query_code: Option<String>,
-    /// The same problem object (RFC 9457 fields and `code`) the HTTP API answers with.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub error: Option<serde_json::Value>,
-    /// Sequence of the message this answers in its township's inbox stream.
-    pub inbox_seq: u64,
-    /// A rejected message as it was received, without personal data, kept here for inspection:
-    /// every message's plain copy is erased from the inbox once it is answered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub body: Option<serde_json::Value>,
-}
+pub use wire::outcome::{OutcomeMessage, OutcomeStatus};
 
 /// A township as the inbox knows it: its unit code and, for a township that runs its own leaf
 /// node server, that server's JetStream domain.
@@ -259,7 +229,7 @@ impl Inbox {
             .map_err(|e| LogError::unavailable("opening the outcomes", e))?;
         match stream.direct_get_last_for_subject(subject).await {
             Ok(m) => Ok(serde_json::from_slice::<OutcomeMessage>(&m.payload)
-                .is_ok_and(|o| o.status == "applied")
+                .is_ok_and(|o| o.status == OutcomeStatus::Applied)
                 .then(|| m.payload.to_vec())),
             Err(e) if e.kind() == DirectGetErrorKind::NotFound => Ok(None),
             Err(e) => Err(LogError::unavailable("reading an outcome", e)),

@@ -78,13 +78,13 @@ fn answer(refusal: Refusal, inbox_seq: u64) -> Verdict {
         township: refusal.township,
         outcome: Box::new(OutcomeMessage {
             msg_id: refusal.msg_id,
-            status: "rejected".into(),
+            status: inbox::OutcomeStatus::Rejected,
             case_id: None,
             version: None,
             seq: None,
             case_no: None,
             query_code: None,
-            error: serde_json::to_value(refusal.error.problem()).ok(),
+            error: Some(refusal.error.problem()),
             body: None,
             inbox_seq,
         }),
@@ -210,7 +210,7 @@ impl Ingestor {
                 mut outcome,
             } => {
                 // Kept for inspection without personal data; the inbox's copy goes below.
-                if outcome.status == "rejected" {
+                if outcome.status == inbox::OutcomeStatus::Rejected {
                     outcome.body = Some(domain::personal::redact_command_body(msg.payload()));
                 }
                 tracing::info!(township, msg_id = %outcome.msg_id, status = %outcome.status, stream = %d.stream, inbox_seq = d.inbox_seq, "inbox message answered");
@@ -324,7 +324,7 @@ impl Ingestor {
                         township,
                         outcome: Box::new(OutcomeMessage {
                             msg_id,
-                            status: "applied".into(),
+                            status: inbox::OutcomeStatus::Applied,
                             case_id: Some(out.committed.case_id),
                             version: Some(out.committed.version),
                             seq: Some(out.committed.seq),

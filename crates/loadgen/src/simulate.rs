@@ -384,7 +384,7 @@ fn record(shared: &Mutex<Shared>, o: OutcomeMessage) {
         return; // another run's, or another sender's
     };
     s.latencies.push(p.sent.elapsed().as_secs_f64() * 1000.0);
-    if o.status == "applied" {
+    if o.status == eventlog::inbox::OutcomeStatus::Applied {
         s.applied += 1;
         if o.version == Some(1) {
             s.registered += 1;
@@ -400,9 +400,7 @@ fn record(shared: &Mutex<Shared>, o: OutcomeMessage) {
         let code = o
             .error
             .as_ref()
-            .and_then(|e| e.get("code"))
-            .and_then(|c| c.as_str())
-            .unwrap_or("unknown")
+            .map_or("unknown", |e| e.code.as_str())
             .to_owned();
         *s.rejected.entry(code).or_default() += 1;
     }

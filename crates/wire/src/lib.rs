@@ -7,6 +7,7 @@
 
 pub mod cases;
 pub mod me;
+pub mod outcome;
 pub mod problem;
 pub mod status;
 
