@@ -143,7 +143,7 @@ async fn view(
         _ => None,
     };
     let (queries, now) = state.reader(at);
-    let mut view = CaseView::new(case, principal, now);
+    let mut view = crate::views::case_view(case, principal, now);
     view.township_name = state.unit_name(&case.township);
     view.unit_name = state.unit_name(&case.unit);
     // As of a past point: the steps that were open then (an as-of answer is the live one of then).

@@ -66,52 +66,24 @@ impl From<PublicKey> for KeyView {
     }
 }
 
-/// A case verified against the log's last checkpoint.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Verification {
-    #[schema(value_type = String, format = Uuid)]
-    pub case_id: CaseId,
-    /// Everything verified: no finding.
-    pub ok: bool,
-    /// The case's events in the log.
-    pub events: u64,
-    /// The last sequence of the checkpoint the case's events were proven against (absent
-    /// before the first checkpoint).
-    pub checkpoint_seq: Option<u64>,
-    pub signatures_checked: u64,
-    pub findings: Vec<FindingView>,
-}
+pub use wire::case::{FindingView, Verification};
 
-/// One thing wrong (`integrity::Finding`).
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct FindingView {
-    /// The stream sequence it is at, when there is one.
-    pub seq: Option<u64>,
-    /// `hash_mismatch`, `signature`, `unsigned`, `chain`, `subject`, `missing`, `rejected`,
-    /// `checkpoint_signature`, `checkpoint_root`, `checkpoint_order`, `truncated`,
-    /// `inclusion`, `head`, `unreadable`.
-    pub code: String,
-    pub detail: String,
-}
-
-impl Verification {
-    fn new(case_id: CaseId, r: Report) -> Self {
-        Verification {
-            case_id,
-            ok: r.ok,
-            events: r.events,
-            checkpoint_seq: r.checkpoint_seq,
-            signatures_checked: r.signatures_checked,
-            findings: r
-                .findings
-                .into_iter()
-                .map(|f| FindingView {
-                    seq: f.seq,
-                    code: f.code,
-                    detail: f.detail,
-                })
-                .collect(),
-        }
+fn verification(case_id: CaseId, r: Report) -> Verification {
+    Verification {
+        case_id,
+        ok: r.ok,
+        events: r.events,
+        checkpoint_seq: r.checkpoint_seq,
+        signatures_checked: r.signatures_checked,
+        findings: r
+            .findings
+            .into_iter()
+            .map(|f| FindingView {
+                seq: f.seq,
+                code: f.code,
+                detail: f.detail,
+            })
+            .collect(),
     }
 }
 
@@ -163,7 +135,7 @@ pub async fn verify(
     let mut report = integrity::bundle::verify(&bundle, keys);
     report.findings.append(&mut extra);
     report.ok = report.findings.is_empty();
-    Ok(Json(Verification::new(case_id, report)).into_response())
+    Ok(Json(verification(case_id, report)).into_response())
 }
 
 /// `GET /v1/cases/{id}/bundle`: the case's events with their proof, as JSON Lines.

@@ -124,7 +124,7 @@ pub async fn history(
             if personal && event.case_id == case_id {
                 let erased = loaded.case.personal_data_erased();
                 let stored = state.cases.event_opened(event.seq, erased).await?;
-                event.restore_personal_data(&stored);
+                queries::audit::restore_personal_data(event, &stored);
             }
         }
     }

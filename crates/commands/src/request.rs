@@ -25,12 +25,7 @@ pub struct Loaded {
     pub rejected: Vec<RejectedEvent>,
 }
 
-/// An event in a case's log that is not a fact, and why.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct RejectedEvent {
-    pub seq: u64,
-    pub reason: eventlog::Rejection,
-}
+pub use wire::case::RejectedEvent;
 
 /// A command recorded by one of the case's events.
 #[derive(Debug, Clone)]

@@ -15,39 +15,10 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use integrity::{KeySet, Opened};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
 use crate::envelope::Envelope;
+use integrity::{KeySet, Opened};
 
-/// Why an event in the log is not a fact.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Rejection {
-    /// Its hash is not that of its content, or its signature is not the county's.
-    Forged,
-    /// Not sealed, though the log was sealed before it.
-    Unsigned,
-    /// Its case id is not that of the subject it was published on.
-    Misfiled,
-    /// Its version does not follow the case's last admitted event: a replay or a gap.
-    OutOfOrder,
-    /// It does not decode as an event, and no key of the county sealed it.
-    Unreadable,
-}
-
-impl Rejection {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Rejection::Forged => "forged",
-            Rejection::Unsigned => "unsigned",
-            Rejection::Misfiled => "misfiled",
-            Rejection::OutOfOrder => "out_of_order",
-            Rejection::Unreadable => "unreadable",
-        }
-    }
-}
+pub use wire::Rejection;
 
 /// An event to judge, as read from the log.
 pub struct Judged<'a> {

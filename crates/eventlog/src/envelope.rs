@@ -1,29 +1,13 @@
 //! The envelope around every stored event, and its codec. The JSON is a permanent contract
 //! (docs/events.md); readers upcast old schema versions, nothing stored is ever rewritten.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use domain::{CaseId, Event, Principal, PrincipalId, Role, Timestamp, UnitCode};
+use domain::{CaseId, Event, Timestamp, UnitCode};
 
-/// Who caused an event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Actor {
-    pub id: PrincipalId,
-    pub role: Role,
-    pub unit: Option<UnitCode>,
-}
-
-impl From<&Principal> for Actor {
-    fn from(p: &Principal) -> Self {
-        Actor {
-            id: p.id.clone(),
-            role: p.role,
-            unit: p.unit.clone(),
-        }
-    }
-}
+pub use ::wire::audit::Actor;
 
 // Its `Deserialize` is in `wire` (one pass; a derived `flatten` buffered every field).
 /// One stored event with its metadata. `type` and `data` come from [`Event`].

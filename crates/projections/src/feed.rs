@@ -11,7 +11,6 @@
 use std::path::Path;
 
 use eventlog::{inbox, Connection, EventLog, Stored};
-use queries::audit::AuditEvent;
 
 use crate::apply::SinkError;
 use crate::store::{Store, StoreError};
@@ -95,13 +94,13 @@ impl FeedSink {
             let Some((_, case)) = fold_case(&mut tx, ev)? else {
                 continue;
             };
-            let mut event = AuditEvent::from_stored(ev);
+            let mut event = queries::audit::event_of(ev);
             // No personal data in any feed: a township fetches its cases' contact data over
             // HTTP where it is entitled to (its events are sealed in the log anyway).
-            event.redact_personal_data();
+            queries::audit::redact_personal_data(&mut event);
             // An accusation's summary never goes into any feed (条例 30): it may name people.
             if case.accusation {
-                event.redact_summary();
+                queries::audit::redact_summary(&mut event);
             }
             let body = serde_json::to_vec(&event).map_err(|e| {
                 SinkError::Publish(eventlog::LogError::Encode {

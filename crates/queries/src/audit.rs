@@ -2,8 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use domain::{CaseId, Timestamp};
-use eventlog::{Actor, Stored};
+use eventlog::Stored;
 
 /// Which day an official's trail selects events by: the day they were recorded (the default) or
 /// the day they occurred (business time, which a late entry backdates).
@@ -15,85 +14,54 @@ pub enum TrailDate {
     Occurred,
 }
 
-/// One event as the audit trail shows it (docs/contract.md, "HTTP").
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct AuditEvent {
-    pub case_id: CaseId,
-    pub seq: u64,
-    pub version: u64,
-    #[serde(rename = "type")]
-    pub type_: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub occurred_at: Timestamp,
-    #[schema(value_type = String, format = DateTime)]
-    pub recorded_at: Timestamp,
-    pub actor: Actor,
-    #[schema(value_type = Object)]
-    pub data: serde_json::Value,
-    /// Envelope v2: the hash of the case's previous event (absent on its first).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prev_hash: Option<String>,
-    /// The event's hash in the chain: of its content for an envelope v2, of its stored bytes for
-    /// an event written before (the genesis rule, docs/events.md).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hash: Option<String>,
-    /// Envelope v2: the key `sig` was made with.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_id: Option<String>,
-    /// Envelope v2: the Ed25519 signature of `hash` (base64).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sig: Option<String>,
-}
+pub use wire::audit::AuditEvent;
 
-impl AuditEvent {
-    pub fn from_stored(s: &Stored) -> AuditEvent {
-        let e = &s.envelope;
-        let data = serde_json::to_value(&e.event)
-            .ok()
-            .and_then(|mut v| v.get_mut("data").map(serde_json::Value::take))
-            .unwrap_or_default();
-        AuditEvent {
-            case_id: e.case_id,
-            seq: s.seq,
-            version: e.version,
-            type_: e.event.type_name().into(),
-            occurred_at: e.occurred_at,
-            recorded_at: e.recorded_at,
-            actor: e.actor.clone(),
-            data,
-            prev_hash: e.prev_hash.clone(),
-            hash: Some(integrity::to_hex(&s.chain_hash())),
-            key_id: e.key_id.clone(),
-            sig: e.sig.clone(),
-        }
+/// An event of the log as the audit trail shows it.
+pub fn event_of(s: &Stored) -> AuditEvent {
+    let e = &s.envelope;
+    let data = serde_json::to_value(&e.event)
+        .ok()
+        .and_then(|mut v| v.get_mut("data").map(serde_json::Value::take))
+        .unwrap_or_default();
+    AuditEvent {
+        case_id: e.case_id,
+        seq: s.seq,
+        version: e.version,
+        type_: e.event.type_name().into(),
+        occurred_at: e.occurred_at,
+        recorded_at: e.recorded_at,
+        actor: e.actor.clone(),
+        data,
+        prev_hash: e.prev_hash.clone(),
+        hash: Some(integrity::to_hex(&s.chain_hash())),
+        key_id: e.key_id.clone(),
+        sig: e.sig.clone(),
     }
 }
 
-impl AuditEvent {
-    /// Put back the personal data of the event as the log holds it (`stored`, the same event),
-    /// for a reader entitled to it: trails are kept without it.
-    pub fn restore_personal_data(&mut self, stored: &Stored) {
-        let full = AuditEvent::from_stored(stored);
-        domain::personal::restore_event_json(&mut self.data, &full.data);
-    }
+/// Put back the personal data of the event as the log holds it (`stored`, the same event), for a
+/// reader entitled to it: trails are kept without it.
+pub fn restore_personal_data(event: &mut AuditEvent, stored: &Stored) {
+    let full = event_of(stored);
+    domain::personal::restore_event_json(&mut event.data, &full.data);
+}
 
-    /// The event without the summary it may carry (a registration's, a correction's before and
-    /// after), for a feed of an accusation.
-    pub fn redact_summary(&mut self) {
-        if let Some(o) = self.data.as_object_mut() {
-            o.remove("summary");
-            for side in ["before", "after"] {
-                if let Some(inner) = o.get_mut(side).and_then(|v| v.as_object_mut()) {
-                    inner.remove("summary");
-                }
+/// The event without the summary it may carry (a registration's, a correction's before and
+/// after), for a feed of an accusation.
+pub fn redact_summary(event: &mut AuditEvent) {
+    if let Some(o) = event.data.as_object_mut() {
+        o.remove("summary");
+        for side in ["before", "after"] {
+            if let Some(inner) = o.get_mut(side).and_then(|v| v.as_object_mut()) {
+                inner.remove("summary");
             }
         }
     }
+}
 
-    /// The event without personal data, for a reader not entitled to it.
-    pub fn redact_personal_data(&mut self) {
-        domain::personal::redact_event_json(&mut self.data);
-    }
+/// The event without personal data, for a reader not entitled to it.
+pub fn redact_personal_data(event: &mut AuditEvent) {
+    domain::personal::redact_event_json(&mut event.data);
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 //! It holds data only: serde and schema types with no behaviour beyond naming their values. It
 //! must never do IO, know a store, NATS or HTTP, or depend on a crate above `domain`.
 
+pub mod audit;
+pub mod case;
 pub mod cases;
 pub mod me;
 pub mod outcome;
@@ -14,3 +16,33 @@ pub mod status;
 pub use me::{Me, UnitEntry, Units};
 pub use problem::{Problem, ProblemCode};
 pub use status::CaseStatus;
+
+/// Why an event in the log is not a fact.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Rejection {
+    /// Its hash is not that of its content, or its signature is not the county's.
+    Forged,
+    /// Not sealed, though the log was sealed before it.
+    Unsigned,
+    /// Its case id is not that of the subject it was published on.
+    Misfiled,
+    /// Its version does not follow the case's last admitted event: a replay or a gap.
+    OutOfOrder,
+    /// It does not decode as an event, and no key of the county sealed it.
+    Unreadable,
+}
+
+impl Rejection {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rejection::Forged => "forged",
+            Rejection::Unsigned => "unsigned",
+            Rejection::Misfiled => "misfiled",
+            Rejection::OutOfOrder => "out_of_order",
+            Rejection::Unreadable => "unreadable",
+        }
+    }
+}

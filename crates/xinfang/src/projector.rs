@@ -159,7 +159,7 @@ pub async fn print_case_history(cfg: Config, id: &str) -> anyhow::Result<()> {
         bail!("case {case_id} not found in the log")
     };
     for stored in log.read_subject(&subject, 1, u64::MAX).await? {
-        let event = projections::audit::AuditEvent::from_stored(&stored);
+        let event = queries::audit::event_of(&stored);
         println!("{}", serde_json::to_string(&event)?);
     }
     Ok(())

@@ -52,11 +52,10 @@ pub async fn open_case(signed: Signed, body: Bytes) -> Response {
     if !found.ok() {
         return problem_page(&found);
     }
-    Redirect::to(&format!(
-        "/console/cases/{}",
-        seg(&s(&found.json, "case_id"))
-    ))
-    .into_response()
+    match found.read::<wire::case::CaseView>() {
+        Ok(case) => Redirect::to(&format!("/console/cases/{}", case.case_id)).into_response(),
+        Err(why) => crate::refusal(axum::http::StatusCode::BAD_GATEWAY, &why),
+    }
 }
 
 /// 人员轨迹: every event an official caused, by business or recorded date.
@@ -110,20 +109,27 @@ pub async fn actor(signed: Signed, Query(p): Query<BTreeMap<String, String>>) ->
         return render(&page);
     }
     let tz = signed.console.tz;
-    let rows: Vec<Vec<Cell>> = answer.json["events"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let trail: wire::audit::ActorTrail = match answer.read() {
+        Ok(t) => t,
+        Err(why) => {
+            page.f.error = why;
+            return render(&page);
+        }
+    };
+    let rows: Vec<Vec<Cell>> = trail
+        .events
+        .iter()
         .map(|e| {
+            let case = e.case_id.to_string();
             vec![
-                Cell::text(s(e, "seq")),
+                Cell::text(e.seq.to_string()),
                 Cell::link(
-                    s(e, "case_id").chars().take(8).collect::<String>(),
-                    format!("/console/cases/{}", s(e, "case_id")),
+                    case.chars().take(8).collect::<String>(),
+                    format!("/console/cases/{case}"),
                 ),
-                Cell::text(event(&s(e, "type"))),
-                Cell::text(time(tz, &s(e, "occurred_at"))),
-                Cell::text(time(tz, &s(e, "recorded_at"))),
+                Cell::text(event(&e.type_)),
+                Cell::text(time(tz, &e.occurred_at.to_rfc3339())),
+                Cell::text(time(tz, &e.recorded_at.to_rfc3339())),
             ]
         })
         .collect();

@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 
 use super::FormData;
 use crate::backend::{query, seg, Call};
-use crate::frame::{problem_page, render, s, Frame, Signed};
+use crate::frame::{problem_page, render, Frame, Signed};
 use crate::names::{date, event, text, time, zh};
 use crate::pages::steps::{form_of, ActionForm};
 use crate::pages::timeline::{details, Event};
@@ -76,7 +76,10 @@ async fn show(
     if !case.ok() {
         return problem_page(&case);
     }
-    let v = &case.json;
+    let v: wire::case::CaseView = match case.read() {
+        Ok(v) => v,
+        Err(why) => return crate::refusal(StatusCode::BAD_GATEWAY, &why),
+    };
     let units: BTreeMap<String, String> = unit_choices(signed).await.into_iter().collect();
     let history = c
         .api
@@ -86,32 +89,38 @@ async fn show(
         )
         .await;
     let mut history_note = String::new();
-    let events = match history.json["events"].as_array() {
-        Some(evs) if history.ok() => evs
+    let events = match history.read::<wire::audit::History>() {
+        Ok(h) if history.ok() => h
+            .events
             .iter()
             .map(|e| {
-                let occurred = s(e, "occurred_at");
-                let recorded = s(e, "recorded_at");
+                let occurred = e.occurred_at.to_rfc3339();
+                let recorded = e.recorded_at.to_rfc3339();
                 let late = date(c.tz, &occurred) != date(c.tz, &recorded);
-                let actor = &e["actor"];
-                let actor_unit = units.get(&s(actor, "unit")).cloned().unwrap_or_default();
+                let actor = &e.actor;
+                let actor_unit = actor
+                    .unit
+                    .as_ref()
+                    .and_then(|u| units.get(u.as_str()))
+                    .cloned()
+                    .unwrap_or_default();
                 Event {
-                    seq: s(e, "seq"),
-                    kind: event(&s(e, "type")),
+                    seq: e.seq.to_string(),
+                    kind: event(&e.type_),
                     occurred: time(c.tz, &occurred),
                     recorded: time(c.tz, &recorded),
                     late,
                     actor: format!(
                         "{}（{}{}）",
-                        s(actor, "id"),
-                        crate::names::role(&s(actor, "role")),
+                        actor.id.0,
+                        crate::names::role(actor.role.as_str()),
                         if actor_unit.is_empty() {
                             String::new()
                         } else {
                             format!(" · {actor_unit}")
                         }
                     ),
-                    details: details(e, &units, c.tz),
+                    details: details(&e.data, &units, c.tz),
                 }
             })
             .collect(),
@@ -125,141 +134,126 @@ async fn show(
             .api
             .get(signed.token(), format!("/v1/cases/{}/verify", seg(case_id)))
             .await;
-        if ver.ok() {
-            let ok = ver.json["ok"]
-                .as_bool()
-                .or(ver.json["valid"].as_bool())
-                .unwrap_or(false);
-            let n = ver.json["events"]
-                .as_u64()
-                .or(ver.json["checked"].as_u64())
-                .unwrap_or(0);
-            if ok {
-                (
-                    format!("已核验：{n} 个事件的哈希链与签名完整，未被篡改。"),
-                    true,
-                )
-            } else {
-                (format!("核验未通过：{}", ver.json["findings"]), false)
+        match ver.read::<wire::case::Verification>() {
+            Ok(v) if ver.ok() && v.ok => (
+                format!("已核验：{} 个事件的哈希链与签名完整，未被篡改。", v.events),
+                true,
+            ),
+            Ok(v) if ver.ok() => {
+                let findings: Vec<String> = v
+                    .findings
+                    .iter()
+                    .map(|f| match f.seq {
+                        Some(seq) => format!("序号 {seq}：{}（{}）", f.detail, f.code),
+                        None => format!("{}（{}）", f.detail, f.code),
+                    })
+                    .collect();
+                (format!("核验未通过：{}", findings.join("；")), false)
             }
-        } else {
-            (format!("无法核验：{}", ver.detail()), false)
+            _ => (format!("无法核验：{}", ver.detail()), false),
         }
     } else {
         (String::new(), false)
     };
     let unit_list: Vec<(String, String)> =
         units.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    let forms: Vec<ActionForm> = v["allowed_actions"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(|a| form_of(a, &unit_list))
-                .collect()
-        })
-        .unwrap_or_default();
+    let forms: Vec<ActionForm> = v
+        .allowed_actions
+        .iter()
+        .map(|a| form_of(a, &unit_list))
+        .collect();
+    let at =
+        |t: Option<domain::Timestamp>| t.map(|t| time(c.tz, &t.to_rfc3339())).unwrap_or_default();
     let mut facts = vec![
-        ("案件编号".to_owned(), s(v, "case_no")),
-        ("状态".to_owned(), zh(&s(v, "status"))),
-        ("责任单位".to_owned(), s(v, "unit_name")),
-        ("登记乡镇".to_owned(), s(v, "township_name")),
-        ("渠道".to_owned(), zh(&s(v, "channel"))),
-        ("类别".to_owned(), zh(&s(v, "category"))),
-        ("到达层级".to_owned(), zh(&s(v, "level_reached"))),
-        ("人数".to_owned(), s(v, "headcount")),
-        ("收到时间".to_owned(), time(c.tz, &s(v, "received_at"))),
-        ("当前期限".to_owned(), time(c.tz, &s(v, "due_at"))),
+        ("案件编号".to_owned(), v.case_no.clone()),
+        ("状态".to_owned(), zh(v.status.as_str())),
+        ("责任单位".to_owned(), v.unit_name.clone()),
+        ("登记乡镇".to_owned(), v.township_name.clone()),
+        ("渠道".to_owned(), zh(v.channel.as_str())),
+        ("类别".to_owned(), zh(v.category.as_str())),
+        ("到达层级".to_owned(), zh(v.level_reached.as_str())),
+        ("人数".to_owned(), v.headcount.to_string()),
+        ("收到时间".to_owned(), at(Some(v.received_at))),
+        ("当前期限".to_owned(), at(v.due_at)),
     ];
-    if let Some(r) = v["reply"].as_object() {
-        let r = Value::Object(r.clone());
+    if let Some(r) = &v.reply {
         facts.push((
             "答复".to_owned(),
             format!(
                 "{}（{}）：{}",
-                zh(&s(&r, "outcome")),
-                time(c.tz, &s(&r, "at")),
-                s(&r, "text")
+                zh(r.outcome.as_str()),
+                at(Some(r.at)),
+                r.text
             ),
         ));
     }
-    if let Some(until) = v["review_request_due_at"].as_str() {
-        facts.push(("可申请复查/复核至".to_owned(), time(c.tz, until)));
+    if let Some(until) = v.review_request_due_at {
+        facts.push(("可申请复查/复核至".to_owned(), at(Some(until))));
     }
-    if let Some(l) = v["leader"].as_object() {
-        let l = Value::Object(l.clone());
-        facts.push((
-            "包案领导".to_owned(),
-            format!("{} {}", s(&l, "title"), s(&l, "name")),
-        ));
+    if let Some(l) = &v.leader {
+        facts.push(("包案领导".to_owned(), format!("{} {}", l.title, l.name)));
     }
-    let flags = v["flags"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter(|(_, on)| on.as_bool() == Some(true))
-                .map(|(k, _)| zh(k))
-                .collect()
-        })
-        .unwrap_or_default();
-    let petitioners = v["petitioners"]
-        .as_array()
-        .map(|ps| {
-            ps.iter()
-                .map(|p| {
-                    [
-                        s(p, "name"),
-                        s(p, "id_number"),
-                        s(p, "phone"),
-                        s(p, "address"),
-                    ]
-                    .into_iter()
-                    .filter(|x| !x.is_empty())
-                    .collect::<Vec<_>>()
-                    .join("，")
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let attachments = v["attachments"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|x| {
-                    let name = s(x, "filename");
-                    let name = if name.is_empty() {
-                        "（文件名不可见）".to_owned()
-                    } else {
-                        name
-                    };
-                    (
-                        s(x, "attachment_id"),
-                        name,
-                        format!("{} 字节", s(x, "size")),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let related = v["related_cases"]
-        .as_array()
-        .into_iter()
+    let fl = &v.flags;
+    // In the order of their names, as the page always listed them.
+    let flags = [
+        ("bounced", fl.bounced),
+        ("collective", fl.collective),
+        ("cross_level", fl.cross_level),
+        ("duplicate", fl.duplicate),
+        ("first_petition", fl.first_petition),
+        ("leader_reception", fl.leader_reception),
+        ("repeat", fl.repeat),
+        ("supervised", fl.supervised),
+    ]
+    .iter()
+    .filter(|(_, on)| *on)
+    .map(|(k, _)| zh(k))
+    .collect();
+    let petitioners = v
+        .petitioners
+        .iter()
         .flatten()
-        .map(|r| {
-            let what = format!(
-                "{} · {}",
-                zh(&s(r, "category")),
-                date(c.tz, &s(r, "received_at"))
-            );
+        .map(|p| {
+            std::iter::once(&p.name)
+                .chain([&p.id_number, &p.phone, &p.address].into_iter().flatten())
+                .filter(|x| !x.is_empty())
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("，")
+        })
+        .collect();
+    let attachments = v
+        .attachments
+        .iter()
+        .map(|x| {
+            let name = if x.filename.is_empty() {
+                "（文件名不可见）".to_owned()
+            } else {
+                x.filename.clone()
+            };
             (
-                s(r, "case_id"),
-                s(r, "case_no"),
-                zh(&s(r, "status")),
-                format!("{} · {what}", s(r, "unit_name")),
+                x.attachment_id.to_string(),
+                name,
+                format!("{} 字节", x.size),
             )
         })
         .collect();
-    let mut f = signed.frame(&format!("案件 {}", s(v, "case_no")), "");
+    let related = v
+        .related_cases
+        .iter()
+        .flatten()
+        .map(|r| {
+            let received = date(c.tz, &r.received_at.to_rfc3339());
+            let what = format!("{} · {received}", zh(r.category.as_str()));
+            (
+                r.case_id.to_string(),
+                r.case_no.clone(),
+                zh(r.status.as_str()),
+                format!("{} · {what}", r.unit_name),
+            )
+        })
+        .collect();
+    let mut f = signed.frame(&format!("案件 {}", v.case_no), "");
     f.as_of = as_of_date.to_owned();
     if !done.is_empty() {
         f.notice = format!("已{}。", zh(done));
@@ -274,12 +268,12 @@ async fn show(
     let page = CasePage {
         f,
         case_id: case_id.to_owned(),
-        version: s(v, "version"),
+        version: v.version.to_string(),
         facts,
-        summary: s(v, "summary"),
+        summary: v.summary.clone(),
         petitioners,
         flags,
-        overdue: v["overdue"].as_bool().unwrap_or(false),
+        overdue: v.overdue,
         events,
         history_note,
         attachments,

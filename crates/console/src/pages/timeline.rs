@@ -18,8 +18,8 @@ pub struct Event {
 
 /// What an event's data says, in a line: the fields a reader needs, by their Chinese names
 /// (personal data only as the API shows it; hashes and signatures are for `verify`).
-pub fn details(v: &Value, units: &BTreeMap<String, String>, tz: chrono_tz::Tz) -> String {
-    let Some(data) = v["data"].as_object() else {
+pub fn details(data: &Value, units: &BTreeMap<String, String>, tz: chrono_tz::Tz) -> String {
+    let Some(data) = data.as_object() else {
         return String::new();
     };
     let unit = |k: &str| units.get(k).cloned().unwrap_or_else(|| k.to_owned());

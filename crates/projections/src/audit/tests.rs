@@ -108,7 +108,7 @@ fn a_case_trail_spans_chunks_in_log_order() {
             .expect("event");
         assert_eq!(
             trail[2],
-            AuditEvent::from_stored(original),
+            queries::audit::event_of(original),
             "as the log has it"
         );
     }
