@@ -148,10 +148,7 @@ async fn view(
     view.unit_name = state.unit_name(&case.unit);
     // As of a past point: the steps that were open then (an as-of answer is the live one of then).
     view.allowed_actions =
-        domain::decide::allowed_actions(case, principal, state.cases.policy(), now)
-            .into_iter()
-            .map(|a| a.as_str().to_owned())
-            .collect();
+        domain::decide::allowed_actions(case, principal, state.cases.policy(), now);
     let (seq, read) = match links {
         Links::Command {
             registration: true,

@@ -91,7 +91,7 @@ pub struct CaseView {
     /// its status admits them, the caller is authorized, and a once-only step or a window is
     /// still open; as of a past point, those of then. Attachments, adjustments and erasure are
     /// not listed.
-    pub allowed_actions: Vec<String>,
+    pub allowed_actions: Vec<domain::command::Action>,
     /// On reads: events on the case's subject in the log that are not facts (issue 30): forged
     /// (hash or signature), unsigned after the log was sealed, misfiled, or out of order (a
     /// replay); the case is shown as if they were absent. Empty for a case nobody tampered

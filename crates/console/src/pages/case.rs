@@ -160,7 +160,7 @@ async fn show(
     let forms: Vec<ActionForm> = v
         .allowed_actions
         .iter()
-        .map(|a| form_of(a, &unit_list))
+        .map(|a| form_of(a.as_str(), &unit_list))
         .collect();
     let at =
         |t: Option<domain::Timestamp>| t.map(|t| time(c.tz, &t.to_rfc3339())).unwrap_or_default();

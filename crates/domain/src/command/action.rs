@@ -1,7 +1,10 @@
 //! The actions of the contract: their names in URLs and inbox subjects, and in Chinese.
 
 /// The action names of the contract, used in URLs (`/v1/cases/{id}/{action}`) and inbox subjects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum Action {
     Register,
     Accept,
@@ -25,6 +28,7 @@ pub enum Action {
     RequestAdjustment,
     ApproveAdjustment,
     RevokeAdjustment,
+    #[serde(rename = "erase-personal-data")]
     RequestErasure,
     ApproveErasure,
 }
@@ -138,5 +142,20 @@ impl Action {
 
     pub fn parse(s: &str) -> Option<Action> {
         Action::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Action;
+
+    /// An action is written as its name in URLs and subjects.
+    #[test]
+    fn an_action_is_written_as_its_name() {
+        for a in Action::ALL {
+            let json = serde_json::to_value(a).expect("json");
+            assert_eq!(json, serde_json::Value::from(a.as_str()));
+            assert_eq!(serde_json::from_value::<Action>(json).expect("back"), a);
+        }
     }
 }
