@@ -161,3 +161,19 @@ pub struct FindingView {
     pub code: String,
     pub detail: String,
 }
+
+/// The same flags a case summary shows.
+impl From<CaseFlags> for crate::cases::SummaryFlags {
+    fn from(f: CaseFlags) -> Self {
+        crate::cases::SummaryFlags {
+            collective: f.collective,
+            cross_level: f.cross_level,
+            repeat: f.repeat,
+            duplicate: f.duplicate,
+            leader_reception: f.leader_reception,
+            first_petition: f.first_petition,
+            bounced: f.bounced,
+            supervised: f.supervised,
+        }
+    }
+}

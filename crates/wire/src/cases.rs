@@ -102,3 +102,19 @@ pub struct Queue {
     /// Where the next page starts; null on the last page.
     pub next_cursor: Option<String>,
 }
+
+impl SummaryFlags {
+    /// Each flag by its name, in the order of the names.
+    pub fn named(&self) -> [(&'static str, bool); 8] {
+        [
+            ("bounced", self.bounced),
+            ("collective", self.collective),
+            ("cross_level", self.cross_level),
+            ("duplicate", self.duplicate),
+            ("first_petition", self.first_petition),
+            ("leader_reception", self.leader_reception),
+            ("repeat", self.repeat),
+            ("supervised", self.supervised),
+        ]
+    }
+}

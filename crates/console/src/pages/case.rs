@@ -193,22 +193,13 @@ async fn show(
     if let Some(l) = &v.leader {
         facts.push(("包案领导".to_owned(), format!("{} {}", l.title, l.name)));
     }
-    let fl = &v.flags;
     // In the order of their names, as the page always listed them.
-    let flags = [
-        ("bounced", fl.bounced),
-        ("collective", fl.collective),
-        ("cross_level", fl.cross_level),
-        ("duplicate", fl.duplicate),
-        ("first_petition", fl.first_petition),
-        ("leader_reception", fl.leader_reception),
-        ("repeat", fl.repeat),
-        ("supervised", fl.supervised),
-    ]
-    .iter()
-    .filter(|(_, on)| *on)
-    .map(|(k, _)| zh(k))
-    .collect();
+    let flags = wire::cases::SummaryFlags::from(v.flags)
+        .named()
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(k, _)| zh(k))
+        .collect();
     let petitioners = v
         .petitioners
         .iter()

@@ -52,20 +52,13 @@ pub struct ListPage {
 }
 
 fn row(c: &crate::Console, v: &wire::cases::CaseSummary) -> Row {
-    let f = &v.flags;
-    // In the order of their names, as the page always listed them.
-    let on = [
-        ("bounced", f.bounced),
-        ("collective", f.collective),
-        ("cross_level", f.cross_level),
-        ("duplicate", f.duplicate),
-        ("leader_reception", f.leader_reception),
-        ("repeat", f.repeat),
-        ("supervised", f.supervised),
-    ];
-    let mut flags = on
+    // In the order of their names, as the page always listed them; a list does not call a case
+    // a first petition.
+    let mut flags = v
+        .flags
+        .named()
         .iter()
-        .filter(|(_, on)| *on)
+        .filter(|(k, on)| *on && *k != "first_petition")
         .map(|(k, _)| zh(k))
         .collect::<Vec<_>>()
         .join("、");
