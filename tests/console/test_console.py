@@ -391,8 +391,18 @@ def test_an_auditor_reads_a_trail_and_a_case_as_it_was(as_role):
     auditor.goto(f"/console/cases/{case['case_id']}?as_of={today()}")
     assert auditor.locator(".asof").count() == 1, auditor.locator("main").inner_text()[:1000]
     assert "正在查看截至" in auditor.locator(".asof").inner_text()
+    ref = f"依申请删除-{random.randint(0, 10**9)}"
+    resp = county.request.post(
+        f"/v1/cases/{case['case_id']}/erase-personal-data",
+        headers={"Authorization": "Bearer demo-county-token"},
+        data={"reason": "本人申请删除", "request_ref": ref},
+    )
+    assert resp.status == 201, resp.text()
     auditor.goto("/console/audit/records")
     assert auditor.locator("h2", has_text="核减").count() >= 1
+    erasure = auditor.locator("tr", has_text=ref)
+    assert erasure.count() == 1, auditor.locator("main").inner_text()[:1500]
+    assert case["case_no"] in erasure.inner_text() and "待批准" in erasure.inner_text()
 
 
 def test_a_returning_petitioner_is_hinted_at_registration_and_linked_on_the_case_page(as_role):

@@ -15,11 +15,10 @@ use axum::Json;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use domain::adjustment::AdjustmentStatus;
 use domain::auth::can_handle_adjustments;
 use domain::command::{ApproveAdjustment, RequestAdjustment, RevokeAdjustment};
 use domain::{CaseId, Command};
-use queries::adjustments::AdjustmentList;
+use wire::adjustments::{AdjustmentList, AdjustmentStep, NewAdjustment, RevokeBody};
 
 use crate::error::body_failure;
 use crate::error::{ApiError, Failure};
@@ -30,45 +29,10 @@ use crate::AppState;
 
 type AppResult = Result<Response, ApiError>;
 
-/// `POST /v1/adjustments`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewAdjustment {
-    #[schema(value_type = String, format = Uuid)]
-    pub case_id: uuid::Uuid,
-    /// A count measure of `Measures`, `open_overdue`, or `items` (every measure).
-    pub measure: String,
-    pub reason: String,
-    /// The document that decided it (文号).
-    pub document_no: String,
-}
-
-/// `POST /v1/adjustments/{id}/revoke`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RevokeBody {
-    pub reason: String,
-}
-
 /// `POST /v1/adjustments/{id}/approve` takes no fields (an empty body or `{}`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Empty {}
-
-/// The answer to a step of an adjustment.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AdjustmentStep {
-    #[schema(value_type = String, format = Uuid)]
-    pub adjustment_id: uuid::Uuid,
-    #[schema(value_type = String, format = Uuid)]
-    pub case_id: uuid::Uuid,
-    pub measure: String,
-    pub status: AdjustmentStatus,
-    /// The case's version after the step.
-    pub version: u64,
-    /// The log sequence of the step: `min_seq` for a read that must show it.
-    pub seq: u64,
-}
 
 /// The body as `T`; an error names the field, never the value (400).
 pub(crate) fn body<T: serde::de::DeserializeOwned>(

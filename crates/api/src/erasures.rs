@@ -12,12 +12,13 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::{Deserialize, Serialize};
 
 use domain::auth::can_handle_erasures;
 use domain::command::{ApproveErasure, RequestErasure};
-use domain::erasure::{Erasure, ErasureStatus};
+use domain::erasure::ErasureStatus;
 use domain::{CaseId, Command};
+
+use wire::erasures::{EraseBody, ErasureList, ErasureRecord, ErasureStep};
 
 use crate::adjustments::{body, Empty};
 use crate::error::{ApiError, Failure};
@@ -25,43 +26,6 @@ use crate::handlers::execute;
 use crate::AppState;
 
 type AppResult = Result<Response, ApiError>;
-
-/// The answer to a step of an erasure.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ErasureStep {
-    #[schema(value_type = String, format = Uuid)]
-    pub erasure_id: uuid::Uuid,
-    #[schema(value_type = String, format = Uuid)]
-    pub case_id: uuid::Uuid,
-    pub status: ErasureStatus,
-    /// The case's version after the step.
-    pub version: u64,
-    /// The log sequence of the step (`min_seq` for a read that must show it).
-    pub seq: u64,
-}
-
-/// One erasure with its case, as `GET /v1/erasures` lists them.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ErasureRecord {
-    #[schema(value_type = String, format = Uuid)]
-    pub case_id: uuid::Uuid,
-    pub case_no: String,
-    #[serde(flatten)]
-    pub erasure: Erasure,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ErasureList {
-    pub items: Vec<ErasureRecord>,
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EraseBody {
-    pub reason: String,
-    /// The petitioner's request (or the order) the erasure answers.
-    pub request_ref: String,
-}
 
 fn answer(step: ErasureStep, status: StatusCode) -> Response {
     let location = format!("/v1/erasures/{}", step.erasure_id);

@@ -12,7 +12,8 @@ use chrono::NaiveDate;
 use futures::StreamExt as _;
 use serde::Deserialize;
 
-use queries::stats::{ExportQuery, ExportRow};
+use queries::stats::ExportQuery;
+use wire::stats::ExportRow;
 
 use crate::error::{ApiError, Failure};
 use crate::params::Params;

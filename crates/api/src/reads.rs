@@ -13,15 +13,14 @@ use serde::Deserialize;
 
 use domain::auth::{can_find_cases, can_read_case, can_read_trail, can_see_personal_data};
 use domain::UnitCode;
-use queries::cases::{
-    CaseFilter, CaseSummary, Cursor, Flag, ListCases, Probe, DEFAULT_LIMIT, MAX_LIMIT,
-};
+use queries::cases::{CaseFilter, Cursor, Flag, ListCases, Probe, DEFAULT_LIMIT, MAX_LIMIT};
 use queries::QueryError;
 
 use crate::error::{ApiError, Failure};
 use crate::params::Params;
 use crate::views::{ActorTrail, History};
 use crate::AppState;
+use wire::cases::{Found, SearchCases};
 
 type AppResult = Result<Response, ApiError>;
 
@@ -333,46 +332,6 @@ pub async fn list_cases(
         .await?;
     state.name_units(&mut page.value.items);
     with_applied(&page.value, page.applied_seq)
-}
-
-/// `POST /v1/cases/search`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SearchCases {
-    #[serde(default, deserialize_with = "present")]
-    #[schema(format = "cn-resident-id", nullable = false)]
-    pub id_number: Option<String>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(format = "cn-phone", nullable = false)]
-    pub phone: Option<String>,
-    /// With `phone`: tells people who share a phone apart.
-    #[serde(default, deserialize_with = "string")]
-    #[schema(max_length = 100, nullable = false)]
-    pub name: Option<String>,
-}
-
-/// A field that is a string when given: `null` is refused (leave the field out instead).
-fn string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    String::deserialize(d).map(Some)
-}
-
-/// An identifier field, a string when given: `null` and an empty string are refused (leave the field
-/// out instead), as the OpenAPI document's formats say.
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let s = String::deserialize(d)?;
-    if s.trim().is_empty() {
-        return Err(serde::de::Error::custom(
-            "expected a value, not an empty one (leave the field out instead)",
-        ));
-    }
-    Ok(Some(s))
-}
-
-/// `POST /v1/cases/search` → 200.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct Found {
-    pub items: Vec<CaseSummary>,
-    pub applied_seq: u64,
 }
 
 /// `POST /v1/cases/search`: the caller's visible cases of one petitioner. The identifiers travel

@@ -13,8 +13,10 @@ use serde::Deserialize;
 use domain::auth::{can_read_stats, StatsScope};
 use domain::values::UnitKind;
 use domain::DomainError;
-use queries::scorecard::{score, Rules, Scorecards};
-use queries::stats::{Counts, GroupBy, Measures, StatsQuery};
+use queries::scorecard::{score, Rules};
+use queries::stats::StatsQuery;
+use wire::scorecard::Scorecards;
+use wire::stats::{Counts, GroupBy, Measures};
 
 use crate::error::{ApiError, Failure};
 use crate::params::Params;

@@ -11,7 +11,8 @@ use chrono::NaiveDate;
 
 use domain::auth::{can_read_stats, StatsScope};
 use domain::{Category, Channel, Level, Text};
-use queries::stats::{Filters, GroupBy, StatsQuery};
+use queries::stats::{Filters, StatsQuery};
+use wire::stats::GroupBy;
 
 use crate::error::{ApiError, Failure};
 use crate::reads::{period, with_applied};

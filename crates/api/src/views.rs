@@ -1,12 +1,9 @@
 //! Response bodies. Personal data is included only where `domain::auth` says so.
 
-use serde::Serialize;
-use utoipa::ToSchema;
-
 use domain::auth::can_see_personal_data;
-use domain::{Case, CaseId, Principal, Timestamp};
+use domain::{Case, Principal, Timestamp};
 
-pub use wire::case::{CaseFlags, CaseView};
+pub use wire::case::{Applied, CaseFlags, CaseView, Registered};
 
 /// A case as `viewer` sees it at `now` (without unit names, links and allowed actions, which
 /// the handler adds).
@@ -75,29 +72,6 @@ pub fn case_view(case: &Case, viewer: &Principal, now: Timestamp) -> CaseView {
         rejected_events: Vec::new(),
         applied_seq: None,
     }
-}
-
-/// `POST /v1/cases` → 201.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Registered {
-    pub case_id: CaseId,
-    pub case_no: String,
-    /// For the petitioner: with the case number it opens `GET /v1/status/{case_no}` (the same
-    /// code for a replayed registration).
-    pub query_code: String,
-    pub version: u64,
-    /// Stream sequence of the event; use as `min_seq` for read-your-writes.
-    pub seq: u64,
-    pub case: CaseView,
-}
-
-/// `POST /v1/cases/{case_id}/{action}` → 200.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Applied {
-    pub case_id: CaseId,
-    pub version: u64,
-    pub seq: u64,
-    pub case: CaseView,
 }
 
 pub use wire::audit::{ActorTrail, History};

@@ -20,12 +20,13 @@ pub struct Api {
     router: Router,
 }
 
-/// An API answer read whole.
+/// An API answer read whole. Its body is read only as a type of `wire` (`read`), never field
+/// by field: a field renamed there breaks the console's build, not its pages.
 #[derive(Debug)]
 pub struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
-    pub json: Value,
+    json: Value,
 }
 
 impl Answer {
@@ -34,9 +35,13 @@ impl Answer {
     }
 
     /// The answer as the type the API writes it with (`wire`): a field renamed there breaks
-    /// the console's build, not its pages.
+    /// the console's build, not its pages. The error names the type, not serde's message,
+    /// which quotes the value it could not read (that may be personal data).
     pub fn read<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {
-        T::deserialize(&self.json).map_err(|e| format!("the API's answer was not understood: {e}"))
+        T::deserialize(&self.json).map_err(|_| {
+            let answer = std::any::type_name::<T>();
+            format!("the API's answer was not understood as {answer}")
+        })
     }
 
     /// The problem of an answer that is not a success.
@@ -82,7 +87,11 @@ impl<'a> Call<'a> {
         }
     }
 
-    pub fn post_json(token: &'a str, path: impl Into<String>, body: &Value) -> Self {
+    pub fn post_json(
+        token: &'a str,
+        path: impl Into<String>,
+        body: &impl serde::Serialize,
+    ) -> Self {
         Call {
             method: Method::POST,
             path: path.into(),

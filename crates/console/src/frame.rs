@@ -10,7 +10,6 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use serde_json::Value;
 
 use crate::backend::Answer;
 use crate::session::{self, Session};
@@ -276,6 +275,17 @@ pub fn problem_page(answer: &Answer) -> Response {
     message_page(status, &message)
 }
 
+/// A success's answer as the type the API writes it with, or the page to show instead: the
+/// problem's page, or an error page when the answer is not what the API's type says.
+pub fn read_or_page<T: serde::de::DeserializeOwned>(answer: &Answer) -> Result<T, Box<Response>> {
+    if !answer.ok() {
+        return Err(Box::new(problem_page(answer)));
+    }
+    answer
+        .read()
+        .map_err(|why| Box::new(crate::refusal(StatusCode::BAD_GATEWAY, &why)))
+}
+
 /// A rendered template as HTML (a template error, which the tests rule out, is a 500 page).
 pub fn render(t: &impl Template) -> Response {
     match t.render() {
@@ -289,9 +299,4 @@ pub fn render(t: &impl Template) -> Response {
                 .into_response()
         }
     }
-}
-
-/// A field of a JSON object as text.
-pub fn s(v: &Value, k: &str) -> String {
-    crate::names::text(&v[k])
 }

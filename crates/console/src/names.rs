@@ -71,6 +71,7 @@ pub fn zh(word: &str) -> String {
         "pending" => "待批准",
         "approved" => "已批准",
         "revoked" => "已撤销",
+        "erased" => "已删除",
         _ => return word.to_owned(),
     };
     name.to_owned()
@@ -140,10 +141,10 @@ pub fn text(v: &serde_json::Value) -> String {
     }
 }
 
-/// A rate `{num, den, value}` as "62.5%（5/8）".
-pub fn rate(v: &serde_json::Value) -> String {
-    let (num, den) = (text(&v["num"]), text(&v["den"]));
-    match v["value"].as_f64() {
+/// A rate as "62.5%（5/8）".
+pub fn rate(r: wire::stats::Rate) -> String {
+    let (num, den) = (r.num, r.den);
+    match r.value {
         Some(x) => format!("{:.1}%（{num}/{den}）", x * 100.0),
         None => format!("—（{num}/{den}）"),
     }
@@ -161,9 +162,6 @@ mod tests {
         assert_eq!(zh("registered"), "已登记");
         assert_eq!(zh("hotline_12345"), "12345 热线");
         assert_eq!(zh("follow-up"), "回访");
-        assert_eq!(
-            rate(&serde_json::json!({"num": 5, "den": 8, "value": 0.625})),
-            "62.5%（5/8）"
-        );
+        assert_eq!(rate(wire::stats::Rate::new(5, 8)), "62.5%（5/8）");
     }
 }

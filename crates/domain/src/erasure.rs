@@ -26,6 +26,15 @@ pub enum ErasureStatus {
     Erased,
 }
 
+impl ErasureStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErasureStatus::Pending => "pending",
+            ErasureStatus::Erased => "erased",
+        }
+    }
+}
+
 /// An erasure of a case, as its events left it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Erasure {

@@ -15,7 +15,7 @@ use domain::policy::Band;
 use domain::{Case, CaseId, Policy, Satisfaction, Status, Timestamp};
 use eventlog::Stored;
 
-use queries::stats::Counts;
+use wire::stats::Counts;
 
 use crate::{fold_case, Projection, ProjectionError, Tx};
 

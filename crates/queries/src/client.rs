@@ -8,7 +8,6 @@ use domain::{CaseId, Timestamp};
 use eventlog::rpc::{self, TransportError};
 use eventlog::{subjects, Connection};
 
-use crate::adjustments::AdjustmentRecord;
 use crate::audit::AuditEvent;
 use crate::cases::{CasePage, CaseSummary, Links, ListCases, Moved, Probe};
 use crate::protocol::{
@@ -17,7 +16,9 @@ use crate::protocol::{
     Search, Trail, MIN_SEQ_WAIT,
 };
 use crate::queues::{Queue, QueueQuery};
-use crate::stats::{Report, StatsQuery};
+use crate::stats::StatsQuery;
+use wire::adjustments::AdjustmentRecord;
+use wire::stats::Report;
 
 /// An answer with the log sequence the model had applied.
 #[derive(Debug, Clone)]

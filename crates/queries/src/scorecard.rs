@@ -8,28 +8,11 @@ use std::collections::BTreeSet;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::stats::Measures;
+use wire::scorecard::{Better, Indicator, IndicatorScore, UnitScore};
+use wire::stats::{Measures, Rate};
 
 /// The rates an indicator may name (`<Measures>`).
 pub use domain::measures::RATES;
-
-/// Whether a higher or a lower value of an indicator scores better.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Better {
-    Higher,
-    Lower,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Indicator {
-    /// A rate of `<Measures>` ([`RATES`]).
-    pub name: String,
-    /// Points for a perfect value; more than 0.
-    pub weight: f64,
-    pub better: Better,
-}
 
 /// One version of the rules (`[[scorecard]]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -150,58 +133,6 @@ impl Rules {
     }
 }
 
-/// One indicator of a unit: the rate with its arithmetic and the points it earns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct IndicatorScore {
-    pub name: String,
-    pub num: i64,
-    pub den: i64,
-    /// `num / den`; null when `den` is 0 (nothing to measure).
-    pub value: Option<f64>,
-    pub weight: f64,
-    pub better: Better,
-    /// `weight × value` (`weight × (1 − value)` when lower is better), to 2 decimals; null when
-    /// not measured.
-    pub points: Option<f64>,
-}
-
-/// A unit's scorecard.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct UnitScore {
-    pub unit: String,
-    pub unit_name: String,
-    /// `township` or `department`.
-    pub kind: String,
-    pub indicators: Vec<IndicatorScore>,
-    /// The points of the measured indicators scaled to all the weights
-    /// (`Σ points × Σ weights / Σ measured weights`), to 2 decimals; null when nothing was
-    /// measured.
-    pub total: Option<f64>,
-    /// 1 for the highest total, equal totals sharing a rank (1, 2, 2, 4); null without a total.
-    pub rank: Option<u32>,
-}
-
-/// `GET /v1/scorecards`.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Scorecards {
-    #[schema(value_type = String, format = Date)]
-    pub from: NaiveDate,
-    #[schema(value_type = String, format = Date)]
-    pub to: NaiveDate,
-    /// The rules version in force at `from`, and since when.
-    pub rules_version: String,
-    #[schema(value_type = String, format = Date)]
-    pub effective_from: NaiveDate,
-    /// The indicators of that version.
-    pub rules: Vec<Indicator>,
-    /// Whether the figures are the adjusted ones (核减 applied).
-    pub adjusted: bool,
-    /// The most a unit can score (the sum of the weights).
-    pub max_points: f64,
-    /// By rank, then unit code; units without a total last.
-    pub units: Vec<UnitScore>,
-}
-
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
@@ -221,7 +152,7 @@ pub fn score(rules: &Rules, units: Vec<(String, String, String, Measures)>) -> V
                         .iter()
                         .find(|(n, _)| *n == i.name)
                         .map(|(_, r)| *r)
-                        .unwrap_or(crate::stats::Rate::new(0, 0));
+                        .unwrap_or(Rate::new(0, 0));
                     let points = rate.value.map(|v| {
                         round2(match i.better {
                             Better::Higher => i.weight * v,
@@ -272,7 +203,7 @@ pub fn score(rules: &Rules, units: Vec<(String, String, String, Measures)>) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::Counts;
+    use wire::stats::Counts;
 
     fn day(s: &str) -> NaiveDate {
         domain::dates::parse_date(s).expect("date")

@@ -177,3 +177,26 @@ impl From<CaseFlags> for crate::cases::SummaryFlags {
         }
     }
 }
+
+/// `POST /v1/cases` → 201.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Registered {
+    pub case_id: CaseId,
+    pub case_no: String,
+    /// For the petitioner: with the case number it opens `GET /v1/status/{case_no}` (the same
+    /// code for a replayed registration).
+    pub query_code: String,
+    pub version: u64,
+    /// Stream sequence of the event; use as `min_seq` for read-your-writes.
+    pub seq: u64,
+    pub case: CaseView,
+}
+
+/// `POST /v1/cases/{case_id}/{action}` → 200.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Applied {
+    pub case_id: CaseId,
+    pub version: u64,
+    pub seq: u64,
+    pub case: CaseView,
+}

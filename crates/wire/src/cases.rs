@@ -118,3 +118,55 @@ impl SummaryFlags {
         ]
     }
 }
+
+/// `POST /v1/cases/search`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchCases {
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(format = "cn-resident-id", nullable = false)]
+    pub id_number: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(format = "cn-phone", nullable = false)]
+    pub phone: Option<String>,
+    /// With `phone`: tells people who share a phone apart.
+    #[serde(
+        default,
+        deserialize_with = "string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(max_length = 100, nullable = false)]
+    pub name: Option<String>,
+}
+
+/// A field that is a string when given: `null` is refused (leave the field out instead).
+fn string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
+}
+
+/// An identifier field, a string when given: `null` and an empty string are refused (leave the field
+/// out instead), as the OpenAPI document's formats say.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s = String::deserialize(d)?;
+    if s.trim().is_empty() {
+        return Err(serde::de::Error::custom(
+            "expected a value, not an empty one (leave the field out instead)",
+        ));
+    }
+    Ok(Some(s))
+}
+
+/// `POST /v1/cases/search` → 200.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Found {
+    pub items: Vec<CaseSummary>,
+    pub applied_seq: u64,
+}

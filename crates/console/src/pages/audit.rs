@@ -7,12 +7,13 @@ use std::collections::BTreeMap;
 use axum::body::Bytes;
 use axum::extract::Query;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde_json::Value;
+use wire::adjustments::AdjustmentList;
+use wire::erasures::ErasureList;
 
 use super::FormData;
 use crate::backend::{query, seg};
-use crate::frame::{problem_page, render, s, Signed};
-use crate::names::{date, event, time, zh};
+use crate::frame::{read_or_page, render, Signed};
+use crate::names::{event, time, zh};
 use crate::pages::table::{Cell, Input, Table, TablePage};
 
 type Params = Query<BTreeMap<String, String>>;
@@ -49,12 +50,9 @@ pub async fn open_case(signed: Signed, body: Bytes) -> Response {
         .api
         .get(signed.token(), format!("/v1/cases/by-no/{}", seg(no)))
         .await;
-    if !found.ok() {
-        return problem_page(&found);
-    }
-    match found.read::<wire::case::CaseView>() {
+    match read_or_page::<wire::case::CaseView>(&found) {
         Ok(case) => Redirect::to(&format!("/console/cases/{}", case.case_id)).into_response(),
-        Err(why) => crate::refusal(axum::http::StatusCode::BAD_GATEWAY, &why),
+        Err(page) => *page,
     }
 }
 
@@ -143,12 +141,12 @@ pub async fn actor(signed: Signed, Query(p): Query<BTreeMap<String, String>>) ->
     render(&page)
 }
 
-fn who_when(signed: &Signed, by: &Value, at: &Value) -> String {
-    match by.as_str() {
-        Some(b) => format!(
-            "{b}（{}）",
-            time(signed.console.tz, at.as_str().unwrap_or(""))
-        ),
+fn who_when(signed: &Signed, by: Option<&str>, at: Option<domain::Timestamp>) -> String {
+    match by {
+        Some(b) => {
+            let at = at.map(|t| time(signed.console.tz, &t.to_rfc3339()));
+            format!("{b}（{}）", at.unwrap_or_default())
+        }
         None => String::new(),
     }
 }
@@ -174,28 +172,28 @@ pub async fn records(signed: Signed, Query(p): Params) -> Response {
             format!("/v1/adjustments{}", query(&[("from", &from), ("to", &to)])),
         )
         .await;
-    if !adj.ok() {
-        return problem_page(&adj);
-    }
-    let tz = signed.console.tz;
-    let rows = adj.json["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let adjustments: AdjustmentList = match read_or_page(&adj) {
+        Ok(list) => list,
+        Err(page) => return *page,
+    };
+    let rows = adjustments
+        .items
+        .iter()
         .map(|a| {
             vec![
-                Cell::link(
-                    s(a, "case_no"),
-                    format!("/console/cases/{}", s(a, "case_id")),
-                ),
-                Cell::text(date(tz, &s(a, "received_date"))),
-                Cell::text(s(a, "measure")),
-                Cell::text(s(a, "document_no")),
-                Cell::text(s(a, "reason")),
-                Cell::text(zh(&s(a, "status"))),
-                Cell::text(who_when(&signed, &a["requested_by"], &a["requested_at"])),
-                Cell::text(who_when(&signed, &a["approved_by"], &a["approved_at"])),
-                Cell::text(who_when(&signed, &a["revoked_by"], &a["revoked_at"])),
+                Cell::link(a.case_no.as_str(), format!("/console/cases/{}", a.case_id)),
+                Cell::text(a.received_date.to_string()),
+                Cell::text(a.measure.as_str()),
+                Cell::text(a.document_no.as_str()),
+                Cell::text(a.reason.clone().unwrap_or_default()),
+                Cell::text(zh(a.status.as_str())),
+                Cell::text(who_when(
+                    &signed,
+                    Some(&a.requested_by),
+                    Some(a.requested_at),
+                )),
+                Cell::text(who_when(&signed, a.approved_by.as_deref(), a.approved_at)),
+                Cell::text(who_when(&signed, a.revoked_by.as_deref(), a.revoked_at)),
             ]
         })
         .collect();
@@ -217,23 +215,28 @@ pub async fn records(signed: Signed, Query(p): Params) -> Response {
         rows,
     });
     let er = api.get(signed.token(), "/v1/erasures").await;
-    if er.ok() {
-        let rows = er.json["items"]
-            .as_array()
-            .into_iter()
-            .flatten()
+    if let Some(erasures) = er.ok().then(|| er.read::<ErasureList>().ok()).flatten() {
+        let rows = erasures
+            .items
+            .iter()
             .map(|r| {
-                let e = &r["erasure"];
+                let e = &r.erasure;
+                let by = |p: &domain::PrincipalId| p.to_string();
                 vec![
-                    Cell::link(
-                        s(r, "case_no"),
-                        format!("/console/cases/{}", s(r, "case_id")),
-                    ),
-                    Cell::text(s(e, "request_ref")),
-                    Cell::text(s(e, "reason")),
-                    Cell::text(zh(&s(e, "status"))),
-                    Cell::text(who_when(&signed, &e["requested_by"], &e["requested_at"])),
-                    Cell::text(who_when(&signed, &e["approved_by"], &e["approved_at"])),
+                    Cell::link(r.case_no.as_str(), format!("/console/cases/{}", r.case_id)),
+                    Cell::text(e.request_ref.as_str()),
+                    Cell::text(e.reason.as_str()),
+                    Cell::text(zh(e.status.as_str())),
+                    Cell::text(who_when(
+                        &signed,
+                        Some(&by(&e.requested_by)),
+                        Some(e.requested_at),
+                    )),
+                    Cell::text(who_when(
+                        &signed,
+                        e.approved_by.as_ref().map(by).as_deref(),
+                        e.approved_at,
+                    )),
                 ]
             })
             .collect();

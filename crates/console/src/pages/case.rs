@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 
 use super::FormData;
 use crate::backend::{query, seg, Call};
-use crate::frame::{problem_page, render, Frame, Signed};
+use crate::frame::{read_or_page, render, Frame, Signed};
 use crate::names::{date, event, text, time, zh};
 use crate::pages::steps::{form_of, ActionForm};
 use crate::pages::timeline::{details, Event};
@@ -73,12 +73,9 @@ async fn show(
         .api
         .get(signed.token(), format!("/v1/cases/{}{q}", seg(case_id)))
         .await;
-    if !case.ok() {
-        return problem_page(&case);
-    }
-    let v: wire::case::CaseView = match case.read() {
+    let v: wire::case::CaseView = match read_or_page(&case) {
         Ok(v) => v,
-        Err(why) => return crate::refusal(StatusCode::BAD_GATEWAY, &why),
+        Err(page) => return *page,
     };
     let units: BTreeMap<String, String> = unit_choices(signed).await.into_iter().collect();
     let history = c
@@ -318,7 +315,11 @@ pub async fn act(signed: Signed, Path(case_id): Path<String>, body: axum::body::
             .api
             .get(signed.token(), format!("/v1/cases/by-no/{}", seg(&no)))
             .await;
-        if !target.ok() {
+        let into = target
+            .ok()
+            .then(|| target.read::<wire::case::CaseView>().ok())
+            .flatten();
+        let Some(into) = into else {
             let msg = format!("并入案件编号：找不到您可查看的案件 {no}。");
             return show(
                 &signed,
@@ -328,8 +329,8 @@ pub async fn act(signed: Signed, Path(case_id): Path<String>, body: axum::body::
                 Some((StatusCode::UNPROCESSABLE_ENTITY, msg)),
             )
             .await;
-        }
-        b.insert("into".into(), target.json["case_id"].clone());
+        };
+        b.insert("into".into(), json!(into.case_id));
     }
     if action == "correct" {
         let mut changes = Map::new();

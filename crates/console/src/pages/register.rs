@@ -9,7 +9,10 @@ use serde_json::{json, Value};
 
 use super::FormData;
 use crate::backend::Call;
-use crate::frame::{problem_page, render, s, Frame, Signed};
+use wire::case::{CaseView, Registered};
+use wire::cases::{Found, SearchCases};
+
+use crate::frame::{problem_page, read_or_page, render, Frame, Signed};
 use crate::names::{date, zh};
 
 pub struct RegField {
@@ -177,12 +180,22 @@ fn form_id() -> String {
 
 /// Earlier cases of the petitioner named in the form (by ID number, else phone, else name).
 async fn hints(signed: &Signed, form: &FormData) -> Vec<Hint> {
-    let by = if !form.get("id_number").is_empty() {
-        json!({"id_number": form.get("id_number")})
-    } else if !form.get("phone").is_empty() {
-        json!({"phone": form.get("phone")})
-    } else if !form.get("name").is_empty() {
-        json!({"name": form.get("name")})
+    let given = |k: &str| Some(form.get(k).to_owned()).filter(|v| !v.is_empty());
+    let by = if let Some(id_number) = given("id_number") {
+        SearchCases {
+            id_number: Some(id_number),
+            ..SearchCases::default()
+        }
+    } else if let Some(phone) = given("phone") {
+        SearchCases {
+            phone: Some(phone),
+            ..SearchCases::default()
+        }
+    } else if let Some(name) = given("name") {
+        SearchCases {
+            name: Some(name),
+            ..SearchCases::default()
+        }
     } else {
         return Vec::new();
     };
@@ -192,23 +205,22 @@ async fn hints(signed: &Signed, form: &FormData) -> Vec<Hint> {
         .call(Call::post_json(signed.token(), "/v1/cases/search", &by))
         .await;
     let category = form.get("category");
-    answer.json["items"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .map(|v| Hint {
-                    case_id: s(v, "case_id"),
-                    case_no: s(v, "case_no"),
-                    status: zh(&s(v, "status")),
-                    unit_name: s(v, "unit_name"),
-                    category: zh(&s(v, "category")),
-                    received: date(signed.console.tz, &s(v, "received_at")),
-                    open_elsewhere: s(v, "stage") != "done" && s(v, "category") == category,
-                })
-                .collect()
+    let Some(found) = answer.ok().then(|| answer.read::<Found>().ok()).flatten() else {
+        return Vec::new();
+    };
+    found
+        .items
+        .iter()
+        .map(|v| Hint {
+            case_id: v.case_id.to_string(),
+            case_no: v.case_no.clone(),
+            status: zh(v.status.as_str()),
+            unit_name: v.unit_name.clone(),
+            category: zh(v.category.as_str()),
+            received: date(signed.console.tz, &v.received_at.to_rfc3339()),
+            open_elsewhere: v.stage != domain::Stage::Done && v.category.as_str() == category,
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 /// The other petitioners, one per line: a name, then an ID number and a phone number in any
@@ -288,8 +300,8 @@ pub async fn submit(signed: Signed, body: Bytes) -> Response {
             crate::backend::seg(form.get("related_case_no"))
         );
         let found = signed.console.api.get(signed.token(), path).await;
-        if found.ok() {
-            related = found.json["case_id"].clone();
+        if let Some(case) = found.ok().then(|| found.read::<CaseView>().ok()).flatten() {
+            related = json!(case.case_id);
         } else {
             errors.push((
                 "related_case_no".into(),
@@ -307,6 +319,7 @@ pub async fn submit(signed: Signed, body: Bytes) -> Response {
         let mut petitioners = vec![Value::Object(petitioner)];
         petitioners.extend(others(form.get("others")));
         let accusation = form.get("accusation") == "on";
+        // The form's values as given: the API validates them and names the field it refuses.
         let mut body = json!({
             "township": form.get("township"), "channel": form.get("channel"),
             "received_at": received, "headcount": headcount,
@@ -316,8 +329,10 @@ pub async fn submit(signed: Signed, body: Bytes) -> Response {
             "confidential": form.get("confidential") == "on",
             "leader_reception": form.get("leader_reception") == "on",
         });
-        if accusation && !form.get("accused_unit").is_empty() {
-            body["accused_unit"] = json!(form.get("accused_unit"));
+        if let (true, Some(fields)) = (accusation, body.as_object_mut()) {
+            if !form.get("accused_unit").is_empty() {
+                fields.insert("accused_unit".into(), json!(form.get("accused_unit")));
+            }
         }
         let mut call = Call::post_json(signed.token(), "/v1/cases", &body);
         // A double click or a resent form registers once: the key is the form's own.
@@ -329,28 +344,30 @@ pub async fn submit(signed: Signed, body: Bytes) -> Response {
         }
         let answer = signed.console.api.call(call).await;
         if answer.ok() {
-            let v = &answer.json;
-            let flags = &v["case"]["flags"];
-            let mut notes = Vec::new();
-            for (k, text) in [
-                ("repeat", "重复访：该信访人此前就同一类别事项有过案件。"),
+            let done: Registered = match read_or_page(&answer) {
+                Ok(done) => done,
+                Err(page) => return *page,
+            };
+            let flags = &done.case.flags;
+            let notes = [
+                (flags.repeat, "重复访：该信访人此前就同一类别事项有过案件。"),
                 (
-                    "duplicate",
+                    flags.duplicate,
                     "一信多投：同一信访人同一事项在其他单位有在办案件。",
                 ),
-                ("collective", "集体访：人数达到集体访标准。"),
-                ("cross_level", "越级访。"),
-                ("first_petition", "初信初访。"),
-            ] {
-                if flags[k].as_bool() == Some(true) {
-                    notes.push(text.to_owned());
-                }
-            }
+                (flags.collective, "集体访：人数达到集体访标准。"),
+                (flags.cross_level, "越级访。"),
+                (flags.first_petition, "初信初访。"),
+            ]
+            .into_iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, text)| text.to_owned())
+            .collect();
             let page = RegisteredPage {
                 f: signed.frame("登记完成", "/console/register"),
-                case_id: s(v, "case_id"),
-                case_no: s(v, "case_no"),
-                query_code: s(v, "query_code"),
+                case_id: done.case_id.to_string(),
+                case_no: done.case_no,
+                query_code: done.query_code,
                 hints: notes,
             };
             return (StatusCode::CREATED, render(&page)).into_response();
@@ -413,12 +430,13 @@ mod tests {
     #[test]
     fn other_petitioners_are_read_one_per_line() {
         let ps = super::others("李四，330102198001011235，13900000000\n\n王五 13800000001\n赵六");
-        assert_eq!(ps.len(), 3);
-        assert_eq!(ps[0]["name"], "李四");
-        assert_eq!(ps[0]["id_number"], "330102198001011235");
-        assert_eq!(ps[0]["phone"], "13900000000");
-        assert_eq!(ps[1]["phone"], "13800000001");
-        assert!(ps[1].get("id_number").is_none());
-        assert_eq!(ps[2]["name"], "赵六");
+        assert_eq!(
+            ps,
+            [
+                serde_json::json!({"name": "李四", "id_number": "330102198001011235", "phone": "13900000000"}),
+                serde_json::json!({"name": "王五", "phone": "13800000001"}),
+                serde_json::json!({"name": "赵六"}),
+            ]
+        );
     }
 }

@@ -7,37 +7,68 @@ use std::collections::BTreeMap;
 use axum::extract::Query;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use serde_json::{json, Value};
+use serde_json::json;
+use wire::scorecard::Scorecards;
+use wire::stats::{Change, Measures, Rate, Report, Row};
 
 use crate::backend::query;
-use crate::frame::{problem_page, render, s, Signed};
-use crate::names::{rate, text, zh};
+use crate::frame::{read_or_page, render, Signed};
+use crate::names::{rate, zh};
 use crate::pages::table::{Cell, Input, Table, TablePage};
 
 type Params = Query<BTreeMap<String, String>>;
 
-/// The count measures shown, with their report names.
-const COUNTS: [(&str, &str); 14] = [
-    ("items", "件"),
-    ("batches", "批次"),
-    ("persons", "人次"),
-    ("individual_batches", "个体访批次"),
-    ("group_batches", "多人访批次"),
-    ("collective_batches", "集体访批次"),
-    ("collective_persons", "集体访人次"),
-    ("repeat_batches", "重复访批次"),
-    ("cross_level_batches", "越级访批次"),
-    ("accepted", "受理"),
-    ("replied", "答复"),
-    ("closed", "办结"),
-    ("closed_on_time", "按期办结"),
-    ("open_overdue", "逾期未办结"),
+/// A count shown: its report name, its value, and its year-on-year change where the report
+/// gives one.
+struct Count {
+    label: &'static str,
+    of: fn(&Measures) -> i64,
+    change: Option<fn(&Change) -> Option<f64>>,
+}
+
+const fn count(label: &'static str, of: fn(&Measures) -> i64) -> Count {
+    Count {
+        label,
+        of,
+        change: None,
+    }
+}
+
+/// The counts shown, in their order.
+const COUNTS: [Count; 14] = [
+    Count {
+        change: Some(|c| c.items),
+        ..count("件", |m| m.counts.items)
+    },
+    Count {
+        change: Some(|c| c.batches),
+        ..count("批次", |m| m.counts.batches)
+    },
+    Count {
+        change: Some(|c| c.persons),
+        ..count("人次", |m| m.counts.persons)
+    },
+    count("个体访批次", |m| m.counts.individual_batches),
+    count("多人访批次", |m| m.counts.group_batches),
+    count("集体访批次", |m| m.counts.collective_batches),
+    count("集体访人次", |m| m.counts.collective_persons),
+    count("重复访批次", |m| m.counts.repeat_batches),
+    count("越级访批次", |m| m.counts.cross_level_batches),
+    count("受理", |m| m.counts.accepted),
+    count("答复", |m| m.counts.replied),
+    count("办结", |m| m.counts.closed),
+    count("按期办结", |m| m.counts.closed_on_time),
+    count("逾期未办结", |m| m.open_overdue),
 ];
-const RATES: [(&str, &str); 4] = [
-    ("closure_rate", "办结率"),
-    ("on_time_rate", "按期办结率"),
-    ("satisfaction_rate", "满意率"),
-    ("collective_share", "集体访占比"),
+
+type RateOf = fn(&Measures) -> Rate;
+
+/// The rates shown, with their report names.
+const RATES: [(&str, RateOf); 4] = [
+    ("办结率", |m| m.closure_rate),
+    ("按期办结率", |m| m.on_time_rate),
+    ("满意率", |m| m.satisfaction_rate),
+    ("集体访占比", |m| m.collective_share),
 ];
 
 struct Period {
@@ -88,27 +119,31 @@ async fn unit_names(signed: &Signed) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn change(v: &Value) -> String {
-    match v.as_f64() {
+fn change(v: Option<f64>) -> String {
+    match v {
         Some(x) => format!("{:+.1}%", x * 100.0),
         None => "—".into(),
     }
 }
 
+/// A breakdown of the period, read as the API writes it.
+async fn report(signed: &Signed, query: String) -> Result<Report, Box<Response>> {
+    let answer = signed
+        .console
+        .api
+        .get(signed.token(), format!("/v1/stats{query}"))
+        .await;
+    read_or_page(&answer)
+}
+
 /// The statistics page.
 pub async fn page(signed: Signed, Query(p): Params) -> Response {
     let per = period(&signed, &p);
-    let api = &signed.console.api;
     let names = unit_names(&signed).await;
-    let total = api
-        .get(
-            signed.token(),
-            format!("/v1/stats{}", per.query(&[("compare", "yoy")])),
-        )
-        .await;
-    if !total.ok() {
-        return problem_page(&total);
-    }
+    let t = match report(&signed, per.query(&[("compare", "yoy")])).await {
+        Ok(t) => t,
+        Err(page) => return *page,
+    };
     let mut page = TablePage::new(signed.frame("统计", "/console/stats"), "信访统计");
     page.f.as_of_allowed = false;
     let mut townships: Vec<(&str, &str)> = vec![("", "全县")];
@@ -146,28 +181,26 @@ pub async fn page(signed: Signed, Query(p): Params) -> Response {
         ),
         "下载各渠道数据（CSV）".into(),
     ));
-    let t = &total.json;
+    let previous = t.previous.as_ref().map(|p| &p.total);
     let rows = COUNTS
         .iter()
-        .map(|(k, label)| {
+        .map(|c| {
+            let yoy = match (c.change, &t.change) {
+                (Some(of), Some(ch)) => change(of(ch)),
+                _ => String::new(),
+            };
             vec![
-                Cell::text(*label),
-                Cell::text(text(&t["total"][k])),
-                Cell::text(text(&t["previous"]["total"][k])),
-                Cell::text(
-                    if t["change"][k].is_null() && t["change"].get(*k).is_none() {
-                        String::new()
-                    } else {
-                        change(&t["change"][k])
-                    },
-                ),
+                Cell::text(c.label),
+                Cell::text((c.of)(&t.current.total).to_string()),
+                Cell::text(previous.map(|p| (c.of)(p).to_string()).unwrap_or_default()),
+                Cell::text(yoy),
             ]
         })
-        .chain(RATES.iter().map(|(k, label)| {
+        .chain(RATES.iter().map(|(label, of)| {
             vec![
                 Cell::text(*label),
-                Cell::text(rate(&t["total"][k])),
-                Cell::text(rate(&t["previous"]["total"][k])),
+                Cell::text(rate(of(&t.current.total))),
+                Cell::text(previous.map(|p| rate(of(p))).unwrap_or_default()),
                 Cell::text(String::new()),
             ]
         }))
@@ -180,33 +213,37 @@ pub async fn page(signed: Signed, Query(p): Params) -> Response {
         rows,
     });
     let by = |g: &'static str, yoy: bool| {
-        let q = per.query(&[("group_by", g), ("compare", if yoy { "yoy" } else { "" })]);
-        api.get(signed.token(), format!("/v1/stats{q}"))
+        report(
+            &signed,
+            per.query(&[("group_by", g), ("compare", if yoy { "yoy" } else { "" })]),
+        )
     };
-    let (channels, months, towns) = (
+    let (channels, months, towns) = match (
         by("channel", false).await,
         by("month", true).await,
         by("township", false).await,
-    );
-    let rows_of =
-        |a: &crate::backend::Answer| a.json["rows"].as_array().cloned().unwrap_or_default();
-    let channel_rows = rows_of(&channels);
+    ) {
+        (Ok(c), Ok(m), Ok(t)) => (c, m, t),
+        (Err(page), _, _) | (_, Err(page), _) | (_, _, Err(page)) => return *page,
+    };
+    let channel_rows = &channels.current.rows;
     page.tables.push(Table {
         title: "按渠道".into(),
         columns: ["渠道", "件", "批次", "人次"].map(String::from).to_vec(),
         rows: channel_rows
             .iter()
             .map(|r| {
+                let c = &r.measures.counts;
                 vec![
-                    Cell::text(zh(&s(r, "key"))),
-                    Cell::text(s(r, "items")),
-                    Cell::text(s(r, "batches")),
-                    Cell::text(s(r, "persons")),
+                    Cell::text(zh(&r.key)),
+                    Cell::text(c.items.to_string()),
+                    Cell::text(c.batches.to_string()),
+                    Cell::text(c.persons.to_string()),
                 ]
             })
             .collect(),
     });
-    let town_rows = rows_of(&towns);
+    let town_rows = &towns.current.rows;
     let name = |k: &str| names.get(k).cloned().unwrap_or_else(|| k.to_owned());
     page.tables.push(Table {
         title: "按乡镇".into(),
@@ -224,40 +261,43 @@ pub async fn page(signed: Signed, Query(p): Params) -> Response {
         rows: town_rows
             .iter()
             .map(|r| {
+                let (m, c) = (&r.measures, &r.measures.counts);
                 vec![
-                    Cell::text(name(&s(r, "key"))),
-                    Cell::text(s(r, "items")),
-                    Cell::text(s(r, "batches")),
-                    Cell::text(s(r, "persons")),
-                    Cell::text(rate(&r["closure_rate"])),
-                    Cell::text(rate(&r["on_time_rate"])),
-                    Cell::text(s(r, "open_overdue")),
+                    Cell::text(name(&r.key)),
+                    Cell::text(c.items.to_string()),
+                    Cell::text(c.batches.to_string()),
+                    Cell::text(c.persons.to_string()),
+                    Cell::text(rate(m.closure_rate)),
+                    Cell::text(rate(m.on_time_rate)),
+                    Cell::text(m.open_overdue.to_string()),
                 ]
             })
             .collect(),
     });
-    let month_rows = rows_of(&months);
-    let previous: BTreeMap<String, u64> = months.json["previous"]["rows"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|r| (s(r, "key"), r["items"].as_u64().unwrap_or(0)))
+    let month_rows = &months.current.rows;
+    let previous: BTreeMap<&str, i64> = months
+        .previous
+        .iter()
+        .flat_map(|p| &p.rows)
+        .map(|r| (r.key.as_str(), r.measures.counts.items))
         .collect();
+    let items =
+        |rows: &[Row]| -> Vec<i64> { rows.iter().map(|r| r.measures.counts.items).collect() };
     let charts = json!({
-        "channel": channel_rows.iter().map(|r| json!({"name": zh(&s(r, "key")), "value": r["items"]})).collect::<Vec<_>>(),
+        "channel": channel_rows.iter().map(|r| json!({"name": zh(&r.key), "value": r.measures.counts.items})).collect::<Vec<_>>(),
         "months": {
-            "labels": month_rows.iter().map(|r| s(r, "key")).collect::<Vec<_>>(),
-            "current": month_rows.iter().map(|r| r["items"].clone()).collect::<Vec<_>>(),
+            "labels": month_rows.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(),
+            "current": items(month_rows),
             "previous": month_rows.iter().map(|r| {
-                let key = s(r, "key");
+                let key = &r.key;
                 let last_year = key.get(..4).and_then(|y| y.parse::<i32>().ok()).map(|y| format!("{}{}", y - 1, &key[4..])).unwrap_or_default();
-                previous.get(&last_year).copied().unwrap_or(0)
+                previous.get(last_year.as_str()).copied().unwrap_or(0)
             }).collect::<Vec<_>>(),
         },
         "townships": {
-            "labels": town_rows.iter().map(|r| name(&s(r, "key"))).collect::<Vec<_>>(),
-            "items": town_rows.iter().map(|r| r["items"].clone()).collect::<Vec<_>>(),
-            "closed": town_rows.iter().map(|r| r["closed"].clone()).collect::<Vec<_>>(),
+            "labels": town_rows.iter().map(|r| name(&r.key)).collect::<Vec<_>>(),
+            "items": items(town_rows),
+            "closed": town_rows.iter().map(|r| r.measures.counts.closed).collect::<Vec<_>>(),
         },
     });
     // Inside a <script type="application/json">: no "</script>" can close it early.
@@ -288,47 +328,37 @@ pub async fn csv(signed: Signed, Query(p): Params) -> Response {
         }
         _ => "township".to_owned(),
     };
-    let answer = signed
-        .console
-        .api
-        .get(
-            signed.token(),
-            format!("/v1/stats{}", per.query(&[("group_by", &group)])),
-        )
-        .await;
-    if !answer.ok() {
-        return problem_page(&answer);
-    }
+    let answer = match report(&signed, per.query(&[("group_by", &group)])).await {
+        Ok(r) => r,
+        Err(page) => return *page,
+    };
     let names = unit_names(&signed).await;
     let mut out = String::from("\u{feff}");
     let mut head = vec!["分组".to_owned(), "名称".to_owned()];
-    head.extend(COUNTS.iter().map(|(_, l)| (*l).to_owned()));
+    head.extend(COUNTS.iter().map(|c| c.label.to_owned()));
     head.extend(
         RATES
             .iter()
-            .flat_map(|(_, l)| [format!("{l}分子"), format!("{l}分母")]),
+            .flat_map(|(l, _)| [format!("{l}分子"), format!("{l}分母")]),
     );
     out.push_str(&head.join(","));
     out.push('\n');
-    for r in answer.json["rows"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .chain(std::iter::once(&answer.json["total"]))
+    let rows = answer.current.rows.iter();
+    for (key, m) in rows
+        .map(|r| (r.key.as_str(), &r.measures))
+        .chain([("", &answer.current.total)])
     {
-        let key = s(r, "key");
         let label = if key.is_empty() {
             "合计".to_owned()
         } else {
-            names.get(&key).cloned().unwrap_or_else(|| zh(&key))
+            names.get(key).cloned().unwrap_or_else(|| zh(key))
         };
-        let mut cells = vec![csv_field(&key), csv_field(&label)];
-        cells.extend(COUNTS.iter().map(|(k, _)| text(&r[k])));
-        cells.extend(
-            RATES
-                .iter()
-                .flat_map(|(k, _)| [text(&r[k]["num"]), text(&r[k]["den"])]),
-        );
+        let mut cells = vec![csv_field(key), csv_field(&label)];
+        cells.extend(COUNTS.iter().map(|c| (c.of)(m).to_string()));
+        cells.extend(RATES.iter().flat_map(|(_, of)| {
+            let r = of(m);
+            [r.num.to_string(), r.den.to_string()]
+        }));
         out.push_str(&cells.join(","));
         out.push('\n');
     }
@@ -364,45 +394,40 @@ pub async fn scorecards(signed: Signed, Query(p): Params) -> Response {
             ),
         )
         .await;
-    if !answer.ok() {
-        return problem_page(&answer);
-    }
+    let cards: Scorecards = match read_or_page(&answer) {
+        Ok(c) => c,
+        Err(page) => return *page,
+    };
     let mut page = TablePage::new(signed.frame("考核", "/console/scorecards"), "考核");
     page.f.as_of_allowed = false;
-    page.intro = format!("考核规则版本：{}", s(&answer.json, "rules_version"));
+    page.intro = format!("考核规则版本：{}", cards.rules_version);
     page.inputs = vec![
         Input::date("from", "起", &per.from),
         Input::date("to", "止", &per.to),
     ];
-    let units = answer.json["units"].as_array().cloned().unwrap_or_default();
-    let indicators: Vec<String> = units
-        .first()
-        .and_then(|u| u["indicators"].as_array())
-        .map(|is| is.iter().map(|i| s(i, "name")).collect())
-        .unwrap_or_default();
     let mut columns = vec!["名次".to_owned(), "单位".to_owned()];
-    columns.extend(indicators.iter().cloned());
+    columns.extend(cards.rules.iter().map(|i| i.name.clone()));
     columns.push("总分".to_owned());
     page.tables.push(Table {
         title: format!("{} 至 {}", per.from, per.to),
         columns,
-        rows: units
+        rows: cards
+            .units
             .iter()
             .map(|u| {
-                let mut row = vec![Cell::text(s(u, "rank")), Cell::text(s(u, "unit_name"))];
-                row.extend(u["indicators"].as_array().into_iter().flatten().map(|i| {
-                    Cell::text(format!(
-                        "{} → {} 分",
-                        rate(i),
-                        i["points"]
-                            .as_f64()
-                            .map_or(String::new(), |p| format!("{p:.2}"))
-                    ))
+                let rank = u.rank.map(|r| r.to_string()).unwrap_or_default();
+                let mut row = vec![Cell::text(rank), Cell::text(u.unit_name.as_str())];
+                row.extend(u.indicators.iter().map(|i| {
+                    let r = Rate {
+                        num: i.num,
+                        den: i.den,
+                        value: i.value,
+                    };
+                    let points = i.points.map_or(String::new(), |p| format!("{p:.2}"));
+                    Cell::text(format!("{} → {points} 分", rate(r)))
                 }));
                 row.push(Cell::text(
-                    u["total"]
-                        .as_f64()
-                        .map_or(String::new(), |t| format!("{t:.2}")),
+                    u.total.map_or(String::new(), |t| format!("{t:.2}")),
                 ));
                 row
             })

@@ -8,7 +8,7 @@ use axum::extract::Query;
 use axum::response::Response;
 
 use crate::backend::{query, seg};
-use crate::frame::{problem_page, render, Frame, Signed};
+use crate::frame::{read_or_page, render, Frame, Signed};
 use crate::names::{date, zh};
 
 type Params = Query<BTreeMap<String, String>>;
@@ -230,7 +230,7 @@ async fn fetch(
     signed: &Signed,
     path: &str,
     p: &BTreeMap<String, String>,
-) -> Result<wire::cases::Queue, Response> {
+) -> Result<wire::cases::Queue, Box<Response>> {
     let as_of = crate::pages::end_of_day(&signed.console, get(p, "as_of")).unwrap_or_default();
     let mut pairs: Vec<(&str, &str)> = ["status", "stage", "flag", "unit", "cursor"]
         .into_iter()
@@ -242,12 +242,7 @@ async fn fetch(
         .api
         .get(signed.token(), format!("{path}{}", query(&pairs)))
         .await;
-    if !answer.ok() {
-        return Err(problem_page(&answer));
-    }
-    answer
-        .read()
-        .map_err(|why| crate::refusal(axum::http::StatusCode::BAD_GATEWAY, &why))
+    read_or_page(&answer)
 }
 
 /// 我的待办: the queue of the principal's unit with deadline colours, filters and pages.
@@ -260,7 +255,7 @@ pub async fn queue(signed: Signed, Query(mut p): Params) -> Response {
     p.remove("unit");
     let answer = match fetch(&signed, &format!("/v1/queues/{}", seg(unit)), &p).await {
         Ok(a) => a,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let mut f = signed.frame("我的待办", "/console/queue");
     f.as_of = get(&p, "as_of").to_owned();
@@ -275,7 +270,7 @@ pub async fn queue(signed: Signed, Query(mut p): Params) -> Response {
 pub async fn workbench(signed: Signed, Query(p): Params) -> Response {
     let answer = match fetch(&signed, "/v1/workbench", &p).await {
         Ok(a) => a,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let supervision = get(&p, "flag") == "supervised";
     let (title, active, heading) = if supervision {
@@ -333,7 +328,10 @@ pub async fn find_post(signed: Signed, body: axum::body::Bytes) -> Response {
         )
         .await
     } else if digits >= 15 {
-        let body = serde_json::json!({"id_number": q});
+        let body = wire::cases::SearchCases {
+            id_number: Some(q.to_owned()),
+            ..Default::default()
+        };
         api.call(crate::backend::Call::post_json(
             signed.token(),
             "/v1/cases/search",
@@ -341,7 +339,10 @@ pub async fn find_post(signed: Signed, body: axum::body::Bytes) -> Response {
         ))
         .await
     } else if digits >= 7 && digits + 3 >= q.chars().count() {
-        let body = serde_json::json!({"phone": q});
+        let body = wire::cases::SearchCases {
+            phone: Some(q.to_owned()),
+            ..Default::default()
+        };
         api.call(crate::backend::Call::post_json(
             signed.token(),
             "/v1/cases/search",
@@ -359,7 +360,10 @@ pub async fn find_post(signed: Signed, body: axum::body::Bytes) -> Response {
         if by_words.ok() && found.is_ok_and(|page| !page.items.is_empty()) {
             by_words
         } else {
-            let body = serde_json::json!({"name": q});
+            let body = wire::cases::SearchCases {
+                name: Some(q.to_owned()),
+                ..Default::default()
+            };
             api.call(crate::backend::Call::post_json(
                 signed.token(),
                 "/v1/cases/search",

@@ -10,8 +10,9 @@ use chrono::NaiveDate;
 
 use domain::adjustment::{Adjustment, AdjustmentStatus};
 use domain::{Case, Policy, Timestamp};
-use queries::adjustments::{AdjustmentRecord, CaseRef};
-use queries::stats::Counts;
+use queries::adjustments::{record_of, CaseRef};
+use wire::adjustments::AdjustmentRecord;
+use wire::stats::Counts;
 
 use crate::{Store, StoreError, Tx};
 
@@ -34,7 +35,7 @@ pub(super) fn index(tx: &mut Tx<'_>, policy: &Policy, after: &Case) {
 pub fn adjustment(store: &Store, id: uuid::Uuid) -> Result<Option<AdjustmentRecord>, StoreError> {
     Ok(store
         .get::<Entry>(&key(id))?
-        .map(|(case, a)| AdjustmentRecord::new(&case, &a)))
+        .map(|(case, a)| record_of(&case, &a)))
 }
 
 /// The adjustments of the cases received from `from` to `to`, in order of request.
@@ -46,7 +47,7 @@ pub fn adjustments(
     let mut out: Vec<AdjustmentRecord> = store
         .scan::<Entry>(crate::keys::stats::ADJUSTMENTS)?
         .into_iter()
-        .map(|(_, (case, a))| AdjustmentRecord::new(&case, &a))
+        .map(|(_, (case, a))| record_of(&case, &a))
         .filter(|r| (from..=to).contains(&r.received_date))
         .collect();
     out.sort_by_key(|a| (a.requested_at, a.adjustment_id));

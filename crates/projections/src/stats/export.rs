@@ -2,7 +2,8 @@
 //! and the cases the model keeps (`c/<case>`, without personal data).
 
 use domain::{Case, CaseId, Policy, Status};
-use queries::stats::{ExportPage, ExportQuery, ExportRow};
+use queries::stats::{ExportPage, ExportQuery};
+use wire::stats::ExportRow;
 
 use crate::{Store, StoreError};
 

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 
 use domain::Timestamp;
-use queries::stats::{Change, Counts, GroupBy, Measures, Period, Report, Row, StatsQuery as Query};
+use queries::stats::StatsQuery as Query;
+use wire::stats::{Change, Counts, GroupBy, Measures, Period, Report, Row};
 
 use super::{due_prefix, Open, DIMS};
 use crate::{Store, StoreError};
@@ -193,7 +194,7 @@ fn finish(
     total: Counts,
     overdue_total: i64,
     rows: Rows,
-    adjusted: Option<(Measures, Vec<queries::adjustments::AdjustmentRecord>)>,
+    adjusted: Option<(Measures, Vec<wire::adjustments::AdjustmentRecord>)>,
 ) -> (Period, Rows) {
     let (raw_total, adjustments) = adjusted.unzip();
     let period = Period {

@@ -3,7 +3,8 @@
 
 use domain::command::*;
 use domain::{Channel, Satisfaction};
-use queries::stats::{Filters, GroupBy, StatsQuery as Query};
+use queries::stats::{Filters, StatsQuery as Query};
+use wire::stats::GroupBy;
 
 use super::tests::{handle, query};
 use super::Stats;

@@ -2,7 +2,8 @@ use domain::command::*;
 use domain::{Channel, Outcome, Satisfaction};
 
 use chrono::NaiveDate;
-use queries::stats::{Counts, Filters, GroupBy, StatsQuery as Query};
+use queries::stats::{Filters, StatsQuery as Query};
+use wire::stats::{Counts, GroupBy};
 
 use super::*;
 use crate::testing::{build, register, ts, Log};
@@ -12,7 +13,7 @@ pub(super) fn query(
     store: &crate::Store,
     q: &queries::stats::StatsQuery,
     now: domain::Timestamp,
-) -> Result<queries::stats::Report, crate::StoreError> {
+) -> Result<wire::stats::Report, crate::StoreError> {
     super::query(store, q, now, &domain::Policy::default())
 }
 
