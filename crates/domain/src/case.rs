@@ -232,7 +232,7 @@ pub fn evolve(
         (None, Event::CaseRegistered(e)) => {
             // An accusation against the township of the matter is held by the county from the
             // start: the township is never among the units that may read it.
-            let unit = e.held_by.clone().unwrap_or_else(|| e.township.clone());
+            let unit = event.accountable_unit().unwrap_or(&e.township).clone();
             return Ok(Case {
                 id,
                 case_no: e.case_no.clone(),
@@ -313,7 +313,6 @@ pub fn evolve(
             if case.status != Status::Registered {
                 case.status = Status::Assigned;
             }
-            set_unit(&mut case, &e.unit);
             if let Some(due) = e.due_at {
                 case.reply_due_at = Some(due);
             }
@@ -322,7 +321,6 @@ pub fn evolve(
             if case.status != Status::Registered {
                 case.status = Status::Assigned;
             }
-            set_unit(&mut case, &e.unit);
             case.transfers += 1;
             case.bounced |= e.bounced;
         }
@@ -417,9 +415,6 @@ pub fn evolve(
             case.flags = e.flags;
             case.first_petition = e.first_petition;
             case.accept_due_at = e.accept_due_at;
-            if let Some(unit) = &e.unit {
-                set_unit(&mut case, unit);
-            }
         }
         Event::CaseWithdrawn(_) => case.status = Status::Withdrawn,
         Event::AttachmentAdded(e) => case.attachments.push(Attachment {
@@ -435,6 +430,9 @@ pub fn evolve(
         | Event::AdjustmentRevoked(_)
         | Event::PersonalDataErasureRequested(_)
         | Event::PersonalDataErased(_) => {}
+    }
+    if let Some(unit) = event.accountable_unit() {
+        set_unit(&mut case, unit);
     }
     Ok(case)
 }

@@ -402,6 +402,38 @@ impl Event {
         }
     }
 
+    /// The unit this event makes accountable for its case, when it makes one: the
+    /// registration's (the county for an accusation against the township of the matter), an
+    /// assignment's, a transfer's, a correction's that moves the case to the corrected township.
+    /// The case's `unit` and `units` follow this alone (`case::evolve`), and so does the feed's
+    /// row of a case, which keeps no case.
+    pub fn accountable_unit(&self) -> Option<&UnitCode> {
+        match self {
+            Event::CaseRegistered(e) => Some(e.held_by.as_ref().unwrap_or(&e.township)),
+            Event::CaseAssigned(e) => Some(&e.unit),
+            Event::CaseTransferred(e) => Some(&e.unit),
+            Event::RegistrationCorrected(e) => e.unit.as_ref(),
+            Event::CaseAccepted(_)
+            | Event::CaseRejected(_)
+            | Event::CaseSupervised(_)
+            | Event::DeadlineExtended(_)
+            | Event::CaseReplied(_)
+            | Event::FollowUpRecorded(_)
+            | Event::CaseClosed(_)
+            | Event::ReviewRequested(_)
+            | Event::ReviewDecided(_)
+            | Event::CaseMerged(_)
+            | Event::LeaderAssigned(_)
+            | Event::CaseWithdrawn(_)
+            | Event::AttachmentAdded(_)
+            | Event::AdjustmentRequested(_)
+            | Event::AdjustmentApproved(_)
+            | Event::AdjustmentRevoked(_)
+            | Event::PersonalDataErasureRequested(_)
+            | Event::PersonalDataErased(_) => None,
+        }
+    }
+
     /// 核减 steps: about the figures, not the handling (they leave status and clock alone).
     pub fn is_adjustment(&self) -> bool {
         matches!(

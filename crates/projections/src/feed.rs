@@ -2,7 +2,9 @@
 //! it, on `xf.feed.<unit>.<case_id>` in the `XF_FEED` stream, so a township's system learns of
 //! work sent to it even after an outage.
 //!
-//! It keeps the cases' accountable units in a store of its own (`Units`). Per batch it publishes
+//! It keeps each case's route in a store of its own (`Units`): the units that have been
+//! accountable for it, whether it is an accusation, its last version; a record of the feed's
+//! own, not a `domain::Case`, so a change to the case touches no feed layout. Per batch it publishes
 //! (all messages of the batch, then all acknowledgements) and then commits the checkpoint; after a
 //! crash in between, the republished messages carry the same `Nats-Msg-Id` (`<seq>-<unit>`) and
 //! the stream drops them. Each message carries the event's case version: only a publish that
@@ -10,31 +12,76 @@
 
 use std::path::Path;
 
+use serde::{Deserialize, Serialize};
+
+use domain::{Event, EvolveError, UnitCode};
 use eventlog::{inbox, Connection, EventLog, Stored};
 
 use crate::apply::SinkError;
 use crate::store::{Store, StoreError};
-use crate::{fold_case, Projection, ProjectionError, Tx};
+use crate::{admitted, Projection, ProjectionError, Tx};
 
-/// The feed's store as a read model: the cases' units, as `domain::Case` records.
+/// The feed's store as a read model: each case's [`Route`].
 pub struct Units;
+
+/// Where the events of a case go, as the feed keeps it (`keys::feed::route`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Route {
+    /// The case's last version taken as a fact.
+    pub version: u64,
+    /// 检举控告: its summary goes into no feed (条例 30).
+    pub accusation: bool,
+    /// Every unit that has been accountable for the case, in order of first accountability
+    /// (`Event::accountable_unit`, the rule `domain::Case::units` follows).
+    pub units: Vec<UnitCode>,
+}
+
+/// The route of the case of `event` after it; `None` when the event is not a fact (the route
+/// stays as it was).
+fn route(tx: &mut Tx<'_>, event: &Stored) -> Result<Option<Route>, ProjectionError> {
+    let env = &event.envelope;
+    let key = crate::keys::feed::route(env.case_id);
+    let before: Option<Route> = tx.get(&key)?;
+    if !admitted(tx, event, before.as_ref().map(|r| r.version)) {
+        return Ok(None);
+    }
+    let refused = |e: EvolveError| ProjectionError::Apply {
+        seq: event.seq,
+        why: e.to_string(),
+    };
+    let mut after = match (before, &env.event) {
+        (None, Event::CaseRegistered(e)) => Route {
+            version: 0,
+            accusation: e.accusation,
+            units: Vec::new(),
+        },
+        (Some(_), Event::CaseRegistered(_)) => return Err(refused(EvolveError::RegisteredTwice)),
+        (None, e) => return Err(refused(EvolveError::NotRegistered(e.type_name()))),
+        (Some(route), _) => route,
+    };
+    after.version = env.version;
+    if let Some(unit) = env.event.accountable_unit() {
+        if !after.units.contains(unit) {
+            after.units.push(unit.clone());
+        }
+    }
+    tx.put(key, after.clone());
+    Ok(Some(after))
+}
 
 impl Projection for Units {
     fn name(&self) -> &'static str {
         "feed"
     }
 
-    /// The layout of the stored cases (postcard, positional: see `domain::Case`); 2: with
-    /// `leader_reception`; 3: with `first_petition` and `merged_into`; 4: with transfers and
-    /// `bounced`; 5: with supervision and leader; 6: with reply, follow-up, the accused unit
-    /// and the first receipt; 7: with attachments; 8: the reply's unit; 9: with adjustments;
-    /// 10: with erasures.
+    /// The layout of the store. 1 to 10: the cases as `domain::Case` records (each change of
+    /// the case a new layout); 11: each case's [`Route`] alone.
     fn version(&self) -> u32 {
-        10
+        11
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
-        fold_case(tx, event).map(drop)
+        route(tx, event).map(drop)
     }
 }
 
@@ -91,7 +138,7 @@ impl FeedSink {
         for ev in events.iter().filter(|e| e.seq > checkpoint) {
             last = ev.seq;
             // An event that is not a fact goes to no township.
-            let Some((_, case)) = fold_case(&mut tx, ev)? else {
+            let Some(case) = route(&mut tx, ev)? else {
                 continue;
             };
             let mut event = queries::audit::event_of(ev);
@@ -110,7 +157,7 @@ impl FeedSink {
             })?;
             for unit in &case.units {
                 outgoing.push((
-                    eventlog::subjects::feed(unit, case.id),
+                    eventlog::subjects::feed(unit, ev.envelope.case_id),
                     format!("{}-{unit}", ev.seq),
                     body.clone(),
                 ));
@@ -124,5 +171,72 @@ impl FeedSink {
             self.store.commit(tx, last)?;
         }
         Ok(last)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::command::{AcceptCase, AssignCase, Command, TransferCase};
+    use domain::Channel;
+
+    use super::{Route, Units};
+    use crate::testing::{build, register, ts, unit, Log};
+
+    /// The feed's route of a case is what the case itself says: its units in order, whether it
+    /// is an accusation, its version, after acceptance, assignment, transfers back and forth.
+    #[test]
+    fn a_route_follows_the_units_the_case_follows() {
+        let t = "2026-03-02T09:00:00+08:00";
+        let mut log = Log::new();
+        let plain = log.run(None, register("gaoqiao", Channel::Letter, 1, t), t);
+        let mut accusation = register("dongcheng", Channel::Visit, 1, t);
+        if let Command::Register(r) = &mut accusation {
+            r.accusation = true;
+        }
+        let accused = log.run(None, accusation, t);
+        let accept = Command::Accept(AcceptCase {
+            new_facts: None,
+            occurred_at: Some(ts(t)),
+        });
+        log.run(Some(plain), accept, t);
+        let assign = |u: &str| {
+            Command::Assign(AssignCase {
+                unit: unit(u),
+                due_date: None,
+                note: None,
+                occurred_at: Some(ts(t)),
+            })
+        };
+        let transfer = |u: &str| {
+            Command::Transfer(TransferCase {
+                unit: unit(u),
+                reason: "属地".into(),
+                occurred_at: Some(ts(t)),
+            })
+        };
+        log.run(Some(plain), assign("land_bureau"), t);
+        log.run(Some(plain), transfer("dongcheng"), t);
+        log.run(Some(plain), transfer("land_bureau"), t);
+        let (_dir, store) = build(&Units, &log.events, 2);
+        for id in [plain, accused] {
+            let case = log.case(id);
+            let route: Route = store
+                .get(&crate::keys::feed::route(id))
+                .expect("read")
+                .expect("a route");
+            assert_eq!(
+                route,
+                Route {
+                    version: case.version,
+                    accusation: case.accusation,
+                    units: case.units.clone(),
+                }
+            );
+        }
+        assert_eq!(
+            log.case(plain).units.len(),
+            3,
+            "gaoqiao, land_bureau, dongcheng"
+        );
     }
 }

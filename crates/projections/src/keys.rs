@@ -183,6 +183,16 @@ pub mod stats {
     }
 }
 
+/// The feed's store (`projections::feed::Units`).
+pub mod feed {
+    use super::CaseId;
+
+    /// `u/<case_id>`: where the case's events go (`feed::Route`).
+    pub fn route(id: CaseId) -> String {
+        format!("u/{id}")
+    }
+}
+
 /// The audit model (`projections::audit`): trails by case and actor, the Merkle tree.
 pub mod audit {
     use super::CaseId;
@@ -273,6 +283,7 @@ mod tests {
             (stats::timeline(id), format!("t/{case}")),
             (stats::adjustment(id.0), format!("j/{case}")),
             (stats::export(day, id), format!("e/2026-03-01/{case}")),
+            (feed::route(id), format!("u/{case}")),
             (audit::chunk(id, 2), format!("e/{case}/0000000002")),
             (audit::recorded_by("p1"), "a/7031/".into()),
             (audit::occurred_by("p1"), "b/7031/".into()),

@@ -70,6 +70,11 @@ impl Log {
         }
     }
 
+    /// The case as the command path folds it after the events so far.
+    pub fn case(&self, id: CaseId) -> &Case {
+        &self.cases[&id]
+    }
+
     /// Decide `cmd` as the county at `now`; returns the case's id.
     pub fn run(&mut self, case: Option<CaseId>, cmd: Command, now: &str) -> CaseId {
         let county = Principal {
