@@ -627,6 +627,38 @@ mod architecture {
         }
     }
 
+    /// A wire type has one name, `wire::…`: no crate re-exports one (a re-export under `api`,
+    /// `queries` or `eventlog` made three names for one type, and hid where it lives).
+    #[test]
+    fn no_crate_re_exports_the_wire_types() {
+        let mut found = Vec::new();
+        for krate in super::workspace_crates() {
+            if krate == "wire" {
+                continue;
+            }
+            for (path, text) in sources(&root().join("crates").join(&krate).join("src")) {
+                for (n, line) in text.lines().enumerate() {
+                    let code = line.trim_start();
+                    let exported =
+                        code.starts_with("pub use") || code.starts_with("pub(crate) use");
+                    if exported && (code.contains(" wire::") || code.contains(" ::wire::")) {
+                        let rel = path
+                            .strip_prefix(root())
+                            .unwrap_or(&path)
+                            .display()
+                            .to_string();
+                        found.push(format!("{rel}:{}: {code}", n + 1));
+                    }
+                }
+            }
+        }
+        assert!(
+            found.is_empty(),
+            "use the wire types as `wire::…`, not through another crate:\n{}",
+            found.join("\n")
+        );
+    }
+
     #[test]
     fn integrity_does_no_io() {
         let m = Metadata::load();

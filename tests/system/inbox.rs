@@ -587,8 +587,8 @@ async fn a_refused_resend_never_replaces_an_applied_outcome() {
     let (inbox, _messages) = eventlog::inbox::Inbox::open(&conn(&js), 1, &townships)
         .await
         .expect("inbox");
-    use eventlog::inbox::OutcomeStatus::{Applied, Rejected};
-    let outcome = |status, inbox_seq: u64| eventlog::inbox::OutcomeMessage {
+    use wire::outcome::OutcomeStatus::{Applied, Rejected};
+    let outcome = |status, inbox_seq: u64| wire::outcome::OutcomeMessage {
         msg_id: "GQ-7".into(),
         status,
         case_id: None,

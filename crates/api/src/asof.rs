@@ -103,7 +103,7 @@ pub(crate) async fn links(
     principal: &domain::Principal,
     related: bool,
     point: Point,
-) -> Result<Option<(bool, Vec<queries::cases::CaseSummary>)>, Failure> {
+) -> Result<Option<(bool, Vec<wire::cases::CaseSummary>)>, Failure> {
     // Every correction appended so far: the index below files the cases as they are after it.
     let last = state.cases.last_seq().await?;
     let moved = state

@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use domain::Action;
-use eventlog::inbox::{OutcomeMessage, INBOX_DUPLICATE_WINDOW};
+use eventlog::inbox::INBOX_DUPLICATE_WINDOW;
 use eventlog::subjects::{self, headers};
+use wire::outcome::OutcomeMessage;
 
 use crate::schemas::{collect, Collected};
 
@@ -33,8 +34,8 @@ pub fn document() -> Value {
     let mut all = Collected::new();
     for schema in crate::schemas::COMMANDS.into_iter().chain([
         collect::<OutcomeMessage>,
-        collect::<commands::Problem>,
-        collect::<queries::audit::AuditEvent>,
+        collect::<wire::Problem>,
+        collect::<wire::audit::AuditEvent>,
     ]) {
         schema(&mut all);
     }

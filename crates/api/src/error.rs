@@ -6,7 +6,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-pub use commands::problem::{Failure, Problem};
+pub use commands::problem::Failure;
 use commands::CommandError;
 use domain::DomainError;
 use queries::QueryError;

@@ -17,8 +17,8 @@ use domain::{Action, CaseId, Command};
 
 use crate::error::{ApiError, Failure};
 use crate::params::Params;
-use crate::views::{Applied, CaseView, Registered};
 use crate::AppState;
+use wire::case::{Applied, CaseView, Registered};
 
 type AppResult = Result<Response, ApiError>;
 

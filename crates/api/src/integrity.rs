@@ -66,7 +66,7 @@ impl From<PublicKey> for KeyView {
     }
 }
 
-pub use wire::case::{FindingView, Verification};
+use wire::case::{FindingView, Verification};
 
 fn verification(case_id: CaseId, r: Report) -> Verification {
     Verification {

@@ -45,7 +45,7 @@ pub use auth::Tokens;
 pub use axum::Router;
 use commands::CaseService;
 use domain::UnitCode;
-pub use error::{ApiError, Failure, Problem};
+pub use error::{ApiError, Failure};
 use queries::QueryClient;
 
 /// Largest accepted request body. A registration with hundreds of petitioners stays far below.
@@ -111,7 +111,7 @@ impl AppState {
     }
 
     /// Each case's township and unit by name.
-    pub(crate) fn name_units(&self, items: &mut [queries::cases::CaseSummary]) {
+    pub(crate) fn name_units(&self, items: &mut [wire::cases::CaseSummary]) {
         for item in items {
             item.township_name = self.unit_name(&item.township);
             item.unit_name = self.unit_name(&item.unit);

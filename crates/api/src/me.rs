@@ -11,7 +11,7 @@ use axum::Json;
 use crate::error::ApiError;
 use crate::AppState;
 
-pub use wire::{Me, UnitEntry, Units};
+use wire::{Me, UnitEntry, Units};
 
 type AppResult = Result<Response, ApiError>;
 

@@ -17,8 +17,7 @@ mod casework;
 mod integrity;
 mod statistics;
 
-use crate::error::Problem;
-use crate::views::*;
+use wire::Problem;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -47,19 +46,19 @@ use crate::views::*;
         AddAttachment,
         crate::attachments::Uploaded,
         crate::attachments::Stored,
-        CaseView,
-        Registered,
-        Applied,
-        History,
+        wire::case::CaseView,
+        wire::case::Registered,
+        wire::case::Applied,
+        wire::audit::History,
         Problem,
         wire::cases::Queue,
         wire::stats::Report,
         wire::audit::AuditEvent,
-        ActorTrail,
+        wire::audit::ActorTrail,
         wire::cases::CasePage,
         wire::cases::SearchCases,
         wire::cases::Found,
-        crate::status::CaseStatus,
+        wire::CaseStatus,
         RequestAdjustment,
         ApproveAdjustment,
         RevokeAdjustment,
@@ -71,11 +70,11 @@ use crate::views::*;
         wire::scorecard::Scorecards,
         crate::integrity::PublicKeys,
         crate::integrity::KeyView,
-        crate::me::Me,
-        crate::me::UnitEntry,
-        crate::me::Units,
-        crate::integrity::Verification,
-        crate::integrity::FindingView,
+        wire::Me,
+        wire::UnitEntry,
+        wire::Units,
+        wire::case::Verification,
+        wire::case::FindingView,
         wire::erasures::EraseBody,
         wire::erasures::ErasureStep,
         wire::erasures::ErasureList,

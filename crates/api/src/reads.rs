@@ -18,8 +18,8 @@ use queries::QueryError;
 
 use crate::error::{ApiError, Failure};
 use crate::params::Params;
-use crate::views::{ActorTrail, History};
 use crate::AppState;
+use wire::audit::{ActorTrail, History};
 use wire::cases::{Found, SearchCases};
 
 type AppResult = Result<Response, ApiError>;

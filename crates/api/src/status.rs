@@ -19,7 +19,7 @@ use crate::error::{ApiError, Failure};
 use crate::limits::client_key;
 use crate::AppState;
 
-pub use wire::CaseStatus;
+use wire::CaseStatus;
 
 /// Failed lookups allowed per client address within [`WINDOW`].
 pub const MAX_FAILURES_PER_CLIENT: u32 = 20;

@@ -3,7 +3,7 @@
 use domain::auth::can_see_personal_data;
 use domain::{Case, Principal, Timestamp};
 
-pub use wire::case::{Applied, CaseFlags, CaseView, Registered};
+use wire::case::{CaseFlags, CaseView};
 
 /// A case as `viewer` sees it at `now` (without unit names, links and allowed actions, which
 /// the handler adds).
@@ -73,5 +73,3 @@ pub fn case_view(case: &Case, viewer: &Principal, now: Timestamp) -> CaseView {
         applied_seq: None,
     }
 }
-
-pub use wire::audit::{ActorTrail, History};

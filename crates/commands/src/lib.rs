@@ -17,8 +17,5 @@ mod stores;
 
 pub use error::{CommandError, Remedy};
 pub use idempotency::{Committed, IdempotencyStore};
-pub use problem::Problem;
-pub use service::{
-    CaseService, CommandRequest, Executed, Loaded, PastLinks, RecordedCommand, RejectedEvent,
-};
+pub use service::{CaseService, CommandRequest, Executed, Loaded, PastLinks, RecordedCommand};
 pub use stores::{MemoryStores, Stores};

@@ -6,7 +6,7 @@ use eventlog::LogError;
 
 use crate::CommandError;
 
-pub use wire::{Problem, ProblemCode};
+use wire::{Problem, ProblemCode};
 
 /// The problem for a status answered outside the handlers (a rejection of the framework, a
 /// malformed request hyper answered, a connection over the limit, a caught panic).

@@ -25,7 +25,7 @@ pub struct Loaded {
     pub rejected: Vec<RejectedEvent>,
 }
 
-pub use wire::case::RejectedEvent;
+use wire::case::RejectedEvent;
 
 /// A command recorded by one of the case's events.
 #[derive(Debug, Clone)]

@@ -32,7 +32,7 @@ use eventlog::{Counters, EventLog, Identities};
 
 use crate::idempotency::IdempotencyStore;
 
-pub use crate::request::{CommandRequest, Executed, Loaded, RecordedCommand, RejectedEvent};
+pub use crate::request::{CommandRequest, Executed, Loaded, RecordedCommand};
 use crate::{CommandError, Stores};
 pub use past::PastLinks;
 

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::envelope::Envelope;
 use integrity::{KeySet, Opened};
 
-pub use wire::Rejection;
+use wire::Rejection;
 
 /// An event to judge, as read from the log.
 pub struct Judged<'a> {
@@ -201,7 +201,7 @@ pub fn placeholder(subject: &str) -> Envelope {
         version: 0,
         occurred_at: epoch,
         recorded_at: epoch,
-        actor: crate::Actor {
+        actor: ::wire::audit::Actor {
             id: domain::PrincipalId(String::new()),
             role: domain::Role::System,
             unit: None,

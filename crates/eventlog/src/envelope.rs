@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use domain::{CaseId, Event, Timestamp, UnitCode};
 
-pub use ::wire::audit::Actor;
+use ::wire::audit::Actor;
 
 // Its `Deserialize` is in `wire` (one pass; a derived `flatten` buffered every field).
 /// One stored event with its metadata. `type` and `data` come from [`Event`].

@@ -35,7 +35,7 @@ pub fn valid_msg_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-pub use wire::outcome::{OutcomeMessage, OutcomeStatus};
+use wire::outcome::{OutcomeMessage, OutcomeStatus};
 
 /// A township as the inbox knows it: its unit code and, for a township that runs its own leaf
 /// node server, that server's JetStream domain.

@@ -27,13 +27,13 @@ pub mod sessions;
 pub mod subjects;
 pub mod vault;
 
-pub use admission::{Admission, Rejection};
+pub use admission::Admission;
 pub use attachments::Attachments;
 pub use checkpoints::Checkpoints;
 pub use claims::Claims;
 pub use connect::{connect, Connection};
 pub use counters::Counters;
-pub use envelope::{Actor, Envelope};
+pub use envelope::Envelope;
 pub use erasures::Erasures;
 pub use error::{Cause, LogError};
 pub use identities::Identities;

@@ -10,9 +10,10 @@ use domain::CaseId;
 
 use std::sync::Arc;
 
-use crate::admission::{Admission, Rejection};
+use crate::admission::Admission;
 use crate::envelope::{encode, Envelope};
 use crate::port::{nats::NatsMessages, Messages};
+use ::wire::Rejection;
 
 pub use crate::error::{Cause, LogError};
 pub use crate::subjects::case_subject;

@@ -23,7 +23,8 @@ use commands::problem::Failure;
 use commands::{CaseService, CommandError, CommandRequest, Remedy};
 use domain::{CaseId, DomainError, Principal};
 use eventlog::inbox::Submission;
-use eventlog::inbox::{self, Inbox, InboxTownship, OutcomeMessage};
+use eventlog::inbox::{self, Inbox, InboxTownship};
+use wire::outcome::{OutcomeMessage, OutcomeStatus};
 
 /// Inbox messages handled at once by one ingestor (each takes a few NATS round trips).
 pub const WORKERS: usize = 64;
@@ -78,7 +79,7 @@ fn answer(refusal: Refusal, inbox_seq: u64) -> Verdict {
         township: refusal.township,
         outcome: Box::new(OutcomeMessage {
             msg_id: refusal.msg_id,
-            status: inbox::OutcomeStatus::Rejected,
+            status: OutcomeStatus::Rejected,
             case_id: None,
             version: None,
             seq: None,
@@ -210,7 +211,7 @@ impl Ingestor {
                 mut outcome,
             } => {
                 // Kept for inspection without personal data; the inbox's copy goes below.
-                if outcome.status == inbox::OutcomeStatus::Rejected {
+                if outcome.status == OutcomeStatus::Rejected {
                     outcome.body = Some(domain::personal::redact_command_body(msg.payload()));
                 }
                 tracing::info!(township, msg_id = %outcome.msg_id, status = %outcome.status, stream = %d.stream, inbox_seq = d.inbox_seq, "inbox message answered");
@@ -324,7 +325,7 @@ impl Ingestor {
                         township,
                         outcome: Box::new(OutcomeMessage {
                             msg_id,
-                            status: inbox::OutcomeStatus::Applied,
+                            status: OutcomeStatus::Applied,
                             case_id: Some(out.committed.case_id),
                             version: Some(out.committed.version),
                             seq: Some(out.committed.seq),

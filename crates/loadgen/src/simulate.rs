@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use domain::command::Command;
 use domain::{CaseId, UnitCode};
-use eventlog::inbox::OutcomeMessage;
+use wire::outcome::OutcomeMessage;
 
 use crate::scenario::{plan_case, Rng};
 
@@ -384,7 +384,7 @@ fn record(shared: &Mutex<Shared>, o: OutcomeMessage) {
         return; // another run's, or another sender's
     };
     s.latencies.push(p.sent.elapsed().as_secs_f64() * 1000.0);
-    if o.status == eventlog::inbox::OutcomeStatus::Applied {
+    if o.status == wire::outcome::OutcomeStatus::Applied {
         s.applied += 1;
         if o.version == Some(1) {
             s.registered += 1;

@@ -27,9 +27,11 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use domain::{CaseId, Policy, Timestamp};
-use eventlog::{Actor, Stored};
+use eventlog::Stored;
+use wire::audit::Actor;
 
-pub use queries::audit::{AuditEvent, TrailDate};
+pub use queries::audit::TrailDate;
+use wire::audit::AuditEvent;
 
 pub mod tree;
 

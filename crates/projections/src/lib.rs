@@ -105,7 +105,7 @@ pub fn admitted(tx: &mut Tx<'_>, event: &Stored, last: Option<u64>) -> bool {
                 last = last.unwrap_or(0),
                 "an event in the log does not follow its case's last one (a replay?); it is read as absent"
             );
-            eventlog::Rejection::OutOfOrder
+            wire::Rejection::OutOfOrder
         }
     };
     tx.put(keys::shared::rejected(event.seq), why);
@@ -114,9 +114,7 @@ pub fn admitted(tx: &mut Tx<'_>, event: &Stored, last: Option<u64>) -> bool {
 
 /// How many events of the log `store`'s model did not take as facts.
 pub fn rejected_count(store: &Store) -> Result<u64, StoreError> {
-    Ok(store
-        .scan::<eventlog::Rejection>(keys::shared::REJECTED)?
-        .len() as u64)
+    Ok(store.scan::<wire::Rejection>(keys::shared::REJECTED)?.len() as u64)
 }
 
 /// The names of the projectors, as used on the command line and in query subjects.

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use chrono::DateTime;
 use domain::command::*;
 use domain::*;
-use eventlog::{Actor, Envelope, Stored};
+use eventlog::{Envelope, Stored};
+use wire::audit::Actor;
 
 use crate::{Projection, Store};
 

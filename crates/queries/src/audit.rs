@@ -14,7 +14,7 @@ pub enum TrailDate {
     Occurred,
 }
 
-pub use wire::audit::AuditEvent;
+use wire::audit::AuditEvent;
 
 /// An event of the log as the audit trail shows it.
 pub fn event_of(s: &Stored) -> AuditEvent {

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use domain::identity::Digest;
 
 use domain::{CaseId, Category, Channel, Principal, Stage, Status, Timestamp, UnitCode};
-pub use wire::cases::{CasePage, CaseSummary, SummaryFlags, Supervision};
+use wire::cases::{CaseSummary, SummaryFlags, Supervision};
 
 /// Most items of one page.
 pub const MAX_LIMIT: usize = 1000;

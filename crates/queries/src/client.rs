@@ -8,16 +8,17 @@ use domain::{CaseId, Timestamp};
 use eventlog::rpc::{self, TransportError};
 use eventlog::{subjects, Connection};
 
-use crate::audit::AuditEvent;
-use crate::cases::{CasePage, CaseSummary, Links, ListCases, Moved, Probe};
+use crate::cases::{Links, ListCases, Moved, Probe};
 use crate::protocol::{
     AdjustmentById, AdjustmentsReceived, Answer, Ask, CaseByNo, CaseHistory, LinksOf, Model,
     ModelDigest, ModelStatus, MovedAfter, Positions, Query, QueryFailure, QueryReply, QueryRequest,
     Search, Trail, MIN_SEQ_WAIT,
 };
-use crate::queues::{Queue, QueueQuery};
+use crate::queues::QueueQuery;
 use crate::stats::StatsQuery;
 use wire::adjustments::AdjustmentRecord;
+use wire::audit::AuditEvent;
+use wire::cases::{CasePage, CaseSummary, Queue};
 use wire::stats::Report;
 
 /// An answer with the log sequence the model had applied.

@@ -8,11 +8,12 @@ use serde::{Deserialize, Serialize};
 
 use domain::{CaseId, Timestamp};
 
-use crate::audit::AuditEvent;
-use crate::cases::{CasePage, CaseSummary, Links, ListCases, Moved, Probe};
-use crate::queues::{Queue, QueueQuery};
+use crate::cases::{Links, ListCases, Moved, Probe};
+use crate::queues::QueueQuery;
 use crate::stats::StatsQuery;
 use wire::adjustments::AdjustmentRecord;
+use wire::audit::AuditEvent;
+use wire::cases::{CasePage, CaseSummary, Queue};
 use wire::stats::Report;
 
 /// A read model that answers queries: the type the client names it by, and its name on the

@@ -8,8 +8,6 @@ use domain::{CaseId, Principal, Stage, Timestamp, UnitCode};
 
 use crate::cases::Flag;
 
-pub use wire::cases::{Queue, QueueCounts};
-
 /// Which items a queue query lists by deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -2,11 +2,12 @@
 
 use domain::{evolve, Case, CaseId};
 
-use eventlog::{Rejection, Stored};
+use eventlog::Stored;
+use wire::Rejection;
 
 use super::{CaseService, Loaded, RecordedCommand};
-use crate::request::RejectedEvent;
 use crate::CommandError;
+use wire::case::RejectedEvent;
 
 impl CaseService {
     /// The case as it is in the log now (catching up on events other processes appended).

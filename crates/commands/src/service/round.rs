@@ -13,7 +13,8 @@ use uuid::Uuid;
 use domain::command::RegisterCase;
 use domain::{decide, evolve, CaseId, Command, Ctx, DomainError, Event, Timestamp};
 use eventlog::log::case_subject;
-use eventlog::{Actor, Envelope, LogError, Stored};
+use eventlog::{Envelope, LogError, Stored};
+use wire::audit::Actor;
 
 use super::{CaseService, CommandRequest, Executed, Loaded, RecordedCommand};
 use crate::idempotency::Committed;

@@ -1,8 +1,8 @@
 //! Decoding and judging what is read from the log (`admission`), many messages at once.
 
 use super::{EventLog, LogError, Stored};
-use crate::admission::Rejection;
 use crate::envelope::decode;
+use ::wire::Rejection;
 
 /// A message as read: its sequence, subject, bytes and the services' mark, if any.
 pub(super) type Raw = (u64, String, bytes::Bytes, Option<String>);

@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use domain::linking::Filed;
 use domain::{CaseId, Principal};
-use queries::cases::{CaseFilter, CasePage, CaseSummary, Cursor, ListCases, Probe, MAX_LIMIT};
+use queries::cases::{CaseFilter, Cursor, ListCases, Probe, MAX_LIMIT};
 pub use queries::cases::{Clock, MAX_RELATED};
+use wire::cases::{CasePage, CaseSummary};
 
 use super::{cursor_of, leader_key, micros, moved_key, order_key, row_key, Row, SCAN_BUDGET};
 use crate::{Store, StoreError};

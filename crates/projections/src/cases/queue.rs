@@ -5,7 +5,8 @@
 use chrono::{Duration, NaiveDate};
 
 use domain::{CaseId, Timestamp};
-use queries::queues::{DueCursor, Filter, Queue, QueueCounts, QueueQuery, Scope};
+use queries::queues::{DueCursor, Filter, QueueQuery, Scope};
+use wire::cases::{Queue, QueueCounts};
 
 use super::query::{summary, Clock};
 use super::{due_key, due_order, row_key, Row, SCAN_BUDGET};
@@ -145,7 +146,7 @@ pub fn queue(store: &Store, q: &QueueQuery, clock: Clock) -> Result<Queue, Store
             continue;
         }
         if items.len() == limit {
-            let l: &queries::cases::CaseSummary = &items[limit - 1];
+            let l: &wire::cases::CaseSummary = &items[limit - 1];
             return Ok(Queue {
                 unit: unit_of(q),
                 counts: counts(store, &q.scope, clock)?,

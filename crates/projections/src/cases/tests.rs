@@ -2,7 +2,8 @@ use domain::command::*;
 use domain::{Category, Channel, PrincipalId, Status, UnitCode};
 
 use domain::{Principal, Role};
-use queries::cases::{CaseFilter, CasePage, ListCases, Probe};
+use queries::cases::{CaseFilter, ListCases, Probe};
+use wire::cases::CasePage;
 
 use super::*;
 use crate::testing::{build, register, ts, unit, Log};

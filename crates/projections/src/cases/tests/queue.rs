@@ -4,7 +4,8 @@ use std::collections::BTreeSet;
 
 use domain::command::*;
 use domain::{CaseId, Category, Outcome, Role, Stage};
-use queries::queues::{DueCursor, Filter, Queue, QueueQuery, Scope};
+use queries::queues::{DueCursor, Filter, QueueQuery, Scope};
+use wire::cases::Queue;
 
 use super::{clock, model, petition, who, ID};
 use crate::cases::queue::{counts, queue};
