@@ -249,6 +249,9 @@ pub struct Change {
 pub struct Report {
     #[serde(flatten)]
     pub current: Period,
+    /// With `compare=yoy`: the same days a year earlier, its rows those of the current period
+    /// a year earlier (a month's row is the same month of the year before: `2025-07` beside
+    /// `2026-07`), zero where nothing was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous: Option<Period>,
     #[serde(skip_serializing_if = "Option::is_none")]

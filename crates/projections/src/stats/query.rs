@@ -224,6 +224,29 @@ fn year_earlier(d: NaiveDate) -> NaiveDate {
         .unwrap_or(d)
 }
 
+/// The key and values of `row` a year earlier: its month (`2026-07`) the same month of the
+/// year before (`2025-07`), every other dimension as it is.
+fn a_year_earlier(q: &Query, row: &Row) -> (String, BTreeMap<String, String>) {
+    let mut keys = row.keys.clone();
+    let values: Vec<String> = q
+        .group_by
+        .iter()
+        .zip(row.key.split('|'))
+        .map(|(by, value)| {
+            let earlier = match (by, value.split_once('-')) {
+                (GroupBy::Month, Some((year, month))) => match year.parse::<i32>() {
+                    Ok(year) => format!("{}-{month}", year - 1),
+                    Err(_) => value.to_owned(),
+                },
+                _ => value.to_owned(),
+            };
+            keys.insert(by.as_str().to_owned(), earlier.clone());
+            earlier
+        })
+        .collect();
+    (values.join("|"), keys)
+}
+
 fn relative(cur: i64, prev: i64) -> Option<f64> {
     (prev != 0).then(|| (cur - prev) as f64 / prev as f64)
 }
@@ -270,17 +293,19 @@ pub fn query(
         now,
         policy,
     )?;
-    // The same rows a year earlier (zero where nothing was), each current row with its change.
+    // The same rows a year earlier (zero where nothing was), each current row with its change:
+    // a month's row is the same month a year earlier.
     let previous_rows: Vec<Row> = current
         .rows
         .iter()
         .map(|row| {
+            let (key, keys) = a_year_earlier(q, row);
             let (c, o) = prev_rows
-                .get(&row.key)
+                .get(&key)
                 .map_or((Counts::default(), 0), |(_, c, o)| (*c, *o));
             Row {
-                key: row.key.clone(),
-                keys: row.keys.clone(),
+                key,
+                keys,
                 measures: Measures::new(c, o),
                 change: None,
             }

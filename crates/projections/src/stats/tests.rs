@@ -236,6 +236,54 @@ fn year_on_year_compares_the_same_days_a_year_earlier() {
     assert_eq!(r.change.expect("change").items, Some(0.5));
 }
 
+/// Issue 33, finding 10: by month, the previous period's rows are the months a year earlier
+/// (`2025-07`, not `2026-07` with nothing in it), and each row's change compares them.
+#[test]
+fn year_on_year_by_month_compares_each_month_with_the_same_month_a_year_earlier() {
+    let mut log = Log::new();
+    for at in [
+        "2025-07-05T09:00:00+08:00",
+        "2025-07-06T09:00:00+08:00",
+        "2025-08-01T09:00:00+08:00",
+        "2025-08-02T09:00:00+08:00",
+    ] {
+        log.run(None, register("gaoqiao", Channel::Phone, 1, at), at);
+    }
+    for at in [
+        "2026-07-05T09:00:00+08:00",
+        "2026-08-05T09:00:00+08:00",
+        "2026-08-06T09:00:00+08:00",
+        "2026-08-07T09:00:00+08:00",
+    ] {
+        log.run(None, register("gaoqiao", Channel::Phone, 1, at), at);
+    }
+    let (_dir, store) = build(&stats(), &log.events, 1000);
+    let r = query(
+        &store,
+        &query_of("2026-07-01", "2026-08-31", Some(GroupBy::Month), true),
+        ts("2026-09-01T10:00:00+08:00"),
+    )
+    .expect("query");
+    let previous = r.previous.expect("previous period");
+    let rows = |p: &wire::stats::Period| -> Vec<(String, i64)> {
+        p.rows
+            .iter()
+            .map(|row| (row.key.clone(), row.measures.counts.items))
+            .collect()
+    };
+    assert_eq!(
+        rows(&previous),
+        [("2025-07".to_owned(), 2), ("2025-08".to_owned(), 2)]
+    );
+    assert_eq!(previous.rows[0].keys["month"], "2025-07");
+    assert_eq!(
+        rows(&r.current),
+        [("2026-07".to_owned(), 1), ("2026-08".to_owned(), 3)]
+    );
+    let change = |i: usize| r.current.rows[i].change.as_ref().expect("change")["items"];
+    assert_eq!((change(0), change(1)), (Some(-0.5), Some(0.5)));
+}
+
 #[test]
 fn every_count_measure_and_open_overdue_can_be_adjusted() {
     let names: Vec<&str> = Counts::default()
