@@ -405,6 +405,20 @@ def test_an_auditor_reads_a_trail_and_a_case_as_it_was(as_role):
     assert case["case_no"] in erasure.inner_text() and "待批准" in erasure.inner_text()
 
 
+def test_a_clerk_finds_a_case_by_the_petitioners_name_its_serial_or_its_number_in_small_letters(as_role):
+    county = as_role("county")
+    case = register_by_api(county)
+    name = case["case"]["petitioners"][0]["name"]
+    serial = case["case_no"].rsplit("-", 1)[1]
+    for q in [name, serial, case["case_no"].lower()]:
+        county.goto("/console/cases")
+        county.fill("input[name=q]", q)
+        county.press("input[name=q]", "Enter")
+        county.wait_for_load_state()
+        row = county.locator("table.cases tbody tr", has_text=case["case_no"])
+        assert row.count() == 1, (q, county.locator("main").inner_text()[:1500])
+
+
 def test_a_returning_petitioner_is_hinted_at_registration_and_linked_on_the_case_page(as_role):
     county = as_role("county")
     person = id_number("19700202")

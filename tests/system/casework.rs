@@ -236,6 +236,42 @@ async fn a_petitioner_registered_in_two_townships_is_flagged_in_both_within_a_se
         let (_, found, _) = app.post("county-token", "/v1/cases/search", &body).await;
         assert_eq!(ids_of(&found).len(), 2, "{body}: {found}");
     }
+    // Issue 33, finding 4: by the name alone, the caller's visible cases of petitioners of that
+    // exact name (refused before: "请提供 id_number，或 phone"); a number in any letter case, or
+    // its serial alone (found nothing before).
+    let (status, found, _) = app
+        .post(
+            "county-token",
+            "/v1/cases/search",
+            &json!({"name": "王 五"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(ids_of(&found), [b.clone(), a.clone()]);
+    let (_, found, _) = app
+        .post(
+            "clerk-dongcheng-token",
+            "/v1/cases/search",
+            &json!({"name": "王五"}),
+        )
+        .await;
+    assert_eq!(ids_of(&found), std::slice::from_ref(&b));
+    let lower = other_no.to_lowercase();
+    let serial = other_no.rsplit('-').next().expect("serial");
+    for q in [lower.as_str(), serial] {
+        let (status, page) = app.get("county-token", &format!("/v1/cases?q={q}")).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(ids_of(&page).contains(&a), "{q}: {page}");
+        for item in page["items"].as_array().expect("items") {
+            let no = item["case_no"].as_str().expect("no");
+            assert!(no.ends_with(serial), "{q}: {no}");
+        }
+    }
+    let (status, case) = app
+        .get("county-token", &format!("/v1/cases/by-no/{lower}"))
+        .await;
+    assert_eq!(status, 200, "{case}");
+    assert_eq!(case["case_id"], json!(a));
 }
 
 /// Issue 12, finding 3: a matter terminated after re-review (终结) is not accepted again without
@@ -586,8 +622,7 @@ async fn listing_and_search_refuse_bad_input_clearly() {
         (json!({"id_number": "abc"}), "id_number", 400),
         (json!({"phone": "hello"}), "phone", 400),
         (json!({"id_number": ID, "email": "x"}), "email", 400),
-        (json!({"name": "王五"}), "a name alone", 422),
-        (json!({}), "id_number, or phone", 422),
+        (json!({}), "id_number, phone or name", 422),
     ] {
         let (status, p, _) = app.post("county-token", "/v1/cases/search", &body).await;
         assert_problem(status, &p, expected, "validation");

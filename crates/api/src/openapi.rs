@@ -329,7 +329,7 @@ pub fn document() -> OpenApi {
                 OperationBuilder::new()
                     .operation_id(Some("get_case_by_no"))
                     .description(Some(
-                        "The case a case number names, as GET /v1/cases/{case_id} shows it. min_seq waits for the index of case numbers (the audit projector).",
+                        "The case a case number names (in any letter case), as GET /v1/cases/{case_id} shows it. min_seq waits for the index of case numbers (the audit projector).",
                     ))
                     .parameter(case_no_param())
                     .parameter(min_seq.clone())

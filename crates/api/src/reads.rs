@@ -361,10 +361,10 @@ pub async fn search(
         .map(|v| domain::identity::normalize_phone(&v).map_err(|why| bad("phone", why)))
         .transpose()?;
     let name = nonempty(s.name);
-    if id.is_none() && phone.is_none() {
+    if id.is_none() && phone.is_none() && name.is_none() {
         return Err(invalid(domain::text!(
-            "give id_number, or phone (with or without name): a name alone does not identify a petitioner",
-            "请提供 id_number，或 phone（可附 name）：仅凭姓名不能确定信访人"
+            "give id_number, phone or name (a name with a phone tells people who share the phone apart)",
+            "请提供 id_number、phone 或 name（电话可附姓名，以区分共用电话的人）"
         ))
         .into());
     }
@@ -378,9 +378,15 @@ pub async fn search(
     let person = state
         .cases
         .person(name.as_deref(), id.as_deref(), phone.as_deref());
+    // A name alone finds the petitioners of that name: a name identifies nobody, so it is
+    // looked for only when nothing else is given.
+    let name = match (&id, &phone, &name) {
+        (None, None, Some(n)) => state.cases.name_digest(n),
+        _ => None,
+    };
     let found = state
         .queries
-        .search(p, Probe { person }, None, state.cases.now())
+        .search(p, Probe { person, name }, None, state.cases.now())
         .await?;
     let mut items = found.value;
     state.name_units(&mut items);

@@ -120,6 +120,11 @@ pub struct Person {
     pub phone: Option<Digest>,
 }
 
+/// The index key under which a name's digest ([`Keys::name`]) files a case: `m.<hex>`.
+pub fn name_key(digest: &Digest) -> String {
+    format!("m.{}", hex::encode(digest))
+}
+
 /// Every key under which any of `persons` links to other cases ([`Person::link_keys`]), once.
 pub fn link_keys(persons: &[Person]) -> std::collections::BTreeSet<String> {
     persons.iter().flat_map(Person::link_keys).collect()
@@ -228,6 +233,14 @@ impl Keys {
             },
             phone: phone.map(|p| self.digest("phone", &p)),
         }
+    }
+
+    /// The keyed hash of a name alone (without spaces), under which a petitioner is found by
+    /// name (`POST /v1/cases/search {"name"}`); it links no two cases, since many people share a
+    /// name. `None` for a name of nothing but spaces.
+    pub fn name(&self, name: &str) -> Option<Digest> {
+        let name: String = name.chars().filter(|c| !c.is_whitespace()).collect();
+        (!name.is_empty()).then(|| self.digest("name", &name))
     }
 
     /// The petitioner of a registration, as recognised.

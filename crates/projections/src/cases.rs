@@ -30,7 +30,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use domain::identity::{Keys, Person};
+use domain::identity::{name_key, Digest, Keys, Person};
 use domain::linking::Filed;
 use domain::{evolve, Case, CaseId, Event, PersonalData as _, Timestamp};
 use eventlog::Stored;
@@ -52,6 +52,9 @@ pub const SCAN_BUDGET: usize = 20_000;
 pub struct Row {
     pub case: Case,
     pub persons: Vec<Person>,
+    /// The petitioners' names alone, as keyed hashes (`Keys::name`): found by name, linked by
+    /// nothing.
+    pub names: Vec<Digest>,
     /// The identity keys under which the case is one matter in several places (一信多投); the
     /// case is a duplicate while there is one.
     pub duplicate_under: BTreeSet<String>,
@@ -137,6 +140,7 @@ impl Row {
             ("us", format!("{}.{}", c.unit, c.status)),
         ];
         out.extend(c.units.iter().map(|u| ("v", u.to_string())));
+        out.extend(queries::cases::serial_of(&c.case_no).map(|s| ("n", s.to_owned())));
         out.extend(c.leader.iter().map(|l| ("l", leader_key(&l.name))));
         out.extend(
             Flag::ALL
@@ -317,9 +321,10 @@ impl Projection for Cases {
     /// 7: the reply's unit. 8: cases with their adjustments (核减). 9: filed petitioners with
     /// the level their case reached (越级访). 10: no accusation's summary, petitioners dropped
     /// when erased (their events sealed). 11: the flag `leader` (领导包案) in index `f`.
-    /// 12: corrections of petitioners (`p/`).
+    /// 12: corrections of petitioners (`p/`). 13: petitioners filed by name alone (`m.`
+    /// keys) and cases by the serial of their number (index `n`).
     fn version(&self) -> u32 {
-        12
+        13
     }
 
     fn vault(&self) -> Option<&eventlog::Vault> {
@@ -343,24 +348,25 @@ impl Projection for Cases {
             why: e.to_string(),
         })?;
         // The petitioners as keyed hashes: from the registration, or a correction of them.
-        let persons = match (&before, &env.event) {
+        let (persons, names) = match (&before, &env.event) {
             // Erased: nobody finds the case by its petitioners any more.
-            (_, Event::PersonalDataErased(_)) => Vec::new(),
+            (_, Event::PersonalDataErased(_)) => (Vec::new(), Vec::new()),
             (_, Event::CaseRegistered(r)) => {
                 tx.put(keys::case_no(&r.case_no), case.id);
                 self.persons(&r.petitioners)
             }
             (Some(b), Event::RegistrationCorrected(c)) => match &c.after.petitioners {
                 Some(p) => self.persons(p),
-                None => b.persons.clone(),
+                None => (b.persons.clone(), b.names.clone()),
             },
-            (Some(b), _) => b.persons.clone(),
-            (None, _) => Vec::new(),
+            (Some(b), _) => (b.persons.clone(), b.names.clone()),
+            (None, _) => (Vec::new(), Vec::new()),
         };
         case.redact_personal_data();
         let row = Row {
             case,
             persons,
+            names,
             duplicate_under: before
                 .as_ref()
                 .map(|b| b.duplicate_under.clone())
@@ -369,8 +375,13 @@ impl Projection for Cases {
         // Filed for search and links under each petitioner (again, after a correction of whom or
         // what the case is about).
         let refiled = before.as_ref().is_none_or(|b| {
-            (&b.persons, b.case.category, &b.case.township)
-                != (&row.persons, row.case.category, &row.case.township)
+            (&b.persons, &b.names, b.case.category, &b.case.township)
+                != (
+                    &row.persons,
+                    &row.names,
+                    row.case.category,
+                    &row.case.township,
+                )
         });
         if refiled {
             // Links as of a past point find a case by its petitioners of then (`moved_after`).
@@ -383,11 +394,21 @@ impl Projection for Cases {
                 for key in b.persons.iter().flat_map(|p| p.keys()) {
                     tx.remove(keys::filed(&key, b.case.id));
                 }
+                for key in b.names.iter().map(name_key) {
+                    tx.remove(keys::filed(&key, b.case.id));
+                }
             }
             for person in &row.persons {
                 for key in person.keys() {
                     tx.put(keys::filed(&key, row.case.id), filed_of(&row, person));
                 }
+            }
+            // Under a name, the case as filed for nobody in particular: a name identifies no one.
+            for key in row.names.iter().map(name_key) {
+                tx.put(
+                    keys::filed(&key, row.case.id),
+                    filed_of(&row, &Person::default()),
+                );
             }
         }
         let moved = refiled
@@ -409,15 +430,20 @@ impl Projection for Cases {
 }
 
 impl Cases {
-    /// A case's petitioners as keyed hashes (those with an identifier or a phone), once each.
-    fn persons(&self, petitioners: &[domain::command::Petitioner]) -> Vec<Person> {
+    /// A case's petitioners as keyed hashes (those with an identifier or a phone), once each,
+    /// and their names alone, once each.
+    fn persons(&self, petitioners: &[domain::command::Petitioner]) -> (Vec<Person>, Vec<Digest>) {
         let mut persons: Vec<Person> = petitioners
             .iter()
             .map(|p| self.keys.petitioner(p))
             .filter(|p| p.is_known() || p.phone.is_some())
             .collect();
         persons.dedup();
-        persons
+        let names: BTreeSet<Digest> = petitioners
+            .iter()
+            .filter_map(|p| self.keys.name(&p.name))
+            .collect();
+        (persons, names.into_iter().collect())
     }
 }
 

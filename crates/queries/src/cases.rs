@@ -131,17 +131,23 @@ impl Cursor {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Probe {
     pub person: domain::identity::Person,
+    /// The name alone (`Keys::name`), when neither an ID number nor a phone was given.
+    #[serde(default)]
+    pub name: Option<Digest>,
 }
 
 impl Probe {
-    /// Whether `filed` (a petitioner of some case) is the one looked for: the same person
-    /// (`Person::same_as`), or, when only a phone was given, the same phone.
+    /// Whether `filed` (a petitioner of some case, filed under one of [`Probe::keys`]) is the
+    /// one looked for: the same person (`Person::same_as`); when only a phone was given, the
+    /// same phone; when only a name, anyone filed under that name's key.
     pub fn matches(&self, filed: &domain::identity::Person) -> bool {
         let p = &self.person;
         if p.id.is_some() || p.name_phone.is_some() {
             p.same_as(filed)
+        } else if p.phone.is_some() {
+            p.phone == filed.phone
         } else {
-            p.phone.is_some() && p.phone == filed.phone
+            self.name.is_some()
         }
     }
 
@@ -150,14 +156,40 @@ impl Probe {
         let p = &self.person;
         if p.id.is_some() || p.name_phone.is_some() {
             p.link_keys()
-        } else {
+        } else if p.phone.is_some() {
             p.keys()
+        } else {
+            self.name.iter().map(domain::identity::name_key).collect()
         }
     }
 
     pub fn digests(&self) -> [Option<Digest>; 3] {
         [self.person.id, self.person.name_phone, self.person.phone]
     }
+}
+
+/// Digits of the serial that ends a case number (`GAOQIAO-2026-000065`).
+pub const SERIAL_DIGITS: usize = 6;
+
+/// The serial that ends `case_no`, when it is numbered in a series (`000065`); numbers of earlier
+/// versions (a day and a tail of the case id) have none.
+pub fn serial_of(case_no: &str) -> Option<&str> {
+    let (_, serial) = case_no.rsplit_once('-')?;
+    is_serial(serial).then_some(serial)
+}
+
+/// Whether a search text is a serial alone (`000065`): what a clerk reads off a paper file.
+pub fn is_serial(q: &str) -> bool {
+    q.len() == SERIAL_DIGITS && q.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether a search text is a whole case number (letters, digits, `-` and `_`, with a `-`):
+/// found by number, in any letter case, not in the summaries.
+pub fn is_case_no(q: &str) -> bool {
+    q.contains('-')
+        && q.len() <= 64
+        && q.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// The clock of an answer: now, and how many days before a deadline a case is due soon.

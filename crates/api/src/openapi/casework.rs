@@ -81,7 +81,7 @@ pub(super) fn paths(paths: PathsBuilder) -> PathsBuilder {
             "Every filter given must hold. Visibility is that of GET on each case; analysts are refused. A page may hold fewer items than `limit` and still give `next_cursor` (a page reads a bounded part of the index); follow `next_cursor` until it is null.",
         ))
         .parameter(bounded("case_no", "Exactly this case number", 1, 64, Some("^[A-Za-z0-9_-]+$")))
-        .parameter(bounded("q", "Text the summary contains (an accusation's only for the county and auditors)", 1, 200, None))
+        .parameter(bounded("q", "A case number, in any letter case, or the 6-digit serial that ends one (000065: the cases of every series with it); otherwise text the summary contains (an accusation's only for the county and auditors)", 1, 200, None))
         .parameter(bounded("township", "Registered by this township (a unit code of the county)", 1, 32, Some(unit)))
         .parameter(bounded("unit", "Accountable now (a unit code of the county)", 1, 32, Some(unit)))
         .parameter(one_of("status", "In this status", &statuses))
@@ -109,7 +109,7 @@ pub(super) fn paths(paths: PathsBuilder) -> PathsBuilder {
         .operation_id(Some("search_cases"))
         .summary(Some("The caller's visible cases of one petitioner"))
         .description(Some(
-            "By ID number; or by phone, with the name to tell people with one phone apart. The identifiers travel in the body only and are matched as keyed hashes (no read model holds them).",
+            "By ID number; or by phone, with the name to tell people with one phone apart; or by the name alone: the petitioners of that exact name (spaces aside), since clerks know visitors by name first. The identifiers travel in the body only and are matched as keyed hashes (no read model holds them).",
         ))
         .request_body(Some(
             RequestBodyBuilder::new()

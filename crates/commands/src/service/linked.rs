@@ -379,4 +379,9 @@ impl CaseService {
     ) -> Person {
         self.keys.person(name, id_number, phone)
     }
+
+    /// The keyed hash of a name alone, as a search by name gives it.
+    pub fn name_digest(&self, name: &str) -> Option<domain::identity::Digest> {
+        self.keys.name(name)
+    }
 }

@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use domain::linking::Filed;
 use domain::{CaseId, Principal};
-use queries::cases::{CaseFilter, Cursor, ListCases, Probe, MAX_LIMIT};
+use queries::cases::{
+    is_case_no, is_serial, serial_of, CaseFilter, Cursor, ListCases, Probe, MAX_LIMIT,
+};
 pub use queries::cases::{Clock, MAX_RELATED};
 use wire::cases::{CasePage, CaseSummary};
 
@@ -20,11 +22,21 @@ pub(super) fn summary(row: &Row, viewer: &Principal, clock: Clock) -> CaseSummar
 /// Whether a row passes the filters and the viewer may see it.
 pub(super) fn passes(row: &Row, f: &CaseFilter, viewer: &Principal) -> bool {
     let c = &row.case;
+    // A number (whole, or its serial) is looked for in the case number; other text in the
+    // summary.
     let text_ok = f.q.as_deref().is_none_or(|q| {
-        (!c.accusation || domain::auth::reads_county_wide(viewer)) && c.summary.contains(q)
+        if is_case_no(q) {
+            q.eq_ignore_ascii_case(&c.case_no)
+        } else if is_serial(q) {
+            serial_of(&c.case_no) == Some(q)
+        } else {
+            (!c.accusation || domain::auth::reads_county_wide(viewer)) && c.summary.contains(q)
+        }
     });
     domain::auth::can_read_case(viewer, c).is_ok()
-        && f.case_no.as_deref().is_none_or(|n| n == c.case_no)
+        && f.case_no
+            .as_deref()
+            .is_none_or(|n| n.eq_ignore_ascii_case(&c.case_no))
         && f.township.as_ref().is_none_or(|t| *t == c.township)
         && f.unit.as_ref().is_none_or(|u| *u == c.unit)
         && f.status.is_none_or(|s| s == c.status)
@@ -69,6 +81,10 @@ fn candidates(f: &CaseFilter, viewer: &Principal) -> Vec<(&'static str, String)>
     if let (Some(u), Some(s)) = (&f.unit, f.status) {
         out.push(("us", format!("{u}.{s}")));
     }
+    if let Some(serial) = f.q.as_deref().filter(|q| is_serial(q)) {
+        // One case per township and year has it.
+        out.push(("n", serial.to_owned()));
+    }
     out
 }
 
@@ -76,7 +92,11 @@ fn candidates(f: &CaseFilter, viewer: &Principal) -> Vec<(&'static str, String)>
 pub fn list(store: &Store, req: &ListCases, now: Clock) -> Result<CasePage, StoreError> {
     let f = &req.filter;
     let limit = req.limit.clamp(1, MAX_LIMIT);
-    if let Some(no) = &f.case_no {
+    let number = f
+        .case_no
+        .as_deref()
+        .or(f.q.as_deref().filter(|q| is_case_no(q)));
+    if let Some(no) = number {
         // A number names at most one case.
         let found = case_by_no(store, no)?
             .map(|id| store.get::<Row>(&row_key(id)))
@@ -241,7 +261,23 @@ pub fn links(
 
 /// The case a case number names.
 pub fn case_by_no(store: &Store, case_no: &str) -> Result<Option<CaseId>, StoreError> {
-    store.get::<CaseId>(&crate::keys::cases::case_no(case_no))
+    if let Some(id) = store.get::<CaseId>(&crate::keys::cases::case_no(case_no))? {
+        return Ok(Some(id));
+    }
+    // In any letter case: numbers are written with the township in capitals and the rest in
+    // small letters (the hex tail of numbers of earlier versions).
+    let canonical = match case_no.split_once('-') {
+        Some((township, rest)) => format!(
+            "{}-{}",
+            township.to_ascii_uppercase(),
+            rest.to_ascii_lowercase()
+        ),
+        None => return Ok(None),
+    };
+    if canonical == case_no {
+        return Ok(None);
+    }
+    store.get::<CaseId>(&crate::keys::cases::case_no(&canonical))
 }
 
 /// The cases whose petitioners a correction changed after log sequence `seq`, at most `limit`

@@ -283,8 +283,14 @@ fn a_petitioner_is_found_by_keyed_hashes_and_no_plain_identifier_is_stored() {
     let county = who(Role::County, None);
     let k = keys();
     let find = |viewer: &Principal, name: Option<&str>, id: Option<&str>, phone: Option<&str>| {
+        // A name alone is looked for by itself, as the API does.
+        let alone = match (name, id, phone) {
+            (Some(n), None, None) => k.name(n),
+            _ => None,
+        };
         let probe = Probe {
             person: k.person(name, id, phone),
+            name: alone,
         };
         search(&store, viewer, &probe, clock(t2))
             .expect("search")
@@ -308,6 +314,14 @@ fn a_petitioner_is_found_by_keyed_hashes_and_no_plain_identifier_is_stored() {
         "by phone"
     );
     assert!(find(&county, Some("李四"), None, Some("13800000000")).is_empty());
+    // Issue 33, finding 4: a name alone finds the cases of petitioners of that exact name.
+    assert_eq!(
+        find(&county, Some("张 三"), None, None),
+        [without_id, with_id],
+        "by name alone, spaces aside"
+    );
+    assert!(find(&county, Some("张"), None, None).is_empty(), "exact");
+    assert!(find(&county, Some("李四"), None, None).is_empty());
     let clerk = who(Role::Clerk, Some("gaoqiao"));
     assert_eq!(
         find(&clerk, None, None, Some("13800000000")),
