@@ -419,6 +419,31 @@ def test_a_clerk_finds_a_case_by_the_petitioners_name_its_serial_or_its_number_i
         assert row.count() == 1, (q, county.locator("main").inner_text()[:1500])
 
 
+def test_the_check_tells_a_clerk_of_a_duplicate_in_a_township_it_cannot_see(as_role):
+    county = as_role("county")
+    person = id_number("19720303")
+    resp = county.request.post(
+        "/v1/cases",
+        headers={"Authorization": "Bearer demo-county-token"},
+        data={
+            "township": "dongcheng", "channel": "visit", "received_at": received_now(),
+            "headcount": 1, "level_reached": "township", "category": "land",
+            "summary": "宅基地纠纷（东城）", "petitioners": [{"name": "他乡人", "id_number": person}],
+        },
+    )
+    assert resp.status == 201, resp.text()
+    clerk = as_role("clerk")
+    clerk.goto("/console/register")
+    clerk.select_option("#f-category", label="土地")
+    clerk.fill("#f-name", "他乡人")
+    clerk.fill("#f-id_number", person)
+    clerk.click("text=查重（在先案件）")
+    clerk.wait_for_load_state()
+    notice = " ".join(clerk.locator("p.notice").all_inner_texts())
+    assert "一信多投" in notice and "初信初访" not in notice, notice
+    assert resp.json()["case_no"] not in clerk.locator("main").inner_text(), "not the case itself"
+
+
 def test_a_returning_petitioner_is_hinted_at_registration_and_linked_on_the_case_page(as_role):
     county = as_role("county")
     person = id_number("19700202")

@@ -274,6 +274,78 @@ async fn a_petitioner_registered_in_two_townships_is_flagged_in_both_within_a_se
     assert_eq!(case["case_id"], json!(a));
 }
 
+/// Issue 33, finding 5: 查重 decides as registration does. The dongcheng clerk checks a
+/// petitioner with an open case at gaoqiao, which the clerk may not see: the check says 重复访
+/// and 一信多投, not 初信初访 (built on the clerk's search, it said 初信初访 while the
+/// registration said 一信多投), and the registration then gets exactly those flags.
+#[tokio::test]
+async fn the_check_before_registering_tells_what_the_registration_is_told() {
+    let app = spawn_app().await;
+    let first = registered(&app, "county-token", &petition("gaoqiao", Some(ID), "land")).await;
+    let first_id = first["case_id"].as_str().expect("id").to_owned();
+    let body = json!({
+        "township": "dongcheng", "category": "land",
+        "petitioners": [{"name": "王五", "id_number": ID}],
+    });
+    let flags = |v: &serde_json::Value| {
+        (
+            v["repeat"].clone(),
+            v["duplicate"].clone(),
+            v["first_petition"].clone(),
+        )
+    };
+    let (status, checked, _) = app
+        .post("clerk-dongcheng-token", "/v1/cases/check", &body)
+        .await;
+    assert_eq!(status, 200, "{checked}");
+    assert_eq!(flags(&checked), (json!(true), json!(true), json!(false)));
+    assert_eq!(
+        checked["earlier"],
+        json!([]),
+        "not the gaoqiao case: {checked}"
+    );
+    let (_, by_county, _) = app.post("county-token", "/v1/cases/check", &body).await;
+    let earlier: Vec<&str> = by_county["earlier"]
+        .as_array()
+        .expect("earlier")
+        .iter()
+        .map(|c| c["case_id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(earlier, [first_id.as_str()], "{by_county}");
+    let reg = registered(
+        &app,
+        "clerk-dongcheng-token",
+        &petition("dongcheng", Some(ID), "land"),
+    )
+    .await;
+    assert_eq!(flags(&reg["case"]["flags"]), flags(&checked), "{reg}");
+    // Somebody new: a first petition.
+    let (_, new, _) = app
+        .post(
+            "clerk-dongcheng-token",
+            "/v1/cases/check",
+            &json!({
+                "township": "dongcheng", "category": "wages",
+                "petitioners": [{"name": "赵六", "phone": "13700000001"}],
+            }),
+        )
+        .await;
+    assert_eq!(
+        flags(&new),
+        (json!(false), json!(false), json!(true)),
+        "{new}"
+    );
+    // Only who may register for the township may ask.
+    let mut elsewhere = body.clone();
+    elsewhere["township"] = json!("gaoqiao");
+    let (status, p, _) = app
+        .post("clerk-dongcheng-token", "/v1/cases/check", &elsewhere)
+        .await;
+    assert_problem(status, &p, 403, "forbidden");
+    let (status, p, _) = app.post("analyst-token", "/v1/cases/check", &body).await;
+    assert_problem(status, &p, 403, "forbidden");
+}
+
 /// Issue 12, finding 3: a matter terminated after re-review (终结) is not accepted again without
 /// new facts, even by an `accept` sent right after the registration.
 #[tokio::test]

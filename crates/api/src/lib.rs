@@ -12,6 +12,7 @@ pub mod asof;
 pub mod asyncapi;
 pub mod attachments;
 pub mod auth;
+mod check;
 pub mod erasures;
 pub mod error;
 pub mod export;
@@ -123,6 +124,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/cases", post(handlers::register).get(reads::list_cases))
         .route("/v1/cases/search", post(reads::search))
+        .route("/v1/cases/check", post(check::check))
         .route("/v1/status/{case_no}", get(status::status))
         .route("/v1/cases/{case_id}", get(handlers::get_case))
         .route("/v1/cases/by-no/{case_no}", get(handlers::get_case_by_no))

@@ -58,6 +58,8 @@ use wire::Problem;
         wire::cases::CasePage,
         wire::cases::SearchCases,
         wire::cases::Found,
+        wire::cases::CheckRegistration,
+        wire::cases::Checked,
         wire::CaseStatus,
         RequestAdjustment,
         ApproveAdjustment,

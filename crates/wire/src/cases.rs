@@ -170,3 +170,29 @@ pub struct Found {
     pub items: Vec<CaseSummary>,
     pub applied_seq: u64,
 }
+
+/// `POST /v1/cases/check` (查重): the parts of a registration's body that decide its flags.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckRegistration {
+    pub township: UnitCode,
+    pub category: Category,
+    pub petitioners: Vec<domain::command::Petitioner>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub related_case_id: Option<CaseId>,
+}
+
+/// `POST /v1/cases/check` → 200: exactly the flags a registration of that body would get now
+/// (its earlier cases counted as registration counts them, whether or not the caller may see
+/// them), and the earlier cases the caller may see.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Checked {
+    /// 重复访: an earlier case of a petitioner on the same category (or a related case named).
+    pub repeat: bool,
+    /// 一信多投: an open case of a petitioner on the same category in another unit.
+    pub duplicate: bool,
+    /// 初信初访: no earlier case of the petitioners at all (and no related case named).
+    pub first_petition: bool,
+    /// The earlier cases of the petitioners the caller may see, newest first.
+    pub earlier: Vec<CaseSummary>,
+}

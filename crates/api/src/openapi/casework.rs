@@ -124,8 +124,31 @@ pub(super) fn paths(paths: PathsBuilder) -> PathsBuilder {
                 ("401", "Missing or unknown token"),
                 ("403", "Analysts read statistics, not cases"),
                 ("413", "Body larger than the limit"),
-                ("422", "Neither id_number nor phone given"),
+                ("422", "None of id_number, phone and name given"),
                 ("503", "The cases projector is unavailable"),
+            ],
+        ));
+    let check = OperationBuilder::new()
+        .operation_id(Some("check_registration"))
+        .summary(Some("查重: the flags a registration of this body would get now"))
+        .description(Some(
+            "Repeat (重复访), duplicate (一信多投) and first petition (初信初访) exactly as a registration of a body with this township, category, petitioners and related case would be flagged at this moment: its earlier cases are counted whoever may see them, as registration counts them. `earlier` lists those the caller may see. Who may register for the township may ask; nothing is recorded.",
+        ))
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .required(Some(Required::True))
+                .content("application/json", json("CheckRegistration"))
+                .build(),
+        ))
+        .responses(responses(
+            ("200", "The flags, and the earlier cases the caller may see, newest first", "Checked"),
+            &[
+                ("400", "Malformed JSON, an unknown field, or a value of the wrong form (the detail names the field)"),
+                ("401", "Missing or unknown token"),
+                ("403", "Not a principal who may register for this township"),
+                ("413", "Body larger than the limit"),
+                ("422", "A township that is not the county's"),
+                ("503", "The identity index, the log or the cases projector is unavailable"),
             ],
         ));
     let code = ParameterBuilder::new()
@@ -429,6 +452,7 @@ pub(super) fn paths(paths: PathsBuilder) -> PathsBuilder {
         .path("/v1/workbench", PathItem::new(HttpMethod::Get, workbench))
         .path("/v1/cases", PathItem::new(HttpMethod::Get, list))
         .path("/v1/cases/search", PathItem::new(HttpMethod::Post, search))
+        .path("/v1/cases/check", PathItem::new(HttpMethod::Post, check))
         .path(
             "/v1/status/{case_no}",
             PathItem::new(HttpMethod::Get, status),

@@ -39,6 +39,58 @@ impl CaseService {
         persons
     }
 
+    /// The cases the identity index files under the keys of `petitioners` as the same
+    /// petitioner, that `keep` keeps, once each, in the index's order.
+    async fn filed_as(
+        &self,
+        petitioners: &[domain::command::Petitioner],
+        keep: impl Fn(&Filed) -> bool + Copy,
+    ) -> Result<Vec<Filed>, CommandError> {
+        let mut work = Vec::new();
+        for person in self.persons(petitioners) {
+            for key in person.link_keys() {
+                work.push((key, person));
+            }
+        }
+        let filed: Vec<Vec<Filed>> = futures::stream::iter(work)
+            .map(|(key, person)| async move {
+                let all = self.identities.get(&key).await?;
+                Ok::<_, CommandError>(
+                    all.into_iter()
+                        .filter(|e| keep(e) && e.person.same_as(&person))
+                        .collect(),
+                )
+            })
+            .buffered(PARALLEL)
+            .try_collect()
+            .await?;
+        let mut seen = BTreeSet::new();
+        Ok(filed
+            .into_iter()
+            .flatten()
+            .filter(|f| seen.insert(f.case_id.0))
+            .collect())
+    }
+
+    /// What a registration of `petitioners` on `category` by `township` would find now, without
+    /// filing it (`POST /v1/cases/check`): the earlier cases of the same petitioners as the
+    /// identity index has them (every case, whoever may see it), and the latest of them on the
+    /// category as the log has them, the two lists a registration is judged on.
+    pub async fn earlier_cases(
+        &self,
+        petitioners: &[domain::command::Petitioner],
+        category: domain::Category,
+    ) -> Result<(Vec<Peer>, Vec<Peer>), CommandError> {
+        let earlier: Vec<Peer> = self
+            .filed_as(petitioners, |_| true)
+            .await?
+            .iter()
+            .map(Filed::peer)
+            .collect();
+        let current = self.current_peers(&earlier, category).await;
+        Ok((earlier, current))
+    }
+
     /// File a registration (to become `case_id`) under its petitioners' keys and return the
     /// earlier cases of the same petitioners. Filing again (a retry) changes nothing.
     pub(super) async fn file_registration(
@@ -172,30 +224,12 @@ impl CaseService {
     /// Read without the per-case locks: a command on one case may read another while a command
     /// on that one reads the first.
     pub(super) async fn terminated_peers(&self, case: &Case) -> Result<Vec<Peer>, CommandError> {
-        let mut work = Vec::new();
-        for person in self.persons(&case.petitioners) {
-            for key in person.link_keys() {
-                work.push((key, person));
-            }
-        }
-        let filed: Vec<Vec<Filed>> = futures::stream::iter(work)
-            .map(|(key, person)| async move {
-                let all = self.identities.get(&key).await?;
-                Ok::<_, CommandError>(
-                    all.into_iter()
-                        .filter(|e| e.terminated && e.category == case.category)
-                        .filter(|e| e.case_id != case.id && e.person.same_as(&person))
-                        .collect(),
-                )
+        let ids: Vec<CaseId> = self
+            .filed_as(&case.petitioners, |e| {
+                e.terminated && e.category == case.category && e.case_id != case.id
             })
-            .buffered(PARALLEL)
-            .try_collect()
-            .await?;
-        let mut seen = BTreeSet::new();
-        let ids: Vec<CaseId> = filed
-            .into_iter()
-            .flatten()
-            .filter(|f| seen.insert(f.case_id.0))
+            .await?
+            .iter()
             .map(|f| f.case_id)
             .collect();
         let cases: Vec<Option<Case>> = futures::stream::iter(ids)

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::FormData;
 use crate::backend::Call;
 use wire::case::{CaseView, Registered};
-use wire::cases::{Found, SearchCases};
+use wire::cases::Checked;
 
 use crate::frame::{problem_page, read_or_page, render, Frame, Signed};
 use crate::names::{date, zh};
@@ -178,38 +178,51 @@ fn form_id() -> String {
     id.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Earlier cases of the petitioner named in the form (by ID number, else phone, else name).
-async fn hints(signed: &Signed, form: &FormData) -> Vec<Hint> {
-    let given = |k: &str| Some(form.get(k).to_owned()).filter(|v| !v.is_empty());
-    let by = if let Some(id_number) = given("id_number") {
-        SearchCases {
-            id_number: Some(id_number),
-            ..SearchCases::default()
-        }
-    } else if let Some(phone) = given("phone") {
-        SearchCases {
-            phone: Some(phone),
-            ..SearchCases::default()
-        }
-    } else if let Some(name) = given("name") {
-        SearchCases {
-            name: Some(name),
-            ..SearchCases::default()
-        }
-    } else {
-        return Vec::new();
-    };
+/// 查重: what a registration of the form would be told now (`POST /v1/cases/check`, decided
+/// as registration decides, over every case whoever may see it), as notes, and the earlier
+/// cases the principal may see. Nothing when the form does not name a petitioner yet, or the
+/// API refuses the check (the registration will say why).
+async fn hints(signed: &Signed, form: &FormData) -> (Vec<String>, Vec<Hint>) {
+    let named = ["name", "id_number", "phone"]
+        .iter()
+        .any(|k| !form.get(k).is_empty());
+    if !named {
+        return (Vec::new(), Vec::new());
+    }
+    let body = json!({
+        "township": form.get("township"),
+        "category": form.get("category"),
+        "petitioners": petitioners(form),
+    });
     let answer = signed
         .console
         .api
-        .call(Call::post_json(signed.token(), "/v1/cases/search", &by))
+        .call(Call::post_json(signed.token(), "/v1/cases/check", &body))
         .await;
-    let category = form.get("category");
-    let Some(found) = answer.ok().then(|| answer.read::<Found>().ok()).flatten() else {
-        return Vec::new();
+    let Some(checked) = answer.ok().then(|| answer.read::<Checked>().ok()).flatten() else {
+        return (Vec::new(), Vec::new());
     };
-    found
-        .items
+    let notes = [
+        (
+            checked.first_petition,
+            "初信初访：未查到该信访人的在先案件。",
+        ),
+        (
+            checked.repeat,
+            "重复访：该信访人此前就同一类别事项有过案件。",
+        ),
+        (
+            checked.duplicate,
+            "一信多投：同一信访人同一事项在其他单位有在办案件。",
+        ),
+    ]
+    .into_iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, text)| text.to_owned())
+    .collect();
+    let category = form.get("category");
+    let hints = checked
+        .earlier
         .iter()
         .map(|v| Hint {
             case_id: v.case_id.to_string(),
@@ -220,7 +233,21 @@ async fn hints(signed: &Signed, form: &FormData) -> Vec<Hint> {
             received: date(signed.console.tz, &v.received_at.to_rfc3339()),
             open_elsewhere: v.stage != domain::Stage::Done && v.category.as_str() == category,
         })
-        .collect()
+        .collect();
+    (notes, hints)
+}
+
+/// The form's petitioners: the first from its fields, the others one per line.
+fn petitioners(form: &FormData) -> Vec<Value> {
+    let mut petitioner = serde_json::Map::new();
+    for k in ["name", "id_number", "phone", "address"] {
+        if !form.get(k).is_empty() {
+            petitioner.insert(k.into(), json!(form.get(k)));
+        }
+    }
+    let mut petitioners = vec![Value::Object(petitioner)];
+    petitioners.extend(others(form.get("others")));
+    petitioners
 }
 
 /// The other petitioners, one per line: a name, then an ID number and a phone number in any
@@ -272,10 +299,8 @@ pub async fn submit(signed: Signed, body: Bytes) -> Response {
     let mut fields = fields(&signed, &form).await;
     let mut f = signed.frame("登记", "/console/register");
     if form.get("check") == "1" {
-        let hints = hints(&signed, &form).await;
-        if hints.is_empty() {
-            f.notice = "未查到该信访人的在先案件（初信初访）。".to_owned();
-        }
+        let (notes, hints) = hints(&signed, &form).await;
+        f.notice = notes.join(" ");
         return render(&RegisterPage {
             f,
             form_id: form_id(),
@@ -310,14 +335,7 @@ pub async fn submit(signed: Signed, body: Bytes) -> Response {
         }
     }
     if errors.is_empty() {
-        let mut petitioner = serde_json::Map::new();
-        for k in ["name", "id_number", "phone", "address"] {
-            if !form.get(k).is_empty() {
-                petitioner.insert(k.into(), json!(form.get(k)));
-            }
-        }
-        let mut petitioners = vec![Value::Object(petitioner)];
-        petitioners.extend(others(form.get("others")));
+        let petitioners = petitioners(&form);
         let accusation = form.get("accusation") == "on";
         // The form's values as given: the API validates them and names the field it refuses.
         let mut body = json!({
@@ -401,7 +419,7 @@ pub async fn submit(signed: Signed, body: Bytes) -> Response {
             f,
             form_id: form_id(),
             fields,
-            hints: hints(&signed, &form).await,
+            hints: hints(&signed, &form).await.1,
             checked: false,
         }),
     )
