@@ -528,6 +528,62 @@ async fn a_merged_case_is_done_linked_in_both_histories_and_counted_once() {
         )
         .await;
     assert_problem(status, &p, 422, "invalid_transition");
+
+    // Issue 33, finding 6: the merged case's readers follow the matter. The dongcheng clerk
+    // (404 before) reads the case it was merged into and its history, may take no step on it
+    // and sees no personal data in it; the merged case's status page shows the answer given
+    // in the case it was merged into (it said "已合并办理 · 未答复").
+    let (status, into) = app
+        .get("clerk-dongcheng-token", &format!("/v1/cases/{a_id}"))
+        .await;
+    assert_eq!(status, 200, "{into}");
+    assert_eq!(into["allowed_actions"], json!([]), "{into}");
+    assert!(
+        into.get("petitioners").is_none_or(|p| p.is_null()),
+        "{into}"
+    );
+    let (status, h) = app
+        .get(
+            "clerk-dongcheng-token",
+            &format!("/v1/cases/{a_id}/history?min_seq={seq}"),
+        )
+        .await;
+    assert_eq!(status, 200, "{h}");
+    let (status, p, _) = app
+        .post(
+            "clerk-dongcheng-token",
+            &format!("/v1/cases/{a_id}/accept"),
+            &json!({}),
+        )
+        .await;
+    assert!(status == 403 || status == 404, "{status}: {p}");
+    let (status, _) = app
+        .get("handler-land-token", &format!("/v1/cases/{a_id}"))
+        .await;
+    assert_eq!(status, 404, "a unit with no part in either case");
+    act(&app, a_id, "accept", json!({})).await;
+    act(
+        &app,
+        a_id,
+        "reply",
+        json!({"outcome": "supported", "text": "补偿款已发放"}),
+    )
+    .await;
+    let (no, code) = (
+        b["case_no"].as_str().expect("no"),
+        b["query_code"].as_str().expect("code"),
+    );
+    let resp = app
+        .http
+        .get(format!("{}/v1/status/{no}?code={code}", app.base))
+        .send()
+        .await
+        .expect("status");
+    assert_eq!(resp.status().as_u16(), 200);
+    let s: serde_json::Value = resp.json().await.expect("json");
+    assert_eq!(s["merged_into"]["case_no"], a["case_no"], "{s}");
+    assert_eq!(s["merged_into"]["replied"], true, "{s}");
+    assert_eq!(s["merged_into"]["reply_text"], "补偿款已发放", "{s}");
 }
 
 /// Issue 12, finding 4: the petitioner asks how the case stands with its number and query code;

@@ -22,6 +22,7 @@ pub mod integrity;
 pub mod lang;
 pub mod limits;
 pub mod me;
+mod merged;
 pub mod metrics;
 pub mod openapi;
 pub mod params;

@@ -61,6 +61,7 @@ use wire::Problem;
         wire::cases::CheckRegistration,
         wire::cases::Checked,
         wire::CaseStatus,
+        wire::status::MergedStatus,
         RequestAdjustment,
         ApproveAdjustment,
         RevokeAdjustment,

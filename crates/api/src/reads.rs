@@ -11,7 +11,7 @@ use axum::Json;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use domain::auth::{can_find_cases, can_read_case, can_read_trail, can_see_personal_data};
+use domain::auth::{can_find_cases, can_read_trail, can_see_personal_data};
 use domain::UnitCode;
 use queries::cases::{CaseFilter, Cursor, Flag, ListCases, Probe, DEFAULT_LIMIT, MAX_LIMIT};
 use queries::QueryError;
@@ -111,7 +111,7 @@ pub async fn history(
         None => state.cases.read(case_id).await?,
     };
     let loaded = loaded.ok_or(Failure::NotFound)?;
-    can_read_case(&p, &loaded.case)?;
+    crate::merged::may_read(&state, &p, &loaded.case).await?;
     // The projector must at least have applied the case's events as this read sees them.
     let min_seq = Some(params.min_seq.unwrap_or(0).max(loaded.seq));
     let (queries, now) = state.reader(at);

@@ -19,7 +19,7 @@ use crate::error::{ApiError, Failure};
 use crate::limits::client_key;
 use crate::AppState;
 
-use wire::CaseStatus;
+use wire::status::{CaseStatus, MergedStatus};
 
 /// Failed lookups allowed per client address within [`WINDOW`].
 pub const MAX_FAILURES_PER_CLIENT: u32 = 20;
@@ -89,6 +89,24 @@ async fn lookup(state: &AppState, case_no: &str, code: &str) -> Result<CaseStatu
     let case = state.cases.read(id).await?.ok_or(Failure::NotFound)?.case;
     let policy = state.cases.policy();
     let day = |t: domain::Timestamp| policy.local_date(t);
+    let reply_text = |c: &domain::Case| c.reply.as_ref().map(|r| r.text.clone());
+    // The matter goes on in the case it was merged into: its petitioner follows it there.
+    let merged_into = match case.merged_into {
+        Some(into) => state
+            .cases
+            .read(domain::CaseId(into))
+            .await?
+            .map(|l| l.case)
+            .map(|into| MergedStatus {
+                case_no: into.case_no.clone(),
+                status: into.status,
+                status_name: into.status.name_zh().to_owned(),
+                replied: into.replied_at.is_some(),
+                reply_date: into.replied_at.map(day),
+                reply_text: reply_text(&into),
+            }),
+        None => None,
+    };
     Ok(CaseStatus {
         case_no: case.case_no.clone(),
         status: case.status,
@@ -98,6 +116,8 @@ async fn lookup(state: &AppState, case_no: &str, code: &str) -> Result<CaseStatu
         due_date: case.due_at().filter(|_| case.status.is_open()).map(day),
         replied: case.replied_at.is_some(),
         reply_date: case.replied_at.map(day),
+        reply_text: reply_text(&case),
         review_request_until: case.request_window_until.map(day),
+        merged_into,
     })
 }

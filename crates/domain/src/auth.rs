@@ -70,6 +70,16 @@ pub fn can_read_case(p: &Principal, case: &Case) -> Result<(), DomainError> {
     }
 }
 
+/// Whether `p` may read (not act on) `case` because `merged`, a case it may read, was merged
+/// into it (合并办理): the merged case's readers follow their matter to where it is handled. The
+/// accused-unit rule still wins.
+pub fn can_read_as_merged(p: &Principal, case: &Case, merged: &Case) -> Result<(), DomainError> {
+    if merged.merged_into != Some(case.id.0) || is_accused(p, case) {
+        return Err(DomainError::NotFound);
+    }
+    can_read_case(p, merged)
+}
+
 /// Whether `p` acts for the unit an accusation is against: it sees nothing of such a case, not
 /// even in a figure.
 pub fn is_accused(p: &Principal, case: &Case) -> bool {

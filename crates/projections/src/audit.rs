@@ -237,6 +237,14 @@ impl Projection for Audit {
     }
 }
 
+/// The cases merged into `case`, oldest merge first.
+pub fn merged_into(store: &Store, case: CaseId) -> Result<Vec<CaseId>, StoreError> {
+    let merges = store
+        .get::<Refs>(&keys::merged_into(case))?
+        .unwrap_or_default();
+    Ok(merges.into_iter().map(|(_, merged, _)| merged).collect())
+}
+
 /// A case's events in log order, with the events that merged other cases into it (those carry
 /// the merged case's id).
 pub fn case_history(store: &Store, case: CaseId) -> Result<Vec<AuditEvent>, StoreError> {

@@ -159,6 +159,7 @@ fn run(store: &Store, req: &QueryRequest, policy: &Policy) -> Result<Answer, Sto
         Query::Adjustment(q) => Answer::Adjustment(stats::adjustment(store, q.adjustment_id)?),
         Query::Adjustments(q) => Answer::Adjustments(stats::adjustments(store, q.from, q.to)?),
         Query::CaseHistory(q) => Answer::CaseHistory(audit::case_history(store, q.case_id)?),
+        Query::MergedInto(q) => Answer::MergedInto(audit::merged_into(store, q.case_id)?),
         Query::Positions(q) => Answer::Positions(audit::positions(store, q.case_id, q.tree_size)?),
         Query::CaseByNo(q) => Answer::CaseByNo(cases::case_by_no(store, &q.case_no)?),
         Query::Cases(list) => Answer::Cases(cases::list(store, list, clock)?),

@@ -10,9 +10,9 @@ use eventlog::{subjects, Connection};
 
 use crate::cases::{Links, ListCases, Moved, Probe};
 use crate::protocol::{
-    AdjustmentById, AdjustmentsReceived, Answer, Ask, CaseByNo, CaseHistory, LinksOf, Model,
-    ModelDigest, ModelStatus, MovedAfter, Positions, Query, QueryFailure, QueryReply, QueryRequest,
-    Search, Trail, MIN_SEQ_WAIT,
+    AdjustmentById, AdjustmentsReceived, Answer, Ask, CaseByNo, CaseHistory, LinksOf, MergedInto,
+    Model, ModelDigest, ModelStatus, MovedAfter, Positions, Query, QueryFailure, QueryReply,
+    QueryRequest, Search, Trail, MIN_SEQ_WAIT,
 };
 use crate::queues::QueueQuery;
 use crate::stats::StatsQuery;
@@ -216,6 +216,15 @@ impl QueryClient {
         now: Timestamp,
     ) -> Result<Applied<Vec<AuditEvent>>, QueryError> {
         self.ask(CaseHistory { case_id }, min_seq, now).await
+    }
+
+    /// The cases merged into `case_id`, as far as the audit model has applied the log.
+    pub async fn merged_into(
+        &self,
+        case_id: CaseId,
+        now: Timestamp,
+    ) -> Result<Vec<CaseId>, QueryError> {
+        Ok(self.ask(MergedInto { case_id }, None, now).await?.value)
     }
 
     /// Where a case's events are in the log, with audit paths in the tree of `tree_size` events

@@ -85,6 +85,8 @@ pub enum Query {
     /// 核减: the adjustments of the cases received in a period.
     Adjustments(AdjustmentsReceived),
     CaseHistory(CaseHistory),
+    /// The cases merged into a case (合并办理), oldest merge first.
+    MergedInto(MergedInto),
     /// Where each of a case's events is in the log, with its audit path in the tree of the
     /// first `tree_size` events (integrity::bundle::Position).
     Positions(Positions),
@@ -118,6 +120,12 @@ pub struct AdjustmentsReceived {
 /// A case's events as the audit model keeps them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CaseHistory {
+    pub case_id: CaseId,
+}
+
+/// The cases merged into a case, as the audit model keeps its merges.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MergedInto {
     pub case_id: CaseId,
 }
 
@@ -180,7 +188,10 @@ impl Query {
             Query::Stats(_) | Query::Export(_) | Query::Adjustment(_) | Query::Adjustments(_) => {
                 Some(Model::Stats)
             }
-            Query::CaseHistory(_) | Query::Positions(_) | Query::Actor(_) => Some(Model::Audit),
+            Query::CaseHistory(_)
+            | Query::MergedInto(_)
+            | Query::Positions(_)
+            | Query::Actor(_) => Some(Model::Audit),
         }
     }
 }
@@ -226,6 +237,7 @@ ask!(crate::stats::ExportQuery => Stats, |q| Query::Export(q), Export(crate::sta
 ask!(AdjustmentById => Stats, |q| Query::Adjustment(q), Adjustment(Option<AdjustmentRecord>));
 ask!(AdjustmentsReceived => Stats, |q| Query::Adjustments(q), Adjustments(Vec<AdjustmentRecord>));
 ask!(CaseHistory => Audit, |q| Query::CaseHistory(q), CaseHistory(Vec<AuditEvent>));
+ask!(MergedInto => Audit, |q| Query::MergedInto(q), MergedInto(Vec<CaseId>));
 ask!(Positions => Audit, |q| Query::Positions(q), Positions(Vec<integrity::bundle::Position>));
 ask!(Trail => Audit, |q| Query::Actor(q), Actor(Vec<AuditEvent>));
 
@@ -273,6 +285,7 @@ pub enum Answer {
     Adjustment(Option<AdjustmentRecord>),
     Adjustments(Vec<AdjustmentRecord>),
     CaseHistory(Vec<AuditEvent>),
+    MergedInto(Vec<CaseId>),
     Positions(Vec<integrity::bundle::Position>),
     CaseByNo(Option<CaseId>),
     Cases(CasePage),
@@ -341,6 +354,7 @@ mod tests {
             }),
             model_of(&AdjustmentsReceived { from: day, to: day }),
             model_of(&CaseHistory { case_id }),
+            model_of(&MergedInto { case_id }),
             model_of(&Positions {
                 case_id,
                 tree_size: 1,

@@ -21,7 +21,26 @@ pub struct CaseStatus {
     pub replied: bool,
     #[schema(value_type = Option<String>, format = Date)]
     pub reply_date: Option<chrono::NaiveDate>,
+    /// The reply's text (答复意见), once replied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_text: Option<String>,
     /// The last day a review (复查) or re-review (复核) may be requested.
     #[schema(value_type = Option<String>, format = Date)]
     pub review_request_until: Option<chrono::NaiveDate>,
+    /// 合并办理: the case this one was merged into, where the matter is answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<MergedStatus>,
+}
+
+/// How the case a case was merged into stands, for the merged case's petitioner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MergedStatus {
+    pub case_no: String,
+    pub status: domain::Status,
+    pub status_name: String,
+    pub replied: bool,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub reply_date: Option<chrono::NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_text: Option<String>,
 }

@@ -98,8 +98,22 @@ pub async fn lookup(
     if let Some(d) = v.reply_date {
         facts.push(("答复日期".to_owned(), d.to_string()));
     }
+    if let Some(t) = v.reply_text {
+        facts.push(("答复意见".to_owned(), t));
+    }
     if let Some(d) = v.review_request_until {
         facts.push(("可申请复查/复核至".to_owned(), d.to_string()));
+    }
+    if let Some(m) = v.merged_into {
+        facts.push(("已并入案件".to_owned(), m.case_no));
+        facts.push(("并入案件办理状态".to_owned(), m.status_name));
+        facts.push(("并入案件是否已答复".to_owned(), yes_no(m.replied)));
+        if let Some(d) = m.reply_date {
+            facts.push(("并入案件答复日期".to_owned(), d.to_string()));
+        }
+        if let Some(t) = m.reply_text {
+            facts.push(("并入案件答复意见".to_owned(), t));
+        }
     }
     render(&page(f, facts))
 }

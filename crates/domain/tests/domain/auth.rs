@@ -158,3 +158,41 @@ fn reads_of_queues_statistics_and_trails_follow_the_role() {
         assert!(matches!(can_read_trail(p), Err(DomainError::Forbidden(_))));
     }
 }
+
+/// Issue 33, finding 6: the readers of a merged case may read the case it was merged into (not
+/// act on it); nobody else gains anything, and the accused unit still sees nothing.
+#[test]
+fn the_readers_of_a_merged_case_may_read_the_case_it_was_merged_into() {
+    let mut into = World::new();
+    into.run(T0, Command::Register(register_cmd(T0)));
+    let mut merged = World::new();
+    let mut elsewhere = register_cmd(T0);
+    elsewhere.township = unit("dongcheng");
+    merged.run(T0, Command::Register(elsewhere));
+    let target = into.case().clone();
+    let mut merged = merged.case().clone();
+    let dongcheng = clerk("dongcheng");
+    assert_eq!(
+        auth::can_read_as_merged(&dongcheng, &target, &merged),
+        Err(DomainError::NotFound),
+        "not merged yet"
+    );
+    merged.merged_into = Some(target.id.0);
+    assert!(auth::can_read_as_merged(&dongcheng, &target, &merged).is_ok());
+    assert_eq!(
+        auth::can_read_as_merged(
+            &principal("h", Role::Handler, Some("land_bureau")),
+            &target,
+            &merged
+        ),
+        Err(DomainError::NotFound),
+        "a unit that may not read the merged case"
+    );
+    let mut accused = target.clone();
+    accused.accused_unit = Some(unit("dongcheng"));
+    assert_eq!(
+        auth::can_read_as_merged(&dongcheng, &accused, &merged),
+        Err(DomainError::NotFound),
+        "the accused unit"
+    );
+}
