@@ -213,6 +213,7 @@ def test_a_case_from_registration_to_closure_through_the_console(as_role, new_pa
     result = public.locator("#status-result").inner_text()
     assert "已办结" in result and "是" in result, result
     assert "经核查，补偿款已于本月发放。" in result, "the reply's text (issue 33, finding 7)"
+    assert "登记；" in result and "回访；" in result and result.count("办结") >= 1, result
     assert name not in public.content()
     shot(public, "petitioner-status")
     public.fill("#case_no", case_no)

@@ -661,8 +661,27 @@ async fn a_petitioner_reads_the_status_with_the_query_code_and_guessing_is_limit
     assert_eq!(s["received_date"], "2026-03-02");
     assert_eq!(s["replied"], true);
     assert!(s["review_request_until"].is_string(), "{s}");
+    // Issue 33, finding 7: the reply's text and the steps, never who took them.
+    assert_eq!(s["reply_text"], "已解决", "{s}");
+    let steps: Vec<(&str, &str)> = s["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|st| {
+            assert!(st["date"].is_string(), "{st}");
+            (
+                st["step"].as_str().expect("step"),
+                st["step_name"].as_str().expect("name"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [("register", "登记"), ("accept", "受理"), ("reply", "答复")]
+    );
+    assert_eq!(s["steps"][0]["date"], "2026-03-02", "the day received");
     let text = s.to_string();
-    for secret in [ID, "王五", "13912345678", id.as_str()] {
+    for secret in [ID, "王五", "13912345678", id.as_str(), "county-1"] {
         assert!(!text.contains(secret), "{text}");
     }
     // A wrong code is an unknown number.

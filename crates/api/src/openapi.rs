@@ -62,6 +62,7 @@ use wire::Problem;
         wire::cases::Checked,
         wire::CaseStatus,
         wire::status::MergedStatus,
+        wire::status::Step,
         RequestAdjustment,
         ApproveAdjustment,
         RevokeAdjustment,

@@ -19,7 +19,9 @@ use crate::error::{ApiError, Failure};
 use crate::limits::client_key;
 use crate::AppState;
 
-use wire::status::{CaseStatus, MergedStatus};
+use domain::command::Action;
+use domain::Event;
+use wire::status::{CaseStatus, MergedStatus, Step};
 
 /// Failed lookups allowed per client address within [`WINDOW`].
 pub const MAX_FAILURES_PER_CLIENT: u32 = 20;
@@ -89,6 +91,20 @@ async fn lookup(state: &AppState, case_no: &str, code: &str) -> Result<CaseStatu
     let case = state.cases.read(id).await?.ok_or(Failure::NotFound)?.case;
     let policy = state.cases.policy();
     let day = |t: domain::Timestamp| policy.local_date(t);
+    let steps = state
+        .cases
+        .history(id)
+        .await?
+        .iter()
+        .filter(|e| e.admitted())
+        .filter_map(|e| {
+            step_of(&e.envelope.event).map(|step| Step {
+                step,
+                step_name: step.name_zh().to_owned(),
+                date: day(e.envelope.occurred_at),
+            })
+        })
+        .collect();
     let reply_text = |c: &domain::Case| c.reply.as_ref().map(|r| r.text.clone());
     // The matter goes on in the case it was merged into: its petitioner follows it there.
     let merged_into = match case.merged_into {
@@ -118,6 +134,38 @@ async fn lookup(state: &AppState, case_no: &str, code: &str) -> Result<CaseStatu
         reply_date: case.replied_at.map(day),
         reply_text: reply_text(&case),
         review_request_until: case.request_window_until.map(day),
+        steps,
         merged_into,
+    })
+}
+
+/// The step an event is, as the petitioner is told of it; `None` for the county's own work
+/// (督办, 延期, 包案, corrections, evidence, 核减, erasures).
+fn step_of(event: &Event) -> Option<Action> {
+    Some(match event {
+        Event::CaseRegistered(_) => Action::Register,
+        Event::CaseAccepted(_) => Action::Accept,
+        Event::CaseRejected(_) => Action::Reject,
+        Event::CaseAssigned(_) => Action::Assign,
+        Event::CaseTransferred(_) => Action::Transfer,
+        Event::CaseReplied(_) => Action::Reply,
+        Event::FollowUpRecorded(_) => Action::FollowUp,
+        Event::CaseClosed(_) => Action::Close,
+        Event::ReviewRequested(e) if e.level > 1 => Action::RequestRereview,
+        Event::ReviewRequested(_) => Action::RequestReview,
+        Event::ReviewDecided(e) if e.level > 1 => Action::DecideRereview,
+        Event::ReviewDecided(_) => Action::DecideReview,
+        Event::CaseMerged(_) => Action::Merge,
+        Event::CaseWithdrawn(_) => Action::Withdraw,
+        Event::CaseSupervised(_)
+        | Event::DeadlineExtended(_)
+        | Event::LeaderAssigned(_)
+        | Event::RegistrationCorrected(_)
+        | Event::AttachmentAdded(_)
+        | Event::AdjustmentRequested(_)
+        | Event::AdjustmentApproved(_)
+        | Event::AdjustmentRevoked(_)
+        | Event::PersonalDataErasureRequested(_)
+        | Event::PersonalDataErased(_) => return None,
     })
 }

@@ -27,9 +27,24 @@ pub struct CaseStatus {
     /// The last day a review (复查) or re-review (复核) may be requested.
     #[schema(value_type = Option<String>, format = Date)]
     pub review_request_until: Option<chrono::NaiveDate>,
+    /// The steps taken, in order (登记, 受理/不予受理, 交办, 转送, 答复, 回访, 办结, 复查, 复核,
+    /// 合并, 撤回): never who took them.
+    #[serde(default)]
+    pub steps: Vec<Step>,
     /// 合并办理: the case this one was merged into, where the matter is answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_into: Option<MergedStatus>,
+}
+
+/// A step of a case as its petitioner reads it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Step {
+    pub step: domain::command::Action,
+    /// The step in Chinese.
+    pub step_name: String,
+    /// The step's business date (policy time zone).
+    #[schema(value_type = String, format = Date)]
+    pub date: chrono::NaiveDate,
 }
 
 /// How the case a case was merged into stands, for the merged case's petitioner.

@@ -104,6 +104,14 @@ pub async fn lookup(
     if let Some(d) = v.review_request_until {
         facts.push(("可申请复查/复核至".to_owned(), d.to_string()));
     }
+    if !v.steps.is_empty() {
+        let steps: Vec<String> = v
+            .steps
+            .iter()
+            .map(|st| format!("{} {}", st.date, st.step_name))
+            .collect();
+        facts.push(("办理过程".to_owned(), steps.join("；")));
+    }
     if let Some(m) = v.merged_into {
         facts.push(("已并入案件".to_owned(), m.case_no));
         facts.push(("并入案件办理状态".to_owned(), m.status_name));
