@@ -183,13 +183,30 @@ pub fn is_serial(q: &str) -> bool {
     q.len() == SERIAL_DIGITS && q.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Whether a search text is a whole case number (letters, digits, `-` and `_`, with a `-`):
-/// found by number, in any letter case, not in the summaries.
+/// Whether a search text is a whole case number (letters, digits, `-` and `_`, with a `-` and a
+/// letter: a township's code leads every number, so `2026-03` stays summary text): found by
+/// number, in any letter case, not in the summaries.
 pub fn is_case_no(q: &str) -> bool {
     q.contains('-')
         && q.len() <= 64
+        && q.bytes().any(|b| b.is_ascii_alphabetic())
         && q.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::{is_case_no, is_serial, serial_of};
+
+    /// What a clerk types for a number: the whole number in any letter case, or its serial.
+    #[test]
+    fn numbers_and_serials_are_told_from_text() {
+        assert!(is_case_no("gaoqiao-2026-000065") && is_case_no("GAOQIAO-20260302-0a1b2c3d"));
+        assert!(!is_case_no("2026-03") && !is_case_no("土地-纠纷") && !is_case_no("gaoqiao"));
+        assert!(is_serial("000065") && !is_serial("65") && !is_serial("0000650"));
+        assert_eq!(serial_of("GAOQIAO-2026-000065"), Some("000065"));
+        assert_eq!(serial_of("GAOQIAO-20260302-0a1b2c3d"), None);
+    }
 }
 
 /// The clock of an answer: now, and how many days before a deadline a case is due soon.
