@@ -549,6 +549,15 @@ async fn a_merged_case_is_done_linked_in_both_histories_and_counted_once() {
         )
         .await;
     assert_eq!(status, 200, "{h}");
+    // As of a point before the merge, nothing was merged into it yet.
+    let before = b["seq"].as_u64().expect("seq");
+    for path in [
+        format!("/v1/cases/{a_id}?at_seq={before}"),
+        format!("/v1/cases/{a_id}/history?at_seq={before}"),
+    ] {
+        let (status, p) = app.get("clerk-dongcheng-token", &path).await;
+        assert_eq!(status, 404, "{path}: {p}");
+    }
     let (status, p, _) = app
         .post(
             "clerk-dongcheng-token",

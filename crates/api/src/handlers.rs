@@ -380,12 +380,12 @@ async fn visible_case(
         // As of a past point: the case's events up to it (none then: it did not exist).
         let loaded = state.cases.read_at(case_id, at.seq).await?;
         let loaded = loaded.ok_or(Failure::NotFound)?;
-        crate::merged::may_read(state, principal, &loaded.case).await?;
+        crate::merged::may_read(state, principal, &loaded.case, Some(at.seq)).await?;
         return Ok((loaded, at.seq));
     }
     let applied = applied_seq(state, min_seq).await?;
     let loaded = state.cases.read(case_id).await?.ok_or(Failure::NotFound)?;
-    crate::merged::may_read(state, principal, &loaded.case).await?;
+    crate::merged::may_read(state, principal, &loaded.case, None).await?;
     let applied = applied.max(loaded.seq);
     Ok((loaded, applied))
 }
@@ -427,7 +427,7 @@ pub async fn get_case_by_no(
         return case_response(&state, &loaded, &principal, applied, at).await;
     }
     let loaded = state.cases.read(case_id).await?.ok_or(Failure::NotFound)?;
-    crate::merged::may_read(&state, &principal, &loaded.case).await?;
+    crate::merged::may_read(&state, &principal, &loaded.case, None).await?;
     let applied = found.applied_seq.max(loaded.seq);
     case_response(&state, &loaded, &principal, applied, None).await
 }

@@ -9,9 +9,15 @@ use crate::error::Failure;
 use crate::AppState;
 
 /// Whether `p` may read `case`: as `domain::auth::can_read_case`, or because a case it may read
-/// was merged into it. Only a refusal asks the audit model for the case's merges, and a model
-/// that does not answer keeps the refusal.
-pub(crate) async fn may_read(state: &AppState, p: &Principal, case: &Case) -> Result<(), Failure> {
+/// was merged into it — as of log sequence `at` when the read is of a past point (a merge after
+/// it opens nothing then). Only a refusal asks the audit model for the case's merges, and a
+/// model that does not answer keeps the refusal.
+pub(crate) async fn may_read(
+    state: &AppState,
+    p: &Principal,
+    case: &Case,
+    at: Option<u64>,
+) -> Result<(), Failure> {
     let refused = match can_read_case(p, case) {
         Ok(()) => return Ok(()),
         Err(e) => e,
@@ -28,7 +34,11 @@ pub(crate) async fn may_read(state: &AppState, p: &Principal, case: &Case) -> Re
         }
     };
     for id in merged {
-        if let Some(loaded) = state.cases.read(id).await? {
+        let loaded = match at {
+            Some(seq) => state.cases.read_at(id, seq).await?,
+            None => state.cases.read(id).await?,
+        };
+        if let Some(loaded) = loaded {
             if can_read_as_merged(p, case, &loaded.case).is_ok() {
                 return Ok(());
             }

@@ -111,7 +111,7 @@ pub async fn history(
         None => state.cases.read(case_id).await?,
     };
     let loaded = loaded.ok_or(Failure::NotFound)?;
-    crate::merged::may_read(&state, &p, &loaded.case).await?;
+    crate::merged::may_read(&state, &p, &loaded.case, at.map(|a| a.seq)).await?;
     // The projector must at least have applied the case's events as this read sees them.
     let min_seq = Some(params.min_seq.unwrap_or(0).max(loaded.seq));
     let (queries, now) = state.reader(at);

@@ -93,7 +93,7 @@ async fn lookup(state: &AppState, case_no: &str, code: &str) -> Result<CaseStatu
     let day = |t: domain::Timestamp| policy.local_date(t);
     let steps = state
         .cases
-        .history(id)
+        .sealed_history(id)
         .await?
         .iter()
         .filter(|e| e.admitted())

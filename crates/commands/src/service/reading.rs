@@ -49,13 +49,17 @@ impl CaseService {
 
     /// Every event of a case, in log order, its personal data opened (unless erased).
     pub async fn history(&self, id: CaseId) -> Result<Vec<Stored>, CommandError> {
+        let mut events = self.sealed_history(id).await?;
+        self.open_events(&mut events, false).await?;
+        Ok(events)
+    }
+
+    /// Every event of a case, in log order, its personal data left sealed (for what needs only
+    /// the steps and their dates).
+    pub async fn sealed_history(&self, id: CaseId) -> Result<Vec<Stored>, CommandError> {
         match self.log.locate(id).await? {
             None => Ok(vec![]),
-            Some((subject, _)) => {
-                let mut events = self.log.read_subject(&subject, 1, u64::MAX).await?;
-                self.open_events(&mut events, false).await?;
-                Ok(events)
-            }
+            Some((subject, _)) => Ok(self.log.read_subject(&subject, 1, u64::MAX).await?),
         }
     }
 
