@@ -10,8 +10,7 @@ use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
-use utoipa::ToSchema;
+use wire::attachments::{Stored, Uploaded};
 
 use domain::auth::{authorize_command, can_read_case, can_see_personal_data};
 use domain::command::AddAttachment;
@@ -19,20 +18,6 @@ use domain::{Action, CaseId, Command};
 
 use crate::error::{ApiError, Failure};
 use crate::AppState;
-
-/// What an upload answers (201), and a case lists.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Uploaded {
-    pub case_id: CaseId,
-    #[schema(value_type = String, format = Uuid)]
-    pub attachment_id: uuid::Uuid,
-    pub sha256: String,
-    pub size: u64,
-    pub content_type: String,
-    pub filename: String,
-    pub version: u64,
-    pub seq: u64,
-}
 
 /// The media types evidence may have (for the OpenAPI document).
 pub(crate) fn media_types() -> impl Iterator<Item = &'static str> {
@@ -251,14 +236,6 @@ pub async fn upload(
         StatusCode::CREATED
     };
     Ok((status, Json(body)).into_response())
-}
-
-/// What `POST /v1/attachments` answers (201): the bytes are stored, not yet attached.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Stored {
-    pub sha256: String,
-    pub size: u64,
-    pub content_type: String,
 }
 
 /// `POST /v1/attachments` → 201: store evidence without attaching it. A township system then

@@ -9,7 +9,6 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
 
 use commands::CaseService;
 use domain::auth::{can_read_case, can_verify};
@@ -31,42 +30,19 @@ pub struct Integrity {
     pub checkpoints: Checkpoints,
 }
 
-/// The keys events and checkpoints may be signed with: the current one and those retired.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct PublicKeys {
-    pub keys: Vec<KeyView>,
-}
-
-/// One public key (`integrity::PublicKey`).
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct KeyView {
-    /// `ed25519:` and the first 8 bytes of the key's SHA-256, in hex (an event's `key_id`).
-    pub key_id: String,
-    /// Always `ed25519`.
-    pub algorithm: String,
-    /// The 32-byte key in base64: what `xinfang verify --public-key` takes.
-    pub public_key: String,
-    /// From when it signs (absent: from any time).
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub valid_from: Option<integrity::keys::Time>,
-    /// Until when (absent: the current key).
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub valid_to: Option<integrity::keys::Time>,
-}
-
-impl From<PublicKey> for KeyView {
-    fn from(k: PublicKey) -> Self {
-        KeyView {
-            key_id: k.key_id,
-            algorithm: k.algorithm,
-            public_key: k.public_key,
-            valid_from: k.valid_from,
-            valid_to: k.valid_to,
-        }
+/// A public key as the API shows it.
+fn key_view(k: PublicKey) -> KeyView {
+    KeyView {
+        key_id: k.key_id,
+        algorithm: k.algorithm,
+        public_key: k.public_key,
+        valid_from: k.valid_from,
+        valid_to: k.valid_to,
     }
 }
 
 use wire::case::{FindingView, Verification};
+use wire::keys::{KeyView, PublicKeys};
 
 fn verification(case_id: CaseId, r: Report) -> Verification {
     Verification {
@@ -97,7 +73,7 @@ fn integrity(state: &AppState) -> Result<&Integrity, Failure> {
 pub async fn public_key(State(state): State<Arc<AppState>>, headers: HeaderMap) -> AppResult {
     state.tokens.authenticate(&headers)?;
     let keys = integrity(&state)?.public_keys.clone();
-    let keys = keys.into_iter().map(KeyView::from).collect();
+    let keys = keys.into_iter().map(key_view).collect();
     Ok(Json(PublicKeys { keys }).into_response())
 }
 

@@ -6,10 +6,12 @@
 //! must never do IO, know a store, NATS or HTTP, or depend on a crate above `domain`.
 
 pub mod adjustments;
+pub mod attachments;
 pub mod audit;
 pub mod case;
 pub mod cases;
 pub mod erasures;
+pub mod keys;
 pub mod me;
 pub mod outcome;
 pub mod problem;
