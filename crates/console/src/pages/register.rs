@@ -202,24 +202,14 @@ async fn hints(signed: &Signed, form: &FormData) -> (Vec<String>, Vec<Hint>) {
     let Some(checked) = answer.ok().then(|| answer.read::<Checked>().ok()).flatten() else {
         return (Vec::new(), Vec::new());
     };
-    let notes = [
+    let notes = said(&[
         (
             checked.first_petition,
             "初信初访：未查到该信访人的在先案件。",
         ),
-        (
-            checked.repeat,
-            "重复访：该信访人此前就同一类别事项有过案件。",
-        ),
-        (
-            checked.duplicate,
-            "一信多投：同一信访人同一事项在其他单位有在办案件。",
-        ),
-    ]
-    .into_iter()
-    .filter(|(on, _)| *on)
-    .map(|(_, text)| text.to_owned())
-    .collect();
+        (checked.repeat, REPEAT),
+        (checked.duplicate, DUPLICATE),
+    ]);
     let category = form.get("category");
     let hints = checked
         .earlier
@@ -235,6 +225,19 @@ async fn hints(signed: &Signed, form: &FormData) -> (Vec<String>, Vec<Hint>) {
         })
         .collect();
     (notes, hints)
+}
+
+/// What 查重 and a registration say of 重复访 and 一信多投.
+const REPEAT: &str = "重复访：该信访人此前就同一类别事项有过案件。";
+const DUPLICATE: &str = "一信多投：同一信访人同一事项在其他单位有在办案件。";
+
+/// The notes of the flags that are set, in order.
+fn said(flags: &[(bool, &str)]) -> Vec<String> {
+    flags
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, text)| (*text).to_owned())
+        .collect()
 }
 
 /// The form's petitioners: the first from its fields, the others one per line.
@@ -367,20 +370,13 @@ pub async fn submit(signed: Signed, body: Bytes) -> Response {
                 Err(page) => return *page,
             };
             let flags = &done.case.flags;
-            let notes = [
-                (flags.repeat, "重复访：该信访人此前就同一类别事项有过案件。"),
-                (
-                    flags.duplicate,
-                    "一信多投：同一信访人同一事项在其他单位有在办案件。",
-                ),
+            let notes = said(&[
+                (flags.repeat, REPEAT),
+                (flags.duplicate, DUPLICATE),
                 (flags.collective, "集体访：人数达到集体访标准。"),
                 (flags.cross_level, "越级访。"),
                 (flags.first_petition, "初信初访。"),
-            ]
-            .into_iter()
-            .filter(|(on, _)| *on)
-            .map(|(_, text)| text.to_owned())
-            .collect();
+            ]);
             let page = RegisteredPage {
                 f: signed.frame("登记完成", "/console/register"),
                 case_id: done.case_id.to_string(),
