@@ -516,6 +516,8 @@ async fn a_case_lists_the_steps_its_reader_may_take_now() {
             "correct",
             "follow-up",
             "merge",
+            "reissue-query-code",
+            "remind",
             "withdraw"
         ]
     );

@@ -73,6 +73,7 @@ async fn stream_leader_killed_under_load_loses_and_duplicates_nothing() {
             .execute(req(
                 Some(out.committed.case_id),
                 Command::Accept(AcceptCase {
+                    late_reason: None,
                     occurred_at: None,
                     new_facts: None,
                 }),

@@ -59,6 +59,7 @@ async fn append_read_and_expected_sequence() {
             &p,
             Some(id),
             Command::Accept(AcceptCase {
+                late_reason: None,
                 occurred_at: None,
                 new_facts: None,
             }),
@@ -172,6 +173,7 @@ async fn a_keyed_action_is_recognised_in_the_case_log_after_the_duplicate_window
             &p,
             Some(id),
             Command::Accept(AcceptCase {
+                late_reason: None,
                 occurred_at: None,
                 new_facts: None,
             }),
@@ -224,6 +226,7 @@ async fn a_keyed_action_is_recognised_in_the_case_log_after_the_duplicate_window
             &p,
             Some(other),
             Command::Accept(AcceptCase {
+                late_reason: None,
                 occurred_at: None,
                 new_facts: None,
             }),
@@ -265,6 +268,7 @@ async fn keyed_twins_in_two_processes_apply_once() {
             &p,
             Some(id),
             Command::Accept(AcceptCase {
+                late_reason: None,
                 occurred_at: None,
                 new_facts: None,
             }),
@@ -335,6 +339,7 @@ async fn events_written_before_the_chain_are_its_genesis() {
             &p,
             Some(old.case_id),
             Command::Accept(AcceptCase {
+                late_reason: None,
                 occurred_at: None,
                 new_facts: None,
             }),

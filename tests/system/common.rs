@@ -34,6 +34,7 @@ pub fn county() -> Principal {
 /// A registration in gaoqiao, for commands run in-process (no body decoding).
 pub fn register_command(channel: Channel, headcount: u32, at: DateTime<FixedOffset>) -> Command {
     Command::Register(RegisterCase {
+        late_reason: None,
         township: UnitCode::parse("gaoqiao").expect("unit"),
         channel,
         received_at: at,
@@ -70,15 +71,18 @@ pub async fn handled(
     if close {
         for cmd in [
             Command::Accept(AcceptCase {
+                late_reason: None,
                 new_facts: None,
                 occurred_at: Some(at + Duration::days(1)),
             }),
             Command::Reply(ReplyCase {
+                late_reason: None,
                 outcome: Outcome::Explained,
                 text: "t".into(),
                 occurred_at: Some(at + Duration::days(5)),
             }),
             Command::Close(CloseCase {
+                late_reason: None,
                 note: None,
                 occurred_at: Some(at + Duration::days(6)),
             }),

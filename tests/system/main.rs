@@ -11,6 +11,7 @@ mod asof;
 mod attachments;
 mod auth;
 mod casework;
+mod closedloop;
 mod cluster;
 mod command_path;
 mod concurrency;

@@ -24,7 +24,7 @@ fn register_body(i: usize) -> Value {
     json!({
         "township": "gaoqiao", "channel": "letter", "received_at": "2026-03-02T09:30:00+08:00",
         "headcount": 1, "level_reached": "township", "category": "wages", "summary": format!("case {i}"),
-        "petitioners": [{"name": "李四"}]
+        "petitioners": [{"name": "李四"}], "late_reason": "历史数据导入"
     })
 }
 
@@ -129,6 +129,8 @@ async fn up_serves_the_demo_stops_on_sigterm_and_finds_everything_again() {
         "",
     );
     assert!(!text.contains("identity_key"), "{text}");
+    // The demo states why its history is entered late, so it loads under the strict policy.
+    let text = text + "[policy]\nrequire_late_reason = true\n";
     std::fs::write(&cfg, text).expect("write config");
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();

@@ -103,26 +103,31 @@ async fn projectors_killed_mid_stream_equal_a_clean_rebuild() {
                         let reg = register_command(channel, 1 + i % 7, t);
                         let steps = [
                             Command::Accept(AcceptCase {
+                                late_reason: None,
                                 new_facts: None,
                                 occurred_at: Some(t + Days::days(1)),
                             }),
                             Command::Assign(AssignCase {
+                                late_reason: None,
                                 unit: UnitCode::parse("land").expect("u"),
                                 due_date: None,
                                 note: None,
                                 occurred_at: Some(t + Days::days(2)),
                             }),
                             Command::Reply(ReplyCase {
+                                late_reason: None,
                                 outcome: Outcome::Supported,
                                 text: "t".into(),
                                 occurred_at: Some(t + Days::days(3)),
                             }),
                             Command::FollowUp(RecordFollowUp {
+                                late_reason: None,
                                 satisfaction: Satisfaction::Satisfied,
                                 note: None,
                                 occurred_at: Some(t + Days::days(4)),
                             }),
                             Command::Close(CloseCase {
+                                late_reason: None,
                                 note: None,
                                 occurred_at: Some(t + Days::days(5)),
                             }),

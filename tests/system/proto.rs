@@ -61,10 +61,11 @@ fn the_asyncapi_document_covers_the_township_interface() {
         doc["channels"]["feed"]["address"],
         "xf.feed.{unit}.{case_id}"
     );
-    // 核减 are the county's, never a township's.
+    // 核减 are the county's, never a township's; nor is a new query code (only its HTTP answer
+    // carries it).
     for action in domain::Action::ALL
         .into_iter()
-        .filter(|a| !a.is_adjustment())
+        .filter(|a| !a.over_http_only())
     {
         let name = format!("inbox_{}", action.as_str().replace('-', "_"));
         let message = &doc["components"]["messages"][&name];
@@ -80,7 +81,7 @@ fn the_asyncapi_document_covers_the_township_interface() {
     }
     for action in domain::Action::ALL
         .into_iter()
-        .filter(|a| a.is_adjustment())
+        .filter(|a| a.over_http_only())
     {
         let name = format!("inbox_{}", action.as_str().replace('-', "_"));
         assert!(doc["components"]["messages"][&name].is_null(), "{name}");

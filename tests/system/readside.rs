@@ -184,6 +184,7 @@ async fn queues_show_legal_deadlines_against_the_clock() {
         &cases,
         Some(late_reply),
         Command::Accept(AcceptCase {
+            late_reason: None,
             new_facts: None,
             occurred_at: Some(days(70)),
         }),
@@ -195,6 +196,7 @@ async fn queues_show_legal_deadlines_against_the_clock() {
         &cases,
         Some(extended),
         Command::Accept(AcceptCase {
+            late_reason: None,
             new_facts: None,
             occurred_at: Some(days(70)),
         }),
@@ -204,6 +206,7 @@ async fn queues_show_legal_deadlines_against_the_clock() {
         &cases,
         Some(extended),
         Command::Extend(ExtendDeadline {
+            late_reason: None,
             days: 30,
             reason: "survey".into(),
             approved_by: "director".into(),
@@ -217,6 +220,7 @@ async fn queues_show_legal_deadlines_against_the_clock() {
         &cases,
         Some(review),
         Command::Accept(AcceptCase {
+            late_reason: None,
             new_facts: None,
             occurred_at: Some(days(59)),
         }),
@@ -226,6 +230,7 @@ async fn queues_show_legal_deadlines_against_the_clock() {
         &cases,
         Some(review),
         Command::Reply(ReplyCase {
+            late_reason: None,
             outcome: Outcome::Explained,
             text: "t".into(),
             occurred_at: Some(days(40)),
@@ -236,6 +241,7 @@ async fn queues_show_legal_deadlines_against_the_clock() {
         &cases,
         Some(review),
         Command::Close(CloseCase {
+            late_reason: None,
             note: None,
             occurred_at: Some(days(40)),
         }),
@@ -245,6 +251,7 @@ async fn queues_show_legal_deadlines_against_the_clock() {
         &cases,
         Some(review),
         Command::RequestReview(RequestReview {
+            late_reason: None,
             reason: "r".into(),
             occurred_at: Some(days(31)),
         }),
@@ -256,6 +263,7 @@ async fn queues_show_legal_deadlines_against_the_clock() {
         &cases,
         Some(moved),
         Command::Accept(AcceptCase {
+            late_reason: None,
             new_facts: None,
             occurred_at: Some(days(2)),
         }),
@@ -265,6 +273,7 @@ async fn queues_show_legal_deadlines_against_the_clock() {
         &cases,
         Some(moved),
         Command::Transfer(TransferCase {
+            late_reason: None,
             unit: UnitCode::parse("dongcheng").expect("u"),
             reason: "r".into(),
             occurred_at: Some(days(1)),
@@ -326,6 +335,7 @@ async fn queues_show_legal_deadlines_against_the_clock() {
         &cases,
         Some(late_reply),
         Command::Reply(ReplyCase {
+            late_reason: None,
             outcome: Outcome::Supported,
             text: "t".into(),
             occurred_at: None,
@@ -338,6 +348,7 @@ async fn queues_show_legal_deadlines_against_the_clock() {
             &cases,
             Some(late_reply),
             Command::Close(CloseCase {
+                late_reason: None,
                 note: None,
                 occurred_at: None,
             }),

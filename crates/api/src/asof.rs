@@ -120,10 +120,7 @@ pub(crate) async fn links(
         .cases
         .links_at(case, point.seq, &moved.cases, viewer)
         .await?;
-    let clock = queries::cases::Clock {
-        now: point.time,
-        due_soon_days: state.cases.policy().due_soon_days,
-    };
+    let clock = queries::cases::Clock::of(state.cases.policy(), point.time);
     let mut items: Vec<_> = links
         .related
         .iter()

@@ -65,7 +65,7 @@ pub fn document() -> Value {
     let mut messages = Map::new();
     let mut inbox_messages = Map::new();
     // Adjustments (核减) are the county's and the auditors', on HTTP only.
-    for action in Action::ALL.into_iter().filter(|a| !a.is_adjustment()) {
+    for action in Action::ALL.into_iter().filter(|a| !a.over_http_only()) {
         let name = format!("inbox_{}", action.as_str().replace('-', "_"));
         let payload = if action == Action::Register {
             json!({"$ref": "#/components/schemas/InboxRegisterCase"})
@@ -128,7 +128,7 @@ pub fn document() -> Value {
     let inbox_address = subjects::inbox("{township}", "{action}");
     let actions: Vec<&str> = Action::ALL
         .iter()
-        .filter(|a| !a.is_adjustment())
+        .filter(|a| !a.over_http_only())
         .map(|a| a.as_str())
         .collect();
     let components_schemas: Map<String, Value> = schemas.into_iter().collect();

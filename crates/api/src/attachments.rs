@@ -203,6 +203,7 @@ pub async fn upload(
     }
     let (stored, name) = receive(&state, req, Some(case_id)).await?;
     let command = AddAttachment {
+        late_reason: None,
         sha256: stored.sha256,
         size: stored.size,
         content_type: stored.content_type,

@@ -57,7 +57,7 @@ pub async fn register(
     let body = Registered {
         case_id: c.case_id,
         case_no: outcome.case.case_no.clone(),
-        query_code: state.cases.query_code(c.case_id),
+        query_code: state.cases.query_code(c.case_id, 0),
         version: c.version,
         seq: c.seq,
         case: view,
@@ -85,6 +85,17 @@ pub async fn command(
     let case_id = parse_case_id(&case_id)?;
     let outcome = run_command(&state, &principal, &headers, action, Some(case_id), body).await?;
     let c = &outcome.committed;
+    if action == Action::ReissueQueryCode {
+        // The code in force (a replayed request answers the same one).
+        let query_code = state
+            .cases
+            .query_code(c.case_id, outcome.case.query_code_seq);
+        return Ok(Json(wire::case::QueryCodeIssued {
+            query_code,
+            seq: c.seq,
+        })
+        .into_response());
+    }
     let body = Applied {
         case_id: c.case_id,
         version: c.version,
@@ -142,7 +153,7 @@ async fn view(
         _ => None,
     };
     let (queries, now) = state.reader(at);
-    let mut view = crate::views::case_view(case, principal, now);
+    let mut view = crate::views::case_view(case, principal, now, state.cases.policy());
     view.township_name = state.unit_name(&case.township);
     view.unit_name = state.unit_name(&case.unit);
     // As of a past point: the steps that were open then (an as-of answer is the live one of then).
@@ -246,6 +257,7 @@ pub(crate) async fn execute(
         .and_then(|v| Uuid::parse_str(v).ok())
         .unwrap_or_else(Uuid::now_v7);
     let req = CommandRequest {
+        reached_at: None,
         principal,
         case_id,
         command,

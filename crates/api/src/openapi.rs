@@ -27,6 +27,10 @@ use wire::Problem;
     ),
     components(schemas(
         RegisterCase,
+        AcknowledgeCase,
+        RemindCase,
+        ReopenCase,
+        ReissueQueryCode,
         AcceptCase,
         RejectCase,
         AssignCase,
@@ -84,6 +88,9 @@ use wire::Problem;
         wire::erasures::ErasureList,
         wire::erasures::ErasureRecord,
         domain::erasure::Erasure,
+        domain::case::Acknowledged,
+        domain::case::Reminders,
+        wire::case::QueryCodeIssued,
         domain::erasure::ErasureStatus,
         ApproveErasure
     ))
@@ -93,6 +100,10 @@ struct Components;
 pub(crate) fn body_schema(action: Action) -> &'static str {
     match action {
         Action::Register => "RegisterCase",
+        Action::Acknowledge => "AcknowledgeCase",
+        Action::Remind => "RemindCase",
+        Action::Reopen => "ReopenCase",
+        Action::ReissueQueryCode => "ReissueQueryCode",
         Action::Accept => "AcceptCase",
         Action::Reject => "RejectCase",
         Action::Assign => "AssignCase",
@@ -234,16 +245,20 @@ const COMMAND_ERRORS: &[(&str, &str)] = &[
     ("404", "No such case (or not visible to this principal)"),
     ("409", "If-Match names a version the case has moved past; nothing appended"),
     ("413", "Body larger than the limit"),
-    ("422", "A domain rule is broken: validation, invalid_transition, deadline_passed, idempotency_mismatch"),
+    ("422", "A domain rule is broken: validation, invalid_transition, deadline_passed, note_required, late_reason_required, idempotency_mismatch"),
     ("503", "The event log is unavailable, or the API serves its maximum of connections; retry after Retry-After"),
     ("507", "insufficient_storage: free disk space is below the minimum; nothing stored, retry after Retry-After"),
 ];
 
 fn command_operation(action: Action) -> utoipa::openapi::path::Operation {
-    let (ok, what, schema) = if action == Action::Register {
-        ("201", "Registered", "Registered")
-    } else {
-        ("200", "Applied", "Applied")
+    let (ok, what, schema) = match action {
+        Action::Register => ("201", "Registered", "Registered"),
+        Action::ReissueQueryCode => (
+            "200",
+            "The new query code; every earlier one stops working",
+            "QueryCodeIssued",
+        ),
+        _ => ("200", "Applied", "Applied"),
     };
     let mut op = OperationBuilder::new()
         .operation_id(Some(format!("{}_case", action.as_str().replace('-', "_"))))

@@ -84,6 +84,10 @@ pub fn files() -> Vec<(String, String)> {
     let commands = COMMANDS.map(|c| c(&mut all));
     let events = [
         collect::<CaseRegistered>(&mut all),
+        collect::<CaseAcknowledged>(&mut all),
+        collect::<CaseReminded>(&mut all),
+        collect::<CaseReopened>(&mut all),
+        collect::<QueryCodeReissued>(&mut all),
         collect::<CaseAccepted>(&mut all),
         collect::<CaseRejected>(&mut all),
         collect::<CaseAssigned>(&mut all),

@@ -85,10 +85,14 @@ async fn lookup(state: &AppState, case_no: &str, code: &str) -> Result<CaseStatu
         .map_err(crate::error::query_failure)?
         .value
         .ok_or(Failure::NotFound)?;
-    if !state.cases.query_code_matches(id, code) {
+    let case = state.cases.read(id).await?.ok_or(Failure::NotFound)?.case;
+    // The code in force: a reissued code replaces every earlier one.
+    if !state
+        .cases
+        .query_code_matches(id, case.query_code_seq, code)
+    {
         return Err(Failure::NotFound);
     }
-    let case = state.cases.read(id).await?.ok_or(Failure::NotFound)?.case;
     let policy = state.cases.policy();
     let day = |t: domain::Timestamp| policy.local_date(t);
     let steps = state
@@ -140,7 +144,8 @@ async fn lookup(state: &AppState, case_no: &str, code: &str) -> Result<CaseStatu
 }
 
 /// The step an event is, as the petitioner is told of it; `None` for the county's own work
-/// (督办, 延期, 包案, corrections, evidence, 核减, erasures).
+/// (签收, 督办, 催办, 延期, 包案, corrections, evidence, a new query code, 核减,
+/// erasures).
 fn step_of(event: &Event) -> Option<Action> {
     Some(match event {
         Event::CaseRegistered(_) => Action::Register,
@@ -149,6 +154,7 @@ fn step_of(event: &Event) -> Option<Action> {
         Event::CaseAssigned(_) => Action::Assign,
         Event::CaseTransferred(_) => Action::Transfer,
         Event::CaseReplied(_) => Action::Reply,
+        Event::CaseReopened(_) => Action::Reopen,
         Event::FollowUpRecorded(_) => Action::FollowUp,
         Event::CaseClosed(_) => Action::Close,
         Event::ReviewRequested(e) if e.level > 1 => Action::RequestRereview,
@@ -158,6 +164,9 @@ fn step_of(event: &Event) -> Option<Action> {
         Event::CaseMerged(_) => Action::Merge,
         Event::CaseWithdrawn(_) => Action::Withdraw,
         Event::CaseSupervised(_)
+        | Event::CaseAcknowledged(_)
+        | Event::CaseReminded(_)
+        | Event::QueryCodeReissued(_)
         | Event::DeadlineExtended(_)
         | Event::LeaderAssigned(_)
         | Event::RegistrationCorrected(_)

@@ -7,7 +7,12 @@ use wire::case::{CaseFlags, CaseView};
 
 /// A case as `viewer` sees it at `now` (without unit names, links and allowed actions, which
 /// the handler adds).
-pub fn case_view(case: &Case, viewer: &Principal, now: Timestamp) -> CaseView {
+pub fn case_view(
+    case: &Case,
+    viewer: &Principal,
+    now: Timestamp,
+    policy: &domain::Policy,
+) -> CaseView {
     CaseView {
         case_id: case.id,
         case_no: case.case_no.clone(),
@@ -34,6 +39,9 @@ pub fn case_view(case: &Case, viewer: &Principal, now: Timestamp) -> CaseView {
             first_petition: case.first_petition,
             bounced: case.bounced,
             supervised: case.supervisions > 0,
+            unacknowledged: case.unacknowledged(now),
+            escalated: case.escalated(now, policy.escalate_after_days),
+            late_entry: case.late_entries > 0,
         },
         bounces: case.bounces(),
         supervision: queries::cases::supervision_of(case, now),
@@ -66,6 +74,12 @@ pub fn case_view(case: &Case, viewer: &Principal, now: Timestamp) -> CaseView {
         units: case.units.clone(),
         extended: case.extended,
         review_level: case.review_level,
+        acknowledged: case.acknowledged,
+        acknowledge_due_at: case
+            .acknowledge_due_at
+            .filter(|_| case.acknowledged.is_none()),
+        reminders: case.reminders,
+        reopens: case.reopens,
         petitioners: can_see_personal_data(viewer, case).then(|| case.petitioners.clone()),
         personal_data_erased: case.personal_data_erased(),
         allowed_actions: Vec::new(),

@@ -58,6 +58,8 @@ fn title(code: ProblemCode, status: u16, lang: Lang) -> &'static str {
         (C::DeadlinePassed, _) => ("Deadline passed", "期限已过"),
         (C::TerminatedMatter, _) => ("Repeats a terminated matter", "重复已终结的信访事项"),
         (C::AccusedUnit, _) => ("The accusation is against this unit", "检举控告针对该单位"),
+        (C::NoteRequired, _) => ("A note is required", "须填写办结说明"),
+        (C::LateReasonRequired, _) => ("A late entry needs its reason", "补录须说明理由"),
         (C::Forbidden, _) => ("Forbidden", "无权操作"),
         (C::NotFound, _) => ("Not found", "未找到"),
         (C::VersionConflict, _) => ("Version conflict", "版本冲突"),

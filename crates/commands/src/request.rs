@@ -59,6 +59,9 @@ pub struct CommandRequest<'a> {
     pub idempotency: Option<(String, serde_json::Value)>,
     pub correlation_id: Uuid,
     pub causation_id: Option<Uuid>,
+    /// When the command reached the system, if not when it is decided: a township's message,
+    /// when it reached the township's own stream (补录 is judged against it).
+    pub reached_at: Option<domain::Timestamp>,
 }
 
 impl<'a> CommandRequest<'a> {
@@ -72,6 +75,7 @@ impl<'a> CommandRequest<'a> {
             idempotency: None,
             correlation_id: Uuid::now_v7(),
             causation_id: None,
+            reached_at: None,
         }
     }
 }

@@ -90,6 +90,10 @@ pub fn role(word: &str) -> String {
 pub fn event(kind: &str) -> String {
     let name = match kind {
         "CaseRegistered" => "登记",
+        "CaseAcknowledged" => "签收",
+        "CaseReminded" => "催办",
+        "CaseReopened" => "重办",
+        "QueryCodeReissued" => "重发查询码",
         "CaseAccepted" => "受理",
         "CaseRejected" => "不予受理",
         "CaseAssigned" => "交办",
@@ -109,7 +113,7 @@ pub fn event(kind: &str) -> String {
         "AdjustmentRequested" => "申请核减",
         "AdjustmentApproved" => "批准核减",
         "AdjustmentRevoked" => "撤销核减",
-        "ErasureRequested" => "申请删除个人信息",
+        "PersonalDataErasureRequested" => "申请删除个人信息",
         "PersonalDataErased" => "删除个人信息",
         other => return other.to_owned(),
     };

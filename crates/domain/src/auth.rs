@@ -28,6 +28,15 @@ impl Principal {
     }
 }
 
+/// Whether `p` acts for `unit`: a clerk, handler or system of it, or a county principal whose
+/// configured unit it is (the county bureau keeping a case).
+pub fn acts_for(p: &Principal, unit: &UnitCode) -> bool {
+    matches!(
+        p.role,
+        Role::County | Role::Clerk | Role::Handler | Role::System
+    ) && p.unit.as_ref() == Some(unit)
+}
+
 /// Whether a principal of `role` acts for one unit (and must name it in the configuration):
 /// clerks, handlers and township systems.
 pub fn acts_for_a_unit(role: Role) -> bool {
@@ -49,6 +58,8 @@ fn county_only(action: Action) -> bool {
             | Action::DecideRereview
             | Action::Merge
             | Action::AssignLeader
+            | Action::Remind
+            | Action::Reopen
             | Action::RequestAdjustment
             | Action::ApproveAdjustment
             | Action::RevokeAdjustment
@@ -131,6 +142,14 @@ pub fn authorize_register(p: &Principal, township: &UnitCode) -> Result<(), Doma
 /// May this principal take `action` on this existing case?
 pub fn authorize_command(p: &Principal, action: Action, case: &Case) -> Result<(), DomainError> {
     match p.role {
+        // 签收 is the accountable unit's own: the county acknowledges only a case it keeps.
+        Role::County if action == Action::Acknowledge && !acts_for(p, &case.unit) => {
+            let unit = &case.unit;
+            Err(DomainError::Forbidden(crate::text!(
+                "only the accountable unit ({unit}) may acknowledge the case",
+                "只有责任单位（{unit}）可以签收"
+            )))
+        }
         Role::County => Ok(()),
         // An auditor approves or revokes an adjustment of the figures (核减), and changes nothing
         // else; an adjustment is requested by the county.
@@ -151,16 +170,18 @@ pub fn authorize_command(p: &Principal, action: Action, case: &Case) -> Result<(
         }
         Role::Clerk | Role::Handler | Role::System => {
             can_read_case(p, case)?;
-            if action == Action::Correct {
+            if matches!(action, Action::Correct | Action::ReissueQueryCode) {
                 // The township the case was registered for may correct it (within the window
-                // `decide` checks), whoever is accountable now.
+                // `decide` checks) and give its petitioner a new query code, whoever is
+                // accountable now.
                 return if p.acting_unit() == Some(&case.township) {
                     Ok(())
                 } else {
                     let t = &case.township;
+                    let (en, zh) = (action.as_str(), action.name_zh());
                     Err(DomainError::Forbidden(crate::text!(
-                        "only the county or the township the case was registered for ({t}) may correct it",
-                        "只有县信访局或登记该案件的乡镇（{t}）可以更正"
+                        "only the county or the township the case was registered for ({t}) may {en}",
+                        "只有县信访局或登记该案件的乡镇（{t}）可以{zh}"
                     )))
                 };
             }

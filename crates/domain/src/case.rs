@@ -101,6 +101,113 @@ pub struct Case {
     /// 个人信息删除 of the case, in the order requested.
     #[serde(default)]
     pub erasures: Vec<crate::erasure::Erasure>,
+    /// 签收: the limit of the current accountability (none: no acknowledgement is due, as for
+    /// one started before issue 33).
+    #[serde(default, with = "crate::stamp::option")]
+    pub acknowledge_due_at: Option<Timestamp>,
+    /// 签收 of the current accountability (none until acknowledged; reset by assign, transfer
+    /// and reopen).
+    #[serde(default)]
+    pub acknowledged: Option<Acknowledged>,
+    /// 签收 over every accountability of the case so far.
+    #[serde(default)]
+    pub acknowledgements: Acknowledgements,
+    /// 催办 by the county.
+    #[serde(default)]
+    pub reminders: Reminders,
+    /// 重办: how often the case was reopened.
+    #[serde(default)]
+    pub reopens: u32,
+    /// 重办: whether the latest reply after a reopening came by its deadline (on-time measures
+    /// judge the first reply, `reply_on_time`).
+    #[serde(default)]
+    pub rehandle_on_time: Option<bool>,
+    /// When the case was last closed (办结).
+    #[serde(default, with = "crate::stamp::option")]
+    pub closed_at: Option<Timestamp>,
+    /// The latest follow-up was dissatisfied and no reply came after it: closing needs a note,
+    /// and the county may reopen.
+    #[serde(default)]
+    pub dissatisfied_unanswered: bool,
+    /// 补录: steps recorded late ([`Entry::late`]).
+    #[serde(default)]
+    pub late_entries: u32,
+    /// 补录: steps on time by their business date but recorded after their deadline.
+    #[serde(default)]
+    pub on_time_by_late_entry: u32,
+    /// The number of the query code in force (0: the one given at registration).
+    #[serde(default)]
+    pub query_code_seq: u32,
+}
+
+/// 签收 of an accountability.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+pub struct Acknowledged {
+    /// Business time of the acknowledgement.
+    #[serde(with = "crate::stamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+    pub on_time: bool,
+}
+
+/// 签收 over a case's accountabilities (those started with an obligation, or acknowledged at
+/// once; one superseded within its limit is not counted).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Acknowledgements {
+    pub started: u32,
+    pub acknowledged: u32,
+    /// Acknowledged after the limit.
+    pub late: u32,
+    /// Superseded (assign, transfer, reopen) unacknowledged after the limit had passed.
+    pub missed: u32,
+}
+
+impl Acknowledgements {
+    /// Every accountability was acknowledged (and there was one).
+    pub fn all(&self) -> bool {
+        self.started > 0 && self.acknowledged == self.started
+    }
+
+    /// Every accountability was acknowledged by its limit.
+    pub fn all_on_time(&self) -> bool {
+        self.all() && self.late == 0
+    }
+
+    /// Some accountability has been judged: acknowledged, or superseded past its limit.
+    pub fn judged(&self) -> bool {
+        self.acknowledged > 0 || self.missed > 0
+    }
+}
+
+/// 催办 of a case.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+pub struct Reminders {
+    pub count: u32,
+    #[serde(default, with = "crate::stamp::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_at: Option<Timestamp>,
+}
+
+/// How an event was recorded, beside its business time (its envelope): what `evolve` counts of
+/// late entry (补录).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Entry {
+    /// Dated more than `late_entry_hours` before it was recorded.
+    pub late: bool,
+    /// On time by its business date, recorded after its deadline.
+    pub on_time_by_late_entry: bool,
 }
 
 /// Evidence attached to a case (its bytes in the attachment store under `sha256`).
@@ -219,227 +326,22 @@ impl Case {
     pub fn overdue(&self, now: Timestamp) -> bool {
         self.status.is_open() && self.due_at().is_some_and(|d| now > d)
     }
+
+    /// 催办: open and overdue by more than `days` days.
+    pub fn escalated(&self, now: Timestamp, days: u32) -> bool {
+        self.status.is_open()
+            && self
+                .due_at()
+                .is_some_and(|d| now > d + chrono::Duration::days(i64::from(days)))
+    }
+
+    /// 签收: open, the current accountability unacknowledged and past its limit.
+    pub fn unacknowledged(&self, now: Timestamp) -> bool {
+        self.status.is_open()
+            && self.acknowledged.is_none()
+            && self.acknowledge_due_at.is_some_and(|d| now > d)
+    }
 }
 
-/// Apply one event. `occurred_at` is the event's business time, from its envelope.
-pub fn evolve(
-    state: Option<Case>,
-    id: CaseId,
-    event: &Event,
-    occurred_at: Timestamp,
-) -> Result<Case, EvolveError> {
-    let mut case = match (state, event) {
-        (None, Event::CaseRegistered(e)) => {
-            // An accusation against the township of the matter is held by the county from the
-            // start: the township is never among the units that may read it.
-            let unit = event.accountable_unit().unwrap_or(&e.township).clone();
-            return Ok(Case {
-                id,
-                case_no: e.case_no.clone(),
-                township: e.township.clone(),
-                unit: unit.clone(),
-                units: vec![unit],
-                status: Status::Registered,
-                channel: e.channel,
-                headcount: e.headcount,
-                level_reached: e.level_reached,
-                category: e.category,
-                summary: e.summary.clone(),
-                received_at: e.received_at,
-                registered_at: e.received_at,
-                petitioners: e.petitioners.clone(),
-                related_case_id: e.related_case_id,
-                accusation: e.accusation,
-                confidential: e.confidential,
-                accused_unit: e.accused_unit.clone(),
-                flags: e.flags,
-                leader_reception: e.leader_reception,
-                version: 1,
-                last_occurred_at: occurred_at,
-                accept_due_at: e.accept_due_at,
-                accepted_at: None,
-                reply_due_at: None,
-                extended: false,
-                replied_at: None,
-                reply_on_time: None,
-                request_window_until: None,
-                review_level: 0,
-                decision_due_at: None,
-                reply: None,
-                follow_up: None,
-                first_petition: e.first_petition,
-                merged_into: None,
-                transfers: 0,
-                bounced: false,
-                supervisions: 0,
-                committed_at: None,
-                leader: None,
-                attachments: Vec::new(),
-                adjustments: Vec::new(),
-                erasures: Vec::new(),
-            });
-        }
-        (Some(_), Event::CaseRegistered(_)) => return Err(EvolveError::RegisteredTwice),
-        (None, e) => return Err(EvolveError::NotRegistered(e.type_name())),
-        (Some(case), _) => case,
-    };
-    case.version += 1;
-    if event.is_adjustment() {
-        crate::adjustment::evolve(&mut case.adjustments, case.version, event, occurred_at);
-        return Ok(case);
-    }
-    if event.is_erasure() {
-        crate::erasure::evolve(&mut case.erasures, event, occurred_at);
-        if matches!(event, Event::PersonalDataErased(_)) {
-            // What the log no longer reveals, the case no longer holds.
-            crate::PersonalData::redact_personal_data(&mut case);
-            if case.accusation {
-                case.summary.clear();
-            }
-        }
-        return Ok(case);
-    }
-    case.last_occurred_at = occurred_at;
-    match event {
-        Event::CaseRegistered(_) => {}
-        Event::CaseAccepted(e) => {
-            case.status = Status::Accepted;
-            case.accepted_at = Some(occurred_at);
-            case.reply_due_at = Some(e.reply_due_at);
-        }
-        Event::CaseRejected(_) => case.status = Status::Rejected,
-        Event::CaseAssigned(e) => {
-            // Before acceptance the case stays to be accepted, by its new unit.
-            if case.status != Status::Registered {
-                case.status = Status::Assigned;
-            }
-            if let Some(due) = e.due_at {
-                case.reply_due_at = Some(due);
-            }
-        }
-        Event::CaseTransferred(e) => {
-            if case.status != Status::Registered {
-                case.status = Status::Assigned;
-            }
-            case.transfers += 1;
-            case.bounced |= e.bounced;
-        }
-        Event::CaseSupervised(e) => {
-            case.supervisions += 1;
-            if let Some(due) = e.due_at {
-                case.reply_due_at = Some(due);
-                case.committed_at = Some(due);
-            }
-        }
-        Event::DeadlineExtended(e) => {
-            case.extended = true;
-            case.reply_due_at = Some(e.due_at);
-        }
-        Event::CaseReplied(e) => {
-            case.status = Status::Replied;
-            case.reply = Some(Reply {
-                unit: e.unit.clone(),
-                outcome: e.outcome,
-                text: e.text.clone(),
-                at: occurred_at,
-            });
-            case.replied_at = Some(occurred_at);
-            case.reply_on_time = Some(e.on_time);
-            case.request_window_until = Some(e.review_request_until);
-        }
-        Event::FollowUpRecorded(e) => {
-            case.follow_up = Some(FollowUp {
-                satisfaction: e.satisfaction,
-                at: occurred_at,
-            })
-        }
-        Event::CaseClosed(_) => case.status = Status::Closed,
-        Event::ReviewRequested(e) => {
-            case.status = if e.level <= 1 {
-                Status::UnderReview
-            } else {
-                Status::UnderRereview
-            };
-            case.decision_due_at = Some(e.decision_due_at);
-            case.request_window_until = None;
-        }
-        Event::ReviewDecided(e) => {
-            case.review_level = e.level;
-            case.decision_due_at = None;
-            case.request_window_until = e.rereview_request_until;
-            case.status = if e.level <= 1 {
-                Status::Closed
-            } else {
-                Status::Terminated
-            };
-        }
-        Event::CaseMerged(e) => {
-            case.status = Status::Merged;
-            case.merged_into = Some(e.into);
-        }
-        Event::LeaderAssigned(e) => {
-            case.leader = Some(Leader {
-                name: e.name.clone(),
-                title: e.title.clone(),
-            });
-        }
-        Event::RegistrationCorrected(e) => {
-            let a = &e.after;
-            if let Some(t) = &a.township {
-                case.township = t.clone();
-            }
-            if let Some(x) = a.channel {
-                case.channel = x;
-            }
-            if let Some(x) = a.received_at {
-                case.received_at = x;
-            }
-            if let Some(x) = a.headcount {
-                case.headcount = x;
-            }
-            if let Some(x) = a.level_reached {
-                case.level_reached = x;
-            }
-            if let Some(x) = a.category {
-                case.category = x;
-            }
-            if let Some(x) = &a.summary {
-                case.summary = x.clone();
-            }
-            if let Some(x) = &a.petitioners {
-                case.petitioners = x.clone();
-            }
-            if let Some(x) = a.leader_reception {
-                case.leader_reception = x;
-            }
-            case.flags = e.flags;
-            case.first_petition = e.first_petition;
-            case.accept_due_at = e.accept_due_at;
-        }
-        Event::CaseWithdrawn(_) => case.status = Status::Withdrawn,
-        Event::AttachmentAdded(e) => case.attachments.push(Attachment {
-            attachment_id: e.attachment_id,
-            sha256: e.sha256.clone(),
-            size: e.size,
-            content_type: e.content_type.clone(),
-            filename: e.filename.clone(),
-            at: occurred_at,
-        }),
-        Event::AdjustmentRequested(_)
-        | Event::AdjustmentApproved(_)
-        | Event::AdjustmentRevoked(_)
-        | Event::PersonalDataErasureRequested(_)
-        | Event::PersonalDataErased(_) => {}
-    }
-    if let Some(unit) = event.accountable_unit() {
-        set_unit(&mut case, unit);
-    }
-    Ok(case)
-}
-
-fn set_unit(case: &mut Case, unit: &UnitCode) {
-    case.unit = unit.clone();
-    if !case.units.contains(unit) {
-        case.units.push(unit.clone());
-    }
-}
+mod evolve;
+pub use evolve::evolve;

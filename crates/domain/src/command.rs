@@ -2,20 +2,22 @@
 //! inbox bodies of the contract (docs/contract.md); unknown fields are refused so that a misspelt
 //! optional field (`occured_at`) is an error, not a silent default.
 
-use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::ids::{CaseId, UnitCode};
 use crate::policy::Timestamp;
-use crate::values::{Category, Channel, Level, Outcome, RejectReason, Satisfaction};
+use crate::values::{Category, Channel, Level};
 
 pub use crate::text::redact;
 pub use action::Action;
 pub use decode::{decode_object, BodyError};
 
 mod action;
+mod bodies;
 mod decode;
+
+pub use bodies::*;
 
 /// Personal data of one petitioner. Visible only to entitled roles (see `auth`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -68,294 +70,26 @@ pub struct RegisterCase {
     /// the case; an accusation against the township of the matter is held by the county.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accused_unit: Option<UnitCode>,
-}
-
-/// Every command on an existing case may carry `occurred_at`; its absence means "now".
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AcceptCase {
-    /// Required when the case repeats a terminated matter (条例 35): the new facts and reasons
-    /// that make it a new matter.
-    #[serde(default)]
-    pub new_facts: Option<String>,
-    #[serde(default, deserialize_with = "crate::dates::option_time")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub occurred_at: Option<Timestamp>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RejectCase {
-    pub reason_code: RejectReason,
-    pub reason: String,
-    #[serde(default, deserialize_with = "crate::dates::option_time")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub occurred_at: Option<Timestamp>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AssignCase {
-    pub unit: UnitCode,
-    #[serde(default, deserialize_with = "crate::dates::option_date")]
-    #[schema(value_type = Option<String>, format = Date)]
-    pub due_date: Option<NaiveDate>,
-    #[serde(default)]
-    pub note: Option<String>,
-    #[serde(default, deserialize_with = "crate::dates::option_time")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub occurred_at: Option<Timestamp>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TransferCase {
-    pub unit: UnitCode,
-    pub reason: String,
-    #[serde(default, deserialize_with = "crate::dates::option_time")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub occurred_at: Option<Timestamp>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SuperviseCase {
-    pub note: String,
-    #[serde(default, deserialize_with = "crate::dates::option_date")]
-    #[schema(value_type = Option<String>, format = Date)]
-    pub due_date: Option<NaiveDate>,
-    #[serde(default, deserialize_with = "crate::dates::option_time")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub occurred_at: Option<Timestamp>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ExtendDeadline {
-    #[serde(deserialize_with = "crate::dates::whole_u32")]
-    pub days: u32,
-    pub reason: String,
-    pub approved_by: String,
-    #[serde(default, deserialize_with = "crate::dates::option_time")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub occurred_at: Option<Timestamp>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReplyCase {
-    pub outcome: Outcome,
-    pub text: String,
-    #[serde(default, deserialize_with = "crate::dates::option_time")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub occurred_at: Option<Timestamp>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RecordFollowUp {
-    pub satisfaction: Satisfaction,
-    #[serde(default)]
-    pub note: Option<String>,
-    #[serde(default, deserialize_with = "crate::dates::option_time")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub occurred_at: Option<Timestamp>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CloseCase {
-    #[serde(default)]
-    pub note: Option<String>,
-    #[serde(default, deserialize_with = "crate::dates::option_time")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub occurred_at: Option<Timestamp>,
-}
-
-/// `request-review` and `request-rereview`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RequestReview {
-    pub reason: String,
-    #[serde(default, deserialize_with = "crate::dates::option_time")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub occurred_at: Option<Timestamp>,
-}
-
-/// `decide-review` and `decide-rereview`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DecideReview {
-    pub outcome: Outcome,
-    pub text: String,
-    #[serde(default, deserialize_with = "crate::dates::option_time")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub occurred_at: Option<Timestamp>,
-}
-
-/// `assign-leader` (county): a named leader answers for the case until it is closed (领导包案).
-/// The leader is a person, not necessarily a principal of the system.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AssignLeader {
-    pub name: String,
-    pub title: String,
-    #[serde(default, deserialize_with = "crate::dates::option_time")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub occurred_at: Option<Timestamp>,
-}
-
-/// `merge` (county): the case is the same matter as `into` (一信多投) and is merged into it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MergeCase {
-    pub into: CaseId,
-    pub reason: String,
-    #[serde(default, deserialize_with = "crate::dates::option_time")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub occurred_at: Option<Timestamp>,
-}
-
-/// Registration facts (更正): in a `correct` command the ones to change, in `RegistrationCorrected`
-/// the changed ones as they were and as they are. Only the fields given are changed.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RegistrationFacts {
-    /// The township of the matter (county only).
+    /// 补录: why a step dated long before it is recorded comes late; the event keeps it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub township: Option<UnitCode>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel: Option<Channel>,
-    #[serde(
-        default,
-        deserialize_with = "crate::dates::option_time",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub received_at: Option<Timestamp>,
-    #[serde(
-        default,
-        deserialize_with = "crate::dates::option_whole_u32",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub headcount: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub level_reached: Option<Level>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub category: Option<Category>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub summary: Option<String>,
-    /// Personal data: replaces the petitioners as a whole.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub petitioners: Option<Vec<Petitioner>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub leader_reception: Option<bool>,
-}
-
-impl RegistrationFacts {
-    pub fn is_empty(&self) -> bool {
-        *self == RegistrationFacts::default()
-    }
-}
-
-/// `correct` (更正): registration facts were recorded wrongly. The county may correct any case;
-/// the township it was registered for within `correction_days` of receipt.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CorrectRegistration {
-    pub reason: String,
-    pub changes: RegistrationFacts,
-    #[serde(default, deserialize_with = "crate::dates::option_time")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub occurred_at: Option<Timestamp>,
-}
-
-/// `withdraw` (撤回): the petitioner withdrew the petition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct WithdrawCase {
-    pub reason: String,
-    #[serde(default, deserialize_with = "crate::dates::option_time")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub occurred_at: Option<Timestamp>,
-}
-
-/// Evidence (证据材料) attached to a case: the bytes are stored first (content-addressed by
-/// `sha256`), then this names them. Over HTTP it is `POST /v1/cases/{id}/attachments` with the
-/// bytes; the API builds this command, never a client.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddAttachment {
-    /// SHA-256 of the bytes, lowercase hex: the object's name in the attachment store.
-    pub sha256: String,
-    pub size: u64,
-    pub content_type: String,
-    /// Personal data (a file name may name a person).
-    pub filename: String,
-    #[serde(default, deserialize_with = "crate::dates::option_time")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub occurred_at: Option<Timestamp>,
-}
-
-/// `POST /v1/adjustments` (核减, county): remove the case from `measure` (every measure with
-/// `items`) once another principal approves. Over HTTP the body also names `case_id`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RequestAdjustment {
-    /// A count measure of `<Measures>`, or `open_overdue`.
-    pub measure: String,
-    pub reason: String,
-    /// The document that decided the adjustment (文号).
-    pub document_no: String,
-}
-
-/// `POST /v1/adjustments/{id}/approve` (county or auditor, not the requester).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ApproveAdjustment {
-    #[schema(value_type = String, format = Uuid)]
-    pub adjustment_id: uuid::Uuid,
-}
-
-/// `POST /v1/adjustments/{id}/revoke` (county or auditor); over HTTP the body is `{"reason"}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RevokeAdjustment {
-    #[schema(value_type = String, format = Uuid)]
-    pub adjustment_id: uuid::Uuid,
-    pub reason: String,
-}
-
-/// `POST /v1/cases/{id}/erase-personal-data` (county): erase the case's personal data once
-/// another principal approves.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RequestErasure {
-    pub reason: String,
-    /// The petitioner's request (or the order) the erasure answers.
-    pub request_ref: String,
-}
-
-/// `POST /v1/erasures/{id}/approve` (county or auditor, not the requester).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ApproveErasure {
-    #[schema(value_type = String, format = Uuid)]
-    pub erasure_id: uuid::Uuid,
+    pub late_reason: Option<String>,
 }
 
 /// Every command, as decided by [`crate::decide`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Register(RegisterCase),
+    Acknowledge(AcknowledgeCase),
     Accept(AcceptCase),
     Reject(RejectCase),
     Assign(AssignCase),
     Transfer(TransferCase),
     Supervise(SuperviseCase),
+    Remind(RemindCase),
     Extend(ExtendDeadline),
     Reply(ReplyCase),
     FollowUp(RecordFollowUp),
+    Reopen(ReopenCase),
     Close(CloseCase),
     RequestReview(RequestReview),
     DecideReview(DecideReview),
@@ -366,6 +100,7 @@ pub enum Command {
     Correct(CorrectRegistration),
     Withdraw(WithdrawCase),
     Attach(AddAttachment),
+    ReissueQueryCode(ReissueQueryCode),
     RequestAdjustment(RequestAdjustment),
     ApproveAdjustment(ApproveAdjustment),
     RevokeAdjustment(RevokeAdjustment),
@@ -378,6 +113,10 @@ impl Command {
     pub fn body(&self) -> serde_json::Value {
         let v = match self {
             Command::Register(c) => serde_json::to_value(c),
+            Command::Acknowledge(c) => serde_json::to_value(c),
+            Command::Remind(c) => serde_json::to_value(c),
+            Command::Reopen(c) => serde_json::to_value(c),
+            Command::ReissueQueryCode(c) => serde_json::to_value(c),
             Command::Accept(c) => serde_json::to_value(c),
             Command::Reject(c) => serde_json::to_value(c),
             Command::Assign(c) => serde_json::to_value(c),
@@ -407,6 +146,10 @@ impl Command {
     pub fn action(&self) -> Action {
         match self {
             Command::Register(_) => Action::Register,
+            Command::Acknowledge(_) => Action::Acknowledge,
+            Command::Remind(_) => Action::Remind,
+            Command::Reopen(_) => Action::Reopen,
+            Command::ReissueQueryCode(_) => Action::ReissueQueryCode,
             Command::Accept(_) => Action::Accept,
             Command::Reject(_) => Action::Reject,
             Command::Assign(_) => Action::Assign,
@@ -443,7 +186,11 @@ impl Command {
             | Command::ApproveAdjustment(_)
             | Command::RevokeAdjustment(_)
             | Command::RequestErasure(_)
-            | Command::ApproveErasure(_) => return None,
+            | Command::ApproveErasure(_)
+            | Command::ReissueQueryCode(_) => return None,
+            Command::Acknowledge(c) => &mut c.occurred_at,
+            Command::Remind(c) => &mut c.occurred_at,
+            Command::Reopen(c) => &mut c.occurred_at,
             Command::Accept(c) => &mut c.occurred_at,
             Command::Reject(c) => &mut c.occurred_at,
             Command::Assign(c) => &mut c.occurred_at,
@@ -467,6 +214,9 @@ impl Command {
     pub fn occurred_at(&self) -> Option<Timestamp> {
         match self {
             Command::Register(c) => Some(c.received_at),
+            Command::Acknowledge(c) => c.occurred_at,
+            Command::Remind(c) => c.occurred_at,
+            Command::Reopen(c) => c.occurred_at,
             Command::Accept(c) => c.occurred_at,
             Command::Reject(c) => c.occurred_at,
             Command::Assign(c) => c.occurred_at,
@@ -487,7 +237,41 @@ impl Command {
             | Command::ApproveAdjustment(_)
             | Command::RevokeAdjustment(_)
             | Command::RequestErasure(_)
-            | Command::ApproveErasure(_) => None,
+            | Command::ApproveErasure(_)
+            | Command::ReissueQueryCode(_) => None,
         }
+    }
+
+    /// 补录: why the step comes late, as the body stated it.
+    pub fn late_reason(&self) -> Option<&str> {
+        let reason = match self {
+            Command::Register(c) => &c.late_reason,
+            Command::Acknowledge(c) => &c.late_reason,
+            Command::Remind(c) => &c.late_reason,
+            Command::Reopen(c) => &c.late_reason,
+            Command::Accept(c) => &c.late_reason,
+            Command::Reject(c) => &c.late_reason,
+            Command::Assign(c) => &c.late_reason,
+            Command::Transfer(c) => &c.late_reason,
+            Command::Supervise(c) => &c.late_reason,
+            Command::Extend(c) => &c.late_reason,
+            Command::Reply(c) => &c.late_reason,
+            Command::FollowUp(c) => &c.late_reason,
+            Command::Close(c) => &c.late_reason,
+            Command::RequestReview(c) | Command::RequestRereview(c) => &c.late_reason,
+            Command::DecideReview(c) | Command::DecideRereview(c) => &c.late_reason,
+            Command::Merge(c) => &c.late_reason,
+            Command::AssignLeader(c) => &c.late_reason,
+            Command::Correct(c) => &c.late_reason,
+            Command::Withdraw(c) => &c.late_reason,
+            Command::Attach(c) => &c.late_reason,
+            Command::RequestAdjustment(_)
+            | Command::ApproveAdjustment(_)
+            | Command::RevokeAdjustment(_)
+            | Command::RequestErasure(_)
+            | Command::ApproveErasure(_)
+            | Command::ReissueQueryCode(_) => return None,
+        };
+        reason.as_deref()
     }
 }

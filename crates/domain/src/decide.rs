@@ -7,14 +7,18 @@ use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate};
 
+use loop_steps::{accountability, reopen};
 use registration::{correct, not_accused, register};
 
 mod adjustments;
 mod allowed;
 mod erasures;
+mod late;
+mod loop_steps;
 mod registration;
 
 pub use allowed::{allowed_actions, case_steps, status_allows};
+pub use late::{late_entry, LateEntry};
 pub use registration::complete_registration;
 
 use crate::auth::{authorize_command, authorize_register, Principal};
@@ -54,6 +58,9 @@ pub struct Ctx<'a> {
     pub peers: &'a [crate::linking::Peer],
     /// For a merge: the case named by `into`, if the caller may see it.
     pub target: Option<&'a Case>,
+    /// When the step reached the system, if not `now`: a township's message, when it reached
+    /// the township's own stream. Late entry (补录) is judged against it.
+    pub reached_at: Option<Timestamp>,
 }
 
 /// The series a registration is numbered in: its township and the year it was received (policy
@@ -111,6 +118,16 @@ fn brings_personal_data(cmd: &Command, case: &Case) -> bool {
 }
 
 pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Event, DomainError> {
+    let event = decide_step(state, cmd, ctx)?;
+    if cmd.occurred_at().is_some() || cmd.late_reason().is_some() {
+        let at = occurred_at(state, cmd, ctx.now)?;
+        let reached = ctx.reached_at.unwrap_or(ctx.now);
+        late_entry(state, cmd, &event, at, reached, ctx.policy)?;
+    }
+    Ok(event)
+}
+
+fn decide_step(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Event, DomainError> {
     let action = cmd.action();
     let case = match (state, cmd) {
         (None, Command::Register(c)) => {
@@ -176,11 +193,14 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
                     "due_date：受理后才能指定办理期限；受理前按收到之日起的受理期限计算"
                 )));
             }
+            let (acknowledge_due_at, acknowledged) = accountability(ctx, &c.unit, at);
             Event::CaseAssigned(CaseAssigned {
                 unit: c.unit.clone(),
                 from_unit: case.unit.clone(),
                 due_at: due_date(p, c.due_date, at)?,
                 note: opt_text("note", &c.note)?,
+                acknowledge_due_at,
+                acknowledged,
             })
         }
         Command::Transfer(c) => {
@@ -195,11 +215,14 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
             }
             // Every transfer after the first is a bounce (推诿).
             let bounces = case.transfers;
+            let (acknowledge_due_at, acknowledged) = accountability(ctx, &c.unit, at);
             Event::CaseTransferred(CaseTransferred {
                 unit: c.unit.clone(),
                 from_unit: case.unit.clone(),
                 reason: text("reason", &c.reason)?,
                 bounced: bounces >= p.bounce_threshold.max(1),
+                acknowledge_due_at,
+                acknowledged,
             })
         }
         Command::Supervise(c) => {
@@ -257,8 +280,28 @@ pub fn decide(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Even
             satisfaction: c.satisfaction,
             note: opt_text("note", &c.note)?,
         }),
-        Command::Close(c) => Event::CaseClosed(CaseClosed {
-            note: opt_text("note", &c.note)?,
+        Command::Close(c) => {
+            let note = opt_text("note", &c.note)?;
+            if case.dissatisfied_unanswered && note.is_none() {
+                return Err(DomainError::NoteRequired(crate::text!(
+                    "the petitioner was dissatisfied with the reply and no reply came since: \
+                     closing needs a note (or reopen the case)",
+                    "note：信访人对答复不满意且此后未再答复，办结须填写说明（或重办）"
+                )));
+            }
+            Event::CaseClosed(CaseClosed { note })
+        }
+        Command::Acknowledge(_) => Event::CaseAcknowledged(CaseAcknowledged {
+            unit: case.unit.clone(),
+            on_time: case.acknowledge_due_at.is_none_or(|d| at <= d),
+        }),
+        Command::Remind(c) => Event::CaseReminded(CaseReminded {
+            unit: case.unit.clone(),
+            note: text("note", &c.note)?,
+        }),
+        Command::Reopen(c) => reopen(case, c, at, ctx)?,
+        Command::ReissueQueryCode(_) => Event::QueryCodeReissued(QueryCodeReissued {
+            seq: case.query_code_seq + 1,
         }),
         Command::RequestReview(c) | Command::RequestRereview(c) => {
             let level = if matches!(cmd, Command::RequestReview(_)) {

@@ -22,6 +22,14 @@ pub enum DomainError {
     /// Giving a case to the unit its accusation is against (`accused_unit`, 422).
     #[error("{0}")]
     AccusedUnit(Text),
+    /// Closing after a dissatisfied follow-up that no reply answered, without a note
+    /// (`note_required`, 422).
+    #[error("{0}")]
+    NoteRequired(Text),
+    /// A late entry (补录) without `late_reason` while the policy requires one
+    /// (`late_reason_required`, 422).
+    #[error("{0}")]
+    LateReasonRequired(Text),
     /// Known principal, not allowed (`forbidden`, 403).
     #[error("{0}")]
     Forbidden(Text),
@@ -38,6 +46,8 @@ impl DomainError {
             | DomainError::DeadlinePassed(t)
             | DomainError::TerminatedMatter(t)
             | DomainError::AccusedUnit(t)
+            | DomainError::NoteRequired(t)
+            | DomainError::LateReasonRequired(t)
             | DomainError::Forbidden(t) => t.clone(),
             DomainError::InvalidTransition { action, status } => {
                 let step = crate::Action::parse(action).map_or(*action, |a| a.name_zh());
@@ -57,6 +67,8 @@ impl DomainError {
             DomainError::DeadlinePassed(_) => "deadline_passed",
             DomainError::TerminatedMatter(_) => "terminated_matter",
             DomainError::AccusedUnit(_) => "accused_unit",
+            DomainError::NoteRequired(_) => "note_required",
+            DomainError::LateReasonRequired(_) => "late_reason_required",
             DomainError::Forbidden(_) => "forbidden",
             DomainError::NotFound => "not_found",
         }

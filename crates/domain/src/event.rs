@@ -9,9 +9,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::command::{Petitioner, RegistrationFacts};
-use crate::ids::{PrincipalId, UnitCode};
+use crate::ids::UnitCode;
 use crate::policy::Timestamp;
 use crate::values::{Category, Channel, Level, Outcome, RejectReason, Satisfaction};
+
+pub use records::*;
+
+mod records;
 
 /// Classifications derived at registration (docs/rules.md, "Classifications"), never typed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
@@ -65,6 +69,15 @@ pub struct CaseRegistered {
     /// Acceptance must be decided by this time (received_at + accept_days).
     #[schema(value_type = String, format = DateTime)]
     pub accept_due_at: Timestamp,
+    /// 签收: the accountability this step starts must be acknowledged by this time (absent in
+    /// events before issue 33, which started no such obligation, and when acknowledged at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub acknowledge_due_at: Option<Timestamp>,
+    /// 签收: acknowledged at once, the step being taken by a principal of the unit it makes
+    /// accountable (absent, false, otherwise).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub acknowledged: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -94,6 +107,15 @@ pub struct CaseAssigned {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub due_at: Option<Timestamp>,
     pub note: Option<String>,
+    /// 签收: the accountability this step starts must be acknowledged by this time (absent in
+    /// events before issue 33, which started no such obligation, and when acknowledged at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub acknowledge_due_at: Option<Timestamp>,
+    /// 签收: acknowledged at once, the step being taken by a principal of the unit it makes
+    /// accountable (absent, false, otherwise).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub acknowledged: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -105,6 +127,15 @@ pub struct CaseTransferred {
     /// times after its first transfer, or more (absent, false, in events before issue 13).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub bounced: bool,
+    /// 签收: the accountability this step starts must be acknowledged by this time (absent in
+    /// events before issue 33, which started no such obligation, and when acknowledged at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub acknowledge_due_at: Option<Timestamp>,
+    /// 签收: acknowledged at once, the step being taken by a principal of the unit it makes
+    /// accountable (absent, false, otherwise).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub acknowledged: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -230,68 +261,47 @@ pub struct AttachmentAdded {
     pub filename: String,
 }
 
-/// 核减 requested: remove the case from `measure` (every measure with `items`) once another
-/// principal approves.
+/// 签收: the accountable unit confirmed it has the case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct AdjustmentRequested {
-    /// Derived from the case and this event's version ([`crate::adjustment::adjustment_id`]).
-    #[schema(value_type = String, format = Uuid)]
-    pub adjustment_id: uuid::Uuid,
-    pub measure: String,
-    pub reason: String,
-    pub document_no: String,
-    /// Who asked (also the envelope's actor): another principal must approve.
-    #[schema(value_type = String)]
-    pub requested_by: PrincipalId,
+pub struct CaseAcknowledged {
+    pub unit: UnitCode,
+    /// By the limit of the accountability (always, for one started before issue 33).
+    pub on_time: bool,
 }
 
-/// 核减 approved by a principal other than the requester: the adjusted figures leave the case
-/// out of `measure` from now on.
+/// 催办: the county reminded the accountable unit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct AdjustmentApproved {
-    #[schema(value_type = String, format = Uuid)]
-    pub adjustment_id: uuid::Uuid,
-    pub measure: String,
-    #[schema(value_type = String)]
-    pub approved_by: PrincipalId,
+pub struct CaseReminded {
+    /// The unit reminded (accountable at the time).
+    pub unit: UnitCode,
+    pub note: String,
 }
 
-/// 核减 revoked (pending or approved): no figure leaves the case out for it any more.
+/// 重办: after a dissatisfied follow-up the case is handled again by `unit`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct AdjustmentRevoked {
-    #[schema(value_type = String, format = Uuid)]
-    pub adjustment_id: uuid::Uuid,
-    pub measure: String,
+pub struct CaseReopened {
     pub reason: String,
-    #[schema(value_type = String)]
-    pub revoked_by: PrincipalId,
+    pub unit: UnitCode,
+    pub from_unit: UnitCode,
+    /// The reply deadline of the re-handling (`due_date`, or rehandle_days).
+    #[schema(value_type = String, format = DateTime)]
+    pub reply_due_at: Timestamp,
+    /// 签收: the accountability this step starts must be acknowledged by this time (absent in
+    /// events before issue 33, which started no such obligation, and when acknowledged at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub acknowledge_due_at: Option<Timestamp>,
+    /// 签收: acknowledged at once, the step being taken by a principal of the unit it makes
+    /// accountable (absent, false, otherwise).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub acknowledged: bool,
 }
 
-/// 个人信息删除 requested: erase the case's personal data once another principal approves.
+/// A new query code for the petitioner's status page; every earlier one stops working.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct PersonalDataErasureRequested {
-    /// Derived from the case and this event's version ([`crate::erasure::erasure_id`]).
-    #[schema(value_type = String, format = Uuid)]
-    pub erasure_id: uuid::Uuid,
-    pub reason: String,
-    /// The petitioner's request (or the order) the erasure answers.
-    pub request_ref: String,
-    #[schema(value_type = String)]
-    pub requested_by: PrincipalId,
-}
-
-/// 个人信息已删除: approved by a principal other than the requester; the case's data key is
-/// destroyed, so the personal data its events hold sealed can no longer be read anywhere.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct PersonalDataErased {
-    #[schema(value_type = String, format = Uuid)]
-    pub erasure_id: uuid::Uuid,
-    pub reason: String,
-    pub request_ref: String,
-    #[schema(value_type = String)]
-    pub requested_by: PrincipalId,
-    #[schema(value_type = String)]
-    pub approved_by: PrincipalId,
+pub struct QueryCodeReissued {
+    /// The code's number: 1 for the first reissue (the code given at registration is 0).
+    pub seq: u32,
 }
 
 /// Every event of a case. Stored as `{"type": "...", "data": {...}}` inside the envelope.
@@ -300,6 +310,14 @@ pub struct PersonalDataErased {
 pub enum Event {
     #[serde(rename = "CaseRegistered")]
     CaseRegistered(CaseRegistered),
+    #[serde(rename = "CaseAcknowledged")]
+    CaseAcknowledged(CaseAcknowledged),
+    #[serde(rename = "CaseReminded")]
+    CaseReminded(CaseReminded),
+    #[serde(rename = "CaseReopened")]
+    CaseReopened(CaseReopened),
+    #[serde(rename = "QueryCodeReissued")]
+    QueryCodeReissued(QueryCodeReissued),
     #[serde(rename = "CaseAccepted")]
     CaseAccepted(CaseAccepted),
     #[serde(rename = "CaseRejected")]
@@ -346,16 +364,19 @@ pub enum Event {
 
 impl Event {
     /// Every event type name, in lifecycle order.
-    pub const TYPES: [&'static str; 22] = [
+    pub const TYPES: [&'static str; 26] = [
         "CaseRegistered",
+        "CaseAcknowledged",
         "CaseAccepted",
         "CaseRejected",
         "CaseAssigned",
         "CaseTransferred",
         "CaseSupervised",
+        "CaseReminded",
         "DeadlineExtended",
         "CaseReplied",
         "FollowUpRecorded",
+        "CaseReopened",
         "CaseClosed",
         "ReviewRequested",
         "ReviewDecided",
@@ -364,6 +385,7 @@ impl Event {
         "RegistrationCorrected",
         "CaseWithdrawn",
         "AttachmentAdded",
+        "QueryCodeReissued",
         "AdjustmentRequested",
         "AdjustmentApproved",
         "AdjustmentRevoked",
@@ -378,6 +400,10 @@ impl Event {
     pub fn type_name(&self) -> &'static str {
         match self {
             Event::CaseRegistered(_) => "CaseRegistered",
+            Event::CaseAcknowledged(_) => "CaseAcknowledged",
+            Event::CaseReminded(_) => "CaseReminded",
+            Event::CaseReopened(_) => "CaseReopened",
+            Event::QueryCodeReissued(_) => "QueryCodeReissued",
             Event::CaseAccepted(_) => "CaseAccepted",
             Event::CaseRejected(_) => "CaseRejected",
             Event::CaseAssigned(_) => "CaseAssigned",
@@ -404,7 +430,7 @@ impl Event {
 
     /// The unit this event makes accountable for its case, when it makes one: the
     /// registration's (the county for an accusation against the township of the matter), an
-    /// assignment's, a transfer's, a correction's that moves the case to the corrected township.
+    /// assignment's, a transfer's, a reopening's, a correction's that moves the case to the corrected township.
     /// The case's `unit` and `units` follow this alone (`case::evolve`), and so does the feed's
     /// row of a case, which keeps no case.
     pub fn accountable_unit(&self) -> Option<&UnitCode> {
@@ -413,7 +439,11 @@ impl Event {
             Event::CaseAssigned(e) => Some(&e.unit),
             Event::CaseTransferred(e) => Some(&e.unit),
             Event::RegistrationCorrected(e) => e.unit.as_ref(),
-            Event::CaseAccepted(_)
+            Event::CaseReopened(e) => Some(&e.unit),
+            Event::CaseAcknowledged(_)
+            | Event::CaseReminded(_)
+            | Event::QueryCodeReissued(_)
+            | Event::CaseAccepted(_)
             | Event::CaseRejected(_)
             | Event::CaseSupervised(_)
             | Event::DeadlineExtended(_)

@@ -248,23 +248,32 @@ impl Keys {
         self.person(Some(&p.name), p.id_number.as_deref(), p.phone.as_deref())
     }
 
-    /// A case's query code: 10 characters of base32 (50 bits) of a keyed hash of the case id, so
-    /// the same case always has the same code and nobody without the key can derive one.
-    pub fn query_code(&self, case: crate::CaseId) -> String {
-        let mac = Keys::mac(&self.query_code, &["query-code", &case.0.to_string()]);
+    /// A case's query code number `seq` (0: the one given at registration; `QueryCodeReissued`
+    /// numbers the others): 10 characters of base32 (50 bits) of a keyed hash of the case id and
+    /// the number, so the same code is derived again and nobody without the key can derive one.
+    pub fn query_code(&self, case: crate::CaseId, seq: u32) -> String {
+        let id = case.0.to_string();
+        let n = seq.to_string();
+        let parts: &[&str] = if seq == 0 {
+            &["query-code", &id]
+        } else {
+            &["query-code", &id, &n]
+        };
+        let mac = Keys::mac(&self.query_code, parts);
         let mut code = data_encoding::BASE32_NOPAD.encode(&mac[..7]);
         code.truncate(QUERY_CODE_CHARS);
         code
     }
 
-    /// Whether `given` is the query code of `case` (in constant time; case and spaces ignored).
-    pub fn query_code_matches(&self, case: crate::CaseId, given: &str) -> bool {
+    /// Whether `given` is the query code number `seq` of `case` (in constant time; case and
+    /// spaces ignored).
+    pub fn query_code_matches(&self, case: crate::CaseId, seq: u32, given: &str) -> bool {
         let given: Vec<u8> = given
             .bytes()
             .filter(|b| !b.is_ascii_whitespace() && *b != b'-')
             .map(|b| b.to_ascii_uppercase())
             .collect();
-        let want = self.query_code(case).into_bytes();
+        let want = self.query_code(case, seq).into_bytes();
         if given.len() != want.len() {
             return false;
         }
@@ -327,17 +336,26 @@ mod tests {
     fn query_codes_are_stable_keyed_and_checked() {
         let k = keys();
         let case = crate::CaseId(uuid::Uuid::from_u128(7));
-        let code = k.query_code(case);
+        let code = k.query_code(case, 0);
         assert_eq!(code.len(), QUERY_CODE_CHARS);
-        assert_eq!(code, k.query_code(case), "derived, not drawn");
-        assert_ne!(code, k.query_code(crate::CaseId(uuid::Uuid::from_u128(8))));
+        assert_eq!(code, k.query_code(case, 0), "derived, not drawn");
+        assert_ne!(
+            code,
+            k.query_code(crate::CaseId(uuid::Uuid::from_u128(8)), 0)
+        );
         let other = Keys::new(&"i".repeat(32), &"r".repeat(32)).expect("keys");
-        assert_ne!(code, other.query_code(case), "needs the key");
-        assert!(k.query_code_matches(case, &code.to_lowercase()));
-        assert!(!k.query_code_matches(case, &code[..9]));
-        assert!(!k.query_code_matches(case, ""));
+        assert_ne!(code, other.query_code(case, 0), "needs the key");
+        assert!(k.query_code_matches(case, 0, &code.to_lowercase()));
+        assert!(!k.query_code_matches(case, 0, &code[..9]));
+        assert!(!k.query_code_matches(case, 0, ""));
         assert!(Keys::new("short", &"q".repeat(32)).is_err());
         assert!(Keys::new(&"q".repeat(32), &"q".repeat(32)).is_err());
+        // A reissued code is another code, and the one in force alone matches.
+        let second = k.query_code(case, 1);
+        assert_ne!(second, code);
+        assert!(k.query_code_matches(case, 1, &second));
+        assert!(!k.query_code_matches(case, 1, &code));
+        assert!(!k.query_code_matches(case, 0, &second));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! case out of.
 
 /// Every count of `<Measures>`, in the order reports show them.
-pub const COUNTS: [&str; 27] = [
+pub const COUNTS: [&str; 35] = [
     "items",
     "batches",
     "persons",
@@ -31,15 +31,24 @@ pub const COUNTS: [&str; 27] = [
     "repeat_persons",
     "terminated",
     "replied_on_time",
+    "acknowledged",
+    "acknowledged_on_time",
+    "acknowledge_judged",
+    "reminded",
+    "reopened",
+    "rehandled_on_time",
+    "late_entries",
+    "on_time_by_late_entry",
 ];
 
 /// Every rate of `<Measures>`: each a count over another.
-pub const RATES: [&str; 5] = [
+pub const RATES: [&str; 6] = [
     "closure_rate",
     "on_time_rate",
     "satisfaction_rate",
     "collective_share",
     "reply_on_time_rate",
+    "acknowledge_on_time_rate",
 ];
 
 /// Open cases past their deadline: a figure of `<Measures>` that is neither a count of

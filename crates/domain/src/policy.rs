@@ -27,6 +27,19 @@ pub struct Policy {
     /// 更正: days after receipt during which the township a case was registered for may correct
     /// its registration (the county may at any time).
     pub correction_days: u32,
+    /// 签收: hours within which the unit made accountable must acknowledge the case.
+    pub acknowledge_hours: u32,
+    /// 催办: an open case overdue by more than this many days is `escalated`.
+    pub escalate_after_days: u32,
+    /// 重办: days after closing within which a case whose follow-up was dissatisfied may be
+    /// reopened.
+    pub reopen_days: u32,
+    /// 重办: the reply deadline of a reopened case, in days (unless the reopening names a date).
+    pub rehandle_days: u32,
+    /// 补录: a step dated more than this many hours before it is recorded is a late entry.
+    pub late_entry_hours: u32,
+    /// 补录: a late entry must state `late_reason` (false keeps existing clients working).
+    pub require_late_reason: bool,
     /// Calendar days and statistics periods are counted in this zone.
     pub timezone: Tz,
 }
@@ -44,6 +57,12 @@ impl Default for Policy {
             due_soon_days: 3,
             bounce_threshold: 2,
             correction_days: 3,
+            acknowledge_hours: 24,
+            escalate_after_days: 5,
+            reopen_days: 30,
+            rehandle_days: 30,
+            late_entry_hours: 72,
+            require_late_reason: false,
             timezone: chrono_tz::Asia::Shanghai,
         }
     }
@@ -64,6 +83,12 @@ pub struct PolicySection {
     pub due_soon_days: Option<u32>,
     pub bounce_threshold: Option<u32>,
     pub correction_days: Option<u32>,
+    pub acknowledge_hours: Option<u32>,
+    pub escalate_after_days: Option<u32>,
+    pub reopen_days: Option<u32>,
+    pub rehandle_days: Option<u32>,
+    pub late_entry_hours: Option<u32>,
+    pub require_late_reason: Option<bool>,
     pub timezone: Option<String>,
 }
 
@@ -117,6 +142,22 @@ impl PolicySection {
             )?,
             // 0: only the county corrects.
             correction_days: self.correction_days.unwrap_or(d.correction_days),
+            acknowledge_hours: positive(
+                "acknowledge_hours",
+                self.acknowledge_hours,
+                d.acknowledge_hours,
+            )?,
+            // 0: every overdue case is escalated.
+            escalate_after_days: self.escalate_after_days.unwrap_or(d.escalate_after_days),
+            // 0: a closed case is not reopened.
+            reopen_days: self.reopen_days.unwrap_or(d.reopen_days),
+            rehandle_days: positive("rehandle_days", self.rehandle_days, d.rehandle_days)?,
+            late_entry_hours: positive(
+                "late_entry_hours",
+                self.late_entry_hours,
+                d.late_entry_hours,
+            )?,
+            require_late_reason: self.require_late_reason.unwrap_or(d.require_late_reason),
             timezone,
         };
         if policy.group_threshold >= policy.collective_threshold {

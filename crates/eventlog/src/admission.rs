@@ -194,6 +194,9 @@ pub fn placeholder(subject: &str) -> Envelope {
         .or_else(|| domain::UnitCode::parse("unknown").ok())
         .expect("a valid unit code");
     Envelope {
+        late_entry: false,
+        late_reason: None,
+        on_time_by_late_entry: false,
         event_id: uuid::Uuid::nil(),
         case_id,
         township,

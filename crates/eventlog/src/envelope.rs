@@ -70,8 +70,29 @@ pub struct Envelope {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub migrated_at: Option<Timestamp>,
+    /// 补录: the step is dated more than `late_entry_hours` (policy in force) before it reached
+    /// the system (absent, false, otherwise and in events before issue 33).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub late_entry: bool,
+    /// 补录: a late entry on time by its business date, recorded after its deadline (absent,
+    /// false, otherwise).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub on_time_by_late_entry: bool,
+    /// 补录: the reason the body gave for entering the step late (absent when none was given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late_reason: Option<String>,
     #[serde(flatten)]
     pub event: Event,
+}
+
+impl Envelope {
+    /// How the event was recorded, as `domain::evolve` counts it.
+    pub fn entry(&self) -> domain::case::Entry {
+        domain::case::Entry {
+            late: self.late_entry,
+            on_time_by_late_entry: self.on_time_by_late_entry,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -189,6 +210,12 @@ mod wire {
         personal: Option<cipher::Sealed>,
         #[serde(default)]
         migrated_at: Option<Timestamp>,
+        #[serde(default)]
+        late_entry: bool,
+        #[serde(default)]
+        on_time_by_late_entry: bool,
+        #[serde(default)]
+        late_reason: Option<String>,
         #[serde(rename = "type", borrow)]
         kind: Cow<'a, str>,
         #[serde(default)]
@@ -244,6 +271,9 @@ mod wire {
             }))
             .map_err(de::Error::custom)?;
             Ok(Envelope {
+                late_entry: w.late_entry,
+                late_reason: w.late_reason,
+                on_time_by_late_entry: w.on_time_by_late_entry,
                 event_id: w.event_id,
                 case_id: w.case_id,
                 township: w.township,
@@ -288,6 +318,10 @@ mod tests {
             env.version = 3;
             env.causation_id = Some(Uuid::now_v7());
             env.key_id = Some("k1".into());
+            // 补录's fields, so the one-pass reader is held to them too.
+            env.late_entry = true;
+            env.on_time_by_late_entry = true;
+            env.late_reason = Some("历史数据导入".into());
             env.event = event;
             let value = serde_json::to_value(&env).expect("value");
             let forms = vec![

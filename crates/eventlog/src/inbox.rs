@@ -62,6 +62,9 @@ pub struct Position {
     pub seq: u64,
     /// 1 on the first delivery.
     pub delivered: i64,
+    /// When the message was stored in that stream (the township's own inbox stream): late
+    /// entry (补录) of a township's step is judged by it, not by when it is handled.
+    pub stored_at: Option<domain::Timestamp>,
 }
 
 impl Submission {
@@ -86,11 +89,15 @@ impl Submission {
                 stream: i.stream.to_owned(),
                 seq: i.stream_sequence,
                 delivered: i.delivered,
+                stored_at: i64::try_from(i.published.unix_timestamp_nanos())
+                    .ok()
+                    .map(|n| chrono::DateTime::from_timestamp_nanos(n).fixed_offset()),
             },
             Err(_) => Position {
                 stream: String::new(),
                 seq: 0,
                 delivered: 1,
+                stored_at: None,
             },
         }
     }

@@ -31,6 +31,8 @@ pub(crate) struct Delivery {
     pub(crate) payload: bytes::Bytes,
     pub(crate) inbox_seq: u64,
     pub(crate) delivered: i64,
+    /// When the message reached the township's inbox stream.
+    pub(crate) stored_at: Option<domain::Timestamp>,
 }
 
 impl Delivery {
@@ -47,6 +49,7 @@ impl Delivery {
             payload: msg.payload().clone(),
             inbox_seq: position.seq,
             delivered: position.delivered,
+            stored_at: position.stored_at,
         }
     }
 }

@@ -312,6 +312,7 @@ impl Ingestor {
             idempotency: Some((msg_id.clone(), body)),
             correlation_id: Uuid::now_v7(),
             causation_id: None,
+            reached_at: d.stored_at,
         };
         let registers = matches!(req.command, domain::Command::Register(_));
         // The one retry policy of an inbox message while the log is unavailable: the command
@@ -330,7 +331,7 @@ impl Ingestor {
                             version: Some(out.committed.version),
                             seq: Some(out.committed.seq),
                             case_no: registers.then(|| out.case.case_no.clone()),
-                            query_code: registers.then(|| self.cases.query_code(id)),
+                            query_code: registers.then(|| self.cases.query_code(id, 0)),
                             error: None,
                             inbox_seq: d.inbox_seq,
                             body: None,

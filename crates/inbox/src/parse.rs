@@ -96,7 +96,7 @@ pub fn parse_message(
         ))));
     };
     // Adjustments (核减) are the county's, on HTTP only: no township asks for one.
-    let Some(action) = Action::parse(action).filter(|a| !a.is_adjustment()) else {
+    let Some(action) = Action::parse(action).filter(|a| !a.over_http_only()) else {
         return Err(bad(domain::text!(
             "unknown action {action:?}",
             "未知的操作 {action:?}"
@@ -204,7 +204,7 @@ mod tests {
                     prop_assert!(principals().contains_key(&p.township));
                     prop_assert_eq!(Some(p.msg_id.as_str()), msg_id.as_deref());
                     prop_assert_eq!(p.case_id.is_none(), p.command.action() == Action::Register);
-                    prop_assert!(!p.command.action().is_adjustment(), "a township asked for an adjustment");
+                    prop_assert!(!p.command.action().over_http_only(), "a township asked for an HTTP-only step");
                 }
                 Err(r) => {
                     prop_assert!(inbox::valid_msg_id(&r.msg_id), "{:?}", r.msg_id);

@@ -6,11 +6,12 @@
 
 use chrono::Duration;
 
-use commands::{CaseService, CommandError, CommandRequest};
+use commands::{CaseService, CommandError};
 use domain::command::*;
 use domain::*;
 
 use crate::scenario::{plan_case, Rng};
+use crate::steps::{acknowledge, exec};
 
 pub const DEMO_CASES: usize = 300;
 /// Cases of the same months a year earlier.
@@ -58,13 +59,25 @@ pub async fn load(
             seen.push((plan.register.petitioners[0].clone(), plan.register.category));
             let mut t = plan.register.received_at;
             let case_id = exec(cases, &loader, None, Command::Register(plan.register)).await?;
+            // 签收 by the township, mostly within the quarter hour; some never acknowledge.
+            if rng.chance(85) {
+                acknowledge(cases, case_id, t + Duration::minutes(15)).await?;
+            }
             for (days, mut cmd) in plan.steps {
                 t += Duration::days(days) + Duration::minutes(30);
                 if t > now {
                     break;
                 }
                 set_occurred_at(&mut cmd, t);
-                exec(cases, &loader, Some(case_id), cmd).await?;
+                let assigned = matches!(cmd, Command::Assign(_));
+                if matches!(cmd, Command::Acknowledge(_)) {
+                    acknowledge(cases, case_id, t).await?;
+                } else {
+                    exec(cases, &loader, Some(case_id), cmd).await?;
+                }
+                if assigned && rng.chance(85) {
+                    acknowledge(cases, case_id, t + Duration::minutes(15)).await?;
+                }
             }
             loaded += 1;
             if loaded % 100 == 0 {
@@ -73,7 +86,8 @@ pub async fn load(
         }
     }
     let pair = one_matter_in_two_places(cases, &loader, townships).await?;
-    Ok(loaded + pair + casework(cases, &loader, townships, departments).await?)
+    let work = casework(cases, &loader, townships, departments).await?;
+    Ok(loaded + pair + work + crate::demo_loop::closed_loop(cases, &loader, townships).await?)
 }
 
 /// The county's casework at a glance (issue 13): an accusation against a township (held by the
@@ -90,6 +104,7 @@ async fn casework(
     };
     let at = cases.now() - Duration::days(2);
     let register = |summary: &str, headcount: u32, name: &str| RegisterCase {
+        late_reason: None,
         township: township.clone(),
         channel: Channel::Visit,
         received_at: at,
@@ -129,6 +144,7 @@ async fn casework(
     let new_case = |r: RegisterCase| exec(cases, loader, None, Command::Register(r));
     let corrected = new_case(register("征地补偿标准过低，集体来访", 6, "陈国平")).await?;
     let correct = CorrectRegistration {
+        late_reason: None,
         reason: "来访人数登记有误，实为 2 人".into(),
         changes: RegistrationFacts {
             headcount: Some(2),
@@ -139,6 +155,7 @@ async fn casework(
     exec(cases, loader, Some(corrected), Command::Correct(correct)).await?;
     let withdrawn = new_case(register("宅基地界址纠纷", 1, "赵秀兰")).await?;
     let withdraw = WithdrawCase {
+        late_reason: None,
         reason: "双方已自行协商解决，信访人申请撤回".into(),
         occurred_at: step(2),
     };
@@ -147,6 +164,7 @@ async fn casework(
     let scan = b"%PDF-1.4\n% demo: a scanned letter\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n";
     let sha256 = cases.store_evidence(Some(evidence), scan).await?;
     let attach = AddAttachment {
+        late_reason: None,
         sha256,
         size: scan.len() as u64,
         content_type: "application/pdf".into(),
@@ -155,6 +173,7 @@ async fn casework(
     };
     exec(cases, loader, Some(evidence), Command::Attach(attach)).await?;
     let lead = AssignLeader {
+        late_reason: None,
         name: "王建华".into(),
         title: "副县长".into(),
         occurred_at: step(2),
@@ -177,6 +196,7 @@ async fn one_matter_in_two_places(
     let at = cases.now() - Duration::days(1);
     for (township, hours) in [(first, 0), (second, 3)] {
         let register = RegisterCase {
+            late_reason: None,
             township: township.clone(),
             channel: Channel::Letter,
             received_at: at + Duration::hours(hours),
@@ -205,16 +225,4 @@ fn set_occurred_at(cmd: &mut Command, t: Timestamp) {
     if let Some(slot) = cmd.occurred_at_mut() {
         *slot = Some(t);
     }
-}
-
-async fn exec(
-    cases: &CaseService,
-    who: &Principal,
-    case_id: Option<CaseId>,
-    command: Command,
-) -> Result<CaseId, CommandError> {
-    let out = cases
-        .execute(CommandRequest::new(who, case_id, command))
-        .await?;
-    Ok(out.committed.case_id)
 }

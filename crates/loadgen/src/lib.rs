@@ -8,6 +8,8 @@
 
 pub mod bench;
 pub mod demo;
+mod demo_loop;
 pub mod rawbench;
 pub mod scenario;
 pub mod simulate;
+mod steps;

@@ -109,6 +109,7 @@ pub fn plan_case(
     let t = received(rng);
     let name = format!("{}{}", rng.pick(SURNAMES), rng.pick(GIVEN));
     let register = Command::Register(RegisterCase {
+        late_reason: None,
         township: township.clone(),
         channel,
         received_at: t,
@@ -144,6 +145,7 @@ pub fn plan_case(
         steps.push((
             rng.below(10) as i64,
             Command::Reject(RejectCase {
+                late_reason: None,
                 reason_code: RejectReason::Litigation,
                 reason: "The matter is before the people's court".into(),
                 occurred_at: None,
@@ -153,6 +155,7 @@ pub fn plan_case(
         steps.push((
             rng.below(12) as i64,
             Command::Accept(AcceptCase {
+                late_reason: None,
                 occurred_at: None,
                 new_facts: None,
             }),
@@ -162,6 +165,7 @@ pub fn plan_case(
             steps.push((
                 1,
                 Command::Assign(AssignCase {
+                    late_reason: None,
                     unit,
                     due_date: None,
                     note: Some("交办".into()),
@@ -177,9 +181,18 @@ pub fn plan_case(
             steps.push((
                 2,
                 Command::Transfer(TransferCase {
+                    late_reason: None,
                     unit: other,
                     reason: "The land lies in the neighbouring township".into(),
                     occurred_at: None,
+                }),
+            ));
+            // 签收: the receiving township confirms it has the case.
+            steps.push((
+                0,
+                Command::Acknowledge(AcknowledgeCase {
+                    occurred_at: None,
+                    late_reason: None,
                 }),
             ));
         }
@@ -187,6 +200,7 @@ pub fn plan_case(
             steps.push((
                 20,
                 Command::Extend(ExtendDeadline {
+                    late_reason: None,
                     days: 30,
                     reason: "Site survey needed".into(),
                     approved_by: "bureau director".into(),
@@ -197,6 +211,7 @@ pub fn plan_case(
         steps.push((
             5 + rng.below(70) as i64,
             Command::Reply(ReplyCase {
+                late_reason: None,
                 outcome: *rng.pick(&[
                     Outcome::Supported,
                     Outcome::Explained,
@@ -207,6 +222,7 @@ pub fn plan_case(
                 occurred_at: None,
             }),
         ));
+        let mut dissatisfied = false;
         if rng.chance(70) {
             let s = *rng.pick(&[
                 Satisfaction::Satisfied,
@@ -218,17 +234,21 @@ pub fn plan_case(
             steps.push((
                 3,
                 Command::FollowUp(RecordFollowUp {
+                    late_reason: None,
                     satisfaction: s,
                     note: None,
                     occurred_at: None,
                 }),
             ));
+            dissatisfied = s == Satisfaction::Dissatisfied;
         }
         if rng.chance(85) {
             steps.push((
                 2,
                 Command::Close(CloseCase {
-                    note: None,
+                    late_reason: None,
+                    // After 不满意 a closure states why the case is not handled again.
+                    note: dissatisfied.then(|| "信访人仍不满意，已告知申请复查的途径".into()),
                     occurred_at: None,
                 }),
             ));
@@ -236,6 +256,7 @@ pub fn plan_case(
                 steps.push((
                     10,
                     Command::RequestReview(RequestReview {
+                        late_reason: None,
                         reason: "The petitioner disagrees with the reply".into(),
                         occurred_at: None,
                     }),

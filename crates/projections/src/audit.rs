@@ -66,6 +66,9 @@ struct Item {
     chain: integrity::Hash,
     /// Envelope v2: `prev_hash`, `key_id`, `sig` as stored.
     sealed: Option<(Option<String>, String, String)>,
+    /// 补录: `late_entry`, `on_time_by_late_entry` and `late_reason`, when entered late or with a
+    /// reason.
+    late: Option<(bool, bool, Option<String>)>,
 }
 
 impl Item {
@@ -86,6 +89,7 @@ impl Item {
             Some((prev, key, sig)) => (prev, Some(key), Some(sig)),
             None => (None, None, None),
         };
+        let (late_entry, on_time_by_late_entry, late_reason) = self.late.unwrap_or_default();
         AuditEvent {
             case_id,
             seq: self.seq,
@@ -99,6 +103,9 @@ impl Item {
             hash: Some(integrity::to_hex(&self.chain)),
             key_id,
             sig,
+            late_entry,
+            on_time_by_late_entry,
+            late_reason,
         }
     }
 }
@@ -135,9 +142,10 @@ impl Projection for Audit {
     /// the merges into a case (`m/<case>`), events without personal data. 7: the actor index by
     /// business date too (`b/`). 8: each event's chain hash, signature and leaf, and the
     /// Merkle tree over the log (`tree`). 9: events that are not facts (issue 30) kept apart
-    /// (`q/<case>/<seq>`), in no history or trail, and a case's events in order only.
+    /// (`q/<case>/<seq>`), in no history or trail, and a case's events in order only. 10:
+    /// events with their late entry (补录).
     fn version(&self) -> u32 {
-        9
+        10
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
@@ -178,7 +186,10 @@ impl Projection for Audit {
             (Some(key), Some(sig)) => Some((e.prev_hash.clone(), key.clone(), sig.clone())),
             _ => None,
         };
+        let late = (e.late_entry || e.late_reason.is_some())
+            .then(|| (e.late_entry, e.on_time_by_late_entry, e.late_reason.clone()));
         let item = Item {
+            late,
             leaf,
             chain,
             sealed,

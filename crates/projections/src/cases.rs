@@ -82,7 +82,20 @@ impl Row {
             Flag::Bounced => c.bounced,
             Flag::Supervised => c.supervisions > 0,
             Flag::Leader => c.leader.is_some(),
+            // Indexed while they may come to hold (the listing asks the clock).
+            Flag::Unacknowledged => {
+                c.status.is_open() && c.acknowledged.is_none() && c.acknowledge_due_at.is_some()
+            }
+            Flag::Escalated => c.status.is_open() && c.due_at().is_some(),
+            Flag::LateEntry => c.late_entries > 0,
         }
+    }
+
+    /// Whether `flag` holds now: by the clock for the flags that depend on it.
+    fn flag_at(&self, flag: Flag, clock: Clock) -> bool {
+        clock
+            .flag(flag, &self.case)
+            .unwrap_or_else(|| self.flag(flag))
     }
 
     fn order(&self) -> String {
@@ -322,9 +335,11 @@ impl Projection for Cases {
     /// the level their case reached (越级访). 10: no accusation's summary, petitioners dropped
     /// when erased (their events sealed). 11: the flag `leader` (领导包案) in index `f`.
     /// 12: corrections of petitioners (`p/`). 13: petitioners filed by name alone (`m.`
-    /// keys) and cases by the serial of their number (index `n`).
+    /// keys) and cases by the serial of their number (index `n`). 14: cases with
+    /// acknowledgements, reminders, reopenings and late entries; flags `unacknowledged`,
+    /// `escalated`, `late_entry` in index `f`.
     fn version(&self) -> u32 {
-        13
+        14
     }
 
     fn vault(&self) -> Option<&eventlog::Vault> {
@@ -342,6 +357,7 @@ impl Projection for Cases {
             env.case_id,
             &env.event,
             env.occurred_at,
+            env.entry(),
         )
         .map_err(|e| ProjectionError::Apply {
             seq: event.seq,

@@ -195,12 +195,14 @@ mod tests {
         }
         let accused = log.run(None, accusation, t);
         let accept = Command::Accept(AcceptCase {
+            late_reason: None,
             new_facts: None,
             occurred_at: Some(ts(t)),
         });
         log.run(Some(plain), accept, t);
         let assign = |u: &str| {
             Command::Assign(AssignCase {
+                late_reason: None,
                 unit: unit(u),
                 due_date: None,
                 note: None,
@@ -209,6 +211,7 @@ mod tests {
         };
         let transfer = |u: &str| {
             Command::Transfer(TransferCase {
+                late_reason: None,
                 unit: unit(u),
                 reason: "属地".into(),
                 occurred_at: Some(ts(t)),

@@ -156,6 +156,19 @@ pub mod stats {
         format!("{OPEN}{due}")
     }
 
+    /// Open cases whose acknowledgement (签收) is pending, by its limit.
+    pub const PENDING: &str = "k/";
+
+    /// `k/<limit>/<case>`.
+    pub fn pending(due: &str, case: CaseId) -> String {
+        format!("{PENDING}{due}/{case}")
+    }
+
+    /// The pending acknowledgements due before `due`.
+    pub fn pending_until(due: &str) -> String {
+        format!("{PENDING}{due}")
+    }
+
     /// `t/<case>`: when the case was overdue.
     pub fn timeline(case: CaseId) -> String {
         format!("t/{case}")

@@ -75,13 +75,17 @@ pub fn fold_case(
     if !admitted(tx, event, before.as_ref().map(|c| c.version)) {
         return Ok(None);
     }
-    let mut after =
-        evolve(before.clone(), env.case_id, &env.event, env.occurred_at).map_err(|e| {
-            ProjectionError::Apply {
-                seq: event.seq,
-                why: e.to_string(),
-            }
-        })?;
+    let mut after = evolve(
+        before.clone(),
+        env.case_id,
+        &env.event,
+        env.occurred_at,
+        env.entry(),
+    )
+    .map_err(|e| ProjectionError::Apply {
+        seq: event.seq,
+        why: e.to_string(),
+    })?;
     after.redact_personal_data();
     tx.put(key, after.clone());
     Ok(Some((before, after)))

@@ -139,10 +139,7 @@ pub async fn answer(
 
 /// One query on `store` (a live model or a view).
 fn run(store: &Store, req: &QueryRequest, policy: &Policy) -> Result<Answer, StoreError> {
-    let clock = cases::Clock {
-        now: req.now,
-        due_soon_days: policy.due_soon_days,
-    };
+    let clock = cases::Clock::of(policy, req.now);
     Ok(match &req.query {
         Query::Status => Answer::Status(ModelStatus {
             applied_seq: store.checkpoint()?,

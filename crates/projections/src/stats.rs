@@ -44,6 +44,7 @@ pub(super) fn counts_of(case: &Case, policy: &Policy) -> Counts {
         case.status,
         Status::Closed | Status::UnderReview | Status::UnderRereview | Status::Terminated
     );
+    let ack = case.acknowledgements;
     let answered = case
         .last_satisfaction()
         .filter(|s| *s != Satisfaction::Unreachable);
@@ -82,7 +83,26 @@ pub(super) fn counts_of(case: &Case, policy: &Policy) -> Counts {
         repeat_persons: if case.flags.repeat { persons } else { 0 },
         terminated: i64::from(case.status == Status::Terminated),
         replied_on_time: i64::from(replied && case.reply_on_time == Some(true)),
+        acknowledged: i64::from(ack.all()),
+        acknowledged_on_time: i64::from(ack.all_on_time()),
+        // A case whose only accountability is still unacknowledged counts here once its limit
+        // has passed: the query adds it from the index of pending acknowledgements (`k/`).
+        acknowledge_judged: i64::from(ack.judged()),
+        reminded: i64::from(case.reminders.count > 0),
+        reopened: i64::from(case.reopens > 0),
+        rehandled_on_time: i64::from(case.rehandle_on_time == Some(true)),
+        late_entries: i64::from(case.late_entries),
+        on_time_by_late_entry: i64::from(case.on_time_by_late_entry),
     }
+}
+
+/// The limit of a case's acknowledgement while it is pending and no accountability of the case
+/// has been judged yet: once it passes, the case joins `acknowledge_judged` (read by the query
+/// from the `k/` index, against the clock).
+fn pending_acknowledgement(case: &Case) -> Option<Timestamp> {
+    let pending =
+        case.status.is_open() && case.acknowledged.is_none() && !case.acknowledgements.judged();
+    case.acknowledge_due_at.filter(|_| pending)
 }
 
 /// Index entry of an open case with a deadline.
@@ -133,6 +153,11 @@ fn open_key(due: Timestamp, case: CaseId) -> String {
     crate::keys::stats::open(&due_prefix(due), case)
 }
 
+/// `k/<limit>/<case>`: sorted by the limit of a pending acknowledgement.
+fn pending_key(due: Timestamp, case: CaseId) -> String {
+    crate::keys::stats::pending(&due_prefix(due), case)
+}
+
 /// Nanoseconds since the epoch, fixed width, so keys sort by time (strftime was 5 % of a rebuild).
 pub(super) fn due_prefix(t: Timestamp) -> String {
     format!("{:020}", t.timestamp_nanos_opt().unwrap_or(i64::MAX).max(0))
@@ -152,9 +177,10 @@ impl Projection for Stats {
     /// 9: cases with attachments. 10: buckets by unit, band and leader reception; bands and
     /// the measures of issue 14. 11: when cases were overdue (`t/`, `v/`); the period index of
     /// the export (`e/`). 12: cases with their adjustments; the adjustments (`j/`). 13: cases
-    /// with their erasures.
+    /// with their erasures. 14: cases with acknowledgements, reminders, reopenings and late
+    /// entries; their measures and the index of pending acknowledgements (`k/`).
     fn version(&self) -> u32 {
-        13
+        14
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
@@ -223,7 +249,25 @@ impl Projection for Stats {
                 tx.remove(open_key(due, after.id));
             }
             if let Some(due_at) = new {
-                tx.put(open_key(due_at, after.id), Open { bucket, due_at });
+                tx.put(
+                    open_key(due_at, after.id),
+                    Open {
+                        bucket: bucket.clone(),
+                        due_at,
+                    },
+                );
+            }
+        }
+        let (old, new) = (
+            before.as_ref().and_then(pending_acknowledgement),
+            pending_acknowledgement(&after),
+        );
+        if old != new || old_bucket.as_ref() != Some(&bucket) {
+            if let Some(due) = old {
+                tx.remove(pending_key(due, after.id));
+            }
+            if let Some(due_at) = new {
+                tx.put(pending_key(due_at, after.id), Open { bucket, due_at });
             }
         }
         Ok(())
@@ -231,6 +275,8 @@ impl Projection for Stats {
 }
 
 mod adjusted;
+#[cfg(test)]
+mod closedloop;
 mod export;
 mod overdue;
 mod query;

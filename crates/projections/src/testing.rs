@@ -22,6 +22,7 @@ pub fn unit(s: &str) -> UnitCode {
 /// A registration as the county enters it.
 pub fn register(township: &str, channel: Channel, headcount: u32, at: &str) -> Command {
     Command::Register(RegisterCase {
+        late_reason: None,
         township: unit(township),
         channel,
         received_at: ts(at),
@@ -97,6 +98,7 @@ impl Log {
         let id = case.unwrap_or_else(|| CaseId(uuid::Uuid::now_v7()));
         let state = self.cases.get(&id);
         let ctx = Ctx {
+            reached_at: None,
             now: ts(now),
             policy: &self.policy,
             units: &self.units,
@@ -112,12 +114,17 @@ impl Log {
         };
         let event = decide(state, &cmd, &ctx).expect("the command is decided");
         let at = domain::decide::occurred_at(state, &cmd, ts(now)).expect("occurred at");
-        let next = evolve(state.cloned(), id, &event, at).expect("the event applies");
+        let late = domain::decide::late_entry(state, &cmd, &event, at, ts(now), &self.policy)
+            .expect("late entry decided");
+        let next = evolve(state.cloned(), id, &event, at, late.entry).expect("the event applies");
         let seq = self.events.len() as u64 + 1;
         self.events.push(Stored::unsigned(
             seq,
             eventlog::subjects::case_subject(&next.township, id),
             Envelope {
+                late_entry: late.entry.late,
+                late_reason: late.reason,
+                on_time_by_late_entry: late.entry.on_time_by_late_entry,
                 event_id: uuid::Uuid::now_v7(),
                 case_id: id,
                 township: next.township.clone(),

@@ -36,6 +36,9 @@ pub fn event_of(s: &Stored) -> AuditEvent {
         hash: Some(integrity::to_hex(&s.chain_hash())),
         key_id: e.key_id.clone(),
         sig: e.sig.clone(),
+        late_entry: e.late_entry,
+        on_time_by_late_entry: e.on_time_by_late_entry,
+        late_reason: e.late_reason.clone(),
     }
 }
 

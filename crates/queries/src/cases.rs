@@ -31,10 +31,16 @@ pub enum Flag {
     Supervised,
     /// 领导包案: a leader answers for the case.
     Leader,
+    /// 签收: open, its current accountability unacknowledged past its limit (by the clock).
+    Unacknowledged,
+    /// 催办: open and overdue by more than `escalate_after_days` (by the clock).
+    Escalated,
+    /// 补录: a step of the case was entered late.
+    LateEntry,
 }
 
 impl Flag {
-    pub const ALL: [Flag; 9] = [
+    pub const ALL: [Flag; 12] = [
         Flag::Collective,
         Flag::CrossLevel,
         Flag::Repeat,
@@ -44,6 +50,9 @@ impl Flag {
         Flag::Bounced,
         Flag::Supervised,
         Flag::Leader,
+        Flag::Unacknowledged,
+        Flag::Escalated,
+        Flag::LateEntry,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +66,9 @@ impl Flag {
             Flag::Bounced => "bounced",
             Flag::Supervised => "supervised",
             Flag::Leader => "leader",
+            Flag::Unacknowledged => "unacknowledged",
+            Flag::Escalated => "escalated",
+            Flag::LateEntry => "late_entry",
         }
     }
 }
@@ -214,9 +226,29 @@ mod number_tests {
 pub struct Clock {
     pub now: Timestamp,
     pub due_soon_days: u32,
+    /// 催办: days overdue after which an open case is escalated (policy).
+    pub escalate_after_days: u32,
 }
 
 impl Clock {
+    /// The clock of `policy` at `now`.
+    pub fn of(policy: &domain::Policy, now: Timestamp) -> Clock {
+        Clock {
+            now,
+            due_soon_days: policy.due_soon_days,
+            escalate_after_days: policy.escalate_after_days,
+        }
+    }
+
+    /// Whether a flag that depends on the clock holds for `c` now (`None` for the others).
+    pub fn flag(&self, flag: Flag, c: &domain::Case) -> Option<bool> {
+        match flag {
+            Flag::Unacknowledged => Some(c.unacknowledged(self.now)),
+            Flag::Escalated => Some(c.escalated(self.now, self.escalate_after_days)),
+            _ => None,
+        }
+    }
+
     /// Overdue and due soon, for a deadline.
     pub fn judge(&self, due: Option<Timestamp>) -> (bool, bool) {
         let left = due.map(|d| d - self.now);
@@ -265,6 +297,9 @@ pub fn summary_of(
             first_petition: c.first_petition,
             bounced: c.bounced,
             supervised: c.supervisions > 0,
+            unacknowledged: c.unacknowledged(now),
+            escalated: c.escalated(now, clock.escalate_after_days),
+            late_entry: c.late_entries > 0,
         },
         bounces: c.bounces(),
         supervision: supervision_of(c, now),

@@ -39,14 +39,14 @@ pub async fn spawn() -> TestSystem {
     spawn_with(|_| {}).await
 }
 
-/// [`spawn`] with the projectors' configuration changed by `configure` (say, snapshots every
-/// few events).
+/// [`spawn`] with the configuration of the API and the projectors changed by `configure` (say,
+/// snapshots every few events, or a policy).
 pub async fn spawn_with(configure: impl FnOnce(&mut xinfang::config::Config)) -> TestSystem {
     let nats = NatsServer::start();
-    let (base, task) = start_api(&nats).await;
-    let models = tempfile::tempdir().expect("read model dir");
     let mut cfg = test_config();
     configure(&mut cfg);
+    let (base, task) = start_api_cfg(&nats, api::server::Limits::default(), cfg.clone()).await;
+    let models = tempfile::tempdir().expect("read model dir");
     let names = projections::NAMES.join(",");
     let projectors = vec![start_projector_cfg(&nats, &names, models.path(), cfg).await];
     // Ready when every projector answers (its query subscription exists).
@@ -119,7 +119,14 @@ pub async fn start_api_with(
     nats: &NatsServer,
     limits: api::server::Limits,
 ) -> (String, tokio::task::JoinHandle<()>) {
-    let cfg = test_config();
+    start_api_cfg(nats, limits, test_config()).await
+}
+
+async fn start_api_cfg(
+    nats: &NatsServer,
+    limits: api::server::Limits,
+    cfg: xinfang::config::Config,
+) -> (String, tokio::task::JoinHandle<()>) {
     let client = xinfang::serve::connect(&nats.url(), "test-api")
         .await
         .expect("connect");

@@ -52,6 +52,15 @@ pub struct AuditEvent {
     /// Envelope v2: the Ed25519 signature of `hash` (base64).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sig: Option<String>,
+    /// 补录: the step was entered late (its envelope's `late_entry`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub late_entry: bool,
+    /// 补录: on time by its business date, recorded after its deadline.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub on_time_by_late_entry: bool,
+    /// 补录: the reason the step's body gave.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late_reason: Option<String>,
 }
 
 /// `GET /v1/cases/{case_id}/history`: the audit trail, in log order.

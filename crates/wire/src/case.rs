@@ -81,6 +81,17 @@ pub struct CaseView {
     pub extended: bool,
     /// Review levels decided: 0, 1 (复查) or 2 (复核).
     pub review_level: u8,
+    /// 签收 of the current accountability (null until acknowledged; reset by assign, transfer
+    /// and reopen).
+    pub acknowledged: Option<domain::case::Acknowledged>,
+    /// 签收: by when the current accountability must be acknowledged (null: acknowledged, or
+    /// none is due).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub acknowledge_due_at: Option<domain::Timestamp>,
+    /// 催办 by the county.
+    pub reminders: domain::case::Reminders,
+    /// 重办: how often the case was reopened.
+    pub reopens: u32,
     /// Only for roles entitled to personal data.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub petitioners: Option<Vec<Petitioner>>,
@@ -125,6 +136,15 @@ pub struct CaseFlags {
     pub bounced: bool,
     /// 督办: the county has chased the case.
     pub supervised: bool,
+    /// 签收: open, the current accountability unacknowledged past its limit.
+    #[serde(default)]
+    pub unacknowledged: bool,
+    /// 催办: open and overdue by more than `escalate_after_days`.
+    #[serde(default)]
+    pub escalated: bool,
+    /// 补录: some step of the case was entered late.
+    #[serde(default)]
+    pub late_entry: bool,
 }
 
 /// An event in a case's log that is not a fact, and why.
@@ -174,6 +194,9 @@ impl From<CaseFlags> for crate::cases::SummaryFlags {
             first_petition: f.first_petition,
             bounced: f.bounced,
             supervised: f.supervised,
+            unacknowledged: f.unacknowledged,
+            escalated: f.escalated,
+            late_entry: f.late_entry,
         }
     }
 }
@@ -190,6 +213,15 @@ pub struct Registered {
     /// Stream sequence of the event; use as `min_seq` for read-your-writes.
     pub seq: u64,
     pub case: CaseView,
+}
+
+/// `POST /v1/cases/{case_id}/reissue-query-code` → 200: the new code; every earlier one stops
+/// working.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct QueryCodeIssued {
+    pub query_code: String,
+    /// Stream sequence of the `QueryCodeReissued` event.
+    pub seq: u64,
 }
 
 /// `POST /v1/cases/{case_id}/{action}` → 200.

@@ -70,6 +70,15 @@ pub struct SummaryFlags {
     pub bounced: bool,
     /// 督办: the county has chased the case.
     pub supervised: bool,
+    /// 签收: open, the current accountability unacknowledged past its limit.
+    #[serde(default)]
+    pub unacknowledged: bool,
+    /// 催办: open and overdue by more than `escalate_after_days`.
+    #[serde(default)]
+    pub escalated: bool,
+    /// 补录: some step of the case was entered late.
+    #[serde(default)]
+    pub late_entry: bool,
 }
 
 /// A page of case summaries, newest first.
@@ -105,16 +114,19 @@ pub struct Queue {
 
 impl SummaryFlags {
     /// Each flag by its name, in the order of the names.
-    pub fn named(&self) -> [(&'static str, bool); 8] {
+    pub fn named(&self) -> [(&'static str, bool); 11] {
         [
             ("bounced", self.bounced),
             ("collective", self.collective),
             ("cross_level", self.cross_level),
             ("duplicate", self.duplicate),
+            ("escalated", self.escalated),
             ("first_petition", self.first_petition),
+            ("late_entry", self.late_entry),
             ("leader_reception", self.leader_reception),
             ("repeat", self.repeat),
             ("supervised", self.supervised),
+            ("unacknowledged", self.unacknowledged),
         ]
     }
 }

@@ -15,6 +15,8 @@ pub enum ProblemCode {
     NotFound,
     TerminatedMatter,
     AccusedUnit,
+    NoteRequired,
+    LateReasonRequired,
     Unauthorized,
     Forbidden,
     IdempotencyMismatch,
@@ -29,7 +31,7 @@ pub enum ProblemCode {
 }
 
 impl ProblemCode {
-    pub const ALL: [ProblemCode; 18] = [
+    pub const ALL: [ProblemCode; 20] = [
         ProblemCode::Validation,
         ProblemCode::InvalidTransition,
         ProblemCode::DeadlinePassed,
@@ -37,6 +39,8 @@ impl ProblemCode {
         ProblemCode::NotFound,
         ProblemCode::TerminatedMatter,
         ProblemCode::AccusedUnit,
+        ProblemCode::NoteRequired,
+        ProblemCode::LateReasonRequired,
         ProblemCode::Unauthorized,
         ProblemCode::Forbidden,
         ProblemCode::IdempotencyMismatch,
@@ -59,6 +63,8 @@ impl ProblemCode {
             ProblemCode::NotFound => "not_found",
             ProblemCode::TerminatedMatter => "terminated_matter",
             ProblemCode::AccusedUnit => "accused_unit",
+            ProblemCode::NoteRequired => "note_required",
+            ProblemCode::LateReasonRequired => "late_reason_required",
             ProblemCode::Unauthorized => "unauthorized",
             ProblemCode::Forbidden => "forbidden",
             ProblemCode::IdempotencyMismatch => "idempotency_mismatch",
@@ -82,6 +88,8 @@ impl ProblemCode {
             E::DeadlinePassed(_) => ProblemCode::DeadlinePassed,
             E::TerminatedMatter(_) => ProblemCode::TerminatedMatter,
             E::AccusedUnit(_) => ProblemCode::AccusedUnit,
+            E::NoteRequired(_) => ProblemCode::NoteRequired,
+            E::LateReasonRequired(_) => ProblemCode::LateReasonRequired,
             E::Forbidden(_) => ProblemCode::Forbidden,
             E::NotFound => ProblemCode::NotFound,
         }

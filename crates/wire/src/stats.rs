@@ -47,6 +47,31 @@ pub struct Counts {
     pub terminated: i64,
     /// Replied by the reply deadline in force at the time.
     pub replied_on_time: i64,
+    /// 签收: cases every accountability of which was acknowledged.
+    #[serde(default)]
+    pub acknowledged: i64,
+    /// 签收: cases every accountability of which was acknowledged within its limit.
+    #[serde(default)]
+    pub acknowledged_on_time: i64,
+    /// 签收: cases with an accountability judged: acknowledged, or unacknowledged past its limit
+    /// (the denominator of `acknowledge_on_time_rate`).
+    #[serde(default)]
+    pub acknowledge_judged: i64,
+    /// 催办: cases the county reminded.
+    #[serde(default)]
+    pub reminded: i64,
+    /// 重办: cases reopened after a dissatisfied follow-up.
+    #[serde(default)]
+    pub reopened: i64,
+    /// 重办: reopened cases whose reply after the reopening came by its deadline.
+    #[serde(default)]
+    pub rehandled_on_time: i64,
+    /// 补录: steps entered late.
+    #[serde(default)]
+    pub late_entries: i64,
+    /// 补录: steps on time by their business date, recorded after their deadline.
+    #[serde(default)]
+    pub on_time_by_late_entry: i64,
 }
 
 macro_rules! each_field {
@@ -65,6 +90,10 @@ macro_rules! each_field {
         $a.leader_reception_persons $op $b.leader_reception_persons;
         $a.repeat_persons $op $b.repeat_persons; $a.terminated $op $b.terminated;
         $a.replied_on_time $op $b.replied_on_time;
+        $a.acknowledged $op $b.acknowledged; $a.acknowledged_on_time $op $b.acknowledged_on_time;
+        $a.acknowledge_judged $op $b.acknowledge_judged; $a.reminded $op $b.reminded;
+        $a.reopened $op $b.reopened; $a.rehandled_on_time $op $b.rehandled_on_time;
+        $a.late_entries $op $b.late_entries; $a.on_time_by_late_entry $op $b.on_time_by_late_entry;
     };
 }
 
@@ -131,6 +160,9 @@ pub struct Measures {
     pub collective_share: Rate,
     /// Replies by their deadline over replies.
     pub reply_on_time_rate: Rate,
+    /// 及时签收率: cases every accountability of which was acknowledged in time, over cases
+    /// with an accountability judged.
+    pub acknowledge_on_time_rate: Rate,
 }
 
 impl Measures {
@@ -144,17 +176,19 @@ impl Measures {
             satisfaction_rate: Rate::new(c.satisfied, c.follow_ups),
             collective_share: Rate::new(c.collective_batches, c.batches),
             reply_on_time_rate: Rate::new(c.replied_on_time, c.replied),
+            acknowledge_on_time_rate: Rate::new(c.acknowledged_on_time, c.acknowledge_judged),
         }
     }
 
     /// Every rate by its name.
-    pub fn rates(&self) -> [(&'static str, Rate); 5] {
+    pub fn rates(&self) -> [(&'static str, Rate); 6] {
         [
             ("closure_rate", self.closure_rate),
             ("on_time_rate", self.on_time_rate),
             ("satisfaction_rate", self.satisfaction_rate),
             ("collective_share", self.collective_share),
             ("reply_on_time_rate", self.reply_on_time_rate),
+            ("acknowledge_on_time_rate", self.acknowledge_on_time_rate),
         ]
     }
 }

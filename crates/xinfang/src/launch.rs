@@ -46,7 +46,9 @@ async fn start(
     );
     for t in townships {
         text.push_str(&format!(
-            "[[unit]]\ncode = \"{t}\"\nname = \"{t}\"\nkind = \"township\"\n"
+            "[[unit]]\ncode = \"{t}\"\nname = \"{t}\"\nkind = \"township\"\n\
+             [[principal]]\ntoken = \"{}\"\nid = \"bench-{t}\"\nrole = \"clerk\"\nunit = \"{t}\"\n",
+            loadgen::bench::clerk_token(t)
         ));
     }
     std::fs::write(&path, text).context("writing the bench config")?;

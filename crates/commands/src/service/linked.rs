@@ -120,8 +120,14 @@ impl CaseService {
         correction: &domain::Event,
         now: domain::Timestamp,
     ) -> Result<Option<Vec<Peer>>, CommandError> {
-        let after = domain::evolve(Some(case.clone()), case.id, correction, now)
-            .map_err(|e| CommandError::Internal(e.to_string()))?;
+        let after = domain::evolve(
+            Some(case.clone()),
+            case.id,
+            correction,
+            now,
+            Default::default(),
+        )
+        .map_err(|e| CommandError::Internal(e.to_string()))?;
         let (old, new) = (self.filing(case), self.filing(&after));
         if old == new {
             return Ok(None);
@@ -330,6 +336,7 @@ impl CaseService {
                 }
                 domain::Event::CaseRegistered(r) => {
                     let reg = RegisterCase {
+                        late_reason: None,
                         township: r.township.clone(),
                         channel: r.channel,
                         received_at: r.received_at,
@@ -395,13 +402,13 @@ impl CaseService {
     }
 
     /// A case's query code for the petitioner (docs/contract.md, "HTTP").
-    pub fn query_code(&self, case: CaseId) -> String {
-        self.keys.query_code(case)
+    pub fn query_code(&self, case: CaseId, seq: u32) -> String {
+        self.keys.query_code(case, seq)
     }
 
     /// Whether `code` is the query code of `case`.
-    pub fn query_code_matches(&self, case: CaseId, code: &str) -> bool {
-        self.keys.query_code_matches(case, code)
+    pub fn query_code_matches(&self, case: CaseId, seq: u32, code: &str) -> bool {
+        self.keys.query_code_matches(case, seq, code)
     }
 
     /// The keyed hashes of a petitioner as a search gives it.

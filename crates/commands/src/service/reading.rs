@@ -180,7 +180,7 @@ pub(super) fn fold<'a>(
             continue;
         }
         state = Some(
-            evolve(state, e.case_id, &e.event, e.occurred_at).map_err(|err| {
+            evolve(state, e.case_id, &e.event, e.occurred_at, e.entry()).map_err(|err| {
                 CommandError::Internal(format!("case {} at seq {}: {err}", e.case_id, s.seq))
             })?,
         );

@@ -198,6 +198,7 @@ impl CaseService {
     ) -> Ctx<'c> {
         Ctx {
             now,
+            reached_at: r.req.reached_at,
             policy: &self.policy,
             units: &self.units,
             principal: r.req.principal,
@@ -278,6 +279,14 @@ impl CaseService {
     ) -> Result<Sealed, CommandError> {
         let state = p.guard.as_ref().map(|l| &l.case);
         let occurred_at = domain::decide::occurred_at(state, &r.req.command, now)?;
+        let late = domain::decide::late_entry(
+            state,
+            &r.req.command,
+            &event,
+            occurred_at,
+            r.req.reached_at.unwrap_or(now),
+            &self.policy,
+        )?;
         let (subject, expected, township) = match (p.guard.as_ref(), &event) {
             (Some(l), _) => (l.subject.clone(), l.seq, l.case.township.clone()),
             (None, Event::CaseRegistered(e)) => {
@@ -304,6 +313,9 @@ impl CaseService {
             sig: None,
             personal: None,
             migrated_at: None,
+            late_entry: late.entry.late,
+            on_time_by_late_entry: late.entry.on_time_by_late_entry,
+            late_reason: late.reason,
             event,
         };
         let plain = self.seal_personal(state, &mut envelope).await?;
@@ -420,8 +432,14 @@ impl CaseService {
             Some(l) => (Some(l.case), l.commands, l.rejected),
             None => (None, Vec::new(), Vec::new()),
         };
-        let case = evolve(before, r.case_id, &envelope.event, occurred_at)
-            .map_err(|e| CommandError::Internal(e.to_string()))?;
+        let case = evolve(
+            before,
+            r.case_id,
+            &envelope.event,
+            occurred_at,
+            envelope.entry(),
+        )
+        .map_err(|e| CommandError::Internal(e.to_string()))?;
         let committed = Committed {
             case_id: r.case_id,
             version: case.version,

@@ -54,6 +54,7 @@ fn county() -> Principal {
 
 fn register(svc: &CaseService) -> Command {
     Command::Register(RegisterCase {
+        late_reason: None,
         township: gaoqiao(),
         channel: Channel::Visit,
         received_at: svc.now() - Duration::hours(1),
@@ -77,6 +78,7 @@ fn register(svc: &CaseService) -> Command {
 
 fn supervise(note: &str) -> Command {
     Command::Supervise(SuperviseCase {
+        late_reason: None,
         note: note.into(),
         due_date: None,
         occurred_at: None,
@@ -85,6 +87,7 @@ fn supervise(note: &str) -> Command {
 
 fn accept() -> Command {
     Command::Accept(AcceptCase {
+        late_reason: None,
         new_facts: None,
         occurred_at: None,
     })
@@ -217,6 +220,7 @@ async fn a_refusal_on_a_cached_state_is_decided_again_on_the_log_s() {
     run(&b, Some(case), accept()).await.expect("b accepts");
     // `a` holds the case as registered, where a reply is refused; the log has it accepted.
     let reply = Command::Reply(ReplyCase {
+        late_reason: None,
         outcome: Outcome::Explained,
         text: "答复".into(),
         occurred_at: None,
@@ -413,6 +417,7 @@ async fn links_as_of_a_past_point_are_read_from_the_log() {
 
     // The other case's petitioner is corrected to somebody else: now it is not related.
     let correct = Command::Correct(domain::command::CorrectRegistration {
+        late_reason: None,
         reason: "录错了人".into(),
         changes: domain::command::RegistrationFacts {
             petitioners: Some(vec![Petitioner {

@@ -7,14 +7,17 @@
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
     Register,
+    Acknowledge,
     Accept,
     Reject,
     Assign,
     Transfer,
     Supervise,
+    Remind,
     Extend,
     Reply,
     FollowUp,
+    Reopen,
     Close,
     RequestReview,
     DecideReview,
@@ -25,6 +28,7 @@ pub enum Action {
     Correct,
     Withdraw,
     Attach,
+    ReissueQueryCode,
     RequestAdjustment,
     ApproveAdjustment,
     RevokeAdjustment,
@@ -34,16 +38,19 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 28] = [
         Action::Register,
+        Action::Acknowledge,
         Action::Accept,
         Action::Reject,
         Action::Assign,
         Action::Transfer,
         Action::Supervise,
+        Action::Remind,
         Action::Extend,
         Action::Reply,
         Action::FollowUp,
+        Action::Reopen,
         Action::Close,
         Action::RequestReview,
         Action::DecideReview,
@@ -54,6 +61,7 @@ impl Action {
         Action::Correct,
         Action::Withdraw,
         Action::Attach,
+        Action::ReissueQueryCode,
         Action::RequestAdjustment,
         Action::ApproveAdjustment,
         Action::RevokeAdjustment,
@@ -64,6 +72,10 @@ impl Action {
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Register => "register",
+            Action::Acknowledge => "acknowledge",
+            Action::Remind => "remind",
+            Action::Reopen => "reopen",
+            Action::ReissueQueryCode => "reissue-query-code",
             Action::Accept => "accept",
             Action::Reject => "reject",
             Action::Assign => "assign",
@@ -94,6 +106,10 @@ impl Action {
     pub fn name_zh(self) -> &'static str {
         match self {
             Action::Register => "登记",
+            Action::Acknowledge => "签收",
+            Action::Remind => "催办",
+            Action::Reopen => "重办",
+            Action::ReissueQueryCode => "重发查询码",
             Action::Accept => "受理",
             Action::Reject => "不予受理",
             Action::Assign => "交办",
@@ -138,6 +154,13 @@ impl Action {
     /// uploaded with its bytes, and adjustments have theirs.
     pub fn on_case_url(self) -> bool {
         !matches!(self, Action::Register | Action::Attach) && !self.is_adjustment()
+    }
+
+    /// Steps a township's inbox does not take: the record's own (adjustments, erasures), and a
+    /// new query code, which only its HTTP answer carries (an outcome message would copy it to
+    /// the township's stream).
+    pub fn over_http_only(self) -> bool {
+        self.is_adjustment() || self == Action::ReissueQueryCode
     }
 
     pub fn parse(s: &str) -> Option<Action> {

@@ -29,6 +29,10 @@ impl Action {
                 normalize_petitioners("petitioners", &mut register.petitioners)?;
                 Command::Register(register)
             }
+            Action::Acknowledge => Command::Acknowledge(p(json)?),
+            Action::Remind => Command::Remind(p(json)?),
+            Action::Reopen => Command::Reopen(p(json)?),
+            Action::ReissueQueryCode => Command::ReissueQueryCode(p(json)?),
             Action::Accept => Command::Accept(p(json)?),
             Action::Reject => Command::Reject(p(json)?),
             Action::Assign => Command::Assign(p(json)?),

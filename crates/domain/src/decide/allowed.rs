@@ -28,6 +28,12 @@ pub fn status_allows(action: Action, case: &Case) -> bool {
         Action::Extend | Action::Reply => handling,
         Action::FollowUp => matches!(status, Status::Replied | Status::Closed),
         Action::Close => status == Status::Replied,
+        Action::Acknowledge => status.is_open() && case.acknowledged.is_none(),
+        Action::Remind => status.is_open(),
+        Action::Reopen => {
+            status == Status::Replied || (status == Status::Closed && case.review_level == 0)
+        }
+        Action::ReissueQueryCode => true,
         Action::RequestReview => status == Status::Closed && case.review_level == 0,
         Action::RequestRereview => status == Status::Closed && case.review_level == 1,
         Action::DecideReview => status == Status::UnderReview,
@@ -57,6 +63,13 @@ pub fn allowed_actions(
         .filter(|&a| status_allows(a, case) && authorize_command(principal, a, case).is_ok())
         .filter(|&a| match a {
             Action::Extend => !case.extended,
+            Action::Reopen => {
+                case.dissatisfied_unanswered
+                    && (case.status != Status::Closed
+                        || case
+                            .closed_at
+                            .is_none_or(|c| now <= policy.deadline_after(c, policy.reopen_days)))
+            }
             Action::RequestReview | Action::RequestRereview => {
                 case.request_window_until.is_some_and(|until| now <= until)
             }

@@ -52,6 +52,8 @@ pub(super) fn register(
         )));
     }
     let local_day = p.local_date(at);
+    let held = held_by.as_ref().unwrap_or(&c.township);
+    let (acknowledge_due_at, acknowledged) = super::accountability(ctx, held, at);
     let mut event = CaseRegistered {
         case_no: case_no(&c.township, local_day, ctx.case_id),
         township: c.township.clone(),
@@ -75,6 +77,8 @@ pub(super) fn register(
         accused_unit: c.accused_unit.clone(),
         held_by,
         accept_due_at: p.deadline_after(at, p.accept_days),
+        acknowledge_due_at,
+        acknowledged,
     };
     complete_registration(&mut event, ctx.case_serial, ctx.peers, p);
     Ok(Event::CaseRegistered(event))

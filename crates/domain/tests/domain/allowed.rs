@@ -13,7 +13,8 @@ fn sample(action: Action) -> Command {
         Action::Reject => serde_json::json!({"reason_code": "other", "reason": "r"}),
         Action::Assign => serde_json::json!({"unit": "land_bureau"}),
         Action::Transfer => serde_json::json!({"unit": "dongcheng", "reason": "r"}),
-        Action::Supervise => serde_json::json!({"note": "n"}),
+        Action::Supervise | Action::Remind => serde_json::json!({"note": "n"}),
+        Action::Reopen => serde_json::json!({"reason": "r"}),
         Action::Extend => serde_json::json!({"days": 5, "reason": "r", "approved_by": "a"}),
         Action::Reply => serde_json::json!({"outcome": "supported", "text": "t"}),
         Action::FollowUp => serde_json::json!({"satisfaction": "satisfied"}),
@@ -38,6 +39,10 @@ fn decides(w: &mut World, who: &Principal, now: &str, action: Action) -> bool {
         Ok(_) => true,
         // A second extension is a validation error in `decide`, and not offered.
         Err(DomainError::Validation(_)) if action == Action::Extend => !w.case().extended,
+        // So is a reopening without a dissatisfied follow-up to answer.
+        Err(DomainError::Validation(_)) if action == Action::Reopen => {
+            w.case().dissatisfied_unanswered
+        }
         Err(e) => !matches!(
             e,
             DomainError::InvalidTransition { .. }
@@ -90,6 +95,16 @@ fn offered_steps_are_exactly_those_decide_takes() {
     check_all(&mut w, "2026-03-05T11:00:00+08:00");
     w.run("2026-03-10T10:00:00+08:00", reply());
     check_all(&mut w, "2026-03-10T11:00:00+08:00");
+    // 不满意: reopening is offered (to the county), and re-handling runs as handling does.
+    w.run(
+        "2026-03-10T12:00:00+08:00",
+        follow_up(Satisfaction::Dissatisfied),
+    );
+    check_all(&mut w, "2026-03-10T13:00:00+08:00");
+    w.run("2026-03-10T14:00:00+08:00", sample(Action::Reopen));
+    check_all(&mut w, "2026-03-10T15:00:00+08:00");
+    w.run("2026-03-10T16:00:00+08:00", reply());
+    check_all(&mut w, "2026-03-10T17:00:00+08:00");
     w.run("2026-03-11T10:00:00+08:00", close());
     check_all(&mut w, "2026-03-11T11:00:00+08:00");
     // Past the review window: no request offered, and decide refuses one.
@@ -104,7 +119,7 @@ fn offered_steps_are_exactly_those_decide_takes() {
     check_all(&mut w, "2026-03-15T11:00:00+08:00");
     assert_eq!(
         decide::case_steps().count(),
-        17,
+        21,
         "every step of the contract's tables"
     );
     assert!(decide::allowed_actions(
@@ -114,5 +129,5 @@ fn offered_steps_are_exactly_those_decide_takes() {
         ts("2026-03-15T11:00:00+08:00")
     )
     .iter()
-    .all(|a| *a == Action::Correct));
+    .all(|a| matches!(a, Action::Correct | Action::ReissueQueryCode)));
 }

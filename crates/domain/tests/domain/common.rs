@@ -45,6 +45,7 @@ pub fn case_id() -> CaseId {
 
 pub fn register_cmd(received_at: &str) -> RegisterCase {
     RegisterCase {
+        late_reason: None,
         township: unit("gaoqiao"),
         channel: Channel::Visit,
         received_at: ts(received_at),
@@ -97,6 +98,7 @@ impl World {
         cmd: Command,
     ) -> Result<&Case, DomainError> {
         let ctx = Ctx {
+            reached_at: None,
             now: ts(now),
             policy: &self.policy,
             units: &self.units,
@@ -108,8 +110,9 @@ impl World {
         };
         let event = decide(self.case.as_ref(), &cmd, &ctx)?;
         let at = decide::occurred_at(self.case.as_ref(), &cmd, ts(now))?;
-        let next =
-            evolve(self.case.take(), case_id(), &event, at).expect("evolve accepts decided events");
+        let late = decide::late_entry(self.case.as_ref(), &cmd, &event, at, ts(now), &self.policy)?;
+        let next = evolve(self.case.take(), case_id(), &event, at, late.entry)
+            .expect("evolve accepts decided events");
         self.events.push(event);
         self.case = Some(next);
         Ok(self.case.as_ref().expect("just set"))
@@ -147,12 +150,14 @@ impl World {
 
 pub fn accept() -> Command {
     Command::Accept(AcceptCase {
+        late_reason: None,
         occurred_at: None,
         new_facts: None,
     })
 }
 pub fn reply() -> Command {
     Command::Reply(ReplyCase {
+        late_reason: None,
         outcome: Outcome::Explained,
         text: "Explained the policy".into(),
         occurred_at: None,
@@ -160,12 +165,14 @@ pub fn reply() -> Command {
 }
 pub fn close() -> Command {
     Command::Close(CloseCase {
+        late_reason: None,
         note: None,
         occurred_at: None,
     })
 }
 pub fn assign(u: &str) -> Command {
     Command::Assign(AssignCase {
+        late_reason: None,
         unit: unit(u),
         due_date: None,
         note: None,
@@ -174,6 +181,7 @@ pub fn assign(u: &str) -> Command {
 }
 pub fn transfer(u: &str) -> Command {
     Command::Transfer(TransferCase {
+        late_reason: None,
         unit: unit(u),
         reason: "competent unit".into(),
         occurred_at: None,
@@ -181,12 +189,14 @@ pub fn transfer(u: &str) -> Command {
 }
 pub fn request_review() -> Command {
     Command::RequestReview(RequestReview {
+        late_reason: None,
         reason: "disagree".into(),
         occurred_at: None,
     })
 }
 pub fn decide_review() -> Command {
     Command::DecideReview(DecideReview {
+        late_reason: None,
         outcome: Outcome::NotSupported,
         text: "upheld".into(),
         occurred_at: None,
@@ -194,12 +204,14 @@ pub fn decide_review() -> Command {
 }
 pub fn request_rereview() -> Command {
     Command::RequestRereview(RequestReview {
+        late_reason: None,
         reason: "still disagree".into(),
         occurred_at: None,
     })
 }
 pub fn decide_rereview() -> Command {
     Command::DecideRereview(DecideReview {
+        late_reason: None,
         outcome: Outcome::NotSupported,
         text: "upheld again".into(),
         occurred_at: None,
@@ -207,6 +219,7 @@ pub fn decide_rereview() -> Command {
 }
 pub fn extend(days: u32) -> Command {
     Command::Extend(ExtendDeadline {
+        late_reason: None,
         days,
         reason: "site survey".into(),
         approved_by: "director".into(),
@@ -215,6 +228,7 @@ pub fn extend(days: u32) -> Command {
 }
 pub fn follow_up(s: Satisfaction) -> Command {
     Command::FollowUp(RecordFollowUp {
+        late_reason: None,
         satisfaction: s,
         note: None,
         occurred_at: None,
@@ -222,6 +236,7 @@ pub fn follow_up(s: Satisfaction) -> Command {
 }
 pub fn supervise(due: Option<&str>) -> Command {
     Command::Supervise(SuperviseCase {
+        late_reason: None,
         note: "please hurry".into(),
         due_date: due.map(|d| d.parse().expect("date")),
         occurred_at: None,

@@ -10,6 +10,7 @@ const T1: &str = "2026-03-03T10:00:00+08:00";
 
 fn correct(changes: RegistrationFacts) -> Command {
     Command::Correct(CorrectRegistration {
+        late_reason: None,
         reason: "登记错误".into(),
         changes,
         occurred_at: None,
@@ -190,6 +191,7 @@ fn a_withdrawn_case_is_done_and_takes_no_further_step() {
     w.run(T1, accept());
     let withdraw = || {
         Command::Withdraw(WithdrawCase {
+            late_reason: None,
             reason: "信访人撤回".into(),
             occurred_at: None,
         })
@@ -289,6 +291,7 @@ fn the_case_keeps_the_reply_and_the_follow_up_and_the_review_window() {
     let case = w.run(
         at,
         Command::FollowUp(RecordFollowUp {
+            late_reason: None,
             satisfaction: Satisfaction::BasicallySatisfied,
             note: None,
             occurred_at: None,

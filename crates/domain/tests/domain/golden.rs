@@ -13,6 +13,8 @@ pub(crate) fn samples() -> Vec<Event> {
     let cmd = register_cmd("2026-03-02T09:30:00+08:00");
     vec![
         Event::CaseRegistered(CaseRegistered {
+            acknowledge_due_at: None,
+            acknowledged: false,
             case_no: "GAOQIAO-20260302-deadbeef".into(),
             township: unit("gaoqiao"),
             channel: cmd.channel,
@@ -47,17 +49,38 @@ pub(crate) fn samples() -> Vec<Event> {
             on_time: true,
         }),
         Event::CaseAssigned(CaseAssigned {
+            acknowledge_due_at: None,
+            acknowledged: false,
             unit: unit("land_bureau"),
             from_unit: unit("gaoqiao"),
             due_at: Some(ts("2026-03-20T23:59:59+08:00")),
             note: Some("urgent".into()),
         }),
         Event::CaseTransferred(CaseTransferred {
+            acknowledge_due_at: None,
+            acknowledged: false,
             unit: unit("dongcheng"),
             from_unit: unit("land_bureau"),
             reason: "the land lies in dongcheng".into(),
             bounced: false,
         }),
+        Event::CaseAcknowledged(CaseAcknowledged {
+            unit: unit("dongcheng"),
+            on_time: true,
+        }),
+        Event::CaseReminded(CaseReminded {
+            unit: unit("dongcheng"),
+            note: "请于本周内答复".into(),
+        }),
+        Event::CaseReopened(CaseReopened {
+            reason: "信访人对答复不满意，所反映的补偿标准未予说明".into(),
+            unit: unit("dongcheng"),
+            from_unit: unit("dongcheng"),
+            reply_due_at: ts("2026-05-31T23:59:59+08:00"),
+            acknowledge_due_at: Some(ts("2026-05-02T10:00:00+08:00")),
+            acknowledged: false,
+        }),
+        Event::QueryCodeReissued(QueryCodeReissued { seq: 1 }),
         Event::CaseSupervised(CaseSupervised {
             unit: unit("dongcheng"),
             note: "please hurry".into(),

@@ -65,7 +65,12 @@ fn full_lifecycle_to_termination() {
         "2026-04-02T10:00:00+08:00",
         follow_up(Satisfaction::Dissatisfied),
     );
-    w.run("2026-04-03T10:00:00+08:00", close());
+    let close_noted = Command::Close(CloseCase {
+        note: Some("信访人坚持原诉求，告知复查途径".into()),
+        occurred_at: None,
+        late_reason: None,
+    });
+    w.run("2026-04-03T10:00:00+08:00", close_noted);
     assert!(!w.case().status.is_open());
     w.run("2026-04-20T10:00:00+08:00", request_review());
     assert_eq!(w.case().status, Status::UnderReview);
@@ -145,6 +150,7 @@ fn review_request_after_the_window_is_deadline_passed() {
     w.run("2026-03-10T11:00:00+08:00", close());
     // Window: 30 days after the reply day, to its end: 2026-04-09T23:59:59+08:00.
     let late = Command::RequestReview(RequestReview {
+        late_reason: None,
         reason: "disagree".into(),
         occurred_at: Some(ts("2026-04-10T00:00:00+08:00")),
     });
@@ -153,6 +159,7 @@ fn review_request_after_the_window_is_deadline_passed() {
         "deadline_passed"
     );
     let in_time = Command::RequestReview(RequestReview {
+        late_reason: None,
         reason: "disagree".into(),
         occurred_at: Some(ts("2026-04-09T23:00:00+08:00")),
     });
@@ -185,6 +192,7 @@ fn assign_and_supervise_due_dates_replace_the_reply_deadline() {
     let mut w = registered();
     w.run(T0, accept());
     let cmd = Command::Assign(AssignCase {
+        late_reason: None,
         unit: unit("land_bureau"),
         due_date: Some("2026-03-20".parse().expect("date")),
         note: None,
@@ -205,12 +213,14 @@ fn assign_and_supervise_due_dates_replace_the_reply_deadline() {
 fn occurred_at_may_not_be_in_the_future_nor_before_the_previous_event() {
     let mut w = registered();
     let future = Command::Accept(AcceptCase {
+        late_reason: None,
         new_facts: None,
         occurred_at: Some(ts("2026-03-02T10:00:00+08:00")),
     });
     let err = w.refuse("2026-03-02T09:45:00+08:00", future);
     assert!(err.to_string().contains("future"), "{err}");
     let before = Command::Accept(AcceptCase {
+        late_reason: None,
         new_facts: None,
         occurred_at: Some(ts("2026-03-01T10:00:00+08:00")),
     });
@@ -272,6 +282,7 @@ fn a_numbered_registration_carries_its_township_year_and_serial() {
         ("gaoqiao.2026".to_string(), 2026)
     );
     let ctx = Ctx {
+        reached_at: None,
         now: ts(T0),
         policy: &policy,
         units: &units(),

@@ -73,11 +73,13 @@ fn accepting_a_repeat_of_a_terminated_matter_needs_new_facts() {
     assert!(err.to_string().contains("new_facts"), "{err}");
     // Blank new facts are no new facts.
     let blank = Command::Accept(AcceptCase {
+        late_reason: None,
         new_facts: Some("  ".into()),
         occurred_at: None,
     });
     assert_eq!(w.refuse(T1, blank).code(), "terminated_matter");
     let stated = Command::Accept(AcceptCase {
+        late_reason: None,
         new_facts: Some("2026年新的征地补偿文件".into()),
         occurred_at: None,
     });
@@ -90,6 +92,7 @@ fn accepting_a_repeat_of_a_terminated_matter_needs_new_facts() {
     // It may be rejected with the reason of the contract instead.
     let mut r = registered_with(vec![terminated]);
     let reject = Command::Reject(RejectCase {
+        late_reason: None,
         reason_code: RejectReason::TerminatedSameMatter,
         reason: "条例第35条: 复核终结".into(),
         occurred_at: None,
@@ -138,6 +141,7 @@ fn target(status: Status) -> Case {
 
 fn merge(into: u128) -> Command {
     Command::Merge(MergeCase {
+        late_reason: None,
         into: CaseId(uuid::Uuid::from_u128(into)),
         reason: "一信多投".into(),
         occurred_at: None,

@@ -59,8 +59,14 @@ fn a_case_loses_its_petitioners_and_nothing_else() {
         .find(|e| e.type_name() == "CaseRegistered")
         .expect("a registration sample");
     let at = chrono::DateTime::parse_from_rfc3339("2026-03-02T10:00:00+08:00").expect("ts");
-    let case = domain::evolve(None, domain::CaseId(uuid::Uuid::now_v7()), &registered, at)
-        .expect("evolve");
+    let case = domain::evolve(
+        None,
+        domain::CaseId(uuid::Uuid::now_v7()),
+        &registered,
+        at,
+        Default::default(),
+    )
+    .expect("evolve");
     assert!(!case.petitioners.is_empty());
     let mut redacted = case.clone();
     redacted.redact_personal_data();

@@ -23,6 +23,7 @@ fn any_command() -> impl Strategy<Value = Command> {
         Just(decide_rereview()),
         Just(follow_up(Satisfaction::Satisfied)),
         Just(Command::Reject(command::RejectCase {
+            late_reason: None,
             reason_code: RejectReason::Litigation,
             reason: "court".into(),
             occurred_at: None
@@ -73,7 +74,7 @@ proptest! {
             let json = serde_json::to_string(event).expect("serialize");
             let back: Event = serde_json::from_str(&json).expect("deserialize");
             prop_assert_eq!(&back, event);
-            replayed = Some(evolve(replayed, case_id(), &back, *at).expect("replay"));
+            replayed = Some(evolve(replayed, case_id(), &back, *at, Default::default()).expect("replay"));
         }
         prop_assert_eq!(replayed.as_ref(), w.case.as_ref());
     }
@@ -113,11 +114,13 @@ fn extreme_command() -> impl Strategy<Value = Command> {
     prop_oneof![
         at.clone()
             .prop_map(|occurred_at| Command::Accept(command::AcceptCase {
+                late_reason: None,
                 occurred_at,
                 new_facts: None
             })),
         (due.clone(), at.clone()).prop_map(|(due_date, occurred_at)| {
             Command::Assign(command::AssignCase {
+                late_reason: None,
                 unit: unit("land_bureau"),
                 due_date,
                 note: None,
@@ -126,6 +129,7 @@ fn extreme_command() -> impl Strategy<Value = Command> {
         }),
         (due, at.clone()).prop_map(|(due_date, occurred_at)| {
             Command::Supervise(command::SuperviseCase {
+                late_reason: None,
                 note: "hurry".into(),
                 due_date,
                 occurred_at,
@@ -133,6 +137,7 @@ fn extreme_command() -> impl Strategy<Value = Command> {
         }),
         (any::<u32>(), at.clone()).prop_map(|(days, occurred_at)| {
             Command::Extend(command::ExtendDeadline {
+                late_reason: None,
                 days,
                 reason: "survey".into(),
                 approved_by: "director".into(),
@@ -141,22 +146,26 @@ fn extreme_command() -> impl Strategy<Value = Command> {
         }),
         at.clone()
             .prop_map(|occurred_at| Command::Reply(command::ReplyCase {
+                late_reason: None,
                 outcome: Outcome::Explained,
                 text: "t".into(),
                 occurred_at
             })),
         at.clone()
             .prop_map(|occurred_at| Command::Close(command::CloseCase {
+                late_reason: None,
                 note: None,
                 occurred_at
             })),
         at.clone().prop_map(
             |occurred_at| Command::RequestReview(command::RequestReview {
+                late_reason: None,
                 reason: "r".into(),
                 occurred_at
             })
         ),
         at.prop_map(|occurred_at| Command::DecideReview(command::DecideReview {
+            late_reason: None,
             outcome: Outcome::Supported,
             text: "t".into(),
             occurred_at

@@ -23,6 +23,7 @@ fn a_case_is_routed_before_acceptance_and_the_new_unit_accepts_on_the_clock_from
     );
     // A committed date belongs to handling, not to acceptance.
     let dated = Command::Assign(AssignCase {
+        late_reason: None,
         unit: unit("land_bureau"),
         due_date: Some("2026-04-01".parse().expect("date")),
         note: None,
@@ -83,6 +84,7 @@ fn a_leader_owns_an_open_case_and_supervisions_are_counted() {
     w.run(T1, accept());
     let lead = |name: &str| {
         Command::AssignLeader(AssignLeader {
+            late_reason: None,
             name: name.into(),
             title: "副县长".into(),
             occurred_at: None,

@@ -15,6 +15,8 @@ mod system;
 mod waits;
 mod work;
 
+pub use work::clerk_token;
+
 pub use cpu::Budget;
 pub use report::{run_cli, Args};
 use system::{cpu_phase, CpuPhase};
@@ -315,7 +317,7 @@ pub async fn run_bench(
     .await?;
     results.push(result("list_cases_p99_ms", Percentiles::of(list).p99, "ms").target("< 10"));
     // Petitioners of the loaded cases, spread over the log.
-    let cases_loaded = plan.events / 4;
+    let cases_loaded = plan.events / work::LIFECYCLE_EVENTS;
     let search = work::post_latencies(
         &format!("{}/v1/cases/search", sys.base),
         TOKEN,

@@ -21,10 +21,26 @@ pub fn bench_principal() -> Principal {
 
 pub const TOWNSHIPS: [&str; 3] = ["gaoqiao", "dongcheng", "xishan"];
 
-/// A registration as the API takes it, for case `i`.
+/// The token of a clerk of `township` in the bench's configuration (it acknowledges, 签收).
+pub fn clerk_token(township: &str) -> String {
+    format!("bench-{township}-token")
+}
+
+/// A clerk of `township`, as the bench's configuration names it.
+pub fn clerk(township: &UnitCode) -> Principal {
+    Principal {
+        id: PrincipalId(format!("bench-{township}")),
+        role: Role::Clerk,
+        unit: Some(township.clone()),
+    }
+}
+
+/// A registration as the API takes it, for case `i`: received in the past year, so entered
+/// late with its reason (补录).
 pub fn registration(i: u64) -> RegisterCase {
     let t = Utc::now().fixed_offset() - chrono::Duration::days(1 + (i % 300) as i64);
     RegisterCase {
+        late_reason: Some(crate::steps::LATE_REASON.into()),
         township: UnitCode::parse(TOWNSHIPS[(i % 3) as usize]).expect("a valid unit code"),
         channel: if i.is_multiple_of(2) {
             Channel::Visit
@@ -68,19 +84,33 @@ pub fn id_number(i: u64) -> String {
     domain::identity::with_check_digit(&first17).unwrap_or_default()
 }
 
-/// The steps after registration: accept, reply, close (4 events with the registration).
+/// Events of one lifecycle: the registration, 签收 and [`lifecycle_steps`].
+pub const LIFECYCLE_EVENTS: u64 = 5;
+
+/// The acknowledgement (签收) by the township, right after the county registered for it.
+pub fn acknowledgement() -> Command {
+    Command::Acknowledge(AcknowledgeCase {
+        occurred_at: None,
+        late_reason: None,
+    })
+}
+
+/// The county's steps after registration and 签收: accept, reply, close.
 pub fn lifecycle_steps() -> [Command; 3] {
     [
         Command::Accept(AcceptCase {
+            late_reason: None,
             occurred_at: None,
             new_facts: None,
         }),
         Command::Reply(ReplyCase {
+            late_reason: None,
             outcome: Outcome::Explained,
             text: "Written reply delivered".into(),
             occurred_at: None,
         }),
         Command::Close(CloseCase {
+            late_reason: None,
             note: None,
             occurred_at: None,
         }),
@@ -103,7 +133,10 @@ async fn exec(
 /// One case through its lifecycle in process; the last sequence, or `None` if a step failed.
 pub async fn lifecycle(cases: &CaseService, i: u64) -> Option<u64> {
     let p = bench_principal();
-    let (id, mut seq) = exec(cases, &p, None, Command::Register(registration(i))).await?;
+    let registration = registration(i);
+    let township = clerk(&registration.township);
+    let (id, _) = exec(cases, &p, None, Command::Register(registration)).await?;
+    let mut seq = exec(cases, &township, Some(id), acknowledgement()).await?.1;
     for step in lifecycle_steps() {
         seq = exec(cases, &p, Some(id), step).await?.1;
     }
@@ -112,7 +145,7 @@ pub async fn lifecycle(cases: &CaseService, i: u64) -> Option<u64> {
 
 /// Add `events` events to the log with 64 concurrent lifecycles.
 pub async fn load(cases: Arc<CaseService>, events: u64, progress: bool) -> u64 {
-    let todo = events.div_ceil(4);
+    let todo = events.div_ceil(LIFECYCLE_EVENTS);
     let done = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let started = Instant::now();
     futures::stream::iter(0..todo)
@@ -124,14 +157,14 @@ pub async fn load(cases: Arc<CaseService>, events: u64, progress: bool) -> u64 {
                 if progress && n % 25_000 == 0 {
                     eprintln!(
                         "bench: loaded {} events ({:.0} events/s)",
-                        n * 4,
-                        (n * 4) as f64 / started.elapsed().as_secs_f64()
+                        n * LIFECYCLE_EVENTS,
+                        (n * LIFECYCLE_EVENTS) as f64 / started.elapsed().as_secs_f64()
                     );
                 }
             }
         })
         .await;
-    todo * 4
+    todo * LIFECYCLE_EVENTS
 }
 
 /// One case with `events` events: registered, accepted, then supervised over and over.
@@ -145,6 +178,7 @@ pub async fn long_case(cases: &CaseService, events: usize) -> anyhow::Result<Cas
         &p,
         Some(id),
         Command::Accept(AcceptCase {
+            late_reason: None,
             occurred_at: None,
             new_facts: None,
         }),
@@ -153,6 +187,7 @@ pub async fn long_case(cases: &CaseService, events: usize) -> anyhow::Result<Cas
     .ok_or_else(|| anyhow::anyhow!("accepting the long case failed"))?;
     for n in 2..events {
         let step = Command::Supervise(SuperviseCase {
+            late_reason: None,
             note: format!("Supervision {n}: report progress"),
             due_date: None,
             occurred_at: None,
@@ -202,11 +237,15 @@ pub async fn http_commands(
                 let Some(id) = v["case_id"].as_str().map(str::to_owned) else {
                     continue;
                 };
-                for step in lifecycle_steps() {
+                let township = TOWNSHIPS[(i % 3) as usize];
+                let clerk = format!("Bearer {}", clerk_token(township));
+                let steps = std::iter::once((acknowledgement(), &clerk))
+                    .chain(lifecycle_steps().into_iter().map(|s| (s, &auth)));
+                for (step, auth) in steps {
                     let t = Instant::now();
                     let ok = http
                         .post(format!("{base}/v1/cases/{id}/{}", step.action().as_str()))
-                        .header("Authorization", &auth)
+                        .header("Authorization", auth)
                         .json(&step.body())
                         .send()
                         .await
@@ -242,7 +281,7 @@ pub async fn projection_lag(
     time: Duration,
 ) -> Vec<f64> {
     let lags = Arc::new(Mutex::new(Vec::new()));
-    let per_lifecycle = Duration::from_secs_f64(4.0 / rate);
+    let per_lifecycle = Duration::from_secs_f64(LIFECYCLE_EVENTS as f64 / rate);
     let mut tick = tokio::time::interval(per_lifecycle);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let start = Instant::now();

@@ -27,6 +27,9 @@ fn stored(case: CaseId, version: u64, seq: u64, actor: &str, at: &str) -> Stored
         seq,
         eventlog::subjects::case_subject(&unit, case),
         Envelope {
+            late_entry: false,
+            late_reason: None,
+            on_time_by_late_entry: false,
             event_id: uuid::Uuid::now_v7(),
             case_id: case,
             township: unit,

@@ -20,7 +20,7 @@ pub(super) fn summary(row: &Row, viewer: &Principal, clock: Clock) -> CaseSummar
 }
 
 /// Whether a row passes the filters and the viewer may see it.
-pub(super) fn passes(row: &Row, f: &CaseFilter, viewer: &Principal) -> bool {
+pub(super) fn passes(row: &Row, f: &CaseFilter, viewer: &Principal, clock: Clock) -> bool {
     let c = &row.case;
     // A number (whole, or its serial) is looked for in the case number; other text in the
     // summary.
@@ -45,7 +45,7 @@ pub(super) fn passes(row: &Row, f: &CaseFilter, viewer: &Principal) -> bool {
         && f.channel.is_none_or(|x| x == c.channel)
         && f.from.is_none_or(|t| c.received_at >= t)
         && f.until.is_none_or(|t| c.received_at < t)
-        && f.flag.is_none_or(|x| row.flag(x))
+        && f.flag.is_none_or(|x| row.flag_at(x, clock))
         && f.leader
             .as_deref()
             .is_none_or(|l| c.leader.as_ref().is_some_and(|x| x.name.trim() == l.trim()))
@@ -102,7 +102,7 @@ pub fn list(store: &Store, req: &ListCases, now: Clock) -> Result<CasePage, Stor
             .map(|id| store.get::<Row>(&row_key(id)))
             .transpose()?
             .flatten()
-            .filter(|r| passes(r, f, &req.principal))
+            .filter(|r| passes(r, f, &req.principal, now))
             .filter(|r| {
                 req.cursor
                     .is_none_or(|c| r.order() > order_key(c.received_micros, c.case_id))
@@ -160,7 +160,7 @@ pub fn list(store: &Store, req: &ListCases, now: Clock) -> Result<CasePage, Stor
         let Some(row) = store.get::<Row>(&row_key(pos.case_id))? else {
             continue;
         };
-        if passes(&row, f, &req.principal) {
+        if passes(&row, f, &req.principal, now) {
             if items.len() == limit {
                 // One more passes: the page is full and there is a next one.
                 let last: &CaseSummary = &items[limit - 1];

@@ -142,7 +142,7 @@ pub fn queue(store: &Store, q: &QueueQuery, clock: Clock) -> Result<Queue, Store
             continue;
         };
         last = Some(DueCursor::of(row.case.due_at(), row.case.id));
-        if !wanted(&row, q) {
+        if !wanted(&row, q, clock) {
             continue;
         }
         if items.len() == limit {
@@ -171,11 +171,11 @@ fn unit_of(q: &QueueQuery) -> Option<String> {
     }
 }
 
-fn wanted(row: &Row, q: &QueueQuery) -> bool {
+fn wanted(row: &Row, q: &QueueQuery, clock: Clock) -> bool {
     let c = &row.case;
     domain::auth::can_read_case(&q.principal, c).is_ok()
         && c.status.is_open()
         && q.stage.is_none_or(|s| s == c.stage())
-        && q.flag.is_none_or(|f| row.flag(f))
+        && q.flag.is_none_or(|f| row.flag_at(f, clock))
         && q.unit.as_ref().is_none_or(|u| *u == c.unit)
 }

@@ -17,6 +17,7 @@ pub(super) fn clock(t: &str) -> Clock {
     Clock {
         now: ts(t),
         due_soon_days: 3,
+        escalate_after_days: 5,
     }
 }
 
@@ -85,6 +86,7 @@ fn listing_is_newest_first_filtered_paged_and_scoped_to_what_the_viewer_may_see(
     log.run(
         Some(made[1]),
         Command::Accept(AcceptCase {
+            late_reason: None,
             new_facts: None,
             occurred_at: Some(ts(at)),
         }),
@@ -245,6 +247,7 @@ fn one_matter_in_two_places_is_flagged_in_both_until_it_is_merged() {
 
     let at = "2026-03-03T09:00:00+08:00";
     let merge = Command::Merge(MergeCase {
+        late_reason: None,
         into: a,
         reason: "一信多投".into(),
         occurred_at: Some(ts(at)),
@@ -385,6 +388,7 @@ fn a_case_a_leader_answers_for_is_found_by_the_flag_leader() {
     let other = log.run(None, petition("dongcheng", t, None, Category::Wages), t);
     let at = "2026-03-03T09:00:00+08:00";
     let leader = Command::AssignLeader(AssignLeader {
+        late_reason: None,
         name: "王建国".into(),
         title: "副县长".into(),
         occurred_at: Some(ts(at)),

@@ -187,6 +187,7 @@ async fn a_delta_leaves_out_keys_made_and_removed_within_its_stretch() {
     };
     let reply = || {
         Command::Reply(ReplyCase {
+            late_reason: None,
             outcome: Outcome::Explained,
             text: "答复".into(),
             occurred_at: None,
@@ -194,6 +195,7 @@ async fn a_delta_leaves_out_keys_made_and_removed_within_its_stretch() {
     };
     let close = || {
         Command::Close(CloseCase {
+            late_reason: None,
             note: None,
             occurred_at: None,
         })
@@ -206,6 +208,7 @@ async fn a_delta_leaves_out_keys_made_and_removed_within_its_stretch() {
         let id = log.run(None, reg, &at);
         let steps = [
             Command::Accept(AcceptCase {
+                late_reason: None,
                 occurred_at: None,
                 new_facts: None,
             }),

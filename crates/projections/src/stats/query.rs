@@ -126,6 +126,8 @@ fn period(
         // Only cases due before now can be overdue: read the index up to now.
         overdue_total += overdue_now(store, q, (&lo, &hi), now, &mut rows)?;
     }
+    // Cases whose only accountability is still unacknowledged past its limit (by the clock).
+    total.acknowledge_judged += unacknowledged_now(store, q, (&lo, &hi), now, &mut rows)?;
     if !q.adjusted {
         return Ok(finish(from, to, total, overdue_total, rows, None));
     }
@@ -186,6 +188,39 @@ fn overdue_now(
         }
     }
     Ok(overdue_total)
+}
+
+/// The cases of the period whose acknowledgement is pending past its limit now (and no other
+/// accountability of theirs was judged), in total and added to their rows'
+/// `acknowledge_judged`.
+fn unacknowledged_now(
+    store: &Store,
+    q: &Query,
+    (lo, hi): (&str, &str),
+    now: Timestamp,
+    rows: &mut Rows,
+) -> Result<i64, StoreError> {
+    let mut n = 0;
+    for (_, pending) in store.range::<Open>(
+        crate::keys::stats::PENDING,
+        &crate::keys::stats::pending_until(&due_prefix(now)),
+    )? {
+        let Some(p) = parts(&pending.bucket) else {
+            continue;
+        };
+        if p[0] < lo || p[0] > hi || !in_scope(q, &p) || now <= pending.due_at {
+            continue;
+        }
+        n += 1;
+        if !q.group_by.is_empty() {
+            let (k, keys) = row_of(q, &p);
+            rows.entry(k)
+                .or_insert_with(|| (keys, Counts::default(), 0))
+                .1
+                .acknowledge_judged += 1;
+        }
+    }
+    Ok(n)
 }
 
 fn finish(

@@ -248,6 +248,7 @@ fn open_overdue_of_an_ended_period_is_counted_at_its_end() {
     log.run(
         Some(late),
         Command::Accept(AcceptCase {
+            late_reason: None,
             new_facts: None,
             occurred_at: Some(ts(accepted)),
         }),
@@ -320,6 +321,7 @@ fn an_export_pages_through_the_cases_of_its_period() {
     log.run(
         Some(ids[6]),
         Command::Correct(CorrectRegistration {
+            late_reason: None,
             reason: "收到日期登记错误".into(),
             changes: RegistrationFacts {
                 received_at: Some(ts("2026-02-08T09:30:00+08:00")),

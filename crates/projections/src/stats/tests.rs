@@ -21,7 +21,7 @@ fn day(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
 }
 
-fn stats() -> Stats {
+pub(super) fn stats() -> Stats {
     Stats {
         policy: Policy::default(),
     }
@@ -38,6 +38,7 @@ pub(super) fn handle(
     log.run(
         Some(case),
         Command::Accept(AcceptCase {
+            late_reason: None,
             new_facts: None,
             occurred_at: Some(ts(at)),
         }),
@@ -45,17 +46,21 @@ pub(super) fn handle(
     );
     for cmd in [
         Command::Reply(ReplyCase {
+            late_reason: None,
             outcome: Outcome::Supported,
             text: "已答复".into(),
             occurred_at: Some(ts(reply_at)),
         }),
         Command::FollowUp(RecordFollowUp {
+            late_reason: None,
             satisfaction,
             note: None,
             occurred_at: Some(ts(reply_at)),
         }),
+        // After a dissatisfied follow-up a closure states why (note_required).
         Command::Close(CloseCase {
-            note: None,
+            late_reason: None,
+            note: Some("已告知复查途径".into()),
             occurred_at: Some(ts(reply_at)),
         }),
     ] {
@@ -63,7 +68,7 @@ pub(super) fn handle(
     }
 }
 
-fn query_of(from: &str, to: &str, group_by: Option<GroupBy>, yoy: bool) -> Query {
+pub(super) fn query_of(from: &str, to: &str, group_by: Option<GroupBy>, yoy: bool) -> Query {
     Query {
         from: day(from),
         to: day(to),
@@ -191,6 +196,7 @@ fn a_merged_case_counts_as_merged_and_its_matter_once() {
     );
     let at = "2026-03-03T09:00:00+08:00";
     let merge = Command::Merge(MergeCase {
+        late_reason: None,
         into: primary,
         reason: "一信多投".into(),
         occurred_at: Some(ts(at)),

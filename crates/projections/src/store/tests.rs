@@ -23,7 +23,7 @@ fn stored_case() -> domain::Case {
     .expect("golden event");
     let id = domain::CaseId(uuid::Uuid::now_v7());
     let at = chrono::DateTime::parse_from_rfc3339("2026-03-02T10:00:00+08:00").expect("ts");
-    let mut case = domain::evolve(None, id, &event, at).expect("evolve");
+    let mut case = domain::evolve(None, id, &event, at, Default::default()).expect("evolve");
     case.petitioners.clear();
     case
 }

@@ -15,6 +15,7 @@ use crate::Store;
 
 fn accept(at: &str) -> Command {
     Command::Accept(AcceptCase {
+        late_reason: None,
         new_facts: None,
         occurred_at: Some(ts(at)),
     })
@@ -73,6 +74,7 @@ fn log_of_cases() -> (Log, Vec<CaseId>) {
     log.run(
         Some(ids[2]),
         Command::Reply(ReplyCase {
+            late_reason: None,
             outcome: Outcome::Explained,
             text: "已答复".into(),
             occurred_at: Some(ts(t)),
@@ -83,6 +85,7 @@ fn log_of_cases() -> (Log, Vec<CaseId>) {
     log.run(
         Some(ids[0]),
         Command::Transfer(TransferCase {
+            late_reason: None,
             unit: unit("dongcheng"),
             reason: "属地".into(),
             occurred_at: Some(ts(t)),
@@ -222,6 +225,7 @@ fn a_correction_moves_the_case_in_the_model_and_its_matter_links() {
     log.run(
         Some(b),
         Command::Correct(CorrectRegistration {
+            late_reason: None,
             reason: "类别登记错误".into(),
             changes: RegistrationFacts {
                 category: Some(Category::Wages),

@@ -1,0 +1,116 @@
+//! The closed loop's measures (issue 33).
+
+use domain::command::*;
+use domain::{CaseId, Channel, Outcome, Satisfaction};
+
+use super::tests::{query, query_of, stats};
+use crate::testing::{build, register, ts, Log};
+
+fn principal(id: &str, role: domain::Role, u: &str) -> domain::Principal {
+    domain::Principal {
+        id: domain::PrincipalId(id.into()),
+        role,
+        unit: Some(domain::UnitCode::parse(u).expect("unit")),
+    }
+}
+
+/// The closed loop's measures (issue 33): 签收 in time and not, a pending one past its limit
+/// (by the clock, from the `k/` index), 催办, 重办 and its reply, late entries.
+#[test]
+fn acknowledgements_reminders_reopenings_and_late_entries_are_counted() {
+    let mut log = Log::new();
+    let t = "2026-03-02T09:30:00+08:00";
+    let gaoqiao = principal("clerk-gaoqiao", domain::Role::Clerk, "gaoqiao");
+    let on_time = log.run(None, register("gaoqiao", Channel::Visit, 1, t), t);
+    let late = log.run(None, register("gaoqiao", Channel::Visit, 1, t), t);
+    let never = log.run(None, register("gaoqiao", Channel::Visit, 1, t), t);
+    let fresh = log.run(
+        None,
+        register("gaoqiao", Channel::Visit, 1, "2026-03-31T20:00:00+08:00"),
+        "2026-03-31T20:00:00+08:00",
+    );
+    let ack = || {
+        Command::Acknowledge(AcknowledgeCase {
+            occurred_at: None,
+            late_reason: None,
+        })
+    };
+    log.run_as(&gaoqiao, Some(on_time), ack(), "2026-03-02T12:00:00+08:00");
+    log.run_as(&gaoqiao, Some(late), ack(), "2026-03-04T12:00:00+08:00");
+    let remind = Command::Remind(RemindCase {
+        note: "请尽快受理".into(),
+        occurred_at: None,
+        late_reason: None,
+    });
+    log.run(Some(never), remind, "2026-03-05T12:00:00+08:00");
+    // 不满意, reopened, replied again within the re-handling deadline.
+    handle_to_follow_up(&mut log, on_time, "2026-03-03T10:00:00+08:00");
+    let reopen = Command::Reopen(ReopenCase {
+        reason: "补偿标准未说明".into(),
+        unit: None,
+        due_date: None,
+        occurred_at: Some(ts("2026-03-06T10:00:00+08:00")),
+        late_reason: None,
+    });
+    log.run(Some(on_time), reopen, "2026-03-06T10:00:00+08:00");
+    // A reopening starts a new accountability: acknowledged again, in time.
+    log.run_as(&gaoqiao, Some(on_time), ack(), "2026-03-06T12:00:00+08:00");
+    let again = Command::Reply(ReplyCase {
+        outcome: Outcome::Supported,
+        text: "重新答复".into(),
+        occurred_at: Some(ts("2026-03-20T10:00:00+08:00")),
+        late_reason: None,
+    });
+    log.run(Some(on_time), again, "2026-03-20T10:00:00+08:00");
+    // Accepted "on 5 March", entered on 20 March, after the acceptance deadline (17 March).
+    let backdated = Command::Accept(AcceptCase {
+        new_facts: None,
+        occurred_at: Some(ts("2026-03-05T10:00:00+08:00")),
+        late_reason: Some("历史数据导入".into()),
+    });
+    log.run(Some(late), backdated, "2026-03-20T10:00:00+08:00");
+    let (_dir, store) = build(&stats(), &log.events, 3);
+    let r = query(
+        &store,
+        &query_of("2026-03-01", "2026-03-31", None, false),
+        ts("2026-03-31T21:00:00+08:00"),
+    )
+    .expect("query");
+    let c = &r.current.total.counts;
+    assert_eq!((c.acknowledged, c.acknowledged_on_time), (2, 1));
+    // Judged: the two acknowledged, and the one never acknowledged past its limit; not the
+    // case registered an hour ago.
+    assert_eq!(c.acknowledge_judged, 3);
+    let rate = r.current.total.acknowledge_on_time_rate;
+    assert_eq!((rate.num, rate.den), (1, 3));
+    assert_eq!((c.reminded, c.reopened, c.rehandled_on_time), (1, 1, 1));
+    assert_eq!((c.late_entries, c.on_time_by_late_entry), (1, 1));
+    // The reopened case's first reply judges the on-time measures.
+    assert_eq!(c.replied_on_time, 1);
+    let _ = fresh;
+}
+
+/// Accept and reply on `at`, then a dissatisfied follow-up.
+fn handle_to_follow_up(log: &mut Log, case: CaseId, at: &str) {
+    for cmd in [
+        Command::Accept(AcceptCase {
+            new_facts: None,
+            occurred_at: Some(ts(at)),
+            late_reason: None,
+        }),
+        Command::Reply(ReplyCase {
+            outcome: Outcome::Supported,
+            text: "已答复".into(),
+            occurred_at: Some(ts(at)),
+            late_reason: None,
+        }),
+        Command::FollowUp(RecordFollowUp {
+            satisfaction: Satisfaction::Dissatisfied,
+            note: None,
+            occurred_at: Some(ts(at)),
+            late_reason: None,
+        }),
+    ] {
+        log.run(Some(case), cmd, at);
+    }
+}
