@@ -477,3 +477,85 @@ def test_a_returning_petitioner_is_hinted_at_registration_and_linked_on_the_case
     related = county.locator("#related")
     assert first["case_no"] in related.inner_text(), county.locator("main").inner_text()[:1500]
     assert second_no in county.locator("h1").inner_text()
+
+
+def test_the_loop_of_a_petition_through_the_console(as_role, new_page):
+    """Issue 33: the county registers for a township and reminds it (催办); the township
+    acknowledges (签收) and replies; after 不满意 the closure without a note is refused and the
+    county reopens (重办); handled again, it closes; a lost query code is reissued."""
+    name = f"回访人{random.randint(10000, 99999)}"
+    county = as_role("county")
+    county.click("header nav >> text=登记")
+    county.select_option("#f-township", label="高桥镇")
+    county.select_option("#f-channel", label="电话")
+    county.fill("#f-headcount", "1")
+    county.select_option("#f-level_reached", label="乡镇级")
+    county.select_option("#f-category", label="社会保障")
+    county.fill("#f-summary", f"养老金停发未说明原因（界面测试 {random.randint(0, 10**9)}）")
+    county.fill("#f-name", name)
+    county.click("button.primary")
+    county.wait_for_load_state()
+    case_no = county.locator("#case-no").inner_text().strip()
+    old_code = county.locator("#query-code").inner_text().strip()
+    county.click("text=打开案件")
+    county.wait_for_load_state()
+    case_path = county.url[county.url.index("/console/cases/"):]
+    offered = county.locator("details.act summary").all_inner_texts()
+    assert "签收" not in offered and "催办" in offered, offered
+    act(county, "催办", fields={"note": "请三日内受理并答复"})
+    assert "1 次" in county.locator("dl.facts").inner_text()
+
+    clerk = as_role("clerk")
+    clerk.goto(case_path)
+    assert "待签收" in clerk.locator("dl.facts").inner_text()
+    act(clerk, "签收")
+    assert "已签收" in clerk.locator("dl.facts").inner_text()
+    act(clerk, "受理")
+    # 打印受理告知书: the first print by the township numbers it; the PDF comes through the console.
+    assert "打印受理告知书" in clerk.locator("#documents").inner_text()
+    pdf = clerk.request.get(f"{case_path}/documents/acceptance_notice")
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf", pdf.status
+    assert pdf.body()[:5] == b"%PDF-"
+    act(clerk, "答复", selects={"outcome": "解释说明"}, fields={"text": "经核查系信息比对异常，已恢复发放。"})
+
+    county.goto(case_path)
+    act(county, "回访", selects={"satisfaction": "不满意"})
+    close = county.locator("details.act", has=county.locator("summary:text-is('办结')"))
+    close.locator("summary").click()
+    close.locator("button[type=submit]").click()
+    county.wait_for_load_state()
+    assert "须填写说明" in county.locator(".error").inner_text()
+    act(county, "重办", fields={"reason": "停发期间的养老金未补发"})
+    facts = county.locator("dl.facts").inner_text()
+    assert "重办" in facts and "待签收" in facts, facts
+
+    clerk.goto(case_path)
+    act(clerk, "签收")
+    act(clerk, "答复", selects={"outcome": "支持"}, fields={"text": "停发期间的养老金已补发到账。"})
+    county.goto(case_path)
+    act(county, "回访", selects={"satisfaction": "满意"})
+    act(county, "办结")
+    kinds = county.locator("table.timeline tbody tr td:nth-child(2)").all_inner_texts()
+    assert kinds == ["登记", "催办", "签收", "受理", "出具文书", "答复", "回访", "重办", "签收", "答复", "回访", "办结"], kinds
+    assert "高桥镇〔" in county.locator("table.timeline").inner_text(), "the 文号 in the timeline"
+    shot(county, "county-closed-loop")
+
+    # The petitioner lost the code: the township gives a new one, the old one stops working.
+    form = clerk.locator("details.act", has=clerk.locator("summary:text-is('重发查询码')"))
+    clerk.goto(case_path)
+    form.locator("summary").click()
+    form.locator("button[type=submit]").click()
+    clerk.wait_for_load_state()
+    notice = clerk.locator(".notice").inner_text()
+    new_code = re.search(r"新的查询码：([A-Z0-9]+)", notice).group(1)
+    assert new_code != old_code and new_code not in clerk.url
+    public = new_page()
+    for code, ok in [(old_code, False), (new_code, True)]:
+        public.goto("/console/status")
+        public.fill("#case_no", case_no)
+        public.fill("#code", code)
+        public.click("button[type=submit]")
+        assert (public.locator("#status-result").count() == 1) == ok, code
+    result = public.locator("#status-result").inner_text()
+    assert "重办" in result and "停发期间的养老金已补发到账。" in result, result
+    assert name not in public.content()

@@ -17,6 +17,7 @@ mod command_path;
 mod concurrency;
 mod config;
 mod corrections;
+mod documents;
 mod erasure;
 mod errors;
 mod faults;

@@ -13,6 +13,7 @@ pub mod asyncapi;
 pub mod attachments;
 pub mod auth;
 mod check;
+mod documents;
 pub mod erasures;
 pub mod error;
 pub mod export;
@@ -82,6 +83,8 @@ pub struct AppState {
     pub scorecards: Vec<queries::scorecard::Rules>,
     /// The public keys and checkpoints (absent: the integrity endpoints answer 503).
     pub integrity: Option<integrity::Integrity>,
+    /// Prints the documents (`[documents] font`).
+    pub printer: Arc<::documents::Printer>,
     openapi_json: String,
 }
 
@@ -100,6 +103,7 @@ impl AppState {
             uploads: Arc::new(tokio::sync::Semaphore::new(UPLOADS)),
             scorecards: Vec::new(),
             integrity: None,
+            printer: Arc::new(::documents::Printer::new(None)),
             openapi_json: openapi::document().to_pretty_json().unwrap_or_default(),
         }
     }
@@ -130,6 +134,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/cases/{case_id}", get(handlers::get_case))
         .route("/v1/cases/by-no/{case_no}", get(handlers::get_case_by_no))
         .route("/v1/cases/{case_id}/history", get(reads::history))
+        .route(
+            "/v1/cases/{case_id}/documents/{kind}",
+            get(documents::document),
+        )
         .route(
             "/v1/cases/{case_id}/attachments",
             post(attachments::upload).layer(DefaultBodyLimit::max(state.attachment_limit)),

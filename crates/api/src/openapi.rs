@@ -14,6 +14,7 @@ use domain::command::*;
 use domain::Action;
 
 mod casework;
+mod documents;
 mod integrity;
 mod statistics;
 
@@ -91,6 +92,7 @@ use wire::Problem;
         domain::case::Acknowledged,
         domain::case::Reminders,
         wire::case::QueryCodeIssued,
+        domain::DocumentKind,
         domain::erasure::ErasureStatus,
         ApproveErasure
     ))
@@ -104,6 +106,7 @@ pub(crate) fn body_schema(action: Action) -> &'static str {
         Action::Remind => "RemindCase",
         Action::Reopen => "ReopenCase",
         Action::ReissueQueryCode => "ReissueQueryCode",
+        Action::IssueDocument => "IssueDocument",
         Action::Accept => "AcceptCase",
         Action::Reject => "RejectCase",
         Action::Assign => "AssignCase",
@@ -437,7 +440,7 @@ pub fn document() -> OpenApi {
         ),
     );
     let paths = integrity::paths(paths, read_errors);
-    doc.paths = statistics::paths(casework::paths(paths), read_errors).build();
+    doc.paths = statistics::paths(documents::paths(casework::paths(paths)), read_errors).build();
     integrity::add_as_of(&mut doc);
     add_limits(&mut doc);
     if let Some(components) = doc.components.as_mut() {

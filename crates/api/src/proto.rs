@@ -88,6 +88,7 @@ pub fn files() -> Vec<(String, String)> {
         collect::<CaseReminded>(&mut all),
         collect::<CaseReopened>(&mut all),
         collect::<QueryCodeReissued>(&mut all),
+        collect::<DocumentIssued>(&mut all),
         collect::<CaseAccepted>(&mut all),
         collect::<CaseRejected>(&mut all),
         collect::<CaseAssigned>(&mut all),

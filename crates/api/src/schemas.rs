@@ -19,12 +19,13 @@ pub(crate) fn collect<T: ToSchema>(all: &mut Collected) -> String {
 }
 
 /// Every command body's schema, collected (for `proto/` and the AsyncAPI document alike).
-pub(crate) const COMMANDS: [fn(&mut Collected) -> String; 26] = [
+pub(crate) const COMMANDS: [fn(&mut Collected) -> String; 27] = [
     collect::<RegisterCase>,
     collect::<AcknowledgeCase>,
     collect::<RemindCase>,
     collect::<ReopenCase>,
     collect::<ReissueQueryCode>,
+    collect::<IssueDocument>,
     collect::<AcceptCase>,
     collect::<RejectCase>,
     collect::<AssignCase>,

@@ -167,6 +167,7 @@ fn step_of(event: &Event) -> Option<Action> {
         | Event::CaseAcknowledged(_)
         | Event::CaseReminded(_)
         | Event::QueryCodeReissued(_)
+        | Event::DocumentIssued(_)
         | Event::DeadlineExtended(_)
         | Event::LeaderAssigned(_)
         | Event::RegistrationCorrected(_)

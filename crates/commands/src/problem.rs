@@ -64,6 +64,7 @@ fn title(code: ProblemCode, status: u16, lang: Lang) -> &'static str {
         (C::NotFound, _) => ("Not found", "未找到"),
         (C::VersionConflict, _) => ("Version conflict", "版本冲突"),
         (C::IdempotencyMismatch, _) => ("Idempotency key reused", "幂等键已用于其他请求"),
+        (C::NotIssued, _) => ("Document not issued yet", "文书尚未出具"),
         (C::Unauthorized, _) => ("Unauthorized", "未认证"),
         (C::MethodNotAllowed, _) => ("Method not allowed", "不支持此请求方法"),
         (C::RequestTimeout, _) => ("Request timeout", "请求超时"),
@@ -91,6 +92,8 @@ pub enum Failure {
         current: u64,
     },
     IdempotencyMismatch,
+    /// A document not issued yet, asked by a reader who may not issue it (`not_issued`, 409).
+    NotIssued(Text),
     Unauthorized(Text),
     NotFound,
     MethodNotAllowed,
@@ -118,6 +121,7 @@ impl Failure {
             },
             VersionConflict { .. } => (409, C::VersionConflict),
             IdempotencyMismatch => (422, C::IdempotencyMismatch),
+            NotIssued(_) => (409, C::NotIssued),
             Unauthorized(_) => (401, C::Unauthorized),
             NotFound => (404, C::NotFound),
             MethodNotAllowed => (405, C::MethodNotAllowed),
@@ -135,6 +139,7 @@ impl Failure {
         use Failure::*;
         match self {
             BadRequest(d)
+            | NotIssued(d)
             | Unauthorized(d)
             | PayloadTooLarge(d)
             | UnsupportedMediaType(d)

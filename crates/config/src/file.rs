@@ -24,6 +24,8 @@ pub(super) struct File {
     #[serde(default)]
     pub(super) integrity: integrity::config::Section,
     #[serde(default)]
+    pub(super) documents: DocumentsSection,
+    #[serde(default)]
     pub(super) unit: Vec<domain::ids::Unit>,
     #[serde(default)]
     pub(super) principal: Vec<api::auth::PrincipalEntry>,
@@ -74,6 +76,17 @@ pub(super) struct HttpSection {
 pub(super) struct LimitsSection {
     /// Largest attachment, in MB (default 50).
     pub(super) attachment_mb: Option<u64>,
+}
+
+/// `[documents]`: the font the PDF documents are printed in.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DocumentsSection {
+    /// A TrueType or OpenType font (or collection) with CJK glyphs; absent: the known system
+    /// paths (`documents::CANDIDATES`).
+    pub(super) font: Option<PathBuf>,
+    /// The face of a collection (default 0).
+    pub(super) font_index: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, Default)]

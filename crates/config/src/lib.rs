@@ -64,6 +64,9 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The largest attachment accepted, in bytes (`[limits] attachment_mb`, default 50).
     pub attachment_limit: usize,
+    /// `[documents] font` and `font_index`: the font documents are printed in (none: the known
+    /// system paths).
+    pub document_font: Option<(PathBuf, u32)>,
     pub data_dir: PathBuf,
     /// Below this much free space under the data dir, writes are refused (507) and projectors
     /// pause, so the disk never fills (docs/operations.md, "A full disk").
@@ -260,6 +263,10 @@ impl Config {
             nats_url,
             trusted_proxies,
             attachment_limit: usize::try_from(attachment_mb << 20).unwrap_or(usize::MAX),
+            document_font: file
+                .documents
+                .font
+                .map(|f| (f, file.documents.font_index.unwrap_or(0))),
             nats_listen: file.nats.listen,
             replicas,
             nats_credentials,

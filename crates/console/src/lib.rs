@@ -74,7 +74,7 @@ pub fn mount(api: Router, console: Console) -> Router {
         api: backend::Api::new(api.clone()),
         settings: console,
     });
-    use pages::{audit, case, register, stats, status, work};
+    use pages::{audit, case, documents, register, stats, status, work};
     let to_console = || async { Redirect::to("/console/") };
     Router::new()
         .route("/", get(to_console))
@@ -101,6 +101,10 @@ pub fn mount(api: Router, console: Console) -> Router {
         .route(
             "/console/cases/{case_id}/evidence/{attachment_id}",
             get(case::download),
+        )
+        .route(
+            "/console/cases/{case_id}/documents/{kind}",
+            get(documents::print),
         )
         .route("/console/audit", get(audit::index).post(audit::open_case))
         .route("/console/audit/actor", get(audit::actor))

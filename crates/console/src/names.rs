@@ -13,6 +13,9 @@ pub fn zh(word: &str) -> String {
     if let Some(a) = domain::command::Action::parse(word) {
         return a.name_zh().to_owned();
     }
+    if let Some(k) = domain::DocumentKind::parse(word) {
+        return k.name_zh().to_owned();
+    }
     let name = match word {
         "letter" => "来信",
         "visit" => "来访",
@@ -63,6 +66,9 @@ pub fn zh(word: &str) -> String {
         "supervised" => "督办",
         "first_petition" => "初信初访",
         "leader" => "领导包案",
+        "unacknowledged" => "超时未签收",
+        "escalated" => "超期升级",
+        "late_entry" => "补录",
         "individual" => "个体",
         "group" => "多人",
         "open" => "在办",
@@ -94,6 +100,7 @@ pub fn event(kind: &str) -> String {
         "CaseReminded" => "催办",
         "CaseReopened" => "重办",
         "QueryCodeReissued" => "重发查询码",
+        "DocumentIssued" => "出具文书",
         "CaseAccepted" => "受理",
         "CaseRejected" => "不予受理",
         "CaseAssigned" => "交办",

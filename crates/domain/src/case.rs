@@ -138,6 +138,31 @@ pub struct Case {
     /// The number of the query code in force (0: the one given at registration).
     #[serde(default)]
     pub query_code_seq: u32,
+    /// 出具文书: the documents numbered so far, in the order issued.
+    #[serde(default)]
+    pub documents: Vec<IssuedDocument>,
+}
+
+/// A document numbered for a step of the case (`DocumentIssued`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IssuedDocument {
+    pub kind: crate::values::DocumentKind,
+    pub step_seq: u64,
+    pub document_no: String,
+    pub unit: UnitCode,
+}
+
+impl Case {
+    /// The number of the document of `kind` for the step at `step_seq`, once issued.
+    pub fn document(
+        &self,
+        kind: crate::values::DocumentKind,
+        step_seq: u64,
+    ) -> Option<&IssuedDocument> {
+        self.documents
+            .iter()
+            .find(|d| d.kind == kind && d.step_seq == step_seq)
+    }
 }
 
 /// 签收 of an accountability.

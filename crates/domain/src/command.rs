@@ -101,6 +101,7 @@ pub enum Command {
     Withdraw(WithdrawCase),
     Attach(AddAttachment),
     ReissueQueryCode(ReissueQueryCode),
+    IssueDocument(IssueDocument),
     RequestAdjustment(RequestAdjustment),
     ApproveAdjustment(ApproveAdjustment),
     RevokeAdjustment(RevokeAdjustment),
@@ -117,6 +118,7 @@ impl Command {
             Command::Remind(c) => serde_json::to_value(c),
             Command::Reopen(c) => serde_json::to_value(c),
             Command::ReissueQueryCode(c) => serde_json::to_value(c),
+            Command::IssueDocument(c) => serde_json::to_value(c),
             Command::Accept(c) => serde_json::to_value(c),
             Command::Reject(c) => serde_json::to_value(c),
             Command::Assign(c) => serde_json::to_value(c),
@@ -150,6 +152,7 @@ impl Command {
             Command::Remind(_) => Action::Remind,
             Command::Reopen(_) => Action::Reopen,
             Command::ReissueQueryCode(_) => Action::ReissueQueryCode,
+            Command::IssueDocument(_) => Action::IssueDocument,
             Command::Accept(_) => Action::Accept,
             Command::Reject(_) => Action::Reject,
             Command::Assign(_) => Action::Assign,
@@ -187,7 +190,8 @@ impl Command {
             | Command::RevokeAdjustment(_)
             | Command::RequestErasure(_)
             | Command::ApproveErasure(_)
-            | Command::ReissueQueryCode(_) => return None,
+            | Command::ReissueQueryCode(_)
+            | Command::IssueDocument(_) => return None,
             Command::Acknowledge(c) => &mut c.occurred_at,
             Command::Remind(c) => &mut c.occurred_at,
             Command::Reopen(c) => &mut c.occurred_at,
@@ -238,7 +242,8 @@ impl Command {
             | Command::RevokeAdjustment(_)
             | Command::RequestErasure(_)
             | Command::ApproveErasure(_)
-            | Command::ReissueQueryCode(_) => None,
+            | Command::ReissueQueryCode(_)
+            | Command::IssueDocument(_) => None,
         }
     }
 
@@ -270,7 +275,8 @@ impl Command {
             | Command::RevokeAdjustment(_)
             | Command::RequestErasure(_)
             | Command::ApproveErasure(_)
-            | Command::ReissueQueryCode(_) => return None,
+            | Command::ReissueQueryCode(_)
+            | Command::IssueDocument(_) => return None,
         };
         reason.as_deref()
     }

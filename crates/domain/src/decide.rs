@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate};
 
-use loop_steps::{accountability, reopen};
+use loop_steps::{accountability, issue_document, reopen};
 use registration::{correct, not_accused, register};
 
 mod adjustments;
@@ -19,6 +19,7 @@ mod registration;
 
 pub use allowed::{allowed_actions, case_steps, status_allows};
 pub use late::{late_entry, LateEntry};
+pub use loop_steps::{document_series, document_unit};
 pub use registration::complete_registration;
 
 use crate::auth::{authorize_command, authorize_register, Principal};
@@ -47,7 +48,8 @@ pub struct Ctx<'a> {
     /// The id of the case; for a registration, the id it will get.
     pub case_id: CaseId,
     /// For a registration: its serial in its township's series of the year
-    /// ([`case_series`]), allocated by the command path so that case numbers are unique.
+    /// ([`case_series`]), allocated by the command path so that case numbers are unique; for a
+    /// document's issue, its number in its unit's series of the year ([`document_series`]).
     /// `None` gives the number of earlier versions (day and a tail of the case id).
     pub case_serial: Option<u64>,
     /// The other cases of the case's petitioners (`linking`): for a registration the earlier
@@ -303,6 +305,7 @@ fn decide_step(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Eve
         Command::ReissueQueryCode(_) => Event::QueryCodeReissued(QueryCodeReissued {
             seq: case.query_code_seq + 1,
         }),
+        Command::IssueDocument(c) => issue_document(case, c, at, ctx)?,
         Command::RequestReview(c) | Command::RequestRereview(c) => {
             let level = if matches!(cmd, Command::RequestReview(_)) {
                 1

@@ -318,6 +318,8 @@ pub enum Event {
     CaseReopened(CaseReopened),
     #[serde(rename = "QueryCodeReissued")]
     QueryCodeReissued(QueryCodeReissued),
+    #[serde(rename = "DocumentIssued")]
+    DocumentIssued(DocumentIssued),
     #[serde(rename = "CaseAccepted")]
     CaseAccepted(CaseAccepted),
     #[serde(rename = "CaseRejected")]
@@ -364,7 +366,7 @@ pub enum Event {
 
 impl Event {
     /// Every event type name, in lifecycle order.
-    pub const TYPES: [&'static str; 26] = [
+    pub const TYPES: [&'static str; 27] = [
         "CaseRegistered",
         "CaseAcknowledged",
         "CaseAccepted",
@@ -386,6 +388,7 @@ impl Event {
         "CaseWithdrawn",
         "AttachmentAdded",
         "QueryCodeReissued",
+        "DocumentIssued",
         "AdjustmentRequested",
         "AdjustmentApproved",
         "AdjustmentRevoked",
@@ -404,6 +407,7 @@ impl Event {
             Event::CaseReminded(_) => "CaseReminded",
             Event::CaseReopened(_) => "CaseReopened",
             Event::QueryCodeReissued(_) => "QueryCodeReissued",
+            Event::DocumentIssued(_) => "DocumentIssued",
             Event::CaseAccepted(_) => "CaseAccepted",
             Event::CaseRejected(_) => "CaseRejected",
             Event::CaseAssigned(_) => "CaseAssigned",
@@ -443,6 +447,7 @@ impl Event {
             Event::CaseAcknowledged(_)
             | Event::CaseReminded(_)
             | Event::QueryCodeReissued(_)
+            | Event::DocumentIssued(_)
             | Event::CaseAccepted(_)
             | Event::CaseRejected(_)
             | Event::CaseSupervised(_)

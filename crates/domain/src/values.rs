@@ -216,3 +216,82 @@ impl Status {
         }
     }
 }
+
+vocabulary!(
+    /// A document a bureau prints and files for a step of a case (`GET
+    /// /v1/cases/{id}/documents/{kind}`).
+    DocumentKind {
+        AcceptanceNotice = "acceptance_notice",
+        RejectionNotice = "rejection_notice",
+        TransferNotice = "transfer_notice",
+        AssignmentSlip = "assignment_slip",
+        SupervisionLetter = "supervision_letter",
+        ReplyOpinion = "reply_opinion",
+    }
+);
+
+impl DocumentKind {
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            DocumentKind::AcceptanceNotice => "受理告知书",
+            DocumentKind::RejectionNotice => "不予受理告知书",
+            DocumentKind::TransferNotice => "转送告知书",
+            DocumentKind::AssignmentSlip => "交办单",
+            DocumentKind::SupervisionLetter => "督办函",
+            DocumentKind::ReplyOpinion => "答复意见书",
+        }
+    }
+
+    /// The event type of the step the document is for.
+    pub fn step_type(self) -> &'static str {
+        match self {
+            DocumentKind::AcceptanceNotice => "CaseAccepted",
+            DocumentKind::RejectionNotice => "CaseRejected",
+            DocumentKind::TransferNotice => "CaseTransferred",
+            DocumentKind::AssignmentSlip => "CaseAssigned",
+            DocumentKind::SupervisionLetter => "CaseSupervised",
+            DocumentKind::ReplyOpinion => "CaseReplied",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DocumentKind> {
+        DocumentKind::ALL.iter().copied().find(|k| k.as_str() == s)
+    }
+}
+
+impl Category {
+    /// The category in Chinese, as documents state it.
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Category::Land => "土地",
+            Category::Wages => "劳资欠薪",
+            Category::Demolition => "征收拆迁",
+            Category::SocialSecurity => "社会保障",
+            Category::UrbanManagement => "城市管理",
+            Category::Environment => "生态环境",
+            Category::Other => "其他",
+        }
+    }
+}
+
+impl RejectReason {
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            RejectReason::Litigation => "属诉讼事项",
+            RejectReason::InProgressElsewhere => "已在其他机关办理",
+            RejectReason::TerminatedSameMatter => "同一事项已终结",
+            RejectReason::OutOfScope => "不属于信访事项",
+            RejectReason::Other => "其他",
+        }
+    }
+}
+
+impl Outcome {
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Outcome::Supported => "支持",
+            Outcome::Explained => "解释说明",
+            Outcome::NotSupported => "不支持",
+        }
+    }
+}

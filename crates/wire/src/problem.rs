@@ -20,6 +20,7 @@ pub enum ProblemCode {
     Unauthorized,
     Forbidden,
     IdempotencyMismatch,
+    NotIssued,
     Unavailable,
     PayloadTooLarge,
     MethodNotAllowed,
@@ -31,7 +32,7 @@ pub enum ProblemCode {
 }
 
 impl ProblemCode {
-    pub const ALL: [ProblemCode; 20] = [
+    pub const ALL: [ProblemCode; 21] = [
         ProblemCode::Validation,
         ProblemCode::InvalidTransition,
         ProblemCode::DeadlinePassed,
@@ -44,6 +45,7 @@ impl ProblemCode {
         ProblemCode::Unauthorized,
         ProblemCode::Forbidden,
         ProblemCode::IdempotencyMismatch,
+        ProblemCode::NotIssued,
         ProblemCode::Unavailable,
         ProblemCode::PayloadTooLarge,
         ProblemCode::MethodNotAllowed,
@@ -68,6 +70,7 @@ impl ProblemCode {
             ProblemCode::Unauthorized => "unauthorized",
             ProblemCode::Forbidden => "forbidden",
             ProblemCode::IdempotencyMismatch => "idempotency_mismatch",
+            ProblemCode::NotIssued => "not_issued",
             ProblemCode::Unavailable => "unavailable",
             ProblemCode::PayloadTooLarge => "payload_too_large",
             ProblemCode::MethodNotAllowed => "method_not_allowed",

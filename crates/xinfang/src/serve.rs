@@ -139,6 +139,7 @@ pub async fn api_state(
         .collect();
     state.trusted_proxies = cfg.trusted_proxies.clone();
     state.attachment_limit = cfg.attachment_limit;
+    state.printer = Arc::new(documents::Printer::new(cfg.document_font.clone()));
     state.scorecards = cfg.scorecards.clone();
     let public_keys = cfg.integrity.public_keys(&cfg.signer()?);
     state.integrity = Some(api::integrity::Integrity {

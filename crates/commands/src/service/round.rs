@@ -242,6 +242,25 @@ impl CaseService {
                 p.prepared = Some(drawn);
                 Event::CaseRegistered(e)
             }
+            (Command::IssueDocument(_), Some(_), Event::DocumentIssued(e)) => {
+                // Numbered in the issuing unit's series of the year; a number drawn is kept
+                // across the command's rounds.
+                let serial = match &p.prepared {
+                    Some(drawn) => drawn.serial,
+                    None => {
+                        let year = chrono::Datelike::year(&self.policy.local_date(now));
+                        let series = domain::decide::document_series(&e.unit, year);
+                        self.numbers.next(&series).await?
+                    }
+                };
+                p.prepared = Some(Prepared {
+                    serial,
+                    peers: Vec::new(),
+                });
+                let mut ctx = self.ctx(r, now, &[], None);
+                ctx.case_serial = Some(serial);
+                decide(state, &r.req.command, &ctx)?
+            }
             (_, _, event) => event,
         };
         if let (Event::ReviewDecided(d), Some(case)) = (&event, state) {

@@ -37,6 +37,8 @@ pub struct CasePage {
     /// The other cases of the same petitioners (county, auditors): id, number, status, unit.
     pub related: Vec<(String, String, String, String)>,
     pub forms: Vec<ActionForm>,
+    /// 文书 the case's steps have: (kind, label).
+    pub documents: Vec<(String, String)>,
 }
 
 async fn unit_choices(signed: &Signed) -> Vec<(String, String)> {
@@ -54,16 +56,16 @@ pub async fn page(
     Path(case_id): Path<String>,
     Query(p): Query<BTreeMap<String, String>>,
 ) -> Response {
-    let done = p.get("done").map(String::as_str).unwrap_or("");
+    let notice = p.get("done").map(|done| format!("已{}。", zh(done)));
     let as_of = p.get("as_of").map(String::as_str).unwrap_or("");
-    show(&signed, &case_id, as_of, done, None).await
+    show(&signed, &case_id, as_of, notice, None).await
 }
 
 async fn show(
     signed: &Signed,
     case_id: &str,
     as_of_date: &str,
-    done: &str,
+    notice: Option<String>,
     error: Option<(StatusCode, String)>,
 ) -> Response {
     let c = &signed.console;
@@ -86,41 +88,50 @@ async fn show(
         )
         .await;
     let mut history_note = String::new();
+    let mut documents = Vec::new();
     let events = match history.read::<wire::audit::History>() {
-        Ok(h) if history.ok() => h
-            .events
-            .iter()
-            .map(|e| {
-                let occurred = e.occurred_at.to_rfc3339();
-                let recorded = e.recorded_at.to_rfc3339();
-                let late = date(c.tz, &occurred) != date(c.tz, &recorded);
-                let actor = &e.actor;
-                let actor_unit = actor
-                    .unit
-                    .as_ref()
-                    .and_then(|u| units.get(u.as_str()))
-                    .cloned()
-                    .unwrap_or_default();
-                Event {
-                    seq: e.seq.to_string(),
-                    kind: event(&e.type_),
-                    occurred: time(c.tz, &occurred),
-                    recorded: time(c.tz, &recorded),
-                    late,
-                    actor: format!(
-                        "{}（{}{}）",
-                        actor.id.0,
-                        crate::names::role(actor.role.as_str()),
-                        if actor_unit.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" · {actor_unit}")
-                        }
-                    ),
-                    details: details(&e.data, &units, c.tz),
-                }
-            })
-            .collect(),
+        Ok(h) if history.ok() => {
+            let types: Vec<&str> = h.events.iter().map(|e| e.type_.as_str()).collect();
+            documents = super::documents::offered(&types);
+            h.events
+                .iter()
+                .map(|e| {
+                    let occurred = e.occurred_at.to_rfc3339();
+                    let recorded = e.recorded_at.to_rfc3339();
+                    let late = e.late_entry;
+                    let actor = &e.actor;
+                    let actor_unit = actor
+                        .unit
+                        .as_ref()
+                        .and_then(|u| units.get(u.as_str()))
+                        .cloned()
+                        .unwrap_or_default();
+                    Event {
+                        seq: e.seq.to_string(),
+                        kind: event(&e.type_),
+                        occurred: time(c.tz, &occurred),
+                        recorded: time(c.tz, &recorded),
+                        late,
+                        actor: format!(
+                            "{}（{}{}）",
+                            actor.id.0,
+                            crate::names::role(actor.role.as_str()),
+                            if actor_unit.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" · {actor_unit}")
+                            }
+                        ),
+                        details: match &e.late_reason {
+                            Some(why) => {
+                                format!("{}；补录理由：{why}", details(&e.data, &units, c.tz))
+                            }
+                            None => details(&e.data, &units, c.tz),
+                        },
+                    }
+                })
+                .collect()
+        }
         _ => {
             history_note = history.detail();
             Vec::new()
@@ -184,6 +195,24 @@ async fn show(
             ),
         ));
     }
+    facts.push((
+        "签收".to_owned(),
+        match (&v.acknowledged, v.acknowledge_due_at) {
+            (Some(a), _) if a.on_time => format!("已签收（{}）", at(Some(a.at))),
+            (Some(a), _) => format!("已签收，超时（{}）", at(Some(a.at))),
+            (None, Some(due)) => format!("待签收，期限 {}", at(Some(due))),
+            (None, None) => "—".to_owned(),
+        },
+    ));
+    if v.reminders.count > 0 {
+        facts.push((
+            "催办".to_owned(),
+            format!("{} 次，最近 {}", v.reminders.count, at(v.reminders.last_at)),
+        ));
+    }
+    if v.reopens > 0 {
+        facts.push(("重办".to_owned(), format!("{} 次", v.reopens)));
+    }
     if let Some(until) = v.review_request_due_at {
         facts.push(("可申请复查/复核至".to_owned(), at(Some(until))));
     }
@@ -243,8 +272,8 @@ async fn show(
         .collect();
     let mut f = signed.frame(&format!("案件 {}", v.case_no), "");
     f.as_of = as_of_date.to_owned();
-    if !done.is_empty() {
-        f.notice = format!("已{}。", zh(done));
+    if let Some(notice) = notice {
+        f.notice = notice;
     }
     let status = match error {
         Some((status, msg)) => {
@@ -274,6 +303,7 @@ async fn show(
         } else {
             Vec::new()
         },
+        documents,
     };
     (status, render(&page)).into_response()
 }
@@ -325,7 +355,7 @@ pub async fn act(signed: Signed, Path(case_id): Path<String>, body: axum::body::
                 &signed,
                 &case_id,
                 "",
-                "",
+                None,
                 Some((StatusCode::UNPROCESSABLE_ENTITY, msg)),
             )
             .await;
@@ -341,15 +371,39 @@ pub async fn act(signed: Signed, Path(case_id): Path<String>, body: axum::body::
         }
         b.insert("changes".into(), Value::Object(changes));
     }
-    let mut call = Call::post_json(
-        signed.token(),
-        format!("/v1/cases/{}/{}", seg(&case_id), seg(&action)),
-        &Value::Object(b),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", form.get("version"))) {
-        call.headers.push((header::IF_MATCH, v));
+    let body = Value::Object(b);
+    let send = |version: String| {
+        let mut call = Call::post_json(
+            signed.token(),
+            format!("/v1/cases/{}/{}", seg(&case_id), seg(&action)),
+            &body,
+        );
+        if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
+            call.headers.push((header::IF_MATCH, v));
+        }
+        signed.console.api.call(call)
+    };
+    let mut answer = send(form.get("version").to_owned()).await;
+    if answer.code() == Some(wire::ProblemCode::VersionConflict) {
+        // Printing a document numbers it (an event): that changed nothing the step was decided
+        // on, so the step is sent again on the case as it now is.
+        if let Some(now) =
+            super::documents::only_documents_since(&signed, &case_id, form.get("version")).await
+        {
+            answer = send(now.to_string()).await;
+        }
     }
-    let answer = signed.console.api.call(call).await;
+    if answer.ok() && action == "reissue-query-code" {
+        // Shown once, on this page (never in a URL): the clerk tells the petitioner.
+        let issued = answer.read::<wire::case::QueryCodeIssued>();
+        let notice = issued.map(|i| {
+            format!(
+                "新的查询码：{}。原查询码已作废，请告知信访人。",
+                i.query_code
+            )
+        });
+        return show(&signed, &case_id, "", notice.ok(), None).await;
+    }
     if answer.ok() {
         return Redirect::to(&format!(
             "/console/cases/{}?done={}",
@@ -367,7 +421,7 @@ pub async fn act(signed: Signed, Path(case_id): Path<String>, body: axum::body::
     if matches!(answer.status.as_u16(), 401) {
         return Redirect::to("/console/login").into_response();
     }
-    show(&signed, &case_id, "", "", Some((answer.status, msg))).await
+    show(&signed, &case_id, "", None, Some((answer.status, msg))).await
 }
 
 /// 证据材料 upload: the browser's multipart body goes to the API as it is (the API checks its
@@ -400,7 +454,7 @@ pub async fn upload(
         &signed,
         &case_id,
         "",
-        "",
+        None,
         Some((answer.status, format!("上传证据材料：{}", answer.detail()))),
     )
     .await

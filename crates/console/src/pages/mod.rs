@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod case;
+pub mod documents;
 pub mod register;
 pub mod stats;
 pub mod status;

@@ -97,7 +97,34 @@ pub fn form_of(action: &str, units: &[(String, String)]) -> ActionForm {
             ),
             field("note", "备注", "textarea", false),
         ],
-        "close" => vec![field("note", "备注", "textarea", false)],
+        "close" => vec![field(
+            "note",
+            "办结说明（回访不满意且未再答复时必填）",
+            "textarea",
+            false,
+        )],
+        "acknowledge" => Vec::new(),
+        "remind" => vec![field("note", "催办意见", "textarea", true)],
+        "reopen" => {
+            let mut choices = vec![(String::new(), "（原答复单位）".to_owned())];
+            choices.extend(units.iter().cloned());
+            vec![
+                field("reason", "重办理由", "textarea", true),
+                Field {
+                    required: false,
+                    ..select("unit", "重办单位", choices)
+                },
+                field("due_date", "重办期限（留空按政策天数）", "date", false),
+            ]
+        }
+        // A new code has no business time: nothing to fill in.
+        "reissue-query-code" => {
+            return ActionForm {
+                action: action.to_owned(),
+                label: zh(action),
+                fields: Vec::new(),
+            }
+        }
         "assign-leader" => vec![
             field("name", "包案领导姓名", "text", true),
             field("title", "职务", "text", true),
@@ -118,6 +145,12 @@ pub fn form_of(action: &str, units: &[(String, String)]) -> ActionForm {
         "occurred_at",
         "业务时间（留空为现在）",
         "datetime-local",
+        false,
+    ));
+    fields.push(field(
+        "late_reason",
+        "补录理由（业务时间早于录入时间较久时填写）",
+        "text",
         false,
     ));
     ActionForm {

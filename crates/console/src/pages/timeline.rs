@@ -74,6 +74,10 @@ fn label(k: &str) -> Option<&'static str> {
         "into_case_no" => "并入案件",
         "measure" => "指标",
         "document_no" => "文号",
+        "acknowledge_due_at" => "签收期限",
+        "seq" => "查询码序号",
+        "kind" => "文书",
+        "step_seq" => "环节序号",
         _ => return None,
     })
 }

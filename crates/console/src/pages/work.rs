@@ -134,7 +134,7 @@ const STAGES: [(&str, &str); 5] = [
     ("awaiting_close", "待办结"),
     ("review", "复查复核"),
 ];
-const FLAGS: [(&str, &str); 8] = [
+const FLAGS: [(&str, &str); 11] = [
     ("", "全部"),
     ("duplicate", "一信多投"),
     ("bounced", "推诿"),
@@ -143,6 +143,9 @@ const FLAGS: [(&str, &str); 8] = [
     ("collective", "集体访"),
     ("leader_reception", "领导接访"),
     ("leader", "领导包案"),
+    ("unacknowledged", "超时未签收"),
+    ("escalated", "超期升级"),
+    ("late_entry", "补录"),
 ];
 
 /// The page of a list answer (its items and where the next page starts).

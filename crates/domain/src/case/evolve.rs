@@ -71,6 +71,7 @@ pub fn evolve(
                 late_entries: 0,
                 on_time_by_late_entry: 0,
                 query_code_seq: 0,
+                documents: Vec::new(),
             };
             account(&mut case, e.acknowledge_due_at, e.acknowledged, occurred_at);
             count_entry(&mut case, entry);
@@ -151,6 +152,12 @@ pub fn evolve(
             account(&mut case, e.acknowledge_due_at, e.acknowledged, occurred_at);
         }
         Event::QueryCodeReissued(e) => case.query_code_seq = e.seq,
+        Event::DocumentIssued(e) => case.documents.push(IssuedDocument {
+            kind: e.kind,
+            step_seq: e.step_seq,
+            document_no: e.document_no.clone(),
+            unit: e.unit.clone(),
+        }),
         Event::CaseSupervised(e) => {
             case.supervisions += 1;
             if let Some(due) = e.due_at {

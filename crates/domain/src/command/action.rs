@@ -29,6 +29,7 @@ pub enum Action {
     Withdraw,
     Attach,
     ReissueQueryCode,
+    IssueDocument,
     RequestAdjustment,
     ApproveAdjustment,
     RevokeAdjustment,
@@ -38,7 +39,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 29] = [
         Action::Register,
         Action::Acknowledge,
         Action::Accept,
@@ -62,6 +63,7 @@ impl Action {
         Action::Withdraw,
         Action::Attach,
         Action::ReissueQueryCode,
+        Action::IssueDocument,
         Action::RequestAdjustment,
         Action::ApproveAdjustment,
         Action::RevokeAdjustment,
@@ -76,6 +78,7 @@ impl Action {
             Action::Remind => "remind",
             Action::Reopen => "reopen",
             Action::ReissueQueryCode => "reissue-query-code",
+            Action::IssueDocument => "issue-document",
             Action::Accept => "accept",
             Action::Reject => "reject",
             Action::Assign => "assign",
@@ -110,6 +113,7 @@ impl Action {
             Action::Remind => "催办",
             Action::Reopen => "重办",
             Action::ReissueQueryCode => "重发查询码",
+            Action::IssueDocument => "出具文书",
             Action::Accept => "受理",
             Action::Reject => "不予受理",
             Action::Assign => "交办",
@@ -151,16 +155,20 @@ impl Action {
     }
 
     /// A step taken on `/v1/cases/{id}/{action}`: registration has its own path, evidence is
-    /// uploaded with its bytes, and adjustments have theirs.
+    /// uploaded with its bytes, a document is issued by its first request, and adjustments
+    /// have theirs.
     pub fn on_case_url(self) -> bool {
-        !matches!(self, Action::Register | Action::Attach) && !self.is_adjustment()
+        !matches!(
+            self,
+            Action::Register | Action::Attach | Action::IssueDocument
+        ) && !self.is_adjustment()
     }
 
     /// Steps a township's inbox does not take: the record's own (adjustments, erasures), and a
     /// new query code, which only its HTTP answer carries (an outcome message would copy it to
     /// the township's stream).
     pub fn over_http_only(self) -> bool {
-        self.is_adjustment() || self == Action::ReissueQueryCode
+        self.is_adjustment() || matches!(self, Action::ReissueQueryCode | Action::IssueDocument)
     }
 
     pub fn parse(s: &str) -> Option<Action> {

@@ -381,3 +381,15 @@ pub struct ReopenCase {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReissueQueryCode {}
+
+/// 出具文书: the first request of a document by a principal who may act on the case numbers it.
+/// The API builds this command (`GET /v1/cases/{id}/documents/{kind}`), never a client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueDocument {
+    pub kind: crate::values::DocumentKind,
+    /// The stream sequence of the step's event.
+    pub step_seq: u64,
+    /// The issuing unit's name, as its document numbers begin (`<name>〔<year>〕<n>号`).
+    pub unit_name: String,
+}

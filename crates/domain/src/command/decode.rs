@@ -33,6 +33,7 @@ impl Action {
             Action::Remind => Command::Remind(p(json)?),
             Action::Reopen => Command::Reopen(p(json)?),
             Action::ReissueQueryCode => Command::ReissueQueryCode(p(json)?),
+            Action::IssueDocument => Command::IssueDocument(p(json)?),
             Action::Accept => Command::Accept(p(json)?),
             Action::Reject => Command::Reject(p(json)?),
             Action::Assign => Command::Assign(p(json)?),

@@ -33,7 +33,7 @@ pub fn status_allows(action: Action, case: &Case) -> bool {
         Action::Reopen => {
             status == Status::Replied || (status == Status::Closed && case.review_level == 0)
         }
-        Action::ReissueQueryCode => true,
+        Action::ReissueQueryCode | Action::IssueDocument => true,
         Action::RequestReview => status == Status::Closed && case.review_level == 0,
         Action::RequestRereview => status == Status::Closed && case.review_level == 1,
         Action::DecideReview => status == Status::UnderReview,

@@ -1,12 +1,12 @@
 //! The steps of the closed loop (issue 33) that need more than a line of `decide`: what a step
-//! that makes a unit accountable owes (签收), and reopening (重办).
+//! that makes a unit accountable owes (签收), reopening (重办), and numbering a document (出具文书).
 
 use chrono::Duration;
 
 use super::{due_date, handling_unit, not_accused, text, Ctx};
 use crate::case::Case;
 use crate::error::DomainError;
-use crate::event::{CaseReopened, Event};
+use crate::event::{CaseReopened, DocumentIssued, Event};
 use crate::ids::UnitCode;
 use crate::policy::Timestamp;
 use crate::values::Status;
@@ -70,4 +70,46 @@ pub(super) fn reopen(
         acknowledge_due_at,
         acknowledged,
     }))
+}
+
+/// 出具文书: the document of `c.kind` for the step at `c.step_seq` is numbered once, in the
+/// series of the issuing unit (the principal's) and the year: `<unit name>〔<year>〕<n>号`, `n`
+/// drawn by the command path (`ctx.case_serial`).
+pub(super) fn issue_document(
+    case: &Case,
+    c: &crate::command::IssueDocument,
+    at: Timestamp,
+    ctx: &Ctx<'_>,
+) -> Result<Event, DomainError> {
+    if let Some(d) = case.document(c.kind, c.step_seq) {
+        let no = &d.document_no;
+        return Err(DomainError::Validation(crate::text!(
+            "the document was issued already: {no}",
+            "该文书已出具，文号 {no}"
+        )));
+    }
+    let unit = document_unit(ctx.principal).ok_or_else(|| {
+        DomainError::Forbidden(crate::text!(
+            "a document is issued by a principal of a unit",
+            "文书须由单位的工作人员出具"
+        ))
+    })?;
+    let year = chrono::Datelike::year(&ctx.policy.local_date(at));
+    let n = ctx.case_serial.unwrap_or(case.version);
+    Ok(Event::DocumentIssued(DocumentIssued {
+        kind: c.kind,
+        step_seq: c.step_seq,
+        document_no: format!("{}〔{year}〕{n}号", text("unit_name", &c.unit_name)?),
+        unit,
+    }))
+}
+
+/// The unit a principal issues documents for: its own (a county principal's configured unit).
+pub fn document_unit(p: &crate::auth::Principal) -> Option<UnitCode> {
+    p.unit.clone()
+}
+
+/// The series a unit's documents are numbered in, per year: `doc.<unit>.<year>`.
+pub fn document_series(unit: &UnitCode, year: i32) -> String {
+    format!("doc.{unit}.{year}")
 }

@@ -4,7 +4,21 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::ids::PrincipalId;
+use crate::ids::{PrincipalId, UnitCode};
+use crate::values::DocumentKind;
+
+/// 出具文书: a document for a step of the case was numbered, once; every later print of it
+/// carries the same number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DocumentIssued {
+    pub kind: DocumentKind,
+    /// The stream sequence of the step's event.
+    pub step_seq: u64,
+    /// `<unit name>〔<year>〕<n>号`: `n` runs per issuing unit and year.
+    pub document_no: String,
+    /// The issuing unit.
+    pub unit: UnitCode,
+}
 
 /// 核减 requested: remove the case from `measure` (every measure with `items`) once another
 /// principal approves.

@@ -81,6 +81,12 @@ pub(crate) fn samples() -> Vec<Event> {
             acknowledged: false,
         }),
         Event::QueryCodeReissued(QueryCodeReissued { seq: 1 }),
+        Event::DocumentIssued(DocumentIssued {
+            kind: DocumentKind::AcceptanceNotice,
+            step_seq: 2,
+            document_no: "高桥镇〔2026〕1号".into(),
+            unit: unit("gaoqiao"),
+        }),
         Event::CaseSupervised(CaseSupervised {
             unit: unit("dongcheng"),
             note: "please hurry".into(),
