@@ -582,14 +582,8 @@ async fn a_merged_case_is_done_linked_in_both_histories_and_counted_once() {
         b["case_no"].as_str().expect("no"),
         b["query_code"].as_str().expect("code"),
     );
-    let resp = app
-        .http
-        .get(format!("{}/v1/status/{no}?code={code}", app.base))
-        .send()
-        .await
-        .expect("status");
-    assert_eq!(resp.status().as_u16(), 200);
-    let s: serde_json::Value = resp.json().await.expect("json");
+    let (status, s) = status_page(&app, no, code).await;
+    assert_eq!(status, 200, "{s}");
     assert_eq!(s["merged_into"]["case_no"], a["case_no"], "{s}");
     assert_eq!(s["merged_into"]["replied"], true, "{s}");
     assert_eq!(s["merged_into"]["reply_text"], "补偿款已发放", "{s}");

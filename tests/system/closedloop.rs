@@ -27,17 +27,6 @@ async fn ok(app: &App, token: &str, id: &str, action: &str, body: Value) -> Valu
     answer
 }
 
-async fn status_page(app: &App, no: &str, code: &str) -> (u16, Value) {
-    let resp = app
-        .http
-        .get(format!("{}/v1/status/{no}?code={code}", app.base))
-        .send()
-        .await
-        .expect("status");
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
-}
-
 /// The loop of the issue: register → 签收 on time → 催办 → reply → 不满意 → close refused
 /// without a note → 重办 → second reply → 满意 → close; the statistics count it.
 #[tokio::test]

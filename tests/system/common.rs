@@ -97,3 +97,15 @@ pub async fn handled(
 pub fn conn(js: &async_nats::jetstream::Context) -> eventlog::Connection {
     js.into()
 }
+
+/// The petitioner's status page (no login): its status and body.
+pub async fn status_page(app: &App, no: &str, code: &str) -> (u16, Value) {
+    let resp = app
+        .http
+        .get(format!("{}/v1/status/{no}?code={code}", app.base))
+        .send()
+        .await
+        .expect("status");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}

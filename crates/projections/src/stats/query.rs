@@ -164,30 +164,22 @@ fn period(
 fn overdue_now(
     store: &Store,
     q: &Query,
-    (lo, hi): (&str, &str),
+    period: (&str, &str),
     now: Timestamp,
     rows: &mut Rows,
 ) -> Result<i64, StoreError> {
-    let mut overdue_total = 0;
-    for (_, open) in store.range::<Open>(
-        crate::keys::stats::OPEN,
-        &crate::keys::stats::open_until(&due_prefix(now)),
-    )? {
-        let Some(p) = parts(&open.bucket) else {
-            continue;
-        };
-        if p[0] < lo || p[0] > hi || !in_scope(q, &p) || now <= open.due_at {
-            continue;
-        }
-        overdue_total += 1;
-        if !q.group_by.is_empty() {
-            let (k, keys) = row_of(q, &p);
-            rows.entry(k)
-                .or_insert_with(|| (keys, Counts::default(), 0))
-                .2 += 1;
-        }
-    }
-    Ok(overdue_total)
+    let until = crate::keys::stats::open_until(&due_prefix(now));
+    past_due(
+        store,
+        q,
+        (crate::keys::stats::OPEN, &until),
+        period,
+        now,
+        rows,
+        |row| {
+            row.2 += 1;
+        },
+    )
 }
 
 /// The cases of the period whose acknowledgement is pending past its limit now (and no other
@@ -196,28 +188,50 @@ fn overdue_now(
 fn unacknowledged_now(
     store: &Store,
     q: &Query,
-    (lo, hi): (&str, &str),
+    period: (&str, &str),
     now: Timestamp,
     rows: &mut Rows,
 ) -> Result<i64, StoreError> {
+    let until = crate::keys::stats::pending_until(&due_prefix(now));
+    past_due(
+        store,
+        q,
+        (crate::keys::stats::PENDING, &until),
+        period,
+        now,
+        rows,
+        |row| {
+            row.1.acknowledge_judged += 1;
+        },
+    )
+}
+
+/// The entries of an index of open cases by a due time (`o/`, `k/`) that passed by `now`, of
+/// cases received in the period and in the query's scope: how many, each added to its row by
+/// `add` (when the report has rows).
+fn past_due(
+    store: &Store,
+    q: &Query,
+    (first, until): (&str, &str),
+    (lo, hi): (&str, &str),
+    now: Timestamp,
+    rows: &mut Rows,
+    mut add: impl FnMut(&mut (BTreeMap<String, String>, Counts, i64)),
+) -> Result<i64, StoreError> {
     let mut n = 0;
-    for (_, pending) in store.range::<Open>(
-        crate::keys::stats::PENDING,
-        &crate::keys::stats::pending_until(&due_prefix(now)),
-    )? {
-        let Some(p) = parts(&pending.bucket) else {
+    for (_, open) in store.range::<Open>(first, until)? {
+        let Some(p) = parts(&open.bucket) else {
             continue;
         };
-        if p[0] < lo || p[0] > hi || !in_scope(q, &p) || now <= pending.due_at {
+        if p[0] < lo || p[0] > hi || !in_scope(q, &p) || now <= open.due_at {
             continue;
         }
         n += 1;
         if !q.group_by.is_empty() {
             let (k, keys) = row_of(q, &p);
-            rows.entry(k)
-                .or_insert_with(|| (keys, Counts::default(), 0))
-                .1
-                .acknowledge_judged += 1;
+            add(rows
+                .entry(k)
+                .or_insert_with(|| (keys, Counts::default(), 0)));
         }
     }
     Ok(n)
