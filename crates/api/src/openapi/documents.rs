@@ -50,7 +50,14 @@ pub(super) fn paths(paths: PathsBuilder) -> PathsBuilder {
                 .parameter_in(ParameterIn::Query)
                 .required(Required::False)
                 .description(Some("The log sequence of the step (default: the latest of its kind)"))
-                .schema(Some(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0))))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                            utoipa::openapi::KnownFormat::Int64,
+                        )))
+                        .minimum(Some(0)),
+                ))
                 .build(),
         )
         .responses(
