@@ -7,14 +7,8 @@ use chrono_tz::Tz;
 /// A word of the API's vocabulary in Chinese (statuses, channels, categories, levels, stages,
 /// outcomes, satisfaction, reasons, roles, flags, bands); an unknown word is shown as it is.
 pub fn zh(word: &str) -> String {
-    if let Some(s) = domain::Status::ALL.iter().find(|s| s.as_str() == word) {
-        return s.name_zh().to_owned();
-    }
-    if let Some(a) = domain::command::Action::parse(word) {
-        return a.name_zh().to_owned();
-    }
-    if let Some(k) = domain::DocumentKind::parse(word) {
-        return k.name_zh().to_owned();
+    if let Some(name) = in_domain(word) {
+        return name.to_owned();
     }
     let name = match word {
         "letter" => "来信",
@@ -30,29 +24,15 @@ pub fn zh(word: &str) -> String {
         "city" => "市级",
         "province" => "省级",
         "national" => "国家级",
-        "land" => "土地",
-        "wages" => "劳资欠薪",
-        "demolition" => "征收拆迁",
-        "social_security" => "社会保障",
-        "urban_management" => "城市管理",
-        "environment" => "生态环境",
-        "other" => "其他",
         "acceptance" => "待受理",
         "handling" => "办理中",
         "awaiting_close" => "待办结",
         "review" => "复查复核",
         "done" => "已完结",
-        "supported" => "支持",
-        "explained" => "解释说明",
-        "not_supported" => "不支持",
         "satisfied" => "满意",
         "basically_satisfied" => "基本满意",
         "dissatisfied" => "不满意",
         "unreachable" => "联系不上",
-        "litigation" => "属诉讼事项",
-        "in_progress_elsewhere" => "已在其他机关办理",
-        "terminated_same_matter" => "同一事项已终结",
-        "out_of_scope" => "不属于信访事项",
         "clerk" => "乡镇登记员",
         "handler" => "承办人员",
         "analyst" => "统计分析人员",
@@ -81,6 +61,23 @@ pub fn zh(word: &str) -> String {
         _ => return word.to_owned(),
     };
     name.to_owned()
+}
+
+/// The Chinese name `domain` gives a word of its vocabulary: statuses, actions, categories,
+/// outcomes, reasons for not accepting, documents (one table each, where the documents use them
+/// too).
+fn in_domain(word: &str) -> Option<&'static str> {
+    use domain::{Category, Outcome, RejectReason, Status};
+    fn find<T: Copy>(all: &[T], word: &str, code: fn(T) -> &'static str) -> Option<T> {
+        all.iter().copied().find(|x| code(*x) == word)
+    }
+    find(Status::ALL, word, Status::as_str)
+        .map(Status::name_zh)
+        .or_else(|| domain::command::Action::parse(word).map(|a| a.name_zh()))
+        .or_else(|| domain::DocumentKind::parse(word).map(|k| k.name_zh()))
+        .or_else(|| find(Category::ALL, word, Category::as_str).map(Category::name_zh))
+        .or_else(|| find(Outcome::ALL, word, Outcome::as_str).map(Outcome::name_zh))
+        .or_else(|| find(RejectReason::ALL, word, RejectReason::as_str).map(RejectReason::name_zh))
 }
 
 /// A role's name in the header.
@@ -173,6 +170,12 @@ mod tests {
         assert_eq!(zh("registered"), "已登记");
         assert_eq!(zh("hotline_12345"), "12345 热线");
         assert_eq!(zh("follow-up"), "回访");
+        // The words `domain` names, as the documents name them.
+        assert_eq!(zh("land"), "土地");
+        assert_eq!(zh("not_supported"), "不支持");
+        assert_eq!(zh("out_of_scope"), "不属于信访事项");
+        assert_eq!(zh("acceptance_notice"), "受理告知书");
+        assert_eq!(zh("escalated"), "超期升级");
         assert_eq!(rate(wire::stats::Rate::new(5, 8)), "62.5%（5/8）");
     }
 }
