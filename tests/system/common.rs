@@ -109,3 +109,22 @@ pub async fn status_page(app: &App, no: &str, code: &str) -> (u16, Value) {
     let status = resp.status().as_u16();
     (status, resp.json().await.unwrap_or(Value::Null))
 }
+
+/// A GET as `token` whose body is not JSON (a PDF, CSV): status, content type and bytes.
+pub async fn get_bytes(app: &App, token: &str, path: &str) -> (u16, String, Vec<u8>) {
+    let resp = app
+        .http
+        .get(format!("{}{path}", app.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("request");
+    let status = resp.status().as_u16();
+    let kind = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (status, kind, resp.bytes().await.expect("body").to_vec())
+}

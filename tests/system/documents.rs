@@ -5,25 +5,6 @@ use serde_json::{json, Value};
 
 use crate::common::*;
 
-/// The bytes of a GET, with its status and content type.
-async fn fetch(app: &App, token: &str, path: &str) -> (u16, String, Vec<u8>) {
-    let resp = app
-        .http
-        .get(format!("{}{path}", app.base))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("request");
-    let status = resp.status().as_u16();
-    let kind = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    (status, kind, resp.bytes().await.expect("body").to_vec())
-}
-
 /// The text of a PDF, as `pdftotext` extracts it.
 fn text_of(pdf: &[u8]) -> String {
     let dir = tempfile::tempdir().expect("tmp");
@@ -71,21 +52,21 @@ async fn a_document_is_numbered_once_by_who_may_act_and_reads_back_from_its_pdf(
     let (id, case_no) = registered_and_accepted(&app).await;
     let path = format!("/v1/cases/{id}/documents/acceptance_notice");
     // Before it is issued: a reader who may not act is told so; others learn nothing.
-    let (status, _, body) = fetch(&app, "auditor-token", &path).await;
+    let (status, _, body) = get_bytes(&app, "auditor-token", &path).await;
     assert_problem(status, &problem(&body), 409, "not_issued");
-    let (status, _, body) = fetch(&app, "analyst-token", &path).await;
+    let (status, _, body) = get_bytes(&app, "analyst-token", &path).await;
     assert_problem(status, &problem(&body), 403, "forbidden");
-    let (status, _, body) = fetch(&app, "clerk-dongcheng-token", &path).await;
+    let (status, _, body) = get_bytes(&app, "clerk-dongcheng-token", &path).await;
     assert_problem(status, &problem(&body), 404, "not_found");
     let reply = format!("/v1/cases/{id}/documents/reply_opinion");
-    let (status, _, body) = fetch(&app, "clerk-gaoqiao-token", &reply).await;
+    let (status, _, body) = get_bytes(&app, "clerk-gaoqiao-token", &reply).await;
     assert_problem(status, &problem(&body), 422, "invalid_transition");
     let (status, _, body) =
-        fetch(&app, "county-token", &format!("/v1/cases/{id}/documents/x")).await;
+        get_bytes(&app, "county-token", &format!("/v1/cases/{id}/documents/x")).await;
     assert_problem(status, &problem(&body), 404, "not_found");
 
     // The accountable township issues it: 高桥镇〔<year>〕1号, its first of the year.
-    let (status, kind, pdf) = fetch(&app, "clerk-gaoqiao-token", &path).await;
+    let (status, kind, pdf) = get_bytes(&app, "clerk-gaoqiao-token", &path).await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
     assert_eq!(kind, "application/pdf");
     let text = text_of(&pdf);
@@ -101,10 +82,10 @@ async fn a_document_is_numbered_once_by_who_may_act_and_reads_back_from_its_pdf(
         assert!(text.contains(wanted), "{wanted:?} not in {text}");
     }
     // A reprint, by anyone who may read it, carries the same number; the auditor's has no name.
-    let (status, _, again) = fetch(&app, "county-token", &path).await;
+    let (status, _, again) = get_bytes(&app, "county-token", &path).await;
     assert_eq!(status, 200);
     assert!(text_of(&again).contains(&number));
-    let (status, _, audited) = fetch(&app, "auditor-token", &path).await;
+    let (status, _, audited) = get_bytes(&app, "auditor-token", &path).await;
     assert_eq!(status, 200);
     let audited = text_of(&audited);
     assert!(audited.contains(&number), "{audited}");
@@ -123,7 +104,7 @@ async fn a_document_is_numbered_once_by_who_may_act_and_reads_back_from_its_pdf(
 
     // The township's next document of the year takes the next number, never the same one.
     let (other, _) = registered_and_accepted(&app).await;
-    let (status, _, pdf) = fetch(
+    let (status, _, pdf) = get_bytes(
         &app,
         "clerk-gaoqiao-token",
         &format!("/v1/cases/{other}/documents/acceptance_notice"),
@@ -174,7 +155,7 @@ async fn each_kind_states_its_step() {
             vec!["答复意见书", "补偿款已于本月发放到位", "支持"],
         ),
     ] {
-        let (status, _, pdf) = fetch(
+        let (status, _, pdf) = get_bytes(
             &app,
             "county-token",
             &format!("/v1/cases/{id}/documents/{kind}"),

@@ -181,28 +181,10 @@ async fn cases_export_as_csv_and_json_lines_without_personal_data() {
         assert_eq!(status, 201, "{out}");
         seq = out["seq"].as_u64().expect("seq");
     }
-    let get = |path: String, token: &'static str| {
-        let app = &app;
-        async move {
-            let resp = app
-                .http
-                .get(format!("{}{path}", app.base))
-                .bearer_auth(token)
-                .send()
-                .await
-                .expect("export");
-            let status = resp.status().as_u16();
-            let kind = resp
-                .headers()
-                .get("content-type")
-                .map(|v| v.to_str().unwrap_or("").to_owned())
-                .unwrap_or_default();
-            (status, kind, resp.bytes().await.expect("body"))
-        }
-    };
-    let (status, kind, csv) = get(
-        format!("/v1/export/cases?from=2026-03-02&to=2026-03-04&min_seq={seq}"),
+    let (status, kind, csv) = get_bytes(
+        &app,
         "analyst-token",
+        &format!("/v1/export/cases?from=2026-03-02&to=2026-03-04&min_seq={seq}"),
     )
     .await;
     assert_eq!((status, kind.as_str()), (200, "text/csv; charset=utf-8"));
@@ -222,9 +204,10 @@ async fn cases_export_as_csv_and_json_lines_without_personal_data() {
     for secret in ["张三", "330102199001011234", "13800000000", "征地补偿款"] {
         assert!(!text.contains(secret), "{secret} in the export");
     }
-    let (status, kind, jsonl) = get(
-        format!("/v1/export/cases?from=2026-03-01&to=2026-03-31&format=jsonl&min_seq={seq}"),
+    let (status, kind, jsonl) = get_bytes(
+        &app,
         "county-token",
+        &format!("/v1/export/cases?from=2026-03-01&to=2026-03-31&format=jsonl&min_seq={seq}"),
     )
     .await;
     assert_eq!((status, kind.as_str()), (200, "application/x-ndjson"));
@@ -236,9 +219,10 @@ async fn cases_export_as_csv_and_json_lines_without_personal_data() {
     assert_eq!(rows.len(), 5);
     assert_eq!(rows[0]["received_date"], "2026-03-01");
     assert_eq!(rows[4]["received_date"], "2026-03-05");
-    let (status, _, body) = get(
-        "/v1/export/cases?from=2026-03-01&to=2026-03-31".into(),
+    let (status, _, body) = get_bytes(
+        &app,
         "clerk-gaoqiao-token",
+        "/v1/export/cases?from=2026-03-01&to=2026-03-31",
     )
     .await;
     assert_eq!(status, 403, "{}", String::from_utf8_lossy(&body));

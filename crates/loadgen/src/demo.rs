@@ -11,7 +11,7 @@ use domain::command::*;
 use domain::*;
 
 use crate::scenario::{plan_case, Rng};
-use crate::steps::{acknowledge, exec};
+use crate::steps::{acknowledge, exec, registration};
 
 pub const DEMO_CASES: usize = 300;
 /// Cases of the same months a year earlier.
@@ -103,26 +103,8 @@ async fn casework(
         return Ok(0);
     };
     let at = cases.now() - Duration::days(2);
-    let register = |summary: &str, headcount: u32, name: &str| RegisterCase {
-        late_reason: None,
-        township: township.clone(),
-        channel: Channel::Visit,
-        received_at: at,
-        headcount,
-        level_reached: Level::County,
-        category: Category::Land,
-        summary: summary.into(),
-        petitioners: vec![Petitioner {
-            name: name.into(),
-            id_number: None,
-            phone: None,
-            address: None,
-        }],
-        related_case_id: None,
-        accusation: false,
-        confidential: false,
-        leader_reception: false,
-        accused_unit: None,
+    let register = |summary: &str, headcount: u32, name: &str| {
+        registration(township, at, summary, headcount, name)
     };
     let step = |t: i64| Some(at + Duration::hours(t));
     // Against the township (the county holds it) when the county has a unit of its own to hold

@@ -9,7 +9,7 @@ use commands::CaseService;
 use domain::command::*;
 use domain::*;
 
-use crate::steps::{acknowledge, exec};
+use crate::steps::{acknowledge, exec, registration};
 
 /// Returns the cases registered (none without a township).
 pub async fn closed_loop(
@@ -25,25 +25,10 @@ pub async fn closed_loop(
         let at = cases.now() - Duration::days(20);
         let hours = |h: i64| Some(at + Duration::hours(h));
         let register = RegisterCase {
-            late_reason: None,
-            township: township.clone(),
             channel: Channel::Phone,
-            received_at: at,
-            headcount: 1,
             level_reached: Level::Township,
             category: Category::SocialSecurity,
-            summary: "农村养老金停发三个月，未说明原因".into(),
-            petitioners: vec![Petitioner {
-                name: name.into(),
-                id_number: None,
-                phone: None,
-                address: None,
-            }],
-            related_case_id: None,
-            accusation: false,
-            confidential: false,
-            leader_reception: false,
-            accused_unit: None,
+            ..registration(township, at, "农村养老金停发三个月，未说明原因", 1, name)
         };
         let id = exec(cases, loader, None, Command::Register(register)).await?;
         registered += 1;

@@ -30,6 +30,38 @@ pub(crate) async fn acknowledge(
     Ok(())
 }
 
+/// A visit registered at county level about land, by one petitioner known by name alone: the
+/// demo's hand-made cases start from it.
+pub(crate) fn registration(
+    township: &UnitCode,
+    at: Timestamp,
+    summary: &str,
+    headcount: u32,
+    name: &str,
+) -> RegisterCase {
+    RegisterCase {
+        late_reason: None,
+        township: township.clone(),
+        channel: Channel::Visit,
+        received_at: at,
+        headcount,
+        level_reached: Level::County,
+        category: Category::Land,
+        summary: summary.into(),
+        petitioners: vec![Petitioner {
+            name: name.into(),
+            id_number: None,
+            phone: None,
+            address: None,
+        }],
+        related_case_id: None,
+        accusation: false,
+        confidential: false,
+        leader_reception: false,
+        accused_unit: None,
+    }
+}
+
 /// Carry out `command` as `who`; a step dated long before now states why it is entered late
 /// (补录: the demo imports history).
 pub(crate) async fn exec(
