@@ -1333,6 +1333,7 @@ fn the_contract_reference_matches_openapi_and_asyncapi() {
         ("[projectors]", "crates/config/src/file.rs"),
         ("[limits]", "crates/config/src/file.rs"),
         ("[documents]", "crates/config/src/file.rs"),
+        ("[notify]", "crates/config/src/file.rs"),
         ("[policy]", "crates/domain/src/policy.rs"),
         ("[secrets]", "crates/ops/src/secrets.rs"),
         ("[integrity]", "crates/integrity/src/config.rs"),

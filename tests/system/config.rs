@@ -135,6 +135,30 @@ fn errors_name_the_file_the_key_and_the_problem() {
             "effective_from",
         ),
     ];
+    // The SMS gateway's key and user (issue 33, finding 9).
+    let notify = |section: &str| format!("[notify]\n{section}\n{OK}");
+    let key = "public_key = \"Ubk6yMku9NejZVxSHp/wBYj5HwXSLcaxzZjlygXoWzc=\"";
+    let cases = cases
+        .into_iter()
+        .chain([
+            (notify("public_key = \"AAAA\""), "notify.public_key"),
+            (
+                notify("nats_user = \"sms\"\nnats_password = \"p\""),
+                "notify.public_key",
+            ),
+            (
+                notify(&format!("{key}\nnats_user = \"sms\"")),
+                "notify.nats_user",
+            ),
+            (
+                notify(&format!(
+                    "{key}\nnats_user = \"s.ms\"\nnats_password = \"p\""
+                )),
+                "notify.nats_user",
+            ),
+            (notify("phone = \"x\""), "unknown field `phone`"),
+        ])
+        .collect::<Vec<_>>();
     // Issue 30, finding 9: ids that differ only in case or spaces are one principal twice.
     let twin = |id: &str| {
         format!(
@@ -153,6 +177,32 @@ fn errors_name_the_file_the_key_and_the_problem() {
         let e = parse(&text).expect_err(key).to_string();
         assert!(e.contains("x.toml") && e.contains(key), "{key}: {e}");
     }
+}
+
+/// `[notify]` absent sends no notices; present, it names the gateway's key and its NATS user,
+/// who must not be the services' own.
+#[test]
+fn notices_go_to_a_gateway_with_its_own_key_and_user() {
+    assert!(parse(OK).expect("ok").notify.is_none());
+    let (_, public) = cipher::gateway_key_pair();
+    let section = format!(
+        "[nats]\nuser = \"xinfang\"\npassword = \"pw\"\n[notify]\npublic_key = \"{public}\"\n\
+         nats_user = \"sms\"\nnats_password = \"sms-pw\"\n{OK}"
+    );
+    let cfg = parse(&section).expect("a gateway");
+    let notify = cfg.notify.as_ref().expect("notify");
+    assert_eq!(
+        notify.gateway.as_ref().map(|g| g.user.as_str()),
+        Some("sms")
+    );
+    let block = xinfang::natsauth::print_nats_config(&cfg).expect("block");
+    assert!(
+        block.contains("\"sms\"") && block.contains("XF_NOTIFY"),
+        "{block}"
+    );
+    let same = section.replace("nats_user = \"sms\"", "nats_user = \"xinfang\"");
+    let e = parse(&same).expect_err("the services' user").to_string();
+    assert!(e.contains("notify.nats_user"), "{e}");
 }
 
 #[test]

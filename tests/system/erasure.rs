@@ -57,7 +57,7 @@ async fn township(up: &Up, action: &str, msg_id: &str, body: &Value) -> Value {
     .await
 }
 
-async fn call(
+pub(crate) async fn call(
     up: &Up,
     token: &str,
     method: &str,

@@ -27,6 +27,7 @@ mod idempotency;
 mod inbox;
 mod leaf;
 mod migrate;
+mod notices;
 mod permissions;
 mod processes;
 mod projectors;

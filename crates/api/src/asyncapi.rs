@@ -1,5 +1,6 @@
 //! The NATS side of the contract as an AsyncAPI 3.0 document (`proto/asyncapi.json`): every
-//! subject a township system uses (its inbox, its outcomes, its feed), with the message schemas
+//! subject a township system uses (its inbox, its outcomes, its feed) and the SMS gateway's
+//! notices, with the message schemas
 //! generated from the same Rust types the ingestor and the feed use. The `proto` system test fails
 //! when the committed file is stale.
 
@@ -36,6 +37,8 @@ pub fn document() -> Value {
         collect::<OutcomeMessage>,
         collect::<wire::Problem>,
         collect::<wire::audit::AuditEvent>,
+        collect::<wire::notice::Notice>,
+        collect::<wire::notice::SealedNotice>,
     ]) {
         schema(&mut all);
     }
@@ -114,6 +117,16 @@ pub fn document() -> Value {
         }),
     );
     messages.insert(
+        "notice".into(),
+        json!({
+            "name": "notice",
+            "title": "One SMS to one petitioner, sealed to the gateway (its `sealed` opens to a SealedNotice)",
+            "contentType": "application/json",
+            "headers": msg_id_header("The notice's id: a notice published again is dropped by the stream.", "^[0-9a-f-]{36}-[0-9]+$"),
+            "payload": {"$ref": "#/components/schemas/Notice"},
+        }),
+    );
+    messages.insert(
         "checkpoint".into(),
         json!({
             "name": "Checkpoint",
@@ -179,6 +192,11 @@ pub fn document() -> Value {
                     "case_id": {"description": "The case's id."}
                 },
                 "messages": {"feed_event": {"$ref": "#/components/messages/feed_event"}},
+            },
+            "notice": {
+                "address": subjects::NOTIFY_SMS,
+                "title": format!("Notices to petitioners, for the county's SMS gateway alone (stream {}, a work queue kept {} days; the gateway's user makes its own consumer and receives replies under {})", subjects::NOTIFY_STREAM, eventlog::notices::NOTICE_MAX_AGE.as_secs() / 86_400, subjects::NOTIFY_REPLY_PREFIX),
+                "messages": {"notice": {"$ref": "#/components/messages/notice"}},
             }
         },
         "operations": {
@@ -201,6 +219,11 @@ pub fn document() -> Value {
                 "action": "receive",
                 "channel": {"$ref": "#/channels/feed"},
                 "summary": "Learn of work sent to the unit, durably.",
+            },
+            "read_notices": {
+                "action": "receive",
+                "channel": {"$ref": "#/channels/notice"},
+                "summary": "The SMS gateway: open each notice, send it once per notice_id, then acknowledge it (which removes it).",
             }
         },
         "components": {

@@ -9,8 +9,11 @@
 //! domain's to say, `domain::personal`) nor where the wrapped keys live (the event log's,
 //! `eventlog::vault`).
 
+mod gateway;
 mod keys;
 mod sealed;
+
+pub use gateway::{gateway_key_pair, open_sealed, GatewayKey, GatewayKeyError};
 
 pub use keys::{DataKey, Kek, KekError, Keyring, Wrapped};
 pub use sealed::{Sealed, SealedError};

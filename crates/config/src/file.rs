@@ -26,6 +26,8 @@ pub(super) struct File {
     #[serde(default)]
     pub(super) documents: DocumentsSection,
     #[serde(default)]
+    pub(super) notify: NotifySection,
+    #[serde(default)]
     pub(super) unit: Vec<domain::ids::Unit>,
     #[serde(default)]
     pub(super) principal: Vec<api::auth::PrincipalEntry>,
@@ -87,6 +89,17 @@ pub(super) struct DocumentsSection {
     pub(super) font: Option<PathBuf>,
     /// The face of a collection (default 0).
     pub(super) font_index: Option<u32>,
+}
+
+/// `[notify]`: notices to petitioners, sealed to the county's SMS gateway (absent: none are sent).
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NotifySection {
+    /// The gateway's X25519 public key, base64 of 32 bytes.
+    pub(super) public_key: Option<String>,
+    /// The gateway's NATS user: the only one that may read `XF_NOTIFY`.
+    pub(super) nats_user: Option<String>,
+    pub(super) nats_password: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

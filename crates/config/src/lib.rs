@@ -29,6 +29,15 @@ pub struct NatsCredentials {
     pub password: String,
 }
 
+/// `[notify]`: where notices to petitioners go (docs/contract.md, "Notices").
+#[derive(Debug, Clone)]
+pub struct NotifyConfig {
+    /// The SMS gateway's public key every notice is sealed to.
+    pub public_key: cipher::GatewayKey,
+    /// The gateway's NATS user, the only one that may read the notices.
+    pub gateway: Option<NatsCredentials>,
+}
+
 #[derive(Debug, Clone)]
 pub struct PrincipalConfig {
     pub principal: Principal,
@@ -67,6 +76,8 @@ pub struct Config {
     /// `[documents] font` and `font_index`: the font documents are printed in (none: the known
     /// system paths).
     pub document_font: Option<(PathBuf, u32)>,
+    /// `[notify]`: notices to petitioners (none: no notices are sent).
+    pub notify: Option<NotifyConfig>,
     pub data_dir: PathBuf,
     /// Below this much free space under the data dir, writes are refused (507) and projectors
     /// pause, so the disk never fills (docs/operations.md, "A full disk").
@@ -163,6 +174,19 @@ impl Config {
                 ))
             }
         };
+        let notify = notify_config(file.notify).map_err(|(k, p)| err(k, p))?;
+        if let (Some(gateway), Some(county)) = (
+            notify.as_ref().and_then(|n| n.gateway.as_ref()),
+            nats_credentials.as_ref(),
+        ) {
+            if gateway.user == county.user {
+                return Err(err(
+                    "notify.nats_user",
+                    "must differ from nats.user (the gateway reads what the services may not)"
+                        .into(),
+                ));
+            }
+        }
         let replicas = file.nats.replicas.unwrap_or(1);
         if !matches!(replicas, 1 | 3 | 5) {
             return Err(err(
@@ -267,6 +291,7 @@ impl Config {
                 .documents
                 .font
                 .map(|f| (f, file.documents.font_index.unwrap_or(0))),
+            notify,
             nats_listen: file.nats.listen,
             replicas,
             nats_credentials,
@@ -335,6 +360,14 @@ impl Config {
         })
     }
 
+    /// The units' names by code.
+    pub fn unit_names(&self) -> std::collections::BTreeMap<UnitCode, String> {
+        self.units
+            .iter()
+            .map(|u| (u.code.clone(), u.name.clone()))
+            .collect()
+    }
+
     /// The codes of the configured units of one kind, in config order.
     pub fn units_of(&self, kind: UnitKind) -> Vec<UnitCode> {
         self.units
@@ -358,4 +391,41 @@ impl Config {
         }
         t
     }
+}
+
+/// `[notify]` checked: a public key that is one, a NATS user with its password.
+fn notify_config(
+    section: file::NotifySection,
+) -> Result<Option<NotifyConfig>, (&'static str, String)> {
+    let gateway = match (section.nats_user, section.nats_password) {
+        (Some(user), Some(password)) => {
+            if !api::auth::valid_nats_user(&user) {
+                let rule = api::auth::NATS_USER_RULE;
+                return Err(("notify.nats_user", format!("{user:?}: {rule}")));
+            }
+            Some(NatsCredentials { user, password })
+        }
+        (None, None) => None,
+        _ => {
+            return Err((
+                "notify.nats_user",
+                "notify.nats_user and notify.nats_password go together".into(),
+            ))
+        }
+    };
+    let Some(key) = section.public_key else {
+        return match gateway {
+            Some(_) => Err((
+                "notify.public_key",
+                "the gateway's public key is needed to seal notices to it".into(),
+            )),
+            None => Ok(None),
+        };
+    };
+    let public_key =
+        cipher::GatewayKey::from_base64(&key).map_err(|e| ("notify.public_key", e.to_string()))?;
+    Ok(Some(NotifyConfig {
+        public_key,
+        gateway,
+    }))
 }

@@ -20,6 +20,7 @@ mod export;
 pub mod identities;
 pub mod inbox;
 pub mod log;
+pub mod notices;
 pub mod port;
 pub mod rewrite;
 pub mod rpc;

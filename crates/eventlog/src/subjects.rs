@@ -137,6 +137,59 @@ pub fn all_feeds() -> String {
     format!("{FEED_PREFIX}.>")
 }
 
+/// Notices to petitioners, for the county's SMS gateway alone (a work queue).
+pub const NOTIFY_STREAM: &str = "XF_NOTIFY";
+/// The one subject of `XF_NOTIFY`.
+pub const NOTIFY_SMS: &str = "xf.notify.sms";
+const NOTIFY_PREFIX: &str = "xf.notify";
+/// The reply-inbox prefix the gateway's client must use (upper case: no unit code is).
+pub const NOTIFY_REPLY_PREFIX: &str = "_INBOX.XF_NOTIFY";
+
+/// Every subject of `XF_NOTIFY`.
+pub fn all_notices() -> String {
+    format!("{NOTIFY_PREFIX}.>")
+}
+
+/// What the gateway's user may publish to and subscribe to: make and read its own consumers on
+/// `XF_NOTIFY` and acknowledge their messages, receive replies under its own prefix; nothing else.
+pub fn gateway_permissions() -> (Vec<String>, Vec<String>) {
+    let s = NOTIFY_STREAM;
+    let publish = vec![
+        "$JS.API.INFO".to_owned(),
+        format!("$JS.API.STREAM.INFO.{s}"),
+        format!("$JS.API.CONSUMER.*.{s}"),
+        format!("$JS.API.CONSUMER.*.{s}.>"),
+        format!("$JS.API.CONSUMER.*.*.{s}.>"),
+        format!("$JS.ACK.{s}.>"),
+    ];
+    (publish, vec![format!("{NOTIFY_REPLY_PREFIX}.>")])
+}
+
+/// What the county services' user may not do, so that only the gateway reads a notice: make or
+/// read a consumer on `XF_NOTIFY`, get one of its messages, acknowledge one, or see one in flight
+/// or a reply meant for the gateway (in the domain-qualified API forms too). It still makes the
+/// stream, publishes into it and deletes an erased case's notices.
+pub fn notify_denials() -> (Vec<String>, Vec<String>) {
+    let s = NOTIFY_STREAM;
+    let mut publish = Vec::new();
+    for api in ["$JS.API", "$JS.*.API"] {
+        publish.extend([
+            format!("{api}.CONSUMER.*.{s}"),
+            format!("{api}.CONSUMER.*.{s}.>"),
+            format!("{api}.CONSUMER.*.*.{s}"),
+            format!("{api}.CONSUMER.*.*.{s}.>"),
+            format!("{api}.STREAM.MSG.GET.{s}"),
+            format!("{api}.DIRECT.GET.{s}"),
+            format!("{api}.DIRECT.GET.{s}.>"),
+        ]);
+    }
+    publish.push(format!("$JS.ACK.{s}.>"));
+    (
+        publish,
+        vec![all_notices(), format!("{NOTIFY_REPLY_PREFIX}.>")],
+    )
+}
+
 /// The ingestor's durable consumer on each inbox stream.
 pub const INGESTOR: &str = "xf-ingestor";
 /// The feed's durable consumer on the event stream.

@@ -364,19 +364,26 @@ impl Vault {
         Ok(true)
     }
 
+    /// The personal fields of event `event` of `case` as [`Vault::seal`] sealed them (an object
+    /// of path → value), for a holder of the sealed value apart from its envelope.
+    pub fn open_fields(
+        key: &DataKey,
+        case: CaseId,
+        event: uuid::Uuid,
+        sealed: &Sealed,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, LogError> {
+        let plain = key.open(&context(case, event), sealed).map_err(|e| {
+            LogError::Inconsistent(format!(
+                "the personal data of event {event} does not open: {e}"
+            ))
+        })?;
+        serde_json::from_slice(&plain).map_err(|_| LogError::Unreadable {
+            what: "sealed personal data",
+        })
+    }
+
     fn open_with(env: &mut Envelope, key: &DataKey, sealed: &Sealed) -> Result<(), LogError> {
-        let plain = key
-            .open(&context(env.case_id, env.event_id), sealed)
-            .map_err(|e| {
-                LogError::Inconsistent(format!(
-                    "the personal data of event {} does not open: {e}",
-                    env.event_id
-                ))
-            })?;
-        let fields: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&plain)
-            .map_err(|_| LogError::Unreadable {
-                what: "sealed personal data",
-            })?;
+        let fields = Vault::open_fields(key, env.case_id, env.event_id, sealed)?;
         let decode = |e: serde_json::Error| LogError::Encode {
             what: "an event's personal data",
             source: e.into(),

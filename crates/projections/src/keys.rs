@@ -206,6 +206,16 @@ pub mod feed {
     }
 }
 
+/// The notices' store (`projections::notify`).
+pub mod notify {
+    use super::CaseId;
+
+    /// `n/<case_id>`: what the case's notices need (`notify::Recipients`).
+    pub fn case(id: CaseId) -> String {
+        format!("n/{id}")
+    }
+}
+
 /// The audit model (`projections::audit`): trails by case and actor, the Merkle tree.
 pub mod audit {
     use super::CaseId;

@@ -12,6 +12,7 @@ pub mod cases;
 pub mod feed;
 pub mod keys;
 pub mod names;
+pub mod notify;
 mod rebuild;
 pub mod runner;
 pub mod service;

@@ -1,9 +1,9 @@
 //! The names of what a projector process may host (`xinfang projector cases,stats,audit,feed`).
 
-/// The sinks a projector process may host: the read models and the feed.
+/// The sinks a projector process may host: the read models, the feed and the notices.
 pub fn sinks() -> Vec<&'static str> {
     let mut names = crate::NAMES.to_vec();
-    names.push("feed");
+    names.extend(["feed", "notify"]);
     names
 }
 
@@ -41,6 +41,7 @@ mod tests {
             ["cases", "stats", "audit"]
         );
         assert_eq!(parse("feed").expect("the feed"), ["feed"]);
+        assert_eq!(parse("feed,notify").expect("both"), ["feed", "notify"]);
         // `queues` of earlier versions is the cases model now, once.
         assert_eq!(parse("queues,stats").expect("alias"), ["cases", "stats"]);
         assert!(parse("queues,cases").is_err());

@@ -1,5 +1,5 @@
-//! What the runner hands events to: a read model (reduce and commit with the checkpoint) or the
-//! feed (reduce, publish, then commit the checkpoint).
+//! What the runner hands events to: a read model (reduce and commit with the checkpoint), the
+//! feed or the notices (reduce, publish, then commit the checkpoint).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,6 +8,7 @@ use eventlog::Stored;
 
 use crate::apply::{apply_batch, apply_batch_recorded, Shared, SinkError};
 use crate::feed::FeedSink;
+use crate::notify::NotifySink;
 use crate::snapshots::{Recorder, Snapshots};
 use crate::store::Overlay;
 use crate::store::{current_generation, Store, StoreError};
@@ -74,6 +75,7 @@ impl ModelSink {
 pub enum Sink {
     Model(ModelSink),
     Feed(Box<FeedSink>),
+    Notify(Box<NotifySink>),
 }
 
 impl Sink {
@@ -81,6 +83,7 @@ impl Sink {
         match self {
             Sink::Model(m) => m.projection.name(),
             Sink::Feed(_) => "feed",
+            Sink::Notify(_) => "notify",
         }
     }
 
@@ -88,6 +91,7 @@ impl Sink {
         match self {
             Sink::Model(m) => m.shared.store().checkpoint(),
             Sink::Feed(f) => f.checkpoint(),
+            Sink::Notify(n) => n.checkpoint(),
         }
     }
 
@@ -102,6 +106,7 @@ impl Sink {
                 Ok(applied)
             }
             Sink::Feed(f) => f.write(events).await,
+            Sink::Notify(n) => n.write(events).await,
         }
     }
 
@@ -131,6 +136,7 @@ impl Sink {
         match self {
             Sink::Model(m) => m.shared.store().flush().await.map(|_| ()),
             Sink::Feed(f) => f.flush().await,
+            Sink::Notify(n) => n.flush().await,
         }
     }
 }

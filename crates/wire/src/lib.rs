@@ -13,6 +13,7 @@ pub mod cases;
 pub mod erasures;
 pub mod keys;
 pub mod me;
+pub mod notice;
 pub mod outcome;
 pub mod problem;
 pub mod scorecard;

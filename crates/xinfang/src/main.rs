@@ -46,14 +46,16 @@ enum Cmd {
         #[arg(long)]
         config: PathBuf,
     },
-    /// Run projectors (cases, stats, audit, feed; several as `cases,stats,audit`) over one
-    /// follower of the log: each read model answers its queries, the feed publishes.
+    /// Run projectors (cases, stats, audit, feed, notify; several as `cases,stats,audit`) over
+    /// one follower of the log: each read model answers its queries, the feed and the notices
+    /// publish.
     Projector {
         name: String,
         #[arg(long)]
         config: PathBuf,
     },
-    /// Deliver each case's events to the units accountable for it (xf.feed.<unit>.<case>).
+    /// Deliver each case's events to the units accountable for it (xf.feed.<unit>.<case>), and
+    /// with [notify] the notices to petitioners (XF_NOTIFY).
     Feed {
         #[arg(long)]
         config: PathBuf,
@@ -200,7 +202,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             xinfang::projector::run_projectors(Config::load(&config)?, &name).await
         }
         Cmd::Feed { config } => {
-            xinfang::projector::run_projectors(Config::load(&config)?, "feed").await
+            let cfg = Config::load(&config)?;
+            let sinks = if cfg.notify.is_some() {
+                "feed,notify"
+            } else {
+                "feed"
+            };
+            xinfang::projector::run_projectors(cfg, sinks).await
         }
         Cmd::Ingestor { config } => xinfang::serve::run_ingestor(Config::load(&config)?).await,
         Cmd::ReindexIdentities { config } => {

@@ -1,6 +1,7 @@
 //! NATS users and permissions (docs/integration.md, "Credentials"): the county services' user may do
 //! everything; each township system's user may only publish into its own inbox and read its own
-//! outcomes and feed. `xinfang up` writes this into its managed server's configuration and
+//! outcomes and feed; the SMS gateway's user may only read the notices to petitioners, which the
+//! county services' user may not. `xinfang up` writes this into its managed server's configuration and
 //! `xinfang nats-config` prints the same block for an operator-run server or cluster.
 //!
 //! A township reads through durable pull consumers the county creates for it
@@ -17,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use eventlog::subjects::leaf_denials;
+use eventlog::subjects::{gateway_permissions, leaf_denials, notify_denials};
 
 use crate::config::{Config, NatsCredentials};
 
@@ -46,12 +47,33 @@ fn hash(password: &str) -> anyhow::Result<String> {
 /// township's server connection.
 pub fn authorization(cfg: &Config, county: &NatsCredentials) -> anyhow::Result<String> {
     let mut out = String::from("authorization {\n  users = [\n");
+    let (deny_publish, deny_subscribe) = notify_denials();
     let _ = writeln!(
         out,
-        "    # the county services (api, projectors, ingestor, feed, tools)\n    {{ user: {}, password: {} }}",
+        "    # the county services (api, projectors, ingestor, feed, tools): everything but reading\n    # the notices to petitioners, which are the SMS gateway's\n    {{ user: {}, password: {},\n      permissions: {{\n        publish: {{ deny: {} }}\n        subscribe: {{ deny: {} }}\n      }} }}",
         quoted(&county.user),
-        quoted(&hash(&county.password)?)
+        quoted(&hash(&county.password)?),
+        list(&deny_publish),
+        list(&deny_subscribe),
     );
+    if let Some(gateway) = cfg.notify.as_ref().and_then(|n| n.gateway.as_ref()) {
+        if gateway.user == county.user || cfg.nats_townships().any(|(_, t)| t.user == gateway.user)
+        {
+            anyhow::bail!(
+                "notify.nats_user {:?} is another user's name too; the SMS gateway needs its own",
+                gateway.user
+            );
+        }
+        let (publish, subscribe) = gateway_permissions();
+        let _ = writeln!(
+            out,
+            "    # the SMS gateway: reads the notices to petitioners (XF_NOTIFY), nothing else\n    {{ user: {}, password: {},\n      permissions: {{\n        publish: {{ allow: {} }}\n        subscribe: {{ allow: {} }}\n      }} }}",
+            quoted(&gateway.user),
+            quoted(&hash(&gateway.password)?),
+            list(&publish),
+            list(&subscribe),
+        );
+    }
     for (unit, creds) in cfg.nats_townships() {
         let (publish, subscribe) = township_permissions(unit.as_str());
         let _ = writeln!(
@@ -93,7 +115,9 @@ pub fn leaf_user(nats_user: &str) -> String {
 /// Whether the managed server needs authorization: when a township system has a NATS user or the
 /// county services' user is configured. Otherwise it is open to local clients, as before.
 pub fn needs_auth(cfg: &Config) -> bool {
-    cfg.nats_credentials.is_some() || cfg.nats_townships().next().is_some()
+    cfg.nats_credentials.is_some()
+        || cfg.nats_townships().next().is_some()
+        || cfg.notify.as_ref().is_some_and(|n| n.gateway.is_some())
 }
 
 fn county_password_file(data: &Path) -> PathBuf {

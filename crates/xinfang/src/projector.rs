@@ -7,6 +7,7 @@ use anyhow::{bail, Context as _};
 
 use eventlog::{EventLog, Vault};
 use projections::feed::FeedSink;
+use projections::notify::NotifySink;
 use projections::runner::{self, ModelSink, Runner, Sink};
 
 use crate::config::Config;
@@ -31,6 +32,41 @@ async fn vault_for(cfg: &Config, log: &EventLog, needed: bool) -> anyhow::Result
     Ok(if needed { Some(open.await?) } else { None })
 }
 
+/// The notices' sink (`[notify]`), its store under `<data>/notify`.
+async fn notify_sink(
+    cfg: &Config,
+    nats: &eventlog::Connection,
+    log: &EventLog,
+    vault: Option<Vault>,
+) -> anyhow::Result<NotifySink> {
+    let notify = cfg
+        .notify
+        .as_ref()
+        .context("projector notify: set [notify] public_key (the SMS gateway's) to send notices")?;
+    let wording = projections::notify::Wording {
+        keys: cfg.keys()?,
+        policy: cfg.policy.clone(),
+        names: cfg.unit_names(),
+        sender: cfg
+            .units_of(domain::UnitKind::County)
+            .first()
+            .and_then(|c| cfg.unit_names().remove(c))
+            .unwrap_or_else(|| "信访局".into()),
+    };
+    let notices = eventlog::notices::Notices::open(nats, cfg.replicas).await?;
+    let dir = cfg.data_dir.join("notify");
+    NotifySink::open(
+        notices,
+        vault.context("the notices need the data keys")?,
+        notify.public_key.clone(),
+        wording,
+        &dir,
+        log,
+    )
+    .await
+    .with_context(|| format!("opening the notices' store {}", dir.display()))
+}
+
 pub fn model_dir(cfg: &Config, name: &str) -> PathBuf {
     cfg.data_dir.join("projections").join(name)
 }
@@ -45,7 +81,12 @@ pub async fn run_projectors_with(
 ) -> anyhow::Result<()> {
     let nats: eventlog::Connection = nats.into();
     let log = crate::serve::open_log_with(cfg, nats.clone()).await?;
-    let vault = vault_for(cfg, &log, names.iter().any(|n| n == "cases")).await?;
+    let vault = vault_for(
+        cfg,
+        &log,
+        names.iter().any(|n| n == "cases" || n == "notify"),
+    )
+    .await?;
     let mut sinks = Vec::new();
     let (mut services, mut keepers) = (Vec::new(), Vec::new());
     for name in names {
@@ -55,6 +96,12 @@ pub async fn run_projectors_with(
                 .await
                 .with_context(|| format!("opening the feed's store {}", dir.display()))?;
             sinks.push(Sink::Feed(Box::new(feed)));
+            continue;
+        }
+        if name == "notify" {
+            sinks.push(Sink::Notify(Box::new(
+                notify_sink(cfg, &nats, &log, vault.clone()).await?,
+            )));
             continue;
         }
         let dir = model_dir(cfg, name);
@@ -101,7 +148,8 @@ pub async fn run_projectors_with(
     Ok(())
 }
 
-/// `xinfang projector NAMES` (and `xinfang feed`, which is `projector feed`).
+/// `xinfang projector NAMES` (and `xinfang feed`, which is `projector feed`, with `notify` when
+/// `[notify]` is configured).
 pub async fn run_projectors(cfg: Config, list: &str) -> anyhow::Result<()> {
     let names = projections::names::parse(list).map_err(anyhow::Error::msg)?;
     let client = crate::serve::connect_cfg(&cfg, &format!("xinfang-projector-{list}")).await?;
