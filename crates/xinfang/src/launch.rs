@@ -38,8 +38,10 @@ async fn start(
     let dir = tempfile::tempdir().context("temporary directory")?;
     let port = ops::ports::free_port()?;
     let path = dir.path().join("bench.toml");
+    // Everything on: notices to petitioners too, sealed to a gateway key nobody keeps.
+    let (_, gateway) = cipher::gateway_key_pair();
     let mut text = format!(
-        "[projectors]\ncohost = {cohost}\n[nats]\nsync = \"{sync}\"\n[http]\naddr = \"127.0.0.1:{port}\"\n[data]\ndir = \"{}\"\n\
+        "[notify]\npublic_key = \"{gateway}\"\n[projectors]\ncohost = {cohost}\n[nats]\nsync = \"{sync}\"\n[http]\naddr = \"127.0.0.1:{port}\"\n[data]\ndir = \"{}\"\n\
          [[unit]]\ncode = \"county\"\nname = \"县信访局\"\nkind = \"county\"\n\
          [[principal]]\ntoken = \"{token}\"\nid = \"bench-county\"\nrole = \"county\"\nunit = \"county\"\n",
         dir.path().join("data").display()

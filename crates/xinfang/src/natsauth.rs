@@ -47,15 +47,27 @@ fn hash(password: &str) -> anyhow::Result<String> {
 /// township's server connection.
 pub fn authorization(cfg: &Config, county: &NatsCredentials) -> anyhow::Result<String> {
     let mut out = String::from("authorization {\n  users = [\n");
-    let (deny_publish, deny_subscribe) = notify_denials();
-    let _ = writeln!(
-        out,
-        "    # the county services (api, projectors, ingestor, feed, tools): everything but reading\n    # the notices to petitioners, which are the SMS gateway's\n    {{ user: {}, password: {},\n      permissions: {{\n        publish: {{ deny: {} }}\n        subscribe: {{ deny: {} }}\n      }} }}",
-        quoted(&county.user),
-        quoted(&hash(&county.password)?),
-        list(&deny_publish),
-        list(&deny_subscribe),
-    );
+    // With notices, everything but reading them. Without, no permissions at all: a deny list is
+    // matched on every publish of a subject the server has not cached (each case's is new), about
+    // 1 µs of the server's CPU each (docs/benchmarks.md, "NATS permissions").
+    if cfg.notify.is_some() {
+        let (deny_publish, deny_subscribe) = notify_denials();
+        let _ = writeln!(
+            out,
+            "    # the county services (api, projectors, ingestor, feed, tools): everything but reading\n    # the notices to petitioners, which are the SMS gateway's\n    {{ user: {}, password: {},\n      permissions: {{\n        publish: {{ deny: {} }}\n        subscribe: {{ deny: {} }}\n      }} }}",
+            quoted(&county.user),
+            quoted(&hash(&county.password)?),
+            list(&deny_publish),
+            list(&deny_subscribe),
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "    # the county services (api, projectors, ingestor, feed, tools)\n    {{ user: {}, password: {} }}",
+            quoted(&county.user),
+            quoted(&hash(&county.password)?)
+        );
+    }
     if let Some(gateway) = cfg.notify.as_ref().and_then(|n| n.gateway.as_ref()) {
         if gateway.user == county.user || cfg.nats_townships().any(|(_, t)| t.user == gateway.user)
         {
