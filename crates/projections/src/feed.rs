@@ -14,12 +14,12 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use domain::{Event, EvolveError, UnitCode};
+use domain::UnitCode;
 use eventlog::{inbox, Connection, EventLog, Stored};
 
 use crate::apply::SinkError;
 use crate::store::{Store, StoreError};
-use crate::{admitted, Projection, ProjectionError, Tx};
+use crate::{Projection, ProjectionError, Tx};
 
 /// The feed's store as a read model: each case's [`Route`].
 pub struct Units;
@@ -41,23 +41,14 @@ pub struct Route {
 fn route(tx: &mut Tx<'_>, event: &Stored) -> Result<Option<Route>, ProjectionError> {
     let env = &event.envelope;
     let key = crate::keys::feed::route(env.case_id);
-    let before: Option<Route> = tx.get(&key)?;
-    if !admitted(tx, event, before.as_ref().map(|r| r.version)) {
+    let version = |r: &Route| r.version;
+    let Some(mut after) = crate::case_record(tx, event, &key, version, |e| Route {
+        version: 0,
+        accusation: e.accusation,
+        units: Vec::new(),
+    })?
+    else {
         return Ok(None);
-    }
-    let refused = |e: EvolveError| ProjectionError::Apply {
-        seq: event.seq,
-        why: e.to_string(),
-    };
-    let mut after = match (before, &env.event) {
-        (None, Event::CaseRegistered(e)) => Route {
-            version: 0,
-            accusation: e.accusation,
-            units: Vec::new(),
-        },
-        (Some(_), Event::CaseRegistered(_)) => return Err(refused(EvolveError::RegisteredTwice)),
-        (None, e) => return Err(refused(EvolveError::NotRegistered(e.type_name()))),
-        (Some(route), _) => route,
     };
     after.version = env.version;
     if let Some(unit) = env.event.accountable_unit() {

@@ -117,6 +117,38 @@ pub fn admitted(tx: &mut Tx<'_>, event: &Stored, last: Option<u64>) -> bool {
     false
 }
 
+/// A publishing sink's own record of the case of `event` (under `key`), as it stood before the
+/// event: made by `registered` from the case's registration; `None` when the event is not a fact
+/// (`admitted`, judged against the record's `version`). Anything but a registration first, or a
+/// second one, is a bug or damage, never skipped. The caller applies the event and puts it back.
+pub(crate) fn case_record<R>(
+    tx: &mut Tx<'_>,
+    event: &Stored,
+    key: &str,
+    version: fn(&R) -> u64,
+    registered: impl FnOnce(&domain::event::CaseRegistered) -> R,
+) -> Result<Option<R>, ProjectionError>
+where
+    R: serde::de::DeserializeOwned + Clone + 'static,
+{
+    let before: Option<R> = tx.get(key)?;
+    if !admitted(tx, event, before.as_ref().map(version)) {
+        return Ok(None);
+    }
+    let refused = |e: domain::EvolveError| ProjectionError::Apply {
+        seq: event.seq,
+        why: e.to_string(),
+    };
+    match (before, &event.envelope.event) {
+        (None, domain::Event::CaseRegistered(e)) => Ok(Some(registered(e))),
+        (Some(_), domain::Event::CaseRegistered(_)) => {
+            Err(refused(domain::EvolveError::RegisteredTwice))
+        }
+        (None, e) => Err(refused(domain::EvolveError::NotRegistered(e.type_name()))),
+        (Some(r), _) => Ok(Some(r)),
+    }
+}
+
 /// How many events of the log `store`'s model did not take as facts.
 pub fn rejected_count(store: &Store) -> Result<u64, StoreError> {
     Ok(store.scan::<wire::Rejection>(keys::shared::REJECTED)?.len() as u64)

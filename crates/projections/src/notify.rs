@@ -16,13 +16,13 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use domain::{CaseId, Event, EvolveError};
+use domain::{CaseId, Event};
 use eventlog::notices::{Notices, Outgoing, NOTICE_MAX_AGE};
 use eventlog::{EventLog, Stored, Vault};
 
 use crate::apply::SinkError;
 use crate::store::{Store, StoreError};
-use crate::{admitted, Projection, ProjectionError, Tx};
+use crate::{Projection, ProjectionError, Tx};
 
 pub mod notice;
 
@@ -50,24 +50,15 @@ pub struct Recipient;
 fn fold(tx: &mut Tx<'_>, event: &Stored) -> Result<Option<Recipients>, ProjectionError> {
     let env = &event.envelope;
     let key = crate::keys::notify::case(env.case_id);
-    let before: Option<Recipients> = tx.get(&key)?;
-    if !admitted(tx, event, before.as_ref().map(|r| r.version)) {
+    let version = |r: &Recipients| r.version;
+    let Some(mut after) = crate::case_record(tx, event, &key, version, |e| Recipients {
+        version: 0,
+        case_no: e.case_no.clone(),
+        sealed: Vec::new(),
+        published: Vec::new(),
+    })?
+    else {
         return Ok(None);
-    }
-    let refused = |e: EvolveError| ProjectionError::Apply {
-        seq: event.seq,
-        why: e.to_string(),
-    };
-    let mut after = match (before, &env.event) {
-        (None, Event::CaseRegistered(e)) => Recipients {
-            version: 0,
-            case_no: e.case_no.clone(),
-            sealed: Vec::new(),
-            published: Vec::new(),
-        },
-        (Some(_), Event::CaseRegistered(_)) => return Err(refused(EvolveError::RegisteredTwice)),
-        (None, e) => return Err(refused(EvolveError::NotRegistered(e.type_name()))),
-        (Some(r), _) => r,
     };
     after.version = env.version;
     match (&env.event, &env.personal) {

@@ -43,6 +43,47 @@ fn hash(password: &str) -> anyhow::Result<String> {
     bcrypt::hash(password, BCRYPT_COST).context("hashing a NATS password")
 }
 
+/// Whether a user's lists say what it may do (`allow`) or what it may not (`deny`).
+#[derive(Clone, Copy)]
+enum Rule {
+    Allow,
+    Deny,
+}
+
+/// One user of the `authorization` block, after `# comment` lines; with its publish and
+/// subscribe lists when `permissions` is given.
+fn user(
+    out: &mut String,
+    comment: &str,
+    name: &str,
+    password: &str,
+    permissions: Option<(Rule, Vec<String>, Vec<String>)>,
+) -> anyhow::Result<()> {
+    for line in comment.lines() {
+        let _ = writeln!(out, "    # {line}");
+    }
+    let _ = write!(
+        out,
+        "    {{ user: {}, password: {}",
+        quoted(name),
+        quoted(&hash(password)?)
+    );
+    if let Some((rule, publish, subscribe)) = permissions {
+        let rule = match rule {
+            Rule::Allow => "allow",
+            Rule::Deny => "deny",
+        };
+        let _ = write!(
+            out,
+            ",\n      permissions: {{\n        publish: {{ {rule}: {} }}\n        subscribe: {{ {rule}: {} }}\n      }}",
+            list(&publish),
+            list(&subscribe),
+        );
+    }
+    out.push_str(" }\n");
+    Ok(())
+}
+
 /// The `authorization { … }` block: the county services, each township system, and each leaf
 /// township's server connection.
 pub fn authorization(cfg: &Config, county: &NatsCredentials) -> anyhow::Result<String> {
@@ -50,23 +91,16 @@ pub fn authorization(cfg: &Config, county: &NatsCredentials) -> anyhow::Result<S
     // With notices, everything but reading them. Without, no permissions at all: a deny list is
     // matched on every publish of a subject the server has not cached (each case's is new), about
     // 1 µs of the server's CPU each (docs/benchmarks.md, "NATS permissions").
+    let services = "the county services (api, projectors, ingestor, feed, tools)";
     if cfg.notify.is_some() {
-        let (deny_publish, deny_subscribe) = notify_denials();
-        let _ = writeln!(
-            out,
-            "    # the county services (api, projectors, ingestor, feed, tools): everything but reading\n    # the notices to petitioners, which are the SMS gateway's\n    {{ user: {}, password: {},\n      permissions: {{\n        publish: {{ deny: {} }}\n        subscribe: {{ deny: {} }}\n      }} }}",
-            quoted(&county.user),
-            quoted(&hash(&county.password)?),
-            list(&deny_publish),
-            list(&deny_subscribe),
+        let (publish, subscribe) = notify_denials();
+        let comment = format!(
+            "{services}: everything but reading\nthe notices to petitioners, which are the SMS gateway's"
         );
+        let denied = Some((Rule::Deny, publish, subscribe));
+        user(&mut out, &comment, &county.user, &county.password, denied)?;
     } else {
-        let _ = writeln!(
-            out,
-            "    # the county services (api, projectors, ingestor, feed, tools)\n    {{ user: {}, password: {} }}",
-            quoted(&county.user),
-            quoted(&hash(&county.password)?)
-        );
+        user(&mut out, services, &county.user, &county.password, None)?;
     }
     if let Some(gateway) = cfg.notify.as_ref().and_then(|n| n.gateway.as_ref()) {
         if gateway.user == county.user || cfg.nats_townships().any(|(_, t)| t.user == gateway.user)
@@ -77,25 +111,23 @@ pub fn authorization(cfg: &Config, county: &NatsCredentials) -> anyhow::Result<S
             );
         }
         let (publish, subscribe) = gateway_permissions();
-        let _ = writeln!(
-            out,
-            "    # the SMS gateway: reads the notices to petitioners (XF_NOTIFY), nothing else\n    {{ user: {}, password: {},\n      permissions: {{\n        publish: {{ allow: {} }}\n        subscribe: {{ allow: {} }}\n      }} }}",
-            quoted(&gateway.user),
-            quoted(&hash(&gateway.password)?),
-            list(&publish),
-            list(&subscribe),
-        );
+        user(
+            &mut out,
+            "the SMS gateway: reads the notices to petitioners (XF_NOTIFY), nothing else",
+            &gateway.user,
+            &gateway.password,
+            Some((Rule::Allow, publish, subscribe)),
+        )?;
     }
     for (unit, creds) in cfg.nats_townships() {
         let (publish, subscribe) = township_permissions(unit.as_str());
-        let _ = writeln!(
-            out,
-            "    # township system of {unit}\n    {{ user: {}, password: {},\n      permissions: {{\n        publish: {{ allow: {} }}\n        subscribe: {{ allow: {} }}\n      }} }}",
-            quoted(&creds.user),
-            quoted(&hash(&creds.password)?),
-            list(&publish),
-            list(&subscribe),
-        );
+        user(
+            &mut out,
+            &format!("township system of {unit}"),
+            &creds.user,
+            &creds.password,
+            Some((Rule::Allow, publish, subscribe)),
+        )?;
     }
     for unit in cfg.units.iter().filter(|u| u.jetstream_domain.is_some()) {
         let Some((_, creds)) = cfg.nats_townships().find(|(u, _)| **u == unit.code) else {
@@ -105,15 +137,16 @@ pub fn authorization(cfg: &Config, county: &NatsCredentials) -> anyhow::Result<S
             );
         };
         let (publish, subscribe) = leaf_denials();
-        let _ = writeln!(
-            out,
-            "    # leaf node server of {} (its connection to the county)\n    {{ user: {}, password: {},\n      permissions: {{\n        publish: {{ deny: {} }}\n        subscribe: {{ deny: {} }}\n      }} }}",
-            unit.code,
-            quoted(&leaf_user(&creds.user)),
-            quoted(&hash(&creds.password)?),
-            list(&publish),
-            list(&subscribe),
-        );
+        user(
+            &mut out,
+            &format!(
+                "leaf node server of {} (its connection to the county)",
+                unit.code
+            ),
+            &leaf_user(&creds.user),
+            &creds.password,
+            Some((Rule::Deny, publish, subscribe)),
+        )?;
     }
     out.push_str("  ]\n}\n");
     Ok(out)
