@@ -553,3 +553,41 @@ async fn units_are_listed_by_name_and_kind() {
     let (status, body) = app.get("no-such-token", "/v1/units").await;
     assert_problem(status, &body, 401, "unauthorized");
 }
+
+/// Issue 34, finding 6: the county and auditors list the county's principals (to pick whose
+/// trail to read and to tell an unknown account from an idle one); nobody else may.
+#[tokio::test]
+async fn the_county_and_auditors_list_the_principals_once_each_by_id() {
+    let app = spawn_app().await;
+    let (status, body) = app.get("auditor-token", "/v1/principals").await;
+    assert_eq!(status, 200, "{body}");
+    let listed = body["principals"].as_array().expect("a list");
+    let ids: Vec<&str> = listed
+        .iter()
+        .filter_map(|p| p["principal_id"].as_str())
+        .collect();
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(ids, sorted, "by id, each once");
+    for id in [
+        "county-1",
+        "county-2",
+        "auditor-1",
+        "clerk-gaoqiao",
+        "handler-land",
+    ] {
+        assert!(ids.contains(&id), "{id} missing: {ids:?}");
+    }
+    let clerk = listed
+        .iter()
+        .find(|p| p["principal_id"] == "clerk-gaoqiao")
+        .expect("the clerk");
+    assert_eq!(clerk["role"], "clerk");
+    assert_eq!(clerk["unit_name"], "高桥镇");
+    assert_eq!(app.get("county-token", "/v1/principals").await.0, 200);
+    for token in ["clerk-gaoqiao-token", "analyst-token", "handler-land-token"] {
+        let (status, body) = app.get(token, "/v1/principals").await;
+        assert_problem(status, &body, 403, "forbidden");
+    }
+}

@@ -28,6 +28,14 @@ impl Tokens {
         self.by_digest.insert(digest, principal);
     }
 
+    /// Every configured principal, once (a principal may hold several tokens), by id.
+    pub fn principals(&self) -> Vec<Principal> {
+        let mut all: Vec<Principal> = self.by_digest.values().cloned().collect();
+        all.sort_by(|a, b| a.id.0.cmp(&b.id.0));
+        all.dedup_by(|a, b| a.id == b.id);
+        all
+    }
+
     pub fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, Failure> {
         let value = headers
             .get(axum::http::header::AUTHORIZATION)

@@ -166,6 +166,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/audit/public-key", get(integrity::public_key))
         .route("/v1/me", get(me::me))
         .route("/v1/units", get(me::units))
+        .route("/v1/principals", get(me::principals))
         .route("/v1/cases/{case_id}/verify", get(integrity::verify))
         .route("/v1/cases/{case_id}/bundle", get(integrity::bundle))
         .route(

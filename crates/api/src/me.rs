@@ -11,7 +11,7 @@ use axum::Json;
 use crate::error::ApiError;
 use crate::AppState;
 
-use wire::{Me, UnitEntry, Units};
+use wire::{Me, PrincipalEntry, Principals, UnitEntry, Units};
 
 type AppResult = Result<Response, ApiError>;
 
@@ -25,6 +25,25 @@ pub async fn me(State(state): State<Arc<AppState>>, headers: HeaderMap) -> AppRe
         unit: p.unit.map(|u| u.to_string()),
     })
     .into_response())
+}
+
+/// `GET /v1/principals`: those who read officials' trails (the county and auditors), to pick
+/// whose to read and to tell an unknown account from one that did nothing.
+pub async fn principals(State(state): State<Arc<AppState>>, headers: HeaderMap) -> AppResult {
+    let p = state.tokens.authenticate(&headers)?;
+    domain::auth::can_read_trail(&p)?;
+    let principals = state
+        .tokens
+        .principals()
+        .into_iter()
+        .map(|p| PrincipalEntry {
+            principal_id: p.id.0.clone(),
+            role: p.role,
+            unit_name: p.unit.as_ref().map(|u| state.unit_name(u)),
+            unit: p.unit.map(|u| u.to_string()),
+        })
+        .collect();
+    Ok(Json(Principals { principals }).into_response())
 }
 
 /// `GET /v1/units`: any principal (the console's forms name units, never show codes).

@@ -16,6 +16,7 @@ use domain::Action;
 mod casework;
 mod documents;
 mod integrity;
+mod principals;
 mod statistics;
 
 use wire::Problem;
@@ -82,6 +83,8 @@ use wire::Problem;
         wire::Me,
         wire::UnitEntry,
         wire::Units,
+        wire::PrincipalEntry,
+        wire::Principals,
         wire::case::Verification,
         wire::case::FindingView,
         wire::erasures::EraseBody,
@@ -409,36 +412,7 @@ pub fn document() -> OpenApi {
                 )),
         ),
     );
-    let paths = paths.path(
-        "/v1/me",
-        PathItem::new(
-            HttpMethod::Get,
-            OperationBuilder::new()
-                .operation_id(Some("get_me"))
-                .summary(Some(
-                    "The principal the token stands for: its id, role and unit (the console signs in with it)",
-                ))
-                .responses(responses(
-                    ("200", "The principal", "Me"),
-                    &[("401", "Missing or unknown token")],
-                )),
-        ),
-    );
-    let paths = paths.path(
-        "/v1/units",
-        PathItem::new(
-            HttpMethod::Get,
-            OperationBuilder::new()
-                .operation_id(Some("list_units"))
-                .summary(Some(
-                    "The county's units: code, name and kind (forms offer them by name)",
-                ))
-                .responses(responses(
-                    ("200", "The units, by code", "Units"),
-                    &[("401", "Missing or unknown token")],
-                )),
-        ),
-    );
+    let paths = principals::paths(paths);
     let paths = integrity::paths(paths, read_errors);
     doc.paths = statistics::paths(documents::paths(casework::paths(paths)), read_errors).build();
     integrity::add_as_of(&mut doc);

@@ -1,4 +1,5 @@
-//! Who a token stands for (`GET /v1/me`) and the county's units (`GET /v1/units`).
+//! Who a token stands for (`GET /v1/me`), the county's principals (`GET /v1/principals`) and
+//! its units (`GET /v1/units`).
 
 use serde::{Deserialize, Serialize};
 
@@ -27,4 +28,22 @@ pub struct UnitEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Units {
     pub units: Vec<UnitEntry>,
+}
+
+/// One of the county's principals (an official, or a township's system), as an auditor picks
+/// whose trail to read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PrincipalEntry {
+    pub principal_id: String,
+    #[schema(inline)]
+    pub role: domain::Role,
+    pub unit: Option<String>,
+    pub unit_name: Option<String>,
+}
+
+/// `GET /v1/principals`: every configured principal, by id. One removed from the configuration
+/// is not listed, though its trail stays readable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Principals {
+    pub principals: Vec<PrincipalEntry>,
 }
