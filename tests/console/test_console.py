@@ -2,8 +2,10 @@
 registration to closure, who may see what, the petitioner's page, sessions and forms."""
 
 import datetime
+import urllib.parse
 import random
 import re
+import time
 
 from conftest import TOKENS, shot, sign_in
 
@@ -81,7 +83,7 @@ def test_each_role_signs_in_to_its_own_pages_and_out_again(as_role):
         page.wait_for_load_state()
         assert page.url.endswith("/console/login")
         page.goto(home)
-        assert page.url.endswith("/console/login"), "signed out: the page asks to sign in again"
+        assert "/console/login?next=" in page.url, "signed out: the page asks to sign in again"
 
 
 def test_a_wrong_token_is_refused_with_a_message(new_page):
@@ -91,7 +93,7 @@ def test_a_wrong_token_is_refused_with_a_message(new_page):
     page.click("button[type=submit]")
     assert "令牌无效" in page.locator(".error").inner_text()
     page.goto("/console/workbench")
-    assert page.url.endswith("/console/login")
+    assert page.url.endswith("/console/login?next=%2Fconsole%2Fworkbench"), page.url
 
 
 def test_a_case_from_registration_to_closure_through_the_console(as_role, new_page):
@@ -559,3 +561,260 @@ def test_the_loop_of_a_petition_through_the_console(as_role, new_page):
     result = public.locator("#status-result").inner_text()
     assert "重办" in result and "停发期间的养老金已补发到账。" in result, result
     assert name not in public.content()
+
+
+def test_a_link_followed_while_signed_out_returns_to_its_page_after_sign_in(new_page):
+    """Issue 34, finding 7: a deep link, then sign-in, lands on the page asked for; a `next`
+    that leads off the console is ignored."""
+    page = new_page()
+    page.goto("/console/stats?group_by=category")
+    assert "/console/login?next=" in page.url, page.url
+    assert "登录后回到" in page.locator(".login").inner_text()
+    page.fill("#token", TOKENS["analyst"])
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert page.url.endswith("/console/stats?group_by=category"), page.url
+    for off_site in ["//evil.example/console/", "https://evil.example/", "/console//evil.example"]:
+        other = new_page()
+        other.goto("/console/login?next=" + urllib.parse.quote(off_site, safe=""))
+        other.fill("#token", TOKENS["analyst"])
+        other.click("button[type=submit]")
+        other.wait_for_load_state()
+        assert other.url.endswith("/console/stats"), (off_site, other.url)
+
+
+def test_a_case_prints_without_controls_and_reads_in_large_text(as_role, new_page):
+    """Issue 34, finding 8: a print stylesheet (no navigation, buttons, step forms or upload box),
+    大字 that stays chosen in this browser, and a timeline whose content is readable on a phone."""
+    page = as_role("county")
+    case = register_by_api(page, summary="拖欠工资三个月，共计人民币一万二千元（打印与大字测试）")
+    page.goto(f"/console/cases/{case['case_id']}")
+    size = lambda: page.evaluate("getComputedStyle(document.body).fontSize")
+    assert size() == "15px"
+    page.click("button[data-textsize]")
+    assert size() == "19px"
+    assert page.get_attribute("button[data-textsize]", "aria-pressed") == "true"
+    page.reload()
+    assert size() == "19px", "大字 is kept in this browser"
+    shot(page, "county-case-large-text")
+    page.click("button[data-textsize]")
+    assert size() == "15px"
+    page.emulate_media(media="print")
+    for hidden in ["header nav", ".who", "details.act", ".upload", "button[data-textsize]"]:
+        if page.locator(hidden).count():
+            assert not page.locator(hidden).first.is_visible(), f"{hidden} prints"
+    assert page.locator("table.timeline").is_visible()
+    assert page.locator("h1").is_visible()
+    page.emulate_media(media="screen")
+    assert page.locator("header nav").is_visible()
+
+    phone = as_role("county", (390, 844))
+    phone.goto(f"/console/cases/{case['case_id']}")
+    cell = phone.locator("table.timeline td.content").first
+    width = cell.evaluate("td => td.getBoundingClientRect().width")
+    assert width > 300, f"the timeline's content is {width}px wide on a phone"
+    overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"the case page is {overflow}px wider than the phone"
+    shot(phone, "county-case-phone")
+
+
+def test_figures_are_named_in_chinese_on_the_records_and_the_scorecards(as_role):
+    """Issue 34, findings 1 and 5: the 核减 table's 指标 and the scorecard's headers name the
+    figures as a report does, not by their API codes (`items`, `reply_on_time_rate`)."""
+    county = as_role("county")
+    case = register_by_api(county)
+    ref = f"核减〔2026〕{random.randint(0, 10**9)}号"
+    resp = county.request.post(
+        "/v1/adjustments",
+        headers={"Authorization": "Bearer demo-county-token"},
+        data={"case_id": case["case_id"], "measure": "items", "reason": "重复登记", "document_no": ref},
+    )
+    assert resp.status in (200, 201), resp.text()
+    auditor = as_role("auditor")
+    auditor.goto("/console/audit/records")
+    row = auditor.locator("tr", has_text=ref)
+    assert row.count() == 1, auditor.locator("main").inner_text()[:1500]
+    cells = row.locator("td").all_inner_texts()
+    assert "件" in cells and "items" not in cells, cells
+    analyst = as_role("analyst")
+    analyst.goto("/console/scorecards")
+    headers = analyst.locator("table thead th").all_inner_texts()
+    assert "按期答复率" in headers or "办结率" in headers, headers
+    assert not any(h.endswith("_rate") for h in headers), headers
+
+
+def test_an_auditor_picks_an_official_and_is_told_of_an_unknown_one_and_of_a_date_that_is_none(as_role, new_page):
+    """Issue 34, finding 6: the trail's account is picked from the county's officials; an
+    unknown account is said to be unknown, not shown as a clean record; an invalid 截至日期 is
+    refused, never shown as the live state."""
+    auditor = as_role("auditor")
+    auditor.goto("/console/audit/actor")
+    options = auditor.locator("select[name=principal] option").all_inner_texts()
+    assert any(o.startswith("county-zhang") for o in options), options
+    auditor.select_option("select[name=principal]", "county-zhang")
+    auditor.locator("main form button[type=submit]").first.click()
+    auditor.wait_for_load_state()
+    assert "county-zhang 的操作" in auditor.locator("main").inner_text()
+    resp = auditor.goto(f"/console/audit/actor?principal=nobody-x&from={today()}&to={today()}")
+    assert resp.status == 404
+    assert "没有账号为“nobody-x”的工作人员" in auditor.locator(".error").inner_text()
+    for path in ["/console/workbench?as_of=2026-02-30", "/console/audit/actor?principal=county-zhang&as_of=yesterday"]:
+        resp = auditor.goto(path)
+        assert resp.status == 400, path
+        assert "不是有效的日期" in auditor.locator("main").inner_text(), path
+
+
+def test_the_registration_form_says_every_problem_at_once_and_drops_nothing(as_role):
+    """Issue 34, finding 3: an empty form names every missing field in one answer; a
+    co-petitioner line with a part that is no ID or phone number is refused at its field (and kept
+    as typed); 人数 below the petitioners named is refused."""
+    page = as_role("clerk")
+    page.goto("/console/register")
+    page.fill("#f-received_at", "")
+    page.click("button.primary")
+    errors = page.locator(".field-error").all_inner_texts()
+    assert len(errors) >= 4, errors
+    assert any("事项摘要" in e for e in errors) and any("信访人姓名" in e for e in errors), errors
+    page.fill("#f-received_at", now().strftime("%Y-%m-%dT%H:%M"))
+    page.fill("#f-headcount", "1")
+    page.fill("#f-summary", "拖欠工资（多人登记测试）")
+    page.fill("#f-name", "甲某")
+    page.fill("#f-others", "乙某，12345\n丙某")
+    page.click("button.primary")
+    others = page.locator(".field.invalid", has=page.locator("#f-others"))
+    assert "12345" in others.inner_text(), page.locator("main").inner_text()[:1500]
+    assert page.input_value("#f-others") == "乙某，12345\n丙某", "what was typed is kept"
+    page.fill("#f-others", "乙某\n丙某")
+    page.click("button.primary")
+    headcount = page.locator(".field.invalid", has=page.locator("#f-headcount"))
+    assert "少于所列信访人（3 人）" in headcount.inner_text(), page.locator("main").inner_text()[:1500]
+
+
+def test_a_step_refused_comes_back_open_with_what_was_typed_and_in_the_forms_words(as_role):
+    """Issue 34, finding 2: a step the API refuses returns its form open with everything typed
+    in it, and the message names the form's label (延期天数), not the body's field (`days`)."""
+    page = as_role("county")
+    case = register_by_api(page)
+    resp = page.request.post(
+        f"/v1/cases/{case['case_id']}/accept",
+        headers={"Authorization": "Bearer demo-county-token"}, data={},
+    )
+    assert resp.status == 200, resp.text()
+    page.goto(f"/console/cases/{case['case_id']}")
+    form = page.locator("details.act", has=page.locator("summary:text-is('延期')"))
+    form.locator("summary").click()
+    reason = "需要补充调查取证，涉及三个村组的土地台账（保留测试）"
+    form.locator("[name=days]").fill("99")
+    form.locator("[name=reason]").fill(reason)
+    form.locator("[name=approved_by]").fill("王局长")
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    error = page.locator(".error").inner_text()
+    assert "延期天数" in error and "days" not in error, error
+    form = page.locator("details.act", has=page.locator("summary:text-is('延期')"))
+    assert form.get_attribute("open") is not None, "the refused step's form is open"
+    assert form.locator("[name=reason]").input_value() == reason
+    assert form.locator("[name=days]").input_value() == "99"
+    assert form.locator("[name=approved_by]").input_value() == "王局长"
+
+
+def test_a_unit_picker_asks_instead_of_choosing_the_first_unit(as_role):
+    """Issue 34, finding 4: 交办 and 转送 start with no unit chosen; sent so, the step is refused
+    with the form's own label and nothing is assigned to whichever unit came first."""
+    page = as_role("county")
+    case = register_by_api(page)
+    resp = page.request.post(
+        f"/v1/cases/{case['case_id']}/accept",
+        headers={"Authorization": "Bearer demo-county-token"}, data={},
+    )
+    assert resp.status == 200, resp.text()
+    page.goto(f"/console/cases/{case['case_id']}")
+    for label in ["交办", "转送"]:
+        form = page.locator("details.act", has=page.locator(f"summary:text-is('{label}')"))
+        chosen = form.locator("select[name=unit] option:checked").text_content()
+        assert chosen == "请选择单位", (label, chosen)
+    form = page.locator("details.act", has=page.locator("summary:text-is('交办')"))
+    form.locator("summary").click()
+    form.locator("[name=note]").fill("请依法核查")
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "交办单位" in page.locator(".error").inner_text(), page.locator("main").inner_text()[:800]
+    assert page.locator("details.act[open] [name=note]").input_value() == "请依法核查"
+
+
+def test_the_analyst_sees_leader_receptions_and_repeat_persons_as_the_api_counts_them(as_role):
+    """Issue 34, finding 5: 领导接访 and 重复访人次 are the API's figures, not the channel row's."""
+    page = as_role("analyst")
+    first = today()[:4] + "-01-01"
+    page.goto(f"/console/stats?from={first}&to={today()}")
+    resp = page.request.get(
+        f"/v1/stats?from={first}&to={today()}",
+        headers={"Authorization": "Bearer demo-analyst-token"},
+    )
+    assert resp.status == 200, resp.text()
+    total = resp.json()["total"]
+    shown = {}
+    for row in page.locator("table").first.locator("tbody tr").all():
+        cells = row.locator("td").all_inner_texts()
+        shown[cells[0]] = cells[1]
+    for label, key in [
+        ("领导接访批次", "leader_reception_batches"),
+        ("领导接访人次", "leader_reception_persons"),
+        ("重复访人次", "repeat_persons"),
+    ]:
+        assert shown.get(label) == str(total[key]), (label, shown.get(label), total[key])
+
+
+def adjusted_items(page, township):
+    page.goto(f"/console/stats?from={today()}&to={today()}&township={township}&adjusted=1")
+    row = page.locator("table").first.locator("tr", has=page.locator("td:text-is('件')"))
+    return int(row.locator("td").nth(1).inner_text())
+
+
+def test_the_county_asks_for_a_核减_and_an_erasure_and_an_auditor_approves_them_in_the_console(as_role):
+    """Issue 34, finding 1: governance without curl. The county asks on the case page; an
+    auditor approves on 核减与删除; the analyst's adjusted figures change; the erasure is done."""
+    analyst = as_role("analyst")
+    before = adjusted_items(analyst, "gaoqiao")
+    county = as_role("county")
+    case = register_by_api(county)
+    deadline = time.time() + 15
+    while adjusted_items(analyst, "gaoqiao") != before + 1 and time.time() < deadline:
+        time.sleep(0.5)
+    assert adjusted_items(analyst, "gaoqiao") == before + 1
+    county.goto(f"/console/cases/{case['case_id']}")
+    doc_no = f"核减〔2026〕{random.randint(0, 10**9)}号"
+    form = county.locator("details#govern-adjust")
+    form.locator("summary").click()
+    form.locator("select[name=measure]").select_option(label="件")
+    form.locator("[name=reason]").fill("同一事项重复登记")
+    form.locator("[name=document_no]").fill(doc_no)
+    form.locator("button[type=submit]").click()
+    county.wait_for_load_state()
+    assert "已申请核减" in county.locator(".notice").inner_text()
+    ref = f"删除申请〔2026〕{random.randint(0, 10**9)}号"
+    form = county.locator("details#govern-erase")
+    form.locator("summary").click()
+    form.locator("[name=reason]").fill("信访人依法申请删除个人信息")
+    form.locator("[name=request_ref]").fill(ref)
+    form.locator("button[type=submit]").click()
+    county.wait_for_load_state()
+    assert county.locator(".notice").count() == 1, county.locator("main").inner_text()[:800]
+
+    auditor = as_role("auditor")
+    auditor.goto("/console/audit/records")
+    row = auditor.locator("tr", has_text=doc_no)
+    assert "待批准" in row.inner_text()
+    row.locator("button", has_text="批准").click()
+    auditor.wait_for_load_state()
+    assert "已批准核减" in auditor.locator(".notice").inner_text()
+    assert "已批准" in auditor.locator("tr", has_text=doc_no).inner_text()
+    row = auditor.locator("tr", has_text=ref)
+    row.locator("button", has_text="批准删除").click()
+    auditor.wait_for_load_state()
+    assert "已删除" in auditor.locator("tr", has_text=ref).inner_text()
+    shot(auditor, "auditor-records")
+    deadline = time.time() + 15
+    while adjusted_items(analyst, "gaoqiao") != before and time.time() < deadline:
+        time.sleep(0.5)
+    assert adjusted_items(analyst, "gaoqiao") == before, "the approved 核减 leaves the adjusted figure"

@@ -9,6 +9,20 @@
         "T" + pad(d.getHours()) + ":" + pad(d.getMinutes());
     }
   });
+  // 大字: the text size, kept in this browser (textsize-1.js applies it before the page paints).
+  document.querySelectorAll("[data-textsize]").forEach(function (b) {
+    var root = document.documentElement;
+    b.setAttribute("aria-pressed", root.classList.contains("large") ? "true" : "false");
+    b.addEventListener("click", function () {
+      var large = root.classList.toggle("large");
+      b.setAttribute("aria-pressed", large ? "true" : "false");
+      try { localStorage.setItem("xf-text-size", large ? "large" : "normal"); } catch (e) { /* private mode */ }
+    });
+  });
+  // The field a page asks for first has the focus before the page has loaded (Chromium applies
+  // `autofocus` at its next rendering, which a quick reader may beat).
+  var first = document.querySelector("[autofocus]");
+  if (first && document.activeElement === document.body) { first.focus(); }
   // A form sent once: its button waits for the answer.
   document.querySelectorAll("form").forEach(function (form) {
     form.addEventListener("submit", function () {

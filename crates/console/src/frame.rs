@@ -15,6 +15,35 @@ use crate::backend::Answer;
 use crate::session::{self, Session};
 use crate::Shared;
 
+/// To the sign-in page, which returns to the page asked for (a link followed while signed out;
+/// a form sent without a session is not a page to return to).
+fn sign_in_first(parts: &Parts) -> Response {
+    let asked = (parts.method == Method::GET || parts.method == Method::HEAD)
+        .then(|| parts.uri.path_and_query().map(|p| p.as_str()))
+        .flatten();
+    match asked.filter(|a| safe_next(a).is_some()) {
+        Some(next) => {
+            let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+            Redirect::to(&format!("/console/login?next={next}")).into_response()
+        }
+        None => Redirect::to("/console/login").into_response(),
+    }
+}
+
+/// `next` if it is a page of the console to return to after signing in: a path of this site under
+/// `/console/` (never another site's address, `//host`, the sign-in page itself, nor `/console/`,
+/// which leads to the role's first page anyway).
+pub fn safe_next(next: &str) -> Option<&str> {
+    let page = next.strip_prefix("/console/")?;
+    let bad = page.is_empty()
+        || next.contains("//")
+        || next.contains('\\')
+        || next.chars().any(char::is_control)
+        || page.starts_with("login")
+        || page.starts_with("logout");
+    (!bad).then_some(next)
+}
+
 /// A request of a signed-in principal: the session and who the API says the token is.
 pub struct Signed {
     pub console: Arc<Shared>,
@@ -40,11 +69,11 @@ impl FromRequestParts<Arc<Shared>> for Signed {
             .and_then(|v| v.to_str().ok())
             .and_then(|c| session::cookie(c, session::COOKIE))
             .and_then(|v| console.keys.read(v, now))
-            .ok_or_else(|| Redirect::to("/console/login").into_response())?;
+            .ok_or_else(|| sign_in_first(parts))?;
         // Signed out or expired on the server: the cookie alone opens nothing.
         match console.sessions.is_open(&session.id, now).await {
             Ok(true) => {}
-            Ok(false) => return Err(Redirect::to("/console/login").into_response()),
+            Ok(false) => return Err(sign_in_first(parts)),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read console sessions");
                 return Err(message_page(
@@ -65,7 +94,7 @@ impl FromRequestParts<Arc<Shared>> for Signed {
         }
         let me = console.api.get(&session.token, "/v1/me").await;
         if me.status == StatusCode::UNAUTHORIZED {
-            return Err(Redirect::to("/console/login").into_response());
+            return Err(sign_in_first(parts));
         }
         if !me.ok() {
             return Err(problem_page(&me));

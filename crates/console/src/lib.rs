@@ -74,7 +74,7 @@ pub fn mount(api: Router, console: Console) -> Router {
         api: backend::Api::new(api.clone()),
         settings: console,
     });
-    use pages::{audit, case, documents, register, stats, status, work};
+    use pages::{audit, case, documents, evidence, governance, register, stats, status, work};
     let to_console = || async { Redirect::to("/console/") };
     Router::new()
         .route("/", get(to_console))
@@ -93,14 +93,19 @@ pub fn mount(api: Router, console: Console) -> Router {
         )
         .route("/console/cases/{case_id}", get(case::page))
         .route("/console/cases/{case_id}/act", post(case::act))
+        .route("/console/cases/{case_id}/govern", post(governance::request))
+        .route(
+            "/console/records/{kind}/{id}/{step}",
+            post(governance::step),
+        )
         .route(
             "/console/cases/{case_id}/evidence",
             // The API applies its own limit to the bytes passed on.
-            post(case::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+            post(evidence::upload).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route(
             "/console/cases/{case_id}/evidence/{attachment_id}",
-            get(case::download),
+            get(evidence::download),
         )
         .route(
             "/console/cases/{case_id}/documents/{kind}",

@@ -63,6 +63,23 @@ pub fn zh(word: &str) -> String {
     name.to_owned()
 }
 
+/// A figure of a report (`items`, `reply_on_time_rate`, …) by its Chinese name; an unknown one as
+/// it is.
+pub fn measure(word: &str) -> String {
+    domain::measures::name_zh(word).map_or_else(|| word.to_owned(), str::to_owned)
+}
+
+/// The figures a 核减 may name, by their report names (`domain::measures::adjustable`).
+pub fn adjustable_measures() -> Vec<(String, String)> {
+    domain::measures::COUNTS
+        .iter()
+        .copied()
+        .chain([domain::measures::OPEN_OVERDUE])
+        .filter(|m| domain::measures::adjustable(m))
+        .map(|m| (m.to_owned(), measure(m)))
+        .collect()
+}
+
 /// The Chinese name `domain` gives a word of its vocabulary: statuses, actions, categories,
 /// outcomes, reasons for not accepting, documents (one table each, where the documents use them
 /// too).

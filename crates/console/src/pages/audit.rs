@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use axum::body::Bytes;
 use axum::extract::Query;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use wire::adjustments::AdjustmentList;
 use wire::erasures::ErasureList;
@@ -69,8 +70,41 @@ pub async fn actor(signed: Signed, Query(p): Query<BTreeMap<String, String>>) ->
     };
     let mut page = TablePage::new(signed.frame("人员轨迹", "/console/audit/actor"), "人员轨迹");
     page.intro = "某一工作人员在各案件中的全部操作。".into();
+    // The county's principals to pick from (issue 34, finding 6): an account is chosen, not typed.
+    let listed = signed
+        .console
+        .api
+        .get(signed.token(), "/v1/principals")
+        .await;
+    let principals = listed
+        .ok()
+        .then(|| listed.read::<wire::Principals>().ok())
+        .flatten()
+        .map(|p| p.principals)
+        .unwrap_or_default();
+    // Without the list (the API did not answer) nobody is called unknown.
+    let known = principals.is_empty() || principals.iter().any(|p| p.principal_id == who);
+    let mut options: Vec<(String, String)> = vec![(String::new(), "请选择工作人员".into())];
+    options.extend(principals.iter().map(|p| {
+        let unit = p
+            .unit_name
+            .as_deref()
+            .map(|u| format!(" · {u}"))
+            .unwrap_or_default();
+        (
+            p.principal_id.clone(),
+            format!("{}（{}{unit}）", p.principal_id, zh(p.role.as_str())),
+        )
+    }));
+    if !who.is_empty() && !known {
+        options.push((who.to_owned(), who.to_owned()));
+    }
+    let options: Vec<(&str, &str)> = options
+        .iter()
+        .map(|(v, l)| (v.as_str(), l.as_str()))
+        .collect();
     page.inputs = vec![
-        Input::text("principal", "工作人员账号", who),
+        Input::select("principal", "工作人员", who, &options),
         Input::date("from", "起", &from),
         Input::date("to", "止", &to),
         Input::select(
@@ -83,7 +117,10 @@ pub async fn actor(signed: Signed, Query(p): Query<BTreeMap<String, String>>) ->
     if who.is_empty() {
         return render(&page);
     }
-    let as_of = super::end_of_day(&signed.console, get(&p, "as_of")).unwrap_or_default();
+    let as_of = match super::end_of_day(&signed.console, get(&p, "as_of")) {
+        Ok(at) => at.unwrap_or_default(),
+        Err(page) => return *page,
+    };
     page.f.as_of = get(&p, "as_of").to_owned();
     page.f.keep = vec![
         ("principal".into(), who.to_owned()),
@@ -114,6 +151,11 @@ pub async fn actor(signed: Signed, Query(p): Query<BTreeMap<String, String>>) ->
             return render(&page);
         }
     };
+    // An account the county does not have and that did nothing is no clean record: say so.
+    if !known && trail.events.is_empty() {
+        page.f.error = format!("没有账号为“{who}”的工作人员（也没有该账号的任何操作记录）。");
+        return (StatusCode::NOT_FOUND, render(&page)).into_response();
+    }
     let rows: Vec<Vec<Cell>> = trail
         .events
         .iter()
@@ -153,6 +195,7 @@ fn who_when(signed: &Signed, by: Option<&str>, at: Option<domain::Timestamp>) ->
 
 /// 核减与删除: adjustments of the period and erasures, with who asked and who approved.
 pub async fn records(signed: Signed, Query(p): Params) -> Response {
+    let notice = p.get("done").map(|d| super::governance::done(d).to_owned());
     let (first, today) = this_year(&signed);
     let from = super::param(&p, "from", &first);
     let to = super::param(&p, "to", &today);
@@ -165,6 +208,7 @@ pub async fn records(signed: Signed, Query(p): Params) -> Response {
         Input::date("to", "止", &to),
     ];
     page.f.as_of_allowed = false;
+    page.f.notice = notice.unwrap_or_default();
     let api = &signed.console.api;
     let adj = api
         .get(
@@ -183,7 +227,7 @@ pub async fn records(signed: Signed, Query(p): Params) -> Response {
             vec![
                 Cell::link(a.case_no.as_str(), format!("/console/cases/{}", a.case_id)),
                 Cell::text(a.received_date.to_string()),
-                Cell::text(a.measure.as_str()),
+                Cell::text(crate::names::measure(&a.measure)),
                 Cell::text(a.document_no.as_str()),
                 Cell::text(a.reason.clone().unwrap_or_default()),
                 Cell::text(zh(a.status.as_str())),
@@ -194,6 +238,8 @@ pub async fn records(signed: Signed, Query(p): Params) -> Response {
                 )),
                 Cell::text(who_when(&signed, a.approved_by.as_deref(), a.approved_at)),
                 Cell::text(who_when(&signed, a.revoked_by.as_deref(), a.revoked_at)),
+                super::governance::adjustment_steps(a.adjustment_id, a.status),
+                super::governance::revoke_step(a.adjustment_id, a.status),
             ]
         })
         .collect();
@@ -209,6 +255,8 @@ pub async fn records(signed: Signed, Query(p): Params) -> Response {
             "申请",
             "批准",
             "撤销",
+            "批准核减",
+            "撤销核减",
         ]
         .map(String::from)
         .to_vec(),
@@ -237,14 +285,23 @@ pub async fn records(signed: Signed, Query(p): Params) -> Response {
                         e.approved_by.as_ref().map(by).as_deref(),
                         e.approved_at,
                     )),
+                    super::governance::erasure_step(e.erasure_id, e.status),
                 ]
             })
             .collect();
         page.tables.push(Table {
             title: "个人信息删除".into(),
-            columns: ["案件", "申请文号", "理由", "状态", "申请", "批准"]
-                .map(String::from)
-                .to_vec(),
+            columns: [
+                "案件",
+                "申请文号",
+                "理由",
+                "状态",
+                "申请",
+                "批准",
+                "批准删除",
+            ]
+            .map(String::from)
+            .to_vec(),
             rows,
         });
     }

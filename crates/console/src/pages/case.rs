@@ -5,9 +5,8 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::body::Body;
-use axum::extract::{Path, Query, Request};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::extract::{Path, Query};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{json, Map, Value};
 
@@ -39,6 +38,8 @@ pub struct CasePage {
     pub forms: Vec<ActionForm>,
     /// 文书 the case's steps have: (kind, label).
     pub documents: Vec<(String, String)>,
+    /// 核减 and 删除 may be asked here (the county, on the case as it is now), for these figures.
+    pub govern: Vec<(String, String)>,
 }
 
 async fn unit_choices(signed: &Signed) -> Vec<(String, String)> {
@@ -58,18 +59,22 @@ pub async fn page(
 ) -> Response {
     let notice = p.get("done").map(|done| format!("已{}。", zh(done)));
     let as_of = p.get("as_of").map(String::as_str).unwrap_or("");
-    show(&signed, &case_id, as_of, notice, None).await
+    show(&signed, &case_id, as_of, notice, None, None).await
 }
 
-async fn show(
+pub(super) async fn show(
     signed: &Signed,
     case_id: &str,
     as_of_date: &str,
     notice: Option<String>,
     error: Option<(StatusCode, String)>,
+    typed: Option<&FormData>,
 ) -> Response {
     let c = &signed.console;
-    let as_of = super::end_of_day(c, as_of_date).unwrap_or_default();
+    let as_of = match super::end_of_day(c, as_of_date) {
+        Ok(at) => at.unwrap_or_default(),
+        Err(page) => return *page,
+    };
     let q = query(&[("as_of", &as_of)]);
     let case = c
         .api
@@ -165,11 +170,14 @@ async fn show(
     };
     let unit_list: Vec<(String, String)> =
         units.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    let forms: Vec<ActionForm> = v
+    let mut forms: Vec<ActionForm> = v
         .allowed_actions
         .iter()
         .map(|a| form_of(a.as_str(), &unit_list))
         .collect();
+    if let Some(typed) = typed {
+        super::steps::keep_typed(&mut forms, typed);
+    }
     let at =
         |t: Option<domain::Timestamp>| t.map(|t| time(c.tz, &t.to_rfc3339())).unwrap_or_default();
     let mut facts = vec![
@@ -304,6 +312,11 @@ async fn show(
             Vec::new()
         },
         documents,
+        govern: if signed.role == "county" && as_of_date.is_empty() {
+            crate::names::adjustable_measures()
+        } else {
+            Vec::new()
+        },
     };
     (status, render(&page)).into_response()
 }
@@ -357,6 +370,7 @@ pub async fn act(signed: Signed, Path(case_id): Path<String>, body: axum::body::
                 "",
                 None,
                 Some((StatusCode::UNPROCESSABLE_ENTITY, msg)),
+                Some(&form),
             )
             .await;
         };
@@ -402,7 +416,7 @@ pub async fn act(signed: Signed, Path(case_id): Path<String>, body: axum::body::
                 i.query_code
             )
         });
-        return show(&signed, &case_id, "", notice.ok(), None).await;
+        return show(&signed, &case_id, "", notice.ok(), None, None).await;
     }
     if answer.ok() {
         return Redirect::to(&format!(
@@ -416,70 +430,15 @@ pub async fn act(signed: Signed, Path(case_id): Path<String>, body: axum::body::
         Some(wire::ProblemCode::VersionConflict) => {
             "案件已被他人更新，页面已刷新为最新情况，请核对后重试。".to_owned()
         }
-        _ => format!("{}：{}", zh(&action), answer.detail()),
+        _ => format!(
+            "{}：{}",
+            zh(&action),
+            super::steps::in_labels(&action, &answer.detail())
+        ),
     };
     if matches!(answer.status.as_u16(), 401) {
         return Redirect::to("/console/login").into_response();
     }
-    show(&signed, &case_id, "", None, Some((answer.status, msg))).await
-}
-
-/// 证据材料 upload: the browser's multipart body goes to the API as it is (the API checks its
-/// size and type); the CSRF token comes in the form's URL, since the body is not read here.
-pub async fn upload(
-    signed: Signed,
-    Path(case_id): Path<String>,
-    Query(p): Query<BTreeMap<String, String>>,
-    req: Request,
-) -> Response {
-    if let Some(r) = signed.csrf_refused(p.get("csrf").map(String::as_str)) {
-        return r;
-    }
-    let content_type = req.headers().get(header::CONTENT_TYPE).cloned();
-    let call = Call {
-        method: Method::POST,
-        path: format!("/v1/cases/{}/attachments", seg(&case_id)),
-        token: Some(signed.token()),
-        body: Body::new(req.into_body()),
-        content_type,
-        headers: Vec::new(),
-        peer: signed.peer,
-    };
-    let answer = signed.console.api.call(call).await;
-    if answer.ok() {
-        return Redirect::to(&format!("/console/cases/{}?done=attach", seg(&case_id)))
-            .into_response();
-    }
-    show(
-        &signed,
-        &case_id,
-        "",
-        None,
-        Some((answer.status, format!("上传证据材料：{}", answer.detail()))),
-    )
-    .await
-}
-
-/// An attachment's bytes, as the API gives them to this principal.
-pub async fn download(
-    signed: Signed,
-    Path((case_id, attachment_id)): Path<(String, String)>,
-) -> Response {
-    let resp = signed
-        .console
-        .api
-        .raw(Call::get(
-            signed.token(),
-            format!(
-                "/v1/cases/{}/attachments/{}",
-                seg(&case_id),
-                seg(&attachment_id)
-            ),
-        ))
-        .await;
-    if resp.status().is_success() {
-        return resp;
-    }
-    let status = resp.status();
-    crate::frame::message_page(status, "无法取得该证据材料，或您无权查看。")
+    let error = Some((answer.status, msg));
+    show(&signed, &case_id, "", None, error, Some(&form)).await
 }

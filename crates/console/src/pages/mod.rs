@@ -3,6 +3,9 @@
 pub mod audit;
 pub mod case;
 pub mod documents;
+pub mod evidence;
+pub mod governance;
+mod people;
 pub mod register;
 pub mod stats;
 pub mod status;
@@ -16,7 +19,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -70,11 +73,22 @@ pub async fn home(signed: Signed) -> Response {
 #[template(path = "login.html")]
 struct LoginPage {
     f: Frame,
+    /// The page to return to once signed in (a checked `/console/…` path, or empty).
+    next: String,
 }
 
-pub async fn login_form() -> Response {
+#[derive(serde::Deserialize)]
+pub struct LoginQuery {
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn login_form(Query(q): Query<LoginQuery>) -> Response {
     render(&LoginPage {
         f: Frame::public("登录"),
+        next: crate::frame::safe_next(&q.next)
+            .unwrap_or_default()
+            .to_owned(),
     })
 }
 
@@ -94,9 +108,12 @@ pub async fn login(
     }
     let form = FormData::parse(&body);
     let token = form.get("token");
+    let next = crate::frame::safe_next(form.get("next"))
+        .unwrap_or_default()
+        .to_owned();
     if token.is_empty() {
         f.error = "请输入令牌。".to_owned();
-        return (StatusCode::BAD_REQUEST, render(&LoginPage { f })).into_response();
+        return (StatusCode::BAD_REQUEST, render(&LoginPage { f, next })).into_response();
     }
     // The API counts failed tokens per browser address (behind a trusted proxy, the one it
     // forwarded), so guessing through this form is limited like guessing at the API.
@@ -121,7 +138,7 @@ pub async fn login(
         } else {
             StatusCode::UNAUTHORIZED
         };
-        return (status, render(&LoginPage { f })).into_response();
+        return (status, render(&LoginPage { f, next })).into_response();
     }
     let now = chrono::Utc::now().timestamp();
     let (session, value) = console.keys.open_session(token, now);
@@ -136,7 +153,7 @@ pub async fn login(
     let secure = crate::over_tls(&console, &headers, Some(peer.ip()));
     (
         [(header::SET_COOKIE, session::set_cookie(&value, secure))],
-        Redirect::to("/console/"),
+        Redirect::to(if next.is_empty() { "/console/" } else { &next }),
     )
         .into_response()
 }
@@ -175,12 +192,16 @@ pub async fn not_found() -> Response {
 /// The embedded assets. Their names carry their version, so they may be cached for long.
 pub async fn asset(Path(file): Path<String>) -> Response {
     let (body, kind): (&'static [u8], &str) = match file.as_str() {
-        "console-1.css" => (
+        "console-2.css" => (
             include_bytes!("../../assets/console.css"),
             "text/css; charset=utf-8",
         ),
-        "console-1.js" => (
+        "console-2.js" => (
             include_bytes!("../../assets/console.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "textsize-1.js" => (
+            include_bytes!("../../assets/textsize.js"),
             "text/javascript; charset=utf-8",
         ),
         "echarts-5.6.0.min.js" => (
@@ -201,16 +222,29 @@ pub async fn asset(Path(file): Path<String>) -> Response {
 
 /// A date the user typed (`YYYY-MM-DD`) as the end of that day in the policy time zone, for the
 /// API's `as_of`; `None` when empty, not a date, or today (the live answer).
-pub fn end_of_day(console: &Console, date: &str) -> Option<String> {
+pub fn end_of_day(console: &Console, date: &str) -> Result<Option<String>, Box<Response>> {
     use chrono::TimeZone as _;
-    let d = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok()?;
-    let t = console
-        .tz
-        .from_local_datetime(&d.and_hms_opt(23, 59, 59)?)
-        .earliest()?;
+    let date = date.trim();
+    if date.is_empty() {
+        return Ok(None);
+    }
+    // A date that is none is said so, never shown as the live state (issue 34, finding 6).
+    let invalid = || {
+        Box::new(crate::frame::message_page(
+            StatusCode::BAD_REQUEST,
+            &format!("截至日期“{date}”不是有效的日期，请按“年-月-日”选择。"),
+        ))
+    };
+    let d = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| invalid())?;
+    let Some(t) = d
+        .and_hms_opt(23, 59, 59)
+        .and_then(|t| console.tz.from_local_datetime(&t).earliest())
+    else {
+        return Err(invalid());
+    };
     // A day not over yet: as it is now, which is the live answer (the API refuses a time in the
     // future, and a second ago would miss what was done in the last second).
-    (t < chrono::Utc::now().with_timezone(&console.tz)).then(|| t.to_rfc3339())
+    Ok((t < chrono::Utc::now().with_timezone(&console.tz)).then(|| t.to_rfc3339()))
 }
 
 /// A local date and time from a form (`YYYY-MM-DDTHH:MM`) in the policy time zone, RFC 3339.

@@ -189,10 +189,13 @@ async fn hints(signed: &Signed, form: &FormData) -> (Vec<String>, Vec<Hint>) {
     if !named {
         return (Vec::new(), Vec::new());
     }
+    let Ok(petitioners) = super::people::petitioners(form) else {
+        return (Vec::new(), Vec::new());
+    };
     let body = json!({
         "township": form.get("township"),
         "category": form.get("category"),
-        "petitioners": petitioners(form),
+        "petitioners": petitioners,
     });
     let answer = signed
         .console
@@ -240,45 +243,6 @@ fn said(flags: &[(bool, &str)]) -> Vec<String> {
         .collect()
 }
 
-/// The form's petitioners: the first from its fields, the others one per line.
-fn petitioners(form: &FormData) -> Vec<Value> {
-    let mut petitioner = serde_json::Map::new();
-    for k in ["name", "id_number", "phone", "address"] {
-        if !form.get(k).is_empty() {
-            petitioner.insert(k.into(), json!(form.get(k)));
-        }
-    }
-    let mut petitioners = vec![Value::Object(petitioner)];
-    petitioners.extend(others(form.get("others")));
-    petitioners
-}
-
-/// The other petitioners, one per line: a name, then an ID number and a phone number in any
-/// order (told apart by their form), separated by commas or spaces.
-fn others(text: &str) -> Vec<Value> {
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|line| {
-            let mut p = serde_json::Map::new();
-            let parts = line
-                .split([',', '，', '、', ' ', '\t'])
-                .filter(|x| !x.is_empty());
-            for part in parts {
-                let digits = part.chars().filter(char::is_ascii_digit).count();
-                let key = if digits >= 15 {
-                    "id_number"
-                } else if digits >= 7 {
-                    "phone"
-                } else {
-                    "name"
-                };
-                p.entry(key).or_insert_with(|| json!(part));
-            }
-            Value::Object(p)
-        })
-        .collect()
-}
-
 /// The field a problem's detail names (`petitioners[0].id_number：…` names `id_number`; a later
 /// petitioner's field is in `others`).
 fn field_of(detail: &str) -> Option<String> {
@@ -321,6 +285,29 @@ pub async fn submit(signed: Signed, body: Bytes) -> Response {
     if headcount.is_none() {
         errors.push(("headcount".into(), "人数应为正整数。".into()));
     }
+    // Every required field left empty at once, not one per submit (issue 34, finding 3).
+    for fd in fields.iter().filter(|f| f.required) {
+        if form.get(&fd.name).is_empty() && !errors.iter().any(|(n, _)| *n == fd.name) {
+            let label = fd.label.split('（').next().unwrap_or(&fd.label);
+            errors.push((fd.name.clone(), format!("请填写{label}。")));
+        }
+    }
+    let petitioners = match super::people::petitioners(&form) {
+        Ok(p) => p,
+        Err(why) => {
+            errors.push(("others".into(), why));
+            Vec::new()
+        }
+    };
+    if let Some(h) = headcount.filter(|h| *h > 0 && (*h as usize) < petitioners.len()) {
+        errors.push((
+            "headcount".into(),
+            format!(
+                "人数（{h}）少于所列信访人（{} 人），请核对。",
+                petitioners.len()
+            ),
+        ));
+    }
     let mut related = Value::Null;
     if !form.get("related_case_no").is_empty() {
         let path = format!(
@@ -338,7 +325,6 @@ pub async fn submit(signed: Signed, body: Bytes) -> Response {
         }
     }
     if errors.is_empty() {
-        let petitioners = petitioners(&form);
         let accusation = form.get("accusation") == "on";
         // The form's values as given: the API validates them and names the field it refuses.
         let mut body = json!({
@@ -438,19 +424,6 @@ mod tests {
         assert_eq!(
             super::field_of("petitioners[2].phone：号码无效").as_deref(),
             Some("others")
-        );
-    }
-
-    #[test]
-    fn other_petitioners_are_read_one_per_line() {
-        let ps = super::others("李四，330102198001011235，13900000000\n\n王五 13800000001\n赵六");
-        assert_eq!(
-            ps,
-            [
-                serde_json::json!({"name": "李四", "id_number": "330102198001011235", "phone": "13900000000"}),
-                serde_json::json!({"name": "王五", "phone": "13800000001"}),
-                serde_json::json!({"name": "赵六"}),
-            ]
         );
     }
 }

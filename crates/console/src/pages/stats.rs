@@ -34,8 +34,9 @@ const fn count(label: &'static str, of: fn(&Measures) -> i64) -> Count {
     }
 }
 
-/// The counts shown, in their order.
-const COUNTS: [Count; 14] = [
+/// The counts shown, in their order. 领导接访 and 重复访 are the API's own figures (a leader's
+/// reception is counted whatever channel the petition came by, not from the channel row).
+const COUNTS: [Count; 17] = [
     Count {
         change: Some(|c| c.items),
         ..count("件", |m| m.counts.items)
@@ -53,6 +54,9 @@ const COUNTS: [Count; 14] = [
     count("集体访批次", |m| m.counts.collective_batches),
     count("集体访人次", |m| m.counts.collective_persons),
     count("重复访批次", |m| m.counts.repeat_batches),
+    count("重复访人次", |m| m.counts.repeat_persons),
+    count("领导接访批次", |m| m.counts.leader_reception_batches),
+    count("领导接访人次", |m| m.counts.leader_reception_persons),
     count("越级访批次", |m| m.counts.cross_level_batches),
     count("受理", |m| m.counts.accepted),
     count("答复", |m| m.counts.replied),
@@ -406,7 +410,7 @@ pub async fn scorecards(signed: Signed, Query(p): Params) -> Response {
         Input::date("to", "止", &per.to),
     ];
     let mut columns = vec!["名次".to_owned(), "单位".to_owned()];
-    columns.extend(cards.rules.iter().map(|i| i.name.clone()));
+    columns.extend(cards.rules.iter().map(|i| crate::names::measure(&i.name)));
     columns.push("总分".to_owned());
     page.tables.push(Table {
         title: format!("{} 至 {}", per.from, per.to),

@@ -10,12 +10,43 @@ pub struct Field {
     pub kind: String,
     pub required: bool,
     pub options: Vec<(String, String)>,
+    /// What was typed, when the form comes back after an error or a conflict.
+    pub value: String,
 }
 
 pub struct ActionForm {
     pub action: String,
     pub label: String,
     pub fields: Vec<Field>,
+    /// Shown open: the step that was sent and came back.
+    pub open: bool,
+}
+
+/// The step `typed` was sent for, shown again open with what was typed in it (issue 34,
+/// finding 2: an error or a concurrent change no longer empties the form).
+pub fn keep_typed(forms: &mut [ActionForm], typed: &crate::pages::FormData) {
+    let action = typed.get("action");
+    for form in forms.iter_mut().filter(|f| f.action == action) {
+        form.open = true;
+        for field in &mut form.fields {
+            field.value = typed.get(&field.name).to_owned();
+        }
+    }
+}
+
+/// A problem's detail with the form's own labels for the body's field names it starts with
+/// (`due_date: …` → `办理期限…：…`), so a message names what the clerk sees.
+pub fn in_labels(action: &str, detail: &str) -> String {
+    let form = form_of(action, &[]);
+    for f in &form.fields {
+        for sep in [": ", "：", ":"] {
+            if let Some(rest) = detail.strip_prefix(&format!("{}{sep}", f.name)) {
+                let label = f.label.split('（').next().unwrap_or(&f.label);
+                return format!("{label}：{rest}");
+            }
+        }
+    }
+    detail.to_owned()
 }
 
 fn field(name: &str, label: &str, kind: &str, required: bool) -> Field {
@@ -25,6 +56,7 @@ fn field(name: &str, label: &str, kind: &str, required: bool) -> Field {
         kind: kind.into(),
         required,
         options: Vec::new(),
+        value: String::new(),
     }
 }
 
@@ -37,6 +69,14 @@ fn select(name: &str, label: &str, options: Vec<(String, String)>) -> Field {
 
 fn vocab(words: &[&str]) -> Vec<(String, String)> {
     words.iter().map(|w| ((*w).to_owned(), zh(w))).collect()
+}
+
+/// The units to pick from, after an empty first choice: a picker asks, it does not default to
+/// whichever unit comes first (issue 34, finding 4).
+fn ask(units: &[(String, String)]) -> Vec<(String, String)> {
+    std::iter::once((String::new(), "请选择单位".to_owned()))
+        .chain(units.iter().cloned())
+        .collect()
 }
 
 const OUTCOMES: [&str; 3] = ["supported", "explained", "not_supported"];
@@ -66,11 +106,11 @@ pub fn form_of(action: &str, units: &[(String, String)]) -> ActionForm {
             reason(),
         ],
         "assign" => vec![
-            select("unit", "交办单位", units.to_vec()),
+            select("unit", "交办单位", ask(units)),
             field("due_date", "办理期限（受理后可指定）", "date", false),
             field("note", "交办意见", "textarea", false),
         ],
-        "transfer" => vec![select("unit", "转送单位", units.to_vec()), reason()],
+        "transfer" => vec![select("unit", "转送单位", ask(units)), reason()],
         "supervise" => vec![
             field("note", "督办意见", "textarea", true),
             field("due_date", "承诺办结日期", "date", false),
@@ -123,6 +163,7 @@ pub fn form_of(action: &str, units: &[(String, String)]) -> ActionForm {
                 action: action.to_owned(),
                 label: zh(action),
                 fields: Vec::new(),
+                open: false,
             }
         }
         "assign-leader" => vec![
@@ -157,5 +198,22 @@ pub fn form_of(action: &str, units: &[(String, String)]) -> ActionForm {
         action: action.to_owned(),
         label: zh(action),
         fields,
+        open: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_problem_names_the_forms_label_not_the_bodys_field() {
+        assert_eq!(
+            super::in_labels("extend", "days: must be between 1 and 30"),
+            "延期天数：must be between 1 and 30"
+        );
+        assert_eq!(
+            super::in_labels("assign", "due_date：日期无效"),
+            "办理期限：日期无效"
+        );
+        assert_eq!(super::in_labels("reply", "案件已办结"), "案件已办结");
     }
 }

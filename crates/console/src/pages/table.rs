@@ -7,20 +7,35 @@ use crate::frame::Frame;
 pub struct Cell {
     pub text: String,
     pub href: String,
+    /// A button that posts to this console path (with the CSRF token), labelled `text`.
+    pub post: String,
+    /// The button's form asks for a reason first (a revocation).
+    pub reason: bool,
 }
 
 impl Cell {
+    /// A button posting to `path`; with `reason`, a reason field before it.
+    pub fn button(text: impl Into<String>, path: impl Into<String>, reason: bool) -> Cell {
+        Cell {
+            post: path.into(),
+            reason,
+            ..Cell::text(text)
+        }
+    }
+
     pub fn text(text: impl Into<String>) -> Cell {
         Cell {
             text: text.into(),
             href: String::new(),
+            post: String::new(),
+            reason: false,
         }
     }
 
     pub fn link(text: impl Into<String>, href: impl Into<String>) -> Cell {
         Cell {
-            text: text.into(),
             href: href.into(),
+            ..Cell::text(text)
         }
     }
 }

@@ -234,7 +234,7 @@ async fn fetch(
     path: &str,
     p: &BTreeMap<String, String>,
 ) -> Result<wire::cases::Queue, Box<Response>> {
-    let as_of = crate::pages::end_of_day(&signed.console, get(p, "as_of")).unwrap_or_default();
+    let as_of = crate::pages::end_of_day(&signed.console, get(p, "as_of"))?.unwrap_or_default();
     let mut pairs: Vec<(&str, &str)> = ["status", "stage", "flag", "unit", "cursor"]
         .into_iter()
         .map(|k| (k, get(p, k)))
