@@ -341,6 +341,18 @@ def register_by_api(page, token="demo-county-token", **fields):
     return resp.json()
 
 
+def accepted_case_page(page):
+    """A case registered and accepted by the county through the API, its page open."""
+    case = register_by_api(page)
+    resp = page.request.post(
+        f"/v1/cases/{case['case_id']}/accept",
+        headers={"Authorization": "Bearer demo-county-token"}, data={},
+    )
+    assert resp.status == 200, resp.text()
+    page.goto(f"/console/cases/{case['case_id']}")
+    return case
+
+
 def test_evidence_is_uploaded_and_downloaded_from_the_case_page(as_role, tmp_path):
     page = as_role("county")
     case = register_by_api(page)
@@ -694,13 +706,7 @@ def test_a_step_refused_comes_back_open_with_what_was_typed_and_in_the_forms_wor
     """Issue 34, finding 2: a step the API refuses returns its form open with everything typed
     in it, and the message names the form's label (延期天数), not the body's field (`days`)."""
     page = as_role("county")
-    case = register_by_api(page)
-    resp = page.request.post(
-        f"/v1/cases/{case['case_id']}/accept",
-        headers={"Authorization": "Bearer demo-county-token"}, data={},
-    )
-    assert resp.status == 200, resp.text()
-    page.goto(f"/console/cases/{case['case_id']}")
+    case = accepted_case_page(page)
     form = page.locator("details.act", has=page.locator("summary:text-is('延期')"))
     form.locator("summary").click()
     reason = "需要补充调查取证，涉及三个村组的土地台账（保留测试）"
@@ -722,13 +728,7 @@ def test_a_unit_picker_asks_instead_of_choosing_the_first_unit(as_role):
     """Issue 34, finding 4: 交办 and 转送 start with no unit chosen; sent so, the step is refused
     with the form's own label and nothing is assigned to whichever unit came first."""
     page = as_role("county")
-    case = register_by_api(page)
-    resp = page.request.post(
-        f"/v1/cases/{case['case_id']}/accept",
-        headers={"Authorization": "Bearer demo-county-token"}, data={},
-    )
-    assert resp.status == 200, resp.text()
-    page.goto(f"/console/cases/{case['case_id']}")
+    case = accepted_case_page(page)
     for label in ["交办", "转送"]:
         form = page.locator("details.act", has=page.locator(f"summary:text-is('{label}')"))
         chosen = form.locator("select[name=unit] option:checked").text_content()

@@ -11,20 +11,24 @@ use axum::Json;
 use crate::error::ApiError;
 use crate::AppState;
 
-use wire::{Me, PrincipalEntry, Principals, UnitEntry, Units};
+use wire::{Me, Principals, UnitEntry, Units};
 
 type AppResult = Result<Response, ApiError>;
 
 /// `GET /v1/me`: any principal.
 pub async fn me(State(state): State<Arc<AppState>>, headers: HeaderMap) -> AppResult {
     let p = state.tokens.authenticate(&headers)?;
-    Ok(Json(Me {
+    Ok(Json(describe(&state, p)).into_response())
+}
+
+/// A principal as the API describes it: id, role, unit and the unit's name.
+fn describe(state: &AppState, p: domain::Principal) -> Me {
+    Me {
         principal_id: p.id.0.clone(),
         role: p.role,
         unit_name: p.unit.as_ref().map(|u| state.unit_name(u)),
         unit: p.unit.map(|u| u.to_string()),
-    })
-    .into_response())
+    }
 }
 
 /// `GET /v1/principals`: those who read officials' trails (the county and auditors), to pick
@@ -36,12 +40,7 @@ pub async fn principals(State(state): State<Arc<AppState>>, headers: HeaderMap) 
         .tokens
         .principals()
         .into_iter()
-        .map(|p| PrincipalEntry {
-            principal_id: p.id.0.clone(),
-            role: p.role,
-            unit_name: p.unit.as_ref().map(|u| state.unit_name(u)),
-            unit: p.unit.map(|u| u.to_string()),
-        })
+        .map(|p| describe(&state, p))
         .collect();
     Ok(Json(Principals { principals }).into_response())
 }

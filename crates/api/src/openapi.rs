@@ -83,7 +83,6 @@ use wire::Problem;
         wire::Me,
         wire::UnitEntry,
         wire::Units,
-        wire::PrincipalEntry,
         wire::Principals,
         wire::case::Verification,
         wire::case::FindingView,

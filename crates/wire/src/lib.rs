@@ -20,7 +20,7 @@ pub mod scorecard;
 pub mod stats;
 pub mod status;
 
-pub use me::{Me, PrincipalEntry, Principals, UnitEntry, Units};
+pub use me::{Me, Principals, UnitEntry, Units};
 pub use problem::{Problem, ProblemCode};
 pub use status::CaseStatus;
 

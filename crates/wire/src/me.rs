@@ -30,20 +30,9 @@ pub struct Units {
     pub units: Vec<UnitEntry>,
 }
 
-/// One of the county's principals (an official, or a township's system), as an auditor picks
-/// whose trail to read.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct PrincipalEntry {
-    pub principal_id: String,
-    #[schema(inline)]
-    pub role: domain::Role,
-    pub unit: Option<String>,
-    pub unit_name: Option<String>,
-}
-
-/// `GET /v1/principals`: every configured principal, by id. One removed from the configuration
-/// is not listed, though its trail stays readable.
+/// `GET /v1/principals`: every configured principal, by id, each as `GET /v1/me` describes it.
+/// One removed from the configuration is not listed, though its trail stays readable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Principals {
-    pub principals: Vec<PrincipalEntry>,
+    pub principals: Vec<Me>,
 }
