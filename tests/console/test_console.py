@@ -1,7 +1,9 @@
 """The console end to end, through the browser only: each role's pages, a case from
 registration to closure, who may see what, the petitioner's page, sessions and forms."""
 
+import csv
 import datetime
+import io
 import urllib.parse
 import random
 import re
@@ -818,3 +820,169 @@ def test_the_county_asks_for_a_核减_and_an_erasure_and_an_auditor_approves_the
     while adjusted_items(analyst, "gaoqiao") != before and time.time() < deadline:
         time.sleep(0.5)
     assert adjusted_items(analyst, "gaoqiao") == before, "the approved 核减 leaves the adjusted figure"
+
+
+def test_a_reversed_period_is_said_above_the_form_and_only_townships_are_offered(as_role):
+    """Issue 34, finding 5: a period that ends before it starts is an error above the form (which
+    stays, as typed), not a page of its own; the 乡镇 filter offers townships, not departments."""
+    page = as_role("analyst")
+    resp = page.goto(f"/console/stats?from={today()}&to=2020-01-01")
+    assert resp.status in (400, 422), resp.status
+    assert page.locator(".error").count() == 1
+    error = page.locator(".error").inner_text()
+    assert "晚于" in error and "from" not in error, error
+    assert page.input_value("form.filters input[name=to]") == "2020-01-01"
+    page.goto("/console/stats")
+    options = page.locator("select[name=township] option").all_text_contents()
+    assert "高桥镇" in options, options
+    assert not any(o.endswith("局") for o in options), options
+
+
+def test_the_channel_table_shows_its_rates_on_screen(as_role):
+    """Issue 34, finding 5: per-channel rates on the page, not only in the CSV."""
+    page = as_role("analyst")
+    page.goto("/console/stats")
+    table = page.locator("section", has=page.locator("h2:text-is('按渠道')")).locator("table")
+    headers = table.locator("thead th").all_inner_texts()
+    assert headers[-3:] == ["办结率", "按期办结率", "满意率"], headers
+    assert table.locator("tbody tr").count() >= 1
+
+
+def test_the_workbench_narrows_by_township_and_unit_on_its_form_and_shows_each_cases_gist(as_role):
+    """Issue 34, finding 4: the workbench's unit and township filters are on its form (not only
+    in the URL), and each row shows the beginning of its summary."""
+    page = as_role("county")
+    page.goto("/console/workbench")
+    assert "摘要" in page.locator("table.cases thead").inner_text()
+    gists = page.locator("table.cases td.glance").all_inner_texts()
+    assert any(g.strip() for g in gists), gists
+    page.select_option("select[name=township]", label="东城镇")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_load_state()
+    assert "township=dongcheng" in page.url, page.url
+    assert page.locator("select[name=township] option:checked").text_content() == "东城镇"
+    numbers = page.locator("table.cases tbody tr td:first-child a").all_inner_texts()
+    assert numbers and all(n.startswith("DONGCHENG-") for n in numbers), numbers
+    page.select_option("select[name=unit]", label="县自然资源局")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_load_state()
+    units = page.locator("table.cases tbody tr:not(:has(td.muted)) td:nth-child(5)").all_inner_texts()
+    assert all(u == "县自然资源局" for u in units), units
+
+
+def test_a_correction_changes_any_fact_and_the_timeline_shows_old_and_new(as_role):
+    """Issue 34, finding 3: 更正 corrects the category (and channel, level, received time) too,
+    and the timeline shows each corrected fact as old → new."""
+    page = as_role("county")
+    case = register_by_api(page, summary="原摘要：工资拖欠（更正测试）")
+    page.goto(f"/console/cases/{case['case_id']}")
+    form = page.locator("details.act", has=page.locator("summary:text-is('更正')"))
+    form.locator("summary").click()
+    form.locator("[name=reason]").fill("登记时类别选错")
+    form.locator("select[name=category]").select_option(label="土地")
+    form.locator("[name=summary]").fill("新摘要：征地补偿（更正测试）")
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator(".notice").count() == 1, page.locator("main").inner_text()[:1000]
+    row = page.locator("table.timeline tbody tr", has_text="更正登记信息")
+    text = row.inner_text()
+    assert "类别：劳资欠薪 → 土地" in text, text
+    assert "摘要：原摘要：工资拖欠（更正测试） → 新摘要：征地补偿（更正测试）" in text, text
+
+
+def test_the_workbench_list_downloads_as_csv_whole_and_under_its_filters(as_role):
+    """Issue 34, finding 4: the list downloads as CSV, every page of it, under the same filters."""
+    page = as_role("county")
+    page.goto("/console/workbench?stage=handling")
+    link = page.locator("a", has_text="下载本列表（CSV）")
+    href = link.get_attribute("href")
+    assert "stage=handling" in href, href
+    resp = page.request.get(href)
+    assert resp.status == 200 and resp.headers["content-type"].startswith("text/csv")
+    text = resp.body().decode("utf-8")
+    assert text.startswith("\ufeff案件编号,摘要,状态,阶段,责任单位"), text[:80]
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))[1:]
+    assert rows and all(r[3] == "办理中" for r in rows), rows[:3]
+    page.goto("/console/workbench")
+    open_cases = int(page.locator(".counts li", has_text="在办").locator("strong").inner_text())
+    whole = page.request.get(page.locator("a", has_text="下载本列表（CSV）").get_attribute("href"))
+    rows = list(csv.reader(io.StringIO(whole.body().decode("utf-8").lstrip("\ufeff"))))[1:]
+    assert len(rows) == open_cases, (len(rows), open_cases)
+
+
+def test_the_demo_speaks_chinese(as_role):
+    """Issue 34: demo data entirely in Chinese (summaries, reasons, replies, addresses)."""
+    page = as_role("county")
+    page.goto("/console/workbench")
+    gists = [g for g in page.locator("table.cases td.glance").all_inner_texts() if g.strip()]
+    assert gists, "no summaries on the workbench"
+    latin = [g for g in gists if re.search(r"[A-Za-z]{3,}", g)]
+    assert not latin, latin[:5]
+    first = page.locator("table.cases tbody tr td:first-child a").first
+    first.click()
+    page.wait_for_load_state()
+    details = page.locator("table.timeline td.content").all_inner_texts()
+    # Case numbers (GAOQIAO-2026-000065) are the one Latin the timeline may hold.
+    latin = [d for d in details if re.search(r"[A-Za-z]{4,}", re.sub(r"[A-Z_]+-\d{4}-\d+", "", d))]
+    assert not latin, latin[:5]
+
+
+def test_a_registration_sent_after_the_session_ended_goes_on_after_signing_in_again(as_role):
+    """Issue 34, finding 2: an expired session no longer drops a registration without a word:
+    sign-in says so, carries what was typed, and the form comes back filled in."""
+    page = as_role("clerk")
+    page.goto("/console/register")
+    summary = f"会话过期后继续登记（{random.randint(0, 10**9)}）"
+    page.fill("#f-received_at", now().strftime("%Y-%m-%dT%H:%M"))
+    page.fill("#f-headcount", "1")
+    page.fill("#f-summary", summary)
+    page.fill("#f-name", "续登某")
+    page.context.clear_cookies()
+    page.click("button.primary")
+    page.wait_for_load_state()
+    assert "登录已过期" in page.locator(".error").inner_text()
+    page.fill("#token", TOKENS["clerk"])
+    page.click(".login button[type=submit]")
+    page.wait_for_load_state()
+    page.click("text=继续填写")
+    page.wait_for_load_state()
+    assert page.input_value("#f-summary") == summary
+    assert page.input_value("#f-name") == "续登某"
+    page.click("button.primary")
+    page.wait_for_load_state()
+    assert "登记完成" in page.title(), page.locator("main").inner_text()[:800]
+
+
+def test_scorecards_offer_the_adjusted_figures_and_download_as_csv(as_role):
+    """Issue 34, finding 5: the scorecard's 口径 (核减后) is on its form, and it downloads as CSV."""
+    page = as_role("analyst")
+    page.goto("/console/scorecards")
+    page.select_option("select[name=adjusted]", label="核减后")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_load_state()
+    assert "adjusted=true" in page.url, page.url
+    href = page.locator("a", has_text="下载考核结果（CSV）").get_attribute("href")
+    assert "adjusted=true" in href, href
+    resp = page.request.get(href)
+    assert resp.status == 200 and resp.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(resp.body().decode("utf-8").lstrip("\ufeff"))))
+    assert rows[0][:2] == ["名次", "单位"] and rows[0][-1] == "总分", rows[0]
+    assert "按期答复率" in rows[0], rows[0]
+    assert len(rows) - 1 == page.locator("table tbody tr").count()
+
+
+def test_an_auditor_downloads_a_cases_bundle_and_finds_the_keys_to_check_it_with(as_role):
+    """Issue 34, finding 1: the verifiable bundle from the case page, and the signing keys it is
+    checked with on 案件核查."""
+    county = as_role("county")
+    case = register_by_api(county)
+    auditor = as_role("auditor")
+    auditor.goto("/console/audit")
+    keys = auditor.locator("table tbody tr").all_inner_texts()
+    assert any("ed25519:" in k for k in keys), keys
+    auditor.goto(f"/console/cases/{case['case_id']}")
+    href = auditor.locator("#verification a", has_text="下载核验包").get_attribute("href")
+    resp = auditor.request.get(href)
+    assert resp.status == 200, resp.text()[:300]
+    assert "attachment" in resp.headers["content-disposition"]
+    assert case["case_id"] in resp.text()

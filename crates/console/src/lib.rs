@@ -74,7 +74,7 @@ pub fn mount(api: Router, console: Console) -> Router {
         api: backend::Api::new(api.clone()),
         settings: console,
     });
-    use pages::{audit, case, documents, evidence, governance, register, stats, status, work};
+    use pages::{audit, case, csv, documents, evidence, governance, register, stats, status, work};
     let to_console = || async { Redirect::to("/console/") };
     Router::new()
         .route("/", get(to_console))
@@ -86,6 +86,7 @@ pub fn mount(api: Router, console: Console) -> Router {
         .route("/console/status", get(status::form).post(status::lookup))
         .route("/console/queue", get(work::queue))
         .route("/console/workbench", get(work::workbench))
+        .route("/console/workbench.csv", get(csv::workbench_csv))
         .route("/console/cases", get(work::find).post(work::find_post))
         .route(
             "/console/register",
@@ -107,6 +108,7 @@ pub fn mount(api: Router, console: Console) -> Router {
             "/console/cases/{case_id}/evidence/{attachment_id}",
             get(evidence::download),
         )
+        .route("/console/cases/{case_id}/bundle", get(evidence::bundle))
         .route(
             "/console/cases/{case_id}/documents/{kind}",
             get(documents::print),
@@ -117,6 +119,7 @@ pub fn mount(api: Router, console: Console) -> Router {
         .route("/console/stats", get(stats::page))
         .route("/console/stats.csv", get(stats::csv))
         .route("/console/scorecards", get(stats::scorecards))
+        .route("/console/scorecards.csv", get(stats::scorecards_csv))
         .route("/console/assets/{file}", get(pages::asset))
         .route("/console/{*rest}", axum::routing::any(pages::not_found))
         .layer(axum::middleware::map_response(security_headers))

@@ -63,6 +63,23 @@ pub fn zh(word: &str) -> String {
     name.to_owned()
 }
 
+/// A problem's detail without the API field it starts with (`from：开始日期…晚于…` → `开始日期…晚于…`):
+/// a page names its own inputs, not the API's parameters.
+pub fn without_field(detail: &str) -> &str {
+    let Some((head, rest)) = detail.split_once(['：', ':']) else {
+        return detail;
+    };
+    let field = !head.is_empty()
+        && head
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']' | '-'));
+    if field {
+        rest.trim_start()
+    } else {
+        detail
+    }
+}
+
 /// A figure of a report (`items`, `reply_on_time_rate`, …) by its Chinese name; an unknown one as
 /// it is.
 pub fn measure(word: &str) -> String {

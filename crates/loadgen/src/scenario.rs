@@ -31,39 +31,18 @@ const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "黄", "�
 const GIVEN: &[&str] = &[
     "伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇",
 ];
+const VILLAGES: &[&str] = &[
+    "东风", "红星", "新华", "联合", "前进", "和平", "长青", "团结",
+];
 const SUMMARIES: &[(Category, &str)] = &[
-    (
-        Category::Land,
-        "Compensation for requisitioned farmland not paid in full",
-    ),
-    (
-        Category::Land,
-        "Boundary dispute over contracted land with the village committee",
-    ),
-    (
-        Category::Wages,
-        "Construction workers' wages unpaid since the spring festival",
-    ),
-    (
-        Category::Demolition,
-        "Resettlement housing promised at demolition not delivered",
-    ),
-    (
-        Category::SocialSecurity,
-        "Rural pension payments stopped without explanation",
-    ),
-    (
-        Category::UrbanManagement,
-        "Street stall confiscated without a written decision",
-    ),
-    (
-        Category::Environment,
-        "Night-time noise and dust from a quarry near the village",
-    ),
-    (
-        Category::Other,
-        "Request to review the allocation of village collective income",
-    ),
+    (Category::Land, "征收耕地的补偿款未足额发放"),
+    (Category::Land, "与村委会就承包地边界发生争议"),
+    (Category::Wages, "建筑工人自春节以来工资被拖欠"),
+    (Category::Demolition, "拆迁时承诺的安置房至今未交付"),
+    (Category::SocialSecurity, "农村养老金无故停发"),
+    (Category::UrbanManagement, "摊位被没收，未出具书面决定"),
+    (Category::Environment, "村旁采石场夜间噪声和扬尘扰民"),
+    (Category::Other, "请求审查村集体收益的分配"),
 ];
 
 /// One petition: its registration and the steps that follow, each with the days after the
@@ -129,7 +108,11 @@ pub fn plan_case(
                 rng.below(1000)
             )),
             phone: Some(format!("138{:08}", rng.below(10u64.pow(8)))),
-            address: Some(format!("{township} village {}", 1 + rng.below(20))),
+            address: Some(format!(
+                "{}村{}组",
+                VILLAGES[rng.below(VILLAGES.len() as u64) as usize],
+                1 + rng.below(20)
+            )),
         }],
         related_case_id: None,
         accusation: rng.chance(2),
@@ -147,7 +130,7 @@ pub fn plan_case(
             Command::Reject(RejectCase {
                 late_reason: None,
                 reason_code: RejectReason::Litigation,
-                reason: "The matter is before the people's court".into(),
+                reason: "该事项已由人民法院受理".into(),
                 occurred_at: None,
             }),
         ));
@@ -183,7 +166,7 @@ pub fn plan_case(
                 Command::Transfer(TransferCase {
                     late_reason: None,
                     unit: other,
-                    reason: "The land lies in the neighbouring township".into(),
+                    reason: "土地位于相邻乡镇".into(),
                     occurred_at: None,
                 }),
             ));
@@ -202,8 +185,8 @@ pub fn plan_case(
                 Command::Extend(ExtendDeadline {
                     late_reason: None,
                     days: 30,
-                    reason: "Site survey needed".into(),
-                    approved_by: "bureau director".into(),
+                    reason: "需要现场勘查".into(),
+                    approved_by: "局长".into(),
                     occurred_at: None,
                 }),
             ));
@@ -218,7 +201,7 @@ pub fn plan_case(
                     Outcome::Explained,
                     Outcome::NotSupported,
                 ]),
-                text: "Written reply delivered to the petitioner".into(),
+                text: "书面答复意见已送达信访人".into(),
                 occurred_at: None,
             }),
         ));
@@ -257,7 +240,7 @@ pub fn plan_case(
                     10,
                     Command::RequestReview(RequestReview {
                         late_reason: None,
-                        reason: "The petitioner disagrees with the reply".into(),
+                        reason: "信访人对答复意见不服".into(),
                         occurred_at: None,
                     }),
                 ));

@@ -36,6 +36,42 @@ pub async fn index(signed: Signed) -> Response {
     page.intro = "输入案件编号，查看该案件的全部事件及哈希链核验结果；可在页首选择“截至日期”查看当时的情况。".into();
     page.form_method = "post".into();
     page.inputs = vec![Input::text("case_no", "案件编号", "")];
+    // What a case's 核验包 (downloaded from its page) is checked with, offline (issue 34,
+    // finding 1): `xinfang verify --bundle FILE --public-key KEY`.
+    let keys = signed
+        .console
+        .api
+        .get(signed.token(), "/v1/audit/public-key")
+        .await;
+    if let Some(keys) = keys
+        .ok()
+        .then(|| keys.read::<wire::keys::PublicKeys>().ok())
+        .flatten()
+    {
+        let tz = signed.console.tz;
+        let when = |t: Option<chrono::DateTime<chrono::FixedOffset>>| {
+            t.map(|t| time(tz, &t.to_rfc3339())).unwrap_or_default()
+        };
+        page.tables.push(Table {
+            title: "签名公钥（核验包用 xinfang verify --bundle 文件 --public-key 公钥 离线核验）"
+                .into(),
+            columns: ["密钥编号", "公钥", "启用", "停用"]
+                .map(String::from)
+                .to_vec(),
+            rows: keys
+                .keys
+                .iter()
+                .map(|k| {
+                    vec![
+                        Cell::text(k.key_id.as_str()),
+                        Cell::text(k.public_key.as_str()),
+                        Cell::text(when(k.valid_from)),
+                        Cell::text(when(k.valid_to)),
+                    ]
+                })
+                .collect(),
+        });
+    }
     render(&page)
 }
 

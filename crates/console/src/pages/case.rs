@@ -340,7 +340,7 @@ pub async fn act(signed: Signed, Path(case_id): Path<String>, body: axum::body::
                 Ok(n) => json!(n),
                 Err(_) => json!(v),
             },
-            "occurred_at" => match super::local_time(&signed.console, v) {
+            "occurred_at" | "received_at" => match super::local_time(&signed.console, v) {
                 Some(t) => json!(t),
                 None => json!(v),
             },
@@ -378,7 +378,14 @@ pub async fn act(signed: Signed, Path(case_id): Path<String>, body: axum::body::
     }
     if action == "correct" {
         let mut changes = Map::new();
-        for k in ["summary", "headcount"] {
+        for k in [
+            "summary",
+            "headcount",
+            "category",
+            "channel",
+            "level_reached",
+            "received_at",
+        ] {
             if let Some(v) = b.remove(k) {
                 changes.insert(k.into(), v);
             }

@@ -1,5 +1,5 @@
-//! 证据材料 on the case page: an upload passed to the API as the browser sent it, and a download
-//! of what the API gives this principal.
+//! Files of a case page: 证据材料 uploaded as the browser sent them and downloaded as the API
+//! gives them, and the case's 核验包 (its events with their proofs, for offline verification).
 
 use std::collections::BTreeMap;
 
@@ -70,4 +70,27 @@ pub async fn download(
     }
     let status = resp.status();
     crate::frame::message_page(status, "无法取得该证据材料，或您无权查看。")
+}
+
+/// 核验包: the case's bundle as the API gives it (auditors and the county), to check offline with
+/// `xinfang verify --bundle FILE --public-key KEY`.
+pub async fn bundle(signed: Signed, Path(case_id): Path<String>) -> Response {
+    let resp = signed
+        .console
+        .api
+        .raw(Call::get(
+            signed.token(),
+            format!("/v1/cases/{}/bundle", seg(&case_id)),
+        ))
+        .await;
+    if !resp.status().is_success() {
+        let status = resp.status();
+        return crate::frame::message_page(status, "无法取得该案件的核验包，或您无权下载。");
+    }
+    let mut resp = resp;
+    let name = format!("attachment; filename=\"xinfang-bundle-{case_id}.json\"");
+    if let Ok(v) = header::HeaderValue::from_str(&name) {
+        resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    resp
 }

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod case;
+pub mod csv;
 pub mod documents;
 pub mod evidence;
 pub mod governance;
@@ -75,6 +76,38 @@ struct LoginPage {
     f: Frame,
     /// The page to return to once signed in (a checked `/console/…` path, or empty).
     next: String,
+    /// A form sent after the session ended: its fields, carried through sign-in (in the page
+    /// only, never stored) to be resumed.
+    resume: Vec<(String, String)>,
+}
+
+/// The form to go on with after signing in again: its fields and a fresh CSRF token, sent back
+/// with `check=1`, which shows the form filled in again (and the 查重 hints) without acting.
+#[derive(Template)]
+#[template(path = "resume.html")]
+struct ResumePage {
+    f: Frame,
+    action: String,
+    csrf: String,
+    fields: Vec<(String, String)>,
+}
+
+/// Sign-in for a form sent without a session: the form's fields ride along.
+pub fn resume_sign_in(form: &FormData, next: &str) -> Response {
+    let mut f = Frame::public("登录");
+    f.error = "登录已过期。您填写的内容已保留：请重新登录，然后继续。".to_owned();
+    let resume = form
+        .0
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "csrf" | "check"))
+        .cloned()
+        .collect();
+    let page = LoginPage {
+        f,
+        next: crate::frame::safe_next(next).unwrap_or_default().to_owned(),
+        resume,
+    };
+    (StatusCode::UNAUTHORIZED, render(&page)).into_response()
 }
 
 #[derive(serde::Deserialize)]
@@ -89,6 +122,7 @@ pub async fn login_form(Query(q): Query<LoginQuery>) -> Response {
         next: crate::frame::safe_next(&q.next)
             .unwrap_or_default()
             .to_owned(),
+        resume: Vec::new(),
     })
 }
 
@@ -111,9 +145,15 @@ pub async fn login(
     let next = crate::frame::safe_next(form.get("next"))
         .unwrap_or_default()
         .to_owned();
+    let resume: Vec<(String, String)> = form
+        .0
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("r:")?.to_owned(), v.clone())))
+        .collect();
     if token.is_empty() {
         f.error = "请输入令牌。".to_owned();
-        return (StatusCode::BAD_REQUEST, render(&LoginPage { f, next })).into_response();
+        let page = LoginPage { f, next, resume };
+        return (StatusCode::BAD_REQUEST, render(&page)).into_response();
     }
     // The API counts failed tokens per browser address (behind a trusted proxy, the one it
     // forwarded), so guessing through this form is limited like guessing at the API.
@@ -138,7 +178,7 @@ pub async fn login(
         } else {
             StatusCode::UNAUTHORIZED
         };
-        return (status, render(&LoginPage { f, next })).into_response();
+        return (status, render(&LoginPage { f, next, resume })).into_response();
     }
     let now = chrono::Utc::now().timestamp();
     let (session, value) = console.keys.open_session(token, now);
@@ -151,8 +191,18 @@ pub async fn login(
         .into_response();
     }
     let secure = crate::over_tls(&console, &headers, Some(peer.ip()));
+    let cookie = [(header::SET_COOKIE, session::set_cookie(&value, secure))];
+    if !resume.is_empty() && !next.is_empty() {
+        let page = ResumePage {
+            f: Frame::public("继续填写"),
+            action: next,
+            csrf: console.keys.csrf(&session),
+            fields: resume,
+        };
+        return (cookie, render(&page)).into_response();
+    }
     (
-        [(header::SET_COOKIE, session::set_cookie(&value, secure))],
+        cookie,
         Redirect::to(if next.is_empty() { "/console/" } else { &next }),
     )
         .into_response()

@@ -258,8 +258,17 @@ fn field_of(detail: &str) -> Option<String> {
 }
 
 /// 查重 (`check`) or 登记.
-pub async fn submit(signed: Signed, body: Bytes) -> Response {
+pub async fn submit(signed: Result<Signed, Response>, body: Bytes) -> Response {
     let form = FormData::parse(&body);
+    // A session that ended while the form was being filled in: sign in again and go on with
+    // what was typed (issue 34, finding 2), never a registration lost without a word.
+    let signed = match signed {
+        Ok(s) => s,
+        Err(r) if r.status().is_redirection() => {
+            return super::resume_sign_in(&form, "/console/register")
+        }
+        Err(r) => return r,
+    };
     if let Some(r) = signed.csrf_refused(Some(form.get("csrf"))) {
         return r;
     }

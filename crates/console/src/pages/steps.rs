@@ -1,6 +1,8 @@
 //! The form of each step a case page offers: the fields of its body (docs/contract.md,
 //! Commands), with the vocabulary in Chinese and units by name.
 
+use domain::{Category, Channel, Level};
+
 use crate::names::zh;
 
 pub struct Field {
@@ -77,6 +79,17 @@ fn ask(units: &[(String, String)]) -> Vec<(String, String)> {
     std::iter::once((String::new(), "请选择单位".to_owned()))
         .chain(units.iter().cloned())
         .collect()
+}
+
+/// An optional choice of a correction among the words of a vocabulary (`domain`'s order): empty
+/// (不改) first.
+fn unchanged<T: Copy>(name: &str, label: &str, all: &[T], code: fn(T) -> &'static str) -> Field {
+    let mut options = vec![(String::new(), "（不改）".to_owned())];
+    options.extend(all.iter().map(|w| (code(*w).to_owned(), zh(code(*w)))));
+    Field {
+        required: false,
+        ..select(name, label, options)
+    }
 }
 
 const OUTCOMES: [&str; 3] = ["supported", "explained", "not_supported"];
@@ -174,8 +187,19 @@ pub fn form_of(action: &str, units: &[(String, String)]) -> ActionForm {
             field("into_case_no", "并入案件编号", "text", true),
             reason(),
         ],
+        // Every fact of the registration the API corrects (issue 34, finding 3); a field left
+        // empty is not changed.
         "correct" => vec![
             reason(),
+            unchanged("category", "新的类别", Category::ALL, Category::as_str),
+            unchanged("channel", "新的渠道", Channel::ALL, Channel::as_str),
+            unchanged("level_reached", "新的已到达层级", Level::ALL, Level::as_str),
+            field(
+                "received_at",
+                "新的收到时间（不改则留空）",
+                "datetime-local",
+                false,
+            ),
             field("summary", "新的事项摘要（不改则留空）", "textarea", false),
             field("headcount", "新的人数（不改则留空）", "number", false),
         ],

@@ -23,24 +23,61 @@ pub fn details(data: &Value, units: &BTreeMap<String, String>, tz: chrono_tz::Tz
         return String::new();
     };
     let unit = |k: &str| units.get(k).cloned().unwrap_or_else(|| k.to_owned());
-    let mut parts = Vec::new();
-    for (k, val) in data {
-        let Some(name) = label(k) else { continue };
-        let shown = match (k.as_str(), val) {
-            ("unit" | "from_unit" | "accused_unit", Value::String(u)) => unit(u),
-            ("on_time", Value::Bool(b)) => if *b { "是" } else { "否" }.to_owned(),
+    let show = |k: &str, val: &Value| -> Option<String> {
+        Some(match (k, val) {
+            ("unit" | "from_unit" | "accused_unit" | "township", Value::String(u)) => unit(u),
+            ("on_time" | "leader_reception", Value::Bool(b)) => {
+                if *b { "是" } else { "否" }.to_owned()
+            }
             (_, Value::String(w)) if w.len() >= 20 && w.as_bytes().get(10) == Some(&b'T') => {
                 time(tz, w)
             }
             (_, Value::String(w)) => zh(w),
             (_, Value::Number(n)) => n.to_string(),
-            _ => continue,
-        };
-        if !shown.is_empty() {
+            // Petitioners as the API shows them to this reader: their names.
+            ("petitioners", Value::Array(ps)) => ps
+                .iter()
+                .filter_map(|p| p.get("name").and_then(Value::as_str))
+                .collect::<Vec<_>>()
+                .join("、"),
+            _ => return None,
+        })
+    };
+    let mut parts = Vec::new();
+    for (k, val) in data {
+        let Some(name) = label(k) else { continue };
+        if let Some(shown) = show(k, val).filter(|s| !s.is_empty()) {
             parts.push(format!("{name}：{shown}"));
         }
     }
+    // A correction: each fact it changed, old → new (issue 34, finding 3).
+    if let (Some(Value::Object(before)), Some(Value::Object(after))) =
+        (data.get("before"), data.get("after"))
+    {
+        for (k, new) in after.iter().filter(|(_, v)| !v.is_null()) {
+            let Some(name) = fact(k) else { continue };
+            let old = before.get(k).and_then(|v| show(k, v)).unwrap_or_default();
+            let new = show(k, new).unwrap_or_default();
+            parts.push(format!("{name}：{old} → {new}"));
+        }
+    }
     parts.join("；")
+}
+
+/// The facts a correction may change, by their names on the registration form.
+fn fact(k: &str) -> Option<&'static str> {
+    Some(match k {
+        "township" => "登记乡镇",
+        "channel" => "渠道",
+        "received_at" => "收到时间",
+        "headcount" => "人数",
+        "level_reached" => "已到达层级",
+        "category" => "类别",
+        "summary" => "摘要",
+        "petitioners" => "信访人",
+        "leader_reception" => "领导接访",
+        _ => return None,
+    })
 }
 
 fn label(k: &str) -> Option<&'static str> {

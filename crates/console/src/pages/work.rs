@@ -16,6 +16,8 @@ type Params = Query<BTreeMap<String, String>>;
 pub struct Row {
     pub case_id: String,
     pub case_no: String,
+    /// The summary's beginning (what the case is about, at a glance), empty when not shown.
+    pub summary: String,
     pub status: String,
     pub stage: String,
     pub category: String,
@@ -49,9 +51,11 @@ pub struct ListPage {
     pub show_unit: bool,
     pub next: String,
     pub first: String,
+    /// The list under its filters as CSV, where there is one.
+    pub csv: String,
 }
 
-fn row(c: &crate::Console, v: &wire::cases::CaseSummary) -> Row {
+pub(super) fn row(c: &crate::Console, v: &wire::cases::CaseSummary) -> Row {
     // In the order of their names, as the page always listed them; a list does not call a case
     // a first petition.
     let mut flags = v
@@ -80,6 +84,7 @@ fn row(c: &crate::Console, v: &wire::cases::CaseSummary) -> Row {
     Row {
         case_id: v.case_id.to_string(),
         case_no: v.case_no.clone(),
+        summary: glance(v.summary.as_deref().unwrap_or_default()),
         status: zh(v.status.as_str()),
         stage: zh(v.stage.as_str()),
         category: zh(v.category.as_str()),
@@ -102,6 +107,15 @@ fn row(c: &crate::Console, v: &wire::cases::CaseSummary) -> Row {
         },
         flags,
     }
+}
+
+/// The first 24 characters of a summary, with … when there is more.
+fn glance(summary: &str) -> String {
+    let mut out: String = summary.chars().take(24).collect();
+    if summary.chars().nth(24).is_some() {
+        out.push('…');
+    }
+    out
 }
 
 fn push(flags: &mut String, more: String) {
@@ -193,7 +207,7 @@ fn counts(counts: &wire::cases::QueueCounts) -> Vec<(String, String)> {
 }
 
 fn base_page(mut f: Frame, heading: &str, action: &str, p: &BTreeMap<String, String>) -> ListPage {
-    f.keep = ["status", "stage", "flag", "unit"]
+    f.keep = ["status", "stage", "flag", "unit", "township"]
         .into_iter()
         .filter(|k| !get(p, k).is_empty())
         .map(|k| (k.to_owned(), get(p, k).to_owned()))
@@ -225,19 +239,27 @@ fn base_page(mut f: Frame, heading: &str, action: &str, p: &BTreeMap<String, Str
         show_unit: false,
         next: String::new(),
         first: String::new(),
+        csv: String::new(),
     }
 }
 
 /// A page of `path` (a queue or the workbench) with the filters of `p`, or the API's problem.
-async fn fetch(
+pub(super) async fn fetch(
     signed: &Signed,
     path: &str,
     p: &BTreeMap<String, String>,
 ) -> Result<wire::cases::Queue, Box<Response>> {
     let as_of = crate::pages::end_of_day(&signed.console, get(p, "as_of"))?.unwrap_or_default();
+    // The workbench also narrows by registering township; a unit's queue has no such filter.
+    let township = if path == "/v1/workbench" {
+        get(p, "township")
+    } else {
+        ""
+    };
     let mut pairs: Vec<(&str, &str)> = ["status", "stage", "flag", "unit", "cursor"]
         .into_iter()
         .map(|k| (k, get(p, k)))
+        .chain([("township", township)])
         .collect();
     pairs.extend([("as_of", as_of.as_str()), ("limit", "50")]);
     let answer = signed
@@ -290,6 +312,35 @@ pub async fn workbench(signed: Signed, Query(p): Params) -> Response {
     let mut page = base_page(f, heading, "/console/workbench", &p);
     page.counts = counts(&answer.counts);
     page.show_unit = true;
+    // Narrowed on the form, not only in the URL (issue 34, finding 4).
+    let units = super::units(&signed).await;
+    let pick = |key: &str, all: &str, of: &dyn Fn(&wire::UnitEntry) -> bool| {
+        let options: Vec<(&str, &str)> = std::iter::once(("", all))
+            .chain(
+                units
+                    .iter()
+                    .filter(|u| of(u))
+                    .map(|u| (u.code.as_str(), u.name.as_str())),
+            )
+            .collect();
+        choices(get(&p, key), &options)
+    };
+    page.filters.push((
+        "unit".into(),
+        "责任单位".into(),
+        pick("unit", "全部单位", &|_| true),
+    ));
+    page.filters.push((
+        "township".into(),
+        "登记乡镇".into(),
+        pick("township", "全部乡镇", &|u| u.kind == "township"),
+    ));
+    let filters: Vec<(&str, &str)> = p
+        .iter()
+        .filter(|(k, _)| *k != "cursor")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    page.csv = format!("/console/workbench.csv{}", query(&filters));
     let (items, next) = (&answer.items, answer.next_cursor.as_deref());
     list(&signed, page, (items, next), "/console/workbench", &p)
 }
