@@ -142,7 +142,12 @@ async fn report(signed: &Signed, query: String) -> Result<Report, Box<Response>>
 /// The statistics page.
 pub async fn page(signed: Signed, Query(p): Params) -> Response {
     let per = period(&signed, &p);
-    let names = unit_names(&signed).await;
+    // One read of the units: their names for the tables, the townships for the filter.
+    let units = super::units(&signed).await;
+    let names: BTreeMap<String, String> = units
+        .iter()
+        .map(|u| (u.code.clone(), u.name.clone()))
+        .collect();
     let answer = signed
         .console
         .api
@@ -154,14 +159,13 @@ pub async fn page(signed: Signed, Query(p): Params) -> Response {
     let mut page = TablePage::new(signed.frame("统计", "/console/stats"), "信访统计");
     page.f.as_of_allowed = false;
     // The figures are per township: a department in the list would only ever show zeros.
-    let township_units: Vec<(String, String)> = super::units(&signed)
-        .await
-        .into_iter()
-        .filter(|u| u.kind == "township")
-        .map(|u| (u.code, u.name))
-        .collect();
     let mut townships: Vec<(&str, &str)> = vec![("", "全县")];
-    townships.extend(township_units.iter().map(|(c, n)| (c.as_str(), n.as_str())));
+    townships.extend(
+        units
+            .iter()
+            .filter(|u| u.kind == "township")
+            .map(|u| (u.code.as_str(), u.name.as_str())),
+    );
     page.inputs = vec![
         Input::date("from", "收到日期起", &per.from),
         Input::date("to", "止", &per.to),
