@@ -129,6 +129,91 @@ pub async fn bundle(
     Ok(resp)
 }
 
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointParams {
+    limit: Option<usize>,
+    /// Older than this stream sequence.
+    before: Option<u64>,
+}
+
+/// `GET /v1/audit/checkpoints`: auditors and the county. Newest first, each checked against the
+/// county's keys (one written by anyone else is shown as not verifying, never hidden).
+pub async fn checkpoints(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    crate::params::Params(params): crate::params::Params<CheckpointParams>,
+) -> AppResult {
+    let p = state.tokens.authenticate(&headers)?;
+    can_verify(&p)?;
+    let limit = crate::reads::page_limit(params.limit)?;
+    let i = integrity(&state)?;
+    let last = i
+        .checkpoints
+        .last_seq()
+        .await
+        .map_err(commands::CommandError::from)
+        .map_err(Failure::from)?;
+    let top = params
+        .before
+        .map_or(last, |b| b.saturating_sub(1).min(last));
+    let seqs: Vec<u64> = (1..=top).rev().take(limit).collect();
+    // Read at once: each is one direct get.
+    let read = futures::future::join_all(seqs.iter().map(|&seq| i.checkpoints.get(seq))).await;
+    let mut entries = Vec::with_capacity(seqs.len());
+    for (seq, found) in seqs.iter().zip(read) {
+        let found = found
+            .map_err(commands::CommandError::from)
+            .map_err(Failure::from)?;
+        entries.push(checkpoint_entry(*seq, found, &i.keys));
+    }
+    let next_before = seqs.last().filter(|&&s| s > 1).copied();
+    Ok(Json(wire::keys::CheckpointList {
+        checkpoints: entries,
+        last_seq: last,
+        next_before,
+    })
+    .into_response())
+}
+
+fn checkpoint_entry(
+    seq: u64,
+    found: Option<Result<Checkpoint, String>>,
+    keys: &KeySet,
+) -> wire::keys::CheckpointEntry {
+    let mut e = wire::keys::CheckpointEntry {
+        seq,
+        tree_size: None,
+        last_seq: None,
+        root: None,
+        at: None,
+        key_id: None,
+        verified: false,
+        invalid: Vec::new(),
+        migrated: false,
+        problem: None,
+    };
+    match found {
+        None => e.problem = Some("no message at this sequence".into()),
+        Some(Err(why)) => e.problem = Some(format!("not a checkpoint: {why}")),
+        Some(Ok(cp)) => {
+            let verified = cp.verify(keys);
+            e.verified = verified.is_ok();
+            e.problem = verified
+                .err()
+                .map(|k| format!("its signature does not verify: {k}"));
+            e.tree_size = Some(cp.tree_size);
+            e.last_seq = Some(cp.last_seq);
+            e.root = Some(cp.root);
+            e.at = Some(cp.at);
+            e.key_id = Some(cp.key_id);
+            e.invalid = cp.invalid;
+            e.migrated = cp.migrated.is_some();
+        }
+    }
+    e
+}
+
 /// The last checkpoint that verifies with `keys` (one written by anyone else is passed over).
 pub async fn last_checkpoint(
     checkpoints: &Checkpoints,

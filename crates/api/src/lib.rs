@@ -85,6 +85,9 @@ pub struct AppState {
     pub integrity: Option<integrity::Integrity>,
     /// Prints the documents (`[documents] font`).
     pub printer: Arc<::documents::Printer>,
+    /// Principals that act without a token of their own (each township system over NATS when
+    /// no `[[principal]]` names it): `GET /v1/principals` lists them too, since trails name them.
+    pub acting: Vec<domain::Principal>,
     openapi_json: String,
 }
 
@@ -104,6 +107,7 @@ impl AppState {
             scorecards: Vec::new(),
             integrity: None,
             printer: Arc::new(::documents::Printer::new(None)),
+            acting: Vec::new(),
             openapi_json: openapi::document().to_pretty_json().unwrap_or_default(),
         }
     }
@@ -163,6 +167,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/adjustments/{id}/approve", post(adjustments::approve))
         .route("/v1/adjustments/{id}/revoke", post(adjustments::revoke))
         .route("/v1/audit/actors/{principal_id}", get(reads::actor))
+        .route("/v1/audit/checkpoints", get(integrity::checkpoints))
         .route("/v1/audit/public-key", get(integrity::public_key))
         .route("/v1/me", get(me::me))
         .route("/v1/units", get(me::units))

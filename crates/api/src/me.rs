@@ -36,12 +36,11 @@ fn describe(state: &AppState, p: domain::Principal) -> Me {
 pub async fn principals(State(state): State<Arc<AppState>>, headers: HeaderMap) -> AppResult {
     let p = state.tokens.authenticate(&headers)?;
     domain::auth::can_read_trail(&p)?;
-    let principals = state
-        .tokens
-        .principals()
-        .into_iter()
-        .map(|p| describe(&state, p))
-        .collect();
+    let mut all = state.tokens.principals();
+    all.extend(state.acting.iter().cloned());
+    all.sort_by(|a, b| a.id.0.cmp(&b.id.0));
+    all.dedup_by(|a, b| a.id == b.id);
+    let principals = all.into_iter().map(|p| describe(&state, p)).collect();
     Ok(Json(Principals { principals }).into_response())
 }
 

@@ -58,6 +58,7 @@ use wire::Problem;
         wire::audit::History,
         Problem,
         wire::cases::Queue,
+        wire::cases::WorkMark,
         wire::stats::Report,
         wire::audit::AuditEvent,
         wire::audit::ActorTrail,
@@ -80,6 +81,8 @@ use wire::Problem;
         wire::scorecard::Scorecards,
         wire::keys::PublicKeys,
         wire::keys::KeyView,
+        wire::keys::CheckpointList,
+        wire::keys::CheckpointEntry,
         wire::Me,
         wire::UnitEntry,
         wire::Units,
@@ -188,6 +191,29 @@ pub(crate) fn min_seq_param(what: &str) -> utoipa::openapi::path::Parameter {
                     utoipa::openapi::KnownFormat::Int64,
                 )))
                 .minimum(Some(0)),
+        ))
+        .build()
+}
+
+/// An optional whole-number query parameter from `min` to `max`.
+pub(crate) fn int_param(
+    name: &str,
+    what: &str,
+    (min, max): (u64, Option<u64>),
+) -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(what))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                    utoipa::openapi::KnownFormat::Int64,
+                )))
+                .minimum(Some(min as f64))
+                .maximum(max.map(|m| m as f64)),
         ))
         .build()
 }

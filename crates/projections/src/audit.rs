@@ -106,7 +106,14 @@ impl Item {
             late_entry,
             on_time_by_late_entry,
             late_reason,
+            case_no: None,
         }
+    }
+
+    /// A registration's case number.
+    fn case_no(&self) -> Option<String> {
+        let v: serde_json::Value = serde_json::from_str(&self.event).ok()?;
+        Some(v.get("data")?.get("case_no")?.as_str()?.to_owned())
     }
 }
 
@@ -343,6 +350,27 @@ pub fn actor_events(
         if let Some(item) = found {
             events.push(item.clone().into_event(case));
         }
+    }
+    // Each case by its number (its registration, version 1, in its first chunk), read once.
+    let mut numbers: HashMap<CaseId, Option<String>> = HashMap::new();
+    for e in &mut events {
+        if let std::collections::hash_map::Entry::Vacant(slot) = numbers.entry(e.case_id) {
+            let key = chunk_key(e.case_id, 1);
+            let first = match chunks.get(&key) {
+                Some(items) => items
+                    .iter()
+                    .find(|i| i.version == 1)
+                    .and_then(Item::case_no),
+                None => store
+                    .get::<Vec<Item>>(&key)?
+                    .unwrap_or_default()
+                    .iter()
+                    .find(|i| i.version == 1)
+                    .and_then(Item::case_no),
+            };
+            slot.insert(first);
+        }
+        e.case_no = numbers.get(&e.case_id).cloned().flatten();
     }
     Ok(events)
 }

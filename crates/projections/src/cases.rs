@@ -132,13 +132,21 @@ impl Row {
         out
     }
 
-    /// The queue counters the case adds one to.
+    /// The queue counters the case adds one to: its queues', and theirs under each facet
+    /// (`queue::facets`).
     fn counters(&self) -> BTreeSet<String> {
         let day = due_day(self.due());
-        self.scopes()
-            .iter()
-            .map(|s| keys::counter(s, &day))
-            .collect()
+        let facets = queue::facets(self);
+        let mut out = BTreeSet::new();
+        for s in self.scopes() {
+            out.extend(
+                facets
+                    .iter()
+                    .map(|f| keys::counter(&format!("{s}:{f}"), &day)),
+            );
+            out.insert(keys::counter(&s, &day));
+        }
+        out
     }
 
     /// `(index, value)` of every index the case is under.
@@ -337,9 +345,10 @@ impl Projection for Cases {
     /// 12: corrections of petitioners (`p/`). 13: petitioners filed by name alone (`m.`
     /// keys) and cases by the serial of their number (index `n`). 14: cases with
     /// acknowledgements, reminders, reopenings and late entries; flags `unacknowledged`,
-    /// `escalated`, `late_entry` in index `f`.
+    /// `escalated`, `late_entry` in index `f`. 15: queue counters under each facet (stage,
+    /// flag) too.
     fn version(&self) -> u32 {
-        14
+        15
     }
 
     fn vault(&self) -> Option<&eventlog::Vault> {

@@ -39,6 +39,7 @@ pub fn event_of(s: &Stored) -> AuditEvent {
         late_entry: e.late_entry,
         on_time_by_late_entry: e.on_time_by_late_entry,
         late_reason: e.late_reason.clone(),
+        case_no: None,
     }
 }
 

@@ -304,6 +304,7 @@ pub fn summary_of(
         bounces: c.bounces(),
         supervision: supervision_of(c, now),
         leader: c.leader.clone(),
+        mark: wire::cases::WorkMark::of(c),
     }
 }
 

@@ -61,6 +61,9 @@ pub struct AuditEvent {
     /// 补录: the reason the step's body gave.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub late_reason: Option<String>,
+    /// An official's trail: the number of the event's case (its registration's `case_no`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_no: Option<String>,
 }
 
 /// `GET /v1/cases/{case_id}/history`: the audit trail, in log order.

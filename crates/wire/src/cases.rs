@@ -45,6 +45,43 @@ pub struct CaseSummary {
     /// 领导包案: the leader who answers for the case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leader: Option<domain::Leader>,
+    /// What the case is to its accountable unit's queue until the unit acknowledges (签收) it:
+    /// `returned` or `new` (absent for neither, once acknowledged, and for a case not open).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mark: Option<WorkMark>,
+}
+
+/// A mark of work in a queue (issue 34): what the accountable unit must look at first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkMark {
+    /// 新到: its current accountability is not yet acknowledged (签收) by the unit.
+    New,
+    /// 退回/重办: it came back to the unit: reopened (重办), or accountable again for a unit
+    /// that had it before (a transfer back).
+    Returned,
+}
+
+impl WorkMark {
+    /// The mark of an open case, from its record: none once the unit has acknowledged (签收)
+    /// its current accountability.
+    pub fn of(c: &domain::Case) -> Option<WorkMark> {
+        if !c.status.is_open() || c.acknowledged.is_some() {
+            return None;
+        }
+        let held_before = c
+            .units
+            .iter()
+            .position(|u| *u == c.unit)
+            .is_some_and(|i| i + 1 < c.units.len());
+        if c.reopens > 0 || held_before {
+            Some(WorkMark::Returned)
+        } else if c.acknowledge_due_at.is_some() {
+            Some(WorkMark::New)
+        } else {
+            None
+        }
+    }
 }
 
 /// 督办: how often a case was chased, the last date its unit committed to, and whether that date
@@ -89,7 +126,7 @@ pub struct CasePage {
     pub next_cursor: Option<String>,
 }
 
-/// The counts of a queue's open cases (all of them, whatever the filters of the page).
+/// The counts of a queue's open cases (`counts`: all of them, whatever the filters of the page).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct QueueCounts {
     pub open: u64,
@@ -106,10 +143,19 @@ pub struct Queue {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
     pub counts: QueueCounts,
+    /// With a `stage` or a `flag` filter (one of them, and no `unit` within a `township`): the
+    /// counts of the open cases it selects, so a board (督办: `flag=supervised`) counts its own.
+    /// Absent for the flags that hold by the clock (`unacknowledged`, `escalated`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matching: Option<QueueCounts>,
     /// Soonest deadline first; replied cases (no deadline) last.
     pub items: Vec<CaseSummary>,
     /// Where the next page starts; null on the last page.
     pub next_cursor: Option<String>,
+    /// On reads: the log position this answer reflects (0: as of a time before the first
+    /// event).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_seq: Option<u64>,
 }
 
 impl SummaryFlags {

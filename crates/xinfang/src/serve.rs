@@ -141,6 +141,7 @@ pub async fn api_state(
     state.attachment_limit = cfg.attachment_limit;
     state.printer = Arc::new(documents::Printer::new(cfg.document_font.clone()));
     state.scorecards = cfg.scorecards.clone();
+    state.acting = township_principals(cfg).into_values().collect();
     let public_keys = cfg.integrity.public_keys(&cfg.signer()?);
     state.integrity = Some(api::integrity::Integrity {
         keys: integrity::KeySet::new(public_keys.clone())?,

@@ -104,6 +104,28 @@ pub(super) fn paths(paths: PathsBuilder, errors: &[(&str, &str)]) -> PathsBuilde
             ),
         )
         .path(
+            "/v1/audit/checkpoints",
+            PathItem::new(
+                HttpMethod::Get,
+                OperationBuilder::new()
+                    .operation_id(Some("list_checkpoints"))
+                    .summary(Some(
+                        "The notary's signed checkpoints of the tree over the log, newest first, each checked against the county's keys (auditors and the county)",
+                    ))
+                    .parameter(super::int_param("limit", "At most this many (default 50)", (1, Some(queries::cases::MAX_LIMIT as u64))))
+                    .parameter(super::int_param("before", "Older than this checkpoint-stream sequence (next_before of the previous page)", (1, None)))
+                    .responses(responses(
+                        ("200", "A page of checkpoints", "CheckpointList"),
+                        &[
+                            ("400", "An unknown parameter, a limit out of range"),
+                            ("401", "Missing or unknown token"),
+                            ("403", "Not an auditor or the county"),
+                            ("503", "The checkpoint stream is unavailable, or the API was started without its keys"),
+                        ],
+                    )),
+            ),
+        )
+        .path(
             "/v1/cases/{case_id}/verify",
             PathItem::new(
                 HttpMethod::Get,

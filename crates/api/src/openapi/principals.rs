@@ -29,7 +29,7 @@ pub(super) fn paths(paths: PathsBuilder) -> PathsBuilder {
             OperationBuilder::new()
                 .operation_id(Some("list_principals"))
                 .summary(Some(
-                    "The county's principals: id, role and unit (the county and auditors, to pick whose trail to read)",
+                    "The county's principals, with each township system that acts over NATS: id, role and unit (the county and auditors, to pick whose trail to read)",
                 ))
                 .responses(responses(
                     ("200", "The principals, by id", "Principals"),

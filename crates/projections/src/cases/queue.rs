@@ -5,6 +5,7 @@
 use chrono::{Duration, NaiveDate};
 
 use domain::{CaseId, Timestamp};
+use queries::cases::Flag;
 use queries::queues::{DueCursor, Filter, QueueQuery, Scope};
 use wire::cases::{Queue, QueueCounts};
 
@@ -27,13 +28,13 @@ fn at(t: Timestamp) -> String {
 
 /// Entries of `scope` due in `[from, to)` (due-order prefixes), split by whether they are past
 /// `now` (overdue) or within the due-soon horizon.
+/// Under a facet, only the cases it `holds` for (their rows read: a day's few).
 fn count_between(
     store: &Store,
     prefix: &str,
-    from: &str,
-    to: &str,
-    now: Timestamp,
-    soon_until: Timestamp,
+    (from, to): (&str, &str),
+    holds: Option<&Holds<'_>>,
+    (now, soon_until): (Timestamp, Timestamp),
     counts: &mut QueueCounts,
 ) -> Result<(), StoreError> {
     let (now_key, soon_key) = (at(now), at(soon_until));
@@ -42,6 +43,14 @@ fn count_between(
         let due = &key[prefix.len()..];
         if due[..16] >= *to {
             break;
+        }
+        if let Some(holds) = holds {
+            let Some(row) = row_at(store, due)? else {
+                continue;
+            };
+            if !holds(&row) {
+                continue;
+            }
         }
         // Overdue: strictly past now (to the second: `now` itself is not overdue).
         if due[..16] < *now_key {
@@ -53,13 +62,67 @@ fn count_between(
     Ok(())
 }
 
+/// The facets an open case is counted under beside its queue (issue 34: a board's counters
+/// are those of its filter): its stage, and each flag that holds without asking the clock.
+pub(super) fn facets(row: &Row) -> Vec<String> {
+    let mut out = vec![format!("s.{}", row.case.stage().as_str())];
+    out.extend(
+        Flag::ALL
+            .into_iter()
+            .filter(|f| counted(*f) && row.flag(*f))
+            .map(|f| format!("f.{}", f.as_str())),
+    );
+    out
+}
+
+/// Whether a flag has counters: not those that hold by the clock.
+fn counted(flag: Flag) -> bool {
+    !matches!(flag, Flag::Unacknowledged | Flag::Escalated)
+}
+
+/// Whether a case is under a facet.
+type Holds<'a> = dyn Fn(&Row) -> bool + 'a;
+
+/// The facet a page's filters name, when the model counts it: a stage or a flag, not both.
+fn facet(q: &QueueQuery) -> Option<(String, Box<Holds<'_>>)> {
+    if q.unit.is_some() {
+        return None;
+    }
+    match (q.stage, q.flag) {
+        (Some(s), None) => Some((
+            format!("s.{}", s.as_str()),
+            Box::new(move |r: &Row| r.case.stage() == s),
+        )),
+        (None, Some(f)) if counted(f) => Some((
+            format!("f.{}", f.as_str()),
+            Box::new(move |r: &Row| r.flag(f)),
+        )),
+        _ => None,
+    }
+}
+
 /// The counts of a scope's open cases against `clock`.
 pub fn counts(store: &Store, scope: &Scope, clock: Clock) -> Result<QueueCounts, StoreError> {
+    counts_under(store, scope, None, clock)
+}
+
+/// The counts of a scope's open cases (under a facet: those it holds for) against `clock`.
+fn counts_under(
+    store: &Store,
+    scope: &Scope,
+    facet: Option<(&str, &Holds<'_>)>,
+    clock: Clock,
+) -> Result<QueueCounts, StoreError> {
     let now = clock.now;
     let soon_until = now + Duration::days(i64::from(clock.due_soon_days));
     let (today, soon_day) = (now.naive_utc().date(), soon_until.naive_utc().date());
     let scope = scope_key(scope);
     let prefix = crate::keys::cases::queue(&scope);
+    let counted = match facet {
+        Some((f, _)) => format!("{scope}:{f}"),
+        None => scope.clone(),
+    };
+    let holds = facet.map(|(_, holds)| holds);
     let mut counts = QueueCounts::default();
     let day_start = |d: NaiveDate| -> String {
         let t = d
@@ -70,7 +133,7 @@ pub fn counts(store: &Store, scope: &Scope, clock: Clock) -> Result<QueueCounts,
         at(t)
     };
     let mut exact = Vec::new();
-    for (key, n) in store.scan::<i64>(&crate::keys::cases::counters(&scope))? {
+    for (key, n) in store.scan::<i64>(&crate::keys::cases::counters(&counted))? {
         let n = u64::try_from(n).unwrap_or(0);
         counts.open += n;
         let day = &key[key.rfind('/').map_or(0, |i| i + 1)..];
@@ -89,9 +152,39 @@ pub fn counts(store: &Store, scope: &Scope, clock: Clock) -> Result<QueueCounts,
     // The days where a line falls within: count their entries one by one.
     for day in exact {
         let (from, to) = (day_start(day), day_start(day + Duration::days(1)));
-        count_between(store, &prefix, &from, &to, now, soon_until, &mut counts)?;
+        let span = (from.as_str(), to.as_str());
+        count_between(store, &prefix, span, holds, (now, soon_until), &mut counts)?;
     }
     Ok(counts)
+}
+
+/// The row a due-order key names.
+fn row_at(store: &Store, order: &str) -> Result<Option<Row>, StoreError> {
+    let Some(id) = order
+        .get(16..48)
+        .and_then(|h| u128::from_str_radix(h, 16).ok())
+    else {
+        return Ok(None);
+    };
+    store.get::<Row>(&row_key(CaseId(uuid::Uuid::from_u128(id))))
+}
+
+/// The counts of the cases a page's filter selects, where the model counts them.
+fn matching(
+    store: &Store,
+    q: &QueueQuery,
+    clock: Clock,
+) -> Result<Option<QueueCounts>, StoreError> {
+    match facet(q) {
+        Some((name, holds)) => counts_under(
+            store,
+            &q.scope,
+            Some((name.as_str(), holds.as_ref())),
+            clock,
+        )
+        .map(Some),
+        None => Ok(None),
+    }
 }
 
 /// A page of a queue (or the workbench) that `q.principal` may see, soonest deadline first.
@@ -132,13 +225,7 @@ pub fn queue(store: &Store, q: &QueueQuery, clock: Clock) -> Result<Queue, Store
         if past_end {
             break;
         }
-        let Some(id) = order
-            .get(16..48)
-            .and_then(|h| u128::from_str_radix(h, 16).ok())
-        else {
-            continue;
-        };
-        let Some(row) = store.get::<Row>(&row_key(CaseId(uuid::Uuid::from_u128(id))))? else {
+        let Some(row) = row_at(store, order)? else {
             continue;
         };
         last = Some(DueCursor::of(row.case.due_at(), row.case.id));
@@ -150,8 +237,10 @@ pub fn queue(store: &Store, q: &QueueQuery, clock: Clock) -> Result<Queue, Store
             return Ok(Queue {
                 unit: unit_of(q),
                 counts: counts(store, &q.scope, clock)?,
+                matching: matching(store, q, clock)?,
                 next_cursor: Some(DueCursor::of(l.due_at, l.case_id).encode()),
                 items,
+                applied_seq: None,
             });
         }
         items.push(summary(&row, &q.principal, clock));
@@ -159,8 +248,10 @@ pub fn queue(store: &Store, q: &QueueQuery, clock: Clock) -> Result<Queue, Store
     Ok(Queue {
         unit: unit_of(q),
         counts: counts(store, &q.scope, clock)?,
+        matching: matching(store, q, clock)?,
         items,
         next_cursor: (!exhausted).then(|| last.map(|c| c.encode())).flatten(),
+        applied_seq: None,
     })
 }
 
