@@ -861,12 +861,12 @@ def test_the_workbench_narrows_by_township_and_unit_on_its_form_and_shows_each_c
     page.wait_for_load_state()
     assert "township=dongcheng" in page.url, page.url
     assert page.locator("select[name=township] option:checked").text_content() == "东城镇"
-    numbers = page.locator("table.cases tbody tr td:first-child a").all_inner_texts()
+    numbers = page.locator("table.cases tbody tr a[href^='/console/cases/']").all_inner_texts()
     assert numbers and all(n.startswith("DONGCHENG-") for n in numbers), numbers
     page.select_option("select[name=unit]", label="县自然资源局")
     page.click("form.filters button[type=submit]")
     page.wait_for_load_state()
-    units = page.locator("table.cases tbody tr:not(:has(td.muted)) td:nth-child(5)").all_inner_texts()
+    units = page.locator("table.cases tbody tr:not(:has(td.muted)) td:nth-child(6)").all_inner_texts()
     assert all(u == "县自然资源局" for u in units), units
 
 
@@ -918,7 +918,7 @@ def test_the_demo_speaks_chinese(as_role):
     assert gists, "no summaries on the workbench"
     latin = [g for g in gists if re.search(r"[A-Za-z]{3,}", g)]
     assert not latin, latin[:5]
-    first = page.locator("table.cases tbody tr td:first-child a").first
+    first = page.locator("table.cases tbody tr a[href^='/console/cases/']").first
     first.click()
     page.wait_for_load_state()
     details = page.locator("table.timeline td.content").all_inner_texts()

@@ -23,6 +23,12 @@
   // `autofocus` at its next rendering, which a quick reader may beat).
   var first = document.querySelector("[autofocus]");
   if (first && document.activeElement === document.body) { first.focus(); }
+  // 全选本页: ticks every case of the list for a batch (each box works alone without this).
+  document.querySelectorAll("[data-pick-all]").forEach(function (all) {
+    all.addEventListener("change", function () {
+      document.querySelectorAll("input[name=case][form=batch]").forEach(function (c) { c.checked = all.checked; });
+    });
+  });
   // A form sent once: its button waits for the answer.
   document.querySelectorAll("form").forEach(function (form) {
     form.addEventListener("submit", function () {

@@ -191,6 +191,7 @@ impl Signed {
                 add("/console/audit", "案件核查");
                 add("/console/audit/actor", "人员轨迹");
                 add("/console/audit/records", "核减与删除");
+                add("/console/audit/checkpoints", "检查点");
                 add("/console/workbench", "工作台");
                 add("/console/stats", "统计");
             }

@@ -74,7 +74,9 @@ pub fn mount(api: Router, console: Console) -> Router {
         api: backend::Api::new(api.clone()),
         settings: console,
     });
-    use pages::{audit, case, csv, documents, evidence, governance, register, stats, status, work};
+    use pages::{
+        audit, batch, case, csv, documents, evidence, governance, register, stats, status, work,
+    };
     let to_console = || async { Redirect::to("/console/") };
     Router::new()
         .route("/", get(to_console))
@@ -87,6 +89,7 @@ pub fn mount(api: Router, console: Console) -> Router {
         .route("/console/queue", get(work::queue))
         .route("/console/workbench", get(work::workbench))
         .route("/console/workbench.csv", get(csv::workbench_csv))
+        .route("/console/workbench/batch", post(batch::batch))
         .route("/console/cases", get(work::find).post(work::find_post))
         .route(
             "/console/register",
@@ -115,7 +118,8 @@ pub fn mount(api: Router, console: Console) -> Router {
         )
         .route("/console/audit", get(audit::index).post(audit::open_case))
         .route("/console/audit/actor", get(audit::actor))
-        .route("/console/audit/records", get(audit::records))
+        .route("/console/audit/records", get(governance::records))
+        .route("/console/audit/checkpoints", get(evidence::checkpoints))
         .route("/console/stats", get(stats::page))
         .route("/console/stats.csv", get(stats::csv))
         .route("/console/scorecards", get(stats::scorecards))

@@ -1,6 +1,6 @@
 //! 纪检审计: open any case by its number (its page shows the history and the verification of its
-//! hash chain), an official's trail across cases, adjustments (核减) and erasures with who asked
-//! and who approved; every page may be shown as of a date.
+//! hash chain) and an official's trail across cases, either as of a date. Adjustments (核减) and
+//! erasures are on 核减与删除 (`governance`).
 
 use std::collections::BTreeMap;
 
@@ -8,16 +8,12 @@ use axum::body::Bytes;
 use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use wire::adjustments::AdjustmentList;
-use wire::erasures::ErasureList;
 
 use super::FormData;
 use crate::backend::{query, seg};
 use crate::frame::{read_or_page, render, Signed};
 use crate::names::{event, time, zh};
 use crate::pages::table::{Cell, Input, Table, TablePage};
-
-type Params = Query<BTreeMap<String, String>>;
 
 fn get<'a>(p: &'a BTreeMap<String, String>, k: &str) -> &'a str {
     p.get(k).map_or("", |v| v.trim())
@@ -192,6 +188,9 @@ pub async fn actor(signed: Signed, Query(p): Query<BTreeMap<String, String>>) ->
         page.f.error = format!("没有账号为“{who}”的工作人员（也没有该账号的任何操作记录）。");
         return (StatusCode::NOT_FOUND, render(&page)).into_response();
     }
+    if let Some(why) = super::before_first_record(Some(trail.applied_seq)) {
+        page.f.notice = why;
+    }
     let rows: Vec<Vec<Cell>> = trail
         .events
         .iter()
@@ -199,8 +198,12 @@ pub async fn actor(signed: Signed, Query(p): Query<BTreeMap<String, String>>) ->
             let case = e.case_id.to_string();
             vec![
                 Cell::text(e.seq.to_string()),
+                // By its number (issue 34, finding 6); the id's start only for a case the
+                // model no longer names.
                 Cell::link(
-                    case.chars().take(8).collect::<String>(),
+                    e.case_no
+                        .clone()
+                        .unwrap_or_else(|| case.chars().take(8).collect()),
                     format!("/console/cases/{case}"),
                 ),
                 Cell::text(event(&e.type_)),
@@ -216,130 +219,5 @@ pub async fn actor(signed: Signed, Query(p): Query<BTreeMap<String, String>>) ->
             .to_vec(),
         rows,
     });
-    render(&page)
-}
-
-fn who_when(signed: &Signed, by: Option<&str>, at: Option<domain::Timestamp>) -> String {
-    match by {
-        Some(b) => {
-            let at = at.map(|t| time(signed.console.tz, &t.to_rfc3339()));
-            format!("{b}（{}）", at.unwrap_or_default())
-        }
-        None => String::new(),
-    }
-}
-
-/// 核减与删除: adjustments of the period and erasures, with who asked and who approved.
-pub async fn records(signed: Signed, Query(p): Params) -> Response {
-    let notice = p.get("done").map(|d| super::governance::done(d).to_owned());
-    let (first, today) = this_year(&signed);
-    let from = super::param(&p, "from", &first);
-    let to = super::param(&p, "to", &today);
-    let mut page = TablePage::new(
-        signed.frame("核减与删除", "/console/audit/records"),
-        "核减与个人信息删除",
-    );
-    page.inputs = vec![
-        Input::date("from", "收到日期起", &from),
-        Input::date("to", "止", &to),
-    ];
-    page.f.as_of_allowed = false;
-    page.f.notice = notice.unwrap_or_default();
-    let api = &signed.console.api;
-    let adj = api
-        .get(
-            signed.token(),
-            format!("/v1/adjustments{}", query(&[("from", &from), ("to", &to)])),
-        )
-        .await;
-    let adjustments: AdjustmentList = match read_or_page(&adj) {
-        Ok(list) => list,
-        Err(page) => return *page,
-    };
-    let rows = adjustments
-        .items
-        .iter()
-        .map(|a| {
-            vec![
-                Cell::link(a.case_no.as_str(), format!("/console/cases/{}", a.case_id)),
-                Cell::text(a.received_date.to_string()),
-                Cell::text(crate::names::measure(&a.measure)),
-                Cell::text(a.document_no.as_str()),
-                Cell::text(a.reason.clone().unwrap_or_default()),
-                Cell::text(zh(a.status.as_str())),
-                Cell::text(who_when(
-                    &signed,
-                    Some(&a.requested_by),
-                    Some(a.requested_at),
-                )),
-                Cell::text(who_when(&signed, a.approved_by.as_deref(), a.approved_at)),
-                Cell::text(who_when(&signed, a.revoked_by.as_deref(), a.revoked_at)),
-                super::governance::adjustment_steps(a.adjustment_id, a.status),
-                super::governance::revoke_step(a.adjustment_id, a.status),
-            ]
-        })
-        .collect();
-    page.tables.push(Table {
-        title: "核减".into(),
-        columns: [
-            "案件",
-            "收到日期",
-            "指标",
-            "文号",
-            "理由",
-            "状态",
-            "申请",
-            "批准",
-            "撤销",
-            "批准核减",
-            "撤销核减",
-        ]
-        .map(String::from)
-        .to_vec(),
-        rows,
-    });
-    let er = api.get(signed.token(), "/v1/erasures").await;
-    if let Some(erasures) = er.ok().then(|| er.read::<ErasureList>().ok()).flatten() {
-        let rows = erasures
-            .items
-            .iter()
-            .map(|r| {
-                let e = &r.erasure;
-                let by = |p: &domain::PrincipalId| p.to_string();
-                vec![
-                    Cell::link(r.case_no.as_str(), format!("/console/cases/{}", r.case_id)),
-                    Cell::text(e.request_ref.as_str()),
-                    Cell::text(e.reason.as_str()),
-                    Cell::text(zh(e.status.as_str())),
-                    Cell::text(who_when(
-                        &signed,
-                        Some(&by(&e.requested_by)),
-                        Some(e.requested_at),
-                    )),
-                    Cell::text(who_when(
-                        &signed,
-                        e.approved_by.as_ref().map(by).as_deref(),
-                        e.approved_at,
-                    )),
-                    super::governance::erasure_step(e.erasure_id, e.status),
-                ]
-            })
-            .collect();
-        page.tables.push(Table {
-            title: "个人信息删除".into(),
-            columns: [
-                "案件",
-                "申请文号",
-                "理由",
-                "状态",
-                "申请",
-                "批准",
-                "批准删除",
-            ]
-            .map(String::from)
-            .to_vec(),
-            rows,
-        });
-    }
     render(&page)
 }

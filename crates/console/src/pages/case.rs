@@ -40,6 +40,8 @@ pub struct CasePage {
     pub documents: Vec<(String, String)>,
     /// 核减 and 删除 may be asked here (the county, on the case as it is now), for these figures.
     pub govern: Vec<(String, String)>,
+    /// What was typed in a governance request the API refused, shown again in its form.
+    pub kept: GovernKept,
 }
 
 async fn unit_choices(signed: &Signed) -> Vec<(String, String)> {
@@ -317,16 +319,53 @@ pub(super) async fn show(
         } else {
             Vec::new()
         },
+        kept: typed.map(GovernKept::of).unwrap_or_default(),
     };
     (status, render(&page)).into_response()
 }
 
+/// A governance request's fields as typed (issue 34, finding 2: a refused request keeps them).
+#[derive(Default)]
+pub struct GovernKept {
+    /// `adjust`, `erase`, or empty when no request was refused.
+    pub kind: String,
+    pub measure: String,
+    pub reason: String,
+    pub document_no: String,
+    pub request_ref: String,
+}
+
+impl GovernKept {
+    fn of(typed: &FormData) -> GovernKept {
+        GovernKept {
+            kind: typed.get("kind").to_owned(),
+            measure: typed.get("measure").to_owned(),
+            reason: typed.get("reason").to_owned(),
+            document_no: typed.get("document_no").to_owned(),
+            request_ref: typed.get("request_ref").to_owned(),
+        }
+    }
+}
+
 /// A step from the case page's form: its body built from the fields, sent with `If-Match` so a
 /// case changed meanwhile is not acted on blindly.
-pub async fn act(signed: Signed, Path(case_id): Path<String>, body: axum::body::Bytes) -> Response {
+pub async fn act(
+    signed: Result<Signed, Response>,
+    Path(case_id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
     let form = FormData::parse(&body);
+    let signed = match super::resumed(signed, &form, &format!("/console/cases/{case_id}/act")) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
     if let Some(r) = signed.csrf_refused(Some(form.get("csrf"))) {
         return r;
+    }
+    if form.get("check") == "1" {
+        // Back from signing in again: the form as it was typed, to check and send.
+        let notice = "已恢复您填写的内容，请核对后提交。".to_owned();
+        return show(&signed, &case_id, "", Some(notice), None, Some(&form)).await;
     }
     let action = form.get("action").to_owned();
     let mut b = Map::new();
@@ -444,7 +483,7 @@ pub async fn act(signed: Signed, Path(case_id): Path<String>, body: axum::body::
         ),
     };
     if matches!(answer.status.as_u16(), 401) {
-        return Redirect::to("/console/login").into_response();
+        return super::resume_sign_in(&form, &format!("/console/cases/{case_id}/act"));
     }
     let error = Some((answer.status, msg));
     show(&signed, &case_id, "", None, error, Some(&form)).await

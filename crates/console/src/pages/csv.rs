@@ -76,6 +76,7 @@ pub async fn workbench_csv(
         "期限",
         "剩余",
         "标记",
+        "新到/退回",
     ];
     out.push_str(&head.join(","));
     out.push('\n');
@@ -100,6 +101,7 @@ pub async fn workbench_csv(
                 &r.due,
                 &r.days_left,
                 &r.flags,
+                &r.mark,
             ];
             let cells: Vec<String> = cells.iter().map(|c| field(c)).collect();
             out.push_str(&cells.join(","));

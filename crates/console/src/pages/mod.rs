@@ -1,6 +1,7 @@
 //! The console's pages, by who uses them.
 
 pub mod audit;
+pub mod batch;
 pub mod case;
 pub mod csv;
 pub mod documents;
@@ -108,6 +109,20 @@ pub fn resume_sign_in(form: &FormData, next: &str) -> Response {
         resume,
     };
     (StatusCode::UNAUTHORIZED, render(&page)).into_response()
+}
+
+/// The session of a form sent to `path`, or, when it ended while the form was being filled in,
+/// sign-in that carries the form back (issue 34, finding 2).
+pub fn resumed(
+    signed: Result<Signed, Response>,
+    form: &FormData,
+    path: &str,
+) -> Result<Signed, Box<Response>> {
+    match signed {
+        Ok(s) => Ok(s),
+        Err(r) if r.status().is_redirection() => Err(Box::new(resume_sign_in(form, path))),
+        Err(r) => Err(Box::new(r)),
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -242,11 +257,11 @@ pub async fn not_found() -> Response {
 /// The embedded assets. Their names carry their version, so they may be cached for long.
 pub async fn asset(Path(file): Path<String>) -> Response {
     let (body, kind): (&'static [u8], &str) = match file.as_str() {
-        "console-2.css" => (
+        "console-3.css" => (
             include_bytes!("../../assets/console.css"),
             "text/css; charset=utf-8",
         ),
-        "console-2.js" => (
+        "console-3.js" => (
             include_bytes!("../../assets/console.js"),
             "text/javascript; charset=utf-8",
         ),
@@ -310,4 +325,12 @@ pub fn param(p: &std::collections::BTreeMap<String, String>, k: &str, default: &
         Some(v) if !v.is_empty() => v.to_owned(),
         _ => default.to_owned(),
     }
+}
+
+/// What a page shown as of a date says when the date is before the log's first event (its
+/// answer reflects sequence 0): why it is empty (issue 34, finding 6).
+pub fn before_first_record(applied_seq: Option<u64>) -> Option<String> {
+    (applied_seq == Some(0)).then(|| {
+        "所选日期早于本系统的第一条记录：当时系统中还没有任何案件或操作，所以这里是空的。请选择更晚的日期。".to_owned()
+    })
 }

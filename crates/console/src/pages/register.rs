@@ -262,12 +262,9 @@ pub async fn submit(signed: Result<Signed, Response>, body: Bytes) -> Response {
     let form = FormData::parse(&body);
     // A session that ended while the form was being filled in: sign in again and go on with
     // what was typed (issue 34, finding 2), never a registration lost without a word.
-    let signed = match signed {
+    let signed = match super::resumed(signed, &form, "/console/register") {
         Ok(s) => s,
-        Err(r) if r.status().is_redirection() => {
-            return super::resume_sign_in(&form, "/console/register")
-        }
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Some(r) = signed.csrf_refused(Some(form.get("csrf"))) {
         return r;

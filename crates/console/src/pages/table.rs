@@ -98,6 +98,8 @@ pub struct TablePage {
     pub links: Vec<(String, String)>,
     /// Chart data (JSON) for the page's script; empty for none.
     pub charts: String,
+    /// The link to the next page of the tables (its path and label); empty for none.
+    pub next: (String, String),
 }
 
 impl TablePage {
@@ -111,6 +113,7 @@ impl TablePage {
             tables: Vec::new(),
             links: Vec::new(),
             charts: String::new(),
+            next: (String::new(), String::new()),
         }
     }
 }

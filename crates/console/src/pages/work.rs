@@ -30,6 +30,8 @@ pub struct Row {
     /// `overdue`, `due-soon` or empty: the row's deadline colour.
     pub class: String,
     pub flags: String,
+    /// 新到 or 退回/重办 until the unit acknowledges it (签收); empty otherwise.
+    pub mark: String,
 }
 
 pub struct Choice {
@@ -53,6 +55,8 @@ pub struct ListPage {
     pub first: String,
     /// The list under its filters as CSV, where there is one.
     pub csv: String,
+    /// 批量交办/督办 of the ticked rows (the county's workbench, live).
+    pub batch: Option<super::batch::BatchForm>,
 }
 
 pub(super) fn row(c: &crate::Console, v: &wire::cases::CaseSummary) -> Row {
@@ -106,6 +110,11 @@ pub(super) fn row(c: &crate::Console, v: &wire::cases::CaseSummary) -> Row {
             String::new()
         },
         flags,
+        mark: match v.mark {
+            Some(wire::cases::WorkMark::New) => "新到".into(),
+            Some(wire::cases::WorkMark::Returned) => "退回/重办".into(),
+            None => String::new(),
+        },
     }
 }
 
@@ -195,15 +204,25 @@ fn get<'a>(p: &'a BTreeMap<String, String>, k: &str) -> &'a str {
     p.get(k).map_or("", |v| v.trim())
 }
 
-fn counts(counts: &wire::cases::QueueCounts) -> Vec<(String, String)> {
-    [
+/// The counter of the whole list beside a filtered one's.
+const WHOLE: &str = "全部在办（不限阶段、标记）";
+
+/// The counters above a list: of the cases its filter selects where the API counts them (the
+/// 督办 board counts its own, issue 34, finding 4), with the whole list's open ones beside.
+fn counts(q: &wire::cases::Queue, whole: &str) -> Vec<(String, String)> {
+    let counts = q.matching.as_ref().unwrap_or(&q.counts);
+    let mut out: Vec<(String, String)> = [
         ("open", counts.open),
         ("due_soon", counts.due_soon),
         ("overdue", counts.overdue),
     ]
     .iter()
     .map(|(k, n)| (zh(k), n.to_string()))
-    .collect()
+    .collect();
+    if q.matching.is_some() {
+        out.push((whole.to_owned(), q.counts.open.to_string()));
+    }
+    out
 }
 
 fn base_page(mut f: Frame, heading: &str, action: &str, p: &BTreeMap<String, String>) -> ListPage {
@@ -240,6 +259,7 @@ fn base_page(mut f: Frame, heading: &str, action: &str, p: &BTreeMap<String, Str
         next: String::new(),
         first: String::new(),
         csv: String::new(),
+        batch: None,
     }
 }
 
@@ -284,9 +304,10 @@ pub async fn queue(signed: Signed, Query(mut p): Params) -> Response {
     };
     let mut f = signed.frame("我的待办", "/console/queue");
     f.as_of = get(&p, "as_of").to_owned();
+    f.notice = super::before_first_record(answer.applied_seq).unwrap_or_default();
     let heading = format!("{} · 待办案件", signed.unit_name);
     let mut page = base_page(f, &heading, "/console/queue", &p);
-    page.counts = counts(&answer.counts);
+    page.counts = counts(&answer, WHOLE);
     let (items, next) = (&answer.items, answer.next_cursor.as_deref());
     list(&signed, page, (items, next), "/console/queue", &p)
 }
@@ -309,8 +330,9 @@ pub async fn workbench(signed: Signed, Query(p): Params) -> Response {
     };
     let mut f = signed.frame(title, active);
     f.as_of = get(&p, "as_of").to_owned();
+    f.notice = super::before_first_record(answer.applied_seq).unwrap_or_default();
     let mut page = base_page(f, heading, "/console/workbench", &p);
-    page.counts = counts(&answer.counts);
+    page.counts = counts(&answer, WHOLE);
     page.show_unit = true;
     // Narrowed on the form, not only in the URL (issue 34, finding 4).
     let units = super::units(&signed).await;
@@ -341,6 +363,17 @@ pub async fn workbench(signed: Signed, Query(p): Params) -> Response {
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     page.csv = format!("/console/workbench.csv{}", query(&filters));
+    if signed.role == "county" && page.f.as_of.is_empty() {
+        let here: Vec<(&str, &str)> = p.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        page.batch = Some(super::batch::BatchForm {
+            units: units
+                .iter()
+                .filter(|u| u.kind != "county" || u.code == "county")
+                .map(|u| (u.code.clone(), u.name.clone()))
+                .collect(),
+            back: format!("/console/workbench{}", query(&here)),
+        });
+    }
     let (items, next) = (&answer.items, answer.next_cursor.as_deref());
     list(&signed, page, (items, next), "/console/workbench", &p)
 }
