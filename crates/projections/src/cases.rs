@@ -227,8 +227,16 @@ fn put_row(tx: &mut Tx<'_>, before: Option<&Row>, after: Row) -> Result<(), Stor
     for key in new.difference(&old) {
         tx.put(key.clone(), ());
     }
-    let old = before.map(Row::counters).unwrap_or_default();
-    let new = after.counters();
+    // Most events move no counter: the strings are made only when one may move.
+    let moved = before.is_none_or(|b| queue::counted_as(b) != queue::counted_as(&after));
+    let (old, new) = if moved {
+        (
+            before.map(Row::counters).unwrap_or_default(),
+            after.counters(),
+        )
+    } else {
+        Default::default()
+    };
     for (key, delta) in old
         .difference(&new)
         .map(|k| (k, -1))
@@ -345,8 +353,7 @@ impl Projection for Cases {
     /// 12: corrections of petitioners (`p/`). 13: petitioners filed by name alone (`m.`
     /// keys) and cases by the serial of their number (index `n`). 14: cases with
     /// acknowledgements, reminders, reopenings and late entries; flags `unacknowledged`,
-    /// `escalated`, `late_entry` in index `f`. 15: queue counters under each facet (stage,
-    /// flag) too.
+    /// `escalated`, `late_entry` in index `f`. 15: queue counters under each counted flag too.
     fn version(&self) -> u32 {
         15
     }

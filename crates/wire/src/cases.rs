@@ -143,9 +143,9 @@ pub struct Queue {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
     pub counts: QueueCounts,
-    /// With a `stage` or a `flag` filter (one of them, and no `unit` within a `township`): the
-    /// counts of the open cases it selects, so a board (督办: `flag=supervised`) counts its own.
-    /// Absent for the flags that hold by the clock (`unacknowledged`, `escalated`).
+    /// With a `flag` filter (and no `stage`, no `unit` within a `township`): the counts of the
+    /// open cases it selects, so a board (督办: `flag=supervised`) counts its own. Absent for
+    /// the flags that hold by the clock (`unacknowledged`, `escalated`) and `first_petition`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matching: Option<QueueCounts>,
     /// Soonest deadline first; replied cases (no deadline) last.

@@ -266,7 +266,23 @@ fn a_correction_moves_the_case_in_the_model_and_its_matter_links() {
 
 #[test]
 fn a_filtered_board_counts_its_own_cases_against_the_clock() {
-    let (log, _) = log_of_cases();
+    let (mut log, ids) = log_of_cases();
+    // 督办 of a few cases, one with a committed date that moves its deadline.
+    for (n, id) in ids.iter().enumerate().filter(|(n, _)| n % 4 == 1) {
+        let t = "2026-03-12T16:00:00+08:00";
+        let due_date =
+            (n == 5).then(|| chrono::NaiveDate::from_ymd_opt(2026, 3, 18).expect("date"));
+        log.run(
+            Some(*id),
+            Command::Supervise(SuperviseCase {
+                note: "从速办理".into(),
+                due_date,
+                occurred_at: Some(ts(t)),
+                late_reason: None,
+            }),
+            t,
+        );
+    }
     let (_d, store) = build(&model(), &log.events, 3);
     let rows: Vec<Row> = store
         .scan::<Row>("r/")
@@ -275,63 +291,59 @@ fn a_filtered_board_counts_its_own_cases_against_the_clock() {
         .map(|(_, r)| r)
         .filter(|r| r.case.status.is_open())
         .collect();
+    let ask = |scope: &Scope, stage, flag, now: &str| {
+        let q = QueueQuery {
+            principal: who(Role::County, None),
+            scope: scope.clone(),
+            filter: Filter::Open,
+            stage,
+            flag,
+            unit: None,
+            limit: 100,
+            cursor: None,
+            due_soon_days: 3,
+        };
+        queue(&store, &q, clock(now)).expect("queue")
+    };
+    let supervised = Some(queries::cases::Flag::Supervised);
     for now in [
         "2026-03-13T10:00:00+08:00",
         "2026-03-17T23:00:00+08:00",
         "2026-05-20T10:00:00+08:00",
     ] {
         let c = clock(now);
-        for stage in [Stage::Acceptance, Stage::Handling, Stage::AwaitingClose] {
-            for scope in [Scope::All, Scope::Unit(unit("gaoqiao"))] {
-                let mine: Vec<&Row> = rows
-                    .iter()
-                    .filter(|r| r.case.stage() == stage)
-                    .filter(|r| scope == Scope::All || r.case.unit == unit("gaoqiao"))
-                    .collect();
-                let q = QueueQuery {
-                    principal: who(Role::County, None),
-                    scope: scope.clone(),
-                    filter: Filter::Open,
-                    stage: Some(stage),
-                    flag: None,
-                    unit: None,
-                    limit: 100,
-                    cursor: None,
-                    due_soon_days: 3,
-                };
-                let page = queue(&store, &q, c).expect("queue");
-                let got = page.matching.expect("a stage is counted");
-                let judged: Vec<(bool, bool)> =
-                    mine.iter().map(|r| c.judge(r.case.due_at())).collect();
-                assert_eq!(got.open as usize, mine.len(), "{now} {stage:?} {scope:?}");
-                assert_eq!(got.open as usize, page.items.len(), "{now} {stage:?}");
-                assert_eq!(
-                    got.overdue as usize,
-                    judged.iter().filter(|j| j.0).count(),
-                    "{now} {stage:?} {scope:?}"
-                );
-                assert_eq!(
-                    got.due_soon as usize,
-                    judged.iter().filter(|j| j.1).count(),
-                    "{now} {stage:?} {scope:?}"
-                );
-                // The whole queue's counts are still there beside them.
-                assert_eq!(page.counts, counts(&store, &scope, c).expect("counts"));
-            }
+        for scope in [Scope::All, Scope::Unit(unit("gaoqiao"))] {
+            let mine: Vec<&Row> = rows
+                .iter()
+                .filter(|r| r.case.supervisions > 0)
+                .filter(|r| scope == Scope::All || r.case.unit == unit("gaoqiao"))
+                .collect();
+            assert!(!mine.is_empty());
+            let page = ask(&scope, None, supervised, now);
+            let got = page.matching.expect("a board's flag is counted");
+            let judged: Vec<(bool, bool)> = mine.iter().map(|r| c.judge(r.case.due_at())).collect();
+            assert_eq!(got.open as usize, mine.len(), "{now} {scope:?}");
+            assert_eq!(got.open as usize, page.items.len(), "{now} {scope:?}");
+            assert_eq!(
+                got.overdue as usize,
+                judged.iter().filter(|j| j.0).count(),
+                "{now} {scope:?}"
+            );
+            assert_eq!(
+                got.due_soon as usize,
+                judged.iter().filter(|j| j.1).count(),
+                "{now} {scope:?}"
+            );
+            // The whole queue's counts are still there beside them.
+            assert_eq!(page.counts, counts(&store, &scope, c).expect("counts"));
         }
     }
-    // A filter by the clock has no counts of its own, rather than wrong ones.
-    let q = QueueQuery {
-        principal: who(Role::County, None),
-        scope: Scope::All,
-        filter: Filter::Open,
-        stage: None,
-        flag: Some(queries::cases::Flag::Escalated),
-        unit: None,
-        limit: 10,
-        cursor: None,
-        due_soon_days: 3,
-    };
-    let page = queue(&store, &q, clock("2026-05-20T10:00:00+08:00")).expect("queue");
-    assert_eq!(page.matching, None);
+    // A filter by the clock, or by stage, has no counts of its own, rather than wrong ones.
+    let later = "2026-05-20T10:00:00+08:00";
+    let escalated = Some(queries::cases::Flag::Escalated);
+    assert_eq!(ask(&Scope::All, None, escalated, later).matching, None);
+    assert_eq!(
+        ask(&Scope::All, Some(Stage::Handling), None, later).matching,
+        None
+    );
 }
