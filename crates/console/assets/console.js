@@ -68,6 +68,14 @@
         { name: "上年同期", type: "line", data: d.months.previous, lineStyle: { type: "dashed" } }
       ]
     });
+    chart("chart-categories", {
+      title: { text: "热点类别（件）", left: "center", textStyle: { fontSize: 14 } },
+      tooltip: { trigger: "axis" },
+      grid: { left: 90 },
+      xAxis: { type: "value", minInterval: 1 },
+      yAxis: { type: "category", data: d.categories.labels },
+      series: [{ name: "件", type: "bar", data: d.categories.items }]
+    });
     chart("chart-townships", {
       title: { text: "各乡镇比较", left: "center", textStyle: { fontSize: 14 } },
       tooltip: { trigger: "axis" },

@@ -75,7 +75,8 @@ pub fn mount(api: Router, console: Console) -> Router {
         settings: console,
     });
     use pages::{
-        audit, batch, case, csv, documents, evidence, governance, register, stats, status, work,
+        audit, batch, case, csv, documents, evidence, governance, register, scorecards, stats,
+        status, work,
     };
     let to_console = || async { Redirect::to("/console/") };
     Router::new()
@@ -122,8 +123,8 @@ pub fn mount(api: Router, console: Console) -> Router {
         .route("/console/audit/checkpoints", get(evidence::checkpoints))
         .route("/console/stats", get(stats::page))
         .route("/console/stats.csv", get(stats::csv))
-        .route("/console/scorecards", get(stats::scorecards))
-        .route("/console/scorecards.csv", get(stats::scorecards_csv))
+        .route("/console/scorecards", get(scorecards::scorecards))
+        .route("/console/scorecards.csv", get(scorecards::scorecards_csv))
         .route("/console/assets/{file}", get(pages::asset))
         .route("/console/{*rest}", axum::routing::any(pages::not_found))
         .layer(axum::middleware::map_response(security_headers))

@@ -41,7 +41,7 @@ pub struct CasePage {
     /// 核减 and 删除 may be asked here (the county, on the case as it is now), for these figures.
     pub govern: Vec<(String, String)>,
     /// What was typed in a governance request the API refused, shown again in its form.
-    pub kept: GovernKept,
+    pub kept: super::steps::GovernKept,
 }
 
 async fn unit_choices(signed: &Signed) -> Vec<(String, String)> {
@@ -177,6 +177,8 @@ pub(super) async fn show(
         .iter()
         .map(|a| form_of(a.as_str(), &unit_list))
         .collect();
+    let lines = v.petitioners.as_deref().map(super::people::lines);
+    super::steps::petitioners_for(&mut forms, lines);
     if let Some(typed) = typed {
         super::steps::keep_typed(&mut forms, typed);
     }
@@ -319,32 +321,9 @@ pub(super) async fn show(
         } else {
             Vec::new()
         },
-        kept: typed.map(GovernKept::of).unwrap_or_default(),
+        kept: typed.map(super::steps::GovernKept::of).unwrap_or_default(),
     };
     (status, render(&page)).into_response()
-}
-
-/// A governance request's fields as typed (issue 34, finding 2: a refused request keeps them).
-#[derive(Default)]
-pub struct GovernKept {
-    /// `adjust`, `erase`, or empty when no request was refused.
-    pub kind: String,
-    pub measure: String,
-    pub reason: String,
-    pub document_no: String,
-    pub request_ref: String,
-}
-
-impl GovernKept {
-    fn of(typed: &FormData) -> GovernKept {
-        GovernKept {
-            kind: typed.get("kind").to_owned(),
-            measure: typed.get("measure").to_owned(),
-            reason: typed.get("reason").to_owned(),
-            document_no: typed.get("document_no").to_owned(),
-            request_ref: typed.get("request_ref").to_owned(),
-        }
-    }
 }
 
 /// A step from the case page's form: its body built from the fields, sent with `If-Match` so a
@@ -427,6 +406,18 @@ pub async fn act(
         ] {
             if let Some(v) = b.remove(k) {
                 changes.insert(k.into(), v);
+            }
+        }
+        b.remove("petitioners");
+        b.remove("petitioners_was");
+        match super::people::correction(&form) {
+            Ok(Some(all)) => {
+                changes.insert("petitioners".into(), all);
+            }
+            Ok(None) => {}
+            Err(why) => {
+                let error = Some((StatusCode::UNPROCESSABLE_ENTITY, why));
+                return show(&signed, &case_id, "", None, error, Some(&form)).await;
             }
         }
         b.insert("changes".into(), Value::Object(changes));

@@ -9,6 +9,7 @@ pub mod evidence;
 pub mod governance;
 mod people;
 pub mod register;
+pub mod scorecards;
 pub mod stats;
 pub mod status;
 mod steps;

@@ -1,13 +1,12 @@
 //! 统计: the report figures (件/批次/人次, bands, rates with numerator and denominator,
 //! year-on-year) as tables and charts (channel split, monthly trend against last year, the
-//! townships side by side), the CSV of a breakdown, and the scorecards (考核).
+//! townships side by side, the categories (热点)) and the CSV of a breakdown.
 
 use std::collections::BTreeMap;
 
 use axum::extract::Query;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use wire::scorecard::Scorecards;
 use wire::stats::{Change, Measures, Rate, Report, Row};
 
 use crate::backend::query;
@@ -17,71 +16,145 @@ use crate::pages::table::{Cell, Input, Table, TablePage};
 
 type Params = Query<BTreeMap<String, String>>;
 
-/// A count shown: its report name, its value, and its year-on-year change where the report
-/// gives one.
+/// A count shown: its report name, its value, its definition (口径) and its year-on-year change
+/// where the report gives one.
 struct Count {
     label: &'static str,
     of: fn(&Measures) -> i64,
+    what: &'static str,
     change: Option<fn(&Change) -> Option<f64>>,
 }
 
-const fn count(label: &'static str, of: fn(&Measures) -> i64) -> Count {
+const fn count(label: &'static str, of: fn(&Measures) -> i64, what: &'static str) -> Count {
     Count {
         label,
         of,
+        what,
         change: None,
     }
 }
 
-/// The counts shown, in their order. 领导接访 and 重复访 are the API's own figures (a leader's
-/// reception is counted whatever channel the petition came by, not from the channel row).
-const COUNTS: [Count; 17] = [
+/// The counts shown, in their order, defined as the API counts them (docs/rules.md,
+/// "Counting"). 领导接访 and 重复访 are the API's own figures (a leader's reception is counted
+/// whatever channel the petition came by, not from the channel row); the bands are of visits
+/// only (issue 34, finding 5).
+const COUNTS: [Count; 19] = [
     Count {
         change: Some(|c| c.items),
-        ..count("件", |m| m.counts.items)
+        ..count(
+            "件",
+            |m| m.counts.items,
+            "期内收到的信访事项，每案一件（并案的只计所并入的案件）",
+        )
     },
     Count {
         change: Some(|c| c.batches),
-        ..count("批次", |m| m.counts.batches)
+        ..count("批次", |m| m.counts.batches, "每案一批次，不论渠道")
     },
     Count {
         change: Some(|c| c.persons),
-        ..count("人次", |m| m.counts.persons)
+        ..count(
+            "人次",
+            |m| m.counts.persons,
+            "走访（含领导接访日）按登记人数，其他渠道每案一人次",
+        )
     },
-    count("个体访批次", |m| m.counts.individual_batches),
-    count("多人访批次", |m| m.counts.group_batches),
-    count("集体访批次", |m| m.counts.collective_batches),
-    count("集体访人次", |m| m.counts.collective_persons),
-    count("重复访批次", |m| m.counts.repeat_batches),
-    count("重复访人次", |m| m.counts.repeat_persons),
-    count("领导接访批次", |m| m.counts.leader_reception_batches),
-    count("领导接访人次", |m| m.counts.leader_reception_persons),
-    count("越级访批次", |m| m.counts.cross_level_batches),
-    count("受理", |m| m.counts.accepted),
-    count("答复", |m| m.counts.replied),
-    count("办结", |m| m.counts.closed),
-    count("按期办结", |m| m.counts.closed_on_time),
-    count("逾期未办结", |m| m.open_overdue),
+    count(
+        "个体访批次（走访）",
+        |m| m.counts.individual_batches,
+        "仅走访：人数少于多人访起点（政策 group_threshold）",
+    ),
+    count(
+        "个体访人次（走访）",
+        |m| m.counts.individual_persons,
+        "仅走访：个体访的人数合计",
+    ),
+    count(
+        "多人访批次（走访）",
+        |m| m.counts.group_batches,
+        "仅走访：人数不少于 group_threshold、少于集体访起点",
+    ),
+    count(
+        "多人访人次（走访）",
+        |m| m.counts.group_persons,
+        "仅走访：多人访的人数合计",
+    ),
+    count(
+        "集体访批次（走访）",
+        |m| m.counts.collective_batches,
+        "仅走访：人数达到集体访起点（政策 collective_threshold，默认 5 人）",
+    ),
+    count(
+        "集体访人次（走访）",
+        |m| m.counts.collective_persons,
+        "仅走访：集体访的人数合计",
+    ),
+    count(
+        "重复访批次",
+        |m| m.counts.repeat_batches,
+        "登记时同一信访人同类事项已有在先案件（或登记时指明关联案件）",
+    ),
+    count(
+        "重复访人次",
+        |m| m.counts.repeat_persons,
+        "重复访案件的人次合计",
+    ),
+    count(
+        "领导接访批次",
+        |m| m.counts.leader_reception_batches,
+        "领导接访日收到的案件，不论渠道",
+    ),
+    count(
+        "领导接访人次",
+        |m| m.counts.leader_reception_persons,
+        "领导接访案件的人次合计",
+    ),
+    count(
+        "越级访批次",
+        |m| m.counts.cross_level_batches,
+        "事项到达乡镇以上层级，且信访人此前未在乡镇就同一事项信访",
+    ),
+    count("受理", |m| m.counts.accepted, "已受理的案件"),
+    count("答复", |m| m.counts.replied, "已出具答复意见的案件"),
+    count(
+        "办结",
+        |m| m.counts.closed,
+        "已办结的案件（含办结后申请复查、终结的）",
+    ),
+    count(
+        "按期办结",
+        |m| m.counts.closed_on_time,
+        "已办结且在期限内答复的案件",
+    ),
+    count(
+        "逾期未办结",
+        |m| m.open_overdue,
+        "查询时仍在办且已过期限的案件",
+    ),
 ];
 
 type RateOf = fn(&Measures) -> Rate;
 
-/// The rates shown, with their report names.
-const RATES: [(&str, RateOf); 4] = [
-    ("办结率", |m| m.closure_rate),
-    ("按期办结率", |m| m.on_time_rate),
-    ("满意率", |m| m.satisfaction_rate),
-    ("集体访占比", |m| m.collective_share),
+/// The rates shown, with their report names and definitions.
+const RATES: [(&str, RateOf, &str); 4] = [
+    ("办结率", |m| m.closure_rate, "办结 ÷ 件"),
+    ("按期办结率", |m| m.on_time_rate, "按期办结 ÷ 办结"),
+    (
+        "满意率",
+        |m| m.satisfaction_rate,
+        "满意与基本满意 ÷ 回访到信访人的次数",
+    ),
+    ("集体访占比", |m| m.collective_share, "集体访批次 ÷ 批次"),
 ];
 
-struct Period {
-    from: String,
-    to: String,
-    township: String,
-    adjusted: bool,
+pub(super) struct Period {
+    pub from: String,
+    pub to: String,
+    pub township: String,
+    pub adjusted: bool,
 }
 
-fn period(signed: &Signed, p: &BTreeMap<String, String>) -> Period {
+pub(super) fn period(signed: &Signed, p: &BTreeMap<String, String>) -> Period {
     let (first, today) = crate::pages::audit::this_year(signed);
     let get = |k: &str| {
         p.get(k)
@@ -102,7 +175,7 @@ fn period(signed: &Signed, p: &BTreeMap<String, String>) -> Period {
 }
 
 impl Period {
-    fn query(&self, extra: &[(&str, &str)]) -> String {
+    pub(super) fn query(&self, extra: &[(&str, &str)]) -> String {
         let mut pairs = vec![
             ("from", self.from.as_str()),
             ("to", self.to.as_str()),
@@ -217,20 +290,23 @@ pub async fn page(signed: Signed, Query(p): Params) -> Response {
                 Cell::text((c.of)(&t.current.total).to_string()),
                 Cell::text(previous.map(|p| (c.of)(p).to_string()).unwrap_or_default()),
                 Cell::text(yoy),
+                Cell::text(c.what),
             ]
         })
-        .chain(RATES.iter().map(|(label, of)| {
+        .chain(RATES.iter().map(|(label, of, what)| {
             vec![
                 Cell::text(*label),
                 Cell::text(rate(of(&t.current.total))),
                 Cell::text(previous.map(|p| rate(of(p))).unwrap_or_default()),
                 Cell::text(String::new()),
+                Cell::text(*what),
             ]
         }))
         .collect();
+    page.intro = "按收到日期统计期内收到的案件，每案计一次，依其现在（或截至所选时点）的状态；口径列说明每项的计算方法。".into();
     page.tables.push(Table {
         title: format!("{} 至 {} 总体情况（同比：上年同期）", per.from, per.to),
-        columns: ["指标", "本期", "上年同期", "同比"]
+        columns: ["指标", "本期", "上年同期", "同比", "口径"]
             .map(String::from)
             .to_vec(),
         rows,
@@ -249,6 +325,12 @@ pub async fn page(signed: Signed, Query(p): Params) -> Response {
         (Ok(c), Ok(m), Ok(t)) => (c, m, t),
         (Err(page), _, _) | (_, Err(page), _) | (_, _, Err(page)) => return *page,
     };
+    let categories = match by("category", true).await {
+        Ok(c) => c,
+        Err(page) => return *page,
+    };
+    let hot = hot_spots(&categories);
+    page.tables.push(hot.table);
     let channel_rows = &channels.current.rows;
     page.tables.push(Table {
         title: "按渠道".into(),
@@ -331,6 +413,7 @@ pub async fn page(signed: Signed, Query(p): Params) -> Response {
                 previous.get(last_year.as_str()).copied().unwrap_or(0)
             }).collect::<Vec<_>>(),
         },
+        "categories": hot.chart,
         "townships": {
             "labels": town_rows.iter().map(|r| name(&r.key)).collect::<Vec<_>>(),
             "items": items(town_rows),
@@ -340,6 +423,61 @@ pub async fn page(signed: Signed, Query(p): Params) -> Response {
     // Inside a <script type="application/json">: no "</script>" can close it early.
     page.charts = charts.to_string().replace('<', "\\u003c");
     render(&page)
+}
+
+/// 热点: the categories by their items, most first, each beside the same period a year
+/// earlier, and their chart's data.
+struct HotSpots {
+    table: Table,
+    chart: serde_json::Value,
+}
+
+fn hot_spots(report: &Report) -> HotSpots {
+    let mut rows: Vec<&Row> = report.current.rows.iter().collect();
+    rows.sort_by(|a, b| (b.measures.counts.items, &a.key).cmp(&(a.measures.counts.items, &b.key)));
+    let last_year: BTreeMap<&str, i64> = report
+        .previous
+        .iter()
+        .flat_map(|p| &p.rows)
+        .map(|r| (r.key.as_str(), r.measures.counts.items))
+        .collect();
+    let table = Table {
+        title: "按类别（热点，件数多的在前）".into(),
+        columns: ["类别", "件", "上年同期", "同比", "批次", "人次", "办结率"]
+            .map(String::from)
+            .to_vec(),
+        rows: rows
+            .iter()
+            .map(|r| {
+                let (m, c) = (&r.measures, &r.measures.counts);
+                vec![
+                    Cell::text(zh(&r.key)),
+                    Cell::text(c.items.to_string()),
+                    Cell::text(
+                        last_year
+                            .get(r.key.as_str())
+                            .copied()
+                            .unwrap_or(0)
+                            .to_string(),
+                    ),
+                    Cell::text(change(
+                        r.change
+                            .as_ref()
+                            .and_then(|ch| ch.get("items").copied().flatten()),
+                    )),
+                    Cell::text(c.batches.to_string()),
+                    Cell::text(c.persons.to_string()),
+                    Cell::text(rate(m.closure_rate)),
+                ]
+            })
+            .collect(),
+    };
+    // Least first: a horizontal bar chart draws its first category at the bottom.
+    let chart = json!({
+        "labels": rows.iter().rev().map(|r| zh(&r.key)).collect::<Vec<_>>(),
+        "items": rows.iter().rev().map(|r| r.measures.counts.items).collect::<Vec<_>>(),
+    });
+    HotSpots { table, chart }
 }
 
 /// The rows of one breakdown as CSV (UTF-8 with BOM, so spreadsheets read the Chinese).
@@ -362,7 +500,7 @@ pub async fn csv(signed: Signed, Query(p): Params) -> Response {
     head.extend(
         RATES
             .iter()
-            .flat_map(|(l, _)| [format!("{l}分子"), format!("{l}分母")]),
+            .flat_map(|(l, _, _)| [format!("{l}分子"), format!("{l}分母")]),
     );
     out.push_str(&head.join(","));
     out.push('\n');
@@ -378,7 +516,7 @@ pub async fn csv(signed: Signed, Query(p): Params) -> Response {
         };
         let mut cells = vec![super::csv::field(key), super::csv::field(&label)];
         cells.extend(COUNTS.iter().map(|c| (c.of)(m).to_string()));
-        cells.extend(RATES.iter().flat_map(|(_, of)| {
+        cells.extend(RATES.iter().flat_map(|(_, of, _)| {
             let r = of(m);
             [r.num.to_string(), r.den.to_string()]
         }));
@@ -387,88 +525,4 @@ pub async fn csv(signed: Signed, Query(p): Params) -> Response {
     }
     let filename = format!("xinfang-stats-{group}-{}-{}.csv", per.from, per.to);
     super::csv::response(&filename, out)
-}
-
-/// 考核: each unit's indicators, points, total and rank under the rules in force.
-pub async fn scorecards(signed: Signed, p: Params) -> Response {
-    scorecard_page(signed, p, false).await
-}
-
-async fn scorecard_page(signed: Signed, Query(p): Params, csv: bool) -> Response {
-    let per = period(&signed, &p);
-    let answer = signed
-        .console
-        .api
-        .get(
-            signed.token(),
-            format!(
-                "/v1/scorecards{}",
-                query(&[
-                    ("from", &per.from),
-                    ("to", &per.to),
-                    ("adjusted", if per.adjusted { "true" } else { "" })
-                ])
-            ),
-        )
-        .await;
-    let cards: Scorecards = match read_or_page(&answer) {
-        Ok(c) => c,
-        Err(page) => return *page,
-    };
-    let mut page = TablePage::new(signed.frame("考核", "/console/scorecards"), "考核");
-    page.f.as_of_allowed = false;
-    page.intro = format!("考核规则版本：{}", cards.rules_version);
-    page.inputs = vec![
-        Input::date("from", "起", &per.from),
-        Input::date("to", "止", &per.to),
-        // The adjusted figures on the form too, and the table as CSV (issue 34, finding 5).
-        Input::select(
-            "adjusted",
-            "口径",
-            if per.adjusted { "true" } else { "" },
-            &[("", "原始数"), ("true", "核减后")],
-        ),
-    ];
-    page.links.push((
-        format!("/console/scorecards.csv{}", per.query(&[])),
-        "下载考核结果（CSV）".into(),
-    ));
-    let mut columns = vec!["名次".to_owned(), "单位".to_owned()];
-    columns.extend(cards.rules.iter().map(|i| crate::names::measure(&i.name)));
-    columns.push("总分".to_owned());
-    page.tables.push(Table {
-        title: format!("{} 至 {}", per.from, per.to),
-        columns,
-        rows: cards
-            .units
-            .iter()
-            .map(|u| {
-                let rank = u.rank.map(|r| r.to_string()).unwrap_or_default();
-                let mut row = vec![Cell::text(rank), Cell::text(u.unit_name.as_str())];
-                row.extend(u.indicators.iter().map(|i| {
-                    let r = Rate {
-                        num: i.num,
-                        den: i.den,
-                        value: i.value,
-                    };
-                    let points = i.points.map_or(String::new(), |p| format!("{p:.2}"));
-                    Cell::text(format!("{} → {points} 分", rate(r)))
-                }));
-                row.push(Cell::text(
-                    u.total.map_or(String::new(), |t| format!("{t:.2}")),
-                ));
-                row
-            })
-            .collect(),
-    });
-    if csv {
-        let name = format!("xinfang-scorecards-{}-{}.csv", per.from, per.to);
-        return super::csv::response(&name, super::csv::of_table(&page.tables[0]));
-    }
-    render(&page)
-}
-
-/// 考核 as CSV: the page's table, cell by cell.
-pub async fn scorecards_csv(signed: Signed, p: Params) -> Response {
-    scorecard_page(signed, p, true).await
 }

@@ -8,7 +8,7 @@ use crate::names::zh;
 pub struct Field {
     pub name: String,
     pub label: String,
-    /// `text`, `textarea`, `date`, `number`, `select`.
+    /// `text`, `textarea`, `date`, `number`, `select`, `hidden`.
     pub kind: String,
     pub required: bool,
     pub options: Vec<(String, String)>,
@@ -32,6 +32,25 @@ pub fn keep_typed(forms: &mut [ActionForm], typed: &crate::pages::FormData) {
         form.open = true;
         for field in &mut form.fields {
             field.value = typed.get(&field.name).to_owned();
+        }
+    }
+}
+
+/// The 更正 form with the case's petitioners to correct (`lines`), or without its petitioner
+/// fields for a reader who may not see them.
+pub fn petitioners_for(forms: &mut [ActionForm], lines: Option<String>) {
+    for form in forms.iter_mut().filter(|f| f.action == "correct") {
+        match &lines {
+            Some(text) => {
+                for field in &mut form.fields {
+                    if matches!(field.name.as_str(), "petitioners" | "petitioners_was") {
+                        field.value = text.clone();
+                    }
+                }
+            }
+            None => form
+                .fields
+                .retain(|f| !matches!(f.name.as_str(), "petitioners" | "petitioners_was")),
         }
     }
 }
@@ -202,6 +221,14 @@ pub fn form_of(action: &str, units: &[(String, String)]) -> ActionForm {
             ),
             field("summary", "新的事项摘要（不改则留空）", "textarea", false),
             field("headcount", "新的人数（不改则留空）", "number", false),
+            // Shown with the case's petitioners (`petitioners_for`); changed, they replace them.
+            field(
+                "petitioners",
+                "信访人（每行一位：姓名、身份证号、电话，住址写在“住址：”之后；改动后整体替换）",
+                "textarea",
+                false,
+            ),
+            field("petitioners_was", "", "hidden", false),
         ],
         _ => vec![reason()],
     };
@@ -223,6 +250,29 @@ pub fn form_of(action: &str, units: &[(String, String)]) -> ActionForm {
         label: zh(action),
         fields,
         open: false,
+    }
+}
+
+/// A governance request's fields as typed (issue 34, finding 2: a refused request keeps them).
+#[derive(Default)]
+pub struct GovernKept {
+    /// `adjust`, `erase`, or empty when no request was refused.
+    pub kind: String,
+    pub measure: String,
+    pub reason: String,
+    pub document_no: String,
+    pub request_ref: String,
+}
+
+impl GovernKept {
+    pub fn of(typed: &crate::pages::FormData) -> GovernKept {
+        GovernKept {
+            kind: typed.get("kind").to_owned(),
+            measure: typed.get("measure").to_owned(),
+            reason: typed.get("reason").to_owned(),
+            document_no: typed.get("document_no").to_owned(),
+            request_ref: typed.get("request_ref").to_owned(),
+        }
     }
 }
 

@@ -204,23 +204,31 @@ fn get<'a>(p: &'a BTreeMap<String, String>, k: &str) -> &'a str {
     p.get(k).map_or("", |v| v.trim())
 }
 
-/// The counter of the whole list beside a filtered one's.
+/// What the counters of the whole list are called beside (or instead of) a filtered one's.
 const WHOLE: &str = "全部在办（不限阶段、标记）";
 
 /// The counters above a list: of the cases its filter selects where the API counts them (the
-/// 督办 board counts its own, issue 34, finding 4), with the whole list's open ones beside.
-fn counts(q: &wire::cases::Queue, whole: &str) -> Vec<(String, String)> {
-    let counts = q.matching.as_ref().unwrap_or(&q.counts);
+/// 督办 board counts its own, issue 34, finding 4), with the whole list's open ones beside; a
+/// filter it does not count (a stage, a flag by the clock) gets the whole list's, said so.
+fn counts(q: &wire::cases::Queue, p: &BTreeMap<String, String>) -> Vec<(String, String)> {
+    let filtered = !get(p, "stage").is_empty() || !get(p, "flag").is_empty();
+    let (counts, prefix) = match &q.matching {
+        Some(m) => (m, ""),
+        None if filtered => (&q.counts, "全部"),
+        None => (&q.counts, ""),
+    };
     let mut out: Vec<(String, String)> = [
         ("open", counts.open),
         ("due_soon", counts.due_soon),
         ("overdue", counts.overdue),
     ]
     .iter()
-    .map(|(k, n)| (zh(k), n.to_string()))
+    .map(|(k, n)| (format!("{prefix}{}", zh(k)), n.to_string()))
     .collect();
     if q.matching.is_some() {
-        out.push((whole.to_owned(), q.counts.open.to_string()));
+        out.push((WHOLE.to_owned(), q.counts.open.to_string()));
+    } else if filtered {
+        out[0].0 = WHOLE.to_owned();
     }
     out
 }
@@ -307,7 +315,7 @@ pub async fn queue(signed: Signed, Query(mut p): Params) -> Response {
     f.notice = super::before_first_record(answer.applied_seq).unwrap_or_default();
     let heading = format!("{} · 待办案件", signed.unit_name);
     let mut page = base_page(f, &heading, "/console/queue", &p);
-    page.counts = counts(&answer, WHOLE);
+    page.counts = counts(&answer, &p);
     let (items, next) = (&answer.items, answer.next_cursor.as_deref());
     list(&signed, page, (items, next), "/console/queue", &p)
 }
@@ -332,7 +340,7 @@ pub async fn workbench(signed: Signed, Query(p): Params) -> Response {
     f.as_of = get(&p, "as_of").to_owned();
     f.notice = super::before_first_record(answer.applied_seq).unwrap_or_default();
     let mut page = base_page(f, heading, "/console/workbench", &p);
-    page.counts = counts(&answer, WHOLE);
+    page.counts = counts(&answer, &p);
     page.show_unit = true;
     // Narrowed on the form, not only in the URL (issue 34, finding 4).
     let units = super::units(&signed).await;

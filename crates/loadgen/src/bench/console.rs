@@ -45,6 +45,10 @@ pub async fn results(
             "console_workbench_overdue",
             "/console/workbench?status=overdue".to_owned(),
         ),
+        (
+            "console_workbench_supervised",
+            "/console/workbench?flag=supervised".to_owned(),
+        ),
         ("console_queue", "/console/queue".to_owned()),
         ("console_case", format!("/console/cases/{case_id}")),
         ("console_register_form", "/console/register".to_owned()),
@@ -63,6 +67,10 @@ pub async fn results(
         (
             "console_records",
             format!("/console/audit/records?from={year_ago}&to={today}"),
+        ),
+        (
+            "console_checkpoints",
+            "/console/audit/checkpoints".to_owned(),
         ),
         ("console_status_form", "/console/status".to_owned()),
     ] {
