@@ -314,3 +314,31 @@ def test_a_correction_replaces_the_petitioners_and_a_correction_of_other_facts_l
     last = history[-1]
     assert last["type"] == "RegistrationCorrected", last["type"]
     assert "petitioners" not in (last["data"].get("after") or {}), last["data"]
+
+
+def test_the_workbench_sorts_by_newest_received_across_its_pages(as_role):
+    """Issue 34, finding 4: the workbench sorts by deadline (its default) or newest received;
+    the order holds across pages and in the CSV."""
+    county = as_role("county")
+    case = register_by_api(county)
+    county.goto("/console/workbench")
+    county.select_option("select[name=sort]", "received")
+    county.click("form.filters button[type=submit]")
+    county.wait_for_load_state()
+    assert "sort=received" in county.url
+    first = county.locator("table.cases tbody tr").first
+    assert case["case_no"] in first.inner_text(), first.inner_text()
+    received = []
+    for _ in range(3):
+        received += county.locator("table.cases tbody tr td:nth-child(10)").all_inner_texts()
+        nxt = county.locator("a[rel=next]")
+        if nxt.count() == 0:
+            break
+        nxt.click()
+        county.wait_for_load_state()
+        assert "sort=received" in county.url and "cursor=r1" in county.url, county.url
+    assert len(received) > 50 and received == sorted(received, reverse=True), received[:60]
+    county.goto("/console/workbench?sort=received")
+    href = county.locator("a", has_text="下载本列表（CSV）").get_attribute("href")
+    rows = county.request.get(href).body().decode("utf-8").splitlines()[1:]
+    assert rows and rows[0].startswith(case["case_no"]), rows[:2]

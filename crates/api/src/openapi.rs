@@ -179,20 +179,7 @@ fn header(name: &str, what: &str, pattern: &str) -> utoipa::openapi::path::Param
 
 /// `min_seq`: a log sequence, never negative.
 pub(crate) fn min_seq_param(what: &str) -> utoipa::openapi::path::Parameter {
-    ParameterBuilder::new()
-        .name("min_seq")
-        .parameter_in(ParameterIn::Query)
-        .required(Required::False)
-        .description(Some(what))
-        .schema(Some(
-            ObjectBuilder::new()
-                .schema_type(Type::Integer)
-                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                    utoipa::openapi::KnownFormat::Int64,
-                )))
-                .minimum(Some(0)),
-        ))
-        .build()
+    int_param("min_seq", what, (0, None))
 }
 
 /// An optional whole-number query parameter from `min` to `max`.

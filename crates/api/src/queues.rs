@@ -11,7 +11,7 @@ use serde::Deserialize;
 use domain::auth::can_read_queue;
 use domain::{Principal, Stage};
 use queries::cases::Flag;
-use queries::queues::{DueCursor, Filter, QueueQuery, Scope};
+use queries::queues::{DueCursor, Filter, QueueOrder, QueueQuery, Scope};
 
 use crate::error::{ApiError, Failure};
 use crate::params::Params;
@@ -23,6 +23,7 @@ use crate::AppState;
 #[serde(deny_unknown_fields)]
 pub struct QueueParams {
     status: Option<Filter>,
+    sort: Option<QueueOrder>,
     stage: Option<Stage>,
     flag: Option<Flag>,
     limit: Option<usize>,
@@ -39,6 +40,7 @@ pub struct WorkbenchParams {
     unit: Option<String>,
     township: Option<String>,
     status: Option<Filter>,
+    sort: Option<QueueOrder>,
     stage: Option<Stage>,
     flag: Option<Flag>,
     limit: Option<usize>,
@@ -49,39 +51,49 @@ pub struct WorkbenchParams {
     as_of: Option<domain::Timestamp>,
 }
 
-/// The query for a page of `scope` (and, within a township, of one unit) with the filters given.
-#[allow(clippy::too_many_arguments)]
-fn queue_query(
-    state: &AppState,
-    principal: Principal,
-    scope: Scope,
-    unit: Option<domain::UnitCode>,
+/// The filters, order and page a queue's parameters ask for.
+struct Asked<'a> {
     status: Option<Filter>,
+    sort: Option<QueueOrder>,
     stage: Option<Stage>,
     flag: Option<Flag>,
     limit: Option<usize>,
-    cursor: Option<&str>,
+    cursor: Option<&'a str>,
+}
+
+/// The query for a page of `scope` (and, within a township, of one unit) as `asked`.
+fn queue_query(
+    state: &AppState,
+    principal: Principal,
+    (scope, unit): (Scope, Option<domain::UnitCode>),
+    asked: Asked<'_>,
 ) -> Result<QueueQuery, Failure> {
-    let (limit, cursor) = page(limit, cursor)?;
+    let limit = page_limit(asked.limit)?;
+    let order = asked.sort.unwrap_or_default();
+    // A cursor of the order asked for, as this API gave it.
+    let (cursor, after) = match (order, asked.cursor) {
+        (_, None) => (None, None),
+        (QueueOrder::Due, Some(c)) => {
+            (Some(DueCursor::decode(c).ok_or_else(foreign_cursor)?), None)
+        }
+        (QueueOrder::Received, Some(c)) => (
+            None,
+            Some(queries::queues::decode_received(c).ok_or_else(foreign_cursor)?),
+        ),
+    };
     Ok(QueueQuery {
         principal,
         scope,
-        filter: status.unwrap_or(Filter::Open),
-        stage: open_stage(stage)?,
-        flag,
+        filter: asked.status.unwrap_or(Filter::Open),
+        stage: open_stage(asked.stage)?,
+        flag: asked.flag,
         unit,
         limit,
         cursor,
+        order,
+        after,
         due_soon_days: state.cases.policy().due_soon_days,
     })
-}
-
-fn page(limit: Option<usize>, cursor: Option<&str>) -> Result<(usize, Option<DueCursor>), Failure> {
-    let limit = page_limit(limit)?;
-    let cursor = cursor
-        .map(|c| DueCursor::decode(c).ok_or_else(foreign_cursor))
-        .transpose()?;
-    Ok((limit, cursor))
 }
 
 /// Only open cases are in a queue: a stage that has none finds nothing, and says so.
@@ -120,17 +132,15 @@ pub async fn queue(
         return Err(Failure::NotFound.into());
     }
     can_read_queue(&p, &code)?;
-    let q = queue_query(
-        &state,
-        p,
-        Scope::Unit(code),
-        None,
-        params.status,
-        params.stage,
-        params.flag,
-        params.limit,
-        params.cursor.as_deref(),
-    )?;
+    let asked = Asked {
+        status: params.status,
+        sort: params.sort,
+        stage: params.stage,
+        flag: params.flag,
+        limit: params.limit,
+        cursor: params.cursor.as_deref(),
+    };
+    let q = queue_query(&state, p, (Scope::Unit(code), None), asked)?;
     answer(&state, q, params.min_seq, (params.at_seq, params.as_of)).await
 }
 
@@ -149,16 +159,14 @@ pub async fn workbench(
         (u, Some(t)) => (Scope::Township(t), u),
         (None, None) => (Scope::All, None),
     };
-    let q = queue_query(
-        &state,
-        p,
-        scope,
-        also_unit,
-        params.status,
-        params.stage,
-        params.flag,
-        params.limit,
-        params.cursor.as_deref(),
-    )?;
+    let asked = Asked {
+        status: params.status,
+        sort: params.sort,
+        stage: params.stage,
+        flag: params.flag,
+        limit: params.limit,
+        cursor: params.cursor.as_deref(),
+    };
+    let q = queue_query(&state, p, (scope, also_unit), asked)?;
     answer(&state, q, params.min_seq, (params.at_seq, params.as_of)).await
 }

@@ -132,23 +132,6 @@ impl Row {
         out
     }
 
-    /// The queue counters the case adds one to: its queues', and theirs under each facet
-    /// (`queue::facets`).
-    fn counters(&self) -> BTreeSet<String> {
-        let day = due_day(self.due());
-        let facets = queue::facets(self);
-        let mut out = BTreeSet::new();
-        for s in self.scopes() {
-            out.extend(
-                facets
-                    .iter()
-                    .map(|f| keys::counter(&format!("{s}:{f}"), &day)),
-            );
-            out.insert(keys::counter(&s, &day));
-        }
-        out
-    }
-
     /// `(index, value)` of every index the case is under.
     fn indexes(&self) -> Vec<(&'static str, String)> {
         let c = &self.case;
@@ -231,8 +214,8 @@ fn put_row(tx: &mut Tx<'_>, before: Option<&Row>, after: Row) -> Result<(), Stor
     let moved = before.is_none_or(|b| queue::counted_as(b) != queue::counted_as(&after));
     let (old, new) = if moved {
         (
-            before.map(Row::counters).unwrap_or_default(),
-            after.counters(),
+            before.map(queue::counters).unwrap_or_default(),
+            queue::counters(&after),
         )
     } else {
         Default::default()
@@ -495,8 +478,10 @@ fn filed_of(row: &Row, person: &Person) -> Filed {
 
 mod query;
 pub(crate) mod queue;
+mod received;
 #[cfg(test)]
 mod tests;
 
 pub use query::{case_by_no, links, list, moved_after, search, Clock, MAX_RELATED};
-pub use queue::{counts, queue};
+pub use queue::counts;
+pub use received::queue;

@@ -1,6 +1,6 @@
 //! Work queues (`GET /v1/queues/{unit}`) and the county's workbench (`GET /v1/workbench`): the
-//! open cases of a unit, a township or the whole county, soonest deadline first, as case
-//! summaries, with counts and a cursor.
+//! open cases of a unit, a township or the whole county, soonest deadline first (or newest
+//! received first), as case summaries, with counts and a cursor.
 
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +15,16 @@ pub enum Filter {
     Open,
     DueSoon,
     Overdue,
+}
+
+/// The order of a queue's page: soonest deadline first (`due`, the default) or newest received
+/// first (`received`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueOrder {
+    #[default]
+    Due,
+    Received,
 }
 
 /// Whose open cases: one unit's (its work queue), one township's, or the county's.
@@ -38,6 +48,12 @@ pub struct QueueQuery {
     pub unit: Option<UnitCode>,
     pub limit: usize,
     pub cursor: Option<DueCursor>,
+    #[serde(default)]
+    pub order: QueueOrder,
+    /// In the received order: the listing order key after which the page starts (the cursor
+    /// `r1<key>` without its prefix).
+    #[serde(default)]
+    pub after: Option<String>,
     /// Days before a deadline from which a case is due soon (policy).
     pub due_soon_days: u32,
 }
@@ -78,4 +94,16 @@ impl DueCursor {
             case_id: CaseId(id),
         })
     }
+}
+
+/// A received-order cursor as clients see it: `r1` and the 48 hex digits of a listing order.
+pub fn received_cursor(order: &str) -> String {
+    format!("r1{order}")
+}
+
+/// The listing order a received-order cursor names, or `None` for one this API did not give.
+pub fn decode_received(cursor: &str) -> Option<String> {
+    let hex = cursor.strip_prefix("r1")?;
+    (hex.len() == 48 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        .then(|| hex.to_owned())
 }

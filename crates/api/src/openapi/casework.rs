@@ -195,13 +195,18 @@ pub(super) fn paths(paths: PathsBuilder) -> PathsBuilder {
             &["acceptance", "handling", "awaiting_close", "review"],
         ))
         .parameter(one_of("flag", "With this flag set", &flags))
+        .parameter(one_of(
+            "sort",
+            "due (default): soonest deadline first, replied cases last; received: newest received first",
+            &["due", "received"],
+        ))
         .parameter(limit.clone())
         .parameter(bounded(
             "cursor",
-            "`next_cursor` of the previous page",
+            "`next_cursor` of the previous page, of the same sort",
             50,
             50,
-            Some("^q1[0-9a-f]{48}$"),
+            Some("^[qr]1[0-9a-f]{48}$"),
         ))
         .parameter(min_seq_param(
             "Answer once the cases model has applied at least this sequence",

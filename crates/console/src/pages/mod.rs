@@ -6,6 +6,7 @@ pub mod case;
 pub mod csv;
 pub mod documents;
 pub mod evidence;
+mod figures;
 pub mod governance;
 mod people;
 pub mod register;

@@ -157,6 +157,7 @@ const STAGES: [(&str, &str); 5] = [
     ("awaiting_close", "待办结"),
     ("review", "复查复核"),
 ];
+const SORTS: [(&str, &str); 2] = [("", "期限最近在前"), ("received", "最新收到在前")];
 const FLAGS: [(&str, &str); 11] = [
     ("", "全部"),
     ("duplicate", "一信多投"),
@@ -234,7 +235,7 @@ fn counts(q: &wire::cases::Queue, p: &BTreeMap<String, String>) -> Vec<(String, 
 }
 
 fn base_page(mut f: Frame, heading: &str, action: &str, p: &BTreeMap<String, String>) -> ListPage {
-    f.keep = ["status", "stage", "flag", "unit", "township"]
+    f.keep = ["status", "stage", "flag", "sort", "unit", "township"]
         .into_iter()
         .filter(|k| !get(p, k).is_empty())
         .map(|k| (k.to_owned(), get(p, k).to_owned()))
@@ -260,6 +261,11 @@ fn base_page(mut f: Frame, heading: &str, action: &str, p: &BTreeMap<String, Str
                 "标记".into(),
                 choices(get(p, "flag"), &FLAGS),
             ),
+            (
+                "sort".into(),
+                "排序".into(),
+                choices(get(p, "sort"), &SORTS),
+            ),
         ],
         search: None,
         rows: Vec::new(),
@@ -284,7 +290,7 @@ pub(super) async fn fetch(
     } else {
         ""
     };
-    let mut pairs: Vec<(&str, &str)> = ["status", "stage", "flag", "unit", "cursor"]
+    let mut pairs: Vec<(&str, &str)> = ["status", "stage", "flag", "sort", "unit", "cursor"]
         .into_iter()
         .map(|k| (k, get(p, k)))
         .chain([("township", township)])

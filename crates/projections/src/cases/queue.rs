@@ -2,6 +2,8 @@
 //! `d/` entries, and their counts from the `c/` day counters (reading the entries of at most the
 //! two days where "overdue" and "due soon" end, never the whole queue).
 
+use std::collections::BTreeSet;
+
 use chrono::{Duration, NaiveDate};
 
 use domain::{CaseId, Timestamp, UnitCode};
@@ -11,6 +13,7 @@ use wire::cases::{Queue, QueueCounts};
 
 use super::query::{summary, Clock};
 use super::{due_key, due_order, row_key, Row, SCAN_BUDGET};
+use crate::keys::cases as keys;
 use crate::{Store, StoreError};
 
 fn scope_key(scope: &Scope) -> String {
@@ -72,6 +75,19 @@ pub(super) fn facets(row: &Row) -> Vec<String> {
         .filter(|f| counted(*f) && row.flag(*f))
         .map(|f| format!("f.{}", f.as_str()))
         .collect()
+}
+
+/// The queue counters a case adds one to: its queues', and theirs under each facet.
+pub(super) fn counters(row: &Row) -> BTreeSet<String> {
+    let day = super::due_day(row.due());
+    let facets = facets(row);
+    let mut out = BTreeSet::new();
+    for s in row.scopes() {
+        let under = facets.iter().map(|f| format!("{s}:{f}"));
+        out.extend(under.map(|scope| keys::counter(&scope, &day)));
+        out.insert(keys::counter(&s, &day));
+    }
+    out
 }
 
 /// Whether a flag has counters: not those that hold by the clock, nor 初信初访.
@@ -181,7 +197,7 @@ fn row_at(store: &Store, order: &str) -> Result<Option<Row>, StoreError> {
 }
 
 /// The counts of the cases a page's filter selects, where the model counts them.
-fn matching(
+pub(super) fn matching(
     store: &Store,
     q: &QueueQuery,
     clock: Clock,
@@ -199,7 +215,7 @@ fn matching(
 }
 
 /// A page of a queue (or the workbench) that `q.principal` may see, soonest deadline first.
-pub fn queue(store: &Store, q: &QueueQuery, clock: Clock) -> Result<Queue, StoreError> {
+pub fn by_due(store: &Store, q: &QueueQuery, clock: Clock) -> Result<Queue, StoreError> {
     let limit = q.limit.clamp(1, queries::cases::MAX_LIMIT);
     let prefix = crate::keys::cases::queue(&scope_key(&q.scope));
     let now_key = at(clock.now);
@@ -273,7 +289,7 @@ fn unit_of(q: &QueueQuery) -> Option<String> {
     }
 }
 
-fn wanted(row: &Row, q: &QueueQuery, clock: Clock) -> bool {
+pub(super) fn wanted(row: &Row, q: &QueueQuery, clock: Clock) -> bool {
     let c = &row.case;
     domain::auth::can_read_case(&q.principal, c).is_ok()
         && c.status.is_open()

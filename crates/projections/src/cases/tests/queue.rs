@@ -4,11 +4,12 @@ use std::collections::BTreeSet;
 
 use domain::command::*;
 use domain::{CaseId, Category, Outcome, Role, Stage};
-use queries::queues::{DueCursor, Filter, QueueQuery, Scope};
+use queries::queues::{DueCursor, Filter, QueueOrder, QueueQuery, Scope};
 use wire::cases::Queue;
 
 use super::{clock, model, petition, who, ID};
-use crate::cases::queue::{counts, queue};
+use crate::cases::queue;
+use crate::cases::queue::counts;
 use crate::cases::{row_key, Row};
 use crate::testing::{build, ts, unit, Log};
 use crate::Store;
@@ -38,6 +39,8 @@ fn ask(
         unit: None,
         limit,
         cursor: cursor.map(|c| DueCursor::decode(c).expect("a cursor we gave")),
+        order: QueueOrder::Due,
+        after: None,
         due_soon_days: 3,
     };
     queue(store, &q, clock(now)).expect("queue")
@@ -199,6 +202,8 @@ fn the_workbench_reads_every_units_open_cases_and_by_township() {
         unit: None,
         limit: 100,
         cursor: None,
+        order: QueueOrder::Due,
+        after: None,
         due_soon_days: 3,
     };
     let seen: Vec<CaseId> = queue(&store, &q, clock(now))
@@ -301,6 +306,8 @@ fn a_filtered_board_counts_its_own_cases_against_the_clock() {
             unit: None,
             limit: 100,
             cursor: None,
+            order: QueueOrder::Due,
+            after: None,
             due_soon_days: 3,
         };
         queue(&store, &q, clock(now)).expect("queue")
@@ -346,4 +353,76 @@ fn a_filtered_board_counts_its_own_cases_against_the_clock() {
         ask(&Scope::All, Some(Stage::Handling), None, later).matching,
         None
     );
+}
+
+#[test]
+fn a_queue_newest_received_first_pages_every_open_case_once() {
+    let (log, _) = log_of_cases();
+    let (_d, store) = build(&model(), &log.events, 5);
+    let now = "2026-03-20T10:00:00+08:00";
+    let c = clock(now);
+    for scope in [
+        Scope::All,
+        Scope::Unit(unit("gaoqiao")),
+        Scope::Township(unit("gaoqiao")),
+    ] {
+        let rows: Vec<Row> = store
+            .scan::<Row>("r/")
+            .expect("rows")
+            .into_iter()
+            .map(|(_, r)| r)
+            .filter(|r| r.case.status.is_open())
+            .filter(|r| match &scope {
+                Scope::All => true,
+                Scope::Unit(u) => r.case.unit == *u,
+                Scope::Township(t) => r.case.township == *t,
+            })
+            .collect();
+        for (filter, pick) in [
+            (
+                Filter::Open,
+                (|_: (bool, bool)| true) as fn((bool, bool)) -> bool,
+            ),
+            (Filter::Overdue, |j| j.0),
+        ] {
+            let want: Vec<(domain::Timestamp, CaseId)> = {
+                let mut w: Vec<_> = rows
+                    .iter()
+                    .filter(|r| pick(c.judge(r.case.due_at())))
+                    .map(|r| (r.case.received_at, r.case.id))
+                    .collect();
+                w.sort_by(|a, b| b.cmp(a));
+                w
+            };
+            for limit in [1, 2, 5, 100] {
+                let mut got = Vec::new();
+                let mut after: Option<String> = None;
+                loop {
+                    let q = QueueQuery {
+                        principal: who(Role::County, None),
+                        scope: scope.clone(),
+                        filter,
+                        stage: None,
+                        flag: None,
+                        unit: None,
+                        limit,
+                        cursor: None,
+                        order: QueueOrder::Received,
+                        after: after.clone(),
+                        due_soon_days: 3,
+                    };
+                    let page = queue(&store, &q, c).expect("page");
+                    assert!(page.items.len() <= limit);
+                    got.extend(page.items.iter().map(|i| (i.received_at, i.case_id)));
+                    match page.next_cursor {
+                        Some(n) => {
+                            after = Some(queries::queues::decode_received(&n).expect("ours"))
+                        }
+                        None => break,
+                    }
+                }
+                assert_eq!(got, want, "{scope:?} {filter:?} limit {limit}");
+            }
+        }
+    }
 }
