@@ -143,9 +143,9 @@ pub struct Queue {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
     pub counts: QueueCounts,
-    /// With a `flag` filter (and no `stage`, no `unit` within a `township`): the counts of the
-    /// open cases it selects, so a board (督办: `flag=supervised`) counts its own. Absent for
-    /// the flags that hold by the clock (`unacknowledged`, `escalated`) and `first_petition`.
+    /// With the `flag` of a board, `supervised` (督办) or `leader` (领导包案), and no `stage`
+    /// and no `unit` within a `township`: the counts of the open cases it selects, so the board
+    /// counts its own. Absent for any other filter (`counts` are then the whole list's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matching: Option<QueueCounts>,
     /// Soonest deadline first; replied cases (no deadline) last.

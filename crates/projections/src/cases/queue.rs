@@ -66,9 +66,10 @@ fn count_between(
 }
 
 /// The facets an open case is counted under beside its queue (issue 34: a board's counters
-/// are those of its filter): each flag that holds without asking the clock and marks a board
-/// (not 初信初访, which most cases are, and not the stage, which every case has and often
-/// changes: counting those cost the model a fifth of its speed).
+/// are those of its filter): the flags that make the county's boards, 督办 and 领导包案, which
+/// few cases have. Counting every flag and the stage cost the model a fifth of its speed on the
+/// bench's log (most cases are repeats, first petitions or late entries there, and every case
+/// has a stage), for lists that are filters more than boards.
 pub(super) fn facets(row: &Row) -> Vec<String> {
     Flag::ALL
         .into_iter()
@@ -90,12 +91,9 @@ pub(super) fn counters(row: &Row) -> BTreeSet<String> {
     out
 }
 
-/// Whether a flag has counters: not those that hold by the clock, nor 初信初访.
+/// Whether a flag has counters: the boards' flags.
 fn counted(flag: Flag) -> bool {
-    !matches!(
-        flag,
-        Flag::Unacknowledged | Flag::Escalated | Flag::FirstPetition
-    )
+    matches!(flag, Flag::Supervised | Flag::Leader)
 }
 
 /// What a case's counters depend on: whether it is open, its unit and township, the day its

@@ -345,10 +345,15 @@ fn a_filtered_board_counts_its_own_cases_against_the_clock() {
             assert_eq!(page.counts, counts(&store, &scope, c).expect("counts"));
         }
     }
-    // A filter by the clock, or by stage, has no counts of its own, rather than wrong ones.
+    // A filter that is no board (a flag by the clock, another flag, a stage) has no counts of
+    // its own, rather than wrong ones.
     let later = "2026-05-20T10:00:00+08:00";
-    let escalated = Some(queries::cases::Flag::Escalated);
-    assert_eq!(ask(&Scope::All, None, escalated, later).matching, None);
+    for flag in [
+        queries::cases::Flag::Escalated,
+        queries::cases::Flag::Repeat,
+    ] {
+        assert_eq!(ask(&Scope::All, None, Some(flag), later).matching, None);
+    }
     assert_eq!(
         ask(&Scope::All, Some(Stage::Handling), None, later).matching,
         None
