@@ -269,6 +269,37 @@ async fn the_workbench_pages_through_2000_open_cases_with_stable_cursors_while_c
     }
     assert!(seen.iter().all(|s| ids.contains(s) || added.contains(s)));
     assert!(pages >= 20, "{pages} pages");
+    // Newest received first: every open case once, in order; a cursor keeps the sort of the
+    // page it came from, whatever `sort` says (any schema-valid pair is answered).
+    let mut newest: Vec<(String, String)> = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/workbench?limit=250&sort=due&cursor={c}"),
+            None => "/v1/workbench?limit=250&sort=received".to_owned(),
+        };
+        let (status, page) = app.get("auditor-token", &path).await;
+        assert_eq!(status, 200, "{page}");
+        for item in page["items"].as_array().expect("items") {
+            let at = item["received_at"].as_str().expect("received");
+            let at = chrono::DateTime::parse_from_rfc3339(at)
+                .expect("time")
+                .to_rfc3339();
+            newest.push((at, item["case_id"].as_str().expect("id").to_owned()));
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => {
+                assert!(c.starts_with("r1"), "{c}");
+                cursor = Some(c.to_owned());
+            }
+            None => break,
+        }
+    }
+    let received: Vec<&String> = newest.iter().map(|(at, _)| at).collect();
+    assert!(received.windows(2).all(|w| w[0] >= w[1]), "newest first");
+    let once: std::collections::BTreeSet<&String> = newest.iter().map(|(_, id)| id).collect();
+    assert_eq!(once.len(), newest.len(), "no case twice");
+    assert!(ids.iter().all(|id| once.contains(id)), "every open case");
     // The counts cover the whole workbench; the county's own queue is only its own unit's.
     let (_, last) = app
         .get(

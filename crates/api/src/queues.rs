@@ -69,17 +69,17 @@ fn queue_query(
     asked: Asked<'_>,
 ) -> Result<QueueQuery, Failure> {
     let limit = page_limit(asked.limit)?;
-    let order = asked.sort.unwrap_or_default();
-    // A cursor of the order asked for, as this API gave it.
-    let (cursor, after) = match (order, asked.cursor) {
-        (_, None) => (None, None),
-        (QueueOrder::Due, Some(c)) => {
-            (Some(DueCursor::decode(c).ok_or_else(foreign_cursor)?), None)
-        }
-        (QueueOrder::Received, Some(c)) => (
-            None,
-            Some(queries::queues::decode_received(c).ok_or_else(foreign_cursor)?),
-        ),
+    // A cursor, as this API gave it, keeps the sort of the page it came from: `sort` orders the
+    // first page.
+    let (order, cursor, after) = match asked.cursor {
+        None => (asked.sort.unwrap_or_default(), None, None),
+        Some(c) => match queries::queues::decode_received(c) {
+            Some(after) => (QueueOrder::Received, None, Some(after)),
+            None => {
+                let due = DueCursor::decode(c).ok_or_else(foreign_cursor)?;
+                (QueueOrder::Due, Some(due), None)
+            }
+        },
     };
     Ok(QueueQuery {
         principal,

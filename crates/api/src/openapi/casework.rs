@@ -197,13 +197,13 @@ pub(super) fn paths(paths: PathsBuilder) -> PathsBuilder {
         .parameter(one_of("flag", "With this flag set", &flags))
         .parameter(one_of(
             "sort",
-            "due (default): soonest deadline first, replied cases last; received: newest received first",
+            "The first page's order: due (default), soonest deadline first, replied cases last; received, newest received first. A cursor keeps the order of the page it came from",
             &["due", "received"],
         ))
         .parameter(limit.clone())
         .parameter(bounded(
             "cursor",
-            "`next_cursor` of the previous page, of the same sort",
+            "`next_cursor` of the previous page (it keeps that page's sort)",
             50,
             50,
             Some("^[qr]1[0-9a-f]{48}$"),
