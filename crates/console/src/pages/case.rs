@@ -326,6 +326,28 @@ pub(super) async fn show(
     (status, render(&page)).into_response()
 }
 
+/// The session a case page's form (sent to `path`) acts in; otherwise the page to answer with:
+/// sign-in carrying the form when the session ended, a CSRF refusal, or, back from signing in
+/// again (`check=1`), the case page with the form as it was typed, to check and send.
+pub(super) async fn form_session(
+    signed: Result<Signed, Response>,
+    form: &FormData,
+    case_id: &str,
+    path: &str,
+) -> Result<Signed, Box<Response>> {
+    let signed = super::resumed(signed, form, path)?;
+    if let Some(r) = signed.csrf_refused(Some(form.get("csrf"))) {
+        return Err(Box::new(r));
+    }
+    if form.get("check") == "1" {
+        let notice = "已恢复您填写的内容，请核对后提交。".to_owned();
+        return Err(Box::new(
+            show(&signed, case_id, "", Some(notice), None, Some(form)).await,
+        ));
+    }
+    Ok(signed)
+}
+
 /// A step from the case page's form: its body built from the fields, sent with `If-Match` so a
 /// case changed meanwhile is not acted on blindly.
 pub async fn act(
@@ -334,18 +356,11 @@ pub async fn act(
     body: axum::body::Bytes,
 ) -> Response {
     let form = FormData::parse(&body);
-    let signed = match super::resumed(signed, &form, &format!("/console/cases/{case_id}/act")) {
+    let path = format!("/console/cases/{case_id}/act");
+    let signed = match form_session(signed, &form, &case_id, &path).await {
         Ok(s) => s,
         Err(r) => return *r,
     };
-    if let Some(r) = signed.csrf_refused(Some(form.get("csrf"))) {
-        return r;
-    }
-    if form.get("check") == "1" {
-        // Back from signing in again: the form as it was typed, to check and send.
-        let notice = "已恢复您填写的内容，请核对后提交。".to_owned();
-        return show(&signed, &case_id, "", Some(notice), None, Some(&form)).await;
-    }
     let action = form.get("action").to_owned();
     let mut b = Map::new();
     for (k, v) in &form.0 {

@@ -92,17 +92,10 @@ pub async fn request(
 ) -> Response {
     let form = FormData::parse(&body);
     let path = format!("/console/cases/{case_id}/govern");
-    let signed = match super::resumed(signed, &form, &path) {
+    let signed = match super::case::form_session(signed, &form, &case_id, &path).await {
         Ok(s) => s,
         Err(r) => return *r,
     };
-    if let Some(r) = signed.csrf_refused(Some(form.get("csrf"))) {
-        return r;
-    }
-    if form.get("check") == "1" {
-        let notice = "已恢复您填写的内容，请核对后提交。".to_owned();
-        return super::case::show(&signed, &case_id, "", Some(notice), None, Some(&form)).await;
-    }
     let (path, body, done) = match form.get("kind") {
         "adjust" => (
             "/v1/adjustments".to_owned(),
