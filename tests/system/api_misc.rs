@@ -524,6 +524,7 @@ async fn a_case_lists_the_steps_its_reader_may_take_now() {
             "merge",
             "reissue-query-code",
             "remind",
+            "resolution-plan",
             "withdraw"
         ]
     );

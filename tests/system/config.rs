@@ -103,6 +103,27 @@ fn errors_name_the_file_the_key_and_the_problem() {
             "policy.timezone",
         ),
         (OK.to_string() + "[policy]\nreply_dayz = 3\n", "reply_dayz"),
+        // The backlog and the alerts (issue 35).
+        (
+            OK.to_string() + "[policy]\nsurge_factor = 0\n",
+            "policy.surge_factor",
+        ),
+        (
+            OK.to_string() + "[policy]\nsurge_window_days = 14\nsurge_baseline_days = 7\n",
+            "policy.surge_baseline_days",
+        ),
+        (
+            OK.to_string() + "[policy]\nbacklog_repeats = 21\n",
+            "policy.backlog_repeats",
+        ),
+        (
+            OK.to_string() + "[policy]\nrepeat_alert_cases = 1\n",
+            "policy.repeat_alert_cases",
+        ),
+        (
+            OK.to_string() + "[policy]\nbacklog_days = 0\n",
+            "policy.backlog_days",
+        ),
         (format!("[nats]\nuser = \"xinfang\"\n{OK}"), "nats.user"),
         (
             format!("[nats]\nuser = \"a.b\"\npassword = \"p\"\n{OK}"),

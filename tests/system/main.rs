@@ -10,6 +10,7 @@ mod api_misc;
 mod asof;
 mod attachments;
 mod auth;
+mod backlog;
 mod casework;
 mod closedloop;
 mod cluster;

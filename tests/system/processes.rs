@@ -252,6 +252,21 @@ async fn demo_links_and_no_plain_identifiers(
         !repeats["items"].as_array().expect("items").is_empty(),
         "returning petitioners"
     );
+    // Old cases (积案): a third case of one matter with its plan, and a plan past its date.
+    let backlog = get("/v1/cases?flag=backlog&limit=1000".into()).await;
+    let items = backlog["items"].as_array().expect("items");
+    assert!(
+        items.iter().any(|c| c["repeat_rank"] == 3
+            && c["resolution_plan"]["leader"] == "王建华"
+            && c["resolution_plan"]["overdue"] == false),
+        "{backlog}"
+    );
+    assert!(
+        items
+            .iter()
+            .any(|c| c["resolution_plan"]["overdue"] == true),
+        "{backlog}"
+    );
     let id_number = domain::identity::with_check_digit("33010219780512345").expect("id");
     let found = http
         .post(format!("{base}/v1/cases/search"))

@@ -102,6 +102,7 @@ pub fn files() -> Vec<(String, String)> {
         collect::<ReviewDecided>(&mut all),
         collect::<CaseMerged>(&mut all),
         collect::<LeaderAssigned>(&mut all),
+        collect::<ResolutionPlanned>(&mut all),
         collect::<RegistrationCorrected>(&mut all),
         collect::<CaseWithdrawn>(&mut all),
         collect::<AttachmentAdded>(&mut all),

@@ -19,7 +19,7 @@ pub(crate) fn collect<T: ToSchema>(all: &mut Collected) -> String {
 }
 
 /// Every command body's schema, collected (for `proto/` and the AsyncAPI document alike).
-pub(crate) const COMMANDS: [fn(&mut Collected) -> String; 27] = [
+pub(crate) const COMMANDS: [fn(&mut Collected) -> String; 28] = [
     collect::<RegisterCase>,
     collect::<AcknowledgeCase>,
     collect::<RemindCase>,
@@ -39,6 +39,7 @@ pub(crate) const COMMANDS: [fn(&mut Collected) -> String; 27] = [
     collect::<DecideReview>,
     collect::<MergeCase>,
     collect::<AssignLeader>,
+    collect::<PlanResolution>,
     collect::<CorrectRegistration>,
     collect::<WithdrawCase>,
     collect::<AddAttachment>,

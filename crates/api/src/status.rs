@@ -144,7 +144,7 @@ async fn lookup(state: &AppState, case_no: &str, code: &str) -> Result<CaseStatu
 }
 
 /// The step an event is, as the petitioner is told of it; `None` for the county's own work
-/// (签收, 督办, 催办, 延期, 包案, corrections, evidence, a new query code, 核减,
+/// (签收, 督办, 催办, 延期, 包案, 一案一策, corrections, evidence, a new query code, 核减,
 /// erasures).
 fn step_of(event: &Event) -> Option<Action> {
     Some(match event {
@@ -170,6 +170,7 @@ fn step_of(event: &Event) -> Option<Action> {
         | Event::DocumentIssued(_)
         | Event::DeadlineExtended(_)
         | Event::LeaderAssigned(_)
+        | Event::ResolutionPlanned(_)
         | Event::RegistrationCorrected(_)
         | Event::AttachmentAdded(_)
         | Event::AdjustmentRequested(_)

@@ -182,6 +182,7 @@ impl Signed {
             "county" => {
                 add("/console/workbench", "工作台");
                 add("/console/workbench?flag=supervised", "督办");
+                add("/console/backlog", "积案");
                 add("/console/register", "登记");
                 add("/console/cases", "案件查询");
                 add("/console/stats", "统计");
@@ -193,6 +194,7 @@ impl Signed {
                 add("/console/audit/records", "核减与删除");
                 add("/console/audit/checkpoints", "检查点");
                 add("/console/workbench", "工作台");
+                add("/console/backlog", "积案");
                 add("/console/stats", "统计");
             }
             _ => {

@@ -75,8 +75,8 @@ pub fn mount(api: Router, console: Console) -> Router {
         settings: console,
     });
     use pages::{
-        audit, batch, case, csv, documents, evidence, governance, register, scorecards, stats,
-        status, work,
+        audit, backlog, batch, case, csv, documents, evidence, governance, register, scorecards,
+        stats, status, work,
     };
     let to_console = || async { Redirect::to("/console/") };
     Router::new()
@@ -91,6 +91,7 @@ pub fn mount(api: Router, console: Console) -> Router {
         .route("/console/workbench", get(work::workbench))
         .route("/console/workbench.csv", get(csv::workbench_csv))
         .route("/console/workbench/batch", post(batch::batch))
+        .route("/console/backlog", get(backlog::board))
         .route("/console/cases", get(work::find).post(work::find_post))
         .route(
             "/console/register",

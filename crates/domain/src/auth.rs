@@ -58,6 +58,7 @@ fn county_only(action: Action) -> bool {
             | Action::DecideRereview
             | Action::Merge
             | Action::AssignLeader
+            | Action::ResolutionPlan
             | Action::Remind
             | Action::Reopen
             | Action::RequestAdjustment

@@ -141,6 +141,24 @@ pub struct Case {
     /// 出具文书: the documents numbered so far, in the order issued.
     #[serde(default)]
     pub documents: Vec<IssuedDocument>,
+    /// 积案: the case's place among the cases of the same category of one of its petitioners
+    /// (1: the first; 0: not counted, registered before issue 35).
+    #[serde(default)]
+    pub repeat_rank: u32,
+    /// 一案一策: the latest plan to resolve the case.
+    #[serde(default)]
+    pub resolution_plan: Option<ResolutionPlan>,
+}
+
+/// 一案一策: a plan to resolve a case (`ResolutionPlanned`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ResolutionPlan {
+    pub plan: String,
+    pub leader: Option<String>,
+    pub target_date: chrono::NaiveDate,
+    /// Business time of the step.
+    #[serde(with = "crate::stamp")]
+    pub at: Timestamp,
 }
 
 /// A document numbered for a step of the case (`DocumentIssued`).
@@ -358,6 +376,32 @@ impl Case {
             && self
                 .due_at()
                 .is_some_and(|d| now > d + chrono::Duration::days(i64::from(days)))
+    }
+
+    /// 积案: open, and received more than `backlog_days` calendar days before `now`'s day, or the
+    /// `backlog_repeats`-th or later case of its category of one of its petitioners.
+    pub fn backlog(&self, now: Timestamp, policy: &crate::policy::Policy) -> bool {
+        self.status.is_open()
+            && (self.repeat_rank >= policy.backlog_repeats
+                || self
+                    .backlog_from(policy)
+                    .is_some_and(|day| policy.local_date(now) >= day))
+    }
+
+    /// 积案 by age: the first day on which the case, open, is backlog by its age alone.
+    pub fn backlog_from(&self, policy: &crate::policy::Policy) -> Option<chrono::NaiveDate> {
+        policy
+            .local_date(self.received_at)
+            .checked_add_days(chrono::Days::new(u64::from(policy.backlog_days) + 1))
+    }
+
+    /// 一案一策: the plan's target date has passed while the case is open.
+    pub fn plan_overdue(&self, now: Timestamp, policy: &crate::policy::Policy) -> bool {
+        self.status.is_open()
+            && self
+                .resolution_plan
+                .as_ref()
+                .is_some_and(|p| policy.local_date(now) > p.target_date)
     }
 
     /// 签收: open, the current accountability unacknowledged and past its limit.

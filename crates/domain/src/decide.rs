@@ -345,6 +345,7 @@ fn decide_step(state: Option<&Case>, cmd: &Command, ctx: &Ctx<'_>) -> Result<Eve
             name: text("name", &c.name)?,
             title: text("title", &c.title)?,
         }),
+        Command::PlanResolution(c) => loop_steps::resolution_plan(case, c, at, p)?,
         Command::Correct(c) => correct(case, c, at, ctx)?,
         Command::Attach(c) => attach(case, c)?,
         Command::RequestAdjustment(c) => adjustments::request(case, c, &ctx.principal.id)?,

@@ -13,8 +13,10 @@ use crate::ids::UnitCode;
 use crate::policy::Timestamp;
 use crate::values::{Category, Channel, Level, Outcome, RejectReason, Satisfaction};
 
+pub use closed_loop::*;
 pub use records::*;
 
+mod closed_loop;
 mod records;
 
 /// Classifications derived at registration (docs/rules.md, "Classifications"), never typed in.
@@ -78,6 +80,15 @@ pub struct CaseRegistered {
     /// accountable (absent, false, otherwise).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub acknowledged: bool,
+    /// 积案: the case's place among the cases of the same category of one of its petitioners
+    /// (1: the first; absent, 0, in events before issue 35, which did not count).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub repeat_rank: u32,
+}
+
+/// Whether a count is 0 (left out of an event's JSON).
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -238,6 +249,10 @@ pub struct RegistrationCorrected {
     /// it was registered for and nobody had moved yet (absent: unchanged).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<UnitCode>,
+    /// 积案: the case's place among its petitioners' cases of its category after the correction
+    /// (absent, 0, in events before issue 35: unchanged).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub repeat_rank: u32,
 }
 
 /// 撤回: the petitioner withdrew; the case is done (and counted).
@@ -259,42 +274,6 @@ pub struct AttachmentAdded {
     /// sealed under the case's data key.
     #[serde(default)]
     pub filename: String,
-}
-
-/// 签收: the accountable unit confirmed it has the case.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct CaseAcknowledged {
-    pub unit: UnitCode,
-    /// By the limit of the accountability (always, for one started before issue 33).
-    pub on_time: bool,
-}
-
-/// 催办: the county reminded the accountable unit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct CaseReminded {
-    /// The unit reminded (accountable at the time).
-    pub unit: UnitCode,
-    pub note: String,
-}
-
-/// 重办: after a dissatisfied follow-up the case is handled again by `unit`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct CaseReopened {
-    pub reason: String,
-    pub unit: UnitCode,
-    pub from_unit: UnitCode,
-    /// The reply deadline of the re-handling (`due_date`, or rehandle_days).
-    #[schema(value_type = String, format = DateTime)]
-    pub reply_due_at: Timestamp,
-    /// 签收: the accountability this step starts must be acknowledged by this time (absent in
-    /// events before issue 33, which started no such obligation, and when acknowledged at once).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub acknowledge_due_at: Option<Timestamp>,
-    /// 签收: acknowledged at once, the step being taken by a principal of the unit it makes
-    /// accountable (absent, false, otherwise).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub acknowledged: bool,
 }
 
 /// A new query code for the petitioner's status page; every earlier one stops working.
@@ -350,6 +329,8 @@ pub enum Event {
     RegistrationCorrected(RegistrationCorrected),
     #[serde(rename = "CaseWithdrawn")]
     CaseWithdrawn(CaseWithdrawn),
+    #[serde(rename = "ResolutionPlanned")]
+    ResolutionPlanned(ResolutionPlanned),
     #[serde(rename = "AttachmentAdded")]
     AttachmentAdded(AttachmentAdded),
     #[serde(rename = "AdjustmentRequested")]
@@ -366,7 +347,7 @@ pub enum Event {
 
 impl Event {
     /// Every event type name, in lifecycle order.
-    pub const TYPES: [&'static str; 27] = [
+    pub const TYPES: [&'static str; 28] = [
         "CaseRegistered",
         "CaseAcknowledged",
         "CaseAccepted",
@@ -384,6 +365,7 @@ impl Event {
         "ReviewDecided",
         "CaseMerged",
         "LeaderAssigned",
+        "ResolutionPlanned",
         "RegistrationCorrected",
         "CaseWithdrawn",
         "AttachmentAdded",
@@ -421,6 +403,7 @@ impl Event {
             Event::ReviewDecided(_) => "ReviewDecided",
             Event::CaseMerged(_) => "CaseMerged",
             Event::LeaderAssigned(_) => "LeaderAssigned",
+            Event::ResolutionPlanned(_) => "ResolutionPlanned",
             Event::RegistrationCorrected(_) => "RegistrationCorrected",
             Event::CaseWithdrawn(_) => "CaseWithdrawn",
             Event::AttachmentAdded(_) => "AttachmentAdded",
@@ -459,6 +442,7 @@ impl Event {
             | Event::ReviewDecided(_)
             | Event::CaseMerged(_)
             | Event::LeaderAssigned(_)
+            | Event::ResolutionPlanned(_)
             | Event::CaseWithdrawn(_)
             | Event::AttachmentAdded(_)
             | Event::AdjustmentRequested(_)

@@ -33,6 +33,10 @@ pub struct Peer {
     pub status: Option<Status>,
     /// The level the case reached, where known (not for index entries filed before issue 14).
     pub level: Option<Level>,
+    /// The petitioner it was found under (the command path lists an earlier case once for each
+    /// of the case's petitioners it has; `None` where not known).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<Person>,
 }
 
 /// One petitioner of a case, filed under an index key (the identity index and the cases model).
@@ -64,6 +68,7 @@ impl Peer {
             unit: Some(case.unit.clone()),
             status: Some(case.status),
             level: Some(case.level_reached),
+            person: None,
         }
     }
 }
@@ -78,6 +83,7 @@ impl Filed {
             unit: None,
             status: None,
             level: self.level,
+            person: Some(self.person),
         }
     }
 }
@@ -98,6 +104,32 @@ pub fn registration_flags(
     let counted: Vec<&Peer> = earlier.iter().filter(|p| counts_for(township, p)).collect();
     let repeat = counted.iter().any(|p| p.category == category);
     (repeat, counted.is_empty())
+}
+
+/// 积案: a registration's place among the cases of the same category of one of its petitioners
+/// (1: the first), given the earlier cases found under each petitioner: the most of any one
+/// petitioner, counted up to [`crate::policy::MAX_BACKLOG_REPEATS`]. Peers without a petitioner
+/// count as one petitioner's.
+pub fn repeat_rank(township: &UnitCode, category: Category, earlier: &[Peer]) -> u32 {
+    let mut by_person: std::collections::HashMap<
+        Option<Person>,
+        std::collections::HashSet<CaseId>,
+    > = std::collections::HashMap::new();
+    for p in earlier
+        .iter()
+        .filter(|p| p.category == category && counts_for(township, p))
+    {
+        by_person.entry(p.person).or_default().insert(p.case_id);
+    }
+    let most = by_person
+        .values()
+        .map(|cases| cases.len())
+        .max()
+        .unwrap_or(0);
+    u32::try_from(most)
+        .unwrap_or(u32::MAX)
+        .saturating_add(1)
+        .min(crate::policy::MAX_BACKLOG_REPEATS)
 }
 
 /// Whether a case of `township` on `category` that reached `level` is cross-level (越级访): above

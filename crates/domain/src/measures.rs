@@ -3,7 +3,7 @@
 //! case out of.
 
 /// Every count of `<Measures>`, in the order reports show them.
-pub const COUNTS: [&str; 35] = [
+pub const COUNTS: [&str; 37] = [
     "items",
     "batches",
     "persons",
@@ -39,16 +39,24 @@ pub const COUNTS: [&str; 35] = [
     "rehandled_on_time",
     "late_entries",
     "on_time_by_late_entry",
+    "backlog_open",
+    "backlog_resolved",
 ];
 
+/// 积案: the counts of the backlog, which are not counts of a period's registrations (open at
+/// the period's end, resolved within it, whenever received): no adjustment takes a case out of
+/// them.
+pub const BACKLOG: [&str; 2] = ["backlog_open", "backlog_resolved"];
+
 /// Every rate of `<Measures>`: each a count over another.
-pub const RATES: [&str; 6] = [
+pub const RATES: [&str; 7] = [
     "closure_rate",
     "on_time_rate",
     "satisfaction_rate",
     "collective_share",
     "reply_on_time_rate",
     "acknowledge_on_time_rate",
+    "backlog_resolution_rate",
 ];
 
 /// Open cases past their deadline: a figure of `<Measures>` that is neither a count of
@@ -94,6 +102,9 @@ pub fn name_zh(measure: &str) -> Option<&'static str> {
         "rehandled_on_time" => "重办按期答复",
         "late_entries" => "补录",
         "on_time_by_late_entry" => "补录后按期",
+        "backlog_open" => "积案存量",
+        "backlog_resolved" => "积案化解",
+        "backlog_resolution_rate" => "积案化解率",
         "closure_rate" => "办结率",
         "on_time_rate" => "按期办结率",
         "satisfaction_rate" => "满意率",
@@ -105,9 +116,10 @@ pub fn name_zh(measure: &str) -> Option<&'static str> {
     })
 }
 
-/// Whether an adjustment (核减) may name `measure`: every count and `open_overdue`.
+/// Whether an adjustment (核减) may name `measure`: every count of registrations and
+/// `open_overdue` (not the backlog's counts).
 pub fn adjustable(measure: &str) -> bool {
-    measure == OPEN_OVERDUE || COUNTS.contains(&measure)
+    measure == OPEN_OVERDUE || (COUNTS.contains(&measure) && !BACKLOG.contains(&measure))
 }
 
 #[cfg(test)]

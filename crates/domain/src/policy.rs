@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 /// A point in business time, with the offset it was given in.
 pub type Timestamp = DateTime<FixedOffset>;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Policy {
     /// Headcount from which a visit is a collective visit (集体访).
     pub collective_threshold: u32,
@@ -40,9 +40,36 @@ pub struct Policy {
     pub late_entry_hours: u32,
     /// 补录: a late entry must state `late_reason` (false keeps existing clients working).
     pub require_late_reason: bool,
+    /// 积案: an open case received more than this many calendar days ago is `backlog`.
+    pub backlog_days: u32,
+    /// 积案: an open case that is this or a later case of the same category of one of its
+    /// petitioners is `backlog`.
+    pub backlog_repeats: u32,
+    /// 苗头预警 `surge`: registrations of a (township, category) in the window from which it
+    /// may surge.
+    pub surge_min: u32,
+    /// `surge`: how many times the baseline rate the window must exceed (a number > 0).
+    pub surge_factor: f64,
+    /// `surge`: days of the window, ending on the day judged.
+    pub surge_window_days: u32,
+    /// `surge`: days before the window that make its baseline (at least the window).
+    pub surge_baseline_days: u32,
+    /// `collective_repeat`: two collective visits on one (township, category) within this many
+    /// days.
+    pub collective_repeat_days: u32,
+    /// `repeat_petitioner`: a petitioner's cases within 90 days from which an alert is raised.
+    pub repeat_alert_cases: u32,
     /// Calendar days and statistics periods are counted in this zone.
     pub timezone: Tz,
 }
+
+/// `repeat_petitioner`: the days within which a petitioner's cases are counted (the contract's
+/// fixed 90).
+pub const REPEAT_ALERT_DAYS: u32 = 90;
+
+/// The highest `backlog_repeats` (a case's place among its petitioners' cases is counted up to
+/// it).
+pub const MAX_BACKLOG_REPEATS: u32 = 20;
 
 impl Default for Policy {
     fn default() -> Self {
@@ -63,6 +90,14 @@ impl Default for Policy {
             rehandle_days: 30,
             late_entry_hours: 72,
             require_late_reason: false,
+            backlog_days: 90,
+            backlog_repeats: 3,
+            surge_min: 5,
+            surge_factor: 3.0,
+            surge_window_days: 7,
+            surge_baseline_days: 90,
+            collective_repeat_days: 30,
+            repeat_alert_cases: 3,
             timezone: chrono_tz::Asia::Shanghai,
         }
     }
@@ -89,6 +124,14 @@ pub struct PolicySection {
     pub rehandle_days: Option<u32>,
     pub late_entry_hours: Option<u32>,
     pub require_late_reason: Option<bool>,
+    pub backlog_days: Option<u32>,
+    pub backlog_repeats: Option<u32>,
+    pub surge_min: Option<u32>,
+    pub surge_factor: Option<f64>,
+    pub surge_window_days: Option<u32>,
+    pub surge_baseline_days: Option<u32>,
+    pub collective_repeat_days: Option<u32>,
+    pub repeat_alert_cases: Option<u32>,
     pub timezone: Option<String>,
 }
 
@@ -158,8 +201,64 @@ impl PolicySection {
                 d.late_entry_hours,
             )?,
             require_late_reason: self.require_late_reason.unwrap_or(d.require_late_reason),
+            backlog_days: positive("backlog_days", self.backlog_days, d.backlog_days)?,
+            backlog_repeats: positive("backlog_repeats", self.backlog_repeats, d.backlog_repeats)?,
+            surge_min: positive("surge_min", self.surge_min, d.surge_min)?,
+            surge_factor: match self.surge_factor {
+                Some(f) if !(f.is_finite() && f > 0.0) => {
+                    return Err((
+                        "policy.surge_factor".to_owned(),
+                        format!("{f} must be a number above 0"),
+                    ))
+                }
+                f => f.unwrap_or(d.surge_factor),
+            },
+            surge_window_days: positive(
+                "surge_window_days",
+                self.surge_window_days,
+                d.surge_window_days,
+            )?,
+            surge_baseline_days: positive(
+                "surge_baseline_days",
+                self.surge_baseline_days,
+                d.surge_baseline_days,
+            )?,
+            collective_repeat_days: positive(
+                "collective_repeat_days",
+                self.collective_repeat_days,
+                d.collective_repeat_days,
+            )?,
+            repeat_alert_cases: positive(
+                "repeat_alert_cases",
+                self.repeat_alert_cases,
+                d.repeat_alert_cases,
+            )?,
             timezone,
         };
+        if policy.backlog_repeats > MAX_BACKLOG_REPEATS {
+            return Err((
+                "policy.backlog_repeats".to_owned(),
+                format!(
+                    "{} is above the highest, {MAX_BACKLOG_REPEATS}",
+                    policy.backlog_repeats
+                ),
+            ));
+        }
+        if policy.surge_baseline_days < policy.surge_window_days {
+            return Err((
+                "policy.surge_baseline_days".to_owned(),
+                format!(
+                    "{} must be at least surge_window_days ({})",
+                    policy.surge_baseline_days, policy.surge_window_days
+                ),
+            ));
+        }
+        if policy.repeat_alert_cases < 2 {
+            return Err((
+                "policy.repeat_alert_cases".to_owned(),
+                "must be at least 2 (one case repeats nothing)".to_owned(),
+            ));
+        }
         if policy.group_threshold >= policy.collective_threshold {
             return Err((
                 "policy.group_threshold".to_owned(),
@@ -248,6 +347,25 @@ mod tests {
 
     fn ts(s: &str) -> Timestamp {
         DateTime::parse_from_rfc3339(s).expect("test timestamp")
+    }
+
+    /// The contract's defaults of the backlog and the alerts (issue 35), which an empty
+    /// `[policy]` gives.
+    #[test]
+    fn backlog_and_alert_defaults_are_the_contracts() {
+        let p = PolicySection::default().into_policy().expect("defaults");
+        assert_eq!((p.backlog_days, p.backlog_repeats), (90, 3));
+        assert_eq!(
+            (p.surge_min, p.surge_window_days, p.surge_baseline_days),
+            (5, 7, 90)
+        );
+        assert!((p.surge_factor - 3.0).abs() < f64::EPSILON);
+        assert_eq!((p.collective_repeat_days, p.repeat_alert_cases), (30, 3));
+        let fraction = PolicySection {
+            surge_factor: Some(1.5),
+            ..PolicySection::default()
+        };
+        assert!((fraction.into_policy().expect("1.5").surge_factor - 1.5).abs() < f64::EPSILON);
     }
 
     #[test]

@@ -87,7 +87,9 @@ pub async fn load(
     }
     let pair = one_matter_in_two_places(cases, &loader, townships).await?;
     let work = casework(cases, &loader, townships, departments).await?;
-    Ok(loaded + pair + work + crate::demo_loop::closed_loop(cases, &loader, townships).await?)
+    let looped = crate::demo_loop::closed_loop(cases, &loader, townships).await?;
+    let old = crate::demo_backlog::backlog(cases, &loader, townships).await?;
+    Ok(loaded + pair + work + looped + old)
 }
 
 /// The county's casework at a glance (issue 13): an accusation against a township (held by the

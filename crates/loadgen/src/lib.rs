@@ -8,6 +8,7 @@
 
 pub mod bench;
 pub mod demo;
+mod demo_backlog;
 mod demo_loop;
 pub mod rawbench;
 pub mod scenario;

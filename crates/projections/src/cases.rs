@@ -8,7 +8,9 @@
 //! - `x/<index>/<value>/<order>`: the case under each index it belongs to, `<order>` sorting
 //!   newest received first ([`order_key`]). Indexes: `a` (all), `t` (registering township),
 //!   `u` (accountable unit), `v` (every unit that held it: what a unit may see), `s` (status),
-//!   `ts`/`us` (township or unit with status), `f` (each flag set), `l` (the owning leader).
+//!   `ts`/`us` (township or unit with status), `f` (each flag set), `l` (the owning leader),
+//!   `br` (an open case by its place among its petitioners' cases of its category, from 2:
+//!   积案 by repeats).
 //! - `n/<case_no>`: the case a number names.
 //! - `k/<kind>.<hash>/<case>`: a petitioner of the case filed under a keyed hash of its ID
 //!   number, name and phone, or phone (`domain::identity::Person::keys`).
@@ -88,6 +90,9 @@ impl Row {
             }
             Flag::Escalated => c.status.is_open() && c.due_at().is_some(),
             Flag::LateEntry => c.late_entries > 0,
+            // Listed from the open cases received long enough ago and the index `br` (by the
+            // clock, `backlog::sources`), not from `f`.
+            Flag::Backlog => false,
         }
     }
 
@@ -146,6 +151,9 @@ impl Row {
         out.extend(c.units.iter().map(|u| ("v", u.to_string())));
         out.extend(queries::cases::serial_of(&c.case_no).map(|s| ("n", s.to_owned())));
         out.extend(c.leader.iter().map(|l| ("l", leader_key(&l.name))));
+        if c.status.is_open() && c.repeat_rank >= 2 {
+            out.push(("br", backlog::rank_value(c.repeat_rank)));
+        }
         out.extend(
             Flag::ALL
                 .into_iter()
@@ -337,8 +345,10 @@ impl Projection for Cases {
     /// keys) and cases by the serial of their number (index `n`). 14: cases with
     /// acknowledgements, reminders, reopenings and late entries; flags `unacknowledged`,
     /// `escalated`, `late_entry` in index `f`. 15: queue counters under each counted flag too.
+    /// 16: cases with their place among their petitioners' cases and their resolution plan
+    /// (积案); index `br`.
     fn version(&self) -> u32 {
-        15
+        16
     }
 
     fn vault(&self) -> Option<&eventlog::Vault> {
@@ -476,6 +486,8 @@ fn filed_of(row: &Row, person: &Person) -> Filed {
     }
 }
 
+mod backlog;
+mod merge;
 mod query;
 pub(crate) mod queue;
 mod received;

@@ -143,6 +143,30 @@ pub mod stats {
         (format!("{DELTA}{from}"), format!("{DELTA}{to}/{END}"))
     }
 
+    const BACKLOG: &str = "w/";
+
+    /// `w/<bucket's dims>/<day>`: how a bucket's backlog cases changed on a day: `[open,
+    /// resolved]` (积案).
+    pub fn backlog(bucket: &str, day: NaiveDate) -> String {
+        format!("{BACKLOG}{}/{day}", bucket.trim_start_matches(BUCKET))
+    }
+
+    /// A backlog key's bucket and day.
+    pub fn parse_backlog(key: &str) -> Option<(String, NaiveDate)> {
+        let (bucket, day) = key.strip_prefix(BACKLOG)?.rsplit_once('/')?;
+        Some((format!("{BUCKET}{bucket}"), day.parse().ok()?))
+    }
+
+    /// The backlog deltas of every bucket received by `to`.
+    pub fn backlogs(to: NaiveDate) -> (String, String) {
+        (BACKLOG.to_owned(), format!("{BACKLOG}{to}/{END}"))
+    }
+
+    /// `u/<case>`: when the case was open (积案).
+    pub fn stretches(case: CaseId) -> String {
+        format!("u/{case}")
+    }
+
     /// Open cases with a deadline, by due time.
     pub const OPEN: &str = "o/";
 

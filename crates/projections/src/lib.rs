@@ -177,12 +177,8 @@ pub fn by_name(
     vault: Option<&eventlog::Vault>,
 ) -> Option<Box<dyn Projection>> {
     match canonical(name)? {
-        "stats" => Some(Box::new(stats::Stats {
-            policy: policy.clone(),
-        })),
-        "audit" => Some(Box::new(audit::Audit {
-            policy: policy.clone(),
-        })),
+        "stats" => Some(Box::new(stats::Stats { policy: *policy })),
+        "audit" => Some(Box::new(audit::Audit { policy: *policy })),
         "cases" => Some(Box::new(cases::Cases {
             keys: keys.clone(),
             vault: vault.cloned(),

@@ -195,7 +195,7 @@ pub async fn serve(
     )
     .await?;
     while let Some(request) = requests.next().await {
-        let (shared, policy) = (shared.clone(), policy.clone());
+        let (shared, policy) = (shared.clone(), policy);
         let as_of = as_of.clone();
         tokio::spawn(async move {
             let payload = request.payload();

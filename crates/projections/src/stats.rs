@@ -93,6 +93,9 @@ pub(super) fn counts_of(case: &Case, policy: &Policy) -> Counts {
         rehandled_on_time: i64::from(case.rehandle_on_time == Some(true)),
         late_entries: i64::from(case.late_entries),
         on_time_by_late_entry: i64::from(case.on_time_by_late_entry),
+        // Counted at a period's end from the backlog deltas (`w/`), not per bucket.
+        backlog_open: 0,
+        backlog_resolved: 0,
     }
 }
 
@@ -178,9 +181,11 @@ impl Projection for Stats {
     /// the measures of issue 14. 11: when cases were overdue (`t/`, `v/`); the period index of
     /// the export (`e/`). 12: cases with their adjustments; the adjustments (`j/`). 13: cases
     /// with their erasures. 14: cases with acknowledgements, reminders, reopenings and late
-    /// entries; their measures and the index of pending acknowledgements (`k/`).
+    /// entries; their measures and the index of pending acknowledgements (`k/`). 15: cases
+    /// with their place among their petitioners' cases and their resolution plan; when they
+    /// were open (`u/`) and the backlog's day deltas (`w/`, 积案).
     fn version(&self) -> u32 {
-        14
+        15
     }
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
@@ -211,6 +216,23 @@ impl Projection for Stats {
             )?;
         }
         tx.put(timeline_key, timeline);
+        // 积案: when it was open, and from when backlog.
+        let stretches_key = crate::keys::stats::stretches(after.id);
+        let mut stretches: backlog::Stretches = tx.get(&stretches_key)?.unwrap_or_default();
+        let old_backlog = before
+            .as_ref()
+            .map(|b| stretches.deltas(b, &self.policy))
+            .unwrap_or_default();
+        stretches.advance(event.envelope.occurred_at, before.as_ref(), &after);
+        let new_backlog = stretches.deltas(&after, &self.policy);
+        if old_bucket.as_ref() != Some(&bucket) || old_backlog != new_backlog {
+            backlog::update(
+                tx,
+                old_bucket.as_deref().map(|b| (b, &old_backlog)),
+                (&bucket, &new_backlog),
+            )?;
+        }
+        tx.put(stretches_key, stretches);
         // The period index of the export.
         let (old_key, new_key) = (
             before.as_ref().map(|b| export::period_key(&self.policy, b)),
@@ -275,6 +297,7 @@ impl Projection for Stats {
 }
 
 mod adjusted;
+mod backlog;
 #[cfg(test)]
 mod closedloop;
 mod export;

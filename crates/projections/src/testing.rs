@@ -44,6 +44,21 @@ pub fn register(township: &str, channel: Channel, headcount: u32, at: &str) -> C
     })
 }
 
+/// An earlier case of a petitioner on land in gaoqiao, as the command path's identity index
+/// gives it to a registration (`Log::peers`).
+pub fn earlier_case(n: u128) -> domain::linking::Peer {
+    domain::linking::Peer {
+        case_id: CaseId(uuid::Uuid::from_u128(n)),
+        category: domain::Category::Land,
+        township: unit("gaoqiao"),
+        secret: false,
+        unit: None,
+        status: None,
+        level: None,
+        person: None,
+    }
+}
+
 /// The county's log: every command decided on the case's state, its event stored with the next
 /// sequence.
 pub struct Log {
@@ -51,6 +66,9 @@ pub struct Log {
     units: BTreeMap<UnitCode, UnitKind>,
     cases: BTreeMap<CaseId, Case>,
     pub events: Vec<Stored>,
+    /// The earlier cases of the petitioners the next registrations are decided with (the
+    /// identity index of the command path).
+    pub peers: Vec<domain::linking::Peer>,
 }
 
 impl Log {
@@ -69,6 +87,7 @@ impl Log {
             units,
             cases: BTreeMap::new(),
             events: Vec::new(),
+            peers: Vec::new(),
         }
     }
 
@@ -105,7 +124,7 @@ impl Log {
             principal: county,
             case_id: id,
             case_serial: None,
-            peers: &[],
+            peers: &self.peers,
             // A merge's target, as the command path loads it.
             target: match &cmd {
                 domain::Command::Merge(m) => self.cases.get(&m.into),

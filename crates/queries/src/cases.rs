@@ -37,10 +37,12 @@ pub enum Flag {
     Escalated,
     /// 补录: a step of the case was entered late.
     LateEntry,
+    /// 积案: open, and old or a repeated matter (by the clock).
+    Backlog,
 }
 
 impl Flag {
-    pub const ALL: [Flag; 12] = [
+    pub const ALL: [Flag; 13] = [
         Flag::Collective,
         Flag::CrossLevel,
         Flag::Repeat,
@@ -53,6 +55,7 @@ impl Flag {
         Flag::Unacknowledged,
         Flag::Escalated,
         Flag::LateEntry,
+        Flag::Backlog,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +72,7 @@ impl Flag {
             Flag::Unacknowledged => "unacknowledged",
             Flag::Escalated => "escalated",
             Flag::LateEntry => "late_entry",
+            Flag::Backlog => "backlog",
         }
     }
 }
@@ -228,6 +232,8 @@ pub struct Clock {
     pub due_soon_days: u32,
     /// 催办: days overdue after which an open case is escalated (policy).
     pub escalate_after_days: u32,
+    /// The rest of the policy (积案 and the plan's date by its calendar).
+    pub policy: domain::Policy,
 }
 
 impl Clock {
@@ -237,6 +243,7 @@ impl Clock {
             now,
             due_soon_days: policy.due_soon_days,
             escalate_after_days: policy.escalate_after_days,
+            policy: *policy,
         }
     }
 
@@ -245,6 +252,7 @@ impl Clock {
         match flag {
             Flag::Unacknowledged => Some(c.unacknowledged(self.now)),
             Flag::Escalated => Some(c.escalated(self.now, self.escalate_after_days)),
+            Flag::Backlog => Some(c.backlog(self.now, &self.policy)),
             _ => None,
         }
     }
@@ -300,11 +308,14 @@ pub fn summary_of(
             unacknowledged: c.unacknowledged(now),
             escalated: c.escalated(now, clock.escalate_after_days),
             late_entry: c.late_entries > 0,
+            backlog: c.backlog(now, &clock.policy),
         },
         bounces: c.bounces(),
         supervision: supervision_of(c, now),
         leader: c.leader.clone(),
         mark: wire::cases::WorkMark::of(c),
+        repeat_rank: (c.repeat_rank > 0).then_some(c.repeat_rank),
+        resolution_plan: wire::cases::ResolutionPlan::of(c, now, &clock.policy),
     }
 }
 

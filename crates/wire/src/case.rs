@@ -59,6 +59,13 @@ pub struct CaseView {
     /// 领导包案: the leader who answers for the case.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub leader: Option<domain::Leader>,
+    /// 积案: the case's place among the cases of its category of one of its petitioners (1: the
+    /// first; absent for a case registered before it was counted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat_rank: Option<u32>,
+    /// 一案一策: the latest plan to resolve the case (absent when none was made).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution_plan: Option<crate::cases::ResolutionPlan>,
     /// The latest reply (答复): outcome, text and business time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reply: Option<domain::case::Reply>,
@@ -145,6 +152,10 @@ pub struct CaseFlags {
     /// 补录: some step of the case was entered late.
     #[serde(default)]
     pub late_entry: bool,
+    /// 积案: open, and received more than `backlog_days` ago or the `backlog_repeats`-th or later
+    /// case of its category of one of its petitioners.
+    #[serde(default)]
+    pub backlog: bool,
 }
 
 /// An event in a case's log that is not a fact, and why.
@@ -197,6 +208,7 @@ impl From<CaseFlags> for crate::cases::SummaryFlags {
             unacknowledged: f.unacknowledged,
             escalated: f.escalated,
             late_entry: f.late_entry,
+            backlog: f.backlog,
         }
     }
 }

@@ -49,6 +49,45 @@ pub struct CaseSummary {
     /// `returned` or `new` (absent for neither, once acknowledged, and for a case not open).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mark: Option<WorkMark>,
+    /// 积案: the case's place among the cases of its category of one of its petitioners (1: the
+    /// first; absent for a case registered before it was counted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat_rank: Option<u32>,
+    /// 一案一策: the latest plan to resolve the case (absent when none was made).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution_plan: Option<ResolutionPlan>,
+}
+
+/// 一案一策: a case's plan to resolve it (`resolution-plan`), the latest one made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ResolutionPlan {
+    pub plan: String,
+    /// The leader answering for it (the case's leader when the plan named none).
+    pub leader: Option<String>,
+    #[schema(value_type = String, format = Date)]
+    pub target_date: chrono::NaiveDate,
+    /// Business time of the step.
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+    /// The target date has passed while the case is open (by the clock of the answer).
+    pub overdue: bool,
+}
+
+impl ResolutionPlan {
+    /// A case's plan as of `now`.
+    pub fn of(
+        case: &domain::Case,
+        now: Timestamp,
+        policy: &domain::Policy,
+    ) -> Option<ResolutionPlan> {
+        case.resolution_plan.as_ref().map(|p| ResolutionPlan {
+            plan: p.plan.clone(),
+            leader: p.leader.clone(),
+            target_date: p.target_date,
+            at: p.at,
+            overdue: case.plan_overdue(now, policy),
+        })
+    }
 }
 
 /// A mark of work in a queue (issue 34): what the accountable unit must look at first.
@@ -116,6 +155,10 @@ pub struct SummaryFlags {
     /// 补录: some step of the case was entered late.
     #[serde(default)]
     pub late_entry: bool,
+    /// 积案: open, and received more than `backlog_days` ago or the `backlog_repeats`-th or later
+    /// case of its category of one of its petitioners.
+    #[serde(default)]
+    pub backlog: bool,
 }
 
 /// A page of case summaries, newest first.

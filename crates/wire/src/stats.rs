@@ -72,6 +72,14 @@ pub struct Counts {
     /// 补录: steps on time by their business date, recorded after their deadline.
     #[serde(default)]
     pub on_time_by_late_entry: i64,
+    /// 积案: cases open and backlog at the end of the period (or now, if it has not ended),
+    /// whenever received; a month's row at the month's end.
+    #[serde(default)]
+    pub backlog_open: i64,
+    /// 积案: backlog cases that reached `closed` or `terminated` with that step's business date
+    /// in the period (a month's row: in the month), whenever received.
+    #[serde(default)]
+    pub backlog_resolved: i64,
 }
 
 macro_rules! each_field {
@@ -94,6 +102,7 @@ macro_rules! each_field {
         $a.acknowledge_judged $op $b.acknowledge_judged; $a.reminded $op $b.reminded;
         $a.reopened $op $b.reopened; $a.rehandled_on_time $op $b.rehandled_on_time;
         $a.late_entries $op $b.late_entries; $a.on_time_by_late_entry $op $b.on_time_by_late_entry;
+        $a.backlog_open $op $b.backlog_open; $a.backlog_resolved $op $b.backlog_resolved;
     };
 }
 
@@ -163,6 +172,8 @@ pub struct Measures {
     /// 及时签收率: cases every accountability of which was acknowledged in time, over cases
     /// with an accountability judged.
     pub acknowledge_on_time_rate: Rate,
+    /// 积案化解率: backlog cases resolved in the period over those and the ones open at its end.
+    pub backlog_resolution_rate: Rate,
 }
 
 impl Measures {
@@ -177,11 +188,15 @@ impl Measures {
             collective_share: Rate::new(c.collective_batches, c.batches),
             reply_on_time_rate: Rate::new(c.replied_on_time, c.replied),
             acknowledge_on_time_rate: Rate::new(c.acknowledged_on_time, c.acknowledge_judged),
+            backlog_resolution_rate: Rate::new(
+                c.backlog_resolved,
+                c.backlog_resolved + c.backlog_open,
+            ),
         }
     }
 
     /// Every rate by its name.
-    pub fn rates(&self) -> [(&'static str, Rate); 6] {
+    pub fn rates(&self) -> [(&'static str, Rate); 7] {
         [
             ("closure_rate", self.closure_rate),
             ("on_time_rate", self.on_time_rate),
@@ -189,6 +204,7 @@ impl Measures {
             ("collective_share", self.collective_share),
             ("reply_on_time_rate", self.reply_on_time_rate),
             ("acknowledge_on_time_rate", self.acknowledge_on_time_rate),
+            ("backlog_resolution_rate", self.backlog_resolution_rate),
         ]
     }
 }

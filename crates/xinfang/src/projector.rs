@@ -45,7 +45,7 @@ async fn notify_sink(
         .context("projector notify: set [notify] public_key (the SMS gateway's) to send notices")?;
     let wording = projections::notify::Wording {
         keys: cfg.keys()?,
-        policy: cfg.policy.clone(),
+        policy: cfg.policy,
         names: cfg.unit_names(),
         sender: cfg
             .units_of(domain::UnitKind::County)
@@ -131,7 +131,7 @@ pub async fn run_projectors_with(
                 nats.clone(),
                 answers,
                 model.shared.clone(),
-                cfg.policy.clone(),
+                cfg.policy,
                 Some(as_of),
             ),
         )));

@@ -104,7 +104,7 @@ pub async fn case_service(
     };
     let cases = CaseService::new(
         stores,
-        cfg.policy.clone(),
+        cfg.policy,
         cfg.unit_kinds(),
         cfg.keys()?,
         cfg.signer()?,

@@ -198,7 +198,7 @@ impl CaseService {
                 work.push((key, filed.clone()));
             }
         }
-        let before: Vec<Vec<Filed>> = futures::stream::iter(work)
+        let before: Vec<Vec<Peer>> = futures::stream::iter(work)
             .map(|(key, filed)| async move {
                 let earlier = if replace {
                     self.identities.refile(&key, &filed, true).await?
@@ -209,18 +209,25 @@ impl CaseService {
                     earlier
                         .into_iter()
                         .filter(|e| e.case_id != case_id && e.person.same_as(&filed.person))
-                        .collect(),
+                        .map(|e| Peer {
+                            // Found under this petitioner of the case (its place among their
+                            // cases, `domain::linking::repeat_rank`).
+                            person: Some(filed.person),
+                            ..e.peer()
+                        })
+                        .collect::<Vec<Peer>>(),
                 )
             })
             .buffered(PARALLEL)
             .try_collect()
             .await?;
-        let mut seen = BTreeSet::new();
+        // Once for each petitioner an earlier case has (under an ID number and under name and
+        // phone it is found twice for one).
+        let mut seen = std::collections::HashSet::new();
         Ok(before
             .into_iter()
             .flatten()
-            .filter(|f| seen.insert(f.case_id.0))
-            .map(|f| f.peer())
+            .filter(|p| seen.insert((p.case_id.0, p.person)))
             .collect())
     }
 
@@ -256,10 +263,11 @@ impl CaseService {
         earlier: &[Peer],
         category: domain::Category,
     ) -> Vec<Peer> {
+        let mut seen = BTreeSet::new();
         let ids: Vec<CaseId> = earlier
             .iter()
             .rev()
-            .filter(|p| p.category == category)
+            .filter(|p| p.category == category && seen.insert(p.case_id.0))
             .take(20)
             .map(|p| p.case_id)
             .collect();

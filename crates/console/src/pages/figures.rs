@@ -25,7 +25,7 @@ const fn count(label: &'static str, of: fn(&Measures) -> i64, what: &'static str
 /// "Counting"). 领导接访 and 重复访 are the API's own figures (a leader's reception is counted
 /// whatever channel the petition came by, not from the channel row); the bands are of visits
 /// only (issue 34, finding 5).
-pub const COUNTS: [Count; 19] = [
+pub const COUNTS: [Count; 21] = [
     Count {
         change: Some(|c| c.items),
         ..count(
@@ -118,12 +118,22 @@ pub const COUNTS: [Count; 19] = [
         |m| m.open_overdue,
         "查询时仍在办且已过期限的案件",
     ),
+    count(
+        "积案存量",
+        |m| m.counts.backlog_open,
+        "期末（未结束的期间为现在）仍在办的积案，不论何时收到：收到超过 backlog_days 天（默认 90），或同一信访人同类事项第 backlog_repeats 件起（默认 3）；按月分组时为各月月末",
+    ),
+    count(
+        "积案化解",
+        |m| m.counts.backlog_resolved,
+        "积案在期内办结或终结（以该步骤的业务日期计），不论何时收到",
+    ),
 ];
 
 pub type RateOf = fn(&Measures) -> Rate;
 
 /// The rates shown, with their report names and definitions.
-pub const RATES: [(&str, RateOf, &str); 4] = [
+pub const RATES: [(&str, RateOf, &str); 5] = [
     ("办结率", |m| m.closure_rate, "办结 ÷ 件"),
     ("按期办结率", |m| m.on_time_rate, "按期办结 ÷ 办结"),
     (
@@ -132,4 +142,9 @@ pub const RATES: [(&str, RateOf, &str); 4] = [
         "满意与基本满意 ÷ 回访到信访人的次数",
     ),
     ("集体访占比", |m| m.collective_share, "集体访批次 ÷ 批次"),
+    (
+        "积案化解率",
+        |m| m.backlog_resolution_rate,
+        "积案化解 ÷ （积案化解 + 积案存量）",
+    ),
 ];

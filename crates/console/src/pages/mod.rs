@@ -1,6 +1,7 @@
 //! The console's pages, by who uses them.
 
 pub mod audit;
+pub mod backlog;
 pub mod batch;
 pub mod case;
 pub mod csv;

@@ -202,6 +202,12 @@ pub fn form_of(action: &str, units: &[(String, String)]) -> ActionForm {
             field("name", "包案领导姓名", "text", true),
             field("title", "职务", "text", true),
         ],
+        // 一案一策 (issue 35).
+        "resolution-plan" => vec![
+            field("plan", "化解方案", "textarea", true),
+            field("leader", "责任领导（留空为本案包案领导）", "text", false),
+            field("target_date", "化解期限", "date", true),
+        ],
         "merge" => vec![
             field("into_case_no", "并入案件编号", "text", true),
             reason(),

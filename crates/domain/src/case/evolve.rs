@@ -72,6 +72,8 @@ pub fn evolve(
                 on_time_by_late_entry: 0,
                 query_code_seq: 0,
                 documents: Vec::new(),
+                repeat_rank: e.repeat_rank,
+                resolution_plan: None,
             };
             account(&mut case, e.acknowledge_due_at, e.acknowledged, occurred_at);
             count_entry(&mut case, entry);
@@ -259,8 +261,19 @@ pub fn evolve(
             case.flags = e.flags;
             case.first_petition = e.first_petition;
             case.accept_due_at = e.accept_due_at;
+            if e.repeat_rank > 0 {
+                case.repeat_rank = e.repeat_rank;
+            }
         }
         Event::CaseWithdrawn(_) => case.status = Status::Withdrawn,
+        Event::ResolutionPlanned(e) => {
+            case.resolution_plan = Some(crate::case::ResolutionPlan {
+                plan: e.plan.clone(),
+                leader: e.leader.clone(),
+                target_date: e.target_date,
+                at: occurred_at,
+            });
+        }
         Event::AttachmentAdded(e) => case.attachments.push(Attachment {
             attachment_id: e.attachment_id,
             sha256: e.sha256.clone(),

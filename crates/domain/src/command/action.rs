@@ -25,6 +25,7 @@ pub enum Action {
     DecideRereview,
     Merge,
     AssignLeader,
+    ResolutionPlan,
     Correct,
     Withdraw,
     Attach,
@@ -39,7 +40,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 30] = [
         Action::Register,
         Action::Acknowledge,
         Action::Accept,
@@ -59,6 +60,7 @@ impl Action {
         Action::DecideRereview,
         Action::Merge,
         Action::AssignLeader,
+        Action::ResolutionPlan,
         Action::Correct,
         Action::Withdraw,
         Action::Attach,
@@ -94,6 +96,7 @@ impl Action {
             Action::DecideRereview => "decide-rereview",
             Action::Merge => "merge",
             Action::AssignLeader => "assign-leader",
+            Action::ResolutionPlan => "resolution-plan",
             Action::Correct => "correct",
             Action::Withdraw => "withdraw",
             Action::Attach => "attach",
@@ -129,6 +132,7 @@ impl Action {
             Action::DecideRereview => "作出复核意见",
             Action::Merge => "合并",
             Action::AssignLeader => "确定包案领导",
+            Action::ResolutionPlan => "制定化解方案",
             Action::Correct => "更正",
             Action::Withdraw => "撤回",
             Action::Attach => "添加证据材料",

@@ -181,6 +181,26 @@ pub struct AssignLeader {
     pub late_reason: Option<String>,
 }
 
+/// `resolution-plan` (一案一策, county): the plan to resolve the case, the leader answering for
+/// it (default: the case's leader) and the date it should be resolved by (not before the day of
+/// the step). A later plan replaces it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanResolution {
+    pub plan: String,
+    #[serde(default)]
+    pub leader: Option<String>,
+    #[serde(deserialize_with = "crate::dates::date")]
+    #[schema(value_type = String, format = Date)]
+    pub target_date: NaiveDate,
+    #[serde(default, deserialize_with = "crate::dates::option_time")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub occurred_at: Option<Timestamp>,
+    /// 补录: why a step dated long before it is recorded comes late; the event keeps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late_reason: Option<String>,
+}
+
 /// `merge` (county): the case is the same matter as `into` (一信多投) and is merged into it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

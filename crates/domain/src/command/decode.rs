@@ -49,6 +49,7 @@ impl Action {
             Action::DecideRereview => Command::DecideRereview(p(json)?),
             Action::Merge => Command::Merge(p(json)?),
             Action::AssignLeader => Command::AssignLeader(p(json)?),
+            Action::ResolutionPlan => Command::PlanResolution(p(json)?),
             Action::Correct => {
                 let mut correct: CorrectRegistration = p(json)?;
                 if let Some(petitioners) = &mut correct.changes.petitioners {

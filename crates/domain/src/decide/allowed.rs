@@ -39,6 +39,8 @@ pub fn status_allows(action: Action, case: &Case) -> bool {
         Action::DecideReview => status == Status::UnderReview,
         Action::DecideRereview => status == Status::UnderRereview,
         Action::AssignLeader | Action::Withdraw | Action::Merge => status.is_open(),
+        // 一案一策: any case not done.
+        Action::ResolutionPlan => status.stage() != crate::values::Stage::Done,
         Action::Register => false,
         Action::Correct
         | Action::Attach

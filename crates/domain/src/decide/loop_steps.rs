@@ -1,14 +1,16 @@
 //! The steps of the closed loop (issue 33) that need more than a line of `decide`: what a step
-//! that makes a unit accountable owes (签收), reopening (重办), and numbering a document (出具文书).
+//! that makes a unit accountable owes (签收), reopening (重办), numbering a document (出具文书), and
+//! the plan of an old case (一案一策, issue 35).
 
 use chrono::Duration;
 
 use super::{due_date, handling_unit, not_accused, text, Ctx};
 use crate::case::Case;
+use crate::command::PlanResolution;
 use crate::error::DomainError;
-use crate::event::{CaseReopened, DocumentIssued, Event};
+use crate::event::{CaseReopened, DocumentIssued, Event, ResolutionPlanned};
 use crate::ids::UnitCode;
-use crate::policy::Timestamp;
+use crate::policy::{Policy, Timestamp};
 use crate::values::Status;
 
 /// 签收: what a step that makes `unit` accountable at `at` starts: acknowledged at once when a
@@ -112,4 +114,30 @@ pub fn document_unit(p: &crate::auth::Principal) -> Option<UnitCode> {
 /// The series a unit's documents are numbered in, per year: `doc.<unit>.<year>`.
 pub fn document_series(unit: &UnitCode, year: i32) -> String {
     format!("doc.{unit}.{year}")
+}
+
+/// 一案一策: the county's plan, by a date not before the day of the step, with the leader
+/// answering for it (the case's leader when none is named).
+pub(super) fn resolution_plan(
+    case: &Case,
+    c: &PlanResolution,
+    at: Timestamp,
+    p: &Policy,
+) -> Result<Event, DomainError> {
+    let target_date = crate::dates::check_date("target_date", c.target_date)?;
+    if target_date < p.local_date(at) {
+        return Err(DomainError::Validation(crate::text!(
+            "target_date {target_date} is before the day of the step",
+            "target_date：{target_date} 早于本步骤的日期"
+        )));
+    }
+    let leader = match &c.leader {
+        Some(name) => Some(text("leader", name)?),
+        None => case.leader.as_ref().map(|l| l.name.clone()),
+    };
+    Ok(Event::ResolutionPlanned(ResolutionPlanned {
+        plan: text("plan", &c.plan)?,
+        leader,
+        target_date,
+    }))
 }

@@ -79,6 +79,7 @@ pub(super) fn register(
         accept_due_at: p.deadline_after(at, p.accept_days),
         acknowledge_due_at,
         acknowledged,
+        repeat_rank: 1,
     };
     complete_registration(&mut event, ctx.case_serial, ctx.peers, p);
     Ok(Event::CaseRegistered(event))
@@ -110,6 +111,7 @@ pub fn complete_registration(
     );
     event.flags.repeat = repeat || related;
     event.first_petition = first_petition && !related;
+    event.repeat_rank = crate::linking::repeat_rank(&event.township, event.category, peers);
 }
 
 /// 检举控告: check `accused_unit`, and name the county as holder when the accusation is against
@@ -265,11 +267,15 @@ pub(super) fn correct(
     let related = case.related_case_id;
     let relinked =
         after.category.is_some() || after.petitioners.is_some() || after.township.is_some();
-    let (repeat, first_petition) = if relinked {
+    let (repeat, first_petition, repeat_rank) = if relinked {
         let (repeat, first) = crate::linking::registration_flags(&township, category, ctx.peers);
-        (repeat || related.is_some(), first && related.is_none())
+        (
+            repeat || related.is_some(),
+            first && related.is_none(),
+            crate::linking::repeat_rank(&township, category, ctx.peers),
+        )
     } else {
-        (case.flags.repeat, case.first_petition)
+        (case.flags.repeat, case.first_petition, case.repeat_rank)
     };
     // Judged again on the peers when the case is filed again; else a level corrected upward is
     // cross-level unless it was known not to be (an earlier case at township level).
@@ -302,6 +308,7 @@ pub(super) fn correct(
         first_petition,
         accept_due_at: p.deadline_after(received_at, p.accept_days),
         unit,
+        repeat_rank,
     }))
 }
 

@@ -25,6 +25,7 @@ fn sample(action: Action) -> Command {
             serde_json::json!({"outcome": "supported", "text": "t"})
         }
         Action::AssignLeader => serde_json::json!({"name": "王", "title": "副县长"}),
+        Action::ResolutionPlan => serde_json::json!({"plan": "约谈", "target_date": "2027-12-31"}),
         Action::Correct => serde_json::json!({"reason": "r", "changes": {"headcount": 7}}),
         _ => serde_json::json!({}),
     };
@@ -119,7 +120,7 @@ fn offered_steps_are_exactly_those_decide_takes() {
     check_all(&mut w, "2026-03-15T11:00:00+08:00");
     assert_eq!(
         decide::case_steps().count(),
-        21,
+        22,
         "every step of the contract's tables"
     );
     assert!(decide::allowed_actions(

@@ -167,6 +167,7 @@ fn corrected_petitioners_and_category_judge_the_returning_petitioner_again() {
         unit: None,
         status: None,
         level: None,
+        person: None,
     }];
     let case = w.run(
         T1,

@@ -37,6 +37,8 @@ pub(crate) fn samples() -> Vec<Event> {
             accused_unit: None,
             held_by: None,
             accept_due_at: ts("2026-03-17T23:59:59+08:00"),
+            // Pinned as events before issue 35 stored it (absent).
+            repeat_rank: 0,
         }),
         Event::CaseAccepted(CaseAccepted {
             new_facts: None,
@@ -158,6 +160,12 @@ pub(crate) fn samples() -> Vec<Event> {
             first_petition: true,
             accept_due_at: ts("2026-03-17T23:59:59+08:00"),
             unit: None,
+            repeat_rank: 0,
+        }),
+        Event::ResolutionPlanned(ResolutionPlanned {
+            plan: "县信访局牵头，会同人社局约谈欠薪企业，分期清偿".into(),
+            leader: Some("王建华".into()),
+            target_date: chrono::NaiveDate::from_ymd_opt(2026, 6, 30).expect("date"),
         }),
         Event::CaseWithdrawn(CaseWithdrawn {
             reason: "信访人撤回".into(),

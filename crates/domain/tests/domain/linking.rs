@@ -17,6 +17,7 @@ fn peer(n: u128, category: Category, township: &str, secret: bool, status: Optio
         unit: status.map(|_| unit(township)),
         status,
         level: None,
+        person: None,
     }
 }
 
@@ -231,6 +232,7 @@ mod group_rule {
                         unit: Some(p.unit.clone()),
                         status: Some(Status::Accepted),
                         level: None,
+                        person: None,
                     })
                     .collect();
                 let one = duplicate(&m.township, Category::Land, &m.unit, Status::Accepted, &peers);

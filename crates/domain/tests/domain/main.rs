@@ -5,6 +5,7 @@ mod common;
 mod adjustments;
 mod allowed;
 mod auth;
+mod backlog;
 mod closedloop;
 mod corrections;
 mod golden;

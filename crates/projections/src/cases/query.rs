@@ -122,35 +122,31 @@ pub fn list(store: &Store, req: &ListCases, now: Clock) -> Result<CasePage, Stor
             next_cursor: None,
         });
     };
-    let prefix = crate::keys::cases::entries(index, &value);
     // Start after the cursor, or at the newest case received before `until`.
-    let mut start = format!(
-        "{prefix}{}",
-        req.cursor
-            .map_or_else(String::new, |c| order_key(c.received_micros, c.case_id))
-    );
+    let after = req.cursor.map(|c| order_key(c.received_micros, c.case_id));
+    let mut start = after.clone().unwrap_or_default();
     if let Some(until) = f.until {
-        let bound = format!(
-            "{prefix}{}",
-            order_key(micros(until), CaseId(uuid::Uuid::max()))
-        );
-        start = start.max(bound);
+        start = start.max(order_key(micros(until), CaseId(uuid::Uuid::max())));
     }
+    let sources = if f.flag == Some(queries::cases::Flag::Backlog) {
+        super::backlog::sources(now, &start)
+    } else {
+        vec![(crate::keys::cases::entries(index, &value), start)]
+    };
     let from = f.from.map(micros);
     let mut items = Vec::new();
     let mut last_scanned = None;
     let mut exhausted = true;
-    for (scanned, key) in store.keys_from(&prefix, &start).enumerate() {
-        let key = key?;
-        let order = &key[prefix.len()..];
-        if req.cursor.is_some() && key == start {
+    for (scanned, order) in super::merge::Merged::new(store, &sources).enumerate() {
+        let order = order?;
+        if after.as_ref() == Some(&order) {
             continue;
         }
         if scanned >= SCAN_BUDGET {
             exhausted = false;
             break;
         }
-        let Some(pos) = cursor_of(order) else {
+        let Some(pos) = cursor_of(&order) else {
             continue;
         };
         if from.is_some_and(|from| pos.received_micros < from) {

@@ -2,8 +2,6 @@
 //! listing indexes of the open statuses (`x/s/`, `x/us/`, `x/ts/`, each newest first), merged
 //! in their common order. No index of its own, so it costs the model nothing.
 
-use std::iter::Peekable;
-
 use domain::Status;
 use queries::queues::{received_cursor, Filter, QueueOrder, QueueQuery, Scope};
 use wire::cases::Queue;
@@ -26,33 +24,6 @@ fn sources(scope: &Scope) -> Vec<String> {
         .collect()
 }
 
-type Keys<'a> = Peekable<Box<dyn Iterator<Item = Result<String, StoreError>> + 'a>>;
-
-/// The next key of the merged sources (the least order), with its source's prefix length.
-fn next(sources: &mut [(usize, Keys<'_>)]) -> Result<Option<String>, StoreError> {
-    let mut best: Option<(usize, String)> = None;
-    for (i, (len, keys)) in sources.iter_mut().enumerate() {
-        match keys.peek() {
-            Some(Ok(k)) => {
-                let order = &k[*len..];
-                if best.as_ref().is_none_or(|(_, b)| order < b.as_str()) {
-                    best = Some((i, order.to_owned()));
-                }
-            }
-            Some(Err(_)) => {
-                if let Some(Err(e)) = keys.next() {
-                    return Err(e);
-                }
-            }
-            None => {}
-        }
-    }
-    Ok(best.map(|(i, order)| {
-        sources[i].1.next();
-        order
-    }))
-}
-
 /// A page of a queue (or the workbench) that `q.principal` may see, in the order it asks:
 /// soonest deadline first (`queue::by_due`), or newest received first.
 pub fn queue(store: &Store, q: &QueueQuery, clock: Clock) -> Result<Queue, StoreError> {
@@ -66,20 +37,16 @@ pub fn queue(store: &Store, q: &QueueQuery, clock: Clock) -> Result<Queue, Store
 fn page(store: &Store, q: &QueueQuery, clock: Clock) -> Result<Queue, StoreError> {
     let limit = q.limit.clamp(1, queries::cases::MAX_LIMIT);
     let after = q.after.as_deref();
-    let prefixes = sources(&q.scope);
-    let mut merged: Vec<(usize, Keys<'_>)> = prefixes
-        .iter()
-        .map(|p| {
-            let start = format!("{p}{}", after.unwrap_or_default());
-            let keys: Box<dyn Iterator<Item = _>> = Box::new(store.keys_from(p, &start));
-            (p.len(), keys.peekable())
-        })
+    let prefixes: Vec<(String, String)> = sources(&q.scope)
+        .into_iter()
+        .map(|p| (p, after.unwrap_or_default().to_owned()))
         .collect();
     let mut items = Vec::new();
     let mut last: Option<String> = None;
     let mut exhausted = true;
     let mut scanned = 0;
-    while let Some(order) = next(&mut merged)? {
+    for order in super::merge::Merged::new(store, &prefixes) {
+        let order = order?;
         if Some(order.as_str()) == after {
             continue;
         }

@@ -11,6 +11,7 @@ use crate::Store;
 
 const ID: &str = "330102199001011234";
 
+mod backlog;
 mod queue;
 
 pub(super) fn clock(t: &str) -> Clock {
@@ -18,6 +19,7 @@ pub(super) fn clock(t: &str) -> Clock {
         now: ts(t),
         due_soon_days: 3,
         escalate_after_days: 5,
+        policy: domain::Policy::default(),
     }
 }
 
@@ -51,7 +53,7 @@ pub(super) fn petition(township: &str, at: &str, id: Option<&str>, category: Cat
     cmd
 }
 
-fn page(
+pub(super) fn page(
     store: &Store,
     viewer: &Principal,
     filter: CaseFilter,
@@ -67,7 +69,7 @@ fn page(
     list(store, &req, clock("2026-04-01T10:00:00+08:00")).expect("list")
 }
 
-fn ids(p: &CasePage) -> Vec<CaseId> {
+pub(super) fn ids(p: &CasePage) -> Vec<CaseId> {
     p.items.iter().map(|i| i.case_id).collect()
 }
 

@@ -128,6 +128,14 @@ fn period(
     }
     // Cases whose only accountability is still unacknowledged past its limit (by the clock).
     total.acknowledge_judged += unacknowledged_now(store, q, (&lo, &hi), now, &mut rows)?;
+    backlog(
+        store,
+        q,
+        (from, to),
+        policy.local_date(now).min(to),
+        &mut total,
+        &mut rows,
+    )?;
     if !q.adjusted {
         return Ok(finish(from, to, total, overdue_total, rows, None));
     }
@@ -158,6 +166,75 @@ fn period(
         rows,
         Some((raw, applied)),
     ))
+}
+
+/// 积案: the backlog open at the end of `end` (the period's last day, or today) and resolved
+/// from `from` to `end`, of every case received by then, in total and in the rows; a month's row
+/// counts at the month's end and resolutions within the month.
+fn backlog(
+    store: &Store,
+    q: &Query,
+    (from, to): (NaiveDate, NaiveDate),
+    end: NaiveDate,
+    total: &mut Counts,
+    rows: &mut Rows,
+) -> Result<(), StoreError> {
+    let by_month = q.group_by.contains(&GroupBy::Month);
+    // Each month of the period: its first day (its row) and the last day it counts to.
+    let mut months = Vec::new();
+    let mut first = from.with_day(1).unwrap_or(from);
+    while by_month && first <= to {
+        let next = first
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap_or(NaiveDate::MAX);
+        let last = next.pred_opt().unwrap_or(next).min(to).min(end);
+        months.push((first.to_string(), first.max(from), last));
+        first = next;
+    }
+    let mut add = |p: &[&str; 9], open: i64, resolved: i64| {
+        let (k, keys) = row_of(q, p);
+        let row = rows
+            .entry(k)
+            .or_insert_with(|| (keys, Counts::default(), 0));
+        row.1.backlog_open += open;
+        row.1.backlog_resolved += resolved;
+    };
+    super::backlog::read(store, to, |bucket, day, [opened, resolved_then]| {
+        let Some(p) = parts(bucket) else { return };
+        if !in_scope(q, &p) {
+            return;
+        }
+        let open = if day <= end { opened } else { 0 };
+        let resolved = if (from..=end).contains(&day) {
+            resolved_then
+        } else {
+            0
+        };
+        total.backlog_open += open;
+        total.backlog_resolved += resolved;
+        if q.group_by.is_empty() {
+            return;
+        }
+        if !by_month {
+            if open != 0 || resolved != 0 {
+                add(&p, open, resolved);
+            }
+            return;
+        }
+        for (label, first, last) in &months {
+            let mut at_month = p;
+            at_month[0] = label;
+            let o = if day <= *last { opened } else { 0 };
+            let r = if (*first..=*last).contains(&day) {
+                resolved_then
+            } else {
+                0
+            };
+            if o != 0 || r != 0 {
+                add(&at_month, o, r);
+            }
+        }
+    })
 }
 
 /// The cases of the period open and overdue now, in total and added to their rows.

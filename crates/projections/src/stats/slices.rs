@@ -332,13 +332,7 @@ fn an_export_pages_through_the_cases_of_its_period() {
         at,
     );
     let policy = domain::Policy::default();
-    let (_d, store) = build(
-        &Stats {
-            policy: policy.clone(),
-        },
-        &log.events,
-        2,
-    );
+    let (_d, store) = build(&Stats { policy }, &log.events, 2);
     let mut got = Vec::new();
     let mut after = None;
     loop {
