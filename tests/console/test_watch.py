@@ -40,5 +40,9 @@ def test_the_backlog_board_lists_old_cases_and_their_plans_overdue_first(as_role
     assert all("化解中" in t for t in texts[position:]), texts[:5]
     assert "方案已逾期" in texts[0]
     shot(county, "county-backlog")
+    # The workbench filters on it too, and the row says 积案.
+    county.goto("/console/workbench?flag=backlog&township=gaoqiao")
+    listed = county.locator("table.cases tbody tr", has_text=case["case_no"])
+    assert listed.count() == 1 and "积案" in listed.inner_text(), county.locator("main").inner_text()[:1500]
     analyst = as_role("analyst")
     assert analyst.goto("/console/backlog").status == 403

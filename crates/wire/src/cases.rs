@@ -203,8 +203,9 @@ pub struct Queue {
 
 impl SummaryFlags {
     /// Each flag by its name, in the order of the names.
-    pub fn named(&self) -> [(&'static str, bool); 11] {
+    pub fn named(&self) -> [(&'static str, bool); 12] {
         [
+            ("backlog", self.backlog),
             ("bounced", self.bounced),
             ("collective", self.collective),
             ("cross_level", self.cross_level),

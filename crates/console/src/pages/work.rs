@@ -158,7 +158,7 @@ const STAGES: [(&str, &str); 5] = [
     ("review", "复查复核"),
 ];
 const SORTS: [(&str, &str); 2] = [("", "期限最近在前"), ("received", "最新收到在前")];
-const FLAGS: [(&str, &str); 11] = [
+const FLAGS: [(&str, &str); 12] = [
     ("", "全部"),
     ("duplicate", "一信多投"),
     ("bounced", "推诿"),
@@ -170,6 +170,7 @@ const FLAGS: [(&str, &str); 11] = [
     ("unacknowledged", "超时未签收"),
     ("escalated", "超期升级"),
     ("late_entry", "补录"),
+    ("backlog", "积案"),
 ];
 
 /// The page of a list answer (its items and where the next page starts).
