@@ -216,23 +216,31 @@ impl Projection for Stats {
             )?;
         }
         tx.put(timeline_key, timeline);
-        // 积案: when it was open, and from when backlog.
-        let stretches_key = crate::keys::stats::stretches(after.id);
-        let mut stretches: backlog::Stretches = tx.get(&stretches_key)?.unwrap_or_default();
-        let old_backlog = before
-            .as_ref()
-            .map(|b| stretches.deltas(b, &self.policy))
-            .unwrap_or_default();
-        stretches.advance(event.envelope.occurred_at, before.as_ref(), &after);
-        let new_backlog = stretches.deltas(&after, &self.policy);
-        if old_bucket.as_ref() != Some(&bucket) || old_backlog != new_backlog {
-            backlog::update(
-                tx,
-                old_bucket.as_deref().map(|b| (b, &old_backlog)),
-                (&bucket, &new_backlog),
-            )?;
+        // 积案: when it was open, and from when backlog. Only an event that opens or ends a
+        // stretch, or changes what the backlog days follow from (receipt, place, bucket), moves
+        // anything: most events read and write nothing here.
+        let backlog_moves = before.as_ref().is_none_or(|b| {
+            (b.status.is_open(), b.received_at, b.repeat_rank)
+                != (after.status.is_open(), after.received_at, after.repeat_rank)
+        }) || old_bucket.as_ref() != Some(&bucket);
+        if backlog_moves {
+            let stretches_key = crate::keys::stats::stretches(after.id);
+            let mut stretches: backlog::Stretches = tx.get(&stretches_key)?.unwrap_or_default();
+            let old_backlog = before
+                .as_ref()
+                .map(|b| stretches.deltas(b, &self.policy))
+                .unwrap_or_default();
+            stretches.advance(event.envelope.occurred_at, before.as_ref(), &after);
+            let new_backlog = stretches.deltas(&after, &self.policy);
+            if old_bucket.as_ref() != Some(&bucket) || old_backlog != new_backlog {
+                backlog::update(
+                    tx,
+                    old_bucket.as_deref().map(|b| (b, &old_backlog)),
+                    (&bucket, &new_backlog),
+                )?;
+            }
+            tx.put(stretches_key, stretches);
         }
-        tx.put(stretches_key, stretches);
         // The period index of the export.
         let (old_key, new_key) = (
             before.as_ref().map(|b| export::period_key(&self.policy, b)),
