@@ -8,6 +8,7 @@
 //! answer a 5xx other than 503 for an unavailable log.
 
 pub mod adjustments;
+pub mod alerts;
 pub mod asof;
 pub mod asyncapi;
 pub mod attachments;
@@ -168,6 +169,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/adjustments/{id}/revoke", post(adjustments::revoke))
         .route("/v1/audit/actors/{principal_id}", get(reads::actor))
         .route("/v1/audit/checkpoints", get(integrity::checkpoints))
+        .route("/v1/alerts", get(alerts::alerts))
         .route("/v1/audit/public-key", get(integrity::public_key))
         .route("/v1/me", get(me::me))
         .route("/v1/units", get(me::units))

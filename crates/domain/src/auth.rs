@@ -309,6 +309,35 @@ pub fn can_read_workbench(p: &Principal) -> Result<(), DomainError> {
     }
 }
 
+/// 苗头预警: whose alerts `p` reads, asking for `township` (`None`: not given). The county and
+/// auditors read every township's (`Ok(None)`); a township's principals their own township's
+/// (`Ok(Some(own))`, the default; another township is 403); departments and analysts none.
+/// `is_township` tells whether a unit is a township.
+pub fn alerts_reader(
+    p: &Principal,
+    township: Option<&UnitCode>,
+    is_township: impl Fn(&UnitCode) -> bool,
+) -> Result<Option<UnitCode>, DomainError> {
+    match (p.role, p.acting_unit()) {
+        (Role::County | Role::Auditor, _) => Ok(None),
+        (Role::Clerk | Role::Handler | Role::System, Some(own))
+            if is_township(own) && township.is_none_or(|t| t == own) =>
+        {
+            Ok(Some(own.clone()))
+        }
+        (Role::Clerk | Role::Handler | Role::System, Some(own)) if is_township(own) => {
+            Err(DomainError::Forbidden(crate::text!(
+                "a township reads its own alerts only",
+                "乡镇只能查看本乡镇的预警"
+            )))
+        }
+        _ => Err(DomainError::Forbidden(crate::text!(
+            "alerts are the county's, the auditors' and each township's own",
+            "预警仅供县信访局、审计人员和各乡镇（本乡镇）查看"
+        ))),
+    }
+}
+
 /// May this principal export the cases of a period (without personal data)?
 pub fn can_export_cases(p: &Principal) -> Result<(), DomainError> {
     match p.role {

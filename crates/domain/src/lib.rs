@@ -7,6 +7,7 @@
 //! tokio, async-nats, sled, axum, tracing or another IO crate.
 
 pub mod adjustment;
+pub mod alerts;
 pub mod auth;
 pub mod case;
 pub mod command;

@@ -24,6 +24,9 @@
 //! - `c/<scope>/<day>`: how many open cases of a scope fall due on a (UTC) day, or `none`: the
 //!   queue counts read these and the entries of at most two days, never the whole queue.
 //!
+//! - `al/…`: the alerts (苗头预警, [`alerts`]): the cases each township and category counts by
+//!   day, its petitioners' cases, the spells and every id ever raised.
+//!
 //! A listing scans at most [`SCAN_BUDGET`] index entries per page; a page that ran out of budget
 //! may hold fewer items than asked and still give a `next_cursor`, so no query reads the whole
 //! model.
@@ -43,6 +46,8 @@ use crate::{Projection, ProjectionError, StoreError, Tx};
 
 pub struct Cases {
     pub keys: Keys,
+    /// The alerts' rules (苗头预警): a model built under one policy is rebuilt for another.
+    pub policy: domain::Policy,
     /// The data keys: the petitioners of a registration are sealed in the log.
     pub vault: Option<eventlog::Vault>,
 }
@@ -244,92 +249,6 @@ fn put_row(tx: &mut Tx<'_>, before: Option<&Row>, after: Row) -> Result<(), Stor
     Ok(())
 }
 
-/// An open case under `o/<key>/`: who, where, and the ID number's hash of the petitioner filed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Open {
-    filed: Filed,
-    unit: domain::UnitCode,
-}
-
-/// File (or unfile) an open case's petitioners under `o/`, with its unit now.
-fn file_open(tx: &mut Tx<'_>, row: &Row, open: bool) {
-    let c = &row.case;
-    for person in &row.persons {
-        let filed = filed_of(row, person);
-        for key in person.link_keys() {
-            let k = keys::open(&key, c.id);
-            if open {
-                tx.put(
-                    k,
-                    Open {
-                        filed: filed.clone(),
-                        unit: c.unit.clone(),
-                    },
-                );
-            } else {
-                tx.remove(k);
-            }
-        }
-    }
-}
-
-/// Recompute the duplicate flags under each of `row`'s link keys for the open cases of its
-/// category there (`domain::linking::duplicates_in`), and write `row`; other cases are written
-/// only when their flag under a key changes.
-fn relink(tx: &mut Tx<'_>, before: Option<&Row>, mut row: Row) -> Result<(), StoreError> {
-    let me = row.case.id;
-    row.duplicate_under.clear();
-    // Under the keys and category it had, too: a correction may have taken it from there.
-    let mut keys: BTreeSet<(String, domain::Category)> = row
-        .link_keys()
-        .into_iter()
-        .map(|k| (k, row.case.category))
-        .collect();
-    if let Some(b) = before {
-        keys.extend(b.link_keys().into_iter().map(|k| (k, b.case.category)));
-    }
-    for (key, category) in keys {
-        let open: Vec<Open> = tx
-            .scan::<Open>(&keys::opens(&key))?
-            .into_iter()
-            .map(|(_, o)| o)
-            .filter(|o| o.filed.category == category)
-            .collect();
-        let members: Vec<domain::linking::Member> = open
-            .iter()
-            .map(|o| domain::linking::Member {
-                case_id: o.filed.case_id,
-                unit: o.unit.clone(),
-                township: o.filed.township.clone(),
-                secret: o.filed.secret,
-                id: o.filed.person.id,
-            })
-            .collect();
-        let flags = domain::linking::duplicates_in(&members);
-        for (m, duplicate) in members.iter().zip(flags) {
-            if m.case_id == me {
-                if duplicate {
-                    row.duplicate_under.insert(key.clone());
-                }
-                continue;
-            }
-            let Some(other) = tx.get::<Row>(&row_key(m.case_id))? else {
-                continue;
-            };
-            if other.duplicate_under.contains(&key) != duplicate {
-                let mut changed = other.clone();
-                if duplicate {
-                    changed.duplicate_under.insert(key.clone());
-                } else {
-                    changed.duplicate_under.remove(&key);
-                }
-                put_row(tx, Some(&other), changed)?;
-            }
-        }
-    }
-    put_row(tx, before, row)
-}
-
 impl Projection for Cases {
     fn name(&self) -> &'static str {
         "cases"
@@ -346,9 +265,9 @@ impl Projection for Cases {
     /// acknowledgements, reminders, reopenings and late entries; flags `unacknowledged`,
     /// `escalated`, `late_entry` in index `f`. 15: queue counters under each counted flag too.
     /// 16: cases with their place among their petitioners' cases and their resolution plan
-    /// (积案); index `br`.
+    /// (积案); index `br`. 17: the alerts (苗头预警, `al/`).
     fn version(&self) -> u32 {
-        16
+        17
     }
 
     fn vault(&self) -> Option<&eventlog::Vault> {
@@ -436,6 +355,7 @@ impl Projection for Cases {
                 );
             }
         }
+        alerts::apply(tx, &self.policy, before.as_ref(), &row)?;
         let moved = refiled
             || before.as_ref().is_none_or(|b| {
                 (b.case.status.is_open(), &b.case.unit)
@@ -447,10 +367,10 @@ impl Projection for Cases {
         // Whether this case, and the open cases of its petitioners on its category, are one
         // matter in several places changes only when a case opens, closes, moves or is corrected.
         if let Some(b) = &before {
-            file_open(tx, b, false);
+            duplicates::file_open(tx, b, false);
         }
-        file_open(tx, &row, row.case.status.is_open());
-        Ok(relink(tx, before.as_ref(), row)?)
+        duplicates::file_open(tx, &row, row.case.status.is_open());
+        Ok(duplicates::relink(tx, before.as_ref(), row)?)
     }
 }
 
@@ -486,7 +406,9 @@ fn filed_of(row: &Row, person: &Person) -> Filed {
     }
 }
 
+pub mod alerts;
 mod backlog;
+mod duplicates;
 mod merge;
 mod query;
 pub(crate) mod queue;
@@ -494,6 +416,7 @@ mod received;
 #[cfg(test)]
 mod tests;
 
+pub use alerts::alerts;
 pub use query::{case_by_no, links, list, moved_after, search, Clock, MAX_RELATED};
 pub use queue::counts;
 pub use received::queue;

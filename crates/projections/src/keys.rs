@@ -101,6 +101,149 @@ pub mod cases {
     }
 }
 
+/// The alerts of the cases model (`projections::cases::alerts`, 苗头预警): the cases each
+/// (township, category) counts by day, its petitioners' cases, the spells and their ids. A day is
+/// `YYYY-MM-DD` (it sorts as a date), a petitioner a keyed hash in hex.
+pub mod alerts {
+    use chrono::NaiveDate;
+
+    use super::{CaseId, END};
+
+    fn tc(township: &str, category: &str) -> String {
+        format!("{township}/{category}")
+    }
+
+    /// `al/c/<township>/<category>/<day>/<case>`: a case the alerts count.
+    pub fn case(township: &str, category: &str, day: NaiveDate, case: CaseId) -> String {
+        format!("al/c/{}/{day}/{case}", tc(township, category))
+    }
+
+    /// The cases of a (township, category) received from `from` to `to`.
+    pub fn cases(
+        township: &str,
+        category: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> (String, String) {
+        let p = format!("al/c/{}/", tc(township, category));
+        (format!("{p}{from}"), format!("{p}{to}/{END}"))
+    }
+
+    /// A case key's day.
+    pub fn case_day(key: &str) -> Option<NaiveDate> {
+        key.rsplit('/').nth(1)?.parse().ok()
+    }
+
+    /// `al/n/<township>/<category>/<day>`: how many cases of a day, and collective visits.
+    pub fn count(township: &str, category: &str, day: NaiveDate) -> String {
+        format!("al/n/{}/{day}", tc(township, category))
+    }
+
+    /// The day counts of a (township, category) from `from` to `to`.
+    pub fn counts(
+        township: &str,
+        category: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> (String, String) {
+        let p = format!("al/n/{}/", tc(township, category));
+        (format!("{p}{from}"), format!("{p}{to}"))
+    }
+
+    /// A day count key's day.
+    pub fn count_day(key: &str) -> Option<NaiveDate> {
+        key.rsplit('/').next()?.parse().ok()
+    }
+
+    /// `al/p/<township>/<category>/<petitioner>/<day>/<case>`: a petitioner's case of a matter.
+    pub fn filed(
+        township: &str,
+        category: &str,
+        person: &str,
+        day: NaiveDate,
+        case: CaseId,
+    ) -> String {
+        format!("al/p/{}/{person}/{day}/{case}", tc(township, category))
+    }
+
+    /// Every case of a petitioner on a matter.
+    pub fn filings(township: &str, category: &str, person: &str) -> String {
+        format!("al/p/{}/{person}/", tc(township, category))
+    }
+
+    /// A filing key's day.
+    pub fn filed_day(key: &str) -> Option<NaiveDate> {
+        key.rsplit('/').nth(1)?.parse().ok()
+    }
+
+    /// `al/q/<township>/<category>/<petitioner>/<first day>`: a run of days on which a
+    /// petitioner had enough cases of the matter (`repeat_petitioner`).
+    pub fn person_run(township: &str, category: &str, person: &str, first: NaiveDate) -> String {
+        format!("al/q/{}/{person}/{first}", tc(township, category))
+    }
+
+    /// The runs of one petitioner on a matter.
+    pub fn person_runs(township: &str, category: &str, person: &str) -> String {
+        format!("al/q/{}/{person}/", tc(township, category))
+    }
+
+    /// The runs of every petitioner on a matter.
+    pub fn matter_person_runs(township: &str, category: &str) -> String {
+        format!("al/q/{}/", tc(township, category))
+    }
+
+    /// `al/r/<kind>/<township>/<category>/<last day>/<key day>`: a spell of a matter, by the
+    /// last day it holds.
+    pub fn run(
+        kind: &str,
+        township: &str,
+        category: &str,
+        last: NaiveDate,
+        key: NaiveDate,
+    ) -> String {
+        format!("al/r/{kind}/{}/{last}/{key}", tc(township, category))
+    }
+
+    /// The spells of `kind` on a matter that last to `since` or later.
+    pub fn runs_since(
+        kind: &str,
+        township: &str,
+        category: &str,
+        since: NaiveDate,
+    ) -> (String, String) {
+        let p = format!("al/r/{kind}/{}/", tc(township, category));
+        (format!("{p}{since}"), format!("{p}{END}"))
+    }
+
+    /// `al/s/<last day>/<kind>/<township>/<category>/<key day>`: every spell by the last day it
+    /// holds (what a period's alerts read).
+    pub fn spell(
+        last: NaiveDate,
+        kind: &str,
+        township: &str,
+        category: &str,
+        key: NaiveDate,
+    ) -> String {
+        format!("al/s/{last}/{kind}/{}/{key}", tc(township, category))
+    }
+
+    /// The spells that last to `since` or later.
+    pub fn spells_since(since: NaiveDate) -> (String, String) {
+        (format!("al/s/{since}"), format!("al/s/{END}"))
+    }
+
+    /// A spell key's kind, township and category (as written).
+    pub fn spell_of(key: &str) -> Option<(&str, &str, &str)> {
+        let mut parts = key.strip_prefix("al/s/")?.split('/').skip(1);
+        Some((parts.next()?, parts.next()?, parts.next()?))
+    }
+
+    /// `al/i/<alert id>`: an alert ever raised (what its id names).
+    pub fn raised(id: uuid::Uuid) -> String {
+        format!("al/i/{id}")
+    }
+}
+
 /// The stats model (`projections::stats`): buckets of counts, overdue deltas, adjustments,
 /// the export.
 pub mod stats {

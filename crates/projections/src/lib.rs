@@ -181,6 +181,7 @@ pub fn by_name(
         "audit" => Some(Box::new(audit::Audit { policy: *policy })),
         "cases" => Some(Box::new(cases::Cases {
             keys: keys.clone(),
+            policy: *policy,
             vault: vault.cloned(),
         })),
         _ => None,

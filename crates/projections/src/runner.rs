@@ -226,6 +226,7 @@ mod tests {
         );
         let cases = crate::cases::Cases {
             keys: domain::identity::Keys::new(&"i".repeat(32), &"q".repeat(32)).expect("keys"),
+            policy: domain::Policy::default(),
             vault: Some(eventlog::Vault::on(Arc::new(messages.clone()), ring)),
         };
         let batch = [sealed_registration()];

@@ -177,6 +177,7 @@ fn run(store: &Store, req: &QueryRequest, policy: &Policy) -> Result<Answer, Sto
             (q.from, q.to),
             q.date,
         )?),
+        Query::Alerts(q) => Answer::Alerts(cases::alerts(store, q, clock)?),
     })
 }
 

@@ -400,22 +400,27 @@ impl Tx<'_> {
         &self,
         prefix: &str,
     ) -> Result<Vec<(String, T)>, StoreError> {
+        self.range(prefix, &format!("{prefix}\u{10FFFF}"))
+    }
+
+    /// Values with `from <= key <= to` as this batch sees them (its own writes over the tree),
+    /// in key order.
+    pub fn range<T: DeserializeOwned + Clone + 'static>(
+        &self,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<(String, T)>, StoreError> {
         let mut found: BTreeMap<Vec<u8>, Option<T>> = BTreeMap::new();
-        let after = format!("{prefix}\u{10FFFF}").into_bytes();
-        let range = (
-            Bound::Included(prefix.as_bytes().to_vec()),
-            Bound::Included(after),
-        );
-        for item in self.store.entries(range.0, range.1) {
+        let (first, last) = (from.as_bytes().to_vec(), to.as_bytes().to_vec());
+        for item in self.store.entries(
+            Bound::Included(first.clone()),
+            Bound::Included(last.clone()),
+        ) {
             let (k, v) = item?;
             let key = String::from_utf8_lossy(&k).into_owned();
             found.insert(k.to_vec(), Some(decode(&key, &v)?));
         }
-        let written = self
-            .overlay
-            .range(prefix.as_bytes().to_vec()..)
-            .take_while(|(k, _)| k.starts_with(prefix.as_bytes()));
-        for (k, pending) in written {
+        for (k, pending) in self.overlay.range(first..=last) {
             let key = String::from_utf8_lossy(k).into_owned();
             let value = match pending {
                 Pending::Removed => None,

@@ -8,6 +8,7 @@
 //! (that is `projections`) nor know HTTP or who may ask what (that is `api` and `domain::auth`).
 
 pub mod adjustments;
+pub mod alerts;
 pub mod audit;
 pub mod cases;
 pub mod client;

@@ -102,6 +102,8 @@ pub enum Query {
     Search(Search),
     /// An official's trail.
     Actor(Trail),
+    /// 苗头预警: the alerts of a period.
+    Alerts(crate::alerts::AlertsQuery),
 }
 
 /// 核减: one adjustment by its id.
@@ -184,7 +186,8 @@ impl Query {
             | Query::Cases(_)
             | Query::Search(_)
             | Query::Links(_)
-            | Query::MovedAfter(_) => Some(Model::Cases),
+            | Query::MovedAfter(_)
+            | Query::Alerts(_) => Some(Model::Cases),
             Query::Stats(_) | Query::Export(_) | Query::Adjustment(_) | Query::Adjustments(_) => {
                 Some(Model::Stats)
             }
@@ -240,6 +243,7 @@ ask!(CaseHistory => Audit, |q| Query::CaseHistory(q), CaseHistory(Vec<AuditEvent
 ask!(MergedInto => Audit, |q| Query::MergedInto(q), MergedInto(Vec<CaseId>));
 ask!(Positions => Audit, |q| Query::Positions(q), Positions(Vec<integrity::bundle::Position>));
 ask!(Trail => Audit, |q| Query::Actor(q), Actor(Vec<AuditEvent>));
+ask!(crate::alerts::AlertsQuery => Cases, |q| Query::Alerts(q), Alerts(wire::alerts::AlertList));
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QueryRequest {
@@ -293,6 +297,7 @@ pub enum Answer {
     Links(Links),
     Moved(Moved),
     Actor(Vec<AuditEvent>),
+    Alerts(wire::alerts::AlertList),
 }
 
 /// Why a projector did not answer a query.

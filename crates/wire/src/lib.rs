@@ -6,6 +6,7 @@
 //! must never do IO, know a store, NATS or HTTP, or depend on a crate above `domain`.
 
 pub mod adjustments;
+pub mod alerts;
 pub mod attachments;
 pub mod audit;
 pub mod case;

@@ -11,7 +11,7 @@ use utoipa::openapi::{OpenApi, Required};
 use super::{case_id_param, json, responses};
 
 /// The reads that answer as of a past point (docs/contract.md, "Requests and answers").
-const AS_OF_PATHS: [&str; 7] = [
+const AS_OF_PATHS: [&str; 8] = [
     "/v1/cases/{case_id}",
     "/v1/cases/by-no/{case_no}",
     "/v1/cases/{case_id}/history",
@@ -19,6 +19,7 @@ const AS_OF_PATHS: [&str; 7] = [
     "/v1/workbench",
     "/v1/stats",
     "/v1/audit/actors/{principal_id}",
+    "/v1/alerts",
 ];
 
 /// `at_seq` and `as_of` on each read of [`AS_OF_PATHS`].

@@ -216,7 +216,34 @@ pub(super) fn paths(paths: PathsBuilder, read_errors: &[(&str, &str)]) -> PathsB
                 ("503", "min_seq not reached within 5 s, or the stats projector is unavailable"),
             ],
         ));
+    let alerts = OperationBuilder::new()
+        .operation_id(Some("list_alerts"))
+        .summary(Some("苗头预警: the alerts (surge, collective_repeat, repeat_petitioner) that held on any day of a period, computed from the log, newest first_at first (the county and auditors; a township its own)"))
+        .parameter(date("from", "First day (policy time zone), inclusive"))
+        .parameter(date("to", "Last day, inclusive"))
+        .parameter(one_of("kind", "Only alerts of this kind", &domain::alerts::AlertKind::ALL.map(|k| k.as_str())))
+        .parameter(
+            ParameterBuilder::new()
+                .name("township")
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some("Only this township's alerts (a township's principal: its own, the default)"))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String).pattern(Some("^[a-z0-9_-]{1,32}$"))))
+                .build(),
+        )
+        .parameter(min_seq_param("Answer once the cases model has applied at least this sequence"))
+        .responses(responses(
+            ("200", "The alerts with the cases each names (those the caller may read), with applied_seq", "AlertList"),
+            &[
+                ("400", "A missing or malformed parameter"),
+                ("401", "Missing or unknown token"),
+                ("403", "A department or an analyst; a township asking for another township's"),
+                ("422", "A period outside 1970-2199 or whose start is after its end, an unknown township"),
+                ("503", "min_seq not reached within 5 s, or the cases projector is unavailable"),
+            ],
+        ));
     paths
+        .path("/v1/alerts", PathItem::new(HttpMethod::Get, alerts))
         .path("/v1/scorecards", PathItem::new(HttpMethod::Get, scorecards))
         .path("/v1/stats", PathItem::new(HttpMethod::Get, stats))
         .path("/v1/adjustments", PathItem::new(HttpMethod::Post, request))

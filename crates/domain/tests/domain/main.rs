@@ -3,6 +3,7 @@
 mod common;
 
 mod adjustments;
+mod alerts;
 mod allowed;
 mod auth;
 mod backlog;

@@ -273,6 +273,16 @@ pub async fn run_bench(
     .await?;
     let p99 = Percentiles::of(two_way).p99;
     results.push(result("stats_two_way_p99_ms", p99, "ms").target("< 20"));
+    // 苗头预警 (issue 35): a month's alerts, county-wide, with the cases each names.
+    let month_ago = today - chrono::Duration::days(30);
+    let alerts = work::get_latencies(
+        &format!("{}/v1/alerts?from={month_ago}&to={today}", sys.base),
+        TOKEN,
+        plan.samples / 2,
+    )
+    .await?;
+    let p99 = Percentiles::of(alerts).p99;
+    results.push(result("alerts_p99_ms", p99, "ms").target("< 50"));
 
     say("the chain: sealing, the notary's check, verifying the whole log");
     results.extend(chain::results(&sys.stores, &client, last).await?);

@@ -11,6 +11,7 @@ use crate::Store;
 
 const ID: &str = "330102199001011234";
 
+mod alerts;
 mod backlog;
 mod queue;
 
@@ -30,6 +31,7 @@ pub(super) fn keys() -> Keys {
 pub(super) fn model() -> Cases {
     Cases {
         keys: keys(),
+        policy: domain::Policy::default(),
         vault: None,
     }
 }

@@ -182,6 +182,7 @@ async fn a_delta_leaves_out_keys_made_and_removed_within_its_stretch() {
     let cases = || {
         Box::new(crate::cases::Cases {
             keys: domain::identity::Keys::new(&"i".repeat(32), &"q".repeat(32)).expect("keys"),
+            policy: domain::Policy::default(),
             vault: None,
         })
     };

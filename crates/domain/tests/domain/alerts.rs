@@ -1,0 +1,188 @@
+//! 苗头预警 (issue 35): the alert rules on a township's cases of one category, day by day.
+
+use chrono::NaiveDate;
+
+use domain::alerts::{
+    alert_id, baseline, holds, named_days, petitioner_holds, rekey, runs, AlertKind, DayCount,
+    Days, Run,
+};
+use domain::{Category, Policy};
+
+use crate::common::unit;
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().expect("date")
+}
+
+/// Day counts of cases on `dates` (a date once per case), the collective visits on `collective`.
+fn counts(dates: &[String], collective: &[&str]) -> Days {
+    let mut days = Days::new();
+    for d in dates {
+        days.entry(day(d)).or_default().cases += 1;
+    }
+    for d in collective {
+        let c: &mut DayCount = days.entry(day(d)).or_default();
+        c.cases += 1;
+        c.collective += 1;
+    }
+    days
+}
+
+fn dates(list: &[&str]) -> Vec<String> {
+    list.iter().map(|d| (*d).to_owned()).collect()
+}
+
+/// One case a month, then seven in a week (1 to 7 April, one a day).
+fn baseline_and_surge() -> Vec<String> {
+    let mut all = dates(&["2026-01-05", "2026-02-05", "2026-03-05"]);
+    all.extend((1..=7).map(|d| format!("2026-04-{d:02}")));
+    all
+}
+
+fn spring() -> (NaiveDate, NaiveDate) {
+    (day("2026-03-01"), day("2026-04-30"))
+}
+
+fn surges(p: &Policy, days: &Days) -> Vec<Run> {
+    runs(|d| holds(AlertKind::Surge, p, days, d), spring())
+}
+
+/// The fifth case of the week makes it hold (5 ≥ surge_min, and far above 3 × the baseline of
+/// 3 × 7 / 90); it holds while five are in the window, and names the week's cases, not the
+/// baseline's.
+#[test]
+fn a_surge_after_a_quiet_baseline_is_one_spell_naming_the_surge() {
+    let p = Policy::default();
+    let days = counts(&baseline_and_surge(), &[]);
+    let found = surges(&p, &days);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let run = found[0];
+    assert_eq!(
+        (run.first, run.last),
+        (day("2026-04-05"), day("2026-04-09"))
+    );
+    assert_eq!(
+        named_days(AlertKind::Surge, &p, &run),
+        (day("2026-03-30"), day("2026-04-09")),
+        "the windows of its days: the seven, not 5 March's"
+    );
+    assert!((baseline(&p, &days, run.first) - 3.0 * 7.0 / 90.0).abs() < 1e-9);
+    // An eighth case (8 April) joins the spell: it lasts a day longer, keeps its id.
+    let mut more = baseline_and_surge();
+    more.push("2026-04-08".into());
+    let grown = rekey(&found, surges(&p, &counts(&more, &[])));
+    assert_eq!(grown.len(), 1);
+    assert_eq!((grown[0].key, grown[0].last), (run.key, day("2026-04-10")));
+    // A late entry dated 3 April makes it hold from the 4th: the spell keeps its id (keyed by
+    // the 5th) though it now starts earlier.
+    more.push("2026-04-03".into());
+    let backdated = rekey(&grown, surges(&p, &counts(&more, &[])));
+    assert_eq!(backdated.len(), 1);
+    assert_eq!(
+        (backdated[0].first, backdated[0].key),
+        (day("2026-04-04"), run.key)
+    );
+    let gaoqiao = unit("gaoqiao");
+    assert_eq!(
+        alert_id(
+            AlertKind::Surge,
+            &gaoqiao,
+            Category::Wages,
+            backdated[0].key
+        ),
+        alert_id(AlertKind::Surge, &gaoqiao, Category::Wages, run.key)
+    );
+    assert_ne!(
+        alert_id(AlertKind::Surge, &gaoqiao, Category::Wages, run.key),
+        alert_id(AlertKind::Surge, &gaoqiao, Category::Land, run.key)
+    );
+}
+
+/// A busy day below `surge_min` raises nothing; nor does a busy place within its factor (60
+/// cases in 90 days make a usual week of 4.7; seven is not more than three times that).
+#[test]
+fn a_small_burst_and_a_busy_place_raise_no_surge() {
+    let p = Policy::default();
+    let burst = counts(&vec!["2026-04-10".to_owned(); 4], &[]);
+    assert!(surges(&p, &burst).is_empty());
+    let start = day("2025-12-31");
+    let mut busy: Vec<String> = (0..60u64)
+        .map(|i| (start + chrono::Days::new(i * 3 / 2)).to_string())
+        .collect();
+    busy.extend((1..=7).map(|d| format!("2026-04-{d:02}")));
+    assert!(surges(&p, &counts(&busy, &[])).is_empty());
+    // The same seven with a factor of a half: a surge.
+    let eager = Policy {
+        surge_factor: 0.5,
+        ..Policy::default()
+    };
+    assert!(!surges(&eager, &counts(&busy, &[])).is_empty());
+}
+
+/// Two collective visits on one matter within 30 days hold from the second until 30 days after
+/// the first; 40 days apart they do not; an individual visit between counts for nothing.
+#[test]
+fn collective_visits_again_within_a_month_repeat() {
+    let p = Policy::default();
+    let repeat = |days: &Days| {
+        runs(
+            |d| holds(AlertKind::CollectiveRepeat, &p, days, d),
+            spring(),
+        )
+    };
+    let days = counts(&dates(&["2026-03-10"]), &["2026-03-02", "2026-03-22"]);
+    let found = repeat(&days);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (found[0].first, found[0].last),
+        (day("2026-03-22"), day("2026-03-31"))
+    );
+    assert_eq!(
+        named_days(AlertKind::CollectiveRepeat, &p, &found[0]),
+        (day("2026-02-21"), day("2026-03-31")),
+        "the windows of its days, from the 30 days up to 22 March"
+    );
+    assert!(repeat(&counts(&[], &["2026-03-02", "2026-04-11"])).is_empty());
+}
+
+/// One petitioner's third case within 90 days holds until the first leaves the 90 days; two
+/// cases are no alert.
+#[test]
+fn a_petitioners_third_case_in_ninety_days_repeats() {
+    let p = Policy::default();
+    let own = [day("2026-01-20"), day("2026-02-25"), day("2026-04-15")];
+    let found = runs(|d| petitioner_holds(&p, &own, d), spring());
+    assert_eq!(found.len(), 1, "{found:?}");
+    // 20 January + 89 days is 19 April.
+    assert_eq!(
+        (found[0].first, found[0].last),
+        (day("2026-04-15"), day("2026-04-19"))
+    );
+    assert_eq!(
+        named_days(AlertKind::RepeatPetitioner, &p, &found[0]).0,
+        day("2026-01-16")
+    );
+    assert!(runs(|d| petitioner_holds(&p, &own[..2], d), spring()).is_empty());
+}
+
+/// Two spells that grow into one keep the earlier id; a spell apart from every known one is
+/// keyed by its own first day.
+#[test]
+fn spells_that_meet_keep_the_earliest_id() {
+    let run = |k: &str, f: &str, l: &str| Run {
+        key: day(k),
+        first: day(f),
+        last: day(l),
+    };
+    let known = [
+        run("2026-04-05", "2026-04-05", "2026-04-09"),
+        run("2026-04-12", "2026-04-12", "2026-04-14"),
+    ];
+    let fresh = vec![
+        run("2026-04-04", "2026-04-04", "2026-04-14"),
+        run("2026-05-01", "2026-05-01", "2026-05-03"),
+    ];
+    let keyed = rekey(&known, fresh);
+    assert_eq!(keyed[0].key, day("2026-04-05"));
+    assert_eq!(keyed[1].key, day("2026-05-01"));
+}
