@@ -46,3 +46,39 @@ def test_the_backlog_board_lists_old_cases_and_their_plans_overdue_first(as_role
     assert listed.count() == 1 and "积案" in listed.inner_text(), county.locator("main").inner_text()[:1500]
     analyst = as_role("analyst")
     assert analyst.goto("/console/backlog").status == 403
+
+
+def test_the_warning_board_shows_the_demo_surge_and_each_township_its_own(as_role):
+    """The county's 预警 lists the demo's surge of 东城镇's wage complaints and the repeated
+    collective visits at 高桥镇, each case opening by its number; a township's clerk sees its own
+    township's alerts only; an analyst none."""
+    county = as_role("county")
+    county.goto("/console/workbench")
+    county.click("nav >> text=预警")
+    county.wait_for_load_state()
+    assert county.url.endswith("/console/alerts"), county.url
+    surge = county.locator("table tbody tr", has_text="信访量激增").filter(has_text="东城镇").filter(
+        has_text="劳资"
+    )
+    assert surge.count() == 1, county.locator("main").inner_text()[:2000]
+    cells = surge.locator("td").all_inner_texts()
+    assert int(cells[3]) >= 7 and "平常一周约" in cells[4], cells
+    repeat = county.locator("table tbody tr", has_text="集体访反复").filter(has_text="高桥镇")
+    assert repeat.count() >= 1, county.locator("main").inner_text()[:2000]
+    shot(county, "county-alerts")
+    surge.locator("td >> nth=7").locator("a").first.click()
+    county.wait_for_load_state()
+    assert "/console/cases/" in county.url and "拖欠工人三个月工资" in county.locator("main").inner_text()
+    clerk = as_role("clerk_other")
+    clerk.goto("/console/queue")
+    clerk.click("nav >> text=预警")
+    clerk.wait_for_load_state()
+    rows = clerk.locator("table tbody tr").all_inner_texts()
+    assert rows and all("东城镇" in r for r in rows), rows
+    assert any("信访量激增" in r for r in rows), rows
+    assert "本乡镇" in clerk.locator("h1").inner_text()
+    gaoqiao = as_role("clerk")
+    gaoqiao.goto("/console/alerts")
+    assert all("东城镇" not in r for r in gaoqiao.locator("table tbody tr").all_inner_texts())
+    analyst = as_role("analyst")
+    assert analyst.goto("/console/alerts").status == 403

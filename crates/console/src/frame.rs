@@ -178,10 +178,14 @@ impl Signed {
                     add("/console/register", "登记");
                 }
                 add("/console/cases", "案件查询");
+                if self.role == "clerk" {
+                    add("/console/alerts", "预警");
+                }
             }
             "county" => {
                 add("/console/workbench", "工作台");
                 add("/console/workbench?flag=supervised", "督办");
+                add("/console/alerts", "预警");
                 add("/console/backlog", "积案");
                 add("/console/register", "登记");
                 add("/console/cases", "案件查询");
@@ -194,6 +198,7 @@ impl Signed {
                 add("/console/audit/records", "核减与删除");
                 add("/console/audit/checkpoints", "检查点");
                 add("/console/workbench", "工作台");
+                add("/console/alerts", "预警");
                 add("/console/backlog", "积案");
                 add("/console/stats", "统计");
             }

@@ -76,7 +76,7 @@ pub fn mount(api: Router, console: Console) -> Router {
     });
     use pages::{
         audit, backlog, batch, case, csv, documents, evidence, governance, register, scorecards,
-        stats, status, work,
+        stats, status, watch, work,
     };
     let to_console = || async { Redirect::to("/console/") };
     Router::new()
@@ -92,6 +92,8 @@ pub fn mount(api: Router, console: Console) -> Router {
         .route("/console/workbench.csv", get(csv::workbench_csv))
         .route("/console/workbench/batch", post(batch::batch))
         .route("/console/backlog", get(backlog::board))
+        .route("/console/alerts", get(watch::board))
+        .route("/console/cases/no/{case_no}", get(watch::by_no))
         .route("/console/cases", get(work::find).post(work::find_post))
         .route(
             "/console/register",

@@ -89,7 +89,8 @@ pub async fn load(
     let work = casework(cases, &loader, townships, departments).await?;
     let looped = crate::demo_loop::closed_loop(cases, &loader, townships).await?;
     let old = crate::demo_backlog::backlog(cases, &loader, townships).await?;
-    Ok(loaded + pair + work + looped + old)
+    let watched = crate::demo_watch::watch(cases, &loader, townships).await?;
+    Ok(loaded + pair + work + looped + old + watched)
 }
 
 /// The county's casework at a glance (issue 13): an accusation against a township (held by the

@@ -10,6 +10,7 @@ pub mod bench;
 pub mod demo;
 mod demo_backlog;
 mod demo_loop;
+mod demo_watch;
 pub mod rawbench;
 pub mod scenario;
 pub mod simulate;

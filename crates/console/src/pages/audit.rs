@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use axum::body::Bytes;
 use axum::extract::Query;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 
 use super::FormData;
 use crate::backend::{query, seg};
-use crate::frame::{read_or_page, render, Signed};
+use crate::frame::{render, Signed};
 use crate::names::{event, time, zh};
 use crate::pages::table::{Cell, Input, Table, TablePage};
 
@@ -77,16 +77,7 @@ pub async fn open_case(signed: Signed, body: Bytes) -> Response {
     if let Some(r) = signed.csrf_refused(Some(form.get("csrf"))) {
         return r;
     }
-    let no = form.get("case_no");
-    let found = signed
-        .console
-        .api
-        .get(signed.token(), format!("/v1/cases/by-no/{}", seg(no)))
-        .await;
-    match read_or_page::<wire::case::CaseView>(&found) {
-        Ok(case) => Redirect::to(&format!("/console/cases/{}", case.case_id)).into_response(),
-        Err(page) => *page,
-    }
+    super::open_by_no(&signed, form.get("case_no")).await
 }
 
 /// 人员轨迹: every event an official caused, by business or recorded date.

@@ -65,15 +65,7 @@ pub async fn board(signed: Signed, Query(p): Query<BTreeMap<String, String>>) ->
             String::new()
         }
     );
-    let townships: Vec<(String, String)> = std::iter::once((String::new(), "全县".to_owned()))
-        .chain(
-            super::units(&signed)
-                .await
-                .into_iter()
-                .filter(|u| u.kind == "township")
-                .map(|u| (u.code, u.name)),
-        )
-        .collect();
+    let townships = super::township_choices(&signed).await;
     let options: Vec<(&str, &str)> = townships
         .iter()
         .map(|(c, n)| (c.as_str(), n.as_str()))

@@ -17,6 +17,7 @@ pub mod status;
 mod steps;
 pub mod table;
 mod timeline;
+pub mod watch;
 pub mod work;
 
 use std::net::SocketAddr;
@@ -62,6 +63,35 @@ async fn units(signed: &Signed) -> Vec<wire::UnitEntry> {
         .read::<wire::Units>()
         .map(|u| u.units)
         .unwrap_or_default()
+}
+
+/// The townships to pick from, after 全县 (every township).
+async fn township_choices(signed: &Signed) -> Vec<(String, String)> {
+    std::iter::once((String::new(), "全县".to_owned()))
+        .chain(
+            units(signed)
+                .await
+                .into_iter()
+                .filter(|u| u.kind == "township")
+                .map(|u| (u.code, u.name)),
+        )
+        .collect()
+}
+
+/// The case page of the case a number names, or the API's answer as a page (not found: 404).
+async fn open_by_no(signed: &Signed, no: &str) -> Response {
+    let found = signed
+        .console
+        .api
+        .get(
+            signed.token(),
+            format!("/v1/cases/by-no/{}", crate::backend::seg(no)),
+        )
+        .await;
+    match crate::frame::read_or_page::<wire::case::CaseView>(&found) {
+        Ok(case) => Redirect::to(&format!("/console/cases/{}", case.case_id)).into_response(),
+        Err(page) => *page,
+    }
 }
 
 pub async fn home(signed: Signed) -> Response {

@@ -11,6 +11,8 @@ pub struct Cell {
     pub post: String,
     /// The button's form asks for a reason first (a revocation).
     pub reason: bool,
+    /// Several links in one cell (`text` unused): (path, label) each.
+    pub links: Vec<(String, String)>,
 }
 
 impl Cell {
@@ -29,6 +31,15 @@ impl Cell {
             href: String::new(),
             post: String::new(),
             reason: false,
+            links: Vec::new(),
+        }
+    }
+
+    /// Several links, each (path, label).
+    pub fn links(links: Vec<(String, String)>) -> Cell {
+        Cell {
+            links,
+            ..Cell::text("")
         }
     }
 
