@@ -203,4 +203,20 @@ async fn alerts_are_raised_from_the_log_keep_their_ids_and_are_seen_by_who_may()
         .await;
     assert_problem(status, &p, 422, "validation");
     let _ = repeated;
+    // Holding today: the collective visits (until 30 days after the first) and the petitioner's
+    // cases (until 90 days after the first); the surges ended days ago.
+    let metrics = reqwest::get(format!("{}/metrics", app.base))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    for (kind, n) in [
+        ("surge", 0),
+        ("collective_repeat", 1),
+        ("repeat_petitioner", 1),
+    ] {
+        let line = format!("xinfang_alerts_open{{kind=\"{kind}\"}} {n}");
+        assert!(metrics.contains(&line), "{line} in {metrics}");
+    }
 }

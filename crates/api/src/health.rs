@@ -58,11 +58,25 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> AppResult {
 }
 
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    let (last, status) = tokio::join!(
+    let now = state.cases.now();
+    let today = state.cases.policy().local_date(now);
+    let open = queries::alerts::AlertsQuery {
+        from: today,
+        to: today,
+        kind: None,
+        township: None,
+        reader: None,
+    };
+    let (last, status, alerts) = tokio::join!(
         state.cases.last_seq(),
-        crate::reads::projector_status(&state)
+        crate::reads::projector_status(&state),
+        state
+            .queries
+            .ask_within(open, None, now, std::time::Duration::from_millis(500))
     );
     let last = last.unwrap_or(0);
-    let text = state.metrics.render(last, &status);
+    let text = state
+        .metrics
+        .render(last, &status, alerts.ok().map(|a| a.value).as_ref());
     ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response()
 }

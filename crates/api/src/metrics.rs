@@ -33,6 +33,11 @@ struct ProjectorLabels {
     projector: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AlertLabels {
+    kind: &'static str,
+}
+
 pub struct Metrics {
     registry: Registry,
     commands: Family<CommandLabels, Counter>,
@@ -42,6 +47,7 @@ pub struct Metrics {
     applied: Family<ProjectorLabels, Gauge>,
     lag: Family<ProjectorLabels, Gauge>,
     rejected: Family<ProjectorLabels, Gauge>,
+    alerts: Family<AlertLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -89,8 +95,15 @@ impl Default for Metrics {
             "Events of the log each projector did not take as facts (forged, unsigned, replayed); alert on any",
             rejected.clone(),
         );
+        let alerts = Family::<AlertLabels, Gauge>::default();
+        registry.register(
+            "xinfang_alerts_open",
+            "苗头预警: alerts holding today, by kind (county-wide)",
+            alerts.clone(),
+        );
         Metrics {
             registry,
+            alerts,
             commands,
             latency,
             responses,
@@ -114,13 +127,26 @@ impl Metrics {
         self.responses.get_or_create(&StatusLabels { status }).inc();
     }
 
-    /// The exposition, with the log's last sequence and each answering projector's progress as of
-    /// now (a projector that did not answer is left out).
+    /// The exposition, with the log's last sequence, each answering projector's progress as of
+    /// now (a projector that did not answer is left out) and the alerts holding today (left out
+    /// when the cases model did not answer).
     pub fn render(
         &self,
         last_seq: u64,
         projectors: &[(&'static str, Option<queries::ModelStatus>)],
+        alerts: Option<&wire::alerts::AlertList>,
     ) -> String {
+        self.alerts.clear();
+        if let Some(list) = alerts {
+            for kind in domain::alerts::AlertKind::ALL {
+                let n = list.items.iter().filter(|a| a.kind == kind).count();
+                self.alerts
+                    .get_or_create(&AlertLabels {
+                        kind: kind.as_str(),
+                    })
+                    .set(gauge(n as u64));
+            }
+        }
         self.last_seq.set(gauge(last_seq));
         self.applied.clear();
         self.lag.clear();
