@@ -134,25 +134,28 @@ pub mod alerts {
         key.rsplit('/').nth(1)?.parse().ok()
     }
 
-    /// `al/n/<township>/<category>/<day>`: how many cases of a day, and collective visits.
-    pub fn count(township: &str, category: &str, day: NaiveDate) -> String {
-        format!("al/n/{}/{day}", tc(township, category))
+    /// `al/n/<township>/<category>/<YYYY-MM>`: how many cases of each day of a month, and
+    /// collective visits (one record a month: a case's days around it are a few reads).
+    pub fn month(township: &str, category: &str, day: NaiveDate) -> String {
+        format!("al/n/{}/{}", tc(township, category), day.format("%Y-%m"))
     }
 
-    /// The day counts of a (township, category) from `from` to `to`.
-    pub fn counts(
+    /// The month records of a (township, category) covering `from` to `to`.
+    pub fn months(
         township: &str,
         category: &str,
         from: NaiveDate,
         to: NaiveDate,
     ) -> (String, String) {
-        let p = format!("al/n/{}/", tc(township, category));
-        (format!("{p}{from}"), format!("{p}{to}"))
+        (
+            month(township, category, from),
+            month(township, category, to),
+        )
     }
 
-    /// A day count key's day.
-    pub fn count_day(key: &str) -> Option<NaiveDate> {
-        key.rsplit('/').next()?.parse().ok()
+    /// A month key's first day.
+    pub fn month_start(key: &str) -> Option<NaiveDate> {
+        NaiveDate::parse_from_str(&format!("{}-01", key.rsplit('/').next()?), "%Y-%m-%d").ok()
     }
 
     /// `al/p/<township>/<category>/<petitioner>/<day>/<case>`: a petitioner's case of a matter.
@@ -303,11 +306,6 @@ pub mod stats {
     /// The backlog deltas of every bucket received by `to`.
     pub fn backlogs(to: NaiveDate) -> (String, String) {
         (BACKLOG.to_owned(), format!("{BACKLOG}{to}/{END}"))
-    }
-
-    /// `u/<case>`: when the case was open (积案).
-    pub fn stretches(case: CaseId) -> String {
-        format!("u/{case}")
     }
 
     /// Open cases with a deadline, by due time.

@@ -183,7 +183,7 @@ impl Projection for Stats {
     /// with their erasures. 14: cases with acknowledgements, reminders, reopenings and late
     /// entries; their measures and the index of pending acknowledgements (`k/`). 15: cases
     /// with their place among their petitioners' cases and their resolution plan; when they
-    /// were open (`u/`) and the backlog's day deltas (`w/`, 积案).
+    /// were open (in `t/`) and the backlog's day deltas (`w/`, 积案).
     fn version(&self) -> u32 {
         15
     }
@@ -215,17 +215,15 @@ impl Projection for Stats {
                 (&bucket, &new_deltas),
             )?;
         }
-        tx.put(timeline_key, timeline);
         // 积案: when it was open, and from when backlog. Only an event that opens or ends a
         // stretch, or changes what the backlog days follow from (receipt, place, bucket), moves
-        // anything: most events read and write nothing here.
+        // anything.
         let backlog_moves = before.as_ref().is_none_or(|b| {
             (b.status.is_open(), b.received_at, b.repeat_rank)
                 != (after.status.is_open(), after.received_at, after.repeat_rank)
         }) || old_bucket.as_ref() != Some(&bucket);
         if backlog_moves {
-            let stretches_key = crate::keys::stats::stretches(after.id);
-            let mut stretches: backlog::Stretches = tx.get(&stretches_key)?.unwrap_or_default();
+            let stretches = &mut timeline.backlog;
             let old_backlog = before
                 .as_ref()
                 .map(|b| stretches.deltas(b, &self.policy))
@@ -239,8 +237,8 @@ impl Projection for Stats {
                     (&bucket, &new_backlog),
                 )?;
             }
-            tx.put(stretches_key, stretches);
         }
+        tx.put(timeline_key, timeline);
         // The period index of the export.
         let (old_key, new_key) = (
             before.as_ref().map(|b| export::period_key(&self.policy, b)),

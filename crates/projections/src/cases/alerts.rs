@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike as _, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use domain::alerts::{self, AlertKind, DayCount, Days, Run};
@@ -106,6 +106,33 @@ fn facts(row: &Row, p: &Policy) -> Option<Facts> {
     })
 }
 
+/// What the alerts count of a row, by reference (to compare before building [`Facts`]).
+#[allow(clippy::type_complexity)]
+fn counted(
+    r: &Row,
+) -> (
+    (bool, &UnitCode, Category, Timestamp),
+    (
+        domain::Channel,
+        bool,
+        &Vec<domain::identity::Person>,
+        &String,
+    ),
+    (bool, &Option<UnitCode>),
+) {
+    let c = &r.case;
+    (
+        (
+            c.status == Status::Merged,
+            &c.township,
+            c.category,
+            c.received_at,
+        ),
+        (c.channel, c.flags.collective, &r.persons, &c.case_no),
+        (c.units.contains(&c.township), &c.accused_unit),
+    )
+}
+
 /// A keyed hash as a key part.
 pub fn person_key(d: &Digest) -> String {
     hex::encode(d)
@@ -118,6 +145,10 @@ pub(super) fn apply(
     before: Option<&Row>,
     after: &Row,
 ) -> Result<(), StoreError> {
+    // Most events change nothing the alerts count: compared without building anything.
+    if before.is_some_and(|b| counted(b) == counted(after)) {
+        return Ok(());
+    }
     let (old, new) = (before.and_then(|b| facts(b, p)), facts(after, p));
     if old == new {
         return Ok(());
@@ -139,8 +170,9 @@ pub(super) fn apply(
 fn file(tx: &mut Tx<'_>, f: &Facts, id: CaseId, delta: i64) -> Result<(), StoreError> {
     let (t, c) = (f.township.as_str(), f.category.as_str());
     let entry = keys::case(t, c, f.day, id);
-    let count_key = keys::count(t, c, f.day);
-    let mut count: Tally = tx.get(&count_key)?.unwrap_or_default();
+    let month_key = keys::month(t, c, f.day);
+    let mut month: Month = tx.get(&month_key)?.unwrap_or_default();
+    let count = month.entry(f.day.day()).or_default();
     let step = |n: &mut u32, on: bool| {
         let moved = i64::from(*n) + if on { delta } else { 0 };
         *n = u32::try_from(moved.max(0)).unwrap_or(u32::MAX);
@@ -150,10 +182,13 @@ fn file(tx: &mut Tx<'_>, f: &Facts, id: CaseId, delta: i64) -> Result<(), StoreE
     step(&mut count.all.collective, collective);
     step(&mut count.hidden.cases, hidden);
     step(&mut count.hidden.collective, hidden && collective);
-    if count == Tally::default() {
-        tx.remove(count_key);
+    if *count == Tally::default() {
+        month.remove(&f.day.day());
+    }
+    if month.is_empty() {
+        tx.remove(month_key);
     } else {
-        tx.put(count_key, count);
+        tx.put(month_key, month);
     }
     for person in &f.entry.persons {
         let k = keys::filed(t, c, &person_key(person), f.day, id);
@@ -182,12 +217,8 @@ fn refresh(tx: &mut Tx<'_>, p: &Policy, f: &Facts) -> Result<(), StoreError> {
         shift(f.day, -i64::from(reach)),
         shift(f.day, i64::from(reach)),
     );
-    let (from, to) = keys::counts(t, c, lo, hi);
-    let days: Days = tx
-        .range::<Tally>(&from, &to)?
-        .into_iter()
-        .filter_map(|(k, n)| Some((keys::count_day(&k)?, n.all)))
-        .collect();
+    let (from, to) = keys::months(t, c, lo, hi);
+    let days = days_of(tx.range::<Month>(&from, &to)?, false);
     for kind in [AlertKind::Surge, AlertKind::CollectiveRepeat] {
         let affected = (f.day, shift(f.day, i64::from(kind.reach(p)) - 1));
         replace(tx, kind, f, affected, |d| alerts::holds(kind, p, &days, d))?;
@@ -283,20 +314,31 @@ fn replace(
     Ok(())
 }
 
-/// The day counts of a matter from `from` to `to` as a reader sees them (`township_reads`: only
-/// the cases the township may read).
+/// A month's day counts of a matter (`al/n/…`), by day of the month.
+pub type Month = BTreeMap<u32, Tally>;
+
+/// The day counts of month records as a reader sees them.
+fn days_of(months: Vec<(String, Month)>, township_reads: bool) -> Days {
+    months
+        .into_iter()
+        .filter_map(|(k, m)| Some((keys::month_start(&k)?, m)))
+        .flat_map(|(start, m)| {
+            m.into_iter()
+                .filter_map(move |(d, n)| Some((start.with_day(d)?, n.seen(township_reads))))
+        })
+        .collect()
+}
+
+/// The day counts of a matter from `from` to `to` (whole months) as a reader sees them
+/// (`township_reads`: only the cases the township may read).
 pub fn day_counts(
     store: &crate::Store,
     (township, category): (&str, &str),
     (from, to): (NaiveDate, NaiveDate),
     township_reads: bool,
 ) -> Result<Days, StoreError> {
-    let (a, b) = keys::counts(township, category, from, to);
-    Ok(store
-        .range::<Tally>(&a, &b)?
-        .into_iter()
-        .filter_map(|(k, n)| Some((keys::count_day(&k)?, n.seen(township_reads))))
-        .collect::<BTreeMap<_, _>>())
+    let (a, b) = keys::months(township, category, from, to);
+    Ok(days_of(store.range::<Month>(&a, &b)?, township_reads))
 }
 
 mod list;

@@ -1,7 +1,7 @@
 //! 积案 in statistics: `backlog_open` at a period's end and `backlog_resolved` within it, whenever
 //! the cases were received (issue 35).
 //!
-//! Each case keeps its open stretches (`u/<case>`): from its receipt (or a reopening, a review)
+//! Each case keeps its open stretches (in its timeline, `t/<case>`): from its receipt (or a reopening, a review)
 //! to the step that ended it, and whether that step resolved it (`closed`, `terminated`). In a
 //! stretch the case is backlog from its start when it is a petitioner's `backlog_repeats`-th or
 //! later case of its category, else from the day its age makes it so

@@ -22,6 +22,10 @@ pub(super) struct Timeline {
     ended: Vec<(i64, i64)>,
     /// The current segment: since when (seconds) the case has been open with this deadline.
     open: Option<(i64, Option<i64>)>,
+    /// When the case was open, for the backlog (积案): kept in this record, which every event of
+    /// the case reads and writes anyway.
+    #[serde(default)]
+    pub(super) backlog: super::backlog::Stretches,
 }
 
 impl Timeline {
