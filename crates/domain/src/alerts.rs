@@ -120,11 +120,63 @@ fn back(day: NaiveDate, days: u32) -> NaiveDate {
         .unwrap_or(NaiveDate::MIN)
 }
 
-fn sum(days: &Days, from: NaiveDate, to: NaiveDate, of: fn(&DayCount) -> u32) -> u32 {
-    if from > to {
-        return 0;
+/// Day counts as running sums, so a window's count is two lookups whatever its length (the
+/// rules judge up to 97 days around a case, each over a window of up to 97 days).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Series {
+    start: NaiveDate,
+    /// `cases[i]`: the cases of the days before `start + i`.
+    cases: Vec<u64>,
+    collective: Vec<u64>,
+}
+
+impl Series {
+    /// The running sums of `days`, from its first day to its last.
+    pub fn of(days: &Days) -> Series {
+        let (Some(first), Some(last)) = (days.keys().next(), days.keys().next_back()) else {
+            return Series::default();
+        };
+        let len = usize::try_from((*last - *first).num_days()).unwrap_or(0) + 1;
+        let (mut cases, mut collective) = (vec![0u64; len + 1], vec![0u64; len + 1]);
+        let mut at = 0;
+        for i in 0..len {
+            let day = first
+                .checked_add_days(Days_::new(i as u64))
+                .unwrap_or(*last);
+            let c = days.get(&day).copied().unwrap_or_default();
+            at += 1;
+            cases[at] = cases[at - 1] + u64::from(c.cases);
+            collective[at] = collective[at - 1] + u64::from(c.collective);
+        }
+        Series {
+            start: *first,
+            cases,
+            collective,
+        }
     }
-    days.range(from..=to).map(|(_, c)| of(c)).sum()
+
+    /// The cases (or collective visits) received from `from` to `to`.
+    fn sum(&self, from: NaiveDate, to: NaiveDate, collective: bool) -> u64 {
+        let sums = if collective {
+            &self.collective
+        } else {
+            &self.cases
+        };
+        let Some(days) = sums.len().checked_sub(1).filter(|d| *d > 0) else {
+            return 0;
+        };
+        let index = |d: NaiveDate| -> usize {
+            let i = (d - self.start).num_days();
+            usize::try_from(i.clamp(0, days as i64)).unwrap_or(0)
+        };
+        if from > to {
+            return 0;
+        }
+        // [from, to] as the half-open [index(from), index(to + 1)).
+        let end = to.succ_opt().map_or(days, index);
+        let begin = index(from);
+        sums[end.max(begin)] - sums[begin]
+    }
 }
 
 /// The first day of the window of `kind` that ends on `day`.
@@ -135,29 +187,24 @@ pub fn window_start(kind: AlertKind, p: &Policy, day: NaiveDate) -> NaiveDate {
 /// Whether `surge` or `collective_repeat` holds on `day`, given the day counts of one (township,
 /// category) (at least those of the [`AlertKind::reach`] days up to `day`). `repeat_petitioner`
 /// is judged per petitioner ([`petitioner_holds`]).
-pub fn holds(kind: AlertKind, p: &Policy, days: &Days, day: NaiveDate) -> bool {
+pub fn holds(kind: AlertKind, p: &Policy, days: &Series, day: NaiveDate) -> bool {
     let start = window_start(kind, p, day);
     match kind {
         AlertKind::Surge => {
-            let n = f64::from(sum(days, start, day, |c| c.cases));
+            let n = days.sum(start, day, false) as f64;
             n >= f64::from(p.surge_min) && n > p.surge_factor * baseline(p, days, day)
         }
-        AlertKind::CollectiveRepeat => sum(days, start, day, |c| c.collective) >= 2,
+        AlertKind::CollectiveRepeat => days.sum(start, day, true) >= 2,
         AlertKind::RepeatPetitioner => false,
     }
 }
 
 /// The surge's baseline on `day`: B × w / b, the cases a window of its length usually has (B the
 /// cases of the `surge_baseline_days` before the window).
-pub fn baseline(p: &Policy, days: &Days, day: NaiveDate) -> f64 {
+pub fn baseline(p: &Policy, days: &Series, day: NaiveDate) -> f64 {
     let start = window_start(AlertKind::Surge, p, day);
-    let b = sum(
-        days,
-        back(start, p.surge_baseline_days),
-        back(start, 1),
-        |c| c.cases,
-    );
-    f64::from(b) * f64::from(p.surge_window_days) / f64::from(p.surge_baseline_days)
+    let b = days.sum(back(start, p.surge_baseline_days), back(start, 1), false) as f64;
+    b * f64::from(p.surge_window_days) / f64::from(p.surge_baseline_days)
 }
 
 /// Whether one petitioner, with cases of one (township, category) on `dates` (a date once per

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 
 use domain::alerts::{
     alert_id, baseline, holds, named_days, petitioner_holds, rekey, runs, AlertKind, DayCount,
-    Days, Run,
+    Days, Run, Series,
 };
 use domain::{Category, Policy};
 
@@ -44,7 +44,8 @@ fn spring() -> (NaiveDate, NaiveDate) {
 }
 
 fn surges(p: &Policy, days: &Days) -> Vec<Run> {
-    runs(|d| holds(AlertKind::Surge, p, days, d), spring())
+    let series = Series::of(days);
+    runs(|d| holds(AlertKind::Surge, p, &series, d), spring())
 }
 
 /// The fifth case of the week makes it hold (5 ≥ surge_min, and far above 3 × the baseline of
@@ -66,7 +67,7 @@ fn a_surge_after_a_quiet_baseline_is_one_spell_naming_the_surge() {
         (day("2026-03-30"), day("2026-04-09")),
         "the windows of its days: the seven, not 5 March's"
     );
-    assert!((baseline(&p, &days, run.first) - 3.0 * 7.0 / 90.0).abs() < 1e-9);
+    assert!((baseline(&p, &Series::of(&days), run.first) - 3.0 * 7.0 / 90.0).abs() < 1e-9);
     // An eighth case (8 April) joins the spell: it lasts a day longer, keeps its id.
     let mut more = baseline_and_surge();
     more.push("2026-04-08".into());
@@ -125,8 +126,9 @@ fn a_small_burst_and_a_busy_place_raise_no_surge() {
 fn collective_visits_again_within_a_month_repeat() {
     let p = Policy::default();
     let repeat = |days: &Days| {
+        let series = Series::of(days);
         runs(
-            |d| holds(AlertKind::CollectiveRepeat, &p, days, d),
+            |d| holds(AlertKind::CollectiveRepeat, &p, &series, d),
             spring(),
         )
     };

@@ -218,7 +218,7 @@ fn refresh(tx: &mut Tx<'_>, p: &Policy, f: &Facts) -> Result<(), StoreError> {
         shift(f.day, i64::from(reach)),
     );
     let (from, to) = keys::months(t, c, lo, hi);
-    let days = days_of(tx.range::<Month>(&from, &to)?, false);
+    let days = alerts::Series::of(&days_of(tx.range::<Month>(&from, &to)?, false));
     for kind in [AlertKind::Surge, AlertKind::CollectiveRepeat] {
         let affected = (f.day, shift(f.day, i64::from(kind.reach(p)) - 1));
         replace(tx, kind, f, affected, |d| alerts::holds(kind, p, &days, d))?;
@@ -226,6 +226,7 @@ fn refresh(tx: &mut Tx<'_>, p: &Policy, f: &Facts) -> Result<(), StoreError> {
     // 重复信访: each petitioner of the case judged on their own cases of the matter, then the
     // matter's days on which any petitioner holds.
     let reach = AlertKind::RepeatPetitioner.reach(p);
+    let mut moved = false;
     for person in &f.entry.persons {
         let who = person_key(person);
         let dates: Vec<NaiveDate> = tx
@@ -233,15 +234,28 @@ fn refresh(tx: &mut Tx<'_>, p: &Policy, f: &Facts) -> Result<(), StoreError> {
             .into_iter()
             .filter_map(|(k, ())| keys::filed_day(&k))
             .collect();
-        for (k, _) in tx.scan::<Run>(&keys::person_runs(t, c, &who))? {
+        let old: Vec<(String, Run)> = tx.scan::<Run>(&keys::person_runs(t, c, &who))?;
+        // Fewer cases than an alert needs: no runs, and none to judge.
+        let new = match (dates.iter().min(), dates.iter().max()) {
+            (Some(first), Some(last)) if dates.len() >= p.repeat_alert_cases as usize => {
+                let span = (*first, shift(*last, i64::from(reach) - 1));
+                alerts::runs(|d| alerts::petitioner_holds(p, &dates, d), span)
+            }
+            _ => Vec::new(),
+        };
+        if old.iter().map(|(_, r)| *r).eq(new.iter().copied()) {
+            continue;
+        }
+        moved = true;
+        for (k, _) in old {
             tx.remove(k);
         }
-        if let (Some(first), Some(last)) = (dates.iter().min(), dates.iter().max()) {
-            let span = (*first, shift(*last, i64::from(reach) - 1));
-            for run in alerts::runs(|d| alerts::petitioner_holds(p, &dates, d), span) {
-                tx.put(keys::person_run(t, c, &who, run.first), run);
-            }
+        for run in new {
+            tx.put(keys::person_run(t, c, &who, run.first), run);
         }
+    }
+    if !moved {
+        return Ok(());
     }
     let persons: Vec<Run> = tx
         .scan::<Run>(&keys::matter_person_runs(t, c))?
@@ -276,6 +290,15 @@ fn replace(
         .map(|(_, r)| r)
         .filter(|r| r.first <= shift(hi, 1))
         .collect();
+    // Most often the days it judges hold as they held: nothing to replace.
+    let held = |d: NaiveDate| stored.iter().any(|r| r.first <= d && d <= r.last);
+    if lo
+        .iter_days()
+        .take_while(|d| *d <= hi)
+        .all(|d| holding(d) == held(d))
+    {
+        return Ok(());
+    }
     let span = stored
         .iter()
         .fold((lo, hi), |(a, b), r| (a.min(r.first), b.max(r.last)));

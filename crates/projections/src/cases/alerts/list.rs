@@ -122,8 +122,9 @@ fn alert_of(
     // What the reader sees must hold by itself (a township's reader: without the cases hidden
     // from it); the petitioners' alert is judged on the seen cases already.
     let reach = kind.reach(p);
-    let seen_days =
-        |from: NaiveDate, to: NaiveDate| day_counts(store, (t, c), (from, to), township_reads);
+    let seen_days = |from: NaiveDate, to: NaiveDate| {
+        day_counts(store, (t, c), (from, to), township_reads).map(|d| alerts::Series::of(&d))
+    };
     if township_reads && kind != AlertKind::RepeatPetitioner {
         let days = seen_days(back(run.first, reach), run.last)?;
         if !days_of(run).any(|d| alerts::holds(kind, p, &days, d)) {
