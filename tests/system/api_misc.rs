@@ -592,3 +592,20 @@ async fn the_county_and_auditors_list_the_principals_once_each_by_id() {
         assert_problem(status, &body, 403, "forbidden");
     }
 }
+
+/// The signed checkpoints page by `before`, a checkpoint's sequence from 1: `before=0` is outside
+/// the schema and refused (the fuzzer's find, issue 35's CI run: it was answered 200).
+#[tokio::test]
+async fn checkpoints_are_paged_from_one_and_before_zero_is_refused() {
+    let app = spawn_app().await;
+    let (status, body) = app.get("auditor-token", "/v1/audit/checkpoints").await;
+    assert_eq!(status, 200, "{body}");
+    let (status, p) = app
+        .get("auditor-token", "/v1/audit/checkpoints?before=0")
+        .await;
+    assert_problem(status, &p, 400, "validation");
+    let (status, p) = app
+        .get("clerk-gaoqiao-token", "/v1/audit/checkpoints")
+        .await;
+    assert_problem(status, &p, 403, "forbidden");
+}

@@ -147,6 +147,14 @@ pub async fn checkpoints(
     let p = state.tokens.authenticate(&headers)?;
     can_verify(&p)?;
     let limit = crate::reads::page_limit(params.limit)?;
+    // The checkpoint stream's sequences start at 1: nothing is before 1 (the schema's minimum).
+    if params.before == Some(0) {
+        return Err(Failure::BadRequest(domain::text!(
+            "before: expected a whole number from 1 (a checkpoint's sequence)",
+            "before：应为不小于 1 的整数（检查点序号）"
+        ))
+        .into());
+    }
     let i = integrity(&state)?;
     let last = i
         .checkpoints
