@@ -115,7 +115,8 @@ pub struct DayCount {
 /// The cases of one (township, category) by the day received.
 pub type Days = BTreeMap<NaiveDate, DayCount>;
 
-fn back(day: NaiveDate, days: u32) -> NaiveDate {
+/// The day `days` before `day` (the earliest date when there is none).
+pub fn back(day: NaiveDate, days: u32) -> NaiveDate {
     day.checked_sub_days(Days_::new(u64::from(days)))
         .unwrap_or(NaiveDate::MIN)
 }

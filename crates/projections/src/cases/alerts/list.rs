@@ -126,7 +126,7 @@ fn alert_of(
         day_counts(store, (t, c), (from, to), township_reads).map(|d| alerts::Series::of(&d))
     };
     if township_reads && kind != AlertKind::RepeatPetitioner {
-        let days = seen_days(back(run.first, reach), run.last)?;
+        let days = seen_days(alerts::back(run.first, reach), run.last)?;
         if !days_of(run).any(|d| alerts::holds(kind, p, &days, d)) {
             return Ok(None);
         }
@@ -158,7 +158,7 @@ fn alert_of(
         .max()
         .unwrap_or(ordered[0].1.received_at);
     let baseline = if kind == AlertKind::Surge {
-        let days = seen_days(back(whole.first, reach), whole.first)?;
+        let days = seen_days(alerts::back(whole.first, reach), whole.first)?;
         Some(alerts::baseline(p, &days, whole.first))
     } else {
         None
@@ -201,9 +201,4 @@ fn days_of(run: &Run) -> impl Iterator<Item = NaiveDate> {
         let last = run.last;
         move |d| *d <= last
     })
-}
-
-fn back(day: NaiveDate, days: u32) -> NaiveDate {
-    day.checked_sub_days(chrono::Days::new(u64::from(days)))
-        .unwrap_or(NaiveDate::MIN)
 }
