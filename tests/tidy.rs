@@ -945,6 +945,7 @@ mod architecture {
                 .display()
                 .to_string();
             let exempt = rel.ends_with("/keys.rs")
+                || rel.contains("/keys/")
                 || rel.contains("/store")
                 || rel.contains("/tests")
                 || rel.ends_with("/testing.rs");

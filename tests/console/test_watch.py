@@ -82,3 +82,34 @@ def test_the_warning_board_shows_the_demo_surge_and_each_township_its_own(as_rol
     assert all("东城镇" not in r for r in gaoqiao.locator("table tbody tr").all_inner_texts())
     analyst = as_role("analyst")
     assert analyst.goto("/console/alerts").status == 403
+
+
+def test_the_county_reviews_an_alert_on_the_board_and_the_township_sees_it(as_role):
+    """研判 on the board: the county records an assessment and a plan of the demo's repeated
+    collective visits at 高桥镇; the board says so, keeps its filters and shows the review in the
+    row; 高桥镇's clerk sees the review and no form; auditors see no form either."""
+    county = as_role("county")
+    tag = f"研判界面测试{random.randint(10**5, 10**6)}"
+    county.goto("/console/alerts?kind=collective_repeat")
+    row = county.locator("table tbody tr", has_text="集体访反复").filter(has_text="高桥镇").first
+    assert row.count() == 1, county.locator("main").inner_text()[:2000]
+    row.locator("input[name=assessment]").fill(f"{tag}：征地补偿分歧，可能再次集体访")
+    row.locator("input[name=plan]").fill("镇长包案，五日内入户")
+    row.locator("button", has_text="研判").click()
+    county.wait_for_load_state()
+    assert "已记录研判" in county.locator("main").inner_text() or "已记录研判" in county.content()
+    assert "kind=collective_repeat" in county.url, county.url
+    row = county.locator("table tbody tr", has_text=tag)
+    assert row.count() == 1, county.locator("main").inner_text()[:2000]
+    assert "镇长包案，五日内入户" in row.inner_text() and "county-zhang" in row.inner_text(), row.inner_text()
+    assert row.locator("button", has_text="重新研判").count() == 1
+    shot(county, "county-alert-review")
+    clerk = as_role("clerk")
+    clerk.goto("/console/alerts")
+    seen = clerk.locator("table tbody tr", has_text=tag)
+    assert seen.count() == 1, clerk.locator("main").inner_text()[:2000]
+    assert clerk.locator("input[name=assessment]").count() == 0
+    auditor = as_role("auditor")
+    auditor.goto("/console/alerts")
+    assert auditor.locator("table tbody tr", has_text=tag).count() == 1
+    assert auditor.locator("input[name=assessment]").count() == 0

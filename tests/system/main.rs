@@ -6,6 +6,7 @@ mod common;
 mod support;
 
 mod adjustments;
+mod alert_review;
 mod alerts;
 mod api_misc;
 mod asof;

@@ -251,11 +251,7 @@ pub(crate) async fn execute(
     let action = command.action();
     let if_match = parse_if_match(headers)?;
     let idempotency = idempotency_key(headers)?.map(|k| (k, json));
-    let correlation_id = headers
-        .get("x-correlation-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| Uuid::parse_str(v).ok())
-        .unwrap_or_else(Uuid::now_v7);
+    let correlation_id = correlation_id(headers);
     let req = CommandRequest {
         reached_at: None,
         principal,
@@ -311,7 +307,16 @@ fn parse_if_match(headers: &HeaderMap) -> Result<Option<u64>, Failure> {
         })
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Failure> {
+/// `X-Correlation-Id` (a UUID), or a new one.
+pub(crate) fn correlation_id(headers: &HeaderMap) -> Uuid {
+    headers
+        .get("x-correlation-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| Uuid::parse_str(v).ok())
+        .unwrap_or_else(Uuid::now_v7)
+}
+
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Failure> {
     let Some(v) = headers.get("idempotency-key") else {
         return Ok(None);
     };

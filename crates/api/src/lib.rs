@@ -170,6 +170,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/audit/actors/{principal_id}", get(reads::actor))
         .route("/v1/audit/checkpoints", get(integrity::checkpoints))
         .route("/v1/alerts", get(alerts::alerts))
+        .route("/v1/alerts/{alert_id}/review", post(alerts::review))
         .route("/v1/audit/public-key", get(integrity::public_key))
         .route("/v1/me", get(me::me))
         .route("/v1/units", get(me::units))

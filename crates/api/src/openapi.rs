@@ -87,6 +87,8 @@ use wire::Problem;
         wire::alerts::Alert,
         wire::alerts::AlertWindow,
         wire::alerts::AlertReview,
+        wire::alerts::ReviewBody,
+        wire::alerts::ReviewAnswer,
         domain::alerts::AlertKind,
         wire::keys::CheckpointEntry,
         wire::Me,

@@ -111,6 +111,7 @@ pub fn files() -> Vec<(String, String)> {
         collect::<AdjustmentRevoked>(&mut all),
         collect::<PersonalDataErasureRequested>(&mut all),
         collect::<PersonalDataErased>(&mut all),
+        collect::<AlertReviewed>(&mut all),
     ];
     let envelope = collect::<Envelope>(&mut all);
     collect::<Event>(&mut all);

@@ -145,7 +145,7 @@ async fn lookup(state: &AppState, case_no: &str, code: &str) -> Result<CaseStatu
 
 /// The step an event is, as the petitioner is told of it; `None` for the county's own work
 /// (签收, 督办, 催办, 延期, 包案, 一案一策, corrections, evidence, a new query code, 核减,
-/// erasures).
+/// erasures; an alert's 研判 is no case's).
 fn step_of(event: &Event) -> Option<Action> {
     Some(match event {
         Event::CaseRegistered(_) => Action::Register,
@@ -177,6 +177,7 @@ fn step_of(event: &Event) -> Option<Action> {
         | Event::AdjustmentApproved(_)
         | Event::AdjustmentRevoked(_)
         | Event::PersonalDataErasureRequested(_)
-        | Event::PersonalDataErased(_) => return None,
+        | Event::PersonalDataErased(_)
+        | Event::AlertReviewed(_) => return None,
     })
 }

@@ -17,5 +17,8 @@ mod stores;
 
 pub use error::{CommandError, Remedy};
 pub use idempotency::{Committed, IdempotencyStore};
-pub use service::{CaseService, CommandRequest, Executed, Loaded, PastLinks, RecordedCommand};
+pub use service::{
+    AlertReview, CaseService, CommandRequest, Executed, Loaded, PastLinks, RecordedCommand,
+    Reviewed,
+};
 pub use stores::{MemoryStores, Stores};

@@ -34,8 +34,10 @@ use crate::idempotency::IdempotencyStore;
 
 pub use crate::request::{CommandRequest, Executed, Loaded, RecordedCommand};
 use crate::{CommandError, Stores};
+pub use alerts::{AlertReview, Reviewed};
 pub use past::PastLinks;
 
+mod alerts;
 mod evidence;
 mod keyed;
 mod linked;

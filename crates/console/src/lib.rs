@@ -93,6 +93,7 @@ pub fn mount(api: Router, console: Console) -> Router {
         .route("/console/workbench/batch", post(batch::batch))
         .route("/console/backlog", get(backlog::board))
         .route("/console/alerts", get(watch::board))
+        .route("/console/alerts/{id}/review", post(watch::review))
         .route("/console/cases/no/{case_no}", get(watch::by_no))
         .route("/console/cases", get(work::find).post(work::find_post))
         .route(

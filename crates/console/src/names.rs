@@ -147,6 +147,7 @@ pub fn event(kind: &str) -> String {
         "CaseMerged" => "合并办理",
         "LeaderAssigned" => "确定包案领导",
         "ResolutionPlanned" => "制定化解方案（一案一策）",
+        "AlertReviewed" => "研判预警",
         "RegistrationCorrected" => "更正登记信息",
         "CaseWithdrawn" => "撤回",
         "AttachmentAdded" => "添加证据材料",

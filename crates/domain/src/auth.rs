@@ -338,6 +338,17 @@ pub fn alerts_reader(
     }
 }
 
+/// May this principal review an alert (研判)? The county alone.
+pub fn can_review_alerts(p: &Principal) -> Result<(), DomainError> {
+    match p.role {
+        Role::County => Ok(()),
+        _ => Err(DomainError::Forbidden(crate::text!(
+            "only the county reviews alerts",
+            "只有县信访局可以研判预警"
+        ))),
+    }
+}
+
 /// May this principal export the cases of a period (without personal data)?
 pub fn can_export_cases(p: &Principal) -> Result<(), DomainError> {
     match p.role {

@@ -316,6 +316,9 @@ pub enum EvolveError {
     NotRegistered(&'static str),
     #[error("case registered twice")]
     RegisteredTwice,
+    /// An alert's review (研判) is on its alert's subject, never a case's.
+    #[error("event {0} is not a case's")]
+    NotACase(&'static str),
 }
 
 impl Case {

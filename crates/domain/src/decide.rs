@@ -19,7 +19,7 @@ mod registration;
 
 pub use allowed::{allowed_actions, case_steps, status_allows};
 pub use late::{late_entry, LateEntry};
-pub use loop_steps::{document_series, document_unit};
+pub use loop_steps::{document_series, document_unit, review_alert};
 pub use registration::complete_registration;
 
 use crate::auth::{authorize_command, authorize_register, Principal};

@@ -343,11 +343,13 @@ pub enum Event {
     PersonalDataErasureRequested(PersonalDataErasureRequested),
     #[serde(rename = "PersonalDataErased")]
     PersonalDataErased(PersonalDataErased),
+    #[serde(rename = "AlertReviewed")]
+    AlertReviewed(AlertReviewed),
 }
 
 impl Event {
     /// Every event type name, in lifecycle order.
-    pub const TYPES: [&'static str; 28] = [
+    pub const TYPES: [&'static str; 29] = [
         "CaseRegistered",
         "CaseAcknowledged",
         "CaseAccepted",
@@ -376,6 +378,7 @@ impl Event {
         "AdjustmentRevoked",
         "PersonalDataErasureRequested",
         "PersonalDataErased",
+        "AlertReviewed",
     ];
 
     /// The current schema version of every event type. Bump one (and add an upcaster in
@@ -412,6 +415,7 @@ impl Event {
             Event::AdjustmentRevoked(_) => "AdjustmentRevoked",
             Event::PersonalDataErasureRequested(_) => "PersonalDataErasureRequested",
             Event::PersonalDataErased(_) => "PersonalDataErased",
+            Event::AlertReviewed(_) => "AlertReviewed",
         }
     }
 
@@ -449,7 +453,8 @@ impl Event {
             | Event::AdjustmentApproved(_)
             | Event::AdjustmentRevoked(_)
             | Event::PersonalDataErasureRequested(_)
-            | Event::PersonalDataErased(_) => None,
+            | Event::PersonalDataErased(_)
+            | Event::AlertReviewed(_) => None,
         }
     }
 
@@ -461,6 +466,11 @@ impl Event {
                 | Event::AdjustmentApproved(_)
                 | Event::AdjustmentRevoked(_)
         )
+    }
+
+    /// An event on an alert's subject (研判), not a case's: the case models skip it.
+    pub fn is_alert(&self) -> bool {
+        matches!(self, Event::AlertReviewed(_))
     }
 
     /// 个人信息删除 steps: about the record, not the handling (status and clock stay).

@@ -90,7 +90,9 @@ impl Item {
             None => (None, None, None),
         };
         let (late_entry, on_time_by_late_entry, late_reason) = self.late.unwrap_or_default();
+        let alert_id = (type_ == "AlertReviewed").then_some(case_id.0);
         AuditEvent {
+            alert_id,
             case_id,
             seq: self.seq,
             version: self.version,

@@ -265,9 +265,9 @@ impl Projection for Cases {
     /// acknowledgements, reminders, reopenings and late entries; flags `unacknowledged`,
     /// `escalated`, `late_entry` in index `f`. 15: queue counters under each counted flag too.
     /// 16: cases with their place among their petitioners' cases and their resolution plan
-    /// (积案); index `br`. 17: the alerts (苗头预警, `al/`).
+    /// (积案); index `br`. 17: the alerts (苗头预警, `al/`). 18: their reviews (`al/v/`).
     fn version(&self) -> u32 {
-        17
+        18
     }
 
     fn vault(&self) -> Option<&eventlog::Vault> {
@@ -276,6 +276,9 @@ impl Projection for Cases {
 
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
         let env = &event.envelope;
+        if let Event::AlertReviewed(r) = &env.event {
+            return alerts::review(tx, event, r);
+        }
         let before: Option<Row> = tx.get(&row_key(env.case_id))?;
         if !crate::admitted(tx, event, before.as_ref().map(|r| r.case.version)) {
             return Ok(());
@@ -416,7 +419,7 @@ mod received;
 #[cfg(test)]
 mod tests;
 
-pub use alerts::alerts;
+pub use alerts::{alert_by_id, alerts};
 pub use query::{case_by_no, links, list, moved_after, search, Clock, MAX_RELATED};
 pub use queue::counts;
 pub use received::queue;

@@ -71,6 +71,10 @@ pub fn fold_case(
     event: &Stored,
 ) -> Result<Option<(Option<Case>, Case)>, ProjectionError> {
     let env = &event.envelope;
+    // An alert's review (研判) is on the alert's subject: no case to fold.
+    if env.event.is_alert() {
+        return Ok(None);
+    }
     let key = keys::shared::case(env.case_id);
     let before: Option<Case> = tx.get(&key)?;
     if !admitted(tx, event, before.as_ref().map(|c| c.version)) {
@@ -131,6 +135,10 @@ pub(crate) fn case_record<R>(
 where
     R: serde::de::DeserializeOwned + Clone + 'static,
 {
+    // An alert's review (研判) is on no feed and notifies no one.
+    if event.envelope.event.is_alert() {
+        return Ok(None);
+    }
     let before: Option<R> = tx.get(key)?;
     if !admitted(tx, event, before.as_ref().map(version)) {
         return Ok(None);

@@ -178,6 +178,7 @@ fn run(store: &Store, req: &QueryRequest, policy: &Policy) -> Result<Answer, Sto
             q.date,
         )?),
         Query::Alerts(q) => Answer::Alerts(cases::alerts(store, q, clock)?),
+        Query::Alert(q) => Answer::Alert(cases::alert_by_id(store, q.alert_id, clock)?),
     })
 }
 

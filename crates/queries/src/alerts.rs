@@ -1,4 +1,5 @@
-//! 苗头预警 (`GET /v1/alerts`): what the API asks the cases model for a period's alerts.
+//! 苗头预警 (`GET /v1/alerts`, `POST /v1/alerts/{id}/review`): what the API asks the cases model
+//! for a period's alerts, and for one alert by its id.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -17,4 +18,22 @@ pub struct AlertsQuery {
     /// cases it may read, and none that holds only through cases hidden from it. `None`: the
     /// county and auditors, who read every case.
     pub reader: Option<UnitCode>,
+}
+
+/// One alert by its id, as the county sees it (for a review: where its subject is, and the
+/// alert to answer with).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertById {
+    pub alert_id: uuid::Uuid,
+}
+
+/// An alert ever raised: what its id names, the alert its spell makes now (`None` once no spell
+/// is keyed by the id any more: a correction took its cases away), and its latest review.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RaisedAlert {
+    pub kind: AlertKind,
+    pub township: UnitCode,
+    pub category: domain::Category,
+    pub alert: Option<wire::alerts::Alert>,
+    pub reviewed: Option<wire::alerts::AlertReview>,
 }

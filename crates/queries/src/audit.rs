@@ -40,6 +40,7 @@ pub fn event_of(s: &Stored) -> AuditEvent {
         on_time_by_late_entry: e.on_time_by_late_entry,
         late_reason: e.late_reason.clone(),
         case_no: None,
+        alert_id: e.event.is_alert().then_some(e.case_id.0),
     }
 }
 

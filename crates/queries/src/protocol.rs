@@ -104,6 +104,8 @@ pub enum Query {
     Actor(Trail),
     /// 苗头预警: the alerts of a period.
     Alerts(crate::alerts::AlertsQuery),
+    /// 苗头预警: one alert by its id (研判).
+    Alert(crate::alerts::AlertById),
 }
 
 /// 核减: one adjustment by its id.
@@ -187,7 +189,8 @@ impl Query {
             | Query::Search(_)
             | Query::Links(_)
             | Query::MovedAfter(_)
-            | Query::Alerts(_) => Some(Model::Cases),
+            | Query::Alerts(_)
+            | Query::Alert(_) => Some(Model::Cases),
             Query::Stats(_) | Query::Export(_) | Query::Adjustment(_) | Query::Adjustments(_) => {
                 Some(Model::Stats)
             }
@@ -244,6 +247,7 @@ ask!(MergedInto => Audit, |q| Query::MergedInto(q), MergedInto(Vec<CaseId>));
 ask!(Positions => Audit, |q| Query::Positions(q), Positions(Vec<integrity::bundle::Position>));
 ask!(Trail => Audit, |q| Query::Actor(q), Actor(Vec<AuditEvent>));
 ask!(crate::alerts::AlertsQuery => Cases, |q| Query::Alerts(q), Alerts(wire::alerts::AlertList));
+ask!(crate::alerts::AlertById => Cases, |q| Query::Alert(q), Alert(Option<crate::alerts::RaisedAlert>));
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QueryRequest {
@@ -298,6 +302,7 @@ pub enum Answer {
     Moved(Moved),
     Actor(Vec<AuditEvent>),
     Alerts(wire::alerts::AlertList),
+    Alert(Option<crate::alerts::RaisedAlert>),
 }
 
 /// Why a projector did not answer a query.

@@ -1,4 +1,5 @@
-//! 苗头预警 (issue 35): the alerts of a period (`GET /v1/alerts`).
+//! 苗头预警 (issue 35): the alerts of a period (`GET /v1/alerts`) and the review of one
+//! (`POST /v1/alerts/{id}/review`).
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -61,4 +62,24 @@ pub struct AlertReview {
     pub at: Timestamp,
     /// The principal who reviewed it.
     pub by: String,
+}
+
+/// `POST /v1/alerts/{id}/review`: 研判, the county's assessment of an alert and its plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBody {
+    pub assessment: String,
+    pub plan: String,
+}
+
+/// The answer to a review: where it is in the log, and the alert with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReviewAnswer {
+    #[schema(value_type = String, format = Uuid)]
+    pub alert_id: uuid::Uuid,
+    /// The review's position in the log (`min_seq` for a read that shows it).
+    pub seq: u64,
+    /// The alert now, with this review (null only when its spell is no longer keyed by this id:
+    /// a correction took its cases away).
+    pub alert: Option<Alert>,
 }

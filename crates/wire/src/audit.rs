@@ -64,6 +64,11 @@ pub struct AuditEvent {
     /// An official's trail: the number of the event's case (its registration's `case_no`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case_no: Option<String>,
+    /// A review of an alert (研判, `AlertReviewed`): the alert's id, which fills the case slot
+    /// (`case_id` holds it too); absent on a case's event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub alert_id: Option<uuid::Uuid>,
 }
 
 /// `GET /v1/cases/{case_id}/history`: the audit trail, in log order.

@@ -242,8 +242,32 @@ pub(super) fn paths(paths: PathsBuilder, read_errors: &[(&str, &str)]) -> PathsB
                 ("503", "min_seq not reached within 5 s, or the cases projector is unavailable"),
             ],
         ));
+    let review = command_step(
+        (
+            "review_alert",
+            "研判: the county's review of an alert, an event on the alert's own subject (the latest holds)",
+        ),
+        Some("ReviewBody"),
+        ("200", "Recorded: the review's seq and the alert as it is now, reviewed", "ReviewAnswer"),
+        &[
+            ("400", "Malformed JSON, a missing or unknown field, a bad header"),
+            ("401", "Missing or unknown token"),
+            ("403", "Not the county"),
+            ("404", "No alert was ever raised with this id"),
+            ("413", "Body larger than the limit"),
+            ("422", "An empty or too long assessment or plan; an Idempotency-Key used for another request"),
+            ("503", "The event log or the cases projector is unavailable; retry after Retry-After"),
+            ("507", "insufficient_storage: free disk space is below the minimum; nothing stored"),
+        ],
+    )
+    .parameter(super::uuid_path_param("alert_id"))
+    .build();
     paths
         .path("/v1/alerts", PathItem::new(HttpMethod::Get, alerts))
+        .path(
+            "/v1/alerts/{alert_id}/review",
+            PathItem::new(HttpMethod::Post, review),
+        )
         .path("/v1/scorecards", PathItem::new(HttpMethod::Get, scorecards))
         .path("/v1/stats", PathItem::new(HttpMethod::Get, stats))
         .path("/v1/adjustments", PathItem::new(HttpMethod::Post, request))

@@ -25,6 +25,15 @@ impl CaseService {
         Ok(self.log.locate(id).await?.is_some())
     }
 
+    /// Whether `id` is an alert's (its subject holds reviews, 研判), not a case's.
+    pub async fn is_alert(&self, id: CaseId) -> Result<bool, CommandError> {
+        let Some((subject, _)) = self.log.locate(id).await? else {
+            return Ok(false);
+        };
+        let first = self.log.read_subject(&subject, 1, 1).await?;
+        Ok(first.first().is_some_and(|s| s.envelope.event.is_alert()))
+    }
+
     /// The event at `seq` with its personal data opened, unless its case's is `erased`.
     pub async fn event_opened(&self, seq: u64, erased: bool) -> Result<Stored, CommandError> {
         let mut stored = self.log.get(seq).await?;
@@ -168,6 +177,10 @@ pub(super) fn fold<'a>(
     let (mut facts, mut rejected) = (Vec::new(), Vec::new());
     for s in events {
         let e = &s.envelope;
+        // An alert's review (研判) is on the alert's subject: no case, whatever id is asked.
+        if e.event.is_alert() {
+            continue;
+        }
         let reason = match s.rejected {
             Some(why) => Some(why),
             None if eventlog::admission::follows(state.as_ref().map(|c| c.version), e.version) => {

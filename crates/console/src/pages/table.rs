@@ -13,6 +13,8 @@ pub struct Cell {
     pub reason: bool,
     /// Several links in one cell (`text` unused): (path, label) each.
     pub links: Vec<(String, String)>,
+    /// The button's form asks for these first: (name, label) each, all required (a review).
+    pub fields: Vec<(String, String)>,
 }
 
 impl Cell {
@@ -32,6 +34,18 @@ impl Cell {
             post: String::new(),
             reason: false,
             links: Vec::new(),
+            fields: Vec::new(),
+        }
+    }
+
+    /// A button posting to `path` after the text fields `fields` ((name, label) each).
+    pub fn form(text: impl Into<String>, path: impl Into<String>, fields: &[(&str, &str)]) -> Cell {
+        Cell {
+            fields: fields
+                .iter()
+                .map(|(n, l)| ((*n).to_owned(), (*l).to_owned()))
+                .collect(),
+            ..Cell::button(text, path, false)
         }
     }
 

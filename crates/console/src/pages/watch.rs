@@ -1,14 +1,19 @@
 //! 苗头预警 (issue 35): the warning board. The county (and auditors) see every township's alerts
 //! of a period with the cases each names; a township's staff see their own township's. An
 //! alert is computed from the log (a surge of a matter, collective visits again within a month,
-//! one petitioner's cases again and again); the cases it names open by their numbers.
+//! one petitioner's cases again and again); the cases it names open by their numbers. The
+//! county records its 研判 of an alert (an assessment and a plan) on the board; the latest holds.
 
 use std::collections::BTreeMap;
 
+use axum::body::Bytes;
 use axum::extract::{Path, Query};
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
 
-use crate::frame::{read_or_page, Signed};
+use super::FormData;
+use crate::backend::{seg, Call};
+use crate::frame::{read_or_page, render, Signed};
 use crate::names::zh;
 use crate::pages::table::{Cell, Input, Table, TablePage};
 
@@ -24,6 +29,43 @@ fn kind_name(kind: domain::alerts::AlertKind) -> &'static str {
 }
 
 pub async fn board(signed: Signed, Query(p): Query<BTreeMap<String, String>>) -> Response {
+    board_page(&signed, &p, None).await
+}
+
+/// 研判 from the board (county): the alert's review, then the board again with the same filters.
+pub async fn review(
+    signed: Signed,
+    Path(id): Path<String>,
+    Query(p): Query<BTreeMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let form = FormData::parse(&body);
+    if let Some(r) = signed.csrf_refused(Some(form.get("csrf"))) {
+        return r;
+    }
+    let body = serde_json::json!({"assessment": form.get("assessment"), "plan": form.get("plan")});
+    let path = format!("/v1/alerts/{}/review", seg(&id));
+    let answer = signed
+        .console
+        .api
+        .call(Call::post_json(signed.token(), path, &body))
+        .await;
+    if !answer.ok() {
+        let msg = format!("研判：{}", answer.detail());
+        return board_page(&signed, &p, Some((answer.status, msg))).await;
+    }
+    let mut back = p.clone();
+    back.insert("done".into(), "review".into());
+    let pairs: Vec<(&str, &str)> = back.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    Redirect::to(&format!("/console/alerts{}", crate::backend::query(&pairs))).into_response()
+}
+
+async fn board_page(
+    signed: &Signed,
+    p: &BTreeMap<String, String>,
+    error: Option<(StatusCode, String)>,
+) -> Response {
+    let p = p.clone();
     let tz = signed.console.tz;
     let today = chrono::Utc::now().with_timezone(&tz).date_naive();
     let month_ago = (today - chrono::Duration::days(30)).to_string();
@@ -52,8 +94,19 @@ pub async fn board(signed: Signed, Query(p): Query<BTreeMap<String, String>>) ->
         Err(page) => return *page,
     };
     let county = signed.is(&["county", "auditor"]);
+    let reviews = signed.is(&["county"]);
     let mut f = signed.frame("苗头预警", "/console/alerts");
     f.as_of_allowed = false;
+    if p.get("done").is_some_and(|d| d == "review") {
+        f.notice = "已记录研判。".into();
+    }
+    // A review comes back to the board as it was (its filters).
+    let filters = crate::backend::query(&[
+        ("from", &from),
+        ("to", &to),
+        ("kind", kind),
+        ("township", township),
+    ]);
     let mut page = TablePage::new(
         f,
         if county {
@@ -73,7 +126,7 @@ pub async fn board(signed: Signed, Query(p): Query<BTreeMap<String, String>>) ->
         Input::select("kind", "预警类型", kind, &KINDS),
     ];
     if county {
-        let townships = super::township_choices(&signed).await;
+        let townships = super::township_choices(signed).await;
         let options: Vec<(&str, &str)> = townships
             .iter()
             .map(|(c, n)| (c.as_str(), n.as_str()))
@@ -96,7 +149,13 @@ pub async fn board(signed: Signed, Query(p): Query<BTreeMap<String, String>>) ->
                 })
                 .collect::<Vec<_>>();
             let reviewed = match &a.reviewed {
-                Some(r) => format!("{}；措施：{}（{}）", r.assessment, r.plan, r.by),
+                Some(r) => format!(
+                    "{}；措施：{}（{}，{}）",
+                    r.assessment,
+                    r.plan,
+                    r.by,
+                    crate::names::time(tz, &r.at.to_rfc3339())
+                ),
                 None => "未研判".to_owned(),
             };
             let mut row = vec![
@@ -114,6 +173,17 @@ pub async fn board(signed: Signed, Query(p): Query<BTreeMap<String, String>>) ->
             ];
             row.push(Cell::links(cases));
             row.push(Cell::text(reviewed));
+            if reviews {
+                row.push(Cell::form(
+                    if a.reviewed.is_some() {
+                        "重新研判"
+                    } else {
+                        "研判"
+                    },
+                    format!("/console/alerts/{}/review{filters}", a.alert_id),
+                    &[("assessment", "研判意见"), ("plan", "处置措施")],
+                ));
+            }
             row
         })
         .collect();
@@ -134,7 +204,16 @@ pub async fn board(signed: Signed, Query(p): Query<BTreeMap<String, String>>) ->
         .to_vec(),
         rows,
     });
-    crate::frame::render(&page)
+    if reviews {
+        page.tables[0].columns.push("记录研判".into());
+    }
+    match error {
+        Some((status, msg)) => {
+            page.f.error = msg;
+            (status, render(&page)).into_response()
+        }
+        None => render(&page),
+    }
 }
 
 /// A case by its number (the warning board links the cases an alert names by number).

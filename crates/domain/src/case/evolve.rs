@@ -11,6 +11,9 @@ pub fn evolve(
     occurred_at: Timestamp,
     entry: Entry,
 ) -> Result<Case, EvolveError> {
+    if event.is_alert() {
+        return Err(EvolveError::NotACase(event.type_name()));
+    }
     let mut case = match (state, event) {
         (None, Event::CaseRegistered(e)) => {
             // An accusation against the township of the matter is held by the county from the
@@ -286,7 +289,8 @@ pub fn evolve(
         | Event::AdjustmentApproved(_)
         | Event::AdjustmentRevoked(_)
         | Event::PersonalDataErasureRequested(_)
-        | Event::PersonalDataErased(_) => {}
+        | Event::PersonalDataErased(_)
+        | Event::AlertReviewed(_) => {}
     }
     if let Some(unit) = event.accountable_unit() {
         set_unit(&mut case, unit);

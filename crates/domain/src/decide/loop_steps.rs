@@ -141,3 +141,19 @@ pub(super) fn resolution_plan(
         target_date,
     }))
 }
+
+/// 研判: the county's review of the alert raised as (`kind`, `category`), from the body's
+/// `assessment` and `plan` (each required text). Decided apart from any case: the API has
+/// found the alert (an id never raised is 404) and appends the event on its own subject.
+pub fn review_alert(
+    (kind, category): (crate::alerts::AlertKind, crate::values::Category),
+    assessment: &str,
+    plan: &str,
+) -> Result<Event, DomainError> {
+    Ok(Event::AlertReviewed(crate::event::AlertReviewed {
+        kind,
+        category,
+        assessment: text("assessment", assessment)?,
+        plan: text("plan", plan)?,
+    }))
+}

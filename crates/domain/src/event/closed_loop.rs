@@ -1,5 +1,5 @@
-//! The events of the closed loop of a petition (issue 33: 签收, 催办, 重办) and of the plan of an
-//! old case (issue 35: 一案一策).
+//! The events of the closed loop of a petition (issue 33: 签收, 催办, 重办), of the plan of an
+//! old case (issue 35: 一案一策) and of the review of an alert (issue 35: 研判).
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -54,4 +54,17 @@ pub struct ResolutionPlanned {
     pub leader: Option<String>,
     #[schema(value_type = String, format = Date)]
     pub target_date: chrono::NaiveDate,
+}
+
+/// 研判: the county's assessment of an alert and what it will do, on the alert's own subject
+/// (`xf.events.<township>.<alert_id>`: the alert's id fills the case slot, the envelope's
+/// `version` counts the alert's reviews). The latest review holds. No case is changed by it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AlertReviewed {
+    /// What the alert is, as it was raised (its id is a hash of these, its township and its
+    /// first day).
+    pub kind: crate::alerts::AlertKind,
+    pub category: crate::values::Category,
+    pub assessment: String,
+    pub plan: String,
 }

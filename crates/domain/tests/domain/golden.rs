@@ -208,6 +208,12 @@ pub(crate) fn samples() -> Vec<Event> {
             requested_by: PrincipalId("county:wang".into()),
             approved_by: PrincipalId("auditor:zhao".into()),
         }),
+        Event::AlertReviewed(AlertReviewed {
+            kind: domain::alerts::AlertKind::CollectiveRepeat,
+            category: Category::Land,
+            assessment: "征地补偿分歧未解决，月内可能再次集体访".into(),
+            plan: "镇长包案，五日内入户见面，十日内提出补偿方案".into(),
+        }),
     ]
 }
 

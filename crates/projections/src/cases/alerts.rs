@@ -4,7 +4,8 @@
 //! Each case but a merged one (its matter is the case it was merged into) is counted under its
 //! township and category on the day it was received: an entry `al/c/…` (its number, receipt,
 //! whether a collective visit, its petitioners as keyed hashes, whether its township may not
-//! read it), the day's counts `al/n/…`, and for each petitioner `al/p/…`. When a case's counted
+//! read it), the day's counts `al/n/…`, for each petitioner `al/p/…`, and a collective visit
+//! once more without its petitioners `al/k/…` (what `collective_repeat` names). When a case's counted
 //! facts change, the days whose condition it may change (its day to [`AlertKind::reach`] after)
 //! are judged again and the spells of the matter that touch them are replaced: the new runs are
 //! keyed as the runs they grew from (`domain::alerts::rekey`), so a spell keeps its id. Spells are
@@ -203,6 +204,18 @@ fn file(tx: &mut Tx<'_>, f: &Facts, id: CaseId, delta: i64) -> Result<(), StoreE
     } else {
         tx.remove(entry);
     }
+    if collective {
+        let visit = keys::visit(t, c, f.day, id);
+        if delta > 0 {
+            let slim = Entry {
+                persons: Vec::new(),
+                ..f.entry.clone()
+            };
+            tx.put(visit, slim);
+        } else {
+            tx.remove(visit);
+        }
+    }
     Ok(())
 }
 
@@ -337,6 +350,42 @@ fn replace(
     Ok(())
 }
 
+/// The latest review of an alert (`al/v/<id>`), with the alert's reviews up to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    pub version: u64,
+    pub review: wire::alerts::AlertReview,
+}
+
+/// A review (研判) on an alert's subject: the latest that is a fact holds (`crate::admitted`,
+/// judged against the reviews before it). No case changes.
+pub(super) fn review(
+    tx: &mut Tx<'_>,
+    event: &eventlog::Stored,
+    r: &domain::event::AlertReviewed,
+) -> Result<(), crate::ProjectionError> {
+    let env = &event.envelope;
+    let key = keys::review(env.case_id.0);
+    let before: Option<Review> = tx.get(&key)?;
+    if !crate::admitted(tx, event, before.map(|b| b.version)) {
+        return Ok(());
+    }
+    let review = wire::alerts::AlertReview {
+        assessment: r.assessment.clone(),
+        plan: r.plan.clone(),
+        at: env.occurred_at,
+        by: env.actor.id.0.clone(),
+    };
+    tx.put(
+        key,
+        Review {
+            version: env.version,
+            review,
+        },
+    );
+    Ok(())
+}
+
 /// A month's day counts of a matter (`al/n/…`), by day of the month.
 pub type Month = BTreeMap<u32, Tally>;
 
@@ -366,4 +415,4 @@ pub fn day_counts(
 
 mod list;
 
-pub use list::alerts;
+pub use list::{alert_by_id, alerts};

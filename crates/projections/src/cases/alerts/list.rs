@@ -9,6 +9,7 @@ use domain::alerts::{self, AlertKind, Run};
 use domain::identity::Digest;
 use domain::{Category, Policy, UnitCode};
 use queries::alerts::AlertsQuery;
+use queries::alerts::RaisedAlert;
 use queries::cases::Clock;
 use wire::alerts::{Alert, AlertList, AlertWindow};
 
@@ -73,14 +74,18 @@ fn parse(
 }
 
 /// The cases of a matter received from `lo` to `hi` that a reader sees (`township_reads`: not
-/// those hidden from the township).
+/// those hidden from the township); for `collective_repeat`, its collective visits alone (their
+/// own index, without petitioners: a busy matter's other cases are not read).
 fn entries_of(
     store: &Store,
-    (t, c): (&str, &str),
+    (kind, t, c): (AlertKind, &str, &str),
     (lo, hi): (NaiveDate, NaiveDate),
     township_reads: bool,
 ) -> Result<Vec<(NaiveDate, Entry)>, StoreError> {
-    let (a, b) = keys::cases(t, c, lo, hi);
+    let (a, b) = match kind {
+        AlertKind::CollectiveRepeat => keys::visits(t, c, lo, hi),
+        AlertKind::Surge | AlertKind::RepeatPetitioner => keys::cases(t, c, lo, hi),
+    };
     Ok(store
         .range::<Entry>(&a, &b)?
         .into_iter()
@@ -102,7 +107,7 @@ fn alert_of(
     let (t, c) = (township.as_str(), category.as_str());
     let entries = entries_of(
         store,
-        (t, c),
+        (kind, t, c),
         alerts::named_days(kind, p, run),
         township_reads,
     )?;
@@ -140,23 +145,29 @@ fn alert_of(
     let mut ordered = named.clone();
     ordered.sort_by(|x, y| (x.1.received_at, &x.1.case_no).cmp(&(y.1.received_at, &y.1.case_no)));
     // The case that started the spell: the latest received of the window of its first day (of
-    // those the kind counts).
-    let start = entries_of(
-        store,
-        (t, c),
+    // those the kind counts). That day has it, unless a surge began as its baseline fell away:
+    // the day alone is read first.
+    let counts = |e: &Entry| match kind {
+        AlertKind::Surge => true,
+        AlertKind::CollectiveRepeat => e.collective,
+        AlertKind::RepeatPetitioner => e.persons.iter().any(|x| who.contains(x)),
+    };
+    let mut first_at = None;
+    for days in [
+        (whole.first, whole.first),
         (alerts::window_start(kind, p, whole.first), whole.first),
-        township_reads,
-    )?;
-    let first_at = start
-        .iter()
-        .filter(|(_, e)| match kind {
-            AlertKind::Surge => true,
-            AlertKind::CollectiveRepeat => e.collective,
-            AlertKind::RepeatPetitioner => e.persons.iter().any(|x| who.contains(x)),
-        })
-        .map(|(_, e)| e.received_at)
-        .max()
-        .unwrap_or(ordered[0].1.received_at);
+    ] {
+        let start = entries_of(store, (kind, t, c), days, township_reads)?;
+        first_at = start
+            .iter()
+            .filter(|(_, e)| counts(e))
+            .map(|(_, e)| e.received_at)
+            .max();
+        if first_at.is_some() {
+            break;
+        }
+    }
+    let first_at = first_at.unwrap_or(ordered[0].1.received_at);
     let baseline = if kind == AlertKind::Surge {
         let days = seen_days(alerts::back(whole.first, reach), whole.first)?;
         Some(alerts::baseline(p, &days, whole.first))
@@ -177,7 +188,60 @@ fn alert_of(
         },
         first_at,
         case_nos: ordered.iter().map(|(_, e)| e.case_no.clone()).collect(),
-        reviewed: None,
+        reviewed: review_of(store, alerts::alert_id(kind, township, category, whole.key))?,
+    }))
+}
+
+fn review_of(
+    store: &Store,
+    id: uuid::Uuid,
+) -> Result<Option<wire::alerts::AlertReview>, StoreError> {
+    Ok(store
+        .get::<super::Review>(&keys::review(id))?
+        .map(|r| r.review))
+}
+
+/// An alert by its id (the county's view, for its review): what was raised, and the alert its
+/// spell makes up to the clock (`None` once no spell is keyed by it any more, or before its
+/// first day); `None` for an id never raised.
+pub fn alert_by_id(
+    store: &Store,
+    id: uuid::Uuid,
+    clock: Clock,
+) -> Result<Option<RaisedAlert>, StoreError> {
+    let Some(raised) = store.get::<super::Raised>(&keys::raised(id))? else {
+        return Ok(None);
+    };
+    let p = &clock.policy;
+    let today = p.local_date(clock.now);
+    let (t, c, k) = (
+        raised.township.as_str(),
+        raised.category.as_str(),
+        raised.kind.as_str(),
+    );
+    let (from, to) = keys::runs_since(k, t, c, raised.key);
+    let spell = store
+        .range::<Run>(&from, &to)?
+        .into_iter()
+        .map(|(_, r)| r)
+        .find(|r| r.key == raised.key && r.first <= today);
+    let alert = match spell {
+        Some(run) => {
+            let shown = Run {
+                last: run.last.min(today),
+                ..run
+            };
+            let matter = (raised.kind, &raised.township, raised.category);
+            alert_of(store, p, matter, (&run, &shown), false)?
+        }
+        None => None,
+    };
+    Ok(Some(RaisedAlert {
+        kind: raised.kind,
+        township: raised.township,
+        category: raised.category,
+        alert,
+        reviewed: review_of(store, id)?,
     }))
 }
 
