@@ -87,6 +87,14 @@ async fn alerts_are_raised_from_the_log_keep_their_ids_and_are_seen_by_who_may()
     for _ in 0..4 {
         register(&app, "dongcheng", "wages", 20, json!({})).await;
     }
+    // gaoqiao, environment: a busy place (40 cases over the 100 days before, one every two or
+    // three days) with the same seven in a week: within surge_factor × its baseline, no surge.
+    for i in 0..40 {
+        register(&app, "gaoqiao", "environment", 21 + i * 5 / 2, json!({})).await;
+    }
+    for ago in 14..=20 {
+        register(&app, "gaoqiao", "environment", ago, json!({})).await;
+    }
     // gaoqiao, land: two collective visits ten days apart.
     let collective = json!({"channel": "visit", "headcount": 6});
     let mut visits = Vec::new();
@@ -125,6 +133,10 @@ async fn alerts_are_raised_from_the_log_keep_their_ids_and_are_seen_by_who_may()
     assert!(
         of(&first, "surge", "dongcheng", "wages").is_empty(),
         "below surge_min"
+    );
+    assert!(
+        of(&first, "surge", "gaoqiao", "environment").is_empty(),
+        "a busy place within its factor: {first}"
     );
     let repeats = of(&first, "collective_repeat", "gaoqiao", "land");
     assert_eq!(repeats.len(), 1, "{first}");
