@@ -161,16 +161,18 @@ async fn a_leaf_township_keeps_publishing_through_a_cut_link_and_everything_arri
     .await;
 
     // Exactly once where it counts: 25 registrations in the log, and each record's last
-    // outcome says applied (above). The inbox is the transport: 25 records stored, or 26 when
-    // nats-server sourced one twice across the restart of the sourcing server
-    // (nats-io/nats-server#7796, open; seen here once in CI). Every stored message is answered
-    // once, so a copy adds its own answer: applied, the registration it replays.
+    // outcome says applied (above). The inbox is the transport: 25 records stored, or more when
+    // nats-server sourced some twice across the restart of the sourcing server
+    // (nats-io/nats-server#7796, open; one copy seen in CI once, five in another run: the
+    // records in flight when it stopped). Never more than one copy of each record. Every stored
+    // message is answered once, so a copy adds its own answer: applied, the registration it
+    // replays.
     assert_eq!(
         subject_count(&county, "XF_EVENTS", &format!("xf.events.{TOWNSHIP}.>")).await,
         25
     );
     let stored = stored_count(&county, &format!("XF_INBOX_{TOWNSHIP}")).await;
-    assert!((25..=26).contains(&stored), "{stored} records stored");
+    assert!((25..=50).contains(&stored), "{stored} records stored");
     let copies = (stored - 25) as usize;
     assert_eq!(
         subject_count(&county, "XF_OUTCOMES", &format!("xf.outcome.{TOWNSHIP}.>")).await,
