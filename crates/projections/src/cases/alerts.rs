@@ -7,7 +7,9 @@
 //! read it), the day's counts `al/n/…`, for each petitioner `al/p/…`, and a collective visit
 //! once more without its petitioners `al/k/…` (what `collective_repeat` names). When a case's counted
 //! facts change, the days whose condition it may change (its day to [`AlertKind::reach`] after)
-//! are judged again and the spells of the matter that touch them are replaced: the new runs are
+//! are judged again, on the day counts after and before the change (`judge`): where a day
+//! holds as it held, nothing more is read; otherwise the spells of the matter that touch them
+//! are replaced: the new runs are
 //! keyed as the runs they grew from (`domain::alerts::rekey`), so a spell keeps its id. Spells are
 //! stored by matter (`al/r/…`, for this) and by their last day (`al/s/…`, for a period's
 //! alerts); every id ever raised is kept (`al/i/…`). Nothing depends on the clock: a spell's
@@ -19,7 +21,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike as _, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use domain::alerts::{self, AlertKind, DayCount, Days, Run};
+use domain::alerts::{AlertKind, DayCount, Days};
 use domain::identity::Digest;
 use domain::{CaseId, Category, Policy, Status, Timestamp, UnitCode};
 
@@ -161,11 +163,32 @@ pub(super) fn apply(
     if let Some(n) = &new {
         file(tx, n, id, 1)?;
     }
-    for f in [&old, &new].into_iter().flatten() {
-        refresh(tx, p, f)?;
+    // What this event moved: the case's facts left (−1) and came (+1).
+    let moves: Vec<Move<'_>> = [(old.as_ref(), -1), (new.as_ref(), 1)]
+        .into_iter()
+        .filter_map(|(f, delta)| Some((f?, delta)))
+        .collect();
+    let mut judged: Vec<(&UnitCode, Category, Option<NaiveDate>)> = Vec::new();
+    for (f, _) in &moves {
+        let same: Vec<Move<'_>> = moves
+            .iter()
+            .filter(|(g, _)| (&g.township, g.category) == (&f.township, f.category))
+            .copied()
+            .collect();
+        if !judged.contains(&(&f.township, f.category, Some(f.day))) {
+            judged.push((&f.township, f.category, Some(f.day)));
+            judge::days(tx, p, f, &same)?;
+        }
+        if !judged.contains(&(&f.township, f.category, None)) {
+            judged.push((&f.township, f.category, None));
+            judge::persons(tx, p, f, &same)?;
+        }
     }
     Ok(())
 }
+
+/// A case's facts filed (1) or unfiled (−1) by the event being applied.
+type Move<'a> = (&'a Facts, i64);
 
 /// File (`delta` 1) or unfile (−1) a case's facts.
 fn file(tx: &mut Tx<'_>, f: &Facts, id: CaseId, delta: i64) -> Result<(), StoreError> {
@@ -215,137 +238,6 @@ fn file(tx: &mut Tx<'_>, f: &Facts, id: CaseId, delta: i64) -> Result<(), StoreE
         } else {
             tx.remove(visit);
         }
-    }
-    Ok(())
-}
-
-/// Judge again the days of the matter of `f` that its day may change, and replace the spells
-/// that touch them.
-fn refresh(tx: &mut Tx<'_>, p: &Policy, f: &Facts) -> Result<(), StoreError> {
-    let (t, c) = (f.township.as_str(), f.category.as_str());
-    let reach = AlertKind::Surge
-        .reach(p)
-        .max(AlertKind::CollectiveRepeat.reach(p));
-    let (lo, hi) = (
-        shift(f.day, -i64::from(reach)),
-        shift(f.day, i64::from(reach)),
-    );
-    let (from, to) = keys::months(t, c, lo, hi);
-    let days = alerts::Series::of(&days_of(tx.range::<Month>(&from, &to)?, false));
-    for kind in [AlertKind::Surge, AlertKind::CollectiveRepeat] {
-        let affected = (f.day, shift(f.day, i64::from(kind.reach(p)) - 1));
-        replace(tx, kind, f, affected, |d| alerts::holds(kind, p, &days, d))?;
-    }
-    // 重复信访: each petitioner of the case judged on their own cases of the matter, then the
-    // matter's days on which any petitioner holds.
-    let reach = AlertKind::RepeatPetitioner.reach(p);
-    let mut moved = false;
-    for person in &f.entry.persons {
-        let who = person_key(person);
-        let dates: Vec<NaiveDate> = tx
-            .scan::<()>(&keys::filings(t, c, &who))?
-            .into_iter()
-            .filter_map(|(k, ())| keys::filed_day(&k))
-            .collect();
-        let old: Vec<(String, Run)> = tx.scan::<Run>(&keys::person_runs(t, c, &who))?;
-        // Fewer cases than an alert needs: no runs, and none to judge.
-        let new = match (dates.iter().min(), dates.iter().max()) {
-            (Some(first), Some(last)) if dates.len() >= p.repeat_alert_cases as usize => {
-                let span = (*first, shift(*last, i64::from(reach) - 1));
-                alerts::runs(|d| alerts::petitioner_holds(p, &dates, d), span)
-            }
-            _ => Vec::new(),
-        };
-        if old.iter().map(|(_, r)| *r).eq(new.iter().copied()) {
-            continue;
-        }
-        moved = true;
-        for (k, _) in old {
-            tx.remove(k);
-        }
-        for run in new {
-            tx.put(keys::person_run(t, c, &who, run.first), run);
-        }
-    }
-    if !moved {
-        return Ok(());
-    }
-    let persons: Vec<Run> = tx
-        .scan::<Run>(&keys::matter_person_runs(t, c))?
-        .into_iter()
-        .map(|(_, r)| r)
-        .collect();
-    let affected = (f.day, shift(f.day, i64::from(reach) - 1));
-    replace(tx, AlertKind::RepeatPetitioner, f, affected, |d| {
-        persons.iter().any(|r| r.first <= d && d <= r.last)
-    })
-}
-
-fn shift(day: NaiveDate, days: i64) -> NaiveDate {
-    day.checked_add_signed(chrono::Duration::days(days))
-        .unwrap_or(day)
-}
-
-/// Replace the spells of `kind` on the matter of `f` that touch `affected` (lo..=hi): inside it
-/// the days `holding` says, outside it the days the stored spells held.
-fn replace(
-    tx: &mut Tx<'_>,
-    kind: AlertKind,
-    f: &Facts,
-    (lo, hi): (NaiveDate, NaiveDate),
-    holding: impl Fn(NaiveDate) -> bool,
-) -> Result<(), StoreError> {
-    let (t, c, k) = (f.township.as_str(), f.category.as_str(), kind.as_str());
-    let (from, to) = keys::runs_since(k, t, c, shift(lo, -1));
-    let stored: Vec<Run> = tx
-        .range::<Run>(&from, &to)?
-        .into_iter()
-        .map(|(_, r)| r)
-        .filter(|r| r.first <= shift(hi, 1))
-        .collect();
-    // Most often the days it judges hold as they held: nothing to replace.
-    let held = |d: NaiveDate| stored.iter().any(|r| r.first <= d && d <= r.last);
-    if lo
-        .iter_days()
-        .take_while(|d| *d <= hi)
-        .all(|d| holding(d) == held(d))
-    {
-        return Ok(());
-    }
-    let span = stored
-        .iter()
-        .fold((lo, hi), |(a, b), r| (a.min(r.first), b.max(r.last)));
-    let fresh = alerts::runs(
-        |d| {
-            if lo <= d && d <= hi {
-                holding(d)
-            } else {
-                stored.iter().any(|r| r.first <= d && d <= r.last)
-            }
-        },
-        span,
-    );
-    let keyed = alerts::rekey(&stored, fresh);
-    if keyed == stored {
-        return Ok(());
-    }
-    for r in &stored {
-        tx.remove(keys::run(k, t, c, r.last, r.key));
-        tx.remove(keys::spell(r.last, k, t, c, r.key));
-    }
-    for r in keyed {
-        tx.put(keys::run(k, t, c, r.last, r.key), r);
-        tx.put(keys::spell(r.last, k, t, c, r.key), r);
-        let id = alerts::alert_id(kind, &f.township, f.category, r.key);
-        tx.put(
-            keys::raised(id),
-            Raised {
-                kind,
-                township: f.township.clone(),
-                category: f.category,
-                key: r.key,
-            },
-        );
     }
     Ok(())
 }
@@ -413,6 +305,7 @@ pub fn day_counts(
     Ok(days_of(store.range::<Month>(&a, &b)?, township_reads))
 }
 
+mod judge;
 mod list;
 
 pub use list::{alert_by_id, alerts};

@@ -1,0 +1,224 @@
+//! Judging a matter's days again after a case's counted facts moved (`super::apply`), and
+//! replacing the spells that touch them.
+
+use chrono::NaiveDate;
+
+use domain::alerts::{self, AlertKind, Run};
+use domain::identity::Digest;
+use domain::Policy;
+
+use super::{days_of, person_key, Facts, Month, Move, Raised};
+use crate::keys::alerts as keys;
+use crate::{StoreError, Tx};
+
+/// The days from `from` to `to`.
+fn span(from: NaiveDate, to: NaiveDate) -> impl Iterator<Item = NaiveDate> {
+    from.iter_days().take_while(move |d| *d <= to)
+}
+
+/// The days `kind` may judge otherwise because of a case on `day`.
+fn affected(kind: AlertKind, p: &Policy, day: NaiveDate) -> (NaiveDate, NaiveDate) {
+    (day, shift(day, i64::from(kind.reach(p)) - 1))
+}
+
+/// Judge again the days of the matter of `f` that its day may change, and replace the spells
+/// that touch them. The stored spells are the days on which the conditions held before this
+/// event (each event keeps them so), so where every judged day holds as it held before the
+/// `moves`, nothing is read or replaced: most cases start or end no spell.
+pub(super) fn days(
+    tx: &mut Tx<'_>,
+    p: &Policy,
+    f: &Facts,
+    moves: &[Move<'_>],
+) -> Result<(), StoreError> {
+    let (t, c) = (f.township.as_str(), f.category.as_str());
+    let reach = AlertKind::Surge
+        .reach(p)
+        .max(AlertKind::CollectiveRepeat.reach(p));
+    let (lo, hi) = (
+        shift(f.day, -i64::from(reach)),
+        shift(f.day, i64::from(reach)),
+    );
+    let (from, to) = keys::months(t, c, lo, hi);
+    let now = days_of(tx.range::<Month>(&from, &to)?, false);
+    let mut then = now.clone();
+    for (g, delta) in moves.iter().filter(|(g, _)| lo <= g.day && g.day <= hi) {
+        let n = then.entry(g.day).or_default();
+        let undo = |n: &mut u32, on: bool| {
+            let was = i64::from(*n) - if on { *delta } else { 0 };
+            *n = u32::try_from(was.max(0)).unwrap_or(u32::MAX);
+        };
+        undo(&mut n.cases, true);
+        undo(&mut n.collective, g.entry.collective);
+    }
+    let (now, then) = (alerts::Series::of(&now), alerts::Series::of(&then));
+    for kind in [AlertKind::Surge, AlertKind::CollectiveRepeat] {
+        let (a, b) = affected(kind, p, f.day);
+        let holding = |d| alerts::holds(kind, p, &now, d);
+        if span(a, b).all(|d| holding(d) == alerts::holds(kind, p, &then, d)) {
+            continue;
+        }
+        replace(tx, kind, f, (a, b), holding)?;
+    }
+    Ok(())
+}
+
+/// 重复信访: each petitioner of the `moves` on the matter of `f` judged on their own cases of
+/// the matter, then the matter's days on which any petitioner holds. As for the days, a
+/// petitioner whose days hold as before the `moves` is neither read further nor rewritten.
+pub(super) fn persons(
+    tx: &mut Tx<'_>,
+    p: &Policy,
+    f: &Facts,
+    moves: &[Move<'_>],
+) -> Result<(), StoreError> {
+    let (t, c) = (f.township.as_str(), f.category.as_str());
+    let reach = AlertKind::RepeatPetitioner.reach(p);
+    let least = p.repeat_alert_cases as usize;
+    let mut persons: Vec<&Digest> = moves.iter().flat_map(|(g, _)| &g.entry.persons).collect();
+    persons.sort_unstable();
+    persons.dedup();
+    let mut moved = false;
+    for person in persons {
+        let who = person_key(person);
+        let dates: Vec<NaiveDate> = tx
+            .scan::<()>(&keys::filings(t, c, &who))?
+            .into_iter()
+            .filter_map(|(k, ())| keys::filed_day(&k))
+            .collect();
+        // The petitioner's dates before this event, and the days it changed.
+        let mut then = dates.clone();
+        let mut changed = Vec::new();
+        for (g, delta) in moves
+            .iter()
+            .filter(|(g, _)| g.entry.persons.contains(person))
+        {
+            changed.push(g.day);
+            if *delta > 0 {
+                if let Some(i) = then.iter().position(|d| *d == g.day) {
+                    then.swap_remove(i);
+                }
+            } else {
+                then.push(g.day);
+            }
+        }
+        // Fewer cases than an alert needs, before and after: no runs, and none to judge.
+        if dates.len() < least && then.len() < least {
+            continue;
+        }
+        let same = changed.iter().all(|day| {
+            let (a, b) = affected(AlertKind::RepeatPetitioner, p, *day);
+            span(a, b).all(|d| {
+                alerts::petitioner_holds(p, &dates, d) == alerts::petitioner_holds(p, &then, d)
+            })
+        });
+        if same {
+            continue;
+        }
+        let old: Vec<(String, Run)> = tx.scan::<Run>(&keys::person_runs(t, c, &who))?;
+        let new = match (dates.iter().min(), dates.iter().max()) {
+            (Some(first), Some(last)) if dates.len() >= least => {
+                let span = (*first, shift(*last, i64::from(reach) - 1));
+                alerts::runs(|d| alerts::petitioner_holds(p, &dates, d), span)
+            }
+            _ => Vec::new(),
+        };
+        if old.iter().map(|(_, r)| *r).eq(new.iter().copied()) {
+            continue;
+        }
+        moved = true;
+        for (k, _) in old {
+            tx.remove(k);
+        }
+        for run in new {
+            tx.put(keys::person_run(t, c, &who, run.first), run);
+        }
+    }
+    if !moved {
+        return Ok(());
+    }
+    let persons: Vec<Run> = tx
+        .scan::<Run>(&keys::matter_person_runs(t, c))?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
+    let mut days_moved: Vec<NaiveDate> = moves.iter().map(|(g, _)| g.day).collect();
+    days_moved.sort_unstable();
+    days_moved.dedup();
+    for day in days_moved {
+        let affected = affected(AlertKind::RepeatPetitioner, p, day);
+        replace(tx, AlertKind::RepeatPetitioner, f, affected, |d| {
+            persons.iter().any(|r| r.first <= d && d <= r.last)
+        })?;
+    }
+    Ok(())
+}
+
+fn shift(day: NaiveDate, days: i64) -> NaiveDate {
+    day.checked_add_signed(chrono::Duration::days(days))
+        .unwrap_or(day)
+}
+
+/// Replace the spells of `kind` on the matter of `f` that touch `affected` (lo..=hi): inside it
+/// the days `holding` says, outside it the days the stored spells held.
+fn replace(
+    tx: &mut Tx<'_>,
+    kind: AlertKind,
+    f: &Facts,
+    (lo, hi): (NaiveDate, NaiveDate),
+    holding: impl Fn(NaiveDate) -> bool,
+) -> Result<(), StoreError> {
+    let (t, c, k) = (f.township.as_str(), f.category.as_str(), kind.as_str());
+    let (from, to) = keys::runs_since(k, t, c, shift(lo, -1));
+    let stored: Vec<Run> = tx
+        .range::<Run>(&from, &to)?
+        .into_iter()
+        .map(|(_, r)| r)
+        .filter(|r| r.first <= shift(hi, 1))
+        .collect();
+    // Most often the days it judges hold as they held: nothing to replace.
+    let held = |d: NaiveDate| stored.iter().any(|r| r.first <= d && d <= r.last);
+    if lo
+        .iter_days()
+        .take_while(|d| *d <= hi)
+        .all(|d| holding(d) == held(d))
+    {
+        return Ok(());
+    }
+    let span = stored
+        .iter()
+        .fold((lo, hi), |(a, b), r| (a.min(r.first), b.max(r.last)));
+    let fresh = alerts::runs(
+        |d| {
+            if lo <= d && d <= hi {
+                holding(d)
+            } else {
+                stored.iter().any(|r| r.first <= d && d <= r.last)
+            }
+        },
+        span,
+    );
+    let keyed = alerts::rekey(&stored, fresh);
+    if keyed == stored {
+        return Ok(());
+    }
+    for r in &stored {
+        tx.remove(keys::run(k, t, c, r.last, r.key));
+        tx.remove(keys::spell(r.last, k, t, c, r.key));
+    }
+    for r in keyed {
+        tx.put(keys::run(k, t, c, r.last, r.key), r);
+        tx.put(keys::spell(r.last, k, t, c, r.key), r);
+        let id = alerts::alert_id(kind, &f.township, f.category, r.key);
+        tx.put(
+            keys::raised(id),
+            Raised {
+                kind,
+                township: f.township.clone(),
+                category: f.category,
+                key: r.key,
+            },
+        );
+    }
+    Ok(())
+}
