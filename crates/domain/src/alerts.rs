@@ -156,6 +156,41 @@ impl Series {
         }
     }
 
+    /// The running sums of the consecutive days from `start`: `counts[i]` those of `start + i`
+    /// (what [`Series::of`] makes of the same days, without a map).
+    pub fn dense(start: NaiveDate, counts: &[DayCount]) -> Series {
+        let (mut cases, mut collective) =
+            (vec![0u64; counts.len() + 1], vec![0u64; counts.len() + 1]);
+        for (i, c) in counts.iter().enumerate() {
+            cases[i + 1] = cases[i] + u64::from(c.cases);
+            collective[i + 1] = collective[i] + u64::from(c.collective);
+        }
+        Series {
+            start,
+            cases,
+            collective,
+        }
+    }
+
+    /// This series with `cases` and `collective` added on `day` (a day outside it: unchanged;
+    /// a count never below nothing).
+    pub fn moved(mut self, day: NaiveDate, cases: i64, collective: i64) -> Series {
+        let Ok(i) = usize::try_from((day - self.start).num_days()) else {
+            return self;
+        };
+        if i + 1 >= self.cases.len() {
+            return self;
+        }
+        let shift = |sums: &mut [u64], by: i64| {
+            for s in &mut sums[i + 1..] {
+                *s = s.saturating_add_signed(by);
+            }
+        };
+        shift(&mut self.cases, cases);
+        shift(&mut self.collective, collective);
+        self
+    }
+
     /// The cases (or collective visits) received from `from` to `to`.
     fn sum(&self, from: NaiveDate, to: NaiveDate, collective: bool) -> u64 {
         let sums = if collective {

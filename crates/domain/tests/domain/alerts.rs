@@ -188,3 +188,51 @@ fn spells_that_meet_keep_the_earliest_id() {
     assert_eq!(keyed[0].key, day("2026-04-05"));
     assert_eq!(keyed[1].key, day("2026-05-01"));
 }
+
+/// A series of consecutive days (`Series::dense`) judges as the same days in a map
+/// (`Series::of`), and one moved by a case judges as the days with that case: over a surge,
+/// its baseline and collective visits, from before the first day to after the last.
+#[test]
+fn a_dense_series_and_a_moved_one_judge_as_their_days() {
+    let p = Policy::default();
+    let mut all = baseline_and_surge();
+    all.extend(dates(&["2026-04-20", "2026-05-02"]));
+    let days = counts(&all, &["2026-04-03", "2026-04-25"]);
+    let start = day("2025-12-01");
+    let dense: Vec<DayCount> = start
+        .iter_days()
+        .take(200)
+        .map(|d| days.get(&d).copied().unwrap_or_default())
+        .collect();
+    let judged = |s: &Series| -> Vec<(bool, bool)> {
+        start
+            .iter_days()
+            .take(260)
+            .map(|d| {
+                (
+                    holds(AlertKind::Surge, &p, s, d),
+                    holds(AlertKind::CollectiveRepeat, &p, s, d),
+                )
+            })
+            .collect()
+    };
+    let whole = judged(&Series::of(&days));
+    assert!(whole.iter().any(|(s, _)| *s) && whole.iter().any(|(_, c)| *c));
+    assert_eq!(judged(&Series::dense(start, &dense)), whole);
+    // A case of the surge taken out: its spell is shorter; put back, as before.
+    let mut fewer = days.clone();
+    fewer.entry(day("2026-04-04")).or_default().cases -= 1;
+    let moved = Series::dense(start, &dense).moved(day("2026-04-04"), -1, 0);
+    assert_eq!(judged(&moved), judged(&Series::of(&fewer)));
+    assert_ne!(judged(&moved), whole);
+    assert_eq!(judged(&moved.moved(day("2026-04-04"), 1, 0)), whole);
+    // A collective visit taken out: the repeat ends; a day outside the series moves nothing.
+    let mut single = days.clone();
+    let c = single.entry(day("2026-04-25")).or_default();
+    c.cases -= 1;
+    c.collective -= 1;
+    let moved = Series::dense(start, &dense).moved(day("2026-04-25"), -1, -1);
+    assert_eq!(judged(&moved), judged(&Series::of(&single)));
+    let outside = Series::dense(start, &dense).moved(day("2027-01-01"), 5, 5);
+    assert_eq!(judged(&outside), whole);
+}

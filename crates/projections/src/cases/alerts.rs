@@ -5,18 +5,17 @@
 //! township and category on the day it was received: an entry `al/c/…` (its number, receipt,
 //! whether a collective visit, its petitioners as keyed hashes, whether its township may not
 //! read it), the day's counts `al/n/…`, for each petitioner `al/p/…`, and a collective visit
-//! once more without its petitioners `al/k/…` (what `collective_repeat` names). When a case's counted
-//! facts change, the days whose condition it may change (its day to [`AlertKind::reach`] after)
-//! are judged again, on the day counts after and before the change (`judge`): where a day
-//! holds as it held, nothing more is read; otherwise the spells of the matter that touch them
-//! are replaced: the new runs are
-//! keyed as the runs they grew from (`domain::alerts::rekey`), so a spell keeps its id. Spells are
-//! stored by matter (`al/r/…`, for this) and by their last day (`al/s/…`, for a period's
+//! once more without its petitioners `al/k/…` (what `collective_repeat` names).
+//!
+//! When a case's counted facts change, the days whose condition it may change (its day to
+//! [`AlertKind::reach`] after) are judged again, on the counts after and before the change
+//! (`judge`): where every such day holds as it held, nothing more is read (most cases start or
+//! end no spell); otherwise the spells of the matter that touch them are replaced, the new runs
+//! keyed as the runs they grew from (`domain::alerts::rekey`), so a spell keeps its id. Spells
+//! are stored by matter (`al/r/…`, for this) and by their last day (`al/s/…`, for a period's
 //! alerts); every id ever raised is kept (`al/i/…`). Nothing depends on the clock: a spell's
-//! days, even those after today, follow from the cases alone; an answer shows the days up to its
-//! clock.
-
-use std::collections::BTreeMap;
+//! days, even those after today, follow from the cases alone; an answer shows the days up to
+//! its clock.
 
 use chrono::{Datelike as _, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -196,7 +195,14 @@ fn file(tx: &mut Tx<'_>, f: &Facts, id: CaseId, delta: i64) -> Result<(), StoreE
     let entry = keys::case(t, c, f.day, id);
     let month_key = keys::month(t, c, f.day);
     let mut month: Month = tx.get(&month_key)?.unwrap_or_default();
-    let count = month.entry(f.day.day()).or_default();
+    let at = match month.binary_search_by_key(&f.day.day(), |(d, _)| *d) {
+        Ok(i) => i,
+        Err(i) => {
+            month.insert(i, (f.day.day(), Tally::default()));
+            i
+        }
+    };
+    let count = &mut month[at].1;
     let step = |n: &mut u32, on: bool| {
         let moved = i64::from(*n) + if on { delta } else { 0 };
         *n = u32::try_from(moved.max(0)).unwrap_or(u32::MAX);
@@ -207,7 +213,7 @@ fn file(tx: &mut Tx<'_>, f: &Facts, id: CaseId, delta: i64) -> Result<(), StoreE
     step(&mut count.hidden.cases, hidden);
     step(&mut count.hidden.collective, hidden && collective);
     if *count == Tally::default() {
-        month.remove(&f.day.day());
+        month.remove(at);
     }
     if month.is_empty() {
         tx.remove(month_key);
@@ -278,8 +284,9 @@ pub(super) fn review(
     Ok(())
 }
 
-/// A month's day counts of a matter (`al/n/…`), by day of the month.
-pub type Month = BTreeMap<u32, Tally>;
+/// A month's day counts of a matter (`al/n/…`): (day of the month, counts) in order of the day,
+/// days without a case left out. (Read as a list, not a map: a case's judgement reads seven.)
+pub type Month = Vec<(u32, Tally)>;
 
 /// The day counts of month records as a reader sees them.
 fn days_of(months: Vec<(String, Month)>, township_reads: bool) -> Days {

@@ -1,13 +1,13 @@
 //! Judging a matter's days again after a case's counted facts moved (`super::apply`), and
 //! replacing the spells that touch them.
 
-use chrono::NaiveDate;
+use chrono::{Datelike as _, NaiveDate};
 
-use domain::alerts::{self, AlertKind, Run};
+use domain::alerts::{self, AlertKind, DayCount, Run};
 use domain::identity::Digest;
 use domain::Policy;
 
-use super::{days_of, person_key, Facts, Month, Move, Raised};
+use super::{person_key, Facts, Month, Move, Raised};
 use crate::keys::alerts as keys;
 use crate::{StoreError, Tx};
 
@@ -40,18 +40,27 @@ pub(super) fn days(
         shift(f.day, i64::from(reach)),
     );
     let (from, to) = keys::months(t, c, lo, hi);
-    let now = days_of(tx.range::<Month>(&from, &to)?, false);
-    let mut then = now.clone();
-    for (g, delta) in moves.iter().filter(|(g, _)| lo <= g.day && g.day <= hi) {
-        let n = then.entry(g.day).or_default();
-        let undo = |n: &mut u32, on: bool| {
-            let was = i64::from(*n) - if on { *delta } else { 0 };
-            *n = u32::try_from(was.max(0)).unwrap_or(u32::MAX);
+    // The counts of lo..=hi, then as they were before the moves.
+    let len = usize::try_from((hi - lo).num_days()).unwrap_or(0) + 1;
+    let mut counts = vec![DayCount::default(); len];
+    for (key, month) in tx.range::<Month>(&from, &to)? {
+        let Some(start) = keys::month_start(&key) else {
+            continue;
         };
-        undo(&mut n.cases, true);
-        undo(&mut n.collective, g.entry.collective);
+        for (d, n) in month {
+            let i = start.with_day(d).map(|day| (day - lo).num_days());
+            if let Some(slot) = i
+                .and_then(|i| usize::try_from(i).ok())
+                .and_then(|i| counts.get_mut(i))
+            {
+                *slot = n.all;
+            }
+        }
     }
-    let (now, then) = (alerts::Series::of(&now), alerts::Series::of(&then));
+    let now = alerts::Series::dense(lo, &counts);
+    let then = moves.iter().fold(now.clone(), |s, (g, delta)| {
+        s.moved(g.day, -delta, if g.entry.collective { -delta } else { 0 })
+    });
     for kind in [AlertKind::Surge, AlertKind::CollectiveRepeat] {
         let (a, b) = affected(kind, p, f.day);
         let holding = |d| alerts::holds(kind, p, &now, d);
