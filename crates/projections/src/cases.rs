@@ -266,8 +266,9 @@ impl Projection for Cases {
     /// `escalated`, `late_entry` in index `f`. 15: queue counters under each counted flag too.
     /// 16: cases with their place among their petitioners' cases and their resolution plan
     /// (积案); index `br`. 17: the alerts (苗头预警, `al/`). 18: their reviews (`al/v/`).
+    /// 19: a petitioner's cases of a matter in one record (`al/p/`).
     fn version(&self) -> u32 {
-        18
+        19
     }
 
     fn vault(&self) -> Option<&eventlog::Vault> {

@@ -4,8 +4,9 @@
 //! Each case but a merged one (its matter is the case it was merged into) is counted under its
 //! township and category on the day it was received: an entry `al/c/…` (its number, receipt,
 //! whether a collective visit, its petitioners as keyed hashes, whether its township may not
-//! read it), the day's counts `al/n/…`, for each petitioner `al/p/…`, and a collective visit
-//! once more without its petitioners `al/k/…` (what `collective_repeat` names).
+//! read it), the day's counts `al/n/…` (a record a month), for each petitioner one record of
+//! their cases of the matter `al/p/…`, and a collective visit once more without its
+//! petitioners `al/k/…` (what `collective_repeat` names).
 //!
 //! When a case's counted facts change, the days whose condition it may change (its day to
 //! [`AlertKind::reach`] after) are judged again, on the counts after and before the change
@@ -221,11 +222,19 @@ fn file(tx: &mut Tx<'_>, f: &Facts, id: CaseId, delta: i64) -> Result<(), StoreE
         tx.put(month_key, month);
     }
     for person in &f.entry.persons {
-        let k = keys::filed(t, c, &person_key(person), f.day, id);
-        if delta > 0 {
-            tx.put(k, ());
-        } else {
+        let k = keys::filings(t, c, &person_key(person));
+        let mut filings: Filings = tx.get(&k)?.unwrap_or_default();
+        match (filings.binary_search(&(f.day, id)), delta > 0) {
+            (Err(i), true) => filings.insert(i, (f.day, id)),
+            (Ok(i), false) => {
+                filings.remove(i);
+            }
+            _ => {}
+        }
+        if filings.is_empty() {
             tx.remove(k);
+        } else {
+            tx.put(k, filings);
         }
     }
     if delta > 0 {
@@ -283,6 +292,9 @@ pub(super) fn review(
     );
     Ok(())
 }
+
+/// A petitioner's cases of a matter (`al/p/…`): (day received, case), in order.
+pub type Filings = Vec<(NaiveDate, CaseId)>;
 
 /// A month's day counts of a matter (`al/n/…`): (day of the month, counts) in order of the day,
 /// days without a case left out. (Read as a list, not a map: a case's judgement reads seven.)

@@ -56,19 +56,10 @@ pub fn month_start(key: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(&format!("{}-01", key.rsplit('/').next()?), "%Y-%m-%d").ok()
 }
 
-/// `al/p/<township>/<category>/<petitioner>/<day>/<case>`: a petitioner's case of a matter.
-pub fn filed(township: &str, category: &str, person: &str, day: NaiveDate, case: CaseId) -> String {
-    format!("al/p/{}/{person}/{day}/{case}", tc(township, category))
-}
-
-/// Every case of a petitioner on a matter.
+/// `al/p/<township>/<category>/<petitioner>`: a petitioner's cases of a matter, by day (one
+/// record: read by each registration of theirs, most often just written by it).
 pub fn filings(township: &str, category: &str, person: &str) -> String {
-    format!("al/p/{}/{person}/", tc(township, category))
-}
-
-/// A filing key's day.
-pub fn filed_day(key: &str) -> Option<NaiveDate> {
-    key.rsplit('/').nth(1)?.parse().ok()
+    format!("al/p/{}/{person}", tc(township, category))
 }
 
 /// `al/q/<township>/<category>/<petitioner>/<first day>`: a run of days on which a

@@ -7,7 +7,7 @@ use domain::alerts::{self, AlertKind, DayCount, Run};
 use domain::identity::Digest;
 use domain::Policy;
 
-use super::{person_key, Facts, Month, Move, Raised};
+use super::{person_key, Facts, Filings, Month, Move, Raised};
 use crate::keys::alerts as keys;
 use crate::{StoreError, Tx};
 
@@ -61,7 +61,12 @@ pub(super) fn days(
     let then = moves.iter().fold(now.clone(), |s, (g, delta)| {
         s.moved(g.day, -delta, if g.entry.collective { -delta } else { 0 })
     });
+    // Collective visits moved by none of the moves: `collective_repeat` holds as it held.
+    let visits = moves.iter().any(|(g, _)| g.entry.collective);
     for kind in [AlertKind::Surge, AlertKind::CollectiveRepeat] {
+        if kind == AlertKind::CollectiveRepeat && !visits {
+            continue;
+        }
         let (a, b) = affected(kind, p, f.day);
         let holding = |d| alerts::holds(kind, p, &now, d);
         if span(a, b).all(|d| holding(d) == alerts::holds(kind, p, &then, d)) {
@@ -90,11 +95,11 @@ pub(super) fn persons(
     let mut moved = false;
     for person in persons {
         let who = person_key(person);
-        let dates: Vec<NaiveDate> = tx
-            .scan::<()>(&keys::filings(t, c, &who))?
-            .into_iter()
-            .filter_map(|(k, ())| keys::filed_day(&k))
-            .collect();
+        let dates: Vec<NaiveDate> =
+            tx.read(&keys::filings(t, c, &who), |f: Option<&Filings>| {
+                f.map(|f| f.iter().map(|(d, _)| *d).collect())
+                    .unwrap_or_default()
+            })?;
         // The petitioner's dates before this event, and the days it changed.
         let mut then = dates.clone();
         let mut changed = Vec::new();

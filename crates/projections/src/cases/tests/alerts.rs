@@ -213,19 +213,12 @@ fn spells_are_the_days_the_rules_hold_whatever_the_order() {
                     );
                     spells += want.len();
                 }
-                let mut persons: BTreeMap<String, Vec<NaiveDate>> = BTreeMap::new();
-                for (k, ()) in store
-                    .scan::<()>(&format!("al/p/{t}/{c}/"))
+                let persons: BTreeMap<String, Vec<NaiveDate>> = store
+                    .scan::<alerts::Filings>(&format!("al/p/{t}/{c}/"))
                     .expect("filings")
-                {
-                    let mut parts = k.rsplit('/');
-                    let (_case, day, who) = (parts.next(), parts.next(), parts.next());
-                    let day: NaiveDate = day.expect("day").parse().expect("a day");
-                    persons
-                        .entry(who.expect("who").to_owned())
-                        .or_default()
-                        .push(day);
-                }
+                    .into_iter()
+                    .map(|(k, f)| (k, f.into_iter().map(|(day, _)| day).collect()))
+                    .collect();
                 let want =
                     days_of(&|d| persons.values().any(|dates| petitioner_holds(&p, dates, d)));
                 let kind = AlertKind::RepeatPetitioner;
