@@ -156,6 +156,7 @@ impl Store {
         Tx {
             store: self,
             overlay: BTreeMap::new(),
+            deferred: None,
         }
     }
 
@@ -175,6 +176,10 @@ impl Store {
         debug_assert!(
             self.base.is_none() && self.overlay.is_none(),
             "a view is never written"
+        );
+        debug_assert!(
+            tx.deferred.is_none(),
+            "a batch committed before it was settled"
         );
         let mut batch = sled::Batch::default();
         for (k, v) in tx.overlay {
@@ -326,9 +331,29 @@ impl<T: Serialize + Send + 'static> Record for T {
 pub struct Tx<'a> {
     store: &'a Store,
     overlay: BTreeMap<Vec<u8>, Pending>,
+    /// What a projection left for the end of the batch (`Projection::settle`); never written.
+    deferred: Option<Box<dyn std::any::Any + Send>>,
 }
 
 impl Tx<'_> {
+    /// The work a projection leaves for the end of this batch (`Projection::settle` takes it),
+    /// made empty by the first call.
+    pub fn deferred<T: Default + Send + 'static>(&mut self) -> &mut T {
+        if !self.deferred.as_ref().is_some_and(|d| d.is::<T>()) {
+            self.deferred = Some(Box::new(T::default()));
+        }
+        self.deferred
+            .as_mut()
+            .and_then(|d| d.downcast_mut::<T>())
+            .expect("just made a T")
+    }
+
+    /// The work left for the end of this batch, taken.
+    pub fn take_deferred<T: Send + 'static>(&mut self) -> Option<T> {
+        let d = self.deferred.take()?;
+        d.downcast::<T>().ok().map(|t| *t)
+    }
+
     pub fn get<T: DeserializeOwned + Clone + 'static>(
         &self,
         key: &str,

@@ -19,6 +19,7 @@ pub type Overlay = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 impl Tx<'_> {
     /// The batch's writes (and the checkpoint `seq`) as an overlay, instead of committing them.
     pub fn freeze(self, seq: u64) -> Overlay {
+        debug_assert!(self.deferred.is_none(), "a batch frozen before it was settled");
         let mut out: Overlay = self
             .overlay
             .into_iter()
