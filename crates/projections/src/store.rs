@@ -336,24 +336,6 @@ pub struct Tx<'a> {
 }
 
 impl Tx<'_> {
-    /// The work a projection leaves for the end of this batch (`Projection::settle` takes it),
-    /// made empty by the first call.
-    pub fn deferred<T: Default + Send + 'static>(&mut self) -> &mut T {
-        if !self.deferred.as_ref().is_some_and(|d| d.is::<T>()) {
-            self.deferred = Some(Box::new(T::default()));
-        }
-        self.deferred
-            .as_mut()
-            .and_then(|d| d.downcast_mut::<T>())
-            .expect("just made a T")
-    }
-
-    /// The work left for the end of this batch, taken.
-    pub fn take_deferred<T: Send + 'static>(&mut self) -> Option<T> {
-        let d = self.deferred.take()?;
-        d.downcast::<T>().ok().map(|t| *t)
-    }
-
     pub fn get<T: DeserializeOwned + Clone + 'static>(
         &self,
         key: &str,
