@@ -8,15 +8,15 @@
 //! their cases of the matter `al/p/…`, and a collective visit once more without its
 //! petitioners `al/k/…` (what `collective_repeat` names).
 //!
-//! When a case's counted facts change, the days whose condition it may change (its day to
-//! [`AlertKind::reach`] after) are judged again, on the counts after and before the change
-//! (`judge`): where every such day holds as it held, nothing more is read (most cases start or
-//! end no spell); otherwise the spells of the matter that touch them are replaced, the new runs
-//! keyed as the runs they grew from (`domain::alerts::rekey`), so a spell keeps its id. Spells
-//! are stored by matter (`al/r/…`, for this) and by their last day (`al/s/…`, for a period's
-//! alerts); every id ever raised is kept (`al/i/…`). Nothing depends on the clock: a spell's
-//! days, even those after today, follow from the cases alone; an answer shows the days up to
-//! its clock.
+//! When cases' counted facts change, the days whose condition they may change (their days to
+//! [`AlertKind::reach`] after) are judged again at the end of the batch, once per matter
+//! (`settle`), on the counts after and before the batch (`judge`): where every such day holds
+//! as it held, nothing more is read (most cases start or end no spell); otherwise the spells
+//! of the matter that touch them are replaced, the new runs keyed as the runs they grew from
+//! (`domain::alerts::rekey`), so a spell keeps its id. Spells are stored by matter (`al/r/…`,
+//! for this) and by their last day (`al/s/…`, for a period's alerts); every id ever raised is
+//! kept (`al/i/…`). Nothing depends on the clock: a spell's days, even those after today,
+//! follow from the cases alone; an answer shows the days up to its clock.
 
 use std::collections::BTreeMap;
 
