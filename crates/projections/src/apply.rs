@@ -115,7 +115,6 @@ pub fn apply_batch_recorded(
         projection.apply(&mut tx, ev)?;
         last = ev.seq;
     }
-    projection.settle(&mut tx)?;
     if last > checkpoint {
         store.commit_recorded(tx, last, record)?;
     }

@@ -275,11 +275,6 @@ impl Projection for Cases {
         self.vault.as_ref()
     }
 
-    /// The alerts of the matters the batch moved, judged once each (`alerts::settle`).
-    fn settle(&self, tx: &mut Tx<'_>) -> Result<(), ProjectionError> {
-        Ok(alerts::settle(tx, &self.policy)?)
-    }
-
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError> {
         let env = &event.envelope;
         if let Event::AlertReviewed(r) = &env.event {

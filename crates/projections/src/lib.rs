@@ -55,11 +55,6 @@ pub trait Projection: Send + Sync + 'static {
         1
     }
     fn apply(&self, tx: &mut Tx<'_>, event: &Stored) -> Result<(), ProjectionError>;
-    /// Finish what `apply` left for the end of a batch (work done once per batch rather than
-    /// per event); called after a batch's last event, before it is committed or read.
-    fn settle(&self, _tx: &mut Tx<'_>) -> Result<(), ProjectionError> {
-        Ok(())
-    }
     /// The data keys, for a model that needs what a case's personal data identifies (the
     /// cases model keeps its petitioners' keyed hashes); its events are opened before `apply`
     /// (`runner::open_personal`). Every other model sees events sealed.

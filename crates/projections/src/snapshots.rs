@@ -299,7 +299,6 @@ impl Snapshots {
                 ));
             }
         }
-        self.projection.settle(&mut tx)?;
         let view = Arc::new(base.view(tx.freeze(seq)));
         let mut views = self.views.lock().unwrap_or_else(|p| p.into_inner());
         views.push_front((seq, view.clone(), base_seq));

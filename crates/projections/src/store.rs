@@ -156,7 +156,6 @@ impl Store {
         Tx {
             store: self,
             overlay: BTreeMap::new(),
-            deferred: None,
         }
     }
 
@@ -176,10 +175,6 @@ impl Store {
         debug_assert!(
             self.base.is_none() && self.overlay.is_none(),
             "a view is never written"
-        );
-        debug_assert!(
-            tx.deferred.is_none(),
-            "a batch committed before it was settled"
         );
         let mut batch = sled::Batch::default();
         for (k, v) in tx.overlay {
@@ -331,8 +326,6 @@ impl<T: Serialize + Send + 'static> Record for T {
 pub struct Tx<'a> {
     store: &'a Store,
     overlay: BTreeMap<Vec<u8>, Pending>,
-    /// What a projection left for the end of the batch (`Projection::settle`); never written.
-    deferred: Option<Box<dyn std::any::Any + Send>>,
 }
 
 impl Tx<'_> {

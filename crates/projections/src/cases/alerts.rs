@@ -8,17 +8,15 @@
 //! their cases of the matter `al/p/…`, and a collective visit once more without its
 //! petitioners `al/k/…` (what `collective_repeat` names).
 //!
-//! When cases' counted facts change, the days whose condition they may change (their days to
-//! [`AlertKind::reach`] after) are judged again at the end of the batch, once per matter
-//! (`settle`), on the counts after and before the batch (`judge`): where every such day holds
-//! as it held, nothing more is read (most cases start or end no spell); otherwise the spells
-//! of the matter that touch them are replaced, the new runs keyed as the runs they grew from
-//! (`domain::alerts::rekey`), so a spell keeps its id. Spells are stored by matter (`al/r/…`,
-//! for this) and by their last day (`al/s/…`, for a period's alerts); every id ever raised is
-//! kept (`al/i/…`). Nothing depends on the clock: a spell's days, even those after today,
-//! follow from the cases alone; an answer shows the days up to its clock.
-
-use std::collections::BTreeMap;
+//! When a case's counted facts change, the days whose condition it may change (its day to
+//! [`AlertKind::reach`] after) are judged again, on the counts after and before the change
+//! (`judge`): where every such day holds as it held, nothing more is read (most cases start or
+//! end no spell); otherwise the spells of the matter that touch them are replaced, the new runs
+//! keyed as the runs they grew from (`domain::alerts::rekey`), so a spell keeps its id. Spells
+//! are stored by matter (`al/r/…`, for this) and by their last day (`al/s/…`, for a period's
+//! alerts); every id ever raised is kept (`al/i/…`). Nothing depends on the clock: a spell's
+//! days, even those after today, follow from the cases alone; an answer shows the days up to
+//! its clock.
 
 use chrono::{Datelike as _, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -165,37 +163,32 @@ pub(super) fn apply(
     if let Some(n) = &new {
         file(tx, n, id, 1)?;
     }
-    // Judged once per matter at the end of the batch (`settle`): a batch's registrations of one
-    // matter read its months and spells once.
-    let moved = tx.deferred::<Vec<Moved>>();
-    moved.extend(old.map(|o| (o, -1)));
-    moved.extend(new.map(|n| (n, 1)));
-    Ok(())
-}
-
-/// A case's facts filed (1) or unfiled (−1) by an event of the batch.
-type Moved = (Facts, i64);
-
-/// A township and category: what the alerts judge together.
-type Matter<'a> = (&'a UnitCode, Category);
-
-/// Judge the matters the batch's events moved (what `apply` left for the end of the batch):
-/// each matter's days once, with every move on it.
-pub(super) fn settle(tx: &mut Tx<'_>, p: &Policy) -> Result<(), StoreError> {
-    let Some(moves) = tx.take_deferred::<Vec<Moved>>() else {
-        return Ok(());
-    };
-    let mut matters: BTreeMap<(UnitCode, Category), Vec<Moved>> = BTreeMap::new();
-    for m in moves {
-        let key = (m.0.township.clone(), m.0.category);
-        matters.entry(key).or_default().push(m);
-    }
-    for ((township, category), moves) in &matters {
-        judge::days(tx, p, (township, *category), moves)?;
-        judge::persons(tx, p, (township, *category), moves)?;
+    // What this event moved: the case's facts left (−1) and came (+1).
+    let moves: Vec<Move<'_>> = [(old.as_ref(), -1), (new.as_ref(), 1)]
+        .into_iter()
+        .filter_map(|(f, delta)| Some((f?, delta)))
+        .collect();
+    let mut judged: Vec<(&UnitCode, Category, Option<NaiveDate>)> = Vec::new();
+    for (f, _) in &moves {
+        let same: Vec<Move<'_>> = moves
+            .iter()
+            .filter(|(g, _)| (&g.township, g.category) == (&f.township, f.category))
+            .copied()
+            .collect();
+        if !judged.contains(&(&f.township, f.category, Some(f.day))) {
+            judged.push((&f.township, f.category, Some(f.day)));
+            judge::days(tx, p, f, &same)?;
+        }
+        if !judged.contains(&(&f.township, f.category, None)) {
+            judged.push((&f.township, f.category, None));
+            judge::persons(tx, p, f, &same)?;
+        }
     }
     Ok(())
 }
+
+/// A case's facts filed (1) or unfiled (−1) by the event being applied.
+type Move<'a> = (&'a Facts, i64);
 
 /// File (`delta` 1) or unfile (−1) a case's facts.
 fn file(tx: &mut Tx<'_>, f: &Facts, id: CaseId, delta: i64) -> Result<(), StoreError> {

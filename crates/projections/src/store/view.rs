@@ -17,30 +17,8 @@ use super::{Pending, Store, StoreError, Tx, CHECKPOINT};
 pub type Overlay = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
 impl Tx<'_> {
-    /// The work a projection leaves for the end of this batch (`Projection::settle` takes it),
-    /// made empty by the first call.
-    pub fn deferred<T: Default + Send + 'static>(&mut self) -> &mut T {
-        if !self.deferred.as_ref().is_some_and(|d| d.is::<T>()) {
-            self.deferred = Some(Box::new(T::default()));
-        }
-        self.deferred
-            .as_mut()
-            .and_then(|d| d.downcast_mut::<T>())
-            .expect("just made a T")
-    }
-
-    /// The work left for the end of this batch, taken.
-    pub fn take_deferred<T: Send + 'static>(&mut self) -> Option<T> {
-        let d = self.deferred.take()?;
-        d.downcast::<T>().ok().map(|t| *t)
-    }
-
     /// The batch's writes (and the checkpoint `seq`) as an overlay, instead of committing them.
     pub fn freeze(self, seq: u64) -> Overlay {
-        debug_assert!(
-            self.deferred.is_none(),
-            "a batch frozen before it was settled"
-        );
         let mut out: Overlay = self
             .overlay
             .into_iter()

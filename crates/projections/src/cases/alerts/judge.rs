@@ -7,7 +7,7 @@ use domain::alerts::{self, AlertKind, DayCount, Run};
 use domain::identity::Digest;
 use domain::Policy;
 
-use super::{person_key, Filings, Matter, Month, Moved, Raised};
+use super::{person_key, Facts, Filings, Month, Move, Raised};
 use crate::keys::alerts as keys;
 use crate::{StoreError, Tx};
 
@@ -16,47 +16,31 @@ fn span(from: NaiveDate, to: NaiveDate) -> impl Iterator<Item = NaiveDate> {
     from.iter_days().take_while(move |d| *d <= to)
 }
 
-/// The days `kind` may judge otherwise because of cases on `days` (at least one): from the
-/// first to `reach` after the last. (Judged as one stretch: a day no case moved holds as it
-/// held, on the counts after as before.)
-fn affected(kind: AlertKind, p: &Policy, days: &[NaiveDate]) -> (NaiveDate, NaiveDate) {
-    let first = days.iter().min().copied().unwrap_or(NaiveDate::MIN);
-    let last = days.iter().max().copied().unwrap_or(first);
-    (first, shift(last, i64::from(kind.reach(p)) - 1))
+/// The days `kind` may judge otherwise because of a case on `day`.
+fn affected(kind: AlertKind, p: &Policy, day: NaiveDate) -> (NaiveDate, NaiveDate) {
+    (day, shift(day, i64::from(kind.reach(p)) - 1))
 }
 
-/// The days of `moves`, once each.
-fn days_of(moves: &[Moved]) -> Vec<NaiveDate> {
-    let mut days: Vec<NaiveDate> = moves.iter().map(|(g, _)| g.day).collect();
-    days.sort_unstable();
-    days.dedup();
-    days
-}
-
-/// Judge again the days of a matter that the batch's `moves` on it may change, and replace the
-/// spells that touch them. The stored spells are the days on which the conditions held before
-/// the batch (each batch keeps them so), so where every judged day holds as it held before the
-/// `moves`, nothing more is read or replaced: most cases start or end no spell.
+/// Judge again the days of the matter of `f` that its day may change, and replace the spells
+/// that touch them. The stored spells are the days on which the conditions held before this
+/// event (each event keeps them so), so where every judged day holds as it held before the
+/// `moves`, nothing is read or replaced: most cases start or end no spell.
 pub(super) fn days(
     tx: &mut Tx<'_>,
     p: &Policy,
-    matter: Matter<'_>,
-    moves: &[Moved],
+    f: &Facts,
+    moves: &[Move<'_>],
 ) -> Result<(), StoreError> {
-    let (t, c) = (matter.0.as_str(), matter.1.as_str());
-    let moved = days_of(moves);
+    let (t, c) = (f.township.as_str(), f.category.as_str());
     let reach = AlertKind::Surge
         .reach(p)
         .max(AlertKind::CollectiveRepeat.reach(p));
-    let (Some(first), Some(last)) = (moved.first(), moved.last()) else {
-        return Ok(());
-    };
     let (lo, hi) = (
-        shift(*first, -i64::from(reach)),
-        shift(*last, i64::from(reach)),
+        shift(f.day, -i64::from(reach)),
+        shift(f.day, i64::from(reach)),
     );
     let (from, to) = keys::months(t, c, lo, hi);
-    // The counts of lo..=hi, then as they were before the moves (undone, the last first).
+    // The counts of lo..=hi, then as they were before the moves.
     let len = usize::try_from((hi - lo).num_days()).unwrap_or(0) + 1;
     let mut counts = vec![DayCount::default(); len];
     for (key, month) in tx.range::<Month>(&from, &to)? {
@@ -74,7 +58,7 @@ pub(super) fn days(
         }
     }
     let now = alerts::Series::dense(lo, &counts);
-    let then = moves.iter().rev().fold(now.clone(), |s, (g, delta)| {
+    let then = moves.iter().fold(now.clone(), |s, (g, delta)| {
         s.moved(g.day, -delta, if g.entry.collective { -delta } else { 0 })
     });
     // Collective visits moved by none of the moves: `collective_repeat` holds as it held.
@@ -83,26 +67,26 @@ pub(super) fn days(
         if kind == AlertKind::CollectiveRepeat && !visits {
             continue;
         }
-        let (a, b) = affected(kind, p, &moved);
+        let (a, b) = affected(kind, p, f.day);
         let holding = |d| alerts::holds(kind, p, &now, d);
         if span(a, b).all(|d| holding(d) == alerts::holds(kind, p, &then, d)) {
             continue;
         }
-        replace(tx, kind, matter, (a, b), holding)?;
+        replace(tx, kind, f, (a, b), holding)?;
     }
     Ok(())
 }
 
-/// 重复信访: each petitioner of the `moves` on a matter judged on their own cases of the
-/// matter, then the matter's days on which any petitioner holds. As for the days, a petitioner
-/// whose days hold as before the `moves` is neither read further nor rewritten.
+/// 重复信访: each petitioner of the `moves` on the matter of `f` judged on their own cases of
+/// the matter, then the matter's days on which any petitioner holds. As for the days, a
+/// petitioner whose days hold as before the `moves` is neither read further nor rewritten.
 pub(super) fn persons(
     tx: &mut Tx<'_>,
     p: &Policy,
-    matter: Matter<'_>,
-    moves: &[Moved],
+    f: &Facts,
+    moves: &[Move<'_>],
 ) -> Result<(), StoreError> {
-    let (t, c) = (matter.0.as_str(), matter.1.as_str());
+    let (t, c) = (f.township.as_str(), f.category.as_str());
     let reach = AlertKind::RepeatPetitioner.reach(p);
     let least = p.repeat_alert_cases as usize;
     let mut persons: Vec<&Digest> = moves.iter().flat_map(|(g, _)| &g.entry.persons).collect();
@@ -116,12 +100,11 @@ pub(super) fn persons(
                 f.map(|f| f.iter().map(|(d, _)| *d).collect())
                     .unwrap_or_default()
             })?;
-        // The petitioner's dates before the moves (undone, the last first), and their days.
+        // The petitioner's dates before this event, and the days it changed.
         let mut then = dates.clone();
         let mut changed = Vec::new();
         for (g, delta) in moves
             .iter()
-            .rev()
             .filter(|(g, _)| g.entry.persons.contains(person))
         {
             changed.push(g.day);
@@ -137,10 +120,13 @@ pub(super) fn persons(
         if dates.len() < least && then.len() < least {
             continue;
         }
-        let (a, b) = affected(AlertKind::RepeatPetitioner, p, &changed);
-        if span(a, b).all(|d| {
-            alerts::petitioner_holds(p, &dates, d) == alerts::petitioner_holds(p, &then, d)
-        }) {
+        let same = changed.iter().all(|day| {
+            let (a, b) = affected(AlertKind::RepeatPetitioner, p, *day);
+            span(a, b).all(|d| {
+                alerts::petitioner_holds(p, &dates, d) == alerts::petitioner_holds(p, &then, d)
+            })
+        });
+        if same {
             continue;
         }
         let old: Vec<(String, Run)> = tx.scan::<Run>(&keys::person_runs(t, c, &who))?;
@@ -170,10 +156,16 @@ pub(super) fn persons(
         .into_iter()
         .map(|(_, r)| r)
         .collect();
-    let affected = affected(AlertKind::RepeatPetitioner, p, &days_of(moves));
-    replace(tx, AlertKind::RepeatPetitioner, matter, affected, |d| {
-        persons.iter().any(|r| r.first <= d && d <= r.last)
-    })
+    let mut days_moved: Vec<NaiveDate> = moves.iter().map(|(g, _)| g.day).collect();
+    days_moved.sort_unstable();
+    days_moved.dedup();
+    for day in days_moved {
+        let affected = affected(AlertKind::RepeatPetitioner, p, day);
+        replace(tx, AlertKind::RepeatPetitioner, f, affected, |d| {
+            persons.iter().any(|r| r.first <= d && d <= r.last)
+        })?;
+    }
+    Ok(())
 }
 
 fn shift(day: NaiveDate, days: i64) -> NaiveDate {
@@ -181,16 +173,16 @@ fn shift(day: NaiveDate, days: i64) -> NaiveDate {
         .unwrap_or(day)
 }
 
-/// Replace the spells of `kind` on a matter that touch `affected` (lo..=hi): inside it the days
-/// `holding` says, outside it the days the stored spells held.
+/// Replace the spells of `kind` on the matter of `f` that touch `affected` (lo..=hi): inside it
+/// the days `holding` says, outside it the days the stored spells held.
 fn replace(
     tx: &mut Tx<'_>,
     kind: AlertKind,
-    (township, category): Matter<'_>,
+    f: &Facts,
     (lo, hi): (NaiveDate, NaiveDate),
     holding: impl Fn(NaiveDate) -> bool,
 ) -> Result<(), StoreError> {
-    let (t, c, k) = (township.as_str(), category.as_str(), kind.as_str());
+    let (t, c, k) = (f.township.as_str(), f.category.as_str(), kind.as_str());
     let (from, to) = keys::runs_since(k, t, c, shift(lo, -1));
     let stored: Vec<Run> = tx
         .range::<Run>(&from, &to)?
@@ -231,13 +223,13 @@ fn replace(
     for r in keyed {
         tx.put(keys::run(k, t, c, r.last, r.key), r);
         tx.put(keys::spell(r.last, k, t, c, r.key), r);
-        let id = alerts::alert_id(kind, township, category, r.key);
+        let id = alerts::alert_id(kind, &f.township, f.category, r.key);
         tx.put(
             keys::raised(id),
             Raised {
                 kind,
-                township: township.clone(),
-                category,
+                township: f.township.clone(),
+                category: f.category,
                 key: r.key,
             },
         );
