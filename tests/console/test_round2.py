@@ -190,9 +190,11 @@ def test_the_workbench_assigns_and_supervises_in_a_batch_with_a_result_per_case(
     each case's result is said (one withdrawn meanwhile is refused, the others done); the
     handler's queue marks the assigned cases as new (新到) until it acknowledges them."""
     county = as_role("county")
-    five_days_ago = (datetime.datetime.now(SHANGHAI) - datetime.timedelta(days=5)).replace(microsecond=0)
+    # Just past the late-entry threshold (72 hours): newer than every other late entry on the
+    # board, so the three are first when it reads newest received first.
+    late_since = (datetime.datetime.now(SHANGHAI) - datetime.timedelta(hours=73)).replace(microsecond=0)
     cases = [
-        register_by_api(county, received_at=five_days_ago.isoformat(), late_reason="补录：批量交办测试",
+        register_by_api(county, received_at=late_since.isoformat(), late_reason="补录：批量交办测试",
                         summary=f"批量交办测试（{random.randint(0, 10**9)}）")
         for _ in range(3)
     ]
