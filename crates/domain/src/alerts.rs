@@ -235,6 +235,18 @@ pub fn holds(kind: AlertKind, p: &Policy, days: &Series, day: NaiveDate) -> bool
     }
 }
 
+/// Whether `kind` may hold on `day` judged on its window alone (no baseline): what [`holds`]
+/// requires first, from the days of the window up to `day` only, so a series of those days
+/// tells the many days on which nothing can hold without reading the baseline's 90.
+pub fn may_hold(kind: AlertKind, p: &Policy, days: &Series, day: NaiveDate) -> bool {
+    let start = window_start(kind, p, day);
+    match kind {
+        AlertKind::Surge => days.sum(start, day, false) >= u64::from(p.surge_min),
+        AlertKind::CollectiveRepeat => holds(kind, p, days, day),
+        AlertKind::RepeatPetitioner => false,
+    }
+}
+
 /// The surge's baseline on `day`: B × w / b, the cases a window of its length usually has (B the
 /// cases of the `surge_baseline_days` before the window).
 pub fn baseline(p: &Policy, days: &Series, day: NaiveDate) -> f64 {

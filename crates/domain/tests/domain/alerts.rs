@@ -3,8 +3,8 @@
 use chrono::NaiveDate;
 
 use domain::alerts::{
-    alert_id, baseline, holds, named_days, petitioner_holds, rekey, runs, AlertKind, DayCount,
-    Days, Run, Series,
+    alert_id, baseline, holds, may_hold, named_days, petitioner_holds, rekey, runs, AlertKind,
+    DayCount, Days, Run, Series,
 };
 use domain::{Category, Policy};
 
@@ -235,4 +235,47 @@ fn a_dense_series_and_a_moved_one_judge_as_their_days() {
     assert_eq!(judged(&moved), judged(&Series::of(&single)));
     let outside = Series::dense(start, &dense).moved(day("2027-01-01"), 5, 5);
     assert_eq!(judged(&outside), whole);
+}
+
+/// What `may_hold` judges from a window's days alone is all `holds` requires first: every day a
+/// rule holds it may hold, and a series from the window's first day on judges it as the whole.
+#[test]
+fn a_window_alone_tells_where_nothing_can_hold() {
+    let p = Policy::default();
+    let mut all = baseline_and_surge();
+    all.extend(dates(&["2026-04-20", "2026-05-02"]));
+    let days = counts(&all, &["2026-04-03", "2026-04-25"]);
+    let start = day("2025-12-01");
+    let dense: Vec<DayCount> = start
+        .iter_days()
+        .take(200)
+        .map(|d| days.get(&d).copied().unwrap_or_default())
+        .collect();
+    let whole = Series::dense(start, &dense);
+    for kind in [AlertKind::Surge, AlertKind::CollectiveRepeat] {
+        let mut ruled_out = 0;
+        for (i, d) in start.iter_days().take(200).enumerate() {
+            let may = may_hold(kind, &p, &whole, d);
+            assert!(may || !holds(kind, &p, &whole, d), "{kind:?} on {d}");
+            ruled_out += usize::from(!may);
+            // Only the window's days, from its first on.
+            let from = i.saturating_sub(kind.window(&p) as usize - 1);
+            let window = Series::dense(start + chrono::Days::new(from as u64), &dense[from..]);
+            assert_eq!(may_hold(kind, &p, &window, d), may, "{kind:?} on {d}");
+        }
+        assert!(ruled_out > 100, "{kind:?}: {ruled_out}");
+    }
+    // A surge's window that may hold, on a day it does not (its baseline is as busy).
+    let busy = Series::dense(
+        start,
+        &vec![
+            DayCount {
+                cases: 1,
+                collective: 0
+            };
+            200
+        ],
+    );
+    let d = day("2026-05-01");
+    assert!(may_hold(AlertKind::Surge, &p, &busy, d) && !holds(AlertKind::Surge, &p, &busy, d));
 }

@@ -56,12 +56,6 @@ pub fn month_start(key: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(&format!("{}-01", key.rsplit('/').next()?), "%Y-%m-%d").ok()
 }
 
-/// `al/p/<township>/<category>/<petitioner>`: a petitioner's cases of a matter, by day (one
-/// record: read by each registration of theirs, most often just written by it).
-pub fn filings(township: &str, category: &str, person: &str) -> String {
-    format!("al/p/{}/{person}", tc(township, category))
-}
-
 /// `al/q/<township>/<category>/<petitioner>/<first day>`: a run of days on which a
 /// petitioner had enough cases of the matter (`repeat_petitioner`).
 pub fn person_run(township: &str, category: &str, person: &str, first: NaiveDate) -> String {

@@ -7,8 +7,10 @@ use domain::alerts::{self, AlertKind, DayCount, Run};
 use domain::identity::Digest;
 use domain::Policy;
 
-use super::{person_key, Facts, Filings, Month, Move, Raised};
+use super::{person_key, Facts, Month, Move, Raised};
+use crate::cases::Filing;
 use crate::keys::alerts as keys;
+use crate::keys::cases as cases_keys;
 use crate::{StoreError, Tx};
 
 /// The days from `from` to `to`.
@@ -25,22 +27,61 @@ fn affected(kind: AlertKind, p: &Policy, day: NaiveDate) -> (NaiveDate, NaiveDat
 /// that touch them. The stored spells are the days on which the conditions held before this
 /// event (each event keeps them so), so where every judged day holds as it held before the
 /// `moves`, nothing is read or replaced: most cases start or end no spell.
+///
+/// Read in two steps: first the days from the rules' windows before `f`'s day on (most often
+/// the month records of this month and the last), on which [`alerts::may_hold`] tells whether
+/// a surge can hold on any day the case may change, before or after; only then the baseline's
+/// 90 days before (seven month records).
 pub(super) fn days(
     tx: &mut Tx<'_>,
     p: &Policy,
     f: &Facts,
     moves: &[Move<'_>],
 ) -> Result<(), StoreError> {
-    let (t, c) = (f.township.as_str(), f.category.as_str());
     let reach = AlertKind::Surge
         .reach(p)
         .max(AlertKind::CollectiveRepeat.reach(p));
-    let (lo, hi) = (
-        shift(f.day, -i64::from(reach)),
-        shift(f.day, i64::from(reach)),
-    );
-    let (from, to) = keys::months(t, c, lo, hi);
-    // The counts of lo..=hi, then as they were before the moves.
+    let hi = shift(f.day, i64::from(reach));
+    // Collective visits moved by none of the moves: `collective_repeat` holds as it held.
+    let visits = moves.iter().any(|(g, _)| g.entry.collective);
+    let mut kinds = vec![AlertKind::Surge];
+    if visits {
+        kinds.push(AlertKind::CollectiveRepeat);
+    }
+    let window = kinds.iter().map(|k| k.window(p)).max().unwrap_or(1);
+    let (now, then) = series(tx, f, moves, (shift(f.day, 1 - i64::from(window)), hi))?;
+    let (a, b) = affected(AlertKind::Surge, p, f.day);
+    let may = |d| {
+        alerts::may_hold(AlertKind::Surge, p, &now, d)
+            || alerts::may_hold(AlertKind::Surge, p, &then, d)
+    };
+    if !span(a, b).any(may) {
+        kinds.retain(|k| *k != AlertKind::Surge);
+    }
+    let (now, then) = if kinds.contains(&AlertKind::Surge) {
+        series(tx, f, moves, (shift(f.day, -i64::from(reach)), hi))?
+    } else {
+        (now, then)
+    };
+    for kind in kinds {
+        let (a, b) = affected(kind, p, f.day);
+        let holding = |d| alerts::holds(kind, p, &now, d);
+        if span(a, b).all(|d| holding(d) == alerts::holds(kind, p, &then, d)) {
+            continue;
+        }
+        replace(tx, kind, f, (a, b), holding)?;
+    }
+    Ok(())
+}
+
+/// The day counts of the matter of `f` from `lo` to `hi`, and as they were before the `moves`.
+fn series(
+    tx: &mut Tx<'_>,
+    f: &Facts,
+    moves: &[Move<'_>],
+    (lo, hi): (NaiveDate, NaiveDate),
+) -> Result<(alerts::Series, alerts::Series), StoreError> {
+    let (from, to) = keys::months(f.township.as_str(), f.category.as_str(), lo, hi);
     let len = usize::try_from((hi - lo).num_days()).unwrap_or(0) + 1;
     let mut counts = vec![DayCount::default(); len];
     for (key, month) in tx.range::<Month>(&from, &to)? {
@@ -61,20 +102,7 @@ pub(super) fn days(
     let then = moves.iter().fold(now.clone(), |s, (g, delta)| {
         s.moved(g.day, -delta, if g.entry.collective { -delta } else { 0 })
     });
-    // Collective visits moved by none of the moves: `collective_repeat` holds as it held.
-    let visits = moves.iter().any(|(g, _)| g.entry.collective);
-    for kind in [AlertKind::Surge, AlertKind::CollectiveRepeat] {
-        if kind == AlertKind::CollectiveRepeat && !visits {
-            continue;
-        }
-        let (a, b) = affected(kind, p, f.day);
-        let holding = |d| alerts::holds(kind, p, &now, d);
-        if span(a, b).all(|d| holding(d) == alerts::holds(kind, p, &then, d)) {
-            continue;
-        }
-        replace(tx, kind, f, (a, b), holding)?;
-    }
-    Ok(())
+    Ok((now, then))
 }
 
 /// 重复信访: each petitioner of the `moves` on the matter of `f` judged on their own cases of
@@ -89,17 +117,19 @@ pub(super) fn persons(
     let (t, c) = (f.township.as_str(), f.category.as_str());
     let reach = AlertKind::RepeatPetitioner.reach(p);
     let least = p.repeat_alert_cases as usize;
-    let mut persons: Vec<&Digest> = moves.iter().flat_map(|(g, _)| &g.entry.persons).collect();
+    let mut persons: Vec<&(Digest, String)> = moves.iter().flat_map(|(g, _)| &g.links).collect();
     persons.sort_unstable();
-    persons.dedup();
+    persons.dedup_by_key(|(d, _)| *d);
     let mut moved = false;
-    for person in persons {
+    for (person, link) in persons {
         let who = person_key(person);
-        let dates: Vec<NaiveDate> =
-            tx.read(&keys::filings(t, c, &who), |f: Option<&Filings>| {
-                f.map(|f| f.iter().map(|(d, _)| *d).collect())
-                    .unwrap_or_default()
-            })?;
+        // The petitioner's cases of the matter: those filed under the key with a counted day.
+        let dates: Vec<NaiveDate> = tx
+            .scan::<Filing>(&cases_keys::filings(link))?
+            .into_iter()
+            .filter(|(_, k)| (&k.filed.township, k.filed.category) == (&f.township, f.category))
+            .filter_map(|(_, k)| k.counted)
+            .collect();
         // The petitioner's dates before this event, and the days it changed.
         let mut then = dates.clone();
         let mut changed = Vec::new();

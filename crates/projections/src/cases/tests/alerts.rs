@@ -223,12 +223,32 @@ fn spells_are_the_days_the_rules_hold_whatever_the_order() {
                     );
                     spells += want.len();
                 }
-                let persons: BTreeMap<String, Vec<NaiveDate>> = store
-                    .scan::<alerts::Filings>(&format!("al/p/{t}/{c}/"))
-                    .expect("filings")
-                    .into_iter()
-                    .map(|(k, f)| (k, f.into_iter().map(|(day, _)| day).collect()))
-                    .collect();
+                // Each petitioner's days, from the rows: every case of the matter not merged,
+                // once under each keyed hash of each of its petitioners.
+                let mut persons: BTreeMap<domain::identity::Digest, Vec<NaiveDate>> =
+                    BTreeMap::new();
+                for (_, row) in store.scan::<crate::cases::Row>("r/").expect("rows") {
+                    let r = &row.case;
+                    if r.status == domain::Status::Merged
+                        || (r.township.as_str(), r.category.as_str()) != (t, c)
+                    {
+                        continue;
+                    }
+                    let mut hashes: Vec<domain::identity::Digest> = row
+                        .persons
+                        .iter()
+                        .flat_map(|x| [x.id, x.name_phone])
+                        .flatten()
+                        .collect();
+                    hashes.sort_unstable();
+                    hashes.dedup();
+                    for h in hashes {
+                        persons
+                            .entry(h)
+                            .or_default()
+                            .push(p.local_date(r.received_at));
+                    }
+                }
                 let want =
                     days_of(&|d| persons.values().any(|dates| petitioner_holds(&p, dates, d)));
                 let kind = AlertKind::RepeatPetitioner;
