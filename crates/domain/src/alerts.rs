@@ -235,6 +235,46 @@ pub fn holds(kind: AlertKind, p: &Policy, days: &Series, day: NaiveDate) -> bool
     }
 }
 
+/// What [`holds`] says of each day from `from` to `to`, in one pass over the running sums (the
+/// days as offsets, no date arithmetic per day): how a case's 97 days are judged.
+pub fn holds_over(
+    kind: AlertKind,
+    p: &Policy,
+    days: &Series,
+    (from, to): (NaiveDate, NaiveDate),
+) -> Vec<bool> {
+    let len = usize::try_from((to - from).num_days() + 1).unwrap_or(0);
+    let last = i64::try_from(days.cases.len()).unwrap_or(0) - 1;
+    if last <= 0 || kind == AlertKind::RepeatPetitioner {
+        return vec![false; len];
+    }
+    let at = |i: i64| usize::try_from(i.clamp(0, last)).unwrap_or(0);
+    // The cases (or collective visits) of the days `a..=b`, as offsets from the series' start.
+    let sum = |sums: &[u64], a: i64, b: i64| -> u64 {
+        if a > b {
+            return 0;
+        }
+        let (begin, end) = (at(a), at(b + 1));
+        sums[end.max(begin)] - sums[begin]
+    };
+    let w = i64::from(kind.window(p).saturating_sub(1));
+    let base = i64::from(p.surge_baseline_days);
+    let first = (from - days.start).num_days();
+    (first..first + len as i64)
+        .map(|r| match kind {
+            AlertKind::Surge => {
+                let n = sum(&days.cases, r - w, r) as f64;
+                let b = sum(&days.cases, r - w - base, r - w - 1) as f64;
+                let baseline =
+                    b * f64::from(p.surge_window_days) / f64::from(p.surge_baseline_days);
+                n >= f64::from(p.surge_min) && n > p.surge_factor * baseline
+            }
+            AlertKind::CollectiveRepeat => sum(&days.collective, r - w, r) >= 2,
+            AlertKind::RepeatPetitioner => false,
+        })
+        .collect()
+}
+
 /// Whether `kind` may hold on `day` judged on its window alone (no baseline): what [`holds`]
 /// requires first, from the days of the window up to `day` only, so a series of those days
 /// tells the many days on which nothing can hold without reading the baseline's 90.

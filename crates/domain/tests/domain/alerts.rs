@@ -3,8 +3,8 @@
 use chrono::NaiveDate;
 
 use domain::alerts::{
-    alert_id, baseline, holds, may_hold, named_days, petitioner_holds, rekey, runs, AlertKind,
-    DayCount, Days, Run, Series,
+    alert_id, baseline, holds, holds_over, may_hold, named_days, petitioner_holds, rekey, runs,
+    AlertKind, DayCount, Days, Run, Series,
 };
 use domain::{Category, Policy};
 
@@ -219,6 +219,20 @@ fn a_dense_series_and_a_moved_one_judge_as_their_days() {
     let whole = judged(&Series::of(&days));
     assert!(whole.iter().any(|(s, _)| *s) && whole.iter().any(|(_, c)| *c));
     assert_eq!(judged(&Series::dense(start, &dense)), whole);
+    // Judged in one pass over a span, from before the series to after it: the same days.
+    let span = (
+        start - chrono::Days::new(30),
+        start + chrono::Days::new(259),
+    );
+    for s in [Series::of(&days), Series::dense(start, &dense)] {
+        let surge = holds_over(AlertKind::Surge, &p, &s, span);
+        let visits = holds_over(AlertKind::CollectiveRepeat, &p, &s, span);
+        let by_day: Vec<(bool, bool)> = surge.into_iter().zip(visits).skip(30).collect();
+        assert_eq!(by_day, whole);
+    }
+    assert!(holds_over(AlertKind::Surge, &p, &Series::default(), span)
+        .iter()
+        .all(|h| !h));
     // A case of the surge taken out: its spell is shorter; put back, as before.
     let mut fewer = days.clone();
     fewer.entry(day("2026-04-04")).or_default().cases -= 1;

@@ -1,7 +1,7 @@
 //! The keys of the alerts (苗头预警, `cases::alerts`) in the cases model; spelt here and in
 //! `keys.rs` alone.
 
-use chrono::NaiveDate;
+use chrono::{Datelike as _, NaiveDate};
 
 use super::{CaseId, END};
 
@@ -40,7 +40,12 @@ pub fn case_day(key: &str) -> Option<NaiveDate> {
 /// `al/n/<township>/<category>/<YYYY-MM>`: how many cases of each day of a month, and
 /// collective visits (one record a month: a case's days around it are a few reads).
 pub fn month(township: &str, category: &str, day: NaiveDate) -> String {
-    format!("al/n/{}/{}", tc(township, category), day.format("%Y-%m"))
+    format!(
+        "al/n/{}/{:04}-{:02}",
+        tc(township, category),
+        day.year(),
+        day.month()
+    )
 }
 
 /// The month records of a (township, category) covering `from` to `to`.
@@ -54,6 +59,12 @@ pub fn months(township: &str, category: &str, from: NaiveDate, to: NaiveDate) ->
 /// A month key's first day.
 pub fn month_start(key: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(&format!("{}-01", key.rsplit('/').next()?), "%Y-%m-%d").ok()
+}
+
+/// `al/p/<township>/<category>/<petitioner>`: a petitioner's cases of a matter, by day (one
+/// record: read by each registration of theirs, most often just written by it).
+pub fn filings(township: &str, category: &str, person: &str) -> String {
+    format!("al/p/{}/{person}", tc(township, category))
 }
 
 /// `al/q/<township>/<category>/<petitioner>/<first day>`: a run of days on which a

@@ -7,10 +7,8 @@ use domain::alerts::{self, AlertKind, DayCount, Run};
 use domain::identity::Digest;
 use domain::Policy;
 
-use super::{person_key, Facts, Month, Move, Raised};
-use crate::cases::Filing;
+use super::{person_key, Facts, Filings, Month, Move, Raised};
 use crate::keys::alerts as keys;
-use crate::keys::cases as cases_keys;
 use crate::{StoreError, Tx};
 
 /// The days from `from` to `to`.
@@ -30,8 +28,8 @@ fn affected(kind: AlertKind, p: &Policy, day: NaiveDate) -> (NaiveDate, NaiveDat
 ///
 /// Read in two steps: first the days from the rules' windows before `f`'s day on (most often
 /// the month records of this month and the last), on which [`alerts::may_hold`] tells whether
-/// a surge can hold on any day the case may change, before or after; only then the baseline's
-/// 90 days before (seven month records).
+/// a surge can hold on any day the case may change, before or after; only then the months of
+/// the baseline's 90 days before.
 pub(super) fn days(
     tx: &mut Tx<'_>,
     p: &Policy,
@@ -49,60 +47,86 @@ pub(super) fn days(
         kinds.push(AlertKind::CollectiveRepeat);
     }
     let window = kinds.iter().map(|k| k.window(p)).max().unwrap_or(1);
-    let (now, then) = series(tx, f, moves, (shift(f.day, 1 - i64::from(window)), hi))?;
+    let mut lo = first_of_month(shift(f.day, 1 - i64::from(window)));
+    let mut counts = day_counts(tx, f, (lo, hi))?;
     let (a, b) = affected(AlertKind::Surge, p, f.day);
+    let (now, then) = series(lo, &counts, moves);
     let may = |d| {
         alerts::may_hold(AlertKind::Surge, p, &now, d)
             || alerts::may_hold(AlertKind::Surge, p, &then, d)
     };
-    if !span(a, b).any(may) {
-        kinds.retain(|k| *k != AlertKind::Surge);
-    }
-    let (now, then) = if kinds.contains(&AlertKind::Surge) {
-        series(tx, f, moves, (shift(f.day, -i64::from(reach)), hi))?
+    let (now, then) = if span(a, b).any(may) {
+        // The baseline's months before those read.
+        let from = first_of_month(shift(f.day, -i64::from(reach)));
+        let mut before = day_counts(tx, f, (from, shift(lo, -1)))?;
+        before.extend(counts);
+        (lo, counts) = (from, before);
+        series(lo, &counts, moves)
     } else {
+        kinds.retain(|k| *k != AlertKind::Surge);
         (now, then)
     };
     for kind in kinds {
         let (a, b) = affected(kind, p, f.day);
-        let holding = |d| alerts::holds(kind, p, &now, d);
-        if span(a, b).all(|d| holding(d) == alerts::holds(kind, p, &then, d)) {
+        let holding = alerts::holds_over(kind, p, &now, (a, b));
+        if holding == alerts::holds_over(kind, p, &then, (a, b)) {
             continue;
         }
-        replace(tx, kind, f, (a, b), holding)?;
+        replace(tx, kind, f, (a, b), |d| {
+            usize::try_from((d - a).num_days())
+                .ok()
+                .and_then(|i| holding.get(i))
+                .is_some_and(|h| *h)
+        })?;
     }
     Ok(())
 }
 
-/// The day counts of the matter of `f` from `lo` to `hi`, and as they were before the `moves`.
-fn series(
+/// The first day of `day`'s month.
+fn first_of_month(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
+}
+
+/// The day counts of the matter of `f` from `lo` (a month's first day) to `hi`, one per day:
+/// each month's record got by its key (a range of records costs more in the store than the
+/// gets of its few keys).
+fn day_counts(
     tx: &mut Tx<'_>,
     f: &Facts,
-    moves: &[Move<'_>],
     (lo, hi): (NaiveDate, NaiveDate),
-) -> Result<(alerts::Series, alerts::Series), StoreError> {
-    let (from, to) = keys::months(f.township.as_str(), f.category.as_str(), lo, hi);
-    let len = usize::try_from((hi - lo).num_days()).unwrap_or(0) + 1;
+) -> Result<Vec<DayCount>, StoreError> {
+    let len = usize::try_from((hi - lo).num_days() + 1).unwrap_or(0);
     let mut counts = vec![DayCount::default(); len];
-    for (key, month) in tx.range::<Month>(&from, &to)? {
-        let Some(start) = keys::month_start(&key) else {
-            continue;
-        };
-        for (d, n) in month {
-            let i = start.with_day(d).map(|day| (day - lo).num_days());
-            if let Some(slot) = i
-                .and_then(|i| usize::try_from(i).ok())
-                .and_then(|i| counts.get_mut(i))
-            {
-                *slot = n.all;
+    let (t, c) = (f.township.as_str(), f.category.as_str());
+    let mut month = lo;
+    while month <= hi {
+        let at = usize::try_from((month - lo).num_days()).unwrap_or(0);
+        tx.read(&keys::month(t, c, month), |m: Option<&Month>| {
+            for (d, n) in m.into_iter().flatten() {
+                let i = at + usize::try_from(*d).unwrap_or(0).saturating_sub(1);
+                if let Some(slot) = counts.get_mut(i) {
+                    *slot = n.all;
+                }
             }
-        }
+        })?;
+        month = month
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap_or(NaiveDate::MAX);
     }
-    let now = alerts::Series::dense(lo, &counts);
+    Ok(counts)
+}
+
+/// The counts from `lo` as a series, and as they were before the `moves`.
+fn series(
+    lo: NaiveDate,
+    counts: &[DayCount],
+    moves: &[Move<'_>],
+) -> (alerts::Series, alerts::Series) {
+    let now = alerts::Series::dense(lo, counts);
     let then = moves.iter().fold(now.clone(), |s, (g, delta)| {
         s.moved(g.day, -delta, if g.entry.collective { -delta } else { 0 })
     });
-    Ok((now, then))
+    (now, then)
 }
 
 /// 重复信访: each petitioner of the `moves` on the matter of `f` judged on their own cases of
@@ -117,19 +141,17 @@ pub(super) fn persons(
     let (t, c) = (f.township.as_str(), f.category.as_str());
     let reach = AlertKind::RepeatPetitioner.reach(p);
     let least = p.repeat_alert_cases as usize;
-    let mut persons: Vec<&(Digest, String)> = moves.iter().flat_map(|(g, _)| &g.links).collect();
+    let mut persons: Vec<&Digest> = moves.iter().flat_map(|(g, _)| &g.entry.persons).collect();
     persons.sort_unstable();
-    persons.dedup_by_key(|(d, _)| *d);
+    persons.dedup();
     let mut moved = false;
-    for (person, link) in persons {
+    for person in persons {
         let who = person_key(person);
-        // The petitioner's cases of the matter: those filed under the key with a counted day.
-        let dates: Vec<NaiveDate> = tx
-            .scan::<Filing>(&cases_keys::filings(link))?
-            .into_iter()
-            .filter(|(_, k)| (&k.filed.township, k.filed.category) == (&f.township, f.category))
-            .filter_map(|(_, k)| k.counted)
-            .collect();
+        let dates: Vec<NaiveDate> =
+            tx.read(&keys::filings(t, c, &who), |f: Option<&Filings>| {
+                f.map(|f| f.iter().map(|(d, _)| *d).collect())
+                    .unwrap_or_default()
+            })?;
         // The petitioner's dates before this event, and the days it changed.
         let mut then = dates.clone();
         let mut changed = Vec::new();
