@@ -109,9 +109,11 @@ fn day_counts(
                 }
             }
         })?;
-        month = month
-            .checked_add_months(chrono::Months::new(1))
-            .unwrap_or(NaiveDate::MAX);
+        // The last month there is: nothing after it (and no endless loop on it).
+        let Some(next) = month.checked_add_months(chrono::Months::new(1)) else {
+            break;
+        };
+        month = next;
     }
     Ok(counts)
 }
