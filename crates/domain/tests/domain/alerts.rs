@@ -189,12 +189,9 @@ fn spells_that_meet_keep_the_earliest_id() {
     assert_eq!(keyed[1].key, day("2026-05-01"));
 }
 
-/// A series of consecutive days (`Series::dense`) judges as the same days in a map
-/// (`Series::of`), and one moved by a case judges as the days with that case: over a surge,
-/// its baseline and collective visits, from before the first day to after the last.
-#[test]
-fn a_dense_series_and_a_moved_one_judge_as_their_days() {
-    let p = Policy::default();
+/// A surge, its baseline and collective visits as days, and as the 200 consecutive days from
+/// the first of December before them (`Series::dense`'s input).
+fn surge_and_visits() -> (Days, NaiveDate, Vec<DayCount>) {
     let mut all = baseline_and_surge();
     all.extend(dates(&["2026-04-20", "2026-05-02"]));
     let days = counts(&all, &["2026-04-03", "2026-04-25"]);
@@ -204,6 +201,16 @@ fn a_dense_series_and_a_moved_one_judge_as_their_days() {
         .take(200)
         .map(|d| days.get(&d).copied().unwrap_or_default())
         .collect();
+    (days, start, dense)
+}
+
+/// A series of consecutive days (`Series::dense`) judges as the same days in a map
+/// (`Series::of`), and one moved by a case judges as the days with that case: over a surge,
+/// its baseline and collective visits, from before the first day to after the last.
+#[test]
+fn a_dense_series_and_a_moved_one_judge_as_their_days() {
+    let p = Policy::default();
+    let (days, start, dense) = surge_and_visits();
     let judged = |s: &Series| -> Vec<(bool, bool)> {
         start
             .iter_days()
@@ -256,15 +263,7 @@ fn a_dense_series_and_a_moved_one_judge_as_their_days() {
 #[test]
 fn a_window_alone_tells_where_nothing_can_hold() {
     let p = Policy::default();
-    let mut all = baseline_and_surge();
-    all.extend(dates(&["2026-04-20", "2026-05-02"]));
-    let days = counts(&all, &["2026-04-03", "2026-04-25"]);
-    let start = day("2025-12-01");
-    let dense: Vec<DayCount> = start
-        .iter_days()
-        .take(200)
-        .map(|d| days.get(&d).copied().unwrap_or_default())
-        .collect();
+    let (_, start, dense) = surge_and_visits();
     let whole = Series::dense(start, &dense);
     for kind in [AlertKind::Surge, AlertKind::CollectiveRepeat] {
         let mut ruled_out = 0;
