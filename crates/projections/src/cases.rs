@@ -13,7 +13,9 @@
 //!   积案 by repeats).
 //! - `n/<case_no>`: the case a number names.
 //! - `k/<kind>.<hash>/<case>`: a petitioner of the case filed under a keyed hash of its ID
-//!   number, name and phone, or phone (`domain::identity::Person::keys`).
+//!   number, name and phone, or phone (`domain::identity::Person::keys`), with the day the
+//!   alerts count the case on ([`Filing`]): a petitioner's cases of a matter for
+//!   `repeat_petitioner`.
 //! - `o/<kind>.<hash>/<case>`: the same for open cases only (ID number, name and phone): the
 //!   duplicate flag depends on open cases alone, so a petitioner with hundreds of closed cases
 //!   costs nothing when one more opens.
@@ -65,6 +67,14 @@ pub struct Row {
     /// The identity keys under which the case is one matter in several places (一信多投); the
     /// case is a duplicate while there is one.
     pub duplicate_under: BTreeSet<String>,
+}
+
+/// A petitioner's case as filed under one of its keys (`k/…`): what search and links read,
+/// and the day the alerts count the case on (`alerts::counted_day`; `None` for a merged case).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Filing {
+    pub filed: Filed,
+    pub counted: Option<chrono::NaiveDate>,
 }
 
 impl Row {
@@ -268,8 +278,10 @@ impl Projection for Cases {
     /// (积案); index `br`. 17: the alerts (苗头预警, `al/`). 18: their reviews (`al/v/`).
     /// 19: a petitioner's cases of a matter in one record (`al/p/`). 20: withdrawn (those
     /// cases read from `k/`: a scan of every case of a petitioner per registration). 21: as 19.
+    /// 22: a petitioner's cases of a matter read from `k/` (which carry the day the alerts
+    /// count a case on), `al/p/` kept only for a petitioner with many cases.
     fn version(&self) -> u32 {
-        21
+        22
     }
 
     fn vault(&self) -> Option<&eventlog::Vault> {
@@ -323,14 +335,21 @@ impl Projection for Cases {
         };
         // Filed for search and links under each petitioner (again, after a correction of whom or
         // what the case is about).
+        let counted = alerts::counted_day(&row, &self.policy);
         let refiled = before.as_ref().is_none_or(|b| {
-            (&b.persons, &b.names, b.case.category, &b.case.township)
-                != (
-                    &row.persons,
-                    &row.names,
-                    row.case.category,
-                    &row.case.township,
-                )
+            (
+                &b.persons,
+                &b.names,
+                b.case.category,
+                &b.case.township,
+                alerts::counted_day(b, &self.policy),
+            ) != (
+                &row.persons,
+                &row.names,
+                row.case.category,
+                &row.case.township,
+                counted,
+            )
         });
         if refiled {
             // Links as of a past point find a case by its petitioners of then (`moved_after`).
@@ -349,14 +368,23 @@ impl Projection for Cases {
             }
             for person in &row.persons {
                 for key in person.keys() {
-                    tx.put(keys::filed(&key, row.case.id), filed_of(&row, person));
+                    tx.put(
+                        keys::filed(&key, row.case.id),
+                        Filing {
+                            filed: filed_of(&row, person),
+                            counted,
+                        },
+                    );
                 }
             }
             // Under a name, the case as filed for nobody in particular: a name identifies no one.
             for key in row.names.iter().map(name_key) {
                 tx.put(
                     keys::filed(&key, row.case.id),
-                    filed_of(&row, &Person::default()),
+                    Filing {
+                        filed: filed_of(&row, &Person::default()),
+                        counted,
+                    },
                 );
             }
         }

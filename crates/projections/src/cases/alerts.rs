@@ -4,9 +4,13 @@
 //! Each case but a merged one (its matter is the case it was merged into) is counted under its
 //! township and category on the day it was received: an entry `al/c/…` (its number, receipt,
 //! whether a collective visit, its petitioners as keyed hashes, whether its township may not
-//! read it), the day's counts `al/n/…` (a record a month), for each petitioner one record of
-//! their cases of the matter `al/p/…`, and a collective visit once more without its
-//! petitioners `al/k/…` (what `collective_repeat` names).
+//! read it), the day's counts `al/n/…` (a record a month), and a collective visit once more
+//! without its petitioners `al/k/…` (what `collective_repeat` names). A petitioner's cases of
+//! the matter are those filed under their keys (`k/…`, the cases model's own filings, which
+//! carry the day they are counted on: [`counted_day`]); only a petitioner filed under a key
+//! more than [`MANY`] times has them in one record of the matter, `al/p/…`, kept from then on
+//! (so a registration writes nothing for its petitioners, and no petitioner's registration
+//! reads more than [`MANY`] filings).
 //!
 //! When a case's counted facts change, the days whose condition it may change (its day to
 //! [`AlertKind::reach`] after) are judged again, on the counts after and before the change
@@ -22,7 +26,7 @@ use chrono::{Datelike as _, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use domain::alerts::{AlertKind, DayCount, Days};
-use domain::identity::Digest;
+use domain::identity::{Digest, Person};
 use domain::{CaseId, Category, Policy, Status, Timestamp, UnitCode};
 
 use super::Row;
@@ -80,25 +84,50 @@ struct Facts {
     category: Category,
     day: NaiveDate,
     entry: Entry,
+    /// Its petitioners' keyed hashes with the keys the cases model files the case under.
+    links: Vec<(Digest, String)>,
+}
+
+/// Filings under one key beyond which a petitioner's cases of a matter are kept in one record
+/// (`al/p/…`) instead of read from the filings. (Four in the unit tests, so that their few
+/// petitioners cross it, one way and back.)
+pub const MANY: usize = if cfg!(test) { 4 } else { 32 };
+
+/// The day the alerts count a case on: the local day it was received, none once merged (its
+/// matter is the case it was merged into).
+pub fn counted_day(row: &Row, p: &Policy) -> Option<NaiveDate> {
+    (row.case.status != Status::Merged).then(|| p.local_date(row.case.received_at))
 }
 
 fn facts(row: &Row, p: &Policy) -> Option<Facts> {
     let c = &row.case;
-    if c.status == Status::Merged {
-        return None;
-    }
-    let mut persons: Vec<Digest> = row
+    let day = counted_day(row, p)?;
+    // Each keyed hash alone, as `Person::link_keys` files it.
+    let mut links: Vec<(Digest, String)> = row
         .persons
         .iter()
-        .flat_map(|x| [x.id, x.name_phone])
-        .flatten()
+        .flat_map(|x| {
+            let id = Person {
+                id: x.id,
+                ..Person::default()
+            };
+            let name_phone = Person {
+                name_phone: x.name_phone,
+                ..Person::default()
+            };
+            [(x.id, id), (x.name_phone, name_phone)]
+        })
+        .filter_map(|(d, alone)| Some((d?, alone.link_keys().pop()?)))
         .collect();
-    persons.sort_unstable();
+    links.sort_unstable();
+    links.dedup();
+    let mut persons: Vec<Digest> = links.iter().map(|(d, _)| *d).collect();
     persons.dedup();
     Some(Facts {
+        links,
         township: c.township.clone(),
         category: c.category,
-        day: p.local_date(c.received_at),
+        day,
         entry: Entry {
             case_no: c.case_no.clone(),
             received_at: c.received_at,
@@ -181,7 +210,7 @@ pub(super) fn apply(
         }
         if !judged.contains(&(&f.township, f.category, None)) {
             judged.push((&f.township, f.category, None));
-            judge::persons(tx, p, f, &same)?;
+            judge::persons(tx, p, (f, id), &same)?;
         }
     }
     Ok(())
@@ -220,22 +249,6 @@ fn file(tx: &mut Tx<'_>, f: &Facts, id: CaseId, delta: i64) -> Result<(), StoreE
         tx.remove(month_key);
     } else {
         tx.put(month_key, month);
-    }
-    for person in &f.entry.persons {
-        let k = keys::filings(t, c, &person_key(person));
-        let mut filings: Filings = tx.get(&k)?.unwrap_or_default();
-        match (filings.binary_search(&(f.day, id)), delta > 0) {
-            (Err(i), true) => filings.insert(i, (f.day, id)),
-            (Ok(i), false) => {
-                filings.remove(i);
-            }
-            _ => {}
-        }
-        if filings.is_empty() {
-            tx.remove(k);
-        } else {
-            tx.put(k, filings);
-        }
     }
     if delta > 0 {
         tx.put(entry, f.entry.clone());

@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use domain::linking::Filed;
 use domain::{CaseId, Principal};
 use queries::cases::{
     is_case_no, is_serial, serial_of, CaseFilter, Cursor, ListCases, Probe, MAX_LIMIT,
@@ -11,7 +10,9 @@ use queries::cases::{
 pub use queries::cases::{Clock, MAX_RELATED};
 use wire::cases::{CasePage, CaseSummary};
 
-use super::{cursor_of, leader_key, micros, moved_key, order_key, row_key, Row, SCAN_BUDGET};
+use super::{
+    cursor_of, leader_key, micros, moved_key, order_key, row_key, Filing, Row, SCAN_BUDGET,
+};
 use crate::{Store, StoreError};
 
 /// A row as `viewer` sees it in a listing.
@@ -191,7 +192,7 @@ pub fn search(
 ) -> Result<Vec<CaseSummary>, StoreError> {
     let mut ids = BTreeSet::new();
     for key in probe.keys() {
-        for (_, filed) in store.scan::<Filed>(&crate::keys::cases::filings(&key))? {
+        for (_, Filing { filed, .. }) in store.scan::<Filing>(&crate::keys::cases::filings(&key))? {
             if probe.matches(&filed.person) {
                 ids.insert(filed.case_id.0);
             }
@@ -229,7 +230,9 @@ pub fn links(
         let mut ids = BTreeSet::new();
         for person in &row.persons {
             for key in person.link_keys() {
-                for (_, filed) in store.scan::<Filed>(&crate::keys::cases::filings(&key))? {
+                for (_, Filing { filed, .. }) in
+                    store.scan::<Filing>(&crate::keys::cases::filings(&key))?
+                {
                     if filed.case_id != case_id && filed.person.same_as(person) {
                         ids.insert(filed.case_id.0);
                     }

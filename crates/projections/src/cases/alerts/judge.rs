@@ -5,10 +5,12 @@ use chrono::{Datelike as _, NaiveDate};
 
 use domain::alerts::{self, AlertKind, DayCount, Run};
 use domain::identity::Digest;
-use domain::Policy;
+use domain::{CaseId, Policy};
 
-use super::{person_key, Facts, Filings, Month, Move, Raised};
+use super::{person_key, Facts, Filings, Month, Move, Raised, MANY};
+use crate::cases::Filing;
 use crate::keys::alerts as keys;
+use crate::keys::cases as cases_keys;
 use crate::{StoreError, Tx};
 
 /// The days from `from` to `to`.
@@ -131,29 +133,26 @@ fn series(
     (now, then)
 }
 
-/// 重复信访: each petitioner of the `moves` on the matter of `f` judged on their own cases of
-/// the matter, then the matter's days on which any petitioner holds. As for the days, a
-/// petitioner whose days hold as before the `moves` is neither read further nor rewritten.
+/// 重复信访: each petitioner of the `moves` (of case `id`) on the matter of `f` judged on their
+/// own cases of the matter, then the matter's days on which any petitioner holds. As for the
+/// days, a petitioner whose days hold as before the `moves` is neither read further nor
+/// rewritten.
 pub(super) fn persons(
     tx: &mut Tx<'_>,
     p: &Policy,
-    f: &Facts,
+    (f, id): (&Facts, CaseId),
     moves: &[Move<'_>],
 ) -> Result<(), StoreError> {
     let (t, c) = (f.township.as_str(), f.category.as_str());
     let reach = AlertKind::RepeatPetitioner.reach(p);
     let least = p.repeat_alert_cases as usize;
-    let mut persons: Vec<&Digest> = moves.iter().flat_map(|(g, _)| &g.entry.persons).collect();
+    let mut persons: Vec<&(Digest, String)> = moves.iter().flat_map(|(g, _)| &g.links).collect();
     persons.sort_unstable();
-    persons.dedup();
+    persons.dedup_by_key(|(d, _)| *d);
     let mut moved = false;
-    for person in persons {
+    for (person, link) in persons {
         let who = person_key(person);
-        let dates: Vec<NaiveDate> =
-            tx.read(&keys::filings(t, c, &who), |f: Option<&Filings>| {
-                f.map(|f| f.iter().map(|(d, _)| *d).collect())
-                    .unwrap_or_default()
-            })?;
+        let dates = filings(tx, (f, id), (person, link), moves)?;
         // The petitioner's dates before this event, and the days it changed.
         let mut then = dates.clone();
         let mut changed = Vec::new();
@@ -220,6 +219,61 @@ pub(super) fn persons(
         })?;
     }
     Ok(())
+}
+
+/// The days of a petitioner's cases of the matter of `f` after the `moves` (of case `id`): from
+/// their record of the matter (`al/p/…`, kept here) where they have one, else from their
+/// filings under `link` (`k/…`, this event's written already), from which the record is made
+/// once they are more than [`MANY`] (from then on a registration reads one record, not every
+/// filing of its petitioner).
+fn filings(
+    tx: &mut Tx<'_>,
+    (f, id): (&Facts, CaseId),
+    (person, link): (&Digest, &str),
+    moves: &[Move<'_>],
+) -> Result<Vec<NaiveDate>, StoreError> {
+    let key = keys::filings(
+        f.township.as_str(),
+        f.category.as_str(),
+        &person_key(person),
+    );
+    let filings = match tx.get::<Filings>(&key)? {
+        Some(mut filings) => {
+            let mine = moves
+                .iter()
+                .filter(|(g, _)| g.entry.persons.contains(person));
+            for (g, delta) in mine {
+                match (filings.binary_search(&(g.day, id)), *delta > 0) {
+                    (Err(i), true) => filings.insert(i, (g.day, id)),
+                    (Ok(i), false) => {
+                        filings.remove(i);
+                    }
+                    _ => {}
+                }
+            }
+            if filings.is_empty() {
+                tx.remove(key);
+            } else {
+                tx.put(key, filings.clone());
+            }
+            filings
+        }
+        None => {
+            let filed = tx.scan::<Filing>(&cases_keys::filings(link))?;
+            let many = filed.len() > MANY;
+            let mut filings: Filings = filed
+                .into_iter()
+                .filter(|(_, x)| (&x.filed.township, x.filed.category) == (&f.township, f.category))
+                .filter_map(|(_, x)| Some((x.counted?, x.filed.case_id)))
+                .collect();
+            filings.sort_unstable();
+            if many && !filings.is_empty() {
+                tx.put(key, filings.clone());
+            }
+            filings
+        }
+    };
+    Ok(filings.into_iter().map(|(d, _)| d).collect())
 }
 
 fn shift(day: NaiveDate, days: i64) -> NaiveDate {

@@ -198,7 +198,8 @@ fn spells_are_the_days_the_rules_hold_whatever_the_order() {
     let mut spells = 0;
     // Everything the alerts keep, spells' keys (their ids) among it, as of each batch size.
     let mut kept: Vec<Vec<crate::store::frozen::Change>> = Vec::new();
-    for batch in [1, 7, 1000] {
+    let (mut recorded, mut light) = ([0; 3], [0; 3]);
+    for (b, batch) in [1, 7, 1000].into_iter().enumerate() {
         let (_d, store) = build(&model(), &log.events, batch);
         let alerts = store
             .everything()
@@ -249,6 +250,19 @@ fn spells_are_the_days_the_rules_hold_whatever_the_order() {
                             .push(p.local_date(r.received_at));
                     }
                 }
+                // A petitioner's record of the matter, where kept, is the rows' days.
+                for (h, dates) in &mut persons {
+                    let key = crate::keys::alerts::filings(t, c, &alerts::person_key(h));
+                    match store.get::<alerts::Filings>(&key).expect("a record") {
+                        Some(record) => {
+                            dates.sort_unstable();
+                            let days: Vec<NaiveDate> = record.iter().map(|(d, _)| *d).collect();
+                            assert_eq!(&days, dates, "{key} batch {batch}");
+                            recorded[b] += 1;
+                        }
+                        None => light[b] += 1,
+                    }
+                }
                 let want =
                     days_of(&|d| persons.values().any(|dates| petitioner_holds(&p, dates, d)));
                 let kind = AlertKind::RepeatPetitioner;
@@ -263,6 +277,12 @@ fn spells_are_the_days_the_rules_hold_whatever_the_order() {
     }
     // The log holds spells of every kind to check (not a vacuous equality of nothing).
     assert!(spells >= 3 * 6, "{spells} spells");
+    // Petitioners were judged both ways: some with more than `MANY` filings, on their record
+    // of a matter, the rest on their filings alone.
+    assert!(
+        recorded.iter().all(|n| *n > 0) && light.iter().all(|n| *n > 0),
+        "records {recorded:?}, judged on filings {light:?}"
+    );
     // The same records, ids and all, whatever the batches (a spell grown backwards by a late
     // entry keeps the id it had, in one batch as in many).
     assert!(
