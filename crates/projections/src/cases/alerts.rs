@@ -9,8 +9,8 @@
 //! the matter are those filed under their keys (`k/…`, the cases model's own filings, which
 //! carry the day they are counted on: [`counted_day`]); only a petitioner filed under a key
 //! more than [`MANY`] times has them in one record of the matter, `al/p/…`, kept from then on
-//! (so a registration writes nothing for its petitioners, and no petitioner's registration
-//! reads more than [`MANY`] filings).
+//! (so a registration writes nothing for its petitioners, and reads a petitioner's filings in
+//! full only while they are few, or once to make the record).
 //!
 //! When a case's counted facts change, the days whose condition it may change (its day to
 //! [`AlertKind::reach`] after) are judged again, on the counts after and before the change

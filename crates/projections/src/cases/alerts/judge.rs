@@ -152,7 +152,7 @@ pub(super) fn persons(
     let mut moved = false;
     for (person, link) in persons {
         let who = person_key(person);
-        let dates = filings(tx, (f, id), (person, link), moves)?;
+        let dates = filings(tx, (f, id), (person, &who, link), moves)?;
         // The petitioner's dates before this event, and the days it changed.
         let mut then = dates.clone();
         let mut changed = Vec::new();
@@ -229,14 +229,10 @@ pub(super) fn persons(
 fn filings(
     tx: &mut Tx<'_>,
     (f, id): (&Facts, CaseId),
-    (person, link): (&Digest, &str),
+    (person, who, link): (&Digest, &str, &str),
     moves: &[Move<'_>],
 ) -> Result<Vec<NaiveDate>, StoreError> {
-    let key = keys::filings(
-        f.township.as_str(),
-        f.category.as_str(),
-        &person_key(person),
-    );
+    let key = keys::filings(f.township.as_str(), f.category.as_str(), who);
     let filings = match tx.get::<Filings>(&key)? {
         Some(mut filings) => {
             let mine = moves
